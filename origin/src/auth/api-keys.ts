@@ -1,0 +1,24 @@
+import { createHash, randomBytes } from "node:crypto";
+
+export type Role = "admin" | "issuer" | "auditor";
+export const ROLES: readonly Role[] = ["admin", "issuer", "auditor"];
+
+const KEY_PREFIX = "kk_";
+
+/** A new API key: 256 random bits, base64url, with a recognisable prefix (for secret scanners). */
+export function generateApiKey(): string {
+  return KEY_PREFIX + randomBytes(32).toString("base64url");
+}
+
+/**
+ * Keys are stored as SHA-256. A fast hash is right here: keys are random 256-bit secrets, not
+ * passwords, so there is nothing to brute-force (GitHub and Stripe tokens are handled the same way).
+ */
+export function hashApiKey(key: string): string {
+  return createHash("sha256").update(key, "utf8").digest("hex");
+}
+
+/** What a listing shows of a key: enough to tell keys apart, useless to an attacker. */
+export function keyPrefix(key: string): string {
+  return key.slice(0, 10);
+}

@@ -1,0 +1,39 @@
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+/**
+ * Every environment variable the origin reads, parsed once at start. Nothing else reads
+ * process.env; services receive the parsed config.
+ */
+export const configSchema = z.object({
+  KAKUNIN_DATA_DIR: z.string().min(1).default(".kakunin"),
+  KAKUNIN_ORIGIN_HOST: z.string().min(1).default("127.0.0.1"),
+  KAKUNIN_ORIGIN_PORT: port.default(8788),
+  KAKUNIN_ADMIN_KEY: z.string().min(16, "KAKUNIN_ADMIN_KEY must be at least 16 characters").optional(),
+  DATABASE_URL: z.string().url().optional(),
+  KAKUNIN_KEY_MANAGER: z.enum(["local", "aws-kms", "pkcs11"]).default("local"),
+  /** base64 of 32 bytes; otherwise `<data dir>/master.key`, created on first start. */
+  KAKUNIN_MASTER_KEY: z.string().optional(),
+  KAKUNIN_KMS_ENDPOINT: z.string().url().optional(),
+  AWS_REGION: z.string().optional(),
+  AWS_ACCESS_KEY_ID: z.string().optional(),
+  AWS_SECRET_ACCESS_KEY: z.string().optional(),
+  AWS_SESSION_TOKEN: z.string().optional(),
+  KAKUNIN_PKCS11_MODULE: z.string().default("/usr/lib/softhsm/libsofthsm2.so"),
+  KAKUNIN_PKCS11_TOKEN_LABEL: z.string().default("kakunin"),
+  KAKUNIN_PKCS11_PIN: z.string().optional(),
+  KAKUNIN_CERT_VALIDITY_DAYS: z.coerce.number().int().min(1).max(825).default(365),
+  KAKUNIN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
+    throw new Error(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  return parsed.data;
+}

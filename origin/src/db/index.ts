@@ -1,0 +1,58 @@
+import { mkdirSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import type { ExtractTablesWithRelations } from "drizzle-orm";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
+import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import pg from "pg";
+import * as schema from "./schema.ts";
+
+export type Schema = typeof schema;
+/** Both drivers are used through this one type; the SQL they run is identical. */
+export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelations<Schema>>;
+/** Anything queries can run on: the database or a transaction inside it. */
+export type Queryable = Db | Tx;
+
+export interface Database {
+  db: Db;
+  driver: "pglite" | "postgres";
+  close(): Promise<void>;
+}
+
+export const migrationsFolder = fileURLToPath(new URL("../../../migrations", import.meta.url));
+
+/**
+ * Opens the database and applies pending migrations. `url` selects real PostgreSQL; otherwise
+ * PGlite in `dir` (undefined = in memory, for tests).
+ */
+export async function openDatabase(opts: { url?: string; dir?: string }): Promise<Database> {
+  if (opts.url) {
+    const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    const db = drizzlePg(pool, { schema });
+    await migratePg(db, { migrationsFolder });
+    return { db: db as unknown as Db, driver: "postgres", close: () => pool.end() };
+  }
+  // PGlite creates only the last path segment of its data dir itself.
+  if (opts.dir) mkdirSync(opts.dir, { recursive: true });
+  const client = new PGlite(opts.dir);
+  const db = drizzlePglite(client, { schema });
+  await migratePglite(db, { migrationsFolder });
+  return { db: db as unknown as Db, driver: "pglite", close: () => client.close() };
+}
+
+/** Postgres SQLSTATE of a failed query, looking through drizzle's wrapper error. */
+export function sqlState(e: unknown): string | undefined {
+  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
+    if (typeof cur === "object" && "code" in cur && typeof cur.code === "string" && /^[0-9A-Z]{5}$/.test(cur.code)) {
+      return cur.code;
+    }
+    cur = typeof cur === "object" && "cause" in cur ? cur.cause : undefined;
+  }
+  return undefined;
+}
+
+export const UNIQUE_VIOLATION = "23505";

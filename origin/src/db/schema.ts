@@ -1,0 +1,126 @@
+import { sql } from "drizzle-orm";
+import {
+  boolean, check, customType, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
+} from "drizzle-orm/pg-core";
+
+const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
+  dataType: () => "bytea",
+  // node-postgres returns a Buffer (a Uint8Array subclass); PGlite returns Uint8Array. Normalise.
+  fromDriver: (v) => new Uint8Array(v.buffer, v.byteOffset, v.byteLength),
+});
+
+const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" });
+
+export interface TenantPolicy {
+  auto_revoke: boolean;
+}
+
+export const tenants = pgTable("tenants", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull().unique(),
+  /** The operator tenant (`default`) may create other tenants. */
+  isOperator: boolean("is_operator").notNull().default(false),
+  policy: jsonb("policy").$type<TenantPolicy>().notNull().default({ auto_revoke: true }),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});
+
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    name: text("name").notNull(),
+    role: text("role", { enum: ["admin", "issuer", "auditor"] }).notNull(),
+    /** SHA-256 of the whole key; keys carry 256 bits of entropy, so no slow hash is needed. */
+    keyHash: text("key_hash").notNull().unique(),
+    /** First characters of the key, shown in listings so a human can tell keys apart. */
+    prefix: text("prefix").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    revokedAt: ts("revoked_at"),
+  },
+  (t) => [index("api_keys_tenant_idx").on(t.tenantId), check("api_keys_role_chk", sql`${t.role} in ('admin','issuer','auditor')`)],
+);
+
+/** Certificate authorities: one root (tenant_id null) and one issuing CA per tenant. */
+export const authorities = pgTable(
+  "authorities",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id").references(() => tenants.id),
+    kind: text("kind", { enum: ["root", "issuing"] }).notNull(),
+    serialNumber: text("serial_number").notNull().unique(),
+    subject: text("subject").notNull(),
+    certificatePem: text("certificate_pem").notNull(),
+    keyRef: text("key_ref").notNull(),
+    notBefore: ts("not_before").notNull(),
+    notAfter: ts("not_after").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+  },
+  (t) => [
+    // Exactly one root and one issuing CA per tenant, even if two origins start at once.
+    uniqueIndex("authorities_one_root").on(t.kind).where(sql`${t.kind} = 'root'`),
+    uniqueIndex("authorities_one_issuing_per_tenant").on(t.tenantId).where(sql`${t.kind} = 'issuing'`),
+  ],
+);
+
+export const agents = pgTable(
+  "agents",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    name: text("name").notNull(),
+    modelName: text("model_name").notNull(),
+    modelVersion: text("model_version").notNull(),
+    modelHash: text("model_hash").notNull(),
+    ownerName: text("owner_name").notNull(),
+    ownerEmail: text("owner_email").notNull(),
+    scopes: jsonb("scopes").$type<string[]>().notNull(),
+    status: text("status", { enum: ["active", "suspended", "retired"] }).notNull().default("active"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    updatedAt: ts("updated_at").notNull().defaultNow(),
+  },
+  (t) => [
+    index("agents_tenant_page_idx").on(t.tenantId, t.createdAt, t.id),
+    check("agents_status_chk", sql`${t.status} in ('active','suspended','retired')`),
+  ],
+);
+
+export const certificates = pgTable(
+  "certificates",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    agentId: uuid("agent_id").notNull().references(() => agents.id),
+    issuerId: uuid("issuer_id").notNull().references(() => authorities.id),
+    serialNumber: text("serial_number").notNull().unique(),
+    certificatePem: text("certificate_pem").notNull(),
+    keyRef: text("key_ref").notNull(),
+    modelName: text("model_name").notNull(),
+    modelVersion: text("model_version").notNull(),
+    modelHash: text("model_hash").notNull(),
+    /** Stored status; `expired` is also derived at read time from expires_at. */
+    status: text("status", { enum: ["active", "revoked", "expired"] }).notNull().default("active"),
+    issuedAt: ts("issued_at").notNull(),
+    expiresAt: ts("expires_at").notNull(),
+    revokedAt: ts("revoked_at"),
+    revocationReason: text("revocation_reason"),
+    /** RFC 5280 CRLReason code, for CRL and OCSP. */
+    revocationCode: text("revocation_code"),
+  },
+  (t) => [
+    // The invariant "one active certificate per agent" lives in the database, not only in code.
+    uniqueIndex("certificates_one_active_per_agent").on(t.agentId).where(sql`${t.status} = 'active'`),
+    index("certificates_agent_idx").on(t.agentId, t.issuedAt),
+    check("certificates_status_chk", sql`${t.status} in ('active','revoked','expired')`),
+  ],
+);
+
+/** Private keys of the `local` KeyManager, encrypted with the master key (AES-256-GCM). */
+export const localKeys = pgTable("local_keys", {
+  id: uuid("id").primaryKey(),
+  label: text("label").notNull(),
+  publicKeySpki: bytea("public_key_spki").notNull(),
+  /** iv (12 bytes) || ciphertext+tag of the PKCS#8 private key; AAD is the key id. */
+  sealedPrivateKey: bytea("sealed_private_key").notNull(),
+  createdAt: ts("created_at").notNull().defaultNow(),
+});

@@ -1,0 +1,36 @@
+import type { MiddlewareHandler } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { ApiError } from "./api-error.ts";
+
+const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
+
+/** 415 for a body that is not JSON. A bodiless POST (certify, retire) needs no content type. */
+export const requireJsonBody: MiddlewareHandler = async (c, next) => {
+  const m = c.req.method;
+  if (m === "POST" || m === "PUT" || m === "PATCH") {
+    const length = c.req.header("content-length");
+    const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
+    // A declared non-JSON type is refused outright; an undeclared one only when a body is present.
+    const hasBody = type !== "" || (length !== undefined && length !== "0") || c.req.header("transfer-encoding") !== undefined;
+    if (hasBody && !JSON_TYPE.test(type)) {
+      throw new ApiError("unsupported-media-type", `Expected application/json, got ${type || "no content type"}.`);
+    }
+  }
+  await next();
+};
+
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: () => {
+      throw new ApiError("payload-too-large", `Request body exceeds the limit of ${maxBytes} bytes.`);
+    },
+  });
+}
+
+/** Security headers every JSON API answer carries. */
+export const baseHeaders: MiddlewareHandler = async (c, next) => {
+  await next();
+  c.header("x-content-type-options", "nosniff");
+  c.header("cache-control", c.res.headers.get("cache-control") ?? "no-store");
+};

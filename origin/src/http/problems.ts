@@ -1,0 +1,42 @@
+import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { z } from "zod";
+import { problem, problemResponse, type FieldError, type Problem } from "@kakunin/shared";
+import { ApiError } from "./api-error.ts";
+
+function withInstance(c: Context, p: Problem, headers: Record<string, string> = {}): Response {
+  return problemResponse({ ...p, instance: new URL(c.req.url).pathname }, headers);
+}
+
+/** Zod issues → the `errors` list of a 422: one entry per failing field, dotted path. */
+export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
+  return issues.map((i) => ({ path: i.path.map(String).join(".") || "(body)", message: i.message }));
+}
+
+export function validationProblem(c: Context, issues: readonly z.core.$ZodIssue[], target: string): Response {
+  const errors = fieldErrors(issues);
+  const where = target === "json" ? "request body" : target === "query" ? "query string" : target;
+  return withInstance(c, problem("validation-failed", `${errors.length} invalid field(s) in the ${where}`, { errors }));
+}
+
+/**
+ * The single place errors become responses. Expected errors carry their problem; Hono's own
+ * HTTPExceptions (malformed JSON, body limit) are mapped; anything else is a bug: logged with its
+ * stack on the server, answered as a bare 500 problem without internals.
+ */
+export const onError: ErrorHandler = (e, c) => {
+  if (e instanceof ApiError) return withInstance(c, e.problem, e.headers);
+  if (e instanceof HTTPException) {
+    if (e.status === 400 && /Malformed JSON/i.test(e.message)) {
+      return withInstance(c, problem("malformed-json", "The request body is not valid JSON."));
+    }
+    if (e.status === 413) return withInstance(c, problem("payload-too-large", e.message || "Request body too large."));
+    if (e.status === 401) return withInstance(c, problem("unauthorized", e.message || "Authentication required."));
+    if (e.status >= 400 && e.status < 500) return withInstance(c, problem("bad-request", e.message || "Bad request."));
+  }
+  console.error(`[origin] unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}:`, e);
+  return withInstance(c, problem("internal-error", "An unexpected error occurred; it has been logged."));
+};
+
+export const onNotFound: NotFoundHandler = (c) =>
+  withInstance(c, problem("not-found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));

@@ -1,0 +1,40 @@
+import type { Result } from "@kakunin/shared";
+
+/** Which backend holds the private keys. */
+export type KeyManagerKind = "local" | "aws-kms" | "pkcs11";
+
+/**
+ * Why a key operation failed. `not_configured` and `unavailable` become 503 at the API;
+ * `not_found` means the reference names no key the backend knows.
+ */
+export type KeyManagerErrorCode = "not_configured" | "unavailable" | "not_found" | "failed";
+
+export interface KeyManagerError {
+  code: KeyManagerErrorCode;
+  message: string;
+}
+
+/** A key created inside the backend: only `ref` is ever stored; the private half never leaves. */
+export interface CreatedKey {
+  /** Opaque backend reference: an AWS KMS key ARN, `pkcs11:...` URI, or `local:key/<uuid>`. */
+  ref: string;
+  /** DER-encoded SubjectPublicKeyInfo of the RSA-2048 public key. */
+  publicKeySpki: Uint8Array;
+}
+
+/**
+ * The seam between the CA and wherever keys live (shaped after step-ca's kms/apiv1.KeyManager).
+ * Every key is RSA-2048 and every signature is RSASSA-PKCS1-v1_5 with SHA-256, the profile of
+ * Kakunin's certificates; a backend computes the digest itself where its API wants one.
+ */
+export interface KeyManager {
+  readonly kind: KeyManagerKind;
+  /** Creates a new non-exportable RSA-2048 signing key. `label` is a human hint (e.g. agent id). */
+  createKey(label: string): Promise<Result<CreatedKey, KeyManagerError>>;
+  /** DER SubjectPublicKeyInfo for a key created earlier. */
+  getPublicKey(ref: string): Promise<Result<Uint8Array, KeyManagerError>>;
+  /** RSASSA-PKCS1-v1_5 / SHA-256 signature over `data` (the backend hashes it). */
+  sign(ref: string, data: Uint8Array): Promise<Result<Uint8Array, KeyManagerError>>;
+  /** Releases sessions, sockets and timers. Safe to call twice. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,20 @@
+import type { ProblemType } from "@kakunin/shared";
+import type { KeyManagerError } from "../kms/types.ts";
+
+/** Why a lifecycle operation was refused; the HTTP layer maps `type` to its problem and status. */
+export interface Failure {
+  type: ProblemType;
+  detail: string;
+}
+
+export const fail = (type: ProblemType, detail: string): { ok: false; error: Failure } => ({
+  ok: false,
+  error: { type, detail },
+});
+
+/** A KeyManager that is not configured or not reachable is the server's 503, never the caller's fault. */
+export function keyManagerFailure(e: KeyManagerError): { ok: false; error: Failure } {
+  if (e.code === "not_configured") return fail("kms-not-configured", `Key management is not configured: ${e.message}`);
+  console.error(`[origin] key manager ${e.code}: ${e.message}`);
+  return fail("kms-unavailable", "Key management is unavailable; try again later.");
+}

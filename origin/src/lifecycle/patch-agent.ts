@@ -1,0 +1,60 @@
+import { and, eq } from "drizzle-orm";
+import { ok, type AgentPatch, type Result } from "@kakunin/shared";
+import { agents } from "../db/schema.ts";
+import type { Services } from "../services.ts";
+import type { AgentRow } from "../views/agent.ts";
+import type { CertificateRow } from "../views/certificate.ts";
+import { fail, type Failure } from "./failure.ts";
+import { activeCertificate, revokeInTx } from "./revoke.ts";
+
+export interface PatchOutcome {
+  agent: AgentRow;
+  /** Set when a new model hash superseded the active certificate. */
+  superseded?: CertificateRow;
+}
+
+/**
+ * Applies a partial update. A different `model.hash` means the certificate no longer describes the
+ * agent that runs, so its active certificate is revoked (`superseded`) in the same transaction. The
+ * agent stays `active`: it is awaiting a new certificate, not under suspicion.
+ */
+export async function patchAgent(
+  s: Services,
+  tenantId: string,
+  agentId: string,
+  patch: AgentPatch,
+): Promise<Result<PatchOutcome, Failure>> {
+  const now = s.clock.now();
+  return s.db.transaction(async (tx) => {
+    const [agent] = await tx.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenantId))).for("update");
+    if (!agent) return fail("not-found", `agent ${agentId} not found`);
+    if (agent.status === "retired") return fail("agent-retired", `agent ${agentId} is retired and cannot be changed`);
+    const hashChanged = patch.model?.hash !== undefined && patch.model.hash !== agent.modelHash;
+    let superseded: CertificateRow | undefined;
+    if (hashChanged) {
+      const active = await activeCertificate(tx, agent.id, now);
+      if (active) {
+        const r = await revokeInTx(tx, {
+          tenantId, certificateId: active.id, reason: "superseded", code: "superseded", now, suspendAgent: false,
+        });
+        if (!r.ok) return r;
+        superseded = r.value;
+      }
+    }
+    const [updated] = await tx
+      .update(agents)
+      .set({
+        name: patch.name ?? agent.name,
+        modelName: patch.model?.name ?? agent.modelName,
+        modelVersion: patch.model?.version ?? agent.modelVersion,
+        modelHash: patch.model?.hash ?? agent.modelHash,
+        ownerName: patch.owner?.name ?? agent.ownerName,
+        ownerEmail: patch.owner?.email ?? agent.ownerEmail,
+        scopes: patch.scopes ?? agent.scopes,
+        updatedAt: now,
+      })
+      .where(eq(agents.id, agent.id))
+      .returning();
+    return ok({ agent: updated!, superseded });
+  });
+}

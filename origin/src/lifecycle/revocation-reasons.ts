@@ -1,0 +1,1 @@
+export { CRL_REASONS, type CrlReason } from "@kakunin/shared";

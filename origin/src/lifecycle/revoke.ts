@@ -1,0 +1,55 @@
+import { and, eq } from "drizzle-orm";
+import { ok, type Result } from "@kakunin/shared";
+import type { Queryable } from "../db/index.ts";
+import { agents, certificates } from "../db/schema.ts";
+import { effectiveStatus, type CertificateRow } from "../views/certificate.ts";
+import { fail, type Failure } from "./failure.ts";
+import type { CrlReason } from "./revocation-reasons.ts";
+
+export interface RevokeInput {
+  tenantId: string;
+  certificateId: string;
+  reason: string;
+  code: CrlReason;
+  now: Date;
+  /** Whether the agent is suspended by this revocation (not when its model was merely superseded). */
+  suspendAgent: boolean;
+}
+
+/**
+ * Revokes one certificate inside the caller's transaction. Row-locked, so two revocations of the
+ * same certificate yield one success and one 409.
+ */
+export async function revokeInTx(tx: Queryable, input: RevokeInput): Promise<Result<CertificateRow, Failure>> {
+  const [cert] = await tx
+    .select()
+    .from(certificates)
+    .where(and(eq(certificates.id, input.certificateId), eq(certificates.tenantId, input.tenantId)))
+    .for("update");
+  if (!cert) return fail("not-found", `certificate ${input.certificateId} not found`);
+  const status = effectiveStatus(cert, input.now);
+  if (status === "revoked") return fail("already-revoked", `certificate ${cert.id} was revoked at ${cert.revokedAt?.toISOString()}`);
+  if (status === "expired") return fail("certificate-expired", `certificate ${cert.id} expired at ${cert.expiresAt.toISOString()}; there is nothing to revoke`);
+  const [revoked] = await tx
+    .update(certificates)
+    .set({ status: "revoked", revokedAt: input.now, revocationReason: input.reason, revocationCode: input.code })
+    .where(and(eq(certificates.id, cert.id), eq(certificates.status, "active")))
+    .returning();
+  if (!revoked) return fail("already-revoked", `certificate ${cert.id} was revoked concurrently`);
+  if (input.suspendAgent) {
+    await tx
+      .update(agents)
+      .set({ status: "suspended", updatedAt: input.now })
+      .where(and(eq(agents.id, cert.agentId), eq(agents.status, "active")));
+  }
+  return ok(revoked);
+}
+
+/** The agent's active, unexpired certificate, if any. */
+export async function activeCertificate(tx: Queryable, agentId: string, now: Date): Promise<CertificateRow | undefined> {
+  const [cert] = await tx
+    .select()
+    .from(certificates)
+    .where(and(eq(certificates.agentId, agentId), eq(certificates.status, "active")));
+  return cert && effectiveStatus(cert, now) === "active" ? cert : undefined;
+}

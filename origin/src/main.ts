@@ -1,0 +1,38 @@
+import { serve } from "@hono/node-server";
+import { createApp } from "./app.ts";
+import { bootstrap } from "./bootstrap.ts";
+import { buildServices } from "./build-services.ts";
+import { loadConfig } from "./config.ts";
+
+/** `pnpm start` for the origin: config → services → bootstrap → listen. */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const built = await buildServices(config);
+  const boot = await bootstrap(built.services.db, config.KAKUNIN_ADMIN_KEY);
+  if (boot.generatedAdminKey) {
+    console.log(`[origin] created tenant 'default'. Admin API key (shown once, store it now):\n  ${boot.generatedAdminKey}`);
+  }
+  // Create the root and the default tenant's issuing CA now, so the first certify is not slow.
+  // A KeyManager that is not configured only logs: the origin still serves what needs no key.
+  const ca = await built.services.ca.issuingFor({ id: boot.tenantId, name: "default" });
+  if (!ca.ok) console.warn(`[origin] CA not ready (${ca.error.code}): ${ca.error.message}`);
+  const app = createApp(built.services);
+  const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT }, (info) => {
+    console.log(`[origin] listening on http://${info.address}:${info.port} (db ${built.database.driver}, keys ${built.services.keys.kind})`);
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`[origin] ${signal}: shutting down`);
+    server.close(() => void built.close().then(() => process.exit(0)));
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+}
+
+main().catch((e: unknown) => {
+  console.error("[origin] failed to start:", e instanceof Error ? e.message : e);
+  process.exit(1);
+});

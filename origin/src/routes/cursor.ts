@@ -1,0 +1,26 @@
+import { z } from "zod";
+
+/**
+ * Keyset pagination: the cursor is the (created_at, id) of the last row returned, opaque to
+ * clients (base64url JSON). Stable under concurrent inserts, unlike offsets.
+ */
+const cursorShape = z.object({ t: z.iso.datetime(), id: z.uuid() });
+export type Cursor = { t: Date; id: string };
+
+export function encodeCursor(c: { createdAt: Date; id: string }): string {
+  return Buffer.from(JSON.stringify({ t: c.createdAt.toISOString(), id: c.id })).toString("base64url");
+}
+
+export function decodeCursor(raw: string): Cursor | undefined {
+  try {
+    const parsed = cursorShape.safeParse(JSON.parse(Buffer.from(raw, "base64url").toString("utf8")));
+    return parsed.success ? { t: new Date(parsed.data.t), id: parsed.data.id } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export const pageQuery = z.object({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});

@@ -1,0 +1,32 @@
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env.ts";
+import * as healthz from "./healthz.ts";
+import * as apiKeysCreate from "./v1_api_keys_create.ts";
+import * as apiKeysList from "./v1_api_keys_list.ts";
+import * as apiKeysRevoke from "./v1_api_keys_revoke.ts";
+import * as agentsCertificates from "./v1_agents_certificates_list.ts";
+import * as agentsCertify from "./v1_agents_certify.ts";
+import * as agentsCreate from "./v1_agents_create.ts";
+import * as agentsGet from "./v1_agents_get.ts";
+import * as agentsList from "./v1_agents_list.ts";
+import * as agentsPatch from "./v1_agents_patch.ts";
+import * as agentsRetire from "./v1_agents_retire.ts";
+import * as agentsSign from "./v1_agents_sign.ts";
+import * as caGet from "./v1_ca_get.ts";
+import * as certificatesGet from "./v1_certificates_get.ts";
+import * as certificatesRevoke from "./v1_certificates_revoke.ts";
+import * as tenantGet from "./v1_tenant_get.ts";
+import * as policyGet from "./v1_tenant_policy_get.ts";
+import * as policyPatch from "./v1_tenant_policy_patch.ts";
+import * as tenantsCreate from "./v1_tenants_create.ts";
+
+/** Every route module of the origin; the OpenAPI document is built from exactly this list. */
+export const ROUTES = [
+  healthz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsCertificates,
+  agentsSign, certificatesGet, certificatesRevoke, caGet, tenantGet, policyGet, policyPatch, tenantsCreate,
+  apiKeysCreate, apiKeysList, apiKeysRevoke,
+] as const;
+
+export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
+  for (const r of ROUTES) r.register(app);
+}

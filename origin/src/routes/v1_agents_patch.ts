@@ -1,0 +1,26 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { agentPatchSchema } from "@kakunin/shared";
+import type { AppEnv } from "../app-env.ts";
+import { requireRole } from "../auth/authenticate.ts";
+import { patchAgent } from "../lifecycle/patch-agent.ts";
+import { agentView, toAgentView } from "../views/agent.ts";
+import { orThrow } from "./fail.ts";
+import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
+
+export const route = createRoute({
+  method: "patch",
+  path: "/v1/agents/{id}",
+  summary: "Change an agent; a new model.hash revokes its active certificate (reason superseded)",
+  security: bearer,
+  middleware: [requireRole("admin", "issuer")] as const,
+  request: { params: idParams, body: jsonBody(agentPatchSchema) },
+  responses: { 200: dataResponse(agentView, "The updated agent"), ...errorResponses(404, 422) },
+});
+
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const out = orThrow(await patchAgent(c.var.services, c.var.caller.tenantId, c.req.valid("param").id, c.req.valid("json")));
+    if (out.superseded) c.header("kakunin-superseded-certificate", out.superseded.id);
+    return c.json({ data: toAgentView(out.agent) }, 200);
+  });
+}

@@ -1,0 +1,24 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env.ts";
+import { requireRole } from "../auth/authenticate.ts";
+import { retireAgent } from "../lifecycle/retire-agent.ts";
+import { agentView, toAgentView } from "../views/agent.ts";
+import { orThrow } from "./fail.ts";
+import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/agents/{id}/retire",
+  summary: "Retire an agent for good; its active certificate is revoked (cessationOfOperation)",
+  security: bearer,
+  middleware: [requireRole("admin", "issuer")] as const,
+  request: { params: idParams },
+  responses: { 200: dataResponse(agentView, "The retired agent"), ...errorResponses(404, 409) },
+});
+
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const agent = orThrow(await retireAgent(c.var.services, c.var.caller.tenantId, c.req.valid("param").id));
+    return c.json({ data: toAgentView(agent) }, 200);
+  });
+}

@@ -1,0 +1,68 @@
+import { createHash } from "node:crypto";
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { and, eq } from "drizzle-orm";
+import type { AppEnv } from "../app-env.ts";
+import { requireRole } from "../auth/authenticate.ts";
+import { agents } from "../db/schema.ts";
+import { ApiError, notFound } from "../http/api-error.ts";
+import { activeCertificate } from "../lifecycle/revoke.ts";
+import { kmOrThrow } from "./fail.ts";
+import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
+
+const MAX_PAYLOAD = 512 * 1024;
+
+export const signRequest = z.strictObject({
+  /** Standard base64 (RFC 4648 §4) of the bytes to sign, at most 512 KiB decoded. */
+  payload_b64: z.string().min(1).max(Math.ceil(MAX_PAYLOAD / 3) * 4).regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, "must be padded standard base64"),
+  /** AWS KMS name of the only algorithm agent keys use; `RS256` is accepted as its JOSE alias. */
+  algorithm: z.enum(["RSASSA_PKCS1_V1_5_SHA_256", "RS256"]).default("RSASSA_PKCS1_V1_5_SHA_256"),
+});
+
+const signResponse = z.object({
+  certificate_id: z.uuid(),
+  serial_number: z.string(),
+  kms_key_arn: z.string(),
+  algorithm: z.literal("RSASSA_PKCS1_V1_5_SHA_256"),
+  payload_sha256: z.string(),
+  signature_b64: z.string(),
+});
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/agents/{id}/sign",
+  summary: "Sign a payload with the agent's key inside the KeyManager (proof of possession)",
+  security: bearer,
+  middleware: [requireRole("admin", "issuer")] as const,
+  request: { params: idParams, body: jsonBody(signRequest) },
+  responses: { 200: dataResponse(signResponse, "The signature"), ...errorResponses(404, 409, 422, 503) },
+});
+
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const s = c.var.services;
+    const { id } = c.req.valid("param");
+    const body = c.req.valid("json");
+    const payload = Buffer.from(body.payload_b64, "base64");
+    if (payload.length === 0 || payload.toString("base64").replace(/=+$/, "") !== body.payload_b64.replace(/=+$/, "")) {
+      throw new ApiError("validation-failed", "1 invalid field(s) in the request body", {
+        errors: [{ path: "payload_b64", message: "must be non-empty, canonical standard base64" }],
+      });
+    }
+    const [agent] = await s.db.select({ id: agents.id }).from(agents).where(and(eq(agents.id, id), eq(agents.tenantId, c.var.caller.tenantId)));
+    if (!agent) throw notFound("agent", id);
+    // Only a valid certificate's key may speak for the agent: revoked or expired keys sign nothing.
+    const cert = await activeCertificate(s.db, id, s.clock.now());
+    if (!cert) throw new ApiError("no-active-certificate", `agent ${id} has no active certificate to sign with`);
+    const signature = kmOrThrow(await s.keys.sign(cert.keyRef, payload));
+    return c.json({
+      data: {
+        certificate_id: cert.id,
+        serial_number: cert.serialNumber,
+        kms_key_arn: cert.keyRef,
+        algorithm: "RSASSA_PKCS1_V1_5_SHA_256" as const,
+        payload_sha256: createHash("sha256").update(payload).digest("hex"),
+        signature_b64: Buffer.from(signature).toString("base64"),
+      },
+    }, 200);
+  });
+}

@@ -1,0 +1,34 @@
+import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { revokeSchema } from "@kakunin/shared";
+import type { AppEnv } from "../app-env.ts";
+import { requireRole } from "../auth/authenticate.ts";
+import { revokeInTx } from "../lifecycle/revoke.ts";
+import { revokedView, toRevokedView } from "../views/certificate.ts";
+import { orThrow } from "./fail.ts";
+import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/certificates/{id}/revoke",
+  summary: "Revoke a certificate; the agent becomes suspended",
+  security: bearer,
+  middleware: [requireRole("admin", "issuer")] as const,
+  request: { params: idParams, body: jsonBody(revokeSchema) },
+  responses: { 200: dataResponse(revokedView, "The revoked certificate"), ...errorResponses(404, 409, 422) },
+});
+
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const s = c.var.services;
+    const body = c.req.valid("json");
+    const revoked = orThrow(await s.db.transaction((tx) => revokeInTx(tx, {
+      tenantId: c.var.caller.tenantId,
+      certificateId: c.req.valid("param").id,
+      reason: body.reason,
+      code: body.reason_code ?? "unspecified",
+      now: s.clock.now(),
+      suspendAgent: true,
+    })));
+    return c.json({ data: toRevokedView(revoked) }, 200);
+  });
+}

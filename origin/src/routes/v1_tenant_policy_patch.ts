@@ -1,0 +1,35 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
+import type { AppEnv } from "../app-env.ts";
+import { requireRole } from "../auth/authenticate.ts";
+import { tenants } from "../db/schema.ts";
+import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
+import { policyView } from "./v1_tenant_policy_get.ts";
+
+export const policyPatch = z
+  .strictObject({ auto_revoke: z.boolean().optional() })
+  .refine((v) => Object.keys(v).length > 0, { message: "at least one policy field is required" });
+
+export const route = createRoute({
+  method: "patch",
+  path: "/v1/tenant/policy",
+  summary: "Change the tenant's policy (admin)",
+  security: bearer,
+  middleware: [requireRole("admin")] as const,
+  request: { body: jsonBody(policyPatch) },
+  responses: { 200: dataResponse(policyView, "The new policy"), ...errorResponses(422) },
+});
+
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const patch = c.req.valid("json");
+    const db = c.var.services.db;
+    const policy = await db.transaction(async (tx) => {
+      const [t] = await tx.select({ policy: tenants.policy }).from(tenants).where(eq(tenants.id, c.var.caller.tenantId)).for("update");
+      const next = { ...t!.policy, ...patch };
+      await tx.update(tenants).set({ policy: next }).where(eq(tenants.id, c.var.caller.tenantId));
+      return next;
+    });
+    return c.json({ data: { auto_revoke: policy.auto_revoke } }, 200);
+  });
+}

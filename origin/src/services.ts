@@ -1,0 +1,14 @@
+import type { CertificateAuthority } from "./ca/authority.ts";
+import type { Clock } from "./clock.ts";
+import type { Config } from "./config.ts";
+import type { Db } from "./db/index.ts";
+import type { KeyManager } from "./kms/types.ts";
+
+/** Everything a handler needs, built once at start and put on the Hono context. No singletons. */
+export interface Services {
+  config: Config;
+  db: Db;
+  keys: KeyManager;
+  ca: CertificateAuthority;
+  clock: Clock;
+}

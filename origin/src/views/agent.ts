@@ -1,0 +1,35 @@
+import { z } from "zod";
+import type { agents } from "../db/schema.ts";
+import { agentUrn } from "../ca/profiles.ts";
+import { rfc3339 } from "./time.ts";
+
+export type AgentRow = typeof agents.$inferSelect;
+
+export const agentView = z.object({
+  id: z.uuid(),
+  urn: z.string(),
+  tenant_id: z.uuid(),
+  name: z.string(),
+  model: z.object({ name: z.string(), version: z.string(), hash: z.string() }),
+  owner: z.object({ name: z.string(), email: z.string() }),
+  scopes: z.array(z.string()),
+  status: z.enum(["active", "suspended", "retired"]),
+  created_at: z.string(),
+  updated_at: z.string(),
+});
+export type AgentView = z.infer<typeof agentView>;
+
+export function toAgentView(a: AgentRow): AgentView {
+  return {
+    id: a.id,
+    urn: agentUrn(a.id),
+    tenant_id: a.tenantId,
+    name: a.name,
+    model: { name: a.modelName, version: a.modelVersion, hash: a.modelHash },
+    owner: { name: a.ownerName, email: a.ownerEmail },
+    scopes: a.scopes,
+    status: a.status,
+    created_at: rfc3339(a.createdAt),
+    updated_at: rfc3339(a.updatedAt),
+  };
+}

@@ -1,0 +1,65 @@
+import { z } from "zod";
+import type { certificates } from "../db/schema.ts";
+import { rfc3339 } from "./time.ts";
+
+export type CertificateRow = typeof certificates.$inferSelect;
+export type CertificateStatus = "active" | "revoked" | "expired";
+
+/** Stored status, with an `active` certificate past its notAfter reported as `expired`. */
+export function effectiveStatus(c: Pick<CertificateRow, "status" | "expiresAt">, now: Date): CertificateStatus {
+  if (c.status === "active" && c.expiresAt.getTime() <= now.getTime()) return "expired";
+  return c.status;
+}
+
+/** The certify response, field for field as the certificates spec (seed 004) defines it. */
+export const issuedCertificateView = z.object({
+  id: z.uuid(),
+  agent_id: z.uuid(),
+  serial_number: z.string(),
+  certificate_pem: z.string(),
+  kms_key_arn: z.string(),
+  status: z.enum(["active", "revoked", "expired"]),
+  issued_at: z.string(),
+  expires_at: z.string(),
+});
+
+export const certificateView = issuedCertificateView.extend({
+  tenant_id: z.uuid(),
+  model: z.object({ name: z.string(), version: z.string(), hash: z.string() }),
+  revoked_at: z.string().nullable(),
+  revocation_reason: z.string().nullable(),
+});
+
+export const revokedView = z.object({
+  id: z.uuid(),
+  status: z.literal("revoked"),
+  revoked_at: z.string(),
+  revocation_reason: z.string(),
+});
+
+export function toIssuedView(c: CertificateRow, now: Date): z.infer<typeof issuedCertificateView> {
+  return {
+    id: c.id,
+    agent_id: c.agentId,
+    serial_number: c.serialNumber,
+    certificate_pem: c.certificatePem,
+    kms_key_arn: c.keyRef,
+    status: effectiveStatus(c, now),
+    issued_at: rfc3339(c.issuedAt),
+    expires_at: rfc3339(c.expiresAt),
+  };
+}
+
+export function toCertificateView(c: CertificateRow, now: Date): z.infer<typeof certificateView> {
+  return {
+    ...toIssuedView(c, now),
+    tenant_id: c.tenantId,
+    model: { name: c.modelName, version: c.modelVersion, hash: c.modelHash },
+    revoked_at: rfc3339(c.revokedAt),
+    revocation_reason: c.revocationReason,
+  };
+}
+
+export function toRevokedView(c: CertificateRow): z.infer<typeof revokedView> {
+  return { id: c.id, status: "revoked", revoked_at: rfc3339(c.revokedAt!), revocation_reason: c.revocationReason ?? "" };
+}

@@ -1,0 +1,186 @@
+import { webcrypto } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AGENT_MODEL_OID, readAgentModel } from "../src/ca/model-extension.ts";
+import { x509 } from "../src/ca/x509.ts";
+import { ManualClock } from "../src/clock.ts";
+import { agentBody, dbKinds, SAMPLE_HASH, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { opensslSerial, opensslText, opensslVerify, splitPem } from "./openssl.ts";
+
+interface Issued { id: string; agent_id: string; serial_number: string; certificate_pem: string; kms_key_arn: string; status: string; issued_at: string; expires_at: string }
+interface Problem { type: string; status: number; detail: string }
+const DAY = 86_400_000;
+
+describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
+  let o: TestOrigin;
+  const clock = new ManualClock(new Date("2026-05-17T00:00:00Z"));
+  beforeAll(async () => { o = await startTestOrigin(kind, { clock }); });
+  afterAll(async () => { await o.close(); });
+
+  const newAgent = async (overrides: Record<string, unknown> = {}) =>
+    (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody(overrides) })).body.data.id;
+  const certify = (id: string) => o.json<{ data: Issued }>("POST", `/v1/agents/${id}/certify`);
+  const chain = async () => splitPem((await o.json<{ data: { chain_pem: string } }>("GET", "/v1/ca")).body.data.chain_pem);
+
+  it("certify → 201 with exactly the seed's fields", async () => {
+    const id = await newAgent();
+    const r = await certify(id);
+    expect(r.status).toBe(201);
+    const c = r.body.data;
+    expect(Object.keys(c).sort()).toEqual(["agent_id", "certificate_pem", "expires_at", "id", "issued_at", "kms_key_arn", "serial_number", "status"]);
+    expect(c).toMatchObject({ agent_id: id, status: "active", issued_at: "2026-05-17T00:00:00Z", expires_at: "2027-05-17T00:00:00Z" });
+    expect(c.serial_number).toMatch(/^[0-9a-f]{32}$/);
+    expect(c.kms_key_arn).toMatch(/^local:key\/[0-9a-f-]{36}$/);
+    expect(c.certificate_pem).toMatch(/^-----BEGIN CERTIFICATE-----\n[\s\S]+-----END CERTIFICATE-----\n$/);
+    expect(r.res.headers.get("location")).toBe(`/v1/certificates/${c.id}`);
+    // And the stored record reads back the same.
+    const got = await o.json<{ data: Issued & { model: { hash: string }; revoked_at: null } }>("GET", `/v1/certificates/${c.id}`);
+    expect(got.body.data).toMatchObject({ ...c, revoked_at: null, model: { hash: SAMPLE_HASH } });
+  });
+
+  it("every certificate issued passes openssl verify -x509_strict against the published chain", async () => {
+    const id = await newAgent();
+    const c = (await certify(id)).body.data;
+    const [issuing, root] = await chain();
+    expect(issuing && root).toBeTruthy();
+    // Root against itself, issuing against root, agent against root via issuing.
+    const at = ["-attime", String(Math.floor(clock.now().getTime() / 1000) + 3600)];
+    expect(opensslVerify(root!, root!, undefined, at)).toMatchObject({ ok: true });
+    expect(opensslVerify(root!, issuing!, undefined, at)).toMatchObject({ ok: true });
+    const v = opensslVerify(root!, c.certificate_pem, issuing, [...at, "-purpose", "sslclient"]);
+    expect(v.output).toContain(": OK");
+    expect(v.ok).toBe(true);
+    // Negative control: without the intermediate the chain must not verify.
+    expect(opensslVerify(root!, c.certificate_pem, undefined, at).ok).toBe(false);
+  });
+
+  it("the agent certificate carries the design's profile (openssl x509 -text)", async () => {
+    const id = await newAgent({ name: "fx-hedger, \"EU\"" });
+    const c = (await certify(id)).body.data;
+    const text = opensslText(c.certificate_pem);
+    expect(text).toContain("Public-Key: (2048 bit)");
+    expect(text).toContain("Signature Algorithm: sha256WithRSAEncryption");
+    expect(text).toContain('Subject: CN=fx-hedger\\, \\"EU\\",O=default');
+    expect(text).toContain(`URI:urn:kakunin:agent:${id}`);
+    expect(text).toMatch(/X509v3 Extended Key Usage:\s*\n\s*TLS Web Client Authentication/);
+    expect(text).toMatch(/X509v3 Basic Constraints: critical\s*\n\s*CA:FALSE/);
+    expect(text).toMatch(/X509v3 Key Usage: critical\s*\n\s*Digital Signature/);
+    expect(text).toContain("X509v3 Subject Key Identifier");
+    expect(text).toContain("X509v3 Authority Key Identifier");
+    expect(text).toContain(AGENT_MODEL_OID);
+    expect(text).toContain("Not Before: May 16 23:59:00 2026 GMT");
+    expect(text).toContain("Not After : May 17 00:00:00 2027 GMT");
+    expect(opensslSerial(c.certificate_pem)).toBe(`serial=${c.serial_number.toUpperCase()}`);
+    // The model extension decodes to what the agent declared.
+    const ext = readAgentModel(new x509.X509Certificate(c.certificate_pem).rawData);
+    expect(ext).toEqual({ critical: false, model: { name: "gpt-4o", version: "2024-08-06", hash: SAMPLE_HASH } });
+  });
+
+  it("CA certificates: root and issuing profiles", async () => {
+    const [issuing, root] = await chain();
+    const rt = opensslText(root!);
+    expect(rt).toMatch(/Basic Constraints: critical\s*\n\s*CA:TRUE\n/);
+    expect(rt).toMatch(/Key Usage: critical\s*\n\s*Certificate Sign, CRL Sign/);
+    const it = opensslText(issuing!);
+    expect(it).toMatch(/Basic Constraints: critical\s*\n\s*CA:TRUE, pathlen:0/);
+    expect(it).toContain("O=default");
+  });
+
+  it("409 while a certificate is active; 404 for an unknown agent; 422 for a retired one", async () => {
+    const id = await newAgent();
+    expect((await certify(id)).status).toBe(201);
+    const again = await o.json<Problem>("POST", `/v1/agents/${id}/certify`);
+    expect(again.status).toBe(409);
+    expect(again.body.type).toBe("urn:kakunin:problem:already-active");
+    expect((await o.json<Problem>("POST", "/v1/agents/00000000-0000-4000-8000-000000000000/certify")).status).toBe(404);
+    const retired = await newAgent();
+    await o.json("POST", `/v1/agents/${retired}/retire`);
+    const r = await o.json<Problem>("POST", `/v1/agents/${retired}/certify`);
+    expect(r.status).toBe(422);
+    expect(r.body.type).toBe("urn:kakunin:problem:agent-retired");
+  });
+
+  it("revoke → 200, agent suspended; again → 409; a new certificate lifts the suspension", async () => {
+    const id = await newAgent();
+    const c = (await certify(id)).body.data;
+    const r = await o.json<{ data: Record<string, string> }>("POST", `/v1/certificates/${c.id}/revoke`, { body: { reason: "Anomalous trading behaviour detected by compliance team" } });
+    expect(r.status).toBe(200);
+    expect(r.body.data).toEqual({ id: c.id, status: "revoked", revoked_at: clock.now().toISOString().replace(".000Z", "Z"), revocation_reason: "Anomalous trading behaviour detected by compliance team" });
+    expect((await o.json<{ data: { status: string } }>("GET", `/v1/agents/${id}`)).body.data.status).toBe("suspended");
+    const again = await o.json<Problem>("POST", `/v1/certificates/${c.id}/revoke`, { body: { reason: "again" } });
+    expect(again.status).toBe(409);
+    expect(again.body.type).toBe("urn:kakunin:problem:already-revoked");
+    const fresh = await certify(id);
+    expect(fresh.status).toBe(201);
+    expect(fresh.body.data.serial_number).not.toBe(c.serial_number);
+    expect(fresh.body.data.kms_key_arn).not.toBe(c.kms_key_arn);
+    expect((await o.json<{ data: { status: string } }>("GET", `/v1/agents/${id}`)).body.data.status).toBe("active");
+    const list = await o.json<{ data: { id: string; status: string }[] }>("GET", `/v1/agents/${id}/certificates`);
+    expect(list.body.data.map((x) => x.status).sort()).toEqual(["active", "revoked"]);
+  });
+
+  it("revoke validates its body (422) and refuses an expired certificate (422)", async () => {
+    const id = await newAgent();
+    const c = (await certify(id)).body.data;
+    for (const body of [{}, { reason: "" }, { reason: "x".repeat(513) }, { reason: "x", reason_code: "bogus" }, { reason: 5 }]) {
+      const r = await o.json<Problem>("POST", `/v1/certificates/${c.id}/revoke`, { body });
+      expect(r.status, JSON.stringify(body)).toBe(422);
+    }
+    clock.advance(366 * DAY);
+    try {
+      const got = await o.json<{ data: { status: string } }>("GET", `/v1/certificates/${c.id}`);
+      expect(got.body.data.status).toBe("expired");
+      const r = await o.json<Problem>("POST", `/v1/certificates/${c.id}/revoke`, { body: { reason: "too late" } });
+      expect(r.status).toBe(422);
+      expect(r.body.type).toBe("urn:kakunin:problem:certificate-expired");
+      // An expired certificate does not block a new one.
+      expect((await certify(id)).status).toBe(201);
+    } finally {
+      clock.set(new Date("2026-05-17T00:00:00Z"));
+    }
+  });
+
+  it("a new model hash on PATCH revokes the active certificate with reason superseded", async () => {
+    const id = await newAgent();
+    const c = (await certify(id)).body.data;
+    const same = await o.json("PATCH", `/v1/agents/${id}`, { body: { model: { hash: SAMPLE_HASH, version: "2" } } });
+    expect(same.status).toBe(200);
+    expect((await o.json<{ data: { status: string } }>("GET", `/v1/certificates/${c.id}`)).body.data.status).toBe("active");
+    const newHash = `sha256:${"cd".repeat(32)}`;
+    const r = await o.json<{ data: { status: string; model: { hash: string } } }>("PATCH", `/v1/agents/${id}`, { body: { model: { hash: newHash } } });
+    expect(r.status).toBe(200);
+    expect(r.body.data).toMatchObject({ status: "active", model: { hash: newHash } });
+    const cert = await o.json<{ data: { status: string; revocation_reason: string } }>("GET", `/v1/certificates/${c.id}`);
+    expect(cert.body.data).toMatchObject({ status: "revoked", revocation_reason: "superseded" });
+    const next = await certify(id);
+    expect(next.status).toBe(201);
+    expect(readAgentModel(new x509.X509Certificate(next.body.data.certificate_pem).rawData)?.model?.hash).toBe(newHash);
+  });
+
+  it("sign: the agent's key signs, verifiable with the certificate's public key; revoked keys sign nothing", async () => {
+    const id = await newAgent();
+    const payload = new TextEncoder().encode("POST /orders 2026-05-17 {\"qty\":10}");
+    const b64 = Buffer.from(payload).toString("base64");
+    const none = await o.json<Problem>("POST", `/v1/agents/${id}/sign`, { body: { payload_b64: b64, algorithm: "RSASSA_PKCS1_V1_5_SHA_256" } });
+    expect(none.status).toBe(409);
+    const c = (await certify(id)).body.data;
+    const r = await o.json<{ data: { signature_b64: string; serial_number: string; certificate_id: string } }>("POST", `/v1/agents/${id}/sign`, { body: { payload_b64: b64, algorithm: "RSASSA_PKCS1_V1_5_SHA_256" } });
+    expect(r.status).toBe(200);
+    expect(r.body.data).toMatchObject({ serial_number: c.serial_number, certificate_id: c.id });
+    const pub = await new x509.X509Certificate(c.certificate_pem).publicKey.export({ name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, ["verify"], webcrypto as unknown as Parameters<x509.PublicKey["export"]>[2]);
+    const sig = Buffer.from(r.body.data.signature_b64, "base64");
+    expect(await webcrypto.subtle.verify("RSASSA-PKCS1-v1_5", pub as unknown as webcrypto.CryptoKey, sig, payload)).toBe(true);
+    expect(await webcrypto.subtle.verify("RSASSA-PKCS1-v1_5", pub as unknown as webcrypto.CryptoKey, sig, new TextEncoder().encode("tampered"))).toBe(false);
+    for (const body of [{ payload_b64: "!!!" }, { payload_b64: "" }, { payload_b64: b64, algorithm: "ES256" }, { payload_b64: "YQ" }]) {
+      expect((await o.json("POST", `/v1/agents/${id}/sign`, { body })).status, JSON.stringify(body)).toBe(422);
+    }
+    await o.json("POST", `/v1/certificates/${c.id}/revoke`, { body: { reason: "done" } });
+    expect((await o.json("POST", `/v1/agents/${id}/sign`, { body: { payload_b64: b64 } })).status).toBe(409);
+  });
+
+  it("GET /v1/ca also serves raw PEM", async () => {
+    const res = await o.request("GET", "/v1/ca", { headers: { accept: "application/pem-certificate-chain" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("application/pem-certificate-chain");
+    expect(splitPem(await res.text())).toHaveLength(2);
+  });
+});

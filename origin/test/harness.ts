@@ -1,0 +1,130 @@
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import pg from "pg";
+import { createApp } from "../src/app.ts";
+import { bootstrap } from "../src/bootstrap.ts";
+import { buildServices } from "../src/build-services.ts";
+import type { Clock } from "../src/clock.ts";
+import { loadConfig } from "../src/config.ts";
+import type { Database } from "../src/db/index.ts";
+import type { KeyManager } from "../src/kms/types.ts";
+import type { Services } from "../src/services.ts";
+
+export type DbKind = "pglite" | "postgres";
+
+/** PostgreSQL server for tests: TEST_DATABASE_URL, else DATABASE_URL. */
+export function postgresUrl(): string | undefined {
+  return process.env.TEST_DATABASE_URL ?? process.env.DATABASE_URL;
+}
+
+/**
+ * The databases every repository test runs against. In CI PostgreSQL is required, so a broken
+ * service start fails loudly instead of silently testing PGlite alone.
+ */
+export function dbKinds(): DbKind[] {
+  if (postgresUrl()) return ["pglite", "postgres"];
+  if (process.env.CI === "true") throw new Error("CI=true but neither TEST_DATABASE_URL nor DATABASE_URL is set");
+  return ["pglite"];
+}
+
+/** A fresh, empty PostgreSQL database on the test server; dropped by the returned function. */
+export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const base = postgresUrl();
+  if (!base) throw new Error("no PostgreSQL URL for tests");
+  const name = `kakunin_t_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: base });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const c = new pg.Client({ connectionString: base });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    },
+  };
+}
+
+export interface RequestOptions {
+  key?: string | null;
+  body?: unknown;
+  rawBody?: string;
+  headers?: Record<string, string>;
+}
+
+export interface TestOrigin {
+  services: Services;
+  database: Database;
+  adminKey: string;
+  kind: DbKind;
+  request(method: string, path: string, opts?: RequestOptions): Promise<Response>;
+  /** Request + JSON body, typed loosely for assertions. */
+  json<T = Record<string, unknown>>(method: string, path: string, opts?: RequestOptions): Promise<{ status: number; body: T; res: Response }>;
+  close(): Promise<void>;
+}
+
+/** A real origin (real DB, real KeyManager, real CA) driven through app.request, no socket. */
+export async function startTestOrigin(
+  kind: DbKind,
+  opts: { clock?: Clock; keys?: (db: Database) => KeyManager; env?: Record<string, string> } = {},
+): Promise<TestOrigin> {
+  const dataDir = mkdtempSync(join(tmpdir(), "kakunin-test-"));
+  const pgdb = kind === "postgres" ? await freshPostgresDatabase() : undefined;
+  const adminKey = `test-admin-${randomBytes(12).toString("hex")}`;
+  const config = loadConfig({
+    KAKUNIN_DATA_DIR: dataDir,
+    KAKUNIN_MASTER_KEY: randomBytes(32).toString("base64"),
+    KAKUNIN_ADMIN_KEY: adminKey,
+    ...(pgdb ? { DATABASE_URL: pgdb.url } : {}),
+    ...opts.env,
+  });
+  const built = await buildServices(config, { inMemoryDb: true, clock: opts.clock, keys: opts.keys });
+  await bootstrap(built.services.db, adminKey);
+  const app = createApp(built.services);
+  const request = (method: string, path: string, o: RequestOptions = {}) => {
+    const headers: Record<string, string> = { ...o.headers };
+    const key = o.key === undefined ? adminKey : o.key;
+    if (key !== null) headers.authorization = `Bearer ${key}`;
+    let body: string | undefined = o.rawBody;
+    if (o.body !== undefined) {
+      body = JSON.stringify(o.body);
+      headers["content-type"] ??= "application/json";
+    }
+    return Promise.resolve(app.request(path, { method, headers, body }));
+  };
+  return {
+    services: built.services,
+    database: built.database,
+    adminKey,
+    kind,
+    request,
+    async json<T>(method: string, path: string, o?: RequestOptions) {
+      const res = await request(method, path, o);
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : {}) as T, res };
+    },
+    async close() {
+      await built.close();
+      await pgdb?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const SAMPLE_HASH = `sha256:${"ab".repeat(32)}`;
+
+export function agentBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name: "trading-bot-7f3a",
+    model: { name: "gpt-4o", version: "2024-08-06", hash: SAMPLE_HASH },
+    owner: { name: "Alice Risk", email: "alice@bank.example" },
+    scopes: ["orders.*", "crm.lookup_customer"],
+    ...overrides,
+  };
+}

@@ -1,0 +1,67 @@
+/**
+ * RFC 9457 problem details. Every error Kakunin returns, at the origin and at the edge, is one of
+ * these `types`; the status for each lives here in one place so no route picks its own.
+ */
+export const PROBLEM_TYPES = {
+  "bad-request": { status: 400, title: "Bad request" },
+  "malformed-json": { status: 400, title: "Malformed JSON" },
+  unauthorized: { status: 401, title: "Unauthorized" },
+  forbidden: { status: 403, title: "Forbidden" },
+  "not-found": { status: 404, title: "Not found" },
+  "method-not-allowed": { status: 405, title: "Method not allowed" },
+  conflict: { status: 409, title: "Conflict" },
+  "already-active": { status: 409, title: "Agent already has an active certificate" },
+  "already-revoked": { status: 409, title: "Certificate already revoked" },
+  "no-active-certificate": { status: 409, title: "Agent has no active certificate" },
+  "already-retired": { status: 409, title: "Agent already retired" },
+  "payload-too-large": { status: 413, title: "Payload too large" },
+  "unsupported-media-type": { status: 415, title: "Unsupported media type" },
+  "validation-failed": { status: 422, title: "Validation failed" },
+  "agent-retired": { status: 422, title: "Agent is retired" },
+  "certificate-expired": { status: 422, title: "Certificate has expired" },
+  "kms-not-configured": { status: 503, title: "Key management not configured" },
+  "kms-unavailable": { status: 503, title: "Key management unavailable" },
+  "internal-error": { status: 500, title: "Internal server error" },
+} as const;
+
+export type ProblemType = keyof typeof PROBLEM_TYPES;
+
+/** One failing input field, as reported in a 422. `path` is dotted (`model.hash`, `events.3.amount`). */
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  instance?: string;
+  errors?: FieldError[];
+  [extension: string]: unknown;
+}
+
+export const PROBLEM_CONTENT_TYPE = "application/problem+json";
+
+/** Type URIs are URNs: stable identifiers that do not pretend to be dereferenceable pages. */
+export function problemTypeUri(type: ProblemType): string {
+  return `urn:kakunin:problem:${type}`;
+}
+
+export function problem(
+  type: ProblemType,
+  detail: string,
+  extra: { instance?: string; errors?: FieldError[]; [k: string]: unknown } = {},
+): Problem {
+  const { status, title } = PROBLEM_TYPES[type];
+  return { type: problemTypeUri(type), title, status, detail, ...extra };
+}
+
+/** A problem as a fetch Response (Workers and Node 20 both have the global Response). */
+export function problemResponse(p: Problem, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(p), {
+    status: p.status,
+    headers: { "content-type": PROBLEM_CONTENT_TYPE, ...headers },
+  });
+}

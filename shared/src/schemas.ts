@@ -1,0 +1,68 @@
+import { z } from "zod";
+
+/**
+ * Input schemas shared by the origin, the edge, the SDK and the CLI. Field names are the design's
+ * contract; limits are generous but finite so no field can be used to exhaust memory.
+ */
+export const SCOPE_PATTERN = /^(\*|[a-z0-9_-]+(\.[a-z0-9_-]+)*(\.\*)?)$/i;
+export const MODEL_HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
+export const SERIAL_PATTERN = /^[0-9a-f]{1,40}$/;
+
+export const scopeSchema = z
+  .string()
+  .max(128)
+  .regex(SCOPE_PATTERN, "a scope is dotted segments of [A-Za-z0-9_-], optionally ending in .* (or just *)");
+
+export const modelSchema = z.strictObject({
+  name: z.string().trim().min(1).max(128),
+  version: z.string().trim().min(1).max(64),
+  hash: z
+    .string()
+    .regex(MODEL_HASH_PATTERN, "must be sha256:<64 lowercase hex digits> of the weights, prompt and config"),
+});
+
+export const ownerSchema = z.strictObject({
+  name: z.string().trim().min(1).max(128),
+  email: z.email().max(254),
+});
+
+/** Printable text without control characters: names end up in certificate subjects and logs. */
+export const displayName = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters");
+
+export const agentCreateSchema = z.strictObject({
+  name: displayName,
+  model: modelSchema,
+  owner: ownerSchema,
+  scopes: z.array(scopeSchema).max(256).default([]),
+});
+
+export const agentPatchSchema = z
+  .strictObject({
+    name: displayName.optional(),
+    model: modelSchema.partial().strict().optional(),
+    owner: ownerSchema.partial().strict().optional(),
+    scopes: z.array(scopeSchema).max(256).optional(),
+  })
+  .refine((v) => Object.keys(v).length > 0, { message: "at least one field to change is required" });
+
+/** RFC 5280 §5.3.1 CRLReason names, as CRLs and OCSP responses carry them. */
+export const CRL_REASONS = [
+  "unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+  "cessationOfOperation", "certificateHold", "privilegeWithdrawn", "aACompromise",
+] as const;
+export type CrlReason = (typeof CRL_REASONS)[number];
+
+export const revokeSchema = z.strictObject({
+  /** Free text for humans and the audit log (the certificates spec shows a sentence). */
+  reason: z.string().trim().min(1).max(512),
+  /** Machine-readable reason for CRL/OCSP; `unspecified` when omitted. */
+  reason_code: z.enum(CRL_REASONS).optional(),
+});
+
+export type AgentCreate = z.infer<typeof agentCreateSchema>;
+export type AgentPatch = z.infer<typeof agentPatchSchema>;
