@@ -47,6 +47,8 @@ export interface KmsTestServer {
   secretAccessKey: string;
   region: string;
   stats: KmsTestServerStats;
+  /** Simulates an outage: while true every request gets 503 KMSInternalException (keys are kept). */
+  setOutage(down: boolean): void;
   close(): Promise<void>;
 }
 
@@ -266,7 +268,13 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
     send(res, 200, await op(input as Json));
   }
 
+  let outage = false;
   const server = createServer((req, res) => {
+    if (outage) {
+      req.resume();
+      send(res, 503, { __type: "KMSInternalException", message: "simulated outage" });
+      return;
+    }
     handle(req, res).catch((e: unknown) => {
       if (e instanceof KmsError) send(res, 400, { __type: e.type, message: e.message });
       else send(res, 500, { __type: "KMSInternalException", message: e instanceof Error ? e.message : String(e) });
@@ -284,6 +292,9 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
     secretAccessKey,
     region,
     stats,
+    setOutage: (down: boolean) => {
+      outage = down;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         if (!server.listening) return resolve();

@@ -1,0 +1,81 @@
+import { randomUUID } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { migrationsFolder, openDatabase, sqlState, UNIQUE_VIOLATION } from "../src/db/index.ts";
+import { certificates } from "../src/db/schema.ts";
+import { agentBody, dbKinds, freshPostgresDatabase, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+describe.each(dbKinds())("database invariants on %s", (kind) => {
+  let o: TestOrigin;
+  beforeAll(async () => { o = await startTestOrigin(kind); });
+  afterAll(async () => { await o.close(); });
+
+  it("two concurrent certify calls: exactly one 201 and one 409", async () => {
+    for (let round = 0; round < 3; round++) {
+      const id = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+      const results = await Promise.all([o.json("POST", `/v1/agents/${id}/certify`), o.json("POST", `/v1/agents/${id}/certify`)]);
+      expect(results.map((r) => r.status).sort()).toEqual([201, 409]);
+      const rows = await o.services.db.select().from(certificates).where(eq(certificates.agentId, id));
+      expect(rows.filter((r) => r.status === "active")).toHaveLength(1);
+    }
+  });
+
+  it("eight concurrent certify calls: still exactly one certificate", async () => {
+    const id = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const results = await Promise.all(Array.from({ length: 8 }, () => o.json("POST", `/v1/agents/${id}/certify`)));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(7);
+  });
+
+  it("the partial unique index refuses a second active certificate even when code is bypassed", async () => {
+    const id = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const first = (await o.json<{ data: { id: string } }>("POST", `/v1/agents/${id}/certify`)).body.data.id;
+    const [row] = await o.services.db.select().from(certificates).where(eq(certificates.id, first));
+    const copy = { ...row!, id: randomUUID(), serialNumber: "7f" + row!.serialNumber.slice(2) };
+    let state: string | undefined;
+    try {
+      await o.services.db.insert(certificates).values(copy);
+    } catch (e) {
+      state = sqlState(e);
+    }
+    expect(state).toBe(UNIQUE_VIOLATION);
+    // A revoked second row is fine: the index covers only status = 'active'.
+    await o.services.db.insert(certificates).values({ ...copy, status: "revoked", revokedAt: new Date(), revocationReason: "test" });
+  });
+
+  it("status columns only take the documented values", async () => {
+    await expect(o.services.db.execute(sql`update agents set status = 'bogus'`)).rejects.toThrow();
+    await expect(o.services.db.execute(sql`update certificates set status = 'bogus'`)).rejects.toThrow();
+  });
+
+  it("no private key material is stored in the clear", async () => {
+    const id = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const cert = (await o.json<{ data: { kms_key_arn: string } }>("POST", `/v1/agents/${id}/certify`)).body.data;
+    const dump = JSON.stringify(await o.services.db.execute(sql`select * from certificates`));
+    expect(dump).not.toMatch(/PRIVATE KEY/);
+    expect(dump).toContain(cert.kms_key_arn);
+    // local_keys holds only AES-GCM sealed PKCS#8: the rsaEncryption OID of a clear PKCS#8 never shows.
+    const rows = await o.services.db.execute<{ sealed: string }>(sql`select encode(sealed_private_key, 'hex') as sealed from local_keys`);
+    const list = "rows" in rows ? (rows.rows as { sealed: string }[]) : (rows as unknown as { sealed: string }[]);
+    expect(list.length).toBeGreaterThan(0);
+    for (const r of list) expect(r.sealed).not.toContain("2a864886f70d010101");
+  });
+});
+
+describe.each(dbKinds())("migrations on %s", (kind) => {
+  it("apply to an empty database and again as a no-op", async () => {
+    const pg = kind === "postgres" ? await freshPostgresDatabase() : undefined;
+    try {
+      const first = await openDatabase({ url: pg?.url });
+      await first.close();
+      const second = await openDatabase({ url: pg?.url });
+      const r = await second.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+      const rows = "rows" in r ? (r.rows as { n: number }[]) : (r as unknown as { n: number }[]);
+      const { readdirSync } = await import("node:fs");
+      expect(rows[0]!.n).toBe(readdirSync(migrationsFolder).filter((f) => f.endsWith(".sql")).length);
+      await second.close();
+    } finally {
+      await pg?.drop();
+    }
+  });
+});

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# System packages the tests use: PostgreSQL 15 server, SoftHSM2 (PKCS#11), openssl.
+# Installs only what is missing; needs root (or passwordless sudo) for apt-get.
+set -euo pipefail
+need=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
+[ ${#need[@]} -eq 0 ] && exit 0
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  if sudo -n true 2>/dev/null; then SUDO="sudo -n"; else
+    echo "[kakunin] missing system packages: ${need[*]} (run as root: apt-get install -y ${need[*]})" >&2
+    exit 1
+  fi
+fi
+echo "[kakunin] apt-get install ${need[*]}" >&2
+$SUDO apt-get update -qq >&2
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >&2

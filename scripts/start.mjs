@@ -1,0 +1,52 @@
+// Runs the origin and the edge as one process group: output prefixed, both stopped together.
+import { spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const dataDir = resolve(root, process.env.KAKUNIN_DATA_DIR ?? ".kakunin");
+mkdirSync(dataDir, { recursive: true });
+const env = { ...process.env, KAKUNIN_DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+
+const procs = [
+  { name: "origin", cmd: process.execPath, args: ["--import", "tsx", "origin/src/main.ts"], cwd: root },
+  {
+    name: "edge",
+    cmd: join(root, "node_modules/.bin/wrangler"),
+    args: ["dev", "--persist-to", join(dataDir, "edge"), "--log-level", "warn"],
+    cwd: root,
+    env: { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
+  },
+];
+
+const children = procs.map((p) => {
+  const child = spawn(p.cmd, p.args, { cwd: p.cwd, env: { ...env, ...p.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  const prefix = (chunk) => chunk.toString().split("\n").filter(Boolean).map((l) => `[${p.name}] ${l.replace(/^\[(origin|edge)\] /, "")}`).join("\n") + "\n";
+  child.stdout.on("data", (c) => process.stdout.write(prefix(c)));
+  child.stderr.on("data", (c) => process.stderr.write(prefix(c)));
+  child.on("exit", (code, signal) => {
+    if (!stopping) {
+      console.error(`[${p.name}] exited (${signal ?? code}); stopping`);
+      stop(code ?? 1);
+    }
+  });
+  return child;
+});
+
+let stopping = false;
+function stop(code) {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) {
+    try { process.kill(-c.pid, "SIGTERM"); } catch { /* already gone */ }
+  }
+  setTimeout(() => {
+    for (const c of children) {
+      try { process.kill(-c.pid, "SIGKILL"); } catch { /* already gone */ }
+    }
+    process.exit(code);
+  }, 5000).unref();
+  Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.on("exit", r))))).then(() => process.exit(code));
+}
+process.on("SIGINT", () => stop(0));
+process.on("SIGTERM", () => stop(0));

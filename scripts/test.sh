@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The test command (`npm test` / `pnpm test`, and exactly what .ci/run runs).
+# Fresh machine → pinned pnpm, dependencies, missing system packages; then real services on
+# loopback (PostgreSQL 15), then every vitest project (workerd, origin, e2e), and a closing
+# "N passed, N failed" line. Extra arguments go to vitest (e.g. `pnpm test --project origin`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/ensure-tools.sh
+bash scripts/install-system-deps.sh
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/kakunin-test.XXXXXX")
+cleanup() {
+  [ -n "${KAKUNIN_PG_DIR:-}" ] && bash scripts/pg-down.sh "$KAKUNIN_PG_DIR"
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+if [ -z "${TEST_DATABASE_URL:-}" ]; then
+  # Its own temp dir: under root, the server runs as `postgres`, which cannot enter $work (0700).
+  pgenv=$(bash scripts/pg-up.sh "$(mktemp -d "${TMPDIR:-/tmp}/kakunin-pg.XXXXXX")" "$(node scripts/free-port.mjs)")
+  set -a; eval "$pgenv"; set +a
+fi
+
+rc=0
+AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true \
+  pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$work/vitest.json" "$@" || rc=$?
+if [ -f "$work/vitest.json" ]; then
+  node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests+" passed, "+r.numFailedTests+" failed"+(r.numPendingTests?", "+r.numPendingTests+" skipped":""))' "$work/vitest.json"
+else
+  echo "0 passed, 1 failed"
+  [ "$rc" = 0 ] && rc=1
+fi
+exit "$rc"
