@@ -9,7 +9,7 @@ mkdirSync(dataDir, { recursive: true });
 const env = { ...process.env, KAKUNIN_DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
 
 const procs = [
-  { name: "origin", cmd: process.execPath, args: ["--import", "tsx", "origin/src/main.ts"], cwd: root },
+  { name: "origin", cmd: process.execPath, args: ["--import", "tsx", "src/main.ts"], cwd: join(root, "origin") },
   {
     name: "edge",
     cmd: join(root, "node_modules/.bin/wrangler"),
