@@ -1,19 +1,34 @@
 // Runs the origin and the edge as one process group: output prefixed, both stopped together.
 import { spawn } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
 const dataDir = resolve(root, process.env.KAKUNIN_DATA_DIR ?? ".kakunin");
 mkdirSync(dataDir, { recursive: true });
-const env = { ...process.env, KAKUNIN_DATA_DIR: dataDir, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" };
+// The origin ⇄ edge secret: KAKUNIN_EDGE_SECRET, else <data dir>/edge.secret (the origin reads the
+// same file). The edge gets it through an env file, not the command line, so `ps` never shows it.
+const secretFile = join(dataDir, "edge.secret");
+if (!process.env.KAKUNIN_EDGE_SECRET && !existsSync(secretFile)) {
+  writeFileSync(secretFile, randomBytes(32).toString("base64url") + "\n", { mode: 0o600, flag: "wx" });
+}
+const secret = process.env.KAKUNIN_EDGE_SECRET ?? readFileSync(secretFile, "utf8").trim();
+const originPort = process.env.KAKUNIN_ORIGIN_PORT ?? "8788";
+const edgePort = process.env.KAKUNIN_EDGE_PORT ?? "8787";
+const edgeEnvFile = join(dataDir, "edge.env");
+writeFileSync(edgeEnvFile, `KAKUNIN_EDGE_SECRET=${secret}\nORIGIN_URL=http://127.0.0.1:${originPort}\n`, { mode: 0o600 });
+const env = {
+  ...process.env, KAKUNIN_DATA_DIR: dataDir, KAKUNIN_EDGE_URL: `http://127.0.0.1:${edgePort}`,
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+};
 
 const procs = [
   { name: "origin", cmd: process.execPath, args: ["--import", "tsx", "src/main.ts"], cwd: join(root, "origin") },
   {
     name: "edge",
     cmd: join(root, "node_modules/.bin/wrangler"),
-    args: ["dev", "--persist-to", join(dataDir, "edge"), "--log-level", "warn"],
+    args: ["dev", "--port", edgePort, "--ip", "127.0.0.1", "--persist-to", join(dataDir, "edge"), "--env-file", edgeEnvFile, "--log-level", "warn", "--show-interactive-dev-session=false"],
     cwd: root,
     env: { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" },
   },

@@ -25,6 +25,12 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   });
   app.use("*", limitBody(services.config.KAKUNIN_MAX_BODY_BYTES));
   app.use("*", requireJsonBody);
+  // A committed change wakes the publisher, so a revocation reaches the edge in milliseconds
+  // instead of at the next poll.
+  app.use("*", async (c, next) => {
+    await next();
+    if (c.req.method !== "GET" && c.res.status < 400) services.publisher?.kick();
+  });
   registerRoutes(app);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "Kakunin origin API", version: "1.0.0" } });

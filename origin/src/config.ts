@@ -25,6 +25,12 @@ export const configSchema = z.object({
   KAKUNIN_PKCS11_PIN: z.string().optional(),
   KAKUNIN_CERT_VALIDITY_DAYS: z.coerce.number().int().min(1).max(825).default(365),
   KAKUNIN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** Where the origin publishes status records (the edge's base URL). */
+  KAKUNIN_EDGE_URL: z.string().url().default("http://127.0.0.1:8787"),
+  /** Shared HMAC secret for origin ⇄ edge calls; otherwise `<data dir>/edge.secret`, created on first start. */
+  KAKUNIN_EDGE_SECRET: z.string().min(32, "KAKUNIN_EDGE_SECRET must be at least 32 characters").optional(),
+  /** `off` disables publishing (an origin without an edge, e.g. in unit tests). */
+  KAKUNIN_PUBLISH: z.enum(["on", "off"]).default("on"),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -3,6 +3,10 @@ import { createApp } from "./app.ts";
 import { bootstrap } from "./bootstrap.ts";
 import { buildServices } from "./build-services.ts";
 import { loadConfig } from "./config.ts";
+import { httpEdgeClient } from "./publish/edge-client.ts";
+import { Publisher } from "./publish/publisher.ts";
+import { keyManagerSigners } from "./publish/signers.ts";
+import { secretFromFile } from "./secret-file.ts";
 
 /** `pnpm start` for the origin: config → services → bootstrap → listen. */
 async function main(): Promise<void> {
@@ -16,6 +20,13 @@ async function main(): Promise<void> {
   // A KeyManager that is not configured only logs: the origin still serves what needs no key.
   const ca = await built.services.ca.issuingFor({ id: boot.tenantId, name: "default" });
   if (!ca.ok) console.warn(`[origin] CA not ready (${ca.error.code}): ${ca.error.message}`);
+  let publisher: Publisher | undefined;
+  if (config.KAKUNIN_PUBLISH === "on") {
+    const secret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");
+    publisher = new Publisher(built.services, httpEdgeClient(config.KAKUNIN_EDGE_URL, secret), keyManagerSigners(built.services));
+    built.services.publisher = publisher;
+    publisher.start();
+  }
   const app = createApp(built.services);
   const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT }, (info) => {
     console.log(`[origin] listening on http://${info.address}:${info.port} (db ${built.database.driver}, keys ${built.services.keys.kind})`);
@@ -25,7 +36,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`[origin] ${signal}: shutting down`);
-    server.close(() => void built.close().then(() => process.exit(0)));
+    server.close(() => void (publisher?.stop() ?? Promise.resolve()).then(() => built.close()).then(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.on("SIGINT", () => stop("SIGINT"));

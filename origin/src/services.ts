@@ -11,4 +11,6 @@ export interface Services {
   keys: KeyManager;
   ca: CertificateAuthority;
   clock: Clock;
+  /** Told after every committed change so the edge learns of it at once; absent when publishing is off. */
+  publisher?: { kick(): void };
 }

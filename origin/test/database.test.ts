@@ -3,7 +3,7 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { migrationsFolder, openDatabase, sqlState, UNIQUE_VIOLATION } from "../src/db/index.ts";
 import { certificates } from "../src/db/schema.ts";
-import { agentBody, dbKinds, freshPostgresDatabase, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { agentBody, dbKinds, freshPostgresDatabase, rowsOf, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 describe.each(dbKinds())("database invariants on %s", (kind) => {
   let o: TestOrigin;
@@ -55,8 +55,7 @@ describe.each(dbKinds())("database invariants on %s", (kind) => {
     expect(dump).not.toMatch(/PRIVATE KEY/);
     expect(dump).toContain(cert.kms_key_arn);
     // local_keys holds only AES-GCM sealed PKCS#8: the rsaEncryption OID of a clear PKCS#8 never shows.
-    const rows = await o.services.db.execute<{ sealed: string }>(sql`select encode(sealed_private_key, 'hex') as sealed from local_keys`);
-    const list = "rows" in rows ? (rows.rows as { sealed: string }[]) : (rows as unknown as { sealed: string }[]);
+    const list = rowsOf<{ sealed: string }>(await o.services.db.execute(sql`select encode(sealed_private_key, 'hex') as sealed from local_keys`));
     expect(list.length).toBeGreaterThan(0);
     for (const r of list) expect(r.sealed).not.toContain("2a864886f70d010101");
   });
@@ -69,8 +68,7 @@ describe.each(dbKinds())("migrations on %s", (kind) => {
       const first = await openDatabase({ url: pg?.url });
       await first.close();
       const second = await openDatabase({ url: pg?.url });
-      const r = await second.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
-      const rows = "rows" in r ? (r.rows as { n: number }[]) : (r as unknown as { n: number }[]);
+      const rows = rowsOf<{ n: number }>(await second.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
       const { readdirSync } = await import("node:fs");
       expect(rows[0]!.n).toBe(readdirSync(migrationsFolder).filter((f) => f.endsWith(".sql")).length);
       await second.close();

@@ -128,3 +128,9 @@ export function agentBody(overrides: Record<string, unknown> = {}): Record<strin
     ...overrides,
   };
 }
+
+/** Rows of a raw `db.execute()` result: node-postgres wraps them in `.rows`, PGlite too; be lenient. */
+export function rowsOf<T>(result: unknown): T[] {
+  if (result && typeof result === "object" && "rows" in result && Array.isArray(result.rows)) return result.rows as T[];
+  return Array.isArray(result) ? (result as T[]) : [];
+}

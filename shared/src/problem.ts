@@ -5,6 +5,7 @@
 export const PROBLEM_TYPES = {
   "bad-request": { status: 400, title: "Bad request" },
   "malformed-json": { status: 400, title: "Malformed JSON" },
+  "invalid-serial": { status: 400, title: "Invalid serial number" },
   unauthorized: { status: 401, title: "Unauthorized" },
   forbidden: { status: 403, title: "Forbidden" },
   "not-found": { status: 404, title: "Not found" },

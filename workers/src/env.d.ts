@@ -2,12 +2,15 @@ declare namespace Cloudflare {
   interface Env {
     KAKUNIN_ENV: string;
     ORIGIN_URL: string;
+    /** Shared HMAC secret for origin ⇄ edge internal calls (wrangler secret / --var in dev). */
+    KAKUNIN_EDGE_SECRET?: string;
     CERT_STATUS: KVNamespace;
     AGENT_MONITOR: DurableObjectNamespace<import("./monitor/agent-monitor").AgentMonitor>;
+    STATUS_LEDGER: DurableObjectNamespace<import("./ledger/status-ledger").StatusLedger>;
   }
   interface GlobalProps {
     mainModule: typeof import("./index");
-    durableNamespaces: "AgentMonitor";
+    durableNamespaces: "AgentMonitor" | "StatusLedger";
   }
 }
 interface Env extends Cloudflare.Env {}

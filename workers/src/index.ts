@@ -1,16 +1,24 @@
 import { Hono } from "hono";
-import { problem, problemResponse } from "@kakunin/shared";
+import type { EdgeEnv } from "./app-env.ts";
+import { edgeProblem } from "./http/problems.ts";
+import * as internalPublish from "./routes/internal_publish.ts";
+import * as ca from "./routes/v1_ca.ts";
+import * as ocsp from "./routes/v1_ocsp.ts";
+import * as did from "./routes/v1_did.ts";
+import * as verify from "./routes/v1_verify.ts";
 
 export { AgentMonitor } from "./monitor/agent-monitor.ts";
+export { StatusLedger } from "./ledger/status-ledger.ts";
 
-const app = new Hono<{ Bindings: Env }>();
+const app = new Hono<EdgeEnv>();
 
 app.get("/healthz", (c) => c.json({ status: "ok" }));
+for (const r of [verify, ca, did, ocsp, internalPublish]) r.register(app);
 
-app.notFound((c) => problemResponse({ ...problem("not-found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`), instance: new URL(c.req.url).pathname }));
+app.notFound((c) => edgeProblem(c, "not-found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));
 app.onError((e, c) => {
   console.error("[edge] unhandled error", e);
-  return problemResponse({ ...problem("internal-error", "An unexpected error occurred."), instance: new URL(c.req.url).pathname });
+  return edgeProblem(c, "internal-error", "An unexpected error occurred.");
 });
 
 export default app;

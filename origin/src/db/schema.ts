@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
+import { CRL_REASONS } from "@kakunin/shared";
 import {
-  boolean, check, customType, index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
 } from "drizzle-orm/pg-core";
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
@@ -17,6 +18,8 @@ export interface TenantPolicy {
 
 export const tenants = pgTable("tenants", {
   id: uuid("id").primaryKey().defaultRandom(),
+  /** Monotonic CRL number of the tenant's issuing CA (RFC 5280 §5.2.3). */
+  crlNumber: bigint("crl_number", { mode: "bigint" }).notNull().default(sql`0`),
   name: text("name").notNull().unique(),
   /** The operator tenant (`default`) may create other tenants. */
   isOperator: boolean("is_operator").notNull().default(false),
@@ -105,7 +108,9 @@ export const certificates = pgTable(
     revokedAt: ts("revoked_at"),
     revocationReason: text("revocation_reason"),
     /** RFC 5280 CRLReason code, for CRL and OCSP. */
-    revocationCode: text("revocation_code"),
+    revocationCode: text("revocation_code", { enum: CRL_REASONS }),
+    /** producedAt of the last pre-signed OCSP response published for this certificate. */
+    ocspProducedAt: ts("ocsp_produced_at"),
   },
   (t) => [
     // The invariant "one active certificate per agent" lives in the database, not only in code.
@@ -124,3 +129,23 @@ export const localKeys = pgTable("local_keys", {
   sealedPrivateKey: bytea("sealed_private_key").notNull(),
   createdAt: ts("created_at").notNull().defaultNow(),
 });
+
+/**
+ * Transactional outbox: every change the edge must learn about (issuance, revocation, suspension,
+ * scope change, CRL) is a row written in the same transaction as the change itself. The publisher
+ * delivers the *current* state of each subject with `v = seq`, so delivery is idempotent, retries
+ * are safe, and the edge can discard anything older than what it holds.
+ */
+export const outbox = pgTable(
+  "outbox",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    kind: text("kind", { enum: ["cert", "agent", "crl"] }).notNull(),
+    /** Serial number, agent id or tenant id. */
+    subject: text("subject").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    deliveredAt: ts("delivered_at"),
+    attempts: integer("attempts").notNull().default(0),
+  },
+  (t) => [index("outbox_pending_idx").on(t.seq).where(sql`${t.deliveredAt} is null`)],
+);

@@ -8,6 +8,7 @@ import { signCertificate } from "../ca/sign-certificate.ts";
 import type { Services } from "../services.ts";
 import type { CertificateRow } from "../views/certificate.ts";
 import { floorToSecond } from "../views/time.ts";
+import { enqueue } from "../publish/outbox.ts";
 import { fail, keyManagerFailure, type Failure } from "./failure.ts";
 import { activeCertificate } from "./revoke.ts";
 
@@ -71,6 +72,7 @@ export async function certifyAgent(
       }).returning();
       // A new certificate lifts a suspension (the usual end of an investigation); retired stays retired.
       await tx.update(agents).set({ status: "active", updatedAt: now }).where(and(eq(agents.id, agent.id), eq(agents.status, "suspended")));
+      await enqueue(tx, [{ kind: "cert", subject: serial }, { kind: "agent", subject: agent.id }]);
       return inserted!;
     });
     if (row === "retired") return fail("agent-retired", `agent ${agentId} was retired during issuance`);

@@ -4,6 +4,7 @@ import { agents } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import type { AgentRow } from "../views/agent.ts";
 import type { CertificateRow } from "../views/certificate.ts";
+import { enqueue } from "../publish/outbox.ts";
 import { fail, type Failure } from "./failure.ts";
 import { activeCertificate, revokeInTx } from "./revoke.ts";
 
@@ -55,6 +56,9 @@ export async function patchAgent(
       })
       .where(eq(agents.id, agent.id))
       .returning();
+    // Scopes and model travel in the edge's status record of the active certificate.
+    const active = await activeCertificate(tx, agent.id, now);
+    await enqueue(tx, [{ kind: "agent", subject: agent.id }, ...(active ? [{ kind: "cert" as const, subject: active.serialNumber }] : [])]);
     return ok({ agent: updated!, superseded });
   });
 }

@@ -3,6 +3,7 @@ import { ok, type Result } from "@kakunin/shared";
 import { agents } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import type { AgentRow } from "../views/agent.ts";
+import { enqueue } from "../publish/outbox.ts";
 import { fail, type Failure } from "./failure.ts";
 import { activeCertificate, revokeInTx } from "./revoke.ts";
 
@@ -24,6 +25,7 @@ export async function retireAgent(s: Services, tenantId: string, agentId: string
       if (!r.ok) return r;
     }
     const [updated] = await tx.update(agents).set({ status: "retired", updatedAt: now }).where(eq(agents.id, agent.id)).returning();
+    await enqueue(tx, [{ kind: "agent", subject: agent.id }]);
     return ok(updated!);
   });
 }

@@ -3,6 +3,7 @@ import { ok, type Result } from "@kakunin/shared";
 import type { Queryable } from "../db/index.ts";
 import { agents, certificates } from "../db/schema.ts";
 import { effectiveStatus, type CertificateRow } from "../views/certificate.ts";
+import { enqueue } from "../publish/outbox.ts";
 import { fail, type Failure } from "./failure.ts";
 import type { CrlReason } from "./revocation-reasons.ts";
 
@@ -42,6 +43,11 @@ export async function revokeInTx(tx: Queryable, input: RevokeInput): Promise<Res
       .set({ status: "suspended", updatedAt: input.now })
       .where(and(eq(agents.id, cert.agentId), eq(agents.status, "active")));
   }
+  await enqueue(tx, [
+    { kind: "cert", subject: revoked.serialNumber },
+    { kind: "agent", subject: revoked.agentId },
+    { kind: "crl", subject: revoked.tenantId },
+  ]);
   return ok(revoked);
 }
 

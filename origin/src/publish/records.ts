@@ -1,0 +1,66 @@
+import { and, eq } from "drizzle-orm";
+import type { AgentRecord, CertStatusRecord, CrlRecord } from "@kakunin/shared";
+import { agentUrn, BACKDATE_MS } from "../ca/profiles.ts";
+import { agents, certificates, tenants } from "../db/schema.ts";
+import type { Services } from "../services.ts";
+import { rfc3339 } from "../views/time.ts";
+import type { PublishSigners } from "./signers.ts";
+
+/**
+ * Builds the record the edge stores for a subject, from the database's *current* state. `v` is the
+ * highest outbox sequence covering it, so what the edge holds only ever moves forward.
+ */
+export async function certRecord(s: Services, signers: PublishSigners, serial: string, v: number): Promise<CertStatusRecord | undefined> {
+  const [row] = await s.db
+    .select({ c: certificates, a: agents })
+    .from(certificates)
+    .innerJoin(agents, eq(certificates.agentId, agents.id))
+    .where(eq(certificates.serialNumber, serial));
+  if (!row) return undefined;
+  const { c, a } = row;
+  const ocsp = await signers.ocsp(c);
+  return {
+    kind: "cert",
+    v,
+    serial_number: c.serialNumber,
+    certificate_id: c.id,
+    status: c.status === "revoked" ? "revoked" : "active",
+    agent_id: a.id,
+    agent_urn: agentUrn(a.id),
+    tenant_id: c.tenantId,
+    agent_status: a.status,
+    model: { name: c.modelName, version: c.modelVersion, hash: c.modelHash },
+    scopes: a.scopes,
+    not_before: rfc3339(new Date(c.issuedAt.getTime() - BACKDATE_MS)),
+    not_after: rfc3339(c.expiresAt),
+    revoked_at: rfc3339(c.revokedAt),
+    revocation_reason: c.revocationReason,
+    revocation_code: c.revocationCode,
+    certificate_pem: c.certificatePem,
+    ocsp_b64: ocsp ? Buffer.from(ocsp).toString("base64") : null,
+  };
+}
+
+export async function agentRecord(s: Services, agentId: string, v: number): Promise<AgentRecord | undefined> {
+  const [a] = await s.db.select().from(agents).where(eq(agents.id, agentId));
+  if (!a) return undefined;
+  const [active] = await s.db
+    .select({ serial: certificates.serialNumber, expiresAt: certificates.expiresAt })
+    .from(certificates)
+    .where(and(eq(certificates.agentId, agentId), eq(certificates.status, "active")));
+  const current = active && active.expiresAt.getTime() > s.clock.now().getTime() ? active.serial : null;
+  return { kind: "agent", v, agent_id: a.id, tenant_id: a.tenantId, status: a.status, current_serial: current };
+}
+
+/** The tenant's CRL; the operator tenant's is also published as `default` (served at /v1/crl). */
+export async function crlRecords(s: Services, signers: PublishSigners, tenantId: string, v: number): Promise<CrlRecord[]> {
+  const [t] = await s.db.select().from(tenants).where(eq(tenants.id, tenantId));
+  if (!t) return [];
+  const crl = await signers.crl({ id: t.id, name: t.name });
+  if (!crl) return [];
+  const rec: CrlRecord = {
+    kind: "crl", v, tenant_id: t.id, crl_b64: Buffer.from(crl.der).toString("base64"),
+    this_update: rfc3339(crl.thisUpdate), next_update: rfc3339(crl.nextUpdate), chain_pem: crl.chainPem,
+  };
+  return t.isOperator ? [rec, { ...rec, tenant_id: "default" }] : [rec];
+}

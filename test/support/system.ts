@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+export async function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitHealthy(url: string, proc: ChildProcess, log: () => string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (proc.exitCode !== null) throw new Error(`process exited (${proc.exitCode}) before ${url} was healthy:\n${log()}`);
+    try {
+      const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
+      if (r.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await new Promise((r) => setTimeout(r, 150));
+  }
+  throw new Error(`${url} not healthy within ${timeoutMs} ms:\n${log()}`);
+}
+
+export interface Proc {
+  url: string;
+  port: number;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  log(): string;
+}
+
+function launch(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): { proc: ChildProcess; log: () => string } {
+  const proc = spawn(cmd, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+  let out = "";
+  const keep = (c: Buffer) => { out = (out + c.toString()).slice(-20_000); };
+  proc.stdout?.on("data", keep);
+  proc.stderr?.on("data", keep);
+  return { proc, log: () => out };
+}
+
+function stopper(proc: ChildProcess) {
+  return async (signal: NodeJS.Signals = "SIGTERM") => {
+    if (proc.exitCode !== null || proc.signalCode !== null) return;
+    const exited = new Promise<void>((r) => proc.once("exit", () => r()));
+    try { process.kill(-proc.pid!, signal); } catch { /* gone */ }
+    const timer = setTimeout(() => { try { process.kill(-proc.pid!, "SIGKILL"); } catch { /* gone */ } }, 8000);
+    await exited;
+    clearTimeout(timer);
+  };
+}
+
+/** The real origin (`node --import tsx origin/src/main.ts`) as a child process. */
+export async function startOrigin(opts: { port?: number; dataDir: string; edgeUrl: string; secret: string; adminKey: string; env?: Record<string, string> }): Promise<Proc> {
+  const port = opts.port ?? (await freePort());
+  const { proc, log } = launch(process.execPath, ["--import", "tsx", "src/main.ts"], join(ROOT, "origin"), {
+    ...process.env,
+    KAKUNIN_ORIGIN_PORT: String(port),
+    KAKUNIN_DATA_DIR: opts.dataDir,
+    KAKUNIN_EDGE_URL: opts.edgeUrl,
+    KAKUNIN_EDGE_SECRET: opts.secret,
+    KAKUNIN_ADMIN_KEY: opts.adminKey,
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    ...opts.env,
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = stopper(proc);
+  try {
+    await waitHealthy(`${url}/healthz`, proc, log);
+  } catch (e) {
+    await stop("SIGKILL");
+    throw e;
+  }
+  return { url, port, stop, log };
+}
+
+/** The real edge: `wrangler dev` (workerd) with local KV/DO state persisted in `persistDir`. */
+export async function startEdge(opts: { port?: number; persistDir: string; originUrl: string; secret: string }): Promise<Proc> {
+  const port = opts.port ?? (await freePort());
+  const envFile = join(opts.persistDir, "edge.env");
+  writeFileSync(envFile, `KAKUNIN_EDGE_SECRET=${opts.secret}\nORIGIN_URL=${opts.originUrl}\n`);
+  const { proc, log } = launch(join(ROOT, "node_modules/.bin/wrangler"), [
+    "dev", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(await freePort()),
+    "--persist-to", join(opts.persistDir, "state"), "--env-file", envFile, "--log-level", "warn", "--show-interactive-dev-session=false",
+  ], ROOT, { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" });
+  const url = `http://127.0.0.1:${port}`;
+  const stop = stopper(proc);
+  try {
+    await waitHealthy(`${url}/healthz`, proc, log, 90_000);
+  } catch (e) {
+    await stop("SIGKILL");
+    throw e;
+  }
+  return { url, port, stop, log };
+}
+
+/** A temp dir and secrets for one system under test. */
+export function systemFixture(): { dir: string; secret: string; adminKey: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), "kakunin-sys-"));
+  return {
+    dir,
+    secret: randomBytes(32).toString("base64url"),
+    adminKey: `sys-admin-${randomBytes(12).toString("hex")}`,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Polls `fn` until it returns a value or the deadline passes; returns the value and the time taken. */
+export async function pollUntil<T>(fn: () => Promise<T | undefined>, timeoutMs: number, intervalMs = 20): Promise<{ value: T; ms: number }> {
+  const t0 = performance.now();
+  while (performance.now() - t0 < timeoutMs) {
+    const v = await fn();
+    if (v !== undefined) return { value: v, ms: performance.now() - t0 };
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`condition not met within ${timeoutMs} ms`);
+}

@@ -1,0 +1,4 @@
+/** Hono environment of the Worker. */
+export interface EdgeEnv {
+  Bindings: Env;
+}

@@ -1,0 +1,38 @@
+import type { Hono } from "hono";
+import { MAX_SKEW_S, verifyInternal, type PublishBatch } from "@kakunin/shared";
+import type { EdgeEnv } from "../app-env.ts";
+import { edgeProblem } from "../http/problems.ts";
+import { ledger } from "../ledger/client.ts";
+import { publishBatchSchema } from "./publish-schema.ts";
+
+export const PUBLISH_PATH = "/internal/v1/publish";
+const MAX_BYTES = 8 * 1024 * 1024;
+
+/**
+ * The origin's signed delivery of status records. Unsigned, badly signed, stale or replayed calls
+ * get 401 and change nothing; a valid batch is applied in version order by the ledger.
+ */
+export function register(app: Hono<EdgeEnv>): void {
+  app.post(PUBLISH_PATH, async (c) => {
+    const secret = c.env.KAKUNIN_EDGE_SECRET;
+    if (!secret) return edgeProblem(c, "internal-error", "KAKUNIN_EDGE_SECRET is not configured at the edge.");
+    const body = new Uint8Array(await c.req.arrayBuffer());
+    if (body.byteLength > MAX_BYTES) return edgeProblem(c, "payload-too-large", `Batch exceeds ${MAX_BYTES} bytes.`);
+    const auth = await verifyInternal(secret, "POST", PUBLISH_PATH, body, c.req.raw.headers);
+    if (!auth.ok) return edgeProblem(c, "unauthorized", `Internal call refused: ${auth.error}.`);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(new TextDecoder().decode(body));
+    } catch {
+      return edgeProblem(c, "malformed-json", "The batch is not valid JSON.");
+    }
+    const batch = publishBatchSchema.safeParse(parsed);
+    if (!batch.success) {
+      const errors = batch.error.issues.slice(0, 50).map((i) => ({ path: i.path.join("."), message: i.message }));
+      return edgeProblem(c, "validation-failed", `${batch.error.issues.length} invalid field(s) in the batch`, { errors });
+    }
+    const result = await ledger(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, (batch.data as PublishBatch).records);
+    if ("replayed" in result) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
+    return c.json({ data: result });
+  });
+}

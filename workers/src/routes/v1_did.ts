@@ -1,0 +1,46 @@
+import type { Context, Hono } from "hono";
+import type { AgentRecord, CertStatusRecord } from "@kakunin/shared";
+import type { EdgeEnv } from "../app-env.ts";
+import { didDocument } from "../did/document.ts";
+import { edgeProblem } from "../http/problems.ts";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * DID resolution for did:kakunin. `/v1/did/did:kakunin:<id>` answers a W3C DID resolution result
+ * (document + metadata; `deactivated` once the agent has no valid certificate);
+ * `/v1/agents/:id/did.json` the bare document.
+ */
+export function register(app: Hono<EdgeEnv>): void {
+  const resolve = async (c: Context<EdgeEnv>, agentId: string) => {
+    if (!UUID.test(agentId)) return { error: edgeProblem(c, "not-found", `No agent ${agentId}.`) };
+    const agentRaw = await c.env.CERT_STATUS.get(`agent:${agentId}`);
+    if (!agentRaw) return { error: edgeProblem(c, "not-found", `No agent ${agentId}.`) };
+    const agent = JSON.parse(agentRaw) as AgentRecord;
+    const certRaw = agent.current_serial ? await c.env.CERT_STATUS.get(`cert:${agent.current_serial}`) : null;
+    const cert = certRaw ? (JSON.parse(certRaw) as CertStatusRecord) : undefined;
+    const live = cert && cert.status === "active" && Date.now() < Date.parse(cert.not_after) && agent.status === "active";
+    const doc = cert ? await didDocument(agentId, cert.serial_number, cert.certificate_pem) : undefined;
+    return { agent, cert, live: Boolean(live), doc };
+  };
+
+  app.get("/v1/did/:did", async (c) => {
+    const m = /^did:kakunin:(.+)$/.exec(c.req.param("did"));
+    if (!m) return edgeProblem(c, "not-found", "Only did:kakunin DIDs resolve here.");
+    const r = await resolve(c, m[1]!);
+    if ("error" in r) return r.error;
+    return c.json({
+      "@context": "https://w3id.org/did-resolution/v1",
+      didDocument: r.live ? r.doc ?? null : null,
+      didResolutionMetadata: { contentType: "application/did+json" },
+      didDocumentMetadata: { deactivated: !r.live, ...(r.cert ? { versionId: r.cert.serial_number } : {}) },
+    }, 200, { "content-type": "application/did+ld+json", "cache-control": "public, max-age=2" });
+  });
+
+  app.get("/v1/agents/:id/did.json", async (c) => {
+    const r = await resolve(c, c.req.param("id"));
+    if ("error" in r) return r.error;
+    if (!r.live || !r.doc) return edgeProblem(c, "not-found", `Agent ${c.req.param("id")} has no active certificate; its DID is deactivated.`);
+    return c.json(r.doc, 200, { "content-type": "application/did+json", "cache-control": "public, max-age=2" });
+  });
+}

@@ -1,0 +1,54 @@
+import type { Hono } from "hono";
+import { bandOf, MODEL_HASH_PATTERN, SCOPE_PATTERN, type Band, type CertStatusRecord, type FieldError } from "@kakunin/shared";
+import type { EdgeEnv } from "../app-env.ts";
+import { edgeProblem } from "../http/problems.ts";
+import { ledger } from "../ledger/client.ts";
+import { evaluate } from "../verify/evaluate.ts";
+
+/** Lowercase hex, ≤ 20 octets; colons and upper case (as `openssl x509 -serial` prints) are accepted. */
+export function normaliseSerial(raw: string): string | undefined {
+  const s = raw.replace(/:/g, "").toLowerCase();
+  return /^[0-9a-f]{1,40}$/.test(s) ? s : undefined;
+}
+
+/** Active answers may be cached briefly; revoked and expired are final and may be cached longer. */
+const CACHE = { active: "public, max-age=2", final: "public, max-age=300", none: "no-store" };
+
+export function register(app: Hono<EdgeEnv>): void {
+  app.get("/v1/verify/:serial", async (c) => {
+    const serial = normaliseSerial(c.req.param("serial"));
+    if (!serial) {
+      return edgeProblem(c, "invalid-serial", "A serial number is 1 to 40 hex digits (lowercase, no colons).", { headers: { "cache-control": CACHE.none } });
+    }
+    const q = new URL(c.req.url).searchParams;
+    const errors: FieldError[] = [];
+    const modelHash = q.get("model_hash") ?? undefined;
+    if (modelHash !== undefined && !MODEL_HASH_PATTERN.test(modelHash)) errors.push({ path: "model_hash", message: "must be sha256:<64 lowercase hex>" });
+    const scopes = q.getAll("scope");
+    scopes.forEach((s, i) => {
+      if (!SCOPE_PATTERN.test(s) || s.length > 128) errors.push({ path: `scope.${i}`, message: "not a scope (dotted segments, optional .*)" });
+    });
+    const consistency = q.get("consistency") ?? "eventual";
+    if (consistency !== "eventual" && consistency !== "strong") errors.push({ path: "consistency", message: "must be 'eventual' or 'strong'" });
+    if (errors.length) return edgeProblem(c, "validation-failed", `${errors.length} invalid query parameter(s)`, { errors, headers: { "cache-control": CACHE.none } });
+
+    const key = `cert:${serial}`;
+    // Strong reads go to the ledger (authoritative, one hop to its region); the default path is
+    // KV at the nearest location (eventually consistent; see README "Revocation latency").
+    const raw = consistency === "strong" ? await ledger(c.env).get(key) : await c.env.CERT_STATUS.get(key);
+    if (!raw) return edgeProblem(c, "not-found", `No certificate with serial ${serial}.`, { headers: { "cache-control": CACHE.none } });
+    const rec = JSON.parse(raw) as CertStatusRecord;
+    const risk = await readRisk(c.env, rec.agent_id);
+    const result = evaluate(rec, new Date(), { modelHash, scopes }, risk);
+    const cache = consistency === "strong" ? CACHE.none : result.status === "active" ? CACHE.active : CACHE.final;
+    return c.json({ data: result }, 200, { "cache-control": cache });
+  });
+}
+
+/** The agent's current risk as its monitor last published it; low until it has seen events. */
+async function readRisk(env: Env, agentId: string): Promise<{ score: number; band: Band }> {
+  const raw = await env.CERT_STATUS.get(`risk:${agentId}`);
+  if (!raw) return { score: 0, band: "low" };
+  const r = JSON.parse(raw) as { score: number };
+  return { score: r.score, band: bandOf(r.score) };
+}

@@ -1,0 +1,80 @@
+import { reset } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import { OCSP_MALFORMED_REQUEST, OCSP_TRY_LATER, OCSP_UNAUTHORIZED } from "@kakunin/shared";
+import { agentRec, certRec, publish } from "./fixtures.ts";
+
+afterEach(async () => { await reset(); });
+
+// A minimal OCSPRequest for serial 0x4d2 (1234): SEQ{ SEQ{ SEQ{ SEQ{ SEQ{ SEQ{sha1,NULL}, OCTET(20), OCTET(20), INTEGER } } } } }
+function ocspRequest(serialHex: string): Uint8Array {
+  const enc = (tag: number, body: number[]): number[] => {
+    const len = body.length < 128 ? [body.length] : [0x81, body.length];
+    return [tag, ...len, ...body];
+  };
+  const serial = serialHex.match(/../g)!.map((h) => parseInt(h, 16));
+  const alg = enc(0x30, [...enc(0x06, [0x2b, 0x0e, 0x03, 0x02, 0x1a]), 0x05, 0x00]);
+  const certId = enc(0x30, [...alg, ...enc(0x04, new Array(20).fill(1)), ...enc(0x04, new Array(20).fill(2)), ...enc(0x02, serial)]);
+  return new Uint8Array(enc(0x30, enc(0x30, enc(0x30, enc(0x30, certId)))));
+}
+
+const post = (body: Uint8Array, type = "application/ocsp-request") =>
+  exports.default.fetch("http://edge/v1/ocsp", { method: "POST", headers: { "content-type": type }, body });
+const bytes = async (r: Response) => new Uint8Array(await r.arrayBuffer());
+
+describe("OCSP responder", () => {
+  it("serves the pre-signed response for a known serial", async () => {
+    const rec = certRec({ ocsp_b64: btoa("PRESIGNED") });
+    await publish([rec]);
+    const r = await post(ocspRequest(rec.serial_number));
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toBe("application/ocsp-response");
+    expect(new TextDecoder().decode(await bytes(r))).toBe("PRESIGNED");
+  });
+
+  it("GET form (base64 path segment, with '/' and '+' left unencoded) finds the same response", async () => {
+    const rec = certRec({ ocsp_b64: btoa("PRESIGNED-GET") });
+    await publish([rec]);
+    let b = "";
+    for (const x of ocspRequest(rec.serial_number)) b += String.fromCharCode(x);
+    const r = await exports.default.fetch(`http://edge/v1/ocsp/${btoa(b)}`);
+    expect(new TextDecoder().decode(await bytes(r))).toBe("PRESIGNED-GET");
+  });
+
+  it("unknown serial → unauthorized; unsigned yet → tryLater; garbage or wrong type → malformedRequest", async () => {
+    expect(await bytes(await post(ocspRequest("4d2")))).toEqual(OCSP_UNAUTHORIZED);
+    const rec = certRec({ ocsp_b64: null });
+    await publish([rec]);
+    expect(await bytes(await post(ocspRequest(rec.serial_number)))).toEqual(OCSP_TRY_LATER);
+    expect(await bytes(await post(new Uint8Array([1, 2, 3])))).toEqual(OCSP_MALFORMED_REQUEST);
+    expect(await bytes(await post(ocspRequest("4d2"), "text/plain"))).toEqual(OCSP_MALFORMED_REQUEST);
+    expect(await bytes(await post(new Uint8Array(9000)))).toEqual(OCSP_MALFORMED_REQUEST);
+    expect(await bytes(await exports.default.fetch("http://edge/v1/ocsp/%%%"))).toEqual(OCSP_MALFORMED_REQUEST);
+  });
+});
+
+describe("CRL, CA chain and DID", () => {
+  it("404 problems before anything is published, and for malformed tenants", async () => {
+    for (const path of ["/v1/crl", "/v1/ca", "/v1/crl/not-a-tenant", `/v1/agents/${crypto.randomUUID()}/did.json`, "/v1/did/did:web:example.com"]) {
+      const r = await exports.default.fetch(`http://edge${path}`);
+      expect(r.status, path).toBe(404);
+      expect(r.headers.get("content-type")).toBe("application/problem+json");
+    }
+  });
+
+  it("serves the published CRL as DER and the chain as PEM", async () => {
+    await publish([{ kind: "crl", v: 5, tenant_id: "default", crl_b64: btoa("CRLDER"), this_update: new Date().toISOString(), next_update: new Date().toISOString(), chain_pem: "PEMCHAIN" }]);
+    const crl = await exports.default.fetch("http://edge/v1/crl");
+    expect(crl.headers.get("content-type")).toBe("application/pkix-crl");
+    expect(new TextDecoder().decode(await bytes(crl))).toBe("CRLDER");
+    expect(await (await exports.default.fetch("http://edge/v1/ca")).text()).toBe("PEMCHAIN");
+  });
+
+  it("a DID without an active certificate is deactivated", async () => {
+    const agent = agentRec({ status: "suspended", current_serial: null });
+    await publish([agent]);
+    const r = await exports.default.fetch(`http://edge/v1/did/did:kakunin:${agent.agent_id}`);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toMatchObject({ didDocument: null, didDocumentMetadata: { deactivated: true } });
+  });
+});

@@ -1,0 +1,96 @@
+import { reset } from "cloudflare:test";
+import { afterEach, describe, expect, it } from "vitest";
+import { certRec, env, HASH, publish, verify } from "./fixtures.ts";
+
+afterEach(async () => { await reset(); });
+
+interface V { data: { status: string; valid: boolean; reasons: { code: string }[]; agent_urn: string; risk: { score: number; band: string }; checked_at: string; model: { hash: string }; scopes: string[] } }
+
+describe("GET /v1/verify/:serial", () => {
+  it("answers an active certificate with the contract's fields", async () => {
+    const rec = certRec();
+    await publish([rec]);
+    const res = await verify(rec.serial_number);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=2");
+    const body = await res.json<V & { data: Record<string, unknown> }>();
+    expect(Object.keys(body.data).sort()).toEqual([
+      "agent_id", "agent_urn", "checked_at", "model", "not_after", "not_before", "reasons", "revocation_reason", "revoked_at",
+      "risk", "scopes", "serial_number", "status", "tenant_id", "valid",
+    ]);
+    expect(body.data).toMatchObject({ status: "active", valid: true, reasons: [], agent_urn: rec.agent_urn, risk: { score: 0, band: "low" }, model: { hash: HASH } });
+  });
+
+  it("revoked: valid false with a reason, cached longer (final)", async () => {
+    const rec = certRec({ status: "revoked", revoked_at: new Date().toISOString(), revocation_reason: "risk_threshold" });
+    await publish([rec]);
+    const res = await verify(rec.serial_number);
+    const body = await res.json<V>();
+    expect(body.data).toMatchObject({ status: "revoked", valid: false });
+    expect(body.data.reasons.map((r) => r.code)).toEqual(["revoked"]);
+    expect(res.headers.get("cache-control")).toBe("public, max-age=300");
+  });
+
+  it("expired is computed at request time from not_after", async () => {
+    const rec = certRec({ not_after: new Date(Date.now() - 1000).toISOString() });
+    await publish([rec]);
+    const body = await (await verify(rec.serial_number)).json<V>();
+    expect(body.data).toMatchObject({ status: "expired", valid: false });
+  });
+
+  it("?model_hash= and ?scope= make valid false with reasons when they do not match", async () => {
+    const rec = certRec();
+    await publish([rec]);
+    const ok = await (await verify(rec.serial_number, `?model_hash=${HASH}&scope=orders.place&scope=crm.lookup_customer`)).json<V>();
+    expect(ok.data.valid).toBe(true);
+    const other = `sha256:${"cd".repeat(32)}`;
+    const bad = await (await verify(rec.serial_number, `?model_hash=${other}&scope=payments.send`)).json<V>();
+    expect(bad.data.valid).toBe(false);
+    expect(bad.data.reasons.map((r) => r.code).sort()).toEqual(["model_hash_mismatch", "scope_not_granted"]);
+    expect(bad.data.status).toBe("active");
+  });
+
+  it("accepts upper case and colons; 400 problem for a malformed serial; 404 problem for an unknown one", async () => {
+    const rec = certRec();
+    await publish([rec]);
+    const colons = rec.serial_number.toUpperCase().match(/../g)!.join(":");
+    expect((await verify(colons)).status).toBe(200);
+    for (const s of ["xyz", "0".repeat(41), "12 34"]) {
+      const r = await verify(encodeURIComponent(s));
+      expect(r.status, s).toBe(400);
+      expect(r.headers.get("content-type")).toBe("application/problem+json");
+    }
+    const unknown = await verify("4" + "0".repeat(31));
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get("content-type")).toBe("application/problem+json");
+    expect(unknown.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("422 for malformed query parameters", async () => {
+    const rec = certRec();
+    await publish([rec]);
+    for (const q of ["?model_hash=md5:abc", "?scope=bad%20scope", "?consistency=maybe"]) {
+      const r = await verify(rec.serial_number, q);
+      expect(r.status, q).toBe(422);
+    }
+  });
+
+  it("?consistency=strong reads the ledger, not KV", async () => {
+    const rec = certRec();
+    await publish([rec]);
+    // Simulate a KV read that has not caught up yet: the ledger still answers the truth.
+    await env.CERT_STATUS.delete(`cert:${rec.serial_number}`);
+    expect((await verify(rec.serial_number)).status).toBe(404);
+    const strong = await verify(rec.serial_number, "?consistency=strong");
+    expect(strong.status).toBe(200);
+    expect(strong.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("shows the risk the monitor published", async () => {
+    const rec = certRec();
+    await publish([rec]);
+    await env.CERT_STATUS.put(`risk:${rec.agent_id}`, JSON.stringify({ score: 0.91 }));
+    const body = await (await verify(rec.serial_number)).json<V>();
+    expect(body.data.risk).toEqual({ score: 0.91, band: "high" });
+  });
+});
