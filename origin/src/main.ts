@@ -5,6 +5,7 @@ import { buildServices } from "./build-services.ts";
 import { loadConfig } from "./config.ts";
 import { httpEdgeClient } from "./publish/edge-client.ts";
 import { Publisher } from "./publish/publisher.ts";
+import { Refresher } from "./publish/refresher.ts";
 import { keyManagerSigners } from "./publish/signers.ts";
 import { secretFromFile } from "./secret-file.ts";
 
@@ -26,6 +27,7 @@ async function main(): Promise<void> {
     publisher = new Publisher(built.services, httpEdgeClient(config.KAKUNIN_EDGE_URL, secret), keyManagerSigners(built.services));
     built.services.publisher = publisher;
     publisher.start();
+    new Refresher(built.services).start();
   }
   const app = createApp(built.services);
   const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT }, (info) => {

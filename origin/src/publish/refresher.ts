@@ -1,0 +1,58 @@
+import { and, gt, isNull, lt, or, sql } from "drizzle-orm";
+import { authorities, certificates } from "../db/schema.ts";
+import type { Services } from "../services.ts";
+import { enqueue } from "./outbox.ts";
+import { CRL_VALIDITY_MS, OCSP_VALIDITY_MS } from "./signers.ts";
+
+export interface RefresherOptions {
+  /** How often to look for responses due for re-signing. */
+  intervalMs?: number;
+  /** Certificates re-queued per run (bounded: a KMS has a sign quota). */
+  batch?: number;
+}
+
+/**
+ * Keeps pre-signed material fresh: OCSP responses past half their validity (or never signed, e.g.
+ * while the KMS was down) and every tenant's CRL at half its validity are queued for the publisher,
+ * which re-signs and delivers them. Certificates expired for over a day drop out.
+ */
+export class Refresher {
+  private timer?: ReturnType<typeof setInterval>;
+  private lastCrl = 0;
+
+  constructor(private readonly s: Services, private readonly opts: RefresherOptions = {}) {}
+
+  start(): void {
+    void this.runOnce();
+    this.timer = setInterval(() => void this.runOnce(), this.opts.intervalMs ?? 10 * 60_000);
+    this.timer.unref?.();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  async runOnce(): Promise<{ certs: number; crls: number }> {
+    const now = this.s.clock.now().getTime();
+    const due = new Date(now - OCSP_VALIDITY_MS / 2);
+    const stale = await this.s.db
+      .select({ serial: certificates.serialNumber })
+      .from(certificates)
+      .where(and(
+        or(isNull(certificates.ocspProducedAt), lt(certificates.ocspProducedAt, due)),
+        gt(certificates.expiresAt, new Date(now - 86_400_000)),
+      ))
+      .limit(this.opts.batch ?? 1000);
+    let crls = 0;
+    const items: { kind: "cert" | "crl"; subject: string }[] = stale.map((c) => ({ kind: "cert", subject: c.serial }));
+    if (now - this.lastCrl >= CRL_VALIDITY_MS / 2) {
+      const tenantsWithCa = await this.s.db.select({ id: authorities.tenantId }).from(authorities).where(sql`${authorities.kind} = 'issuing'`);
+      for (const t of tenantsWithCa) if (t.id) items.push({ kind: "crl", subject: t.id });
+      crls = tenantsWithCa.length;
+      this.lastCrl = now;
+    }
+    await enqueue(this.s.db, items);
+    if (items.length) this.s.publisher?.kick();
+    return { certs: stale.length, crls };
+  }
+}

@@ -1,0 +1,114 @@
+import { isNull } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { err, ok, type CertStatusRecord, type EdgeRecord, type PublishBatch } from "@kakunin/shared";
+import { ManualClock } from "../src/clock.ts";
+import { outbox } from "../src/db/schema.ts";
+import type { EdgeClient } from "../src/publish/edge-client.ts";
+import { Publisher } from "../src/publish/publisher.ts";
+import { Refresher } from "../src/publish/refresher.ts";
+import { keyManagerSigners } from "../src/publish/signers.ts";
+import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+/** An edge that records batches and can be told to fail. */
+function recordingEdge() {
+  const batches: PublishBatch[] = [];
+  let down = false;
+  const client: EdgeClient = {
+    async publish(batch) {
+      if (down) return err("edge unreachable: simulated");
+      batches.push(batch);
+      return ok({ applied: batch.records.length, stale: 0 });
+    },
+  };
+  return { client, batches, setDown: (d: boolean) => { down = d; }, records: (): EdgeRecord[] => batches.flatMap((b) => b.records) };
+}
+
+describe.each(dbKinds())("publisher on %s", (kind) => {
+  let o: TestOrigin;
+  const clock = new ManualClock(new Date("2026-06-01T00:00:00Z"));
+  beforeAll(async () => { o = await startTestOrigin(kind, { clock }); });
+  afterAll(async () => { await o.close(); });
+
+  const pending = async () => (await o.services.db.select().from(outbox).where(isNull(outbox.deliveredAt))).length;
+  const drainAll = async (p: Publisher) => {
+    for (let i = 0; i < 20; i++) {
+      const r = await p.drainOnce();
+      if ("error" in r) return r;
+      if (!r.pending) return r;
+    }
+    throw new Error("did not drain");
+  };
+
+  it("issuance and revocation reach the edge with increasing versions; a failure delivers nothing and loses nothing", async () => {
+    const edge = recordingEdge();
+    const p = new Publisher(o.services, edge.client, keyManagerSigners(o.services));
+    await drainAll(p);
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const cert = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
+    await drainAll(p);
+    const issued = edge.records().find((r): r is CertStatusRecord => r.kind === "cert" && r.serial_number === cert.serial_number)!;
+    expect(issued).toMatchObject({ status: "active", agent_id: agent, scopes: ["orders.*", "crm.lookup_customer"] });
+    expect(issued.ocsp_b64).toBeTruthy();
+
+    edge.setDown(true);
+    await o.json("POST", `/v1/certificates/${cert.id}/revoke`, { body: { reason: "edge down" } });
+    const before = await pending();
+    expect(before).toBeGreaterThanOrEqual(3); // cert, agent, crl
+    expect("error" in (await p.drainOnce())).toBe(true);
+    expect(await pending()).toBe(before);
+    edge.setDown(false);
+    await drainAll(p);
+    expect(await pending()).toBe(0);
+    const revoked = edge.records().filter((r): r is CertStatusRecord => r.kind === "cert" && r.serial_number === cert.serial_number);
+    expect(revoked.at(-1)).toMatchObject({ status: "revoked", revocation_reason: "edge down" });
+    expect(revoked.at(-1)!.v).toBeGreaterThan(issued.v);
+    expect(edge.records().some((r) => r.kind === "crl")).toBe(true);
+    expect(edge.records().some((r) => r.kind === "agent" && r.agent_id === agent && r.status === "suspended")).toBe(true);
+  });
+
+  it("a scope change republishes the active certificate's record; many changes to one subject coalesce", async () => {
+    const edge = recordingEdge();
+    const p = new Publisher(o.services, edge.client, keyManagerSigners(o.services));
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const serial = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.serial_number;
+    for (const scopes of [["a.*"], ["b.*"], ["payments.read"]]) await o.json("PATCH", `/v1/agents/${agent}`, { body: { scopes } });
+    await drainAll(p);
+    const recs = edge.records().filter((r): r is CertStatusRecord => r.kind === "cert" && r.serial_number === serial);
+    expect(recs).toHaveLength(1);
+    expect(recs[0]!.scopes).toEqual(["payments.read"]);
+  });
+
+  it("records in a batch are ordered by version", async () => {
+    const edge = recordingEdge();
+    const p = new Publisher(o.services, edge.client, keyManagerSigners(o.services));
+    for (let i = 0; i < 3; i++) {
+      const a = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+      await o.json("POST", `/v1/agents/${a}/certify`);
+    }
+    await drainAll(p);
+    for (const b of edge.batches) {
+      const vs = b.records.map((r) => r.v);
+      expect(vs).toEqual([...vs].sort((x, y) => x - y));
+    }
+  });
+
+  it("the refresher re-signs OCSP at half-life and re-issues CRLs", async () => {
+    const edge = recordingEdge();
+    const p = new Publisher(o.services, edge.client, keyManagerSigners(o.services));
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const serial = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.serial_number;
+    await drainAll(p);
+    const refresher = new Refresher(o.services);
+    await refresher.runOnce(); // first run: CRLs for every tenant with a CA
+    await drainAll(p);
+    edge.batches.length = 0;
+    expect((await refresher.runOnce()).certs).toBe(0); // nothing due yet
+    clock.advance(2 * 86_400_000 + 1000);
+    const r = await refresher.runOnce();
+    expect(r.certs).toBeGreaterThan(0);
+    expect(r.crls).toBeGreaterThan(0);
+    await drainAll(p);
+    expect(edge.records().some((x) => x.kind === "cert" && x.serial_number === serial)).toBe(true);
+    expect(edge.records().some((x) => x.kind === "crl")).toBe(true);
+  });
+});
