@@ -1,4 +1,4 @@
-import { percentile, perSecond, type SeriesResult } from "./stats.ts";
+import { mean, percentile, perSecond, type SeriesResult } from "./stats.ts";
 
 /** Kakunin must issue at least this many times as fast as the hand-written openssl loop. */
 export const TARGET_RATIO = 3;
@@ -6,7 +6,7 @@ export const TARGET_RATIO = 3;
 const ms = (v: number) => (Number.isFinite(v) ? v.toFixed(1) : "-");
 
 export function formatTable(rows: readonly SeriesResult[], opts: { latencyOnly?: ReadonlySet<SeriesResult> } = {}): string {
-  const head = ["series", "n", "wall s", "certs/s", "p50 ms", "p99 ms"];
+  const head = ["series", "n", "wall s", "certs/s", "p50 ms", "p99 ms", "mean ms"];
   const body = rows.map((r) => [
     r.label + (r.truncated ? " (time bound hit)" : ""),
     String(r.latencies.length),
@@ -15,6 +15,7 @@ export function formatTable(rows: readonly SeriesResult[], opts: { latencyOnly?:
     opts.latencyOnly?.has(r) ? "-" : perSecond(r).toFixed(2),
     ms(percentile(r.latencies, 50)),
     ms(percentile(r.latencies, 99)),
+    ms(mean(r.latencies)),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]?.length ?? 0)));
   const line = (cells: readonly string[]) =>

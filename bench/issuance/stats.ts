@@ -20,3 +20,7 @@ export function percentile(values: readonly number[], p: number): number {
 export function perSecond(r: SeriesResult): number {
   return r.elapsedMs > 0 ? (r.latencies.length * 1000) / r.elapsedMs : Number.NaN;
 }
+
+export function mean(values: readonly number[]): number {
+  return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}

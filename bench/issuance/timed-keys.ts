@@ -1,0 +1,29 @@
+import type { KeyManager } from "@kakunin/origin/kms/types";
+
+/** Durations (ms) of every KeyManager call, in call order, for the profile's breakdown. */
+export interface KeyTimings {
+  createKey: number[];
+  sign: number[];
+}
+
+/**
+ * Decorates a KeyManager so the profile can split certify into key creation and CA signing
+ * without touching origin code: the origin only ever sees the KeyManager interface.
+ */
+export function timedKeys(inner: KeyManager, into: KeyTimings): KeyManager {
+  const timed = async <T>(bucket: number[], op: () => Promise<T>): Promise<T> => {
+    const t0 = performance.now();
+    try {
+      return await op();
+    } finally {
+      bucket.push(performance.now() - t0);
+    }
+  };
+  return {
+    kind: inner.kind,
+    createKey: (label) => timed(into.createKey, () => inner.createKey(label)),
+    getPublicKey: (ref) => inner.getPublicKey(ref),
+    sign: (ref, data) => timed(into.sign, () => inner.sign(ref, data)),
+    close: () => inner.close(),
+  };
+}
