@@ -15,6 +15,8 @@ export const configSchema = z.object({
   KAKUNIN_KEY_MANAGER: z.enum(["local", "aws-kms", "pkcs11"]).default("local"),
   /** base64 of 32 bytes; otherwise `<data dir>/master.key`, created on first start. */
   KAKUNIN_MASTER_KEY: z.string().optional(),
+  /** Local backend: sealed RSA keys kept generated ahead of demand (0 = generate on each certify). */
+  KAKUNIN_LOCAL_KEY_POOL: z.coerce.number().int().min(0).max(1024).default(32),
   KAKUNIN_KMS_ENDPOINT: z.string().url().optional(),
   AWS_REGION: z.string().optional(),
   AWS_ACCESS_KEY_ID: z.string().optional(),

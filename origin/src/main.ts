@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   // A KeyManager that is not configured only logs: the origin still serves what needs no key.
   const ca = await built.services.ca.issuingFor({ id: boot.tenantId, name: "default" });
   if (!ca.ok) console.warn(`[origin] CA not ready (${ca.error.code}): ${ca.error.message}`);
+  built.services.keys.warm?.();
   let publisher: Publisher | undefined;
   if (config.KAKUNIN_PUBLISH === "on") {
     const secret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");

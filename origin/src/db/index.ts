@@ -56,3 +56,9 @@ export function sqlState(e: unknown): string | undefined {
 }
 
 export const UNIQUE_VIOLATION = "23505";
+
+/** Rows of a raw `execute()` result, whichever driver ran it (both wrap them in `.rows`). */
+export function rowsOfResult<T>(result: unknown): T[] {
+  if (result && typeof result === "object" && "rows" in result && Array.isArray(result.rows)) return result.rows as T[];
+  return Array.isArray(result) ? (result as T[]) : [];
+}

@@ -127,8 +127,10 @@ export const localKeys = pgTable("local_keys", {
   publicKeySpki: bytea("public_key_spki").notNull(),
   /** iv (12 bytes) || ciphertext+tag of the PKCS#8 private key; AAD is the key id. */
   sealedPrivateKey: bytea("sealed_private_key").notNull(),
+  /** Generated ahead of demand and not yet handed out (see createLocalKeyManager). */
+  pooled: boolean("pooled").notNull().default(false),
   createdAt: ts("created_at").notNull().defaultNow(),
-});
+}, (t) => [index("local_keys_pool_idx").on(t.createdAt).where(sql`${t.pooled}`)]);
 
 /**
  * Transactional outbox: every change the edge must learn about (issuance, revocation, suspension,

@@ -10,7 +10,9 @@ import type { KeyManager } from "./types.ts";
 export function createKeyManager(config: Config, db: Db): KeyManager {
   switch (config.KAKUNIN_KEY_MANAGER) {
     case "local":
-      return createLocalKeyManager({ db, masterKey: loadMasterKey(config.KAKUNIN_MASTER_KEY, config.KAKUNIN_DATA_DIR) });
+      return createLocalKeyManager({
+        db, masterKey: loadMasterKey(config.KAKUNIN_MASTER_KEY, config.KAKUNIN_DATA_DIR), poolSize: config.KAKUNIN_LOCAL_KEY_POOL,
+      });
     case "aws-kms":
       return createAwsKmsKeyManager({
         region: config.AWS_REGION,

@@ -35,6 +35,10 @@ export interface KeyManager {
   getPublicKey(ref: string): Promise<Result<Uint8Array, KeyManagerError>>;
   /** RSASSA-PKCS1-v1_5 / SHA-256 signature over `data` (the backend hashes it). */
   sign(ref: string, data: Uint8Array): Promise<Result<Uint8Array, KeyManagerError>>;
+  /** Starts background preparation (the local backend pre-generates keys); optional. */
+  warm?(): void;
+  /** Keys prepared ahead of demand, for /healthz (backends without a pool omit it). */
+  poolStatus?(): Promise<{ ready: number; target: number }>;
   /** Releases sessions, sockets and timers. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -6,13 +6,14 @@ export const route = createRoute({
   method: "get",
   path: "/healthz",
   summary: "Readiness: 200 once the database answers",
-  responses: { 200: { description: "Ready", content: { "application/json": { schema: z.object({ status: z.literal("ok"), key_manager: z.string(), database: z.string() }) } } } },
+  responses: { 200: { description: "Ready", content: { "application/json": { schema: z.object({ status: z.literal("ok"), key_manager: z.string(), database: z.string(), key_pool: z.object({ ready: z.number(), target: z.number() }).optional() }) } } } },
 });
 
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const s = c.var.services;
     await s.db.execute(sql`select 1`);
-    return c.json({ status: "ok" as const, key_manager: s.keys.kind, database: s.config.DATABASE_URL ? "postgres" : "pglite" }, 200);
+    const pool = await s.keys.poolStatus?.();
+    return c.json({ status: "ok" as const, key_manager: s.keys.kind, database: s.config.DATABASE_URL ? "postgres" : "pglite", ...(pool ? { key_pool: pool } : {}) }, 200);
   });
 }

@@ -1,0 +1,2 @@
+ALTER TABLE "local_keys" ADD COLUMN "pooled" boolean DEFAULT false NOT NULL;--> statement-breakpoint
+CREATE INDEX "local_keys_pool_idx" ON "local_keys" USING btree ("created_at") WHERE "local_keys"."pooled";
