@@ -5,6 +5,7 @@ import { onError, onNotFound, validationProblem } from "./http/problems.ts";
 import { ApiError } from "./http/api-error.ts";
 import type { Services } from "./services.ts";
 import { registerRoutes } from "./routes/index.ts";
+import { registerInternal } from "./internal/routes.ts";
 
 /** Builds the origin's Hono app around already-constructed services (tests build their own). */
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
@@ -32,6 +33,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     if (c.req.method !== "GET" && c.res.status < 400) services.publisher?.kick();
   });
   registerRoutes(app);
+  registerInternal(app);
   app.openAPIRegistry.registerComponent("securitySchemes", "bearerAuth", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "Kakunin origin API", version: "1.0.0" } });
   return app;

@@ -4,6 +4,7 @@ import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/index.ts";
 import { createKeyManager } from "./kms/index.ts";
 import type { KeyManager } from "./kms/types.ts";
+import { secretFromFile } from "./secret-file.ts";
 import type { Services } from "./services.ts";
 import { join } from "node:path";
 
@@ -28,7 +29,8 @@ export async function buildServices(
   const keys = overrides.keys ? overrides.keys(database) : createKeyManager(config, database.db);
   const clock = overrides.clock ?? systemClock;
   const ca = new CertificateAuthority(database.db, keys, clock);
-  const services: Services = { config, db: database.db, keys, ca, clock };
+  const edgeSecret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");
+  const services: Services = { config, db: database.db, keys, ca, clock, edgeSecret };
   return {
     services,
     database,

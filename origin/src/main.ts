@@ -7,7 +7,6 @@ import { httpEdgeClient } from "./publish/edge-client.ts";
 import { Publisher } from "./publish/publisher.ts";
 import { Refresher } from "./publish/refresher.ts";
 import { keyManagerSigners } from "./publish/signers.ts";
-import { secretFromFile } from "./secret-file.ts";
 
 /** `pnpm start` for the origin: config → services → bootstrap → listen. */
 async function main(): Promise<void> {
@@ -24,8 +23,7 @@ async function main(): Promise<void> {
   built.services.keys.warm?.();
   let publisher: Publisher | undefined;
   if (config.KAKUNIN_PUBLISH === "on") {
-    const secret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");
-    publisher = new Publisher(built.services, httpEdgeClient(config.KAKUNIN_EDGE_URL, secret), keyManagerSigners(built.services));
+    publisher = new Publisher(built.services, httpEdgeClient(config.KAKUNIN_EDGE_URL, built.services.edgeSecret), keyManagerSigners(built.services));
     built.services.publisher = publisher;
     publisher.start();
     new Refresher(built.services).start();

@@ -11,6 +11,8 @@ export interface Services {
   keys: KeyManager;
   ca: CertificateAuthority;
   clock: Clock;
+  /** Origin ⇄ edge HMAC secret: signs publications and ingest tokens, checks calls from the edge. */
+  edgeSecret: string;
   /** Told after every committed change so the edge learns of it at once; absent when publishing is off. */
   publisher?: { kick(): void };
 }

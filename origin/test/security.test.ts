@@ -14,6 +14,8 @@ const OPS: Op[] = [
   { name: "agent certificates", method: "GET", path: (i) => `/v1/agents/${i.agent}/certificates`, allowed: ["admin", "issuer", "auditor"] },
   { name: "certify", method: "POST", path: (i) => `/v1/agents/${i.bare}/certify`, allowed: ["admin", "issuer"] },
   { name: "sign", method: "POST", path: (i) => `/v1/agents/${i.agent}/sign`, body: { payload_b64: "aGk=" }, allowed: ["admin", "issuer"] },
+  { name: "mint ingest token", method: "POST", path: (i) => `/v1/agents/${i.agent}/ingest-tokens`, body: { ttl_seconds: 600 }, allowed: ["admin", "issuer"] },
+  { name: "agent events", method: "GET", path: (i) => `/v1/agents/${i.agent}/events`, allowed: ["admin", "auditor"] },
   { name: "get certificate", method: "GET", path: (i) => `/v1/certificates/${i.cert}`, allowed: ["admin", "issuer", "auditor"] },
   { name: "revoke", method: "POST", path: (i) => `/v1/certificates/${i.cert}/revoke`, body: { reason: "matrix" }, allowed: ["admin", "issuer"] },
   { name: "retire", method: "POST", path: (i) => `/v1/agents/${i.agent}/retire`, allowed: ["admin", "issuer"] },

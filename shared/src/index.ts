@@ -6,3 +6,6 @@ export * from "./schemas.ts";
 export * from "./internal-auth.ts";
 export * from "./edge-records.ts";
 export * from "./ocsp.ts";
+export * from "./events.ts";
+export * from "./scoring/index.ts";
+export * from "./ingest-token.ts";

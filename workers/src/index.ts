@@ -6,6 +6,8 @@ import * as ca from "./routes/v1_ca.ts";
 import * as ocsp from "./routes/v1_ocsp.ts";
 import * as did from "./routes/v1_did.ts";
 import * as verify from "./routes/v1_verify.ts";
+import * as events from "./routes/v1_events.ts";
+import * as risk from "./routes/v1_agents_risk.ts";
 
 export { AgentMonitor } from "./monitor/agent-monitor.ts";
 export { StatusLedger } from "./ledger/status-ledger.ts";
@@ -13,7 +15,7 @@ export { StatusLedger } from "./ledger/status-ledger.ts";
 const app = new Hono<EdgeEnv>();
 
 app.get("/healthz", (c) => c.json({ status: "ok" }));
-for (const r of [verify, ca, did, ocsp, internalPublish]) r.register(app);
+for (const r of [verify, events, risk, ca, did, ocsp, internalPublish]) r.register(app);
 
 app.notFound((c) => edgeProblem(c, "not-found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));
 app.onError((e, c) => {

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { CRL_REASONS } from "@kakunin/shared";
 import {
-  bigint, bigserial, boolean, check, customType, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, check, customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
 } from "drizzle-orm/pg-core";
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
@@ -79,6 +79,8 @@ export const agents = pgTable(
     ownerEmail: text("owner_email").notNull(),
     scopes: jsonb("scopes").$type<string[]>().notNull(),
     status: text("status", { enum: ["active", "suspended", "retired"] }).notNull().default("active"),
+    /** Set when the risk reached high under a policy that flags instead of revoking. */
+    reviewRequestedAt: ts("review_requested_at"),
     createdAt: ts("created_at").notNull().defaultNow(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
@@ -151,3 +153,54 @@ export const outbox = pgTable(
   },
   (t) => [index("outbox_pending_idx").on(t.seq).where(sql`${t.deliveredAt} is null`)],
 );
+
+/** Every accepted behaviour event with the edge's score, forwarded by the agent's monitor. */
+export const agentEvents = pgTable(
+  "agent_events",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    agentId: uuid("agent_id").notNull().references(() => agents.id),
+    eventId: text("event_id").notNull(),
+    occurredAt: ts("occurred_at").notNull(),
+    type: text("type").notNull(),
+    action: text("action").notNull(),
+    /** The event as the agent sent it (canonical source for audit). */
+    event: jsonb("event").$type<Record<string, unknown>>().notNull(),
+    score: doublePrecision("score").notNull(),
+    band: text("band", { enum: ["low", "medium", "high"] }).notNull(),
+    reasons: jsonb("reasons").$type<{ feature: string; contribution: number; detail: string }[]>().notNull(),
+    /** Serial of the certificate the ingest token was minted under. */
+    serialNumber: text("serial_number").notNull(),
+    receivedAt: ts("received_at").notNull(),
+    storedAt: ts("stored_at").notNull().defaultNow(),
+  },
+  (t) => [
+    // Exactly once: a re-forwarded batch inserts nothing new.
+    uniqueIndex("agent_events_once").on(t.agentId, t.eventId),
+    index("agent_events_agent_time_idx").on(t.agentId, t.occurredAt),
+  ],
+);
+
+/** What the origin decided when an agent's risk reached high (revoked, or flagged for review). */
+export const riskDecisions = pgTable("risk_decisions", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  /** The monitor's alert id: a retried alert is decided once. */
+  alertId: text("alert_id").notNull().unique(),
+  tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+  agentId: uuid("agent_id").notNull().references(() => agents.id),
+  serialNumber: text("serial_number").notNull(),
+  score: doublePrecision("score").notNull(),
+  decision: text("decision", { enum: ["revoked", "flagged", "already_revoked", "no_active_certificate"] }).notNull(),
+  autoRevoke: boolean("auto_revoke").notNull(),
+  reasons: jsonb("reasons").$type<{ feature: string; contribution: number; detail: string }[]>().notNull(),
+  eventIds: jsonb("event_ids").$type<string[]>().notNull(),
+  triggeredAt: ts("triggered_at").notNull(),
+  decidedAt: ts("decided_at").notNull().defaultNow(),
+});
+
+/** Nonces of signed internal calls from the edge, kept until their timestamp window closes. */
+export const internalNonces = pgTable("internal_nonces", {
+  nonce: text("nonce").primaryKey(),
+  expiresAt: ts("expires_at").notNull(),
+});

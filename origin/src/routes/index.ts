@@ -12,6 +12,8 @@ import * as agentsList from "./v1_agents_list.ts";
 import * as agentsPatch from "./v1_agents_patch.ts";
 import * as agentsRetire from "./v1_agents_retire.ts";
 import * as agentsSign from "./v1_agents_sign.ts";
+import * as agentsIngestTokens from "./v1_agents_ingest_tokens.ts";
+import * as agentsEvents from "./v1_agents_events_list.ts";
 import * as caGet from "./v1_ca_get.ts";
 import * as certificatesGet from "./v1_certificates_get.ts";
 import * as certificatesRevoke from "./v1_certificates_revoke.ts";
@@ -23,7 +25,7 @@ import * as tenantsCreate from "./v1_tenants_create.ts";
 /** Every route module of the origin; the OpenAPI document is built from exactly this list. */
 export const ROUTES = [
   healthz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsCertificates,
-  agentsSign, certificatesGet, certificatesRevoke, caGet, tenantGet, policyGet, policyPatch, tenantsCreate,
+  agentsSign, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, tenantGet, policyGet, policyPatch, tenantsCreate,
   apiKeysCreate, apiKeysList, apiKeysRevoke,
 ] as const;
 

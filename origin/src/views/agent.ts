@@ -14,6 +14,8 @@ export const agentView = z.object({
   owner: z.object({ name: z.string(), email: z.string() }),
   scopes: z.array(z.string()),
   status: z.enum(["active", "suspended", "retired"]),
+  /** True when a high risk was flagged for human review (tenant policy auto_revoke off). */
+  review_required: z.boolean(),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -29,6 +31,7 @@ export function toAgentView(a: AgentRow): AgentView {
     owner: { name: a.ownerName, email: a.ownerEmail },
     scopes: a.scopes,
     status: a.status,
+    review_required: a.reviewRequestedAt !== null,
     created_at: rfc3339(a.createdAt),
     updated_at: rfc3339(a.updatedAt),
   };

@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import { bandOf, MODEL_HASH_PATTERN, SCOPE_PATTERN, type Band, type CertStatusRecord, type FieldError } from "@kakunin/shared";
+import { bandOf, DEFAULT_SCORING, MODEL_HASH_PATTERN, SCOPE_PATTERN, type Band, type CertStatusRecord, type FieldError } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { ledger } from "../ledger/client.ts";
@@ -49,6 +49,8 @@ export function register(app: Hono<EdgeEnv>): void {
 async function readRisk(env: Env, agentId: string): Promise<{ score: number; band: Band }> {
   const raw = await env.CERT_STATUS.get(`risk:${agentId}`);
   if (!raw) return { score: 0, band: "low" };
-  const r = JSON.parse(raw) as { score: number };
-  return { score: r.score, band: bandOf(r.score) };
+  const r = JSON.parse(raw) as { score: number; t?: number };
+  // Risk decays between events exactly as the monitor computes it.
+  const score = Math.round(r.score * Math.exp(-Math.max(0, Date.now() - (r.t ?? Date.now())) / DEFAULT_SCORING.riskDecayMs) * 1000) / 1000;
+  return { score, band: bandOf(score) };
 }

@@ -1,0 +1,44 @@
+import { and, eq } from "drizzle-orm";
+import { agents, certificates, riskDecisions, tenants } from "../db/schema.ts";
+import { revokeInTx } from "../lifecycle/revoke.ts";
+import { enqueue } from "../publish/outbox.ts";
+import type { Services } from "../services.ts";
+import type { RiskAlert } from "./schemas.ts";
+
+export type RiskDecision = "revoked" | "flagged" | "already_revoked" | "no_active_certificate";
+
+/**
+ * The auto-revocation check. Tenant policy `auto_revoke` (default on) revokes the certificate the
+ * alert names with reason `risk_threshold` and publishes it; off, the agent is flagged for human
+ * review. Either way the decision, its score, reasons and events are recorded. Idempotent per alert.
+ */
+export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decision: RiskDecision; certificate_id: string | null } | undefined> {
+  const now = s.clock.now();
+  return s.db.transaction(async (tx) => {
+    const [done] = await tx.select().from(riskDecisions).where(eq(riskDecisions.alertId, alert.alert_id));
+    if (done) return { decision: done.decision, certificate_id: null };
+    const [agent] = await tx.select().from(agents).where(and(eq(agents.id, alert.agent_id), eq(agents.tenantId, alert.tenant_id))).for("update");
+    if (!agent) return undefined;
+    const [tenant] = await tx.select({ policy: tenants.policy }).from(tenants).where(eq(tenants.id, agent.tenantId));
+    const autoRevoke = tenant!.policy.auto_revoke;
+    const [cert] = await tx.select().from(certificates).where(and(eq(certificates.serialNumber, alert.serial_number), eq(certificates.agentId, agent.id)));
+    let decision: RiskDecision;
+    if (!cert) decision = "no_active_certificate";
+    else if (cert.status !== "active") decision = "already_revoked";
+    else if (autoRevoke) {
+      const r = await revokeInTx(tx, {
+        tenantId: agent.tenantId, certificateId: cert.id, reason: "risk_threshold", code: "privilegeWithdrawn", now, suspendAgent: true,
+      });
+      decision = r.ok ? "revoked" : "already_revoked";
+    } else {
+      decision = "flagged";
+      await tx.update(agents).set({ reviewRequestedAt: now, updatedAt: now }).where(eq(agents.id, agent.id));
+      await enqueue(tx, [{ kind: "agent", subject: agent.id }]);
+    }
+    await tx.insert(riskDecisions).values({
+      alertId: alert.alert_id, tenantId: agent.tenantId, agentId: agent.id, serialNumber: alert.serial_number, score: alert.score,
+      decision, autoRevoke, reasons: alert.reasons, eventIds: alert.event_ids, triggeredAt: new Date(alert.triggered_at),
+    });
+    return { decision, certificate_id: cert?.id ?? null };
+  });
+}

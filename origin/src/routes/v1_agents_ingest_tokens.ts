@@ -1,0 +1,66 @@
+import { randomUUID } from "node:crypto";
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { and, eq } from "drizzle-orm";
+import { mintIngestToken } from "@kakunin/shared";
+import type { AppEnv } from "../app-env.ts";
+import { requireRole } from "../auth/authenticate.ts";
+import { agents } from "../db/schema.ts";
+import { ApiError, notFound } from "../http/api-error.ts";
+import { activeCertificate } from "../lifecycle/revoke.ts";
+import { rfc3339 } from "../views/time.ts";
+import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
+
+const DEFAULT_TTL_S = 3600;
+
+export const tokenRequest = z.strictObject({
+  /** Lifetime in seconds: 1 minute to 24 hours (default 1 hour). */
+  ttl_seconds: z.number().int().min(60).max(86_400).optional(),
+});
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/agents/{id}/ingest-tokens",
+  summary: "Mint a short-lived token the agent uses to post behaviour events to the edge",
+  security: bearer,
+  middleware: [requireRole("admin", "issuer")] as const,
+  request: { params: idParams, body: { required: false, content: { "application/json": { schema: tokenRequest } } } },
+  responses: {
+    201: dataResponse(z.object({ token: z.string(), expires_at: z.string(), agent_id: z.uuid(), serial_number: z.string() }), "The token (shown once)"),
+    ...errorResponses(404, 409, 422),
+  },
+});
+
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const s = c.var.services;
+    const { id } = c.req.valid("param");
+    // The body is optional: a bare POST mints a token with the default lifetime.
+    const raw = await c.req.text();
+    let ttl = DEFAULT_TTL_S;
+    if (raw.trim() !== "") {
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch {
+        throw new ApiError("malformed-json", "The request body is not valid JSON.");
+      }
+      const parsed = tokenRequest.safeParse(json);
+      if (!parsed.success) {
+        throw new ApiError("validation-failed", `${parsed.error.issues.length} invalid field(s) in the request body`, {
+          errors: parsed.error.issues.map((i) => ({ path: i.path.join(".") || "(body)", message: i.message })),
+        });
+      }
+      ttl = parsed.data.ttl_seconds ?? DEFAULT_TTL_S;
+    }
+    const [agent] = await s.db.select().from(agents).where(and(eq(agents.id, id), eq(agents.tenantId, c.var.caller.tenantId)));
+    if (!agent) throw notFound("agent", id);
+    const now = s.clock.now();
+    const cert = await activeCertificate(s.db, id, now);
+    if (!cert) throw new ApiError("no-active-certificate", `agent ${id} has no active certificate; certify it first`);
+    const iat = Math.floor(now.getTime() / 1000);
+    // Never outlive the certificate the token speaks for.
+    const exp = Math.min(iat + ttl, Math.floor(cert.expiresAt.getTime() / 1000));
+    const token = await mintIngestToken(s.edgeSecret, { agent_id: id, tenant_id: agent.tenantId, serial: cert.serialNumber, iat, exp, jti: randomUUID() });
+    return c.json({ data: { token, expires_at: rfc3339(new Date(exp * 1000)), agent_id: id, serial_number: cert.serialNumber } }, 201);
+  });
+}

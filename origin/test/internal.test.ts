@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signInternal } from "@kakunin/shared";
+import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+describe.each(dbKinds())("internal calls from the edge on %s", (kind) => {
+  let o: TestOrigin;
+  let tenantId = "";
+  beforeAll(async () => {
+    o = await startTestOrigin(kind);
+    tenantId = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+  });
+  afterAll(async () => { await o.close(); });
+
+  async function signedPost(path: string, payload: unknown, opts: { secret?: string; headers?: Record<string, string> } = {}) {
+    const body = JSON.stringify(payload);
+    const headers = opts.headers ?? (await signInternal(opts.secret ?? o.services.edgeSecret, "POST", path, body));
+    return o.json<{ data: Record<string, unknown>; type?: string }>("POST", path, { key: null, rawBody: body, headers: { ...headers, "content-type": "application/json" } });
+  }
+  const certified = async () => {
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const cert = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
+    return { agent, cert };
+  };
+  const forwarded = (agent: string, serial: string, id: string) => ({
+    agent_id: agent, tenant_id: tenantId, serial_number: serial,
+    event: { event_id: id, timestamp: new Date().toISOString(), type: "tool_call", action: "orders.place", outcome: "success" },
+    score: 0.1, band: "low", reasons: [], received_at: new Date().toISOString(),
+  });
+
+  it("stores forwarded events exactly once", async () => {
+    const { agent, cert } = await certified();
+    const batch = { events: [forwarded(agent, cert.serial_number, "a"), forwarded(agent, cert.serial_number, "b")] };
+    expect((await signedPost("/internal/v1/events", batch)).body.data).toEqual({ stored: 2, duplicates: 0, rejected: 0 });
+    expect((await signedPost("/internal/v1/events", batch)).body.data).toEqual({ stored: 0, duplicates: 2, rejected: 0 });
+    const list = await o.json<{ data: { event_id: string }[] }>("GET", `/v1/agents/${agent}/events`);
+    expect(list.body.data.map((e) => e.event_id).sort()).toEqual(["a", "b"]);
+  });
+
+  it("refuses unsigned, wrongly signed and replayed calls (401), and events claiming another tenant", async () => {
+    const { agent, cert } = await certified();
+    const batch = { events: [forwarded(agent, cert.serial_number, "x")] };
+    expect((await o.json("POST", "/internal/v1/events", { key: null, body: batch })).status).toBe(401);
+    expect((await signedPost("/internal/v1/events", batch, { secret: "wrong-wrong-wrong-wrong-wrong-wrong" })).status).toBe(401);
+    const body = JSON.stringify(batch);
+    const headers = await signInternal(o.services.edgeSecret, "POST", "/internal/v1/events", body);
+    expect((await signedPost("/internal/v1/events", batch, { headers })).status).toBe(200);
+    const replay = await signedPost("/internal/v1/events", batch, { headers });
+    expect(replay.status).toBe(401);
+    const other = (await o.json<{ data: { admin_api_key: string; id: string } }>("POST", "/v1/tenants", { body: { name: `t-${kind}` } })).body.data;
+    const lie = { events: [{ ...forwarded(agent, cert.serial_number, "y"), tenant_id: other.id }] };
+    expect((await signedPost("/internal/v1/events", lie)).body.data).toEqual({ stored: 0, duplicates: 0, rejected: 1 });
+  });
+
+  it("risk alert with auto_revoke on: the certificate is revoked (risk_threshold), once", async () => {
+    const { agent, cert } = await certified();
+    const alert = { alert_id: `al-${cert.id}`, agent_id: agent, tenant_id: tenantId, serial_number: cert.serial_number, score: 0.93,
+      reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "x" }], event_ids: ["e1"], triggered_at: new Date().toISOString() };
+    const r = await signedPost("/internal/v1/risk-alerts", alert);
+    expect(r.body.data).toMatchObject({ decision: "revoked", certificate_id: cert.id });
+    const c = await o.json<{ data: { status: string; revocation_reason: string } }>("GET", `/v1/certificates/${cert.id}`);
+    expect(c.body.data).toMatchObject({ status: "revoked", revocation_reason: "risk_threshold" });
+    expect((await o.json<{ data: { status: string } }>("GET", `/v1/agents/${agent}`)).body.data.status).toBe("suspended");
+    expect((await signedPost("/internal/v1/risk-alerts", alert)).body.data).toMatchObject({ decision: "revoked" });
+  });
+
+  it("risk alert with auto_revoke off: the agent is flagged for review, the certificate stays", async () => {
+    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
+    try {
+      const { agent, cert } = await certified();
+      const alert = { alert_id: `al-${cert.id}`, agent_id: agent, tenant_id: tenantId, serial_number: cert.serial_number, score: 0.9,
+        reasons: [], event_ids: [], triggered_at: new Date().toISOString() };
+      expect((await signedPost("/internal/v1/risk-alerts", alert)).body.data).toMatchObject({ decision: "flagged" });
+      expect((await o.json<{ data: { status: string } }>("GET", `/v1/certificates/${cert.id}`)).body.data.status).toBe("active");
+      expect((await o.json<{ data: { review_required: boolean } }>("GET", `/v1/agents/${agent}`)).body.data.review_required).toBe(true);
+    } finally {
+      await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: true } });
+    }
+  });
+
+  it("422 for malformed payloads", async () => {
+    expect((await signedPost("/internal/v1/events", { events: [] })).status).toBe(422);
+    expect((await signedPost("/internal/v1/risk-alerts", { alert_id: 1 })).status).toBe(422);
+  });
+});

@@ -1,0 +1,57 @@
+import { z } from "zod";
+
+/** Limits of the ingest contract (design "Conventions"). */
+export const MAX_EVENTS_PER_BATCH = 1000;
+export const MAX_ATTRIBUTES_BYTES = 8 * 1024;
+export const MAX_EVENT_AGE_MS = 30 * 86_400_000;
+/** Clock skew tolerated for events stamped slightly in the future. */
+export const MAX_EVENT_FUTURE_MS = 5 * 60_000;
+
+export const EVENT_TYPES = ["tool_call", "api_request", "data_access", "transaction", "message"] as const;
+export const OUTCOMES = ["success", "error", "denied"] as const;
+
+const utf8Bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)).byteLength;
+
+export const eventSchema = z.strictObject({
+  event_id: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
+  timestamp: z.iso.datetime({ offset: true }),
+  type: z.enum(EVENT_TYPES),
+  action: z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters"),
+  resource: z.string().min(1).max(512).optional(),
+  amount: z.number().finite().nonnegative().max(1e15).optional(),
+  currency: z.string().regex(/^[A-Z]{3}$/, "ISO 4217 code, e.g. EUR").optional(),
+  outcome: z.enum(OUTCOMES),
+  latency_ms: z.number().finite().nonnegative().max(86_400_000).optional(),
+  attributes: z
+    .record(z.string().max(128), z.unknown())
+    .optional()
+    .refine((a) => a === undefined || utf8Bytes(a) <= MAX_ATTRIBUTES_BYTES, { message: `attributes exceed ${MAX_ATTRIBUTES_BYTES} bytes` }),
+});
+
+export type AgentEvent = z.infer<typeof eventSchema>;
+
+/** One event or `{events: [...]}`; the batch form is capped at 1000. */
+export const ingestBodySchema = z.union([
+  z.strictObject({ events: z.array(z.unknown()).min(1).max(MAX_EVENTS_PER_BATCH) }),
+  z.record(z.string(), z.unknown()),
+]);
+
+/** An event as the scorer sees it: time as epoch ms. */
+export interface ScoredInput {
+  id: string;
+  ts: number;
+  type: AgentEvent["type"];
+  action: string;
+  resource?: string;
+  amount?: number;
+  currency?: string;
+  outcome: AgentEvent["outcome"];
+  latencyMs?: number;
+}
+
+export function toScoredInput(e: AgentEvent): ScoredInput {
+  return {
+    id: e.event_id, ts: Date.parse(e.timestamp), type: e.type, action: e.action, resource: e.resource,
+    amount: e.amount, currency: e.currency, outcome: e.outcome, latencyMs: e.latency_ms,
+  };
+}

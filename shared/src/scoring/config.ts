@@ -1,0 +1,68 @@
+/**
+ * Every weight and threshold of the anomaly scorer, in one place. A feature's raw surprise `x` is
+ * mapped to a contribution `cap / (1 + exp(-(x - center) / width))`; contributions combine by
+ * noisy-OR, so one strong signal or several moderate ones reach high, and the reasons list says
+ * which. Tenants may override any of it; these defaults are what bench/anomaly measured.
+ */
+export interface Curve {
+  center: number;
+  width: number;
+  cap: number;
+}
+
+export interface ScoringConfig {
+  /** Half-lives (ms) of the decayed counts. */
+  halfLife: { behaviour: number; hour: number };
+  /** Events before a feature counts fully: confidence = n / (n + warmup). */
+  warmup: { novelty: number; rate: number; amount: number; outcome: number; hour: number };
+  /** An action no declared scope covers. Policy, not statistics: full weight from the first event. */
+  outOfScope: number;
+  actionNovelty: Curve;
+  /** Several novel actions in a short run escalate (tool discovery, probing). */
+  noveltyRun: Curve;
+  transitionNovelty: Curve;
+  resourceKindNovelty: Curve;
+  /** Distinct new resources per minute against the agent's own baseline (exfiltration). */
+  resourceFanout: Curve;
+  rateBurst: Curve;
+  amountSpike: Curve;
+  amountDrift: Curve;
+  errorStorm: Curve;
+  unusualHour: Curve;
+  latency: Curve;
+  behaviourDrift: Curve;
+  /** Agent risk decays toward the latest scores with this time constant (ms). */
+  riskDecayMs: number;
+  /** How much a medium event adds to lingering agent risk (0 = risk is just the max). */
+  riskAccumulation: number;
+  /** Caps that bound memory per agent whatever the event count. */
+  caps: { actions: number; transitions: number; resources: number; resourceKinds: number; amounts: number; amountRef: number; keys: number };
+}
+
+const DAY = 86_400_000;
+
+export const DEFAULT_SCORING: ScoringConfig = {
+  halfLife: { behaviour: 14 * DAY, hour: 30 * DAY },
+  warmup: { novelty: 40, rate: 15, amount: 20, outcome: 30, hour: 150 },
+  outOfScope: 0.9,
+  actionNovelty: { center: 5.5, width: 0.8, cap: 0.55 },
+  noveltyRun: { center: 2.2, width: 0.35, cap: 0.6 },
+  transitionNovelty: { center: 5.0, width: 0.7, cap: 0.4 },
+  resourceKindNovelty: { center: 5.5, width: 0.8, cap: 0.45 },
+  resourceFanout: { center: 6, width: 1.2, cap: 0.8 },
+  rateBurst: { center: 7, width: 1.3, cap: 0.9 },
+  amountSpike: { center: 6, width: 1, cap: 0.9 },
+  amountDrift: { center: 5, width: 0.8, cap: 0.7 },
+  errorStorm: { center: 5, width: 0.9, cap: 0.85 },
+  unusualHour: { center: 5, width: 0.7, cap: 0.55 },
+  latency: { center: 7, width: 1.2, cap: 0.35 },
+  behaviourDrift: { center: 0.35, width: 0.05, cap: 0.5 },
+  riskDecayMs: 15 * 60_000,
+  riskAccumulation: 0.35,
+  caps: { actions: 256, transitions: 1024, resources: 2048, resourceKinds: 256, amounts: 128, amountRef: 128, keys: 16 },
+};
+
+export function curve(x: number, c: Curve): number {
+  if (!Number.isFinite(x)) return x > 0 ? c.cap : 0;
+  return c.cap / (1 + Math.exp(-(x - c.center) / c.width));
+}

@@ -1,0 +1,83 @@
+import { bandOf, type Band } from "../bands.ts";
+import type { ScoredInput } from "../events.ts";
+import { DEFAULT_SCORING, type ScoringConfig } from "./config.ts";
+import {
+  actionNovelty, amountFeatures, behaviourDrift, errorStorm, latencyOutlier, noveltyRun, outOfScope, rateBurst,
+  resourceFanout, resourceKindNovelty, transitionNovelty, unusualHour, type Reason,
+} from "./features.ts";
+import { amountKey, countMinute, foldMinutes, learn } from "./learn.ts";
+import type { MonitorState } from "./state.ts";
+
+export interface EventScore {
+  score: number;
+  band: Band;
+  /** Contributing features, strongest first. */
+  reasons: Reason[];
+}
+
+export interface AgentRisk {
+  score: number;
+  band: Band;
+  reasons: Reason[];
+  /** Set when this event moved the agent's risk into the high band. */
+  becameHigh: boolean;
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/**
+ * Scores one event against what the agent has done so far, then learns from it. Deterministic:
+ * the same state and event always give the same score. The event score is the noisy-OR of the
+ * feature contributions; the agent's risk is the max of that and its decayed previous risk, to
+ * which medium and high events add (several moderate anomalies in a row escalate).
+ */
+export function scoreEvent(
+  s: MonitorState,
+  e: ScoredInput,
+  scopes: readonly string[],
+  cfg: ScoringConfig = DEFAULT_SCORING,
+): { event: EventScore; risk: AgentRisk } {
+  foldMinutes(s, Math.floor(Math.max(e.ts, s.lastTs) / 60_000));
+  const isNewResource = e.resource !== undefined && s.resources[e.resource] === undefined;
+  const bucket = countMinute(s, e, isNewResource);
+
+  const action = actionNovelty(s, e, scopes, cfg);
+  const kind = resourceKindNovelty(s, e, cfg);
+  const novelAny = action.novel || kind.novel;
+  // The run includes this event's own novelty, as it will after learning.
+  const run = { ...s, noveltyRun: s.noveltyRun * 0.8 + (novelAny ? 1 : 0) };
+  const reasons = [
+    outOfScope(e, scopes, cfg),
+    action.r,
+    novelAny ? noveltyRun(run, cfg) : undefined,
+    transitionNovelty(s, e, cfg),
+    kind.r,
+    bucket ? rateBurst(s, bucket.events, cfg) : undefined,
+    bucket && isNewResource ? resourceFanout(s, bucket.fresh, cfg) : undefined,
+    ...amountFeatures(s, e, amountKey(e), cfg),
+    errorStorm({ ...s, errShort: s.errShort + 0.1 * ((e.outcome === "success" ? 0 : 1) - s.errShort) }, e, cfg),
+    unusualHour(s, e, cfg),
+    latencyOutlier(s, e, cfg),
+    behaviourDrift(s, cfg),
+  ].filter((r): r is Reason => r !== undefined);
+
+  let keep = 1;
+  for (const r of reasons) keep *= 1 - r.contribution;
+  const score = round(1 - keep);
+  reasons.sort((a, b) => b.contribution - a.contribution);
+  const rounded = reasons.map((r) => ({ ...r, contribution: round(r.contribution) }));
+
+  learn(s, e, cfg, novelAny);
+
+  const before = s.risk.score;
+  const dt = Math.max(0, e.ts - s.risk.t);
+  const decayed = before * Math.exp(-dt / cfg.riskDecayMs);
+  const accumulated = score >= 0.3 ? 1 - (1 - decayed) * (1 - cfg.riskAccumulation * score) : decayed;
+  const risk = round(Math.max(score, accumulated));
+  const riskReasons = score >= accumulated ? rounded.slice(0, 5) : s.risk.reasons;
+  s.risk = { score: risk, t: Math.max(s.risk.t, e.ts), reasons: riskReasons };
+  return {
+    event: { score, band: bandOf(score), reasons: rounded },
+    risk: { score: risk, band: bandOf(risk), reasons: riskReasons, becameHigh: bandOf(decayed) !== "high" && bandOf(risk) === "high" },
+  };
+}

@@ -1,0 +1,130 @@
+/**
+ * Per-agent monitor state: plain JSON, so the Durable Object stores it as one row. Every map is
+ * capped (evicting the weakest entry), every series is a fixed-size ring: memory is bounded by the
+ * config's caps whatever the number of events.
+ */
+export interface Decayed {
+  /** Count, decayed to time `t`. */
+  c: number;
+  t: number;
+}
+
+export interface Ewma {
+  mean: number;
+  var: number;
+  n: number;
+}
+
+export interface MonitorState {
+  version: 1;
+  /** Events learned from. */
+  n: number;
+  lastTs: number;
+  actionTotal: Decayed;
+  actions: Record<string, Decayed>;
+  transitions: Record<string, Decayed>;
+  /** Outgoing totals per action, for transition probabilities. */
+  outgoing: Record<string, Decayed>;
+  prevAction: string | null;
+  resourceKinds: Record<string, Decayed>;
+  resourceKindTotal: Decayed;
+  /** Recently seen resources (last-seen ts), for "new resource" counting. */
+  resources: Record<string, number>;
+  /** Per-minute buckets by event time: epoch minute → [events, new resources, errors]. */
+  minutes: Record<string, [number, number, number]>;
+  /** Baselines over closed active minutes. */
+  rate: Ewma;
+  fanout: Ewma;
+  /** Minute up to which buckets have been folded into the baselines. */
+  foldedMinute: number;
+  /** Short and long error/denied ratios. */
+  errShort: number;
+  errLong: number;
+  outcomeN: number;
+  /** UTC hour-of-day counts. */
+  hours: number[];
+  hoursT: number;
+  hoursTotal: number;
+  /** log(amount) rings per currency/action key: recent values and a slow reference sample. */
+  amounts: Record<string, { recent: number[]; ref: number[]; seen: number }>;
+  /** log(latency) ring per action-less agent. */
+  latency: number[];
+  /** Recent novelty run: decays per event. */
+  noveltyRun: number;
+  /** Short and long action distributions for drift (EWMA of one-hot, keyed by action). */
+  mixShort: Record<string, number>;
+  mixLong: Record<string, number>;
+  risk: { score: number; t: number; reasons: { feature: string; contribution: number; detail: string }[] };
+}
+
+export function newState(): MonitorState {
+  return {
+    version: 1, n: 0, lastTs: 0,
+    actionTotal: { c: 0, t: 0 }, actions: {}, transitions: {}, outgoing: {}, prevAction: null,
+    resourceKinds: {}, resourceKindTotal: { c: 0, t: 0 }, resources: {},
+    minutes: {}, rate: { mean: 0, var: 0, n: 0 }, fanout: { mean: 0, var: 0, n: 0 }, foldedMinute: 0,
+    errShort: 0, errLong: 0, outcomeN: 0,
+    hours: new Array<number>(24).fill(0), hoursT: 0, hoursTotal: 0,
+    amounts: {}, latency: [], noveltyRun: 0, mixShort: {}, mixLong: {},
+    risk: { score: 0, t: 0, reasons: [] },
+  };
+}
+
+/** Value of a decayed count at time `t` (no decay backwards: late events see the current value). */
+export function decayedAt(d: Decayed | undefined, t: number, halfLife: number): number {
+  if (!d) return 0;
+  const dt = Math.max(0, t - d.t);
+  return d.c * Math.pow(0.5, dt / halfLife);
+}
+
+export function bump(map: Record<string, Decayed>, key: string, t: number, halfLife: number, cap: number): void {
+  const cur = decayedAt(map[key], t, halfLife);
+  map[key] = { c: cur + 1, t: Math.max(t, map[key]?.t ?? 0) };
+  const keys = Object.keys(map);
+  if (keys.length > cap) {
+    // Evict the weakest other entry: rare, old behaviour is what we can afford to forget.
+    let weakest = "";
+    let min = Infinity;
+    for (const k of keys) {
+      if (k === key) continue;
+      const v = decayedAt(map[k], t, halfLife);
+      if (v < min) { min = v; weakest = k; }
+    }
+    delete map[weakest];
+  }
+}
+
+export function bumpTotal(d: Decayed, t: number, halfLife: number): void {
+  d.c = decayedAt(d, t, halfLife) + 1;
+  d.t = Math.max(t, d.t);
+}
+
+export function ewmaUpdate(e: Ewma, x: number, alpha: number): void {
+  if (e.n === 0) {
+    e.mean = x;
+    e.var = 0;
+  } else {
+    const d = x - e.mean;
+    e.mean += alpha * d;
+    e.var = (1 - alpha) * (e.var + alpha * d * d);
+  }
+  e.n++;
+}
+
+/** Push into a fixed-size ring (oldest out). */
+export function ring(arr: number[], x: number, cap: number): void {
+  arr.push(x);
+  if (arr.length > cap) arr.splice(0, arr.length - cap);
+}
+
+export function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Median absolute deviation. */
+export function mad(xs: number[], med: number): number {
+  return median(xs.map((x) => Math.abs(x - med)));
+}

@@ -1,0 +1,117 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentBody } from "../origin/test/harness.ts";
+import { freePort, pollUntil, startEdge, startOrigin, systemFixture, type Proc } from "./support/system.ts";
+
+interface Outcome { data: { accepted: number; duplicates: number; results: { event_id: string; score: number; band: string; reasons: { feature: string }[] }[] } }
+
+/** Behaviour ingest through the real edge (workerd) and origin (Node) processes. */
+describe("behaviour ingest, end to end", () => {
+  const fx = systemFixture();
+  let origin: Proc;
+  let edge: Proc;
+  let originPort = 0;
+  let edgePort = 0;
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const r = await fetch(`${origin.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${fx.adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    return { status: r.status, body: (await r.json()) as T };
+  };
+  const postEvents = async (token: string, events: unknown[]) => {
+    const r = await fetch(`${edge.url}/v1/events`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ events }) });
+    return { status: r.status, body: (await r.json()) as Outcome };
+  };
+  async function enrolled(scopes: string[]) {
+    const agent = (await api<{ data: { id: string } }>("POST", "/v1/agents", agentBody({ scopes }))).body.data.id;
+    const cert = (await api<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
+    const token = (await api<{ data: { token: string } }>("POST", `/v1/agents/${agent}/ingest-tokens`, {})).body.data.token;
+    await pollUntil(async () => ((await fetch(`${edge.url}/v1/verify/${cert.serial_number}`)).status === 200 ? true : undefined), 10_000);
+    return { agent, cert, token };
+  }
+  /** A trading agent's ordinary day: quotes and orders of ~100 EUR, a few per minute. */
+  function normalTraffic(n: number, startMs: number, prefix: string) {
+    return Array.from({ length: n }, (_, i) => {
+      const a = i % 3 === 0 ? "orders.place" : "orders.quote";
+      return {
+        event_id: `${prefix}-${i}`, timestamp: new Date(startMs + i * 20_000).toISOString(), type: "tool_call", action: a,
+        resource: `instrument/EURUSD`, amount: a === "orders.place" ? 90 + ((i * 37) % 25) : undefined, currency: a === "orders.place" ? "EUR" : undefined,
+        outcome: i % 50 === 7 ? "error" : "success", latency_ms: 80 + (i % 7) * 5,
+      };
+    });
+  }
+
+  beforeAll(async () => {
+    [originPort, edgePort] = [await freePort(), await freePort()];
+    mkdirSync(join(fx.dir, "edge"), { recursive: true });
+    [edge, origin] = await Promise.all([
+      startEdge({ port: edgePort, persistDir: join(fx.dir, "edge"), originUrl: `http://127.0.0.1:${originPort}`, secret: fx.secret }),
+      startOrigin({ port: originPort, dataDir: join(fx.dir, "origin"), edgeUrl: `http://127.0.0.1:${edgePort}`, secret: fx.secret, adminKey: fx.adminKey }),
+    ]);
+  }, 180_000);
+  afterAll(async () => {
+    await Promise.all([origin?.stop(), edge?.stop()]);
+    fx.cleanup();
+  });
+
+  it("normal traffic stays low; an anomalous burst goes high; the certificate is auto-revoked and verify shows it", async () => {
+    const { agent, cert, token } = await enrolled(["orders.*"]);
+    const start = Date.now() - 3 * 3600_000;
+    const normal = normalTraffic(400, start, "n");
+    for (let i = 0; i < normal.length; i += 100) {
+      const r = await postEvents(token, normal.slice(i, i + 100));
+      expect(r.status).toBe(202);
+      expect(r.body.data.results.filter((x) => x.band === "high")).toEqual([]);
+    }
+    expect((await fetch(`${edge.url}/v1/verify/${cert.serial_number}`).then((r) => r.json()) as { data: { status: string } }).data.status).toBe("active");
+    // The burst: a flood of transfers the agent was never granted, with huge amounts.
+    const t0 = Date.now() - 60_000;
+    const attack = Array.from({ length: 30 }, (_, i) => ({
+      event_id: `x-${i}`, timestamp: new Date(t0 + i * 500).toISOString(), type: "transaction", action: "payments.transfer",
+      resource: `accounts/${9000 + i}`, amount: 250_000, currency: "EUR", outcome: "success",
+    }));
+    const r = await postEvents(token, attack);
+    expect(r.status).toBe(202);
+    const high = r.body.data.results.filter((x) => x.band === "high");
+    expect(high.length).toBeGreaterThan(0);
+    expect(high[0]!.reasons.map((x) => x.feature)).toContain("out_of_scope");
+    const revoked = await pollUntil(async () => {
+      const v = (await (await fetch(`${edge.url}/v1/verify/${cert.serial_number}`)).json()) as { data: { status: string; revocation_reason: string; risk: { band: string } } };
+      return v.data.status === "revoked" ? v.data : undefined;
+    }, 15_000, 50);
+    expect(revoked.value).toMatchObject({ revocation_reason: "risk_threshold", risk: { band: "high" } });
+    // The revoked agent's token no longer posts.
+    expect((await postEvents(token, normalTraffic(1, Date.now() - 1000, "after"))).status).toBe(403);
+    const a = await api<{ data: { status: string } }>("GET", `/v1/agents/${agent}`);
+    expect(a.body.data.status).toBe("suspended");
+  });
+
+  it("events posted while the origin is down all reach it exactly once after it restarts", async () => {
+    const { agent, token } = await enrolled(["orders.*"]);
+    const events = normalTraffic(120, Date.now() - 3600_000, "down");
+    await origin.stop();
+    try {
+      for (let i = 0; i < events.length; i += 40) expect((await postEvents(token, events.slice(i, i + 40))).status).toBe(202);
+      // A retry of an already accepted batch: acknowledged as duplicates, never counted twice.
+      const again = await postEvents(token, events.slice(0, 40));
+      expect(again.body.data).toMatchObject({ accepted: 0, duplicates: 40 });
+    } finally {
+      origin = await startOrigin({ port: originPort, dataDir: join(fx.dir, "origin"), edgeUrl: `http://127.0.0.1:${edgePort}`, secret: fx.secret, adminKey: fx.adminKey });
+    }
+    const stored = await pollUntil(async () => {
+      const ids: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: { body: { data: { event_id: string }[]; next_cursor: string | null } } = await api("GET", `/v1/agents/${agent}/events?limit=200${cursor ? `&cursor=${cursor}` : ""}`);
+        ids.push(...page.body.data.map((e) => e.event_id));
+        cursor = page.body.next_cursor;
+      } while (cursor);
+      return ids.length >= events.length ? ids : undefined;
+    }, 90_000, 500);
+    expect(stored.value.length).toBe(events.length);
+    expect(new Set(stored.value).size).toBe(events.length);
+  }, 150_000);
+});

@@ -1,0 +1,44 @@
+import { eventSchema, MAX_EVENT_AGE_MS, MAX_EVENT_FUTURE_MS, MAX_EVENTS_PER_BATCH, type AgentEvent, type FieldError } from "@kakunin/shared";
+
+/**
+ * Validates a whole batch: one event or `{events:[...]}`. Every invalid event is reported with its
+ * index and field (`events.3.amount`); a batch with any invalid event is refused whole, so nothing
+ * is half-accepted.
+ */
+export function parseEvents(body: unknown, now: number): { ok: true; events: AgentEvent[] } | { ok: false; errors: FieldError[]; status: 422 } {
+  const isBatch = typeof body === "object" && body !== null && !Array.isArray(body) && "events" in body;
+  if (!isBatch && (typeof body !== "object" || body === null || Array.isArray(body))) {
+    return { ok: false, status: 422, errors: [{ path: "(body)", message: "expected one event object or {events: [...]}" }] };
+  }
+  let items: unknown[];
+  let prefix: (i: number) => string;
+  if (isBatch) {
+    const raw = (body as { events: unknown }).events;
+    const extra = Object.keys(body as object).filter((k) => k !== "events");
+    if (!Array.isArray(raw)) return { ok: false, status: 422, errors: [{ path: "events", message: "must be an array" }] };
+    if (extra.length) return { ok: false, status: 422, errors: extra.map((k) => ({ path: k, message: "unknown field" })) };
+    if (raw.length === 0) return { ok: false, status: 422, errors: [{ path: "events", message: "must contain at least one event" }] };
+    if (raw.length > MAX_EVENTS_PER_BATCH) return { ok: false, status: 422, errors: [{ path: "events", message: `at most ${MAX_EVENTS_PER_BATCH} events per batch` }] };
+    items = raw;
+    prefix = (i) => `events.${i}`;
+  } else {
+    items = [body];
+    prefix = () => "";
+  }
+  const errors: FieldError[] = [];
+  const events: AgentEvent[] = [];
+  items.forEach((item, i) => {
+    const r = eventSchema.safeParse(item);
+    const at = (p: string) => [prefix(i), p].filter(Boolean).join(".");
+    if (!r.success) {
+      for (const issue of r.error.issues) errors.push({ path: at(issue.path.map(String).join(".")) || prefix(i) || "(body)", message: issue.message });
+      return;
+    }
+    const ts = Date.parse(r.data.timestamp);
+    if (ts < now - MAX_EVENT_AGE_MS) errors.push({ path: at("timestamp"), message: "older than 30 days" });
+    else if (ts > now + MAX_EVENT_FUTURE_MS) errors.push({ path: at("timestamp"), message: "more than 5 minutes in the future" });
+    else events.push(r.data);
+  });
+  if (errors.length) return { ok: false, status: 422, errors: errors.slice(0, 200) };
+  return { ok: true, events };
+}

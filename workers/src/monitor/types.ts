@@ -1,0 +1,34 @@
+import type { AgentEvent, Band, Reason } from "@kakunin/shared";
+
+/** Who the events belong to, established by the Worker from the verified ingest token. */
+export interface AgentContext {
+  agentId: string;
+  tenantId: string;
+  serial: string;
+  scopes: string[];
+}
+
+export interface EventResult {
+  event_id: string;
+  score: number;
+  band: Band;
+  reasons: Reason[];
+  duplicate?: true;
+}
+
+export interface IngestOutcome {
+  accepted: number;
+  duplicates: number;
+  results: EventResult[];
+}
+
+export interface RiskView {
+  agent_id: string;
+  score: number;
+  band: Band;
+  reasons: Reason[];
+  events_scored: number;
+  updated_at: string | null;
+}
+
+export type { AgentEvent };
