@@ -11,6 +11,7 @@ bash scripts/install-system-deps.sh
 work=$(mktemp -d "${TMPDIR:-/tmp}/kakunin-test.XXXXXX")
 cleanup() {
   [ -n "${KAKUNIN_PG_DIR:-}" ] && bash scripts/pg-down.sh "$KAKUNIN_PG_DIR"
+  [ -n "${WORM_S3_DIR:-}" ] && bash scripts/worm-s3/ceph-down.sh "$WORM_S3_DIR" >/dev/null 2>&1
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -19,6 +20,13 @@ if [ -z "${TEST_DATABASE_URL:-}" ]; then
   # Its own temp dir: under root, the server runs as `postgres`, which cannot enter $work (0700).
   pgenv=$(bash scripts/pg-up.sh "$(mktemp -d "${TMPDIR:-/tmp}/kakunin-pg.XXXXXX")" "$(node scripts/free-port.mjs)")
   set -a; eval "$pgenv"; set +a
+fi
+
+# A real S3 server with Object Lock (Ceph RGW) on loopback, on free ports, for the archive tests.
+if [ -z "${S3_ENDPOINT:-}" ]; then
+  export WORM_S3_PORT=$(node scripts/free-port.mjs) WORM_S3_MON_V2_PORT=$(node scripts/free-port.mjs) WORM_S3_MON_V1_PORT=$(node scripts/free-port.mjs)
+  s3env=$(bash scripts/worm-s3/ceph-up.sh "$work/s3")
+  set -a; eval "$s3env"; set +a
 fi
 
 rc=0

@@ -24,6 +24,14 @@ export class OriginClient {
     await this.post(`/v1/agents/${agentId}/certify`, undefined);
   }
 
+  /** The local KeyManager's pool as /healthz reports it; undefined when the backend has no pool. */
+  async poolStatus(): Promise<PoolStatus | undefined> {
+    const res = await fetch(this.baseUrl + "/healthz");
+    const text = await res.text();
+    if (res.status !== 200) throw new Error(`GET /healthz: HTTP ${res.status} ${text.slice(0, 500)}`);
+    return readPool(JSON.parse(text) as unknown);
+  }
+
   private async post(path: string, body: unknown): Promise<unknown> {
     const headers: Record<string, string> = { authorization: `Bearer ${this.adminKey}` };
     if (body !== undefined) headers["content-type"] = "application/json";
@@ -37,6 +45,18 @@ export class OriginClient {
     if (res.status !== 201) throw new Error(`POST ${path}: HTTP ${res.status} ${text.slice(0, 500)}`);
     return JSON.parse(text) as unknown;
   }
+}
+
+export interface PoolStatus {
+  ready: number;
+  target: number;
+}
+
+function readPool(json: unknown): PoolStatus | undefined {
+  if (typeof json !== "object" || json === null || !("key_pool" in json)) return undefined;
+  const p = json.key_pool;
+  if (typeof p !== "object" || p === null || !("ready" in p) || !("target" in p)) return undefined;
+  return typeof p.ready === "number" && typeof p.target === "number" ? { ready: p.ready, target: p.target } : undefined;
 }
 
 function readId(data: unknown): string | undefined {

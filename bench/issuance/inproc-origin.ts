@@ -29,13 +29,15 @@ export async function startInProcessOrigin(dataDir: string): Promise<InProcessOr
   const timings: KeyTimings = { createKey: [], sign: [] };
   const masterKey = loadMasterKey(undefined, dataDir);
   const built = await buildServices(config, {
-    keys: (database) => timedKeys(createLocalKeyManager({ db: database.db, masterKey }), timings),
+    keys: (database) => timedKeys(createLocalKeyManager({ db: database.db, masterKey, poolSize: config.KAKUNIN_LOCAL_KEY_POOL }), timings),
   });
   try {
     const boot = await bootstrap(built.services.db, adminKey);
     const tenant = { id: boot.tenantId, name: "default" };
     const issuing = await built.services.ca.issuingFor(tenant);
     if (!issuing.ok) throw new Error(`issuing CA: ${issuing.error.message}`);
+    // As main.ts does after the CA exists: start the background filler.
+    built.services.keys.warm?.();
     const app = createApp(built.services);
     const registerAgents = async (count: number) => {
       const ids: string[] = [];

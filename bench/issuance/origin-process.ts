@@ -9,15 +9,22 @@ export interface OriginProcess {
   stop(): Promise<void>;
 }
 
+export interface OriginOptions {
+  dataDir: string;
+  adminKey: string;
+  /** KAKUNIN_LOCAL_KEY_POOL; unset keeps the origin's default. 0 puts key generation on every certify. */
+  keyPool?: number;
+}
+
 const STARTUP_MS = 90_000;
 const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
 
 /**
  * Starts the origin exactly as `pnpm --filter @kakunin/origin start` does (its main.ts under tsx),
  * so the benchmark measures the production entry point: node-server HTTP, PGlite on disk, local
- * KeyManager with its default pool. Port 0 lets the OS pick a free port; main.ts logs it.
+ * KeyManager with its default pool (or `keyPool`). Port 0 lets the OS pick a free port; main.ts logs it.
  */
-export async function startOrigin(opts: { dataDir: string; adminKey: string }): Promise<OriginProcess> {
+export async function startOrigin(opts: OriginOptions): Promise<OriginProcess> {
   const mainPath = fileURLToPath(import.meta.resolve("@kakunin/origin/main"));
   const originDir = dirname(dirname(mainPath));
   const child = spawn(process.execPath, ["--import", "tsx", mainPath], {
@@ -36,7 +43,7 @@ export async function startOrigin(opts: { dataDir: string; adminKey: string }): 
 }
 
 /** The caller's environment minus anything that would select another database or key backend. */
-function originEnv(opts: { dataDir: string; adminKey: string }): NodeJS.ProcessEnv {
+function originEnv(opts: OriginOptions): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (k.startsWith("KAKUNIN_") || k.startsWith("AWS_") || k === "DATABASE_URL") continue;
@@ -48,6 +55,7 @@ function originEnv(opts: { dataDir: string; adminKey: string }): NodeJS.ProcessE
     KAKUNIN_ORIGIN_HOST: "127.0.0.1",
     KAKUNIN_ORIGIN_PORT: "0",
     KAKUNIN_ADMIN_KEY: opts.adminKey,
+    ...(opts.keyPool === undefined ? {} : { KAKUNIN_LOCAL_KEY_POOL: String(opts.keyPool) }),
   };
 }
 

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { agentExtensions, agentName } from "@kakunin/origin/ca/profiles";
 import { newSerial } from "@kakunin/origin/ca/serial";
 import { signCertificate } from "@kakunin/origin/ca/sign-certificate";
+import { SYSTEM } from "@kakunin/origin/audit/types";
 import { certifyAgent } from "@kakunin/origin/lifecycle/certify";
 import { activeCertificate } from "@kakunin/origin/lifecycle/revoke";
 import { startInProcessOrigin, type InProcessOrigin } from "./inproc-origin.ts";
@@ -45,7 +46,7 @@ async function stages(o: InProcessOrigin): Promise<void> {
   const ids = await o.registerAgents(3 * N + 1);
   let cursor = 0;
   const certify = async () => {
-    const r = await certifyAgent(s, o.tenant, ids[cursor++] ?? "");
+    const r = await certifyAgent(s, o.tenant, ids[cursor++] ?? "", SYSTEM("bench-profile"));
     if (!r.ok) throw new Error(`certifyAgent: ${r.error.type}`);
   };
   await sleep(2000);

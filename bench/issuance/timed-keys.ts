@@ -19,11 +19,15 @@ export function timedKeys(inner: KeyManager, into: KeyTimings): KeyManager {
       bucket.push(performance.now() - t0);
     }
   };
+  const { warm, poolStatus } = inner;
   return {
     kind: inner.kind,
     createKey: (label) => timed(into.createKey, () => inner.createKey(label)),
     getPublicKey: (ref) => inner.getPublicKey(ref),
     sign: (ref, data) => timed(into.sign, () => inner.sign(ref, data)),
+    // Forwarded untimed: without them the wrapped backend would never fill its key pool.
+    ...(warm ? { warm: () => warm.call(inner) } : {}),
+    ...(poolStatus ? { poolStatus: () => poolStatus.call(inner) } : {}),
     close: () => inner.close(),
   };
 }

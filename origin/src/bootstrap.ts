@@ -1,8 +1,9 @@
 import { and, eq } from "drizzle-orm";
 import { hashApiKey } from "./auth/api-keys.ts";
 import { createApiKey } from "./auth/create-key.ts";
-import { sqlState, UNIQUE_VIOLATION, type Db } from "./db/index.ts";
+import type { Db } from "./db/index.ts";
 import { apiKeys, tenants } from "./db/schema.ts";
+import { appendAudit } from "./audit/append.ts";
 
 export interface BootstrapResult {
   tenantId: string;
@@ -20,11 +21,14 @@ export async function bootstrap(db: Db, adminKey: string | undefined): Promise<B
     let [tenant] = await tx.select().from(tenants).where(eq(tenants.name, "default"));
     let created = false;
     if (!tenant) {
-      try {
-        [tenant] = await tx.insert(tenants).values({ name: "default", isOperator: true }).returning();
+      // ON CONFLICT, not a caught error: PostgreSQL aborts a transaction after any failed statement.
+      [tenant] = await tx.insert(tenants).values({ name: "default", isOperator: true }).onConflictDoNothing().returning();
+      if (tenant) {
         created = true;
-      } catch (e) {
-        if (sqlState(e) !== UNIQUE_VIOLATION) throw e;
+        await appendAudit(tx, tenant.id, [{
+          kind: "tenant.created", actor: { type: "system", id: "bootstrap" }, at: tenant.createdAt, data: { tenant_id: tenant.id, name: "default", operator: true },
+        }]);
+      } else {
         [tenant] = await tx.select().from(tenants).where(eq(tenants.name, "default"));
       }
     }

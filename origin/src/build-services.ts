@@ -1,3 +1,4 @@
+import "./platform.ts";
 import { CertificateAuthority } from "./ca/authority.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";

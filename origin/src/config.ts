@@ -31,6 +31,20 @@ export const configSchema = z.object({
   KAKUNIN_EDGE_URL: z.string().url().default("http://127.0.0.1:8787"),
   /** Shared HMAC secret for origin ⇄ edge calls; otherwise `<data dir>/edge.secret`, created on first start. */
   KAKUNIN_EDGE_SECRET: z.string().min(32, "KAKUNIN_EDGE_SECRET must be at least 32 characters").optional(),
+  /** Where sealed audit batches go: a local directory (default) or S3 with Object Lock. */
+  KAKUNIN_ARCHIVE: z.enum(["local", "s3"]).default("local"),
+  /** Local archive directory; default `<data dir>/archive`. */
+  KAKUNIN_ARCHIVE_DIR: z.string().optional(),
+  KAKUNIN_S3_ENDPOINT: z.string().url().optional(),
+  KAKUNIN_S3_REGION: z.string().default("us-east-1"),
+  KAKUNIN_S3_BUCKET: z.string().min(3).max(63).optional(),
+  KAKUNIN_S3_ACCESS_KEY_ID: z.string().optional(),
+  KAKUNIN_S3_SECRET_ACCESS_KEY: z.string().optional(),
+  /** COMPLIANCE retention of archived batches (default 7 years). */
+  KAKUNIN_ARCHIVE_RETENTION_DAYS: z.coerce.number().int().min(1).max(36_500).default(2557),
+  /** Entries per archived object, and the age after which a partial batch is sealed anyway. */
+  KAKUNIN_ARCHIVE_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
+  KAKUNIN_ARCHIVE_MAX_AGE_S: z.coerce.number().int().min(1).default(60),
   /** `off` disables publishing (an origin without an edge, e.g. in unit tests). */
   KAKUNIN_PUBLISH: z.enum(["on", "off"]).default("on"),
 });

@@ -6,6 +6,8 @@ import { loadConfig } from "./config.ts";
 import { httpEdgeClient } from "./publish/edge-client.ts";
 import { Publisher } from "./publish/publisher.ts";
 import { Refresher } from "./publish/refresher.ts";
+import { archiveFromConfig } from "./archive/from-config.ts";
+import { Archiver } from "./audit/archiver.ts";
 import { keyManagerSigners } from "./publish/signers.ts";
 
 /** `pnpm start` for the origin: config → services → bootstrap → listen. */
@@ -28,6 +30,15 @@ async function main(): Promise<void> {
     publisher.start();
     new Refresher(built.services).start();
   }
+  const archive = archiveFromConfig(config);
+  {
+    const b = await archive.prepare();
+    if (!b.ok) console.warn(`[origin] archive bucket not ready (${b.error.code}): ${b.error.message}; will retry on upload`);
+  }
+  const archiver = new Archiver(built.services, archive.store, {
+    batchSize: config.KAKUNIN_ARCHIVE_BATCH, maxAgeMs: config.KAKUNIN_ARCHIVE_MAX_AGE_S * 1000, retentionDays: config.KAKUNIN_ARCHIVE_RETENTION_DAYS,
+  });
+  archiver.start();
   const app = createApp(built.services);
   const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT }, (info) => {
     console.log(`[origin] listening on http://${info.address}:${info.port} (db ${built.database.driver}, keys ${built.services.keys.kind})`);
@@ -37,7 +48,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`[origin] ${signal}: shutting down`);
-    server.close(() => void (publisher?.stop() ?? Promise.resolve()).then(() => built.close()).then(() => process.exit(0)));
+    server.close(() => void Promise.all([publisher?.stop(), archiver.stop()]).then(() => built.close()).then(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.on("SIGINT", () => stop("SIGINT"));

@@ -9,3 +9,6 @@ export * from "./ocsp.ts";
 export * from "./events.ts";
 export * from "./scoring/index.ts";
 export * from "./ingest-token.ts";
+export * from "./audit-format.ts";
+export * from "./canonical.ts";
+export * from "./merkle/index.ts";

@@ -4,6 +4,8 @@ declare namespace Cloudflare {
     ORIGIN_URL: string;
     /** Shared HMAC secret for origin ⇄ edge internal calls (wrangler secret / --var in dev). */
     KAKUNIN_EDGE_SECRET?: string;
+    /** "1" enables POST /bench/noop (bench/ingest baseline); unset in every deployment. */
+    KAKUNIN_BENCH_NOOP?: string;
     CERT_STATUS: KVNamespace;
     AGENT_MONITOR: DurableObjectNamespace<import("./monitor/agent-monitor").AgentMonitor>;
     STATUS_LEDGER: DurableObjectNamespace<import("./ledger/status-ledger").StatusLedger>;

@@ -8,6 +8,7 @@ import * as did from "./routes/v1_did.ts";
 import * as verify from "./routes/v1_verify.ts";
 import * as events from "./routes/v1_events.ts";
 import * as risk from "./routes/v1_agents_risk.ts";
+import * as benchNoop from "./routes/bench_noop.ts";
 
 export { AgentMonitor } from "./monitor/agent-monitor.ts";
 export { StatusLedger } from "./ledger/status-ledger.ts";
@@ -15,7 +16,7 @@ export { StatusLedger } from "./ledger/status-ledger.ts";
 const app = new Hono<EdgeEnv>();
 
 app.get("/healthz", (c) => c.json({ status: "ok" }));
-for (const r of [verify, events, risk, ca, did, ocsp, internalPublish]) r.register(app);
+for (const r of [verify, events, risk, ca, did, ocsp, internalPublish, benchNoop]) r.register(app);
 
 app.notFound((c) => edgeProblem(c, "not-found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));
 app.onError((e, c) => {

@@ -4,8 +4,9 @@ import { sqlState, UNIQUE_VIOLATION, type Db } from "../db/index.ts";
 import { authorities } from "../db/schema.ts";
 import type { KeyManager, KeyManagerError } from "../kms/types.ts";
 import type { Clock } from "../clock.ts";
+import { appendAudit } from "../audit/append.ts";
 import {
-  BACKDATE_MS, DAY_MS, ISSUING_VALIDITY_DAYS, issuingExtensions, issuingName, ROOT_VALIDITY_DAYS,
+  auditExtensions, auditName, BACKDATE_MS, DAY_MS, ISSUING_VALIDITY_DAYS, issuingExtensions, issuingName, ROOT_VALIDITY_DAYS,
   rootExtensions, rootName,
 } from "./profiles.ts";
 import { newSerial } from "./serial.ts";
@@ -29,6 +30,7 @@ export interface LoadedAuthority {
 export class CertificateAuthority {
   private rootPromise?: Promise<Result<LoadedAuthority, KeyManagerError>>;
   private readonly issuing = new Map<string, Promise<Result<LoadedAuthority, KeyManagerError>>>();
+  private readonly audit = new Map<string, Promise<Result<LoadedAuthority, KeyManagerError>>>();
 
   constructor(
     private readonly db: Db,
@@ -55,6 +57,38 @@ export class CertificateAuthority {
       this.issuing.set(tenant.id, p);
     }
     return p;
+  }
+
+  /** The tenant's tree-head signing key and certificate (issued by its issuing CA), created on first use. */
+  auditSignerFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, KeyManagerError>> {
+    let p = this.audit.get(tenant.id);
+    if (!p) {
+      p = this.loadOrCreateAudit(tenant).then((r) => {
+        if (!r.ok) this.audit.delete(tenant.id);
+        return r;
+      });
+      this.audit.set(tenant.id, p);
+    }
+    return p;
+  }
+
+  private async loadOrCreateAudit(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, KeyManagerError>> {
+    const existing = await this.db.select().from(authorities).where(and(eq(authorities.kind, "audit"), eq(authorities.tenantId, tenant.id)));
+    if (existing[0]) return ok(loaded(existing[0]));
+    const issuing = await this.issuingFor(tenant);
+    if (!issuing.ok) return issuing;
+    const key = await this.keys.createKey(`kakunin-audit-${tenant.id}`);
+    if (!key.ok) return key;
+    const now = this.clock.now();
+    const serial = newSerial();
+    const cert = await signCertificate(this.keys, {
+      serial, subject: auditName(tenant.name), issuer: issuing.value.cert.subjectName,
+      subjectSpki: key.value.publicKeySpki, issuerSpki: issuing.value.spki,
+      notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: issuing.value.cert.notAfter,
+      extensions: auditExtensions(), signerRef: issuing.value.record.keyRef,
+    });
+    if (!cert.ok) return cert;
+    return this.insertOrReload(cert.value, serial, key.value.ref, tenant.id, "audit");
   }
 
   /** PEM chain a relying party needs: issuing CA then root (RFC 5246 order, leaf not included). */
@@ -110,19 +144,28 @@ export class CertificateAuthority {
 
   /** Two origins racing to create the same CA: the partial unique index picks one, the other reloads. */
   private async insertOrReload(
-    cert: x509.X509Certificate, serial: string, keyRef: string, tenantId: string | null, kind: "root" | "issuing",
+    cert: x509.X509Certificate, serial: string, keyRef: string, tenantId: string | null, kind: "root" | "issuing" | "audit",
   ): Promise<Result<LoadedAuthority, KeyManagerError>> {
     try {
-      const [row] = await this.db.insert(authorities).values({
-        tenantId, kind, serialNumber: serial, subject: cert.subject, certificatePem: cert.toString("pem") + "\n",
-        keyRef, notBefore: cert.notBefore, notAfter: cert.notAfter,
-      }).returning();
-      return ok(loaded(row!));
+      const row = await this.db.transaction(async (tx) => {
+        const [inserted] = await tx.insert(authorities).values({
+          tenantId, kind, serialNumber: serial, subject: cert.subject, certificatePem: cert.toString("pem") + "\n",
+          keyRef, notBefore: cert.notBefore, notAfter: cert.notAfter,
+        }).returning();
+        if (tenantId) {
+          await appendAudit(tx, tenantId, [{
+            kind: "ca.created", actor: { type: "system", id: "certificate-authority" }, at: this.clock.now(),
+            data: { kind, serial_number: serial, subject: cert.subject, key_ref: keyRef, not_before: cert.notBefore.toISOString(), not_after: cert.notAfter.toISOString() },
+          }]);
+        }
+        return inserted!;
+      });
+      return ok(loaded(row));
     } catch (e) {
       if (sqlState(e) !== UNIQUE_VIOLATION) throw e;
       const where = kind === "root"
         ? eq(authorities.kind, "root")
-        : and(eq(authorities.kind, "issuing"), eq(authorities.tenantId, tenantId!));
+        : and(eq(authorities.kind, kind), eq(authorities.tenantId, tenantId!));
       const [row] = await this.db.select().from(authorities).where(where);
       if (!row) return err({ code: "failed", message: "authority vanished after a unique violation" });
       return ok(loaded(row));

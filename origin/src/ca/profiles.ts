@@ -42,6 +42,18 @@ export function agentExtensions(agentId: string, model: AgentModel): x509.Extens
   ];
 }
 
+/** The tenant's audit-log signing key: signs tree heads, nothing else. */
+export function auditExtensions(): x509.Extension[] {
+  return [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true),
+  ];
+}
+
+export function auditName(tenantName: string): x509.Name {
+  return dn([["O", tenantName], ["CN", `Kakunin Audit Log ${tenantName}`.slice(0, 64)]]);
+}
+
 export function agentUrn(agentId: string): string {
   return `urn:kakunin:agent:${agentId}`;
 }

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { CRL_REASONS } from "@kakunin/shared";
 import {
-  bigint, bigserial, boolean, check, customType, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid,
+  bigint, bigserial, boolean, check, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from "drizzle-orm/pg-core";
 
 const bytea = customType<{ data: Uint8Array; driverData: Uint8Array }>({
@@ -50,7 +50,8 @@ export const authorities = pgTable(
   {
     id: uuid("id").primaryKey().defaultRandom(),
     tenantId: uuid("tenant_id").references(() => tenants.id),
-    kind: text("kind", { enum: ["root", "issuing"] }).notNull(),
+    /** `audit` is the tenant's tree-head signing key, certified by its issuing CA. */
+    kind: text("kind", { enum: ["root", "issuing", "audit"] }).notNull(),
     serialNumber: text("serial_number").notNull().unique(),
     subject: text("subject").notNull(),
     certificatePem: text("certificate_pem").notNull(),
@@ -63,6 +64,7 @@ export const authorities = pgTable(
     // Exactly one root and one issuing CA per tenant, even if two origins start at once.
     uniqueIndex("authorities_one_root").on(t.kind).where(sql`${t.kind} = 'root'`),
     uniqueIndex("authorities_one_issuing_per_tenant").on(t.tenantId).where(sql`${t.kind} = 'issuing'`),
+    uniqueIndex("authorities_one_audit_per_tenant").on(t.tenantId).where(sql`${t.kind} = 'audit'`),
   ],
 );
 
@@ -204,3 +206,85 @@ export const internalNonces = pgTable("internal_nonces", {
   nonce: text("nonce").primaryKey(),
   expiresAt: ts("expires_at").notNull(),
 });
+
+/**
+ * The audit log, one RFC 9162 Merkle tree per tenant. `audit_heads` holds each log's size and last
+ * leaf hash and is the lock appenders take; entries, tree nodes and signed tree heads are
+ * append-only, enforced by triggers (migration 0005): UPDATE, DELETE and TRUNCATE are refused.
+ */
+export const auditHeads = pgTable("audit_heads", {
+  tenantId: uuid("tenant_id").primaryKey().references(() => tenants.id),
+  size: bigint("size", { mode: "number" }).notNull().default(0),
+  lastLeafHash: bytea("last_leaf_hash"),
+  updatedAt: ts("updated_at").notNull().defaultNow(),
+});
+
+export const auditEntries = pgTable(
+  "audit_entries",
+  {
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    /** Leaf index in the tenant's tree (0-based). */
+    idx: bigint("idx", { mode: "number" }).notNull(),
+    kind: text("kind").notNull(),
+    agentId: uuid("agent_id"),
+    /** The RFC 8785 canonical JSON that was hashed; the source of truth for verification. */
+    canonical: text("canonical").notNull(),
+    leafHash: bytea("leaf_hash").notNull(),
+    createdAt: ts("created_at").notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.tenantId, t.idx] }),
+    index("audit_entries_agent_idx").on(t.tenantId, t.agentId, t.idx),
+    index("audit_entries_kind_idx").on(t.tenantId, t.kind, t.idx),
+  ],
+);
+
+/** Hashes of perfect subtrees: (level, index) covers leaves [index·2^level, (index+1)·2^level). */
+export const auditNodes = pgTable(
+  "audit_nodes",
+  {
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    level: integer("level").notNull(),
+    idx: bigint("idx", { mode: "number" }).notNull(),
+    hash: bytea("hash").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.level, t.idx] })],
+);
+
+/** Signed tree heads: what the log committed to, signed by the tenant's audit key. */
+export const auditTreeHeads = pgTable(
+  "audit_tree_heads",
+  {
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    treeSize: bigint("tree_size", { mode: "number" }).notNull(),
+    rootHash: bytea("root_hash").notNull(),
+    timestamp: ts("timestamp").notNull(),
+    signature: bytea("signature").notNull(),
+    signerId: uuid("signer_id").notNull().references(() => authorities.id),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.treeSize] })],
+);
+
+/**
+ * Sealed archive batches: consecutive entries of one tenant's log written as one WORM object.
+ * A batch is sealed (its range and object key fixed) in the database before any upload, so a
+ * crash between seal and upload resumes the same object, and a crash after upload is detected by
+ * a HEAD of that key: nothing is lost or written twice.
+ */
+export const auditBatches = pgTable(
+  "audit_batches",
+  {
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    firstIdx: bigint("first_idx", { mode: "number" }).notNull(),
+    lastIdx: bigint("last_idx", { mode: "number" }).notNull(),
+    objectKey: text("object_key").notNull().unique(),
+    sha256: text("sha256").notNull(),
+    sealedAt: ts("sealed_at").notNull().defaultNow(),
+    retainUntil: ts("retain_until").notNull(),
+    archivedAt: ts("archived_at"),
+    store: text("store", { enum: ["local", "s3"] }).notNull(),
+    versionId: text("version_id"),
+    attempts: integer("attempts").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.firstIdx] }), index("audit_batches_pending_idx").on(t.sealedAt).where(sql`${t.archivedAt} is null`)],
+);

@@ -1,5 +1,7 @@
 import { and, eq } from "drizzle-orm";
 import { agents, certificates, riskDecisions, tenants } from "../db/schema.ts";
+import { appendAudit } from "../audit/append.ts";
+import type { AuditActor } from "../audit/types.ts";
 import { revokeInTx } from "../lifecycle/revoke.ts";
 import { enqueue } from "../publish/outbox.ts";
 import type { Services } from "../services.ts";
@@ -14,6 +16,7 @@ export type RiskDecision = "revoked" | "flagged" | "already_revoked" | "no_activ
  */
 export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decision: RiskDecision; certificate_id: string | null } | undefined> {
   const now = s.clock.now();
+  const actor: AuditActor = { type: "system", id: "risk-policy" };
   return s.db.transaction(async (tx) => {
     const [done] = await tx.select().from(riskDecisions).where(eq(riskDecisions.alertId, alert.alert_id));
     if (done) return { decision: done.decision, certificate_id: null };
@@ -27,7 +30,7 @@ export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decis
     else if (cert.status !== "active") decision = "already_revoked";
     else if (autoRevoke) {
       const r = await revokeInTx(tx, {
-        tenantId: agent.tenantId, certificateId: cert.id, reason: "risk_threshold", code: "privilegeWithdrawn", now, suspendAgent: true,
+        tenantId: agent.tenantId, certificateId: cert.id, reason: "risk_threshold", code: "privilegeWithdrawn", now, suspendAgent: true, actor,
       });
       decision = r.ok ? "revoked" : "already_revoked";
     } else {
@@ -35,6 +38,13 @@ export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decis
       await tx.update(agents).set({ reviewRequestedAt: now, updatedAt: now }).where(eq(agents.id, agent.id));
       await enqueue(tx, [{ kind: "agent", subject: agent.id }]);
     }
+    await appendAudit(tx, agent.tenantId, [{
+      kind: "risk.decision", actor, agentId: agent.id, at: now,
+      data: {
+        alert_id: alert.alert_id, decision, auto_revoke: autoRevoke, score: alert.score, serial_number: alert.serial_number,
+        reasons: alert.reasons, event_ids: alert.event_ids, triggered_at: alert.triggered_at,
+      },
+    }]);
     await tx.insert(riskDecisions).values({
       alertId: alert.alert_id, tenantId: agent.tenantId, agentId: agent.id, serialNumber: alert.serial_number, score: alert.score,
       decision, autoRevoke, reasons: alert.reasons, eventIds: alert.event_ids, triggeredAt: new Date(alert.triggered_at),

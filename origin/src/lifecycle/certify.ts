@@ -8,6 +8,9 @@ import { signCertificate } from "../ca/sign-certificate.ts";
 import type { Services } from "../services.ts";
 import type { CertificateRow } from "../views/certificate.ts";
 import { floorToSecond } from "../views/time.ts";
+import { createHash } from "node:crypto";
+import { appendAudit } from "../audit/append.ts";
+import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { fail, keyManagerFailure, type Failure } from "./failure.ts";
 import { activeCertificate } from "./revoke.ts";
@@ -21,6 +24,7 @@ export async function certifyAgent(
   s: Services,
   tenant: { id: string; name: string },
   agentId: string,
+  actor: AuditActor,
 ): Promise<Result<CertificateRow, Failure>> {
   const [agent] = await s.db.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenant.id)));
   if (!agent) return fail("not-found", `agent ${agentId} not found`);
@@ -72,6 +76,18 @@ export async function certifyAgent(
       }).returning();
       // A new certificate lifts a suspension (the usual end of an investigation); retired stays retired.
       await tx.update(agents).set({ status: "active", updatedAt: now }).where(and(eq(agents.id, agent.id), eq(agents.status, "suspended")));
+      const der = new Uint8Array(cert.value.rawData);
+      await appendAudit(tx, tenant.id, [
+        { kind: "key.created", actor, agentId: agent.id, at: now, data: { key_ref: key.value.ref, backend: s.keys.kind, algorithm: "RSA-2048" } },
+        {
+          kind: "certificate.issued", actor, agentId: agent.id, at: now,
+          data: {
+            certificate_id: inserted!.id, serial_number: serial, issuer_serial: issuing.value.record.serialNumber,
+            not_before: cert.value.notBefore.toISOString(), not_after: expiresAt.toISOString(), model, key_ref: key.value.ref,
+            certificate_sha256: createHash("sha256").update(der).digest("hex"),
+          },
+        },
+      ]);
       await enqueue(tx, [{ kind: "cert", subject: serial }, { kind: "agent", subject: agent.id }]);
       return inserted!;
     });

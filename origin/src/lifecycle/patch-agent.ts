@@ -4,6 +4,8 @@ import { agents } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import type { AgentRow } from "../views/agent.ts";
 import type { CertificateRow } from "../views/certificate.ts";
+import { appendAudit } from "../audit/append.ts";
+import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { fail, type Failure } from "./failure.ts";
 import { activeCertificate, revokeInTx } from "./revoke.ts";
@@ -24,6 +26,7 @@ export async function patchAgent(
   tenantId: string,
   agentId: string,
   patch: AgentPatch,
+  actor: AuditActor,
 ): Promise<Result<PatchOutcome, Failure>> {
   const now = s.clock.now();
   return s.db.transaction(async (tx) => {
@@ -36,7 +39,7 @@ export async function patchAgent(
       const active = await activeCertificate(tx, agent.id, now);
       if (active) {
         const r = await revokeInTx(tx, {
-          tenantId, certificateId: active.id, reason: "superseded", code: "superseded", now, suspendAgent: false,
+          tenantId, certificateId: active.id, reason: "superseded", code: "superseded", now, suspendAgent: false, actor,
         });
         if (!r.ok) return r;
         superseded = r.value;
@@ -56,6 +59,10 @@ export async function patchAgent(
       })
       .where(eq(agents.id, agent.id))
       .returning();
+    await appendAudit(tx, tenantId, [{
+      kind: "agent.updated", actor, agentId: agent.id, at: now,
+      data: { changes: patch, model_hash_changed: hashChanged, superseded_certificate_id: superseded?.id ?? null },
+    }]);
     // Scopes and model travel in the edge's status record of the active certificate.
     const active = await activeCertificate(tx, agent.id, now);
     await enqueue(tx, [{ kind: "agent", subject: agent.id }, ...(active ? [{ kind: "cert" as const, subject: active.serialNumber }] : [])]);

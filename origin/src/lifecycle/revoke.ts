@@ -3,6 +3,8 @@ import { ok, type Result } from "@kakunin/shared";
 import type { Queryable } from "../db/index.ts";
 import { agents, certificates } from "../db/schema.ts";
 import { effectiveStatus, type CertificateRow } from "../views/certificate.ts";
+import { appendAudit } from "../audit/append.ts";
+import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { fail, type Failure } from "./failure.ts";
 import type { CrlReason } from "./revocation-reasons.ts";
@@ -15,6 +17,7 @@ export interface RevokeInput {
   now: Date;
   /** Whether the agent is suspended by this revocation (not when its model was merely superseded). */
   suspendAgent: boolean;
+  actor: AuditActor;
 }
 
 /**
@@ -43,6 +46,13 @@ export async function revokeInTx(tx: Queryable, input: RevokeInput): Promise<Res
       .set({ status: "suspended", updatedAt: input.now })
       .where(and(eq(agents.id, cert.agentId), eq(agents.status, "active")));
   }
+  await appendAudit(tx, input.tenantId, [{
+    kind: "certificate.revoked", actor: input.actor, agentId: revoked.agentId, at: input.now,
+    data: {
+      certificate_id: revoked.id, serial_number: revoked.serialNumber, reason: input.reason, reason_code: input.code,
+      revoked_at: input.now.toISOString(), agent_suspended: input.suspendAgent,
+    },
+  }]);
   await enqueue(tx, [
     { kind: "cert", subject: revoked.serialNumber },
     { kind: "agent", subject: revoked.agentId },

@@ -21,12 +21,16 @@ import * as tenantGet from "./v1_tenant_get.ts";
 import * as policyGet from "./v1_tenant_policy_get.ts";
 import * as policyPatch from "./v1_tenant_policy_patch.ts";
 import * as tenantsCreate from "./v1_tenants_create.ts";
+import * as auditTreeHead from "./v1_audit_tree_head.ts";
+import * as auditEntries from "./v1_audit_entries.ts";
+import * as auditProofs from "./v1_audit_proofs.ts";
+import * as agentsEvidence from "./v1_agents_evidence.ts";
 
 /** Every route module of the origin; the OpenAPI document is built from exactly this list. */
 export const ROUTES = [
   healthz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsCertificates,
   agentsSign, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, tenantGet, policyGet, policyPatch, tenantsCreate,
-  apiKeysCreate, apiKeysList, apiKeysRevoke,
+  apiKeysCreate, apiKeysList, apiKeysRevoke, auditTreeHead, auditEntries, auditProofs, agentsEvidence,
 ] as const;
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
+import { apiKeyActor } from "../audit/types.ts";
 import { certifyAgent } from "../lifecycle/certify.ts";
 import { issuedCertificateView, toIssuedView } from "../views/certificate.ts";
 import { orThrow } from "./fail.ts";
@@ -23,7 +24,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const s = c.var.services;
     const caller = c.var.caller;
-    const cert = orThrow(await certifyAgent(s, { id: caller.tenantId, name: caller.tenantName }, c.req.valid("param").id));
+    const cert = orThrow(await certifyAgent(s, { id: caller.tenantId, name: caller.tenantName }, c.req.valid("param").id, apiKeyActor(caller)));
     c.header("location", `/v1/certificates/${cert.id}`);
     return c.json({ data: toIssuedView(cert, s.clock.now()) }, 201);
   });

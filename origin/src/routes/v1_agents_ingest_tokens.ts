@@ -6,6 +6,8 @@ import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agents } from "../db/schema.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
+import { appendAudit } from "../audit/append.ts";
+import { apiKeyActor } from "../audit/types.ts";
 import { activeCertificate } from "../lifecycle/revoke.ts";
 import { rfc3339 } from "../views/time.ts";
 import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
@@ -60,7 +62,12 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const iat = Math.floor(now.getTime() / 1000);
     // Never outlive the certificate the token speaks for.
     const exp = Math.min(iat + ttl, Math.floor(cert.expiresAt.getTime() / 1000));
-    const token = await mintIngestToken(s.edgeSecret, { agent_id: id, tenant_id: agent.tenantId, serial: cert.serialNumber, iat, exp, jti: randomUUID() });
+    const jti = randomUUID();
+    const token = await mintIngestToken(s.edgeSecret, { agent_id: id, tenant_id: agent.tenantId, serial: cert.serialNumber, iat, exp, jti });
+    await s.db.transaction((tx) => appendAudit(tx, agent.tenantId, [{
+      kind: "ingest_token.issued", actor: apiKeyActor(c.var.caller), agentId: id, at: now,
+      data: { jti, serial_number: cert.serialNumber, expires_at: new Date(exp * 1000).toISOString() },
+    }]));
     return c.json({ data: { token, expires_at: rfc3339(new Date(exp * 1000)), agent_id: id, serial_number: cert.serialNumber } }, 201);
   });
 }

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { agentPatchSchema } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
+import { apiKeyActor } from "../audit/types.ts";
 import { patchAgent } from "../lifecycle/patch-agent.ts";
 import { agentView, toAgentView } from "../views/agent.ts";
 import { orThrow } from "./fail.ts";
@@ -19,7 +20,7 @@ export const route = createRoute({
 
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
-    const out = orThrow(await patchAgent(c.var.services, c.var.caller.tenantId, c.req.valid("param").id, c.req.valid("json")));
+    const out = orThrow(await patchAgent(c.var.services, c.var.caller.tenantId, c.req.valid("param").id, c.req.valid("json"), apiKeyActor(c.var.caller)));
     if (out.superseded) c.header("kakunin-superseded-certificate", out.superseded.id);
     return c.json({ data: toAgentView(out.agent) }, 200);
   });

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
+import { apiKeyActor } from "../audit/types.ts";
 import { retireAgent } from "../lifecycle/retire-agent.ts";
 import { agentView, toAgentView } from "../views/agent.ts";
 import { orThrow } from "./fail.ts";
@@ -18,7 +19,7 @@ export const route = createRoute({
 
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
-    const agent = orThrow(await retireAgent(c.var.services, c.var.caller.tenantId, c.req.valid("param").id));
+    const agent = orThrow(await retireAgent(c.var.services, c.var.caller.tenantId, c.req.valid("param").id, apiKeyActor(c.var.caller)));
     return c.json({ data: toAgentView(agent) }, 200);
   });
 }

@@ -5,6 +5,8 @@ import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agents } from "../db/schema.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
+import { appendAudit } from "../audit/append.ts";
+import { apiKeyActor } from "../audit/types.ts";
 import { activeCertificate } from "../lifecycle/revoke.ts";
 import { kmOrThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
@@ -54,13 +56,18 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const cert = await activeCertificate(s.db, id, s.clock.now());
     if (!cert) throw new ApiError("no-active-certificate", `agent ${id} has no active certificate to sign with`);
     const signature = kmOrThrow(await s.keys.sign(cert.keyRef, payload));
+    const payloadSha256 = createHash("sha256").update(payload).digest("hex");
+    await s.db.transaction((tx) => appendAudit(tx, c.var.caller.tenantId, [{
+      kind: "key.signed", actor: apiKeyActor(c.var.caller), agentId: id, at: s.clock.now(),
+      data: { certificate_id: cert.id, serial_number: cert.serialNumber, key_ref: cert.keyRef, payload_sha256: payloadSha256, algorithm: "RSASSA_PKCS1_V1_5_SHA_256" },
+    }]));
     return c.json({
       data: {
         certificate_id: cert.id,
         serial_number: cert.serialNumber,
         kms_key_arn: cert.keyRef,
         algorithm: "RSASSA_PKCS1_V1_5_SHA_256" as const,
-        payload_sha256: createHash("sha256").update(payload).digest("hex"),
+        payload_sha256: payloadSha256,
         signature_b64: Buffer.from(signature).toString("base64"),
       },
     }, 200);

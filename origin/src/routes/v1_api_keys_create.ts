@@ -2,6 +2,8 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { displayName } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
+import { appendAudit } from "../audit/append.ts";
+import { apiKeyActor } from "../audit/types.ts";
 import { createApiKey, type ApiKeyRow } from "../auth/create-key.ts";
 import { rfc3339 } from "../views/time.ts";
 import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
@@ -28,7 +30,14 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
-    const { row, key } = await createApiKey(c.var.services.db, { tenantId: c.var.caller.tenantId, ...body });
+    const { row, key } = await c.var.services.db.transaction(async (tx) => {
+      const created = await createApiKey(tx, { tenantId: c.var.caller.tenantId, ...body });
+      await appendAudit(tx, c.var.caller.tenantId, [{
+        kind: "api_key.created", actor: apiKeyActor(c.var.caller), at: created.row.createdAt,
+        data: { api_key_id: created.row.id, name: created.row.name, role: created.row.role, prefix: created.row.prefix },
+      }]);
+      return created;
+    });
     return c.json({ data: { ...toApiKeyView(row), key } }, 201);
   });
 }

@@ -2,6 +2,7 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { revokeSchema } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
+import { apiKeyActor } from "../audit/types.ts";
 import { revokeInTx } from "../lifecycle/revoke.ts";
 import { revokedView, toRevokedView } from "../views/certificate.ts";
 import { orThrow } from "./fail.ts";
@@ -28,6 +29,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       code: body.reason_code ?? "unspecified",
       now: s.clock.now(),
       suspendAgent: true,
+      actor: apiKeyActor(c.var.caller),
     })));
     return c.json({ data: toRevokedView(revoked) }, 200);
   });

@@ -2,6 +2,8 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { eq } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
+import { appendAudit } from "../audit/append.ts";
+import { apiKeyActor } from "../audit/types.ts";
 import { tenants } from "../db/schema.ts";
 import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
 import { policyView } from "./v1_tenant_policy_get.ts";
@@ -28,6 +30,9 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       const [t] = await tx.select({ policy: tenants.policy }).from(tenants).where(eq(tenants.id, c.var.caller.tenantId)).for("update");
       const next = { ...t!.policy, ...patch };
       await tx.update(tenants).set({ policy: next }).where(eq(tenants.id, c.var.caller.tenantId));
+      await appendAudit(tx, c.var.caller.tenantId, [{
+        kind: "policy.updated", actor: apiKeyActor(c.var.caller), at: c.var.services.clock.now(), data: { before: t!.policy, after: next },
+      }]);
       return next;
     });
     return c.json({ data: { auto_revoke: policy.auto_revoke } }, 200);

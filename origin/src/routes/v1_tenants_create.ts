@@ -2,6 +2,8 @@ import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { sqlState, UNIQUE_VIOLATION } from "../db/index.ts";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
+import { appendAudit } from "../audit/append.ts";
+import { apiKeyActor } from "../audit/types.ts";
 import { createApiKey } from "../auth/create-key.ts";
 import { tenants } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
@@ -34,7 +36,11 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     try {
       const out = await c.var.services.db.transaction(async (tx) => {
         const [t] = await tx.insert(tenants).values({ name }).returning();
-        const { key } = await createApiKey(tx, { tenantId: t!.id, name: "initial admin", role: "admin" });
+        const { key, row } = await createApiKey(tx, { tenantId: t!.id, name: "initial admin", role: "admin" });
+        await appendAudit(tx, t!.id, [
+          { kind: "tenant.created", actor: apiKeyActor(c.var.caller), at: t!.createdAt, data: { tenant_id: t!.id, name: t!.name, created_by_tenant: c.var.caller.tenantId } },
+          { kind: "api_key.created", actor: apiKeyActor(c.var.caller), at: t!.createdAt, data: { api_key_id: row.id, name: row.name, role: row.role, prefix: row.prefix } },
+        ]);
         return { id: t!.id, name: t!.name, created_at: rfc3339(t!.createdAt), admin_api_key: key };
       });
       return c.json({ data: out }, 201);

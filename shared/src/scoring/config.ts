@@ -21,11 +21,15 @@ export interface ScoringConfig {
   /** Several novel actions in a short run escalate (tool discovery, probing). */
   noveltyRun: Curve;
   transitionNovelty: Curve;
+  /** Several never-seen transitions in a short run (an unusual sequence, not one odd step). */
+  sequenceRun: Curve;
   resourceKindNovelty: Curve;
   /** Distinct new resources per minute against the agent's own baseline (exfiltration). */
   resourceFanout: Curve;
   rateBurst: Curve;
   amountSpike: Curve;
+  /** log(amount / largest recent amount): a spike beyond anything the agent has moved. */
+  amountMaxRatio: Curve;
   amountDrift: Curve;
   errorStorm: Curve;
   unusualHour: Curve;
@@ -46,19 +50,25 @@ export const DEFAULT_SCORING: ScoringConfig = {
   warmup: { novelty: 40, rate: 15, amount: 20, outcome: 30, hour: 150 },
   outOfScope: 0.9,
   actionNovelty: { center: 5.5, width: 0.8, cap: 0.55 },
-  noveltyRun: { center: 2.2, width: 0.35, cap: 0.6 },
-  transitionNovelty: { center: 5.0, width: 0.7, cap: 0.4 },
+  noveltyRun: { center: 4, width: 0.8, cap: 0.7 },
+  transitionNovelty: { center: 6.5, width: 0.8, cap: 0.6 },
+  sequenceRun: { center: 3.5, width: 0.7, cap: 0.8 },
   resourceKindNovelty: { center: 5.5, width: 0.8, cap: 0.45 },
-  resourceFanout: { center: 6, width: 1.2, cap: 0.8 },
-  rateBurst: { center: 7, width: 1.3, cap: 0.9 },
+  /** x = ln((new resources this minute + 1) / (98th-percentile minute + 2)). */
+  resourceFanout: { center: 0.9, width: 0.25, cap: 0.85 },
+  /** x = ln((events in the last 60 s or 10 s + 1) / (98th-percentile minute + 2)). */
+  rateBurst: { center: 0.9, width: 0.22, cap: 0.93 },
   amountSpike: { center: 6, width: 1, cap: 0.9 },
-  amountDrift: { center: 5, width: 0.8, cap: 0.7 },
-  errorStorm: { center: 5, width: 0.9, cap: 0.85 },
-  unusualHour: { center: 5, width: 0.7, cap: 0.55 },
+  amountMaxRatio: { center: 1.6, width: 0.35, cap: 0.9 },
+  amountDrift: { center: 3.5, width: 0.6, cap: 0.85 },
+  /** Binomial tail surprisal (nats) of the failures among the last 20 events. */
+  errorStorm: { center: 10, width: 1.4, cap: 0.9 },
+  /** Surprisal (nats) of the 3-hour window around the event's UTC hour. */
+  unusualHour: { center: 6.3, width: 0.55, cap: 0.9 },
   latency: { center: 7, width: 1.2, cap: 0.35 },
   behaviourDrift: { center: 0.35, width: 0.05, cap: 0.5 },
   riskDecayMs: 15 * 60_000,
-  riskAccumulation: 0.35,
+  riskAccumulation: 0.3,
   caps: { actions: 256, transitions: 1024, resources: 2048, resourceKinds: 256, amounts: 128, amountRef: 128, keys: 16 },
 };
 

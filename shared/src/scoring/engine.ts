@@ -3,10 +3,10 @@ import type { ScoredInput } from "../events.ts";
 import { DEFAULT_SCORING, type ScoringConfig } from "./config.ts";
 import {
   actionNovelty, amountFeatures, behaviourDrift, errorStorm, latencyOutlier, noveltyRun, outOfScope, rateBurst,
-  resourceFanout, resourceKindNovelty, transitionNovelty, unusualHour, type Reason,
+  resourceFanout, resourceKindNovelty, sequenceRun, transitionNovelty, unusualHour, type Reason,
 } from "./features.ts";
 import { amountKey, countMinute, foldMinutes, learn } from "./learn.ts";
-import type { MonitorState } from "./state.ts";
+import { decayedAt, type MonitorState } from "./state.ts";
 
 export interface EventScore {
   score: number;
@@ -24,6 +24,12 @@ export interface AgentRisk {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** A step between two known actions that this agent has never taken (whatever its surprisal). */
+function isNovelTransition(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): boolean {
+  if (!s.prevAction || !s.actions[e.action]) return false;
+  return decayedAt(s.transitions[`${s.prevAction}\u0000${e.action}`], e.ts, cfg.halfLife.behaviour) < 0.5;
+}
 
 /**
  * Scores one event against what the agent has done so far, then learns from it. Deterministic:
@@ -46,16 +52,19 @@ export function scoreEvent(
   const novelAny = action.novel || kind.novel;
   // The run includes this event's own novelty, as it will after learning.
   const run = { ...s, noveltyRun: s.noveltyRun * 0.8 + (novelAny ? 1 : 0) };
+  const transition = transitionNovelty(s, e, cfg);
+  const novelTransition = transition !== undefined || isNovelTransition(s, e, cfg);
   const reasons = [
     outOfScope(e, scopes, cfg),
     action.r,
     novelAny ? noveltyRun(run, cfg) : undefined,
-    transitionNovelty(s, e, cfg),
+    transition,
+    novelTransition ? sequenceRun(s, true, cfg) : undefined,
     kind.r,
-    bucket ? rateBurst(s, bucket.events, cfg) : undefined,
+    bucket ? rateBurst(s, e, cfg) : undefined,
     bucket && isNewResource ? resourceFanout(s, bucket.fresh, cfg) : undefined,
     ...amountFeatures(s, e, amountKey(e), cfg),
-    errorStorm({ ...s, errShort: s.errShort + 0.1 * ((e.outcome === "success" ? 0 : 1) - s.errShort) }, e, cfg),
+    errorStorm(s, e, cfg),
     unusualHour(s, e, cfg),
     latencyOutlier(s, e, cfg),
     behaviourDrift(s, cfg),
@@ -67,12 +76,14 @@ export function scoreEvent(
   reasons.sort((a, b) => b.contribution - a.contribution);
   const rounded = reasons.map((r) => ({ ...r, contribution: round(r.contribution) }));
 
-  learn(s, e, cfg, novelAny);
+  learn(s, e, cfg, novelAny, novelTransition);
 
   const before = s.risk.score;
   const dt = Math.max(0, e.ts - s.risk.t);
   const decayed = before * Math.exp(-dt / cfg.riskDecayMs);
-  const accumulated = score >= 0.3 ? 1 - (1 - decayed) * (1 - cfg.riskAccumulation * score) : decayed;
+  // Only clearly anomalous events (≥ 0.5) add to lingering risk: mediums from ordinary novelty
+  // must not add up to an auto-revocation.
+  const accumulated = score >= 0.5 ? 1 - (1 - decayed) * (1 - cfg.riskAccumulation * score) : decayed;
   const risk = round(Math.max(score, accumulated));
   const riskReasons = score >= accumulated ? rounded.slice(0, 5) : s.risk.reasons;
   s.risk = { score: risk, t: Math.max(s.risk.t, e.ts), reasons: riskReasons };

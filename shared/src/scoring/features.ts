@@ -25,14 +25,23 @@ export function surprisal(count: number, total: number, distinct: number): numbe
   return -Math.log((count + 0.5) / (total + 0.5 * (distinct + 1)));
 }
 
-/** Resources with ids stripped, so `customers/8812/orders` and `customers/17/orders` are one kind. */
+/**
+ * A resource with its identifiers masked, so `customers/8812/orders`, `customers/17/orders` and
+ * `customers/cus_9fA2k/orders` are one kind. Query strings and fragments are dropped; a path
+ * segment counts as an identifier when it has a digit, or is a long opaque token.
+ */
 export function resourceKind(resource: string): string {
-  return resource
-    .toLowerCase()
-    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, "{uuid}")
-    .replace(/\b[0-9a-f]{16,}\b/g, "{hex}")
-    .replace(/\d+/g, "#")
-    .slice(0, 96);
+  const path = resource.toLowerCase().split(/[?#]/, 1)[0]!;
+  const parts = path.split(/([/:@=]+)/).slice(0, 12).map((seg, i) => {
+    if (i % 2 === 1) return seg; // separators
+    if (seg === "") return seg;
+    return seg
+      .split(/([._-])/)
+      .map((tok, j) => (j % 2 === 1 ? tok : /\d/.test(tok) || tok.length >= 16 ? "#" : tok))
+      .join("")
+      .replace(/#([._-]#)+/g, "#");
+  });
+  return parts.join("").slice(0, 96);
 }
 
 export function outOfScope(e: ScoredInput, scopes: readonly string[], cfg: ScoringConfig): Reason | undefined {
@@ -50,15 +59,19 @@ export function actionNovelty(s: MonitorState, e: ScoredInput, scopes: readonly 
   // one covered only by a wildcard half so; out-of-scope ones are judged by their own feature.
   const explicit = scopes.includes(e.action);
   const prior = explicit ? 0.25 : inScope(scopes, e.action) ? 0.75 : 1;
-  const x = surprisal(c, total, Object.keys(s.actions).length);
+  const x = surprisal(c, total, Math.min(Object.keys(s.actions).length, cfg.caps.actions));
   const contribution = curve(x, cfg.actionNovelty) * prior * conf(s.n, cfg.warmup.novelty);
   return { r: reason("action_novelty", contribution, `first use of '${e.action}' after ${Math.round(total)} events`), novel };
 }
 
 export function noveltyRun(s: MonitorState, cfg: ScoringConfig): Reason | undefined {
-  // s.noveltyRun counts recent novel actions/resource kinds (decays ×0.8 per event).
-  const contribution = curve(s.noveltyRun, cfg.noveltyRun) * conf(s.n, cfg.warmup.novelty);
-  return reason("novelty_run", contribution, `${s.noveltyRun.toFixed(1)} recent first-time actions or resource kinds`);
+  // s.noveltyRun counts recent novel actions/resource kinds (decays ×0.8 per event, so it spans
+  // ~5 events); an agent that explores a long tail of tools expects some, so compare with its own
+  // long-run novelty rate.
+  const expected = 5 * s.novelRate;
+  const z = (s.noveltyRun - expected) / Math.sqrt(expected + 0.25);
+  const contribution = curve(z, cfg.noveltyRun) * conf(s.n, cfg.warmup.novelty);
+  return reason("novelty_run", contribution, `${s.noveltyRun.toFixed(1)} recent first-time actions or resource kinds (usual ${expected.toFixed(1)})`);
 }
 
 export function transitionNovelty(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
@@ -69,7 +82,7 @@ export function transitionNovelty(s: MonitorState, e: ScoredInput, cfg: ScoringC
   const c = decayedAt(s.transitions[key], e.ts, hl);
   if (c >= 0.5) return undefined;
   const out = decayedAt(s.outgoing[prev], e.ts, hl);
-  const distinct = Object.keys(s.transitions).filter((k) => k.startsWith(`${prev}\u0000`)).length;
+  const distinct = s.successors[prev] ?? 0;
   const x = surprisal(c, out, distinct);
   const contribution = curve(x, cfg.transitionNovelty) * conf(s.n, cfg.warmup.novelty);
   return reason("transition_novelty", contribution, `'${prev}' → '${e.action}' never seen after ${Math.round(out)} uses of '${prev}'`);
@@ -92,18 +105,41 @@ function burstScore(k: number, mean: number, variance: number): number {
   return (k - mean) / Math.sqrt(variance + mean + 1);
 }
 
-export function rateBurst(s: MonitorState, minuteCount: number, cfg: ScoringConfig): Reason | undefined {
-  if (s.rate.n < 3) return undefined;
-  const z = burstScore(minuteCount, s.rate.mean, s.rate.var);
-  const contribution = curve(z, cfg.rateBurst) * conf(s.rate.n, cfg.warmup.rate);
-  return reason("rate_burst", contribution, `${minuteCount} events this minute vs a usual ${s.rate.mean.toFixed(1)}/min`);
+/**
+ * Events in the last 60 s and the last 10 s (sliding, by event time, this event included) against
+ * the agent's own busy minutes (98th percentile of its recent active minutes): a burst is
+ * measured against what the agent does at its busiest, not on average, and the 10 s window
+ * sees it from its first seconds.
+ */
+export function rateBurst(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
+  if (s.minuteCounts.length < 5) return undefined;
+  let k60 = 1;
+  let k10 = 1;
+  for (let i = s.recentTs.length - 1; i >= 0; i--) {
+    const dt = e.ts - s.recentTs[i]!;
+    if (dt < 0) continue;
+    if (dt >= 60_000) break;
+    k60++;
+    if (dt < 10_000) k10++;
+  }
+  const x = Math.log((Math.max(k60, k10) + 1) / (s.ratePeak + 2));
+  const contribution = curve(x, cfg.rateBurst) * conf(s.minuteCounts.length, cfg.warmup.rate);
+  return reason("rate_burst", contribution, `${k60} events in the last minute (${k10} in 10 s) vs at most ~${Math.round(s.ratePeak)}/min usually`);
 }
 
 export function resourceFanout(s: MonitorState, newResources: number, cfg: ScoringConfig): Reason | undefined {
-  if (s.fanout.n < 3 || newResources === 0) return undefined;
-  const z = burstScore(newResources, s.fanout.mean, s.fanout.var);
-  const contribution = curve(z, cfg.resourceFanout) * conf(s.fanout.n, cfg.warmup.rate);
-  return reason("resource_fanout", contribution, `${newResources} distinct new resources this minute vs a usual ${s.fanout.mean.toFixed(1)}`);
+  if (s.minuteFresh.length < 5 || newResources === 0) return undefined;
+  const x = Math.log((newResources + 1) / (s.fanoutPeak + 2));
+  const contribution = curve(x, cfg.resourceFanout) * conf(s.minuteFresh.length, cfg.warmup.rate);
+  return reason("resource_fanout", contribution, `${newResources} distinct new resources this minute vs at most ~${Math.round(s.fanoutPeak)} usually`);
+}
+
+export function sequenceRun(s: MonitorState, novelTransition: boolean, cfg: ScoringConfig): Reason | undefined {
+  const run = s.seqRun * 0.8 + (novelTransition ? 1 : 0);
+  const expected = 5 * s.seqRate;
+  const z = (run - expected) / Math.sqrt(expected + 0.25);
+  const contribution = curve(z, cfg.sequenceRun) * conf(s.n, cfg.warmup.novelty);
+  return reason("sequence_run", contribution, `${run.toFixed(1)} never-seen steps in a row (usual ${expected.toFixed(1)})`);
 }
 
 export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg: ScoringConfig): Reason[] {
@@ -117,6 +153,12 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   const z = (x - med) / scale;
   const out: Reason[] = [];
   const w = conf(series.seen, cfg.warmup.amount);
+  // Beyond anything recently moved: ratio to the largest of the recent amounts (log space).
+  let top = -Infinity;
+  for (const v of series.recent) if (v > top) top = v;
+  const overMax = x - top;
+  const r0 = reason("amount_over_max", curve(overMax, cfg.amountMaxRatio) * w, `${e.amount}${e.currency ? " " + e.currency : ""} is ${Math.exp(overMax).toFixed(1)}× the largest recent amount`);
+  if (r0) out.push(r0);
   // Large amounts are the risk; unusually small ones count a third.
   const spike = curve(z > 0 ? z : -z / 3, cfg.amountSpike) * w;
   const r1 = reason("amount_spike", spike, `${e.amount}${e.currency ? " " + e.currency : ""} is ${Math.expm1(x - med) >= 0 ? (Math.exp(x - med)).toFixed(1) + "×" : "far below"} the usual ${Math.expm1(med).toFixed(2)} (robust z ${z.toFixed(1)})`);
@@ -133,13 +175,32 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   return out;
 }
 
+/** -ln P(X ≥ k) for X ~ Binomial(n, p), summed exactly (n ≤ 20). */
+export function binomialTailSurprisal(k: number, n: number, p: number): number {
+  let tail = 0;
+  let term = Math.pow(1 - p, n); // P(X = 0)
+  for (let i = 0; i <= n; i++) {
+    if (i >= k) tail += term;
+    term *= ((n - i) / (i + 1)) * (p / (1 - p));
+  }
+  return -Math.log(Math.max(tail, 1e-300));
+}
+
+/**
+ * Failures among the last 20 outcomes (this one included) against the agent's own long-run
+ * failure rate, as a binomial tail: a transient blip of 2–3 errors is ordinary for an agent that
+ * fails 3% of the time; 8 of 20 is not.
+ */
 export function errorStorm(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
-  if (e.outcome === "success" && s.errShort < 0.2) return undefined;
-  const base = Math.min(Math.max(s.errLong, 0.01), 0.95);
-  // Effective sample of the short EWMA (α = 0.1) is ~19 events.
-  const z = (s.errShort - base) / Math.sqrt((base * (1 - base)) / 19);
-  const contribution = curve(z, cfg.errorStorm) * conf(s.outcomeN, cfg.warmup.outcome);
-  return reason("error_ratio", contribution, `${Math.round(s.errShort * 100)}% of recent events failed or were denied vs a usual ${Math.round(base * 100)}%`);
+  const window = [...s.outcomes.slice(-19), e.outcome === "success" ? 0 : 1];
+  const k = window.reduce((a, b) => a + b, 0);
+  if (k < 2) return undefined;
+  // Smoothed base rate: the long EWMA, pulled toward 2% while the agent is young.
+  const n0 = Math.min(s.outcomeN, 400);
+  const base = Math.min(Math.max((s.errLong * n0 + 0.02 * 20) / (n0 + 20), 0.005), 0.9);
+  const x = binomialTailSurprisal(k, window.length, base);
+  const contribution = curve(x, cfg.errorStorm) * conf(s.outcomeN, cfg.warmup.outcome);
+  return reason("error_ratio", contribution, `${k} of the last ${window.length} events failed or were denied vs a usual ${(base * 100).toFixed(1)}%`);
 }
 
 export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
@@ -147,7 +208,9 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig)
   const decay = Math.pow(0.5, Math.max(0, e.ts - s.hoursT) / cfg.halfLife.hour);
   const total = s.hoursTotal * decay;
   if (total < 24) return undefined;
-  const x = surprisal(s.hours[h]! * decay, total, 24);
+  // The hour and its neighbours: working a little late is not working in the dead of night.
+  const near = (s.hours[(h + 23) % 24]! + s.hours[h]! + s.hours[(h + 1) % 24]!) * decay;
+  const x = surprisal(near, total, 8);
   const contribution = curve(x, cfg.unusualHour) * conf(total, cfg.warmup.hour);
   return reason("unusual_hour", contribution, `activity at ${String(h).padStart(2, "0")}:00 UTC is rare for this agent`);
 }

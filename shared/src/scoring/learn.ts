@@ -1,7 +1,7 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
 import { resourceKind } from "./features.ts";
-import { bump, bumpTotal, ewmaUpdate, ring, type MonitorState } from "./state.ts";
+import { bump, bumpTotal, ewmaUpdate, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
 /** Minutes of per-minute buckets kept for late (out-of-order) events. */
@@ -19,6 +19,12 @@ export function foldMinutes(s: MonitorState, minute: number): void {
       const [events, fresh] = s.minutes[String(m)]!;
       ewmaUpdate(s.rate, events, 0.05);
       ewmaUpdate(s.fanout, fresh, 0.05);
+      // The agent's own busy minutes are the yardstick for bursts: a pipeline that reads 50
+      // partitions every hour is not bursting when it does so again.
+      ring(s.minuteCounts, events, 240);
+      ring(s.minuteFresh, fresh, 240);
+      s.ratePeak = quantile(s.minuteCounts, 0.98);
+      s.fanoutPeak = quantile(s.minuteFresh, 0.98);
       s.foldedMinute = m;
     }
     if (m < minute - MINUTE_WINDOW) delete s.minutes[String(m)];
@@ -42,13 +48,20 @@ export function amountKey(e: ScoredInput): string {
 }
 
 /** Updates every baseline with the event, after it was scored against them. */
-export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novelAny: boolean): void {
+export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novelAny: boolean, novelTransition: boolean): void {
   const hl = cfg.halfLife.behaviour;
   const t = e.ts;
   bump(s.actions, e.action, t, hl, cfg.caps.actions);
   bumpTotal(s.actionTotal, t, hl);
   if (s.prevAction) {
-    bump(s.transitions, `${s.prevAction}\u0000${e.action}`, t, hl, cfg.caps.transitions);
+    const key = `${s.prevAction}\u0000${e.action}`;
+    if (!s.transitions[key]) s.successors[s.prevAction] = (s.successors[s.prevAction] ?? 0) + 1;
+    const evicted = bump(s.transitions, key, t, hl, cfg.caps.transitions);
+    if (evicted) {
+      const from = evicted.split("\u0000")[0]!;
+      if ((s.successors[from] ?? 0) <= 1) delete s.successors[from];
+      else s.successors[from]!--;
+    }
     bump(s.outgoing, s.prevAction, t, hl, cfg.caps.actions);
   }
   // Late events do not rewrite the sequence: the previous action is the latest one in time.
@@ -56,15 +69,23 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   if (e.resource) {
     bump(s.resourceKinds, resourceKind(e.resource), t, hl, cfg.caps.resourceKinds);
     bumpTotal(s.resourceKindTotal, t, hl);
+    if (s.resources[e.resource] === undefined) s.resourceCount++;
     s.resources[e.resource] = Math.max(t, s.resources[e.resource] ?? 0);
-    const keys = Object.keys(s.resources);
-    if (keys.length > cfg.caps.resources) {
+    if (s.resourceCount > cfg.caps.resources) {
       // Forget the least recently seen quarter at once, so eviction cost is amortised.
-      keys.sort((a, b) => s.resources[a]! - s.resources[b]!);
-      for (const k of keys.slice(0, keys.length - Math.floor(cfg.caps.resources * 0.75))) delete s.resources[k];
+      const keys = Object.keys(s.resources).sort((a, b) => s.resources[a]! - s.resources[b]!);
+      const keep = Math.floor(cfg.caps.resources * 0.75);
+      for (const k of keys.slice(0, keys.length - keep)) delete s.resources[k];
+      s.resourceCount = Math.min(keys.length, keep);
     }
   }
   const failed = e.outcome === "success" ? 0 : 1;
+  s.outcomes.push(failed);
+  if (s.outcomes.length > 20) s.outcomes.shift();
+  // Recent timestamps for sliding-window rates; late events are placed in order.
+  if (s.recentTs.length === 0 || t >= s.recentTs[s.recentTs.length - 1]!) s.recentTs.push(t);
+  else s.recentTs.splice(s.recentTs.findIndex((x) => x > t), 0, t);
+  if (s.recentTs.length > 256) s.recentTs.splice(0, s.recentTs.length - 256);
   s.errShort += 0.1 * (failed - s.errShort);
   s.errLong = s.outcomeN === 0 ? failed : s.errLong + 0.005 * (failed - s.errLong);
   s.outcomeN++;
@@ -78,8 +99,8 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
     const series = (s.amounts[key] ??= { recent: [], ref: [], seen: 0 });
     const x = Math.log1p(e.amount);
     ring(series.recent, x, cfg.caps.amounts);
-    // The reference keeps every 8th amount: it spans ~8× more history, so slow drift shows.
-    if (series.seen % 8 === 0) ring(series.ref, x, cfg.caps.amountRef);
+    // The reference keeps every 16th amount: it spans ~16× more history, so slow drift shows.
+    if (series.seen % 16 === 0) ring(series.ref, x, cfg.caps.amountRef);
     series.seen++;
     const keys = Object.keys(s.amounts);
     if (keys.length > cfg.caps.keys) {
@@ -89,12 +110,23 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   }
   if (e.latencyMs !== undefined) ring(s.latency, Math.log1p(e.latencyMs), cfg.caps.amounts);
   s.noveltyRun = s.noveltyRun * 0.8 + (novelAny ? 1 : 0);
+  s.novelRate += (s.n < 50 ? 1 / (s.n + 1) : 0.01) * ((novelAny ? 1 : 0) - s.novelRate);
+  s.seqRun = s.seqRun * 0.8 + (novelTransition ? 1 : 0);
+  s.seqRate += (s.n < 50 ? 1 / (s.n + 1) : 0.01) * ((novelTransition ? 1 : 0) - s.seqRate);
   for (const [mix, alpha] of [[s.mixShort, 0.02], [s.mixLong, 0.002]] as const) {
-    for (const k of Object.keys(mix)) {
+    let size = 0;
+    for (const k in mix) {
       mix[k]! *= 1 - alpha;
-      if (mix[k]! < 1e-4) delete mix[k];
+      if (mix[k]! < 1e-3) delete mix[k];
+      else size++;
     }
     mix[e.action] = (mix[e.action] ?? 0) + alpha;
+    if (size >= cfg.caps.actions) {
+      let weakest = "";
+      let min = Infinity;
+      for (const k in mix) if (k !== e.action && mix[k]! < min) { min = mix[k]!; weakest = k; }
+      delete mix[weakest];
+    }
   }
   s.n++;
   s.lastTs = Math.max(s.lastTs, t);

@@ -25,6 +25,8 @@ export interface MonitorState {
   transitions: Record<string, Decayed>;
   /** Outgoing totals per action, for transition probabilities. */
   outgoing: Record<string, Decayed>;
+  /** Distinct successors seen per action (maintained on insert, so no scan per event). */
+  successors: Record<string, number>;
   prevAction: string | null;
   resourceKinds: Record<string, Decayed>;
   resourceKindTotal: Decayed;
@@ -51,6 +53,22 @@ export interface MonitorState {
   latency: number[];
   /** Recent novelty run: decays per event. */
   noveltyRun: number;
+  /** Long-run share of events that were novel (the agent's own exploration rate). */
+  novelRate: number;
+  /** Last 20 outcomes, 1 = failed or denied (oldest first). */
+  outcomes: number[];
+  /** Timestamps of the most recent events (ascending), for sliding-window rates. */
+  recentTs: number[];
+  /** Event and new-resource counts of the last closed active minutes (rings), and their 98th percentiles. */
+  minuteCounts: number[];
+  minuteFresh: number[];
+  ratePeak: number;
+  fanoutPeak: number;
+  /** Recent run of never-seen transitions between known actions, and the agent's usual rate of them. */
+  seqRun: number;
+  seqRate: number;
+  /** Number of keys in `resources` (kept so eviction does not scan the map on every event). */
+  resourceCount: number;
   /** Short and long action distributions for drift (EWMA of one-hot, keyed by action). */
   mixShort: Record<string, number>;
   mixLong: Record<string, number>;
@@ -60,12 +78,12 @@ export interface MonitorState {
 export function newState(): MonitorState {
   return {
     version: 1, n: 0, lastTs: 0,
-    actionTotal: { c: 0, t: 0 }, actions: {}, transitions: {}, outgoing: {}, prevAction: null,
+    actionTotal: { c: 0, t: 0 }, actions: {}, transitions: {}, outgoing: {}, successors: {}, prevAction: null,
     resourceKinds: {}, resourceKindTotal: { c: 0, t: 0 }, resources: {},
     minutes: {}, rate: { mean: 0, var: 0, n: 0 }, fanout: { mean: 0, var: 0, n: 0 }, foldedMinute: 0,
     errShort: 0, errLong: 0, outcomeN: 0,
     hours: new Array<number>(24).fill(0), hoursT: 0, hoursTotal: 0,
-    amounts: {}, latency: [], noveltyRun: 0, mixShort: {}, mixLong: {},
+    amounts: {}, latency: [], noveltyRun: 0, novelRate: 0, outcomes: [], recentTs: [], resourceCount: 0, minuteCounts: [], minuteFresh: [], ratePeak: 0, fanoutPeak: 0, seqRun: 0, seqRate: 0, mixShort: {}, mixLong: {},
     risk: { score: 0, t: 0, reasons: [] },
   };
 }
@@ -77,7 +95,8 @@ export function decayedAt(d: Decayed | undefined, t: number, halfLife: number): 
   return d.c * Math.pow(0.5, dt / halfLife);
 }
 
-export function bump(map: Record<string, Decayed>, key: string, t: number, halfLife: number, cap: number): void {
+/** Adds one to a capped decayed count; returns the evicted key, if the cap forced one out. */
+export function bump(map: Record<string, Decayed>, key: string, t: number, halfLife: number, cap: number): string | undefined {
   const cur = decayedAt(map[key], t, halfLife);
   map[key] = { c: cur + 1, t: Math.max(t, map[key]?.t ?? 0) };
   const keys = Object.keys(map);
@@ -91,7 +110,9 @@ export function bump(map: Record<string, Decayed>, key: string, t: number, halfL
       if (v < min) { min = v; weakest = k; }
     }
     delete map[weakest];
+    return weakest;
   }
+  return undefined;
 }
 
 export function bumpTotal(d: Decayed, t: number, halfLife: number): void {
@@ -127,4 +148,11 @@ export function median(xs: number[]): number {
 /** Median absolute deviation. */
 export function mad(xs: number[], med: number): number {
   return median(xs.map((x) => Math.abs(x - med)));
+}
+
+/** The q-quantile (0..1) of a small sample. */
+export function quantile(xs: number[], q: number): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))]!;
 }

@@ -1,0 +1,171 @@
+import { createHash } from "node:crypto";
+import { and, asc, eq, gte, isNull, lte, max, sql } from "drizzle-orm";
+import type { ArchiveStore } from "../archive/types.ts";
+import { auditBatches, auditEntries, auditHeads } from "../db/schema.ts";
+import type { Services } from "../services.ts";
+
+export interface ArchiverOptions {
+  /** Entries per sealed object. */
+  batchSize?: number;
+  /** A partial batch is sealed once its oldest entry is this old. */
+  maxAgeMs?: number;
+  retentionDays?: number;
+  intervalMs?: number;
+  log?: (msg: string) => void;
+}
+
+const DAY = 86_400_000;
+
+/** `audit/<tenant>/<first>-<last>.jsonl`, zero-padded so keys sort in log order. */
+export function objectKey(tenantId: string, first: number, last: number): string {
+  return `audit/${tenantId}/${String(first).padStart(12, "0")}-${String(last).padStart(12, "0")}.jsonl`;
+}
+
+/**
+ * Moves the audit log into WORM storage. Two steps, each safe to repeat after a crash:
+ * 1. seal: fix the next batch's range, object key and SHA-256 in the database (the primary key on
+ *    (tenant, first index) makes a second seal of the same range impossible);
+ * 2. upload, per tenant in log order: rebuild the object from the immutable entries, and if the
+ *    key already holds exactly these bytes (an upload that succeeded before a crash) just record it;
+ *    otherwise PUT it with Object Lock. A failure stops that tenant's queue (order is kept) and is
+ *    retried with backoff; entries stay in the database until the archive accepted them.
+ */
+export class Archiver {
+  private timer?: ReturnType<typeof setTimeout>;
+  private running = false;
+  private stopped = true;
+  private failures = 0;
+  private readonly o: Required<ArchiverOptions>;
+
+  constructor(private readonly s: Services, private readonly store: ArchiveStore, opts: ArchiverOptions = {}) {
+    this.o = {
+      batchSize: opts.batchSize ?? 1000, maxAgeMs: opts.maxAgeMs ?? 60_000, retentionDays: opts.retentionDays ?? 2557,
+      intervalMs: opts.intervalMs ?? 2000, log: opts.log ?? ((m) => console.warn(`[origin] archiver: ${m}`)),
+    };
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.running) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  /** One pass: seal what is due, upload what is sealed. Returns what happened (for tests). */
+  async runOnce(): Promise<{ sealed: number; archived: number; failed: number }> {
+    const sealed = await this.sealDue();
+    const { archived, failed } = await this.uploadSealed();
+    return { sealed, archived, failed };
+  }
+
+  private async sealDue(): Promise<number> {
+    const now = this.s.clock.now().getTime();
+    const heads = await this.s.db.select().from(auditHeads);
+    let sealed = 0;
+    for (const h of heads) {
+      for (;;) {
+        const [m] = await this.s.db.select({ last: max(auditBatches.lastIdx) }).from(auditBatches).where(eq(auditBatches.tenantId, h.tenantId));
+        const next = (m?.last ?? -1) + 1;
+        const [cur] = await this.s.db.select({ size: auditHeads.size }).from(auditHeads).where(eq(auditHeads.tenantId, h.tenantId));
+        const pending = (cur?.size ?? 0) - next;
+        if (pending <= 0) break;
+        if (pending < this.o.batchSize) {
+          const [oldest] = await this.s.db.select({ at: auditEntries.createdAt }).from(auditEntries)
+            .where(and(eq(auditEntries.tenantId, h.tenantId), eq(auditEntries.idx, next)));
+          if (!oldest || now - oldest.at.getTime() < this.o.maxAgeMs) break;
+        }
+        const last = next + Math.min(pending, this.o.batchSize) - 1;
+        const body = await this.body(h.tenantId, next, last);
+        const inserted = await this.s.db.insert(auditBatches).values({
+          tenantId: h.tenantId, firstIdx: next, lastIdx: last, objectKey: objectKey(h.tenantId, next, last),
+          sha256: sha256(body), retainUntil: new Date(now + this.o.retentionDays * DAY), store: this.store.kind,
+        }).onConflictDoNothing().returning();
+        if (inserted.length === 0) break; // another origin sealed it first
+        sealed++;
+      }
+    }
+    return sealed;
+  }
+
+  private async uploadSealed(): Promise<{ archived: number; failed: number }> {
+    const pending = await this.s.db.select().from(auditBatches).where(isNull(auditBatches.archivedAt)).orderBy(asc(auditBatches.tenantId), asc(auditBatches.firstIdx));
+    let archived = 0;
+    let failed = 0;
+    const blocked = new Set<string>();
+    for (const b of pending) {
+      if (blocked.has(b.tenantId)) continue;
+      const body = await this.body(b.tenantId, b.firstIdx, b.lastIdx);
+      if (sha256(body) !== b.sha256) {
+        // Entries are append-only (trigger); a mismatch means the database was tampered with.
+        this.o.log(`batch ${b.objectKey}: entries no longer match the sealed hash; refusing to archive`);
+        blocked.add(b.tenantId);
+        failed++;
+        continue;
+      }
+      const existing = await this.store.head(b.objectKey);
+      let versionId: string | null = null;
+      if (existing.ok && existing.value && existing.value.sha256Hex === b.sha256) {
+        versionId = existing.value.versionId;
+      } else {
+        const put = existing.ok ? await this.store.put(b.objectKey, body, { retainUntil: b.retainUntil, sha256Hex: b.sha256 }) : existing;
+        if (!put.ok) {
+          await this.s.db.update(auditBatches).set({ attempts: sql`${auditBatches.attempts} + 1` })
+            .where(and(eq(auditBatches.tenantId, b.tenantId), eq(auditBatches.firstIdx, b.firstIdx)));
+          blocked.add(b.tenantId);
+          failed++;
+          continue;
+        }
+        versionId = put.value.versionId;
+      }
+      await this.s.db.update(auditBatches).set({ archivedAt: this.s.clock.now(), versionId })
+        .where(and(eq(auditBatches.tenantId, b.tenantId), eq(auditBatches.firstIdx, b.firstIdx)));
+      archived++;
+    }
+    return { archived, failed };
+  }
+
+  /** The object: one canonical entry per line, exactly the bytes that were hashed into the tree. */
+  private async body(tenantId: string, first: number, last: number): Promise<Uint8Array> {
+    const rows = await this.s.db.select({ canonical: auditEntries.canonical }).from(auditEntries)
+      .where(and(eq(auditEntries.tenantId, tenantId), gte(auditEntries.idx, first), lte(auditEntries.idx, last)))
+      .orderBy(asc(auditEntries.idx));
+    return new TextEncoder().encode(rows.map((r) => r.canonical).join("\n") + "\n");
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref?.();
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    let next = this.o.intervalMs;
+    try {
+      const r = await this.runOnce();
+      if (r.failed > 0) {
+        this.failures++;
+        next = Math.min(60_000, this.o.intervalMs * 2 ** Math.min(this.failures, 5));
+        if (this.failures === 1 || this.failures % 10 === 0) this.o.log(`${r.failed} batch(es) not archived yet (attempt ${this.failures}); retrying in ${next} ms`);
+      } else {
+        if (this.failures > 0) this.o.log(`archive reachable again after ${this.failures} failed attempt(s)`);
+        this.failures = 0;
+      }
+    } catch (e) {
+      this.failures++;
+      this.o.log(`unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    } finally {
+      this.running = false;
+    }
+    this.schedule(next);
+  }
+}
+
+function sha256(b: Uint8Array): string {
+  return createHash("sha256").update(b).digest("hex");
+}

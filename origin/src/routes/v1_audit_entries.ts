@@ -1,0 +1,60 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { and, asc, eq, gte, lt } from "drizzle-orm";
+import { toHex } from "@kakunin/shared";
+import type { AppEnv } from "../app-env.ts";
+import { requireRole } from "../auth/authenticate.ts";
+import { auditEntries } from "../db/schema.ts";
+import { bearer, errorResponses } from "./openapi.ts";
+
+export const auditEntryView = z.object({
+  index: z.number().int(),
+  kind: z.string(),
+  agent_id: z.uuid().nullable(),
+  leaf_hash: z.string(),
+  /** The canonical JSON text exactly as hashed (RFC 8785); `entry` is the same, parsed. */
+  canonical: z.string(),
+  entry: z.record(z.string(), z.unknown()),
+});
+
+const query = z.object({
+  /** First index (inclusive); doubles as the cursor. */
+  from: z.coerce.number().int().min(0).default(0),
+  to: z.coerce.number().int().min(0).optional(),
+  agent_id: z.uuid().optional(),
+  kind: z.string().max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const route = createRoute({
+  method: "get",
+  path: "/v1/audit/entries",
+  summary: "Audit log entries in index order; filter by index range, agent and kind",
+  security: bearer,
+  middleware: [requireRole("admin", "auditor")] as const,
+  request: { query },
+  responses: {
+    200: { description: "Entries", content: { "application/json": { schema: z.object({ data: z.array(auditEntryView), next_cursor: z.string().nullable() }) } } },
+    ...errorResponses(422),
+  },
+});
+
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const q = c.req.valid("query");
+    const conds = [eq(auditEntries.tenantId, c.var.caller.tenantId), gte(auditEntries.idx, q.from)];
+    if (q.to !== undefined) conds.push(lt(auditEntries.idx, q.to));
+    if (q.agent_id) conds.push(eq(auditEntries.agentId, q.agent_id));
+    if (q.kind) conds.push(eq(auditEntries.kind, q.kind));
+    const rows = await c.var.services.db.select().from(auditEntries).where(and(...conds)).orderBy(asc(auditEntries.idx)).limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const next = rows.length > q.limit ? String(page[page.length - 1]!.idx + 1) : null;
+    return c.json({
+      data: page.map((r) => ({
+        index: r.idx, kind: r.kind, agent_id: r.agentId, leaf_hash: toHex(r.leafHash), canonical: r.canonical,
+        entry: JSON.parse(r.canonical) as Record<string, unknown>,
+      })),
+      // The cursor is the next `from`.
+      next_cursor: next,
+    }, 200);
+  });
+}

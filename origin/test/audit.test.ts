@@ -1,0 +1,158 @@
+import { webcrypto } from "node:crypto";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { treeHeadMessage, type EvidenceBundle } from "@kakunin/shared";
+import { createLocalArchive } from "../src/archive/local.ts";
+import { sqlState } from "../src/db/index.ts";
+import { Archiver } from "../src/audit/archiver.ts";
+import { x509 } from "../src/ca/x509.ts";
+import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { opensslVerify, splitPem } from "./openssl.ts";
+import { leaf, verifyConsistencyRfc, verifyInclusionRfc } from "./rfc9162.ts";
+
+interface Entry { index: number; kind: string; agent_id: string | null; leaf_hash: string; canonical: string; entry: { prev: string | null; actor: { type: string; role?: string } } }
+interface Sth { tree_size: number; root_hash: string; timestamp: string; signature: string; signer_certificate_pem: string; tenant_id: string }
+const hex = (s: string) => Buffer.from(s, "hex");
+
+describe.each(dbKinds())("audit trail on %s", (kind) => {
+  let o: TestOrigin;
+  beforeAll(async () => { o = await startTestOrigin(kind); });
+  afterAll(async () => { await o.close(); });
+
+  const entries = async (q = "") => (await o.json<{ data: Entry[] }>("GET", `/v1/audit/entries?limit=1000${q}`)).body.data;
+
+  it("every operation is an entry, attributed to its API key, hash-chained", async () => {
+    const auditor = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: "aud", role: "auditor" } })).body.data.key;
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const cert = (await o.json<{ data: { id: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.id;
+    await o.json("POST", `/v1/agents/${agent}/sign`, { body: { payload_b64: "aGk=" } });
+    await o.json("POST", `/v1/agents/${agent}/ingest-tokens`);
+    await o.json("PATCH", `/v1/agents/${agent}`, { body: { scopes: ["orders.place"] } });
+    await o.json("POST", `/v1/certificates/${cert}/revoke`, { body: { reason: "audit test" } });
+    await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: true } });
+    const mine = await entries(`&agent_id=${agent}`);
+    expect(mine.map((e) => e.kind)).toEqual(["agent.created", "key.created", "certificate.issued", "key.signed", "ingest_token.issued", "agent.updated", "certificate.revoked"]);
+    expect(mine.every((e) => e.entry.actor.type === "api_key" && e.entry.actor.role === "admin")).toBe(true);
+    const all = await o.json<{ data: Entry[] }>("GET", "/v1/audit/entries?limit=1000", { key: auditor });
+    expect(all.status).toBe(200);
+    const kinds = new Set(all.body.data.map((e) => e.kind));
+    for (const k of ["tenant.created", "ca.created", "api_key.created", "policy.updated"]) expect(kinds, k).toContain(k);
+    // The hash chain: each entry names its predecessor's leaf hash; leaves hash the canonical text.
+    const log = all.body.data;
+    log.forEach((e, i) => {
+      expect(e.index).toBe(i);
+      expect(leaf(Buffer.from(e.canonical)).toString("hex")).toBe(e.leaf_hash);
+      expect(e.entry.prev).toBe(i === 0 ? null : log[i - 1]!.leaf_hash);
+    });
+    // Issuers cannot read the audit log.
+    const issuer = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: "iss", role: "issuer" } })).body.data.key;
+    expect((await o.json("GET", "/v1/audit/entries", { key: issuer })).status).toBe(403);
+  });
+
+  it("the database refuses UPDATE, DELETE and TRUNCATE of audit rows", async () => {
+    // Make sure every table has rows: row triggers do not fire for statements that match none.
+    expect((await o.json("GET", "/v1/audit/tree-head")).status).toBe(200);
+    for (const stmt of [
+      sql`update audit_entries set kind = 'forged' where idx = 0`,
+      sql`delete from audit_entries where idx = 0`,
+      sql`truncate audit_entries`,
+      sql`update audit_nodes set hash = '\\x00' where level = 0`,
+      sql`delete from audit_nodes`,
+      sql`delete from audit_tree_heads`,
+    ]) {
+      let caught: unknown;
+      try {
+        await o.services.db.execute(stmt);
+      } catch (e) {
+        caught = e;
+      }
+      // drizzle wraps the driver's error; the trigger's SQLSTATE and message are in the cause.
+      expect(sqlState(caught)).toBe("42501");
+      expect(String((caught as { cause?: { message?: string } }).cause?.message)).toMatch(/append-only/);
+    }
+    expect((await entries()).length).toBeGreaterThan(0);
+  });
+
+  it("signed tree heads verify with the audit certificate, which chains to the CA", async () => {
+    const r = await o.json<{ data: Sth }>("GET", "/v1/audit/tree-head");
+    expect(r.status).toBe(200);
+    const sth = r.body.data;
+    const cert = new x509.X509Certificate(sth.signer_certificate_pem);
+    const key = await cert.publicKey.export({ name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, ["verify"], webcrypto as unknown as Parameters<x509.PublicKey["export"]>[2]);
+    const msg = new TextEncoder().encode(treeHeadMessage(sth));
+    expect(await webcrypto.subtle.verify("RSASSA-PKCS1-v1_5", key as unknown as webcrypto.CryptoKey, Buffer.from(sth.signature, "base64"), msg)).toBe(true);
+    const forged = new TextEncoder().encode(treeHeadMessage({ ...sth, tree_size: sth.tree_size + 1 }));
+    expect(await webcrypto.subtle.verify("RSASSA-PKCS1-v1_5", key as unknown as webcrypto.CryptoKey, Buffer.from(sth.signature, "base64"), forged)).toBe(false);
+    const [issuing, root] = splitPem((await o.json<{ data: { chain_pem: string } }>("GET", "/v1/ca")).body.data.chain_pem);
+    expect(opensslVerify(root!, sth.signer_certificate_pem, issuing).output).toContain(": OK");
+    // Asking again without new entries returns the same head (no needless signatures).
+    expect((await o.json<{ data: Sth }>("GET", "/v1/audit/tree-head")).body.data.signature).toBe(sth.signature);
+  });
+
+  it("inclusion and consistency proofs verify with an independent RFC 9162 verifier", async () => {
+    const before = (await o.json<{ data: Sth }>("GET", "/v1/audit/tree-head")).body.data;
+    for (let i = 0; i < 5; i++) await o.json("POST", "/v1/agents", { body: agentBody({ name: `proof-${i}` }) });
+    const after = (await o.json<{ data: Sth }>("GET", "/v1/audit/tree-head")).body.data;
+    expect(after.tree_size).toBe(before.tree_size + 5);
+    const log = await entries();
+    for (const e of [0, 1, Math.floor(after.tree_size / 2), after.tree_size - 1]) {
+      const p = await o.json<{ data: { audit_path: string[]; root_hash: string; leaf_hash: string } }>("GET", `/v1/audit/proofs/inclusion?entry=${e}&tree_size=${after.tree_size}`);
+      expect(p.body.data.root_hash).toBe(after.root_hash);
+      expect(p.body.data.leaf_hash).toBe(log[e]!.leaf_hash);
+      expect(verifyInclusionRfc(e, after.tree_size, hex(log[e]!.leaf_hash), p.body.data.audit_path.map(hex), hex(after.root_hash))).toBe(true);
+      // A changed entry no longer verifies.
+      const tampered = leaf(Buffer.from(log[e]!.canonical.replace(/"kind":"/, '"kind":"x')));
+      expect(verifyInclusionRfc(e, after.tree_size, tampered, p.body.data.audit_path.map(hex), hex(after.root_hash))).toBe(false);
+    }
+    const c = await o.json<{ data: { proof: string[]; first_root: string; second_root: string } }>("GET", `/v1/audit/proofs/consistency?from=${before.tree_size}&to=${after.tree_size}`);
+    expect(c.body.data.first_root).toBe(before.root_hash);
+    expect(verifyConsistencyRfc(before.tree_size, after.tree_size, hex(before.root_hash), hex(after.root_hash), c.body.data.proof.map(hex))).toBe(true);
+    expect(verifyConsistencyRfc(before.tree_size, after.tree_size, hex(before.root_hash).fill(7), hex(after.root_hash), c.body.data.proof.map(hex))).toBe(false);
+    for (const q of ["entry=-1", "entry=abc", `entry=0&tree_size=${after.tree_size + 100}`]) {
+      expect((await o.json("GET", `/v1/audit/proofs/inclusion?${q}`)).status, q).toBe(422);
+    }
+    expect((await o.json("GET", `/v1/audit/proofs/inclusion?entry=${after.tree_size + 5}`)).status).toBe(404);
+    expect((await o.json("GET", `/v1/audit/proofs/consistency?from=5&to=2`)).status).toBe(422);
+  });
+
+  it("evidence bundle: agent, certificates, chain, entries with proofs against a signed head", async () => {
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    await o.json("POST", `/v1/agents/${agent}/certify`);
+    const r = await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence`);
+    expect(r.status).toBe(200);
+    const b = r.body.data;
+    expect(b.format).toBe("kakunin-evidence/1");
+    expect(b.agent.id).toBe(agent);
+    expect(b.certificates).toHaveLength(1);
+    expect(splitPem(b.ca_chain_pem)).toHaveLength(2);
+    expect(b.entries.map((e) => e.kind)).toEqual(["agent.created", "key.created", "certificate.issued"]);
+    for (const e of b.entries) {
+      expect(verifyInclusionRfc(e.index, b.tree_head.tree_size, leaf(Buffer.from(e.canonical)), e.audit_path.map(hex), hex(b.tree_head.root_hash))).toBe(true);
+    }
+    expect((await o.json("GET", `/v1/agents/${crypto.randomUUID()}/evidence`)).status).toBe(404);
+    expect((await o.json("GET", `/v1/agents/${agent}/evidence?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z`)).status).toBe(422);
+  });
+
+  it("the archiver seals batches of canonical entries and never writes one twice", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kakunin-archive-"));
+    const store = createLocalArchive(dir);
+    let puts = 0;
+    const counting = { ...store, kind: store.kind, head: store.head.bind(store), get: store.get.bind(store), put: (...a: Parameters<typeof store.put>) => { puts++; return store.put(...a); } };
+    const archiver = new Archiver(o.services, counting, { batchSize: 4, maxAgeMs: 0, log: () => undefined });
+    const first = await archiver.runOnce();
+    expect(first.failed).toBe(0);
+    expect(first.archived).toBeGreaterThan(0);
+    const putsAfterFirst = puts;
+    // A second pass with nothing new writes nothing.
+    expect(await archiver.runOnce()).toEqual({ sealed: 0, archived: 0, failed: 0 });
+    expect(puts).toBe(putsAfterFirst);
+    // Objects hold exactly the canonical entries, in order, covering the whole log.
+    const files = readdirSync(join(dir, "audit"), { recursive: true }).map(String).filter((f) => f.endsWith(".jsonl")).sort();
+    const lines = files.flatMap((f) => readFileSync(join(dir, "audit", f), "utf8").trimEnd().split("\n"));
+    const log = await entries();
+    expect(lines).toEqual(log.map((e) => e.canonical));
+  });
+});

@@ -1,0 +1,71 @@
+/**
+ * The evidence bundle: one self-contained JSON document a compliance officer can hand to anyone,
+ * checked offline by `kakunin audit verify`. Every claim in it is either signed (certificates by
+ * the CA, the tree head by the tenant's audit key) or hashed into the signed tree (entries, via
+ * RFC 9162 inclusion proofs).
+ */
+export const EVIDENCE_FORMAT = "kakunin-evidence/1";
+
+export interface TreeHeadBody {
+  tenant_id: string;
+  tree_size: number;
+  root_hash: string;
+  timestamp: string;
+}
+
+/** What a tree-head signature covers: RFC 8785 canonical JSON of exactly these four fields. */
+export function treeHeadMessage(h: TreeHeadBody): string {
+  // Keys in code-point order, values JSON-escaped: this is the canonical form of the object.
+  return `{"root_hash":${JSON.stringify(h.root_hash)},"tenant_id":${JSON.stringify(h.tenant_id)},"timestamp":${JSON.stringify(h.timestamp)},"tree_size":${h.tree_size}}`;
+}
+
+export interface EvidenceTreeHead extends TreeHeadBody {
+  signature: string;
+  signature_algorithm: "RSASSA_PKCS1_V1_5_SHA_256";
+  signer_serial: string;
+  signer_certificate_pem: string;
+}
+
+export interface EvidenceEntry {
+  index: number;
+  kind: string;
+  leaf_hash: string;
+  /** The exact canonical JSON that was hashed (the leaf is SHA-256(0x00 || UTF-8 of this)). */
+  canonical: string;
+  /** Inclusion proof in the tree of `tree_head.tree_size` (hex, RFC 9162 §2.1.3). */
+  audit_path: string[];
+}
+
+export interface EvidenceCertificate {
+  id: string;
+  serial_number: string;
+  certificate_pem: string;
+  status: "active" | "revoked" | "expired";
+  issued_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  revocation_reason: string | null;
+}
+
+export interface EvidenceArchiveObject {
+  object_key: string;
+  first_index: number;
+  last_index: number;
+  sha256: string;
+  store: "local" | "s3";
+  archived_at: string | null;
+}
+
+export interface EvidenceBundle {
+  format: typeof EVIDENCE_FORMAT;
+  generated_at: string;
+  tenant: { id: string; name: string };
+  agent: Record<string, unknown> & { id: string };
+  window: { from: string | null; to: string | null };
+  /** Issuing CA then root (PEM). */
+  ca_chain_pem: string;
+  certificates: EvidenceCertificate[];
+  tree_head: EvidenceTreeHead;
+  entries: EvidenceEntry[];
+  archive: EvidenceArchiveObject[];
+}

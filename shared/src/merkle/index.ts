@@ -1,0 +1,4 @@
+export { bytesEqual, emptyRootHash, HASH_SIZE, leafHash, nodeHash, useSha256, type Sha256 } from "./hash.ts";
+export { completedNodes, MemoryNodeStore, type NodeReader, type TreeNode } from "./store.ts";
+export { consistencyProof, inclusionProof, rootHash } from "./proofs.ts";
+export { verifyConsistency, verifyInclusion } from "./verify.ts";
