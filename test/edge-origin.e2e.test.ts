@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentBody } from "../origin/test/harness.ts";
 import { splitPem } from "../origin/test/openssl.ts";
-import { freePort, pollUntil, startEdge, startOrigin, systemFixture, type Proc } from "./support/system.ts";
+import { pollUntil, startSystem, systemFixture, type RunningSystem } from "./support/system.ts";
 
 interface Verify { data: { status: string; valid: boolean; agent_id: string; revocation_reason: string | null } }
 
@@ -14,17 +14,15 @@ interface Verify { data: { status: string; valid: boolean; agent_id: string; rev
  */
 describe("origin → edge publishing, end to end", () => {
   const fx = systemFixture();
-  let origin: Proc;
-  let edge: Proc;
-  let edgePort: number;
+  let sys: RunningSystem;
   const api = (method: string, path: string, body?: unknown) =>
-    fetch(`${origin.url}${path}`, {
+    fetch(`${sys.origin.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${fx.adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
       body: body ? JSON.stringify(body) : undefined,
     });
   const verify = async (serial: string) => {
-    const r = await fetch(`${edge.url}/v1/verify/${serial}`);
+    const r = await fetch(`${sys.edge.url}/v1/verify/${serial}`);
     return { status: r.status, body: (r.status === 200 ? await r.json() : undefined) as Verify | undefined };
   };
   async function certifiedAgent(): Promise<{ agent: string; cert: string; serial: string }> {
@@ -34,16 +32,10 @@ describe("origin → edge publishing, end to end", () => {
   }
 
   beforeAll(async () => {
-    edgePort = await freePort();
-    const originPort = await freePort();
-    mkdirSync(join(fx.dir, "edge"), { recursive: true });
-    [edge, origin] = await Promise.all([
-      startEdge({ port: edgePort, persistDir: join(fx.dir, "edge"), originUrl: `http://127.0.0.1:${originPort}`, secret: fx.secret }),
-      startOrigin({ port: originPort, dataDir: join(fx.dir, "origin"), edgeUrl: `http://127.0.0.1:${edgePort}`, secret: fx.secret, adminKey: fx.adminKey }),
-    ]);
+    sys = await startSystem(fx);
   }, 180_000);
   afterAll(async () => {
-    await Promise.all([origin?.stop(), edge?.stop()]);
+    await sys?.stop();
     fx.cleanup();
   });
 
@@ -75,7 +67,7 @@ describe("origin → edge publishing, end to end", () => {
     writeFileSync(join(dir, "root.pem"), root!);
     const ocsp = () => {
       try {
-        return execFileSync("openssl", ["ocsp", "-issuer", join(dir, "issuing.pem"), "-cert", join(dir, "leaf.pem"), "-url", `${edge.url}/v1/ocsp`, "-CAfile", join(dir, "root.pem")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        return execFileSync("openssl", ["ocsp", "-issuer", join(dir, "issuing.pem"), "-cert", join(dir, "leaf.pem"), "-url", `${sys.edge.url}/v1/ocsp`, "-CAfile", join(dir, "root.pem")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
       } catch (e) {
         return String((e as { stdout?: string }).stdout ?? "") + String((e as { stderr?: string }).stderr ?? "");
       }
@@ -87,7 +79,7 @@ describe("origin → edge publishing, end to end", () => {
     expect(revoked.value).toMatch(/Reason: keyCompromise/);
     // The CRL served by the edge: signed by the issuing CA, lists the serial, and openssl verify -crl_check refuses the leaf.
     const crl = await pollUntil(async () => {
-      const r = await fetch(`${edge.url}/v1/crl`);
+      const r = await fetch(`${sys.edge.url}/v1/crl`);
       if (r.status !== 200) return undefined;
       const der = new Uint8Array(await r.arrayBuffer());
       writeFileSync(join(dir, "crl.der"), der);
@@ -108,7 +100,7 @@ describe("origin → edge publishing, end to end", () => {
   it("did:kakunin resolves at the edge to the agent's certificate key", async () => {
     const { agent, serial } = await certifiedAgent();
     const res = await pollUntil(async () => {
-      const r = await fetch(`${edge.url}/v1/did/did:kakunin:${agent}`);
+      const r = await fetch(`${sys.edge.url}/v1/did/did:kakunin:${agent}`);
       const body = (await r.json()) as { didDocument: { verificationMethod: { id: string; publicKeyJwk: { kty: string; n: string } }[] } | null };
       return body.didDocument ? body : undefined;
     }, 5000);
@@ -121,13 +113,13 @@ describe("origin → edge publishing, end to end", () => {
   it("verify keeps answering while the origin is down", async () => {
     const { serial } = await certifiedAgent();
     await pollUntil(async () => ((await verify(serial)).status === 200 ? true : undefined), 5000);
-    await origin.stop();
+    await sys.origin.stop();
     try {
       const v = await verify(serial);
       expect(v.status).toBe(200);
       expect(v.body?.data.status).toBe("active");
     } finally {
-      origin = await startOrigin({ port: origin.port, dataDir: join(fx.dir, "origin"), edgeUrl: `http://127.0.0.1:${edgePort}`, secret: fx.secret, adminKey: fx.adminKey });
+      await sys.restartOrigin();
     }
   });
 
@@ -135,11 +127,11 @@ describe("origin → edge publishing, end to end", () => {
     const a = await certifiedAgent();
     const b = await certifiedAgent();
     await pollUntil(async () => ((await verify(b.serial)).status === 200 ? true : undefined), 5000);
-    await edge.stop();
+    await sys.edge.stop();
     expect((await api("POST", `/v1/certificates/${a.cert}/revoke`, { reason: "while edge down" })).status).toBe(200);
     expect((await api("POST", `/v1/certificates/${b.cert}/revoke`, { reason: "also while edge down" })).status).toBe(200);
     const c = await certifiedAgent(); // issued while the edge is down
-    edge = await startEdge({ port: edgePort, persistDir: join(fx.dir, "edge"), originUrl: origin.url, secret: fx.secret });
+    await sys.restartEdge();
     for (const [serial, status] of [[a.serial, "revoked"], [b.serial, "revoked"], [c.serial, "active"]] as const) {
       const got = await pollUntil(async () => {
         const v = await verify(serial);

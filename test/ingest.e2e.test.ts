@@ -1,20 +1,15 @@
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentBody } from "../origin/test/harness.ts";
-import { freePort, pollUntil, startEdge, startOrigin, systemFixture, type Proc } from "./support/system.ts";
+import { pollUntil, startSystem, systemFixture, type RunningSystem } from "./support/system.ts";
 
 interface Outcome { data: { accepted: number; duplicates: number; results: { event_id: string; score: number; band: string; reasons: { feature: string }[] }[] } }
 
 /** Behaviour ingest through the real edge (workerd) and origin (Node) processes. */
 describe("behaviour ingest, end to end", () => {
   const fx = systemFixture();
-  let origin: Proc;
-  let edge: Proc;
-  let originPort = 0;
-  let edgePort = 0;
+  let sys: RunningSystem;
   const api = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
-    const r = await fetch(`${origin.url}${path}`, {
+    const r = await fetch(`${sys.origin.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${fx.adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
       body: body ? JSON.stringify(body) : undefined,
@@ -22,14 +17,14 @@ describe("behaviour ingest, end to end", () => {
     return { status: r.status, body: (await r.json()) as T };
   };
   const postEvents = async (token: string, events: unknown[]) => {
-    const r = await fetch(`${edge.url}/v1/events`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ events }) });
+    const r = await fetch(`${sys.edge.url}/v1/events`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ events }) });
     return { status: r.status, body: (await r.json()) as Outcome };
   };
   async function enrolled(scopes: string[]) {
     const agent = (await api<{ data: { id: string } }>("POST", "/v1/agents", agentBody({ scopes }))).body.data.id;
     const cert = (await api<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
     const token = (await api<{ data: { token: string } }>("POST", `/v1/agents/${agent}/ingest-tokens`, {})).body.data.token;
-    await pollUntil(async () => ((await fetch(`${edge.url}/v1/verify/${cert.serial_number}`)).status === 200 ? true : undefined), 10_000);
+    await pollUntil(async () => ((await fetch(`${sys.edge.url}/v1/verify/${cert.serial_number}`)).status === 200 ? true : undefined), 10_000);
     return { agent, cert, token };
   }
   /** A trading agent's ordinary day: quotes and orders of ~100 EUR, a few per minute. */
@@ -45,15 +40,10 @@ describe("behaviour ingest, end to end", () => {
   }
 
   beforeAll(async () => {
-    [originPort, edgePort] = [await freePort(), await freePort()];
-    mkdirSync(join(fx.dir, "edge"), { recursive: true });
-    [edge, origin] = await Promise.all([
-      startEdge({ port: edgePort, persistDir: join(fx.dir, "edge"), originUrl: `http://127.0.0.1:${originPort}`, secret: fx.secret }),
-      startOrigin({ port: originPort, dataDir: join(fx.dir, "origin"), edgeUrl: `http://127.0.0.1:${edgePort}`, secret: fx.secret, adminKey: fx.adminKey }),
-    ]);
+    sys = await startSystem(fx);
   }, 180_000);
   afterAll(async () => {
-    await Promise.all([origin?.stop(), edge?.stop()]);
+    await sys?.stop();
     fx.cleanup();
   });
 
@@ -66,7 +56,7 @@ describe("behaviour ingest, end to end", () => {
       expect(r.status).toBe(202);
       expect(r.body.data.results.filter((x) => x.band === "high")).toEqual([]);
     }
-    expect((await fetch(`${edge.url}/v1/verify/${cert.serial_number}`).then((r) => r.json()) as { data: { status: string } }).data.status).toBe("active");
+    expect((await fetch(`${sys.edge.url}/v1/verify/${cert.serial_number}`).then((r) => r.json()) as { data: { status: string } }).data.status).toBe("active");
     // The burst: a flood of transfers the agent was never granted, with huge amounts.
     const t0 = Date.now() - 60_000;
     const attack = Array.from({ length: 30 }, (_, i) => ({
@@ -79,7 +69,7 @@ describe("behaviour ingest, end to end", () => {
     expect(high.length).toBeGreaterThan(0);
     expect(high[0]!.reasons.map((x) => x.feature)).toContain("out_of_scope");
     const revoked = await pollUntil(async () => {
-      const v = (await (await fetch(`${edge.url}/v1/verify/${cert.serial_number}`)).json()) as { data: { status: string; revocation_reason: string; risk: { band: string } } };
+      const v = (await (await fetch(`${sys.edge.url}/v1/verify/${cert.serial_number}`)).json()) as { data: { status: string; revocation_reason: string; risk: { band: string } } };
       return v.data.status === "revoked" ? v.data : undefined;
     }, 15_000, 50);
     expect(revoked.value).toMatchObject({ revocation_reason: "risk_threshold", risk: { band: "high" } });
@@ -92,14 +82,14 @@ describe("behaviour ingest, end to end", () => {
   it("events posted while the origin is down all reach it exactly once after it restarts", async () => {
     const { agent, token } = await enrolled(["orders.*"]);
     const events = normalTraffic(120, Date.now() - 3600_000, "down");
-    await origin.stop();
+    await sys.origin.stop();
     try {
       for (let i = 0; i < events.length; i += 40) expect((await postEvents(token, events.slice(i, i + 40))).status).toBe(202);
       // A retry of an already accepted batch: acknowledged as duplicates, never counted twice.
       const again = await postEvents(token, events.slice(0, 40));
       expect(again.body.data).toMatchObject({ accepted: 0, duplicates: 40 });
     } finally {
-      origin = await startOrigin({ port: originPort, dataDir: join(fx.dir, "origin"), edgeUrl: `http://127.0.0.1:${edgePort}`, secret: fx.secret, adminKey: fx.adminKey });
+      await sys.restartOrigin();
     }
     const stored = await pollUntil(async () => {
       const ids: string[] = [];

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -125,4 +125,31 @@ export async function pollUntil<T>(fn: () => Promise<T | undefined>, timeoutMs: 
     await new Promise((r) => setTimeout(r, intervalMs));
   }
   throw new Error(`condition not met within ${timeoutMs} ms`);
+}
+
+/** Origin and edge started together on free ports, wired to each other, restartable on the same ports. */
+export interface RunningSystem {
+  origin: Proc;
+  edge: Proc;
+  originPort: number;
+  edgePort: number;
+  restartOrigin(): Promise<Proc>;
+  restartEdge(): Promise<Proc>;
+  stop(): Promise<void>;
+}
+
+export async function startSystem(fx: { dir: string; secret: string; adminKey: string }, originEnv: Record<string, string> = {}): Promise<RunningSystem> {
+  const [originPort, edgePort] = [await freePort(), await freePort()];
+  const edgeDir = join(fx.dir, "edge");
+  mkdirSync(edgeDir, { recursive: true });
+  const originOpts = { port: originPort, dataDir: join(fx.dir, "origin"), edgeUrl: `http://127.0.0.1:${edgePort}`, secret: fx.secret, adminKey: fx.adminKey, env: originEnv };
+  const edgeOpts = { port: edgePort, persistDir: edgeDir, originUrl: `http://127.0.0.1:${originPort}`, secret: fx.secret };
+  const [edge, origin] = await Promise.all([startEdge(edgeOpts), startOrigin(originOpts)]);
+  const sys: RunningSystem = {
+    origin, edge, originPort, edgePort,
+    restartOrigin: async () => (sys.origin = await startOrigin(originOpts)),
+    restartEdge: async () => (sys.edge = await startEdge(edgeOpts)),
+    stop: async () => { await Promise.all([sys.origin.stop(), sys.edge.stop()]); },
+  };
+  return sys;
 }

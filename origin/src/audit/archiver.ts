@@ -3,6 +3,7 @@ import { and, asc, eq, gte, isNull, lte, max, sql } from "drizzle-orm";
 import type { ArchiveStore } from "../archive/types.ts";
 import { auditBatches, auditEntries, auditHeads } from "../db/schema.ts";
 import type { Services } from "../services.ts";
+import { RetryLoop } from "../retry-loop.ts";
 
 export interface ArchiverOptions {
   /** Entries per sealed object. */
@@ -31,28 +32,26 @@ export function objectKey(tenantId: string, first: number, last: number): string
  *    retried with backoff; entries stay in the database until the archive accepted them.
  */
 export class Archiver {
-  private timer?: ReturnType<typeof setTimeout>;
-  private running = false;
-  private stopped = true;
-  private failures = 0;
   private readonly o: Required<ArchiverOptions>;
+  private readonly loop: RetryLoop;
 
   constructor(private readonly s: Services, private readonly store: ArchiveStore, opts: ArchiverOptions = {}) {
     this.o = {
       batchSize: opts.batchSize ?? 1000, maxAgeMs: opts.maxAgeMs ?? 60_000, retentionDays: opts.retentionDays ?? 2557,
       intervalMs: opts.intervalMs ?? 2000, log: opts.log ?? ((m) => console.warn(`[origin] archiver: ${m}`)),
     };
+    this.loop = new RetryLoop(async () => {
+      const r = await this.runOnce();
+      return r.failed > 0 ? { outcome: "failed", error: `${r.failed} batch(es) not archived yet` } : { outcome: "idle" };
+    }, { idleMs: this.o.intervalMs, minBackoffMs: this.o.intervalMs, maxBackoffMs: 60_000, name: "archive", log: this.o.log });
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    while (this.running) await new Promise((r) => setTimeout(r, 10));
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** One pass: seal what is due, upload what is sealed. Returns what happened (for tests). */
@@ -134,35 +133,6 @@ export class Archiver {
       .where(and(eq(auditEntries.tenantId, tenantId), gte(auditEntries.idx, first), lte(auditEntries.idx, last)))
       .orderBy(asc(auditEntries.idx));
     return new TextEncoder().encode(rows.map((r) => r.canonical).join("\n") + "\n");
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), ms);
-    this.timer.unref?.();
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running || this.stopped) return;
-    this.running = true;
-    let next = this.o.intervalMs;
-    try {
-      const r = await this.runOnce();
-      if (r.failed > 0) {
-        this.failures++;
-        next = Math.min(60_000, this.o.intervalMs * 2 ** Math.min(this.failures, 5));
-        if (this.failures === 1 || this.failures % 10 === 0) this.o.log(`${r.failed} batch(es) not archived yet (attempt ${this.failures}); retrying in ${next} ms`);
-      } else {
-        if (this.failures > 0) this.o.log(`archive reachable again after ${this.failures} failed attempt(s)`);
-        this.failures = 0;
-      }
-    } catch (e) {
-      this.failures++;
-      this.o.log(`unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-    } finally {
-      this.running = false;
-    }
-    this.schedule(next);
   }
 }
 

@@ -5,6 +5,7 @@ import type { Services } from "../services.ts";
 import type { EdgeClient } from "./edge-client.ts";
 import { agentRecord, certRecord, crlRecords } from "./records.ts";
 import type { PublishSigners } from "./signers.ts";
+import { RetryLoop } from "../retry-loop.ts";
 
 export interface PublisherOptions {
   batchSize?: number;
@@ -23,12 +24,8 @@ export type DrainResult = { delivered: number; pending: boolean } | { error: str
  * exponentially (with jitter) up to maxBackoffMs and retry forever: nothing is dropped.
  */
 export class Publisher {
-  private timer?: ReturnType<typeof setTimeout>;
-  private running = false;
-  private stopped = true;
-  private failures = 0;
-  private kicked = false;
   private readonly opts: Required<PublisherOptions>;
+  private readonly loop: RetryLoop;
 
   constructor(
     private readonly s: Services,
@@ -43,27 +40,24 @@ export class Publisher {
       maxBackoffMs: opts.maxBackoffMs ?? 30_000,
       log: opts.log ?? ((m) => console.warn(`[origin] publisher: ${m}`)),
     };
+    this.loop = new RetryLoop(async () => {
+      const r = await this.drainOnce();
+      if ("error" in r) return { outcome: "failed", error: r.error };
+      return { outcome: r.pending ? "more" : "idle" };
+    }, { idleMs: this.opts.pollMs, minBackoffMs: this.opts.minBackoffMs, maxBackoffMs: this.opts.maxBackoffMs, name: "edge", log: this.opts.log });
   }
 
   start(): void {
-    this.stopped = false;
-    this.schedule(0);
+    this.loop.start();
   }
 
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    while (this.running) await new Promise((r) => setTimeout(r, 10));
+  stop(): Promise<void> {
+    return this.loop.stop();
   }
 
   /** A change was committed: publish now, unless the edge is failing and we are backing off. */
   kick(): void {
-    if (this.stopped) return;
-    if (this.running) {
-      this.kicked = true;
-      return;
-    }
-    if (this.failures === 0) this.schedule(0);
+    this.loop.kick();
   }
 
   /** One batch. Exposed for tests; the loop calls it. */
@@ -98,39 +92,5 @@ export class Publisher {
     }
     await this.s.db.update(outbox).set({ deliveredAt: this.s.clock.now() }).where(inArray(outbox.seq, seqs));
     return { delivered: rows.length, pending: rows.length === this.opts.batchSize };
-  }
-
-  private schedule(ms: number): void {
-    if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), ms);
-    this.timer.unref?.();
-  }
-
-  private async tick(): Promise<void> {
-    if (this.running || this.stopped) return;
-    this.running = true;
-    this.kicked = false;
-    let next = this.opts.pollMs;
-    try {
-      const r = await this.drainOnce();
-      if ("error" in r) {
-        this.failures++;
-        const base = Math.min(this.opts.maxBackoffMs, this.opts.minBackoffMs * 2 ** Math.min(this.failures - 1, 16));
-        next = base / 2 + Math.random() * (base / 2);
-        if (this.failures === 1 || this.failures % 10 === 0) this.opts.log(`${r.error} (attempt ${this.failures}, retrying in ${Math.round(next)} ms)`);
-      } else {
-        if (this.failures > 0) this.opts.log(`edge reachable again after ${this.failures} failed attempt(s)`);
-        this.failures = 0;
-        if (r.pending || this.kicked) next = 0;
-      }
-    } catch (e) {
-      this.failures++;
-      next = Math.min(this.opts.maxBackoffMs, this.opts.minBackoffMs * 2 ** Math.min(this.failures, 16));
-      this.opts.log(`unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
-    } finally {
-      this.running = false;
-    }
-    this.schedule(next);
   }
 }

@@ -1,0 +1,86 @@
+/** What one pass of a background job reports. */
+export type PassResult = { outcome: "idle" } | { outcome: "more" } | { outcome: "failed"; error: string };
+
+export interface RetryLoopOptions {
+  /** Wait between passes when there is nothing to do. */
+  idleMs: number;
+  minBackoffMs: number;
+  maxBackoffMs: number;
+  /** What the job is, for log lines ("edge", "archive"). */
+  name: string;
+  log: (msg: string) => void;
+}
+
+/**
+ * Runs a job forever in the background: again at once while it reports more work, after `idleMs`
+ * when idle, with exponential backoff and jitter while it fails (logging the first failure, every
+ * tenth, and the recovery). One pass at a time; `kick()` asks for an early pass unless backing off.
+ * The publisher and the archiver share it, so both retry the same way.
+ */
+export class RetryLoop {
+  private timer?: ReturnType<typeof setTimeout>;
+  private running = false;
+  private stopped = true;
+  private kicked = false;
+  private failures = 0;
+
+  constructor(private readonly pass: () => Promise<PassResult>, private readonly o: RetryLoopOptions) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    while (this.running) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.kicked = true;
+      return;
+    }
+    if (this.failures === 0) this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.tick(), ms);
+    this.timer.unref?.();
+  }
+
+  private backoff(): number {
+    const base = Math.min(this.o.maxBackoffMs, this.o.minBackoffMs * 2 ** Math.min(this.failures - 1, 16));
+    return base / 2 + Math.random() * (base / 2);
+  }
+
+  private async tick(): Promise<void> {
+    if (this.running || this.stopped) return;
+    this.running = true;
+    this.kicked = false;
+    let next = this.o.idleMs;
+    try {
+      const r = await this.pass();
+      if (r.outcome === "failed") {
+        this.failures++;
+        next = this.backoff();
+        if (this.failures === 1 || this.failures % 10 === 0) this.o.log(`${r.error} (attempt ${this.failures}, retrying in ${Math.round(next)} ms)`);
+      } else {
+        if (this.failures > 0) this.o.log(`${this.o.name} reachable again after ${this.failures} failed attempt(s)`);
+        this.failures = 0;
+        if (r.outcome === "more" || this.kicked) next = 0;
+      }
+    } catch (e) {
+      this.failures++;
+      next = this.backoff();
+      this.o.log(`unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    } finally {
+      this.running = false;
+    }
+    this.schedule(next);
+  }
+}
