@@ -89,7 +89,7 @@ describe("GET /v1/verify/:serial", () => {
   it("shows the risk the monitor published", async () => {
     const rec = certRec();
     await publish([rec]);
-    await env.CERT_STATUS.put(`risk:${rec.agent_id}`, JSON.stringify({ score: 0.91 }));
+    await env.CERT_STATUS.put(`risk:${rec.serial_number}`, JSON.stringify({ score: 0.91 }));
     const body = await (await verify(rec.serial_number)).json<V>();
     expect(body.data.risk).toEqual({ score: 0.91, band: "high" });
   });

@@ -93,7 +93,7 @@ export class AgentMonitor extends DurableObject<Env> {
       return { accepted, duplicates, results: events.map((_, i) => results.get(i)!) };
     });
     if (outcome.accepted > 0) {
-      await this.publishRisk(agent.agentId, alert !== undefined);
+      await this.publishRisk(agent.serial, alert !== undefined);
       await this.scheduleForwarding(alert ? 0 : 250);
     }
     return outcome;
@@ -164,13 +164,16 @@ export class AgentMonitor extends DurableObject<Env> {
     if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
-  /** The agent's risk for /v1/verify, in KV: on a band change at once, otherwise at most every 5 s. */
-  private async publishRisk(agentId: string, force: boolean): Promise<void> {
+  /**
+   * The agent's risk for /v1/verify, in KV under the certificate's serial (so verify reads it in
+   * parallel with the status record): on a band change at once, otherwise at most every 5 s.
+   */
+  private async publishRisk(serial: string, force: boolean): Promise<void> {
     const state = this.load();
     const band = bandOf(state.risk.score);
     const now = Date.now();
     if (!force && band === this.lastRiskWrite.band && now - this.lastRiskWrite.at < RISK_WRITE_INTERVAL_MS) return;
     this.lastRiskWrite = { at: now, band };
-    await this.env.CERT_STATUS.put(`risk:${agentId}`, JSON.stringify({ score: state.risk.score, band, t: state.risk.t }));
+    await this.env.CERT_STATUS.put(`risk:${serial}`, JSON.stringify({ score: state.risk.score, band, t: state.risk.t }));
   }
 }

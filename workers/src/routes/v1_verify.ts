@@ -35,19 +35,22 @@ export function register(app: Hono<EdgeEnv>): void {
     const key = `cert:${serial}`;
     // Strong reads go to the ledger (authoritative, one hop to its region); the default path is
     // KV at the nearest location (eventually consistent; see README "Revocation latency").
-    const raw = consistency === "strong" ? await ledger(c.env).get(key) : await c.env.CERT_STATUS.get(key);
+    // Both reads at once: the risk record is keyed by serial so it needs nothing from the first.
+    const [raw, risk] = await Promise.all([
+      consistency === "strong" ? ledger(c.env).get(key) : c.env.CERT_STATUS.get(key),
+      readRisk(c.env, serial),
+    ]);
     if (!raw) return edgeProblem(c, "not-found", `No certificate with serial ${serial}.`, { headers: { "cache-control": CACHE.none } });
     const rec = JSON.parse(raw) as CertStatusRecord;
-    const risk = await readRisk(c.env, rec.agent_id);
     const result = evaluate(rec, new Date(), { modelHash, scopes }, risk);
     const cache = consistency === "strong" ? CACHE.none : result.status === "active" ? CACHE.active : CACHE.final;
     return c.json({ data: result }, 200, { "cache-control": cache });
   });
 }
 
-/** The agent's current risk as its monitor last published it; low until it has seen events. */
-async function readRisk(env: Env, agentId: string): Promise<{ score: number; band: Band }> {
-  const raw = await env.CERT_STATUS.get(`risk:${agentId}`);
+/** The agent's current risk as its monitor last published it (per certificate); low until it has seen events. */
+async function readRisk(env: Env, serial: string): Promise<{ score: number; band: Band }> {
+  const raw = await env.CERT_STATUS.get(`risk:${serial}`);
   if (!raw) return { score: 0, band: "low" };
   const r = JSON.parse(raw) as { score: number; t?: number };
   // Risk decays between events exactly as the monitor computes it.
