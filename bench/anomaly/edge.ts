@@ -74,7 +74,12 @@ export async function replayAgent(t: EdgeTarget, suite: string, agent: SimAgent,
   let refusedAt: number | undefined;
   for (let i = 0; i < agent.events.length; i += BATCH) {
     const batch = agent.events.slice(i, i + BATCH).map((le) => le.event);
-    const r = await call("POST", `${t.edge}/v1/events`, token, { events: batch });
+    let r = await call("POST", `${t.edge}/v1/events`, token, { events: batch });
+    // 503 = the edge has not received the new certificate yet (propagation): retry, bounded.
+    for (let tries = 0; r.status === 503 && tries < 40; tries++) {
+      await new Promise((res) => setTimeout(res, 250));
+      r = await call("POST", `${t.edge}/v1/events`, token, { events: batch });
+    }
     if (r.status !== 202) {
       // 401/403 after revocation is an outcome, not a failure: stop feeding this agent.
       refused = agent.events.length - i;
@@ -86,7 +91,14 @@ export async function replayAgent(t: EdgeTarget, suite: string, agent: SimAgent,
     if (!Array.isArray(results)) throw new Error(`POST /v1/events: 202 without data.results`);
     for (const x of results as IngestResult[]) byId.set(x.event_id, x);
   }
-  const status = field(await expect(200, call("GET", `${t.origin}/v1/certificates/${certId}`, t.adminKey), "GET certificate"), "data", "status");
+  // Replay compresses days into seconds; the auto-revocation round trip (alert → origin → edge)
+  // takes a moment, so when an event went high, give the decision up to 20 s to land.
+  const sawHigh = [...byId.values()].some((x) => typeof x.score === "number" && x.score >= 0.85);
+  let status = field(await expect(200, call("GET", `${t.origin}/v1/certificates/${certId}`, t.adminKey), "GET certificate"), "data", "status");
+  for (let i = 0; sawHigh && status === "active" && i < 40; i++) {
+    await new Promise((res) => setTimeout(res, 500));
+    status = field(await expect(200, call("GET", `${t.origin}/v1/certificates/${certId}`, t.adminKey), "GET certificate"), "data", "status");
+  }
   const scored = agent.events.map((le): ScoredEvent | undefined => {
     const x = byId.get(le.event.event_id);
     return x && typeof x.score === "number" ? { le, score: x.score, reasons: Array.isArray(x.reasons) ? x.reasons : [] } : undefined;

@@ -20,6 +20,7 @@ export const PROBLEM_TYPES = {
   "validation-failed": { status: 422, title: "Validation failed" },
   "agent-retired": { status: 422, title: "Agent is retired" },
   "certificate-expired": { status: 422, title: "Certificate has expired" },
+  "status-not-propagated": { status: 503, title: "Certificate status not yet available at this edge" },
   "kms-not-configured": { status: 503, title: "Key management not configured" },
   "kms-unavailable": { status: 503, title: "Key management unavailable" },
   "internal-error": { status: 500, title: "Internal server error" },

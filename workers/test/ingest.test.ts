@@ -131,3 +131,17 @@ describe("GET /v1/agents/:id/risk", () => {
     expect(bScored).toBe(0);
   });
 });
+
+describe("ingest right after certification", () => {
+  it("a KV miss falls back to the ledger; a certificate not delivered yet is 503 with Retry-After (retryable), not 403", async () => {
+    const { cert, token } = await enrolledAgent();
+    // KV has not caught up (or cached a miss): the ledger still knows the certificate.
+    await env.CERT_STATUS.delete(`cert:${cert.serial_number}`);
+    expect((await post(token, ev(1))).status).toBe(202);
+    const now = Math.floor(Date.now() / 1000);
+    const early = await mintIngestToken(SECRET, { agent_id: crypto.randomUUID(), tenant_id: cert.tenant_id, serial: "4" + "2".repeat(31), iat: now, exp: now + 60, jti: "j" });
+    const r = await post(early, ev(1));
+    expect(r.status).toBe(503);
+    expect(r.headers.get("retry-after")).toBe("1");
+  });
+});

@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { verifyIngestToken, type AgentRecord, type CertStatusRecord, type IngestTokenClaims } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
 import { edgeProblem } from "../http/problems.ts";
+import { ledger } from "../ledger/client.ts";
 
 export interface IngestCaller {
   claims: IngestTokenClaims;
@@ -27,11 +28,18 @@ export async function authenticateIngest(c: Context<EdgeEnv>): Promise<IngestCal
     });
   }
   const claims = v.claims;
-  const [certRaw, agentRaw] = await Promise.all([
+  let [certRaw, agentRaw] = await Promise.all([
     c.env.CERT_STATUS.get(`cert:${claims.serial}`),
     c.env.CERT_STATUS.get(`agent:${claims.agent_id}`),
   ]);
-  if (!certRaw) return edgeProblem(c, "forbidden", "The token's certificate is not known at this edge yet.");
+  if (!certRaw) {
+    // KV may not have it yet (and caches misses): the ledger is authoritative. A freshly certified
+    // agent posting at once must not be refused for a propagation delay.
+    [certRaw, agentRaw] = await Promise.all([ledger(c.env).get(`cert:${claims.serial}`), ledger(c.env).get(`agent:${claims.agent_id}`)]);
+  }
+  if (!certRaw) {
+    return edgeProblem(c, "status-not-propagated", "This edge has not received the token's certificate yet; retry shortly.", { headers: { "retry-after": "1" } });
+  }
   const cert = JSON.parse(certRaw) as CertStatusRecord;
   const agent = agentRaw ? (JSON.parse(agentRaw) as AgentRecord) : undefined;
   if (cert.agent_id !== claims.agent_id) return edgeProblem(c, "forbidden", "The token does not match its certificate.");

@@ -114,16 +114,26 @@ export class AgentMonitor extends DurableObject<Env> {
     return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events WHERE payload IS NOT NULL").toArray()[0]!.n;
   }
 
-  async alarm(): Promise<void> {
+  /** Sends queued risk alerts; false when one could not be delivered (retry later). */
+  private async sendAlerts(): Promise<boolean> {
     const sql = this.ctx.storage.sql;
-    let failed = false;
+    let delivered = true;
     for (const a of sql.exec<{ alert_id: string; payload: string }>("SELECT alert_id, payload FROM alerts ORDER BY created_at").toArray()) {
       const r = await postToOrigin(this.env, ALERTS_PATH, JSON.parse(a.payload));
       // 4xx other than auth means the origin will never accept it (e.g. agent deleted): drop, don't loop.
       if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 401)) sql.exec("DELETE FROM alerts WHERE alert_id = ?", a.alert_id);
-      else failed = true;
+      else delivered = false;
     }
+    return delivered;
+  }
+
+  async alarm(): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    let failed = false;
     for (;;) {
+      // Alerts first, and again before every batch: an alert raised while a long backlog of events
+      // is being forwarded must not wait for the backlog (it decides a revocation).
+      if (!(await this.sendAlerts())) failed = true;
       const rows = sql.exec<{ event_id: string; payload: string }>(
         "SELECT event_id, payload FROM events WHERE payload IS NOT NULL ORDER BY received_at LIMIT ?", FORWARD_BATCH,
       ).toArray();
