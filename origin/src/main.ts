@@ -33,9 +33,13 @@ async function main(): Promise<void> {
   const archive = archiveFromConfig(config);
   {
     const b = await archive.prepare();
-    if (!b.ok) console.warn(`[origin] archive bucket not ready (${b.error.code}): ${b.error.message}; will retry on upload`);
+    if (!b.ok) console.warn(`[origin] archive not ready (${b.error.code}): ${b.error.message}; the archiver retries`);
   }
   const archiver = new Archiver(built.services, archive.store, {
+    prepare: async () => {
+      const r = await archive.prepare();
+      return r.ok ? { ok: true } : { ok: false, error: r.error };
+    },
     batchSize: config.KAKUNIN_ARCHIVE_BATCH, maxAgeMs: config.KAKUNIN_ARCHIVE_MAX_AGE_S * 1000, retentionDays: config.KAKUNIN_ARCHIVE_RETENTION_DAYS,
   });
   archiver.start();

@@ -9,7 +9,7 @@ import { createLocalArchive } from "../src/archive/local.ts";
 import { sqlState } from "../src/db/index.ts";
 import { Archiver } from "../src/audit/archiver.ts";
 import { x509 } from "../src/ca/x509.ts";
-import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { agentBody, dbKinds, rowsOf, startTestOrigin, type TestOrigin } from "./harness.ts";
 import { opensslVerify, splitPem } from "./openssl.ts";
 import { leaf, verifyConsistencyRfc, verifyInclusionRfc } from "./rfc9162.ts";
 
@@ -154,5 +154,27 @@ describe.each(dbKinds())("audit trail on %s", (kind) => {
     const lines = files.flatMap((f) => readFileSync(join(dir, "audit", f), "utf8").trimEnd().split("\n"));
     const log = await entries();
     expect(lines).toEqual(log.map((e) => e.canonical));
+  });
+
+  it("two archivers on one database never upload the same batch twice; a store that was not ready is prepared later", async () => {
+    for (let i = 0; i < 6; i++) await o.json("POST", "/v1/agents", { body: agentBody({ name: `lease-${i}` }) });
+    const dir = mkdtempSync(join(tmpdir(), "kakunin-archive-lease-"));
+    const store = createLocalArchive(dir);
+    const puts: string[] = [];
+    // A slow store widens the window in which two uploaders could both decide to PUT.
+    const slow = { ...store, kind: store.kind, head: store.head.bind(store), get: store.get.bind(store),
+      put: async (...a: Parameters<typeof store.put>) => { puts.push(a[0]); await new Promise((r) => setTimeout(r, 50)); return store.put(...a); } };
+    let ready = false;
+    const a = new Archiver(o.services, slow, { batchSize: 3, maxAgeMs: 0, log: () => undefined, prepare: async () => (ready ? { ok: true } : { ok: false, error: { message: "bucket unreachable" } }) });
+    const b = new Archiver(o.services, slow, { batchSize: 3, maxAgeMs: 0, log: () => undefined });
+    const notReady = await a.runOnce();
+    expect(notReady.failed).toBe(1);
+    expect(puts).toHaveLength(0);
+    ready = true;
+    await Promise.all([a.runOnce(), b.runOnce(), a.runOnce(), b.runOnce()]);
+    for (let i = 0; i < 5 && (await o.services.db.execute(sql`select 1 from audit_batches where archived_at is null`).then((r) => rowsOf(r).length)) > 0; i++) {
+      await Promise.all([a.runOnce(), b.runOnce()]);
+    }
+    expect(new Set(puts).size).toBe(puts.length);
   });
 });

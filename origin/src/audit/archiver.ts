@@ -1,11 +1,15 @@
 import { createHash } from "node:crypto";
-import { and, asc, eq, gte, isNull, lte, max, sql } from "drizzle-orm";
+import { and, asc, eq, gte, isNull, lt, lte, max, or, sql } from "drizzle-orm";
 import type { ArchiveStore } from "../archive/types.ts";
 import { auditBatches, auditEntries, auditHeads } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { RetryLoop } from "../retry-loop.ts";
 
 export interface ArchiverOptions {
+  /** Readies the store (S3: create/verify the Object Lock bucket); retried until it succeeds once. */
+  prepare?: () => Promise<{ ok: boolean; error?: { message: string } }>;
+  /** How long an origin may hold a batch's upload lease. */
+  leaseMs?: number;
   /** Entries per sealed object. */
   batchSize?: number;
   /** A partial batch is sealed once its oldest entry is this old. */
@@ -34,15 +38,19 @@ export function objectKey(tenantId: string, first: number, last: number): string
 export class Archiver {
   private readonly o: Required<ArchiverOptions>;
   private readonly loop: RetryLoop;
+  private prepared = false;
+  private lastError = "";
+  private readonly id = crypto.randomUUID();
 
   constructor(private readonly s: Services, private readonly store: ArchiveStore, opts: ArchiverOptions = {}) {
     this.o = {
       batchSize: opts.batchSize ?? 1000, maxAgeMs: opts.maxAgeMs ?? 60_000, retentionDays: opts.retentionDays ?? 2557,
       intervalMs: opts.intervalMs ?? 2000, log: opts.log ?? ((m) => console.warn(`[origin] archiver: ${m}`)),
+      prepare: opts.prepare ?? (async () => ({ ok: true })), leaseMs: opts.leaseMs ?? 120_000,
     };
     this.loop = new RetryLoop(async () => {
       const r = await this.runOnce();
-      return r.failed > 0 ? { outcome: "failed", error: `${r.failed} batch(es) not archived yet` } : { outcome: "idle" };
+      return r.failed > 0 ? { outcome: "failed", error: `${r.failed} batch(es) not archived yet: ${this.lastError}` } : { outcome: "idle" };
     }, { idleMs: this.o.intervalMs, minBackoffMs: this.o.intervalMs, maxBackoffMs: 60_000, name: "archive", log: this.o.log });
   }
 
@@ -55,8 +63,28 @@ export class Archiver {
   }
 
   /** One pass: seal what is due, upload what is sealed. Returns what happened (for tests). */
-  async runOnce(): Promise<{ sealed: number; archived: number; failed: number }> {
+  private inflight?: Promise<{ sealed: number; archived: number; failed: number }>;
+
+  /** One pass; a call while a pass is running joins it (an instance never uploads concurrently). */
+  runOnce(): Promise<{ sealed: number; archived: number; failed: number }> {
+    this.inflight ??= this.pass().finally(() => {
+      this.inflight = undefined;
+    });
+    return this.inflight;
+  }
+
+  private async pass(): Promise<{ sealed: number; archived: number; failed: number }> {
     const sealed = await this.sealDue();
+    if (!this.prepared) {
+      // A store that was unreachable at start-up (e.g. the bucket could not be created yet) is
+      // prepared again here, not only at start.
+      const p = await this.o.prepare();
+      if (!p.ok) {
+        this.lastError = `store not ready: ${p.error?.message ?? "unknown"}`;
+        return { sealed, archived: 0, failed: 1 };
+      }
+      this.prepared = true;
+    }
     const { archived, failed } = await this.uploadSealed();
     return { sealed, archived, failed };
   }
@@ -97,6 +125,19 @@ export class Archiver {
     const blocked = new Set<string>();
     for (const b of pending) {
       if (blocked.has(b.tenantId)) continue;
+      // Lease the batch: with several origins on one database only one uploads it at a time.
+      const now = this.s.clock.now();
+      const claimed = await this.s.db.update(auditBatches)
+        .set({ claimedBy: this.id, claimedUntil: new Date(now.getTime() + this.o.leaseMs) })
+        .where(and(
+          eq(auditBatches.tenantId, b.tenantId), eq(auditBatches.firstIdx, b.firstIdx), isNull(auditBatches.archivedAt),
+          or(isNull(auditBatches.claimedUntil), lt(auditBatches.claimedUntil, now), eq(auditBatches.claimedBy, this.id)),
+        ))
+        .returning({ k: auditBatches.objectKey });
+      if (claimed.length === 0) {
+        blocked.add(b.tenantId); // another origin is uploading this tenant's queue; keep order
+        continue;
+      }
       const body = await this.body(b.tenantId, b.firstIdx, b.lastIdx);
       if (sha256(body) !== b.sha256) {
         // Entries are append-only (trigger); a mismatch means the database was tampered with.
@@ -112,6 +153,7 @@ export class Archiver {
       } else {
         const put = existing.ok ? await this.store.put(b.objectKey, body, { retainUntil: b.retainUntil, sha256Hex: b.sha256 }) : existing;
         if (!put.ok) {
+          this.lastError = `${b.objectKey}: ${put.error.code}: ${put.error.message}`;
           await this.s.db.update(auditBatches).set({ attempts: sql`${auditBatches.attempts} + 1` })
             .where(and(eq(auditBatches.tenantId, b.tenantId), eq(auditBatches.firstIdx, b.firstIdx)));
           blocked.add(b.tenantId);

@@ -285,6 +285,9 @@ export const auditBatches = pgTable(
     store: text("store", { enum: ["local", "s3"] }).notNull(),
     versionId: text("version_id"),
     attempts: integer("attempts").notNull().default(0),
+    /** Upload lease: one origin at a time uploads a batch (several origins may share a database). */
+    claimedUntil: ts("claimed_until"),
+    claimedBy: text("claimed_by"),
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.firstIdx] }), index("audit_batches_pending_idx").on(t.sealedAt).where(sql`${t.archivedAt} is null`)],
 );
