@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
-import { cleanupAll, installSignalHandlers, onCleanup } from "./cleanup.ts";
+import { cleanupAll, installSignalHandlers, onCleanup } from "../common/cleanup.ts";
 import { poster } from "./client.ts";
 import { enrollAgents, waitEdgeKnows } from "./enroll.ts";
 import { AgentStream, RequestSource } from "./events.ts";

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, startOrigin, type Proc } from "../../test/support/system.ts";
-import { onCleanup } from "./cleanup.ts";
+import { onCleanup } from "../common/cleanup.ts";
 import { startBenchEdge } from "./edge.ts";
 
 export interface System {

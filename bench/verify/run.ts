@@ -9,7 +9,7 @@ import { availableParallelism, cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort } from "../../test/support/system.ts";
 import { startChild } from "./child.ts";
-import { cleanupAll, installSignalHandlers, onCleanup } from "./cleanup.ts";
+import { cleanupAll, installSignalHandlers, onCleanup } from "../common/cleanup.ts";
 import { fetchClient, nodeHttpClient, type HttpClient } from "./client.ts";
 import { edgeProcesses, runtimeEntryUrl } from "./edge-procs.ts";
 import type { LoadPlan, LoadResult } from "./load.ts";

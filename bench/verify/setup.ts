@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { freePort, startEdge, startOrigin, type Proc } from "../../test/support/system.ts";
-import { onCleanup } from "./cleanup.ts";
+import { onCleanup } from "../common/cleanup.ts";
 import { buildOpensslCa, type OpensslCa } from "./openssl-ca.ts";
 
 export interface System {
