@@ -1,3 +1,5 @@
+import { hostname } from "node:os";
+import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { createApp } from "./app.ts";
 import { bootstrap } from "./bootstrap.ts";
@@ -36,6 +38,7 @@ async function main(): Promise<void> {
     if (!b.ok) console.warn(`[origin] archive not ready (${b.error.code}): ${b.error.message}; the archiver retries`);
   }
   const archiver = new Archiver(built.services, archive.store, {
+    instanceId: `${hostname()}:${resolve(config.KAKUNIN_DATA_DIR)}`,
     prepare: async () => {
       const r = await archive.prepare();
       return r.ok ? { ok: true } : { ok: false, error: r.error };

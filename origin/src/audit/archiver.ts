@@ -8,8 +8,13 @@ import { RetryLoop } from "../retry-loop.ts";
 export interface ArchiverOptions {
   /** Readies the store (S3: create/verify the Object Lock bucket); retried until it succeeds once. */
   prepare?: () => Promise<{ ok: boolean; error?: { message: string } }>;
-  /** How long an origin may hold a batch's upload lease. */
+  /** How long an origin may hold a batch's upload lease (longer than one HEAD + PUT). */
   leaseMs?: number;
+  /**
+   * Who holds leases. Stable across restarts of the same origin (host, data dir, port), so an
+   * origin killed mid-upload takes its batches back at once instead of waiting out its own lease.
+   */
+  instanceId?: string;
   /** Entries per sealed object. */
   batchSize?: number;
   /** A partial batch is sealed once its oldest entry is this old. */
@@ -40,14 +45,16 @@ export class Archiver {
   private readonly loop: RetryLoop;
   private prepared = false;
   private lastError = "";
-  private readonly id = crypto.randomUUID();
+  private readonly id: string;
 
   constructor(private readonly s: Services, private readonly store: ArchiveStore, opts: ArchiverOptions = {}) {
     this.o = {
       batchSize: opts.batchSize ?? 1000, maxAgeMs: opts.maxAgeMs ?? 60_000, retentionDays: opts.retentionDays ?? 2557,
       intervalMs: opts.intervalMs ?? 2000, log: opts.log ?? ((m) => console.warn(`[origin] archiver: ${m}`)),
-      prepare: opts.prepare ?? (async () => ({ ok: true })), leaseMs: opts.leaseMs ?? 120_000,
+      prepare: opts.prepare ?? (async () => ({ ok: true })), leaseMs: opts.leaseMs ?? 30_000,
+      instanceId: opts.instanceId ?? crypto.randomUUID(),
     };
+    this.id = this.o.instanceId;
     this.loop = new RetryLoop(async () => {
       const r = await this.runOnce();
       return r.failed > 0 ? { outcome: "failed", error: `${r.failed} batch(es) not archived yet: ${this.lastError}` } : { outcome: "idle" };

@@ -1,0 +1,72 @@
+/**
+ * Append throughput: the audit log (appendAudit: RFC 8785 canonical JSON, SHA-256 leaf, the
+ * newly completed Merkle nodes, the head row locked and updated) against plain INSERTs of the
+ * same rows into a scratch table with audit_entries' columns and indexes, no hashing, no nodes.
+ * Both run in batches of 500 — one transaction per batch, as ingest delivers them.
+ */
+import { performance } from "node:perf_hooks";
+import { appendAudit } from "@kakunin/origin/audit/append";
+import type { Db } from "@kakunin/origin/db/index";
+import { eventBatch, newAgentId, rng } from "./rows.ts";
+
+export interface Series {
+  /** Entries written: `total`, unless the time budget ran out first. */
+  entries: number;
+  elapsedMs: number;
+  /** Wall time of each batch's transaction. */
+  batchMs: number[];
+}
+
+const SERIAL = "4a1b2c3d4e5f60718293a4b5c6d7e8f9";
+
+export async function timeAudit(db: Db, tenantId: string, total: number, batch: number, budgetMs: number): Promise<Series> {
+  const agentId = newAgentId();
+  const rand = rng(1);
+  const batchMs: number[] = [];
+  const start = performance.now();
+  let n = 0;
+  for (; n < total && performance.now() - start < budgetMs; n += batch) {
+    const t = performance.now();
+    const items = eventBatch(n, Math.min(batch, total - n), agentId, SERIAL, rand);
+    await db.transaction((tx) => appendAudit(tx, tenantId, items));
+    batchMs.push(performance.now() - t);
+  }
+  return { entries: Math.min(n, total), elapsedMs: performance.now() - start, batchMs };
+}
+
+const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
+const ZERO_HASH = `'\\x${"00".repeat(32)}'::bytea`;
+
+/** The scratch table: audit_entries' columns, primary key and indexes, without its append-only triggers. */
+export async function createPlainTable(db: Db): Promise<void> {
+  await db.execute(`create table bench_plain_entries (
+    tenant_id uuid not null, idx bigint not null, kind text not null, agent_id uuid,
+    canonical text not null, leaf_hash bytea not null, created_at timestamptz not null,
+    primary key (tenant_id, idx))`);
+  await db.execute("create index bench_plain_agent_idx on bench_plain_entries (tenant_id, agent_id, idx)");
+  await db.execute("create index bench_plain_kind_idx on bench_plain_entries (tenant_id, kind, idx)");
+}
+
+/**
+ * The same rows as plain INSERTs: the entry object is serialised with JSON.stringify (what a
+ * non-audited store would keep), the leaf_hash column gets a constant, and no node is written.
+ */
+export async function timePlain(db: Db, tenantId: string, total: number, batch: number, budgetMs: number): Promise<Series> {
+  const agentId = newAgentId();
+  const rand = rng(1);
+  const batchMs: number[] = [];
+  const start = performance.now();
+  let n = 0;
+  for (; n < total && performance.now() - start < budgetMs; n += batch) {
+    const t = performance.now();
+    const items = eventBatch(n, Math.min(batch, total - n), agentId, SERIAL, rand);
+    const values = items.map((item, i) => {
+      const at = item.at.toISOString();
+      const canonical = JSON.stringify({ v: 1, log: tenantId, index: n + i, kind: item.kind, at, actor: item.actor, agent_id: agentId, data: item.data, prev: null });
+      return `(${lit(tenantId)}, ${n + i}, ${lit(item.kind)}, ${lit(agentId)}, ${lit(canonical)}, ${ZERO_HASH}, ${lit(at)})`;
+    });
+    await db.transaction((tx) => tx.execute(`insert into bench_plain_entries values ${values.join(",")}`));
+    batchMs.push(performance.now() - t);
+  }
+  return { entries: Math.min(n, total), elapsedMs: performance.now() - start, batchMs };
+}

@@ -1,0 +1,92 @@
+/**
+ * Check b: the certificates in the bundle form one chain to a root. Root self-signed (and equal
+ * to the pinned root when one is given), issuing CA signed by the root, and every agent
+ * certificate and the tree-head signer certificate signed by the issuing CA.
+ */
+import { createHash } from "node:crypto";
+import { normalizeSerial, parseCertificate, signedBy, splitPem, x509 } from "../x509.ts";
+import type { Bundle, CheckResult, Failure, TrustAnchor } from "./types.ts";
+
+export interface ChainOutcome {
+  result: CheckResult;
+  anchor: TrustAnchor | null;
+  /** Agent certificates by normalised serial; only those that parsed. */
+  agentCerts: Map<string, x509.X509Certificate>;
+  signer: x509.X509Certificate | null;
+}
+
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+function fingerprint(cert: x509.X509Certificate): string {
+  return createHash("sha256").update(new Uint8Array(cert.rawData)).digest("hex").toUpperCase().match(/../g)!.join(":");
+}
+
+function sameDer(a: x509.X509Certificate, b: x509.X509Certificate): boolean {
+  return Buffer.from(a.rawData).equals(Buffer.from(b.rawData));
+}
+
+export async function checkChain(b: Bundle, rootPem: string | undefined): Promise<ChainOutcome> {
+  const failures: Failure[] = [];
+  const notes: string[] = [];
+  const agentCerts = new Map<string, x509.X509Certificate>();
+  const fail = (subject: string, ...reasons: string[]) => failures.push({ subject, reasons });
+  const result = (summary: string, anchor: TrustAnchor | null, signer: x509.X509Certificate | null): ChainOutcome => ({
+    result: { id: "chain", title: "CA chain", status: failures.length ? "fail" : "pass", summary, failures, notes }, anchor, agentCerts, signer,
+  });
+
+  // ca_chain_pem is issuing CA then root.
+  const pems = splitPem(b.ca_chain_pem);
+  if (pems.length < 2) {
+    fail("ca_chain_pem", `expected the issuing CA then the root CA, found ${pems.length} certificate(s)`);
+    return result("ca_chain_pem does not hold an issuing CA and a root", null, null);
+  }
+  const issuing = parseCertificate(pems[0]!);
+  const root = parseCertificate(pems[pems.length - 1]!);
+  if (typeof issuing === "string") fail("issuing CA", `cannot parse: ${issuing}`);
+  if (typeof root === "string") fail("root CA", `cannot parse: ${root}`);
+  if (typeof issuing === "string" || typeof root === "string") return result("ca_chain_pem does not parse", null, null);
+
+  if (!(await signedBy(root))) fail("root CA", `${root.subject} is not self-signed`);
+  const anchor: TrustAnchor = { subject: root.subject, sha256: fingerprint(root), pinned: false };
+  if (rootPem !== undefined) {
+    const pinned = parseCertificate(splitPem(rootPem)[0] ?? rootPem);
+    if (typeof pinned === "string") fail("--root", `cannot parse the given root: ${pinned}`);
+    else if (!sameDer(pinned, root)) fail("root CA", `the bundle's root (SHA-256 ${anchor.sha256}) is not the given --root (SHA-256 ${fingerprint(pinned)})`);
+    else anchor.pinned = true;
+  }
+  notes.push(anchor.pinned
+    ? `trust anchor: ${anchor.subject}, SHA-256 ${anchor.sha256} (matches --root)`
+    : `trust anchor: ${anchor.subject}, SHA-256 ${anchor.sha256} (not pinned: compare it with your root, or pass --root root.pem)`);
+  if (!(await signedBy(issuing, root))) fail("issuing CA", `${issuing.subject} is not signed by the root CA`);
+
+  let agentOk = 0;
+  for (const c of b.certificates) {
+    const cert = parseCertificate(c.certificate_pem);
+    const subject = `certificate ${c.serial_number}`;
+    if (typeof cert === "string") {
+      fail(subject, `cannot parse: ${cert}`);
+      continue;
+    }
+    const reasons: string[] = [];
+    if (normalizeSerial(cert.serialNumber) !== normalizeSerial(c.serial_number)) reasons.push(`the X.509 serial is ${cert.serialNumber}, not ${c.serial_number}`);
+    if (!(await signedBy(cert, issuing))) reasons.push("not signed by the issuing CA");
+    if (reasons.length) failures.push({ subject, reasons });
+    else agentOk++;
+    // Kept even when broken: the validity check then names the events that depended on it.
+    agentCerts.set(normalizeSerial(c.serial_number), cert);
+  }
+
+  const signerCert = parseCertificate(b.tree_head.signer_certificate_pem);
+  let signer: x509.X509Certificate | null = null;
+  if (typeof signerCert === "string") fail("tree-head signer certificate", `cannot parse: ${signerCert}`);
+  else {
+    signer = signerCert;
+    if (!(await signedBy(signerCert, issuing))) fail("tree-head signer certificate", "not signed by the issuing CA");
+  }
+
+  const n = b.certificates.length;
+  const summary = failures.length
+    ? `${fmt(failures.length)} problem${failures.length === 1 ? "" : "s"} (${fmt(agentOk)} of ${fmt(n)} agent certificates chain to the issuing CA)`
+    : `root self-signed, issuing CA signed by root, ${fmt(n)} agent certificate${n === 1 ? "" : "s"} and the tree-head signer signed by the issuing CA`;
+  return result(summary, anchor, signer);
+}

@@ -1,0 +1,61 @@
+/**
+ * Structural check of an untrusted bundle before any cryptography: every field a later check
+ * reads must be present with its JSON type, so those checks can stay free of defensive code and
+ * a malformed bundle is reported as such instead of crashing mid-verification.
+ */
+import { EVIDENCE_FORMAT } from "@kakunin/shared";
+import type { Bundle } from "./types.ts";
+
+type Json = Record<string, unknown>;
+
+export function isRecord(v: unknown): v is Json {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** The saved HTTP response `{"data": bundle}` or the bare bundle. */
+export function unwrap(doc: unknown): unknown {
+  return isRecord(doc) && !("format" in doc) && isRecord(doc.data) ? doc.data : doc;
+}
+
+const isStr = (v: unknown): v is string => typeof v === "string";
+const isSize = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
+
+function fields(where: string, v: unknown, spec: Record<string, (x: unknown) => boolean>, out: string[]): void {
+  if (!isRecord(v)) {
+    out.push(`${where} is not an object`);
+    return;
+  }
+  for (const [name, ok] of Object.entries(spec)) if (!ok(v[name])) out.push(`${where}.${name} is missing or has the wrong type`);
+}
+
+const strOrNull = (v: unknown): boolean => v === null || isStr(v);
+
+/** Problems with the bundle's shape (empty when it is a well-formed kakunin-evidence/1 bundle). */
+export function shapeProblems(b: unknown): string[] {
+  const out: string[] = [];
+  if (!isRecord(b)) return ["the document is not a JSON object"];
+  if (b.format !== EVIDENCE_FORMAT) {
+    out.push(`format is ${JSON.stringify(b.format) ?? "missing"}, expected "${EVIDENCE_FORMAT}"`);
+    return out;
+  }
+  fields("bundle", b, { ca_chain_pem: isStr, certificates: Array.isArray, entries: Array.isArray }, out);
+  fields("tenant", b.tenant, { id: isStr, name: isStr }, out);
+  fields("agent", b.agent, { id: isStr }, out);
+  fields("tree_head", b.tree_head, {
+    tenant_id: isStr, tree_size: isSize, root_hash: isStr, timestamp: isStr, signature: isStr,
+    signature_algorithm: (v) => v === "RSASSA_PKCS1_V1_5_SHA_256", signer_certificate_pem: isStr,
+  }, out);
+  if (Array.isArray(b.certificates)) {
+    b.certificates.forEach((c, i) => fields(`certificates[${i}]`, c, { serial_number: isStr, certificate_pem: isStr, revoked_at: strOrNull }, out));
+  }
+  if (Array.isArray(b.entries)) {
+    b.entries.forEach((e, i) => fields(`entries[${i}]`, e, {
+      index: isSize, kind: isStr, leaf_hash: isStr, canonical: isStr, audit_path: (v) => Array.isArray(v) && v.every(isStr),
+    }, out));
+  }
+  return out;
+}
+
+export function asBundle(b: unknown): Bundle | null {
+  return shapeProblems(b).length === 0 ? (b as Bundle) : null;
+}

@@ -1,0 +1,50 @@
+/**
+ * Check c: the signed tree head. The signature (RSASSA-PKCS1-v1_5, SHA-256) must verify over
+ * exactly `treeHeadMessage(...)` with the signer certificate's key; the chain check has already
+ * tied that certificate to the issuing CA. Everything the entries check proves is relative to
+ * this head, so a head that does not verify makes every inclusion proof meaningless.
+ */
+import { webcrypto } from "node:crypto";
+import { treeHeadMessage } from "@kakunin/shared";
+import { normalizeSerial, type x509 } from "../x509.ts";
+import type { Bundle, CheckResult } from "./types.ts";
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const HEX32 = /^[0-9a-f]{64}$/;
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+export async function checkTreeHead(b: Bundle, signer: x509.X509Certificate | null): Promise<CheckResult> {
+  const h = b.tree_head;
+  const reasons: string[] = [];
+  if (!HEX32.test(h.root_hash)) reasons.push("root_hash is not 32 bytes of lowercase hex");
+  if (Number.isNaN(Date.parse(h.timestamp))) reasons.push(`timestamp ${JSON.stringify(h.timestamp)} is not a date`);
+  if (h.tenant_id !== b.tenant.id) reasons.push(`signed for tenant ${h.tenant_id}, but the bundle is for tenant ${b.tenant.id}`);
+  if (!BASE64.test(h.signature)) reasons.push("signature is not base64");
+  if (!signer) reasons.push("no usable signer certificate");
+  else {
+    if (typeof h.signer_serial === "string" && normalizeSerial(h.signer_serial) !== normalizeSerial(signer.serialNumber)) {
+      reasons.push(`signer_serial ${h.signer_serial} is not the signer certificate's serial ${signer.serialNumber}`);
+    }
+    if (BASE64.test(h.signature) && !(await verifySignature(signer, h.signature, treeHeadMessage(h)))) {
+      reasons.push("the signature does not verify with the signer certificate's key over the tree size, root hash, timestamp and tenant");
+    }
+  }
+  const what = `tree size ${fmt(h.tree_size)}, root ${h.root_hash.slice(0, 16)}…, signed ${h.timestamp}`;
+  return {
+    id: "tree_head", title: "signed tree head", status: reasons.length ? "fail" : "pass",
+    summary: reasons.length ? `does not verify (${what})` : `${what} by audit certificate ${signer?.serialNumber ?? "?"}`,
+    failures: reasons.length ? [{ subject: "tree head", reasons }] : [],
+    notes: [],
+  };
+}
+
+async function verifySignature(signer: x509.X509Certificate, signatureB64: string, message: string): Promise<boolean> {
+  try {
+    const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+    const key = await webcrypto.subtle.importKey("spki", signer.publicKey.rawData, alg, false, ["verify"]);
+    return await webcrypto.subtle.verify(alg, key, Buffer.from(signatureB64, "base64"), new TextEncoder().encode(message));
+  } catch {
+    // Not an RSA key, or a malformed one: the head is not verified, which is the answer.
+    return false;
+  }
+}

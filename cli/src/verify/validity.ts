@@ -1,0 +1,75 @@
+/**
+ * Check e, "certificate valid at the time of each event": every event.ingested entry names the
+ * serial of the certificate the agent presented; the event's own timestamp must fall inside that
+ * X.509 certificate's [notBefore, notAfter] and before its revocation. The revocation time comes
+ * from the certificate.revoked entries (hashed into the signed tree), never from the unsigned
+ * `certificates[].revoked_at` metadata, which anyone holding the file could edit.
+ */
+import { normalizeSerial, type x509 } from "../x509.ts";
+import type { ParsedEntry } from "./entries.ts";
+import { isRecord } from "./shape.ts";
+import type { Bundle, CheckResult, Failure } from "./types.ts";
+
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+export interface ValidityOutcome {
+  result: CheckResult;
+  events: number;
+  valid: number;
+}
+
+/** Earliest proven revocation per serial (a second revocation cannot un-revoke). */
+function revocations(entries: ParsedEntry[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const e of entries) {
+    if (e.kind !== "certificate.revoked") continue;
+    const serial = e.data.serial_number;
+    const at = typeof e.data.revoked_at === "string" ? Date.parse(e.data.revoked_at) : NaN;
+    if (typeof serial !== "string" || Number.isNaN(at)) continue;
+    const key = normalizeSerial(serial);
+    out.set(key, Math.min(at, out.get(key) ?? Infinity));
+  }
+  return out;
+}
+
+export function checkValidity(b: Bundle, entries: ParsedEntry[], certs: Map<string, x509.X509Certificate>): ValidityOutcome {
+  const revoked = revocations(entries);
+  const failures: Failure[] = [];
+  const notes: string[] = [];
+  let events = 0;
+  for (const e of entries) {
+    if (e.kind !== "event.ingested") continue;
+    events++;
+    const reasons: string[] = [];
+    const event = isRecord(e.data.event) ? e.data.event : {};
+    const id = typeof event.event_id === "string" ? ` ${event.event_id}` : "";
+    const ts = typeof event.timestamp === "string" ? event.timestamp : null;
+    const at = ts === null ? NaN : Date.parse(ts);
+    const serial = typeof e.data.serial_number === "string" ? e.data.serial_number : null;
+    const cert = serial === null ? undefined : certs.get(normalizeSerial(serial));
+    if (Number.isNaN(at)) reasons.push(`event${id} has no valid timestamp`);
+    if (serial === null) reasons.push(`event${id} names no certificate serial`);
+    else if (!cert) reasons.push(`certificate ${serial} is not in the bundle`);
+    if (cert && !Number.isNaN(at)) {
+      if (at < cert.notBefore.getTime()) reasons.push(`event${id} at ${ts} is before certificate ${serial} became valid (${cert.notBefore.toISOString()})`);
+      if (at > cert.notAfter.getTime()) reasons.push(`event${id} at ${ts} is after certificate ${serial} expired (${cert.notAfter.toISOString()})`);
+      const rev = revoked.get(normalizeSerial(serial!));
+      if (rev !== undefined && at >= rev) reasons.push(`event${id} at ${ts} is after certificate ${serial} was revoked (${new Date(rev).toISOString()})`);
+    }
+    if (reasons.length) failures.push({ subject: `entry ${e.index} (${e.kind})`, index: e.index, kind: e.kind, reasons });
+  }
+  for (const c of b.certificates) {
+    if (c.revoked_at !== null && !revoked.has(normalizeSerial(c.serial_number))) {
+      notes.push(`warning: certificate ${c.serial_number} is listed as revoked at ${c.revoked_at}, but the bundle has no certificate.revoked entry proving it; it was treated as not revoked`);
+    }
+  }
+  const valid = events - failures.length;
+  const summary = failures.length
+    ? `${fmt(failures.length)} of ${fmt(events)} events happened when their certificate was not valid`
+    : `${fmt(events)} of ${fmt(events)} events within their certificate's validity and before any revocation (${fmt(revoked.size)} revocation${revoked.size === 1 ? "" : "s"} proven in the log)`;
+  return {
+    result: { id: "validity", title: "certificate valid at the time of each event", status: failures.length ? "fail" : "pass", summary, failures, notes },
+    events,
+    valid,
+  };
+}
