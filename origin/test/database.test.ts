@@ -77,3 +77,22 @@ describe.each(dbKinds())("migrations on %s", (kind) => {
     }
   });
 });
+
+describe.runIf(dbKinds().includes("postgres"))("PostgreSQL connection loss", () => {
+  it("an idle pooled connection killed by the server does not crash the process; the next query reconnects", async () => {
+    const pgdb = await freshPostgresDatabase();
+    const database = await openDatabase({ url: pgdb.url });
+    try {
+      await database.db.execute(sql`select 1`);
+      const killer = await openDatabase({ url: pgdb.url });
+      await killer.db.execute(sql`select pg_terminate_backend(pid) from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()`);
+      await killer.close();
+      await new Promise((r) => setTimeout(r, 200));
+      const rows = rowsOf<{ one: number }>(await database.db.execute(sql`select 1 as one`));
+      expect(rows[0]!.one).toBe(1);
+    } finally {
+      await database.close();
+      await pgdb.drop();
+    }
+  });
+});

@@ -32,6 +32,10 @@ export const migrationsFolder = fileURLToPath(new URL("../../../migrations", imp
 export async function openDatabase(opts: { url?: string; dir?: string }): Promise<Database> {
   if (opts.url) {
     const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    // An idle connection the server closes (restart, failover, admin kill) is reported on the pool;
+    // without a listener node-postgres turns it into an uncaught error that would end the process.
+    // The pool replaces the connection on next use, so logging is all there is to do.
+    pool.on("error", (e) => console.warn(`[origin] idle database connection lost: ${e.message}`));
     const db = drizzlePg(pool, { schema });
     await migratePg(db, { migrationsFolder });
     return { db: db as unknown as Db, driver: "postgres", close: () => pool.end() };
