@@ -3,7 +3,7 @@ import * as asn1js from "asn1js";
 import { err, ok, type Result } from "@kakunin/shared";
 import type { KeyManager, KeyManagerError } from "../kms/types.ts";
 import type { LoadedAuthority } from "./authority.ts";
-import type { CrlReason } from "../lifecycle/revocation-reasons.ts";
+import type { CrlReason } from "@kakunin/shared";
 import { x509 } from "./x509.ts";
 
 /**

@@ -2,7 +2,7 @@ import * as asn1js from "asn1js";
 import { err, ok, type Result } from "@kakunin/shared";
 import type { KeyManager, KeyManagerError } from "../kms/types.ts";
 import type { LoadedAuthority } from "./authority.ts";
-import type { CrlReason } from "../lifecycle/revocation-reasons.ts";
+import type { CrlReason } from "@kakunin/shared";
 import {
   bitString, CRL_REASON_CODE, der, hexInteger, issuerParts, octetString, oid, seq, sha1, sha256,
   sha256WithRsa, tlv, wholeSeconds,

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { inArray } from "drizzle-orm";
 import { agentEvents, agents } from "../db/schema.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { Services } from "../services.ts";
@@ -40,8 +40,4 @@ export async function storeEvents(s: Services, batch: ForwardedEvents): Promise<
   }
   return { stored: inserted.length, duplicates: valid.length - inserted.length, rejected: batch.events.length - valid.length };
   });
-}
-
-export async function countEvents(s: Services, agentId: string): Promise<number> {
-  return (await s.db.select({ id: agentEvents.id }).from(agentEvents).where(and(eq(agentEvents.agentId, agentId)))).length;
 }

@@ -7,7 +7,7 @@ import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { fail, type Failure } from "./failure.ts";
-import type { CrlReason } from "./revocation-reasons.ts";
+import type { CrlReason } from "@kakunin/shared";
 
 export interface RevokeInput {
   tenantId: string;

@@ -1,14 +1,14 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
 import { resourceKind } from "./features.ts";
-import { bump, bumpTotal, ewmaUpdate, quantile, ring, type MonitorState } from "./state.ts";
+import { bump, bumpTotal, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
 /** Minutes of per-minute buckets kept for late (out-of-order) events. */
 export const MINUTE_WINDOW = 120;
 
 /**
- * Folds minutes that closed before `minute` into the rate and fan-out baselines. Only active
+ * Folds minutes that closed before `minute` into the rate and fan-out peaks. Only active
  * minutes count: an agent that works in bursts is compared with its own bursts, not with idle time.
  */
 export function foldMinutes(s: MonitorState, minute: number): void {
@@ -17,8 +17,6 @@ export function foldMinutes(s: MonitorState, minute: number): void {
     if (m >= minute) break;
     if (m > s.foldedMinute) {
       const [events, fresh] = s.minutes[String(m)]!;
-      ewmaUpdate(s.rate, events, 0.05);
-      ewmaUpdate(s.fanout, fresh, 0.05);
       // The agent's own busy minutes are the yardstick for bursts: a pipeline that reads 50
       // partitions every hour is not bursting when it does so again.
       ring(s.minuteCounts, events, 240);
@@ -36,10 +34,9 @@ export function countMinute(s: MonitorState, e: ScoredInput, isNewResource: bool
   const minute = Math.floor(e.ts / MINUTE);
   const latest = Math.floor(s.lastTs / MINUTE);
   if (minute < latest - MINUTE_WINDOW) return undefined; // too late to judge its rate
-  const b = (s.minutes[String(minute)] ??= [0, 0, 0]);
+  const b = (s.minutes[String(minute)] ??= [0, 0]);
   b[0]++;
   if (isNewResource) b[1]++;
-  if (e.outcome !== "success") b[2]++;
   return { events: b[0], fresh: b[1] };
 }
 
@@ -86,7 +83,6 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   if (s.recentTs.length === 0 || t >= s.recentTs[s.recentTs.length - 1]!) s.recentTs.push(t);
   else s.recentTs.splice(s.recentTs.findIndex((x) => x > t), 0, t);
   if (s.recentTs.length > 256) s.recentTs.splice(0, s.recentTs.length - 256);
-  s.errShort += 0.1 * (failed - s.errShort);
   s.errLong = s.outcomeN === 0 ? failed : s.errLong + 0.005 * (failed - s.errLong);
   s.outcomeN++;
   const decay = Math.pow(0.5, Math.max(0, t - s.hoursT) / cfg.halfLife.hour);

@@ -9,12 +9,6 @@ export interface Decayed {
   t: number;
 }
 
-export interface Ewma {
-  mean: number;
-  var: number;
-  n: number;
-}
-
 export interface MonitorState {
   version: 1;
   /** Events learned from. */
@@ -32,15 +26,11 @@ export interface MonitorState {
   resourceKindTotal: Decayed;
   /** Recently seen resources (last-seen ts), for "new resource" counting. */
   resources: Record<string, number>;
-  /** Per-minute buckets by event time: epoch minute → [events, new resources, errors]. */
-  minutes: Record<string, [number, number, number]>;
-  /** Baselines over closed active minutes. */
-  rate: Ewma;
-  fanout: Ewma;
+  /** Per-minute buckets by event time: epoch minute → [events, new resources]. */
+  minutes: Record<string, [number, number]>;
   /** Minute up to which buckets have been folded into the baselines. */
   foldedMinute: number;
-  /** Short and long error/denied ratios. */
-  errShort: number;
+  /** Long-run error/denied ratio. */
   errLong: number;
   outcomeN: number;
   /** UTC hour-of-day counts. */
@@ -80,8 +70,8 @@ export function newState(): MonitorState {
     version: 1, n: 0, lastTs: 0,
     actionTotal: { c: 0, t: 0 }, actions: {}, transitions: {}, outgoing: {}, successors: {}, prevAction: null,
     resourceKinds: {}, resourceKindTotal: { c: 0, t: 0 }, resources: {},
-    minutes: {}, rate: { mean: 0, var: 0, n: 0 }, fanout: { mean: 0, var: 0, n: 0 }, foldedMinute: 0,
-    errShort: 0, errLong: 0, outcomeN: 0,
+    minutes: {}, foldedMinute: 0,
+    errLong: 0, outcomeN: 0,
     hours: new Array<number>(24).fill(0), hoursT: 0, hoursTotal: 0,
     amounts: {}, latency: [], noveltyRun: 0, novelRate: 0, outcomes: [], recentTs: [], resourceCount: 0, minuteCounts: [], minuteFresh: [], ratePeak: 0, fanoutPeak: 0, seqRun: 0, seqRate: 0, mixShort: {}, mixLong: {},
     risk: { score: 0, t: 0, reasons: [] },
@@ -118,18 +108,6 @@ export function bump(map: Record<string, Decayed>, key: string, t: number, halfL
 export function bumpTotal(d: Decayed, t: number, halfLife: number): void {
   d.c = decayedAt(d, t, halfLife) + 1;
   d.t = Math.max(t, d.t);
-}
-
-export function ewmaUpdate(e: Ewma, x: number, alpha: number): void {
-  if (e.n === 0) {
-    e.mean = x;
-    e.var = 0;
-  } else {
-    const d = x - e.mean;
-    e.mean += alpha * d;
-    e.var = (1 - alpha) * (e.var + alpha * d * d);
-  }
-  e.n++;
 }
 
 /** Push into a fixed-size ring (oldest out). */

@@ -1,1 +1,0 @@
-export { CRL_REASONS, type CrlReason } from "@kakunin/shared";
