@@ -21,6 +21,8 @@ export interface VerifyResult {
   revocation_reason: string | null;
   risk: { score: number; band: Band };
   checked_at: string;
+  /** The certificate itself, so a gateway can check an agent's signature (proof of possession) with one request. */
+  certificate_pem: string;
 }
 
 /**
@@ -65,5 +67,6 @@ export function evaluate(
     revocation_reason: rec.revocation_reason,
     risk,
     checked_at: now.toISOString(),
+    certificate_pem: rec.certificate_pem,
   };
 }
