@@ -4,7 +4,8 @@ import { z } from "zod";
  * Input schemas shared by the origin, the edge, the SDK and the CLI. Field names are the design's
  * contract; limits are generous but finite so no field can be used to exhaust memory.
  */
-export const SCOPE_PATTERN = /^(\*|[a-z0-9_-]+(\.[a-z0-9_-]+)*(\.\*)?)$/i;
+// No `i` flag: OpenAPI documents carry the pattern without flags, where /i would be lost.
+export const SCOPE_PATTERN = /^(\*|[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\.\*)?)$/;
 export const MODEL_HASH_PATTERN = /^sha256:[0-9a-f]{64}$/;
 export const SERIAL_PATTERN = /^[0-9a-f]{1,40}$/;
 

@@ -1,19 +1,39 @@
-import type { Hono } from "hono";
+import { createRoute } from "@hono/zod-openapi";
 import { MAX_SKEW_S, verifyInternal, type PublishBatch } from "@kakunin/shared";
-import type { EdgeEnv } from "../app-env.ts";
+import { dataResponse, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { ledger } from "../ledger/client.ts";
+import { publishAckSchema } from "../openapi/schemas.ts";
 import { publishBatchSchema } from "./publish-schema.ts";
 
 export const PUBLISH_PATH = "/internal/v1/publish";
 const MAX_BYTES = 8 * 1024 * 1024;
 
+export const route = createRoute({
+  method: "post",
+  path: PUBLISH_PATH,
+  summary: "The origin publishes certificate, agent and CRL status records (applied in version order)",
+  tags: ["internal"],
+  security: SIGNED_INTERNAL,
+  request: { body: { required: true, description: "≤ 8 MiB", content: { "application/json": { schema: publishBatchSchema.openapi("PublishBatch") } } } },
+  responses: {
+    200: dataResponse(publishAckSchema, "Applied; `stale` counts records older than what the edge holds"),
+    ...problemResponses({
+      400: "Body is not valid JSON",
+      401: "Unsigned, badly signed, stale or replayed call",
+      413: "Batch over 8 MiB",
+      422: "A record of the wrong shape; nothing was applied",
+      500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
+    }),
+  },
+});
+
 /**
  * The origin's signed delivery of status records. Unsigned, badly signed, stale or replayed calls
  * get 401 and change nothing; a valid batch is applied in version order by the ledger.
  */
-export function register(app: Hono<EdgeEnv>): void {
-  app.post(PUBLISH_PATH, async (c) => {
+export function register(app: EdgeApp): void {
+  serve(app, route, async (c) => {
     const secret = c.env.KAKUNIN_EDGE_SECRET;
     if (!secret) return edgeProblem(c, "internal-error", "KAKUNIN_EDGE_SECRET is not configured at the edge.");
     const body = new Uint8Array(await c.req.arrayBuffer());

@@ -1,8 +1,9 @@
-import type { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { verifyInternal } from "@kakunin/shared";
-import type { EdgeEnv } from "../app-env.ts";
+import { dataResponse, INGEST_TOKEN, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { authenticateIngest } from "../ingest/authenticate.ts";
+import { riskViewSchema } from "../openapi/schemas.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -10,8 +11,28 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * GET /v1/agents/:id/risk — the agent's current risk, for the agent itself (its ingest token; a
  * token for another agent gets 403) or for the origin (a signed internal call).
  */
-export function register(app: Hono<EdgeEnv>): void {
-  app.get("/v1/agents/:id/risk", async (c) => {
+export const route = createRoute({
+  method: "get",
+  path: "/v1/agents/{id}/risk",
+  summary: "An agent's current risk: score, band and top reasons",
+  description: "For the agent itself (its own ingest token) or the origin (a signed internal call).",
+  tags: ["ingest"],
+  security: [...INGEST_TOKEN, ...SIGNED_INTERNAL],
+  request: { params: z.object({ id: z.uuid().openapi({ description: "Agent id" }) }) },
+  responses: {
+    200: dataResponse(riskViewSchema, "Current risk (decayed to now); not cached", { "cache-control": z.literal("no-store") }),
+    ...problemResponses({
+      401: "Missing or invalid ingest token (and no valid signature)",
+      403: "A token for another agent, or the token's certificate is no longer valid",
+      404: "Not an agent id",
+      500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
+      503: { description: "This edge has not received the token's certificate yet", headers: { "retry-after": z.string() } },
+    }),
+  },
+});
+
+export function register(app: EdgeApp): void {
+  serve(app, route, async (c) => {
     const id = c.req.param("id");
     if (!UUID.test(id)) return edgeProblem(c, "not-found", `No agent ${id}.`);
     const path = new URL(c.req.url).pathname;

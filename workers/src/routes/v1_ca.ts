@@ -1,6 +1,8 @@
-import type { Context, Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { CrlRecord } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
+import { cacheControl, problemResponses, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 
 const TENANT = /^([0-9a-f-]{36}|default)$/;
@@ -17,8 +19,34 @@ function decodeB64(b64: string): Uint8Array {
   return out;
 }
 
+const tenantParams = z.object({ tenant: z.string().openapi({ description: "Tenant id (UUID), or `default` for the operator tenant" }) });
+
+const crlResponses = {
+  200: {
+    description: "The tenant's current CRL (re-signed on every revocation and every 12 h)",
+    headers: z.object({ "cache-control": cacheControl, "last-modified": z.string().openapi({ description: "thisUpdate of the CRL" }) }),
+    content: rawContent("application/pkix-crl", "DER-encoded X.509 CRL (RFC 5280)"),
+  },
+  ...problemResponses({ 404: "Not a tenant, or no CRL published for it yet" }),
+};
+
+const chainResponses = {
+  200: {
+    description: "The tenant's CA chain: issuing CA, then root",
+    headers: z.object({ "cache-control": cacheControl }),
+    content: rawContent("application/pem-certificate-chain", "PEM certificates (RFC 8555 §9.1)"),
+  },
+  ...problemResponses({ 404: "Not a tenant, or no CA published for it yet" }),
+};
+
+const pki = { tags: ["pki"] };
+export const crlDefaultRoute = createRoute({ ...pki, method: "get", path: "/v1/crl", summary: "CRL of the operator (`default`) tenant", responses: crlResponses });
+export const crlRoute = createRoute({ ...pki, method: "get", path: "/v1/crl/{tenant}", summary: "CRL of a tenant", request: { params: tenantParams }, responses: crlResponses });
+export const chainDefaultRoute = createRoute({ ...pki, method: "get", path: "/v1/ca", summary: "CA chain of the operator (`default`) tenant", responses: chainResponses });
+export const chainRoute = createRoute({ ...pki, method: "get", path: "/v1/ca/{tenant}", summary: "CA chain of a tenant", request: { params: tenantParams }, responses: chainResponses });
+
 /** CA chain (PEM) and CRL (DER) for standard tooling; `default` is the operator tenant. */
-export function register(app: Hono<EdgeEnv>): void {
+export function register(app: EdgeApp): void {
   const crl = async (c: Context<EdgeEnv>, tenant: string) => {
     if (!TENANT.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
     const rec = await crlRecord(c.env, tenant);
@@ -27,8 +55,8 @@ export function register(app: Hono<EdgeEnv>): void {
       headers: { "content-type": "application/pkix-crl", "cache-control": "public, max-age=60", "last-modified": new Date(rec.this_update).toUTCString() },
     });
   };
-  app.get("/v1/crl", (c) => crl(c, "default"));
-  app.get("/v1/crl/:tenant", (c) => crl(c, c.req.param("tenant")));
+  serve(app, crlDefaultRoute, (c) => crl(c, "default"));
+  serve(app, crlRoute, (c) => crl(c, c.req.param("tenant")));
 
   const chain = async (c: Context<EdgeEnv>, tenant: string) => {
     if (!TENANT.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
@@ -36,6 +64,6 @@ export function register(app: Hono<EdgeEnv>): void {
     if (!rec) return edgeProblem(c, "not-found", `No CA published for tenant ${tenant}.`);
     return new Response(rec.chain_pem, { headers: { "content-type": "application/pem-certificate-chain", "cache-control": "public, max-age=3600" } });
   };
-  app.get("/v1/ca", (c) => chain(c, "default"));
-  app.get("/v1/ca/:tenant", (c) => chain(c, c.req.param("tenant")));
+  serve(app, chainDefaultRoute, (c) => chain(c, "default"));
+  serve(app, chainRoute, (c) => chain(c, c.req.param("tenant")));
 }

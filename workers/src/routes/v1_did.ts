@@ -1,8 +1,11 @@
-import type { Context, Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import type { AgentRecord, CertStatusRecord } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
 import { didDocument } from "../did/document.ts";
+import { cacheControl, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
+import { didDocumentSchema, didResolutionSchema } from "../openapi/schemas.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -11,7 +14,39 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
  * (document + metadata; `deactivated` once the agent has no valid certificate);
  * `/v1/agents/:id/did.json` the bare document.
  */
-export function register(app: Hono<EdgeEnv>): void {
+export const resolveRoute = createRoute({
+  method: "get",
+  path: "/v1/did/{did}",
+  summary: "Resolve a did:kakunin DID (W3C DID resolution result)",
+  tags: ["did"],
+  request: { params: z.object({ did: z.string().openapi({ example: "did:kakunin:00000000-0000-4000-8000-000000000000" }) }) },
+  responses: {
+    200: {
+      description: "Resolution result; `deactivated` (and no document) once the agent has no valid certificate",
+      headers: z.object({ "cache-control": cacheControl }),
+      content: { "application/did+ld+json": { schema: didResolutionSchema } },
+    },
+    ...problemResponses({ 404: "Not a did:kakunin DID, or no such agent" }),
+  },
+});
+
+export const documentRoute = createRoute({
+  method: "get",
+  path: "/v1/agents/{id}/did.json",
+  summary: "The bare DID document of an agent with an active certificate",
+  tags: ["did"],
+  request: { params: z.object({ id: z.uuid().openapi({ description: "Agent id" }) }) },
+  responses: {
+    200: {
+      description: "DID document: the current certificate's key as a JsonWebKey2020 verification method",
+      headers: z.object({ "cache-control": cacheControl }),
+      content: { "application/did+json": { schema: didDocumentSchema } },
+    },
+    ...problemResponses({ 404: "No such agent, or its DID is deactivated (no active certificate)" }),
+  },
+});
+
+export function register(app: EdgeApp): void {
   const resolve = async (c: Context<EdgeEnv>, agentId: string) => {
     if (!UUID.test(agentId)) return { error: edgeProblem(c, "not-found", `No agent ${agentId}.`) };
     const agentRaw = await c.env.CERT_STATUS.get(`agent:${agentId}`);
@@ -24,7 +59,7 @@ export function register(app: Hono<EdgeEnv>): void {
     return { agent, cert, live: Boolean(live), doc };
   };
 
-  app.get("/v1/did/:did", async (c) => {
+  serve(app, resolveRoute, async (c) => {
     const m = /^did:kakunin:(.+)$/.exec(c.req.param("did"));
     if (!m) return edgeProblem(c, "not-found", "Only did:kakunin DIDs resolve here.");
     const r = await resolve(c, m[1]!);
@@ -37,7 +72,7 @@ export function register(app: Hono<EdgeEnv>): void {
     }, 200, { "content-type": "application/did+ld+json", "cache-control": "public, max-age=2" });
   });
 
-  app.get("/v1/agents/:id/did.json", async (c) => {
+  serve(app, documentRoute, async (c) => {
     const r = await resolve(c, c.req.param("id"));
     if ("error" in r) return r.error;
     if (!r.live || !r.doc) return edgeProblem(c, "not-found", `Agent ${c.req.param("id")} has no active certificate; its DID is deactivated.`);

@@ -1,15 +1,40 @@
-import type { Hono } from "hono";
-import type { EdgeEnv } from "../app-env.ts";
+import { createRoute, z } from "@hono/zod-openapi";
+import { dataResponse, INGEST_TOKEN, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { authenticateIngest } from "../ingest/authenticate.ts";
 import { parseEvents } from "../ingest/parse.ts";
+import { eventsBodySchema, ingestOutcomeSchema } from "../openapi/schemas.ts";
 
 const MAX_BODY = 1024 * 1024;
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
+const challenge = { "www-authenticate": z.string().openapi({ example: 'Bearer realm="kakunin-ingest", error="invalid_token"' }) };
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/events",
+  summary: "Post an agent's behaviour events; each is scored by the agent's monitor",
+  tags: ["ingest"],
+  security: INGEST_TOKEN,
+  request: { body: { required: true, description: "≤ 1 MiB", content: { "application/json": { schema: eventsBodySchema } } } },
+  responses: {
+    202: dataResponse(ingestOutcomeSchema, "Accepted and scored; duplicates acknowledged, never counted twice"),
+    ...problemResponses({
+      400: "Body is not valid JSON",
+      401: { description: "Missing, malformed, invalid or expired ingest token", headers: challenge },
+      403: "The token's certificate is revoked, expired or replaced, or the agent is not active",
+      413: "Body over 1 MiB",
+      415: "Body is not application/json",
+      422: "An invalid event (`errors` paths like `events.3.amount`); nothing was accepted",
+      500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
+      503: { description: "This edge has not received the token's certificate yet", headers: { "retry-after": z.string() } },
+    }),
+  },
+});
+
 /** POST /v1/events: an agent's behaviour events, scored by its AgentMonitor. */
-export function register(app: Hono<EdgeEnv>): void {
-  app.post("/v1/events", async (c) => {
+export function register(app: EdgeApp): void {
+  serve(app, route, async (c) => {
     const caller = await authenticateIngest(c);
     if (caller instanceof Response) return caller;
     const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim();

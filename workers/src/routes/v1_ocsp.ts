@@ -1,8 +1,10 @@
-import type { Context, Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import {
   decodeOcspGetPath, OCSP_MALFORMED_REQUEST, OCSP_TRY_LATER, OCSP_UNAUTHORIZED, parseOcspRequest, type CertStatusRecord,
 } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
+import { cacheControl, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
 
 const MAX_REQUEST = 8 * 1024;
 const OCSP_RESPONSE = "application/ocsp-response";
@@ -38,16 +40,45 @@ async function answer(c: Context<EdgeEnv>, request: Uint8Array | undefined): Pro
   return der(decodeB64(rec.ocsp_b64), rec.status === "revoked" ? "public, max-age=300, no-transform" : "public, max-age=2, no-transform");
 }
 
-export function register(app: Hono<EdgeEnv>): void {
-  app.post("/v1/ocsp", async (c) => {
+// OCSP has no HTTP error statuses: every answer, including errors, is a DER OCSPResponse.
+const ocspResponses = {
+  200: {
+    description: "DER OCSPResponse: the pre-signed one for the certificate, or malformedRequest / unauthorized (unknown serial) / tryLater (not signed yet)",
+    headers: z.object({ "cache-control": cacheControl }),
+    content: rawContent(OCSP_RESPONSE, "DER-encoded OCSPResponse (RFC 6960)"),
+  },
+};
+
+export const postRoute = createRoute({
+  method: "post",
+  path: "/v1/ocsp",
+  summary: "OCSP (RFC 6960), POST form",
+  tags: ["pki"],
+  request: { body: { required: true, description: "≤ 8 KiB", content: rawContent("application/ocsp-request", "DER-encoded OCSPRequest") } },
+  responses: ocspResponses,
+});
+
+export const getRoute = createRoute({
+  method: "get",
+  path: "/v1/ocsp/{request}",
+  summary: "OCSP (RFC 6960), GET form",
+  tags: ["pki"],
+  request: {
+    params: z.object({ request: z.string().openapi({ description: "Base64 of the DER OCSPRequest, URL-encoded or not; may contain '/' (everything after /v1/ocsp/)" }) }),
+  },
+  responses: ocspResponses,
+});
+
+export function register(app: EdgeApp): void {
+  serve(app, postRoute, async (c) => {
     const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
     if (type !== "application/ocsp-request") return der(OCSP_MALFORMED_REQUEST, "no-store");
     const body = new Uint8Array(await c.req.arrayBuffer());
     return answer(c, body);
   });
   // GET form: base64 of the DER request as one path segment (may contain '/', so take the rest).
-  app.get("/v1/ocsp/*", (c) => {
+  serve(app, getRoute, (c) => {
     const rest = new URL(c.req.url).pathname.slice("/v1/ocsp/".length);
     return answer(c, decodeOcspGetPath(rest));
-  });
+  }, "/v1/ocsp/*");
 }

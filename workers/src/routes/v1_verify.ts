@@ -1,8 +1,9 @@
-import type { Hono } from "hono";
+import { createRoute, z } from "@hono/zod-openapi";
 import { bandOf, DEFAULT_SCORING, MODEL_HASH_PATTERN, SCOPE_PATTERN, type Band, type CertStatusRecord, type FieldError } from "@kakunin/shared";
-import type { EdgeEnv } from "../app-env.ts";
+import { cacheControl, dataResponse, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { ledger } from "../ledger/client.ts";
+import { verifyResultSchema } from "../openapi/schemas.ts";
 import { evaluate } from "../verify/evaluate.ts";
 
 /** Lowercase hex, ≤ 20 octets; colons and upper case (as `openssl x509 -serial` prints) are accepted. */
@@ -14,8 +15,35 @@ export function normaliseSerial(raw: string): string | undefined {
 /** Active answers may be cached briefly; revoked and expired are final and may be cached longer. */
 const CACHE = { active: "public, max-age=2", final: "public, max-age=300", none: "no-store" };
 
-export function register(app: Hono<EdgeEnv>): void {
-  app.get("/v1/verify/:serial", async (c) => {
+const noStore = { "cache-control": cacheControl };
+
+export const route = createRoute({
+  method: "get",
+  path: "/v1/verify/{serial}",
+  summary: "Verify an agent's certificate: status computed at request time, risk band, optional model and scope checks",
+  tags: ["verification"],
+  request: {
+    params: z.object({
+      serial: z.string().openapi({ description: "Hex serial, ≤ 20 octets; colons and upper case (as openssl prints) are accepted", example: "4d2f0c9a1b3e5f7081928374a5b6c7d8" }),
+    }),
+    query: z.object({
+      model_hash: z.string().regex(MODEL_HASH_PATTERN).optional().openapi({ description: "`valid` is false (reason model_hash_mismatch) unless the certificate binds this model hash" }),
+      scope: z.array(z.string().max(128).regex(SCOPE_PATTERN)).optional().openapi({ description: "Repeatable; `valid` is false (scope_not_granted) for each action the agent's scopes do not cover" }),
+      consistency: z.enum(["eventual", "strong"]).default("eventual").openapi({ description: "`strong` reads the status ledger itself and always reflects every delivered revocation (not cached)" }),
+    }),
+  },
+  responses: {
+    200: dataResponse(verifyResultSchema, "The verdict; `valid` false with `reasons` on revoked, expired, or a failed check", { "cache-control": cacheControl }),
+    ...problemResponses({
+      400: { description: "Not a serial number", headers: noStore },
+      404: { description: "No certificate with this serial", headers: noStore },
+      422: { description: "Invalid query parameter; `errors` lists each", headers: noStore },
+    }),
+  },
+});
+
+export function register(app: EdgeApp): void {
+  serve(app, route, async (c) => {
     const serial = normaliseSerial(c.req.param("serial"));
     if (!serial) {
       return edgeProblem(c, "invalid-serial", "A serial number is 1 to 40 hex digits (lowercase, no colons).", { headers: { "cache-control": CACHE.none } });

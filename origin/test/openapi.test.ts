@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { OpenAPIHono } from "@hono/zod-openapi";
+import { checkOpenApiDocument, type Json, type JsonObject } from "../../shared/src/openapi-check.ts";
+import { probeOpenApiOperations } from "../../shared/src/openapi-probe.ts";
+import { createApp } from "../src/app.ts";
+import type { AppEnv } from "../src/app-env.ts";
+import { startTestOrigin, type TestOrigin } from "./harness.ts";
+
+// The CI check that the origin's OpenAPI document and its routing table agree, run against the
+// real app (real services, PGlite) so a route added anywhere, by any module, is seen.
+
+describe("origin OpenAPI document", () => {
+  let o: TestOrigin;
+  let app: OpenAPIHono<AppEnv>;
+  let doc: JsonObject;
+  const send = (r: Request) => Promise.resolve(app.request(r));
+  const routes = () => app.routes.map((r) => ({ method: r.method, path: r.path }));
+
+  beforeAll(async () => {
+    o = await startTestOrigin("pglite");
+    app = createApp(o.services);
+    const res = await app.request("/openapi.json");
+    expect(res.status).toBe(200);
+    doc = (await res.json()) as JsonObject;
+  });
+  afterAll(async () => { await o.close(); });
+
+  it("is OpenAPI 3.1.0 with a bearer scheme for API keys", () => {
+    expect(doc.openapi).toBe("3.1.0");
+    expect(doc.info).toMatchObject({ title: "Kakunin origin API" });
+    expect(doc.components).toMatchObject({ securitySchemes: { bearerAuth: { type: "http", scheme: "bearer" } } });
+  });
+
+  it("documents every route the origin serves, and the origin serves every documented operation", () => {
+    expect(checkOpenApiDocument(doc, routes(), ["/openapi.json"])).toEqual([]);
+    const served = routes().map((r) => `${r.method} ${r.path}`);
+    for (const r of ["POST /v1/agents", "GET /v1/agents/:id", "POST /v1/certificates/:id/revoke", "GET /v1/audit/proofs/inclusion"]) expect(served).toContain(r);
+  });
+
+  it("answers every documented operation, without credentials, as documented", async () => {
+    expect(await probeOpenApiOperations(doc, send)).toEqual([]);
+  });
+
+  it("the check fails on an undocumented route, a public-looking route that needs a key, and a JSON error", async () => {
+    const bad = JSON.parse(JSON.stringify(doc)) as JsonObject;
+    const paths = bad.paths as Record<string, Record<string, Record<string, Json>>>;
+    delete paths["/v1/agents/{id}"];
+    delete paths["/v1/tenant"]!.get!.security;
+    const responses = paths["/v1/ca"]!.get!.responses as Record<string, Record<string, Json>>;
+    responses["404"] = { description: "x", content: { "application/json": {} } };
+    expect(checkOpenApiDocument(bad, routes(), ["/openapi.json"])).toEqual(expect.arrayContaining([
+      "GET /v1/agents/{id} is served but not documented",
+      "PATCH /v1/agents/{id} is served but not documented",
+      "GET /v1/ca 404: an error response must be application/problem+json (has application/json)",
+    ]));
+    expect(await probeOpenApiOperations(bad, send)).toContain("GET /v1/tenant: needs credentials (401) but declares no security");
+  });
+});

@@ -1,0 +1,28 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { EdgeEnv } from "./app-env.ts";
+import { edgeProblem } from "./http/problems.ts";
+import { registerHealth, serveOpenApi } from "./openapi/document.ts";
+import * as internalPublish from "./routes/internal_publish.ts";
+import * as ca from "./routes/v1_ca.ts";
+import * as ocsp from "./routes/v1_ocsp.ts";
+import * as did from "./routes/v1_did.ts";
+import * as verify from "./routes/v1_verify.ts";
+import * as events from "./routes/v1_events.ts";
+import * as risk from "./routes/v1_agents_risk.ts";
+import * as benchNoop from "./routes/bench_noop.ts";
+
+/**
+ * The edge's Hono app. Every route documents itself as it registers; /openapi.json is served from
+ * that registry, and workers/test/openapi.test.ts checks `app.routes` against it both ways.
+ */
+export const app = new OpenAPIHono<EdgeEnv>();
+
+registerHealth(app);
+for (const r of [verify, events, risk, ca, did, ocsp, internalPublish, benchNoop]) r.register(app);
+serveOpenApi(app);
+
+app.notFound((c) => edgeProblem(c, "not-found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+app.onError((e, c) => {
+  console.error("[edge] unhandled error", e);
+  return edgeProblem(c, "internal-error", "An unexpected error occurred.");
+});
