@@ -2,13 +2,26 @@
 export interface Io {
   out(text: string): void;
   err(text: string): void;
+  /** Whether stderr is a terminal: progress bars redraw in place only there. */
+  errIsTty: boolean;
 }
 
-/** Exit codes: scripts and CI branch on these, so they are part of the CLI's interface. */
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+/**
+ * Exit codes: scripts and CI branch on these, so they are part of the CLI's interface (listed in
+ * `kakunin --help`).
+ *  0 ok; 1 a negative answer (verify: not valid, audit verify: failed, events send: a batch
+ *  rejected); 2 usage or local I/O error; 3 the API refused (a 4xx problem); 4 the API is
+ *  unreachable or failed (network error, timeout, 5xx); 70 an internal error of the CLI (a bug).
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, unavailable: 4, internal: 70 } as const;
+export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
-/** A usage or I/O problem: reported on stderr with exit code 2, never as a verification failure. */
-export class UsageError extends Error {}
+/** A usage problem: one line on stderr, then the command's help, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string, readonly help?: string) {
+    super(message);
+  }
+}
 
-/** A file that cannot be read or parsed: also exit code 2, but the usage text would not help. */
-export class IoError extends UsageError {}
+/** A local file or configuration problem: also exit code 2, but the help text would not help. */
+export class IoError extends Error {}

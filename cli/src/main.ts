@@ -1,31 +1,59 @@
 /**
- * `kakunin` entry point: dispatches to one file per command. Output goes through process
- * streams with exitCode set (not process.exit), so a large report piped to a file is not cut off.
+ * `kakunin` entry point: finds the command (one file each, commands/index.ts), parses its options,
+ * runs it. Output goes through process streams with exitCode set (not process.exit), so a large
+ * report piped to a file is not cut off.
  */
-import { auditVerify } from "./audit-verify.ts";
+import { parse } from "./args.ts";
+import type { Command } from "./command.ts";
+import { COMMANDS, GROUPS } from "./commands/index.ts";
 import { EXIT, IoError, UsageError, type Io } from "./io.ts";
-import { USAGE } from "./usage.ts";
+import { groupHelp, USAGE } from "./usage.ts";
 
-const io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+const io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), errIsTty: process.stderr.isTTY === true };
 
-async function dispatch(argv: string[]): Promise<number> {
-  const [group, command, ...rest] = argv;
-  if (group === "-h" || group === "--help" || group === "help") {
-    io.out(USAGE);
+const isHelp = (a: string | undefined) => a === "-h" || a === "--help" || a === "help";
+
+/** The command named by the first one or two words, and the arguments after them. */
+function find(argv: readonly string[]): { cmd: Command; rest: string[] } | "help" | { help: string } {
+  const [first, second] = argv;
+  if (isHelp(first)) return "help";
+  if (first === undefined) throw new UsageError("no command given", USAGE);
+  const single = COMMANDS.find((c) => c.name === first);
+  if (single) return { cmd: single, rest: argv.slice(1) };
+  if (!GROUPS.includes(first)) throw new UsageError(`unknown command: ${first}`, USAGE);
+  if (isHelp(second)) return { help: groupHelp(first) };
+  if (second === undefined) throw new UsageError(`${first}: which command?`, groupHelp(first));
+  const cmd = COMMANDS.find((c) => c.name === `${first} ${second}`);
+  if (!cmd) throw new UsageError(`unknown command: ${first} ${second}`, groupHelp(first));
+  return { cmd, rest: argv.slice(2) };
+}
+
+async function dispatch(argv: readonly string[]): Promise<number> {
+  const found = find(argv);
+  if (found === "help" || "help" in found) {
+    io.out(found === "help" ? USAGE : found.help);
     return EXIT.ok;
   }
-  if (group === "audit" && command === "verify") return auditVerify(rest, io);
-  if (group === "audit" && (command === "-h" || command === "--help")) {
-    io.out(USAGE);
+  const args = parse(found.rest, found.cmd.spec, found.cmd.help);
+  if (args === "help") {
+    io.out(found.cmd.help);
     return EXIT.ok;
   }
-  throw new UsageError(group === undefined ? "no command given" : `unknown command: ${[group, command].filter(Boolean).join(" ")}`);
+  return found.cmd.run(args, io);
 }
 
 try {
   process.exitCode = await dispatch(process.argv.slice(2));
 } catch (e) {
-  if (!(e instanceof UsageError)) throw e;
-  io.err(e instanceof IoError ? `kakunin: ${e.message}\n` : `kakunin: ${e.message}\n\n${USAGE}`);
-  process.exitCode = EXIT.usage;
+  if (e instanceof UsageError) {
+    io.err(`kakunin: ${e.message}\n\n${e.help ?? USAGE}`);
+    process.exitCode = EXIT.usage;
+  } else if (e instanceof IoError) {
+    io.err(`kakunin: ${e.message}\n`);
+    process.exitCode = EXIT.usage;
+  } else {
+    // A bug, not an answer: its own exit code, so no script mistakes it for "not valid" (1).
+    io.err(`kakunin: internal error (please report): ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = EXIT.internal;
+  }
 }

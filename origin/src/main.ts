@@ -16,9 +16,9 @@ import { keyManagerSigners } from "./publish/signers.ts";
 async function main(): Promise<void> {
   const config = loadConfig();
   const built = await buildServices(config);
-  const boot = await bootstrap(built.services.db, config.KAKUNIN_ADMIN_KEY);
-  if (boot.generatedAdminKey) {
-    console.log(`[origin] created tenant 'default'. Admin API key (shown once, store it now):\n  ${boot.generatedAdminKey}`);
+  const boot = await bootstrap(built.services.db, config.KAKUNIN_ADMIN_KEY, { dataDir: config.KAKUNIN_DATA_DIR });
+  if (boot.initTokenFile) {
+    console.log(`[origin] tenant 'default' has no admin key yet: run \`kakunin init\` to create the first admin key (one-time bootstrap token in ${boot.initTokenFile}; from another directory: kakunin init --data-dir ${resolve(config.KAKUNIN_DATA_DIR)})`);
   }
   // Create the root and the default tenant's issuing CA now, so the first certify is not slow.
   // A KeyManager that is not configured only logs: the origin still serves what needs no key.

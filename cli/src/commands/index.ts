@@ -1,0 +1,22 @@
+import type { Command } from "../command.ts";
+import { agentsCreate } from "./agents-create.ts";
+import { agentsGet } from "./agents-get.ts";
+import { agentsList } from "./agents-list.ts";
+import { agentsRetire } from "./agents-retire.ts";
+import { auditExport } from "./audit-export.ts";
+import { auditVerify } from "./audit-verify.ts";
+import { certify } from "./certify.ts";
+import { eventsSend } from "./events-send.ts";
+import { init } from "./init.ts";
+import { revoke } from "./revoke.ts";
+import { risk } from "./risk.ts";
+import { tokensCreate } from "./tokens-create.ts";
+import { verify } from "./verify.ts";
+
+/** Every command, in the order `kakunin --help` lists them. */
+export const COMMANDS: readonly Command[] = [
+  init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, revoke, tokensCreate, eventsSend, risk, verify, auditExport, auditVerify,
+];
+
+/** Two-word commands share a group (`agents`, `audit`, ...), which has its own help. */
+export const GROUPS: readonly string[] = [...new Set(COMMANDS.filter((c) => c.name.includes(" ")).map((c) => c.name.split(" ")[0]!))];

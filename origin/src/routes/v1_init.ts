@@ -1,0 +1,60 @@
+import { timingSafeEqual } from "node:crypto";
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env.ts";
+import { appendAudit } from "../audit/append.ts";
+import { SYSTEM } from "../audit/types.ts";
+import { hashApiKey } from "../auth/api-keys.ts";
+import { createApiKey } from "../auth/create-key.ts";
+import { deleteBootstrapTokens, hasActiveAdminKey, lockDefaultTenant, pendingBootstrapHashes } from "../bootstrap.ts";
+import { ApiError } from "../http/api-error.ts";
+import { dataResponse, errorResponses, jsonBody } from "./openapi.ts";
+
+const initRequest = z.strictObject({
+  /** The contents of `<KAKUNIN_DATA_DIR>/init.token`, written by the origin's first start. */
+  bootstrap_token: z.string().min(1).max(512),
+});
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/init",
+  summary: "Exchange the one-time bootstrap token for the first admin API key of tenant `default` (`kakunin init`)",
+  request: { body: jsonBody(initRequest) },
+  responses: {
+    201: dataResponse(z.object({ api_key: z.string(), tenant_id: z.uuid(), role: z.literal("admin") }), "The first admin API key (shown once)"),
+    ...errorResponses(409, 422),
+  },
+});
+
+/** Both sides are SHA-256 hex, so lengths match and the comparison time reveals nothing. */
+function sameHash(a: string, b: string): boolean {
+  const x = Buffer.from(a, "hex");
+  const y = Buffer.from(b, "hex");
+  return x.length === y.length && timingSafeEqual(x, y);
+}
+
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const s = c.var.services;
+    const given = hashApiKey(c.req.valid("json").bootstrap_token);
+    // One transaction holding the operator tenant's row lock: of two concurrent calls with the
+    // right token, the second waits, then finds the admin key the first created (409).
+    const out = await s.db.transaction(async (tx) => {
+      const tenant = await lockDefaultTenant(tx);
+      if (!tenant) throw new ApiError("unauthorized", "No bootstrap token has been issued.");
+      if (await hasActiveAdminKey(tx, tenant.id)) {
+        throw new ApiError("already-initialized", "Tenant 'default' already has an admin API key; ask its holder for a key (POST /v1/api-keys).");
+      }
+      // Every pending hash is compared (normally exactly one), so timing does not tell them apart.
+      const matches = (await pendingBootstrapHashes(tx, tenant.id)).map((h) => sameHash(h, given));
+      if (!matches.includes(true)) throw new ApiError("unauthorized", "Invalid bootstrap token.");
+      await deleteBootstrapTokens(tx, tenant.id);
+      const { key, row } = await createApiKey(tx, { tenantId: tenant.id, name: "initial admin (kakunin init)", role: "admin" });
+      await appendAudit(tx, tenant.id, [{
+        kind: "api_key.created", actor: SYSTEM("kakunin-init"), at: row.createdAt,
+        data: { api_key_id: row.id, name: row.name, role: row.role, prefix: row.prefix, via: "bootstrap token" },
+      }]);
+      return { api_key: key, tenant_id: tenant.id, role: "admin" as const };
+    });
+    return c.json({ data: out }, 201);
+  });
+}
