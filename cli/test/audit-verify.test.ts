@@ -44,10 +44,10 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     return path;
   };
   const copy = (): EvidenceBundle => structuredClone(response.data);
-  const postEvents = async (events: Record<string, unknown>[]) => {
+  const postEvents = async (events: Record<string, unknown>[], who = { agent: () => agent, serial: () => serial }, receivedAt = () => new Date().toISOString()) => {
     const body = JSON.stringify({
       events: events.map((event) => ({
-        agent_id: agent, tenant_id: tenantId, serial_number: serial, event, score: 0.1, band: "low", reasons: [], received_at: new Date().toISOString(),
+        agent_id: who.agent(), tenant_id: tenantId, serial_number: who.serial(), event, score: 0.1, band: "low", reasons: [], received_at: receivedAt(),
       })),
     });
     const headers = await signInternal(o.services.edgeSecret, "POST", "/internal/v1/events", body);
@@ -103,7 +103,7 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     const links = b.entries.filter((e) => b.entries.some((p) => p.index === e.index - 1)).length;
     expect(links).toBeGreaterThan(0);
     expect(lines).toContain(`✓ no entry modified: 7 of 7 entries hash to their leaves and are included in the signed tree; ${links} hash-chain links checked`);
-    expect(lines).toContain("✓ certificate valid at the time of each event: 3 of 3 events within their certificate's validity and before any revocation (1 revocation proven in the log)");
+    expect(lines).toContain("✓ certificate valid at the time of each event: 3 of 3 events received while their certificate was valid and before any revocation (1 revocation proven in the log)");
     expect(lines).toContain(`VERIFIED: 7 entries, tree size ${b.tree_head.tree_size.toLocaleString("en-US")}, signed ${b.tree_head.timestamp}, certificate valid at the time of each of 3 events`);
   });
 
@@ -174,6 +174,28 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     // Entries are proven against the root in the head, so a changed root also fails every proof.
     const out = await failing("root2.json", root);
     expect(out).toMatch(/^✗ no entry modified: 7 of 7 entries failed$/m);
+  });
+
+  it("back-filled history (claimed before the certificate, received while valid) passes with a warning; a receipt before the certificate fails", async () => {
+    const a2 = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const s2 = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${a2}/certify`)).body.data.serial_number;
+    const who = { agent: () => a2, serial: () => s2 };
+    const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000);
+    await postEvents([event("history-1", hoursAgo(3), 10), event("history-2", hoursAgo(2), 11), event("today", new Date(), 12)], who);
+    const fetchBundle = async () => (await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${a2}/evidence?from=${hoursAgo(4).toISOString()}`)).body;
+    const ok = await kakunin("audit", "verify", write("backfilled.json", await fetchBundle()));
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^✓ certificate valid at the time of each event: 3 of 3 events received while their certificate was valid/m);
+    expect(ok.stdout).toMatch(/warning: 2 events claim a timestamp outside their certificate's validity but were received while it was valid .*entry \d+ history-1, entry \d+ history-2$/m);
+    // A receipt time before the certificate existed cannot be vouched for by it.
+    await postEvents([event("received-early", hoursAgo(1), 13)], who, () => hoursAgo(1).toISOString());
+    const bad = await kakunin("audit", "verify", write("received-early.json", await fetchBundle()), "--json");
+    expect(bad.code).toBe(1);
+    const report = JSON.parse(bad.stdout) as JsonReport;
+    const validity = report.checks.find((c) => c.id === "validity")!;
+    expect(validity.status).toBe("fail");
+    expect(validity.failures).toHaveLength(1);
+    expect(validity.failures[0]!.reasons[0]).toMatch(new RegExp(`event received-early at .*, received .*, is before certificate ${s2} became valid`));
   });
 
   it("an event after the certificate's revocation → the validity check names it", async () => {

@@ -1,8 +1,14 @@
 /**
  * Check e, "certificate valid at the time of each event": every event.ingested entry names the
- * serial of the certificate the agent presented; the event's own timestamp must fall inside that
- * X.509 certificate's [notBefore, notAfter] and before its revocation. The revocation time comes
- * from the certificate.revoked entries (hashed into the signed tree), never from the unsigned
+ * serial of the certificate the agent presented and the time the edge received the event
+ * (`received_at`, hashed into the entry). That receipt is what the certificate vouches for: the
+ * agent held a credential bound to that certificate at that moment. So the receipt time must fall
+ * inside the X.509 certificate's [notBefore, notAfter] and before its revocation, or the check fails.
+ * The event's own `timestamp` is the agent's claim: the edge accepts back-filled events up to
+ * 30 days old, so a claim outside the validity window (history replayed after enrolment, clock
+ * skew) is reported as a warning naming the events, not as a failure. Entries without
+ * `received_at` fall back to the claimed time. The revocation time comes from the
+ * certificate.revoked entries (hashed into the signed tree), never from the unsigned
  * `certificates[].revoked_at` metadata, which anyone holding the file could edit.
  */
 import { normalizeSerial, type x509 } from "../x509.ts";
@@ -36,6 +42,7 @@ export function checkValidity(b: Bundle, entries: ParsedEntry[], certs: Map<stri
   const revoked = revocations(entries);
   const failures: Failure[] = [];
   const notes: string[] = [];
+  const backfilled: string[] = [];
   let events = 0;
   for (const e of entries) {
     if (e.kind !== "event.ingested") continue;
@@ -44,19 +51,28 @@ export function checkValidity(b: Bundle, entries: ParsedEntry[], certs: Map<stri
     const event = isRecord(e.data.event) ? e.data.event : {};
     const id = typeof event.event_id === "string" ? ` ${event.event_id}` : "";
     const ts = typeof event.timestamp === "string" ? event.timestamp : null;
-    const at = ts === null ? NaN : Date.parse(ts);
+    const claimed = ts === null ? NaN : Date.parse(ts);
+    const rcv = typeof e.data.received_at === "string" && !Number.isNaN(Date.parse(e.data.received_at)) ? e.data.received_at : null;
+    const at = rcv === null ? claimed : Date.parse(rcv);
+    const when = rcv === null ? `at ${ts}` : `at ${ts}, received ${rcv},`;
     const serial = typeof e.data.serial_number === "string" ? e.data.serial_number : null;
     const cert = serial === null ? undefined : certs.get(normalizeSerial(serial));
-    if (Number.isNaN(at)) reasons.push(`event${id} has no valid timestamp`);
+    if (Number.isNaN(claimed)) reasons.push(`event${id} has no valid timestamp`);
     if (serial === null) reasons.push(`event${id} names no certificate serial`);
     else if (!cert) reasons.push(`certificate ${serial} is not in the bundle`);
     if (cert && !Number.isNaN(at)) {
-      if (at < cert.notBefore.getTime()) reasons.push(`event${id} at ${ts} is before certificate ${serial} became valid (${cert.notBefore.toISOString()})`);
-      if (at > cert.notAfter.getTime()) reasons.push(`event${id} at ${ts} is after certificate ${serial} expired (${cert.notAfter.toISOString()})`);
       const rev = revoked.get(normalizeSerial(serial!));
-      if (rev !== undefined && at >= rev) reasons.push(`event${id} at ${ts} is after certificate ${serial} was revoked (${new Date(rev).toISOString()})`);
+      const outside = (t: number) => t < cert.notBefore.getTime() || t > cert.notAfter.getTime() || (rev !== undefined && t >= rev);
+      if (at < cert.notBefore.getTime()) reasons.push(`event${id} ${when} is before certificate ${serial} became valid (${cert.notBefore.toISOString()})`);
+      if (at > cert.notAfter.getTime()) reasons.push(`event${id} ${when} is after certificate ${serial} expired (${cert.notAfter.toISOString()})`);
+      if (rev !== undefined && at >= rev) reasons.push(`event${id} ${when} is after certificate ${serial} was revoked (${new Date(rev).toISOString()})`);
+      if (!reasons.length && !Number.isNaN(claimed) && outside(claimed)) backfilled.push(`${e.index}${id}`);
     }
     if (reasons.length) failures.push({ subject: `entry ${e.index} (${e.kind})`, index: e.index, kind: e.kind, reasons });
+  }
+  if (backfilled.length) {
+    const shown = backfilled.slice(0, 5).map((x) => `entry ${x}`).join(", ");
+    notes.push(`warning: ${fmt(backfilled.length)} event${backfilled.length === 1 ? " claims" : "s claim"} a timestamp outside their certificate's validity but ${backfilled.length === 1 ? "was" : "were"} received while it was valid (back-filled history or clock skew): ${shown}${backfilled.length > 5 ? ", …" : ""}`);
   }
   for (const c of b.certificates) {
     if (c.revoked_at !== null && !revoked.has(normalizeSerial(c.serial_number))) {
@@ -66,7 +82,7 @@ export function checkValidity(b: Bundle, entries: ParsedEntry[], certs: Map<stri
   const valid = events - failures.length;
   const summary = failures.length
     ? `${fmt(failures.length)} of ${fmt(events)} events happened when their certificate was not valid`
-    : `${fmt(events)} of ${fmt(events)} events within their certificate's validity and before any revocation (${fmt(revoked.size)} revocation${revoked.size === 1 ? "" : "s"} proven in the log)`;
+    : `${fmt(events)} of ${fmt(events)} events received while their certificate was valid and before any revocation (${fmt(revoked.size)} revocation${revoked.size === 1 ? "" : "s"} proven in the log)`;
   return {
     result: { id: "validity", title: "certificate valid at the time of each event", status: failures.length ? "fail" : "pass", summary, failures, notes },
     events,
