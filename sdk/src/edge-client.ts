@@ -1,0 +1,81 @@
+import type { EdgeVerifyData, FetchLike } from "./types.ts";
+
+/** What one `GET /v1/verify/:serial` told us (or failed to). */
+export type EdgeAnswer =
+  | { kind: "found"; data: EdgeVerifyData }
+  | { kind: "unknown" }
+  | { kind: "invalid" }
+  | { kind: "unavailable"; cause: string };
+
+const STATUSES: ReadonlySet<string> = new Set(["active", "revoked", "expired"]);
+
+/**
+ * One request to the edge, bounded by `timeoutMs`. Anything other than a well-formed 200, 404 or 400
+ * (refused connection, timeout, 5xx, 429, a body that is not the contract) is `unavailable`: the
+ * caller decides whether that fails closed or open.
+ */
+export async function fetchVerification(fetcher: FetchLike, edgeUrl: string, serial: string, timeoutMs: number): Promise<EdgeAnswer> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  // The deadline is raced, not only signalled: a custom fetch may ignore the signal, and a request
+  // stuck on a dead connection must not hold every coalesced caller past `timeoutMs`.
+  const deadline = new Promise<"timeout">((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort();
+      resolve("timeout");
+    }, timeoutMs);
+  });
+  const unavailable = (cause: string): EdgeAnswer => ({ kind: "unavailable", cause });
+  try {
+    const pending = fetcher(new Request(`${edgeUrl}/v1/verify/${serial}`, { headers: { accept: "application/json" }, signal: controller.signal }));
+    pending.catch(() => undefined);
+    const res = await Promise.race([pending, deadline]);
+    if (res === "timeout") return unavailable(timedOut(timeoutMs));
+    if (res.status === 404) return discard(res, { kind: "unknown" });
+    if (res.status === 400) return discard(res, { kind: "invalid" });
+    if (res.status !== 200) return discard(res, unavailable(`edge answered HTTP ${res.status}`));
+    const body = await Promise.race([res.json().catch((): unknown => undefined), deadline]);
+    if (body === "timeout") return unavailable(timedOut(timeoutMs));
+    const data = asVerifyData(body, serial);
+    return data ? { kind: "found", data } : unavailable("edge answer does not match the verify contract");
+  } catch (e) {
+    return unavailable(controller.signal.aborted ? timedOut(timeoutMs) : `edge unreachable: ${e instanceof Error ? e.message : String(e)}`);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+function timedOut(ms: number): string {
+  return `edge did not answer within ${ms} ms`;
+}
+
+/** Unread bodies hold connections open (and Workers warn about them). */
+async function discard<T>(res: Response, answer: T): Promise<T> {
+  try {
+    await res.body?.cancel();
+  } catch {
+    /* already closed: nothing to release */
+  }
+  return answer;
+}
+
+/** Checks the fields the SDK relies on; the answer must also be about the serial we asked for. */
+function asVerifyData(body: unknown, serial: string): EdgeVerifyData | undefined {
+  if (!isObject(body) || !isObject(body.data)) return undefined;
+  const d = body.data;
+  const ok =
+    d.serial_number === serial &&
+    typeof d.status === "string" && STATUSES.has(d.status) &&
+    typeof d.valid === "boolean" &&
+    Array.isArray(d.reasons) && d.reasons.every((r) => isObject(r) && typeof r.code === "string" && typeof r.detail === "string") &&
+    Array.isArray(d.scopes) && d.scopes.every((s) => typeof s === "string") &&
+    isObject(d.model) && typeof d.model.hash === "string" &&
+    typeof d.not_before === "string" && typeof d.not_after === "string" &&
+    typeof d.agent_id === "string" && typeof d.certificate_pem === "string";
+  // The checks above cover every field the SDK reads; the rest is passed through as the edge sent it.
+  return ok ? (d as unknown as EdgeVerifyData) : undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,28 @@
+import { inScope } from "./scope.ts";
+import type { EdgeReason, EdgeVerifyData, VerifyChecks } from "./types.ts";
+
+/** Reasons that depend on the caller's checks or on the clock: recomputed here, never taken from the cache. */
+const LOCAL: ReadonlySet<string> = new Set(["model_hash_mismatch", "scope_not_granted", "not_yet_valid"]);
+
+/**
+ * Evaluates a cached edge answer for one caller's checks at `now`. The SDK fetches each serial
+ * without `?model_hash=`/`?scope=` so every check on one agent shares one cache entry; the model
+ * and scope rules here are the edge's (workers/src/verify/evaluate.ts). Time-dependent status is
+ * recomputed too, so an answer cached a moment before `not_after` does not outlive the certificate.
+ */
+export function evaluate(edge: EdgeVerifyData, checks: VerifyChecks, now: number): EdgeVerifyData {
+  const expired = edge.status === "active" && now >= Date.parse(edge.not_after);
+  const status = expired ? "expired" : edge.status;
+  const reasons: EdgeReason[] = [];
+  if (expired) reasons.push({ code: "expired", detail: `expired at ${edge.not_after}` });
+  reasons.push(...edge.reasons.filter((r) => !LOCAL.has(r.code)));
+  if (status === "active" && now < Date.parse(edge.not_before)) reasons.push({ code: "not_yet_valid", detail: `valid from ${edge.not_before}` });
+  if (checks.modelHash !== undefined && checks.modelHash !== edge.model.hash) {
+    reasons.push({ code: "model_hash_mismatch", detail: `certificate binds model hash ${edge.model.hash}` });
+  }
+  const wanted = typeof checks.scope === "string" ? [checks.scope] : (checks.scope ?? []);
+  for (const scope of wanted) {
+    if (!inScope(edge.scopes, scope)) reasons.push({ code: "scope_not_granted", detail: `'${scope}' is not covered by the agent's scopes` });
+  }
+  return { ...edge, status, valid: reasons.length === 0, reasons };
+}

@@ -1,0 +1,108 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { createGate, type GateRequest, type KakuninAgent } from "./gate.ts";
+import { resolveChecks, type MiddlewareOptions } from "./middleware-options.ts";
+import type { BodyRead } from "./possession.ts";
+import { PROBLEM_CONTENT_TYPE } from "./problems.ts";
+
+export type { KakuninAgent } from "./gate.ts";
+export type KakuninExpressOptions = MiddlewareOptions<Request>;
+
+declare global {
+  // Express's own extension point for request properties (declaration merging needs a namespace).
+  namespace Express {
+    interface Request {
+      /** Set by kakunin() once the agent is verified. */
+      kakuninAgent?: KakuninAgent;
+      /** The exact body bytes, when kakunin() or `keepRawBody` captured them. */
+      rawBody?: Uint8Array;
+    }
+  }
+}
+
+/**
+ * A body parser `verify` hook that keeps the raw bytes, for mounting kakunin() after a parser:
+ * `app.use(express.json({ verify: keepRawBody }))`. The digest is checked over these bytes.
+ */
+export function keepRawBody(req: Request, _res: Response, buf: Uint8Array): void {
+  req.rawBody = buf;
+}
+
+/**
+ * Express middleware: verifies the agent named by `Kakunin-Agent-Serial` at the edge and, by
+ * default, its RFC 9421 signature; refuses with problem+json, otherwise sets `req.kakuninAgent` and
+ * `res.locals.kakuninAgent` and calls `next()`.
+ */
+export function kakunin(options: KakuninExpressOptions): RequestHandler {
+  const gate = createGate(options);
+  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  return (req: Request, res: Response, next: NextFunction) => {
+    const view: GateRequest = {
+      method: req.method,
+      url: requestUrl(req),
+      header: (name) => {
+        const v = req.headers[name];
+        return Array.isArray(v) ? v.join(", ") : v;
+      },
+      body: () => readBody(req, maxBody),
+    };
+    resolveChecks(req, options)
+      .then((checks) => gate(view, checks))
+      .then((result) => {
+        if (!result.ok) {
+          res.status(result.problem.status).set({ "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" }).send(JSON.stringify(result.problem));
+          return;
+        }
+        req.kakuninAgent = result.agent;
+        res.locals.kakuninAgent = result.agent;
+        next();
+      }, next);
+  };
+}
+
+/** Path and query exactly as sent (`originalUrl` survives sub-app mounting); the host only feeds `@authority`. */
+function requestUrl(req: Request): URL {
+  try {
+    return new URL(req.originalUrl, `http://${req.headers.host ?? "localhost"}`);
+  } catch {
+    return new URL(req.originalUrl, "http://localhost");
+  }
+}
+
+/**
+ * The exact body bytes: kept by `keepRawBody` or `express.raw()`, or read from the stream here (then
+ * kept as `req.rawBody`, and JSON bodies parsed into `req.body` since a later parser finds the stream
+ * consumed). A body a parser already consumed without keeping the bytes cannot be checked.
+ */
+async function readBody(req: Request, max: number): Promise<BodyRead> {
+  if (req.rawBody) return { ok: true, bytes: req.rawBody };
+  if (req.body instanceof Uint8Array) return { ok: true, bytes: req.body };
+  if (req.readableEnded) {
+    const declared = req.headers["content-length"] !== undefined || req.headers["transfer-encoding"] !== undefined;
+    if (!declared) return { ok: true, bytes: new Uint8Array(0) };
+    return { ok: false, problem: "internal-error", detail: "the body was parsed before kakunin() without keeping its bytes: mount kakunin() first or use express.json({ verify: keepRawBody })" };
+  }
+  if (Number(req.headers["content-length"] ?? "0") > max) return { ok: false, problem: "payload-too-large", detail: `the body is larger than ${max} bytes` };
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Uint8Array | string>) {
+    const bytes = typeof chunk === "string" ? new TextEncoder().encode(chunk) : chunk;
+    size += bytes.length;
+    if (size > max) return { ok: false, problem: "payload-too-large", detail: `the body is larger than ${max} bytes` };
+    chunks.push(bytes);
+  }
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  req.rawBody = bytes;
+  if (req.body === undefined && bytes.length > 0 && /^application\/([\w.+-]+\+)?json\b/i.test(req.headers["content-type"] ?? "")) {
+    try {
+      req.body = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      // Left unparsed: the digest is about bytes, and the route decides what malformed JSON means.
+    }
+  }
+  return { ok: true, bytes };
+}

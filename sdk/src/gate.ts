@@ -1,0 +1,120 @@
+import { memoryReplayStore, type ReplayStore } from "./replay.ts";
+import { inspectSignature, signatureMatches, type BodyRead, type InspectedSignature } from "./possession.ts";
+import { gatewayProblem, type GatewayProblem, type GatewayProblemName } from "./problems.ts";
+import { PublicKeys } from "./public-keys.ts";
+import { normaliseSerial } from "./serial.ts";
+import { AGENT_SERIAL_HEADER, type MessageView } from "./signature-base.ts";
+import type { EdgeReasonCode, EdgeVerifyData, VerifyChecks } from "./types.ts";
+import { createVerifier, type Verifier, type VerifierOptions } from "./verifier.ts";
+
+export interface GateOptions {
+  /** A verifier to share (its cache and coalescing), or the options to create one. */
+  verifier: Verifier | VerifierOptions;
+  /** Require an RFC 9421 signature by the certificate's key. Default true. */
+  proofOfPossession?: boolean;
+  /** How far `created` and `Date` may be from the gateway's clock (ms). Default 60 000. */
+  maxSkewMs?: number;
+  /** Where accepted signatures are remembered; in-memory by default (one process only, see ReplayStore). */
+  replayStore?: ReplayStore;
+  /** Signature label to verify. Default `sig1`. */
+  signatureLabel?: string;
+  /** Largest body read to check Content-Digest (bytes). Default 1 MiB. */
+  maxBodyBytes?: number;
+  /** Clock in ms since the epoch; for tests. */
+  now?: () => number;
+}
+
+/** What the gateway learnt about the caller; handed to the route handler. */
+export type KakuninAgent = {
+  serial: string;
+  /** How possession of the certificate's key was established: by signature, not asked for, or impossible (degraded, key unknown). */
+  possession: "verified" | "not_required" | "unchecked";
+  signature: { label: string; created: number; nonce: string | undefined } | undefined;
+} & ({ degraded: false; data: EdgeVerifyData } | { degraded: true; data: undefined; cause: string });
+
+/** A request as the gate needs it; each framework adapter provides one. */
+export interface GateRequest extends MessageView {
+  /** Read only when a signature must be checked, so a gateway without proof of possession never touches the body. */
+  body(): Promise<BodyRead>;
+}
+
+export type GateResult = { ok: true; agent: KakuninAgent } | { ok: false; problem: GatewayProblem };
+
+/** The first reason decides the problem type; all reasons are listed in the problem. */
+const FORBIDDEN: Record<EdgeReasonCode, GatewayProblemName> = {
+  revoked: "certificate-revoked",
+  expired: "certificate-not-valid",
+  not_yet_valid: "certificate-not-valid",
+  agent_suspended: "agent-inactive",
+  agent_retired: "agent-inactive",
+  model_hash_mismatch: "model-hash-mismatch",
+  scope_not_granted: "scope-not-granted",
+};
+
+/**
+ * The framework-neutral check behind both middlewares. Order: who is calling (serial header, then
+ * the signature: 401s), whether the edge can answer (503), then what the agent may do (403).
+ */
+export function createGate(options: GateOptions): (req: GateRequest, checks: VerifyChecks) => Promise<GateResult> {
+  const verifier = "verify" in options.verifier ? options.verifier : createVerifier(options.verifier);
+  const pop = options.proofOfPossession ?? true;
+  const now = options.now ?? Date.now;
+  const policy = { label: options.signatureLabel ?? "sig1", maxSkewMs: options.maxSkewMs ?? 60_000, now };
+  const replays = options.replayStore ?? memoryReplayStore({ now });
+  const keys = new PublicKeys();
+  const refuse = (name: GatewayProblemName, detail: string, ext: Record<string, unknown> = {}): GateResult => ({ ok: false, problem: gatewayProblem(name, detail, ext) });
+
+  /** Cryptography, then the replay store: only a genuine signature may claim a nonce. */
+  async function prove(key: CryptoKey, sig: InspectedSignature): Promise<GateResult | undefined> {
+    if (!(await signatureMatches(key, sig))) return refuse("signature-invalid", "the signature does not verify with the certificate's public key");
+    if (!(await replays.checkAndAdd(sig.replayKey, sig.rememberUntil))) return refuse("signature-replayed", "this signed request was already accepted once");
+    return undefined;
+  }
+
+  return async (req, checks) => {
+    const raw = req.header(AGENT_SERIAL_HEADER);
+    if (raw === undefined || raw.trim() === "") return refuse("agent-serial-missing", "send the agent's certificate serial in Kakunin-Agent-Serial");
+    const serial = normaliseSerial(raw);
+    if (!serial) return refuse("agent-serial-invalid", "Kakunin-Agent-Serial is 1 to 40 hex digits");
+
+    let sig: InspectedSignature | undefined;
+    if (pop) {
+      const inspected = await inspectSignature(req, serial, () => req.body(), policy);
+      if (!inspected.ok) return refuse(inspected.problem, inspected.detail, { serial_number: serial });
+      sig = inspected.sig;
+    }
+    const signature = sig && { label: sig.label, created: sig.created, nonce: sig.nonce };
+
+    const result = await verifier.verify(serial, checks);
+    switch (result.kind) {
+      case "invalid_serial":
+        return refuse("agent-serial-invalid", result.reasons[0]?.detail ?? "invalid serial");
+      case "unknown_serial":
+        return refuse("unknown-agent", `no certificate with serial ${serial}`, { serial_number: serial });
+      case "edge_unavailable": {
+        if (!result.valid) return refuse("edge-unavailable", `cannot verify the agent: ${result.cause}`, { serial_number: serial });
+        // Failing open: without the certificate only a key imported earlier can still check the signature.
+        const known = keys.known(serial);
+        if (sig && known) {
+          const refused = await prove(known, sig);
+          if (refused) return refused;
+        }
+        const possession = !sig ? "not_required" : known ? "verified" : "unchecked";
+        return { ok: true, agent: { serial, possession, signature, degraded: true, data: undefined, cause: result.cause } };
+      }
+      case "checked": {
+        if (sig) {
+          const key = await keys.get(serial, result.data.certificate_pem);
+          if (!key.ok) return refuse("signature-invalid", `cannot check the signature: ${key.error}`, { serial_number: serial });
+          const refused = await prove(key.key, sig);
+          if (refused) return refused;
+        }
+        const first = result.data.reasons[0];
+        if (first) {
+          return refuse(FORBIDDEN[first.code], result.data.reasons.map((r) => r.detail).join("; "), { serial_number: serial, reasons: result.data.reasons });
+        }
+        return { ok: true, agent: { serial, possession: sig ? "verified" : "not_required", signature, degraded: false, data: result.data } };
+      }
+    }
+  };
+}

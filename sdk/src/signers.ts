@@ -1,0 +1,80 @@
+import { bufferSource, fromBase64, toBase64 } from "./base64.ts";
+import type { FetchLike } from "./types.ts";
+
+/** Produces RSASSA-PKCS1-v1_5 / SHA-256 signatures with the key certified under `serial`. */
+export interface Signer {
+  sign(data: Uint8Array, context: { serial: string }): Promise<Uint8Array>;
+}
+
+/** Thrown by `signRequest` when the signer cannot sign: nothing may be sent unsigned. */
+export class SigningError extends Error {
+  override readonly name = "SigningError";
+  /** HTTP status of the origin's refusal, when there was one. */
+  readonly status: number | undefined;
+  /** The origin's problem+json body, when there was one. */
+  readonly problem: unknown;
+  constructor(message: string, status?: number, problem?: unknown) {
+    super(message);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export interface OriginSignerOptions {
+  /** Base URL of the Kakunin origin. */
+  originUrl: string;
+  /** API key with role `admin` or `issuer`. */
+  apiKey: string;
+  agentId: string;
+  fetch?: FetchLike;
+}
+
+/**
+ * Signs through `POST /v1/agents/:id/sign`: the agent's private key stays in the origin's key
+ * manager (KMS, HSM). Refuses a signature from any certificate other than `serial`, so a rotated
+ * certificate fails here with a clear message rather than at the gateway.
+ */
+export function originSigner(options: OriginSignerOptions): Signer {
+  const base = options.originUrl.replace(/\/+$/, "");
+  const fetcher: FetchLike = options.fetch ?? ((r) => fetch(r));
+  const url = `${base}/v1/agents/${encodeURIComponent(options.agentId)}/sign`;
+  return {
+    async sign(data, { serial }) {
+      let res: Response;
+      try {
+        res = await fetcher(new Request(url, {
+          method: "POST",
+          headers: { authorization: `Bearer ${options.apiKey}`, "content-type": "application/json", accept: "application/json" },
+          body: JSON.stringify({ payload_b64: toBase64(data), algorithm: "RSASSA_PKCS1_V1_5_SHA_256" }),
+        }));
+      } catch (e) {
+        throw new SigningError(`origin unreachable: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      const body: unknown = await res.json().catch(() => undefined);
+      if (res.status !== 200) {
+        const detail = isRecord(body) && typeof body.detail === "string" ? body.detail : `HTTP ${res.status}`;
+        throw new SigningError(`origin refused to sign: ${detail}`, res.status, body);
+      }
+      const d = isRecord(body) && isRecord(body.data) ? body.data : undefined;
+      const signature = typeof d?.signature_b64 === "string" ? fromBase64(d.signature_b64) : undefined;
+      if (!d || !signature) throw new SigningError("origin answered without a signature", res.status, body);
+      if (d.serial_number !== serial) {
+        throw new SigningError(`the agent's active certificate is ${String(d.serial_number)}, not ${serial}`, res.status, body);
+      }
+      return signature;
+    },
+  };
+}
+
+/** Signs with a local WebCrypto RSA key (imported or generated for RSASSA-PKCS1-v1_5 with SHA-256). */
+export function cryptoKeySigner(privateKey: CryptoKey): Signer {
+  return {
+    async sign(data) {
+      return new Uint8Array(await crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, privateKey, bufferSource(data)));
+    },
+  };
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}

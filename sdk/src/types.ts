@@ -1,0 +1,83 @@
+/** Reason codes the edge itself reports (workers/src/verify/evaluate.ts). */
+export type EdgeReasonCode =
+  | "revoked"
+  | "expired"
+  | "not_yet_valid"
+  | "agent_suspended"
+  | "agent_retired"
+  | "model_hash_mismatch"
+  | "scope_not_granted";
+
+/** Edge codes plus the ones only a client can observe. */
+export type VerifyReasonCode = EdgeReasonCode | "invalid_serial" | "unknown_serial" | "edge_unavailable";
+
+export interface EdgeReason {
+  code: EdgeReasonCode;
+  detail: string;
+}
+
+export interface VerifyReason {
+  code: VerifyReasonCode;
+  detail: string;
+}
+
+export type CertificateStatus = "active" | "revoked" | "expired";
+
+export type RiskBand = "low" | "medium" | "high";
+
+/** The `data` of `GET /v1/verify/:serial`, as the edge answers it. */
+export interface EdgeVerifyData {
+  serial_number: string;
+  status: CertificateStatus;
+  valid: boolean;
+  reasons: EdgeReason[];
+  agent_id: string;
+  agent_urn: string;
+  tenant_id: string;
+  model: { name: string; version: string; hash: string };
+  scopes: string[];
+  not_before: string;
+  not_after: string;
+  revoked_at: string | null;
+  revocation_reason: string | null;
+  risk: { score: number; band: RiskBand };
+  checked_at: string;
+  /** PEM of the agent's certificate, so a gateway can check a signature without a second request. */
+  certificate_pem: string;
+}
+
+/** What a caller may require on top of the certificate being active. */
+export interface VerifyChecks {
+  /** `sha256:<hex>`: the model hash the certificate must bind. */
+  modelHash?: string;
+  /** Actions the agent's declared scopes must cover (all of them). */
+  scope?: string | readonly string[];
+}
+
+/**
+ * The verdict. `kind` says where it came from; `valid` is the one field a gateway must act on.
+ * `reasons` is empty exactly when the agent is valid and the answer is not degraded.
+ */
+export type VerifyResult =
+  | {
+      kind: "checked";
+      valid: boolean;
+      degraded: false;
+      serial: string;
+      reasons: VerifyReason[];
+      /** The edge's answer, with `status`, `valid` and `reasons` evaluated for these checks at this moment. */
+      data: EdgeVerifyData;
+      /** True when answered from the in-memory cache (no request). */
+      cached: boolean;
+    }
+  | { kind: "unknown_serial"; valid: false; degraded: false; serial: string; reasons: VerifyReason[]; cached: boolean }
+  | { kind: "invalid_serial"; valid: false; degraded: false; serial: string; reasons: VerifyReason[] }
+  | ({ kind: "edge_unavailable"; serial: string; reasons: VerifyReason[]; cause: string } & (
+      /** Failing closed (the default): not valid. */
+      | { valid: false; degraded: false }
+      /** Failing open (`failClosed: false`): let through, flagged as degraded; `reasons` says why. */
+      | { valid: true; degraded: true }
+    ));
+
+/** How the SDK calls the edge; `fetch` by default, `SELF.fetch` or a service binding in a Worker. */
+export type FetchLike = (request: Request) => Promise<Response>;

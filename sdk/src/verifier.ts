@@ -1,0 +1,103 @@
+import { TtlCache } from "./cache.ts";
+import { fetchVerification, type EdgeAnswer } from "./edge-client.ts";
+import { evaluate } from "./evaluate.ts";
+import { normaliseSerial } from "./serial.ts";
+import type { FetchLike, VerifyChecks, VerifyResult } from "./types.ts";
+
+export interface VerifierOptions {
+  /** Base URL of the Kakunin edge, e.g. `https://verify.example.com`. */
+  edgeUrl: string;
+  /** How long an `active` answer is reused (ms). Default 2000, the edge's own `max-age=2`. */
+  cacheTtlMs?: number;
+  /** How long a final answer (`revoked`, `expired`) is reused (ms). Default 300 000, the edge's `max-age=300`. */
+  finalCacheTtlMs?: number;
+  /** How long "no such serial" is remembered (ms). Default 1000: a new certificate appears within a second. */
+  unknownCacheTtlMs?: number;
+  /** Cap on cached serials; the least recently used is dropped first. Default 10 000. */
+  maxEntries?: number;
+  /** Default true: when the edge cannot answer, the result is not valid. False lets it through as `degraded`. */
+  failClosed?: boolean;
+  /** Per-request deadline for the edge (ms). Default 2000. */
+  timeoutMs?: number;
+  /** Replaces global `fetch` (a service binding, `SELF.fetch` in tests, an instrumented fetch...). */
+  fetch?: FetchLike;
+  /** Clock in ms since the epoch; for tests. */
+  now?: () => number;
+}
+
+export interface Verifier {
+  /** Verifies one serial; never throws, never makes more than one request per serial at a time. */
+  verify(serial: string, checks?: VerifyChecks): Promise<VerifyResult>;
+  /** Forgets cached answers: one serial, or all. */
+  invalidate(serial?: string): void;
+  readonly failClosed: boolean;
+}
+
+type Cached = Extract<EdgeAnswer, { kind: "found" } | { kind: "unknown" }>;
+
+export function createVerifier(options: VerifierOptions): Verifier {
+  const edgeUrl = options.edgeUrl.replace(/\/+$/, "");
+  if (!/^https?:\/\/[^/]/.test(edgeUrl)) throw new TypeError(`edgeUrl must be an http(s) URL, got '${options.edgeUrl}'`);
+  const now = options.now ?? Date.now;
+  const ttl = { active: options.cacheTtlMs ?? 2000, final: options.finalCacheTtlMs ?? 300_000, unknown: options.unknownCacheTtlMs ?? 1000 };
+  const timeoutMs = options.timeoutMs ?? 2000;
+  const failClosed = options.failClosed ?? true;
+  const fetcher: FetchLike = options.fetch ?? ((r) => fetch(r));
+  const cache = new TtlCache<Cached>(options.maxEntries ?? 10_000, now);
+  // Request coalescing: concurrent lookups of one serial share the promise of the request in flight.
+  const inFlight = new Map<string, Promise<EdgeAnswer>>();
+
+  async function lookup(serial: string): Promise<{ answer: EdgeAnswer; cached: boolean }> {
+    const hit = cache.get(serial);
+    if (hit) return { answer: hit, cached: true };
+    let pending = inFlight.get(serial);
+    if (!pending) {
+      pending = fetchVerification(fetcher, edgeUrl, serial, timeoutMs).then((answer) => {
+        remember(serial, answer);
+        return answer;
+      }).finally(() => inFlight.delete(serial));
+      inFlight.set(serial, pending);
+    }
+    return { answer: await pending, cached: false };
+  }
+
+  /** Transport failures are never cached: the next call asks again. */
+  function remember(serial: string, answer: EdgeAnswer): void {
+    if (answer.kind === "found") cache.set(serial, answer, answer.data.status === "active" ? ttl.active : ttl.final);
+    else if (answer.kind === "unknown") cache.set(serial, answer, ttl.unknown);
+  }
+
+  async function verify(raw: string, checks: VerifyChecks = {}): Promise<VerifyResult> {
+    const serial = normaliseSerial(raw);
+    if (!serial) {
+      return { kind: "invalid_serial", valid: false, degraded: false, serial: raw, reasons: [{ code: "invalid_serial", detail: "a serial number is 1 to 40 hex digits (colons allowed)" }] };
+    }
+    const { answer, cached } = await lookup(serial);
+    switch (answer.kind) {
+      case "found": {
+        const data = evaluate(answer.data, checks, now());
+        return { kind: "checked", valid: data.valid, degraded: false, serial, reasons: data.reasons, data, cached };
+      }
+      case "unknown":
+        return { kind: "unknown_serial", valid: false, degraded: false, serial, reasons: [{ code: "unknown_serial", detail: `no certificate with serial ${serial}` }], cached };
+      case "invalid":
+        return { kind: "invalid_serial", valid: false, degraded: false, serial, reasons: [{ code: "invalid_serial", detail: "the edge refused the serial number" }] };
+      case "unavailable": {
+        const reasons = [{ code: "edge_unavailable" as const, detail: answer.cause }];
+        return failClosed
+          ? { kind: "edge_unavailable", valid: false, degraded: false, serial, reasons, cause: answer.cause }
+          : { kind: "edge_unavailable", valid: true, degraded: true, serial, reasons, cause: answer.cause };
+      }
+    }
+  }
+
+  return {
+    verify,
+    invalidate: (serial) => {
+      if (serial === undefined) return cache.clear();
+      const s = normaliseSerial(serial);
+      if (s) cache.delete(s);
+    },
+    failClosed,
+  };
+}

@@ -1,0 +1,64 @@
+import { describe, expect, it } from "vitest";
+import { TtlCache } from "../src/cache.ts";
+import { inScope, memoryReplayStore, normaliseSerial, scopeCovers } from "../src/index.ts";
+
+describe("memoryReplayStore", () => {
+  it("accepts a key once until it expires, then again", async () => {
+    let now = 1_000;
+    const store = memoryReplayStore({ now: () => now });
+    expect(await store.checkAndAdd("a", 2_000)).toBe(true);
+    expect(await store.checkAndAdd("a", 2_000)).toBe(false);
+    expect(await store.checkAndAdd("b", 2_000)).toBe(true);
+    now = 2_001;
+    expect(await store.checkAndAdd("a", 3_000)).toBe(true);
+  });
+
+  it("stays bounded: expired keys go first, then the oldest live ones", async () => {
+    let now = 0;
+    const store = memoryReplayStore({ maxEntries: 3, now: () => now });
+    for (const k of ["a", "b", "c"]) expect(await store.checkAndAdd(k, 100)).toBe(true);
+    expect(await store.checkAndAdd("d", 100)).toBe(true); // evicts a, the oldest
+    expect(await store.checkAndAdd("b", 100)).toBe(false);
+    expect(await store.checkAndAdd("a", 100)).toBe(true); // a was evicted: capacity is the documented limit
+    now = 101;
+    for (const k of ["x", "y", "z"]) expect(await store.checkAndAdd(k, 200)).toBe(true);
+    expect(await store.checkAndAdd("x", 200)).toBe(false);
+  });
+});
+
+describe("TtlCache", () => {
+  it("expires entries, evicts the least recently used, refuses a zero capacity", () => {
+    let now = 0;
+    const c = new TtlCache<number>(2, () => now);
+    c.set("a", 1, 10);
+    c.set("b", 2, 10);
+    expect(c.get("a")).toBe(1); // a is now the most recent
+    c.set("c", 3, 10);
+    expect(c.get("b")).toBeUndefined();
+    expect([c.get("a"), c.get("c")]).toEqual([1, 3]);
+    now = 10;
+    expect(c.get("a")).toBeUndefined();
+    c.set("d", 4, 0);
+    expect(c.get("d")).toBeUndefined();
+    expect(() => new TtlCache<number>(0)).toThrow(RangeError);
+  });
+});
+
+describe("serials and scopes", () => {
+  it("normalises upper case and colons; refuses anything else", () => {
+    expect(normaliseSerial("4D:2F:0C")).toBe("4d2f0c");
+    expect(normaliseSerial(" 4d2f ")).toBe("4d2f");
+    for (const bad of ["", ":", "4g", "0x4d", "1".repeat(41), "4d 2f"]) expect(normaliseSerial(bad), bad).toBeUndefined();
+  });
+
+  it("matches scopes exactly as the edge does", () => {
+    expect(scopeCovers("orders.*", "orders.place")).toBe(true);
+    expect(scopeCovers("orders.*", "orders.cancel.bulk")).toBe(true);
+    expect(scopeCovers("orders.*", "orders")).toBe(false);
+    expect(scopeCovers("orders.*", "ordersx.place")).toBe(false);
+    expect(scopeCovers("orders.place", "orders.place.now")).toBe(false);
+    expect(scopeCovers("*", "anything")).toBe(true);
+    expect(inScope(["crm.lookup_customer", "orders.*"], "crm.lookup_customer")).toBe(true);
+    expect(inScope([], "orders.place")).toBe(false);
+  });
+});
