@@ -1,30 +1,14 @@
 /**
- * GET /v1/verify/:serial at the edge. Kept apart (and shaped like a client call) so `kakunin
- * verify` can switch to @kakunin/verify, the gateway SDK, without touching the command.
+ * GET /v1/verify/:serial at the edge, called directly rather than through the SDK's verifier: the
+ * CLI wants the edge's own verdict (`?model_hash=`, `?scope=`, `?consistency=strong`) and its exact
+ * HTTP failure (400 vs 404) for exit codes, where a gateway wants the cached, fail-closed verdict.
  */
 import { err, ok, type Result } from "@kakunin/shared";
+import type { EdgeVerifyData } from "@kakunin/verify";
 import { call, type Endpoint, type Failure } from "./http.ts";
 
-export interface VerifyReason { code: string; detail: string }
-
-export interface Verification {
-  serial_number: string;
-  status: "active" | "revoked" | "expired";
-  valid: boolean;
-  reasons: VerifyReason[];
-  agent_id: string;
-  agent_urn: string;
-  tenant_id: string;
-  model: { name: string; version: string; hash: string };
-  scopes: string[];
-  not_before: string;
-  not_after: string;
-  revoked_at: string | null;
-  revocation_reason: string | null;
-  risk: { score: number; band: string };
-  checked_at: string;
-  certificate_pem?: string;
-}
+/** The edge's verify answer; the type is the gateway SDK's, so the two cannot drift apart. */
+export type Verification = EdgeVerifyData;
 
 export interface VerifyChecks {
   modelHash?: string;

@@ -4,7 +4,7 @@ import { gatewayProblem, type GatewayProblem, type GatewayProblemName } from "./
 import { PublicKeys } from "./public-keys.ts";
 import { normaliseSerial } from "./serial.ts";
 import { AGENT_SERIAL_HEADER, type MessageView } from "./signature-base.ts";
-import type { EdgeReasonCode, EdgeVerifyData, VerifyChecks } from "./types.ts";
+import type { EdgeReasonCode, EdgeVerifyData, VerifyChecks, WebCryptoKey } from "./types.ts";
 import { createVerifier, type Verifier, type VerifierOptions } from "./verifier.ts";
 
 export interface GateOptions {
@@ -65,7 +65,7 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
   const refuse = (name: GatewayProblemName, detail: string, ext: Record<string, unknown> = {}): GateResult => ({ ok: false, problem: gatewayProblem(name, detail, ext) });
 
   /** Cryptography, then the replay store: only a genuine signature may claim a nonce. */
-  async function prove(key: CryptoKey, sig: InspectedSignature): Promise<GateResult | undefined> {
+  async function prove(key: WebCryptoKey, sig: InspectedSignature): Promise<GateResult | undefined> {
     if (!(await signatureMatches(key, sig))) return refuse("signature-invalid", "the signature does not verify with the certificate's public key");
     if (!(await replays.checkAndAdd(sig.replayKey, sig.rememberUntil))) return refuse("signature-replayed", "this signed request was already accepted once");
     return undefined;

@@ -10,6 +10,7 @@ export type {
   VerifyReason,
   VerifyReasonCode,
   VerifyResult,
+  WebCryptoKey,
 } from "./types.ts";
 export { normaliseSerial } from "./serial.ts";
 export { inScope, scopeCovers } from "./scope.ts";

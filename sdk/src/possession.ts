@@ -4,6 +4,7 @@ import type { GatewayProblemName } from "./problems.ts";
 import { normaliseSerial } from "./serial.ts";
 import { ALGORITHM, REQUIRED_COMPONENTS, signatureBase, type MessageView } from "./signature-base.ts";
 import { isInnerList, parseDictionary, serializeInnerList, type BareItem } from "./structured-fields.ts";
+import type { WebCryptoKey } from "./types.ts";
 
 /** The body as received, or why it could not be read (too large, already consumed by a parser). */
 export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; problem: GatewayProblemName; detail: string };
@@ -98,7 +99,7 @@ export async function inspectSignature(msg: MessageView, serial: string, readBod
 }
 
 /** The public-key step: RSASSA-PKCS1-v1_5 / SHA-256 over the signature base. */
-export async function signatureMatches(key: CryptoKey, sig: InspectedSignature): Promise<boolean> {
+export async function signatureMatches(key: WebCryptoKey, sig: InspectedSignature): Promise<boolean> {
   try {
     return await crypto.subtle.verify({ name: "RSASSA-PKCS1-v1_5" }, key, bufferSource(sig.signature), bufferSource(sig.base));
   } catch {

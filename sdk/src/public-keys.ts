@@ -1,21 +1,22 @@
 import { bufferSource } from "./base64.ts";
 import { TtlCache } from "./cache.ts";
 import { certificateParts } from "./der.ts";
+import type { WebCryptoKey } from "./types.ts";
 
-export type KeyResult = { ok: true; key: CryptoKey } | { ok: false; error: string };
+export type KeyResult = { ok: true; key: WebCryptoKey } | { ok: false; error: string };
 
 /**
  * Imported public keys per serial. A serial names one certificate forever, so its key never changes:
  * an hour's TTL only bounds memory for agents that stopped calling.
  */
 export class PublicKeys {
-  readonly #cache = new TtlCache<{ pending: Promise<KeyResult>; key?: CryptoKey }>(10_000);
+  readonly #cache = new TtlCache<{ pending: Promise<KeyResult>; key?: WebCryptoKey }>(10_000);
 
   /** The key for `serial` from its certificate, imported once. */
   get(serial: string, certificatePem: string): Promise<KeyResult> {
     const hit = this.#cache.get(serial);
     if (hit) return hit.pending;
-    const entry: { pending: Promise<KeyResult>; key?: CryptoKey } = {
+    const entry: { pending: Promise<KeyResult>; key?: WebCryptoKey } = {
       pending: importCertificateKey(serial, certificatePem).then((r) => {
         if (r.ok) entry.key = r.key;
         else this.#cache.delete(serial);
@@ -27,7 +28,7 @@ export class PublicKeys {
   }
 
   /** A key already imported: what a degraded check (edge unavailable, no certificate) can still use. */
-  known(serial: string): CryptoKey | undefined {
+  known(serial: string): WebCryptoKey | undefined {
     return this.#cache.get(serial)?.key;
   }
 }

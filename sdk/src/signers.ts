@@ -1,5 +1,5 @@
 import { bufferSource, fromBase64, toBase64 } from "./base64.ts";
-import type { FetchLike } from "./types.ts";
+import type { FetchLike, WebCryptoKey } from "./types.ts";
 
 /** Produces RSASSA-PKCS1-v1_5 / SHA-256 signatures with the key certified under `serial`. */
 export interface Signer {
@@ -67,7 +67,7 @@ export function originSigner(options: OriginSignerOptions): Signer {
 }
 
 /** Signs with a local WebCrypto RSA key (imported or generated for RSASSA-PKCS1-v1_5 with SHA-256). */
-export function cryptoKeySigner(privateKey: CryptoKey): Signer {
+export function cryptoKeySigner(privateKey: WebCryptoKey): Signer {
   return {
     async sign(data) {
       return new Uint8Array(await crypto.subtle.sign({ name: "RSASSA-PKCS1-v1_5" }, privateKey, bufferSource(data)));

@@ -81,3 +81,9 @@ export type VerifyResult =
 
 /** How the SDK calls the edge; `fetch` by default, `SELF.fetch` or a service binding in a Worker. */
 export type FetchLike = (request: Request) => Promise<Response>;
+
+/**
+ * The environment's WebCrypto key type, spelled through `crypto.subtle` so it resolves under the
+ * DOM lib, @cloudflare/workers-types and @types/node alike (Node's types have no global `CryptoKey`).
+ */
+export type WebCryptoKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
