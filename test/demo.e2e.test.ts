@@ -100,33 +100,37 @@ describe("pnpm demo", () => {
     expect(section(out, 2)).toMatch(/agent [0-9a-f-]{36} "trading-bot-7f3a", status active/);
     expect(section(out, 3)).toMatch(/serial [0-9a-f]{16,40}/);
     expect(section(out, 4)).toMatch(/→ active, valid true, risk \d\.\d\d low/);
-    const normal = section(out, 5);
+    const gateway = section(out, 5);
+    expect(gateway).toMatch(/request signed via POST \/v1\/agents\/:id\/sign .*→ 200/);
+    expect(gateway).toMatch(/same request replayed → 401 signature-replayed; serial copied from a log, no signature → 401 signature-missing/);
+    expect(gateway).toMatch(/body changed after signing .* → 401 /);
+    const normal = section(out, 6);
     expect(normal).toMatch(/→ 120 accepted, bands: 120 low/);
     expect(normal).toMatch(/agent risk now \d\.\d\d low/);
     expect(normal).not.toMatch(/\bhigh\b/);
-    const burst = section(out, 6);
+    const burst = section(out, 7);
     expect(burst).toMatch(/→ 30 accepted, bands: .*\d+ high/);
     expect(burst).toMatch(/highest: burst-\d+ scored (0\.(8[5-9]|9\d)|1\.00) high/);
     expect(burst).toMatch(/out_of_scope \+\d\.\d\d/);
-    const revoked = section(out, 7);
+    const revoked = section(out, 8);
     expect(revoked).toMatch(/→ revoked \(risk_threshold\), valid false, risk \d\.\d\d high/);
     const ms = /propagation: (\d+) ms/.exec(revoked);
     expect(ms, revoked).not.toBeNull();
     expect(Number(ms![1])).toBeLessThan(15_000);
     expect(revoked).toMatch(/agent suspended/);
     expect(revoked).toMatch(/refused \(403\)/);
-    const evidence = section(out, 8);
+    const evidence = section(out, 9);
     expect(evidence).toMatch(/origin holds all 150 events/);
     expect(evidence).toMatch(/150 event\.ingested/);
     expect(evidence).toMatch(/1 certificate\.revoked/);
-    const verified = section(out, 9);
+    const verified = section(out, 10);
     expect(verified).toMatch(/kakunin audit verify: exit 0, verified/);
     // The verifier itself saw every event inside the certificate's validity (its own ✓ line).
     expect(verified).toMatch(/^    ✓ .*150 of 150 events/m);
     expect(verified).toMatch(/tampered copy .* is rejected \(exit 1\): ✗/);
 
     // The demo's own clock, start of the system included, must stay under a minute.
-    const total = /all 9 steps passed, total (\d+\.\d+) s/.exec(out);
+    const total = /all 10 steps passed, total (\d+\.\d+) s/.exec(out);
     expect(total, out).not.toBeNull();
     expect(Number(total![1])).toBeLessThan(60);
     // And as the user waits for it: bash, tool checks and process start-up included.

@@ -3,6 +3,7 @@ import type { Ctx } from "./context.ts";
 import { attack, behaveNormally, revocation } from "./behaviour.ts";
 import { certify, register, verifyActive } from "./enrol.ts";
 import { exportEvidence, verifyEvidence } from "./evidence.ts";
+import { gatewayCheck } from "./gateway.ts";
 import type { Launcher } from "./launcher.ts";
 import { c } from "./output.ts";
 import type { Failed, Runner } from "./runner.ts";
@@ -41,6 +42,7 @@ export async function runStory(o: StoryOptions): Promise<StoryResult> {
     const agent = await register(ctx);
     const { cert, certifiedAt } = await certify(ctx, agent);
     const notBefore = await verifyActive(ctx, cert, certifiedAt);
+    await gatewayCheck(ctx, agent, cert);
     const normal = await behaveNormally(ctx, agent, notBefore);
     const burst = await attack(ctx, normal.token);
     await revocation(ctx, agent, cert, normal.token, burst);
