@@ -1,29 +1,12 @@
 import { inScope, type Band, type CertStatusRecord } from "@kakunin/shared";
+import type { EdgeReason, EdgeVerifyData } from "@kakunin/verify";
 
-export interface VerifyReason {
-  code: "revoked" | "expired" | "not_yet_valid" | "agent_suspended" | "agent_retired" | "model_hash_mismatch" | "scope_not_granted";
-  detail: string;
-}
-
-export interface VerifyResult {
-  serial_number: string;
-  status: "active" | "revoked" | "expired";
-  valid: boolean;
-  reasons: VerifyReason[];
-  agent_id: string;
-  agent_urn: string;
-  tenant_id: string;
-  model: { name: string; version: string; hash: string };
-  scopes: string[];
-  not_before: string;
-  not_after: string;
-  revoked_at: string | null;
-  revocation_reason: string | null;
-  risk: { score: number; band: Band };
-  checked_at: string;
-  /** The certificate itself, so a gateway can check an agent's signature (proof of possession) with one request. */
-  certificate_pem: string;
-}
+/**
+ * The verify answer is typed by the gateway SDK that consumes it (a type-only import: nothing of the
+ * SDK is bundled), so the edge cannot change a field the SDK relies on without failing to compile.
+ */
+export type VerifyReason = EdgeReason;
+export type VerifyResult = EdgeVerifyData;
 
 /**
  * The verdict for one certificate at `now`. Status is computed at request time (an active record
