@@ -273,7 +273,7 @@ describe("node storage", () => {
 
   it("reads only stored perfect subtrees, O(log n) of them, even beyond 2^32 leaves", async () => {
     const reads: [number, number][] = [];
-    // A fake log of the given size: any perfect subtree inside it "exists"; anything else throws.
+    // A fake log of the given size, where every perfect subtree inside it "exists"; anything else throws.
     const fake = (size: number): NodeReader => ({
       async get(level, index) {
         if (!Number.isSafeInteger(index) || index < 0 || (index + 1) * 2 ** level > size) throw new Error(`no node ${level}/${index}`);
