@@ -62,11 +62,14 @@ export function checkValidity(b: Bundle, entries: ParsedEntry[], certs: Map<stri
     else if (!cert) reasons.push(`certificate ${serial} is not in the bundle`);
     if (cert && !Number.isNaN(at)) {
       const rev = revoked.get(normalizeSerial(serial!));
-      const outside = (t: number) => t < cert.notBefore.getTime() || t > cert.notAfter.getTime() || (rev !== undefined && t >= rev);
-      if (at < cert.notBefore.getTime()) reasons.push(`event${id} ${when} is before certificate ${serial} became valid (${cert.notBefore.toISOString()})`);
-      if (at > cert.notAfter.getTime()) reasons.push(`event${id} ${when} is after certificate ${serial} expired (${cert.notAfter.toISOString()})`);
-      if (rev !== undefined && at >= rev) reasons.push(`event${id} ${when} is after certificate ${serial} was revoked (${new Date(rev).toISOString()})`);
-      if (!reasons.length && !Number.isNaN(claimed) && outside(claimed)) backfilled.push(`${e.index}${id}`);
+      /** Why the certificate did not cover time `t` (empty when it did); `when` names the time. */
+      const uncovered = (t: number, when: string): string[] => [
+        ...(t < cert.notBefore.getTime() ? [`event${id} ${when} is before certificate ${serial} became valid (${cert.notBefore.toISOString()})`] : []),
+        ...(t > cert.notAfter.getTime() ? [`event${id} ${when} is after certificate ${serial} expired (${cert.notAfter.toISOString()})`] : []),
+        ...(rev !== undefined && t >= rev ? [`event${id} ${when} is after certificate ${serial} was revoked (${new Date(rev).toISOString()})`] : []),
+      ];
+      reasons.push(...uncovered(at, when));
+      if (!reasons.length && !Number.isNaN(claimed) && uncovered(claimed, "").length) backfilled.push(`${e.index}${id}`);
     }
     if (reasons.length) failures.push({ subject: `entry ${e.index} (${e.kind})`, index: e.index, kind: e.kind, reasons });
   }
