@@ -1,6 +1,6 @@
 import type { AgentModel, Step } from "./model.ts";
 import { localTime } from "./rhythm.ts";
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../common/rng.ts";
 import type { Draft, EventType, Outcome } from "./types.ts";
 
 /** What an attack sees: the agent's model and its normal timeline (drift attacks edit it in place). */

@@ -1,6 +1,6 @@
 import type { AgentModel } from "./model.ts";
 import { DAY, HOUR, localMidnight, localTime } from "./rhythm.ts";
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../common/rng.ts";
 import type { BenignPlan } from "./simulate.ts";
 
 /**

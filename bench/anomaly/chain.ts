@@ -1,4 +1,4 @@
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../common/rng.ts";
 
 /**
  * First-order Markov chain over action names. Agents follow workflows (quote → place → status),

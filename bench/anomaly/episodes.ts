@@ -3,7 +3,7 @@ import { driftAmount, driftMix, impossibleSequence, oddHours } from "./attacks-s
 import { deadLocalHours, type AttackCtx, type Injection } from "./attack-ctx.ts";
 import type { AgentModel } from "./model.ts";
 import { HOUR, localMidnight, localTime } from "./rhythm.ts";
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../common/rng.ts";
 import { DRIFT_TYPES, type AttackType, type Draft } from "./types.ts";
 
 const INJECT: Record<AttackType, (ctx: AttackCtx) => Injection> = {

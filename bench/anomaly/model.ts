@@ -1,7 +1,7 @@
 import { inScope } from "@kakunin/shared";
 import { walk, type Chain } from "./chain.ts";
 import type { LocalTime, Rhythm } from "./rhythm.ts";
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../common/rng.ts";
 import type { EventType, Outcome } from "./types.ts";
 
 /** One event as a kind renders it; the simulator adds time, outcome noise and labels. */

@@ -1,4 +1,4 @@
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../common/rng.ts";
 
 /**
  * When an agent works: 24 local-hour weights times a weekday factor, in the agent's own time zone

@@ -1,6 +1,6 @@
 import type { AgentModel, Planned, Step } from "./model.ts";
 import { HOUR, localTime } from "./rhythm.ts";
-import type { Rng } from "./rng.ts";
+import type { Rng } from "../common/rng.ts";
 import type { BenignType, BenignWindow, Draft, Outcome } from "./types.ts";
 
 /** A benign surprise as the simulator applies it. */

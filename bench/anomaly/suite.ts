@@ -4,7 +4,7 @@ import { applicable, placeEpisodes } from "./episodes.ts";
 import { KINDS } from "./kinds/index.ts";
 import type { KindVariant } from "./model.ts";
 import { DAY } from "./rhythm.ts";
-import { Rng } from "./rng.ts";
+import { Rng } from "../common/rng.ts";
 import { simulateNormal } from "./simulate.ts";
 import { ATTACK_TYPES, type AttackType, type Draft, type Episode, type LabelledEvent, type SimAgent, type Suite } from "./types.ts";
 

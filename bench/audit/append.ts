@@ -6,6 +6,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { appendAudit } from "@kakunin/origin/audit/append";
+import type { AuditItem } from "@kakunin/origin/audit/types";
 import type { Db } from "@kakunin/origin/db/index";
 import { eventBatch, newAgentId, rng } from "./rows.ts";
 
@@ -19,7 +20,11 @@ export interface Series {
 
 const SERIAL = "4a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
-export async function timeAudit(db: Db, tenantId: string, total: number, batch: number, budgetMs: number): Promise<Series> {
+/**
+ * One timing loop for both sides, so they differ only in how a batch is written: the same rows
+ * (same seed), the same batch sizes, one transaction per batch, the same time budget.
+ */
+async function timeBatches(total: number, batch: number, budgetMs: number, write: (n: number, items: AuditItem[], agentId: string) => Promise<unknown>): Promise<Series> {
   const agentId = newAgentId();
   const rand = rng(1);
   const batchMs: number[] = [];
@@ -27,11 +32,14 @@ export async function timeAudit(db: Db, tenantId: string, total: number, batch: 
   let n = 0;
   for (; n < total && performance.now() - start < budgetMs; n += batch) {
     const t = performance.now();
-    const items = eventBatch(n, Math.min(batch, total - n), agentId, SERIAL, rand);
-    await db.transaction((tx) => appendAudit(tx, tenantId, items));
+    await write(n, eventBatch(n, Math.min(batch, total - n), agentId, SERIAL, rand), agentId);
     batchMs.push(performance.now() - t);
   }
   return { entries: Math.min(n, total), elapsedMs: performance.now() - start, batchMs };
+}
+
+export function timeAudit(db: Db, tenantId: string, total: number, batch: number, budgetMs: number): Promise<Series> {
+  return timeBatches(total, batch, budgetMs, (_n, items) => db.transaction((tx) => appendAudit(tx, tenantId, items)));
 }
 
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -51,22 +59,13 @@ export async function createPlainTable(db: Db): Promise<void> {
  * The same rows as plain INSERTs: the entry object is serialised with JSON.stringify (what a
  * non-audited store would keep), the leaf_hash column gets a constant, and no node is written.
  */
-export async function timePlain(db: Db, tenantId: string, total: number, batch: number, budgetMs: number): Promise<Series> {
-  const agentId = newAgentId();
-  const rand = rng(1);
-  const batchMs: number[] = [];
-  const start = performance.now();
-  let n = 0;
-  for (; n < total && performance.now() - start < budgetMs; n += batch) {
-    const t = performance.now();
-    const items = eventBatch(n, Math.min(batch, total - n), agentId, SERIAL, rand);
+export function timePlain(db: Db, tenantId: string, total: number, batch: number, budgetMs: number): Promise<Series> {
+  return timeBatches(total, batch, budgetMs, (n, items, agentId) => {
     const values = items.map((item, i) => {
       const at = item.at.toISOString();
       const canonical = JSON.stringify({ v: 1, log: tenantId, index: n + i, kind: item.kind, at, actor: item.actor, agent_id: agentId, data: item.data, prev: null });
       return `(${lit(tenantId)}, ${n + i}, ${lit(item.kind)}, ${lit(agentId)}, ${lit(canonical)}, ${ZERO_HASH}, ${lit(at)})`;
     });
-    await db.transaction((tx) => tx.execute(`insert into bench_plain_entries values ${values.join(",")}`));
-    batchMs.push(performance.now() - t);
-  }
-  return { entries: Math.min(n, total), elapsedMs: performance.now() - start, batchMs };
+    return db.transaction((tx) => tx.execute(`insert into bench_plain_entries values ${values.join(",")}`));
+  });
 }

@@ -1,16 +1,11 @@
 import { randomUUID } from "node:crypto";
 import type { AuditItem } from "@kakunin/origin/audit/types";
+import { Rng } from "../common/rng.ts";
 
-/** Deterministic PRNG (mulberry32): the same run draws the same amounts and proof indices. */
+/** The suite's seeded PRNG as a function: the same run draws the same amounts and proof indices. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** The `data` of an event.ingested entry, shaped exactly as internal/store-events.ts writes it. */

@@ -9,7 +9,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { verifyBundle } from "../../cli/src/verify/index.ts";
-import { percentile } from "../issuance/stats.ts";
+import { percentile } from "../common/stats.ts";
 import { createPlainTable, timeAudit, timePlain, type Series } from "./append.ts";
 import { buildBundle } from "./bundle.ts";
 import { startBenchOrigin } from "./origin.ts";

@@ -9,7 +9,8 @@ export interface HttpResponse {
 export interface HttpClient {
   readonly name: string;
   get(url: string): Promise<HttpResponse>;
-  post(url: string, body: Uint8Array, contentType: string): Promise<HttpResponse>;
+  /** `headers` are sent as well (e.g. `authorization`). */
+  post(url: string, body: Uint8Array, contentType: string, headers?: Record<string, string>): Promise<HttpResponse>;
   close(): void;
 }
 
@@ -26,7 +27,7 @@ export function fetchClient(): HttpClient {
   return {
     name: "fetch (undici, keep-alive)",
     get: (url) => call(url),
-    post: (url, body, contentType) => call(url, { method: "POST", body, headers: { "content-type": contentType } }),
+    post: (url, body, contentType, headers) => call(url, { method: "POST", body, headers: { ...headers, "content-type": contentType } }),
     close: () => undefined,
   };
 }
@@ -34,9 +35,9 @@ export function fetchClient(): HttpClient {
 /** node:http with a keep-alive Agent holding up to `maxSockets` connections per host. */
 export function nodeHttpClient(maxSockets: number): HttpClient {
   const agent = new Agent({ keepAlive: true, maxSockets });
-  const call = (url: string, method: string, body?: Uint8Array, contentType?: string): Promise<HttpResponse> =>
+  const call = (url: string, method: string, body?: Uint8Array, contentType?: string, extra: Record<string, string> = {}): Promise<HttpResponse> =>
     new Promise((resolve, reject) => {
-      const headers: Record<string, string | number> = {};
+      const headers: Record<string, string | number> = { ...extra };
       if (body) {
         headers["content-type"] = contentType ?? "application/octet-stream";
         headers["content-length"] = body.byteLength;
@@ -53,7 +54,7 @@ export function nodeHttpClient(maxSockets: number): HttpClient {
   return {
     name: "node:http (keep-alive Agent)",
     get: (url) => call(url, "GET"),
-    post: (url, body, contentType) => call(url, "POST", body, contentType),
+    post: (url, body, contentType, headers) => call(url, "POST", body, contentType, headers),
     close: () => agent.destroy(),
   };
 }

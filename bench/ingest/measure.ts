@@ -1,10 +1,10 @@
 import { loadavg } from "node:os";
 import type { RequestSource } from "./events.ts";
-import { runLoad, type LoadPlan } from "./load.ts";
+import { runLoad, type LoadPlan } from "../common/load.ts";
 import { kakuninOp, noopOp, type BandTally } from "./ops.ts";
 import { groupCpu } from "./procs.ts";
 import type { Row } from "./report.ts";
-import type { HttpResponse } from "./client.ts";
+import type { HttpResponse } from "../common/http-client.ts";
 
 export interface RowSpec {
   label: string;
@@ -33,11 +33,11 @@ export async function measureRow(spec: RowSpec, source: RequestSource, t: Target
   for (const target of ["noop", "kakunin"] as const) {
     source.rewind();
     const op = target === "noop" ? noopOp(t.post, t.edgeUrl, source) : kakuninOp(t.post, t.edgeUrl, source, t.bands);
-    untimedErrors += (await runLoad({ concurrency: spec.timed.concurrency, durationMs: 10_000, maxRequests: spec.agents }, op)).errors;
-    untimedErrors += (await runLoad(spec.warmup, op)).errors;
+    untimedErrors += (await runLoad(`${spec.label} ${target} first request per agent`, { concurrency: spec.timed.concurrency, durationMs: 10_000, maxRequests: spec.agents }, op)).errors;
+    untimedErrors += (await runLoad(`${spec.label} ${target} warm-up`, spec.warmup, op)).errors;
     const [cpu0, gen0] = [groupCpu(t.groups), process.cpuUsage()];
     // The no-op may outrun the request budget (it replays the requests then): let time bound it.
-    const r = await runLoad(target === "noop" ? { ...spec.timed, maxRequests: spec.timed.maxRequests * 4 } : spec.timed, op);
+    const r = await runLoad(`${spec.label} ${target}`, target === "noop" ? { ...spec.timed, maxRequests: spec.timed.maxRequests * 4 } : spec.timed, op);
     const [cpu1, gen1] = [groupCpu(t.groups), process.cpuUsage(gen0)];
     const wallS = r.elapsedMs / 1000;
     const cores = (i: number): number => (t.groups.length === 2 ? (cpu1[i]! - cpu0[i]!) / wallS : Number.NaN);

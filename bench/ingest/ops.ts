@@ -1,4 +1,4 @@
-import type { HttpResponse } from "./client.ts";
+import type { HttpResponse } from "../common/http-client.ts";
 import type { RequestSource } from "./events.ts";
 
 type Post = (url: string, token: string, body: Buffer) => Promise<HttpResponse>;

@@ -1,41 +1,17 @@
-import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
+import { HZ, listeners, procStat } from "../common/proc.ts";
 
 /**
  * CPU time of whole process groups, read from /proc (Linux only), to show where an event's cost
  * goes: the edge (wrangler dev: its workerd proxy and the runtime with the Durable Objects and KV
  * simulator, one group) and the origin, which takes in the events the Durable Objects forward.
  */
-function ticksPerSecond(): number {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-const HZ = ticksPerSecond();
 
-function stat(pid: number): { pgrp: number; ticks: number } | undefined {
-  try {
-    const raw = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // comm is parenthesised and may contain spaces; the fields after it are space-separated.
-    const rest = raw.slice(raw.lastIndexOf(")") + 2).split(" ");
-    return { pgrp: Number(rest[2]), ticks: Number(rest[11]) + Number(rest[12]) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The process group of whoever listens on 127.0.0.1:`port` (from `ss`), or undefined. */
+/** The process group of whoever listens on 127.0.0.1:`port`, or undefined. */
 export function groupListeningOn(port: number): number | undefined {
   if (process.platform !== "linux") return undefined;
-  try {
-    const out = execFileSync("ss", ["-ltnpH"], { encoding: "utf8" });
-    const m = new RegExp(`127\\.0\\.0\\.1:${port}\\s.*?pid=(\\d+),`).exec(out);
-    return m ? stat(Number(m[1]))?.pgrp : undefined;
-  } catch {
-    return undefined;
-  }
+  const pid = listeners().find(([p]) => p === port)?.[1];
+  return pid === undefined ? undefined : procStat(pid)?.pgrp;
 }
 
 /** CPU seconds used so far by the live processes of each group (exited ones are not counted). */
@@ -43,7 +19,7 @@ export function groupCpu(groups: readonly number[]): number[] {
   const totals = groups.map(() => 0);
   for (const d of readdirSync("/proc")) {
     if (!/^\d+$/.test(d)) continue;
-    const s = stat(Number(d));
+    const s = procStat(Number(d));
     const i = s ? groups.indexOf(s.pgrp) : -1;
     if (s && i >= 0) totals[i]! += s.ticks / HZ;
   }

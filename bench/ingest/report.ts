@@ -1,4 +1,4 @@
-import type { LoadResult } from "./load.ts";
+import type { LoadResult } from "../common/load.ts";
 
 export interface Row {
   label: string;

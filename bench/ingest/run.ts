@@ -11,7 +11,7 @@ import { cleanupAll, installSignalHandlers, onCleanup } from "../common/cleanup.
 import { poster } from "./client.ts";
 import { enrollAgents, waitEdgeKnows } from "./enroll.ts";
 import { AgentStream, RequestSource } from "./events.ts";
-import type { LoadPlan } from "./load.ts";
+import type { LoadPlan } from "../common/load.ts";
 import { measureRow } from "./measure.ts";
 import type { BandTally } from "./ops.ts";
 import { groupListeningOn, settle } from "./procs.ts";

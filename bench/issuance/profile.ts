@@ -11,7 +11,7 @@ import { activeCertificate } from "@kakunin/origin/lifecycle/revoke";
 import { startInProcessOrigin, type InProcessOrigin } from "./inproc-origin.ts";
 import { runSeries, sleep } from "./load.ts";
 import { startOrigin, type OriginProcess } from "./origin-process.ts";
-import { percentile } from "./stats.ts";
+import { percentile } from "../common/stats.ts";
 
 /**
  * Where the time of one certify goes (`pnpm --filter @kakunin/bench issuance:profile`). Pauses

@@ -1,4 +1,5 @@
-import { mean, percentile, perSecond, type SeriesResult } from "./stats.ts";
+import { percentile } from "../common/stats.ts";
+import { mean, perSecond, type SeriesResult } from "./stats.ts";
 
 /** Kakunin must issue at least this many times as fast as the hand-written (sequential) openssl loop. */
 export const TARGET_RATIO = 3;

@@ -1,5 +1,5 @@
-import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import { HZ, listeners, procStat as stat } from "../common/proc.ts";
 
 /**
  * CPU time of the edge's processes, read from /proc (Linux only), to see where a request's time
@@ -10,37 +10,6 @@ import { readdirSync, readFileSync } from "node:fs";
 export interface ProcCpu {
   label: string;
   pid: number;
-}
-
-function ticksPerSecond(): number {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-}
-const HZ = ticksPerSecond();
-
-function stat(pid: number): { ppid: number; comm: string; ticks: number } | undefined {
-  try {
-    const raw = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // comm is parenthesised and may contain spaces; the fields after it are space-separated.
-    const close = raw.lastIndexOf(")");
-    const rest = raw.slice(close + 2).split(" ");
-    return { comm: raw.slice(raw.indexOf("(") + 1, close), ppid: Number(rest[1]), ticks: Number(rest[11]) + Number(rest[12]) };
-  } catch {
-    return undefined;
-  }
-}
-
-/** Listening TCP sockets as [port, pid] pairs, from `ss` (empty if it is missing). */
-function listeners(): [number, number][] {
-  try {
-    const out = execFileSync("ss", ["-ltnpH"], { encoding: "utf8" });
-    return [...out.matchAll(/127\.0\.0\.1:(\d+)\s.*?pid=(\d+),/g)].map((m) => [Number(m[1]), Number(m[2])]);
-  } catch {
-    return [];
-  }
 }
 
 /** The workerd processes under the wrangler dev that listens on `port`; empty when not on Linux. */

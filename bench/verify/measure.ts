@@ -1,7 +1,7 @@
 import { loadavg } from "node:os";
-import type { HttpClient } from "./client.ts";
+import type { HttpClient } from "../common/http-client.ts";
 import { cpuSince, type ProcCpu } from "./edge-procs.ts";
-import { runLoad, type LoadPlan, type LoadResult } from "./load.ts";
+import { runLoad, type LoadPlan, type LoadResult } from "../common/load.ts";
 import type { Op } from "./targets.ts";
 
 export interface Measured extends LoadResult {

@@ -1,4 +1,4 @@
-import type { LoadResult } from "./load.ts";
+import type { LoadResult } from "../common/load.ts";
 import type { Measured } from "./measure.ts";
 
 const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(x < 10 ? 2 : 1) : "–");

@@ -1,4 +1,4 @@
-import type { HttpClient } from "./client.ts";
+import type { HttpClient } from "../common/http-client.ts";
 import { sleep } from "./stats.ts";
 
 export interface IssuedCert {

@@ -10,16 +10,17 @@ import { join, resolve } from "node:path";
 import { freePort } from "../../test/support/system.ts";
 import { startChild } from "./child.ts";
 import { cleanupAll, installSignalHandlers, onCleanup } from "../common/cleanup.ts";
-import { fetchClient, nodeHttpClient, type HttpClient } from "./client.ts";
+import { fetchClient, nodeHttpClient, type HttpClient } from "../common/http-client.ts";
 import { edgeProcesses, runtimeEntryUrl } from "./edge-procs.ts";
-import type { LoadPlan, LoadResult } from "./load.ts";
+import type { LoadPlan, LoadResult } from "../common/load.ts";
 import { measured, type Measured } from "./measure.ts";
 import { startOcspResponder } from "./ocsp-responder.ts";
 import { fakeRecords, publishRecords } from "./records.ts";
 import { cpuTable, latencyTable, loadTable, ratio } from "./report.ts";
 import { issueCerts, measureRevocations, waitAllActive } from "./revocation.ts";
 import { startSystem } from "./setup.ts";
-import { max, percentile } from "./stats.ts";
+import { percentile } from "../common/stats.ts";
+import { max } from "./stats.ts";
 import { healthzOp, ocspOp, unknownSerialOp, verifyOp, } from "./targets.ts";
 
 // Sized for under 4 minutes on 2 busy cores; every loop is bounded by a count and a time.

@@ -1,5 +1,5 @@
 import type { CertStatusRecord } from "@kakunin/shared";
-import type { HttpClient, HttpResponse } from "./client.ts";
+import type { HttpClient, HttpResponse } from "../common/http-client.ts";
 import { readOcspStatus } from "./ocsp-status.ts";
 import { randomSerial } from "./records.ts";
 

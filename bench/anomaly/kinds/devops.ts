@@ -3,7 +3,7 @@ import {
   RISKY_TOOLS, chainSession, jitterChain, latency, outOfScopeOf, unusedOf,
   type AgentModel, type Emitted, type KindDef, type Planned,
 } from "../model.ts";
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../../common/rng.ts";
 import { ZONES, officeHours, weekdays } from "../rhythm.ts";
 
 const SERVICES = ["api", "auth", "billing", "search", "checkout", "notifications", "gateway", "catalog", "users", "reports", "ledger", "media"];

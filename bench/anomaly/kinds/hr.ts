@@ -3,7 +3,7 @@ import {
   RISKY_TOOLS, chainSession, jitterChain, latency, money, outOfScopeOf, unusedOf,
   type AgentModel, type Emitted, type KindDef,
 } from "../model.ts";
-import { Zipf, type Rng } from "../rng.ts";
+import { Zipf, type Rng } from "../../common/rng.ts";
 import { ZONES, officeHours, weekdays } from "../rhythm.ts";
 
 /** Holdout-only kind: answers employees' HR questions, handles leave and small expense claims. */

@@ -3,7 +3,7 @@ import {
   RISKY_TOOLS, jitterChain, latency, money, outOfScopeOf, unusedOf,
   type AgentModel, type Emitted, type KindDef, type Planned, type Step,
 } from "../model.ts";
-import { Zipf, type Rng } from "../rng.ts";
+import { Zipf, type Rng } from "../../common/rng.ts";
 import { ZONES, officeHours, weekdays } from "../rhythm.ts";
 
 /** Accounts payable: fetch invoice → vendor → create → approve → execute → book. Never execute unapproved. */

@@ -3,7 +3,7 @@ import {
   RISKY_TOOLS, chainSession, latency, outOfScopeOf, unusedOf,
   type AgentModel, type Emitted, type KindDef, type Planned, type Step,
 } from "../model.ts";
-import type { Rng } from "../rng.ts";
+import type { Rng } from "../../common/rng.ts";
 import { ZONES, localTime, officeHours, weekdays, type LocalTime } from "../rhythm.ts";
 
 const DATASETS = ["orders", "events", "sessions", "inventory", "payments", "clickstream", "shipments", "ads_spend", "crm_contacts", "web_logs", "returns", "pricing"];

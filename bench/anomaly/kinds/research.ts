@@ -4,7 +4,7 @@ import {
   RISKY_TOOLS, chainSession, latency, outOfScopeOf, unusedOf,
   type AgentModel, type Emitted, type KindDef,
 } from "../model.ts";
-import { Zipf, type Rng } from "../rng.ts";
+import { Zipf, type Rng } from "../../common/rng.ts";
 import { ZONES, wakingHours, weekdays } from "../rhythm.ts";
 
 /** Tool catalogue, most popular first; each assistant uses a random slice with a long tail. */

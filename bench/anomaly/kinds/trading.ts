@@ -3,7 +3,7 @@ import {
   RISKY_TOOLS, chainSession, jitterChain, latency, money, outOfScopeOf, unusedOf,
   type AgentModel, type Emitted, type KindDef, type Step,
 } from "../model.ts";
-import { Zipf, type Rng } from "../rng.ts";
+import { Zipf, type Rng } from "../../common/rng.ts";
 import { aroundTheClock, marketHours, weekdays } from "../rhythm.ts";
 
 /** Venues by currency: the bot lives in its exchange's time zone and trading session. */
