@@ -12,3 +12,4 @@ export * from "./ingest-token.ts";
 export * from "./audit-format.ts";
 export * from "./canonical.ts";
 export * from "./merkle/index.ts";
+export * from "./oids.ts";
