@@ -20,7 +20,6 @@ const edgeEnvFile = join(dataDir, "edge.env");
 writeFileSync(edgeEnvFile, `KAKUNIN_EDGE_SECRET=${secret}\nORIGIN_URL=http://127.0.0.1:${originPort}\n`, { mode: 0o600 });
 const env = {
   ...process.env, KAKUNIN_DATA_DIR: dataDir, KAKUNIN_EDGE_URL: `http://127.0.0.1:${edgePort}`,
-  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
 };
 
 const procs = [

@@ -30,8 +30,7 @@ if [ -z "${S3_ENDPOINT:-}" ]; then
 fi
 
 rc=0
-AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED=true \
-  pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$work/vitest.json" "$@" || rc=$?
+pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$work/vitest.json" "$@" || rc=$?
 if [ -f "$work/vitest.json" ]; then
   node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests+" passed, "+r.numFailedTests+" failed"+(r.numPendingTests?", "+r.numPendingTests+" skipped":""))' "$work/vitest.json"
 else

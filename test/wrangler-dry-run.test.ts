@@ -80,7 +80,7 @@ describe("wrangler deploy --dry-run", () => {
   it("a Worker importing node:* without nodejs_compat still exits 0, so the externals check is what catches it", async () => {
     const dir = tempDir();
     writeFileSync(join(dir, "index.ts"), 'import { readFileSync } from "node:fs";\nexport default { fetch: () => new Response(String(readFileSync)) };\n');
-    writeFileSync(join(dir, "wrangler.toml"), 'name = "dry-run-negative"\nmain = "index.ts"\ncompatibility_date = "2026-04-20"\n');
+    writeFileSync(join(dir, "wrangler.toml"), 'name = "dry-run-negative"\nmain = "index.ts"\ncompatibility_date = "2026-11-01"\n');
     const r = await dryRun(join(dir, "out"), join(dir, "wrangler.toml"));
     expect(r.code, r.output).toBe(0);
     expect(r.externals).toEqual(["node:fs"]);

@@ -1,7 +1,14 @@
 #!/usr/bin/env node
-// The CLI is TypeScript run as-is (explicit .ts imports, like the rest of the workspace), so the
-// launcher registers tsx's ESM loader and hands over to src/main.ts; no build step to forget.
-import { register } from "tsx/esm/api";
+// Installed from the packed tarball (`npm i -g kakunin-cli-*.tgz`): the compiled bundle that
+// `pnpm build` writes to dist/ (every dependency inlined; no tsx, no TypeScript at run time).
+// In the repository the TypeScript sources run through tsx, so a change is live without a build.
+import { existsSync } from "node:fs";
 
-register();
-await import(new URL("../src/main.ts", import.meta.url).href);
+const source = new URL("../src/main.ts", import.meta.url);
+if (existsSync(source)) {
+  const { register } = await import("tsx/esm/api");
+  register();
+  await import(source.href);
+} else {
+  await import(new URL("../dist/kakunin.js", import.meta.url).href);
+}

@@ -8,6 +8,7 @@ import type { Command } from "./command.ts";
 import { COMMANDS, GROUPS } from "./commands/index.ts";
 import { EXIT, IoError, UsageError, type Io } from "./io.ts";
 import { groupHelp, USAGE } from "./usage.ts";
+import { cliVersion } from "./version.ts";
 
 const io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), errIsTty: process.stderr.isTTY === true };
 
@@ -17,6 +18,7 @@ const isHelp = (a: string | undefined) => a === "-h" || a === "--help" || a === 
 function find(argv: readonly string[]): { cmd: Command; rest: string[] } | "help" | { help: string } {
   const [first, second] = argv;
   if (isHelp(first)) return "help";
+  if (first === "--version" || first === "-V" || first === "version") return { help: `kakunin ${cliVersion()}\n` };
   if (first === undefined) throw new UsageError("no command given", USAGE);
   const single = COMMANDS.find((c) => c.name === first);
   if (single) return { cmd: single, rest: argv.slice(1) };

@@ -128,7 +128,6 @@ export function createLauncher(opts: SystemOptions): Launcher {
       // One agent is certified: a one-key pool is ready by then, and a bigger one would keep both
       // cores busy generating RSA keys while the story runs.
       KAKUNIN_LOCAL_KEY_POOL: "1",
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     });
     children.push(origin);
     return { origin: origin.service, edge: edge.service };

@@ -61,17 +61,20 @@ function stopper(proc: ChildProcess) {
   };
 }
 
-/** The real origin (`node --import tsx origin/src/main.ts`) as a child process. */
-export async function startOrigin(opts: { port?: number; dataDir: string; edgeUrl: string; secret: string; adminKey: string; env?: Record<string, string> }): Promise<Proc> {
+/**
+ * The real origin as a child process: from source (`node --import tsx origin/src/main.ts`), or with
+ * `compiled` the production build (`node origin/dist/main.js`, made by `pnpm build`).
+ */
+export async function startOrigin(opts: { port?: number; dataDir: string; edgeUrl: string; secret: string; adminKey: string; env?: Record<string, string>; compiled?: boolean }): Promise<Proc> {
   const port = opts.port ?? (await freePort());
-  const { proc, log } = launch(process.execPath, ["--import", "tsx", "src/main.ts"], join(ROOT, "origin"), {
+  const args = opts.compiled ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"];
+  const { proc, log } = launch(process.execPath, args, join(ROOT, "origin"), {
     ...process.env,
     KAKUNIN_ORIGIN_PORT: String(port),
     KAKUNIN_DATA_DIR: opts.dataDir,
     KAKUNIN_EDGE_URL: opts.edgeUrl,
     KAKUNIN_EDGE_SECRET: opts.secret,
     KAKUNIN_ADMIN_KEY: opts.adminKey,
-    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     ...opts.env,
   });
   const url = `http://127.0.0.1:${port}`;

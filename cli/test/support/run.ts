@@ -44,7 +44,7 @@ export async function originWithoutAdminKey(dataDir: string): Promise<Proc> {
   const port = await freePort();
   const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     cwd: ORIGIN_DIR, detached: true, stdio: ["ignore", "pipe", "pipe"],
-    env: cleanEnv({ KAKUNIN_ORIGIN_PORT: String(port), KAKUNIN_DATA_DIR: dataDir, KAKUNIN_PUBLISH: "off", AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true" }),
+    env: cleanEnv({ KAKUNIN_ORIGIN_PORT: String(port), KAKUNIN_DATA_DIR: dataDir, KAKUNIN_PUBLISH: "off" }),
   });
   let out = "";
   const keep = (c: Buffer) => { out = (out + c.toString()).slice(-20_000); };

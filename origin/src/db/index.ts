@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import type { ExtractTablesWithRelations } from "drizzle-orm";
@@ -23,7 +24,13 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export const migrationsFolder = fileURLToPath(new URL("../../../migrations", import.meta.url));
+/**
+ * The SQL migrations: beside the running module in the compiled build (origin/dist/migrations,
+ * copied by scripts/build.mjs), else the repository's migrations/ (running from source).
+ */
+export const migrationsFolder = [new URL("./migrations", import.meta.url), new URL("../../../migrations", import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((dir) => existsSync(join(dir, "meta", "_journal.json"))) ?? fileURLToPath(new URL("../../../migrations", import.meta.url));
 
 /**
  * Opens the database and applies pending migrations. `url` selects real PostgreSQL; otherwise

@@ -48,8 +48,6 @@ export function createAwsKmsKeyManager(opts: AwsKmsOptions): KeyManager {
     if (problem) return err({ code: "not_configured", message: problem });
     if (closed) return err({ code: "failed", message: "aws-kms KeyManager is closed" });
     if (!client) {
-      // The SDK warns on every Node < 22 start; Node 20 is supported here until its EOL.
-      env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
       client = new KMSClient({
         ...(region ? { region } : {}),
         ...(opts.endpoint ? { endpoint: opts.endpoint } : {}),

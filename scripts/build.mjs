@@ -1,0 +1,40 @@
+// `pnpm build`: compiled JavaScript for production, so nothing compiles TypeScript at run time.
+// - origin/dist/main.js: the origin and the workspace code it uses (@kakunin/shared) in one ES
+//   module; npm dependencies stay external (installed with `pnpm install --prod`), native and WASM
+//   packages (pkcs11js, PGlite) load their files from node_modules as usual. The migrations are
+//   copied beside it (origin/dist/migrations), where origin/src/db/index.ts looks first.
+// - cli/dist/kakunin.js: the whole CLI with every dependency inlined: `npm i -g` of the packed
+//   tarball needs nothing else (no tsx, no dev dependencies).
+import { build } from "esbuild";
+import { cpSync, readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const root = resolve(import.meta.dirname, "..");
+const pkg = (dir) => JSON.parse(readFileSync(join(root, dir, "package.json"), "utf8"));
+const common = {
+  bundle: true, platform: "node", format: "esm", target: "node22", sourcemap: "linked",
+  logLevel: "warning", legalComments: "linked",
+  // Bundled CommonJS dependencies call require(); an ES module has none unless we make one.
+  banner: { js: 'import { createRequire as __kakuninRequire } from "node:module"; const require = __kakuninRequire(import.meta.url);' },
+};
+
+async function origin() {
+  const out = join(root, "origin/dist");
+  rmSync(out, { recursive: true, force: true });
+  const deps = Object.keys(pkg("origin").dependencies).filter((d) => !d.startsWith("@kakunin/"));
+  await build({ ...common, entryPoints: [join(root, "origin/src/main.ts")], outfile: join(out, "main.js"), external: deps });
+  cpSync(join(root, "migrations"), join(out, "migrations"), { recursive: true });
+}
+
+async function cli() {
+  const out = join(root, "cli/dist");
+  rmSync(out, { recursive: true, force: true });
+  await build({
+    ...common, entryPoints: [join(root, "cli/src/main.ts")], outfile: join(out, "kakunin.js"),
+    define: { KAKUNIN_CLI_VERSION: JSON.stringify(pkg("cli").version ?? "0.0.0") },
+  });
+}
+
+const which = process.argv[2];
+if (!which || which === "origin") await origin();
+if (!which || which === "cli") await cli();

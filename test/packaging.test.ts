@@ -1,0 +1,59 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startOrigin, systemFixture } from "./support/system.ts";
+
+// Production artefacts: the origin and the CLI run as compiled JavaScript (no tsx, no TypeScript
+// at run time), and the CLI installs from its packed tarball with `npm i -g` and nothing else.
+const ROOT = resolve(import.meta.dirname, "..");
+const work = mkdtempSync(join(tmpdir(), "kakunin-pack-"));
+
+beforeAll(() => {
+  execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: ROOT, stdio: "pipe" });
+}, 120_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe("compiled origin", () => {
+  it("starts from origin/dist/main.js without tsx and answers /healthz", async () => {
+    const bundle = readFileSync(join(ROOT, "origin/dist/main.js"), "utf8");
+    expect(bundle).not.toMatch(/from ["']tsx/);
+    expect(bundle).not.toMatch(/from ["']@kakunin\//); // workspace code is compiled in
+    expect(existsSync(join(ROOT, "origin/dist/migrations/meta/_journal.json"))).toBe(true);
+    const fx = systemFixture();
+    const origin = await startOrigin({ compiled: true, dataDir: fx.dir, edgeUrl: "http://127.0.0.1:9", secret: fx.secret, adminKey: fx.adminKey, env: { KAKUNIN_PUBLISH: "off" } });
+    try {
+      const res = await fetch(`${origin.url}/healthz`);
+      expect(res.status).toBe(200);
+      const agents = await fetch(`${origin.url}/v1/agents`, { headers: { authorization: `Bearer ${fx.adminKey}` } });
+      expect(agents.status).toBe(200); // migrations applied from dist/migrations
+    } finally {
+      await origin.stop();
+      fx.cleanup();
+    }
+  }, 120_000);
+});
+
+describe("CLI tarball", () => {
+  it("installs with npm i -g from the packed tarball and runs with no dependencies", () => {
+    execFileSync("pnpm", ["pack", "--pack-destination", work], { cwd: join(ROOT, "cli"), stdio: "pipe" });
+    const tarball = readdirSync(work).find((f) => f.endsWith(".tgz"));
+    expect(tarball).toBeDefined();
+    const prefix = join(work, "prefix");
+    execFileSync("npm", ["install", "-g", "--prefix", prefix, "--offline", "--no-audit", "--no-fund", join(work, tarball!)], { stdio: "pipe" });
+    const installed = join(prefix, "lib/node_modules/@kakunin/cli");
+    expect(readdirSync(installed).sort()).toEqual(expect.arrayContaining(["bin", "dist", "package.json"]));
+    expect(existsSync(join(installed, "src"))).toBe(false);
+    expect(existsSync(join(installed, "node_modules"))).toBe(false); // nothing to install at run time
+    const bin = join(prefix, "bin/kakunin");
+    const version = spawnSync(bin, ["--version"], { encoding: "utf8" });
+    expect(version.status).toBe(0);
+    expect(version.stdout.trim()).toBe(`kakunin ${JSON.parse(readFileSync(join(ROOT, "cli/package.json"), "utf8")).version}`);
+    const help = spawnSync(bin, ["audit", "verify", "--help"], { encoding: "utf8" });
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain("audit verify");
+    const bad = spawnSync(bin, ["no-such-command"], { encoding: "utf8" });
+    expect(bad.status).toBe(2);
+  }, 180_000);
+});
