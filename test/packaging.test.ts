@@ -35,6 +35,24 @@ describe("compiled origin", () => {
   }, 120_000);
 });
 
+describe("production mode", () => {
+  it("the compiled origin refuses to start on development defaults, naming each, and exits 1", () => {
+    const fx = systemFixture();
+    try {
+      const run = spawnSync(process.execPath, ["dist/main.js"], {
+        cwd: join(ROOT, "origin"), encoding: "utf8", timeout: 60_000,
+        env: { ...process.env, KAKUNIN_ENV: "production", KAKUNIN_DATA_DIR: fx.dir, KAKUNIN_ADMIN_KEY: fx.adminKey, KAKUNIN_ORIGIN_PORT: "0" },
+      });
+      expect(run.status).toBe(1);
+      for (const name of ["KAKUNIN_KEY_MANAGER=local", "DATABASE_URL", "KAKUNIN_ARCHIVE=local", "KAKUNIN_ADMIN_KEY"]) expect(run.stderr).toContain(name);
+      expect(run.stderr).not.toContain(fx.adminKey); // named, never printed
+      expect(run.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+    } finally {
+      fx.cleanup();
+    }
+  }, 90_000);
+});
+
 describe("CLI tarball", () => {
   it("installs with npm i -g from the packed tarball and runs with no dependencies", () => {
     execFileSync("pnpm", ["pack", "--pack-destination", work], { cwd: join(ROOT, "cli"), stdio: "pipe" });

@@ -6,6 +6,7 @@ import { ApiError } from "./http/api-error.ts";
 import type { Services } from "./services.ts";
 import { registerRoutes } from "./routes/index.ts";
 import { registerInternal } from "./internal/routes.ts";
+import { observeRequests } from "./observability/http.ts";
 
 /** Builds the origin's Hono app around already-constructed services (tests build their own). */
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
@@ -19,6 +20,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   });
   app.onError(onError);
   app.notFound(onNotFound);
+  app.use("*", observeRequests(services.logger, services.metrics));
   app.use("*", baseHeaders);
   app.use("*", async (c, next) => {
     c.set("services", services);

@@ -4,6 +4,9 @@ import { systemClock, type Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/index.ts";
 import { createKeyManager } from "./kms/index.ts";
+import { instrumentKeyManager } from "./observability/instrument-keys.ts";
+import { createLogger, type Logger } from "./observability/logger.ts";
+import { createMetrics } from "./observability/metrics.ts";
 import type { KeyManager } from "./kms/types.ts";
 import { secretFromFile } from "./secret-file.ts";
 import type { Services } from "./services.ts";
@@ -21,17 +24,19 @@ export interface Built {
  */
 export async function buildServices(
   config: Config,
-  overrides: { keys?: (db: Database) => KeyManager; clock?: Clock; inMemoryDb?: boolean } = {},
+  overrides: { keys?: (db: Database) => KeyManager; clock?: Clock; inMemoryDb?: boolean; logger?: Logger } = {},
 ): Promise<Built> {
   const database = await openDatabase({
     url: config.DATABASE_URL,
     dir: overrides.inMemoryDb ? undefined : join(config.KAKUNIN_DATA_DIR, "pglite"),
   });
-  const keys = overrides.keys ? overrides.keys(database) : createKeyManager(config, database.db);
+  const metrics = createMetrics({ db: database.db, ...(database.poolStats ? { pool: database.poolStats } : {}) });
+  const logger = overrides.logger ?? createLogger({ level: config.KAKUNIN_LOG_LEVEL });
+  const keys = instrumentKeyManager(overrides.keys ? overrides.keys(database) : createKeyManager(config, database.db), metrics);
   const clock = overrides.clock ?? systemClock;
   const ca = new CertificateAuthority(database.db, keys, clock);
   const edgeSecret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");
-  const services: Services = { config, db: database.db, keys, ca, clock, edgeSecret };
+  const services: Services = { config, db: database.db, keys, ca, clock, edgeSecret, logger, metrics };
   return {
     services,
     database,

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { productionProblems } from "./production-mode.ts";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -7,7 +8,13 @@ const port = z.coerce.number().int().min(0).max(65535);
  * process.env; services receive the parsed config.
  */
 export const configSchema = z.object({
+  /** `production` refuses the development defaults (origin/src/production-mode.ts). */
+  KAKUNIN_ENV: z.string().min(1).default("dev"),
   KAKUNIN_DATA_DIR: z.string().min(1).default(".kakunin"),
+  /** JSON log lines on stdout at this level and above (`silent` for none). */
+  KAKUNIN_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+  /** When set, GET /metrics needs `Authorization: Bearer <token>` (Prometheus `authorization` config). */
+  KAKUNIN_METRICS_TOKEN: z.string().min(16, "KAKUNIN_METRICS_TOKEN must be at least 16 characters").optional(),
   KAKUNIN_ORIGIN_HOST: z.string().min(1).default("127.0.0.1"),
   KAKUNIN_ORIGIN_PORT: port.default(8788),
   KAKUNIN_ADMIN_KEY: z.string().min(16, "KAKUNIN_ADMIN_KEY must be at least 16 characters").optional(),
@@ -56,6 +63,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
     throw new Error(`invalid configuration:\n${lines.join("\n")}`);
+  }
+  const refused = productionProblems(parsed.data);
+  if (refused.length > 0) {
+    throw new Error(`KAKUNIN_ENV=production refuses to start:\n${refused.map((p) => `  ${p}`).join("\n")}`);
   }
   return parsed.data;
 }

@@ -3,6 +3,8 @@ import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { Db } from "./db/index.ts";
 import type { KeyManager } from "./kms/types.ts";
+import type { Logger } from "./observability/logger.ts";
+import type { Metrics } from "./observability/metrics.ts";
 
 /** Everything a handler needs, built once at start and put on the Hono context. No singletons. */
 export interface Services {
@@ -11,6 +13,10 @@ export interface Services {
   keys: KeyManager;
   ca: CertificateAuthority;
   clock: Clock;
+  /** Structured JSON logs (never secrets). */
+  logger: Logger;
+  /** Prometheus registry and the counters/histograms code updates. */
+  metrics: Metrics;
   /** Origin ⇄ edge HMAC secret: signs publications and ingest tokens, checks calls from the edge. */
   edgeSecret: string;
   /** Told after every committed change so the edge learns of it at once; absent when publishing is off. */

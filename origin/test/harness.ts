@@ -10,6 +10,7 @@ import type { Clock } from "../src/clock.ts";
 import { loadConfig } from "../src/config.ts";
 import type { Database } from "../src/db/index.ts";
 import type { KeyManager } from "../src/kms/types.ts";
+import type { Logger } from "../src/observability/logger.ts";
 import type { Services } from "../src/services.ts";
 
 export type DbKind = "pglite" | "postgres";
@@ -72,7 +73,7 @@ export interface TestOrigin {
 /** A real origin (real DB, real KeyManager, real CA) driven through app.request, no socket. */
 export async function startTestOrigin(
   kind: DbKind,
-  opts: { clock?: Clock; keys?: (db: Database) => KeyManager; env?: Record<string, string> } = {},
+  opts: { clock?: Clock; keys?: (db: Database) => KeyManager; env?: Record<string, string>; logger?: Logger } = {},
 ): Promise<TestOrigin> {
   const dataDir = mkdtempSync(join(tmpdir(), "kakunin-test-"));
   const pgdb = kind === "postgres" ? await freshPostgresDatabase() : undefined;
@@ -81,10 +82,11 @@ export async function startTestOrigin(
     KAKUNIN_DATA_DIR: dataDir,
     KAKUNIN_MASTER_KEY: randomBytes(32).toString("base64"),
     KAKUNIN_ADMIN_KEY: adminKey,
+    KAKUNIN_LOG_LEVEL: "silent",
     ...(pgdb ? { DATABASE_URL: pgdb.url } : {}),
     ...opts.env,
   });
-  const built = await buildServices(config, { inMemoryDb: true, clock: opts.clock, keys: opts.keys });
+  const built = await buildServices(config, { inMemoryDb: true, clock: opts.clock, keys: opts.keys, logger: opts.logger });
   await bootstrap(built.services.db, adminKey);
   const app = createApp(built.services);
   const request = (method: string, path: string, o: RequestOptions = {}) => {

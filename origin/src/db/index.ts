@@ -21,6 +21,8 @@ export type Queryable = Db | Tx;
 export interface Database {
   db: Db;
   driver: "pglite" | "postgres";
+  /** Connection pool counts (PostgreSQL only), for kakunin_db_pool_connections. */
+  poolStats?(): { total: number; idle: number; waiting: number };
   close(): Promise<void>;
 }
 
@@ -45,7 +47,10 @@ export async function openDatabase(opts: { url?: string; dir?: string }): Promis
     pool.on("error", (e) => console.warn(`[origin] idle database connection lost: ${e.message}`));
     const db = drizzlePg(pool, { schema });
     await migratePg(db, { migrationsFolder });
-    return { db: db as unknown as Db, driver: "postgres", close: () => pool.end() };
+    return {
+      db: db as unknown as Db, driver: "postgres", close: () => pool.end(),
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    };
   }
   // PGlite creates only the last path segment of its data dir itself.
   if (opts.dir) mkdirSync(opts.dir, { recursive: true });

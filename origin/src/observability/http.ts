@@ -1,0 +1,46 @@
+import type { MiddlewareHandler } from "hono";
+import type { AppEnv } from "../app-env.ts";
+import type { Caller } from "../auth/authenticate.ts";
+import type { Logger } from "./logger.ts";
+import type { Metrics } from "./metrics.ts";
+import { requestIdFrom } from "./request-id.ts";
+
+const CERTIFY = /^\/v1\/agents\/:id\/(certify|certificates\/renew)$/;
+const REVOKE = "/v1/certificates/:id/revoke";
+
+/**
+ * One JSON log line and one metric sample per request: request id (accepted from `x-request-id`
+ * or `traceparent`, echoed back), tenant, route template (never the raw path with ids in label
+ * values), status and latency. Only those fields: headers and bodies are never logged.
+ */
+export function observeRequests(logger: Logger, metrics: Metrics): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const start = performance.now();
+    const { requestId, traceId } = requestIdFrom(c.req.raw.headers);
+    c.header("x-request-id", requestId);
+    let thrown: unknown;
+    try {
+      await next();
+    } catch (e) {
+      thrown = e;
+    }
+    const status = thrown === undefined ? c.res.status : 500;
+    const route = c.req.routePath && c.req.routePath !== "/*" && c.req.routePath !== "*" ? c.req.routePath : "unmatched";
+    const seconds = (performance.now() - start) / 1000;
+    const labels = { method: c.req.method, route, status: String(status) };
+    metrics.httpRequests.inc(labels);
+    metrics.httpDuration.observe(labels, seconds);
+    if (status < 300 && c.req.method === "POST") {
+      if (CERTIFY.test(route)) metrics.certificatesIssued.inc();
+      else if (route === REVOKE) metrics.certificatesRevoked.inc();
+    }
+    if (route !== "/metrics") {
+      const caller: Caller | undefined = c.get("caller");
+      logger.log(status >= 500 ? "error" : "info", "request", {
+        request_id: requestId, trace_id: traceId, method: c.req.method, route, status,
+        latency_ms: Math.round(seconds * 1e4) / 10, tenant: caller?.tenantId,
+      });
+    }
+    if (thrown !== undefined) throw thrown;
+  };
+}

@@ -1,0 +1,80 @@
+import { sql } from "drizzle-orm";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { Db } from "../db/index.ts";
+
+/**
+ * The origin's Prometheus metrics (GET /metrics). Counters and histograms are updated where things
+ * happen (HTTP middleware, the key-manager wrapper); backlog gauges (outbox, archive, dead letters)
+ * are read from the database at scrape time, so they are true across several origins sharing it
+ * and need no hook in the code that writes those tables. docs/operations.md lists the alerts.
+ */
+export interface Metrics {
+  registry: Registry;
+  httpRequests: Counter<"method" | "route" | "status">;
+  httpDuration: Histogram<"method" | "route" | "status">;
+  certificatesIssued: Counter;
+  certificatesRevoked: Counter;
+  kmsCalls: Counter<"backend" | "op" | "outcome">;
+  kmsDuration: Histogram<"backend" | "op" | "outcome">;
+  publishFailures: Counter<"status">;
+}
+
+export interface MetricsSources {
+  db: Db;
+  /** Node-postgres pool counts when DATABASE_URL is set. */
+  pool?: () => { total: number; idle: number; waiting: number };
+}
+
+export function createMetrics(sources: MetricsSources): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "kakunin_origin_" });
+  const m: Metrics = {
+    registry,
+    httpRequests: new Counter({ name: "kakunin_http_requests_total", help: "HTTP requests by route template and status", labelNames: ["method", "route", "status"], registers: [registry] }),
+    httpDuration: new Histogram({
+      name: "kakunin_http_request_duration_seconds", help: "HTTP request latency by route template and status", labelNames: ["method", "route", "status"],
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5], registers: [registry],
+    }),
+    certificatesIssued: new Counter({ name: "kakunin_certificates_issued_total", help: "Certificates issued (certify and renew)", registers: [registry] }),
+    certificatesRevoked: new Counter({ name: "kakunin_certificates_revoked_total", help: "Certificates revoked through the API", registers: [registry] }),
+    kmsCalls: new Counter({ name: "kakunin_kms_calls_total", help: "Key manager calls by backend, operation and outcome", labelNames: ["backend", "op", "outcome"], registers: [registry] }),
+    kmsDuration: new Histogram({
+      name: "kakunin_kms_call_duration_seconds", help: "Key manager call latency", labelNames: ["backend", "op", "outcome"],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10], registers: [registry],
+    }),
+    publishFailures: new Counter({ name: "kakunin_publish_failures_total", help: "Publish attempts to the edge that failed, by HTTP status (0 = unreachable)", labelNames: ["status"], registers: [registry] }),
+  };
+  registerBacklogGauges(registry, sources);
+  return m;
+}
+
+/** Scalar gauges computed by one SQL query each at scrape time; a failed query reports NaN, not a 500. */
+function registerBacklogGauges(registry: Registry, { db, pool }: MetricsSources): void {
+  const fromDb = (name: string, help: string, query: ReturnType<typeof sql>) =>
+    new Gauge({
+      name, help, registers: [registry],
+      async collect() {
+        try {
+          const rows = await db.execute(query);
+          const list = (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows) as Array<{ v: number | string | null }>;
+          this.set(Number(list[0]?.v ?? 0));
+        } catch {
+          this.set(Number.NaN);
+        }
+      },
+    });
+  fromDb("kakunin_outbox_pending", "Status records waiting to be published to the edge", sql`select count(*)::float8 as v from outbox where delivered_at is null`);
+  fromDb("kakunin_outbox_oldest_age_seconds", "Age of the oldest unpublished status record (0 when none)", sql`select coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as v from outbox where delivered_at is null`);
+  fromDb("kakunin_archive_pending_batches", "Sealed audit batches not yet accepted by the archive", sql`select count(*)::float8 as v from audit_batches where archived_at is null`);
+  fromDb("kakunin_archive_lag_seconds", "Age of the oldest sealed batch the archive has not accepted (0 when none)", sql`select coalesce(extract(epoch from now() - min(sealed_at)), 0)::float8 as v from audit_batches where archived_at is null`);
+  if (pool) {
+    const g = new Gauge({ name: "kakunin_db_pool_connections", help: "PostgreSQL pool connections by state", labelNames: ["state"], registers: [registry],
+      collect() {
+        const p = pool();
+        this.set({ state: "total" }, p.total);
+        this.set({ state: "idle" }, p.idle);
+        this.set({ state: "waiting" }, p.waiting);
+      } });
+    void g;
+  }
+}

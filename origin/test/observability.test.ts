@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../src/observability/logger.ts";
+import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+// Structured request logs and Prometheus metrics, on the real app (PGlite and PostgreSQL). The
+// logs of a whole run are searched for every secret the run created: none may appear.
+for (const kind of dbKinds()) {
+  describe(`observability (${kind})`, () => {
+    let o: TestOrigin;
+    const lines: string[] = [];
+    const secrets: string[] = [];
+    const metricsToken = "metrics-token-0123456789abcdef";
+    let serial = "";
+
+    beforeAll(async () => {
+      o = await startTestOrigin(kind, { logger: createLogger({ level: "debug", write: (l) => void lines.push(l) }), env: { KAKUNIN_METRICS_TOKEN: metricsToken } });
+      secrets.push(o.adminKey, o.services.edgeSecret, metricsToken);
+      // A run that creates every kind of secret: an API key, an ingest token, a signature.
+      const key = await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: "issuer", role: "issuer" } });
+      expect(key.status).toBe(201);
+      secrets.push(key.body.data.key);
+      const agent = await o.json<{ data: { id: string } }>("POST", "/v1/agents", { key: key.body.data.key, body: agentBody() });
+      const cert = await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent.body.data.id}/certify`, { key: key.body.data.key, headers: { "x-request-id": "req-certify-1" } });
+      expect(cert.status).toBe(201);
+      serial = cert.body.data.serial_number;
+      const token = await o.json<{ data: { token: string } }>("POST", `/v1/agents/${agent.body.data.id}/ingest-tokens`, { key: key.body.data.key });
+      expect(token.status).toBe(201);
+      secrets.push(token.body.data.token);
+      await o.json("POST", `/v1/agents/${agent.body.data.id}/sign`, { key: key.body.data.key, body: { payload_b64: btoa("hello"), algorithm: "RSASSA_PKCS1_V1_5_SHA_256" } });
+      await o.json("GET", "/v1/agents", { key: "not-a-key-0123456789", headers: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" } });
+      await o.json("POST", `/v1/certificates/${cert.body.data.id}/revoke`, { key: key.body.data.key, body: { reason: "test" } });
+    }, 120_000);
+    afterAll(async () => { await o?.close(); });
+
+    it("logs one JSON line per request with request id, tenant, route template, status and latency", () => {
+      const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.msg === "request");
+      const certify = records.find((r) => r.request_id === "req-certify-1");
+      expect(certify).toMatchObject({ level: "info", method: "POST", route: "/v1/agents/:id/certify", status: 201 });
+      expect(typeof certify?.latency_ms).toBe("number");
+      expect(certify?.tenant).toMatch(/^[0-9a-f-]{36}$/);
+      // A W3C traceparent names the request when no x-request-id is given; a 401 is logged too.
+      expect(records.find((r) => r.request_id === "4bf92f3577b34da6a3ce929d0e0e4736")).toMatchObject({ status: 401, trace_id: "4bf92f3577b34da6a3ce929d0e0e4736" });
+      for (const r of records) expect(String(r.route)).not.toMatch(/[0-9a-f]{8}-[0-9a-f]{4}/); // templates, never raw ids
+    });
+
+    it("never logs a key, token or secret the run created", () => {
+      expect(secrets.length).toBeGreaterThanOrEqual(5);
+      const all = lines.join("");
+      for (const s of secrets) expect(all.includes(s), `a secret (${s.slice(0, 6)}…) reached the logs`).toBe(false);
+    });
+
+    it("echoes the request id and invents one when the given one is unusable", async () => {
+      const ok = await o.request("GET", "/healthz", { key: null, headers: { "x-request-id": "abc-123" } });
+      expect(ok.headers.get("x-request-id")).toBe("abc-123");
+      const hostile = await o.request("GET", "/healthz", { key: null, headers: { "x-request-id": "bad\"id {with} spaces" } });
+      expect(hostile.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it("GET /metrics needs the token when one is configured (401 problem), then serves Prometheus text", async () => {
+      const denied = await o.request("GET", "/metrics", { key: null });
+      expect(denied.status).toBe(401);
+      expect(denied.headers.get("content-type")).toContain("application/problem+json");
+      const wrong = await o.request("GET", "/metrics", { key: "metrics-token-wrong-0123456789" });
+      expect(wrong.status).toBe(401);
+      const res = await o.request("GET", "/metrics", { key: metricsToken });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await res.text();
+      expect(text).toMatch(/kakunin_http_requests_total\{method="POST",route="\/v1\/agents\/:id\/certify",status="201"\} 1/);
+      expect(text).toMatch(/kakunin_http_request_duration_seconds_bucket\{.*route="\/v1\/agents\/:id\/certify"/);
+      expect(text).toMatch(/^kakunin_certificates_issued_total 1$/m);
+      expect(text).toMatch(/^kakunin_certificates_revoked_total 1$/m);
+      expect(text).toMatch(/kakunin_kms_calls_total\{backend="local",op="sign",outcome="ok"\} [1-9]/);
+      expect(text).toMatch(/kakunin_kms_call_duration_seconds_count\{backend="local",op="createKey",outcome="ok"\} [1-9]/);
+      expect(text).toMatch(/^kakunin_outbox_pending \d+$/m); // no publisher here: what certify/revoke enqueued waits
+      expect(text).toMatch(/^kakunin_outbox_oldest_age_seconds [\d.e+-]+$/m);
+      expect(text).toMatch(/^kakunin_archive_pending_batches \d+$/m);
+      expect(text).toMatch(/^kakunin_archive_lag_seconds [\d.e+-]+$/m);
+      expect(text).toMatch(/^kakunin_origin_process_resident_memory_bytes \d+/m);
+      if (kind === "postgres") expect(text).toMatch(/kakunin_db_pool_connections\{state="total"\} \d+/);
+      expect(text).not.toContain(serial); // no per-certificate label values: bounded cardinality
+    });
+  });
+}
