@@ -62,9 +62,14 @@ function stopper(proc: ChildProcess) {
 }
 
 /** The real origin (`node --import tsx origin/src/main.ts`) as a child process. */
-export async function startOrigin(opts: { port?: number; dataDir: string; edgeUrl: string; secret: string; adminKey: string; env?: Record<string, string> }): Promise<Proc> {
+export async function startOrigin(opts: {
+  port?: number; dataDir: string; edgeUrl: string; secret: string; adminKey: string; env?: Record<string, string>;
+  /** A command the origin runs under, e.g. `["faketime", "-f", "+6m"]` for a skewed clock. */
+  wrap?: string[];
+}): Promise<Proc> {
   const port = opts.port ?? (await freePort());
-  const { proc, log } = launch(process.execPath, ["--import", "tsx", "src/main.ts"], join(ROOT, "origin"), {
+  const [cmd, ...args] = [...(opts.wrap ?? []), process.execPath, "--import", "tsx", "src/main.ts"];
+  const { proc, log } = launch(cmd!, args, join(ROOT, "origin"), {
     ...process.env,
     KAKUNIN_ORIGIN_PORT: String(port),
     KAKUNIN_DATA_DIR: opts.dataDir,
