@@ -13,7 +13,7 @@ import type { EdgeClient } from "../src/publish/edge-client.ts";
 import { Publisher } from "../src/publish/publisher.ts";
 import { Refresher } from "../src/publish/refresher.ts";
 import { keyManagerSigners } from "../src/publish/signers.ts";
-import { agentBody, freshPostgresDatabase, postgresUrl, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { agentBody, dbKinds, freshPostgresDatabase, postgresUrl, startTestOrigin, type TestOrigin } from "./harness.ts";
 import { EdgeModel } from "./edge-model.ts";
 
 /** The edge's versioned apply, in process: the same decision function the StatusLedger runs. */
@@ -127,3 +127,32 @@ describe.skipIf(!postgresUrl())("record versions on postgres", () => {
   });
 });
 
+
+describe.each(dbKinds())("origin epochs on %s", (kind) => {
+  it("a new, empty database behind an edge that already holds records starts a higher epoch; its records are accepted", async () => {
+    const edge = versionedEdge();
+    const old = await startTestOrigin(kind);
+    const logs: string[] = [];
+    try {
+      const p1 = new Publisher(old.services, edge.client, keyManagerSigners(old.services), { log: () => {} });
+      for (let i = 0; i < 3; i++) await certify(old, await newAgent(old));
+      await drainAll(p1);
+    } finally {
+      await old.close();
+    }
+    const fresh = await startTestOrigin(kind);
+    try {
+      const p2 = new Publisher(fresh.services, edge.client, keyManagerSigners(fresh.services), { log: (m) => logs.push(m) });
+      const cert = await certify(fresh, await newAgent(fresh));
+      await drainAll(p2);
+      // Same epoch number, another epoch id: refused, alerted, epoch 2 started, then accepted.
+      expect(edge.cert(cert.serial_number)?.status).toBe("active");
+      expect(logs.some((l) => /ALERT/.test(l) && /epoch 2 started/.test(l))).toBe(true);
+      await fresh.json("POST", `/v1/certificates/${cert.id}/revoke`, { body: { reason: "new database" } });
+      await drainAll(p2);
+      expect(edge.cert(cert.serial_number)?.status).toBe("revoked");
+    } finally {
+      await fresh.close();
+    }
+  });
+});

@@ -19,15 +19,15 @@ export async function currentEpoch(db: Queryable): Promise<OriginEpoch> {
  * re-publication, in one transaction. Compare-and-set on the epoch row: when several origins
  * detect the same restore, one starts the new epoch and the others find it already started.
  */
-export async function beginNextEpoch(db: Db, seen: OriginEpoch, atLeast: number, reason: string, now: Date): Promise<OriginEpoch> {
+export async function beginNextEpoch(db: Db, seen: OriginEpoch, atLeast: number, reason: string, now: Date): Promise<{ epoch: OriginEpoch; started: boolean }> {
   return db.transaction(async (tx) => {
     const [row] = await tx.select().from(originEpoch).where(eq(originEpoch.id, 1)).for("update");
-    if (row && (row.n !== seen.n || row.epochId !== seen.id)) return { n: row.n, id: row.epochId };
+    if (row && (row.n !== seen.n || row.epochId !== seen.id)) return { epoch: { n: row.n, id: row.epochId }, started: false };
     const next = { n: Math.max(seen.n, atLeast) + 1, id: randomUUID() };
     await tx.insert(originEpoch).values({ id: 1, n: next.n, epochId: next.id, reason, startedAt: now })
       .onConflictDoUpdate({ target: originEpoch.id, set: { n: next.n, epochId: next.id, reason, startedAt: now } });
     await enqueue(tx, await everySubject(tx, now));
-    return next;
+    return { epoch: next, started: true };
   });
 }
 

@@ -144,14 +144,19 @@ export class Publisher {
     if (!ack.head) return false; // an edge older than epochs: versions are all it compares
     const highWater = await sequenceHighWater(this.s.db);
     if (!originBehind(ack.head, epoch, highWater)) return false;
+    const next = await beginNextEpoch(this.s.db, epoch, ack.head.epoch.n, `edge held epoch ${ack.head.epoch.n} up to version ${ack.head.max_v}; database at epoch ${epoch.n}, sequence ${highWater}`, this.s.clock.now());
+    if (!next.started) {
+      // Another origin on this database detected it first and started the epoch: just resend.
+      this.opts.log(`epoch ${next.epoch.n} was started by another origin; resending under it`);
+      return true;
+    }
     const stale = new Set(ack.stale_keys ?? []);
     const revocations = records.filter((r) => stale.has(recordKey(r)) && isRevocation(r)).map(recordKey);
     this.staleAlerts += revocations.length;
-    const next = await beginNextEpoch(this.s.db, epoch, ack.head.epoch.n, `edge held epoch ${ack.head.epoch.n} up to version ${ack.head.max_v}; database at epoch ${epoch.n}, sequence ${highWater}`, this.s.clock.now());
     this.opts.log(
       `ALERT: the edge answered ${ack.stale} record(s) as stale${revocations.length ? `, ${revocations.length} of them revocation(s) (${revocations.slice(0, 5).join(", ")})` : ""}: ` +
       `it holds epoch ${ack.head.epoch.n} up to version ${ack.head.max_v}, this database is at epoch ${epoch.n} with sequence ${highWater} ` +
-      `(restored from an earlier dump, or a new database). Nothing was marked delivered; epoch ${next.n} started and every subject is being re-published.`,
+      `(restored from an earlier dump, or a new database). Nothing was marked delivered; epoch ${next.epoch.n} started and every subject is being re-published.`,
     );
     return true;
   }
