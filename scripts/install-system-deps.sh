@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # System packages the tests use: PostgreSQL 15 server, SoftHSM2 (PKCS#11), openssl, and Ceph's
-# mon/osd/radosgw for a real S3 server with Object Lock (scripts/worm-s3).
+# mon/osd/radosgw for a real S3 server with Object Lock (scripts/worm-s3), and libfaketime for
+# the clock-skew fault.
 # Installs only what is missing; needs root (or passwordless sudo) for apt-get.
 set -euo pipefail
 need=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v faketime >/dev/null 2>&1 || need+=(faketime)   # the clock-skew fault (test/faults)
 command -v radosgw >/dev/null 2>&1 || need+=(ceph-mon ceph-osd radosgw)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""

@@ -7,6 +7,8 @@ export default defineProject({
     include: ["**/*.test.ts"],
     exclude: ["**/node_modules/**"],
     testTimeout: 60_000,
+    // Fault drills (test/faults) report rows; the table is printed after the run.
+    globalSetup: ["./faults/table.ts"],
     hookTimeout: 120_000,
   },
 });

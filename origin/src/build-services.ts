@@ -28,6 +28,8 @@ export async function buildServices(
 ): Promise<Built> {
   const database = await openDatabase({
     url: config.DATABASE_URL,
+    connectTimeoutMs: config.KAKUNIN_DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.KAKUNIN_DB_STATEMENT_TIMEOUT_MS,
     dir: overrides.inMemoryDb ? undefined : join(config.KAKUNIN_DATA_DIR, "pglite"),
   });
   const metrics = createMetrics({ db: database.db, ...(database.poolStats ? { pool: database.poolStats } : {}) });

@@ -19,6 +19,12 @@ export const configSchema = z.object({
   KAKUNIN_ORIGIN_PORT: port.default(8788),
   KAKUNIN_ADMIN_KEY: z.string().min(16, "KAKUNIN_ADMIN_KEY must be at least 16 characters").optional(),
   DATABASE_URL: z.string().url().optional(),
+  /** PostgreSQL: how long to wait for a connection before answering 503 (ms). */
+  KAKUNIN_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+  /** PostgreSQL: the server cancels any statement running longer than this (ms). */
+  KAKUNIN_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),
+  /** `/readyz` fails when the oldest unpublished outbox row is older than this (s). */
+  KAKUNIN_READY_MAX_PUBLISH_LAG_S: z.coerce.number().int().min(1).default(60),
   KAKUNIN_KEY_MANAGER: z.enum(["local", "aws-kms", "pkcs11"]).default("local"),
   /** base64 of 32 bytes; otherwise `<data dir>/master.key`, created on first start. */
   KAKUNIN_MASTER_KEY: z.string().optional(),

@@ -27,7 +27,9 @@ async function main(): Promise<void> {
   built.services.keys.warm?.();
   let publisher: Publisher | undefined;
   if (config.KAKUNIN_PUBLISH === "on") {
-    publisher = new Publisher(built.services, httpEdgeClient(config.KAKUNIN_EDGE_URL, built.services.edgeSecret), keyManagerSigners(built.services));
+    publisher = new Publisher(built.services, httpEdgeClient(config.KAKUNIN_EDGE_URL, built.services.edgeSecret), keyManagerSigners(built.services), {
+      instanceId: `${hostname()}:${resolve(config.KAKUNIN_DATA_DIR)}:${config.KAKUNIN_ORIGIN_PORT}`,
+    });
     built.services.publisher = publisher;
     publisher.start();
     new Refresher(built.services).start();

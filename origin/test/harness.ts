@@ -73,11 +73,15 @@ export interface TestOrigin {
 /** A real origin (real DB, real KeyManager, real CA) driven through app.request, no socket. */
 export async function startTestOrigin(
   kind: DbKind,
-  opts: { clock?: Clock; keys?: (db: Database) => KeyManager; env?: Record<string, string>; logger?: Logger } = {},
+  opts: {
+    clock?: Clock; keys?: (db: Database) => KeyManager; env?: Record<string, string>; logger?: Logger;
+    /** An existing PostgreSQL database (e.g. one restored from a dump); not dropped on close. */
+    databaseUrl?: string; adminKey?: string;
+  } = {},
 ): Promise<TestOrigin> {
   const dataDir = mkdtempSync(join(tmpdir(), "kakunin-test-"));
-  const pgdb = kind === "postgres" ? await freshPostgresDatabase() : undefined;
-  const adminKey = `test-admin-${randomBytes(12).toString("hex")}`;
+  const pgdb = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => {} } : kind === "postgres" ? await freshPostgresDatabase() : undefined;
+  const adminKey = opts.adminKey ?? `test-admin-${randomBytes(12).toString("hex")}`;
   const config = loadConfig({
     KAKUNIN_DATA_DIR: dataDir,
     KAKUNIN_MASTER_KEY: randomBytes(32).toString("base64"),

@@ -77,6 +77,18 @@ describe.each(dbKinds())("internal calls from the edge on %s", (kind) => {
     }
   });
 
+  it("a call from an edge whose clock is 6 minutes off is refused with a 401 that names the skew", async () => {
+    const { agent, cert } = await certified();
+    const batch = { events: [forwarded(agent, cert.serial_number, "skewed")] };
+    const body = JSON.stringify(batch);
+    for (const [offset, direction] of [[6, "ahead of"], [-6, "behind"]] as const) {
+      const headers = await signInternal(o.services.edgeSecret, "POST", "/internal/v1/events", body, new Date(Date.now() + offset * 60_000));
+      const r = await o.json<{ detail: string }>("POST", "/internal/v1/events", { key: null, rawBody: body, headers: { ...headers, "content-type": "application/json" } });
+      expect(r.status).toBe(401);
+      expect(r.body.detail).toMatch(new RegExp(`clock skew: the caller's timestamp is 3[56]\\d s ${direction} this server's clock \\(allowed ±300 s\\)`));
+    }
+  });
+
   it("422 for malformed payloads", async () => {
     expect((await signedPost("/internal/v1/events", { events: [] })).status).toBe(422);
     expect((await signedPost("/internal/v1/risk-alerts", { alert_id: 1 })).status).toBe(422);

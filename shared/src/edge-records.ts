@@ -69,9 +69,16 @@ export function recordKey(r: EdgeRecord): string {
 
 export interface PublishBatch {
   records: EdgeRecord[];
+  /** The origin's epoch (see publish-epoch.ts); absent from origins older than epochs. */
+  epoch?: { n: number; id: string };
 }
 
 export interface PublishAck {
   applied: number;
+  /** Records not applied because the edge holds the same or a newer version (or refused the epoch). */
   stale: number;
+  /** Keys of the records the edge holds a strictly newer version of, or all when the epoch was refused. */
+  stale_keys?: string[];
+  /** The epoch the edge holds after this batch and the highest version sent in it. Absent from older edges. */
+  head?: { epoch: { n: number; id: string }; max_v: number };
 }

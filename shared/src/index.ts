@@ -13,3 +13,4 @@ export * from "./audit-format.ts";
 export * from "./canonical.ts";
 export * from "./merkle/index.ts";
 export * from "./oids.ts";
+export * from "./publish-epoch.ts";

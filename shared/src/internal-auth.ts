@@ -58,7 +58,7 @@ export async function verifyInternal(
   body: Uint8Array<ArrayBuffer> | string,
   headers: { get(name: string): string | null },
   now: Date = new Date(),
-): Promise<{ ok: true; nonce: string; timestamp: number } | { ok: false; error: InternalAuthFailure }> {
+): Promise<{ ok: true; nonce: string; timestamp: number } | { ok: false; error: InternalAuthFailure; skewS?: number }> {
   const sig = headers.get(SIG_HEADER);
   const ts = headers.get(TS_HEADER);
   const nonce = headers.get(NONCE_HEADER);
@@ -66,10 +66,32 @@ export async function verifyInternal(
     return { ok: false, error: "missing" };
   }
   const t = Number(ts);
-  if (Math.abs(now.getTime() / 1000 - t) > MAX_SKEW_S) return { ok: false, error: "stale" };
+  // Positive skew: the caller's clock is ahead of ours.
+  if (Math.abs(now.getTime() / 1000 - t) > MAX_SKEW_S) return { ok: false, error: "stale", skewS: Math.round(t - now.getTime() / 1000) };
   const macBytes = new Uint8Array(32);
   for (let i = 0; i < 32; i++) macBytes[i] = parseInt(sig.slice(i * 2, i * 2 + 2), 16);
   // crypto.subtle.verify compares in constant time.
   const good = await crypto.subtle.verify("HMAC", await hmacKey(secret), macBytes, enc.encode(canonical(method, path, ts, nonce, await sha256Hex(body))));
   return good ? { ok: true, nonce, timestamp: t } : { ok: false, error: "bad-signature" };
+}
+
+/**
+ * The sentence a refused internal call is answered (and logged) with. A timestamp outside the
+ * window is almost always clock skew between origin and edge, so it is named with its size and
+ * direction instead of a bare "unauthorized".
+ */
+export function internalAuthMessage(f: { error: InternalAuthFailure | "replayed"; skewS?: number }): string {
+  switch (f.error) {
+    case "stale": {
+      const s = f.skewS ?? 0;
+      return `Internal call refused: clock skew: the caller's timestamp is ${Math.abs(s)} s ${s >= 0 ? "ahead of" : "behind"} this server's clock ` +
+        `(allowed ±${MAX_SKEW_S} s); synchronise the origin's and the edge's clocks (NTP).`;
+    }
+    case "missing":
+      return "Internal call refused: missing or malformed signature headers.";
+    case "bad-signature":
+      return "Internal call refused: bad signature (is KAKUNIN_EDGE_SECRET the same at the origin and the edge?).";
+    case "replayed":
+      return "Internal call refused: replayed nonce.";
+  }
 }

@@ -24,6 +24,8 @@ export const PROBLEM_TYPES = {
   "status-not-propagated": { status: 503, title: "Certificate status not yet available at this edge" },
   "kms-not-configured": { status: 503, title: "Key management not configured" },
   "kms-unavailable": { status: 503, title: "Key management unavailable" },
+  "database-unavailable": { status: 503, title: "Database unavailable" },
+  "not-ready": { status: 503, title: "Not ready" },
   "internal-error": { status: 500, title: "Internal server error" },
 } as const;
 

@@ -65,10 +65,16 @@ function stopper(proc: ChildProcess) {
  * The real origin as a child process: from source (`node --import tsx origin/src/main.ts`), or with
  * `compiled` the production build (`node origin/dist/main.js`, made by `pnpm build`).
  */
-export async function startOrigin(opts: { port?: number; dataDir: string; edgeUrl: string; secret: string; adminKey: string; env?: Record<string, string>; compiled?: boolean }): Promise<Proc> {
+export async function startOrigin(opts: {
+  port?: number; dataDir: string; edgeUrl: string; secret: string; adminKey: string; env?: Record<string, string>;
+  /** A command the origin runs under, e.g. `["faketime", "-f", "+6m"]` for a skewed clock. */
+  wrap?: string[];
+  compiled?: boolean;
+}): Promise<Proc> {
   const port = opts.port ?? (await freePort());
-  const args = opts.compiled ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"];
-  const { proc, log } = launch(process.execPath, args, join(ROOT, "origin"), {
+  const entry = opts.compiled ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"];
+  const [cmd, ...args] = [...(opts.wrap ?? []), process.execPath, ...entry];
+  const { proc, log } = launch(cmd!, args, join(ROOT, "origin"), {
     ...process.env,
     KAKUNIN_ORIGIN_PORT: String(port),
     KAKUNIN_DATA_DIR: opts.dataDir,

@@ -26,6 +26,14 @@ export interface ArchiverOptions {
 
 const DAY = 86_400_000;
 
+/**
+ * Default upload lease. It must outlast the worst case of one batch's I/O, or a second origin
+ * takes the batch over while the first is still uploading (harmless — the HEAD finds the object —
+ * but wasted): reading the entries (statement timeout, 15 s by default) + HEAD + PUT (10 s S3
+ * timeout each) = 35 s. 60 s leaves room; raise it with larger statement or S3 timeouts.
+ */
+export const ARCHIVE_LEASE_MS = 60_000;
+
 /** `audit/<tenant>/<first>-<last>.jsonl`, zero-padded so keys sort in log order. */
 export function objectKey(tenantId: string, first: number, last: number): string {
   return `audit/${tenantId}/${String(first).padStart(12, "0")}-${String(last).padStart(12, "0")}.jsonl`;
@@ -51,7 +59,7 @@ export class Archiver {
     this.o = {
       batchSize: opts.batchSize ?? 1000, maxAgeMs: opts.maxAgeMs ?? 60_000, retentionDays: opts.retentionDays ?? 2557,
       intervalMs: opts.intervalMs ?? 2000, log: opts.log ?? ((m) => console.warn(`[origin] archiver: ${m}`)),
-      prepare: opts.prepare ?? (async () => ({ ok: true })), leaseMs: opts.leaseMs ?? 30_000,
+      prepare: opts.prepare ?? (async () => ({ ok: true })), leaseMs: opts.leaseMs ?? ARCHIVE_LEASE_MS,
       instanceId: opts.instanceId ?? crypto.randomUUID(),
     };
     this.id = this.o.instanceId;

@@ -34,19 +34,42 @@ export const migrationsFolder = [new URL("./migrations", import.meta.url), new U
   .map((u) => fileURLToPath(u))
   .find((dir) => existsSync(join(dir, "meta", "_journal.json"))) ?? fileURLToPath(new URL("../../../migrations", import.meta.url));
 
+/** Advisory lock key held while migrating ("kakunin migrate"), so several origins can start at once. */
+export const MIGRATION_LOCK = 0x6b616b6d6967;
+
+export interface OpenOptions {
+  url?: string;
+  dir?: string;
+  /** PostgreSQL: give up on getting a connection after this long (the request answers 503). */
+  connectTimeoutMs?: number;
+  /** PostgreSQL: the server cancels statements running longer than this. */
+  statementTimeoutMs?: number;
+}
+
 /**
  * Opens the database and applies pending migrations. `url` selects real PostgreSQL; otherwise
  * PGlite in `dir` (undefined = in memory, for tests).
  */
-export async function openDatabase(opts: { url?: string; dir?: string }): Promise<Database> {
+export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.url) {
-    const pool = new pg.Pool({ connectionString: opts.url, max: 10 });
+    const statementTimeout = opts.statementTimeoutMs ?? 15_000;
+    const pool = new pg.Pool({
+      connectionString: opts.url, max: 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      // Server-side limits: a slow statement is cancelled (57014), and a transaction left idle by
+      // a stuck caller cannot hold its row locks forever.
+      statement_timeout: statementTimeout,
+      idle_in_transaction_session_timeout: Math.max(statementTimeout * 2, 30_000),
+      // Client-side backstop for a server that stops answering without closing the socket.
+      query_timeout: statementTimeout + 5000,
+      keepAlive: true,
+    });
     // An idle connection the server closes (restart, failover, admin kill) is reported on the pool;
     // without a listener node-postgres turns it into an uncaught error that would end the process.
     // The pool replaces the connection on next use, so logging is all there is to do.
     pool.on("error", (e) => console.warn(`[origin] idle database connection lost: ${e.message}`));
     const db = drizzlePg(pool, { schema });
-    await migratePg(db, { migrationsFolder });
+    await migrateLocked(pool, () => migratePg(db, { migrationsFolder }));
     return {
       db: db as unknown as Db, driver: "postgres", close: () => pool.end(),
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
@@ -58,6 +81,27 @@ export async function openDatabase(opts: { url?: string; dir?: string }): Promis
   const db = drizzlePglite(client, { schema });
   await migratePglite(db, { migrationsFolder });
   return { db: db as unknown as Db, driver: "pglite", close: () => client.close() };
+}
+
+/**
+ * Runs the migrator while holding a session advisory lock on a connection of its own: several
+ * origins starting against one database migrate one after another (the later ones find nothing
+ * to do) instead of racing on CREATE TABLE and the migrations journal.
+ */
+async function migrateLocked(pool: pg.Pool, migrate: () => Promise<void>): Promise<void> {
+  const lock = await pool.connect();
+  try {
+    // Migrations may legitimately run longer than the statement timeout; waiting for the lock too.
+    await lock.query("set statement_timeout = 0");
+    await lock.query("select pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    try {
+      await migrate();
+    } finally {
+      await lock.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK]);
+    }
+  } finally {
+    lock.release(true);
+  }
 }
 
 /** Postgres SQLSTATE of a failed query, looking through drizzle's wrapper error. */
@@ -72,6 +116,24 @@ export function sqlState(e: unknown): string | undefined {
 }
 
 export const UNIQUE_VIOLATION = "23505";
+
+/**
+ * Whether an error means the database is unreachable or overloaded rather than that the query is
+ * wrong: connection refused/reset/timed out, the server shutting down or not accepting
+ * connections (SQLSTATE class 08, 57P01–57P03), or a statement cancelled by its timeout (57014).
+ * Such requests answer 503 with Retry-After; nothing was committed.
+ */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  const state = sqlState(e);
+  if (state && (state.startsWith("08") || state === "57P01" || state === "57P02" || state === "57P03" || state === "57014" || state === "53300")) return true;
+  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
+    if (typeof cur === "object" && "code" in cur && typeof cur.code === "string" && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(cur.code)) return true;
+    const msg = cur instanceof Error ? cur.message : "";
+    if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection timeout|Client has encountered a connection error|write ECONNRESET|read ECONNRESET|ECONNREFUSED/i.test(msg)) return true;
+    cur = typeof cur === "object" && "cause" in cur ? cur.cause : undefined;
+  }
+  return false;
+}
 
 /** Rows of a raw `execute()` result, whichever driver ran it (both wrap them in `.rows`). */
 export function rowsOfResult<T>(result: unknown): T[] {

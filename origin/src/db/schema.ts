@@ -152,8 +152,47 @@ export const outbox = pgTable(
     createdAt: ts("created_at").notNull().defaultNow(),
     deliveredAt: ts("delivered_at"),
     attempts: integer("attempts").notNull().default(0),
+    /** Publish lease: several origins share the outbox; a row is sent by one of them at a time. */
+    claimedUntil: ts("claimed_until"),
+    claimedBy: text("claimed_by"),
   },
   (t) => [index("outbox_pending_idx").on(t.seq).where(sql`${t.deliveredAt} is null`)],
+);
+
+/**
+ * One row per published subject, and the lock that orders its versions. `enqueue` takes this row's
+ * lock (an upsert) *before* drawing the version from the outbox sequence, inside the transaction
+ * that changed the subject: two writers of one subject commit in version order, so a record read
+ * after version v was committed always carries every change numbered below v.
+ */
+export const publishSubjects = pgTable(
+  "publish_subjects",
+  {
+    kind: text("kind", { enum: ["cert", "agent", "crl"] }).notNull(),
+    subject: text("subject").notNull(),
+    /** The newest version drawn for this subject. */
+    v: bigint("v", { mode: "number" }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.kind, t.subject] })],
+);
+
+/**
+ * The origin epoch (one row). Versions are only comparable within an epoch: a database restored
+ * from a dump, or a new database behind an edge that already holds records, starts a new epoch
+ * (higher `n`, fresh random `epoch_id`), which the edge accepts over anything it holds, and the
+ * origin re-publishes every subject (see docs/reliability.md).
+ */
+export const originEpoch = pgTable(
+  "origin_epoch",
+  {
+    id: integer("id").primaryKey().default(1),
+    n: bigint("n", { mode: "number" }).notNull(),
+    epochId: text("epoch_id").notNull(),
+    startedAt: ts("started_at").notNull().defaultNow(),
+    /** Why this epoch began (first start, restore detected, new database), for operators. */
+    reason: text("reason").notNull(),
+  },
+  (t) => [check("origin_epoch_single_row", sql`${t.id} = 1`)],
 );
 
 /** Every accepted behaviour event with the edge's score, forwarded by the agent's monitor. */

@@ -3,6 +3,16 @@ import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
 import { problem, problemResponse, type FieldError, type Problem } from "@kakunin/shared";
 import { ApiError } from "./api-error.ts";
+import { isDatabaseUnavailable } from "../db/index.ts";
+
+/** Seconds a client is told to wait when the database is unavailable. */
+export const DB_RETRY_AFTER_S = 5;
+
+function rootMessage(e: unknown): string {
+  let cur: unknown = e;
+  for (let depth = 0; depth < 4 && typeof cur === "object" && cur && "cause" in cur && cur.cause; depth++) cur = cur.cause;
+  return cur instanceof Error ? cur.message : String(cur);
+}
 
 function withInstance(c: Context, p: Problem, headers: Record<string, string> = {}): Response {
   return problemResponse({ ...p, instance: new URL(c.req.url).pathname }, headers);
@@ -33,6 +43,11 @@ export const onError: ErrorHandler = (e, c) => {
     if (e.status === 413) return withInstance(c, problem("payload-too-large", e.message || "Request body too large."));
     if (e.status === 401) return withInstance(c, problem("unauthorized", e.message || "Authentication required."));
     if (e.status >= 400 && e.status < 500) return withInstance(c, problem("bad-request", e.message || "Bad request."));
+  }
+  if (isDatabaseUnavailable(e)) {
+    // Expected during a database restart or failover: one line, no stack, and a hint to retry.
+    console.warn(`[origin] database unavailable on ${c.req.method} ${new URL(c.req.url).pathname}: ${rootMessage(e)}`);
+    return withInstance(c, problem("database-unavailable", "The database is unavailable; retry shortly."), { "retry-after": String(DB_RETRY_AFTER_S) });
   }
   console.error(`[origin] unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}:`, e);
   return withInstance(c, problem("internal-error", "An unexpected error occurred; it has been logged."));

@@ -1,5 +1,5 @@
 import { lt } from "drizzle-orm";
-import { MAX_SKEW_S, verifyInternal } from "@kakunin/shared";
+import { internalAuthMessage, MAX_SKEW_S, verifyInternal } from "@kakunin/shared";
 import { sqlState, UNIQUE_VIOLATION } from "../db/index.ts";
 import { internalNonces } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
@@ -12,7 +12,12 @@ import type { Services } from "../services.ts";
 export async function verifyEdgeCall(s: Services, req: Request, path: string): Promise<Uint8Array<ArrayBuffer>> {
   const body = new Uint8Array(await req.arrayBuffer());
   const auth = await verifyInternal(s.edgeSecret, req.method, path, body, req.headers, s.clock.now());
-  if (!auth.ok) throw new ApiError("unauthorized", `Internal call refused: ${auth.error}.`);
+  if (!auth.ok) {
+    const message = internalAuthMessage(auth);
+    // Logged here too: the edge is the caller, so without this line only the edge's logs would say why.
+    if (auth.error === "stale") console.warn(`[origin] ${req.method} ${path}: ${message}`);
+    throw new ApiError("unauthorized", message);
+  }
   const now = s.clock.now();
   await s.db.delete(internalNonces).where(lt(internalNonces.expiresAt, now));
   try {

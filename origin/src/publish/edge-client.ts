@@ -22,7 +22,15 @@ export function httpEdgeClient(edgeUrl: string, secret: string, timeoutMs = 5000
           signal: AbortSignal.timeout(timeoutMs),
         });
         const text = await res.text();
-        if (!res.ok) return err(`edge answered ${res.status}: ${text.slice(0, 200)}`);
+        if (!res.ok) {
+          // The problem's detail says why (e.g. the clock skew a 401 names); fall back to the raw text.
+          let detail = text.slice(0, 300);
+          try {
+            const p = JSON.parse(text) as { detail?: unknown };
+            if (typeof p.detail === "string") detail = p.detail;
+          } catch { /* not JSON */ }
+          return err(`edge answered ${res.status}: ${detail}`);
+        }
         const parsed = JSON.parse(text) as { data?: PublishAck };
         return parsed.data ? ok(parsed.data) : err("edge answered without data");
       } catch (e) {

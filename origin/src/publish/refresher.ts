@@ -1,4 +1,5 @@
 import { and, gt, isNull, lt, or, sql } from "drizzle-orm";
+import { rowsOfResult } from "../db/index.ts";
 import { authorities, certificates } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { enqueue } from "./outbox.ts";
@@ -32,27 +33,40 @@ export class Refresher {
     if (this.timer) clearInterval(this.timer);
   }
 
+  /**
+   * One run, in one transaction under a transaction-scoped advisory lock: when several origins
+   * share the database, one refreshes at a time and the others skip the run. The enqueue is inside
+   * the same transaction, so it takes each subject's version lock like every other writer.
+   */
   async runOnce(): Promise<{ certs: number; crls: number }> {
     const now = this.s.clock.now().getTime();
-    const due = new Date(now - OCSP_VALIDITY_MS / 2);
-    const stale = await this.s.db
-      .select({ serial: certificates.serialNumber })
-      .from(certificates)
-      .where(and(
-        or(isNull(certificates.ocspProducedAt), lt(certificates.ocspProducedAt, due)),
-        gt(certificates.expiresAt, new Date(now - 86_400_000)),
-      ))
-      .limit(this.opts.batch ?? 1000);
-    let crls = 0;
-    const items: { kind: "cert" | "crl"; subject: string }[] = stale.map((c) => ({ kind: "cert", subject: c.serial }));
-    if (now - this.lastCrl >= CRL_VALIDITY_MS / 2) {
-      const tenantsWithCa = await this.s.db.select({ id: authorities.tenantId }).from(authorities).where(sql`${authorities.kind} = 'issuing'`);
-      for (const t of tenantsWithCa) if (t.id) items.push({ kind: "crl", subject: t.id });
-      crls = tenantsWithCa.length;
-      this.lastCrl = now;
-    }
-    await enqueue(this.s.db, items);
-    if (items.length) this.s.publisher?.kick();
-    return { certs: stale.length, crls };
+    const r = await this.s.db.transaction(async (tx) => {
+      const lock = rowsOfResult<{ ok: boolean }>(await tx.execute(sql`select pg_try_advisory_xact_lock(${REFRESHER_LOCK}) as ok`));
+      if (!lock[0]?.ok) return { certs: 0, crls: 0, queued: 0 };
+      const due = new Date(now - OCSP_VALIDITY_MS / 2);
+      const stale = await tx
+        .select({ serial: certificates.serialNumber })
+        .from(certificates)
+        .where(and(
+          or(isNull(certificates.ocspProducedAt), lt(certificates.ocspProducedAt, due)),
+          gt(certificates.expiresAt, new Date(now - 86_400_000)),
+        ))
+        .limit(this.opts.batch ?? 1000);
+      let crls = 0;
+      const items: { kind: "cert" | "crl"; subject: string }[] = stale.map((c) => ({ kind: "cert", subject: c.serial }));
+      if (now - this.lastCrl >= CRL_VALIDITY_MS / 2) {
+        const tenantsWithCa = await tx.select({ id: authorities.tenantId }).from(authorities).where(sql`${authorities.kind} = 'issuing'`);
+        for (const t of tenantsWithCa) if (t.id) items.push({ kind: "crl", subject: t.id });
+        crls = tenantsWithCa.length;
+      }
+      await enqueue(tx, items);
+      return { certs: stale.length, crls, queued: items.length };
+    });
+    if (r.crls > 0) this.lastCrl = now;
+    if (r.queued) this.s.publisher?.kick();
+    return { certs: r.certs, crls: r.crls };
   }
 }
+
+/** Advisory lock key of the refresher ("kakunin refresh" as a 63-bit number, arbitrary but fixed). */
+const REFRESHER_LOCK = 0x6b616b726566;

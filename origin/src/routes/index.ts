@@ -1,6 +1,7 @@
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import * as healthz from "./healthz.ts";
+import * as readyz from "./readyz.ts";
 import * as apiKeysCreate from "./v1_api_keys_create.ts";
 import * as apiKeysList from "./v1_api_keys_list.ts";
 import * as apiKeysRevoke from "./v1_api_keys_revoke.ts";
@@ -30,7 +31,7 @@ import * as metrics from "./metrics.ts";
 
 /** Every route module of the origin; the OpenAPI document is built from exactly this list. */
 export const ROUTES = [
-  healthz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsCertificates,
+  healthz, readyz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsCertificates,
   agentsSign, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, tenantGet, policyGet, policyPatch, tenantsCreate,
   apiKeysCreate, apiKeysList, apiKeysRevoke, auditTreeHead, auditEntries, auditProofs, agentsEvidence, init, metrics,
 ] as const;

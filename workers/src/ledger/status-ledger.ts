@@ -1,10 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
-import { recordKey, type EdgeRecord, type PublishAck } from "@kakunin/shared";
+import { admitEpoch, isNewer, LEGACY_EPOCH, recordKey, type EdgeHead, type EdgeRecord, type OriginEpoch, type PublishAck } from "@kakunin/shared";
 
 /**
  * The edge's ordering point for what the origin publishes (one instance, "global"):
- * - applies a record only when its version is newer than the one held, so retries and reordering
- *   can never roll a revocation back;
+ * - applies a record only when its (epoch, version) is newer than the one held, so retries and
+ *   reordering can never roll a revocation back; a higher origin epoch (a restored or new origin
+ *   database, see shared/src/publish-epoch.ts) is accepted over anything held, and the origin
+ *   re-publishes every subject in it;
  * - remembers request nonces until their timestamp window closes, refusing replays;
  * - copies every applied record to KV (the fast, eventually consistent read path) and keeps the
  *   authoritative copy in SQLite, which `?consistency=strong` reads.
@@ -20,13 +22,23 @@ export class StatusLedger extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS records (key TEXT PRIMARY KEY, v INTEGER NOT NULL, value TEXT NOT NULL, synced INTEGER NOT NULL DEFAULT 0);
       CREATE INDEX IF NOT EXISTS records_unsynced ON records (v) WHERE synced = 0;
       CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS origin_head (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL, epoch_id TEXT NOT NULL, max_v INTEGER NOT NULL);
     `);
+    // Ledgers created before epochs: their records belong to the legacy epoch 0.
+    const cols = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(records)").toArray();
+    if (!cols.some((c) => c.name === "epoch")) ctx.storage.sql.exec("ALTER TABLE records ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0");
+  }
+
+  /** The epoch the ledger holds and the highest version sent in it (null before the first batch). */
+  head(): EdgeHead | null {
+    const row = this.ctx.storage.sql.exec<{ n: number; epoch_id: string; max_v: number }>("SELECT n, epoch_id, max_v FROM origin_head WHERE id = 1").toArray()[0];
+    return row ? { epoch: { n: row.n, id: row.epoch_id }, max_v: row.max_v } : null;
   }
 
   /** Applies a signed batch. `nonceExpiresAt` is epoch ms after which the nonce can be forgotten. */
-  apply(nonce: string, nonceExpiresAt: number, records: EdgeRecord[]): Promise<PublishAck | { replayed: true }> {
+  apply(nonce: string, nonceExpiresAt: number, records: EdgeRecord[], epoch: OriginEpoch = LEGACY_EPOCH): Promise<PublishAck | { replayed: true }> {
     // Serialised: KV writes of two batches must not interleave, or an older value could land last.
-    const run = this.queue.then(() => this.applyNow(nonce, nonceExpiresAt, records));
+    const run = this.queue.then(() => this.applyNow(nonce, nonceExpiresAt, records, epoch));
     this.queue = run.catch(() => undefined);
     return run;
   }
@@ -37,28 +49,37 @@ export class StatusLedger extends DurableObject<Env> {
     return rows[0]?.value ?? null;
   }
 
-  private async applyNow(nonce: string, nonceExpiresAt: number, records: EdgeRecord[]): Promise<PublishAck | { replayed: true }> {
+  private async applyNow(nonce: string, nonceExpiresAt: number, records: EdgeRecord[], epoch: OriginEpoch): Promise<PublishAck | { replayed: true }> {
     const sql = this.ctx.storage.sql;
     sql.exec("DELETE FROM nonces WHERE expires_at < ?", Date.now());
     if (sql.exec("SELECT 1 FROM nonces WHERE nonce = ?", nonce).toArray().length > 0) return { replayed: true };
     sql.exec("INSERT INTO nonces (nonce, expires_at) VALUES (?, ?)", nonce, nonceExpiresAt);
+    const admitted = admitEpoch(this.head(), epoch);
+    // An older or conflicting epoch is refused whole; the head in the answer tells the origin why.
+    if (!admitted.admit) return { applied: 0, stale: records.length, stale_keys: records.map(recordKey), head: admitted.head };
     let applied = 0;
-    let stale = 0;
+    const staleKeys: string[] = [];
     for (const r of records) {
       const key = recordKey(r);
-      const held = sql.exec<{ v: number }>("SELECT v FROM records WHERE key = ?", key).toArray()[0];
-      if (held && held.v >= r.v) {
-        stale++;
+      const held = sql.exec<{ v: number; epoch: number }>("SELECT v, epoch FROM records WHERE key = ?", key).toArray()[0];
+      if (!isNewer(held, epoch.n, r.v)) {
+        // The same (epoch, version) again is a retry of something applied; only newer ones are reported.
+        if (held && (held.epoch > epoch.n || held.v > r.v)) staleKeys.push(key);
         continue;
       }
       sql.exec(
-        "INSERT INTO records (key, v, value, synced) VALUES (?, ?, ?, 0) ON CONFLICT(key) DO UPDATE SET v = excluded.v, value = excluded.value, synced = 0",
-        key, r.v, JSON.stringify(r),
+        "INSERT INTO records (key, v, epoch, value, synced) VALUES (?, ?, ?, ?, 0) ON CONFLICT(key) DO UPDATE SET v = excluded.v, epoch = excluded.epoch, value = excluded.value, synced = 0",
+        key, r.v, epoch.n, JSON.stringify(r),
       );
       applied++;
     }
+    const head: EdgeHead = { epoch: admitted.head.epoch, max_v: Math.max(admitted.head.max_v, ...records.map((r) => r.v)) };
+    sql.exec(
+      "INSERT INTO origin_head (id, n, epoch_id, max_v) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET n = excluded.n, epoch_id = excluded.epoch_id, max_v = excluded.max_v",
+      head.epoch.n, head.epoch.id, head.max_v,
+    );
     await this.syncToKv();
-    return { applied, stale };
+    return { applied, stale: records.length - applied, stale_keys: staleKeys, head };
   }
 
   private async syncToKv(): Promise<void> {

@@ -102,6 +102,11 @@ export const didResolutionSchema = z
   })
   .openapi("DidResolution");
 
-export const publishAckSchema = z.object({ applied: z.number().int().min(0), stale: z.number().int().min(0) }).openapi("PublishAck");
+export const publishAckSchema = z.object({
+  applied: z.number().int().min(0),
+  stale: z.number().int().min(0),
+  stale_keys: z.array(z.string()).optional(),
+  head: z.object({ epoch: z.object({ n: z.number().int(), id: z.string() }), max_v: z.number().int() }).optional(),
+}).openapi("PublishAck");
 
 export const healthSchema = z.object({ status: z.literal("ok") });

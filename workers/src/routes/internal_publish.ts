@@ -1,5 +1,5 @@
 import { createRoute } from "@hono/zod-openapi";
-import { MAX_SKEW_S, verifyInternal, type PublishBatch } from "@kakunin/shared";
+import { internalAuthMessage, MAX_SKEW_S, verifyInternal, type PublishBatch } from "@kakunin/shared";
 import { dataResponse, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { ledger } from "../ledger/client.ts";
@@ -39,7 +39,11 @@ export function register(app: EdgeApp): void {
     const body = new Uint8Array(await c.req.arrayBuffer());
     if (body.byteLength > MAX_BYTES) return edgeProblem(c, "payload-too-large", `Batch exceeds ${MAX_BYTES} bytes.`);
     const auth = await verifyInternal(secret, "POST", PUBLISH_PATH, body, c.req.raw.headers);
-    if (!auth.ok) return edgeProblem(c, "unauthorized", `Internal call refused: ${auth.error}.`);
+    if (!auth.ok) {
+      const message = internalAuthMessage(auth);
+      if (auth.error === "stale") console.warn(`[edge] ${PUBLISH_PATH}: ${message}`);
+      return edgeProblem(c, "unauthorized", message);
+    }
     let parsed: unknown;
     try {
       parsed = JSON.parse(new TextDecoder().decode(body));
@@ -51,7 +55,7 @@ export function register(app: EdgeApp): void {
       const errors = batch.error.issues.slice(0, 50).map((i) => ({ path: i.path.join("."), message: i.message }));
       return edgeProblem(c, "validation-failed", `${batch.error.issues.length} invalid field(s) in the batch`, { errors });
     }
-    const result = await ledger(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, (batch.data as PublishBatch).records);
+    const result = await ledger(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, (batch.data as PublishBatch).records, batch.data.epoch);
     if ("replayed" in result) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
     return c.json({ data: result });
   });

@@ -34,4 +34,6 @@ const crlRecord = z.object({
 
 export const publishBatchSchema = z.object({
   records: z.array(z.discriminatedUnion("kind", [certRecord, agentRecord, crlRecord])).max(5000),
+  /** The origin's epoch (shared/src/publish-epoch.ts); absent from origins older than epochs. */
+  epoch: z.object({ n: z.number().int().min(0), id: z.string().max(64) }).optional(),
 });

@@ -1,0 +1,63 @@
+import { asc, eq, isNull, sql } from "drizzle-orm";
+import { authorities, outbox } from "./db/schema.ts";
+import type { Services } from "./services.ts";
+
+export interface CheckResult {
+  ok: boolean;
+  /** Why it failed (or what it measured); never a stack. */
+  detail?: string;
+  ms: number;
+}
+
+export type ReadinessChecks = Record<"database" | "key_manager" | "publish_lag", CheckResult>;
+
+/** Each check gets this long; a hung dependency fails its check instead of hanging /readyz. */
+export const CHECK_TIMEOUT_MS = 2000;
+
+async function timed(run: () => Promise<string | undefined>, now: () => number): Promise<CheckResult> {
+  const t0 = now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS);
+  });
+  try {
+    const detail = await Promise.race([run(), timeout]);
+    return { ok: true, ...(detail ? { detail } : {}), ms: Math.round(now() - t0) };
+  } catch (e) {
+    return { ok: false, detail: e instanceof Error ? e.message.split("\n")[0]! : String(e), ms: Math.round(now() - t0) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * What `/readyz` checks, concurrently, each under CHECK_TIMEOUT_MS: the database answers; the key
+ * manager answers for the root CA key (a real round trip to the KMS or HSM); and the oldest
+ * unpublished outbox row is younger than KAKUNIN_READY_MAX_PUBLISH_LAG_S (the edge is learning
+ * of revocations). With publishing off the lag check reports so and passes.
+ */
+export async function readiness(s: Services): Promise<ReadinessChecks> {
+  const perf = () => performance.now();
+  const [database, keyManager, publishLag] = await Promise.all([
+    timed(async () => {
+      await s.db.execute(sql`select 1`);
+      return undefined;
+    }, perf),
+    timed(async () => {
+      const [root] = await s.db.select({ ref: authorities.keyRef }).from(authorities).where(eq(authorities.kind, "root"));
+      if (!root) throw new Error("no root CA yet (the key manager has never created one)");
+      const r = await s.keys.getPublicKey(root.ref);
+      if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+      return s.keys.kind;
+    }, perf),
+    timed(async () => {
+      if (s.config.KAKUNIN_PUBLISH === "off") return "publishing is off";
+      const [oldest] = await s.db.select({ at: outbox.createdAt }).from(outbox).where(isNull(outbox.deliveredAt)).orderBy(asc(outbox.seq)).limit(1);
+      const lagS = oldest ? Math.max(0, (s.clock.now().getTime() - oldest.at.getTime()) / 1000) : 0;
+      const max = s.config.KAKUNIN_READY_MAX_PUBLISH_LAG_S;
+      if (lagS > max) throw new Error(`oldest unpublished change is ${Math.round(lagS)} s old (limit ${max} s): the edge is not receiving status updates`);
+      return `${Math.round(lagS)} s`;
+    }, perf),
+  ]);
+  return { database, key_manager: keyManager, publish_lag: publishLag };
+}

@@ -1,0 +1,28 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { problem, problemResponse } from "@kakunin/shared";
+import type { AppEnv } from "../app-env.ts";
+import { readiness } from "../readiness.ts";
+
+const check = z.object({ ok: z.boolean(), detail: z.string().optional(), ms: z.number() });
+const checks = z.object({ database: check, key_manager: check, publish_lag: check });
+
+export const route = createRoute({
+  method: "get",
+  path: "/readyz",
+  summary: "Readiness: database, key manager and publish lag, each under a 2 s timeout",
+  responses: {
+    200: { description: "Ready", content: { "application/json": { schema: z.object({ status: z.literal("ready"), checks }) } } },
+    503: { description: "Not ready: problem+json naming the failed checks, with every check's result", content: { "application/problem+json": { schema: z.object({ type: z.string(), detail: z.string(), checks }) } } },
+  },
+});
+
+/** For load balancers and orchestrators: route traffic here only while this answers 200. */
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const result = await readiness(c.var.services);
+    const failed = Object.entries(result).filter(([, r]) => !r.ok);
+    if (failed.length === 0) return c.json({ status: "ready" as const, checks: result }, 200);
+    const detail = `Not ready: ${failed.map(([name, r]) => `${name} (${r.detail ?? "failed"})`).join("; ")}`;
+    return problemResponse({ ...problem("not-ready", detail, { checks: result }), instance: "/readyz" }, { "retry-after": "5" }) as never;
+  });
+}

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ManualClock } from "../src/clock.ts";
+import { openDatabase } from "../src/db/index.ts";
+import { outbox } from "../src/db/schema.ts";
+import { startTcpProxy, type TcpProxy } from "../../test/support/tcp-proxy.ts";
+import { dbKinds, freshPostgresDatabase, postgresUrl, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+type Ready = { status: string; checks: Record<string, { ok: boolean; detail?: string; ms: number }> };
+
+describe.each(dbKinds())("liveness and readiness on %s", (kind) => {
+  let o: TestOrigin;
+  const clock = new ManualClock(new Date());
+  beforeAll(async () => {
+    o = await startTestOrigin(kind, { clock, env: { KAKUNIN_READY_MAX_PUBLISH_LAG_S: "60" } });
+    expect((await o.json("GET", "/v1/ca")).status).toBe(200); // creates the CA keys, as main.ts does at start
+  });
+  afterAll(async () => { await o.close(); });
+
+  it("GET /readyz names each dependency; a publish backlog older than the threshold makes it 503 naming the check", async () => {
+    const ok = await o.json<Ready>("GET", "/readyz", { key: null });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    expect(ok.body.status).toBe("ready");
+    expect(Object.keys(ok.body.checks).sort()).toEqual(["database", "key_manager", "publish_lag"]);
+    for (const c of Object.values(ok.body.checks)) expect(c.ok).toBe(true);
+
+    await o.services.db.insert(outbox).values({ kind: "agent", subject: "00000000-0000-0000-0000-000000000000", createdAt: new Date(clock.now().getTime() - 120_000) });
+    const lagging = await o.json<Ready & { detail: string }>("GET", "/readyz", { key: null });
+    expect(lagging.status).toBe(503);
+    expect(lagging.res.headers.get("content-type")).toBe("application/problem+json");
+    expect(lagging.res.headers.get("retry-after")).toBeTruthy();
+    expect(lagging.body.checks.publish_lag!.ok).toBe(false);
+    expect(lagging.body.detail).toMatch(/publish_lag/);
+    await o.services.db.delete(outbox);
+  });
+
+  it("GET /healthz is liveness only: it answers 200 without asking the database", async () => {
+    const res = await o.json<{ status: string }>("GET", "/healthz", { key: null });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe("ok");
+  });
+});
+
+describe.skipIf(!postgresUrl())("a database that is down or slow (postgres)", () => {
+  let o: TestOrigin;
+  let proxy: TcpProxy;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const db = await freshPostgresDatabase();
+    drop = db.drop;
+    const url = new URL(db.url);
+    proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
+    url.port = String(proxy.port);
+    o = await startTestOrigin("postgres", {
+      databaseUrl: url.toString(),
+      env: { KAKUNIN_DB_CONNECT_TIMEOUT_MS: "1000", KAKUNIN_DB_STATEMENT_TIMEOUT_MS: "1500" },
+    });
+    expect((await o.json("GET", "/v1/ca")).status).toBe(200);
+  });
+  afterAll(async () => {
+    await o.close();
+    await proxy.close();
+    await drop();
+  });
+
+  it("answers 503 problem+json with Retry-After while the database is unreachable, /healthz stays 200, /readyz names the database; recovers by itself", async () => {
+    expect((await o.json("GET", "/v1/agents")).status).toBe(200);
+    proxy.setDown(true);
+    const t0 = Date.now();
+    const down = await o.json<{ type: string; detail: string }>("GET", "/v1/agents");
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(down.status).toBe(503);
+    expect(down.res.headers.get("content-type")).toBe("application/problem+json");
+    expect(Number(down.res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(down.body.type).toMatch(/database-unavailable/);
+    expect(down.body.detail).not.toMatch(/at .*\.ts/); // no stack
+    expect((await o.json("GET", "/healthz", { key: null })).status).toBe(200);
+    const ready = await o.json<Ready>("GET", "/readyz", { key: null });
+    expect(ready.status).toBe(503);
+    expect(ready.body.checks.database!.ok).toBe(false);
+    proxy.setDown(false);
+    expect((await o.json("GET", "/v1/agents")).status).toBe(200);
+    const again = await o.json("GET", "/readyz", { key: null });
+    expect(again.status, JSON.stringify(again.body)).toBe(200);
+  });
+
+  it("a statement over the statement timeout is cancelled by the server, not waited on forever", async () => {
+    proxy.setDown(false);
+    const { sql } = await import("drizzle-orm");
+    const t0 = Date.now();
+    await expect(o.services.db.execute(sql`select pg_sleep(10)`)).rejects.toThrow();
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it("several origins migrating one new database at once all start (migrations under an advisory lock)", async () => {
+    const db = await freshPostgresDatabase();
+    try {
+      const opened = await Promise.allSettled([0, 1, 2].map(() => openDatabase({ url: db.url })));
+      for (const r of opened) if (r.status === "fulfilled") await r.value.close();
+      expect(opened.map((r) => r.status)).toEqual(["fulfilled", "fulfilled", "fulfilled"]);
+    } finally {
+      await db.drop();
+    }
+  });
+});
