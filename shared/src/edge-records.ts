@@ -68,6 +68,7 @@ export function recordKey(r: EdgeRecord): string {
 }
 
 export interface PublishBatch {
+  wire_version?: number;
   records: EdgeRecord[];
 }
 
