@@ -23,6 +23,7 @@ export const PROBLEM_TYPES = {
   "unsupported-wire-version": { status: 426, title: "Unsupported wire contract version" },
   "validation-failed": { status: 422, title: "Validation failed" },
   "agent-retired": { status: 422, title: "Agent is retired" },
+  "replay-failed": { status: 422, title: "Dead letter replay failed" },
   "certificate-expired": { status: 422, title: "Certificate has expired" },
   "status-not-propagated": { status: 503, title: "Certificate status not yet available at this edge" },
   "kms-not-configured": { status: 503, title: "Key management not configured" },

@@ -9,11 +9,14 @@
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-export const MALFORMED_UNICODE_MESSAGE = "malformed Unicode (a lone UTF-16 surrogate has no UTF-8 encoding)";
+export const MALFORMED_UNICODE_MESSAGE = "malformed Unicode (a lone UTF-16 surrogate has no UTF-8 encoding, and U+0000 cannot be stored)";
 
-/** True when the string is valid UTF-16 (it can be encoded as UTF-8 without loss). */
+/**
+ * True when the string is valid UTF-16 (it can be encoded as UTF-8 without loss) and holds no
+ * U+0000, which PostgreSQL text and jsonb cannot store either ("unsupported Unicode escape sequence").
+ */
 export function isWellFormedText(s: string): boolean {
-  return !LONE_SURROGATE.test(s);
+  return !LONE_SURROGATE.test(s) && !s.includes("\u0000");
 }
 
 /**

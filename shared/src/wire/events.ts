@@ -1,7 +1,6 @@
 import { z } from "zod";
 import { eventSchema } from "../events.ts";
 import { SERIAL_PATTERN } from "../schemas.ts";
-import { refineWellFormed } from "../unicode.ts";
 
 /** Edge → origin: each accepted event with its score, exactly as scored, stored once per event_id. */
 export const EVENTS_PATH = "/internal/v1/events";
@@ -25,8 +24,9 @@ export const forwardedEventSchema = z.object({
 
 export const forwardedEventsSchema = z.object({
   wire_version: z.number().int().optional(),
+  // The event itself carries the well-formedness refinement (eventSchema); the rest is the edge's own output.
   events: z.array(forwardedEventSchema).min(1).max(EVENTS_MAX_PER_BATCH),
-}).superRefine(refineWellFormed);
+});
 
 export const storedEventsAckSchema = z.object({
   stored: z.number().int(), duplicates: z.number().int(), rejected: z.number().int(),
