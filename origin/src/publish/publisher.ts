@@ -7,6 +7,7 @@ import { describePublishError, type EdgeClient, type EdgeRefusal } from "./edge-
 import { agentRecord, certRecord, crlRecords } from "./records.ts";
 import type { PublishSigners } from "./signers.ts";
 import { RetryLoop } from "../retry-loop.ts";
+import { SigningGuard } from "./signing-guard.ts";
 
 export interface PublisherOptions {
   batchSize?: number;
@@ -27,11 +28,13 @@ export type DrainResult = { delivered: number; pending: boolean } | { error: str
 export class Publisher {
   private readonly opts: Required<PublisherOptions>;
   private readonly loop: RetryLoop;
+  /** The signers behind a guard: a failing or hung key manager never stops status records. */
+  readonly signers: SigningGuard;
 
   constructor(
     private readonly s: Services,
     private readonly edge: EdgeClient,
-    private readonly signers: PublishSigners,
+    signers: PublishSigners,
     opts: PublisherOptions = {},
   ) {
     this.opts = {
@@ -41,6 +44,7 @@ export class Publisher {
       maxBackoffMs: opts.maxBackoffMs ?? 30_000,
       log: opts.log ?? ((m) => console.warn(`[origin] publisher: ${m}`)),
     };
+    this.signers = new SigningGuard(s, signers, () => this.kick(), { log: this.opts.log });
     this.loop = new RetryLoop(async () => {
       const r = await this.drainOnce();
       if ("error" in r) return { outcome: "failed", error: r.error };
@@ -50,10 +54,12 @@ export class Publisher {
 
   start(): void {
     this.loop.start();
+    this.signers.start();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  async stop(): Promise<void> {
+    await this.signers.stop();
+    await this.loop.stop();
   }
 
   /** A change was committed: publish now, unless the edge is failing and we are backing off. */
