@@ -61,6 +61,13 @@ describe("JSONL reading", () => {
     expect(byLine(8)).toContain("exceeds the edge's 1048576-byte request limit");
   });
 
+  it("refuses malformed Unicode locally, naming line and field (the edge would answer 422)", () => {
+    const lines = [ev(), '{"event_id":"e2","timestamp":"2026-06-01T11:00:00Z","type":"tool_call","action":"payments.wire\\ud800","outcome":"success"}', ev({ attributes: { note: { deep: "a\udc00" } } })];
+    const r = parseJsonl(lines.join("\n"), { validate: true, now });
+    expect(r.errors.map((e) => [e.line, e.message.split(":")[0]])).toEqual([[2, "action"], [3, "attributes.note.deep"]]);
+    expect(r.errors[0]!.message).toContain("malformed Unicode");
+  });
+
   it("without validation only JSON objects are required", () => {
     const r = parseJsonl([ev({ amount: -1 }), ev({ extra: 1 }), "3"].join("\n"), { validate: false, now });
     expect(r.errors).toEqual([{ line: 3, message: "not a JSON object (one event per line)" }]);

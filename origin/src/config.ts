@@ -31,6 +31,8 @@ export const configSchema = z.object({
   /** Local backend: sealed RSA keys kept generated ahead of demand (0 = generate on each certify). */
   KAKUNIN_LOCAL_KEY_POOL: z.coerce.number().int().min(0).max(1024).default(32),
   KAKUNIN_KMS_ENDPOINT: z.string().url().optional(),
+  /** Deadline of every aws-kms / pkcs11 call (a hung KMS or HSM answers `unavailable` after it). */
+  KAKUNIN_KMS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   AWS_REGION: z.string().optional(),
   AWS_ACCESS_KEY_ID: z.string().optional(),
   AWS_SECRET_ACCESS_KEY: z.string().optional(),

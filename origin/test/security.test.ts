@@ -26,6 +26,7 @@ const OPS: Op[] = [
   { name: "create api key", method: "POST", path: () => "/v1/api-keys", body: { name: "k", role: "auditor" }, allowed: ["admin"] },
   { name: "list api keys", method: "GET", path: () => "/v1/api-keys", allowed: ["admin"] },
   { name: "revoke api key", method: "DELETE", path: (i) => `/v1/api-keys/${i.key}`, allowed: ["admin"] },
+  { name: "list dead letters", method: "GET", path: () => "/v1/admin/dead-letters", allowed: ["admin"] },
 ];
 
 describe.each(dbKinds())("security on %s", (kind) => {

@@ -68,6 +68,7 @@ export function recordKey(r: EdgeRecord): string {
 }
 
 export interface PublishBatch {
+  wire_version?: number;
   records: EdgeRecord[];
   /** The origin's epoch (see publish-epoch.ts); absent from origins older than epochs. */
   epoch?: { n: number; id: string };

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { refineWellFormed, utf8Length } from "./unicode.ts";
 
 /** Limits of the ingest contract (design "Conventions"). */
 export const MAX_EVENTS_PER_BATCH = 1000;
@@ -10,7 +11,7 @@ export const MAX_EVENT_FUTURE_MS = 5 * 60_000;
 export const EVENT_TYPES = ["tool_call", "api_request", "data_access", "transaction", "message"] as const;
 export const OUTCOMES = ["success", "error", "denied"] as const;
 
-const utf8Bytes = (v: unknown) => new TextEncoder().encode(JSON.stringify(v)).byteLength;
+const utf8Bytes = (v: unknown) => utf8Length(JSON.stringify(v));
 
 export const eventSchema = z.strictObject({
   event_id: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
@@ -26,7 +27,8 @@ export const eventSchema = z.strictObject({
     .record(z.string().max(128), z.unknown())
     .optional()
     .refine((a) => a === undefined || utf8Bytes(a) <= MAX_ATTRIBUTES_BYTES, { message: `attributes exceed ${MAX_ATTRIBUTES_BYTES} bytes` }),
-});
+  // Every string, keys and nested attributes included, must be storable as UTF-8 (design: 422).
+}).superRefine(refineWellFormed);
 
 export type AgentEvent = z.infer<typeof eventSchema>;
 

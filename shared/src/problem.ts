@@ -18,8 +18,12 @@ export const PROBLEM_TYPES = {
   "already-initialized": { status: 409, title: "Already initialized" },
   "payload-too-large": { status: 413, title: "Payload too large" },
   "unsupported-media-type": { status: 415, title: "Unsupported media type" },
+  // An edge⇄origin call in a contract version the receiver does not speak (rolling deploy): the
+  // sender holds the data and retries; it is never treated as a bad record (shared/src/wire).
+  "unsupported-wire-version": { status: 426, title: "Unsupported wire contract version" },
   "validation-failed": { status: 422, title: "Validation failed" },
   "agent-retired": { status: 422, title: "Agent is retired" },
+  "replay-failed": { status: 422, title: "Dead letter replay failed" },
   "certificate-expired": { status: 422, title: "Certificate has expired" },
   "status-not-propagated": { status: 503, title: "Certificate status not yet available at this edge" },
   "kms-not-configured": { status: 503, title: "Key management not configured" },

@@ -49,6 +49,8 @@ export interface KmsTestServer {
   stats: KmsTestServerStats;
   /** Simulates an outage: while true every request gets 503 KMSInternalException (keys are kept). */
   setOutage(down: boolean): void;
+  /** Simulates a hung KMS: while true every request is accepted and never answered (until close). */
+  setHang(hang: boolean): void;
   close(): Promise<void>;
 }
 
@@ -269,7 +271,12 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
   }
 
   let outage = false;
+  let hang = false;
   const server = createServer((req, res) => {
+    if (hang) {
+      req.resume(); // read the request, never answer: what a wedged endpoint does
+      return;
+    }
     if (outage) {
       req.resume();
       send(res, 503, { __type: "KMSInternalException", message: "simulated outage" });
@@ -294,6 +301,9 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
     stats,
     setOutage: (down: boolean) => {
       outage = down;
+    },
+    setHang: (h: boolean) => {
+      hang = h;
     },
     close: () =>
       new Promise<void>((resolve) => {

@@ -240,6 +240,38 @@ export const riskDecisions = pgTable("risk_decisions", {
   decidedAt: ts("decided_at").notNull().defaultNow(),
 });
 
+/**
+ * Records that could not be delivered after bounded retries (docs/reliability.md): events and
+ * alerts the edge gave up on (reported by the AgentMonitor), events the origin could not store,
+ * and status records the edge refused. Kept for the operator (`GET /v1/admin/dead-letters`) and
+ * replayable once the cause is fixed. `payload` is JSON *text*, not jsonb: a record refused for
+ * malformed Unicode must still be storable here.
+ */
+export const deadLetters = pgTable(
+  "dead_letters",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    /** Idempotency: a re-sent report (or a second failure of the same record) updates one row. */
+    key: text("key").notNull().unique(),
+    source: text("source", { enum: ["edge", "origin"] }).notNull(),
+    kind: text("kind", { enum: ["event", "alert", "publish"] }).notNull(),
+    /** No foreign key: a report may name a tenant or agent the origin no longer has. */
+    tenantId: uuid("tenant_id"),
+    agentId: uuid("agent_id"),
+    /** event_id, alert_id, or `<kind>:<subject>` of an outbox record. */
+    ref: text("ref").notNull(),
+    status: integer("status").notNull(),
+    error: text("error").notNull(),
+    attempts: integer("attempts").notNull(),
+    payload: text("payload").notNull(),
+    firstFailedAt: ts("first_failed_at").notNull(),
+    deadAt: ts("dead_at").notNull().defaultNow(),
+    replayedAt: ts("replayed_at"),
+    replayResult: text("replay_result"),
+  },
+  (t) => [index("dead_letters_tenant_idx").on(t.tenantId, t.deadAt)],
+);
+
 /** Nonces of signed internal calls from the edge, kept until their timestamp window closes. */
 export const internalNonces = pgTable("internal_nonces", {
   nonce: text("nonce").primaryKey(),

@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { MALFORMED_UNICODE_MESSAGE, parseJsonBody } from "@kakunin/shared";
 import { ApiError } from "./api-error.ts";
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
@@ -14,6 +15,26 @@ export const requireJsonBody: MiddlewareHandler = async (c, next) => {
     const hasBody = type !== "" || (length !== undefined && length !== "0") || c.req.header("transfer-encoding") !== undefined;
     if (hasBody && !JSON_TYPE.test(type)) {
       throw new ApiError("unsupported-media-type", `Expected application/json, got ${type || "no content type"}.`);
+    }
+  }
+  await next();
+};
+
+/**
+ * 422 naming the field for user text that cannot be stored as sent: bytes that are not UTF-8 and
+ * escaped lone surrogates (or U+0000), in any JSON body of any route. One check for every schema,
+ * so no route can forget it. Internal routes are skipped: their signature is verified over the raw
+ * body first, and the shared wire schemas apply the same refinement.
+ */
+export const refuseMalformedUnicode: MiddlewareHandler = async (c, next) => {
+  const m = c.req.method;
+  const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
+  if ((m === "POST" || m === "PUT" || m === "PATCH") && JSON_TYPE.test(type) && !c.req.path.startsWith("/internal/")) {
+    // Read through HonoRequest so the body is cached for the route's validator.
+    const r = parseJsonBody(new Uint8Array(await c.req.arrayBuffer()));
+    if (!r.ok && r.reason === "malformed-unicode") {
+      const errors = r.paths.map((path) => ({ path, message: MALFORMED_UNICODE_MESSAGE }));
+      throw new ApiError("validation-failed", `${errors.length} field(s) with malformed Unicode in the request body`, { errors });
     }
   }
   await next();

@@ -5,7 +5,7 @@ import type { AuditActor } from "../audit/types.ts";
 import { revokeInTx } from "../lifecycle/revoke.ts";
 import { enqueue } from "../publish/outbox.ts";
 import type { Services } from "../services.ts";
-import type { RiskAlert } from "./schemas.ts";
+import type { RiskAlert } from "@kakunin/shared";
 
 export type RiskDecision = "revoked" | "flagged" | "already_revoked" | "no_active_certificate";
 

@@ -1,43 +1,95 @@
 import { inArray } from "drizzle-orm";
+import type { ForwardedEvent, ForwardedEvents } from "@kakunin/shared";
 import { agentEvents, agents } from "../db/schema.ts";
+import { sqlState } from "../db/index.ts";
 import { appendAudit } from "../audit/append.ts";
+import { buryDeadLetter } from "../lifecycle/dead-letters.ts";
 import type { Services } from "../services.ts";
-import type { ForwardedEvents } from "./schemas.ts";
+
+export interface StoreOutcome {
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  dead_lettered: number;
+}
 
 /**
  * Stores forwarded events exactly once: the unique (agent_id, event_id) index turns a re-forwarded
  * batch into a no-op. Events for agents outside their claimed tenant are dropped and counted.
+ * An event the database refuses for its data (SQLSTATE class 22/23: a value out of range, say)
+ * must not fail the others: the batch is then stored event by event and each refused one goes to
+ * the dead letters (acknowledged, so the edge never re-sends it forever).
  */
-export async function storeEvents(s: Services, batch: ForwardedEvents): Promise<{ stored: number; duplicates: number; rejected: number }> {
+export async function storeEvents(s: Services, batch: ForwardedEvents): Promise<StoreOutcome> {
   const agentIds = [...new Set(batch.events.map((e) => e.agent_id))];
   const known = await s.db.select({ id: agents.id, tenantId: agents.tenantId }).from(agents).where(inArray(agents.id, agentIds));
   const tenantOf = new Map(known.map((a) => [a.id, a.tenantId]));
   const valid = batch.events.filter((e) => tenantOf.get(e.agent_id) === e.tenant_id);
-  if (valid.length === 0) return { stored: 0, duplicates: 0, rejected: batch.events.length };
+  const rejected = batch.events.length - valid.length;
+  if (valid.length === 0) return { stored: 0, duplicates: 0, rejected, dead_lettered: 0 };
+  try {
+    const stored = await insertAll(s, valid);
+    return { stored, duplicates: valid.length - stored, rejected, dead_lettered: 0 };
+  } catch (e) {
+    if (!isDataError(e)) throw e;
+  }
+  let stored = 0;
+  let dead = 0;
+  for (const ev of valid) {
+    try {
+      stored += await insertAll(s, [ev]);
+    } catch (e) {
+      if (!isDataError(e)) throw e;
+      dead++;
+      await buryDeadLetter(s.db, {
+        key: `origin:event:${ev.agent_id}:${ev.event.event_id}`, source: "origin", kind: "event", tenantId: ev.tenant_id, agentId: ev.agent_id,
+        ref: ev.event.event_id, status: 500, error: `the database refused the event: ${errorText(e)}`, attempts: 1,
+        payload: JSON.stringify(ev), firstFailedAt: s.clock.now(),
+      }, s.clock.now());
+    }
+  }
+  return { stored, duplicates: valid.length - stored - dead, rejected, dead_lettered: dead };
+}
+
+/** SQLSTATE classes 22 (data exception) and 23 (integrity): the row, not the database, is the problem. */
+function isDataError(e: unknown): boolean {
+  const state = sqlState(e);
+  return state !== undefined && (state.startsWith("22") || state.startsWith("23"));
+}
+
+function errorText(e: unknown): string {
+  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
+    if (typeof cur === "object" && "cause" in cur && cur.cause) cur = cur.cause;
+    else return cur instanceof Error ? cur.message : String(cur);
+  }
+  return String(e);
+}
+
+async function insertAll(s: Services, valid: ForwardedEvent[]): Promise<number> {
   return s.db.transaction(async (tx) => {
-  const inserted = await tx
-    .insert(agentEvents)
-    .values(valid.map((e) => ({
-      tenantId: e.tenant_id, agentId: e.agent_id, eventId: e.event.event_id, occurredAt: new Date(e.event.timestamp),
-      type: e.event.type, action: e.event.action, event: e.event as Record<string, unknown>, score: e.score, band: e.band,
-      reasons: e.reasons, serialNumber: e.serial_number, receivedAt: new Date(e.received_at),
-    })))
-    .onConflictDoNothing({ target: [agentEvents.agentId, agentEvents.eventId] })
-    .returning({ agentId: agentEvents.agentId, eventId: agentEvents.eventId });
-  // Only events stored now are audited: a re-forwarded batch adds nothing to the log either.
-  const fresh = new Set(inserted.map((r) => `${r.agentId}\u0000${r.eventId}`));
-  const byTenant = new Map<string, typeof valid>();
-  for (const e of valid) {
-    if (!fresh.has(`${e.agent_id}\u0000${e.event.event_id}`)) continue;
-    byTenant.set(e.tenant_id, [...(byTenant.get(e.tenant_id) ?? []), e]);
-  }
-  const at = s.clock.now();
-  for (const [tenantId, events] of byTenant) {
-    await appendAudit(tx, tenantId, events.map((e) => ({
-      kind: "event.ingested" as const, actor: { type: "edge" as const, id: "agent-monitor" }, agentId: e.agent_id, at,
-      data: { event: e.event, score: e.score, band: e.band, reasons: e.reasons, serial_number: e.serial_number, received_at: e.received_at },
-    })));
-  }
-  return { stored: inserted.length, duplicates: valid.length - inserted.length, rejected: batch.events.length - valid.length };
+    const inserted = await tx
+      .insert(agentEvents)
+      .values(valid.map((e) => ({
+        tenantId: e.tenant_id, agentId: e.agent_id, eventId: e.event.event_id, occurredAt: new Date(e.event.timestamp),
+        type: e.event.type, action: e.event.action, event: e.event as Record<string, unknown>, score: e.score, band: e.band,
+        reasons: e.reasons, serialNumber: e.serial_number, receivedAt: new Date(e.received_at),
+      })))
+      .onConflictDoNothing({ target: [agentEvents.agentId, agentEvents.eventId] })
+      .returning({ agentId: agentEvents.agentId, eventId: agentEvents.eventId });
+    // Only events stored now are audited: a re-forwarded batch adds nothing to the log either.
+    const fresh = new Set(inserted.map((r) => `${r.agentId}\u0000${r.eventId}`));
+    const byTenant = new Map<string, ForwardedEvent[]>();
+    for (const e of valid) {
+      if (!fresh.has(`${e.agent_id}\u0000${e.event.event_id}`)) continue;
+      byTenant.set(e.tenant_id, [...(byTenant.get(e.tenant_id) ?? []), e]);
+    }
+    const at = s.clock.now();
+    for (const [tenantId, events] of byTenant) {
+      await appendAudit(tx, tenantId, events.map((e) => ({
+        kind: "event.ingested" as const, actor: { type: "edge" as const, id: "agent-monitor" }, agentId: e.agent_id, at,
+        data: { event: e.event, score: e.score, band: e.band, reasons: e.reasons, serial_number: e.serial_number, received_at: e.received_at },
+      })));
+    }
+    return inserted.length;
   });
 }

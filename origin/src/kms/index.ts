@@ -1,6 +1,7 @@
 import type { Config } from "../config.ts";
 import type { Db } from "../db/index.ts";
 import { createAwsKmsKeyManager } from "./aws.ts";
+import { withDeadline } from "./deadline.ts";
 import { createLocalKeyManager } from "./local.ts";
 import { loadMasterKey } from "./master-key.ts";
 import { createPkcs11KeyManager } from "./pkcs11.ts";
@@ -14,18 +15,18 @@ export function createKeyManager(config: Config, db: Db): KeyManager {
         db, masterKey: loadMasterKey(config.KAKUNIN_MASTER_KEY, config.KAKUNIN_DATA_DIR), poolSize: config.KAKUNIN_LOCAL_KEY_POOL,
       });
     case "aws-kms":
-      return createAwsKmsKeyManager({
+      return withDeadline(createAwsKmsKeyManager({
         region: config.AWS_REGION,
         endpoint: config.KAKUNIN_KMS_ENDPOINT,
         credentials: config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
           ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY, sessionToken: config.AWS_SESSION_TOKEN }
           : undefined,
-      });
+      }), config.KAKUNIN_KMS_TIMEOUT_MS);
     case "pkcs11":
-      return createPkcs11KeyManager({
+      return withDeadline(createPkcs11KeyManager({
         modulePath: config.KAKUNIN_PKCS11_MODULE,
         tokenLabel: config.KAKUNIN_PKCS11_TOKEN_LABEL,
         pin: config.KAKUNIN_PKCS11_PIN ?? "",
-      });
+      }), config.KAKUNIN_KMS_TIMEOUT_MS);
   }
 }

@@ -1,10 +1,28 @@
-import { err, ok, signInternal, type PublishAck, type PublishBatch, type Result } from "@kakunin/shared";
+import { err, ok, PUBLISH_PATH, signInternal, type PublishAck, type PublishBatch, type Result } from "@kakunin/shared";
 
-export const PUBLISH_PATH = "/internal/v1/publish";
+export { PUBLISH_PATH };
+
+/** The edge answered with an error status (as opposed to a string: unreachable, timed out). */
+export interface EdgeRefusal {
+  status: number;
+  body: string;
+}
 
 /** How the origin reaches the edge. A seam so tests can point it at a workerd or a stub. */
 export interface EdgeClient {
-  publish(batch: PublishBatch): Promise<Result<PublishAck, string>>;
+  publish(batch: PublishBatch): Promise<Result<PublishAck, string | EdgeRefusal>>;
+}
+
+/** Human-readable form of a publish failure, for logs and the retry loop. */
+export function describePublishError(e: string | EdgeRefusal): string {
+  if (typeof e === "string") return e;
+  // A problem's detail says why (e.g. the clock skew a 401 names); fall back to the raw text.
+  let detail = e.body.slice(0, 300);
+  try {
+    const p = JSON.parse(e.body) as { detail?: unknown };
+    if (typeof p.detail === "string") detail = p.detail;
+  } catch { /* not JSON */ }
+  return `edge answered ${e.status}: ${detail}`;
 }
 
 /** Signed POST of a batch to the edge; every failure is a value, never a throw. */
@@ -22,15 +40,7 @@ export function httpEdgeClient(edgeUrl: string, secret: string, timeoutMs = 5000
           signal: AbortSignal.timeout(timeoutMs),
         });
         const text = await res.text();
-        if (!res.ok) {
-          // The problem's detail says why (e.g. the clock skew a 401 names); fall back to the raw text.
-          let detail = text.slice(0, 300);
-          try {
-            const p = JSON.parse(text) as { detail?: unknown };
-            if (typeof p.detail === "string") detail = p.detail;
-          } catch { /* not JSON */ }
-          return err(`edge answered ${res.status}: ${detail}`);
-        }
+        if (!res.ok) return err({ status: res.status, body: text.slice(0, 2000) });
         const parsed = JSON.parse(text) as { data?: PublishAck };
         return parsed.data ? ok(parsed.data) : err("edge answered without data");
       } catch (e) {

@@ -1,15 +1,17 @@
 import { randomUUID } from "node:crypto";
 import { inArray, sql } from "drizzle-orm";
-import { originBehind, recordKey, type EdgeRecord, type OriginEpoch, type PublishAck } from "@kakunin/shared";
+import { isWireVersionRefusal, originBehind, recordKey, WIRE_VERSION, type EdgeRecord, type OriginEpoch, type PublishAck } from "@kakunin/shared";
 import { rowsOfResult } from "../db/index.ts";
+import { buryDeadLetter } from "../lifecycle/dead-letters.ts";
 import { outbox } from "../db/schema.ts";
 import type { Services } from "../services.ts";
-import type { EdgeClient } from "./edge-client.ts";
+import { describePublishError, type EdgeClient, type EdgeRefusal } from "./edge-client.ts";
 import { agentRecord, certRecord, crlRecords } from "./records.ts";
 import type { PublishSigners } from "./signers.ts";
 import { RetryLoop } from "../retry-loop.ts";
 import { beginNextEpoch, currentEpoch } from "./epoch.ts";
 import { sequenceHighWater, type OutboxKind } from "./outbox.ts";
+import { SigningGuard } from "./signing-guard.ts";
 
 export interface PublisherOptions {
   batchSize?: number;
@@ -39,11 +41,13 @@ export class Publisher {
   private readonly loop: RetryLoop;
   /** Revocations the edge answered as stale while holding versions this database never drew. */
   staleAlerts = 0;
+  /** The signers behind a guard: a failing or hung key manager never stops status records. */
+  readonly signers: SigningGuard;
 
   constructor(
     private readonly s: Services,
     private readonly edge: EdgeClient,
-    private readonly signers: PublishSigners,
+    signers: PublishSigners,
     opts: PublisherOptions = {},
   ) {
     this.opts = {
@@ -55,6 +59,7 @@ export class Publisher {
       leaseMs: opts.leaseMs ?? 30_000,
       log: opts.log ?? ((m) => console.warn(`[origin] publisher: ${m}`)),
     };
+    this.signers = new SigningGuard(s, signers, () => this.kick(), { log: this.opts.log });
     this.loop = new RetryLoop(async () => {
       const r = await this.drainOnce();
       if ("error" in r) return { outcome: "failed", error: r.error };
@@ -64,10 +69,12 @@ export class Publisher {
 
   start(): void {
     this.loop.start();
+    this.signers.start();
   }
 
-  stop(): Promise<void> {
-    return this.loop.stop();
+  async stop(): Promise<void> {
+    await this.signers.stop();
+    await this.loop.stop();
   }
 
   /** A change was committed: publish now, unless the edge is failing and we are backing off. */
@@ -81,31 +88,29 @@ export class Publisher {
     if (rows.length === 0) return { delivered: 0, pending: false };
     const epoch = await currentEpoch(this.s.db);
     // Several rows for one subject collapse into its current state, versioned by the newest row.
-    const latest = new Map<string, { kind: OutboxKind; subject: string; v: number }>();
-    for (const r of rows) latest.set(`${r.kind}:${r.subject}`, { kind: r.kind, subject: r.subject, v: r.seq });
-    const records: EdgeRecord[] = [];
-    for (const item of [...latest.values()].sort((a, b) => a.v - b.v)) {
+    const latest = new Map<string, Item>();
+    for (const r of rows) {
+      const key = `${r.kind}:${r.subject}`;
+      latest.set(key, { kind: r.kind, subject: r.subject, v: r.seq, seqs: [...(latest.get(key)?.seqs ?? []), r.seq], records: [] });
+    }
+    const items = [...latest.values()].sort((a, b) => a.v - b.v);
+    for (const item of items) {
       if (item.kind === "cert") {
         const rec = await certRecord(this.s, this.signers, item.subject, item.v);
-        if (rec) records.push(rec);
+        if (rec) item.records.push(rec);
       } else if (item.kind === "agent") {
         const rec = await agentRecord(this.s, item.subject, item.v);
-        if (rec) records.push(rec);
+        if (rec) item.records.push(rec);
       } else {
-        records.push(...(await crlRecords(this.s, this.signers, item.subject, item.v)));
+        item.records.push(...(await crlRecords(this.s, this.signers, item.subject, item.v)));
       }
     }
-    const seqs = rows.map((r) => r.seq);
-    const ack = records.length > 0 ? await this.edge.publish({ records, epoch }) : { ok: true as const, value: { applied: 0, stale: 0 } };
-    if (!ack.ok) {
-      await this.release(seqs);
-      return { error: ack.error };
+    const outcome = await this.publishItems(items, epoch);
+    if (outcome !== "delivered") {
+      // Release the claim (rows already delivered by a half of a split batch keep delivered_at).
+      await this.release(rows.map((r) => r.seq));
+      return outcome === "resend" ? { delivered: 0, pending: true } : { error: outcome.hold };
     }
-    if (await this.edgeAhead(ack.value, epoch, records)) {
-      await this.release(seqs);
-      return { delivered: 0, pending: true };
-    }
-    await this.s.db.update(outbox).set({ deliveredAt: this.s.clock.now(), claimedUntil: null }).where(inArray(outbox.seq, seqs));
     return { delivered: rows.length, pending: rows.length === this.opts.batchSize };
   }
 
@@ -131,6 +136,62 @@ export class Publisher {
 
   private async release(seqs: number[]): Promise<void> {
     await this.s.db.update(outbox).set({ attempts: sql`${outbox.attempts} + 1`, claimedUntil: null }).where(inArray(outbox.seq, seqs));
+  }
+
+  /**
+   * Publishes items. "delivered": acknowledged (or dead-lettered). A hold: the edge cannot take
+   * anything now (retry the batch later). "resend": the edge is ahead of this database's epoch
+   * (see edgeAhead) and a new epoch began. A batch the edge refuses (400/413/422: a record of a
+   * shape or size it will never accept) is split in halves until the refused record stands
+   * alone; that record is dead-lettered (visible, replayable) and marked handled, so it never
+   * stops the others again.
+   */
+  private async publishItems(items: Item[], epoch: OriginEpoch): Promise<"delivered" | "resend" | { hold: string }> {
+    const records = items.flatMap((i) => i.records);
+    if (records.length === 0) {
+      await this.markDelivered(items);
+      return "delivered";
+    }
+    const ack = await this.edge.publish({ wire_version: WIRE_VERSION, records, epoch });
+    if (ack.ok) {
+      if (await this.edgeAhead(ack.value, epoch, records)) return "resend";
+      await this.markDelivered(items);
+      return "delivered";
+    }
+    const e = ack.error;
+    if (typeof e === "string" || !isRefusal(e)) {
+      if (typeof e !== "string") {
+        this.s.metrics.publishFailures.inc({ status: String(e.status) });
+        if (isWireVersionRefusal(e.status, e.body)) {
+          // A rolling deploy: the edge speaks another contract version. Hold and alert, never dead-letter.
+          this.opts.log(`edge refuses wire_version ${WIRE_VERSION} (${e.body.slice(0, 200)}); holding until the deploy completes`);
+        }
+      } else {
+        this.s.metrics.publishFailures.inc({ status: "0" });
+      }
+      return { hold: describePublishError(e) };
+    }
+    this.s.metrics.publishFailures.inc({ status: String(e.status) });
+    if (items.length === 1) {
+      const item = items[0]!;
+      const now = this.s.clock.now();
+      const tenantId = item.kind === "crl" ? item.subject : (item.records[0] as { tenant_id?: string } | undefined)?.tenant_id ?? null;
+      await buryDeadLetter(this.s.db, {
+        key: `origin:publish:${item.kind}:${item.subject}:${item.v}`, source: "origin", kind: "publish", tenantId, agentId: null,
+        ref: `${item.kind}:${item.subject}`, status: e.status, error: describePublishError(e), attempts: 1,
+        payload: JSON.stringify({ kind: item.kind, subject: item.subject, v: item.v }), firstFailedAt: now,
+      }, now);
+      await this.markDelivered(items);
+      return "delivered";
+    }
+    const half = Math.ceil(items.length / 2);
+    const first = await this.publishItems(items.slice(0, half), epoch);
+    return first === "delivered" ? this.publishItems(items.slice(half), epoch) : first;
+  }
+
+  private async markDelivered(items: Item[]): Promise<void> {
+    const seqs = items.flatMap((i) => i.seqs);
+    if (seqs.length) await this.s.db.update(outbox).set({ deliveredAt: this.s.clock.now(), claimedUntil: null }).where(inArray(outbox.seq, seqs));
   }
 
   /**
@@ -165,4 +226,17 @@ export class Publisher {
 /** A record that takes trust away: the edge must never keep an older, more permissive one. */
 function isRevocation(r: EdgeRecord): boolean {
   return (r.kind === "cert" && r.status === "revoked") || (r.kind === "agent" && r.status !== "active");
+}
+
+interface Item {
+  kind: OutboxKind;
+  subject: string;
+  v: number;
+  seqs: number[];
+  records: EdgeRecord[];
+}
+
+/** 4xx that says "this batch, never": split it. Everything else (unreachable, 401, 408, 426, 429, 5xx) is a hold. */
+function isRefusal(e: EdgeRefusal): boolean {
+  return e.status >= 400 && e.status < 500 && ![401, 404, 408, 425, 426, 429].includes(e.status);
 }

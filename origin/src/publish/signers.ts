@@ -23,12 +23,15 @@ export interface SignedCrl {
  * refresh job re-signs later.
  */
 export interface PublishSigners {
+  /** True when null means "the key manager failed" (not "this deployment does not sign"). */
+  readonly signs?: boolean;
   ocsp(cert: CertificateRow): Promise<Uint8Array | null>;
   crl(tenant: { id: string; name: string }): Promise<SignedCrl | null>;
 }
 
 export function keyManagerSigners(s: Services): PublishSigners {
   return {
+    signs: true,
     async ocsp(cert) {
       const [t] = await s.db.select({ id: tenants.id, name: tenants.name }).from(tenants).where(eq(tenants.id, cert.tenantId));
       const issuer = await s.ca.issuingFor(t!);

@@ -28,12 +28,15 @@ import * as auditProofs from "./v1_audit_proofs.ts";
 import * as agentsEvidence from "./v1_agents_evidence.ts";
 import * as init from "./v1_init.ts";
 import * as metrics from "./metrics.ts";
+import * as deadLettersList from "./v1_admin_dead_letters_list.ts";
+import * as deadLettersReplay from "./v1_admin_dead_letters_replay.ts";
 
 /** Every route module of the origin; the OpenAPI document is built from exactly this list. */
 export const ROUTES = [
   healthz, readyz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsCertificates,
   agentsSign, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, tenantGet, policyGet, policyPatch, tenantsCreate,
   apiKeysCreate, apiKeysList, apiKeysRevoke, auditTreeHead, auditEntries, auditProofs, agentsEvidence, init, metrics,
+  deadLettersList, deadLettersReplay,
 ] as const;
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {

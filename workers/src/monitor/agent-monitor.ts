@@ -2,15 +2,12 @@ import { DurableObject } from "cloudflare:workers";
 import {
   bandOf, DEFAULT_SCORING, newState, scoreEvent, toScoredInput, type AgentEvent, type MonitorState,
 } from "@kakunin/shared";
-import { postToOrigin } from "./forward.ts";
+import { DEAD_LETTER_DDL, DeadLetterStore, type DeadLetterRow } from "./dead-letters.ts";
+import { Forwarder } from "./forwarder.ts";
 import type { AgentContext, EventResult, IngestOutcome, RiskView } from "./types.ts";
 
-const EVENTS_PATH = "/internal/v1/events";
-const ALERTS_PATH = "/internal/v1/risk-alerts";
 /** Event ids are remembered this long for de-duplication (events older than 30 days are refused). */
 const DEDUPE_MS = 31 * 86_400_000;
-const FORWARD_BATCH = 500;
-const FORWARD_MAX_BYTES = 768 * 1024;
 const MAX_BACKOFF_MS = 60_000;
 /** KV allows about one write per second per key; risk is written on a band change or at most every 5 s. */
 const RISK_WRITE_INTERVAL_MS = 5_000;
@@ -25,15 +22,23 @@ const RISK_WRITE_INTERVAL_MS = 5_000;
 export class AgentMonitor extends DurableObject<Env> {
   private state?: MonitorState;
   private lastRiskWrite = { at: 0, band: "low" as string };
+  private readonly letters: DeadLetterStore;
+  private readonly forwarder: Forwarder;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    const agent = () => {
+      const row = ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'agent'").toArray()[0];
+      return row ? (JSON.parse(row.v) as AgentContext) : undefined;
+    };
+    this.letters = new DeadLetterStore(ctx.storage.sql, () => agent()?.agentId ?? ctx.id.toString());
+    this.forwarder = new Forwarder(env, ctx.storage.sql, this.letters, agent);
     ctx.storage.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, result TEXT NOT NULL, payload TEXT);
       CREATE INDEX IF NOT EXISTS events_pending ON events (received_at) WHERE payload IS NOT NULL;
       CREATE TABLE IF NOT EXISTS alerts (alert_id TEXT PRIMARY KEY, payload TEXT NOT NULL, created_at INTEGER NOT NULL);
-    `);
+    ` + DEAD_LETTER_DDL);
   }
 
   private load(): MonitorState {
@@ -93,8 +98,10 @@ export class AgentMonitor extends DurableObject<Env> {
       return { accepted, duplicates, results: events.map((_, i) => results.get(i)!) };
     });
     if (outcome.accepted > 0) {
-      await this.publishRisk(agent.serial, alert !== undefined);
+      // The alarm first: it is what delivers the events just committed, so nothing that can fail
+      // afterwards (the KV risk write) may leave them waiting for the agent's next event.
       await this.scheduleForwarding(alert ? 0 : 250);
+      await this.publishRiskOrDefer(agent.serial, alert !== undefined);
     }
     return outcome;
   }
@@ -114,58 +121,46 @@ export class AgentMonitor extends DurableObject<Env> {
     return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events WHERE payload IS NOT NULL").toArray()[0]!.n;
   }
 
-  /** Sends queued risk alerts; false when one could not be delivered (retry later). */
-  private async sendAlerts(): Promise<boolean> {
-    const sql = this.ctx.storage.sql;
-    let delivered = true;
-    for (const a of sql.exec<{ alert_id: string; payload: string }>("SELECT alert_id, payload FROM alerts ORDER BY created_at").toArray()) {
-      const r = await postToOrigin(this.env, ALERTS_PATH, JSON.parse(a.payload));
-      // 4xx other than auth means the origin will never accept it (e.g. agent deleted): drop, don't loop.
-      if (r.ok || (r.status >= 400 && r.status < 500 && r.status !== 401)) sql.exec("DELETE FROM alerts WHERE alert_id = ?", a.alert_id);
-      else delivered = false;
-    }
-    return delivered;
+  /** Records given up on after bounded retries (also reported to the origin). */
+  deadLetters(): DeadLetterRow[] {
+    return this.letters.list();
   }
 
   async alarm(): Promise<void> {
     const sql = this.ctx.storage.sql;
-    let failed = false;
-    for (;;) {
-      // Alerts first, and again before every batch: an alert raised while a long backlog of events
-      // is being forwarded must not wait for the backlog (it decides a revocation).
-      if (!(await this.sendAlerts())) failed = true;
-      const rows = sql.exec<{ event_id: string; payload: string }>(
-        "SELECT event_id, payload FROM events WHERE payload IS NOT NULL ORDER BY received_at LIMIT ?", FORWARD_BATCH,
-      ).toArray();
-      if (rows.length === 0) break;
-      const batch: unknown[] = [];
-      const ids: string[] = [];
-      let bytes = 0;
-      for (const r of rows) {
-        if (batch.length > 0 && bytes + r.payload.length > FORWARD_MAX_BYTES) break;
-        batch.push(JSON.parse(r.payload));
-        ids.push(r.event_id);
-        bytes += r.payload.length;
-      }
-      const res = await postToOrigin(this.env, EVENTS_PATH, { events: batch });
-      if (!res.ok) {
-        failed = true;
-        break;
-      }
-      // Acknowledged: keep the id and result for de-duplication, drop the payload.
-      for (const id of ids) sql.exec("UPDATE events SET payload = NULL WHERE event_id = ?", id);
-    }
-    sql.exec("DELETE FROM events WHERE payload IS NULL AND received_at < ?", Date.now() - DEDUPE_MS);
-    if (failed) {
+    const now = Date.now();
+    // A safety net first: if anything below throws, forwarding resumes at the latest then.
+    await this.ctx.storage.setAlarm(now + MAX_BACKOFF_MS);
+    const dirty = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'risk_dirty'").toArray()[0];
+    if (dirty) await this.publishRiskOrDefer(dirty.v, true);
+    const outcome = await this.forwarder.run(now);
+    sql.exec("DELETE FROM events WHERE payload IS NULL AND received_at < ?", now - DEDUPE_MS);
+    this.letters.prune(now);
+    if (outcome === "hold") {
       const attempts = Number(sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'attempts'").toArray()[0]?.v ?? "0") + 1;
       sql.exec("INSERT INTO meta (k, v) VALUES ('attempts', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", String(attempts));
       await this.ctx.storage.setAlarm(Date.now() + Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(attempts - 1, 10)));
-    } else {
-      sql.exec("DELETE FROM meta WHERE k = 'attempts'");
-      // Re-check later for the dedupe window even when idle.
-      const pending = this.pendingForwards();
-      if (pending > 0) await this.ctx.storage.setAlarm(Date.now());
+      return;
     }
+    sql.exec("DELETE FROM meta WHERE k = 'attempts'");
+    // Records refused once wait out their own backoff; a deferred risk write retries with backoff too.
+    // Events or alerts that arrived while this run awaited the origin are due now.
+    const fresh = sql.exec(
+      `SELECT 1 FROM events WHERE payload IS NOT NULL AND event_id NOT IN (SELECT ref FROM forward_failures WHERE kind = 'event')
+       UNION ALL SELECT 1 FROM alerts WHERE alert_id NOT IN (SELECT ref FROM forward_failures WHERE kind = 'alert') LIMIT 1`,
+    ).toArray().length > 0;
+    const next = [
+      fresh ? Date.now() : undefined,
+      this.letters.nextDue(),
+      this.riskDirty() ? Date.now() + 5_000 : undefined,
+      this.letters.unreported(1).length ? Date.now() + 300_000 : undefined,
+    ].filter((t): t is number => t !== undefined);
+    if (next.length) await this.ctx.storage.setAlarm(Math.max(Date.now(), Math.min(...next)));
+    else await this.ctx.storage.deleteAlarm();
+  }
+
+  private riskDirty(): boolean {
+    return this.ctx.storage.sql.exec("SELECT 1 FROM meta WHERE k = 'risk_dirty'").toArray().length > 0;
   }
 
   private async scheduleForwarding(delayMs: number): Promise<void> {
@@ -178,6 +173,19 @@ export class AgentMonitor extends DurableObject<Env> {
    * The agent's risk for /v1/verify, in KV under the certificate's serial (so verify reads it in
    * parallel with the status record): on a band change at once, otherwise at most every 5 s.
    */
+  private async publishRiskOrDefer(serial: string, force: boolean): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    try {
+      await this.publishRisk(serial, force);
+      sql.exec("DELETE FROM meta WHERE k = 'risk_dirty'");
+    } catch (e) {
+      // The events are committed and their forwarding is armed: a failed KV write must not fail
+      // the 202. The alarm retries it.
+      sql.exec("INSERT INTO meta (k, v) VALUES ('risk_dirty', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", serial);
+      console.warn(JSON.stringify({ level: "warn", msg: "risk write deferred", component: "agent-monitor", serial, error: e instanceof Error ? e.message : String(e) }));
+    }
+  }
+
   private async publishRisk(serial: string, force: boolean): Promise<void> {
     const state = this.load();
     const band = bandOf(state.risk.score);

@@ -1,13 +1,14 @@
 import { createRoute } from "@hono/zod-openapi";
-import { internalAuthMessage, MAX_SKEW_S, verifyInternal, type PublishBatch } from "@kakunin/shared";
+import {
+  ACCEPTED_WIRE_VERSIONS, checkWireVersion, internalAuthMessage, MAX_SKEW_S, PUBLISH_MAX_BYTES, PUBLISH_PATH, publishBatchSchema, verifyInternal, type PublishBatch,
+} from "@kakunin/shared";
 import { dataResponse, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { ledger } from "../ledger/client.ts";
 import { publishAckSchema } from "../openapi/schemas.ts";
-import { publishBatchSchema } from "./publish-schema.ts";
 
-export const PUBLISH_PATH = "/internal/v1/publish";
-const MAX_BYTES = 8 * 1024 * 1024;
+export { PUBLISH_PATH };
+const MAX_BYTES = PUBLISH_MAX_BYTES;
 
 export const route = createRoute({
   method: "post",
@@ -23,6 +24,7 @@ export const route = createRoute({
       401: "Unsigned, badly signed, stale or replayed call",
       413: "Batch over 8 MiB",
       422: "A record of the wrong shape; nothing was applied",
+      426: "A `wire_version` this edge does not speak (rolling deploy): the origin holds the batch and retries",
       500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
     }),
   },
@@ -49,6 +51,10 @@ export function register(app: EdgeApp): void {
       parsed = JSON.parse(new TextDecoder().decode(body));
     } catch {
       return edgeProblem(c, "malformed-json", "The batch is not valid JSON.");
+    }
+    const version = checkWireVersion(parsed);
+    if (!version.ok) {
+      return edgeProblem(c, "unsupported-wire-version", `wire_version ${JSON.stringify(version.version)} is not one of ${ACCEPTED_WIRE_VERSIONS.join(", ")}; hold and retry after the upgrade.`);
     }
     const batch = publishBatchSchema.safeParse(parsed);
     if (!batch.success) {

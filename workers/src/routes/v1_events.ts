@@ -1,4 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import { MALFORMED_UNICODE_MESSAGE, parseJsonBody } from "@kakunin/shared";
 import { dataResponse, INGEST_TOKEN, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { authenticateIngest } from "../ingest/authenticate.ts";
@@ -43,13 +44,15 @@ export function register(app: EdgeApp): void {
     if (declared > MAX_BODY) return edgeProblem(c, "payload-too-large", `Request body exceeds ${MAX_BODY} bytes.`);
     const raw = await c.req.arrayBuffer();
     if (raw.byteLength > MAX_BODY) return edgeProblem(c, "payload-too-large", `Request body exceeds ${MAX_BODY} bytes.`);
-    let body: unknown;
-    try {
-      body = JSON.parse(new TextDecoder().decode(raw));
-    } catch {
-      return edgeProblem(c, "malformed-json", "The request body is not valid JSON.");
+    // Bytes that are not UTF-8 and escaped lone surrogates are refused here, naming the field:
+    // the origin cannot store them, and accepting them with a 202 would jam forwarding.
+    const body = parseJsonBody(new Uint8Array(raw));
+    if (!body.ok && body.reason === "malformed-json") return edgeProblem(c, "malformed-json", "The request body is not valid JSON.");
+    if (!body.ok) {
+      const errors = body.paths.map((path) => ({ path, message: MALFORMED_UNICODE_MESSAGE }));
+      return edgeProblem(c, "validation-failed", `${errors.length} field(s) with malformed Unicode; nothing was accepted`, { errors });
     }
-    const parsed = parseEvents(body, Date.now());
+    const parsed = parseEvents(body.value, Date.now());
     if (!parsed.ok) return edgeProblem(c, "validation-failed", `${parsed.errors.length} invalid field(s); nothing was accepted`, { errors: parsed.errors });
     const monitor = c.env.AGENT_MONITOR.getByName(caller.claims.agent_id);
     const outcome = await monitor.ingest(

@@ -1,5 +1,14 @@
 import { z } from "zod";
-import { MODEL_HASH_PATTERN, SERIAL_PATTERN } from "@kakunin/shared";
+import { MODEL_HASH_PATTERN, SERIAL_PATTERN } from "../schemas.ts";
+import { refineWellFormed } from "../unicode.ts";
+
+/** Origin → edge: status records (certificates, agents, CRLs) to store in KV, applied in version order. */
+export const PUBLISH_PATH = "/internal/v1/publish";
+/** The edge refuses a bigger batch with 413; the origin splits before it gets there. */
+export const PUBLISH_MAX_BYTES = 8 * 1024 * 1024;
+/** One CRL's base64 in a record. A bigger CRL is published in partitions (docs/crl-ocsp.md). */
+export const CRL_FIELD_MAX_BYTES = 4 * 1024 * 1024;
+export const PUBLISH_MAX_RECORDS = 5000;
 
 // The edge validates what the origin sends too: a bug or a compromised secret must not be able to
 // store arbitrary shapes that the hot path would then trust.
@@ -8,7 +17,7 @@ const v = z.number().int().positive();
 const uuid = z.string().regex(/^[0-9a-f-]{36}$/);
 const agentStatus = z.enum(["active", "suspended", "retired"]);
 
-const certRecord = z.object({
+export const certRecordSchema = z.object({
   kind: z.literal("cert"), v,
   serial_number: z.string().regex(SERIAL_PATTERN),
   certificate_id: uuid,
@@ -22,18 +31,23 @@ const certRecord = z.object({
   ocsp_b64: z.string().max(16_384).nullable(),
 });
 
-const agentRecord = z.object({
+export const agentRecordSchema = z.object({
   kind: z.literal("agent"), v, agent_id: uuid, tenant_id: uuid, status: agentStatus,
   current_serial: z.string().regex(SERIAL_PATTERN).nullable(),
 });
 
-const crlRecord = z.object({
+export const crlRecordSchema = z.object({
   kind: z.literal("crl"), v, tenant_id: z.union([uuid, z.literal("default")]),
-  crl_b64: z.string().max(4 * 1024 * 1024), this_update: iso, next_update: iso, chain_pem: z.string().max(32_768),
+  crl_b64: z.string().max(CRL_FIELD_MAX_BYTES), this_update: iso, next_update: iso, chain_pem: z.string().max(32_768),
 });
 
+export const edgeRecordSchema = z.discriminatedUnion("kind", [certRecordSchema, agentRecordSchema, crlRecordSchema]);
+
 export const publishBatchSchema = z.object({
-  records: z.array(z.discriminatedUnion("kind", [certRecord, agentRecord, crlRecord])).max(5000),
+  wire_version: z.number().int().optional(),
+  records: z.array(edgeRecordSchema).max(PUBLISH_MAX_RECORDS),
   /** The origin's epoch (shared/src/publish-epoch.ts); absent from origins older than epochs. */
   epoch: z.object({ n: z.number().int().min(0), id: z.string().max(64) }).optional(),
-});
+}).superRefine(refineWellFormed);
+
+export const publishAckSchema = z.object({ applied: z.number().int(), stale: z.number().int() });
