@@ -20,7 +20,7 @@ export class BatchProofReader {
     private readonly db: Queryable,
     private readonly tenantId: string,
     private readonly size: number,
-    private readonly maxCached = 50_000,
+    private readonly maxCached = 20_000,
   ) {}
 
   /** Audit paths for `indices` in the tree of `size` leaves, in the order given. */
