@@ -128,6 +128,8 @@ describe("pnpm demo", () => {
     // The verifier itself saw every event inside the certificate's validity (its own ✓ line).
     expect(verified).toMatch(/^    ✓ .*150 of 150 events/m);
     expect(verified).toMatch(/tampered copy .* is rejected \(exit 1\): ✗/);
+    expect(verified).toMatch(/trimmed copy \(the revocation deleted\) is rejected \(exit 1\): ✗ no entry removed/);
+    expect(verified).toMatch(/trust anchor: .*\(matches --root\)/);
 
     // The demo's own clock, start of the system included, must stay under a minute.
     const total = /all 10 steps passed, total (\d+\.\d+) s/.exec(out);

@@ -18,6 +18,8 @@ export interface ConfigFile {
   origin_url?: string;
   edge_url?: string;
   api_key?: string;
+  /** The origin's root CA (PEM) as `kakunin init` saw it: the trust anchor of `audit verify`. */
+  root_ca_pem?: string;
 }
 
 export interface Settings {
@@ -52,7 +54,7 @@ export function readConfigFile(path: string): ConfigFile {
   }
   if (typeof doc !== "object" || doc === null || Array.isArray(doc)) throw new IoError(`config file ${path} is not a JSON object`);
   const out: ConfigFile = {};
-  for (const k of ["origin_url", "edge_url", "api_key"] as const) {
+  for (const k of ["origin_url", "edge_url", "api_key", "root_ca_pem"] as const) {
     const v = (doc as Record<string, unknown>)[k];
     if (v === undefined) continue;
     if (typeof v !== "string") throw new IoError(`config file ${path}: ${k} must be a string`);

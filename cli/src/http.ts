@@ -94,6 +94,26 @@ export async function call<T>(method: string, ep: Endpoint, path: string, o: Cal
   }
 }
 
+/**
+ * A GET whose 2xx body is left unread for the caller to stream (evidence bundles are larger than
+ * memory should hold); any other answer is read and mapped to a Failure exactly as `call` does.
+ */
+export async function openStream(ep: Endpoint, path: string, o: CallOptions = {}): Promise<Result<Response, Failure>> {
+  const headers: Record<string, string> = { accept: "application/json" };
+  if (ep.bearer !== undefined) headers.authorization = `Bearer ${ep.bearer}`;
+  let res: Response;
+  try {
+    res = await fetch(urlOf(ep, path, o.query), { headers, signal: AbortSignal.timeout(o.timeoutMs ?? 60_000) });
+  } catch (e) {
+    return err({ kind: "unavailable", detail: networkDetail(ep, e) });
+  }
+  if (res.ok && res.body) return ok(res);
+  const text = await res.text().catch(() => "");
+  if (res.status >= 400 && res.status < 500) return err({ kind: "refused", status: res.status, problem: asProblem(res.status, res.statusText, text), headers: res.headers });
+  const p = asProblem(res.status, res.statusText, text);
+  return err({ kind: "unavailable", status: res.status, detail: `the ${ep.name} answered ${res.status} ${p.title}${p.detail ? `: ${p.detail}` : ""}` });
+}
+
 /** Problem title, detail and each field error, on stderr. */
 export function describeProblem(p: Problem): string {
   const lines = [`${p.title} (${p.status})${p.detail ? `: ${p.detail}` : ""}`];

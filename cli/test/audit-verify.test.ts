@@ -10,10 +10,14 @@ const CLI_DIR = join(import.meta.dirname, "..");
 
 interface Run { code: number; stdout: string; stderr: string }
 
+/** The CLI config these runs read: the root CA saved as `kakunin init` saves it (set in beforeAll). */
+let configFile = join(tmpdir(), "kakunin-cli-no-config.json");
+
 /** Runs the CLI exactly as a user would, through the bin launcher, in a child process. */
 function kakunin(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ["bin/kakunin.mjs", ...args], { cwd: CLI_DIR, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    const env = { ...process.env, KAKUNIN_CONFIG: configFile };
+    execFile(process.execPath, ["bin/kakunin.mjs", ...args], { cwd: CLI_DIR, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err && typeof err.code === "number" ? err.code : err ? -1 : 0;
       resolve({ code, stdout, stderr });
     });
@@ -80,6 +84,8 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     expect(pems).toHaveLength(2);
     issuingPem = pems[0]!;
     rootPem = pems[1]!;
+    // What `kakunin init` leaves behind: the origin's root is the pinned trust anchor.
+    configFile = write("config.json", { root_ca_pem: rootPem });
   });
   afterAll(async () => {
     await o?.close();
@@ -89,22 +95,23 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
   it("verifies the untouched bundle (saved HTTP response), every check ✓, exit 0", async () => {
     const b = response.data;
     expect(b.entries.map((e) => e.kind)).toEqual([
-      "agent.created", "key.created", "certificate.issued", "event.ingested", "event.ingested", "event.ingested", "certificate.revoked",
+      "agent.created", "key.created", "certificate.issued", "event.ingested", "event.ingested", "event.ingested", "certificate.revoked", "evidence.exported",
     ]);
     const r = await kakunin("audit", "verify", write("bundle.json", response));
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const lines = r.stdout.split("\n");
-    expect(lines).toContain("✓ format: kakunin-evidence/1");
-    expect(lines).toContain("✓ CA chain: root self-signed, issuing CA signed by root, 1 agent certificate and the tree-head signer signed by the issuing CA");
-    expect(r.stdout).toMatch(/^ {4}trust anchor: .*SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2} \(not pinned/m);
+    expect(lines).toContain("✓ format: kakunin-evidence/2");
+    expect(lines).toContain(`✓ CA chain: root pinned, issuing CA signed by root, 1 agent certificate and the audit certificate signed by the issuing CA, audit certificate bound to tenant ${tenantId}`);
+    expect(r.stdout).toMatch(/^ {4}trust anchor: .*SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2} \(matches the root kakunin init saved in .*config\.json\)/m);
     expect(r.stdout).toContain(`✓ signed tree head: tree size ${b.tree_head.tree_size.toLocaleString("en-US")}, root ${b.tree_head.root_hash.slice(0, 16)}…, signed ${b.tree_head.timestamp}`);
     // A chain link is checkable wherever the predecessor is in the bundle too.
     const links = b.entries.filter((e) => b.entries.some((p) => p.index === e.index - 1)).length;
     expect(links).toBeGreaterThan(0);
-    expect(lines).toContain(`✓ no entry modified: 7 of 7 entries hash to their leaves and are included in the signed tree; ${links} hash-chain links checked`);
+    expect(lines).toContain(`✓ no entry modified: 8 of 8 entries hash to their leaves and are included in the signed tree; ${links} hash-chain links checked`);
+    expect(lines).toContain("✓ no entry removed: agent_seq 0–7 unbroken from the agent's first entry, ending with the export checkpoint at the end of the signed tree; all 4 lifecycle entries present");
     expect(lines).toContain("✓ certificate valid at the time of each event: 3 of 3 events received while their certificate was valid and before any revocation (1 revocation proven in the log)");
-    expect(lines).toContain(`VERIFIED: 7 entries, tree size ${b.tree_head.tree_size.toLocaleString("en-US")}, signed ${b.tree_head.timestamp}, certificate valid at the time of each of 3 events`);
+    expect(lines).toContain(`VERIFIED: 8 entries, tree size ${b.tree_head.tree_size.toLocaleString("en-US")}, signed ${b.tree_head.timestamp}, certificate valid at the time of each of 3 events`);
   });
 
   it("accepts the bare bundle, pins --root, and --json parses", async () => {
@@ -120,9 +127,9 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     expect(j.code).toBe(0);
     const report = JSON.parse(j.stdout) as JsonReport;
     expect(report.ok).toBe(true);
-    expect(report.counts).toMatchObject({ entries: 7, events: 3, events_valid: 3 });
-    expect(report.checks.map((c) => [c.id, c.status])).toEqual([["format", "pass"], ["chain", "pass"], ["tree_head", "pass"], ["entries", "pass"], ["validity", "pass"]]);
-    expect(report.trust_anchor.pinned).toBe(false);
+    expect(report.counts).toMatchObject({ entries: 8, events: 3, events_valid: 3 });
+    expect(report.checks.map((c) => [c.id, c.status])).toEqual([["format", "pass"], ["chain", "pass"], ["tree_head", "pass"], ["entries", "pass"], ["completeness", "pass"], ["validity", "pass"]]);
+    expect(report.trust_anchor.pinned).toBe(true);
   });
 
   /** Replaces the character at `at` with a different one of the same class, so the text stays well-formed. */
@@ -145,7 +152,8 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     e.canonical = flip(e.canonical, e.canonical.indexOf('"amount":73400') + '"amount":'.length + 1);
     expect(e.canonical).toContain('"amount":74400');
     const out = await failing("amount.json", b);
-    expect(out).toMatch(/^✗ no entry modified: 1 of 7 entries failed$/m);
+    expect(out).toMatch(/^✗ no entry modified: 1 of 8 entries failed$/m);
+    expect(out).toMatch(/^✓ no entry removed/m);
     expect(out).toMatch(new RegExp(`^ {4}entry ${e.index} \\(event.ingested\\): canonical text hashes to leaf [0-9a-f]{16}…, not leaf_hash .*inclusion proof does not lead to the signed root`, "m"));
     expect(out).toMatch(/^✓ signed tree head/m);
   });
@@ -156,7 +164,7 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     e.audit_path[1] = flip(e.audit_path[1]!, 5);
     const out = await failing("path.json", b);
     expect(out).toContain(`    entry ${e.index} (certificate.issued): inclusion proof does not lead to the signed root`);
-    expect(out).toMatch(/^✗ no entry modified: 1 of 7 entries failed$/m);
+    expect(out).toMatch(/^✗ no entry modified: 1 of 8 entries failed$/m);
   });
 
   it("a changed root, signature or tree size → the tree head is named", async () => {
@@ -173,7 +181,7 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     }
     // Entries are proven against the root in the head, so a changed root also fails every proof.
     const out = await failing("root2.json", root);
-    expect(out).toMatch(/^✗ no entry modified: 7 of 7 entries failed$/m);
+    expect(out).toMatch(/^✗ no entry modified: 8 of 8 entries failed$/m);
   });
 
   it("back-filled history (claimed before the certificate, received while valid) passes with a warning; a receipt before the certificate fails", async () => {
@@ -221,6 +229,9 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     b.entries = b.entries.filter((e) => e.kind !== "certificate.revoked");
     const r = await kakunin("audit", "verify", write("no-revocation.json", b));
     expect(r.stdout).toContain("has no certificate.revoked entry proving it");
+    // …and the bundle no longer verifies: the revocation's removal breaks the agent's chain.
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^✗ no entry removed/m);
   });
 
   it("usage and I/O errors exit 2; a JSON file that is not a bundle exits 1", async () => {
@@ -235,9 +246,12 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     expect((await kakunin("audit", "verify", write("garbage.json", "{not json"))).code).toBe(2);
     const notBundle = await kakunin("audit", "verify", write("other.json", { data: { format: "something-else/1" } }));
     expect(notBundle.code).toBe(1);
-    expect(notBundle.stdout).toMatch(/^✗ format: not a well-formed kakunin-evidence\/1 bundle/m);
+    expect(notBundle.stdout).toMatch(/^✗ format: not a well-formed kakunin-evidence\/2 bundle/m);
+    const v1 = await kakunin("audit", "verify", write("v1.json", { data: { ...response.data, format: "kakunin-evidence/1" } }));
+    expect(v1.code).toBe(1);
+    expect(v1.stdout).toMatch(/format kakunin-evidence\/1 is no longer accepted: .*export the bundle again/);
     const help = await kakunin("--help");
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain("audit verify <bundle.json> [--root root.pem] [--json]");
+    expect(help.stdout).toContain("audit verify <bundle.json> [--root root.pem] [--oid-arc OID] [--json]");
   });
 });

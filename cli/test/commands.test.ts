@@ -287,17 +287,24 @@ describe("kakunin against a running system", () => {
     expectExit(r, 0);
     expect(r.stdout).toMatch(new RegExp(`^wrote ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(\\d+ bytes, \\d+ audit entries\\); check it offline: kakunin audit verify `));
     const bundle = JSON.parse(readFileSync(out, "utf8")) as { data: { format: string; entries: { kind: string }[] } };
-    expect(bundle.data.format).toBe("kakunin-evidence/1");
+    expect(bundle.data.format).toBe("kakunin-evidence/2");
     expect(bundle.data.entries.filter((e) => e.kind === "event.ingested").length).toBeGreaterThanOrEqual(1200);
+    // No trust anchor yet: the bundle's own root proves nothing.
+    const unpinned = await cli("audit", "verify", out);
+    expectExit(unpinned, 1);
+    expect(unpinned.stdout).toMatch(/trust anchor not pinned: .*SHA-256 ([0-9A-F]{2}:){31}[0-9A-F]{2}.*--root/);
+    // `kakunin init` (here checking the key it is given) saves the origin's root CA with the config.
+    expectExit(await cli("init"), 0);
     const verified = await cli("audit", "verify", out);
     expectExit(verified, 0);
     expect(verified.stdout).toMatch(/^VERIFIED: /m);
+    expect(verified.stdout).toMatch(/trust anchor: .*\(matches the root kakunin init saved in /);
     const j = await cli("audit", "export", agent.id, "--out", join(dir, "b2.json"), "--json");
     expectExit(j, 0);
     expect(parsed<{ file: string; bytes: number; entries: number }>(j)).toMatchObject({ file: join(dir, "b2.json"), entries: expect.any(Number) });
     const toStdout = await cli("audit", "export", agent.id, "--to", new Date().toISOString());
     expectExit(toStdout, 0);
-    expect((JSON.parse(toStdout.stdout) as { data: { format: string } }).data.format).toBe("kakunin-evidence/1");
+    expect((JSON.parse(toStdout.stdout) as { data: { format: string } }).data.format).toBe("kakunin-evidence/2");
     expectExit(await cli("audit", "export", randomUUID(), "--out", join(dir, "none.json")), 3);
   });
 

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { productionProblems } from "./production-mode.ts";
+import { DEFAULT_OID_ARC, isSmallArcOid } from "@kakunin/shared";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
@@ -60,6 +61,11 @@ export const configSchema = z.object({
   /** Entries per archived object, and the age after which a partial batch is sealed anyway. */
   KAKUNIN_ARCHIVE_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
   KAKUNIN_ARCHIVE_MAX_AGE_S: z.coerce.number().int().min(1).default(60),
+  /**
+   * The OID arc of Kakunin's own identifiers (model extension, tenant binding, audit EKU); see
+   * shared/src/oids.ts. Relying parties are told the same arc (`kakunin audit verify --oid-arc`).
+   */
+  KAKUNIN_OID_ARC: z.string().refine(isSmallArcOid, "must be a dotted OID whose arcs are < 2^32").default(DEFAULT_OID_ARC),
   /** `off` disables publishing (an origin without an edge, e.g. in unit tests). */
   KAKUNIN_PUBLISH: z.enum(["on", "off"]).default("on"),
 });

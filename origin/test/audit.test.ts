@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { treeHeadMessage, type EvidenceBundle } from "@kakunin/shared";
+import { kakuninOids, TREE_HEAD_CONTEXT, treeHeadMessage, type EvidenceBundle } from "@kakunin/shared";
 import { createLocalArchive } from "../src/archive/local.ts";
 import { sqlState } from "../src/db/index.ts";
 import { Archiver } from "../src/audit/archiver.ts";
@@ -83,6 +83,8 @@ describe.each(dbKinds())("audit trail on %s", (kind) => {
     const cert = new x509.X509Certificate(sth.signer_certificate_pem);
     const key = await cert.publicKey.export({ name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" }, ["verify"], webcrypto as unknown as Parameters<x509.PublicKey["export"]>[2]);
     const msg = new TextEncoder().encode(treeHeadMessage(sth));
+    // Domain-separated: no certificate, CRL or OCSP response (DER, 0x30…) starts like this.
+    expect(treeHeadMessage(sth).startsWith(TREE_HEAD_CONTEXT)).toBe(true);
     expect(await webcrypto.subtle.verify("RSASSA-PKCS1-v1_5", key as unknown as webcrypto.CryptoKey, Buffer.from(sth.signature, "base64"), msg)).toBe(true);
     const forged = new TextEncoder().encode(treeHeadMessage({ ...sth, tree_size: sth.tree_size + 1 }));
     expect(await webcrypto.subtle.verify("RSASSA-PKCS1-v1_5", key as unknown as webcrypto.CryptoKey, Buffer.from(sth.signature, "base64"), forged)).toBe(false);
@@ -124,11 +126,26 @@ describe.each(dbKinds())("audit trail on %s", (kind) => {
     const r = await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence`);
     expect(r.status).toBe(200);
     const b = r.body.data;
-    expect(b.format).toBe("kakunin-evidence/1");
+    expect(b.format).toBe("kakunin-evidence/2");
     expect(b.agent.id).toBe(agent);
     expect(b.certificates).toHaveLength(1);
     expect(splitPem(b.ca_chain_pem)).toHaveLength(2);
-    expect(b.entries.map((e) => e.kind)).toEqual(["agent.created", "key.created", "certificate.issued"]);
+    // The export's own checkpoint closes the agent's chain at the very end of the signed tree.
+    expect(b.entries.map((e) => e.kind)).toEqual(["agent.created", "key.created", "certificate.issued", "evidence.exported"]);
+    expect(b.entries.at(-1)!.index).toBe(b.tree_head.tree_size - 1);
+    const chainFields = b.entries.map((e) => {
+      const x = JSON.parse(e.canonical) as { v: number; agent_seq: number; lifecycle_count: number; lifecycle_prev?: string | null };
+      return [x.v, x.agent_seq, x.lifecycle_count, "lifecycle_prev" in x];
+    });
+    expect(chainFields).toEqual([[2, 0, 1, true], [2, 1, 2, true], [2, 2, 3, true], [2, 3, 3, false]]);
+    // The signer is the tenant's audit certificate: audit EKU, tenant id bound, and so is the issuing CA.
+    const signer = new x509.X509Certificate(b.tree_head.signer_certificate_pem);
+    const oids = kakuninOids();
+    expect(signer.getExtension(x509.ExtendedKeyUsageExtension)!.usages.map(String)).toEqual([oids.ekuAuditTreeHeadSigning]);
+    const tenantOf = (c: x509.X509Certificate) => Buffer.from(c.getExtension(oids.tenantExtension)!.value).subarray(2).toString();
+    expect(tenantOf(signer)).toBe(b.tenant.id);
+    expect(tenantOf(new x509.X509Certificate(splitPem(b.ca_chain_pem)[0]!))).toBe(b.tenant.id);
+    expect(signer.getExtension(x509.SubjectAlternativeNameExtension)!.names.items.map((n) => n.value)).toEqual([`urn:kakunin:tenant:${b.tenant.id}`]);
     for (const e of b.entries) {
       expect(verifyInclusionRfc(e.index, b.tree_head.tree_size, leaf(Buffer.from(e.canonical)), e.audit_path.map(hex), hex(b.tree_head.root_hash))).toBe(true);
     }

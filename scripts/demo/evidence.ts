@@ -38,7 +38,7 @@ function kinds(entries: Entry[]): Map<string, number> {
   return m;
 }
 
-export function exportEvidence(ctx: Ctx, agent: Agent, accepted: number): Promise<{ file: string; bundle: Bundle }> {
+export function exportEvidence(ctx: Ctx, agent: Agent, accepted: number): Promise<{ file: string; bundle: Bundle; rootFile: string }> {
   return ctx.run.step("Export the evidence bundle", async () => {
     // The edge's Durable Object forwards events to the origin in the background: wait for all.
     const t0 = performance.now();
@@ -53,9 +53,14 @@ export function exportEvidence(ctx: Ctx, agent: Agent, accepted: number): Promis
     const file = join(ctx.dataDir, `evidence-${agent.id}.json`);
     // Saved exactly as the API answered: `kakunin audit verify` reads the enveloped body as is.
     writeFileSync(file, JSON.stringify(a.body, null, 2));
+    // The verifier's trust anchor: the root CA, taken from the origin the operator runs (as
+    // `kakunin init` saves it), never from the bundle itself.
+    const ca = expectStatus(await admin<{ data: { root: { certificate_pem: string } } }>(ctx, "GET", "/v1/ca"), 200, "GET /v1/ca").data;
+    const rootFile = join(ctx.dataDir, "root-ca.pem");
+    writeFileSync(rootFile, ca.root.certificate_pem);
     const summary = [...byKind].sort((x, y) => y[1] - x[1]).map(([k, n]) => `${n} ${k}`).join(", ");
     return {
-      value: { file, bundle },
+      value: { file, bundle, rootFile },
       facts: [
         `origin holds all ${accepted} events (${waited} ms of waiting for the edge's background forwarding)`,
         `${bundle.entries.length} entries: ${summary}`,
@@ -66,9 +71,12 @@ export function exportEvidence(ctx: Ctx, agent: Agent, accepted: number): Promis
 }
 
 /** `kakunin audit verify <file>` as its own process: the verifier shares nothing with the origin. */
-function auditVerify(root: string, file: string): Promise<{ code: number | null; out: string }> {
+function auditVerify(root: string, file: string, rootPem: string): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [join(root, "cli/bin/kakunin.mjs"), "audit", "verify", file], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+    const args = [join(root, "cli/bin/kakunin.mjs"), "audit", "verify", file, "--root", rootPem];
+    // No config file: the demo pins the root explicitly, whatever the user's own CLI config says.
+    const env = { ...process.env, KAKUNIN_CONFIG: join(root, ".kakunin-demo-no-config.json") };
+    const p = spawn(process.execPath, args, { cwd: root, env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     p.stdout.on("data", (b: Buffer) => (out += b.toString()));
     p.stderr.on("data", (b: Buffer) => (out += b.toString()));
@@ -94,22 +102,35 @@ function tampered(bundle: Bundle, file: string): { file: string; what: string } 
   return { file: out, what: `entry ${target.index}: transfer amount 250000 → 25` };
 }
 
-export function verifyEvidence(ctx: Ctx, exported: { file: string; bundle: Bundle }): Promise<void> {
-  return ctx.run.step("Verify the evidence offline (kakunin audit verify)", async () => {
-    const r = await auditVerify(ctx.root, exported.file);
+/** A copy with the revocation deleted, as someone hiding it would (`jq 'del(…)'`). */
+function trimmed(bundle: Bundle, file: string): string {
+  const copy = structuredClone(bundle);
+  copy.entries = copy.entries.filter((e) => e.kind !== "certificate.revoked");
+  const out = file.replace(/\.json$/, ".trimmed.json");
+  writeFileSync(out, JSON.stringify({ data: copy }, null, 2));
+  return out;
+}
+
+export function verifyEvidence(ctx: Ctx, exported: { file: string; bundle: Bundle; rootFile: string }): Promise<void> {
+  return ctx.run.step("Verify the evidence offline (kakunin audit verify --root)", async () => {
+    const r = await auditVerify(ctx.root, exported.file, exported.rootFile);
     const lines = r.out.split("\n").filter((l) => l.trim() !== "");
     if (r.code !== 0) throw new StepFailure(`kakunin audit verify exited ${r.code}:\n${lines.map((l) => `      ${l}`).join("\n")}`);
     const fake = tampered(exported.bundle, exported.file);
     check(fake !== undefined, "no burst transfer event in the bundle to tamper with");
-    const t = await auditVerify(ctx.root, fake.file);
+    const t = await auditVerify(ctx.root, fake.file, exported.rootFile);
     check(t.code === 1, `a tampered bundle must fail verification (exit 1), got exit ${t.code}`);
     const caught = t.out.split("\n").find((l) => l.startsWith("✗")) ?? "✗ (no failing check printed)";
+    const cut = await auditVerify(ctx.root, trimmed(exported.bundle, exported.file), exported.rootFile);
+    check(cut.code === 1, `a bundle without its revocation must fail verification (exit 1), got exit ${cut.code}`);
+    const missing = cut.out.split("\n").find((l) => l.startsWith("✗ no entry removed")) ?? "✗ (no failing check printed)";
     return {
       value: undefined,
       facts: [
         ...lines.slice(1).map((l) => (l.startsWith("✓") ? c.green(l) : l)),
         `kakunin audit verify: exit 0, ${c.green("verified")}`,
         `a tampered copy (${fake.what}) is rejected (exit 1): ${caught}`,
+        `a trimmed copy (the revocation deleted) is rejected (exit 1): ${missing}`,
       ],
     };
   });

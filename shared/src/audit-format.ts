@@ -4,7 +4,36 @@
  * the CA, the tree head by the tenant's audit key) or hashed into the signed tree (entries, via
  * RFC 9162 inclusion proofs).
  */
-export const EVIDENCE_FORMAT = "kakunin-evidence/1";
+export const EVIDENCE_FORMAT = "kakunin-evidence/2";
+
+/** Formats `kakunin audit verify` recognises but refuses, with the reason it gives. */
+export const RETIRED_EVIDENCE_FORMATS: Readonly<Record<string, string>> = {
+  "kakunin-evidence/1":
+    "kakunin-evidence/1 bundles prove neither who signed the tree head (any certificate of the issuing CA was accepted) nor " +
+    "completeness (entries could be deleted); export the bundle again from an origin that writes kakunin-evidence/2",
+};
+
+/**
+ * Domain separation: every signed tree-head message starts with these bytes, and nothing else the
+ * system signs can: certificates, CRLs and OCSP responses are DER (first byte 0x30), and
+ * `POST /v1/agents/:id/sign` refuses payloads that start with this prefix.
+ */
+export const TREE_HEAD_CONTEXT = "kakunin-signed-tree-head/v2\n";
+
+/** `urn:kakunin:tenant:<uuid>`: the SAN URI naming the tenant in issuing-CA and audit certificates. */
+export function tenantUrn(tenantId: string): string {
+  return `urn:kakunin:tenant:${tenantId}`;
+}
+
+/**
+ * Entry kinds about an agent that are activity, not lifecycle: they are chained in the agent's
+ * chain but not in its lifecycle chain, so a windowed bundle can leave out activity outside the
+ * window while still proving it holds every lifecycle entry (issuance, revocation, risk decision…).
+ */
+export const AGENT_ACTIVITY_KINDS: ReadonlySet<string> = new Set(["event.ingested", "key.signed", "evidence.exported"]);
+
+/** The entry kind the origin appends at each export: the bundle's last entry, closing the agent's chain. */
+export const EXPORT_CHECKPOINT_KIND = "evidence.exported";
 
 export interface TreeHeadBody {
   tenant_id: string;
@@ -13,10 +42,13 @@ export interface TreeHeadBody {
   timestamp: string;
 }
 
-/** What a tree-head signature covers: RFC 8785 canonical JSON of exactly these four fields. */
+/**
+ * What a tree-head signature covers: the context string, then RFC 8785 canonical JSON of exactly
+ * these four fields.
+ */
 export function treeHeadMessage(h: TreeHeadBody): string {
   // Keys in code-point order, values JSON-escaped: this is the canonical form of the object.
-  return `{"root_hash":${JSON.stringify(h.root_hash)},"tenant_id":${JSON.stringify(h.tenant_id)},"timestamp":${JSON.stringify(h.timestamp)},"tree_size":${h.tree_size}}`;
+  return `${TREE_HEAD_CONTEXT}{"root_hash":${JSON.stringify(h.root_hash)},"tenant_id":${JSON.stringify(h.tenant_id)},"timestamp":${JSON.stringify(h.timestamp)},"tree_size":${h.tree_size}}`;
 }
 
 export interface EvidenceTreeHead extends TreeHeadBody {

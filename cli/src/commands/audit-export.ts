@@ -1,10 +1,11 @@
-/** `kakunin audit export <agent-id>`: saves the agent's evidence bundle exactly as received. */
-import { writeFile } from "node:fs/promises";
+/** `kakunin audit export <agent-id>`: saves the agent's evidence bundle exactly as received, streamed. */
+import { createWriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
 import { originEndpoint, resolveSettings } from "../config.ts";
 import { helpText, JSON_HELP, ORIGIN_HELP } from "../help-text.ts";
-import { call, reportFailure } from "../http.ts";
+import { openStream, reportFailure } from "../http.ts";
 import { EXIT, IoError, type Io } from "../io.ts";
 import { json } from "../render.ts";
 
@@ -13,22 +14,28 @@ const synopsis = "audit export <agent-id> [--from T] [--to T] [--out bundle.json
 const help = helpText(synopsis, `
 Downloads the agent's evidence bundle (GET /v1/agents/:id/evidence; role admin or auditor): its
 audit entries with inclusion proofs, a signed tree head and the CA chain, self-contained so that
-\`kakunin audit verify bundle.json\` checks it offline. The response is written byte for byte as
-received. Without --out (or with --out -) it goes to stdout.`, [
-  "  --from T         only entries at or after this time (RFC 3339)",
-  "  --to T           only entries before this time (RFC 3339)",
+\`kakunin audit verify bundle.json\` checks it offline (docs/evidence-format.md). The response is
+streamed to disk byte for byte as received, whatever its size; with --out the file appears only
+once the whole bundle arrived. Without --out (or with --out -) it goes to stdout.`, [
+  "  --from T         the window opens at the agent's last entry logged before T (RFC 3339)",
+  "  --to T           the window closes at the agent's first entry logged at or after T (RFC 3339)",
   "  --out FILE       write the bundle here (default: stdout)",
   ORIGIN_HELP,
   `${JSON_HELP}; with --out: {file, bytes, entries}`,
 ]);
 
-/** Entry count for the summary line; the bundle is written whatever its shape. */
-function entryCount(text: string): number | undefined {
-  try {
-    const doc = JSON.parse(text) as { data?: { entries?: unknown } };
-    return Array.isArray(doc.data?.entries) ? doc.data.entries.length : undefined;
-  } catch {
-    return undefined;
+/**
+ * Counts entries while the bytes stream past: each entry object has exactly one `"audit_path":`
+ * key, and inside JSON strings (the canonical texts) quotes are escaped, so the pattern cannot
+ * occur there. A tail of the previous chunk is kept for matches split across chunks.
+ */
+class EntryCounter {
+  count = 0;
+  #tail = "";
+  feed(text: string): void {
+    const s = this.#tail + text;
+    for (let i = s.indexOf('"audit_path":'); i >= 0; i = s.indexOf('"audit_path":', i + 1)) this.count++;
+    this.#tail = s.slice(-12);
   }
 }
 
@@ -40,25 +47,39 @@ export const auditExport: Command = {
   spec: { strings: ["from", "to", "out", "origin", "api-key"], booleans: ["json"], positionals: ["agent-id"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const id = a.req("agent-id");
-    const r = await call<unknown>("GET", originEndpoint(resolveSettings(a, help)), `/v1/agents/${encodeURIComponent(id)}/evidence`, {
-      query: { from: a.str("from"), to: a.str("to") }, timeoutMs: 300_000,
+    const r = await openStream(originEndpoint(resolveSettings(a, help)), `/v1/agents/${encodeURIComponent(id)}/evidence`, {
+      query: { from: a.str("from"), to: a.str("to") }, timeoutMs: 3_600_000,
     });
     if (!r.ok) return reportFailure(io, r.error);
     const out = a.str("out");
-    const text = r.value.text;
-    if (out === undefined || out === "-") {
-      io.out(text);
-      return EXIT.ok;
-    }
+    const decoder = new TextDecoder();
+    const counter = new EntryCounter();
+    let bytes = 0;
+    const tmp = out === undefined || out === "-" ? undefined : `${out}.${process.pid}.part`;
+    const file = tmp === undefined ? undefined : createWriteStream(tmp);
     try {
-      await writeFile(out, text);
+      for await (const chunk of r.value.body as unknown as AsyncIterable<Uint8Array>) {
+        bytes += chunk.length;
+        const text = decoder.decode(chunk, { stream: true });
+        counter.feed(text);
+        if (!file) io.out(text);
+        else if (!file.write(chunk)) await new Promise<void>((done) => file.once("drain", () => done()));
+      }
     } catch (e) {
+      file?.destroy();
+      if (tmp) await rm(tmp, { force: true });
+      throw new IoError(`the evidence download broke off after ${bytes} bytes: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    if (!file || !tmp || out === undefined) return EXIT.ok;
+    try {
+      await new Promise<void>((done, fail) => file.end((e?: Error | null) => (e ? fail(e) : done())));
+      await rename(tmp, out);
+    } catch (e) {
+      await rm(tmp, { force: true });
       throw new IoError(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`);
     }
-    const bytes = Buffer.byteLength(text);
-    const entries = entryCount(text);
-    if (a.bool("json")) io.out(json({ file: out, bytes, entries: entries ?? null }));
-    else io.out(`wrote ${out} (${bytes} bytes, ${entries ?? "?"} audit entries); check it offline: kakunin audit verify ${out}\n`);
+    if (a.bool("json")) io.out(json({ file: out, bytes, entries: counter.count }));
+    else io.out(`wrote ${out} (${bytes} bytes, ${counter.count} audit entries); check it offline: kakunin audit verify ${out} --root root.pem\n`);
     return EXIT.ok;
   },
 };

@@ -3,16 +3,21 @@ import { readFile } from "node:fs/promises";
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
 import { helpText, JSON_HELP } from "../help-text.ts";
-import { EXIT, IoError, type Io } from "../io.ts";
+import { isSmallArcOid } from "@kakunin/shared";
+import { configPath, readConfigFile } from "../config.ts";
+import { EXIT, IoError, UsageError, type Io } from "../io.ts";
 
-const synopsis = "audit verify <bundle.json> [--root root.pem] [--json]";
+const synopsis = "audit verify <bundle.json> [--root root.pem] [--oid-arc OID] [--json]";
 
 const help = helpText(synopsis, `
 Verifies an evidence bundle offline (the saved response of GET /v1/agents/:id/evidence, as
 \`kakunin audit export\` writes it, or the bare bundle): format, CA chain, signed tree head, every
 entry's hash and inclusion proof, and that the agent's certificate was valid at the time of each
-event.`, [
+event, and that no entry of the agent was removed (docs/evidence-format.md). The trust anchor
+must be pinned: --root, else the root CA \`kakunin init\` saved; without either the bundle fails
+(its own root proves nothing) and the report prints the root's fingerprint to compare.`, [
   "  --root root.pem  pin the trust anchor: the bundle's root CA must be this one",
+  "  --oid-arc OID    the deployment's KAKUNIN_OID_ARC (default 1.3.6.1.4.1.32473.1)",
   JSON_HELP,
 ], "Exit codes: 0 verified, 1 verification failed, 2 usage or I/O error.");
 
@@ -29,12 +34,16 @@ export const auditVerify: Command = {
   synopsis,
   summary: "verify an evidence bundle offline (exit 0 verified, 1 failed)",
   help,
-  spec: { strings: ["root"], booleans: ["json"], positionals: ["bundle.json"] },
+  spec: { strings: ["root", "oid-arc"], booleans: ["json"], positionals: ["bundle.json"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const file = a.req("bundle.json");
     const root = a.str("root");
     const text = await readText(file, "bundle");
-    const rootPem = root === undefined ? undefined : await readText(root, "root certificate");
+    const saved = configPath();
+    const rootPem = root === undefined ? readConfigFile(saved).root_ca_pem : await readText(root, "root certificate");
+    const rootSource = root === undefined ? `the root kakunin init saved in ${saved}` : "--root";
+    const oidArc = a.str("oid-arc");
+    if (oidArc !== undefined && !isSmallArcOid(oidArc)) throw new UsageError(`--oid-arc ${oidArc} is not a dotted OID whose arcs are < 2^32`, help);
     let doc: unknown;
     try {
       doc = JSON.parse(text);
@@ -43,7 +52,7 @@ export const auditVerify: Command = {
     }
     // Loaded here, not at the top: X.509 parsing costs every other command ~0.3 s of start-up.
     const [{ verifyBundle }, { renderReport }] = await Promise.all([import("../verify/index.ts"), import("../verify/render.ts")]);
-    const report = await verifyBundle(doc, { rootPem });
+    const report = await verifyBundle(doc, { rootPem, oidArc, rootSource });
     io.out(a.bool("json") ? `${JSON.stringify({ file, ...report }, null, 2)}\n` : renderReport(report, file));
     return report.ok ? EXIT.ok : EXIT.failed;
   },

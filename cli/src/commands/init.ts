@@ -18,7 +18,8 @@ const synopsis = "init [--data-dir DIR] [--origin URL] [--edge URL] [--api-key K
 
 const help = helpText(synopsis, `
 Creates the first admin API key of tenant \`default\` and saves the configuration the other
-commands use (origin URL, edge URL, API key; mode 0600) in $KAKUNIN_CONFIG, else
+commands use (origin URL, edge URL, API key, and the origin's root CA, which \`kakunin audit
+verify\` then trusts without --root; mode 0600) in $KAKUNIN_CONFIG, else
 $XDG_CONFIG_HOME/kakunin/config.json, else ~/.config/kakunin/config.json.
 
 The origin's first start without KAKUNIN_ADMIN_KEY writes a one-time bootstrap token to
@@ -51,8 +52,19 @@ async function readBootstrapToken(dataDir: string): Promise<string> {
   );
 }
 
-function save(s: Settings, apiKey: string): void {
-  writeConfigFile(s.configPath, { origin_url: s.originUrl, edge_url: s.edgeUrl, api_key: apiKey });
+/**
+ * The origin's root CA, saved with the configuration so `kakunin audit verify` has a pinned trust
+ * anchor without --root (trust on first use: init talks to the operator's own origin). A failure
+ * to fetch it does not fail init; verify then asks for --root.
+ */
+async function fetchRoot(s: Settings, apiKey: string): Promise<string | undefined> {
+  const r = await call<{ data: { root: { certificate_pem: string } } }>("GET", { name: "origin", url: s.originUrl, bearer: apiKey }, "/v1/ca");
+  return r.ok && typeof r.value.body.data?.root?.certificate_pem === "string" ? r.value.body.data.root.certificate_pem : undefined;
+}
+
+async function save(s: Settings, apiKey: string): Promise<void> {
+  const root = await fetchRoot(s, apiKey);
+  writeConfigFile(s.configPath, { origin_url: s.originUrl, edge_url: s.edgeUrl, api_key: apiKey, ...(root ? { root_ca_pem: root } : {}) });
 }
 
 async function checkKey(s: Settings, key: string, a: Parsed, io: Io): Promise<number> {
@@ -60,7 +72,7 @@ async function checkKey(s: Settings, key: string, a: Parsed, io: Io): Promise<nu
   const r = await call<{ data: Tenant }>("GET", origin, "/v1/tenant");
   if (!r.ok) return reportFailure(io, r.error);
   const t = r.value.body.data;
-  save(s, key);
+  await save(s, key);
   const result = { tenant_id: t.id, tenant: t.name, role: t.role, config: s.configPath, origin_url: s.originUrl, edge_url: s.edgeUrl };
   io.out(a.bool("json") ? json(result) : `API key accepted: tenant ${t.name} (${t.id}), role ${t.role}.\n${kv([["config", s.configPath], ["origin", s.originUrl], ["edge", s.edgeUrl]])}`);
   return EXIT.ok;
@@ -83,7 +95,7 @@ export const init: Command = {
     const k = r.value.body.data;
     let saved: IoError | undefined;
     try {
-      save(s, k.api_key);
+      await save(s, k.api_key);
     } catch (e) {
       if (!(e instanceof IoError)) throw e;
       saved = e;

@@ -1,9 +1,14 @@
 /**
- * Check b: the certificates in the bundle form one chain to a root. Root self-signed (and equal
- * to the pinned root when one is given), issuing CA signed by the root, and every agent
- * certificate and the tree-head signer certificate signed by the issuing CA.
+ * Check b: the certificates in the bundle form one chain to a PINNED root. Root self-signed and
+ * equal to the root the verifier trusts (`--root`, or the one `kakunin init` saved): without one
+ * the check fails, since anyone can make a self-signed root. Issuing CA signed by the root and, when
+ * it names a tenant, naming the bundle's; every agent certificate signed by the issuing CA; the
+ * tree-head signer an audit certificate (audit EKU, not a CA, not an agent) of the issuing CA,
+ * bound to the bundle's tenant id.
  */
 import { createHash } from "node:crypto";
+import type { KakuninOids } from "@kakunin/shared";
+import { bindingProblems, hasAuditEku, isCa, sanUris, tenantNaming } from "./binding.ts";
 import { normalizeSerial, parseCertificate, signedBy, splitPem, x509 } from "../x509.ts";
 import type { Bundle, CheckResult, Failure, TrustAnchor } from "./types.ts";
 
@@ -25,7 +30,7 @@ function sameDer(a: x509.X509Certificate, b: x509.X509Certificate): boolean {
   return Buffer.from(a.rawData).equals(Buffer.from(b.rawData));
 }
 
-export async function checkChain(b: Bundle, rootPem: string | undefined): Promise<ChainOutcome> {
+export async function checkChain(b: Bundle, rootPem: string | undefined, oids: KakuninOids, rootSource = "--root"): Promise<ChainOutcome> {
   const failures: Failure[] = [];
   const notes: string[] = [];
   const agentCerts = new Map<string, x509.X509Certificate>();
@@ -51,13 +56,20 @@ export async function checkChain(b: Bundle, rootPem: string | undefined): Promis
   if (rootPem !== undefined) {
     const pinned = parseCertificate(splitPem(rootPem)[0] ?? rootPem);
     if (typeof pinned === "string") fail("--root", `cannot parse the given root: ${pinned}`);
-    else if (!sameDer(pinned, root)) fail("root CA", `the bundle's root (SHA-256 ${anchor.sha256}) is not the given --root (SHA-256 ${fingerprint(pinned)})`);
+    else if (!sameDer(pinned, root)) fail("root CA", `the bundle's root (SHA-256 ${anchor.sha256}) is not the given ${rootSource} (SHA-256 ${fingerprint(pinned)})`);
     else anchor.pinned = true;
   }
-  notes.push(anchor.pinned
-    ? `trust anchor: ${anchor.subject}, SHA-256 ${anchor.sha256} (matches --root)`
-    : `trust anchor: ${anchor.subject}, SHA-256 ${anchor.sha256} (not pinned: compare it with your root, or pass --root root.pem)`);
+  if (anchor.pinned) notes.push(`trust anchor: ${anchor.subject}, SHA-256 ${anchor.sha256} (matches ${rootSource})`);
+  else if (rootPem === undefined) {
+    fail("trust anchor", `trust anchor not pinned: the bundle brings its own root ${anchor.subject}, SHA-256 ${anchor.sha256}, and anyone can make a self-signed root. ` +
+      "Compare that fingerprint with your Kakunin root CA (GET /v1/ca) and pass --root root.pem, or run `kakunin init`, which saves the origin's root");
+  }
   if (!(await signedBy(issuing, root))) fail("issuing CA", `${issuing.subject} is not signed by the root CA`);
+  const issuingBinding = bindingProblems(issuing, oids, b.tenant.id, false);
+  if (issuingBinding.length) fail("issuing CA", ...issuingBinding);
+  else if (tenantNaming(issuing, oids).extension === null) {
+    notes.push(`the issuing CA predates the tenant binding (no ${oids.tenantExtension} extension): the tenant is proven by the audit certificate alone until the issuing CA is rolled over`);
+  }
 
   let agentOk = 0;
   for (const c of b.certificates) {
@@ -81,12 +93,20 @@ export async function checkChain(b: Bundle, rootPem: string | undefined): Promis
   if (typeof signerCert === "string") fail("tree-head signer certificate", `cannot parse: ${signerCert}`);
   else {
     signer = signerCert;
-    if (!(await signedBy(signerCert, issuing))) fail("tree-head signer certificate", "not signed by the issuing CA");
+    const reasons: string[] = [];
+    if (!(await signedBy(signerCert, issuing))) reasons.push("not signed by the issuing CA");
+    if (!hasAuditEku(signerCert, oids)) {
+      reasons.push(`not an audit certificate: its extended key usage lacks the audit EKU ${oids.ekuAuditTreeHeadSigning} (agent keys and other certificates never sign tree heads; a different OID arc? see --oid-arc)`);
+    }
+    if (isCa(signerCert)) reasons.push("it is a CA certificate, not an audit certificate");
+    if (sanUris(signerCert).some((u) => u.startsWith("urn:kakunin:agent:"))) reasons.push("it is an agent certificate (SAN urn:kakunin:agent:…)");
+    reasons.push(...bindingProblems(signerCert, oids, b.tenant.id, true));
+    if (reasons.length) failures.push({ subject: "tree-head signer certificate", reasons });
   }
 
   const n = b.certificates.length;
   const summary = failures.length
     ? `${fmt(failures.length)} problem${failures.length === 1 ? "" : "s"} (${fmt(agentOk)} of ${fmt(n)} agent certificates chain to the issuing CA)`
-    : `root self-signed, issuing CA signed by root, ${fmt(n)} agent certificate${n === 1 ? "" : "s"} and the tree-head signer signed by the issuing CA`;
+    : `root pinned, issuing CA signed by root, ${fmt(n)} agent certificate${n === 1 ? "" : "s"} and the audit certificate signed by the issuing CA, audit certificate bound to tenant ${b.tenant.id}`;
   return result(summary, anchor, signer);
 }

@@ -4,8 +4,9 @@
  * the same bundle always gets the same verdict, and the benchmark times exactly this code path.
  */
 import "../node-crypto.ts";
-import { EVIDENCE_FORMAT } from "@kakunin/shared";
+import { EVIDENCE_FORMAT, kakuninOids } from "@kakunin/shared";
 import { checkChain } from "./chain.ts";
+import { checkCompleteness } from "./completeness.ts";
 import { checkEntries } from "./entries.ts";
 import { shapeProblems, unwrap } from "./shape.ts";
 import { checkTreeHead } from "./tree-head.ts";
@@ -18,7 +19,7 @@ const fmt = (n: number) => n.toLocaleString("en-US");
 
 const TITLES: Record<CheckId, string> = {
   format: "format", chain: "CA chain", tree_head: "signed tree head", entries: "no entry modified",
-  validity: "certificate valid at the time of each event",
+  completeness: "no entry removed", consistency: "consistent with the earlier tree head", validity: "certificate valid at the time of each event",
 };
 
 function skipped(id: CheckId): CheckResult {
@@ -35,7 +36,7 @@ export async function verifyBundle(doc: unknown, opts: VerifyOptions = {}): Prom
     failures: problems.length ? [{ subject: "bundle", reasons: problems }] : [], notes: [],
   };
   if (problems.length) {
-    const rest = (["chain", "tree_head", "entries", "validity"] as const).map(skipped);
+    const rest = (["chain", "tree_head", "entries", "completeness", "validity"] as const).map(skipped);
     const fmtValue = typeof b === "object" && b !== null && "format" in b && typeof b.format === "string" ? b.format : null;
     return {
       ok: false, format: fmtValue, tenant: null, agent_id: null, tree_head: null, trust_anchor: null,
@@ -47,11 +48,12 @@ export async function verifyBundle(doc: unknown, opts: VerifyOptions = {}): Prom
 }
 
 async function verifyWellFormed(b: Bundle, format: CheckResult, opts: VerifyOptions): Promise<VerifyReport> {
-  const chain = await checkChain(b, opts.rootPem);
+  const chain = await checkChain(b, opts.rootPem, kakuninOids(opts.oidArc), opts.rootSource);
   const head = await checkTreeHead(b, chain.signer);
   const entries = await checkEntries(b);
+  const complete = checkCompleteness(b, entries.parsed);
   const validity = checkValidity(b, entries.parsed, chain.agentCerts);
-  const checks = [format, chain.result, head, entries.result, validity.result];
+  const checks = [format, chain.result, head, entries.result, complete, validity.result];
   const failed = checks.filter((c) => c.status !== "pass");
   const h = b.tree_head;
   const summary = failed.length === 0

@@ -3,7 +3,7 @@
  * reads must be present with its JSON type, so those checks can stay free of defensive code and
  * a malformed bundle is reported as such instead of crashing mid-verification.
  */
-import { EVIDENCE_FORMAT } from "@kakunin/shared";
+import { EVIDENCE_FORMAT, RETIRED_EVIDENCE_FORMATS } from "@kakunin/shared";
 import type { Bundle } from "./types.ts";
 
 type Json = Record<string, unknown>;
@@ -30,10 +30,12 @@ function fields(where: string, v: unknown, spec: Record<string, (x: unknown) => 
 
 const strOrNull = (v: unknown): boolean => v === null || isStr(v);
 
-/** Problems with the bundle's shape (empty when it is a well-formed kakunin-evidence/1 bundle). */
+/** Problems with the bundle's shape (empty when it is a well-formed current-format bundle). */
 export function shapeProblems(b: unknown): string[] {
   const out: string[] = [];
   if (!isRecord(b)) return ["the document is not a JSON object"];
+  const retired = typeof b.format === "string" ? RETIRED_EVIDENCE_FORMATS[b.format] : undefined;
+  if (retired) return [`format ${b.format} is no longer accepted: ${retired}`];
   if (b.format !== EVIDENCE_FORMAT) {
     out.push(`format is ${JSON.stringify(b.format) ?? "missing"}, expected "${EVIDENCE_FORMAT}"`);
     return out;
@@ -41,6 +43,7 @@ export function shapeProblems(b: unknown): string[] {
   fields("bundle", b, { ca_chain_pem: isStr, certificates: Array.isArray, entries: Array.isArray }, out);
   fields("tenant", b.tenant, { id: isStr, name: isStr }, out);
   fields("agent", b.agent, { id: isStr }, out);
+  fields("window", b.window, { from: strOrNull, to: strOrNull }, out);
   fields("tree_head", b.tree_head, {
     tenant_id: isStr, tree_size: isSize, root_hash: isStr, timestamp: isStr, signature: isStr,
     signature_algorithm: (v) => v === "RSASSA_PKCS1_V1_5_SHA_256", signer_certificate_pem: isStr,

@@ -25,6 +25,10 @@ export async function checkTreeHead(b: Bundle, signer: x509.X509Certificate | nu
     if (typeof h.signer_serial === "string" && normalizeSerial(h.signer_serial) !== normalizeSerial(signer.serialNumber)) {
       reasons.push(`signer_serial ${h.signer_serial} is not the signer certificate's serial ${signer.serialNumber}`);
     }
+    const t = Date.parse(h.timestamp);
+    if (!Number.isNaN(t) && (t < signer.notBefore.getTime() || t > signer.notAfter.getTime())) {
+      reasons.push(`signed at ${h.timestamp}, outside the audit certificate's validity (${signer.notBefore.toISOString()} to ${signer.notAfter.toISOString()})`);
+    }
     if (BASE64.test(h.signature) && !(await verifySignature(signer, h.signature, treeHeadMessage(h)))) {
       reasons.push("the signature does not verify with the signer certificate's key over the tree size, root hash, timestamp and tenant");
     }

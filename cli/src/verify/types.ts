@@ -1,6 +1,6 @@
 import type { EvidenceBundle } from "@kakunin/shared";
 
-export type CheckId = "format" | "chain" | "tree_head" | "entries" | "validity";
+export type CheckId = "format" | "chain" | "tree_head" | "entries" | "completeness" | "consistency" | "validity";
 
 /** One thing found wrong, named precisely enough to look it up in the bundle. */
 export interface Failure {
@@ -44,8 +44,12 @@ export interface VerifyReport {
 }
 
 export interface VerifyOptions {
-  /** PEM of the root CA the verifier trusts; without it the root is reported, not pinned. */
+  /** PEM of the root CA the verifier trusts; without it the chain check fails (unpinned anchor). */
   rootPem?: string;
+  /** Where rootPem came from, for the report ("--root" by default). */
+  rootSource?: string;
+  /** The deployment's OID arc (`KAKUNIN_OID_ARC`); the default arc when omitted. */
+  oidArc?: string;
 }
 
 /** A bundle that passed the structural check: every field the checks read has its type. */

@@ -1,7 +1,7 @@
 import { and, eq, sql } from "drizzle-orm";
-import { canonicalize, completedNodes, leafHash, toHex, type NodeReader } from "@kakunin/shared";
+import { AGENT_ACTIVITY_KINDS, canonicalize, completedNodes, leafHash, toHex, type NodeReader } from "@kakunin/shared";
 import type { Queryable } from "../db/index.ts";
-import { auditEntries, auditHeads, auditNodes } from "../db/schema.ts";
+import { auditAgentHeads, auditEntries, auditHeads, auditNodes } from "../db/schema.ts";
 import type { AuditEntry, AuditItem } from "./types.ts";
 
 const enc = new TextEncoder();
@@ -38,14 +38,31 @@ export async function appendAudit(tx: Queryable, tenantId: string, items: AuditI
   const nodeRows: { tenantId: string; level: number; idx: number; hash: Uint8Array }[] = [];
   const entryRows: (typeof auditEntries.$inferInsert)[] = [];
   const read = reader(tx, tenantId, fresh);
+  const agentHeads = new Map<string, AgentHead>();
   for (const item of items) {
     const entry: AuditEntry = {
-      v: 1, log: tenantId, index: size, kind: item.kind, at: item.at.toISOString(), actor: item.actor,
+      v: 2, log: tenantId, index: size, kind: item.kind, at: item.at.toISOString(), actor: item.actor,
       agent_id: item.agentId ?? null, data: JSON.parse(JSON.stringify(item.data)) as Record<string, unknown>,
       prev: prev ? toHex(prev) : null,
     };
+    const agentHead = item.agentId ? await agentHeadOf(tx, tenantId, item.agentId, agentHeads) : null;
+    const lifecycle = !AGENT_ACTIVITY_KINDS.has(item.kind);
+    if (agentHead) {
+      entry.agent_seq = agentHead.size;
+      entry.agent_prev = agentHead.last ? toHex(agentHead.last) : null;
+      entry.lifecycle_count = agentHead.lifecycleSize + (lifecycle ? 1 : 0);
+      if (lifecycle) entry.lifecycle_prev = agentHead.lastLifecycle ? toHex(agentHead.lastLifecycle) : null;
+    }
     const canonical = canonicalize(entry);
     const leaf = await leafHash(enc.encode(canonical));
+    if (agentHead) {
+      agentHead.size++;
+      agentHead.last = leaf;
+      if (lifecycle) {
+        agentHead.lifecycleSize++;
+        agentHead.lastLifecycle = leaf;
+      }
+    }
     for (const n of await completedNodes(size, leaf, read)) {
       fresh.set(`${n.level}:${n.index}`, n.hash);
       nodeRows.push({ tenantId, level: n.level, idx: n.index, hash: n.hash });
@@ -57,8 +74,36 @@ export async function appendAudit(tx: Queryable, tenantId: string, items: AuditI
   // Chunked: one statement per few hundred rows keeps parameter counts well under PostgreSQL's limit.
   for (let i = 0; i < entryRows.length; i += 500) await tx.insert(auditEntries).values(entryRows.slice(i, i + 500));
   for (let i = 0; i < nodeRows.length; i += 1000) await tx.insert(auditNodes).values(nodeRows.slice(i, i + 1000));
+  for (const [agentId, h] of agentHeads) {
+    const row = { size: h.size, lastLeafHash: h.last!, lifecycleSize: h.lifecycleSize, lastLifecycleLeafHash: h.lastLifecycle };
+    await tx.insert(auditAgentHeads).values({ tenantId, agentId, ...row })
+      .onConflictDoUpdate({ target: [auditAgentHeads.tenantId, auditAgentHeads.agentId], set: row });
+  }
   await tx.update(auditHeads).set({ size, lastLeafHash: prev, updatedAt: sql`now()` }).where(eq(auditHeads.tenantId, tenantId));
   return { first, size };
+}
+
+interface AgentHead {
+  size: number;
+  last: Uint8Array | null;
+  lifecycleSize: number;
+  lastLifecycle: Uint8Array | null;
+}
+
+/**
+ * The agent's chain head, read once per append (the tenant's head row lock, already held, orders
+ * every writer of this tenant's agent heads). An agent whose entries all predate audit entry v2
+ * starts its chain at 0 here; docs/evidence-format.md says what that means for old entries.
+ */
+async function agentHeadOf(tx: Queryable, tenantId: string, agentId: string, cache: Map<string, AgentHead>): Promise<AgentHead> {
+  const hit = cache.get(agentId);
+  if (hit) return hit;
+  const [row] = await tx.select().from(auditAgentHeads).where(and(eq(auditAgentHeads.tenantId, tenantId), eq(auditAgentHeads.agentId, agentId)));
+  const head: AgentHead = row
+    ? { size: row.size, last: row.lastLeafHash, lifecycleSize: row.lifecycleSize, lastLifecycle: row.lastLifecycleLeafHash }
+    : { size: 0, last: null, lifecycleSize: 0, lastLifecycle: null };
+  cache.set(agentId, head);
+  return head;
 }
 
 /** A NodeReader over committed nodes, for proofs and roots. */

@@ -1,6 +1,7 @@
-import { and, asc, eq, gte, lt, lte } from "drizzle-orm";
+import { and, asc, eq, gt, gte, lt, lte, max, min, notInArray, or, sql, type SQL } from "drizzle-orm";
 import {
-  EVIDENCE_FORMAT, inclusionProof, MemoryNodeStore, ok, toHex, type EvidenceBundle, type EvidenceEntry, type Result,
+  AGENT_ACTIVITY_KINDS, EVIDENCE_FORMAT, EXPORT_CHECKPOINT_KIND, ok, toHex, type EvidenceArchiveObject, type EvidenceBundle,
+  type EvidenceEntry, type Result,
 } from "@kakunin/shared";
 import { agents, auditBatches, auditEntries, certificates } from "../db/schema.ts";
 import type { KeyManagerError } from "../kms/types.ts";
@@ -8,86 +9,127 @@ import type { Services } from "../services.ts";
 import { toAgentView } from "../views/agent.ts";
 import { effectiveStatus } from "../views/certificate.ts";
 import { rfc3339 } from "../views/time.ts";
-import { treeHead } from "./tree-head.ts";
-
-/** Entries about who the agent is are always included; events only inside the window. */
-const LIFECYCLE = new Set(["agent.created", "agent.updated", "agent.retired", "certificate.issued", "certificate.revoked", "key.created", "risk.decision", "ingest_token.issued"]);
+import { appendAudit } from "./append.ts";
+import { BatchProofReader } from "./proof-reader.ts";
+import { treeHeadAt } from "./tree-head.ts";
+import type { AuditActor } from "./types.ts";
 
 export interface EvidenceWindow {
   from?: Date;
   to?: Date;
 }
 
+/** Everything of the bundle but its entries and archive list, which are streamed. */
+export type EvidenceHeader = Omit<EvidenceBundle, "entries" | "archive">;
+
+/** A bundle ready to stream: the header is built, the entries are read page by page. */
+export interface EvidenceExport {
+  header: EvidenceHeader;
+  entries(): AsyncGenerator<EvidenceEntry>;
+  archive(): Promise<EvidenceArchiveObject[]>;
+}
+
+const PAGE = 500;
+const ACTIVITY = [...AGENT_ACTIVITY_KINDS];
+
 /**
- * Builds the evidence bundle for one agent: its record, certificates and CA chain, every audit
- * entry about it (events limited to the window, by event time) with inclusion proofs against a
- * freshly signed tree head, and the archive objects holding those entries.
+ * Prepares the evidence bundle for one agent (docs/evidence-format.md). First it appends the
+ * export's own checkpoint entry to the agent's chain and signs a tree head of exactly the log
+ * ending there, so the signed tree proves the agent had no later entry. The bundle then holds one
+ * contiguous stretch of the agent's chain: from its first entry (or, with `from`, the last entry
+ * logged before `from` as the opening boundary) to the checkpoint (or, with `to`, the first entry
+ * logged at or after `to` as the closing boundary), plus every lifecycle entry before that stretch.
+ * Everything that can fail (unknown agent, KeyManager down) fails here, before a byte is sent.
  */
-export async function buildEvidence(
-  s: Services,
-  tenant: { id: string; name: string },
-  agentId: string,
-  window: EvidenceWindow,
-): Promise<Result<EvidenceBundle | undefined, KeyManagerError>> {
+export async function prepareEvidence(
+  s: Services, tenant: { id: string; name: string }, agentId: string, window: EvidenceWindow, actor: AuditActor,
+): Promise<Result<EvidenceExport | undefined, KeyManagerError>> {
   const [agent] = await s.db.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenant.id)));
   if (!agent) return ok(undefined);
-  const sth = await treeHead(s, tenant);
-  if (!sth.ok) return sth;
-  const size = sth.value.tree_size;
   const chain = await s.ca.chainPem(tenant);
   if (!chain.ok) return chain;
+  const signer = await s.ca.auditSignerFor(tenant);
+  if (!signer.ok) return signer;
+  const w = { from: window.from?.toISOString() ?? null, to: window.to?.toISOString() ?? null };
+  const { first: checkpoint } = await s.db.transaction((tx) => appendAudit(tx, tenant.id, [{
+    kind: EXPORT_CHECKPOINT_KIND, actor, agentId, at: s.clock.now(), data: { window: w },
+  }]));
+  const sth = await treeHeadAt(s, tenant, checkpoint + 1);
+  if (!sth.ok) return sth;
 
-  const rows = await s.db
-    .select({ idx: auditEntries.idx, kind: auditEntries.kind, canonical: auditEntries.canonical, leaf: auditEntries.leafHash })
-    .from(auditEntries)
-    .where(and(eq(auditEntries.tenantId, tenant.id), eq(auditEntries.agentId, agentId), lt(auditEntries.idx, size)))
-    .orderBy(asc(auditEntries.idx));
-  const chosen = rows.filter((r) => {
-    if (LIFECYCLE.has(r.kind)) return true;
-    if (r.kind !== "event.ingested") return true;
-    const at = eventTime(r.canonical);
-    return (!window.from || at >= window.from.getTime()) && (!window.to || at < window.to.getTime());
-  });
-
-  // Proofs from an in-memory tree of the log's leaf hashes: one query, then pure hashing.
-  const leaves = await s.db.select({ leaf: auditEntries.leafHash }).from(auditEntries)
-    .where(and(eq(auditEntries.tenantId, tenant.id), lt(auditEntries.idx, size))).orderBy(asc(auditEntries.idx));
-  const tree = new MemoryNodeStore();
-  for (const l of leaves) await tree.append(l.leaf);
-  const entries: EvidenceEntry[] = [];
-  for (const r of chosen) {
-    const path = await inclusionProof(r.idx, size, tree);
-    entries.push({ index: r.idx, kind: r.kind, leaf_hash: toHex(r.leaf), canonical: r.canonical, audit_path: path.map(toHex) });
-  }
+  const mine = and(eq(auditEntries.tenantId, tenant.id), eq(auditEntries.agentId, agentId));
+  const [open] = window.from
+    ? await s.db.select({ idx: max(auditEntries.idx) }).from(auditEntries).where(and(mine, lt(auditEntries.idx, checkpoint), lt(auditEntries.createdAt, window.from)))
+    : [];
+  const start = open?.idx ?? 0;
+  const [close] = window.to
+    ? await s.db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, gt(auditEntries.idx, open?.idx ?? -1), lt(auditEntries.idx, checkpoint), gte(auditEntries.createdAt, window.to)))
+    : [];
+  const end = close?.idx ?? checkpoint;
+  // The stretch [start, end] whole, and lifecycle entries before it.
+  const chosen: SQL = and(mine, lte(auditEntries.idx, end), or(gte(auditEntries.idx, start), notInArray(auditEntries.kind, ACTIVITY)))!;
 
   const certs = await s.db.select().from(certificates).where(eq(certificates.agentId, agentId)).orderBy(asc(certificates.issuedAt));
   const now = s.clock.now();
-  const first = entries[0]?.index ?? 0;
-  const last = entries[entries.length - 1]?.index ?? -1;
-  const batches = last < 0 ? [] : await s.db.select().from(auditBatches)
-    .where(and(eq(auditBatches.tenantId, tenant.id), lte(auditBatches.firstIdx, last), gte(auditBatches.lastIdx, first)))
-    .orderBy(asc(auditBatches.firstIdx));
-  const wanted = new Set(entries.map((e) => e.index));
-  return ok({
+  const header: EvidenceHeader = {
     format: EVIDENCE_FORMAT,
     generated_at: now.toISOString(),
     tenant,
     agent: toAgentView(agent),
-    window: { from: window.from?.toISOString() ?? null, to: window.to?.toISOString() ?? null },
+    window: w,
     ca_chain_pem: chain.value,
     certificates: certs.map((c) => ({
       id: c.id, serial_number: c.serialNumber, certificate_pem: c.certificatePem, status: effectiveStatus(c, now),
       issued_at: rfc3339(c.issuedAt), expires_at: rfc3339(c.expiresAt), revoked_at: rfc3339(c.revokedAt), revocation_reason: c.revocationReason,
     })),
     tree_head: sth.value,
-    entries,
-    archive: batches
-      .filter((b) => entries.some((e) => e.index >= b.firstIdx && e.index <= b.lastIdx && wanted.has(e.index)))
-      .map((b) => ({ object_key: b.objectKey, first_index: b.firstIdx, last_index: b.lastIdx, sha256: b.sha256, store: b.store, archived_at: b.archivedAt?.toISOString() ?? null })),
+  };
+  const size = sth.value.tree_size;
+  return ok({
+    header,
+    async *entries() {
+      const proofs = new BatchProofReader(s.db, tenant.id, size);
+      // Keyset pagination: each page is one indexed range read, whatever the log's size.
+      for (let after = -1; ;) {
+        const rows = await s.db
+          .select({ idx: auditEntries.idx, kind: auditEntries.kind, canonical: auditEntries.canonical, leaf: auditEntries.leafHash })
+          .from(auditEntries).where(and(chosen, gt(auditEntries.idx, after))).orderBy(asc(auditEntries.idx)).limit(PAGE);
+        if (rows.length === 0) return;
+        const paths = await proofs.proofs(rows.map((r) => r.idx));
+        for (const [i, r] of rows.entries()) {
+          yield { index: r.idx, kind: r.kind, leaf_hash: toHex(r.leaf), canonical: r.canonical, audit_path: paths[i]!.map(toHex) };
+        }
+        after = rows[rows.length - 1]!.idx;
+      }
+    },
+    async archive() {
+      // Archive objects that hold at least one of the bundle's entries.
+      const holds = sql`exists (select 1 from ${auditEntries} where ${chosen} and ${auditEntries.idx} between ${auditBatches.firstIdx} and ${auditBatches.lastIdx})`;
+      const batches = await s.db.select().from(auditBatches).where(and(eq(auditBatches.tenantId, tenant.id), holds)).orderBy(asc(auditBatches.firstIdx));
+      return batches.map((b) => ({
+        object_key: b.objectKey, first_index: b.firstIdx, last_index: b.lastIdx, sha256: b.sha256, store: b.store, archived_at: b.archivedAt?.toISOString() ?? null,
+      }));
+    },
   });
 }
 
-function eventTime(canonical: string): number {
-  const entry = JSON.parse(canonical) as { data?: { event?: { timestamp?: string } } };
-  return Date.parse(entry.data?.event?.timestamp ?? "") || 0;
+/**
+ * The bundle as one JSON document, streamed: the header's fields, then `entries` one by one, then
+ * `archive`, as `{"data": bundle}` like every success body. Key order is part of the format (the
+ * tree head comes before the entries), so a streaming verifier checks each entry as it arrives.
+ */
+export async function* evidenceJson(e: EvidenceExport): AsyncGenerator<string> {
+  const head = JSON.stringify({ data: e.header });
+  yield `${head.slice(0, -2)},"entries":[`;
+  let first = true;
+  let chunk = "";
+  for await (const entry of e.entries()) {
+    chunk += (first ? "" : ",") + JSON.stringify(entry);
+    first = false;
+    if (chunk.length >= 64 * 1024) {
+      yield chunk;
+      chunk = "";
+    }
+  }
+  yield `${chunk}],"archive":${JSON.stringify(await e.archive())}}}`;
 }

@@ -1,5 +1,6 @@
 import { and, desc, eq } from "drizzle-orm";
-import { ok, rootHash, toHex, treeHeadMessage, type Result, type TreeHeadBody } from "@kakunin/shared";
+import { err, ok, rootHash, toHex, treeHeadMessage, type Result, type TreeHeadBody } from "@kakunin/shared";
+import type { LoadedAuthority } from "../ca/authority.ts";
 import { auditHeads, auditTreeHeads } from "../db/schema.ts";
 import type { KeyManagerError } from "../kms/types.ts";
 import type { Services } from "../services.ts";
@@ -7,7 +8,7 @@ import { committedReader } from "./append.ts";
 
 export const STH_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256";
 
-/** What a tree head signature covers (shared with the offline verifier). */
+/** What a tree head signature covers (shared with the offline verifier): context string + canonical JSON. */
 export function treeHeadSigningInput(h: TreeHeadBody): Uint8Array {
   return new TextEncoder().encode(treeHeadMessage(h));
 }
@@ -23,32 +24,64 @@ export interface SignedTreeHead {
   signer_certificate_pem: string;
 }
 
+type Tenant = { id: string; name: string };
+
 /**
  * The newest signed tree head of the tenant's log, signing a new one (one KeyManager call) only
- * when the log has grown since the last. `atSize` asks for the head of an older size, if signed.
+ * when the log has grown since the last one its current signer signed. Heads signed by an earlier
+ * signer (the pre-EKU audit certificate, or one under a rolled-over issuing CA) are never served
+ * with the current signer's certificate.
  */
-export async function treeHead(s: Services, tenant: { id: string; name: string }): Promise<Result<SignedTreeHead, KeyManagerError>> {
+export async function treeHead(s: Services, tenant: Tenant): Promise<Result<SignedTreeHead, KeyManagerError>> {
   const signer = await s.ca.auditSignerFor(tenant);
   if (!signer.ok) return signer;
   const [head] = await s.db.select({ size: auditHeads.size }).from(auditHeads).where(eq(auditHeads.tenantId, tenant.id));
   const size = head?.size ?? 0;
   const [last] = await s.db.select().from(auditTreeHeads).where(eq(auditTreeHeads.tenantId, tenant.id)).orderBy(desc(auditTreeHeads.treeSize)).limit(1);
-  if (last && last.treeSize >= size) return ok(view(last, signer.value.record.serialNumber, signer.value.record.certificatePem));
+  if (last && last.treeSize >= size && last.signerId === signer.value.record.id) return ok(view(last, signer.value));
+  return signAt(s, tenant, signer.value, Math.max(size, last?.treeSize ?? 0));
+}
+
+/**
+ * A signed tree head of exactly `size` entries (the log may have grown since): how an evidence
+ * export commits to the log ending with its own checkpoint entry. Roots of past sizes come from
+ * the stored perfect subtrees, O(log n) reads.
+ */
+export async function treeHeadAt(s: Services, tenant: Tenant, size: number): Promise<Result<SignedTreeHead, KeyManagerError>> {
+  const signer = await s.ca.auditSignerFor(tenant);
+  if (!signer.ok) return signer;
+  return signAt(s, tenant, signer.value, size);
+}
+
+async function signAt(s: Services, tenant: Tenant, signer: LoadedAuthority, size: number): Promise<Result<SignedTreeHead, KeyManagerError>> {
+  const at = and(eq(auditTreeHeads.tenantId, tenant.id), eq(auditTreeHeads.treeSize, size));
+  const [existing] = await s.db.select().from(auditTreeHeads).where(at);
+  if (existing) return existing.signerId === signer.record.id ? ok(view(existing, signer)) : staleSigner(size);
   const root = toHex(await rootHash(size, committedReader(s.db, tenant.id)));
   const timestamp = s.clock.now().toISOString();
   const body = { tenant_id: tenant.id, tree_size: size, root_hash: root, timestamp };
-  const sig = await s.keys.sign(signer.value.record.keyRef, treeHeadSigningInput(body));
+  const sig = await s.keys.sign(signer.record.keyRef, treeHeadSigningInput(body));
   if (!sig.ok) return sig;
   await s.db.insert(auditTreeHeads).values({
-    tenantId: tenant.id, treeSize: size, rootHash: Buffer.from(root, "hex"), timestamp: new Date(timestamp), signature: sig.value, signerId: signer.value.record.id,
+    tenantId: tenant.id, treeSize: size, rootHash: Buffer.from(root, "hex"), timestamp: new Date(timestamp), signature: sig.value, signerId: signer.record.id,
   }).onConflictDoNothing();
-  const [stored] = await s.db.select().from(auditTreeHeads).where(and(eq(auditTreeHeads.tenantId, tenant.id), eq(auditTreeHeads.treeSize, size)));
-  return ok(view(stored!, signer.value.record.serialNumber, signer.value.record.certificatePem));
+  const [stored] = await s.db.select().from(auditTreeHeads).where(at);
+  return stored!.signerId === signer.record.id ? ok(view(stored!, signer)) : staleSigner(size);
 }
 
-function view(r: typeof auditTreeHeads.$inferSelect, signerSerial: string, pem: string): SignedTreeHead {
+/**
+ * Tree heads are append-only, one per size: a size signed by an earlier signer cannot be signed
+ * again. It cannot happen through the API (a new signer is created with a `ca.created` entry, so
+ * the log has grown past every head of the old one); reported, never served with the wrong certificate.
+ */
+function staleSigner(size: number): Result<never, KeyManagerError> {
+  return err({ code: "failed", message: `tree size ${size} was signed by an earlier tree-head signer; append an entry and retry` });
+}
+
+function view(r: typeof auditTreeHeads.$inferSelect, signer: LoadedAuthority): SignedTreeHead {
   return {
     tenant_id: r.tenantId, tree_size: r.treeSize, root_hash: toHex(r.rootHash), timestamp: r.timestamp.toISOString(),
-    signature: Buffer.from(r.signature).toString("base64"), signature_algorithm: STH_ALGORITHM, signer_serial: signerSerial, signer_certificate_pem: pem,
+    signature: Buffer.from(r.signature).toString("base64"), signature_algorithm: STH_ALGORITHM,
+    signer_serial: signer.record.serialNumber, signer_certificate_pem: signer.record.certificatePem,
   };
 }

@@ -9,7 +9,7 @@ export type AuditKind =
   | "tenant.created" | "ca.created" | "api_key.created" | "api_key.revoked" | "policy.updated"
   | "agent.created" | "agent.updated" | "agent.retired"
   | "certificate.issued" | "certificate.revoked" | "key.created" | "key.signed" | "ingest_token.issued"
-  | "risk.decision" | "risk.alert_dropped" | "event.ingested";
+  | "risk.decision" | "risk.alert_dropped" | "event.ingested" | "evidence.exported";
 
 export interface AuditItem {
   kind: AuditKind;
@@ -20,9 +20,16 @@ export interface AuditItem {
   at: Date;
 }
 
-/** The object that is canonicalised (RFC 8785) and hashed into the tenant's tree. */
+/**
+ * The object that is canonicalised (RFC 8785) and hashed into the tenant's tree. Version 2 adds,
+ * for entries about an agent, that agent's own hash chain (docs/evidence-format.md): `agent_seq`
+ * numbers the agent's entries 0, 1, 2… and `agent_prev` is the leaf hash of its previous one;
+ * `lifecycle_count` counts the agent's lifecycle entries (every kind but the high-volume activity
+ * kinds) up to and including this one, and a lifecycle entry also links to the previous lifecycle
+ * entry (`lifecycle_prev`). Removing any entry from a bundle then breaks a chain or a count.
+ */
 export interface AuditEntry {
-  v: 1;
+  v: 2;
   log: string;
   index: number;
   kind: AuditKind;
@@ -32,6 +39,10 @@ export interface AuditEntry {
   data: Record<string, unknown>;
   /** Leaf hash (hex) of the previous entry: a hash chain inside the tree. */
   prev: string | null;
+  agent_seq?: number;
+  agent_prev?: string | null;
+  lifecycle_count?: number;
+  lifecycle_prev?: string | null;
 }
 
 export const SYSTEM = (id: string): AuditActor => ({ type: "system", id });

@@ -1,5 +1,5 @@
 import { and, eq } from "drizzle-orm";
-import { err, ok, type Result } from "@kakunin/shared";
+import { err, kakuninOids, ok, type KakuninOids, type Result } from "@kakunin/shared";
 import { sqlState, UNIQUE_VIOLATION, type Db } from "../db/index.ts";
 import { authorities } from "../db/schema.ts";
 import type { KeyManager, KeyManagerError } from "../kms/types.ts";
@@ -36,6 +36,7 @@ export class CertificateAuthority {
     private readonly db: Db,
     private readonly keys: KeyManager,
     private readonly clock: Clock,
+    private readonly oids: KakuninOids = kakuninOids(),
   ) {}
 
   root(): Promise<Result<LoadedAuthority, KeyManagerError>> {
@@ -59,7 +60,12 @@ export class CertificateAuthority {
     return p;
   }
 
-  /** The tenant's tree-head signing key and certificate (issued by its issuing CA), created on first use. */
+  /**
+   * The tenant's tree-head signer: a key and audit certificate (audit EKU, tenant binding) issued
+   * by the tenant's current issuing CA, created on first use. A tenant whose log was signed by the
+   * earlier `audit` certificate (no EKU, no binding) gets a new signer here; the old one signs
+   * nothing more (docs/evidence-format.md, "Upgrading").
+   */
   auditSignerFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, KeyManagerError>> {
     let p = this.audit.get(tenant.id);
     if (!p) {
@@ -73,10 +79,12 @@ export class CertificateAuthority {
   }
 
   private async loadOrCreateAudit(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, KeyManagerError>> {
-    const existing = await this.db.select().from(authorities).where(and(eq(authorities.kind, "audit"), eq(authorities.tenantId, tenant.id)));
-    if (existing[0]) return ok(loaded(existing[0]));
     const issuing = await this.issuingFor(tenant);
     if (!issuing.ok) return issuing;
+    const existing = await this.db.select().from(authorities).where(and(
+      eq(authorities.kind, "tree_head_signer"), eq(authorities.tenantId, tenant.id), eq(authorities.issuerAuthorityId, issuing.value.record.id),
+    ));
+    if (existing[0]) return ok(loaded(existing[0]));
     const key = await this.keys.createKey(`kakunin-audit-${tenant.id}`);
     if (!key.ok) return key;
     const now = this.clock.now();
@@ -85,10 +93,10 @@ export class CertificateAuthority {
       serial, subject: auditName(tenant.name), issuer: issuing.value.cert.subjectName,
       subjectSpki: key.value.publicKeySpki, issuerSpki: issuing.value.spki,
       notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: issuing.value.cert.notAfter,
-      extensions: auditExtensions(), signerRef: issuing.value.record.keyRef,
+      extensions: auditExtensions(tenant.id, this.oids), signerRef: issuing.value.record.keyRef,
     });
     if (!cert.ok) return cert;
-    return this.insertOrReload(cert.value, serial, key.value.ref, tenant.id, "audit");
+    return this.insertOrReload(cert.value, serial, key.value.ref, tenant.id, "tree_head_signer", issuing.value.record.id);
   }
 
   /** PEM chain a relying party needs: issuing CA then root (RFC 5246 order, leaf not included). */
@@ -136,7 +144,7 @@ export class CertificateAuthority {
       serial, subject: issuingName(tenant.name), issuer: root.value.cert.subjectName,
       subjectSpki: key.value.publicKeySpki, issuerSpki: root.value.spki,
       notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(notAfter),
-      extensions: issuingExtensions(), signerRef: root.value.record.keyRef,
+      extensions: issuingExtensions({ id: tenant.id, oids: this.oids }), signerRef: root.value.record.keyRef,
     });
     if (!cert.ok) return cert;
     return this.insertOrReload(cert.value, serial, key.value.ref, tenant.id, "issuing");
@@ -144,13 +152,14 @@ export class CertificateAuthority {
 
   /** Two origins racing to create the same CA: the partial unique index picks one, the other reloads. */
   private async insertOrReload(
-    cert: x509.X509Certificate, serial: string, keyRef: string, tenantId: string | null, kind: "root" | "issuing" | "audit",
+    cert: x509.X509Certificate, serial: string, keyRef: string, tenantId: string | null, kind: "root" | "issuing" | "tree_head_signer",
+    issuerAuthorityId: string | null = null,
   ): Promise<Result<LoadedAuthority, KeyManagerError>> {
     try {
       const row = await this.db.transaction(async (tx) => {
         const [inserted] = await tx.insert(authorities).values({
           tenantId, kind, serialNumber: serial, subject: cert.subject, certificatePem: cert.toString("pem") + "\n",
-          keyRef, notBefore: cert.notBefore, notAfter: cert.notAfter,
+          keyRef, notBefore: cert.notBefore, notAfter: cert.notAfter, issuerAuthorityId,
         }).returning();
         if (tenantId) {
           await appendAudit(tx, tenantId, [{
@@ -165,7 +174,9 @@ export class CertificateAuthority {
       if (sqlState(e) !== UNIQUE_VIOLATION) throw e;
       const where = kind === "root"
         ? eq(authorities.kind, "root")
-        : and(eq(authorities.kind, kind), eq(authorities.tenantId, tenantId!));
+        : kind === "tree_head_signer"
+          ? and(eq(authorities.kind, kind), eq(authorities.issuerAuthorityId, issuerAuthorityId!))
+          : and(eq(authorities.kind, kind), eq(authorities.tenantId, tenantId!));
       const [row] = await this.db.select().from(authorities).where(where);
       if (!row) return err({ code: "failed", message: "authority vanished after a unique violation" });
       return ok(loaded(row));

@@ -1,3 +1,4 @@
+import { tenantUrn, type KakuninOids } from "@kakunin/shared";
 import { x509 } from "./x509.ts";
 import { agentModelExtension, type AgentModel } from "./model-extension.ts";
 import { dn } from "./names.ts";
@@ -23,12 +24,32 @@ export function rootExtensions(): x509.Extension[] {
   ];
 }
 
-export function issuingExtensions(): x509.Extension[] {
+/**
+ * The issuing CA's profile. With `tenant`, it names the tenant's id (the tenant extension and a
+ * SAN URI), which `kakunin audit verify` checks against the bundle's tenant.
+ */
+export function issuingExtensions(tenant?: { id: string; oids: KakuninOids }): x509.Extension[] {
   return [
     // pathLen 0: the issuing CA signs agents, never another CA.
     new x509.BasicConstraintsExtension(true, 0, true),
     // digitalSignature lets the CA sign OCSP responses itself.
     new x509.KeyUsagesExtension(KU.keyCertSign | KU.cRLSign | KU.digitalSignature, true),
+    ...(tenant ? tenantBinding(tenant.id, tenant.oids) : []),
+  ];
+}
+
+/**
+ * The tenant binding: the non-critical tenant extension, whose value is the tenant id (a UUID,
+ * lowercase) as a DER UTF8String, and the SAN URI `urn:kakunin:tenant:<uuid>`. Both say the same
+ * thing; the extension is what the verifier requires, the URI is what generic tools display.
+ */
+export function tenantBinding(tenantId: string, oids: KakuninOids): x509.Extension[] {
+  const id = new TextEncoder().encode(tenantId.toLowerCase());
+  // DER UTF8String (tag 12); a UUID is 36 bytes, so the short length form always applies.
+  const der = new Uint8Array([0x0c, id.length, ...id]);
+  return [
+    new x509.Extension(oids.tenantExtension, false, der),
+    new x509.SubjectAlternativeNameExtension([{ type: "url", value: tenantUrn(tenantId.toLowerCase()) }], false),
   ];
 }
 
@@ -42,11 +63,17 @@ export function agentExtensions(agentId: string, model: AgentModel): x509.Extens
   ];
 }
 
-/** The tenant's audit-log signing key: signs tree heads, nothing else. */
-export function auditExtensions(): x509.Extension[] {
+/**
+ * The tenant's tree-head signer ("audit certificate"): signs tree heads, nothing else. Its EKU is
+ * the audit EKU alone, so no agent certificate (EKU clientAuth) can stand in for it, and it names
+ * the tenant it signs for.
+ */
+export function auditExtensions(tenantId: string, oids: KakuninOids): x509.Extension[] {
   return [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(KU.digitalSignature | KU.nonRepudiation, true),
+    new x509.ExtendedKeyUsageExtension([oids.ekuAuditTreeHeadSigning], false),
+    ...tenantBinding(tenantId, oids),
   ];
 }
 

@@ -50,8 +50,12 @@ export const authorities = pgTable(
   {
     id: uuid("id").primaryKey().defaultRandom(),
     tenantId: uuid("tenant_id").references(() => tenants.id),
-    /** `audit` is the tenant's tree-head signing key, certified by its issuing CA. */
-    kind: text("kind", { enum: ["root", "issuing", "audit"] }).notNull(),
+    /**
+     * `tree_head_signer` is the tenant's tree-head signing key: certified by its issuing CA with the
+     * audit EKU and the tenant binding (docs/certificate-profile.md). `audit` is its predecessor
+     * without either, kept because the tree heads it signed reference it; it signs nothing new.
+     */
+    kind: text("kind", { enum: ["root", "issuing", "audit", "tree_head_signer"] }).notNull(),
     serialNumber: text("serial_number").notNull().unique(),
     subject: text("subject").notNull(),
     certificatePem: text("certificate_pem").notNull(),
@@ -59,12 +63,16 @@ export const authorities = pgTable(
     notBefore: ts("not_before").notNull(),
     notAfter: ts("not_after").notNull(),
     createdAt: ts("created_at").notNull().defaultNow(),
+    /** The authority that signed this certificate (set for tree-head signers: one per issuing CA). */
+    issuerAuthorityId: uuid("issuer_authority_id"),
   },
   (t) => [
     // Exactly one root and one issuing CA per tenant, even if two origins start at once.
     uniqueIndex("authorities_one_root").on(t.kind).where(sql`${t.kind} = 'root'`),
     uniqueIndex("authorities_one_issuing_per_tenant").on(t.tenantId).where(sql`${t.kind} = 'issuing'`),
     uniqueIndex("authorities_one_audit_per_tenant").on(t.tenantId).where(sql`${t.kind} = 'audit'`),
+    // One tree-head signer per issuing CA: a rolled-over issuing CA gets its own.
+    uniqueIndex("authorities_one_tree_head_signer_per_issuer").on(t.issuerAuthorityId).where(sql`${t.kind} = 'tree_head_signer'`),
   ],
 );
 
@@ -308,6 +316,24 @@ export const auditEntries = pgTable(
     index("audit_entries_agent_idx").on(t.tenantId, t.agentId, t.idx),
     index("audit_entries_kind_idx").on(t.tenantId, t.kind, t.idx),
   ],
+);
+
+/**
+ * Each agent's own hash chain inside its tenant's log (audit entry v2): how many entries and
+ * lifecycle entries the agent has and the leaf hash of the last of each. Written under the
+ * tenant's `audit_heads` row lock, like the log itself.
+ */
+export const auditAgentHeads = pgTable(
+  "audit_agent_heads",
+  {
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    agentId: uuid("agent_id").notNull(),
+    size: bigint("size", { mode: "number" }).notNull(),
+    lastLeafHash: bytea("last_leaf_hash").notNull(),
+    lifecycleSize: bigint("lifecycle_size", { mode: "number" }).notNull(),
+    lastLifecycleLeafHash: bytea("last_lifecycle_leaf_hash"),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.agentId] })],
 );
 
 /** Hashes of perfect subtrees: (level, index) covers leaves [index·2^level, (index+1)·2^level). */

@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
-import { buildEvidence } from "../audit/evidence.ts";
+import { evidenceJson, prepareEvidence } from "../audit/evidence.ts";
+import { apiKeyActor } from "../audit/types.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { notFound } from "../http/api-error.ts";
 import { kmOrThrow } from "./fail.ts";
@@ -13,11 +14,13 @@ export const route = createRoute({
   method: "get",
   path: "/v1/agents/{id}/evidence",
   summary: "Self-contained evidence bundle for an agent (verify offline with `kakunin audit verify`)",
+  description: "Streamed (chunked) as one JSON document, format kakunin-evidence/2 (docs/evidence-format.md). Each export appends an " +
+    "`evidence.exported` checkpoint entry to the agent's chain and signs a tree head ending with it.",
   security: bearer,
   middleware: [requireRole("admin", "auditor")] as const,
   request: { params: idParams, query: windowQuery },
   responses: {
-    200: { description: "Evidence bundle (format kakunin-evidence/1)", content: { "application/json": { schema: z.object({ data: z.record(z.string(), z.unknown()) }) } } },
+    200: { description: "Evidence bundle (format kakunin-evidence/2)", content: { "application/json": { schema: z.object({ data: z.record(z.string(), z.unknown()) }) } } },
     ...errorResponses(404, 422, 503),
   },
 });
@@ -26,12 +29,31 @@ export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
-    const bundle = kmOrThrow(await buildEvidence(
+    const prepared = kmOrThrow(await prepareEvidence(
       c.var.services, { id: c.var.caller.tenantId, name: c.var.caller.tenantName }, id,
-      { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined },
+      { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined }, apiKeyActor(c.var.caller),
     ));
-    if (!bundle) throw notFound("agent", id);
-    // Enveloped like every success body; `kakunin audit verify` accepts the saved response as is.
-    return c.json({ data: bundle as unknown as Record<string, unknown> }, 200);
+    if (!prepared) throw notFound("agent", id);
+    // Pull-based: the next page is read from the database only when the client has taken the last
+    // one, so memory stays flat whatever the bundle's size. A failure mid-stream aborts the
+    // response; the client then holds a truncated document that no JSON parser accepts.
+    const chunks = evidenceJson(prepared);
+    const enc = new TextEncoder();
+    const body = new ReadableStream<Uint8Array>({
+      async pull(ctrl) {
+        try {
+          const next = await chunks.next();
+          if (next.done) ctrl.close();
+          else ctrl.enqueue(enc.encode(next.value));
+        } catch (e) {
+          console.error(`[origin] evidence export for agent ${id} failed mid-stream: ${e instanceof Error ? e.message : String(e)}`);
+          ctrl.error(e);
+        }
+      },
+      async cancel() {
+        await chunks.return(undefined);
+      },
+    });
+    return c.body(body, 200, { "content-type": "application/json" }) as never;
   });
 }

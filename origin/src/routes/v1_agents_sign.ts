@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { TREE_HEAD_CONTEXT } from "@kakunin/shared";
 import { and, eq } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
@@ -48,6 +49,14 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     if (payload.length === 0 || payload.toString("base64").replace(/=+$/, "") !== body.payload_b64.replace(/=+$/, "")) {
       throw new ApiError("validation-failed", "1 invalid field(s) in the request body", {
         errors: [{ path: "payload_b64", message: "must be non-empty, canonical standard base64" }],
+      });
+    }
+    // Domain separation: an agent key never signs anything that reads as a signed tree head.
+    // (The verifier refuses agent certificates as tree-head signers anyway; this keeps the
+    // message space of the two kinds of signature disjoint.)
+    if (payload.subarray(0, TREE_HEAD_CONTEXT.length).equals(Buffer.from(TREE_HEAD_CONTEXT))) {
+      throw new ApiError("validation-failed", "agent keys do not sign tree-head messages", {
+        errors: [{ path: "payload_b64", message: `must not start with the tree-head context string ${JSON.stringify(TREE_HEAD_CONTEXT)}` }],
       });
     }
     const [agent] = await s.db.select({ id: agents.id }).from(agents).where(and(eq(agents.id, id), eq(agents.tenantId, c.var.caller.tenantId)));
