@@ -9,7 +9,8 @@ export type AuditKind =
   | "tenant.created" | "ca.created" | "api_key.created" | "api_key.revoked" | "policy.updated"
   | "agent.created" | "agent.updated" | "agent.retired"
   | "certificate.issued" | "certificate.revoked" | "key.created" | "key.signed" | "ingest_token.issued"
-  | "risk.decision" | "event.ingested";
+  | "risk.decision" | "event.ingested"
+  | "bootstrap.token_issued" | "bootstrap.token_discarded";
 
 export interface AuditItem {
   kind: AuditKind;

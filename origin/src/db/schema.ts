@@ -40,8 +40,18 @@ export const apiKeys = pgTable(
     prefix: text("prefix").notNull(),
     createdAt: ts("created_at").notNull().defaultNow(),
     revokedAt: ts("revoked_at"),
+    /**
+     * Rows the origin itself manages at start: `init_token` (the one-time `kakunin init` token,
+     * stored revoked) and `env_admin_key` (KAKUNIN_ADMIN_KEY). Null for every key made through the
+     * API. Bootstrap code touches only flagged rows: a display name identifies nothing.
+     */
+    bootstrap: text("bootstrap", { enum: ["init_token", "env_admin_key"] }),
   },
-  (t) => [index("api_keys_tenant_idx").on(t.tenantId), check("api_keys_role_chk", sql`${t.role} in ('admin','issuer','auditor')`)],
+  (t) => [
+    index("api_keys_tenant_idx").on(t.tenantId),
+    check("api_keys_role_chk", sql`${t.role} in ('admin','issuer','auditor')`),
+    check("api_keys_bootstrap_chk", sql`${t.bootstrap} is null or ${t.bootstrap} in ('init_token','env_admin_key')`),
+  ],
 );
 
 /** Certificate authorities: one root (tenant_id null) and one issuing CA per tenant. */

@@ -1,0 +1,2 @@
+ALTER TABLE "api_keys" ADD COLUMN "bootstrap" text;--> statement-breakpoint
+ALTER TABLE "api_keys" ADD CONSTRAINT "api_keys_bootstrap_chk" CHECK ("api_keys"."bootstrap" is null or "api_keys"."bootstrap" in ('init_token','env_admin_key'));
