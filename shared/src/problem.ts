@@ -8,6 +8,7 @@ export const PROBLEM_TYPES = {
   "invalid-serial": { status: 400, title: "Invalid serial number" },
   unauthorized: { status: 401, title: "Unauthorized" },
   forbidden: { status: 403, title: "Forbidden" },
+  "risk-suspension": { status: 403, title: "Suspended for risk: only an admin, with a reason, may lift it" },
   "not-found": { status: 404, title: "Not found" },
   "method-not-allowed": { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict" },

@@ -1,8 +1,10 @@
 /** Who caused an audited operation. */
 export interface AuditActor {
-  type: "api_key" | "system" | "edge";
+  type: "api_key" | "agent_credential" | "system" | "edge";
   id: string;
   role?: string;
+  /** For an agent credential: the agent it speaks for. */
+  agent_id?: string;
 }
 
 export type AuditKind =
@@ -10,7 +12,8 @@ export type AuditKind =
   | "agent.created" | "agent.updated" | "agent.retired"
   | "certificate.issued" | "certificate.revoked" | "key.created" | "key.signed" | "ingest_token.issued"
   | "risk.decision" | "event.ingested"
-  | "bootstrap.token_issued" | "bootstrap.token_discarded";
+  | "bootstrap.token_issued" | "bootstrap.token_discarded"
+  | "agent_credential.created" | "agent_credential.revoked" | "agent.suspension_lifted";
 
 export interface AuditItem {
   kind: AuditKind;
@@ -37,7 +40,8 @@ export interface AuditEntry {
 
 export const SYSTEM = (id: string): AuditActor => ({ type: "system", id });
 
-/** The actor for a request authenticated with an API key. */
-export function apiKeyActor(caller: { keyId: string; role: string }): AuditActor {
+/** The actor for a request authenticated with an API key or an agent credential. */
+export function apiKeyActor(caller: { keyId: string; role: string; agentId?: string | null }): AuditActor {
+  if (caller.role === "agent" && caller.agentId) return { type: "agent_credential", id: caller.keyId, agent_id: caller.agentId };
   return { type: "api_key", id: caller.keyId, role: caller.role };
 }

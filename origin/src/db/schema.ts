@@ -54,6 +54,28 @@ export const apiKeys = pgTable(
   ],
 );
 
+/**
+ * Agent credentials: bearer keys bound to one agent (not to a certificate, so they keep working
+ * across renewals). They may sign as that agent, mint its ingest tokens and nothing else; see
+ * origin/src/auth/authenticate.ts. Stored as SHA-256 like API keys.
+ */
+export const agentCredentials = pgTable(
+  "agent_credentials",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    agentId: uuid("agent_id").notNull().references(() => agents.id),
+    name: text("name").notNull(),
+    keyHash: text("key_hash").notNull().unique(),
+    prefix: text("prefix").notNull(),
+    /** The API key that minted it (admin or issuer). */
+    createdBy: uuid("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    revokedAt: ts("revoked_at"),
+  },
+  (t) => [index("agent_credentials_agent_idx").on(t.agentId, t.createdAt)],
+);
+
 /** Certificate authorities: one root (tenant_id null) and one issuing CA per tenant. */
 export const authorities = pgTable(
   "authorities",

@@ -26,12 +26,16 @@ import * as auditEntries from "./v1_audit_entries.ts";
 import * as auditProofs from "./v1_audit_proofs.ts";
 import * as agentsEvidence from "./v1_agents_evidence.ts";
 import * as init from "./v1_init.ts";
+import * as agentCredentialsCreate from "./v1_agents_credentials_create.ts";
+import * as agentCredentialsList from "./v1_agents_credentials_list.ts";
+import * as agentCredentialsRevoke from "./v1_agents_credentials_revoke.ts";
 
 /** Every route module of the origin; the OpenAPI document is built from exactly this list. */
 export const ROUTES = [
   healthz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsCertificates,
   agentsSign, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, tenantGet, policyGet, policyPatch, tenantsCreate,
   apiKeysCreate, apiKeysList, apiKeysRevoke, auditTreeHead, auditEntries, auditProofs, agentsEvidence, init,
+  agentCredentialsCreate, agentCredentialsList, agentCredentialsRevoke,
 ] as const;
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
