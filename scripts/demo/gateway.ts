@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { originSigner, signRequest } from "@kakunin/verify";
 import { kakunin, type KakuninEnv } from "@kakunin/verify/hono";
-import type { Agent, Certificate, Ctx } from "./context.ts";
+import { admin, type Agent, type Certificate, type Ctx } from "./context.ts";
 import { c } from "./output.ts";
 import { check } from "./runner.ts";
 
@@ -28,7 +28,10 @@ export function gatewayCheck(ctx: Ctx, agent: Agent, cert: Certificate): Promise
 
     const url = "http://gateway.example/api/orders";
     const headers = { "content-type": "application/json" };
-    const signer = originSigner({ originUrl: ctx.origin.url, apiKey: ctx.adminKey, agentId: agent.id });
+    // The agent runtime holds its own credential (sign as this agent only), never the admin key.
+    const cred = await admin<{ data: { key: string } }>(ctx, "POST", `/v1/agents/${agent.id}/credentials`, { name: "demo runtime" });
+    check(cred.status === 201, `agent credential: expected 201, got ${cred.status}`);
+    const signer = originSigner({ originUrl: ctx.origin.url, credential: cred.body.data.key, agentId: agent.id });
     const signed = await signRequest(new Request(url, { method: "POST", headers, body: ORDER }), { serial: cert.serial_number, signer });
     const replay = signed.clone();
     const tampered = new Request(url, { method: "POST", headers: signed.headers, body: ORDER.replace("100", "100000") });

@@ -15,7 +15,7 @@ const gateways: Record<string, GatewayUnderTest> = {};
 /** Requests signed by `revoked` while its certificate was still active, one per gateway. */
 const signedBeforeRevocation: Record<string, Request> = {};
 
-const signerFor = (agent: Agent): Signer => originSigner({ originUrl: t.originUrl, apiKey: t.fx.adminKey, agentId: agent.id });
+const signerFor = (agent: Agent): Signer => originSigner({ originUrl: t.originUrl, credential: agent.credential, agentId: agent.id });
 
 interface SendOptions {
   method?: string;
