@@ -23,7 +23,7 @@ async function outcome(r: Response): Promise<string> {
 export function gatewayCheck(ctx: Ctx, agent: Agent, cert: Certificate): Promise<void> {
   return ctx.run.step("A gateway checks a signed request (@kakunin/verify)", async () => {
     const app = new Hono<KakuninEnv>();
-    app.use("/api/*", kakunin({ verifier: { edgeUrl: ctx.edge.url }, scope: "orders.place" }));
+    app.use("/api/*", kakunin({ authority: "gateway.example", verifier: { edgeUrl: ctx.edge.url }, scope: "orders.place" }));
     app.post("/api/orders", (h) => h.json({ accepted: true, agent: h.get("kakuninAgent").data?.agent_urn }));
 
     const url = "http://gateway.example/api/orders";

@@ -12,6 +12,13 @@ export interface GateOptions {
   verifier: Verifier | VerifierOptions;
   /** Require an RFC 9421 signature by the certificate's key. Default true. */
   proofOfPossession?: boolean;
+  /**
+   * The `host[:port]` (as in the request's Host header / URL authority) this gateway answers for;
+   * required with proof of possession. A signature must cover `@authority`, and its value must be
+   * one of these: a request signed for another gateway is refused (401 signature-invalid), even
+   * when someone replays it here with the original Host header.
+   */
+  authority?: string | readonly string[];
   /** How far `created` and `Date` may be from the gateway's clock (ms). Default 60 000. */
   maxSkewMs?: number;
   /** Where accepted signatures are remembered; in-memory by default (one process only, see ReplayStore). */
@@ -59,7 +66,11 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
   const verifier = "verify" in options.verifier ? options.verifier : createVerifier(options.verifier);
   const pop = options.proofOfPossession ?? true;
   const now = options.now ?? Date.now;
-  const policy = { label: options.signatureLabel ?? "sig1", maxSkewMs: options.maxSkewMs ?? 60_000, now };
+  const authorities = new Set((typeof options.authority === "string" ? [options.authority] : options.authority ?? []).map((a) => a.toLowerCase()));
+  if (pop && authorities.size === 0) {
+    throw new TypeError("kakunin(): `authority` is required with proof of possession: the host[:port] this gateway answers for, e.g. \"api.example.com\"");
+  }
+  const policy = { label: options.signatureLabel ?? "sig1", maxSkewMs: options.maxSkewMs ?? 60_000, now, authorities };
   const replays = options.replayStore ?? memoryReplayStore({ now });
   const keys = new PublicKeys();
   const refuse = (name: GatewayProblemName, detail: string, ext: Record<string, unknown> = {}): GateResult => ({ ok: false, problem: gatewayProblem(name, detail, ext) });

@@ -92,8 +92,8 @@ describe.each(["hono", "express"])("%s middleware", (name) => {
     const body = '{"qty":1}';
     const date = new Date();
     const digest = `sha-256=:${createHash("sha256").update(body).digest("base64")}:`;
-    const params = `("@method" "@path" "date" "content-digest" "kakunin-agent-serial");created=${Math.floor(date.getTime() / 1000)};keyid="${alice.serial}";alg="rsa-v1_5-sha256";nonce="hand-${crypto.randomUUID()}"`;
-    const base = `"@method": POST\n"@path": /api/orders\n"date": ${date.toUTCString()}\n"content-digest": ${digest}\n"kakunin-agent-serial": ${alice.serial}\n"@signature-params": ${params}`;
+    const params = `("@method" "@authority" "@path" "date" "content-digest" "kakunin-agent-serial");created=${Math.floor(date.getTime() / 1000)};keyid="${alice.serial}";alg="rsa-v1_5-sha256";nonce="hand-${crypto.randomUUID()}"`;
+    const base = `"@method": POST\n"@authority": ${new URL(gw().base).host}\n"@path": /api/orders\n"date": ${date.toUTCString()}\n"content-digest": ${digest}\n"kakunin-agent-serial": ${alice.serial}\n"@signature-params": ${params}`;
     const sig = await t.api("POST", `/v1/agents/${alice.id}/sign`, { payload_b64: Buffer.from(base).toString("base64"), algorithm: "RSASSA_PKCS1_V1_5_SHA_256" });
     expect(sig.status).toBe(200);
     const res = await send(new Request(`${gw().base}/api/orders`, {
