@@ -34,10 +34,17 @@ export interface GateOptions {
 /** What the gateway learnt about the caller; handed to the route handler. */
 export type KakuninAgent = {
   serial: string;
-  /** How possession of the certificate's key was established: by signature, not asked for, or impossible (degraded, key unknown). */
-  possession: "verified" | "not_required" | "unchecked";
   signature: { label: string; created: number; nonce: string | undefined } | undefined;
-} & ({ degraded: false; data: EdgeVerifyData } | { degraded: true; data: undefined; cause: string });
+} & (
+  /** The edge answered: possession was proven by signature, or not asked for. */
+  | { degraded: false; possession: "verified" | "not_required"; data: EdgeVerifyData }
+  /**
+   * Failing open (`failClosed: false`) without the edge: no status, no scopes were checked, and
+   * `possession: "unchecked"` means a signature was present but NOT verified (no public key known
+   * for the serial): the caller has proven nothing. Only this branch can carry "unchecked".
+   */
+  | { degraded: true; possession: "verified" | "not_required" | "unchecked"; data: undefined; cause: string }
+);
 
 /** A request as the gate needs it; each framework adapter provides one. */
 export interface GateRequest extends MessageView {
@@ -110,7 +117,7 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
           const refused = await prove(known, sig);
           if (refused) return refused;
         }
-        const possession = !sig ? "not_required" : known ? "verified" : "unchecked";
+        const possession = !sig ? ("not_required" as const) : known ? ("verified" as const) : ("unchecked" as const);
         return { ok: true, agent: { serial, possession, signature, degraded: true, data: undefined, cause: result.cause } };
       }
       case "checked": {

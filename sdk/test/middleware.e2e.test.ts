@@ -191,7 +191,7 @@ describe("failing open while the edge is down", () => {
     // The real edge until it "goes down", then a port nobody listens on.
     const switchable: FetchLike = (req) => fetch(edgeUp ? req : new Request(req.url.replace(t.edgeUrl, closed), req));
     const app = new Hono<KakuninEnv>()
-      .use("*", kakunin({ verifier: { edgeUrl: t.edgeUrl, fetch: switchable, failClosed: false, cacheTtlMs: 1 } }))
+      .use("*", kakunin({ authority: "gateway.test", verifier: { edgeUrl: t.edgeUrl, fetch: switchable, failClosed: false, cacheTtlMs: 1 } }))
       .all("*", (c) => c.json({ degraded: c.get("kakuninAgent").degraded, possession: c.get("kakuninAgent").possession }));
     const base = "http://gateway.test";
     const sign = (agent: Agent, signer?: Signer) => signRequest(new Request(`${base}/x`), { serial: agent.serial, signer: signer ?? signerFor(agent) });

@@ -7,7 +7,7 @@ import { publishAckSchema } from "../openapi/schemas.ts";
 import { publishBatchSchema } from "./publish-schema.ts";
 
 export const PUBLISH_PATH = "/internal/v1/publish";
-const MAX_BYTES = 8 * 1024 * 1024;
+export const MAX_BYTES = 8 * 1024 * 1024;
 
 export const route = createRoute({
   method: "post",
