@@ -19,6 +19,7 @@ export const PROBLEM_TYPES = {
   "already-initialized": { status: 409, title: "Already initialized" },
   "payload-too-large": { status: 413, title: "Payload too large" },
   "unsupported-media-type": { status: 415, title: "Unsupported media type" },
+  "too-many-requests": { status: 429, title: "Too many requests" },
   "validation-failed": { status: 422, title: "Validation failed" },
   "agent-retired": { status: 422, title: "Agent is retired" },
   "certificate-expired": { status: 422, title: "Certificate has expired" },
