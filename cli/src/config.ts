@@ -26,6 +26,12 @@ export interface Settings {
   originUrl: string;
   edgeUrl: string;
   apiKey?: string;
+  /**
+   * An agent credential (`kka_…`, `--credential` / KAKUNIN_AGENT_CREDENTIAL; never read from the
+   * config file, which holds the operator's key). What an agent runtime should hold instead of an
+   * API key: it can mint that agent's ingest tokens (and sign as it), nothing else.
+   */
+  agentCredential?: string;
   configPath: string;
 }
 
@@ -100,6 +106,7 @@ export function resolveSettings(args: Parsed, help: string, env: Env = process.e
     originUrl: baseUrl(pick("origin", "KAKUNIN_ORIGIN_URL", file.origin_url) ?? DEFAULT_ORIGIN, "the origin URL", help),
     edgeUrl: baseUrl(pick("edge", "KAKUNIN_EDGE_URL", file.edge_url) ?? DEFAULT_EDGE, "the edge URL", help),
     apiKey: pick("api-key", "KAKUNIN_API_KEY", file.api_key),
+    agentCredential: pick("credential", "KAKUNIN_AGENT_CREDENTIAL", undefined),
     configPath: path,
   };
 }
@@ -113,6 +120,12 @@ export function requireApiKey(s: Settings): string {
 /** The origin, authenticated with the API key (required). */
 export function originEndpoint(s: Settings): Endpoint {
   return { name: "origin", url: s.originUrl, bearer: requireApiKey(s) };
+}
+
+/** The origin for an agent's own operations: its agent credential when given, else the API key. */
+export function agentEndpoint(s: Settings): Endpoint {
+  if (s.agentCredential) return { name: "origin", url: s.originUrl, bearer: s.agentCredential };
+  return originEndpoint(s);
 }
 
 export function edgeEndpoint(s: Settings, bearer?: string): Endpoint {

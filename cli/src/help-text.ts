@@ -4,6 +4,9 @@ import { DEFAULT_EDGE, DEFAULT_ORIGIN } from "./config.ts";
 export const ORIGIN_HELP = `  --origin URL     origin API (env KAKUNIN_ORIGIN_URL, config file, default ${DEFAULT_ORIGIN})
   --api-key KEY    API key (env KAKUNIN_API_KEY, config file written by \`kakunin init\`)`;
 
+export const CREDENTIAL_HELP = `  --credential K   the agent's credential (kka_…, env KAKUNIN_AGENT_CREDENTIAL); used instead of
+                   the API key: what an agent runtime should hold`;
+
 export const EDGE_HELP = `  --edge URL       edge (env KAKUNIN_EDGE_URL, config file, default ${DEFAULT_EDGE})`;
 
 export const JSON_HELP = `  --json           print one JSON document on stdout (errors still go to stderr)`;

@@ -1,7 +1,7 @@
 /** Ingest tokens: the agent's bearer token for the edge (events, risk), given or minted. */
 import { err, ok, type Result } from "@kakunin/shared";
 import type { Parsed } from "./args.ts";
-import { originEndpoint, type Settings } from "./config.ts";
+import { agentEndpoint, type Settings } from "./config.ts";
 import { call, type Failure } from "./http.ts";
 import { UsageError } from "./io.ts";
 
@@ -20,10 +20,10 @@ export function parseDuration(text: string): number | undefined {
   return Number(m[1] ?? 0) * 3600 + Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0);
 }
 
-/** POST /v1/agents/:id/ingest-tokens with the API key. */
+/** POST /v1/agents/:id/ingest-tokens with the agent credential, else the API key. */
 export async function mintIngestToken(s: Settings, agentId: string, ttlSeconds?: number): Promise<Result<IngestToken, Failure>> {
   const body = ttlSeconds === undefined ? {} : { ttl_seconds: ttlSeconds };
-  const r = await call<{ data: IngestToken }>("POST", originEndpoint(s), `/v1/agents/${encodeURIComponent(agentId)}/ingest-tokens`, { body });
+  const r = await call<{ data: IngestToken }>("POST", agentEndpoint(s), `/v1/agents/${encodeURIComponent(agentId)}/ingest-tokens`, { body });
   return r.ok ? ok(r.value.body.data) : err(r.error);
 }
 

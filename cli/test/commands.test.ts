@@ -209,6 +209,36 @@ describe("kakunin against a running system", () => {
     expect(wrongAgent.stderr).toContain("Forbidden (403)");
   });
 
+  it("credentials create/list/revoke; a runtime holding only its credential mints tokens and reads its risk, nothing else", async () => {
+    const created = await cli("credentials", "create", agent.id, "--name", "runtime-1", "-q");
+    expectExit(created, 0);
+    const credential = created.stdout.trim();
+    expect(credential).toMatch(/^kka_[A-Za-z0-9_-]{43}$/);
+    // The runtime's environment: the credential, no API key, no config file.
+    const runtime = { KAKUNIN_CONFIG: join(dir, "runtime-config.json"), KAKUNIN_ORIGIN_URL: sys.origin.url, KAKUNIN_EDGE_URL: sys.edge.url, KAKUNIN_AGENT_CREDENTIAL: credential };
+    const minted = await kakunin(runtime, "tokens", "create", agent.id, "--json");
+    expectExit(minted, 0);
+    expect(parsed<{ agent_id: string }>(minted).agent_id).toBe(agent.id);
+    expectExit(await kakunin(runtime, "risk", agent.id, "--json"), 0);
+    const recertify = await kakunin({ ...runtime, KAKUNIN_API_KEY: credential }, "certify", agent.id);
+    expectExit(recertify, 3);
+    expect(recertify.stderr).toContain("403");
+    expectExit(await kakunin(runtime, "tokens", "create", other.id), 3);
+
+    const list = await cli("credentials", "list", agent.id, "--json");
+    expectExit(list, 0);
+    const rows = parsed<{ id: string; name: string; revoked_at: string | null }[]>(list);
+    expect(rows.map((r) => [r.name, r.revoked_at])).toEqual([["runtime-1", null]]);
+    expect(list.stdout).not.toContain(credential);
+    const revoked = await cli("credentials", "revoke", agent.id, rows[0]!.id, "--json");
+    expectExit(revoked, 0);
+    expect(parsed<{ revoked_at: string }>(revoked).revoked_at).toMatch(/^\d{4}-/);
+    const after = await kakunin(runtime, "tokens", "create", agent.id);
+    expectExit(after, 3);
+    expect(after.stderr).toContain("401");
+    expectExit(await cli("credentials", "revoke", agent.id, rows[0]!.id), 3);
+  });
+
   it("a malformed line is reported with its number and nothing is sent (exit 2)", async () => {
     const good = recent(5, "m").trim().split("\n");
     const broken = [...good.slice(0, 2), "{\"event_id\": \"m-x\",", ...good.slice(2)].join("\n");

@@ -7,17 +7,21 @@ import { createApiKey } from "./auth/create-key.ts";
 import type { Db, Queryable } from "./db/index.ts";
 import { apiKeys, tenants } from "./db/schema.ts";
 import { appendAudit } from "./audit/append.ts";
+import { SYSTEM } from "./audit/types.ts";
 
 /** Where the one-time bootstrap token waits for `kakunin init`, inside KAKUNIN_DATA_DIR. */
 export const INIT_TOKEN_FILE = "init.token";
 
 /**
- * The bootstrap token's SHA-256 lives in `api_keys` (the table of hashed bearer credentials), so it
- * needs no migration and every origin sharing the database honours it. The row is created revoked:
- * authentication ignores revoked keys, so the token can never be used as an API key, only
- * exchanged once at POST /v1/init, which deletes the row.
+ * The bootstrap token's SHA-256 lives in `api_keys` (the table of hashed bearer credentials), so
+ * every origin sharing the database honours it. The row is created revoked and flagged
+ * `bootstrap = 'init_token'`: authentication ignores revoked keys, so the token can never be used
+ * as an API key, only exchanged once at POST /v1/init, which deletes the row. Rows are found by
+ * that flag, never by their display name (any admin may name a key anything).
  */
 export const BOOTSTRAP_TOKEN_NAME = "bootstrap token (kakunin init)";
+const ENV_KEY_NAME = "bootstrap (KAKUNIN_ADMIN_KEY)";
+const BOOT_ACTOR = SYSTEM("bootstrap");
 
 export interface BootstrapResult {
   tenantId: string;
@@ -25,6 +29,8 @@ export interface BootstrapResult {
   initTokenFile?: string;
   /** The token itself, for in-process callers; main.ts only names the file. */
   initToken?: string;
+  /** KAKUNIN_ADMIN_KEY names a key that was revoked: it stays revoked (main.ts warns). */
+  adminKeyRevoked?: boolean;
 }
 
 type Tenant = typeof tenants.$inferSelect;
@@ -55,12 +61,36 @@ export async function hasActiveAdminKey(tx: Queryable, tenantId: string): Promis
 
 export async function pendingBootstrapHashes(tx: Queryable, tenantId: string): Promise<string[]> {
   const rows = await tx.select({ keyHash: apiKeys.keyHash }).from(apiKeys)
-    .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.name, BOOTSTRAP_TOKEN_NAME)));
+    .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.bootstrap, "init_token")));
   return rows.map((r) => r.keyHash);
 }
 
-export async function deleteBootstrapTokens(tx: Queryable, tenantId: string): Promise<void> {
-  await tx.delete(apiKeys).where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.name, BOOTSTRAP_TOKEN_NAME)));
+/** Deletes the pending `kakunin init` token(s), each deletion audited with why. */
+export async function deleteBootstrapTokens(tx: Queryable, tenantId: string, reason: string): Promise<void> {
+  const gone = await tx.delete(apiKeys).where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.bootstrap, "init_token")))
+    .returning({ id: apiKeys.id, prefix: apiKeys.prefix });
+  if (gone.length === 0) return;
+  await appendAudit(tx, tenantId, gone.map((g) => ({
+    kind: "bootstrap.token_discarded" as const, actor: BOOT_ACTOR, at: new Date(), data: { api_key_id: g.id, reason },
+  })));
+}
+
+/**
+ * KAKUNIN_ADMIN_KEY becomes an admin key of the operator tenant, once, audited. A key already
+ * present is left exactly as it is: a revoked one stays revoked (an env variable must never undo
+ * a revocation an admin made through the API, audited, perhaps because the key leaked).
+ */
+async function ensureEnvAdminKey(tx: Queryable, tenantId: string, adminKey: string): Promise<{ revoked: boolean }> {
+  const [existing] = await tx.select({ id: apiKeys.id, tenantId: apiKeys.tenantId, revokedAt: apiKeys.revokedAt }).from(apiKeys)
+    .where(eq(apiKeys.keyHash, hashApiKey(adminKey)));
+  if (existing && existing.tenantId !== tenantId) throw new Error("KAKUNIN_ADMIN_KEY is already a key of another tenant");
+  if (existing) return { revoked: existing.revokedAt !== null };
+  const { row } = await createApiKey(tx, { tenantId, name: ENV_KEY_NAME, role: "admin", key: adminKey, bootstrap: "env_admin_key" });
+  await appendAudit(tx, tenantId, [{
+    kind: "api_key.created", actor: BOOT_ACTOR, at: row.createdAt,
+    data: { api_key_id: row.id, name: row.name, role: row.role, prefix: row.prefix, via: "KAKUNIN_ADMIN_KEY" },
+  }]);
+  return { revoked: false };
 }
 
 function readTokenFile(file: string): string | undefined {
@@ -91,37 +121,34 @@ function writeTokenFile(file: string, token: string): void {
 export async function bootstrap(db: Db, adminKey: string | undefined, opts: { dataDir?: string } = {}): Promise<BootstrapResult> {
   const file = opts.dataDir === undefined ? undefined : resolve(opts.dataDir, INIT_TOKEN_FILE);
   const onDisk = file === undefined ? undefined : readTokenFile(file);
-  const out = await db.transaction(async (tx): Promise<{ tenantId: string; initToken?: string; fresh?: boolean }> => {
+  const out = await db.transaction(async (tx): Promise<{ tenantId: string; initToken?: string; fresh?: boolean; adminKeyRevoked?: boolean }> => {
     const tenantId = (await ensureDefaultTenant(tx)).id;
     await lockDefaultTenant(tx);
     if (adminKey) {
-      // Before the key lookup: a leftover bootstrap row must never be revived as the admin key.
-      await deleteBootstrapTokens(tx, tenantId);
-      const [existing] = await tx.select({ id: apiKeys.id, tenantId: apiKeys.tenantId }).from(apiKeys)
-        .where(eq(apiKeys.keyHash, hashApiKey(adminKey)));
-      if (existing && existing.tenantId !== tenantId) throw new Error("KAKUNIN_ADMIN_KEY is already a key of another tenant");
-      if (!existing) await createApiKey(tx, { tenantId, name: "bootstrap (KAKUNIN_ADMIN_KEY)", role: "admin", key: adminKey });
-      else await tx.update(apiKeys).set({ revokedAt: null }).where(eq(apiKeys.id, existing.id));
-      return { tenantId };
+      // Before the key lookup: a leftover bootstrap token must never be revived as the admin key.
+      await deleteBootstrapTokens(tx, tenantId, "KAKUNIN_ADMIN_KEY");
+      const { revoked } = await ensureEnvAdminKey(tx, tenantId, adminKey);
+      return { tenantId, adminKeyRevoked: revoked };
     }
     if (await hasActiveAdminKey(tx, tenantId)) {
-      await deleteBootstrapTokens(tx, tenantId);
+      await deleteBootstrapTokens(tx, tenantId, "tenant has an admin key");
       return { tenantId };
     }
     const pending = await pendingBootstrapHashes(tx, tenantId);
     if (onDisk !== undefined && pending.includes(hashApiKey(onDisk))) return { tenantId, initToken: onDisk, fresh: false };
     const token = `kki_${randomBytes(32).toString("base64url")}`;
-    await deleteBootstrapTokens(tx, tenantId);
-    await tx.insert(apiKeys).values({
-      tenantId, name: BOOTSTRAP_TOKEN_NAME, role: "admin", keyHash: hashApiKey(token), prefix: "kki_", revokedAt: new Date(),
-    });
+    await deleteBootstrapTokens(tx, tenantId, "replaced by a new token (the previous one is not on this host)");
+    const [row] = await tx.insert(apiKeys).values({
+      tenantId, name: BOOTSTRAP_TOKEN_NAME, role: "admin", keyHash: hashApiKey(token), prefix: "kki_", revokedAt: new Date(), bootstrap: "init_token",
+    }).returning();
+    await appendAudit(tx, tenantId, [{ kind: "bootstrap.token_issued", actor: BOOT_ACTOR, at: row!.createdAt, data: { api_key_id: row!.id } }]);
     return { tenantId, initToken: token, fresh: true };
   });
   if (out.initToken === undefined) {
     // A spent token stays on disk until the next start, so a repeated `kakunin init` hears
     // "already initialized" (409) instead of "no token file".
     if (file !== undefined && onDisk !== undefined) rmSync(file, { force: true });
-    return { tenantId: out.tenantId };
+    return out.adminKeyRevoked ? { tenantId: out.tenantId, adminKeyRevoked: true } : { tenantId: out.tenantId };
   }
   // Written after the commit: a token on disk always has its hash in the database (or is stale,
   // and the next start replaces it).

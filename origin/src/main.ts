@@ -20,6 +20,9 @@ async function main(): Promise<void> {
   if (boot.initTokenFile) {
     console.log(`[origin] tenant 'default' has no admin key yet: run \`kakunin init\` to create the first admin key (one-time bootstrap token in ${boot.initTokenFile}; from another directory: kakunin init --data-dir ${resolve(config.KAKUNIN_DATA_DIR)})`);
   }
+  if (boot.adminKeyRevoked) {
+    console.warn("[origin] KAKUNIN_ADMIN_KEY names a revoked API key; it stays revoked. Use another admin key, or set a new KAKUNIN_ADMIN_KEY.");
+  }
   // Create the root and the default tenant's issuing CA now, so the first certify is not slow.
   // A KeyManager that is not configured only logs: the origin still serves what needs no key.
   const ca = await built.services.ca.issuingFor({ id: boot.tenantId, name: "default" });

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createApp } from "../src/app.ts";
-import { bootstrap, INIT_TOKEN_FILE } from "../src/bootstrap.ts";
+import { bootstrap, BOOTSTRAP_TOKEN_NAME, INIT_TOKEN_FILE } from "../src/bootstrap.ts";
 import { buildServices, type Built } from "../src/build-services.ts";
 import { loadConfig } from "../src/config.ts";
 import { dbKinds, freshPostgresDatabase, type DbKind } from "./harness.ts";
@@ -145,5 +145,62 @@ describe.each(dbKinds())("POST /v1/init (%s)", (kind) => {
     expect(existsSync(join(o.dataDir, INIT_TOKEN_FILE))).toBe(false);
     expect((await o.post({ bootstrap_token: stale })).status).toBe(409);
     expect((await o.tenantAs(adminKey)).body.data.role).toBe("admin");
+  });
+
+  /** GET /v1/audit/entries?kind=… as the given admin key (audit reads need admin or auditor). */
+  async function auditKinds(key: string, kind: string): Promise<Record<string, unknown>[]> {
+    const res = await o!.app.request(`/v1/audit/entries?kind=${kind}&limit=200`, { headers: { authorization: `Bearer ${key}` } });
+    return ((await res.json()) as { data: { entry: Record<string, unknown> }[] }).data.map((d) => d.entry);
+  }
+
+  it("an admin key merely named like the bootstrap token survives restarts (bootstrap rows are flagged, not named)", async () => {
+    o = await uninitialised(kind);
+    const admin = ((await o.post({ bootstrap_token: o.boot.initToken })).body as { data: { api_key: string } }).data.api_key;
+    for (const name of [BOOTSTRAP_TOKEN_NAME, "bootstrap (KAKUNIN_ADMIN_KEY)"]) {
+      const res = await o.app.request("/v1/api-keys", {
+        method: "POST", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify({ name, role: "admin" }),
+      });
+      expect(res.status).toBe(201);
+      const key = ((await res.json()) as { data: { key: string } }).data.key;
+      await o.restart();
+      expect((await o.tenantAs(key)).status, `${name} after a plain restart`).toBe(200);
+      await o.restart(`env-admin-${randomBytes(8).toString("hex")}`);
+      expect((await o.tenantAs(key)).status, `${name} after a restart with KAKUNIN_ADMIN_KEY`).toBe(200);
+    }
+  });
+
+  it("KAKUNIN_ADMIN_KEY never re-enables a revoked key, and its creation is audited", async () => {
+    o = await uninitialised(kind);
+    const adminKey = `env-admin-${randomBytes(8).toString("hex")}`;
+    await o.restart(adminKey);
+    const created = await auditKinds(adminKey, "api_key.created");
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({ actor: { type: "system", id: "bootstrap" }, data: { role: "admin", via: "KAKUNIN_ADMIN_KEY" } });
+    // A second admin revokes the env key (e.g. it leaked).
+    const res = await o.app.request("/v1/api-keys", {
+      method: "POST", headers: { authorization: `Bearer ${adminKey}`, "content-type": "application/json" }, body: JSON.stringify({ name: "second", role: "admin" }),
+    });
+    const second = ((await res.json()) as { data: { key: string } }).data.key;
+    const list = await o.app.request("/v1/api-keys", { headers: { authorization: `Bearer ${second}` } });
+    const envRow = ((await list.json()) as { data: { id: string; prefix: string }[] }).data.find((k) => adminKey.startsWith(k.prefix))!;
+    expect((await o.app.request(`/v1/api-keys/${envRow.id}`, { method: "DELETE", headers: { authorization: `Bearer ${second}` } })).status).toBe(200);
+    expect((await o.tenantAs(adminKey)).status).toBe(401);
+    const boot = await o.restart(adminKey);
+    expect((await o.tenantAs(adminKey)).status).toBe(401);
+    expect(boot.adminKeyRevoked).toBe(true);
+    // Nothing was created or changed behind the log's back.
+    expect(await auditKinds(second, "api_key.created")).toHaveLength(2);
+  });
+
+  it("issuing and discarding a bootstrap token are audited", async () => {
+    o = await uninitialised(kind);
+    const adminKey = `env-admin-${randomBytes(8).toString("hex")}`;
+    await o.restart(adminKey);
+    const issued = await auditKinds(adminKey, "bootstrap.token_issued");
+    expect(issued).toHaveLength(1);
+    expect(issued[0]).toMatchObject({ actor: { type: "system", id: "bootstrap" } });
+    const discarded = await auditKinds(adminKey, "bootstrap.token_discarded");
+    expect(discarded).toHaveLength(1);
+    expect(discarded[0]).toMatchObject({ data: { reason: "KAKUNIN_ADMIN_KEY" } });
   });
 });

@@ -7,7 +7,7 @@
 import { Hono } from "hono";
 import { originSigner, signRequest } from "@kakunin/verify";
 import { kakunin, type KakuninEnv } from "@kakunin/verify/hono";
-import type { Agent, Certificate, Ctx } from "./context.ts";
+import { admin, type Agent, type Certificate, type Ctx } from "./context.ts";
 import { c } from "./output.ts";
 import { check } from "./runner.ts";
 
@@ -23,12 +23,15 @@ async function outcome(r: Response): Promise<string> {
 export function gatewayCheck(ctx: Ctx, agent: Agent, cert: Certificate): Promise<void> {
   return ctx.run.step("A gateway checks a signed request (@kakunin/verify)", async () => {
     const app = new Hono<KakuninEnv>();
-    app.use("/api/*", kakunin({ verifier: { edgeUrl: ctx.edge.url }, scope: "orders.place" }));
+    app.use("/api/*", kakunin({ authority: "gateway.example", verifier: { edgeUrl: ctx.edge.url }, scope: "orders.place" }));
     app.post("/api/orders", (h) => h.json({ accepted: true, agent: h.get("kakuninAgent").data?.agent_urn }));
 
     const url = "http://gateway.example/api/orders";
     const headers = { "content-type": "application/json" };
-    const signer = originSigner({ originUrl: ctx.origin.url, apiKey: ctx.adminKey, agentId: agent.id });
+    // The agent runtime holds its own credential (sign as this agent only), never the admin key.
+    const cred = await admin<{ data: { key: string } }>(ctx, "POST", `/v1/agents/${agent.id}/credentials`, { name: "demo runtime" });
+    check(cred.status === 201, `agent credential: expected 201, got ${cred.status}`);
+    const signer = originSigner({ originUrl: ctx.origin.url, credential: cred.body.data.key, agentId: agent.id });
     const signed = await signRequest(new Request(url, { method: "POST", headers, body: ORDER }), { serial: cert.serial_number, signer });
     const replay = signed.clone();
     const tampered = new Request(url, { method: "POST", headers: signed.headers, body: ORDER.replace("100", "100000") });

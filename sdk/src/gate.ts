@@ -12,6 +12,13 @@ export interface GateOptions {
   verifier: Verifier | VerifierOptions;
   /** Require an RFC 9421 signature by the certificate's key. Default true. */
   proofOfPossession?: boolean;
+  /**
+   * The `host[:port]` (as in the request's Host header / URL authority) this gateway answers for;
+   * required with proof of possession. A signature must cover `@authority`, and its value must be
+   * one of these: a request signed for another gateway is refused (401 signature-invalid), even
+   * when someone replays it here with the original Host header.
+   */
+  authority?: string | readonly string[];
   /** How far `created` and `Date` may be from the gateway's clock (ms). Default 60 000. */
   maxSkewMs?: number;
   /** Where accepted signatures are remembered; in-memory by default (one process only, see ReplayStore). */
@@ -27,10 +34,17 @@ export interface GateOptions {
 /** What the gateway learnt about the caller; handed to the route handler. */
 export type KakuninAgent = {
   serial: string;
-  /** How possession of the certificate's key was established: by signature, not asked for, or impossible (degraded, key unknown). */
-  possession: "verified" | "not_required" | "unchecked";
   signature: { label: string; created: number; nonce: string | undefined } | undefined;
-} & ({ degraded: false; data: EdgeVerifyData } | { degraded: true; data: undefined; cause: string });
+} & (
+  /** The edge answered: possession was proven by signature, or not asked for. */
+  | { degraded: false; possession: "verified" | "not_required"; data: EdgeVerifyData }
+  /**
+   * Failing open (`failClosed: false`) without the edge: no status, no scopes were checked, and
+   * `possession: "unchecked"` means a signature was present but NOT verified (no public key known
+   * for the serial): the caller has proven nothing. Only this branch can carry "unchecked".
+   */
+  | { degraded: true; possession: "verified" | "not_required" | "unchecked"; data: undefined; cause: string }
+);
 
 /** A request as the gate needs it; each framework adapter provides one. */
 export interface GateRequest extends MessageView {
@@ -59,7 +73,11 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
   const verifier = "verify" in options.verifier ? options.verifier : createVerifier(options.verifier);
   const pop = options.proofOfPossession ?? true;
   const now = options.now ?? Date.now;
-  const policy = { label: options.signatureLabel ?? "sig1", maxSkewMs: options.maxSkewMs ?? 60_000, now };
+  const authorities = new Set((typeof options.authority === "string" ? [options.authority] : options.authority ?? []).map((a) => a.toLowerCase()));
+  if (pop && authorities.size === 0) {
+    throw new TypeError("kakunin(): `authority` is required with proof of possession: the host[:port] this gateway answers for, e.g. \"api.example.com\"");
+  }
+  const policy = { label: options.signatureLabel ?? "sig1", maxSkewMs: options.maxSkewMs ?? 60_000, now, authorities };
   const replays = options.replayStore ?? memoryReplayStore({ now });
   const keys = new PublicKeys();
   const refuse = (name: GatewayProblemName, detail: string, ext: Record<string, unknown> = {}): GateResult => ({ ok: false, problem: gatewayProblem(name, detail, ext) });
@@ -99,7 +117,7 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
           const refused = await prove(known, sig);
           if (refused) return refused;
         }
-        const possession = !sig ? "not_required" : known ? "verified" : "unchecked";
+        const possession = !sig ? ("not_required" as const) : known ? ("verified" as const) : ("unchecked" as const);
         return { ok: true, agent: { serial, possession, signature, degraded: true, data: undefined, cause: result.cause } };
       }
       case "checked": {

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { createGate, type GateRequest, type KakuninAgent } from "./gate.ts";
 import { resolveChecks, type MiddlewareOptions } from "./middleware-options.ts";
+import { readCapped } from "./capped-body.ts";
 import type { BodyRead } from "./possession.ts";
 import { problemResponse } from "./problems.ts";
 
@@ -32,11 +33,20 @@ export function kakunin(options: KakuninHonoOptions): MiddlewareHandler<KakuninE
   };
 }
 
-/** Through Hono's body cache, so the handler can still call `c.req.json()` afterwards. */
+/**
+ * Through a capped stream (a chunked body is capped too), then into Hono's body cache, so the
+ * handler can still call `c.req.json()` afterwards.
+ */
 async function readBody(c: Context, max: number): Promise<BodyRead> {
-  const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > max) return { ok: false, problem: "payload-too-large", detail: `the body is larger than ${max} bytes` };
-  const bytes = new Uint8Array(await c.req.arrayBuffer());
-  if (bytes.length > max) return { ok: false, problem: "payload-too-large", detail: `the body is larger than ${max} bytes` };
-  return { ok: true, bytes };
+  // Hono types the cache as values but stores promises (hono/dist/request.js #cachedBody).
+  const cache = c.req.bodyCache as { arrayBuffer?: Promise<ArrayBuffer> };
+  if (Object.keys(cache).length > 0) {
+    // An earlier middleware already read the body (and holds it in memory): only measure it.
+    const bytes = new Uint8Array(await c.req.arrayBuffer());
+    return bytes.length > max ? { ok: false, problem: "payload-too-large", detail: `the body is larger than ${max} bytes` } : { ok: true, bytes };
+  }
+  const r = await readCapped(c.req.raw.body, max, c.req.header("content-length"));
+  if (!r.ok) return { ok: false, problem: "payload-too-large", detail: `the body is larger than ${max} bytes` };
+  cache.arrayBuffer = Promise.resolve(r.bytes.buffer as ArrayBuffer);
+  return { ok: true, bytes: r.bytes };
 }

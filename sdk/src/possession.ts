@@ -2,7 +2,7 @@ import { bufferSource, toBase64 } from "./base64.ts";
 import { checkContentDigest } from "./digest.ts";
 import type { GatewayProblemName } from "./problems.ts";
 import { normaliseSerial } from "./serial.ts";
-import { ALGORITHM, REQUIRED_COMPONENTS, signatureBase, type MessageView } from "./signature-base.ts";
+import { ALGORITHM, MAX_FIELD_CHARS, REQUIRED_COMPONENTS, signatureBase, type MessageView } from "./signature-base.ts";
 import { isInnerList, parseDictionary, serializeInnerList, type BareItem } from "./structured-fields.ts";
 import type { WebCryptoKey } from "./types.ts";
 
@@ -11,6 +11,8 @@ export type BodyRead = { ok: true; bytes: Uint8Array } | { ok: false; problem: G
 
 export interface PossessionPolicy {
   label: string;
+  /** Lower-case `host[:port]` values this gateway answers for; the covered `@authority` must be one. */
+  authorities: ReadonlySet<string>;
   maxSkewMs: number;
   now: () => number;
 }
@@ -41,6 +43,9 @@ export async function inspectSignature(msg: MessageView, serial: string, readBod
   const inputField = msg.header("signature-input");
   const sigField = msg.header("signature");
   if (inputField === undefined || sigField === undefined) return fail("signature-missing", "the request carries no Signature-Input and Signature (RFC 9421)");
+  if (inputField.length > MAX_FIELD_CHARS || sigField.length > MAX_FIELD_CHARS) {
+    return fail("signature-invalid", `Signature-Input and Signature are limited to ${MAX_FIELD_CHARS} characters each`);
+  }
   const input = parseDictionary(inputField)?.get(policy.label);
   const sigMember = parseDictionary(sigField)?.get(policy.label);
   if (!input || !isInnerList(input)) return fail("signature-invalid", `Signature-Input has no signature labelled '${policy.label}'`);
@@ -56,6 +61,11 @@ export async function inspectSignature(msg: MessageView, serial: string, readBod
   if (msg.url.search) required.push("@query");
   const uncovered = required.filter((c) => !components.includes(c));
   if (uncovered.length > 0) return fail("signature-invalid", `the signature does not cover ${uncovered.map((c) => `"${c}"`).join(", ")}`);
+
+  const authority = msg.url.host.toLowerCase();
+  if (!policy.authorities.has(authority)) {
+    return fail("signature-invalid", `the request is for authority '${authority}', which this gateway does not answer for (${[...policy.authorities].join(", ")})`);
+  }
 
   const param = (name: string): BareItem | undefined => input.params.find(([k]) => k === name)?.[1];
   const created = param("created");

@@ -1,9 +1,17 @@
 /**
- * RFC 9421 signature bases. Kakunin agents cover `("@method" "@path" "date" "content-digest"
- * "kakunin-agent-serial")`, plus `"@query"` when the target has a query (otherwise the query could be
- * changed without breaking the signature).
+ * RFC 9421 signature bases. Kakunin agents cover `("@method" "@authority" "@path" "date"
+ * "content-digest" "kakunin-agent-serial")`, plus `"@query"` when the target has a query (otherwise
+ * the query could be changed without breaking the signature). `@authority` binds the signature to
+ * the gateway it was made for: a request signed for gateway X is refused at gateway Y.
  */
-export const REQUIRED_COMPONENTS = ["@method", "@path", "date", "content-digest", "kakunin-agent-serial"] as const;
+export const REQUIRED_COMPONENTS = ["@method", "@authority", "@path", "date", "content-digest", "kakunin-agent-serial"] as const;
+
+/**
+ * Longest value of a covered field, and of Signature-Input / Signature, in characters. Checked
+ * before any other work, so a hostile header costs one length comparison (Node's own default
+ * limit for all headers together is 16 KiB).
+ */
+export const MAX_FIELD_CHARS = 8192;
 
 /** The request header naming the agent's certificate (lower case, as fetch Headers report names). */
 export const AGENT_SERIAL_HEADER = "kakunin-agent-serial";
@@ -36,10 +44,20 @@ export function componentValue(name: string, msg: MessageView): ComponentValue {
       if (!/^[a-z0-9!#$%&'*+\-.^_`|~]+$/.test(name)) return { ok: false, error: `unsupported component "${name}"` };
       const v = msg.header(name);
       if (v === undefined) return { ok: false, error: `covered field "${name}" is missing` };
-      // §2.1: strip leading and trailing whitespace; obs-fold line breaks become single spaces.
-      return { ok: true, value: v.replace(/\s*\r?\n\s*/g, " ").trim() };
+      if (v.length > MAX_FIELD_CHARS) return { ok: false, error: `covered field "${name}" is longer than ${MAX_FIELD_CHARS} characters` };
+      return { ok: true, value: normaliseFieldValue(v) };
     }
   }
+}
+
+/**
+ * RFC 9421 §2.1: leading and trailing whitespace stripped, each obs-fold line break (with the
+ * whitespace around it) one space. One pass over the value: a regex like `\s*\r?\n\s*` retries
+ * from every whitespace position and is quadratic on a long run of spaces.
+ */
+export function normaliseFieldValue(v: string): string {
+  if (!v.includes("\n")) return v.trim();
+  return v.split("\n").map((line) => line.trim()).filter((line) => line !== "").join(" ");
 }
 
 /**

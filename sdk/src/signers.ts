@@ -23,8 +23,16 @@ export class SigningError extends Error {
 export interface OriginSignerOptions {
   /** Base URL of the Kakunin origin. */
   originUrl: string;
-  /** API key with role `admin` or `issuer`. */
-  apiKey: string;
+  /**
+   * The agent's credential (`kka_…`, from `POST /v1/agents/:id/credentials`): it may sign as this
+   * agent and mint its ingest tokens, nothing else. Give the agent runtime this, never an API key.
+   */
+  credential?: string;
+  /**
+   * @deprecated An admin or issuer API key: still accepted, but it lets whoever holds the runtime
+   * re-certify, re-scope and sign as every agent of the tenant. Use `credential`.
+   */
+  apiKey?: string;
   agentId: string;
   fetch?: FetchLike;
 }
@@ -38,13 +46,15 @@ export function originSigner(options: OriginSignerOptions): Signer {
   const base = options.originUrl.replace(/\/+$/, "");
   const fetcher: FetchLike = options.fetch ?? ((r) => fetch(r));
   const url = `${base}/v1/agents/${encodeURIComponent(options.agentId)}/sign`;
+  const bearer = options.credential ?? options.apiKey;
+  if (!bearer) throw new TypeError("originSigner needs `credential` (the agent's kka_… credential)");
   return {
     async sign(data, { serial }) {
       let res: Response;
       try {
         res = await fetcher(new Request(url, {
           method: "POST",
-          headers: { authorization: `Bearer ${options.apiKey}`, "content-type": "application/json", accept: "application/json" },
+          headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json", accept: "application/json" },
           body: JSON.stringify({ payload_b64: toBase64(data), algorithm: "RSASSA_PKCS1_V1_5_SHA_256" }),
         }));
       } catch (e) {

@@ -37,13 +37,16 @@ interface Mounts {
   closedEdgeUrl: string;
 }
 
+/** The host the Hono gateway answers for (its requests are built for http://gateway.test). */
+export const HONO_AUTHORITY = "gateway.test";
+
 export function honoGateway(m: Mounts): GatewayUnderTest {
   const app = new Hono<KakuninEnv>();
-  app.use("/api/*", honoKakunin({ verifier: m.verifier, scope: (c) => scopeFor(c.req.path) }));
-  app.use("/model/*", honoKakunin({ verifier: m.verifier, modelHash: OTHER_HASH }));
-  app.use("/closed/*", honoKakunin({ verifier: { edgeUrl: m.closedEdgeUrl } }));
-  app.use("/open/*", honoKakunin({ verifier: { edgeUrl: m.closedEdgeUrl, failClosed: false } }));
-  app.use("/nopop/*", honoKakunin({ verifier: m.verifier, proofOfPossession: false }));
+  app.use("/api/*", honoKakunin({ authority: HONO_AUTHORITY, verifier: m.verifier, scope: (c) => scopeFor(c.req.path) }));
+  app.use("/model/*", honoKakunin({ authority: HONO_AUTHORITY, verifier: m.verifier, modelHash: OTHER_HASH }));
+  app.use("/closed/*", honoKakunin({ authority: HONO_AUTHORITY, verifier: { edgeUrl: m.closedEdgeUrl } }));
+  app.use("/open/*", honoKakunin({ authority: HONO_AUTHORITY, verifier: { edgeUrl: m.closedEdgeUrl, failClosed: false } }));
+  app.use("/nopop/*", honoKakunin({ authority: HONO_AUTHORITY, verifier: m.verifier, proofOfPossession: false }));
   app.all("*", async (c) => {
     const text = await c.req.text();
     return c.json(echo(c.get("kakuninAgent"), text ? JSON.parse(text) : null));
@@ -52,23 +55,25 @@ export function honoGateway(m: Mounts): GatewayUnderTest {
 }
 
 export async function expressGateway(m: Mounts): Promise<GatewayUnderTest> {
+  // Listening first: the authority the gateway answers for includes the port it got.
   const app = express();
-  app.use("/api", expressKakunin({ verifier: m.verifier, scope: (req) => scopeFor(new URL(req.originalUrl, "http://x").pathname) }));
-  app.use("/parsed", express.json({ verify: keepRawBody }), expressKakunin({ verifier: m.verifier, scope: "orders.place" }));
-  app.use("/misparsed", express.json(), expressKakunin({ verifier: m.verifier }));
-  app.use("/model", expressKakunin({ verifier: m.verifier, modelHash: OTHER_HASH }));
-  app.use("/closed", expressKakunin({ verifier: { edgeUrl: m.closedEdgeUrl } }));
-  app.use("/open", expressKakunin({ verifier: { edgeUrl: m.closedEdgeUrl, failClosed: false } }));
-  app.use("/nopop", expressKakunin({ verifier: m.verifier, proofOfPossession: false }));
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, "127.0.0.1", () => resolve(s));
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const authority = new URL(base).host;
+  app.use("/api", expressKakunin({ authority, verifier: m.verifier, scope: (req) => scopeFor(new URL(req.originalUrl, "http://x").pathname) }));
+  app.use("/parsed", express.json({ verify: keepRawBody }), expressKakunin({ authority, verifier: m.verifier, scope: "orders.place" }));
+  app.use("/misparsed", express.json(), expressKakunin({ authority, verifier: m.verifier }));
+  app.use("/model", expressKakunin({ authority, verifier: m.verifier, modelHash: OTHER_HASH }));
+  app.use("/closed", expressKakunin({ authority, verifier: { edgeUrl: m.closedEdgeUrl } }));
+  app.use("/open", expressKakunin({ authority, verifier: { edgeUrl: m.closedEdgeUrl, failClosed: false } }));
+  app.use("/nopop", expressKakunin({ authority, verifier: m.verifier, proofOfPossession: false }));
   app.use((req, res) => {
     const agent = req.kakuninAgent;
     if (agent !== res.locals.kakuninAgent) throw new Error("req.kakuninAgent and res.locals.kakuninAgent differ");
     res.json(echo(agent, req.body));
   });
-  const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, "127.0.0.1", () => resolve(s));
-  });
-  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     name: "express",
     base,

@@ -15,7 +15,7 @@ const gateways: Record<string, GatewayUnderTest> = {};
 /** Requests signed by `revoked` while its certificate was still active, one per gateway. */
 const signedBeforeRevocation: Record<string, Request> = {};
 
-const signerFor = (agent: Agent): Signer => originSigner({ originUrl: t.originUrl, apiKey: t.fx.adminKey, agentId: agent.id });
+const signerFor = (agent: Agent): Signer => originSigner({ originUrl: t.originUrl, credential: agent.credential, agentId: agent.id });
 
 interface SendOptions {
   method?: string;
@@ -92,8 +92,8 @@ describe.each(["hono", "express"])("%s middleware", (name) => {
     const body = '{"qty":1}';
     const date = new Date();
     const digest = `sha-256=:${createHash("sha256").update(body).digest("base64")}:`;
-    const params = `("@method" "@path" "date" "content-digest" "kakunin-agent-serial");created=${Math.floor(date.getTime() / 1000)};keyid="${alice.serial}";alg="rsa-v1_5-sha256";nonce="hand-${crypto.randomUUID()}"`;
-    const base = `"@method": POST\n"@path": /api/orders\n"date": ${date.toUTCString()}\n"content-digest": ${digest}\n"kakunin-agent-serial": ${alice.serial}\n"@signature-params": ${params}`;
+    const params = `("@method" "@authority" "@path" "date" "content-digest" "kakunin-agent-serial");created=${Math.floor(date.getTime() / 1000)};keyid="${alice.serial}";alg="rsa-v1_5-sha256";nonce="hand-${crypto.randomUUID()}"`;
+    const base = `"@method": POST\n"@authority": ${new URL(gw().base).host}\n"@path": /api/orders\n"date": ${date.toUTCString()}\n"content-digest": ${digest}\n"kakunin-agent-serial": ${alice.serial}\n"@signature-params": ${params}`;
     const sig = await t.api("POST", `/v1/agents/${alice.id}/sign`, { payload_b64: Buffer.from(base).toString("base64"), algorithm: "RSASSA_PKCS1_V1_5_SHA_256" });
     expect(sig.status).toBe(200);
     const res = await send(new Request(`${gw().base}/api/orders`, {
@@ -191,7 +191,7 @@ describe("failing open while the edge is down", () => {
     // The real edge until it "goes down", then a port nobody listens on.
     const switchable: FetchLike = (req) => fetch(edgeUp ? req : new Request(req.url.replace(t.edgeUrl, closed), req));
     const app = new Hono<KakuninEnv>()
-      .use("*", kakunin({ verifier: { edgeUrl: t.edgeUrl, fetch: switchable, failClosed: false, cacheTtlMs: 1 } }))
+      .use("*", kakunin({ authority: "gateway.test", verifier: { edgeUrl: t.edgeUrl, fetch: switchable, failClosed: false, cacheTtlMs: 1 } }))
       .all("*", (c) => c.json({ degraded: c.get("kakuninAgent").degraded, possession: c.get("kakuninAgent").possession }));
     const base = "http://gateway.test";
     const sign = (agent: Agent, signer?: Signer) => signRequest(new Request(`${base}/x`), { serial: agent.serial, signer: signer ?? signerFor(agent) });

@@ -27,10 +27,11 @@ describe("RFC 9421 signatures made by signRequest", () => {
     const req = new Request("https://gateway.example/orders/place", { method: "POST", headers: { "content-type": "application/json" }, body: '{"hello": "world"}' });
     const signed = await signRequest(req, { serial: SERIAL.toUpperCase().match(/../g)!.join(":"), signer, created: CREATED, nonce: "n0nce" });
 
-    const params = `("@method" "@path" "date" "content-digest" "kakunin-agent-serial");created=1618884475;keyid="${SERIAL}";alg="rsa-v1_5-sha256";nonce="n0nce"`;
+    const params = `("@method" "@authority" "@path" "date" "content-digest" "kakunin-agent-serial");created=1618884475;keyid="${SERIAL}";alg="rsa-v1_5-sha256";nonce="n0nce"`;
     // RFC 9530 §B.1 digests this very body: the value below is the RFC's own.
     const expected = [
       `"@method": POST`,
+      `"@authority": gateway.example`,
       `"@path": /orders/place`,
       `"date": Tue, 20 Apr 2021 02:07:55 GMT`,
       `"content-digest": sha-256=:X48E9qOokqqrvdts8nOJRJN3OWDUoyWxBf7kbu9DBPE=:`,
@@ -64,7 +65,7 @@ describe("RFC 9421 signatures made by signRequest", () => {
     const empty = `sha-256=:${createHash("sha256").update("").digest("base64")}:`;
     expect(signed.headers.get("content-digest")).toBe(empty);
     expect(await contentDigest(new Uint8Array(0))).toBe(empty);
-    expect(signed.headers.get("signature-input")).toMatch(/^sig1=\("@method" "@path" "date" "content-digest" "kakunin-agent-serial" "@query"\);created=\d+;keyid="[0-9a-f]+";alg="rsa-v1_5-sha256";nonce="[A-Za-z0-9_-]{22}"$/);
+    expect(signed.headers.get("signature-input")).toMatch(/^sig1=\("@method" "@authority" "@path" "date" "content-digest" "kakunin-agent-serial" "@query"\);created=\d+;keyid="[0-9a-f]+";alg="rsa-v1_5-sha256";nonce="[A-Za-z0-9_-]{22}"$/);
   });
 
   it("each signed request gets a fresh nonce", async () => {

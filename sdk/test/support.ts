@@ -9,6 +9,8 @@ export interface Agent {
   certificateId: string;
   serial: string;
   certificatePem: string;
+  /** The agent's own credential (kka_…): what its runtime signs with, never an API key. */
+  credential: string;
 }
 
 /** One real origin + edge per test file, and the admin calls the tests need. */
@@ -59,7 +61,12 @@ export class TestSystem {
     const id = String(created.body.data.id);
     const cert = await this.api("POST", `/v1/agents/${id}/certify`);
     if (cert.status !== 201) throw new Error(`certify: ${cert.status} ${JSON.stringify(cert.body)}`);
-    const agent = { id, certificateId: String(cert.body.data.id), serial: String(cert.body.data.serial_number), certificatePem: String(cert.body.data.certificate_pem) };
+    const cred = await this.api("POST", `/v1/agents/${id}/credentials`, { name: "gateway-test runtime" });
+    if (cred.status !== 201) throw new Error(`credential: ${cred.status} ${JSON.stringify(cred.body)}`);
+    const agent = {
+      id, certificateId: String(cert.body.data.id), serial: String(cert.body.data.serial_number), certificatePem: String(cert.body.data.certificate_pem),
+      credential: String(cred.body.data.key),
+    };
     await this.edgeStatus(agent.serial, "active");
     return agent;
   }

@@ -8,6 +8,7 @@ export const PROBLEM_TYPES = {
   "invalid-serial": { status: 400, title: "Invalid serial number" },
   unauthorized: { status: 401, title: "Unauthorized" },
   forbidden: { status: 403, title: "Forbidden" },
+  "risk-suspension": { status: 403, title: "Suspended for risk: only an admin, with a reason, may lift it" },
   "not-found": { status: 404, title: "Not found" },
   "method-not-allowed": { status: 405, title: "Method not allowed" },
   conflict: { status: 409, title: "Conflict" },
@@ -21,6 +22,7 @@ export const PROBLEM_TYPES = {
   // An edge⇄origin call in a contract version the receiver does not speak (rolling deploy): the
   // sender holds the data and retries; it is never treated as a bad record (shared/src/wire).
   "unsupported-wire-version": { status: 426, title: "Unsupported wire contract version" },
+  "too-many-requests": { status: 429, title: "Too many requests" },
   "validation-failed": { status: 422, title: "Validation failed" },
   "agent-retired": { status: 422, title: "Agent is retired" },
   "replay-failed": { status: 422, title: "Dead letter replay failed" },

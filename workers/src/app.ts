@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { EdgeEnv } from "./app-env.ts";
+import { cappedBodies } from "./http/capped-body.ts";
 import { edgeProblem } from "./http/problems.ts";
 import { registerHealth, serveOpenApi } from "./openapi/document.ts";
 import * as internalPublish from "./routes/internal_publish.ts";
@@ -17,6 +18,12 @@ import * as benchNoop from "./routes/bench_noop.ts";
  */
 export const app = new OpenAPIHono<EdgeEnv>();
 
+// Body caps in front of the routes (and of authentication): chunked bodies are capped too.
+app.use("*", cappedBodies([
+  { path: "/v1/events", max: events.MAX_BODY },
+  { path: "/internal/", max: internalPublish.MAX_BYTES },
+  { path: "/v1/ocsp", max: ocsp.MAX_REQUEST, tooLarge: ocsp.malformedRequest },
+]));
 registerHealth(app);
 for (const r of [verify, events, risk, ca, did, ocsp, internalPublish, benchNoop]) r.register(app);
 serveOpenApi(app);

@@ -9,6 +9,8 @@ declare namespace Cloudflare {
     CERT_STATUS: KVNamespace;
     AGENT_MONITOR: DurableObjectNamespace<import("./monitor/agent-monitor").AgentMonitor>;
     STATUS_LEDGER: DurableObjectNamespace<import("./ledger/status-ledger").StatusLedger>;
+    /** Per-client budget of `?consistency=strong` verify reads (wrangler.toml [[ratelimits]]). */
+    STRONG_READS?: RateLimit;
   }
   interface GlobalProps {
     mainModule: typeof import("./index");

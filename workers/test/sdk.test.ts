@@ -58,7 +58,7 @@ describe("@kakunin/verify inside workerd against the Worker", () => {
     await publish([certRec({ serial_number: serial, certificate_pem: certificatePem(serial, k.spki), scopes: ["orders.*"] })]);
     requests = [];
     app = new Hono<KakuninEnv>();
-    app.use("/api/*", kakunin({ verifier: verifier(), scope: (c) => (c.req.path === "/api/payments" ? "payments.send" : "orders.place") }));
+    app.use("/api/*", kakunin({ authority: "gateway", verifier: verifier(), scope: (c) => (c.req.path === "/api/payments" ? "payments.send" : "orders.place") }));
     app.post("/api/*", async (c) => c.json({ agent: c.get("kakuninAgent").data?.agent_id, possession: c.get("kakuninAgent").possession, body: await c.req.json() }));
   });
   afterEach(async () => {
@@ -108,7 +108,7 @@ describe("@kakunin/verify inside workerd against the Worker", () => {
 
   it("Hono middleware: a revocation published to the Worker is refused with 403 once the cache turns over", async () => {
     const v = createVerifier({ edgeUrl: "http://edge", fetch: self, cacheTtlMs: 1 });
-    const gate = new Hono<KakuninEnv>().use("*", kakunin({ verifier: v })).post("*", (c) => c.text("ok"));
+    const gate = new Hono<KakuninEnv>().use("*", kakunin({ authority: "gateway", verifier: v })).post("*", (c) => c.text("ok"));
     expect((await gate.request(await sign("/x", "{}"))).status).toBe(200);
     await publish([certRec({ serial_number: serial, status: "revoked", revoked_at: new Date().toISOString(), revocation_reason: "compliance hold", certificate_pem: "" })]);
     await new Promise((r) => setTimeout(r, 5));

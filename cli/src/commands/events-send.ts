@@ -8,7 +8,7 @@ import { parseJsonl } from "../events/jsonl.ts";
 import { DEFAULT_RETRY, postBatch } from "../events/post.ts";
 import { progress } from "../events/progress.ts";
 import { addOutcome, addRejection, emptySummary, renderSummary } from "../events/tally.ts";
-import { EDGE_HELP, helpText, JSON_HELP, ORIGIN_HELP } from "../help-text.ts";
+import { EDGE_HELP, helpText, JSON_HELP, CREDENTIAL_HELP, ORIGIN_HELP } from "../help-text.ts";
 import { describeProblem, reportFailure } from "../http.ts";
 import { checkTokenFlags, resolveIngestToken } from "../ingest-token.ts";
 import { EXIT, IoError, UsageError, type Io } from "../io.ts";
@@ -33,7 +33,7 @@ the summary says how many events were not sent.`, [
   "  --token T        the agent's ingest token (else env KAKUNIN_INGEST_TOKEN)",
   "  --agent ID       mint a token for this agent with the API key first",
   "  --no-validate    only check that each line is a JSON object; let the edge judge the rest",
-  EDGE_HELP, ORIGIN_HELP, JSON_HELP,
+  EDGE_HELP, ORIGIN_HELP, CREDENTIAL_HELP, JSON_HELP,
 ], `Exit codes: 0 every event accepted (or a duplicate), 1 some batch refused, 2 usage, unreadable
             file or a bad line (nothing sent), 3 token or request refused, 4 edge unreachable.`);
 
@@ -66,7 +66,7 @@ export const eventsSend: Command = {
   synopsis,
   summary: "post a JSONL file of behaviour events to the edge (batched, with a summary)",
   help,
-  spec: { strings: ["batch", "token", "agent", "edge", "origin", "api-key"], booleans: ["no-validate", "json"], positionals: ["file.jsonl"] },
+  spec: { strings: ["batch", "token", "agent", "edge", "origin", "api-key", "credential"], booleans: ["no-validate", "json"], positionals: ["file.jsonl"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const file = a.req("file.jsonl");
     const max = batchSize(a);

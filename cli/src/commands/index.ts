@@ -6,6 +6,9 @@ import { agentsRetire } from "./agents-retire.ts";
 import { auditExport } from "./audit-export.ts";
 import { auditVerify } from "./audit-verify.ts";
 import { certify } from "./certify.ts";
+import { credentialsCreate } from "./credentials-create.ts";
+import { credentialsList } from "./credentials-list.ts";
+import { credentialsRevoke } from "./credentials-revoke.ts";
 import { eventsSend } from "./events-send.ts";
 import { init } from "./init.ts";
 import { revoke } from "./revoke.ts";
@@ -15,7 +18,8 @@ import { verify } from "./verify.ts";
 
 /** Every command, in the order `kakunin --help` lists them. */
 export const COMMANDS: readonly Command[] = [
-  init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, revoke, tokensCreate, eventsSend, risk, verify, auditExport, auditVerify,
+  init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, revoke, credentialsCreate, credentialsList, credentialsRevoke,
+  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify,
 ];
 
 /** Two-word commands share a group (`agents`, `audit`, ...), which has its own help. */

@@ -2,7 +2,7 @@
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
 import { edgeEndpoint, resolveSettings } from "../config.ts";
-import { EDGE_HELP, helpText, JSON_HELP, ORIGIN_HELP } from "../help-text.ts";
+import { EDGE_HELP, helpText, JSON_HELP, CREDENTIAL_HELP, ORIGIN_HELP } from "../help-text.ts";
 import { call, reportFailure } from "../http.ts";
 import { resolveIngestToken } from "../ingest-token.ts";
 import { EXIT, type Io } from "../io.ts";
@@ -16,7 +16,7 @@ score, band (low < 0.3 <= medium < 0.85 <= high), the reasons behind it, events 
 answers the agent's own ingest token: --token, else KAKUNIN_INGEST_TOKEN, else one minted for the
 agent with the API key (the agent needs an active certificate for that).`, [
   "  --token T        the agent's ingest token",
-  EDGE_HELP, ORIGIN_HELP, JSON_HELP,
+  EDGE_HELP, ORIGIN_HELP, CREDENTIAL_HELP, JSON_HELP,
 ]);
 
 interface Reason { feature: string; contribution: number; detail: string }
@@ -27,7 +27,7 @@ export const risk: Command = {
   synopsis,
   summary: "an agent's current risk score, band and reasons",
   help,
-  spec: { strings: ["token", "edge", "origin", "api-key"], booleans: ["json"], positionals: ["agent-id"] },
+  spec: { strings: ["token", "edge", "origin", "api-key", "credential"], booleans: ["json"], positionals: ["agent-id"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const id = a.req("agent-id");
     const s = resolveSettings(a, help);

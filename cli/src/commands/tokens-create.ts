@@ -2,7 +2,7 @@
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
 import { resolveSettings } from "../config.ts";
-import { helpText, JSON_HELP, ORIGIN_HELP } from "../help-text.ts";
+import { helpText, JSON_HELP, CREDENTIAL_HELP, ORIGIN_HELP } from "../help-text.ts";
 import { reportFailure } from "../http.ts";
 import { mintIngestToken, parseDuration } from "../ingest-token.ts";
 import { EXIT, UsageError, type Io } from "../io.ts";
@@ -17,7 +17,7 @@ token) and never outlives it. The agent needs an active certificate (otherwise 4
   T=$(kakunin tokens create "$AGENT" --quiet)`, [
   "  --ttl D          lifetime: 90s, 15m, 1h, 1h30m or seconds; 1 minute to 24 hours (default 1h)",
   "  -q, --quiet      print only the token",
-  ORIGIN_HELP, JSON_HELP,
+  ORIGIN_HELP, CREDENTIAL_HELP, JSON_HELP,
 ]);
 
 export const tokensCreate: Command = {
@@ -25,7 +25,7 @@ export const tokensCreate: Command = {
   synopsis,
   summary: "mint an agent's ingest token for the edge",
   help,
-  spec: { strings: ["ttl", "origin", "api-key"], booleans: ["quiet", "json"], short: { q: "quiet" }, positionals: ["agent-id"] },
+  spec: { strings: ["ttl", "origin", "api-key", "credential"], booleans: ["quiet", "json"], short: { q: "quiet" }, positionals: ["agent-id"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const id = a.req("agent-id");
     const ttlText = a.str("ttl");

@@ -1,15 +1,19 @@
 /** Who caused an audited operation. */
 export interface AuditActor {
-  type: "api_key" | "system" | "edge";
+  type: "api_key" | "agent_credential" | "system" | "edge";
   id: string;
   role?: string;
+  /** For an agent credential: the agent it speaks for. */
+  agent_id?: string;
 }
 
 export type AuditKind =
   | "tenant.created" | "ca.created" | "api_key.created" | "api_key.revoked" | "policy.updated"
   | "agent.created" | "agent.updated" | "agent.retired"
   | "certificate.issued" | "certificate.revoked" | "key.created" | "key.signed" | "ingest_token.issued"
-  | "risk.decision" | "risk.alert_dropped" | "event.ingested" | "evidence.exported";
+  | "risk.decision" | "risk.alert_dropped" | "event.ingested" | "evidence.exported"
+  | "bootstrap.token_issued" | "bootstrap.token_discarded"
+  | "agent_credential.created" | "agent_credential.revoked" | "agent.suspension_lifted";
 
 export interface AuditItem {
   kind: AuditKind;
@@ -47,7 +51,8 @@ export interface AuditEntry {
 
 export const SYSTEM = (id: string): AuditActor => ({ type: "system", id });
 
-/** The actor for a request authenticated with an API key. */
-export function apiKeyActor(caller: { keyId: string; role: string }): AuditActor {
+/** The actor for a request authenticated with an API key or an agent credential. */
+export function apiKeyActor(caller: { keyId: string; role: string; agentId?: string | null }): AuditActor {
+  if (caller.role === "agent" && caller.agentId) return { type: "agent_credential", id: caller.keyId, agent_id: caller.agentId };
   return { type: "api_key", id: caller.keyId, role: caller.role };
 }

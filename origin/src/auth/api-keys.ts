@@ -4,10 +4,17 @@ export type Role = "admin" | "issuer" | "auditor";
 export const ROLES: readonly Role[] = ["admin", "issuer", "auditor"];
 
 const KEY_PREFIX = "kk_";
+/** Agent credentials look different from tenant API keys at a glance (and to secret scanners). */
+export const AGENT_CREDENTIAL_PREFIX = "kka_";
 
 /** A new API key: 256 random bits, base64url, with a recognisable prefix (for secret scanners). */
 export function generateApiKey(): string {
   return KEY_PREFIX + randomBytes(32).toString("base64url");
+}
+
+/** A new agent credential: 256 random bits like an API key, prefixed `kka_`. */
+export function generateAgentCredential(): string {
+  return AGENT_CREDENTIAL_PREFIX + randomBytes(32).toString("base64url");
 }
 
 /**

@@ -1,18 +1,24 @@
 import { and, eq, isNull } from "drizzle-orm";
 import type { MiddlewareHandler } from "hono";
 import type { Db } from "../db/index.ts";
-import { apiKeys, tenants } from "../db/schema.ts";
-import { ApiError } from "../http/api-error.ts";
+import { agentCredentials, apiKeys, tenants } from "../db/schema.ts";
+import { ApiError, notFound } from "../http/api-error.ts";
 import type { AppEnv } from "../app-env.ts";
-import { hashApiKey, type Role } from "./api-keys.ts";
+import { AGENT_CREDENTIAL_PREFIX, hashApiKey, type Role } from "./api-keys.ts";
 
-/** Who is calling, resolved from `Authorization: Bearer <api key>`. */
+/** A tenant API key's role, or `agent` for an agent credential (bound to one agent). */
+export type CallerRole = Role | "agent";
+
+/** Who is calling, resolved from `Authorization: Bearer <api key | agent credential>`. */
 export interface Caller {
+  /** The API key's id, or the agent credential's id. */
   keyId: string;
-  role: Role;
+  role: CallerRole;
   tenantId: string;
   tenantName: string;
   isOperator: boolean;
+  /** Set exactly when `role` is `agent`: the one agent this credential speaks for. */
+  agentId: string | null;
 }
 
 export async function resolveApiKey(db: Db, key: string): Promise<Caller | undefined> {
@@ -21,14 +27,26 @@ export async function resolveApiKey(db: Db, key: string): Promise<Caller | undef
     .from(apiKeys)
     .innerJoin(tenants, eq(apiKeys.tenantId, tenants.id))
     .where(and(eq(apiKeys.keyHash, hashApiKey(key)), isNull(apiKeys.revokedAt)));
-  return row;
+  if (row) return { ...row, agentId: null };
+  if (!key.startsWith(AGENT_CREDENTIAL_PREFIX)) return undefined;
+  const [cred] = await db
+    .select({ keyId: agentCredentials.id, agentId: agentCredentials.agentId, tenantId: tenants.id, tenantName: tenants.name })
+    .from(agentCredentials)
+    .innerJoin(tenants, eq(agentCredentials.tenantId, tenants.id))
+    .where(and(eq(agentCredentials.keyHash, hashApiKey(key)), isNull(agentCredentials.revokedAt)));
+  // An agent credential never carries the operator's powers, whatever its tenant.
+  return cred ? { ...cred, role: "agent", isOperator: false } : undefined;
 }
 
 /**
- * 401 without a valid key; 403 when the key's role is not among `roles`. The header is parsed
+ * 401 without a valid key; 403 when the caller's role is not among `roles`. The header is parsed
  * strictly: one scheme, one token, nothing else.
+ *
+ * An agent credential passes only where `roles` names `agent`, and only for its own agent: the
+ * route's `:id` must be that agent, else 404 (to an agent credential no other agent exists, the
+ * way nothing outside a tenant exists to its keys). Every other route answers it 403.
  */
-export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
+export function requireRole(...roles: CallerRole[]): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization");
     const m = header ? /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header.trim()) : null;
@@ -41,8 +59,14 @@ export function requireRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
       throw new ApiError("unauthorized", "Unknown or revoked API key.")
         .withHeader("www-authenticate", 'Bearer realm="kakunin", error="invalid_token"');
     }
-    if (!roles.includes(caller.role)) {
-      throw new ApiError("forbidden", `Role '${caller.role}' may not do this; needs one of: ${roles.join(", ")}.`);
+    if (caller.role === "agent") {
+      if (!roles.includes("agent")) {
+        throw new ApiError("forbidden", "An agent credential may only sign as its agent and mint its ingest tokens; this needs an API key.");
+      }
+      const id = c.req.param("id");
+      if (id !== caller.agentId) throw notFound("agent", id ?? "(none)");
+    } else if (!roles.includes(caller.role)) {
+      throw new ApiError("forbidden", `Role '${caller.role}' may not do this; needs one of: ${roles.filter((r) => r !== "agent").join(", ")}.`);
     }
     c.set("caller", caller);
     await next();

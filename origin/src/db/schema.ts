@@ -40,8 +40,40 @@ export const apiKeys = pgTable(
     prefix: text("prefix").notNull(),
     createdAt: ts("created_at").notNull().defaultNow(),
     revokedAt: ts("revoked_at"),
+    /**
+     * Rows the origin itself manages at start: `init_token` (the one-time `kakunin init` token,
+     * stored revoked) and `env_admin_key` (KAKUNIN_ADMIN_KEY). Null for every key made through the
+     * API. Bootstrap code touches only flagged rows: a display name identifies nothing.
+     */
+    bootstrap: text("bootstrap", { enum: ["init_token", "env_admin_key"] }),
   },
-  (t) => [index("api_keys_tenant_idx").on(t.tenantId), check("api_keys_role_chk", sql`${t.role} in ('admin','issuer','auditor')`)],
+  (t) => [
+    index("api_keys_tenant_idx").on(t.tenantId),
+    check("api_keys_role_chk", sql`${t.role} in ('admin','issuer','auditor')`),
+    check("api_keys_bootstrap_chk", sql`${t.bootstrap} is null or ${t.bootstrap} in ('init_token','env_admin_key')`),
+  ],
+);
+
+/**
+ * Agent credentials: bearer keys bound to one agent (not to a certificate, so they keep working
+ * across renewals). They may sign as that agent, mint its ingest tokens and nothing else; see
+ * origin/src/auth/authenticate.ts. Stored as SHA-256 like API keys.
+ */
+export const agentCredentials = pgTable(
+  "agent_credentials",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    agentId: uuid("agent_id").notNull().references(() => agents.id),
+    name: text("name").notNull(),
+    keyHash: text("key_hash").notNull().unique(),
+    prefix: text("prefix").notNull(),
+    /** The API key that minted it (admin or issuer). */
+    createdBy: uuid("created_by").notNull(),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    revokedAt: ts("revoked_at"),
+  },
+  (t) => [index("agent_credentials_agent_idx").on(t.agentId, t.createdAt)],
 );
 
 /** Certificate authorities: one root (tenant_id null) and one issuing CA per tenant. */

@@ -14,6 +14,7 @@ import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { fail, keyManagerFailure, type Failure } from "./failure.ts";
 import { activeCertificate } from "./revoke.ts";
+import { RISK_REASON, riskSuspension } from "./risk-suspension.ts";
 
 /**
  * Issues an agent's certificate: a fresh RSA-2048 key inside the KeyManager, signed by the tenant's
@@ -25,10 +26,18 @@ export async function certifyAgent(
   tenant: { id: string; name: string },
   agentId: string,
   actor: AuditActor,
+  /** Why a suspension is lifted; required (and admin-only) when the suspension came from risk. */
+  opts: { reason?: string } = {},
 ): Promise<Result<CertificateRow, Failure>> {
   const [agent] = await s.db.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenant.id)));
   if (!agent) return fail("not-found", `agent ${agentId} not found`);
   if (agent.status === "retired") return fail("agent-retired", `agent ${agentId} is retired and cannot be certified`);
+  const suspension = agent.status === "suspended" ? await riskSuspension(s.db, agent.id) : undefined;
+  if (suspension) {
+    const why = `agent ${agentId} was suspended by the risk monitor (certificate ${suspension.serialNumber} revoked '${RISK_REASON}' at ${suspension.revokedAt.toISOString()})`;
+    if (actor.type !== "api_key" || actor.role !== "admin") return fail("risk-suspension", `${why}; only an admin may lift it, with a reason`);
+    if (!opts.reason) return fail("validation-failed", `${why}; lifting it needs a reason: POST {"reason": "..."}`);
+  }
   const now = s.clock.now();
   // Cheap pre-check so the common 409 costs no key generation; the index is the real guard.
   const current = await activeCertificate(s.db, agent.id, now);
@@ -75,7 +84,14 @@ export async function certifyAgent(
         status: "active", issuedAt, expiresAt,
       }).returning();
       // A new certificate lifts a suspension (the usual end of an investigation); retired stays retired.
-      await tx.update(agents).set({ status: "active", updatedAt: now }).where(and(eq(agents.id, agent.id), eq(agents.status, "suspended")));
+      const [lifted] = await tx.update(agents).set({ status: "active", updatedAt: now })
+        .where(and(eq(agents.id, agent.id), eq(agents.status, "suspended"))).returning({ id: agents.id });
+      if (lifted) {
+        await appendAudit(tx, tenant.id, [{
+          kind: "agent.suspension_lifted", actor, agentId: agent.id, at: now,
+          data: { reason: opts.reason ?? null, risk_suspension: suspension ? { certificate_id: suspension.certificateId, serial_number: suspension.serialNumber } : null },
+        }]);
+      }
       const der = new Uint8Array(cert.value.rawData);
       await appendAudit(tx, tenant.id, [
         { kind: "key.created", actor, agentId: agent.id, at: now, data: { key_ref: key.value.ref, backend: s.keys.kind, algorithm: "RSA-2048" } },

@@ -8,6 +8,7 @@ import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { fail, type Failure } from "./failure.ts";
 import { activeCertificate, revokeInTx } from "./revoke.ts";
+import { revokeAllAgentCredentials } from "./agent-credentials.ts";
 
 /**
  * Retirement is final: the active certificate is revoked (`cessationOfOperation`) and the agent can
@@ -26,6 +27,7 @@ export async function retireAgent(s: Services, tenantId: string, agentId: string
       });
       if (!r.ok) return r;
     }
+    await revokeAllAgentCredentials(tx, tenantId, agent.id, now, actor);
     const [updated] = await tx.update(agents).set({ status: "retired", updatedAt: now }).where(eq(agents.id, agent.id)).returning();
     await appendAudit(tx, tenantId, [{ kind: "agent.retired", actor, agentId: agent.id, at: now, data: { revoked_certificate_id: active?.id ?? null } }]);
     await enqueue(tx, [{ kind: "agent", subject: agent.id }]);

@@ -1,4 +1,5 @@
 import type { Result } from "@kakunin/shared";
+import type { ZodType, z } from "zod";
 import { ApiError } from "../http/api-error.ts";
 import { keyManagerFailure, type Failure } from "../lifecycle/failure.ts";
 import type { KeyManagerError } from "../kms/types.ts";
@@ -13,4 +14,25 @@ export function orThrow<T>(r: Result<T, Failure>): T {
 export function kmOrThrow<T>(r: Result<T, KeyManagerError>): T {
   if (!r.ok) return orThrow(keyManagerFailure(r.error));
   return r.value;
+}
+
+/**
+ * An optional JSON body (a bare POST is fine): undefined when empty, else parsed and validated —
+ * 400 for malformed JSON, 422 naming each invalid field.
+ */
+export function parseOptionalJson<T extends ZodType>(raw: string, schema: T): z.infer<T> | undefined {
+  if (raw.trim() === "") return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new ApiError("malformed-json", "The request body is not valid JSON.");
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new ApiError("validation-failed", `${parsed.error.issues.length} invalid field(s) in the request body`, {
+      errors: parsed.error.issues.map((i) => ({ path: i.path.join(".") || "(body)", message: i.message })),
+    });
+  }
+  return parsed.data;
 }

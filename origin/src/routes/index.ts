@@ -30,13 +30,16 @@ import * as init from "./v1_init.ts";
 import * as metrics from "./metrics.ts";
 import * as deadLettersList from "./v1_admin_dead_letters_list.ts";
 import * as deadLettersReplay from "./v1_admin_dead_letters_replay.ts";
+import * as agentCredentialsCreate from "./v1_agents_credentials_create.ts";
+import * as agentCredentialsList from "./v1_agents_credentials_list.ts";
+import * as agentCredentialsRevoke from "./v1_agents_credentials_revoke.ts";
 
 /** Every route module of the origin; the OpenAPI document is built from exactly this list. */
 export const ROUTES = [
   healthz, readyz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsCertificates,
   agentsSign, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, tenantGet, policyGet, policyPatch, tenantsCreate,
   apiKeysCreate, apiKeysList, apiKeysRevoke, auditTreeHead, auditEntries, auditProofs, agentsEvidence, init, metrics,
-  deadLettersList, deadLettersReplay,
+  deadLettersList, deadLettersReplay, agentCredentialsCreate, agentCredentialsList, agentCredentialsRevoke,
 ] as const;
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {

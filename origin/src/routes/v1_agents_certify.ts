@@ -1,11 +1,16 @@
-import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { certifyAgent } from "../lifecycle/certify.ts";
 import { issuedCertificateView, toIssuedView } from "../views/certificate.ts";
-import { orThrow } from "./fail.ts";
+import { orThrow, parseOptionalJson } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
+
+export const certifyRequest = z.strictObject({
+  /** Why a suspension is being lifted (audited). Required to lift a risk suspension. */
+  reason: z.string().trim().min(1).max(500).optional(),
+});
 
 export const route = createRoute({
   method: "post",
@@ -13,7 +18,8 @@ export const route = createRoute({
   summary: "Issue the agent's X.509 certificate (RSA-2048 key generated inside the KeyManager)",
   security: bearer,
   middleware: [requireRole("admin", "issuer")] as const,
-  request: { params: idParams },
+  description: "Certifying a suspended agent lifts the suspension. A suspension the risk monitor caused (revocation reason `risk_threshold`) only an admin may lift, with `{\"reason\": ...}`: an issuer gets 403 `risk-suspension`.",
+  request: { params: idParams, body: { required: false, content: { "application/json": { schema: certifyRequest } } } },
   responses: {
     201: dataResponse(issuedCertificateView, "The issued certificate"),
     ...errorResponses(404, 409, 422, 503),
@@ -24,7 +30,8 @@ export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const s = c.var.services;
     const caller = c.var.caller;
-    const cert = orThrow(await certifyAgent(s, { id: caller.tenantId, name: caller.tenantName }, c.req.valid("param").id, apiKeyActor(caller)));
+    const body = parseOptionalJson(await c.req.text(), certifyRequest);
+    const cert = orThrow(await certifyAgent(s, { id: caller.tenantId, name: caller.tenantName }, c.req.valid("param").id, apiKeyActor(caller), { reason: body?.reason }));
     c.header("location", `/v1/certificates/${cert.id}`);
     return c.json({ data: toIssuedView(cert, s.clock.now()) }, 201);
   });

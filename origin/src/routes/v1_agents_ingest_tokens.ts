@@ -24,7 +24,8 @@ export const route = createRoute({
   path: "/v1/agents/{id}/ingest-tokens",
   summary: "Mint a short-lived token the agent uses to post behaviour events to the edge",
   security: bearer,
-  middleware: [requireRole("admin", "issuer")] as const,
+  // An agent credential may use this route for its own agent (requireRole checks the :id).
+  middleware: [requireRole("admin", "issuer", "agent")] as const,
   request: { params: idParams, body: { required: false, content: { "application/json": { schema: tokenRequest } } } },
   responses: {
     201: dataResponse(z.object({ token: z.string(), expires_at: z.string(), agent_id: z.uuid(), serial_number: z.string() }), "The token (shown once)"),

@@ -35,7 +35,8 @@ export const route = createRoute({
   path: "/v1/agents/{id}/sign",
   summary: "Sign a payload with the agent's key inside the KeyManager (proof of possession)",
   security: bearer,
-  middleware: [requireRole("admin", "issuer")] as const,
+  // An agent credential may use this route for its own agent (requireRole checks the :id).
+  middleware: [requireRole("admin", "issuer", "agent")] as const,
   request: { params: idParams, body: jsonBody(signRequest) },
   responses: { 200: dataResponse(signResponse, "The signature"), ...errorResponses(404, 409, 422, 503) },
 });

@@ -47,7 +47,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       // Every pending hash is compared (normally exactly one), so timing does not tell them apart.
       const matches = (await pendingBootstrapHashes(tx, tenant.id)).map((h) => sameHash(h, given));
       if (!matches.includes(true)) throw new ApiError("unauthorized", "Invalid bootstrap token.");
-      await deleteBootstrapTokens(tx, tenant.id);
+      await deleteBootstrapTokens(tx, tenant.id, "exchanged at POST /v1/init");
       const { key, row } = await createApiKey(tx, { tenantId: tenant.id, name: "initial admin (kakunin init)", role: "admin" });
       await appendAudit(tx, tenant.id, [{
         kind: "api_key.created", actor: SYSTEM("kakunin-init"), at: row.createdAt,

@@ -8,7 +8,7 @@ import { ledger } from "../ledger/client.ts";
 import { publishAckSchema } from "../openapi/schemas.ts";
 
 export { PUBLISH_PATH };
-const MAX_BYTES = PUBLISH_MAX_BYTES;
+export const MAX_BYTES = PUBLISH_MAX_BYTES;
 
 export const route = createRoute({
   method: "post",

@@ -6,7 +6,7 @@ import { authenticateIngest } from "../ingest/authenticate.ts";
 import { parseEvents } from "../ingest/parse.ts";
 import { eventsBodySchema, ingestOutcomeSchema } from "../openapi/schemas.ts";
 
-const MAX_BODY = 1024 * 1024;
+export const MAX_BODY = 1024 * 1024;
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 const challenge = { "www-authenticate": z.string().openapi({ example: 'Bearer realm="kakunin-ingest", error="invalid_token"' }) };

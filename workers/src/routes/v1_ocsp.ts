@@ -6,12 +6,15 @@ import {
 import type { EdgeEnv } from "../app-env.ts";
 import { cacheControl, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
 
-const MAX_REQUEST = 8 * 1024;
+export const MAX_REQUEST = 8 * 1024;
 const OCSP_RESPONSE = "application/ocsp-response";
 
 function der(body: Uint8Array, cache: string): Response {
   return new Response(body, { headers: { "content-type": OCSP_RESPONSE, "cache-control": cache } });
 }
+
+/** What an OCSP client gets for a request it should never have sent (RFC 6960 §2.3). */
+export const malformedRequest = (): Response => der(OCSP_MALFORMED_REQUEST, "no-store");
 
 function decodeB64(b64: string): Uint8Array {
   const bin = atob(b64);

@@ -3,6 +3,7 @@ import { bandOf, DEFAULT_SCORING, MODEL_HASH_PATTERN, SCOPE_PATTERN, type Band, 
 import { cacheControl, dataResponse, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { ledger } from "../ledger/client.ts";
+import { strongReadRefused } from "../http/strong-read-limit.ts";
 import { verifyResultSchema } from "../openapi/schemas.ts";
 import { evaluate } from "../verify/evaluate.ts";
 
@@ -38,6 +39,7 @@ export const route = createRoute({
       400: { description: "Not a serial number", headers: noStore },
       404: { description: "No certificate with this serial", headers: noStore },
       422: { description: "Invalid query parameter; `errors` lists each", headers: noStore },
+      429: { description: "Too many `consistency=strong` reads from this client", headers: { ...noStore, "retry-after": z.string() } },
     }),
   },
 });
@@ -60,6 +62,7 @@ export function register(app: EdgeApp): void {
     if (consistency !== "eventual" && consistency !== "strong") errors.push({ path: "consistency", message: "must be 'eventual' or 'strong'" });
     if (errors.length) return edgeProblem(c, "validation-failed", `${errors.length} invalid query parameter(s)`, { errors, headers: { "cache-control": CACHE.none } });
 
+    if (consistency === "strong") { const refused = await strongReadRefused(c); if (refused) return refused; }
     const key = `cert:${serial}`;
     // Strong reads go to the ledger (authoritative, one hop to its region); the default path is
     // KV at the nearest location (eventually consistent; see README "Revocation latency").

@@ -1,0 +1,79 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { edgeProblem } from "./problems.ts";
+
+/**
+ * Caps a request body whether or not it declares its length. A chunked body (no Content-Length)
+ * is read through the cap and the read stops — the stream is cancelled — as soon as it passes
+ * `max`: reading it whole and measuring afterwards would let one request fill the isolate's
+ * memory (128 MB) before any check ran. The bytes land in Hono's body cache, so the route reads
+ * them with `c.req.arrayBuffer()` / `c.req.text()` as before.
+ *
+ * Mounted in app.ts in front of every route that takes a body — before authentication, so an
+ * unauthenticated or unsigned sender is stopped at the cap too (for /internal/* that means before
+ * the HMAC check, which needs the whole body).
+ */
+export interface BodyCap {
+  /** An exact path, or a prefix ending in `/`. */
+  path: string;
+  max: number;
+  /** The refusal; default a 413 problem. (OCSP clients expect an OCSP malformedRequest instead.) */
+  tooLarge?: (c: Context) => Response;
+}
+
+/**
+ * One `*` middleware for every capped path (so the route table stays exactly the documented
+ * routes): the first cap whose path matches applies; other paths pass untouched.
+ */
+export function cappedBodies(caps: readonly BodyCap[]): MiddlewareHandler {
+  return async (c, next) => {
+    const path = c.req.path;
+    const cap = caps.find((k) => (k.path.endsWith("/") ? path.startsWith(k.path) : path === k.path));
+    if (!cap) return next();
+    return cappedBody(cap.max, cap.tooLarge)(c, next);
+  };
+}
+
+export function cappedBody(max: number, refuse?: (c: Context) => Response): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.raw.body === null) return next();
+    const tooLarge = () => (refuse ? refuse(c) : edgeProblem(c, "payload-too-large", `Request body exceeds ${max} bytes.`));
+    const declared = c.req.header("content-length");
+    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > max) {
+      await c.req.raw.body.cancel().catch(() => {});
+      return tooLarge();
+    }
+    const bytes = await readCapped(c.req.raw.body, max);
+    if (!bytes) return tooLarge();
+    cache(c).arrayBuffer = Promise.resolve(bytes.buffer as ArrayBuffer);
+    return next();
+  };
+}
+
+/** Hono types its body cache as values but stores promises (hono/dist/request.js #cachedBody). */
+function cache(c: Context): { arrayBuffer?: Promise<ArrayBuffer> } {
+  return c.req.bodyCache as { arrayBuffer?: Promise<ArrayBuffer> };
+}
+
+/** The whole stream, or undefined (stream cancelled) once more than `max` bytes arrived. */
+export async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | undefined> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return out;
+}
