@@ -1,7 +1,7 @@
 import "./platform.ts";
 import { CertificateAuthority } from "./ca/authority.ts";
 import { systemClock, type Clock } from "./clock.ts";
-import type { Config } from "./config.ts";
+import { publicEdgeUrl, type Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/index.ts";
 import { createKeyManager } from "./kms/index.ts";
 import type { KeyManager } from "./kms/types.ts";
@@ -29,7 +29,7 @@ export async function buildServices(
   });
   const keys = overrides.keys ? overrides.keys(database) : createKeyManager(config, database.db);
   const clock = overrides.clock ?? systemClock;
-  const ca = new CertificateAuthority(database.db, keys, clock);
+  const ca = new CertificateAuthority(database.db, keys, clock, publicEdgeUrl(config));
   const edgeSecret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");
   const services: Services = { config, db: database.db, keys, ca, clock, edgeSecret };
   return {

@@ -70,6 +70,32 @@ describe("CRL, CA chain and DID", () => {
     expect(await (await exports.default.fetch("http://edge/v1/ca")).text()).toBe("PEMCHAIN");
   });
 
+  it("AIA caIssuers: the issuing CA and the root as single DER certificates (RFC 5280 §4.2.2.1)", async () => {
+    const tenant = crypto.randomUUID();
+    const der = (tag: string) => new TextEncoder().encode(`DER-${tag}`);
+    const pem = (tag: string) => `-----BEGIN CERTIFICATE-----\n${btoa(String.fromCharCode(...der(tag)))}\n-----END CERTIFICATE-----\n`;
+    await publish([{ kind: "crl", v: 1, tenant_id: tenant, crl_b64: btoa("CRL"), this_update: new Date().toISOString(), next_update: new Date().toISOString(), chain_pem: pem("ISSUING") + pem("ROOT") }]);
+    for (const [which, tag] of [["issuing", "ISSUING"], ["root", "ROOT"]] as const) {
+      const r = await exports.default.fetch(`http://edge/v1/ca/${tenant}/${which}.cer`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-type")).toBe("application/pkix-cert");
+      expect(new TextDecoder().decode(await bytes(r))).toBe(`DER-${tag}`);
+    }
+    for (const path of [`/v1/ca/${crypto.randomUUID()}/issuing.cer`, "/v1/ca/nope/root.cer"]) {
+      const r = await exports.default.fetch(`http://edge${path}`);
+      expect(r.status, path).toBe(404);
+      expect(r.headers.get("content-type")).toBe("application/problem+json");
+    }
+  });
+
+  it("the root's CRL (ARL) is published and served at /v1/crl/root", async () => {
+    const pub = await publish([{ kind: "crl", v: 1, tenant_id: "root", crl_b64: btoa("ARL"), this_update: new Date().toISOString(), next_update: new Date().toISOString(), chain_pem: "ROOTPEM" }]);
+    expect(pub.status).toBe(200);
+    const r = await exports.default.fetch("http://edge/v1/crl/root");
+    expect(r.status).toBe(200);
+    expect(new TextDecoder().decode(await bytes(r))).toBe("ARL");
+  });
+
   it("a DID without an active certificate is deactivated", async () => {
     const agent = agentRec({ status: "suspended", current_serial: null });
     await publish([agent]);

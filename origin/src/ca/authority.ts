@@ -11,6 +11,7 @@ import {
 } from "./profiles.ts";
 import { newSerial } from "./serial.ts";
 import { signCertificate } from "./sign-certificate.ts";
+import { issuingPkiUrls } from "./urls.ts";
 import { x509 } from "./x509.ts";
 
 export type AuthorityRecord = typeof authorities.$inferSelect;
@@ -36,6 +37,8 @@ export class CertificateAuthority {
     private readonly db: Db,
     private readonly keys: KeyManager,
     private readonly clock: Clock,
+    /** Written into issuing-CA certificates (AIA caIssuers, CDP); see ./urls.ts. */
+    private readonly publicEdgeUrl?: string,
   ) {}
 
   root(): Promise<Result<LoadedAuthority, KeyManagerError>> {
@@ -136,7 +139,7 @@ export class CertificateAuthority {
       serial, subject: issuingName(tenant.name), issuer: root.value.cert.subjectName,
       subjectSpki: key.value.publicKeySpki, issuerSpki: root.value.spki,
       notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(notAfter),
-      extensions: issuingExtensions(), signerRef: root.value.record.keyRef,
+      extensions: issuingExtensions({ urls: this.publicEdgeUrl ? issuingPkiUrls(this.publicEdgeUrl, tenant.id) : undefined }), signerRef: root.value.record.keyRef,
     });
     if (!cert.ok) return cert;
     return this.insertOrReload(cert.value, serial, key.value.ref, tenant.id, "issuing");

@@ -1,6 +1,7 @@
 import { x509 } from "./x509.ts";
-import { agentModelExtension, type AgentModel } from "./model-extension.ts";
+import { agentModelExtension, modelUrn, type AgentModel } from "./model-extension.ts";
 import { dn } from "./names.ts";
+import type { AgentPkiUrls, IssuingPkiUrls } from "./urls.ts";
 
 /**
  * The three certificate profiles Kakunin issues. Validity windows and key usages follow common
@@ -23,22 +24,44 @@ export function rootExtensions(): x509.Extension[] {
   ];
 }
 
-export function issuingExtensions(): x509.Extension[] {
+export interface IssuingProfile {
+  /** Where the root's certificate and CRL are published (AIA caIssuers, CDP); none when unset. */
+  urls?: IssuingPkiUrls;
+}
+
+export function issuingExtensions(p: IssuingProfile = {}): x509.Extension[] {
   return [
     // pathLen 0: the issuing CA signs agents, never another CA.
     new x509.BasicConstraintsExtension(true, 0, true),
     // digitalSignature lets the CA sign OCSP responses itself.
     new x509.KeyUsagesExtension(KU.keyCertSign | KU.cRLSign | KU.digitalSignature, true),
+    // No OCSP URL: the root signs no OCSP responses; the ARL (root CRL) covers issuing CAs.
+    ...(p.urls ? [
+      new x509.AuthorityInfoAccessExtension({ caIssuers: p.urls.caIssuers }, false),
+      new x509.CRLDistributionPointsExtension([p.urls.crl], false),
+    ] : []),
   ];
 }
 
-export function agentExtensions(agentId: string, model: AgentModel): x509.Extension[] {
+export interface AgentProfile {
+  /** OID of the agent-model extension (`kakuninOids(arc).agentModelExtension`). */
+  modelOid: string;
+  /** Where this tenant's OCSP, CRL and issuing CA are published; none when unset. */
+  urls?: AgentPkiUrls;
+}
+
+export function agentExtensions(agentId: string, model: AgentModel, p: AgentProfile): x509.Extension[] {
   return [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(KU.digitalSignature, true),
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
-    new x509.SubjectAlternativeNameExtension([{ type: "url", value: agentUrn(agentId) }], false),
-    agentModelExtension(model),
+    // The model binding twice: the extension for Kakunin code, a SAN URI for everyone else.
+    new x509.SubjectAlternativeNameExtension([{ type: "url", value: agentUrn(agentId) }, { type: "url", value: modelUrn(model) }], false),
+    agentModelExtension(model, p.modelOid),
+    ...(p.urls ? [
+      new x509.AuthorityInfoAccessExtension({ ocsp: p.urls.ocsp, caIssuers: p.urls.caIssuers }, false),
+      new x509.CRLDistributionPointsExtension([p.urls.crl], false),
+    ] : []),
   ];
 }
 

@@ -25,6 +25,8 @@ export interface SignedCrl {
 export interface PublishSigners {
   ocsp(cert: CertificateRow): Promise<Uint8Array | null>;
   crl(tenant: { id: string; name: string }): Promise<SignedCrl | null>;
+  /** The root's CRL of issuing CAs (ARL): the CRL Distribution Point of issuing-CA certificates. */
+  arl(): Promise<SignedCrl | null>;
 }
 
 export function keyManagerSigners(s: Services): PublishSigners {
@@ -69,8 +71,19 @@ export function keyManagerSigners(s: Services): PublishSigners {
       if (!der.ok) return null;
       return { der: der.value, thisUpdate: now, nextUpdate, chainPem: issuer.value.record.certificatePem + root.value.record.certificatePem };
     },
+    async arl() {
+      const root = await s.ca.root();
+      if (!root.ok) return null;
+      const now = s.clock.now();
+      const nextUpdate = new Date(now.getTime() + CRL_VALIDITY_MS);
+      // Issuing CAs are never revoked (a rollover retires one, see docs/ca-lifecycle.md), so the list
+      // is empty. The CRL number is the signing time in ms: increasing without a counter row.
+      const der = await buildCrl(s.keys, root.value, { crlNumber: BigInt(now.getTime()), thisUpdate: now, nextUpdate, revoked: [] });
+      if (!der.ok) return null;
+      return { der: der.value, thisUpdate: now, nextUpdate, chainPem: root.value.record.certificatePem };
+    },
   };
 }
 
 /** For deployments and tests that publish status only. */
-export const noSigners: PublishSigners = { ocsp: async () => null, crl: async () => null };
+export const noSigners: PublishSigners = { ocsp: async () => null, crl: async () => null, arl: async () => null };

@@ -5,7 +5,9 @@ import type { EdgeEnv } from "../app-env.ts";
 import { cacheControl, problemResponses, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 
+/** A tenant id, `default` (the operator tenant) or, for CRLs, `root` (the root's CRL of issuing CAs). */
 const TENANT = /^([0-9a-f-]{36}|default)$/;
+const CRL_ISSUER = /^([0-9a-f-]{36}|default|root)$/;
 
 async function crlRecord(env: Env, tenant: string): Promise<CrlRecord | undefined> {
   const raw = await env.CERT_STATUS.get(`crl:${tenant}`);
@@ -45,10 +47,33 @@ export const crlRoute = createRoute({ ...pki, method: "get", path: "/v1/crl/{ten
 export const chainDefaultRoute = createRoute({ ...pki, method: "get", path: "/v1/ca", summary: "CA chain of the operator (`default`) tenant", responses: chainResponses });
 export const chainRoute = createRoute({ ...pki, method: "get", path: "/v1/ca/{tenant}", summary: "CA chain of a tenant", request: { params: tenantParams }, responses: chainResponses });
 
+const certResponses = (what: string) => ({
+  200: {
+    description: `The tenant's ${what} certificate`,
+    headers: z.object({ "cache-control": cacheControl }),
+    content: rawContent("application/pkix-cert", "One DER-encoded certificate (RFC 2585), as AIA caIssuers requires (RFC 5280 §4.2.2.1)"),
+  },
+  ...problemResponses({ 404: "Not a tenant, or no CA published for it yet" }),
+});
+export const issuingCertRoute = createRoute({
+  ...pki, method: "get", path: "/v1/ca/{tenant}/issuing.cer", summary: "Issuing CA certificate (DER): the AIA caIssuers URL of agent certificates",
+  request: { params: tenantParams }, responses: certResponses("issuing CA"),
+});
+export const rootCertRoute = createRoute({
+  ...pki, method: "get", path: "/v1/ca/{tenant}/root.cer", summary: "Root CA certificate (DER): the AIA caIssuers URL of issuing-CA certificates",
+  request: { params: tenantParams }, responses: certResponses("root CA"),
+});
+
+/** The DER of each certificate of a PEM chain, in order. */
+function pemToDer(pem: string): Uint8Array[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((b) => decodeB64(b.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, "")));
+}
+
 /** CA chain (PEM) and CRL (DER) for standard tooling; `default` is the operator tenant. */
 export function register(app: EdgeApp): void {
   const crl = async (c: Context<EdgeEnv>, tenant: string) => {
-    if (!TENANT.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
+    if (!CRL_ISSUER.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
     const rec = await crlRecord(c.env, tenant);
     if (!rec) return edgeProblem(c, "not-found", `No CRL published for tenant ${tenant}.`);
     return new Response(decodeB64(rec.crl_b64), {
@@ -66,4 +91,16 @@ export function register(app: EdgeApp): void {
   };
   serve(app, chainDefaultRoute, (c) => chain(c, "default"));
   serve(app, chainRoute, (c) => chain(c, c.req.param("tenant")));
+
+  // The chain is [issuing CA, root]: AIA caIssuers wants one DER certificate, not a PEM bundle.
+  const one = async (c: Context<EdgeEnv>, tenant: string, which: "issuing" | "root") => {
+    if (!TENANT.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
+    const rec = await crlRecord(c.env, tenant);
+    const ders = rec ? pemToDer(rec.chain_pem) : [];
+    const der = which === "issuing" ? ders[0] : ders[ders.length - 1];
+    if (!der || ders.length < 2) return edgeProblem(c, "not-found", `No CA published for tenant ${tenant}.`);
+    return new Response(der, { headers: { "content-type": "application/pkix-cert", "cache-control": "public, max-age=3600" } });
+  };
+  serve(app, issuingCertRoute, (c) => one(c, c.req.param("tenant"), "issuing"));
+  serve(app, rootCertRoute, (c) => one(c, c.req.param("tenant"), "root"));
 }
