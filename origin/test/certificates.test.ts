@@ -8,6 +8,7 @@ import { newSerial } from "../src/ca/serial.ts";
 import { signCertificate } from "../src/ca/sign-certificate.ts";
 import { x509 } from "../src/ca/x509.ts";
 import { ManualClock } from "../src/clock.ts";
+import { loadConfig } from "../src/config.ts";
 import { agentBody, dbKinds, SAMPLE_HASH, startTestOrigin, type TestOrigin } from "./harness.ts";
 import { opensslSerial, opensslText, opensslVerify, splitPem } from "./openssl.ts";
 
@@ -228,5 +229,25 @@ describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("application/pem-certificate-chain");
     expect(splitPem(await res.text())).toHaveLength(2);
+  });
+});
+
+describe("KAKUNIN_OID_ARC", () => {
+  it("a configured arc names the model extension; arcs that do not fit 32 bits are refused at start", async () => {
+    const arc = "1.3.6.1.4.1.99999.7";
+    const o = await startTestOrigin("pglite", { env: { KAKUNIN_OID_ARC: arc } });
+    try {
+      const id = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+      const pem = (await o.json<{ data: Issued }>("POST", `/v1/agents/${id}/certify`)).body.data.certificate_pem;
+      expect(opensslText(pem)).toContain(`${arc}.1:`);
+      const der = new x509.X509Certificate(pem).rawData;
+      expect(readAgentModel(der, [kakuninOids(arc).agentModelExtension])?.model?.hash).toBe(SAMPLE_HASH);
+      expect(readAgentModel(der)).toBeUndefined();
+    } finally {
+      await o.close();
+    }
+    for (const bad of [LEGACY_AGENT_MODEL_OID, "1.3.6.1.4.1.4294967296", "1.3.6.1.4.1.", "example"]) {
+      expect(() => loadConfig({ KAKUNIN_OID_ARC: bad }), bad).toThrow(/KAKUNIN_OID_ARC/);
+    }
   });
 });
