@@ -80,9 +80,11 @@ describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
     // ... and the same hash as a SAN URI any parser exposes.
     expect(text).toContain(`URI:urn:kakunin:model:sha256:${"ab".repeat(32)}`);
     // Revocation and issuer pointers at the public edge, per tenant.
+    // Per issuing CA (its serial), so certificates of a rolled-over CA keep finding their issuer and CRL.
     const t = await tenantId();
-    expect(text).toMatch(new RegExp(`Authority Information Access:\\s*\\n\\s*OCSP - URI:${EDGE}/v1/ocsp\\n\\s*CA Issuers - URI:${EDGE}/v1/ca/${t}/issuing.cer\\n`));
-    expect(text).toMatch(new RegExp(`CRL Distribution Points:\\s*\\n\\s*Full Name:\\s*\\n\\s*URI:${EDGE}/v1/crl/${t}\\n`));
+    const issuer = (await o.json<{ data: { issuing: { serial_number: string } } }>("GET", "/v1/ca")).body.data.issuing.serial_number;
+    expect(text).toMatch(new RegExp(`Authority Information Access:\\s*\\n\\s*OCSP - URI:${EDGE}/v1/ocsp\\n\\s*CA Issuers - URI:${EDGE}/v1/ca/${t}/${issuer}\\n`));
+    expect(text).toMatch(new RegExp(`CRL Distribution Points:\\s*\\n\\s*Full Name:\\s*\\n\\s*URI:${EDGE}/v1/crl/${t}/${issuer}\\n`));
     expect(text).toContain("Not Before: May 16 23:59:00 2026 GMT");
     expect(text).toContain("Not After : May 17 00:00:00 2027 GMT");
     expect(opensslSerial(c.certificate_pem)).toBe(`serial=${c.serial_number.toUpperCase()}`);
@@ -101,7 +103,7 @@ describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
     expect(it).toContain("O=default");
     // The issuing CA points at the root's DER and the root's CRL; the self-signed root points nowhere.
     const t = await tenantId();
-    expect(it).toMatch(new RegExp(`Authority Information Access:\\s*\\n\\s*CA Issuers - URI:${EDGE}/v1/ca/${t}/root.cer\\n`));
+    expect(it).toMatch(new RegExp(`Authority Information Access:\\s*\\n\\s*CA Issuers - URI:${EDGE}/v1/ca/${t}/root\\n`));
     expect(it).toMatch(new RegExp(`CRL Distribution Points:\\s*\\n\\s*Full Name:\\s*\\n\\s*URI:${EDGE}/v1/crl/root\\n`));
     expect(rt).not.toContain("Authority Information Access");
     expect(rt).not.toContain("CRL Distribution Points");

@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { err, ok, type Result } from "@kakunin/shared";
 import { sqlState, UNIQUE_VIOLATION, type Db } from "../db/index.ts";
 import { authorities } from "../db/schema.ts";
@@ -94,6 +94,48 @@ export class CertificateAuthority {
     return this.insertOrReload(cert.value, serial, key.value.ref, tenant.id, "audit");
   }
 
+  /** Any authority by id, e.g. the (possibly retired) issuing CA that signed a certificate. */
+  async byId(id: string): Promise<LoadedAuthority | undefined> {
+    const [row] = await this.db.select().from(authorities).where(eq(authorities.id, id));
+    return row ? loaded(row) : undefined;
+  }
+
+  /** Every issuing CA the tenant ever had, the active one first, then retired ones newest first. */
+  async issuersOf(tenantId: string): Promise<LoadedAuthority[]> {
+    const rows = await this.db.select().from(authorities)
+      .where(and(eq(authorities.kind, "issuing"), eq(authorities.tenantId, tenantId)))
+      .orderBy(authorities.status, desc(authorities.createdAt));
+    return rows.map(loaded);
+  }
+
+  /**
+   * Key and certificate of a successor issuing CA, signed by the root, not stored yet: the caller
+   * (lifecycle/rollover-ca.ts) retires the current one and stores this one in one transaction.
+   * A distinct subject (` G<n>`) keeps path building by name unambiguous in every parser.
+   */
+  async signSuccessorIssuing(tenant: { id: string; name: string }, generation: number): Promise<Result<{ cert: x509.X509Certificate; serial: string; keyRef: string }, KeyManagerError>> {
+    const root = await this.root();
+    if (!root.ok) return root;
+    const key = await this.keys.createKey(`kakunin-issuing-ca-${tenant.id}-g${generation}`);
+    if (!key.ok) return key;
+    const now = this.clock.now();
+    const serial = newSerial();
+    const notAfter = Math.min(now.getTime() + ISSUING_VALIDITY_DAYS * DAY_MS, root.value.cert.notAfter.getTime());
+    const cert = await signCertificate(this.keys, {
+      serial, subject: issuingName(tenant.name, generation), issuer: root.value.cert.subjectName,
+      subjectSpki: key.value.publicKeySpki, issuerSpki: root.value.spki,
+      notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(notAfter),
+      extensions: issuingExtensions({ urls: this.publicEdgeUrl ? issuingPkiUrls(this.publicEdgeUrl, tenant.id) : undefined }), signerRef: root.value.record.keyRef,
+    });
+    if (!cert.ok) return cert;
+    return ok({ cert: cert.value, serial, keyRef: key.value.ref });
+  }
+
+  /** Drops the memoised issuing CA of a tenant (after a rollover), so the next certify loads the new one. */
+  forgetIssuing(tenantId: string): void {
+    this.issuing.delete(tenantId);
+  }
+
   /** PEM chain a relying party needs: issuing CA then root (RFC 5246 order, leaf not included). */
   async chainPem(tenant: { id: string; name: string }): Promise<Result<string, KeyManagerError>> {
     const issuing = await this.issuingFor(tenant);
@@ -126,7 +168,7 @@ export class CertificateAuthority {
     const existing = await this.db
       .select()
       .from(authorities)
-      .where(and(eq(authorities.kind, "issuing"), eq(authorities.tenantId, tenant.id)));
+      .where(and(eq(authorities.kind, "issuing"), eq(authorities.tenantId, tenant.id), eq(authorities.status, "active")));
     if (existing[0]) return ok(loaded(existing[0]));
     const root = await this.root();
     if (!root.ok) return root;
@@ -168,7 +210,7 @@ export class CertificateAuthority {
       if (sqlState(e) !== UNIQUE_VIOLATION) throw e;
       const where = kind === "root"
         ? eq(authorities.kind, "root")
-        : and(eq(authorities.kind, kind), eq(authorities.tenantId, tenantId!));
+        : and(eq(authorities.kind, kind), eq(authorities.tenantId, tenantId!), eq(authorities.status, "active"));
       const [row] = await this.db.select().from(authorities).where(where);
       if (!row) return err({ code: "failed", message: "authority vanished after a unique violation" });
       return ok(loaded(row));

@@ -86,8 +86,10 @@ export function rootName(deploymentTag: string): x509.Name {
   return dn([["O", "Kakunin"], ["CN", `Kakunin Root CA ${deploymentTag}`]]);
 }
 
-export function issuingName(tenantName: string): x509.Name {
-  return dn([["O", tenantName], ["CN", `Kakunin Issuing CA ${tenantName}`.slice(0, 64)]]);
+/** Generation 1 is the tenant's first issuing CA; each rollover adds one (` G2`, ` G3`, ...). */
+export function issuingName(tenantName: string, generation = 1): x509.Name {
+  const suffix = generation > 1 ? ` G${generation}` : "";
+  return dn([["O", tenantName], ["CN", `${`Kakunin Issuing CA ${tenantName}`.slice(0, 64 - suffix.length)}${suffix}`]]);
 }
 
 export function agentName(agent: string, tenantName: string): x509.Name {

@@ -23,12 +23,17 @@ function base(publicEdgeUrl: string): string {
   return publicEdgeUrl.replace(/\/+$/, "");
 }
 
-export function agentPkiUrls(publicEdgeUrl: string, tenantId: string): AgentPkiUrls {
+/**
+ * Per issuing CA, not only per tenant: after a CA rollover (docs/ca-lifecycle.md) a tenant has
+ * several issuers, and a certificate's URLs are fixed when it is signed, so they name the issuer
+ * (its serial) that signed it.
+ */
+export function agentPkiUrls(publicEdgeUrl: string, tenantId: string, issuerSerial: string): AgentPkiUrls {
   const b = base(publicEdgeUrl);
-  return { ocsp: `${b}/v1/ocsp`, caIssuers: `${b}/v1/ca/${tenantId}/issuing.cer`, crl: `${b}/v1/crl/${tenantId}` };
+  return { ocsp: `${b}/v1/ocsp`, caIssuers: `${b}/v1/ca/${tenantId}/${issuerSerial}`, crl: `${b}/v1/crl/${tenantId}/${issuerSerial}` };
 }
 
 export function issuingPkiUrls(publicEdgeUrl: string, tenantId: string): IssuingPkiUrls {
   const b = base(publicEdgeUrl);
-  return { caIssuers: `${b}/v1/ca/${tenantId}/root.cer`, crl: `${b}/v1/crl/root` };
+  return { caIssuers: `${b}/v1/ca/${tenantId}/root`, crl: `${b}/v1/crl/root` };
 }

@@ -57,7 +57,7 @@ export async function certifyAgent(
     notAfter: expiresAt,
     extensions: agentExtensions(agent.id, model, {
       modelOid: kakuninOids(s.config.KAKUNIN_OID_ARC).agentModelExtension,
-      urls: agentPkiUrls(publicEdgeUrl(s.config), tenant.id),
+      urls: agentPkiUrls(publicEdgeUrl(s.config), tenant.id, issuing.value.record.serialNumber),
     }),
     signerRef: issuing.value.record.keyRef,
   });

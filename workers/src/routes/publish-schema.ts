@@ -29,6 +29,7 @@ const agentRecord = z.object({
 
 const crlRecord = z.object({
   kind: z.literal("crl"), v, tenant_id: z.union([uuid, z.literal("default"), z.literal("root")]),
+  issuer_serial: z.string().regex(SERIAL_PATTERN).optional(),
   crl_b64: z.string().max(4 * 1024 * 1024), this_update: iso, next_update: iso, chain_pem: z.string().max(32_768),
 });
 

@@ -7,7 +7,8 @@ import { edgeProblem } from "../http/problems.ts";
 
 /** A tenant id, `default` (the operator tenant) or, for CRLs, `root` (the root's CRL of issuing CAs). */
 const TENANT = /^([0-9a-f-]{36}|default)$/;
-const CRL_ISSUER = /^([0-9a-f-]{36}|default|root)$/;
+const CRL_ISSUER = /^([0-9a-f-]{36}|default|root)(:[0-9a-f]{1,40})?$/;
+const ISSUER = /^[0-9a-f]{1,40}$/;
 
 async function crlRecord(env: Env, tenant: string): Promise<CrlRecord | undefined> {
   const raw = await env.CERT_STATUS.get(`crl:${tenant}`);
@@ -47,21 +48,26 @@ export const crlRoute = createRoute({ ...pki, method: "get", path: "/v1/crl/{ten
 export const chainDefaultRoute = createRoute({ ...pki, method: "get", path: "/v1/ca", summary: "CA chain of the operator (`default`) tenant", responses: chainResponses });
 export const chainRoute = createRoute({ ...pki, method: "get", path: "/v1/ca/{tenant}", summary: "CA chain of a tenant", request: { params: tenantParams }, responses: chainResponses });
 
-const certResponses = (what: string) => ({
-  200: {
-    description: `The tenant's ${what} certificate`,
-    headers: z.object({ "cache-control": cacheControl }),
-    content: rawContent("application/pkix-cert", "One DER-encoded certificate (RFC 2585), as AIA caIssuers requires (RFC 5280 §4.2.2.1)"),
+const issuerParams = z.object({
+  tenant: z.string().openapi({ description: "Tenant id (UUID), or `default`" }),
+  issuer: z.string().openapi({ description: "Serial (hex) of one of the tenant's issuing CAs, or `root` (on /v1/ca only)" }),
+});
+export const crlIssuerRoute = createRoute({
+  ...pki, method: "get", path: "/v1/crl/{tenant}/{issuer}", summary: "CRL of one issuing CA of a tenant: the CRL Distribution Point of agent certificates",
+  request: { params: issuerParams }, responses: crlResponses,
+});
+export const certRoute = createRoute({
+  ...pki, method: "get", path: "/v1/ca/{tenant}/{issuer}",
+  summary: "One CA certificate (DER): an issuing CA by serial (AIA caIssuers of agent certificates) or `root` (of issuing-CA certificates)",
+  request: { params: issuerParams },
+  responses: {
+    200: {
+      description: "The certificate",
+      headers: z.object({ "cache-control": cacheControl }),
+      content: rawContent("application/pkix-cert", "One DER-encoded certificate (RFC 2585), as AIA caIssuers requires (RFC 5280 §4.2.2.1)"),
+    },
+    ...problemResponses({ 404: "Not a tenant or issuer, or nothing published for it yet" }),
   },
-  ...problemResponses({ 404: "Not a tenant, or no CA published for it yet" }),
-});
-export const issuingCertRoute = createRoute({
-  ...pki, method: "get", path: "/v1/ca/{tenant}/issuing.cer", summary: "Issuing CA certificate (DER): the AIA caIssuers URL of agent certificates",
-  request: { params: tenantParams }, responses: certResponses("issuing CA"),
-});
-export const rootCertRoute = createRoute({
-  ...pki, method: "get", path: "/v1/ca/{tenant}/root.cer", summary: "Root CA certificate (DER): the AIA caIssuers URL of issuing-CA certificates",
-  request: { params: tenantParams }, responses: certResponses("root CA"),
 });
 
 /** The DER of each certificate of a PEM chain, in order. */
@@ -92,15 +98,20 @@ export function register(app: EdgeApp): void {
   serve(app, chainDefaultRoute, (c) => chain(c, "default"));
   serve(app, chainRoute, (c) => chain(c, c.req.param("tenant")));
 
-  // The chain is [issuing CA, root]: AIA caIssuers wants one DER certificate, not a PEM bundle.
-  const one = async (c: Context<EdgeEnv>, tenant: string, which: "issuing" | "root") => {
-    if (!TENANT.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
-    const rec = await crlRecord(c.env, tenant);
+  serve(app, crlIssuerRoute, (c) => {
+    const { tenant, issuer } = c.req.param();
+    if (!TENANT.test(tenant) || !ISSUER.test(issuer)) return edgeProblem(c, "not-found", `No issuer ${issuer} of tenant ${tenant}.`);
+    return crl(c, `${tenant}:${issuer}`);
+  });
+
+  // A per-issuer record's chain is [that issuing CA, root]: caIssuers wants one DER certificate.
+  serve(app, certRoute, async (c) => {
+    const { tenant, issuer } = c.req.param();
+    if (!TENANT.test(tenant) || !(issuer === "root" || ISSUER.test(issuer))) return edgeProblem(c, "not-found", `No issuer ${issuer} of tenant ${tenant}.`);
+    const rec = await crlRecord(c.env, issuer === "root" ? tenant : `${tenant}:${issuer}`);
     const ders = rec ? pemToDer(rec.chain_pem) : [];
-    const der = which === "issuing" ? ders[0] : ders[ders.length - 1];
-    if (!der || ders.length < 2) return edgeProblem(c, "not-found", `No CA published for tenant ${tenant}.`);
+    const der = issuer === "root" ? ders[ders.length - 1] : ders[0];
+    if (!der || ders.length < 2) return edgeProblem(c, "not-found", `No CA ${issuer} published for tenant ${tenant}.`);
     return new Response(der, { headers: { "content-type": "application/pkix-cert", "cache-control": "public, max-age=3600" } });
-  };
-  serve(app, issuingCertRoute, (c) => one(c, c.req.param("tenant"), "issuing"));
-  serve(app, rootCertRoute, (c) => one(c, c.req.param("tenant"), "root"));
+  });
 }
