@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentBody, SAMPLE_HASH } from "../origin/test/harness.ts";
 import { splitPem } from "../origin/test/openssl.ts";
 import { runParserMatrix, type ParserResult } from "./support/parser-matrix.ts";
+import { createVerifier } from "@kakunin/verify";
+import { kakunin } from "../cli/test/support/run.ts";
 import { pollUntil, startSystem, systemFixture, type RunningSystem } from "./support/system.ts";
 
 function sh(cmd: string, args: string[]): { ok: boolean; out: string } {
@@ -85,7 +87,8 @@ describe("PKI interoperability against a running origin and edge", () => {
     expect(ocspUrl).toBe(`${sys.edge.url}/v1/ocsp`);
     const leafText = sh("openssl", ["x509", "-in", f("leaf.pem"), "-noout", "-text"]).out;
     const caIssuers = /CA Issuers - URI:(\S+)/.exec(leafText)?.[1];
-    expect(caIssuers).toBe(`${sys.edge.url}/v1/ca/${tenant.id}/issuing.cer`);
+    const issuerSerial = (await api<{ issuing: { serial_number: string } }>("GET", "/v1/ca")).issuing.serial_number;
+    expect(caIssuers).toBe(`${sys.edge.url}/v1/ca/${tenant.id}/${issuerSerial}`);
     const rootIssuers = /CA Issuers - URI:(\S+)/.exec(sh("openssl", ["x509", "-in", f("issuing.pem"), "-noout", "-text"]).out)?.[1];
     // caIssuers serves exactly the issuer's DER (RFC 5280 §4.2.2.1), for the leaf and for the issuing CA.
     const derOf = (pemFile: string) => execFileSync("openssl", ["x509", "-in", pemFile, "-outform", "DER"]);
@@ -113,5 +116,72 @@ describe("PKI interoperability against a running origin and edge", () => {
     const refused = await pollUntil(async () => { const r = crlVerify(); return !r.ok && /certificate revoked/.test(r.out) ? r.out : undefined; }, 10_000, 100);
     expect(refused.value).toContain("certificate revoked");
     expect(readFileSync(f("leaf.pem"), "utf8")).toBe(cert.certificate_pem);
+  });
+
+  it("issuing-CA rollover mid-run (kakunin ca rollover): agents before and after verify at the edge, in the SDK and in openssl; revocations land in each CA's own CRL", async () => {
+    const dir = join(fx.dir, "rollover");
+    mkdirSync(dir);
+    const f = (n: string) => join(dir, n);
+    const certifyOne = async (name: string) => {
+      const agent = await api<{ id: string }>("POST", "/v1/agents", agentBody({ name }));
+      return api<{ id: string; serial_number: string; certificate_pem: string }>("POST", `/v1/agents/${agent.id}/certify`);
+    };
+    const before = await certifyOne("before-rollover");
+    const [oldIssuing, root] = splitPem((await api<{ chain_pem: string }>("GET", "/v1/ca")).chain_pem);
+    const cli = await kakunin({ KAKUNIN_CONFIG: f("cli.json"), KAKUNIN_ORIGIN_URL: sys.origin.url, KAKUNIN_API_KEY: fx.adminKey }, "ca", "rollover", "--json");
+    expect(cli.code, cli.stderr).toBe(0);
+    const rolled = JSON.parse(cli.stdout) as { current: { certificate_pem: string; subject: string }; previous: { certificate_pem: string } };
+    expect(rolled.previous.certificate_pem).toBe(oldIssuing);
+    const after = await certifyOne("after-rollover");
+    const newIssuing = rolled.current.certificate_pem;
+    writeFileSync(f("root.pem"), root!);
+    // Cross-published: the relying party's intermediates bundle holds both issuing CAs.
+    writeFileSync(f("issuers.pem"), oldIssuing! + newIssuing);
+    writeFileSync(f("before.pem"), before.certificate_pem);
+    writeFileSync(f("after.pem"), after.certificate_pem);
+
+    const sdk = createVerifier({ edgeUrl: sys.edge.url, cacheTtlMs: 0, finalCacheTtlMs: 0, unknownCacheTtlMs: 0 });
+    const edgeVerdict = async (serial: string) => ((await (await fetch(`${sys.edge.url}/v1/verify/${serial}`)).json()) as { data?: { valid: boolean; status: string } }).data;
+    for (const c of [before, after]) {
+      const v = await pollUntil(async () => ((await edgeVerdict(c.serial_number))?.valid ? true : undefined), 10_000, 100);
+      expect(v.value).toBe(true);
+      expect((await sdk.verify(c.serial_number)).valid).toBe(true);
+    }
+    // openssl finds each agent's CRL through its own CDP (per issuer) and builds each chain from the bundle.
+    const crlVerify = (leaf: string) => sh("openssl", ["verify", "-x509_strict", "-crl_download", "-crl_check", "-CAfile", f("root.pem"), "-untrusted", f("issuers.pem"), f(leaf)]);
+    for (const leaf of ["before.pem", "after.pem"]) {
+      const ok = await pollUntil(async () => { const r = crlVerify(leaf); return r.ok ? r.out : undefined; }, 10_000, 100);
+      expect(ok.value).toContain(`${leaf}: OK`);
+    }
+    // The parser matrix over both generations.
+    mkdirSync(f("matrix"));
+    const matrix = await runParserMatrix(f("matrix"), {
+      root: root!, intermediates: [oldIssuing!, newIssuing], leaves: { before: before.certificate_pem, after: after.certificate_pem },
+    });
+    expect(matrix.filter((r) => !r.ok).map((r) => `--- ${r.parser}\n${r.output}`).join("\n")).toBe("");
+
+    for (const c of [before, after]) await api("POST", `/v1/certificates/${c.id}/revoke`, { reason: "rollover e2e", reason_code: "keyCompromise" });
+    for (const c of [before, after]) {
+      const v = await pollUntil(async () => ((await edgeVerdict(c.serial_number))?.status === "revoked" ? true : undefined), 10_000, 100);
+      expect(v.value).toBe(true);
+      expect((await sdk.verify(c.serial_number)).valid).toBe(false);
+    }
+    for (const leaf of ["before.pem", "after.pem"]) {
+      const refused = await pollUntil(async () => { const r = crlVerify(leaf); return /certificate revoked/.test(r.out) ? r.out : undefined; }, 10_000, 100);
+      expect(refused.value).toContain("certificate revoked");
+    }
+    // Each revocation is in its own CA's CRL only (the CDP URLs from the certificates themselves).
+    const cdp = (leaf: string) => /CRL Distribution Points:[\s\S]*?URI:(\S+)/.exec(sh("openssl", ["x509", "-in", f(leaf), "-noout", "-text"]).out)![1]!;
+    const crlText = async (url: string, name: string) => {
+      writeFileSync(f(name), Buffer.from(await (await fetch(url)).arrayBuffer()));
+      return sh("openssl", ["crl", "-inform", "DER", "-in", f(name), "-noout", "-text"]).out.toUpperCase();
+    };
+    expect(cdp("before.pem")).not.toBe(cdp("after.pem"));
+    const oldCrl = await crlText(cdp("before.pem"), "old.crl");
+    const newCrl = await crlText(cdp("after.pem"), "new.crl");
+    expect(oldCrl).toContain(before.serial_number.toUpperCase());
+    expect(oldCrl).not.toContain(after.serial_number.toUpperCase());
+    expect(newCrl).toContain(after.serial_number.toUpperCase());
+    expect(newCrl).not.toContain(before.serial_number.toUpperCase());
   });
 });
