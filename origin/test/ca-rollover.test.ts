@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { certificates } from "../src/db/schema.ts";
+import { retiredIssuersPastLastExpiry } from "../src/lifecycle/retired-issuers.ts";
 import { keyManagerSigners } from "../src/publish/signers.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 import { opensslText, opensslVerify, splitPem } from "./openssl.ts";
@@ -99,6 +100,20 @@ describe.each(dbKinds())("issuing CA rollover on %s", (kind) => {
     const check = sh(["ocsp", "-respin", join(dir, "before-ocsp.der"), "-issuer", join(dir, "old.pem"), "-cert", join(dir, "before.pem"), "-CAfile", join(dir, "root.pem"), "-no_nonce"]);
     expect(check.out).toContain("Response verify OK");
     expect(check.out).toMatch(/before\.pem: revoked/);
+  });
+
+  it("a retired CA is due for key deletion only after its last certificate expires", async () => {
+    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data;
+    const retired = (await o.services.ca.issuersOf(tenant.id)).filter((i) => i.record.status === "retired");
+    expect(retired.length).toBeGreaterThan(0);
+    const ids = async (at: Date) => (await retiredIssuersPastLastExpiry(o.services.db, at)).map((r) => r.id);
+    // Its certificates (from the first test) are unexpired now: not due.
+    expect(await ids(new Date())).not.toContain(retired[0]!.record.id);
+    // Past every agent certificate's notAfter (365 days): due; the active CA never is.
+    const later = await ids(new Date(Date.now() + 400 * 86_400_000));
+    expect(later).toContain(retired[0]!.record.id);
+    const active = (await o.services.ca.issuersOf(tenant.id)).find((i) => i.record.status === "active")!;
+    expect(later).not.toContain(active.record.id);
   });
 
   it("two concurrent rollovers: one 201, one 409, and exactly one active issuing CA", async () => {
