@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System packages the tests use: PostgreSQL 15 server, SoftHSM2 (PKCS#11), openssl, and Ceph's
-# mon/osd/radosgw for a real S3 server with Object Lock (scripts/worm-s3), and libfaketime for
-# the clock-skew fault.
+# mon/osd/radosgw for a real S3 server with Object Lock (scripts/worm-s3), libfaketime for the
+# clock-skew fault, and the X.509 parser matrix (test/support/parser-matrix.ts): GnuTLS certtool,
+# Go, a JDK (javac: `java File.java` compiles) and Python `cryptography` for Debian's /usr/bin/python3.
 # Installs only what is missing; needs root (or passwordless sudo) for apt-get.
 set -euo pipefail
 need=()
@@ -10,6 +11,10 @@ command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)   # the clock-skew fault (test/faults)
 command -v radosgw >/dev/null 2>&1 || need+=(ceph-mon ceph-osd radosgw)
+command -v certtool >/dev/null 2>&1 || need+=(gnutls-bin)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
+command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
+/usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3-cryptography)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 if [ "$(id -u)" != 0 ]; then

@@ -2,6 +2,7 @@ import { webcrypto } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { kakuninOids } from "@kakunin/shared";
 import { agentExtensions, agentName } from "@kakunin/origin/ca/profiles";
 import { newSerial } from "@kakunin/origin/ca/serial";
 import { signCertificate } from "@kakunin/origin/ca/sign-certificate";
@@ -70,7 +71,7 @@ async function stages(o: InProcessOrigin): Promise<void> {
     const r = await signCertificate(s.keys, {
       serial: newSerial(), subject: agentName("a", o.tenant.name), issuer: o.issuing.cert.subjectName,
       subjectSpki: o.issuing.spki, issuerSpki: o.issuing.spki, notBefore: new Date(), notAfter: new Date(Date.now() + 86_400_000),
-      extensions: agentExtensions(agentId, { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` }),
+      extensions: agentExtensions(agentId, { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` }, { modelOid: kakuninOids().agentModelExtension }),
       signerRef: o.issuing.record.keyRef,
     });
     if (!r.ok) throw new Error(`signCertificate: ${r.error.message}`);

@@ -7,9 +7,9 @@ import { kakunin } from "./support/run.ts";
 
 const COMMANDS = [
   ["init"], ["agents", "create"], ["agents", "list"], ["agents", "get"], ["agents", "retire"], ["certify"], ["revoke"],
-  ["tokens", "create"], ["events", "send"], ["risk"], ["verify"], ["audit", "export"], ["audit", "verify"],
+  ["tokens", "create"], ["events", "send"], ["risk"], ["verify"], ["audit", "export"], ["audit", "verify"], ["ca", "rollover"],
 ];
-const GROUPS = ["agents", "tokens", "events", "audit"];
+const GROUPS = ["agents", "tokens", "events", "audit", "ca"];
 
 /** What the CLI decides without any server: help, usage errors, configuration, unreachable APIs. */
 describe("kakunin without a server", () => {

@@ -2,7 +2,7 @@ import "./platform.ts";
 import { kakuninOids } from "@kakunin/shared";
 import { CertificateAuthority } from "./ca/authority.ts";
 import { systemClock, type Clock } from "./clock.ts";
-import type { Config } from "./config.ts";
+import { publicEdgeUrl, type Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/index.ts";
 import { createKeyManager } from "./kms/index.ts";
 import { instrumentKeyManager } from "./observability/instrument-keys.ts";
@@ -37,7 +37,7 @@ export async function buildServices(
   const logger = overrides.logger ?? createLogger({ level: config.KAKUNIN_LOG_LEVEL });
   const keys = instrumentKeyManager(overrides.keys ? overrides.keys(database) : createKeyManager(config, database.db), metrics);
   const clock = overrides.clock ?? systemClock;
-  const ca = new CertificateAuthority(database.db, keys, clock, kakuninOids(config.KAKUNIN_OID_ARC));
+  const ca = new CertificateAuthority(database.db, keys, clock, kakuninOids(config.KAKUNIN_OID_ARC), publicEdgeUrl(config));
   const edgeSecret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");
   const services: Services = { config, db: database.db, keys, ca, clock, edgeSecret, logger, metrics };
   return {

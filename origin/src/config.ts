@@ -45,6 +45,17 @@ export const configSchema = z.object({
   KAKUNIN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Where the origin publishes status records (the edge's base URL). */
   KAKUNIN_EDGE_URL: z.string().url().default("http://127.0.0.1:8787"),
+  /**
+   * The edge URL relying parties reach (written into AIA and CRL Distribution Points of agent and
+   * issuing-CA certificates); default KAKUNIN_EDGE_URL. Set it when the origin publishes to the edge
+   * by an internal address.
+   */
+  KAKUNIN_PUBLIC_EDGE_URL: z.string().url().optional(),
+  /**
+   * Arc under which Kakunin's OIDs live (model extension, tenant binding, audit EKU): arcs < 2^32
+   * only. Default: RFC 5612's documentation PEN; request your own IANA PEN before production.
+   */
+  KAKUNIN_OID_ARC: z.string().refine(isSmallArcOid, "KAKUNIN_OID_ARC must be a dotted OID whose arcs are all < 2^32").default(DEFAULT_OID_ARC),
   /** Shared HMAC secret for origin ⇄ edge calls; otherwise `<data dir>/edge.secret`, created on first start. */
   KAKUNIN_EDGE_SECRET: z.string().min(32, "KAKUNIN_EDGE_SECRET must be at least 32 characters").optional(),
   /** Where sealed audit batches go: a local directory (default) or S3 with Object Lock. */
@@ -61,16 +72,16 @@ export const configSchema = z.object({
   /** Entries per archived object, and the age after which a partial batch is sealed anyway. */
   KAKUNIN_ARCHIVE_BATCH: z.coerce.number().int().min(1).max(100_000).default(1000),
   KAKUNIN_ARCHIVE_MAX_AGE_S: z.coerce.number().int().min(1).default(60),
-  /**
-   * The OID arc of Kakunin's own identifiers (model extension, tenant binding, audit EKU); see
-   * shared/src/oids.ts. Relying parties are told the same arc (`kakunin audit verify --oid-arc`).
-   */
-  KAKUNIN_OID_ARC: z.string().refine(isSmallArcOid, "must be a dotted OID whose arcs are < 2^32").default(DEFAULT_OID_ARC),
   /** `off` disables publishing (an origin without an edge, e.g. in unit tests). */
   KAKUNIN_PUBLISH: z.enum(["on", "off"]).default("on"),
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The edge URL written into certificates (AIA, CDP): the public one if set, else the publish target. */
+export function publicEdgeUrl(c: Pick<Config, "KAKUNIN_PUBLIC_EDGE_URL" | "KAKUNIN_EDGE_URL">): string {
+  return c.KAKUNIN_PUBLIC_EDGE_URL ?? c.KAKUNIN_EDGE_URL;
+}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = configSchema.safeParse(env);

@@ -1,8 +1,14 @@
 import { webcrypto } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { AGENT_MODEL_OID, readAgentModel } from "../src/ca/model-extension.ts";
+import { kakuninOids } from "@kakunin/shared";
+import * as asn1js from "asn1js";
+import { encodeAgentModel, LEGACY_AGENT_MODEL_OID, readAgentModel } from "../src/ca/model-extension.ts";
+import { agentName } from "../src/ca/profiles.ts";
+import { newSerial } from "../src/ca/serial.ts";
+import { signCertificate } from "../src/ca/sign-certificate.ts";
 import { x509 } from "../src/ca/x509.ts";
 import { ManualClock } from "../src/clock.ts";
+import { loadConfig } from "../src/config.ts";
 import { agentBody, dbKinds, SAMPLE_HASH, startTestOrigin, type TestOrigin } from "./harness.ts";
 import { opensslSerial, opensslText, opensslVerify, splitPem } from "./openssl.ts";
 
@@ -13,7 +19,9 @@ const DAY = 86_400_000;
 describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
   let o: TestOrigin;
   const clock = new ManualClock(new Date("2026-05-17T00:00:00Z"));
-  beforeAll(async () => { o = await startTestOrigin(kind, { clock }); });
+  const EDGE = "https://edge.kakunin.example";
+  beforeAll(async () => { o = await startTestOrigin(kind, { clock, env: { KAKUNIN_PUBLIC_EDGE_URL: EDGE } }); });
+  const tenantId = async () => (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
   afterAll(async () => { await o.close(); });
 
   const newAgent = async (overrides: Record<string, unknown> = {}) =>
@@ -66,13 +74,23 @@ describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
     expect(text).toMatch(/X509v3 Key Usage: critical\s*\n\s*Digital Signature/);
     expect(text).toContain("X509v3 Subject Key Identifier");
     expect(text).toContain("X509v3 Authority Key Identifier");
-    expect(text).toContain(AGENT_MODEL_OID);
+    // The model extension under the small-arc OID (Go and GnuTLS refused the 2.25.<UUID> arc) ...
+    expect(text).toContain(`${kakuninOids().agentModelExtension}:`);
+    expect(text).not.toContain("2.25.");
+    // ... and the same hash as a SAN URI any parser exposes.
+    expect(text).toContain(`URI:urn:kakunin:model:sha256:${"ab".repeat(32)}`);
+    // Revocation and issuer pointers at the public edge, per tenant.
+    // Per issuing CA (its serial), so certificates of a rolled-over CA keep finding their issuer and CRL.
+    const t = await tenantId();
+    const issuer = (await o.json<{ data: { issuing: { serial_number: string } } }>("GET", "/v1/ca")).body.data.issuing.serial_number;
+    expect(text).toMatch(new RegExp(`Authority Information Access:\\s*\\n\\s*OCSP - URI:${EDGE}/v1/ocsp\\n\\s*CA Issuers - URI:${EDGE}/v1/ca/${t}/${issuer}\\n`));
+    expect(text).toMatch(new RegExp(`CRL Distribution Points:\\s*\\n\\s*Full Name:\\s*\\n\\s*URI:${EDGE}/v1/crl/${t}/${issuer}\\n`));
     expect(text).toContain("Not Before: May 16 23:59:00 2026 GMT");
     expect(text).toContain("Not After : May 17 00:00:00 2027 GMT");
     expect(opensslSerial(c.certificate_pem)).toBe(`serial=${c.serial_number.toUpperCase()}`);
     // The model extension decodes to what the agent declared.
     const ext = readAgentModel(new x509.X509Certificate(c.certificate_pem).rawData);
-    expect(ext).toEqual({ critical: false, model: { name: "gpt-4o", version: "2024-08-06", hash: SAMPLE_HASH } });
+    expect(ext).toEqual({ critical: false, model: { name: "gpt-4o", version: "2024-08-06", hash: SAMPLE_HASH }, oid: kakuninOids().agentModelExtension });
   });
 
   it("CA certificates: root and issuing profiles", async () => {
@@ -83,6 +101,37 @@ describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
     const it = opensslText(issuing!);
     expect(it).toMatch(/Basic Constraints: critical\s*\n\s*CA:TRUE, pathlen:0/);
     expect(it).toContain("O=default");
+    // The issuing CA points at the root's DER and the root's CRL; the self-signed root points nowhere.
+    const t = await tenantId();
+    expect(it).toMatch(new RegExp(`Authority Information Access:\\s*\\n\\s*CA Issuers - URI:${EDGE}/v1/ca/${t}/root\\n`));
+    expect(it).toMatch(new RegExp(`CRL Distribution Points:\\s*\\n\\s*Full Name:\\s*\\n\\s*URI:${EDGE}/v1/crl/root\\n`));
+    expect(rt).not.toContain("Authority Information Access");
+    expect(rt).not.toContain("CRL Distribution Points");
+  });
+
+  it("a certificate issued under the legacy 2.25.<UUID> model OID still reads and chain-verifies", async () => {
+    const t = (await o.json<{ data: { id: string; name: string } }>("GET", "/v1/tenant")).body.data;
+    const issuing = await o.services.ca.issuingFor(t);
+    const key = await o.services.keys.createKey("legacy-model-oid-test");
+    if (!issuing.ok || !key.ok) throw new Error("CA or key unavailable");
+    const model = { name: "gpt-4o", version: "2024-08-06", hash: SAMPLE_HASH };
+    // Encoded with asn1js as the old code did (@peculiar/x509 mis-encodes arcs above 2^53).
+    const legacyExt = new x509.Extension(new asn1js.Sequence({
+      value: [new asn1js.ObjectIdentifier({ value: LEGACY_AGENT_MODEL_OID }), new asn1js.OctetString({ valueHex: encodeAgentModel(model).slice().buffer })],
+    }).toBER(false));
+    const cert = await signCertificate(o.services.keys, {
+      serial: newSerial(), subject: agentName("legacy", t.name), issuer: issuing.value.cert.subjectName,
+      subjectSpki: key.value.publicKeySpki, issuerSpki: issuing.value.spki,
+      notBefore: clock.now(), notAfter: new Date(clock.now().getTime() + DAY),
+      extensions: [new x509.BasicConstraintsExtension(false, undefined, true), legacyExt], signerRef: issuing.value.record.keyRef,
+    });
+    if (!cert.ok) throw new Error("sign failed");
+    expect(readAgentModel(cert.value.rawData)).toEqual({ critical: false, model, oid: LEGACY_AGENT_MODEL_OID });
+    // Only the OIDs asked for are read.
+    expect(readAgentModel(cert.value.rawData, [kakuninOids().agentModelExtension])).toBeUndefined();
+    const [, root] = await chain();
+    const at = ["-attime", String(Math.floor(clock.now().getTime() / 1000) + 60)];
+    expect(opensslVerify(root!, cert.value.toString("pem"), issuing.value.record.certificatePem, at)).toMatchObject({ ok: true });
   });
 
   it("409 while a certificate is active; 404 for an unknown agent; 422 for a retired one", async () => {
@@ -182,5 +231,25 @@ describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toContain("application/pem-certificate-chain");
     expect(splitPem(await res.text())).toHaveLength(2);
+  });
+});
+
+describe("KAKUNIN_OID_ARC", () => {
+  it("a configured arc names the model extension; arcs that do not fit 32 bits are refused at start", async () => {
+    const arc = "1.3.6.1.4.1.99999.7";
+    const o = await startTestOrigin("pglite", { env: { KAKUNIN_OID_ARC: arc } });
+    try {
+      const id = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+      const pem = (await o.json<{ data: Issued }>("POST", `/v1/agents/${id}/certify`)).body.data.certificate_pem;
+      expect(opensslText(pem)).toContain(`${arc}.1:`);
+      const der = new x509.X509Certificate(pem).rawData;
+      expect(readAgentModel(der, [kakuninOids(arc).agentModelExtension])?.model?.hash).toBe(SAMPLE_HASH);
+      expect(readAgentModel(der)).toBeUndefined();
+    } finally {
+      await o.close();
+    }
+    for (const bad of [LEGACY_AGENT_MODEL_OID, "1.3.6.1.4.1.4294967296", "1.3.6.1.4.1.", "example"]) {
+      expect(() => loadConfig({ KAKUNIN_OID_ARC: bad }), bad).toThrow(/KAKUNIN_OID_ARC/);
+    }
   });
 });

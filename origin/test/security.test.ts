@@ -20,6 +20,7 @@ const OPS: Op[] = [
   { name: "revoke", method: "POST", path: (i) => `/v1/certificates/${i.cert}/revoke`, body: { reason: "matrix" }, allowed: ["admin", "issuer"] },
   { name: "retire", method: "POST", path: (i) => `/v1/agents/${i.agent}/retire`, allowed: ["admin", "issuer"] },
   { name: "ca chain", method: "GET", path: () => "/v1/ca", allowed: ["admin", "issuer", "auditor"] },
+  { name: "ca rollover", method: "POST", path: () => "/v1/tenant/ca/rollover", allowed: ["admin"] },
   { name: "tenant", method: "GET", path: () => "/v1/tenant", allowed: ["admin", "issuer", "auditor"] },
   { name: "get policy", method: "GET", path: () => "/v1/tenant/policy", allowed: ["admin", "auditor"] },
   { name: "patch policy", method: "PATCH", path: () => "/v1/tenant/policy", body: { auto_revoke: true }, allowed: ["admin"] },

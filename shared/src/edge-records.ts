@@ -46,7 +46,12 @@ export interface CrlRecord {
   kind: "crl";
   v: number;
   tenant_id: string;
-  /** SHA-1 issuer name/key hashes, so OCSP requests can be matched to the tenant's CA. */
+  /**
+   * Serial of the issuing CA that signed this CRL. Present: the CRL of that one issuer (a tenant
+   * has several after a CA rollover), at `/v1/crl/<tenant>/<issuer_serial>`. Absent: the tenant's
+   * current issuer, at `/v1/crl/<tenant>`.
+   */
+  issuer_serial?: string;
   crl_b64: string;
   this_update: string;
   next_update: string;
@@ -63,7 +68,7 @@ export function recordKey(r: EdgeRecord): string {
     case "agent":
       return `agent:${r.agent_id}`;
     case "crl":
-      return `crl:${r.tenant_id}`;
+      return r.issuer_serial ? `crl:${r.tenant_id}:${r.issuer_serial}` : `crl:${r.tenant_id}`;
   }
 }
 

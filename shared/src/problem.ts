@@ -17,6 +17,7 @@ export const PROBLEM_TYPES = {
   "no-active-certificate": { status: 409, title: "Agent has no active certificate" },
   "already-retired": { status: 409, title: "Agent already retired" },
   "already-initialized": { status: 409, title: "Already initialized" },
+  "ca-rollover-conflict": { status: 409, title: "The issuing CA changed during the rollover" },
   "payload-too-large": { status: 413, title: "Payload too large" },
   "unsupported-media-type": { status: 415, title: "Unsupported media type" },
   // An edge⇄origin call in a contract version the receiver does not speak (rolling deploy): the

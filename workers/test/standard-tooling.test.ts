@@ -70,6 +70,41 @@ describe("CRL, CA chain and DID", () => {
     expect(await (await exports.default.fetch("http://edge/v1/ca")).text()).toBe("PEMCHAIN");
   });
 
+  it("per issuing CA: its CRL (CDP) and its certificate and the root as single DER certificates (AIA caIssuers, RFC 5280 §4.2.2.1)", async () => {
+    const tenant = crypto.randomUUID();
+    const [oldIssuer, newIssuer] = ["a1".repeat(16), "b2".repeat(16)];
+    const der = (tag: string) => new TextEncoder().encode(`DER-${tag}`);
+    const pem = (tag: string) => `-----BEGIN CERTIFICATE-----\n${btoa(String.fromCharCode(...der(tag)))}\n-----END CERTIFICATE-----\n`;
+    const rec = (issuer: string | undefined, tag: string) => ({
+      kind: "crl" as const, v: 1, tenant_id: tenant, ...(issuer ? { issuer_serial: issuer } : {}), crl_b64: btoa(`CRL-${tag}`),
+      this_update: new Date().toISOString(), next_update: new Date().toISOString(), chain_pem: pem(tag) + pem("ROOT"),
+    });
+    expect((await publish([rec(oldIssuer, "OLD"), rec(newIssuer, "NEW"), rec(undefined, "NEW")])).status).toBe(200);
+    const text = async (path: string) => new TextDecoder().decode(await bytes(await exports.default.fetch(`http://edge${path}`)));
+    for (const [issuer, tag] of [[oldIssuer, "OLD"], [newIssuer, "NEW"], ["root", "ROOT"]] as const) {
+      const r = await exports.default.fetch(`http://edge/v1/ca/${tenant}/${issuer}`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-type")).toBe("application/pkix-cert");
+      expect(new TextDecoder().decode(await bytes(r))).toBe(`DER-${tag}`);
+    }
+    expect(await text(`/v1/crl/${tenant}/${oldIssuer}`)).toBe("CRL-OLD");
+    expect(await text(`/v1/crl/${tenant}/${newIssuer}`)).toBe("CRL-NEW");
+    expect(await text(`/v1/crl/${tenant}`)).toBe("CRL-NEW");
+    for (const path of [`/v1/ca/${crypto.randomUUID()}/root`, `/v1/ca/${tenant}/${"c3".repeat(16)}`, `/v1/ca/${tenant}/NOPE`, `/v1/crl/${tenant}/${"c3".repeat(16)}`, `/v1/crl/${tenant}/root`, "/v1/ca/nope/root"]) {
+      const r = await exports.default.fetch(`http://edge${path}`);
+      expect(r.status, path).toBe(404);
+      expect(r.headers.get("content-type")).toBe("application/problem+json");
+    }
+  });
+
+  it("the root's CRL (ARL) is published and served at /v1/crl/root", async () => {
+    const pub = await publish([{ kind: "crl", v: 1, tenant_id: "root", crl_b64: btoa("ARL"), this_update: new Date().toISOString(), next_update: new Date().toISOString(), chain_pem: "ROOTPEM" }]);
+    expect(pub.status).toBe(200);
+    const r = await exports.default.fetch("http://edge/v1/crl/root");
+    expect(r.status).toBe(200);
+    expect(new TextDecoder().decode(await bytes(r))).toBe("ARL");
+  });
+
   it("a DID without an active certificate is deactivated", async () => {
     const agent = agentRec({ status: "suspended", current_serial: null });
     await publish([agent]);

@@ -5,6 +5,7 @@ import { agentsList } from "./agents-list.ts";
 import { agentsRetire } from "./agents-retire.ts";
 import { auditExport } from "./audit-export.ts";
 import { auditVerify } from "./audit-verify.ts";
+import { caRollover } from "./ca-rollover.ts";
 import { certify } from "./certify.ts";
 import { credentialsCreate } from "./credentials-create.ts";
 import { credentialsList } from "./credentials-list.ts";
@@ -19,7 +20,7 @@ import { verify } from "./verify.ts";
 /** Every command, in the order `kakunin --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, revoke, credentialsCreate, credentialsList, credentialsRevoke,
-  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify,
+  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, caRollover,
 ];
 
 /** Two-word commands share a group (`agents`, `audit`, ...), which has its own help. */

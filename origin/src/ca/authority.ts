@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, desc, eq } from "drizzle-orm";
 import { err, kakuninOids, ok, type KakuninOids, type Result } from "@kakunin/shared";
 import { sqlState, UNIQUE_VIOLATION, type Db } from "../db/index.ts";
 import { authorities } from "../db/schema.ts";
@@ -11,6 +11,7 @@ import {
 } from "./profiles.ts";
 import { newSerial } from "./serial.ts";
 import { signCertificate } from "./sign-certificate.ts";
+import { issuingPkiUrls } from "./urls.ts";
 import { x509 } from "./x509.ts";
 
 export type AuthorityRecord = typeof authorities.$inferSelect;
@@ -37,6 +38,8 @@ export class CertificateAuthority {
     private readonly keys: KeyManager,
     private readonly clock: Clock,
     private readonly oids: KakuninOids = kakuninOids(),
+    /** Written into issuing-CA certificates (AIA caIssuers, CDP); see ./urls.ts. */
+    private readonly publicEdgeUrl?: string,
   ) {}
 
   root(): Promise<Result<LoadedAuthority, KeyManagerError>> {
@@ -99,6 +102,48 @@ export class CertificateAuthority {
     return this.insertOrReload(cert.value, serial, key.value.ref, tenant.id, "tree_head_signer", issuing.value.record.id);
   }
 
+  /** Any authority by id, e.g. the (possibly retired) issuing CA that signed a certificate. */
+  async byId(id: string): Promise<LoadedAuthority | undefined> {
+    const [row] = await this.db.select().from(authorities).where(eq(authorities.id, id));
+    return row ? loaded(row) : undefined;
+  }
+
+  /** Every issuing CA the tenant ever had, the active one first, then retired ones newest first. */
+  async issuersOf(tenantId: string): Promise<LoadedAuthority[]> {
+    const rows = await this.db.select().from(authorities)
+      .where(and(eq(authorities.kind, "issuing"), eq(authorities.tenantId, tenantId)))
+      .orderBy(authorities.status, desc(authorities.createdAt));
+    return rows.map(loaded);
+  }
+
+  /**
+   * Key and certificate of a successor issuing CA, signed by the root, not stored yet: the caller
+   * (lifecycle/rollover-ca.ts) retires the current one and stores this one in one transaction.
+   * A distinct subject (` G<n>`) keeps path building by name unambiguous in every parser.
+   */
+  async signSuccessorIssuing(tenant: { id: string; name: string }, generation: number): Promise<Result<{ cert: x509.X509Certificate; serial: string; keyRef: string }, KeyManagerError>> {
+    const root = await this.root();
+    if (!root.ok) return root;
+    const key = await this.keys.createKey(`kakunin-issuing-ca-${tenant.id}-g${generation}`);
+    if (!key.ok) return key;
+    const now = this.clock.now();
+    const serial = newSerial();
+    const notAfter = Math.min(now.getTime() + ISSUING_VALIDITY_DAYS * DAY_MS, root.value.cert.notAfter.getTime());
+    const cert = await signCertificate(this.keys, {
+      serial, subject: issuingName(tenant.name, generation), issuer: root.value.cert.subjectName,
+      subjectSpki: key.value.publicKeySpki, issuerSpki: root.value.spki,
+      notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(notAfter),
+      extensions: issuingExtensions({ tenant: { id: tenant.id, oids: this.oids }, urls: this.publicEdgeUrl ? issuingPkiUrls(this.publicEdgeUrl, tenant.id) : undefined }), signerRef: root.value.record.keyRef,
+    });
+    if (!cert.ok) return cert;
+    return ok({ cert: cert.value, serial, keyRef: key.value.ref });
+  }
+
+  /** Drops the memoised issuing CA of a tenant (after a rollover), so the next certify loads the new one. */
+  forgetIssuing(tenantId: string): void {
+    this.issuing.delete(tenantId);
+  }
+
   /** PEM chain a relying party needs: issuing CA then root (RFC 5246 order, leaf not included). */
   async chainPem(tenant: { id: string; name: string }): Promise<Result<string, KeyManagerError>> {
     const issuing = await this.issuingFor(tenant);
@@ -131,7 +176,7 @@ export class CertificateAuthority {
     const existing = await this.db
       .select()
       .from(authorities)
-      .where(and(eq(authorities.kind, "issuing"), eq(authorities.tenantId, tenant.id)));
+      .where(and(eq(authorities.kind, "issuing"), eq(authorities.tenantId, tenant.id), eq(authorities.status, "active")));
     if (existing[0]) return ok(loaded(existing[0]));
     const root = await this.root();
     if (!root.ok) return root;
@@ -144,7 +189,7 @@ export class CertificateAuthority {
       serial, subject: issuingName(tenant.name), issuer: root.value.cert.subjectName,
       subjectSpki: key.value.publicKeySpki, issuerSpki: root.value.spki,
       notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(notAfter),
-      extensions: issuingExtensions({ id: tenant.id, oids: this.oids }), signerRef: root.value.record.keyRef,
+      extensions: issuingExtensions({ tenant: { id: tenant.id, oids: this.oids }, urls: this.publicEdgeUrl ? issuingPkiUrls(this.publicEdgeUrl, tenant.id) : undefined }), signerRef: root.value.record.keyRef,
     });
     if (!cert.ok) return cert;
     return this.insertOrReload(cert.value, serial, key.value.ref, tenant.id, "issuing");
@@ -176,7 +221,7 @@ export class CertificateAuthority {
         ? eq(authorities.kind, "root")
         : kind === "tree_head_signer"
           ? and(eq(authorities.kind, kind), eq(authorities.issuerAuthorityId, issuerAuthorityId!))
-          : and(eq(authorities.kind, kind), eq(authorities.tenantId, tenantId!));
+          : and(eq(authorities.kind, kind), eq(authorities.tenantId, tenantId!), eq(authorities.status, "active"));
       const [row] = await this.db.select().from(authorities).where(where);
       if (!row) return err({ code: "failed", message: "authority vanished after a unique violation" });
       return ok(loaded(row));

@@ -1,7 +1,8 @@
 import { tenantUrn, type KakuninOids } from "@kakunin/shared";
 import { x509 } from "./x509.ts";
-import { agentModelExtension, type AgentModel } from "./model-extension.ts";
+import { agentModelExtension, modelUrn, type AgentModel } from "./model-extension.ts";
 import { dn } from "./names.ts";
+import type { AgentPkiUrls, IssuingPkiUrls } from "./urls.ts";
 
 /**
  * The three certificate profiles Kakunin issues. Validity windows and key usages follow common
@@ -24,17 +25,28 @@ export function rootExtensions(): x509.Extension[] {
   ];
 }
 
-/**
- * The issuing CA's profile. With `tenant`, it names the tenant's id (the tenant extension and a
- * SAN URI), which `kakunin audit verify` checks against the bundle's tenant.
- */
-export function issuingExtensions(tenant?: { id: string; oids: KakuninOids }): x509.Extension[] {
+export interface IssuingProfile {
+  /** Where the root's certificate and CRL are published (AIA caIssuers, CDP); none when unset. */
+  urls?: IssuingPkiUrls;
+  /**
+   * The tenant whose id the CA names (the tenant extension and a SAN URI), which
+   * `kakunin audit verify` checks against the bundle's tenant.
+   */
+  tenant?: { id: string; oids: KakuninOids };
+}
+
+export function issuingExtensions(p: IssuingProfile = {}): x509.Extension[] {
   return [
     // pathLen 0: the issuing CA signs agents, never another CA.
     new x509.BasicConstraintsExtension(true, 0, true),
     // digitalSignature lets the CA sign OCSP responses itself.
     new x509.KeyUsagesExtension(KU.keyCertSign | KU.cRLSign | KU.digitalSignature, true),
-    ...(tenant ? tenantBinding(tenant.id, tenant.oids) : []),
+    // No OCSP URL: the root signs no OCSP responses; the ARL (root CRL) covers issuing CAs.
+    ...(p.urls ? [
+      new x509.AuthorityInfoAccessExtension({ caIssuers: p.urls.caIssuers }, false),
+      new x509.CRLDistributionPointsExtension([p.urls.crl], false),
+    ] : []),
+    ...(p.tenant ? tenantBinding(p.tenant.id, p.tenant.oids) : []),
   ];
 }
 
@@ -53,13 +65,25 @@ export function tenantBinding(tenantId: string, oids: KakuninOids): x509.Extensi
   ];
 }
 
-export function agentExtensions(agentId: string, model: AgentModel): x509.Extension[] {
+export interface AgentProfile {
+  /** OID of the agent-model extension (`kakuninOids(arc).agentModelExtension`). */
+  modelOid: string;
+  /** Where this tenant's OCSP, CRL and issuing CA are published; none when unset. */
+  urls?: AgentPkiUrls;
+}
+
+export function agentExtensions(agentId: string, model: AgentModel, p: AgentProfile): x509.Extension[] {
   return [
     new x509.BasicConstraintsExtension(false, undefined, true),
     new x509.KeyUsagesExtension(KU.digitalSignature, true),
     new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth], false),
-    new x509.SubjectAlternativeNameExtension([{ type: "url", value: agentUrn(agentId) }], false),
-    agentModelExtension(model),
+    // The model binding twice: the extension for Kakunin code, a SAN URI for everyone else.
+    new x509.SubjectAlternativeNameExtension([{ type: "url", value: agentUrn(agentId) }, { type: "url", value: modelUrn(model) }], false),
+    agentModelExtension(model, p.modelOid),
+    ...(p.urls ? [
+      new x509.AuthorityInfoAccessExtension({ ocsp: p.urls.ocsp, caIssuers: p.urls.caIssuers }, false),
+      new x509.CRLDistributionPointsExtension([p.urls.crl], false),
+    ] : []),
   ];
 }
 
@@ -90,8 +114,10 @@ export function rootName(deploymentTag: string): x509.Name {
   return dn([["O", "Kakunin"], ["CN", `Kakunin Root CA ${deploymentTag}`]]);
 }
 
-export function issuingName(tenantName: string): x509.Name {
-  return dn([["O", tenantName], ["CN", `Kakunin Issuing CA ${tenantName}`.slice(0, 64)]]);
+/** Generation 1 is the tenant's first issuing CA; each rollover adds one (` G2`, ` G3`, ...). */
+export function issuingName(tenantName: string, generation = 1): x509.Name {
+  const suffix = generation > 1 ? ` G${generation}` : "";
+  return dn([["O", tenantName], ["CN", `${`Kakunin Issuing CA ${tenantName}`.slice(0, 64 - suffix.length)}${suffix}`]]);
 }
 
 export function agentName(agent: string, tenantName: string): x509.Name {

@@ -97,11 +97,17 @@ export const authorities = pgTable(
     createdAt: ts("created_at").notNull().defaultNow(),
     /** The authority that signed this certificate (set for tree-head signers: one per issuing CA). */
     issuerAuthorityId: uuid("issuer_authority_id"),
+    /**
+     * `retired`: replaced by a CA rollover (docs/ca-lifecycle.md). A retired issuing CA signs no new
+     * certificate but keeps signing CRLs and OCSP responses for the ones it issued.
+     */
+    status: text("status", { enum: ["active", "retired"] }).notNull().default("active"),
+    retiredAt: ts("retired_at"),
   },
   (t) => [
-    // Exactly one root and one issuing CA per tenant, even if two origins start at once.
+    // Exactly one root and one active issuing CA per tenant, even if two origins start (or roll over) at once.
     uniqueIndex("authorities_one_root").on(t.kind).where(sql`${t.kind} = 'root'`),
-    uniqueIndex("authorities_one_issuing_per_tenant").on(t.tenantId).where(sql`${t.kind} = 'issuing'`),
+    uniqueIndex("authorities_one_issuing_per_tenant").on(t.tenantId).where(sql`${t.kind} = 'issuing' and ${t.status} = 'active'`),
     uniqueIndex("authorities_one_audit_per_tenant").on(t.tenantId).where(sql`${t.kind} = 'audit'`),
     // One tree-head signer per issuing CA: a rolled-over issuing CA gets its own.
     uniqueIndex("authorities_one_tree_head_signer_per_issuer").on(t.issuerAuthorityId).where(sql`${t.kind} = 'tree_head_signer'`),

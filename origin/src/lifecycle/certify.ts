@@ -1,8 +1,10 @@
 import { and, eq, lte } from "drizzle-orm";
-import { ok, type Result } from "@kakunin/shared";
+import { kakuninOids, ok, type Result } from "@kakunin/shared";
 import { sqlState, UNIQUE_VIOLATION } from "../db/index.ts";
 import { agents, certificates } from "../db/schema.ts";
 import { agentExtensions, agentName, BACKDATE_MS, DAY_MS } from "../ca/profiles.ts";
+import { agentPkiUrls } from "../ca/urls.ts";
+import { publicEdgeUrl } from "../config.ts";
 import { newSerial } from "../ca/serial.ts";
 import { signCertificate } from "../ca/sign-certificate.ts";
 import type { Services } from "../services.ts";
@@ -62,7 +64,10 @@ export async function certifyAgent(
     issuerSpki: issuing.value.spki,
     notBefore: new Date(issuedAt.getTime() - BACKDATE_MS),
     notAfter: expiresAt,
-    extensions: agentExtensions(agent.id, model),
+    extensions: agentExtensions(agent.id, model, {
+      modelOid: kakuninOids(s.config.KAKUNIN_OID_ARC).agentModelExtension,
+      urls: agentPkiUrls(publicEdgeUrl(s.config), tenant.id, issuing.value.record.serialNumber),
+    }),
     signerRef: issuing.value.record.keyRef,
   });
   if (!cert.ok) return keyManagerFailure(cert.error);

@@ -52,15 +52,36 @@ export async function agentRecord(s: Services, agentId: string, v: number): Prom
   return { kind: "agent", v, agent_id: a.id, tenant_id: a.tenantId, status: a.status, current_serial: current };
 }
 
-/** The tenant's CRL; the operator tenant's is also published as `default` (served at /v1/crl). */
+/**
+ * The CRL of each of the tenant's issuing CAs (per issuer serial), the active one's also as the
+ * tenant's (and the operator tenant's as `default`, served at /v1/crl); and the root's CRL (ARL)
+ * as `root` (/v1/crl/root).
+ */
 export async function crlRecords(s: Services, signers: PublishSigners, tenantId: string, v: number): Promise<CrlRecord[]> {
   const [t] = await s.db.select().from(tenants).where(eq(tenants.id, tenantId));
   if (!t) return [];
-  const crl = await signers.crl({ id: t.id, name: t.name });
-  if (!crl) return [];
-  const rec: CrlRecord = {
-    kind: "crl", v, tenant_id: t.id, crl_b64: Buffer.from(crl.der).toString("base64"),
-    this_update: rfc3339(crl.thisUpdate), next_update: rfc3339(crl.nextUpdate), chain_pem: crl.chainPem,
-  };
-  return t.isOperator ? [rec, { ...rec, tenant_id: "default" }] : [rec];
+  const crls = await signers.crl({ id: t.id, name: t.name });
+  if (!crls) return [];
+  const out: CrlRecord[] = [];
+  for (const crl of crls) {
+    const rec: CrlRecord = {
+      kind: "crl", v, tenant_id: t.id, issuer_serial: crl.issuerSerial, crl_b64: Buffer.from(crl.der).toString("base64"),
+      this_update: rfc3339(crl.thisUpdate), next_update: rfc3339(crl.nextUpdate), chain_pem: crl.chainPem,
+    };
+    out.push(rec);
+    if (!crl.active) continue;
+    // The active issuer is also the tenant's CRL and chain (/v1/crl/<tenant>, /v1/ca/<tenant>).
+    const { issuer_serial: _, ...tenantLevel } = rec;
+    out.push(tenantLevel);
+    if (t.isOperator) out.push({ ...tenantLevel, tenant_id: "default" });
+  }
+  // The root's CRL rides along with every tenant CRL, so it is re-signed on the same schedule.
+  const arl = await signers.arl();
+  if (arl) {
+    out.push({
+      kind: "crl", v, tenant_id: "root", crl_b64: Buffer.from(arl.der).toString("base64"),
+      this_update: rfc3339(arl.thisUpdate), next_update: rfc3339(arl.nextUpdate), chain_pem: arl.chainPem,
+    });
+  }
+  return out;
 }

@@ -55,7 +55,8 @@ export class Refresher {
       let crls = 0;
       const items: { kind: "cert" | "crl"; subject: string }[] = stale.map((c) => ({ kind: "cert", subject: c.serial }));
       if (now - this.lastCrl >= CRL_VALIDITY_MS / 2) {
-        const tenantsWithCa = await tx.select({ id: authorities.tenantId }).from(authorities).where(sql`${authorities.kind} = 'issuing'`);
+        // The active issuer only: one row per tenant even after rollovers (retired CAs ride along).
+        const tenantsWithCa = await tx.select({ id: authorities.tenantId }).from(authorities).where(sql`${authorities.kind} = 'issuing' and ${authorities.status} = 'active'`);
         for (const t of tenantsWithCa) if (t.id) items.push({ kind: "crl", subject: t.id });
         crls = tenantsWithCa.length;
       }

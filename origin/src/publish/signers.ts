@@ -17,6 +17,12 @@ export interface SignedCrl {
   chainPem: string;
 }
 
+/** One issuing CA's CRL; `active` marks the tenant's current issuer (also served per tenant). */
+export interface IssuerCrl extends SignedCrl {
+  issuerSerial: string;
+  active: boolean;
+}
+
 /**
  * The publisher's signing steps. Each returns null when the key manager cannot sign right now: a
  * revocation still reaches the edge at once (its status record does not need a signature), and the
@@ -26,18 +32,24 @@ export interface PublishSigners {
   /** True when null means "the key manager failed" (not "this deployment does not sign"). */
   readonly signs?: boolean;
   ocsp(cert: CertificateRow): Promise<Uint8Array | null>;
-  crl(tenant: { id: string; name: string }): Promise<SignedCrl | null>;
+  /**
+   * A CRL per issuing CA of the tenant that still has unexpired certificates, plus the active one
+   * (after a rollover the old CA's certificates live on): null when the active one cannot be signed.
+   */
+  crl(tenant: { id: string; name: string }): Promise<IssuerCrl[] | null>;
+  /** The root's CRL of issuing CAs (ARL): the CRL Distribution Point of issuing-CA certificates. */
+  arl(): Promise<SignedCrl | null>;
 }
 
 export function keyManagerSigners(s: Services): PublishSigners {
   return {
     signs: true,
     async ocsp(cert) {
-      const [t] = await s.db.select({ id: tenants.id, name: tenants.name }).from(tenants).where(eq(tenants.id, cert.tenantId));
-      const issuer = await s.ca.issuingFor(t!);
-      if (!issuer.ok) return null;
+      // The CA that signed this certificate, retired or not: its CertID names that issuer.
+      const issuer = cert.issuerId ? await s.ca.byId(cert.issuerId) : undefined;
+      if (!issuer) return null;
       const now = s.clock.now();
-      const res = await buildOcspResponse(s.keys, issuer.value, {
+      const res = await buildOcspResponse(s.keys, issuer, {
         serial: cert.serialNumber,
         status: cert.status === "revoked" ? "revoked" : "good",
         revokedAt: cert.revokedAt ?? undefined,
@@ -51,29 +63,56 @@ export function keyManagerSigners(s: Services): PublishSigners {
       return res.value;
     },
     async crl(tenant) {
-      const issuer = await s.ca.issuingFor(tenant);
-      if (!issuer.ok) return null;
+      const active = await s.ca.issuingFor(tenant);
+      if (!active.ok) return null;
       const root = await s.ca.root();
       if (!root.ok) return null;
       const now = s.clock.now();
-      // Every certificate revoked and not yet expired; expired ones may leave the CRL (RFC 5280 §3.3).
-      const revoked = await s.db
-        .select({ serial: certificates.serialNumber, revokedAt: certificates.revokedAt, code: certificates.revocationCode })
-        .from(certificates)
-        .where(and(eq(certificates.tenantId, tenant.id), inArray(certificates.status, ["revoked"]), isNotNull(certificates.revokedAt), sql`${certificates.expiresAt} > ${now}`));
+      // Retired issuers stay published while any certificate they signed is unexpired.
+      const live = await s.db.selectDistinct({ issuerId: certificates.issuerId }).from(certificates)
+        .where(and(eq(certificates.tenantId, tenant.id), sql`${certificates.expiresAt} > ${now}`));
+      const liveIds = new Set(live.map((r) => r.issuerId));
+      const issuers = (await s.ca.issuersOf(tenant.id)).filter((i) => i.record.id === active.value.record.id || liveIds.has(i.record.id));
       const [n] = await s.db.update(tenants).set({ crlNumber: sql`${tenants.crlNumber} + 1` }).where(eq(tenants.id, tenant.id)).returning({ n: tenants.crlNumber });
       const nextUpdate = new Date(now.getTime() + CRL_VALIDITY_MS);
-      const der = await buildCrl(s.keys, issuer.value, {
-        crlNumber: n!.n,
-        thisUpdate: now,
-        nextUpdate,
-        revoked: revoked.map((r) => ({ serial: r.serial, revokedAt: r.revokedAt!, reasonCode: r.code ?? "unspecified" })),
-      });
+      const out: IssuerCrl[] = [];
+      for (const issuer of issuers) {
+        // Every certificate this CA revoked and not yet expired; expired ones may leave the CRL (RFC 5280 §3.3).
+        const revoked = await s.db
+          .select({ serial: certificates.serialNumber, revokedAt: certificates.revokedAt, code: certificates.revocationCode })
+          .from(certificates)
+          .where(and(eq(certificates.tenantId, tenant.id), eq(certificates.issuerId, issuer.record.id), inArray(certificates.status, ["revoked"]), isNotNull(certificates.revokedAt), sql`${certificates.expiresAt} > ${now}`));
+        const der = await buildCrl(s.keys, issuer, {
+          crlNumber: n!.n,
+          thisUpdate: now,
+          nextUpdate,
+          revoked: revoked.map((r) => ({ serial: r.serial, revokedAt: r.revokedAt!, reasonCode: r.code ?? "unspecified" })),
+        });
+        const isActive = issuer.record.id === active.value.record.id;
+        if (!der.ok) {
+          if (isActive) return null;
+          continue;
+        }
+        out.push({
+          der: der.value, thisUpdate: now, nextUpdate, chainPem: issuer.record.certificatePem + root.value.record.certificatePem,
+          issuerSerial: issuer.record.serialNumber, active: isActive,
+        });
+      }
+      return out;
+    },
+    async arl() {
+      const root = await s.ca.root();
+      if (!root.ok) return null;
+      const now = s.clock.now();
+      const nextUpdate = new Date(now.getTime() + CRL_VALIDITY_MS);
+      // Issuing CAs are never revoked (a rollover retires one, see docs/ca-lifecycle.md), so the list
+      // is empty. The CRL number is the signing time in ms: increasing without a counter row.
+      const der = await buildCrl(s.keys, root.value, { crlNumber: BigInt(now.getTime()), thisUpdate: now, nextUpdate, revoked: [] });
       if (!der.ok) return null;
-      return { der: der.value, thisUpdate: now, nextUpdate, chainPem: issuer.value.record.certificatePem + root.value.record.certificatePem };
+      return { der: der.value, thisUpdate: now, nextUpdate, chainPem: root.value.record.certificatePem };
     },
   };
 }
 
 /** For deployments and tests that publish status only. */
-export const noSigners: PublishSigners = { ocsp: async () => null, crl: async () => null };
+export const noSigners: PublishSigners = { ocsp: async () => null, crl: async () => null, arl: async () => null };

@@ -3,7 +3,7 @@ import { certificates, tenants } from "../db/schema.ts";
 import { RetryLoop, type PassResult } from "../retry-loop.ts";
 import type { Services } from "../services.ts";
 import { enqueue } from "./outbox.ts";
-import type { PublishSigners, SignedCrl } from "./signers.ts";
+import type { IssuerCrl, PublishSigners, SignedCrl } from "./signers.ts";
 
 type Owed = { kind: "cert" | "crl"; subject: string };
 
@@ -58,11 +58,19 @@ export class SigningGuard implements PublishSigners {
     return r;
   }
 
-  async crl(tenant: { id: string; name: string }): Promise<SignedCrl | null> {
+  async crl(tenant: { id: string; name: string }): Promise<IssuerCrl[] | null> {
     if (this.down) return this.owe({ kind: "crl", subject: tenant.id });
     const r = await this.inner.crl(tenant);
     if (r === null && this.signs) return this.trip({ kind: "crl", subject: tenant.id });
     return r;
+  }
+
+  /**
+   * The root's CRL of issuing CAs. Not owed on failure: it is signed again with every tenant CRL
+   * (crlRecords), so re-signing the owed tenant CRLs after recovery brings it along.
+   */
+  async arl(): Promise<SignedCrl | null> {
+    return this.down ? null : this.inner.arl();
   }
 
   /** One owed signature, tried for real. Success means the key manager is back: every owed subject is re-queued. */

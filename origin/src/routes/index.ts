@@ -19,6 +19,7 @@ import * as caGet from "./v1_ca_get.ts";
 import * as certificatesGet from "./v1_certificates_get.ts";
 import * as certificatesRevoke from "./v1_certificates_revoke.ts";
 import * as tenantGet from "./v1_tenant_get.ts";
+import * as caRollover from "./v1_tenant_ca_rollover.ts";
 import * as policyGet from "./v1_tenant_policy_get.ts";
 import * as policyPatch from "./v1_tenant_policy_patch.ts";
 import * as tenantsCreate from "./v1_tenants_create.ts";
@@ -37,7 +38,7 @@ import * as agentCredentialsRevoke from "./v1_agents_credentials_revoke.ts";
 /** Every route module of the origin; the OpenAPI document is built from exactly this list. */
 export const ROUTES = [
   healthz, readyz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsCertificates,
-  agentsSign, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, tenantGet, policyGet, policyPatch, tenantsCreate,
+  agentsSign, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, caRollover, tenantGet, policyGet, policyPatch, tenantsCreate,
   apiKeysCreate, apiKeysList, apiKeysRevoke, auditTreeHead, auditEntries, auditProofs, agentsEvidence, init, metrics,
   deadLettersList, deadLettersReplay, agentCredentialsCreate, agentCredentialsList, agentCredentialsRevoke,
 ] as const;

@@ -6,7 +6,7 @@ import type { LoadedAuthority } from "../ca/authority.ts";
 import { kmOrThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses } from "./openapi.ts";
 
-const authorityView = z.object({
+export const authorityView = z.object({
   serial_number: z.string(),
   subject: z.string(),
   not_before: z.string(),
@@ -32,7 +32,7 @@ export const route = createRoute({
   },
 });
 
-function view(a: LoadedAuthority): z.infer<typeof authorityView> {
+export function view(a: Pick<LoadedAuthority, "record">): z.infer<typeof authorityView> {
   return {
     serial_number: a.record.serialNumber,
     subject: a.record.subject,

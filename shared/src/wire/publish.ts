@@ -37,7 +37,9 @@ export const agentRecordSchema = z.object({
 });
 
 export const crlRecordSchema = z.object({
-  kind: z.literal("crl"), v, tenant_id: z.union([uuid, z.literal("default")]),
+  kind: z.literal("crl"), v, tenant_id: z.union([uuid, z.literal("default"), z.literal("root")]),
+  /** The issuing CA the CRL belongs to (a tenant has several after a rollover); absent = current. */
+  issuer_serial: z.string().regex(SERIAL_PATTERN).optional(),
   crl_b64: z.string().max(CRL_FIELD_MAX_BYTES), this_update: iso, next_update: iso, chain_pem: z.string().max(32_768),
 });
 

@@ -5,7 +5,10 @@ import type { EdgeEnv } from "../app-env.ts";
 import { cacheControl, problemResponses, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 
+/** A tenant id, `default` (the operator tenant) or, for CRLs, `root` (the root's CRL of issuing CAs). */
 const TENANT = /^([0-9a-f-]{36}|default)$/;
+const CRL_ISSUER = /^([0-9a-f-]{36}|default|root)(:[0-9a-f]{1,40})?$/;
+const ISSUER = /^[0-9a-f]{1,40}$/;
 
 async function crlRecord(env: Env, tenant: string): Promise<CrlRecord | undefined> {
   const raw = await env.CERT_STATUS.get(`crl:${tenant}`);
@@ -45,10 +48,38 @@ export const crlRoute = createRoute({ ...pki, method: "get", path: "/v1/crl/{ten
 export const chainDefaultRoute = createRoute({ ...pki, method: "get", path: "/v1/ca", summary: "CA chain of the operator (`default`) tenant", responses: chainResponses });
 export const chainRoute = createRoute({ ...pki, method: "get", path: "/v1/ca/{tenant}", summary: "CA chain of a tenant", request: { params: tenantParams }, responses: chainResponses });
 
+const issuerParams = z.object({
+  tenant: z.string().openapi({ description: "Tenant id (UUID), or `default`" }),
+  issuer: z.string().openapi({ description: "Serial (hex) of one of the tenant's issuing CAs, or `root` (on /v1/ca only)" }),
+});
+export const crlIssuerRoute = createRoute({
+  ...pki, method: "get", path: "/v1/crl/{tenant}/{issuer}", summary: "CRL of one issuing CA of a tenant: the CRL Distribution Point of agent certificates",
+  request: { params: issuerParams }, responses: crlResponses,
+});
+export const certRoute = createRoute({
+  ...pki, method: "get", path: "/v1/ca/{tenant}/{issuer}",
+  summary: "One CA certificate (DER): an issuing CA by serial (AIA caIssuers of agent certificates) or `root` (of issuing-CA certificates)",
+  request: { params: issuerParams },
+  responses: {
+    200: {
+      description: "The certificate",
+      headers: z.object({ "cache-control": cacheControl }),
+      content: rawContent("application/pkix-cert", "One DER-encoded certificate (RFC 2585), as AIA caIssuers requires (RFC 5280 §4.2.2.1)"),
+    },
+    ...problemResponses({ 404: "Not a tenant or issuer, or nothing published for it yet" }),
+  },
+});
+
+/** The DER of each certificate of a PEM chain, in order. */
+function pemToDer(pem: string): Uint8Array[] {
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/g) ?? [];
+  return blocks.map((b) => decodeB64(b.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, "")));
+}
+
 /** CA chain (PEM) and CRL (DER) for standard tooling; `default` is the operator tenant. */
 export function register(app: EdgeApp): void {
   const crl = async (c: Context<EdgeEnv>, tenant: string) => {
-    if (!TENANT.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
+    if (!CRL_ISSUER.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
     const rec = await crlRecord(c.env, tenant);
     if (!rec) return edgeProblem(c, "not-found", `No CRL published for tenant ${tenant}.`);
     return new Response(decodeB64(rec.crl_b64), {
@@ -66,4 +97,21 @@ export function register(app: EdgeApp): void {
   };
   serve(app, chainDefaultRoute, (c) => chain(c, "default"));
   serve(app, chainRoute, (c) => chain(c, c.req.param("tenant")));
+
+  serve(app, crlIssuerRoute, (c) => {
+    const { tenant, issuer } = c.req.param();
+    if (!TENANT.test(tenant) || !ISSUER.test(issuer)) return edgeProblem(c, "not-found", `No issuer ${issuer} of tenant ${tenant}.`);
+    return crl(c, `${tenant}:${issuer}`);
+  });
+
+  // A per-issuer record's chain is [that issuing CA, root]: caIssuers wants one DER certificate.
+  serve(app, certRoute, async (c) => {
+    const { tenant, issuer } = c.req.param();
+    if (!TENANT.test(tenant) || !(issuer === "root" || ISSUER.test(issuer))) return edgeProblem(c, "not-found", `No issuer ${issuer} of tenant ${tenant}.`);
+    const rec = await crlRecord(c.env, issuer === "root" ? tenant : `${tenant}:${issuer}`);
+    const ders = rec ? pemToDer(rec.chain_pem) : [];
+    const der = issuer === "root" ? ders[ders.length - 1] : ders[0];
+    if (!der || ders.length < 2) return edgeProblem(c, "not-found", `No CA ${issuer} published for tenant ${tenant}.`);
+    return new Response(der, { headers: { "content-type": "application/pkix-cert", "cache-control": "public, max-age=3600" } });
+  });
 }

@@ -1,0 +1,187 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentBody, SAMPLE_HASH } from "../origin/test/harness.ts";
+import { splitPem } from "../origin/test/openssl.ts";
+import { runParserMatrix, type ParserResult } from "./support/parser-matrix.ts";
+import { createVerifier } from "@kakunin/verify";
+import { kakunin } from "../cli/test/support/run.ts";
+import { pollUntil, startSystem, systemFixture, type RunningSystem } from "./support/system.ts";
+
+function sh(cmd: string, args: string[]): { ok: boolean; out: string } {
+  try {
+    return { ok: true, out: execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }) };
+  } catch (e) {
+    const x = e as { stdout?: string; stderr?: string };
+    return { ok: false, out: `${x.stdout ?? ""}${x.stderr ?? ""}` };
+  }
+}
+
+/**
+ * Every certificate Kakunin issues (root, issuing CA, agent, audit), taken from the real routes of
+ * a running origin (the same certify route `pnpm demo` calls), must parse and chain-verify in the
+ * six X.509 implementations gateways use. Go and GnuTLS refused the old 2.25.<UUID> model OID.
+ */
+describe("PKI interoperability against a running origin and edge", () => {
+  const fx = systemFixture();
+  let sys: RunningSystem;
+  const api = async <T>(method: string, path: string, body?: unknown): Promise<T> => {
+    const r = await fetch(`${sys.origin.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${fx.adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    if (!r.ok) throw new Error(`${method} ${path} → ${r.status} ${await r.text()}`);
+    return ((await r.json()) as { data: T }).data;
+  };
+
+  beforeAll(async () => {
+    sys = await startSystem(fx);
+  }, 180_000);
+  afterAll(async () => {
+    await sys?.stop();
+    fx.cleanup();
+  });
+
+  it("root, issuing CA, agent and audit certificates parse and verify in all six parsers", async () => {
+    const agent = await api<{ id: string }>("POST", "/v1/agents", agentBody({ name: "matrix-bot" }));
+    const cert = await api<{ certificate_pem: string }>("POST", `/v1/agents/${agent.id}/certify`);
+    const [issuing, root] = splitPem((await api<{ chain_pem: string }>("GET", "/v1/ca")).chain_pem);
+    const head = await api<{ signer_certificate_pem: string }>("GET", "/v1/audit/tree-head");
+    const dir = join(fx.dir, "matrix");
+    mkdirSync(dir);
+    const t0 = performance.now();
+    const results = await runParserMatrix(dir, {
+      root: root!, intermediates: [issuing!], leaves: { agent: cert.certificate_pem, audit: head.signer_certificate_pem },
+    });
+    const wall = performance.now() - t0;
+    const failures = results.filter((r) => !r.ok).map((r) => `--- ${r.parser} (${r.ms} ms)\n${r.output}`);
+    expect(failures.join("\n")).toBe("");
+    expect(results.map((r) => r.parser).sort()).toEqual(["gnutls", "go", "java", "openssl", "peculiar-x509", "python-cryptography"]);
+    // Each parser saw all four certificates.
+    const by = (p: string): ParserResult => results.find((r) => r.parser === p)!;
+    expect(by("go").output.match(/^OK /gm)?.length).toBeGreaterThanOrEqual(4);
+    expect(by("java").output.match(/^OK /gm)?.length).toBeGreaterThanOrEqual(4);
+    expect(by("python-cryptography").output.match(/^OK /gm)?.length).toBeGreaterThanOrEqual(4);
+    expect(by("gnutls").output.match(/Chain verification output: Verified/g)?.length).toBe(3);
+    // A Go gateway with no Kakunin code reads the model binding from the SAN.
+    expect(by("go").output).toContain(`urn:kakunin:model:sha256:${SAMPLE_HASH.replace(/^sha256:/, "")}`);
+    console.log(`parser matrix: ${Math.round(wall)} ms wall; ${results.map((r) => `${r.parser} ${r.ms} ms`).join(", ")}`);
+    expect(wall).toBeLessThan(60_000);
+  });
+
+  it("AIA and CDP lead standard tooling to the edge: openssl ocsp and verify -crl_download with no URL given", async () => {
+    const tenant = await api<{ id: string }>("GET", "/v1/tenant");
+    const agent = await api<{ id: string }>("POST", "/v1/agents", agentBody({ name: "aia-bot" }));
+    const cert = await api<{ id: string; serial_number: string; certificate_pem: string }>("POST", `/v1/agents/${agent.id}/certify`);
+    const [issuing, root] = splitPem((await api<{ chain_pem: string }>("GET", "/v1/ca")).chain_pem);
+    const dir = join(fx.dir, "aia");
+    mkdirSync(dir);
+    const f = (n: string) => join(dir, n);
+    writeFileSync(f("leaf.pem"), cert.certificate_pem);
+    writeFileSync(f("issuing.pem"), issuing!);
+    writeFileSync(f("root.pem"), root!);
+    // The URLs come out of the certificates themselves, as a relying party reads them.
+    const ocspUrl = sh("openssl", ["x509", "-in", f("leaf.pem"), "-noout", "-ocsp_uri"]).out.trim();
+    expect(ocspUrl).toBe(`${sys.edge.url}/v1/ocsp`);
+    const leafText = sh("openssl", ["x509", "-in", f("leaf.pem"), "-noout", "-text"]).out;
+    const caIssuers = /CA Issuers - URI:(\S+)/.exec(leafText)?.[1];
+    const issuerSerial = (await api<{ issuing: { serial_number: string } }>("GET", "/v1/ca")).issuing.serial_number;
+    expect(caIssuers).toBe(`${sys.edge.url}/v1/ca/${tenant.id}/${issuerSerial}`);
+    const rootIssuers = /CA Issuers - URI:(\S+)/.exec(sh("openssl", ["x509", "-in", f("issuing.pem"), "-noout", "-text"]).out)?.[1];
+    // caIssuers serves exactly the issuer's DER (RFC 5280 §4.2.2.1), for the leaf and for the issuing CA.
+    const derOf = (pemFile: string) => execFileSync("openssl", ["x509", "-in", pemFile, "-outform", "DER"]);
+    const fetched = await fetch(caIssuers!);
+    expect(fetched.headers.get("content-type")).toBe("application/pkix-cert");
+    expect(Buffer.from(await fetched.arrayBuffer()).equals(derOf(f("issuing.pem")))).toBe(true);
+    expect(Buffer.from(await (await fetch(rootIssuers!)).arrayBuffer()).equals(derOf(f("root.pem")))).toBe(true);
+
+    const ocsp = () => sh("openssl", ["ocsp", "-issuer", f("issuing.pem"), "-cert", f("leaf.pem"), "-url", ocspUrl, "-CAfile", f("root.pem")]).out;
+    // -crl_check downloads the CRL named by the checked certificate's CDP: the leaf's (tenant CRL),
+    // then the issuing CA's (the root's ARL). (-crl_check_all would also want a CRL for the root
+    // itself, which no self-signed root names.)
+    const crlVerify = (cert = f("leaf.pem")) => sh("openssl", ["verify", "-x509_strict", "-crl_download", "-crl_check", "-CAfile", f("root.pem"), "-untrusted", f("issuing.pem"), cert]);
+    const good = await pollUntil(async () => (/leaf\.pem: good/.test(ocsp()) ? true : undefined), 10_000, 100);
+    expect(good.value).toBe(true);
+    let last = "";
+    const ok = await pollUntil(async () => { const r = crlVerify(); last = r.out; return r.ok ? r.out : undefined; }, 10_000, 100).catch(() => ({ value: last }));
+    expect(ok.value).toContain("leaf.pem: OK");
+    const arl = crlVerify(f("issuing.pem"));
+    expect(arl.out).toContain("issuing.pem: OK");
+
+    await api("POST", `/v1/certificates/${cert.id}/revoke`, { reason: "key compromise suspected", reason_code: "keyCompromise" });
+    const revoked = await pollUntil(async () => { const out = ocsp(); return /leaf\.pem: revoked/.test(out) ? out : undefined; }, 10_000, 100);
+    expect(revoked.value).toMatch(/Reason: keyCompromise/);
+    const refused = await pollUntil(async () => { const r = crlVerify(); return !r.ok && /certificate revoked/.test(r.out) ? r.out : undefined; }, 10_000, 100);
+    expect(refused.value).toContain("certificate revoked");
+    expect(readFileSync(f("leaf.pem"), "utf8")).toBe(cert.certificate_pem);
+  });
+
+  it("issuing-CA rollover mid-run (kakunin ca rollover): agents before and after verify at the edge, in the SDK and in openssl; revocations land in each CA's own CRL", async () => {
+    const dir = join(fx.dir, "rollover");
+    mkdirSync(dir);
+    const f = (n: string) => join(dir, n);
+    const certifyOne = async (name: string) => {
+      const agent = await api<{ id: string }>("POST", "/v1/agents", agentBody({ name }));
+      return api<{ id: string; serial_number: string; certificate_pem: string }>("POST", `/v1/agents/${agent.id}/certify`);
+    };
+    const before = await certifyOne("before-rollover");
+    const [oldIssuing, root] = splitPem((await api<{ chain_pem: string }>("GET", "/v1/ca")).chain_pem);
+    const cli = await kakunin({ KAKUNIN_CONFIG: f("cli.json"), KAKUNIN_ORIGIN_URL: sys.origin.url, KAKUNIN_API_KEY: fx.adminKey }, "ca", "rollover", "--json");
+    expect(cli.code, cli.stderr).toBe(0);
+    const rolled = JSON.parse(cli.stdout) as { current: { certificate_pem: string; subject: string }; previous: { certificate_pem: string } };
+    expect(rolled.previous.certificate_pem).toBe(oldIssuing);
+    const after = await certifyOne("after-rollover");
+    const newIssuing = rolled.current.certificate_pem;
+    writeFileSync(f("root.pem"), root!);
+    // Cross-published: the relying party's intermediates bundle holds both issuing CAs.
+    writeFileSync(f("issuers.pem"), oldIssuing! + newIssuing);
+    writeFileSync(f("before.pem"), before.certificate_pem);
+    writeFileSync(f("after.pem"), after.certificate_pem);
+
+    const sdk = createVerifier({ edgeUrl: sys.edge.url, cacheTtlMs: 0, finalCacheTtlMs: 0, unknownCacheTtlMs: 0 });
+    const edgeVerdict = async (serial: string) => ((await (await fetch(`${sys.edge.url}/v1/verify/${serial}`)).json()) as { data?: { valid: boolean; status: string } }).data;
+    for (const c of [before, after]) {
+      const v = await pollUntil(async () => ((await edgeVerdict(c.serial_number))?.valid ? true : undefined), 10_000, 100);
+      expect(v.value).toBe(true);
+      expect((await sdk.verify(c.serial_number)).valid).toBe(true);
+    }
+    // openssl finds each agent's CRL through its own CDP (per issuer) and builds each chain from the bundle.
+    const crlVerify = (leaf: string) => sh("openssl", ["verify", "-x509_strict", "-crl_download", "-crl_check", "-CAfile", f("root.pem"), "-untrusted", f("issuers.pem"), f(leaf)]);
+    for (const leaf of ["before.pem", "after.pem"]) {
+      const ok = await pollUntil(async () => { const r = crlVerify(leaf); return r.ok ? r.out : undefined; }, 10_000, 100);
+      expect(ok.value).toContain(`${leaf}: OK`);
+    }
+    // The parser matrix over both generations.
+    mkdirSync(f("matrix"));
+    const matrix = await runParserMatrix(f("matrix"), {
+      root: root!, intermediates: [oldIssuing!, newIssuing], leaves: { before: before.certificate_pem, after: after.certificate_pem },
+    });
+    expect(matrix.filter((r) => !r.ok).map((r) => `--- ${r.parser}\n${r.output}`).join("\n")).toBe("");
+
+    for (const c of [before, after]) await api("POST", `/v1/certificates/${c.id}/revoke`, { reason: "rollover e2e", reason_code: "keyCompromise" });
+    for (const c of [before, after]) {
+      const v = await pollUntil(async () => ((await edgeVerdict(c.serial_number))?.status === "revoked" ? true : undefined), 10_000, 100);
+      expect(v.value).toBe(true);
+      expect((await sdk.verify(c.serial_number)).valid).toBe(false);
+    }
+    for (const leaf of ["before.pem", "after.pem"]) {
+      const refused = await pollUntil(async () => { const r = crlVerify(leaf); return /certificate revoked/.test(r.out) ? r.out : undefined; }, 10_000, 100);
+      expect(refused.value).toContain("certificate revoked");
+    }
+    // Each revocation is in its own CA's CRL only (the CDP URLs from the certificates themselves).
+    const cdp = (leaf: string) => /CRL Distribution Points:[\s\S]*?URI:(\S+)/.exec(sh("openssl", ["x509", "-in", f(leaf), "-noout", "-text"]).out)![1]!;
+    const crlText = async (url: string, name: string) => {
+      writeFileSync(f(name), Buffer.from(await (await fetch(url)).arrayBuffer()));
+      return sh("openssl", ["crl", "-inform", "DER", "-in", f(name), "-noout", "-text"]).out.toUpperCase();
+    };
+    expect(cdp("before.pem")).not.toBe(cdp("after.pem"));
+    const oldCrl = await crlText(cdp("before.pem"), "old.crl");
+    const newCrl = await crlText(cdp("after.pem"), "new.crl");
+    expect(oldCrl).toContain(before.serial_number.toUpperCase());
+    expect(oldCrl).not.toContain(after.serial_number.toUpperCase());
+    expect(newCrl).toContain(after.serial_number.toUpperCase());
+    expect(newCrl).not.toContain(before.serial_number.toUpperCase());
+  });
+});
