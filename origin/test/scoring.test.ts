@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bandOf, DEFAULT_SCORING, newState, resourceKind, scoreEvent, type ScoredInput } from "@kakunin/shared";
+import { bandOf, DEFAULT_SCORING, newState, resourceKind, reviveState, scoreEvent, type ScoredInput } from "@kakunin/shared";
 
 const T0 = Date.parse("2026-03-02T09:00:00Z");
 /** A deterministic pseudo-random stream, so tests never depend on Math.random. */
@@ -124,5 +124,35 @@ describe("anomaly scorer", () => {
     expect(resourceKind("customers/cus_9fA2k1/orders")).toBe(resourceKind("customers/cus_77Zq0b/orders"));
     expect(resourceKind("customers/8812/orders")).not.toBe(resourceKind("payroll/8812/salaries"));
     expect(resourceKind("s3://lake/raw/dt=2025-06-15/part-0001.parquet")).toBe(resourceKind("s3://lake/raw/dt=2025-06-16/part-0042.parquet"));
+  });
+});
+
+describe("scoring state keyed by user strings (issue 11 §5b)", () => {
+  const names = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "__defineGetter__"];
+  const warm = () => { const s = newState(); for (const e of normalDay(800)) scoreEvent(s, e, []); return s; };
+  const at = normalDay(800).at(-1)!.ts + 60_000;
+
+  it.each(names)("an action named %s is as novel as any never-seen action", (name) => {
+    const feature = (action: string) => scoreEvent(warm(), { id: "p", ts: at, type: "tool_call", action, outcome: "success" }, []).event.reasons
+      .find((r) => r.feature === "action_novelty")?.contribution ?? 0;
+    const control = feature("orders.never_seen");
+    expect(control).toBeGreaterThan(0);
+    expect(feature(name)).toBe(control);
+  });
+
+  it.each(names)("a resource named %s is as new as any never-seen resource, and is learned across a JSON round trip", (name) => {
+    const feature = (resource: string) => scoreEvent(warm(), { id: "p", ts: at, type: "tool_call", action: "orders.quote", resource, outcome: "success" }, []).event.reasons
+      .find((r) => r.feature === "resource_novelty")?.contribution ?? 0;
+    const control = feature("zzneverseen");
+    expect(control).toBeGreaterThan(0);
+    expect(feature(name)).toBe(control);
+    // Learned as data: after a JSON round trip (how the Durable Object stores it) the name is known.
+    const s = warm();
+    for (let i = 0; i < 40; i++) scoreEvent(s, { id: `q${i}`, ts: at + i * 30_000, type: "tool_call", action: name, resource: name, amount: 10, currency: "EUR", outcome: "success" }, []);
+    const back = reviveState(JSON.parse(JSON.stringify(s)));
+    const next = scoreEvent(back, { id: "r", ts: at + 41 * 30_000, type: "tool_call", action: name, resource: name, amount: 10, currency: "EUR", outcome: "success" }, []).event;
+    expect(next.reasons.map((r) => r.feature)).not.toContain("action_novelty");
+    expect(next.reasons.map((r) => r.feature)).not.toContain("resource_novelty");
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

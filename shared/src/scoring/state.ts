@@ -65,17 +65,43 @@ export interface MonitorState {
   risk: { score: number; t: number; reasons: { feature: string; contribution: number; detail: string }[] };
 }
 
+/**
+ * A dictionary for keys that come from users (action names, resources, currencies): no prototype,
+ * so `constructor`, `__proto__` or `toString` are ordinary keys, never inherited members.
+ */
+export function dict<V>(from?: Record<string, V>): Record<string, V> {
+  const d = Object.create(null) as Record<string, V>;
+  if (from && typeof from === "object") for (const k of Object.keys(from)) d[k] = from[k]!;
+  return d;
+}
+
+/** The fields of MonitorState keyed by user strings. */
+export const DICT_FIELDS = ["actions", "transitions", "outgoing", "successors", "resourceKinds", "resources", "minutes", "amounts", "mixShort", "mixLong"] as const;
+
 export function newState(): MonitorState {
   return {
     version: 1, n: 0, lastTs: 0,
-    actionTotal: { c: 0, t: 0 }, actions: {}, transitions: {}, outgoing: {}, successors: {}, prevAction: null,
-    resourceKinds: {}, resourceKindTotal: { c: 0, t: 0 }, resources: {},
-    minutes: {}, foldedMinute: 0,
+    actionTotal: { c: 0, t: 0 }, actions: dict(), transitions: dict(), outgoing: dict(), successors: dict(), prevAction: null,
+    resourceKinds: dict(), resourceKindTotal: { c: 0, t: 0 }, resources: dict(),
+    minutes: dict(), foldedMinute: 0,
     errLong: 0, outcomeN: 0,
     hours: new Array<number>(24).fill(0), hoursT: 0, hoursTotal: 0,
-    amounts: {}, latency: [], noveltyRun: 0, novelRate: 0, outcomes: [], recentTs: [], resourceCount: 0, minuteCounts: [], minuteFresh: [], ratePeak: 0, fanoutPeak: 0, seqRun: 0, seqRate: 0, mixShort: {}, mixLong: {},
+    amounts: dict(), latency: [], noveltyRun: 0, novelRate: 0, outcomes: [], recentTs: [], resourceCount: 0, minuteCounts: [], minuteFresh: [], ratePeak: 0, fanoutPeak: 0, seqRun: 0, seqRate: 0, mixShort: dict(), mixLong: dict(),
     risk: { score: 0, t: 0, reasons: [] },
   };
+}
+
+/**
+ * State as stored (JSON.parse output) back into a live state: every user-keyed map becomes a
+ * null-prototype dictionary again (JSON.parse makes `__proto__` an own key, but a plain object
+ * would still answer `constructor` from its prototype).
+ */
+export function reviveState(stored: unknown): MonitorState {
+  const s = stored as MonitorState;
+  if (!s || typeof s !== "object" || s.version !== 1) return newState();
+  const live = { ...newState(), ...s } as MonitorState;
+  for (const f of DICT_FIELDS) (live as unknown as Record<string, unknown>)[f] = dict((s as unknown as Record<string, Record<string, unknown>>)[f]);
+  return live;
 }
 
 /** Value of a decayed count at time `t` (no decay backwards: late events see the current value). */

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-  bandOf, DEFAULT_SCORING, newState, scoreEvent, toScoredInput, type AgentEvent, type MonitorState,
+  bandOf, DEFAULT_SCORING, newState, reviveState, scoreEvent, toScoredInput, type AgentEvent, type MonitorState,
 } from "@kakunin/shared";
 import { postToOrigin } from "./forward.ts";
 import type { AgentContext, EventResult, IngestOutcome, RiskView } from "./types.ts";
@@ -39,7 +39,7 @@ export class AgentMonitor extends DurableObject<Env> {
   private load(): MonitorState {
     if (!this.state) {
       const row = this.ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'state'").toArray()[0];
-      this.state = row ? (JSON.parse(row.v) as MonitorState) : newState();
+      this.state = row ? reviveState(JSON.parse(row.v)) : newState();
     }
     return this.state;
   }
