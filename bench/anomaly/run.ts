@@ -87,12 +87,11 @@ async function main(): Promise<void> {
         return { suite: b.spec.name, mode: "in-process", runs: mine, events: b.events, scoringMs, generationMs: b.generationMs };
       }));
     }
-    results.push(...byScorer.get("kakunin")!);
+    results.push(...(byScorer.get("kakunin") ?? []));
     for (const [i, b] of built.entries()) {
-      const cols: Column[] = (["kakunin", "reference"] as const).map((sc) => ({ label: sc, m: computeMetrics(byScorer.get(sc)![i]!.runs) }));
-      const k = byScorer.get("kakunin")![i]!;
-      console.log(`
-${b.spec.name}: ${b.suite.agents.length} agents, ${b.events.toLocaleString("en-US")} events (generated in ${(b.generationMs / 1000).toFixed(1)} s; Kakunin scorer ${Math.round(b.events / (k.scoringMs / 1000)).toLocaleString("en-US")} events/s per core)`);
+      const cols: Column[] = scorers.map((sc) => ({ label: sc, m: computeMetrics(byScorer.get(sc)![i]!.runs) }));
+      const k = byScorer.get(scorers[0]!)![i]!;
+      console.log(`\n${b.spec.name}: ${b.suite.agents.length} agents, ${b.events.toLocaleString("en-US")} events (generated in ${(b.generationMs / 1000).toFixed(1)} s; ${scorers[0]} scorer ${Math.round(b.events / (k.scoringMs / 1000)).toLocaleString("en-US")} events/s per core)`);
       printComparison(b.spec.name, ROLE[b.spec.name] ?? "", cols);
     }
     if (!values.detail) return;
