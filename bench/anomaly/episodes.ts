@@ -6,7 +6,8 @@ import { HOUR, localMidnight, localTime } from "./rhythm.ts";
 import type { Rng } from "../common/rng.ts";
 import { DRIFT_TYPES, type AttackType, type Draft } from "./types.ts";
 
-const INJECT: Record<AttackType, (ctx: AttackCtx) => Injection> = {
+/** World A's attacks; `dormant_tool` is world B's family (world A's discovery attack is `tool_discovery`). */
+const INJECT: Record<Exclude<AttackType, "dormant_tool">, (ctx: AttackCtx) => Injection> = {
   rate_burst: rateBurst, amount_spike: amountSpike, tool_discovery: toolDiscovery, out_of_scope: outOfScope,
   exfiltration, error_storm: errorStorm, odd_hours: oddHours, impossible_sequence: impossibleSequence,
   drift_amount: driftAmount, drift_mix: driftMix,
@@ -20,6 +21,7 @@ export function applicable(type: AttackType, m: AgentModel, drafts: Draft[]): bo
     case "out_of_scope": return m.hooks.outOfScope.length > 0;
     case "odd_hours": return deadLocalHours(drafts, m.rhythm.tzMin).length >= 4;
     case "drift_mix": return m.hooks.sensitive !== undefined && drafts.some((d) => d.action === m.hooks.sensitive);
+    case "dormant_tool": return false;
     default: return true;
   }
 }
@@ -70,7 +72,7 @@ export function placeEpisodes(m: AgentModel, rng: Rng, drafts: Draft[], start: n
       if (t < end - 3 * HOUR && free(t, t + reserve)) anchor = t;
     }
     if (anchor === undefined) continue;
-    const injection = INJECT[type]({ m, rng: r, drafts, start: anchor, end, pace: pace(), nextSession });
+    const injection = INJECT[type as Exclude<AttackType, "dormant_tool">]({ m, rng: r, drafts, start: anchor, end, pace: pace(), nextSession });
     const evs = [...injection.add, ...injection.modified].filter((d) => d.ts < end);
     injection.add = injection.add.filter((d) => d.ts < end);
     // Drift edits events in place: once it has touched any, it stays (and is labelled).

@@ -1,6 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import { newState, scoreEvent, toScoredInput, type AgentEvent, type Reason } from "@kakunin/shared";
+import { ReferenceScorer } from "./reference.ts";
 import type { AgentRun } from "./scored.ts";
 import type { SimAgent } from "./types.ts";
 
@@ -13,9 +14,35 @@ export interface AgentScores {
   ms: number;
 }
 
+/** Which scorer: Kakunin's (`shared/src/scoring`) or the untuned reference baseline. */
+export type ScorerName = "kakunin" | "reference";
+
+/** The reference scorer has no agent risk of its own: a 15-minute decayed max of its event scores stands in. */
+function scoreReference(inputs: readonly ReturnType<typeof toScoredInput>[]): AgentScores {
+  const ref = new ReferenceScorer();
+  const out: AgentScores = { score: [], reasons: [], risk: [], riskReasons: [], becameHigh: [], ms: 0 };
+  const t0 = performance.now();
+  let risk = 0;
+  let t = 0;
+  for (const input of inputs) {
+    const score = ref.score(input);
+    const decayed = risk * Math.exp(-Math.max(0, input.ts - t) / 900_000);
+    risk = Math.max(score, decayed);
+    t = Math.max(t, input.ts);
+    out.score.push(score);
+    out.reasons.push([]);
+    out.risk.push(risk);
+    out.riskReasons.push([]);
+    out.becameHigh.push(decayed < 0.85 && risk >= 0.85);
+  }
+  out.ms = performance.now() - t0;
+  return out;
+}
+
 /** One agent, fresh state, events in time order, its declared scopes, the default config. */
-export function scoreAgent(events: readonly AgentEvent[], scopes: readonly string[]): AgentScores {
+export function scoreAgent(events: readonly AgentEvent[], scopes: readonly string[], scorer: ScorerName = "kakunin"): AgentScores {
   const inputs = events.map(toScoredInput);
+  if (scorer === "reference") return scoreReference(inputs);
   const state = newState();
   const out: AgentScores = { score: [], reasons: [], risk: [], riskReasons: [], becameHigh: [], ms: 0 };
   const t0 = performance.now();
@@ -39,6 +66,7 @@ interface Job {
   id: number;
   events: AgentEvent[];
   scopes: string[];
+  scorer: ScorerName;
 }
 
 /**
@@ -46,13 +74,13 @@ interface Job {
  * single-threaded and deterministic; parallelism only shortens the wall time). `workers` = 1 runs
  * everything on the main thread.
  */
-export async function scoreAgents(agents: SimAgent[], workers = Math.min(4, availableParallelism())): Promise<{ runs: AgentRun[] }> {
+export async function scoreAgents(agents: SimAgent[], workers = Math.min(4, availableParallelism()), scorer: ScorerName = "kakunin"): Promise<{ runs: AgentRun[] }> {
   const results = new Array<AgentScores | undefined>(agents.length);
   if (workers <= 1) {
-    agents.forEach((a, i) => (results[i] = scoreAgent(a.events.map((e) => e.event), a.scopes)));
+    agents.forEach((a, i) => (results[i] = scoreAgent(a.events.map((e) => e.event), a.scopes, scorer)));
   } else {
     // Biggest agents first, each to whichever worker frees up next.
-    const queue: Job[] = agents.map((a, id) => ({ id, events: a.events.map((e) => e.event), scopes: a.scopes })).sort((x, y) => y.events.length - x.events.length);
+    const queue: Job[] = agents.map((a, id) => ({ id, events: a.events.map((e) => e.event), scopes: a.scopes, scorer })).sort((x, y) => y.events.length - x.events.length);
     await Promise.all(Array.from({ length: Math.min(workers, queue.length) }, () => new Promise<void>((resolve, reject) => {
       const w = new Worker(boot(), { eval: true });
       const next = () => {

@@ -1,12 +1,15 @@
 import { parseArgs } from "node:util";
+import { printComparison, type Column } from "./compare.ts";
 import { computeMetrics } from "./metrics.ts";
 import { replaySuite } from "./edge.ts";
-import { scoreAgents } from "./inproc.ts";
+import { scoreAgents, type ScorerName } from "./inproc.ts";
 import { printSuite } from "./report.ts";
 import { DAY } from "./rhythm.ts";
 import type { RunResult } from "./scored.ts";
 import { buildSuite, shiftSuite, type SuiteSpec } from "./suite.ts";
 import { DEV, HOLDOUT } from "./suites.ts";
+import type { Suite } from "./types.ts";
+import { buildWorldB, WORLD_B } from "./world-b/world.ts";
 
 /**
  * Anomaly-detection benchmark. Default: in-process — generate the dev and holdout suites and feed
@@ -20,13 +23,26 @@ const { values } = parseArgs({
     origin: { type: "string" },
     "admin-key": { type: "string" },
     suite: { type: "string", default: "both" },
+    /** a (world A: dev + holdout), b (world B), or both. */
+    world: { type: "string", default: "both" },
+    /** Full per-suite report of the Kakunin scorer (misses, top false positives, reasons). */
+    detail: { type: "boolean", default: false },
+    /** kakunin, reference or both (default). */
+    scorer: { type: "string", default: "both" },
     workers: { type: "string" },
     /** Only the first N agents of each suite (quick edge smoke runs). */
     limit: { type: "string" },
   },
 });
 
-const specs: SuiteSpec[] = values.suite === "dev" ? [DEV] : values.suite === "holdout" ? [HOLDOUT] : [DEV, HOLDOUT];
+const specs: SuiteSpec[] = values.world === "b" ? [] : values.suite === "dev" ? [DEV] : values.suite === "holdout" ? [HOLDOUT] : [DEV, HOLDOUT];
+const withB = values.world !== "a";
+/** Which world each suite belongs to, and how it relates to tuning (the defaults were tuned on world A's dev suite only). */
+const ROLE: Record<string, string> = {
+  dev: "world A (bench/anomaly generator), dev suite: TUNED ON",
+  holdout: "world A, holdout suite (same generator, other seed and variants): not tuned on",
+  "world-b": "world B (bench/anomaly/world-b, written independently): NOT tuned on (cross-generator)",
+};
 const edgeMode = values.edge !== undefined || values.origin !== undefined || values["admin-key"] !== undefined;
 if (edgeMode && !(values.edge && values.origin && values["admin-key"])) {
   console.error("edge mode needs all of --edge URL --origin URL --admin-key KEY");
@@ -35,12 +51,16 @@ if (edgeMode && !(values.edge && values.origin && values["admin-key"])) {
 
 async function main(): Promise<void> {
   const t0 = performance.now();
-  const built = specs.map((spec) => {
+  const build = (name: string, end: number, make: () => Suite) => {
     const g0 = performance.now();
-    const full = buildSuite(spec);
+    const full = make();
     const suite = values.limit ? { ...full, agents: full.agents.slice(0, Number(values.limit)) } : full;
-    return { spec, suite, generationMs: performance.now() - g0, events: suite.agents.reduce((s, a) => s + a.events.length, 0) };
-  });
+    return { spec: { name, end }, suite, generationMs: performance.now() - g0, events: suite.agents.reduce((s, a) => s + a.events.length, 0) };
+  };
+  const built = [
+    ...specs.map((spec) => build(spec.name, spec.end, () => buildSuite(spec))),
+    ...(withB ? [build(WORLD_B.name, WORLD_B.end, () => buildWorldB(WORLD_B))] : []),
+  ];
   const results: RunResult[] = [];
   if (edgeMode) {
     for (const b of built) {
@@ -55,14 +75,26 @@ async function main(): Promise<void> {
       results.push({ suite: b.spec.name, mode: "edge", runs, events: b.events, scoringMs: performance.now() - s0, generationMs: b.generationMs });
     }
   } else {
-    // One pool for every suite's agents keeps all cores busy until the very end.
+    // One pool for every suite's agents keeps all cores busy until the very end; each scorer in turn.
     const all = built.flatMap((b) => b.suite.agents);
-    const { runs } = await scoreAgents(all, values.workers ? Number(values.workers) : undefined);
-    for (const b of built) {
-      const mine = runs.filter((r) => b.suite.agents.includes(r.agent));
-      const scoringMs = mine.reduce((s, r) => s + (r.scoringMs ?? 0), 0);
-      results.push({ suite: b.spec.name, mode: "in-process", runs: mine, events: b.events, scoringMs, generationMs: b.generationMs });
+    const byScorer = new Map<ScorerName, RunResult[]>();
+    const scorers = (["kakunin", "reference"] as const).filter((sc) => values.scorer === "both" || values.scorer === sc);
+    for (const scorer of scorers) {
+      const { runs } = await scoreAgents(all, values.workers ? Number(values.workers) : undefined, scorer);
+      byScorer.set(scorer, built.map((b) => {
+        const mine = runs.filter((r) => b.suite.agents.includes(r.agent));
+        const scoringMs = mine.reduce((s, r) => s + (r.scoringMs ?? 0), 0);
+        return { suite: b.spec.name, mode: "in-process", runs: mine, events: b.events, scoringMs, generationMs: b.generationMs };
+      }));
     }
+    results.push(...(byScorer.get("kakunin") ?? []));
+    for (const [i, b] of built.entries()) {
+      const cols: Column[] = scorers.map((sc) => ({ label: sc, m: computeMetrics(byScorer.get(sc)![i]!.runs) }));
+      const k = byScorer.get(scorers[0]!)![i]!;
+      console.log(`\n${b.spec.name}: ${b.suite.agents.length} agents, ${b.events.toLocaleString("en-US")} events (generated in ${(b.generationMs / 1000).toFixed(1)} s; ${scorers[0]} scorer ${Math.round(b.events / (k.scoringMs / 1000)).toLocaleString("en-US")} events/s per core)`);
+      printComparison(b.spec.name, ROLE[b.spec.name] ?? "", cols);
+    }
+    if (!values.detail) return;
   }
   const verdicts = results.map((res) => `${res.suite} ${printSuite(res, computeMetrics(res.runs)).pass ? "PASS" : "MISS"}`);
   console.log(`\n${verdicts.join(", ")} — whole run ${((performance.now() - t0) / 1000).toFixed(1)} s wall`);

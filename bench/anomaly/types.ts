@@ -5,14 +5,14 @@ export type Outcome = AgentEvent["outcome"];
 
 export const ATTACK_TYPES = [
   "rate_burst", "amount_spike", "tool_discovery", "out_of_scope", "exfiltration",
-  "error_storm", "odd_hours", "impossible_sequence", "drift_amount", "drift_mix",
+  "error_storm", "odd_hours", "impossible_sequence", "dormant_tool", "drift_amount", "drift_mix",
 ] as const;
 export type AttackType = (typeof ATTACK_TYPES)[number];
 
 /** Slow drift is reported on its own: it is the hardest case and would blur the other numbers. */
 export const DRIFT_TYPES: ReadonlySet<AttackType> = new Set(["drift_amount", "drift_mix"]);
 
-export const BENIGN_TYPES = ["busy_day", "new_tool", "new_resource", "deploy_latency", "holiday_lull"] as const;
+export const BENIGN_TYPES = ["busy_day", "new_tool", "new_resource", "deploy_latency", "holiday_lull", "outage_catchup", "big_ticket", "shift_change"] as const;
 export type BenignType = (typeof BENIGN_TYPES)[number];
 
 /** What the simulator produces before ids and RFC 3339 timestamps are assigned. */

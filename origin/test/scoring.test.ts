@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { bandOf, DEFAULT_SCORING, newState, resourceKind, scoreEvent, type ScoredInput } from "@kakunin/shared";
+import {
+  bandOf, DEFAULT_SCORING, MAX_STATE_BYTES, newState, resolveScoringConfig, resourceKind, reviveState, SCORING_FEATURES, scoreEvent, type ScoredInput,
+} from "@kakunin/shared";
 
 const T0 = Date.parse("2026-03-02T09:00:00Z");
 /** A deterministic pseudo-random stream, so tests never depend on Math.random. */
@@ -77,6 +79,44 @@ describe("anomaly scorer", () => {
     expect(wildcard).toBeLessThan(0.85);
   });
 
+  it("a declared but never-used tool is not made normal by its scope, and its first uses keep evidence", () => {
+    const s = newState();
+    const scopes = ["orders.*", "orders.cancel_all"];
+    for (const e of normalDay(1500)) scoreEvent(s, e, scopes);
+    const at = normalDay(1500).at(-1)!.ts + 60_000;
+    const uses = [0, 1, 2].map((i) => scoreEvent(s, { id: `d${i}`, ts: at + i * 60_000, type: "tool_call", action: "orders.cancel_all", outcome: "success" }, scopes).event);
+    for (const u of uses) expect(u.reasons.map((r) => r.feature)).toContain("action_novelty");
+    expect(uses[0]!.band).not.toBe("low");
+  });
+
+  it("sustained medium evidence reaches high: a run of work at a dead hour escalates, one event does not", () => {
+    const s = newState();
+    const events = normalDay(2500);
+    for (const e of events) scoreEvent(s, e, ["orders.*"]);
+    const night = Date.UTC(2026, 2, 20, 2, 0, 0); // a working day at 02:00 UTC; the agent works 09:00–17:00
+    expect(night).toBeGreaterThan(events.at(-1)!.ts);
+    const run = Array.from({ length: 40 }, (_, i) => scoreEvent(s, { id: `h${i}`, ts: night + i * 45_000, type: "tool_call", action: "orders.quote", resource: "instrument/EURUSD", outcome: "success" }, ["orders.*"]).event);
+    expect(run[0]!.band).not.toBe("high");
+    expect(run[0]!.reasons[0]!.feature).toBe("unusual_hour");
+    const firstHigh = run.findIndex((x) => x.band === "high");
+    expect(firstHigh).toBeGreaterThan(0);
+    expect(run[firstHigh]!.reasons.map((r) => r.feature)).toContain("sustained");
+  });
+
+  it("exfiltration as volume: reads of ordinary size at a normal pace that add up, and one bulk read, reach high", () => {
+    const reads = (n: number, seed: number, start = T0): ScoredInput[] => normalDay(n, seed, start).map((e, i) => ({ ...e, type: "data_access", action: "positions.read", amount: undefined, currency: undefined, records: 80 + ((i * 37) % 60) }));
+    const base = () => { const s = newState(); for (const e of reads(2500, 3)) scoreEvent(s, e, ["positions.*"]); return s; };
+    const at = Date.UTC(2026, 2, 23, 10, 0, 0);
+    let s = base();
+    const bulk = scoreEvent(s, { id: "b", ts: at, type: "data_access", action: "positions.read", resource: "instrument/EURUSD", records: 40_000, outcome: "success" }, ["positions.*"]).event;
+    expect(bulk.band).toBe("high");
+    expect(bulk.reasons[0]!.feature).toMatch(/^volume_/);
+    s = base();
+    // 12× the usual records per read, at the agent's own pace (one every ~40 s), for an hour.
+    const trickle = Array.from({ length: 90 }, (_, i) => scoreEvent(s, { id: `t${i}`, ts: at + i * 40_000, type: "data_access", action: "positions.read", resource: `instrument/X${i}`, records: 1200, outcome: "success" }, ["positions.*"]).event);
+    expect(trickle.some((x) => x.band === "high")).toBe(true);
+  });
+
   it("a burst, an amount spike and an error storm each reach high on a warmed-up agent", () => {
     const base = () => { const s = newState(); for (const e of normalDay(1500)) scoreEvent(s, e, ["orders.*"]); return s; };
     const at = normalDay(1500).at(-1)!.ts + 60_000;
@@ -92,13 +132,15 @@ describe("anomaly scorer", () => {
     expect(Math.max(...storm)).toBeGreaterThanOrEqual(0.85);
   });
 
-  it("bounded memory: 12k events over thousands of distinct resources and actions keep the state small", () => {
+  it("bounded memory: 5k events over thousands of distinct maximum-length actions, resources, currencies and units stay under MAX_STATE_BYTES", () => {
     const s = newState();
     const r = rng(7);
-    for (let i = 0; i < 12_000; i++) {
+    const pad = (x: string, n: number) => (x + "#".repeat(n)).slice(0, n);
+    for (let i = 0; i < 5_000; i++) {
       scoreEvent(s, {
-        id: `m${i}`, ts: T0 + i * 1000, type: "data_access", action: `tool.t${Math.floor(r() * 2000)}`,
-        resource: `bucket/k${i}`, amount: r() * 1000, currency: ["EUR", "USD", "GBP", "JPY", "CHF"][i % 5]!, outcome: "success",
+        id: `m${i}`, ts: T0 + i * 1000, type: "data_access", action: pad(`tool.t${Math.floor(r() * 2000)}.`, 128),
+        resource: pad(`bucket/k${i}/`, 512), amount: r() * 1000, currency: ["EUR", "USD", "GBP", "JPY", "CHF"][i % 5]!, outcome: "success",
+        records: Math.floor(r() * 1e6), bytes: Math.floor(r() * 1e9), latencyMs: r() * 1000,
       }, ["*"]);
     }
     const c = DEFAULT_SCORING.caps;
@@ -106,7 +148,44 @@ describe("anomaly scorer", () => {
     expect(Object.keys(s.transitions).length).toBeLessThanOrEqual(c.transitions);
     expect(Object.keys(s.resources).length).toBeLessThanOrEqual(c.resources);
     expect(Object.keys(s.amounts).length).toBeLessThanOrEqual(c.keys);
-    expect(JSON.stringify(s).length).toBeLessThan(600_000);
+    expect(Object.keys(s.hourPending).length).toBeLessThanOrEqual(DEFAULT_SCORING.hourLagMs / 3_600_000 + 2);
+    expect(Object.keys(s.volume).length).toBeLessThanOrEqual(2);
+    expect(JSON.stringify(s).length).toBeLessThanOrEqual(MAX_STATE_BYTES);
+  }, 240_000);
+
+  it("migrates a state stored before the weekly profile, volume and evidence accumulator existed", () => {
+    const s = newState();
+    for (const e of normalDay(600)) scoreEvent(s, e, ["orders.*"]);
+    const old = JSON.parse(JSON.stringify(s)) as Record<string, unknown>;
+    for (const k of ["week", "hourPending", "volume", "cusum"]) delete old[k];
+    const back = reviveState(old);
+    expect(back.n).toBe(600);
+    expect(back.week).toHaveLength(168);
+    const next = scoreEvent(back, { ...normalDay(601).at(-1)!, id: "after" }, ["orders.*"]);
+    expect(next.event.band).toBe(bandOf(next.event.score));
+    expect(reviveState({ version: 0 }).n).toBe(0);
+    expect(reviveState("garbage").n).toBe(0);
+  });
+
+  it("validated configuration: overrides merge onto the defaults; unknown features and out-of-range values are refused", () => {
+    const ok = resolveScoringConfig({ weights: { unusual_hour: 0.5 }, sustained: { halfLifeMs: 600_000 } });
+    expect(ok.ok && ok.value.weights.unusual_hour).toBe(0.5);
+    expect(ok.ok && ok.value.sustained.slack).toBe(DEFAULT_SCORING.sustained.slack);
+    expect(resolveScoringConfig({ weights: { not_a_feature: 1 } }).ok).toBe(false);
+    expect(resolveScoringConfig({ outOfScope: 2 }).ok).toBe(false);
+    expect(resolveScoringConfig({ caps: { resources: 1e9 } }).ok).toBe(false);
+    expect(resolveScoringConfig({}).ok).toBe(true);
+    // Every reason the scorer gives is a listed feature, and a weight of 0 silences it.
+    const s = newState();
+    const seen = new Set<string>();
+    for (const e of normalDay(800)) for (const r of scoreEvent(s, e, ["orders.*"]).event.reasons) seen.add(r.feature);
+    const oos = scoreEvent(s, { id: "o", ts: T0 + 40 * 86_400_000, type: "transaction", action: "payments.transfer", outcome: "success" }, ["orders.*"]).event;
+    for (const r of oos.reasons) seen.add(r.feature);
+    for (const f of seen) expect(SCORING_FEATURES).toContain(f);
+    const off = resolveScoringConfig({ weights: { out_of_scope: 0 } });
+    const s2 = newState();
+    const silenced = scoreEvent(s2, { id: "o", ts: T0, type: "transaction", action: "payments.transfer", outcome: "success" }, ["orders.*"], off.ok ? off.value : DEFAULT_SCORING).event;
+    expect(silenced.reasons.map((r) => r.feature)).not.toContain("out_of_scope");
   });
 
   it("scores late events at their own time without rewriting the sequence", () => {
@@ -124,5 +203,35 @@ describe("anomaly scorer", () => {
     expect(resourceKind("customers/cus_9fA2k1/orders")).toBe(resourceKind("customers/cus_77Zq0b/orders"));
     expect(resourceKind("customers/8812/orders")).not.toBe(resourceKind("payroll/8812/salaries"));
     expect(resourceKind("s3://lake/raw/dt=2025-06-15/part-0001.parquet")).toBe(resourceKind("s3://lake/raw/dt=2025-06-16/part-0042.parquet"));
+  });
+});
+
+describe("scoring state keyed by user strings (issue 11 §5b)", () => {
+  const names = ["constructor", "__proto__", "toString", "hasOwnProperty", "valueOf", "__defineGetter__"];
+  const warm = () => { const s = newState(); for (const e of normalDay(800)) scoreEvent(s, e, []); return s; };
+  const at = normalDay(800).at(-1)!.ts + 60_000;
+
+  it.each(names)("an action named %s is as novel as any never-seen action", (name) => {
+    const feature = (action: string) => scoreEvent(warm(), { id: "p", ts: at, type: "tool_call", action, outcome: "success" }, []).event.reasons
+      .find((r) => r.feature === "action_novelty")?.contribution ?? 0;
+    const control = feature("orders.never_seen");
+    expect(control).toBeGreaterThan(0);
+    expect(feature(name)).toBe(control);
+  });
+
+  it.each(names)("a resource named %s is as new as any never-seen resource, and is learned across a JSON round trip", (name) => {
+    const feature = (resource: string) => scoreEvent(warm(), { id: "p", ts: at, type: "tool_call", action: "orders.quote", resource, outcome: "success" }, []).event.reasons
+      .find((r) => r.feature === "resource_novelty")?.contribution ?? 0;
+    const control = feature("zzneverseen");
+    expect(control).toBeGreaterThan(0);
+    expect(feature(name)).toBe(control);
+    // Learned as data: after a JSON round trip (how the Durable Object stores it) the name is known.
+    const s = warm();
+    for (let i = 0; i < 40; i++) scoreEvent(s, { id: `q${i}`, ts: at + i * 30_000, type: "tool_call", action: name, resource: name, amount: 10, currency: "EUR", outcome: "success" }, []);
+    const back = reviveState(JSON.parse(JSON.stringify(s)));
+    const next = scoreEvent(back, { id: "r", ts: at + 41 * 30_000, type: "tool_call", action: name, resource: name, amount: 10, currency: "EUR", outcome: "success" }, []).event;
+    expect(next.reasons.map((r) => r.feature)).not.toContain("action_novelty");
+    expect(next.reasons.map((r) => r.feature)).not.toContain("resource_novelty");
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

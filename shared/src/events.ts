@@ -49,11 +49,24 @@ export interface ScoredInput {
   currency?: string;
   outcome: AgentEvent["outcome"];
   latencyMs?: number;
+  /** Read volume, from `attributes.records` (or `rows`) and `attributes.bytes`: exfiltration is volume, not event count. */
+  records?: number;
+  bytes?: number;
+}
+
+/** A finite non-negative number from an attribute, or undefined. */
+function volume(attrs: Record<string, unknown> | undefined, ...keys: string[]): number | undefined {
+  for (const k of keys) {
+    const v = attrs && Object.hasOwn(attrs, k) ? attrs[k] : undefined;
+    if (typeof v === "number" && Number.isFinite(v) && v >= 0) return v;
+  }
+  return undefined;
 }
 
 export function toScoredInput(e: AgentEvent): ScoredInput {
   return {
     id: e.event_id, ts: Date.parse(e.timestamp), type: e.type, action: e.action, resource: e.resource,
     amount: e.amount, currency: e.currency, outcome: e.outcome, latencyMs: e.latency_ms,
+    records: volume(e.attributes, "records", "rows"), bytes: volume(e.attributes, "bytes"),
   };
 }

@@ -39,6 +39,26 @@ export interface ScoringConfig {
   riskDecayMs: number;
   /** How much a medium event adds to lingering agent risk (0 = risk is just the max). */
   riskAccumulation: number;
+  /** Uses below this decayed count still count as a rare action (its first uses after waking up). */
+  rareAction: number;
+  /** Multiplier of action novelty for a tool the scopes name explicitly / cover by a wildcard (1 = no prior). */
+  scopePrior: { explicit: number; wildcard: number };
+  /**
+   * Weight of the hour-of-week profile against the hour-of-day one (0 = daily only). Off by
+   * default: on world A's 1–2-week histories, weight 1 tripled normal events in medium.
+   */
+  weekWeight: number;
+  /** Hour profiles learn events this long after they happened (a burst at a dead hour does not teach itself). */
+  hourLagMs: number;
+  /** x = ln((read volume this clock hour + 1) / (98th-percentile active hour + 1)), per unit. */
+  volumeHour: Curve;
+  /**
+   * Episode-level escalation: a CUSUM of per-event evidence -ln(1 - score) above `slack` nats,
+   * halving every `halfLifeMs`; sustained medium evidence reaches high through `curve`.
+   */
+  sustained: { slack: number; cap: number; halfLifeMs: number; curve: Curve };
+  /** Per-feature multipliers of the contribution (absent = 1); tenants tune these. */
+  weights: Partial<Record<string, number>>;
   /** Caps that bound memory per agent whatever the event count. */
   caps: { actions: number; transitions: number; resources: number; resourceKinds: number; amounts: number; amountRef: number; keys: number };
 }
@@ -69,7 +89,15 @@ export const DEFAULT_SCORING: ScoringConfig = {
   behaviourDrift: { center: 0.35, width: 0.05, cap: 0.5 },
   riskDecayMs: 15 * 60_000,
   riskAccumulation: 0.3,
-  caps: { actions: 256, transitions: 1024, resources: 2048, resourceKinds: 256, amounts: 128, amountRef: 128, keys: 16 },
+  rareAction: 3,
+  scopePrior: { explicit: 0.7, wildcard: 0.85 },
+  weekWeight: 0,
+  hourLagMs: 2 * 3_600_000,
+  volumeHour: { center: 1.1, width: 0.25, cap: 0.9 },
+  /** slack ln 2: only events scoring above 0.5 add evidence. */
+  sustained: { slack: Math.LN2, cap: 6, halfLifeMs: 30 * 60_000, curve: { center: 4, width: 0.7, cap: 0.93 } },
+  weights: {},
+  caps: { actions: 256, transitions: 1024, resources: 2048, resourceKinds: 256, amounts: 128, amountRef: 128, keys: 32 },
 };
 
 export function curve(x: number, c: Curve): number {

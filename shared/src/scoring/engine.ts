@@ -3,9 +3,9 @@ import type { ScoredInput } from "../events.ts";
 import { DEFAULT_SCORING, type ScoringConfig } from "./config.ts";
 import {
   actionNovelty, amountFeatures, behaviourDrift, errorStorm, latencyOutlier, noveltyRun, outOfScope, rateBurst,
-  resourceFanout, resourceKindNovelty, sequenceRun, transitionNovelty, unusualHour, type Reason,
+  resourceFanout, resourceKindNovelty, sequenceRun, sustained, transitionNovelty, unusualHour, volumeHour, type Reason,
 } from "./features.ts";
-import { amountKey, countMinute, foldMinutes, learn } from "./learn.ts";
+import { amountKey, countMinute, foldMinutes, learn, VOLUME_UNITS, volumeKey } from "./learn.ts";
 import { decayedAt, type MonitorState } from "./state.ts";
 
 export interface EventScore {
@@ -24,6 +24,12 @@ export interface AgentRisk {
 }
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** A tenant's per-feature weight (default 1), the contribution clamped to [0, 1]. */
+function weighted(r: Reason, cfg: ScoringConfig): Reason {
+  const w = cfg.weights[r.feature];
+  return w === undefined || w === 1 ? r : { ...r, contribution: Math.min(1, Math.max(0, r.contribution * w)) };
+}
 
 /** A step between two known actions that this agent has never taken (whatever its surprisal). */
 function isNovelTransition(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): boolean {
@@ -64,14 +70,23 @@ export function scoreEvent(
     bucket ? rateBurst(s, e, cfg) : undefined,
     bucket && isNewResource ? resourceFanout(s, bucket.fresh, cfg) : undefined,
     ...amountFeatures(s, e, amountKey(e), cfg),
+    ...VOLUME_UNITS.flatMap((u) => (e[u] === undefined ? [] : [...amountFeatures(s, e, volumeKey(e, u), cfg, e[u], "volume"), volumeHour(s, e, u, cfg)])),
     errorStorm(s, e, cfg),
     unusualHour(s, e, cfg),
     latencyOutlier(s, e, cfg),
     behaviourDrift(s, cfg),
-  ].filter((r): r is Reason => r !== undefined);
+  ].filter((r): r is Reason => r !== undefined).map((r) => weighted(r, cfg)).filter((r) => r.contribution >= 0.01);
 
   let keep = 1;
   for (const r of reasons) keep *= 1 - r.contribution;
+  // Episode-level evidence from this event and the recent ones, on the per-event score above.
+  const acc = sustained(s, 1 - keep, e.ts, cfg);
+  s.cusum = acc.next;
+  if (acc.r) acc.r = weighted(acc.r, cfg);
+  if (acc.r && acc.r.contribution >= 0.01) {
+    reasons.push(acc.r);
+    keep *= 1 - acc.r.contribution;
+  }
   const score = round(1 - keep);
   reasons.sort((a, b) => b.contribution - a.contribution);
   const rounded = reasons.map((r) => ({ ...r, contribution: round(r.contribution) }));

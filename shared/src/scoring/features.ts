@@ -54,14 +54,17 @@ export function actionNovelty(s: MonitorState, e: ScoredInput, scopes: readonly 
   const c = decayedAt(s.actions[e.action], e.ts, hl);
   const total = decayedAt(s.actionTotal, e.ts, hl);
   const novel = c < 0.5;
-  if (!novel) return { novel };
-  // Cold start uses the declared scopes as the prior: an action named explicitly is expected,
-  // one covered only by a wildcard half so; out-of-scope ones are judged by their own feature.
+  // A tool used once or twice is still rare: its next few uses keep (smaller, by surprisal) evidence,
+  // so a dormant tool woken up and used repeatedly adds up instead of being normal after one use.
+  if (c >= cfg.rareAction) return { novel };
+  // Declared scopes are a weak prior: naming a tool makes its first use a little less surprising,
+  // never normal (a declared but never-used tool is exactly what a takeover reaches for).
   const explicit = scopes.includes(e.action);
-  const prior = explicit ? 0.25 : inScope(scopes, e.action) ? 0.75 : 1;
+  const prior = explicit ? cfg.scopePrior.explicit : inScope(scopes, e.action) ? cfg.scopePrior.wildcard : 1;
   const x = surprisal(c, total, Math.min(Object.keys(s.actions).length, cfg.caps.actions));
   const contribution = curve(x, cfg.actionNovelty) * prior * conf(s.n, cfg.warmup.novelty);
-  return { r: reason("action_novelty", contribution, `first use of '${e.action}' after ${Math.round(total)} events`), novel };
+  const what = novel ? `first use of '${e.action}'` : `use ${Math.round(c) + 1} of the rarely used '${e.action}'`;
+  return { r: reason("action_novelty", contribution, `${what} after ${Math.round(total)} events`), novel };
 }
 
 export function noveltyRun(s: MonitorState, cfg: ScoringConfig): Reason | undefined {
@@ -142,11 +145,20 @@ export function sequenceRun(s: MonitorState, novelTransition: boolean, cfg: Scor
   return reason("sequence_run", contribution, `${run.toFixed(1)} never-seen steps in a row (usual ${expected.toFixed(1)})`);
 }
 
-export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg: ScoringConfig): Reason[] {
-  if (e.amount === undefined) return [];
+/** What a numeric series measures: money moved (`amount_*` reasons) or data read (`volume_*`). */
+export type SeriesLabel = "amount" | "volume";
+
+/**
+ * Robust tails of one numeric value against the agent's own series for the key (per action and
+ * currency, or per action and unit for read volume): beyond the largest recent value, robust z
+ * against the recent median, and drift of the recent median from a slow reference sample.
+ */
+export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg: ScoringConfig, value = e.amount, label: SeriesLabel = "amount"): Reason[] {
+  if (value === undefined) return [];
   const series = s.amounts[key];
   if (!series || series.recent.length < 8) return [];
-  const x = Math.log1p(e.amount);
+  const x = Math.log1p(value);
+  const unit = label === "amount" ? (e.currency ? " " + e.currency : "") : ` ${key.split("|#")[1] ?? ""}`;
   const med = median(series.recent);
   // MAD floor (5% in log space) so an agent that always pays the same amount does not divide by zero.
   const scale = 1.4826 * mad(series.recent, med) + 0.05;
@@ -157,11 +169,11 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   let top = -Infinity;
   for (const v of series.recent) if (v > top) top = v;
   const overMax = x - top;
-  const r0 = reason("amount_over_max", curve(overMax, cfg.amountMaxRatio) * w, `${e.amount}${e.currency ? " " + e.currency : ""} is ${Math.exp(overMax).toFixed(1)}× the largest recent amount`);
+  const r0 = reason(`${label}_over_max`, curve(overMax, cfg.amountMaxRatio) * w, `${value}${unit} is ${Math.exp(overMax).toFixed(1)}× the largest recent ${label}`);
   if (r0) out.push(r0);
   // Large amounts are the risk; unusually small ones count a third.
   const spike = curve(z > 0 ? z : -z / 3, cfg.amountSpike) * w;
-  const r1 = reason("amount_spike", spike, `${e.amount}${e.currency ? " " + e.currency : ""} is ${Math.expm1(x - med) >= 0 ? (Math.exp(x - med)).toFixed(1) + "×" : "far below"} the usual ${Math.expm1(med).toFixed(2)} (robust z ${z.toFixed(1)})`);
+  const r1 = reason(`${label}_spike`, spike, `${value}${unit} is ${Math.expm1(x - med) >= 0 ? (Math.exp(x - med)).toFixed(1) + "×" : "far below"} the usual ${Math.expm1(med).toFixed(2)} (robust z ${z.toFixed(1)})`);
   if (r1) out.push(r1);
   if (series.ref.length >= 32) {
     // Slow drift: the recent median has walked away from the slow reference sample.
@@ -169,7 +181,7 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
     const refScale = 1.4826 * mad(series.ref, refMed) + 0.05;
     const recentMed = median(series.recent.slice(-24));
     const dz = (recentMed - refMed) / refScale;
-    const r2 = reason("amount_drift", curve(dz, cfg.amountDrift) * w, `recent median ${Math.expm1(recentMed).toFixed(2)} has drifted from the reference ${Math.expm1(refMed).toFixed(2)} (z ${dz.toFixed(1)})`);
+    const r2 = reason(`${label}_drift`, curve(dz, cfg.amountDrift) * w, `recent median ${Math.expm1(recentMed).toFixed(2)} has drifted from the reference ${Math.expm1(refMed).toFixed(2)} (z ${dz.toFixed(1)})`);
     if (r2) out.push(r2);
   }
   return out;
@@ -203,6 +215,19 @@ export function errorStorm(s: MonitorState, e: ScoredInput, cfg: ScoringConfig):
   return reason("error_ratio", contribution, `${k} of the last ${window.length} events failed or were denied vs a usual ${(base * 100).toFixed(1)}%`);
 }
 
+/** Hour of the week (0 = Sunday 00:00 UTC). */
+export function hourOfWeek(ts: number): number {
+  const d = new Date(ts);
+  return d.getUTCDay() * 24 + d.getUTCHours();
+}
+
+/**
+ * Surprisal of the 3-hour window around the event's hour of the week. The weekly profile is
+ * shrunk toward the hour-of-day profile, so the daily rhythm decides and weekdays refine it;
+ * minus ln 7, so an agent that works the same
+ * hours every day scores as with a daily profile alone. Both profiles learn with a 2-hour lag
+ * (learn.ts), so a run of work at a dead hour does not teach itself that the hour is normal.
+ */
 export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
   const h = new Date(e.ts).getUTCHours();
   const decay = Math.pow(0.5, Math.max(0, e.ts - s.hoursT) / cfg.halfLife.hour);
@@ -210,9 +235,21 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig)
   if (total < 24) return undefined;
   // The hour and its neighbours: working a little late is not working in the dead of night.
   const near = (s.hours[(h + 23) % 24]! + s.hours[h]! + s.hours[(h + 1) % 24]!) * decay;
-  const x = surprisal(near, total, 8);
-  const contribution = curve(x, cfg.unusualHour) * conf(total, cfg.warmup.hour);
-  return reason("unusual_hour", contribution, `activity at ${String(h).padStart(2, "0")}:00 UTC is rare for this agent`);
+  const pDay = (near + 0.5) / (total + 0.5 * 8);
+  const w = hourOfWeek(e.ts);
+  const nearWeek = (s.week[(w + 167) % 168]! + s.week[w]! + s.week[(w + 1) % 168]!) * decay;
+  // Dirichlet prior from the daily profile, `1 / weekWeight` times as strong as the data (never
+  // weaker than 50 events): a young weekly profile (one Wednesday seen) must not make an ordinary
+  // Wednesday look strange. weekWeight 0 = daily profile only.
+  const pWeek = cfg.weekWeight > 0
+    ? (nearWeek + (Math.max(50, total) / cfg.weekWeight) * (pDay / 7)) / (total + Math.max(50, total) / cfg.weekWeight)
+    : pDay / 7;
+  const x = -Math.log(pWeek) - Math.log(7);
+  // A daily rhythm needs days to show: full weight after three days of hour history, not after N events.
+  const days = s.hourSince < 0 ? 0 : Math.min(1, (s.hoursT - s.hourSince) / (3 * 86_400_000));
+  const contribution = curve(x, cfg.unusualHour) * conf(total, cfg.warmup.hour) * days;
+  const day = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][new Date(e.ts).getUTCDay()];
+  return reason("unusual_hour", contribution, `activity on ${day} at ${String(h).padStart(2, "0")}:00 UTC is rare for this agent`);
 }
 
 export function latencyOutlier(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
@@ -236,4 +273,34 @@ export function behaviourDrift(s: MonitorState, cfg: ScoringConfig): Reason | un
     if (q > 0) js += 0.5 * q * Math.log(q / m);
   }
   return reason("behaviour_drift", curve(js, cfg.behaviourDrift), `recent action mix diverges from the long-run mix (JS ${js.toFixed(2)})`);
+}
+
+/**
+ * Read volume summed over the current clock hour (this event included) against the agent's own
+ * busiest hours (98th percentile of its recent active hours): a trickle of normal-sized reads
+ * adds up to an exfiltration no single event shows.
+ */
+export function volumeHour(s: MonitorState, e: ScoredInput, unit: "records" | "bytes", cfg: ScoringConfig): Reason | undefined {
+  const value = e[unit];
+  const v = s.volume[unit];
+  if (value === undefined || !v || v.past.length < 8) return undefined;
+  const hour = Math.floor(e.ts / 3_600_000);
+  const sum = (hour === v.hour ? v.sum : 0) + value;
+  const x = Math.log((sum + 1) / (v.peak + 1));
+  return reason("volume_hour", curve(x, cfg.volumeHour) * conf(v.past.length, 24), `${Math.round(sum)} ${unit} read this hour vs at most ~${Math.round(v.peak)} in a busy hour`);
+}
+
+/**
+ * Episode-level escalation (CUSUM): each event's evidence -ln(1 - score) nats, less a slack at
+ * the medium line, accumulates and halves every `halfLifeMs`. One medium event adds little;
+ * a run of them within minutes reaches high, which no single feature's cap allows.
+ */
+export function sustained(s: MonitorState, base: number, ts: number, cfg: ScoringConfig): { r?: Reason; next: { s: number; t: number } } {
+  const evidence = -Math.log(1 - Math.min(base, 0.999));
+  const decay = Math.pow(0.5, Math.max(0, ts - s.cusum.t) / cfg.sustained.halfLifeMs);
+  // Capped: after an episode the accumulator falls below high within ~one half-life.
+  const acc = Math.min(cfg.sustained.cap, Math.max(0, s.cusum.s * decay + evidence - cfg.sustained.slack));
+  const next = { s: acc, t: Math.max(s.cusum.t, ts) };
+  if (acc === 0) return { next };
+  return { r: reason("sustained", curve(acc, cfg.sustained.curve), `${acc.toFixed(1)} nats of anomaly evidence accumulated over recent events`), next };
 }

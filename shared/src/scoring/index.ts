@@ -2,3 +2,4 @@ export * from "./config.ts";
 export * from "./state.ts";
 export * from "./features.ts";
 export * from "./engine.ts";
+export * from "./schema.ts";

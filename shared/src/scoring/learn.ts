@@ -1,6 +1,6 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
-import { resourceKind } from "./features.ts";
+import { hourOfWeek, resourceKind } from "./features.ts";
 import { bump, bumpTotal, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
@@ -44,6 +44,75 @@ export function amountKey(e: ScoredInput): string {
   return `${e.action}|${e.currency ?? ""}`;
 }
 
+/** Read volume is judged per action and unit, like amounts per action and currency. */
+export const VOLUME_UNITS = ["records", "bytes"] as const;
+export type VolumeUnit = (typeof VOLUME_UNITS)[number];
+
+export function volumeKey(e: ScoredInput, unit: VolumeUnit): string {
+  return `${e.action}|#${unit}`;
+}
+
+const HOUR = 3_600_000;
+
+/** One log-value into the key's recent ring and slow reference sample; the rarest key is evicted past the cap. */
+function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringConfig): void {
+  const series = (s.amounts[key] ??= { recent: [], ref: [], seen: 0 });
+  const x = Math.log1p(value);
+  ring(series.recent, x, cfg.caps.amounts);
+  // The reference keeps every 16th value: it spans ~16× more history, so slow drift shows.
+  if (series.seen % 16 === 0) ring(series.ref, x, cfg.caps.amountRef);
+  series.seen++;
+  const keys = Object.keys(s.amounts);
+  if (keys.length > cfg.caps.keys) {
+    const rarest = keys.filter((k) => k !== key).sort((a, b) => s.amounts[a]!.seen - s.amounts[b]!.seen)[0]!;
+    delete s.amounts[rarest];
+  }
+}
+
+/**
+ * Hour profiles learn with a lag: the event is counted into its epoch hour's pending bucket, and
+ * buckets older than `hourLagMs` are folded into the hour-of-day and hour-of-week counts. At
+ * most lag/1 h + 2 buckets are pending at any time.
+ */
+function learnHours(s: MonitorState, t: number, cfg: ScoringConfig): void {
+  const hour = Math.floor(t / HOUR);
+  s.hourPending[String(hour)] = (s.hourPending[String(hour)] ?? 0) + 1;
+  const horizon = Math.floor((Math.max(s.lastTs, t) - cfg.hourLagMs) / HOUR);
+  for (const k of Object.keys(s.hourPending)) {
+    const h = Number(k);
+    if (h >= horizon) continue;
+    const count = s.hourPending[k]!;
+    delete s.hourPending[k];
+    const at = h * HOUR;
+    const decay = Math.pow(0.5, Math.max(0, at - s.hoursT) / cfg.halfLife.hour);
+    if (decay < 1) {
+      for (let i = 0; i < 24; i++) s.hours[i]! *= decay;
+      for (let i = 0; i < 168; i++) s.week[i]! *= decay;
+      s.hoursTotal *= decay;
+    }
+    s.hours[new Date(at).getUTCHours()]! += count;
+    s.week[hourOfWeek(at)]! += count;
+    s.hoursTotal += count;
+    s.hoursT = Math.max(s.hoursT, at);
+    if (s.hourSince < 0) s.hourSince = at;
+  }
+}
+
+/** Sums read volume per clock hour; a closed hour's sum joins the ring of active hours (its 98th percentile is the peak). */
+function learnVolumeHour(s: MonitorState, unit: VolumeUnit, t: number, value: number): void {
+  const hour = Math.floor(t / HOUR);
+  const v = (s.volume[unit] ??= { hour, sum: 0, past: [], peak: 0 });
+  if (hour > v.hour) {
+    if (v.sum > 0) {
+      ring(v.past, v.sum, 240);
+      v.peak = quantile(v.past, 0.98);
+    }
+    v.hour = hour;
+    v.sum = 0;
+  }
+  if (hour === v.hour) v.sum += value;
+}
+
 /** Updates every baseline with the event, after it was scored against them. */
 export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novelAny: boolean, novelTransition: boolean): void {
   const hl = cfg.halfLife.behaviour;
@@ -85,24 +154,13 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   if (s.recentTs.length > 256) s.recentTs.splice(0, s.recentTs.length - 256);
   s.errLong = s.outcomeN === 0 ? failed : s.errLong + 0.005 * (failed - s.errLong);
   s.outcomeN++;
-  const decay = Math.pow(0.5, Math.max(0, t - s.hoursT) / cfg.halfLife.hour);
-  for (let h = 0; h < 24; h++) s.hours[h]! *= decay;
-  s.hours[new Date(t).getUTCHours()]! += 1;
-  s.hoursTotal = s.hoursTotal * decay + 1;
-  s.hoursT = Math.max(s.hoursT, t);
-  if (e.amount !== undefined) {
-    const key = amountKey(e);
-    const series = (s.amounts[key] ??= { recent: [], ref: [], seen: 0 });
-    const x = Math.log1p(e.amount);
-    ring(series.recent, x, cfg.caps.amounts);
-    // The reference keeps every 16th amount: it spans ~16× more history, so slow drift shows.
-    if (series.seen % 16 === 0) ring(series.ref, x, cfg.caps.amountRef);
-    series.seen++;
-    const keys = Object.keys(s.amounts);
-    if (keys.length > cfg.caps.keys) {
-      const rarest = keys.filter((k) => k !== key).sort((a, b) => s.amounts[a]!.seen - s.amounts[b]!.seen)[0]!;
-      delete s.amounts[rarest];
-    }
+  learnHours(s, t, cfg);
+  if (e.amount !== undefined) learnSeries(s, amountKey(e), e.amount, cfg);
+  for (const unit of VOLUME_UNITS) {
+    const v = e[unit];
+    if (v === undefined) continue;
+    learnSeries(s, volumeKey(e, unit), v, cfg);
+    learnVolumeHour(s, unit, t, v);
   }
   if (e.latencyMs !== undefined) ring(s.latency, Math.log1p(e.latencyMs), cfg.caps.amounts);
   s.noveltyRun = s.noveltyRun * 0.8 + (novelAny ? 1 : 0);

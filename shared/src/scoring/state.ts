@@ -3,6 +3,14 @@
  * capped (evicting the weakest entry), every series is a fixed-size ring: memory is bounded by the
  * config's caps whatever the number of events.
  */
+/**
+ * Upper bound of one agent's serialised state (JSON bytes) under the default caps, whatever the
+ * events: 256 actions × 128 chars, 1,024 transitions, 2,048 resources × 512 chars, 256 resource
+ * kinds, 32 numeric series × (128 + 128) values, 240-entry rings and 168 + 24 hour bins. The bounded-memory test
+ * drives every map to its cap with maximum-length keys and checks it.
+ */
+export const MAX_STATE_BYTES = 2_500_000;
+
 export interface Decayed {
   /** Count, decayed to time `t`. */
   c: number;
@@ -63,19 +71,62 @@ export interface MonitorState {
   mixShort: Record<string, number>;
   mixLong: Record<string, number>;
   risk: { score: number; t: number; reasons: { feature: string; contribution: number; detail: string }[] };
+  /** Time of the first hour folded into the hour profiles (-1 before any; 0 for states migrated with history). */
+  hourSince: number;
+  /** Hour-of-week counts (UTC, 168 bins, decayed like `hours`). */
+  week: number[];
+  /** Events not yet learned into the hour profiles: epoch hour → count (at most lag + 1 entries). */
+  hourPending: Record<string, number>;
+  /** Read volume per unit: the current clock hour's sum and a ring of past active hours' sums. */
+  volume: Record<string, { hour: number; sum: number; past: number[]; peak: number }>;
+  /** Page–Hinkley/CUSUM accumulator of per-event evidence (nats above the medium line), and its time. */
+  cusum: { s: number; t: number };
 }
+
+/**
+ * A dictionary for keys that come from users (action names, resources, currencies): no prototype,
+ * so `constructor`, `__proto__` or `toString` are ordinary keys, never inherited members.
+ */
+export function dict<V>(from?: Record<string, V>): Record<string, V> {
+  const d = Object.create(null) as Record<string, V>;
+  if (from && typeof from === "object") for (const k of Object.keys(from)) d[k] = from[k]!;
+  return d;
+}
+
+/** The fields of MonitorState keyed by user strings. */
+export const DICT_FIELDS = ["actions", "transitions", "outgoing", "successors", "resourceKinds", "resources", "minutes", "amounts", "mixShort", "mixLong", "hourPending", "volume"] as const;
 
 export function newState(): MonitorState {
   return {
     version: 1, n: 0, lastTs: 0,
-    actionTotal: { c: 0, t: 0 }, actions: {}, transitions: {}, outgoing: {}, successors: {}, prevAction: null,
-    resourceKinds: {}, resourceKindTotal: { c: 0, t: 0 }, resources: {},
-    minutes: {}, foldedMinute: 0,
+    actionTotal: { c: 0, t: 0 }, actions: dict(), transitions: dict(), outgoing: dict(), successors: dict(), prevAction: null,
+    resourceKinds: dict(), resourceKindTotal: { c: 0, t: 0 }, resources: dict(),
+    minutes: dict(), foldedMinute: 0,
     errLong: 0, outcomeN: 0,
     hours: new Array<number>(24).fill(0), hoursT: 0, hoursTotal: 0,
-    amounts: {}, latency: [], noveltyRun: 0, novelRate: 0, outcomes: [], recentTs: [], resourceCount: 0, minuteCounts: [], minuteFresh: [], ratePeak: 0, fanoutPeak: 0, seqRun: 0, seqRate: 0, mixShort: {}, mixLong: {},
+    amounts: dict(), latency: [], noveltyRun: 0, novelRate: 0, outcomes: [], recentTs: [], resourceCount: 0, minuteCounts: [], minuteFresh: [], ratePeak: 0, fanoutPeak: 0, seqRun: 0, seqRate: 0, mixShort: dict(), mixLong: dict(),
     risk: { score: 0, t: 0, reasons: [] },
+    hourSince: -1, week: new Array<number>(168).fill(0), hourPending: dict(), volume: dict(), cusum: { s: 0, t: 0 },
   };
+}
+
+/**
+ * State as stored (JSON.parse output) back into a live state: every user-keyed map becomes a
+ * null-prototype dictionary again (JSON.parse makes `__proto__` an own key, but a plain object
+ * would still answer `constructor` from its prototype). Migration: a state stored before the
+ * hour-of-week profile, read volume and evidence accumulator existed keeps all its learned
+ * history and gets those three empty (they warm up from the next events); anything that is not a
+ * version-1 state starts afresh.
+ */
+export function reviveState(stored: unknown): MonitorState {
+  const s = stored as MonitorState;
+  if (!s || typeof s !== "object" || s.version !== 1) return newState();
+  const live = { ...newState(), ...s } as MonitorState;
+  if (!Array.isArray(live.week) || live.week.length !== 168) live.week = new Array<number>(168).fill(0);
+  // A migrated state already has days of hour history: its daily profile is mature.
+  if (typeof s.hourSince !== "number") live.hourSince = s.hoursTotal > 0 ? 0 : -1;
+  for (const f of DICT_FIELDS) (live as unknown as Record<string, unknown>)[f] = dict((s as unknown as Record<string, Record<string, unknown>>)[f]);
+  return live;
 }
 
 /** Value of a decayed count at time `t` (no decay backwards: late events see the current value). */

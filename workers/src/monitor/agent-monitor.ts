@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-  bandOf, DEFAULT_SCORING, newState, scoreEvent, toScoredInput, type AgentEvent, type MonitorState,
+  bandOf, DEFAULT_SCORING, newState, reviveState, scoreEvent, toScoredInput, type AgentEvent, type MonitorState,
 } from "@kakunin/shared";
 import { DEAD_LETTER_DDL, DeadLetterStore, type DeadLetterRow } from "./dead-letters.ts";
 import { Forwarder } from "./forwarder.ts";
@@ -44,7 +44,7 @@ export class AgentMonitor extends DurableObject<Env> {
   private load(): MonitorState {
     if (!this.state) {
       const row = this.ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'state'").toArray()[0];
-      this.state = row ? (JSON.parse(row.v) as MonitorState) : newState();
+      this.state = row ? reviveState(JSON.parse(row.v)) : newState();
     }
     return this.state;
   }

@@ -1,0 +1,85 @@
+import type { AgentEvent } from "@kakunin/shared";
+import type { AttackType, Episode, LabelledEvent, SimAgent, Suite } from "../types.ts";
+import { DAY, drawAgent, type Ev } from "./agent.ts";
+import { ARCHETYPES } from "./archetypes.ts";
+import { applicable, inject } from "./attacks.ts";
+import { simulateNormal, type NormalEv } from "./normal.ts";
+import { Rand } from "./random.ts";
+
+export interface WorldBSpec {
+  name: string;
+  seed: number;
+  agentsPerArchetype: number;
+  /** Share of agents with 1–2 episodes; the rest stay clean. */
+  anomalousShare: number;
+  /** Last event time (UTC ms); each agent's history is 21–35 days before it. */
+  end: number;
+}
+
+export const WORLD_B: WorldBSpec = { name: "world-b", seed: 0xb0b, agentsPerArchetype: 8, anomalousShare: 0.7, end: Date.UTC(2026, 2, 2) };
+
+function toEvent(id: string, ev: Ev): AgentEvent {
+  const e: AgentEvent = { event_id: id, timestamp: new Date(ev.ts).toISOString(), type: ev.type, action: ev.action, outcome: ev.outcome };
+  if (ev.resource !== undefined) e.resource = ev.resource;
+  if (ev.amount !== undefined) e.amount = ev.amount;
+  if (ev.currency !== undefined) e.currency = ev.currency;
+  if (ev.latencyMs !== undefined) e.latency_ms = ev.latencyMs;
+  if (ev.attributes !== undefined) e.attributes = ev.attributes;
+  return e;
+}
+
+/**
+ * World B: agents drawn from six archetypes, normal work from their rhythms, then 1–2 attack
+ * episodes on most of them (families dealt round-robin over what applies to the agent, so every
+ * family gets episodes), at least 12 days into the agent's history.
+ */
+export function buildWorldB(spec: WorldBSpec = WORLD_B): Suite {
+  const root = new Rand(spec.seed);
+  const agents: SimAgent[] = [];
+  let deal = 0;
+  const counts = new Map<AttackType, number>();
+  for (const arch of ARCHETYPES) {
+    for (let i = 0; i < spec.agentsPerArchetype; i++) {
+      const id = `b-${arch.name}-${i}`;
+      const r = root.fork(id);
+      const days = r.int(21, 35);
+      const p = drawAgent(r, id, arch.name, spec.end - days * DAY, spec.end);
+      const { events: normal, benign } = simulateNormal(p, r.fork("normal"));
+      const episodes: Episode[] = [];
+      const labelled: { ev: Ev; episode?: Episode; benign?: NormalEv["benign"] }[] = [];
+      const anomalous = r.chance(spec.anomalousShare);
+      const nEp = anomalous ? r.int(1, 2) : 0;
+      const fams = applicable(p);
+      const injected: { ep: Episode; inj: ReturnType<typeof inject> }[] = [];
+      for (let k = 0; k < nEp; k++) {
+        // The least-dealt applicable family next, so families stay balanced across the world.
+        const f = [...fams].sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0) || fams.indexOf(a) - fams.indexOf(b))[(deal++) % 2]!;
+        counts.set(f, (counts.get(f) ?? 0) + 1);
+        const lo = 12 * DAY + k * ((days - 12) / nEp) * DAY;
+        const hi = 12 * DAY + (k + 1) * ((days - 12) / nEp) * DAY - 2 * DAY;
+        const t0 = p.start + r.uniform(lo, Math.max(lo + DAY / 2, hi));
+        const inj = inject(f, p, r.fork(`ep${k}`), t0);
+        const ep: Episode = { id: `${id}#${k}`, agentId: id, attack: f, variant: inj.variant, start: inj.start, end: inj.end };
+        episodes.push(ep);
+        injected.push({ ep, inj });
+      }
+      for (const n of normal) {
+        const drift = injected.find(({ inj }) => inj.rewrite && n.ev.ts >= inj.start && n.ev.ts < inj.end);
+        if (!drift) { labelled.push(n); continue; }
+        const x = (n.ev.ts - drift.inj.start) / (drift.inj.end - drift.inj.start);
+        const out = drift.inj.rewrite!(n, x);
+        if (drift.inj.mode === "replace") {
+          if (out) labelled.push(...out.map((ev) => ({ ev, episode: drift.ep })));
+          else labelled.push(n);
+        } else {
+          labelled.push(n, ...(out ?? []).map((ev) => ({ ev, episode: drift.ep })));
+        }
+      }
+      for (const { ep, inj } of injected) for (const ev of inj.events) if (ev.ts < spec.end) labelled.push({ ev, episode: ep });
+      labelled.sort((a, b) => a.ev.ts - b.ev.ts);
+      const events: LabelledEvent[] = labelled.map((l, j) => ({ event: toEvent(`${id}.${j}`, l.ev), ts: l.ev.ts, episode: l.episode, benign: l.episode ? undefined : l.benign }));
+      agents.push({ id, kind: arch.name, profile: `${arch.name} tz ${p.tz >= 0 ? "+" : ""}${p.tz} peak ${p.peak.toFixed(1)}/h err ${(p.errorRate * 100).toFixed(1)}%`, scopes: arch.scopes, events, episodes, benign });
+    }
+  }
+  return { name: spec.name, seed: spec.seed, agents };
+}
