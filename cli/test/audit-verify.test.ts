@@ -252,6 +252,6 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     expect(v1.stdout).toMatch(/format kakunin-evidence\/1 is no longer accepted: .*export the bundle again/);
     const help = await kakunin("--help");
     expect(help.code).toBe(0);
-    expect(help.stdout).toContain("audit verify <bundle.json> [--root root.pem] [--oid-arc OID] [--json]");
+    expect(help.stdout).toContain("audit verify <bundle.json> [--root root.pem] [--since-tree-head FILE] [--oid-arc OID] [--json]");
   });
 });

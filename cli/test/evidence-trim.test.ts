@@ -115,6 +115,30 @@ describe("a trimmed evidence bundle fails `kakunin audit verify`", () => {
     ["an event inside the window (e5)", () => without(windowed, (e) => eventId(e) === "e5")],
     ["the window's opening boundary", () => without(windowed, (e) => eventId(e) === "e3")],
   ];
+  it("--since-tree-head: a later bundle proves its tree extends an earlier signed head; a bundle without the proof, a changed proof or a forged head fail", async () => {
+    const earlier = (await o.json<{ data: { tree_size: number; root_hash: string } }>("GET", "/v1/audit/tree-head")).body;
+    const headFile = write("earlier-head.json", earlier);
+    await o.json("POST", "/v1/agents", { body: agentBody({ name: "grows-the-log" }) });
+    const later = (await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence?since_size=${earlier.data.tree_size}`)).body.data;
+    expect(later.consistency?.from_size).toBe(earlier.data.tree_size);
+    const root = join(dir, "root.pem");
+    const ok = await kakunin("audit", "verify", write("later.json", { data: later }), "--root", root, "--since-tree-head", headFile);
+    expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+    expect(ok.stdout).toMatch(new RegExp(`^✓ consistent with the earlier tree head: the tree of size \\d+ extends the earlier tree of size ${earlier.data.tree_size} `, "m"));
+    const noProof = await kakunin("audit", "verify", join(dir, "full.json"), "--root", root, "--since-tree-head", headFile);
+    expect(noProof.code).toBe(1);
+    expect(noProof.stdout).toContain("the bundle holds no consistency proof: export it with --since-tree-head");
+    const bent = structuredClone(later);
+    bent.consistency!.proof[0] = bent.consistency!.proof[0]!.replace(/^./, (c) => (c === "0" ? "1" : "0"));
+    const rewritten = await kakunin("audit", "verify", write("bent.json", { data: bent }), "--root", root, "--since-tree-head", headFile);
+    expect(rewritten.code).toBe(1);
+    expect(rewritten.stdout).toMatch(/is not an append-only extension of the earlier tree/);
+    const forgedHead = write("forged-head.json", { data: { ...earlier.data, root_hash: "ab".repeat(32) } });
+    const forged = await kakunin("audit", "verify", join(dir, "later.json"), "--root", root, "--since-tree-head", forgedHead);
+    expect(forged.code).toBe(1);
+    expect(forged.stdout).toContain("its signature does not verify");
+  });
+
   for (const [what, make] of cases) {
     it(`deleting ${what} → exit 1, "no entry removed" fails`, async () => {
       const r = await verify(`trim-${what.replace(/\W+/g, "-")}.json`, make());

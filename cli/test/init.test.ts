@@ -44,7 +44,9 @@ describe("kakunin init", () => {
     expect(key).toBeDefined();
     adminKey = key!;
     expect(r.stdout).toContain(`saved to ${config("first")}`);
-    expect(JSON.parse(readFileSync(config("first"), "utf8"))).toEqual({ origin_url: origin.url, edge_url: edgeUrl, api_key: adminKey });
+    // …and the origin's root CA, the trust anchor `kakunin audit verify` then uses without --root.
+    const root = (await (await fetch(`${origin.url}/v1/ca`, { headers: { authorization: `Bearer ${adminKey}` } })).json() as { data: { root: { certificate_pem: string } } }).data.root.certificate_pem;
+    expect(JSON.parse(readFileSync(config("first"), "utf8"))).toEqual({ origin_url: origin.url, edge_url: edgeUrl, api_key: adminKey, root_ca_pem: root });
     expect(statSync(config("first")).mode & 0o777).toBe(0o600);
     // The saved configuration is all the next command needs.
     const who = await fetch(`${origin.url}/v1/tenant`, { headers: { authorization: `Bearer ${adminKey}` } });

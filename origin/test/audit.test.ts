@@ -159,6 +159,7 @@ describe.each(dbKinds())("audit trail on %s", (kind) => {
     let puts = 0;
     const counting = { ...store, kind: store.kind, head: store.head.bind(store), get: store.get.bind(store), put: (...a: Parameters<typeof store.put>) => { puts++; return store.put(...a); } };
     const archiver = new Archiver(o.services, counting, { batchSize: 4, maxAgeMs: 0, log: () => undefined });
+    expect((await o.json("GET", "/v1/audit/tree-head")).status).toBe(200); // at least one signed head to archive
     const first = await archiver.runOnce();
     expect(first.failed).toBe(0);
     expect(first.archived).toBeGreaterThan(0);
@@ -171,6 +172,13 @@ describe.each(dbKinds())("audit trail on %s", (kind) => {
     const lines = files.flatMap((f) => readFileSync(join(dir, "audit", f), "utf8").trimEnd().split("\n"));
     const log = await entries();
     expect(lines).toEqual(log.map((e) => e.canonical));
+    // Signed tree heads are archived too, each as the JSON `audit verify --since-tree-head` reads.
+    const heads = readdirSync(join(dir, "audit"), { recursive: true }).map(String).filter((f) => /tree-heads\/\d{12}\.json$/.test(f));
+    expect(heads.length).toBeGreaterThan(0);
+    const head = JSON.parse(readFileSync(join(dir, "audit", heads.sort().at(-1)!), "utf8")) as { tree_size: number; signature: string; signer_certificate_pem: string };
+    const [row] = rowsOf<{ n: string }>(await o.services.db.execute(sql`select count(*)::text as n from audit_tree_heads`));
+    expect(heads).toHaveLength(Number(row!.n));
+    expect(head.signer_certificate_pem).toContain("BEGIN CERTIFICATE");
   });
 
   it("two archivers on one database never upload the same batch twice; a store that was not ready is prepared later", async () => {

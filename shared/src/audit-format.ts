@@ -98,6 +98,11 @@ export interface EvidenceBundle {
   ca_chain_pem: string;
   certificates: EvidenceCertificate[];
   tree_head: EvidenceTreeHead;
+  /**
+   * Present when the export was asked `since_size`: an RFC 9162 consistency proof (hex) from the
+   * tenant's tree of `from_size` entries to `tree_head`, for `kakunin audit verify --since-tree-head`.
+   */
+  consistency?: { from_size: number; proof: string[] };
   entries: EvidenceEntry[];
   archive: EvidenceArchiveObject[];
 }

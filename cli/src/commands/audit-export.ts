@@ -1,6 +1,6 @@
 /** `kakunin audit export <agent-id>`: saves the agent's evidence bundle exactly as received, streamed. */
 import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { readFile, rename, rm } from "node:fs/promises";
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
 import { originEndpoint, resolveSettings } from "../config.ts";
@@ -9,7 +9,7 @@ import { openStream, reportFailure } from "../http.ts";
 import { EXIT, IoError, type Io } from "../io.ts";
 import { json } from "../render.ts";
 
-const synopsis = "audit export <agent-id> [--from T] [--to T] [--out bundle.json] [--json]";
+const synopsis = "audit export <agent-id> [--from T] [--to T] [--since-tree-head FILE] [--out bundle.json] [--json]";
 
 const help = helpText(synopsis, `
 Downloads the agent's evidence bundle (GET /v1/agents/:id/evidence; role admin or auditor): its
@@ -19,10 +19,25 @@ streamed to disk byte for byte as received, whatever its size; with --out the fi
 once the whole bundle arrived. Without --out (or with --out -) it goes to stdout.`, [
   "  --from T         the window opens at the agent's last entry logged before T (RFC 3339)",
   "  --to T           the window closes at the agent's first entry logged at or after T (RFC 3339)",
+  "  --since-tree-head FILE  include a consistency proof from this earlier signed tree head",
   "  --out FILE       write the bundle here (default: stdout)",
   ORIGIN_HELP,
   `${JSON_HELP}; with --out: {file, bytes, entries}`,
 ]);
+
+/** The tree size of an earlier signed tree head saved as JSON. */
+async function treeSizeOf(path: string): Promise<number> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(path, "utf8"));
+  } catch (e) {
+    throw new IoError(`cannot read the earlier tree head ${path}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const { earlierHead } = await import("../verify/consistency.ts");
+  const h = earlierHead(doc);
+  if (typeof h === "string") throw new IoError(`${path}: ${h}`);
+  return h.tree_size;
+}
 
 /**
  * Counts entries while the bytes stream past: each entry object has exactly one `"audit_path":`
@@ -44,11 +59,13 @@ export const auditExport: Command = {
   synopsis,
   summary: "save an agent's evidence bundle for offline verification",
   help,
-  spec: { strings: ["from", "to", "out", "origin", "api-key"], booleans: ["json"], positionals: ["agent-id"] },
+  spec: { strings: ["from", "to", "out", "origin", "api-key", "since-tree-head"], booleans: ["json"], positionals: ["agent-id"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const id = a.req("agent-id");
+    const since = a.str("since-tree-head");
+    const sinceSize = since === undefined ? undefined : await treeSizeOf(since);
     const r = await openStream(originEndpoint(resolveSettings(a, help)), `/v1/agents/${encodeURIComponent(id)}/evidence`, {
-      query: { from: a.str("from"), to: a.str("to") }, timeoutMs: 3_600_000,
+      query: { from: a.str("from"), to: a.str("to"), since_size: sinceSize === undefined ? undefined : String(sinceSize) }, timeoutMs: 3_600_000,
     });
     if (!r.ok) return reportFailure(io, r.error);
     const out = a.str("out");

@@ -7,7 +7,7 @@ import { isSmallArcOid } from "@kakunin/shared";
 import { configPath, readConfigFile } from "../config.ts";
 import { EXIT, IoError, UsageError, type Io } from "../io.ts";
 
-const synopsis = "audit verify <bundle.json> [--root root.pem] [--oid-arc OID] [--json]";
+const synopsis = "audit verify <bundle.json> [--root root.pem] [--since-tree-head FILE] [--oid-arc OID] [--json]";
 
 const help = helpText(synopsis, `
 Verifies an evidence bundle offline (the saved response of GET /v1/agents/:id/evidence, as
@@ -17,6 +17,8 @@ event, and that no entry of the agent was removed (docs/evidence-format.md). The
 must be pinned: --root, else the root CA \`kakunin init\` saved; without either the bundle fails
 (its own root proves nothing) and the report prints the root's fingerprint to compare.`, [
   "  --root root.pem  pin the trust anchor: the bundle's root CA must be this one",
+  "  --since-tree-head FILE  an earlier signed tree head (GET /v1/audit/tree-head, or an earlier bundle):",
+  "                   the bundle must prove its tree extends it (export with the same flag)",
   "  --oid-arc OID    the deployment's KAKUNIN_OID_ARC (default 1.3.6.1.4.1.32473.1)",
   JSON_HELP,
 ], "Exit codes: 0 verified, 1 verification failed, 2 usage or I/O error.");
@@ -34,7 +36,7 @@ export const auditVerify: Command = {
   synopsis,
   summary: "verify an evidence bundle offline (exit 0 verified, 1 failed)",
   help,
-  spec: { strings: ["root", "oid-arc"], booleans: ["json"], positionals: ["bundle.json"] },
+  spec: { strings: ["root", "oid-arc", "since-tree-head"], booleans: ["json"], positionals: ["bundle.json"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const file = a.req("bundle.json");
     const root = a.str("root");
@@ -52,7 +54,17 @@ export const auditVerify: Command = {
     }
     // Loaded here, not at the top: X.509 parsing costs every other command ~0.3 s of start-up.
     const [{ verifyBundle }, { renderReport }] = await Promise.all([import("../verify/index.ts"), import("../verify/render.ts")]);
-    const report = await verifyBundle(doc, { rootPem, oidArc, rootSource });
+    const sincePath = a.str("since-tree-head");
+    let sinceTreeHead: unknown;
+    if (sincePath !== undefined) {
+      try {
+        sinceTreeHead = JSON.parse(await readText(sincePath, "earlier tree head"));
+      } catch (e) {
+        if (e instanceof IoError) throw e;
+        throw new IoError(`${sincePath} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    const report = await verifyBundle(doc, { rootPem, oidArc, rootSource, sinceTreeHead });
     io.out(a.bool("json") ? `${JSON.stringify({ file, ...report }, null, 2)}\n` : renderReport(report, file));
     return report.ok ? EXIT.ok : EXIT.failed;
   },

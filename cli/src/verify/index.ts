@@ -7,6 +7,7 @@ import "../node-crypto.ts";
 import { EVIDENCE_FORMAT, kakuninOids } from "@kakunin/shared";
 import { checkChain } from "./chain.ts";
 import { checkCompleteness } from "./completeness.ts";
+import { checkConsistency } from "./consistency.ts";
 import { checkEntries } from "./entries.ts";
 import { shapeProblems, unwrap } from "./shape.ts";
 import { checkTreeHead } from "./tree-head.ts";
@@ -48,12 +49,14 @@ export async function verifyBundle(doc: unknown, opts: VerifyOptions = {}): Prom
 }
 
 async function verifyWellFormed(b: Bundle, format: CheckResult, opts: VerifyOptions): Promise<VerifyReport> {
-  const chain = await checkChain(b, opts.rootPem, kakuninOids(opts.oidArc), opts.rootSource);
+  const oids = kakuninOids(opts.oidArc);
+  const chain = await checkChain(b, opts.rootPem, oids, opts.rootSource);
   const head = await checkTreeHead(b, chain.signer);
   const entries = await checkEntries(b);
   const complete = checkCompleteness(b, entries.parsed);
   const validity = checkValidity(b, entries.parsed, chain.agentCerts);
-  const checks = [format, chain.result, head, entries.result, complete, validity.result];
+  const since = opts.sinceTreeHead === undefined ? [] : [await checkConsistency(b, opts.sinceTreeHead, oids)];
+  const checks = [format, chain.result, head, entries.result, complete, ...since, validity.result];
   const failed = checks.filter((c) => c.status !== "pass");
   const h = b.tree_head;
   const summary = failed.length === 0

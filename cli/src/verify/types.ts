@@ -48,6 +48,8 @@ export interface VerifyOptions {
   rootPem?: string;
   /** Where rootPem came from, for the report ("--root" by default). */
   rootSource?: string;
+  /** An earlier signed tree head (parsed JSON) the bundle must be consistent with. */
+  sinceTreeHead?: unknown;
   /** The deployment's OID arc (`KAKUNIN_OID_ARC`); the default arc when omitted. */
   oidArc?: string;
 }

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { and, asc, eq, gte, isNull, lt, lte, max, or, sql } from "drizzle-orm";
 import type { ArchiveStore } from "../archive/types.ts";
-import { auditBatches, auditEntries, auditHeads } from "../db/schema.ts";
+import { auditBatches, auditEntries, auditHeads, auditTreeHeadArchive, auditTreeHeads, authorities } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { RetryLoop } from "../retry-loop.ts";
 
@@ -101,7 +101,45 @@ export class Archiver {
       this.prepared = true;
     }
     const { archived, failed } = await this.uploadSealed();
-    return { sealed, archived, failed };
+    const headsFailed = await this.uploadTreeHeads();
+    return { sealed, archived, failed: failed + headsFailed };
+  }
+
+  /**
+   * Every signed tree head goes to the WORM store too, as the JSON a verifier reads (the head with
+   * its signer certificate), under the same retention: the log's commitments survive the database.
+   * Idempotent like the batches: an object already holding these bytes is just recorded.
+   */
+  private async uploadTreeHeads(): Promise<number> {
+    const pending = await this.s.db.select({ h: auditTreeHeads, serial: authorities.serialNumber, pem: authorities.certificatePem })
+      .from(auditTreeHeads)
+      .innerJoin(authorities, eq(authorities.id, auditTreeHeads.signerId))
+      .leftJoin(auditTreeHeadArchive, and(eq(auditTreeHeadArchive.tenantId, auditTreeHeads.tenantId), eq(auditTreeHeadArchive.treeSize, auditTreeHeads.treeSize)))
+      .where(isNull(auditTreeHeadArchive.treeSize)).orderBy(asc(auditTreeHeads.tenantId), asc(auditTreeHeads.treeSize)).limit(200);
+    let failed = 0;
+    for (const { h, serial, pem } of pending) {
+      const key = `audit/${h.tenantId}/tree-heads/${String(h.treeSize).padStart(12, "0")}.json`;
+      const body = new TextEncoder().encode(`${JSON.stringify({
+        tenant_id: h.tenantId, tree_size: h.treeSize, root_hash: Buffer.from(h.rootHash).toString("hex"), timestamp: h.timestamp.toISOString(),
+        signature: Buffer.from(h.signature).toString("base64"), signature_algorithm: "RSASSA_PKCS1_V1_5_SHA_256", signer_serial: serial, signer_certificate_pem: pem,
+      })}\n`);
+      const digest = sha256(body);
+      const existing = await this.store.head(key);
+      let versionId: string | null = null;
+      if (existing.ok && existing.value && existing.value.sha256Hex === digest) versionId = existing.value.versionId;
+      else {
+        const retainUntil = new Date(this.s.clock.now().getTime() + this.o.retentionDays * DAY);
+        const put = existing.ok ? await this.store.put(key, body, { retainUntil, sha256Hex: digest }) : existing;
+        if (!put.ok) {
+          this.lastError = `${key}: ${put.error.code}: ${put.error.message}`;
+          failed++;
+          continue;
+        }
+        versionId = put.value.versionId;
+      }
+      await this.s.db.insert(auditTreeHeadArchive).values({ tenantId: h.tenantId, treeSize: h.treeSize, objectKey: key, sha256: digest, versionId }).onConflictDoNothing();
+    }
+    return failed;
   }
 
   private async sealDue(): Promise<number> {

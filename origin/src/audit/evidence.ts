@@ -1,6 +1,6 @@
 import { and, asc, eq, gt, gte, lt, lte, max, min, notInArray, or, sql, type SQL } from "drizzle-orm";
 import {
-  AGENT_ACTIVITY_KINDS, EVIDENCE_FORMAT, EXPORT_CHECKPOINT_KIND, ok, toHex, type EvidenceArchiveObject, type EvidenceBundle,
+  AGENT_ACTIVITY_KINDS, consistencyProof, EVIDENCE_FORMAT, EXPORT_CHECKPOINT_KIND, ok, toHex, type EvidenceArchiveObject, type EvidenceBundle,
   type EvidenceEntry, type Result,
 } from "@kakunin/shared";
 import { agents, auditBatches, auditEntries, certificates } from "../db/schema.ts";
@@ -9,7 +9,7 @@ import type { Services } from "../services.ts";
 import { toAgentView } from "../views/agent.ts";
 import { effectiveStatus } from "../views/certificate.ts";
 import { rfc3339 } from "../views/time.ts";
-import { appendAudit } from "./append.ts";
+import { appendAudit, committedReader } from "./append.ts";
 import { BatchProofReader } from "./proof-reader.ts";
 import { treeHeadAt } from "./tree-head.ts";
 import type { AuditActor } from "./types.ts";
@@ -17,6 +17,8 @@ import type { AuditActor } from "./types.ts";
 export interface EvidenceWindow {
   from?: Date;
   to?: Date;
+  /** Include a consistency proof from the tree of this size (an earlier tree head the caller holds). */
+  sinceSize?: number;
 }
 
 /** Everything of the bundle but its entries and archive list, which are streamed. */
@@ -83,6 +85,12 @@ export async function prepareEvidence(
       issued_at: rfc3339(c.issuedAt), expires_at: rfc3339(c.expiresAt), revoked_at: rfc3339(c.revokedAt), revocation_reason: c.revocationReason,
     })),
     tree_head: sth.value,
+    ...(window.sinceSize === undefined ? {} : {
+      consistency: {
+        from_size: Math.min(window.sinceSize, sth.value.tree_size),
+        proof: (await consistencyProof(Math.min(window.sinceSize, sth.value.tree_size), sth.value.tree_size, committedReader(s.db, tenant.id))).map(toHex),
+      },
+    }),
   };
   const size = sth.value.tree_size;
   return ok({

@@ -401,6 +401,24 @@ export const auditTreeHeads = pgTable(
 );
 
 /**
+ * Signed tree heads written to the WORM store (`audit/<tenant>/tree-heads/<size>.json`), so an
+ * auditor holds the log's commitments, not only its entries, out of the database's reach.
+ * A separate table because tree heads themselves are append-only.
+ */
+export const auditTreeHeadArchive = pgTable(
+  "audit_tree_head_archive",
+  {
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    treeSize: bigint("tree_size", { mode: "number" }).notNull(),
+    objectKey: text("object_key").notNull(),
+    sha256: text("sha256").notNull(),
+    versionId: text("version_id"),
+    archivedAt: ts("archived_at").notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.tenantId, t.treeSize] })],
+);
+
+/**
  * Sealed archive batches: consecutive entries of one tenant's log written as one WORM object.
  * A batch is sealed (its range and object key fixed) in the database before any upload, so a
  * crash between seal and upload resumes the same object, and a crash after upload is detected by

@@ -7,7 +7,12 @@ import { notFound } from "../http/api-error.ts";
 import { kmOrThrow } from "./fail.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 
-const windowQuery = z.object({ from: z.iso.datetime({ offset: true }).optional(), to: z.iso.datetime({ offset: true }).optional() })
+const windowQuery = z.object({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  /** The size of an earlier tree head the caller holds: the bundle then proves consistency with it. */
+  since_size: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+})
   .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: "from must be before to", path: ["from"] });
 
 export const route = createRoute({
@@ -31,7 +36,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const q = c.req.valid("query");
     const prepared = kmOrThrow(await prepareEvidence(
       c.var.services, { id: c.var.caller.tenantId, name: c.var.caller.tenantName }, id,
-      { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined }, apiKeyActor(c.var.caller),
+      { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, sinceSize: q.since_size }, apiKeyActor(c.var.caller),
     ));
     if (!prepared) throw notFound("agent", id);
     // Pull-based: the next page is read from the database only when the client has taken the last

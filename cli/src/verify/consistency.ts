@@ -1,0 +1,68 @@
+/**
+ * Check "consistent with the earlier tree head" (`--since-tree-head FILE`): the verifier holds a
+ * tree head it saw before (from GET /v1/audit/tree-head or an earlier bundle). That head must be
+ * genuine by the same rules as the bundle's (signed by an audit certificate of the bundle's issuing
+ * CA, bound to the same tenant), and the bundle's RFC 9162 consistency proof must show the bundle's
+ * tree is an append-only extension of it: nothing the earlier head committed to was rewritten.
+ */
+import { webcrypto } from "node:crypto";
+import { treeHeadMessage, verifyConsistency, type KakuninOids, type TreeHeadBody } from "@kakunin/shared";
+import { parseCertificate, signedBy, splitPem, type x509 } from "../x509.ts";
+import { bindingProblems, hasAuditEku } from "./binding.ts";
+import { isRecord } from "./shape.ts";
+import type { Bundle, CheckResult } from "./types.ts";
+
+const HEX32 = /^[0-9a-f]{64}$/;
+const fmt = (n: number) => n.toLocaleString("en-US");
+
+/** An earlier signed tree head as saved: `{data: head}`, a bare head, or a bundle (its tree_head). */
+export function earlierHead(doc: unknown): (TreeHeadBody & { signature: string; signer_certificate_pem: string }) | string {
+  let h: unknown = isRecord(doc) && isRecord(doc.data) ? doc.data : doc;
+  if (isRecord(h) && isRecord(h.tree_head)) h = h.tree_head;
+  if (!isRecord(h)) return "not a JSON object";
+  const ok = typeof h.tenant_id === "string" && Number.isSafeInteger(h.tree_size) && typeof h.root_hash === "string" && HEX32.test(h.root_hash) &&
+    typeof h.timestamp === "string" && typeof h.signature === "string" && typeof h.signer_certificate_pem === "string";
+  return ok ? (h as unknown as TreeHeadBody & { signature: string; signer_certificate_pem: string }) : "not a signed tree head (tenant_id, tree_size, root_hash, timestamp, signature, signer_certificate_pem)";
+}
+
+async function signatureOk(cert: x509.X509Certificate, b64: string, message: string): Promise<boolean> {
+  try {
+    const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+    const key = await webcrypto.subtle.importKey("spki", cert.publicKey.rawData, alg, false, ["verify"]);
+    return await webcrypto.subtle.verify(alg, key, Buffer.from(b64, "base64"), new TextEncoder().encode(message));
+  } catch {
+    return false;
+  }
+}
+
+export async function checkConsistency(b: Bundle, earlier: unknown, oids: KakuninOids): Promise<CheckResult> {
+  const reasons: string[] = [];
+  const done = (summary: string): CheckResult => ({
+    id: "consistency", title: "consistent with the earlier tree head", status: reasons.length ? "fail" : "pass", summary,
+    failures: reasons.length ? [{ subject: "earlier tree head", reasons }] : [], notes: [],
+  });
+  const old = earlierHead(earlier);
+  if (typeof old === "string") {
+    reasons.push(`--since-tree-head: ${old}`);
+    return done("the earlier tree head is unreadable");
+  }
+  if (old.tenant_id !== b.tenant.id) reasons.push(`it is tenant ${old.tenant_id}'s, the bundle is tenant ${b.tenant.id}'s`);
+  const signer = parseCertificate(old.signer_certificate_pem);
+  const issuing = parseCertificate(splitPem(b.ca_chain_pem)[0] ?? "");
+  if (typeof signer === "string" || typeof issuing === "string") reasons.push("its signer or the bundle's issuing CA does not parse");
+  else {
+    if (!(await signedBy(signer, issuing))) reasons.push("its signer is not certified by the bundle's issuing CA");
+    if (!hasAuditEku(signer, oids)) reasons.push(`its signer is not an audit certificate (no EKU ${oids.ekuAuditTreeHeadSigning})`);
+    reasons.push(...bindingProblems(signer, oids, b.tenant.id, true).map((r) => `its signer: ${r}`));
+    if (!(await signatureOk(signer, old.signature, treeHeadMessage(old)))) reasons.push("its signature does not verify");
+  }
+  const c = b.consistency;
+  if (!c) reasons.push(`the bundle holds no consistency proof: export it with --since-tree-head (since_size=${old.tree_size})`);
+  else if (c.from_size !== old.tree_size) reasons.push(`the bundle's consistency proof starts at tree size ${fmt(c.from_size)}, not the earlier head's ${fmt(old.tree_size)}`);
+  else if (!c.proof.every((p) => HEX32.test(p)) || !(await verifyConsistency(old.tree_size, b.tree_head.tree_size, Buffer.from(old.root_hash, "hex"), Buffer.from(b.tree_head.root_hash, "hex"), c.proof.map((p) => Buffer.from(p, "hex"))))) {
+    reasons.push(`the tree of size ${fmt(b.tree_head.tree_size)} is not an append-only extension of the earlier tree of size ${fmt(old.tree_size)}: the log was rewritten`);
+  }
+  return done(reasons.length
+    ? "does not verify"
+    : `the tree of size ${fmt(b.tree_head.tree_size)} extends the earlier tree of size ${fmt(old.tree_size)} signed ${old.timestamp}`);
+}
