@@ -29,7 +29,7 @@ export async function buildServices(
   });
   const keys = overrides.keys ? overrides.keys(database) : createKeyManager(config, database.db);
   const clock = overrides.clock ?? systemClock;
-  const ca = new CertificateAuthority(database.db, keys, clock);
+  const ca = new CertificateAuthority(database.db, keys, clock, { pendingWindowDays: config.KAKUNIN_KEY_DELETION_WINDOW_DAYS });
   const edgeSecret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");
   const services: Services = { config, db: database.db, keys, ca, clock, edgeSecret };
   return {

@@ -35,6 +35,8 @@ export interface KmsTestServerStats {
   describeKey: number;
   scheduleKeyDeletion: number;
   createAlias: number;
+  listKeys: number;
+  listResourceTags: number;
   /** Every HTTP request received, authenticated or not. */
   requests: number;
   /** Requests refused by the SigV4 check. */
@@ -47,6 +49,8 @@ export interface KmsTestServer {
   secretAccessKey: string;
   region: string;
   stats: KmsTestServerStats;
+  /** Keys by state, read directly (what an operator sees in the console). */
+  keyCounts(): { enabled: number; pendingDeletion: number };
   /** Simulates an outage: while true every request gets 503 KMSInternalException (keys are kept). */
   setOutage(down: boolean): void;
   close(): Promise<void>;
@@ -108,6 +112,8 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
     describeKey: 0,
     scheduleKeyDeletion: 0,
     createAlias: 0,
+    listKeys: 0,
+    listResourceTags: 0,
     requests: 0,
     rejected: 0,
   };
@@ -230,6 +236,23 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
       key.deletionDate = Date.now() + days * 86_400_000;
       return { KeyId: key.arn, DeletionDate: key.deletionDate / 1000, KeyState: "PendingDeletion", PendingWindowInDays: days };
     },
+    // Every key in every state, in creation order, like AWS (which also lists PendingDeletion keys).
+    async ListKeys(input) {
+      stats.listKeys++;
+      const limit = input.Limit === undefined ? 100 : input.Limit;
+      if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+        throw new KmsError("ValidationException", "Limit must be an integer from 1 to 1000");
+      const all = [...keys.values()];
+      const start = input.Marker === undefined ? 0 : Number.parseInt(requireString(input.Marker, "Marker", 320), 10);
+      if (!Number.isInteger(start) || start < 0 || start > all.length) throw new KmsError("InvalidMarkerException", "Invalid Marker");
+      const page = all.slice(start, start + limit);
+      const truncated = start + limit < all.length;
+      return { Keys: page.map((k) => ({ KeyId: k.id, KeyArn: k.arn })), Truncated: truncated, ...(truncated ? { NextMarker: String(start + limit) } : {}) };
+    },
+    async ListResourceTags(input) {
+      stats.listResourceTags++;
+      return { Tags: resolveKey(input.KeyId).tags, Truncated: false };
+    },
     async CreateAlias(input) {
       stats.createAlias++;
       const name = requireString(input.AliasName, "AliasName", 256);
@@ -292,6 +315,11 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
     secretAccessKey,
     region,
     stats,
+    keyCounts: () => {
+      const all = [...keys.values()];
+      const pendingDeletion = all.filter((k) => k.deletionDate !== undefined).length;
+      return { enabled: all.length - pendingDeletion, pendingDeletion };
+    },
     setOutage: (down: boolean) => {
       outage = down;
     },

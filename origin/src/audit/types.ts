@@ -9,6 +9,7 @@ export type AuditKind =
   | "tenant.created" | "ca.created" | "api_key.created" | "api_key.revoked" | "policy.updated"
   | "agent.created" | "agent.updated" | "agent.retired"
   | "certificate.issued" | "certificate.revoked" | "key.created" | "key.signed" | "ingest_token.issued"
+  | "certificate.renewed" | "certificate.superseded" | "key.deletion_scheduled" | "key.orphan_found"
   | "risk.decision" | "event.ingested";
 
 export interface AuditItem {

@@ -12,6 +12,7 @@ import {
 import { newSerial } from "./serial.ts";
 import { signCertificate } from "./sign-certificate.ts";
 import { x509 } from "./x509.ts";
+import { createTrackedKey, discardKey, type KeyDeps, type KeyPurpose, type TrackedKey } from "../lifecycle/keys.ts";
 
 export type AuthorityRecord = typeof authorities.$inferSelect;
 
@@ -36,7 +37,22 @@ export class CertificateAuthority {
     private readonly db: Db,
     private readonly keys: KeyManager,
     private readonly clock: Clock,
+    private readonly opts: { pendingWindowDays: number } = { pendingWindowDays: 30 },
   ) {}
+
+  private get keyDeps(): KeyDeps {
+    return { db: this.db, keys: this.keys, pendingWindowDays: this.opts.pendingWindowDays };
+  }
+
+  /** CA keys are tracked like agent keys: intent first, so a crash leaves a findable row. */
+  private createKey(purpose: KeyPurpose, tenantId: string | null, label: string) {
+    return createTrackedKey(this.keyDeps, { purpose, tenantId, label });
+  }
+
+  private async abandon<E>(key: TrackedKey, failure: { ok: false; error: E }): Promise<{ ok: false; error: E }> {
+    await discardKey(this.keyDeps, key, "CA signing failed", this.clock.now());
+    return failure;
+  }
 
   root(): Promise<Result<LoadedAuthority, KeyManagerError>> {
     // Memoise success only, so a KMS that comes back later is retried.
@@ -77,7 +93,7 @@ export class CertificateAuthority {
     if (existing[0]) return ok(loaded(existing[0]));
     const issuing = await this.issuingFor(tenant);
     if (!issuing.ok) return issuing;
-    const key = await this.keys.createKey(`kakunin-audit-${tenant.id}`);
+    const key = await this.createKey("audit", tenant.id, `kakunin-audit-${tenant.id}`);
     if (!key.ok) return key;
     const now = this.clock.now();
     const serial = newSerial();
@@ -87,8 +103,8 @@ export class CertificateAuthority {
       notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: issuing.value.cert.notAfter,
       extensions: auditExtensions(), signerRef: issuing.value.record.keyRef,
     });
-    if (!cert.ok) return cert;
-    return this.insertOrReload(cert.value, serial, key.value.ref, tenant.id, "audit");
+    if (!cert.ok) return this.abandon(key.value, cert);
+    return this.insertOrReload(cert.value, serial, key.value, tenant.id, "audit");
   }
 
   /** PEM chain a relying party needs: issuing CA then root (RFC 5246 order, leaf not included). */
@@ -103,7 +119,7 @@ export class CertificateAuthority {
   private async loadOrCreateRoot(): Promise<Result<LoadedAuthority, KeyManagerError>> {
     const existing = await this.db.select().from(authorities).where(eq(authorities.kind, "root"));
     if (existing[0]) return ok(loaded(existing[0]));
-    const key = await this.keys.createKey("kakunin-root-ca");
+    const key = await this.createKey("root", null, "kakunin-root-ca");
     if (!key.ok) return key;
     const now = this.clock.now();
     const name = rootName(newSerial().slice(0, 8));
@@ -115,8 +131,8 @@ export class CertificateAuthority {
       notAfter: new Date(now.getTime() + ROOT_VALIDITY_DAYS * DAY_MS),
       extensions: rootExtensions(), signerRef: key.value.ref,
     });
-    if (!cert.ok) return cert;
-    return this.insertOrReload(cert.value, serial, key.value.ref, null, "root");
+    if (!cert.ok) return this.abandon(key.value, cert);
+    return this.insertOrReload(cert.value, serial, key.value, null, "root");
   }
 
   private async loadOrCreateIssuing(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, KeyManagerError>> {
@@ -127,7 +143,7 @@ export class CertificateAuthority {
     if (existing[0]) return ok(loaded(existing[0]));
     const root = await this.root();
     if (!root.ok) return root;
-    const key = await this.keys.createKey(`kakunin-issuing-ca-${tenant.id}`);
+    const key = await this.createKey("issuing", tenant.id, `kakunin-issuing-ca-${tenant.id}`);
     if (!key.ok) return key;
     const now = this.clock.now();
     const serial = newSerial();
@@ -138,14 +154,15 @@ export class CertificateAuthority {
       notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(notAfter),
       extensions: issuingExtensions(), signerRef: root.value.record.keyRef,
     });
-    if (!cert.ok) return cert;
-    return this.insertOrReload(cert.value, serial, key.value.ref, tenant.id, "issuing");
+    if (!cert.ok) return this.abandon(key.value, cert);
+    return this.insertOrReload(cert.value, serial, key.value, tenant.id, "issuing");
   }
 
   /** Two origins racing to create the same CA: the partial unique index picks one, the other reloads. */
   private async insertOrReload(
-    cert: x509.X509Certificate, serial: string, keyRef: string, tenantId: string | null, kind: "root" | "issuing" | "audit",
+    cert: x509.X509Certificate, serial: string, key: TrackedKey, tenantId: string | null, kind: "root" | "issuing" | "audit",
   ): Promise<Result<LoadedAuthority, KeyManagerError>> {
+    const keyRef = key.ref;
     try {
       const row = await this.db.transaction(async (tx) => {
         const [inserted] = await tx.insert(authorities).values({
@@ -162,6 +179,8 @@ export class CertificateAuthority {
       });
       return ok(loaded(row));
     } catch (e) {
+      // The losing side of a creation race (or a failed commit): its key will never be used.
+      await discardKey(this.keyDeps, key, sqlState(e) === UNIQUE_VIOLATION ? `lost ${kind} CA creation race` : "commit failed", this.clock.now());
       if (sqlState(e) !== UNIQUE_VIOLATION) throw e;
       const where = kind === "root"
         ? eq(authorities.kind, "root")

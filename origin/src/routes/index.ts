@@ -6,6 +6,7 @@ import * as apiKeysList from "./v1_api_keys_list.ts";
 import * as apiKeysRevoke from "./v1_api_keys_revoke.ts";
 import * as agentsCertificates from "./v1_agents_certificates_list.ts";
 import * as agentsCertify from "./v1_agents_certify.ts";
+import * as agentsRenew from "./v1_agents_certificates_renew.ts";
 import * as agentsCreate from "./v1_agents_create.ts";
 import * as agentsGet from "./v1_agents_get.ts";
 import * as agentsList from "./v1_agents_list.ts";
@@ -26,12 +27,13 @@ import * as auditEntries from "./v1_audit_entries.ts";
 import * as auditProofs from "./v1_audit_proofs.ts";
 import * as agentsEvidence from "./v1_agents_evidence.ts";
 import * as init from "./v1_init.ts";
+import * as adminTidy from "./v1_admin_tidy.ts";
 
 /** Every route module of the origin; the OpenAPI document is built from exactly this list. */
 export const ROUTES = [
-  healthz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsCertificates,
+  healthz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsRenew, agentsCertificates,
   agentsSign, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, tenantGet, policyGet, policyPatch, tenantsCreate,
-  apiKeysCreate, apiKeysList, apiKeysRevoke, auditTreeHead, auditEntries, auditProofs, agentsEvidence, init,
+  apiKeysCreate, apiKeysList, apiKeysRevoke, auditTreeHead, auditEntries, auditProofs, agentsEvidence, init, adminTidy,
 ] as const;
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
