@@ -41,7 +41,7 @@ export class CertificateAuthority {
   ) {}
 
   private get keyDeps(): KeyDeps {
-    return { db: this.db, keys: this.keys, pendingWindowDays: this.opts.pendingWindowDays };
+    return { db: this.db, keys: this.keys, pendingWindowDays: this.opts.pendingWindowDays, now: () => this.clock.now() };
   }
 
   /** CA keys are tracked like agent keys: intent first, so a crash leaves a findable row. */

@@ -13,6 +13,8 @@ export interface KeyDeps {
   keys: KeyManager;
   /** AWS KMS waiting period for discarded keys (7–30 days). */
   pendingWindowDays: number;
+  /** The injected clock: intent ages are compared with tidy's cutoff, which comes from it too. */
+  now: () => Date;
 }
 
 export interface TrackedKey extends CreatedKey {
@@ -31,7 +33,7 @@ export async function createTrackedKey(
 ): Promise<Result<TrackedKey, KeyManagerError>> {
   const intentId = randomUUID();
   await deps.db.insert(managedKeys).values({
-    id: intentId, tenantId: spec.tenantId, purpose: spec.purpose, backend: deps.keys.kind, label: spec.label, state: "creating",
+    id: intentId, tenantId: spec.tenantId, purpose: spec.purpose, backend: deps.keys.kind, label: spec.label, state: "creating", createdAt: deps.now(),
   });
   const key = await deps.keys.createKey(spec.label, { intent: intentId });
   // A failed call stays `creating`: the backend may have made the key and lost the answer.
@@ -66,6 +68,6 @@ export async function discardKey(deps: KeyDeps, key: TrackedKey, reason: string,
   }
 }
 
-export const keyDeps = (s: { db: Db; keys: KeyManager; config: { KAKUNIN_KEY_DELETION_WINDOW_DAYS: number } }): KeyDeps => ({
-  db: s.db, keys: s.keys, pendingWindowDays: s.config.KAKUNIN_KEY_DELETION_WINDOW_DAYS,
+export const keyDeps = (s: { db: Db; keys: KeyManager; clock: { now(): Date }; config: { KAKUNIN_KEY_DELETION_WINDOW_DAYS: number } }): KeyDeps => ({
+  db: s.db, keys: s.keys, pendingWindowDays: s.config.KAKUNIN_KEY_DELETION_WINDOW_DAYS, now: () => s.clock.now(),
 });

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db, Queryable } from "../db/index.ts";
 import { authorities, certificates, managedKeys, tenants } from "../db/schema.ts";
 import type { KeyManager, ListedKey } from "../kms/types.ts";
@@ -59,9 +59,10 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
     .where(and(
       or(isNull(managedKeys.id), inArray(managedKeys.state, ["creating", "created"])),
       or(
-        and(eq(certificates.status, "revoked"), lt(certificates.revokedAt, cutoff)),
-        and(inArray(certificates.status, ["renewed", "superseded"]), lt(certificates.supersededAt, cutoff)),
-        lt(certificates.expiresAt, cutoff),
+        // Inclusive: with a zero buffer a certificate revoked at this instant is already dead.
+        and(eq(certificates.status, "revoked"), lte(certificates.revokedAt, cutoff)),
+        and(inArray(certificates.status, ["renewed", "superseded"]), lte(certificates.supersededAt, cutoff)),
+        lte(certificates.expiresAt, cutoff),
       ),
     ))
     .limit(batch);
@@ -76,6 +77,7 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
     .from(managedKeys)
     .where(and(
       inArray(managedKeys.state, ["creating", "created"]),
+      // Strict: an intent made at this very instant may belong to a certify still in flight.
       lt(managedKeys.createdAt, cutoff),
       sql`not exists (select 1 from ${certificates} where ${certificates.keyRef} = ${managedKeys.keyRef})`,
       sql`not exists (select 1 from ${authorities} where ${authorities.keyRef} = ${managedKeys.keyRef})`,
