@@ -18,6 +18,8 @@ export const configSchema = z.object({
   /** Local backend: sealed RSA keys kept generated ahead of demand (0 = generate on each certify). */
   KAKUNIN_LOCAL_KEY_POOL: z.coerce.number().int().min(0).max(1024).default(32),
   KAKUNIN_KMS_ENDPOINT: z.string().url().optional(),
+  /** AWS KMS per-request timeout in ms (three attempts each). */
+  KAKUNIN_KMS_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(3000),
   AWS_REGION: z.string().optional(),
   AWS_ACCESS_KEY_ID: z.string().optional(),
   AWS_SECRET_ACCESS_KEY: z.string().optional(),

@@ -25,6 +25,12 @@ export interface KmsTestServerOptions {
   secretAccessKey?: string;
   region?: string;
   port?: number;
+  /**
+   * RSA pairs generated before the server listens, handed out by CreateKey first. AWS answers
+   * CreateKey in milliseconds; generating in-process on 2 cores does not, and a burst of 50 would
+   * time out the client for the test server's sake, not the code under test's.
+   */
+  pregenerate?: number;
 }
 
 export interface KmsTestServerStats {
@@ -118,6 +124,8 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
     rejected: 0,
   };
   const keys = new Map<string, StoredKey>();
+  const ready: { privateKey: KeyObject; publicKey: KeyObject }[] = [];
+  for (let i = 0; i < (opts.pregenerate ?? 0); i++) ready.push(await generateRsa("rsa", { modulusLength: 2048, publicExponent: 0x10001 }));
   const aliases = new Map<string, string>();
   const creds = { accessKeyId, secretAccessKey, region };
 
@@ -172,7 +180,7 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
       if (input.KeyUsage !== "SIGN_VERIFY") throw new KmsError("ValidationException", "KeyUsage must be SIGN_VERIFY on this test server");
       const description = input.Description === undefined ? "" : requireString(input.Description, "Description", 8192, 0);
       const tags = parseTags(input.Tags);
-      const pair = await generateRsa("rsa", { modulusLength: 2048, publicExponent: 0x10001 });
+      const pair = ready.pop() ?? (await generateRsa("rsa", { modulusLength: 2048, publicExponent: 0x10001 }));
       const id = randomUUID();
       const key: StoredKey = {
         id,

@@ -22,6 +22,8 @@ export interface AwsKmsOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** When set, every new key also gets the alias `alias/<prefix><label>/<key id>` for humans. */
   keyAliasPrefix?: string;
+  /** Per-request timeout (default 3 s); raise it for a distant region or a slow test endpoint. */
+  requestTimeoutMs?: number;
 }
 
 const SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256";
@@ -62,7 +64,7 @@ export function createAwsKmsKeyManager(opts: AwsKmsOptions): KeyManager {
         maxAttempts: MAX_ATTEMPTS,
         requestHandler: {
           connectionTimeout: CONNECTION_TIMEOUT_MS,
-          requestTimeout: REQUEST_TIMEOUT_MS,
+          requestTimeout: opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
           // Without this the SDK only logs a warning when requestTimeout passes and keeps waiting.
           throwOnRequestTimeout: true,
         },
