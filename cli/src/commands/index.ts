@@ -8,6 +8,7 @@ import { auditVerify } from "./audit-verify.ts";
 import { certify } from "./certify.ts";
 import { eventsSend } from "./events-send.ts";
 import { init } from "./init.ts";
+import { renew } from "./renew.ts";
 import { revoke } from "./revoke.ts";
 import { risk } from "./risk.ts";
 import { tokensCreate } from "./tokens-create.ts";
@@ -15,7 +16,7 @@ import { verify } from "./verify.ts";
 
 /** Every command, in the order `kakunin --help` lists them. */
 export const COMMANDS: readonly Command[] = [
-  init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, revoke, tokensCreate, eventsSend, risk, verify, auditExport, auditVerify,
+  init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, renew, revoke, tokensCreate, eventsSend, risk, verify, auditExport, auditVerify,
 ];
 
 /** Two-word commands share a group (`agents`, `audit`, ...), which has its own help. */
