@@ -22,8 +22,10 @@ export function timedKeys(inner: KeyManager, into: KeyTimings): KeyManager {
   const { warm, poolStatus } = inner;
   return {
     kind: inner.kind,
-    createKey: (label) => timed(into.createKey, () => inner.createKey(label)),
+    createKey: (label, opts) => timed(into.createKey, () => inner.createKey(label, opts)),
     getPublicKey: (ref) => inner.getPublicKey(ref),
+    scheduleDeletion: (ref, opts) => inner.scheduleDeletion(ref, opts),
+    listKeys: () => inner.listKeys(),
     sign: (ref, data) => timed(into.sign, () => inner.sign(ref, data)),
     // Forwarded untimed: without them the wrapped backend would never fill its key pool.
     ...(warm ? { warm: () => warm.call(inner) } : {}),

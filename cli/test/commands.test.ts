@@ -125,6 +125,28 @@ describe("kakunin against a running system", () => {
     expect(other).toMatchObject({ id: otherId, name: "override", model: body.model, scopes: ["crm.*"] });
   });
 
+  it("renew → a successor while the old certificate overlaps; agents list --expiring shows what to renew", async () => {
+    const first = await cli("certify", other.id, "--json");
+    expectExit(first, 0);
+    const old = parsed<Issued>(first);
+    const r = await cli("renew", other.id, "--overlap", "15m", "--json");
+    expectExit(r, 0);
+    const renewed = parsed<Issued & { predecessor: { serial_number: string; superseded_at: string }; overlap_seconds: number }>(r);
+    expect(renewed).toMatchObject({ status: "active", overlap_seconds: 900, predecessor: { serial_number: old.serial_number } });
+    expect(renewed.serial_number).not.toBe(old.serial_number);
+    const text = await cli("renew", other.id);
+    expectExit(text, 0);
+    expect(text.stdout).toMatch(new RegExp(`^replaces\\s+${renewed.serial_number}$`, "m"));
+    expectExit(await cli("renew", other.id, "--overlap", "soon"), 2);
+    const soon = await cli("agents", "list", "--expiring", "400d");
+    expectExit(soon, 0);
+    expect(soon.stdout.split("\n")[0]!.split(/ {2,}/)).toEqual(["ID", "NAME", "SERIAL", "EXPIRES"]);
+    expect(soon.stdout).toContain(other.id);
+    const none = await cli("agents", "list", "--expiring", "1d", "--json");
+    expectExit(none, 0);
+    expect(parsed<{ data: Agent[] }>(none).data.find((x) => x.id === other.id)).toBeUndefined();
+  });
+
   it("certify → verify valid at the edge (exit 0), with the gateway's model and scope checks (exit 1 on mismatch)", async () => {
     const pem = join(dir, "cert.pem");
     const r = await cli("certify", agent.id, "--out", pem, "--json");

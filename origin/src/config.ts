@@ -34,6 +34,8 @@ export const configSchema = z.object({
   KAKUNIN_KMS_ENDPOINT: z.string().url().optional(),
   /** Deadline of every aws-kms / pkcs11 call (a hung KMS or HSM answers `unavailable` after it). */
   KAKUNIN_KMS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** AWS KMS per-request timeout in ms (three attempts each). */
+  KAKUNIN_KMS_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(3000),
   AWS_REGION: z.string().optional(),
   AWS_ACCESS_KEY_ID: z.string().optional(),
   AWS_SECRET_ACCESS_KEY: z.string().optional(),
@@ -42,6 +44,16 @@ export const configSchema = z.object({
   KAKUNIN_PKCS11_TOKEN_LABEL: z.string().default("kakunin"),
   KAKUNIN_PKCS11_PIN: z.string().optional(),
   KAKUNIN_CERT_VALIDITY_DAYS: z.coerce.number().int().min(1).max(825).default(365),
+  /** Agent certificate validity in seconds; overrides the days (short lifetimes for tests and demos). */
+  KAKUNIN_CERT_VALIDITY_SECONDS: z.coerce.number().int().min(1).max(825 * 86_400).optional(),
+  /** Default renewal overlap: how long a renewed certificate stays valid beside its successor (24 h). */
+  KAKUNIN_RENEWAL_OVERLAP_S: z.coerce.number().int().min(0).max(30 * 86_400).default(86_400),
+  /** AWS KMS waiting period before a deleted key is destroyed (7–30 days; AWS's default is 30). */
+  KAKUNIN_KEY_DELETION_WINDOW_DAYS: z.coerce.number().int().min(7).max(30).default(30),
+  /** Tidy: keys are deleted only this long after their certificate was revoked, superseded or expired (72 h, as Vault PKI). */
+  KAKUNIN_TIDY_SAFETY_BUFFER_S: z.coerce.number().int().min(0).default(259_200),
+  /** How often the tidy job runs (12 h, as Vault's auto-tidy); 0 disables the periodic run. */
+  KAKUNIN_TIDY_INTERVAL_S: z.coerce.number().int().min(0).default(43_200),
   KAKUNIN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Where the origin publishes status records (the edge's base URL). */
   KAKUNIN_EDGE_URL: z.string().url().default("http://127.0.0.1:8787"),

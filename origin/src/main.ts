@@ -11,6 +11,7 @@ import { Refresher } from "./publish/refresher.ts";
 import { archiveFromConfig } from "./archive/from-config.ts";
 import { Archiver } from "./audit/archiver.ts";
 import { keyManagerSigners } from "./publish/signers.ts";
+import { TidyJob } from "./lifecycle/tidy-job.ts";
 
 /** `pnpm start` for the origin: config → services → bootstrap → listen. */
 async function main(): Promise<void> {
@@ -51,6 +52,8 @@ async function main(): Promise<void> {
     batchSize: config.KAKUNIN_ARCHIVE_BATCH, maxAgeMs: config.KAKUNIN_ARCHIVE_MAX_AGE_S * 1000, retentionDays: config.KAKUNIN_ARCHIVE_RETENTION_DAYS,
   });
   archiver.start();
+  const tidyJob = new TidyJob(built.services);
+  tidyJob.start();
   const app = createApp(built.services);
   const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT }, (info) => {
     console.log(`[origin] listening on http://${info.address}:${info.port} (db ${built.database.driver}, keys ${built.services.keys.kind})`);
@@ -59,6 +62,7 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
+    tidyJob.stop();
     console.log(`[origin] ${signal}: shutting down`);
     server.close(() => void Promise.all([publisher?.stop(), archiver.stop()]).then(() => built.close()).then(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5000).unref();

@@ -34,7 +34,9 @@ function countingKeys(inner: KeyManager): { keys: KeyManager; signs: () => numbe
   let n = 0;
   const keys: KeyManager = {
     kind: inner.kind,
-    createKey: (label) => inner.createKey(label),
+    createKey: (label, opts) => inner.createKey(label, opts),
+    scheduleDeletion: (ref, opts) => inner.scheduleDeletion(ref, opts),
+    listKeys: () => inner.listKeys(),
     getPublicKey: (ref) => inner.getPublicKey(ref),
     sign: (ref, data) => { n += 1; return inner.sign(ref, data); },
     close: () => inner.close(),

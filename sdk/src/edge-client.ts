@@ -7,7 +7,7 @@ export type EdgeAnswer =
   | { kind: "invalid" }
   | { kind: "unavailable"; cause: string };
 
-const STATUSES: ReadonlySet<string> = new Set(["active", "revoked", "expired"]);
+const STATUSES: ReadonlySet<string> = new Set(["active", "revoked", "superseded", "expired"]);
 
 /**
  * One request to the edge, bounded by `timeoutMs`. Anything other than a well-formed 200, 404 or 400

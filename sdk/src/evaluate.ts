@@ -11,9 +11,11 @@ const LOCAL: ReadonlySet<string> = new Set(["model_hash_mismatch", "scope_not_gr
  * recomputed too, so an answer cached a moment before `not_after` does not outlive the certificate.
  */
 export function evaluate(edge: EdgeVerifyData, checks: VerifyChecks, now: number): EdgeVerifyData {
-  const expired = edge.status === "active" && now >= Date.parse(edge.not_after);
-  const status = expired ? "expired" : edge.status;
+  const superseded = edge.status === "active" && !!edge.superseded_at && now >= Date.parse(edge.superseded_at);
+  const expired = !superseded && edge.status === "active" && now >= Date.parse(edge.not_after);
+  const status = superseded ? "superseded" : expired ? "expired" : edge.status;
   const reasons: EdgeReason[] = [];
+  if (superseded) reasons.push({ code: "superseded", detail: `superseded by ${edge.superseded_by ?? "its successor"} at ${edge.superseded_at} (renewal)` });
   if (expired) reasons.push({ code: "expired", detail: `expired at ${edge.not_after}` });
   reasons.push(...edge.reasons.filter((r) => !LOCAL.has(r.code)));
   if (status === "active" && now < Date.parse(edge.not_before)) reasons.push({ code: "not_yet_valid", detail: `valid from ${edge.not_before}` });
@@ -24,5 +26,6 @@ export function evaluate(edge: EdgeVerifyData, checks: VerifyChecks, now: number
   for (const scope of wanted) {
     if (!inScope(edge.scopes, scope)) reasons.push({ code: "scope_not_granted", detail: `'${scope}' is not covered by the agent's scopes` });
   }
-  return { ...edge, status, valid: reasons.length === 0, reasons };
+  const expiresSoon = edge.renew_after === undefined ? edge.expires_soon : status === "active" && now >= Date.parse(edge.renew_after);
+  return { ...edge, status, valid: reasons.length === 0, reasons, ...(expiresSoon === undefined ? {} : { expires_soon: expiresSoon }) };
 }

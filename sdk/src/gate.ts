@@ -57,6 +57,7 @@ export type GateResult = { ok: true; agent: KakuninAgent } | { ok: false; proble
 /** The first reason decides the problem type; all reasons are listed in the problem. */
 const FORBIDDEN: Record<EdgeReasonCode, GatewayProblemName> = {
   revoked: "certificate-revoked",
+  superseded: "certificate-not-valid",
   expired: "certificate-not-valid",
   not_yet_valid: "certificate-not-valid",
   agent_suspended: "agent-inactive",

@@ -1,6 +1,7 @@
 /** Reason codes the edge itself reports (workers/src/verify/evaluate.ts). */
 export type EdgeReasonCode =
   | "revoked"
+  | "superseded"
   | "expired"
   | "not_yet_valid"
   | "agent_suspended"
@@ -21,7 +22,8 @@ export interface VerifyReason {
   detail: string;
 }
 
-export type CertificateStatus = "active" | "revoked" | "expired";
+/** `superseded`: replaced by a renewal once its overlap ended (RFC 5280 reason superseded), not revoked for cause. */
+export type CertificateStatus = "active" | "revoked" | "superseded" | "expired";
 
 export type RiskBand = "low" | "medium" | "high";
 
@@ -44,6 +46,14 @@ export interface EdgeVerifyData {
   checked_at: string;
   /** PEM of the agent's certificate, so a gateway can check a signature without a second request. */
   certificate_pem: string;
+  /** When the agent should renew (two thirds into its validity); absent from older edges. */
+  renew_after?: string;
+  /** True from renew_after on while the certificate is still valid. */
+  expires_soon?: boolean;
+  /** Renewed certificates: valid until this instant, superseded afterwards. */
+  superseded_at?: string | null;
+  /** Serial of the successor certificate. */
+  superseded_by?: string | null;
 }
 
 /** What a caller may require on top of the certificate being active. */

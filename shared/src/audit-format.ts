@@ -72,7 +72,7 @@ export interface EvidenceCertificate {
   id: string;
   serial_number: string;
   certificate_pem: string;
-  status: "active" | "revoked" | "expired";
+  status: "active" | "renewed" | "superseded" | "revoked" | "expired";
   issued_at: string;
   expires_at: string;
   revoked_at: string | null;

@@ -14,8 +14,11 @@ export interface CertStatusRecord {
   v: number;
   serial_number: string;
   certificate_id: string;
-  /** Stored status; `expired` is derived at read time from not_after. */
-  status: "active" | "revoked";
+  /**
+   * Stored status; `expired` is derived at read time from not_after, and `superseded` from
+   * superseded_at (a renewed certificate stays `active` here until its overlap ends).
+   */
+  status: "active" | "revoked" | "superseded";
   agent_id: string;
   agent_urn: string;
   tenant_id: string;
@@ -28,6 +31,10 @@ export interface CertStatusRecord {
   revocation_reason: string | null;
   revocation_code: string | null;
   certificate_pem: string;
+  /** End of the renewal overlap: from then on the certificate is superseded (absent/null: not renewed). */
+  superseded_at?: string | null;
+  /** Serial of the successor issued by the renewal; ingest tokens of this certificate follow it. */
+  superseded_by?: string | null;
   /** Pre-signed OCSP response (DER, base64) for this certificate's current status. */
   ocsp_b64: string | null;
 }

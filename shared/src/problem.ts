@@ -15,6 +15,8 @@ export const PROBLEM_TYPES = {
   "already-active": { status: 409, title: "Agent already has an active certificate" },
   "already-revoked": { status: 409, title: "Certificate already revoked" },
   "no-active-certificate": { status: 409, title: "Agent has no active certificate" },
+  "already-superseded": { status: 409, title: "Certificate already superseded" },
+  "renewal-in-progress": { status: 409, title: "Certificate renewed concurrently" },
   "already-retired": { status: 409, title: "Agent already retired" },
   "already-initialized": { status: 409, title: "Already initialized" },
   "ca-rollover-conflict": { status: 409, title: "The issuing CA changed during the rollover" },

@@ -25,6 +25,12 @@ export interface KmsTestServerOptions {
   secretAccessKey?: string;
   region?: string;
   port?: number;
+  /**
+   * RSA pairs generated before the server listens, handed out by CreateKey first. AWS answers
+   * CreateKey in milliseconds; generating in-process on 2 cores does not, and a burst of 50 would
+   * time out the client for the test server's sake, not the code under test's.
+   */
+  pregenerate?: number;
 }
 
 export interface KmsTestServerStats {
@@ -35,6 +41,8 @@ export interface KmsTestServerStats {
   describeKey: number;
   scheduleKeyDeletion: number;
   createAlias: number;
+  listKeys: number;
+  listResourceTags: number;
   /** Every HTTP request received, authenticated or not. */
   requests: number;
   /** Requests refused by the SigV4 check. */
@@ -47,6 +55,8 @@ export interface KmsTestServer {
   secretAccessKey: string;
   region: string;
   stats: KmsTestServerStats;
+  /** Keys by state, read directly (what an operator sees in the console). */
+  keyCounts(): { enabled: number; pendingDeletion: number };
   /** Simulates an outage: while true every request gets 503 KMSInternalException (keys are kept). */
   setOutage(down: boolean): void;
   /** Simulates a hung KMS: while true every request is accepted and never answered (until close). */
@@ -110,10 +120,14 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
     describeKey: 0,
     scheduleKeyDeletion: 0,
     createAlias: 0,
+    listKeys: 0,
+    listResourceTags: 0,
     requests: 0,
     rejected: 0,
   };
   const keys = new Map<string, StoredKey>();
+  const ready: { privateKey: KeyObject; publicKey: KeyObject }[] = [];
+  for (let i = 0; i < (opts.pregenerate ?? 0); i++) ready.push(await generateRsa("rsa", { modulusLength: 2048, publicExponent: 0x10001 }));
   const aliases = new Map<string, string>();
   const creds = { accessKeyId, secretAccessKey, region };
 
@@ -168,7 +182,7 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
       if (input.KeyUsage !== "SIGN_VERIFY") throw new KmsError("ValidationException", "KeyUsage must be SIGN_VERIFY on this test server");
       const description = input.Description === undefined ? "" : requireString(input.Description, "Description", 8192, 0);
       const tags = parseTags(input.Tags);
-      const pair = await generateRsa("rsa", { modulusLength: 2048, publicExponent: 0x10001 });
+      const pair = ready.pop() ?? (await generateRsa("rsa", { modulusLength: 2048, publicExponent: 0x10001 }));
       const id = randomUUID();
       const key: StoredKey = {
         id,
@@ -231,6 +245,23 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
       if (key.deletionDate !== undefined) throw new KmsError("KMSInvalidStateException", `${key.arn} is pending deletion.`);
       key.deletionDate = Date.now() + days * 86_400_000;
       return { KeyId: key.arn, DeletionDate: key.deletionDate / 1000, KeyState: "PendingDeletion", PendingWindowInDays: days };
+    },
+    // Every key in every state, in creation order, like AWS (which also lists PendingDeletion keys).
+    async ListKeys(input) {
+      stats.listKeys++;
+      const limit = input.Limit === undefined ? 100 : input.Limit;
+      if (typeof limit !== "number" || !Number.isInteger(limit) || limit < 1 || limit > 1000)
+        throw new KmsError("ValidationException", "Limit must be an integer from 1 to 1000");
+      const all = [...keys.values()];
+      const start = input.Marker === undefined ? 0 : Number.parseInt(requireString(input.Marker, "Marker", 320), 10);
+      if (!Number.isInteger(start) || start < 0 || start > all.length) throw new KmsError("InvalidMarkerException", "Invalid Marker");
+      const page = all.slice(start, start + limit);
+      const truncated = start + limit < all.length;
+      return { Keys: page.map((k) => ({ KeyId: k.id, KeyArn: k.arn })), Truncated: truncated, ...(truncated ? { NextMarker: String(start + limit) } : {}) };
+    },
+    async ListResourceTags(input) {
+      stats.listResourceTags++;
+      return { Tags: resolveKey(input.KeyId).tags, Truncated: false };
     },
     async CreateAlias(input) {
       stats.createAlias++;
@@ -299,6 +330,11 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
     secretAccessKey,
     region,
     stats,
+    keyCounts: () => {
+      const all = [...keys.values()];
+      const pendingDeletion = all.filter((k) => k.deletionDate !== undefined).length;
+      return { enabled: all.length - pendingDeletion, pendingDeletion };
+    },
     setOutage: (down: boolean) => {
       outage = down;
     },

@@ -15,10 +15,10 @@ describe("GET /v1/verify/:serial", () => {
     expect(res.headers.get("cache-control")).toBe("public, max-age=2");
     const body = await res.json<V & { data: Record<string, unknown> }>();
     expect(Object.keys(body.data).sort()).toEqual([
-      "agent_id", "agent_urn", "certificate_pem", "checked_at", "model", "not_after", "not_before", "reasons", "revocation_reason", "revoked_at",
-      "risk", "scopes", "serial_number", "status", "tenant_id", "valid",
+      "agent_id", "agent_urn", "certificate_pem", "checked_at", "expires_soon", "model", "not_after", "not_before", "reasons", "renew_after",
+      "revocation_reason", "revoked_at", "risk", "scopes", "serial_number", "status", "superseded_at", "superseded_by", "tenant_id", "valid",
     ]);
-    expect(body.data).toMatchObject({ status: "active", valid: true, reasons: [], agent_urn: rec.agent_urn, risk: { score: 0, band: "low" }, model: { hash: HASH } });
+    expect(body.data).toMatchObject({ status: "active", valid: true, reasons: [], superseded_at: null, superseded_by: null, expires_soon: false, agent_urn: rec.agent_urn, risk: { score: 0, band: "low" }, model: { hash: HASH } });
     expect(body.data.certificate_pem).toBe(rec.certificate_pem);
   });
 

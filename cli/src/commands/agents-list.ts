@@ -6,9 +6,17 @@ import { originEndpoint, resolveSettings } from "../config.ts";
 import { helpText, JSON_HELP, ORIGIN_HELP } from "../help-text.ts";
 import { call, reportFailure } from "../http.ts";
 import { EXIT, UsageError, type Io } from "../io.ts";
-import { json } from "../render.ts";
+import { json, table } from "../render.ts";
+import { parseDurationSeconds } from "../duration.ts";
 
-const synopsis = "agents list [--limit N] [--cursor C | --all] [--status S] [--json]";
+type Listed = Agent & { certificate?: { serial_number: string; expires_at: string } };
+
+function renderExpiringTable(agents: readonly Listed[]): string {
+  if (agents.length === 0) return "no agent has a certificate expiring in that window\n";
+  return table(["ID", "NAME", "SERIAL", "EXPIRES"], agents.map((x) => [x.id, x.name, x.certificate?.serial_number ?? "", x.certificate?.expires_at ?? ""]));
+}
+
+const synopsis = "agents list [--limit N] [--cursor C | --all] [--status S] [--expiring 30d] [--json]";
 
 const help = helpText(synopsis, `
 Lists the tenant's agents, oldest first (GET /v1/agents): id, name, status, model, created.
@@ -17,6 +25,7 @@ Without --all one page is shown, with the cursor of the next page when there is 
   "  --cursor C       continue from a previous page's next cursor",
   "  --all            follow every page",
   "  --status S       only active, suspended or retired agents",
+  "  --expiring D     only agents whose active certificate expires within D (30d, 12h, ...): renew them",
   ORIGIN_HELP, JSON_HELP,
 ]);
 
@@ -27,21 +36,24 @@ export const agentsList: Command = {
   synopsis,
   summary: "list agents (table, or --json)",
   help,
-  spec: { strings: ["limit", "cursor", "status", "origin", "api-key"], booleans: ["all", "json"], positionals: [] },
+  spec: { strings: ["limit", "cursor", "status", "expiring", "origin", "api-key"], booleans: ["all", "json"], positionals: [] },
   async run(a: Parsed, io: Io): Promise<number> {
     if (a.bool("all") && a.str("cursor") !== undefined) throw new UsageError("--all starts at the first page; drop --cursor", help);
+    const expiring = a.str("expiring");
+    if (expiring !== undefined && parseDurationSeconds(expiring) === undefined) throw new UsageError(`--expiring: "${expiring}" is not a duration like 30d, 12h or 90m`, help);
     const ep = originEndpoint(resolveSettings(a, help));
     const agents: Agent[] = [];
     let cursor = a.str("cursor");
     let next: string | null = null;
     do {
-      const r = await call<Page>("GET", ep, "/v1/agents", { query: { limit: a.str("limit"), cursor, status: a.str("status") } });
+      const r = await call<Page>("GET", ep, "/v1/agents", { query: { limit: a.str("limit"), cursor, status: a.str("status"), expiring_within: expiring?.trim() } });
       if (!r.ok) return reportFailure(io, r.error);
       agents.push(...r.value.body.data);
       next = r.value.body.next_cursor;
       cursor = next ?? undefined;
     } while (a.bool("all") && next !== null);
     if (a.bool("json")) io.out(json({ data: agents, next_cursor: next }));
+    else if (expiring !== undefined) io.out(renderExpiringTable(agents) + (next ? `\nmore: kakunin agents list --expiring ${expiring} --cursor ${next}\n` : ""));
     else io.out(renderAgentTable(agents) + (next ? `\nmore: kakunin agents list --cursor ${next}\n` : ""));
     return EXIT.ok;
   },

@@ -12,6 +12,7 @@ import { credentialsList } from "./credentials-list.ts";
 import { credentialsRevoke } from "./credentials-revoke.ts";
 import { eventsSend } from "./events-send.ts";
 import { init } from "./init.ts";
+import { renew } from "./renew.ts";
 import { revoke } from "./revoke.ts";
 import { risk } from "./risk.ts";
 import { tokensCreate } from "./tokens-create.ts";
@@ -19,7 +20,7 @@ import { verify } from "./verify.ts";
 
 /** Every command, in the order `kakunin --help` lists them. */
 export const COMMANDS: readonly Command[] = [
-  init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, revoke, credentialsCreate, credentialsList, credentialsRevoke,
+  init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, renew, revoke, credentialsCreate, credentialsList, credentialsRevoke,
   tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, caRollover,
 ];
 

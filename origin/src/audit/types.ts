@@ -13,7 +13,8 @@ export type AuditKind =
   | "certificate.issued" | "certificate.revoked" | "key.created" | "key.signed" | "ingest_token.issued"
   | "risk.decision" | "risk.alert_dropped" | "event.ingested" | "evidence.exported"
   | "bootstrap.token_issued" | "bootstrap.token_discarded"
-  | "agent_credential.created" | "agent_credential.revoked" | "agent.suspension_lifted";
+  | "agent_credential.created" | "agent_credential.revoked" | "agent.suspension_lifted"
+  | "certificate.renewed" | "certificate.superseded" | "key.deletion_scheduled" | "key.orphan_found";
 
 export interface AuditItem {
   kind: AuditKind;

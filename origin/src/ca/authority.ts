@@ -13,6 +13,7 @@ import { newSerial } from "./serial.ts";
 import { signCertificate } from "./sign-certificate.ts";
 import { issuingPkiUrls } from "./urls.ts";
 import { x509 } from "./x509.ts";
+import { createTrackedKey, discardKey, type KeyDeps, type KeyPurpose, type TrackedKey } from "../lifecycle/keys.ts";
 
 export type AuthorityRecord = typeof authorities.$inferSelect;
 
@@ -40,7 +41,22 @@ export class CertificateAuthority {
     private readonly oids: KakuninOids = kakuninOids(),
     /** Written into issuing-CA certificates (AIA caIssuers, CDP); see ./urls.ts. */
     private readonly publicEdgeUrl?: string,
+    private readonly opts: { pendingWindowDays: number } = { pendingWindowDays: 30 },
   ) {}
+
+  private get keyDeps(): KeyDeps {
+    return { db: this.db, keys: this.keys, pendingWindowDays: this.opts.pendingWindowDays, now: () => this.clock.now() };
+  }
+
+  /** CA keys are tracked like agent keys: intent first, so a crash leaves a findable row. */
+  private createKey(purpose: KeyPurpose, tenantId: string | null, label: string) {
+    return createTrackedKey(this.keyDeps, { purpose, tenantId, label });
+  }
+
+  private async abandon<E>(key: TrackedKey, failure: { ok: false; error: E }): Promise<{ ok: false; error: E }> {
+    await discardKey(this.keyDeps, key, "CA signing failed", this.clock.now());
+    return failure;
+  }
 
   root(): Promise<Result<LoadedAuthority, KeyManagerError>> {
     // Memoise success only, so a KMS that comes back later is retried.
@@ -88,7 +104,7 @@ export class CertificateAuthority {
       eq(authorities.kind, "tree_head_signer"), eq(authorities.tenantId, tenant.id), eq(authorities.issuerAuthorityId, issuing.value.record.id),
     ));
     if (existing[0]) return ok(loaded(existing[0]));
-    const key = await this.keys.createKey(`kakunin-audit-${tenant.id}`);
+    const key = await this.createKey("audit", tenant.id, `kakunin-audit-${tenant.id}`);
     if (!key.ok) return key;
     const now = this.clock.now();
     const serial = newSerial();
@@ -98,8 +114,8 @@ export class CertificateAuthority {
       notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: issuing.value.cert.notAfter,
       extensions: auditExtensions(tenant.id, this.oids), signerRef: issuing.value.record.keyRef,
     });
-    if (!cert.ok) return cert;
-    return this.insertOrReload(cert.value, serial, key.value.ref, tenant.id, "tree_head_signer", issuing.value.record.id);
+    if (!cert.ok) return this.abandon(key.value, cert);
+    return this.insertOrReload(cert.value, serial, key.value, tenant.id, "tree_head_signer", issuing.value.record.id);
   }
 
   /** Any authority by id, e.g. the (possibly retired) issuing CA that signed a certificate. */
@@ -124,7 +140,7 @@ export class CertificateAuthority {
   async signSuccessorIssuing(tenant: { id: string; name: string }, generation: number): Promise<Result<{ cert: x509.X509Certificate; serial: string; keyRef: string }, KeyManagerError>> {
     const root = await this.root();
     if (!root.ok) return root;
-    const key = await this.keys.createKey(`kakunin-issuing-ca-${tenant.id}-g${generation}`);
+    const key = await this.createKey("issuing", tenant.id, `kakunin-issuing-ca-${tenant.id}-g${generation}`);
     if (!key.ok) return key;
     const now = this.clock.now();
     const serial = newSerial();
@@ -135,7 +151,7 @@ export class CertificateAuthority {
       notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(notAfter),
       extensions: issuingExtensions({ tenant: { id: tenant.id, oids: this.oids }, urls: this.publicEdgeUrl ? issuingPkiUrls(this.publicEdgeUrl, tenant.id) : undefined }), signerRef: root.value.record.keyRef,
     });
-    if (!cert.ok) return cert;
+    if (!cert.ok) return this.abandon(key.value, cert);
     return ok({ cert: cert.value, serial, keyRef: key.value.ref });
   }
 
@@ -156,7 +172,7 @@ export class CertificateAuthority {
   private async loadOrCreateRoot(): Promise<Result<LoadedAuthority, KeyManagerError>> {
     const existing = await this.db.select().from(authorities).where(eq(authorities.kind, "root"));
     if (existing[0]) return ok(loaded(existing[0]));
-    const key = await this.keys.createKey("kakunin-root-ca");
+    const key = await this.createKey("root", null, "kakunin-root-ca");
     if (!key.ok) return key;
     const now = this.clock.now();
     const name = rootName(newSerial().slice(0, 8));
@@ -168,8 +184,8 @@ export class CertificateAuthority {
       notAfter: new Date(now.getTime() + ROOT_VALIDITY_DAYS * DAY_MS),
       extensions: rootExtensions(), signerRef: key.value.ref,
     });
-    if (!cert.ok) return cert;
-    return this.insertOrReload(cert.value, serial, key.value.ref, null, "root");
+    if (!cert.ok) return this.abandon(key.value, cert);
+    return this.insertOrReload(cert.value, serial, key.value, null, "root");
   }
 
   private async loadOrCreateIssuing(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, KeyManagerError>> {
@@ -180,7 +196,7 @@ export class CertificateAuthority {
     if (existing[0]) return ok(loaded(existing[0]));
     const root = await this.root();
     if (!root.ok) return root;
-    const key = await this.keys.createKey(`kakunin-issuing-ca-${tenant.id}`);
+    const key = await this.createKey("issuing", tenant.id, `kakunin-issuing-ca-${tenant.id}`);
     if (!key.ok) return key;
     const now = this.clock.now();
     const serial = newSerial();
@@ -191,15 +207,16 @@ export class CertificateAuthority {
       notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(notAfter),
       extensions: issuingExtensions({ tenant: { id: tenant.id, oids: this.oids }, urls: this.publicEdgeUrl ? issuingPkiUrls(this.publicEdgeUrl, tenant.id) : undefined }), signerRef: root.value.record.keyRef,
     });
-    if (!cert.ok) return cert;
-    return this.insertOrReload(cert.value, serial, key.value.ref, tenant.id, "issuing");
+    if (!cert.ok) return this.abandon(key.value, cert);
+    return this.insertOrReload(cert.value, serial, key.value, tenant.id, "issuing");
   }
 
   /** Two origins racing to create the same CA: the partial unique index picks one, the other reloads. */
   private async insertOrReload(
-    cert: x509.X509Certificate, serial: string, keyRef: string, tenantId: string | null, kind: "root" | "issuing" | "tree_head_signer",
+    cert: x509.X509Certificate, serial: string, key: TrackedKey, tenantId: string | null, kind: "root" | "issuing" | "tree_head_signer",
     issuerAuthorityId: string | null = null,
   ): Promise<Result<LoadedAuthority, KeyManagerError>> {
+    const keyRef = key.ref;
     try {
       const row = await this.db.transaction(async (tx) => {
         const [inserted] = await tx.insert(authorities).values({
@@ -216,6 +233,8 @@ export class CertificateAuthority {
       });
       return ok(loaded(row));
     } catch (e) {
+      // The losing side of a creation race (or a failed commit): its key will never be used.
+      await discardKey(this.keyDeps, key, sqlState(e) === UNIQUE_VIOLATION ? `lost ${kind} CA creation race` : "commit failed", this.clock.now());
       if (sqlState(e) !== UNIQUE_VIOLATION) throw e;
       const where = kind === "root"
         ? eq(authorities.kind, "root")

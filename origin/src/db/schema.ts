@@ -14,6 +14,8 @@ const ts = (name: string) => timestamp(name, { withTimezone: true, mode: "date" 
 
 export interface TenantPolicy {
   auto_revoke: boolean;
+  /** How long a renewed certificate stays valid beside its successor (absent: the origin's default). */
+  renewal_overlap_seconds?: number;
 }
 
 export const tenants = pgTable("tenants", {
@@ -151,8 +153,12 @@ export const certificates = pgTable(
     modelName: text("model_name").notNull(),
     modelVersion: text("model_version").notNull(),
     modelHash: text("model_hash").notNull(),
-    /** Stored status; `expired` is also derived at read time from expires_at. */
-    status: text("status", { enum: ["active", "revoked", "expired"] }).notNull().default("active"),
+    /**
+     * Stored status; `expired` is also derived at read time from expires_at. `active` is the
+     * agent's primary certificate; `renewed` is its predecessor during a renewal overlap (valid
+     * until superseded_at), which becomes `superseded` (also derived at read time) afterwards.
+     */
+    status: text("status", { enum: ["active", "renewed", "superseded", "revoked", "expired"] }).notNull().default("active"),
     issuedAt: ts("issued_at").notNull(),
     expiresAt: ts("expires_at").notNull(),
     revokedAt: ts("revoked_at"),
@@ -161,12 +167,21 @@ export const certificates = pgTable(
     revocationCode: text("revocation_code", { enum: CRL_REASONS }),
     /** producedAt of the last pre-signed OCSP response published for this certificate. */
     ocspProducedAt: ts("ocsp_produced_at"),
+    /** End of the renewal overlap: from this instant the certificate is superseded (CRL reason 4). */
+    supersededAt: ts("superseded_at"),
+    /** Serial of the successor issued by the renewal. */
+    supersededBy: text("superseded_by"),
   },
   (t) => [
     // The invariant "one active certificate per agent" lives in the database, not only in code.
     uniqueIndex("certificates_one_active_per_agent").on(t.agentId).where(sql`${t.status} = 'active'`),
+    // A renewal overlap has exactly one predecessor: renewing again ends the earlier overlap first.
+    uniqueIndex("certificates_one_renewed_per_agent").on(t.agentId).where(sql`${t.status} = 'renewed'`),
     index("certificates_agent_idx").on(t.agentId, t.issuedAt),
-    check("certificates_status_chk", sql`${t.status} in ('active','revoked','expired')`),
+    index("certificates_expiry_idx").on(t.tenantId, t.expiresAt).where(sql`${t.status} = 'active'`),
+    check("certificates_status_chk", sql`${t.status} in ('active','renewed','superseded','revoked','expired')`),
+    // A predecessor always says until when it overlaps and who succeeded it.
+    check("certificates_superseded_chk", sql`${t.status} not in ('renewed','superseded') or (${t.supersededAt} is not null and ${t.supersededBy} is not null)`),
   ],
 );
 
@@ -181,6 +196,39 @@ export const localKeys = pgTable("local_keys", {
   pooled: boolean("pooled").notNull().default(false),
   createdAt: ts("created_at").notNull().defaultNow(),
 }, (t) => [index("local_keys_pool_idx").on(t.createdAt).where(sql`${t.pooled}`)]);
+
+/**
+ * Every key Kakunin asks a KeyManager to create, recorded BEFORE the backend call (an intent), so a
+ * crash between CreateKey and the commit that references the key leaves a row the tidy job finds.
+ * Deletion is recorded the same way (`deleting` before ScheduleKeyDeletion / C_DestroyObject), so
+ * a tidy interrupted half-way resumes where it stopped. The id is also written onto the backend
+ * key (AWS tag `kakunin:intent`, PKCS#11 CKA_ID, local key id) so a key whose ref never reached the
+ * database is still found.
+ */
+export const managedKeys = pgTable(
+  "managed_keys",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id").references(() => tenants.id),
+    purpose: text("purpose", { enum: ["agent", "root", "issuing", "audit", "unknown"] }).notNull(),
+    backend: text("backend", { enum: ["local", "aws-kms", "pkcs11"] }).notNull(),
+    label: text("label").notNull(),
+    /** Null until the backend answered with the key's reference. */
+    keyRef: text("key_ref").unique(),
+    state: text("state", { enum: ["creating", "created", "deleting", "deleted", "abandoned"] }).notNull().default("creating"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    deleteReason: text("delete_reason"),
+    deletionRequestedAt: ts("deletion_requested_at"),
+    deletedAt: ts("deleted_at"),
+    /** When the backend destroys the key for good (AWS: end of the pending window). */
+    deletionDate: ts("deletion_date"),
+    attempts: integer("attempts").notNull().default(0),
+  },
+  (t) => [
+    index("managed_keys_open_idx").on(t.state, t.createdAt).where(sql`${t.state} in ('creating','created','deleting')`),
+    check("managed_keys_state_chk", sql`${t.state} in ('creating','created','deleting','deleted','abandoned')`),
+  ],
+);
 
 /**
  * Transactional outbox: every change the edge must learn about (issuance, revocation, suspension,

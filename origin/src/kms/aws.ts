@@ -2,13 +2,16 @@ import { createHash, createPublicKey } from "node:crypto";
 import {
   CreateAliasCommand,
   CreateKeyCommand,
+  DescribeKeyCommand,
   GetPublicKeyCommand,
+  ListKeysCommand,
+  ListResourceTagsCommand,
   KMSClient,
   ScheduleKeyDeletionCommand,
   SignCommand,
 } from "@aws-sdk/client-kms";
 import { err, ok, type Result } from "@kakunin/shared";
-import type { CreatedKey, KeyManager, KeyManagerError } from "./types.ts";
+import type { CreatedKey, KeyManager, KeyManagerError, ListedKey } from "./types.ts";
 
 export interface AwsKmsOptions {
   /** Falls back to AWS_REGION / AWS_DEFAULT_REGION, then to the shared config of AWS_PROFILE. */
@@ -19,6 +22,8 @@ export interface AwsKmsOptions {
   credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
   /** When set, every new key also gets the alias `alias/<prefix><label>/<key id>` for humans. */
   keyAliasPrefix?: string;
+  /** Per-request timeout (default 3 s); raise it for a distant region or a slow test endpoint. */
+  requestTimeoutMs?: number;
 }
 
 const SIGNING_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256";
@@ -29,6 +34,8 @@ const REQUEST_TIMEOUT_MS = 3_000;
 const MAX_ATTEMPTS = 3;
 // Shortest window KMS allows; only used to clean up a key we created but could not hand out.
 const ORPHAN_DELETION_DAYS = 7;
+const DESCRIPTION_PREFIX = "Kakunin agent key: ";
+const INTENT_TAG = "kakunin:intent";
 const KMS_ARN = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/.+$/;
 
 /**
@@ -55,7 +62,7 @@ export function createAwsKmsKeyManager(opts: AwsKmsOptions): KeyManager {
         maxAttempts: MAX_ATTEMPTS,
         requestHandler: {
           connectionTimeout: CONNECTION_TIMEOUT_MS,
-          requestTimeout: REQUEST_TIMEOUT_MS,
+          requestTimeout: opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
           // Without this the SDK only logs a warning when requestTimeout passes and keeps waiting.
           throwOnRequestTimeout: true,
         },
@@ -92,14 +99,18 @@ export function createAwsKmsKeyManager(opts: AwsKmsOptions): KeyManager {
 
   return {
     kind: "aws-kms",
-    async createKey(label: string): Promise<Result<CreatedKey, KeyManagerError>> {
+    async createKey(label, createOpts): Promise<Result<CreatedKey, KeyManagerError>> {
       const created = await call("CreateKey", (c) =>
         c.send(
           new CreateKeyCommand({
             KeySpec: "RSA_2048",
             KeyUsage: "SIGN_VERIFY",
-            Description: `Kakunin agent key: ${label}`.slice(0, 8192),
-            Tags: [{ TagKey: "kakunin:label", TagValue: tagValue(label) }],
+            Description: `${DESCRIPTION_PREFIX}${label}`.slice(0, 8192),
+            Tags: [
+              { TagKey: "kakunin:label", TagValue: tagValue(label) },
+              // Set atomically with the key: a crash before its ARN is stored still leaves it findable.
+              ...(createOpts?.intent ? [{ TagKey: INTENT_TAG, TagValue: tagValue(createOpts.intent) }] : []),
+            ],
           }),
         ),
       );
@@ -144,6 +155,47 @@ export function createAwsKmsKeyManager(opts: AwsKmsOptions): KeyManager {
       const sig = res.value.Signature;
       if (!sig || sig.length === 0) return err({ code: "failed", message: `KMS returned no signature for ${ref}` });
       return ok(sig);
+    },
+
+    async scheduleDeletion(ref, deletion) {
+      if (!KMS_ARN.test(ref)) return err({ code: "not_found", message: `not an AWS KMS key ARN: ${ref}` });
+      const days = Math.min(30, Math.max(7, Math.round(deletion.pendingWindowDays)));
+      const res = await call(`ScheduleKeyDeletion ${ref}`, (c) =>
+        c.send(new ScheduleKeyDeletionCommand({ KeyId: ref, PendingWindowInDays: days })),
+      );
+      if (res.ok) return ok({ deletionDate: res.value.DeletionDate ?? null, alreadyGone: false });
+      if (res.error.code === "not_found") return ok({ deletionDate: null, alreadyGone: true });
+      // Already pending deletion (a retried tidy): KMS answers KMSInvalidStateException; confirm.
+      const described = await call(`DescribeKey ${ref}`, (c) => c.send(new DescribeKeyCommand({ KeyId: ref })));
+      const meta = described.ok ? described.value.KeyMetadata : undefined;
+      if (meta?.KeyState === "PendingDeletion" || meta?.KeyState === "PendingReplicaDeletion") {
+        return ok({ deletionDate: meta.DeletionDate ?? null, alreadyGone: true });
+      }
+      return res;
+    },
+
+    async listKeys() {
+      const out: ListedKey[] = [];
+      let marker: string | undefined;
+      do {
+        const page = await call("ListKeys", (c) => c.send(new ListKeysCommand({ Limit: 1000, ...(marker ? { Marker: marker } : {}) })));
+        if (!page.ok) return page;
+        for (const k of page.value.Keys ?? []) {
+          if (!k.KeyArn) continue;
+          const described = await call(`DescribeKey ${k.KeyArn}`, (c) => c.send(new DescribeKeyCommand({ KeyId: k.KeyArn })));
+          if (!described.ok) return described;
+          const meta = described.value.KeyMetadata;
+          // Only keys Kakunin made (its Description), and only ones still usable.
+          if (!meta || meta.KeyState !== "Enabled" || !(meta.Description ?? "").startsWith(DESCRIPTION_PREFIX)) continue;
+          const tags = await call(`ListResourceTags ${k.KeyArn}`, (c) => c.send(new ListResourceTagsCommand({ KeyId: k.KeyArn })));
+          if (!tags.ok) return tags;
+          const tag = (key: string) => tags.value.Tags?.find((t) => t.TagKey === key)?.TagValue;
+          const intent = tag(INTENT_TAG);
+          out.push({ ref: k.KeyArn, label: tag("kakunin:label") ?? "", ...(intent ? { intent } : {}) });
+        }
+        marker = page.value.Truncated ? page.value.NextMarker : undefined;
+      } while (marker);
+      return ok(out);
     },
 
     async close(): Promise<void> {

@@ -26,6 +26,8 @@ export function withDeadline(inner: KeyManager, ms: number): KeyManager {
     createKey: (label) => timed("CreateKey", () => inner.createKey(label)),
     getPublicKey: (ref) => timed("GetPublicKey", () => inner.getPublicKey(ref)),
     sign: (ref, data) => timed("Sign", () => inner.sign(ref, data)),
+    scheduleDeletion: (ref, opts) => timed("ScheduleKeyDeletion", () => inner.scheduleDeletion(ref, opts)),
+    listKeys: () => timed("ListKeys", () => inner.listKeys()),
     warm: inner.warm ? () => inner.warm!() : undefined,
     poolStatus: inner.poolStatus ? () => inner.poolStatus!() : undefined,
     close: () => inner.close(),

@@ -18,6 +18,7 @@ export function createKeyManager(config: Config, db: Db): KeyManager {
       return withDeadline(createAwsKmsKeyManager({
         region: config.AWS_REGION,
         endpoint: config.KAKUNIN_KMS_ENDPOINT,
+        requestTimeoutMs: config.KAKUNIN_KMS_REQUEST_TIMEOUT_MS,
         credentials: config.AWS_ACCESS_KEY_ID && config.AWS_SECRET_ACCESS_KEY
           ? { accessKeyId: config.AWS_ACCESS_KEY_ID, secretAccessKey: config.AWS_SECRET_ACCESS_KEY, sessionToken: config.AWS_SESSION_TOKEN }
           : undefined,

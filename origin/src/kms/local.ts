@@ -1,14 +1,18 @@
 import { randomUUID, webcrypto } from "node:crypto";
-import { and, count, eq, sql } from "drizzle-orm";
+import { and, count, eq, like, sql } from "drizzle-orm";
 import { err, ok, type Result } from "@kakunin/shared";
 import { rowsOfResult, type Db } from "../db/index.ts";
 import { localKeys } from "../db/schema.ts";
-import type { CreatedKey, KeyManager, KeyManagerError } from "./types.ts";
+import type { CreatedKey, KeyManager, KeyManagerError, ListedKey } from "./types.ts";
 
 const subtle = webcrypto.subtle;
 const RSA = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 const REF_PREFIX = "local:key/";
 const enc = new TextEncoder();
+// The intent id rides in the label (a pooled key's id was fixed when it was generated).
+const INTENT_MARK = " intent=";
+
+const labelWithIntent = (label: string, intent: string | undefined): string => (intent ? `${label}${INTENT_MARK}${intent}` : label);
 
 export interface LocalKeyManagerOptions {
   db: Db;
@@ -113,10 +117,31 @@ export function createLocalKeyManager(opts: LocalKeyManagerOptions): KeyManager 
       const [row] = await opts.db.select({ n: count() }).from(localKeys).where(eq(localKeys.pooled, true));
       return { ready: row?.n ?? 0, target: poolSize };
     },
-    async createKey(label: string): Promise<Result<CreatedKey, KeyManagerError>> {
-      const ready = poolSize > 0 ? await claim(label) : undefined;
+    async createKey(label, opts): Promise<Result<CreatedKey, KeyManagerError>> {
+      const stored = labelWithIntent(label, opts?.intent);
+      const ready = poolSize > 0 ? await claim(stored) : undefined;
       if (warmed) void fill();
-      return ok(ready ?? (await generateSealed(label, false)));
+      return ok(ready ?? (await generateSealed(stored, false)));
+    },
+    async scheduleDeletion(ref) {
+      const id = parseRef(ref);
+      if (!id) return err({ code: "not_found", message: `not a local key reference: ${ref}` });
+      cache.delete(id);
+      // No waiting period here: the sealed key is deleted at once (tidy's safety buffer is the wait).
+      const gone = await opts.db.delete(localKeys).where(and(eq(localKeys.id, id), eq(localKeys.pooled, false))).returning({ id: localKeys.id });
+      return ok({ deletionDate: null, alreadyGone: gone.length === 0 });
+    },
+    async listKeys() {
+      const rows = await opts.db
+        .select({ id: localKeys.id, label: localKeys.label })
+        .from(localKeys)
+        .where(and(eq(localKeys.pooled, false), like(localKeys.label, "kakunin-%")));
+      return ok(rows.map((r): ListedKey => {
+        const at = r.label.indexOf(INTENT_MARK);
+        return at < 0
+          ? { ref: REF_PREFIX + r.id, label: r.label }
+          : { ref: REF_PREFIX + r.id, label: r.label.slice(0, at), intent: r.label.slice(at + INTENT_MARK.length) };
+      }));
     },
     async getPublicKey(ref: string): Promise<Result<Uint8Array, KeyManagerError>> {
       const id = parseRef(ref);

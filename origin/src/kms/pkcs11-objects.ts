@@ -14,6 +14,7 @@ import { bitLength, rsaSpkiFromComponents } from "./pkcs11-spki.ts";
 
 /** Token-object helpers for the pkcs11 backend. Every native call here is short except the two awaited ones. */
 
+const CKA_LABEL = 0x03;
 const CKA_ID = 0x102;
 const CKA_MODULUS = 0x120;
 const CKA_PUBLIC_EXPONENT = 0x122;
@@ -119,4 +120,23 @@ export function destroyQuietly(objects: SessionObject[]): void {
       // Nothing more we can do; the orphan has no ref anywhere, so it is unreachable, not dangerous.
     }
   }
+}
+
+/** Every object (either half of a pair) with this CKA_ID. */
+export function findAllWithId(session: Session, id: Uint8Array): SessionObject[] {
+  const found = session.find({ id: Buffer.from(id) });
+  const out: SessionObject[] = [];
+  for (let i = 0; i < found.length; i++) out.push(found.items(i));
+  return out;
+}
+
+/** CKA_ID and CKA_LABEL of every RSA private key on the token. */
+export function listPrivateKeys(session: Session): { id: Uint8Array; label: string }[] {
+  const found = session.find({ class: ObjectClass.PRIVATE_KEY, keyType: KeyType.RSA });
+  const out: { id: Uint8Array; label: string }[] = [];
+  for (let i = 0; i < found.length; i++) {
+    const o = found.items(i);
+    out.push({ id: new Uint8Array(o.getAttribute(CKA_ID)), label: o.getAttribute(CKA_LABEL).toString("utf8") });
+  }
+  return out;
 }

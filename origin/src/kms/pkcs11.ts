@@ -6,7 +6,9 @@ import { isSessionLost, keyManagerError, operationError } from "./pkcs11-errors.
 import { KeyHandleCache } from "./pkcs11-handle-cache.ts";
 import {
   destroyQuietly,
+  findAllWithId,
   findRsaKey,
+  listPrivateKeys,
   generateRsaKeyPair,
   handleCacheKey,
   readRsaSpki,
@@ -87,9 +89,10 @@ export function createPkcs11KeyManager(opts: Pkcs11Options): KeyManager {
   return {
     kind: "pkcs11",
 
-    createKey: (label) =>
+    createKey: (label, createOpts) =>
       run<CreatedKey>("createKey", async (session, handles) => {
-        const id = randomBytes(16);
+        // The intent id is the CKA_ID: the key's reference is known before it exists.
+        const id = createOpts?.intent ? uuidBytes(createOpts.intent) ?? randomBytes(16) : randomBytes(16);
         const keys = await generateRsaKeyPair(session, id, label);
         try {
           const publicKeySpki = readRsaSpki(keys.publicKey);
@@ -125,6 +128,27 @@ export function createPkcs11KeyManager(opts: Pkcs11Options): KeyManager {
       });
     },
 
+    scheduleDeletion: async (ref) => {
+      const uri = parseRef(ref);
+      if (!uri.ok) return uri;
+      return run("scheduleDeletion", async (session, handles) => {
+        // C_DestroyObject on both halves; a token has no waiting period (tidy's buffer is the wait).
+        const objects = findAllWithId(session, uri.value.id);
+        handles.delete(handleCacheKey("private", uri.value.id));
+        handles.delete(handleCacheKey("public", uri.value.id));
+        for (const o of objects) o.destroy();
+        return ok({ deletionDate: null, alreadyGone: objects.length === 0 });
+      });
+    },
+
+    listKeys: () =>
+      run("listKeys", async (session) =>
+        ok(listPrivateKeys(session).map(({ id, label }) => {
+          const intent = uuidOf(id);
+          return { ref: formatPkcs11Uri({ token: opts.tokenLabel, id, object: label }), label, ...(intent ? { intent } : {}) };
+        }).filter((k) => k.label.startsWith("kakunin-"))),
+      ),
+
     close: () => {
       closing ??= (async () => {
         const previous = state;
@@ -138,4 +162,15 @@ export function createPkcs11KeyManager(opts: Pkcs11Options): KeyManager {
       return closing;
     },
   };
+}
+
+function uuidBytes(uuid: string): Buffer | undefined {
+  const hex = uuid.replace(/-/g, "");
+  return /^[0-9a-f]{32}$/i.test(hex) ? Buffer.from(hex, "hex") : undefined;
+}
+
+function uuidOf(id: Uint8Array): string | undefined {
+  if (id.length !== 16) return undefined;
+  const h = Buffer.from(id).toString("hex");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

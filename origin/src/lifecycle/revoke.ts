@@ -1,4 +1,4 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import { ok, type Result } from "@kakunin/shared";
 import type { Queryable } from "../db/index.ts";
 import { agents, certificates } from "../db/schema.ts";
@@ -33,11 +33,13 @@ export async function revokeInTx(tx: Queryable, input: RevokeInput): Promise<Res
   if (!cert) return fail("not-found", `certificate ${input.certificateId} not found`);
   const status = effectiveStatus(cert, input.now);
   if (status === "revoked") return fail("already-revoked", `certificate ${cert.id} was revoked at ${cert.revokedAt?.toISOString()}`);
+  if (status === "superseded") return fail("already-superseded", `certificate ${cert.id} was superseded by ${cert.supersededBy} at ${cert.supersededAt?.toISOString()} (renewal); it is no longer valid`);
   if (status === "expired") return fail("certificate-expired", `certificate ${cert.id} expired at ${cert.expiresAt.toISOString()}; there is nothing to revoke`);
   const [revoked] = await tx
     .update(certificates)
     .set({ status: "revoked", revokedAt: input.now, revocationReason: input.reason, revocationCode: input.code })
-    .where(and(eq(certificates.id, cert.id), eq(certificates.status, "active")))
+    // A renewed certificate inside its overlap is still valid, so it can still be revoked for cause.
+    .where(and(eq(certificates.id, cert.id), inArray(certificates.status, ["active", "renewed"])))
     .returning();
   if (!revoked) return fail("already-revoked", `certificate ${cert.id} was revoked concurrently`);
   if (input.suspendAgent) {

@@ -24,7 +24,9 @@ export async function certRecord(s: Services, signers: PublishSigners, serial: s
     v,
     serial_number: c.serialNumber,
     certificate_id: c.id,
-    status: c.status === "revoked" ? "revoked" : "active",
+    // A renewed certificate is published `active` with its superseded_at: the edge flips it at that
+    // instant without waiting for a publication (as it does for expiry).
+    status: c.status === "revoked" ? "revoked" : c.status === "superseded" ? "superseded" : "active",
     agent_id: a.id,
     agent_urn: agentUrn(a.id),
     tenant_id: c.tenantId,
@@ -37,6 +39,8 @@ export async function certRecord(s: Services, signers: PublishSigners, serial: s
     revocation_reason: c.revocationReason,
     revocation_code: c.revocationCode,
     certificate_pem: c.certificatePem,
+    superseded_at: rfc3339(c.supersededAt),
+    superseded_by: c.supersededBy,
     ocsp_b64: ocsp ? Buffer.from(ocsp).toString("base64") : null,
   };
 }

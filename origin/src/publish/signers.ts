@@ -1,9 +1,9 @@
-import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, lte, sql } from "drizzle-orm";
 import { buildCrl } from "../ca/crl.ts";
 import { buildOcspResponse } from "../ca/ocsp.ts";
 import { certificates, tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
-import type { CertificateRow } from "../views/certificate.ts";
+import { effectiveStatus, type CertificateRow } from "../views/certificate.ts";
 
 /** OCSP responses are valid 4 days and re-signed at half-life (see docs/crl-ocsp.md). */
 export const OCSP_VALIDITY_MS = 4 * 86_400_000;
@@ -49,11 +49,13 @@ export function keyManagerSigners(s: Services): PublishSigners {
       const issuer = cert.issuerId ? await s.ca.byId(cert.issuerId) : undefined;
       if (!issuer) return null;
       const now = s.clock.now();
+      // A renewed certificate past its overlap answers revoked/superseded(4), as on the CRL.
+      const superseded = cert.status !== "revoked" && effectiveStatus(cert, now) === "superseded";
       const res = await buildOcspResponse(s.keys, issuer, {
         serial: cert.serialNumber,
-        status: cert.status === "revoked" ? "revoked" : "good",
-        revokedAt: cert.revokedAt ?? undefined,
-        reasonCode: cert.revocationCode ?? "unspecified",
+        status: cert.status === "revoked" || superseded ? "revoked" : "good",
+        revokedAt: superseded ? cert.supersededAt! : cert.revokedAt ?? undefined,
+        reasonCode: superseded ? "superseded" : cert.revocationCode ?? "unspecified",
         thisUpdate: now,
         nextUpdate: new Date(now.getTime() + OCSP_VALIDITY_MS),
         producedAt: now,
@@ -82,11 +84,20 @@ export function keyManagerSigners(s: Services): PublishSigners {
           .select({ serial: certificates.serialNumber, revokedAt: certificates.revokedAt, code: certificates.revocationCode })
           .from(certificates)
           .where(and(eq(certificates.tenantId, tenant.id), eq(certificates.issuerId, issuer.record.id), inArray(certificates.status, ["revoked"]), isNotNull(certificates.revokedAt), sql`${certificates.expiresAt} > ${now}`));
+        // Renewed certificates whose overlap has ended are listed with reason superseded(4): they are
+        // no longer valid, but were replaced, not revoked for cause.
+        const superseded = await s.db
+          .select({ serial: certificates.serialNumber, at: certificates.supersededAt })
+          .from(certificates)
+          .where(and(eq(certificates.tenantId, tenant.id), eq(certificates.issuerId, issuer.record.id), inArray(certificates.status, ["renewed", "superseded"]), lte(certificates.supersededAt, now), sql`${certificates.expiresAt} > ${now}`));
         const der = await buildCrl(s.keys, issuer, {
           crlNumber: n!.n,
           thisUpdate: now,
           nextUpdate,
-          revoked: revoked.map((r) => ({ serial: r.serial, revokedAt: r.revokedAt!, reasonCode: r.code ?? "unspecified" })),
+          revoked: [
+            ...revoked.map((r) => ({ serial: r.serial, revokedAt: r.revokedAt!, reasonCode: r.code ?? "unspecified" })),
+            ...superseded.map((r) => ({ serial: r.serial, revokedAt: r.at!, reasonCode: "superseded" as const })),
+          ],
         });
         const isActive = issuer.record.id === active.value.record.id;
         if (!der.ok) {

@@ -7,6 +7,7 @@ import * as apiKeysList from "./v1_api_keys_list.ts";
 import * as apiKeysRevoke from "./v1_api_keys_revoke.ts";
 import * as agentsCertificates from "./v1_agents_certificates_list.ts";
 import * as agentsCertify from "./v1_agents_certify.ts";
+import * as agentsRenew from "./v1_agents_certificates_renew.ts";
 import * as agentsCreate from "./v1_agents_create.ts";
 import * as agentsGet from "./v1_agents_get.ts";
 import * as agentsList from "./v1_agents_list.ts";
@@ -29,6 +30,7 @@ import * as auditProofs from "./v1_audit_proofs.ts";
 import * as agentsEvidence from "./v1_agents_evidence.ts";
 import * as init from "./v1_init.ts";
 import * as metrics from "./metrics.ts";
+import * as adminTidy from "./v1_admin_tidy.ts";
 import * as deadLettersList from "./v1_admin_dead_letters_list.ts";
 import * as deadLettersReplay from "./v1_admin_dead_letters_replay.ts";
 import * as agentCredentialsCreate from "./v1_agents_credentials_create.ts";
@@ -37,10 +39,10 @@ import * as agentCredentialsRevoke from "./v1_agents_credentials_revoke.ts";
 
 /** Every route module of the origin; the OpenAPI document is built from exactly this list. */
 export const ROUTES = [
-  healthz, readyz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsCertificates,
+  healthz, readyz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsRenew, agentsCertificates,
   agentsSign, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, caRollover, tenantGet, policyGet, policyPatch, tenantsCreate,
   apiKeysCreate, apiKeysList, apiKeysRevoke, auditTreeHead, auditEntries, auditProofs, agentsEvidence, init, metrics,
-  deadLettersList, deadLettersReplay, agentCredentialsCreate, agentCredentialsList, agentCredentialsRevoke,
+  deadLettersList, deadLettersReplay, agentCredentialsCreate, agentCredentialsList, agentCredentialsRevoke, adminTidy,
 ] as const;
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {

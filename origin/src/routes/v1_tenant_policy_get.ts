@@ -5,7 +5,10 @@ import { requireRole } from "../auth/authenticate.ts";
 import { tenants } from "../db/schema.ts";
 import { bearer, dataResponse, errorResponses } from "./openapi.ts";
 
-export const policyView = z.object({ auto_revoke: z.boolean() });
+export const policyView = z.object({
+  auto_revoke: z.boolean(),
+  renewal_overlap_seconds: z.number().int().nullable().openapi({ description: "Renewal overlap for this tenant; null: the origin's default (KAKUNIN_RENEWAL_OVERLAP_S)" }),
+});
 
 export const route = createRoute({
   method: "get",
@@ -19,6 +22,6 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const [t] = await c.var.services.db.select({ policy: tenants.policy }).from(tenants).where(eq(tenants.id, c.var.caller.tenantId));
-    return c.json({ data: { auto_revoke: t!.policy.auto_revoke } }, 200);
+    return c.json({ data: { auto_revoke: t!.policy.auto_revoke, renewal_overlap_seconds: t!.policy.renewal_overlap_seconds ?? null } }, 200);
   });
 }

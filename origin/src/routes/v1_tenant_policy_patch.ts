@@ -9,7 +9,11 @@ import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
 import { policyView } from "./v1_tenant_policy_get.ts";
 
 export const policyPatch = z
-  .strictObject({ auto_revoke: z.boolean().optional() })
+  .strictObject({
+    auto_revoke: z.boolean().optional(),
+    /** How long a renewed certificate stays valid beside its successor (0 to 30 days). */
+    renewal_overlap_seconds: z.number().int().min(0).max(30 * 86_400).optional(),
+  })
   .refine((v) => Object.keys(v).length > 0, { message: "at least one policy field is required" });
 
 export const route = createRoute({
@@ -35,6 +39,6 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       }]);
       return next;
     });
-    return c.json({ data: { auto_revoke: policy.auto_revoke } }, 200);
+    return c.json({ data: { auto_revoke: policy.auto_revoke, renewal_overlap_seconds: policy.renewal_overlap_seconds ?? null } }, 200);
   });
 }

@@ -3,13 +3,26 @@ import type { certificates } from "../db/schema.ts";
 import { rfc3339 } from "./time.ts";
 
 export type CertificateRow = typeof certificates.$inferSelect;
-export type CertificateStatus = "active" | "revoked" | "expired";
+export const CERTIFICATE_STATUSES = ["active", "renewed", "superseded", "revoked", "expired"] as const;
+export type CertificateStatus = (typeof CERTIFICATE_STATUSES)[number];
 
-/** Stored status, with an `active` certificate past its notAfter reported as `expired`. */
-export function effectiveStatus(c: Pick<CertificateRow, "status" | "expiresAt">, now: Date): CertificateStatus {
-  if (c.status === "active" && c.expiresAt.getTime() <= now.getTime()) return "expired";
+/**
+ * Stored status as of `now`: an `active` certificate past its notAfter is `expired`; a `renewed`
+ * one (the predecessor during a renewal overlap) is `superseded` from superseded_at on. No job has
+ * to run for either transition to be true at the instant it happens.
+ */
+export function effectiveStatus(c: Pick<CertificateRow, "status" | "expiresAt" | "supersededAt">, now: Date): CertificateStatus {
+  const t = now.getTime();
+  if (c.status === "renewed" && c.supersededAt && c.supersededAt.getTime() <= t) return "superseded";
+  if ((c.status === "active" || c.status === "renewed") && c.expiresAt.getTime() <= t) return "expired";
   return c.status;
 }
+
+/** Whether the certificate speaks for its agent at `now` (primary, or predecessor inside its overlap). */
+export const isValidAt = (c: Pick<CertificateRow, "status" | "expiresAt" | "supersededAt">, now: Date): boolean => {
+  const st = effectiveStatus(c, now);
+  return st === "active" || st === "renewed";
+};
 
 /** The certify response, field for field as the certificates spec (seed 004) defines it. */
 export const issuedCertificateView = z.object({
@@ -18,7 +31,7 @@ export const issuedCertificateView = z.object({
   serial_number: z.string(),
   certificate_pem: z.string(),
   kms_key_arn: z.string(),
-  status: z.enum(["active", "revoked", "expired"]),
+  status: z.enum(CERTIFICATE_STATUSES),
   issued_at: z.string(),
   expires_at: z.string(),
 });
@@ -28,6 +41,10 @@ export const certificateView = issuedCertificateView.extend({
   model: z.object({ name: z.string(), version: z.string(), hash: z.string() }),
   revoked_at: z.string().nullable(),
   revocation_reason: z.string().nullable(),
+  /** End of the renewal overlap (this certificate was renewed), else null. */
+  superseded_at: z.string().nullable(),
+  /** Serial of the successor, else null. */
+  superseded_by: z.string().nullable(),
 });
 
 export const revokedView = z.object({
@@ -57,6 +74,8 @@ export function toCertificateView(c: CertificateRow, now: Date): z.infer<typeof 
     model: { name: c.modelName, version: c.modelVersion, hash: c.modelHash },
     revoked_at: rfc3339(c.revokedAt),
     revocation_reason: c.revocationReason,
+    superseded_at: rfc3339(c.supersededAt),
+    superseded_by: c.supersededBy,
   };
 }
 

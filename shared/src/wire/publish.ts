@@ -21,13 +21,15 @@ export const certRecordSchema = z.object({
   kind: z.literal("cert"), v,
   serial_number: z.string().regex(SERIAL_PATTERN),
   certificate_id: uuid,
-  status: z.enum(["active", "revoked"]),
+  status: z.enum(["active", "revoked", "superseded"]),
   agent_id: uuid, agent_urn: z.string().max(80), tenant_id: uuid, agent_status: agentStatus,
   model: z.object({ name: z.string().max(128), version: z.string().max(64), hash: z.string().regex(MODEL_HASH_PATTERN) }),
   scopes: z.array(z.string().max(128)).max(256),
   not_before: iso, not_after: iso,
   revoked_at: iso.nullable(), revocation_reason: z.string().max(512).nullable(), revocation_code: z.string().max(40).nullable(),
   certificate_pem: z.string().max(16_384),
+  /** A renewed certificate: valid until superseded_at, then superseded by superseded_by. */
+  superseded_at: iso.nullable().optional(), superseded_by: z.string().regex(SERIAL_PATTERN).nullable().optional(),
   ocsp_b64: z.string().max(16_384).nullable(),
 });
 

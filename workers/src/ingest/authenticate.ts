@@ -3,6 +3,16 @@ import { verifyIngestToken, type AgentRecord, type CertStatusRecord, type Ingest
 import type { EdgeEnv } from "../app-env.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { ledger } from "../ledger/client.ts";
+import { statusAt } from "../verify/evaluate.ts";
+
+/** Renewals followed from a token's certificate to the agent's current one (each renewal is one hop). */
+const MAX_RENEWAL_HOPS = 8;
+
+/** A certificate's status record: KV first, the ledger when KV has not seen it yet. */
+async function readCert(c: Context<EdgeEnv>, serial: string): Promise<CertStatusRecord | undefined> {
+  const raw = (await c.env.CERT_STATUS.get(`cert:${serial}`)) ?? (await ledger(c.env).get(`cert:${serial}`));
+  return raw ? (JSON.parse(raw) as CertStatusRecord) : undefined;
+}
 
 export interface IngestCaller {
   claims: IngestTokenClaims;
@@ -12,7 +22,8 @@ export interface IngestCaller {
 /**
  * Resolves `Authorization: Bearer <ingest token>` without calling the origin: the token's HMAC and
  * expiry (401 when wrong), then the certificate it was minted under, which must still be the
- * agent's current, active, unexpired certificate (403 otherwise: revoked, expired, replaced).
+ * agent's current, active, unexpired certificate (403 otherwise: revoked, expired, replaced), or
+ * one it was renewed into.
  */
 export async function authenticateIngest(c: Context<EdgeEnv>): Promise<IngestCaller | Response> {
   const header = c.req.header("authorization") ?? "";
@@ -40,16 +51,31 @@ export async function authenticateIngest(c: Context<EdgeEnv>): Promise<IngestCal
   if (!certRaw) {
     return edgeProblem(c, "status-not-propagated", "This edge has not received the token's certificate yet; retry shortly.", { headers: { "retry-after": "1" } });
   }
-  const cert = JSON.parse(certRaw) as CertStatusRecord;
+  let cert = JSON.parse(certRaw) as CertStatusRecord;
   const agent = agentRaw ? (JSON.parse(agentRaw) as AgentRecord) : undefined;
   if (cert.agent_id !== claims.agent_id) return edgeProblem(c, "forbidden", "The token does not match its certificate.");
-  if (cert.status === "revoked") return edgeProblem(c, "forbidden", `The agent's certificate ${cert.serial_number} is revoked (${cert.revocation_reason ?? "no reason"}).`);
-  if (Date.now() >= Date.parse(cert.not_after)) return edgeProblem(c, "forbidden", `The agent's certificate ${cert.serial_number} has expired.`);
+  const now = Date.now();
   // The agent record only overrides the certificate record when it is newer (KV reads of the two
   // keys may be at different versions for a moment).
-  if (agent && agent.v > cert.v) {
+  const agentNewer = (x: CertStatusRecord) => agent !== undefined && agent.v > x.v;
+  // Tokens follow renewals: a token minted under a renewed certificate speaks for its successor, so
+  // an agent keeps posting across a renewal (and past the old certificate's end) without an outage.
+  for (let hops = 0; hops < MAX_RENEWAL_HOPS && cert.status !== "revoked" && cert.superseded_by; hops++) {
+    const moved = statusAt(cert, now) !== "active" || (agentNewer(cert) && agent!.current_serial !== cert.serial_number);
+    if (!moved) break;
+    const next = await readCert(c, cert.superseded_by);
+    if (!next || next.agent_id !== claims.agent_id) break;
+    cert = next;
+  }
+  const status = statusAt(cert, now);
+  if (status === "revoked") return edgeProblem(c, "forbidden", `The agent's certificate ${cert.serial_number} is revoked (${cert.revocation_reason ?? "no reason"}).`);
+  if (status === "superseded") return edgeProblem(c, "forbidden", `The agent's certificate ${cert.serial_number} was superseded by ${cert.superseded_by ?? "a renewal"} and its successor is not available here.`);
+  if (status === "expired") return edgeProblem(c, "forbidden", `The agent's certificate ${cert.serial_number} has expired.`);
+  if (agent && agentNewer(cert)) {
     if (agent.status !== "active") return edgeProblem(c, "forbidden", `The agent is ${agent.status}.`);
-    if (agent.current_serial !== cert.serial_number) return edgeProblem(c, "forbidden", "The token was minted for a certificate the agent no longer uses.");
+    // Inside a renewal overlap the predecessor still speaks for the agent while its successor propagates.
+    const inOverlap = cert.superseded_by === agent.current_serial;
+    if (agent.current_serial !== cert.serial_number && !inOverlap) return edgeProblem(c, "forbidden", "The token was minted for a certificate the agent no longer uses.");
   }
   return { claims, cert };
 }

@@ -16,13 +16,13 @@ export const reasonSchema = z
 export const modelSchema = z.object({ name: z.string(), version: z.string(), hash: z.string().openapi({ example: `sha256:${"ab".repeat(32)}` }) });
 
 export const verifyReasonCodes = [
-  "revoked", "expired", "not_yet_valid", "agent_suspended", "agent_retired", "model_hash_mismatch", "scope_not_granted",
+  "revoked", "superseded", "expired", "not_yet_valid", "agent_suspended", "agent_retired", "model_hash_mismatch", "scope_not_granted",
 ] as const;
 
 export const verifyResultSchema = z
   .object({
     serial_number: z.string(),
-    status: z.enum(["active", "revoked", "expired"]).openapi({ description: "Computed at request time: an active certificate past not_after is expired" }),
+    status: z.enum(["active", "revoked", "superseded", "expired"]).openapi({ description: "Computed at request time: an active certificate past not_after is expired; a renewed one past superseded_at is superseded (replaced by renewal, not revoked for cause)" }),
     valid: z.boolean().openapi({ description: "Active, inside its validity window, and every requested check holds" }),
     reasons: z.array(z.object({ code: z.enum(verifyReasonCodes), detail: z.string() })).openapi({ description: "Why `valid` is false; empty when valid" }),
     agent_id: z.string().openapi({ format: "uuid" }),
@@ -37,6 +37,10 @@ export const verifyResultSchema = z
     risk: z.object({ score, band }),
     checked_at: rfc3339,
     certificate_pem: z.string().openapi({ description: "The certificate, so a gateway can check the agent's signature (proof of possession) with one request" }),
+    renew_after: rfc3339.optional().openapi({ description: "When the agent should renew: two thirds into the validity (step-ca's default renewal window)" }),
+    expires_soon: z.boolean().optional().openapi({ description: "True from renew_after on while the certificate is still valid" }),
+    superseded_at: rfc3339.nullable().optional().openapi({ description: "Renewed: valid until this instant, superseded afterwards" }),
+    superseded_by: z.string().nullable().optional().openapi({ description: "Serial of the successor certificate" }),
   })
   .openapi("Verification");
 

@@ -8,10 +8,24 @@ import type { EdgeReason, EdgeVerifyData } from "@kakunin/verify";
 export type VerifyReason = EdgeReason;
 export type VerifyResult = EdgeVerifyData;
 
+/** step-ca's default renewal window: renew once two thirds of the validity have passed. */
+export function renewAfter(notBefore: string, notAfter: string): string {
+  const from = Date.parse(notBefore);
+  return new Date(from + ((Date.parse(notAfter) - from) * 2) / 3).toISOString().replace(/\.\d{3}Z$/, "Z");
+}
+
+/** The status at `now`: revocation is stored; supersession and expiry are computed, so they need no publication. */
+export function statusAt(rec: CertStatusRecord, t: number): EdgeVerifyData["status"] {
+  if (rec.status === "revoked") return "revoked";
+  if (rec.status === "superseded" || (rec.superseded_at && t >= Date.parse(rec.superseded_at))) return "superseded";
+  return t >= Date.parse(rec.not_after) ? "expired" : "active";
+}
+
 /**
- * The verdict for one certificate at `now`. Status is computed at request time (an active record
- * past not_after is `expired`), so expiry needs no publication. `valid` is true only when the
- * certificate is active, inside its validity window, and every requested check holds.
+ * The verdict for one certificate at `now`. `valid` is true only when the certificate is active,
+ * inside its validity window, and every requested check holds. A renewed certificate inside its
+ * overlap is active (with `superseded_at` saying until when); afterwards it is `superseded`, which
+ * a gateway can tell apart from a revocation for cause.
  */
 export function evaluate(
   rec: CertStatusRecord,
@@ -20,10 +34,10 @@ export function evaluate(
   risk: { score: number; band: Band },
 ): VerifyResult {
   const t = now.getTime();
-  const expired = t >= Date.parse(rec.not_after);
-  const status = rec.status === "revoked" ? "revoked" : expired ? "expired" : "active";
+  const status = statusAt(rec, t);
   const reasons: VerifyReason[] = [];
   if (status === "revoked") reasons.push({ code: "revoked", detail: `revoked at ${rec.revoked_at}: ${rec.revocation_reason ?? "no reason given"}` });
+  if (status === "superseded") reasons.push({ code: "superseded", detail: `superseded by ${rec.superseded_by ?? "its successor"} at ${rec.superseded_at ?? "renewal"} (renewal, not revoked for cause)` });
   if (status === "expired") reasons.push({ code: "expired", detail: `expired at ${rec.not_after}` });
   if (status === "active" && t < Date.parse(rec.not_before)) reasons.push({ code: "not_yet_valid", detail: `valid from ${rec.not_before}` });
   if (status === "active" && rec.agent_status === "suspended") reasons.push({ code: "agent_suspended", detail: "the agent is suspended" });
@@ -34,6 +48,7 @@ export function evaluate(
   for (const scope of checks.scopes) {
     if (!inScope(rec.scopes, scope)) reasons.push({ code: "scope_not_granted", detail: `'${scope}' is not covered by the agent's scopes` });
   }
+  const renew = renewAfter(rec.not_before, rec.not_after);
   return {
     serial_number: rec.serial_number,
     status,
@@ -51,5 +66,9 @@ export function evaluate(
     risk,
     checked_at: now.toISOString(),
     certificate_pem: rec.certificate_pem,
+    renew_after: renew,
+    expires_soon: status === "active" && t >= Date.parse(renew),
+    superseded_at: rec.superseded_at ?? null,
+    superseded_by: rec.superseded_by ?? null,
   };
 }

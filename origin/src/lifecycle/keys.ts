@@ -1,0 +1,73 @@
+import { randomUUID } from "node:crypto";
+import { and, eq, inArray } from "drizzle-orm";
+import { ok, type Result } from "@kakunin/shared";
+import type { Db } from "../db/index.ts";
+import { managedKeys } from "../db/schema.ts";
+import type { CreatedKey, KeyManager, KeyManagerError } from "../kms/types.ts";
+
+export type KeyPurpose = "agent" | "root" | "issuing" | "audit";
+
+/** What creating and discarding keys needs: the database (for intents) and the backend. */
+export interface KeyDeps {
+  db: Db;
+  keys: KeyManager;
+  /** AWS KMS waiting period for discarded keys (7–30 days). */
+  pendingWindowDays: number;
+  /** The injected clock: intent ages are compared with tidy's cutoff, which comes from it too. */
+  now: () => Date;
+}
+
+export interface TrackedKey extends CreatedKey {
+  /** The `managed_keys` row (and the id written onto the backend key). */
+  intentId: string;
+}
+
+/**
+ * Creates a key the way every Kakunin key must be created: the intent is committed BEFORE the
+ * backend call, so a crash or a lost response between CreateKey and the commit that references
+ * the key leaves a `creating` row the tidy job resolves (it finds the key by its intent id).
+ */
+export async function createTrackedKey(
+  deps: KeyDeps,
+  spec: { purpose: KeyPurpose; tenantId: string | null; label: string },
+): Promise<Result<TrackedKey, KeyManagerError>> {
+  const intentId = randomUUID();
+  await deps.db.insert(managedKeys).values({
+    id: intentId, tenantId: spec.tenantId, purpose: spec.purpose, backend: deps.keys.kind, label: spec.label, state: "creating", createdAt: deps.now(),
+  });
+  const key = await deps.keys.createKey(spec.label, { intent: intentId });
+  // A failed call stays `creating`: the backend may have made the key and lost the answer.
+  if (!key.ok) return key;
+  await deps.db.update(managedKeys).set({ keyRef: key.value.ref, state: "created" }).where(eq(managedKeys.id, intentId));
+  return ok({ ...key.value, intentId });
+}
+
+/**
+ * Deletes a key that was created but will never be referenced (a certify that lost its race, a
+ * failed commit, the losing side of a CA-creation race). The deletion is recorded as `deleting`
+ * before the backend call; if that call fails the tidy job retries it. Never throws: the caller is
+ * already on a failure path and must return its own answer.
+ */
+export async function discardKey(deps: KeyDeps, key: TrackedKey, reason: string, now: Date): Promise<void> {
+  try {
+    await deps.db
+      .update(managedKeys)
+      .set({ state: "deleting", deleteReason: reason, deletionRequestedAt: now })
+      .where(and(eq(managedKeys.id, key.intentId), inArray(managedKeys.state, ["creating", "created"])));
+    const res = await deps.keys.scheduleDeletion(key.ref, { pendingWindowDays: deps.pendingWindowDays });
+    if (!res.ok) {
+      console.warn(`[origin] key ${key.ref} not deleted yet (${res.error.code}); tidy will retry`);
+      return;
+    }
+    await deps.db
+      .update(managedKeys)
+      .set({ state: "deleted", deletedAt: now, deletionDate: res.value.deletionDate })
+      .where(eq(managedKeys.id, key.intentId));
+  } catch (e) {
+    console.warn(`[origin] key ${key.ref} not deleted yet: ${e instanceof Error ? e.message : String(e)}; tidy will retry`);
+  }
+}
+
+export const keyDeps = (s: { db: Db; keys: KeyManager; clock: { now(): Date }; config: { KAKUNIN_KEY_DELETION_WINDOW_DAYS: number } }): KeyDeps => ({
+  db: s.db, keys: s.keys, pendingWindowDays: s.config.KAKUNIN_KEY_DELETION_WINDOW_DAYS, now: () => s.clock.now(),
+});

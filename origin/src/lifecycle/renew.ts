@@ -1,0 +1,98 @@
+import { and, eq, sql } from "drizzle-orm";
+import { ok, type Result } from "@kakunin/shared";
+import { sqlState, UNIQUE_VIOLATION } from "../db/index.ts";
+import { agents, certificates, tenants } from "../db/schema.ts";
+import type { Services } from "../services.ts";
+import { effectiveStatus, type CertificateRow } from "../views/certificate.ts";
+import { appendAudit } from "../audit/append.ts";
+import type { AuditActor } from "../audit/types.ts";
+import { enqueue } from "../publish/outbox.ts";
+import { fail, type Failure } from "./failure.ts";
+import { discardPrepared, issuedAuditData, prepareCertificate, preparedRow } from "./issue.ts";
+import { activeCertificate } from "./revoke.ts";
+
+export interface RenewOutcome {
+  certificate: CertificateRow;
+  predecessor: CertificateRow;
+  overlapSeconds: number;
+}
+
+/**
+ * Renews the agent's certificate without an outage: a successor with a fresh key becomes the
+ * agent's `active` certificate, and the one it replaces becomes `renewed` — still valid until
+ * `superseded_at` (now + overlap, never past its own notAfter), superseded from then on (CRL and
+ * OCSP reason superseded(4), not a revocation for cause). The database allows one `active` and one
+ * `renewed` certificate per agent; renewing again during an overlap ends the earlier overlap now.
+ */
+export async function renewCertificate(
+  s: Services,
+  tenant: { id: string; name: string },
+  agentId: string,
+  req: { overlapSeconds?: number },
+  actor: AuditActor,
+): Promise<Result<RenewOutcome, Failure>> {
+  const [agent] = await s.db.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenant.id)));
+  if (!agent) return fail("not-found", `agent ${agentId} not found`);
+  if (agent.status === "retired") return fail("agent-retired", `agent ${agentId} is retired and cannot be renewed`);
+  // A suspended agent is under investigation: renewal must not lift that (certify does, on purpose).
+  if (agent.status === "suspended") return fail("no-active-certificate", `agent ${agentId} is suspended; certify it again after the investigation`);
+  const now = s.clock.now();
+  const current = await activeCertificate(s.db, agent.id, now);
+  if (!current) return fail("no-active-certificate", `agent ${agentId} has no active certificate to renew; certify it instead`);
+  const overlapSeconds = req.overlapSeconds ?? (await tenantOverlap(s, tenant.id));
+
+  const prepared = await prepareCertificate(s, tenant, agent, now);
+  if (!prepared.ok) return prepared;
+  const p = prepared.value;
+  let outcome: RenewOutcome | Failure;
+  try {
+    outcome = await s.db.transaction(async (tx): Promise<RenewOutcome | Failure> => {
+      const [locked] = await tx.select({ status: agents.status }).from(agents).where(eq(agents.id, agent.id)).for("update");
+      if (locked?.status !== "active") return { type: "agent-retired", detail: `agent ${agentId} is ${locked?.status ?? "gone"}` };
+      const [cur] = await tx.select().from(certificates).where(eq(certificates.id, current.id)).for("update");
+      if (!cur || cur.status !== "active" || effectiveStatus(cur, now) !== "active") {
+        return { type: "renewal-in-progress", detail: `certificate ${current.id} changed while renewing (renewed, revoked or expired concurrently); retry` };
+      }
+      // An earlier overlap ends now: the database allows one predecessor per agent.
+      const ended = await tx
+        .update(certificates)
+        .set({ status: "superseded", supersededAt: sql`least(${certificates.supersededAt}, ${now})` })
+        .where(and(eq(certificates.agentId, agent.id), eq(certificates.status, "renewed")))
+        .returning({ serial: certificates.serialNumber });
+      const supersededAt = new Date(Math.min(now.getTime() + overlapSeconds * 1000, cur.expiresAt.getTime()));
+      const [predecessor] = await tx
+        .update(certificates)
+        .set({ status: "renewed", supersededAt, supersededBy: p.serial })
+        .where(eq(certificates.id, cur.id))
+        .returning();
+      const [inserted] = await tx.insert(certificates).values(preparedRow(p, tenant.id, agent.id)).returning();
+      await appendAudit(tx, tenant.id, [
+        { kind: "key.created", actor, agentId: agent.id, at: now, data: { key_ref: p.key.ref, backend: s.keys.kind, algorithm: "RSA-2048" } },
+        { kind: "certificate.issued", actor, agentId: agent.id, at: now, data: { ...issuedAuditData(p, inserted!.id), renewal_of: cur.serialNumber } },
+        {
+          kind: "certificate.renewed", actor, agentId: agent.id, at: now,
+          data: { certificate_id: cur.id, serial_number: cur.serialNumber, successor_serial: p.serial, superseded_at: supersededAt.toISOString(), overlap_seconds: overlapSeconds },
+        },
+      ]);
+      await enqueue(tx, [
+        { kind: "cert", subject: cur.serialNumber }, { kind: "cert", subject: p.serial }, { kind: "agent", subject: agent.id },
+        ...ended.flatMap((e) => [{ kind: "cert" as const, subject: e.serial }, { kind: "crl" as const, subject: tenant.id }]),
+      ]);
+      return { certificate: inserted!, predecessor: predecessor!, overlapSeconds };
+    });
+  } catch (e) {
+    await discardPrepared(s, p, "renewal commit failed");
+    if (sqlState(e) === UNIQUE_VIOLATION) return fail("renewal-in-progress", `agent ${agentId} was renewed or certified concurrently; retry`);
+    throw e;
+  }
+  if ("type" in outcome) {
+    await discardPrepared(s, p, "renewal refused");
+    return { ok: false, error: outcome };
+  }
+  return ok(outcome);
+}
+
+async function tenantOverlap(s: Services, tenantId: string): Promise<number> {
+  const [t] = await s.db.select({ policy: tenants.policy }).from(tenants).where(eq(tenants.id, tenantId));
+  return t?.policy.renewal_overlap_seconds ?? s.config.KAKUNIN_RENEWAL_OVERLAP_S;
+}

@@ -1,0 +1,59 @@
+import { SYSTEM } from "../audit/types.ts";
+import type { Services } from "../services.ts";
+import { supersedeDue } from "./supersede.ts";
+import { tidy } from "./tidy.ts";
+
+/**
+ * The periodic side of renewal and key clean-up: renewal overlaps that ended become `superseded`
+ * (every `supersedeMs`, so the CRL and OCSP follow within a minute; verify needs no job), and the
+ * tidy runs every KAKUNIN_TIDY_INTERVAL_S (0 disables it; `POST /v1/admin/tidy` runs it on demand).
+ */
+export class TidyJob {
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private running = false;
+
+  constructor(private readonly s: Services, private readonly opts: { supersedeMs?: number } = {}) {}
+
+  start(): void {
+    const every = (ms: number, fn: () => Promise<unknown>) => {
+      const t = setInterval(() => void this.guard(fn), ms);
+      t.unref?.();
+      this.timers.push(t);
+    };
+    every(this.opts.supersedeMs ?? 30_000, async () => {
+      if (await supersedeDue(this.s.db, this.s.clock.now())) this.s.publisher?.kick();
+    });
+    const interval = this.s.config.KAKUNIN_TIDY_INTERVAL_S;
+    if (interval > 0) every(interval * 1000, () => this.runTidy());
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+
+  async runTidy() {
+    const report = await tidy(this.s.db, this.s.keys, {
+      now: this.s.clock.now(),
+      safetyBufferSeconds: this.s.config.KAKUNIN_TIDY_SAFETY_BUFFER_S,
+      pendingWindowDays: this.s.config.KAKUNIN_KEY_DELETION_WINDOW_DAYS,
+      actor: SYSTEM("tidy"),
+    });
+    if (report.superseded || report.certificate_keys) this.s.publisher?.kick();
+    if (report.failed.length) console.warn(`[origin] tidy: ${report.failed.length} key(s) not deleted yet; the next run retries`);
+    return report;
+  }
+
+  /** One run at a time per process; errors are logged, never thrown out of a timer. */
+  private async guard(fn: () => Promise<unknown>): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      await fn();
+    } catch (e) {
+      console.warn(`[origin] tidy job: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this.running = false;
+    }
+  }
+}

@@ -1,0 +1,176 @@
+import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import type { Db, Queryable } from "../db/index.ts";
+import { authorities, certificates, managedKeys, tenants } from "../db/schema.ts";
+import type { KeyManager, ListedKey } from "../kms/types.ts";
+import { appendAudit } from "../audit/append.ts";
+import type { AuditActor } from "../audit/types.ts";
+import { supersedeDue } from "./supersede.ts";
+
+export interface TidyOptions {
+  now: Date;
+  /** Keys are deleted only this long after their certificate stopped being valid (or their intent was made). */
+  safetyBufferSeconds: number;
+  pendingWindowDays: number;
+  actor: AuditActor;
+  /** Rows handled per phase and run (bounded: a KMS has request quotas); the next run continues. */
+  batch?: number;
+}
+
+export interface TidyReport {
+  superseded: number;
+  /** Keys of revoked, superseded and expired certificates scheduled for deletion. */
+  certificate_keys: number;
+  /** Keys created but never referenced (lost races, crashes, failed commits) scheduled for deletion. */
+  orphan_keys: number;
+  /** Deletions an earlier run recorded but did not finish. */
+  resumed: number;
+  /** Intents whose CreateKey never produced a key. */
+  abandoned: number;
+  /** Keys on the backend Kakunin had no record of: registered now, deleted after the buffer. */
+  untracked_registered: number;
+  failed: { key_ref: string; error: string }[];
+}
+
+type KeyRow = typeof managedKeys.$inferSelect;
+
+/**
+ * Deletes the keys nothing needs any more, like Vault PKI's `tidy`. Every deletion is recorded
+ * (`deleting`, audited) in the database BEFORE the backend call and marked `deleted` after it, so
+ * a run interrupted anywhere is resumed by the next, and running twice deletes nothing twice.
+ * CA keys are never touched here.
+ * TODO(certs, issuing-CA rollover): a retired issuing CA's key becomes deletable once its last agent
+ * certificate has expired; add it as a phase here once rollover records retired authorities.
+ */
+export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<TidyReport> {
+  const report: TidyReport = { superseded: 0, certificate_keys: 0, orphan_keys: 0, resumed: 0, abandoned: 0, untracked_registered: 0, failed: [] };
+  const cutoff = new Date(o.now.getTime() - o.safetyBufferSeconds * 1000);
+  const batch = o.batch ?? 500;
+  report.superseded = await supersedeDue(db, o.now);
+
+  // 1. Resume deletions recorded by an earlier run (or a failure path) that did not complete.
+  const pending = await db.select().from(managedKeys).where(eq(managedKeys.state, "deleting")).limit(batch);
+  for (const row of pending) if (await destroy(db, keys, o, row, report)) report.resumed++;
+
+  // 2. Keys of certificates that stopped being valid before the cutoff.
+  const dead = await db
+    .select({ ref: certificates.keyRef, tenantId: certificates.tenantId, id: certificates.id, serial: certificates.serialNumber })
+    .from(certificates)
+    .leftJoin(managedKeys, eq(managedKeys.keyRef, certificates.keyRef))
+    .where(and(
+      or(isNull(managedKeys.id), inArray(managedKeys.state, ["creating", "created"])),
+      or(
+        // Inclusive: with a zero buffer a certificate revoked at this instant is already dead.
+        and(eq(certificates.status, "revoked"), lte(certificates.revokedAt, cutoff)),
+        and(inArray(certificates.status, ["renewed", "superseded"]), lte(certificates.supersededAt, cutoff)),
+        lte(certificates.expiresAt, cutoff),
+      ),
+    ))
+    .limit(batch);
+  for (const c of dead) {
+    const row = await claim(db, { ...o, backend: keys.kind }, { ref: c.ref, tenantId: c.tenantId, reason: `certificate ${c.serial} no longer valid`, certificateId: c.id });
+    if (row && (await destroy(db, keys, o, row, report))) report.certificate_keys++;
+  }
+
+  // 3. Intents older than the buffer whose key nothing references: orphans.
+  const stale = await db
+    .select()
+    .from(managedKeys)
+    .where(and(
+      inArray(managedKeys.state, ["creating", "created"]),
+      // Strict: an intent made at this very instant may belong to a certify still in flight.
+      lt(managedKeys.createdAt, cutoff),
+      sql`not exists (select 1 from ${certificates} where ${certificates.keyRef} = ${managedKeys.keyRef})`,
+      sql`not exists (select 1 from ${authorities} where ${authorities.keyRef} = ${managedKeys.keyRef})`,
+    ))
+    .limit(batch);
+  let listed: ListedKey[] | undefined;
+  const listing = async (): Promise<ListedKey[] | undefined> => {
+    if (listed) return listed;
+    const r = await keys.listKeys();
+    if (!r.ok) report.failed.push({ key_ref: "(listKeys)", error: `${r.error.code}: ${r.error.message}` });
+    else listed = r.value;
+    return listed;
+  };
+  for (const row of stale) {
+    let ref = row.keyRef;
+    if (!ref) {
+      // The crash (or lost answer) came before the ref was stored: find the key by its intent id.
+      const all = await listing();
+      if (!all) break;
+      ref = all.find((k) => k.intent === row.id)?.ref ?? null;
+      if (!ref) {
+        await db.update(managedKeys).set({ state: "abandoned" }).where(and(eq(managedKeys.id, row.id), eq(managedKeys.state, "creating")));
+        report.abandoned++;
+        continue;
+      }
+      await db.update(managedKeys).set({ keyRef: ref }).where(eq(managedKeys.id, row.id));
+    }
+    const claimed = await claim(db, { ...o, backend: keys.kind }, { ref, tenantId: row.tenantId, reason: "orphan: created but never referenced", intentId: row.id });
+    if (claimed && (await destroy(db, keys, o, claimed, report))) report.orphan_keys++;
+  }
+
+  // 4. Keys on the backend with no row at all (made before intents existed): register them now, so
+  //    a later run deletes them once they are older than the buffer and still unreferenced.
+  const all = await listing();
+  if (all) {
+    const known = new Set((await db.select({ ref: managedKeys.keyRef, id: managedKeys.id }).from(managedKeys)).flatMap((r) => [r.ref, r.id]));
+    const used = new Set([
+      ...(await db.select({ ref: certificates.keyRef }).from(certificates)).map((r) => r.ref),
+      ...(await db.select({ ref: authorities.keyRef }).from(authorities)).map((r) => r.ref),
+    ]);
+    const fresh = all.filter((k) => !known.has(k.ref) && !(k.intent && known.has(k.intent)) && !used.has(k.ref)).slice(0, batch);
+    if (fresh.length) {
+      await db.insert(managedKeys)
+        .values(fresh.map((k) => ({ purpose: "unknown" as const, backend: keys.kind, label: k.label, keyRef: k.ref, state: "created" as const, createdAt: o.now })))
+        .onConflictDoNothing();
+      report.untracked_registered = fresh.length;
+    }
+  }
+  return report;
+}
+
+/**
+ * Records the intent to delete (state `deleting`, audited) in one transaction. Returns the row only
+ * to the caller that moved it there, so two tidies never both call the backend for one key.
+ */
+async function claim(
+  db: Db, o: TidyOptions & { backend: KeyManager["kind"] },
+  k: { ref: string; tenantId: string | null; reason: string; certificateId?: string; intentId?: string },
+): Promise<KeyRow | undefined> {
+  return db.transaction(async (tx) => {
+    const values = { state: "deleting" as const, deleteReason: k.reason, deletionRequestedAt: o.now };
+    const [row] = k.intentId
+      ? await tx.update(managedKeys).set(values).where(and(eq(managedKeys.id, k.intentId), inArray(managedKeys.state, ["creating", "created"]))).returning()
+      : await tx.insert(managedKeys)
+        .values({ purpose: "agent", backend: o.backend, label: "", keyRef: k.ref, tenantId: k.tenantId, createdAt: o.now, ...values })
+        .onConflictDoUpdate({ target: managedKeys.keyRef, set: values, setWhere: inArray(managedKeys.state, ["creating", "created"]) })
+        .returning();
+    if (!row) return undefined;
+    const tenantId = k.tenantId ?? (await operatorTenant(tx));
+    if (tenantId) {
+      await appendAudit(tx, tenantId, [{
+        kind: "key.deletion_scheduled", actor: o.actor, at: o.now,
+        data: { key_ref: k.ref, reason: k.reason, certificate_id: k.certificateId ?? null, pending_window_days: o.pendingWindowDays, safety_buffer_seconds: o.safetyBufferSeconds },
+      }]);
+    }
+    return row;
+  });
+}
+
+/** The backend call for a row already in `deleting`; a failure leaves it there for the next run. */
+async function destroy(db: Db, keys: KeyManager, o: TidyOptions, row: KeyRow, report: TidyReport): Promise<boolean> {
+  if (!row.keyRef) return false;
+  const res = await keys.scheduleDeletion(row.keyRef, { pendingWindowDays: o.pendingWindowDays });
+  if (!res.ok) {
+    await db.update(managedKeys).set({ attempts: sql`${managedKeys.attempts} + 1` }).where(eq(managedKeys.id, row.id));
+    report.failed.push({ key_ref: row.keyRef, error: `${res.error.code}: ${res.error.message}` });
+    return false;
+  }
+  await db.update(managedKeys).set({ state: "deleted", deletedAt: o.now, deletionDate: res.value.deletionDate }).where(eq(managedKeys.id, row.id));
+  return true;
+}
+
+async function operatorTenant(tx: Queryable): Promise<string | undefined> {
+  const [t] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.isOperator, true));
+  return t?.id;
+}

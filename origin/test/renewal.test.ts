@@ -1,0 +1,143 @@
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sql } from "drizzle-orm";
+import { ManualClock } from "../src/clock.ts";
+import { sqlState, UNIQUE_VIOLATION } from "../src/db/index.ts";
+import { certificates } from "../src/db/schema.ts";
+import { supersedeDue } from "../src/lifecycle/supersede.ts";
+import { keyManagerSigners } from "../src/publish/signers.ts";
+import { certRecord } from "../src/publish/records.ts";
+import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+interface Cert { id: string; serial_number: string; status: string; expires_at: string; superseded_at: string | null; superseded_by: string | null }
+interface Renewed extends Cert { predecessor: { id: string; serial_number: string; status: string; superseded_at: string }; overlap_seconds: number }
+interface Problem { type: string; status: number; detail: string }
+const H = 3_600_000;
+
+describe.each(dbKinds())("renewal with overlap on %s", (kind) => {
+  let o: TestOrigin;
+  const clock = new ManualClock(new Date("2026-06-01T00:00:00Z"));
+  beforeAll(async () => { o = await startTestOrigin(kind, { clock, env: { KAKUNIN_LOCAL_KEY_POOL: "0" } }); });
+  afterAll(async () => { await o.close(); });
+
+  const newCertified = async () => {
+    const id = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const c = await o.json<{ data: Cert }>("POST", `/v1/agents/${id}/certify`);
+    expect(c.status).toBe(201);
+    return { id, cert: c.body.data };
+  };
+  const renew = (id: string, body?: unknown) => o.json<{ data: Renewed } & Problem>("POST", `/v1/agents/${id}/certificates/renew`, body === undefined ? {} : { body });
+  const getCert = async (id: string) => (await o.json<{ data: Cert }>("GET", `/v1/certificates/${id}`)).body.data;
+
+  it("issues a successor; the predecessor stays valid for the default 24 h overlap, then is superseded (not revoked)", async () => {
+    const { id, cert } = await newCertified();
+    const r = await renew(id);
+    expect(r.status).toBe(201);
+    const d = r.body.data;
+    expect(d.status).toBe("active");
+    expect(d.serial_number).not.toBe(cert.serial_number);
+    expect(d.predecessor).toEqual({ id: cert.id, serial_number: cert.serial_number, status: "renewed", superseded_at: new Date(clock.now().getTime() + 24 * H).toISOString().replace(".000", "") });
+    expect(d.overlap_seconds).toBe(86_400);
+    expect(await getCert(cert.id)).toMatchObject({ status: "renewed", superseded_by: d.serial_number });
+    // Ingest tokens are minted under the successor at once.
+    const tok = await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${id}/ingest-tokens`);
+    expect(tok.body.data.serial_number).toBe(d.serial_number);
+
+    clock.advance(24 * H);
+    expect(await getCert(cert.id)).toMatchObject({ status: "superseded", revoked_at: null });
+    // The agent was never suspended, and the superseded certificate cannot be "revoked" again.
+    expect((await o.json<{ data: { status: string } }>("GET", `/v1/agents/${id}`)).body.data.status).toBe("active");
+    const rv = await o.json<Problem>("POST", `/v1/certificates/${cert.id}/revoke`, { body: { reason: "late" } });
+    expect(rv.status).toBe(409);
+    expect(rv.body.type).toBe("urn:kakunin:problem:already-superseded");
+  });
+
+  it("overlap from the request, else from the tenant policy; never past the old certificate's notAfter", async () => {
+    const a = await newCertified();
+    expect((await renew(a.id, { overlap_seconds: 600 })).body.data.overlap_seconds).toBe(600);
+    const p = await o.json<{ data: { renewal_overlap_seconds: number } }>("PATCH", "/v1/tenant/policy", { body: { renewal_overlap_seconds: 7200 } });
+    expect(p.body.data.renewal_overlap_seconds).toBe(7200);
+    const b = await newCertified();
+    const r = await renew(b.id);
+    expect(r.body.data.overlap_seconds).toBe(7200);
+    expect(Date.parse(r.body.data.predecessor.superseded_at) - clock.now().getTime()).toBe(7200_000);
+    const c = await newCertified();
+    const long = await renew(c.id, { overlap_seconds: 30 * 86_400 });
+    expect(Date.parse(long.body.data.predecessor.superseded_at)).toBeLessThanOrEqual(Date.parse(c.cert.expires_at));
+    await o.json("PATCH", "/v1/tenant/policy", { body: { renewal_overlap_seconds: 86_400 } });
+  });
+
+  it("renewing again during an overlap ends the earlier overlap now: one predecessor at a time", async () => {
+    const { id, cert } = await newCertified();
+    const first = (await renew(id)).body.data;
+    const second = await renew(id);
+    expect(second.status).toBe(201);
+    expect(second.body.data.predecessor.serial_number).toBe(first.serial_number);
+    const old = await getCert(cert.id);
+    expect(old.status).toBe("superseded");
+    expect(Date.parse(old.superseded_at!)).toBe(clock.now().getTime());
+  });
+
+  it("the database refuses a second predecessor and a second primary, whatever the code does", async () => {
+    const { id } = await newCertified();
+    await renew(id);
+    const rows = await o.services.db.select().from(certificates).where(sql`${certificates.agentId} = ${id}`);
+    const clone = (status: "active" | "renewed") => {
+      const src = rows.find((r) => r.status === status)!;
+      return o.services.db.insert(certificates).values({ ...src, id: crypto.randomUUID(), serialNumber: crypto.randomUUID().replace(/-/g, "") });
+    };
+    for (const status of ["active", "renewed"] as const) {
+      const e = await clone(status).then(() => undefined, (x: unknown) => x);
+      expect(sqlState(e), status).toBe(UNIQUE_VIOLATION);
+    }
+    // And a predecessor must say until when and by whom.
+    const e = await o.services.db.execute(sql`update certificates set superseded_by = null where agent_id = ${id} and status = 'renewed'`).then(() => undefined, (x: unknown) => x);
+    expect(e).toBeDefined();
+  });
+
+  it("refuses what cannot be renewed: 404 other tenant or missing, 409 no active certificate, 422 retired, 400/422 bad bodies", async () => {
+    const t = await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `other-${kind}` } });
+    const { id } = await newCertified();
+    const other = await o.json<Problem>("POST", `/v1/agents/${id}/certificates/renew`, { key: t.body.data.admin_api_key });
+    expect(other.status).toBe(404);
+    expect((await renew(crypto.randomUUID())).status).toBe(404);
+    const bare = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const none = await renew(bare);
+    expect(none.status).toBe(409);
+    expect(none.body.type).toBe("urn:kakunin:problem:no-active-certificate");
+    expect((await renew(id, { overlap_seconds: -1 })).status).toBe(422);
+    expect((await renew(id, { overlap: 5 })).status).toBe(422);
+    expect((await o.request("POST", `/v1/agents/${id}/certificates/renew`, { rawBody: "{", headers: { "content-type": "application/json" } })).status).toBe(400);
+    await o.json("POST", `/v1/agents/${id}/retire`);
+    expect((await renew(id)).status).toBe(422);
+  });
+
+  it("after the overlap the CRL lists the predecessor with reason superseded(4), the edge record says superseded", async () => {
+    const { id, cert } = await newCertified();
+    await renew(id, { overlap_seconds: 60 });
+    const before = await certRecord(o.services, keyManagerSigners(o.services), cert.serial_number, 1);
+    expect(before).toMatchObject({ status: "active", superseded_by: expect.any(String) });
+    clock.advance(61_000);
+    expect(await supersedeDue(o.services.db, clock.now())).toBeGreaterThanOrEqual(1);
+    const rec = await certRecord(o.services, keyManagerSigners(o.services), cert.serial_number, 2);
+    expect(rec).toMatchObject({ status: "superseded", revoked_at: null });
+    const tenant = (await o.json<{ data: { id: string; name: string } }>("GET", "/v1/tenant")).body.data;
+    const crls = await keyManagerSigners(o.services).crl({ id: tenant.id, name: tenant.name });
+    const crl = crls?.find((c) => c.active); // the issuing CA that signed both certificates
+    const text = execFileSync("openssl", ["crl", "-inform", "DER", "-noout", "-text"], { input: Buffer.from(crl!.der) }).toString();
+    const entry = text.split("Serial Number: ").find((e) => e.toLowerCase().startsWith(cert.serial_number.toUpperCase().toLowerCase()));
+    expect(entry, text).toBeDefined();
+    expect(entry).toMatch(/X509v3 CRL Reason Code:\s*\n\s*Superseded/);
+  });
+
+  it("GET /v1/agents?expiring_within lists agents whose active certificate expires inside the window", async () => {
+    const { id, cert } = await newCertified();
+    const days = (Date.parse(cert.expires_at) - clock.now().getTime()) / 86_400_000;
+    const inside = await o.json<{ data: { id: string; certificate: { serial_number: string } }[] }>("GET", `/v1/agents?expiring_within=${Math.ceil(days)}d&limit=200`);
+    expect(inside.body.data.find((a) => a.id === id)?.certificate.serial_number).toBe(cert.serial_number);
+    const outside = await o.json<{ data: { id: string }[] }>("GET", `/v1/agents?expiring_within=${Math.floor(days) - 1}d&limit=200`);
+    expect(outside.body.data.find((a) => a.id === id)).toBeUndefined();
+    const bad = await o.json<Problem>("GET", "/v1/agents?expiring_within=30x");
+    expect(bad.status).toBe(422);
+  });
+});

@@ -1,0 +1,121 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { count, eq, sql } from "drizzle-orm";
+import { ManualClock } from "../src/clock.ts";
+import { auditEntries, authorities, certificates, localKeys, managedKeys } from "../src/db/schema.ts";
+import { createTrackedKey, keyDeps } from "../src/lifecycle/keys.ts";
+import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+interface Report { certificate_keys: number; orphan_keys: number; resumed: number; abandoned: number; untracked_registered: number; failed: unknown[] }
+const H = 3_600_000;
+
+/**
+ * Key clean-up on the local backend (the KMS test server and SoftHSM run the same scenario in
+ * test/tidy-backends.test.ts): failure paths delete their key at once; tidy deletes the keys of
+ * certificates that stopped being valid more than the safety buffer ago, and orphans.
+ */
+describe.each(dbKinds())("key deletion and tidy on %s", (kind) => {
+  let o: TestOrigin;
+  const clock = new ManualClock(new Date("2026-07-01T00:00:00Z"));
+  beforeAll(async () => { o = await startTestOrigin(kind, { clock, env: { KAKUNIN_LOCAL_KEY_POOL: "0" } }); });
+  afterAll(async () => { await o.close(); });
+
+  const liveKeys = async () => (await o.services.db.select({ n: count() }).from(localKeys).where(eq(localKeys.pooled, false)))[0]!.n;
+  const caKeys = async () => (await o.services.db.select({ n: count() }).from(authorities))[0]!.n;
+  const tidy = async (body?: unknown) => {
+    const r = await o.json<{ data: Report }>("POST", "/v1/admin/tidy", body === undefined ? {} : { body });
+    expect(r.status).toBe(200);
+    return r.body.data;
+  };
+  const newAgent = async () => (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+
+  it("a certify that loses its race deletes the key it made before answering 409", async () => {
+    expect((await o.json("GET", "/v1/ca")).status).toBe(200); // CA keys exist before counting
+    await tidy({ safety_buffer_seconds: 0 });
+    const before = await liveKeys();
+    const id = await newAgent();
+    const results = await Promise.all(Array.from({ length: 8 }, () => o.json("POST", `/v1/agents/${id}/certify`)));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(7);
+    expect(await liveKeys()).toBe(before + 1);
+  });
+
+  it("tidy waits for the safety buffer, then deletes revoked certificates' keys, audited and idempotent", async () => {
+    const id = await newAgent();
+    const cert = (await o.json<{ data: { id: string; kms_key_arn: string } }>("POST", `/v1/agents/${id}/certify`)).body.data;
+    await o.json("POST", `/v1/certificates/${cert.id}/revoke`, { body: { reason: "test" } });
+    const before = await liveKeys();
+    expect((await tidy()).certificate_keys).toBe(0); // default buffer: 72 h
+    clock.advance(72 * H + 1000);
+    const r = await tidy();
+    expect(r.certificate_keys).toBeGreaterThanOrEqual(1);
+    expect(await liveKeys()).toBe(before - r.certificate_keys);
+    const [row] = await o.services.db.select().from(managedKeys).where(eq(managedKeys.keyRef, cert.kms_key_arn));
+    expect(row).toMatchObject({ state: "deleted" });
+    const audited = await o.services.db.select().from(auditEntries).where(sql`${auditEntries.kind} = 'key.deletion_scheduled' and ${auditEntries.canonical} like ${"%" + cert.kms_key_arn + "%"}`);
+    expect(audited).toHaveLength(1);
+    const again = await tidy();
+    expect(again).toMatchObject({ certificate_keys: 0, orphan_keys: 0, resumed: 0 });
+    // Signing with a deleted key's agent fails cleanly, not with a 500.
+    expect((await o.json("POST", `/v1/agents/${id}/sign`, { body: { payload_b64: "aGk=" } })).status).toBeLessThan(500);
+  });
+
+  it("finds orphans: a key whose commit never happened, a key whose ref never reached the database, an intent with no key", async () => {
+    await tidy({ safety_buffer_seconds: 0 });
+    const base = await liveKeys();
+    const deps = keyDeps(o.services);
+    // Crash after CreateKey returned, before the certificate row committed.
+    const a = await createTrackedKey(deps, { purpose: "agent", tenantId: null, label: "kakunin-agent-crashed" });
+    expect(a.ok).toBe(true);
+    // Crash (or lost answer) before the ref was stored: only the intent row and the key's intent mark exist.
+    const [intent] = await o.services.db.insert(managedKeys).values({ purpose: "agent", backend: "local", label: "kakunin-agent-lost", state: "creating", createdAt: clock.now() }).returning();
+    expect((await o.services.keys.createKey("kakunin-agent-lost", { intent: intent!.id })).ok).toBe(true);
+    // An intent whose CreateKey never happened.
+    await o.services.db.insert(managedKeys).values({ purpose: "agent", backend: "local", label: "kakunin-agent-never", state: "creating", createdAt: clock.now() });
+    expect(await liveKeys()).toBe(base + 2);
+    expect((await tidy()).orphan_keys).toBe(0); // younger than the buffer: could be in flight
+    clock.advance(72 * H + 1000);
+    const r = await tidy();
+    expect(r).toMatchObject({ orphan_keys: 2, abandoned: 1 });
+    expect(await liveKeys()).toBe(base);
+  });
+
+  it("resumes a deletion recorded before a crash; registers keys it has no record of and deletes them after the buffer", async () => {
+    await tidy({ safety_buffer_seconds: 0 });
+    const base = await liveKeys();
+    const k = await createTrackedKey(keyDeps(o.services), { purpose: "agent", tenantId: null, label: "kakunin-agent-half-deleted" });
+    if (!k.ok) throw new Error("createKey failed");
+    await o.services.db.update(managedKeys).set({ state: "deleting", deletionRequestedAt: clock.now() }).where(eq(managedKeys.id, k.value.intentId));
+    const legacy = await o.services.keys.createKey("kakunin-agent-legacy");
+    expect(legacy.ok).toBe(true);
+    const r = await tidy();
+    expect(r).toMatchObject({ resumed: 1, untracked_registered: 1 });
+    expect(await liveKeys()).toBe(base + 1);
+    clock.advance(72 * H + 1000);
+    expect((await tidy()).orphan_keys).toBe(1);
+    expect(await liveKeys()).toBe(base);
+  });
+
+  // The full 50/20 run is in test/tidy-backends.test.ts (KMS test server, SoftHSM); here a smaller one.
+  it("after 20 racing certifies and 8 revocations + tidy, the key count is the live certificates' plus the CA keys", async () => {
+    expect((await o.json("GET", "/v1/ca")).status).toBe(200);
+    await tidy({ safety_buffer_seconds: 0 });
+    const ids = await Promise.all(Array.from({ length: 12 }, () => newAgent()));
+    const before = await liveKeys();
+    const results = await Promise.all([...ids, ...ids.slice(0, 8)].map((id) => o.json<{ data: { id: string; agent_id: string } }>("POST", `/v1/agents/${id}/certify`)));
+    const issued = results.filter((r) => r.status === 201).map((r) => r.body.data);
+    expect(issued).toHaveLength(12);
+    expect(results.filter((r) => r.status === 409)).toHaveLength(8);
+    for (const c of issued.slice(0, 8)) expect((await o.json("POST", `/v1/certificates/${c.id}/revoke`, { body: { reason: "test" } })).status).toBe(200);
+    await tidy({ safety_buffer_seconds: 0 });
+    expect(await liveKeys()).toBe(before + 4);
+    // The issue's measure: every key left belongs to a live certificate or to a CA.
+    const live = (await o.services.db.select({ n: count() }).from(certificates).where(sql`${certificates.status} = 'active' and ${certificates.expiresAt} > ${clock.now()}`))[0]!.n;
+    expect(await liveKeys()).toBe(live + (await caKeys()));
+  }, 300_000);
+
+  it("only the operator tenant's admin may tidy; a bad body is 422", async () => {
+    const t = await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `tidy-other-${kind}` } });
+    expect((await o.json("POST", "/v1/admin/tidy", { key: t.body.data.admin_api_key })).status).toBe(403);
+    expect((await o.json("POST", "/v1/admin/tidy", { body: { safety_buffer_seconds: -1 } })).status).toBe(422);
+  });
+});
