@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buryDeadLetter } from "../src/lifecycle/dead-letters.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 /**
@@ -10,7 +11,7 @@ type Who = "admin" | "issuer" | "auditor" | "agentA" | "agentB" | "otherTenant";
 const WHO: Who[] = ["admin", "issuer", "auditor", "agentA", "agentB", "otherTenant"];
 type Allowed = "admin" | "issuer" | "auditor" | "agent";
 
-interface Ids { agent: string; cert: string; key: string; bare: string; cred: string }
+interface Ids { agent: string; cert: string; key: string; bare: string; cred: string; deadLetter: string }
 interface Row {
   /**
    * `public`: no credential at all is needed (health, the one-time init exchange). `internal`: only
@@ -27,6 +28,15 @@ interface Row {
 
 const MATRIX: Record<string, Row> = {
   "GET /healthz": { allowed: "public", path: () => "/healthz", other: "own" },
+  "GET /readyz": { allowed: "public", path: () => "/readyz", other: "own" },
+  // Open unless KAKUNIN_METRICS_TOKEN is set (then its own bearer token, not an API key: observability.test.ts).
+  "GET /metrics": { allowed: "public", path: () => "/metrics", other: "own" },
+  "GET /v1/admin/dead-letters": { allowed: ["admin"], path: () => "/v1/admin/dead-letters", other: "own" },
+  "POST /v1/admin/dead-letters/{id}/replay": { allowed: ["admin"], path: (i) => `/v1/admin/dead-letters/${i.deadLetter}/replay`, other: 404, destructive: true },
+  // Operator tenant's admins only: tidy deletes keys of every tenant.
+  "POST /v1/admin/tidy": { allowed: ["admin"], path: () => "/v1/admin/tidy", other: 403 },
+  "POST /v1/agents/{id}/certificates/renew": { allowed: ["admin", "issuer"], path: (i) => `/v1/agents/${i.agent}/certificates/renew`, other: 404, destructive: true },
+  "POST /v1/tenant/ca/rollover": { allowed: ["admin"], path: () => "/v1/tenant/ca/rollover", other: "own", destructive: true },
   "POST /v1/init": { allowed: "public", path: () => "/v1/init", body: { bootstrap_token: "kki_x" }, other: "own" },
   "POST /internal/v1/events": { allowed: "internal", path: () => "/internal/v1/events", body: { events: [] }, other: "own" },
   "POST /internal/v1/risk-alerts": { allowed: "internal", path: () => "/internal/v1/risk-alerts", body: {}, other: "own" },
@@ -84,13 +94,23 @@ describe.each(dbKinds())("role matrix on %s", (kind) => {
 
   /** A certified agent A (with a credential for A), an uncertified agent, an API key, a spare credential of A. */
   async function fixture(): Promise<Ids & { credKey: string }> {
+    const tenantId = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
     const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
     const cert = (await o.json<{ data: { id: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.id;
     const key = (await o.json<{ data: { id: string } }>("POST", "/v1/api-keys", { body: { name: "victim", role: "auditor" } })).body.data.id;
     const bare = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
     const credKey = (await o.json<{ data: { key: string } }>("POST", `/v1/agents/${agent}/credentials`, { body: { name: "runtime" } })).body.data.key;
     const cred = (await o.json<{ data: { id: string } }>("POST", `/v1/agents/${agent}/credentials`, { body: { name: "spare" } })).body.data.id;
-    return { agent, cert, key, bare, cred, credKey };
+    // A dead letter of this tenant whose replay succeeds: a publish record, re-queued on replay.
+    const dlKey = `matrix:${crypto.randomUUID()}`;
+    const now = o.services.clock.now();
+    await buryDeadLetter(o.services.db, {
+      key: dlKey, source: "origin", kind: "publish", tenantId, agentId: null, ref: `agent:${agent}`, status: 422, error: "matrix",
+      attempts: 1, payload: JSON.stringify({ kind: "agent", subject: agent, v: 1 }), firstFailedAt: now,
+    }, now);
+    const listed = await o.json<{ data: Array<{ id: string; key?: string; ref: string }> }>("GET", "/v1/admin/dead-letters?pending=true");
+    const deadLetter = listed.body.data.find((d) => d.ref === `agent:${agent}`)?.id ?? crypto.randomUUID();
+    return { agent, cert, key, bare, cred, credKey, deadLetter };
   }
 
   it("every route in /openapi.json has exactly one row in the matrix, and no row names a missing route", async () => {
