@@ -46,6 +46,10 @@ describe("renewal keeps an agent verifiable across expiry, at the edge", () => {
     // The edge says when to renew (two thirds into the validity) and flags it once due.
     const first = (await verify(a.serial_number))!;
     expect(Date.parse(first.renew_after!)).toBeLessThan(Date.parse(first.not_after));
+    // Renew 10 s before A's notAfter, as a late agent would: renewing within a second of issuance
+    // (fast on an idle machine) gives B a 30 s validity that ends inside the sampling window below,
+    // which runs past A's notAfter. The overlap (6 s) then ends before A's notAfter.
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(a.expires_at) - 10_000 - Date.now())));
 
     const renewed = await api<{ data: { serial_number: string; predecessor: { superseded_at: string } } }>(
       "POST", `/v1/agents/${agent}/certificates/renew`, { overlap_seconds: OVERLAP_S });

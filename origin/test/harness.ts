@@ -113,7 +113,9 @@ export async function startTestOrigin(
     async json<T>(method: string, path: string, o?: RequestOptions) {
       const res = await request(method, path, o);
       const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : {}) as T, res };
+      // Only JSON is parsed (GET /metrics answers Prometheus text).
+      const isJson = /json/i.test(res.headers.get("content-type") ?? "");
+      return { status: res.status, body: (text && isJson ? JSON.parse(text) : {}) as T, res };
     },
     async close() {
       await built.close();

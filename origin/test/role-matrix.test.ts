@@ -40,6 +40,7 @@ const MATRIX: Record<string, Row> = {
   "POST /v1/init": { allowed: "public", path: () => "/v1/init", body: { bootstrap_token: "kki_x" }, other: "own" },
   "POST /internal/v1/events": { allowed: "internal", path: () => "/internal/v1/events", body: { events: [] }, other: "own" },
   "POST /internal/v1/risk-alerts": { allowed: "internal", path: () => "/internal/v1/risk-alerts", body: {}, other: "own" },
+  "POST /internal/v1/dead-letters": { allowed: "internal", path: () => "/internal/v1/dead-letters", body: {}, other: "own" },
   "POST /v1/agents": { allowed: ["admin", "issuer"], path: () => "/v1/agents", body: agentBody(), other: "own" },
   "GET /v1/agents": { allowed: ["admin", "issuer", "auditor"], path: () => "/v1/agents", other: "own" },
   "GET /v1/agents/{id}": { allowed: ["admin", "issuer", "auditor"], path: (i) => `/v1/agents/${i.agent}`, other: 404 },

@@ -16,8 +16,11 @@ afterAll(async () => {
 
 it("origin killed -9 during ingest forwarding: every event the edge acknowledged is stored once", async () => {
   sys = await startSystem(fx);
-  const { api, certified } = apis(() => sys!.origin.url, () => sys!.edge.url, fx.adminKey);
+  const { api, certified, edgeHolds } = apis(() => sys!.origin.url, () => sys!.edge.url, fx.adminKey);
   const c = (await certified())!;
+  // An agent posts once its certificate is at the edge (before that the edge answers 503 +
+  // Retry-After, which is not what this drill is about).
+  await edgeHolds([c.serial], "active", 30_000);
   const token = (await api("POST", `/v1/agents/${c.agent}/ingest-tokens`, {})).body.data.token;
   const t0 = Date.now() - 3_600_000;
   let n = 0;
