@@ -71,6 +71,8 @@ async function main(): Promise<void> {
     let accepted = 0;
     let seq = 0;
     const counts = { certify: 0, revoke: 0, verify: 0, ingest: 0, errors: 0 };
+    const errorStatuses: Record<string, number> = {};
+    let dumped = false;
     const op = async () => {
       const x = rng.next();
       try {
@@ -88,11 +90,14 @@ async function main(): Promise<void> {
           const events = Array.from({ length: 5 }, () => ({ event_id: `soak-${seq++}`, timestamp: new Date().toISOString(), type: "tool_call", action: "orders.quote", resource: "instrument/EURUSD", outcome: "success", latency_ms: 90 }));
           const r = await fetch(`${s.edge.url}/v1/events`, { method: "POST", headers: { authorization: `Bearer ${v.token}`, "content-type": "application/json" }, body: JSON.stringify({ events }) });
           const b = (await r.json().catch(() => ({}))) as { data?: { accepted: number } };
-          if (r.status === 202) accepted += b.data?.accepted ?? 0; else counts.errors++;
+          if (r.status === 202) accepted += b.data?.accepted ?? 0;
+          else { counts.errors++; errorStatuses[`ingest ${r.status}`] = (errorStatuses[`ingest ${r.status}`] ?? 0) + 1; }
           counts.ingest++;
         }
-      } catch {
+      } catch (e) {
         counts.errors++;
+        const k = `thrown ${e instanceof Error ? e.message.slice(0, 40) : "?"}`;
+        errorStatuses[k] = (errorStatuses[k] ?? 0) + 1;
       }
     };
     const samples: Sample[] = [];
@@ -103,6 +108,10 @@ async function main(): Promise<void> {
       const archiveLag = Number(psql("select coalesce((select sum(size) from audit_heads), 0) - coalesce((select sum(last_idx - first_idx + 1) from audit_batches where archived_at is not null), 0)"));
       const row = { t: Date.now() - t0, originRssMb: rssMb(s.originPort), edgeRssMb: rssMb(s.edgePort), outboxLagS: lag, forwardBacklog: accepted - stored, archiveLag };
       samples.push(row);
+      if (row.outboxLagS > 60 && !dumped) {
+        dumped = true; // a publish backlog that only grows: show why while it is happening
+        console.log(`outbox lag over 60 s; origin log (tail):\n${s.origin.log().slice(-4000)}`);
+      }
       console.log(`${(row.t / 1000).toFixed(0).padStart(5)} s  origin ${row.originRssMb.toFixed(0)} MB  edge ${row.edgeRssMb.toFixed(0)} MB  outbox lag ${row.outboxLagS.toFixed(1)} s  forward backlog ${row.forwardBacklog}  archive lag ${row.archiveLag}  ops ${JSON.stringify(counts)}`);
     };
     sample();
@@ -126,7 +135,10 @@ async function main(): Promise<void> {
       const ys = samples.map((x) => x[k]).filter((y) => Number.isFinite(y));
       console.log(`  ${k.padEnd(15)} ${slopePerMinute(xs.slice(0, ys.length), ys).toFixed(3).padStart(10)} /min   (first ${ys[0]?.toFixed(1)}, last ${ys.at(-1)?.toFixed(1)}, max ${Math.max(...ys).toFixed(1)})`);
     }
-    console.log(`  operations ${JSON.stringify(counts)}, events accepted ${accepted}`);
+    console.log(`  operations ${JSON.stringify(counts)}, events accepted ${accepted}, errors ${JSON.stringify(errorStatuses)}`);
+    if ((samples.at(-1)?.outboxLagS ?? 0) > 60 || process.argv.includes("--logs")) {
+      console.log(`\norigin log (tail):\n${s.origin.log().slice(-4000)}\nedge log (tail):\n${s.edge.log().slice(-2000)}`);
+    }
   } finally {
     await sys?.stop();
     fx.cleanup();
