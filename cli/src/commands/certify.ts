@@ -1,12 +1,12 @@
 /** `kakunin certify <agent-id>`: POST /v1/agents/:id/certify, optionally saving the PEM. */
-import { writeFile } from "node:fs/promises";
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
 import { originEndpoint, resolveSettings } from "../config.ts";
 import { helpText, JSON_HELP, ORIGIN_HELP } from "../help-text.ts";
 import { call, reportFailure } from "../http.ts";
-import { EXIT, IoError, type Io } from "../io.ts";
+import { EXIT, type Io } from "../io.ts";
 import { json, kv } from "../render.ts";
+import { savePem } from "../save-pem.ts";
 
 const synopsis = "certify <agent-id> [--out cert.pem] [--json]";
 
@@ -41,21 +41,14 @@ export const certify: Command = {
     if (!r.ok) return reportFailure(io, r.error);
     const c = r.value.body.data;
     const out = a.str("out");
-    if (out !== undefined) {
-      try {
-        await writeFile(out, c.certificate_pem);
-      } catch (e) {
-        // The certificate exists now; say so, or the user would certify again and hit 409.
-        throw new IoError(`certificate ${c.id} (serial ${c.serial_number}) was issued, but writing ${out} failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
+    const pem = await savePem(out, c);
     if (a.bool("json")) {
       io.out(json(c));
       return EXIT.ok;
     }
     io.out(kv([
       ["certificate", c.id], ["serial", c.serial_number], ["agent", c.agent_id], ["status", c.status],
-      ["issued", c.issued_at], ["expires", c.expires_at], ["key", c.kms_key_arn], ["pem", out === undefined ? "(use --out FILE to save it)" : `written to ${out}`],
+      ["issued", c.issued_at], ["expires", c.expires_at], ["key", c.kms_key_arn], ["pem", pem],
     ]));
     return EXIT.ok;
   },

@@ -1,12 +1,12 @@
 /** `kakunin renew <agent-id>`: POST /v1/agents/:id/certificates/renew, optionally saving the PEM. */
-import { writeFile } from "node:fs/promises";
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
 import { originEndpoint, resolveSettings } from "../config.ts";
 import { helpText, JSON_HELP, ORIGIN_HELP } from "../help-text.ts";
 import { call, reportFailure } from "../http.ts";
-import { EXIT, IoError, UsageError, type Io } from "../io.ts";
+import { EXIT, UsageError, type Io } from "../io.ts";
 import { json, kv } from "../render.ts";
+import { savePem } from "../save-pem.ts";
 import { parseDurationSeconds } from "../duration.ts";
 
 const synopsis = "renew <agent-id> [--overlap 24h] [--out cert.pem] [--json]";
@@ -50,13 +50,7 @@ export const renew: Command = {
     if (!r.ok) return reportFailure(io, r.error);
     const c = r.value.body.data;
     const out = a.str("out");
-    if (out !== undefined) {
-      try {
-        await writeFile(out, c.certificate_pem);
-      } catch (e) {
-        throw new IoError(`certificate ${c.id} (serial ${c.serial_number}) was issued, but writing ${out} failed: ${e instanceof Error ? e.message : String(e)}`);
-      }
-    }
+    const pem = await savePem(out, c);
     if (a.bool("json")) {
       io.out(json(c));
       return EXIT.ok;
@@ -64,7 +58,7 @@ export const renew: Command = {
     io.out(kv([
       ["certificate", c.id], ["serial", c.serial_number], ["agent", c.agent_id], ["expires", c.expires_at],
       ["replaces", c.predecessor.serial_number], ["old valid until", `${c.predecessor.superseded_at} (overlap ${c.overlap_seconds}s)`],
-      ["key", c.kms_key_arn], ["pem", out === undefined ? "(use --out FILE to save it)" : `written to ${out}`],
+      ["key", c.kms_key_arn], ["pem", pem],
     ]));
     return EXIT.ok;
   },
