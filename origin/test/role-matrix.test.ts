@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { webhookEndpoints } from "../src/db/schema.ts";
+import { riskDecisions, webhookEndpoints } from "../src/db/schema.ts";
 import { buryDeadLetter } from "../src/lifecycle/dead-letters.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
@@ -67,6 +67,9 @@ const MATRIX: Record<string, Row> = {
   "GET /v1/tenant/scoring": { allowed: ["admin", "auditor"], path: () => "/v1/tenant/scoring", other: "own" },
   "PATCH /v1/tenant/scoring": { allowed: ["admin"], path: () => "/v1/tenant/scoring", body: { weights: { latency: 1 } }, other: "own" },
   "GET /v1/tenant/scoring/shadow": { allowed: ["admin", "auditor"], path: () => "/v1/tenant/scoring/shadow", other: "own" },
+  "GET /v1/reviews": { allowed: ["admin", "auditor"], path: () => "/v1/reviews", other: "own" },
+  // Every fixture's agent A was flagged for review (a risk decision awaiting one), so `clear` succeeds.
+  "POST /v1/agents/{id}/review": { allowed: ["admin"], path: (i) => `/v1/agents/${i.agent}/review`, body: { decision: "clear", reason: "matrix" }, other: 404, destructive: true },
   "GET /v1/tenant/webhooks": { allowed: ["admin", "auditor"], path: () => "/v1/tenant/webhooks", other: "own" },
   // A public address literal: registered without DNS (nothing is sent: no dispatcher runs here).
   "POST /v1/tenant/webhooks": { allowed: ["admin"], path: () => "/v1/tenant/webhooks", body: { url: "https://93.184.216.34/hook" }, other: "own" },
@@ -120,6 +123,10 @@ describe.each(dbKinds())("role matrix on %s", (kind) => {
     }, now);
     const listed = await o.json<{ data: Array<{ id: string; key?: string; ref: string }> }>("GET", "/v1/admin/dead-letters?pending=true");
     const deadLetter = listed.body.data.find((d) => d.ref === `agent:${agent}`)?.id ?? crypto.randomUUID();
+    await o.services.db.insert(riskDecisions).values({
+      alertId: `matrix-${agent}`, tenantId, agentId: agent, serialNumber: "00", score: 0.9, decision: "flagged", autoRevoke: false,
+      reasons: [], eventIds: [], triggeredAt: now,
+    });
     // A webhook endpoint row (registering one through the API would need a resolvable public host).
     const [hook] = await o.services.db.insert(webhookEndpoints).values({
       tenantId, url: "https://hooks.example/matrix", secret: "whsec_AAAA", keyId: "whk_matrix", createdAt: now,

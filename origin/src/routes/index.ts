@@ -31,6 +31,8 @@ import * as webhooksList from "./v1_tenant_webhooks_list.ts";
 import * as webhooksCreate from "./v1_tenant_webhooks_create.ts";
 import * as webhooksDeliveries from "./v1_tenant_webhooks_deliveries.ts";
 import * as webhooksReplay from "./v1_tenant_webhooks_replay.ts";
+import * as reviewsList from "./v1_reviews_list.ts";
+import * as agentsReview from "./v1_agents_review.ts";
 import * as auditTreeHead from "./v1_audit_tree_head.ts";
 import * as auditEntries from "./v1_audit_entries.ts";
 import * as auditProofs from "./v1_audit_proofs.ts";
@@ -52,6 +54,7 @@ export const ROUTES = [
   deadLettersList, deadLettersReplay, agentCredentialsCreate, agentCredentialsList, agentCredentialsRevoke, adminTidy,
   scoringGet, scoringPatch, scoringShadow,
   webhooksList, webhooksCreate, webhooksDeliveries, webhooksReplay,
+  reviewsList, agentsReview,
 ] as const;
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {
