@@ -65,4 +65,5 @@ CREATE INDEX "webhook_attempts_endpoint_idx" ON "webhook_attempts" USING btree (
 CREATE INDEX "webhook_deliveries_due_idx" ON "webhook_deliveries" USING btree ("next_attempt_at") WHERE "webhook_deliveries"."status" = 'pending';--> statement-breakpoint
 CREATE INDEX "webhook_deliveries_endpoint_idx" ON "webhook_deliveries" USING btree ("endpoint_id","created_at");--> statement-breakpoint
 CREATE INDEX "webhook_endpoints_tenant_idx" ON "webhook_endpoints" USING btree ("tenant_id","created_at");--> statement-breakpoint
+CREATE INDEX "agent_events_shadow_idx" ON "agent_events" USING btree ("tenant_id","received_at") WHERE "agent_events"."shadow" is not null;--> statement-breakpoint
 CREATE INDEX "risk_decisions_open_idx" ON "risk_decisions" USING btree ("tenant_id","agent_id") WHERE "risk_decisions"."review_id" is null and "risk_decisions"."decision" in ('revoked','flagged');

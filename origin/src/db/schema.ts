@@ -320,6 +320,8 @@ export const agentEvents = pgTable(
     // Exactly once: a re-forwarded batch inserts nothing new.
     uniqueIndex("agent_events_once").on(t.agentId, t.eventId),
     index("agent_events_agent_time_idx").on(t.agentId, t.occurredAt),
+    // The shadow report reads only events the candidate re-banded, since it was set (a small share).
+    index("agent_events_shadow_idx").on(t.tenantId, t.receivedAt).where(sql`${t.shadow} is not null`),
   ],
 );
 

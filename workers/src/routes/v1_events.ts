@@ -38,6 +38,10 @@ export function register(app: EdgeApp): void {
   serve(app, route, async (c) => {
     const caller = await authenticateIngest(c);
     if (caller instanceof Response) return caller;
+    // The tenant's scoring overrides, read while the body is parsed (awaited below; a failed read
+    // fails the request as before, and the agent retries; no unhandled rejection on an early return).
+    const scoringRead = c.env.CERT_STATUS.get(`scoring:${caller.cert.tenant_id}`);
+    scoringRead.catch(() => undefined);
     const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
     if (!JSON_TYPE.test(type)) return edgeProblem(c, "unsupported-media-type", `Expected application/json, got ${type || "no content type"}.`);
     const declared = Number(c.req.header("content-length") ?? "0");
@@ -56,7 +60,7 @@ export function register(app: EdgeApp): void {
     if (!parsed.ok) return edgeProblem(c, "validation-failed", `${parsed.errors.length} invalid field(s); nothing was accepted`, { errors: parsed.errors });
     const monitor = c.env.AGENT_MONITOR.getByName(caller.claims.agent_id);
     // The tenant's scoring overrides (published by the origin; eventually consistent like all KV).
-    const scoringRaw = await c.env.CERT_STATUS.get(`scoring:${caller.cert.tenant_id}`);
+    const scoringRaw = await scoringRead;
     const scoring = scoringRaw ? (JSON.parse(scoringRaw) as ScoringRecord).scoring : undefined;
     const outcome = await monitor.ingest(
       {
