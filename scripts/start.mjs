@@ -20,6 +20,8 @@ const edgeEnvFile = join(dataDir, "edge.env");
 writeFileSync(edgeEnvFile, `KAKUNIN_EDGE_SECRET=${secret}\nORIGIN_URL=http://127.0.0.1:${originPort}\n`, { mode: 0o600 });
 const env = {
   ...process.env, KAKUNIN_DATA_DIR: dataDir, KAKUNIN_EDGE_URL: `http://127.0.0.1:${edgePort}`,
+  // Local use: webhooks may target a receiver on this machine (refused by default: SSRF).
+  KAKUNIN_WEBHOOK_ALLOW_PRIVATE: process.env.KAKUNIN_WEBHOOK_ALLOW_PRIVATE ?? "1",
 };
 
 const procs = [

@@ -2,6 +2,8 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { pollUntil, startSystem, systemFixture, type RunningSystem } from "../../test/support/system.ts";
 import { kakunin, parsed, type Run } from "./support/run.ts";
@@ -73,7 +75,7 @@ describe("kakunin against a running system", () => {
   const recent = (n: number, prefix: string) => traffic(n, Date.now() - (n + 2) * 500, 500, prefix);
 
   beforeAll(async () => {
-    sys = await startSystem(fx);
+    sys = await startSystem(fx, { KAKUNIN_WEBHOOK_ALLOW_PRIVATE: "1", KAKUNIN_WEBHOOK_BACKOFF_MS: "50" });
     env = { KAKUNIN_CONFIG: join(dir, "config.json"), KAKUNIN_ORIGIN_URL: sys.origin.url, KAKUNIN_EDGE_URL: sys.edge.url, KAKUNIN_API_KEY: fx.adminKey };
     // 1200 events squeezed into the seconds since certification look like a burst; the test is
     // about the CLI, so a high score must flag the agent, not revoke its certificate mid-run.
@@ -368,4 +370,55 @@ describe("kakunin against a running system", () => {
     expectExit(again, 3);
     expect(again.stderr).toMatch(/^kakunin: Agent already retired \(409\)/);
   });
+
+  it("the alert loop: webhooks add/list, an out-of-scope burst flags the agent, reviews lists it, review --clear closes it and resets its risk, deliveries show the signed events", async () => {
+    const got: { type: string; id: string }[] = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => { body += c.toString(); });
+      req.on("end", () => { const e = JSON.parse(body) as { type: string; id: string }; got.push({ type: e.type, id: e.id }); res.writeHead(204).end(); });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const added = await cli("webhooks", "add", url, "--json");
+      expectExit(added, 0);
+      const hook = parsed<{ id: string; secret: string }>(added);
+      expect(hook.secret).toMatch(/^whsec_/);
+      expect((await cli("webhooks", "list")).stdout).toContain(url);
+
+      const a = parsed<Agent>(await cli("agents", "create", "--name", "loop-bot", "--model-name", "m", "--model-version", "1", "--model-hash", `sha256:${"ab".repeat(32)}`, "--owner-name", "O", "--owner-email", "o@bank.example", "--scope", "orders.*", "--json"));
+      const c = parsed<Issued>(await cli("certify", a.id, "--json"));
+      await pollUntil(async () => ((await cli("verify", c.serial_number)).code === 0 ? true : undefined), 20_000, 100);
+      const tok = (await cli("tokens", "create", a.id, "-q")).stdout.trim();
+      const t0 = Date.now() - 30_000;
+      const lines = Array.from({ length: 30 }, (_, i) => JSON.stringify({
+        event_id: `loop-${i}`, timestamp: new Date(t0 + i * 500).toISOString(), type: "tool_call", action: i < 25 ? "orders.quote" : "payments.send", outcome: "success",
+      })).join("\n") + "\n";
+      expectExit(await cli("events", "send", file("loop.jsonl", lines), "--token", tok, "--json"), 0);
+
+      const { value: queued } = await pollUntil(async () => {
+        const r = await cli("reviews", "--json");
+        return parsed<{ agent_id: string; kind: string; top_reasons: { feature: string }[] }[]>(r).find((i) => i.agent_id === a.id);
+      }, 30_000, 250);
+      expect(queued).toMatchObject({ kind: "review_required" });
+      expect(queued.top_reasons.map((r) => r.feature)).toContain("out_of_scope");
+      expect((await cli("verify", c.serial_number, "--json")).code).toBe(0);
+
+      expectExit(await cli("review", a.id, "--clear"), 2);
+      const cleared = await cli("review", a.id, "--clear", "--reason", "payments pilot approved", "--json");
+      expectExit(cleared, 0);
+      expect(parsed<{ decision: string; agent_status: string }>(cleared)).toMatchObject({ decision: "clear", agent_status: "active" });
+      // The monitor is told: the risk the reviewed events raised is dropped.
+      await pollUntil(async () => ((await riskOf(a.id)).score === 0 ? true : undefined), 20_000, 200);
+
+      await pollUntil(async () => (["io.kakunin.agent.risk.high", "io.kakunin.agent.review_required", "io.kakunin.agent.reviewed"].every((t) => got.some((g) => g.type === t)) ? true : undefined), 20_000, 200);
+      const log = await cli("webhooks", "deliveries", hook.id, "--json");
+      expectExit(log, 0);
+      expect(parsed<{ status: string }[]>(log).every((d) => d.status === "delivered")).toBe(true);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  }, 120_000);
 });

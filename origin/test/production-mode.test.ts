@@ -23,6 +23,7 @@ describe("KAKUNIN_ENV=production", () => {
     ["a local archive", { KAKUNIN_ARCHIVE: "local" }, /KAKUNIN_ARCHIVE=local/],
     ["a local archive by default", { KAKUNIN_ARCHIVE: undefined }, /KAKUNIN_ARCHIVE=local/],
     ["a bootstrap admin key from the environment", { KAKUNIN_ADMIN_KEY: "an-admin-key-from-env-0123456789" }, /KAKUNIN_ADMIN_KEY/],
+    ["webhooks to loopback and private addresses", { KAKUNIN_WEBHOOK_ALLOW_PRIVATE: "1" }, /KAKUNIN_WEBHOOK_ALLOW_PRIVATE=1/],
   ];
   for (const [what, change, named] of unsafe) {
     it(`refuses ${what}, naming it`, () => {

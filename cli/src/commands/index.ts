@@ -17,11 +17,15 @@ import { revoke } from "./revoke.ts";
 import { risk } from "./risk.ts";
 import { tokensCreate } from "./tokens-create.ts";
 import { verify } from "./verify.ts";
+import { reviews } from "./reviews.ts";
+import { review } from "./review.ts";
+import { webhooksAdd, webhooksDeliveries, webhooksList } from "./webhooks.ts";
 
 /** Every command, in the order `kakunin --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, renew, revoke, credentialsCreate, credentialsList, credentialsRevoke,
   tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, caRollover,
+  reviews, review, webhooksList, webhooksAdd, webhooksDeliveries,
 ];
 
 /** Two-word commands share a group (`agents`, `audit`, ...), which has its own help. */

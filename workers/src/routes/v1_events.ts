@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { MALFORMED_UNICODE_MESSAGE, parseJsonBody } from "@kakunin/shared";
+import { MALFORMED_UNICODE_MESSAGE, parseJsonBody, type ScoringRecord } from "@kakunin/shared";
 import { dataResponse, INGEST_TOKEN, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { authenticateIngest } from "../ingest/authenticate.ts";
@@ -38,6 +38,10 @@ export function register(app: EdgeApp): void {
   serve(app, route, async (c) => {
     const caller = await authenticateIngest(c);
     if (caller instanceof Response) return caller;
+    // The tenant's scoring overrides, read while the body is parsed (awaited below; a failed read
+    // fails the request as before, and the agent retries; no unhandled rejection on an early return).
+    const scoringRead = c.env.CERT_STATUS.get(`scoring:${caller.cert.tenant_id}`);
+    scoringRead.catch(() => undefined);
     const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
     if (!JSON_TYPE.test(type)) return edgeProblem(c, "unsupported-media-type", `Expected application/json, got ${type || "no content type"}.`);
     const declared = Number(c.req.header("content-length") ?? "0");
@@ -55,8 +59,14 @@ export function register(app: EdgeApp): void {
     const parsed = parseEvents(body.value, Date.now());
     if (!parsed.ok) return edgeProblem(c, "validation-failed", `${parsed.errors.length} invalid field(s); nothing was accepted`, { errors: parsed.errors });
     const monitor = c.env.AGENT_MONITOR.getByName(caller.claims.agent_id);
+    // The tenant's scoring overrides (published by the origin; eventually consistent like all KV).
+    const scoringRaw = await scoringRead;
+    const scoring = scoringRaw ? (JSON.parse(scoringRaw) as ScoringRecord).scoring : undefined;
     const outcome = await monitor.ingest(
-      { agentId: caller.claims.agent_id, tenantId: caller.cert.tenant_id, serial: caller.cert.serial_number, scopes: caller.cert.scopes },
+      {
+        agentId: caller.claims.agent_id, tenantId: caller.cert.tenant_id, serial: caller.cert.serial_number, scopes: caller.cert.scopes,
+        ...(caller.agent?.sensitivity && { sensitivity: caller.agent.sensitivity }), ...(scoring && { scoring }),
+      },
       parsed.events,
     );
     return c.json({ data: outcome }, 202);
