@@ -14,7 +14,8 @@ export type AuditKind =
   | "risk.decision" | "risk.alert_dropped" | "event.ingested" | "evidence.exported"
   | "bootstrap.token_issued" | "bootstrap.token_discarded"
   | "agent_credential.created" | "agent_credential.revoked" | "agent.suspension_lifted"
-  | "certificate.renewed" | "certificate.superseded" | "key.deletion_scheduled" | "key.orphan_found";
+  | "certificate.renewed" | "certificate.superseded" | "key.deletion_scheduled" | "key.orphan_found"
+  | "console.signed_in" | "console.signed_out";
 
 export interface AuditItem {
   kind: AuditKind;

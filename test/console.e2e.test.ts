@@ -1,0 +1,154 @@
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { launchChromium, seriousAxeViolations, watchCsp, watchErrors } from "./support/browser.ts";
+import { apiClient, attackBurst, enrolledAgent, normalTraffic, postEvents, storedEvents } from "./support/console-seed.ts";
+import { pollUntil, startSystem, systemFixture, type RunningSystem } from "./support/system.ts";
+
+/** Screenshots go here (git-ignored); the report names them. */
+export const ARTIFACTS = resolve(import.meta.dirname, "../test-artifacts/console");
+
+/**
+ * The console in a real browser (Debian's chromium via playwright-core) against the real system
+ * (origin + wrangler dev), seeded through the public API and the edge's ingest route.
+ */
+describe("console in a browser", () => {
+  const fx = systemFixture();
+  let sys: RunningSystem;
+  let browser: Browser;
+  let auditorKey = "";
+  let risky = "";
+  let calm = "";
+  const api = apiClient(() => sys, fx.adminKey);
+  const csp: string[] = [];
+  const errors: string[] = [];
+  const contexts: BrowserContext[] = [];
+
+  async function newPage(): Promise<Page> {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    contexts.push(ctx);
+    const page = await ctx.newPage();
+    csp.push(...[]);
+    const seen = await watchCsp(page);
+    const errs = watchErrors(page);
+    page.on("close", () => { csp.push(...seen); errors.push(...errs); });
+    // Keep the arrays live for assertions made before the page closes.
+    (page as Page & { csp?: string[]; errs?: string[] }).csp = seen;
+    (page as Page & { csp?: string[]; errs?: string[] }).errs = errs;
+    return page;
+  }
+  const cspOf = (p: Page) => (p as Page & { csp: string[] }).csp;
+  const errorsOf = (p: Page) => (p as Page & { errs: string[] }).errs;
+
+  async function signIn(page: Page, key: string): Promise<void> {
+    await page.goto(`${sys.origin.url}/console`);
+    await page.getByLabel("API key").fill(key);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/\/console\/agents$/);
+  }
+
+  beforeAll(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    [sys, browser] = await Promise.all([startSystem(fx), launchChromium()]);
+    auditorKey = (await api<{ data: { key: string } }>("POST", "/v1/api-keys", { name: "compliance", role: "auditor" })).body.data.key;
+    const a = await enrolledAgent(sys, api, { name: "payments-bot", scopes: ["orders.*"] });
+    const b = await enrolledAgent(sys, api, { name: "crm-helper", scopes: ["orders.*"] });
+    risky = a.agent;
+    calm = b.agent;
+    const start = Date.now() - 3 * 3600_000;
+    expect((await postEvents(sys, a.token, normalTraffic(120, start, "n"))).status).toBe(202);
+    expect((await postEvents(sys, b.token, normalTraffic(60, start, "m"))).status).toBe(202);
+    expect((await postEvents(sys, a.token, attackBurst(20, Date.now() - 60_000, "x"))).status).toBe(202);
+    await storedEvents(api, risky, 140);
+    await storedEvents(api, calm, 60);
+    // The auto-revocation lands asynchronously: wait for it so the page shows it.
+    await pollUntil(async () => ((await api<{ data: { status: string } }>("GET", `/v1/agents/${risky}`)).body.data.status === "suspended" ? true : undefined), 15_000, 100);
+    // Enough agents for a second page of the agents table (25 a page).
+    for (let i = 0; i < 26; i++) await api("POST", "/v1/agents", { name: `filler-${String(i).padStart(2, "0")}`, model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` }, owner: { name: "Ops", email: "ops@bank.example" }, scopes: ["crm.*"] });
+  }, 240_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close().catch(() => {});
+    await browser?.close();
+    await sys?.stop();
+    fx.cleanup();
+  });
+
+  it("sign-in: a wrong key is refused on the form; the right one yields an HttpOnly SameSite=Strict session cookie", async () => {
+    const page = await newPage();
+    await page.goto(`${sys.origin.url}/console`);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByLabel("API key").fill("kk_not-a-key");
+    const refused = page.waitForResponse((r) => r.url().endsWith("/console/sign-in"));
+    await page.getByRole("button", { name: "Sign in" }).click();
+    expect((await refused).status()).toBe(401);
+    await expect(page.getByRole("alert").textContent()).resolves.toContain("unknown or revoked");
+    await page.getByLabel("API key").fill(fx.adminKey);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/\/console\/agents$/);
+    const cookies = await page.context().cookies();
+    const session = cookies.find((c) => c.name === "kakunin_session");
+    expect(session).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/" });
+    // The cookie holds a random token, never the API key.
+    expect(session!.value).not.toContain(fx.adminKey);
+    expect(await page.evaluate(() => document.cookie)).toBe("");
+    // Sign-in is audited.
+    const audit = await api<{ data: { kind: string; entry: { actor: { role: string } } }[] }>("GET", "/v1/audit/entries?kind=console.signed_in&limit=1000");
+    expect(audit.body.data.map((e) => e.entry.actor.role)).toContain("admin");
+    expect(cspOf(page)).toEqual([]);
+  });
+
+  it("agents: status, band, sparkline and expiry per agent; filters; keyset paging; no serious axe violations", async () => {
+    const page = await newPage();
+    await signIn(page, fx.adminKey);
+    const riskyRow = page.locator(`tr[data-agent-id="${risky}"]`);
+    await expect(riskyRow.textContent()).resolves.toMatch(/payments-bot[\s\S]*suspended[\s\S]*high/);
+    expect(await riskyRow.locator("svg.spark polyline").count()).toBe(1);
+    await expect(page.locator(`tr[data-agent-id="${calm}"]`).textContent()).resolves.toMatch(/crm-helper[\s\S]*active[\s\S]*low[\s\S]*\d{4}-\d\d-\d\d/);
+    expect(await page.locator("#agents tbody tr").count()).toBe(25);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    // Keyset paging: the second page holds the rest, none repeated.
+    const first = await page.locator("#agents tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-agent-id")));
+    await page.getByRole("link", { name: "Next page" }).click();
+    const second = await page.locator("#agents tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-agent-id")));
+    expect(second.length).toBe(28 - 25);
+    expect(second.filter((id) => first.includes(id))).toEqual([]);
+    // Filters, with the keyboard only.
+    await page.goto(`${sys.origin.url}/console/agents`);
+    await page.getByLabel("Risk band").selectOption("high");
+    await page.getByLabel("Name contains").focus();
+    await page.keyboard.press("Enter");
+    await page.waitForURL(/band=high/);
+    const ids = await page.locator("#agents tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-agent-id")));
+    expect(ids).toEqual([risky]);
+    expect(cspOf(page)).toEqual([]);
+    expect(errorsOf(page)).toEqual([]);
+  });
+
+  it("without a session every page leads back to the sign-in form; a forged form post is refused", async () => {
+    const r = await fetch(`${sys.origin.url}/console/agents`, { redirect: "manual" });
+    expect(r.status).toBe(303);
+    expect(r.headers.get("location")).toBe("/console");
+    const page = await newPage();
+    await signIn(page, fx.adminKey);
+    const status = await page.evaluate(async () => (await fetch("/console/sign-out", { method: "POST", body: new URLSearchParams({ csrf: "forged" }) })).status);
+    expect(status).toBe(403);
+    // The real sign-out revokes the session: the old cookie no longer opens a page.
+    const cookie = (await page.context().cookies()).find((c) => c.name === "kakunin_session")!.value;
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.waitForURL(/\/console$/);
+    const again = await fetch(`${sys.origin.url}/console/agents`, { redirect: "manual", headers: { cookie: `kakunin_session=${cookie}` } });
+    expect(again.status).toBe(303);
+  });
+
+  it("the auditor's console is read-only: no action forms, and a posted action is 403", async () => {
+    const page = await newPage();
+    await signIn(page, auditorKey);
+    await expect(page.locator("header").textContent()).resolves.toContain("auditor (read-only)");
+    // The only form that posts is sign-out.
+    const posting = await page.locator("form[method=post]").evaluateAll((fs) => fs.map((f) => f.getAttribute("action")));
+    expect(posting).toEqual(["/console/sign-out"]);
+    expect(cspOf(page)).toEqual([]);
+  });
+});
