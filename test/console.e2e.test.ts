@@ -92,7 +92,7 @@ describe("console in a browser", () => {
     expect(session).toMatchObject({ httpOnly: true, sameSite: "Strict", path: "/" });
     // The cookie holds a random token, never the API key.
     expect(session!.value).not.toContain(fx.adminKey);
-    expect(await page.evaluate(() => document.cookie)).toBe("");
+    expect(await page.evaluate("document.cookie")).toBe("");
     // Sign-in is audited.
     const audit = await api<{ data: { kind: string; entry: { actor: { role: string } } }[] }>("GET", "/v1/audit/entries?kind=console.signed_in&limit=1000");
     expect(audit.body.data.map((e) => e.entry.actor.role)).toContain("admin");
@@ -126,6 +126,48 @@ describe("console in a browser", () => {
     expect(errorsOf(page)).toEqual([]);
   });
 
+  it("agent page: identity, certificates, risk timeline with thresholds and marks, reasons on hover, events, audit proofs checked in the browser", async () => {
+    const page = await newPage();
+    await signIn(page, fx.adminKey);
+    await page.getByRole("link", { name: "payments-bot" }).click();
+    await page.waitForURL(new RegExp(`/console/agents/${risky}$`));
+    await expect(page.locator("#main").textContent()).resolves.toMatch(/Alice Risk[\s\S]*gpt-4o 2024-08-06[\s\S]*sha256:/);
+    await expect(page.locator("#certificates").textContent()).resolves.toMatch(/revoked[\s\S]*risk_threshold/);
+    const chart = page.locator("#timeline[data-ready=true]");
+    await chart.waitFor();
+    expect(Number(await chart.getAttribute("data-points"))).toBe(140);
+    expect(Number(await chart.getAttribute("data-marks"))).toBeGreaterThanOrEqual(2);
+    // Hover near the right end (the burst): the tooltip shows that event's reasons.
+    const box = (await page.locator("#timeline .u-over").boundingBox())!;
+    await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+    await expect(page.locator("#timeline-tip").textContent()).resolves.toMatch(/payments\.transfer[\s\S]*out_of_scope/);
+    await expect(page.locator("#events").textContent()).resolves.toMatch(/payments\.transfer[\s\S]*out_of_scope/);
+    await page.mouse.move(0, 0);
+    // In-browser inclusion proof of the newest entry against the signed tree head.
+    const first = page.locator("button.proof-check").first();
+    const entry = await first.getAttribute("data-entry");
+    await first.click();
+    await page.locator(`#proof-${entry}[data-verified]`).waitFor();
+    expect(await page.locator(`#proof-${entry}`).getAttribute("data-verified")).toBe("true");
+    await page.evaluate("window.scrollTo(0, 0)");
+    await page.screenshot({ path: join(ARTIFACTS, "agent.png") });
+    await page.screenshot({ path: join(ARTIFACTS, "agent-full.png"), fullPage: true });
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    // A forged entry (one byte appended to its canonical text in transit) fails the same check.
+    await page.route("**/proof.json?entry=*", async (route) => {
+      const res = await route.fetch();
+      const body = (await res.json()) as { canonical: string };
+      await route.fulfill({ response: res, json: { ...body, canonical: `${body.canonical} ` } });
+    });
+    const second = page.locator("button.proof-check").nth(1);
+    const entry2 = await second.getAttribute("data-entry");
+    await second.click();
+    await page.locator(`#proof-${entry2}[data-verified]`).waitFor();
+    expect(await page.locator(`#proof-${entry2}`).getAttribute("data-verified")).toBe("false");
+    expect(cspOf(page)).toEqual([]);
+    expect(errorsOf(page)).toEqual([]);
+  });
+
   it("without a session every page leads back to the sign-in form; a forged form post is refused", async () => {
     const r = await fetch(`${sys.origin.url}/console/agents`, { redirect: "manual" });
     expect(r.status).toBe(303);
@@ -149,6 +191,10 @@ describe("console in a browser", () => {
     // The only form that posts is sign-out.
     const posting = await page.locator("form[method=post]").evaluateAll((fs) => fs.map((f) => f.getAttribute("action")));
     expect(posting).toEqual(["/console/sign-out"]);
+    await page.goto(`${sys.origin.url}/console/agents/${risky}`);
+    await page.locator("#timeline[data-ready=true]").waitFor();
+    expect(await page.locator("form[method=post]").count()).toBe(1);
+    await page.screenshot({ path: join(ARTIFACTS, "agent-auditor.png"), fullPage: true });
     expect(cspOf(page)).toEqual([]);
   });
 });

@@ -16,11 +16,8 @@ export async function launchChromium(): Promise<Browser> {
 export async function watchCsp(page: Page): Promise<string[]> {
   const seen: string[] = [];
   await page.exposeFunction("__kakuninCsp", (s: string) => { seen.push(s); });
-  await page.addInitScript(() => {
-    document.addEventListener("securitypolicyviolation", (e) => {
-      (window as unknown as { __kakuninCsp(s: string): void }).__kakuninCsp(`${e.violatedDirective} ${e.blockedURI}`);
-    });
-  });
+  // A string, not a function: the test project is typed for Node, not the DOM.
+  await page.addInitScript(`document.addEventListener("securitypolicyviolation", (e) => window.__kakuninCsp(e.violatedDirective + " " + e.blockedURI));`);
   page.on("console", (m) => {
     if (/Content Security Policy/i.test(m.text())) seen.push(m.text());
   });
@@ -46,8 +43,9 @@ const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
   await page.evaluate(AXE_SOURCE);
   const result = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
-    const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    // Typed by hand: the test project is typed for Node, not the DOM.
+    const g = globalThis as unknown as { document: unknown; axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: (AxeViolation & { nodes: { target: unknown[] }[] })[] }> } };
+    const r = await g.axe.run(g.document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
   });
   return result.filter((v) => v.impact === "serious" || v.impact === "critical");

@@ -4,7 +4,9 @@ import type { AppEnv } from "../app-env.ts";
 import { registerAssets } from "./assets.ts";
 import type { ConsoleEnv } from "./env.ts";
 import { consoleHeaders, requireCsrf, requireSession } from "./http.ts";
+import { registerAgent } from "./pages/agent.tsx";
 import { registerAgents } from "./pages/agents.tsx";
+import { registerAgentJson } from "./agent-json.ts";
 import { registerSignIn } from "./sign-in.tsx";
 
 /**
@@ -20,5 +22,7 @@ export function registerConsole(app: OpenAPIHono<AppEnv>): void {
   ui.use("*", requireSession);
   ui.use("*", requireCsrf);
   registerAgents(ui);
+  registerAgentJson(ui);
+  registerAgent(ui);
   app.route("/console", ui);
 }
