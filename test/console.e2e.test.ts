@@ -1,5 +1,8 @@
-import { mkdirSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { HtmlValidate } from "html-validate";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, seriousAxeViolations, watchCsp, watchErrors } from "./support/browser.ts";
@@ -196,5 +199,80 @@ describe("console in a browser", () => {
     expect(await page.locator("form[method=post]").count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, "agent-auditor.png"), fullPage: true });
     expect(cspOf(page)).toEqual([]);
+  });
+
+  /** `kakunin audit report` as a user runs it: its own process, the root pinned, no config file. */
+  function report(bundle: string, out: string, extra: string[] = []) {
+    const cli = resolve(import.meta.dirname, "../cli/bin/kakunin.mjs");
+    return spawnSync(process.execPath, [cli, "audit", "report", bundle, "--root", join(fx.dir, "root.pem"), "--out", out, ...extra],
+      { encoding: "utf8", env: { ...process.env, KAKUNIN_CONFIG: join(fx.dir, "no-config.json") }, timeout: 120_000 });
+  }
+
+  it("evidence report: from a real bundle, verified first; valid self-contained HTML whose numbers are the bundle's; a PDF; a tampered bundle gets no report", async () => {
+    const res = await fetch(`${sys.origin.url}/v1/agents/${risky}/evidence`, { headers: { authorization: `Bearer ${fx.adminKey}` } });
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const bundleFile = join(fx.dir, "evidence.json");
+    writeFileSync(bundleFile, text);
+    const ca = (await api<{ data: { root: { certificate_pem: string } } }>("GET", "/v1/ca")).body.data;
+    writeFileSync(join(fx.dir, "root.pem"), ca.root.certificate_pem);
+    const html = join(ARTIFACTS, "evidence-report.html");
+    const pdf = join(ARTIFACTS, "evidence-report.pdf");
+    const r = report(bundleFile, html, ["--pdf", pdf]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^VERIFIED: [\s\S]*Report written to /);
+    const page = readFileSync(html, "utf8");
+    // Valid HTML (html-validate's standard rules) and self-contained: no script, no external asset.
+    const validation = await new HtmlValidate({ extends: ["html-validate:standard"] }).validateString(page);
+    expect(validation.results.flatMap((x) => x.messages.map((m) => `${m.ruleId}: ${m.message} (line ${m.line})`))).toEqual([]);
+    expect(page).not.toMatch(/<script|<link|<img|<iframe|src=|url\(|@import/i);
+    expect(page).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+
+    // Every number the report prints, recomputed here from the bundle itself.
+    const bundle = (JSON.parse(text) as { data: { entries: { index: number; kind: string; canonical: string }[]; tree_head: { tree_size: number; root_hash: string }; agent: { name: string; owner: { name: string }; model: { name: string; version: string; hash: string } } } }).data;
+    const events = bundle.entries.filter((e) => e.kind === "event.ingested").map((e) => JSON.parse(e.canonical) as { data: { event: { action: string }; band: string } });
+    const textOf = (id: string) => new RegExp(`id="${id}"[^>]*>([^<]*)<`).exec(page)?.[1];
+    expect(textOf("count-entries")).toBe(bundle.entries.length.toLocaleString("en-US"));
+    expect(textOf("count-events")).toBe(events.length.toLocaleString("en-US"));
+    for (const band of ["low", "medium", "high"]) expect(textOf(`count-${band}`)).toBe(String(events.filter((e) => e.data.band === band).length));
+    expect(textOf("tree-size")).toBe(bundle.tree_head.tree_size.toLocaleString("en-US"));
+    expect(textOf("root-hash")).toBe(bundle.tree_head.root_hash);
+    const byAction = new Map<string, number>();
+    for (const e of events) byAction.set(e.data.event.action, (byAction.get(e.data.event.action) ?? 0) + 1);
+    const table = /<table id="by-action">([\s\S]*?)<\/table>/.exec(page)![1]!;
+    const rows = [...table.matchAll(/<tr><td><code>([^<]+)<\/code><\/td><td class="num">([\d,]+)<\/td>/g)].map((m) => [m[1], Number(m[2]!.replace(/,/g, ""))]);
+    expect(new Map(rows as [string, number][])).toEqual(byAction);
+    const decisions = bundle.entries.filter((e) => ["risk.decision", "review.decided", "certificate.revoked", "agent.suspension_lifted"].includes(e.kind)).length;
+    expect(decisions).toBeGreaterThanOrEqual(2);
+    expect([...(/<table id="decision-table">([\s\S]*?)<\/table>/.exec(page)![1]!).matchAll(/<tr><td class="num">/g)].length).toBe(decisions);
+    expect(page).toContain(bundle.agent.owner.name);
+    expect(page).toContain(bundle.agent.model.hash);
+    expect(page).toContain(createHash("sha256").update(text).digest("hex"));
+    expect(page).toMatch(/Not legal advice/);
+
+    // The PDF: a real PDF, and its text (poppler) says what the HTML says.
+    const bytes = readFileSync(pdf);
+    expect(bytes.subarray(0, 5).toString("latin1")).toBe("%PDF-");
+    expect(bytes.length).toBeGreaterThan(10_000);
+    const pdfText = execFileSync("pdftotext", ["-layout", pdf, "-"], { encoding: "utf8" });
+    expect(pdfText).toContain(bundle.agent.name);
+    expect(pdfText).toMatch(/VERIFIED/);
+    expect(pdfText).toContain(bundle.tree_head.root_hash.slice(0, 32));
+    execFileSync("pdftoppm", ["-png", "-r", "60", "-f", "1", "-l", "1", pdf, join(ARTIFACTS, "evidence-report-page")]);
+    expect(existsSync(join(ARTIFACTS, "evidence-report-page-1.png")) || existsSync(join(ARTIFACTS, "evidence-report-page-01.png"))).toBe(true);
+
+    // A tampered copy: one burst transfer's amount rewritten. No report, the failure instead, exit 1.
+    const forged = JSON.parse(text) as { data: { entries: { kind: string; canonical: string }[] } };
+    const target = forged.data.entries.find((e) => e.kind === "event.ingested" && e.canonical.includes('"amount":250000'))!;
+    target.canonical = target.canonical.replace('"amount":250000', '"amount":25');
+    const forgedFile = join(fx.dir, "evidence.tampered.json");
+    writeFileSync(forgedFile, JSON.stringify(forged));
+    const badOut = join(fx.dir, "tampered-report.html");
+    const bad = report(forgedFile, badOut, ["--pdf", join(fx.dir, "tampered-report.pdf")]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(/No report written: the bundle did not verify[\s\S]*✗ no entry modified/);
+    expect(existsSync(badOut)).toBe(false);
+    expect(existsSync(join(fx.dir, "tampered-report.pdf"))).toBe(false);
   });
 });

@@ -130,7 +130,8 @@
       axes: [{}, { label: "risk score" }],
       series: [
         {},
-        { label: "score", stroke: "#0b5cad", width: 1.5, points: { show: true, size: 4 } },
+        // Points, not a line: events are discrete, and a line would invent scores across quiet hours.
+        { label: "score", stroke: "#0b5cad", fill: "#0b5cad", paths: () => null, points: { show: true, size: 5, fill: "#0b5cad" } },
         { label: `medium ≥ ${tl.thresholds.medium}`, stroke: "#9a6700", dash: [6, 4], points: { show: false } },
         { label: `high ≥ ${tl.thresholds.high}`, stroke: "#b3261e", dash: [6, 4], points: { show: false } },
       ],
