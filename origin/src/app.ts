@@ -36,7 +36,10 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   // instead of at the next poll.
   app.use("*", async (c, next) => {
     await next();
-    if (c.req.method !== "GET" && c.res.status < 400) services.publisher?.kick();
+    if (c.req.method !== "GET" && c.res.status < 400) {
+      services.publisher?.kick();
+      services.webhooks?.kick();
+    }
   });
   registerRoutes(app);
   registerInternal(app);

@@ -86,6 +86,12 @@ export const configSchema = z.object({
   KAKUNIN_ARCHIVE_MAX_AGE_S: z.coerce.number().int().min(1).default(60),
   /** `off` disables publishing (an origin without an edge, e.g. in unit tests). */
   KAKUNIN_PUBLISH: z.enum(["on", "off"]).default("on"),
+  /** `1` lets webhooks reach loopback and private addresses (local use and tests); refused otherwise (SSRF). */
+  KAKUNIN_WEBHOOK_ALLOW_PRIVATE: z.enum(["0", "1"]).default("0"),
+  /** Attempts before a webhook delivery is dead-lettered, and the first retry delay (doubling, jittered). */
+  KAKUNIN_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
+  KAKUNIN_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).default(5000),
+  KAKUNIN_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -10,6 +10,7 @@ import { Publisher } from "./publish/publisher.ts";
 import { Refresher } from "./publish/refresher.ts";
 import { archiveFromConfig } from "./archive/from-config.ts";
 import { Archiver } from "./audit/archiver.ts";
+import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 import { keyManagerSigners } from "./publish/signers.ts";
 import { TidyJob } from "./lifecycle/tidy-job.ts";
 
@@ -54,6 +55,12 @@ async function main(): Promise<void> {
   archiver.start();
   const tidyJob = new TidyJob(built.services);
   tidyJob.start();
+  const webhooks = new WebhookDispatcher(built.services, {
+    allowPrivate: config.KAKUNIN_WEBHOOK_ALLOW_PRIVATE === "1", maxAttempts: config.KAKUNIN_WEBHOOK_MAX_ATTEMPTS,
+    baseBackoffMs: config.KAKUNIN_WEBHOOK_BACKOFF_MS, timeoutMs: config.KAKUNIN_WEBHOOK_TIMEOUT_MS,
+  });
+  built.services.webhooks = webhooks;
+  webhooks.start();
   const app = createApp(built.services);
   const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT }, (info) => {
     console.log(`[origin] listening on http://${info.address}:${info.port} (db ${built.database.driver}, keys ${built.services.keys.kind})`);
@@ -64,7 +71,7 @@ async function main(): Promise<void> {
     stopping = true;
     tidyJob.stop();
     console.log(`[origin] ${signal}: shutting down`);
-    server.close(() => void Promise.all([publisher?.stop(), archiver.stop()]).then(() => built.close()).then(() => process.exit(0)));
+    server.close(() => void Promise.all([publisher?.stop(), archiver.stop(), webhooks.stop()]).then(() => built.close()).then(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5000).unref();
   };
   process.on("SIGINT", () => stop("SIGINT"));

@@ -21,4 +21,6 @@ export interface Services {
   edgeSecret: string;
   /** Told after every committed change so the edge learns of it at once; absent when publishing is off. */
   publisher?: { kick(): void };
+  /** Told after every committed change so queued webhooks go out at once; absent when not running. */
+  webhooks?: { kick(): void };
 }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { riskDecisions, webhookEndpoints } from "../src/db/schema.ts";
 import { buryDeadLetter } from "../src/lifecycle/dead-letters.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
@@ -11,7 +12,7 @@ type Who = "admin" | "issuer" | "auditor" | "agentA" | "agentB" | "otherTenant";
 const WHO: Who[] = ["admin", "issuer", "auditor", "agentA", "agentB", "otherTenant"];
 type Allowed = "admin" | "issuer" | "auditor" | "agent";
 
-interface Ids { agent: string; cert: string; key: string; bare: string; cred: string; deadLetter: string }
+interface Ids { agent: string; cert: string; key: string; bare: string; cred: string; deadLetter: string; hook: string }
 interface Row {
   /**
    * `public`: no credential at all is needed (health, the one-time init exchange). `internal`: only
@@ -63,6 +64,17 @@ const MATRIX: Record<string, Row> = {
   "GET /v1/tenant": { allowed: ["admin", "issuer", "auditor"], path: () => "/v1/tenant", other: "own" },
   "GET /v1/tenant/policy": { allowed: ["admin", "auditor"], path: () => "/v1/tenant/policy", other: "own" },
   "PATCH /v1/tenant/policy": { allowed: ["admin"], path: () => "/v1/tenant/policy", body: { auto_revoke: true }, other: "own" },
+  "GET /v1/tenant/scoring": { allowed: ["admin", "auditor"], path: () => "/v1/tenant/scoring", other: "own" },
+  "PATCH /v1/tenant/scoring": { allowed: ["admin"], path: () => "/v1/tenant/scoring", body: { weights: { latency: 1 } }, other: "own" },
+  "GET /v1/tenant/scoring/shadow": { allowed: ["admin", "auditor"], path: () => "/v1/tenant/scoring/shadow", other: "own" },
+  "GET /v1/reviews": { allowed: ["admin", "auditor"], path: () => "/v1/reviews", other: "own" },
+  // Every fixture's agent A was flagged for review (a risk decision awaiting one), so `clear` succeeds.
+  "POST /v1/agents/{id}/review": { allowed: ["admin"], path: (i) => `/v1/agents/${i.agent}/review`, body: { decision: "clear", reason: "matrix" }, other: 404, destructive: true },
+  "GET /v1/tenant/webhooks": { allowed: ["admin", "auditor"], path: () => "/v1/tenant/webhooks", other: "own" },
+  // A public address literal: registered without DNS (nothing is sent: no dispatcher runs here).
+  "POST /v1/tenant/webhooks": { allowed: ["admin"], path: () => "/v1/tenant/webhooks", body: { url: "https://93.184.216.34/hook" }, other: "own" },
+  "GET /v1/tenant/webhooks/{id}/deliveries": { allowed: ["admin", "auditor"], path: (i) => `/v1/tenant/webhooks/${i.hook}/deliveries`, other: 404 },
+  "POST /v1/tenant/webhooks/{id}/replay": { allowed: ["admin"], path: (i) => `/v1/tenant/webhooks/${i.hook}/replay`, body: {}, other: 404 },
   "POST /v1/tenants": { allowed: ["admin"], path: () => "/v1/tenants", body: { name: `t-${crypto.randomUUID()}` }, other: 403, destructive: true },
   "POST /v1/api-keys": { allowed: ["admin"], path: () => "/v1/api-keys", body: { name: "k", role: "auditor" }, other: "own" },
   "GET /v1/api-keys": { allowed: ["admin"], path: () => "/v1/api-keys", other: "own" },
@@ -111,7 +123,15 @@ describe.each(dbKinds())("role matrix on %s", (kind) => {
     }, now);
     const listed = await o.json<{ data: Array<{ id: string; key?: string; ref: string }> }>("GET", "/v1/admin/dead-letters?pending=true");
     const deadLetter = listed.body.data.find((d) => d.ref === `agent:${agent}`)?.id ?? crypto.randomUUID();
-    return { agent, cert, key, bare, cred, credKey, deadLetter };
+    await o.services.db.insert(riskDecisions).values({
+      alertId: `matrix-${agent}`, tenantId, agentId: agent, serialNumber: "00", score: 0.9, decision: "flagged", autoRevoke: false,
+      reasons: [], eventIds: [], triggeredAt: now,
+    });
+    // A webhook endpoint row (registering one through the API would need a resolvable public host).
+    const [hook] = await o.services.db.insert(webhookEndpoints).values({
+      tenantId, url: "https://hooks.example/matrix", secret: "whsec_AAAA", keyId: "whk_matrix", createdAt: now,
+    }).returning();
+    return { agent, cert, key, bare, cred, credKey, deadLetter, hook: hook!.id };
   }
 
   it("every route in /openapi.json has exactly one row in the matrix, and no row names a missing route", async () => {

@@ -2,7 +2,7 @@ import { inScope } from "./scope.ts";
 import type { EdgeReason, EdgeVerifyData, VerifyChecks } from "./types.ts";
 
 /** Reasons that depend on the caller's checks or on the clock: recomputed here, never taken from the cache. */
-const LOCAL: ReadonlySet<string> = new Set(["model_hash_mismatch", "scope_not_granted", "not_yet_valid"]);
+const LOCAL: ReadonlySet<string> = new Set(["model_hash_mismatch", "scope_not_granted", "not_yet_valid", "risk_too_high"]);
 
 /**
  * Evaluates a cached edge answer for one caller's checks at `now`. The SDK fetches each serial
@@ -25,6 +25,13 @@ export function evaluate(edge: EdgeVerifyData, checks: VerifyChecks, now: number
   const wanted = typeof checks.scope === "string" ? [checks.scope] : (checks.scope ?? []);
   for (const scope of wanted) {
     if (!inScope(edge.scopes, scope)) reasons.push({ code: "scope_not_granted", detail: `'${scope}' is not covered by the agent's scopes` });
+  }
+  // The same ceiling as the edge's ?max_band= / ?max_risk= (workers/src/verify/evaluate.ts).
+  const rank = { low: 0, medium: 1, high: 2 } as const;
+  if (checks.maxBand !== undefined && rank[edge.risk.band] > rank[checks.maxBand]) {
+    reasons.push({ code: "risk_too_high", detail: `risk band ${edge.risk.band} (score ${edge.risk.score}) is above the allowed ${checks.maxBand}` });
+  } else if (checks.maxRisk !== undefined && edge.risk.score > checks.maxRisk) {
+    reasons.push({ code: "risk_too_high", detail: `risk score ${edge.risk.score} is above the allowed ${checks.maxRisk}` });
   }
   const expiresSoon = edge.renew_after === undefined ? edge.expires_soon : status === "active" && now >= Date.parse(edge.renew_after);
   return { ...edge, status, valid: reasons.length === 0, reasons, ...(expiresSoon === undefined ? {} : { expires_soon: expiresSoon }) };

@@ -64,6 +64,7 @@ const FORBIDDEN: Record<EdgeReasonCode, GatewayProblemName> = {
   agent_retired: "agent-inactive",
   model_hash_mismatch: "model-hash-mismatch",
   scope_not_granted: "scope-not-granted",
+  risk_too_high: "risk-too-high",
 };
 
 /**

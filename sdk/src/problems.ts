@@ -17,6 +17,7 @@ export const GATEWAY_PROBLEMS = {
   "agent-inactive": { status: 403, title: "Agent suspended or retired" },
   "model-hash-mismatch": { status: 403, title: "Model hash mismatch" },
   "scope-not-granted": { status: 403, title: "Scope not granted" },
+  "risk-too-high": { status: 403, title: "Agent risk above the allowed band" },
   "payload-too-large": { status: 413, title: "Payload too large" },
   "internal-error": { status: 500, title: "Internal server error" },
   "edge-unavailable": { status: 503, title: "Agent verification unavailable" },

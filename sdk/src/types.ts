@@ -7,7 +7,8 @@ export type EdgeReasonCode =
   | "agent_suspended"
   | "agent_retired"
   | "model_hash_mismatch"
-  | "scope_not_granted";
+  | "scope_not_granted"
+  | "risk_too_high";
 
 /** Edge codes plus the ones only a client can observe. */
 export type VerifyReasonCode = EdgeReasonCode | "invalid_serial" | "unknown_serial" | "edge_unavailable";
@@ -62,6 +63,10 @@ export interface VerifyChecks {
   modelHash?: string;
   /** Actions the agent's declared scopes must cover (all of them). */
   scope?: string | readonly string[];
+  /** Refuse (reason `risk_too_high`) an agent whose risk band is above this, before any revocation. */
+  maxBand?: "low" | "medium";
+  /** Refuse (reason `risk_too_high`) an agent whose risk score (0–1) is above this. */
+  maxRisk?: number;
 }
 
 /**

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { TtlCache } from "../src/cache.ts";
 import { inScope, memoryReplayStore, normaliseSerial, scopeCovers } from "../src/index.ts";
+import { evaluate } from "../src/evaluate.ts";
+import { resolveChecks } from "../src/middleware-options.ts";
+import type { EdgeVerifyData } from "../src/types.ts";
 
 describe("memoryReplayStore", () => {
   it("accepts a key once until it expires, then again", async () => {
@@ -60,5 +63,32 @@ describe("serials and scopes", () => {
     expect(scopeCovers("*", "anything")).toBe(true);
     expect(inScope(["crm.lookup_customer", "orders.*"], "crm.lookup_customer")).toBe(true);
     expect(inScope([], "orders.place")).toBe(false);
+  });
+});
+
+describe("risk ceilings (maxBand / maxRisk)", () => {
+  const edge = (score: number, band: "low" | "medium" | "high"): EdgeVerifyData => ({
+    serial_number: "4d2f", status: "active", valid: true, reasons: [], agent_id: "a", agent_urn: "urn:kakunin:agent:a", tenant_id: "t",
+    model: { name: "m", version: "1", hash: "sha256:00" }, scopes: ["orders.*"], not_before: "2020-01-01T00:00:00Z", not_after: "2999-01-01T00:00:00Z",
+    revoked_at: null, revocation_reason: null, risk: { score, band }, checked_at: "2026-01-01T00:00:00Z", certificate_pem: "",
+  });
+  const now = Date.parse("2026-06-01T00:00:00Z");
+
+  it("refuses a band above maxBand with risk_too_high, and a score above maxRisk", () => {
+    expect(evaluate(edge(0.5, "medium"), { maxBand: "low" }, now).reasons.map((r) => r.code)).toEqual(["risk_too_high"]);
+    expect(evaluate(edge(0.5, "medium"), { maxBand: "medium" }, now).valid).toBe(true);
+    expect(evaluate(edge(0.9, "high"), { maxBand: "medium" }, now).valid).toBe(false);
+    expect(evaluate(edge(0.5, "medium"), { maxRisk: 0.4 }, now).reasons.map((r) => r.code)).toEqual(["risk_too_high"]);
+    expect(evaluate(edge(0.5, "medium"), { maxRisk: 0.5 }, now).valid).toBe(true);
+  });
+
+  it("is evaluated per caller: an edge reason cached for one ceiling does not leak to another", () => {
+    const cached = { ...edge(0.5, "medium"), valid: false, reasons: [{ code: "risk_too_high" as const, detail: "x" }] };
+    expect(evaluate(cached, {}, now).valid).toBe(true);
+  });
+
+  it("a middleware resolves maxBand/maxRisk per request", async () => {
+    expect(await resolveChecks({ path: "/pay" }, { verifier: { verify: async () => { throw new Error("unused"); }, invalidate: () => {}, failClosed: true }, maxBand: (r: { path: string }) => (r.path === "/pay" ? "low" : "medium"), maxRisk: 0.7 }))
+      .toEqual({ maxBand: "low", maxRisk: 0.7 });
   });
 });

@@ -4,8 +4,23 @@ export const BAND_HIGH = 0.85;
 
 export type Band = "low" | "medium" | "high";
 
-export function bandOf(score: number): Band {
-  if (score >= BAND_HIGH) return "high";
-  if (score >= BAND_MEDIUM) return "medium";
+/** Where the bands start; a tenant may override them (GET/PATCH /v1/tenant/scoring). */
+export interface BandThresholds {
+  medium: number;
+  high: number;
+}
+
+export const DEFAULT_THRESHOLDS: BandThresholds = { medium: BAND_MEDIUM, high: BAND_HIGH };
+
+export function bandOf(score: number, t: BandThresholds = DEFAULT_THRESHOLDS): Band {
+  if (score >= t.high) return "high";
+  if (score >= t.medium) return "medium";
   return "low";
+}
+
+const RANK: Record<Band, number> = { low: 0, medium: 1, high: 2 };
+
+/** True when `band` is worse than `max` (a gateway's `max_band`). */
+export function bandAbove(band: Band, max: Band): boolean {
+  return RANK[band] > RANK[max];
 }

@@ -1,3 +1,5 @@
+import type { Sensitivity, TenantScoring } from "./tenant-scoring.ts";
+
 /**
  * What the origin publishes to the edge and the edge stores in KV. `v` is the origin's outbox
  * sequence number: strictly increasing, so the edge applies a record only when it is newer than
@@ -47,6 +49,29 @@ export interface AgentRecord {
   status: "active" | "suspended" | "retired";
   /** Serial of the certificate that currently speaks for the agent (null when none is active). */
   current_serial: string | null;
+  /** How strongly the tenant's scoring treats this agent's evidence (absent = normal). */
+  sensitivity?: Sensitivity;
+}
+
+/** A tenant's scoring overrides and shadow candidate, read by the AgentMonitor on every ingest. */
+export interface ScoringRecord {
+  kind: "scoring";
+  v: number;
+  tenant_id: string;
+  scoring: TenantScoring;
+}
+
+/**
+ * A human review cleared an agent: its monitor accepts the reviewed events as normal history.
+ * Delivered to the agent's AgentMonitor (not stored in KV); idempotent per review id.
+ */
+export interface FeedbackRecord {
+  kind: "feedback";
+  v: number;
+  tenant_id: string;
+  agent_id: string;
+  review_id: string;
+  event_ids: string[];
 }
 
 export interface CrlRecord {
@@ -65,7 +90,7 @@ export interface CrlRecord {
   chain_pem: string;
 }
 
-export type EdgeRecord = CertStatusRecord | AgentRecord | CrlRecord;
+export type EdgeRecord = CertStatusRecord | AgentRecord | CrlRecord | ScoringRecord | FeedbackRecord;
 
 /** The KV key a record lives under. */
 export function recordKey(r: EdgeRecord): string {
@@ -76,6 +101,10 @@ export function recordKey(r: EdgeRecord): string {
       return `agent:${r.agent_id}`;
     case "crl":
       return r.issuer_serial ? `crl:${r.tenant_id}:${r.issuer_serial}` : `crl:${r.tenant_id}`;
+    case "scoring":
+      return `scoring:${r.tenant_id}`;
+    case "feedback":
+      return `feedback:${r.review_id}`;
   }
 }
 

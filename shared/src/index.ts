@@ -16,3 +16,4 @@ export * from "./merkle/index.ts";
 export * from "./oids.ts";
 export * from "./publish-epoch.ts";
 export * from "./wire/index.ts";
+export * from "./tenant-scoring.ts";

@@ -20,6 +20,7 @@ export const PROBLEM_TYPES = {
   "already-retired": { status: 409, title: "Agent already retired" },
   "already-initialized": { status: 409, title: "Already initialized" },
   "ca-rollover-conflict": { status: 409, title: "The issuing CA changed during the rollover" },
+  "nothing-to-review": { status: 409, title: "Nothing awaits review for this agent" },
   "payload-too-large": { status: 413, title: "Payload too large" },
   "unsupported-media-type": { status: 415, title: "Unsupported media type" },
   // An edge⇄origin call in a contract version the receiver does not speak (rolling deploy): the
@@ -30,6 +31,7 @@ export const PROBLEM_TYPES = {
   "agent-retired": { status: 422, title: "Agent is retired" },
   "replay-failed": { status: 422, title: "Dead letter replay failed" },
   "certificate-expired": { status: 422, title: "Certificate has expired" },
+  "webhook-url-refused": { status: 422, title: "Webhook URL refused" },
   "status-not-propagated": { status: 503, title: "Certificate status not yet available at this edge" },
   "kms-not-configured": { status: 503, title: "Key management not configured" },
   "kms-unavailable": { status: 503, title: "Key management unavailable" },

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { SENSITIVITIES } from "./tenant-scoring.ts";
 
 /**
  * Input schemas shared by the origin, the edge, the SDK and the CLI. Field names are the design's
@@ -48,6 +49,8 @@ export const agentPatchSchema = z
     model: modelSchema.partial().strict().optional(),
     owner: ownerSchema.partial().strict().optional(),
     scopes: z.array(scopeSchema).max(256).optional(),
+    /** How strongly the tenant's scoring treats this agent's evidence (admin only). */
+    sensitivity: z.enum(SENSITIVITIES).optional(),
   })
   .refine((v) => Object.keys(v).length > 0, { message: "at least one field to change is required" });
 

@@ -95,3 +95,47 @@ describe("GET /v1/verify/:serial", () => {
     expect(body.data.risk).toEqual({ score: 0.91, band: "high" });
   });
 });
+
+describe("GET /v1/verify/:serial?max_band= and ?max_risk=", () => {
+  it("refuses an agent whose band is above max_band with reason risk_too_high, still active", async () => {
+    const rec = certRec();
+    await publish([rec]);
+    await env.CERT_STATUS.put(`risk:${rec.serial_number}`, JSON.stringify({ score: 0.5, t: Date.now() }));
+    const low = await (await verify(rec.serial_number, "?max_band=low")).json<V>();
+    expect(low.data).toMatchObject({ status: "active", valid: false });
+    expect(low.data.reasons.map((r) => r.code)).toEqual(["risk_too_high"]);
+    const medium = await (await verify(rec.serial_number, "?max_band=medium")).json<V>();
+    expect(medium.data).toMatchObject({ valid: true, reasons: [] });
+    const risk = await (await verify(rec.serial_number, "?max_risk=0.4")).json<V>();
+    expect(risk.data.reasons.map((r) => r.code)).toEqual(["risk_too_high"]);
+    expect((await (await verify(rec.serial_number, "?max_risk=0.6")).json<V>()).data.valid).toBe(true);
+  });
+
+  it("a high agent fails max_band=medium; no risk record means low", async () => {
+    const rec = certRec();
+    await publish([rec]);
+    expect((await (await verify(rec.serial_number, "?max_band=low")).json<V>()).data.valid).toBe(true);
+    await env.CERT_STATUS.put(`risk:${rec.serial_number}`, JSON.stringify({ score: 0.9, t: Date.now() }));
+    const high = await (await verify(rec.serial_number, "?max_band=medium")).json<V>();
+    expect(high.data.reasons.map((r) => r.code)).toEqual(["risk_too_high"]);
+  });
+
+  it("uses the tenant's band thresholds the monitor published with the risk", async () => {
+    const rec = certRec();
+    await publish([rec]);
+    await env.CERT_STATUS.put(`risk:${rec.serial_number}`, JSON.stringify({ score: 0.7, t: Date.now(), thresholds: { medium: 0.2, high: 0.6 } }));
+    const body = await (await verify(rec.serial_number, "?max_band=medium")).json<V>();
+    expect(body.data.risk.band).toBe("high");
+    expect(body.data.valid).toBe(false);
+  });
+
+  it("422 problem for a bad max_band or max_risk", async () => {
+    const rec = certRec();
+    await publish([rec]);
+    for (const q of ["?max_band=high", "?max_band=x", "?max_risk=2", "?max_risk=abc", "?max_risk="]) {
+      const r = await verify(rec.serial_number, q);
+      expect(r.status, q).toBe(422);
+      expect(r.headers.get("content-type")).toContain("application/problem+json");
+    }
+  });
+});

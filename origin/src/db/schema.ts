@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { CRL_REASONS } from "@kakunin/shared";
+import { CRL_REASONS, type ShadowVerdict, type TenantScoring } from "@kakunin/shared";
 import {
   bigint, bigserial, boolean, check, customType, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid,
 } from "drizzle-orm/pg-core";
@@ -26,6 +26,8 @@ export const tenants = pgTable("tenants", {
   /** The operator tenant (`default`) may create other tenants. */
   isOperator: boolean("is_operator").notNull().default(false),
   policy: jsonb("policy").$type<TenantPolicy>().notNull().default({ auto_revoke: true }),
+  /** Scoring overrides (thresholds, weights) and an optional shadow candidate; published to the edge. */
+  scoring: jsonb("scoring").$type<TenantScoring>().notNull().default({}),
   createdAt: ts("created_at").notNull().defaultNow(),
 });
 
@@ -131,6 +133,8 @@ export const agents = pgTable(
     status: text("status", { enum: ["active", "suspended", "retired"] }).notNull().default("active"),
     /** Set when the risk reached high under a policy that flags instead of revoking. */
     reviewRequestedAt: ts("review_requested_at"),
+    /** How strongly the scorer treats this agent's evidence (PATCH /v1/agents/:id). */
+    sensitivity: text("sensitivity", { enum: ["low", "normal", "high"] }).notNull().default("normal"),
     createdAt: ts("created_at").notNull().defaultNow(),
     updatedAt: ts("updated_at").notNull().defaultNow(),
   },
@@ -240,8 +244,8 @@ export const outbox = pgTable(
   "outbox",
   {
     seq: bigserial("seq", { mode: "number" }).primaryKey(),
-    kind: text("kind", { enum: ["cert", "agent", "crl"] }).notNull(),
-    /** Serial number, agent id or tenant id. */
+    kind: text("kind", { enum: ["cert", "agent", "crl", "scoring", "feedback"] }).notNull(),
+    /** Serial number, agent id, tenant id (crl, scoring) or review id (feedback). */
     subject: text("subject").notNull(),
     createdAt: ts("created_at").notNull().defaultNow(),
     deliveredAt: ts("delivered_at"),
@@ -262,7 +266,7 @@ export const outbox = pgTable(
 export const publishSubjects = pgTable(
   "publish_subjects",
   {
-    kind: text("kind", { enum: ["cert", "agent", "crl"] }).notNull(),
+    kind: text("kind", { enum: ["cert", "agent", "crl", "scoring", "feedback"] }).notNull(),
     subject: text("subject").notNull(),
     /** The newest version drawn for this subject. */
     v: bigint("v", { mode: "number" }).notNull(),
@@ -307,6 +311,8 @@ export const agentEvents = pgTable(
     reasons: jsonb("reasons").$type<{ feature: string; contribution: number; detail: string }[]>().notNull(),
     /** Serial of the certificate the ingest token was minted under. */
     serialNumber: text("serial_number").notNull(),
+    /** What the tenant's shadow candidate would have said, when it differs from the active verdict. */
+    shadow: jsonb("shadow").$type<ShadowVerdict>(),
     receivedAt: ts("received_at").notNull(),
     storedAt: ts("stored_at").notNull().defaultNow(),
   },
@@ -332,7 +338,75 @@ export const riskDecisions = pgTable("risk_decisions", {
   eventIds: jsonb("event_ids").$type<string[]>().notNull(),
   triggeredAt: ts("triggered_at").notNull(),
   decidedAt: ts("decided_at").notNull().defaultNow(),
-});
+  /** The human review that closed this decision (POST /v1/agents/:id/review); null while it awaits one. */
+  reviewId: uuid("review_id"),
+}, (t) => [index("risk_decisions_open_idx").on(t.tenantId, t.agentId).where(sql`${t.reviewId} is null and ${t.decision} in ('revoked','flagged')`)]);
+
+/** A human decision on a flagged or auto-revoked agent. */
+export const reviews = pgTable("reviews", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+  agentId: uuid("agent_id").notNull().references(() => agents.id),
+  decision: text("decision", { enum: ["clear", "revoke", "reinstate"] }).notNull(),
+  reason: text("reason").notNull(),
+  /** API key id of the admin who decided. */
+  decidedBy: text("decided_by").notNull(),
+  eventIds: jsonb("event_ids").$type<string[]>().notNull(),
+  decidedAt: ts("decided_at").notNull(),
+}, (t) => [index("reviews_agent_idx").on(t.agentId, t.decidedAt)]);
+
+/** Outbound webhook endpoints of a tenant. */
+export const webhookEndpoints = pgTable("webhook_endpoints", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+  url: text("url").notNull(),
+  /** Event types sent to this endpoint (empty = all). */
+  eventTypes: jsonb("event_types").$type<string[]>().notNull().default([]),
+  /** HMAC-SHA256 signing secret (base64) and its id, sent as `keyid` in the signature header. */
+  secret: text("secret").notNull(),
+  keyId: text("key_id").notNull(),
+  description: text("description"),
+  createdAt: ts("created_at").notNull(),
+  disabledAt: ts("disabled_at"),
+}, (t) => [index("webhook_endpoints_tenant_idx").on(t.tenantId, t.createdAt)]);
+
+/**
+ * Durable webhook queue, one row per (event, endpoint), written in the same transaction as the
+ * state change it reports. `id` is the CloudEvents id (receivers dedupe on it).
+ */
+export const webhookDeliveries = pgTable("webhook_deliveries", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+  endpointId: uuid("endpoint_id").notNull().references(() => webhookEndpoints.id),
+  eventType: text("event_type").notNull(),
+  agentId: uuid("agent_id"),
+  /** The CloudEvents envelope, exactly as sent on every attempt. */
+  payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+  status: text("status", { enum: ["pending", "delivered", "dead"] }).notNull().default("pending"),
+  attempts: integer("attempts").notNull().default(0),
+  nextAttemptAt: ts("next_attempt_at").notNull(),
+  /** Lease so that one origin at a time sends a delivery. */
+  claimedUntil: ts("claimed_until"),
+  lastStatus: integer("last_status"),
+  lastError: text("last_error"),
+  createdAt: ts("created_at").notNull(),
+  deliveredAt: ts("delivered_at"),
+}, (t) => [
+  index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
+  index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt),
+]);
+
+/** Every delivery attempt: the per-endpoint delivery log. */
+export const webhookAttempts = pgTable("webhook_attempts", {
+  id: bigserial("id", { mode: "number" }).primaryKey(),
+  deliveryId: uuid("delivery_id").notNull().references(() => webhookDeliveries.id),
+  endpointId: uuid("endpoint_id").notNull().references(() => webhookEndpoints.id),
+  attempt: integer("attempt").notNull(),
+  at: ts("at").notNull(),
+  status: integer("status"),
+  error: text("error"),
+  durationMs: integer("duration_ms").notNull(),
+}, (t) => [index("webhook_attempts_endpoint_idx").on(t.endpointId, t.id)]);
 
 /**
  * Records that could not be delivered after bounded retries (docs/reliability.md): events and

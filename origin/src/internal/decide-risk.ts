@@ -6,6 +6,7 @@ import { revokeInTx } from "../lifecycle/revoke.ts";
 import { enqueue } from "../publish/outbox.ts";
 import type { Services } from "../services.ts";
 import type { RiskAlert } from "@kakunin/shared";
+import { emitWebhook } from "../webhooks/enqueue.ts";
 
 export type RiskDecision = "revoked" | "flagged" | "already_revoked" | "no_active_certificate";
 
@@ -45,6 +46,11 @@ export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decis
         reasons: alert.reasons, event_ids: alert.event_ids, triggered_at: alert.triggered_at,
       },
     }]);
+    // Alerts for people: the band change, then what the policy did about it.
+    const about = { score: alert.score, serial_number: alert.serial_number, reasons: alert.reasons.slice(0, 5), event_ids: alert.event_ids.slice(0, 100), alert_id: alert.alert_id };
+    await emitWebhook(tx, { tenantId: agent.tenantId, type: "io.kakunin.agent.risk.high", agentId: agent.id, at: now, data: { ...about, band: "high" } });
+    if (decision === "revoked") await emitWebhook(tx, { tenantId: agent.tenantId, type: "io.kakunin.agent.auto_revoked", agentId: agent.id, at: now, data: { ...about, certificate_id: cert!.id } });
+    if (decision === "flagged") await emitWebhook(tx, { tenantId: agent.tenantId, type: "io.kakunin.agent.review_required", agentId: agent.id, at: now, data: about });
     await tx.insert(riskDecisions).values({
       alertId: alert.alert_id, tenantId: agent.tenantId, agentId: agent.id, serialNumber: alert.serial_number, score: alert.score,
       decision, autoRevoke, reasons: alert.reasons, eventIds: alert.event_ids, triggeredAt: new Date(alert.triggered_at),

@@ -72,7 +72,7 @@ async function insertAll(s: Services, valid: ForwardedEvent[]): Promise<number> 
       .values(valid.map((e) => ({
         tenantId: e.tenant_id, agentId: e.agent_id, eventId: e.event.event_id, occurredAt: new Date(e.event.timestamp),
         type: e.event.type, action: e.event.action, event: e.event as Record<string, unknown>, score: e.score, band: e.band,
-        reasons: e.reasons, serialNumber: e.serial_number, receivedAt: new Date(e.received_at),
+        reasons: e.reasons, serialNumber: e.serial_number, receivedAt: new Date(e.received_at), shadow: e.shadow ?? null,
       })))
       .onConflictDoNothing({ target: [agentEvents.agentId, agentEvents.eventId] })
       .returning({ agentId: agentEvents.agentId, eventId: agentEvents.eventId });

@@ -55,6 +55,7 @@ export async function patchAgent(
         ownerName: patch.owner?.name ?? agent.ownerName,
         ownerEmail: patch.owner?.email ?? agent.ownerEmail,
         scopes: patch.scopes ?? agent.scopes,
+        sensitivity: patch.sensitivity ?? agent.sensitivity,
         updatedAt: now,
       })
       .where(eq(agents.id, agent.id))

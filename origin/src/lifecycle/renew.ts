@@ -7,6 +7,7 @@ import { effectiveStatus, type CertificateRow } from "../views/certificate.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
+import { emitWebhook } from "../webhooks/enqueue.ts";
 import { fail, type Failure } from "./failure.ts";
 import { discardPrepared, issuedAuditData, prepareCertificate, preparedRow } from "./issue.ts";
 import { activeCertificate } from "./revoke.ts";
@@ -74,6 +75,13 @@ export async function renewCertificate(
           data: { certificate_id: cur.id, serial_number: cur.serialNumber, successor_serial: p.serial, superseded_at: supersededAt.toISOString(), overlap_seconds: overlapSeconds },
         },
       ]);
+      await emitWebhook(tx, {
+        tenantId: tenant.id, type: "io.kakunin.certificate.renewed", agentId: agent.id, at: now,
+        data: {
+          certificate_id: inserted!.id, serial_number: p.serial, predecessor_id: cur.id, predecessor_serial: cur.serialNumber,
+          superseded_at: supersededAt.toISOString(), overlap_seconds: overlapSeconds, expires_at: inserted!.expiresAt.toISOString(),
+        },
+      });
       await enqueue(tx, [
         { kind: "cert", subject: cur.serialNumber }, { kind: "cert", subject: p.serial }, { kind: "agent", subject: agent.id },
         ...ended.flatMap((e) => [{ kind: "cert" as const, subject: e.serial }, { kind: "crl" as const, subject: tenant.id }]),

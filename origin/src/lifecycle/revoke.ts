@@ -6,6 +6,7 @@ import { effectiveStatus, type CertificateRow } from "../views/certificate.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
+import { emitWebhook } from "../webhooks/enqueue.ts";
 import { fail, type Failure } from "./failure.ts";
 import type { CrlReason } from "@kakunin/shared";
 
@@ -55,6 +56,10 @@ export async function revokeInTx(tx: Queryable, input: RevokeInput): Promise<Res
       revoked_at: input.now.toISOString(), agent_suspended: input.suspendAgent,
     },
   }]);
+  await emitWebhook(tx, {
+    tenantId: input.tenantId, type: "io.kakunin.certificate.revoked", agentId: revoked.agentId, at: input.now,
+    data: { certificate_id: revoked.id, serial_number: revoked.serialNumber, reason: input.reason, reason_code: input.code, agent_suspended: input.suspendAgent },
+  });
   await enqueue(tx, [
     { kind: "cert", subject: revoked.serialNumber },
     { kind: "agent", subject: revoked.agentId },

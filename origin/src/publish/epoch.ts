@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { eq, gt } from "drizzle-orm";
 import type { OriginEpoch } from "@kakunin/shared";
 import type { Db, Queryable } from "../db/index.ts";
-import { agents, authorities, certificates, originEpoch } from "../db/schema.ts";
+import { agents, authorities, certificates, originEpoch, tenants } from "../db/schema.ts";
 import { enqueue, type OutboxKind } from "./outbox.ts";
 
 /** The database's epoch; the first call on a new database starts epoch 1. */
@@ -31,14 +31,19 @@ export async function beginNextEpoch(db: Db, seen: OriginEpoch, atLeast: number,
   });
 }
 
-/** What a resync re-publishes: every certificate not expired over a day ago, every agent, every CRL. */
+/**
+ * What a resync re-publishes: every certificate not expired over a day ago, every agent, every CRL,
+ * every tenant's scoring overrides (review feedback is one-shot and idempotent: not re-sent).
+ */
 async function everySubject(tx: Queryable, now: Date): Promise<{ kind: OutboxKind; subject: string }[]> {
   const certs = await tx.select({ s: certificates.serialNumber }).from(certificates).where(gt(certificates.expiresAt, new Date(now.getTime() - 86_400_000)));
   const agentRows = await tx.select({ s: agents.id }).from(agents);
   const cas = await tx.select({ s: authorities.tenantId }).from(authorities).where(eq(authorities.kind, "issuing"));
+  const tenantRows = await tx.select({ s: tenants.id }).from(tenants);
   return [
     ...certs.map((c) => ({ kind: "cert" as const, subject: c.s })),
     ...agentRows.map((a) => ({ kind: "agent" as const, subject: a.s })),
     ...cas.flatMap((c) => (c.s ? [{ kind: "crl" as const, subject: c.s }] : [])),
+    ...tenantRows.map((t) => ({ kind: "scoring" as const, subject: t.s })),
   ];
 }

@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import { rowsOfResult, type Queryable } from "../db/index.ts";
 import { outbox } from "../db/schema.ts";
 
-export type OutboxKind = "cert" | "agent" | "crl";
+export type OutboxKind = "cert" | "agent" | "crl" | "scoring" | "feedback";
 
 /**
  * Records, inside the caller's transaction, that the edge must learn the new state of these

@@ -6,7 +6,7 @@ import { buryDeadLetter } from "../lifecycle/dead-letters.ts";
 import { outbox } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { describePublishError, type EdgeClient, type EdgeRefusal } from "./edge-client.ts";
-import { agentRecord, certRecord, crlRecords } from "./records.ts";
+import { agentRecord, certRecord, crlRecords, feedbackRecord, scoringRecord } from "./records.ts";
 import type { PublishSigners } from "./signers.ts";
 import { RetryLoop } from "../retry-loop.ts";
 import { beginNextEpoch, currentEpoch } from "./epoch.ts";
@@ -100,6 +100,12 @@ export class Publisher {
         if (rec) item.records.push(rec);
       } else if (item.kind === "agent") {
         const rec = await agentRecord(this.s, item.subject, item.v);
+        if (rec) item.records.push(rec);
+      } else if (item.kind === "scoring") {
+        const rec = await scoringRecord(this.s, item.subject, item.v);
+        if (rec) item.records.push(rec);
+      } else if (item.kind === "feedback") {
+        const rec = await feedbackRecord(this.s, item.subject, item.v);
         if (rec) item.records.push(rec);
       } else {
         item.records.push(...(await crlRecords(this.s, this.signers, item.subject, item.v)));

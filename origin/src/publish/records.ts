@@ -1,7 +1,7 @@
 import { and, eq } from "drizzle-orm";
-import type { AgentRecord, CertStatusRecord, CrlRecord } from "@kakunin/shared";
+import type { AgentRecord, CertStatusRecord, CrlRecord, FeedbackRecord, ScoringRecord } from "@kakunin/shared";
 import { agentUrn, BACKDATE_MS } from "../ca/profiles.ts";
-import { agents, certificates, tenants } from "../db/schema.ts";
+import { agents, certificates, reviews, tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { rfc3339 } from "../views/time.ts";
 import type { PublishSigners } from "./signers.ts";
@@ -53,7 +53,20 @@ export async function agentRecord(s: Services, agentId: string, v: number): Prom
     .from(certificates)
     .where(and(eq(certificates.agentId, agentId), eq(certificates.status, "active")));
   const current = active && active.expiresAt.getTime() > s.clock.now().getTime() ? active.serial : null;
-  return { kind: "agent", v, agent_id: a.id, tenant_id: a.tenantId, status: a.status, current_serial: current };
+  return { kind: "agent", v, agent_id: a.id, tenant_id: a.tenantId, status: a.status, current_serial: current, sensitivity: a.sensitivity };
+}
+
+/** The tenant's scoring overrides (and shadow candidate), as every AgentMonitor of the tenant applies them. */
+export async function scoringRecord(s: Services, tenantId: string, v: number): Promise<ScoringRecord | undefined> {
+  const [t] = await s.db.select({ scoring: tenants.scoring }).from(tenants).where(eq(tenants.id, tenantId));
+  return t ? { kind: "scoring", v, tenant_id: tenantId, scoring: t.scoring } : undefined;
+}
+
+/** A review that cleared an agent, for its AgentMonitor (accept the reviewed events as normal). */
+export async function feedbackRecord(s: Services, reviewId: string, v: number): Promise<FeedbackRecord | undefined> {
+  const [r] = await s.db.select().from(reviews).where(eq(reviews.id, reviewId));
+  if (!r) return undefined;
+  return { kind: "feedback", v, tenant_id: r.tenantId, agent_id: r.agentId, review_id: r.id, event_ids: r.eventIds.slice(0, 1000) };
 }
 
 /**

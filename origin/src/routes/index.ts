@@ -24,6 +24,15 @@ import * as caRollover from "./v1_tenant_ca_rollover.ts";
 import * as policyGet from "./v1_tenant_policy_get.ts";
 import * as policyPatch from "./v1_tenant_policy_patch.ts";
 import * as tenantsCreate from "./v1_tenants_create.ts";
+import * as scoringGet from "./v1_tenant_scoring_get.ts";
+import * as scoringPatch from "./v1_tenant_scoring_patch.ts";
+import * as scoringShadow from "./v1_tenant_scoring_shadow.ts";
+import * as webhooksList from "./v1_tenant_webhooks_list.ts";
+import * as webhooksCreate from "./v1_tenant_webhooks_create.ts";
+import * as webhooksDeliveries from "./v1_tenant_webhooks_deliveries.ts";
+import * as webhooksReplay from "./v1_tenant_webhooks_replay.ts";
+import * as reviewsList from "./v1_reviews_list.ts";
+import * as agentsReview from "./v1_agents_review.ts";
 import * as auditTreeHead from "./v1_audit_tree_head.ts";
 import * as auditEntries from "./v1_audit_entries.ts";
 import * as auditProofs from "./v1_audit_proofs.ts";
@@ -43,6 +52,9 @@ export const ROUTES = [
   agentsSign, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, caRollover, tenantGet, policyGet, policyPatch, tenantsCreate,
   apiKeysCreate, apiKeysList, apiKeysRevoke, auditTreeHead, auditEntries, auditProofs, agentsEvidence, init, metrics,
   deadLettersList, deadLettersReplay, agentCredentialsCreate, agentCredentialsList, agentCredentialsRevoke, adminTidy,
+  scoringGet, scoringPatch, scoringShadow,
+  webhooksList, webhooksCreate, webhooksDeliveries, webhooksReplay,
+  reviewsList, agentsReview,
 ] as const;
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {

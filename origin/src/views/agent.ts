@@ -16,6 +16,8 @@ export const agentView = z.object({
   status: z.enum(["active", "suspended", "retired"]),
   /** True when a high risk was flagged for human review (tenant policy auto_revoke off). */
   review_required: z.boolean(),
+  /** How strongly the tenant's scoring treats this agent's evidence: low ×0.5, normal ×1, high ×2. */
+  sensitivity: z.enum(["low", "normal", "high"]),
   created_at: z.string(),
   updated_at: z.string(),
 });
@@ -32,6 +34,7 @@ export function toAgentView(a: AgentRow): AgentView {
     scopes: a.scopes,
     status: a.status,
     review_required: a.reviewRequestedAt !== null,
+    sensitivity: a.sensitivity,
     created_at: rfc3339(a.createdAt),
     updated_at: rfc3339(a.updatedAt),
   };

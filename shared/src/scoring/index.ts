@@ -3,3 +3,4 @@ export * from "./state.ts";
 export * from "./features.ts";
 export * from "./engine.ts";
 export * from "./schema.ts";
+export * from "./feedback.ts";

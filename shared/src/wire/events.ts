@@ -10,6 +10,14 @@ export const EVENTS_MAX_PER_BATCH = 1000;
 
 export const reasonSchema = z.object({ feature: z.string().max(64), contribution: z.number().min(0).max(1), detail: z.string().max(512) });
 const uuid = z.uuid();
+const band = z.enum(["low", "medium", "high"]);
+
+/** What the tenant's shadow scoring candidate would have said about one event (GET /v1/tenant/scoring/shadow). */
+export const shadowVerdictSchema = z.object({
+  score: z.number().min(0).max(1), band, risk_band: band, active_band: band, active_risk_band: band,
+  /** The candidate would have moved the agent into high with this event (and the active configuration did not). */
+  would_become_high: z.boolean(),
+});
 
 export const forwardedEventSchema = z.object({
   agent_id: uuid,
@@ -20,6 +28,8 @@ export const forwardedEventSchema = z.object({
   band: z.enum(["low", "medium", "high"]),
   reasons: z.array(reasonSchema).max(32),
   received_at: z.iso.datetime(),
+  /** The shadow candidate's verdict, forwarded only when it differs from the active one. */
+  shadow: shadowVerdictSchema.optional(),
 });
 
 export const forwardedEventsSchema = z.object({
@@ -34,5 +44,6 @@ export const storedEventsAckSchema = z.object({
   dead_lettered: z.number().int().optional(),
 });
 
+export type ShadowVerdict = z.infer<typeof shadowVerdictSchema>;
 export type ForwardedEvent = z.infer<typeof forwardedEventSchema>;
 export type ForwardedEvents = z.infer<typeof forwardedEventsSchema>;

@@ -1,8 +1,12 @@
 import { z } from "zod";
 import { MODEL_HASH_PATTERN, SERIAL_PATTERN } from "../schemas.ts";
+import { scoringOverridesSchema, SENSITIVITIES } from "../tenant-scoring.ts";
 import { refineWellFormed } from "../unicode.ts";
 
-/** Origin → edge: status records (certificates, agents, CRLs) to store in KV, applied in version order. */
+/**
+ * Origin → edge: status records (certificates, agents, CRLs, tenant scoring) to store in KV, applied
+ * in version order, and review feedback for an agent's monitor (not stored in KV).
+ */
 export const PUBLISH_PATH = "/internal/v1/publish";
 /** The edge refuses a bigger batch with 413; the origin splits before it gets there. */
 export const PUBLISH_MAX_BYTES = 8 * 1024 * 1024;
@@ -36,6 +40,22 @@ export const certRecordSchema = z.object({
 export const agentRecordSchema = z.object({
   kind: z.literal("agent"), v, agent_id: uuid, tenant_id: uuid, status: agentStatus,
   current_serial: z.string().regex(SERIAL_PATTERN).nullable(),
+  /** How strongly the tenant's scoring treats this agent's evidence (absent = normal). */
+  sensitivity: z.enum(SENSITIVITIES).optional(),
+});
+
+/** A tenant's scoring overrides and shadow candidate (GET/PATCH /v1/tenant/scoring), at `scoring:<tenant>`. */
+export const scoringRecordSchema = z.object({
+  kind: z.literal("scoring"), v, tenant_id: uuid,
+  scoring: scoringOverridesSchema.extend({
+    shadow: scoringOverridesSchema.extend({ since: iso }).nullable().optional(),
+  }),
+});
+
+/** A review cleared an agent: its AgentMonitor accepts these events as normal (idempotent per review). */
+export const feedbackRecordSchema = z.object({
+  kind: z.literal("feedback"), v, tenant_id: uuid, agent_id: uuid, review_id: uuid,
+  event_ids: z.array(z.string().max(128)).max(1000),
 });
 
 export const crlRecordSchema = z.object({
@@ -45,7 +65,7 @@ export const crlRecordSchema = z.object({
   crl_b64: z.string().max(CRL_FIELD_MAX_BYTES), this_update: iso, next_update: iso, chain_pem: z.string().max(32_768),
 });
 
-export const edgeRecordSchema = z.discriminatedUnion("kind", [certRecordSchema, agentRecordSchema, crlRecordSchema]);
+export const edgeRecordSchema = z.discriminatedUnion("kind", [certRecordSchema, agentRecordSchema, crlRecordSchema, scoringRecordSchema, feedbackRecordSchema]);
 
 export const publishBatchSchema = z.object({
   wire_version: z.number().int().optional(),

@@ -17,6 +17,8 @@ async function readCert(c: Context<EdgeEnv>, serial: string): Promise<CertStatus
 export interface IngestCaller {
   claims: IngestTokenClaims;
   cert: CertStatusRecord;
+  /** The agent's record when this edge has it (sensitivity for scoring). */
+  agent: AgentRecord | undefined;
 }
 
 /**
@@ -77,5 +79,5 @@ export async function authenticateIngest(c: Context<EdgeEnv>): Promise<IngestCal
     const inOverlap = cert.superseded_by === agent.current_serial;
     if (agent.current_serial !== cert.serial_number && !inOverlap) return edgeProblem(c, "forbidden", "The token was minted for a certificate the agent no longer uses.");
   }
-  return { claims, cert };
+  return { claims, cert, agent };
 }

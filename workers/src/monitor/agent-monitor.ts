@@ -1,10 +1,20 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-  bandOf, DEFAULT_SCORING, newState, reviveState, scoreEvent, toScoredInput, type AgentEvent, type MonitorState,
+  acceptAsNormal, bandOf, DEFAULT_SCORING, DEFAULT_THRESHOLDS, newState, reviveState, scoreEvent, toScoredInput, type AgentEvent,
+  type BandThresholds, type MonitorState, type Reason,
 } from "@kakunin/shared";
 import { DEAD_LETTER_DDL, DeadLetterStore, type DeadLetterRow } from "./dead-letters.ts";
 import { Forwarder } from "./forwarder.ts";
+import { tenantVerdict } from "./tenant-verdict.ts";
 import type { AgentContext, EventResult, IngestOutcome, RiskView } from "./types.ts";
+
+/** The agent's risk as its tenant sees it (overrides and sensitivity applied): what verify and /risk show. */
+interface RiskState {
+  score: number;
+  t: number;
+  reasons: Reason[];
+  thresholds: BandThresholds;
+}
 
 /** Event ids are remembered this long for de-duplication (events older than 30 days are refused). */
 const DEDUPE_MS = 31 * 86_400_000;
@@ -21,6 +31,7 @@ const RISK_WRITE_INTERVAL_MS = 5_000;
  */
 export class AgentMonitor extends DurableObject<Env> {
   private state?: MonitorState;
+  private riskState?: RiskState;
   private lastRiskWrite = { at: 0, band: "low" as string };
   private readonly letters: DeadLetterStore;
   private readonly forwarder: Forwarder;
@@ -49,6 +60,15 @@ export class AgentMonitor extends DurableObject<Env> {
     return this.state;
   }
 
+  private loadRisk(): RiskState {
+    if (!this.riskState) {
+      const row = this.ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'risk_view'").toArray()[0];
+      const s = this.load();
+      this.riskState = row ? (JSON.parse(row.v) as RiskState) : { ...s.risk, thresholds: DEFAULT_THRESHOLDS };
+    }
+    return this.riskState;
+  }
+
   async ingest(agent: AgentContext, events: AgentEvent[]): Promise<IngestOutcome> {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
@@ -73,7 +93,11 @@ export class AgentMonitor extends DurableObject<Env> {
           continue;
         }
         seenInBatch.add(e.event_id);
-        const { event, risk } = scoreEvent(state, toScoredInput(e), agent.scopes, DEFAULT_SCORING);
+        const input = toScoredInput(e);
+        const before = { score: state.risk.score * Math.exp(-Math.max(0, input.ts - state.risk.t) / DEFAULT_SCORING.riskDecayMs), reasons: state.risk.reasons };
+        const raw = scoreEvent(state, input, agent.scopes, DEFAULT_SCORING);
+        const { event, risk, thresholds, shadow } = tenantVerdict(before, raw, agent.scoring, agent.sensitivity);
+        this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds };
         const result: EventResult = { event_id: e.event_id, score: event.score, band: event.band, reasons: event.reasons };
         results.set(i, result);
         accepted++;
@@ -82,6 +106,7 @@ export class AgentMonitor extends DurableObject<Env> {
         const forwarded = {
           agent_id: agent.agentId, tenant_id: agent.tenantId, serial_number: agent.serial, event: e,
           score: event.score, band: event.band, reasons: event.reasons, received_at: new Date(now).toISOString(),
+          ...(shadow && { shadow }),
         };
         sql.exec("INSERT INTO events (event_id, received_at, result, payload) VALUES (?, ?, ?, ?)", e.event_id, now, JSON.stringify(result), JSON.stringify(forwarded));
       }
@@ -95,6 +120,7 @@ export class AgentMonitor extends DurableObject<Env> {
       }
       sql.exec("INSERT INTO meta (k, v) VALUES ('state', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(state));
       sql.exec("INSERT INTO meta (k, v) VALUES ('agent', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(agent));
+      if (this.riskState) sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
       return { accepted, duplicates, results: events.map((_, i) => results.get(i)!) };
     });
     if (outcome.accepted > 0) {
@@ -108,12 +134,39 @@ export class AgentMonitor extends DurableObject<Env> {
 
   risk(agentId: string): RiskView {
     const state = this.load();
-    const decayed = state.risk.score * Math.exp(-Math.max(0, Date.now() - state.risk.t) / DEFAULT_SCORING.riskDecayMs);
+    const r = this.loadRisk();
+    const decayed = r.score * Math.exp(-Math.max(0, Date.now() - r.t) / DEFAULT_SCORING.riskDecayMs);
     const score = Math.round(decayed * 1000) / 1000;
     return {
-      agent_id: agentId, score, band: bandOf(score), reasons: state.risk.reasons,
-      events_scored: state.n, updated_at: state.risk.t ? new Date(state.risk.t).toISOString() : null,
+      agent_id: agentId, score, band: bandOf(score, r.thresholds), reasons: r.reasons,
+      events_scored: state.n, updated_at: r.t ? new Date(r.t).toISOString() : null,
     };
+  }
+
+  /**
+   * A human review cleared the agent (POST /v1/agents/:id/review, decision clear): the reviewed
+   * events are accepted as normal history and the risk they raised is dropped. Idempotent per review.
+   */
+  async acceptAsNormal(reviewId: string, eventIds: string[]): Promise<{ applied: boolean }> {
+    const sql = this.ctx.storage.sql;
+    const key = `review:${reviewId}`;
+    if (sql.exec("SELECT 1 FROM meta WHERE k = ?", key).toArray().length > 0) return { applied: false };
+    const now = Date.now();
+    this.ctx.storage.transactionSync(() => {
+      const state = this.load();
+      acceptAsNormal(state, now);
+      this.riskState = { score: 0, t: state.risk.t, reasons: [], thresholds: this.loadRisk().thresholds };
+      sql.exec("INSERT INTO meta (k, v) VALUES ('state', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(state));
+      sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
+      sql.exec("INSERT INTO meta (k, v) VALUES (?, ?)", key, JSON.stringify({ at: now, events: eventIds.length }));
+    });
+    const agent = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'agent'").toArray()[0];
+    if (agent) {
+      // As after ingest: a failed KV write is retried by the alarm, never lost.
+      await this.publishRiskOrDefer((JSON.parse(agent.v) as AgentContext).serial, true);
+      if (this.riskDirty()) await this.scheduleForwarding(5_000);
+    }
+    return { applied: true };
   }
 
   /** Events not yet acknowledged by the origin (for tests and /risk diagnostics). */
@@ -187,11 +240,12 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   private async publishRisk(serial: string, force: boolean): Promise<void> {
-    const state = this.load();
-    const band = bandOf(state.risk.score);
+    const r = this.loadRisk();
+    const band = bandOf(r.score, r.thresholds);
     const now = Date.now();
     if (!force && band === this.lastRiskWrite.band && now - this.lastRiskWrite.at < RISK_WRITE_INTERVAL_MS) return;
     this.lastRiskWrite = { at: now, band };
-    await this.env.CERT_STATUS.put(`risk:${serial}`, JSON.stringify({ score: state.risk.score, band, t: state.risk.t }));
+    // The thresholds travel with the score so verify (and ?max_band=) bands it as the tenant does.
+    await this.env.CERT_STATUS.put(`risk:${serial}`, JSON.stringify({ score: r.score, band, t: r.t, thresholds: r.thresholds }));
   }
 }

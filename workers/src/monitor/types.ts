@@ -1,4 +1,4 @@
-import type { AgentEvent, Band, Reason } from "@kakunin/shared";
+import type { AgentEvent, Band, Reason, Sensitivity, TenantScoring } from "@kakunin/shared";
 
 /** Who the events belong to, established by the Worker from the verified ingest token. */
 export interface AgentContext {
@@ -6,6 +6,9 @@ export interface AgentContext {
   tenantId: string;
   serial: string;
   scopes: string[];
+  /** The agent's sensitivity and its tenant's scoring overrides, as last published to this edge. */
+  sensitivity?: Sensitivity;
+  scoring?: TenantScoring;
 }
 
 export interface EventResult {

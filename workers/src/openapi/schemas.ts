@@ -16,7 +16,7 @@ export const reasonSchema = z
 export const modelSchema = z.object({ name: z.string(), version: z.string(), hash: z.string().openapi({ example: `sha256:${"ab".repeat(32)}` }) });
 
 export const verifyReasonCodes = [
-  "revoked", "superseded", "expired", "not_yet_valid", "agent_suspended", "agent_retired", "model_hash_mismatch", "scope_not_granted",
+  "revoked", "superseded", "expired", "not_yet_valid", "agent_suspended", "agent_retired", "model_hash_mismatch", "scope_not_granted", "risk_too_high",
 ] as const;
 
 export const verifyResultSchema = z

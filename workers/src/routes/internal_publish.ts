@@ -61,8 +61,13 @@ export function register(app: EdgeApp): void {
       const errors = batch.error.issues.slice(0, 50).map((i) => ({ path: i.path.join("."), message: i.message }));
       return edgeProblem(c, "validation-failed", `${batch.error.issues.length} invalid field(s) in the batch`, { errors });
     }
-    const result = await ledger(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, (batch.data as PublishBatch).records, batch.data.epoch);
+    const records = (batch.data as PublishBatch).records;
+    // Review feedback goes to the agent's monitor (idempotent per review), not to KV. A failure
+    // fails the batch, so the origin's outbox retries it.
+    const feedback = records.filter((r) => r.kind === "feedback");
+    for (const f of feedback) await c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids);
+    const result = await ledger(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, records.filter((r) => r.kind !== "feedback"), batch.data.epoch);
     if ("replayed" in result) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
-    return c.json({ data: result });
+    return c.json({ data: { ...result, applied: result.applied + feedback.length } });
   });
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { MALFORMED_UNICODE_MESSAGE, parseJsonBody } from "@kakunin/shared";
+import { MALFORMED_UNICODE_MESSAGE, parseJsonBody, type ScoringRecord } from "@kakunin/shared";
 import { dataResponse, INGEST_TOKEN, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { authenticateIngest } from "../ingest/authenticate.ts";
@@ -55,8 +55,14 @@ export function register(app: EdgeApp): void {
     const parsed = parseEvents(body.value, Date.now());
     if (!parsed.ok) return edgeProblem(c, "validation-failed", `${parsed.errors.length} invalid field(s); nothing was accepted`, { errors: parsed.errors });
     const monitor = c.env.AGENT_MONITOR.getByName(caller.claims.agent_id);
+    // The tenant's scoring overrides (published by the origin; eventually consistent like all KV).
+    const scoringRaw = await c.env.CERT_STATUS.get(`scoring:${caller.cert.tenant_id}`);
+    const scoring = scoringRaw ? (JSON.parse(scoringRaw) as ScoringRecord).scoring : undefined;
     const outcome = await monitor.ingest(
-      { agentId: caller.claims.agent_id, tenantId: caller.cert.tenant_id, serial: caller.cert.serial_number, scopes: caller.cert.scopes },
+      {
+        agentId: caller.claims.agent_id, tenantId: caller.cert.tenant_id, serial: caller.cert.serial_number, scopes: caller.cert.scopes,
+        ...(caller.agent?.sensitivity && { sensitivity: caller.agent.sensitivity }), ...(scoring && { scoring }),
+      },
       parsed.events,
     );
     return c.json({ data: outcome }, 202);

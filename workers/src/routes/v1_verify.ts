@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bandOf, DEFAULT_SCORING, MODEL_HASH_PATTERN, SCOPE_PATTERN, type Band, type CertStatusRecord, type FieldError } from "@kakunin/shared";
+import { bandOf, DEFAULT_SCORING, type BandThresholds, MODEL_HASH_PATTERN, SCOPE_PATTERN, type Band, type CertStatusRecord, type FieldError } from "@kakunin/shared";
 import { cacheControl, dataResponse, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { ledger } from "../ledger/client.ts";
@@ -30,6 +30,8 @@ export const route = createRoute({
     query: z.object({
       model_hash: z.string().regex(MODEL_HASH_PATTERN).optional().openapi({ description: "`valid` is false (reason model_hash_mismatch) unless the certificate binds this model hash" }),
       scope: z.array(z.string().max(128).regex(SCOPE_PATTERN)).optional().openapi({ description: "Repeatable; `valid` is false (scope_not_granted) for each action the agent's scopes do not cover" }),
+      max_band: z.enum(["low", "medium"]).optional().openapi({ description: "`valid` is false (reason risk_too_high) when the agent's risk band is above this one" }),
+      max_risk: z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/).optional().openapi({ description: "A score in [0,1]; `valid` is false (risk_too_high) when the agent's risk score is above it" }),
       consistency: z.enum(["eventual", "strong"]).default("eventual").openapi({ description: "`strong` reads the status ledger itself and always reflects every delivered revocation (not cached)" }),
     }),
   },
@@ -58,6 +60,13 @@ export function register(app: EdgeApp): void {
     scopes.forEach((s, i) => {
       if (!SCOPE_PATTERN.test(s) || s.length > 128) errors.push({ path: `scope.${i}`, message: "not a scope (dotted segments, optional .*)" });
     });
+    const maxBand = q.get("max_band") ?? undefined;
+    if (maxBand !== undefined && maxBand !== "low" && maxBand !== "medium") errors.push({ path: "max_band", message: "must be 'low' or 'medium'" });
+    const maxRiskRaw = q.get("max_risk") ?? undefined;
+    const maxRisk = maxRiskRaw === undefined ? undefined : Number(maxRiskRaw);
+    if (maxRiskRaw !== undefined && (maxRiskRaw.trim() === "" || !Number.isFinite(maxRisk) || maxRisk! < 0 || maxRisk! > 1)) {
+      errors.push({ path: "max_risk", message: "must be a number in [0,1]" });
+    }
     const consistency = q.get("consistency") ?? "eventual";
     if (consistency !== "eventual" && consistency !== "strong") errors.push({ path: "consistency", message: "must be 'eventual' or 'strong'" });
     if (errors.length) return edgeProblem(c, "validation-failed", `${errors.length} invalid query parameter(s)`, { errors, headers: { "cache-control": CACHE.none } });
@@ -73,7 +82,7 @@ export function register(app: EdgeApp): void {
     ]);
     if (!raw) return edgeProblem(c, "not-found", `No certificate with serial ${serial}.`, { headers: { "cache-control": CACHE.none } });
     const rec = JSON.parse(raw) as CertStatusRecord;
-    const result = evaluate(rec, new Date(), { modelHash, scopes }, risk);
+    const result = evaluate(rec, new Date(), { modelHash, scopes, maxBand: maxBand as Band | undefined, maxRisk }, risk);
     const cache = consistency === "strong" ? CACHE.none : result.status === "active" ? CACHE.active : CACHE.final;
     return c.json({ data: result }, 200, { "cache-control": cache });
   });
@@ -83,8 +92,8 @@ export function register(app: EdgeApp): void {
 async function readRisk(env: Env, serial: string): Promise<{ score: number; band: Band }> {
   const raw = await env.CERT_STATUS.get(`risk:${serial}`);
   if (!raw) return { score: 0, band: "low" };
-  const r = JSON.parse(raw) as { score: number; t?: number };
-  // Risk decays between events exactly as the monitor computes it.
+  const r = JSON.parse(raw) as { score: number; t?: number; thresholds?: BandThresholds };
+  // Risk decays between events exactly as the monitor computes it; the bands are the tenant's.
   const score = Math.round(r.score * Math.exp(-Math.max(0, Date.now() - (r.t ?? Date.now())) / DEFAULT_SCORING.riskDecayMs) * 1000) / 1000;
-  return { score, band: bandOf(score) };
+  return { score, band: bandOf(score, r.thresholds) };
 }

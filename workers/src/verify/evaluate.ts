@@ -1,4 +1,4 @@
-import { inScope, type Band, type CertStatusRecord } from "@kakunin/shared";
+import { bandAbove, inScope, type Band, type CertStatusRecord } from "@kakunin/shared";
 import type { EdgeReason, EdgeVerifyData } from "@kakunin/verify";
 
 /**
@@ -30,7 +30,7 @@ export function statusAt(rec: CertStatusRecord, t: number): EdgeVerifyData["stat
 export function evaluate(
   rec: CertStatusRecord,
   now: Date,
-  checks: { modelHash?: string; scopes: string[] },
+  checks: { modelHash?: string; scopes: string[]; maxBand?: Band; maxRisk?: number },
   risk: { score: number; band: Band },
 ): VerifyResult {
   const t = now.getTime();
@@ -47,6 +47,12 @@ export function evaluate(
   }
   for (const scope of checks.scopes) {
     if (!inScope(rec.scopes, scope)) reasons.push({ code: "scope_not_granted", detail: `'${scope}' is not covered by the agent's scopes` });
+  }
+  // A gateway's risk ceiling: refuses a risky agent before (or without) any revocation.
+  if (checks.maxBand !== undefined && bandAbove(risk.band, checks.maxBand)) {
+    reasons.push({ code: "risk_too_high", detail: `risk band ${risk.band} (score ${risk.score}) is above the allowed ${checks.maxBand}` });
+  } else if (checks.maxRisk !== undefined && risk.score > checks.maxRisk) {
+    reasons.push({ code: "risk_too_high", detail: `risk score ${risk.score} is above the allowed ${checks.maxRisk}` });
   }
   const renew = renewAfter(rec.not_before, rec.not_after);
   return {

@@ -1,0 +1,98 @@
+import { and, eq, inArray, isNull } from "drizzle-orm";
+import { ok, type Result } from "@kakunin/shared";
+import { appendAudit } from "../audit/append.ts";
+import type { AuditActor } from "../audit/types.ts";
+import { agents, certificates, reviews, riskDecisions } from "../db/schema.ts";
+import { isValidAt } from "../views/certificate.ts";
+import { enqueue } from "../publish/outbox.ts";
+import type { Services } from "../services.ts";
+import { emitWebhook } from "../webhooks/enqueue.ts";
+import { fail, type Failure } from "./failure.ts";
+import { revokeInTx } from "./revoke.ts";
+import { riskSuspension } from "./risk-suspension.ts";
+
+export type ReviewDecision = "clear" | "revoke" | "reinstate";
+
+export interface ReviewOutcome {
+  id: string;
+  agent_id: string;
+  decision: ReviewDecision;
+  reason: string;
+  agent_status: "active" | "suspended" | "retired";
+  closed_alerts: number;
+  revoked_certificate_id: string | null;
+}
+
+/**
+ * A human decision on an agent the risk policy flagged or auto-revoked, closing every open risk
+ * decision of the agent in one transaction with its audit entry, webhook and edge notifications:
+ * - `clear`: a false positive. The flag is lifted and the reviewed events become normal history
+ *   (the agent's monitor is told, via the outbox). An auto-revoked agent stays suspended: use reinstate.
+ * - `revoke`: confirmed. The active certificate (if any) is revoked and the agent suspended.
+ * - `reinstate`: a false positive that was auto-revoked: the suspension is lifted (the revoked
+ *   certificate stays revoked, as revocation is final; certify the agent again) and the events become normal.
+ */
+export async function reviewAgent(
+  s: Services,
+  tenantId: string,
+  agentId: string,
+  input: { decision: ReviewDecision; reason: string },
+  actor: AuditActor,
+): Promise<Result<ReviewOutcome, Failure>> {
+  const now = s.clock.now();
+  return s.db.transaction(async (tx) => {
+    const [agent] = await tx.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenantId))).for("update");
+    if (!agent) return fail("not-found", `agent ${agentId} not found`);
+    const open = await tx.select().from(riskDecisions).where(and(
+      eq(riskDecisions.agentId, agent.id), isNull(riskDecisions.reviewId), inArray(riskDecisions.decision, ["revoked", "flagged"]),
+    ));
+    if (open.length === 0) return fail("nothing-to-review", `agent ${agentId} has no flagged or auto-revoked risk decision awaiting review`);
+    if (agent.status === "retired") return fail("agent-retired", `agent ${agentId} is retired`);
+    if (input.decision === "reinstate" && agent.status !== "suspended") {
+      return fail("conflict", `agent ${agentId} is ${agent.status}, not suspended: use clear to close a flag`);
+    }
+    let revokedId: string | null = null;
+    let status = agent.status;
+    if (input.decision === "revoke") {
+      // Every certificate that still speaks for the agent: the active one and a renewed predecessor
+      // inside its overlap (which is still valid until superseded_at).
+      const valid = (await tx.select().from(certificates).where(and(eq(certificates.agentId, agent.id), inArray(certificates.status, ["active", "renewed"]))))
+        .filter((c) => isValidAt(c, now))
+        .sort((a, b) => (a.status === "active" ? -1 : b.status === "active" ? 1 : 0));
+      for (const cert of valid) {
+        const r = await revokeInTx(tx, { tenantId, certificateId: cert.id, reason: `review: ${input.reason}`, code: "privilegeWithdrawn", now, suspendAgent: true, actor });
+        if (!r.ok) return r;
+        revokedId ??= r.value.id;
+      }
+      status = "suspended";
+      await tx.update(agents).set({ status, reviewRequestedAt: null, updatedAt: now }).where(eq(agents.id, agent.id));
+    } else {
+      if (input.decision === "reinstate") status = "active";
+      await tx.update(agents).set({ status, reviewRequestedAt: null, updatedAt: now }).where(eq(agents.id, agent.id));
+      if (input.decision === "reinstate") {
+        // The same audit entry as lifting a risk suspension by certifying (lifecycle/certify.ts): admin, with a reason.
+        const suspension = await riskSuspension(tx, agent.id);
+        await appendAudit(tx, tenantId, [{
+          kind: "agent.suspension_lifted", actor, agentId: agent.id, at: now,
+          data: { reason: input.reason, risk_suspension: suspension ? { certificate_id: suspension.certificateId, serial_number: suspension.serialNumber } : null },
+        }]);
+      }
+    }
+    const eventIds = [...new Set(open.flatMap((d) => d.eventIds))].slice(0, 1000);
+    const [review] = await tx.insert(reviews).values({
+      tenantId, agentId: agent.id, decision: input.decision, reason: input.reason, decidedBy: actor.id, eventIds, decidedAt: now,
+    }).returning();
+    await tx.update(riskDecisions).set({ reviewId: review!.id }).where(inArray(riskDecisions.id, open.map((d) => d.id)));
+    const data = { review_id: review!.id, decision: input.decision, reason: input.reason, alert_ids: open.map((d) => d.alertId), event_ids: eventIds, agent_status: status, revoked_certificate_id: revokedId };
+    await appendAudit(tx, tenantId, [{ kind: "review.decided", actor, agentId: agent.id, at: now, data }]);
+    await emitWebhook(tx, { tenantId, type: "io.kakunin.agent.reviewed", agentId: agent.id, at: now, data: { ...data, event_ids: eventIds.slice(0, 100) } });
+    await enqueue(tx, [
+      { kind: "agent", subject: agent.id },
+      ...(input.decision === "revoke" ? [] : [{ kind: "feedback" as const, subject: review!.id }]),
+    ]);
+    return ok({
+      id: review!.id, agent_id: agent.id, decision: input.decision, reason: input.reason, agent_status: status,
+      closed_alerts: open.length, revoked_certificate_id: revokedId,
+    });
+  });
+}

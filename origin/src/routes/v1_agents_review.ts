@@ -1,0 +1,39 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "../app-env.ts";
+import { requireRole } from "../auth/authenticate.ts";
+import { apiKeyActor } from "../audit/types.ts";
+import { reviewAgent } from "../lifecycle/review-agent.ts";
+import { orThrow } from "./fail.ts";
+import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
+
+export const reviewBody = z.strictObject({
+  decision: z.enum(["clear", "revoke", "reinstate"]),
+  reason: z.string().trim().min(1).max(1024),
+});
+
+export const reviewView = z.object({
+  id: z.uuid(),
+  agent_id: z.uuid(),
+  decision: z.enum(["clear", "revoke", "reinstate"]),
+  reason: z.string(),
+  agent_status: z.enum(["active", "suspended", "retired"]),
+  closed_alerts: z.number().int(),
+  revoked_certificate_id: z.uuid().nullable(),
+});
+
+export const route = createRoute({
+  method: "post",
+  path: "/v1/agents/{id}/review",
+  summary: "Decide on a flagged or auto-revoked agent: clear (false positive; events become normal history), revoke, or reinstate (lift a risk suspension) — admin, audited",
+  security: bearer,
+  middleware: [requireRole("admin")] as const,
+  request: { params: idParams, body: jsonBody(reviewBody) },
+  responses: { 200: dataResponse(reviewView, "Decided"), ...errorResponses(404, 409, 422) },
+});
+
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const out = orThrow(await reviewAgent(c.var.services, c.var.caller.tenantId, c.req.valid("param").id, c.req.valid("json"), apiKeyActor(c.var.caller)));
+    return c.json({ data: out }, 200);
+  });
+}

@@ -1,0 +1,69 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { and, desc, eq, inArray, isNull } from "drizzle-orm";
+import type { AppEnv } from "../app-env.ts";
+import { requireRole } from "../auth/authenticate.ts";
+import { agentEvents, agents, riskDecisions } from "../db/schema.ts";
+import { rfc3339 } from "../views/time.ts";
+import { bearer, errorResponses } from "./openapi.ts";
+
+const reason = z.object({ feature: z.string(), contribution: z.number(), detail: z.string() });
+
+export const reviewItem = z.object({
+  agent_id: z.uuid(),
+  name: z.string(),
+  agent_status: z.enum(["active", "suspended", "retired"]),
+  /** review_required: flagged with auto_revoke off; auto_revoked: revoked by the policy, awaiting a decision. */
+  kind: z.enum(["review_required", "auto_revoked"]),
+  score: z.number(),
+  opened_at: z.string(),
+  alerts: z.number().int(),
+  top_reasons: z.array(reason),
+  event_ids: z.array(z.string()),
+  events: z.array(z.object({ event_id: z.string(), occurred_at: z.string(), action: z.string(), score: z.number(), band: z.string(), reasons: z.array(reason) })),
+});
+
+export const route = createRoute({
+  method: "get",
+  path: "/v1/reviews",
+  summary: "The review queue: agents flagged for review or auto-revoked and awaiting a decision, with top reasons and the events that drove them",
+  security: bearer,
+  middleware: [requireRole("admin", "auditor")] as const,
+  request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+  responses: {
+    200: { description: "Oldest first", content: { "application/json": { schema: z.object({ data: z.array(reviewItem), next_cursor: z.null() }) } } },
+    ...errorResponses(422),
+  },
+});
+
+const EVENTS_SHOWN = 20;
+
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const db = c.var.services.db;
+    const open = await db.select({ d: riskDecisions, a: agents }).from(riskDecisions)
+      .innerJoin(agents, eq(riskDecisions.agentId, agents.id))
+      .where(and(eq(riskDecisions.tenantId, c.var.caller.tenantId), isNull(riskDecisions.reviewId), inArray(riskDecisions.decision, ["revoked", "flagged"])))
+      .orderBy(desc(riskDecisions.triggeredAt)).limit(5000);
+    const byAgent = new Map<string, typeof open>();
+    for (const row of open) byAgent.set(row.a.id, [...(byAgent.get(row.a.id) ?? []), row]);
+    const items = [...byAgent.values()].map((rows) => {
+      const latest = rows[0]!;
+      const eventIds = [...new Set(rows.flatMap((r) => r.d.eventIds))];
+      return {
+        agent_id: latest.a.id, name: latest.a.name, agent_status: latest.a.status,
+        kind: rows.some((r) => r.d.decision === "revoked") ? "auto_revoked" as const : "review_required" as const,
+        score: Math.max(...rows.map((r) => r.d.score)), opened_at: rfc3339(rows.at(-1)!.d.triggeredAt), alerts: rows.length,
+        top_reasons: latest.d.reasons.slice(0, 5), event_ids: eventIds,
+      };
+    }).sort((x, y) => x.opened_at.localeCompare(y.opened_at)).slice(0, c.req.valid("query").limit);
+    const data = await Promise.all(items.map(async (it) => {
+      const ids = it.event_ids.slice(0, EVENTS_SHOWN);
+      const rows = ids.length ? await db.select().from(agentEvents).where(and(eq(agentEvents.agentId, it.agent_id), inArray(agentEvents.eventId, ids))) : [];
+      return {
+        ...it, event_ids: it.event_ids.slice(0, 1000),
+        events: rows.map((e) => ({ event_id: e.eventId, occurred_at: rfc3339(e.occurredAt), action: e.action, score: e.score, band: e.band, reasons: e.reasons })),
+      };
+    }));
+    return c.json({ data, next_cursor: null }, 200);
+  });
+}

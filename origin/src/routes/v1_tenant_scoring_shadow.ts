@@ -1,0 +1,70 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { and, desc, eq, gte, isNotNull, sql } from "drizzle-orm";
+import type { AppEnv } from "../app-env.ts";
+import { requireRole } from "../auth/authenticate.ts";
+import { agentEvents, tenants } from "../db/schema.ts";
+import { bearer, dataResponse, errorResponses } from "./openapi.ts";
+
+const band = z.enum(["low", "medium", "high"]);
+
+export const shadowReport = z.object({
+  /** Null when no candidate is set. */
+  candidate: z.object({ thresholds: z.object({ medium: z.number(), high: z.number() }).optional(), weights: z.record(z.string(), z.number()).optional(), since: z.string() }).nullable(),
+  /** Events whose band the candidate would have changed, by transition. */
+  rebanded: z.array(z.object({ from: band, to: band, events: z.number().int() })),
+  events_rebanded: z.number().int(),
+  /** Agents the candidate would have moved into high (where the active configuration did not). */
+  would_go_high: z.array(z.object({ agent_id: z.uuid(), events: z.number().int(), first_at: z.string(), last_at: z.string() })),
+  /** Agents the active configuration has in high that the candidate would not. */
+  would_not_go_high: z.array(z.object({ agent_id: z.uuid(), events: z.number().int() })),
+});
+
+export const route = createRoute({
+  method: "get",
+  path: "/v1/tenant/scoring/shadow",
+  summary: "What the shadow candidate would have changed since it was set: events re-banded, agents that would have gone high",
+  security: bearer,
+  middleware: [requireRole("admin", "auditor")] as const,
+  responses: { 200: dataResponse(shadowReport, "The shadow report"), ...errorResponses() },
+});
+
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const db = c.var.services.db;
+    const tenantId = c.var.caller.tenantId;
+    const [t] = await db.select({ scoring: tenants.scoring }).from(tenants).where(eq(tenants.id, tenantId));
+    const shadow = t!.scoring.shadow;
+    if (!shadow) return c.json({ data: { candidate: null, rebanded: [], events_rebanded: 0, would_go_high: [], would_not_go_high: [] } }, 200);
+    // Monitors forward a shadow verdict only when it differs from the active one.
+    const where = and(eq(agentEvents.tenantId, tenantId), isNotNull(agentEvents.shadow), gte(agentEvents.receivedAt, new Date(shadow.since)));
+    const to = sql<string>`${agentEvents.shadow}->>'band'`;
+    const rows = await db
+      .select({ from: agentEvents.band, to, n: sql<number>`count(*)::int` })
+      .from(agentEvents).where(and(where, sql`${agentEvents.band} <> ${to}`)).groupBy(agentEvents.band, to);
+    const riskTo = sql<string>`${agentEvents.shadow}->>'risk_band'`;
+    const riskFrom = sql<string>`${agentEvents.shadow}->>'active_risk_band'`;
+    const high = await db
+      .select({ agent: agentEvents.agentId, n: sql<number>`count(*)::int`, first: sql<string>`min(${agentEvents.occurredAt})`, last: sql<string>`max(${agentEvents.occurredAt})` })
+      .from(agentEvents).where(and(where, sql`${riskTo} = 'high' and ${riskFrom} <> 'high'`))
+      .groupBy(agentEvents.agentId).orderBy(desc(sql`count(*)`)).limit(500);
+    const notHigh = await db
+      .select({ agent: agentEvents.agentId, n: sql<number>`count(*)::int` })
+      .from(agentEvents).where(and(where, sql`${riskFrom} = 'high' and ${riskTo} <> 'high'`))
+      .groupBy(agentEvents.agentId).orderBy(desc(sql`count(*)`)).limit(500);
+    const rebanded = rows.map((r) => ({ from: r.from, to: r.to as z.infer<typeof band>, events: Number(r.n) }));
+    return c.json({
+      data: {
+        candidate: { ...shadow, weights: Object.fromEntries(Object.entries(shadow.weights ?? {}).filter((e): e is [string, number] => e[1] !== undefined)) },
+        rebanded,
+        events_rebanded: rebanded.reduce((a, r) => a + r.events, 0),
+        would_go_high: high.map((h) => ({ agent_id: h.agent, events: Number(h.n), first_at: iso(h.first), last_at: iso(h.last) })),
+        would_not_go_high: notHigh.map((h) => ({ agent_id: h.agent, events: Number(h.n) })),
+      },
+    }, 200);
+  });
+}
+
+/** min()/max() of a timestamptz come back as driver strings (PGlite and node-postgres differ). */
+function iso(v: string | Date): string {
+  return new Date(v).toISOString();
+}

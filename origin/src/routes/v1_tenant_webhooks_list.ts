@@ -1,0 +1,28 @@
+import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { and, asc, eq, isNull } from "drizzle-orm";
+import type { AppEnv } from "../app-env.ts";
+import { requireRole } from "../auth/authenticate.ts";
+import { webhookEndpoints } from "../db/schema.ts";
+import { toWebhookView, webhookView } from "../views/webhook.ts";
+import { bearer, errorResponses } from "./openapi.ts";
+
+export const route = createRoute({
+  method: "get",
+  path: "/v1/tenant/webhooks",
+  summary: "The tenant's webhook endpoints (secrets are never shown again)",
+  security: bearer,
+  middleware: [requireRole("admin", "auditor")] as const,
+  responses: {
+    200: { description: "The endpoints", content: { "application/json": { schema: z.object({ data: z.array(webhookView), next_cursor: z.null() }) } } },
+    ...errorResponses(),
+  },
+});
+
+export function register(app: OpenAPIHono<AppEnv>): void {
+  app.openapi(route, async (c) => {
+    const rows = await c.var.services.db.select().from(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.tenantId, c.var.caller.tenantId), isNull(webhookEndpoints.disabledAt)))
+      .orderBy(asc(webhookEndpoints.createdAt)).limit(100);
+    return c.json({ data: rows.map(toWebhookView), next_cursor: null }, 200);
+  });
+}

@@ -1,0 +1,110 @@
+import { and, asc, eq, isNull, lte, lt, or, sql } from "drizzle-orm";
+import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
+import { RetryLoop } from "../retry-loop.ts";
+import type { Services } from "../services.ts";
+import type { Resolver } from "./address-guard.ts";
+import { sendWebhook } from "./send.ts";
+import { signWebhook } from "./sign.ts";
+
+export interface DispatcherOptions {
+  /** Attempts before a delivery is dead-lettered (replayable with POST …/replay). */
+  maxAttempts?: number;
+  /** First retry delay; doubles per attempt (with ±50 % jitter) up to maxBackoffMs. */
+  baseBackoffMs?: number;
+  maxBackoffMs?: number;
+  timeoutMs?: number;
+  batchSize?: number;
+  pollMs?: number;
+  allowPrivate?: boolean;
+  resolve?: Resolver;
+  log?: (msg: string) => void;
+}
+
+const LEASE_MS = 60_000;
+
+/**
+ * Delivers the durable webhook queue: due rows are leased (several origins never send the same
+ * row at once), sent, and their outcome and attempt log written. Failures retry with exponential
+ * backoff and jitter; after `maxAttempts` the row is dead (kept, listed, replayable). At least once.
+ */
+export class WebhookDispatcher {
+  readonly opts: Required<Omit<DispatcherOptions, "resolve">> & { resolve?: Resolver };
+  private readonly loop: RetryLoop;
+
+  constructor(private readonly s: Services, o: DispatcherOptions = {}) {
+    this.opts = {
+      maxAttempts: o.maxAttempts ?? 8, baseBackoffMs: o.baseBackoffMs ?? 5_000, maxBackoffMs: o.maxBackoffMs ?? 3_600_000,
+      timeoutMs: o.timeoutMs ?? 10_000, batchSize: o.batchSize ?? 20, pollMs: o.pollMs ?? 1_000,
+      allowPrivate: o.allowPrivate ?? false, log: o.log ?? ((m) => console.warn(`[origin] webhooks: ${m}`)), resolve: o.resolve,
+    };
+    this.loop = new RetryLoop(async () => ({ outcome: (await this.drainOnce()) === this.opts.batchSize ? "more" : "idle" }), {
+      idleMs: this.opts.pollMs, minBackoffMs: 500, maxBackoffMs: 30_000, name: "webhooks", log: this.opts.log,
+    });
+  }
+
+  start(): void { this.loop.start(); }
+  stop(): Promise<void> { return this.loop.stop(); }
+  kick(): void { this.loop.kick(); }
+
+  /** One pass: sends every due delivery (up to batchSize); returns how many were attempted. */
+  async drainOnce(): Promise<number> {
+    const now = this.s.clock.now();
+    const due = await this.s.db.transaction(async (tx) => {
+      const rows = await tx
+        .select({ d: webhookDeliveries, url: webhookEndpoints.url, secret: webhookEndpoints.secret, keyId: webhookEndpoints.keyId })
+        .from(webhookDeliveries)
+        .innerJoin(webhookEndpoints, eq(webhookDeliveries.endpointId, webhookEndpoints.id))
+        .where(and(
+          eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, now),
+          or(isNull(webhookDeliveries.claimedUntil), lt(webhookDeliveries.claimedUntil, now)),
+        ))
+        .orderBy(asc(webhookDeliveries.nextAttemptAt))
+        .limit(this.opts.batchSize)
+        .for("update", { skipLocked: true, of: webhookDeliveries });
+      for (const r of rows) {
+        await tx.update(webhookDeliveries).set({ claimedUntil: new Date(now.getTime() + LEASE_MS) }).where(eq(webhookDeliveries.id, r.d.id));
+      }
+      return rows;
+    });
+    await Promise.all(due.map((r) => this.deliver(r.d, r.url, r.secret, r.keyId)));
+    return due.length;
+  }
+
+  private async deliver(d: typeof webhookDeliveries.$inferSelect, url: string, secret: string, keyId: string): Promise<void> {
+    const body = JSON.stringify(d.payload);
+    const ts = Math.floor(this.s.clock.now().getTime() / 1000);
+    const headers = {
+      "content-type": "application/cloudevents+json; charset=utf-8",
+      "user-agent": "Kakunin-Webhooks/1",
+      "webhook-id": d.id,
+      "webhook-timestamp": String(ts),
+      "webhook-signature": signWebhook(secret, d.id, ts, body),
+      "webhook-signature-key-id": keyId,
+    };
+    const out = await sendWebhook(new URL(url), headers, body, { timeoutMs: this.opts.timeoutMs, allowPrivate: this.opts.allowPrivate, resolve: this.opts.resolve });
+    const ok = out.status !== null && out.status >= 200 && out.status < 300;
+    const attempt = d.attempts + 1;
+    const at = this.s.clock.now();
+    const dead = !ok && attempt >= this.opts.maxAttempts;
+    await this.s.db.transaction(async (tx) => {
+      await tx.insert(webhookAttempts).values({
+        deliveryId: d.id, endpointId: d.endpointId, attempt, at, status: out.status, error: out.error, durationMs: Math.round(out.durationMs),
+      });
+      await tx.update(webhookDeliveries).set({
+        attempts: sql`${webhookDeliveries.attempts} + 1`,
+        status: ok ? "delivered" : dead ? "dead" : "pending",
+        deliveredAt: ok ? at : null,
+        nextAttemptAt: ok || dead ? d.nextAttemptAt : new Date(at.getTime() + this.backoff(attempt)),
+        claimedUntil: null,
+        lastStatus: out.status,
+        lastError: out.error ?? (ok ? null : `HTTP ${out.status}`),
+      }).where(eq(webhookDeliveries.id, d.id));
+    });
+    if (dead) this.opts.log(`delivery ${d.id} to ${url} dead-lettered after ${attempt} attempts: ${out.error ?? `HTTP ${out.status}`}`);
+  }
+
+  private backoff(attempt: number): number {
+    const base = Math.min(this.opts.maxBackoffMs, this.opts.baseBackoffMs * 2 ** (attempt - 1));
+    return base / 2 + Math.random() * (base / 2);
+  }
+}

@@ -1,0 +1,56 @@
+import { request as httpRequest, type RequestOptions } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { LookupFunction } from "node:net";
+import { resolvePublic, type Resolver, systemResolver } from "./address-guard.ts";
+
+export interface SendOutcome {
+  status: number | null;
+  error: string | null;
+  durationMs: number;
+}
+
+/**
+ * One POST of a webhook body. The connection goes to the address `resolvePublic` approved (a custom
+ * `lookup`), so the check and the connection see the same DNS answer (no rebinding window).
+ * Redirects are not followed; a 2xx is success; a timeout or socket error is a failure like a 5xx.
+ */
+export async function sendWebhook(
+  url: URL,
+  headers: Record<string, string>,
+  body: string,
+  o: { timeoutMs: number; allowPrivate: boolean; resolve?: Resolver; now?: () => number },
+): Promise<SendOutcome> {
+  const now = o.now ?? Date.now;
+  const started = now();
+  const approved = await resolvePublic(url.hostname, o.allowPrivate, o.resolve ?? systemResolver);
+  if (!approved.ok) return { status: null, error: `refused: ${approved.error}`, durationMs: now() - started };
+  const pinned: LookupFunction = (_host, opts, cb) => {
+    if (opts.all) cb(null, [{ address: approved.value.address, family: approved.value.family }]);
+    else cb(null, approved.value.address, approved.value.family);
+  };
+  const options: RequestOptions = {
+    method: "POST",
+    headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
+    lookup: pinned,
+    timeout: o.timeoutMs,
+  };
+  return new Promise<SendOutcome>((resolve) => {
+    const done = (status: number | null, error: string | null) => resolve({ status, error, durationMs: now() - started });
+    const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, options, (res) => {
+      // Drain (bounded) so the socket is released; the body is not needed.
+      let read = 0;
+      res.on("data", (chunk: Buffer) => {
+        read += chunk.length;
+        if (read > 64 * 1024) res.destroy();
+      });
+      res.on("end", () => done(res.statusCode ?? null, null));
+      res.on("error", () => done(res.statusCode ?? null, null));
+    });
+    // A hard deadline for the whole exchange, not only socket idleness.
+    const deadline = setTimeout(() => req.destroy(new Error(`timed out after ${o.timeoutMs} ms`)), o.timeoutMs);
+    req.on("timeout", () => req.destroy(new Error(`timed out after ${o.timeoutMs} ms`)));
+    req.on("error", (e) => done(null, e.message));
+    req.on("close", () => clearTimeout(deadline));
+    req.end(body);
+  });
+}

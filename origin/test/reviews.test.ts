@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ok, type EdgeRecord, type FeedbackRecord } from "@kakunin/shared";
+import { decideRisk } from "../src/internal/decide-risk.ts";
+import { storeEvents } from "../src/internal/store-events.ts";
+import { Publisher } from "../src/publish/publisher.ts";
+import { keyManagerSigners } from "../src/publish/signers.ts";
+import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+interface Item { agent_id: string; kind: string; top_reasons: { feature: string }[]; event_ids: string[]; events: { event_id: string; band: string }[] }
+
+describe.each(dbKinds())("review queue on %s", (kind) => {
+  let o: TestOrigin;
+  let auditor = "";
+  let issuer = "";
+  let tenant = "";
+  let otherAdmin = "";
+  beforeAll(async () => {
+    o = await startTestOrigin(kind);
+    auditor = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: "a", role: "auditor" } })).body.data.key;
+    issuer = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: "i", role: "issuer" } })).body.data.key;
+    tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+    otherAdmin = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `rv-${kind}` } })).body.data.admin_api_key;
+  });
+  afterAll(async () => { await o.close(); });
+
+  /** An agent whose monitor reported high risk driven by two stored events. */
+  async function alerted(): Promise<{ agent: string; serial: string; cert: string }> {
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const c = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
+    const at = new Date().toISOString();
+    const reasons = [{ feature: "out_of_scope", contribution: 0.9, detail: "action 'payments.send' is not covered" }];
+    await storeEvents(o.services, { events: ["x1", "x2"].map((id) => ({
+      agent_id: agent, tenant_id: tenant, serial_number: c.serial_number, score: 0.9, band: "high" as const, reasons, received_at: at,
+      event: { event_id: id, timestamp: at, type: "tool_call" as const, action: "payments.send", outcome: "success" as const },
+    })) });
+    const d = await decideRisk(o.services, {
+      alert_id: `al-${agent}`, agent_id: agent, tenant_id: tenant, serial_number: c.serial_number, score: 0.93, reasons, event_ids: ["x1", "x2"], triggered_at: at,
+    });
+    expect(d).toBeDefined();
+    return { agent, serial: c.serial_number, cert: c.id };
+  }
+
+  const queue = async (key?: string) => (await o.json<{ data: Item[] }>("GET", "/v1/reviews", { key })).body.data;
+
+  it("flagged (auto_revoke off): listed with reasons and events; clear lifts the flag, is audited and tells the monitor", async () => {
+    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
+    const { agent } = await alerted();
+    const item = (await queue(auditor)).find((i) => i.agent_id === agent)!;
+    expect(item).toMatchObject({ kind: "review_required", event_ids: ["x1", "x2"] });
+    expect(item.top_reasons[0]!.feature).toBe("out_of_scope");
+    expect(item.events.map((e) => e.event_id).sort()).toEqual(["x1", "x2"]);
+    expect((await o.json("GET", `/v1/agents/${agent}`)).body).toMatchObject({ data: { review_required: true } });
+
+    expect((await o.json("POST", `/v1/agents/${agent}/review`, { key: auditor, body: { decision: "clear", reason: "ok" } })).status).toBe(403);
+    expect((await o.json("POST", `/v1/agents/${agent}/review`, { key: issuer, body: { decision: "clear", reason: "ok" } })).status).toBe(403);
+    expect((await o.json("POST", `/v1/agents/${agent}/review`, { key: otherAdmin, body: { decision: "clear", reason: "ok" } })).status).toBe(404);
+    for (const body of [{ decision: "clear" }, { decision: "clear", reason: "  " }, { decision: "maybe", reason: "x" }, { decision: "clear", reason: "x", extra: 1 }]) {
+      const r = await o.json("POST", `/v1/agents/${agent}/review`, { body });
+      expect(r.status, JSON.stringify(body)).toBe(422);
+      expect(r.res.headers.get("content-type")).toContain("application/problem+json");
+    }
+    const r = await o.json<{ data: { decision: string; agent_status: string; closed_alerts: number; id: string } }>("POST", `/v1/agents/${agent}/review`, { body: { decision: "clear", reason: "month-end batch, expected" } });
+    expect(r.status).toBe(200);
+    expect(r.body.data).toMatchObject({ decision: "clear", agent_status: "active", closed_alerts: 1 });
+    expect((await queue()).find((i) => i.agent_id === agent)).toBeUndefined();
+    expect((await o.json("GET", `/v1/agents/${agent}`)).body).toMatchObject({ data: { review_required: false, status: "active" } });
+    // Nothing left: a second decision is a 409.
+    expect((await o.json("POST", `/v1/agents/${agent}/review`, { body: { decision: "clear", reason: "again" } })).status).toBe(409);
+
+    const audit = await o.json<{ data: { kind: string; agent_id: string; data: { decision: string } }[] }>("GET", "/v1/audit/entries?kind=review.decided", { key: auditor });
+    expect(audit.body.data.some((e) => e.kind === "review.decided" && e.agent_id === agent)).toBe(true);
+
+    const records: EdgeRecord[] = [];
+    const p = new Publisher(o.services, { async publish(b) { records.push(...b.records); return ok({ applied: b.records.length, stale: 0 }); } }, keyManagerSigners(o.services));
+    while (true) { const d = await p.drainOnce(); if ("error" in d || !d.pending) break; }
+    const fb = records.find((x): x is FeedbackRecord => x.kind === "feedback" && x.agent_id === agent);
+    expect(fb).toMatchObject({ review_id: r.body.data.id, event_ids: ["x1", "x2"] });
+  });
+
+  it("auto-revoked: listed as auto_revoked; reinstate lifts the risk suspension (admin + reason); revoke confirms", async () => {
+    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: true } })).status).toBe(200);
+    const a = await alerted();
+    expect((await o.json("GET", `/v1/agents/${a.agent}`)).body).toMatchObject({ data: { status: "suspended" } });
+    expect((await queue()).find((i) => i.agent_id === a.agent)).toMatchObject({ kind: "auto_revoked" });
+    const r = await o.json<{ data: { agent_status: string } }>("POST", `/v1/agents/${a.agent}/review`, { body: { decision: "reinstate", reason: "false positive: new tool rollout" } });
+    expect(r.status).toBe(200);
+    expect(r.body.data.agent_status).toBe("active");
+    expect((await o.json("GET", `/v1/agents/${a.agent}`)).body).toMatchObject({ data: { status: "active" } });
+    // The revoked certificate stays revoked; the agent can be certified again.
+    expect((await o.json("POST", `/v1/agents/${a.agent}/certify`)).status).toBe(201);
+
+    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
+    const b = await alerted();
+    expect((await o.json("POST", `/v1/agents/${b.agent}/review`, { body: { decision: "reinstate", reason: "x" } })).status).toBe(409);
+    const rv = await o.json<{ data: { agent_status: string; revoked_certificate_id: string } }>("POST", `/v1/agents/${b.agent}/review`, { body: { decision: "revoke", reason: "confirmed exfiltration" } });
+    expect(rv.body.data).toMatchObject({ agent_status: "suspended", revoked_certificate_id: b.cert });
+    expect((await o.json("GET", `/v1/certificates/${b.cert}`)).body).toMatchObject({ data: { status: "revoked" } });
+  });
+
+  it("revoke during a renewal overlap revokes both certificates that speak for the agent", async () => {
+    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
+    const a = await alerted();
+    const renewed = await o.json<{ data: { id: string } }>("POST", `/v1/agents/${a.agent}/certificates/renew`, { body: {} });
+    expect(renewed.status).toBe(201);
+    const rv = await o.json<{ data: { agent_status: string; revoked_certificate_id: string } }>("POST", `/v1/agents/${a.agent}/review`, { body: { decision: "revoke", reason: "confirmed" } });
+    expect(rv.status).toBe(200);
+    expect(rv.body.data).toMatchObject({ agent_status: "suspended", revoked_certificate_id: renewed.body.data.id });
+    for (const id of [a.cert, renewed.body.data.id]) {
+      expect((await o.json("GET", `/v1/certificates/${id}`)).body, id).toMatchObject({ data: { status: "revoked" } });
+    }
+    expect((await queue()).find((i) => i.agent_id === a.agent)).toBeUndefined();
+  });
+});

@@ -1,0 +1,182 @@
+import { createHmac } from "node:crypto";
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebhookDispatcher } from "../src/webhooks/dispatcher.ts";
+import { isPrivateAddress, resolvePublic } from "../src/webhooks/address-guard.ts";
+import { sendWebhook } from "../src/webhooks/send.ts";
+import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+interface Received { headers: IncomingMessage["headers"]; body: string }
+
+/** A real HTTP receiver on a free loopback port whose behaviour per request is scripted. */
+async function receiver(script: ("fail" | "hang" | "ok")[], fallback: "fail" | "ok" = "ok") {
+  const got: Received[] = [];
+  let i = 0;
+  const server: Server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (c: Buffer) => { body += c.toString(); });
+    req.on("end", () => {
+      got.push({ headers: req.headers, body });
+      const step = script[i++] ?? fallback;
+      if (step === "hang") return; // never answers: the sender must time out
+      res.writeHead(step === "ok" ? 204 : 500).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+  return { url, got, setFallback: (f: "fail" | "ok") => { fallback = f; }, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+/** The documented check, written independently of the origin's signer. */
+function verifies(secret: string, r: Received, nowS = Math.floor(Date.now() / 1000)): boolean {
+  const id = String(r.headers["webhook-id"]);
+  const ts = Number(r.headers["webhook-timestamp"]);
+  if (Math.abs(nowS - ts) > 300) return false;
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const expected = `v1,${createHmac("sha256", key).update(`${id}.${ts}.${r.body}`).digest("base64")}`;
+  return String(r.headers["webhook-signature"]).split(" ").includes(expected);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe.each(dbKinds())("webhooks on %s", (kind) => {
+  let o: TestOrigin;
+  let auditor = "";
+  beforeAll(async () => {
+    o = await startTestOrigin(kind, { env: { KAKUNIN_WEBHOOK_ALLOW_PRIVATE: "1" } });
+    auditor = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: "a", role: "auditor" } })).body.data.key;
+  });
+  afterAll(async () => { await o.close(); });
+
+  async function revokeOne(): Promise<{ agent: string; cert: string }> {
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const cert = (await o.json<{ data: { id: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.id;
+    expect((await o.json("POST", `/v1/certificates/${cert}/revoke`, { body: { reason: "webhook test" } })).status).toBe(200);
+    return { agent, cert };
+  }
+
+  async function drainUntil(d: WebhookDispatcher, done: () => Promise<boolean>, ms = 15_000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!(await done())) {
+      if (Date.now() > end) throw new Error("webhook not delivered in time");
+      await d.drainOnce();
+      await sleep(20);
+    }
+  }
+
+  it("a receiver that fails (500), then times out, then recovers gets the event: nothing lost, same id, signature verifies", async () => {
+    const rx = await receiver(["fail", "hang", "ok"]);
+    const created = await o.json<{ data: { id: string; secret: string; key_id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: rx.url } });
+    expect(created.status).toBe(201);
+    const { id: hook, secret, key_id } = created.body.data;
+    expect(secret).toMatch(/^whsec_/);
+    const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 300, baseBackoffMs: 20, maxBackoffMs: 100, maxAttempts: 6, log: () => {} });
+    const { agent } = await revokeOne();
+    const deliveries = async () => (await o.json<{ data: { id: string; status: string; attempts: number; log: { status: number | null; error: string | null }[] }[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries`, { key: auditor })).body.data;
+    await drainUntil(d, async () => (await deliveries()).every((x) => x.status === "delivered") && (await deliveries()).length > 0);
+    await rx.close();
+
+    expect(rx.got).toHaveLength(3);
+    const ids = new Set(rx.got.map((r) => r.headers["webhook-id"]));
+    expect(ids.size).toBe(1);
+    for (const r of rx.got) {
+      expect(verifies(secret, r)).toBe(true);
+      expect(r.headers["webhook-signature-key-id"]).toBe(key_id);
+      expect(r.headers["content-type"]).toMatch(/^application\/cloudevents\+json/);
+    }
+    expect(verifies("whsec_" + Buffer.alloc(32).toString("base64"), rx.got[2]!)).toBe(false);
+    const ev = JSON.parse(rx.got[2]!.body) as { specversion: string; id: string; type: string; source: string; subject: string; time: string; data: { agent_id: string } };
+    expect(ev).toMatchObject({ specversion: "1.0", id: [...ids][0], type: "io.kakunin.certificate.revoked", subject: `urn:kakunin:agent:${agent}`, data: { agent_id: agent } });
+    expect(ev.source).toMatch(/^urn:kakunin:tenant:/);
+
+    const [log] = await deliveries();
+    expect(log).toMatchObject({ status: "delivered", attempts: 3 });
+    expect(log!.log.map((a) => a.status)).toEqual([500, null, 204]);
+    expect(log!.log[1]!.error).toMatch(/timed out/);
+  }, 30_000);
+
+  it("after N failed attempts a delivery is dead-lettered, listed, and replayed with the same id once the receiver recovers", async () => {
+    const rx = await receiver([], "fail");
+    const { id: hook } = (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: rx.url, event_types: ["io.kakunin.certificate.revoked"] } })).body.data;
+    const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 300, baseBackoffMs: 10, maxBackoffMs: 20, maxAttempts: 3, log: () => {} });
+    await revokeOne();
+    const list = async (status?: string) => (await o.json<{ data: { id: string; status: string; attempts: number }[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries${status ? `?status=${status}` : ""}`)).body.data;
+    await drainUntil(d, async () => (await list("dead")).length === 1);
+    expect((await list("dead"))[0]!.attempts).toBe(3);
+    expect(rx.got).toHaveLength(3);
+    // Nothing more is sent to a dead delivery.
+    await d.drainOnce();
+    expect(rx.got).toHaveLength(3);
+
+    rx.setFallback("ok");
+    expect((await o.json("POST", `/v1/tenant/webhooks/${hook}/replay`, { key: auditor, body: {} })).status).toBe(403);
+    const replay = await o.json<{ data: { requeued: number } }>("POST", `/v1/tenant/webhooks/${hook}/replay`, { body: {} });
+    expect(replay.body.data.requeued).toBe(1);
+    await drainUntil(d, async () => (await list("delivered")).length === 1);
+    await rx.close();
+    expect(new Set(rx.got.map((r) => r.headers["webhook-id"])).size).toBe(1);
+  }, 30_000);
+
+  it("a renewal queues io.kakunin.certificate.renewed naming the agent, the successor and the predecessor", async () => {
+    const rx = await receiver([]);
+    const { id: hook } = (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: rx.url, event_types: ["io.kakunin.certificate.renewed"] } })).body.data;
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const first = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
+    const renewed = await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certificates/renew`, { body: {} });
+    expect(renewed.status).toBe(201);
+    const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 300, baseBackoffMs: 10, maxBackoffMs: 20, log: () => {} });
+    await drainUntil(d, async () => rx.got.length === 1);
+    await rx.close();
+    const ev = JSON.parse(rx.got[0]!.body) as { type: string; subject: string; data: Record<string, unknown> };
+    expect(ev).toMatchObject({
+      type: "io.kakunin.certificate.renewed", subject: `urn:kakunin:agent:${agent}`,
+      data: { agent_id: agent, certificate_id: renewed.body.data.id, serial_number: renewed.body.data.serial_number, predecessor_id: first.id, predecessor_serial: first.serial_number },
+    });
+    // The endpoint filtered on renewals: the certification itself sent nothing else.
+    const list = (await o.json<{ data: unknown[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries`)).body.data;
+    expect(list).toHaveLength(1);
+  }, 30_000);
+
+  it("bad input: 422 problems for URLs that are not http(s), carry credentials, or unknown event types; another tenant gets 404", async () => {
+    for (const body of [{ url: "ftp://x.example/h" }, { url: "not a url" }, { url: "https://u:p@x.example/h" }, { url: "https://x.example/h", event_types: ["nope"] }, {}, { url: "https://x.example", extra: 1 }]) {
+      const r = await o.json<{ type: string }>("POST", "/v1/tenant/webhooks", { body });
+      expect(r.status, JSON.stringify(body)).toBe(422);
+      expect(r.res.headers.get("content-type")).toContain("application/problem+json");
+    }
+    const other = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `other-${kind}` } })).body.data.admin_api_key;
+    const mine = (await o.json<{ data: { id: string }[] }>("GET", "/v1/tenant/webhooks")).body.data[0]!.id;
+    expect((await o.json("GET", `/v1/tenant/webhooks/${mine}/deliveries`, { key: other })).status).toBe(404);
+    expect((await o.json("POST", `/v1/tenant/webhooks/${mine}/replay`, { key: other, body: {} })).status).toBe(404);
+    expect((await o.json<{ data: unknown[] }>("GET", "/v1/tenant/webhooks", { key: other })).body.data).toEqual([]);
+  });
+});
+
+describe.each(dbKinds())("webhook address guard on %s", (kind) => {
+  let o: TestOrigin;
+  beforeAll(async () => { o = await startTestOrigin(kind); });
+  afterAll(async () => { await o.close(); });
+
+  it("refuses loopback, private, link-local and reserved targets (422) unless KAKUNIN_WEBHOOK_ALLOW_PRIVATE=1", async () => {
+    for (const url of ["http://127.0.0.1:9/h", "http://localhost/h", "http://[::1]/h", "https://10.1.2.3/h", "http://169.254.169.254/latest", "http://[::ffff:192.168.1.1]/", "http://0.0.0.0/"]) {
+      const r = await o.json<{ type: string }>("POST", "/v1/tenant/webhooks", { body: { url } });
+      expect(r.status, url).toBe(422);
+      expect(r.body.type).toBe("urn:kakunin:problem:webhook-url-refused");
+    }
+  });
+
+  it("checks the address at delivery time: a name that rebinds to loopback after registration is refused, never connected to", async () => {
+    expect(isPrivateAddress("8.8.8.8")).toBe(false);
+    expect(isPrivateAddress("2606:4700::1111")).toBe(false);
+    let answer = "93.184.216.34";
+    const resolve = async () => [{ address: answer, family: 4 as const }];
+    expect((await resolvePublic("hooks.example", false, resolve)).ok).toBe(true);
+    answer = "127.0.0.1";
+    const out = await sendWebhook(new URL("http://hooks.example/h"), {}, "{}", { timeoutMs: 500, allowPrivate: false, resolve });
+    expect(out.status).toBeNull();
+    expect(out.error).toMatch(/refused: .*127\.0\.0\.1/);
+    // A name with one public and one private record is refused too.
+    const mixed = async () => [{ address: "93.184.216.34", family: 4 as const }, { address: "10.0.0.5", family: 4 as const }];
+    expect((await resolvePublic("mixed.example", false, mixed)).ok).toBe(false);
+  });
+});

@@ -1,0 +1,66 @@
+import {
+  applyOverrides, bandOf, DEFAULT_THRESHOLDS, isIdentity, type AgentRisk, type Band, type BandThresholds, type EventScore,
+  type Reason, type ShadowVerdict, type TenantScoringOverrides, type Sensitivity, type TenantScoring,
+} from "@kakunin/shared";
+
+
+export interface TenantVerdict {
+  event: EventScore;
+  risk: AgentRisk;
+  thresholds: BandThresholds;
+  shadow?: ShadowVerdict;
+}
+
+interface Verdict {
+  score: number;
+  reasons: readonly Reason[];
+}
+
+/**
+ * The scorer's verdict as this tenant sees it: overrides (thresholds, feature weights) and the
+ * agent's sensitivity applied on top, and the shadow candidate's verdict beside it. `prior` is the
+ * agent's risk just before the event (decayed to the event's time), so "became high" is judged
+ * with the tenant's own thresholds. With no overrides the scorer's verdict is returned unchanged.
+ */
+export function tenantVerdict(
+  prior: Verdict,
+  raw: { event: EventScore; risk: AgentRisk },
+  scoring: TenantScoring | undefined,
+  sensitivity: Sensitivity = "normal",
+): TenantVerdict {
+  const active = view(prior, raw, scoring, sensitivity) ?? { ...raw, thresholds: DEFAULT_THRESHOLDS };
+  const candidate = scoring?.shadow ? view(prior, raw, scoring.shadow, sensitivity, true) : undefined;
+  if (!candidate) return active;
+  const differs = candidate.event.band !== active.event.band || candidate.risk.band !== active.risk.band;
+  if (!differs && !candidate.risk.becameHigh) return active;
+  return {
+    ...active,
+    shadow: {
+      score: candidate.event.score, band: candidate.event.band, risk_band: candidate.risk.band,
+      active_band: active.event.band, active_risk_band: active.risk.band,
+      would_become_high: candidate.risk.becameHigh && !active.risk.becameHigh,
+    },
+  };
+}
+
+function view(
+  prior: Verdict,
+  raw: { event: EventScore; risk: AgentRisk },
+  o: TenantScoringOverrides | undefined,
+  sensitivity: Sensitivity,
+  force = false,
+): TenantVerdict | undefined {
+  if (!force && isIdentity(o, sensitivity)) return undefined;
+  const thresholds = o?.thresholds ?? DEFAULT_THRESHOLDS;
+  const event = applyOverrides(raw.event, o, sensitivity);
+  const risk = applyOverrides(raw.risk, o, sensitivity);
+  const before = applyOverrides(prior, o, sensitivity);
+  // Risk is never below this event's own score (as in the scorer).
+  const score = Math.max(risk.score, event.score);
+  const band = bandOf(score, thresholds);
+  return {
+    event,
+    risk: { score, band, reasons: risk.score >= event.score ? risk.reasons : event.reasons.slice(0, 5), becameHigh: band === "high" && bandOf(before.score, thresholds) !== "high" },
+    thresholds,
+  };
+}

@@ -1,0 +1,93 @@
+import { reset, runInDurableObject } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import { mintIngestToken, type AgentRecord, type ScoringRecord, type TenantScoring } from "@kakunin/shared";
+import type { AgentMonitor } from "../src/monitor/agent-monitor.ts";
+import { agentRec, certRec, env, nextV, publish, SECRET, verify } from "./fixtures.ts";
+
+afterEach(async () => { await reset(); });
+
+interface Outcome { data: { results: { score: number; band: string; reasons: { feature: string; contribution: number }[] }[] } }
+
+async function enrolled(o: { scoring?: TenantScoring; sensitivity?: AgentRecord["sensitivity"]; tenant?: string } = {}) {
+  const tenant = o.tenant ?? crypto.randomUUID();
+  const cert = certRec({ tenant_id: tenant });
+  const records = [cert, agentRec({ agent_id: cert.agent_id, tenant_id: tenant, current_serial: cert.serial_number, ...(o.sensitivity && { sensitivity: o.sensitivity }) })];
+  const scoring: ScoringRecord[] = o.scoring ? [{ kind: "scoring", v: nextV(), tenant_id: tenant, scoring: o.scoring }] : [];
+  expect((await publish([...records, ...scoring])).status).toBe(200);
+  const now = Math.floor(Date.now() / 1000);
+  const token = await mintIngestToken(SECRET, { agent_id: cert.agent_id, tenant_id: tenant, serial: cert.serial_number, iat: now, exp: now + 3600, jti: crypto.randomUUID() });
+  return { cert, token };
+}
+
+const post = async (token: string, events: object[]) => (await exports.default.fetch("http://edge/v1/events", {
+  method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ events }),
+})).json<Outcome>();
+
+/** Twenty ordinary events, then one action outside the declared scopes (out_of_scope: high by default). */
+const history = (n = 20) => Array.from({ length: n }, (_, i) => ({
+  event_id: `h-${i}`, timestamp: new Date(Date.now() - 600_000 + i * 20_000).toISOString(), type: "tool_call", action: "orders.place", outcome: "success",
+}));
+const outOfScope = { event_id: "x", timestamp: new Date(Date.now() - 1000).toISOString(), type: "tool_call", action: "payments.send", outcome: "success" };
+
+describe("tenant scoring at the edge", () => {
+  it("a weight of 0 mutes a feature; thresholds decide the band; verify bands with the tenant's thresholds", async () => {
+    const plain = await enrolled();
+    await post(plain.token, history());
+    const base = (await post(plain.token, [outOfScope])).data.results[0]!;
+    expect(base.band).toBe("high");
+    expect(base.reasons[0]!.feature).toBe("out_of_scope");
+
+    const muted = await enrolled({ scoring: { weights: { out_of_scope: 0 } } });
+    await post(muted.token, history());
+    const m = (await post(muted.token, [outOfScope])).data.results[0]!;
+    expect(m.reasons.map((r) => r.feature)).not.toContain("out_of_scope");
+    expect(m.score).toBeLessThan(base.score);
+
+    const strict = await enrolled({ scoring: { thresholds: { medium: 0.01, high: 0.02 } } });
+    const s = (await post(strict.token, [{ ...history(1)[0]!, action: "crm.lookup_customer" }])).data.results[0]!;
+    if (s.score >= 0.02) expect(s.band).toBe("high");
+    const raw = JSON.parse((await env.CERT_STATUS.get(`risk:${strict.cert.serial_number}`))!) as { thresholds: { high: number } };
+    expect(raw.thresholds.high).toBe(0.02);
+    const v = await (await verify(strict.cert.serial_number)).json<{ data: { risk: { score: number; band: string } } }>();
+    expect(v.data.risk.band).toBe(v.data.risk.score >= 0.02 ? "high" : v.data.risk.score >= 0.01 ? "medium" : "low");
+  });
+
+  it("sensitivity high scores the same evidence higher, low lower", async () => {
+    const scores: Record<string, number> = {};
+    for (const sensitivity of ["low", "normal", "high"] as const) {
+      const a = await enrolled({ sensitivity });
+      await post(a.token, history());
+      scores[sensitivity] = (await post(a.token, [{ ...outOfScope, action: "orders.cancel" }])).data.results[0]!.score;
+    }
+    expect(scores.normal).toBeGreaterThan(0);
+    expect(scores.high).toBeGreaterThan(scores.normal!);
+    expect(scores.low).toBeLessThan(scores.normal!);
+  });
+
+  it("shadow: the candidate's verdict travels with the forwarded event when it differs, and never changes the answer", async () => {
+    const a = await enrolled({ scoring: { shadow: { weights: { out_of_scope: 0 }, since: new Date().toISOString() } } });
+    await post(a.token, history());
+    const r = (await post(a.token, [outOfScope])).data.results[0]!;
+    expect(r.band).toBe("high");
+    const forwarded = await runInDurableObject(env.AGENT_MONITOR.getByName(a.cert.agent_id), async (_m: AgentMonitor, state) =>
+      state.storage.sql.exec<{ payload: string }>("SELECT payload FROM events WHERE event_id = 'x'").toArray()[0]!.payload);
+    expect(JSON.parse(forwarded).shadow).toMatchObject({ active_band: "high", active_risk_band: "high" });
+    expect(JSON.parse(forwarded).shadow.band).not.toBe("high");
+  });
+
+  it("review feedback: the monitor accepts the reviewed events and drops the risk they raised (once per review)", async () => {
+    const a = await enrolled();
+    await post(a.token, history());
+    await post(a.token, [outOfScope]);
+    const m = env.AGENT_MONITOR.getByName(a.cert.agent_id);
+    expect((await runInDurableObject(m, async (x: AgentMonitor) => x.risk(a.cert.agent_id))).band).toBe("high");
+    const review = crypto.randomUUID();
+    const fb = { kind: "feedback" as const, v: nextV(), tenant_id: a.cert.tenant_id, agent_id: a.cert.agent_id, review_id: review, event_ids: ["x"] };
+    expect((await publish([fb])).status).toBe(200);
+    expect((await runInDurableObject(m, async (x: AgentMonitor) => x.risk(a.cert.agent_id))).score).toBe(0);
+    const v = await (await verify(a.cert.serial_number)).json<{ data: { risk: { band: string } } }>();
+    expect(v.data.risk.band).toBe("low");
+    expect(await runInDurableObject(m, async (x: AgentMonitor) => x.acceptAsNormal(review, ["x"]))).toEqual({ applied: false });
+  });
+});
