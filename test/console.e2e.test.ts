@@ -198,7 +198,49 @@ describe("console in a browser", () => {
     await page.locator("#timeline[data-ready=true]").waitFor();
     expect(await page.locator("form[method=post]").count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, "agent-auditor.png"), fullPage: true });
+    // The review queue is readable, without decision forms; posting a decision anyway is 403.
+    await page.goto(`${sys.origin.url}/console/reviews`);
+    expect(await page.locator(`#queue [data-agent-id="${risky}"]`).count()).toBe(1);
+    expect(await page.locator("form.review-form").count()).toBe(0);
+    const csrf = await page.locator("input[name=csrf]").first().inputValue();
+    const posted = await page.evaluate(async ([id, token]) => (await fetch(`/console/agents/${id}/review`, { method: "POST", body: new URLSearchParams({ csrf: token!, decision: "clear", reason: "x" }) })).status, [risky, csrf]);
+    expect(posted).toBe(403);
+    expect((await page.goto(`${sys.origin.url}/console/health`))!.status()).toBe(403);
+    await page.goto(`${sys.origin.url}/console/keys`);
+    expect(await page.locator("#api-keys").count()).toBe(0);
     expect(cspOf(page)).toEqual([]);
+  });
+
+  it("review queue, tenant health, keys: each page renders for the admin, passes axe, and a review decision is recorded", async () => {
+    const page = await newPage();
+    await signIn(page, fx.adminKey);
+    await page.getByRole("link", { name: "Tenant health" }).click();
+    await page.waitForURL(/\/console\/health$/);
+    await expect(page.locator("#prop-p50").textContent()).resolves.toMatch(/^\d+ ms$|^\d+\.\d s$/);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, "health.png"), fullPage: true });
+    await page.getByRole("link", { name: "API keys & credentials" }).click();
+    await expect(page.locator("#api-keys").textContent()).resolves.toMatch(/compliance[\s\S]*auditor/);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.getByRole("link", { name: "Review queue" }).click();
+    const item = page.locator(`#queue [data-agent-id="${risky}"]`);
+    await expect(item.textContent()).resolves.toMatch(/auto-revoked[\s\S]*out_of_scope/);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.screenshot({ path: join(ARTIFACTS, "reviews.png"), fullPage: true });
+    // Reinstate, with the keyboard: choose, type the reason, confirm the dialog.
+    page.once("dialog", (d) => void d.accept());
+    await item.getByLabel("Reinstate").check();
+    await item.getByLabel(/^Reason/).fill("false positive: scheduled treasury sweep");
+    await item.getByLabel(/^Reason/).press("Enter");
+    await page.waitForURL(/done=/);
+    await expect(page.locator("#review-done").textContent()).resolves.toContain("reinstate (active)");
+    expect(await page.locator(`#queue [data-agent-id="${risky}"]`).count()).toBe(0);
+    const agent = await api<{ data: { status: string } }>("GET", `/v1/agents/${risky}`);
+    expect(agent.body.data.status).toBe("active");
+    const audit = await api<{ data: { entry: { data: { decision: string; reason: string } } }[] }>("GET", `/v1/audit/entries?kind=review.decided&agent_id=${risky}`);
+    expect(audit.body.data.map((e) => e.entry.data)).toEqual([expect.objectContaining({ decision: "reinstate", reason: "false positive: scheduled treasury sweep" })]);
+    expect(cspOf(page)).toEqual([]);
+    expect(errorsOf(page)).toEqual([]);
   });
 
   /** `kakunin audit report` as a user runs it: its own process, the root pinned, no config file. */

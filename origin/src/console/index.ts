@@ -6,6 +6,9 @@ import type { ConsoleEnv } from "./env.ts";
 import { consoleHeaders, requireCsrf, requireSession } from "./http.ts";
 import { registerAgent } from "./pages/agent.tsx";
 import { registerAgents } from "./pages/agents.tsx";
+import { registerReviews } from "./pages/reviews.tsx";
+import { registerHealth } from "./pages/health.tsx";
+import { registerKeys } from "./pages/keys.tsx";
 import { registerAgentJson } from "./agent-json.ts";
 import { registerSignIn } from "./sign-in.tsx";
 
@@ -24,5 +27,8 @@ export function registerConsole(app: OpenAPIHono<AppEnv>): void {
   registerAgents(ui);
   registerAgentJson(ui);
   registerAgent(ui);
+  registerReviews(ui);
+  registerHealth(ui);
+  registerKeys(ui);
   app.route("/console", ui);
 }
