@@ -9,11 +9,11 @@ import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.
  */
 type Role = "admin" | "issuer" | "auditor";
 
-const PAGES: { path: (agent: string) => string; needs: keyof typeof CONSOLE_ROLES }[] = [
+const PAGES: { path: (agent: string, entry: number) => string; needs: keyof typeof CONSOLE_ROLES }[] = [
   { path: () => "/console/agents", needs: "agents" },
   { path: (a) => `/console/agents/${a}`, needs: "agents" },
   { path: (a) => `/console/agents/${a}/timeline.json`, needs: "events" },
-  { path: (a) => `/console/agents/${a}/proof.json?entry=0`, needs: "audit" },
+  { path: (a, e) => `/console/agents/${a}/proof.json?entry=${e}`, needs: "audit" },
   { path: () => "/console/reviews", needs: "reviews" },
   { path: () => "/console/health", needs: "health" },
   { path: () => "/console/keys", needs: "credentials" },
@@ -23,6 +23,7 @@ for (const kind of dbKinds()) {
   describe(`console roles and sessions (${kind})`, () => {
     let o: TestOrigin;
     let agent = "";
+    let entry = 0;
     const keys: Record<Role, string> = { admin: "", issuer: "", auditor: "" };
 
     /** Signs in through the form as a browser would (double-submit token), returns the session cookie. */
@@ -46,6 +47,7 @@ for (const kind of dbKinds()) {
       keys.admin = o.adminKey;
       for (const role of ["issuer", "auditor"] as const) keys[role] = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: role, role } })).body.data.key;
       agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+      entry = (await o.json<{ data: { index: number }[] }>("GET", `/v1/audit/entries?agent_id=${agent}`)).body.data[0]!.index;
     });
     afterAll(async () => o?.close());
 
@@ -54,9 +56,9 @@ for (const kind of dbKinds()) {
         const { status, cookie } = await signIn(keys[role]);
         expect(status).toBe(303);
         for (const p of PAGES) {
-          const res = await get(p.path(agent), cookie!);
+          const res = await get(p.path(agent, entry), cookie!);
           const allowed = (CONSOLE_ROLES[p.needs] as readonly string[]).includes(role);
-          expect({ role, path: p.path(agent), status: res.status }).toEqual({ role, path: p.path(agent), status: allowed ? 200 : 403 });
+          expect({ role, path: p.path(agent, entry), status: res.status }).toEqual({ role, path: p.path(agent, entry), status: allowed ? 200 : 403 });
           expect(res.headers.get("content-security-policy")).toMatch(/script-src 'self'/);
         }
         const csrf = await csrfOf(cookie!);
