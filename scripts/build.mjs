@@ -2,7 +2,8 @@
 // - origin/dist/main.js: the origin and the workspace code it uses (@kakunin/shared) in one ES
 //   module; npm dependencies stay external (installed with `pnpm install --prod`), native and WASM
 //   packages (pkcs11js, PGlite) load their files from node_modules as usual. The migrations are
-//   copied beside it (origin/dist/migrations), where origin/src/db/index.ts looks first.
+//   copied beside it (origin/dist/migrations), where origin/src/db/index.ts looks first; so are the
+//   console's assets (origin/dist/console-assets).
 // - cli/dist/kakunin.js: the whole CLI with every dependency inlined: `npm i -g` of the packed
 //   tarball needs nothing else (no tsx, no dev dependencies).
 import { build } from "esbuild";
@@ -24,6 +25,8 @@ async function origin() {
   const deps = Object.keys(pkg("origin").dependencies).filter((d) => !d.startsWith("@kakunin/"));
   await build({ ...common, entryPoints: [join(root, "origin/src/main.ts")], outfile: join(out, "main.js"), external: deps });
   cpSync(join(root, "migrations"), join(out, "migrations"), { recursive: true });
+  // The console's own script and stylesheet, where origin/src/console/assets.ts looks first.
+  cpSync(join(root, "origin/src/console/assets"), join(out, "console-assets"), { recursive: true });
 }
 
 async function cli() {

@@ -2,7 +2,8 @@
 # System packages the tests use: PostgreSQL 15 server, SoftHSM2 (PKCS#11), openssl, and Ceph's
 # mon/osd/radosgw for a real S3 server with Object Lock (scripts/worm-s3), libfaketime for the
 # clock-skew fault, and the X.509 parser matrix (test/support/parser-matrix.ts): GnuTLS certtool,
-# Go, a JDK (javac: `java File.java` compiles) and Python `cryptography` for Debian's /usr/bin/python3.
+# Go, a JDK (javac: `java File.java` compiles) and Python `cryptography` for Debian's /usr/bin/python3;
+# chromium, poppler-utils and a font for the console's browser tests and the evidence report.
 # Installs only what is missing; needs root (or passwordless sudo) for apt-get.
 set -euo pipefail
 need=()
@@ -15,6 +16,11 @@ command -v certtool >/dev/null 2>&1 || need+=(gnutls-bin)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3-cryptography)
+# The console's browser tests (Playwright drives Debian's chromium) and the evidence report's PDF
+# (headless chromium prints it; pdftoppm reads it back in the tests), with a font to render text.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v pdftoppm >/dev/null 2>&1 || need+=(poppler-utils)
+[ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || need+=(fonts-dejavu-core)
 [ ${#need[@]} -eq 0 ] && exit 0
 SUDO=""
 if [ "$(id -u)" != 0 ]; then

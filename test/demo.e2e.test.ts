@@ -130,9 +130,15 @@ describe("pnpm demo", () => {
     expect(verified).toMatch(/tampered copy .* is rejected \(exit 1\): ✗/);
     expect(verified).toMatch(/trimmed copy \(the revocation deleted\) is rejected \(exit 1\): ✗ no entry removed/);
     expect(verified).toMatch(/trust anchor: .*\(matches --root\)/);
+    // It ends by writing the evidence report and naming the file.
+    const reportStep = section(out, 11);
+    const written = /report written to (\S+\.html) \(\d+ KiB/.exec(reportStep);
+    expect(written, reportStep).not.toBeNull();
+    expect(readFileSync(written![1]!, "utf8")).toMatch(/VERIFIED: \d+ entries/);
+    expect(out).toMatch(new RegExp(`^evidence report: ${written![1]!.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
 
     // The demo's own clock, start of the system included, must stay under a minute.
-    const total = /all 10 steps passed, total (\d+\.\d+) s/.exec(out);
+    const total = /all 11 steps passed, total (\d+\.\d+) s/.exec(out);
     expect(total, out).not.toBeNull();
     expect(Number(total![1])).toBeLessThan(60);
     // And as the user waits for it: bash, tool checks and process start-up included.

@@ -7,6 +7,7 @@ import type { Services } from "./services.ts";
 import { registerRoutes } from "./routes/index.ts";
 import { registerInternal } from "./internal/routes.ts";
 import { observeRequests } from "./observability/http.ts";
+import { registerConsole } from "./console/index.ts";
 
 /** Builds the origin's Hono app around already-constructed services (tests build their own). */
 export function createApp(services: Services): OpenAPIHono<AppEnv> {
@@ -27,6 +28,8 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     await next();
   });
   app.use("*", limitBody(services.config.KAKUNIN_MAX_BODY_BYTES));
+  // Before the JSON-only middleware: the console's forms post application/x-www-form-urlencoded.
+  registerConsole(app);
   app.use("*", requireJsonBody);
   app.use("*", refuseMalformedUnicode);
   // A committed change wakes the publisher, so a revocation reaches the edge in milliseconds

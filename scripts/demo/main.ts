@@ -94,6 +94,7 @@ async function main(): Promise<number> {
   }
   line();
   line(`${c.green("✓")} ${c.bold(`all ${result.steps} steps passed`)}, total ${c.bold(total)}; origin and edge stopped`);
+  line(`evidence report: ${result.reportFile}`);
   if (args.keep) line(`kept ${dataDir} (evidence bundle: ${result.evidenceFile})`);
   return 0;
 }

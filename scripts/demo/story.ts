@@ -3,6 +3,7 @@ import type { Ctx } from "./context.ts";
 import { attack, behaveNormally, revocation } from "./behaviour.ts";
 import { certify, register, verifyActive } from "./enrol.ts";
 import { exportEvidence, verifyEvidence } from "./evidence.ts";
+import { writeReport } from "./report.ts";
 import { gatewayCheck } from "./gateway.ts";
 import type { Launcher } from "./launcher.ts";
 import { c } from "./output.ts";
@@ -16,7 +17,7 @@ export interface StoryOptions {
   adminKey: string;
 }
 
-export type StoryResult = { ok: true; steps: number; evidenceFile: string } | { ok: false; failed: Failed };
+export type StoryResult = { ok: true; steps: number; evidenceFile: string; reportFile: string } | { ok: false; failed: Failed };
 
 const START_TIMEOUT_MS = 45_000;
 
@@ -48,7 +49,8 @@ export async function runStory(o: StoryOptions): Promise<StoryResult> {
     await revocation(ctx, agent, cert, normal.token, burst);
     const exported = await exportEvidence(ctx, agent, normal.accepted + burst.accepted);
     await verifyEvidence(ctx, exported);
-    return { ok: true, steps: o.run.count(), evidenceFile: exported.file };
+    const reportFile = await writeReport(ctx, exported);
+    return { ok: true, steps: o.run.count(), evidenceFile: exported.file, reportFile };
   } catch (e) {
     // A throw outside any step (none today) still reports, as step 0.
     return { ok: false, failed: o.run.failed() ?? { step: 0, title: "setup", message: e instanceof Error ? e.message : String(e) } };

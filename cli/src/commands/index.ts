@@ -4,6 +4,7 @@ import { agentsGet } from "./agents-get.ts";
 import { agentsList } from "./agents-list.ts";
 import { agentsRetire } from "./agents-retire.ts";
 import { auditExport } from "./audit-export.ts";
+import { auditReport } from "./audit-report.ts";
 import { auditVerify } from "./audit-verify.ts";
 import { caRollover } from "./ca-rollover.ts";
 import { certify } from "./certify.ts";
@@ -24,7 +25,7 @@ import { webhooksAdd, webhooksDeliveries, webhooksList } from "./webhooks.ts";
 /** Every command, in the order `kakunin --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, renew, revoke, credentialsCreate, credentialsList, credentialsRevoke,
-  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, caRollover,
+  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, auditReport, caRollover,
   reviews, review, webhooksList, webhooksAdd, webhooksDeliveries,
 ];
 

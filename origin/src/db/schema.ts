@@ -568,3 +568,22 @@ export const auditBatches = pgTable(
   },
   (t) => [primaryKey({ columns: [t.tenantId, t.firstIdx] }), index("audit_batches_pending_idx").on(t.sealedAt).where(sql`${t.archivedAt} is null`)],
 );
+
+/**
+ * Browser sessions of the console (/console): an API key exchanged for a short-lived cookie.
+ * Only the SHA-256 of the cookie's 256-bit token is stored; the session carries the key's role
+ * and dies with the key (authentication re-checks the key), at `expires_at`, or at sign-out.
+ */
+export const consoleSessions = pgTable(
+  "console_sessions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    apiKeyId: uuid("api_key_id").notNull().references(() => apiKeys.id),
+    tokenHash: text("token_hash").notNull().unique(),
+    createdAt: ts("created_at").notNull(),
+    expiresAt: ts("expires_at").notNull(),
+    revokedAt: ts("revoked_at"),
+  },
+  (t) => [index("console_sessions_key_idx").on(t.apiKeyId)],
+);

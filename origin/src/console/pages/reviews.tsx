@@ -1,0 +1,81 @@
+/** @jsxImportSource hono/jsx */
+import type { Hono } from "hono";
+import { apiKeyActor } from "../../audit/types.ts";
+import { reviewAgent, type ReviewDecision } from "../../lifecycle/review-agent.ts";
+import { agentInTenant } from "../agent-data.ts";
+import { may, type ConsoleEnv } from "../env.ts";
+import { notFoundPage } from "./not-found.tsx";
+import { allow } from "../http.ts";
+import { Band, Csrf, Layout, When } from "../layout.tsx";
+import { reviewQueue, type QueueItem } from "../review-data.ts";
+
+const DECISIONS: { value: ReviewDecision; label: string; hint: string }[] = [
+  { value: "clear", label: "Clear (false positive)", hint: "lift the flag; the events become normal history" },
+  { value: "revoke", label: "Revoke", hint: "confirmed: revoke the active certificate and suspend the agent" },
+  { value: "reinstate", label: "Reinstate", hint: "false positive that was auto-revoked: lift the suspension (certify again afterwards)" },
+];
+
+function Item(props: { it: QueueItem; csrf: string; canDecide: boolean }) {
+  const { it } = props;
+  return (
+    <section class="card" aria-labelledby={`q-${it.agentId}`} data-agent-id={it.agentId}>
+      <h2 id={`q-${it.agentId}`}><a href={`/console/agents/${it.agentId}`}>{it.name}</a></h2>
+      <dl class="kv">
+        <dt>Why queued</dt><dd>{it.kind === "auto_revoked" ? "auto-revoked by the tenant policy, awaiting a decision" : "flagged for review (auto_revoke off)"}</dd>
+        <dt>Score</dt><dd>{it.score.toFixed(2)} <Band band="high" /> · {it.alerts} alert(s) since <When at={it.openedAt} /></dd>
+        <dt>Agent</dt><dd>{it.status}</dd>
+        <dt>Top reasons</dt><dd><ul class="reasons">{it.reasons.map((r) => <li><span class="mono">{r.feature}</span> +{r.contribution.toFixed(2)}: {r.detail}</li>)}</ul></dd>
+      </dl>
+      {props.canDecide ? (
+        <form method="post" action={`/console/agents/${it.agentId}/review`} class="review-form" data-confirm={`Record this decision on ${it.name}? It is audited and cannot be undone.`}>
+          <Csrf token={props.csrf} />
+          <fieldset>
+            <legend>Decision on {it.name}</legend>
+            {DECISIONS.map((d) => (
+              <div><input type="radio" name="decision" id={`d-${d.value}-${it.agentId}`} value={d.value} required /> <label for={`d-${d.value}-${it.agentId}`}>{d.label}</label> <span class="muted small">{d.hint}</span></div>
+            ))}
+            <label for={`reason-${it.agentId}`}>Reason (recorded in the audit log)</label>
+            <input id={`reason-${it.agentId}`} name="reason" type="text" maxlength={1024} required />
+            <button type="submit">Record decision</button>
+          </fieldset>
+        </form>
+      ) : null}
+    </section>
+  );
+}
+
+/** GET /console/reviews (admin, auditor: read) and POST /console/agents/:id/review (admin only, as the API). */
+export function registerReviews(app: Hono<ConsoleEnv>): void {
+  app.get("/reviews", allow("reviews"), async (c) => {
+    const items = await reviewQueue(c.var.services.db, c.var.caller.tenantId, 50);
+    const done = c.req.query("done");
+    const error = c.req.query("error");
+    return c.html(
+      <Layout title="Review queue" caller={c.var.caller} csrf={c.var.csrf} current="/console/reviews" scripts>
+        {done ? <p class="ok" role="status" id="review-done">Decision recorded: {done}.</p> : null}
+        {error ? <p class="error" role="alert">{error}</p> : null}
+        {items.length === 0 ? <p id="queue-empty">Nobody is waiting for review.</p> : <p>{items.length} agent(s) waiting, oldest first.</p>}
+        <div class="grid" id="queue">{items.map((it) => <Item it={it} csrf={c.var.csrf} canDecide={may(c.var.caller, "review")} />)}</div>
+      </Layout>,
+    );
+  });
+
+  app.post("/agents/:id/review", allow("review"), async (c) => {
+    const body = await c.req.parseBody();
+    const decision = body["decision"];
+    const reason = typeof body["reason"] === "string" ? body["reason"].trim() : "";
+    if ((decision !== "clear" && decision !== "revoke" && decision !== "reinstate") || reason.length === 0 || reason.length > 1024) {
+      return c.redirect(`/console/reviews?${new URLSearchParams({ error: "Choose a decision and give a reason (at most 1024 characters)." })}`, 303);
+    }
+    const s = c.var.services;
+    // A malformed or foreign id names no agent: 404, as in the API.
+    if (!(await agentInTenant(s.db, c.var.caller.tenantId, c.req.param("id")))) return notFoundPage(c, "agent");
+    const out = await reviewAgent(s, c.var.caller.tenantId, c.req.param("id"), { decision, reason }, apiKeyActor(c.var.caller));
+    if (!out.ok) {
+      return c.redirect(`/console/reviews?${new URLSearchParams({ error: out.error.detail })}`, 303);
+    }
+    // The console sits before the app's publisher kick; a decision that revokes must reach the edge now.
+    s.publisher?.kick();
+    return c.redirect(`/console/reviews?${new URLSearchParams({ done: `${decision} (${out.value.agent_status})` })}`, 303);
+  });
+}
