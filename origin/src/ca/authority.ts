@@ -67,7 +67,19 @@ export class CertificateAuthority {
     return this.rootPromise;
   }
 
-  issuingFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, KeyManagerError>> {
+  /**
+   * The tenant's active issuing CA. The loaded CA (parsed certificate, key ref) is memoised, but
+   * every call checks it is still the active one with one lookup on the partial unique index
+   * (`authorities_one_issuing_per_tenant`): another origin on the same database may have rolled
+   * it over, and certificates must come from the CA the database names, not from a stale copy.
+   */
+  async issuingFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, KeyManagerError>> {
+    const memo = this.issuing.get(tenant.id);
+    if (memo) {
+      const r = await memo;
+      if (r.ok && (await this.activeIssuingId(tenant.id)) === r.value.record.id) return r;
+      if (this.issuing.get(tenant.id) === memo) this.issuing.delete(tenant.id);
+    }
     let p = this.issuing.get(tenant.id);
     if (!p) {
       p = this.loadOrCreateIssuing(tenant).then((r) => {
@@ -77,6 +89,12 @@ export class CertificateAuthority {
       this.issuing.set(tenant.id, p);
     }
     return p;
+  }
+
+  private async activeIssuingId(tenantId: string): Promise<string | undefined> {
+    const [row] = await this.db.select({ id: authorities.id }).from(authorities)
+      .where(and(eq(authorities.kind, "issuing"), eq(authorities.tenantId, tenantId), eq(authorities.status, "active")));
+    return row?.id;
   }
 
   /**
