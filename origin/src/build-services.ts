@@ -1,4 +1,5 @@
 import "./platform.ts";
+import { readFileSync } from "node:fs";
 import { kakuninOids } from "@kakunin/shared";
 import { CertificateAuthority } from "./ca/authority.ts";
 import { systemClock, type Clock } from "./clock.ts";
@@ -37,7 +38,10 @@ export async function buildServices(
   const logger = overrides.logger ?? createLogger({ level: config.KAKUNIN_LOG_LEVEL });
   const keys = instrumentKeyManager(overrides.keys ? overrides.keys(database) : createKeyManager(config, database.db), metrics);
   const clock = overrides.clock ?? systemClock;
-  const ca = new CertificateAuthority(database.db, keys, clock, kakuninOids(config.KAKUNIN_OID_ARC), publicEdgeUrl(config), { pendingWindowDays: config.KAKUNIN_KEY_DELETION_WINDOW_DAYS });
+  const ca = new CertificateAuthority(database.db, keys, clock, kakuninOids(config.KAKUNIN_OID_ARC), publicEdgeUrl(config), {
+    pendingWindowDays: config.KAKUNIN_KEY_DELETION_WINDOW_DAYS,
+    ...(config.KAKUNIN_ROOT_CERT_FILE ? { offlineRootPem: readFileSync(config.KAKUNIN_ROOT_CERT_FILE, "utf8") } : {}),
+  });
   const edgeSecret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");
   const services: Services = { config, db: database.db, keys, ca, clock, edgeSecret, logger, metrics };
   return {

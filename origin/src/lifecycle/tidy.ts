@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db, Queryable } from "../db/index.ts";
-import { authorities, certificates, managedKeys, tenants } from "../db/schema.ts";
+import { authorities, caRequests, certificates, managedKeys, tenants } from "../db/schema.ts";
 import type { KeyManager, ListedKey } from "../kms/types.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
@@ -93,6 +93,8 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
       lt(managedKeys.createdAt, cutoff),
       sql`not exists (select 1 from ${certificates} where ${certificates.keyRef} = ${managedKeys.keyRef})`,
       sql`not exists (select 1 from ${authorities} where ${authorities.keyRef} = ${managedKeys.keyRef})`,
+      // A pending offline-root CSR's key waits (maybe for weeks) for its signed certificate.
+      sql`not exists (select 1 from ${caRequests} where ${caRequests.keyRef} = ${managedKeys.keyRef})`,
     ))
     .limit(batch);
   let listed: ListedKey[] | undefined;
@@ -129,6 +131,7 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
     const used = new Set([
       ...(await db.select({ ref: certificates.keyRef }).from(certificates)).map((r) => r.ref),
       ...(await db.select({ ref: authorities.keyRef }).from(authorities)).map((r) => r.ref),
+      ...(await db.select({ ref: caRequests.keyRef }).from(caRequests)).map((r) => r.ref),
     ]);
     const fresh = all.filter((k) => !known.has(k.ref) && !(k.intent && known.has(k.intent)) && !used.has(k.ref)).slice(0, batch);
     if (fresh.length) {
