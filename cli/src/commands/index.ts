@@ -5,7 +5,10 @@ import { agentsList } from "./agents-list.ts";
 import { agentsRetire } from "./agents-retire.ts";
 import { auditExport } from "./audit-export.ts";
 import { auditVerify } from "./audit-verify.ts";
+import { caCsr } from "./ca-csr.ts";
+import { caImport } from "./ca-import.ts";
 import { caRollover } from "./ca-rollover.ts";
+import { caRootCrl } from "./ca-root-crl.ts";
 import { certify } from "./certify.ts";
 import { credentialsCreate } from "./credentials-create.ts";
 import { credentialsList } from "./credentials-list.ts";
@@ -21,7 +24,7 @@ import { verify } from "./verify.ts";
 /** Every command, in the order `kakunin --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, renew, revoke, credentialsCreate, credentialsList, credentialsRevoke,
-  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, caRollover,
+  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, caRollover, caCsr, caImport, caRootCrl,
 ];
 
 /** Two-word commands share a group (`agents`, `audit`, ...), which has its own help. */
