@@ -2,6 +2,7 @@ import "./platform.ts";
 import { readFileSync } from "node:fs";
 import { kakuninOids } from "@kakunin/shared";
 import { CertificateAuthority } from "./ca/authority.ts";
+import { auditAuthorityCreated } from "./lifecycle/ca-created-audit.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { publicEdgeUrl, type Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/index.ts";
@@ -40,6 +41,7 @@ export async function buildServices(
   const clock = overrides.clock ?? systemClock;
   const ca = new CertificateAuthority(database.db, keys, clock, kakuninOids(config.KAKUNIN_OID_ARC), publicEdgeUrl(config), {
     pendingWindowDays: config.KAKUNIN_KEY_DELETION_WINDOW_DAYS,
+    onCreated: auditAuthorityCreated,
     ...(config.KAKUNIN_ROOT_CERT_FILE ? { offlineRootPem: readFileSync(config.KAKUNIN_ROOT_CERT_FILE, "utf8") } : {}),
   });
   const edgeSecret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");

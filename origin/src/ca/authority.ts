@@ -1,10 +1,9 @@
 import { and, desc, eq } from "drizzle-orm";
 import { err, kakuninOids, ok, type KakuninOids, type Result } from "@kakunin/shared";
-import { sqlState, UNIQUE_VIOLATION, type Db } from "../db/index.ts";
+import { sqlState, UNIQUE_VIOLATION, type Db, type Queryable } from "../db/index.ts";
 import { authorities } from "../db/schema.ts";
 import type { KeyManager, KeyManagerError } from "../kms/types.ts";
 import type { Clock } from "../clock.ts";
-import { appendAudit } from "../audit/append.ts";
 import {
   auditExtensions, auditName, BACKDATE_MS, DAY_MS, ISSUING_VALIDITY_DAYS, issuingExtensions, issuingName, ROOT_VALIDITY_DAYS,
   rootExtensions, rootName,
@@ -19,6 +18,25 @@ import { caNotReady, OFFLINE_ROOT_KEY_REF, parseOfflineRoot, type CaNotReady } f
 import { createTrackedKey, discardKey, type KeyDeps, type KeyPurpose, type TrackedKey } from "../lifecycle/keys.ts";
 
 export type AuthorityRecord = typeof authorities.$inferSelect;
+
+/** A CA the authority created (root, issuing CA, tree-head signer), told to the layer above. */
+export interface AuthorityCreated {
+  tenantId: string | null;
+  kind: "root" | "issuing" | "tree_head_signer";
+  serialNumber: string;
+  subject: string;
+  keyRef: string;
+  notBefore: Date;
+  notAfter: Date;
+  at: Date;
+}
+
+/**
+ * Called inside the transaction that stores a new authority, so its record (the audit entry,
+ * lifecycle/ca-created-audit.ts) commits or rolls back with it. Injected: the CA layer does not
+ * know about audit.
+ */
+export type OnAuthorityCreated = (tx: Queryable, created: AuthorityCreated) => Promise<void>;
 
 /** Why the CA could not produce an authority: the KeyManager failed, or (offline root) it is not set up yet. */
 export type CaError = KeyManagerError | CaNotReady;
@@ -48,7 +66,7 @@ export class CertificateAuthority {
     /** Written into issuing-CA certificates (AIA caIssuers, CDP); see ./urls.ts. */
     private readonly publicEdgeUrl?: string,
     /** `offlineRootPem`: offline-root mode (KAKUNIN_ROOT_CERT_FILE); the root's key is never here. */
-    private readonly opts: { pendingWindowDays: number; offlineRootPem?: string } = { pendingWindowDays: 30 },
+    private readonly opts: { pendingWindowDays: number; offlineRootPem?: string; onCreated?: OnAuthorityCreated } = { pendingWindowDays: 30 },
   ) {}
 
   /** Offline-root mode: issuing CAs come from a CSR signed outside Kakunin (docs/ca-lifecycle.md). */
@@ -298,12 +316,9 @@ export class CertificateAuthority {
           tenantId, kind, serialNumber: serial, subject: cert.subject, certificatePem: cert.toString("pem") + "\n",
           keyRef, notBefore: cert.notBefore, notAfter: cert.notAfter, issuerAuthorityId,
         }).returning();
-        if (tenantId) {
-          await appendAudit(tx, tenantId, [{
-            kind: "ca.created", actor: { type: "system", id: "certificate-authority" }, at: this.clock.now(),
-            data: { kind, serial_number: serial, subject: cert.subject, key_ref: keyRef, not_before: cert.notBefore.toISOString(), not_after: cert.notAfter.toISOString() },
-          }]);
-        }
+        await this.opts.onCreated?.(tx, {
+          tenantId, kind, serialNumber: serial, subject: cert.subject, keyRef, notBefore: cert.notBefore, notAfter: cert.notAfter, at: this.clock.now(),
+        });
         return inserted!;
       });
       return ok(loaded(row));
