@@ -67,7 +67,8 @@ export function keyManagerSigners(s: Services): PublishSigners {
     },
     async crl(tenant) {
       const active = await s.ca.issuingFor(tenant);
-      if (!active.ok) return null;
+      // Offline root, no issuing CA imported yet: nothing to sign, which is not a signing failure.
+      if (!active.ok) return active.error.code === "ca_not_ready" ? [] : null;
       const root = await s.ca.root();
       if (!root.ok) return null;
       const now = s.clock.now();
