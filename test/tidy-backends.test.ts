@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectedKeyCount } from "../origin/test/key-counts.ts";
+import { ManualClock } from "../origin/src/clock.ts";
+import { authorityKeyState, expectedKeyCount, markCrlsDelivered } from "../origin/test/key-counts.ts";
 import { agentBody, startTestOrigin, type TestOrigin } from "../origin/test/harness.ts";
 import { startKmsTestServer, type KmsTestServer } from "./support/kms-server.ts";
 import { setupSoftHsm } from "./support/softhsm.ts";
@@ -7,7 +8,8 @@ import { setupSoftHsm } from "./support/softhsm.ts";
 // SoftHSM reads SOFTHSM2_CONF once per process: this file gets its own token.
 const hsm = await setupSoftHsm({ tokenLabel: "kakunin-tidy" });
 
-interface Report { certificate_keys: number; orphan_keys: number; resumed: number; failed: unknown[] }
+interface Report { certificate_keys: number; retired_ca_keys: number; orphan_keys: number; resumed: number; failed: unknown[] }
+const DAY = 86_400_000;
 
 /**
  * The issue's acceptance test, on both real key backends: 50 certify calls race (30 agents, 20 of
@@ -48,12 +50,41 @@ async function raceRevokeTidy(o: TestOrigin, usableKeys: () => Promise<number>):
   expect(await usableKeys()).toBe(live + ca);
 }
 
+/**
+ * After an issuing-CA rollover, the retired CA's key is deleted on the backend once every
+ * certificate it signed has expired (clock moved past them) and its final CRL was delivered;
+ * afterwards the backend holds the live certificates' keys plus the live CA keys, and the new CA signs.
+ */
+async function rolloverExpireTidy(o: TestOrigin, clock: ManualClock, usableKeys: () => Promise<number>): Promise<void> {
+  const r = await o.json<{ data: { previous: { serial_number: string } } }>("POST", "/v1/tenant/ca/rollover");
+  expect(r.status).toBe(201);
+  const tidy = async () => (await o.json<{ data: Report }>("POST", "/v1/admin/tidy", { body: { safety_buffer_seconds: 0 } })).body.data;
+  expect((await tidy()).retired_ca_keys).toBe(0); // the 10 live certificates still need their CA
+  clock.advance(367 * DAY);
+  await markCrlsDelivered(o.services);
+  const before = await usableKeys();
+  const done = await tidy();
+  expect(done.failed).toEqual([]);
+  expect(done.retired_ca_keys).toBe(1);
+  expect(await authorityKeyState(o.services, r.body.data.previous.serial_number)).toBe("deleted");
+  expect((await tidy()).retired_ca_keys).toBe(0);
+  // The certificates that expired took their keys with them (certificate_keys), the CA key went too.
+  expect(await usableKeys()).toBeLessThan(before);
+  const id = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+  expect((await o.json("POST", `/v1/agents/${id}/certify`)).status).toBe(201);
+  const { live, ca } = await expectedKeyCount(o.services);
+  expect(live).toBe(1);
+  expect(await usableKeys()).toBe(live + ca);
+}
+
 describe("tidy on the AWS-KMS-compatible test server", () => {
   let kms: KmsTestServer;
   let o: TestOrigin;
+  const clock = new ManualClock(new Date());
   beforeAll(async () => {
     kms = await startKmsTestServer({ pregenerate: 56 });
     o = await startTestOrigin("pglite", {
+      clock,
       env: {
         KAKUNIN_KEY_MANAGER: "aws-kms", KAKUNIN_KMS_ENDPOINT: kms.url, AWS_REGION: kms.region,
         AWS_ACCESS_KEY_ID: kms.accessKeyId, AWS_SECRET_ACCESS_KEY: kms.secretAccessKey, KAKUNIN_KEY_DELETION_WINDOW_DAYS: "7",
@@ -75,12 +106,20 @@ describe("tidy on the AWS-KMS-compatible test server", () => {
     expect(kms.stats.scheduleKeyDeletion).toBeGreaterThanOrEqual(20);
     expect(kms.keyCounts().pendingDeletion).toBe(kms.stats.createKey - kms.keyCounts().enabled);
   }, 300_000);
+
+  it("rollover, every certificate of the old CA expires, tidy: the retired CA's KMS key is scheduled for deletion", async () => {
+    const usable = async () => kms.keyCounts().enabled;
+    await rolloverExpireTidy(o, clock, usable);
+    expect(kms.keyCounts().pendingDeletion).toBe(kms.stats.createKey - kms.keyCounts().enabled);
+  }, 300_000);
 });
 
 describe.skipIf(hsm === null)("tidy on a SoftHSM2 token (PKCS#11 C_DestroyObject)", () => {
   let o: TestOrigin;
+  const clock = new ManualClock(new Date());
   beforeAll(async () => {
     o = await startTestOrigin("pglite", {
+      clock,
       env: { KAKUNIN_KEY_MANAGER: "pkcs11", KAKUNIN_PKCS11_MODULE: hsm!.modulePath, KAKUNIN_PKCS11_TOKEN_LABEL: hsm!.tokenLabel, KAKUNIN_PKCS11_PIN: hsm!.pin },
     });
   });
@@ -88,6 +127,14 @@ describe.skipIf(hsm === null)("tidy on a SoftHSM2 token (PKCS#11 C_DestroyObject
 
   it("50 racing certifies, 20 revocations, tidy: the token holds the live certificates' keys + CA keys", async () => {
     await raceRevokeTidy(o, async () => {
+      const listed = await o.services.keys.listKeys();
+      if (!listed.ok) throw new Error(listed.error.message);
+      return listed.value.length;
+    });
+  }, 300_000);
+
+  it("rollover, every certificate of the old CA expires, tidy: the retired CA's key is destroyed on the token", async () => {
+    await rolloverExpireTidy(o, clock, async () => {
       const listed = await o.services.keys.listKeys();
       if (!listed.ok) throw new Error(listed.error.message);
       return listed.value.length;

@@ -8,6 +8,7 @@ import { kakunin } from "./support/run.ts";
 const COMMANDS = [
   ["init"], ["agents", "create"], ["agents", "list"], ["agents", "get"], ["agents", "retire"], ["certify"], ["revoke"],
   ["tokens", "create"], ["events", "send"], ["risk"], ["verify"], ["audit", "export"], ["audit", "verify"], ["ca", "rollover"],
+  ["ca", "csr"], ["ca", "import"], ["ca", "root-crl"],
 ];
 const GROUPS = ["agents", "tokens", "events", "audit", "ca"];
 

@@ -1,6 +1,8 @@
 import "./platform.ts";
+import { readFileSync } from "node:fs";
 import { kakuninOids } from "@kakunin/shared";
 import { CertificateAuthority } from "./ca/authority.ts";
+import { auditAuthorityCreated } from "./lifecycle/ca-created-audit.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { publicEdgeUrl, type Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/index.ts";
@@ -37,7 +39,11 @@ export async function buildServices(
   const logger = overrides.logger ?? createLogger({ level: config.KAKUNIN_LOG_LEVEL });
   const keys = instrumentKeyManager(overrides.keys ? overrides.keys(database) : createKeyManager(config, database.db), metrics);
   const clock = overrides.clock ?? systemClock;
-  const ca = new CertificateAuthority(database.db, keys, clock, kakuninOids(config.KAKUNIN_OID_ARC), publicEdgeUrl(config), { pendingWindowDays: config.KAKUNIN_KEY_DELETION_WINDOW_DAYS });
+  const ca = new CertificateAuthority(database.db, keys, clock, kakuninOids(config.KAKUNIN_OID_ARC), publicEdgeUrl(config), {
+    pendingWindowDays: config.KAKUNIN_KEY_DELETION_WINDOW_DAYS,
+    onCreated: auditAuthorityCreated,
+    ...(config.KAKUNIN_ROOT_CERT_FILE ? { offlineRootPem: readFileSync(config.KAKUNIN_ROOT_CERT_FILE, "utf8") } : {}),
+  });
   const edgeSecret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");
   const services: Services = { config, db: database.db, keys, ca, clock, edgeSecret, logger, metrics };
   return {

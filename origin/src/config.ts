@@ -68,6 +68,11 @@ export const configSchema = z.object({
    * only. Default: RFC 5612's documentation PEN; request your own IANA PEN before production.
    */
   KAKUNIN_OID_ARC: z.string().refine(isSmallArcOid, "KAKUNIN_OID_ARC must be a dotted OID whose arcs are all < 2^32").default(DEFAULT_OID_ARC),
+  /**
+   * Offline-root mode (docs/ca-lifecycle.md): the PEM file of a root whose key Kakunin never holds.
+   * Issuing CAs then come from CSRs signed offline and imported; the root's CRL is uploaded.
+   */
+  KAKUNIN_ROOT_CERT_FILE: z.string().min(1).optional(),
   /** Shared HMAC secret for origin ⇄ edge calls; otherwise `<data dir>/edge.secret`, created on first start. */
   KAKUNIN_EDGE_SECRET: z.string().min(32, "KAKUNIN_EDGE_SECRET must be at least 32 characters").optional(),
   /** Where sealed audit batches go: a local directory (default) or S3 with Object Lock. */

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { count, eq, sql } from "drizzle-orm";
 import { ManualClock } from "../src/clock.ts";
-import { auditEntries, authorities, certificates, localKeys, managedKeys } from "../src/db/schema.ts";
+import { auditEntries, authorities, certificates, localKeys, managedKeys, outbox } from "../src/db/schema.ts";
 import { createTrackedKey, keyDeps } from "../src/lifecycle/keys.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { expectedKeyCount } from "./key-counts.ts";
 
-interface Report { certificate_keys: number; orphan_keys: number; resumed: number; abandoned: number; untracked_registered: number; failed: unknown[] }
+interface Report { certificate_keys: number; retired_ca_keys: number; orphan_keys: number; resumed: number; abandoned: number; untracked_registered: number; failed: unknown[] }
 const H = 3_600_000;
 
 /**
@@ -112,6 +113,45 @@ describe.each(dbKinds())("key deletion and tidy on %s", (kind) => {
     const live = (await o.services.db.select({ n: count() }).from(certificates).where(sql`${certificates.status} = 'active' and ${certificates.expiresAt} > ${clock.now()}`))[0]!.n;
     expect(await liveKeys()).toBe(live + (await caKeys()));
   }, 300_000);
+
+  // Last in this file: it moves the clock past every certificate's expiry.
+  it("deletes a retired issuing CA's key once every certificate it signed expired and its final CRL is published", async () => {
+    await tidy({ safety_buffer_seconds: 0 });
+    const id = await newAgent();
+    expect((await o.json("POST", `/v1/agents/${id}/certify`)).status).toBe(201);
+    const r = await o.json<{ data: { previous: { serial_number: string } } }>("POST", "/v1/tenant/ca/rollover");
+    expect(r.status).toBe(201);
+    const [old] = await o.services.db.select().from(authorities).where(eq(authorities.serialNumber, r.body.data.previous.serial_number));
+    const keyState = async () => (await o.services.db.select().from(managedKeys).where(eq(managedKeys.keyRef, old!.keyRef)))[0]?.state;
+    // Its certificates are live: the key signs their CRL and OCSP.
+    expect((await tidy({ safety_buffer_seconds: 0 })).retired_ca_keys).toBe(0);
+    // Every agent certificate (365 days) has expired, but less than a day ago: OCSP for them may
+    // still be re-signed (publish/refresher.ts), so not even a zero buffer lets the key go.
+    clock.advance(365 * 24 * H + H);
+    expect((await tidy({ safety_buffer_seconds: 0 })).retired_ca_keys).toBe(0);
+    // Two days later, not yet past the default 72 h buffer.
+    clock.advance(48 * H);
+    expect((await tidy()).retired_ca_keys).toBe(0);
+    // Past the buffer, but the tenant's CRL publication (queued by the rollover) was never delivered.
+    expect((await tidy({ safety_buffer_seconds: 0 })).retired_ca_keys).toBe(0);
+    expect(await keyState()).toBe("created");
+    // The edge acknowledges the CRLs (what the publisher records on delivery): now it goes.
+    await o.services.db.update(outbox).set({ deliveredAt: clock.now() }).where(eq(outbox.kind, "crl"));
+    const before = await liveKeys();
+    const done = await tidy({ safety_buffer_seconds: 0 });
+    expect(done.retired_ca_keys).toBe(1);
+    expect(done.failed).toEqual([]);
+    expect(await keyState()).toBe("deleted");
+    expect(await liveKeys()).toBe(before - 1);
+    const audited = await o.services.db.select().from(auditEntries).where(sql`${auditEntries.kind} = 'key.deletion_scheduled' and ${auditEntries.canonical} like ${"%" + old!.keyRef + "%"}`);
+    expect(audited).toHaveLength(1);
+    expect(audited[0]!.canonical).toContain(old!.serialNumber);
+    // Idempotent, and the active CA still signs.
+    expect((await tidy({ safety_buffer_seconds: 0 })).retired_ca_keys).toBe(0);
+    expect((await o.json("POST", `/v1/agents/${await newAgent()}/certify`)).status).toBe(201);
+    const { live, ca } = await expectedKeyCount(o.services);
+    expect(await liveKeys()).toBe(live + ca);
+  });
 
   it("only the operator tenant's admin may tidy; a bad body is 422", async () => {
     const t = await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `tidy-other-${kind}` } });

@@ -21,6 +21,10 @@ export const PROBLEM_TYPES = {
   "already-initialized": { status: 409, title: "Already initialized" },
   "ca-rollover-conflict": { status: 409, title: "The issuing CA changed during the rollover" },
   "nothing-to-review": { status: 409, title: "Nothing awaits review for this agent" },
+  // Offline-root mode (docs/ca-lifecycle.md): an imported issuing-CA certificate or root CRL that
+  // breaks a rule (chain, key, constraints, validity); the detail names the rule.
+  "invalid-ca-certificate": { status: 422, title: "Issuing-CA certificate rejected" },
+  "invalid-crl": { status: 422, title: "CRL rejected" },
   "payload-too-large": { status: 413, title: "Payload too large" },
   "unsupported-media-type": { status: 415, title: "Unsupported media type" },
   // An edge⇄origin call in a contract version the receiver does not speak (rolling deploy): the
@@ -35,6 +39,8 @@ export const PROBLEM_TYPES = {
   "status-not-propagated": { status: 503, title: "Certificate status not yet available at this edge" },
   "kms-not-configured": { status: 503, title: "Key management not configured" },
   "kms-unavailable": { status: 503, title: "Key management unavailable" },
+  // Offline-root mode: no root certificate configured, or no issuing CA imported yet.
+  "ca-not-ready": { status: 503, title: "No issuing CA yet (offline root)" },
   "database-unavailable": { status: 503, title: "Database unavailable" },
   "not-ready": { status: 503, title: "Not ready" },
   "internal-error": { status: 500, title: "Internal server error" },

@@ -6,7 +6,10 @@ import { agentsRetire } from "./agents-retire.ts";
 import { auditExport } from "./audit-export.ts";
 import { auditReport } from "./audit-report.ts";
 import { auditVerify } from "./audit-verify.ts";
+import { caCsr } from "./ca-csr.ts";
+import { caImport } from "./ca-import.ts";
 import { caRollover } from "./ca-rollover.ts";
+import { caRootCrl } from "./ca-root-crl.ts";
 import { certify } from "./certify.ts";
 import { credentialsCreate } from "./credentials-create.ts";
 import { credentialsList } from "./credentials-list.ts";
@@ -27,6 +30,7 @@ export const COMMANDS: readonly Command[] = [
   init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, renew, revoke, credentialsCreate, credentialsList, credentialsRevoke,
   tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, auditReport, caRollover,
   reviews, review, webhooksList, webhooksAdd, webhooksDeliveries,
+  caCsr, caImport, caRootCrl,
 ];
 
 /** Two-word commands share a group (`agents`, `audit`, ...), which has its own help. */

@@ -4,7 +4,7 @@ import {
   type EvidenceEntry, type Result,
 } from "@kakunin/shared";
 import { agents, auditBatches, auditEntries, certificates } from "../db/schema.ts";
-import type { KeyManagerError } from "../kms/types.ts";
+import type { CaError } from "../ca/authority.ts";
 import type { Services } from "../services.ts";
 import { toAgentView } from "../views/agent.ts";
 import { effectiveStatus } from "../views/certificate.ts";
@@ -45,7 +45,7 @@ const ACTIVITY = [...AGENT_ACTIVITY_KINDS];
  */
 export async function prepareEvidence(
   s: Services, tenant: { id: string; name: string }, agentId: string, window: EvidenceWindow, actor: AuditActor,
-): Promise<Result<EvidenceExport | undefined, KeyManagerError>> {
+): Promise<Result<EvidenceExport | undefined, CaError>> {
   const [agent] = await s.db.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenant.id)));
   if (!agent) return ok(undefined);
   const chain = await s.ca.chainPem(tenant);

@@ -3,6 +3,7 @@ import { err, ok, rootHash, toHex, treeHeadMessage, type Result, type TreeHeadBo
 import type { LoadedAuthority } from "../ca/authority.ts";
 import { auditHeads, auditTreeHeads } from "../db/schema.ts";
 import type { KeyManagerError } from "../kms/types.ts";
+import type { CaError } from "../ca/authority.ts";
 import type { Services } from "../services.ts";
 import { committedReader } from "./append.ts";
 
@@ -32,7 +33,7 @@ type Tenant = { id: string; name: string };
  * signer (the pre-EKU audit certificate, or one under a rolled-over issuing CA) are never served
  * with the current signer's certificate.
  */
-export async function treeHead(s: Services, tenant: Tenant): Promise<Result<SignedTreeHead, KeyManagerError>> {
+export async function treeHead(s: Services, tenant: Tenant): Promise<Result<SignedTreeHead, CaError>> {
   const signer = await s.ca.auditSignerFor(tenant);
   if (!signer.ok) return signer;
   const [head] = await s.db.select({ size: auditHeads.size }).from(auditHeads).where(eq(auditHeads.tenantId, tenant.id));
@@ -47,7 +48,7 @@ export async function treeHead(s: Services, tenant: Tenant): Promise<Result<Sign
  * export commits to the log ending with its own checkpoint entry. Roots of past sizes come from
  * the stored perfect subtrees, O(log n) reads.
  */
-export async function treeHeadAt(s: Services, tenant: Tenant, size: number): Promise<Result<SignedTreeHead, KeyManagerError>> {
+export async function treeHeadAt(s: Services, tenant: Tenant, size: number): Promise<Result<SignedTreeHead, CaError>> {
   const signer = await s.ca.auditSignerFor(tenant);
   if (!signer.ok) return signer;
   return signAt(s, tenant, signer.value, size);

@@ -8,7 +8,7 @@ export interface AuditActor {
 }
 
 export type AuditKind =
-  | "tenant.created" | "ca.created" | "ca.rolled_over" | "api_key.created" | "api_key.revoked" | "policy.updated"
+  | "tenant.created" | "ca.created" | "ca.rolled_over" | "ca.requested" | "ca.imported" | "ca.root_crl_uploaded" | "api_key.created" | "api_key.revoked" | "policy.updated"
   | "agent.created" | "agent.updated" | "agent.retired"
   | "certificate.issued" | "certificate.revoked" | "key.created" | "key.signed" | "ingest_token.issued"
   | "risk.decision" | "risk.alert_dropped" | "event.ingested" | "evidence.exported"

@@ -1,10 +1,9 @@
 import { and, desc, eq } from "drizzle-orm";
 import { err, kakuninOids, ok, type KakuninOids, type Result } from "@kakunin/shared";
-import { sqlState, UNIQUE_VIOLATION, type Db } from "../db/index.ts";
+import { sqlState, UNIQUE_VIOLATION, type Db, type Queryable } from "../db/index.ts";
 import { authorities } from "../db/schema.ts";
 import type { KeyManager, KeyManagerError } from "../kms/types.ts";
 import type { Clock } from "../clock.ts";
-import { appendAudit } from "../audit/append.ts";
 import {
   auditExtensions, auditName, BACKDATE_MS, DAY_MS, ISSUING_VALIDITY_DAYS, issuingExtensions, issuingName, ROOT_VALIDITY_DAYS,
   rootExtensions, rootName,
@@ -13,9 +12,34 @@ import { newSerial } from "./serial.ts";
 import { signCertificate } from "./sign-certificate.ts";
 import { issuingPkiUrls } from "./urls.ts";
 import { x509 } from "./x509.ts";
+import { signCsr } from "./csr.ts";
+import { storedSerial } from "./check-issuing.ts";
+import { caNotReady, OFFLINE_ROOT_KEY_REF, parseOfflineRoot, type CaNotReady } from "./offline-root.ts";
 import { createTrackedKey, discardKey, type KeyDeps, type KeyPurpose, type TrackedKey } from "../lifecycle/keys.ts";
 
 export type AuthorityRecord = typeof authorities.$inferSelect;
+
+/** A CA the authority created (root, issuing CA, tree-head signer), told to the layer above. */
+export interface AuthorityCreated {
+  tenantId: string | null;
+  kind: "root" | "issuing" | "tree_head_signer";
+  serialNumber: string;
+  subject: string;
+  keyRef: string;
+  notBefore: Date;
+  notAfter: Date;
+  at: Date;
+}
+
+/**
+ * Called inside the transaction that stores a new authority, so its record (the audit entry,
+ * lifecycle/ca-created-audit.ts) commits or rolls back with it. Injected: the CA layer does not
+ * know about audit.
+ */
+export type OnAuthorityCreated = (tx: Queryable, created: AuthorityCreated) => Promise<void>;
+
+/** Why the CA could not produce an authority: the KeyManager failed, or (offline root) it is not set up yet. */
+export type CaError = KeyManagerError | CaNotReady;
 
 /** An authority ready to sign: its row plus the parsed certificate and public key. */
 export interface LoadedAuthority {
@@ -30,19 +54,25 @@ export interface LoadedAuthority {
  * and answers everything that needs no key (certify then answers 503).
  */
 export class CertificateAuthority {
-  private rootPromise?: Promise<Result<LoadedAuthority, KeyManagerError>>;
-  private readonly issuing = new Map<string, Promise<Result<LoadedAuthority, KeyManagerError>>>();
-  private readonly audit = new Map<string, Promise<Result<LoadedAuthority, KeyManagerError>>>();
+  private rootPromise?: Promise<Result<LoadedAuthority, CaError>>;
+  private readonly issuing = new Map<string, Promise<Result<LoadedAuthority, CaError>>>();
+  private readonly audit = new Map<string, Promise<Result<LoadedAuthority, CaError>>>();
 
   constructor(
     private readonly db: Db,
     private readonly keys: KeyManager,
     private readonly clock: Clock,
-    private readonly oids: KakuninOids = kakuninOids(),
+    readonly oids: KakuninOids = kakuninOids(),
     /** Written into issuing-CA certificates (AIA caIssuers, CDP); see ./urls.ts. */
     private readonly publicEdgeUrl?: string,
-    private readonly opts: { pendingWindowDays: number } = { pendingWindowDays: 30 },
+    /** `offlineRootPem`: offline-root mode (KAKUNIN_ROOT_CERT_FILE); the root's key is never here. */
+    private readonly opts: { pendingWindowDays: number; offlineRootPem?: string; onCreated?: OnAuthorityCreated } = { pendingWindowDays: 30 },
   ) {}
+
+  /** Offline-root mode: issuing CAs come from a CSR signed outside Kakunin (docs/ca-lifecycle.md). */
+  get offlineRoot(): boolean {
+    return this.opts.offlineRootPem !== undefined;
+  }
 
   private get keyDeps(): KeyDeps {
     return { db: this.db, keys: this.keys, pendingWindowDays: this.opts.pendingWindowDays, now: () => this.clock.now() };
@@ -58,7 +88,7 @@ export class CertificateAuthority {
     return failure;
   }
 
-  root(): Promise<Result<LoadedAuthority, KeyManagerError>> {
+  root(): Promise<Result<LoadedAuthority, CaError>> {
     // Memoise success only, so a KMS that comes back later is retried.
     this.rootPromise ??= this.loadOrCreateRoot().then((r) => {
       if (!r.ok) this.rootPromise = undefined;
@@ -67,7 +97,19 @@ export class CertificateAuthority {
     return this.rootPromise;
   }
 
-  issuingFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, KeyManagerError>> {
+  /**
+   * The tenant's active issuing CA. The loaded CA (parsed certificate, key ref) is memoised, but
+   * every call checks it is still the active one with one lookup on the partial unique index
+   * (`authorities_one_issuing_per_tenant`): another origin on the same database may have rolled
+   * it over, and certificates must come from the CA the database names, not from a stale copy.
+   */
+  async issuingFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, CaError>> {
+    const memo = this.issuing.get(tenant.id);
+    if (memo) {
+      const r = await memo;
+      if (r.ok && (await this.activeIssuingId(tenant.id)) === r.value.record.id) return r;
+      if (this.issuing.get(tenant.id) === memo) this.issuing.delete(tenant.id);
+    }
     let p = this.issuing.get(tenant.id);
     if (!p) {
       p = this.loadOrCreateIssuing(tenant).then((r) => {
@@ -79,13 +121,19 @@ export class CertificateAuthority {
     return p;
   }
 
+  private async activeIssuingId(tenantId: string): Promise<string | undefined> {
+    const [row] = await this.db.select({ id: authorities.id }).from(authorities)
+      .where(and(eq(authorities.kind, "issuing"), eq(authorities.tenantId, tenantId), eq(authorities.status, "active")));
+    return row?.id;
+  }
+
   /**
    * The tenant's tree-head signer: a key and audit certificate (audit EKU, tenant binding) issued
    * by the tenant's current issuing CA, created on first use. A tenant whose log was signed by the
    * earlier `audit` certificate (no EKU, no binding) gets a new signer here; the old one signs
    * nothing more (docs/evidence-format.md, "Upgrading").
    */
-  auditSignerFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, KeyManagerError>> {
+  auditSignerFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, CaError>> {
     let p = this.audit.get(tenant.id);
     if (!p) {
       p = this.loadOrCreateAudit(tenant).then((r) => {
@@ -97,7 +145,7 @@ export class CertificateAuthority {
     return p;
   }
 
-  private async loadOrCreateAudit(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, KeyManagerError>> {
+  private async loadOrCreateAudit(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, CaError>> {
     const issuing = await this.issuingFor(tenant);
     if (!issuing.ok) return issuing;
     const existing = await this.db.select().from(authorities).where(and(
@@ -137,7 +185,8 @@ export class CertificateAuthority {
    * (lifecycle/rollover-ca.ts) retires the current one and stores this one in one transaction.
    * A distinct subject (` G<n>`) keeps path building by name unambiguous in every parser.
    */
-  async signSuccessorIssuing(tenant: { id: string; name: string }, generation: number): Promise<Result<{ cert: x509.X509Certificate; serial: string; keyRef: string }, KeyManagerError>> {
+  async signSuccessorIssuing(tenant: { id: string; name: string }, generation: number): Promise<Result<{ cert: x509.X509Certificate; serial: string; keyRef: string }, CaError>> {
+    if (this.offlineRoot) return caNotReady("offline root: a new issuing CA is a CSR signed offline and imported, not an online rollover");
     const root = await this.root();
     if (!root.ok) return root;
     const key = await this.createKey("issuing", tenant.id, `kakunin-issuing-ca-${tenant.id}-g${generation}`);
@@ -155,13 +204,29 @@ export class CertificateAuthority {
     return ok({ cert: cert.value, serial, keyRef: key.value.ref });
   }
 
+  /**
+   * Offline-root mode: a key for the tenant's next issuing CA in the KeyManager and a PKCS#10
+   * request for it, signed by that key, asking for the issuing profile's subject and extensions.
+   * Nothing is stored here beyond the key intent; lifecycle/request-issuing-ca.ts records the request.
+   */
+  async requestIssuing(tenant: { id: string; name: string }, generation: number): Promise<Result<{ csrPem: string; keyRef: string; spki: Uint8Array }, KeyManagerError>> {
+    const key = await this.createKey("issuing", tenant.id, `kakunin-issuing-ca-${tenant.id}-g${generation}`);
+    if (!key.ok) return key;
+    const csr = await signCsr(this.keys, {
+      subject: issuingName(tenant.name, generation), spki: key.value.publicKeySpki, keyRef: key.value.ref,
+      extensions: issuingExtensions({ tenant: { id: tenant.id, oids: this.oids }, urls: this.publicEdgeUrl ? issuingPkiUrls(this.publicEdgeUrl, tenant.id) : undefined }),
+    });
+    if (!csr.ok) return this.abandon(key.value, csr);
+    return ok({ csrPem: csr.value, keyRef: key.value.ref, spki: key.value.publicKeySpki });
+  }
+
   /** Drops the memoised issuing CA of a tenant (after a rollover), so the next certify loads the new one. */
   forgetIssuing(tenantId: string): void {
     this.issuing.delete(tenantId);
   }
 
   /** PEM chain a relying party needs: issuing CA then root (RFC 5246 order, leaf not included). */
-  async chainPem(tenant: { id: string; name: string }): Promise<Result<string, KeyManagerError>> {
+  async chainPem(tenant: { id: string; name: string }): Promise<Result<string, CaError>> {
     const issuing = await this.issuingFor(tenant);
     if (!issuing.ok) return issuing;
     const root = await this.root();
@@ -169,8 +234,9 @@ export class CertificateAuthority {
     return ok(issuing.value.record.certificatePem + root.value.record.certificatePem);
   }
 
-  private async loadOrCreateRoot(): Promise<Result<LoadedAuthority, KeyManagerError>> {
+  private async loadOrCreateRoot(): Promise<Result<LoadedAuthority, CaError>> {
     const existing = await this.db.select().from(authorities).where(eq(authorities.kind, "root"));
+    if (this.opts.offlineRootPem !== undefined) return this.loadOfflineRoot(this.opts.offlineRootPem, existing[0]);
     if (existing[0]) return ok(loaded(existing[0]));
     const key = await this.createKey("root", null, "kakunin-root-ca");
     if (!key.ok) return key;
@@ -188,12 +254,15 @@ export class CertificateAuthority {
     return this.insertOrReload(cert.value, serial, key.value, null, "root");
   }
 
-  private async loadOrCreateIssuing(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, KeyManagerError>> {
+  private async loadOrCreateIssuing(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, CaError>> {
     const existing = await this.db
       .select()
       .from(authorities)
       .where(and(eq(authorities.kind, "issuing"), eq(authorities.tenantId, tenant.id), eq(authorities.status, "active")));
     if (existing[0]) return ok(loaded(existing[0]));
+    if (this.offlineRoot) {
+      return caNotReady("offline root: this tenant has no issuing CA yet; create a request (kakunin ca csr), sign it with the root offline and import it (kakunin ca import)");
+    }
     const root = await this.root();
     if (!root.ok) return root;
     const key = await this.createKey("issuing", tenant.id, `kakunin-issuing-ca-${tenant.id}`);
@@ -211,11 +280,35 @@ export class CertificateAuthority {
     return this.insertOrReload(cert.value, serial, key.value, tenant.id, "issuing");
   }
 
+  /**
+   * Offline-root mode: the root row holds the operator's certificate and no key. Stored on first
+   * start; afterwards the configured file must name the same root, so a misconfigured origin
+   * refuses to sign rather than publish a chain to a root relying parties do not trust.
+   */
+  private async loadOfflineRoot(pem: string, stored: AuthorityRecord | undefined): Promise<Result<LoadedAuthority, CaError>> {
+    const parsed = await parseOfflineRoot(pem, this.clock.now());
+    if (!parsed.ok) return caNotReady(`KAKUNIN_ROOT_CERT_FILE: ${parsed.error}`);
+    const cert = parsed.value;
+    if (!stored) {
+      await this.db.insert(authorities).values({
+        tenantId: null, kind: "root", serialNumber: storedSerial(cert), subject: cert.subject,
+        certificatePem: cert.toString("pem") + "\n", keyRef: OFFLINE_ROOT_KEY_REF, notBefore: cert.notBefore, notAfter: cert.notAfter,
+      }).onConflictDoNothing();
+      [stored] = await this.db.select().from(authorities).where(eq(authorities.kind, "root"));
+      if (!stored) return err({ code: "failed", message: "root vanished after insert" });
+    }
+    const held = loaded(stored);
+    if (Buffer.compare(Buffer.from(held.cert.rawData), Buffer.from(cert.rawData)) !== 0) {
+      return caNotReady(`KAKUNIN_ROOT_CERT_FILE names a different root (${cert.subject}) than the database holds (${held.cert.subject})`);
+    }
+    return ok(held);
+  }
+
   /** Two origins racing to create the same CA: the partial unique index picks one, the other reloads. */
   private async insertOrReload(
     cert: x509.X509Certificate, serial: string, key: TrackedKey, tenantId: string | null, kind: "root" | "issuing" | "tree_head_signer",
     issuerAuthorityId: string | null = null,
-  ): Promise<Result<LoadedAuthority, KeyManagerError>> {
+  ): Promise<Result<LoadedAuthority, CaError>> {
     const keyRef = key.ref;
     try {
       const row = await this.db.transaction(async (tx) => {
@@ -223,12 +316,9 @@ export class CertificateAuthority {
           tenantId, kind, serialNumber: serial, subject: cert.subject, certificatePem: cert.toString("pem") + "\n",
           keyRef, notBefore: cert.notBefore, notAfter: cert.notAfter, issuerAuthorityId,
         }).returning();
-        if (tenantId) {
-          await appendAudit(tx, tenantId, [{
-            kind: "ca.created", actor: { type: "system", id: "certificate-authority" }, at: this.clock.now(),
-            data: { kind, serial_number: serial, subject: cert.subject, key_ref: keyRef, not_before: cert.notBefore.toISOString(), not_after: cert.notAfter.toISOString() },
-          }]);
-        }
+        await this.opts.onCreated?.(tx, {
+          tenantId, kind, serialNumber: serial, subject: cert.subject, keyRef, notBefore: cert.notBefore, notAfter: cert.notAfter, at: this.clock.now(),
+        });
         return inserted!;
       });
       return ok(loaded(row));

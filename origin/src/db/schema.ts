@@ -118,6 +118,42 @@ export const authorities = pgTable(
   ],
 );
 
+/**
+ * Offline-root mode (docs/ca-lifecycle.md): a certificate signing request for a new issuing CA,
+ * whose key the origin created in its KeyManager and whose certificate an operator signs offline
+ * with the root. `pending` until the signed certificate is imported (then `imported`, with the
+ * authority it became). Its key is referenced here, so tidy never mistakes it for an orphan.
+ */
+export const caRequests = pgTable(
+  "ca_requests",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    tenantId: uuid("tenant_id").notNull().references(() => tenants.id),
+    keyRef: text("key_ref").notNull().unique(),
+    /** The requested subject's generation (`G<n>`), as rollover names it. */
+    generation: integer("generation").notNull(),
+    csrPem: text("csr_pem").notNull(),
+    status: text("status", { enum: ["pending", "imported"] }).notNull().default("pending"),
+    createdAt: ts("created_at").notNull().defaultNow(),
+    importedAt: ts("imported_at"),
+    authorityId: uuid("authority_id"),
+  },
+  // One pending request per tenant: asking again returns it (the operator may have lost the file).
+  (t) => [uniqueIndex("ca_requests_one_pending_per_tenant").on(t.tenantId).where(sql`${t.status} = 'pending'`)],
+);
+
+/**
+ * The root's CRL (ARL) in offline-root mode: signed offline by the operator and uploaded; the
+ * origin only forwards the newest (highest CRL number) to the edge.
+ */
+export const rootCrls = pgTable("root_crls", {
+  crlNumber: bigint("crl_number", { mode: "bigint" }).primaryKey(),
+  der: bytea("der").notNull(),
+  thisUpdate: ts("this_update").notNull(),
+  nextUpdate: ts("next_update").notNull(),
+  uploadedAt: ts("uploaded_at").notNull().defaultNow(),
+});
+
 export const agents = pgTable(
   "agents",
   {

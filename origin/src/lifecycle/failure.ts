@@ -1,5 +1,6 @@
 import type { ProblemType } from "@kakunin/shared";
 import type { KeyManagerError } from "../kms/types.ts";
+import type { CaNotReady } from "../ca/offline-root.ts";
 
 /** Why a lifecycle operation was refused; the HTTP layer maps `type` to its problem and status. */
 export interface Failure {
@@ -13,7 +14,8 @@ export const fail = (type: ProblemType, detail: string): { ok: false; error: Fai
 });
 
 /** A KeyManager that is not configured or not reachable is the server's 503, never the caller's fault. */
-export function keyManagerFailure(e: KeyManagerError): { ok: false; error: Failure } {
+export function keyManagerFailure(e: KeyManagerError | CaNotReady): { ok: false; error: Failure } {
+  if (e.code === "ca_not_ready") return fail("ca-not-ready", e.message);
   if (e.code === "not_configured") return fail("kms-not-configured", `Key management is not configured: ${e.message}`);
   console.error(`[origin] key manager ${e.code}: ${e.message}`);
   return fail("kms-unavailable", "Key management is unavailable; try again later.");

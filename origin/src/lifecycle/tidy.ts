@@ -1,9 +1,10 @@
 import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db, Queryable } from "../db/index.ts";
-import { authorities, certificates, managedKeys, tenants } from "../db/schema.ts";
+import { authorities, caRequests, certificates, managedKeys, tenants } from "../db/schema.ts";
 import type { KeyManager, ListedKey } from "../kms/types.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
+import { retiredIssuerKeysDue } from "./retired-issuers.ts";
 import { supersedeDue } from "./supersede.ts";
 
 export interface TidyOptions {
@@ -20,6 +21,8 @@ export interface TidyReport {
   superseded: number;
   /** Keys of revoked, superseded and expired certificates scheduled for deletion. */
   certificate_keys: number;
+  /** Keys of retired issuing CAs whose every certificate expired before the cutoff (final CRL published). */
+  retired_ca_keys: number;
   /** Keys created but never referenced (lost races, crashes, failed commits) scheduled for deletion. */
   orphan_keys: number;
   /** Deletions an earlier run recorded but did not finish. */
@@ -37,12 +40,11 @@ type KeyRow = typeof managedKeys.$inferSelect;
  * Deletes the keys nothing needs any more, like Vault PKI's `tidy`. Every deletion is recorded
  * (`deleting`, audited) in the database BEFORE the backend call and marked `deleted` after it, so
  * a run interrupted anywhere is resumed by the next, and running twice deletes nothing twice.
- * CA keys are never touched here.
- * TODO(certs, issuing-CA rollover): a retired issuing CA's key becomes deletable once its last agent
- * certificate has expired; add it as a phase here once rollover records retired authorities.
+ * The only CA keys touched are those of retired issuing CAs (after a rollover) with nothing left to
+ * sign for; the root, active issuing CAs and tree-head signers are never deleted here.
  */
 export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<TidyReport> {
-  const report: TidyReport = { superseded: 0, certificate_keys: 0, orphan_keys: 0, resumed: 0, abandoned: 0, untracked_registered: 0, failed: [] };
+  const report: TidyReport = { superseded: 0, certificate_keys: 0, retired_ca_keys: 0, orphan_keys: 0, resumed: 0, abandoned: 0, untracked_registered: 0, failed: [] };
   const cutoff = new Date(o.now.getTime() - o.safetyBufferSeconds * 1000);
   const batch = o.batch ?? 500;
   report.superseded = await supersedeDue(db, o.now);
@@ -71,6 +73,16 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
     if (row && (await destroy(db, keys, o, row, report))) report.certificate_keys++;
   }
 
+  // 2b. Keys of retired issuing CAs: every certificate they signed expired before the cutoff and
+  //     their tenant has no CRL publication pending (docs/ca-lifecycle.md, "What happens to the old CA").
+  for (const ca of await retiredIssuerKeysDue(db, { now: o.now, cutoff, limit: batch })) {
+    const row = await claim(db, { ...o, backend: keys.kind }, {
+      ref: ca.keyRef, tenantId: ca.tenantId, purpose: "issuing", authoritySerial: ca.serialNumber,
+      reason: `retired issuing CA ${ca.serialNumber}: every certificate it signed has expired`,
+    });
+    if (row && (await destroy(db, keys, o, row, report))) report.retired_ca_keys++;
+  }
+
   // 3. Intents older than the buffer whose key nothing references: orphans.
   const stale = await db
     .select()
@@ -81,6 +93,8 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
       lt(managedKeys.createdAt, cutoff),
       sql`not exists (select 1 from ${certificates} where ${certificates.keyRef} = ${managedKeys.keyRef})`,
       sql`not exists (select 1 from ${authorities} where ${authorities.keyRef} = ${managedKeys.keyRef})`,
+      // A pending offline-root CSR's key waits (maybe for weeks) for its signed certificate.
+      sql`not exists (select 1 from ${caRequests} where ${caRequests.keyRef} = ${managedKeys.keyRef})`,
     ))
     .limit(batch);
   let listed: ListedKey[] | undefined;
@@ -117,6 +131,7 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
     const used = new Set([
       ...(await db.select({ ref: certificates.keyRef }).from(certificates)).map((r) => r.ref),
       ...(await db.select({ ref: authorities.keyRef }).from(authorities)).map((r) => r.ref),
+      ...(await db.select({ ref: caRequests.keyRef }).from(caRequests)).map((r) => r.ref),
     ]);
     const fresh = all.filter((k) => !known.has(k.ref) && !(k.intent && known.has(k.intent)) && !used.has(k.ref)).slice(0, batch);
     if (fresh.length) {
@@ -135,14 +150,14 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
  */
 async function claim(
   db: Db, o: TidyOptions & { backend: KeyManager["kind"] },
-  k: { ref: string; tenantId: string | null; reason: string; certificateId?: string; intentId?: string },
+  k: { ref: string; tenantId: string | null; reason: string; certificateId?: string; intentId?: string; purpose?: "agent" | "issuing"; authoritySerial?: string },
 ): Promise<KeyRow | undefined> {
   return db.transaction(async (tx) => {
     const values = { state: "deleting" as const, deleteReason: k.reason, deletionRequestedAt: o.now };
     const [row] = k.intentId
       ? await tx.update(managedKeys).set(values).where(and(eq(managedKeys.id, k.intentId), inArray(managedKeys.state, ["creating", "created"]))).returning()
       : await tx.insert(managedKeys)
-        .values({ purpose: "agent", backend: o.backend, label: "", keyRef: k.ref, tenantId: k.tenantId, createdAt: o.now, ...values })
+        .values({ purpose: k.purpose ?? "agent", backend: o.backend, label: "", keyRef: k.ref, tenantId: k.tenantId, createdAt: o.now, ...values })
         .onConflictDoUpdate({ target: managedKeys.keyRef, set: values, setWhere: inArray(managedKeys.state, ["creating", "created"]) })
         .returning();
     if (!row) return undefined;
@@ -150,7 +165,10 @@ async function claim(
     if (tenantId) {
       await appendAudit(tx, tenantId, [{
         kind: "key.deletion_scheduled", actor: o.actor, at: o.now,
-        data: { key_ref: k.ref, reason: k.reason, certificate_id: k.certificateId ?? null, pending_window_days: o.pendingWindowDays, safety_buffer_seconds: o.safetyBufferSeconds },
+        data: {
+          key_ref: k.ref, reason: k.reason, certificate_id: k.certificateId ?? null,
+          ...(k.authoritySerial ? { authority_serial_number: k.authoritySerial } : {}), pending_window_days: o.pendingWindowDays, safety_buffer_seconds: o.safetyBufferSeconds,
+        },
       }]);
     }
     return row;

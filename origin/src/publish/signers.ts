@@ -3,6 +3,7 @@ import { buildCrl } from "../ca/crl.ts";
 import { buildOcspResponse } from "../ca/ocsp.ts";
 import { certificates, tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
+import { latestRootCrl } from "../lifecycle/upload-root-crl.ts";
 import { effectiveStatus, type CertificateRow } from "../views/certificate.ts";
 
 /** OCSP responses are valid 4 days and re-signed at half-life (see docs/crl-ocsp.md). */
@@ -66,7 +67,8 @@ export function keyManagerSigners(s: Services): PublishSigners {
     },
     async crl(tenant) {
       const active = await s.ca.issuingFor(tenant);
-      if (!active.ok) return null;
+      // Offline root, no issuing CA imported yet: nothing to sign, which is not a signing failure.
+      if (!active.ok) return active.error.code === "ca_not_ready" ? [] : null;
       const root = await s.ca.root();
       if (!root.ok) return null;
       const now = s.clock.now();
@@ -114,6 +116,11 @@ export function keyManagerSigners(s: Services): PublishSigners {
     async arl() {
       const root = await s.ca.root();
       if (!root.ok) return null;
+      // Offline root: the operator signs the root's CRL offline and uploads it; forward the newest.
+      if (s.ca.offlineRoot) {
+        const up = await latestRootCrl(s.db);
+        return up ? { der: up.der, thisUpdate: up.thisUpdate, nextUpdate: up.nextUpdate, chainPem: root.value.record.certificatePem } : null;
+      }
       const now = s.clock.now();
       const nextUpdate = new Date(now.getTime() + CRL_VALIDITY_MS);
       // Issuing CAs are never revoked (a rollover retires one, see docs/ca-lifecycle.md), so the list

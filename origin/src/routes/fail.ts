@@ -3,6 +3,7 @@ import type { ZodType, z } from "zod";
 import { ApiError } from "../http/api-error.ts";
 import { keyManagerFailure, type Failure } from "../lifecycle/failure.ts";
 import type { KeyManagerError } from "../kms/types.ts";
+import type { CaNotReady } from "../ca/offline-root.ts";
 
 /** Unwraps a lifecycle result inside a handler; a failure becomes its problem response. */
 export function orThrow<T>(r: Result<T, Failure>): T {
@@ -11,7 +12,7 @@ export function orThrow<T>(r: Result<T, Failure>): T {
 }
 
 /** Unwraps a KeyManager result inside a handler; a failure becomes a 503 problem. */
-export function kmOrThrow<T>(r: Result<T, KeyManagerError>): T {
+export function kmOrThrow<T>(r: Result<T, KeyManagerError | CaNotReady>): T {
   if (!r.ok) return orThrow(keyManagerFailure(r.error));
   return r.value;
 }

@@ -21,6 +21,9 @@ import * as certificatesGet from "./v1_certificates_get.ts";
 import * as certificatesRevoke from "./v1_certificates_revoke.ts";
 import * as tenantGet from "./v1_tenant_get.ts";
 import * as caRollover from "./v1_tenant_ca_rollover.ts";
+import * as caCsr from "./v1_tenant_ca_csr.ts";
+import * as caImport from "./v1_tenant_ca_import.ts";
+import * as caRootCrl from "./v1_admin_ca_root_crl.ts";
 import * as policyGet from "./v1_tenant_policy_get.ts";
 import * as policyPatch from "./v1_tenant_policy_patch.ts";
 import * as tenantsCreate from "./v1_tenants_create.ts";
@@ -55,6 +58,7 @@ export const ROUTES = [
   scoringGet, scoringPatch, scoringShadow,
   webhooksList, webhooksCreate, webhooksDeliveries, webhooksReplay,
   reviewsList, agentsReview,
+  caCsr, caImport, caRootCrl,
 ] as const;
 
 export function registerRoutes(app: OpenAPIHono<AppEnv>): void {

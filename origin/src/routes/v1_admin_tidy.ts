@@ -15,6 +15,7 @@ export const tidyRequest = z.strictObject({
 const tidyReport = z.object({
   superseded: z.number().int(),
   certificate_keys: z.number().int(),
+  retired_ca_keys: z.number().int(),
   orphan_keys: z.number().int(),
   resumed: z.number().int(),
   abandoned: z.number().int(),
