@@ -189,8 +189,8 @@ export const certificates = pgTable(
     uniqueIndex("certificates_one_renewed_per_agent").on(t.agentId).where(sql`${t.status} = 'renewed'`),
     index("certificates_agent_idx").on(t.agentId, t.issuedAt),
     index("certificates_expiry_idx").on(t.tenantId, t.expiresAt).where(sql`${t.status} = 'active'`),
-    // What a CRL lists: the issuer's (and one partition's) revoked and superseded certificates.
-    index("certificates_crl_idx").on(t.issuerId, t.crlPartition).where(sql`${t.status} in ('revoked','renewed','superseded')`),
+    // A CRL partition's certificates: what its CRL lists, whether it has any (first issuance, live partitions).
+    index("certificates_crl_partition_idx").on(t.issuerId, t.crlPartition),
     check("certificates_status_chk", sql`${t.status} in ('active','renewed','superseded','revoked','expired')`),
     // A predecessor always says until when it overlaps and who succeeded it.
     check("certificates_superseded_chk", sql`${t.status} not in ('renewed','superseded') or (${t.supersededAt} is not null and ${t.supersededBy} is not null)`),
