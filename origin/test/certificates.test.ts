@@ -84,7 +84,7 @@ describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
     const t = await tenantId();
     const issuer = (await o.json<{ data: { issuing: { serial_number: string } } }>("GET", "/v1/ca")).body.data.issuing.serial_number;
     expect(text).toMatch(new RegExp(`Authority Information Access:\\s*\\n\\s*OCSP - URI:${EDGE}/v1/ocsp\\n\\s*CA Issuers - URI:${EDGE}/v1/ca/${t}/${issuer}\\n`));
-    expect(text).toMatch(new RegExp(`CRL Distribution Points:\\s*\\n\\s*Full Name:\\s*\\n\\s*URI:${EDGE}/v1/crl/${t}/${issuer}\\n`));
+    expect(text).toMatch(new RegExp(`CRL Distribution Points:\\s*\\n\\s*Full Name:\\s*\\n\\s*URI:${EDGE}/v1/crl/${t}/${issuer}/(0|[1-9][0-9]*)\\n`));
     expect(text).toContain("Not Before: May 16 23:59:00 2026 GMT");
     expect(text).toContain("Not After : May 17 00:00:00 2027 GMT");
     expect(opensslSerial(c.certificate_pem)).toBe(`serial=${c.serial_number.toUpperCase()}`);

@@ -4,7 +4,7 @@ import { err, ok, type EdgeRecord, type PublishBatch } from "@kakunin/shared";
 import { outbox } from "../src/db/schema.ts";
 import type { EdgeClient } from "../src/publish/edge-client.ts";
 import { Publisher } from "../src/publish/publisher.ts";
-import { noSigners } from "../src/publish/signers.ts";
+import { keyManagerSigners, noSigners } from "../src/publish/signers.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 /** An edge that refuses (with `status`) any batch holding a record `poison` matches, and takes the rest. */
@@ -65,5 +65,36 @@ describe.each(dbKinds())("a refused publish batch on %s", (kind) => {
     expect(logs.join("\n")).toMatch(/wire_version/);
     const letters = (await o.json<{ data: { ref: string }[] }>("GET", "/v1/admin/dead-letters")).body.data;
     expect(letters.filter((l) => l.ref.includes(a))).toEqual([]);
+  });
+
+  it("an edge still on publish v2 (rolling deploy) takes every status record; only partition CRLs (v3) are held, then delivered after its upgrade", async () => {
+    await new Publisher(o.services, pickyEdge(() => false).client, noSigners, { log: () => {} }).drainOnce();
+    const a = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name: `v2edge-${kind}` }) })).body.data.id;
+    const cert = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${a}/certify`)).body.data;
+    expect((await o.json("POST", `/v1/certificates/${cert.id}/revoke`, { body: { reason: "rolling" } })).status).toBe(200);
+    const applied: EdgeRecord[] = [];
+    const versions: number[] = [];
+    let edgeVersion = 2;
+    const client: EdgeClient = {
+      async publish(batch: PublishBatch) {
+        versions.push(batch.wire_version ?? 1);
+        if ((batch.wire_version ?? 1) > edgeVersion) return err({ status: 426, body: '{"type":"urn:kakunin:problem:unsupported-wire-version"}' });
+        applied.push(...batch.records);
+        return ok({ applied: batch.records.length, stale: 0 });
+      },
+    };
+    const p = new Publisher(o.services, client, keyManagerSigners(o.services), { log: () => {} });
+    expect("error" in (await p.drainOnce())).toBe(true);
+    expect(applied).toContainEqual(expect.objectContaining({ kind: "cert", serial_number: cert.serial_number, status: "revoked" }));
+    expect(applied.some((r) => r.kind === "crl" && r.partition !== undefined)).toBe(false);
+    expect(versions).toEqual([2, 3]);
+    expect(await pending()).toBeGreaterThan(0);
+    const letters = (await o.json<{ data: { kind: string }[] }>("GET", "/v1/admin/dead-letters")).body.data;
+    expect(letters.filter((l) => l.kind === "publish").length).toBe(1); // only the first test's
+    edgeVersion = 3;
+    const r = await p.drainOnce();
+    expect("error" in r).toBe(false);
+    expect(applied.some((x) => x.kind === "crl" && x.partition !== undefined)).toBe(true);
+    expect(await pending()).toBe(0);
   });
 });

@@ -84,6 +84,13 @@ export interface CrlRecord {
    * current issuer, at `/v1/crl/<tenant>`.
    */
   issuer_serial?: string;
+  /**
+   * One partition of that issuer's CRL (publish wire v3): the CRL whose Issuing Distribution Point
+   * is `/v1/crl/<tenant>/<issuer_serial>/<partition>`, the CRL Distribution Point of the
+   * certificates in it. Absent: the issuer's full CRL (or, for a large issuer, the CRL of its
+   * certificates issued before partitions).
+   */
+  partition?: number;
   crl_b64: string;
   this_update: string;
   next_update: string;
@@ -100,6 +107,7 @@ export function recordKey(r: EdgeRecord): string {
     case "agent":
       return `agent:${r.agent_id}`;
     case "crl":
+      if (r.issuer_serial && r.partition !== undefined) return `crl:${r.tenant_id}:${r.issuer_serial}:${r.partition}`;
       return r.issuer_serial ? `crl:${r.tenant_id}:${r.issuer_serial}` : `crl:${r.tenant_id}`;
     case "scoring":
       return `scoring:${r.tenant_id}`;

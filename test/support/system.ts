@@ -95,12 +95,16 @@ export async function startOrigin(opts: {
 }
 
 /** The real edge: `wrangler dev` (workerd) with local KV/DO state persisted in `persistDir`. */
-export async function startEdge(opts: { port?: number; persistDir: string; originUrl: string; secret: string }): Promise<Proc> {
+export async function startEdge(opts: {
+  port?: number; persistDir: string; originUrl: string; secret: string;
+  /** Another Worker's wrangler config (e.g. bench/soak's baseline); default the repo's edge. */
+  config?: string;
+}): Promise<Proc> {
   const port = opts.port ?? (await freePort());
   const envFile = join(opts.persistDir, "edge.env");
   writeFileSync(envFile, `KAKUNIN_EDGE_SECRET=${opts.secret}\nORIGIN_URL=${opts.originUrl}\n`);
   const { proc, log } = launch(join(ROOT, "node_modules/.bin/wrangler"), [
-    "dev", "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(await freePort()),
+    "dev", ...(opts.config ? ["-c", opts.config] : []), "--port", String(port), "--ip", "127.0.0.1", "--inspector-port", String(await freePort()),
     "--persist-to", join(opts.persistDir, "state"), "--env-file", envFile, "--log-level", "warn", "--show-interactive-dev-session=false",
   ], ROOT, { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" });
   const url = `http://127.0.0.1:${port}`;

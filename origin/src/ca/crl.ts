@@ -19,6 +19,7 @@ const SHA256_RSA = "1.2.840.113549.1.1.11";
 const OID_AUTHORITY_KEY_ID = "2.5.29.35";
 const OID_CRL_NUMBER = "2.5.29.20";
 const OID_REASON_CODE = "2.5.29.21";
+const OID_ISSUING_DISTRIBUTION_POINT = "2.5.29.28";
 
 // --- Minimal DER assembly, shared with ocsp.ts. -----------------------------------------------
 // Composite values are concatenated by hand rather than through asn1js so that embedded DER (the
@@ -70,8 +71,20 @@ export const wholeSeconds = (d: Date): Date => new Date(Math.floor(d.getTime() /
 
 export const bitString = (v: Uint8Array): Uint8Array => tlv(0x03, Uint8Array.of(0), v);
 
-export function extension(oidDotted: string, value: Uint8Array): Uint8Array {
-  return seq(oid(oidDotted), octetString(value)); // critical FALSE is the DEFAULT, so omitted
+export function extension(oidDotted: string, value: Uint8Array, critical = false): Uint8Array {
+  // critical FALSE is the DEFAULT, so DER omits it.
+  return critical ? seq(oid(oidDotted), Uint8Array.of(0x01, 0x01, 0xff), octetString(value)) : seq(oid(oidDotted), octetString(value));
+}
+
+/**
+ * RFC 5280 §5.2.5 Issuing Distribution Point, critical: distributionPoint [0] { fullName [0] {
+ * uniformResourceIdentifier [6] uri } } and onlyContainsUserCerts [1] TRUE. The CRL's scope is then
+ * the certificates whose CRL Distribution Point names `uri` (a relying party matches the two names),
+ * which is what lets one issuer publish several small CRLs instead of one unbounded one.
+ */
+export function issuingDistributionPoint(uri: string): Uint8Array {
+  const name = tlv(0x86, new TextEncoder().encode(uri));
+  return extension(OID_ISSUING_DISTRIBUTION_POINT, seq(tlv(0xa0, tlv(0xa0, name)), Uint8Array.of(0x81, 0x01, 0xff)), true);
 }
 
 /** RFC 5280 §5.1.2.4: UTCTime through 2049, GeneralizedTime from 2050 (same rule as certificates). */
@@ -116,6 +129,11 @@ export interface CrlInput {
   thisUpdate: Date;
   nextUpdate: Date;
   revoked: RevokedEntry[];
+  /**
+   * A partitioned CRL: its Issuing Distribution Point URI (the same URI the certificates in its
+   * scope carry as CRL Distribution Point). Absent: a full CRL of everything the issuer revoked.
+   */
+  distributionPoint?: string;
 }
 
 function revokedEntry(r: RevokedEntry): Uint8Array {
@@ -144,6 +162,7 @@ export async function buildCrl(
   const crlExtensions = [
     extension(OID_AUTHORITY_KEY_ID, seq(tlv(0x80, keyId))), // keyIdentifier [0] IMPLICIT
     extension(OID_CRL_NUMBER, der(asn1js.Integer.fromBigInt(input.crlNumber))),
+    ...(input.distributionPoint ? [issuingDistributionPoint(input.distributionPoint)] : []),
   ];
   const tbs = seq(
     der(new asn1js.Integer({ value: 1 })), // v2: required because extensions are present
@@ -152,7 +171,8 @@ export async function buildCrl(
     time(input.thisUpdate),
     time(input.nextUpdate),
     // RFC 5280 §5.1.2.6: with no revoked certificates the field is absent, not an empty SEQUENCE.
-    ...(entries.length ? [seq(...entries.map(revokedEntry))] : []),
+    // concat, not a spread: tens of thousands of arguments overflow the call stack.
+    ...(entries.length ? [tlv(0x30, concat(entries.map(revokedEntry)))] : []),
     tlv(0xa0, seq(...crlExtensions)),
   );
   const signature = await keys.sign(issuer.record.keyRef, tbs);

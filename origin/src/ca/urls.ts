@@ -28,9 +28,20 @@ function base(publicEdgeUrl: string): string {
  * several issuers, and a certificate's URLs are fixed when it is signed, so they name the issuer
  * (its serial) that signed it.
  */
-export function agentPkiUrls(publicEdgeUrl: string, tenantId: string, issuerSerial: string): AgentPkiUrls {
+export function agentPkiUrls(publicEdgeUrl: string, tenantId: string, issuerSerial: string, crlPartition?: number): AgentPkiUrls {
   const b = base(publicEdgeUrl);
-  return { ocsp: `${b}/v1/ocsp`, caIssuers: `${b}/v1/ca/${tenantId}/${issuerSerial}`, crl: `${b}/v1/crl/${tenantId}/${issuerSerial}` };
+  const crl = crlPartition === undefined ? issuerCrlUrl(publicEdgeUrl, tenantId, issuerSerial) : crlPartitionUrl(publicEdgeUrl, tenantId, issuerSerial, crlPartition);
+  return { ocsp: `${b}/v1/ocsp`, caIssuers: `${b}/v1/ca/${tenantId}/${issuerSerial}`, crl };
+}
+
+/** The issuer's full CRL (the CDP of certificates issued before partitions). */
+export function issuerCrlUrl(publicEdgeUrl: string, tenantId: string, issuerSerial: string): string {
+  return `${base(publicEdgeUrl)}/v1/crl/${tenantId}/${issuerSerial}`;
+}
+
+/** One CRL partition of an issuer (docs/crl-ocsp.md): the CDP of its certificates and its CRL's IDP. */
+export function crlPartitionUrl(publicEdgeUrl: string, tenantId: string, issuerSerial: string, partition: number): string {
+  return `${issuerCrlUrl(publicEdgeUrl, tenantId, issuerSerial)}/${partition}`;
 }
 
 export function issuingPkiUrls(publicEdgeUrl: string, tenantId: string): IssuingPkiUrls {

@@ -107,6 +107,11 @@ export const authorities = pgTable(
      */
     status: text("status", { enum: ["active", "retired"] }).notNull().default("active"),
     retiredAt: ts("retired_at"),
+    /**
+     * Certificates this CA has been asked to sign (an atomic counter, gaps allowed): the n-th goes to
+     * CRL partition floor((n-1) / CRL_PARTITION_SIZE), so no partition CRL can outgrow its limit.
+     */
+    issuedCount: bigint("issued_count", { mode: "number" }).notNull().default(0),
   },
   (t) => [
     // Exactly one root and one active issuing CA per tenant, even if two origins start (or roll over) at once.
@@ -211,6 +216,11 @@ export const certificates = pgTable(
     supersededAt: ts("superseded_at"),
     /** Serial of the successor issued by the renewal. */
     supersededBy: text("superseded_by"),
+    /**
+     * The CRL partition named in this certificate's CRL Distribution Point (docs/crl-ocsp.md). Null:
+     * issued before partitions, its CDP is the issuer's full-CRL URL.
+     */
+    crlPartition: integer("crl_partition"),
   },
   (t) => [
     // The invariant "one active certificate per agent" lives in the database, not only in code.
@@ -219,6 +229,8 @@ export const certificates = pgTable(
     uniqueIndex("certificates_one_renewed_per_agent").on(t.agentId).where(sql`${t.status} = 'renewed'`),
     index("certificates_agent_idx").on(t.agentId, t.issuedAt),
     index("certificates_expiry_idx").on(t.tenantId, t.expiresAt).where(sql`${t.status} = 'active'`),
+    // A CRL partition's certificates: what its CRL lists, whether it has any (first issuance, live partitions).
+    index("certificates_crl_partition_idx").on(t.issuerId, t.crlPartition),
     check("certificates_status_chk", sql`${t.status} in ('active','renewed','superseded','revoked','expired')`),
     // A predecessor always says until when it overlaps and who succeeded it.
     check("certificates_superseded_chk", sql`${t.status} not in ('renewed','superseded') or (${t.supersededAt} is not null and ${t.supersededBy} is not null)`),

@@ -7,6 +7,7 @@ import type { CertificateRow } from "../views/certificate.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
+import { partitionCrlItems } from "./crl-partition.ts";
 import { fail, type Failure } from "./failure.ts";
 import { discardPrepared, issuedAuditData, prepareCertificate, preparedRow } from "./issue.ts";
 import { activeCertificate } from "./revoke.ts";
@@ -69,7 +70,7 @@ export async function certifyAgent(
         { kind: "key.created", actor, agentId: agent.id, at: now, data: { key_ref: p.key.ref, backend: s.keys.kind, algorithm: "RSA-2048" } },
         { kind: "certificate.issued", actor, agentId: agent.id, at: now, data: issuedAuditData(p, inserted!.id) },
       ]);
-      await enqueue(tx, [{ kind: "cert", subject: p.serial }, { kind: "agent", subject: agent.id }]);
+      await enqueue(tx, [{ kind: "cert", subject: p.serial }, { kind: "agent", subject: agent.id }, ...(await partitionCrlItems(tx, inserted!))]);
       return inserted!;
     });
   } catch (e) {

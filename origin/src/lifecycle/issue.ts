@@ -10,6 +10,7 @@ import { signCertificate } from "../ca/sign-certificate.ts";
 import type { x509 } from "../ca/x509.ts";
 import type { Services } from "../services.ts";
 import { floorToSecond } from "../views/time.ts";
+import { allocateCrlPartition } from "./crl-partition.ts";
 import { keyManagerFailure, type Failure } from "./failure.ts";
 import { createTrackedKey, discardKey, keyDeps, type TrackedKey } from "./keys.ts";
 
@@ -24,6 +25,8 @@ export interface PreparedCertificate {
   issuedAt: Date;
   expiresAt: Date;
   model: { name: string; version: string; hash: string };
+  /** The CRL partition its CRL Distribution Point names. */
+  crlPartition: number;
 }
 
 /** Agent validity: seconds when configured (tests, demos), otherwise days. */
@@ -44,6 +47,8 @@ export async function prepareCertificate(
 ): Promise<Result<PreparedCertificate, Failure>> {
   const issuing = await s.ca.issuingFor(tenant);
   if (!issuing.ok) return keyManagerFailure(issuing.error);
+  // Before the key exists: a database failure here leaves nothing to clean up.
+  const crlPartition = await allocateCrlPartition(s.db, issuing.value.record.id);
   const key = await createTrackedKey(keyDeps(s), { purpose: "agent", tenantId: tenant.id, label: `kakunin-agent-${agent.id}` });
   if (!key.ok) return keyManagerFailure(key.error);
 
@@ -62,7 +67,7 @@ export async function prepareCertificate(
     notAfter: expiresAt,
     extensions: agentExtensions(agent.id, model, {
       modelOid: kakuninOids(s.config.KAKUNIN_OID_ARC).agentModelExtension,
-      urls: agentPkiUrls(publicEdgeUrl(s.config), tenant.id, issuing.value.record.serialNumber),
+      urls: agentPkiUrls(publicEdgeUrl(s.config), tenant.id, issuing.value.record.serialNumber, crlPartition),
     }),
     signerRef: issuing.value.record.keyRef,
   });
@@ -70,7 +75,7 @@ export async function prepareCertificate(
     await discardKey(keyDeps(s), key.value, "signing failed", now);
     return keyManagerFailure(cert.error);
   }
-  return ok({ key: key.value, cert: cert.value, issuing: issuing.value, serial, issuedAt, expiresAt, model });
+  return ok({ key: key.value, cert: cert.value, issuing: issuing.value, serial, issuedAt, expiresAt, model, crlPartition });
 }
 
 /** The prepared certificate will never be committed: delete its key now (tidy retries on failure). */
@@ -84,7 +89,7 @@ export function preparedRow(p: PreparedCertificate, tenantId: string, agentId: s
     tenantId, agentId, issuerId: p.issuing.record.id, serialNumber: p.serial,
     certificatePem: p.cert.toString("pem") + "\n", keyRef: p.key.ref,
     modelName: p.model.name, modelVersion: p.model.version, modelHash: p.model.hash,
-    status: "active" as const, issuedAt: p.issuedAt, expiresAt: p.expiresAt,
+    status: "active" as const, issuedAt: p.issuedAt, expiresAt: p.expiresAt, crlPartition: p.crlPartition,
   };
 }
 

@@ -8,6 +8,7 @@ import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { emitWebhook } from "../webhooks/enqueue.ts";
+import { partitionCrlItems } from "./crl-partition.ts";
 import { fail, type Failure } from "./failure.ts";
 import { discardPrepared, issuedAuditData, prepareCertificate, preparedRow } from "./issue.ts";
 import { activeCertificate } from "./revoke.ts";
@@ -85,6 +86,7 @@ export async function renewCertificate(
       await enqueue(tx, [
         { kind: "cert", subject: cur.serialNumber }, { kind: "cert", subject: p.serial }, { kind: "agent", subject: agent.id },
         ...ended.flatMap((e) => [{ kind: "cert" as const, subject: e.serial }, { kind: "crl" as const, subject: tenant.id }]),
+        ...(await partitionCrlItems(tx, inserted!)),
       ]);
       return { certificate: inserted!, predecessor: predecessor!, overlapSeconds };
     });

@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { inArray, sql } from "drizzle-orm";
-import { isWireVersionRefusal, originBehind, recordKey, WIRE_VERSION, type EdgeRecord, type OriginEpoch, type PublishAck } from "@kakunin/shared";
+import {
+  isWireVersionRefusal, originBehind, publishWireVersion, recordKey, type EdgeRecord, type OriginEpoch, type PublishAck,
+} from "@kakunin/shared";
 import { rowsOfResult } from "../db/index.ts";
 import { buryDeadLetter } from "../lifecycle/dead-letters.ts";
 import { outbox } from "../db/schema.ts";
@@ -12,6 +14,7 @@ import { RetryLoop } from "../retry-loop.ts";
 import { beginNextEpoch, currentEpoch } from "./epoch.ts";
 import { sequenceHighWater, type OutboxKind } from "./outbox.ts";
 import { SigningGuard } from "./signing-guard.ts";
+import { packBatches, type Unit } from "./pack.ts";
 
 export interface PublisherOptions {
   batchSize?: number;
@@ -146,22 +149,46 @@ export class Publisher {
 
   /**
    * Publishes items. "delivered": acknowledged (or dead-lettered). A hold: the edge cannot take
-   * anything now (retry the batch later). "resend": the edge is ahead of this database's epoch
-   * (see edgeAhead) and a new epoch began. A batch the edge refuses (400/413/422: a record of a
-   * shape or size it will never accept) is split in halves until the refused record stands
-   * alone; that record is dead-lettered (visible, replayable) and marked handled, so it never
-   * stops the others again.
+   * anything now (retry later). "resend": the edge is ahead of this database's epoch (see
+   * edgeAhead) and a new epoch began.
+   *
+   * The records are packed into batches under the edge's byte and count limits (a tenant's CRLs
+   * can be many megabytes: partitioned CRLs, docs/crl-ocsp.md), records every edge understands
+   * first: a batch of a newer contract version (publishWireVersion) that an edge still on the old
+   * one holds with 426 never holds the certificates and agents behind it. An item is marked
+   * delivered once all its records are; on a hold, items already complete stay delivered.
    */
   private async publishItems(items: Item[], epoch: OriginEpoch): Promise<"delivered" | "resend" | { hold: string }> {
-    const records = items.flatMap((i) => i.records);
-    if (records.length === 0) {
-      await this.markDelivered(items);
-      return "delivered";
+    const units: Unit[] = items.flatMap((item) => item.records.map((record) => ({ item, record, bytes: Buffer.byteLength(JSON.stringify(record)) })));
+    const done = new Set<Item>(items.filter((i) => i.records.length === 0));
+    const remaining = new Map(items.map((i) => [i, i.records.length]));
+    for (const batch of packBatches(units)) {
+      const r = await this.publishUnits(batch, epoch);
+      if (r !== "delivered") {
+        await this.markDelivered([...done]);
+        return r;
+      }
+      for (const u of batch) {
+        const left = remaining.get(u.item)! - 1;
+        remaining.set(u.item, left);
+        if (left === 0) done.add(u.item);
+      }
     }
-    const ack = await this.edge.publish({ wire_version: WIRE_VERSION, records, epoch });
+    await this.markDelivered(items);
+    return "delivered";
+  }
+
+  /**
+   * One batch. A batch the edge refuses (400/413/422: a record of a shape or size it will never
+   * accept) is split in halves until the refused record stands alone; that record is dead-lettered
+   * (visible, replayable) and counts as handled, so it never stops the others again.
+   */
+  private async publishUnits(units: Unit[], epoch: OriginEpoch): Promise<"delivered" | "resend" | { hold: string }> {
+    const records = units.map((u) => u.record);
+    const version = publishWireVersion(records);
+    const ack = await this.edge.publish({ wire_version: version, records, epoch });
     if (ack.ok) {
       if (await this.edgeAhead(ack.value, epoch, records)) return "resend";
-      await this.markDelivered(items);
       return "delivered";
     }
     const e = ack.error;
@@ -170,7 +197,7 @@ export class Publisher {
         this.s.metrics.publishFailures.inc({ status: String(e.status) });
         if (isWireVersionRefusal(e.status, e.body)) {
           // A rolling deploy: the edge speaks another contract version. Hold and alert, never dead-letter.
-          this.opts.log(`edge refuses wire_version ${WIRE_VERSION} (${e.body.slice(0, 200)}); holding until the deploy completes`);
+          this.opts.log(`edge refuses wire_version ${version} (${e.body.slice(0, 200)}); holding until the deploy completes`);
         }
       } else {
         this.s.metrics.publishFailures.inc({ status: "0" });
@@ -178,21 +205,21 @@ export class Publisher {
       return { hold: describePublishError(e) };
     }
     this.s.metrics.publishFailures.inc({ status: String(e.status) });
-    if (items.length === 1) {
-      const item = items[0]!;
+    if (units.length === 1) {
+      const { item, record } = units[0]!;
       const now = this.s.clock.now();
-      const tenantId = item.kind === "crl" ? item.subject : (item.records[0] as { tenant_id?: string } | undefined)?.tenant_id ?? null;
+      const tenantId = item.kind === "crl" ? item.subject : (record as { tenant_id?: string }).tenant_id ?? null;
+      const ref = recordKey(record);
       await buryDeadLetter(this.s.db, {
-        key: `origin:publish:${item.kind}:${item.subject}:${item.v}`, source: "origin", kind: "publish", tenantId, agentId: null,
-        ref: `${item.kind}:${item.subject}`, status: e.status, error: describePublishError(e), attempts: 1,
+        key: `origin:publish:${ref}:${item.v}`, source: "origin", kind: "publish", tenantId, agentId: null,
+        ref, status: e.status, error: describePublishError(e), attempts: 1,
         payload: JSON.stringify({ kind: item.kind, subject: item.subject, v: item.v }), firstFailedAt: now,
       }, now);
-      await this.markDelivered(items);
       return "delivered";
     }
-    const half = Math.ceil(items.length / 2);
-    const first = await this.publishItems(items.slice(0, half), epoch);
-    return first === "delivered" ? this.publishItems(items.slice(half), epoch) : first;
+    const half = Math.ceil(units.length / 2);
+    const first = await this.publishUnits(units.slice(0, half), epoch);
+    return first === "delivered" ? this.publishUnits(units.slice(half), epoch) : first;
   }
 
   private async markDelivered(items: Item[]): Promise<void> {
@@ -234,7 +261,7 @@ function isRevocation(r: EdgeRecord): boolean {
   return (r.kind === "cert" && r.status === "revoked") || (r.kind === "agent" && r.status !== "active");
 }
 
-interface Item {
+export interface Item {
   kind: OutboxKind;
   subject: string;
   v: number;

@@ -82,11 +82,12 @@ export async function crlRecords(s: Services, signers: PublishSigners, tenantId:
   const out: CrlRecord[] = [];
   for (const crl of crls) {
     const rec: CrlRecord = {
-      kind: "crl", v, tenant_id: t.id, issuer_serial: crl.issuerSerial, crl_b64: Buffer.from(crl.der).toString("base64"),
+      kind: "crl", v, tenant_id: t.id, issuer_serial: crl.issuerSerial, ...(crl.partition !== undefined ? { partition: crl.partition } : {}),
+      crl_b64: Buffer.from(crl.der).toString("base64"),
       this_update: rfc3339(crl.thisUpdate), next_update: rfc3339(crl.nextUpdate), chain_pem: crl.chainPem,
     };
     out.push(rec);
-    if (!crl.active) continue;
+    if (!crl.active || crl.partition !== undefined) continue;
     // The active issuer is also the tenant's CRL and chain (/v1/crl/<tenant>, /v1/ca/<tenant>).
     const { issuer_serial: _, ...tenantLevel } = rec;
     out.push(tenantLevel);

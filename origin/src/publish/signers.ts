@@ -1,10 +1,11 @@
-import { and, eq, inArray, isNotNull, lte, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { buildCrl } from "../ca/crl.ts";
 import { buildOcspResponse } from "../ca/ocsp.ts";
 import { certificates, tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { latestRootCrl } from "../lifecycle/upload-root-crl.ts";
 import { effectiveStatus, type CertificateRow } from "../views/certificate.ts";
+import { signIssuerCrls } from "./issuer-crls.ts";
 
 /** OCSP responses are valid 4 days and re-signed at half-life (see docs/crl-ocsp.md). */
 export const OCSP_VALIDITY_MS = 4 * 86_400_000;
@@ -22,6 +23,8 @@ export interface SignedCrl {
 export interface IssuerCrl extends SignedCrl {
   issuerSerial: string;
   active: boolean;
+  /** One partition of the issuer's CRL (docs/crl-ocsp.md); absent: the CRL at the issuer's own URL. */
+  partition?: number;
 }
 
 /**
@@ -81,35 +84,16 @@ export function keyManagerSigners(s: Services): PublishSigners {
       const nextUpdate = new Date(now.getTime() + CRL_VALIDITY_MS);
       const out: IssuerCrl[] = [];
       for (const issuer of issuers) {
-        // Every certificate this CA revoked and not yet expired; expired ones may leave the CRL (RFC 5280 §3.3).
-        const revoked = await s.db
-          .select({ serial: certificates.serialNumber, revokedAt: certificates.revokedAt, code: certificates.revocationCode })
-          .from(certificates)
-          .where(and(eq(certificates.tenantId, tenant.id), eq(certificates.issuerId, issuer.record.id), inArray(certificates.status, ["revoked"]), isNotNull(certificates.revokedAt), sql`${certificates.expiresAt} > ${now}`));
-        // Renewed certificates whose overlap has ended are listed with reason superseded(4): they are
-        // no longer valid, but were replaced, not revoked for cause.
-        const superseded = await s.db
-          .select({ serial: certificates.serialNumber, at: certificates.supersededAt })
-          .from(certificates)
-          .where(and(eq(certificates.tenantId, tenant.id), eq(certificates.issuerId, issuer.record.id), inArray(certificates.status, ["renewed", "superseded"]), lte(certificates.supersededAt, now), sql`${certificates.expiresAt} > ${now}`));
-        const der = await buildCrl(s.keys, issuer, {
-          crlNumber: n!.n,
-          thisUpdate: now,
-          nextUpdate,
-          revoked: [
-            ...revoked.map((r) => ({ serial: r.serial, revokedAt: r.revokedAt!, reasonCode: r.code ?? "unspecified" })),
-            ...superseded.map((r) => ({ serial: r.serial, revokedAt: r.at!, reasonCode: "superseded" as const })),
-          ],
-        });
+        const crls = await signIssuerCrls(s, tenant.id, issuer, { crlNumber: n!.n, thisUpdate: now, nextUpdate });
         const isActive = issuer.record.id === active.value.record.id;
-        if (!der.ok) {
+        if (!crls) {
           if (isActive) return null;
           continue;
         }
-        out.push({
-          der: der.value, thisUpdate: now, nextUpdate, chainPem: issuer.record.certificatePem + root.value.record.certificatePem,
-          issuerSerial: issuer.record.serialNumber, active: isActive,
-        });
+        const chainPem = issuer.record.certificatePem + root.value.record.certificatePem;
+        for (const c of crls) {
+          out.push({ der: c.der, thisUpdate: now, nextUpdate, chainPem, issuerSerial: issuer.record.serialNumber, active: isActive, partition: c.partition });
+        }
       }
       return out;
     },

@@ -14,6 +14,22 @@ export const PUBLISH_MAX_BYTES = 8 * 1024 * 1024;
 export const CRL_FIELD_MAX_BYTES = 4 * 1024 * 1024;
 export const PUBLISH_MAX_RECORDS = 5000;
 
+/**
+ * The publish contract moved to version 3 on its own (the other contracts stay at WIRE_VERSION):
+ * v3 adds `partition` to CRL records (partitioned CRLs, docs/crl-ocsp.md). An edge on v2 would
+ * strip the unknown member and store a partition's CRL over the issuer's full CRL, so a batch
+ * holding a partition record is sent as v3 (an old edge answers 426 and the origin holds it), and
+ * every other batch as v2, which both old and new edges take: the sender uses the lowest version
+ * that expresses the batch. v1 and v2 have the same shape (v2 only named the version).
+ */
+export const PUBLISH_WIRE_VERSION = 3;
+export const PUBLISH_ACCEPTED_WIRE_VERSIONS: readonly number[] = [1, 2, 3];
+
+/** The lowest publish version that expresses these records. */
+export function publishWireVersion(records: readonly { kind: string; partition?: number }[]): number {
+  return records.some((r) => r.kind === "crl" && r.partition !== undefined) ? PUBLISH_WIRE_VERSION : 2;
+}
+
 // The edge validates what the origin sends too: a bug or a compromised secret must not be able to
 // store arbitrary shapes that the hot path would then trust.
 const iso = z.string().max(40);
@@ -62,10 +78,15 @@ export const crlRecordSchema = z.object({
   kind: z.literal("crl"), v, tenant_id: z.union([uuid, z.literal("default"), z.literal("root")]),
   /** The issuing CA the CRL belongs to (a tenant has several after a rollover); absent = current. */
   issuer_serial: z.string().regex(SERIAL_PATTERN).optional(),
+  /** v3: one partition of that issuer's CRL, at `/v1/crl/<tenant>/<issuer_serial>/<partition>`. */
+  partition: z.number().int().min(0).max(1_000_000_000).optional(),
   crl_b64: z.string().max(CRL_FIELD_MAX_BYTES), this_update: iso, next_update: iso, chain_pem: z.string().max(32_768),
 });
 
-export const edgeRecordSchema = z.discriminatedUnion("kind", [certRecordSchema, agentRecordSchema, crlRecordSchema, scoringRecordSchema, feedbackRecordSchema]);
+export const edgeRecordSchema = z.discriminatedUnion("kind", [
+  certRecordSchema, agentRecordSchema, scoringRecordSchema, feedbackRecordSchema,
+  crlRecordSchema.refine((r) => r.partition === undefined || r.issuer_serial !== undefined, { message: "a CRL partition names its issuer_serial", path: ["partition"] }),
+]);
 
 export const publishBatchSchema = z.object({
   wire_version: z.number().int().optional(),

@@ -11,11 +11,14 @@ export const WIRE_VERSION_STATUS = 426;
 
 export type WireVersionCheck = { ok: true; version: number } | { ok: false; version: unknown };
 
-/** Reads `wire_version` from a parsed body before the schema runs (an unknown version may have an unknown shape). */
-export function checkWireVersion(body: unknown): WireVersionCheck {
+/**
+ * Reads `wire_version` from a parsed body before the schema runs (an unknown version may have an
+ * unknown shape). `accepted`: the contract's own list when it has moved past WIRE_VERSION.
+ */
+export function checkWireVersion(body: unknown, accepted: readonly number[] = ACCEPTED_WIRE_VERSIONS): WireVersionCheck {
   const raw = typeof body === "object" && body !== null && !Array.isArray(body) ? (body as { wire_version?: unknown }).wire_version : undefined;
   const version = raw === undefined ? 1 : raw;
-  if (typeof version === "number" && ACCEPTED_WIRE_VERSIONS.includes(version)) return { ok: true, version };
+  if (typeof version === "number" && accepted.includes(version)) return { ok: true, version };
   return { ok: false, version };
 }
 

@@ -1,6 +1,6 @@
 import { createRoute } from "@hono/zod-openapi";
 import {
-  ACCEPTED_WIRE_VERSIONS, checkWireVersion, internalAuthMessage, MAX_SKEW_S, PUBLISH_MAX_BYTES, PUBLISH_PATH, publishBatchSchema, verifyInternal, type PublishBatch,
+  checkWireVersion, PUBLISH_ACCEPTED_WIRE_VERSIONS, internalAuthMessage, MAX_SKEW_S, PUBLISH_MAX_BYTES, PUBLISH_PATH, publishBatchSchema, verifyInternal, type PublishBatch,
 } from "@kakunin/shared";
 import { dataResponse, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
@@ -52,9 +52,9 @@ export function register(app: EdgeApp): void {
     } catch {
       return edgeProblem(c, "malformed-json", "The batch is not valid JSON.");
     }
-    const version = checkWireVersion(parsed);
+    const version = checkWireVersion(parsed, PUBLISH_ACCEPTED_WIRE_VERSIONS);
     if (!version.ok) {
-      return edgeProblem(c, "unsupported-wire-version", `wire_version ${JSON.stringify(version.version)} is not one of ${ACCEPTED_WIRE_VERSIONS.join(", ")}; hold and retry after the upgrade.`);
+      return edgeProblem(c, "unsupported-wire-version", `wire_version ${JSON.stringify(version.version)} is not one of ${PUBLISH_ACCEPTED_WIRE_VERSIONS.join(", ")}; hold and retry after the upgrade.`);
     }
     const batch = publishBatchSchema.safeParse(parsed);
     if (!batch.success) {

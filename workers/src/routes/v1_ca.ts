@@ -7,8 +7,9 @@ import { edgeProblem } from "../http/problems.ts";
 
 /** A tenant id, `default` (the operator tenant) or, for CRLs, `root` (the root's CRL of issuing CAs). */
 const TENANT = /^([0-9a-f-]{36}|default)$/;
-const CRL_ISSUER = /^([0-9a-f-]{36}|default|root)(:[0-9a-f]{1,40})?$/;
+const CRL_ISSUER = /^([0-9a-f-]{36}|default|root)(:[0-9a-f]{1,40}(:(0|[1-9][0-9]{0,8}))?)?$/;
 const ISSUER = /^[0-9a-f]{1,40}$/;
+const PARTITION = /^(0|[1-9][0-9]{0,8})$/;
 
 async function crlRecord(env: Env, tenant: string): Promise<CrlRecord | undefined> {
   const raw = await env.CERT_STATUS.get(`crl:${tenant}`);
@@ -56,6 +57,14 @@ export const crlIssuerRoute = createRoute({
   ...pki, method: "get", path: "/v1/crl/{tenant}/{issuer}", summary: "CRL of one issuing CA of a tenant: the CRL Distribution Point of agent certificates",
   request: { params: issuerParams }, responses: crlResponses,
 });
+const partitionParams = issuerParams.extend({
+  partition: z.string().openapi({ description: "CRL partition number (decimal), as named by the certificate's CRL Distribution Point" }),
+});
+export const crlPartitionRoute = createRoute({
+  ...pki, method: "get", path: "/v1/crl/{tenant}/{issuer}/{partition}",
+  summary: "One partition of an issuing CA's CRL (RFC 5280 Issuing Distribution Point): the CRL Distribution Point of the agent certificates in it",
+  request: { params: partitionParams }, responses: crlResponses,
+});
 export const certRoute = createRoute({
   ...pki, method: "get", path: "/v1/ca/{tenant}/{issuer}",
   summary: "One CA certificate (DER): an issuing CA by serial (AIA caIssuers of agent certificates) or `root` (of issuing-CA certificates)",
@@ -102,6 +111,12 @@ export function register(app: EdgeApp): void {
     const { tenant, issuer } = c.req.param();
     if (!TENANT.test(tenant) || !ISSUER.test(issuer)) return edgeProblem(c, "not-found", `No issuer ${issuer} of tenant ${tenant}.`);
     return crl(c, `${tenant}:${issuer}`);
+  });
+
+  serve(app, crlPartitionRoute, (c) => {
+    const { tenant, issuer, partition } = c.req.param();
+    if (!TENANT.test(tenant) || !ISSUER.test(issuer) || !PARTITION.test(partition)) return edgeProblem(c, "not-found", `No CRL partition ${partition} of issuer ${issuer} of tenant ${tenant}.`);
+    return crl(c, `${tenant}:${issuer}:${partition}`);
   });
 
   // A per-issuer record's chain is [that issuing CA, root]: caIssuers wants one DER certificate.
