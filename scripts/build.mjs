@@ -22,7 +22,11 @@ async function origin() {
   const out = join(root, "origin/dist");
   rmSync(out, { recursive: true, force: true });
   const deps = Object.keys(pkg("origin").dependencies).filter((d) => !d.startsWith("@kakunin/"));
-  await build({ ...common, entryPoints: [join(root, "origin/src/main.ts")], outfile: join(out, "main.js"), external: deps });
+  // A shebang: package.json's bin `kakunin-origin` (serve | migrate) runs this file directly.
+  await build({
+    ...common, entryPoints: [join(root, "origin/src/main.ts")], outfile: join(out, "main.js"), external: deps,
+    banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+  });
   cpSync(join(root, "migrations"), join(out, "migrations"), { recursive: true });
 }
 
