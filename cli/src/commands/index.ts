@@ -7,6 +7,7 @@ import { auditExport } from "./audit-export.ts";
 import { auditVerify } from "./audit-verify.ts";
 import { caRollover } from "./ca-rollover.ts";
 import { certify } from "./certify.ts";
+import { completion } from "./completion.ts";
 import { credentialsCreate } from "./credentials-create.ts";
 import { credentialsList } from "./credentials-list.ts";
 import { credentialsRevoke } from "./credentials-revoke.ts";
@@ -21,7 +22,7 @@ import { verify } from "./verify.ts";
 /** Every command, in the order `kakunin --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, renew, revoke, credentialsCreate, credentialsList, credentialsRevoke,
-  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, caRollover,
+  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, caRollover, completion,
 ];
 
 /** Two-word commands share a group (`agents`, `audit`, ...), which has its own help. */
