@@ -1,4 +1,4 @@
-import { inScope } from "./scope.ts";
+import { callerCheckReasons } from "./caller-checks.ts";
 import type { EdgeReason, EdgeVerifyData, VerifyChecks } from "./types.ts";
 
 /** Reasons that depend on the caller's checks or on the clock: recomputed here, never taken from the cache. */
@@ -19,13 +19,8 @@ export function evaluate(edge: EdgeVerifyData, checks: VerifyChecks, now: number
   if (expired) reasons.push({ code: "expired", detail: `expired at ${edge.not_after}` });
   reasons.push(...edge.reasons.filter((r) => !LOCAL.has(r.code)));
   if (status === "active" && now < Date.parse(edge.not_before)) reasons.push({ code: "not_yet_valid", detail: `valid from ${edge.not_before}` });
-  if (checks.modelHash !== undefined && checks.modelHash !== edge.model.hash) {
-    reasons.push({ code: "model_hash_mismatch", detail: `certificate binds model hash ${edge.model.hash}` });
-  }
   const wanted = typeof checks.scope === "string" ? [checks.scope] : (checks.scope ?? []);
-  for (const scope of wanted) {
-    if (!inScope(edge.scopes, scope)) reasons.push({ code: "scope_not_granted", detail: `'${scope}' is not covered by the agent's scopes` });
-  }
+  reasons.push(...callerCheckReasons(edge, checks.modelHash, wanted));
   const expiresSoon = edge.renew_after === undefined ? edge.expires_soon : status === "active" && now >= Date.parse(edge.renew_after);
   return { ...edge, status, valid: reasons.length === 0, reasons, ...(expiresSoon === undefined ? {} : { expires_soon: expiresSoon }) };
 }

@@ -1,5 +1,6 @@
-import { inScope, type Band, type CertStatusRecord } from "@kakunin/shared";
+import type { Band, CertStatusRecord } from "@kakunin/shared";
 import type { EdgeReason, EdgeVerifyData } from "@kakunin/verify";
+import { callerCheckReasons } from "@kakunin/verify/rules";
 
 /**
  * The verify answer is typed by the gateway SDK that consumes it (a type-only import: nothing of the
@@ -42,12 +43,7 @@ export function evaluate(
   if (status === "active" && t < Date.parse(rec.not_before)) reasons.push({ code: "not_yet_valid", detail: `valid from ${rec.not_before}` });
   if (status === "active" && rec.agent_status === "suspended") reasons.push({ code: "agent_suspended", detail: "the agent is suspended" });
   if (status === "active" && rec.agent_status === "retired") reasons.push({ code: "agent_retired", detail: "the agent is retired" });
-  if (checks.modelHash !== undefined && checks.modelHash !== rec.model.hash) {
-    reasons.push({ code: "model_hash_mismatch", detail: `certificate binds model hash ${rec.model.hash}` });
-  }
-  for (const scope of checks.scopes) {
-    if (!inScope(rec.scopes, scope)) reasons.push({ code: "scope_not_granted", detail: `'${scope}' is not covered by the agent's scopes` });
-  }
+  reasons.push(...callerCheckReasons(rec, checks.modelHash, checks.scopes));
   const renew = renewAfter(rec.not_before, rec.not_after);
   return {
     serial_number: rec.serial_number,
