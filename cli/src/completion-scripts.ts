@@ -32,7 +32,10 @@ function tree(commands: readonly Command[]): Tree {
       groups.get(first)!.push(second);
     } else top.push(first);
     const s = c.spec;
-    options.set(c.name, [...(s.strings ?? []), ...(s.lists ?? []), ...(s.booleans ?? []), "help"].map((o) => `--${o}`));
+    options.set(
+      c.name,
+      [...(s.strings ?? []), ...(s.lists ?? []), ...(s.booleans ?? []), "help"].map((o) => `--${o}`),
+    );
   }
   return { top: [...top, ...EXTRA_TOP], groups, options };
 }
@@ -41,8 +44,12 @@ function tree(commands: readonly Command[]): Tree {
 const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
 
 function bash(t: Tree): string {
-  const groupCases = [...t.groups].map(([g, subs]) =>
-    `    ${g})\n      if [ "$COMP_CWORD" -eq 2 ]; then COMPREPLY=( $(compgen -W ${q(subs.join(" "))} -- "$cur") ); return 0; fi\n      cmd="${g} \${COMP_WORDS[2]}" ;;`).join("\n");
+  const groupCases = [...t.groups]
+    .map(
+      ([g, subs]) =>
+        `    ${g})\n      if [ "$COMP_CWORD" -eq 2 ]; then COMPREPLY=( $(compgen -W ${q(subs.join(" "))} -- "$cur") ); return 0; fi\n      cmd="${g} \${COMP_WORDS[2]}" ;;`,
+    )
+    .join("\n");
   const optionCases = [...t.options].map(([c, opts]) => `      ${q(c)}) opts=${q(opts.join(" "))} ;;`).join("\n");
   return `# bash completion for kakunin. Load it with:  source <(kakunin completion bash)
 # or install it:  kakunin completion bash > ~/.local/share/bash-completion/completions/kakunin
@@ -73,8 +80,9 @@ complete -o default -F _kakunin kakunin
 }
 
 function zsh(t: Tree): string {
-  const groupCases = [...t.groups].map(([g, subs]) =>
-    `    ${g})\n      if (( CURRENT == 3 )); then compadd -- ${subs.join(" ")}; return; fi\n      cmd="${g} $words[3]" ;;`).join("\n");
+  const groupCases = [...t.groups]
+    .map(([g, subs]) => `    ${g})\n      if (( CURRENT == 3 )); then compadd -- ${subs.join(" ")}; return; fi\n      cmd="${g} $words[3]" ;;`)
+    .join("\n");
   const optionCases = [...t.options].map(([c, opts]) => `      ${q(c)}) opts=(${opts.join(" ")}) ;;`).join("\n");
   return `#compdef kakunin
 # zsh completion for kakunin. Load it with:  source <(kakunin completion zsh)
@@ -118,7 +126,9 @@ function fish(t: Tree): string {
     "complete -c kakunin -n '__fish_seen_subcommand_from completion' -a 'bash zsh fish'",
   ];
   for (const [g, subs] of t.groups) {
-    lines.push(`complete -c kakunin -n ${q(`__fish_seen_subcommand_from ${g}; and not __fish_seen_subcommand_from ${subs.join(" ")}`)} -a ${q(subs.join(" "))}`);
+    lines.push(
+      `complete -c kakunin -n ${q(`__fish_seen_subcommand_from ${g}; and not __fish_seen_subcommand_from ${subs.join(" ")}`)} -a ${q(subs.join(" "))}`,
+    );
   }
   for (const [c, opts] of t.options) {
     const [first, second] = c.split(" ");

@@ -18,9 +18,11 @@ export async function migrateCommand(config: Config, log: (line: string) => void
   });
   try {
     const applied = database.migrationsApplied;
-    log(applied.length === 0
-      ? `[origin] migrate: the ${database.driver} database is current; nothing to do`
-      : `[origin] migrate: applied ${applied.length} migration(s) to the ${database.driver} database: ${applied.join(", ")}`);
+    log(
+      applied.length === 0
+        ? `[origin] migrate: the ${database.driver} database is current; nothing to do`
+        : `[origin] migrate: applied ${applied.length} migration(s) to the ${database.driver} database: ${applied.join(", ")}`,
+    );
     return 0;
   } finally {
     await database.close();

@@ -12,7 +12,9 @@ import { agentBody, freshPostgresDatabase, postgresUrl, startTestOrigin } from "
 // `kakunin-origin migrate` as its own step, and an origin that never runs DDL (KAKUNIN_MIGRATE=off)
 // under an app role without DDL rights — on PGlite and on real PostgreSQL.
 const dirs: string[] = [];
-afterAll(() => { for (const d of dirs) rmSync(d, { recursive: true, force: true }); });
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 const tempDir = () => {
   const d = mkdtempSync(join(tmpdir(), "kakunin-migrate-"));
   dirs.push(d);
@@ -24,7 +26,10 @@ const configFor = (dataDir: string, url?: string) =>
 describe("kakunin-origin migrate on PGlite", () => {
   it("applies every shipped migration once, then reports the database current; KAKUNIN_MIGRATE=off refuses a database that is behind", async () => {
     const dir = tempDir();
-    const fresh = await openDatabase({ dir: join(dir, "pglite"), migrate: false }).then(() => "opened", (e: Error) => e.message);
+    const fresh = await openDatabase({ dir: join(dir, "pglite"), migrate: false }).then(
+      () => "opened",
+      (e: Error) => e.message,
+    );
     expect(fresh).toMatch(new RegExp(`${shippedMigrations().length} migration\\(s\\) behind.*kakunin-origin migrate`));
     const logs: string[] = [];
     expect(await migrateCommand(configFor(dir), (l) => logs.push(l))).toBe(0);
@@ -49,7 +54,10 @@ describe.skipIf(!postgresUrl())("kakunin-origin migrate on PostgreSQL, then an a
     const owner = new pg.Client({ connectionString: database.url });
     await owner.connect();
     try {
-      const behind = await openDatabase({ url: database.url, migrate: false }).then(() => "opened", (e: Error) => e.message);
+      const behind = await openDatabase({ url: database.url, migrate: false }).then(
+        () => "opened",
+        (e: Error) => e.message,
+      );
       expect(behind).toContain("KAKUNIN_MIGRATE=off: run `kakunin-origin migrate` first");
       const logs: string[] = [];
       expect(await migrateCommand(configFor(tempDir(), database.url), (l) => logs.push(l))).toBe(0);
@@ -66,7 +74,10 @@ describe.skipIf(!postgresUrl())("kakunin-origin migrate on PostgreSQL, then an a
       appUrl.password = password;
       const app = new pg.Client({ connectionString: appUrl.toString() });
       await app.connect();
-      const ddl = await app.query("create table kakunin_ddl_probe (x int)").then(() => "created", (e: Error) => e.message);
+      const ddl = await app.query("create table kakunin_ddl_probe (x int)").then(
+        () => "created",
+        (e: Error) => e.message,
+      );
       await app.end();
       expect(ddl).toMatch(/permission denied/);
 

@@ -6,7 +6,11 @@ import type { EdgeReason } from "./types.ts";
  * needs. One definition for the edge (workers/src/verify/evaluate.ts, over the status record) and
  * the SDK (evaluate.ts, over a cached edge answer), so the two can never disagree on a verdict.
  */
-export function callerCheckReasons(cert: { model: { hash: string }; scopes: readonly string[] }, modelHash: string | undefined, scopes: readonly string[]): EdgeReason[] {
+export function callerCheckReasons(
+  cert: { model: { hash: string }; scopes: readonly string[] },
+  modelHash: string | undefined,
+  scopes: readonly string[],
+): EdgeReason[] {
   const reasons: EdgeReason[] = [];
   if (modelHash !== undefined && modelHash !== cert.model.hash) {
     reasons.push({ code: "model_hash_mismatch", detail: `certificate binds model hash ${cert.model.hash}` });

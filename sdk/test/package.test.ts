@@ -28,8 +28,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const run = (cmd: string, args: string[], cwd: string) =>
   new Promise<{ code: number; out: string }>((done) => {
-    execFile(cmd, args, { cwd, timeout: 180_000, env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" } }, (e, stdout, stderr) =>
-      done({ code: e ? (typeof e.code === "number" ? e.code : 1) : 0, out: `${stdout}\n${stderr}` }));
+    execFile(
+      cmd,
+      args,
+      { cwd, timeout: 180_000, env: { ...process.env, CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false", CI: "true" } },
+      (e, stdout, stderr) => done({ code: e ? (typeof e.code === "number" ? e.code : 1) : 0, out: `${stdout}\n${stderr}` }),
+    );
   });
 
 beforeAll(async () => {
@@ -45,7 +49,10 @@ beforeAll(async () => {
 describe("the packed @kakunin/verify", () => {
   it("holds dist, README and LICENSE only, and a manifest npm users can rely on", () => {
     const files = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n").filter(Boolean);
-    expect(files.every((f) => /^package\/(package\.json|README\.md|LICENSE|dist\/.+)$/.test(f)), files.join("\n")).toBe(true);
+    expect(
+      files.every((f) => /^package\/(package\.json|README\.md|LICENSE|dist\/.+)$/.test(f)),
+      files.join("\n"),
+    ).toBe(true);
     for (const f of ["dist/esm/index.js", "dist/esm/index.d.ts", "dist/cjs/index.js", "dist/cjs/index.d.ts", "dist/cjs/package.json", "dist/esm/rules.js"]) {
       expect(files).toContain(`package/${f}`);
     }
@@ -84,12 +91,25 @@ describe("the packed @kakunin/verify", () => {
       const dir = join(app, `ts-${resolution}`);
       mkdirSync(dir, { recursive: true });
       writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-      writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({
-        compilerOptions: { strict: true, noEmit: true, target: "ES2022", lib: ["ES2022", "DOM"], types: [], skipLibCheck: false,
-          module: resolution === "node16" ? "node16" : "esnext", moduleResolution: resolution },
-        include: ["*.ts", "*.cts"],
-      }));
-      writeFileSync(join(dir, "consumer.ts"), `import { createVerifier, type VerifyResult } from "@kakunin/verify";
+      writeFileSync(
+        join(dir, "tsconfig.json"),
+        JSON.stringify({
+          compilerOptions: {
+            strict: true,
+            noEmit: true,
+            target: "ES2022",
+            lib: ["ES2022", "DOM"],
+            types: [],
+            skipLibCheck: false,
+            module: resolution === "node16" ? "node16" : "esnext",
+            moduleResolution: resolution,
+          },
+          include: ["*.ts", "*.cts"],
+        }),
+      );
+      writeFileSync(
+        join(dir, "consumer.ts"),
+        `import { createVerifier, type VerifyResult } from "@kakunin/verify";
 import { inScope } from "@kakunin/verify/rules";
 const v = createVerifier({ edgeUrl: "https://verify.example.com" });
 export async function check(serial: string): Promise<boolean> {
@@ -99,12 +119,16 @@ export async function check(serial: string): Promise<boolean> {
 // Real types, not any: a wrong option is an error.
 // @ts-expect-error edgeUrl must be a string
 createVerifier({ edgeUrl: 42 });
-`);
+`,
+      );
       if (resolution === "node16") {
         // The require() side of the exports map, from a CommonJS TypeScript module.
-        writeFileSync(join(dir, "legacy.cts"), `import sdk = require("@kakunin/verify");
+        writeFileSync(
+          join(dir, "legacy.cts"),
+          `import sdk = require("@kakunin/verify");
 export const serial: string | undefined = sdk.normaliseSerial("4a");
-`);
+`,
+        );
       }
       const r = (() => {
         try {
@@ -121,10 +145,13 @@ export const serial: string | undefined = sdk.normaliseSerial("4a");
   it("bundles into a Worker with wrangler (no node:* imports)", async () => {
     const dir = join(app, "worker");
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "index.js"), `import { createVerifier } from "@kakunin/verify";
+    writeFileSync(
+      join(dir, "index.js"),
+      `import { createVerifier } from "@kakunin/verify";
 const verifier = createVerifier({ edgeUrl: "https://verify.example.com" });
 export default { async fetch(req) { const r = await verifier.verify(new URL(req.url).pathname.slice(1)); return Response.json({ valid: r.valid }); } };
-`);
+`,
+    );
     writeFileSync(join(dir, "wrangler.toml"), `name = "sdk-consumer"\nmain = "index.js"\ncompatibility_date = "2026-11-01"\n`);
     const r = await run(WRANGLER, ["deploy", "--dry-run", "--outdir", join(dir, "out")], dir);
     expect(r.code, r.out).toBe(0);
@@ -135,12 +162,20 @@ export default { async fetch(req) { const r = await verifier.verify(new URL(req.
 
   it(`stays within its size budget (gzip of the minified main entry ≤ ${BUDGET_GZIP_BYTES} B, tarball ≤ ${BUDGET_TARBALL_BYTES} B)`, async () => {
     const out = await build({
-      entryPoints: [join(installed, "dist/esm/index.js")], bundle: true, minify: true, format: "esm", platform: "neutral", write: false, logLevel: "silent",
+      entryPoints: [join(installed, "dist/esm/index.js")],
+      bundle: true,
+      minify: true,
+      format: "esm",
+      platform: "neutral",
+      write: false,
+      logLevel: "silent",
     });
     const min = out.outputFiles[0]!.contents;
     const gz = gzipSync(min).byteLength;
     const packed = readFileSync(tarball).byteLength;
-    console.log(`@kakunin/verify size: ${min.byteLength} B minified, ${gz} B min+gzip (budget ${BUDGET_GZIP_BYTES} B); tarball ${packed} B (budget ${BUDGET_TARBALL_BYTES} B)`);
+    console.log(
+      `@kakunin/verify size: ${min.byteLength} B minified, ${gz} B min+gzip (budget ${BUDGET_GZIP_BYTES} B); tarball ${packed} B (budget ${BUDGET_TARBALL_BYTES} B)`,
+    );
     expect(gz).toBeLessThanOrEqual(BUDGET_GZIP_BYTES);
     expect(packed).toBeLessThanOrEqual(BUDGET_TARBALL_BYTES);
   });

@@ -14,7 +14,10 @@ afterEach(async () => {
   await reset();
 });
 
-interface Problem { type: string; status: number }
+interface Problem {
+  type: string;
+  status: number;
+}
 const PATH = "/v1/admin/metrics";
 
 async function metrics(opts: { secret?: string | null; accept?: string } = {}): Promise<Response> {
@@ -35,7 +38,10 @@ function origin(status: (path: string) => number) {
     const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
     const s = status(path);
     if (s === 0) throw new TypeError("connection refused");
-    return new Response(JSON.stringify(s < 300 ? { data: { stored: 1, duplicates: 0, rejected: 0, stored_letters: 1 } } : { type: "urn:kakunin:problem:x", status: s }), { status: s });
+    return new Response(
+      JSON.stringify(s < 300 ? { data: { stored: 1, duplicates: 0, rejected: 0, stored_letters: 1 } } : { type: "urn:kakunin:problem:x", status: s }),
+      { status: s },
+    );
   });
 }
 
@@ -43,9 +49,26 @@ async function agentWithEvents(n: number) {
   const cert = certRec();
   await publish([cert, agentRec({ agent_id: cert.agent_id, tenant_id: cert.tenant_id, current_serial: cert.serial_number })]);
   const now = Math.floor(Date.now() / 1000);
-  const token = await mintIngestToken(SECRET, { agent_id: cert.agent_id, tenant_id: cert.tenant_id, serial: cert.serial_number, iat: now, exp: now + 3600, jti: crypto.randomUUID() });
-  const events = Array.from({ length: n }, (_, i) => ({ event_id: `m-${i}`, timestamp: new Date(Date.now() - 1000 + i).toISOString(), type: "tool_call", action: "orders.place", outcome: "success" }));
-  const res = await exports.default.fetch("http://edge/v1/events", { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ events }) });
+  const token = await mintIngestToken(SECRET, {
+    agent_id: cert.agent_id,
+    tenant_id: cert.tenant_id,
+    serial: cert.serial_number,
+    iat: now,
+    exp: now + 3600,
+    jti: crypto.randomUUID(),
+  });
+  const events = Array.from({ length: n }, (_, i) => ({
+    event_id: `m-${i}`,
+    timestamp: new Date(Date.now() - 1000 + i).toISOString(),
+    type: "tool_call",
+    action: "orders.place",
+    outcome: "success",
+  }));
+  const res = await exports.default.fetch("http://edge/v1/events", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ events }),
+  });
   expect(res.status).toBe(202);
   return { cert, stub: env.AGENT_MONITOR.getByName(cert.agent_id) };
 }
@@ -65,7 +88,14 @@ describe("GET /v1/admin/metrics", () => {
 
   it("reports the ledger's head and apply lag: nothing before the first batch, then the batch", async () => {
     const before = await read();
-    expect(before.ledger).toMatchObject({ epoch: null, max_version: null, last_batch_at: null, seconds_since_last_batch: null, batches_applied: 0, kv_unsynced: 0 });
+    expect(before.ledger).toMatchObject({
+      epoch: null,
+      max_version: null,
+      last_batch_at: null,
+      seconds_since_last_batch: null,
+      batches_applied: 0,
+      kv_unsynced: 0,
+    });
     expect(before.forwarding).toMatchObject({ agents_behind: 0, events_pending: 0, truncated: false });
     const rec = certRec();
     expect((await publish([rec])).status).toBe(200);
@@ -95,7 +125,16 @@ describe("GET /v1/admin/metrics", () => {
     origin((path) => (path === "/internal/v1/risk-alerts" ? 404 : path === "/internal/v1/dead-letters" ? 503 : 200));
     const { stub, cert } = await agentWithEvents(1);
     await runInDurableObject(stub, async (_m: AgentMonitor, state) => {
-      const payload = { alert_id: "a-1", agent_id: cert.agent_id, tenant_id: cert.tenant_id, serial_number: cert.serial_number, score: 0.9, reasons: [], event_ids: [], triggered_at: new Date().toISOString() };
+      const payload = {
+        alert_id: "a-1",
+        agent_id: cert.agent_id,
+        tenant_id: cert.tenant_id,
+        serial_number: cert.serial_number,
+        score: 0.9,
+        reasons: [],
+        event_ids: [],
+        triggered_at: new Date().toISOString(),
+      };
       state.storage.sql.exec("INSERT INTO alerts (alert_id, payload, created_at) VALUES ('a-1', ?, ?)", JSON.stringify(payload), Date.now());
     });
     await alarmNow(stub);

@@ -8,14 +8,19 @@ import { COMMANDS } from "./index.ts";
 
 const synopsis = "completion bash|zsh|fish";
 
-const help = helpText(synopsis, `
+const help = helpText(
+  synopsis,
+  `
 Prints a shell completion script for commands, subcommands and each command's options (file
 names for the rest). Load it in the current shell:
   bash:  source <(kakunin completion bash)
   zsh:   source <(kakunin completion zsh)        (after compinit)
   fish:  kakunin completion fish | source
 or install it once: bash ~/.local/share/bash-completion/completions/kakunin, zsh a file named
-_kakunin on $fpath, fish ~/.config/fish/completions/kakunin.fish.`, [], "Exit codes: 0 ok, 2 unknown shell.");
+_kakunin on $fpath, fish ~/.config/fish/completions/kakunin.fish.`,
+  [],
+  "Exit codes: 0 ok, 2 unknown shell.",
+);
 
 export const completion: Command = {
   name: "completion",

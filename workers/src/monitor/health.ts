@@ -72,7 +72,15 @@ export async function reportHealth(sql: SqlStorage, kv: KVNamespace, agentId: st
     await kv.put(key, "", { metadata: h, expirationTtl: TTL_S });
     sql.exec("INSERT INTO meta (k, v) VALUES ('health', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", `${h.at}|${fingerprint(h)}`);
   } catch (e) {
-    console.warn(JSON.stringify({ level: "warn", msg: "health report failed", component: "agent-monitor", agent_id: agentId, error: e instanceof Error ? e.message : String(e) }));
+    console.warn(
+      JSON.stringify({
+        level: "warn",
+        msg: "health report failed",
+        component: "agent-monitor",
+        agent_id: agentId,
+        error: e instanceof Error ? e.message : String(e),
+      }),
+    );
   }
 }
 
@@ -93,8 +101,15 @@ export interface ForwardingSummary {
 export async function summarise(kv: KVNamespace, now: number): Promise<ForwardingSummary> {
   const listed = await kv.list<MonitorHealth>({ prefix: HEALTH_PREFIX, limit: 1000 });
   const s: ForwardingSummary = {
-    agents_behind: 0, agents_holding: 0, events_pending: 0, alerts_pending: 0, quarantined: 0,
-    oldest_pending_age_seconds: 0, dead_letters_held: 0, dead_letters_unreported: 0, truncated: !listed.list_complete,
+    agents_behind: 0,
+    agents_holding: 0,
+    events_pending: 0,
+    alerts_pending: 0,
+    quarantined: 0,
+    oldest_pending_age_seconds: 0,
+    dead_letters_held: 0,
+    dead_letters_unreported: 0,
+    truncated: !listed.list_complete,
   };
   for (const { metadata: h } of listed.keys) {
     if (!h) continue;

@@ -9,28 +9,32 @@ import { summarise, type ForwardingSummary } from "../monitor/health.ts";
 export const PATH = "/v1/admin/metrics";
 
 const num = z.number().int();
-const metricsSchema = z.object({
-  generated_at: z.iso.datetime(),
-  environment: z.string(),
-  ledger: z.object({
-    epoch: z.number().int().nullable().openapi({ description: "Origin epoch the ledger holds (null before the first batch)" }),
-    max_version: num.nullable().openapi({ description: "Highest status-record version received in that epoch; compare with the origin's" }),
-    last_batch_at: z.iso.datetime().nullable(),
-    seconds_since_last_batch: num.nullable().openapi({ description: "A large value while the origin's outbox holds records means publishes are not reaching the edge" }),
-    batches_applied: num,
-    kv_unsynced: num.openapi({ description: "Records applied to the ledger whose KV copy (the read path) is still pending" }),
-  }),
-  forwarding: z.object({
-    agents_behind: num.openapi({ description: "AgentMonitors currently behind: holding, quarantined records, dead letters, or events waiting > 60 s" }),
-    agents_holding: num,
-    events_pending: num.openapi({ description: "Events those monitors have not delivered to the origin yet (the forward backlog)" }),
-    alerts_pending: num,
-    quarantined: num,
-    oldest_pending_age_seconds: num,
-    truncated: z.boolean().openapi({ description: "More than 1000 monitors are behind: the sums are lower bounds" }),
-  }),
-  dead_letters: z.object({ held: num, unreported: num }),
-}).openapi("EdgeMetrics");
+const metricsSchema = z
+  .object({
+    generated_at: z.iso.datetime(),
+    environment: z.string(),
+    ledger: z.object({
+      epoch: z.number().int().nullable().openapi({ description: "Origin epoch the ledger holds (null before the first batch)" }),
+      max_version: num.nullable().openapi({ description: "Highest status-record version received in that epoch; compare with the origin's" }),
+      last_batch_at: z.iso.datetime().nullable(),
+      seconds_since_last_batch: num
+        .nullable()
+        .openapi({ description: "A large value while the origin's outbox holds records means publishes are not reaching the edge" }),
+      batches_applied: num,
+      kv_unsynced: num.openapi({ description: "Records applied to the ledger whose KV copy (the read path) is still pending" }),
+    }),
+    forwarding: z.object({
+      agents_behind: num.openapi({ description: "AgentMonitors currently behind: holding, quarantined records, dead letters, or events waiting > 60 s" }),
+      agents_holding: num,
+      events_pending: num.openapi({ description: "Events those monitors have not delivered to the origin yet (the forward backlog)" }),
+      alerts_pending: num,
+      quarantined: num,
+      oldest_pending_age_seconds: num,
+      truncated: z.boolean().openapi({ description: "More than 1000 monitors are behind: the sums are lower bounds" }),
+    }),
+    dead_letters: z.object({ held: num, unreported: num }),
+  })
+  .openapi("EdgeMetrics");
 
 export type EdgeMetrics = z.infer<typeof metricsSchema>;
 
@@ -69,12 +73,15 @@ export function register(app: EdgeApp): void {
 function build(environment: string, now: number, l: LedgerStats, f: ForwardingSummary): EdgeMetrics {
   const { dead_letters_held, dead_letters_unreported, ...forwarding } = f;
   return {
-    generated_at: new Date(now).toISOString(), environment,
+    generated_at: new Date(now).toISOString(),
+    environment,
     ledger: {
-      epoch: l.head?.epoch.n ?? null, max_version: l.head?.max_v ?? null,
+      epoch: l.head?.epoch.n ?? null,
+      max_version: l.head?.max_v ?? null,
       last_batch_at: l.last_batch_at === null ? null : new Date(l.last_batch_at).toISOString(),
       seconds_since_last_batch: l.last_batch_at === null ? null : Math.max(0, Math.round((now - l.last_batch_at) / 1000)),
-      batches_applied: l.batches_applied, kv_unsynced: l.kv_unsynced,
+      batches_applied: l.batches_applied,
+      kv_unsynced: l.kv_unsynced,
     },
     forwarding,
     dead_letters: { held: dead_letters_held, unreported: dead_letters_unreported },
