@@ -18,12 +18,6 @@ export function effectiveStatus(c: Pick<CertificateRow, "status" | "expiresAt" |
   return c.status;
 }
 
-/** Whether the certificate speaks for its agent at `now` (primary, or predecessor inside its overlap). */
-export const isValidAt = (c: Pick<CertificateRow, "status" | "expiresAt" | "supersededAt">, now: Date): boolean => {
-  const st = effectiveStatus(c, now);
-  return st === "active" || st === "renewed";
-};
-
 /** The certify response, field for field as the certificates spec (seed 004) defines it. */
 export const issuedCertificateView = z.object({
   id: z.uuid(),

@@ -1,4 +1,4 @@
-import type { AgentEvent, Band, Reason } from "@kakunin/shared";
+import type { Band, Reason } from "@kakunin/shared";
 
 /** Who the events belong to, established by the Worker from the verified ingest token. */
 export interface AgentContext {
@@ -30,5 +30,3 @@ export interface RiskView {
   events_scored: number;
   updated_at: string | null;
 }
-
-export type { AgentEvent };
