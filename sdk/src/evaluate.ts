@@ -1,4 +1,5 @@
 import { callerCheckReasons } from "./caller-checks.ts";
+import { statusAt } from "./status-at.ts";
 import type { EdgeReason, EdgeVerifyData, VerifyChecks } from "./types.ts";
 
 /** Reasons that depend on the caller's checks or on the clock: recomputed here, never taken from the cache. */
@@ -11,9 +12,10 @@ const LOCAL: ReadonlySet<string> = new Set(["model_hash_mismatch", "scope_not_gr
  * recomputed too, so an answer cached a moment before `not_after` does not outlive the certificate.
  */
 export function evaluate(edge: EdgeVerifyData, checks: VerifyChecks, now: number): EdgeVerifyData {
-  const superseded = edge.status === "active" && !!edge.superseded_at && now >= Date.parse(edge.superseded_at);
-  const expired = !superseded && edge.status === "active" && now >= Date.parse(edge.not_after);
-  const status = superseded ? "superseded" : expired ? "expired" : edge.status;
+  const status = statusAt(edge, now);
+  // Only what the clock changed since the edge answered adds a reason; the edge's own are kept.
+  const superseded = status === "superseded" && edge.status !== "superseded";
+  const expired = status === "expired" && edge.status !== "expired";
   const reasons: EdgeReason[] = [];
   if (superseded) reasons.push({ code: "superseded", detail: `superseded by ${edge.superseded_by ?? "its successor"} at ${edge.superseded_at} (renewal)` });
   if (expired) reasons.push({ code: "expired", detail: `expired at ${edge.not_after}` });

@@ -1,6 +1,6 @@
 import type { Band, CertStatusRecord } from "@kakunin/shared";
 import type { EdgeReason, EdgeVerifyData } from "@kakunin/verify";
-import { callerCheckReasons } from "@kakunin/verify/rules";
+import { callerCheckReasons, statusAt } from "@kakunin/verify/rules";
 
 /**
  * The verify answer is typed by the gateway SDK that consumes it (a type-only import: nothing of the
@@ -13,13 +13,6 @@ export type VerifyResult = EdgeVerifyData;
 export function renewAfter(notBefore: string, notAfter: string): string {
   const from = Date.parse(notBefore);
   return new Date(from + ((Date.parse(notAfter) - from) * 2) / 3).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/** The status at `now`: revocation is stored; supersession and expiry are computed, so they need no publication. */
-export function statusAt(rec: CertStatusRecord, t: number): EdgeVerifyData["status"] {
-  if (rec.status === "revoked") return "revoked";
-  if (rec.status === "superseded" || (rec.superseded_at && t >= Date.parse(rec.superseded_at))) return "superseded";
-  return t >= Date.parse(rec.not_after) ? "expired" : "active";
 }
 
 /**
