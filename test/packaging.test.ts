@@ -105,5 +105,8 @@ describe("CLI tarball", () => {
     expect(help.stdout).toContain("audit verify");
     const bad = spawnSync(bin, ["no-such-command"], { encoding: "utf8" });
     expect(bad.status).toBe(2);
+    // Shell completion from the compiled bundle, sourced by bash.
+    const completion = spawnSync("bash", ["--norc", "--noprofile", "-c", `source <(${JSON.stringify(bin)} completion bash) && COMP_WORDS=(kakunin au) COMP_CWORD=1 && _kakunin && echo "\${COMPREPLY[*]}"`], { encoding: "utf8" });
+    expect(completion.stdout.trim()).toBe("audit");
   }, 180_000);
 });
