@@ -2,7 +2,8 @@
 # System packages the tests use: PostgreSQL 15 server, SoftHSM2 (PKCS#11), openssl, and Ceph's
 # mon/osd/radosgw for a real S3 server with Object Lock (scripts/worm-s3), libfaketime for the
 # clock-skew fault, and the X.509 parser matrix (test/support/parser-matrix.ts): GnuTLS certtool,
-# Go, a JDK (javac: `java File.java` compiles) and Python `cryptography` for Debian's /usr/bin/python3.
+# Go, a JDK (javac: `java File.java` compiles) and Python `cryptography` for Debian's /usr/bin/python3;
+# zsh and fish for the CLI's shell-completion tests.
 # Installs only what is missing; needs root (or passwordless sudo) for apt-get.
 set -euo pipefail
 need=()
@@ -10,6 +11,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)   # the clock-skew fault (test/faults)
+command -v zsh >/dev/null 2>&1 || need+=(zsh)             # cli/test/completion.test.ts: the zsh script
+command -v fish >/dev/null 2>&1 || need+=(fish)           # cli/test/completion.test.ts: fish completes
 command -v radosgw >/dev/null 2>&1 || need+=(ceph-mon ceph-osd radosgw)
 command -v certtool >/dev/null 2>&1 || need+=(gnutls-bin)
 command -v go >/dev/null 2>&1 || need+=(golang-go)

@@ -74,11 +74,27 @@ describe("zsh and fish completion", () => {
     }
   });
 
-  // The shells themselves parse the scripts where they are installed (not on the CI image today).
-  it.skipIf(!has("zsh"))("zsh parses its script (zsh -n)", () => {
+  // The shells themselves (installed by scripts/install-system-deps.sh; skipped where missing).
+  it.skipIf(!has("zsh"))("zsh parses its script and registers _kakunin for kakunin after compinit", () => {
     expect(spawnSync("zsh", ["-n", scripts.zsh!]).status).toBe(0);
+    const home = mkdtempSync(join(dir, "zdot-"));
+    const r = spawnSync(
+      "zsh",
+      ["-f", "-c", `autoload -U compinit && compinit -u -d ${home}/.zcompdump && source ${JSON.stringify(scripts.zsh)} && print -r -- $_comps[kakunin]`],
+      { encoding: "utf8" },
+    );
+    expect(r.stdout.trim(), r.stderr).toBe("_kakunin");
   });
-  it.skipIf(!has("fish"))("fish parses its script (fish -n)", () => {
-    expect(spawnSync("fish", ["-n", scripts.fish!]).status).toBe(0);
+  it.skipIf(!has("fish"))("fish completes commands, subcommands and options (complete -C)", () => {
+    const ask = (line: string) =>
+      spawnSync("fish", ["--no-config", "-c", `source ${JSON.stringify(scripts.fish)}; complete -C ${JSON.stringify(line)}`], { encoding: "utf8" })
+        .stdout.split("\n")
+        .map((l) => l.split("\t")[0]!)
+        .filter(Boolean)
+        .sort();
+    expect(ask("kakunin ag")).toEqual(["agents"]);
+    expect(ask("kakunin agents ")).toEqual(["create", "get", "list", "retire"]);
+    expect(ask("kakunin verify --js")).toEqual(["--json"]);
+    expect(ask("kakunin audit verify --js")).toEqual(["--json"]);
   });
 });
