@@ -4,10 +4,16 @@
 //   packages (pkcs11js, PGlite) load their files from node_modules as usual. The migrations are
 //   copied beside it (origin/dist/migrations), where origin/src/db/index.ts looks first; so are the
 //   console's assets (origin/dist/console-assets).
+// - sdk/dist/{esm,cjs}: @kakunin/verify for npm, compiled by tsc (typescript, pinned in sdk) file by
+//   file, not bundled (it has no dependencies, and one module graph keeps `instanceof` working
+//   across its entry points): ES modules + .d.ts in esm/, CommonJS + .d.ts in cjs/ (marked
+//   "type": "commonjs"). `pnpm pack` swaps in publishConfig.exports, which point there.
 // - cli/dist/kakunin.js: the whole CLI with every dependency inlined: `npm i -g` of the packed
 //   tarball needs nothing else (no tsx, no dev dependencies).
+import { execFileSync } from "node:child_process";
 import { build } from "esbuild";
-import { cpSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 
 const root = resolve(import.meta.dirname, "..");
@@ -23,7 +29,11 @@ async function origin() {
   const out = join(root, "origin/dist");
   rmSync(out, { recursive: true, force: true });
   const deps = Object.keys(pkg("origin").dependencies).filter((d) => !d.startsWith("@kakunin/"));
-  await build({ ...common, entryPoints: [join(root, "origin/src/main.ts")], outfile: join(out, "main.js"), external: deps });
+  // A shebang: package.json's bin `kakunin-origin` (serve | migrate) runs this file directly.
+  await build({
+    ...common, entryPoints: [join(root, "origin/src/main.ts")], outfile: join(out, "main.js"), external: deps,
+    banner: { js: `#!/usr/bin/env node\n${common.banner.js}` },
+  });
   cpSync(join(root, "migrations"), join(out, "migrations"), { recursive: true });
   // The console's own script and stylesheet, where origin/src/console/assets.ts looks first.
   cpSync(join(root, "origin/src/console/assets"), join(out, "console-assets"), { recursive: true });
@@ -38,6 +48,15 @@ async function cli() {
   });
 }
 
+function sdk() {
+  const dir = join(root, "sdk");
+  rmSync(join(dir, "dist"), { recursive: true, force: true });
+  const tsc = createRequire(join(dir, "package.json")).resolve("typescript/bin/tsc");
+  for (const config of ["tsconfig.build.json", "tsconfig.cjs.json"]) execFileSync(process.execPath, [tsc, "-p", config], { cwd: dir, stdio: "inherit" });
+  writeFileSync(join(dir, "dist/cjs/package.json"), '{ "type": "commonjs" }\n');
+}
+
 const which = process.argv[2];
 if (!which || which === "origin") await origin();
 if (!which || which === "cli") await cli();
+if (!which || which === "sdk") sdk();

@@ -4,6 +4,7 @@
 # clock-skew fault, and the X.509 parser matrix (test/support/parser-matrix.ts): GnuTLS certtool,
 # Go, a JDK (javac: `java File.java` compiles) and Python `cryptography` for Debian's /usr/bin/python3;
 # chromium, poppler-utils and a font for the console's browser tests and the evidence report.
+# zsh and fish for the CLI's shell-completion tests.
 # Installs only what is missing; needs root (or passwordless sudo) for apt-get.
 set -euo pipefail
 need=()
@@ -11,6 +12,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v softhsm2-util >/dev/null 2>&1 || need+=(softhsm2)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 command -v faketime >/dev/null 2>&1 || need+=(faketime)   # the clock-skew fault (test/faults)
+command -v zsh >/dev/null 2>&1 || need+=(zsh)             # cli/test/completion.test.ts: the zsh script
+command -v fish >/dev/null 2>&1 || need+=(fish)           # cli/test/completion.test.ts: fish completes
 command -v radosgw >/dev/null 2>&1 || need+=(ceph-mon ceph-osd radosgw)
 command -v certtool >/dev/null 2>&1 || need+=(gnutls-bin)
 command -v go >/dev/null 2>&1 || need+=(golang-go)

@@ -30,11 +30,20 @@ if [ -z "${S3_ENDPOINT:-}" ]; then
 fi
 
 rc=0
+# Lint, formatter ratchet and architecture rules first (scripts/lint.mjs, a few seconds). A failure
+# fails the run but does not stop the tests. On by default for a full run (CI); for a run of named
+# files it is skipped unless KAKUNIN_LINT=1.
+lint_failed=0
+if [ "$#" -eq 0 ] || [ "${KAKUNIN_LINT:-}" = 1 ]; then
+  node scripts/lint.mjs || lint_failed=1
+fi
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$work/vitest.json" "$@" || rc=$?
 if [ -f "$work/vitest.json" ]; then
-  node -e 'const r=require(process.argv[1]);console.log(r.numPassedTests+" passed, "+r.numFailedTests+" failed"+(r.numPendingTests?", "+r.numPendingTests+" skipped":""))' "$work/vitest.json"
+  # A failed lint counts as one failed test in the closing line.
+  node -e 'const r=require(process.argv[1]);const f=r.numFailedTests+Number(process.argv[2]);console.log(r.numPassedTests+" passed, "+f+" failed"+(r.numPendingTests?", "+r.numPendingTests+" skipped":""))' "$work/vitest.json" "$lint_failed"
 else
   echo "0 passed, 1 failed"
   [ "$rc" = 0 ] && rc=1
 fi
+[ "$lint_failed" = 1 ] && [ "$rc" = 0 ] && rc=1
 exit "$rc"

@@ -35,6 +35,38 @@ describe("compiled origin", () => {
   }, 120_000);
 });
 
+describe("kakunin-origin migrate (compiled)", () => {
+  it("migrates and exits 0 (then: nothing to do); an origin with KAKUNIN_MIGRATE=off starts on the migrated database", async () => {
+    const fx = systemFixture();
+    const env: NodeJS.ProcessEnv = { ...process.env, KAKUNIN_DATA_DIR: fx.dir };
+    delete env.DATABASE_URL;
+    try {
+      const pkg = JSON.parse(readFileSync(join(ROOT, "origin/package.json"), "utf8")) as { bin: Record<string, string> };
+      expect(pkg.bin["kakunin-origin"]).toBe("./dist/main.js");
+      expect(readFileSync(join(ROOT, "origin/dist/main.js"), "utf8").startsWith("#!/usr/bin/env node\n")).toBe(true);
+      const first = spawnSync(process.execPath, ["dist/main.js", "migrate"], { cwd: join(ROOT, "origin"), encoding: "utf8", timeout: 90_000, env });
+      expect(first.stderr).toBe("");
+      expect(first.status).toBe(0);
+      expect(first.stdout).toMatch(/migrate: applied \d+ migration\(s\) to the pglite database/);
+      const again = spawnSync(process.execPath, ["dist/main.js", "migrate"], { cwd: join(ROOT, "origin"), encoding: "utf8", timeout: 90_000, env });
+      expect(again.status).toBe(0);
+      expect(again.stdout).toContain("current; nothing to do");
+      const bogus = spawnSync(process.execPath, ["dist/main.js", "migrat"], { cwd: join(ROOT, "origin"), encoding: "utf8", timeout: 30_000, env });
+      expect(bogus.status).toBe(2);
+      expect(bogus.stderr).toContain("kakunin-origin migrate");
+      const origin = await startOrigin({ compiled: true, dataDir: fx.dir, edgeUrl: "http://127.0.0.1:9", secret: fx.secret, adminKey: fx.adminKey, env: { KAKUNIN_PUBLISH: "off", KAKUNIN_MIGRATE: "off" } });
+      try {
+        const agents = await fetch(`${origin.url}/v1/agents`, { headers: { authorization: `Bearer ${fx.adminKey}` } });
+        expect(agents.status).toBe(200);
+      } finally {
+        await origin.stop();
+      }
+    } finally {
+      fx.cleanup();
+    }
+  }, 180_000);
+});
+
 describe("production mode", () => {
   it("the compiled origin refuses to start on development defaults, naming each, and exits 1", () => {
     const fx = systemFixture();
@@ -73,5 +105,8 @@ describe("CLI tarball", () => {
     expect(help.stdout).toContain("audit verify");
     const bad = spawnSync(bin, ["no-such-command"], { encoding: "utf8" });
     expect(bad.status).toBe(2);
+    // Shell completion from the compiled bundle, sourced by bash.
+    const completion = spawnSync("bash", ["--norc", "--noprofile", "-c", `source <(${JSON.stringify(bin)} completion bash) && COMP_WORDS=(kakunin au) COMP_CWORD=1 && _kakunin && echo "\${COMPREPLY[*]}"`], { encoding: "utf8" });
+    expect(completion.stdout.trim()).toBe("audit");
   }, 180_000);
 });

@@ -8,10 +8,8 @@ import type { ScoredInput } from "@kakunin/shared";
  * no memory bound: it exists only to give the bench a baseline measured in the same run.
  */
 export class ReferenceScorer {
-  private n = 0;
   private counts = new Map<string, Map<string, number>>();
   private nums = new Map<string, number[]>();
-  private minutes: number[] = [];
   private recent: number[] = [];
   private outcomes: number[] = [];
 
@@ -61,7 +59,6 @@ export class ReferenceScorer {
       this.z("errors", this.outcomes.reduce((a, b) => a + b, 0), 1),
     ];
     this.prev = e.action;
-    this.n++;
     return Math.round(Math.max(...parts) * 1000) / 1000;
   }
 }

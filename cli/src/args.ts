@@ -26,10 +26,6 @@ export interface Parsed {
   req(name: string): string;
 }
 
-/** Connection options: commands that call the origin take these three, the edge ones `--edge`. */
-export const ORIGIN_OPTIONS = ["origin", "api-key"] as const;
-export const EDGE_OPTIONS = ["edge"] as const;
-
 export function parse(argv: readonly string[], spec: OptionSpec, help: string): Parsed | "help" {
   const strings = new Set(spec.strings ?? []);
   const lists = new Set(spec.lists ?? []);

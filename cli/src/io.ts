@@ -14,7 +14,6 @@ export interface Io {
  *  unreachable or failed (network error, timeout, 5xx); 70 an internal error of the CLI (a bug).
  */
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, unavailable: 4, internal: 70 } as const;
-export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
 /** A usage problem: one line on stderr, then the command's help, exit code 2. */
 export class UsageError extends Error {

@@ -34,6 +34,7 @@ export async function buildServices(
     connectTimeoutMs: config.KAKUNIN_DB_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.KAKUNIN_DB_STATEMENT_TIMEOUT_MS,
     dir: overrides.inMemoryDb ? undefined : join(config.KAKUNIN_DATA_DIR, "pglite"),
+    migrate: config.KAKUNIN_MIGRATE !== "off",
   });
   const metrics = createMetrics({ db: database.db, ...(database.poolStats ? { pool: database.poolStats } : {}) });
   const logger = overrides.logger ?? createLogger({ level: config.KAKUNIN_LOG_LEVEL });

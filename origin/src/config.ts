@@ -21,6 +21,12 @@ export const configSchema = z.object({
   KAKUNIN_ADMIN_KEY: z.string().min(16, "KAKUNIN_ADMIN_KEY must be at least 16 characters").optional(),
   DATABASE_URL: z.string().url().optional(),
   /** PostgreSQL: how long to wait for a connection before answering 503 (ms). */
+  /**
+   * auto: the origin applies pending migrations at start (under an advisory lock). off: it never
+   * runs DDL (the app role may lack the rights; `kakunin-origin migrate` is a separate deploy
+   * step) and refuses to start on a database that is behind this build.
+   */
+  KAKUNIN_MIGRATE: z.enum(["auto", "off"]).default("auto"),
   KAKUNIN_DB_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
   /** PostgreSQL: the server cancels any statement running longer than this (ms). */
   KAKUNIN_DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(15_000),

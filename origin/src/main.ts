@@ -13,6 +13,10 @@ import { Archiver } from "./audit/archiver.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 import { keyManagerSigners } from "./publish/signers.ts";
 import { TidyJob } from "./lifecycle/tidy-job.ts";
+import { migrateCommand } from "./migrate-command.ts";
+
+const USAGE = `usage: kakunin-origin [serve]   start the origin (KAKUNIN_MIGRATE=auto|off decides whether it migrates first)
+       kakunin-origin migrate   apply pending database migrations and exit`;
 
 /** `pnpm start` for the origin: config → services → bootstrap → listen. */
 async function main(): Promise<void> {
@@ -78,7 +82,20 @@ async function main(): Promise<void> {
   process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
-main().catch((e: unknown) => {
-  console.error("[origin] failed to start:", e instanceof Error ? e.message : e);
-  process.exit(1);
-});
+const command = process.argv[2] ?? "serve";
+if (command === "--help" || command === "-h" || command === "help") {
+  console.log(USAGE);
+} else if (command === "migrate") {
+  Promise.resolve().then(() => migrateCommand(loadConfig())).then((code) => process.exit(code), (e: unknown) => {
+    console.error("[origin] migrate failed:", e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+} else if (command === "serve") {
+  main().catch((e: unknown) => {
+    console.error("[origin] failed to start:", e instanceof Error ? e.message : e);
+    process.exit(1);
+  });
+} else {
+  console.error(`[origin] unknown command ${JSON.stringify(command)}\n${USAGE}`);
+  process.exit(2);
+}

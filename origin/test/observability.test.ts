@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEAD_LETTERS_PATH, err, ok, signInternal, type EdgeRecord, type PublishBatch } from "@kakunin/shared";
+import type { EdgeClient } from "../src/publish/edge-client.ts";
+import { Publisher } from "../src/publish/publisher.ts";
+import { noSigners } from "../src/publish/signers.ts";
 import { createLogger } from "../src/observability/logger.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
@@ -29,6 +33,27 @@ for (const kind of dbKinds()) {
       await o.json("POST", `/v1/agents/${agent.body.data.id}/sign`, { key: key.body.data.key, body: { payload_b64: btoa("hello"), algorithm: "RSASSA_PKCS1_V1_5_SHA_256" } });
       await o.json("GET", "/v1/agents", { key: "not-a-key-0123456789", headers: { traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01" } });
       await o.json("POST", `/v1/certificates/${cert.body.data.id}/revoke`, { key: key.body.data.key, body: { reason: "test" } });
+      // Real delivery failures: an edge that refuses the certificate's record (422) → a publish
+      // failure by status and an origin dead letter; an edge that is down → status 0.
+      const refusing: EdgeClient = {
+        async publish(batch: PublishBatch) {
+          const poison = (r: EdgeRecord) => r.kind === "cert" && r.serial_number === serial;
+          return batch.records.some(poison) ? err({ status: 422, body: '{"type":"urn:kakunin:problem:validation-failed"}' }) : ok({ applied: batch.records.length, stale: 0 });
+        },
+      };
+      await new Publisher(o.services, refusing, noSigners, { log: () => {} }).drainOnce();
+      const second = await o.json<{ data: { id: string } }>("POST", "/v1/agents", { key: key.body.data.key, body: agentBody({ name: "second" }) });
+      expect((await o.json("POST", `/v1/agents/${second.body.data.id}/certify`, { key: key.body.data.key })).status).toBe(201);
+      const down: EdgeClient = { publish: async () => err("connect ECONNREFUSED") };
+      await new Publisher(o.services, down, noSigners, { log: () => {} }).drainOnce();
+      // An event the edge gave up on, reported by its AgentMonitor (the signed internal call).
+      const tenantId = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+      const report = JSON.stringify({ letters: [{
+        key: `edge:${agent.body.data.id}:event:ev-1`, kind: "event", tenant_id: tenantId, agent_id: agent.body.data.id, ref: "ev-1",
+        status: 422, error: "refused", attempts: 6, payload_json: "{}", first_failed_at: new Date().toISOString(),
+      }] });
+      const reported = await o.request("POST", DEAD_LETTERS_PATH, { key: null, rawBody: report, headers: { ...(await signInternal(o.services.edgeSecret, "POST", DEAD_LETTERS_PATH, report)), "content-type": "application/json" } });
+      expect(reported.status).toBe(200);
     }, 120_000);
     afterAll(async () => { await o?.close(); });
 
@@ -66,9 +91,9 @@ for (const kind of dbKinds()) {
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toMatch(/^text\/plain; version=0\.0\.4/);
       const text = await res.text();
-      expect(text).toMatch(/kakunin_http_requests_total\{method="POST",route="\/v1\/agents\/:id\/certify",status="201"\} 1/);
+      expect(text).toMatch(/kakunin_http_requests_total\{method="POST",route="\/v1\/agents\/:id\/certify",status="201"\} 2/);
       expect(text).toMatch(/kakunin_http_request_duration_seconds_bucket\{.*route="\/v1\/agents\/:id\/certify"/);
-      expect(text).toMatch(/^kakunin_certificates_issued_total 1$/m);
+      expect(text).toMatch(/^kakunin_certificates_issued_total 2$/m);
       expect(text).toMatch(/^kakunin_certificates_revoked_total 1$/m);
       expect(text).toMatch(/kakunin_kms_calls_total\{backend="local",op="sign",outcome="ok"\} [1-9]/);
       expect(text).toMatch(/kakunin_kms_call_duration_seconds_count\{backend="local",op="createKey",outcome="ok"\} [1-9]/);
@@ -77,6 +102,12 @@ for (const kind of dbKinds()) {
       expect(text).toMatch(/^kakunin_archive_pending_batches \d+$/m);
       expect(text).toMatch(/^kakunin_archive_lag_seconds [\d.e+-]+$/m);
       expect(text).toMatch(/^kakunin_origin_process_resident_memory_bytes \d+/m);
+      expect(text).toMatch(/^kakunin_publish_failures_total\{status="422"\} [1-9]/m);
+      expect(text).toMatch(/^kakunin_publish_failures_total\{status="0"\} [1-9]/m);
+      expect(text).toMatch(/^kakunin_dead_letters\{source="origin",kind="publish"\} 1$/m);
+      expect(text).toMatch(/^kakunin_dead_letters\{source="edge",kind="event"\} 1$/m);
+      expect(text).toMatch(/^kakunin_dead_letters\{source="edge",kind="alert"\} 0$/m); // every series present from the start
+      expect(text).toMatch(/^kakunin_dead_letters_oldest_age_seconds [\d.e+-]+$/m);
       if (kind === "postgres") expect(text).toMatch(/kakunin_db_pool_connections\{state="total"\} \d+/);
       expect(text).not.toContain(serial); // no per-certificate label values: bounded cardinality
     });

@@ -1,4 +1,5 @@
-import { inScope } from "./scope.ts";
+import { callerCheckReasons } from "./caller-checks.ts";
+import { statusAt } from "./status-at.ts";
 import type { EdgeReason, EdgeVerifyData, VerifyChecks } from "./types.ts";
 
 /** Reasons that depend on the caller's checks or on the clock: recomputed here, never taken from the cache. */
@@ -11,28 +12,17 @@ const LOCAL: ReadonlySet<string> = new Set(["model_hash_mismatch", "scope_not_gr
  * recomputed too, so an answer cached a moment before `not_after` does not outlive the certificate.
  */
 export function evaluate(edge: EdgeVerifyData, checks: VerifyChecks, now: number): EdgeVerifyData {
-  const superseded = edge.status === "active" && !!edge.superseded_at && now >= Date.parse(edge.superseded_at);
-  const expired = !superseded && edge.status === "active" && now >= Date.parse(edge.not_after);
-  const status = superseded ? "superseded" : expired ? "expired" : edge.status;
+  const status = statusAt(edge, now);
+  // Only what the clock changed since the edge answered adds a reason; the edge's own are kept.
+  const superseded = status === "superseded" && edge.status !== "superseded";
+  const expired = status === "expired" && edge.status !== "expired";
   const reasons: EdgeReason[] = [];
   if (superseded) reasons.push({ code: "superseded", detail: `superseded by ${edge.superseded_by ?? "its successor"} at ${edge.superseded_at} (renewal)` });
   if (expired) reasons.push({ code: "expired", detail: `expired at ${edge.not_after}` });
   reasons.push(...edge.reasons.filter((r) => !LOCAL.has(r.code)));
   if (status === "active" && now < Date.parse(edge.not_before)) reasons.push({ code: "not_yet_valid", detail: `valid from ${edge.not_before}` });
-  if (checks.modelHash !== undefined && checks.modelHash !== edge.model.hash) {
-    reasons.push({ code: "model_hash_mismatch", detail: `certificate binds model hash ${edge.model.hash}` });
-  }
   const wanted = typeof checks.scope === "string" ? [checks.scope] : (checks.scope ?? []);
-  for (const scope of wanted) {
-    if (!inScope(edge.scopes, scope)) reasons.push({ code: "scope_not_granted", detail: `'${scope}' is not covered by the agent's scopes` });
-  }
-  // The same ceiling as the edge's ?max_band= / ?max_risk= (workers/src/verify/evaluate.ts).
-  const rank = { low: 0, medium: 1, high: 2 } as const;
-  if (checks.maxBand !== undefined && rank[edge.risk.band] > rank[checks.maxBand]) {
-    reasons.push({ code: "risk_too_high", detail: `risk band ${edge.risk.band} (score ${edge.risk.score}) is above the allowed ${checks.maxBand}` });
-  } else if (checks.maxRisk !== undefined && edge.risk.score > checks.maxRisk) {
-    reasons.push({ code: "risk_too_high", detail: `risk score ${edge.risk.score} is above the allowed ${checks.maxRisk}` });
-  }
+  reasons.push(...callerCheckReasons(edge, { modelHash: checks.modelHash, scopes: wanted, maxBand: checks.maxBand, maxRisk: checks.maxRisk }, edge.risk));
   const expiresSoon = edge.renew_after === undefined ? edge.expires_soon : status === "active" && now >= Date.parse(edge.renew_after);
   return { ...edge, status, valid: reasons.length === 0, reasons, ...(expiresSoon === undefined ? {} : { expires_soon: expiresSoon }) };
 }

@@ -1,7 +1,7 @@
 /**
- * Scope matching, the same rule the edge applies (a copy: this package has no dependencies):
- * a declared scope is an action (`orders.place`), a prefix wildcard (`orders.*` covers everything
- * under `orders.`), or `*` for everything.
+ * Scope matching, the one definition the edge, the origin and gateways share (shared/src/scope.ts
+ * re-exports it from `@kakunin/verify/rules`): a declared scope is an action (`orders.place`), a
+ * prefix wildcard (`orders.*` covers everything under `orders.`), or `*` for everything.
  */
 export function scopeCovers(declared: string, action: string): boolean {
   if (declared === "*") return true;

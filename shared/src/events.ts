@@ -32,12 +32,6 @@ export const eventSchema = z.strictObject({
 
 export type AgentEvent = z.infer<typeof eventSchema>;
 
-/** One event or `{events: [...]}`; the batch form is capped at 1000. */
-export const ingestBodySchema = z.union([
-  z.strictObject({ events: z.array(z.unknown()).min(1).max(MAX_EVENTS_PER_BATCH) }),
-  z.record(z.string(), z.unknown()),
-]);
-
 /** An event as the scorer sees it: time as epoch ms. */
 export interface ScoredInput {
   id: string;

@@ -1,5 +1,3 @@
-import { toHex } from "./internal-auth.ts";
-
 /**
  * Ingest tokens: short-lived bearer tokens an agent uses to post events. The origin mints them,
  * the edge verifies them without calling the origin: `kit1.<payload b64url>.<HMAC-SHA256 b64url>`,
@@ -76,9 +74,4 @@ export async function verifyIngestToken(
   }
   if (now.getTime() / 1000 >= claims.exp) return { ok: false, error: "expired" };
   return { ok: true, claims };
-}
-
-/** A fingerprint of a token for logs: never the token itself. */
-export async function tokenFingerprint(token: string): Promise<string> {
-  return toHex(await crypto.subtle.digest("SHA-256", enc.encode(token))).slice(0, 16);
 }

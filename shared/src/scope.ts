@@ -1,13 +1,7 @@
 /**
  * Scope matching, as the design defines it: a declared scope is an action (`orders.place`), a
- * prefix wildcard (`orders.*` covers everything under `orders.`), or `*` for everything.
+ * prefix wildcard (`orders.*` covers everything under `orders.`), or `*` for everything. The one
+ * definition lives in the gateway SDK (`@kakunin/verify/rules`, no dependencies), which gateways
+ * run too; the edge and the origin get it from here.
  */
-export function scopeCovers(declared: string, action: string): boolean {
-  if (declared === "*") return true;
-  if (declared.endsWith(".*")) return action.startsWith(declared.slice(0, -1));
-  return declared === action;
-}
-
-export function inScope(declared: readonly string[], action: string): boolean {
-  return declared.some((s) => scopeCovers(s, action));
-}
+export { inScope, scopeCovers } from "@kakunin/verify/rules";

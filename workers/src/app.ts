@@ -11,6 +11,7 @@ import * as verify from "./routes/v1_verify.ts";
 import * as events from "./routes/v1_events.ts";
 import * as risk from "./routes/v1_agents_risk.ts";
 import * as benchNoop from "./routes/bench_noop.ts";
+import * as adminMetrics from "./routes/v1_admin_metrics.ts";
 
 /**
  * The edge's Hono app. Every route documents itself as it registers; /openapi.json is served from
@@ -25,7 +26,7 @@ app.use("*", cappedBodies([
   { path: "/v1/ocsp", max: ocsp.MAX_REQUEST, tooLarge: ocsp.malformedRequest },
 ]));
 registerHealth(app);
-for (const r of [verify, events, risk, ca, did, ocsp, internalPublish, benchNoop]) r.register(app);
+for (const r of [verify, events, risk, ca, did, ocsp, internalPublish, adminMetrics, benchNoop]) r.register(app);
 serveOpenApi(app);
 
 app.notFound((c) => edgeProblem(c, "not-found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));

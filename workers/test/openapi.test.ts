@@ -10,7 +10,7 @@ import type { DidDocument } from "../src/did/document.ts";
 import { problemSchema } from "../src/http/openapi.ts";
 import type { IngestOutcome, RiskView } from "../src/monitor/types.ts";
 import { healthRoute } from "../src/openapi/document.ts";
-import { didDocumentSchema, didResolutionSchema, ingestOutcomeSchema, riskViewSchema, verifyResultSchema } from "../src/openapi/schemas.ts";
+import { type didDocumentSchema, didResolutionSchema, type ingestOutcomeSchema, riskViewSchema, type verifyResultSchema } from "../src/openapi/schemas.ts";
 import { route as publishRoute } from "../src/routes/internal_publish.ts";
 import { route as riskRoute } from "../src/routes/v1_agents_risk.ts";
 import { resolveRoute } from "../src/routes/v1_did.ts";

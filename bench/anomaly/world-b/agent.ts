@@ -1,6 +1,6 @@
 import type { EventType, Outcome } from "../types.ts";
 import { ARCHETYPES, type Archetype, type Step } from "./archetypes.ts";
-import { Rand } from "./random.ts";
+import type { Rand } from "./random.ts";
 
 export const HOUR = 3_600_000;
 export const DAY = 24 * HOUR;

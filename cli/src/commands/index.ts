@@ -11,6 +11,7 @@ import { caImport } from "./ca-import.ts";
 import { caRollover } from "./ca-rollover.ts";
 import { caRootCrl } from "./ca-root-crl.ts";
 import { certify } from "./certify.ts";
+import { completion } from "./completion.ts";
 import { credentialsCreate } from "./credentials-create.ts";
 import { credentialsList } from "./credentials-list.ts";
 import { credentialsRevoke } from "./credentials-revoke.ts";
@@ -28,7 +29,7 @@ import { webhooksAdd, webhooksDeliveries, webhooksList } from "./webhooks.ts";
 /** Every command, in the order `kakunin --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, renew, revoke, credentialsCreate, credentialsList, credentialsRevoke,
-  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, auditReport, caRollover,
+  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, auditReport, caRollover, completion,
   reviews, review, webhooksList, webhooksAdd, webhooksDeliveries,
   caCsr, caImport, caRootCrl,
 ];

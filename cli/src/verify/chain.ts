@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { KakuninOids } from "@kakunin/shared";
 import { bindingProblems, hasAuditEku, isCa, sanUris, tenantNaming } from "./binding.ts";
-import { normalizeSerial, parseCertificate, signedBy, splitPem, x509 } from "../x509.ts";
+import { normalizeSerial, parseCertificate, signedBy, splitPem, type x509 } from "../x509.ts";
 import type { Bundle, CheckResult, Failure, TrustAnchor } from "./types.ts";
 
 export interface ChainOutcome {

@@ -4,7 +4,6 @@
  * a malformed bundle is reported as such instead of crashing mid-verification.
  */
 import { EVIDENCE_FORMAT, RETIRED_EVIDENCE_FORMATS } from "@kakunin/shared";
-import type { Bundle } from "./types.ts";
 
 type Json = Record<string, unknown>;
 
@@ -59,6 +58,3 @@ export function shapeProblems(b: unknown): string[] {
   return out;
 }
 
-export function asBundle(b: unknown): Bundle | null {
-  return shapeProblems(b).length === 0 ? (b as Bundle) : null;
-}

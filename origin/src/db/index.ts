@@ -1,8 +1,8 @@
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
-import type { ExtractTablesWithRelations } from "drizzle-orm";
+import { sql, type ExtractTablesWithRelations } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
@@ -23,6 +23,8 @@ export interface Database {
   driver: "pglite" | "postgres";
   /** Connection pool counts (PostgreSQL only), for kakunin_db_pool_connections. */
   poolStats?(): { total: number; idle: number; waiting: number };
+  /** Migrations this open applied (tags; empty when the database was current or migrate was off). */
+  migrationsApplied: string[];
   close(): Promise<void>;
 }
 
@@ -44,6 +46,11 @@ export interface OpenOptions {
   connectTimeoutMs?: number;
   /** PostgreSQL: the server cancels statements running longer than this. */
   statementTimeoutMs?: number;
+  /**
+   * false: do not migrate (the app role may lack DDL rights; `kakunin-origin migrate` ran as a
+   * separate deploy step) but refuse to open a database that is behind, naming what is pending.
+   */
+  migrate?: boolean;
 }
 
 /**
@@ -69,9 +76,19 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     // The pool replaces the connection on next use, so logging is all there is to do.
     pool.on("error", (e) => console.warn(`[origin] idle database connection lost: ${e.message}`));
     const db = drizzlePg(pool, { schema });
-    await migrateLocked(pool, () => migratePg(db, { migrationsFolder }));
+    let applied: string[] = [];
+    try {
+      if (opts.migrate === false) await refuseIfBehind(db as unknown as Db);
+      else await migrateLocked(pool, async () => {
+        applied = await pendingMigrations(db as unknown as Db);
+        await migratePg(db, { migrationsFolder });
+      });
+    } catch (e) {
+      await pool.end();
+      throw e;
+    }
     return {
-      db: db as unknown as Db, driver: "postgres", close: () => pool.end(),
+      db: db as unknown as Db, driver: "postgres", close: () => pool.end(), migrationsApplied: applied,
       poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
     };
   }
@@ -79,8 +96,49 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.dir) mkdirSync(opts.dir, { recursive: true });
   const client = new PGlite(opts.dir);
   const db = drizzlePglite(client, { schema });
-  await migratePglite(db, { migrationsFolder });
-  return { db: db as unknown as Db, driver: "pglite", close: () => client.close() };
+  let applied: string[] = [];
+  try {
+    if (opts.migrate === false) await refuseIfBehind(db as unknown as Db);
+    else {
+      applied = await pendingMigrations(db as unknown as Db);
+      await migratePglite(db, { migrationsFolder });
+    }
+  } catch (e) {
+    await client.close();
+    throw e;
+  }
+  return { db: db as unknown as Db, driver: "pglite", close: () => client.close(), migrationsApplied: applied };
+}
+
+/** The migrations this build ships (drizzle's journal), oldest first. */
+export function shippedMigrations(): Array<{ tag: string; when: number }> {
+  const journal = JSON.parse(readFileSync(join(migrationsFolder, "meta", "_journal.json"), "utf8")) as { entries: Array<{ tag: string; when: number }> };
+  return journal.entries;
+}
+
+/**
+ * Migrations this build ships that the database has not applied. Drizzle's migrator applies every
+ * journal entry newer than the last one recorded in drizzle.__drizzle_migrations; this asks the
+ * same question without running anything (a read any app role can be granted).
+ */
+export async function pendingMigrations(db: Db): Promise<string[]> {
+  let last = -1;
+  try {
+    const r = await db.execute(sql`select max(created_at)::float8 as v from drizzle.__drizzle_migrations`);
+    const rows = (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows) as Array<{ v: number | string | null }>;
+    last = rows[0]?.v === null || rows[0]?.v === undefined ? -1 : Number(rows[0].v);
+  } catch (e) {
+    // No journal table: nothing was ever migrated. Anything else (e.g. no SELECT grant) is real.
+    if (sqlState(e) !== "42P01" && sqlState(e) !== "3F000") throw e;
+  }
+  return shippedMigrations().filter((m) => m.when > last).map((m) => m.tag);
+}
+
+async function refuseIfBehind(db: Db): Promise<void> {
+  const pending = await pendingMigrations(db);
+  if (pending.length > 0) {
+    throw new Error(`the database is ${pending.length} migration(s) behind this build (${pending.slice(0, 3).join(", ")}${pending.length > 3 ? ", …" : ""}) and KAKUNIN_MIGRATE=off: run \`kakunin-origin migrate\` first`);
+  }
 }
 
 /**

@@ -37,6 +37,3 @@ export function createLogger(opts: { level?: LogLevel | "silent"; write?: (line:
     child: (fields) => createLogger({ ...opts, base: { ...base, ...fields } }),
   };
 }
-
-/** Discards everything (unit tests that do not look at logs). */
-export const silentLogger: Logger = createLogger({ write: () => {} });

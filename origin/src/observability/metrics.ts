@@ -67,6 +67,7 @@ function registerBacklogGauges(registry: Registry, { db, pool }: MetricsSources)
   fromDb("kakunin_outbox_oldest_age_seconds", "Age of the oldest unpublished status record (0 when none)", sql`select coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as v from outbox where delivered_at is null`);
   fromDb("kakunin_archive_pending_batches", "Sealed audit batches not yet accepted by the archive", sql`select count(*)::float8 as v from audit_batches where archived_at is null`);
   fromDb("kakunin_archive_lag_seconds", "Age of the oldest sealed batch the archive has not accepted (0 when none)", sql`select coalesce(extract(epoch from now() - min(sealed_at)), 0)::float8 as v from audit_batches where archived_at is null`);
+  registerDeadLetterGauges(registry, db);
   if (pool) {
     const g = new Gauge({ name: "kakunin_db_pool_connections", help: "PostgreSQL pool connections by state", labelNames: ["state"], registers: [registry],
       collect() {
@@ -77,4 +78,40 @@ function registerBacklogGauges(registry: Registry, { db, pool }: MetricsSources)
       } });
     void g;
   }
+}
+
+const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows);
+const LETTER_SOURCES = ["edge", "origin"] as const;
+const LETTER_KINDS = ["event", "alert", "publish"] as const;
+
+/**
+ * Dead letters not yet replayed, by source (edge = reported by an AgentMonitor, origin = refused
+ * here or by the edge's ledger) and kind, plus the age of the oldest. Every source × kind series is
+ * present (0 when empty) so an alert on `> 0` has something to compare from the first scrape.
+ */
+function registerDeadLetterGauges(registry: Registry, db: Db): void {
+  void new Gauge({
+    name: "kakunin_dead_letters", help: "Dead letters not yet replayed, by source and kind", labelNames: ["source", "kind"], registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        for (const source of LETTER_SOURCES) for (const kind of LETTER_KINDS) this.set({ source, kind }, 0);
+        const rows = rowsOf(await db.execute(sql`select source, kind, count(*)::float8 as v from dead_letters where replayed_at is null group by source, kind`)) as Array<{ source: string; kind: string; v: number | string }>;
+        for (const r of rows) this.set({ source: r.source, kind: r.kind }, Number(r.v));
+      } catch {
+        this.set({ source: "any", kind: "any" }, Number.NaN);
+      }
+    },
+  });
+  void new Gauge({
+    name: "kakunin_dead_letters_oldest_age_seconds", help: "Age of the oldest dead letter not yet replayed (0 when none)", registers: [registry],
+    async collect() {
+      try {
+        const rows = rowsOf(await db.execute(sql`select coalesce(extract(epoch from now() - min(dead_at)), 0)::float8 as v from dead_letters where replayed_at is null`)) as Array<{ v: number | string | null }>;
+        this.set(Number(rows[0]?.v ?? 0));
+      } catch {
+        this.set(Number.NaN);
+      }
+    },
+  });
 }

@@ -103,11 +103,6 @@ export function resourceKindNovelty(s: MonitorState, e: ScoredInput, cfg: Scorin
   return { r: reason("resource_novelty", contribution, `first access to a resource like '${kind}'`), novel: true };
 }
 
-/** z-like score of `k` against an EWMA baseline; variance floor keeps a flat baseline from exploding. */
-function burstScore(k: number, mean: number, variance: number): number {
-  return (k - mean) / Math.sqrt(variance + mean + 1);
-}
-
 /**
  * Events in the last 60 s and the last 10 s (sliding, by event time, this event included) against
  * the agent's own busy minutes (98th percentile of its recent active minutes): a burst is

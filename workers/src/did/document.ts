@@ -20,12 +20,6 @@ export function spkiOf(certDer: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer
   return spki ? new Uint8Array(spki.toBER(false)) : undefined;
 }
 
-export function b64url(bytes: Uint8Array): string {
-  let s = "";
-  for (const b of bytes) s += String.fromCharCode(b);
-  return btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
-}
-
 export interface DidDocument {
   "@context": string[];
   id: string;

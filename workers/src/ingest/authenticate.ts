@@ -3,7 +3,7 @@ import { verifyIngestToken, type AgentRecord, type CertStatusRecord, type Ingest
 import type { EdgeEnv } from "../app-env.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { ledger } from "../ledger/client.ts";
-import { statusAt } from "../verify/evaluate.ts";
+import { statusAt } from "@kakunin/verify/rules";
 
 /** Renewals followed from a token's certificate to the agent's current one (each renewal is one hop). */
 const MAX_RENEWAL_HOPS = 8;

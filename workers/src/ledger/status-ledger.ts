@@ -1,6 +1,15 @@
 import { DurableObject } from "cloudflare:workers";
 import { admitEpoch, isNewer, LEGACY_EPOCH, recordKey, type EdgeHead, type EdgeRecord, type OriginEpoch, type PublishAck } from "@kakunin/shared";
 
+export interface LedgerStats {
+  head: EdgeHead | null;
+  /** Epoch ms of the last batch the ledger admitted (null before the first). */
+  last_batch_at: number | null;
+  batches_applied: number;
+  /** Records applied here whose KV copy has not been written yet (retried by the next batch). */
+  kv_unsynced: number;
+}
+
 /**
  * The edge's ordering point for what the origin publishes (one instance, "global"):
  * - applies a record only when its (epoch, version) is newer than the one held, so retries and
@@ -23,6 +32,7 @@ export class StatusLedger extends DurableObject<Env> {
       CREATE INDEX IF NOT EXISTS records_unsynced ON records (v) WHERE synced = 0;
       CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS origin_head (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL, epoch_id TEXT NOT NULL, max_v INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS ledger_stats (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
     `);
     // Ledgers created before epochs: their records belong to the legacy epoch 0.
     const cols = ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(records)").toArray();
@@ -33,6 +43,21 @@ export class StatusLedger extends DurableObject<Env> {
   head(): EdgeHead | null {
     const row = this.ctx.storage.sql.exec<{ n: number; epoch_id: string; max_v: number }>("SELECT n, epoch_id, max_v FROM origin_head WHERE id = 1").toArray()[0];
     return row ? { epoch: { n: row.n, id: row.epoch_id }, max_v: row.max_v } : null;
+  }
+
+  /**
+   * For GET /v1/admin/metrics: the head, when the last batch was applied and how many records
+   * still wait for their KV copy (the read path's lag). Indexed reads only; no table scan.
+   */
+  stats(): LedgerStats {
+    const sql = this.ctx.storage.sql;
+    const stat = (k: string) => sql.exec<{ v: number }>("SELECT v FROM ledger_stats WHERE k = ?", k).toArray()[0]?.v ?? null;
+    return {
+      head: this.head(),
+      last_batch_at: stat("last_batch_at"),
+      batches_applied: stat("batches_applied") ?? 0,
+      kv_unsynced: sql.exec<{ n: number }>("SELECT count(*) AS n FROM records WHERE synced = 0").toArray()[0]!.n,
+    };
   }
 
   /** Applies a signed batch. `nonceExpiresAt` is epoch ms after which the nonce can be forgotten. */
@@ -78,6 +103,8 @@ export class StatusLedger extends DurableObject<Env> {
       "INSERT INTO origin_head (id, n, epoch_id, max_v) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET n = excluded.n, epoch_id = excluded.epoch_id, max_v = excluded.max_v",
       head.epoch.n, head.epoch.id, head.max_v,
     );
+    sql.exec("INSERT INTO ledger_stats (k, v) VALUES ('last_batch_at', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", Date.now());
+    sql.exec("INSERT INTO ledger_stats (k, v) VALUES ('batches_applied', 1) ON CONFLICT(k) DO UPDATE SET v = v + 1");
     await this.syncToKv();
     return { applied, stale: records.length - applied, stale_keys: staleKeys, head };
   }

@@ -5,6 +5,7 @@ import {
 } from "@kakunin/shared";
 import { DEAD_LETTER_DDL, DeadLetterStore, type DeadLetterRow } from "./dead-letters.ts";
 import { Forwarder } from "./forwarder.ts";
+import { reportHealth, snapshot } from "./health.ts";
 import { tenantVerdict } from "./tenant-verdict.ts";
 import type { AgentContext, EventResult, IngestOutcome, RiskView } from "./types.ts";
 
@@ -35,13 +36,14 @@ export class AgentMonitor extends DurableObject<Env> {
   private lastRiskWrite = { at: 0, band: "low" as string };
   private readonly letters: DeadLetterStore;
   private readonly forwarder: Forwarder;
+  private readonly agent: () => AgentContext | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    const agent = () => {
+    const agent = (this.agent = () => {
       const row = ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'agent'").toArray()[0];
       return row ? (JSON.parse(row.v) as AgentContext) : undefined;
-    };
+    });
     this.letters = new DeadLetterStore(ctx.storage.sql, () => agent()?.agentId ?? ctx.id.toString());
     this.forwarder = new Forwarder(env, ctx.storage.sql, this.letters, agent);
     ctx.storage.sql.exec(`
@@ -189,6 +191,9 @@ export class AgentMonitor extends DurableObject<Env> {
     const outcome = await this.forwarder.run(now);
     sql.exec("DELETE FROM events WHERE payload IS NULL AND received_at < ?", now - DEDUPE_MS);
     this.letters.prune(now);
+    // Behind (held, quarantined, dead letters, old backlog)? Tell GET /v1/admin/metrics through KV.
+    const agentId = this.agent()?.agentId;
+    if (agentId) await reportHealth(sql, this.env.CERT_STATUS, agentId, snapshot(sql, outcome === "hold", Date.now()));
     if (outcome === "hold") {
       const attempts = Number(sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'attempts'").toArray()[0]?.v ?? "0") + 1;
       sql.exec("INSERT INTO meta (k, v) VALUES ('attempts', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", String(attempts));

@@ -7,10 +7,6 @@ export interface OriginAnswer {
 }
 
 /** Signed POST of a JSON text to the origin; every failure is a value (status 0 = unreachable). */
-export async function postToOrigin(env: Env, path: string, payload: unknown): Promise<OriginAnswer> {
-  return postTextToOrigin(env, path, JSON.stringify(payload));
-}
-
 export async function postTextToOrigin(env: Env, path: string, body: string): Promise<OriginAnswer> {
   const secret = env.KAKUNIN_EDGE_SECRET;
   if (!secret) return { ok: false, status: 0, body: "KAKUNIN_EDGE_SECRET not configured" };

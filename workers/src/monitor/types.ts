@@ -33,5 +33,3 @@ export interface RiskView {
   events_scored: number;
   updated_at: string | null;
 }
-
-export type { AgentEvent };

@@ -51,6 +51,7 @@ export function serveOpenApi(app: EdgeApp): void {
       { name: "pki", description: "CA chain, CRL and OCSP for standard tooling (public)" },
       { name: "did", description: "did:kakunin resolution (public)" },
       { name: "ops", description: "Health" },
+      { name: "admin", description: "Operator routes, signed like internal calls (KAKUNIN_EDGE_SECRET)" },
       { name: "internal", description: "Origin ⇄ edge and benchmark routes; not for clients" },
     ],
   });

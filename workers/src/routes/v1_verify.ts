@@ -6,12 +6,8 @@ import { ledger } from "../ledger/client.ts";
 import { strongReadRefused } from "../http/strong-read-limit.ts";
 import { verifyResultSchema } from "../openapi/schemas.ts";
 import { evaluate } from "../verify/evaluate.ts";
-
-/** Lowercase hex, ≤ 20 octets; colons and upper case (as `openssl x509 -serial` prints) are accepted. */
-export function normaliseSerial(raw: string): string | undefined {
-  const s = raw.replace(/:/g, "").toLowerCase();
-  return /^[0-9a-f]{1,40}$/.test(s) ? s : undefined;
-}
+// Lowercase hex, ≤ 20 octets; colons and upper case (as `openssl x509 -serial` prints) are accepted: one rule with the SDK.
+import { canonicalSerial as normaliseSerial } from "@kakunin/verify/rules";
 
 /** Active answers may be cached briefly; revoked and expired are final and may be cached longer. */
 const CACHE = { active: "public, max-age=2", final: "public, max-age=300", none: "no-store" };

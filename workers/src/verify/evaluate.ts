@@ -1,5 +1,6 @@
-import { bandAbove, inScope, type Band, type CertStatusRecord } from "@kakunin/shared";
+import type { Band, CertStatusRecord } from "@kakunin/shared";
 import type { EdgeReason, EdgeVerifyData } from "@kakunin/verify";
+import { callerCheckReasons, statusAt } from "@kakunin/verify/rules";
 
 /**
  * The verify answer is typed by the gateway SDK that consumes it (a type-only import: nothing of the
@@ -12,13 +13,6 @@ export type VerifyResult = EdgeVerifyData;
 export function renewAfter(notBefore: string, notAfter: string): string {
   const from = Date.parse(notBefore);
   return new Date(from + ((Date.parse(notAfter) - from) * 2) / 3).toISOString().replace(/\.\d{3}Z$/, "Z");
-}
-
-/** The status at `now`: revocation is stored; supersession and expiry are computed, so they need no publication. */
-export function statusAt(rec: CertStatusRecord, t: number): EdgeVerifyData["status"] {
-  if (rec.status === "revoked") return "revoked";
-  if (rec.status === "superseded" || (rec.superseded_at && t >= Date.parse(rec.superseded_at))) return "superseded";
-  return t >= Date.parse(rec.not_after) ? "expired" : "active";
 }
 
 /**
@@ -42,18 +36,7 @@ export function evaluate(
   if (status === "active" && t < Date.parse(rec.not_before)) reasons.push({ code: "not_yet_valid", detail: `valid from ${rec.not_before}` });
   if (status === "active" && rec.agent_status === "suspended") reasons.push({ code: "agent_suspended", detail: "the agent is suspended" });
   if (status === "active" && rec.agent_status === "retired") reasons.push({ code: "agent_retired", detail: "the agent is retired" });
-  if (checks.modelHash !== undefined && checks.modelHash !== rec.model.hash) {
-    reasons.push({ code: "model_hash_mismatch", detail: `certificate binds model hash ${rec.model.hash}` });
-  }
-  for (const scope of checks.scopes) {
-    if (!inScope(rec.scopes, scope)) reasons.push({ code: "scope_not_granted", detail: `'${scope}' is not covered by the agent's scopes` });
-  }
-  // A gateway's risk ceiling: refuses a risky agent before (or without) any revocation.
-  if (checks.maxBand !== undefined && bandAbove(risk.band, checks.maxBand)) {
-    reasons.push({ code: "risk_too_high", detail: `risk band ${risk.band} (score ${risk.score}) is above the allowed ${checks.maxBand}` });
-  } else if (checks.maxRisk !== undefined && risk.score > checks.maxRisk) {
-    reasons.push({ code: "risk_too_high", detail: `risk score ${risk.score} is above the allowed ${checks.maxRisk}` });
-  }
+  reasons.push(...callerCheckReasons(rec, checks, risk));
   const renew = renewAfter(rec.not_before, rec.not_after);
   return {
     serial_number: rec.serial_number,
