@@ -4,7 +4,7 @@ import {
 } from "@kakunin/shared";
 import { dataResponse, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
-import { ledger } from "../ledger/client.ts";
+import { coordinator } from "../ledger/client.ts";
 import { publishAckSchema } from "../openapi/schemas.ts";
 
 export { PUBLISH_PATH };
@@ -61,7 +61,7 @@ export function register(app: EdgeApp): void {
       const errors = batch.error.issues.slice(0, 50).map((i) => ({ path: i.path.join("."), message: i.message }));
       return edgeProblem(c, "validation-failed", `${batch.error.issues.length} invalid field(s) in the batch`, { errors });
     }
-    const result = await ledger(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, (batch.data as PublishBatch).records, batch.data.epoch);
+    const result = await coordinator(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, (batch.data as PublishBatch).records, batch.data.epoch);
     if ("replayed" in result) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
     return c.json({ data: result });
   });
