@@ -29,30 +29,31 @@ export function cacheTtlMs(raw: string | undefined): number {
   return Number.isFinite(n) && n >= 0 ? Math.min(n, 1000) : DEFAULT_TTL_MS;
 }
 
-export class StatusCache {
-  private readonly entries = new Map<string, StatusEntry & { until: number }>();
+/** A bounded map whose entries expire; also used by the OCSP responder (ocsp/prepared.ts). */
+export class StatusCache<T = StatusEntry> {
+  private readonly entries = new Map<string, { value: T; until: number }>();
 
   constructor(private readonly maxEntries = MAX_ENTRIES) {}
 
-  get(serial: string, now: number): StatusEntry | undefined {
-    const e = this.entries.get(serial);
+  get(key: string, now: number): T | undefined {
+    const e = this.entries.get(key);
     if (!e) return undefined;
     if (now >= e.until) {
-      this.entries.delete(serial);
+      this.entries.delete(key);
       return undefined;
     }
-    return e;
+    return e.value;
   }
 
-  set(serial: string, entry: StatusEntry, now: number, ttlMs: number): void {
+  set(key: string, value: T, now: number, ttlMs: number): void {
     if (ttlMs <= 0) return;
-    this.entries.delete(serial);
+    this.entries.delete(key);
     // Map iteration is insertion order, so the first key is the oldest entry.
     if (this.entries.size >= this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest !== undefined) this.entries.delete(oldest);
     }
-    this.entries.set(serial, { ...entry, until: now + ttlMs });
+    this.entries.set(key, { value, until: now + ttlMs });
   }
 
   get size(): number {
@@ -61,4 +62,4 @@ export class StatusCache {
 }
 
 /** One per isolate: module scope lives as long as the isolate does. */
-export const statusCache = new StatusCache();
+export const statusCache = new StatusCache<StatusEntry>();
