@@ -43,6 +43,7 @@ export function summary(rounds: Round[], pub: PublishRate[]): string {
   for (const p of pub) byLabel.set(p.label, [...(byLabel.get(p.label) ?? []), p]);
   const rate = (ps: PublishRate[]) => ps.reduce((n, p) => n + p.records, 0) / ps.reduce((s, p) => s + p.seconds, 0);
   const [many, one] = [...byLabel.values()];
-  lines.push(`\nledger publish → KV: ${[...byLabel].map(([l, ps]) => `${l} ${rate(ps).toFixed(0)} records/s`).join(", ")}; ratio ${many && one ? ratio(rate(many), rate(one)) : "–"}`);
+  const cpuPer = (ps: PublishRate[]) => median(ps.map((p) => p.cpuMsPerRecord));
+  lines.push(`\nledger publish → KV: ${[...byLabel].map(([l, ps]) => `${l} ${rate(ps).toFixed(0)} records/s (edge CPU ${f2(cpuPer(ps))} ms/record)`).join(", ")}; ratio ${many && one ? ratio(rate(many), rate(one)) : "–"}`);
   return lines.join("\n");
 }

@@ -76,9 +76,9 @@ async function main(): Promise<void> {
   const half = PLAN.records / 2;
   const pub: PublishRate[] = [];
   for (const [from, to] of [[0, half], [half, PLAN.records]] as const) {
-    pub.push(await publishRate(`${PLAN.shards} shards`, edge.url, secret, records.slice(from, to), PLAN.publishBatch));
-    pub.push(await publishRate("1 shard", edge1.url, secret, other.slice(from, to), PLAN.publishBatch));
-    console.log(`  publish: ${pub.slice(-2).map((p) => `${p.label} ${p.rps.toFixed(0)} records/s`).join(", ")} (load avg ${load1()})`);
+    pub.push(await publishRate(`${PLAN.shards} shards`, edge.url, secret, records.slice(from, to), PLAN.publishBatch, () => edgeProcesses(edge.port)));
+    pub.push(await publishRate("1 shard", edge1.url, secret, other.slice(from, to), PLAN.publishBatch, () => edgeProcesses(edge1.port)));
+    console.log(`  publish: ${pub.slice(-2).map((p) => `${p.label} ${p.rps.toFixed(0)} records/s (edge CPU ${p.cpuMsPerRecord.toFixed(2)} ms/record)`).join(", ")} (load avg ${load1()})`);
   }
   await edge1.stop();
   const ocspRecords = await presignedOcspRecords(ca, PLAN.records + 1);
