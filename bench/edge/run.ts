@@ -37,7 +37,7 @@ const arg = (name: string, dflt: number): number => {
 
 const PLAN = {
   records: 10_000,
-  hotSet: 64,
+  hotSet: 8,
   shards: arg("shards", 8),
   publishBatch: 1000,
   rounds: arg("rounds", 3),

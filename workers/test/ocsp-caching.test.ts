@@ -19,6 +19,12 @@ describe("OCSP caching headers (RFC 5019 §6.2) and the GET form", () => {
     expect(ocspResponseTimes(der(LONG_B64))).toEqual({ thisUpdate: new Date("2026-12-03T00:51:52Z"), nextUpdate: new Date("2126-11-09T00:51:52Z") });
     expect(ocspResponseTimes(der(NO_NEXT_B64))).toEqual({ thisUpdate: new Date("2026-12-03T00:51:52Z") });
     expect(ocspResponseTimes(new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x06]))).toBeUndefined();
+    // Truncated or lying lengths are refused, never read past the end.
+    const long = der(LONG_B64);
+    for (const cut of [1, 10, 100, long.length - 1]) expect(ocspResponseTimes(long.subarray(0, cut))).toBeUndefined();
+    const lying = long.slice();
+    lying[1] = 0x84; // a 4-byte length that runs past the end
+    expect(ocspResponseTimes(lying)).toBeUndefined();
   });
 
   it("GET (URL-encoded base64) and POST serve the same pre-signed bytes with max-age, ETag, Last-Modified and Expires", async () => {
@@ -29,7 +35,7 @@ describe("OCSP caching headers (RFC 5019 §6.2) and the GET form", () => {
       expect(new Uint8Array(await r.arrayBuffer())).toEqual(der(LONG_B64));
       expect(r.headers.get("cache-control")).toBe("public, max-age=2, no-transform, must-revalidate");
       expect(r.headers.get("last-modified")).toBe(LONG_THIS_UPDATE);
-      expect(r.headers.get("etag")).toMatch(/^"[0-9a-f]{32}"$/);
+      expect(r.headers.get("etag")).toMatch(/^"[0-9a-f]{16}-[0-9a-f]+"$/);
       const expires = Date.parse(r.headers.get("expires") ?? "");
       expect(Math.abs(expires - (Date.now() + 2000))).toBeLessThan(5000);
     }
