@@ -29,6 +29,10 @@ describe("sharded status ledger", () => {
     }
     expect([...byShard.values()].filter((k) => k.length > 0).length).toBeGreaterThan(8);
     expect(await heldKeys("global")).toEqual([]);
+    // What the operator metrics read: the coordinator's head and the backlog over all shards.
+    const stats = await env.STATUS_LEDGER.getByName("global").stats();
+    expect(stats).toMatchObject({ batches_applied: 1, kv_unsynced: 0, head: { epoch: { n: 0 } } });
+    expect(stats.last_batch_at).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it("per-subject order holds under concurrent, reordered batches: the highest version wins in the shard and in KV", async () => {

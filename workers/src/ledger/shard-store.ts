@@ -18,6 +18,7 @@ export const SCHEMA = `
   CREATE INDEX IF NOT EXISTS records_unsynced ON records (v) WHERE synced = 0;
   CREATE TABLE IF NOT EXISTS nonces (nonce TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
   CREATE TABLE IF NOT EXISTS origin_head (id INTEGER PRIMARY KEY CHECK (id = 1), n INTEGER NOT NULL, epoch_id TEXT NOT NULL, max_v INTEGER NOT NULL);
+  CREATE TABLE IF NOT EXISTS ledger_stats (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
 `;
 
 /**

@@ -3,6 +3,16 @@ import { admitEpoch, LEGACY_EPOCH, recordKey, type EdgeHead, type EdgeRecord, ty
 import { coordinator, shardCount, shardName, shardOf } from "./client.ts";
 import { applyRows, SCHEMA, syncRows, type LedgerRow } from "./shard-store.ts";
 
+/** What GET /v1/admin/metrics reads from the coordinator (the same shape the single ledger had). */
+export interface LedgerStats {
+  head: EdgeHead | null;
+  /** Epoch ms of the last batch the coordinator admitted (null before the first). */
+  last_batch_at: number | null;
+  batches_applied: number;
+  /** Records applied in any shard whose KV copy has not been written yet (retried by that shard's next sync). */
+  kv_unsynced: number;
+}
+
 /** Rows moved per step when a pre-sharding ledger hands its records to the shards. */
 const MIGRATE_CHUNK = 500;
 
@@ -38,6 +48,20 @@ export class StatusLedger extends DurableObject<Env> {
   head(): EdgeHead | null {
     const row = this.ctx.storage.sql.exec<{ n: number; epoch_id: string; max_v: number }>("SELECT n, epoch_id, max_v FROM origin_head WHERE id = 1").toArray()[0];
     return row ? { epoch: { n: row.n, id: row.epoch_id }, max_v: row.max_v } : null;
+  }
+
+  /** Coordinator: the head, when the last batch was admitted, and the KV backlog summed over every shard. */
+  async stats(): Promise<LedgerStats> {
+    const sql = this.ctx.storage.sql;
+    const stat = (k: string) => sql.exec<{ v: number }>("SELECT v FROM ledger_stats WHERE k = ?", k).toArray()[0]?.v ?? null;
+    const n = shardCount(this.env);
+    const backlog = await Promise.all(Array.from({ length: n }, (_, i) => this.env.STATUS_LEDGER.getByName(shardName(i, n)).unsyncedCount()));
+    return { head: this.head(), last_batch_at: stat("last_batch_at"), batches_applied: stat("batches_applied") ?? 0, kv_unsynced: backlog.reduce((a, b) => a + b, 0) };
+  }
+
+  /** Shard: records whose KV copy is still pending (an indexed count). */
+  unsyncedCount(): number {
+    return this.ctx.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM records WHERE synced = 0").toArray()[0]!.n;
   }
 
   /** Coordinator: applies a signed batch. `nonceExpiresAt` is epoch ms after which the nonce can be forgotten. */
@@ -88,6 +112,8 @@ export class StatusLedger extends DurableObject<Env> {
       "INSERT INTO origin_head (id, n, epoch_id, max_v) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET n = excluded.n, epoch_id = excluded.epoch_id, max_v = excluded.max_v",
       head.epoch.n, head.epoch.id, head.max_v,
     );
+    sql.exec("INSERT INTO ledger_stats (k, v) VALUES ('last_batch_at', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", Date.now());
+    sql.exec("INSERT INTO ledger_stats (k, v) VALUES ('batches_applied', 1) ON CONFLICT(k) DO UPDATE SET v = v + 1");
     // Older records first, so nothing of this batch can be overtaken by what the old ledger held.
     await this.migrateLegacy();
     const { applied, staleKeys } = await this.toShards(records.map((r) => ({ key: recordKey(r), v: r.v, epoch: epoch.n, value: JSON.stringify(r), synced: 0 })));
