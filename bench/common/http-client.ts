@@ -3,6 +3,8 @@ import { Agent, request } from "node:http";
 export interface HttpResponse {
   status: number;
   body: Buffer;
+  /** Response headers, lower-case names (node:http client only). */
+  headers?: Record<string, string | string[] | undefined>;
 }
 
 /** The two ways the load generator can talk HTTP/1.1; every call reads the whole body. */
@@ -45,7 +47,7 @@ export function nodeHttpClient(maxSockets: number): HttpClient {
       const req = request(url, { method, agent, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks), headers: res.headers }));
         res.on("error", reject);
       });
       req.on("error", reject);

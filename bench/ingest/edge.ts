@@ -21,12 +21,14 @@ async function waitHealthy(url: string, proc: ChildProcess, log: () => string, t
 
 /**
  * The real edge (`wrangler dev`, workerd), as test/support/system.ts starts it, except that the env
- * file also sets KAKUNIN_BENCH_NOOP=1, which enables the POST /bench/noop baseline route. Copied
+ * file also sets KAKUNIN_BENCH_NOOP=1, which enables the POST /bench/noop baseline route, plus any
+ * `vars` (e.g. KAKUNIN_LEDGER_SHARDS for bench/edge). Copied
  * rather than parameterised so the e2e helper stays free of benchmark switches.
  */
-export async function startBenchEdge(opts: { port: number; persistDir: string; originUrl: string; secret: string }): Promise<Proc> {
+export async function startBenchEdge(opts: { port: number; persistDir: string; originUrl: string; secret: string; vars?: Record<string, string> }): Promise<Proc> {
   const envFile = join(opts.persistDir, "edge.env");
-  writeFileSync(envFile, `KAKUNIN_EDGE_SECRET=${opts.secret}\nORIGIN_URL=${opts.originUrl}\nKAKUNIN_BENCH_NOOP=1\n`);
+  const extra = Object.entries(opts.vars ?? {}).map(([k, v]) => `${k}=${v}\n`).join("");
+  writeFileSync(envFile, `KAKUNIN_EDGE_SECRET=${opts.secret}\nORIGIN_URL=${opts.originUrl}\nKAKUNIN_BENCH_NOOP=1\n${extra}`);
   const proc = spawn(join(ROOT, "node_modules/.bin/wrangler"), [
     "dev", "--port", String(opts.port), "--ip", "127.0.0.1", "--inspector-port", String(await freePort()),
     "--persist-to", join(opts.persistDir, "state"), "--env-file", envFile, "--log-level", "warn", "--show-interactive-dev-session=false",

@@ -63,7 +63,7 @@ export function fakeRecords(count: number, revokedEvery: number): CertStatusReco
  * repository while it runs) and answers 503 to the request in flight; such a batch is re-signed
  * and re-sent. Records that already landed come back as `stale`, which is fine.
  */
-export async function publishRecords(edgeUrl: string, secret: string, records: readonly CertStatusRecord[], batchSize: number): Promise<{ retries: number }> {
+export async function publishRecords(edgeUrl: string, secret: string, records: readonly CertStatusRecord[], batchSize: number, opts: { requireApplied?: boolean } = {}): Promise<{ retries: number }> {
   let retries = 0;
   for (let i = 0; i < records.length; i += batchSize) {
     const batch = records.slice(i, i + batchSize);
@@ -74,7 +74,7 @@ export async function publishRecords(edgeUrl: string, secret: string, records: r
       const text = res instanceof Error ? res.message : await res.text();
       if (!(res instanceof Error) && res.status === 200) {
         const ack = (JSON.parse(text) as { data: PublishAck }).data;
-        if (ack.applied + ack.stale !== batch.length) throw new Error(`publish batch ${i / batchSize}: applied ${ack.applied} + stale ${ack.stale} of ${batch.length}`);
+        if (ack.applied + ack.stale !== batch.length || (opts.requireApplied && ack.applied !== batch.length)) throw new Error(`publish batch ${i / batchSize}: applied ${ack.applied} + stale ${ack.stale} of ${batch.length}`);
         break;
       }
       const status = res instanceof Error ? "network error" : `HTTP ${res.status}`;

@@ -14,7 +14,7 @@ const STATUSES: ReadonlySet<string> = new Set(["active", "revoked", "superseded"
  * (refused connection, timeout, 5xx, 429, a body that is not the contract) is `unavailable`: the
  * caller decides whether that fails closed or open.
  */
-export async function fetchVerification(fetcher: FetchLike, edgeUrl: string, serial: string, timeoutMs: number): Promise<EdgeAnswer> {
+export async function fetchVerification(fetcher: FetchLike, edgeUrl: string, serial: string, timeoutMs: number, includeCertificate = true): Promise<EdgeAnswer> {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   // The deadline is raced, not only signalled: a custom fetch may ignore the signal, and a request
@@ -27,7 +27,9 @@ export async function fetchVerification(fetcher: FetchLike, edgeUrl: string, ser
   });
   const unavailable = (cause: string): EdgeAnswer => ({ kind: "unavailable", cause });
   try {
-    const pending = fetcher(new Request(`${edgeUrl}/v1/verify/${serial}`, { headers: { accept: "application/json" }, signal: controller.signal }));
+    // The edge leaves the certificate's PEM out unless asked; only proof of possession needs it.
+    const url = `${edgeUrl}/v1/verify/${serial}${includeCertificate ? "?include=certificate_pem" : ""}`;
+    const pending = fetcher(new Request(url, { headers: { accept: "application/json" }, signal: controller.signal }));
     pending.catch(() => undefined);
     const res = await Promise.race([pending, deadline]);
     if (res === "timeout") return unavailable(timedOut(timeoutMs));
@@ -36,7 +38,7 @@ export async function fetchVerification(fetcher: FetchLike, edgeUrl: string, ser
     if (res.status !== 200) return discard(res, unavailable(`edge answered HTTP ${res.status}`));
     const body = await Promise.race([res.json().catch((): unknown => undefined), deadline]);
     if (body === "timeout") return unavailable(timedOut(timeoutMs));
-    const data = asVerifyData(body, serial);
+    const data = asVerifyData(body, serial, includeCertificate);
     return data ? { kind: "found", data } : unavailable("edge answer does not match the verify contract");
   } catch (e) {
     return unavailable(controller.signal.aborted ? timedOut(timeoutMs) : `edge unreachable: ${e instanceof Error ? e.message : String(e)}`);
@@ -60,7 +62,7 @@ async function discard<T>(res: Response, answer: T): Promise<T> {
 }
 
 /** Checks the fields the SDK relies on; the answer must also be about the serial we asked for. */
-function asVerifyData(body: unknown, serial: string): EdgeVerifyData | undefined {
+function asVerifyData(body: unknown, serial: string, includeCertificate: boolean): EdgeVerifyData | undefined {
   if (!isObject(body) || !isObject(body.data)) return undefined;
   const d = body.data;
   const ok =
@@ -71,7 +73,7 @@ function asVerifyData(body: unknown, serial: string): EdgeVerifyData | undefined
     Array.isArray(d.scopes) && d.scopes.every((s) => typeof s === "string") &&
     isObject(d.model) && typeof d.model.hash === "string" &&
     typeof d.not_before === "string" && typeof d.not_after === "string" &&
-    typeof d.agent_id === "string" && typeof d.certificate_pem === "string";
+    typeof d.agent_id === "string" && (!includeCertificate || typeof d.certificate_pem === "string");
   // The checks above cover every field the SDK reads; the rest is passed through as the edge sent it.
   return ok ? (d as unknown as EdgeVerifyData) : undefined;
 }

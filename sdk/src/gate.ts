@@ -72,8 +72,9 @@ const FORBIDDEN: Record<EdgeReasonCode, GatewayProblemName> = {
  * the signature: 401s), whether the edge can answer (503), then what the agent may do (403).
  */
 export function createGate(options: GateOptions): (req: GateRequest, checks: VerifyChecks) => Promise<GateResult> {
-  const verifier = "verify" in options.verifier ? options.verifier : createVerifier(options.verifier);
   const pop = options.proofOfPossession ?? true;
+  // Without proof of possession the certificate's PEM is never read, so it is not asked for.
+  const verifier = "verify" in options.verifier ? options.verifier : createVerifier({ includeCertificate: pop, ...options.verifier });
   const now = options.now ?? Date.now;
   const authorities = new Set((typeof options.authority === "string" ? [options.authority] : options.authority ?? []).map((a) => a.toLowerCase()));
   if (pop && authorities.size === 0) {
@@ -124,7 +125,10 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
       }
       case "checked": {
         if (sig) {
-          const key = await keys.get(serial, result.data.certificate_pem);
+          const pem = result.data.certificate_pem;
+          // A Verifier built with includeCertificate: false and handed to a PoP gate: refuse, do not guess.
+          if (pem === undefined) return refuse("signature-invalid", "cannot check the signature: the verifier did not ask the edge for the certificate (includeCertificate: false)", { serial_number: serial });
+          const key = await keys.get(serial, pem);
           if (!key.ok) return refuse("signature-invalid", `cannot check the signature: ${key.error}`, { serial_number: serial });
           const refused = await prove(key.key, sig);
           if (refused) return refused;

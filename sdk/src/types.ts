@@ -45,8 +45,12 @@ export interface EdgeVerifyData {
   revocation_reason: string | null;
   risk: { score: number; band: RiskBand };
   checked_at: string;
-  /** PEM of the agent's certificate, so a gateway can check a signature without a second request. */
-  certificate_pem: string;
+  /**
+   * PEM of the agent's certificate, so a gateway can check a signature without a second request.
+   * The edge sends it only when asked (`?include=certificate_pem`; the verifier asks unless
+   * `includeCertificate` is false).
+   */
+  certificate_pem?: string;
   /** When the agent should renew (two thirds into its validity); absent from older edges. */
   renew_after?: string;
   /** True from renew_after on while the certificate is still valid. */

@@ -21,6 +21,11 @@ export interface VerifierOptions {
   timeoutMs?: number;
   /** Replaces global `fetch` (a service binding, `SELF.fetch` in tests, an instrumented fetch...). */
   fetch?: FetchLike;
+  /**
+   * Default true: ask the edge for the certificate's PEM (`?include=certificate_pem`), which proof
+   * of possession needs. False saves ~1.5 KB per answer when no signature is checked.
+   */
+  includeCertificate?: boolean;
   /** Clock in ms since the epoch; for tests. */
   now?: () => number;
 }
@@ -42,6 +47,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const ttl = { active: options.cacheTtlMs ?? 2000, final: options.finalCacheTtlMs ?? 300_000, unknown: options.unknownCacheTtlMs ?? 1000 };
   const timeoutMs = options.timeoutMs ?? 2000;
   const failClosed = options.failClosed ?? true;
+  const includeCertificate = options.includeCertificate ?? true;
   const fetcher: FetchLike = options.fetch ?? ((r) => fetch(r));
   const cache = new TtlCache<Cached>(options.maxEntries ?? 10_000, now);
   // Request coalescing: concurrent lookups of one serial share the promise of the request in flight.
@@ -52,7 +58,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (hit) return { answer: hit, cached: true };
     let pending = inFlight.get(serial);
     if (!pending) {
-      pending = fetchVerification(fetcher, edgeUrl, serial, timeoutMs).then((answer) => {
+      pending = fetchVerification(fetcher, edgeUrl, serial, timeoutMs, includeCertificate).then((answer) => {
         remember(serial, answer);
         return answer;
       }).finally(() => inFlight.delete(serial));

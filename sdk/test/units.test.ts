@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TtlCache } from "../src/cache.ts";
-import { inScope, memoryReplayStore, normaliseSerial, scopeCovers } from "../src/index.ts";
+import { createVerifier, inScope, memoryReplayStore, normaliseSerial, scopeCovers } from "../src/index.ts";
 import { evaluate } from "../src/evaluate.ts";
 import { resolveChecks } from "../src/middleware-options.ts";
 import type { EdgeVerifyData } from "../src/types.ts";
@@ -90,5 +90,36 @@ describe("risk ceilings (maxBand / maxRisk)", () => {
   it("a middleware resolves maxBand/maxRisk per request", async () => {
     expect(await resolveChecks({ path: "/pay" }, { verifier: { verify: async () => { throw new Error("unused"); }, invalidate: () => {}, failClosed: true }, maxBand: (r: { path: string }) => (r.path === "/pay" ? "low" : "medium"), maxRisk: 0.7 }))
       .toEqual({ maxBand: "low", maxRisk: 0.7 });
+  });
+});
+
+describe("certificate_pem is asked for only when needed", () => {
+  const data = (serial: string, pem?: string) => ({
+    serial_number: serial, status: "active", valid: true, reasons: [], scopes: ["orders.*"], model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` },
+    not_before: "2026-01-01T00:00:00Z", not_after: "2099-01-01T00:00:00Z", agent_id: "a", agent_urn: "urn:kakunin:agent:a", tenant_id: "t",
+    revoked_at: null, revocation_reason: null, risk: { score: 0, band: "low" }, checked_at: "2026-12-03T00:00:00Z", ...(pem === undefined ? {} : { certificate_pem: pem }),
+  });
+  const edge = (withPem: boolean) => {
+    const urls: string[] = [];
+    const fetch = async (r: Request) => {
+      urls.push(r.url);
+      const serial = new URL(r.url).pathname.split("/").pop()!;
+      return Response.json({ data: data(serial, withPem ? "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n" : undefined) });
+    };
+    return { urls, fetch };
+  };
+
+  it("by default the verifier sends ?include=certificate_pem and requires the field back", async () => {
+    const e = edge(false);
+    const r = await createVerifier({ edgeUrl: "http://edge.test", fetch: e.fetch }).verify("4d2");
+    expect(e.urls).toEqual(["http://edge.test/v1/verify/4d2?include=certificate_pem"]);
+    expect(r).toMatchObject({ kind: "edge_unavailable" });
+  });
+
+  it("includeCertificate: false asks without it and accepts answers without certificate_pem", async () => {
+    const e = edge(false);
+    const r = await createVerifier({ edgeUrl: "http://edge.test", fetch: e.fetch, includeCertificate: false }).verify("4d2");
+    expect(e.urls).toEqual(["http://edge.test/v1/verify/4d2"]);
+    expect(r).toMatchObject({ kind: "checked", valid: true });
   });
 });

@@ -86,7 +86,8 @@ describe("createVerifier against the real edge", () => {
     let offset = 0;
     const v = createVerifier({ edgeUrl: t.edgeUrl, fetch: counter.fetch, cacheTtlMs: 2000, now: () => Date.now() + offset });
     const results = await Promise.all(Array.from({ length: 100 }, (_, i) => v.verify(agent.serial, { scope: i % 2 ? "orders.place" : "payments.send" })));
-    expect(counter.urls).toEqual([`${t.edgeUrl}/v1/verify/${agent.serial}`]);
+    // The verifier asks for the PEM by default (proof of possession needs it; the edge leaves it out otherwise).
+    expect(counter.urls).toEqual([`${t.edgeUrl}/v1/verify/${agent.serial}?include=certificate_pem`]);
     expect(results.filter((r) => r.valid)).toHaveLength(50);
     // Upper case and colons are the same serial: the same cache entry.
     const colons = agent.serial.toUpperCase().match(/../g)!.join(":");

@@ -14,12 +14,25 @@ describe("GET /v1/verify/:serial", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("public, max-age=2");
     const body = await res.json<V & { data: Record<string, unknown> }>();
+    // certificate_pem only when asked for (?include=certificate_pem): see the next test.
     expect(Object.keys(body.data).sort()).toEqual([
-      "agent_id", "agent_urn", "certificate_pem", "checked_at", "expires_soon", "model", "not_after", "not_before", "reasons", "renew_after",
+      "agent_id", "agent_urn", "checked_at", "expires_soon", "model", "not_after", "not_before", "reasons", "renew_after",
       "revocation_reason", "revoked_at", "risk", "scopes", "serial_number", "status", "superseded_at", "superseded_by", "tenant_id", "valid",
     ]);
     expect(body.data).toMatchObject({ status: "active", valid: true, reasons: [], superseded_at: null, superseded_by: null, expires_soon: false, agent_urn: rec.agent_urn, risk: { score: 0, band: "low" }, model: { hash: HASH } });
-    expect(body.data.certificate_pem).toBe(rec.certificate_pem);
+  });
+
+  it("?include=certificate_pem adds the certificate (proof-of-possession gateways); an unknown include is 422", async () => {
+    const rec = certRec();
+    await publish([rec]);
+    for (const q of ["?include=certificate_pem", "?consistency=strong&include=certificate_pem"]) {
+      const body = await (await verify(rec.serial_number, q)).json<{ data: Record<string, unknown> }>();
+      expect(body.data.certificate_pem, q).toBe(rec.certificate_pem);
+      expect(body.data.status, q).toBe("active");
+    }
+    const bad = await verify(rec.serial_number, "?include=private_key");
+    expect(bad.status).toBe(422);
+    expect(await bad.json()).toMatchObject({ type: "urn:kakunin:problem:validation-failed", errors: [{ path: "include.0" }] });
   });
 
   it("revoked: valid false with a reason, cached longer (final)", async () => {

@@ -10,7 +10,8 @@ const MAX_RENEWAL_HOPS = 8;
 
 /** A certificate's status record: KV first, the ledger when KV has not seen it yet. */
 async function readCert(c: Context<EdgeEnv>, serial: string): Promise<CertStatusRecord | undefined> {
-  const raw = (await c.env.CERT_STATUS.get(`cert:${serial}`)) ?? (await ledger(c.env).get(`cert:${serial}`));
+  const key = `cert:${serial}`;
+  const raw = (await c.env.CERT_STATUS.get(key)) ?? (await ledger(c.env, key).get(key));
   return raw ? (JSON.parse(raw) as CertStatusRecord) : undefined;
 }
 
@@ -41,14 +42,14 @@ export async function authenticateIngest(c: Context<EdgeEnv>): Promise<IngestCal
     });
   }
   const claims = v.claims;
-  let [certRaw, agentRaw] = await Promise.all([
-    c.env.CERT_STATUS.get(`cert:${claims.serial}`),
-    c.env.CERT_STATUS.get(`agent:${claims.agent_id}`),
-  ]);
+  const [certKey, agentKey] = [`cert:${claims.serial}`, `agent:${claims.agent_id}`];
+  // One KV operation for both keys.
+  const both = await c.env.CERT_STATUS.get([certKey, agentKey], "text");
+  let [certRaw, agentRaw] = [both.get(certKey) ?? null, both.get(agentKey) ?? null];
   if (!certRaw) {
     // KV may not have it yet (and caches misses): the ledger is authoritative. A freshly certified
     // agent posting at once must not be refused for a propagation delay.
-    [certRaw, agentRaw] = await Promise.all([ledger(c.env).get(`cert:${claims.serial}`), ledger(c.env).get(`agent:${claims.agent_id}`)]);
+    [certRaw, agentRaw] = await Promise.all([ledger(c.env, certKey).get(certKey), ledger(c.env, agentKey).get(agentKey)]);
   }
   if (!certRaw) {
     return edgeProblem(c, "status-not-propagated", "This edge has not received the token's certificate yet; retry shortly.", { headers: { "retry-after": "1" } });

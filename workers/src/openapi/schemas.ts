@@ -36,7 +36,7 @@ export const verifyResultSchema = z
     revocation_reason: z.string().nullable(),
     risk: z.object({ score, band }),
     checked_at: rfc3339,
-    certificate_pem: z.string().openapi({ description: "The certificate, so a gateway can check the agent's signature (proof of possession) with one request" }),
+    certificate_pem: z.string().optional().openapi({ description: "Only with `?include=certificate_pem`: the certificate, so a gateway can check the agent's signature (proof of possession) with one request" }),
     renew_after: rfc3339.optional().openapi({ description: "When the agent should renew: two thirds into the validity (step-ca's default renewal window)" }),
     expires_soon: z.boolean().optional().openapi({ description: "True from renew_after on while the certificate is still valid" }),
     superseded_at: rfc3339.nullable().optional().openapi({ description: "Renewed: valid until this instant, superseded afterwards" }),

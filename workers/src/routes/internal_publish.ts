@@ -4,7 +4,7 @@ import {
 } from "@kakunin/shared";
 import { dataResponse, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
-import { ledger } from "../ledger/client.ts";
+import { coordinator } from "../ledger/client.ts";
 import { publishAckSchema } from "../openapi/schemas.ts";
 
 export { PUBLISH_PATH };
@@ -66,7 +66,7 @@ export function register(app: EdgeApp): void {
     // fails the batch, so the origin's outbox retries it.
     const feedback = records.filter((r) => r.kind === "feedback");
     for (const f of feedback) await c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids);
-    const result = await ledger(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, records.filter((r) => r.kind !== "feedback"), batch.data.epoch);
+    const result = await coordinator(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, records.filter((r) => r.kind !== "feedback"), batch.data.epoch);
     if ("replayed" in result) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
     return c.json({ data: { ...result, applied: result.applied + feedback.length } });
   });

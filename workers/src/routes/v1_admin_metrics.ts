@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { verifyInternal } from "@kakunin/shared";
 import { dataResponse, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
-import { ledger } from "../ledger/client.ts";
+import { coordinator } from "../ledger/client.ts";
 import type { LedgerStats } from "../ledger/status-ledger.ts";
 import { summarise, type ForwardingSummary } from "../monitor/health.ts";
 
@@ -61,7 +61,7 @@ export function register(app: EdgeApp): void {
     const auth = await verifyInternal(secret, "GET", PATH, "", c.req.raw.headers);
     if (!auth.ok) return edgeProblem(c, "unauthorized", "GET /v1/admin/metrics needs a signed request (kakunin-signature).");
     const now = Date.now();
-    const [stats, forwarding] = await Promise.all([ledger(c.env).stats(), summarise(c.env.CERT_STATUS, now)]);
+    const [stats, forwarding] = await Promise.all([coordinator(c.env).stats(), summarise(c.env.CERT_STATUS, now)]);
     const m = build(c.env.KAKUNIN_ENV, now, stats, forwarding);
     if (/text\/plain/.test(c.req.header("accept") ?? "")) {
       return c.text(prometheus(m), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });

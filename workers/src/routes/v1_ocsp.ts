@@ -1,53 +1,53 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import {
-  decodeOcspGetPath, OCSP_MALFORMED_REQUEST, OCSP_TRY_LATER, OCSP_UNAUTHORIZED, parseOcspRequest, type CertStatusRecord,
-} from "@kakunin/shared";
+import { decodeOcspGetPath, OCSP_MALFORMED_REQUEST, OCSP_TRY_LATER, OCSP_UNAUTHORIZED } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
 import { cacheControl, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
+import { cacheHeaders, preparedResponse, requestedSerial } from "../ocsp/prepared.ts";
 
 export const MAX_REQUEST = 8 * 1024;
 const OCSP_RESPONSE = "application/ocsp-response";
 
-function der(body: Uint8Array, cache: string): Response {
-  return new Response(body, { headers: { "content-type": OCSP_RESPONSE, "cache-control": cache } });
+function der(body: Uint8Array, cache: string | Record<string, string>): Response {
+  const headers = typeof cache === "string" ? { "cache-control": cache } : cache;
+  return new Response(body, { headers: { "content-type": OCSP_RESPONSE, ...headers } });
 }
 
 /** What an OCSP client gets for a request it should never have sent (RFC 6960 §2.3). */
 export const malformedRequest = (): Response => der(OCSP_MALFORMED_REQUEST, "no-store");
 
-function decodeB64(b64: string): Uint8Array {
-  const bin = atob(b64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
 /**
  * RFC 6960 responder over pre-signed responses (the origin signs; the edge never holds a key).
  * OCSP-level errors are OCSP responses with HTTP 200, as RFC 5019 clients expect: a malformed
  * request gets malformedRequest, an unknown serial unauthorized, a certificate whose response is
- * not signed yet tryLater.
+ * not signed yet tryLater. A signed response carries the RFC 5019 §6.2 caching headers, and a
+ * GET whose If-None-Match names its ETag gets 304.
  */
 async function answer(c: Context<EdgeEnv>, request: Uint8Array | undefined): Promise<Response> {
   if (!request || request.byteLength > MAX_REQUEST) return der(OCSP_MALFORMED_REQUEST, "no-store");
-  const parsed = parseOcspRequest(request);
-  if (!parsed.ok) return der(OCSP_MALFORMED_REQUEST, "no-store");
-  // Pre-signed responses cover one certificate; RFC 5019 clients ask for one.
-  const first = parsed.value.certIds[0];
-  if (!first) return der(OCSP_MALFORMED_REQUEST, "no-store");
-  const raw = await c.env.CERT_STATUS.get(`cert:${first.serial}`);
-  if (!raw) return der(OCSP_UNAUTHORIZED, "no-store");
-  const rec = JSON.parse(raw) as CertStatusRecord;
-  if (!rec.ocsp_b64) return der(OCSP_TRY_LATER, "no-store");
-  return der(decodeB64(rec.ocsp_b64), rec.status === "revoked" ? "public, max-age=300, no-transform" : "public, max-age=2, no-transform");
+  const now = Date.now();
+  const serial = requestedSerial(request, now);
+  if (serial === null) return der(OCSP_MALFORMED_REQUEST, "no-store");
+  const p = await preparedResponse(c.env, serial, now);
+  if (p.kind === "unknown") return der(OCSP_UNAUTHORIZED, "no-store");
+  if (p.kind === "unsigned") return der(OCSP_TRY_LATER, "no-store");
+  const headers = cacheHeaders(p, now);
+  if (c.req.method === "GET" && (c.req.header("if-none-match") ?? "").split(/\s*,\s*/).includes(p.etag)) {
+    return new Response(null, { status: 304, headers });
+  }
+  return der(p.der, headers);
 }
 
 // OCSP has no HTTP error statuses: every answer, including errors, is a DER OCSPResponse.
 const ocspResponses = {
   200: {
-    description: "DER OCSPResponse: the pre-signed one for the certificate, or malformedRequest / unauthorized (unknown serial) / tryLater (not signed yet)",
-    headers: z.object({ "cache-control": cacheControl }),
+    description: "DER OCSPResponse: the pre-signed one for the certificate (with RFC 5019 §6.2 caching headers), or malformedRequest / unauthorized (unknown serial) / tryLater (not signed yet)",
+    headers: z.object({
+      "cache-control": cacheControl,
+      etag: z.string().optional().openapi({ description: "Signed responses: a digest of the response (If-None-Match → 304 on GET)" }),
+      "last-modified": z.string().optional().openapi({ description: "Signed responses: the response's thisUpdate" }),
+      expires: z.string().optional().openapi({ description: "Signed responses: when max-age runs out (never after nextUpdate)" }),
+    }),
     content: rawContent(OCSP_RESPONSE, "DER-encoded OCSPResponse (RFC 6960)"),
   },
 };
@@ -69,7 +69,10 @@ export const getRoute = createRoute({
   request: {
     params: z.object({ request: z.string().openapi({ description: "Base64 of the DER OCSPRequest, URL-encoded or not; may contain '/' (everything after /v1/ocsp/)" }) }),
   },
-  responses: ocspResponses,
+  responses: {
+    ...ocspResponses,
+    304: { description: "If-None-Match named the response's ETag: not modified", headers: z.object({ "cache-control": cacheControl, etag: z.string() }) },
+  },
 });
 
 export function register(app: EdgeApp): void {

@@ -8,11 +8,15 @@ import { verifyResultSchema } from "../openapi/schemas.ts";
 import { evaluate } from "../verify/evaluate.ts";
 // Lowercase hex, ≤ 20 octets; colons and upper case (as `openssl x509 -serial` prints) are accepted: one rule with the SDK.
 import { canonicalSerial as normaliseSerial } from "@kakunin/verify/rules";
+import { cacheTtlMs, statusCache, type StatusEntry } from "../verify/status-cache.ts";
 
 /** Active answers may be cached briefly; revoked and expired are final and may be cached longer. */
 const CACHE = { active: "public, max-age=2", final: "public, max-age=300", none: "no-store" };
 
 const noStore = { "cache-control": cacheControl };
+
+/** Optional fields a caller can ask for with `?include=` (repeatable or comma-separated). */
+const INCLUDABLE = ["certificate_pem"] as const;
 
 export const route = createRoute({
   method: "get",
@@ -29,6 +33,7 @@ export const route = createRoute({
       max_band: z.enum(["low", "medium"]).optional().openapi({ description: "`valid` is false (reason risk_too_high) when the agent's risk band is above this one" }),
       max_risk: z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/).optional().openapi({ description: "A score in [0,1]; `valid` is false (risk_too_high) when the agent's risk score is above it" }),
       consistency: z.enum(["eventual", "strong"]).default("eventual").openapi({ description: "`strong` reads the status ledger itself and always reflects every delivered revocation (not cached)" }),
+      include: z.enum(INCLUDABLE).optional().openapi({ description: "`certificate_pem` adds the certificate's PEM to the answer (proof-of-possession gateways); left out otherwise" }),
     }),
   },
   responses: {
@@ -65,28 +70,48 @@ export function register(app: EdgeApp): void {
     }
     const consistency = q.get("consistency") ?? "eventual";
     if (consistency !== "eventual" && consistency !== "strong") errors.push({ path: "consistency", message: "must be 'eventual' or 'strong'" });
+    const include = q.getAll("include").flatMap((v) => v.split(","));
+    include.forEach((v, i) => {
+      if (!(INCLUDABLE as readonly string[]).includes(v)) errors.push({ path: `include.${i}`, message: `must be one of ${INCLUDABLE.join(", ")}` });
+    });
     if (errors.length) return edgeProblem(c, "validation-failed", `${errors.length} invalid query parameter(s)`, { errors, headers: { "cache-control": CACHE.none } });
 
     if (consistency === "strong") { const refused = await strongReadRefused(c); if (refused) return refused; }
-    const key = `cert:${serial}`;
-    // Strong reads go to the ledger (authoritative, one hop to its region); the default path is
-    // KV at the nearest location (eventually consistent; see README "Revocation latency").
-    // Both reads at once: the risk record is keyed by serial so it needs nothing from the first.
-    const [raw, risk] = await Promise.all([
-      consistency === "strong" ? ledger(c.env).get(key) : c.env.CERT_STATUS.get(key),
-      readRisk(c.env, serial),
-    ]);
-    if (!raw) return edgeProblem(c, "not-found", `No certificate with serial ${serial}.`, { headers: { "cache-control": CACHE.none } });
-    const rec = JSON.parse(raw) as CertStatusRecord;
-    const result = evaluate(rec, new Date(), { modelHash, scopes, maxBand: maxBand as Band | undefined, maxRisk }, risk);
+    const entry = consistency === "strong" ? await readStrong(c.env, serial) : await readEventual(c.env, serial);
+    if (!entry.cert) return edgeProblem(c, "not-found", `No certificate with serial ${serial}.`, { headers: { "cache-control": CACHE.none } });
+    const rec = JSON.parse(entry.cert) as CertStatusRecord;
+    const result = evaluate(rec, new Date(), { modelHash, scopes, maxBand: maxBand as Band | undefined, maxRisk }, riskOf(entry.risk));
     const cache = consistency === "strong" ? CACHE.none : result.status === "active" ? CACHE.active : CACHE.final;
-    return c.json({ data: result }, 200, { "cache-control": cache });
+    // The PEM (~1.5 KB, most of the answer) only for callers that check signatures with it.
+    const data = include.includes("certificate_pem") ? { ...result, certificate_pem: rec.certificate_pem } : result;
+    return c.json({ data }, 200, { "cache-control": cache });
   });
 }
 
+/**
+ * The default path: the in-isolate cache (staleness bounded, see status-cache.ts), else one KV
+ * operation for both the certificate and the risk record (a bulk get of two keys).
+ */
+async function readEventual(env: Env, serial: string): Promise<StatusEntry> {
+  const now = Date.now();
+  const hit = statusCache.get(serial, now);
+  if (hit) return hit;
+  const [certKey, riskKey] = [`cert:${serial}`, `risk:${serial}`];
+  const got = await env.CERT_STATUS.get([certKey, riskKey], "text");
+  const entry = { cert: got.get(certKey) ?? null, risk: got.get(riskKey) ?? null };
+  statusCache.set(serial, entry, now, cacheTtlMs(env.KAKUNIN_VERIFY_CACHE_MS));
+  return entry;
+}
+
+/** Strong reads go to the ledger (authoritative, one hop to its region), never to a cache. */
+async function readStrong(env: Env, serial: string): Promise<StatusEntry> {
+  const key = `cert:${serial}`;
+  const [cert, risk] = await Promise.all([ledger(env, key).get(key), env.CERT_STATUS.get(`risk:${serial}`)]);
+  return { cert, risk };
+}
+
 /** The agent's current risk as its monitor last published it (per certificate); low until it has seen events. */
-async function readRisk(env: Env, serial: string): Promise<{ score: number; band: Band }> {
-  const raw = await env.CERT_STATUS.get(`risk:${serial}`);
+function riskOf(raw: string | null): { score: number; band: Band } {
   if (!raw) return { score: 0, band: "low" };
   const r = JSON.parse(raw) as { score: number; t?: number; thresholds?: BandThresholds };
   // Risk decays between events exactly as the monitor computes it; the bands are the tenant's.

@@ -19,7 +19,8 @@ export function renewAfter(notBefore: string, notAfter: string): string {
  * The verdict for one certificate at `now`. `valid` is true only when the certificate is active,
  * inside its validity window, and every requested check holds. A renewed certificate inside its
  * overlap is active (with `superseded_at` saying until when); afterwards it is `superseded`, which
- * a gateway can tell apart from a revocation for cause.
+ * a gateway can tell apart from a revocation for cause. `certificate_pem` is not part of it: the
+ * route adds it only when asked (`?include=certificate_pem`).
  */
 export function evaluate(
   rec: CertStatusRecord,
@@ -54,7 +55,6 @@ export function evaluate(
     revocation_reason: rec.revocation_reason,
     risk,
     checked_at: now.toISOString(),
-    certificate_pem: rec.certificate_pem,
     renew_after: renew,
     expires_soon: status === "active" && t >= Date.parse(renew),
     superseded_at: rec.superseded_at ?? null,

@@ -1,0 +1,92 @@
+import { parseOcspRequest, type CertStatusRecord } from "@kakunin/shared";
+import { cacheTtlMs, StatusCache } from "../verify/status-cache.ts";
+import { ocspResponseTimes } from "./response-times.ts";
+
+/**
+ * What the responder serves for one serial, prepared once per isolate and cache period: the DER
+ * decoded from base64, its ETag and its dates. Same staleness bound as the verify cache
+ * (KAKUNIN_VERIFY_CACHE_MS, 200 ms by default): a re-signed response (a revocation) is served
+ * within that bound after it reached KV.
+ */
+export type Prepared =
+  | { kind: "response"; der: Uint8Array; etag: string; revoked: boolean; thisUpdate?: Date; nextUpdate?: Date }
+  | { kind: "unknown" }
+  | { kind: "unsigned" };
+
+const responses = new StatusCache<Prepared>();
+/** Request bytes → the serial asked about (or null: malformed). Parsing is pure, so only size bounds this. */
+const requests = new StatusCache<string | null>();
+const REQUEST_TTL_MS = 3_600_000;
+
+function decodeB64(b64: string): Uint8Array {
+  const bin = atob(b64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+/** The serial of the request's first CertID (pre-signed responses cover one certificate), or null. */
+export function requestedSerial(request: Uint8Array, now: number): string | null {
+  let key = "";
+  for (let i = 0; i < request.length; i++) key += String.fromCharCode(request[i]!);
+  const hit = requests.get(key, now);
+  if (hit !== undefined) return hit;
+  const parsed = parseOcspRequest(request);
+  const serial = parsed.ok ? (parsed.value.certIds[0]?.serial ?? null) : null;
+  requests.set(key, serial, now, REQUEST_TTL_MS);
+  return serial;
+}
+
+/**
+ * A strong validator for the response bytes: two independent 32-bit FNV-1a hashes of the base64
+ * text plus its length (cheap: no digest call per prepared response). A new response is a new
+ * signature, so consecutive responses of one certificate differ in many bytes.
+ */
+function etagOf(b64: string): string {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < b64.length; i++) {
+    const c = b64.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ c, 0x811c9dc5 | 1) >>> 0;
+  }
+  return `"${h1.toString(16).padStart(8, "0")}${h2.toString(16).padStart(8, "0")}-${b64.length.toString(16)}"`;
+}
+
+export async function preparedResponse(env: Env, serial: string, now: number): Promise<Prepared> {
+  const hit = responses.get(serial, now);
+  if (hit) return hit;
+  const raw = await env.CERT_STATUS.get(`cert:${serial}`);
+  let p: Prepared;
+  if (!raw) p = { kind: "unknown" };
+  else {
+    const rec = JSON.parse(raw) as CertStatusRecord;
+    if (!rec.ocsp_b64) p = { kind: "unsigned" };
+    else {
+      const der = decodeB64(rec.ocsp_b64);
+      p = { kind: "response", der, etag: etagOf(rec.ocsp_b64), revoked: rec.status === "revoked", ...ocspResponseTimes(der) };
+    }
+  }
+  responses.set(serial, p, now, cacheTtlMs(env.KAKUNIN_VERIFY_CACHE_MS));
+  return p;
+}
+
+/** How long a response may be cached: Kakunin's policy (2 s active, 300 s revoked), never past nextUpdate. */
+const POLICY_S = { active: 2, revoked: 300 };
+
+/**
+ * RFC 5019 §6.2 headers: max-age below nextUpdate − now (and no longer than the verify answer
+ * would be cached, so an HTTP cache cannot hide a revocation longer than /v1/verify can),
+ * Last-Modified = thisUpdate, ETag = a digest of the response, Expires = when max-age runs out.
+ */
+export function cacheHeaders(p: Extract<Prepared, { kind: "response" }>, now: number): Record<string, string> {
+  const policy = p.revoked ? POLICY_S.revoked : POLICY_S.active;
+  const untilNext = p.nextUpdate ? Math.floor((p.nextUpdate.getTime() - now) / 1000) : policy;
+  const maxAge = Math.max(0, Math.min(policy, untilNext));
+  return {
+    "cache-control": `public, max-age=${maxAge}, no-transform, must-revalidate`,
+    etag: p.etag,
+    expires: new Date(now + maxAge * 1000).toUTCString(),
+    ...(p.thisUpdate ? { "last-modified": p.thisUpdate.toUTCString() } : {}),
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The in-isolate cache in front of KV for `GET /v1/verify/:serial` (eventual reads only; strong
+ * reads never touch it).
+ *
+ * Why: each KV read costs the Worker real CPU (and wall time on a cold edge cache), and a gateway
+ * verifies the same few agents over and over. What it may cost: staleness. Every entry is dropped
+ * `ttlMs` after it was read from KV, so a revocation that reached KV is visible within `ttlMs` on
+ * top of KV's own propagation, whatever the traffic. The default, 200 ms, is a fifth of the
+ * revocation-visibility goal (< 1 s); `KAKUNIN_VERIFY_CACHE_MS` overrides it (0 turns the cache
+ * off). Workers keep an isolate per location (and sometimes several), so the bound holds per
+ * isolate; there is no cross-isolate invalidation to rely on.
+ *
+ * Both the certificate record and the agent's risk record are cached as KV returned them (raw
+ * strings, or null for a miss), so a hit does exactly what a KV read would have done next.
+ */
+export interface StatusEntry {
+  cert: string | null;
+  risk: string | null;
+}
+
+export const DEFAULT_TTL_MS = 200;
+/** Enough for every agent a large gateway fleet verifies; ~2–3 KB each, so ≤ ~30 MB of 128 MB. */
+export const MAX_ENTRIES = 10_000;
+
+export function cacheTtlMs(raw: string | undefined): number {
+  if (raw === undefined || raw.trim() === "") return DEFAULT_TTL_MS;
+  const n = Number(raw);
+  // Never above the revocation goal, whatever the configuration says.
+  return Number.isFinite(n) && n >= 0 ? Math.min(n, 1000) : DEFAULT_TTL_MS;
+}
+
+/** A bounded map whose entries expire; also used by the OCSP responder (ocsp/prepared.ts). */
+export class StatusCache<T = StatusEntry> {
+  private readonly entries = new Map<string, { value: T; until: number }>();
+
+  constructor(private readonly maxEntries = MAX_ENTRIES) {}
+
+  get(key: string, now: number): T | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (now >= e.until) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+
+  set(key: string, value: T, now: number, ttlMs: number): void {
+    if (ttlMs <= 0) return;
+    this.entries.delete(key);
+    // Map iteration is insertion order, so the first key is the oldest entry.
+    if (this.entries.size >= this.maxEntries) {
+      const oldest = this.entries.keys().next().value;
+      if (oldest !== undefined) this.entries.delete(oldest);
+    }
+    this.entries.set(key, { value, until: now + ttlMs });
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+/** One per isolate: module scope lives as long as the isolate does. */
+export const statusCache = new StatusCache<StatusEntry>();
