@@ -11,6 +11,8 @@ import { rng } from "./rows.ts";
 
 export interface ProofLatency {
   healthzMs: number[];
+  /** GET /v1/tenant: authentication (one indexed lookup) and one more query, no proof. */
+  tenantMs: number[];
   inclusionMs: number[];
   consistencyMs: number[];
 }
@@ -31,7 +33,7 @@ interface Consistency { data: { first: number; second: number; first_root: strin
 
 export async function timeProofRoutes(o: TestOrigin, size: number, count: number): Promise<ProofLatency> {
   const rand = rng(7);
-  const out: ProofLatency = { healthzMs: [], inclusionMs: [], consistencyMs: [] };
+  const out: ProofLatency = { healthzMs: [], tenantMs: [], inclusionMs: [], consistencyMs: [] };
   // Warm-up: first requests compile routes and fill the statement caches.
   for (let i = 0; i < 20; i++) {
     await timed(o, "/healthz", null);
@@ -39,6 +41,7 @@ export async function timeProofRoutes(o: TestOrigin, size: number, count: number
   }
   for (let i = 0; i < count; i++) {
     out.healthzMs.push((await timed(o, "/healthz", null)).ms);
+    out.tenantMs.push((await timed(o, "/v1/tenant", o.adminKey)).ms);
     const entry = Math.floor(rand() * size);
     const inc = await timed(o, `/v1/audit/proofs/inclusion?entry=${entry}&tree_size=${size}`, o.adminKey);
     out.inclusionMs.push(inc.ms);
