@@ -1,114 +1,129 @@
 /**
- * Audit log benchmark: append throughput against plain INSERTs, inclusion-proof generation from
- * the database, and offline verification of a 100k-entry evidence bundle with the CLI's
- * verifier. In-process, PGlite in memory, about 1–2 minutes. See bench/README.md, "Audit".
+ * Audit log benchmark (issue 16 goals 4–6, issue 12 §4), every figure next to a baseline measured
+ * in the same run, on PGlite and on PostgreSQL (when TEST_DATABASE_URL or DATABASE_URL is set):
+ * 1. append: appendAudit against plain INSERTs of the same rows;
+ * 2. a log of --entries (default 1,000,000) entries of one agent, bulk-seeded (origin/test/audit-seed.ts);
+ *    inclusion and consistency proofs through the routes against GET /healthz the same way;
+ * 3. that agent's evidence export through the route, streamed to disk, with the process RSS; the
+ *    bundle's size against the canonical entries it carries; `kakunin audit verify` on it (time, peak
+ *    RSS) against one SHA-256 pass over the file. See bench/README.md, "Audit".
  */
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { verifyBundle } from "../../cli/src/verify/index.ts";
+import { parseArgs } from "node:util";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { seedAgentEvents } from "../../origin/test/audit-seed.ts";
+import { agentBody, postgresUrl, rowsOf as rows, startTestOrigin, type DbKind, type TestOrigin } from "../../origin/test/harness.ts";
 import { percentile } from "../common/stats.ts";
 import { createPlainTable, timeAudit, timePlain, type Series } from "./append.ts";
-import { buildBundle } from "./bundle.ts";
-import { startBenchOrigin } from "./origin.ts";
-import { timeProofs } from "./proofs.ts";
+import { cliVerify, exportTo, hashFileMs } from "./export.ts";
+import { timeProofRoutes } from "./proofs.ts";
 
-const ENTRIES = 20_000;
+const { values: args } = parseArgs({ options: {
+  entries: { type: "string", default: "1000000" }, append: { type: "string", default: "20000" },
+  db: { type: "string", default: "pglite,postgres" }, proofs: { type: "string", default: "500" },
+} });
+const ENTRIES = Number(args.entries);
+const APPEND = Number(args.append);
+const PROOFS = Number(args.proofs);
 const BATCH = 500;
-const PROOFS = 1_000;
-const BUNDLE_ENTRIES = 100_000;
-/** Per append series: a pathological slowdown ends the series instead of the run. */
-const SERIES_BUDGET_MS = 75_000;
+const SERIES_BUDGET_MS = 90_000;
+
+v8.setFlagsFromString("--expose-gc");
+globalThis.gc ??= vm.runInNewContext("gc") as typeof globalThis.gc;
 
 const f1 = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 });
 const f2 = (n: number) => n.toLocaleString("en-US", { maximumFractionDigits: 2, minimumFractionDigits: 2 });
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 const rate = (s: Series) => (s.entries * 1000) / s.elapsedMs;
+const p50 = (xs: number[]) => percentile(xs, 50);
+const mark = (ok: boolean) => (ok ? "PASS" : "MISS");
 
 function row(label: string, s: Series, ratio: string): string {
-  const cut = s.entries < ENTRIES ? " (time budget hit)" : "";
-  return `  ${label.padEnd(34)} ${int(s.entries).padStart(7)} ${f1(s.elapsedMs / 1000).padStart(7)} s ${int(rate(s)).padStart(8)}/s   batch p50 ${f1(percentile(s.batchMs, 50)).padStart(6)} ms  p99 ${f1(percentile(s.batchMs, 99)).padStart(6)} ms  ${ratio}${cut}`;
+  return `  ${label.padEnd(36)} ${int(s.entries).padStart(7)} ${f1(s.elapsedMs / 1000).padStart(6)} s ${int(rate(s)).padStart(7)}/s  batch p50 ${f1(p50(s.batchMs)).padStart(6)} ms  ${ratio}`;
 }
 
-async function appendAndProofs(): Promise<void> {
-  const o = await startBenchOrigin();
-  try {
-    const db = o.built.services.db;
-    await createPlainTable(db);
-    console.log(`\nAppend: ${int(ENTRIES)} event entries in batches of ${BATCH}, one transaction per batch (PGlite in memory)`);
-    const plain = await timePlain(db, o.tenantId, ENTRIES, BATCH, SERIES_BUDGET_MS);
-    const audit = await timeAudit(db, o.tenantId, ENTRIES, BATCH, SERIES_BUDGET_MS);
-    console.log(row("plain INSERT (no hashing, baseline)", plain, "1.00x"));
-    console.log(row("appendAudit (JCS + SHA-256 + nodes)", audit, `${f2(rate(audit) / rate(plain))}x of baseline, ${f2(rate(plain) / rate(audit))}x slower`));
+async function tenantId(o: TestOrigin): Promise<string> {
+  return (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+}
 
-    const size = (await db.execute("select size from audit_heads where tenant_id = '" + o.tenantId + "'")) as unknown;
-    const treeSize = sizeOf(size);
-    const p = await timeProofs(db, o.tenantId, treeSize, PROOFS);
-    console.log(`\nInclusion proofs from the database (committedReader), ${int(PROOFS)} random entries of a tree of ${int(p.size)}, path length ${p.pathLength.min}–${p.pathLength.max}:`);
-    console.log(`  p50 ${f2(percentile(p.latenciesMs, 50))} ms  p99 ${f2(percentile(p.latenciesMs, 99))} ms  max ${f2(Math.max(...p.latenciesMs))} ms  (${int(PROOFS / (p.latenciesMs.reduce((a, b) => a + b, 0) / 1000))} proofs/s)`);
+async function append(o: TestOrigin, tenant: string): Promise<void> {
+  const db = o.services.db;
+  await createPlainTable(db);
+  console.log(`\n[${o.kind}] Append: ${int(APPEND)} event entries, batches of ${BATCH}, one transaction per batch`);
+  const plain = await timePlain(db, tenant, APPEND, BATCH, SERIES_BUDGET_MS);
+  const audit = await timeAudit(db, tenant, APPEND, BATCH, SERIES_BUDGET_MS);
+  console.log(row("plain INSERT (baseline)", plain, "1.00x"));
+  const r = rate(audit) / rate(plain);
+  console.log(row("appendAudit (JCS + SHA-256 + nodes)", audit, `${f2(r)}x  goal ≥ 0.5x and ≥ 10,000/s: ${mark(r >= 0.5 && rate(audit) >= 10_000)}`));
+}
+
+async function largeLog(o: TestOrigin, tenant: string, dir: string): Promise<void> {
+  const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name: `bench-${o.kind}` }) })).body.data.id;
+  const serial = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.serial_number;
+  let t = performance.now();
+  await seedAgentEvents(o.services.db, tenant, agent, serial, ENTRIES);
+  const [head] = rows<{ size: number | string }>(await o.services.db.execute(`select size from audit_heads where tenant_id = '${tenant}'`));
+  const size = Number(head!.size);
+  console.log(`\n[${o.kind}] Log of ${int(size)} entries (${int(ENTRIES)} bulk-seeded events of one agent in ${f1((performance.now() - t) / 1000)} s, setup, not timed)`);
+
+  const p = await timeProofRoutes(o, size, PROOFS);
+  const h = p50(p.healthzMs);
+  console.log(`  ${int(PROOFS)} requests each, in-process app.request, interleaved:`);
+  console.log(`  GET /healthz (baseline)               p50 ${f2(h)} ms  p99 ${f2(percentile(p.healthzMs, 99))} ms`);
+  const authed = p50(p.tenantMs);
+  console.log(`  GET /v1/tenant (auth + 1 query)       p50 ${f2(authed)} ms  p99 ${f2(percentile(p.tenantMs, 99))} ms  ${f2(authed / h)}x healthz`);
+  for (const [label, xs] of [["inclusion proof", p.inclusionMs], ["consistency proof", p.consistencyMs]] as const) {
+    const v = p50(xs);
+    console.log(`  GET /v1/audit/proofs/${label.split(" ")[0]!.padEnd(12)} p50 ${f2(v)} ms  p99 ${f2(percentile(xs, 99))} ms  ${f2(v / h)}x healthz, ${f2(v / authed)}x /v1/tenant  goal < 1 ms and ≤ 1.5x: ${mark(v < 1 && v / h <= 1.5)}`);
+  }
+
+  const file = join(dir, `bundle-${o.kind}.json`);
+  const e = await exportTo(o, agent, file);
+  const [canon] = rows<{ bytes: number | string; n: number | string }>(await o.services.db.execute(
+    `select sum(octet_length(canonical)) as bytes, count(*) as n from audit_entries where tenant_id = '${tenant}' and agent_id = '${agent}'`));
+  const canonical = Number(canon!.bytes);
+  console.log(`\n[${o.kind}] Evidence export of the agent (${int(Number(canon!.n))} entries), streamed to disk through the route:`);
+  console.log(`  ${f1(e.bytes / 1e6)} MB in ${f1(e.ms / 1000)} s; process RSS ${int(e.rssBeforeMb)} MB before, peak ${int(e.rssPeakMb)} MB (+${int(e.rssPeakMb - e.rssBeforeMb)} MB)`);
+  console.log(`  size ${f2(e.bytes / canonical)}x the canonical entries it carries (${f1(canonical / 1e6)} MB)  goal ≤ 1.3x: ${mark(e.bytes / canonical <= 1.3)}`);
+  const hashMs = await hashFileMs(file);
+  const root = join(dir, `root-${o.kind}.pem`);
+  writeFileSync(root, (await o.json<{ data: { root: { certificate_pem: string } } }>("GET", "/v1/ca")).body.data.root.certificate_pem);
+  t = performance.now();
+  const v = await cliVerify(file, root);
+  if (v.code !== 0) throw new Error(`kakunin audit verify exited ${v.code}: ${v.summary}`);
+  console.log(`  SHA-256 of the file once (baseline)   ${f2(hashMs / 1000)} s`);
+  console.log(`  kakunin audit verify (child process)  ${f2(v.ms / 1000)} s = ${f1(v.ms / hashMs)}x the hash pass, peak RSS ${int(v.peakRssMb)} MB  goal ≤ 3x: ${mark(v.ms <= 3 * hashMs)}`);
+  console.log(`  ${v.summary}`);
+  rmSync(file, { force: true });
+}
+
+async function runOn(kind: DbKind, dir: string): Promise<void> {
+  const o = await startTestOrigin(kind, { env: { KAKUNIN_DB_STATEMENT_TIMEOUT_MS: "600000" } });
+  try {
+    const tenant = await tenantId(o);
+    await append(o, tenant);
+    await largeLog(o, tenant, dir);
   } finally {
     await o.close();
   }
 }
 
-function sizeOf(result: unknown): number {
-  const rows = result && typeof result === "object" && "rows" in result && Array.isArray(result.rows) ? result.rows : [];
-  const first: unknown = rows[0];
-  const v = first && typeof first === "object" && "size" in first ? Number(first.size) : NaN;
-  if (!Number.isSafeInteger(v) || v <= 0) throw new Error("cannot read the audit head's size");
-  return v;
-}
-
-async function verification(): Promise<void> {
-  console.log(`\nVerify: a ${int(BUNDLE_ENTRIES)}-entry evidence bundle with the CLI's verifier (kakunin audit verify's code path)`);
-  const dir = mkdtempSync(join(tmpdir(), "kakunin-bench-bundle-"));
-  try {
-    const file = join(dir, "bundle.json");
-    // Built, saved, and dropped before timing: only the parsed copy is on the heap while verifying,
-    // as in the CLI, so the garbage collector is not charged for the builder's leftovers.
-    const t0 = performance.now();
-    const { size, bytes } = await saveBundle(file);
-    console.log(`  built in ${f1((performance.now() - t0) / 1000)} s (not timed); ${f1(bytes / 1e6)} MB of JSON, tree size ${int(size)}`);
-    let t = performance.now();
-    const doc: unknown = JSON.parse(readFileSync(file, "utf8"));
-    const parseMs = performance.now() - t;
-    t = performance.now();
-    const report = await verifyBundle(doc);
-    const verifyMs = performance.now() - t;
-    if (!report.ok) throw new Error(`the generated bundle did not verify: ${report.summary}`);
-    console.log(`  read + JSON.parse ${f2(parseMs / 1000)} s + verify ${f2(verifyMs / 1000)} s = ${f2((parseMs + verifyMs) / 1000)} s  (${int(BUNDLE_ENTRIES / (verifyMs / 1000))} entries/s, ${f1((verifyMs * 1000) / BUNDLE_ENTRIES)} µs per entry)`);
-    console.log(`  ${report.summary}`);
-    await cliRun(file);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-async function saveBundle(file: string): Promise<{ size: number; bytes: number }> {
-  const bundle = await buildBundle(BUNDLE_ENTRIES);
-  const text = JSON.stringify({ data: bundle });
-  writeFileSync(file, text);
-  return { size: bundle.tree_head.tree_size, bytes: Buffer.byteLength(text) };
-}
-
-/** The same file through the real command in a child process: tsx start-up, read, parse, verify, report. */
-async function cliRun(file: string): Promise<void> {
-  const cli = new URL("../../cli/bin/kakunin.mjs", import.meta.url).pathname;
-  const t = performance.now();
-  const out = await new Promise<{ code: number; last: string }>((resolve) => {
-    execFile(process.execPath, [cli, "audit", "verify", file], { timeout: 120_000, maxBuffer: 1 << 20 }, (err, stdout) => {
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, last: stdout.trim().split("\n").pop() ?? "" });
-    });
-  });
-  const ms = performance.now() - t;
-  console.log(`  \`kakunin audit verify\` as a child process: exit ${out.code} in ${f2(ms / 1000)} s`);
-  if (out.code !== 0) throw new Error(`kakunin audit verify exited ${out.code}: ${out.last}`);
-}
-
 const started = performance.now();
 console.log(`Audit benchmark — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, load average ${loadavg()[0]!.toFixed(2)}`);
-await appendAndProofs();
-await verification();
+const dir = mkdtempSync(join(tmpdir(), "kakunin-bench-audit-"));
+try {
+  for (const kind of (args.db ?? "").split(",") as DbKind[]) {
+    if (kind === "postgres" && !postgresUrl()) {
+      console.log("\n[postgres] skipped: set TEST_DATABASE_URL (scripts/pg-up.sh prints one)");
+      continue;
+    }
+    await runOn(kind, dir);
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
 console.log(`\nDone in ${f1((performance.now() - started) / 1000)} s, load average ${loadavg()[0]!.toFixed(2)}.`);

@@ -5,7 +5,8 @@
  * Continues the tenant's log and the agent's chain from wherever they are.
  */
 import { and, eq } from "drizzle-orm";
-import { canonicalize, completedNodes, leafHash, toHex, type NodeReader } from "@kakunin/shared";
+import { canonicalize, completedNodes, leafHash, toHex } from "@kakunin/shared";
+import { onDemandReader, TILE_LEVEL } from "../src/audit/nodes.ts";
 import type { Db } from "../src/db/index.ts";
 import { auditAgentHeads, auditEntries, auditHeads, auditNodes } from "../src/db/schema.ts";
 
@@ -20,16 +21,8 @@ export async function seedAgentEvents(db: Db, tenantId: string, agentId: string,
   let agentPrev: Uint8Array | null = agentHead?.lastLeafHash ?? null;
   const lifecycle = agentHead?.lifecycleSize ?? 0;
   const fresh = new Map<string, Uint8Array>();
-  const reader: NodeReader = {
-    async get(level, index) {
-      const hit = fresh.get(`${level}:${index}`);
-      if (hit) return hit;
-      const [row] = await db.select({ hash: auditNodes.hash }).from(auditNodes)
-        .where(and(eq(auditNodes.tenantId, tenantId), eq(auditNodes.level, level), eq(auditNodes.idx, index)));
-      if (!row) throw new Error(`node ${level}/${index} missing`);
-      return row.hash;
-    },
-  };
+  // The origin's own layout (nodes.ts): levels below TILE_LEVEL are recomputed from leaves.
+  const reader = onDemandReader(db, tenantId, fresh);
   const CHUNK = 2000;
   for (let done = 0; done < count; done += CHUNK) {
     const entries: (typeof auditEntries.$inferInsert)[] = [];
@@ -48,7 +41,7 @@ export async function seedAgentEvents(db: Db, tenantId: string, agentId: string,
       const leaf = await leafHash(enc.encode(canonical));
       for (const n of await completedNodes(size, leaf, reader)) {
         fresh.set(`${n.level}:${n.index}`, n.hash);
-        nodes.push({ tenantId, level: n.level, idx: n.index, hash: n.hash });
+        if (n.level >= TILE_LEVEL) nodes.push({ tenantId, level: n.level, idx: n.index, hash: n.hash });
       }
       entries.push({ tenantId, idx: size, kind: "event.ingested", agentId, canonical, leafHash: leaf, createdAt: new Date(received) });
       prev = leaf;

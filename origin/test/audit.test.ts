@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kakuninOids, TREE_HEAD_CONTEXT, treeHeadMessage, type EvidenceBundle } from "@kakunin/shared";
 import { createLocalArchive } from "../src/archive/local.ts";
 import { sqlState } from "../src/db/index.ts";
+import { appendAudit } from "../src/audit/append.ts";
 import { Archiver } from "../src/audit/archiver.ts";
+import { SYSTEM } from "../src/audit/types.ts";
 import { x509 } from "../src/ca/x509.ts";
 import { agentBody, dbKinds, rowsOf, startTestOrigin, type TestOrigin } from "./harness.ts";
 import { opensslVerify, splitPem } from "./openssl.ts";
@@ -54,12 +56,17 @@ describe.each(dbKinds())("audit trail on %s", (kind) => {
 
   it("the database refuses UPDATE, DELETE and TRUNCATE of audit rows", async () => {
     // Make sure every table has rows: row triggers do not fire for statements that match none.
+    // Nodes are stored from level 4 up (audit/nodes.ts), so the log needs 16 entries for one.
+    const tenantId = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+    await o.services.db.transaction((tx) => appendAudit(tx, tenantId, Array.from({ length: 16 }, () => ({
+      kind: "policy.updated" as const, actor: SYSTEM("test"), data: {}, at: new Date(),
+    }))));
     expect((await o.json("GET", "/v1/audit/tree-head")).status).toBe(200);
     for (const stmt of [
       sql`update audit_entries set kind = 'forged' where idx = 0`,
       sql`delete from audit_entries where idx = 0`,
       sql`truncate audit_entries`,
-      sql`update audit_nodes set hash = '\\x00' where level = 0`,
+      sql`update audit_nodes set hash = '\\x00' where level = 4`,
       sql`delete from audit_nodes`,
       sql`delete from audit_tree_heads`,
     ]) {

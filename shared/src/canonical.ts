@@ -15,9 +15,25 @@ const encoder = new TextEncoder();
 // With the `u` flag a well-formed surrogate pair is one code point, so only lone halves match.
 const LONE_SURROGATE = /\p{Cs}/u;
 
+/**
+ * Where in the input a value sits, for error messages only: a linked list built as the walk
+ * descends and turned into "$.data.event[2]" only when something is refused. Building the path
+ * string eagerly for every member was most of the cost of canonicalising an audit entry.
+ */
+interface At {
+  up: At | null;
+  key: string | number;
+}
+
+function pathOf(at: At | null): string {
+  let out = "";
+  for (let a = at; a; a = a.up) out = (typeof a.key === "number" ? `[${a.key}]` : `.${a.key}`) + out;
+  return `$${out}`;
+}
+
 /** RFC 8785 canonical JSON text of `value`. Throws TypeError for anything outside I-JSON. */
 export function canonicalize(value: unknown): string {
-  return serialize(value, "$", new Set());
+  return serialize(value, null, new Set());
 }
 
 /** The UTF-8 bytes of {@link canonicalize} — what gets hashed or signed (RFC 8785 §3.2.4). */
@@ -25,65 +41,71 @@ export function canonicalBytes(value: unknown): Uint8Array {
   return encoder.encode(canonicalize(value));
 }
 
-function serialize(value: unknown, path: string, ancestors: Set<object>): string {
+function serialize(value: unknown, at: At | null, ancestors: Set<object>): string {
   switch (typeof value) {
     case "string":
-      return serializeString(value, path);
+      return serializeString(value, at);
     case "number":
       // §3.2.2.3: ECMAScript Number-to-String; JSON.stringify of a finite number is exactly that
       // (including -0 → "0"). Non-finite values have no JSON form (I-JSON).
-      if (!Number.isFinite(value)) throw new TypeError(`${path}: ${String(value)} is not representable in JSON`);
+      if (!Number.isFinite(value)) throw new TypeError(`${pathOf(at)}: ${String(value)} is not representable in JSON`);
       return JSON.stringify(value);
     case "boolean":
       return value ? "true" : "false";
     case "object":
       if (value === null) return "null";
-      return serializeContainer(value, path, ancestors);
+      return serializeContainer(value, at, ancestors);
     default:
       // undefined, bigint, symbol, function: no JSON form. BigInt in particular must not be
       // guessed at — I-JSON numbers are IEEE-754 doubles; large integers belong in strings.
-      throw new TypeError(`${path}: ${typeof value} is not a JSON value`);
+      throw new TypeError(`${pathOf(at)}: ${typeof value} is not a JSON value`);
   }
 }
 
-function serializeString(s: string, path: string): string {
+// String.prototype.isWellFormed (ES2024) where the runtime has it: no regex per string.
+const wellFormed: (s: string) => boolean = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
+  ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+  : (s) => !LONE_SURROGATE.test(s);
+
+function serializeString(s: string, at: At | null): string {
   // I-JSON (RFC 7493 §2.1, required by RFC 8785 §3.1) forbids lone surrogates; UTF-8 encoding
   // would also turn them into U+FFFD, letting two different strings hash the same.
-  if (LONE_SURROGATE.test(s)) throw new TypeError(`${path}: string contains a lone surrogate`);
+  if (!wellFormed(s)) throw new TypeError(`${pathOf(at)}: string contains a lone surrogate`);
   // §3.2.2.2: JSON.stringify escapes exactly \" \\ \b \f \n \r \t, other C0 controls as
   // lowercase \u00xx, and leaves everything else (including "/" and non-ASCII) literal.
   return JSON.stringify(s);
 }
 
-function serializeContainer(value: object, path: string, ancestors: Set<object>): string {
-  if (ancestors.has(value)) throw new TypeError(`${path}: cyclic structure`);
+function serializeContainer(value: object, at: At | null, ancestors: Set<object>): string {
+  if (ancestors.has(value)) throw new TypeError(`${pathOf(at)}: cyclic structure`);
   ancestors.add(value);
   try {
     if (Array.isArray(value)) {
-      const parts: string[] = [];
+      let out = "[";
       for (let i = 0; i < value.length; i++) {
         // Holes read as undefined and are refused like any other undefined.
-        parts.push(serialize(value[i] as unknown, `${path}[${i}]`, ancestors));
+        out += (i ? "," : "") + serialize(value[i] as unknown, { up: at, key: i }, ancestors);
       }
-      return `[${parts.join(",")}]`;
+      return `${out}]`;
     }
     const proto: unknown = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) {
       // Date, Map, typed arrays, class instances: JSON.stringify would emit toJSON() output or
       // "{}", neither of which is what the caller can see in the object. Convert explicitly.
       const name = (value as { constructor?: { name?: unknown } }).constructor?.name;
-      throw new TypeError(`${path}: ${typeof name === "string" ? name : "non-plain object"} is not a plain JSON object`);
+      throw new TypeError(`${pathOf(at)}: ${typeof name === "string" ? name : "non-plain object"} is not a plain JSON object`);
     }
     const record = value as Record<string, unknown>;
-    // §3.2.3: sort member names by their UTF-16 code units. `<` on strings compares code
-    // units, not code points or locale order — exactly what the RFC asks for.
-    const keys = Object.keys(record).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-    const parts: string[] = [];
-    for (const key of keys) {
-      const member = `${path}.${key}`;
-      parts.push(`${serializeString(key, member)}:${serialize(record[key], member, ancestors)}`);
+    // §3.2.3: sort member names by their UTF-16 code units. The default sort order compares
+    // strings by UTF-16 code units, not code points or locale order — exactly what the RFC asks for.
+    const keys = Object.keys(record).sort();
+    let out = "{";
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const member: At = { up: at, key };
+      out += `${i ? "," : ""}${serializeString(key, member)}:${serialize(record[key], member, ancestors)}`;
     }
-    return `{${parts.join(",")}}`;
+    return `${out}}`;
   } finally {
     ancestors.delete(value);
   }

@@ -1,113 +1,147 @@
 /**
- * Check f, "no entry removed" (docs/evidence-format.md): every audit entry about an agent carries
- * the agent's own chain, `agent_seq` 0, 1, 2… with `agent_prev` the leaf hash of the one before,
- * and `lifecycle_count`, with `lifecycle_prev` on lifecycle entries. All of it is inside the hashed
- * canonical text, so the signed tree commits to it. The bundle must hold one unbroken stretch of
- * that chain that
+ * Check f, "no entry removed" (docs/evidence-format.md), one entry at a time: every audit entry
+ * about an agent carries the agent's own chain, `agent_seq` 0, 1, 2… with `agent_prev` the leaf
+ * hash of the one before, and `lifecycle_count`, with `lifecycle_prev` on lifecycle entries. All of
+ * it is inside the hashed canonical text, so the signed tree commits to it. The bundle must hold
+ * one unbroken stretch of that chain that
  * - opens at agent_seq 0, or (a window with `from`) at an entry logged before `from`;
  * - closes at the export's checkpoint entry at the very end of the signed tree (so there is no
  *   later entry), or (a window with `to`) at an entry logged at or after `to`;
  * and every lifecycle entry up to the close (issuance, revocation, risk decision…), linked. Taking
  * any entry out breaks a link, a count or a boundary, and the check names where.
+ * Streaming: the last run of consecutive agent_seq is the candidate stretch; when a run breaks,
+ * the finished run can only be context before the stretch, where only lifecycle entries may appear.
  */
 import { EXPORT_CHECKPOINT_KIND } from "@kakunin/shared";
 import type { ParsedEntry } from "./entries.ts";
-import type { Bundle, CheckResult, Failure } from "./types.ts";
+import { FailureList } from "./failures.ts";
+import type { Bundle, CheckResult } from "./types.ts";
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
 interface Link {
-  e: ParsedEntry;
+  index: number;
+  kind: string;
   seq: number;
   at: number;
   lifecycle: boolean;
   count: number;
+  leaf: string;
+  entry: Record<string, unknown>;
 }
 
-export function checkCompleteness(b: Bundle, parsed: ParsedEntry[]): CheckResult {
-  const failures: Failure[] = [];
-  const notes: string[] = [];
-  const fail = (subject: string, ...reasons: string[]) => failures.push({ subject, reasons });
-  const result = (summary: string): CheckResult => ({
-    id: "completeness", title: "no entry removed", status: failures.length ? "fail" : "pass", summary, failures, notes,
-  });
-  const legacy = parsed.filter((p) => p.entry.v === 1).length;
-  if (legacy) notes.push(`${fmt(legacy)} entr${legacy === 1 ? "y predates" : "ies predate"} the per-agent chain (audit entry v1): each is proven included, but nothing proves that none of that era is missing`);
-  const links: Link[] = [];
-  for (const p of parsed) {
-    if (p.entry.v !== 2) continue;
+export class CompletenessTracker {
+  readonly #f = new FailureList();
+  #legacy = 0;
+  #last: Link | null = null;
+  /** First link of the current run of consecutive agent_seq, and its first activity entry. */
+  #runStart: Link | null = null;
+  #runActivity: Link | null = null;
+  /** The agent's entry just before the current run, if any. */
+  #beforeRun: Link | null = null;
+  #lastLifecycle: Link | null = null;
+  #missingLifecycle: number[] = [];
+  #missingCount = 0;
+  #ordered = true;
+
+  constructor(private readonly b: Pick<Bundle, "window" | "tree_head">) {}
+
+  #fail(subject: string, ...reasons: string[]): void {
+    this.#f.add({ subject, reasons });
+  }
+
+  add(p: ParsedEntry): void {
+    if (p.entry.v === 1) this.#legacy++;
+    if (p.entry.v !== 2) return;
     const { agent_seq: seq, lifecycle_count: count } = p.entry;
     if (!isCount(seq) || !isCount(count)) {
-      fail(`entry ${p.index} (${p.kind})`, "a version 2 entry about the agent without agent_seq and lifecycle_count");
-      continue;
+      this.#fail(`entry ${p.index} (${p.kind})`, "a version 2 entry about the agent without agent_seq and lifecycle_count");
+      return;
     }
-    links.push({ e: p, seq, at: Date.parse(String(p.entry.at)), lifecycle: "lifecycle_prev" in p.entry, count });
-  }
-  if (!links.length) {
-    fail("bundle", "the bundle holds no entry of the agent's chain (audit entry v2), so nothing proves it complete");
-    return result("nothing to prove complete");
-  }
-  links.sort((x, y) => x.e.index - y.e.index);
-  for (let i = 1; i < links.length; i++) {
-    if (links[i]!.seq <= links[i - 1]!.seq) fail(`entry ${links[i]!.e.index}`, `agent_seq ${links[i]!.seq} does not follow entry ${links[i - 1]!.e.index}'s ${links[i - 1]!.seq}`);
-  }
-  if (failures.length) return result("the agent's chain is out of order");
-
-  // The close: the last entry must prove that nothing after it is missing.
-  const close = links[links.length - 1]!;
-  const to = b.window.to === null ? NaN : Date.parse(b.window.to);
-  const closedByCheckpoint = close.e.kind === EXPORT_CHECKPOINT_KIND && close.e.index === b.tree_head.tree_size - 1;
-  const closedByWindow = !Number.isNaN(to) && close.at >= to;
-  if (!closedByCheckpoint && !closedByWindow) {
-    fail(`entry ${close.e.index} (${close.e.kind})`, `the bundle's last entry of the agent (agent_seq ${close.seq}) is neither the export checkpoint at the end of the signed tree (index ${fmt(b.tree_head.tree_size - 1)}) ` +
-      `nor an entry logged at or after the window's end: the entries after it were removed`);
-  }
-
-  // The stretch: walk back from the close while agent_seq steps down by one, checking each link.
-  let open = links.length - 1;
-  while (open > 0 && links[open - 1]!.seq === links[open]!.seq - 1) {
-    const [prev, cur] = [links[open - 1]!, links[open]!];
-    if (cur.e.entry.agent_prev !== prev.e.leaf) fail(`entry ${cur.e.index} (${cur.e.kind})`, `agent_prev is not the leaf hash of entry ${prev.e.index}, the agent's previous entry`);
-    if (cur.count !== prev.count + (cur.lifecycle ? 1 : 0)) fail(`entry ${cur.e.index} (${cur.e.kind})`, `lifecycle_count ${cur.count} does not follow entry ${prev.e.index}'s ${prev.count}`);
-    open--;
-  }
-  const first = links[open]!;
-  const from = b.window.from === null ? NaN : Date.parse(b.window.from);
-  if (first.seq === 0) {
-    if (first.e.entry.agent_prev !== null) fail(`entry ${first.e.index} (${first.e.kind})`, "agent_seq 0 but agent_prev is not null");
-  } else if (Number.isNaN(from) || !(first.at < from)) {
-    const before = open > 0 ? `after entry ${links[open - 1]!.e.index} (agent_seq ${links[open - 1]!.seq}) ` : "";
-    fail(`entry ${first.e.index} (${first.e.kind})`, `the agent's entries with agent_seq ${open > 0 ? links[open - 1]!.seq + 1 : 0}–${first.seq - 1} ${before}are missing` +
-      (Number.isNaN(from) ? "" : `, and this entry was logged at or after the window's start ${b.window.from}, so it cannot open the window`));
-  }
-  // Before the stretch only lifecycle entries may appear (a window's context); their chain is checked below.
-  for (const l of links.slice(0, open)) {
-    if (!l.lifecycle) fail(`entry ${l.e.index} (${l.e.kind})`, `an activity entry outside the unbroken stretch: the agent's entries between agent_seq ${l.seq} and ${first.seq} are missing`);
-  }
-
-  // Lifecycle: entries 1..L of the lifecycle chain, each linked to the one before.
-  const lifecycle = links.filter((l) => l.lifecycle);
-  const byCount = new Map(lifecycle.map((l) => [l.count, l]));
-  const missing: number[] = [];
-  for (let c = 1; c <= close.count; c++) {
-    const l = byCount.get(c);
-    if (!l) {
-      missing.push(c);
-      continue;
+    const l: Link = { index: p.index, kind: p.kind, seq, at: Date.parse(String(p.entry.at)), lifecycle: "lifecycle_prev" in p.entry, count, leaf: p.leaf, entry: p.entry };
+    const prev = this.#last;
+    if (prev && l.seq <= prev.seq) {
+      this.#ordered = false;
+      this.#fail(`entry ${l.index}`, `agent_seq ${l.seq} does not follow entry ${prev.index}'s ${prev.seq}`);
     }
-    const want = c === 1 ? null : byCount.get(c - 1)?.e.leaf;
-    if (want !== undefined && l.e.entry.lifecycle_prev !== want) fail(`entry ${l.e.index} (${l.e.kind})`, `lifecycle_prev is not the leaf hash of the agent's lifecycle entry #${c - 1}`);
+    if (prev && l.seq === prev.seq + 1) {
+      if (l.entry.agent_prev !== prev.leaf) this.#fail(`entry ${l.index} (${l.kind})`, `agent_prev is not the leaf hash of entry ${prev.index}, the agent's previous entry`);
+      if (l.count !== prev.count + (l.lifecycle ? 1 : 0)) this.#fail(`entry ${l.index} (${l.kind})`, `lifecycle_count ${l.count} does not follow entry ${prev.index}'s ${prev.count}`);
+    } else {
+      // A new run: the one that ended is context before the stretch.
+      if (this.#runActivity && this.#runStart) {
+        const a = this.#runActivity;
+        this.#fail(`entry ${a.index} (${a.kind})`, `an activity entry outside the unbroken stretch: the agent's entries between agent_seq ${prev!.seq} and ${l.seq} are missing`);
+      }
+      this.#runStart = l;
+      this.#beforeRun = prev;
+      this.#runActivity = null;
+    }
+    if (!l.lifecycle && !this.#runActivity) this.#runActivity = l;
+    if (l.lifecycle) this.#lifecycle(l);
+    this.#last = l;
   }
-  if (missing.length) {
-    fail("lifecycle entries", `the agent had ${fmt(close.count)} lifecycle entries by entry ${close.e.index}; #${missing.slice(0, 10).join(", #")}${missing.length > 10 ? ", …" : ""} of them (issuance, revocation, risk decision…) are missing`);
-  }
-  if (lifecycle.some((l) => l.count > close.count)) fail("lifecycle entries", `a lifecycle entry counts past the close's lifecycle_count ${close.count}`);
 
-  const span = `agent_seq ${first.seq}–${close.seq}`;
-  const how = closedByCheckpoint ? "ending with the export checkpoint at the end of the signed tree" : `ending with the first entry logged at or after ${b.window.to}`;
-  const opening = first.seq === 0 ? "from the agent's first entry" : `opening with the last entry logged before ${b.window.from}`;
-  return result(failures.length
-    ? `${fmt(failures.length)} problem${failures.length === 1 ? "" : "s"}: entries were removed or the chain is broken`
-    : `${span} unbroken ${opening}, ${how}; all ${fmt(close.count)} lifecycle entries present`);
+  #lifecycle(l: Link): void {
+    const before = this.#lastLifecycle;
+    const expected = (before?.count ?? 0) + 1;
+    if (l.count < expected) this.#fail(`entry ${l.index} (${l.kind})`, `lifecycle_count ${l.count} repeats or goes back after lifecycle entry #${before?.count ?? 0}`);
+    for (let c = expected; c < l.count; c++) this.#missing(c);
+    const want = l.count === 1 ? null : before && before.count === l.count - 1 ? before.leaf : undefined;
+    if (want !== undefined && l.entry.lifecycle_prev !== want) this.#fail(`entry ${l.index} (${l.kind})`, `lifecycle_prev is not the leaf hash of the agent's lifecycle entry #${l.count - 1}`);
+    this.#lastLifecycle = l;
+  }
+
+  #missing(c: number): void {
+    this.#missingCount++;
+    if (this.#missingLifecycle.length < 10) this.#missingLifecycle.push(c);
+  }
+
+  result(): CheckResult {
+    const notes: string[] = [];
+    const result = (summary: string): CheckResult => {
+      const failures = this.#f;
+      return { id: "completeness", title: "no entry removed", status: failures.total ? "fail" : "pass", summary, failures: failures.list, notes: [...notes, ...failures.notes()] };
+    };
+    const legacy = this.#legacy;
+    if (legacy) notes.push(`${fmt(legacy)} entr${legacy === 1 ? "y predates" : "ies predate"} the per-agent chain (audit entry v1): each is proven included, but nothing proves that none of that era is missing`);
+    const close = this.#last;
+    const first = this.#runStart;
+    if (!close || !first) {
+      this.#fail("bundle", "the bundle holds no entry of the agent's chain (audit entry v2), so nothing proves it complete");
+      return result("nothing to prove complete");
+    }
+    if (!this.#ordered) return result("the agent's chain is out of order");
+    const b = this.b;
+    const to = b.window.to === null ? NaN : Date.parse(b.window.to);
+    const closedByCheckpoint = close.kind === EXPORT_CHECKPOINT_KIND && close.index === b.tree_head.tree_size - 1;
+    const closedByWindow = !Number.isNaN(to) && close.at >= to;
+    if (!closedByCheckpoint && !closedByWindow) {
+      this.#fail(`entry ${close.index} (${close.kind})`, `the bundle's last entry of the agent (agent_seq ${close.seq}) is neither the export checkpoint at the end of the signed tree (index ${fmt(b.tree_head.tree_size - 1)}) ` +
+        `nor an entry logged at or after the window's end: the entries after it were removed`);
+    }
+    const from = b.window.from === null ? NaN : Date.parse(b.window.from);
+    if (first.seq === 0) {
+      if (first.entry.agent_prev !== null) this.#fail(`entry ${first.index} (${first.kind})`, "agent_seq 0 but agent_prev is not null");
+    } else if (Number.isNaN(from) || !(first.at < from)) {
+      const b4 = this.#beforeRun;
+      const before = b4 ? `after entry ${b4.index} (agent_seq ${b4.seq}) ` : "";
+      this.#fail(`entry ${first.index} (${first.kind})`, `the agent's entries with agent_seq ${b4 ? b4.seq + 1 : 0}–${first.seq - 1} ${before}are missing` +
+        (Number.isNaN(from) ? "" : `, and this entry was logged at or after the window's start ${b.window.from}, so it cannot open the window`));
+    }
+    const lastLc = this.#lastLifecycle?.count ?? 0;
+    for (let c = lastLc + 1; c <= close.count; c++) this.#missing(c);
+    if (this.#missingCount) {
+      const shown = this.#missingLifecycle;
+      this.#fail("lifecycle entries", `the agent had ${fmt(close.count)} lifecycle entries by entry ${close.index}; #${shown.join(", #")}${this.#missingCount > shown.length ? ", …" : ""} of them (issuance, revocation, risk decision…) are missing`);
+    }
+    if (lastLc > close.count) this.#fail("lifecycle entries", `a lifecycle entry counts past the close's lifecycle_count ${close.count}`);
+    const span = `agent_seq ${first.seq}–${close.seq}`;
+    const how = closedByCheckpoint ? "ending with the export checkpoint at the end of the signed tree" : `ending with the first entry logged at or after ${b.window.to}`;
+    const opening = first.seq === 0 ? "from the agent's first entry" : `opening with the last entry logged before ${b.window.from}`;
+    return result(this.#f.total
+      ? `${fmt(this.#f.total)} problem${this.#f.total === 1 ? "" : "s"}: entries were removed or the chain is broken`
+      : `${span} unbroken ${opening}, ${how}; all ${fmt(close.count)} lifecycle entries present`);
+  }
 }

@@ -1,20 +1,26 @@
 /**
- * The offline verifier behind `kakunin audit verify`: runs checks a–e over one evidence bundle
- * and returns a structured report. Pure computation over the bundle (no network, no clock), so
- * the same bundle always gets the same verdict, and the benchmark times exactly this code path.
+ * The offline verifier behind `kakunin audit verify`: runs checks a–f over one evidence bundle
+ * and returns a structured report. It streams: the header (everything before `entries`, which
+ * the format puts first) is checked, then each entry is checked as it is read and dropped, so
+ * memory is bounded by one entry and a few per-check counters, not by the bundle
+ * (docs/evidence-format.md, "Size and memory"). Pure computation over the bundle (no network, no
+ * clock): the same bundle always gets the same verdict.
  */
 import "../node-crypto.ts";
 import { EVIDENCE_FORMAT, kakuninOids } from "@kakunin/shared";
 import { checkChain } from "./chain.ts";
-import { checkCompleteness } from "./completeness.ts";
+import { CompletenessTracker } from "./completeness.ts";
 import { checkConsistency } from "./consistency.ts";
-import { checkEntries } from "./entries.ts";
-import { shapeProblems, unwrap } from "./shape.ts";
+import { EntryChecker, type RawEntry } from "./entries.ts";
+import { FailureList } from "./failures.ts";
+import { bundleParts, BundleSyntaxError, partsOf, type BundlePart } from "./json-stream.ts";
+import { entryShapeProblems, shapeProblems } from "./shape.ts";
 import { checkTreeHead } from "./tree-head.ts";
 import type { Bundle, CheckId, CheckResult, VerifyOptions, VerifyReport } from "./types.ts";
-import { checkValidity } from "./validity.ts";
+import { ValidityTracker } from "./validity.ts";
 
-export type { VerifyOptions, VerifyReport } from "./types.ts";
+export type { CheckResult, Failure, VerifyOptions, VerifyReport } from "./types.ts";
+export { BundleSyntaxError } from "./json-stream.ts";
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
@@ -27,40 +33,85 @@ function skipped(id: CheckId): CheckResult {
   return { id, title: TITLES[id], status: "skipped", summary: "not checked: the bundle is malformed", failures: [], notes: [] };
 }
 
-/** Verifies a parsed document: the saved HTTP response `{"data": bundle}` or the bare bundle. */
-export async function verifyBundle(doc: unknown, opts: VerifyOptions = {}): Promise<VerifyReport> {
-  const b = unwrap(doc);
-  const problems = shapeProblems(b);
-  const format: CheckResult = {
-    id: "format", title: TITLES.format, status: problems.length ? "fail" : "pass",
-    summary: problems.length ? `not a well-formed ${EVIDENCE_FORMAT} bundle` : EVIDENCE_FORMAT,
-    failures: problems.length ? [{ subject: "bundle", reasons: problems }] : [], notes: [],
+function malformed(header: Record<string, unknown>, problems: string[]): VerifyReport {
+  const format: CheckResult = { id: "format", title: TITLES.format, status: "fail", summary: `not a well-formed ${EVIDENCE_FORMAT} bundle`, failures: [{ subject: "bundle", reasons: problems }], notes: [] };
+  const rest = (["chain", "tree_head", "entries", "completeness", "validity"] as const).map(skipped);
+  return {
+    ok: false, format: typeof header.format === "string" ? header.format : null, tenant: null, agent_id: null, tree_head: null, trust_anchor: null,
+    counts: { entries: 0, events: 0, events_valid: 0, chain_links: 0 }, checks: [format, ...rest],
+    summary: "FAILED: the file is not a well-formed evidence bundle",
   };
-  if (problems.length) {
-    const rest = (["chain", "tree_head", "entries", "completeness", "validity"] as const).map(skipped);
-    const fmtValue = typeof b === "object" && b !== null && "format" in b && typeof b.format === "string" ? b.format : null;
-    return {
-      ok: false, format: fmtValue, tenant: null, agent_id: null, tree_head: null, trust_anchor: null,
-      counts: { entries: 0, events: 0, events_valid: 0, chain_links: 0 }, checks: [format, ...rest],
-      summary: "FAILED: the file is not a well-formed evidence bundle",
-    };
-  }
-  return verifyWellFormed(b as Bundle, format, opts);
 }
 
-async function verifyWellFormed(b: Bundle, format: CheckResult, opts: VerifyOptions): Promise<VerifyReport> {
+/** Verifies a parsed document: the saved HTTP response `{"data": bundle}` or the bare bundle. */
+export function verifyBundle(doc: unknown, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  return verifyParts(partsOf(doc), opts);
+}
+
+/** Verifies a bundle read as text chunks (a file stream), one entry in memory at a time. */
+export async function verifyStream(chunks: AsyncIterable<string>, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  try {
+    return await verifyParts(bundleParts(chunks), opts);
+  } catch (e) {
+    if (e instanceof BundleSyntaxError) return malformed({}, [`the file is not one JSON bundle: ${e.message}`]);
+    throw e;
+  }
+}
+
+export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  const it = parts[Symbol.asyncIterator]();
+  // The header: every member before `entries`.
+  const header: Record<string, unknown> = {};
+  let sawEntries = false;
+  for (let r = await it.next(); !r.done; r = await it.next()) {
+    if (r.value.type === "member") header[r.value.key] = r.value.value;
+    else if (r.value.type === "entries-start") {
+      sawEntries = true;
+      break;
+    }
+  }
+  const problems = shapeProblems({ ...header, entries: [] });
+  if (!sawEntries && !problems.length) problems.push("bundle.entries is missing or has the wrong type");
+  if (problems.length) return malformed(header, problems);
+  const b = { ...header, entries: [] } as unknown as Bundle;
+
   const oids = kakuninOids(opts.oidArc);
   const chain = await checkChain(b, opts.rootPem, oids, opts.rootSource);
   const head = await checkTreeHead(b, chain.signer);
-  const entries = await checkEntries(b);
-  const complete = checkCompleteness(b, entries.parsed);
-  const validity = checkValidity(b, entries.parsed, chain.agentCerts);
   const since = opts.sinceTreeHead === undefined ? [] : [await checkConsistency(b, opts.sinceTreeHead, oids)];
-  const checks = [format, chain.result, head, entries.result, complete, ...since, validity.result];
+  const entries = new EntryChecker(b);
+  const complete = new CompletenessTracker(b);
+  const validity = new ValidityTracker(b, chain.agentCerts);
+  const formatFailures = new FailureList();
+  let position = 0;
+  for (let r = await it.next(); !r.done; r = await it.next()) {
+    if (r.value.type === "entries-end") break;
+    if (r.value.type !== "entry") continue;
+    const where = `entries[${position++}]`;
+    const bad = entryShapeProblems(where, r.value.value);
+    if (bad.length) {
+      formatFailures.add({ subject: where, reasons: bad });
+      continue;
+    }
+    const parsed = await entries.check(r.value.value as RawEntry);
+    complete.add(parsed);
+    validity.add(parsed);
+  }
+  // Members after the entries (archive pointers) are informational; read to the end for syntax.
+  for (let r = await it.next(); !r.done; r = await it.next()) {
+    if (r.value.type === "member" && r.value.key in header) formatFailures.add({ subject: "bundle", reasons: [`member "${r.value.key}" appears twice`] });
+  }
+
+  const format: CheckResult = {
+    id: "format", title: TITLES.format, status: formatFailures.total ? "fail" : "pass",
+    summary: formatFailures.total ? `${fmt(formatFailures.total)} malformed entr${formatFailures.total === 1 ? "y" : "ies"} (not checked further)` : EVIDENCE_FORMAT,
+    failures: formatFailures.list, notes: formatFailures.notes(),
+  };
+  const checks = [format, chain.result, head, entries.result(), complete.result(), ...since, validity.result()];
   const failed = checks.filter((c) => c.status !== "pass");
   const h = b.tree_head;
   const summary = failed.length === 0
-    ? `VERIFIED: ${fmt(b.entries.length)} entries, tree size ${fmt(h.tree_size)}, signed ${h.timestamp}, certificate valid at the time of each of ${fmt(validity.events)} events`
+    ? `VERIFIED: ${fmt(entries.count)} entries, tree size ${fmt(h.tree_size)}, signed ${h.timestamp}, certificate valid at the time of each of ${fmt(validity.events)} events`
     : `FAILED: ${failed.length} of ${checks.length} checks failed (${failed.map((c) => c.title).join("; ")})`;
   return {
     ok: failed.length === 0,
@@ -69,7 +120,7 @@ async function verifyWellFormed(b: Bundle, format: CheckResult, opts: VerifyOpti
     agent_id: b.agent.id,
     tree_head: { tree_size: h.tree_size, root_hash: h.root_hash, timestamp: h.timestamp },
     trust_anchor: chain.anchor,
-    counts: { entries: b.entries.length, events: validity.events, events_valid: validity.valid, chain_links: entries.chainLinks },
+    counts: { entries: entries.count, events: validity.events, events_valid: validity.valid, chain_links: entries.chainLinks },
     checks,
     summary,
   };

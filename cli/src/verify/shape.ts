@@ -50,11 +50,16 @@ export function shapeProblems(b: unknown): string[] {
   if (Array.isArray(b.certificates)) {
     b.certificates.forEach((c, i) => fields(`certificates[${i}]`, c, { serial_number: isStr, certificate_pem: isStr, revoked_at: strOrNull }, out));
   }
-  if (Array.isArray(b.entries)) {
-    b.entries.forEach((e, i) => fields(`entries[${i}]`, e, {
-      index: isSize, kind: isStr, leaf_hash: isStr, canonical: isStr, audit_path: (v) => Array.isArray(v) && v.every(isStr),
-    }, out));
-  }
+  if (Array.isArray(b.entries)) b.entries.forEach((e, i) => out.push(...entryShapeProblems(`entries[${i}]`, e)));
+  return out;
+}
+
+/** Problems with one entry's shape (the streaming verifier checks entries one at a time). */
+export function entryShapeProblems(where: string, e: unknown): string[] {
+  const out: string[] = [];
+  fields(where, e, {
+    index: isSize, kind: isStr, leaf_hash: isStr, canonical: isStr, audit_path: (v) => Array.isArray(v) && v.every(isStr),
+  }, out);
   return out;
 }
 

@@ -1,52 +1,44 @@
 /**
- * Check e, "certificate valid at the time of each event": every event.ingested entry names the
- * serial of the certificate the agent presented and the time the edge received the event
- * (`received_at`, hashed into the entry). That receipt is what the certificate vouches for: the
- * agent held a credential bound to that certificate at that moment. So the receipt time must fall
- * inside the X.509 certificate's [notBefore, notAfter] and before its revocation, or the check fails.
- * The event's own `timestamp` is the agent's claim: the edge accepts back-filled events up to
- * 30 days old, so a claim outside the validity window (history replayed after enrolment, clock
- * skew) is reported as a warning naming the events, not as a failure. Entries without
- * `received_at` fall back to the claimed time. The revocation time comes from the
- * certificate.revoked entries (hashed into the signed tree), never from the unsigned
+ * Check e, "certificate valid at the time of each event", one entry at a time: every
+ * event.ingested entry names the serial of the certificate the agent presented and the time the
+ * edge received the event (`received_at`, hashed into the entry). That receipt time must fall
+ * inside the X.509 certificate's [notBefore, notAfter] and before its revocation, or the check
+ * fails. The event's own `timestamp` is the agent's claim: the edge accepts back-filled events up
+ * to 30 days old, so a claim outside the validity window is a warning naming the events, not a
+ * failure. Entries without `received_at` fall back to the claimed time. Revocation times come from
+ * the certificate.revoked entries (hashed into the signed tree), never from the unsigned
  * `certificates[].revoked_at` metadata, which anyone holding the file could edit.
+ * Streaming: an event is checked against the revocations logged before it; for a revocation logged
+ * after events (an edge clock ahead of the origin's), the latest receipt time seen per serial
+ * tells whether any earlier event falls after it, so the verdict matches a whole-bundle check.
  */
 import { normalizeSerial, type x509 } from "../x509.ts";
 import type { ParsedEntry } from "./entries.ts";
+import { FailureList } from "./failures.ts";
 import { isRecord } from "./shape.ts";
-import type { Bundle, CheckResult, Failure } from "./types.ts";
+import type { Bundle, CheckResult } from "./types.ts";
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 
-export interface ValidityOutcome {
-  result: CheckResult;
-  events: number;
-  valid: number;
-}
+export class ValidityTracker {
+  readonly #f = new FailureList();
+  readonly #revoked = new Map<string, number>();
+  /** Per serial: the latest receipt time of a passing event so far, and which event. */
+  readonly #latest = new Map<string, { at: number; index: number; id: string }>();
+  readonly #backfilled: string[] = [];
+  #backfilledCount = 0;
+  events = 0;
 
-/** Earliest proven revocation per serial (a second revocation cannot un-revoke). */
-function revocations(entries: ParsedEntry[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const e of entries) {
-    if (e.kind !== "certificate.revoked") continue;
-    const serial = e.data.serial_number;
-    const at = typeof e.data.revoked_at === "string" ? Date.parse(e.data.revoked_at) : NaN;
-    if (typeof serial !== "string" || Number.isNaN(at)) continue;
-    const key = normalizeSerial(serial);
-    out.set(key, Math.min(at, out.get(key) ?? Infinity));
+  constructor(private readonly b: Pick<Bundle, "certificates">, private readonly certs: Map<string, x509.X509Certificate>) {}
+
+  get valid(): number {
+    return this.events - this.#f.total;
   }
-  return out;
-}
 
-export function checkValidity(b: Bundle, entries: ParsedEntry[], certs: Map<string, x509.X509Certificate>): ValidityOutcome {
-  const revoked = revocations(entries);
-  const failures: Failure[] = [];
-  const notes: string[] = [];
-  const backfilled: string[] = [];
-  let events = 0;
-  for (const e of entries) {
-    if (e.kind !== "event.ingested") continue;
-    events++;
+  add(e: ParsedEntry): void {
+    if (e.kind === "certificate.revoked") this.#revocation(e);
+    if (e.kind !== "event.ingested") return;
+    this.events++;
     const reasons: string[] = [];
     const event = isRecord(e.data.event) ? e.data.event : {};
     const id = typeof event.event_id === "string" ? ` ${event.event_id}` : "";
@@ -56,12 +48,13 @@ export function checkValidity(b: Bundle, entries: ParsedEntry[], certs: Map<stri
     const at = rcv === null ? claimed : Date.parse(rcv);
     const when = rcv === null ? `at ${ts}` : `at ${ts}, received ${rcv},`;
     const serial = typeof e.data.serial_number === "string" ? e.data.serial_number : null;
-    const cert = serial === null ? undefined : certs.get(normalizeSerial(serial));
+    const cert = serial === null ? undefined : this.certs.get(normalizeSerial(serial));
     if (Number.isNaN(claimed)) reasons.push(`event${id} has no valid timestamp`);
     if (serial === null) reasons.push(`event${id} names no certificate serial`);
     else if (!cert) reasons.push(`certificate ${serial} is not in the bundle`);
     if (cert && !Number.isNaN(at)) {
-      const rev = revoked.get(normalizeSerial(serial!));
+      const key = normalizeSerial(serial!);
+      const rev = this.#revoked.get(key);
       /** Why the certificate did not cover time `t` (empty when it did); `when` names the time. */
       const uncovered = (t: number, when: string): string[] => [
         ...(t < cert.notBefore.getTime() ? [`event${id} ${when} is before certificate ${serial} became valid (${cert.notBefore.toISOString()})`] : []),
@@ -69,26 +62,51 @@ export function checkValidity(b: Bundle, entries: ParsedEntry[], certs: Map<stri
         ...(rev !== undefined && t >= rev ? [`event${id} ${when} is after certificate ${serial} was revoked (${new Date(rev).toISOString()})`] : []),
       ];
       reasons.push(...uncovered(at, when));
-      if (!reasons.length && !Number.isNaN(claimed) && uncovered(claimed, "").length) backfilled.push(`${e.index}${id}`);
+      if (!reasons.length) {
+        const latest = this.#latest.get(key);
+        if (!latest || at > latest.at) this.#latest.set(key, { at, index: e.index, id });
+        if (!Number.isNaN(claimed) && uncovered(claimed, "").length) {
+          this.#backfilledCount++;
+          if (this.#backfilled.length < 5) this.#backfilled.push(`${e.index}${id}`);
+        }
+      }
     }
-    if (reasons.length) failures.push({ subject: `entry ${e.index} (${e.kind})`, index: e.index, kind: e.kind, reasons });
+    if (reasons.length) this.#f.add({ subject: `entry ${e.index} (${e.kind})`, index: e.index, kind: e.kind, reasons });
   }
-  if (backfilled.length) {
-    const shown = backfilled.slice(0, 5).map((x) => `entry ${x}`).join(", ");
-    notes.push(`warning: ${fmt(backfilled.length)} event${backfilled.length === 1 ? " claims" : "s claim"} a timestamp outside their certificate's validity but ${backfilled.length === 1 ? "was" : "were"} received while it was valid (back-filled history or clock skew): ${shown}${backfilled.length > 5 ? ", …" : ""}`);
-  }
-  for (const c of b.certificates) {
-    if (c.revoked_at !== null && !revoked.has(normalizeSerial(c.serial_number))) {
-      notes.push(`warning: certificate ${c.serial_number} is listed as revoked at ${c.revoked_at}, but the bundle has no certificate.revoked entry proving it; it was treated as not revoked`);
+
+  /** Earliest proven revocation per serial (a second revocation cannot un-revoke). */
+  #revocation(e: ParsedEntry): void {
+    const serial = e.data.serial_number;
+    const at = typeof e.data.revoked_at === "string" ? Date.parse(e.data.revoked_at) : NaN;
+    if (typeof serial !== "string" || Number.isNaN(at)) return;
+    const key = normalizeSerial(serial);
+    this.#revoked.set(key, Math.min(at, this.#revoked.get(key) ?? Infinity));
+    // Events logged before this revocation but received after its time.
+    const latest = this.#latest.get(key);
+    if (latest && latest.at >= at) {
+      this.#f.add({ subject: `entry ${latest.index} (event.ingested)`, index: latest.index, kind: "event.ingested",
+        reasons: [`event${latest.id} was received after certificate ${serial} was revoked (${new Date(at).toISOString()}, entry ${e.index}); earlier entries of that certificate may be too`] });
+      this.#latest.delete(key);
     }
   }
-  const valid = events - failures.length;
-  const summary = failures.length
-    ? `${fmt(failures.length)} of ${fmt(events)} events happened when their certificate was not valid`
-    : `${fmt(events)} of ${fmt(events)} events received while their certificate was valid and before any revocation (${fmt(revoked.size)} revocation${revoked.size === 1 ? "" : "s"} proven in the log)`;
-  return {
-    result: { id: "validity", title: "certificate valid at the time of each event", status: failures.length ? "fail" : "pass", summary, failures, notes },
-    events,
-    valid,
-  };
+
+  result(): CheckResult {
+    const notes: string[] = [];
+    if (this.#backfilledCount) {
+      const n = this.#backfilledCount;
+      const shown = this.#backfilled.map((x) => `entry ${x}`).join(", ");
+      notes.push(`warning: ${fmt(n)} event${n === 1 ? " claims" : "s claim"} a timestamp outside their certificate's validity but ${n === 1 ? "was" : "were"} received while it was valid (back-filled history or clock skew): ${shown}${n > 5 ? ", …" : ""}`);
+    }
+    for (const c of this.b.certificates) {
+      if (c.revoked_at !== null && !this.#revoked.has(normalizeSerial(c.serial_number))) {
+        notes.push(`warning: certificate ${c.serial_number} is listed as revoked at ${c.revoked_at}, but the bundle has no certificate.revoked entry proving it; it was treated as not revoked`);
+      }
+    }
+    const bad = this.#f.total;
+    const revocations = this.#revoked.size;
+    const summary = bad
+      ? `${fmt(bad)} of ${fmt(this.events)} events happened when their certificate was not valid`
+      : `${fmt(this.events)} of ${fmt(this.events)} events received while their certificate was valid and before any revocation (${fmt(revocations)} revocation${revocations === 1 ? "" : "s"} proven in the log)`;
+    return { id: "validity", title: "certificate valid at the time of each event", status: bad ? "fail" : "pass", summary, failures: this.#f.list, notes: [...notes, ...this.#f.notes()] };
+  }
 }

@@ -9,8 +9,8 @@ import type { Services } from "../services.ts";
 import { toAgentView } from "../views/agent.ts";
 import { effectiveStatus } from "../views/certificate.ts";
 import { rfc3339 } from "../views/time.ts";
-import { appendAudit, committedReader } from "./append.ts";
-import { BatchProofReader } from "./proof-reader.ts";
+import { appendAudit } from "./append.ts";
+import { BatchProofReader, withPrefetchedNodes } from "./proof-reader.ts";
 import { treeHeadAt } from "./tree-head.ts";
 import type { AuditActor } from "./types.ts";
 
@@ -88,7 +88,7 @@ export async function prepareEvidence(
     ...(window.sinceSize === undefined ? {} : {
       consistency: {
         from_size: Math.min(window.sinceSize, sth.value.tree_size),
-        proof: (await consistencyProof(Math.min(window.sinceSize, sth.value.tree_size), sth.value.tree_size, committedReader(s.db, tenant.id))).map(toHex),
+        proof: (await withPrefetchedNodes(s.db, tenant.id, (reader) => consistencyProof(Math.min(window.sinceSize!, sth.value.tree_size), sth.value.tree_size, reader))).map(toHex),
       },
     }),
   };

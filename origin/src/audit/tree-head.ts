@@ -5,7 +5,7 @@ import { auditHeads, auditTreeHeads } from "../db/schema.ts";
 import type { KeyManagerError } from "../kms/types.ts";
 import type { CaError } from "../ca/authority.ts";
 import type { Services } from "../services.ts";
-import { committedReader } from "./append.ts";
+import { withPrefetchedNodes } from "./proof-reader.ts";
 
 export const STH_ALGORITHM = "RSASSA_PKCS1_V1_5_SHA_256";
 
@@ -58,7 +58,7 @@ async function signAt(s: Services, tenant: Tenant, signer: LoadedAuthority, size
   const at = and(eq(auditTreeHeads.tenantId, tenant.id), eq(auditTreeHeads.treeSize, size));
   const [existing] = await s.db.select().from(auditTreeHeads).where(at);
   if (existing) return existing.signerId === signer.record.id ? ok(view(existing, signer)) : staleSigner(size);
-  const root = toHex(await rootHash(size, committedReader(s.db, tenant.id)));
+  const root = toHex(await withPrefetchedNodes(s.db, tenant.id, (reader) => rootHash(size, reader)));
   const timestamp = s.clock.now().toISOString();
   const body = { tenant_id: tenant.id, tree_size: size, root_hash: root, timestamp };
   const sig = await s.keys.sign(signer.record.keyRef, treeHeadSigningInput(body));

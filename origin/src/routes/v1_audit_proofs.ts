@@ -1,10 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, eq } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { consistencyProof, inclusionProof, rootHash, toHex } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
-import { committedReader } from "../audit/append.ts";
+import { withPrefetchedNodes } from "../audit/proof-reader.ts";
 import { requireRole } from "../auth/authenticate.ts";
-import { auditEntries, auditHeads } from "../db/schema.ts";
+import { auditHeads } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
 import { bearer, dataResponse, errorResponses } from "./openapi.ts";
 
@@ -54,12 +54,12 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const treeSize = q.tree_size ?? size;
     if (treeSize > size) throw new ApiError("validation-failed", "tree_size is beyond the log", { errors: [{ path: "tree_size", message: `the log has ${size} entries` }] });
     if (q.entry >= treeSize) throw new ApiError("not-found", `entry ${q.entry} is not in a tree of size ${treeSize}`);
-    const db = c.var.services.db;
-    const [e] = await db.select({ leaf: auditEntries.leafHash }).from(auditEntries).where(and(eq(auditEntries.tenantId, c.var.caller.tenantId), eq(auditEntries.idx, q.entry)));
-    const reader = committedReader(db, c.var.caller.tenantId);
-    const path = await inclusionProof(q.entry, treeSize, reader);
+    // Leaf (the level-0 node), path and root in one round trip (withPrefetchedNodes).
+    const { leaf, path, root } = await withPrefetchedNodes(c.var.services.db, c.var.caller.tenantId, async (reader) => ({
+      leaf: await reader.get(0, q.entry), path: await inclusionProof(q.entry, treeSize, reader), root: await rootHash(treeSize, reader),
+    }));
     return c.json({ data: {
-      leaf_index: q.entry, tree_size: treeSize, leaf_hash: toHex(e!.leaf), root_hash: toHex(await rootHash(treeSize, reader)), audit_path: path.map(toHex),
+      leaf_index: q.entry, tree_size: treeSize, leaf_hash: toHex(leaf), root_hash: toHex(root), audit_path: path.map(toHex),
     } }, 200);
   });
   app.openapi(consistencyRoute, async (c) => {
@@ -68,10 +68,11 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     if (q.from > q.to || q.to > size) {
       throw new ApiError("validation-failed", "need 1 ≤ from ≤ to ≤ log size", { errors: [{ path: q.from > q.to ? "from" : "to", message: `the log has ${size} entries` }] });
     }
-    const reader = committedReader(c.var.services.db, c.var.caller.tenantId);
-    const proof = await consistencyProof(q.from, q.to, reader);
+    const { proof, first, second } = await withPrefetchedNodes(c.var.services.db, c.var.caller.tenantId, async (reader) => ({
+      proof: await consistencyProof(q.from, q.to, reader), first: await rootHash(q.from, reader), second: await rootHash(q.to, reader),
+    }));
     return c.json({ data: {
-      first: q.from, second: q.to, first_root: toHex(await rootHash(q.from, reader)), second_root: toHex(await rootHash(q.to, reader)), proof: proof.map(toHex),
+      first: q.from, second: q.to, first_root: toHex(first), second_root: toHex(second), proof: proof.map(toHex),
     } }, 200);
   });
 }
