@@ -12,8 +12,11 @@ export type World = "a" | "b";
  */
 export const FITTED_OVERRIDES: Record<World, ScoringOverrides> = {
   a: {},
-  // Chosen by `pnpm --filter @kakunin/bench anomaly -- --fit b` (grid in fit.ts, objective on world B only).
-  b: {},
+  // Chosen by `pnpm --filter @kakunin/bench anomaly -- --world b --fit b` (grid in fit.ts, objective on
+  // world B only), 2026-12-03: centre 4 / 4.5 / 5 / 5.5 gave FPR(high) 0.160 / 0.157 / 0.154 / 0.152 %,
+  // 74 % of episodes high at each, 3 / 3 / 3 / 2 clean agents high; no point met FPR ≤ 0.05 %, so the
+  // lowest FPR was taken.
+  b: { sustained: { curve: { ...DEFAULT_SCORING.sustained.curve, center: 5.5 } } },
 };
 
 export const FITTED_ON: Record<World, string> = {

@@ -6,7 +6,7 @@
 /**
  * Upper bound of one agent's serialised state (JSON bytes) under the default caps, whatever the
  * events: 256 actions × 128 chars, 1,024 transitions, 2,048 resources × 512 chars, 256 resource
- * kinds, 32 numeric series × (128 + 128) values, 240-entry rings and 168 + 24 hour bins. The bounded-memory test
+ * kinds, 32 numeric series × (128 + 128 + 16) values, 240-entry rings and 168 + 24 hour bins. The bounded-memory test
  * drives every map to its cap with maximum-length keys and checks it.
  */
 export const MAX_STATE_BYTES = 2_500_000;
