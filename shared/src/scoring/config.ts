@@ -44,8 +44,8 @@ export interface ScoringConfig {
   /** Multiplier of action novelty for a tool the scopes name explicitly / cover by a wildcard (1 = no prior). */
   scopePrior: { explicit: number; wildcard: number };
   /**
-   * Weight of the hour-of-week profile against the hour-of-day one (0 = daily only). Off by
-   * default: on world A's 1–2-week histories, weight 1 tripled normal events in medium.
+   * Strength of the hour-of-week profile (0 = daily only): each shrinkage level (day type →
+   * weekday → hour) gets one observed day of events ÷ weekWeight as its prior (features.weekSlot).
    */
   weekWeight: number;
   /** Hour profiles learn events this long after they happened (a burst at a dead hour does not teach itself). */
