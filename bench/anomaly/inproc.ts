@@ -1,6 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
-import { newState, scoreEvent, toScoredInput, type AgentEvent, type Reason } from "@kakunin/shared";
+import { DEFAULT_SCORING, newState, scoreEvent, toScoredInput, type AgentEvent, type Reason, type ScoringConfig } from "@kakunin/shared";
 import { ReferenceScorer } from "./reference.ts";
 import type { AgentRun } from "./scored.ts";
 import type { SimAgent } from "./types.ts";
@@ -21,7 +21,7 @@ export type ScorerName = "kakunin" | "reference";
 function scoreReference(inputs: readonly ReturnType<typeof toScoredInput>[]): AgentScores {
   const ref = new ReferenceScorer();
   const out: AgentScores = { score: [], reasons: [], risk: [], riskReasons: [], becameHigh: [], ms: 0 };
-  const t0 = performance.now();
+  const t0 = cpuMs();
   let risk = 0;
   let t = 0;
   for (const input of inputs) {
@@ -35,26 +35,39 @@ function scoreReference(inputs: readonly ReturnType<typeof toScoredInput>[]): Ag
     out.riskReasons.push([]);
     out.becameHigh.push(decayed < 0.85 && risk >= 0.85);
   }
-  out.ms = performance.now() - t0;
+  out.ms = cpuMs() - t0;
   return out;
 }
 
-/** One agent, fresh state, events in time order, its declared scopes, the default config. */
-export function scoreAgent(events: readonly AgentEvent[], scopes: readonly string[], scorer: ScorerName = "kakunin"): AgentScores {
+/**
+ * CPU time of this thread in ms (process.threadCpuUsage, Node ≥ 23.9): on a shared, loaded machine
+ * wall time would bill other processes' work to the scorer. Falls back to wall time.
+ */
+function cpuMs(): number {
+  const p = process as unknown as { threadCpuUsage?: () => { user: number; system: number } };
+  if (typeof p.threadCpuUsage === "function") {
+    const u = p.threadCpuUsage();
+    return (u.user + u.system) / 1000;
+  }
+  return performance.now();
+}
+
+/** One agent, fresh state, events in time order, its declared scopes, the given config (default: DEFAULT_SCORING, fitted on world A). */
+export function scoreAgent(events: readonly AgentEvent[], scopes: readonly string[], scorer: ScorerName = "kakunin", cfg: ScoringConfig = DEFAULT_SCORING): AgentScores {
   const inputs = events.map(toScoredInput);
   if (scorer === "reference") return scoreReference(inputs);
   const state = newState();
   const out: AgentScores = { score: [], reasons: [], risk: [], riskReasons: [], becameHigh: [], ms: 0 };
-  const t0 = performance.now();
+  const t0 = cpuMs();
   for (const input of inputs) {
-    const r = scoreEvent(state, input, scopes);
+    const r = scoreEvent(state, input, scopes, cfg);
     out.score.push(r.event.score);
     out.reasons.push(r.event.reasons);
     out.risk.push(r.risk.score);
     out.riskReasons.push(r.risk.reasons);
     out.becameHigh.push(r.risk.becameHigh);
   }
-  out.ms = performance.now() - t0;
+  out.ms = cpuMs() - t0;
   return out;
 }
 
@@ -67,6 +80,7 @@ interface Job {
   events: AgentEvent[];
   scopes: string[];
   scorer: ScorerName;
+  cfg: ScoringConfig;
 }
 
 /**
@@ -74,13 +88,13 @@ interface Job {
  * single-threaded and deterministic; parallelism only shortens the wall time). `workers` = 1 runs
  * everything on the main thread.
  */
-export async function scoreAgents(agents: SimAgent[], workers = Math.min(4, availableParallelism()), scorer: ScorerName = "kakunin"): Promise<{ runs: AgentRun[] }> {
+export async function scoreAgents(agents: SimAgent[], workers = Math.min(4, availableParallelism()), scorer: ScorerName = "kakunin", cfg: ScoringConfig = DEFAULT_SCORING): Promise<{ runs: AgentRun[] }> {
   const results = new Array<AgentScores | undefined>(agents.length);
   if (workers <= 1) {
-    agents.forEach((a, i) => (results[i] = scoreAgent(a.events.map((e) => e.event), a.scopes, scorer)));
+    agents.forEach((a, i) => (results[i] = scoreAgent(a.events.map((e) => e.event), a.scopes, scorer, cfg)));
   } else {
     // Biggest agents first, each to whichever worker frees up next.
-    const queue: Job[] = agents.map((a, id) => ({ id, events: a.events.map((e) => e.event), scopes: a.scopes, scorer })).sort((x, y) => y.events.length - x.events.length);
+    const queue: Job[] = agents.map((a, id) => ({ id, events: a.events.map((e) => e.event), scopes: a.scopes, scorer, cfg })).sort((x, y) => y.events.length - x.events.length);
     await Promise.all(Array.from({ length: Math.min(workers, queue.length) }, () => new Promise<void>((resolve, reject) => {
       const w = new Worker(boot(), { eval: true });
       const next = () => {

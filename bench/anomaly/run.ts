@@ -10,6 +10,8 @@ import { buildSuite, shiftSuite, type SuiteSpec } from "./suite.ts";
 import { DEV, HOLDOUT } from "./suites.ts";
 import type { Suite } from "./types.ts";
 import { buildWorldB, WORLD_B } from "./world-b/world.ts";
+import { fit } from "./fit.ts";
+import { FITTED_ON, fittedConfig, type World } from "./fitted.ts";
 
 /**
  * Anomaly-detection benchmark. Default: in-process — generate the dev and holdout suites and feed
@@ -32,6 +34,10 @@ const { values } = parseArgs({
     workers: { type: "string" },
     /** Only the first N agents of each suite (quick edge smoke runs). */
     limit: { type: "string" },
+    /** Which fitted configuration scores (in-process): a (fitted on A → reports B), b (fitted on B → reports A), or both. */
+    direction: { type: "string", default: "both" },
+    /** Refit the calibration knobs on one world (a = dev suite, b = world B) and print the overrides for fitted.ts. */
+    fit: { type: "string" },
   },
 });
 
@@ -39,9 +45,9 @@ const specs: SuiteSpec[] = values.world === "b" ? [] : values.suite === "dev" ? 
 const withB = values.world !== "a";
 /** Which world each suite belongs to, and how it relates to tuning (the defaults were tuned on world A's dev suite only). */
 const ROLE: Record<string, string> = {
-  dev: "world A (bench/anomaly generator), dev suite: TUNED ON",
-  holdout: "world A, holdout suite (same generator, other seed and variants): not tuned on",
-  "world-b": "world B (bench/anomaly/world-b, written independently): NOT tuned on (cross-generator)",
+  dev: "world A (bench/anomaly generator), dev suite",
+  holdout: "world A, holdout suite (same generator, other seed and variants)",
+  "world-b": "world B (bench/anomaly/world-b, written independently)",
 };
 const edgeMode = values.edge !== undefined || values.origin !== undefined || values["admin-key"] !== undefined;
 if (edgeMode && !(values.edge && values.origin && values["admin-key"])) {
@@ -74,25 +80,42 @@ async function main(): Promise<void> {
       console.log(`  ${b.events} events in ${((performance.now() - s0) / 1000).toFixed(1)} s end to end`);
       results.push({ suite: b.spec.name, mode: "edge", runs, events: b.events, scoringMs: performance.now() - s0, generationMs: b.generationMs });
     }
+  } else if (values.fit === "a" || values.fit === "b") {
+    const world = values.fit;
+    const agents = built.filter((b) => (world === "a" ? b.spec.name === DEV.name : b.spec.name === WORLD_B.name)).flatMap((b) => b.suite.agents);
+    console.log(`fitting the calibration knobs on world ${world.toUpperCase()} only (${agents.length} agents)`);
+    const { best } = await fit(agents, values.workers ? Number(values.workers) : undefined, (l) => console.log(l));
+    console.log(`chosen for FITTED_OVERRIDES.${world}: ${JSON.stringify(best.overrides)}`);
+    return;
   } else {
-    // One pool for every suite's agents keeps all cores busy until the very end; each scorer in turn.
-    const all = built.flatMap((b) => b.suite.agents);
-    const byScorer = new Map<ScorerName, RunResult[]>();
-    const scorers = (["kakunin", "reference"] as const).filter((sc) => values.scorer === "both" || values.scorer === sc);
-    for (const scorer of scorers) {
-      const { runs } = await scoreAgents(all, values.workers ? Number(values.workers) : undefined, scorer);
-      byScorer.set(scorer, built.map((b) => {
-        const mine = runs.filter((r) => b.suite.agents.includes(r.agent));
-        const scoringMs = mine.reduce((s, r) => s + (r.scoringMs ?? 0), 0);
-        return { suite: b.spec.name, mode: "in-process", runs: mine, events: b.events, scoringMs, generationMs: b.generationMs };
-      }));
-    }
-    results.push(...(byScorer.get("kakunin") ?? []));
-    for (const [i, b] of built.entries()) {
-      const cols: Column[] = scorers.map((sc) => ({ label: sc, m: computeMetrics(byScorer.get(sc)![i]!.runs) }));
-      const k = byScorer.get(scorers[0]!)![i]!;
-      console.log(`\n${b.spec.name}: ${b.suite.agents.length} agents, ${b.events.toLocaleString("en-US")} events (generated in ${(b.generationMs / 1000).toFixed(1)} s; ${scorers[0]} scorer ${Math.round(b.events / (k.scoringMs / 1000)).toLocaleString("en-US")} events/s per core)`);
-      printComparison(b.spec.name, ROLE[b.spec.name] ?? "", cols);
+    // Each world is scored with the configuration fitted on the OTHER world (the honest,
+    // cross-generator direction), and by the untuned reference scorer beside it.
+    const workers = values.workers ? Number(values.workers) : undefined;
+    const worldOf = (suite: string): World => (suite === WORLD_B.name ? "b" : "a");
+    const directions = (["a", "b"] as const).filter((w) => values.direction === "both" || values.direction === w);
+    for (const tuned of directions) {
+      const report = built.filter((b) => worldOf(b.spec.name) !== tuned);
+      if (report.length === 0) continue;
+      const all = report.flatMap((b) => b.suite.agents);
+      const byScorer = new Map<ScorerName, RunResult[]>();
+      const scorers = (["kakunin", "reference"] as const).filter((sc) => values.scorer === "both" || values.scorer === sc);
+      for (const scorer of scorers) {
+        const { runs } = await scoreAgents(all, workers, scorer, fittedConfig(tuned));
+        byScorer.set(scorer, report.map((b) => {
+          const mine = runs.filter((r) => b.suite.agents.includes(r.agent));
+          const scoringMs = mine.reduce((sum, r) => sum + (r.scoringMs ?? 0), 0);
+          return { suite: b.spec.name, mode: "in-process", runs: mine, events: b.events, scoringMs, generationMs: b.generationMs };
+        }));
+      }
+      results.push(...(byScorer.get("kakunin") ?? []));
+      console.log(`\n##### direction: tuned on world ${tuned.toUpperCase()} (${FITTED_ON[tuned]}) → reported on world ${tuned === "a" ? "B" : "A"}`);
+      for (const [i, b] of report.entries()) {
+        const cols: Column[] = scorers.map((sc) => ({ label: sc, m: computeMetrics(byScorer.get(sc)![i]!.runs) }));
+        const k = byScorer.get(scorers[0]!)![i]!;
+        const us = (k.scoringMs * 1000) / b.events;
+        console.log(`\n${b.spec.name}: ${b.suite.agents.length} agents, ${b.events.toLocaleString("en-US")} events (generated in ${(b.generationMs / 1000).toFixed(1)} s; ${scorers[0]} scorer ${us.toFixed(0)} µs/event CPU = ${Math.round(1e6 / us).toLocaleString("en-US")} events/s per core)`);
+        printComparison(b.spec.name, `scored with the configuration fitted on world ${tuned.toUpperCase()}; ${ROLE[b.spec.name] ?? ""}`, cols);
+      }
     }
     if (!values.detail) return;
   }

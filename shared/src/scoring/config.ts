@@ -28,7 +28,7 @@ export interface ScoringConfig {
   resourceFanout: Curve;
   rateBurst: Curve;
   amountSpike: Curve;
-  /** log(amount / largest recent amount): a spike beyond anything the agent has moved. */
+  /** -ln p of the amount's exceedance p-value over the agent's own largest values (Pareto tail beyond the largest). */
   amountMaxRatio: Curve;
   amountDrift: Curve;
   errorStorm: Curve;
@@ -44,8 +44,8 @@ export interface ScoringConfig {
   /** Multiplier of action novelty for a tool the scopes name explicitly / cover by a wildcard (1 = no prior). */
   scopePrior: { explicit: number; wildcard: number };
   /**
-   * Weight of the hour-of-week profile against the hour-of-day one (0 = daily only). Off by
-   * default: on world A's 1–2-week histories, weight 1 tripled normal events in medium.
+   * Strength of the hour-of-week profile (0 = daily only): each shrinkage level (day type →
+   * weekday → hour) gets one observed day of events ÷ weekWeight as its prior (features.weekSlot).
    */
   weekWeight: number;
   /** Hour profiles learn events this long after they happened (a burst at a dead hour does not teach itself). */
@@ -57,6 +57,8 @@ export interface ScoringConfig {
    * halving every `halfLifeMs`; sustained medium evidence reaches high through `curve`.
    */
   sustained: { slack: number; cap: number; halfLifeMs: number; curve: Curve };
+  /** z of the recent step surprise against the agent's own (features.sequenceSurprise). */
+  sequenceSurprise: Curve;
   /** Per-feature multipliers of the contribution (absent = 1); tenants tune these. */
   weights: Partial<Record<string, number>>;
   /** Caps that bound memory per agent whatever the event count. */
@@ -79,7 +81,7 @@ export const DEFAULT_SCORING: ScoringConfig = {
   /** x = ln((events in the last 60 s or 10 s + 1) / (98th-percentile minute + 2)). */
   rateBurst: { center: 0.9, width: 0.22, cap: 0.93 },
   amountSpike: { center: 6, width: 1, cap: 0.9 },
-  amountMaxRatio: { center: 1.6, width: 0.35, cap: 0.9 },
+  amountMaxRatio: { center: 8.5, width: 0.7, cap: 0.93 },
   amountDrift: { center: 3.5, width: 0.6, cap: 0.85 },
   /** Binomial tail surprisal (nats) of the failures among the last 20 events. */
   errorStorm: { center: 10, width: 1.4, cap: 0.9 },
@@ -91,11 +93,12 @@ export const DEFAULT_SCORING: ScoringConfig = {
   riskAccumulation: 0.3,
   rareAction: 3,
   scopePrior: { explicit: 0.7, wildcard: 0.85 },
-  weekWeight: 0,
+  weekWeight: 1,
   hourLagMs: 2 * 3_600_000,
   volumeHour: { center: 1.1, width: 0.25, cap: 0.9 },
   /** slack ln 2: only events scoring above 0.5 add evidence. */
   sustained: { slack: Math.LN2, cap: 6, halfLifeMs: 30 * 60_000, curve: { center: 4, width: 0.7, cap: 0.93 } },
+  sequenceSurprise: { center: 4, width: 0.6, cap: 0.8 },
   weights: {},
   caps: { actions: 256, transitions: 1024, resources: 2048, resourceKinds: 256, amounts: 128, amountRef: 128, keys: 32 },
 };

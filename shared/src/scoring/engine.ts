@@ -3,7 +3,7 @@ import type { ScoredInput } from "../events.ts";
 import { DEFAULT_SCORING, type ScoringConfig } from "./config.ts";
 import {
   actionNovelty, amountFeatures, behaviourDrift, errorStorm, latencyOutlier, noveltyRun, outOfScope, rateBurst,
-  resourceFanout, resourceKindNovelty, sequenceRun, sustained, transitionNovelty, unusualHour, volumeHour, type Reason,
+  resourceFanout, resourceKindNovelty, sequenceRun, sequenceSurprise, stepSurprise, sustained, transitionNovelty, unusualHour, volumeHour, type Reason,
 } from "./features.ts";
 import { amountKey, countMinute, foldMinutes, learn, VOLUME_UNITS, volumeKey } from "./learn.ts";
 import { decayedAt, type MonitorState } from "./state.ts";
@@ -60,12 +60,14 @@ export function scoreEvent(
   const run = { ...s, noveltyRun: s.noveltyRun * 0.8 + (novelAny ? 1 : 0) };
   const transition = transitionNovelty(s, e, cfg);
   const novelTransition = transition !== undefined || isNovelTransition(s, e, cfg);
+  const step = stepSurprise(s, e, cfg);
   const reasons = [
     outOfScope(e, scopes, cfg),
     action.r,
     novelAny ? noveltyRun(run, cfg) : undefined,
     transition,
     novelTransition ? sequenceRun(s, true, cfg) : undefined,
+    s.prevAction && s.actions[e.action] ? sequenceSurprise(s, step, cfg) : undefined,
     kind.r,
     bucket ? rateBurst(s, e, cfg) : undefined,
     bucket && isNewResource ? resourceFanout(s, bucket.fresh, cfg) : undefined,
@@ -91,7 +93,7 @@ export function scoreEvent(
   reasons.sort((a, b) => b.contribution - a.contribution);
   const rounded = reasons.map((r) => ({ ...r, contribution: round(r.contribution) }));
 
-  learn(s, e, cfg, novelAny, novelTransition);
+  learn(s, e, cfg, novelAny, novelTransition, step);
 
   const before = s.risk.score;
   const dt = Math.max(0, e.ts - s.risk.t);

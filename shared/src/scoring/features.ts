@@ -26,6 +26,21 @@ export function surprisal(count: number, total: number, distinct: number): numbe
 }
 
 /**
+ * Surprisal (nats) of a never-seen category, calibrated on the agent's own rate of novelty: the
+ * Good–Turing estimate of P(new) (categories seen about once / events) or the recent rate at which
+ * new categories actually appeared, whichever is larger. An agent whose resources are all fresh
+ * ids learns that a new one is ordinary; an agent with a fixed tool set after thousands of events
+ * finds a new tool very surprising. With no singletons and no recent novelty this is the add-½
+ * surprisal above.
+ */
+export function novelSurprisal(counts: Record<string, { c: number; t: number }>, total: number, t: number, hl: number, rate: number, distinct: number): number {
+  let singletons = 0;
+  for (const k in counts) if (decayedAt(counts[k], t, hl) < 1.5) singletons++;
+  const gt = (singletons + 0.5) / (total + 0.5 * (distinct + 1));
+  return -Math.log(Math.min(1, Math.max(gt, rate)));
+}
+
+/**
  * A resource with its identifiers masked, so `customers/8812/orders`, `customers/17/orders` and
  * `customers/cus_9fA2k/orders` are one kind. Query strings and fragments are dropped; a path
  * segment counts as an identifier when it has a digit, or is a long opaque token.
@@ -61,7 +76,8 @@ export function actionNovelty(s: MonitorState, e: ScoredInput, scopes: readonly 
   // never normal (a declared but never-used tool is exactly what a takeover reaches for).
   const explicit = scopes.includes(e.action);
   const prior = explicit ? cfg.scopePrior.explicit : inScope(scopes, e.action) ? cfg.scopePrior.wildcard : 1;
-  const x = surprisal(c, total, Math.min(Object.keys(s.actions).length, cfg.caps.actions));
+  const distinct = Math.min(Object.keys(s.actions).length, cfg.caps.actions);
+  const x = novel ? novelSurprisal(s.actions, total, e.ts, hl, s.actionNewRate, distinct) : surprisal(c, total, distinct);
   const contribution = curve(x, cfg.actionNovelty) * prior * conf(s.n, cfg.warmup.novelty);
   const what = novel ? `first use of '${e.action}'` : `use ${Math.round(c) + 1} of the rarely used '${e.action}'`;
   return { r: reason("action_novelty", contribution, `${what} after ${Math.round(total)} events`), novel };
@@ -98,7 +114,7 @@ export function resourceKindNovelty(s: MonitorState, e: ScoredInput, cfg: Scorin
   const c = decayedAt(s.resourceKinds[kind], e.ts, hl);
   if (c >= 0.5) return { novel: false };
   const total = decayedAt(s.resourceKindTotal, e.ts, hl);
-  const x = surprisal(c, total, Object.keys(s.resourceKinds).length);
+  const x = novelSurprisal(s.resourceKinds, total, e.ts, hl, s.kindNewRate, Object.keys(s.resourceKinds).length);
   const contribution = curve(x, cfg.resourceKindNovelty) * conf(s.n, cfg.warmup.novelty);
   return { r: reason("resource_novelty", contribution, `first access to a resource like '${kind}'`), novel: true };
 }
@@ -140,6 +156,39 @@ export function sequenceRun(s: MonitorState, novelTransition: boolean, cfg: Scor
   return reason("sequence_run", contribution, `${run.toFixed(1)} never-seen steps in a row (usual ${expected.toFixed(1)})`);
 }
 
+/**
+ * How much less likely this step is after the previous action than the action is on its own
+ * (nats): ln P(b) − ln P(b | a), with P(b | a) smoothed toward P(b) by one pseudo-use of `a`.
+ * Positive for a step that rarely follows `a`, whether or not it was ever seen; 0 for a step
+ * that needs no judgement (first event, or a never-seen action, which action_novelty judges).
+ */
+export function stepSurprise(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): number {
+  const prev = s.prevAction;
+  const hl = cfg.halfLife.behaviour;
+  const cb = decayedAt(s.actions[e.action], e.ts, hl);
+  if (!prev || cb < 0.5) return 0;
+  const total = decayedAt(s.actionTotal, e.ts, hl);
+  const pb = (cb + 0.5) / (total + 0.5 * (Math.min(Object.keys(s.actions).length, cfg.caps.actions) + 1));
+  const cab = decayedAt(s.transitions[`${prev}\u0000${e.action}`], e.ts, hl);
+  const out = decayedAt(s.outgoing[prev], e.ts, hl);
+  return Math.log(pb) - Math.log((cab + pb) / (out + 1));
+}
+
+/**
+ * A run of unlikely steps (an impossible sequence: tasks done backwards, steps skipped) against
+ * the agent's own usual run: the recent average step surprise (~4 events) as a z-score against
+ * its long-run mean and spread. Agents that interleave many tasks have a wide spread and need
+ * a stronger run; a strict pipeline needs only a few reversed steps.
+ */
+export function sequenceSurprise(s: MonitorState, d: number, cfg: ScoringConfig): Reason | undefined {
+  if (s.seq.n < 100) return undefined;
+  const run = s.seq.short * 0.75 + 0.25 * d;
+  // Spread floored at 0.5 nats: on a strict pipeline one odd step is not yet a run.
+  const z = (run - s.seq.mean) / Math.sqrt(s.seq.v + 0.25);
+  const contribution = curve(z, cfg.sequenceSurprise) * conf(s.seq.n, cfg.warmup.novelty * 5);
+  return reason("sequence_surprise", contribution, `recent steps are unusually unlikely in this order (${run.toFixed(1)} nats per step vs a usual ${s.seq.mean.toFixed(1)}, z ${z.toFixed(1)})`);
+}
+
 /** What a numeric series measures: money moved (`amount_*` reasons) or data read (`volume_*`). */
 export type SeriesLabel = "amount" | "volume";
 
@@ -158,17 +207,32 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   // MAD floor (5% in log space) so an agent that always pays the same amount does not divide by zero.
   const scale = 1.4826 * mad(series.recent, med) + 0.05;
   const z = (x - med) / scale;
-  const out: Reason[] = [];
   const w = conf(series.seen, cfg.warmup.amount);
-  // Beyond anything recently moved: ratio to the largest of the recent amounts (log space).
-  let top = -Infinity;
-  for (const v of series.recent) if (v > top) top = v;
-  const overMax = x - top;
-  const r0 = reason(`${label}_over_max`, curve(overMax, cfg.amountMaxRatio) * w, `${value}${unit} is ${Math.exp(overMax).toFixed(1)}× the largest recent ${label}`);
-  if (r0) out.push(r0);
+  // Beyond the agent's own largest values: an exceedance p-value from its top values ever, with a
+  // Pareto tail (Hill estimate of the mean excess in log space) beyond the largest. An agent that
+  // regularly moves big tickets has a heavy tail and a high top, so another big ticket is not rare.
+  const top = series.top && series.top.length >= 4 ? series.top : [...series.recent].sort((a, b) => b - a).slice(0, 16);
+  const n = Math.max(series.seen, series.recent.length);
+  const out: Reason[] = [];
+  let tail = 0;
+  let overMax = x - top[0]!;
+  if (top.length >= 4 && x >= top[top.length - 1]!) {
+    let excess = 0;
+    for (const v of top) excess += v - top[top.length - 1]!;
+    const beta = Math.max(0.1, excess / (top.length - 1));
+    let above = 0;
+    for (const v of top) if (v >= x) above++;
+    const p = overMax > 0 ? Math.exp(-overMax / beta) / (n + 1) : (above + 1) / (n + 1);
+    tail = -Math.log(p);
+  }
+  overMax = Math.max(overMax, 0);
+  const c0 = curve(tail, cfg.amountMaxRatio) * w;
   // Large amounts are the risk; unusually small ones count a third.
   const spike = curve(z > 0 ? z : -z / 3, cfg.amountSpike) * w;
-  const r1 = reason(`${label}_spike`, spike, `${value}${unit} is ${Math.expm1(x - med) >= 0 ? (Math.exp(x - med)).toFixed(1) + "×" : "far below"} the usual ${Math.expm1(med).toFixed(2)} (robust z ${z.toFixed(1)})`);
+  // Both test "too large": the stronger speaks (noisy-OR of the two would count one value twice).
+  const r0 = c0 >= spike ? reason(`${label}_over_max`, c0, `${value}${unit} is ${Math.exp(overMax).toFixed(1)}× the largest of ${n} ${label}s (tail p ${Math.exp(-tail).toExponential(1)})`) : undefined;
+  if (r0) out.push(r0);
+  const r1 = spike > c0 ? reason(`${label}_spike`, spike, `${value}${unit} is ${Math.expm1(x - med) >= 0 ? (Math.exp(x - med)).toFixed(1) + "×" : "far below"} the usual ${Math.expm1(med).toFixed(2)} (robust z ${z.toFixed(1)})`) : undefined;
   if (r1) out.push(r1);
   if (series.ref.length >= 32) {
     // Slow drift: the recent median has walked away from the slow reference sample.
@@ -231,20 +295,56 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig)
   // The hour and its neighbours: working a little late is not working in the dead of night.
   const near = (s.hours[(h + 23) % 24]! + s.hours[h]! + s.hours[(h + 1) % 24]!) * decay;
   const pDay = (near + 0.5) / (total + 0.5 * 8);
-  const w = hourOfWeek(e.ts);
-  const nearWeek = (s.week[(w + 167) % 168]! + s.week[w]! + s.week[(w + 1) % 168]!) * decay;
-  // Dirichlet prior from the daily profile, `1 / weekWeight` times as strong as the data (never
-  // weaker than 50 events): a young weekly profile (one Wednesday seen) must not make an ordinary
-  // Wednesday look strange. weekWeight 0 = daily profile only.
-  const pWeek = cfg.weekWeight > 0
-    ? (nearWeek + (Math.max(50, total) / cfg.weekWeight) * (pDay / 7)) / (total + Math.max(50, total) / cfg.weekWeight)
-    : pDay / 7;
-  const x = -Math.log(pWeek) - Math.log(7);
+  const pSlot = cfg.weekWeight > 0 ? weekSlot(s, e.ts, h, pDay, decay, total, cfg.weekWeight) : pDay / 7;
+  // One event: how rare this slot is for the agent (−ln of its share against a uniform week).
+  const single = -Math.log(7 * pSlot);
+  // A session: the events in this clock hour against the number the profile expects in it. Hourly
+  // counts are overdispersed (busy days, catch-up after outages), so the tail is the most
+  // dispersed one that is still a count model: gamma–Poisson with shape 1 (geometric), P(X ≥ k)
+  // = (μ / (1 + μ))^k, with at most 12 counted. A busy hour at a usual time adds nothing; one event
+  // at an odd hour stays weak; a dozen in an hour where the agent expects well under one is a
+  // session it never works.
+  const daysSeen = s.hourSince < 0 ? 1 : Math.max(1, (s.hoursT - s.hourSince) / 86_400_000);
+  const expected = (total / Math.min(daysSeen, cfg.halfLife.hour / 86_400_000 / Math.LN2)) * 7 * (pSlot / 3);
+  const k = Math.min(12, (s.hourPending[String(Math.floor(e.ts / 3_600_000))] ?? 0) + 1);
+  // Bonferroni over the 168 hour slots of a week: each hour gets this test, so a 1-in-168 tail is
+  // what an ordinary week produces somewhere.
+  const x = Math.max(single, -k * Math.log(expected / (1 + expected)) - Math.log(168));
   // A daily rhythm needs days to show: full weight after three days of hour history, not after N events.
   const days = s.hourSince < 0 ? 0 : Math.min(1, (s.hoursT - s.hourSince) / (3 * 86_400_000));
   const contribution = curve(x, cfg.unusualHour) * conf(total, cfg.warmup.hour) * days;
   const day = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][new Date(e.ts).getUTCDay()];
   return reason("unusual_hour", contribution, `activity on ${day} at ${String(h).padStart(2, "0")}:00 UTC is rare for this agent`);
+}
+
+/**
+ * P(this 3-hour window on this weekday) from the hour-of-week profile, shrunk level by level:
+ * day type (weekday / weekend) → weekday → hour, each level's prior the level above with the
+ * strength of one observed day of events (÷ `strength`). A weekday-only agent's first Sunday is
+ * rare after a week and very rare after four; an agent that works every day looks as it does with
+ * the daily profile alone (uniform week: 7 × result = pDay).
+ */
+function weekSlot(s: MonitorState, ts: number, h: number, pDay: number, decay: number, total: number, strength: number): number {
+  const dow = new Date(ts).getUTCDay();
+  const daysSeen = s.hourSince < 0 ? 1 : Math.max(1, (s.hoursT - s.hourSince) / 86_400_000);
+  const k = total / daysSeen / strength;
+  const dayTot = [0, 0, 0, 0, 0, 0, 0];
+  const nearW = [0, 0, 0, 0, 0, 0, 0];
+  for (let d = 0; d < 7; d++) {
+    for (let i = 0; i < 24; i++) dayTot[d]! += s.week[d * 24 + i]! * decay;
+    const w = d * 24 + h;
+    nearW[d] = (s.week[(w + 167) % 168]! + s.week[w]! + s.week[(w + 1) % 168]!) * decay;
+  }
+  const weekend = (d: number) => d === 0 || d === 6;
+  const type = [0, 1, 2, 3, 4, 5, 6].filter((d) => weekend(d) === weekend(dow));
+  let totalT = 0;
+  let nearT = 0;
+  for (const d of type) { totalT += dayTot[d]!; nearT += nearW[d]!; }
+  const pType = (totalT + (k * type.length) / 7) / (total + k);
+  const pHourType = (nearT + k * pDay) / (totalT + k);
+  const pDow = (dayTot[dow]! + k / type.length) / (totalT + k);
+  const pHourDow = (nearW[dow]! + k * pHourType) / (dayTot[dow]! + k);
+  return pType * pDow * pHourDow;
 }
 
 export function latencyOutlier(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {

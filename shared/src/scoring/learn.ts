@@ -59,6 +59,14 @@ function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringCo
   const series = (s.amounts[key] ??= { recent: [], ref: [], seen: 0 });
   const x = Math.log1p(value);
   ring(series.recent, x, cfg.caps.amounts);
+  // The 16 largest values ever (descending): the tail the exceedance p-value is measured on.
+  const top = (series.top ??= []);
+  if (top.length < 16 || x > top[top.length - 1]!) {
+    let i = top.length;
+    while (i > 0 && top[i - 1]! < x) i--;
+    top.splice(i, 0, x);
+    if (top.length > 16) top.pop();
+  }
   // The reference keeps every 16th value: it spans ~16× more history, so slow drift shows.
   if (series.seen % 16 === 0) ring(series.ref, x, cfg.caps.amountRef);
   series.seen++;
@@ -114,9 +122,22 @@ function learnVolumeHour(s: MonitorState, unit: VolumeUnit, t: number, value: nu
 }
 
 /** Updates every baseline with the event, after it was scored against them. */
-export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novelAny: boolean, novelTransition: boolean): void {
+export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novelAny: boolean, novelTransition: boolean, step = 0): void {
   const hl = cfg.halfLife.behaviour;
   const t = e.ts;
+  const ewma = (n: number) => (n < 50 ? 1 / (n + 1) : 0.01);
+  s.actionNewRate += ewma(s.n) * ((s.actions[e.action] ? 0 : 1) - s.actionNewRate);
+  if (e.resource) s.kindNewRate += ewma(s.n) * ((s.resourceKinds[resourceKind(e.resource)] ? 0 : 1) - s.kindNewRate);
+  if (s.prevAction && s.actions[e.action]) {
+    // The step-surprise baseline: a slow mean and variance of the short run, by the step.
+    const q = s.seq;
+    q.short = q.short * 0.75 + 0.25 * step;
+    const a = q.n < 100 ? 1 / (q.n + 1) : 0.005;
+    const dev = q.short - q.mean;
+    q.mean += a * dev;
+    q.v = (1 - a) * (q.v + a * dev * dev);
+    q.n++;
+  }
   bump(s.actions, e.action, t, hl, cfg.caps.actions);
   bumpTotal(s.actionTotal, t, hl);
   if (s.prevAction) {

@@ -6,7 +6,7 @@
 /**
  * Upper bound of one agent's serialised state (JSON bytes) under the default caps, whatever the
  * events: 256 actions × 128 chars, 1,024 transitions, 2,048 resources × 512 chars, 256 resource
- * kinds, 32 numeric series × (128 + 128) values, 240-entry rings and 168 + 24 hour bins. The bounded-memory test
+ * kinds, 32 numeric series × (128 + 128 + 16) values, 240-entry rings and 168 + 24 hour bins. The bounded-memory test
  * drives every map to its cap with maximum-length keys and checks it.
  */
 export const MAX_STATE_BYTES = 2_500_000;
@@ -46,7 +46,7 @@ export interface MonitorState {
   hoursT: number;
   hoursTotal: number;
   /** log(amount) rings per currency/action key: recent values and a slow reference sample. */
-  amounts: Record<string, { recent: number[]; ref: number[]; seen: number }>;
+  amounts: Record<string, { recent: number[]; ref: number[]; seen: number; top?: number[] }>;
   /** log(latency) ring per action-less agent. */
   latency: number[];
   /** Recent novelty run: decays per event. */
@@ -81,6 +81,11 @@ export interface MonitorState {
   volume: Record<string, { hour: number; sum: number; past: number[]; peak: number }>;
   /** Page–Hinkley/CUSUM accumulator of per-event evidence (nats above the medium line), and its time. */
   cusum: { s: number; t: number };
+  /** Recent rates at which never-seen actions / resource kinds appeared (EWMA), for calibrated novelty. */
+  actionNewRate: number;
+  kindNewRate: number;
+  /** Step surprise (features.stepSurprise): short run (EWMA over ~4 steps), its long-run mean and variance, steps counted. */
+  seq: { short: number; mean: number; v: number; n: number };
 }
 
 /**
@@ -107,6 +112,7 @@ export function newState(): MonitorState {
     amounts: dict(), latency: [], noveltyRun: 0, novelRate: 0, outcomes: [], recentTs: [], resourceCount: 0, minuteCounts: [], minuteFresh: [], ratePeak: 0, fanoutPeak: 0, seqRun: 0, seqRate: 0, mixShort: dict(), mixLong: dict(),
     risk: { score: 0, t: 0, reasons: [] },
     hourSince: -1, week: new Array<number>(168).fill(0), hourPending: dict(), volume: dict(), cusum: { s: 0, t: 0 },
+    actionNewRate: 0, kindNewRate: 0, seq: { short: 0, mean: 0, v: 0, n: 0 },
   };
 }
 

@@ -1,0 +1,31 @@
+import { DEFAULT_SCORING, resolveScoringConfig, type ScoringConfig, type ScoringOverrides } from "@kakunin/shared";
+
+/** The worlds a configuration can be fitted on: A = bench/anomaly's generator (its dev suite), B = world-b. */
+export type World = "a" | "b";
+
+/**
+ * Every constant of the scorer that was chosen by looking at scores is fitted on ONE world. The
+ * shipped defaults (DEFAULT_SCORING) are the configuration fitted on world A's dev suite; the
+ * configuration fitted on world B is DEFAULT_SCORING with the overrides `--fit b` chose on world B
+ * alone (the calibration knobs in fit.ts; everything else is the same code and the same defaults).
+ * The cross-generator report scores each world with the configuration fitted on the OTHER one.
+ */
+export const FITTED_OVERRIDES: Record<World, ScoringOverrides> = {
+  a: {},
+  // Chosen by `pnpm --filter @kakunin/bench anomaly -- --world b --fit b` (grid in fit.ts, objective on
+  // world B only), 2026-12-03: centre 4 / 4.5 / 5 / 5.5 gave FPR(high) 0.160 / 0.157 / 0.154 / 0.152 %,
+  // 74 % of episodes high at each, 3 / 3 / 3 / 2 clean agents high; no point met FPR ≤ 0.05 %, so the
+  // lowest FPR was taken.
+  b: { sustained: { curve: { ...DEFAULT_SCORING.sustained.curve, center: 5.5 } } },
+};
+
+export const FITTED_ON: Record<World, string> = {
+  a: "world A dev suite (the shipped DEFAULT_SCORING)",
+  b: "world B (DEFAULT_SCORING + overrides fitted by --fit b)",
+};
+
+export function fittedConfig(world: World): ScoringConfig {
+  const r = resolveScoringConfig(FITTED_OVERRIDES[world], DEFAULT_SCORING);
+  if (!r.ok) throw new Error(`fitted overrides for world ${world} are invalid: ${JSON.stringify(r.issues)}`);
+  return r.value;
+}
