@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { newState, novelSurprisal, scoreEvent, type ScoredInput } from "@kakunin/shared";
+import { acceptAsNormal, newState, novelSurprisal, scoreEvent, type ScoredInput } from "@kakunin/shared";
 
 /**
  * The statistics behind the scorer (issue 14 §1): calibration of the per-agent probabilities on
@@ -146,6 +146,19 @@ describe("each detector fires on its synthetic case", () => {
     const scores = reversed.map((e) => scoreEvent(s, e, SCOPES).event);
     expect(scores.flatMap((x) => x.reasons.map((r) => r.feature))).toContain("sequence_surprise");
     expect(scores.some((x) => x.band === "high")).toBe(true);
+  });
+
+  it("a review that clears the reversed run also clears its sequence evidence: the next ordinary task is not held against the agent", () => {
+    const { s, end } = warm(28, 7);
+    const at = end + DAY;
+    for (let k = 0; k < 4; k++) {
+      [...STEPS].reverse().forEach((action, i) => scoreEvent(s, { id: `r${k}-${i}`, ts: at + k * 240_000 + i * 15_000, type: "tool_call", action, resource: `claims/x${k}`, outcome: "success" }, SCOPES));
+    }
+    expect(s.seq.short).toBeGreaterThan(s.seq.mean);
+    acceptAsNormal(s, at + 4 * 240_000);
+    expect(s.seq.short).toBe(s.seq.mean);
+    const next = scoreEvent(s, { id: "n0", ts: at + 5 * 240_000, type: "tool_call", action: STEPS[0]!, resource: "claims/n0", outcome: "success" }, SCOPES).event;
+    expect(next.reasons.map((r) => r.feature)).not.toContain("sequence_surprise");
   });
 
   it("amount tail: a payout 100× the usual is high; the agent's own earlier big tickets make a similar one ordinary", () => {

@@ -13,4 +13,6 @@ export function acceptAsNormal(s: MonitorState, t: number): void {
   s.seqRun = 0;
   // The episode accumulator too: sustained evidence from the cleared events must not escalate the next one.
   s.cusum = { s: 0, t: Math.max(s.cusum.t, t) };
+  // And the short run of step surprise (sequence_surprise): back to the agent's long-run mean.
+  s.seq = { ...s.seq, short: s.seq.mean };
 }
