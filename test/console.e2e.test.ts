@@ -35,7 +35,10 @@ describe("console in a browser", () => {
     csp.push(...[]);
     const seen = await watchCsp(page);
     const errs = watchErrors(page);
-    page.on("close", () => { csp.push(...seen); errors.push(...errs); });
+    page.on("close", () => {
+      csp.push(...seen);
+      errors.push(...errs);
+    });
     // Keep the arrays live for assertions made before the page closes.
     (page as Page & { csp?: string[]; errs?: string[] }).csp = seen;
     (page as Page & { csp?: string[]; errs?: string[] }).errs = errs;
@@ -66,9 +69,19 @@ describe("console in a browser", () => {
     await storedEvents(api, risky, 140);
     await storedEvents(api, calm, 60);
     // The auto-revocation lands asynchronously: wait for it so the page shows it.
-    await pollUntil(async () => ((await api<{ data: { status: string } }>("GET", `/v1/agents/${risky}`)).body.data.status === "suspended" ? true : undefined), 15_000, 100);
+    await pollUntil(
+      async () => ((await api<{ data: { status: string } }>("GET", `/v1/agents/${risky}`)).body.data.status === "suspended" ? true : undefined),
+      15_000,
+      100,
+    );
     // Enough agents for a second page of the agents table (25 a page).
-    for (let i = 0; i < 26; i++) await api("POST", "/v1/agents", { name: `filler-${String(i).padStart(2, "0")}`, model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` }, owner: { name: "Ops", email: "ops@bank.example" }, scopes: ["crm.*"] });
+    for (let i = 0; i < 26; i++)
+      await api("POST", "/v1/agents", {
+        name: `filler-${String(i).padStart(2, "0")}`,
+        model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` },
+        owner: { name: "Ops", email: "ops@bank.example" },
+        scopes: ["crm.*"],
+      });
   }, 240_000);
 
   afterAll(async () => {
@@ -177,7 +190,9 @@ describe("console in a browser", () => {
     expect(r.headers.get("location")).toBe("/console");
     const page = await newPage();
     await signIn(page, fx.adminKey);
-    const status = await page.evaluate(async () => (await fetch("/console/sign-out", { method: "POST", body: new URLSearchParams({ csrf: "forged" }) })).status);
+    const status = await page.evaluate(
+      async () => (await fetch("/console/sign-out", { method: "POST", body: new URLSearchParams({ csrf: "forged" }) })).status,
+    );
     expect(status).toBe(403);
     // The real sign-out revokes the session: the old cookie no longer opens a page.
     const cookie = (await page.context().cookies()).find((c) => c.name === "kakunin_session")!.value;
@@ -203,7 +218,11 @@ describe("console in a browser", () => {
     expect(await page.locator(`#queue [data-agent-id="${risky}"]`).count()).toBe(1);
     expect(await page.locator("form.review-form").count()).toBe(0);
     const csrf = await page.locator("input[name=csrf]").first().inputValue();
-    const posted = await page.evaluate(async ([id, token]) => (await fetch(`/console/agents/${id}/review`, { method: "POST", body: new URLSearchParams({ csrf: token!, decision: "clear", reason: "x" }) })).status, [risky, csrf]);
+    const posted = await page.evaluate(
+      async ([id, token]) =>
+        (await fetch(`/console/agents/${id}/review`, { method: "POST", body: new URLSearchParams({ csrf: token!, decision: "clear", reason: "x" }) })).status,
+      [risky, csrf],
+    );
     expect(posted).toBe(403);
     expect((await page.goto(`${sys.origin.url}/console/health`))!.status()).toBe(403);
     await page.goto(`${sys.origin.url}/console/keys`);
@@ -237,8 +256,13 @@ describe("console in a browser", () => {
     expect(await page.locator(`#queue [data-agent-id="${risky}"]`).count()).toBe(0);
     const agent = await api<{ data: { status: string } }>("GET", `/v1/agents/${risky}`);
     expect(agent.body.data.status).toBe("active");
-    const audit = await api<{ data: { entry: { data: { decision: string; reason: string } } }[] }>("GET", `/v1/audit/entries?kind=review.decided&agent_id=${risky}`);
-    expect(audit.body.data.map((e) => e.entry.data)).toEqual([expect.objectContaining({ decision: "reinstate", reason: "false positive: scheduled treasury sweep" })]);
+    const audit = await api<{ data: { entry: { data: { decision: string; reason: string } } }[] }>(
+      "GET",
+      `/v1/audit/entries?kind=review.decided&agent_id=${risky}`,
+    );
+    expect(audit.body.data.map((e) => e.entry.data)).toEqual([
+      expect.objectContaining({ decision: "reinstate", reason: "false positive: scheduled treasury sweep" }),
+    ]);
     expect(cspOf(page)).toEqual([]);
     expect(errorsOf(page)).toEqual([]);
   });
@@ -246,8 +270,11 @@ describe("console in a browser", () => {
   /** `kakunin audit report` as a user runs it: its own process, the root pinned, no config file. */
   function report(bundle: string, out: string, extra: string[] = []) {
     const cli = resolve(import.meta.dirname, "../cli/bin/kakunin.mjs");
-    return spawnSync(process.execPath, [cli, "audit", "report", bundle, "--root", join(fx.dir, "root.pem"), "--out", out, ...extra],
-      { encoding: "utf8", env: { ...process.env, KAKUNIN_CONFIG: join(fx.dir, "no-config.json") }, timeout: 120_000 });
+    return spawnSync(process.execPath, [cli, "audit", "report", bundle, "--root", join(fx.dir, "root.pem"), "--out", out, ...extra], {
+      encoding: "utf8",
+      env: { ...process.env, KAKUNIN_CONFIG: join(fx.dir, "no-config.json") },
+      timeout: 120_000,
+    });
   }
 
   it("evidence report: from a real bundle, verified first; valid self-contained HTML whose numbers are the bundle's; a PDF; a tampered bundle gets no report", async () => {
@@ -272,8 +299,18 @@ describe("console in a browser", () => {
     expect(page).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
 
     // Every number the report prints, recomputed here from the bundle itself.
-    const bundle = (JSON.parse(text) as { data: { entries: { index: number; kind: string; canonical: string }[]; tree_head: { tree_size: number; root_hash: string }; agent: { name: string; owner: { name: string }; model: { name: string; version: string; hash: string } } } }).data;
-    const events = bundle.entries.filter((e) => e.kind === "event.ingested").map((e) => JSON.parse(e.canonical) as { data: { event: { action: string }; band: string } });
+    const bundle = (
+      JSON.parse(text) as {
+        data: {
+          entries: { index: number; kind: string; canonical: string }[];
+          tree_head: { tree_size: number; root_hash: string };
+          agent: { name: string; owner: { name: string }; model: { name: string; version: string; hash: string } };
+        };
+      }
+    ).data;
+    const events = bundle.entries
+      .filter((e) => e.kind === "event.ingested")
+      .map((e) => JSON.parse(e.canonical) as { data: { event: { action: string }; band: string } });
     const textOf = (id: string) => new RegExp(`id="${id}"[^>]*>([^<]*)<`).exec(page)?.[1];
     expect(textOf("count-entries")).toBe(bundle.entries.length.toLocaleString("en-US"));
     expect(textOf("count-events")).toBe(events.length.toLocaleString("en-US"));
@@ -285,9 +322,11 @@ describe("console in a browser", () => {
     const table = /<table id="by-action">([\s\S]*?)<\/table>/.exec(page)![1]!;
     const rows = [...table.matchAll(/<tr><td><code>([^<]+)<\/code><\/td><td class="num">([\d,]+)<\/td>/g)].map((m) => [m[1], Number(m[2]!.replace(/,/g, ""))]);
     expect(new Map(rows as [string, number][])).toEqual(byAction);
-    const decisions = bundle.entries.filter((e) => ["risk.decision", "review.decided", "certificate.revoked", "agent.suspension_lifted"].includes(e.kind)).length;
+    const decisions = bundle.entries.filter((e) =>
+      ["risk.decision", "review.decided", "certificate.revoked", "agent.suspension_lifted"].includes(e.kind),
+    ).length;
     expect(decisions).toBeGreaterThanOrEqual(2);
-    expect([...(/<table id="decision-table">([\s\S]*?)<\/table>/.exec(page)![1]!).matchAll(/<tr><td class="num">/g)].length).toBe(decisions);
+    expect([.../<table id="decision-table">([\s\S]*?)<\/table>/.exec(page)![1]!.matchAll(/<tr><td class="num">/g)].length).toBe(decisions);
     expect(page).toContain(bundle.agent.owner.name);
     expect(page).toContain(bundle.agent.model.hash);
     expect(page).toContain(createHash("sha256").update(text).digest("hex"));

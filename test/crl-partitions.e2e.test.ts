@@ -19,7 +19,11 @@ import { startEdge, systemFixture, type Proc } from "./support/system.ts";
  */
 const BULK = 70_000;
 const LEGACY = 10;
-interface Issued { id: string; serial_number: string; certificate_pem: string }
+interface Issued {
+  id: string;
+  serial_number: string;
+  certificate_pem: string;
+}
 
 /** openssl with stdout and stderr together (`crl -verify` and `verify` report on stderr). */
 function openssl(args: string[], cwd: string): { code: number; out: string } {
@@ -122,9 +126,15 @@ describe("CRLs past the old size cliff", () => {
     const agentId = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name: "bulk-owner" }) })).body.data.id;
     // Revoked certificates written straight into the database, as years of model-hash changes would
     // leave them: partitioned by issuance number like certify does, plus a few from before partitions.
-    const partitioned = rowsOf(await o.services.db.execute(sql`select 1 from information_schema.columns where table_name = 'certificates' and column_name = 'crl_partition'`)).length > 0;
+    const partitioned =
+      rowsOf(await o.services.db.execute(sql`select 1 from information_schema.columns where table_name = 'certificates' and column_name = 'crl_partition'`))
+        .length > 0;
     const { CRL_PARTITION_SIZE } = await import("../origin/src/ca/crl-partitions.ts").catch(() => ({ CRL_PARTITION_SIZE: 0 }));
-    const issued = Number(rowsOf<{ n: string }>(await o.services.db.execute(partitioned ? sql`select issued_count as n from authorities where id = ${issuerId}` : sql`select 0 as n`))[0]!.n);
+    const issued = Number(
+      rowsOf<{ n: string }>(
+        await o.services.db.execute(partitioned ? sql`select issued_count as n from authorities where id = ${issuerId}` : sql`select 0 as n`),
+      )[0]!.n,
+    );
     const bulk = (from: number, count: number, salt: string, partition: boolean) => sql`
       insert into certificates (tenant_id, agent_id, issuer_id, serial_number, certificate_pem, key_ref, model_name, model_version, model_hash,
         status, issued_at, expires_at, revoked_at, revocation_code ${partitioned ? sql`, crl_partition` : sql``})
@@ -178,6 +188,8 @@ describe("CRLs past the old size cliff", () => {
     expect(legacy.text).toContain(`URI:${issuerUrl}`);
     expect(legacy.entries).toBe(LEGACY);
     expect((await crlAt(`${edge.url}/v1/crl/${tenant.id}`, "tenant-level")).entries).toBe(LEGACY);
-    console.log(`[crl-partitions] ${BULK + 2} revocations in ${last + 1} partitions of ≤ ${CRL_PARTITION_SIZE}: ${sizes.map((b) => `${(b / 1e6).toFixed(2)} MB`).join(", ")}; signed and published in ${(publishMs / 1000).toFixed(1)} s`);
+    console.log(
+      `[crl-partitions] ${BULK + 2} revocations in ${last + 1} partitions of ≤ ${CRL_PARTITION_SIZE}: ${sizes.map((b) => `${(b / 1e6).toFixed(2)} MB`).join(", ")}; signed and published in ${(publishMs / 1000).toFixed(1)} s`,
+    );
   }, 600_000);
 });

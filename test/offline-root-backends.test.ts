@@ -35,10 +35,17 @@ async function offlineRootFlow(o: TestOrigin, root: OfflineRoot, dir: string): P
   if (!signer.ok) throw new Error(signer.error.message);
   mkdirSync(join(dir, "matrix"));
   const matrix = await runParserMatrix(join(dir, "matrix"), {
-    root: root.pem, intermediates: [issuing], leaves: { agent: agent.body.data.certificate_pem, audit: signer.value.record.certificatePem },
+    root: root.pem,
+    intermediates: [issuing],
+    leaves: { agent: agent.body.data.certificate_pem, audit: signer.value.record.certificatePem },
   });
   console.log(`[offline root] parser matrix: ${matrix.map((r) => `${r.parser} ${r.ok ? "ok" : "FAIL"} (${r.ms} ms)`).join(", ")}`);
-  expect(matrix.filter((r) => !r.ok).map((r) => `--- ${r.parser}\n${r.output}`).join("\n")).toBe("");
+  expect(
+    matrix
+      .filter((r) => !r.ok)
+      .map((r) => `--- ${r.parser}\n${r.output}`)
+      .join("\n"),
+  ).toBe("");
 }
 
 describe("offline root on the AWS-KMS-compatible test server", () => {
@@ -52,8 +59,13 @@ describe("offline root on the AWS-KMS-compatible test server", () => {
     kms = await startKmsTestServer({ pregenerate: 4 });
     o = await startTestOrigin("pglite", {
       env: {
-        KAKUNIN_ROOT_CERT_FILE: root.certFile, KAKUNIN_KEY_MANAGER: "aws-kms", KAKUNIN_KMS_ENDPOINT: kms.url, AWS_REGION: kms.region,
-        AWS_ACCESS_KEY_ID: kms.accessKeyId, AWS_SECRET_ACCESS_KEY: kms.secretAccessKey, KAKUNIN_KMS_REQUEST_TIMEOUT_MS: "30000",
+        KAKUNIN_ROOT_CERT_FILE: root.certFile,
+        KAKUNIN_KEY_MANAGER: "aws-kms",
+        KAKUNIN_KMS_ENDPOINT: kms.url,
+        AWS_REGION: kms.region,
+        AWS_ACCESS_KEY_ID: kms.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: kms.secretAccessKey,
+        KAKUNIN_KMS_REQUEST_TIMEOUT_MS: "30000",
       },
     });
   });
@@ -79,8 +91,11 @@ describe.skipIf(hsm === null)("offline root on a SoftHSM2 token", () => {
     root = new OfflineRoot(dir);
     o = await startTestOrigin("pglite", {
       env: {
-        KAKUNIN_ROOT_CERT_FILE: root.certFile, KAKUNIN_KEY_MANAGER: "pkcs11", KAKUNIN_PKCS11_MODULE: hsm!.modulePath,
-        KAKUNIN_PKCS11_TOKEN_LABEL: hsm!.tokenLabel, KAKUNIN_PKCS11_PIN: hsm!.pin,
+        KAKUNIN_ROOT_CERT_FILE: root.certFile,
+        KAKUNIN_KEY_MANAGER: "pkcs11",
+        KAKUNIN_PKCS11_MODULE: hsm!.modulePath,
+        KAKUNIN_PKCS11_TOKEN_LABEL: hsm!.tokenLabel,
+        KAKUNIN_PKCS11_PIN: hsm!.pin,
       },
     });
   });

@@ -33,13 +33,22 @@ export async function fit(agents: SimAgent[], workers: number | undefined, log: 
     const { runs } = await scoreAgents(agents, workers, "kakunin", r.value);
     const m = computeMetrics(runs);
     const eps = m.types.filter((t) => !DRIFT_TYPES.has(t.type)).flatMap((t) => t.episodes);
-    const row = { overrides, auc: m.auc, high: eps.filter(reachedHigh).length / Math.max(1, eps.length), fprHigh: m.fprHigh, revokedClean: m.revokedClean.length };
+    const row = {
+      overrides,
+      auc: m.auc,
+      high: eps.filter(reachedHigh).length / Math.max(1, eps.length),
+      fprHigh: m.fprHigh,
+      revokedClean: m.revokedClean.length,
+    };
     rows.push(row);
-    log(`  ${JSON.stringify(overrides)}  AUC ${row.auc.toFixed(3)}  high ${(row.high * 100).toFixed(0)}%  FPR(high) ${(row.fprHigh * 100).toFixed(3)}%  clean revoked ${row.revokedClean}`);
+    log(
+      `  ${JSON.stringify(overrides)}  AUC ${row.auc.toFixed(3)}  high ${(row.high * 100).toFixed(0)}%  FPR(high) ${(row.fprHigh * 100).toFixed(3)}%  clean revoked ${row.revokedClean}`,
+    );
   }
   const ok = rows.filter((r) => r.fprHigh <= 0.0005 && r.revokedClean === 0);
-  const best = ok.length > 0
-    ? ok.sort((x, y) => y.high - x.high || y.auc - x.auc)[0]!
-    : [...rows].sort((x, y) => x.fprHigh - y.fprHigh || x.revokedClean - y.revokedClean)[0]!;
+  const best =
+    ok.length > 0
+      ? ok.sort((x, y) => y.high - x.high || y.auc - x.auc)[0]!
+      : [...rows].sort((x, y) => x.fprHigh - y.fprHigh || x.revokedClean - y.revokedClean)[0]!;
   return { best, rows };
 }

@@ -60,10 +60,15 @@ export function cliVerify(file: string, rootPem: string): Promise<VerifyRun> {
   const cli = new URL("../../cli/bin/kakunin.mjs", import.meta.url).pathname;
   const t = performance.now();
   return new Promise((resolve) => {
-    execFile("/usr/bin/time", ["-f", "maxrss_kb=%M", process.execPath, cli, "audit", "verify", file, "--root", rootPem], { timeout: 1_800_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      const kb = Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? NaN);
-      const summary = stdout.trim().split("\n").pop() ?? "";
-      resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, ms: performance.now() - t, peakRssMb: kb / 1024, summary });
-    });
+    execFile(
+      "/usr/bin/time",
+      ["-f", "maxrss_kb=%M", process.execPath, cli, "audit", "verify", file, "--root", rootPem],
+      { timeout: 1_800_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const kb = Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? NaN);
+        const summary = stdout.trim().split("\n").pop() ?? "";
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, ms: performance.now() - t, peakRssMb: kb / 1024, summary });
+      },
+    );
   });
 }

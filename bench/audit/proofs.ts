@@ -28,8 +28,12 @@ async function timed(o: TestOrigin, path: string, key: string | null): Promise<{
   return { ms, body: JSON.parse(text) };
 }
 
-interface Inclusion { data: { leaf_index: number; tree_size: number; leaf_hash: string; root_hash: string; audit_path: string[] } }
-interface Consistency { data: { first: number; second: number; first_root: string; second_root: string; proof: string[] } }
+interface Inclusion {
+  data: { leaf_index: number; tree_size: number; leaf_hash: string; root_hash: string; audit_path: string[] };
+}
+interface Consistency {
+  data: { first: number; second: number; first_root: string; second_root: string; proof: string[] };
+}
 
 export async function timeProofRoutes(o: TestOrigin, size: number, count: number): Promise<ProofLatency> {
   const rand = rng(7);
@@ -50,9 +54,11 @@ export async function timeProofRoutes(o: TestOrigin, size: number, count: number
     out.consistencyMs.push(con.ms);
     if (i % 50 === 0) {
       const p = (inc.body as Inclusion).data;
-      if (!(await verifyInclusion(p.leaf_index, p.tree_size, bytes(p.leaf_hash), p.audit_path.map(bytes), bytes(p.root_hash)))) throw new Error(`inclusion proof of ${entry} does not verify`);
+      if (!(await verifyInclusion(p.leaf_index, p.tree_size, bytes(p.leaf_hash), p.audit_path.map(bytes), bytes(p.root_hash))))
+        throw new Error(`inclusion proof of ${entry} does not verify`);
       const c = (con.body as Consistency).data;
-      if (!(await verifyConsistency(c.first, c.second, bytes(c.first_root), bytes(c.second_root), c.proof.map(bytes)))) throw new Error(`consistency proof ${from}→${size} does not verify`);
+      if (!(await verifyConsistency(c.first, c.second, bytes(c.first_root), bytes(c.second_root), c.proof.map(bytes))))
+        throw new Error(`consistency proof ${from}→${size} does not verify`);
     }
   }
   return out;

@@ -17,28 +17,49 @@ export async function presignedOcspRecords(ca: OpensslCa, firstV: number): Promi
   const base = fakeRecords(ca.leaves.length, Number.MAX_SAFE_INTEGER);
   const out: CertStatusRecord[] = [];
   let next = 0;
-  await Promise.all(Array.from({ length: 4 }, async () => {
-    while (next < ca.leaves.length) {
-      const i = next++;
-      const leaf = ca.leaves[i]!;
-      const req = join(ca.dir, `req-${i}.der`);
-      const resp = join(ca.dir, `resp-${i}.der`);
-      writeFileSync(req, ca.requests[i]!);
-      await run("openssl", ["ocsp", "-index", "index.txt", "-rsigner", "issuing.pem", "-rkey", "issuing.key", "-CA", "issuing.pem",
-        "-reqin", req, "-respout", resp, "-ndays", "1"], { cwd: ca.dir });
-      const revoked = leaf.status === "revoked";
-      out[i] = {
-        ...base[i]!,
-        v: firstV + i,
-        serial_number: leaf.serial,
-        status: revoked ? "revoked" : "active",
-        revoked_at: revoked ? new Date().toISOString() : null,
-        revocation_reason: revoked ? "bench: revoked in index.txt" : null,
-        revocation_code: revoked ? "keyCompromise" : null,
-        ocsp_b64: readFileSync(resp).toString("base64"),
-      };
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      while (next < ca.leaves.length) {
+        const i = next++;
+        const leaf = ca.leaves[i]!;
+        const req = join(ca.dir, `req-${i}.der`);
+        const resp = join(ca.dir, `resp-${i}.der`);
+        writeFileSync(req, ca.requests[i]!);
+        await run(
+          "openssl",
+          [
+            "ocsp",
+            "-index",
+            "index.txt",
+            "-rsigner",
+            "issuing.pem",
+            "-rkey",
+            "issuing.key",
+            "-CA",
+            "issuing.pem",
+            "-reqin",
+            req,
+            "-respout",
+            resp,
+            "-ndays",
+            "1",
+          ],
+          { cwd: ca.dir },
+        );
+        const revoked = leaf.status === "revoked";
+        out[i] = {
+          ...base[i]!,
+          v: firstV + i,
+          serial_number: leaf.serial,
+          status: revoked ? "revoked" : "active",
+          revoked_at: revoked ? new Date().toISOString() : null,
+          revocation_reason: revoked ? "bench: revoked in index.txt" : null,
+          revocation_code: revoked ? "keyCompromise" : null,
+          ocsp_b64: readFileSync(resp).toString("base64"),
+        };
+      }
+    }),
+  );
   return out;
 }
 

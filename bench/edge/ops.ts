@@ -8,7 +8,12 @@ import { ocspGetPath } from "./ocsp-fixture.ts";
  * and status checked, and it must carry the RFC 5019 §6 caching headers (max-age, ETag,
  * Last-Modified): a response without them counts as an error.
  */
-export function ocspGetOp(baseUrl: string, leaves: readonly { serial: string; status: "good" | "revoked" }[], requests: readonly Uint8Array[], requireCacheHeaders = true): Op {
+export function ocspGetOp(
+  baseUrl: string,
+  leaves: readonly { serial: string; status: "good" | "revoked" }[],
+  requests: readonly Uint8Array[],
+  requireCacheHeaders = true,
+): Op {
   const paths = requests.map(ocspGetPath);
   return (client: HttpClient) => async () => {
     const i = Math.floor(Math.random() * leaves.length);

@@ -47,7 +47,10 @@ const PLAN = {
   revocations: arg("revocations", 60),
 } as const;
 
-const load1 = (): string => loadavg().map((x) => x.toFixed(2)).join(" ");
+const load1 = (): string =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(" ");
 
 async function main(): Promise<void> {
   installSignalHandlers();
@@ -75,10 +78,18 @@ async function main(): Promise<void> {
   const other = fakeRecords(PLAN.records, 100);
   const half = PLAN.records / 2;
   const pub: PublishRate[] = [];
-  for (const [from, to] of [[0, half], [half, PLAN.records]] as const) {
+  for (const [from, to] of [
+    [0, half],
+    [half, PLAN.records],
+  ] as const) {
     pub.push(await publishRate(`${PLAN.shards} shards`, edge.url, secret, records.slice(from, to), PLAN.publishBatch, () => edgeProcesses(edge.port)));
     pub.push(await publishRate("1 shard", edge1.url, secret, other.slice(from, to), PLAN.publishBatch, () => edgeProcesses(edge1.port)));
-    console.log(`  publish: ${pub.slice(-2).map((p) => `${p.label} ${p.rps.toFixed(0)} records/s (edge CPU ${p.cpuMsPerRecord.toFixed(2)} ms/record)`).join(", ")} (load avg ${load1()})`);
+    console.log(
+      `  publish: ${pub
+        .slice(-2)
+        .map((p) => `${p.label} ${p.rps.toFixed(0)} records/s (edge CPU ${p.cpuMsPerRecord.toFixed(2)} ms/record)`)
+        .join(", ")} (load avg ${load1()})`,
+    );
   }
   await edge1.stop();
   const ocspRecords = await presignedOcspRecords(ca, PLAN.records + 1);
@@ -88,7 +99,12 @@ async function main(): Promise<void> {
   const issued = await issueCerts(origin.url, adminKey, PLAN.revocations, 8, 90_000);
   const client = nodeHttpClient(PLAN.load.concurrency);
   onCleanup(() => client.close());
-  await waitAllActive(client, edge.url, issued.map((c) => c.serial), 60_000);
+  await waitAllActive(
+    client,
+    edge.url,
+    issued.map((c) => c.serial),
+    60_000,
+  );
 
   const ocspPort = await freePort();
   const responder = await startOcspResponder(ca.dir, ocspPort, 2);
@@ -117,7 +133,9 @@ async function main(): Promise<void> {
   const rev = await measureRevocations(client, origin.url, edge.url, adminKey, issued, 10_000);
   const visible = rev.samples.map((s) => s.visibleMs);
   console.log(`\n${summary(rounds, pub)}`);
-  console.log(`\nrevocation → edge, ${visible.length} revocations (${rev.timeouts} timed out): p50 ${percentile(visible, 50).toFixed(0)} ms, p99 ${percentile(visible, 99).toFixed(0)} ms, max ${max(visible).toFixed(0)} ms (goal p99 < 1000 ms)`);
+  console.log(
+    `\nrevocation → edge, ${visible.length} revocations (${rev.timeouts} timed out): p50 ${percentile(visible, 50).toFixed(0)} ms, p99 ${percentile(visible, 99).toFixed(0)} ms, max ${max(visible).toFixed(0)} ms (goal p99 < 1000 ms)`,
+  );
   console.log(`load avg at the end: ${load1()}`);
   if (rounds.some((r) => r.results.some((m) => m.errors > 0)) || rev.timeouts > 0) process.exitCode = 1;
 }
@@ -126,7 +144,7 @@ const started = performance.now();
 try {
   await main();
 } catch (e) {
-  console.error(e instanceof Error ? e.stack ?? e.message : String(e));
+  console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
   process.exitCode = 1;
 } finally {
   await cleanupAll();

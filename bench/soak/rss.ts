@@ -6,7 +6,11 @@ import { listeners, procStat } from "../common/proc.ts";
  * wrapper (wrangler, miniflare), one or more workerd runtimes and esbuild, and the soak must say
  * which of them grows, not only the one that happens to own the listening socket.
  */
-export interface ProcRss { pid: number; name: string; rssMb: number }
+export interface ProcRss {
+  pid: number;
+  name: string;
+  rssMb: number;
+}
 
 function rssOf(pid: number): number {
   try {
@@ -22,7 +26,9 @@ function nameOf(pid: number, comm: string): string {
   let cmd = "";
   try {
     cmd = readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ");
-  } catch { /* gone */ }
+  } catch {
+    /* gone */
+  }
   if (/workerd/.test(comm) || /\bworkerd\b/.test(cmd)) return "workerd";
   if (/esbuild/.test(comm)) return "esbuild";
   if (/wrangler/.test(cmd)) return "node (wrangler)";
@@ -45,4 +51,3 @@ export function groupRss(pgrp: number): ProcRss[] {
   }
   return out.sort((a, b) => a.pid - b.pid);
 }
-

@@ -2,7 +2,11 @@
 import { writeFile } from "node:fs/promises";
 import { IoError } from "./io.ts";
 
-export interface IssuedPem { id: string; serial_number: string; certificate_pem: string }
+export interface IssuedPem {
+  id: string;
+  serial_number: string;
+  certificate_pem: string;
+}
 
 /**
  * The certificate already exists when this runs, so a failed write must say so: otherwise the user

@@ -75,7 +75,8 @@ describe("kakunin audit verify streams the bundle", () => {
     writeFileSync(file, text);
     const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
       execFile(process.execPath, ["bin/kakunin.mjs", "audit", "verify", file, "--root", rootFile], { cwd: join(import.meta.dirname, "..") }, (err, stdout) =>
-        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout }));
+        resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout }),
+      );
     });
     expect(run.code, run.stdout).toBe(0);
     expect(run.stdout).toMatch(/^VERIFIED: /m);

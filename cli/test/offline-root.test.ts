@@ -23,7 +23,9 @@ describe("kakunin ca csr / import / root-crl against a running system with an of
   const expectExit = (r: Run, code: number) => expect(r.code, `exit ${r.code}\nstdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(code);
   const api = async (method: string, path: string, body?: unknown) => {
     const res = await fetch(`${sys.origin.url}${path}`, {
-      method, headers: { authorization: `Bearer ${fx.adminKey}`, ...(body ? { "content-type": "application/json" } : {}) }, body: body ? JSON.stringify(body) : undefined,
+      method,
+      headers: { authorization: `Bearer ${fx.adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
+      body: body ? JSON.stringify(body) : undefined,
     });
     return { status: res.status, body: (await res.json()) as { data: Record<string, string> } };
   };
@@ -65,25 +67,35 @@ describe("kakunin ca csr / import / root-crl against a running system with an of
     expect(JSON.parse(up.stdout).crl_number).toBe(String(0x1000));
     openssl(["crl", "-in", join(dir, "arl.pem"), "-outform", "DER", "-out", join(dir, "arl.der")]);
     const uploaded = readFileSync(join(dir, "arl.der"));
-    const served = await pollUntil(async () => {
-      const res = await fetch(`${sys.edge.url}/v1/crl/root`);
-      const der = res.ok ? Buffer.from(await res.arrayBuffer()) : undefined;
-      return der?.equals(uploaded) ? der : undefined;
-    }, 20_000, 200);
+    const served = await pollUntil(
+      async () => {
+        const res = await fetch(`${sys.edge.url}/v1/crl/root`);
+        const der = res.ok ? Buffer.from(await res.arrayBuffer()) : undefined;
+        return der?.equals(uploaded) ? der : undefined;
+      },
+      20_000,
+      200,
+    );
     expect(served.value.equals(uploaded)).toBe(true);
     // openssl finds each CRL through the certificate's own CDP at the edge: the agent's (signed by
     // the imported CA in the KMS) and the issuing CA's (the root CRL signed offline).
-    const verify = (leaf: string) => openssl(["verify", "-x509_strict", "-crl_download", "-crl_check", "-CAfile", root.certFile, "-untrusted", join(dir, "ca.pem"), leaf], { check: false }).out;
+    const verify = (leaf: string) =>
+      openssl(["verify", "-x509_strict", "-crl_download", "-crl_check", "-CAfile", root.certFile, "-untrusted", join(dir, "ca.pem"), leaf], { check: false })
+        .out;
     expect(verify(leafFile)).toContain(`${leafFile}: OK`);
     expect(verify(join(dir, "ca.pem"))).toContain("ca.pem: OK");
     expectExit(await cli("ca", "root-crl", join(dir, "arl.pem")), 0); // the same one again: a no-op
     // The operator revokes the issuing CA offline; the new root CRL reaches relying parties.
     writeFileSync(join(dir, "arl2.pem"), root.crl({ revoke: issuing }));
     expectExit(await cli("ca", "root-crl", join(dir, "arl2.pem")), 0);
-    const revoked = await pollUntil(async () => {
-      const out = verify(join(dir, "ca.pem"));
-      return /certificate revoked/.test(out) ? out : undefined;
-    }, 20_000, 250);
+    const revoked = await pollUntil(
+      async () => {
+        const out = verify(join(dir, "ca.pem"));
+        return /certificate revoked/.test(out) ? out : undefined;
+      },
+      20_000,
+      250,
+    );
     expect(revoked.value).toContain("certificate revoked");
     // The older root CRL cannot come back.
     const stale = await cli("ca", "root-crl", join(dir, "arl.pem"));

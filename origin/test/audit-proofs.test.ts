@@ -62,8 +62,9 @@ async function tenantOf(o: TestOrigin): Promise<string> {
 
 /** The log as stored, checked entry by entry: leaf = SHA-256(0x00 || canonical), prev links. */
 async function storedLeaves(o: TestOrigin, tenantId: string): Promise<string[]> {
-  const rows = rowsOf<{ idx: number | string; canonical: string; leaf: string }>(await o.services.db.execute(
-    `select idx, canonical, encode(leaf_hash, 'hex') as leaf from audit_entries where tenant_id = '${tenantId}' order by idx`));
+  const rows = rowsOf<{ idx: number | string; canonical: string; leaf: string }>(
+    await o.services.db.execute(`select idx, canonical, encode(leaf_hash, 'hex') as leaf from audit_entries where tenant_id = '${tenantId}' order by idx`),
+  );
   return rows.map((r, i) => {
     expect(Number(r.idx)).toBe(i);
     const leaf = sha(Uint8Array.of(0), Buffer.from(r.canonical, "utf8"));
@@ -73,8 +74,12 @@ async function storedLeaves(o: TestOrigin, tenantId: string): Promise<string[]> 
   });
 }
 
-interface Inclusion { data: { leaf_hash: string; root_hash: string; audit_path: string[] } }
-interface Consistency { data: { first_root: string; second_root: string; proof: string[] } }
+interface Inclusion {
+  data: { leaf_hash: string; root_hash: string; audit_path: string[] };
+}
+interface Consistency {
+  data: { first_root: string; second_root: string; proof: string[] };
+}
 
 async function checkSizes(o: TestOrigin, ref: Rfc, leaves: string[], sizes: number[], rand: () => number): Promise<void> {
   for (const s of sizes) {
@@ -98,7 +103,7 @@ async function checkSizes(o: TestOrigin, ref: Rfc, leaves: string[], sizes: numb
 
 function seeded(seed: number): () => number {
   let x = seed;
-  return () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 describe.each(dbKinds())("audit proofs from stored tiles on %s", (kind) => {
@@ -136,9 +141,10 @@ describe.runIf(postgresUrl())("two origins appending to one PostgreSQL", () => {
     try {
       const tenantId = await tenantOf(a);
       expect(await tenantOf(b)).toBe(tenantId);
-      const writer = (o: TestOrigin, tag: string) => (async () => {
-        for (let i = 0; i < 25; i++) await o.services.db.transaction((tx) => appendAudit(tx, tenantId, items(1 + (i % 9), tag)));
-      })();
+      const writer = (o: TestOrigin, tag: string) =>
+        (async () => {
+          for (let i = 0; i < 25; i++) await o.services.db.transaction((tx) => appendAudit(tx, tenantId, items(1 + (i % 9), tag)));
+        })();
       await Promise.all([writer(a, "a"), writer(b, "b"), writer(a, "a2"), writer(b, "b2")]);
       const leaves = await storedLeaves(a, tenantId);
       const ref = new Rfc(leaves);

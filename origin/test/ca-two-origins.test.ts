@@ -3,7 +3,10 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { x509 } from "../src/ca/x509.ts";
 import { agentBody, freshPostgresDatabase, postgresUrl, startTestOrigin, type TestOrigin } from "./harness.ts";
 
-interface Authority { serial_number: string; subject: string }
+interface Authority {
+  serial_number: string;
+  subject: string;
+}
 
 /**
  * Two origins on one PostgreSQL database: a rollover on origin A must be seen by origin B at its

@@ -31,21 +31,26 @@ for (const kind of dbKinds()) {
       const form = await o.request("GET", "/console", { key: null });
       const pre = /kakunin_signin=([\w-]+)/.exec(form.headers.get("set-cookie") ?? "")![1]!;
       const res = await o.request("POST", "/console/sign-in", {
-        key: null, rawBody: new URLSearchParams({ csrf: pre, api_key: key }).toString(),
+        key: null,
+        rawBody: new URLSearchParams({ csrf: pre, api_key: key }).toString(),
         headers: { "content-type": "application/x-www-form-urlencoded", cookie: `kakunin_signin=${pre}` },
       });
       return { status: res.status, cookie: /kakunin_session=([\w-]+)/.exec(res.headers.get("set-cookie") ?? "")?.[1] ?? null };
     }
     const get = (path: string, cookie: string) => o.request("GET", path, { key: null, headers: { cookie: `kakunin_session=${cookie}` } });
     const csrfOf = async (cookie: string) => /name="csrf" value="([\w-]+)"/.exec(await (await get("/console/agents", cookie)).text())![1]!;
-    const post = (path: string, cookie: string, fields: Record<string, string>) => o.request("POST", path, {
-      key: null, rawBody: new URLSearchParams(fields).toString(), headers: { "content-type": "application/x-www-form-urlencoded", cookie: `kakunin_session=${cookie}` },
-    });
+    const post = (path: string, cookie: string, fields: Record<string, string>) =>
+      o.request("POST", path, {
+        key: null,
+        rawBody: new URLSearchParams(fields).toString(),
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: `kakunin_session=${cookie}` },
+      });
 
     beforeAll(async () => {
       o = await startTestOrigin(kind);
       keys.admin = o.adminKey;
-      for (const role of ["issuer", "auditor"] as const) keys[role] = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: role, role } })).body.data.key;
+      for (const role of ["issuer", "auditor"] as const)
+        keys[role] = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: role, role } })).body.data.key;
       agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
       entry = (await o.json<{ data: { index: number }[] }>("GET", `/v1/audit/entries?agent_id=${agent}`)).body.data[0]!.index;
     });
@@ -72,9 +77,17 @@ for (const kind of dbKinds()) {
       const { cookie } = await signIn(keys.admin);
       expect((await post("/console/sign-out", cookie!, { csrf: "nope" })).status).toBe(403);
       expect((await post(`/console/agents/${agent}/review`, cookie!, { decision: "clear", reason: "x" })).status).toBe(403);
-      const res = await o.request("POST", "/console/sign-in", { key: null, rawBody: `api_key=${keys.admin}`, headers: { "content-type": "application/x-www-form-urlencoded" } });
+      const res = await o.request("POST", "/console/sign-in", {
+        key: null,
+        rawBody: `api_key=${keys.admin}`,
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+      });
       expect(res.status).toBe(403);
-      const cross = await o.request("POST", "/console/sign-out", { key: null, rawBody: `csrf=${await csrfOf(cookie!)}`, headers: { "content-type": "application/x-www-form-urlencoded", cookie: `kakunin_session=${cookie}`, origin: "https://evil.example" } });
+      const cross = await o.request("POST", "/console/sign-out", {
+        key: null,
+        rawBody: `csrf=${await csrfOf(cookie!)}`,
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: `kakunin_session=${cookie}`, origin: "https://evil.example" },
+      });
       expect(cross.status).toBe(403);
     });
 

@@ -20,18 +20,52 @@ export class OfflineRoot {
   readonly certFile: string;
   private readonly keyFile: string;
 
-  constructor(private readonly dir: string, private readonly name = "root", subject = "/O=Kakunin Offline Test/CN=Offline Root CA", days = 7300) {
+  constructor(
+    private readonly dir: string,
+    private readonly name = "root",
+    subject = "/O=Kakunin Offline Test/CN=Offline Root CA",
+    days = 7300,
+  ) {
     this.keyFile = join(dir, `${name}.key`);
     this.certFile = join(dir, `${name}.pem`);
-    openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", this.keyFile, "-out", this.certFile, "-days", String(days), "-sha256",
-      "-subj", subject, "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+    openssl([
+      "req",
+      "-x509",
+      "-newkey",
+      "rsa:2048",
+      "-nodes",
+      "-keyout",
+      this.keyFile,
+      "-out",
+      this.certFile,
+      "-days",
+      String(days),
+      "-sha256",
+      "-subj",
+      subject,
+      "-addext",
+      "basicConstraints=critical,CA:TRUE",
+      "-addext",
+      "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
     this.pem = readFileSync(this.certFile, "utf8");
     writeFileSync(join(dir, `${name}-index.txt`), "");
     writeFileSync(join(dir, `${name}-crlnumber`), "1000\n");
-    writeFileSync(join(dir, `${name}-ca.cnf`), [
-      "[ca]", "default_ca = root", "[root]", `database = ${join(dir, `${name}-index.txt`)}`, `crlnumber = ${join(dir, `${name}-crlnumber`)}`,
-      `certificate = ${this.certFile}`, `private_key = ${this.keyFile}`, "default_md = sha256", "default_crl_days = 30", "",
-    ].join("\n"));
+    writeFileSync(
+      join(dir, `${name}-ca.cnf`),
+      [
+        "[ca]",
+        "default_ca = root",
+        "[root]",
+        `database = ${join(dir, `${name}-index.txt`)}`,
+        `crlnumber = ${join(dir, `${name}-crlnumber`)}`,
+        `certificate = ${this.certFile}`,
+        `private_key = ${this.keyFile}`,
+        "default_md = sha256",
+        "default_crl_days = 30",
+        "",
+      ].join("\n"),
+    );
   }
 
   /**
@@ -50,7 +84,24 @@ export class OfflineRoot {
     }
     if (o.copyExtensions !== false) ext.push("-copy_extensions", "copyall");
     const serial = `0x4${[...crypto.getRandomValues(new Uint8Array(15))].map((b) => b.toString(16).padStart(2, "0")).join("")}0`;
-    openssl(["x509", "-req", "-in", csr, "-CA", this.certFile, "-CAkey", this.keyFile, "-set_serial", serial, "-days", String(o.days ?? 1825), "-sha256", ...ext, "-out", out]);
+    openssl([
+      "x509",
+      "-req",
+      "-in",
+      csr,
+      "-CA",
+      this.certFile,
+      "-CAkey",
+      this.keyFile,
+      "-set_serial",
+      serial,
+      "-days",
+      String(o.days ?? 1825),
+      "-sha256",
+      ...ext,
+      "-out",
+      out,
+    ]);
     return readFileSync(out, "utf8");
   }
 

@@ -7,9 +7,22 @@ import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.
 import { OfflineRoot, openssl } from "./offline-root-ops.ts";
 import { opensslVerify, splitPem } from "./openssl.ts";
 
-interface CaRequest { id: string; status: string; generation: number; csr_pem: string }
-interface Authority { serial_number: string; subject: string; certificate_pem: string; not_after: string }
-interface Problem { type: string; detail: string }
+interface CaRequest {
+  id: string;
+  status: string;
+  generation: number;
+  csr_pem: string;
+}
+interface Authority {
+  serial_number: string;
+  subject: string;
+  certificate_pem: string;
+  not_after: string;
+}
+interface Problem {
+  type: string;
+  detail: string;
+}
 
 /**
  * Offline-root mode (docs/ca-lifecycle.md) with the local KeyManager; the KMS test server and
@@ -30,12 +43,16 @@ describe.each(dbKinds())("offline root on %s", (kind) => {
     rmSync(dir, { recursive: true, force: true });
   });
   const csr = () => o.json<{ data: CaRequest }>("POST", "/v1/tenant/ca/csr");
-  const importCa = (pem: string) => o.json<{ data: { current: Authority; previous: Authority | null } } & Problem>("POST", "/v1/tenant/ca/import", { body: { certificate_pem: pem } });
+  const importCa = (pem: string) =>
+    o.json<{ data: { current: Authority; previous: Authority | null } } & Problem>("POST", "/v1/tenant/ca/import", { body: { certificate_pem: pem } });
   const certify = async () => {
     const id = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
     return o.json<{ data: { id: string; certificate_pem: string } } & Problem>("POST", `/v1/agents/${id}/certify`);
   };
-  const file = (n: string, content: string) => { writeFileSync(join(dir, n), content); return join(dir, n); };
+  const file = (n: string, content: string) => {
+    writeFileSync(join(dir, n), content);
+    return join(dir, n);
+  };
 
   it("signs nothing before an issuing CA is imported: 503 ca-not-ready, and no online rollover", async () => {
     const ca = await o.json<Problem>("GET", "/v1/ca");
@@ -80,11 +97,29 @@ describe.each(dbKinds())("offline root on %s", (kind) => {
     // Not the pending request's key.
     openssl(["req", "-new", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "other.key"), "-subj", "/CN=other", "-out", join(dir, "other.csr")]);
     const otherCsr = openssl(["req", "-in", join(dir, "other.csr")]).out;
-    await refused(root.sign(otherCsr, { copyExtensions: false, extfile: "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature" }), /key of the pending request/);
+    await refused(
+      root.sign(otherCsr, {
+        copyExtensions: false,
+        extfile: "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+      }),
+      /key of the pending request/,
+    );
     // Without the requested extensions: no pathlen, then no tenant, then a leaf.
-    await refused(root.sign(csr_pem, { copyExtensions: false, extfile: "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature" }), /pathlen must be 0/);
-    await refused(root.sign(csr_pem, { copyExtensions: false, extfile: "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign" }), /keyUsage/);
-    await refused(root.sign(csr_pem, { copyExtensions: false, extfile: "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature" }), /tenant extension/);
+    await refused(
+      root.sign(csr_pem, { copyExtensions: false, extfile: "basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature" }),
+      /pathlen must be 0/,
+    );
+    await refused(
+      root.sign(csr_pem, { copyExtensions: false, extfile: "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign" }),
+      /keyUsage/,
+    );
+    await refused(
+      root.sign(csr_pem, {
+        copyExtensions: false,
+        extfile: "basicConstraints=critical,CA:TRUE,pathlen:0\nkeyUsage=critical,keyCertSign,cRLSign,digitalSignature",
+      }),
+      /tenant extension/,
+    );
     await refused(root.sign(csr_pem, { copyExtensions: false, extfile: "basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature" }), /CA:TRUE/);
     // Past the root's notAfter (root: 20 years).
     await refused(root.sign(csr_pem, { days: 9000 }), /inside the root's validity/);

@@ -6,7 +6,13 @@ import { Publisher } from "../src/publish/publisher.ts";
 import { keyManagerSigners } from "../src/publish/signers.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
-interface Item { agent_id: string; kind: string; top_reasons: { feature: string }[]; event_ids: string[]; events: { event_id: string; band: string }[] }
+interface Item {
+  agent_id: string;
+  kind: string;
+  top_reasons: { feature: string }[];
+  event_ids: string[];
+  events: { event_id: string; band: string }[];
+}
 
 describe.each(dbKinds())("review queue on %s", (kind) => {
   let o: TestOrigin;
@@ -21,7 +27,9 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
     otherAdmin = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `rv-${kind}` } })).body.data.admin_api_key;
   });
-  afterAll(async () => { await o.close(); });
+  afterAll(async () => {
+    await o.close();
+  });
 
   /** An agent whose monitor reported high risk driven by two stored events. */
   async function alerted(): Promise<{ agent: string; serial: string; cert: string }> {
@@ -29,12 +37,27 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     const c = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
     const at = new Date().toISOString();
     const reasons = [{ feature: "out_of_scope", contribution: 0.9, detail: "action 'payments.send' is not covered" }];
-    await storeEvents(o.services, { events: ["x1", "x2"].map((id) => ({
-      agent_id: agent, tenant_id: tenant, serial_number: c.serial_number, score: 0.9, band: "high" as const, reasons, received_at: at,
-      event: { event_id: id, timestamp: at, type: "tool_call" as const, action: "payments.send", outcome: "success" as const },
-    })) });
+    await storeEvents(o.services, {
+      events: ["x1", "x2"].map((id) => ({
+        agent_id: agent,
+        tenant_id: tenant,
+        serial_number: c.serial_number,
+        score: 0.9,
+        band: "high" as const,
+        reasons,
+        received_at: at,
+        event: { event_id: id, timestamp: at, type: "tool_call" as const, action: "payments.send", outcome: "success" as const },
+      })),
+    });
     const d = await decideRisk(o.services, {
-      alert_id: `al-${agent}`, agent_id: agent, tenant_id: tenant, serial_number: c.serial_number, score: 0.93, reasons, event_ids: ["x1", "x2"], triggered_at: at,
+      alert_id: `al-${agent}`,
+      agent_id: agent,
+      tenant_id: tenant,
+      serial_number: c.serial_number,
+      score: 0.93,
+      reasons,
+      event_ids: ["x1", "x2"],
+      triggered_at: at,
     });
     expect(d).toBeDefined();
     return { agent, serial: c.serial_number, cert: c.id };
@@ -54,12 +77,19 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     expect((await o.json("POST", `/v1/agents/${agent}/review`, { key: auditor, body: { decision: "clear", reason: "ok" } })).status).toBe(403);
     expect((await o.json("POST", `/v1/agents/${agent}/review`, { key: issuer, body: { decision: "clear", reason: "ok" } })).status).toBe(403);
     expect((await o.json("POST", `/v1/agents/${agent}/review`, { key: otherAdmin, body: { decision: "clear", reason: "ok" } })).status).toBe(404);
-    for (const body of [{ decision: "clear" }, { decision: "clear", reason: "  " }, { decision: "maybe", reason: "x" }, { decision: "clear", reason: "x", extra: 1 }]) {
+    for (const body of [
+      { decision: "clear" },
+      { decision: "clear", reason: "  " },
+      { decision: "maybe", reason: "x" },
+      { decision: "clear", reason: "x", extra: 1 },
+    ]) {
       const r = await o.json("POST", `/v1/agents/${agent}/review`, { body });
       expect(r.status, JSON.stringify(body)).toBe(422);
       expect(r.res.headers.get("content-type")).toContain("application/problem+json");
     }
-    const r = await o.json<{ data: { decision: string; agent_status: string; closed_alerts: number; id: string } }>("POST", `/v1/agents/${agent}/review`, { body: { decision: "clear", reason: "month-end batch, expected" } });
+    const r = await o.json<{ data: { decision: string; agent_status: string; closed_alerts: number; id: string } }>("POST", `/v1/agents/${agent}/review`, {
+      body: { decision: "clear", reason: "month-end batch, expected" },
+    });
     expect(r.status).toBe(200);
     expect(r.body.data).toMatchObject({ decision: "clear", agent_status: "active", closed_alerts: 1 });
     expect((await queue()).find((i) => i.agent_id === agent)).toBeUndefined();
@@ -67,12 +97,26 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     // Nothing left: a second decision is a 409.
     expect((await o.json("POST", `/v1/agents/${agent}/review`, { body: { decision: "clear", reason: "again" } })).status).toBe(409);
 
-    const audit = await o.json<{ data: { kind: string; agent_id: string; data: { decision: string } }[] }>("GET", "/v1/audit/entries?kind=review.decided", { key: auditor });
+    const audit = await o.json<{ data: { kind: string; agent_id: string; data: { decision: string } }[] }>("GET", "/v1/audit/entries?kind=review.decided", {
+      key: auditor,
+    });
     expect(audit.body.data.some((e) => e.kind === "review.decided" && e.agent_id === agent)).toBe(true);
 
     const records: EdgeRecord[] = [];
-    const p = new Publisher(o.services, { async publish(b) { records.push(...b.records); return ok({ applied: b.records.length, stale: 0 }); } }, keyManagerSigners(o.services));
-    while (true) { const d = await p.drainOnce(); if ("error" in d || !d.pending) break; }
+    const p = new Publisher(
+      o.services,
+      {
+        async publish(b) {
+          records.push(...b.records);
+          return ok({ applied: b.records.length, stale: 0 });
+        },
+      },
+      keyManagerSigners(o.services),
+    );
+    while (true) {
+      const d = await p.drainOnce();
+      if ("error" in d || !d.pending) break;
+    }
     const fb = records.find((x): x is FeedbackRecord => x.kind === "feedback" && x.agent_id === agent);
     expect(fb).toMatchObject({ review_id: r.body.data.id, event_ids: ["x1", "x2"] });
   });
@@ -82,7 +126,9 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     const a = await alerted();
     expect((await o.json("GET", `/v1/agents/${a.agent}`)).body).toMatchObject({ data: { status: "suspended" } });
     expect((await queue()).find((i) => i.agent_id === a.agent)).toMatchObject({ kind: "auto_revoked" });
-    const r = await o.json<{ data: { agent_status: string } }>("POST", `/v1/agents/${a.agent}/review`, { body: { decision: "reinstate", reason: "false positive: new tool rollout" } });
+    const r = await o.json<{ data: { agent_status: string } }>("POST", `/v1/agents/${a.agent}/review`, {
+      body: { decision: "reinstate", reason: "false positive: new tool rollout" },
+    });
     expect(r.status).toBe(200);
     expect(r.body.data.agent_status).toBe("active");
     expect((await o.json("GET", `/v1/agents/${a.agent}`)).body).toMatchObject({ data: { status: "active" } });
@@ -92,7 +138,9 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
     const b = await alerted();
     expect((await o.json("POST", `/v1/agents/${b.agent}/review`, { body: { decision: "reinstate", reason: "x" } })).status).toBe(409);
-    const rv = await o.json<{ data: { agent_status: string; revoked_certificate_id: string } }>("POST", `/v1/agents/${b.agent}/review`, { body: { decision: "revoke", reason: "confirmed exfiltration" } });
+    const rv = await o.json<{ data: { agent_status: string; revoked_certificate_id: string } }>("POST", `/v1/agents/${b.agent}/review`, {
+      body: { decision: "revoke", reason: "confirmed exfiltration" },
+    });
     expect(rv.body.data).toMatchObject({ agent_status: "suspended", revoked_certificate_id: b.cert });
     expect((await o.json("GET", `/v1/certificates/${b.cert}`)).body).toMatchObject({ data: { status: "revoked" } });
   });
@@ -102,7 +150,9 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     const a = await alerted();
     const renewed = await o.json<{ data: { id: string } }>("POST", `/v1/agents/${a.agent}/certificates/renew`, { body: {} });
     expect(renewed.status).toBe(201);
-    const rv = await o.json<{ data: { agent_status: string; revoked_certificate_id: string } }>("POST", `/v1/agents/${a.agent}/review`, { body: { decision: "revoke", reason: "confirmed" } });
+    const rv = await o.json<{ data: { agent_status: string; revoked_certificate_id: string } }>("POST", `/v1/agents/${a.agent}/review`, {
+      body: { decision: "revoke", reason: "confirmed" },
+    });
     expect(rv.status).toBe(200);
     expect(rv.body.data).toMatchObject({ agent_status: "suspended", revoked_certificate_id: renewed.body.data.id });
     for (const id of [a.cert, renewed.body.data.id]) {

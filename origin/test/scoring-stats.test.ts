@@ -34,11 +34,18 @@ function workdays(days: number, seed = 1, start = T0): ScoredInput[] {
     if (dow === 0 || dow === 6) continue;
     for (let t = day + 8 * HOUR + r() * 60_000; t < day + 17 * HOUR; t += 120_000 + r() * 240_000) {
       const caseId = `c${d}-${Math.floor(t / 1000) % 100000}`;
-      STEPS.forEach((action, i) => out.push({
-        id: `w${out.length}`, ts: Math.floor(t + i * 15_000), type: "tool_call", action, resource: `claims/${caseId}`,
-        amount: action === "claims.pay" ? Math.round(200 + r() * 600) : undefined, currency: action === "claims.pay" ? "EUR" : undefined,
-        outcome: r() < 0.01 ? "error" : "success",
-      }));
+      STEPS.forEach((action, i) =>
+        out.push({
+          id: `w${out.length}`,
+          ts: Math.floor(t + i * 15_000),
+          type: "tool_call",
+          action,
+          resource: `claims/${caseId}`,
+          amount: action === "claims.pay" ? Math.round(200 + r() * 600) : undefined,
+          currency: action === "claims.pay" ? "EUR" : undefined,
+          outcome: r() < 0.01 ? "error" : "success",
+        }),
+      );
     }
   }
   return out;
@@ -104,7 +111,10 @@ describe("calibration on clean data", () => {
         scoreEvent(s, { id: `e${t}`, ts: Math.floor(t), type: "tool_call", action: "claims.intake", outcome: "success" }, SCOPES);
       }
     }
-    const unusual = (ts: number) => scoreEvent(structuredClone(s), { id: "x", ts, type: "tool_call", action: "claims.intake", outcome: "success" }, SCOPES).event.reasons.find((x) => x.feature === "unusual_hour")?.contribution ?? 0;
+    const unusual = (ts: number) =>
+      scoreEvent(structuredClone(s), { id: "x", ts, type: "tool_call", action: "claims.intake", outcome: "success" }, SCOPES).event.reasons.find(
+        (x) => x.feature === "unusual_hour",
+      )?.contribution ?? 0;
     const sunday = Date.UTC(2026, 2, 29, 12, 0, 0);
     const wednesday = Date.UTC(2026, 3, 1, 12, 0, 0);
     expect(unusual(sunday)).toBeLessThan(0.05);
@@ -118,7 +128,10 @@ describe("each detector fires on its synthetic case", () => {
     const day = Math.floor(end / DAY) + 1;
     const sunday = (day + ((7 - ((day + 4) % 7)) % 7)) * DAY + 14 * HOUR; // the first Sunday after the history (day 0 was a Thursday)
     expect(new Date(sunday).getUTCDay()).toBe(0);
-    const session = (at: number) => workdays(1, 9, T0).slice(0, 48).map((e, i) => ({ ...e, id: `s${at}-${i}`, ts: at + i * 40_000 }));
+    const session = (at: number) =>
+      workdays(1, 9, T0)
+        .slice(0, 48)
+        .map((e, i) => ({ ...e, id: `s${at}-${i}`, ts: at + i * 40_000 }));
     const hour = (x: { reasons: { feature: string; contribution: number }[] }) => x.reasons.find((r) => r.feature === "unusual_hour")?.contribution ?? 0;
     // Sunday afternoon is rarer for this agent than the same hour on a Wednesday (which it works).
     const sun = scoreEvent(structuredClone(s), session(sunday)[0]!, SCOPES).event;
@@ -138,10 +151,18 @@ describe("each detector fires on its synthetic case", () => {
     const at = end + DAY; // next working day, same hours
     const reversed: ScoredInput[] = [];
     for (let k = 0; k < 8; k++) {
-      [...STEPS].reverse().forEach((action, i) => reversed.push({
-        id: `r${k}-${i}`, ts: at + k * 240_000 + i * 15_000, type: "tool_call", action, resource: `claims/x${k}`,
-        amount: action === "claims.pay" ? 500 : undefined, currency: action === "claims.pay" ? "EUR" : undefined, outcome: "success",
-      }));
+      [...STEPS].reverse().forEach((action, i) =>
+        reversed.push({
+          id: `r${k}-${i}`,
+          ts: at + k * 240_000 + i * 15_000,
+          type: "tool_call",
+          action,
+          resource: `claims/x${k}`,
+          amount: action === "claims.pay" ? 500 : undefined,
+          currency: action === "claims.pay" ? "EUR" : undefined,
+          outcome: "success",
+        }),
+      );
     }
     const scores = reversed.map((e) => scoreEvent(s, e, SCOPES).event);
     expect(scores.flatMap((x) => x.reasons.map((r) => r.feature))).toContain("sequence_surprise");
@@ -152,19 +173,47 @@ describe("each detector fires on its synthetic case", () => {
     const { s, end } = warm(28, 7);
     const at = end + DAY;
     for (let k = 0; k < 4; k++) {
-      [...STEPS].reverse().forEach((action, i) => scoreEvent(s, { id: `r${k}-${i}`, ts: at + k * 240_000 + i * 15_000, type: "tool_call", action, resource: `claims/x${k}`, outcome: "success" }, SCOPES));
+      [...STEPS]
+        .reverse()
+        .forEach((action, i) =>
+          scoreEvent(
+            s,
+            { id: `r${k}-${i}`, ts: at + k * 240_000 + i * 15_000, type: "tool_call", action, resource: `claims/x${k}`, outcome: "success" },
+            SCOPES,
+          ),
+        );
     }
     expect(s.seq.short).toBeGreaterThan(s.seq.mean);
     acceptAsNormal(s, at + 4 * 240_000);
     expect(s.seq.short).toBe(s.seq.mean);
-    const next = scoreEvent(s, { id: "n0", ts: at + 5 * 240_000, type: "tool_call", action: STEPS[0]!, resource: "claims/n0", outcome: "success" }, SCOPES).event;
+    const next = scoreEvent(
+      s,
+      { id: "n0", ts: at + 5 * 240_000, type: "tool_call", action: STEPS[0]!, resource: "claims/n0", outcome: "success" },
+      SCOPES,
+    ).event;
     expect(next.reasons.map((r) => r.feature)).not.toContain("sequence_surprise");
   });
 
   it("amount tail: a payout 100× the usual is high; the agent's own earlier big tickets make a similar one ordinary", () => {
     // One ordinary task whose payout is `amount`: only the amount is unusual.
     const big = (s: ReturnType<typeof newState>, ts: number, amount: number) => {
-      const steps = STEPS.map((action, i) => scoreEvent(s, { id: `b${ts}-${i}`, ts: ts + i * 15_000, type: "tool_call", action, resource: "claims/c99-1", amount: i === 3 ? amount : undefined, currency: i === 3 ? "EUR" : undefined, outcome: "success" }, SCOPES).event);
+      const steps = STEPS.map(
+        (action, i) =>
+          scoreEvent(
+            s,
+            {
+              id: `b${ts}-${i}`,
+              ts: ts + i * 15_000,
+              type: "tool_call",
+              action,
+              resource: "claims/c99-1",
+              amount: i === 3 ? amount : undefined,
+              currency: i === 3 ? "EUR" : undefined,
+              outcome: "success",
+            },
+            SCOPES,
+          ).event,
+      );
       return steps[3]!;
     };
     const a = warm(28, 8);

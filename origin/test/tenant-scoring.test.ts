@@ -7,15 +7,29 @@ import { storeEvents } from "../src/internal/store-events.ts";
 import type { ForwardedEvents } from "@kakunin/shared";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
-interface Problem { type: string; status: number; errors?: { path: string; message: string }[] }
-interface View { thresholds: { medium: number; high: number }; weights: Record<string, number>; shadow: null | { since: string; weights?: Record<string, number> }; features: string[] }
+interface Problem {
+  type: string;
+  status: number;
+  errors?: { path: string; message: string }[];
+}
+interface View {
+  thresholds: { medium: number; high: number };
+  weights: Record<string, number>;
+  shadow: null | { since: string; weights?: Record<string, number> };
+  features: string[];
+}
 
 describe.each(dbKinds())("tenant scoring on %s", (kind) => {
   let o: TestOrigin;
   let auditor = "";
   let issuer = "";
   const batches: PublishBatch[] = [];
-  const edge: EdgeClient = { async publish(b) { batches.push(b); return ok({ applied: b.records.length, stale: 0 }); } };
+  const edge: EdgeClient = {
+    async publish(b) {
+      batches.push(b);
+      return ok({ applied: b.records.length, stale: 0 });
+    },
+  };
   const records = (): EdgeRecord[] => batches.flatMap((b) => b.records);
 
   beforeAll(async () => {
@@ -23,7 +37,9 @@ describe.each(dbKinds())("tenant scoring on %s", (kind) => {
     auditor = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: "a", role: "auditor" } })).body.data.key;
     issuer = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: "i", role: "issuer" } })).body.data.key;
   });
-  afterAll(async () => { await o.close(); });
+  afterAll(async () => {
+    await o.close();
+  });
 
   it("GET shows defaults and the feature list; PATCH overrides, is audited and published to the edge", async () => {
     const get = await o.json<{ data: View }>("GET", "/v1/tenant/scoring", { key: auditor });
@@ -31,13 +47,20 @@ describe.each(dbKinds())("tenant scoring on %s", (kind) => {
     expect(get.body.data).toMatchObject({ thresholds: { medium: 0.3, high: 0.85 }, weights: {}, shadow: null });
     expect(get.body.data.features).toContain("unusual_hour");
 
-    const patch = await o.json<{ data: View }>("PATCH", "/v1/tenant/scoring", { body: { thresholds: { medium: 0.25, high: 0.7 }, weights: { unusual_hour: 2, latency: 0 } } });
+    const patch = await o.json<{ data: View }>("PATCH", "/v1/tenant/scoring", {
+      body: { thresholds: { medium: 0.25, high: 0.7 }, weights: { unusual_hour: 2, latency: 0 } },
+    });
     expect(patch.status).toBe(200);
     expect(patch.body.data).toMatchObject({ thresholds: { medium: 0.25, high: 0.7 }, weights: { unusual_hour: 2, latency: 0 } });
 
     const p = new Publisher(o.services, edge, keyManagerSigners(o.services));
-    while (true) { const d = await p.drainOnce(); if ("error" in d || !d.pending) break; }
-    const rec = records().filter((r): r is ScoringRecord => r.kind === "scoring").at(-1)!;
+    while (true) {
+      const d = await p.drainOnce();
+      if ("error" in d || !d.pending) break;
+    }
+    const rec = records()
+      .filter((r): r is ScoringRecord => r.kind === "scoring")
+      .at(-1)!;
     expect(rec.scoring).toEqual({ thresholds: { medium: 0.25, high: 0.7 }, weights: { unusual_hour: 2, latency: 0 } });
 
     const audit = await o.json<{ data: { kind: string; data: { after: unknown } }[] }>("GET", "/v1/audit/entries?kind=scoring.updated", { key: auditor });
@@ -53,8 +76,15 @@ describe.each(dbKinds())("tenant scoring on %s", (kind) => {
   it("bad input is a 422 problem and changes nothing; non-admins get 403", async () => {
     const before = (await o.json<{ data: View }>("GET", "/v1/tenant/scoring")).body.data;
     for (const body of [
-      {}, { thresholds: { medium: 0.9, high: 0.5 } }, { thresholds: { medium: 0.3 } }, { weights: { no_such_feature: 1 } },
-      { weights: { latency: -1 } }, { weights: { latency: 11 } }, { bogus: 1 }, { shadow: { weights: { nope: 2 } } }, { thresholds: { medium: 0, high: 0.5 } },
+      {},
+      { thresholds: { medium: 0.9, high: 0.5 } },
+      { thresholds: { medium: 0.3 } },
+      { weights: { no_such_feature: 1 } },
+      { weights: { latency: -1 } },
+      { weights: { latency: 11 } },
+      { bogus: 1 },
+      { shadow: { weights: { nope: 2 } } },
+      { thresholds: { medium: 0, high: 0.5 } },
     ]) {
       const r = await o.json<Problem>("PATCH", "/v1/tenant/scoring", { body });
       expect(r.status, JSON.stringify(body)).toBe(422);
@@ -78,8 +108,13 @@ describe.each(dbKinds())("tenant scoring on %s", (kind) => {
     expect((await o.json<Problem>("PATCH", `/v1/agents/${agent.id}`, { key: issuer, body: { sensitivity: "low" } })).status).toBe(403);
     expect((await o.json<Problem>("PATCH", `/v1/agents/${agent.id}`, { body: { sensitivity: "extreme" } })).status).toBe(422);
     const p = new Publisher(o.services, edge, keyManagerSigners(o.services));
-    while (true) { const d = await p.drainOnce(); if ("error" in d || !d.pending) break; }
-    const rec = records().filter((x) => x.kind === "agent" && x.agent_id === agent.id).at(-1);
+    while (true) {
+      const d = await p.drainOnce();
+      if ("error" in d || !d.pending) break;
+    }
+    const rec = records()
+      .filter((x) => x.kind === "agent" && x.agent_id === agent.id)
+      .at(-1);
     expect(rec).toMatchObject({ sensitivity: "high" });
   });
 
@@ -91,19 +126,36 @@ describe.each(dbKinds())("tenant scoring on %s", (kind) => {
     const now = new Date(Date.now() + 1000).toISOString();
     type Shadow = NonNullable<ForwardedEvents["events"][number]["shadow"]>;
     const ev = (id: string, score: number, band: "low" | "medium", shadow?: Shadow): ForwardedEvents["events"][number] => ({
-      agent_id: agent, tenant_id: tenant, serial_number: "4d2f", score, band, reasons: [], received_at: now,
+      agent_id: agent,
+      tenant_id: tenant,
+      serial_number: "4d2f",
+      score,
+      band,
+      reasons: [],
+      received_at: now,
       event: { event_id: id, timestamp: now, type: "tool_call" as const, action: "orders.place", outcome: "success" as const },
       ...(shadow && { shadow }),
     });
-    await storeEvents(o.services, { events: [
-      ev("e1", 0.6, "medium", { score: 0.6, band: "high", risk_band: "high", active_band: "medium", active_risk_band: "medium", would_become_high: true }),
-      ev("e2", 0.25, "low", { score: 0.25, band: "medium", risk_band: "high", active_band: "low", active_risk_band: "medium", would_become_high: false }),
-      ev("e3", 0.1, "low"),
-    ] });
-    const r = await o.json<{ data: { events_rebanded: number; rebanded: unknown[]; would_go_high: { agent_id: string; events: number }[] } }>("GET", "/v1/tenant/scoring/shadow", { key: auditor });
+    await storeEvents(o.services, {
+      events: [
+        ev("e1", 0.6, "medium", { score: 0.6, band: "high", risk_band: "high", active_band: "medium", active_risk_band: "medium", would_become_high: true }),
+        ev("e2", 0.25, "low", { score: 0.25, band: "medium", risk_band: "high", active_band: "low", active_risk_band: "medium", would_become_high: false }),
+        ev("e3", 0.1, "low"),
+      ],
+    });
+    const r = await o.json<{ data: { events_rebanded: number; rebanded: unknown[]; would_go_high: { agent_id: string; events: number }[] } }>(
+      "GET",
+      "/v1/tenant/scoring/shadow",
+      { key: auditor },
+    );
     expect(r.status).toBe(200);
     expect(r.body.data.events_rebanded).toBe(2);
-    expect(r.body.data.rebanded).toEqual(expect.arrayContaining([{ from: "medium", to: "high", events: 1 }, { from: "low", to: "medium", events: 1 }]));
+    expect(r.body.data.rebanded).toEqual(
+      expect.arrayContaining([
+        { from: "medium", to: "high", events: 1 },
+        { from: "low", to: "medium", events: 1 },
+      ]),
+    );
     expect(r.body.data.would_go_high).toEqual([expect.objectContaining({ agent_id: agent, events: 2 })]);
   });
 });

@@ -7,7 +7,10 @@ import { isPrivateAddress, resolvePublic } from "../src/webhooks/address-guard.t
 import { sendWebhook } from "../src/webhooks/send.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
-interface Received { headers: IncomingMessage["headers"]; body: string }
+interface Received {
+  headers: IncomingMessage["headers"];
+  body: string;
+}
 
 /** A real HTTP receiver on a free loopback port whose behaviour per request is scripted. */
 async function receiver(script: ("fail" | "hang" | "ok")[], fallback: "fail" | "ok" = "ok") {
@@ -15,7 +18,9 @@ async function receiver(script: ("fail" | "hang" | "ok")[], fallback: "fail" | "
   let i = 0;
   const server: Server = createServer((req, res) => {
     let body = "";
-    req.on("data", (c: Buffer) => { body += c.toString(); });
+    req.on("data", (c: Buffer) => {
+      body += c.toString();
+    });
     req.on("end", () => {
       got.push({ headers: req.headers, body });
       const step = script[i++] ?? fallback;
@@ -25,7 +30,18 @@ async function receiver(script: ("fail" | "hang" | "ok")[], fallback: "fail" | "
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  return { url, got, setFallback: (f: "fail" | "ok") => { fallback = f; }, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+  return {
+    url,
+    got,
+    setFallback: (f: "fail" | "ok") => {
+      fallback = f;
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
 }
 
 /** The documented check, written independently of the origin's signer. */
@@ -47,7 +63,9 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     o = await startTestOrigin(kind, { env: { KAKUNIN_WEBHOOK_ALLOW_PRIVATE: "1" } });
     auditor = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: "a", role: "auditor" } })).body.data.key;
   });
-  afterAll(async () => { await o.close(); });
+  afterAll(async () => {
+    await o.close();
+  });
 
   async function revokeOne(): Promise<{ agent: string; cert: string }> {
     const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
@@ -73,7 +91,14 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     expect(secret).toMatch(/^whsec_/);
     const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 300, baseBackoffMs: 20, maxBackoffMs: 100, maxAttempts: 6, log: () => {} });
     const { agent } = await revokeOne();
-    const deliveries = async () => (await o.json<{ data: { id: string; status: string; attempts: number; log: { status: number | null; error: string | null }[] }[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries`, { key: auditor })).body.data;
+    const deliveries = async () =>
+      (
+        await o.json<{ data: { id: string; status: string; attempts: number; log: { status: number | null; error: string | null }[] }[] }>(
+          "GET",
+          `/v1/tenant/webhooks/${hook}/deliveries`,
+          { key: auditor },
+        )
+      ).body.data;
     await drainUntil(d, async () => (await deliveries()).every((x) => x.status === "delivered") && (await deliveries()).length > 0);
     await rx.close();
 
@@ -86,8 +111,22 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
       expect(r.headers["content-type"]).toMatch(/^application\/cloudevents\+json/);
     }
     expect(verifies("whsec_" + Buffer.alloc(32).toString("base64"), rx.got[2]!)).toBe(false);
-    const ev = JSON.parse(rx.got[2]!.body) as { specversion: string; id: string; type: string; source: string; subject: string; time: string; data: { agent_id: string } };
-    expect(ev).toMatchObject({ specversion: "1.0", id: [...ids][0], type: "io.kakunin.certificate.revoked", subject: `urn:kakunin:agent:${agent}`, data: { agent_id: agent } });
+    const ev = JSON.parse(rx.got[2]!.body) as {
+      specversion: string;
+      id: string;
+      type: string;
+      source: string;
+      subject: string;
+      time: string;
+      data: { agent_id: string };
+    };
+    expect(ev).toMatchObject({
+      specversion: "1.0",
+      id: [...ids][0],
+      type: "io.kakunin.certificate.revoked",
+      subject: `urn:kakunin:agent:${agent}`,
+      data: { agent_id: agent },
+    });
     expect(ev.source).toMatch(/^urn:kakunin:tenant:/);
 
     const [log] = await deliveries();
@@ -98,10 +137,18 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
 
   it("after N failed attempts a delivery is dead-lettered, listed, and replayed with the same id once the receiver recovers", async () => {
     const rx = await receiver([], "fail");
-    const { id: hook } = (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: rx.url, event_types: ["io.kakunin.certificate.revoked"] } })).body.data;
+    const { id: hook } = (
+      await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: rx.url, event_types: ["io.kakunin.certificate.revoked"] } })
+    ).body.data;
     const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 300, baseBackoffMs: 10, maxBackoffMs: 20, maxAttempts: 3, log: () => {} });
     await revokeOne();
-    const list = async (status?: string) => (await o.json<{ data: { id: string; status: string; attempts: number }[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries${status ? `?status=${status}` : ""}`)).body.data;
+    const list = async (status?: string) =>
+      (
+        await o.json<{ data: { id: string; status: string; attempts: number }[] }>(
+          "GET",
+          `/v1/tenant/webhooks/${hook}/deliveries${status ? `?status=${status}` : ""}`,
+        )
+      ).body.data;
     await drainUntil(d, async () => (await list("dead")).length === 1);
     expect((await list("dead"))[0]!.attempts).toBe(3);
     expect(rx.got).toHaveLength(3);
@@ -120,7 +167,9 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
 
   it("a renewal queues io.kakunin.certificate.renewed naming the agent, the successor and the predecessor", async () => {
     const rx = await receiver([]);
-    const { id: hook } = (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: rx.url, event_types: ["io.kakunin.certificate.renewed"] } })).body.data;
+    const { id: hook } = (
+      await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: rx.url, event_types: ["io.kakunin.certificate.renewed"] } })
+    ).body.data;
     const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
     const first = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
     const renewed = await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certificates/renew`, { body: {} });
@@ -130,8 +179,15 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     await rx.close();
     const ev = JSON.parse(rx.got[0]!.body) as { type: string; subject: string; data: Record<string, unknown> };
     expect(ev).toMatchObject({
-      type: "io.kakunin.certificate.renewed", subject: `urn:kakunin:agent:${agent}`,
-      data: { agent_id: agent, certificate_id: renewed.body.data.id, serial_number: renewed.body.data.serial_number, predecessor_id: first.id, predecessor_serial: first.serial_number },
+      type: "io.kakunin.certificate.renewed",
+      subject: `urn:kakunin:agent:${agent}`,
+      data: {
+        agent_id: agent,
+        certificate_id: renewed.body.data.id,
+        serial_number: renewed.body.data.serial_number,
+        predecessor_id: first.id,
+        predecessor_serial: first.serial_number,
+      },
     });
     // The endpoint filtered on renewals: the certification itself sent nothing else.
     const list = (await o.json<{ data: unknown[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries`)).body.data;
@@ -139,7 +195,14 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
   }, 30_000);
 
   it("bad input: 422 problems for URLs that are not http(s), carry credentials, or unknown event types; another tenant gets 404", async () => {
-    for (const body of [{ url: "ftp://x.example/h" }, { url: "not a url" }, { url: "https://u:p@x.example/h" }, { url: "https://x.example/h", event_types: ["nope"] }, {}, { url: "https://x.example", extra: 1 }]) {
+    for (const body of [
+      { url: "ftp://x.example/h" },
+      { url: "not a url" },
+      { url: "https://u:p@x.example/h" },
+      { url: "https://x.example/h", event_types: ["nope"] },
+      {},
+      { url: "https://x.example", extra: 1 },
+    ]) {
       const r = await o.json<{ type: string }>("POST", "/v1/tenant/webhooks", { body });
       expect(r.status, JSON.stringify(body)).toBe(422);
       expect(r.res.headers.get("content-type")).toContain("application/problem+json");
@@ -154,11 +217,23 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
 
 describe.each(dbKinds())("webhook address guard on %s", (kind) => {
   let o: TestOrigin;
-  beforeAll(async () => { o = await startTestOrigin(kind); });
-  afterAll(async () => { await o.close(); });
+  beforeAll(async () => {
+    o = await startTestOrigin(kind);
+  });
+  afterAll(async () => {
+    await o.close();
+  });
 
   it("refuses loopback, private, link-local and reserved targets (422) unless KAKUNIN_WEBHOOK_ALLOW_PRIVATE=1", async () => {
-    for (const url of ["http://127.0.0.1:9/h", "http://localhost/h", "http://[::1]/h", "https://10.1.2.3/h", "http://169.254.169.254/latest", "http://[::ffff:192.168.1.1]/", "http://0.0.0.0/"]) {
+    for (const url of [
+      "http://127.0.0.1:9/h",
+      "http://localhost/h",
+      "http://[::1]/h",
+      "https://10.1.2.3/h",
+      "http://169.254.169.254/latest",
+      "http://[::ffff:192.168.1.1]/",
+      "http://0.0.0.0/",
+    ]) {
       const r = await o.json<{ type: string }>("POST", "/v1/tenant/webhooks", { body: { url } });
       expect(r.status, url).toBe(422);
       expect(r.body.type).toBe("urn:kakunin:problem:webhook-url-refused");
@@ -176,7 +251,10 @@ describe.each(dbKinds())("webhook address guard on %s", (kind) => {
     expect(out.status).toBeNull();
     expect(out.error).toMatch(/refused: .*127\.0\.0\.1/);
     // A name with one public and one private record is refused too.
-    const mixed = async () => [{ address: "93.184.216.34", family: 4 as const }, { address: "10.0.0.5", family: 4 as const }];
+    const mixed = async () => [
+      { address: "93.184.216.34", family: 4 as const },
+      { address: "10.0.0.5", family: 4 as const },
+    ];
     expect((await resolvePublic("mixed.example", false, mixed)).ok).toBe(false);
   });
 });

@@ -22,7 +22,10 @@ export function writeReport(ctx: Ctx, exported: { file: string; rootFile: string
       p.stderr.on("data", (b: Buffer) => (text += b.toString()));
       const timer = setTimeout(() => p.kill("SIGKILL"), 60_000);
       p.on("error", reject);
-      p.on("close", (code) => { clearTimeout(timer); resolve({ code, out: text }); });
+      p.on("close", (code) => {
+        clearTimeout(timer);
+        resolve({ code, out: text });
+      });
     });
     if (r.code !== 0) throw new StepFailure(`kakunin audit report exited ${r.code}:\n${r.out}`);
     const size = statSync(out).size;

@@ -21,7 +21,9 @@ export async function resolveChecks<Req>(req: Req, options: MiddlewareOptions<Re
   const maxBand = typeof options.maxBand === "function" ? await options.maxBand(req) : options.maxBand;
   const maxRisk = typeof options.maxRisk === "function" ? await options.maxRisk(req) : options.maxRisk;
   return {
-    ...(scope !== undefined && { scope }), ...(modelHash !== undefined && { modelHash }),
-    ...(maxBand !== undefined && { maxBand }), ...(maxRisk !== undefined && { maxRisk }),
+    ...(scope !== undefined && { scope }),
+    ...(modelHash !== undefined && { modelHash }),
+    ...(maxBand !== undefined && { maxBand }),
+    ...(maxRisk !== undefined && { maxRisk }),
   };
 }

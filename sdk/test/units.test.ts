@@ -68,9 +68,22 @@ describe("serials and scopes", () => {
 
 describe("risk ceilings (maxBand / maxRisk)", () => {
   const edge = (score: number, band: "low" | "medium" | "high"): EdgeVerifyData => ({
-    serial_number: "4d2f", status: "active", valid: true, reasons: [], agent_id: "a", agent_urn: "urn:kakunin:agent:a", tenant_id: "t",
-    model: { name: "m", version: "1", hash: "sha256:00" }, scopes: ["orders.*"], not_before: "2020-01-01T00:00:00Z", not_after: "2999-01-01T00:00:00Z",
-    revoked_at: null, revocation_reason: null, risk: { score, band }, checked_at: "2026-01-01T00:00:00Z", certificate_pem: "",
+    serial_number: "4d2f",
+    status: "active",
+    valid: true,
+    reasons: [],
+    agent_id: "a",
+    agent_urn: "urn:kakunin:agent:a",
+    tenant_id: "t",
+    model: { name: "m", version: "1", hash: "sha256:00" },
+    scopes: ["orders.*"],
+    not_before: "2020-01-01T00:00:00Z",
+    not_after: "2999-01-01T00:00:00Z",
+    revoked_at: null,
+    revocation_reason: null,
+    risk: { score, band },
+    checked_at: "2026-01-01T00:00:00Z",
+    certificate_pem: "",
   });
   const now = Date.parse("2026-06-01T00:00:00Z");
 
@@ -88,16 +101,43 @@ describe("risk ceilings (maxBand / maxRisk)", () => {
   });
 
   it("a middleware resolves maxBand/maxRisk per request", async () => {
-    expect(await resolveChecks({ path: "/pay" }, { verifier: { verify: async () => { throw new Error("unused"); }, invalidate: () => {}, failClosed: true }, maxBand: (r: { path: string }) => (r.path === "/pay" ? "low" : "medium"), maxRisk: 0.7 }))
-      .toEqual({ maxBand: "low", maxRisk: 0.7 });
+    expect(
+      await resolveChecks(
+        { path: "/pay" },
+        {
+          verifier: {
+            verify: async () => {
+              throw new Error("unused");
+            },
+            invalidate: () => {},
+            failClosed: true,
+          },
+          maxBand: (r: { path: string }) => (r.path === "/pay" ? "low" : "medium"),
+          maxRisk: 0.7,
+        },
+      ),
+    ).toEqual({ maxBand: "low", maxRisk: 0.7 });
   });
 });
 
 describe("certificate_pem is asked for only when needed", () => {
   const data = (serial: string, pem?: string) => ({
-    serial_number: serial, status: "active", valid: true, reasons: [], scopes: ["orders.*"], model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` },
-    not_before: "2026-01-01T00:00:00Z", not_after: "2099-01-01T00:00:00Z", agent_id: "a", agent_urn: "urn:kakunin:agent:a", tenant_id: "t",
-    revoked_at: null, revocation_reason: null, risk: { score: 0, band: "low" }, checked_at: "2026-12-03T00:00:00Z", ...(pem === undefined ? {} : { certificate_pem: pem }),
+    serial_number: serial,
+    status: "active",
+    valid: true,
+    reasons: [],
+    scopes: ["orders.*"],
+    model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` },
+    not_before: "2026-01-01T00:00:00Z",
+    not_after: "2099-01-01T00:00:00Z",
+    agent_id: "a",
+    agent_urn: "urn:kakunin:agent:a",
+    tenant_id: "t",
+    revoked_at: null,
+    revocation_reason: null,
+    risk: { score: 0, band: "low" },
+    checked_at: "2026-12-03T00:00:00Z",
+    ...(pem === undefined ? {} : { certificate_pem: pem }),
   });
   const edge = (withPem: boolean) => {
     const urls: string[] = [];

@@ -63,9 +63,10 @@ function serialize(value: unknown, at: At | null, ancestors: Set<object>): strin
 }
 
 // String.prototype.isWellFormed (ES2024) where the runtime has it: no regex per string.
-const wellFormed: (s: string) => boolean = typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
-  ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
-  : (s) => !LONE_SURROGATE.test(s);
+const wellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === "function"
+    ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
+    : (s) => !LONE_SURROGATE.test(s);
 
 function serializeString(s: string, at: At | null): string {
   // I-JSON (RFC 7493 §2.1, required by RFC 8785 §3.1) forbids lone surrogates; UTF-8 encoding

@@ -25,15 +25,13 @@ const thresholds = z
   .refine((t) => t.medium < t.high, { message: "medium must be below high", path: ["medium"] });
 // Feature names and weight ranges are the scorer's own (SCORING_FEATURES, and resolveScoringConfig
 // for the values), so a feature the scorer gains or renames is accepted or refused here without a copy.
-const weights = z
-  .record(z.string(), z.number())
-  .superRefine((w, ctx) => {
-    const unknown = Object.keys(w).filter((k) => !(SCORING_FEATURES as readonly string[]).includes(k));
-    for (const k of unknown) ctx.addIssue({ code: "custom", path: [k], message: `unknown feature; one of ${SCORING_FEATURES.join(", ")}` });
-    if (unknown.length) return;
-    const r = resolveScoringConfig({ weights: w });
-    if (!r.ok) for (const issue of r.issues) ctx.addIssue({ code: "custom", path: issue.path.slice(1), message: issue.message });
-  });
+const weights = z.record(z.string(), z.number()).superRefine((w, ctx) => {
+  const unknown = Object.keys(w).filter((k) => !(SCORING_FEATURES as readonly string[]).includes(k));
+  for (const k of unknown) ctx.addIssue({ code: "custom", path: [k], message: `unknown feature; one of ${SCORING_FEATURES.join(", ")}` });
+  if (unknown.length) return;
+  const r = resolveScoringConfig({ weights: w });
+  if (!r.ok) for (const issue of r.issues) ctx.addIssue({ code: "custom", path: issue.path.slice(1), message: issue.message });
+});
 
 export const scoringOverridesSchema = z.strictObject({ thresholds: thresholds.optional(), weights: weights.optional() });
 

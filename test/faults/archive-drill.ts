@@ -29,13 +29,22 @@ export async function archivingOrigin(s3: S3Env, endpoint: string): Promise<Arch
   // COMPLIANCE objects can't be deleted: a bucket per drill, created by the origin.
   const bucket = `kakunin-fault-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
   const opts = {
-    dataDir: join(fx.dir, "origin"), edgeUrl: `http://127.0.0.1:${await freePort()}`, secret: fx.secret, adminKey: fx.adminKey,
+    dataDir: join(fx.dir, "origin"),
+    edgeUrl: `http://127.0.0.1:${await freePort()}`,
+    secret: fx.secret,
+    adminKey: fx.adminKey,
     env: {
-      KAKUNIN_ARCHIVE: "s3", KAKUNIN_S3_ENDPOINT: endpoint, KAKUNIN_S3_REGION: s3.region, KAKUNIN_S3_BUCKET: bucket,
-      KAKUNIN_S3_ACCESS_KEY_ID: s3.accessKeyId, KAKUNIN_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
-      KAKUNIN_ARCHIVE_BATCH: String(ARCHIVE_BATCH), KAKUNIN_ARCHIVE_MAX_AGE_S: "1",
+      KAKUNIN_ARCHIVE: "s3",
+      KAKUNIN_S3_ENDPOINT: endpoint,
+      KAKUNIN_S3_REGION: s3.region,
+      KAKUNIN_S3_BUCKET: bucket,
+      KAKUNIN_S3_ACCESS_KEY_ID: s3.accessKeyId,
+      KAKUNIN_S3_SECRET_ACCESS_KEY: s3.secretAccessKey,
+      KAKUNIN_ARCHIVE_BATCH: String(ARCHIVE_BATCH),
+      KAKUNIN_ARCHIVE_MAX_AGE_S: "1",
       // No edge in these drills and no RSA pool: neither is under test.
-      KAKUNIN_PUBLISH: "off", KAKUNIN_LOCAL_KEY_POOL: "0",
+      KAKUNIN_PUBLISH: "off",
+      KAKUNIN_LOCAL_KEY_POOL: "0",
     },
   };
   let current: Proc | null = await startOrigin(opts);
@@ -44,11 +53,16 @@ export async function archivingOrigin(s3: S3Env, endpoint: string): Promise<Arch
     return current;
   };
   return {
-    bucket, adminKey: fx.adminKey, proc,
-    api: (method, path, body) => fetch(`${proc().url}${path}`, {
-      method, headers: { authorization: `Bearer ${fx.adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
-      body: body ? JSON.stringify(body) : undefined, signal: AbortSignal.timeout(15_000),
-    }),
+    bucket,
+    adminKey: fx.adminKey,
+    proc,
+    api: (method, path, body) =>
+      fetch(`${proc().url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${fx.adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+        signal: AbortSignal.timeout(15_000),
+      }),
     kill9: async () => {
       const p = proc();
       current = null;
@@ -91,26 +105,36 @@ export async function logSize(o: ArchivingOrigin): Promise<number> {
   return ((await r.json()) as { data: { tree_size: number } }).data.tree_size;
 }
 
-interface Version { key: string; first: number; last: number; versionId: string }
+interface Version {
+  key: string;
+  first: number;
+  last: number;
+  versionId: string;
+}
 
 async function versions(s3: S3Admin, bucket: string, tenant: string): Promise<Version[]> {
   const listing = await s3.listVersions(bucket, `audit/${tenant}/`);
   if (listing.deleteMarkers.length) throw new Error(`${listing.deleteMarkers.length} delete marker(s) in the archive`);
   // Signed tree heads are archived beside the batches (docs/evidence-format.md); the batches are what is checked here.
-  return listing.versions.filter((v) => !v.key.startsWith(`audit/${tenant}/tree-heads/`)).map((v) => {
-    const m = KEY.exec(v.key);
-    if (!m) throw new Error(`unexpected object key ${v.key}`);
-    return { key: v.key, first: Number(m[1]), last: Number(m[2]), versionId: v.versionId };
-  });
+  return listing.versions
+    .filter((v) => !v.key.startsWith(`audit/${tenant}/tree-heads/`))
+    .map((v) => {
+      const m = KEY.exec(v.key);
+      if (!m) throw new Error(`unexpected object key ${v.key}`);
+      return { key: v.key, first: Number(m[1]), last: Number(m[2]), versionId: v.versionId };
+    });
 }
 
 /** Waits until the archive reaches entry n-1; returns the time it took. */
 export async function waitArchived(s3: S3Admin, o: ArchivingOrigin, tenant: string, n: number, timeoutMs: number): Promise<number> {
-  const r = await pollUntil(async () => ((await versions(s3, o.bucket, tenant)).some((v) => v.last >= n - 1) ? true : undefined), timeoutMs, 200)
-    .catch(async (e: unknown) => {
+  const r = await pollUntil(async () => ((await versions(s3, o.bucket, tenant)).some((v) => v.last >= n - 1) ? true : undefined), timeoutMs, 200).catch(
+    async (e: unknown) => {
       const vs = await versions(s3, o.bucket, tenant);
-      throw new Error(`entries 0..${n - 1} not archived: ${String(e)}; objects ${vs.map((v) => `${v.first}-${v.last}`).join(" ") || "none"}\n${o.proc().log().slice(-3000)}`);
-    });
+      throw new Error(
+        `entries 0..${n - 1} not archived: ${String(e)}; objects ${vs.map((v) => `${v.first}-${v.last}`).join(" ") || "none"}\n${o.proc().log().slice(-3000)}`,
+      );
+    },
+  );
   return r.ms;
 }
 
@@ -177,7 +201,8 @@ export async function checkArchive(s3: S3Admin, o: ArchivingOrigin, tenant: stri
   });
   const th = (await (await o.api("GET", "/v1/audit/tree-head")).json()) as { data: { tree_size: number; root_hash: string } };
   if (th.data.tree_size !== lines.length) problems.push(`signed tree head has ${th.data.tree_size} entries, the archive ${lines.length}`);
-  else if (lines.length && mth(lines.map(leaf)).toString("hex") !== th.data.root_hash) problems.push("Merkle root of the archive differs from the signed tree head");
+  else if (lines.length && mth(lines.map(leaf)).toString("hex") !== th.data.root_hash)
+    problems.push("Merkle root of the archive differs from the signed tree head");
   return { entries: lines.length, duplicates, gaps, agentsCreated, problems };
 }
 

@@ -6,7 +6,11 @@ const require = createRequire(import.meta.url);
 
 /** Debian's chromium (scripts/install-system-deps.sh installs it), driven by playwright-core. */
 export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"] });
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+  });
 }
 
 /**
@@ -15,7 +19,9 @@ export async function launchChromium(): Promise<Browser> {
  */
 export async function watchCsp(page: Page): Promise<string[]> {
   const seen: string[] = [];
-  await page.exposeFunction("__kakuninCsp", (s: string) => { seen.push(s); });
+  await page.exposeFunction("__kakuninCsp", (s: string) => {
+    seen.push(s);
+  });
   // A string, not a function: the test project is typed for Node, not the DOM.
   await page.addInitScript(`document.addEventListener("securitypolicyviolation", (e) => window.__kakuninCsp(e.violatedDirective + " " + e.blockedURI));`);
   page.on("console", (m) => {
@@ -31,7 +37,12 @@ export function watchErrors(page: Page): string[] {
   return errors;
 }
 
-export interface AxeViolation { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] }
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown[] }[];
+}
 
 const AXE_SOURCE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
@@ -44,7 +55,10 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
   await page.evaluate(AXE_SOURCE);
   const result = await page.evaluate(async () => {
     // Typed by hand: the test project is typed for Node, not the DOM.
-    const g = globalThis as unknown as { document: unknown; axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: (AxeViolation & { nodes: { target: unknown[] }[] })[] }> } };
+    const g = globalThis as unknown as {
+      document: unknown;
+      axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: (AxeViolation & { nodes: { target: unknown[] }[] })[] }> };
+    };
     const r = await g.axe.run(g.document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
     return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
   });

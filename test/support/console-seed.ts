@@ -15,10 +15,16 @@ export function apiClient(sys: () => RunningSystem, key: string) {
 
 type Api = ReturnType<typeof apiClient>;
 
-export interface Outcome { data: { accepted: number; results: { event_id: string; score: number; band: string }[] } }
+export interface Outcome {
+  data: { accepted: number; results: { event_id: string; score: number; band: string }[] };
+}
 
 export async function postEvents(sys: RunningSystem, token: string, events: unknown[]): Promise<{ status: number; body: Outcome }> {
-  const r = await fetch(`${sys.edge.url}/v1/events`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ events }) });
+  const r = await fetch(`${sys.edge.url}/v1/events`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify({ events }),
+  });
   return { status: r.status, body: (await r.json()) as Outcome };
 }
 
@@ -27,9 +33,15 @@ export function normalTraffic(n: number, startMs: number, prefix: string) {
   return Array.from({ length: n }, (_, i) => {
     const a = i % 3 === 0 ? "orders.place" : "orders.quote";
     return {
-      event_id: `${prefix}-${i}`, timestamp: new Date(startMs + i * 20_000).toISOString(), type: "tool_call", action: a,
-      resource: "instrument/EURUSD", amount: a === "orders.place" ? 90 + ((i * 37) % 25) : undefined, currency: a === "orders.place" ? "EUR" : undefined,
-      outcome: i % 50 === 7 ? "error" : "success", latency_ms: 80 + (i % 7) * 5,
+      event_id: `${prefix}-${i}`,
+      timestamp: new Date(startMs + i * 20_000).toISOString(),
+      type: "tool_call",
+      action: a,
+      resource: "instrument/EURUSD",
+      amount: a === "orders.place" ? 90 + ((i * 37) % 25) : undefined,
+      currency: a === "orders.place" ? "EUR" : undefined,
+      outcome: i % 50 === 7 ? "error" : "success",
+      latency_ms: 80 + (i % 7) * 5,
     };
   });
 }
@@ -37,8 +49,14 @@ export function normalTraffic(n: number, startMs: number, prefix: string) {
 /** A burst of transfers the agent was never granted, with huge amounts: goes high. */
 export function attackBurst(n: number, startMs: number, prefix: string) {
   return Array.from({ length: n }, (_, i) => ({
-    event_id: `${prefix}-${i}`, timestamp: new Date(startMs + i * 500).toISOString(), type: "transaction", action: "payments.transfer",
-    resource: `accounts/${9000 + i}`, amount: 250_000, currency: "EUR", outcome: "success",
+    event_id: `${prefix}-${i}`,
+    timestamp: new Date(startMs + i * 500).toISOString(),
+    type: "transaction",
+    action: "payments.transfer",
+    resource: `accounts/${9000 + i}`,
+    amount: 250_000,
+    currency: "EUR",
+    outcome: "success",
   }));
 }
 
@@ -53,14 +71,21 @@ export async function enrolledAgent(sys: RunningSystem, api: Api, overrides: Rec
 
 /** Waits until the origin has stored `n` events of the agent (the edge forwards them asynchronously). */
 export async function storedEvents(api: Api, agent: string, n: number): Promise<void> {
-  await pollUntil(async () => {
-    let count = 0;
-    let cursor: string | null = null;
-    do {
-      const page: { body: { data: unknown[]; next_cursor: string | null } } = await api("GET", `/v1/agents/${agent}/events?limit=200${cursor ? `&cursor=${cursor}` : ""}`);
-      count += page.body.data.length;
-      cursor = page.body.next_cursor;
-    } while (cursor);
-    return count >= n ? true : undefined;
-  }, 30_000, 200);
+  await pollUntil(
+    async () => {
+      let count = 0;
+      let cursor: string | null = null;
+      do {
+        const page: { body: { data: unknown[]; next_cursor: string | null } } = await api(
+          "GET",
+          `/v1/agents/${agent}/events?limit=200${cursor ? `&cursor=${cursor}` : ""}`,
+        );
+        count += page.body.data.length;
+        cursor = page.body.next_cursor;
+      } while (cursor);
+      return count >= n ? true : undefined;
+    },
+    30_000,
+    200,
+  );
 }

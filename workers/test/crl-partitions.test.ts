@@ -4,13 +4,22 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { CrlRecord } from "@kakunin/shared";
 import { env, nextV, publish } from "./fixtures.ts";
 
-afterEach(async () => { await reset(); });
+afterEach(async () => {
+  await reset();
+});
 
 const TENANT = "0b7c2a52-8a55-4a3c-9d0e-0c7c1e1f3a01";
 const ISSUER = "5a1b2c3d4e5f60718293a4b5c6d7e8f9";
 const crl = (over: Partial<CrlRecord>): CrlRecord => ({
-  kind: "crl", v: nextV(), tenant_id: TENANT, issuer_serial: ISSUER, crl_b64: btoa("FULL"),
-  this_update: new Date().toISOString(), next_update: new Date(Date.now() + 86_400_000).toISOString(), chain_pem: "PEM", ...over,
+  kind: "crl",
+  v: nextV(),
+  tenant_id: TENANT,
+  issuer_serial: ISSUER,
+  crl_b64: btoa("FULL"),
+  this_update: new Date().toISOString(),
+  next_update: new Date(Date.now() + 86_400_000).toISOString(),
+  chain_pem: "PEM",
+  ...over,
 });
 const body = async (path: string) => {
   const r = await exports.default.fetch(`http://edge${path}`);

@@ -5,13 +5,26 @@ import { DEFAULT_SHARDS, shardName, shardOf } from "../src/ledger/client.ts";
 import type { StatusLedger } from "../src/ledger/status-ledger.ts";
 import { agentRec, certRec, env, nextV, publish, verify } from "./fixtures.ts";
 
-afterEach(async () => { await reset(); });
+afterEach(async () => {
+  await reset();
+});
 
 const shardStub = (key: string) => env.STATUS_LEDGER.getByName(shardName(shardOf(key, DEFAULT_SHARDS), DEFAULT_SHARDS));
 /** The keys a ledger object holds in its own SQLite (no fallback). */
 const heldKeys = (name: string) =>
-  runInDurableObject(env.STATUS_LEDGER.getByName(name), async (_l: StatusLedger, state) => state.storage.sql.exec<{ key: string }>("SELECT key FROM records").toArray().map((r) => r.key));
-const revoke = (r: CertStatusRecord, v: number): CertStatusRecord => ({ ...r, v, status: "revoked", revoked_at: new Date().toISOString(), revocation_reason: "shard test" });
+  runInDurableObject(env.STATUS_LEDGER.getByName(name), async (_l: StatusLedger, state) =>
+    state.storage.sql
+      .exec<{ key: string }>("SELECT key FROM records")
+      .toArray()
+      .map((r) => r.key),
+  );
+const revoke = (r: CertStatusRecord, v: number): CertStatusRecord => ({
+  ...r,
+  v,
+  status: "revoked",
+  revoked_at: new Date().toISOString(),
+  revocation_reason: "shard test",
+});
 const status = async (serial: string, q = "") => (await (await verify(serial, q)).json<{ data: { status: string } }>()).data.status;
 
 describe("sharded status ledger", () => {
@@ -40,7 +53,9 @@ describe("sharded status ledger", () => {
     await publish(subjects);
     // Each subject gets versions v+1..v+6 (the last one a revocation), sent as 6 concurrent batches in reverse order.
     const base = nextV();
-    const versions = [1, 2, 3, 4, 5, 6].map((k) => subjects.map((s) => (k === 6 ? revoke(s, base + k) : { ...s, v: base + k, agent_status: "active" as const })));
+    const versions = [1, 2, 3, 4, 5, 6].map((k) =>
+      subjects.map((s) => (k === 6 ? revoke(s, base + k) : { ...s, v: base + k, agent_status: "active" as const })),
+    );
     const acks = await Promise.all(versions.reverse().map((batch) => publish(batch)));
     expect(acks.every((r) => r.status === 200)).toBe(true);
     for (const s of subjects) {
@@ -75,7 +90,9 @@ describe("sharded status ledger", () => {
     await publish([certRec()]);
     expect(await heldKeys("global")).toEqual([]);
     expect(await heldKeys(shardName(shardOf(key, DEFAULT_SHARDS), DEFAULT_SHARDS))).toContain(key);
-    expect(await (await publish([{ ...legacy, v: 600, status: "active", revoked_at: null, revocation_reason: null }])).json()).toMatchObject({ data: { applied: 0, stale: 1 } });
+    expect(await (await publish([{ ...legacy, v: 600, status: "active", revoked_at: null, revocation_reason: null }])).json()).toMatchObject({
+      data: { applied: 0, stale: 1 },
+    });
     expect(await status(legacy.serial_number, "?consistency=strong")).toBe("revoked");
   });
 });

@@ -5,12 +5,15 @@ import { ocspResponseTimes } from "../src/ocsp/response-times.ts";
 import { certRec, nextV, publish } from "./fixtures.ts";
 import { FIXTURE_SERIAL, LONG_B64, LONG_THIS_UPDATE, NO_NEXT_B64, REQUEST_B64, SHORT_B64 } from "./ocsp-fixtures.ts";
 
-afterEach(async () => { await reset(); });
+afterEach(async () => {
+  await reset();
+});
 
 const der = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
 /** RFC 6960 appendix A.1 / RFC 5019 §5: GET {url}/{url-encoding of base64 of the DER request}. */
 const get = (headers: Record<string, string> = {}) => exports.default.fetch(`http://edge/v1/ocsp/${encodeURIComponent(REQUEST_B64)}`, { headers });
-const post = () => exports.default.fetch("http://edge/v1/ocsp", { method: "POST", headers: { "content-type": "application/ocsp-request" }, body: der(REQUEST_B64) });
+const post = () =>
+  exports.default.fetch("http://edge/v1/ocsp", { method: "POST", headers: { "content-type": "application/ocsp-request" }, body: der(REQUEST_B64) });
 const maxAge = (r: Response) => Number(/max-age=(\d+)/.exec(r.headers.get("cache-control") ?? "")?.[1]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -59,7 +62,16 @@ describe("OCSP caching headers (RFC 5019 §6.2) and the GET form", () => {
     const stale = await get();
     expect(maxAge(stale)).toBe(0);
     await sleep(250); // past the in-isolate cache bound
-    await publish([certRec({ serial_number: FIXTURE_SERIAL, v: nextV(), status: "revoked", revoked_at: new Date().toISOString(), revocation_reason: "test", ocsp_b64: LONG_B64 })]);
+    await publish([
+      certRec({
+        serial_number: FIXTURE_SERIAL,
+        v: nextV(),
+        status: "revoked",
+        revoked_at: new Date().toISOString(),
+        revocation_reason: "test",
+        ocsp_b64: LONG_B64,
+      }),
+    ]);
     await sleep(250);
     expect(maxAge(await get())).toBe(300);
     await sleep(250);

@@ -27,11 +27,24 @@ const iso = (ms: number) => new Date(Date.now() + ms).toISOString();
 const v1Body = (serial: string, v: number) => ({
   records: [
     {
-      kind: "cert", v, serial_number: serial, certificate_id: "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0", status: "active",
-      agent_id: AGENT, agent_urn: `urn:kakunin:agent:${AGENT}`, tenant_id: TENANT, agent_status: "active",
-      model: { name: "gpt-4o", version: "2024-08-06", hash: `sha256:${"ab".repeat(32)}` }, scopes: ["orders.*"],
-      not_before: iso(-60_000), not_after: iso(86_400_000), revoked_at: null, revocation_reason: null, revocation_code: null,
-      certificate_pem: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n", ocsp_b64: null,
+      kind: "cert",
+      v,
+      serial_number: serial,
+      certificate_id: "0f1e2d3c-4b5a-4968-8776-a5b4c3d2e1f0",
+      status: "active",
+      agent_id: AGENT,
+      agent_urn: `urn:kakunin:agent:${AGENT}`,
+      tenant_id: TENANT,
+      agent_status: "active",
+      model: { name: "gpt-4o", version: "2024-08-06", hash: `sha256:${"ab".repeat(32)}` },
+      scopes: ["orders.*"],
+      not_before: iso(-60_000),
+      not_after: iso(86_400_000),
+      revoked_at: null,
+      revocation_reason: null,
+      revocation_code: null,
+      certificate_pem: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+      ocsp_b64: null,
     },
     { kind: "agent", v: v + 1, agent_id: AGENT, tenant_id: TENANT, status: "active", current_serial: serial },
     { kind: "crl", v: v + 2, tenant_id: TENANT, crl_b64: btoa("OLD-CRL"), this_update: iso(0), next_update: iso(86_400_000), chain_pem: "PEM" },
@@ -49,7 +62,13 @@ describe("old origin → new edge (publish)", () => {
     expect(((await verify.json()) as { data: { status: string; agent_id: string } }).data).toMatchObject({ status: "active", agent_id: AGENT });
     expect(new TextDecoder().decode(await (await exports.default.fetch(`http://edge/v1/crl/${TENANT}`)).arrayBuffer())).toBe("OLD-CRL");
     // v2: the same shapes with the version named and an epoch; a revocation, applied over the v1 state.
-    const revoked = { ...v1Body(serial, v + 3).records[0], status: "revoked", revoked_at: iso(0), revocation_reason: "rolled", revocation_code: "keyCompromise" };
+    const revoked = {
+      ...v1Body(serial, v + 3).records[0],
+      status: "revoked",
+      revoked_at: iso(0),
+      revocation_reason: "rolled",
+      revocation_code: "keyCompromise",
+    };
     expect((await publish([], { body: JSON.stringify({ wire_version: 2, records: [revoked], epoch: { n: 0, id: "" } }) })).status).toBe(200);
     const after = (await (await exports.default.fetch(`http://edge/v1/verify/${serial}`)).json()) as { data: { status: string } };
     expect(after.data.status).toBe("revoked");
@@ -74,10 +93,18 @@ describe("new edge → old origin (risk alerts, dead-letter reports)", () => {
       const body = String(init?.body ?? "");
       const status = upgraded ? 200 : 426;
       calls.push({ path, body, status });
-      const answer = status === 200 ? { data: { stored: 1, duplicates: 0, rejected: 0, decision: "flagged" } } : { type: "urn:kakunin:problem:unsupported-wire-version", status };
+      const answer =
+        status === 200
+          ? { data: { stored: 1, duplicates: 0, rejected: 0, decision: "flagged" } }
+          : { type: "urn:kakunin:problem:unsupported-wire-version", status };
       return new Response(JSON.stringify(answer), { status });
     });
-    return { calls, upgrade: () => { upgraded = true; } };
+    return {
+      calls,
+      upgrade: () => {
+        upgraded = true;
+      },
+    };
   }
 
   async function monitor() {
@@ -96,7 +123,16 @@ describe("new edge → old origin (risk alerts, dead-letter reports)", () => {
     await runInDurableObject(stub, async (m: AgentMonitor, state) => {
       // Bind the monitor to its agent (an ingest does this), then queue an alert as scoring would.
       await m.ingest({ agentId: cert.agent_id, tenantId: cert.tenant_id, serial: cert.serial_number, scopes: cert.scopes }, []);
-      const payload = { alert_id: "roll-1", agent_id: cert.agent_id, tenant_id: cert.tenant_id, serial_number: cert.serial_number, score: 0.95, reasons: [], event_ids: [], triggered_at: iso(0) };
+      const payload = {
+        alert_id: "roll-1",
+        agent_id: cert.agent_id,
+        tenant_id: cert.tenant_id,
+        serial_number: cert.serial_number,
+        score: 0.95,
+        reasons: [],
+        event_ids: [],
+        triggered_at: iso(0),
+      };
       state.storage.sql.exec("INSERT INTO alerts (alert_id, payload, created_at) VALUES ('roll-1', ?, ?)", JSON.stringify(payload), Date.now());
     });
     for (let i = 0; i < 4; i++) await runNow(stub);
@@ -114,12 +150,15 @@ describe("new edge → old origin (risk alerts, dead-letter reports)", () => {
   it("a dead-letter report answered 426 stays unreported (retried), and is reported after the upgrade", async () => {
     const { cert, stub } = await monitor();
     const origin = oldOrigin();
-    const unreported = () => runInDurableObject(stub, async (_m: AgentMonitor, s) => s.storage.sql.exec("SELECT key FROM dead_letters WHERE reported = 0").toArray().length);
+    const unreported = () =>
+      runInDurableObject(stub, async (_m: AgentMonitor, s) => s.storage.sql.exec("SELECT key FROM dead_letters WHERE reported = 0").toArray().length);
     await runInDurableObject(stub, async (m: AgentMonitor, state) => {
       await m.ingest({ agentId: cert.agent_id, tenantId: cert.tenant_id, serial: cert.serial_number, scopes: cert.scopes }, []);
       state.storage.sql.exec(
         "INSERT INTO dead_letters (key, kind, ref, payload, status, error, attempts, first_failed_at, dead_at, reported) VALUES (?, 'event', 'e-x', '{}', 422, 'refused', 6, ?, ?, 0)",
-        `edge:${cert.agent_id}:event:e-x`, Date.now() - 1000, Date.now(),
+        `edge:${cert.agent_id}:event:e-x`,
+        Date.now() - 1000,
+        Date.now(),
       );
     });
     await runNow(stub);

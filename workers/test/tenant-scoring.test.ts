@@ -5,29 +5,53 @@ import { mintIngestToken, type AgentRecord, type ScoringRecord, type TenantScori
 import type { AgentMonitor } from "../src/monitor/agent-monitor.ts";
 import { agentRec, certRec, env, nextV, publish, SECRET, verify } from "./fixtures.ts";
 
-afterEach(async () => { await reset(); });
+afterEach(async () => {
+  await reset();
+});
 
-interface Outcome { data: { results: { score: number; band: string; reasons: { feature: string; contribution: number }[] }[] } }
+interface Outcome {
+  data: { results: { score: number; band: string; reasons: { feature: string; contribution: number }[] }[] };
+}
 
 async function enrolled(o: { scoring?: TenantScoring; sensitivity?: AgentRecord["sensitivity"]; tenant?: string } = {}) {
   const tenant = o.tenant ?? crypto.randomUUID();
   const cert = certRec({ tenant_id: tenant });
-  const records = [cert, agentRec({ agent_id: cert.agent_id, tenant_id: tenant, current_serial: cert.serial_number, ...(o.sensitivity && { sensitivity: o.sensitivity }) })];
+  const records = [
+    cert,
+    agentRec({ agent_id: cert.agent_id, tenant_id: tenant, current_serial: cert.serial_number, ...(o.sensitivity && { sensitivity: o.sensitivity }) }),
+  ];
   const scoring: ScoringRecord[] = o.scoring ? [{ kind: "scoring", v: nextV(), tenant_id: tenant, scoring: o.scoring }] : [];
   expect((await publish([...records, ...scoring])).status).toBe(200);
   const now = Math.floor(Date.now() / 1000);
-  const token = await mintIngestToken(SECRET, { agent_id: cert.agent_id, tenant_id: tenant, serial: cert.serial_number, iat: now, exp: now + 3600, jti: crypto.randomUUID() });
+  const token = await mintIngestToken(SECRET, {
+    agent_id: cert.agent_id,
+    tenant_id: tenant,
+    serial: cert.serial_number,
+    iat: now,
+    exp: now + 3600,
+    jti: crypto.randomUUID(),
+  });
   return { cert, token };
 }
 
-const post = async (token: string, events: object[]) => (await exports.default.fetch("http://edge/v1/events", {
-  method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body: JSON.stringify({ events }),
-})).json<Outcome>();
+const post = async (token: string, events: object[]) =>
+  (
+    await exports.default.fetch("http://edge/v1/events", {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+      body: JSON.stringify({ events }),
+    })
+  ).json<Outcome>();
 
 /** Twenty ordinary events, then one action outside the declared scopes (out_of_scope: high by default). */
-const history = (n = 20) => Array.from({ length: n }, (_, i) => ({
-  event_id: `h-${i}`, timestamp: new Date(Date.now() - 600_000 + i * 20_000).toISOString(), type: "tool_call", action: "orders.place", outcome: "success",
-}));
+const history = (n = 20) =>
+  Array.from({ length: n }, (_, i) => ({
+    event_id: `h-${i}`,
+    timestamp: new Date(Date.now() - 600_000 + i * 20_000).toISOString(),
+    type: "tool_call",
+    action: "orders.place",
+    outcome: "success",
+  }));
 const outOfScope = { event_id: "x", timestamp: new Date(Date.now() - 1000).toISOString(), type: "tool_call", action: "payments.send", outcome: "success" };
 
 describe("tenant scoring at the edge", () => {
@@ -70,8 +94,10 @@ describe("tenant scoring at the edge", () => {
     await post(a.token, history());
     const r = (await post(a.token, [outOfScope])).data.results[0]!;
     expect(r.band).toBe("high");
-    const forwarded = await runInDurableObject(env.AGENT_MONITOR.getByName(a.cert.agent_id), async (_m: AgentMonitor, state) =>
-      state.storage.sql.exec<{ payload: string }>("SELECT payload FROM events WHERE event_id = 'x'").toArray()[0]!.payload);
+    const forwarded = await runInDurableObject(
+      env.AGENT_MONITOR.getByName(a.cert.agent_id),
+      async (_m: AgentMonitor, state) => state.storage.sql.exec<{ payload: string }>("SELECT payload FROM events WHERE event_id = 'x'").toArray()[0]!.payload,
+    );
     expect(JSON.parse(forwarded).shadow).toMatchObject({ active_band: "high", active_risk_band: "high" });
     expect(JSON.parse(forwarded).shadow.band).not.toBe("high");
   });

@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { cacheTtlMs, DEFAULT_TTL_MS, StatusCache } from "../src/verify/status-cache.ts";
 import { certRec, env, nextV, publish, verify } from "./fixtures.ts";
 
-afterEach(async () => { await reset(); });
+afterEach(async () => {
+  await reset();
+});
 
 const status = async (serial: string, q = ""): Promise<string | number> => {
   const r = await verify(serial, q);

@@ -6,7 +6,10 @@ import { DurableObject } from "cloudflare:workers";
  * same wrangler dev. Run beside the real edge in one soak, its memory slope is what the local
  * runtime (wrangler, miniflare, workerd) grows by itself.
  */
-interface Env { KV: KVNamespace; SINK: DurableObjectNamespace<Sink> }
+interface Env {
+  KV: KVNamespace;
+  SINK: DurableObjectNamespace<Sink>;
+}
 
 export class Sink extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {

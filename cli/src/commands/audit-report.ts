@@ -11,7 +11,9 @@ import { EXIT, IoError, type Io } from "../io.ts";
 
 const synopsis = "audit report <bundle.json> --out report.html [--pdf report.pdf] [--root root.pem] [--json]";
 
-const help = helpText(synopsis, `
+const help = helpText(
+  synopsis,
+  `
 Writes a report a person can read (compliance officer, auditor, regulator) from an evidence
 bundle: who the agent is and who owns it, the model it was certified for, its certificates'
 validity and revocations, what it did (actions by kind and over time), every risk decision and
@@ -19,12 +21,15 @@ review with its reasons, the proof (signed tree head, root, how to re-verify), a
 mapping (EU AI Act, DORA, GDPR; not legal advice). The bundle is verified first with exactly the
 checks of \`kakunin audit verify\`; if any fails, no report is written and the failures are
 printed instead (exit 1). The HTML is one self-contained file (no script, no external asset);
---pdf prints it with headless chromium.`, [
-  "  --out FILE       the HTML report (required); written only if the bundle verifies",
-  "  --pdf FILE       also print it to PDF with headless chromium (KAKUNIN_CHROMIUM to choose the binary)",
-  "  --root root.pem  pin the trust anchor (default: the root CA `kakunin init` saved)",
-  `${JSON_HELP}: {ok, out, pdf, summary}`,
-], "Exit codes: 0 report written, 1 the bundle did not verify (no report), 2 usage or I/O error.");
+--pdf prints it with headless chromium.`,
+  [
+    "  --out FILE       the HTML report (required); written only if the bundle verifies",
+    "  --pdf FILE       also print it to PDF with headless chromium (KAKUNIN_CHROMIUM to choose the binary)",
+    "  --root root.pem  pin the trust anchor (default: the root CA `kakunin init` saved)",
+    `${JSON_HELP}: {ok, out, pdf, summary}`,
+  ],
+  "Exit codes: 0 report written, 1 the bundle did not verify (no report), 2 usage or I/O error.",
+);
 
 async function readText(path: string, what: string): Promise<string> {
   try {
@@ -56,7 +61,10 @@ export const auditReport: Command = {
     }
     // The same verifier as `kakunin audit verify`, called through its public function.
     const [{ verifyBundle }, { renderReport }, { unwrap }, { renderReportHtml }] = await Promise.all([
-      import("../verify/index.ts"), import("../verify/render.ts"), import("../verify/shape.ts"), import("../report/html.ts"),
+      import("../verify/index.ts"),
+      import("../verify/render.ts"),
+      import("../verify/shape.ts"),
+      import("../report/html.ts"),
     ]);
     const verification = await verifyBundle(doc, { rootPem, rootSource: root === undefined ? `the root kakunin init saved in ${configPath()}` : "--root" });
     if (!verification.ok) {
@@ -68,7 +76,11 @@ export const auditReport: Command = {
       return EXIT.failed;
     }
     const html = renderReportHtml({
-      bundle: unwrap(doc) as EvidenceBundle, verification, bundleSha256: createHash("sha256").update(text).digest("hex"), bundleName: basename(file), generatedAt: new Date(),
+      bundle: unwrap(doc) as EvidenceBundle,
+      verification,
+      bundleSha256: createHash("sha256").update(text).digest("hex"),
+      bundleName: basename(file),
+      generatedAt: new Date(),
     });
     // Written under a temporary name and renamed: a reader never sees half a report.
     await writeFile(`${out}.partial`, html);

@@ -61,7 +61,7 @@ export const auditVerify: Command = {
       }
     }
     // Streamed: the bundle may be gigabytes; the verifier holds one entry at a time.
-    let report;
+    let report: import("../verify/index.ts").VerifyReport;
     try {
       report = await verifyParts(bundleParts(chunks(file)), { rootPem, oidArc, rootSource, sinceTreeHead });
     } catch (e) {

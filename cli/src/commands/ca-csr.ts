@@ -10,16 +10,26 @@ import { json } from "../render.ts";
 
 const synopsis = "ca csr [--out FILE] [--json]";
 
-const help = helpText(synopsis, `
+const help = helpText(
+  synopsis,
+  `
 Offline-root mode: creates the key of the tenant's next issuing CA in the KeyManager and prints a
 PKCS#10 request for it (POST /v1/tenant/ca/csr; admin role), to be signed with the root on the
 offline machine, e.g.
   openssl x509 -req -in ca.csr -CA root.pem -CAkey root.key -copy_extensions copyall \\
     -days 1825 -sha256 -set_serial 0x$(openssl rand -hex 16 | sed 's/^./4/') -out ca.pem
 then imported with \`kakunin ca import ca.pem\`. Asking again returns the same pending request.
-  --out FILE   write the CSR to FILE instead of stdout`, [ORIGIN_HELP, JSON_HELP]);
+  --out FILE   write the CSR to FILE instead of stdout`,
+  [ORIGIN_HELP, JSON_HELP],
+);
 
-interface CaRequest { id: string; status: string; generation: number; csr_pem: string; created_at: string }
+interface CaRequest {
+  id: string;
+  status: string;
+  generation: number;
+  csr_pem: string;
+  created_at: string;
+}
 
 export const caCsr: Command = {
   name: "ca csr",

@@ -9,13 +9,15 @@ import { json, kv } from "../render.ts";
 
 const synopsis = "review <agent-id> --clear|--revoke|--reinstate --reason R [--json]";
 
-const help = helpText(synopsis, `
+const help = helpText(
+  synopsis,
+  `
 Decides on an agent in the review queue (admin; audited):
   --clear      a false positive: the flag is lifted and the reviewed events become normal history
   --revoke     confirmed: the active certificate is revoked and the agent suspended
-  --reinstate  a false positive that was auto-revoked: the risk suspension is lifted (certify again)`, [
-  "  --reason R   why, in words (required; kept in the audit log)", ORIGIN_HELP, JSON_HELP,
-]);
+  --reinstate  a false positive that was auto-revoked: the risk suspension is lifted (certify again)`,
+  ["  --reason R   why, in words (required; kept in the audit log)", ORIGIN_HELP, JSON_HELP],
+);
 
 const DECISIONS = ["clear", "revoke", "reinstate"] as const;
 
@@ -31,11 +33,23 @@ export const review: Command = {
     if (chosen.length !== 1) throw new UsageError("give exactly one of --clear, --revoke, --reinstate", help);
     const reason = a.req("reason");
     const r = await call<{ data: { id: string; decision: string; agent_status: string; closed_alerts: number } }>(
-      "POST", originEndpoint(resolveSettings(a, help)), `/v1/agents/${encodeURIComponent(id)}/review`, { body: { decision: chosen[0], reason } },
+      "POST",
+      originEndpoint(resolveSettings(a, help)),
+      `/v1/agents/${encodeURIComponent(id)}/review`,
+      { body: { decision: chosen[0], reason } },
     );
     if (!r.ok) return reportFailure(io, r.error);
     const v = r.value.body.data;
-    io.out(a.bool("json") ? json(v) : kv([["review", v.id], ["decision", v.decision], ["agent status", v.agent_status], ["alerts closed", v.closed_alerts]]));
+    io.out(
+      a.bool("json")
+        ? json(v)
+        : kv([
+            ["review", v.id],
+            ["decision", v.decision],
+            ["agent status", v.agent_status],
+            ["alerts closed", v.closed_alerts],
+          ]),
+    );
     return EXIT.ok;
   },
 };

@@ -7,51 +7,119 @@ import { call, reportFailure } from "../http.ts";
 import { EXIT, type Io } from "../io.ts";
 import { json, kv, table } from "../render.ts";
 
-interface Hook { id: string; url: string; event_types: string[]; key_id: string; created_at: string; secret?: string }
-interface Delivery { id: string; event_type: string; status: string; attempts: number; last_status: number | null; last_error: string | null; created_at: string }
+interface Hook {
+  id: string;
+  url: string;
+  event_types: string[];
+  key_id: string;
+  created_at: string;
+  secret?: string;
+}
+interface Delivery {
+  id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  last_status: number | null;
+  last_error: string | null;
+  created_at: string;
+}
 
 const listHelp = helpText("webhooks list [--json]", "\nLists the tenant's webhook endpoints (GET /v1/tenant/webhooks).", [ORIGIN_HELP, JSON_HELP]);
 export const webhooksList: Command = {
-  name: "webhooks list", synopsis: "webhooks list [--json]", summary: "list webhook endpoints", help: listHelp,
+  name: "webhooks list",
+  synopsis: "webhooks list [--json]",
+  summary: "list webhook endpoints",
+  help: listHelp,
   spec: { strings: ["origin", "api-key"], booleans: ["json"], positionals: [] },
   async run(a: Parsed, io: Io): Promise<number> {
     const r = await call<{ data: Hook[] }>("GET", originEndpoint(resolveSettings(a, listHelp)), "/v1/tenant/webhooks");
     if (!r.ok) return reportFailure(io, r.error);
     const hooks = r.value.body.data;
-    io.out(a.bool("json") ? json(hooks) : table(["id", "url", "events", "key id"], hooks.map((h) => [h.id, h.url, h.event_types.join(",") || "all", h.key_id])));
+    io.out(
+      a.bool("json")
+        ? json(hooks)
+        : table(
+            ["id", "url", "events", "key id"],
+            hooks.map((h) => [h.id, h.url, h.event_types.join(",") || "all", h.key_id]),
+          ),
+    );
     return EXIT.ok;
   },
 };
 
-const addHelp = helpText("webhooks add <url> [--events T1,T2] [--json]", `
+const addHelp = helpText(
+  "webhooks add <url> [--events T1,T2] [--json]",
+  `
 Registers an endpoint (POST /v1/tenant/webhooks) and prints its signing secret, shown once.
-Loopback and private addresses are refused unless the origin runs with KAKUNIN_WEBHOOK_ALLOW_PRIVATE=1.`, [
-  "  --events T1,T2   CloudEvents types to send (default all), e.g. io.kakunin.agent.review_required", ORIGIN_HELP, JSON_HELP,
-]);
+Loopback and private addresses are refused unless the origin runs with KAKUNIN_WEBHOOK_ALLOW_PRIVATE=1.`,
+  ["  --events T1,T2   CloudEvents types to send (default all), e.g. io.kakunin.agent.review_required", ORIGIN_HELP, JSON_HELP],
+);
 export const webhooksAdd: Command = {
-  name: "webhooks add", synopsis: "webhooks add <url> [--events T1,T2] [--json]", summary: "register a webhook endpoint", help: addHelp,
+  name: "webhooks add",
+  synopsis: "webhooks add <url> [--events T1,T2] [--json]",
+  summary: "register a webhook endpoint",
+  help: addHelp,
   spec: { strings: ["events", "origin", "api-key"], booleans: ["json"], positionals: ["url"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const events = a.str("events");
-    const body = { url: a.req("url"), ...(events ? { event_types: events.split(",").map((s) => s.trim()).filter(Boolean) } : {}) };
+    const body = {
+      url: a.req("url"),
+      ...(events
+        ? {
+            event_types: events
+              .split(",")
+              .map((s) => s.trim())
+              .filter(Boolean),
+          }
+        : {}),
+    };
     const r = await call<{ data: Hook }>("POST", originEndpoint(resolveSettings(a, addHelp)), "/v1/tenant/webhooks", { body });
     if (!r.ok) return reportFailure(io, r.error);
     const h = r.value.body.data;
-    io.out(a.bool("json") ? json(h) : kv([["webhook", h.id], ["url", h.url], ["key id", h.key_id], ["secret", h.secret ?? ""]]));
+    io.out(
+      a.bool("json")
+        ? json(h)
+        : kv([
+            ["webhook", h.id],
+            ["url", h.url],
+            ["key id", h.key_id],
+            ["secret", h.secret ?? ""],
+          ]),
+    );
     return EXIT.ok;
   },
 };
 
-const delHelp = helpText("webhooks deliveries <webhook-id> [--status pending|delivered|dead] [--json]", `
-The endpoint's delivery log (GET /v1/tenant/webhooks/:id/deliveries): each event, its status and attempts.`, [ORIGIN_HELP, JSON_HELP]);
+const delHelp = helpText(
+  "webhooks deliveries <webhook-id> [--status pending|delivered|dead] [--json]",
+  `
+The endpoint's delivery log (GET /v1/tenant/webhooks/:id/deliveries): each event, its status and attempts.`,
+  [ORIGIN_HELP, JSON_HELP],
+);
 export const webhooksDeliveries: Command = {
-  name: "webhooks deliveries", synopsis: "webhooks deliveries <webhook-id> [--status S] [--json]", summary: "show a webhook's delivery log", help: delHelp,
+  name: "webhooks deliveries",
+  synopsis: "webhooks deliveries <webhook-id> [--status S] [--json]",
+  summary: "show a webhook's delivery log",
+  help: delHelp,
   spec: { strings: ["status", "origin", "api-key"], booleans: ["json"], positionals: ["webhook-id"] },
   async run(a: Parsed, io: Io): Promise<number> {
-    const r = await call<{ data: Delivery[] }>("GET", originEndpoint(resolveSettings(a, delHelp)), `/v1/tenant/webhooks/${encodeURIComponent(a.req("webhook-id"))}/deliveries`, { query: { status: a.str("status") } });
+    const r = await call<{ data: Delivery[] }>(
+      "GET",
+      originEndpoint(resolveSettings(a, delHelp)),
+      `/v1/tenant/webhooks/${encodeURIComponent(a.req("webhook-id"))}/deliveries`,
+      { query: { status: a.str("status") } },
+    );
     if (!r.ok) return reportFailure(io, r.error);
     const ds = r.value.body.data;
-    io.out(a.bool("json") ? json(ds) : table(["id", "type", "status", "attempts", "last", "created"], ds.map((d) => [d.id, d.event_type, d.status, d.attempts, d.last_error ?? d.last_status ?? "", d.created_at])));
+    io.out(
+      a.bool("json")
+        ? json(ds)
+        : table(
+            ["id", "type", "status", "attempts", "last", "created"],
+            ds.map((d) => [d.id, d.event_type, d.status, d.attempts, d.last_error ?? d.last_status ?? "", d.created_at]),
+          ),
+    );
     return EXIT.ok;
   },
 };

@@ -11,8 +11,10 @@ import { buildModel, type Reason } from "./model.ts";
 
 const fmt = (n: number) => n.toLocaleString("en-US");
 const when = (iso: string | null | undefined) => (iso ? `${esc(iso.slice(0, 19).replace("T", " "))} UTC` : "—");
-const reasons = (rs: Reason[]) => (rs.length === 0 ? `<span class="muted">—</span>`
-  : `<ul>${rs.map((r) => `<li><code>${esc(r.feature)}</code> +${r.contribution.toFixed(2)}: ${esc(r.detail)}</li>`).join("")}</ul>`);
+const reasons = (rs: Reason[]) =>
+  rs.length === 0
+    ? `<span class="muted">—</span>`
+    : `<ul>${rs.map((r) => `<li><code>${esc(r.feature)}</code> +${r.contribution.toFixed(2)}: ${esc(r.detail)}</li>`).join("")}</ul>`;
 
 const CSS = `
 body{font:11pt/1.45 "DejaVu Sans",system-ui,sans-serif;color:#1b1f24;max-width:900px;margin:24px auto;padding:0 16px}
@@ -46,7 +48,9 @@ export function renderReportHtml(input: ReportInput): string {
   const events = m.events;
   const highEvents = events.filter((e) => e.band === "high");
   const parts: string[] = [];
-  parts.push(`<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Evidence report: ${esc(m.agent.name)}</title><style>${CSS}</style></head><body>`);
+  parts.push(
+    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Evidence report: ${esc(m.agent.name)}</title><style>${CSS}</style></head><body>`,
+  );
   parts.push(`<header class="cover"><p class="muted">Kakunin evidence report</p><h1>${esc(m.agent.name)}</h1>
 <p>AI agent <code>${esc(m.agent.urn)}</code> of tenant <strong>${esc(m.tenant.name)}</strong>, owned by ${esc(m.agent.ownerName)} &lt;${esc(m.agent.ownerEmail)}&gt;.</p>
 <div class="verdict" id="verification"><strong>✓ ${esc(v.summary)}</strong>
@@ -74,19 +78,32 @@ ${m.lifecycle.map((e) => `<tr><td class="num">${e.index}</td><td>${when(e.at)}</
 </tbody></table></section>`);
 
   parts.push(`<section id="activity"><h2>3. What the agent did</h2>
-<p><span id="count-events">${fmt(events.length)}</span> actions from ${when(m.window.first)} to ${when(m.window.last)}: <span id="count-low">${fmt(m.byBand.low)}</span> low, <span id="count-medium">${fmt(m.byBand.medium)}</span> medium and <span id="count-high">${fmt(m.byBand.high)}</span> high risk. Outcomes: ${Object.entries(m.byOutcome).sort().map(([k, n]) => `${esc(k)} ${fmt(n)}`).join(", ") || "—"}.</p>
+<p><span id="count-events">${fmt(events.length)}</span> actions from ${when(m.window.first)} to ${when(m.window.last)}: <span id="count-low">${fmt(m.byBand.low)}</span> low, <span id="count-medium">${fmt(m.byBand.medium)}</span> medium and <span id="count-high">${fmt(m.byBand.high)}</span> high risk. Outcomes: ${
+    Object.entries(m.byOutcome)
+      .sort()
+      .map(([k, n]) => `${esc(k)} ${fmt(n)}`)
+      .join(", ") || "—"
+  }.</p>
 ${volumeChart(m.buckets.rows, m.buckets.size)}
 <table id="by-action"><thead><tr><th>Action</th><th class="num">Count</th><th class="num">High risk</th></tr></thead><tbody>
 ${m.byAction.map((r) => `<tr><td><code>${esc(r.action)}</code></td><td class="num">${fmt(r.count)}</td><td class="num">${fmt(r.high)}</td></tr>`).join("")}
 </tbody></table>
-<h3>High-risk actions</h3>${highEvents.length === 0 ? `<p class="muted">None.</p>` : `<table id="high-events"><thead><tr><th class="num">Entry</th><th>Time</th><th>Action</th><th class="num">Score</th><th>Why</th></tr></thead><tbody>
+<h3>High-risk actions</h3>${
+    highEvents.length === 0
+      ? `<p class="muted">None.</p>`
+      : `<table id="high-events"><thead><tr><th class="num">Entry</th><th>Time</th><th>Action</th><th class="num">Score</th><th>Why</th></tr></thead><tbody>
 ${highEvents.map((e) => `<tr><td class="num">${e.index}</td><td>${when(e.at)}</td><td><code>${esc(e.action)}</code>${e.amount !== null ? ` ${fmt(e.amount)} ${esc(e.currency ?? "")}` : ""}</td><td class="num">${e.score.toFixed(2)}</td><td>${reasons(e.reasons)}</td></tr>`).join("")}
-</tbody></table>`}</section>`);
+</tbody></table>`
+  }</section>`);
 
   parts.push(`<section id="decisions"><h2>4. Risk decisions and reviews</h2>
-${m.decisions.length === 0 ? `<p class="muted">No risk decision, review or revocation in this window.</p>` : `<table id="decision-table"><thead><tr><th class="num">Entry</th><th>Time</th><th>Decision</th><th>By</th><th class="num">Score</th><th>Reason</th></tr></thead><tbody>
+${
+  m.decisions.length === 0
+    ? `<p class="muted">No risk decision, review or revocation in this window.</p>`
+    : `<table id="decision-table"><thead><tr><th class="num">Entry</th><th>Time</th><th>Decision</th><th>By</th><th class="num">Score</th><th>Reason</th></tr></thead><tbody>
 ${m.decisions.map((d) => `<tr><td class="num">${d.index}</td><td>${when(d.at)}</td><td><code>${esc(d.kind)}</code>: ${esc(d.decision)}</td><td>${esc(d.by)}</td><td class="num">${d.score === null ? "—" : d.score.toFixed(2)}</td><td>${d.reason ? esc(d.reason) : ""}${reasons(d.reasons)}</td></tr>`).join("")}
-</tbody></table>`}</section>`);
+</tbody></table>`
+}</section>`);
 
   parts.push(`<section id="proof"><h2>5. Proof</h2>
 <p>Every entry above is a leaf of the tenant's append-only audit log (RFC 9162 Merkle tree). This report was written only after the bundle passed every check listed on the cover.</p>
@@ -102,6 +119,8 @@ ${m.decisions.map((d) => `<tr><td class="num">${d.index}</td><td>${when(d.at)}</
 <table><thead><tr><th>Framework</th><th>Obligation</th><th>Article</th><th>Evidence in this report</th></tr></thead><tbody>
 ${CONTROLS.map((c) => `<tr><td>${esc(c.framework)}</td><td>${esc(c.obligation)}</td><td>${c.citation ? esc(c.citation) : `<span class="muted">not cited</span>`}</td><td><ul>${c.evidence.map((e) => `<li>${esc(e)}</li>`).join("")}</ul></td></tr>`).join("")}
 </tbody></table></section>`);
-  parts.push(`<footer class="muted"><p>Generated by <code>kakunin audit report</code> from the bundle named on the cover. The bundle, not this document, is the evidence; this document is its reading.</p></footer></body></html>\n`);
+  parts.push(
+    `<footer class="muted"><p>Generated by <code>kakunin audit report</code> from the bundle named on the cover. The bundle, not this document, is the evidence; this document is its reading.</p></footer></body></html>\n`,
+  );
   return parts.join("\n");
 }

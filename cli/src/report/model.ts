@@ -40,10 +40,25 @@ export interface Decision {
   reasons: Reason[];
 }
 
-export interface Bucket { start: string; count: number; high: number }
+export interface Bucket {
+  start: string;
+  count: number;
+  high: number;
+}
 
 export interface ReportModel {
-  agent: { id: string; name: string; urn: string; ownerName: string; ownerEmail: string; modelName: string; modelVersion: string; modelHash: string; scopes: string[]; status: string };
+  agent: {
+    id: string;
+    name: string;
+    urn: string;
+    ownerName: string;
+    ownerEmail: string;
+    modelName: string;
+    modelVersion: string;
+    modelHash: string;
+    scopes: string[];
+    status: string;
+  };
   tenant: { id: string; name: string };
   window: { from: string | null; to: string | null; first: string | null; last: string | null };
   certificates: EvidenceCertificate[];
@@ -60,22 +75,37 @@ export interface ReportModel {
 const str = (v: unknown, d = ""): string => (typeof v === "string" ? v : d);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
-const reasonsOf = (v: unknown): Reason[] => (Array.isArray(v) ? v.map((r) => ({ feature: str(obj(r).feature), contribution: num(obj(r).contribution) ?? 0, detail: str(obj(r).detail) })) : []);
+const reasonsOf = (v: unknown): Reason[] =>
+  Array.isArray(v) ? v.map((r) => ({ feature: str(obj(r).feature), contribution: num(obj(r).contribution) ?? 0, detail: str(obj(r).detail) })) : [];
 
 export function parseEntries(b: EvidenceBundle): ParsedEntry[] {
   return b.entries.map((e) => {
     const j = obj(JSON.parse(e.canonical));
     const actor = obj(j.actor);
-    return { index: e.index, kind: e.kind, at: str(j.at), actor: { type: str(actor.type), id: str(actor.id), role: typeof actor.role === "string" ? actor.role : undefined }, data: obj(j.data) };
+    return {
+      index: e.index,
+      kind: e.kind,
+      at: str(j.at),
+      actor: { type: str(actor.type), id: str(actor.id), role: typeof actor.role === "string" ? actor.role : undefined },
+      data: obj(j.data),
+    };
   });
 }
 
 function eventOf(e: ParsedEntry): EventFact {
   const ev = obj(e.data.event);
   return {
-    index: e.index, at: str(ev.timestamp, e.at), eventId: str(ev.event_id), type: str(ev.type), action: str(ev.action), outcome: str(ev.outcome),
-    amount: num(ev.amount), currency: typeof ev.currency === "string" ? ev.currency : null,
-    score: num(e.data.score) ?? 0, band: str(e.data.band), reasons: reasonsOf(e.data.reasons),
+    index: e.index,
+    at: str(ev.timestamp, e.at),
+    eventId: str(ev.event_id),
+    type: str(ev.type),
+    action: str(ev.action),
+    outcome: str(ev.outcome),
+    amount: num(ev.amount),
+    currency: typeof ev.currency === "string" ? ev.currency : null,
+    score: num(e.data.score) ?? 0,
+    band: str(e.data.band),
+    reasons: reasonsOf(e.data.reasons),
   };
 }
 
@@ -83,10 +113,23 @@ const DECISION_KINDS = new Set(["risk.decision", "review.decided", "certificate.
 
 function decisionOf(e: ParsedEntry): Decision {
   const d = e.data;
-  const by = e.actor.type === "api_key" ? `API key ${e.actor.id.slice(0, 8)}… (${e.actor.role ?? "?"})` : e.actor.type === "edge" ? "edge risk monitor" : e.actor.type;
-  if (e.kind === "risk.decision") return { index: e.index, at: e.at, kind: e.kind, decision: str(d.decision), by, score: num(d.score), reason: d.auto_revoke === true ? "tenant policy auto_revoke" : "tenant policy flags for review", reasons: reasonsOf(d.reasons) };
-  if (e.kind === "review.decided") return { index: e.index, at: e.at, kind: e.kind, decision: str(d.decision), by, score: null, reason: str(d.reason) || null, reasons: [] };
-  if (e.kind === "certificate.revoked") return { index: e.index, at: e.at, kind: e.kind, decision: "certificate revoked", by, score: null, reason: str(d.reason) || null, reasons: [] };
+  const by =
+    e.actor.type === "api_key" ? `API key ${e.actor.id.slice(0, 8)}… (${e.actor.role ?? "?"})` : e.actor.type === "edge" ? "edge risk monitor" : e.actor.type;
+  if (e.kind === "risk.decision")
+    return {
+      index: e.index,
+      at: e.at,
+      kind: e.kind,
+      decision: str(d.decision),
+      by,
+      score: num(d.score),
+      reason: d.auto_revoke === true ? "tenant policy auto_revoke" : "tenant policy flags for review",
+      reasons: reasonsOf(d.reasons),
+    };
+  if (e.kind === "review.decided")
+    return { index: e.index, at: e.at, kind: e.kind, decision: str(d.decision), by, score: null, reason: str(d.reason) || null, reasons: [] };
+  if (e.kind === "certificate.revoked")
+    return { index: e.index, at: e.at, kind: e.kind, decision: "certificate revoked", by, score: null, reason: str(d.reason) || null, reasons: [] };
   return { index: e.index, at: e.at, kind: e.kind, decision: "suspension lifted", by, score: null, reason: str(d.reason) || null, reasons: [] };
 }
 
@@ -128,9 +171,16 @@ export function buildModel(b: EvidenceBundle): ReportModel {
   const sortedTimes = events.map((e) => e.at).sort();
   return {
     agent: {
-      id: a.id, name: str(a.name), urn: str(a.urn, `urn:kakunin:agent:${a.id}`), ownerName: str(owner.name), ownerEmail: str(owner.email),
-      modelName: str(model.name), modelVersion: str(model.version), modelHash: str(model.hash),
-      scopes: Array.isArray(a.scopes) ? a.scopes.filter((s): s is string => typeof s === "string") : [], status: str(a.status),
+      id: a.id,
+      name: str(a.name),
+      urn: str(a.urn, `urn:kakunin:agent:${a.id}`),
+      ownerName: str(owner.name),
+      ownerEmail: str(owner.email),
+      modelName: str(model.name),
+      modelVersion: str(model.version),
+      modelHash: str(model.hash),
+      scopes: Array.isArray(a.scopes) ? a.scopes.filter((s): s is string => typeof s === "string") : [],
+      status: str(a.status),
     },
     tenant: b.tenant,
     window: { from: b.window.from, to: b.window.to, first: sortedTimes[0] ?? null, last: sortedTimes[sortedTimes.length - 1] ?? null },

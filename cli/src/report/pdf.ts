@@ -38,18 +38,36 @@ export async function printPdf(htmlPath: string, pdfPath: string): Promise<Resul
   if (!browser) return err("no chromium found (install Debian's `chromium`, or set KAKUNIN_CHROMIUM)");
   const profile = await mkdtemp(join(tmpdir(), "kakunin-pdf-"));
   try {
-    const args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--no-pdf-header-footer",
-      `--user-data-dir=${profile}`, `--print-to-pdf=${resolve(pdfPath)}`, pathToFileURL(resolve(htmlPath)).href];
+    const args = [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-dev-shm-usage",
+      "--no-first-run",
+      "--no-pdf-header-footer",
+      `--user-data-dir=${profile}`,
+      `--print-to-pdf=${resolve(pdfPath)}`,
+      pathToFileURL(resolve(htmlPath)).href,
+    ];
     const out = await new Promise<{ code: number | null; log: string }>((res) => {
       const p = spawn(browser, args, { stdio: ["ignore", "pipe", "pipe"] });
       let log = "";
       p.stdout.on("data", (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
       p.stderr.on("data", (b: Buffer) => (log = (log + b.toString()).slice(-4000)));
       const timer = setTimeout(() => p.kill("SIGKILL"), 90_000);
-      p.on("error", (e) => { clearTimeout(timer); res({ code: -1, log: e.message }); });
-      p.on("close", (code) => { clearTimeout(timer); res({ code, log }); });
+      p.on("error", (e) => {
+        clearTimeout(timer);
+        res({ code: -1, log: e.message });
+      });
+      p.on("close", (code) => {
+        clearTimeout(timer);
+        res({ code, log });
+      });
     });
-    const size = await stat(pdfPath).then((s) => s.size, () => 0);
+    const size = await stat(pdfPath).then(
+      (s) => s.size,
+      () => 0,
+    );
     if (out.code !== 0 || size === 0) return err(`chromium could not print the PDF (exit ${out.code}): ${out.log.trim().split("\n").slice(-3).join(" | ")}`);
     return ok(undefined);
   } finally {

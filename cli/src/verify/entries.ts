@@ -63,7 +63,10 @@ function decode(canonical: string): Record<string, unknown> | string {
  */
 class InclusionVerifier {
   #prev: { states: Map<string, { r: Uint8Array; step: number }>; proof: Uint8Array[] } | null = null;
-  constructor(private readonly size: number, private readonly root: Uint8Array) {}
+  constructor(
+    private readonly size: number,
+    private readonly root: Uint8Array,
+  ) {}
 
   async verify(index: number, leaf: Uint8Array, proof: Uint8Array[]): Promise<boolean> {
     if (index >= this.size) return false;
@@ -74,7 +77,12 @@ class InclusionVerifier {
     const prev = this.#prev;
     for (let j = 0; j < proof.length; j++) {
       const seen = prev?.states.get(`${fn}:${sn}`);
-      if (seen && bytesEqual(seen.r, r) && prev!.proof.length - seen.step === proof.length - j && proof.slice(j).every((p, k) => bytesEqual(p, prev!.proof[seen.step + k]!))) {
+      if (
+        seen &&
+        bytesEqual(seen.r, r) &&
+        prev!.proof.length - seen.step === proof.length - j &&
+        proof.slice(j).every((p, k) => bytesEqual(p, prev!.proof[seen.step + k]!))
+      ) {
         return true;
       }
       states.set(`${fn}:${sn}`, { r, step: j });
@@ -137,7 +145,8 @@ export class EntryChecker {
       // modified it fails on its own, and its successor is not blamed for an edit it did not undergo.
       if (last && last.index === e.index - 1) {
         this.chainLinks++;
-        if (entry.prev !== last.leaf) reasons.push(`prev ${String(entry.prev).slice(0, 16)}… is not entry ${e.index - 1}'s leaf hash ${last.leaf.slice(0, 16)}…`);
+        if (entry.prev !== last.leaf)
+          reasons.push(`prev ${String(entry.prev).slice(0, 16)}… is not entry ${e.index - 1}'s leaf hash ${last.leaf.slice(0, 16)}…`);
       }
     }
 

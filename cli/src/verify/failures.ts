@@ -15,6 +15,8 @@ export class FailureList {
   }
 
   notes(): string[] {
-    return this.total > this.list.length ? [`${(this.total - this.list.length).toLocaleString("en-US")} more failures not listed (the first ${this.list.length.toLocaleString("en-US")} are)`] : [];
+    return this.total > this.list.length
+      ? [`${(this.total - this.list.length).toLocaleString("en-US")} more failures not listed (the first ${this.list.length.toLocaleString("en-US")} are)`]
+      : [];
   }
 }

@@ -19,7 +19,7 @@ import { checkTreeHead } from "./tree-head.ts";
 import type { Bundle, CheckId, CheckResult, VerifyOptions, VerifyReport } from "./types.ts";
 import { ValidityTracker } from "./validity.ts";
 
-export type { CheckResult, Failure, VerifyOptions, VerifyReport } from "./types.ts";
+export type { VerifyOptions, VerifyReport } from "./types.ts";
 export { BundleSyntaxError } from "./json-stream.ts";
 
 const fmt = (n: number) => n.toLocaleString("en-US");

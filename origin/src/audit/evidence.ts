@@ -7,7 +7,7 @@ import { agents, auditBatches, auditEntries, certificates } from "../db/schema.t
 import type { CaError } from "../ca/authority.ts";
 import type { Services } from "../services.ts";
 import { toAgentView } from "../views/agent.ts";
-import { effectiveStatus } from "../views/certificate.ts";
+import { effectiveStatus } from "../lifecycle/certificate-status.ts";
 import { rfc3339 } from "../views/time.ts";
 import { appendAudit } from "./append.ts";
 import { BatchProofReader, withPrefetchedNodes } from "./proof-reader.ts";

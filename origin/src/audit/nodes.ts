@@ -42,13 +42,17 @@ export async function fetchNodes(db: Queryable, tenantId: string, wanted: Wanted
     }
   }
   for (let k = 0; k < nodeConds.length; k += 8) {
-    const rows = await db.select({ level: auditNodes.level, idx: auditNodes.idx, hash: auditNodes.hash }).from(auditNodes)
+    const rows = await db
+      .select({ level: auditNodes.level, idx: auditNodes.idx, hash: auditNodes.hash })
+      .from(auditNodes)
       .where(and(eq(auditNodes.tenantId, tenantId), or(...nodeConds.slice(k, k + 8))));
     for (const r of rows) cache.set(key(r.level, r.idx), r.hash);
   }
   const merged = mergeRanges(ranges);
   for (let k = 0; k < merged.length; k += 1000) {
-    const rows = await db.select({ idx: auditEntries.idx, hash: auditEntries.leafHash }).from(auditEntries)
+    const rows = await db
+      .select({ idx: auditEntries.idx, hash: auditEntries.leafHash })
+      .from(auditEntries)
       .where(and(eq(auditEntries.tenantId, tenantId), or(...merged.slice(k, k + 1000).map(([a, b]) => between(auditEntries.idx, a, b)))));
     for (const r of rows) cache.set(key(0, r.idx), r.hash);
   }

@@ -37,7 +37,9 @@ export async function checkImportedIssuing(cert: x509.X509Certificate, c: Issuin
   const tenant = cert.extensions.find((e) => e.type === c.tenantExtensionOid);
   const expected = new TextEncoder().encode(c.tenantId.toLowerCase());
   if (!tenant || !equalBytes(new Uint8Array(tenant.value).slice(2), expected)) {
-    return err(`the tenant extension (${c.tenantExtensionOid}) must name tenant ${c.tenantId}: sign with the request's extensions (openssl -copy_extensions copyall)`);
+    return err(
+      `the tenant extension (${c.tenantExtensionOid}) must name tenant ${c.tenantId}: sign with the request's extensions (openssl -copy_extensions copyall)`,
+    );
   }
   if (cert.notBefore.getTime() < c.root.notBefore.getTime() || cert.notAfter.getTime() > c.root.notAfter.getTime()) {
     return err("the validity must lie inside the root's validity");

@@ -12,13 +12,6 @@
  */
 export const CRL_PARTITION_SIZE = 16_384;
 
-/**
- * The issuer's full CRL (no Issuing Distribution Point, every revoked certificate) is published at
- * its historic URL while it has at most this many entries. Above, that URL serves the CRL of the
- * certificates issued before partitions existed (whose CDP is that URL), scoped by an IDP.
- */
-export const FULL_CRL_MAX_ENTRIES = CRL_PARTITION_SIZE;
-
 /** The partition of the n-th certificate (1-based) an issuer was asked to sign. */
 export function partitionOf(n: number): number {
   if (!Number.isSafeInteger(n) || n < 1) throw new Error(`not an issuance number: ${n}`);

@@ -36,12 +36,14 @@ export async function signCsr(keys: KeyManager, c: CsrInput): Promise<Result<str
       raw(c.spki),
       new asn1js.Constructed({
         idBlock: { tagClass: 3, tagNumber: 0 },
-        value: [new asn1js.Sequence({
-          value: [
-            new asn1js.ObjectIdentifier({ value: EXTENSION_REQUEST }),
-            new asn1js.Set({ value: [new asn1js.Sequence({ value: c.extensions.map((e) => raw(e.rawData)) })] }),
-          ],
-        })],
+        value: [
+          new asn1js.Sequence({
+            value: [
+              new asn1js.ObjectIdentifier({ value: EXTENSION_REQUEST }),
+              new asn1js.Set({ value: [new asn1js.Sequence({ value: c.extensions.map((e) => raw(e.rawData)) })] }),
+            ],
+          }),
+        ],
       }),
     ],
   });

@@ -30,7 +30,8 @@ function base(publicEdgeUrl: string): string {
  */
 export function agentPkiUrls(publicEdgeUrl: string, tenantId: string, issuerSerial: string, crlPartition?: number): AgentPkiUrls {
   const b = base(publicEdgeUrl);
-  const crl = crlPartition === undefined ? issuerCrlUrl(publicEdgeUrl, tenantId, issuerSerial) : crlPartitionUrl(publicEdgeUrl, tenantId, issuerSerial, crlPartition);
+  const crl =
+    crlPartition === undefined ? issuerCrlUrl(publicEdgeUrl, tenantId, issuerSerial) : crlPartitionUrl(publicEdgeUrl, tenantId, issuerSerial, crlPartition);
   return { ocsp: `${b}/v1/ocsp`, caIssuers: `${b}/v1/ca/${tenantId}/${issuerSerial}`, crl };
 }
 

@@ -7,7 +7,10 @@ export type Reason = { feature: string; contribution: number; detail: string };
 /** The agent in the caller's tenant (anything else does not exist, as in the API). */
 export async function agentInTenant(db: Db, tenantId: string, id: string) {
   if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return undefined;
-  const [a] = await db.select().from(agents).where(and(eq(agents.id, id), eq(agents.tenantId, tenantId)));
+  const [a] = await db
+    .select()
+    .from(agents)
+    .where(and(eq(agents.id, id), eq(agents.tenantId, tenantId)));
   return a;
 }
 
@@ -26,9 +29,12 @@ export async function decisionsOf(db: Db, agentId: string) {
 
 /** The agent's newest audit entries (index order reversed), for the in-browser proof check. */
 export async function auditOf(db: Db, tenantId: string, agentId: string, limit: number) {
-  return db.select({ idx: auditEntries.idx, kind: auditEntries.kind, createdAt: auditEntries.createdAt })
-    .from(auditEntries).where(and(eq(auditEntries.tenantId, tenantId), eq(auditEntries.agentId, agentId)))
-    .orderBy(desc(auditEntries.idx)).limit(limit);
+  return db
+    .select({ idx: auditEntries.idx, kind: auditEntries.kind, createdAt: auditEntries.createdAt })
+    .from(auditEntries)
+    .where(and(eq(auditEntries.tenantId, tenantId), eq(auditEntries.agentId, agentId)))
+    .orderBy(desc(auditEntries.idx))
+    .limit(limit);
 }
 
 /** How many points the timeline draws at most: the newest ones (a year of minutes would not fit a chart). */
@@ -45,15 +51,35 @@ export interface Timeline {
  * revocations (with their reason) and risk decisions (revoked or flagged for review).
  */
 export async function timelineOf(db: Db, agentId: string, thresholds: { medium: number; high: number }): Promise<Timeline> {
-  const rows = await db.select({ t: agentEvents.occurredAt, score: agentEvents.score, band: agentEvents.band, action: agentEvents.action, eventId: agentEvents.eventId, reasons: agentEvents.reasons })
-    .from(agentEvents).where(eq(agentEvents.agentId, agentId)).orderBy(desc(agentEvents.occurredAt), desc(agentEvents.id)).limit(TIMELINE_POINTS);
+  const rows = await db
+    .select({
+      t: agentEvents.occurredAt,
+      score: agentEvents.score,
+      band: agentEvents.band,
+      action: agentEvents.action,
+      eventId: agentEvents.eventId,
+      reasons: agentEvents.reasons,
+    })
+    .from(agentEvents)
+    .where(eq(agentEvents.agentId, agentId))
+    .orderBy(desc(agentEvents.occurredAt), desc(agentEvents.id))
+    .limit(TIMELINE_POINTS);
   rows.reverse();
   const marks: Timeline["marks"] = [];
   for (const c of await certificatesOf(db, agentId)) {
-    if (c.revokedAt) marks.push({ t: c.revokedAt.getTime() / 1000, kind: "revocation", label: `certificate ${c.serialNumber.slice(0, 12)}… revoked: ${c.revocationReason ?? "unspecified"}` });
+    if (c.revokedAt)
+      marks.push({
+        t: c.revokedAt.getTime() / 1000,
+        kind: "revocation",
+        label: `certificate ${c.serialNumber.slice(0, 12)}… revoked: ${c.revocationReason ?? "unspecified"}`,
+      });
   }
   for (const d of await decisionsOf(db, agentId)) {
-    marks.push({ t: d.triggeredAt.getTime() / 1000, kind: d.decision === "flagged" ? "review" : "decision", label: `risk ${d.score.toFixed(2)} → ${d.decision}` });
+    marks.push({
+      t: d.triggeredAt.getTime() / 1000,
+      kind: d.decision === "flagged" ? "review" : "decision",
+      label: `risk ${d.score.toFixed(2)} → ${d.decision}`,
+    });
   }
   marks.sort((a, b) => a.t - b.t);
   return {

@@ -28,7 +28,9 @@ export function registerAgentJson(app: Hono<ConsoleEnv>): void {
     const a = await agentInTenant(s.db, caller.tenantId, c.req.param("id"));
     const idx = Number(c.req.query("entry"));
     if (!a || !Number.isSafeInteger(idx) || idx < 0) return notFound("audit entry");
-    const [e] = await s.db.select({ canonical: auditEntries.canonical }).from(auditEntries)
+    const [e] = await s.db
+      .select({ canonical: auditEntries.canonical })
+      .from(auditEntries)
       .where(and(eq(auditEntries.tenantId, caller.tenantId), eq(auditEntries.agentId, a.id), eq(auditEntries.idx, idx)));
     if (!e) return notFound("audit entry");
     const sth = await treeHead(s, { id: caller.tenantId, name: caller.tenantName });

@@ -25,8 +25,12 @@ export interface AgentRow {
 export const SPARK_POINTS = 30;
 
 /** The latest event's band, as a correlated subquery (uses agent_events_agent_time_idx). */
-const latestBand = sql<string | null>`(select ${agentEvents.band} from ${agentEvents} where ${agentEvents.agentId} = ${agents.id} order by ${agentEvents.occurredAt} desc limit 1)`;
-const latestScore = sql<number | null>`(select ${agentEvents.score} from ${agentEvents} where ${agentEvents.agentId} = ${agents.id} order by ${agentEvents.occurredAt} desc limit 1)`;
+const latestBand = sql<
+  string | null
+>`(select ${agentEvents.band} from ${agentEvents} where ${agentEvents.agentId} = ${agents.id} order by ${agentEvents.occurredAt} desc limit 1)`;
+const latestScore = sql<
+  number | null
+>`(select ${agentEvents.score} from ${agentEvents} where ${agentEvents.agentId} = ${agents.id} order by ${agentEvents.occurredAt} desc limit 1)`;
 
 /**
  * One page of the tenant's agents, oldest first, keyset-paged on (created_at, id) like
@@ -49,11 +53,19 @@ export async function agentsPage(db: Db, tenantId: string, f: AgentFilter): Prom
   const page = found.slice(0, f.limit);
   const rows: AgentRow[] = [];
   for (const r of page) {
-    const recent = await db.select({ score: agentEvents.score }).from(agentEvents)
-      .where(eq(agentEvents.agentId, r.agent.id)).orderBy(desc(agentEvents.occurredAt)).limit(SPARK_POINTS);
+    const recent = await db
+      .select({ score: agentEvents.score })
+      .from(agentEvents)
+      .where(eq(agentEvents.agentId, r.agent.id))
+      .orderBy(desc(agentEvents.occurredAt))
+      .limit(SPARK_POINTS);
     rows.push({
-      agent: r.agent, band: (r.band as AgentRow["band"]) ?? null, score: r.score === null ? null : Number(r.score),
-      certExpiresAt: r.certExpiresAt, serial: r.serial, spark: recent.map((e) => e.score).reverse(),
+      agent: r.agent,
+      band: (r.band as AgentRow["band"]) ?? null,
+      score: r.score === null ? null : Number(r.score),
+      certExpiresAt: r.certExpiresAt,
+      serial: r.serial,
+      spark: recent.map((e) => e.score).reverse(),
     });
   }
   return { rows, next: found.length > f.limit ? page[page.length - 1]!.agent : null };

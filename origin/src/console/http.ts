@@ -10,8 +10,15 @@ import { may, type ConsoleAbility, type ConsoleEnv } from "./env.ts";
  * framing, forms post only here. uPlot styles its elements through the CSSOM, which CSP allows.
  */
 export const CONSOLE_CSP = [
-  "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self' data:", "connect-src 'self'",
-  "font-src 'self'", "form-action 'self'", "frame-ancestors 'none'", "base-uri 'none'",
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
 ].join("; ");
 
 export const consoleHeaders: MiddlewareHandler<ConsoleEnv> = async (c, next) => {

@@ -19,18 +19,29 @@ export interface QueueItem {
  * risk decision that no review has closed), one item per agent, oldest first.
  */
 export async function reviewQueue(db: Db, tenantId: string, limit: number): Promise<QueueItem[]> {
-  const open = await db.select({ d: riskDecisions, a: agents }).from(riskDecisions)
+  const open = await db
+    .select({ d: riskDecisions, a: agents })
+    .from(riskDecisions)
     .innerJoin(agents, eq(riskDecisions.agentId, agents.id))
     .where(and(eq(riskDecisions.tenantId, tenantId), isNull(riskDecisions.reviewId), inArray(riskDecisions.decision, ["revoked", "flagged"])))
-    .orderBy(desc(riskDecisions.triggeredAt)).limit(5000);
+    .orderBy(desc(riskDecisions.triggeredAt))
+    .limit(5000);
   const byAgent = new Map<string, typeof open>();
   for (const row of open) byAgent.set(row.a.id, [...(byAgent.get(row.a.id) ?? []), row]);
-  return [...byAgent.values()].map((rows) => {
-    const latest = rows[0]!;
-    return {
-      agentId: latest.a.id, name: latest.a.name, status: latest.a.status,
-      kind: rows.some((r) => r.d.decision === "revoked") ? "auto_revoked" as const : "review_required" as const,
-      score: Math.max(...rows.map((r) => r.d.score)), openedAt: rows.at(-1)!.d.triggeredAt, alerts: rows.length, reasons: latest.d.reasons.slice(0, 5),
-    };
-  }).sort((x, y) => x.openedAt.getTime() - y.openedAt.getTime()).slice(0, limit);
+  return [...byAgent.values()]
+    .map((rows) => {
+      const latest = rows[0]!;
+      return {
+        agentId: latest.a.id,
+        name: latest.a.name,
+        status: latest.a.status,
+        kind: rows.some((r) => r.d.decision === "revoked") ? ("auto_revoked" as const) : ("review_required" as const),
+        score: Math.max(...rows.map((r) => r.d.score)),
+        openedAt: rows.at(-1)!.d.triggeredAt,
+        alerts: rows.length,
+        reasons: latest.d.reasons.slice(0, 5),
+      };
+    })
+    .sort((x, y) => x.openedAt.getTime() - y.openedAt.getTime())
+    .slice(0, limit);
 }

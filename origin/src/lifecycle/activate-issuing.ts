@@ -35,7 +35,9 @@ export async function activateIssuing(
   tenant: { id: string },
   next: NewIssuing,
   o: {
-    actor: AuditActor; kind: "ca.rolled_over" | "ca.imported"; expectCurrentId?: string;
+    actor: AuditActor;
+    kind: "ca.rolled_over" | "ca.imported";
+    expectCurrentId?: string;
     inTx?: (tx: Queryable, inserted: AuthorityRecord) => Promise<boolean>;
   },
 ): Promise<Result<Activation, Failure>> {
@@ -45,23 +47,44 @@ export async function activateIssuing(
   try {
     const result = await s.db.transaction(async (tx) => {
       const active = and(eq(authorities.kind, "issuing"), eq(authorities.tenantId, tenant.id), eq(authorities.status, "active"));
-      const [retired] = await tx.update(authorities).set({ status: "retired", retiredAt: now })
-        .where(o.expectCurrentId ? and(active, eq(authorities.id, o.expectCurrentId)) : active).returning();
+      const [retired] = await tx
+        .update(authorities)
+        .set({ status: "retired", retiredAt: now })
+        .where(o.expectCurrentId ? and(active, eq(authorities.id, o.expectCurrentId)) : active)
+        .returning();
       if (o.expectCurrentId && !retired) return undefined;
-      const [inserted] = await tx.insert(authorities).values({
-        tenantId: tenant.id, kind: "issuing", serialNumber: serial, subject: cert.subject,
-        certificatePem: cert.toString("pem") + "\n", keyRef, notBefore: cert.notBefore, notAfter: cert.notAfter,
-      }).returning();
+      const [inserted] = await tx
+        .insert(authorities)
+        .values({
+          tenantId: tenant.id,
+          kind: "issuing",
+          serialNumber: serial,
+          subject: cert.subject,
+          certificatePem: cert.toString("pem") + "\n",
+          keyRef,
+          notBefore: cert.notBefore,
+          notAfter: cert.notAfter,
+        })
+        .returning();
       if (o.inTx && !(await o.inTx(tx, inserted!))) {
         tx.rollback();
       }
-      await appendAudit(tx, tenant.id, [{
-        kind: o.kind, actor: o.actor, at: now,
-        data: {
-          previous_serial: retired?.serialNumber ?? null, serial_number: serial, subject: cert.subject, issuer: cert.issuer, key_ref: keyRef,
-          not_before: cert.notBefore.toISOString(), not_after: cert.notAfter.toISOString(),
+      await appendAudit(tx, tenant.id, [
+        {
+          kind: o.kind,
+          actor: o.actor,
+          at: now,
+          data: {
+            previous_serial: retired?.serialNumber ?? null,
+            serial_number: serial,
+            subject: cert.subject,
+            issuer: cert.issuer,
+            key_ref: keyRef,
+            not_before: cert.notBefore.toISOString(),
+            not_after: cert.notAfter.toISOString(),
+          },
         },
-      }]);
+      ]);
       // Both CRLs (and the chains beside them) go to the edge at once.
       await enqueue(tx, [{ kind: "crl", subject: tenant.id }]);
       return { previous: retired, current: inserted! };

@@ -8,8 +8,19 @@ import type { OnAuthorityCreated } from "../ca/authority.ts";
  */
 export const auditAuthorityCreated: OnAuthorityCreated = async (tx, c) => {
   if (!c.tenantId) return;
-  await appendAudit(tx, c.tenantId, [{
-    kind: "ca.created", actor: { type: "system", id: "certificate-authority" }, at: c.at,
-    data: { kind: c.kind, serial_number: c.serialNumber, subject: c.subject, key_ref: c.keyRef, not_before: c.notBefore.toISOString(), not_after: c.notAfter.toISOString() },
-  }]);
+  await appendAudit(tx, c.tenantId, [
+    {
+      kind: "ca.created",
+      actor: { type: "system", id: "certificate-authority" },
+      at: c.at,
+      data: {
+        kind: c.kind,
+        serial_number: c.serialNumber,
+        subject: c.subject,
+        key_ref: c.keyRef,
+        not_before: c.notBefore.toISOString(),
+        not_after: c.notAfter.toISOString(),
+      },
+    },
+  ]);
 };

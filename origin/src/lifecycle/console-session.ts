@@ -26,13 +26,18 @@ export async function openConsoleSession(db: Db, caller: Caller, now: Date): Pro
   const token = randomBytes(32).toString("base64url");
   const expiresAt = new Date(now.getTime() + CONSOLE_SESSION_TTL_S * 1000);
   await db.transaction(async (tx) => {
-    const [row] = await tx.insert(consoleSessions)
+    const [row] = await tx
+      .insert(consoleSessions)
       .values({ tenantId: caller.tenantId, apiKeyId: caller.keyId, tokenHash: hash(token), createdAt: now, expiresAt })
       .returning({ id: consoleSessions.id });
-    await appendAudit(tx, caller.tenantId, [{
-      kind: "console.signed_in", at: now, actor: { type: "api_key", id: caller.keyId, role: caller.role },
-      data: { session_id: row!.id, expires_at: expiresAt.toISOString() },
-    }]);
+    await appendAudit(tx, caller.tenantId, [
+      {
+        kind: "console.signed_in",
+        at: now,
+        actor: { type: "api_key", id: caller.keyId, role: caller.role },
+        data: { session_id: row!.id, expires_at: expiresAt.toISOString() },
+      },
+    ]);
   });
   return { token, expiresAt };
 }
@@ -40,7 +45,14 @@ export async function openConsoleSession(db: Db, caller: Caller, now: Date): Pro
 /** The caller behind a live session: not expired, not signed out, and its API key not revoked. */
 export async function resolveConsoleSession(db: Db, token: string, now: Date): Promise<(Caller & { sessionId: string }) | undefined> {
   const [row] = await db
-    .select({ sessionId: consoleSessions.id, keyId: apiKeys.id, role: apiKeys.role, tenantId: tenants.id, tenantName: tenants.name, isOperator: tenants.isOperator })
+    .select({
+      sessionId: consoleSessions.id,
+      keyId: apiKeys.id,
+      role: apiKeys.role,
+      tenantId: tenants.id,
+      tenantName: tenants.name,
+      isOperator: tenants.isOperator,
+    })
     .from(consoleSessions)
     .innerJoin(apiKeys, eq(consoleSessions.apiKeyId, apiKeys.id))
     .innerJoin(tenants, eq(consoleSessions.tenantId, tenants.id))
@@ -51,11 +63,19 @@ export async function resolveConsoleSession(db: Db, token: string, now: Date): P
 /** Signs out: the session is revoked (not deleted, so the audit entry keeps pointing at a row). */
 export async function closeConsoleSession(db: Db, caller: Caller & { sessionId: string }, now: Date): Promise<void> {
   await db.transaction(async (tx) => {
-    const done = await tx.update(consoleSessions).set({ revokedAt: now })
-      .where(and(eq(consoleSessions.id, caller.sessionId), isNull(consoleSessions.revokedAt))).returning({ id: consoleSessions.id });
+    const done = await tx
+      .update(consoleSessions)
+      .set({ revokedAt: now })
+      .where(and(eq(consoleSessions.id, caller.sessionId), isNull(consoleSessions.revokedAt)))
+      .returning({ id: consoleSessions.id });
     if (done.length === 0) return;
-    await appendAudit(tx, caller.tenantId, [{
-      kind: "console.signed_out", at: now, actor: { type: "api_key", id: caller.keyId, role: caller.role }, data: { session_id: caller.sessionId },
-    }]);
+    await appendAudit(tx, caller.tenantId, [
+      {
+        kind: "console.signed_out",
+        at: now,
+        actor: { type: "api_key", id: caller.keyId, role: caller.role },
+        data: { session_id: caller.sessionId },
+      },
+    ]);
   });
 }

@@ -29,12 +29,26 @@ export async function createWebhook(
   const now = s.clock.now();
   const { secret, keyId } = newSecret();
   const row = await s.db.transaction(async (tx) => {
-    const [created] = await tx.insert(webhookEndpoints).values({
-      tenantId, url: url.value.toString(), eventTypes: input.event_types ?? [], secret, keyId, description: input.description ?? null, createdAt: now,
-    }).returning();
-    await appendAudit(tx, tenantId, [{
-      kind: "webhook.created", actor, at: now, data: { webhook_id: created!.id, url: created!.url, event_types: created!.eventTypes, key_id: keyId },
-    }]);
+    const [created] = await tx
+      .insert(webhookEndpoints)
+      .values({
+        tenantId,
+        url: url.value.toString(),
+        eventTypes: input.event_types ?? [],
+        secret,
+        keyId,
+        description: input.description ?? null,
+        createdAt: now,
+      })
+      .returning();
+    await appendAudit(tx, tenantId, [
+      {
+        kind: "webhook.created",
+        actor,
+        at: now,
+        data: { webhook_id: created!.id, url: created!.url, event_types: created!.eventTypes, key_id: keyId },
+      },
+    ]);
     return created!;
   });
   return row ? ok(row) : err({ type: "internal-error", detail: "not created" });

@@ -10,8 +10,11 @@ import { authorities, certificates } from "../db/schema.ts";
  * a certificate that is never committed leaves a gap, which only makes its partition smaller.
  */
 export async function allocateCrlPartition(db: Queryable, issuerId: string): Promise<number> {
-  const [row] = await db.update(authorities).set({ issuedCount: sql`${authorities.issuedCount} + 1` })
-    .where(eq(authorities.id, issuerId)).returning({ n: authorities.issuedCount });
+  const [row] = await db
+    .update(authorities)
+    .set({ issuedCount: sql`${authorities.issuedCount} + 1` })
+    .where(eq(authorities.id, issuerId))
+    .returning({ n: authorities.issuedCount });
   if (!row) throw new Error(`no issuing CA ${issuerId}`);
   return partitionOf(Number(row.n));
 }
@@ -28,7 +31,10 @@ export async function partitionCrlItems(
   cert: { id: string; tenantId: string; issuerId: string; crlPartition: number | null },
 ): Promise<{ kind: "crl"; subject: string }[]> {
   if (cert.crlPartition === null) return [];
-  const [other] = await tx.select({ id: certificates.id }).from(certificates)
-    .where(and(eq(certificates.issuerId, cert.issuerId), eq(certificates.crlPartition, cert.crlPartition), ne(certificates.id, cert.id))).limit(1);
+  const [other] = await tx
+    .select({ id: certificates.id })
+    .from(certificates)
+    .where(and(eq(certificates.issuerId, cert.issuerId), eq(certificates.crlPartition, cert.crlPartition), ne(certificates.id, cert.id)))
+    .limit(1);
   return other ? [] : [{ kind: "crl", subject: cert.tenantId }];
 }

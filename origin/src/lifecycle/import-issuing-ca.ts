@@ -24,12 +24,7 @@ export interface Imported {
  * any) retired and kept for the CRL and OCSP of its certificates. Importing the same certificate
  * again answers the same result and changes nothing.
  */
-export async function importIssuingCa(
-  s: Services,
-  tenant: { id: string; name: string },
-  pem: string,
-  actor: AuditActor,
-): Promise<Result<Imported, Failure>> {
+export async function importIssuingCa(s: Services, tenant: { id: string; name: string }, pem: string, actor: AuditActor): Promise<Result<Imported, Failure>> {
   if (!s.ca.offlineRoot) return fail("conflict", "importing an issuing CA is for offline-root mode (KAKUNIN_ROOT_CERT_FILE)");
   let cert: x509.X509Certificate;
   try {
@@ -45,20 +40,38 @@ export async function importIssuingCa(
     const same = known.tenantId === tenant.id && new x509.X509Certificate(known.certificatePem).equal(cert);
     return same ? ok({ current: known, replayed: true }) : fail("conflict", `an authority with serial ${serial} already exists`);
   }
-  const [pending] = await s.db.select().from(caRequests).where(and(eq(caRequests.tenantId, tenant.id), eq(caRequests.status, "pending")));
+  const [pending] = await s.db
+    .select()
+    .from(caRequests)
+    .where(and(eq(caRequests.tenantId, tenant.id), eq(caRequests.status, "pending")));
   if (!pending) return fail("conflict", "this tenant has no pending issuing-CA request: create one first (POST /v1/tenant/ca/csr)");
   const csr = new x509.Pkcs10CertificateRequest(pending.csrPem);
   const checked = await checkImportedIssuing(cert, {
-    root: root.value.cert, spki: new Uint8Array(csr.publicKey.rawData), tenantId: tenant.id,
-    tenantExtensionOid: s.ca.oids.tenantExtension, now: s.clock.now(),
+    root: root.value.cert,
+    spki: new Uint8Array(csr.publicKey.rawData),
+    tenantId: tenant.id,
+    tenantExtensionOid: s.ca.oids.tenantExtension,
+    now: s.clock.now(),
   });
   if (!checked.ok) return fail("invalid-ca-certificate", checked.error);
-  const r = await activateIssuing(s, tenant, { cert, serial, keyRef: pending.keyRef }, {
-    actor, kind: "ca.imported",
-    // The request is consumed in the same transaction; a concurrent import of it loses here.
-    inTx: async (tx, inserted) => (await tx.update(caRequests).set({ status: "imported", importedAt: s.clock.now(), authorityId: inserted.id })
-      .where(and(eq(caRequests.id, pending.id), eq(caRequests.status, "pending"))).returning()).length === 1,
-  });
+  const r = await activateIssuing(
+    s,
+    tenant,
+    { cert, serial, keyRef: pending.keyRef },
+    {
+      actor,
+      kind: "ca.imported",
+      // The request is consumed in the same transaction; a concurrent import of it loses here.
+      inTx: async (tx, inserted) =>
+        (
+          await tx
+            .update(caRequests)
+            .set({ status: "imported", importedAt: s.clock.now(), authorityId: inserted.id })
+            .where(and(eq(caRequests.id, pending.id), eq(caRequests.status, "pending")))
+            .returning()
+        ).length === 1,
+    },
+  );
   if (!r.ok) return r;
   return ok({ ...r.value, replayed: false });
 }

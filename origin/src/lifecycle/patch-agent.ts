@@ -3,7 +3,7 @@ import { ok, type AgentPatch, type Result } from "@kakunin/shared";
 import { agents } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import type { AgentRow } from "../views/agent.ts";
-import type { CertificateRow } from "../views/certificate.ts";
+import type { CertificateRow } from "./certificate-status.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";

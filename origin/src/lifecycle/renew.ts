@@ -3,7 +3,7 @@ import { ok, type Result } from "@kakunin/shared";
 import { sqlState, UNIQUE_VIOLATION } from "../db/index.ts";
 import { agents, certificates, tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
-import { effectiveStatus, type CertificateRow } from "../views/certificate.ts";
+import { effectiveStatus, type CertificateRow } from "./certificate-status.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";

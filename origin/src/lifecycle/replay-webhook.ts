@@ -20,17 +20,25 @@ export async function replayWebhook(
 ): Promise<Result<{ requeued: number }, Failure>> {
   const now = s.clock.now();
   return s.db.transaction(async (tx) => {
-    const [ep] = await tx.select({ id: webhookEndpoints.id }).from(webhookEndpoints)
+    const [ep] = await tx
+      .select({ id: webhookEndpoints.id })
+      .from(webhookEndpoints)
       .where(and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.tenantId, tenantId)));
     if (!ep) return fail("not-found", `webhook ${endpointId} not found`);
     const which = deliveryIds ? inArray(webhookDeliveries.id, deliveryIds) : eq(webhookDeliveries.status, "dead");
-    const rows = await tx.update(webhookDeliveries)
+    const rows = await tx
+      .update(webhookDeliveries)
       .set({ status: "pending", attempts: 0, nextAttemptAt: now, claimedUntil: null, deliveredAt: null })
       .where(and(eq(webhookDeliveries.endpointId, endpointId), which))
       .returning({ id: webhookDeliveries.id });
-    await appendAudit(tx, tenantId, [{
-      kind: "webhook.replayed", actor, at: now, data: { webhook_id: endpointId, delivery_ids: rows.map((r) => r.id) },
-    }]);
+    await appendAudit(tx, tenantId, [
+      {
+        kind: "webhook.replayed",
+        actor,
+        at: now,
+        data: { webhook_id: endpointId, delivery_ids: rows.map((r) => r.id) },
+      },
+    ]);
     return ok({ requeued: rows.length });
   });
 }

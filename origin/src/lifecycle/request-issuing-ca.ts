@@ -26,7 +26,13 @@ export async function requestIssuingCa(
   }
   const root = await s.ca.root();
   if (!root.ok) return keyManagerFailure(root.error);
-  const pending = async () => (await s.db.select().from(caRequests).where(and(eq(caRequests.tenantId, tenant.id), eq(caRequests.status, "pending"))))[0];
+  const pending = async () =>
+    (
+      await s.db
+        .select()
+        .from(caRequests)
+        .where(and(eq(caRequests.tenantId, tenant.id), eq(caRequests.status, "pending")))
+    )[0];
   const existing = await pending();
   if (existing) return ok({ request: existing, created: false });
   const generation = (await s.ca.issuersOf(tenant.id)).length + 1;
@@ -34,13 +40,24 @@ export async function requestIssuingCa(
   if (!csr.ok) return keyManagerFailure(csr.error);
   try {
     const request = await s.db.transaction(async (tx) => {
-      const [row] = await tx.insert(caRequests).values({
-        tenantId: tenant.id, keyRef: csr.value.keyRef, generation, csrPem: csr.value.csrPem, createdAt: s.clock.now(),
-      }).returning();
-      await appendAudit(tx, tenant.id, [{
-        kind: "ca.requested", actor, at: s.clock.now(),
-        data: { request_id: row!.id, generation, key_ref: csr.value.keyRef },
-      }]);
+      const [row] = await tx
+        .insert(caRequests)
+        .values({
+          tenantId: tenant.id,
+          keyRef: csr.value.keyRef,
+          generation,
+          csrPem: csr.value.csrPem,
+          createdAt: s.clock.now(),
+        })
+        .returning();
+      await appendAudit(tx, tenant.id, [
+        {
+          kind: "ca.requested",
+          actor,
+          at: s.clock.now(),
+          data: { request_id: row!.id, generation, key_ref: csr.value.keyRef },
+        },
+      ]);
       return row!;
     });
     return ok({ request, created: true });

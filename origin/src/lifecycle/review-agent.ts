@@ -3,7 +3,7 @@ import { ok, type Result } from "@kakunin/shared";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { agents, certificates, reviews, riskDecisions } from "../db/schema.ts";
-import { isValidAt } from "../views/certificate.ts";
+import { isValidAt } from "./certificate-status.ts";
 import { enqueue } from "../publish/outbox.ts";
 import type { Services } from "../services.ts";
 import { emitWebhook } from "../webhooks/enqueue.ts";
@@ -41,11 +41,16 @@ export async function reviewAgent(
 ): Promise<Result<ReviewOutcome, Failure>> {
   const now = s.clock.now();
   return s.db.transaction(async (tx) => {
-    const [agent] = await tx.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenantId))).for("update");
+    const [agent] = await tx
+      .select()
+      .from(agents)
+      .where(and(eq(agents.id, agentId), eq(agents.tenantId, tenantId)))
+      .for("update");
     if (!agent) return fail("not-found", `agent ${agentId} not found`);
-    const open = await tx.select().from(riskDecisions).where(and(
-      eq(riskDecisions.agentId, agent.id), isNull(riskDecisions.reviewId), inArray(riskDecisions.decision, ["revoked", "flagged"]),
-    ));
+    const open = await tx
+      .select()
+      .from(riskDecisions)
+      .where(and(eq(riskDecisions.agentId, agent.id), isNull(riskDecisions.reviewId), inArray(riskDecisions.decision, ["revoked", "flagged"])));
     if (open.length === 0) return fail("nothing-to-review", `agent ${agentId} has no flagged or auto-revoked risk decision awaiting review`);
     if (agent.status === "retired") return fail("agent-retired", `agent ${agentId} is retired`);
     if (input.decision === "reinstate" && agent.status !== "suspended") {
@@ -56,11 +61,24 @@ export async function reviewAgent(
     if (input.decision === "revoke") {
       // Every certificate that still speaks for the agent: the active one and a renewed predecessor
       // inside its overlap (which is still valid until superseded_at).
-      const valid = (await tx.select().from(certificates).where(and(eq(certificates.agentId, agent.id), inArray(certificates.status, ["active", "renewed"]))))
+      const valid = (
+        await tx
+          .select()
+          .from(certificates)
+          .where(and(eq(certificates.agentId, agent.id), inArray(certificates.status, ["active", "renewed"])))
+      )
         .filter((c) => isValidAt(c, now))
         .sort((a, b) => (a.status === "active" ? -1 : b.status === "active" ? 1 : 0));
       for (const cert of valid) {
-        const r = await revokeInTx(tx, { tenantId, certificateId: cert.id, reason: `review: ${input.reason}`, code: "privilegeWithdrawn", now, suspendAgent: true, actor });
+        const r = await revokeInTx(tx, {
+          tenantId,
+          certificateId: cert.id,
+          reason: `review: ${input.reason}`,
+          code: "privilegeWithdrawn",
+          now,
+          suspendAgent: true,
+          actor,
+        });
         if (!r.ok) return r;
         revokedId ??= r.value.id;
       }
@@ -72,27 +90,62 @@ export async function reviewAgent(
       if (input.decision === "reinstate") {
         // The same audit entry as lifting a risk suspension by certifying (lifecycle/certify.ts): admin, with a reason.
         const suspension = await riskSuspension(tx, agent.id);
-        await appendAudit(tx, tenantId, [{
-          kind: "agent.suspension_lifted", actor, agentId: agent.id, at: now,
-          data: { reason: input.reason, risk_suspension: suspension ? { certificate_id: suspension.certificateId, serial_number: suspension.serialNumber } : null },
-        }]);
+        await appendAudit(tx, tenantId, [
+          {
+            kind: "agent.suspension_lifted",
+            actor,
+            agentId: agent.id,
+            at: now,
+            data: {
+              reason: input.reason,
+              risk_suspension: suspension ? { certificate_id: suspension.certificateId, serial_number: suspension.serialNumber } : null,
+            },
+          },
+        ]);
       }
     }
     const eventIds = [...new Set(open.flatMap((d) => d.eventIds))].slice(0, 1000);
-    const [review] = await tx.insert(reviews).values({
-      tenantId, agentId: agent.id, decision: input.decision, reason: input.reason, decidedBy: actor.id, eventIds, decidedAt: now,
-    }).returning();
-    await tx.update(riskDecisions).set({ reviewId: review!.id }).where(inArray(riskDecisions.id, open.map((d) => d.id)));
-    const data = { review_id: review!.id, decision: input.decision, reason: input.reason, alert_ids: open.map((d) => d.alertId), event_ids: eventIds, agent_status: status, revoked_certificate_id: revokedId };
+    const [review] = await tx
+      .insert(reviews)
+      .values({
+        tenantId,
+        agentId: agent.id,
+        decision: input.decision,
+        reason: input.reason,
+        decidedBy: actor.id,
+        eventIds,
+        decidedAt: now,
+      })
+      .returning();
+    await tx
+      .update(riskDecisions)
+      .set({ reviewId: review!.id })
+      .where(
+        inArray(
+          riskDecisions.id,
+          open.map((d) => d.id),
+        ),
+      );
+    const data = {
+      review_id: review!.id,
+      decision: input.decision,
+      reason: input.reason,
+      alert_ids: open.map((d) => d.alertId),
+      event_ids: eventIds,
+      agent_status: status,
+      revoked_certificate_id: revokedId,
+    };
     await appendAudit(tx, tenantId, [{ kind: "review.decided", actor, agentId: agent.id, at: now, data }]);
     await emitWebhook(tx, { tenantId, type: "io.kakunin.agent.reviewed", agentId: agent.id, at: now, data: { ...data, event_ids: eventIds.slice(0, 100) } });
-    await enqueue(tx, [
-      { kind: "agent", subject: agent.id },
-      ...(input.decision === "revoke" ? [] : [{ kind: "feedback" as const, subject: review!.id }]),
-    ]);
+    await enqueue(tx, [{ kind: "agent", subject: agent.id }, ...(input.decision === "revoke" ? [] : [{ kind: "feedback" as const, subject: review!.id }])]);
     return ok({
-      id: review!.id, agent_id: agent.id, decision: input.decision, reason: input.reason, agent_status: status,
-      closed_alerts: open.length, revoked_certificate_id: revokedId,
+      id: review!.id,
+      agent_id: agent.id,
+      decision: input.decision,
+      reason: input.reason,
+      agent_status: status,
+      closed_alerts: open.length,
+      revoked_certificate_id: revokedId,
     });
   });
 }

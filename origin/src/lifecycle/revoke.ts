@@ -2,7 +2,7 @@ import { and, eq, inArray } from "drizzle-orm";
 import { ok, type Result } from "@kakunin/shared";
 import type { Queryable } from "../db/index.ts";
 import { agents, certificates } from "../db/schema.ts";
-import { effectiveStatus, type CertificateRow } from "../views/certificate.ts";
+import { effectiveStatus, type CertificateRow } from "./certificate-status.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";

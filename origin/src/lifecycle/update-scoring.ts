@@ -19,12 +19,7 @@ export interface ScoringPatch {
  * row that publishes them to every edge (the AgentMonitors read them on the next ingest). A new or
  * changed shadow candidate restarts its report (`since`).
  */
-export async function updateScoring(
-  s: Services,
-  tenantId: string,
-  patch: ScoringPatch,
-  actor: AuditActor,
-): Promise<Result<TenantScoring, Failure>> {
+export async function updateScoring(s: Services, tenantId: string, patch: ScoringPatch, actor: AuditActor): Promise<Result<TenantScoring, Failure>> {
   const now = s.clock.now();
   return s.db.transaction(async (tx) => {
     const [t] = await tx.select({ scoring: tenants.scoring }).from(tenants).where(eq(tenants.id, tenantId)).for("update");

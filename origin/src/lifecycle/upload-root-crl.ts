@@ -58,19 +58,38 @@ export async function uploadRootCrl(s: Services, der: Uint8Array, actor: AuditAc
     return fail("conflict", `CRL number ${n} is not above the last uploaded (${latest.crlNumber})`);
   }
   const row = await s.db.transaction(async (tx) => {
-    const [inserted] = await tx.insert(rootCrls).values({
-      crlNumber: n, der: new Uint8Array(crl.rawData), thisUpdate: crl.thisUpdate, nextUpdate: crl.nextUpdate!, uploadedAt: now,
-    }).returning();
+    const [inserted] = await tx
+      .insert(rootCrls)
+      .values({
+        crlNumber: n,
+        der: new Uint8Array(crl.rawData),
+        thisUpdate: crl.thisUpdate,
+        nextUpdate: crl.nextUpdate!,
+        uploadedAt: now,
+      })
+      .returning();
     const [operator] = await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.isOperator, true));
     if (operator) {
-      await appendAudit(tx, operator.id, [{
-        kind: "ca.root_crl_uploaded", actor, at: now,
-        data: { crl_number: n.toString(), this_update: crl.thisUpdate.toISOString(), next_update: crl.nextUpdate!.toISOString(), revoked: crl.entries.length },
-      }]);
+      await appendAudit(tx, operator.id, [
+        {
+          kind: "ca.root_crl_uploaded",
+          actor,
+          at: now,
+          data: {
+            crl_number: n.toString(),
+            this_update: crl.thisUpdate.toISOString(),
+            next_update: crl.nextUpdate!.toISOString(),
+            revoked: crl.entries.length,
+          },
+        },
+      ]);
     }
     // The root's CRL rides along with a tenant's CRL publication (publish/records.ts): one suffices.
-    const [carrier] = await tx.select({ id: authorities.tenantId }).from(authorities)
-      .where(sql`${authorities.kind} = 'issuing' and ${authorities.status} = 'active'`).limit(1);
+    const [carrier] = await tx
+      .select({ id: authorities.tenantId })
+      .from(authorities)
+      .where(sql`${authorities.kind} = 'issuing' and ${authorities.status} = 'active'`)
+      .limit(1);
     if (carrier?.id) await enqueue(tx, [{ kind: "crl", subject: carrier.id }]);
     return inserted!;
   });

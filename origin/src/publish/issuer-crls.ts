@@ -1,7 +1,7 @@
 import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { LoadedAuthority } from "../ca/authority.ts";
 import { buildCrl, type RevokedEntry } from "../ca/crl.ts";
-import { FULL_CRL_MAX_ENTRIES } from "../ca/crl-partitions.ts";
+import { CRL_PARTITION_SIZE } from "../ca/crl-partitions.ts";
 import { crlPartitionUrl, issuerCrlUrl } from "../ca/urls.ts";
 import { publicEdgeUrl } from "../config.ts";
 import { certificates } from "../db/schema.ts";
@@ -14,7 +14,16 @@ export interface SignedIssuerCrl {
   partition?: number;
 }
 
-interface Entry extends RevokedEntry { partition: number | null }
+interface Entry extends RevokedEntry {
+  partition: number | null;
+}
+
+/**
+ * The issuer's full CRL (no Issuing Distribution Point, every revoked certificate) is published at
+ * its historic URL while it has at most this many entries. Above, that URL serves the CRL of the
+ * certificates issued before partitions existed (whose CDP is that URL), scoped by an IDP.
+ */
+const FULL_CRL_MAX_ENTRIES = CRL_PARTITION_SIZE;
 
 /**
  * Every CRL one issuing CA publishes (docs/crl-ocsp.md):
@@ -35,22 +44,30 @@ export async function signIssuerCrls(
   const scope = and(eq(certificates.tenantId, tenantId), eq(certificates.issuerId, issuer.record.id), sql`${certificates.expiresAt} > ${now}`);
   const rows = await s.db
     .select({
-      serial: certificates.serialNumber, status: certificates.status, revokedAt: certificates.revokedAt, code: certificates.revocationCode,
-      supersededAt: certificates.supersededAt, partition: certificates.crlPartition,
+      serial: certificates.serialNumber,
+      status: certificates.status,
+      revokedAt: certificates.revokedAt,
+      code: certificates.revocationCode,
+      supersededAt: certificates.supersededAt,
+      partition: certificates.crlPartition,
     })
     .from(certificates)
     .where(and(scope, inArray(certificates.status, ["revoked", "renewed", "superseded"])));
   const entries: Entry[] = [];
   for (const r of rows) {
     // Expired certificates may leave the CRL (RFC 5280 §3.3), so only unexpired ones are listed.
-    if (r.status === "revoked" && r.revokedAt) entries.push({ serial: r.serial, revokedAt: r.revokedAt, reasonCode: r.code ?? "unspecified", partition: r.partition });
+    if (r.status === "revoked" && r.revokedAt)
+      entries.push({ serial: r.serial, revokedAt: r.revokedAt, reasonCode: r.code ?? "unspecified", partition: r.partition });
     // Renewed certificates whose overlap has ended are listed with reason superseded(4): replaced,
     // not revoked for cause.
     else if (r.status !== "revoked" && r.supersededAt && r.supersededAt.getTime() <= now.getTime()) {
       entries.push({ serial: r.serial, revokedAt: r.supersededAt, reasonCode: "superseded", partition: r.partition });
     }
   }
-  const live = await s.db.selectDistinct({ partition: certificates.crlPartition }).from(certificates).where(and(scope, isNotNull(certificates.crlPartition)));
+  const live = await s.db
+    .selectDistinct({ partition: certificates.crlPartition })
+    .from(certificates)
+    .where(and(scope, isNotNull(certificates.crlPartition)));
   const base = publicEdgeUrl(s.config);
   const issuerSerial = issuer.record.serialNumber;
 

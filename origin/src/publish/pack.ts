@@ -2,7 +2,11 @@ import { PUBLISH_MAX_BYTES, PUBLISH_MAX_RECORDS, publishWireVersion, type EdgeRe
 import type { Item } from "./publisher.ts";
 
 /** One record of an item, with its JSON size. */
-export interface Unit { item: Item; record: EdgeRecord; bytes: number }
+export interface Unit {
+  item: Item;
+  record: EdgeRecord;
+  bytes: number;
+}
 
 /** Room left in a batch for the envelope (wire_version, epoch, brackets and commas). */
 const BATCH_BYTES = PUBLISH_MAX_BYTES - 64 * 1024;

@@ -4,7 +4,7 @@ import { buildOcspResponse } from "../ca/ocsp.ts";
 import { certificates, tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { latestRootCrl } from "../lifecycle/upload-root-crl.ts";
-import { effectiveStatus, type CertificateRow } from "../views/certificate.ts";
+import { effectiveStatus, type CertificateRow } from "../lifecycle/certificate-status.ts";
 import { signIssuerCrls } from "./issuer-crls.ts";
 
 /** OCSP responses are valid 4 days and re-signed at half-life (see docs/crl-ocsp.md). */

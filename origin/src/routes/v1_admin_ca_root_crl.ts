@@ -10,7 +10,10 @@ import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
 
 export const rootCrlRequest = z.strictObject({
   /** The root's CRL signed offline: PEM (`-----BEGIN X509 CRL-----`) or standard base64 of the DER. */
-  crl: z.string().min(1).max(1024 * 1024),
+  crl: z
+    .string()
+    .min(1)
+    .max(1024 * 1024),
 });
 
 const rootCrlView = z.object({ crl_number: z.string(), this_update: z.string(), next_update: z.string() });

@@ -24,7 +24,8 @@ export const reviewView = z.object({
 export const route = createRoute({
   method: "post",
   path: "/v1/agents/{id}/review",
-  summary: "Decide on a flagged or auto-revoked agent: clear (false positive; events become normal history), revoke, or reinstate (lift a risk suspension) — admin, audited",
+  summary:
+    "Decide on a flagged or auto-revoked agent: clear (false positive; events become normal history), revoke, or reinstate (lift a risk suspension) — admin, audited",
   security: bearer,
   middleware: [requireRole("admin")] as const,
   request: { params: idParams, body: jsonBody(reviewBody) },

@@ -19,7 +19,9 @@ export const reviewItem = z.object({
   alerts: z.number().int(),
   top_reasons: z.array(reason),
   event_ids: z.array(z.string()),
-  events: z.array(z.object({ event_id: z.string(), occurred_at: z.string(), action: z.string(), score: z.number(), band: z.string(), reasons: z.array(reason) })),
+  events: z.array(
+    z.object({ event_id: z.string(), occurred_at: z.string(), action: z.string(), score: z.number(), band: z.string(), reasons: z.array(reason) }),
+  ),
 });
 
 export const route = createRoute({
@@ -40,30 +42,56 @@ const EVENTS_SHOWN = 20;
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const db = c.var.services.db;
-    const open = await db.select({ d: riskDecisions, a: agents }).from(riskDecisions)
+    const open = await db
+      .select({ d: riskDecisions, a: agents })
+      .from(riskDecisions)
       .innerJoin(agents, eq(riskDecisions.agentId, agents.id))
       .where(and(eq(riskDecisions.tenantId, c.var.caller.tenantId), isNull(riskDecisions.reviewId), inArray(riskDecisions.decision, ["revoked", "flagged"])))
-      .orderBy(desc(riskDecisions.triggeredAt)).limit(5000);
+      .orderBy(desc(riskDecisions.triggeredAt))
+      .limit(5000);
     const byAgent = new Map<string, typeof open>();
     for (const row of open) byAgent.set(row.a.id, [...(byAgent.get(row.a.id) ?? []), row]);
-    const items = [...byAgent.values()].map((rows) => {
-      const latest = rows[0]!;
-      const eventIds = [...new Set(rows.flatMap((r) => r.d.eventIds))];
-      return {
-        agent_id: latest.a.id, name: latest.a.name, agent_status: latest.a.status,
-        kind: rows.some((r) => r.d.decision === "revoked") ? "auto_revoked" as const : "review_required" as const,
-        score: Math.max(...rows.map((r) => r.d.score)), opened_at: rfc3339(rows.at(-1)!.d.triggeredAt), alerts: rows.length,
-        top_reasons: latest.d.reasons.slice(0, 5), event_ids: eventIds,
-      };
-    }).sort((x, y) => x.opened_at.localeCompare(y.opened_at)).slice(0, c.req.valid("query").limit);
-    const data = await Promise.all(items.map(async (it) => {
-      const ids = it.event_ids.slice(0, EVENTS_SHOWN);
-      const rows = ids.length ? await db.select().from(agentEvents).where(and(eq(agentEvents.agentId, it.agent_id), inArray(agentEvents.eventId, ids))) : [];
-      return {
-        ...it, event_ids: it.event_ids.slice(0, 1000),
-        events: rows.map((e) => ({ event_id: e.eventId, occurred_at: rfc3339(e.occurredAt), action: e.action, score: e.score, band: e.band, reasons: e.reasons })),
-      };
-    }));
+    const items = [...byAgent.values()]
+      .map((rows) => {
+        const latest = rows[0]!;
+        const eventIds = [...new Set(rows.flatMap((r) => r.d.eventIds))];
+        return {
+          agent_id: latest.a.id,
+          name: latest.a.name,
+          agent_status: latest.a.status,
+          kind: rows.some((r) => r.d.decision === "revoked") ? ("auto_revoked" as const) : ("review_required" as const),
+          score: Math.max(...rows.map((r) => r.d.score)),
+          opened_at: rfc3339(rows.at(-1)!.d.triggeredAt),
+          alerts: rows.length,
+          top_reasons: latest.d.reasons.slice(0, 5),
+          event_ids: eventIds,
+        };
+      })
+      .sort((x, y) => x.opened_at.localeCompare(y.opened_at))
+      .slice(0, c.req.valid("query").limit);
+    const data = await Promise.all(
+      items.map(async (it) => {
+        const ids = it.event_ids.slice(0, EVENTS_SHOWN);
+        const rows = ids.length
+          ? await db
+              .select()
+              .from(agentEvents)
+              .where(and(eq(agentEvents.agentId, it.agent_id), inArray(agentEvents.eventId, ids)))
+          : [];
+        return {
+          ...it,
+          event_ids: it.event_ids.slice(0, 1000),
+          events: rows.map((e) => ({
+            event_id: e.eventId,
+            occurred_at: rfc3339(e.occurredAt),
+            action: e.action,
+            score: e.score,
+            band: e.band,
+            reasons: e.reasons,
+          })),
+        };
+      }),
+    );
     return c.json({ data, next_cursor: null }, 200);
   });
 }

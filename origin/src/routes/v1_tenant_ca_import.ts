@@ -9,7 +9,10 @@ import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
 
 export const importRequest = z.strictObject({
   /** The issuing-CA certificate the offline root signed for the pending request (PEM). */
-  certificate_pem: z.string().min(1).max(64 * 1024),
+  certificate_pem: z
+    .string()
+    .min(1)
+    .max(64 * 1024),
 });
 
 export const route = createRoute({

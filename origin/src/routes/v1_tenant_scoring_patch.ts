@@ -20,8 +20,9 @@ export const route = createRoute({
   method: "patch",
   path: "/v1/tenant/scoring",
   summary: "Override band thresholds and feature weights, or set a shadow candidate (admin; audited, published to the edge)",
-  description: "Each field present replaces the stored one; null removes it. Weights (0–10) scale a feature's evidence: 0 mutes it, 2 "
-    + "counts it twice. `shadow` is scored beside the active configuration without acting; see GET /v1/tenant/scoring/shadow.",
+  description:
+    "Each field present replaces the stored one; null removes it. Weights (0–10) scale a feature's evidence: 0 mutes it, 2 " +
+    "counts it twice. `shadow` is scored beside the active configuration without acting; see GET /v1/tenant/scoring/shadow.",
   security: bearer,
   middleware: [requireRole("admin")] as const,
   request: { body: jsonBody(scoringPatch) },

@@ -9,7 +9,13 @@ const band = z.enum(["low", "medium", "high"]);
 
 export const shadowReport = z.object({
   /** Null when no candidate is set. */
-  candidate: z.object({ thresholds: z.object({ medium: z.number(), high: z.number() }).optional(), weights: z.record(z.string(), z.number()).optional(), since: z.string() }).nullable(),
+  candidate: z
+    .object({
+      thresholds: z.object({ medium: z.number(), high: z.number() }).optional(),
+      weights: z.record(z.string(), z.number()).optional(),
+      since: z.string(),
+    })
+    .nullable(),
   /** Events whose band the candidate would have changed, by transition. */
   rebanded: z.array(z.object({ from: band, to: band, events: z.number().int() })),
   events_rebanded: z.number().int(),
@@ -40,27 +46,43 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const to = sql<string>`${agentEvents.shadow}->>'band'`;
     const rows = await db
       .select({ from: agentEvents.band, to, n: sql<number>`count(*)::int` })
-      .from(agentEvents).where(and(where, sql`${agentEvents.band} <> ${to}`)).groupBy(agentEvents.band, to);
+      .from(agentEvents)
+      .where(and(where, sql`${agentEvents.band} <> ${to}`))
+      .groupBy(agentEvents.band, to);
     const riskTo = sql<string>`${agentEvents.shadow}->>'risk_band'`;
     const riskFrom = sql<string>`${agentEvents.shadow}->>'active_risk_band'`;
     const high = await db
-      .select({ agent: agentEvents.agentId, n: sql<number>`count(*)::int`, first: sql<string>`min(${agentEvents.occurredAt})`, last: sql<string>`max(${agentEvents.occurredAt})` })
-      .from(agentEvents).where(and(where, sql`${riskTo} = 'high' and ${riskFrom} <> 'high'`))
-      .groupBy(agentEvents.agentId).orderBy(desc(sql`count(*)`)).limit(500);
+      .select({
+        agent: agentEvents.agentId,
+        n: sql<number>`count(*)::int`,
+        first: sql<string>`min(${agentEvents.occurredAt})`,
+        last: sql<string>`max(${agentEvents.occurredAt})`,
+      })
+      .from(agentEvents)
+      .where(and(where, sql`${riskTo} = 'high' and ${riskFrom} <> 'high'`))
+      .groupBy(agentEvents.agentId)
+      .orderBy(desc(sql`count(*)`))
+      .limit(500);
     const notHigh = await db
       .select({ agent: agentEvents.agentId, n: sql<number>`count(*)::int` })
-      .from(agentEvents).where(and(where, sql`${riskFrom} = 'high' and ${riskTo} <> 'high'`))
-      .groupBy(agentEvents.agentId).orderBy(desc(sql`count(*)`)).limit(500);
+      .from(agentEvents)
+      .where(and(where, sql`${riskFrom} = 'high' and ${riskTo} <> 'high'`))
+      .groupBy(agentEvents.agentId)
+      .orderBy(desc(sql`count(*)`))
+      .limit(500);
     const rebanded = rows.map((r) => ({ from: r.from, to: r.to as z.infer<typeof band>, events: Number(r.n) }));
-    return c.json({
-      data: {
-        candidate: { ...shadow, weights: Object.fromEntries(Object.entries(shadow.weights ?? {}).filter((e): e is [string, number] => e[1] !== undefined)) },
-        rebanded,
-        events_rebanded: rebanded.reduce((a, r) => a + r.events, 0),
-        would_go_high: high.map((h) => ({ agent_id: h.agent, events: Number(h.n), first_at: iso(h.first), last_at: iso(h.last) })),
-        would_not_go_high: notHigh.map((h) => ({ agent_id: h.agent, events: Number(h.n) })),
+    return c.json(
+      {
+        data: {
+          candidate: { ...shadow, weights: Object.fromEntries(Object.entries(shadow.weights ?? {}).filter((e): e is [string, number] => e[1] !== undefined)) },
+          rebanded,
+          events_rebanded: rebanded.reduce((a, r) => a + r.events, 0),
+          would_go_high: high.map((h) => ({ agent_id: h.agent, events: Number(h.n), first_at: iso(h.first), last_at: iso(h.last) })),
+          would_not_go_high: notHigh.map((h) => ({ agent_id: h.agent, events: Number(h.n) })),
+        },
       },
-    }, 200);
+      200,
+    );
   });
 }
 

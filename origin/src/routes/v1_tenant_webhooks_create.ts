@@ -18,9 +18,10 @@ export const route = createRoute({
   method: "post",
   path: "/v1/tenant/webhooks",
   summary: "Register a webhook endpoint (admin); the answer carries its signing secret, shown once",
-  description: "CloudEvents 1.0 (structured JSON) signed in the Standard Webhooks style: webhook-id, webhook-timestamp, "
-    + "webhook-signature (v1,base64 HMAC-SHA256 of `id.timestamp.body`), webhook-signature-key-id. Loopback and private "
-    + "addresses are refused (422) unless KAKUNIN_WEBHOOK_ALLOW_PRIVATE=1.",
+  description:
+    "CloudEvents 1.0 (structured JSON) signed in the Standard Webhooks style: webhook-id, webhook-timestamp, " +
+    "webhook-signature (v1,base64 HMAC-SHA256 of `id.timestamp.body`), webhook-signature-key-id. Loopback and private " +
+    "addresses are refused (422) unless KAKUNIN_WEBHOOK_ALLOW_PRIVATE=1.",
   security: bearer,
   middleware: [requireRole("admin")] as const,
   request: { body: jsonBody(webhookCreate) },

@@ -31,13 +31,40 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const db = c.var.services.db;
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
-    const [ep] = await db.select({ id: webhookEndpoints.id }).from(webhookEndpoints)
+    const [ep] = await db
+      .select({ id: webhookEndpoints.id })
+      .from(webhookEndpoints)
       .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.tenantId, c.var.caller.tenantId)));
     if (!ep) throw new ApiError("not-found", `webhook ${id} not found`);
-    const rows = await db.select().from(webhookDeliveries)
+    const rows = await db
+      .select()
+      .from(webhookDeliveries)
       .where(and(eq(webhookDeliveries.endpointId, id), q.status ? eq(webhookDeliveries.status, q.status) : undefined))
-      .orderBy(desc(webhookDeliveries.createdAt)).limit(q.limit);
-    const log = rows.length ? await db.select().from(webhookAttempts).where(inArray(webhookAttempts.deliveryId, rows.map((r) => r.id))).orderBy(webhookAttempts.id) : [];
-    return c.json({ data: rows.map((r) => toDeliveryView(r, log.filter((a) => a.deliveryId === r.id))), next_cursor: null }, 200);
+      .orderBy(desc(webhookDeliveries.createdAt))
+      .limit(q.limit);
+    const log = rows.length
+      ? await db
+          .select()
+          .from(webhookAttempts)
+          .where(
+            inArray(
+              webhookAttempts.deliveryId,
+              rows.map((r) => r.id),
+            ),
+          )
+          .orderBy(webhookAttempts.id)
+      : [];
+    return c.json(
+      {
+        data: rows.map((r) =>
+          toDeliveryView(
+            r,
+            log.filter((a) => a.deliveryId === r.id),
+          ),
+        ),
+        next_cursor: null,
+      },
+      200,
+    );
   });
 }

@@ -20,9 +20,12 @@ export const route = createRoute({
 
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
-    const rows = await c.var.services.db.select().from(webhookEndpoints)
+    const rows = await c.var.services.db
+      .select()
+      .from(webhookEndpoints)
       .where(and(eq(webhookEndpoints.tenantId, c.var.caller.tenantId), isNull(webhookEndpoints.disabledAt)))
-      .orderBy(asc(webhookEndpoints.createdAt)).limit(100);
+      .orderBy(asc(webhookEndpoints.createdAt))
+      .limit(100);
     return c.json({ data: rows.map(toWebhookView), next_cursor: null }, 200);
   });
 }

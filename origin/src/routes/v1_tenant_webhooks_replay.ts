@@ -23,7 +23,9 @@ export const route = createRoute({
 
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
-    const out = orThrow(await replayWebhook(c.var.services, c.var.caller.tenantId, c.req.valid("param").id, c.req.valid("json").delivery_ids, apiKeyActor(c.var.caller)));
+    const out = orThrow(
+      await replayWebhook(c.var.services, c.var.caller.tenantId, c.req.valid("param").id, c.req.valid("json").delivery_ids, apiKeyActor(c.var.caller)),
+    );
     return c.json({ data: out }, 200);
   });
 }

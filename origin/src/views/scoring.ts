@@ -20,7 +20,9 @@ export function toScoringView(s: TenantScoring): ScoringView {
   return {
     thresholds: s.thresholds ?? DEFAULT_THRESHOLDS,
     weights: Object.fromEntries(Object.entries(s.weights ?? {}).filter((e): e is [string, number] => e[1] !== undefined)),
-    shadow: s.shadow ? { ...s.shadow, weights: Object.fromEntries(Object.entries(s.shadow.weights ?? {}).filter((e): e is [string, number] => e[1] !== undefined)) } : null,
+    shadow: s.shadow
+      ? { ...s.shadow, weights: Object.fromEntries(Object.entries(s.shadow.weights ?? {}).filter((e): e is [string, number] => e[1] !== undefined)) }
+      : null,
     defaults: { thresholds: DEFAULT_THRESHOLDS },
     features: [...SCORING_FEATURES],
     sensitivities: { low: 0.5, normal: 1, high: 2 },

@@ -15,8 +15,12 @@ export const webhookView = z.object({
 
 export function toWebhookView(w: WebhookRow): z.infer<typeof webhookView> {
   return {
-    id: w.id, url: w.url, event_types: w.eventTypes as z.infer<typeof webhookView>["event_types"], description: w.description,
-    key_id: w.keyId, created_at: rfc3339(w.createdAt),
+    id: w.id,
+    url: w.url,
+    event_types: w.eventTypes as z.infer<typeof webhookView>["event_types"],
+    description: w.description,
+    key_id: w.keyId,
+    created_at: rfc3339(w.createdAt),
   };
 }
 
@@ -31,14 +35,23 @@ export const deliveryView = z.object({
   last_error: z.string().nullable(),
   created_at: z.string(),
   delivered_at: z.string().nullable(),
-  log: z.array(z.object({ attempt: z.number().int(), at: z.string(), status: z.number().int().nullable(), error: z.string().nullable(), duration_ms: z.number().int() })),
+  log: z.array(
+    z.object({ attempt: z.number().int(), at: z.string(), status: z.number().int().nullable(), error: z.string().nullable(), duration_ms: z.number().int() }),
+  ),
 });
 
 export function toDeliveryView(d: typeof webhookDeliveries.$inferSelect, log: (typeof webhookAttempts.$inferSelect)[]): z.infer<typeof deliveryView> {
   return {
-    id: d.id, event_type: d.eventType, agent_id: d.agentId, status: d.status, attempts: d.attempts,
-    next_attempt_at: d.status === "pending" ? rfc3339(d.nextAttemptAt) : null, last_status: d.lastStatus, last_error: d.lastError,
-    created_at: rfc3339(d.createdAt), delivered_at: rfc3339(d.deliveredAt),
+    id: d.id,
+    event_type: d.eventType,
+    agent_id: d.agentId,
+    status: d.status,
+    attempts: d.attempts,
+    next_attempt_at: d.status === "pending" ? rfc3339(d.nextAttemptAt) : null,
+    last_status: d.lastStatus,
+    last_error: d.lastError,
+    created_at: rfc3339(d.createdAt),
+    delivered_at: rfc3339(d.deliveredAt),
     log: log.map((a) => ({ attempt: a.attempt, at: rfc3339(a.at), status: a.status, error: a.error, duration_ms: a.durationMs })),
   };
 }

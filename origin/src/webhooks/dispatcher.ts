@@ -31,20 +31,39 @@ export class WebhookDispatcher {
   readonly opts: Required<Omit<DispatcherOptions, "resolve">> & { resolve?: Resolver };
   private readonly loop: RetryLoop;
 
-  constructor(private readonly s: Services, o: DispatcherOptions = {}) {
+  constructor(
+    private readonly s: Services,
+    o: DispatcherOptions = {},
+  ) {
     this.opts = {
-      maxAttempts: o.maxAttempts ?? 8, baseBackoffMs: o.baseBackoffMs ?? 5_000, maxBackoffMs: o.maxBackoffMs ?? 3_600_000,
-      timeoutMs: o.timeoutMs ?? 10_000, batchSize: o.batchSize ?? 20, pollMs: o.pollMs ?? 1_000,
-      allowPrivate: o.allowPrivate ?? false, log: o.log ?? ((m) => console.warn(`[origin] webhooks: ${m}`)), resolve: o.resolve,
+      maxAttempts: o.maxAttempts ?? 8,
+      baseBackoffMs: o.baseBackoffMs ?? 5_000,
+      maxBackoffMs: o.maxBackoffMs ?? 3_600_000,
+      timeoutMs: o.timeoutMs ?? 10_000,
+      batchSize: o.batchSize ?? 20,
+      pollMs: o.pollMs ?? 1_000,
+      allowPrivate: o.allowPrivate ?? false,
+      log: o.log ?? ((m) => console.warn(`[origin] webhooks: ${m}`)),
+      resolve: o.resolve,
     };
     this.loop = new RetryLoop(async () => ({ outcome: (await this.drainOnce()) === this.opts.batchSize ? "more" : "idle" }), {
-      idleMs: this.opts.pollMs, minBackoffMs: 500, maxBackoffMs: 30_000, name: "webhooks", log: this.opts.log,
+      idleMs: this.opts.pollMs,
+      minBackoffMs: 500,
+      maxBackoffMs: 30_000,
+      name: "webhooks",
+      log: this.opts.log,
     });
   }
 
-  start(): void { this.loop.start(); }
-  stop(): Promise<void> { return this.loop.stop(); }
-  kick(): void { this.loop.kick(); }
+  start(): void {
+    this.loop.start();
+  }
+  stop(): Promise<void> {
+    return this.loop.stop();
+  }
+  kick(): void {
+    this.loop.kick();
+  }
 
   /** One pass: sends every due delivery (up to batchSize); returns how many were attempted. */
   async drainOnce(): Promise<number> {
@@ -54,15 +73,21 @@ export class WebhookDispatcher {
         .select({ d: webhookDeliveries, url: webhookEndpoints.url, secret: webhookEndpoints.secret, keyId: webhookEndpoints.keyId })
         .from(webhookDeliveries)
         .innerJoin(webhookEndpoints, eq(webhookDeliveries.endpointId, webhookEndpoints.id))
-        .where(and(
-          eq(webhookDeliveries.status, "pending"), lte(webhookDeliveries.nextAttemptAt, now),
-          or(isNull(webhookDeliveries.claimedUntil), lt(webhookDeliveries.claimedUntil, now)),
-        ))
+        .where(
+          and(
+            eq(webhookDeliveries.status, "pending"),
+            lte(webhookDeliveries.nextAttemptAt, now),
+            or(isNull(webhookDeliveries.claimedUntil), lt(webhookDeliveries.claimedUntil, now)),
+          ),
+        )
         .orderBy(asc(webhookDeliveries.nextAttemptAt))
         .limit(this.opts.batchSize)
         .for("update", { skipLocked: true, of: webhookDeliveries });
       for (const r of rows) {
-        await tx.update(webhookDeliveries).set({ claimedUntil: new Date(now.getTime() + LEASE_MS) }).where(eq(webhookDeliveries.id, r.d.id));
+        await tx
+          .update(webhookDeliveries)
+          .set({ claimedUntil: new Date(now.getTime() + LEASE_MS) })
+          .where(eq(webhookDeliveries.id, r.d.id));
       }
       return rows;
     });
@@ -81,24 +106,37 @@ export class WebhookDispatcher {
       "webhook-signature": signWebhook(secret, d.id, ts, body),
       "webhook-signature-key-id": keyId,
     };
-    const out = await sendWebhook(new URL(url), headers, body, { timeoutMs: this.opts.timeoutMs, allowPrivate: this.opts.allowPrivate, resolve: this.opts.resolve });
+    const out = await sendWebhook(new URL(url), headers, body, {
+      timeoutMs: this.opts.timeoutMs,
+      allowPrivate: this.opts.allowPrivate,
+      resolve: this.opts.resolve,
+    });
     const ok = out.status !== null && out.status >= 200 && out.status < 300;
     const attempt = d.attempts + 1;
     const at = this.s.clock.now();
     const dead = !ok && attempt >= this.opts.maxAttempts;
     await this.s.db.transaction(async (tx) => {
       await tx.insert(webhookAttempts).values({
-        deliveryId: d.id, endpointId: d.endpointId, attempt, at, status: out.status, error: out.error, durationMs: Math.round(out.durationMs),
+        deliveryId: d.id,
+        endpointId: d.endpointId,
+        attempt,
+        at,
+        status: out.status,
+        error: out.error,
+        durationMs: Math.round(out.durationMs),
       });
-      await tx.update(webhookDeliveries).set({
-        attempts: sql`${webhookDeliveries.attempts} + 1`,
-        status: ok ? "delivered" : dead ? "dead" : "pending",
-        deliveredAt: ok ? at : null,
-        nextAttemptAt: ok || dead ? d.nextAttemptAt : new Date(at.getTime() + this.backoff(attempt)),
-        claimedUntil: null,
-        lastStatus: out.status,
-        lastError: out.error ?? (ok ? null : `HTTP ${out.status}`),
-      }).where(eq(webhookDeliveries.id, d.id));
+      await tx
+        .update(webhookDeliveries)
+        .set({
+          attempts: sql`${webhookDeliveries.attempts} + 1`,
+          status: ok ? "delivered" : dead ? "dead" : "pending",
+          deliveredAt: ok ? at : null,
+          nextAttemptAt: ok || dead ? d.nextAttemptAt : new Date(at.getTime() + this.backoff(attempt)),
+          claimedUntil: null,
+          lastStatus: out.status,
+          lastError: out.error ?? (ok ? null : `HTTP ${out.status}`),
+        })
+        .where(eq(webhookDeliveries.id, d.id));
     });
     if (dead) this.opts.log(`delivery ${d.id} to ${url} dead-lettered after ${attempt} attempts: ${out.error ?? `HTTP ${out.status}`}`);
   }

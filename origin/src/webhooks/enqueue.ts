@@ -28,14 +28,28 @@ export async function emitWebhook(
     .where(and(eq(webhookEndpoints.tenantId, e.tenantId), isNull(webhookEndpoints.disabledAt)));
   const wanted = endpoints.filter((ep) => ep.types.length === 0 || ep.types.includes(e.type));
   if (wanted.length === 0) return;
-  await tx.insert(webhookDeliveries).values(wanted.map((ep) => {
-    const id = crypto.randomUUID();
-    return {
-      id, tenantId: e.tenantId, endpointId: ep.id, eventType: e.type, agentId: e.agentId, nextAttemptAt: e.at, createdAt: e.at,
-      payload: {
-        specversion: "1.0", id, source: `urn:kakunin:tenant:${e.tenantId}`, type: e.type, subject: `urn:kakunin:agent:${e.agentId}`,
-        time: e.at.toISOString(), datacontenttype: "application/json", data: { agent_id: e.agentId, ...e.data },
-      },
-    };
-  }));
+  await tx.insert(webhookDeliveries).values(
+    wanted.map((ep) => {
+      const id = crypto.randomUUID();
+      return {
+        id,
+        tenantId: e.tenantId,
+        endpointId: ep.id,
+        eventType: e.type,
+        agentId: e.agentId,
+        nextAttemptAt: e.at,
+        createdAt: e.at,
+        payload: {
+          specversion: "1.0",
+          id,
+          source: `urn:kakunin:tenant:${e.tenantId}`,
+          type: e.type,
+          subject: `urn:kakunin:agent:${e.agentId}`,
+          time: e.at.toISOString(),
+          datacontenttype: "application/json",
+          data: { agent_id: e.agentId, ...e.data },
+        },
+      };
+    }),
+  );
 }

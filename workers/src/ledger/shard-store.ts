@@ -38,7 +38,11 @@ export function applyRows(sql: SqlStorage, rows: readonly LedgerRow[]): { applie
     }
     sql.exec(
       "INSERT INTO records (key, v, epoch, value, synced) VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET v = excluded.v, epoch = excluded.epoch, value = excluded.value, synced = excluded.synced",
-      r.key, r.v, r.epoch, r.value, r.synced,
+      r.key,
+      r.v,
+      r.epoch,
+      r.value,
+      r.synced,
     );
     applied++;
   }
@@ -53,7 +57,9 @@ export function applyRows(sql: SqlStorage, rows: readonly LedgerRow[]): { applie
  * Failed writes stay unsynced for the next sync; the first failure is rethrown after the others.
  */
 export async function syncRows(sql: SqlStorage, kv: KVNamespace): Promise<void> {
-  const pending = sql.exec<{ key: string; v: number; epoch: number; value: string }>("SELECT key, v, epoch, value FROM records WHERE synced = 0 ORDER BY v").toArray();
+  const pending = sql
+    .exec<{ key: string; v: number; epoch: number; value: string }>("SELECT key, v, epoch, value FROM records WHERE synced = 0 ORDER BY v")
+    .toArray();
   let next = 0;
   let failure: unknown;
   const worker = async (): Promise<void> => {

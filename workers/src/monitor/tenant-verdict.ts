@@ -1,8 +1,17 @@
 import {
-  applyOverrides, bandOf, DEFAULT_THRESHOLDS, isIdentity, type AgentRisk, type Band, type BandThresholds, type EventScore,
-  type Reason, type ShadowVerdict, type TenantScoringOverrides, type Sensitivity, type TenantScoring,
+  applyOverrides,
+  bandOf,
+  DEFAULT_THRESHOLDS,
+  isIdentity,
+  type AgentRisk,
+  type BandThresholds,
+  type EventScore,
+  type Reason,
+  type ShadowVerdict,
+  type TenantScoringOverrides,
+  type Sensitivity,
+  type TenantScoring,
 } from "@kakunin/shared";
-
 
 export interface TenantVerdict {
   event: EventScore;
@@ -36,8 +45,11 @@ export function tenantVerdict(
   return {
     ...active,
     shadow: {
-      score: candidate.event.score, band: candidate.event.band, risk_band: candidate.risk.band,
-      active_band: active.event.band, active_risk_band: active.risk.band,
+      score: candidate.event.score,
+      band: candidate.event.band,
+      risk_band: candidate.risk.band,
+      active_band: active.event.band,
+      active_risk_band: active.risk.band,
       would_become_high: candidate.risk.becameHigh && !active.risk.becameHigh,
     },
   };
@@ -60,7 +72,12 @@ function view(
   const band = bandOf(score, thresholds);
   return {
     event,
-    risk: { score, band, reasons: risk.score >= event.score ? risk.reasons : event.reasons.slice(0, 5), becameHigh: band === "high" && bandOf(before.score, thresholds) !== "high" },
+    risk: {
+      score,
+      band,
+      reasons: risk.score >= event.score ? risk.reasons : event.reasons.slice(0, 5),
+      becameHigh: band === "high" && bandOf(before.score, thresholds) !== "high",
+    },
     thresholds,
   };
 }

@@ -1,4 +1,4 @@
-import type { AgentEvent, Band, Reason, Sensitivity, TenantScoring } from "@kakunin/shared";
+import type { Band, Reason, Sensitivity, TenantScoring } from "@kakunin/shared";
 
 /** Who the events belong to, established by the Worker from the verified ingest token. */
 export interface AgentContext {

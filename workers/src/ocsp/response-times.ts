@@ -18,7 +18,11 @@ export interface ResponseTimes {
   nextUpdate?: Date;
 }
 
-interface Tlv { tag: number; start: number; end: number }
+interface Tlv {
+  tag: number;
+  start: number;
+  end: number;
+}
 
 class Bad extends Error {}
 

@@ -64,8 +64,12 @@ export function register(app: EdgeApp): void {
     const scoring = scoringRaw ? (JSON.parse(scoringRaw) as ScoringRecord).scoring : undefined;
     const outcome = await monitor.ingest(
       {
-        agentId: caller.claims.agent_id, tenantId: caller.cert.tenant_id, serial: caller.cert.serial_number, scopes: caller.cert.scopes,
-        ...(caller.agent?.sensitivity && { sensitivity: caller.agent.sensitivity }), ...(scoring && { scoring }),
+        agentId: caller.claims.agent_id,
+        tenantId: caller.cert.tenant_id,
+        serial: caller.cert.serial_number,
+        scopes: caller.cert.scopes,
+        ...(caller.agent?.sensitivity && { sensitivity: caller.agent.sensitivity }),
+        ...(scoring && { scoring }),
       },
       parsed.events,
     );

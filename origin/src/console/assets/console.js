@@ -9,7 +9,10 @@
     const len = parts.reduce((n, p) => n + p.length, 0);
     const all = new Uint8Array(len);
     let o = 0;
-    for (const p of parts) { all.set(p, o); o += p.length; }
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
     return new Uint8Array(await crypto.subtle.digest("SHA-256", all));
   };
   const leafHash = (data) => sha256(new Uint8Array([0]), data);
@@ -18,16 +21,23 @@
   // RFC 9162 §2.1.3.2, as in shared/src/merkle/verify.ts: the root the path leads to, or null.
   async function rootFromPath(index, size, leaf, path) {
     if (index >= size) return null;
-    let fn = index, sn = size - 1, r = leaf;
+    let fn = index,
+      sn = size - 1,
+      r = leaf;
     for (const p of path) {
       if (sn === 0) return null;
       if (fn % 2 === 1 || fn === sn) {
         r = await nodeHash(p, r);
-        if (fn % 2 === 0) while (fn % 2 === 0 && fn !== 0) { fn = Math.floor(fn / 2); sn = Math.floor(sn / 2); }
+        if (fn % 2 === 0)
+          while (fn % 2 === 0 && fn !== 0) {
+            fn = Math.floor(fn / 2);
+            sn = Math.floor(sn / 2);
+          }
       } else {
         r = await nodeHash(r, p);
       }
-      fn = Math.floor(fn / 2); sn = Math.floor(sn / 2);
+      fn = Math.floor(fn / 2);
+      sn = Math.floor(sn / 2);
     }
     return sn === 0 ? r : null;
   }
@@ -35,20 +45,35 @@
   // Just enough DER to find a certificate's SubjectPublicKeyInfo (the 7th field of tbsCertificate,
   // 6th when the optional [0] version is absent).
   function tlv(b, o) {
-    let len = b[o + 1], hdr = 2;
-    if (len & 0x80) { const n = len & 0x7f; len = 0; for (let i = 0; i < n; i++) len = len * 256 + b[o + 2 + i]; hdr = 2 + n; }
+    let len = b[o + 1],
+      hdr = 2;
+    if (len & 0x80) {
+      const n = len & 0x7f;
+      len = 0;
+      for (let i = 0; i < n; i++) len = len * 256 + b[o + 2 + i];
+      hdr = 2 + n;
+    }
     return { tag: b[o], start: o, body: o + hdr, end: o + hdr + len };
   }
   function spkiOf(pem) {
     const der = Uint8Array.from(atob(pem.replace(/-----[^-]+-----/g, "").replace(/\s+/g, "")), (c) => c.charCodeAt(0));
-    const cert = tlv(der, 0), tbs = tlv(der, cert.body);
-    let o = tbs.body, field = tlv(der, o);
-    if (field.tag === 0xa0) { o = field.end; field = tlv(der, o); }
-    for (let i = 0; i < 5; i++) { o = field.end; field = tlv(der, o); } // serial, sigAlg, issuer, validity, subject → spki
+    const cert = tlv(der, 0),
+      tbs = tlv(der, cert.body);
+    let o = tbs.body,
+      field = tlv(der, o);
+    if (field.tag === 0xa0) {
+      o = field.end;
+      field = tlv(der, o);
+    }
+    for (let i = 0; i < 5; i++) {
+      o = field.end;
+      field = tlv(der, o);
+    } // serial, sigAlg, issuer, validity, subject → spki
     return der.slice(field.start, field.end);
   }
   const TREE_HEAD_CONTEXT = "kakunin-signed-tree-head/v2\n";
-  const treeHeadMessage = (h) => `${TREE_HEAD_CONTEXT}{"root_hash":${JSON.stringify(h.root_hash)},"tenant_id":${JSON.stringify(h.tenant_id)},"timestamp":${JSON.stringify(h.timestamp)},"tree_size":${h.tree_size}}`;
+  const treeHeadMessage = (h) =>
+    `${TREE_HEAD_CONTEXT}{"root_hash":${JSON.stringify(h.root_hash)},"tenant_id":${JSON.stringify(h.tenant_id)},"timestamp":${JSON.stringify(h.timestamp)},"tree_size":${h.tree_size}}`;
 
   async function checkProof(button) {
     const out = document.getElementById(`proof-${button.dataset.entry}`);
@@ -84,48 +109,69 @@
 
   async function drawTimeline(el) {
     const res = await fetch(el.dataset.src, { credentials: "same-origin" });
-    if (!res.ok) { el.textContent = `Timeline unavailable (${res.status}).`; return; }
+    if (!res.ok) {
+      el.textContent = `Timeline unavailable (${res.status}).`;
+      return;
+    }
     const tl = await res.json();
-    if (tl.points.length === 0) { el.textContent = "No events yet."; return; }
+    if (tl.points.length === 0) {
+      el.textContent = "No events yet.";
+      return;
+    }
     const xs = tl.points.map((p) => p.t);
     const scores = tl.points.map((p) => p.score);
     const tip = document.getElementById("timeline-tip");
     const marksPlugin = {
       hooks: {
-        draw: [(u) => {
-          const ctx = u.ctx;
-          ctx.save();
-          for (const m of tl.marks) {
-            const x = Math.round(u.valToPos(m.t, "x", true));
-            if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
-            ctx.strokeStyle = m.kind === "revocation" ? "#b3261e" : "#6f42c1";
-            ctx.setLineDash([4, 3]);
-            ctx.lineWidth = 2;
-            ctx.beginPath(); ctx.moveTo(x, u.bbox.top); ctx.lineTo(x, u.bbox.top + u.bbox.height); ctx.stroke();
-            ctx.fillStyle = ctx.strokeStyle;
-            ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
-            ctx.fillText(m.kind, x + 4, u.bbox.top + 14 * devicePixelRatio);
-          }
-          ctx.restore();
-        }],
-        setCursor: [(u) => {
-          const i = u.cursor.idx;
-          if (i == null || u.cursor.left < 0) { tip.classList.add("hidden"); return; }
-          const p = tl.points[i];
-          const near = tl.marks.filter((m) => Math.abs(m.t - p.t) < (xs[xs.length - 1] - xs[0]) / 100 + 1);
-          tip.innerHTML = `<strong>${escapeText(new Date(p.t * 1000).toISOString())}</strong><br>${escapeText(p.action)}: score ${p.score.toFixed(2)} (${escapeText(p.band)})`
-            + (p.reasons.length ? `<ul class="reasons">${p.reasons.map((r) => `<li>${escapeText(r.feature)} +${r.contribution.toFixed(2)}: ${escapeText(r.detail)}</li>`).join("")}</ul>` : "")
-            + near.map((m) => `<div class="flag">${escapeText(m.label)}</div>`).join("");
-          const rect = el.getBoundingClientRect();
-          tip.style.left = `${window.scrollX + rect.left + u.cursor.left + 16}px`;
-          tip.style.top = `${window.scrollY + rect.top + u.cursor.top + 16}px`;
-          tip.classList.remove("hidden");
-        }],
+        draw: [
+          (u) => {
+            const ctx = u.ctx;
+            ctx.save();
+            for (const m of tl.marks) {
+              const x = Math.round(u.valToPos(m.t, "x", true));
+              if (x < u.bbox.left || x > u.bbox.left + u.bbox.width) continue;
+              ctx.strokeStyle = m.kind === "revocation" ? "#b3261e" : "#6f42c1";
+              ctx.setLineDash([4, 3]);
+              ctx.lineWidth = 2;
+              ctx.beginPath();
+              ctx.moveTo(x, u.bbox.top);
+              ctx.lineTo(x, u.bbox.top + u.bbox.height);
+              ctx.stroke();
+              ctx.fillStyle = ctx.strokeStyle;
+              ctx.font = `${12 * devicePixelRatio}px system-ui, sans-serif`;
+              ctx.fillText(m.kind, x + 4, u.bbox.top + 14 * devicePixelRatio);
+            }
+            ctx.restore();
+          },
+        ],
+        setCursor: [
+          (u) => {
+            const i = u.cursor.idx;
+            if (i == null || u.cursor.left < 0) {
+              tip.classList.add("hidden");
+              return;
+            }
+            const p = tl.points[i];
+            const near = tl.marks.filter((m) => Math.abs(m.t - p.t) < (xs[xs.length - 1] - xs[0]) / 100 + 1);
+            tip.innerHTML =
+              `<strong>${escapeText(new Date(p.t * 1000).toISOString())}</strong><br>${escapeText(p.action)}: score ${p.score.toFixed(2)} (${escapeText(p.band)})` +
+              (p.reasons.length
+                ? `<ul class="reasons">${p.reasons.map((r) => `<li>${escapeText(r.feature)} +${r.contribution.toFixed(2)}: ${escapeText(r.detail)}</li>`).join("")}</ul>`
+                : "") +
+              near.map((m) => `<div class="flag">${escapeText(m.label)}</div>`).join("");
+            const rect = el.getBoundingClientRect();
+            tip.style.left = `${window.scrollX + rect.left + u.cursor.left + 16}px`;
+            tip.style.top = `${window.scrollY + rect.top + u.cursor.top + 16}px`;
+            tip.classList.remove("hidden");
+          },
+        ],
       },
     };
     const width = Math.max(320, el.clientWidth || 900);
     const opts = {
-      width, height: 300, plugins: [marksPlugin],
+      width,
+      height: 300,
+      plugins: [marksPlugin],
       scales: { x: { time: true }, y: { range: [0, 1] } },
       axes: [{}, { label: "risk score" }],
       series: [
@@ -145,12 +191,18 @@
 
   function start() {
     const tl = document.getElementById("timeline");
-    if (tl && typeof uPlot !== "undefined") drawTimeline(tl).catch((e) => { tl.textContent = `Timeline failed: ${e.message}`; });
+    if (tl && typeof uPlot !== "undefined")
+      drawTimeline(tl).catch((e) => {
+        tl.textContent = `Timeline failed: ${e.message}`;
+      });
     for (const b of document.querySelectorAll("button.proof-check")) b.addEventListener("click", () => checkProof(b));
     // Forms that do something irreversible ask first (the server checks the role and CSRF regardless).
     for (const f of document.querySelectorAll("form[data-confirm]")) {
-      f.addEventListener("submit", (e) => { if (!window.confirm(f.dataset.confirm)) e.preventDefault(); });
+      f.addEventListener("submit", (e) => {
+        if (!window.confirm(f.dataset.confirm)) e.preventDefault();
+      });
     }
   }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
 })();
