@@ -10,7 +10,7 @@ export interface CallerChecks {
   readonly scopes?: readonly string[] | undefined;
   /** A gateway's risk ceiling: refuse an agent whose band is above this (?max_band=). */
   readonly maxBand?: RiskBand | undefined;
-  /** Or whose score is above this (?max_risk=); maxBand wins when both are given. */
+  /** Or whose score is above this (?max_risk=); with both, either refuses (one reason). */
   readonly maxRisk?: number | undefined;
 }
 

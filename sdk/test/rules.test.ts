@@ -31,11 +31,13 @@ describe("shared verdict rules", () => {
     expect(callerCheckReasons({ model: { hash: "h1" }, scopes: ["*"] }, { scopes: ["a.b"] })).toEqual([]);
   });
 
-  it("caller checks: the risk ceiling (band wins over score; no risk, no reason)", () => {
+  it("caller checks: the risk ceiling (either limit refuses, with one reason; no risk, no reason)", () => {
     const cert = { model: { hash: "h1" }, scopes: ["*"] };
     const medium = { band: "medium", score: 0.5 } as const;
     expect(callerCheckReasons(cert, { maxBand: "low" }, medium).map((r) => r.code)).toEqual(["risk_too_high"]);
-    expect(callerCheckReasons(cert, { maxBand: "medium", maxRisk: 0.1 }, medium)).toEqual([]);
+    expect(callerCheckReasons(cert, { maxBand: "medium", maxRisk: 0.1 }, medium).map((r) => r.code)).toEqual(["risk_too_high"]);
+    expect(callerCheckReasons(cert, { maxBand: "low", maxRisk: 0.1 }, medium).map((r) => r.code)).toEqual(["risk_too_high"]);
+    expect(callerCheckReasons(cert, { maxBand: "medium", maxRisk: 0.9 }, medium)).toEqual([]);
     expect(callerCheckReasons(cert, { maxRisk: 0.4 }, medium).map((r) => r.code)).toEqual(["risk_too_high"]);
     expect(callerCheckReasons(cert, { maxRisk: 0.5 }, medium)).toEqual([]);
     expect(callerCheckReasons(cert, { maxBand: "low" })).toEqual([]);

@@ -1,3 +1,4 @@
+import { DEFAULT_TTL_MS } from "../src/verify/status-cache.ts";
 import { reset, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
@@ -70,6 +71,8 @@ describe("old origin → new edge (publish)", () => {
       revocation_code: "keyCompromise",
     };
     expect((await publish([], { body: JSON.stringify({ wire_version: 2, records: [revoked], epoch: { n: 0, id: "" } }) })).status).toBe(200);
+    // The active answer above is cached in the isolate for at most DEFAULT_TTL_MS (verify/status-cache.ts).
+    await new Promise((r) => setTimeout(r, DEFAULT_TTL_MS + 5));
     const after = (await (await exports.default.fetch(`http://edge/v1/verify/${serial}`)).json()) as { data: { status: string } };
     expect(after.data.status).toBe("revoked");
   });

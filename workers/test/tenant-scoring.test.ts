@@ -79,10 +79,13 @@ describe("tenant scoring at the edge", () => {
 
   it("sensitivity high scores the same evidence higher, low lower", async () => {
     const scores: Record<string, number> = {};
+    // Evidence that is clearly there but does not saturate the score: an out-of-scope action with
+    // its weight turned down by the tenant (a novel in-scope action can score 0 once novelty is
+    // calibrated, and a full-weight out-of-scope action is 1 at every sensitivity).
     for (const sensitivity of ["low", "normal", "high"] as const) {
-      const a = await enrolled({ sensitivity });
+      const a = await enrolled({ sensitivity, scoring: { weights: { out_of_scope: 0.2 } } });
       await post(a.token, history());
-      scores[sensitivity] = (await post(a.token, [{ ...outOfScope, action: "orders.cancel" }])).data.results[0]!.score;
+      scores[sensitivity] = (await post(a.token, [outOfScope])).data.results[0]!.score;
     }
     expect(scores.normal).toBeGreaterThan(0);
     expect(scores.high).toBeGreaterThan(scores.normal!);

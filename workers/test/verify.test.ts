@@ -1,10 +1,24 @@
+import { DEFAULT_TTL_MS } from "../src/verify/status-cache.ts";
 import { reset } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { certRec, env, HASH, publish, verify } from "./fixtures.ts";
 
-afterEach(async () => { await reset(); });
+afterEach(async () => {
+  await reset();
+});
 
-interface V { data: { status: string; valid: boolean; reasons: { code: string }[]; agent_urn: string; risk: { score: number; band: string }; checked_at: string; model: { hash: string }; scopes: string[] } }
+interface V {
+  data: {
+    status: string;
+    valid: boolean;
+    reasons: { code: string }[];
+    agent_urn: string;
+    risk: { score: number; band: string };
+    checked_at: string;
+    model: { hash: string };
+    scopes: string[];
+  };
+}
 
 describe("GET /v1/verify/:serial", () => {
   it("answers an active certificate with the contract's fields", async () => {
@@ -16,10 +30,37 @@ describe("GET /v1/verify/:serial", () => {
     const body = await res.json<V & { data: Record<string, unknown> }>();
     // certificate_pem only when asked for (?include=certificate_pem): see the next test.
     expect(Object.keys(body.data).sort()).toEqual([
-      "agent_id", "agent_urn", "checked_at", "expires_soon", "model", "not_after", "not_before", "reasons", "renew_after",
-      "revocation_reason", "revoked_at", "risk", "scopes", "serial_number", "status", "superseded_at", "superseded_by", "tenant_id", "valid",
+      "agent_id",
+      "agent_urn",
+      "checked_at",
+      "expires_soon",
+      "model",
+      "not_after",
+      "not_before",
+      "reasons",
+      "renew_after",
+      "revocation_reason",
+      "revoked_at",
+      "risk",
+      "scopes",
+      "serial_number",
+      "status",
+      "superseded_at",
+      "superseded_by",
+      "tenant_id",
+      "valid",
     ]);
-    expect(body.data).toMatchObject({ status: "active", valid: true, reasons: [], superseded_at: null, superseded_by: null, expires_soon: false, agent_urn: rec.agent_urn, risk: { score: 0, band: "low" }, model: { hash: HASH } });
+    expect(body.data).toMatchObject({
+      status: "active",
+      valid: true,
+      reasons: [],
+      superseded_at: null,
+      superseded_by: null,
+      expires_soon: false,
+      agent_urn: rec.agent_urn,
+      risk: { score: 0, band: "low" },
+      model: { hash: HASH },
+    });
   });
 
   it("?include=certificate_pem adds the certificate (proof-of-possession gateways); an unknown include is 422", async () => {
@@ -129,6 +170,8 @@ describe("GET /v1/verify/:serial?max_band= and ?max_risk=", () => {
     await publish([rec]);
     expect((await (await verify(rec.serial_number, "?max_band=low")).json<V>()).data.valid).toBe(true);
     await env.CERT_STATUS.put(`risk:${rec.serial_number}`, JSON.stringify({ score: 0.9, t: Date.now() }));
+    // The first answer is cached in the isolate for at most DEFAULT_TTL_MS (verify/status-cache.ts).
+    await new Promise((r) => setTimeout(r, DEFAULT_TTL_MS + 5));
     const high = await (await verify(rec.serial_number, "?max_band=medium")).json<V>();
     expect(high.data.reasons.map((r) => r.code)).toEqual(["risk_too_high"]);
   });
