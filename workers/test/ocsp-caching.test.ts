@@ -2,11 +2,15 @@ import { reset } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { ocspResponseTimes } from "../src/ocsp/response-times.ts";
+import { DEFAULT_TTL_MS } from "../src/verify/status-cache.ts";
 import { certRec, nextV, publish } from "./fixtures.ts";
 import { FIXTURE_SERIAL, LONG_B64, LONG_THIS_UPDATE, NO_NEXT_B64, REQUEST_B64, SHORT_B64 } from "./ocsp-fixtures.ts";
 
 afterEach(async () => {
   await reset();
+  // reset() clears storage, not the isolate's caches (verify/status-cache.ts): let the previous
+  // test's entries for the same fixture serial expire, or the next test reads them.
+  await sleep(DEFAULT_TTL_MS + 5);
 });
 
 const der = (b64: string) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
@@ -87,17 +91,19 @@ describe("OCSP caching headers (RFC 5019 §6.2) and the GET form", () => {
     expect(new Uint8Array(await (await get()).arrayBuffer())).toEqual(der(NO_NEXT_B64));
     await publish([certRec({ serial_number: FIXTURE_SERIAL, v: nextV(), ocsp_b64: LONG_B64 })]);
     const written = performance.now();
+    // The bound is on staleness, not on how fast a loaded machine answers: every request sent more
+    // than DEFAULT_TTL_MS (+ timer slop) after the write must get the new response.
     let seenAt: number | undefined;
-    while (performance.now() - written < 2000) {
+    let staleAfterBound: number | undefined;
+    while (seenAt === undefined && performance.now() - written < 5000) {
       const asked = performance.now();
       const r = await get();
-      if (r.headers.get("cache-control")?.includes("max-age=2") && (await r.arrayBuffer()).byteLength === der(LONG_B64).length) {
-        seenAt = asked - written;
-        break;
-      }
+      const fresh = r.headers.get("cache-control")?.includes("max-age=2") && (await r.arrayBuffer()).byteLength === der(LONG_B64).length;
+      if (fresh) seenAt = asked - written;
+      else if (asked - written > DEFAULT_TTL_MS + 20) staleAfterBound = asked - written;
       await sleep(10);
     }
     expect(seenAt).toBeDefined();
-    expect(seenAt!).toBeLessThanOrEqual(200 + 150);
+    expect(staleAfterBound).toBeUndefined();
   });
 });
