@@ -4,7 +4,7 @@ import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { renewCertificate } from "../lifecycle/renew.ts";
 import { issuedCertificateView, toIssuedView } from "../views/certificate.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { orThrow } from "./fail.ts";
 import { optionalJson } from "./optional-body.ts";
 import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";

@@ -9,7 +9,7 @@ import { ApiError, notFound } from "../http/api-error.ts";
 import { appendAudit } from "../audit/append.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { activeCertificate } from "../lifecycle/revoke.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
 
 const DEFAULT_TTL_S = 3600;
