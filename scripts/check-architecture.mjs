@@ -24,15 +24,6 @@ const NODE_BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith("_")));
  * Each is a rule that holds everywhere else.
  */
 export const KNOWN = [
-  // Domain code reading row types and formatting helpers from views/ (issue 15 §5): move
-  // AgentRow/rfc3339/floorToSecond/toAgentView below views/ (CertificateRow/effectiveStatus moved
-  // to lifecycle/certificate-status.ts).
-  { file: "origin/src/lifecycle/issue.ts", rule: "domain-no-views", target: "origin/src/views/time.ts" },
-  { file: "origin/src/lifecycle/retire-agent.ts", rule: "domain-no-views", target: "origin/src/views/agent.ts" },
-  { file: "origin/src/lifecycle/patch-agent.ts", rule: "domain-no-views", target: "origin/src/views/agent.ts" },
-  { file: "origin/src/audit/evidence.ts", rule: "domain-no-views", target: "origin/src/views/agent.ts" },
-  { file: "origin/src/audit/evidence.ts", rule: "domain-no-views", target: "origin/src/views/time.ts" },
-  { file: "origin/src/publish/records.ts", rule: "domain-no-views", target: "origin/src/views/time.ts" },
   // Routes that still write themselves (issue 15 §5): move each write into origin/src/lifecycle/.
   { file: "origin/src/routes/v1_agents_create.ts", rule: "thin-routes", target: "write" },
   { file: "origin/src/routes/v1_agents_sign.ts", rule: "thin-routes", target: "write" },

@@ -6,9 +6,9 @@ import {
 import { agents, auditBatches, auditEntries, certificates } from "../db/schema.ts";
 import type { CaError } from "../ca/authority.ts";
 import type { Services } from "../services.ts";
-import { toAgentView } from "../views/agent.ts";
+import type { AgentRow } from "../db/rows.ts";
 import { effectiveStatus } from "../lifecycle/certificate-status.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { appendAudit } from "./append.ts";
 import { BatchProofReader, withPrefetchedNodes } from "./proof-reader.ts";
 import { treeHeadAt } from "./tree-head.ts";
@@ -45,6 +45,8 @@ const ACTIVITY = [...AGENT_ACTIVITY_KINDS];
  */
 export async function prepareEvidence(
   s: Services, tenant: { id: string; name: string }, agentId: string, window: EvidenceWindow, actor: AuditActor,
+  // The bundle's agent object is the API's agent view; the caller renders it (audit/ never imports views/).
+  renderAgent: (a: AgentRow) => EvidenceBundle["agent"],
 ): Promise<Result<EvidenceExport | undefined, CaError>> {
   const [agent] = await s.db.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenant.id)));
   if (!agent) return ok(undefined);
@@ -77,7 +79,7 @@ export async function prepareEvidence(
     format: EVIDENCE_FORMAT,
     generated_at: now.toISOString(),
     tenant,
-    agent: toAgentView(agent),
+    agent: renderAgent(agent),
     window: w,
     ca_chain_pem: chain.value,
     certificates: certs.map((c) => ({

@@ -9,7 +9,7 @@ import { newSerial } from "../ca/serial.ts";
 import { signCertificate } from "../ca/sign-certificate.ts";
 import type { x509 } from "../ca/x509.ts";
 import type { Services } from "../services.ts";
-import { floorToSecond } from "../views/time.ts";
+import { floorToSecond } from "../time.ts";
 import { allocateCrlPartition } from "./crl-partition.ts";
 import { keyManagerFailure, type Failure } from "./failure.ts";
 import { createTrackedKey, discardKey, keyDeps, type TrackedKey } from "./keys.ts";

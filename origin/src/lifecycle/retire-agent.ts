@@ -2,7 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { ok, type Result } from "@kakunin/shared";
 import { agents } from "../db/schema.ts";
 import type { Services } from "../services.ts";
-import type { AgentRow } from "../views/agent.ts";
+import type { AgentRow } from "../db/rows.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";

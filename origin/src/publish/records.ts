@@ -3,7 +3,7 @@ import type { AgentRecord, CertStatusRecord, CrlRecord, FeedbackRecord, ScoringR
 import { agentUrn, BACKDATE_MS } from "../ca/profiles.ts";
 import { agents, certificates, reviews, tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import type { PublishSigners } from "./signers.ts";
 
 /**

@@ -4,7 +4,7 @@ import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { ApiError } from "../http/api-error.ts";
 import { uploadRootCrl } from "../lifecycle/upload-root-crl.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { orThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
 

@@ -4,7 +4,7 @@ import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { ApiError } from "../http/api-error.ts";
 import { tidy } from "../lifecycle/tidy.ts";
-import { optionalJson } from "./optional-body.ts";
+import { emptyJsonIsNoBody, optionalJson } from "./optional-body.ts";
 import { bearer, dataResponse, errorResponses } from "./openapi.ts";
 
 export const tidyRequest = z.strictObject({
@@ -28,7 +28,7 @@ export const route = createRoute({
   path: "/v1/admin/tidy",
   summary: "Delete KMS keys nothing needs any more (revoked, superseded, expired certificates; orphans), like Vault PKI's tidy",
   security: bearer,
-  middleware: [requireRole("admin")] as const,
+  middleware: [requireRole("admin"), emptyJsonIsNoBody] as const,
   request: { body: { required: false, content: { "application/json": { schema: tidyRequest } } } },
   responses: { 200: dataResponse(tidyReport, "What this run did; run again to continue a bounded or failed run"), ...errorResponses(422) },
 });

@@ -4,9 +4,9 @@ import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { renewCertificate } from "../lifecycle/renew.ts";
 import { issuedCertificateView, toIssuedView } from "../views/certificate.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { orThrow } from "./fail.ts";
-import { optionalJson } from "./optional-body.ts";
+import { emptyJsonIsNoBody, optionalJson } from "./optional-body.ts";
 import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
 
 export const renewRequest = z.strictObject({
@@ -29,7 +29,7 @@ export const route = createRoute({
   path: "/v1/agents/{id}/certificates/renew",
   summary: "Renew the agent's certificate: a successor with a fresh key; the current one stays valid for an overlap, then is superseded",
   security: bearer,
-  middleware: [requireRole("admin", "issuer")] as const,
+  middleware: [requireRole("admin", "issuer"), emptyJsonIsNoBody] as const,
   request: { params: idParams, body: { required: false, content: { "application/json": { schema: renewRequest } } } },
   responses: {
     201: dataResponse(renewedView, "The successor certificate and the predecessor's overlap"),

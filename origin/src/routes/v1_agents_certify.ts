@@ -6,6 +6,7 @@ import { certifyAgent } from "../lifecycle/certify.ts";
 import { issuedCertificateView, toIssuedView } from "../views/certificate.ts";
 import { orThrow, parseOptionalJson } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
+import { emptyJsonIsNoBody } from "./optional-body.ts";
 
 export const certifyRequest = z.strictObject({
   /** Why a suspension is being lifted (audited). Required to lift a risk suspension. */
@@ -17,7 +18,7 @@ export const route = createRoute({
   path: "/v1/agents/{id}/certify",
   summary: "Issue the agent's X.509 certificate (RSA-2048 key generated inside the KeyManager)",
   security: bearer,
-  middleware: [requireRole("admin", "issuer")] as const,
+  middleware: [requireRole("admin", "issuer"), emptyJsonIsNoBody] as const,
   description: "Certifying a suspended agent lifts the suspension. A suspension the risk monitor caused (revocation reason `risk_threshold`) only an admin may lift, with `{\"reason\": ...}`: an issuer gets 403 `risk-suspension`.",
   request: { params: idParams, body: { required: false, content: { "application/json": { schema: certifyRequest } } } },
   responses: {

@@ -4,7 +4,7 @@ import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { createAgentCredential, type AgentCredentialRow } from "../lifecycle/agent-credentials.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { orThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
 

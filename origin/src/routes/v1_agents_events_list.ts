@@ -4,7 +4,7 @@ import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agentEvents, agents } from "../db/schema.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { decodeCursor, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 

@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import { evidenceJson, prepareEvidence } from "../audit/evidence.ts";
+import { toAgentView } from "../views/agent.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { notFound } from "../http/api-error.ts";
@@ -36,7 +37,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const q = c.req.valid("query");
     const prepared = kmOrThrow(await prepareEvidence(
       c.var.services, { id: c.var.caller.tenantId, name: c.var.caller.tenantName }, id,
-      { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, sinceSize: q.since_size }, apiKeyActor(c.var.caller),
+      { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, sinceSize: q.since_size }, apiKeyActor(c.var.caller), toAgentView,
     ));
     if (!prepared) throw notFound("agent", id);
     // Pull-based: the next page is read from the database only when the client has taken the last

@@ -9,8 +9,9 @@ import { ApiError, notFound } from "../http/api-error.ts";
 import { appendAudit } from "../audit/append.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { activeCertificate } from "../lifecycle/revoke.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
+import { emptyJsonIsNoBody } from "./optional-body.ts";
 
 const DEFAULT_TTL_S = 3600;
 
@@ -25,7 +26,7 @@ export const route = createRoute({
   summary: "Mint a short-lived token the agent uses to post behaviour events to the edge",
   security: bearer,
   // An agent credential may use this route for its own agent (requireRole checks the :id).
-  middleware: [requireRole("admin", "issuer", "agent")] as const,
+  middleware: [requireRole("admin", "issuer", "agent"), emptyJsonIsNoBody] as const,
   request: { params: idParams, body: { required: false, content: { "application/json": { schema: tokenRequest } } } },
   responses: {
     201: dataResponse(z.object({ token: z.string(), expires_at: z.string(), agent_id: z.uuid(), serial_number: z.string() }), "The token (shown once)"),

@@ -7,7 +7,7 @@ import { ApiError } from "../http/api-error.ts";
 import { agentView, toAgentView } from "../views/agent.ts";
 import { decodeCursor, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses } from "./openapi.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 
 const DURATION = /^([1-9][0-9]{0,6})(s|m|h|d)$/;
 const UNIT_S = { s: 1, m: 60, h: 3600, d: 86_400 } as const;

@@ -5,7 +5,7 @@ import { requireRole } from "../auth/authenticate.ts";
 import { appendAudit } from "../audit/append.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { createApiKey, type ApiKeyRow } from "../auth/create-key.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
 
 export const apiKeyView = z.object({

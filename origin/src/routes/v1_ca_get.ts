@@ -1,7 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import type { LoadedAuthority } from "../ca/authority.ts";
 import { kmOrThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses } from "./openapi.ts";

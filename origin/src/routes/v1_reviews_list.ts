@@ -3,7 +3,7 @@ import { and, desc, eq, inArray, isNull } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agentEvents, agents, riskDecisions } from "../db/schema.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 
 const reason = z.object({ feature: z.string(), contribution: z.number(), detail: z.string() });

@@ -3,7 +3,7 @@ import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { requestIssuingCa, type CaRequest } from "../lifecycle/request-issuing-ca.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { orThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses } from "./openapi.ts";
 

@@ -3,7 +3,7 @@ import { eq } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { tenants } from "../db/schema.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { bearer, dataResponse, errorResponses } from "./openapi.ts";
 
 export const tenantView = z.object({ id: z.uuid(), name: z.string(), created_at: z.string() });

@@ -7,7 +7,7 @@ import { apiKeyActor } from "../audit/types.ts";
 import { createApiKey } from "../auth/create-key.ts";
 import { tenants } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
-import { rfc3339 } from "../views/time.ts";
+import { rfc3339 } from "../time.ts";
 import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
 import { tenantView } from "./v1_tenant_get.ts";
 

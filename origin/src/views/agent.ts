@@ -1,9 +1,7 @@
 import { z } from "zod";
-import type { agents } from "../db/schema.ts";
+import type { AgentRow } from "../db/rows.ts";
 import { agentUrn } from "../ca/profiles.ts";
-import { rfc3339 } from "./time.ts";
-
-export type AgentRow = typeof agents.$inferSelect;
+import { rfc3339 } from "../time.ts";
 
 export const agentView = z.object({
   id: z.uuid(),

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CERTIFICATE_STATUSES, effectiveStatus, type CertificateRow } from "../lifecycle/certificate-status.ts";
-import { rfc3339 } from "./time.ts";
+import { rfc3339 } from "../time.ts";
 
 /** The certify response, field for field as the certificates spec (seed 004) defines it. */
 export const issuedCertificateView = z.object({

@@ -2,7 +2,7 @@ import { z } from "@hono/zod-openapi";
 import type { webhookAttempts, webhookDeliveries } from "../db/schema.ts";
 import type { WebhookRow } from "../lifecycle/create-webhook.ts";
 import { WEBHOOK_EVENT_TYPES } from "../webhooks/enqueue.ts";
-import { rfc3339 } from "./time.ts";
+import { rfc3339 } from "../time.ts";
 
 export const webhookView = z.object({
   id: z.uuid(),
