@@ -1,8 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, inArray, isNull } from "drizzle-orm";
+import { and, eq, inArray } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
-import { agentEvents, agents, riskDecisions } from "../db/schema.ts";
+import { agentEvents } from "../db/schema.ts";
+import { openReviews } from "../lifecycle/review-queue.ts";
 import { rfc3339 } from "../time.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 
@@ -42,33 +43,17 @@ const EVENTS_SHOWN = 20;
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const db = c.var.services.db;
-    const open = await db
-      .select({ d: riskDecisions, a: agents })
-      .from(riskDecisions)
-      .innerJoin(agents, eq(riskDecisions.agentId, agents.id))
-      .where(and(eq(riskDecisions.tenantId, c.var.caller.tenantId), isNull(riskDecisions.reviewId), inArray(riskDecisions.decision, ["revoked", "flagged"])))
-      .orderBy(desc(riskDecisions.triggeredAt))
-      .limit(5000);
-    const byAgent = new Map<string, typeof open>();
-    for (const row of open) byAgent.set(row.a.id, [...(byAgent.get(row.a.id) ?? []), row]);
-    const items = [...byAgent.values()]
-      .map((rows) => {
-        const latest = rows[0]!;
-        const eventIds = [...new Set(rows.flatMap((r) => r.d.eventIds))];
-        return {
-          agent_id: latest.a.id,
-          name: latest.a.name,
-          agent_status: latest.a.status,
-          kind: rows.some((r) => r.d.decision === "revoked") ? ("auto_revoked" as const) : ("review_required" as const),
-          score: Math.max(...rows.map((r) => r.d.score)),
-          opened_at: rfc3339(rows.at(-1)!.d.triggeredAt),
-          alerts: rows.length,
-          top_reasons: latest.d.reasons.slice(0, 5),
-          event_ids: eventIds,
-        };
-      })
-      .sort((x, y) => x.opened_at.localeCompare(y.opened_at))
-      .slice(0, c.req.valid("query").limit);
+    const items = (await openReviews(db, c.var.caller.tenantId, c.req.valid("query").limit)).map((r) => ({
+      agent_id: r.agentId,
+      name: r.name,
+      agent_status: r.status,
+      kind: r.kind,
+      score: r.score,
+      opened_at: rfc3339(r.openedAt),
+      alerts: r.alerts,
+      top_reasons: r.reasons,
+      event_ids: r.eventIds,
+    }));
     const data = await Promise.all(
       items.map(async (it) => {
         const ids = it.event_ids.slice(0, EVENTS_SHOWN);
