@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { readCapped } from "@kakunin/verify/rules";
 import { edgeProblem } from "./problems.ts";
 
 /**
@@ -37,13 +38,11 @@ export function cappedBody(max: number, refuse?: (c: Context) => Response): Midd
   return async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.raw.body === null) return next();
     const tooLarge = () => (refuse ? refuse(c) : edgeProblem(c, "payload-too-large", `Request body exceeds ${max} bytes.`));
-    const declared = c.req.header("content-length");
-    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > max) {
-      await c.req.raw.body.cancel().catch(() => {});
-      return tooLarge();
-    }
-    const bytes = await readCapped(c.req.raw.body, max);
-    if (!bytes) return tooLarge();
+    // One capped reader with the SDK's middleware (@kakunin/verify/rules): a declared length over
+    // the cap is refused before a byte is read; an undeclared one is cut off at the cap.
+    const read = await readCapped(c.req.raw.body, max, c.req.header("content-length"));
+    if (!read.ok) return tooLarge();
+    const bytes = read.bytes;
     cache(c).arrayBuffer = Promise.resolve(bytes.buffer as ArrayBuffer);
     return next();
   };
@@ -52,28 +51,4 @@ export function cappedBody(max: number, refuse?: (c: Context) => Response): Midd
 /** Hono types its body cache as values but stores promises (hono/dist/request.js #cachedBody). */
 function cache(c: Context): { arrayBuffer?: Promise<ArrayBuffer> } {
   return c.req.bodyCache as { arrayBuffer?: Promise<ArrayBuffer> };
-}
-
-/** The whole stream, or undefined (stream cancelled) once more than `max` bytes arrived. */
-export async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | undefined> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, at);
-    at += chunk.byteLength;
-  }
-  return out;
 }
