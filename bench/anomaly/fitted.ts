@@ -15,7 +15,8 @@ export const FITTED_OVERRIDES: Record<World, ScoringOverrides> = {
   // Chosen by `pnpm --filter @kakunin/bench anomaly -- --world b --fit b` (grid in fit.ts, objective on
   // world B only), 2026-12-03: centre 4 / 4.5 / 5 / 5.5 gave FPR(high) 0.160 / 0.157 / 0.154 / 0.152 %,
   // 74 % of episodes high at each, 3 / 3 / 3 / 2 clean agents high; no point met FPR ≤ 0.05 %, so the
-  // lowest FPR was taken.
+  // lowest FPR was taken. Re-run after the fresh-evidence change (features.freshEvidence), same day:
+  // 0.125 / 0.118 / 0.111 / 0.106 %, 68 % high at each, 2 clean agents high at each; centre 5.5 again.
   b: { sustained: { curve: { ...DEFAULT_SCORING.sustained.curve, center: 5.5 } } },
 };
 

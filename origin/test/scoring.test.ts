@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  bandOf, DEFAULT_SCORING, MAX_STATE_BYTES, newState, resolveScoringConfig, resourceKind, reviveState, SCORING_FEATURES, scoreEvent, type ScoredInput,
+  acceptAsNormal, bandOf, DEFAULT_SCORING, MAX_STATE_BYTES, newState, resolveScoringConfig, resourceKind, reviveState, SCORING_FEATURES, scoreEvent, type ScoredInput,
 } from "@kakunin/shared";
 
 const T0 = Date.parse("2026-03-02T09:00:00Z");
@@ -101,6 +101,38 @@ describe("anomaly scorer", () => {
     const firstHigh = run.findIndex((x) => x.band === "high");
     expect(firstHigh).toBeGreaterThan(0);
     expect(run[firstHigh]!.reasons.map((r) => r.feature)).toContain("sustained");
+  });
+
+  it("a window feature repeating itself is one surprise: an agent's third session at an hour it has worked twice before does not escalate", () => {
+    const s = newState();
+    const events = normalDay(2500);
+    for (const e of events) scoreEvent(s, e, ["orders.*"]);
+    const night = (day: number) => Date.UTC(2026, 2, day, 2, 0, 0);
+    const session = (day: number, n: number) =>
+      Array.from({ length: n }, (_, i) => scoreEvent(s, { id: `s${day}-${i}`, ts: night(day) + i * 45_000, type: "tool_call", action: "orders.quote", resource: "instrument/EURUSD", outcome: "success" }, ["orders.*"]));
+    // Two earlier night sessions: medium runs of unusual_hour in the agent's own history.
+    session(17, 12);
+    session(18, 12);
+    const third = session(20, 40);
+    // Every event of the session repeats the same fact (work at 02:00): it stays medium, and the
+    // agent's risk is not built up by the repetition.
+    expect(third[0]!.event.reasons[0]!.feature).toBe("unusual_hour");
+    expect(third.every((r) => r.event.band !== "high")).toBe(true);
+    expect(third.every((r) => r.risk.band !== "high")).toBe(true);
+  });
+
+  it("a review that clears a night session stops it counting: the session going on does not escalate again", () => {
+    const s = newState();
+    const events = normalDay(2500);
+    for (const e of events) scoreEvent(s, e, ["orders.*"]);
+    const night = Date.UTC(2026, 2, 20, 2, 0, 0);
+    const ev = (i: number) => ({ id: `h${i}`, ts: night + i * 45_000, type: "tool_call" as const, action: "orders.quote", resource: "instrument/EURUSD", outcome: "success" as const });
+    const first = Array.from({ length: 20 }, (_, i) => scoreEvent(s, ev(i), ["orders.*"]).event);
+    expect(first.some((x) => x.band === "high")).toBe(true);
+    acceptAsNormal(s, night + 20 * 45_000);
+    const after = Array.from({ length: 20 }, (_, i) => scoreEvent(s, ev(20 + i), ["orders.*"]));
+    expect(after.every((r) => r.event.band !== "high")).toBe(true);
+    expect(after.every((r) => r.risk.band !== "high")).toBe(true);
   });
 
   it("exfiltration as volume: reads of ordinary size at a normal pace that add up, and one bulk read, reach high", () => {

@@ -3,7 +3,7 @@ import type { ScoredInput } from "../events.ts";
 import { DEFAULT_SCORING, type ScoringConfig } from "./config.ts";
 import {
   actionNovelty, amountFeatures, behaviourDrift, errorStorm, latencyOutlier, noveltyRun, outOfScope, rateBurst,
-  resourceFanout, resourceKindNovelty, sequenceRun, sequenceSurprise, stepSurprise, sustained, transitionNovelty, unusualHour, volumeHour, type Reason,
+  freshEvidence, resourceFanout, resourceKindNovelty, sequenceRun, sequenceSurprise, stepSurprise, sustained, transitionNovelty, unusualHour, volumeHour, type Reason,
 } from "./features.ts";
 import { amountKey, countMinute, foldMinutes, learn, VOLUME_UNITS, volumeKey } from "./learn.ts";
 import { decayedAt, type MonitorState } from "./state.ts";
@@ -81,9 +81,10 @@ export function scoreEvent(
 
   let keep = 1;
   for (const r of reasons) keep *= 1 - r.contribution;
-  // Episode-level evidence from this event and the recent ones, on the per-event score above.
-  const acc = sustained(s, 1 - keep, e.ts, cfg);
-  s.cusum = acc.next;
+  // Episode-level evidence: what this event adds that the recent ones have not already shown.
+  const { fresh, novel, held } = freshEvidence(s.cusum.held ?? {}, s.cusum.t, (s.cusum.runs ??= {}), reasons, e.ts, cfg);
+  const acc = sustained(s, fresh, e.ts, cfg);
+  s.cusum = { ...acc.next, held, runs: s.cusum.runs };
   if (acc.r) acc.r = weighted(acc.r, cfg);
   if (acc.r && acc.r.contribution >= 0.01) {
     reasons.push(acc.r);
@@ -98,9 +99,11 @@ export function scoreEvent(
   const before = s.risk.score;
   const dt = Math.max(0, e.ts - s.risk.t);
   const decayed = before * Math.exp(-dt / cfg.riskDecayMs);
-  // Only clearly anomalous events (≥ 0.5) add to lingering risk: mediums from ordinary novelty
-  // must not add up to an auto-revocation.
-  const accumulated = score >= 0.5 ? 1 - (1 - decayed) * (1 - cfg.riskAccumulation * score) : decayed;
+  // Only clearly anomalous events (≥ 0.5) add to lingering risk, and only with the evidence they
+  // bring that the recent events had not already shown (a window feature repeating itself over a
+  // busy session adds nothing): mediums from ordinary novelty must not add up to an auto-revocation.
+  const freshScore = Math.min(score, 1 - Math.exp(-novel));
+  const accumulated = score >= 0.5 ? 1 - (1 - decayed) * (1 - cfg.riskAccumulation * freshScore) : decayed;
   const risk = round(Math.max(score, accumulated));
   const riskReasons = score >= accumulated ? rounded.slice(0, 5) : s.risk.reasons;
   s.risk = { score: risk, t: Math.max(s.risk.t, e.ts), reasons: riskReasons };

@@ -386,12 +386,68 @@ export function volumeHour(s: MonitorState, e: ScoredInput, unit: "records" | "b
 }
 
 /**
- * Episode-level escalation (CUSUM): each event's evidence -ln(1 - score) nats, less a slack at
- * the medium line, accumulates and halves every `halfLifeMs`. One medium event adds little;
- * a run of them within minutes reaches high, which no single feature's cap allows.
+ * Features whose value is already a statistic over a window of recent events (a session, a
+ * minute, the last 20 outcomes, a run, a drift between samples): every event inside the window
+ * repeats the same evidence. The episode accumulator and the agent's lingering risk count such a
+ * feature's evidence once, and afterwards only what it grows by (features.freshEvidence); the
+ * others (a new tool, an out-of-scope action, an amount beyond the agent's tail, a never-seen
+ * step) are new evidence with every event.
  */
-export function sustained(s: MonitorState, base: number, ts: number, cfg: ScoringConfig): { r?: Reason; next: { s: number; t: number } } {
-  const evidence = -Math.log(1 - Math.min(base, 0.999));
+/** A feature's contribution from which a run of it counts as a medium run, and the same in nats. */
+const MEDIUM_LINE = 0.3;
+export const MEDIUM_EVIDENCE = -Math.log(1 - MEDIUM_LINE);
+
+export const WINDOW_FEATURES: ReadonlySet<string> = new Set([
+  "novelty_run", "sequence_run", "sequence_surprise", "rate_burst", "resource_fanout", "amount_drift", "volume_drift",
+  "volume_hour", "error_ratio", "unusual_hour", "behaviour_drift",
+]);
+
+/**
+ * Evidence (nats, -ln(1 - contribution)) this event adds that the recent ones have not already
+ * shown: per-event features in full, window features only above what the same feature already
+ * showed in the current episode (`held`, decaying like the accumulator). Returns the fresh
+ * evidence and the updated `held`. A catch-up backlog or a busy session at an hour the agent
+ * rarely works is one surprise, however many events it has; ten first uses of ten tools are ten.
+ */
+export function freshEvidence(
+  held: Record<string, number>, heldT: number, runs: Record<string, { c: number; t: number }>, reasons: readonly Reason[], ts: number, cfg: ScoringConfig,
+): { fresh: number; novel: number; held: Record<string, number> } {
+  const decay = Math.pow(0.5, Math.max(0, ts - heldT) / cfg.sustained.halfLifeMs);
+  const next: Record<string, number> = {};
+  for (const k in held) {
+    const v = held[k]! * decay;
+    if (v >= 0.01) next[k] = v;
+  }
+  let fresh = 0;
+  let novel = 0;
+  for (const r of reasons) {
+    const ev = -Math.log(1 - Math.min(r.contribution, 0.999));
+    if (!WINDOW_FEATURES.has(r.feature)) {
+      fresh += ev;
+      novel += ev;
+      continue;
+    }
+    const before = next[r.feature] ?? 0;
+    // A medium run of this feature starts: remembered (decaying like the behaviour counts), so the
+    // agent's own history of such runs says how much a repeat of it is worth.
+    const runsBefore = decayedAt(runs[r.feature], ts, cfg.halfLife.behaviour);
+    if (r.contribution >= MEDIUM_LINE && before < MEDIUM_EVIDENCE) runs[r.feature] = { c: runsBefore + 1, t: ts };
+    // Growth of the window statistic is new evidence; its repetition counts in full only for an
+    // agent that has never had a medium run of this feature (1 / (1 + earlier runs) otherwise).
+    fresh += Math.max(0, ev - before) + Math.min(ev, before) / (1 + runsBefore);
+    novel += Math.max(0, ev - before);
+    next[r.feature] = Math.max(before, ev);
+  }
+  return { fresh, novel, held: next };
+}
+
+/**
+ * Episode-level escalation (CUSUM): each event's fresh evidence (nats, freshEvidence), less a
+ * slack at the medium line, accumulates and halves every `halfLifeMs`. One medium event adds
+ * little; a run of events that each bring new evidence within minutes reaches high, which no
+ * single feature's cap allows; a window feature repeating itself does not.
+ */
+export function sustained(s: MonitorState, evidence: number, ts: number, cfg: ScoringConfig): { r?: Reason; next: { s: number; t: number } } {
   const decay = Math.pow(0.5, Math.max(0, ts - s.cusum.t) / cfg.sustained.halfLifeMs);
   // Capped: after an episode the accumulator falls below high within ~one half-life.
   const acc = Math.min(cfg.sustained.cap, Math.max(0, s.cusum.s * decay + evidence - cfg.sustained.slack));

@@ -1,4 +1,7 @@
-import type { MonitorState } from "./state.ts";
+import { decayedAt, type MonitorState } from "./state.ts";
+import type { ScoringConfig } from "./config.ts";
+import { DEFAULT_SCORING } from "./config.ts";
+import { MEDIUM_EVIDENCE } from "./features.ts";
 
 /**
  * A human reviewed the events that raised this agent's risk and cleared them: they are normal for
@@ -7,12 +10,19 @@ import type { MonitorState } from "./state.ts";
  * the episode (CUSUM) accumulator they built up are reset, and the agent's own exploration rate absorbs the novelty. The one hook
  * the review queue needs from the scorer (AgentMonitor.acceptAsNormal calls it).
  */
-export function acceptAsNormal(s: MonitorState, t: number): void {
+export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = DEFAULT_SCORING): void {
   s.risk = { score: 0, t: Math.max(s.risk.t, t), reasons: [] };
   s.noveltyRun = 0;
   s.seqRun = 0;
-  // The episode accumulator too: sustained evidence from the cleared events must not escalate the next one.
-  s.cusum = { s: 0, t: Math.max(s.cusum.t, t) };
+  // The episode accumulator too: sustained evidence from the cleared events must not escalate the
+  // next one. What each window feature already showed stays held (the session that was cleared is
+  // not new evidence when it goes on), and the cleared run joins the agent's history of benign
+  // medium runs of that feature, so a repeat of it is worth less (features.freshEvidence).
+  const runs = { ...(s.cusum.runs ?? {}) };
+  for (const [f, ev] of Object.entries(s.cusum.held ?? {})) {
+    if (ev >= MEDIUM_EVIDENCE) runs[f] = { c: decayedAt(runs[f], t, cfg.halfLife.behaviour) + 1, t: Math.max(runs[f]?.t ?? 0, t) };
+  }
+  s.cusum = { s: 0, t: Math.max(s.cusum.t, t), held: { ...(s.cusum.held ?? {}) }, runs };
   // And the short run of step surprise (sequence_surprise): back to the agent's long-run mean.
   s.seq = { ...s.seq, short: s.seq.mean };
 }

@@ -6,7 +6,8 @@
 /**
  * Upper bound of one agent's serialised state (JSON bytes) under the default caps, whatever the
  * events: 256 actions × 128 chars, 1,024 transitions, 2,048 resources × 512 chars, 256 resource
- * kinds, 32 numeric series × (128 + 128 + 16) values, 240-entry rings and 168 + 24 hour bins. The bounded-memory test
+ * kinds, 32 numeric series × (128 + 128 + 16) values, 240-entry rings, 168 + 24 hour bins and ≤ 2 × 11 entries of
+ * held evidence and run counts keyed by fixed feature names (< 1 KB). The bounded-memory test
  * drives every map to its cap with maximum-length keys and checks it.
  */
 export const MAX_STATE_BYTES = 2_500_000;
@@ -79,8 +80,14 @@ export interface MonitorState {
   hourPending: Record<string, number>;
   /** Read volume per unit: the current clock hour's sum and a ring of past active hours' sums. */
   volume: Record<string, { hour: number; sum: number; past: number[]; peak: number }>;
-  /** Page–Hinkley/CUSUM accumulator of per-event evidence (nats above the medium line), and its time. */
-  cusum: { s: number; t: number };
+  /**
+   * Page–Hinkley/CUSUM accumulator of per-event fresh evidence (nats above the medium line), its
+   * time, the evidence each window feature already showed in the current episode (`held`) and the
+   * agent's decayed count of earlier medium runs of each (`runs`); both are keyed by the fixed
+   * WINDOW_FEATURES names only (≤ 11 entries each) and absent in states stored before them
+   * (features.freshEvidence).
+   */
+  cusum: { s: number; t: number; held?: Record<string, number>; runs?: Record<string, Decayed> };
   /** Recent rates at which never-seen actions / resource kinds appeared (EWMA), for calibrated novelty. */
   actionNewRate: number;
   kindNewRate: number;
@@ -111,7 +118,7 @@ export function newState(): MonitorState {
     hours: new Array<number>(24).fill(0), hoursT: 0, hoursTotal: 0,
     amounts: dict(), latency: [], noveltyRun: 0, novelRate: 0, outcomes: [], recentTs: [], resourceCount: 0, minuteCounts: [], minuteFresh: [], ratePeak: 0, fanoutPeak: 0, seqRun: 0, seqRate: 0, mixShort: dict(), mixLong: dict(),
     risk: { score: 0, t: 0, reasons: [] },
-    hourSince: -1, week: new Array<number>(168).fill(0), hourPending: dict(), volume: dict(), cusum: { s: 0, t: 0 },
+    hourSince: -1, week: new Array<number>(168).fill(0), hourPending: dict(), volume: dict(), cusum: { s: 0, t: 0, held: {}, runs: {} },
     actionNewRate: 0, kindNewRate: 0, seq: { short: 0, mean: 0, v: 0, n: 0 },
   };
 }
