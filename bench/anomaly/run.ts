@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { cliArgs } from "../common/args.ts";
 import { printComparison, type Column } from "./compare.ts";
 import { computeMetrics } from "./metrics.ts";
 import { replaySuite } from "./edge.ts";
@@ -20,6 +21,7 @@ import { FITTED_ON, fittedConfig, type World } from "./fitted.ts";
  * a completed measurement: PASS/MISS is information, not a gate.
  */
 const { values } = parseArgs({
+  args: cliArgs(),
   options: {
     edge: { type: "string" },
     origin: { type: "string" },

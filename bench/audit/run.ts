@@ -13,6 +13,7 @@ import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
+import { cliArgs } from "../common/args.ts";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { seedAgentEvents } from "../../origin/test/audit-seed.ts";
@@ -22,7 +23,7 @@ import { createPlainTable, timeAudit, timePlain, type Series } from "./append.ts
 import { cliVerify, exportTo, hashFileMs } from "./export.ts";
 import { timeProofRoutes } from "./proofs.ts";
 
-const { values: args } = parseArgs({ options: {
+const { values: args } = parseArgs({ args: cliArgs(), options: {
   entries: { type: "string", default: "1000000" }, append: { type: "string", default: "20000" },
   db: { type: "string", default: "pglite,postgres" }, proofs: { type: "string", default: "500" },
 } });
