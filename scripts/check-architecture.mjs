@@ -23,14 +23,7 @@ const NODE_BUILTINS = new Set(builtinModules.filter((m) => !m.startsWith("_")));
  * Known violations (file → the import or write it may keep), to be removed as they are fixed.
  * Each is a rule that holds everywhere else.
  */
-export const KNOWN = [
-  // Routes that still write themselves (issue 15 §5): move each write into origin/src/lifecycle/.
-  { file: "origin/src/routes/v1_agents_create.ts", rule: "thin-routes", target: "write" },
-  { file: "origin/src/routes/v1_agents_sign.ts", rule: "thin-routes", target: "write" },
-  { file: "origin/src/routes/v1_api_keys_revoke.ts", rule: "thin-routes", target: "write" },
-  { file: "origin/src/routes/v1_tenant_policy_patch.ts", rule: "thin-routes", target: "write" },
-  { file: "origin/src/routes/v1_tenants_create.ts", rule: "thin-routes", target: "write" },
-];
+export const KNOWN = [];
 
 const SOURCE = /\.(ts|mts|cts|mjs|js)$/;
 

@@ -2,9 +2,8 @@ import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import { agentCreateSchema } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
-import { appendAudit } from "../audit/append.ts";
 import { apiKeyActor } from "../audit/types.ts";
-import { agents } from "../db/schema.ts";
+import { createAgent } from "../lifecycle/create-agent.ts";
 import { agentView, toAgentView } from "../views/agent.ts";
 import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
 
@@ -20,30 +19,8 @@ export const route = createRoute({
 
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
-    const body = c.req.valid("json");
-    const s = c.var.services;
-    const now = s.clock.now();
-    const row = await s.db.transaction(async (tx) => {
-    const [inserted] = await tx.insert(agents).values({
-      tenantId: c.var.caller.tenantId,
-      name: body.name,
-      modelName: body.model.name,
-      modelVersion: body.model.version,
-      modelHash: body.model.hash,
-      ownerName: body.owner.name,
-      ownerEmail: body.owner.email,
-      // Stored de-duplicated, in the order given: scopes are a set.
-      scopes: [...new Set(body.scopes)],
-      createdAt: now,
-      updatedAt: now,
-    }).returning();
-    await appendAudit(tx, c.var.caller.tenantId, [{
-      kind: "agent.created", actor: apiKeyActor(c.var.caller), agentId: inserted!.id, at: now,
-      data: { name: body.name, model: body.model, owner: body.owner, scopes: inserted!.scopes },
-    }]);
-    return inserted;
-    });
-    c.header("location", `/v1/agents/${row!.id}`);
-    return c.json({ data: toAgentView(row!) }, 201);
+    const row = await createAgent(c.var.services, c.var.caller.tenantId, c.req.valid("json"), apiKeyActor(c.var.caller));
+    c.header("location", `/v1/agents/${row.id}`);
+    return c.json({ data: toAgentView(row) }, 201);
   });
 }

@@ -1,15 +1,11 @@
-import { createHash } from "node:crypto";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { TREE_HEAD_CONTEXT } from "@kakunin/shared";
-import { and, eq } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
-import { agents } from "../db/schema.ts";
-import { ApiError, notFound } from "../http/api-error.ts";
-import { appendAudit } from "../audit/append.ts";
+import { ApiError } from "../http/api-error.ts";
 import { apiKeyActor } from "../audit/types.ts";
-import { activeCertificate } from "../lifecycle/revoke.ts";
-import { kmOrThrow } from "./fail.ts";
+import { signAsAgent } from "../lifecycle/sign-as-agent.ts";
+import { orThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
 
 const MAX_PAYLOAD = 512 * 1024;
@@ -60,17 +56,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
         errors: [{ path: "payload_b64", message: `must not start with the tree-head context string ${JSON.stringify(TREE_HEAD_CONTEXT)}` }],
       });
     }
-    const [agent] = await s.db.select({ id: agents.id }).from(agents).where(and(eq(agents.id, id), eq(agents.tenantId, c.var.caller.tenantId)));
-    if (!agent) throw notFound("agent", id);
-    // Only a valid certificate's key may speak for the agent: revoked or expired keys sign nothing.
-    const cert = await activeCertificate(s.db, id, s.clock.now());
-    if (!cert) throw new ApiError("no-active-certificate", `agent ${id} has no active certificate to sign with`);
-    const signature = kmOrThrow(await s.keys.sign(cert.keyRef, payload));
-    const payloadSha256 = createHash("sha256").update(payload).digest("hex");
-    await s.db.transaction((tx) => appendAudit(tx, c.var.caller.tenantId, [{
-      kind: "key.signed", actor: apiKeyActor(c.var.caller), agentId: id, at: s.clock.now(),
-      data: { certificate_id: cert.id, serial_number: cert.serialNumber, key_ref: cert.keyRef, payload_sha256: payloadSha256, algorithm: "RSASSA_PKCS1_V1_5_SHA_256" },
-    }]));
+    const { cert, signature, payloadSha256 } = orThrow(await signAsAgent(s, c.var.caller.tenantId, id, payload, apiKeyActor(c.var.caller)));
     return c.json({
       data: {
         certificate_id: cert.id,

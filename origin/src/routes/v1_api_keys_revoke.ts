@@ -1,11 +1,9 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, eq, isNull } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
-import { appendAudit } from "../audit/append.ts";
 import { apiKeyActor } from "../audit/types.ts";
-import { apiKeys } from "../db/schema.ts";
-import { ApiError, notFound } from "../http/api-error.ts";
+import { revokeApiKey } from "../lifecycle/revoke-api-key.ts";
+import { orThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
 import { apiKeyView, toApiKeyView } from "./v1_api_keys_create.ts";
 
@@ -22,20 +20,7 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const s = c.var.services;
-    const mine = and(eq(apiKeys.id, id), eq(apiKeys.tenantId, c.var.caller.tenantId));
-    const row = await s.db.transaction(async (tx) => {
-      const [revoked] = await tx.update(apiKeys).set({ revokedAt: s.clock.now() }).where(and(mine, isNull(apiKeys.revokedAt))).returning();
-      if (revoked) {
-        await appendAudit(tx, c.var.caller.tenantId, [{
-          kind: "api_key.revoked", actor: apiKeyActor(c.var.caller), at: revoked.revokedAt!, data: { api_key_id: revoked.id, name: revoked.name, role: revoked.role },
-        }]);
-      }
-      return revoked;
-    });
-    if (row) return c.json({ data: toApiKeyView(row) }, 200);
-    const [existing] = await s.db.select({ id: apiKeys.id }).from(apiKeys).where(mine);
-    if (!existing) throw notFound("api key", id);
-    throw new ApiError("conflict", `api key ${id} is already revoked`);
+    const row = orThrow(await revokeApiKey(c.var.services, c.var.caller.tenantId, id, apiKeyActor(c.var.caller)));
+    return c.json({ data: toApiKeyView(row) }, 200);
   });
 }

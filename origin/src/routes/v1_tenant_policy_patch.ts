@@ -1,10 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
-import { appendAudit } from "../audit/append.ts";
 import { apiKeyActor } from "../audit/types.ts";
-import { tenants } from "../db/schema.ts";
+import { patchPolicy } from "../lifecycle/patch-policy.ts";
 import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
 import { policyView } from "./v1_tenant_policy_get.ts";
 
@@ -29,16 +27,7 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const patch = c.req.valid("json");
-    const db = c.var.services.db;
-    const policy = await db.transaction(async (tx) => {
-      const [t] = await tx.select({ policy: tenants.policy }).from(tenants).where(eq(tenants.id, c.var.caller.tenantId)).for("update");
-      const next = { ...t!.policy, ...patch };
-      await tx.update(tenants).set({ policy: next }).where(eq(tenants.id, c.var.caller.tenantId));
-      await appendAudit(tx, c.var.caller.tenantId, [{
-        kind: "policy.updated", actor: apiKeyActor(c.var.caller), at: c.var.services.clock.now(), data: { before: t!.policy, after: next },
-      }]);
-      return next;
-    });
+    const policy = await patchPolicy(c.var.services, c.var.caller.tenantId, patch, apiKeyActor(c.var.caller));
     return c.json({ data: { auto_revoke: policy.auto_revoke, renewal_overlap_seconds: policy.renewal_overlap_seconds ?? null } }, 200);
   });
 }

@@ -1,0 +1,31 @@
+import { and, eq, isNull } from "drizzle-orm";
+import type { Result } from "@kakunin/shared";
+import { ok } from "@kakunin/shared";
+import { appendAudit } from "../audit/append.ts";
+import type { AuditActor } from "../audit/types.ts";
+import { apiKeys } from "../db/schema.ts";
+import type { Services } from "../services.ts";
+import { fail, type Failure } from "./failure.ts";
+
+type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/** Revokes one of the tenant's API keys (audited `api_key.revoked`); 404 unknown, 409 already revoked. */
+export async function revokeApiKey(s: Services, tenantId: string, id: string, actor: AuditActor): Promise<Result<ApiKeyRow, Failure>> {
+  const mine = and(eq(apiKeys.id, id), eq(apiKeys.tenantId, tenantId));
+  const row = await s.db.transaction(async (tx) => {
+    const [revoked] = await tx
+      .update(apiKeys)
+      .set({ revokedAt: s.clock.now() })
+      .where(and(mine, isNull(apiKeys.revokedAt)))
+      .returning();
+    if (revoked) {
+      await appendAudit(tx, tenantId, [
+        { kind: "api_key.revoked", actor, at: revoked.revokedAt!, data: { api_key_id: revoked.id, name: revoked.name, role: revoked.role } },
+      ]);
+    }
+    return revoked;
+  });
+  if (row) return ok(row);
+  const [existing] = await s.db.select({ id: apiKeys.id }).from(apiKeys).where(mine);
+  return existing ? fail("conflict", `api key ${id} is already revoked`) : fail("not-found", `api key ${id} not found`);
+}
