@@ -1,9 +1,8 @@
-import { createHash, randomBytes } from "node:crypto";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
 import { afterAll, describe, expect, it } from "vitest";
-import { agentBody } from "../origin/test/harness.ts";
+import { ARCHIVE_BATCH, archivingOrigin, burst, type ArchivingOrigin } from "./faults/archive-drill.ts";
 import { createS3Admin, S3_MISSING, s3EnvFromProcess, type S3Admin, type S3Env } from "./support/s3-admin.ts";
-import { freePort, pollUntil, startOrigin, systemFixture, type Proc } from "./support/system.ts";
+import { pollUntil } from "./support/system.ts";
 import { startTcpProxy } from "./support/tcp-proxy.ts";
 
 /**
@@ -24,7 +23,7 @@ if (!S3 && process.env.CI === "true") {
   console.warn(`archive.e2e.test.ts: skipping: ${S3_MISSING}`);
 }
 
-const BATCH = 5;
+const BATCH = ARCHIVE_BATCH;
 const KEY = /^audit\/[0-9a-f-]{36}\/(\d{12})-(\d{12})\.jsonl$/;
 const YEAR = 365 * 86_400_000;
 
@@ -35,15 +34,6 @@ interface ArchivedObject extends Range { text: string }
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const sha256 = (s: string): string => createHash("sha256").update(s).digest("hex");
 const randInt = (lo: number, hi: number): number => lo + Math.floor(Math.random() * (hi - lo + 1));
-
-interface ArchivingOrigin {
-  bucket: string;
-  proc(): Proc;
-  api(method: string, path: string, body?: unknown): Promise<Response>;
-  kill9(): Promise<void>;
-  /** Same data dir, same bucket, new port: what a supervisor does after a crash. */
-  restart(): Promise<void>;
-}
 
 describe.skipIf(!S3)("audit archive → S3 Object Lock (real origin process, Ceph RGW)", () => {
   const env = (): S3Env => {
@@ -61,87 +51,17 @@ describe.skipIf(!S3)("audit archive → S3 Object Lock (real origin process, Cep
     for (const c of cleanups.reverse()) await c();
   });
 
-  async function archivingOrigin(endpoint: string): Promise<ArchivingOrigin> {
-    const fx = systemFixture();
-    cleanups.push(() => fx.cleanup());
-    // COMPLIANCE objects can't be deleted: every test gets a bucket of its own, created by the origin.
-    const bucket = `kakunin-e2e-${Date.now().toString(36)}-${randomBytes(4).toString("hex")}`;
-    const opts = {
-      dataDir: join(fx.dir, "origin"),
-      edgeUrl: `http://127.0.0.1:${await freePort()}`,
-      secret: fx.secret,
-      adminKey: fx.adminKey,
-      env: {
-        KAKUNIN_ARCHIVE: "s3",
-        KAKUNIN_S3_ENDPOINT: endpoint,
-        KAKUNIN_S3_REGION: env().region,
-        KAKUNIN_S3_BUCKET: bucket,
-        KAKUNIN_S3_ACCESS_KEY_ID: env().accessKeyId,
-        KAKUNIN_S3_SECRET_ACCESS_KEY: env().secretAccessKey,
-        KAKUNIN_ARCHIVE_BATCH: String(BATCH),
-        KAKUNIN_ARCHIVE_MAX_AGE_S: "1",
-        // No edge here, and no RSA pool: neither is under test, both would only compete for CPU.
-        KAKUNIN_PUBLISH: "off",
-        KAKUNIN_LOCAL_KEY_POOL: "0",
-      },
-    };
-    let current: Proc | null = await startOrigin(opts);
-    cleanups.push(async () => {
-      await current?.stop();
-    });
-    const proc = (): Proc => {
-      if (!current) throw new Error("origin not running");
-      return current;
-    };
-    return {
-      bucket,
-      proc,
-      api: (method, path, body) =>
-        fetch(`${proc().url}${path}`, {
-          method,
-          headers: { authorization: `Bearer ${fx.adminKey}`, ...(body ? { "content-type": "application/json" } : {}) },
-          body: body ? JSON.stringify(body) : undefined,
-          signal: AbortSignal.timeout(15_000),
-        }),
-      kill9: async () => {
-        const p = proc();
-        current = null;
-        await p.stop("SIGKILL");
-      },
-      restart: async () => {
-        if (current) throw new Error("origin still running");
-        current = await startOrigin(opts);
-      },
-    };
+  /** The fault drills' archiving origin (test/faults/archive-drill.ts), stopped and removed on teardown. */
+  async function origin(endpoint: string): Promise<ArchivingOrigin> {
+    const o = await archivingOrigin(env(), endpoint);
+    cleanups.push(() => o.stop());
+    return o;
   }
 
   async function tenantOf(o: ArchivingOrigin): Promise<string> {
     const r = await o.api("GET", "/v1/tenant");
     expect(r.status).toBe(200);
     return ((await r.json()) as { data: { id: string } }).data.id;
-  }
-
-  /**
-   * `n` POST /v1/agents, 4 in flight: one audit entry each. Failures are counted, not thrown (a kill
-   * may cut them off); agent ids are pushed to `acked` as each 201 arrives, so a caller can watch progress.
-   */
-  async function burst(o: ArchivingOrigin, n: number, acked: string[] = []): Promise<{ acked: string[]; failed: number }> {
-    let failed = 0;
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < n) {
-        const i = next++;
-        try {
-          const r = await o.api("POST", "/v1/agents", agentBody({ name: `archive-e2e-${i}` }));
-          if (r.status === 201) acked.push(((await r.json()) as { data: { id: string } }).data.id);
-          else failed++;
-        } catch {
-          failed++;
-        }
-      }
-    };
-    await Promise.all([lane(), lane(), lane(), lane()]);
-    return { acked, failed };
   }
 
   async function allEntries(o: ArchivingOrigin): Promise<Entry[]> {
@@ -220,7 +140,7 @@ describe.skipIf(!S3)("audit archive → S3 Object Lock (real origin process, Cep
   }
 
   it("batches land in S3: every entry exactly once, in order, single-version, COMPLIANCE-locked, undeletable", async () => {
-    const o = await archivingOrigin(env().endpoint);
+    const o = await origin(env().endpoint);
     const tenant = await tenantOf(o);
     const w = await burst(o, 23);
     expect(w.failed).toBe(0);
@@ -253,7 +173,7 @@ describe.skipIf(!S3)("audit archive → S3 Object Lock (real origin process, Cep
   }, 120_000);
 
   it("kill -9 of the origin at random moments: nothing lost, nothing archived twice", async () => {
-    const o = await archivingOrigin(env().endpoint);
+    const o = await origin(env().endpoint);
     const tenant = await tenantOf(o);
     const acked: string[] = [];
     // Each round kills at a different moment relative to writes and to the 2 s archive pass.
@@ -305,7 +225,7 @@ describe.skipIf(!S3)("audit archive → S3 Object Lock (real origin process, Cep
     const target = new URL(env().endpoint);
     const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 80) });
     cleanups.push(() => proxy.close());
-    const o = await archivingOrigin(proxy.url);
+    const o = await origin(proxy.url);
     const tenant = await tenantOf(o);
 
     // Some history archived through the proxy before the outage.

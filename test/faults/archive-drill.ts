@@ -19,6 +19,7 @@ export interface ArchivingOrigin {
   proc(): Proc;
   api(method: string, path: string, body?: unknown): Promise<Response>;
   kill9(): Promise<void>;
+  /** Same data dir, same bucket, new port: what a supervisor does after a crash. */
   restart(): Promise<void>;
   stop(): Promise<void>;
 }
