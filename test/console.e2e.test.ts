@@ -6,7 +6,8 @@ import { HtmlValidate } from "html-validate";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { launchChromium, seriousAxeViolations, watchCsp, watchErrors } from "./support/browser.ts";
-import { apiClient, attackBurst, enrolledAgent, normalTraffic, postEvents, storedEvents } from "./support/console-seed.ts";
+import { attackBurst, normalTrading } from "../scripts/demo/traffic.ts";
+import { apiClient, enrolledAgent, postEvents, storedEvents } from "./support/console-seed.ts";
 import { pollUntil, startSystem, systemFixture, type RunningSystem } from "./support/system.ts";
 
 /** Screenshots go here (git-ignored); the report names them. */
@@ -63,9 +64,9 @@ describe("console in a browser", () => {
     risky = a.agent;
     calm = b.agent;
     const start = Date.now() - 3 * 3600_000;
-    expect((await postEvents(sys, a.token, normalTraffic(120, start, "n"))).status).toBe(202);
-    expect((await postEvents(sys, b.token, normalTraffic(60, start, "m"))).status).toBe(202);
-    expect((await postEvents(sys, a.token, attackBurst(20, Date.now() - 60_000, "x"))).status).toBe(202);
+    expect((await postEvents(sys, a.token, normalTrading(120, start, start + 120 * 20_000, "n"))).status).toBe(202);
+    expect((await postEvents(sys, b.token, normalTrading(60, start, start + 60 * 20_000, "m"))).status).toBe(202);
+    expect((await postEvents(sys, a.token, attackBurst(20, Date.now() - 60_000, { prefix: "x", gapMs: 500 }))).status).toBe(202);
     await storedEvents(api, risky, 140);
     await storedEvents(api, calm, 60);
     // The auto-revocation lands asynchronously: wait for it so the page shows it.

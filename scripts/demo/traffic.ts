@@ -19,13 +19,14 @@ export const SCOPES = ["orders.*", "crm.lookup_customer"];
 /**
  * `n` quotes and orders of about 100 EUR, evenly spread over [startMs, endMs). The edge scores each
  * event at its own timestamp, so a stretch of past activity can be replayed in one request.
+ * (Also the console's browser test's traffic; `prefix` keeps event ids apart between agents.)
  */
-export function normalTrading(n: number, startMs: number, endMs: number): DemoEvent[] {
+export function normalTrading(n: number, startMs: number, endMs: number, prefix = "normal"): DemoEvent[] {
   const step = (endMs - startMs) / n;
   return Array.from({ length: n }, (_, i) => {
     const place = i % 3 === 0;
     return {
-      event_id: `normal-${i}`,
+      event_id: `${prefix}-${i}`,
       timestamp: new Date(Math.round(startMs + i * step)).toISOString(),
       type: "tool_call",
       action: place ? "orders.place" : "orders.quote",
@@ -37,11 +38,11 @@ export function normalTrading(n: number, startMs: number, endMs: number): DemoEv
   });
 }
 
-/** A burst of large transfers to fresh accounts, an action the agent was never granted, 100 ms apart. */
-export function attackBurst(n: number, startMs: number): DemoEvent[] {
+/** A burst of large transfers to fresh accounts, an action the agent was never granted, `gapMs` apart. */
+export function attackBurst(n: number, startMs: number, { prefix = "burst", gapMs = 100 } = {}): DemoEvent[] {
   return Array.from({ length: n }, (_, i) => ({
-    event_id: `burst-${i}`,
-    timestamp: new Date(startMs + i * 100).toISOString(),
+    event_id: `${prefix}-${i}`,
+    timestamp: new Date(startMs + i * gapMs).toISOString(),
     type: "transaction",
     action: "payments.transfer",
     resource: `accounts/${9000 + i}`,

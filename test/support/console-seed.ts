@@ -28,38 +28,6 @@ export async function postEvents(sys: RunningSystem, token: string, events: unkn
   return { status: r.status, body: (await r.json()) as Outcome };
 }
 
-/** A trading agent's ordinary day: quotes and orders of ~100 EUR, a few per minute. */
-export function normalTraffic(n: number, startMs: number, prefix: string) {
-  return Array.from({ length: n }, (_, i) => {
-    const a = i % 3 === 0 ? "orders.place" : "orders.quote";
-    return {
-      event_id: `${prefix}-${i}`,
-      timestamp: new Date(startMs + i * 20_000).toISOString(),
-      type: "tool_call",
-      action: a,
-      resource: "instrument/EURUSD",
-      amount: a === "orders.place" ? 90 + ((i * 37) % 25) : undefined,
-      currency: a === "orders.place" ? "EUR" : undefined,
-      outcome: i % 50 === 7 ? "error" : "success",
-      latency_ms: 80 + (i % 7) * 5,
-    };
-  });
-}
-
-/** A burst of transfers the agent was never granted, with huge amounts: goes high. */
-export function attackBurst(n: number, startMs: number, prefix: string) {
-  return Array.from({ length: n }, (_, i) => ({
-    event_id: `${prefix}-${i}`,
-    timestamp: new Date(startMs + i * 500).toISOString(),
-    type: "transaction",
-    action: "payments.transfer",
-    resource: `accounts/${9000 + i}`,
-    amount: 250_000,
-    currency: "EUR",
-    outcome: "success",
-  }));
-}
-
 /** Creates, certifies and enrols an agent; waits until the edge knows its certificate. */
 export async function enrolledAgent(sys: RunningSystem, api: Api, overrides: Record<string, unknown>) {
   const agent = (await api<{ data: { id: string } }>("POST", "/v1/agents", agentBody(overrides))).body.data.id;
