@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { acceptAsNormal, newState, novelSurprisal, scoreEvent, type ScoredInput } from "@kakunin/shared";
+import { rng } from "./rng.ts";
 
 /**
  * The statistics behind the scorer (issue 14 §1): calibration of the per-agent probabilities on
@@ -8,17 +9,6 @@ import { acceptAsNormal, newState, novelSurprisal, scoreEvent, type ScoredInput 
 const T0 = Date.parse("2026-03-02T09:00:00Z"); // a Monday
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * A claims agent that works weekdays 08:00–17:00 UTC, one task every ~4 minutes, each task the

@@ -2,20 +2,9 @@ import { describe, expect, it } from "vitest";
 import {
   acceptAsNormal, bandOf, DEFAULT_SCORING, MAX_STATE_BYTES, newState, resolveScoringConfig, resourceKind, reviveState, SCORING_FEATURES, scoreEvent, type ScoredInput,
 } from "@kakunin/shared";
+import { rng } from "./rng.ts";
 
 const T0 = Date.parse("2026-03-02T09:00:00Z");
-/** A deterministic pseudo-random stream, so tests never depend on Math.random. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** An ordinary trading agent: quotes and orders during working hours, ~2 events a minute. */
 function normalDay(n: number, seed = 1, start = T0): ScoredInput[] {
   const r = rng(seed);
