@@ -218,4 +218,37 @@ describe("each detector fires on its synthetic case", () => {
     const similar = big(s, events.at(-1)!.ts + 60_000, 12_000);
     expect(similar.band, JSON.stringify(similar.reasons)).not.toBe("high");
   });
+
+  it("a value beyond the agent's largest is judged against its whole history: a read with per-event tail p e^-14.5 is extreme after 400 reads, not after 4,000", () => {
+    // A reader whose records per read are heavy-tailed (lognormal, σ = 1), one read every ~40 s.
+    const reads = (n: number, seed: number) => {
+      const r = rng(seed);
+      const s = newState();
+      let t = T0;
+      for (let i = 0; i < n; i++) {
+        t += 30_000 + Math.floor(r() * 20_000);
+        const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+        scoreEvent(s, { id: `r${i}`, ts: t, type: "data_access", action: "positions.read", resource: "positions/book", records: Math.round(Math.exp(6 + z)), outcome: "success" }, ["positions.*"]);
+      }
+      return { s, t };
+    };
+    // The read whose per-event exceedance p-value is e^-14.5 (1 in ~2 million), from the agent's own tail.
+    const readAtTail = (n: number, seed: number) => {
+      const { s, t } = reads(n, seed);
+      const series = s.amounts["positions.read|#records"]!;
+      const top = series.top!;
+      const beta = Math.max(0.1, top.reduce((a, v) => a + v - top.at(-1)!, 0) / (top.length - 1));
+      const seen = Math.max(series.seen, series.recent.length);
+      const x = top[0]! + beta * (14.5 - Math.log(seen + 1));
+      const e = { id: "big", ts: t + 40_000, type: "data_access" as const, action: "positions.read", resource: "positions/book", records: Math.round(Math.expm1(x)), outcome: "success" as const };
+      return scoreEvent(s, e, ["positions.*"]).event;
+    };
+    // Among 4,000 reads it turns up once in ~500 such histories: a big read, not yet a revocation.
+    const long = readAtTail(4_000, 21);
+    expect(long.band, JSON.stringify(long.reasons)).not.toBe("high");
+    // Among 400 it turns up once in ~5,000 histories.
+    const young = readAtTail(400, 21);
+    expect(young.band, JSON.stringify(young.reasons)).toBe("high");
+    expect(young.reasons[0]!.feature).toBe("volume_over_max");
+  });
 });

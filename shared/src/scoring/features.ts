@@ -226,7 +226,10 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
     tail = -Math.log(p);
   }
   overMax = Math.max(overMax, 0);
-  const c0 = curve(tail, cfg.amountMaxRatio) * w;
+  // Judged family-wise over the agent's own history: among n values, one with per-event tail p
+  // turns up n·p times by chance, so -ln(n·p) is how surprising it is that the agent EVER moved it.
+  // A 1-in-67,000 read after 2,500 reads is not extreme; the same after 250 is.
+  const c0 = curve(tail - Math.log(n + 1), cfg.amountMaxRatio) * w;
   // Large amounts are the risk; unusually small ones count a third.
   const spike = curve(z > 0 ? z : -z / 3, cfg.amountSpike) * w;
   // Both test "too large": the stronger speaks (noisy-OR of the two would count one value twice).
