@@ -251,4 +251,30 @@ describe("each detector fires on its synthetic case", () => {
     expect(young.band, JSON.stringify(young.reasons)).toBe("high");
     expect(young.reasons[0]!.feature).toBe("volume_over_max");
   });
+
+  it("slow drift is measured against a frozen reference: payouts creeping up ×6 over 5,000 payments are flagged, and a review that accepts them re-freezes it", () => {
+    // A payer: one payment every ~90 s around 1,000 EUR (lognormal, σ 0.3); after 1,000 payments the
+    // amounts creep up by a factor of 6 over the next 5,000, each step far inside the usual spread.
+    const r = rng(5);
+    const s = newState();
+    let t = T0;
+    const pay = (i: number, factor: number) => {
+      t += 60_000 + Math.floor(r() * 60_000);
+      const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+      return scoreEvent(s, { id: `p${i}`, ts: t, type: "transaction", action: "payments.send", resource: "payees/p1", amount: Math.round(1000 * factor * Math.exp(0.3 * z)), currency: "EUR", outcome: "success" }, ["payments.*"]).event;
+    };
+    const drift = (e: { reasons: { feature: string; contribution: number }[] }) => e.reasons.find((x) => x.feature === "amount_drift")?.contribution ?? 0;
+    for (let i = 0; i < 1_000; i++) pay(i, 1);
+    let end = pay(1_000, 1);
+    expect(drift(end)).toBe(0);
+    for (let i = 0; i < 5_000; i++) end = pay(1_001 + i, Math.pow(6, i / 5_000));
+    // Each step is 0.04 % of the spread; a reference that slides (even every 16th value over 2,048
+    // values) walks along with it. Against the first values the median is ×6 away.
+    expect(drift(end), JSON.stringify(end.reasons)).toBeGreaterThanOrEqual(0.5);
+    expect(end.band).not.toBe("low");
+    // A reviewer accepts the new level: it becomes the reference, and the same amounts are ordinary.
+    acceptAsNormal(s, t);
+    const after = pay(7_000, 6);
+    expect(drift(after), JSON.stringify(after.reasons)).toBe(0);
+  });
 });
