@@ -218,4 +218,63 @@ describe("each detector fires on its synthetic case", () => {
     const similar = big(s, events.at(-1)!.ts + 60_000, 12_000);
     expect(similar.band, JSON.stringify(similar.reasons)).not.toBe("high");
   });
+
+  it("a value beyond the agent's largest is judged against its whole history: a read with per-event tail p e^-14.5 is extreme after 400 reads, not after 4,000", () => {
+    // A reader whose records per read are heavy-tailed (lognormal, σ = 1), one read every ~40 s.
+    const reads = (n: number, seed: number) => {
+      const r = rng(seed);
+      const s = newState();
+      let t = T0;
+      for (let i = 0; i < n; i++) {
+        t += 30_000 + Math.floor(r() * 20_000);
+        const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+        scoreEvent(s, { id: `r${i}`, ts: t, type: "data_access", action: "positions.read", resource: "positions/book", records: Math.round(Math.exp(6 + z)), outcome: "success" }, ["positions.*"]);
+      }
+      return { s, t };
+    };
+    // The read whose per-event exceedance p-value is e^-14.5 (1 in ~2 million), from the agent's own tail.
+    const readAtTail = (n: number, seed: number) => {
+      const { s, t } = reads(n, seed);
+      const series = s.amounts["positions.read|#records"]!;
+      const top = series.top!;
+      const beta = Math.max(0.1, top.reduce((a, v) => a + v - top.at(-1)!, 0) / (top.length - 1));
+      const seen = Math.max(series.seen, series.recent.length);
+      const x = top[0]! + beta * (14.5 - Math.log(seen + 1));
+      const e = { id: "big", ts: t + 40_000, type: "data_access" as const, action: "positions.read", resource: "positions/book", records: Math.round(Math.expm1(x)), outcome: "success" as const };
+      return scoreEvent(s, e, ["positions.*"]).event;
+    };
+    // Among 4,000 reads it turns up once in ~500 such histories: a big read, not yet a revocation.
+    const long = readAtTail(4_000, 21);
+    expect(long.band, JSON.stringify(long.reasons)).not.toBe("high");
+    // Among 400 it turns up once in ~5,000 histories.
+    const young = readAtTail(400, 21);
+    expect(young.band, JSON.stringify(young.reasons)).toBe("high");
+    expect(young.reasons[0]!.feature).toBe("volume_over_max");
+  });
+
+  it("slow drift is measured against a frozen reference: payouts creeping up ×6 over 5,000 payments are flagged, and a review that accepts them re-freezes it", () => {
+    // A payer: one payment every ~90 s around 1,000 EUR (lognormal, σ 0.3); after 1,000 payments the
+    // amounts creep up by a factor of 6 over the next 5,000, each step far inside the usual spread.
+    const r = rng(5);
+    const s = newState();
+    let t = T0;
+    const pay = (i: number, factor: number) => {
+      t += 60_000 + Math.floor(r() * 60_000);
+      const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+      return scoreEvent(s, { id: `p${i}`, ts: t, type: "transaction", action: "payments.send", resource: "payees/p1", amount: Math.round(1000 * factor * Math.exp(0.3 * z)), currency: "EUR", outcome: "success" }, ["payments.*"]).event;
+    };
+    const drift = (e: { reasons: { feature: string; contribution: number }[] }) => e.reasons.find((x) => x.feature === "amount_drift")?.contribution ?? 0;
+    for (let i = 0; i < 1_000; i++) pay(i, 1);
+    let end = pay(1_000, 1);
+    expect(drift(end)).toBe(0);
+    for (let i = 0; i < 5_000; i++) end = pay(1_001 + i, Math.pow(6, i / 5_000));
+    // Each step is 0.04 % of the spread; a reference that slides (even every 16th value over 2,048
+    // values) walks along with it. Against the first values the median is ×6 away.
+    expect(drift(end), JSON.stringify(end.reasons)).toBeGreaterThanOrEqual(0.5);
+    expect(end.band).not.toBe("low");
+    // A reviewer accepts the new level: it becomes the reference, and the same amounts are ordinary.
+    acceptAsNormal(s, t);
+    const after = pay(7_000, 6);
+    expect(drift(after), JSON.stringify(after.reasons)).toBe(0);
+  });
 });

@@ -28,7 +28,7 @@ export interface ScoringConfig {
   resourceFanout: Curve;
   rateBurst: Curve;
   amountSpike: Curve;
-  /** -ln p of the amount's exceedance p-value over the agent's own largest values (Pareto tail beyond the largest). */
+  /** -ln(n·p): the amount's exceedance p-value over the agent's own largest values (Pareto tail beyond the largest), times its n values. */
   amountMaxRatio: Curve;
   amountDrift: Curve;
   errorStorm: Curve;
@@ -81,7 +81,8 @@ export const DEFAULT_SCORING: ScoringConfig = {
   /** x = ln((events in the last 60 s or 10 s + 1) / (98th-percentile minute + 2)). */
   rateBurst: { center: 0.9, width: 0.22, cap: 0.93 },
   amountSpike: { center: 6, width: 1, cap: 0.9 },
-  amountMaxRatio: { center: 8.5, width: 0.7, cap: 0.93 },
+  /** x = -ln(n·p): high (0.85) at x ≈ 6.9, a value the agent's history would produce by chance once in 1,000 histories. */
+  amountMaxRatio: { center: 5.25, width: 0.7, cap: 0.93 },
   amountDrift: { center: 3.5, width: 0.6, cap: 0.85 },
   /** Binomial tail surprisal (nats) of the failures among the last 20 events. */
   errorStorm: { center: 10, width: 1.4, cap: 0.9 },

@@ -195,7 +195,7 @@ export type SeriesLabel = "amount" | "volume";
 /**
  * Robust tails of one numeric value against the agent's own series for the key (per action and
  * currency, or per action and unit for read volume): beyond the largest recent value, robust z
- * against the recent median, and drift of the recent median from a slow reference sample.
+ * against the recent median, and drift of the recent median from a reference frozen after the series' first values.
  */
 export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg: ScoringConfig, value = e.amount, label: SeriesLabel = "amount"): Reason[] {
   if (value === undefined) return [];
@@ -226,7 +226,10 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
     tail = -Math.log(p);
   }
   overMax = Math.max(overMax, 0);
-  const c0 = curve(tail, cfg.amountMaxRatio) * w;
+  // Judged family-wise over the agent's own history: among n values, one with per-event tail p
+  // turns up n·p times by chance, so -ln(n·p) is how surprising it is that the agent EVER moved it.
+  // A 1-in-67,000 read after 2,500 reads is not extreme; the same after 250 is.
+  const c0 = curve(tail - Math.log(n + 1), cfg.amountMaxRatio) * w;
   // Large amounts are the risk; unusually small ones count a third.
   const spike = curve(z > 0 ? z : -z / 3, cfg.amountSpike) * w;
   // Both test "too large": the stronger speaks (noisy-OR of the two would count one value twice).
@@ -235,7 +238,7 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   const r1 = spike > c0 ? reason(`${label}_spike`, spike, `${value}${unit} is ${Math.expm1(x - med) >= 0 ? (Math.exp(x - med)).toFixed(1) + "×" : "far below"} the usual ${Math.expm1(med).toFixed(2)} (robust z ${z.toFixed(1)})`) : undefined;
   if (r1) out.push(r1);
   if (series.ref.length >= 32) {
-    // Slow drift: the recent median has walked away from the slow reference sample.
+    // Slow drift: the recent median has walked away from the frozen reference (the series' first values).
     const refMed = median(series.ref);
     const refScale = 1.4826 * mad(series.ref, refMed) + 0.05;
     const recentMed = median(series.recent.slice(-24));

@@ -23,6 +23,9 @@ export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = 
     if (ev >= MEDIUM_EVIDENCE) runs[f] = { c: decayedAt(runs[f], t, cfg.halfLife.behaviour) + 1, t: Math.max(runs[f]?.t ?? 0, t) };
   }
   s.cusum = { s: 0, t: Math.max(s.cusum.t, t), held: { ...(s.cusum.held ?? {}) }, runs };
+  // Values the reviewer accepted are the agent's new normal: each drift reference is frozen again
+  // from the recent values (learn.ts freezes it once full and never moves it on its own).
+  for (const series of Object.values(s.amounts)) series.ref = series.recent.slice(-cfg.caps.amountRef);
   // And the short run of step surprise (sequence_surprise): back to the agent's long-run mean.
   s.seq = { ...s.seq, short: s.seq.mean };
 }

@@ -67,8 +67,10 @@ function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringCo
     top.splice(i, 0, x);
     if (top.length > 16) top.pop();
   }
-  // The reference keeps every 16th value: it spans ~16× more history, so slow drift shows.
-  if (series.seen % 16 === 0) ring(series.ref, x, cfg.caps.amountRef);
+  // The drift reference is frozen: the series' first values (up to the cap), then never updated,
+  // so a slow drift cannot drag its own yardstick along (a sliding reference adapts to any drift
+  // slower than its span). A review that accepts the agent re-freezes it (feedback.acceptAsNormal).
+  if (series.ref.length < cfg.caps.amountRef) series.ref.push(x);
   series.seen++;
   const keys = Object.keys(s.amounts);
   if (keys.length > cfg.caps.keys) {

@@ -46,7 +46,7 @@ export interface MonitorState {
   hours: number[];
   hoursT: number;
   hoursTotal: number;
-  /** log(amount) rings per currency/action key: recent values and a slow reference sample. */
+  /** log(amount) rings per currency/action key: recent values, a frozen reference (the first values, for drift) and the largest values ever. */
   amounts: Record<string, { recent: number[]; ref: number[]; seen: number; top?: number[] }>;
   /** log(latency) ring per action-less agent. */
   latency: number[];

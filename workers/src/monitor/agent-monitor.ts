@@ -156,7 +156,9 @@ export class AgentMonitor extends DurableObject<Env> {
     const now = Date.now();
     this.ctx.storage.transactionSync(() => {
       const state = this.load();
-      acceptAsNormal(state, now);
+      // DEFAULT_SCORING, as in ingest: the state is learned with the defaults (a tenant's overrides
+      // are thresholds and weights applied on top, tenantVerdict), so it is reset with them too.
+      acceptAsNormal(state, now, DEFAULT_SCORING);
       this.riskState = { score: 0, t: state.risk.t, reasons: [], thresholds: this.loadRisk().thresholds };
       sql.exec("INSERT INTO meta (k, v) VALUES ('state', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(state));
       sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
