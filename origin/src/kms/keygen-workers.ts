@@ -68,7 +68,8 @@ export function createKeygenWorkers(opts: { threads: number; masterKey: Uint8Arr
   let closed = false;
 
   const spawn = (): Slot => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { masterKey: opts.masterKey } });
+    // execArgv []: the worker needs no loader (tsx) or flags of the parent, only node:crypto.
+    const worker = new Worker(WORKER_SOURCE, { eval: true, execArgv: [], workerData: { masterKey: opts.masterKey } });
     worker.unref();
     const slot: Slot = { worker };
     worker.on("message", (key: SealedKey) => {

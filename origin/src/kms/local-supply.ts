@@ -28,8 +28,9 @@ interface Pending {
  * - When the pool is empty it never generates on its own: it queues, and the next key any thread
  *   finishes is inserted under its label and handed to it, oldest waiter first (so none starves,
  *   and the request path and the refill never race for the same CPU).
- * - Keys nobody waits for refill the pool to `poolSize` (once warm). Finished keys are inserted in
- *   batches: one INSERT per burst of keys, not a COUNT and an INSERT per key.
+ * - Keys nobody waits for refill the pool to `poolSize` (once warm), on all threads but one (the
+ *   event loop keeps a core for requests). Finished keys are inserted in batches: one INSERT per
+ *   burst of keys, not a COUNT and an INSERT per key.
  *
  * A key is handed out only after the row carrying its caller's label has committed, so a restart
  * never loses or repeats a key that someone received.
@@ -50,10 +51,14 @@ export function createKeySupply(opts: { db: Db; generator: KeyGenerator; poolSiz
 
   const poolDeficit = () => (warmed && ready !== undefined ? Math.max(0, poolSize - ready - arrivingForPool) : 0);
 
+  // A refill nobody is waiting for leaves one core to the event loop, so certify calls served from
+  // the pool are not slowed by the refill; waiting requests get every thread.
+  const refillThreads = Math.max(1, generator.threads - 1);
+
   /** Starts as many generations as there is demand for, up to the generator's threads. */
   function pump(): void {
     if (stopped) return;
-    const wanted = Math.min(generator.threads, waiters.length + poolDeficit());
+    const wanted = waiters.length > 0 ? Math.min(generator.threads, waiters.length + poolDeficit()) : Math.min(refillThreads, poolDeficit());
     while (inFlight < wanted) {
       inFlight++;
       generator.generate().then(arrived, failed);
