@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { runSeries } from "./load.ts";
 import { nodeKeygenSeries } from "./node-keygen.ts";
+import { cpuTimes } from "./proc-cpu.ts";
 import { genrsaSeries, opensslVersion } from "./openssl.ts";
 import type { OriginProcess } from "./origin-process.ts";
 import { waitForFullPool } from "./pool.ts";
@@ -25,7 +26,7 @@ const PLAN = {
   burst: { count: 48, concurrency: 1, maxMs: 30_000 },
   poolWaitMs: 60_000,
   // Long enough that the pool drains in the first half; the rate is taken over the second half.
-  sustained: { count: 1500, concurrency: Math.max(8, 2 * cores), maxMs: 40_000 },
+  sustained: { count: 1000, concurrency: Math.max(8, 2 * cores), maxMs: 40_000 },
 } as const;
 
 const beforeAt = process.argv.indexOf("--before");
@@ -51,19 +52,28 @@ async function measureOrigin(name: string, mainPath: string | undefined, blindMs
   if (!before.full) console.log(`  pool only ${before.status.ready}/${before.status.target} after ${PLAN.poolWaitMs / 1000} s: the burst may include misses`);
   const burst = await runSeries({ label: `certify c=${PLAN.burst.concurrency}, warm pool`, ...PLAN.burst, run: () => s.certifyNext() });
   console.log(`  done: burst (pool ${before.status.ready}/${before.status.target} at start, waited ${(before.waitedMs / 1000).toFixed(1)} s); load ${load()}`);
+  const cpu0 = cpuTimes(s.origin.pid);
   const sustained = await runSeries({ label: `certify c=${PLAN.sustained.concurrency}, sustained`, ...PLAN.sustained, run: () => s.certifyNext() });
+  const cpu1 = cpuTimes(s.origin.pid);
+  const n = sustained.latencies.length;
+  const cpu = cpu0 && cpu1 && n > 0
+    ? { processMs: ((cpu1.processS - cpu0.processS) * 1000) / n, mainThreadMs: ((cpu1.mainThreadS - cpu0.mainThreadS) * 1000) / n }
+    : undefined;
   const readyAfter = (await s.client.poolStatus())?.ready ?? Number.NaN;
   console.log(`  done: sustained ${sustained.latencies.length} certifies in ${(sustained.elapsedMs / 1000).toFixed(1)} s; load ${load()}`);
   await s.origin.stop();
   origin = undefined;
-  return { name, burst, sustained, readyAfter };
+  return { name, burst, sustained, readyAfter, cpu };
 }
 
 async function main(): Promise<void> {
   console.log(`issuance benchmark: ${cores} cores (${cpus()[0]?.model ?? "unknown cpu"}), node ${process.version} (OpenSSL ${process.versions.openssl}), ${await opensslVersion()}`);
   console.log(`load average at start: ${load()}  (1/5/15 min; well above 0 means other work shares these cores)`);
   const g1 = await genrsaSeries({ processes: cores, ms: PLAN.baselineMs, label: `openssl genrsa 2048 x${cores} (start)` });
+  const own0 = cpuTimes(process.pid);
   const nk = await nodeKeygenSeries({ threads: cores, ms: PLAN.nodeKeygenMs });
+  const own1 = cpuTimes(process.pid);
+  const keygenCpuMs = own0 && own1 ? ((own1.processS - own0.processS) * 1000) / nk.latencies.length : Number.NaN;
   console.log(`  done: baselines ${perSecond(g1).toFixed(2)} / ${perSecond(nk).toFixed(2)} keys/s; load ${load()}`);
   // main's filler makes one key at a time: a full refill takes pool x (one thread's time per key), doubled for noise.
   const blindMs = Math.min(PLAN.poolWaitMs, Math.ceil((2 * PLAN.pool * cores * 1000) / perSecond(nk)));
@@ -73,6 +83,7 @@ async function main(): Promise<void> {
   const genrsa = (perSecond(g1) + perSecond(g2)) / 2;
   console.log("");
   console.log(formatReport([g1, g2, nk], genrsa, perSecond(nk), origins));
+  console.log(`CPU per key in the node keygen baseline: ${keygenCpuMs.toFixed(0)} ms (all threads of this process)`);
   console.log("");
   console.log(`sustained = c=${PLAN.sustained.concurrency} closed loop, up to ${PLAN.sustained.count} certifies / ${PLAN.sustained.maxMs / 1000} s; rate over its second half (the pool of ${PLAN.pool} drains in the first).`);
   console.log(`warm = ${PLAN.burst.count} certifies at c=${PLAN.burst.concurrency} from a full pool of ${PLAN.pool}. goal: >= ${TARGET_RATIO}x genrsa and warm p99 < ${TARGET_P99_MS} ms.`);

@@ -31,7 +31,7 @@ export async function startSession(opts: {
   const client = new OriginClient(origin.baseUrl, adminKey);
   const ids: string[] = [];
   const registered = await runSeries({
-    label: "register", count: opts.agents, concurrency: 4, maxMs: 120_000,
+    label: "register", count: opts.agents, concurrency: 8, maxMs: 120_000,
     async run(i) {
       ids.push(await client.createAgent(i));
     },
