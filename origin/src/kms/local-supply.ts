@@ -49,7 +49,23 @@ export function createKeySupply(opts: { db: Db; generator: KeyGenerator; poolSiz
   let stopped = false;
   let flushing: Promise<void> | undefined;
 
-  const poolDeficit = () => (warmed && ready !== undefined ? Math.max(0, poolSize - ready - arrivingForPool) : 0);
+  let counting = false;
+
+  /** Keys the pool lacks; while the level is unknown (first call, or a failed count) it is counted first. */
+  function poolDeficit(): number {
+    if (!warmed) return 0;
+    if (ready === undefined) {
+      if (!counting) {
+        counting = true;
+        countPooled().then(
+          () => { counting = false; pump(); },
+          (e: unknown) => { counting = false; console.warn(`[origin] local key pool: ${e instanceof Error ? e.message : String(e)}`); },
+        );
+      }
+      return 0;
+    }
+    return Math.max(0, poolSize - ready - arrivingForPool);
+  }
 
   // A refill nobody is waiting for leaves one core to the event loop, so certify calls served from
   // the pool are not slowed by the refill; waiting requests get every thread.
@@ -141,7 +157,7 @@ export function createKeySupply(opts: { db: Db; generator: KeyGenerator; poolSiz
     warm(): void {
       if (warmed || stopped || poolSize <= 0) return;
       warmed = true;
-      countPooled().then(pump, (e: unknown) => console.warn(`[origin] local key pool: ${e instanceof Error ? e.message : String(e)}`));
+      pump();
     },
     /** A key stored under `label`: a pooled one if any is known, else the next one generated. */
     async take(label: string): Promise<SuppliedKey> {
