@@ -15,6 +15,8 @@ export interface OriginResult {
   readyAfter: number;
   /** Origin CPU per sustained certify (ms; from /proc): every thread, and the event-loop thread alone. */
   cpu?: { processMs: number; mainThreadMs: number };
+  /** Event-loop CPU per warm-pool certify (ms): its latency on an idle core, less waits. */
+  warmMainMs: number;
 }
 
 const f = (v: number, d = 1) => (Number.isFinite(v) ? v.toFixed(d) : "-");

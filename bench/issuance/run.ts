@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { runSeries } from "./load.ts";
 import { nodeKeygenSeries } from "./node-keygen.ts";
-import { cpuTimes } from "./proc-cpu.ts";
+import { childrenCpuS, cpuTimes } from "./proc-cpu.ts";
 import { genrsaSeries, opensslVersion } from "./openssl.ts";
 import type { OriginProcess } from "./origin-process.ts";
 import { waitForFullPool } from "./pool.ts";
@@ -50,7 +50,11 @@ async function measureOrigin(name: string, mainPath: string | undefined, blindMs
   await runSeries({ label: "warmup", count: 3, concurrency: 1, maxMs: 60_000, run: () => s.certifyNext() });
   const before = await waitForFullPool(s.client, PLAN.poolWaitMs, blindMs);
   if (!before.full) console.log(`  pool only ${before.status.ready}/${before.status.target} after ${PLAN.poolWaitMs / 1000} s: the burst may include misses`);
+  const b0 = cpuTimes(s.origin.pid);
   const burst = await runSeries({ label: `certify c=${PLAN.burst.concurrency}, warm pool`, ...PLAN.burst, run: () => s.certifyNext() });
+  const b1 = cpuTimes(s.origin.pid);
+  // The latency floor on an idle core: event-loop CPU per warm certify (the refill runs on other threads).
+  const warmMainMs = b0 && b1 && burst.latencies.length > 0 ? ((b1.mainThreadS - b0.mainThreadS) * 1000) / burst.latencies.length : Number.NaN;
   console.log(`  done: burst (pool ${before.status.ready}/${before.status.target} at start, waited ${(before.waitedMs / 1000).toFixed(1)} s); load ${load()}`);
   const cpu0 = cpuTimes(s.origin.pid);
   const sustained = await runSeries({ label: `certify c=${PLAN.sustained.concurrency}, sustained`, ...PLAN.sustained, run: () => s.certifyNext() });
@@ -63,13 +67,15 @@ async function measureOrigin(name: string, mainPath: string | undefined, blindMs
   console.log(`  done: sustained ${sustained.latencies.length} certifies in ${(sustained.elapsedMs / 1000).toFixed(1)} s; load ${load()}`);
   await s.origin.stop();
   origin = undefined;
-  return { name, burst, sustained, readyAfter, cpu };
+  return { name, burst, sustained, readyAfter, cpu, warmMainMs };
 }
 
 async function main(): Promise<void> {
   console.log(`issuance benchmark: ${cores} cores (${cpus()[0]?.model ?? "unknown cpu"}), node ${process.version} (OpenSSL ${process.versions.openssl}), ${await opensslVersion()}`);
   console.log(`load average at start: ${load()}  (1/5/15 min; well above 0 means other work shares these cores)`);
+  const c0 = childrenCpuS();
   const g1 = await genrsaSeries({ processes: cores, ms: PLAN.baselineMs, label: `openssl genrsa 2048 x${cores} (start)` });
+  const c1 = childrenCpuS();
   const own0 = cpuTimes(process.pid);
   const nk = await nodeKeygenSeries({ threads: cores, ms: PLAN.nodeKeygenMs });
   const own1 = cpuTimes(process.pid);
@@ -79,11 +85,21 @@ async function main(): Promise<void> {
   const blindMs = Math.min(PLAN.poolWaitMs, Math.ceil((2 * PLAN.pool * cores * 1000) / perSecond(nk)));
   const origins = [await measureOrigin("this checkout", undefined, blindMs)];
   if (beforeMain) origins.push(await measureOrigin("--before", beforeMain, blindMs));
+  const c2 = childrenCpuS();
   const g2 = await genrsaSeries({ processes: cores, ms: PLAN.baselineMs, label: `openssl genrsa 2048 x${cores} (end)` });
+  // CPU per key of the openssl processes (load-independent, unlike keys/s on a shared machine).
+  const genrsaCpuMs = ((c1 - c0 + childrenCpuS() - c2) * 1000) / (g1.latencies.length + g2.latencies.length);
   const genrsa = (perSecond(g1) + perSecond(g2)) / 2;
   console.log("");
   console.log(formatReport([g1, g2, nk], genrsa, perSecond(nk), origins));
-  console.log(`CPU per key in the node keygen baseline: ${keygenCpuMs.toFixed(0)} ms (all threads of this process)`);
+  console.log(`CPU per key: openssl genrsa ${genrsaCpuMs.toFixed(0)} ms, node keygen ${keygenCpuMs.toFixed(0)} ms (all threads of this process)`);
+  for (const o of origins) {
+    if (!o.cpu) continue;
+    // With every core busy, rates are inverse to CPU per item: the ratio other load cannot skew.
+    console.log(`"${o.name}": CPU-bound ratio = ${(genrsaCpuMs / o.cpu.processMs).toFixed(2)}x genrsa, ${(keygenCpuMs / o.cpu.processMs).toFixed(2)}x node keygen; ` +
+      `event-loop ceiling ${(1000 / o.cpu.mainThreadMs).toFixed(1)} certify/s (${o.cpu.mainThreadMs.toFixed(0)} ms of main-thread CPU each); ` +
+      `warm certify ${o.warmMainMs.toFixed(0)} ms of main-thread CPU each`);
+  }
   console.log("");
   console.log(`sustained = c=${PLAN.sustained.concurrency} closed loop, up to ${PLAN.sustained.count} certifies / ${PLAN.sustained.maxMs / 1000} s; rate over its second half (the pool of ${PLAN.pool} drains in the first).`);
   console.log(`warm = ${PLAN.burst.count} certifies at c=${PLAN.burst.concurrency} from a full pool of ${PLAN.pool}. goal: >= ${TARGET_RATIO}x genrsa and warm p99 < ${TARGET_P99_MS} ms.`);
