@@ -24,12 +24,14 @@ export class OriginClient {
     await this.post(`/v1/agents/${agentId}/certify`, undefined);
   }
 
-  /** The local KeyManager's pool as /healthz reports it; undefined when the backend has no pool. */
+  /** The local KeyManager's pool from GET /metrics; undefined when the origin exports no pool gauge (older code). */
   async poolStatus(): Promise<PoolStatus | undefined> {
-    const res = await fetch(this.baseUrl + "/healthz");
+    const res = await fetch(this.baseUrl + "/metrics");
     const text = await res.text();
-    if (res.status !== 200) throw new Error(`GET /healthz: HTTP ${res.status} ${text.slice(0, 500)}`);
-    return readPool(JSON.parse(text) as unknown);
+    if (res.status !== 200) throw new Error(`GET /metrics: HTTP ${res.status} ${text.slice(0, 500)}`);
+    const ready = /^kakunin_local_key_pool\{state="ready"\} (\S+)$/m.exec(text)?.[1];
+    const target = /^kakunin_local_key_pool\{state="target"\} (\S+)$/m.exec(text)?.[1];
+    return ready && target ? { ready: Number(ready), target: Number(target) } : undefined;
   }
 
   private async post(path: string, body: unknown): Promise<unknown> {
@@ -50,13 +52,6 @@ export class OriginClient {
 export interface PoolStatus {
   ready: number;
   target: number;
-}
-
-function readPool(json: unknown): PoolStatus | undefined {
-  if (typeof json !== "object" || json === null || !("key_pool" in json)) return undefined;
-  const p = json.key_pool;
-  if (typeof p !== "object" || p === null || !("ready" in p) || !("target" in p)) return undefined;
-  return typeof p.ready === "number" && typeof p.target === "number" ? { ready: p.ready, target: p.target } : undefined;
 }
 
 function readId(data: unknown): string | undefined {

@@ -21,6 +21,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  */
 export async function runSeries(spec: SeriesSpec): Promise<SeriesResult> {
   const latencies: number[] = [];
+  const doneAt: number[] = [];
   let next = 0;
   let truncated = false;
   let failed = false;
@@ -40,14 +41,16 @@ export async function runSeries(spec: SeriesSpec): Promise<SeriesResult> {
         failed = true;
         throw e;
       }
-      latencies.push(performance.now() - t0);
+      const t1 = performance.now();
+      latencies.push(t1 - t0);
+      doneAt.push(t1 - start);
       if (spec.pauseMs) await sleep(spec.pauseMs);
     }
   };
   await Promise.all(Array.from({ length: spec.concurrency }, worker));
   // With pauses the wall time is mostly sleeping; only latency is meaningful then.
   const elapsedMs = performance.now() - start;
-  return { label: spec.label, concurrency: spec.concurrency, latencies, elapsedMs, truncated };
+  return { label: spec.label, concurrency: spec.concurrency, latencies, doneAt, elapsedMs, truncated };
 }
 
 export { sleep };

@@ -1,5 +1,4 @@
 import { execFile } from "node:child_process";
-import { join } from "node:path";
 import { promisify } from "node:util";
 import { runSeries } from "./load.ts";
 import type { SeriesResult } from "./stats.ts";
@@ -16,23 +15,17 @@ export async function opensslVersion(): Promise<string> {
 }
 
 /**
- * The baseline a user would write by hand: one `openssl req -x509 -newkey rsa:2048` process per
- * certificate (fresh key, self-signed). Every run writes its own files so parallel runs never
- * share an output path.
+ * The machine's RSA-2048 key generation limit as the issue states it: `openssl genrsa 2048` in
+ * `processes` parallel processes (one per core), back to back for `ms`. Keys go to /dev/null.
  */
-export function opensslSeries(opts: { dir: string; count: number; concurrency: number; maxMs: number }): Promise<SeriesResult> {
+export function genrsaSeries(opts: { processes: number; ms: number; label?: string }): Promise<SeriesResult> {
   return runSeries({
-    label: `openssl loop c=${opts.concurrency}`,
-    count: opts.count,
-    concurrency: opts.concurrency,
-    maxMs: opts.maxMs,
-    async run(index) {
-      await exec("openssl", [
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-        "-keyout", join(opts.dir, `key-${index}.pem`),
-        "-out", join(opts.dir, `cert-${index}.pem`),
-        "-subj", "/CN=bench", "-days", "365",
-      ]);
+    label: opts.label ?? `openssl genrsa 2048 x${opts.processes}`,
+    count: Number.MAX_SAFE_INTEGER,
+    concurrency: opts.processes,
+    maxMs: opts.ms,
+    async run() {
+      await exec("openssl", ["genrsa", "-out", "/dev/null", "2048"]);
     },
   });
 }

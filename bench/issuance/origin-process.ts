@@ -14,6 +14,8 @@ export interface OriginOptions {
   adminKey: string;
   /** KAKUNIN_LOCAL_KEY_POOL; unset keeps the origin's default. 0 puts key generation on every certify. */
   keyPool?: number;
+  /** Another checkout's origin/src/main.ts (with its node_modules), e.g. main's code for a before/after run. */
+  mainPath?: string;
 }
 
 const STARTUP_MS = 90_000;
@@ -25,7 +27,7 @@ const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
  * KeyManager with its default pool (or `keyPool`). Port 0 lets the OS pick a free port; main.ts logs it.
  */
 export async function startOrigin(opts: OriginOptions): Promise<OriginProcess> {
-  const mainPath = fileURLToPath(import.meta.resolve("@kakunin/origin/main"));
+  const mainPath = opts.mainPath ?? fileURLToPath(import.meta.resolve("@kakunin/origin/main"));
   const originDir = dirname(dirname(mainPath));
   const child = spawn(process.execPath, ["--import", "tsx", mainPath], {
     cwd: originDir,

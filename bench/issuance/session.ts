@@ -20,22 +20,23 @@ export async function startSession(opts: {
   root: string;
   name: string;
   keyPool?: number;
+  mainPath?: string;
   agents: number;
   onStarted(origin: OriginProcess): void;
 }): Promise<Session> {
   const adminKey = randomBytes(24).toString("hex");
   const dataDir = join(opts.root, opts.name);
-  const origin = await startOrigin({ dataDir, adminKey, keyPool: opts.keyPool });
+  const origin = await startOrigin({ dataDir, adminKey, keyPool: opts.keyPool, mainPath: opts.mainPath });
   opts.onStarted(origin);
   const client = new OriginClient(origin.baseUrl, adminKey);
   const ids: string[] = [];
   const registered = await runSeries({
-    label: "register", count: opts.agents, concurrency: 4, maxMs: 60_000,
+    label: "register", count: opts.agents, concurrency: 8, maxMs: 120_000,
     async run(i) {
       ids.push(await client.createAgent(i));
     },
   });
-  if (registered.truncated) throw new Error(`registered only ${ids.length} of ${opts.agents} agents in 60 s`);
+  if (registered.truncated) throw new Error(`registered only ${ids.length} of ${opts.agents} agents in 120 s`);
   let cursor = 0;
   return {
     origin,

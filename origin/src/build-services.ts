@@ -9,7 +9,7 @@ import { openDatabase, type Database } from "./db/index.ts";
 import { createKeyManager } from "./kms/index.ts";
 import { instrumentKeyManager } from "./observability/instrument-keys.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
-import { createMetrics } from "./observability/metrics.ts";
+import { createMetrics, registerKeyPoolGauges } from "./observability/metrics.ts";
 import type { KeyManager } from "./kms/types.ts";
 import { secretFromFile } from "./secret-file.ts";
 import type { Services } from "./services.ts";
@@ -39,6 +39,7 @@ export async function buildServices(
   const metrics = createMetrics({ db: database.db, ...(database.poolStats ? { pool: database.poolStats } : {}) });
   const logger = overrides.logger ?? createLogger({ level: config.KAKUNIN_LOG_LEVEL });
   const keys = instrumentKeyManager(overrides.keys ? overrides.keys(database) : createKeyManager(config, database.db), metrics);
+  if (keys.poolStatus) registerKeyPoolGauges(metrics.registry, () => keys.poolStatus!());
   const clock = overrides.clock ?? systemClock;
   const ca = new CertificateAuthority(database.db, keys, clock, kakuninOids(config.KAKUNIN_OID_ARC), publicEdgeUrl(config), {
     pendingWindowDays: config.KAKUNIN_KEY_DELETION_WINDOW_DAYS,

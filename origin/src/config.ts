@@ -37,6 +37,8 @@ export const configSchema = z.object({
   KAKUNIN_MASTER_KEY: z.string().optional(),
   /** Local backend: sealed RSA keys kept generated ahead of demand (0 = generate on each certify). */
   KAKUNIN_LOCAL_KEY_POOL: z.coerce.number().int().min(0).max(1024).default(32),
+  /** Local backend: RSA key generations at once, one worker thread each (default: os.availableParallelism()). */
+  KAKUNIN_LOCAL_KEYGEN_THREADS: z.coerce.number().int().min(1).max(256).optional(),
   KAKUNIN_KMS_ENDPOINT: z.string().url().optional(),
   /** Deadline of every aws-kms / pkcs11 call (a hung KMS or HSM answers `unavailable` after it). */
   KAKUNIN_KMS_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

@@ -108,6 +108,9 @@ for (const kind of dbKinds()) {
       expect(text).toMatch(/^kakunin_dead_letters\{source="edge",kind="event"\} 1$/m);
       expect(text).toMatch(/^kakunin_dead_letters\{source="edge",kind="alert"\} 0$/m); // every series present from the start
       expect(text).toMatch(/^kakunin_dead_letters_oldest_age_seconds [\d.e+-]+$/m);
+      // The local KeyManager's pool (default target 32; this origin never warms it).
+      expect(text).toMatch(/^kakunin_local_key_pool\{state="target"\} 32$/m);
+      expect(text).toMatch(/^kakunin_local_key_pool\{state="ready"\} \d+$/m);
       if (kind === "postgres") expect(text).toMatch(/kakunin_db_pool_connections\{state="total"\} \d+/);
       expect(text).not.toContain(serial); // no per-certificate label values: bounded cardinality
     });

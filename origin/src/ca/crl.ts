@@ -88,7 +88,7 @@ export function issuingDistributionPoint(uri: string): Uint8Array {
 }
 
 /** RFC 5280 §5.1.2.4: UTCTime through 2049, GeneralizedTime from 2050 (same rule as certificates). */
-function time(d: Date): Uint8Array {
+export function time(d: Date): Uint8Array {
   const s = wholeSeconds(d);
   return der(s.getUTCFullYear() < 2050 ? new asn1js.UTCTime({ valueDate: s }) : new asn1js.GeneralizedTime({ valueDate: s }));
 }

@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { err, ok, type Result } from "@kakunin/shared";
 import type { KeyManager, KeyManagerError } from "../kms/types.ts";
+import { subjectPublicKeyBits } from "./spki.ts";
 import { encodeCertificate, encodeTbs } from "./tbs.ts";
 import { x509 } from "./x509.ts";
 
@@ -22,8 +24,7 @@ export interface CertificateRequest {
 
 /** RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey BIT STRING, as openssl computes it. */
 export async function keyIdentifier(spki: Uint8Array): Promise<string> {
-  const id = await new x509.PublicKey(spki).getKeyIdentifier();
-  return Buffer.from(id).toString("hex");
+  return createHash("sha1").update(subjectPublicKeyBits(spki)).digest("hex");
 }
 
 /**

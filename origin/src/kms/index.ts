@@ -13,6 +13,7 @@ export function createKeyManager(config: Config, db: Db): KeyManager {
     case "local":
       return createLocalKeyManager({
         db, masterKey: loadMasterKey(config.KAKUNIN_MASTER_KEY, config.KAKUNIN_DATA_DIR), poolSize: config.KAKUNIN_LOCAL_KEY_POOL,
+        threads: config.KAKUNIN_LOCAL_KEYGEN_THREADS,
       });
     case "aws-kms":
       return withDeadline(createAwsKmsKeyManager({

@@ -1,8 +1,11 @@
-import { randomUUID, webcrypto } from "node:crypto";
-import { and, count, eq, like, sql } from "drizzle-orm";
+import { webcrypto } from "node:crypto";
+import { availableParallelism } from "node:os";
+import { and, eq, like } from "drizzle-orm";
 import { err, ok, type Result } from "@kakunin/shared";
-import { rowsOfResult, type Db } from "../db/index.ts";
+import type { Db } from "../db/index.ts";
 import { localKeys } from "../db/schema.ts";
+import { createKeygenWorkers, type KeyGenerator } from "./keygen-workers.ts";
+import { createKeySupply } from "./local-supply.ts";
 import type { CreatedKey, KeyManager, KeyManagerError, ListedKey } from "./types.ts";
 
 const subtle = webcrypto.subtle;
@@ -20,17 +23,22 @@ export interface LocalKeyManagerOptions {
   masterKey: Uint8Array;
   /** Sealed keys kept generated ahead of demand once warm() is called; 0 disables the pool. */
   poolSize?: number;
+  /** Key generations running at once, each on its own worker thread (default: one per core). */
+  threads?: number;
+  /** Where keys come from; defaults to `threads` worker threads. Tests pass one they can pace. */
+  generator?: KeyGenerator;
 }
 
 /**
- * The development default: WebCrypto RSA keys whose PKCS#8 is sealed with a master key before it
+ * The development default: RSA-2048 keys whose PKCS#8 is sealed with a master key before it
  * touches the database. Outside this module only the `local:key/<uuid>` reference is visible, so
  * switching to a real KMS changes no caller.
  *
- * RSA-2048 generation (~100–250 ms of CPU) is most of an issuance, so after warm() a background
- * filler keeps `poolSize` sealed keys ready in the database, one generation at a time: bursts of
- * certify calls claim a ready key (a row update) instead of waiting, and the pool survives
- * restarts. A pooled key is generated and sealed exactly like any other; it is just made earlier.
+ * RSA-2048 generation (~80–300 ms of CPU, depending on the OpenSSL) is most of an issuance. Keys
+ * are generated on worker threads, one per core, never on the event loop; after warm() they keep
+ * `poolSize` sealed keys ready in the database so bursts of certify calls claim one (a row update)
+ * instead of waiting, and the pool survives restarts. Past the pool, a certify takes the next key a
+ * thread finishes (local-supply.ts), so sustained issuance runs at the machine's generation rate.
  */
 export function createLocalKeyManager(opts: LocalKeyManagerOptions): KeyManager {
   if (opts.masterKey.length !== 32) throw new Error("local KeyManager master key must be 32 bytes");
@@ -39,60 +47,13 @@ export function createLocalKeyManager(opts: LocalKeyManagerOptions): KeyManager 
   const cache = new Map<string, webcrypto.CryptoKey>();
   const CACHE_MAX = 1024;
   const poolSize = opts.poolSize ?? 0;
-  let filling = false;
-  let stopped = false;
-  let warmed = false;
+  const generator = opts.generator ?? createKeygenWorkers({ threads: opts.threads ?? availableParallelism(), masterKey: opts.masterKey });
+  const supply = createKeySupply({ db: opts.db, generator, poolSize });
 
   const remember = (id: string, key: webcrypto.CryptoKey) => {
     if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value as string);
     cache.set(id, key);
   };
-
-  /** Generates and seals a key; inserted as pooled (ahead of demand) or for `label` at once. */
-  async function generateSealed(label: string, pooled: boolean): Promise<CreatedKey> {
-    const pair = (await subtle.generateKey({ ...RSA, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) }, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
-    const id = randomUUID();
-    const pkcs8 = new Uint8Array(await subtle.exportKey("pkcs8", pair.privateKey));
-    const spki = new Uint8Array(await subtle.exportKey("spki", pair.publicKey));
-    const iv = webcrypto.getRandomValues(new Uint8Array(12));
-    const ct = new Uint8Array(await subtle.encrypt({ name: "AES-GCM", iv, additionalData: enc.encode(id) }, await master, pkcs8));
-    if (!pooled) remember(id, await subtle.importKey("pkcs8", pkcs8, RSA, false, ["sign"]));
-    pkcs8.fill(0);
-    const sealed = new Uint8Array(12 + ct.length);
-    sealed.set(iv);
-    sealed.set(ct, 12);
-    await opts.db.insert(localKeys).values({ id, label, publicKeySpki: spki, sealedPrivateKey: sealed, pooled });
-    return { ref: REF_PREFIX + id, publicKeySpki: spki };
-  }
-
-  /** Hands out the oldest ready key; SKIP LOCKED keeps two origins from claiming the same one. */
-  async function claim(label: string): Promise<CreatedKey | undefined> {
-    const res = await opts.db.execute(sql`
-      update ${localKeys} set pooled = false, label = ${label}, created_at = now()
-      where id = (select id from ${localKeys} where pooled order by created_at limit 1 for update skip locked)
-      returning id, public_key_spki`);
-    const row = rowsOfResult<{ id: string; public_key_spki: Uint8Array }>(res)[0];
-    if (!row) return undefined;
-    const spki = row.public_key_spki;
-    return { ref: REF_PREFIX + row.id, publicKeySpki: new Uint8Array(spki.buffer, spki.byteOffset, spki.byteLength) };
-  }
-
-  async function fill(): Promise<void> {
-    if (filling || stopped || poolSize <= 0) return;
-    filling = true;
-    try {
-      for (;;) {
-        if (stopped) return;
-        const [row] = await opts.db.select({ n: count() }).from(localKeys).where(eq(localKeys.pooled, true));
-        if ((row?.n ?? 0) >= poolSize) return;
-        await generateSealed("pool", true);
-      }
-    } catch (e) {
-      if (!stopped) console.warn(`[origin] local key pool: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      filling = false;
-    }
-  }
 
   async function loadPrivate(id: string): Promise<webcrypto.CryptoKey | undefined> {
     const hit = cache.get(id);
@@ -110,18 +71,17 @@ export function createLocalKeyManager(opts: LocalKeyManagerOptions): KeyManager 
   return {
     kind: "local",
     warm() {
-      warmed = true;
-      void fill();
+      supply.warm();
     },
-    async poolStatus() {
-      const [row] = await opts.db.select({ n: count() }).from(localKeys).where(eq(localKeys.pooled, true));
-      return { ready: row?.n ?? 0, target: poolSize };
-    },
+    poolStatus: () => supply.status(),
     async createKey(label, opts): Promise<Result<CreatedKey, KeyManagerError>> {
-      const stored = labelWithIntent(label, opts?.intent);
-      const ready = poolSize > 0 ? await claim(stored) : undefined;
-      if (warmed) void fill();
-      return ok(ready ?? (await generateSealed(stored, false)));
+      try {
+        const key = await supply.take(labelWithIntent(label, opts?.intent));
+        return ok({ ref: REF_PREFIX + key.id, publicKeySpki: key.spki });
+      } catch (e) {
+        // Closed while waiting, or the database refused the key's row: no key was handed out.
+        return err({ code: "unavailable", message: `local key not created: ${e instanceof Error ? e.message : String(e)}` });
+      }
     },
     async scheduleDeletion(ref) {
       const id = parseRef(ref);
@@ -163,8 +123,7 @@ export function createLocalKeyManager(opts: LocalKeyManagerOptions): KeyManager 
       return ok(new Uint8Array(await subtle.sign(RSA, key, data)));
     },
     async close() {
-      stopped = true;
-      while (filling) await new Promise((r) => setTimeout(r, 10));
+      await supply.close();
       cache.clear();
     },
   };

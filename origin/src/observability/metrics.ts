@@ -115,3 +115,23 @@ function registerDeadLetterGauges(registry: Registry, db: Db): void {
     },
   });
 }
+
+/**
+ * The local KeyManager's pool as gauges (ready keys and target), read at scrape time; absent for
+ * backends without a pool. Lets an operator (and bench/issuance) see whether certify calls are
+ * being served from ready keys or are waiting for fresh ones.
+ */
+export function registerKeyPoolGauges(registry: Registry, poolStatus: () => Promise<{ ready: number; target: number }>): void {
+  void new Gauge({
+    name: "kakunin_local_key_pool", help: "Local KeyManager pool: sealed keys ready ahead of demand, and the target", labelNames: ["state"], registers: [registry],
+    async collect() {
+      try {
+        const p = await poolStatus();
+        this.set({ state: "ready" }, p.ready);
+        this.set({ state: "target" }, p.target);
+      } catch {
+        this.set({ state: "ready" }, Number.NaN);
+      }
+    },
+  });
+}
