@@ -5,7 +5,12 @@ import { subjectPublicKeyBits } from "../src/ca/spki.ts";
 import { x509 } from "../src/ca/x509.ts";
 
 const spkiOf = (type: "rsa" | "ec") =>
-  new Uint8Array((type === "rsa" ? generateKeyPairSync("rsa", { modulusLength: 2048 }) : generateKeyPairSync("ec", { namedCurve: "P-256" })).publicKey.export({ type: "spki", format: "der" }));
+  new Uint8Array(
+    (type === "rsa" ? generateKeyPairSync("rsa", { modulusLength: 2048 }) : generateKeyPairSync("ec", { namedCurve: "P-256" })).publicKey.export({
+      type: "spki",
+      format: "der",
+    }),
+  );
 
 describe("key identifiers read from the SPKI in place", () => {
   it.each(["rsa", "ec"] as const)("equal @peculiar/x509's RFC 5280 method 1 for %s keys", async (type) => {

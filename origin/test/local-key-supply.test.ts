@@ -12,7 +12,9 @@ const RSA = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;
 /** A real key sealed as the worker seals it, so the KeyManager can sign with what it hands out. */
 function sealedKey(): SealedKey {
   const { publicKey, privateKey } = generateKeyPairSync("rsa", {
-    modulusLength: 2048, publicKeyEncoding: { type: "spki", format: "der" }, privateKeyEncoding: { type: "pkcs8", format: "der" },
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "der" },
+    privateKeyEncoding: { type: "pkcs8", format: "der" },
   });
   const id = randomUUID();
   const iv = randomBytes(12);
@@ -26,10 +28,11 @@ function pacedGenerator(threads: number) {
   const started: { key: SealedKey; finish(): void }[] = [];
   const generator: KeyGenerator = {
     threads,
-    generate: () => new Promise<SealedKey>((resolve) => {
-      const key = sealedKey();
-      started.push({ key, finish: () => resolve(key) });
-    }),
+    generate: () =>
+      new Promise<SealedKey>((resolve) => {
+        const key = sealedKey();
+        started.push({ key, finish: () => resolve(key) });
+      }),
     close: async () => {},
   };
   return { generator, started };
@@ -45,10 +48,16 @@ const tick = async (cond: () => boolean | Promise<boolean>, ms = 10_000) => {
 
 describe.each(dbKinds())("local key supply on %s", (kind) => {
   let o: TestOrigin;
-  beforeAll(async () => { o = await startTestOrigin(kind); });
-  afterAll(async () => { await o.close(); });
+  beforeAll(async () => {
+    o = await startTestOrigin(kind);
+  });
+  afterAll(async () => {
+    await o.close();
+  });
   // Each test starts from an empty pool (the origin's own KeyManager never warms here).
-  beforeEach(async () => { await o.services.db.delete(localKeys).where(eq(localKeys.pooled, true)); });
+  beforeEach(async () => {
+    await o.services.db.delete(localKeys).where(eq(localKeys.pooled, true));
+  });
   const pooled = async () => (await o.services.db.select().from(localKeys).where(eq(localKeys.pooled, true))).length;
 
   it("with no ready key, requests queue for the generator's next key, oldest first, and nothing is generated inline", async () => {
@@ -74,7 +83,10 @@ describe.each(dbKinds())("local key supply on %s", (kind) => {
     expect(refs.map((r) => r.slice("local:key/".length)).sort()).toEqual(started.map((s) => s.key.id).sort());
     for (const [i, r] of all.entries()) {
       if (!r.ok) throw new Error(r.error.message);
-      const [row] = await o.services.db.select().from(localKeys).where(eq(localKeys.id, r.value.ref.slice("local:key/".length)));
+      const [row] = await o.services.db
+        .select()
+        .from(localKeys)
+        .where(eq(localKeys.id, r.value.ref.slice("local:key/".length)));
       expect(row?.label).toBe(`agent-${i}`);
       expect(row?.pooled).toBe(false);
       const data = new TextEncoder().encode("payload");

@@ -228,7 +228,19 @@ describe("each detector fires on its synthetic case", () => {
       for (let i = 0; i < n; i++) {
         t += 30_000 + Math.floor(r() * 20_000);
         const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-        scoreEvent(s, { id: `r${i}`, ts: t, type: "data_access", action: "positions.read", resource: "positions/book", records: Math.round(Math.exp(6 + z)), outcome: "success" }, ["positions.*"]);
+        scoreEvent(
+          s,
+          {
+            id: `r${i}`,
+            ts: t,
+            type: "data_access",
+            action: "positions.read",
+            resource: "positions/book",
+            records: Math.round(Math.exp(6 + z)),
+            outcome: "success",
+          },
+          ["positions.*"],
+        );
       }
       return { s, t };
     };
@@ -240,7 +252,15 @@ describe("each detector fires on its synthetic case", () => {
       const beta = Math.max(0.1, top.reduce((a, v) => a + v - top.at(-1)!, 0) / (top.length - 1));
       const seen = Math.max(series.seen, series.recent.length);
       const x = top[0]! + beta * (14.5 - Math.log(seen + 1));
-      const e = { id: "big", ts: t + 40_000, type: "data_access" as const, action: "positions.read", resource: "positions/book", records: Math.round(Math.expm1(x)), outcome: "success" as const };
+      const e = {
+        id: "big",
+        ts: t + 40_000,
+        type: "data_access" as const,
+        action: "positions.read",
+        resource: "positions/book",
+        records: Math.round(Math.expm1(x)),
+        outcome: "success" as const,
+      };
       return scoreEvent(s, e, ["positions.*"]).event;
     };
     // Among 4,000 reads it turns up once in ~500 such histories: a big read, not yet a revocation.
@@ -261,7 +281,20 @@ describe("each detector fires on its synthetic case", () => {
     const pay = (i: number, factor: number) => {
       t += 60_000 + Math.floor(r() * 60_000);
       const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-      return scoreEvent(s, { id: `p${i}`, ts: t, type: "transaction", action: "payments.send", resource: "payees/p1", amount: Math.round(1000 * factor * Math.exp(0.3 * z)), currency: "EUR", outcome: "success" }, ["payments.*"]).event;
+      return scoreEvent(
+        s,
+        {
+          id: `p${i}`,
+          ts: t,
+          type: "transaction",
+          action: "payments.send",
+          resource: "payees/p1",
+          amount: Math.round(1000 * factor * Math.exp(0.3 * z)),
+          currency: "EUR",
+          outcome: "success",
+        },
+        ["payments.*"],
+      ).event;
     };
     const drift = (e: { reasons: { feature: string; contribution: number }[] }) => e.reasons.find((x) => x.feature === "amount_drift")?.contribution ?? 0;
     for (let i = 0; i < 1_000; i++) pay(i, 1);

@@ -113,11 +113,13 @@ export function createKeygenWorkers(opts: { threads: number; masterKey: Uint8Arr
     async close() {
       closed = true;
       for (const job of queue.splice(0)) job.reject(new Error("key generator closed"));
-      await Promise.all(slots.splice(0).map((s) => {
-        s.job?.reject(new Error("key generator closed"));
-        s.job = undefined;
-        return s.worker.terminate();
-      }));
+      await Promise.all(
+        slots.splice(0).map((s) => {
+          s.job?.reject(new Error("key generator closed"));
+          s.job = undefined;
+          return s.worker.terminate();
+        }),
+      );
     },
   };
 }

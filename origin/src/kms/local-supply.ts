@@ -58,8 +58,14 @@ export function createKeySupply(opts: { db: Db; generator: KeyGenerator; poolSiz
       if (!counting) {
         counting = true;
         countPooled().then(
-          () => { counting = false; pump(); },
-          (e: unknown) => { counting = false; console.warn(`[origin] local key pool: ${e instanceof Error ? e.message : String(e)}`); },
+          () => {
+            counting = false;
+            pump();
+          },
+          (e: unknown) => {
+            counting = false;
+            console.warn(`[origin] local key pool: ${e instanceof Error ? e.message : String(e)}`);
+          },
         );
       }
       return 0;
@@ -109,9 +115,15 @@ export function createKeySupply(opts: { db: Db; generator: KeyGenerator; poolSiz
           const batch = pending.splice(0);
           const toPool = batch.filter((p) => !p.waiter).length;
           try {
-            await db.insert(localKeys).values(batch.map(({ key, waiter }) => ({
-              id: key.id, label: waiter ? waiter.label : "pool", publicKeySpki: key.spki, sealedPrivateKey: key.sealed, pooled: !waiter,
-            })));
+            await db.insert(localKeys).values(
+              batch.map(({ key, waiter }) => ({
+                id: key.id,
+                label: waiter ? waiter.label : "pool",
+                publicKeySpki: key.spki,
+                sealedPrivateKey: key.sealed,
+                pooled: !waiter,
+              })),
+            );
           } catch (e) {
             const error = e instanceof Error ? e : new Error(String(e));
             if (!stopped) console.warn(`[origin] local key pool: ${error.message}`);
