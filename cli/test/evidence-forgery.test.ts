@@ -13,7 +13,7 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  canonicalize, leafHash, MemoryNodeStore, inclusionProof, rootHash, signInternal, toHex, treeHeadMessage, type EvidenceBundle,
+  canonicalize, leafHash, MemoryNodeStore, inclusionProof, rootHash, signInternal, toHex, treeHeadMessage, type EvidenceBundleV2 as EvidenceBundle,
 } from "@kakunin/shared";
 import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 
@@ -127,7 +127,7 @@ describe("forged evidence bundles fail `kakunin audit verify` (exit 1, reason na
     const body = JSON.stringify({ events: [{ agent_id: agent, tenant_id: tenantA, serial_number: serial, event: ev, score: 0.1, band: "low", reasons: [], received_at: new Date().toISOString() }] });
     const headers = await signInternal(o.services.edgeSecret, "POST", "/internal/v1/events", body);
     expect((await o.request("POST", "/internal/v1/events", { key: null, rawBody: body, headers: { ...headers, "content-type": "application/json" } })).status).toBe(200);
-    const r = await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence`);
+    const r = await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence?format=kakunin-evidence/2`);
     expect(r.status).toBe(200);
     genuine = r.body.data;
     const chain = (await o.json<{ data: { chain_pem: string } }>("GET", "/v1/ca")).body.data.chain_pem;

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
-import type { EvidenceBundle } from "@kakunin/shared";
+import type { EvidenceBundle, EvidenceBundleV2 } from "@kakunin/shared";
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
 import { configPath, readConfigFile } from "../config.ts";
@@ -76,7 +76,7 @@ export const auditReport: Command = {
       return EXIT.failed;
     }
     const html = renderReportHtml({
-      bundle: unwrap(doc) as EvidenceBundle,
+      bundle: unwrap(doc) as EvidenceBundle | EvidenceBundleV2,
       verification,
       bundleSha256: createHash("sha256").update(text).digest("hex"),
       bundleName: basename(file),
