@@ -26,6 +26,8 @@ import { timeProofRoutes } from "./proofs.ts";
 const { values: args } = parseArgs({ args: cliArgs(), options: {
   entries: { type: "string", default: "1000000" }, append: { type: "string", default: "20000" },
   db: { type: "string", default: "pglite,postgres" }, proofs: { type: "string", default: "500" },
+  /** Keep the exported bundle and the root here (for profiling `kakunin audit verify`) instead of deleting them. */
+  keep: { type: "string" },
 } });
 const ENTRIES = Number(args.entries);
 const APPEND = Number(args.append);
@@ -99,7 +101,8 @@ async function largeLog(o: TestOrigin, tenant: string, dir: string): Promise<voi
   console.log(`  SHA-256 of the file once (baseline)   ${f2(hashMs / 1000)} s`);
   console.log(`  kakunin audit verify (child process)  ${f2(v.ms / 1000)} s = ${f1(v.ms / hashMs)}x the hash pass, peak RSS ${int(v.peakRssMb)} MB  goal ≤ 3x: ${mark(v.ms <= 3 * hashMs)}`);
   console.log(`  ${v.summary}`);
-  rmSync(file, { force: true });
+  if (args.keep) console.log(`  kept ${file} and ${root} (--keep)`);
+  else rmSync(file, { force: true });
 }
 
 async function runOn(kind: DbKind, dir: string): Promise<void> {
@@ -115,7 +118,7 @@ async function runOn(kind: DbKind, dir: string): Promise<void> {
 
 const started = performance.now();
 console.log(`Audit benchmark — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, load average ${loadavg()[0]!.toFixed(2)}`);
-const dir = mkdtempSync(join(tmpdir(), "kakunin-bench-audit-"));
+const dir = args.keep ?? mkdtempSync(join(tmpdir(), "kakunin-bench-audit-"));
 try {
   for (const kind of (args.db ?? "").split(",") as DbKind[]) {
     if (kind === "postgres" && !postgresUrl()) {
@@ -125,6 +128,6 @@ try {
     await runOn(kind, dir);
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (!args.keep) rmSync(dir, { recursive: true, force: true });
 }
 console.log(`\nDone in ${f1((performance.now() - started) / 1000)} s, load average ${loadavg()[0]!.toFixed(2)}.`);

@@ -31,6 +31,8 @@ const reference = (inc: Set<number>, lo: number, hi: number): Buffer[] => {
   return [...reference(inc, lo, lo + k), ...reference(inc, lo + k, hi)];
 };
 
+const NODE = Uint8Array.of(1);
+const hashNode = (l: Uint8Array, r: Uint8Array): Uint8Array => sha(NODE, l, r);
 const store = new MemoryNodeStore();
 beforeAll(async () => {
   for (const d of DATA) await store.append(await leafHash(d));
@@ -50,7 +52,7 @@ async function items(inc: number[], n: number): Promise<({ gap: Uint8Array; to: 
 
 /** Runs the streaming verifier over items; null when it verifies, else the first reason. */
 async function verify(list: Awaited<ReturnType<typeof items>>, n: number, root: Uint8Array): Promise<string | null> {
-  const v = new MultiproofVerifier(n);
+  const v = new MultiproofVerifier(n, hashNode);
   let pending: Uint8Array | null = null;
   for (const it of list) {
     if ("gap" in it) pending = it.gap;
@@ -123,10 +125,10 @@ describe("multiproof (kakunin-evidence/3) against the RFC 9162 reference", () =>
   });
 
   it("a leaf set with no leaf is the root alone; a leaf beyond the tree is refused", async () => {
-    const v = new MultiproofVerifier(5);
+    const v = new MultiproofVerifier(5, hashNode);
     expect(await v.gap(mth(0, 5), 5, "all")).toBeNull();
     expect(v.finish(mth(0, 5))).toBeNull();
-    const w = new MultiproofVerifier(5);
+    const w = new MultiproofVerifier(5, hashNode);
     expect(await w.gap(await gapNodes(0, 5, 5, store), 5, "x")).toBeNull();
     expect(await w.leaf(5, mth(4, 5))).toMatch(/not in the tree of size 5/);
   });

@@ -1,8 +1,11 @@
 /**
  * Check d, "no entry modified", for kakunin-evidence/3 (docs/evidence-format.md), one element of
  * `entries` at a time. An audit entry is carried as its canonical text verbatim, so its leaf is
- * SHA-256(0x00 || the bytes in the file): the verifier hashes those bytes once it has shown, cheaply,
- * that they are the RFC 8785 form of the parsed entry (below). A string is the base64 hashes of
+ * SHA-256(0x00 || the bytes in the file), hashed as read, never re-serialised. Why no check that
+ * those bytes are canonical: a leaf is in the signed tree only if the origin wrote exactly these
+ * bytes, and the origin writes nothing but RFC 8785 text (audit/append.ts); any other text (a
+ * duplicated member that parsers would read differently, whitespace from a reformatting tool)
+ * hashes to a leaf that is not in the tree, and the multiproof fails. A string is the base64 hashes of
  * the subtrees covering the leaves before the next entry; entries and strings feed one streaming
  * multiproof (MultiproofVerifier), which must end at the signed root. Memory: the previous entry,
  * one gap string and the verifier's O(log n) stack.
@@ -19,38 +22,23 @@ import type { Bundle, CheckResult } from "./types.ts";
 
 const HEX32 = /^[0-9a-f]{64}$/;
 const LEAF_PREFIX = Buffer.from([0]);
+const NODE_PREFIX = Buffer.from([1]);
 const fmt = (n: number) => n.toLocaleString("en-US");
 
-/** Every object's keys in strictly increasing UTF-16 order (RFC 8785 §3.2.3; `<` on strings is exactly that). */
-function keysSorted(v: unknown): boolean {
-  if (typeof v !== "object" || v === null) return true;
-  if (Array.isArray(v)) return v.every(keysSorted);
-  let prev: string | null = null;
-  for (const k in v) {
-    if (prev !== null && !(prev < k)) return false;
-    prev = k;
-    if (!keysSorted((v as Record<string, unknown>)[k])) return false;
-  }
-  return true;
-}
-
 /**
- * The RFC 8785 text of `value`, without re-serialising it when `raw` (its text in the file)
- * already is that text. JSON.stringify serialises strings, numbers and literals exactly as RFC
- * 8785 does (the RFC defines them by ECMAScript's JSON.stringify) and objects in their key order;
- * so JSON.stringify(value) === raw with every object's keys sorted proves raw is canonical: no
- * whitespace, no duplicate member (a duplicate would be missing from the output), no other
- * escaping. Lone surrogates, which RFC 8785 refuses and JSON.stringify escapes as \udxxx, and
- * anything else take the slow path, canonicalize(), which also gives the refusal's reason.
+ * The entry's RFC 8785 text: `raw` (its text in the file) when streamed, which is hashed as is;
+ * for a document parsed as a whole (no raw text), canonicalize() of the parsed entry.
  */
-export function canonicalText(value: Record<string, unknown>, raw: string | undefined): string | { error: string } {
-  if (raw !== undefined && !raw.includes("\\ud") && keysSorted(value) && JSON.stringify(value) === raw) return raw;
+function canonicalText(value: Record<string, unknown>, raw: string | undefined): string | { error: string } {
+  if (raw !== undefined) return raw;
   try {
     return canonicalize(value);
   } catch (e) {
     return { error: `the entry cannot be canonicalised: ${e instanceof Error ? e.message : String(e)}` };
   }
 }
+
+const nodeHash = (l: Uint8Array, r: Uint8Array): Uint8Array => createHash("sha256").update(NODE_PREFIX).update(l).update(r).digest();
 
 export class EntryCheckerV3 {
   readonly failures = new FailureList();
@@ -66,7 +54,7 @@ export class EntryCheckerV3 {
   /** `formatFailures`: the format check's list, for elements that are neither an entry nor a proof string. */
   constructor(private readonly b: Pick<Bundle, "tree_head" | "agent">, private readonly formatFailures: FailureList) {
     this.#root = HEX32.test(b.tree_head.root_hash) ? Buffer.from(b.tree_head.root_hash, "hex") : null;
-    this.#proof = new MultiproofVerifier(b.tree_head.tree_size);
+    this.#proof = new MultiproofVerifier(b.tree_head.tree_size, nodeHash);
   }
 
   #proofFailure(subject: string, reason: string | null): void {
@@ -74,7 +62,7 @@ export class EntryCheckerV3 {
   }
 
   /** One element of `entries`: a proof string (null returned) or an audit entry (parsed). `raw`: its text in the file, when streamed. */
-  async item(where: string, value: unknown, raw?: string): Promise<ParsedEntry | null> {
+  item(where: string, value: unknown, raw?: string): ParsedEntry | null {
     if (typeof value === "string") {
       const nodes = Buffer.from(value, "base64");
       if (this.#pending) this.formatFailures.add({ subject: where, reasons: [`two proof strings in a row (${this.#pendingAt} and this one): each gap has one`] });
@@ -93,7 +81,7 @@ export class EntryCheckerV3 {
     return this.#entry(value as Record<string, unknown> & { index: number; kind: string }, raw);
   }
 
-  async #entry(entry: Record<string, unknown> & { index: number; kind: string }, raw: string | undefined): Promise<ParsedEntry> {
+  #entry(entry: Record<string, unknown> & { index: number; kind: string }, raw: string | undefined): ParsedEntry {
     this.count++;
     const { index, kind } = entry;
     const subject = `entry ${index} (${kind})`;
@@ -104,11 +92,14 @@ export class EntryCheckerV3 {
     const last = this.#last;
     if (typeof text !== "string") reasons.push(text.error);
     else {
+      // Canonical text has no raw line break (RFC 8785 escapes them in strings): a cheap, certain
+      // sign of a reformatted file, worth naming since its hashes cannot match.
+      if (raw !== undefined && raw.includes("\n")) reasons.push("the entry's text has line breaks, so it is not the canonical text that was hashed: the file was reformatted (keep bundles byte for byte)");
       const leaf = createHash("sha256").update(LEAF_PREFIX).update(text, "utf8").digest();
       leafHex = leaf.toString("hex");
       if (last && index <= last.index) reasons.push(`index ${index} does not follow entry ${last.index}: entries must be in log order, each once`);
       else if (!this.#proof.broken) {
-        this.#proofFailure(subject, (await this.#proof.gap(this.#pending, index, `before ${subject}`)) ?? (await this.#proof.leaf(index, leaf)));
+        this.#proofFailure(subject, this.#proof.gap(this.#pending, index, `before ${subject}`) ?? this.#proof.leaf(index, leaf));
         this.#pending = null;
       }
     }
@@ -133,14 +124,14 @@ export class EntryCheckerV3 {
   }
 
   /** After the last element: the gap to the end of the tree, then the root. */
-  async finish(): Promise<void> {
+  finish(): void {
     if (!this.#root) {
       this.failures.add({ subject: "multiproof", reasons: ["cannot check inclusion: the tree head's root_hash is malformed"] });
       return;
     }
     if (this.#proof.broken) return;
     const after = this.#last ? `after entry ${this.#last.index}` : "before any entry";
-    this.#proofFailure("multiproof", (await this.#proof.gap(this.#pending, this.b.tree_head.tree_size, after)) ?? this.#proof.finish(this.#root));
+    this.#proofFailure("multiproof", this.#proof.gap(this.#pending, this.b.tree_head.tree_size, after) ?? this.#proof.finish(this.#root));
   }
 
   result(): CheckResult {

@@ -90,7 +90,7 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
     if (r.value.type !== "entry") continue;
     const where = `entries[${position++}]`;
     let parsed;
-    if (entries instanceof EntryCheckerV3) parsed = await entries.item(where, r.value.value, r.value.raw);
+    if (entries instanceof EntryCheckerV3) parsed = entries.item(where, r.value.value, r.value.raw);
     else {
       const bad = entryShapeProblems(where, r.value.value);
       if (bad.length) {
@@ -103,7 +103,7 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
     complete.add(parsed);
     validity.add(parsed);
   }
-  if (entries instanceof EntryCheckerV3) await entries.finish();
+  if (entries instanceof EntryCheckerV3) entries.finish();
   // Members after the entries (archive pointers) are informational; read to the end for syntax.
   for (let r = await it.next(); !r.done; r = await it.next()) {
     if (r.value.type === "member" && r.value.key in header) formatFailures.add({ subject: "bundle", reasons: [`member "${r.value.key}" appears twice`] });

@@ -13,7 +13,7 @@
  * Every leaf costs one leaf hash plus the merges it completes (one on average for consecutive
  * leaves), against ~log2(n) hashes per leaf for separate audit paths.
  */
-import { bytesEqual, HASH_SIZE, nodeHash, splitPoint } from "./hash.ts";
+import { bytesEqual, HASH_SIZE, splitPoint } from "./hash.ts";
 import type { NodeReader } from "./store.ts";
 import { subtreeHash } from "./proofs.ts";
 
@@ -59,12 +59,16 @@ interface Item extends Span {
 
 const isPow2 = (n: number): boolean => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
 
+/** SHA-256(0x01 || left || right), synchronously (node:crypto's in the CLI; nodeHash is the async Web Crypto form). */
+export type SyncNodeHash = (left: Uint8Array, right: Uint8Array) => Uint8Array;
+
 /**
  * Streaming verification of a multiproof against a signed root. Call `gap` (the concatenated
  * node hashes that precede a leaf, or null when the bundle gave none) and `leaf` for every
  * included leaf in ascending order, then `finish`. Each returns null when all is well, or the
  * reason the proof does not hold; after the first structural failure the root is not computed
- * (the caller reports it once) but calls stay safe. Never throws.
+ * (the caller reports it once) but calls stay safe. Never throws. Synchronous, with the node hash
+ * given: a verifier of 100k entries must not pay a promise per merge.
  */
 export class MultiproofVerifier {
   readonly #stack: Item[] = [];
@@ -72,7 +76,7 @@ export class MultiproofVerifier {
   #next = 0;
   #broken: string | null = null;
 
-  constructor(readonly treeSize: number) {
+  constructor(readonly treeSize: number, private readonly hashNode: SyncNodeHash) {
     if (!Number.isSafeInteger(treeSize) || treeSize < 1) this.#broken = `tree size ${treeSize} has no leaves to prove`;
   }
 
@@ -89,7 +93,7 @@ export class MultiproofVerifier {
    * Covers [next, to) with `nodes` (to = the next leaf's index, or treeSize after the last):
    * exactly one hash per subtree of gapSpans, in order. A missing or surplus hash is a failure.
    */
-  async gap(nodes: Uint8Array | null, to: number, where: string): Promise<string | null> {
+  gap(nodes: Uint8Array | null, to: number, where: string): string | null {
     if (this.#broken) return this.#broken;
     const spans = gapSpans(this.#next, to, this.treeSize);
     const have = nodes?.length ?? 0;
@@ -98,18 +102,18 @@ export class MultiproofVerifier {
       const got = nodes === null ? "none" : have % HASH_SIZE === 0 ? `${have / HASH_SIZE}` : `${have} bytes`;
       return this.#fail(`${where}: the bundle gives ${got}, the tree of size ${this.treeSize} needs ${want}`);
     }
-    for (const [i, s] of spans.entries()) await this.#push({ ...s, hash: nodes!.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE) });
+    for (const [i, s] of spans.entries()) this.#push({ ...s, hash: nodes!.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE) });
     return null;
   }
 
   /** Adds leaf `index` (its gap must have been given first). */
-  async leaf(index: number, hash: Uint8Array): Promise<string | null> {
+  leaf(index: number, hash: Uint8Array): string | null {
     if (this.#broken) return this.#broken;
     if (!Number.isSafeInteger(index) || index < this.#next || index >= this.treeSize) {
       return this.#fail(`leaf ${index} is not in the tree of size ${this.treeSize} after leaf ${this.#next - 1}`);
     }
     if (index !== this.#next) return this.#fail(`leaf ${index}: the proof nodes for leaves ${this.#next}–${index - 1} were not given`);
-    await this.#push({ start: index, size: 1, hash });
+    this.#push({ start: index, size: 1, hash });
     return null;
   }
 
@@ -126,7 +130,7 @@ export class MultiproofVerifier {
     return reason;
   }
 
-  async #push(item: Item): Promise<void> {
+  #push(item: Item): void {
     const st = this.#stack;
     st.push(item);
     this.#next = item.start + item.size;
@@ -140,7 +144,7 @@ export class MultiproofVerifier {
       const end = b.start + b.size;
       if (end === this.treeSize ? b.size > a.size : b.size !== a.size) return;
       st.length -= 2;
-      st.push({ start: a.start, size: a.size + b.size, hash: await nodeHash(a.hash, b.hash) });
+      st.push({ start: a.start, size: a.size + b.size, hash: this.hashNode(a.hash, b.hash) });
     }
   }
 }
