@@ -55,9 +55,12 @@ export interface VerifyRun {
   summary: string;
 }
 
+/** The repository's launcher (TypeScript through tsx) and the compiled CLI `pnpm build` writes (what `npm i -g` installs). */
+export const CLI_SOURCE = new URL("../../cli/bin/kakunin.mjs", import.meta.url).pathname;
+export const CLI_BUILT = new URL("../../cli/dist/kakunin.js", import.meta.url).pathname;
+
 /** `kakunin audit verify FILE --root ROOT` in a child process, timed, with its peak RSS. */
-export function cliVerify(file: string, rootPem: string): Promise<VerifyRun> {
-  const cli = new URL("../../cli/bin/kakunin.mjs", import.meta.url).pathname;
+export function cliVerify(file: string, rootPem: string, cli = CLI_SOURCE): Promise<VerifyRun> {
   const t = performance.now();
   return new Promise((resolve) => {
     execFile(
