@@ -18,14 +18,14 @@ export interface ExportRun {
 
 const mb = (n: number) => n / 2 ** 20;
 
-export async function exportTo(o: TestOrigin, agentId: string, file: string): Promise<ExportRun> {
+export async function exportTo(o: TestOrigin, agentId: string, file: string, format = "kakunin-evidence/3"): Promise<ExportRun> {
   globalThis.gc?.();
   const rssBefore = process.memoryUsage().rss;
   let peak = rssBefore;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const t = performance.now();
   try {
-    const res = await o.request("GET", `/v1/agents/${agentId}/evidence`);
+    const res = await o.request("GET", `/v1/agents/${agentId}/evidence?format=${format}`);
     if (res.status !== 200) throw new Error(`export answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     const out = createWriteStream(file);
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {

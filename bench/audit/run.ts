@@ -29,6 +29,8 @@ const { values: args } = parseArgs({ args: cliArgs(), options: {
   db: { type: "string", default: "pglite,postgres" }, proofs: { type: "string", default: "500" },
   /** Keep the exported bundle and the root here (for profiling `kakunin audit verify`) instead of deleting them. */
   keep: { type: "string" },
+  /** Bundle formats to export and verify, in this order (the previous format is the same run's baseline). */
+  formats: { type: "string", default: "kakunin-evidence/3,kakunin-evidence/2" },
 } });
 const ENTRIES = Number(args.entries);
 const APPEND = Number(args.append);
@@ -85,12 +87,16 @@ async function largeLog(o: TestOrigin, tenant: string, dir: string): Promise<voi
     console.log(`  GET /v1/audit/proofs/${label.split(" ")[0]!.padEnd(12)} p50 ${f2(v)} ms  p99 ${f2(percentile(xs, 99))} ms  ${f2(v / h)}x healthz, ${f2(v / authed)}x /v1/tenant  goal < 1 ms and ≤ 1.5x: ${mark(v < 1 && v / h <= 1.5)}`);
   }
 
-  const file = join(dir, `bundle-${o.kind}.json`);
-  const e = await exportTo(o, agent, file);
+  for (const format of (args.formats ?? "").split(",")) await exportAndVerify(o, tenant, agent, dir, format);
+}
+
+async function exportAndVerify(o: TestOrigin, tenant: string, agent: string, dir: string, format: string): Promise<void> {
+  const file = join(dir, `bundle-${o.kind}-${format.replace(/\W+/g, "-")}.json`);
+  const e = await exportTo(o, agent, file, format);
   const [canon] = rows<{ bytes: number | string; n: number | string }>(await o.services.db.execute(
     `select sum(octet_length(canonical)) as bytes, count(*) as n from audit_entries where tenant_id = '${tenant}' and agent_id = '${agent}'`));
   const canonical = Number(canon!.bytes);
-  console.log(`\n[${o.kind}] Evidence export of the agent (${int(Number(canon!.n))} entries), streamed to disk through the route:`);
+  console.log(`\n[${o.kind}] Evidence export of the agent (${int(Number(canon!.n))} entries, ${format}), streamed to disk through the route:`);
   console.log(`  ${f1(e.bytes / 1e6)} MB in ${f1(e.ms / 1000)} s; process RSS ${int(e.rssBeforeMb)} MB before, peak ${int(e.rssPeakMb)} MB (+${int(e.rssPeakMb - e.rssBeforeMb)} MB)`);
   console.log(`  size ${f2(e.bytes / canonical)}x the canonical entries it carries (${f1(canonical / 1e6)} MB)  goal ≤ 1.3x: ${mark(e.bytes / canonical <= 1.3)}`);
   const hashMs = await hashFileMs(file);
