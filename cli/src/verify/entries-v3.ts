@@ -110,9 +110,11 @@ export class EntryCheckerV3 {
     if (!isRecord(entry.data)) reasons.push("entry has no data object");
     // The hash chain: this entry records its log predecessor's leaf. When the predecessor is in the
     // bundle, a mismatch means one of the two was changed; the multiproof fails too.
+    let predecessorChanged = false;
     if (last && last.index === index - 1 && leafHex) {
       this.chainLinks++;
       if (entry.prev !== last.leaf) {
+        predecessorChanged = true;
         this.failures.add({ subject: `entry ${last.index} (${last.kind})`, index: last.index, kind: last.kind, reasons: [
           `its text hashes to leaf ${last.leaf.slice(0, 16)}…, but entry ${index} records ${String(entry.prev).slice(0, 16)}… as its predecessor's leaf (prev): the entry was changed (or entry ${index}'s prev was)`,
         ] });
@@ -120,7 +122,7 @@ export class EntryCheckerV3 {
     }
     if (reasons.length) this.failures.add({ subject, index, kind, reasons });
     if (leafHex && (!last || index > last.index)) this.#last = { index, kind, leaf: leafHex };
-    return { index, kind, proven: reasons.length === 0, data, entry, leaf: leafHex };
+    return { index, kind, proven: reasons.length === 0, data, entry, leaf: leafHex, predecessorChanged };
   }
 
   /** After the last element: the gap to the end of the tree, then the root. */
