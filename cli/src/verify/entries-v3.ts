@@ -84,7 +84,7 @@ export class EntryCheckerV3 {
   #entry(entry: Record<string, unknown> & { index: number; kind: string }, raw: string | undefined): ParsedEntry {
     this.count++;
     const { index, kind } = entry;
-    const subject = `entry ${index} (${kind})`;
+    const subject = (): string => `entry ${index} (${kind})`;
     const h = this.b.tree_head;
     const reasons: string[] = [];
     const text = canonicalText(entry, raw);
@@ -99,7 +99,8 @@ export class EntryCheckerV3 {
       leafHex = leaf.toString("hex");
       if (last && index <= last.index) reasons.push(`index ${index} does not follow entry ${last.index}: entries must be in log order, each once`);
       else if (!this.#proof.broken) {
-        this.#proofFailure(subject, this.#proof.gap(this.#pending, index, `before ${subject}`) ?? this.#proof.leaf(index, leaf));
+        const r = this.#proof.gap(this.#pending, index, () => `before ${subject()}`) ?? this.#proof.leaf(index, leaf);
+        if (r) this.#proofFailure(subject(), r);
         this.#pending = null;
       }
     }
@@ -120,7 +121,7 @@ export class EntryCheckerV3 {
         ] });
       }
     }
-    if (reasons.length) this.failures.add({ subject, index, kind, reasons });
+    if (reasons.length) this.failures.add({ subject: subject(), index, kind, reasons });
     if (leafHex && (!last || index > last.index)) this.#last = { index, kind, leaf: leafHex };
     return { index, kind, proven: reasons.length === 0, data, entry, leaf: leafHex, predecessorChanged };
   }

@@ -92,15 +92,16 @@ export class MultiproofVerifier {
   /**
    * Covers [next, to) with `nodes` (to = the next leaf's index, or treeSize after the last):
    * exactly one hash per subtree of gapSpans, in order. A missing or surplus hash is a failure.
+   * `where` names the gap in the reason (a function: built only on failure).
    */
-  gap(nodes: Uint8Array | null, to: number, where: string): string | null {
+  gap(nodes: Uint8Array | null, to: number, where: string | (() => string)): string | null {
     if (this.#broken) return this.#broken;
     const spans = gapSpans(this.#next, to, this.treeSize);
     const have = nodes?.length ?? 0;
     if (have !== spans.length * HASH_SIZE) {
       const want = spans.length === 0 ? "no proof nodes" : `${spans.length} proof node${spans.length === 1 ? "" : "s"} (leaves ${this.#next}–${to - 1})`;
       const got = nodes === null ? "none" : have % HASH_SIZE === 0 ? `${have / HASH_SIZE}` : `${have} bytes`;
-      return this.#fail(`${where}: the bundle gives ${got}, the tree of size ${this.treeSize} needs ${want}`);
+      return this.#fail(`${typeof where === "function" ? where() : where}: the bundle gives ${got}, the tree of size ${this.treeSize} needs ${want}`);
     }
     for (const [i, s] of spans.entries()) this.#push({ ...s, hash: nodes!.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE) });
     return null;
