@@ -303,17 +303,17 @@ describe("console in a browser", () => {
     const bundle = (
       JSON.parse(text) as {
         data: {
-          entries: { index: number; kind: string; canonical: string }[];
+          // kakunin-evidence/3: the audit entries themselves, with the shared proof's base64 strings between them.
+          entries: ({ index: number; kind: string; data: { event: { action: string }; band: string } } | string)[];
           tree_head: { tree_size: number; root_hash: string };
           agent: { name: string; owner: { name: string }; model: { name: string; version: string; hash: string } };
         };
       }
     ).data;
-    const events = bundle.entries
-      .filter((e) => e.kind === "event.ingested")
-      .map((e) => JSON.parse(e.canonical) as { data: { event: { action: string }; band: string } });
+    const entries = bundle.entries.filter((e) => typeof e !== "string");
+    const events = entries.filter((e) => e.kind === "event.ingested");
     const textOf = (id: string) => new RegExp(`id="${id}"[^>]*>([^<]*)<`).exec(page)?.[1];
-    expect(textOf("count-entries")).toBe(bundle.entries.length.toLocaleString("en-US"));
+    expect(textOf("count-entries")).toBe(entries.length.toLocaleString("en-US"));
     expect(textOf("count-events")).toBe(events.length.toLocaleString("en-US"));
     for (const band of ["low", "medium", "high"]) expect(textOf(`count-${band}`)).toBe(String(events.filter((e) => e.data.band === band).length));
     expect(textOf("tree-size")).toBe(bundle.tree_head.tree_size.toLocaleString("en-US"));
@@ -323,7 +323,7 @@ describe("console in a browser", () => {
     const table = /<table id="by-action">([\s\S]*?)<\/table>/.exec(page)![1]!;
     const rows = [...table.matchAll(/<tr><td><code>([^<]+)<\/code><\/td><td class="num">([\d,]+)<\/td>/g)].map((m) => [m[1], Number(m[2]!.replace(/,/g, ""))]);
     expect(new Map(rows as [string, number][])).toEqual(byAction);
-    const decisions = bundle.entries.filter((e) =>
+    const decisions = entries.filter((e) =>
       ["risk.decision", "review.decided", "certificate.revoked", "agent.suspension_lifted"].includes(e.kind),
     ).length;
     expect(decisions).toBeGreaterThanOrEqual(2);
@@ -345,9 +345,10 @@ describe("console in a browser", () => {
     expect(existsSync(join(ARTIFACTS, "evidence-report-page-1.png")) || existsSync(join(ARTIFACTS, "evidence-report-page-01.png"))).toBe(true);
 
     // A tampered copy: one burst transfer's amount rewritten. No report, the failure instead, exit 1.
-    const forged = JSON.parse(text) as { data: { entries: { kind: string; canonical: string }[] } };
-    const target = forged.data.entries.find((e) => e.kind === "event.ingested" && e.canonical.includes('"amount":250000'))!;
-    target.canonical = target.canonical.replace('"amount":250000', '"amount":25');
+    const forged = JSON.parse(text) as { data: { entries: ({ kind: string; data: { event: { amount: number } } } | string)[] } };
+    const target = forged.data.entries.find((e) => typeof e !== "string" && e.kind === "event.ingested" && e.data.event.amount === 250_000);
+    if (!target || typeof target === "string") throw new Error("no 250000 transfer in the bundle");
+    target.data.event.amount = 25;
     const forgedFile = join(fx.dir, "evidence.tampered.json");
     writeFileSync(forgedFile, JSON.stringify(forged));
     const badOut = join(fx.dir, "tampered-report.html");

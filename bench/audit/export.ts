@@ -18,14 +18,14 @@ export interface ExportRun {
 
 const mb = (n: number) => n / 2 ** 20;
 
-export async function exportTo(o: TestOrigin, agentId: string, file: string): Promise<ExportRun> {
+export async function exportTo(o: TestOrigin, agentId: string, file: string, format = "kakunin-evidence/3"): Promise<ExportRun> {
   globalThis.gc?.();
   const rssBefore = process.memoryUsage().rss;
   let peak = rssBefore;
   const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
   const t = performance.now();
   try {
-    const res = await o.request("GET", `/v1/agents/${agentId}/evidence`);
+    const res = await o.request("GET", `/v1/agents/${agentId}/evidence?format=${format}`);
     if (res.status !== 200) throw new Error(`export answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
     const out = createWriteStream(file);
     for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -55,9 +55,12 @@ export interface VerifyRun {
   summary: string;
 }
 
+/** The repository's launcher (TypeScript through tsx) and the compiled CLI `pnpm build` writes (what `npm i -g` installs). */
+export const CLI_SOURCE = new URL("../../cli/bin/kakunin.mjs", import.meta.url).pathname;
+export const CLI_BUILT = new URL("../../cli/dist/kakunin.js", import.meta.url).pathname;
+
 /** `kakunin audit verify FILE --root ROOT` in a child process, timed, with its peak RSS. */
-export function cliVerify(file: string, rootPem: string): Promise<VerifyRun> {
-  const cli = new URL("../../cli/bin/kakunin.mjs", import.meta.url).pathname;
+export function cliVerify(file: string, rootPem: string, cli = CLI_SOURCE): Promise<VerifyRun> {
   const t = performance.now();
   return new Promise((resolve) => {
     execFile(

@@ -20,12 +20,17 @@ import { seedAgentEvents } from "../../origin/test/audit-seed.ts";
 import { agentBody, postgresUrl, rowsOf as rows, startTestOrigin, type DbKind, type TestOrigin } from "../../origin/test/harness.ts";
 import { percentile } from "../common/stats.ts";
 import { createPlainTable, timeAudit, timePlain, type Series } from "./append.ts";
-import { cliVerify, exportTo, hashFileMs } from "./export.ts";
+import { execFileSync } from "node:child_process";
+import { CLI_BUILT, cliVerify, exportTo, hashFileMs } from "./export.ts";
 import { timeProofRoutes } from "./proofs.ts";
 
 const { values: args } = parseArgs({ args: cliArgs(), options: {
   entries: { type: "string", default: "1000000" }, append: { type: "string", default: "20000" },
   db: { type: "string", default: "pglite,postgres" }, proofs: { type: "string", default: "500" },
+  /** Keep the exported bundle and the root here (for profiling `kakunin audit verify`) instead of deleting them. */
+  keep: { type: "string" },
+  /** Bundle formats to export and verify, in this order (the previous format is the same run's baseline). */
+  formats: { type: "string", default: "kakunin-evidence/3,kakunin-evidence/2" },
 } });
 const ENTRIES = Number(args.entries);
 const APPEND = Number(args.append);
@@ -82,24 +87,35 @@ async function largeLog(o: TestOrigin, tenant: string, dir: string): Promise<voi
     console.log(`  GET /v1/audit/proofs/${label.split(" ")[0]!.padEnd(12)} p50 ${f2(v)} ms  p99 ${f2(percentile(xs, 99))} ms  ${f2(v / h)}x healthz, ${f2(v / authed)}x /v1/tenant  goal < 1 ms and ≤ 1.5x: ${mark(v < 1 && v / h <= 1.5)}`);
   }
 
-  const file = join(dir, `bundle-${o.kind}.json`);
-  const e = await exportTo(o, agent, file);
+  for (const format of (args.formats ?? "").split(",")) await exportAndVerify(o, tenant, agent, dir, format);
+}
+
+async function exportAndVerify(o: TestOrigin, tenant: string, agent: string, dir: string, format: string): Promise<void> {
+  const file = join(dir, `bundle-${o.kind}-${format.replace(/\W+/g, "-")}.json`);
+  const e = await exportTo(o, agent, file, format);
   const [canon] = rows<{ bytes: number | string; n: number | string }>(await o.services.db.execute(
     `select sum(octet_length(canonical)) as bytes, count(*) as n from audit_entries where tenant_id = '${tenant}' and agent_id = '${agent}'`));
   const canonical = Number(canon!.bytes);
-  console.log(`\n[${o.kind}] Evidence export of the agent (${int(Number(canon!.n))} entries), streamed to disk through the route:`);
+  console.log(`\n[${o.kind}] Evidence export of the agent (${int(Number(canon!.n))} entries, ${format}), streamed to disk through the route:`);
   console.log(`  ${f1(e.bytes / 1e6)} MB in ${f1(e.ms / 1000)} s; process RSS ${int(e.rssBeforeMb)} MB before, peak ${int(e.rssPeakMb)} MB (+${int(e.rssPeakMb - e.rssBeforeMb)} MB)`);
   console.log(`  size ${f2(e.bytes / canonical)}x the canonical entries it carries (${f1(canonical / 1e6)} MB)  goal ≤ 1.3x: ${mark(e.bytes / canonical <= 1.3)}`);
   const hashMs = await hashFileMs(file);
   const root = join(dir, `root-${o.kind}.pem`);
   writeFileSync(root, (await o.json<{ data: { root: { certificate_pem: string } } }>("GET", "/v1/ca")).body.data.root.certificate_pem);
-  t = performance.now();
   const v = await cliVerify(file, root);
   if (v.code !== 0) throw new Error(`kakunin audit verify exited ${v.code}: ${v.summary}`);
-  console.log(`  SHA-256 of the file once (baseline)   ${f2(hashMs / 1000)} s`);
-  console.log(`  kakunin audit verify (child process)  ${f2(v.ms / 1000)} s = ${f1(v.ms / hashMs)}x the hash pass, peak RSS ${int(v.peakRssMb)} MB  goal ≤ 3x: ${mark(v.ms <= 3 * hashMs)}`);
-  console.log(`  ${v.summary}`);
-  rmSync(file, { force: true });
+  // The CLI an auditor installs is the compiled one (no TypeScript compilation at start-up).
+  execFileSync(process.execPath, [new URL("../../scripts/build.mjs", import.meta.url).pathname, "cli"], { stdio: "ignore" });
+  const built = await cliVerify(file, root, CLI_BUILT);
+  if (built.code !== 0) throw new Error(`kakunin audit verify (built) exited ${built.code}: ${built.summary}`);
+  const hash2 = await hashFileMs(file);
+  const base = Math.min(hashMs, hash2);
+  console.log(`  SHA-256 of the file once (baseline)   ${f2(hashMs / 1000)} s, again after the verifies ${f2(hash2 / 1000)} s`);
+  console.log(`  kakunin audit verify, repo (tsx)      ${f2(v.ms / 1000)} s = ${f1(v.ms / base)}x the hash pass, peak RSS ${int(v.peakRssMb)} MB`);
+  console.log(`  kakunin audit verify, built CLI       ${f2(built.ms / 1000)} s = ${f1(built.ms / base)}x the hash pass, peak RSS ${int(built.peakRssMb)} MB  goal ≤ 3x and < 2 s: ${mark(built.ms <= 3 * base && built.ms < 2000)}`);
+  console.log(`  ${built.summary}`);
+  if (args.keep) console.log(`  kept ${file} and ${root} (--keep)`);
+  else rmSync(file, { force: true });
 }
 
 async function runOn(kind: DbKind, dir: string): Promise<void> {
@@ -115,7 +131,7 @@ async function runOn(kind: DbKind, dir: string): Promise<void> {
 
 const started = performance.now();
 console.log(`Audit benchmark — Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? "?"}, load average ${loadavg()[0]!.toFixed(2)}`);
-const dir = mkdtempSync(join(tmpdir(), "kakunin-bench-audit-"));
+const dir = args.keep ?? mkdtempSync(join(tmpdir(), "kakunin-bench-audit-"));
 try {
   for (const kind of (args.db ?? "").split(",") as DbKind[]) {
     if (kind === "postgres" && !postgresUrl()) {
@@ -125,6 +141,6 @@ try {
     await runOn(kind, dir);
   }
 } finally {
-  rmSync(dir, { recursive: true, force: true });
+  if (!args.keep) rmSync(dir, { recursive: true, force: true });
 }
 console.log(`\nDone in ${f1((performance.now() - started) / 1000)} s, load average ${loadavg()[0]!.toFixed(2)}.`);

@@ -38,7 +38,7 @@ function mutate(c: string): string {
   return c === "x" ? "y" : "x";
 }
 
-describe("kakunin audit verify streams the bundle", () => {
+describe.each(["kakunin-evidence/3", "kakunin-evidence/2"])("kakunin audit verify streams the bundle (%s)", (format) => {
   let o: TestOrigin;
   let dir = "";
   let text = "";
@@ -51,7 +51,7 @@ describe("kakunin audit verify streams the bundle", () => {
     const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
     const serial = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.serial_number;
     await seedAgentEvents(o.services.db, tenantId, agent, serial, 40);
-    const res = await o.request("GET", `/v1/agents/${agent}/evidence`);
+    const res = await o.request("GET", `/v1/agents/${agent}/evidence?format=${format}`);
     expect(res.status).toBe(200);
     text = await res.text();
     rootPem = (await o.json<{ data: { root: { certificate_pem: string } } }>("GET", "/v1/ca")).body.data.root.certificate_pem;
@@ -95,9 +95,14 @@ describe("kakunin audit verify streams the bundle", () => {
     // Every entry's first and last characters, and a stride through everything in between.
     const positions = new Set<number>(signed);
     for (let p = entries + '"entries":['.length; p < end; p += 97) positions.add(p);
-    for (let p = text.indexOf('{"index":', entries); p > 0 && p < end; p = text.indexOf('{"index":', p + 1)) {
+    // v2 entries open with {"index":…} and end with their audit path; v3 entries are the canonical text ({"actor":…}) and the proof strings between them.
+    const open = format === "kakunin-evidence/2" ? '{"index":' : '{"actor":';
+    for (let p = text.indexOf(open, entries); p > 0 && p < end; p = text.indexOf(open, p + 1)) {
       positions.add(p + 10);
-      positions.add(text.indexOf("]}", p) - 1);
+      positions.add(format === "kakunin-evidence/2" ? text.indexOf("]}", p) - 1 : text.indexOf(',"v":', p) + 5);
+    }
+    for (let p = text.indexOf(',"', entries); p > 0 && p < end && format !== "kakunin-evidence/2"; p = text.indexOf(',"', p + 1)) {
+      if (text[p - 1] === "}") positions.add(p + 3);
     }
     expect(positions.size).toBeGreaterThan(150);
     const undetected: string[] = [];

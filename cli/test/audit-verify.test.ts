@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signInternal, type EvidenceBundle } from "@kakunin/shared";
+import { signInternal, type EvidenceBundleV2 as EvidenceBundle } from "@kakunin/shared";
 import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 
 const CLI_DIR = join(import.meta.dirname, "..");
@@ -60,7 +60,7 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
   };
   const event = (id: string, at: Date, amount: number) => ({ event_id: id, timestamp: at.toISOString(), type: "transaction", action: "orders.place", amount, currency: "EUR", outcome: "success" });
   const evidence = async () => {
-    const r = await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence`);
+    const r = await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence?format=kakunin-evidence/2`);
     expect(r.status).toBe(200);
     return r.body;
   };
@@ -190,7 +190,7 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     const who = { agent: () => a2, serial: () => s2 };
     const hoursAgo = (h: number) => new Date(Date.now() - h * 3600_000);
     await postEvents([event("history-1", hoursAgo(3), 10), event("history-2", hoursAgo(2), 11), event("today", new Date(), 12)], who);
-    const fetchBundle = async () => (await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${a2}/evidence?from=${hoursAgo(4).toISOString()}`)).body;
+    const fetchBundle = async () => (await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${a2}/evidence?format=kakunin-evidence/2&from=${hoursAgo(4).toISOString()}`)).body;
     const ok = await kakunin("audit", "verify", write("backfilled.json", await fetchBundle()));
     expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^✓ certificate valid at the time of each event: 3 of 3 events received while their certificate was valid/m);
@@ -246,7 +246,7 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     expect((await kakunin("audit", "verify", write("garbage.json", "{not json"))).code).toBe(2);
     const notBundle = await kakunin("audit", "verify", write("other.json", { data: { format: "something-else/1" } }));
     expect(notBundle.code).toBe(1);
-    expect(notBundle.stdout).toMatch(/^✗ format: not a well-formed kakunin-evidence\/2 bundle/m);
+    expect(notBundle.stdout).toMatch(/^✗ format: not a well-formed kakunin-evidence\/3 bundle/m);
     const v1 = await kakunin("audit", "verify", write("v1.json", { data: { ...response.data, format: "kakunin-evidence/1" } }));
     expect(v1.code).toBe(1);
     expect(v1.stdout).toMatch(/format kakunin-evidence\/1 is no longer accepted: .*export the bundle again/);

@@ -340,9 +340,11 @@ describe("kakunin against a running system", () => {
     const r = await cli("audit", "export", agent.id, "--out", out);
     expectExit(r, 0);
     expect(r.stdout).toMatch(new RegExp(`^wrote ${out.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} \\(\\d+ bytes, \\d+ audit entries\\); check it offline: kakunin audit verify `));
-    const bundle = JSON.parse(readFileSync(out, "utf8")) as { data: { format: string; entries: { kind: string }[] } };
-    expect(bundle.data.format).toBe("kakunin-evidence/2");
-    expect(bundle.data.entries.filter((e) => e.kind === "event.ingested").length).toBeGreaterThanOrEqual(1200);
+    const bundle = JSON.parse(readFileSync(out, "utf8")) as { data: { format: string; entries: ({ kind: string } | string)[] } };
+    expect(bundle.data.format).toBe("kakunin-evidence/3");
+    const objects = bundle.data.entries.filter((e) => typeof e !== "string");
+    expect(objects.filter((e) => e.kind === "event.ingested").length).toBeGreaterThanOrEqual(1200);
+    expect(Number(/\((\d+) bytes, (\d+) audit entries\)/.exec(r.stdout)?.[2])).toBe(objects.length);
     // No trust anchor yet: the bundle's own root proves nothing.
     const unpinned = await cli("audit", "verify", out);
     expectExit(unpinned, 1);
@@ -356,9 +358,16 @@ describe("kakunin against a running system", () => {
     const j = await cli("audit", "export", agent.id, "--out", join(dir, "b2.json"), "--json");
     expectExit(j, 0);
     expect(parsed<{ file: string; bytes: number; entries: number }>(j)).toMatchObject({ file: join(dir, "b2.json"), entries: expect.any(Number) });
+    // The previous format on request, counted the same way, verified the same way.
+    const v2 = await cli("audit", "export", agent.id, "--out", join(dir, "v2.json"), "--format", "kakunin-evidence/2", "--json");
+    expectExit(v2, 0);
+    const v2doc = JSON.parse(readFileSync(join(dir, "v2.json"), "utf8")) as { data: { format: string; entries: unknown[] } };
+    expect(v2doc.data.format).toBe("kakunin-evidence/2");
+    expect(parsed<{ entries: number }>(v2).entries).toBe(v2doc.data.entries.length);
+    expect((await cli("audit", "verify", join(dir, "v2.json"))).stdout).toMatch(/^VERIFIED: /m);
     const toStdout = await cli("audit", "export", agent.id, "--to", new Date().toISOString());
     expectExit(toStdout, 0);
-    expect((JSON.parse(toStdout.stdout) as { data: { format: string } }).data.format).toBe("kakunin-evidence/2");
+    expect((JSON.parse(toStdout.stdout) as { data: { format: string } }).data.format).toBe("kakunin-evidence/3");
     expectExit(await cli("audit", "export", randomUUID(), "--out", join(dir, "none.json")), 3);
   });
 

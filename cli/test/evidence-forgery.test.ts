@@ -13,7 +13,8 @@ import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  canonicalize, leafHash, MemoryNodeStore, inclusionProof, rootHash, signInternal, toHex, treeHeadMessage, type EvidenceBundle,
+  canonicalize, gapNodes, leafHash, MemoryNodeStore, inclusionProof, rootHash, signInternal, toHex, treeHeadMessage, type AuditEntryJson,
+  type EvidenceBundle as EvidenceBundleV3, type EvidenceBundleV2 as EvidenceBundle,
 } from "@kakunin/shared";
 import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 
@@ -66,6 +67,39 @@ async function forgeEntries(b: EvidenceBundle, edit: (entry: Json) => void, tena
   return { bundle: out, body };
 }
 
+/** The same competent forger for kakunin-evidence/3: entries edited and re-linked, a tree of its own, a multiproof from it. */
+async function forgeEntriesV3(b: EvidenceBundleV3, edit: (entry: Json) => void, tenantId: string): Promise<{ bundle: EvidenceBundleV3; body: { tenant_id: string; tree_size: number; root_hash: string; timestamp: string } }> {
+  const out = structuredClone(b);
+  out.tenant.id = tenantId;
+  const size = out.tree_head.tree_size;
+  const leaves = new Map<number, Uint8Array>();
+  const entries = out.entries.filter((e): e is AuditEntryJson => typeof e !== "string");
+  let prevInBundle: Uint8Array | null = null;
+  for (const entry of entries) {
+    edit(entry);
+    entry.log = tenantId;
+    if (leaves.has(entry.index - 1)) entry.prev = toHex(leaves.get(entry.index - 1)!);
+    if ("agent_prev" in entry && entry.agent_prev !== null && prevInBundle) entry.agent_prev = toHex(prevInBundle);
+    const leaf = await leafHash(enc.encode(canonicalize(entry)));
+    leaves.set(entry.index, leaf);
+    prevInBundle = leaf;
+  }
+  const tree = new MemoryNodeStore();
+  for (let i = 0; i < size; i++) await tree.append(leaves.get(i) ?? (await leafHash(randomBytes(16))));
+  out.entries = [];
+  let next = 0;
+  for (const i of [...entries.map((e) => e.index), size]) {
+    const g = await gapNodes(next, i, size, tree);
+    if (g.length) out.entries.push(Buffer.from(g).toString("base64"));
+    const e = entries.find((x) => x.index === i);
+    if (e) out.entries.push(e);
+    next = i + 1;
+  }
+  const body = { tenant_id: tenantId, tree_size: size, root_hash: toHex(await rootHash(size, tree)), timestamp: new Date().toISOString() };
+  Object.assign(out.tree_head, body);
+  return { bundle: out, body };
+}
+
 /** A self-made PKI shaped like Kakunin's: root, issuing CA, and an "audit" certificate. */
 async function selfMadePki(tenantName: string, agentSerial: string) {
   const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256", publicExponent: new Uint8Array([1, 0, 1]), modulusLength: 2048 };
@@ -96,7 +130,10 @@ async function selfMadePki(tenantName: string, agentSerial: string) {
   return { root, issuing, audit, auditKey: ak.privateKey, agentCert };
 }
 
-describe("forged evidence bundles fail `kakunin audit verify` (exit 1, reason named)", () => {
+describe.each(["kakunin-evidence/2", "kakunin-evidence/3"] as const)("forged evidence bundles (%s) fail `kakunin audit verify` (exit 1, reason named)", (format) => {
+  // v3 bundles are forged the same way, with a multiproof of the forger's tree instead of audit paths.
+  const forge = (b: EvidenceBundle, edit: (entry: Json) => void, tenantId: string) =>
+    (format === "kakunin-evidence/2" ? forgeEntries(b, edit, tenantId) : forgeEntriesV3(b as unknown as EvidenceBundleV3, edit, tenantId)) as Promise<{ bundle: EvidenceBundle; body: { tenant_id: string; tree_size: number; root_hash: string; timestamp: string } }>;
   let o: TestOrigin;
   let dir = "";
   let tenantA = "";
@@ -109,7 +146,8 @@ describe("forged evidence bundles fail `kakunin audit verify` (exit 1, reason na
 
   const write = (name: string, doc: unknown): string => {
     const path = join(dir, name);
-    writeFileSync(path, typeof doc === "string" ? doc : JSON.stringify(doc, null, 2));
+    // Compact: v3 entries must stay the exact bytes that were hashed (a pretty-printed v3 bundle fails).
+    writeFileSync(path, typeof doc === "string" ? doc : JSON.stringify(doc));
     return path;
   };
   const verify = (file: string, ...more: string[]) => kakunin("audit", "verify", file, ...more);
@@ -127,7 +165,7 @@ describe("forged evidence bundles fail `kakunin audit verify` (exit 1, reason na
     const body = JSON.stringify({ events: [{ agent_id: agent, tenant_id: tenantA, serial_number: serial, event: ev, score: 0.1, band: "low", reasons: [], received_at: new Date().toISOString() }] });
     const headers = await signInternal(o.services.edgeSecret, "POST", "/internal/v1/events", body);
     expect((await o.request("POST", "/internal/v1/events", { key: null, rawBody: body, headers: { ...headers, "content-type": "application/json" } })).status).toBe(200);
-    const r = await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence`);
+    const r = await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence?format=${format}`);
     expect(r.status).toBe(200);
     genuine = r.body.data;
     const chain = (await o.json<{ data: { chain_pem: string } }>("GET", "/v1/ca")).body.data.chain_pem;
@@ -150,7 +188,7 @@ describe("forged evidence bundles fail `kakunin audit verify` (exit 1, reason na
   });
 
   it("fake entries with a tree head signed by an agent key through POST /v1/agents/:id/sign → exit 1, the signer is not an audit certificate", async () => {
-    const { bundle, body } = await forgeEntries(genuine, shrinkAmounts, tenantA);
+    const { bundle, body } = await forge(genuine, shrinkAmounts, tenantA);
     const message = treeHeadMessage(body);
     const signed = await o.json<{ data: { signature_b64: string } }>("POST", `/v1/agents/${agent}/sign`, { body: { payload_b64: Buffer.from(message).toString("base64") } });
     let signature: string;
@@ -179,7 +217,7 @@ describe("forged evidence bundles fail `kakunin audit verify` (exit 1, reason na
   });
 
   it("a foreign tenant id (tenant B) in tenant.id and tree_head.tenant_id, signed by tenant A's own audit key → exit 1, tenant binding named", async () => {
-    const { bundle, body } = await forgeEntries(genuine, (e) => shrinkAmounts(e), tenantB);
+    const { bundle, body } = await forge(genuine, (e) => shrinkAmounts(e), tenantB);
     const signer = await o.services.ca.auditSignerFor({ id: tenantA, name: "default" });
     if (!signer.ok) throw new Error(signer.error.message);
     const sig = await o.services.keys.sign(signer.value.record.keyRef, enc.encode(treeHeadMessage(body)));
@@ -195,7 +233,7 @@ describe("forged evidence bundles fail `kakunin audit verify` (exit 1, reason na
 
   it("a self-made root, issuing CA and audit certificate, no --root → exit 1, the unpinned anchor and its fingerprint are named", async () => {
     const pki = await selfMadePki("default", serial);
-    const { bundle, body } = await forgeEntries(genuine, shrinkAmounts, tenantA);
+    const { bundle, body } = await forge(genuine, shrinkAmounts, tenantA);
     const sig = await webcrypto.subtle.sign("RSASSA-PKCS1-v1_5", pki.auditKey, enc.encode(treeHeadMessage(body)));
     bundle.ca_chain_pem = `${pki.issuing.toString("pem")}\n${pki.root.toString("pem")}\n`;
     Object.assign(bundle.tree_head, { signature: Buffer.from(sig).toString("base64"), signer_serial: "03", signer_certificate_pem: pki.audit.toString("pem") });

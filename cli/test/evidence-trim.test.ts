@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signInternal, type EvidenceBundle } from "@kakunin/shared";
+import { signInternal, type EvidenceBundleV2 as EvidenceBundle } from "@kakunin/shared";
 import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 
 const CLI_DIR = join(import.meta.dirname, "..");
@@ -67,8 +67,8 @@ describe("a trimmed evidence bundle fails `kakunin audit verify`", () => {
       alert_id: `al-${cert.id}`, agent_id: agent, tenant_id: tenantId, serial_number: cert.serial_number, score: 0.93,
       reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "x" }], event_ids: ["e6"], triggered_at: new Date().toISOString(),
     });
-    full = (await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence`)).body.data;
-    windowed = (await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence?from=${encodeURIComponent(windowStart)}`)).body.data;
+    full = (await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence?format=kakunin-evidence/2`)).body.data;
+    windowed = (await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence?format=kakunin-evidence/2&from=${encodeURIComponent(windowStart)}`)).body.data;
     const chain = (await o.json<{ data: { chain_pem: string } }>("GET", "/v1/ca")).body.data.chain_pem;
     write("root.pem", chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)![1]!);
   });
@@ -119,7 +119,7 @@ describe("a trimmed evidence bundle fails `kakunin audit verify`", () => {
     const earlier = (await o.json<{ data: { tree_size: number; root_hash: string } }>("GET", "/v1/audit/tree-head")).body;
     const headFile = write("earlier-head.json", earlier);
     await o.json("POST", "/v1/agents", { body: agentBody({ name: "grows-the-log" }) });
-    const later = (await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence?since_size=${earlier.data.tree_size}`)).body.data;
+    const later = (await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence?format=kakunin-evidence/2&since_size=${earlier.data.tree_size}`)).body.data;
     expect(later.consistency?.from_size).toBe(earlier.data.tree_size);
     const root = join(dir, "root.pem");
     const ok = await kakunin("audit", "verify", write("later.json", { data: later }), "--root", root, "--since-tree-head", headFile);

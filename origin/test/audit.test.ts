@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { kakuninOids, TREE_HEAD_CONTEXT, treeHeadMessage, type EvidenceBundle } from "@kakunin/shared";
+import { canonicalize, kakuninOids, TREE_HEAD_CONTEXT, treeHeadMessage, type EvidenceBundle, type EvidenceBundleV2 } from "@kakunin/shared";
 import { createLocalArchive } from "../src/archive/local.ts";
 import { sqlState } from "../src/db/index.ts";
 import { appendAudit } from "../src/audit/append.ts";
@@ -13,7 +13,7 @@ import { SYSTEM } from "../src/audit/types.ts";
 import { x509 } from "../src/ca/x509.ts";
 import { agentBody, dbKinds, rowsOf, startTestOrigin, type TestOrigin } from "./harness.ts";
 import { opensslVerify, splitPem } from "./openssl.ts";
-import { leaf, verifyConsistencyRfc, verifyInclusionRfc } from "./rfc9162.ts";
+import { leaf, rootFromMultiproofRfc, verifyConsistencyRfc, verifyInclusionRfc } from "./rfc9162.ts";
 
 interface Entry { index: number; kind: string; agent_id: string | null; leaf_hash: string; canonical: string; entry: { prev: string | null; actor: { type: string; role?: string } } }
 interface Sth { tree_size: number; root_hash: string; timestamp: string; signature: string; signer_certificate_pem: string; tenant_id: string }
@@ -127,24 +127,34 @@ describe.each(dbKinds())("audit trail on %s", (kind) => {
     expect((await o.json("GET", `/v1/audit/proofs/consistency?from=5&to=2`)).status).toBe(422);
   });
 
-  it("evidence bundle: agent, certificates, chain, entries with proofs against a signed head", async () => {
+  it("evidence bundle (v3): agent, certificates, chain, entries verbatim with one multiproof against a signed head", async () => {
     const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
     await o.json("POST", `/v1/agents/${agent}/certify`);
-    const r = await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence`);
-    expect(r.status).toBe(200);
-    const b = r.body.data;
-    expect(b.format).toBe("kakunin-evidence/2");
+    const res = await o.request("GET", `/v1/agents/${agent}/evidence`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const b = (JSON.parse(text) as { data: EvidenceBundle }).data;
+    expect(b.format).toBe("kakunin-evidence/3");
     expect(b.agent.id).toBe(agent);
     expect(b.certificates).toHaveLength(1);
     expect(splitPem(b.ca_chain_pem)).toHaveLength(2);
+    const entries = b.entries.filter((e) => typeof e !== "string");
     // The export's own checkpoint closes the agent's chain at the very end of the signed tree.
-    expect(b.entries.map((e) => e.kind)).toEqual(["agent.created", "key.created", "certificate.issued", "evidence.exported"]);
-    expect(b.entries.at(-1)!.index).toBe(b.tree_head.tree_size - 1);
-    const chainFields = b.entries.map((e) => {
-      const x = JSON.parse(e.canonical) as { v: number; agent_seq: number; lifecycle_count: number; lifecycle_prev?: string | null };
-      return [x.v, x.agent_seq, x.lifecycle_count, "lifecycle_prev" in x];
-    });
+    expect(entries.map((e) => e.kind)).toEqual(["agent.created", "key.created", "certificate.issued", "evidence.exported"]);
+    expect(entries.at(-1)!.index).toBe(b.tree_head.tree_size - 1);
+    const chainFields = entries.map((x) => [x.v, x.agent_seq, x.lifecycle_count, "lifecycle_prev" in x]);
     expect(chainFields).toEqual([[2, 0, 1, true], [2, 1, 2, true], [2, 2, 3, true], [2, 3, 3, false]]);
+    // Each entry is in the file byte for byte as it was hashed: its canonical text, unescaped.
+    for (const e of entries) expect(text).toContain(canonicalize(e));
+    // One multiproof: the gap strings' nodes and the entries' leaves lead to the signed root (independent RFC 9162 code).
+    const leaves = new Map(entries.map((e) => [e.index, leaf(Buffer.from(canonicalize(e)))]));
+    const nodes = b.entries.filter((e) => typeof e === "string").flatMap((g) => {
+      const raw = Buffer.from(g, "base64");
+      return Array.from({ length: raw.length / 32 }, (_, i) => raw.subarray(i * 32, i * 32 + 32));
+    });
+    expect(nodes.length).toBeGreaterThan(0);
+    expect(rootFromMultiproofRfc(b.tree_head.tree_size, leaves, nodes)?.toString("hex")).toBe(b.tree_head.root_hash);
+    expect(rootFromMultiproofRfc(b.tree_head.tree_size, leaves, nodes.slice(1))).toBeNull();
     // The signer is the tenant's audit certificate: audit EKU, tenant id bound, and so is the issuing CA.
     const signer = new x509.X509Certificate(b.tree_head.signer_certificate_pem);
     const oids = kakuninOids();
@@ -153,11 +163,23 @@ describe.each(dbKinds())("audit trail on %s", (kind) => {
     expect(tenantOf(signer)).toBe(b.tenant.id);
     expect(tenantOf(new x509.X509Certificate(splitPem(b.ca_chain_pem)[0]!))).toBe(b.tenant.id);
     expect(signer.getExtension(x509.SubjectAlternativeNameExtension)!.names.items.map((n) => n.value)).toEqual([`urn:kakunin:tenant:${b.tenant.id}`]);
+    expect((await o.json("GET", `/v1/agents/${crypto.randomUUID()}/evidence`)).status).toBe(404);
+    expect((await o.json("GET", `/v1/agents/${agent}/evidence?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z`)).status).toBe(422);
+    expect((await o.json("GET", `/v1/agents/${agent}/evidence?format=kakunin-evidence/1`)).status).toBe(422);
+  });
+
+  it("evidence bundle v2 on request (format=kakunin-evidence/2): entries with their own proofs against a signed head", async () => {
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    await o.json("POST", `/v1/agents/${agent}/certify`);
+    const r = await o.json<{ data: EvidenceBundleV2 }>("GET", `/v1/agents/${agent}/evidence?format=kakunin-evidence/2`);
+    expect(r.status).toBe(200);
+    const b = r.body.data;
+    expect(b.format).toBe("kakunin-evidence/2");
+    expect(b.entries.map((e) => e.kind)).toEqual(["agent.created", "key.created", "certificate.issued", "evidence.exported"]);
+    expect(b.entries.at(-1)!.index).toBe(b.tree_head.tree_size - 1);
     for (const e of b.entries) {
       expect(verifyInclusionRfc(e.index, b.tree_head.tree_size, leaf(Buffer.from(e.canonical)), e.audit_path.map(hex), hex(b.tree_head.root_hash))).toBe(true);
     }
-    expect((await o.json("GET", `/v1/agents/${crypto.randomUUID()}/evidence`)).status).toBe(404);
-    expect((await o.json("GET", `/v1/agents/${agent}/evidence?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z`)).status).toBe(422);
   });
 
   it("the archiver seals batches of canonical entries and never writes one twice", async () => {

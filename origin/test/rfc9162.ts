@@ -51,3 +51,24 @@ export function verifyConsistencyRfc(first: number, second: number, firstRoot: B
   }
   return sn === 0 && fr.equals(firstRoot) && sr.equals(secondRoot);
 }
+
+/**
+ * The root a kakunin-evidence/3 multiproof leads to, by RFC 9162 §2.1.1's recursion: `leaves`
+ * maps the included leaf indices to their hashes, `nodes` are the proof hashes in the order the
+ * bundle lists them; a subtree without an included leaf takes the next node. Null when the nodes
+ * run out or some are left over.
+ */
+export function rootFromMultiproofRfc(size: number, leaves: Map<number, Buffer>, nodes: Buffer[]): Buffer | null {
+  let next = 0;
+  const k2 = (n: number) => { let k = 1; while (k * 2 < n) k *= 2; return k; };
+  const mth = (lo: number, hi: number): Buffer | null => {
+    if (![...leaves.keys()].some((i) => i >= lo && i < hi)) return nodes[next++] ?? null;
+    if (hi - lo === 1) return leaves.get(lo)!;
+    const k = k2(hi - lo);
+    const l = mth(lo, lo + k);
+    const r = mth(lo + k, hi);
+    return l && r ? node(l, r) : null;
+  };
+  const root = mth(0, size);
+  return next === nodes.length ? root : null;
+}

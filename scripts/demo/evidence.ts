@@ -6,18 +6,22 @@ import { admin, type Agent, type Ctx } from "./context.ts";
 import { c } from "./output.ts";
 import { check, expectStatus, pollUntil, StepFailure } from "./runner.ts";
 
+/** An audit entry as kakunin-evidence/3 carries it: the canonical entry itself. */
 interface Entry {
   index: number;
   kind: string;
-  canonical: string;
+  data: { event?: { amount?: number } };
 }
 
+/** `entries` holds the audit entries and, between them, the base64 strings of the shared proof. */
 interface Bundle {
   format: string;
   tree_head: { tree_size: number; root_hash: string };
-  entries: Entry[];
+  entries: (Entry | string)[];
   certificates: { serial_number: string; status: string }[];
 }
+
+const auditEntries = (b: Bundle): Entry[] => b.entries.filter((e): e is Entry => typeof e !== "string");
 
 /** Events the origin has stored for the agent (all pages). */
 async function storedEvents(ctx: Ctx, agentId: string): Promise<number> {
@@ -45,14 +49,18 @@ export function exportEvidence(ctx: Ctx, agent: Agent, accepted: number): Promis
     await pollUntil(async () => ((await storedEvents(ctx, agent.id)) >= accepted ? true : undefined),
       { timeoutMs: 30_000, everyMs: 200, what: `all ${accepted} accepted events stored at the origin` });
     const waited = Math.round(performance.now() - t0);
-    const a = await admin<{ data: Bundle }>(ctx, "GET", `/v1/agents/${agent.id}/evidence`);
-    const bundle = expectStatus(a, 200, `GET /v1/agents/${agent.id}/evidence`).data;
-    const byKind = kinds(bundle.entries);
+    // The body as text: v3 entries are the exact bytes that were hashed, so the file must be the
+    // response byte for byte (re-serialising parsed JSON could reorder or reformat them).
+    const res = await fetch(`${ctx.origin.url}/v1/agents/${agent.id}/evidence`, { headers: { authorization: `Bearer ${ctx.adminKey}` } });
+    const text = await res.text();
+    check(res.status === 200, `GET /v1/agents/${agent.id}/evidence answered ${res.status}: ${text.slice(0, 300)}`);
+    const bundle = (JSON.parse(text) as { data: Bundle }).data;
+    const byKind = kinds(auditEntries(bundle));
     check(byKind.get("event.ingested") === accepted, `the bundle should hold ${accepted} events, holds ${byKind.get("event.ingested") ?? 0}`);
     check((byKind.get("certificate.revoked") ?? 0) >= 1, "the bundle should hold the revocation");
     const file = join(ctx.dataDir, `evidence-${agent.id}.json`);
     // Saved exactly as the API answered: `kakunin audit verify` reads the enveloped body as is.
-    writeFileSync(file, JSON.stringify(a.body, null, 2));
+    writeFileSync(file, text);
     // The verifier's trust anchor: the root CA, taken from the origin the operator runs (as
     // `kakunin init` saves it), never from the bundle itself.
     const ca = expectStatus(await admin<{ data: { root: { certificate_pem: string } } }>(ctx, "GET", "/v1/ca"), 200, "GET /v1/ca").data;
@@ -63,7 +71,7 @@ export function exportEvidence(ctx: Ctx, agent: Agent, accepted: number): Promis
       value: { file, bundle, rootFile },
       facts: [
         `origin holds all ${accepted} events (${waited} ms of waiting for the edge's background forwarding)`,
-        `${bundle.entries.length} entries: ${summary}`,
+        `${auditEntries(bundle).length} entries: ${summary}`,
         `signed tree head: size ${bundle.tree_head.tree_size}, root ${bundle.tree_head.root_hash.slice(0, 16)}…; saved to ${file}`,
       ],
     };
@@ -91,23 +99,21 @@ function auditVerify(root: string, file: string, rootPem: string): Promise<{ cod
 
 /** A copy with one burst transfer's amount rewritten, as someone hiding it would. */
 function tampered(bundle: Bundle, file: string): { file: string; what: string } | undefined {
-  const target = bundle.entries.find((e) => e.kind === "event.ingested" && e.canonical.includes('"amount":250000'));
-  if (!target) return undefined;
   const copy = structuredClone(bundle);
-  const entry = copy.entries.find((e) => e.index === target.index);
-  if (!entry) return undefined;
-  entry.canonical = entry.canonical.replace('"amount":250000', '"amount":25');
+  const target = auditEntries(copy).find((e) => e.kind === "event.ingested" && e.data.event?.amount === 250000);
+  if (!target) return undefined;
+  target.data.event!.amount = 25;
   const out = file.replace(/\.json$/, ".tampered.json");
-  writeFileSync(out, JSON.stringify({ data: copy }, null, 2));
+  writeFileSync(out, JSON.stringify({ data: copy }));
   return { file: out, what: `entry ${target.index}: transfer amount 250000 → 25` };
 }
 
 /** A copy with the revocation deleted, as someone hiding it would (`jq 'del(…)'`). */
 function trimmed(bundle: Bundle, file: string): string {
   const copy = structuredClone(bundle);
-  copy.entries = copy.entries.filter((e) => e.kind !== "certificate.revoked");
+  copy.entries = copy.entries.filter((e) => typeof e === "string" || e.kind !== "certificate.revoked");
   const out = file.replace(/\.json$/, ".trimmed.json");
-  writeFileSync(out, JSON.stringify({ data: copy }, null, 2));
+  writeFileSync(out, JSON.stringify({ data: copy }));
   return out;
 }
 

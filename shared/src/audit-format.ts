@@ -4,7 +4,14 @@
  * the CA, the tree head by the tenant's audit key) or hashed into the signed tree (entries, via
  * RFC 9162 inclusion proofs).
  */
-export const EVIDENCE_FORMAT = "kakunin-evidence/2";
+export const EVIDENCE_FORMAT = "kakunin-evidence/3";
+
+/** The previous format (one audit path per entry): still exported on request and still verified. */
+export const EVIDENCE_FORMAT_V2 = "kakunin-evidence/2";
+
+/** Formats the origin writes and `kakunin audit verify` checks. */
+export const EVIDENCE_FORMATS = [EVIDENCE_FORMAT, EVIDENCE_FORMAT_V2] as const;
+export type EvidenceFormat = (typeof EVIDENCE_FORMATS)[number];
 
 /** Formats `kakunin audit verify` recognises but refuses, with the reason it gives. */
 export const RETIRED_EVIDENCE_FORMATS: Readonly<Record<string, string>> = {
@@ -88,8 +95,9 @@ export interface EvidenceArchiveObject {
   archived_at: string | null;
 }
 
-export interface EvidenceBundle {
-  format: typeof EVIDENCE_FORMAT;
+/** Everything of a bundle except its entries and archive pointers (the same in v2 and v3). */
+export interface EvidenceBundleHeader {
+  format: EvidenceFormat;
   generated_at: string;
   tenant: { id: string; name: string };
   agent: Record<string, unknown> & { id: string };
@@ -103,6 +111,32 @@ export interface EvidenceBundle {
    * tenant's tree of `from_size` entries to `tree_head`, for `kakunin audit verify --since-tree-head`.
    */
   consistency?: { from_size: number; proof: string[] };
+}
+
+/** `kakunin-evidence/2`: every entry with its own audit path. */
+export interface EvidenceBundleV2 extends EvidenceBundleHeader {
+  format: typeof EVIDENCE_FORMAT_V2;
   entries: EvidenceEntry[];
   archive: EvidenceArchiveObject[];
+}
+
+/** An audit entry as v3 carries it: the entry object itself, its JSON text byte-for-byte the hashed canonical text. */
+export type AuditEntryJson = Record<string, unknown> & { index: number; kind: string };
+
+/**
+ * `kakunin-evidence/3` (docs/evidence-format.md): `entries` lists the audit entries in log order,
+ * each as its canonical JSON verbatim, and before each entry (and after the last) whose leaves
+ * are not adjacent, one base64 string: the concatenated hashes of the maximal subtrees covering
+ * the leaves in between (shared/src/merkle/multiproof.ts). One multiproof for the whole bundle.
+ */
+export interface EvidenceBundle extends EvidenceBundleHeader {
+  format: typeof EVIDENCE_FORMAT;
+  entries: (AuditEntryJson | string)[];
+  archive: EvidenceArchiveObject[];
+}
+
+/** The audit entries of a bundle of either format, parsed, in bundle order (proof nodes skipped). */
+export function bundleAuditEntries(b: EvidenceBundle | EvidenceBundleV2): AuditEntryJson[] {
+  if (b.format === EVIDENCE_FORMAT_V2) return b.entries.map((e) => JSON.parse(e.canonical) as AuditEntryJson);
+  return b.entries.filter((e): e is AuditEntryJson => typeof e !== "string");
 }

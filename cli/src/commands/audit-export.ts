@@ -9,17 +9,18 @@ import { openStream, reportFailure } from "../http.ts";
 import { EXIT, IoError, type Io } from "../io.ts";
 import { json } from "../render.ts";
 
-const synopsis = "audit export <agent-id> [--from T] [--to T] [--since-tree-head FILE] [--out bundle.json] [--json]";
+const synopsis = "audit export <agent-id> [--from T] [--to T] [--since-tree-head FILE] [--format kakunin-evidence/2] [--out bundle.json] [--json]";
 
 const help = helpText(synopsis, `
 Downloads the agent's evidence bundle (GET /v1/agents/:id/evidence; role admin or auditor): its
-audit entries with inclusion proofs, a signed tree head and the CA chain, self-contained so that
+audit entries with one shared inclusion proof, a signed tree head and the CA chain, self-contained so that
 \`kakunin audit verify bundle.json\` checks it offline (docs/evidence-format.md). The response is
 streamed to disk byte for byte as received, whatever its size; with --out the file appears only
 once the whole bundle arrived. Without --out (or with --out -) it goes to stdout.`, [
   "  --from T         the window opens at the agent's last entry logged before T (RFC 3339)",
   "  --to T           the window closes at the agent's first entry logged at or after T (RFC 3339)",
   "  --since-tree-head FILE  include a consistency proof from this earlier signed tree head",
+  "  --format F       kakunin-evidence/3 (default) or kakunin-evidence/2 (an audit path per entry, for older tooling)",
   "  --out FILE       write the bundle here (default: stdout)",
   ORIGIN_HELP,
   `${JSON_HELP}; with --out: {file, bytes, entries}`,
@@ -40,17 +41,46 @@ async function treeSizeOf(path: string): Promise<number> {
 }
 
 /**
- * Counts entries while the bytes stream past: each entry object has exactly one `"audit_path":`
- * key, and inside JSON strings (the canonical texts) quotes are escaped, so the pattern cannot
- * occur there. A tail of the previous chunk is kept for matches split across chunks.
+ * Counts audit entries while the bytes stream past: the objects directly inside the bundle's
+ * `entries` array (v3 also puts base64 proof strings there, which are not counted; v2 entries are
+ * objects too). A small JSON tokenizer that keeps only its state between chunks: depth, whether
+ * it is inside a string, and the last member name of the bundle object.
  */
 class EntryCounter {
   count = 0;
-  #tail = "";
+  #depth = 0;
+  #inString = false;
+  #escaped = false;
+  #key = "";
+  #text = "";
+  #inEntries = false;
+  // {"data": {bundle}} puts the bundle's members at depth 2; a bare bundle at depth 1.
+  #bundleDepth = 1;
   feed(text: string): void {
-    const s = this.#tail + text;
-    for (let i = s.indexOf('"audit_path":'); i >= 0; i = s.indexOf('"audit_path":', i + 1)) this.count++;
-    this.#tail = s.slice(-12);
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i]!;
+      if (this.#inString) {
+        if (this.#escaped) this.#escaped = false;
+        else if (c === "\\") this.#escaped = true;
+        else if (c === '"') {
+          this.#inString = false;
+          if (this.#depth === this.#bundleDepth) this.#key = this.#text;
+        } else if (this.#depth === this.#bundleDepth && this.#text.length < 16) this.#text += c;
+        continue;
+      }
+      if (c === '"') {
+        this.#inString = true;
+        this.#text = "";
+      } else if (c === "{" || c === "[") {
+        if (this.#depth === 1 && this.#key === "data" && c === "{") this.#bundleDepth = 2;
+        if (this.#depth === this.#bundleDepth && this.#key === "entries" && c === "[") this.#inEntries = true;
+        else if (this.#inEntries && this.#depth === this.#bundleDepth + 1 && c === "{") this.count++;
+        this.#depth++;
+      } else if (c === "}" || c === "]") {
+        this.#depth--;
+        if (this.#depth === this.#bundleDepth) this.#inEntries = false;
+      }
+    }
   }
 }
 
@@ -59,13 +89,13 @@ export const auditExport: Command = {
   synopsis,
   summary: "save an agent's evidence bundle for offline verification",
   help,
-  spec: { strings: ["from", "to", "out", "origin", "api-key", "since-tree-head"], booleans: ["json"], positionals: ["agent-id"] },
+  spec: { strings: ["from", "to", "out", "origin", "api-key", "since-tree-head", "format"], booleans: ["json"], positionals: ["agent-id"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const id = a.req("agent-id");
     const since = a.str("since-tree-head");
     const sinceSize = since === undefined ? undefined : await treeSizeOf(since);
     const r = await openStream(originEndpoint(resolveSettings(a, help)), `/v1/agents/${encodeURIComponent(id)}/evidence`, {
-      query: { from: a.str("from"), to: a.str("to"), since_size: sinceSize === undefined ? undefined : String(sinceSize) }, timeoutMs: 3_600_000,
+      query: { from: a.str("from"), to: a.str("to"), since_size: sinceSize === undefined ? undefined : String(sinceSize), format: a.str("format") }, timeoutMs: 3_600_000,
     });
     if (!r.ok) return reportFailure(io, r.error);
     const out = a.str("out");

@@ -2,7 +2,7 @@
 import { createHash } from "node:crypto";
 import { readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename } from "node:path";
-import type { EvidenceBundle } from "@kakunin/shared";
+import type { EvidenceBundle, EvidenceBundleV2 } from "@kakunin/shared";
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
 import { configPath, readConfigFile } from "../config.ts";
@@ -60,13 +60,14 @@ export const auditReport: Command = {
       throw new IoError(`${file} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
     }
     // The same verifier as `kakunin audit verify`, called through its public function.
-    const [{ verifyBundle }, { renderReport }, { unwrap }, { renderReportHtml }] = await Promise.all([
+    const [{ verifyStream }, { renderReport }, { unwrap }, { renderReportHtml }] = await Promise.all([
       import("../verify/index.ts"),
       import("../verify/render.ts"),
       import("../verify/shape.ts"),
       import("../report/html.ts"),
     ]);
-    const verification = await verifyBundle(doc, { rootPem, rootSource: root === undefined ? `the root kakunin init saved in ${configPath()}` : "--root" });
+    // The text, not the parsed document: v3 entries must be in the file byte for byte as hashed.
+    const verification = await verifyStream((async function* () { yield text; })(), { rootPem, rootSource: root === undefined ? `the root kakunin init saved in ${configPath()}` : "--root" });
     if (!verification.ok) {
       // No report for evidence that does not hold: the failures instead, and nothing on disk.
       await rm(out, { force: true });
@@ -76,7 +77,7 @@ export const auditReport: Command = {
       return EXIT.failed;
     }
     const html = renderReportHtml({
-      bundle: unwrap(doc) as EvidenceBundle,
+      bundle: unwrap(doc) as EvidenceBundle | EvidenceBundleV2,
       verification,
       bundleSha256: createHash("sha256").update(text).digest("hex"),
       bundleName: basename(file),

@@ -2,7 +2,7 @@
  * The evidence report as one self-contained HTML document (inline CSS and SVG, no script, no
  * external asset), written for a person: compliance officer, auditor, regulator.
  */
-import type { EvidenceBundle } from "@kakunin/shared";
+import type { EvidenceBundle, EvidenceBundleV2 } from "@kakunin/shared";
 import type { VerifyReport } from "../verify/index.ts";
 import { certificateTimeline, volumeChart } from "./charts.ts";
 import { CONTROLS } from "./controls.ts";
@@ -31,7 +31,7 @@ ul{margin:0;padding-left:18px}.bar{fill:#0b5cad}.bar-high{fill:#b3261e}.axis{str
 @media print{body{margin:0;max-width:none}a{color:inherit}}`;
 
 export interface ReportInput {
-  bundle: EvidenceBundle;
+  bundle: EvidenceBundle | EvidenceBundleV2;
   verification: VerifyReport;
   /** SHA-256 of the bundle file as given, so the reader can tie the report to the file. */
   bundleSha256: string;
@@ -112,7 +112,9 @@ ${m.decisions.map((d) => `<tr><td class="num">${d.index}</td><td>${when(d.at)}</
 <dt>Root CA</dt><dd>${esc(v.trust_anchor?.subject ?? "?")}, SHA-256 <code>${esc(v.trust_anchor?.sha256 ?? "?")}</code></dd></dl>
 <h3>How to re-verify</h3><ol>
 <li>With Kakunin's CLI, offline: <code>kakunin audit verify ${esc(input.bundleName)} --root root.pem</code>, where <code>root.pem</code> is the root certificate whose fingerprint is shown above, obtained independently of this report.</li>
-<li>With any RFC 9162 verifier: for each entry, the leaf hash is SHA-256 of the byte 0x00 followed by the entry's <code>canonical</code> text (UTF-8); its <code>audit_path</code> is the inclusion proof for leaf <code>index</code> in the tree of size ${fmt(th.tree_size)}, which must lead to the root hash above. The tree head signature covers <code>kakunin-signed-tree-head/v2</code>, a newline, and the canonical JSON of <code>{root_hash, tenant_id, timestamp, tree_size}</code>; check it with the signer certificate in the bundle, chained to the root CA.</li></ol></section>`);
+<li>With any RFC 9162 implementation: ${input.bundle.format === "kakunin-evidence/2"
+    ? `for each entry, the leaf hash is SHA-256 of the byte 0x00 followed by the entry's <code>canonical</code> text (UTF-8); its <code>audit_path</code> is the inclusion proof for leaf <code>index</code> in the tree of size ${fmt(th.tree_size)}, which must lead to the root hash above.`
+    : `for each entry (an object in <code>entries</code>), the leaf hash is SHA-256 of the byte 0x00 followed by its RFC 8785 canonical JSON (UTF-8; the bundle carries it byte for byte); the strings between entries are the base64 hashes of the subtrees covering the leaves in between, and with the leaves they must hash up to the root hash above in the tree of size ${fmt(th.tree_size)} (docs/evidence-format.md, kakunin-evidence/3).`} The tree head signature covers <code>kakunin-signed-tree-head/v2</code>, a newline, and the canonical JSON of <code>{root_hash, tenant_id, timestamp, tree_size}</code>; check it with the signer certificate in the bundle, chained to the root CA.</li></ol></section>`);
 
   parts.push(`<section id="controls"><h2>6. Control mapping</h2>
 <p class="disclaimer"><strong>Not legal advice.</strong> This table shows which evidence in this report can support which obligation; whether an obligation applies to this agent, and whether the evidence suffices, is for the institution and its counsel to decide. Articles are cited only where their text was checked.</p>

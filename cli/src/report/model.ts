@@ -2,7 +2,7 @@
  * What the evidence report says, computed from a bundle that has already verified. Pure: every
  * number printed comes from here, so the tests can recompute it from the bundle independently.
  */
-import type { EvidenceBundle, EvidenceCertificate } from "@kakunin/shared";
+import { bundleAuditEntries, type EvidenceBundle, type EvidenceBundleV2, type EvidenceCertificate } from "@kakunin/shared";
 
 export type Reason = { feature: string; contribution: number; detail: string };
 
@@ -78,13 +78,12 @@ const obj = (v: unknown): Record<string, unknown> => (v && typeof v === "object"
 const reasonsOf = (v: unknown): Reason[] =>
   Array.isArray(v) ? v.map((r) => ({ feature: str(obj(r).feature), contribution: num(obj(r).contribution) ?? 0, detail: str(obj(r).detail) })) : [];
 
-export function parseEntries(b: EvidenceBundle): ParsedEntry[] {
-  return b.entries.map((e) => {
-    const j = obj(JSON.parse(e.canonical));
+export function parseEntries(b: EvidenceBundle | EvidenceBundleV2): ParsedEntry[] {
+  return bundleAuditEntries(b).map((j) => {
     const actor = obj(j.actor);
     return {
-      index: e.index,
-      kind: e.kind,
+      index: j.index,
+      kind: j.kind,
       at: str(j.at),
       actor: { type: str(actor.type), id: str(actor.id), role: typeof actor.role === "string" ? actor.role : undefined },
       data: obj(j.data),
@@ -151,7 +150,7 @@ function bucketsOf(events: EventFact[]): ReportModel["buckets"] {
   return { size, rows };
 }
 
-export function buildModel(b: EvidenceBundle): ReportModel {
+export function buildModel(b: EvidenceBundle | EvidenceBundleV2): ReportModel {
   const entries = parseEntries(b);
   const a = b.agent;
   const model = obj(a.model);
@@ -185,7 +184,7 @@ export function buildModel(b: EvidenceBundle): ReportModel {
     tenant: b.tenant,
     window: { from: b.window.from, to: b.window.to, first: sortedTimes[0] ?? null, last: sortedTimes[sortedTimes.length - 1] ?? null },
     certificates: b.certificates,
-    entries: b.entries.length,
+    entries: entries.length,
     lifecycle: entries.filter((e) => e.kind !== "event.ingested"),
     events,
     byAction: [...actions.values()].sort((x, y) => y.count - x.count || x.action.localeCompare(y.action)),

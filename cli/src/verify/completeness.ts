@@ -29,7 +29,14 @@ interface Link {
   count: number;
   leaf: string;
   entry: Record<string, unknown>;
+  predecessorChanged: boolean;
 }
+
+/**
+ * v3: a link to the entry just before in the log that check d already failed as a modification
+ * (this entry's `prev`, naming the same hash, disagrees with that entry's text). Not a removal.
+ */
+const changedNotRemoved = (l: Link, to: Link, link: unknown): boolean => l.predecessorChanged && to.index === l.index - 1 && link === l.entry.prev;
 
 export class CompletenessTracker {
   readonly #f = new FailureList();
@@ -59,14 +66,14 @@ export class CompletenessTracker {
       this.#fail(`entry ${p.index} (${p.kind})`, "a version 2 entry about the agent without agent_seq and lifecycle_count");
       return;
     }
-    const l: Link = { index: p.index, kind: p.kind, seq, at: Date.parse(String(p.entry.at)), lifecycle: "lifecycle_prev" in p.entry, count, leaf: p.leaf, entry: p.entry };
+    const l: Link = { index: p.index, kind: p.kind, seq, at: Date.parse(String(p.entry.at)), lifecycle: "lifecycle_prev" in p.entry, count, leaf: p.leaf, entry: p.entry, predecessorChanged: p.predecessorChanged === true };
     const prev = this.#last;
     if (prev && l.seq <= prev.seq) {
       this.#ordered = false;
       this.#fail(`entry ${l.index}`, `agent_seq ${l.seq} does not follow entry ${prev.index}'s ${prev.seq}`);
     }
     if (prev && l.seq === prev.seq + 1) {
-      if (l.entry.agent_prev !== prev.leaf) this.#fail(`entry ${l.index} (${l.kind})`, `agent_prev is not the leaf hash of entry ${prev.index}, the agent's previous entry`);
+      if (l.entry.agent_prev !== prev.leaf && !changedNotRemoved(l, prev, l.entry.agent_prev)) this.#fail(`entry ${l.index} (${l.kind})`, `agent_prev is not the leaf hash of entry ${prev.index}, the agent's previous entry`);
       if (l.count !== prev.count + (l.lifecycle ? 1 : 0)) this.#fail(`entry ${l.index} (${l.kind})`, `lifecycle_count ${l.count} does not follow entry ${prev.index}'s ${prev.count}`);
     } else {
       // A new run: the one that ended is context before the stretch.
@@ -89,7 +96,7 @@ export class CompletenessTracker {
     if (l.count < expected) this.#fail(`entry ${l.index} (${l.kind})`, `lifecycle_count ${l.count} repeats or goes back after lifecycle entry #${before?.count ?? 0}`);
     for (let c = expected; c < l.count; c++) this.#missing(c);
     const want = l.count === 1 ? null : before && before.count === l.count - 1 ? before.leaf : undefined;
-    if (want !== undefined && l.entry.lifecycle_prev !== want) this.#fail(`entry ${l.index} (${l.kind})`, `lifecycle_prev is not the leaf hash of the agent's lifecycle entry #${l.count - 1}`);
+    if (want !== undefined && l.entry.lifecycle_prev !== want && !(before && changedNotRemoved(l, before, l.entry.lifecycle_prev))) this.#fail(`entry ${l.index} (${l.kind})`, `lifecycle_prev is not the leaf hash of the agent's lifecycle entry #${l.count - 1}`);
     this.#lastLifecycle = l;
   }
 

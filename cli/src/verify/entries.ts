@@ -22,8 +22,13 @@ export interface ParsedEntry {
   data: Record<string, unknown>;
   /** The whole decoded entry ({} when it did not decode). */
   entry: Record<string, unknown>;
-  /** The entry's stated leaf hash (hex). */
+  /** The entry's stated leaf hash (hex); v3: the hash of its text. */
   leaf: string;
+  /**
+   * v3: this entry's `prev` disagrees with the hash of its log predecessor's text, already failed
+   * as a modification in check d; the agent-chain check does not count the same break as a removal.
+   */
+  predecessorChanged?: boolean;
 }
 
 /** An entry as the bundle carries it (shape already checked). */

@@ -7,11 +7,12 @@
  * clock): the same bundle always gets the same verdict.
  */
 import "../node-crypto.ts";
-import { EVIDENCE_FORMAT, kakuninOids } from "@kakunin/shared";
+import { EVIDENCE_FORMAT, EVIDENCE_FORMAT_V2, kakuninOids } from "@kakunin/shared";
 import { checkChain } from "./chain.ts";
 import { CompletenessTracker } from "./completeness.ts";
 import { checkConsistency } from "./consistency.ts";
 import { EntryChecker, type RawEntry } from "./entries.ts";
+import { EntryCheckerV3 } from "./entries-v3.ts";
 import { FailureList } from "./failures.ts";
 import { bundleParts, BundleSyntaxError, partsOf, type BundlePart } from "./json-stream.ts";
 import { entryShapeProblems, shapeProblems } from "./shape.ts";
@@ -34,7 +35,7 @@ function skipped(id: CheckId): CheckResult {
 }
 
 function malformed(header: Record<string, unknown>, problems: string[]): VerifyReport {
-  const format: CheckResult = { id: "format", title: TITLES.format, status: "fail", summary: `not a well-formed ${EVIDENCE_FORMAT} bundle`, failures: [{ subject: "bundle", reasons: problems }], notes: [] };
+  const format: CheckResult = { id: "format", title: TITLES.format, status: "fail", summary: `not a well-formed ${header.format === EVIDENCE_FORMAT_V2 ? EVIDENCE_FORMAT_V2 : EVIDENCE_FORMAT} bundle`, failures: [{ subject: "bundle", reasons: problems }], notes: [] };
   const rest = (["chain", "tree_head", "entries", "completeness", "validity"] as const).map(skipped);
   return {
     ok: false, format: typeof header.format === "string" ? header.format : null, tenant: null, agent_id: null, tree_head: null, trust_anchor: null,
@@ -79,24 +80,30 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
   const chain = await checkChain(b, opts.rootPem, oids, opts.rootSource);
   const head = await checkTreeHead(b, chain.signer);
   const since = opts.sinceTreeHead === undefined ? [] : [await checkConsistency(b, opts.sinceTreeHead, oids)];
-  const entries = new EntryChecker(b);
+  const formatFailures = new FailureList();
+  const entries = b.format === EVIDENCE_FORMAT_V2 ? new EntryChecker(b) : new EntryCheckerV3(b, formatFailures);
   const complete = new CompletenessTracker(b);
   const validity = new ValidityTracker(b, chain.agentCerts);
-  const formatFailures = new FailureList();
   let position = 0;
   for (let r = await it.next(); !r.done; r = await it.next()) {
     if (r.value.type === "entries-end") break;
     if (r.value.type !== "entry") continue;
     const where = `entries[${position++}]`;
-    const bad = entryShapeProblems(where, r.value.value);
-    if (bad.length) {
-      formatFailures.add({ subject: where, reasons: bad });
-      continue;
+    let parsed;
+    if (entries instanceof EntryCheckerV3) parsed = entries.item(where, r.value.value, r.value.raw);
+    else {
+      const bad = entryShapeProblems(where, r.value.value);
+      if (bad.length) {
+        formatFailures.add({ subject: where, reasons: bad });
+        continue;
+      }
+      parsed = await entries.check(r.value.value as RawEntry);
     }
-    const parsed = await entries.check(r.value.value as RawEntry);
+    if (!parsed) continue;
     complete.add(parsed);
     validity.add(parsed);
   }
+  if (entries instanceof EntryCheckerV3) entries.finish();
   // Members after the entries (archive pointers) are informational; read to the end for syntax.
   for (let r = await it.next(); !r.done; r = await it.next()) {
     if (r.value.type === "member" && r.value.key in header) formatFailures.add({ subject: "bundle", reasons: [`member "${r.value.key}" appears twice`] });
@@ -104,7 +111,7 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
 
   const format: CheckResult = {
     id: "format", title: TITLES.format, status: formatFailures.total ? "fail" : "pass",
-    summary: formatFailures.total ? `${fmt(formatFailures.total)} malformed entr${formatFailures.total === 1 ? "y" : "ies"} (not checked further)` : EVIDENCE_FORMAT,
+    summary: formatFailures.total ? `${fmt(formatFailures.total)} malformed entr${formatFailures.total === 1 ? "y" : "ies"} (not checked further)` : b.format,
     failures: formatFailures.list, notes: formatFailures.notes(),
   };
   const checks = [format, chain.result, head, entries.result(), complete.result(), ...since, validity.result()];

@@ -9,7 +9,8 @@
 
 export type BundlePart =
   | { type: "member"; key: string; value: unknown }
-  | { type: "entry"; value: unknown }
+  /** `raw`: the element's text exactly as in the file (streamed input only), which v3 hashes. */
+  | { type: "entry"; value: unknown; raw?: string }
   | { type: "entries-start" }
   | { type: "entries-end" };
 
@@ -162,7 +163,8 @@ export async function* bundleParts(chunks: AsyncIterable<string>): AsyncGenerato
       if ((await sc.peek()) === 0x5d) sc.pos++;
       else {
         for (;;) {
-          yield { type: "entry", value: parse(await sc.rawValue(), "an entry") };
+          const raw = await sc.rawValue();
+          yield { type: "entry", value: parse(raw, "an entry"), raw };
           const c = await sc.peek();
           sc.pos++;
           if (c === 0x5d) break;

@@ -3,7 +3,7 @@
  * reads must be present with its JSON type, so those checks can stay free of defensive code and
  * a malformed bundle is reported as such instead of crashing mid-verification.
  */
-import { EVIDENCE_FORMAT, RETIRED_EVIDENCE_FORMATS } from "@kakunin/shared";
+import { EVIDENCE_FORMAT, EVIDENCE_FORMAT_V2, EVIDENCE_FORMATS, RETIRED_EVIDENCE_FORMATS } from "@kakunin/shared";
 
 type Json = Record<string, unknown>;
 
@@ -35,8 +35,8 @@ export function shapeProblems(b: unknown): string[] {
   if (!isRecord(b)) return ["the document is not a JSON object"];
   const retired = typeof b.format === "string" ? RETIRED_EVIDENCE_FORMATS[b.format] : undefined;
   if (retired) return [`format ${b.format} is no longer accepted: ${retired}`];
-  if (b.format !== EVIDENCE_FORMAT) {
-    out.push(`format is ${JSON.stringify(b.format) ?? "missing"}, expected "${EVIDENCE_FORMAT}"`);
+  if (!(EVIDENCE_FORMATS as readonly unknown[]).includes(b.format)) {
+    out.push(`format is ${JSON.stringify(b.format) ?? "missing"}, expected "${EVIDENCE_FORMAT}" (or "${EVIDENCE_FORMAT_V2}")`);
     return out;
   }
   fields("bundle", b, { ca_chain_pem: isStr, certificates: Array.isArray, entries: Array.isArray }, out);
@@ -50,11 +50,11 @@ export function shapeProblems(b: unknown): string[] {
   if (Array.isArray(b.certificates)) {
     b.certificates.forEach((c, i) => fields(`certificates[${i}]`, c, { serial_number: isStr, certificate_pem: isStr, revoked_at: strOrNull }, out));
   }
-  if (Array.isArray(b.entries)) b.entries.forEach((e, i) => out.push(...entryShapeProblems(`entries[${i}]`, e)));
+  if (Array.isArray(b.entries) && b.format === EVIDENCE_FORMAT_V2) b.entries.forEach((e, i) => out.push(...entryShapeProblems(`entries[${i}]`, e)));
   return out;
 }
 
-/** Problems with one entry's shape (the streaming verifier checks entries one at a time). */
+/** Problems with one v2 entry's shape (the streaming verifier checks entries one at a time; v3's are checked by EntryCheckerV3). */
 export function entryShapeProblems(where: string, e: unknown): string[] {
   const out: string[] = [];
   fields(where, e, {

@@ -1,4 +1,4 @@
-import type { EvidenceBundle } from "@kakunin/shared";
+import type { EvidenceBundleHeader } from "@kakunin/shared";
 
 export type CheckId = "format" | "chain" | "tree_head" | "entries" | "completeness" | "consistency" | "validity";
 
@@ -54,5 +54,5 @@ export interface VerifyOptions {
   oidArc?: string;
 }
 
-/** A bundle that passed the structural check: every field the checks read has its type. */
-export type Bundle = EvidenceBundle;
+/** A bundle's header (v2 or v3) that passed the structural check: every field the checks read has its type. */
+export type Bundle = EvidenceBundleHeader;

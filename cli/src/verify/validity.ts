@@ -26,6 +26,8 @@ export class ValidityTracker {
   /** Per serial: the latest receipt time of a passing event so far, and which event. */
   readonly #latest = new Map<string, { at: number; index: number; id: string }>();
   readonly #backfilled: string[] = [];
+  /** Serial as written → normalized: every event names one, and 100k regex replaces add up. */
+  readonly #serials = new Map<string, string>();
   #backfilledCount = 0;
   events = 0;
 
@@ -48,12 +50,12 @@ export class ValidityTracker {
     const at = rcv === null ? claimed : Date.parse(rcv);
     const when = rcv === null ? `at ${ts}` : `at ${ts}, received ${rcv},`;
     const serial = typeof e.data.serial_number === "string" ? e.data.serial_number : null;
-    const cert = serial === null ? undefined : this.certs.get(normalizeSerial(serial));
+    const key = serial === null ? null : this.#normalize(serial);
+    const cert = key === null ? undefined : this.certs.get(key);
     if (Number.isNaN(claimed)) reasons.push(`event${id} has no valid timestamp`);
     if (serial === null) reasons.push(`event${id} names no certificate serial`);
     else if (!cert) reasons.push(`certificate ${serial} is not in the bundle`);
-    if (cert && !Number.isNaN(at)) {
-      const key = normalizeSerial(serial!);
+    if (cert && key !== null && !Number.isNaN(at)) {
       const rev = this.#revoked.get(key);
       /** Why the certificate did not cover time `t` (empty when it did); `when` names the time. */
       const uncovered = (t: number, when: string): string[] => [
@@ -72,6 +74,15 @@ export class ValidityTracker {
       }
     }
     if (reasons.length) this.#f.add({ subject: `entry ${e.index} (${e.kind})`, index: e.index, kind: e.kind, reasons });
+  }
+
+  #normalize(serial: string): string {
+    let k = this.#serials.get(serial);
+    if (k === undefined) {
+      k = normalizeSerial(serial);
+      if (this.#serials.size < 10_000) this.#serials.set(serial, k);
+    }
+    return k;
   }
 
   /** Earliest proven revocation per serial (a second revocation cannot un-revoke). */

@@ -1,7 +1,7 @@
 import { and, asc, eq, gt, gte, lt, lte, max, min, notInArray, or, sql, type SQL } from "drizzle-orm";
 import {
-  AGENT_ACTIVITY_KINDS, consistencyProof, EVIDENCE_FORMAT, EXPORT_CHECKPOINT_KIND, ok, toHex, type EvidenceArchiveObject, type EvidenceBundle,
-  type EvidenceEntry, type Result,
+  AGENT_ACTIVITY_KINDS, consistencyProof, EVIDENCE_FORMAT, EVIDENCE_FORMAT_V2, EXPORT_CHECKPOINT_KIND, ok, toHex, type EvidenceArchiveObject,
+  type EvidenceBundleHeader, type EvidenceEntry, type EvidenceFormat, type Result,
 } from "@kakunin/shared";
 import { agents, auditBatches, auditEntries, certificates } from "../db/schema.ts";
 import type { CaError } from "../ca/authority.ts";
@@ -10,6 +10,7 @@ import type { AgentRow } from "../db/rows.ts";
 import { effectiveStatus } from "../lifecycle/certificate-status.ts";
 import { rfc3339 } from "../time.ts";
 import { appendAudit } from "./append.ts";
+import { multiproofItems } from "./evidence-v3.ts";
 import { BatchProofReader, withPrefetchedNodes } from "./proof-reader.ts";
 import { treeHeadAt } from "./tree-head.ts";
 import type { AuditActor } from "./types.ts";
@@ -19,15 +20,20 @@ export interface EvidenceWindow {
   to?: Date;
   /** Include a consistency proof from the tree of this size (an earlier tree head the caller holds). */
   sinceSize?: number;
+  /** The bundle format; kakunin-evidence/3 unless an auditor's tooling asks for /2. */
+  format?: EvidenceFormat;
 }
 
 /** Everything of the bundle but its entries and archive list, which are streamed. */
-export type EvidenceHeader = Omit<EvidenceBundle, "entries" | "archive">;
+export type EvidenceHeader = EvidenceBundleHeader;
 
 /** A bundle ready to stream: the header is built, the entries are read page by page. */
 export interface EvidenceExport {
   header: EvidenceHeader;
+  /** v2: the entries, each with its own audit path. */
   entries(): AsyncGenerator<EvidenceEntry>;
+  /** v3: the JSON text of each element of `entries` (audit entries verbatim, and the multiproof's gap nodes). */
+  items(): AsyncGenerator<string>;
   archive(): Promise<EvidenceArchiveObject[]>;
 }
 
@@ -46,7 +52,7 @@ const ACTIVITY = [...AGENT_ACTIVITY_KINDS];
 export async function prepareEvidence(
   s: Services, tenant: { id: string; name: string }, agentId: string, window: EvidenceWindow, actor: AuditActor,
   // The bundle's agent object is the API's agent view; the caller renders it (audit/ never imports views/).
-  renderAgent: (a: AgentRow) => EvidenceBundle["agent"],
+  renderAgent: (a: AgentRow) => EvidenceBundleHeader["agent"],
 ): Promise<Result<EvidenceExport | undefined, CaError>> {
   const [agent] = await s.db.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenant.id)));
   if (!agent) return ok(undefined);
@@ -76,7 +82,7 @@ export async function prepareEvidence(
   const certs = await s.db.select().from(certificates).where(eq(certificates.agentId, agentId)).orderBy(asc(certificates.issuedAt));
   const now = s.clock.now();
   const header: EvidenceHeader = {
-    format: EVIDENCE_FORMAT,
+    format: window.format ?? EVIDENCE_FORMAT,
     generated_at: now.toISOString(),
     tenant,
     agent: renderAgent(agent),
@@ -95,23 +101,29 @@ export async function prepareEvidence(
     }),
   };
   const size = sth.value.tree_size;
+  async function* pages() {
+    // Keyset pagination: each page is one indexed range read, whatever the log's size.
+    for (let after = -1; ;) {
+      const rows = await s.db
+        .select({ idx: auditEntries.idx, kind: auditEntries.kind, canonical: auditEntries.canonical, leaf: auditEntries.leafHash })
+        .from(auditEntries).where(and(chosen, gt(auditEntries.idx, after))).orderBy(asc(auditEntries.idx)).limit(PAGE);
+      if (rows.length === 0) return;
+      yield rows;
+      after = rows[rows.length - 1]!.idx;
+    }
+  }
   return ok({
     header,
     async *entries() {
       const proofs = new BatchProofReader(s.db, tenant.id, size);
-      // Keyset pagination: each page is one indexed range read, whatever the log's size.
-      for (let after = -1; ;) {
-        const rows = await s.db
-          .select({ idx: auditEntries.idx, kind: auditEntries.kind, canonical: auditEntries.canonical, leaf: auditEntries.leafHash })
-          .from(auditEntries).where(and(chosen, gt(auditEntries.idx, after))).orderBy(asc(auditEntries.idx)).limit(PAGE);
-        if (rows.length === 0) return;
+      for await (const rows of pages()) {
         const paths = await proofs.proofs(rows.map((r) => r.idx));
         for (const [i, r] of rows.entries()) {
           yield { index: r.idx, kind: r.kind, leaf_hash: toHex(r.leaf), canonical: r.canonical, audit_path: paths[i]!.map(toHex) };
         }
-        after = rows[rows.length - 1]!.idx;
       }
     },
+    items: () => multiproofItems(s.db, tenant.id, size, pages()),
     async archive() {
       // Archive objects that hold at least one of the bundle's entries.
       const holds = sql`exists (select 1 from ${auditEntries} where ${chosen} and ${auditEntries.idx} between ${auditBatches.firstIdx} and ${auditBatches.lastIdx})`;
@@ -133,8 +145,9 @@ export async function* evidenceJson(e: EvidenceExport): AsyncGenerator<string> {
   yield `${head.slice(0, -2)},"entries":[`;
   let first = true;
   let chunk = "";
-  for await (const entry of e.entries()) {
-    chunk += (first ? "" : ",") + JSON.stringify(entry);
+  const items = e.header.format === EVIDENCE_FORMAT_V2 ? mapAsync(e.entries(), (x) => JSON.stringify(x)) : e.items();
+  for await (const item of items) {
+    chunk += (first ? "" : ",") + item;
     first = false;
     if (chunk.length >= 64 * 1024) {
       yield chunk;
@@ -142,4 +155,8 @@ export async function* evidenceJson(e: EvidenceExport): AsyncGenerator<string> {
     }
   }
   yield `${chunk}],"archive":${JSON.stringify(await e.archive())}}}`;
+}
+
+async function* mapAsync<T, U>(xs: AsyncIterable<T>, f: (x: T) => U): AsyncGenerator<U> {
+  for await (const x of xs) yield f(x);
 }

@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { EVIDENCE_FORMATS } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { evidenceJson, prepareEvidence } from "../audit/evidence.ts";
 import { toAgentView } from "../views/agent.ts";
@@ -13,6 +14,8 @@ const windowQuery = z.object({
   to: z.iso.datetime({ offset: true }).optional(),
   /** The size of an earlier tree head the caller holds: the bundle then proves consistency with it. */
   since_size: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  /** kakunin-evidence/3 (default: one shared multiproof) or kakunin-evidence/2 (an audit path per entry, for older tooling). */
+  format: z.enum(EVIDENCE_FORMATS).optional(),
 })
   .refine((q) => !q.from || !q.to || Date.parse(q.from) < Date.parse(q.to), { message: "from must be before to", path: ["from"] });
 
@@ -20,13 +23,14 @@ export const route = createRoute({
   method: "get",
   path: "/v1/agents/{id}/evidence",
   summary: "Self-contained evidence bundle for an agent (verify offline with `kakunin audit verify`)",
-  description: "Streamed (chunked) as one JSON document, format kakunin-evidence/2 (docs/evidence-format.md). Each export appends an " +
+  description: "Streamed (chunked) as one JSON document, format kakunin-evidence/3 (docs/evidence-format.md; " +
+    "`format=kakunin-evidence/2` for the previous format). Each export appends an " +
     "`evidence.exported` checkpoint entry to the agent's chain and signs a tree head ending with it.",
   security: bearer,
   middleware: [requireRole("admin", "auditor")] as const,
   request: { params: idParams, query: windowQuery },
   responses: {
-    200: { description: "Evidence bundle (format kakunin-evidence/2)", content: { "application/json": { schema: z.object({ data: z.record(z.string(), z.unknown()) }) } } },
+    200: { description: "Evidence bundle (format kakunin-evidence/3, or the format asked for)", content: { "application/json": { schema: z.object({ data: z.record(z.string(), z.unknown()) }) } } },
     ...errorResponses(404, 422, 503),
   },
 });
@@ -37,7 +41,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const q = c.req.valid("query");
     const prepared = kmOrThrow(await prepareEvidence(
       c.var.services, { id: c.var.caller.tenantId, name: c.var.caller.tenantName }, id,
-      { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, sinceSize: q.since_size }, apiKeyActor(c.var.caller), toAgentView,
+      { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, sinceSize: q.since_size, format: q.format }, apiKeyActor(c.var.caller), toAgentView,
     ));
     if (!prepared) throw notFound("agent", id);
     // Pull-based: the next page is read from the database only when the client has taken the last

@@ -16,6 +16,13 @@ async function rangeHash(start: number, n: number, reader: NodeReader): Promise<
   return nodeHash(await rangeHash(start, k, reader), await rangeHash(start + k, n - k, reader));
 }
 
+/** MTH(D[start : start+size]) for size ≥ 1: a node of the tree (multiproofs carry these). */
+export function subtreeHash(start: number, size: number, reader: NodeReader): Promise<Uint8Array> {
+  assertIndex("start", start);
+  if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`size must be a positive safe integer, got ${size}`);
+  return rangeHash(start, size, reader);
+}
+
 /** ℓ with 2^ℓ = n, or -1. A loop, not Math.log2: that rounds 2^52+1 to exactly 52. */
 function exactLog2(n: number): number {
   let level = 0;
