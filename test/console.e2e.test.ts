@@ -323,9 +323,7 @@ describe("console in a browser", () => {
     const table = /<table id="by-action">([\s\S]*?)<\/table>/.exec(page)![1]!;
     const rows = [...table.matchAll(/<tr><td><code>([^<]+)<\/code><\/td><td class="num">([\d,]+)<\/td>/g)].map((m) => [m[1], Number(m[2]!.replace(/,/g, ""))]);
     expect(new Map(rows as [string, number][])).toEqual(byAction);
-    const decisions = entries.filter((e) =>
-      ["risk.decision", "review.decided", "certificate.revoked", "agent.suspension_lifted"].includes(e.kind),
-    ).length;
+    const decisions = entries.filter((e) => ["risk.decision", "review.decided", "certificate.revoked", "agent.suspension_lifted"].includes(e.kind)).length;
     expect(decisions).toBeGreaterThanOrEqual(2);
     expect([.../<table id="decision-table">([\s\S]*?)<\/table>/.exec(page)![1]!.matchAll(/<tr><td class="num">/g)].length).toBe(decisions);
     expect(page).toContain(bundle.agent.owner.name);

@@ -17,7 +17,11 @@ import { withPrefetchedNodes } from "../../origin/src/audit/proof-reader.ts";
 import { agentBody, rowsOf, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 
 const CLI_DIR = join(import.meta.dirname, "..");
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 function kakunin(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     const env = { ...process.env, KAKUNIN_CONFIG: join(tmpdir(), "kakunin-v3-no-config.json") };
@@ -63,12 +67,27 @@ describe("kakunin audit verify, kakunin-evidence/3: every tamper, trim, reorder 
     const r = await o.request("POST", path, { key: null, rawBody: body, headers: { ...headers, "content-type": "application/json" } });
     expect(r.status).toBe(200);
   };
-  const events = (ids: string[], received = () => new Date().toISOString()) => post("/internal/v1/events", {
-    events: ids.map((id, i) => ({
-      agent_id: agent, tenant_id: tenantId, serial_number: serial, score: 0.1, band: "low", reasons: [], received_at: received(),
-      event: { event_id: id, timestamp: new Date(Date.now() + i).toISOString(), type: "transaction", action: "orders.place", amount: id === "e2" ? 73_400 : 100 + i, currency: "EUR", outcome: "success" },
-    })),
-  });
+  const events = (ids: string[], received = () => new Date().toISOString()) =>
+    post("/internal/v1/events", {
+      events: ids.map((id, i) => ({
+        agent_id: agent,
+        tenant_id: tenantId,
+        serial_number: serial,
+        score: 0.1,
+        band: "low",
+        reasons: [],
+        received_at: received(),
+        event: {
+          event_id: id,
+          timestamp: new Date(Date.now() + i).toISOString(),
+          type: "transaction",
+          action: "orders.place",
+          amount: id === "e2" ? 73_400 : 100 + i,
+          currency: "EUR",
+          outcome: "success",
+        },
+      })),
+    });
   const bundle = async (q = ""): Promise<EvidenceBundle> => {
     const r = await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${agent}/evidence${q}`);
     expect(r.status).toBe(200);
@@ -114,8 +133,14 @@ describe("kakunin audit verify, kakunin-evidence/3: every tamper, trim, reorder 
     await new Promise((r) => setTimeout(r, 20));
     await events(["e4", "e5", "e6"]);
     await post("/internal/v1/risk-alerts", {
-      alert_id: `al-${cert.id}`, agent_id: agent, tenant_id: tenantId, serial_number: serial, score: 0.93,
-      reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "x" }], event_ids: ["e6"], triggered_at: new Date().toISOString(),
+      alert_id: `al-${cert.id}`,
+      agent_id: agent,
+      tenant_id: tenantId,
+      serial_number: serial,
+      score: 0.93,
+      reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "x" }],
+      event_ids: ["e6"],
+      triggered_at: new Date().toISOString(),
     });
     full = await bundle();
     windowed = await bundle(`?from=${encodeURIComponent(windowStart)}`);
@@ -123,7 +148,9 @@ describe("kakunin audit verify, kakunin-evidence/3: every tamper, trim, reorder 
     late = await bundle();
     otherBundle = (await o.json<{ data: EvidenceBundle }>("GET", `/v1/agents/${other}/evidence`)).body.data;
     const tenantB = (await o.json<{ data: { id: string } }>("POST", "/v1/tenants", { body: { name: "victim-bank" } })).body.data.id;
-    const [row] = rowsOf<{ canonical: string }>(await o.services.db.execute(`select canonical from audit_entries where tenant_id = '${tenantB}' order by idx limit 1`));
+    const [row] = rowsOf<{ canonical: string }>(
+      await o.services.db.execute(`select canonical from audit_entries where tenant_id = '${tenantB}' order by idx limit 1`),
+    );
     foreignEntry = JSON.parse(row!.canonical) as AuditEntryJson;
     const chain = (await o.json<{ data: { chain_pem: string } }>("GET", "/v1/ca")).body.data.chain_pem;
     write("root.pem", chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)![1]!);
@@ -141,12 +168,19 @@ describe("kakunin audit verify, kakunin-evidence/3: every tamper, trim, reorder 
     const r = await verify("full.json", full);
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^✓ format: kakunin-evidence\/3$/m);
-    expect(r.stdout).toMatch(new RegExp(`^✓ no entry modified: ${kinds.length} of ${kinds.length} entries hash into the signed tree \\(one multiproof, \\d+ proof nodes?\\); \\d+ hash-chain links checked$`, "m"));
+    expect(r.stdout).toMatch(
+      new RegExp(
+        `^✓ no entry modified: ${kinds.length} of ${kinds.length} entries hash into the signed tree \\(one multiproof, \\d+ proof nodes?\\); \\d+ hash-chain links checked$`,
+        "m",
+      ),
+    );
     expect(r.stdout).toMatch(/^✓ no entry removed: /m);
     expect(r.stdout).toMatch(/^VERIFIED: /m);
     // Reformatted (jq .): the entries are no longer the bytes that were hashed; each is named.
     const pretty = await failing("pretty.json", JSON.stringify({ data: full }, null, 2));
-    expect(pretty).toMatch(/^ {4}entry \d+ \(agent.created\): the entry's text has line breaks, so it is not the canonical text that was hashed: the file was reformatted/m);
+    expect(pretty).toMatch(
+      /^ {4}entry \d+ \(agent.created\): the entry's text has line breaks, so it is not the canonical text that was hashed: the file was reformatted/m,
+    );
     const w = await verify("windowed.json", windowed);
     expect(w.code, w.stdout).toBe(0);
     const v2 = (await o.json<{ data: unknown }>("GET", `/v1/agents/${agent}/evidence?format=kakunin-evidence/2`)).body;
@@ -187,23 +221,34 @@ describe("kakunin audit verify, kakunin-evidence/3: every tamper, trim, reorder 
     const genuine = Buffer.from(s, "base64");
     const otherNode = Buffer.from(late.entries.find((e) => typeof e === "string" && e !== s) as string, "base64").subarray(0, 32);
     otherNode.copy(genuine, 0);
-    expect(await failing("node-swap.json", { ...full, entries: full.entries.with(at, genuine.toString("base64")) })).toMatch(/multiproof: the entries and proof nodes hash to a root other than/);
+    expect(await failing("node-swap.json", { ...full, entries: full.entries.with(at, genuine.toString("base64")) })).toMatch(
+      /multiproof: the entries and proof nodes hash to a root other than/,
+    );
   });
 
   it("a missing, a surplus or an unused proof node, two proof strings in a row, a string that is not base64 → named", async () => {
     const at = full.entries.findIndex((e) => typeof e === "string");
     const s = Buffer.from(full.entries[at] as string, "base64");
     const short = s.length > 32 ? s.subarray(32).toString("base64") : null;
-    if (short) expect(await failing("node-missing.json", { ...full, entries: full.entries.with(at, short) })).toMatch(/multiproof: before entry \d+ .*: the bundle gives \d+, the tree of size \d+ needs \d+ proof nodes?/);
+    if (short)
+      expect(await failing("node-missing.json", { ...full, entries: full.entries.with(at, short) })).toMatch(
+        /multiproof: before entry \d+ .*: the bundle gives \d+, the tree of size \d+ needs \d+ proof nodes?/,
+      );
     const surplus = Buffer.concat([s, s.subarray(0, 32)]).toString("base64");
-    expect(await failing("node-surplus.json", { ...full, entries: full.entries.with(at, surplus) })).toMatch(/the bundle gives \d+, the tree of size \d+ needs \d+ proof node/);
+    expect(await failing("node-surplus.json", { ...full, entries: full.entries.with(at, surplus) })).toMatch(
+      /the bundle gives \d+, the tree of size \d+ needs \d+ proof node/,
+    );
     const dropped = await failing("gap-dropped.json", { ...full, entries: full.entries.toSpliced(at, 1) });
     expect(dropped).toMatch(/the bundle gives none, the tree of size \d+ needs \d+ proof node/);
     // After the checkpoint (the last leaf of the tree) nothing is left to prove.
-    expect(await failing("node-unused.json", { ...full, entries: [...full.entries, s.subarray(0, 32).toString("base64")] })).toMatch(/after entry \d+: the bundle gives 1, the tree of size \d+ needs no proof nodes/);
+    expect(await failing("node-unused.json", { ...full, entries: [...full.entries, s.subarray(0, 32).toString("base64")] })).toMatch(
+      /after entry \d+: the bundle gives 1, the tree of size \d+ needs no proof nodes/,
+    );
     expect(await failing("two-strings.json", { ...full, entries: full.entries.toSpliced(at, 0, full.entries[at]!) })).toMatch(/two proof strings in a row/);
     expect(await failing("not-base64.json", { ...full, entries: full.entries.with(at, "not base64!") })).toMatch(/not base64/);
-    expect(await failing("not-an-entry.json", { ...full, entries: [42, ...full.entries] as unknown as Item[] })).toMatch(/neither an audit entry .* nor a base64 string/);
+    expect(await failing("not-an-entry.json", { ...full, entries: [42, ...full.entries] as unknown as Item[] })).toMatch(
+      /neither an audit entry .* nor a base64 string/,
+    );
   });
 
   it("a changed root, signature or tree size → the tree head is named; a proof for another tree size fails", async () => {
@@ -213,7 +258,11 @@ describe("kakunin audit verify, kakunin-evidence/3: every tamper, trim, reorder 
     size.tree_head.tree_size += 1;
     const sig = structuredClone(full);
     sig.tree_head.signature = sig.tree_head.signature.replace(/^./, (c) => (c === "A" ? "B" : "A"));
-    for (const [name, b] of [["root", root], ["size", size], ["signature", sig]] as const) {
+    for (const [name, b] of [
+      ["root", root],
+      ["size", size],
+      ["signature", sig],
+    ] as const) {
       const out = await failing(`head-${name}.json`, b);
       expect(out, name).toMatch(/^✗ signed tree head: does not verify/m);
     }
@@ -222,7 +271,9 @@ describe("kakunin audit verify, kakunin-evidence/3: every tamper, trim, reorder 
     const bigger = await reprove(full, entriesOf(full), late.tree_head.tree_size);
     expect(await failing("other-size.json", bigger)).toMatch(/after entry \d+: the bundle gives \d+, the tree of size \d+ needs no proof nodes/);
     const smaller = { ...structuredClone(late), entries: full.entries };
-    expect(await failing("other-size2.json", smaller)).toMatch(new RegExp(`after entry \\d+: the bundle gives none, the tree of size ${late.tree_head.tree_size} needs \\d+ proof node`));
+    expect(await failing("other-size2.json", smaller)).toMatch(
+      new RegExp(`after entry \\d+: the bundle gives none, the tree of size ${late.tree_head.tree_size} needs \\d+ proof node`),
+    );
   });
 
   it("a duplicated entry, two entries swapped, an entry moved → entries must be in log order, each once", async () => {
@@ -249,7 +300,11 @@ describe("kakunin audit verify, kakunin-evidence/3: every tamper, trim, reorder 
   it("another tenant's entry → named as another log's (and it is not a leaf of this tree)", async () => {
     const keep = [foreignEntry, ...entriesOf(full).filter((e) => e.index !== foreignEntry.index)].sort((a, b) => a.index - b.index);
     const out = await failing("other-tenant.json", await reprove(full, keep));
-    expect(out).toMatch(new RegExp(`entry ${foreignEntry.index} \\(${foreignEntry.kind}\\): .*entry belongs to log "${foreignEntry.log as string}", not the signed tenant's ${tenantId}`));
+    expect(out).toMatch(
+      new RegExp(
+        `entry ${foreignEntry.index} \\(${foreignEntry.kind}\\): .*entry belongs to log "${foreignEntry.log as string}", not the signed tenant's ${tenantId}`,
+      ),
+    );
     expect(out).toMatch(/multiproof: the entries and proof nodes hash to a root other than the signed root/);
   });
 
@@ -261,9 +316,14 @@ describe("kakunin audit verify, kakunin-evidence/3: every tamper, trim, reorder 
     const dup = text.replace(amount, `"amount":25,${amount}`);
     // JSON.parse keeps the last copy (the committed 73400), a first-wins parser would read 25: the
     // bytes are not the committed text, so the entry is named and the multiproof fails.
-    for (const [name, changed] of [["dup-member.json", dup], ["dup-member2.json", text.replace(amount, `${amount},"amount":25`)]] as const) {
+    for (const [name, changed] of [
+      ["dup-member.json", dup],
+      ["dup-member2.json", text.replace(amount, `${amount},"amount":25`)],
+    ] as const) {
       const out = await failing(name, changed);
-      expect(out, name).toMatch(new RegExp(`^ {4}entry ${e.index} \\(event.ingested\\): its text hashes to leaf [0-9a-f]{16}…, but entry ${e.index + 1} records`, "m"));
+      expect(out, name).toMatch(
+        new RegExp(`^ {4}entry ${e.index} \\(event.ingested\\): its text hashes to leaf [0-9a-f]{16}…, but entry ${e.index + 1} records`, "m"),
+      );
       expect(out, name).toMatch(/multiproof: the entries and proof nodes hash to a root other than the signed root/);
     }
   });
@@ -306,7 +366,10 @@ describe("kakunin audit verify, kakunin-evidence/3: every tamper, trim, reorder 
     const lateEntry = entriesOf(late).find((e) => eventId(e) === "after-revocation")!;
     expect(byId.validity!.failures[0]!.index).toBe(lateEntry.index);
     expect(byId.validity!.failures[0]!.reasons[0]).toMatch(new RegExp(`event after-revocation at .* is after certificate ${serial} was revoked`));
-    const b = await reprove(late, entriesOf(late).filter((e) => e.kind !== "certificate.revoked"));
+    const b = await reprove(
+      late,
+      entriesOf(late).filter((e) => e.kind !== "certificate.revoked"),
+    );
     const out = await failing("no-revocation.json", b);
     expect(out).toContain("has no certificate.revoked entry proving it");
     expect(out).toMatch(/^✗ no entry removed/m);

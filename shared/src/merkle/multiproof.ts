@@ -76,7 +76,10 @@ export class MultiproofVerifier {
   #next = 0;
   #broken: string | null = null;
 
-  constructor(readonly treeSize: number, private readonly hashNode: SyncNodeHash) {
+  constructor(
+    readonly treeSize: number,
+    private readonly hashNode: SyncNodeHash,
+  ) {
     if (!Number.isSafeInteger(treeSize) || treeSize < 1) this.#broken = `tree size ${treeSize} has no leaves to prove`;
   }
 
@@ -122,7 +125,8 @@ export class MultiproofVerifier {
   finish(root: Uint8Array): string | null {
     if (this.#broken) return this.#broken;
     if (this.#next !== this.treeSize || this.#stack.length !== 1) return this.#fail(`the proof stops at leaf ${this.#next} of ${this.treeSize}`);
-    if (!bytesEqual(this.#stack[0]!.hash, root)) return this.#fail(`the entries and proof nodes hash to a root other than the signed root of tree size ${this.treeSize}`);
+    if (!bytesEqual(this.#stack[0]!.hash, root))
+      return this.#fail(`the entries and proof nodes hash to a root other than the signed root of tree size ${this.treeSize}`);
     return null;
   }
 
