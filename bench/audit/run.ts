@@ -74,6 +74,10 @@ async function largeLog(o: TestOrigin, tenant: string, dir: string): Promise<voi
   const size = Number(head!.size);
   console.log(`\n[${o.kind}] Log of ${int(size)} entries (${int(ENTRIES)} bulk-seeded events of one agent in ${f1((performance.now() - t) / 1000)} s, setup, not timed)`);
 
+  globalThis.gc?.();
+  // Heap plus ArrayBuffers: a chunk's 512 bytes live outside the V8 heap.
+  const heapOf = () => process.memoryUsage().heapUsed + process.memoryUsage().arrayBuffers;
+  const heapBefore = heapOf();
   // Two passes over different random entries: the first from a cold origin, the second after it.
   for (const [pass, seed] of [["first pass (cold)", 7], ["second pass, other entries", 8]] as const) {
     const p = await timeProofRoutes(o, size, PROOFS, seed);
@@ -88,7 +92,9 @@ async function largeLog(o: TestOrigin, tenant: string, dir: string): Promise<voi
     }
   }
   const nc = o.services.auditNodes;
-  console.log(`  node cache: ${int(nc.size)} chunks ≈ ${f1((nc.size * CHUNK_COST) / 2 ** 20)} MiB estimated (bound ${f1(nc.maxBytes / 2 ** 20)} MiB), ${int(nc.hits)} hits, ${int(nc.misses)} misses; process heap ${int(process.memoryUsage().heapUsed / 2 ** 20)} MiB`);
+  globalThis.gc?.();
+  const heapGrowth = (heapOf() - heapBefore) / 2 ** 20;
+  console.log(`  node cache: ${int(nc.size)} chunks ≈ ${f1((nc.size * CHUNK_COST) / 2 ** 20)} MiB estimated (bound ${f1(nc.maxBytes / 2 ** 20)} MiB), ${int(nc.hits)} hits, ${int(nc.misses)} misses; heap + ArrayBuffers after GC +${f1(heapGrowth)} MiB over the passes`);
   if (args.only === "proofs") return;
 
   const file = join(dir, `bundle-${o.kind}.json`);

@@ -50,7 +50,14 @@ export async function buildServices(
   });
   const edgeSecret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");
   const services: Services = {
-    config, db: database.db, keys, ca, clock, edgeSecret, logger, metrics,
+    config,
+    db: database.db,
+    keys,
+    ca,
+    clock,
+    edgeSecret,
+    logger,
+    metrics,
     auditNodes: new AuditNodeCache(config.KAKUNIN_AUDIT_CACHE_MB * 1024 * 1024),
     auditSizes: new LogSizes(database.db, clock),
     callers: new CallerCache(config.KAKUNIN_AUTH_CACHE_MS, clock),

@@ -40,10 +40,17 @@ function chunkReader(lookup: Lookup, onMissing: (level: number, index: number) =
 }
 
 /** Runs `compute` from the cache alone; undefined when a chunk it needs is not cached. */
-export async function fromCachedChunks<T>(tenantId: string, shared: AuditNodeCache, compute: (reader: NodeReader) => Promise<T>): Promise<{ value: T } | undefined> {
-  const reader = chunkReader((level, chunk, last) => shared.get(tenantId, level, chunk, last), () => {
-    throw new Miss();
-  });
+export async function fromCachedChunks<T>(
+  tenantId: string,
+  shared: AuditNodeCache,
+  compute: (reader: NodeReader) => Promise<T>,
+): Promise<{ value: T } | undefined> {
+  const reader = chunkReader(
+    (level, chunk, last) => shared.get(tenantId, level, chunk, last),
+    () => {
+      throw new Miss();
+    },
+  );
   try {
     return { value: await compute(reader) };
   } catch (e) {
@@ -58,7 +65,11 @@ export async function fromCachedChunks<T>(tenantId: string, shared: AuditNodeCac
  * in the committed tree: an error, as without the cache.
  */
 export async function withChunks<T>(
-  db: Queryable, tenantId: string, wanted: Wanted, shared: AuditNodeCache, compute: (reader: NodeReader) => Promise<T>,
+  db: Queryable,
+  tenantId: string,
+  wanted: Wanted,
+  shared: AuditNodeCache,
+  compute: (reader: NodeReader) => Promise<T>,
 ): Promise<T> {
   const need = new Map<string, ChunkRef & { last: number }>();
   for (const [level, set] of wanted) {
@@ -85,11 +96,14 @@ export async function withChunks<T>(
       shared.put(tenantId, level, chunk, c.hashes, c.count);
     }
   }
-  const reader = chunkReader((level, chunk, last) => {
-    const c = got.get(`${level}/${chunk}`);
-    return c && c.count > last ? c : undefined;
-  }, (level, index) => {
-    throw new Error(`audit node ${level}/${index} missing for tenant ${tenantId}`);
-  });
+  const reader = chunkReader(
+    (level, chunk, last) => {
+      const c = got.get(`${level}/${chunk}`);
+      return c && c.count > last ? c : undefined;
+    },
+    (level, index) => {
+      throw new Error(`audit node ${level}/${index} missing for tenant ${tenantId}`);
+    },
+  );
   return compute(reader);
 }

@@ -18,7 +18,10 @@ const MAX_TENANTS = 10_000;
 export class LogSizes {
   readonly #known = new Map<string, { size: number; readAt: number }>();
 
-  constructor(private readonly db: Queryable, private readonly clock: Clock) {}
+  constructor(
+    private readonly db: Queryable,
+    private readonly clock: Clock,
+  ) {}
 
   /** Reads the committed size now (0 for a log with no entries) and remembers it. */
   async read(tenantId: string): Promise<number> {

@@ -33,8 +33,14 @@ export function chunkOf(level: number, index: number): { level: number; chunk: n
   return { level: 0, chunk: Math.floor(first / CHUNK), last: (first % CHUNK) + 2 ** level - 1 };
 }
 
+/** A chunk's key inside its tenant's map: numeric, so a hit builds no string (level < 64). */
+const keyOf = (level: number, chunk: number) => chunk * 64 + level;
+
 export class AuditNodeCache {
-  readonly #chunks = new Map<string, Chunk>();
+  /** Per tenant, chunks in least-recently-used order; tenants in least-recently-used order too. */
+  readonly #tenants = new Map<string, Map<number, Chunk>>();
+  #count = 0;
+  #lastTenant = "";
   readonly #maxChunks: number;
   readonly #warmed = new Map<string, number>();
   readonly #roots = new Map<string, Uint8Array>();
@@ -47,22 +53,37 @@ export class AuditNodeCache {
     this.#maxChunks = Math.floor(maxBytes / CHUNK_COST);
   }
 
+  /** Chunks held, all tenants. */
   get size(): number {
-    return this.#chunks.size;
+    return this.#count;
   }
 
   /** A chunk if it holds at least `last` + 1 hashes (touching it: the least recently used goes first). */
   get(tenantId: string, level: number, chunk: number, last: number): Readonly<Chunk> | undefined {
-    const key = `${tenantId}/${level}/${chunk}`;
-    const c = this.#chunks.get(key);
-    if (!c || c.count <= last) {
+    const t = this.#tenant(tenantId, false);
+    const key = keyOf(level, chunk);
+    const c = t?.get(key);
+    if (!t || !c || c.count <= last) {
       this.misses++;
       return undefined;
     }
     this.hits++;
-    this.#chunks.delete(key);
-    this.#chunks.set(key, c);
+    t.delete(key);
+    t.set(key, c);
     return c;
+  }
+
+  /** The tenant's map, touched (most recently used) unless it already was the last one used. */
+  #tenant(tenantId: string, create: boolean): Map<number, Chunk> | undefined {
+    let t = this.#tenants.get(tenantId);
+    if (!t && !create) return undefined;
+    if (!t) this.#tenants.set(tenantId, (t = new Map()));
+    else if (this.#lastTenant !== tenantId) {
+      this.#tenants.delete(tenantId);
+      this.#tenants.set(tenantId, t);
+    }
+    this.#lastTenant = tenantId;
+    return t;
   }
 
   /** The root of the tenant's tree at `size`, if computed before (roots of committed sizes never change). */
@@ -88,14 +109,24 @@ export class AuditNodeCache {
     return true;
   }
 
-  /** Stores the first `count` hashes of a chunk (committed values only; see the file comment). */
+  /**
+   * Stores the first `count` hashes of a chunk (committed values only; see the file comment). Over
+   * the bound, the least recently used chunk of the least recently used tenant goes first.
+   */
   put(tenantId: string, level: number, chunk: number, hashes: Uint8Array, count: number): void {
     if (this.#maxChunks === 0 || count === 0) return;
-    const key = `${tenantId}/${level}/${chunk}`;
-    const old = this.#chunks.get(key);
+    const t = this.#tenant(tenantId, true)!;
+    const key = keyOf(level, chunk);
+    const old = t.get(key);
     if (old && old.count >= count) return;
-    this.#chunks.delete(key);
-    this.#chunks.set(key, { hashes, count });
-    while (this.#chunks.size > this.#maxChunks) this.#chunks.delete(this.#chunks.keys().next().value!);
+    if (old) t.delete(key);
+    else this.#count++;
+    t.set(key, { hashes, count });
+    while (this.#count > this.#maxChunks) {
+      const [oldestTenant, chunks] = this.#tenants.entries().next().value!;
+      chunks.delete(chunks.keys().next().value!);
+      this.#count--;
+      if (chunks.size === 0) this.#tenants.delete(oldestTenant);
+    }
   }
 }

@@ -48,14 +48,18 @@ async function warm(db: Queryable, tenantId: string, cache: AuditNodeCache): Pro
   };
   for (let level = TILE_LEVEL; size >> level > 0 && budget > 0; level++) {
     for (let from = 0; from < size >> level && budget > 0; from += WARM_PAGE) {
-      const rows = await db.select({ idx: auditNodes.idx, hash: auditNodes.hash }).from(auditNodes)
+      const rows = await db
+        .select({ idx: auditNodes.idx, hash: auditNodes.hash })
+        .from(auditNodes)
         .where(and(eq(auditNodes.tenantId, tenantId), eq(auditNodes.level, level), between(auditNodes.idx, from, from + WARM_PAGE - 1)));
       put(level, rows);
     }
   }
   for (let to = Math.ceil(size / CHUNK) * CHUNK; to > 0 && budget > 0; to -= WARM_PAGE) {
     const from = Math.max(0, to - WARM_PAGE);
-    const rows = await db.select({ idx: auditEntries.idx, hash: auditEntries.leafHash }).from(auditEntries)
+    const rows = await db
+      .select({ idx: auditEntries.idx, hash: auditEntries.leafHash })
+      .from(auditEntries)
       .where(and(eq(auditEntries.tenantId, tenantId), between(auditEntries.idx, from, to - 1)));
     put(0, rows);
   }

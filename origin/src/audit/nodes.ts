@@ -127,8 +127,12 @@ export async function fetchChunks(db: Queryable, tenantId: string, refs: ChunkRe
   const nodes = refs.filter((r) => r.level >= TILE_LEVEL);
   const leaves = refs.filter((r) => r.level === 0).map((r): [number, number] => [r.chunk * CHUNK, r.chunk * CHUNK + CHUNK - 1]);
   for (let k = 0; k < nodes.length; k += 500) {
-    const conds = nodes.slice(k, k + 500).map((r) => and(eq(auditNodes.level, r.level), between(auditNodes.idx, r.chunk * CHUNK, r.chunk * CHUNK + CHUNK - 1))!);
-    const rows = await db.select({ level: auditNodes.level, idx: auditNodes.idx, hash: auditNodes.hash }).from(auditNodes)
+    const conds = nodes
+      .slice(k, k + 500)
+      .map((r) => and(eq(auditNodes.level, r.level), between(auditNodes.idx, r.chunk * CHUNK, r.chunk * CHUNK + CHUNK - 1))!);
+    const rows = await db
+      .select({ level: auditNodes.level, idx: auditNodes.idx, hash: auditNodes.hash })
+      .from(auditNodes)
       .where(and(eq(auditNodes.tenantId, tenantId), or(...conds)));
     for (const r of rows) {
       const c = slot(r.level, r.idx);
@@ -138,7 +142,9 @@ export async function fetchChunks(db: Queryable, tenantId: string, refs: ChunkRe
   }
   const merged = mergeRanges(leaves);
   for (let k = 0; k < merged.length; k += 500) {
-    const rows = await db.select({ idx: auditEntries.idx, hash: auditEntries.leafHash }).from(auditEntries)
+    const rows = await db
+      .select({ idx: auditEntries.idx, hash: auditEntries.leafHash })
+      .from(auditEntries)
       .where(and(eq(auditEntries.tenantId, tenantId), or(...merged.slice(k, k + 500).map(([a, b]) => between(auditEntries.idx, a, b)))));
     for (const r of rows) {
       const c = slot(0, r.idx);

@@ -36,7 +36,10 @@ function recorder(cache: ReadonlyMap<string, Uint8Array>, wanted: Wanted): NodeR
  * with no dry run and no query; otherwise only the missing chunks are read.
  */
 export async function withPrefetchedNodes<T>(
-  db: Queryable, tenantId: string, compute: (reader: NodeReader) => Promise<T>, shared?: AuditNodeCache,
+  db: Queryable,
+  tenantId: string,
+  compute: (reader: NodeReader) => Promise<T>,
+  shared?: AuditNodeCache,
 ): Promise<T> {
   if (shared && shared.maxBytes > 0) {
     const warm = await fromCachedChunks(tenantId, shared, compute);

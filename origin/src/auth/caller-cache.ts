@@ -17,7 +17,10 @@ export class CallerCache {
   readonly #entries = new Map<string, { caller: Caller; readAt: number }>();
 
   /** `ttlMs` 0 turns the cache off. */
-  constructor(readonly ttlMs: number, private readonly clock: Clock) {}
+  constructor(
+    readonly ttlMs: number,
+    private readonly clock: Clock,
+  ) {}
 
   /** The caller read for this key hash less than `ttlMs` ago, if any. */
   get(keyHash: string): Caller | undefined {
