@@ -67,7 +67,7 @@ export const configSchema = z.object({
    */
   KAKUNIN_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(200),
   /** Memory bound of the in-process cache of committed Merkle nodes and leaf hashes (MiB); 0 turns it off. */
-  KAKUNIN_AUDIT_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(64),
+  KAKUNIN_AUDIT_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(96),
   KAKUNIN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Where the origin publishes status records (the edge's base URL). */
   KAKUNIN_EDGE_URL: z.string().url().default("http://127.0.0.1:8787"),
