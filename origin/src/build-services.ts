@@ -1,6 +1,9 @@
 import "./platform.ts";
 import { readFileSync } from "node:fs";
 import { kakuninOids } from "@kakunin/shared";
+import { LogSizes } from "./audit/log-size.ts";
+import { AuditNodeCache } from "./audit/node-cache.ts";
+import { CallerCache } from "./auth/caller-cache.ts";
 import { CertificateAuthority } from "./ca/authority.ts";
 import { auditAuthorityCreated } from "./lifecycle/ca-created-audit.ts";
 import { systemClock, type Clock } from "./clock.ts";
@@ -47,7 +50,19 @@ export async function buildServices(
     ...(config.KAKUNIN_ROOT_CERT_FILE ? { offlineRootPem: readFileSync(config.KAKUNIN_ROOT_CERT_FILE, "utf8") } : {}),
   });
   const edgeSecret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");
-  const services: Services = { config, db: database.db, keys, ca, clock, edgeSecret, logger, metrics };
+  const services: Services = {
+    config,
+    db: database.db,
+    keys,
+    ca,
+    clock,
+    edgeSecret,
+    logger,
+    metrics,
+    auditNodes: new AuditNodeCache(config.KAKUNIN_AUDIT_CACHE_MB * 1024 * 1024),
+    auditSizes: new LogSizes(database.db, clock),
+    callers: new CallerCache(config.KAKUNIN_AUTH_CACHE_MS, clock),
+  };
   return {
     services,
     database,

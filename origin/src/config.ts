@@ -62,6 +62,14 @@ export const configSchema = z.object({
   KAKUNIN_TIDY_SAFETY_BUFFER_S: z.coerce.number().int().min(0).default(259_200),
   /** How often the tidy job runs (12 h, as Vault's auto-tidy); 0 disables the periodic run. */
   KAKUNIN_TIDY_INTERVAL_S: z.coerce.number().int().min(0).default(43_200),
+  /**
+   * Read-only routes that opt in (the audit proofs) reuse an API-key lookup for this long (ms); a
+   * key revoked on another origin is refused everywhere at most this long after (docs/security.md).
+   * 0 turns it off.
+   */
+  KAKUNIN_AUTH_CACHE_MS: z.coerce.number().int().min(0).max(1000).default(200),
+  /** Memory bound of the in-process cache of committed Merkle nodes and leaf hashes (MiB); 0 turns it off. */
+  KAKUNIN_AUDIT_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(96),
   KAKUNIN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Where the origin publishes status records (the edge's base URL). */
   KAKUNIN_EDGE_URL: z.string().url().default("http://127.0.0.1:8787"),

@@ -1,3 +1,6 @@
+import type { AuditNodeCache } from "./audit/node-cache.ts";
+import type { LogSizes } from "./audit/log-size.ts";
+import type { CallerCache } from "./auth/caller-cache.ts";
 import type { CertificateAuthority } from "./ca/authority.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
@@ -19,6 +22,12 @@ export interface Services {
   metrics: Metrics;
   /** Origin ⇄ edge HMAC secret: signs publications and ingest tokens, checks calls from the edge. */
   edgeSecret: string;
+  /** Committed Merkle chunks of every tenant's tree (write-once, memory-bounded): proofs, tree heads, since_size. */
+  auditNodes: AuditNodeCache;
+  /** Committed log sizes as last read: a proof for a size known to exist reads no size. */
+  auditSizes: LogSizes;
+  /** API-key lookups for read-only routes, each used for at most KAKUNIN_AUTH_CACHE_MS. */
+  callers: CallerCache;
   /** Told after every committed change so the edge learns of it at once; absent when publishing is off. */
   publisher?: { kick(): void };
   /** Told after every committed change so queued webhooks go out at once; absent when not running. */

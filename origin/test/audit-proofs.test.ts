@@ -3,11 +3,13 @@
  * recomputed from leaf tiles, fetched in one batch per proof; audit/nodes.ts) must be
  * byte-identical to RFC 9162 §2.1 computed plainly over the leaves, for sizes on every boundary
  * (1, 2, 2^k, 2^k ± 1) and at random, on PGlite and PostgreSQL; and appends from two origins on one
- * PostgreSQL must leave one consistent chain and tree.
+ * PostgreSQL must leave one consistent chain and tree. The origins' node caches (audit/node-cache.ts)
+ * must keep every answer identical while the log grows, on the same origin and on another.
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendAudit } from "../src/audit/append.ts";
+import { AuditNodeCache, CHUNK_COST } from "../src/audit/node-cache.ts";
 import { SYSTEM, type AuditItem } from "../src/audit/types.ts";
 import { dbKinds, freshPostgresDatabase, postgresUrl, rowsOf, startTestOrigin, type TestOrigin } from "./harness.ts";
 
@@ -131,6 +133,47 @@ describe.each(dbKinds())("audit proofs from stored tiles on %s", (kind) => {
     const head = await o.json<{ data: { tree_size: number; root_hash: string } }>("GET", "/v1/audit/tree-head");
     expect(head.body.data.root_hash).toBe(new Rfc(await storedLeaves(o, tenantId)).mth(0, head.body.data.tree_size));
   }, 300_000);
+
+  // The node cache (audit/node-cache.ts) keeps chunks across requests, including partial chunks at
+  // the right edge: after the log grows, every proof must still equal RFC 9162 over the leaves.
+  it("keeps answering RFC 9162 from the node cache while the log grows past cached partial chunks", async () => {
+    const rand = seeded(99);
+    for (const n of [1, 3, 12, 16, 17, 40, 5]) {
+      await o.services.db.transaction((tx) => appendAudit(tx, tenantId, items(n, `grow-${kind}`)));
+      const leaves = await storedLeaves(o, tenantId);
+      const size = leaves.length;
+      await checkSizes(o, new Rfc(leaves), leaves, [size, size - 1, Math.max(1, size - 17), 1 + Math.floor(rand() * size)], rand);
+      // Without tree_size the proof is for the current size, which includes the entry just appended.
+      const last = await o.json<Inclusion & { data: { tree_size: number } }>("GET", `/v1/audit/proofs/inclusion?entry=${size - 1}`);
+      expect(last.status).toBe(200);
+      expect(last.body.data.tree_size).toBe(size);
+      expect(last.body.data.leaf_hash).toBe(leaves[size - 1]);
+      // Nothing past the log is served, whatever is cached.
+      expect((await o.json("GET", `/v1/audit/proofs/inclusion?entry=0&tree_size=${size + 1}`)).status).toBe(422);
+      expect((await o.json("GET", `/v1/audit/proofs/consistency?from=1&to=${size + 1}`)).status).toBe(422);
+      expect((await o.json("GET", `/v1/audit/proofs/inclusion?entry=${size}`)).status).toBe(404);
+    }
+    // A repeated proof is answered from memory: no chunk is missed.
+    const size = (await storedLeaves(o, tenantId)).length;
+    await o.json("GET", `/v1/audit/proofs/inclusion?entry=7&tree_size=${size}`);
+    const misses = o.services.auditNodes.misses;
+    expect((await o.json("GET", `/v1/audit/proofs/inclusion?entry=7&tree_size=${size}`)).status).toBe(200);
+    expect(o.services.auditNodes.misses).toBe(misses);
+  }, 300_000);
+
+  it("stays within its memory bound and still answers RFC 9162 when it evicts", async () => {
+    const full = o.services.auditNodes;
+    o.services.auditNodes = new AuditNodeCache(3 * CHUNK_COST);
+    try {
+      const leaves = await storedLeaves(o, tenantId);
+      const rand = seeded(5);
+      await checkSizes(o, new Rfc(leaves), leaves, [leaves.length, 33, 1 + Math.floor(rand() * leaves.length)], rand);
+      expect(o.services.auditNodes.size).toBeLessThanOrEqual(3);
+      expect(o.services.auditNodes.misses).toBeGreaterThan(3);
+    } finally {
+      o.services.auditNodes = full;
+    }
+  }, 300_000);
 });
 
 describe.runIf(postgresUrl())("two origins appending to one PostgreSQL", () => {
@@ -151,6 +194,15 @@ describe.runIf(postgresUrl())("two origins appending to one PostgreSQL", () => {
       const rand = seeded(7);
       await checkSizes(b, ref, leaves, [leaves.length, 16, 17, 64, 65, 1 + Math.floor(rand() * leaves.length)], rand);
       await checkSizes(a, ref, leaves, [leaves.length - 1, 128, 129], rand);
+      // Both caches are warm; B appends more. A serves the new sizes (its known size is only a lower
+      // bound, read again for anything past it) and still the same tree as B.
+      for (let i = 0; i < 3; i++) await b.services.db.transaction((tx) => appendAudit(tx, tenantId, items(7 + i * 9, "b3")));
+      const grown = await storedLeaves(a, tenantId);
+      const ref2 = new Rfc(grown);
+      await checkSizes(a, ref2, grown, [grown.length, leaves.length + 1, leaves.length], rand);
+      const last = await a.json<Inclusion & { data: { tree_size: number } }>("GET", `/v1/audit/proofs/inclusion?entry=${grown.length - 1}`);
+      expect(last.body.data.tree_size).toBe(grown.length);
+      expect(last.body.data.root_hash).toBe(ref2.mth(0, grown.length));
     } finally {
       await b.close();
       await a.close();

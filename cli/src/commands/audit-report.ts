@@ -67,7 +67,12 @@ export const auditReport: Command = {
       import("../report/html.ts"),
     ]);
     // The text, not the parsed document: v3 entries must be in the file byte for byte as hashed.
-    const verification = await verifyStream((async function* () { yield text; })(), { rootPem, rootSource: root === undefined ? `the root kakunin init saved in ${configPath()}` : "--root" });
+    const verification = await verifyStream(
+      (async function* () {
+        yield text;
+      })(),
+      { rootPem, rootSource: root === undefined ? `the root kakunin init saved in ${configPath()}` : "--root" },
+    );
     if (!verification.ok) {
       // No report for evidence that does not hold: the failures instead, and nothing on disk.
       await rm(out, { force: true });

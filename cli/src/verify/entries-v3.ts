@@ -52,7 +52,10 @@ export class EntryCheckerV3 {
   readonly #root: Buffer | null;
 
   /** `formatFailures`: the format check's list, for elements that are neither an entry nor a proof string. */
-  constructor(private readonly b: Pick<Bundle, "tree_head" | "agent">, private readonly formatFailures: FailureList) {
+  constructor(
+    private readonly b: Pick<Bundle, "tree_head" | "agent">,
+    private readonly formatFailures: FailureList,
+  ) {
     this.#root = HEX32.test(b.tree_head.root_hash) ? Buffer.from(b.tree_head.root_hash, "hex") : null;
     this.#proof = new MultiproofVerifier(b.tree_head.tree_size, nodeHash);
   }
@@ -65,8 +68,10 @@ export class EntryCheckerV3 {
   item(where: string, value: unknown, raw?: string): ParsedEntry | null {
     if (typeof value === "string") {
       const nodes = Buffer.from(value, "base64");
-      if (this.#pending) this.formatFailures.add({ subject: where, reasons: [`two proof strings in a row (${this.#pendingAt} and this one): each gap has one`] });
-      else if (nodes.toString("base64") !== value) this.formatFailures.add({ subject: where, reasons: ["a proof string that is not base64 (RFC 4648, padded)"] });
+      if (this.#pending)
+        this.formatFailures.add({ subject: where, reasons: [`two proof strings in a row (${this.#pendingAt} and this one): each gap has one`] });
+      else if (nodes.toString("base64") !== value)
+        this.formatFailures.add({ subject: where, reasons: ["a proof string that is not base64 (RFC 4648, padded)"] });
       else {
         this.#pending = nodes;
         this.#pendingAt = where;
@@ -94,7 +99,10 @@ export class EntryCheckerV3 {
     else {
       // Canonical text has no raw line break (RFC 8785 escapes them in strings): a cheap, certain
       // sign of a reformatted file, worth naming since its hashes cannot match.
-      if (raw !== undefined && raw.includes("\n")) reasons.push("the entry's text has line breaks, so it is not the canonical text that was hashed: the file was reformatted (keep bundles byte for byte)");
+      if (raw !== undefined && raw.includes("\n"))
+        reasons.push(
+          "the entry's text has line breaks, so it is not the canonical text that was hashed: the file was reformatted (keep bundles byte for byte)",
+        );
       const leaf = createHash("sha256").update(LEAF_PREFIX).update(text, "utf8").digest();
       leafHex = leaf.toString("hex");
       if (last && index <= last.index) reasons.push(`index ${index} does not follow entry ${last.index}: entries must be in log order, each once`);
@@ -116,9 +124,14 @@ export class EntryCheckerV3 {
       this.chainLinks++;
       if (entry.prev !== last.leaf) {
         predecessorChanged = true;
-        this.failures.add({ subject: `entry ${last.index} (${last.kind})`, index: last.index, kind: last.kind, reasons: [
-          `its text hashes to leaf ${last.leaf.slice(0, 16)}…, but entry ${index} records ${String(entry.prev).slice(0, 16)}… as its predecessor's leaf (prev): the entry was changed (or entry ${index}'s prev was)`,
-        ] });
+        this.failures.add({
+          subject: `entry ${last.index} (${last.kind})`,
+          index: last.index,
+          kind: last.kind,
+          reasons: [
+            `its text hashes to leaf ${last.leaf.slice(0, 16)}…, but entry ${index} records ${String(entry.prev).slice(0, 16)}… as its predecessor's leaf (prev): the entry was changed (or entry ${index}'s prev was)`,
+          ],
+        });
       }
     }
     if (reasons.length) this.failures.add({ subject: subject(), index, kind, reasons });

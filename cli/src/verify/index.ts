@@ -11,7 +11,7 @@ import { EVIDENCE_FORMAT, EVIDENCE_FORMAT_V2, kakuninOids } from "@kakunin/share
 import { checkChain } from "./chain.ts";
 import { CompletenessTracker } from "./completeness.ts";
 import { checkConsistency } from "./consistency.ts";
-import { EntryChecker, type RawEntry } from "./entries.ts";
+import { EntryChecker, type ParsedEntry, type RawEntry } from "./entries.ts";
 import { EntryCheckerV3 } from "./entries-v3.ts";
 import { FailureList } from "./failures.ts";
 import { bundleParts, BundleSyntaxError, partsOf, type BundlePart } from "./json-stream.ts";
@@ -89,7 +89,7 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
     if (r.value.type === "entries-end") break;
     if (r.value.type !== "entry") continue;
     const where = `entries[${position++}]`;
-    let parsed;
+    let parsed: ParsedEntry | null;
     if (entries instanceof EntryCheckerV3) parsed = entries.item(where, r.value.value, r.value.raw);
     else {
       const bad = entryShapeProblems(where, r.value.value);

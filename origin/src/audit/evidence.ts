@@ -96,7 +96,7 @@ export async function prepareEvidence(
     ...(window.sinceSize === undefined ? {} : {
       consistency: {
         from_size: Math.min(window.sinceSize, sth.value.tree_size),
-        proof: (await withPrefetchedNodes(s.db, tenant.id, (reader) => consistencyProof(Math.min(window.sinceSize!, sth.value.tree_size), sth.value.tree_size, reader))).map(toHex),
+        proof: (await withPrefetchedNodes(s.db, tenant.id, (reader) => consistencyProof(Math.min(window.sinceSize!, sth.value.tree_size), sth.value.tree_size, reader), s.auditNodes)).map(toHex),
       },
     }),
   };

@@ -14,6 +14,8 @@ import type { Queryable } from "../db/index.ts";
 import { auditEntries, auditNodes } from "../db/schema.ts";
 
 export const TILE_LEVEL = 4;
+/** Consecutive indices of one level read and cached together (node-cache.ts): a tile's 16 leaves. */
+export const CHUNK = 16;
 
 /** The nodes of a completed-node list that are stored (the rest are recomputed from leaves). */
 export function storedOnly(nodes: TreeNode[]): TreeNode[] {
@@ -101,4 +103,60 @@ export function onDemandReader(db: Queryable, tenantId: string, cache: Map<strin
     const wanted: Wanted = new Map([[level, new Set([index])]]);
     await fetchNodes(db, tenantId, wanted, cache);
   });
+}
+
+/** A chunk of CHUNK consecutive indices of one level (level 0: leaves; else a stored level ≥ TILE_LEVEL). */
+export interface ChunkRef {
+  level: number;
+  chunk: number;
+}
+
+/**
+ * Reads whole chunks, stored nodes in one statement and leaves in another (per 500 chunks), and
+ * returns each chunk's 16 hashes with how many of them exist from its start (a chunk at the right
+ * edge of the tree is partial; a gap is never filled in).
+ */
+export async function fetchChunks(db: Queryable, tenantId: string, refs: ChunkRef[]): Promise<Map<string, { hashes: Uint8Array; count: number }>> {
+  const out = new Map<string, { hashes: Uint8Array; seen: boolean[] }>();
+  const slot = (level: number, idx: number) => {
+    const k = `${level}/${Math.floor(idx / CHUNK)}`;
+    let c = out.get(k);
+    if (!c) out.set(k, (c = { hashes: new Uint8Array(CHUNK * 32), seen: [] }));
+    return c;
+  };
+  const nodes = refs.filter((r) => r.level >= TILE_LEVEL);
+  const leaves = refs.filter((r) => r.level === 0).map((r): [number, number] => [r.chunk * CHUNK, r.chunk * CHUNK + CHUNK - 1]);
+  for (let k = 0; k < nodes.length; k += 500) {
+    const conds = nodes
+      .slice(k, k + 500)
+      .map((r) => and(eq(auditNodes.level, r.level), between(auditNodes.idx, r.chunk * CHUNK, r.chunk * CHUNK + CHUNK - 1))!);
+    const rows = await db
+      .select({ level: auditNodes.level, idx: auditNodes.idx, hash: auditNodes.hash })
+      .from(auditNodes)
+      .where(and(eq(auditNodes.tenantId, tenantId), or(...conds)));
+    for (const r of rows) {
+      const c = slot(r.level, r.idx);
+      c.hashes.set(r.hash, (r.idx % CHUNK) * 32);
+      c.seen[r.idx % CHUNK] = true;
+    }
+  }
+  const merged = mergeRanges(leaves);
+  for (let k = 0; k < merged.length; k += 500) {
+    const rows = await db
+      .select({ idx: auditEntries.idx, hash: auditEntries.leafHash })
+      .from(auditEntries)
+      .where(and(eq(auditEntries.tenantId, tenantId), or(...merged.slice(k, k + 500).map(([a, b]) => between(auditEntries.idx, a, b)))));
+    for (const r of rows) {
+      const c = slot(0, r.idx);
+      c.hashes.set(r.hash, (r.idx % CHUNK) * 32);
+      c.seen[r.idx % CHUNK] = true;
+    }
+  }
+  const result = new Map<string, { hashes: Uint8Array; count: number }>();
+  for (const [k, c] of out) {
+    let count = 0;
+    while (count < CHUNK && c.seen[count]) count++;
+    result.set(k, { hashes: c.hashes, count });
+  }
+  return result;
 }

@@ -1,5 +1,7 @@
 import { inclusionProof, type NodeReader } from "@kakunin/shared";
 import type { Queryable } from "../db/index.ts";
+import { fromCachedChunks, withChunks } from "./chunk-reader.ts";
+import type { AuditNodeCache } from "./node-cache.ts";
 import { fetchNodes, fromCache, type Wanted } from "./nodes.ts";
 
 const ZERO = new Uint8Array(32);
@@ -28,11 +30,25 @@ function recorder(cache: ReadonlyMap<string, Uint8Array>, wanted: Wanted): NodeR
  * one per node: a dry run records the nodes it reads, they are fetched together, and the real run
  * reads them from memory. At a million entries a proof reads ~20 nodes and a root up to ~20 more;
  * this is what keeps GET /v1/audit/proofs/* near the cost of a couple of indexed queries.
+ *
+ * With `shared` (the services' AuditNodeCache; only with `db` outside a transaction), the nodes
+ * come from whole chunks kept across requests (chunk-reader.ts): a warm tree answers from memory
+ * with no dry run and no query; otherwise only the missing chunks are read.
  */
-export async function withPrefetchedNodes<T>(db: Queryable, tenantId: string, compute: (reader: NodeReader) => Promise<T>): Promise<T> {
+export async function withPrefetchedNodes<T>(
+  db: Queryable,
+  tenantId: string,
+  compute: (reader: NodeReader) => Promise<T>,
+  shared?: AuditNodeCache,
+): Promise<T> {
+  if (shared && shared.maxBytes > 0) {
+    const warm = await fromCachedChunks(tenantId, shared, compute);
+    if (warm) return warm.value;
+  }
   const cache = new Map<string, Uint8Array>();
   const wanted: Wanted = new Map();
   await compute(recorder(cache, wanted));
+  if (shared && shared.maxBytes > 0) return withChunks(db, tenantId, wanted, shared, compute);
   await fetchNodes(db, tenantId, wanted, cache);
   return compute(fromCache(cache, tenantId));
 }

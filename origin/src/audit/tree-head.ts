@@ -1,7 +1,7 @@
 import { and, desc, eq } from "drizzle-orm";
 import { err, ok, rootHash, toHex, treeHeadMessage, type Result, type TreeHeadBody } from "@kakunin/shared";
 import type { LoadedAuthority } from "../ca/authority.ts";
-import { auditHeads, auditTreeHeads } from "../db/schema.ts";
+import { auditTreeHeads } from "../db/schema.ts";
 import type { KeyManagerError } from "../kms/types.ts";
 import type { CaError } from "../ca/authority.ts";
 import type { Services } from "../services.ts";
@@ -36,8 +36,7 @@ type Tenant = { id: string; name: string };
 export async function treeHead(s: Services, tenant: Tenant): Promise<Result<SignedTreeHead, CaError>> {
   const signer = await s.ca.auditSignerFor(tenant);
   if (!signer.ok) return signer;
-  const [head] = await s.db.select({ size: auditHeads.size }).from(auditHeads).where(eq(auditHeads.tenantId, tenant.id));
-  const size = head?.size ?? 0;
+  const size = await s.auditSizes.read(tenant.id);
   const [last] = await s.db.select().from(auditTreeHeads).where(eq(auditTreeHeads.tenantId, tenant.id)).orderBy(desc(auditTreeHeads.treeSize)).limit(1);
   if (last && last.treeSize >= size && last.signerId === signer.value.record.id) return ok(view(last, signer.value));
   return signAt(s, tenant, signer.value, Math.max(size, last?.treeSize ?? 0));
@@ -58,7 +57,7 @@ async function signAt(s: Services, tenant: Tenant, signer: LoadedAuthority, size
   const at = and(eq(auditTreeHeads.tenantId, tenant.id), eq(auditTreeHeads.treeSize, size));
   const [existing] = await s.db.select().from(auditTreeHeads).where(at);
   if (existing) return existing.signerId === signer.record.id ? ok(view(existing, signer)) : staleSigner(size);
-  const root = toHex(await withPrefetchedNodes(s.db, tenant.id, (reader) => rootHash(size, reader)));
+  const root = toHex(await withPrefetchedNodes(s.db, tenant.id, (reader) => rootHash(size, reader), s.auditNodes));
   const timestamp = s.clock.now().toISOString();
   const body = { tenant_id: tenant.id, tree_size: size, root_hash: root, timestamp };
   const sig = await s.keys.sign(signer.record.keyRef, treeHeadSigningInput(body));

@@ -47,6 +47,30 @@ export async function resolveApiKey(db: Db, key: string): Promise<Caller | undef
  * way nothing outside a tenant exists to its keys). Every other route answers it 403.
  */
 export function requireRole(...roles: CallerRole[]): MiddlewareHandler<AppEnv> {
+  return roleCheck(roles, false);
+}
+
+/**
+ * `requireRole` for read-only routes that may take the caller from the services' CallerCache: a
+ * revoked API key is still accepted here for at most KAKUNIN_AUTH_CACHE_MS after the revocation
+ * committed (auth/caller-cache.ts). The role check itself is the same, on the same row.
+ */
+export function requireReadRole(...roles: Role[]): MiddlewareHandler<AppEnv> {
+  return roleCheck(roles, true);
+}
+
+async function cachedCaller(c: { var: AppEnv["Variables"] }, key: string): Promise<Caller | undefined> {
+  const { callers, clock, db } = c.var.services;
+  const hash = hashApiKey(key);
+  const hit = callers.get(hash);
+  if (hit) return hit;
+  const readAt = clock.now().getTime();
+  const caller = await resolveApiKey(db, key);
+  if (caller) callers.put(hash, caller, readAt);
+  return caller;
+}
+
+function roleCheck(roles: readonly CallerRole[], cacheable: boolean): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const header = c.req.header("authorization");
     const m = header ? /^Bearer ([\x21-\x7e]{1,512})$/i.exec(header.trim()) : null;
@@ -54,7 +78,7 @@ export function requireRole(...roles: CallerRole[]): MiddlewareHandler<AppEnv> {
       throw new ApiError("unauthorized", header ? "Malformed Authorization header; expected 'Bearer <api key>'." : "Missing Authorization header.")
         .withHeader("www-authenticate", 'Bearer realm="kakunin"');
     }
-    const caller = await resolveApiKey(c.var.services.db, m[1]!);
+    const caller = cacheable ? await cachedCaller(c, m[1]!) : await resolveApiKey(c.var.services.db, m[1]!);
     if (!caller) {
       throw new ApiError("unauthorized", "Unknown or revoked API key.")
         .withHeader("www-authenticate", 'Bearer realm="kakunin", error="invalid_token"');

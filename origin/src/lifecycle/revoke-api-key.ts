@@ -25,6 +25,8 @@ export async function revokeApiKey(s: Services, tenantId: string, id: string, ac
     }
     return revoked;
   });
+  // Committed: this origin's read-only routes stop accepting the key at once (others within KAKUNIN_AUTH_CACHE_MS).
+  if (row) s.callers.clear();
   if (row) return ok(row);
   const [existing] = await s.db.select({ id: apiKeys.id }).from(apiKeys).where(mine);
   return existing ? fail("conflict", `api key ${id} is already revoked`) : fail("not-found", `api key ${id} not found`);

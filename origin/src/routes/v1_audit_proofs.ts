@@ -1,17 +1,13 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { eq } from "drizzle-orm";
-import { consistencyProof, inclusionProof, rootHash, toHex } from "@kakunin/shared";
+import { consistencyProof, inclusionProof, rootHash } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { withPrefetchedNodes } from "../audit/proof-reader.ts";
-import { requireRole } from "../auth/authenticate.ts";
-import { auditHeads } from "../db/schema.ts";
+import { requireReadRole } from "../auth/authenticate.ts";
 import { ApiError } from "../http/api-error.ts";
 import { bearer, dataResponse, errorResponses } from "./openapi.ts";
 
-async function logSize(c: { var: AppEnv["Variables"] }): Promise<number> {
-  const [h] = await c.var.services.db.select({ size: auditHeads.size }).from(auditHeads).where(eq(auditHeads.tenantId, c.var.caller.tenantId));
-  return h?.size ?? 0;
-}
+/** Hex of a hash (Node's encoder: the proofs carry ~20–60 of them). */
+const toHex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 
 const inclusionQuery = z.object({
   entry: z.coerce.number().int().min(0),
@@ -24,7 +20,7 @@ export const inclusionRoute = createRoute({
   path: "/v1/audit/proofs/inclusion",
   summary: "RFC 9162 inclusion proof of entry `entry` in the tree of size `tree_size`",
   security: bearer,
-  middleware: [requireRole("admin", "auditor")] as const,
+  middleware: [requireReadRole("admin", "auditor")] as const,
   request: { query: inclusionQuery },
   responses: {
     200: dataResponse(z.object({ leaf_index: z.number(), tree_size: z.number(), leaf_hash: z.string(), root_hash: z.string(), audit_path: z.array(z.string()) }), "Proof"),
@@ -39,7 +35,7 @@ export const consistencyRoute = createRoute({
   path: "/v1/audit/proofs/consistency",
   summary: "RFC 9162 consistency proof between tree sizes `from` and `to`",
   security: bearer,
-  middleware: [requireRole("admin", "auditor")] as const,
+  middleware: [requireReadRole("admin", "auditor")] as const,
   request: { query: consistencyQuery },
   responses: {
     200: dataResponse(z.object({ first: z.number(), second: z.number(), first_root: z.string(), second_root: z.string(), proof: z.array(z.string()) }), "Proof"),
@@ -50,27 +46,39 @@ export const consistencyRoute = createRoute({
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(inclusionRoute, async (c) => {
     const q = c.req.valid("query");
-    const size = await logSize(c);
+    const { auditSizes, auditNodes, db } = c.var.services;
+    const tenantId = c.var.caller.tenantId;
+    // A size known to be committed needs no read; anything refused is refused on a fresh read (audit/log-size.ts).
+    const size = q.tree_size === undefined ? await auditSizes.current(tenantId, q.entry + 1) : await auditSizes.atLeast(tenantId, q.tree_size);
     const treeSize = q.tree_size ?? size;
     if (treeSize > size) throw new ApiError("validation-failed", "tree_size is beyond the log", { errors: [{ path: "tree_size", message: `the log has ${size} entries` }] });
     if (q.entry >= treeSize) throw new ApiError("not-found", `entry ${q.entry} is not in a tree of size ${treeSize}`);
-    // Leaf (the level-0 node), path and root in one round trip (withPrefetchedNodes).
-    const { leaf, path, root } = await withPrefetchedNodes(c.var.services.db, c.var.caller.tenantId, async (reader) => ({
-      leaf: await reader.get(0, q.entry), path: await inclusionProof(q.entry, treeSize, reader), root: await rootHash(treeSize, reader),
-    }));
+    // Leaf (the level-0 node), path and root from the node cache, reading only missing chunks (withPrefetchedNodes).
+    // Roots of committed sizes never change: remembered, but only from the real run's result (the
+    // dry run inside withPrefetchedNodes computes over zeros).
+    const known = auditNodes.root(tenantId, treeSize);
+    const { leaf, path, root } = await withPrefetchedNodes(db, tenantId, async (reader) => ({
+      leaf: await reader.get(0, q.entry), path: await inclusionProof(q.entry, treeSize, reader), root: known ?? await rootHash(treeSize, reader),
+    }), auditNodes);
+    if (!known) auditNodes.putRoot(tenantId, treeSize, root);
     return c.json({ data: {
       leaf_index: q.entry, tree_size: treeSize, leaf_hash: toHex(leaf), root_hash: toHex(root), audit_path: path.map(toHex),
     } }, 200);
   });
   app.openapi(consistencyRoute, async (c) => {
     const q = c.req.valid("query");
-    const size = await logSize(c);
+    const { auditSizes, auditNodes, db } = c.var.services;
+    const tenantId = c.var.caller.tenantId;
+    const size = await auditSizes.atLeast(tenantId, q.to);
     if (q.from > q.to || q.to > size) {
       throw new ApiError("validation-failed", "need 1 ≤ from ≤ to ≤ log size", { errors: [{ path: q.from > q.to ? "from" : "to", message: `the log has ${size} entries` }] });
     }
-    const { proof, first, second } = await withPrefetchedNodes(c.var.services.db, c.var.caller.tenantId, async (reader) => ({
-      proof: await consistencyProof(q.from, q.to, reader), first: await rootHash(q.from, reader), second: await rootHash(q.to, reader),
-    }));
+    const [k1, k2] = [auditNodes.root(tenantId, q.from), auditNodes.root(tenantId, q.to)];
+    const { proof, first, second } = await withPrefetchedNodes(db, tenantId, async (reader) => ({
+      proof: await consistencyProof(q.from, q.to, reader), first: k1 ?? await rootHash(q.from, reader), second: k2 ?? await rootHash(q.to, reader),
+    }), auditNodes);
+    if (!k1) auditNodes.putRoot(tenantId, q.from, first);
+    if (!k2) auditNodes.putRoot(tenantId, q.to, second);
     return c.json({ data: {
       first: q.from, second: q.to, first_root: toHex(first), second_root: toHex(second), proof: proof.map(toHex),
     } }, 200);
