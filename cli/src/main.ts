@@ -10,7 +10,22 @@ import { EXIT, IoError, UsageError, type Io } from "./io.ts";
 import { groupHelp, USAGE } from "./usage.ts";
 import { cliVersion } from "./version.ts";
 
-const io: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t), errIsTty: process.stderr.isTTY === true };
+// A reader that stops early (`kakunin audit verify f | head`) closes the pipe: writes then fail with
+// EPIPE. That is not a failure of the command, so output is dropped from then on and the command
+// finishes with its own exit code (a script reading PIPESTATUS still gets the verdict), instead of
+// dying on an unhandled 'error' event with a stack trace.
+let stdoutClosed = false;
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code !== "EPIPE") throw e;
+  stdoutClosed = true;
+});
+const io: Io = {
+  out: (t) => {
+    if (!stdoutClosed) process.stdout.write(t);
+  },
+  err: (t) => process.stderr.write(t),
+  errIsTty: process.stderr.isTTY === true,
+};
 
 const isHelp = (a: string | undefined) => a === "-h" || a === "--help" || a === "help";
 

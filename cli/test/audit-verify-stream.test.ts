@@ -4,7 +4,7 @@
  * change at any position of the proven part of a streamed bundle (every entry, the signed tree
  * head) must be detected: verification fails, or the file is refused as not being JSON.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,6 +80,24 @@ describe.each(["kakunin-evidence/3", "kakunin-evidence/2"])("kakunin audit verif
     });
     expect(run.code, run.stdout).toBe(0);
     expect(run.stdout).toMatch(/^VERIFIED: /m);
+  }, 120_000);
+
+  it("a reader that closes early (`| head`) does not crash the CLI: the verdict is still its exit code", async () => {
+    const file = join(dir, "bundle-pipe.json");
+    writeFileSync(file, text);
+    const child = spawn(process.execPath, ["bin/kakunin.mjs", "audit", "verify", file, "--root", rootFile], {
+      cwd: join(import.meta.dirname, ".."),
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // Close our end before the CLI writes anything: every write it makes meets EPIPE.
+    child.stdout.destroy();
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    expect(stderr).not.toMatch(/EPIPE|internal error|Error:/);
+    expect(code).toBe(0);
   }, 120_000);
 
   it("a changed character anywhere in the entries or the signed tree head is detected", async () => {
