@@ -71,7 +71,19 @@ export async function startOrigin(opts: {
   wrap?: string[];
   compiled?: boolean;
 }): Promise<Proc> {
-  const port = opts.port ?? (await freePort());
+  // freePort() closes its probe before the origin binds, so another process (a parallel test file's
+  // edge, inspector or database) can take the port in between: EADDRINUSE. A port we chose is
+  // chosen again; a port the caller asked for (a restart on the same address) is not.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await launchOrigin(opts, opts.port ?? (await freePort()));
+    } catch (e) {
+      if (opts.port !== undefined || attempt >= 3 || !(e instanceof Error) || !e.message.includes("EADDRINUSE")) throw e;
+    }
+  }
+}
+
+async function launchOrigin(opts: Parameters<typeof startOrigin>[0], port: number): Promise<Proc> {
   const entry = opts.compiled ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"];
   const [cmd, ...args] = [...(opts.wrap ?? []), process.execPath, ...entry];
   const { proc, log } = launch(cmd!, args, join(ROOT, "origin"), {
