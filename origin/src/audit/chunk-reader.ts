@@ -92,8 +92,7 @@ export async function withChunks<T>(
     warmInBackground(db, tenantId, shared);
     for (const [k, c] of await fetchChunks(db, tenantId, missing)) {
       got.set(k, c);
-      const [level, chunk] = k.split("/").map(Number) as [number, number];
-      shared.put(tenantId, level, chunk, c.hashes, c.count);
+      shared.put(tenantId, c.level, c.chunk, c.hashes, c.count);
     }
   }
   const reader = chunkReader(

@@ -11,7 +11,7 @@ import { and, between, eq } from "drizzle-orm";
 import type { Queryable } from "../db/index.ts";
 import { auditEntries, auditHeads, auditNodes } from "../db/schema.ts";
 import { CHUNK_COST, type AuditNodeCache } from "./node-cache.ts";
-import { CHUNK, TILE_LEVEL } from "./nodes.ts";
+import { CHUNK, ChunkAssembler, TILE_LEVEL } from "./nodes.ts";
 
 export const WARM_PAGE = 4096;
 const WARM_SHARE = 0.9;
@@ -33,18 +33,10 @@ async function warm(db: Queryable, tenantId: string, cache: AuditNodeCache): Pro
   const size = h?.size ?? 0;
   let budget = Math.floor((cache.maxBytes * WARM_SHARE) / CHUNK_COST);
   const put = (level: number, rows: { idx: number; hash: Uint8Array }[]) => {
-    const chunks = new Map<number, { hashes: Uint8Array; seen: boolean[] }>();
-    for (const r of rows) {
-      const k = Math.floor(r.idx / CHUNK);
-      let c = chunks.get(k);
-      if (!c) chunks.set(k, (c = { hashes: new Uint8Array(CHUNK * 32), seen: [] }));
-      c.hashes.set(r.hash, (r.idx % CHUNK) * 32);
-      c.seen[r.idx % CHUNK] = true;
-    }
-    for (const [k, c] of chunks) {
-      let count = 0;
-      while (count < CHUNK && c.seen[count]) count++;
-      cache.put(tenantId, level, k, c.hashes, count);
+    const chunks = new ChunkAssembler();
+    for (const r of rows) chunks.add(level, r.idx, r.hash);
+    for (const c of chunks.chunks().values()) {
+      cache.put(tenantId, c.level, c.chunk, c.hashes, c.count);
       budget--;
     }
   };

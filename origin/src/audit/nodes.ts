@@ -111,19 +111,43 @@ export interface ChunkRef {
   chunk: number;
 }
 
+/** A chunk as read: its 16 hashes and how many of them exist from its start. */
+export interface ReadChunk extends ChunkRef {
+  hashes: Uint8Array;
+  count: number;
+}
+
 /**
- * Reads whole chunks, stored nodes in one statement and leaves in another (per 500 chunks), and
- * returns each chunk's 16 hashes with how many of them exist from its start (a chunk at the right
- * edge of the tree is partial; a gap is never filled in).
+ * Gathers node or leaf rows into chunks. A chunk at the right edge of the tree is partial, and a
+ * gap is never filled in: `count` stops at the first index no row supplied.
  */
-export async function fetchChunks(db: Queryable, tenantId: string, refs: ChunkRef[]): Promise<Map<string, { hashes: Uint8Array; count: number }>> {
-  const out = new Map<string, { hashes: Uint8Array; seen: boolean[] }>();
-  const slot = (level: number, idx: number) => {
-    const k = `${level}/${Math.floor(idx / CHUNK)}`;
-    let c = out.get(k);
-    if (!c) out.set(k, (c = { hashes: new Uint8Array(CHUNK * 32), seen: [] }));
-    return c;
-  };
+export class ChunkAssembler {
+  readonly #chunks = new Map<string, { level: number; chunk: number; hashes: Uint8Array; seen: boolean[] }>();
+
+  add(level: number, idx: number, hash: Uint8Array): void {
+    const chunk = Math.floor(idx / CHUNK);
+    const k = `${level}/${chunk}`;
+    let c = this.#chunks.get(k);
+    if (!c) this.#chunks.set(k, (c = { level, chunk, hashes: new Uint8Array(CHUNK * 32), seen: [] }));
+    c.hashes.set(hash, (idx % CHUNK) * 32);
+    c.seen[idx % CHUNK] = true;
+  }
+
+  /** The chunks, keyed `level/chunk`. */
+  chunks(): Map<string, ReadChunk> {
+    const result = new Map<string, ReadChunk>();
+    for (const [k, c] of this.#chunks) {
+      let count = 0;
+      while (count < CHUNK && c.seen[count]) count++;
+      result.set(k, { level: c.level, chunk: c.chunk, hashes: c.hashes, count });
+    }
+    return result;
+  }
+}
+
+/** Reads whole chunks, stored nodes in one statement and leaves in another (per 500 chunks). */
+export async function fetchChunks(db: Queryable, tenantId: string, refs: ChunkRef[]): Promise<Map<string, ReadChunk>> {
+  const out = new ChunkAssembler();
   const nodes = refs.filter((r) => r.level >= TILE_LEVEL);
   const leaves = refs.filter((r) => r.level === 0).map((r): [number, number] => [r.chunk * CHUNK, r.chunk * CHUNK + CHUNK - 1]);
   for (let k = 0; k < nodes.length; k += 500) {
@@ -134,11 +158,7 @@ export async function fetchChunks(db: Queryable, tenantId: string, refs: ChunkRe
       .select({ level: auditNodes.level, idx: auditNodes.idx, hash: auditNodes.hash })
       .from(auditNodes)
       .where(and(eq(auditNodes.tenantId, tenantId), or(...conds)));
-    for (const r of rows) {
-      const c = slot(r.level, r.idx);
-      c.hashes.set(r.hash, (r.idx % CHUNK) * 32);
-      c.seen[r.idx % CHUNK] = true;
-    }
+    for (const r of rows) out.add(r.level, r.idx, r.hash);
   }
   const merged = mergeRanges(leaves);
   for (let k = 0; k < merged.length; k += 500) {
@@ -146,17 +166,7 @@ export async function fetchChunks(db: Queryable, tenantId: string, refs: ChunkRe
       .select({ idx: auditEntries.idx, hash: auditEntries.leafHash })
       .from(auditEntries)
       .where(and(eq(auditEntries.tenantId, tenantId), or(...merged.slice(k, k + 500).map(([a, b]) => between(auditEntries.idx, a, b)))));
-    for (const r of rows) {
-      const c = slot(0, r.idx);
-      c.hashes.set(r.hash, (r.idx % CHUNK) * 32);
-      c.seen[r.idx % CHUNK] = true;
-    }
+    for (const r of rows) out.add(0, r.idx, r.hash);
   }
-  const result = new Map<string, { hashes: Uint8Array; count: number }>();
-  for (const [k, c] of out) {
-    let count = 0;
-    while (count < CHUNK && c.seen[count]) count++;
-    result.set(k, { hashes: c.hashes, count });
-  }
-  return result;
+  return out.chunks();
 }
