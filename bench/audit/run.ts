@@ -32,7 +32,10 @@ const { values: args } = parseArgs({ args: cliArgs(), options: {
   keep: { type: "string" },
   /** Bundle formats to export and verify, in this order (the previous format is the same run's baseline). */
   formats: { type: "string", default: "kakunin-evidence/3,kakunin-evidence/2" },
-  /** `proofs`: seed the log and time the proof routes only (no append series, no export/verify). */
+  /**
+   * `proofs`: seed the log and time the proof routes only (no append series, no export/verify);
+   * `append`: the append series only (no large log, no proofs, no export).
+   */
   only: { type: "string" },
 } });
 const ENTRIES = Number(args.entries);
@@ -138,7 +141,7 @@ async function runOn(kind: DbKind, dir: string): Promise<void> {
   try {
     const tenant = await tenantId(o);
     if (args.only !== "proofs") await append(o, tenant);
-    await largeLog(o, tenant, dir);
+    if (args.only !== "append") await largeLog(o, tenant, dir);
   } finally {
     await o.close();
   }
