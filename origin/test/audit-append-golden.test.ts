@@ -29,7 +29,10 @@ function item(n: number, rand: () => number): AuditItem {
     data: {
       event: { event_id: `ev-${n}`, timestamp: at.toISOString(), amount, note: ["", "é", "日本語", "emoji 😀", "tab\tnl\n\"q\" \\ \u0001 \u007f \u2028", "\ufeff"][n % 6], nested: { z: [1, [2, { b: null, a: true }]], A: {}, "": [] } },
       score: Math.round(rand() * 1000) / 1000, reasons: n % 4 ? [] : [{ feature: "rate", contribution: rand() }],
-      "€": 1, "\u00e9": 2, e: 3, "10": 4, "9": 5, skipped: undefined,
+      "€": 1, "\u00e9": 2, e: 3, skipped: undefined,
+      // Names with digits only sometimes: engines enumerate index-like names first, which the
+      // canonicaliser's fast path leaves to the general walk.
+      ...(n % 5 === 0 ? { "10": 4, "9": 5 } : { k9: 5, k10: 4 }),
     },
   };
 }
@@ -65,14 +68,14 @@ describe.each(dbKinds())("audit append is byte-identical to main's on %s", (kind
     const root = Buffer.from(await db.transaction(async (tx) => rootHash(n, committedReader(tx, TENANT)))).toString("hex");
 
     expect.soft(digest(entries.map((e) => [e.idx, e.kind, e.agent_id, e.canonical, e.leaf, new Date(e.created_at).toISOString()].join("|")))).toBe(
-      "edc1725f2c19ef3ec967c4f9503e1fd478ed3189b52db2593ab65445086924cb");
-    expect.soft(digest(nodes.map((r) => `${r.level}/${r.idx}/${r.hash}`))).toBe("6b071ad1a4e01b42a7b442577b118db3a2b1a912ea07945dab63751713b46fc0");
-    expect.soft(heads.map((h) => `${h.size}/${h.last}`)).toEqual(["1003/53abd727f802fed9e3cbf72469c444c1871d64d3ffa534e8aa3790b87e31b4b3"]);
+      "c3686db604d4e7a6a25d43abc59964c55bd177844a0377150db29ad3b00050e0");
+    expect.soft(digest(nodes.map((r) => `${r.level}/${r.idx}/${r.hash}`))).toBe("9ec0731477961acd51e2da25cd0bacb2d99ec071e0ca59cb359070ae6a8f7c6f");
+    expect.soft(heads.map((h) => `${h.size}/${h.last}`)).toEqual(["1003/22627dce6c19e399c42d2e1e4078efe94de426e8dca7f8944c87b61ed2bcc87a"]);
     expect.soft(agentHeads.map((h) => `${h.agent_id}/${h.size}/${h.last}/${h.lsize}/${h.llast}`)).toEqual([
-      "0d9f2a4e-1b3c-4e5f-8a7b-6c5d4e3f2a1b/287/53abd727f802fed9e3cbf72469c444c1871d64d3ffa534e8aa3790b87e31b4b3/143/998d0e2496bd2cab2db69d3f7b623ae27ad342081e7ac0154de9eea9f2398dc2",
-      "7e6d5c4b-3a29-4817-a6b5-c4d3e2f1a0b9/286/baa84bb25e244efedaf641f54d56f072251ef929c5a7844d23fb845763511df9/0/null",
-      "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f/287/5848738d1ac6e7ad3a34f2a884072a72cef56574b55aefec54ec43b44dc9c80f/287/5848738d1ac6e7ad3a34f2a884072a72cef56574b55aefec54ec43b44dc9c80f",
+      "0d9f2a4e-1b3c-4e5f-8a7b-6c5d4e3f2a1b/287/22627dce6c19e399c42d2e1e4078efe94de426e8dca7f8944c87b61ed2bcc87a/143/0df0609861ab0fbb09914a2e3b23bc95e40e4665f776b5066c143f98717258ca",
+      "7e6d5c4b-3a29-4817-a6b5-c4d3e2f1a0b9/286/2f3709889d282f08538f423cf27a09be2f8d7fc91da3c7b805ac196111c27bea/0/null",
+      "c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f/287/74cc84f14d4d44f057feabcaef734e51e3319b6a3776ccc842073d01542079ef/287/74cc84f14d4d44f057feabcaef734e51e3319b6a3776ccc842073d01542079ef",
     ]);
-    expect.soft(root).toBe("b5462346dadfc020dd7c5dda56225b03a043116d324ae8a7be6fe2f3f82ec2a9");
+    expect.soft(root).toBe("627cc960795347212a2ec88d71835ac7fd2dcce799340c1539685e4a8b3fbf02");
   });
 });
