@@ -20,7 +20,7 @@ import { CHUNK_COST } from "../../origin/src/audit/node-cache.ts";
 import { seedAgentEvents } from "../../origin/test/audit-seed.ts";
 import { agentBody, postgresUrl, rowsOf as rows, startTestOrigin, type DbKind, type TestOrigin } from "../../origin/test/harness.ts";
 import { percentile } from "../common/stats.ts";
-import { createPlainTable, timeAudit, timePlain, type Series } from "./append.ts";
+import { createPlainTable, loadAppend, timeAudit, timePlain, type Series } from "./append.ts";
 import { execFileSync } from "node:child_process";
 import { CLI_BUILT, cliVerify, exportTo, hashFileMs } from "./export.ts";
 import { timeProofRoutes } from "./proofs.ts";
@@ -37,6 +37,8 @@ const { values: args } = parseArgs({ args: cliArgs(), options: {
    * `append`: the append series only (no large log, no proofs, no export).
    */
   only: { type: "string" },
+  /** A tree made by before-tree.sh: its appendAudit is timed too, in the same run (the "before"). */
+  before: { type: "string" },
 } });
 const ENTRIES = Number(args.entries);
 const APPEND = Number(args.append);
@@ -66,11 +68,16 @@ async function append(o: TestOrigin, tenant: string): Promise<void> {
   const db = o.services.db;
   await createPlainTable(db);
   console.log(`\n[${o.kind}] Append: ${int(APPEND)} event entries, batches of ${BATCH}, one transaction per batch`);
+  const before = args.before ? await loadAppend(args.before) : null;
   const plain = await timePlain(db, tenant, APPEND, BATCH, SERIES_BUDGET_MS);
+  // The earlier code first, into the same log: it also shows the two write the same format.
+  const old = before ? await timeAudit(db, tenant, APPEND, BATCH, SERIES_BUDGET_MS, before) : null;
   const audit = await timeAudit(db, tenant, APPEND, BATCH, SERIES_BUDGET_MS);
   console.log(row("plain INSERT (baseline)", plain, "1.00x"));
+  if (old) console.log(row("appendAudit, before (--before)", old, `${f2(rate(old) / rate(plain))}x`));
   const r = rate(audit) / rate(plain);
   console.log(row("appendAudit (JCS + SHA-256 + nodes)", audit, `${f2(r)}x  goal ≥ 0.5x and ≥ 10,000/s: ${mark(r >= 0.5 && rate(audit) >= 10_000)}`));
+  console.log(`  load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 }
 
 async function largeLog(o: TestOrigin, tenant: string, dir: string): Promise<void> {
