@@ -18,32 +18,58 @@ const mth = (leaves: Buffer[]): Buffer => {
   if (leaves.length === 1) return leaves[0]!;
   let k = 1;
   while (k * 2 < leaves.length) k *= 2;
-  return createHash("sha256").update(Buffer.of(1)).update(mth(leaves.slice(0, k))).update(mth(leaves.slice(k))).digest();
+  return createHash("sha256")
+    .update(Buffer.of(1))
+    .update(mth(leaves.slice(0, k)))
+    .update(mth(leaves.slice(k)))
+    .digest();
 };
 
 describe.each(dbKinds())("concurrent audit appends on %s", (kind) => {
   let o: TestOrigin;
-  beforeAll(async () => { o = await startTestOrigin(kind); });
-  afterAll(async () => { await o.close(); });
+  beforeAll(async () => {
+    o = await startTestOrigin(kind);
+  });
+  afterAll(async () => {
+    await o.close();
+  });
 
   it("give one gap-free log with intact chains and correct nodes", async () => {
     const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
     const agents = ["1a2b3c4d-0000-4000-8000-000000000001", "1a2b3c4d-0000-4000-8000-000000000002"];
     const rand = rng(5);
-    const batches = Array.from({ length: 24 }, (_, b) => Array.from({ length: 1 + Math.floor(rand() * 60) }, (_, i): AuditItem => ({
-      kind: i % 4 === 0 ? "agent.updated" : "event.ingested", actor: { type: "edge", id: `w${b}` },
-      agentId: i % 5 === 4 ? null : agents[(b + i) % 2]!, data: { b, i, note: "ü 😀" }, at: new Date(),
-    })));
+    const batches = Array.from({ length: 24 }, (_, b) =>
+      Array.from(
+        { length: 1 + Math.floor(rand() * 60) },
+        (_, i): AuditItem => ({
+          kind: i % 4 === 0 ? "agent.updated" : "event.ingested",
+          actor: { type: "edge", id: `w${b}` },
+          agentId: i % 5 === 4 ? null : agents[(b + i) % 2]!,
+          data: { b, i, note: "ü 😀" },
+          at: new Date(),
+        }),
+      ),
+    );
     await Promise.all(batches.map((items) => o.services.db.transaction((tx) => appendAudit(tx, tenant, items))));
 
-    const rows = rowsOf<{ idx: string | number; canonical: string; leaf: string }>(await o.services.db.execute(
-      `select idx, canonical, encode(leaf_hash, 'hex') as leaf from audit_entries where tenant_id = '${tenant}' order by idx`));
+    const rows = rowsOf<{ idx: string | number; canonical: string; leaf: string }>(
+      await o.services.db.execute(`select idx, canonical, encode(leaf_hash, 'hex') as leaf from audit_entries where tenant_id = '${tenant}' order by idx`),
+    );
     const leaves = rows.map((r) => Buffer.from(r.leaf, "hex"));
     const lastOf = new Map<string, { seq: number; leaf: string; lifecycle: number; lifecycleLeaf: string | null }>();
     rows.forEach((r, i) => {
       expect(Number(r.idx)).toBe(i);
       expect(leaf(Buffer.from(r.canonical)).toString("hex")).toBe(r.leaf);
-      const e = JSON.parse(r.canonical) as { index: number; prev: string | null; agent_id: string | null; kind: string; agent_seq?: number; agent_prev?: string | null; lifecycle_count?: number; lifecycle_prev?: string | null };
+      const e = JSON.parse(r.canonical) as {
+        index: number;
+        prev: string | null;
+        agent_id: string | null;
+        kind: string;
+        agent_seq?: number;
+        agent_prev?: string | null;
+        lifecycle_count?: number;
+        lifecycle_prev?: string | null;
+      };
       expect(e.index).toBe(i);
       expect(e.prev).toBe(i === 0 ? null : rows[i - 1]!.leaf);
       if (!e.agent_id || !agents.includes(e.agent_id)) return;
@@ -53,13 +79,19 @@ describe.each(dbKinds())("concurrent audit appends on %s", (kind) => {
       const lifecycle = e.kind !== "event.ingested";
       expect(e.lifecycle_count).toBe(before.lifecycle + (lifecycle ? 1 : 0));
       if (lifecycle) expect(e.lifecycle_prev).toBe(before.lifecycleLeaf);
-      lastOf.set(e.agent_id, { seq: before.seq + 1, leaf: r.leaf, lifecycle: before.lifecycle + (lifecycle ? 1 : 0), lifecycleLeaf: lifecycle ? r.leaf : before.lifecycleLeaf });
+      lastOf.set(e.agent_id, {
+        seq: before.seq + 1,
+        leaf: r.leaf,
+        lifecycle: before.lifecycle + (lifecycle ? 1 : 0),
+        lifecycleLeaf: lifecycle ? r.leaf : before.lifecycleLeaf,
+      });
     });
     // Every item once (the log also holds the tenant's own entries from start-up).
     expect(rows.filter((r) => r.canonical.includes('"actor":{"id":"w')).length).toBe(batches.flat().length);
 
-    const nodes = rowsOf<{ level: number; idx: string | number; hash: string }>(await o.services.db.execute(
-      `select level, idx, encode(hash, 'hex') as hash from audit_nodes where tenant_id = '${tenant}' and level >= 4`));
+    const nodes = rowsOf<{ level: number; idx: string | number; hash: string }>(
+      await o.services.db.execute(`select level, idx, encode(hash, 'hex') as hash from audit_nodes where tenant_id = '${tenant}' and level >= 4`),
+    );
     expect(nodes.length).toBe(Array.from({ length: 12 }, (_, l) => Math.floor(rows.length / 2 ** (l + 4))).reduce((a, b) => a + b, 0));
     for (const n of nodes) {
       const span = 2 ** n.level;

@@ -10,11 +10,61 @@ import { rng } from "./rng.ts";
  * index-like names, `__proto__`), string escaping and unicode (surrogate pairs, lone halves,
  * controls, U+2028, BOM), every number form, nesting, and what I-JSON refuses.
  */
-const STRINGS = ["", "a", "é", "日本語", "😀", "\ud83d\ude02x", "\u20ac$\u000f\nA'B\"\\/", "\t\b\f\r\u0000\u001f\u007f", "\u2028\u2029", "\ufeff", "</script>", "ж".repeat(40)];
+const STRINGS = [
+  "",
+  "a",
+  "é",
+  "日本語",
+  "😀",
+  "\ud83d\ude02x",
+  "\u20ac$\u000f\nA'B\"\\/",
+  "\t\b\f\r\u0000\u001f\u007f",
+  "\u2028\u2029",
+  "\ufeff",
+  "</script>",
+  "ж".repeat(40),
+];
 const LONE = ["\ud800", "x\udc00", "\udbff!"];
-const KEYS = ["", "a", "A", "b", "aa", "é", "€", "\ud83d\ude02", "\ufb33", "\u0080", "\r", "\n", "1", "10", "9", "01", "-1", "1.5", "1e3", "4294967295", "k1", "__proto__", "constructor", "toJSON", "z"];
+const KEYS = [
+  "",
+  "a",
+  "A",
+  "b",
+  "aa",
+  "é",
+  "€",
+  "\ud83d\ude02",
+  "\ufb33",
+  "\u0080",
+  "\r",
+  "\n",
+  "1",
+  "10",
+  "9",
+  "01",
+  "-1",
+  "1.5",
+  "1e3",
+  "4294967295",
+  "k1",
+  "__proto__",
+  "constructor",
+  "toJSON",
+  "z",
+];
 const NUMBERS = [0, -0, 1, -1, 0.1, 1e21, 1e-7, 1e-6, 123.456, 5e-324, -5e-324, 2 ** 53, 2 ** 53 + 2, Number.MAX_VALUE, 333333333.33333329, 4.5, 2e-3, 1e30];
-const REFUSED: (() => unknown)[] = [() => Number.NaN, () => Number.POSITIVE_INFINITY, () => undefined, () => 1n, () => new Date(0), () => new Map(), () => () => 1, () => Symbol("s"), () => new String("boxed"), () => new Uint8Array(2)];
+const REFUSED: (() => unknown)[] = [
+  () => Number.NaN,
+  () => Number.POSITIVE_INFINITY,
+  () => undefined,
+  () => 1n,
+  () => new Date(0),
+  () => new Map(),
+  () => () => 1,
+  () => Symbol("s"),
+  () => new String("boxed"),
+  () => new Uint8Array(2),
+];
 
 function gen(rand: () => number, depth: number, hostile: boolean): unknown {
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
@@ -38,7 +88,12 @@ function gen(rand: () => number, depth: number, hostile: boolean): unknown {
   for (let i = 0; i < n; i++) {
     const key = rand() < 0.6 ? pick(KEYS) : pick(STRINGS) + pick(KEYS);
     if (!hostile && (/^\d/.test(key) || key === "__proto__")) continue;
-    Object.defineProperty(obj, hostile && rand() < 0.02 ? pick(LONE) : key, { value: gen(rand, depth + 1, hostile), enumerable: true, writable: true, configurable: true });
+    Object.defineProperty(obj, hostile && rand() < 0.02 ? pick(LONE) : key, {
+      value: gen(rand, depth + 1, hostile),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return obj;
 }
@@ -73,9 +128,18 @@ describe("canonicalize's fast path against the general walk", () => {
 
   it("agrees on audit-entry-shaped values, deep nesting and cycles", () => {
     const entry = {
-      v: 2, log: "5b0c3f1e-7a2d-4c19-9e8b-2f4d6a1c0e97", index: 12345, kind: "event.ingested", at: "2026-12-03T12:00:00.000Z",
-      actor: { type: "edge", id: "agent-monitor" }, agent_id: null, prev: "ab".repeat(32), agent_seq: 3, agent_prev: null, lifecycle_count: 0,
-      data: { event: { event_id: "e-1", amount: 12.5, currency: "EUR", note: "ü 😀 \"\\" }, reasons: [{ feature: "rate", contribution: 0.05 }], score: 0.12 },
+      v: 2,
+      log: "5b0c3f1e-7a2d-4c19-9e8b-2f4d6a1c0e97",
+      index: 12345,
+      kind: "event.ingested",
+      at: "2026-12-03T12:00:00.000Z",
+      actor: { type: "edge", id: "agent-monitor" },
+      agent_id: null,
+      prev: "ab".repeat(32),
+      agent_seq: 3,
+      agent_prev: null,
+      lifecycle_count: 0,
+      data: { event: { event_id: "e-1", amount: 12.5, currency: "EUR", note: 'ü 😀 "\\' }, reasons: [{ feature: "rate", contribution: 0.05 }], score: 0.12 },
     };
     expect(canonicalize(entry)).toBe(canonicalizeByWalk(entry));
     let deep: unknown = { leaf: "x" };

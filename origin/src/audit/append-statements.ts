@@ -50,14 +50,28 @@ export async function readAppendState(tx: Queryable, tenantId: string, size: num
     union all
     select 2, 0, h.size, encode(h.last_leaf_hash, 'hex'), h.agent_id, h.lifecycle_size, encode(h.last_lifecycle_leaf_hash, 'hex')
       from ${auditAgentHeads} h where h.tenant_id = ${tenantId} and h.agent_id = any(${sql.param(agentIds)}::uuid[])`);
-  const rows = rowsOfResult<{ k: number; level: number; idx: number | string; hash: string; agent_id: string | null; lsize: number | string | null; lhash: string | null }>(result);
+  const rows = rowsOfResult<{
+    k: number;
+    level: number;
+    idx: number | string;
+    hash: string;
+    agent_id: string | null;
+    lsize: number | string | null;
+    lhash: string | null;
+  }>(result);
   const stored = new Map<string, Uint8Array>();
   const leaves: { idx: number; hash: Uint8Array }[] = [];
   const agents = new Map<string, AgentHead>();
   for (const r of rows) {
     if (Number(r.k) === 0) stored.set(`${r.level}:${Number(r.idx)}`, bytes(r.hash));
     else if (Number(r.k) === 1) leaves.push({ idx: Number(r.idx), hash: bytes(r.hash) });
-    else agents.set(r.agent_id!, { size: Number(r.idx), last: bytes(r.hash), lifecycleSize: Number(r.lsize), lastLifecycle: r.lhash === null ? null : bytes(r.lhash) });
+    else
+      agents.set(r.agent_id!, {
+        size: Number(r.idx),
+        last: bytes(r.hash),
+        lifecycleSize: Number(r.lsize),
+        lastLifecycle: r.lhash === null ? null : bytes(r.lhash),
+      });
   }
   leaves.sort((a, b) => a.idx - b.idx);
   return { stored, tileLeaves: leaves.map((l) => l.hash), agents };
@@ -72,7 +86,14 @@ export interface EntryRow {
 }
 
 /** Entries from index `first`, the nodes they completed, the agents' and the log's new heads: one statement. */
-export async function writeAppend(tx: Queryable, tenantId: string, first: number, entries: EntryRow[], nodes: StoredNode[], agents: Map<string, AgentHead>): Promise<void> {
+export async function writeAppend(
+  tx: Queryable,
+  tenantId: string,
+  first: number,
+  entries: EntryRow[],
+  nodes: StoredNode[],
+  agents: Map<string, AgentHead>,
+): Promise<void> {
   const canonical = entries.map((e) => e.canonical).join(SEP);
   // Cannot happen (see above); checked because a stray separator would shift every later entry.
   if (countOf(canonical, SEP) !== entries.length - 1) throw new Error("a canonical audit entry holds U+001E");
