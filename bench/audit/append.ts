@@ -43,6 +43,11 @@ async function timeBatches(total: number, batch: number, budgetMs: number, write
 
 export type AppendFn = typeof appendAudit;
 
+/** Series measured in several rounds, added up. */
+export function addSeries(a: Series | undefined, b: Series): Series {
+  return a ? { entries: a.entries + b.entries, elapsedMs: a.elapsedMs + b.elapsedMs, batchMs: [...a.batchMs, ...b.batchMs] } : b;
+}
+
 export function timeAudit(db: Db, tenantId: string, total: number, batch: number, budgetMs: number, append: AppendFn = appendAudit): Promise<Series> {
   return timeBatches(total, batch, budgetMs, (_n, items) => db.transaction((tx) => append(tx, tenantId, items)));
 }
@@ -75,8 +80,9 @@ export async function createPlainTable(db: Db): Promise<void> {
  * The same rows as plain INSERTs: the entry object is serialised with JSON.stringify (what a
  * non-audited store would keep), the leaf_hash column gets a constant, and no node is written.
  */
-export function timePlain(db: Db, tenantId: string, total: number, batch: number, budgetMs: number): Promise<Series> {
-  return timeBatches(total, batch, budgetMs, (n, items, agentId) => {
+export function timePlain(db: Db, tenantId: string, total: number, batch: number, budgetMs: number, from = 0): Promise<Series> {
+  return timeBatches(total, batch, budgetMs, (batchStart, items, agentId) => {
+    const n = from + batchStart;
     const values = items.map((item, i) => {
       const at = item.at.toISOString();
       const canonical = JSON.stringify({ v: 1, log: tenantId, index: n + i, kind: item.kind, at, actor: item.actor, agent_id: agentId, data: item.data, prev: null });
