@@ -6,6 +6,7 @@ import { Frontier } from "../src/audit/frontier.ts";
 import type { AuditItem } from "../src/audit/types.ts";
 import { dbKinds, rowsOf, startTestOrigin, type TestOrigin } from "./harness.ts";
 import { leaf } from "./rfc9162.ts";
+import { seedAgentEvents } from "./audit-seed.ts";
 import { rng } from "./rng.ts";
 
 /**
@@ -51,7 +52,36 @@ describe.each(dbKinds())("concurrent audit appends on %s", (kind) => {
       ),
     );
     await Promise.all(batches.map((items) => o.services.db.transaction((tx) => appendAudit(tx, tenant, items))));
+    const rows = await checkLog(tenant, agents);
+    // Every item once (the log also holds the tenant's own entries from start-up).
+    expect(rows.filter((r) => r.canonical.includes('"actor":{"id":"w')).length).toBe(batches.flat().length);
+  });
 
+  it("a rolled-back append and a writer that bypasses this origin never make it reuse a stale right edge", async () => {
+    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+    const agent = "1a2b3c4d-0000-4000-8000-0000000000a1";
+    const items = (n: number, tag: string) =>
+      Array.from(
+        { length: n },
+        (_, i): AuditItem => ({ kind: "event.ingested", actor: { type: "edge", id: tag }, agentId: agent, data: { i }, at: new Date() }),
+      );
+    await o.services.db.transaction((tx) => appendAudit(tx, tenant, items(3, "a")));
+    // This origin now remembers the edge after 5 more entries that never commit…
+    await expect(
+      o.services.db.transaction(async (tx) => {
+        await appendAudit(tx, tenant, items(5, "rolled-back"));
+        throw new Error("the operation fails");
+      }),
+    ).rejects.toThrow("the operation fails");
+    // …and another writer makes the log exactly that long, with other entries (and the agent's chain).
+    await seedAgentEvents(o.services.db, tenant, agent, "00", 5);
+    await o.services.db.transaction((tx) => appendAudit(tx, tenant, items(20, "c")));
+    const rows = await checkLog(tenant, [agent]);
+    expect(rows.some((r) => r.canonical.includes("rolled-back"))).toBe(false);
+  });
+
+  /** The tenant's whole log: indices, both chains, every stored node and the root, from the entries alone. */
+  async function checkLog(tenant: string, agents: string[]): Promise<{ canonical: string }[]> {
     const rows = rowsOf<{ idx: string | number; canonical: string; leaf: string }>(
       await o.services.db.execute(`select idx, canonical, encode(leaf_hash, 'hex') as leaf from audit_entries where tenant_id = '${tenant}' order by idx`),
     );
@@ -86,8 +116,6 @@ describe.each(dbKinds())("concurrent audit appends on %s", (kind) => {
         lifecycleLeaf: lifecycle ? r.leaf : before.lifecycleLeaf,
       });
     });
-    // Every item once (the log also holds the tenant's own entries from start-up).
-    expect(rows.filter((r) => r.canonical.includes('"actor":{"id":"w')).length).toBe(batches.flat().length);
 
     const nodes = rowsOf<{ level: number; idx: string | number; hash: string }>(
       await o.services.db.execute(`select level, idx, encode(hash, 'hex') as hash from audit_nodes where tenant_id = '${tenant}' and level >= 4`),
@@ -99,12 +127,13 @@ describe.each(dbKinds())("concurrent audit appends on %s", (kind) => {
     }
     const root = await o.services.db.transaction((tx) => rootHash(rows.length, committedReader(tx, tenant)));
     expect(Buffer.from(root).toString("hex")).toBe(mth(leaves).toString("hex"));
-  });
+    return rows;
+  }
 
   it("refuses to append over a right edge it cannot read in full, rather than guess", () => {
     const h = new Uint8Array(32);
-    expect(() => new Frontier(48, new Map([["5:0", h]]), [])).toThrow("audit node 4/2 missing");
-    expect(() => new Frontier(19, new Map([["4:0", h]]), [h, h])).toThrow("audit leaves 16..18 missing: 2 found");
-    expect(() => new Frontier(19, new Map([["4:0", h]]), [h, h, h])).not.toThrow();
+    expect(() => Frontier.fromStore(48, new Map([["5:0", h]]), [])).toThrow("audit node 4/2 missing");
+    expect(() => Frontier.fromStore(19, new Map([["4:0", h]]), [h, h])).toThrow("audit leaves 16..18 missing: 2 found");
+    expect(() => Frontier.fromStore(19, new Map([["4:0", h]]), [h, h, h])).not.toThrow();
   });
 });

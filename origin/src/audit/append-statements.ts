@@ -35,10 +35,13 @@ export interface AppendState {
   agents: Map<string, AgentHead>;
 }
 
-/** One statement; must run after the head row is locked (READ COMMITTED: a fresh snapshot). */
-export async function readAppendState(tx: Queryable, tenantId: string, size: number, agentIds: string[]): Promise<AppendState> {
-  const needed = storedNeeded(size);
-  const tileStart = size - (size % 2 ** TILE_LEVEL);
+/**
+ * One statement; must run after the head row is locked (READ COMMITTED: a fresh snapshot).
+ * Without `edge`, only the agents' heads (the caller remembers the right edge: append-memo.ts).
+ */
+export async function readAppendState(tx: Queryable, tenantId: string, size: number, agentIds: string[], edge = true): Promise<AppendState> {
+  const needed = edge ? storedNeeded(size) : [];
+  const tileStart = edge ? size - (size % 2 ** TILE_LEVEL) : size;
   const result = await tx.execute(sql`
     select 0 as k, n.level, n.idx, encode(n.hash, 'hex') as hash, null::uuid as agent_id, null::bigint as lsize, null::text as lhash
       from ${auditNodes} n join unnest(${sql.param(needed.map((x) => x[0]))}::int[], ${sql.param(needed.map((x) => x[1]))}::bigint[]) as w(level, idx)

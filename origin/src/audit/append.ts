@@ -5,6 +5,7 @@ import { onDemandReader } from "./nodes.ts";
 import type { Queryable } from "../db/index.ts";
 import { auditHeads } from "../db/schema.ts";
 import { readAppendState, writeAppend, type AgentHead, type EntryRow } from "./append-statements.ts";
+import { recall, remember } from "./append-memo.ts";
 import { Frontier, leafHashOfText, type StoredNode } from "./frontier.ts";
 import type { AuditEntry, AuditItem } from "./types.ts";
 
@@ -16,18 +17,24 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
  * to one tenant's log are strictly ordered; other tenants are not blocked.
  *
  * Four statements whatever the batch size: lock the head, read the tree's right edge and the
- * agents' heads, then one write (append-statements.ts). In between, everything is synchronous:
- * canonical JSON, SHA-256 of each leaf and of each node it completes (frontier.ts).
+ * agents' heads, then one write (append-statements.ts); three when this origin made the last
+ * append to the log and already knows the agents (append-memo.ts). In between, everything is
+ * synchronous: canonical JSON, SHA-256 of each leaf and of each node it completes (frontier.ts).
  */
 export async function appendAudit(tx: Queryable, tenantId: string, items: AuditItem[]): Promise<{ first: number; size: number }> {
   const head = await lockHead(tx, tenantId);
   const first = head.size;
   if (items.length === 0) return { first, size: first };
   const agentIds = [...new Set(items.flatMap((i) => (i.agentId ? [i.agentId] : [])))];
-  const state = await readAppendState(tx, tenantId, first, agentIds);
-  const frontier = new Frontier(first, state.stored, state.tileLeaves);
+  const lastHex = head.lastLeafHash ? hex(head.lastLeafHash) : null;
+  const known = recall(tenantId, first, lastHex);
+  const unknownAgents = known ? agentIds.filter((id) => !known.agents.has(id)) : agentIds;
+  const state = !known || unknownAgents.length ? await readAppendState(tx, tenantId, first, unknownAgents, !known) : null;
+  const frontier = known ? known.frontier : Frontier.fromStore(first, state!.stored, state!.tileLeaves);
   const agentHeads = new Map<string, AgentHead>();
-  for (const id of agentIds) agentHeads.set(id, state.agents.get(id) ?? { size: 0, last: null, lifecycleSize: 0, lastLifecycle: null });
+  for (const id of agentIds) {
+    agentHeads.set(id, known?.agents.get(id) ?? state?.agents.get(id) ?? { size: 0, last: null, lifecycleSize: 0, lastLifecycle: null });
+  }
   const nodes: StoredNode[] = [];
   const entries: EntryRow[] = [];
   let prev: Uint8Array | null = head.lastLeafHash;
@@ -62,6 +69,7 @@ export async function appendAudit(tx: Queryable, tenantId: string, items: AuditI
     prev = leaf;
   }
   await writeAppend(tx, tenantId, first, entries, nodes, agentHeads);
+  remember(tenantId, hex(prev!), frontier, agentHeads, known?.agents ?? null);
   return { first, size: frontier.size };
 }
 

@@ -32,25 +32,37 @@ export interface StoredNode {
 
 export class Frontier {
   /** hashes[ℓ]: the right-edge subtree of level ℓ, present iff bit ℓ of `size` is set. */
-  readonly #hashes: (Uint8Array | undefined)[] = [];
+  readonly #hashes: (Uint8Array | undefined)[];
   #size: number;
+
+  private constructor(size: number, hashes: (Uint8Array | undefined)[]) {
+    this.#size = size;
+    this.#hashes = hashes;
+  }
 
   /**
    * The frontier of a tree of `size` leaves from what the database holds: `stored` must hold the
    * node (ℓ, idx) of every pair {@link storedNeeded} lists, and `tileLeaves` the leaf hashes of
    * [size − size mod 16, size) in order. A missing one is an error, never a guess.
    */
-  constructor(size: number, stored: Map<string, Uint8Array>, tileLeaves: Uint8Array[]) {
+  static fromStore(size: number, stored: Map<string, Uint8Array>, tileLeaves: Uint8Array[]): Frontier {
     const tileStart = size - (size % 2 ** TILE_LEVEL);
+    const hashes: (Uint8Array | undefined)[] = [];
     for (const [level, idx] of storedNeeded(size)) {
       const h = stored.get(`${level}:${idx}`);
       if (!h) throw new Error(`audit node ${level}/${idx} missing (log size ${size})`);
-      this.#hashes[level] = h;
+      hashes[level] = h;
     }
     if (tileLeaves.length !== size - tileStart) throw new Error(`audit leaves ${tileStart}..${size - 1} missing: ${tileLeaves.length} found`);
     // Within one tile the carries stop below TILE_LEVEL, so the stored levels are not touched.
-    this.#size = tileStart;
-    for (const leaf of tileLeaves) this.append(leaf, () => {});
+    const f = new Frontier(tileStart, hashes);
+    for (const leaf of tileLeaves) f.append(leaf, () => {});
+    return f;
+  }
+
+  /** An independent copy (appends to it leave this one as it is). */
+  clone(): Frontier {
+    return new Frontier(this.#size, [...this.#hashes]);
   }
 
   get size(): number {
