@@ -16,8 +16,8 @@ const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength)
  * audit entry commit together or not at all. The head row is locked for the transaction: appends
  * to one tenant's log are strictly ordered; other tenants are not blocked.
  *
- * Four statements whatever the batch size: lock the head, read the tree's right edge and the
- * agents' heads, then one write (append-statements.ts); three when this origin made the last
+ * Three statements whatever the batch size (plus BEGIN and COMMIT): lock the head, read the tree's right edge and the
+ * agents' heads, then one write (append-statements.ts); two when this origin made the last
  * append to the log and already knows the agents (append-memo.ts). In between, everything is
  * synchronous: canonical JSON, SHA-256 of each leaf and of each node it completes (frontier.ts).
  */
