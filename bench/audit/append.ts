@@ -4,7 +4,10 @@
  * same rows into a scratch table with audit_entries' columns and indexes, no hashing, no nodes.
  * Both run in batches of 500 — one transaction per batch, as ingest delivers them.
  */
+import { createHash } from "node:crypto";
+import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { pathToFileURL } from "node:url";
 import { appendAudit } from "@kakunin/origin/audit/append";
 import type { AuditItem } from "@kakunin/origin/audit/types";
 import type { Db } from "@kakunin/origin/db/index";
@@ -38,8 +41,26 @@ async function timeBatches(total: number, batch: number, budgetMs: number, write
   return { entries: Math.min(n, total), elapsedMs: performance.now() - start, batchMs };
 }
 
-export function timeAudit(db: Db, tenantId: string, total: number, batch: number, budgetMs: number): Promise<Series> {
-  return timeBatches(total, batch, budgetMs, (_n, items) => db.transaction((tx) => appendAudit(tx, tenantId, items)));
+export type AppendFn = typeof appendAudit;
+
+/** Series measured in several rounds, added up. */
+export function addSeries(a: Series | undefined, b: Series): Series {
+  return a ? { entries: a.entries + b.entries, elapsedMs: a.elapsedMs + b.elapsedMs, batchMs: [...a.batchMs, ...b.batchMs] } : b;
+}
+
+export function timeAudit(db: Db, tenantId: string, total: number, batch: number, budgetMs: number, append: AppendFn = appendAudit): Promise<Series> {
+  return timeBatches(total, batch, budgetMs, (_n, items) => db.transaction((tx) => append(tx, tenantId, items)));
+}
+
+/**
+ * Another commit's appendAudit (a tree made by before-tree.sh), loaded into this process: its own
+ * copy of shared/ (canonicalisation, hashing) with node:crypto's SHA-256 installed, as its origin
+ * does at start-up; the database, drizzle and the driver are this process's.
+ */
+export async function loadAppend(dir: string): Promise<AppendFn> {
+  const shared = (await import(pathToFileURL(join(dir, "shared/src/index.ts")).href)) as { useSha256(f: (b: Uint8Array) => Uint8Array): void };
+  shared.useSha256((b) => createHash("sha256").update(b).digest());
+  return ((await import(pathToFileURL(join(dir, "origin/src/audit/append.ts")).href)) as { appendAudit: AppendFn }).appendAudit;
 }
 
 const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
@@ -59,8 +80,9 @@ export async function createPlainTable(db: Db): Promise<void> {
  * The same rows as plain INSERTs: the entry object is serialised with JSON.stringify (what a
  * non-audited store would keep), the leaf_hash column gets a constant, and no node is written.
  */
-export function timePlain(db: Db, tenantId: string, total: number, batch: number, budgetMs: number): Promise<Series> {
-  return timeBatches(total, batch, budgetMs, (n, items, agentId) => {
+export function timePlain(db: Db, tenantId: string, total: number, batch: number, budgetMs: number, from = 0): Promise<Series> {
+  return timeBatches(total, batch, budgetMs, (batchStart, items, agentId) => {
+    const n = from + batchStart;
     const values = items.map((item, i) => {
       const at = item.at.toISOString();
       const canonical = JSON.stringify({ v: 1, log: tenantId, index: n + i, kind: item.kind, at, actor: item.actor, agent_id: agentId, data: item.data, prev: null });

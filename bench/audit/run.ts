@@ -20,7 +20,7 @@ import { CHUNK_COST } from "../../origin/src/audit/node-cache.ts";
 import { seedAgentEvents } from "../../origin/test/audit-seed.ts";
 import { agentBody, postgresUrl, rowsOf as rows, startTestOrigin, type DbKind, type TestOrigin } from "../../origin/test/harness.ts";
 import { percentile } from "../common/stats.ts";
-import { createPlainTable, timeAudit, timePlain, type Series } from "./append.ts";
+import { addSeries, createPlainTable, loadAppend, timeAudit, timePlain, type Series } from "./append.ts";
 import { execFileSync } from "node:child_process";
 import { CLI_BUILT, cliVerify, exportTo, hashFileMs } from "./export.ts";
 import { timeProofRoutes } from "./proofs.ts";
@@ -32,13 +32,21 @@ const { values: args } = parseArgs({ args: cliArgs(), options: {
   keep: { type: "string" },
   /** Bundle formats to export and verify, in this order (the previous format is the same run's baseline). */
   formats: { type: "string", default: "kakunin-evidence/3,kakunin-evidence/2" },
-  /** `proofs`: seed the log and time the proof routes only (no append series, no export/verify). */
+  /**
+   * `proofs`: seed the log and time the proof routes only (no append series, no export/verify);
+   * `append`: the append series only (no large log, no proofs, no export).
+   */
   only: { type: "string" },
+  /** A tree made by before-tree.sh: its appendAudit is timed too, in the same run (the "before"). */
+  before: { type: "string" },
+  /** The append series run in this many rounds, in rotating order (see append()). */
+  rounds: { type: "string", default: "4" },
 } });
 const ENTRIES = Number(args.entries);
 const APPEND = Number(args.append);
 const PROOFS = Number(args.proofs);
 const BATCH = 500;
+const ROUNDS = Number(args.rounds);
 const SERIES_BUDGET_MS = 90_000;
 
 v8.setFlagsFromString("--expose-gc");
@@ -62,12 +70,31 @@ async function tenantId(o: TestOrigin): Promise<string> {
 async function append(o: TestOrigin, tenant: string): Promise<void> {
   const db = o.services.db;
   await createPlainTable(db);
-  console.log(`\n[${o.kind}] Append: ${int(APPEND)} event entries, batches of ${BATCH}, one transaction per batch`);
-  const plain = await timePlain(db, tenant, APPEND, BATCH, SERIES_BUDGET_MS);
-  const audit = await timeAudit(db, tenant, APPEND, BATCH, SERIES_BUDGET_MS);
+  console.log(`\n[${o.kind}] Append: ${int(APPEND)} event entries, batches of ${BATCH}, one transaction per batch, in ${ROUNDS} rounds`);
+  const before = args.before ? await loadAppend(args.before) : null;
+  // In rounds, the order of the series rotating: a later series writes into a bigger database
+  // (PGlite grows its in-memory files by copying them), so no series always goes last.
+  const kinds = before ? (["plain", "before", "audit"] as const) : (["plain", "audit"] as const);
+  const sums = new Map<string, Series>();
+  const per = Math.max(BATCH, Math.ceil(APPEND / ROUNDS / BATCH) * BATCH);
+  for (let r = 0; r * per < APPEND; r++) {
+    const count = Math.min(per, APPEND - r * per);
+    for (let k = 0; k < kinds.length; k++) {
+      const kind = kinds[(k + r) % kinds.length]!;
+      const s = kind === "plain"
+        ? await timePlain(db, tenant, count, BATCH, SERIES_BUDGET_MS / ROUNDS, r * per)
+        : await timeAudit(db, tenant, count, BATCH, SERIES_BUDGET_MS / ROUNDS, kind === "before" ? before! : undefined);
+      sums.set(kind, addSeries(sums.get(kind), s));
+    }
+  }
+  const plain = sums.get("plain")!;
+  const old = sums.get("before");
+  const audit = sums.get("audit")!;
   console.log(row("plain INSERT (baseline)", plain, "1.00x"));
+  if (old) console.log(row("appendAudit, before (--before)", old, `${f2(rate(old) / rate(plain))}x`));
   const r = rate(audit) / rate(plain);
   console.log(row("appendAudit (JCS + SHA-256 + nodes)", audit, `${f2(r)}x  goal ≥ 0.5x and ≥ 10,000/s: ${mark(r >= 0.5 && rate(audit) >= 10_000)}`));
+  console.log(`  load average ${loadavg().map((x) => x.toFixed(2)).join(" ")}`);
 }
 
 async function largeLog(o: TestOrigin, tenant: string, dir: string): Promise<void> {
@@ -138,7 +165,7 @@ async function runOn(kind: DbKind, dir: string): Promise<void> {
   try {
     const tenant = await tenantId(o);
     if (args.only !== "proofs") await append(o, tenant);
-    await largeLog(o, tenant, dir);
+    if (args.only !== "append") await largeLog(o, tenant, dir);
   } finally {
     await o.close();
   }

@@ -33,7 +33,74 @@ function pathOf(at: At | null): string {
 
 /** RFC 8785 canonical JSON text of `value`. Throws TypeError for anything outside I-JSON. */
 export function canonicalize(value: unknown): string {
+  const sorted = sortedCopy(value, 0);
+  // The fast path: a copy whose objects hold their members in RFC 8785 order, serialised by the
+  // engine's JSON.stringify (the same escaping and number form the walk below uses, member by member).
+  if (sorted !== BAIL) return JSON.stringify(sorted);
   return serialize(value, null, new Set());
+}
+
+/**
+ * The general walk alone: the definition {@link canonicalize}'s fast path must match byte for byte
+ * (origin/test/canonical.test.ts compares them over generated values), and where every refusal's
+ * message comes from.
+ */
+export function canonicalizeByWalk(value: unknown): string {
+  return serialize(value, null, new Set());
+}
+
+const BAIL: unique symbol = Symbol("bail");
+// Deeper than this, or cyclic (which never ends), the walk decides: it names the cycle.
+const MAX_FAST_DEPTH = 256;
+
+/**
+ * A copy of `value` with every object's members inserted in RFC 8785 order (UTF-16 code units),
+ * so JSON.stringify emits them in that order, or BAIL for anything where JSON.stringify's output
+ * could differ from the walk's or where the walk refuses the input:
+ * - member names that start with a digit: engines enumerate array-index names ("1", "10") first,
+ *   in numeric order, whatever the insertion order ("10" sorts before "9" in RFC 8785);
+ * - `__proto__` (assigning it would set the copy's prototype, not add a member);
+ * - lone surrogates (JSON.stringify escapes them as \udXXX, I-JSON refuses them), non-finite
+ *   numbers, undefined, bigint, functions, symbols, non-plain objects, holes, cycles.
+ * In all of those the general walk runs instead and produces the output or the TypeError.
+ */
+function sortedCopy(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case "string":
+      return wellFormed(value) ? value : BAIL;
+    case "number":
+      return Number.isFinite(value) ? value : BAIL;
+    case "boolean":
+      return value;
+    case "object": {
+      if (value === null) return null;
+      if (depth > MAX_FAST_DEPTH) return BAIL;
+      if (Array.isArray(value)) {
+        const out: unknown[] = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const v = sortedCopy(value[i] as unknown, depth + 1);
+          if (v === BAIL) return BAIL;
+          out[i] = v;
+        }
+        return out;
+      }
+      const proto: unknown = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return BAIL;
+      const record = value as Record<string, unknown>;
+      const keys = Object.keys(record).sort();
+      const out: Record<string, unknown> = {};
+      for (const key of keys) {
+        const c = key.charCodeAt(0);
+        if ((c >= 48 && c <= 57) || key === "__proto__" || !wellFormed(key)) return BAIL;
+        const v = sortedCopy(record[key], depth + 1);
+        if (v === BAIL) return BAIL;
+        out[key] = v;
+      }
+      return out;
+    }
+    default:
+      return BAIL;
+  }
 }
 
 /** The UTF-8 bytes of {@link canonicalize} — what gets hashed or signed (RFC 8785 §3.2.4). */

@@ -1,45 +1,61 @@
-import { and, eq, sql } from "drizzle-orm";
-import { AGENT_ACTIVITY_KINDS, canonicalize, completedNodes, leafHash, toHex, type NodeReader } from "@kakunin/shared";
-import { onDemandReader, TILE_LEVEL } from "./nodes.ts";
+import { eq } from "drizzle-orm";
+import { AGENT_ACTIVITY_KINDS, canonicalize } from "@kakunin/shared";
+import type { NodeReader } from "@kakunin/shared";
+import { onDemandReader } from "./nodes.ts";
 import type { Queryable } from "../db/index.ts";
-import { auditAgentHeads, auditEntries, auditHeads, auditNodes } from "../db/schema.ts";
+import { auditHeads } from "../db/schema.ts";
+import { readAppendState, writeAppend, type AgentHead, type EntryRow } from "./append-statements.ts";
+import { recall, remember } from "./append-memo.ts";
+import { Frontier, leafHashOfText, type StoredNode } from "./frontier.ts";
 import type { AuditEntry, AuditItem } from "./types.ts";
 
-const enc = new TextEncoder();
+const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 
 /**
  * Appends entries to the tenant's log inside the caller's transaction, so an operation and its
  * audit entry commit together or not at all. The head row is locked for the transaction: appends
  * to one tenant's log are strictly ordered; other tenants are not blocked.
+ *
+ * Three statements whatever the batch size (plus BEGIN and COMMIT): lock the head, read the tree's right edge and the
+ * agents' heads, then one write (append-statements.ts); two when this origin made the last
+ * append to the log and already knows the agents (append-memo.ts). In between, everything is
+ * synchronous: canonical JSON, SHA-256 of each leaf and of each node it completes (frontier.ts).
  */
 export async function appendAudit(tx: Queryable, tenantId: string, items: AuditItem[]): Promise<{ first: number; size: number }> {
-  await tx.insert(auditHeads).values({ tenantId }).onConflictDoNothing();
-  const [head] = await tx.select().from(auditHeads).where(eq(auditHeads.tenantId, tenantId)).for("update");
-  let size = head!.size;
-  let prev: Uint8Array | null = head!.lastLeafHash;
-  const first = size;
-  if (items.length === 0) return { first, size };
-  const fresh = new Map<string, Uint8Array>();
-  const nodeRows: { level: number; idx: number; hash: Uint8Array }[] = [];
-  const entryRows: (typeof auditEntries.$inferInsert)[] = [];
-  const read = onDemandReader(tx, tenantId, fresh);
+  const head = await lockHead(tx, tenantId);
+  const first = head.size;
+  if (items.length === 0) return { first, size: first };
+  const agentIds = [...new Set(items.flatMap((i) => (i.agentId ? [i.agentId] : [])))];
+  const lastHex = head.lastLeafHash ? hex(head.lastLeafHash) : null;
+  const known = recall(tenantId, first, lastHex);
+  const unknownAgents = known ? agentIds.filter((id) => !known.agents.has(id)) : agentIds;
+  const state = !known || unknownAgents.length ? await readAppendState(tx, tenantId, first, unknownAgents, !known) : null;
+  const frontier = known ? known.frontier : Frontier.fromStore(first, state!.stored, state!.tileLeaves);
   const agentHeads = new Map<string, AgentHead>();
+  for (const id of agentIds) {
+    agentHeads.set(id, known?.agents.get(id) ?? state?.agents.get(id) ?? { size: 0, last: null, lifecycleSize: 0, lastLifecycle: null });
+  }
+  const nodes: StoredNode[] = [];
+  const entries: EntryRow[] = [];
+  let prev: Uint8Array | null = head.lastLeafHash;
   for (const item of items) {
     const entry: AuditEntry = {
-      v: 2, log: tenantId, index: size, kind: item.kind, at: item.at.toISOString(), actor: item.actor,
+      v: 2, log: tenantId, index: frontier.size, kind: item.kind, at: item.at.toISOString(), actor: item.actor,
       agent_id: item.agentId ?? null, data: JSON.parse(JSON.stringify(item.data)) as Record<string, unknown>,
-      prev: prev ? toHex(prev) : null,
+      prev: prev ? hex(prev) : null,
     };
-    const agentHead = item.agentId ? await agentHeadOf(tx, tenantId, item.agentId, agentHeads) : null;
+    // An agent whose entries all predate audit entry v2 starts its chain at 0 here;
+    // docs/evidence-format.md says what that means for old entries.
+    const agentHead = item.agentId ? agentHeads.get(item.agentId)! : null;
     const lifecycle = !AGENT_ACTIVITY_KINDS.has(item.kind);
     if (agentHead) {
       entry.agent_seq = agentHead.size;
-      entry.agent_prev = agentHead.last ? toHex(agentHead.last) : null;
+      entry.agent_prev = agentHead.last ? hex(agentHead.last) : null;
       entry.lifecycle_count = agentHead.lifecycleSize + (lifecycle ? 1 : 0);
-      if (lifecycle) entry.lifecycle_prev = agentHead.lastLifecycle ? toHex(agentHead.lastLifecycle) : null;
+      if (lifecycle) entry.lifecycle_prev = agentHead.lastLifecycle ? hex(agentHead.lastLifecycle) : null;
     }
     const canonical = canonicalize(entry);
-    const leaf = await leafHash(enc.encode(canonical));
+    const leaf = leafHashOfText(canonical);
     if (agentHead) {
       agentHead.size++;
       agentHead.last = leaf;
@@ -48,69 +64,26 @@ export async function appendAudit(tx: Queryable, tenantId: string, items: AuditI
         agentHead.lastLifecycle = leaf;
       }
     }
-    for (const n of await completedNodes(size, leaf, read)) {
-      fresh.set(`${n.level}:${n.index}`, n.hash);
-      if (n.level >= TILE_LEVEL) nodeRows.push({ level: n.level, idx: n.index, hash: n.hash });
-    }
-    entryRows.push({ tenantId, idx: size, kind: item.kind, agentId: item.agentId ?? null, canonical, leafHash: leaf, createdAt: item.at });
+    frontier.append(leaf, (n) => nodes.push(n));
+    entries.push({ kind: item.kind, agentId: item.agentId ?? null, canonical, leaf, at: item.at });
     prev = leaf;
-    size++;
   }
-  await insertEntries(tx, tenantId, entryRows);
-  await insertNodes(tx, tenantId, nodeRows);
-  for (const [agentId, h] of agentHeads) {
-    const row = { size: h.size, lastLeafHash: h.last!, lifecycleSize: h.lifecycleSize, lastLifecycleLeafHash: h.lastLifecycle };
-    await tx.insert(auditAgentHeads).values({ tenantId, agentId, ...row })
-      .onConflictDoUpdate({ target: [auditAgentHeads.tenantId, auditAgentHeads.agentId], set: row });
-  }
-  await tx.update(auditHeads).set({ size, lastLeafHash: prev, updatedAt: sql`now()` }).where(eq(auditHeads.tenantId, tenantId));
-  return { first, size };
+  await writeAppend(tx, tenantId, first, entries, nodes, agentHeads);
+  remember(tenantId, hex(prev!), frontier, agentHeads, known?.agents ?? null);
+  return { first, size: frontier.size };
 }
 
 /**
- * Bulk inserts with a fixed number of parameters, one array per column through `unnest`: the
- * statement is the same for 1 or 10,000 rows (no per-row parameter binding, no parameter limit),
- * which is most of what separated an audited append from a plain INSERT (bench/audit).
+ * The tenant's head row, locked until the transaction ends (created on the tenant's first append).
+ * The lock orders every writer of this tenant's log and agent heads.
  */
-async function insertEntries(tx: Queryable, tenantId: string, rows: (typeof auditEntries.$inferInsert)[]): Promise<void> {
-  if (!rows.length) return;
-  const col = <T>(f: (r: (typeof rows)[number]) => T) => sql.param(rows.map(f));
-  await tx.execute(sql`insert into ${auditEntries} (tenant_id, idx, kind, agent_id, canonical, leaf_hash, created_at)
-    select ${tenantId}::uuid, t.idx, t.kind, t.agent_id, t.canonical, decode(t.leaf, 'hex'), t.created_at
-    from unnest(${col((r) => r.idx)}::bigint[], ${col((r) => r.kind)}::text[], ${col((r) => r.agentId ?? null)}::uuid[],
-      ${col((r) => r.canonical)}::text[], ${col((r) => Buffer.from(r.leafHash).toString("hex"))}::text[],
-      ${col((r) => r.createdAt.toISOString())}::timestamptz[]) as t(idx, kind, agent_id, canonical, leaf, created_at)`);
-}
-
-async function insertNodes(tx: Queryable, tenantId: string, rows: { level: number; idx: number; hash: Uint8Array }[]): Promise<void> {
-  if (!rows.length) return;
-  const col = <T>(f: (r: (typeof rows)[number]) => T) => sql.param(rows.map(f));
-  await tx.execute(sql`insert into ${auditNodes} (tenant_id, level, idx, hash)
-    select ${tenantId}::uuid, t.level, t.idx, decode(t.hash, 'hex')
-    from unnest(${col((r) => r.level)}::int[], ${col((r) => r.idx)}::bigint[], ${col((r) => Buffer.from(r.hash).toString("hex"))}::text[]) as t(level, idx, hash)`);
-}
-
-interface AgentHead {
-  size: number;
-  last: Uint8Array | null;
-  lifecycleSize: number;
-  lastLifecycle: Uint8Array | null;
-}
-
-/**
- * The agent's chain head, read once per append (the tenant's head row lock, already held, orders
- * every writer of this tenant's agent heads). An agent whose entries all predate audit entry v2
- * starts its chain at 0 here; docs/evidence-format.md says what that means for old entries.
- */
-async function agentHeadOf(tx: Queryable, tenantId: string, agentId: string, cache: Map<string, AgentHead>): Promise<AgentHead> {
-  const hit = cache.get(agentId);
-  if (hit) return hit;
-  const [row] = await tx.select().from(auditAgentHeads).where(and(eq(auditAgentHeads.tenantId, tenantId), eq(auditAgentHeads.agentId, agentId)));
-  const head: AgentHead = row
-    ? { size: row.size, last: row.lastLeafHash, lifecycleSize: row.lifecycleSize, lastLifecycle: row.lastLifecycleLeafHash }
-    : { size: 0, last: null, lifecycleSize: 0, lastLifecycle: null };
-  cache.set(agentId, head);
-  return head;
+async function lockHead(tx: Queryable, tenantId: string): Promise<{ size: number; lastLeafHash: Uint8Array | null }> {
+  const lock = () => tx.select({ size: auditHeads.size, lastLeafHash: auditHeads.lastLeafHash }).from(auditHeads).where(eq(auditHeads.tenantId, tenantId)).for("update");
+  const [row] = await lock();
+  if (row) return row;
+  await tx.insert(auditHeads).values({ tenantId }).onConflictDoNothing();
+  const [created] = await lock();
+  return created!;
 }
 
 /** A NodeReader over committed nodes, for proofs and roots (one read per miss; see proof-reader.ts for batches). */
