@@ -24,6 +24,7 @@ import { createPlainTable, timeAudit, timePlain, type Series } from "./append.ts
 import { execFileSync } from "node:child_process";
 import { CLI_BUILT, cliVerify, exportTo, hashFileMs } from "./export.ts";
 import { timeProofRoutes } from "./proofs.ts";
+import { verifyLimits } from "./verify-limits.ts";
 
 const { values: args } = parseArgs({ args: cliArgs(), options: {
   entries: { type: "string", default: "1000000" }, append: { type: "string", default: "20000" },
@@ -41,6 +42,8 @@ const { values: args } = parseArgs({ args: cliArgs(), options: {
   bundle: { type: "string" },
   root: { type: "string" },
   rounds: { type: "string", default: "5" },
+  /** A compiled CLI to time as "before" in the same rounds (e.g. main's cli/dist/kakunin.js). */
+  "before-cli": { type: "string" },
 } });
 const ENTRIES = Number(args.entries);
 const APPEND = Number(args.append);
@@ -145,19 +148,24 @@ async function compareVerify(file: string, root: string, rounds: number): Promis
   // variable for dist/kakunin.js run directly. One untimed run fills the cache.
   const env = { NODE_COMPILE_CACHE: join(tmpdir(), "kakunin-bench-compile-cache") };
   await cliVerify(file, root, CLI_BUILT, env);
-  const rows: { sha: number; ref: number; fast: number; load: number }[] = [];
-  let rss = { ref: 0, fast: 0 };
+  const before = args["before-cli"];
+  if (before) await cliVerify(file, root, before, env);
+  const rows: { sha: number; ref: number; fast: number; before: number; load: number }[] = [];
+  let rss = { ref: 0, fast: 0, before: 0 };
   let summary = "";
   for (let r = 0; r < rounds; r++) {
     const sha = await hashFileMs(file);
+    const old = before ? await cliVerify(file, root, before, env) : null;
     const ref = await cliVerify(file, root, CLI_BUILT, { ...env, KAKUNIN_VERIFY_PATH: "reference" });
     const fast = await cliVerify(file, root, CLI_BUILT, env);
     const sha2 = await hashFileMs(file);
-    for (const x of [ref, fast]) if (x.code !== 0) throw new Error(`kakunin audit verify (built) exited ${x.code}: ${x.summary}`);
-    rows.push({ sha: Math.min(sha, sha2), ref: ref.ms, fast: fast.ms, load: loadavg()[0]! });
-    rss = { ref: Math.max(rss.ref, ref.peakRssMb), fast: Math.max(rss.fast, fast.peakRssMb) };
+    for (const x of [ref, fast, ...(old ? [old] : [])]) if (x.code !== 0) throw new Error(`kakunin audit verify (built) exited ${x.code}: ${x.summary}`);
+    const base = Math.min(sha, sha2);
+    rows.push({ sha: base, ref: ref.ms, fast: fast.ms, before: old?.ms ?? NaN, load: loadavg()[0]! });
+    rss = { ref: Math.max(rss.ref, ref.peakRssMb), fast: Math.max(rss.fast, fast.peakRssMb), before: Math.max(rss.before, old?.peakRssMb ?? 0) };
     summary = fast.summary;
-    console.log(`  round ${r + 1}: SHA-256 pass ${int(Math.min(sha, sha2))} ms (${int(sha)}, ${int(sha2)}); verify reference ${int(ref.ms)} ms = ${f1(ref.ms / Math.min(sha, sha2))}x, fast ${int(fast.ms)} ms = ${f1(fast.ms / Math.min(sha, sha2))}x; load ${loadavg()[0]!.toFixed(2)}`);
+    const was = old ? `before ${int(old.ms)} ms = ${f1(old.ms / base)}x, ` : "";
+    console.log(`  round ${r + 1}: SHA-256 pass ${int(base)} ms (${int(sha)}, ${int(sha2)}); verify ${was}reference path ${int(ref.ms)} ms = ${f1(ref.ms / base)}x, fast ${int(fast.ms)} ms = ${f1(fast.ms / base)}x; load ${loadavg()[0]!.toFixed(2)}`);
   }
   const med = (xs: number[]) => percentile(xs, 50);
   const sha = med(rows.map((x) => x.sha));
@@ -166,9 +174,14 @@ async function compareVerify(file: string, root: string, rounds: number): Promis
   const fastRatio = med(rows.map((x) => x.fast / x.sha));
   console.log(`  medians of ${rows.length} round${rows.length === 1 ? "" : "s"}, load ${f2(Math.min(...rows.map((x) => x.load)))}–${f2(Math.max(...rows.map((x) => x.load)))}:`);
   console.log(`  SHA-256 of the file once (baseline)   ${f2(sha / 1000)} s`);
-  console.log(`  audit verify, built CLI, reference    ${f2(ref / 1000)} s = ${f1(med(rows.map((x) => x.ref / x.sha)))}x the hash pass, peak RSS ${int(rss.ref)} MB  (JSON.parse per entry: the verifier before)`);
+  if (before) console.log(`  audit verify, --before-cli             ${f2(med(rows.map((x) => x.before)) / 1000)} s = ${f1(med(rows.map((x) => x.before / x.sha)))}x the hash pass, peak RSS ${int(rss.before)} MB`);
+  console.log(`  audit verify, built CLI, reference    ${f2(ref / 1000)} s = ${f1(med(rows.map((x) => x.ref / x.sha)))}x the hash pass, peak RSS ${int(rss.ref)} MB  (KAKUNIN_VERIFY_PATH=reference: JSON.parse per entry)`);
   console.log(`  audit verify, built CLI (fast path)   ${f2(fast / 1000)} s = ${f1(fastRatio)}x the hash pass, peak RSS ${int(rss.fast)} MB  goal ≤ 3x and < 2 s: ${mark(fastRatio <= 3 && fast < 2000)}`);
   console.log(`  ${summary}`);
+  const l = await verifyLimits(file, CLI_BUILT);
+  const x = (ms: number) => `${int(ms)} ms = ${f2(ms / sha)}x`;
+  console.log(`  limits, each alone in this process (${int(l.entries)} entries; load ${loadavg()[0]!.toFixed(2)}): reading the file ${x(l.readMs)}; one SHA-256 per entry ${x(l.leafMs)};`);
+  console.log(`    ${int(l.entries - 1)} node hashes ${x(l.nodeMs)}; structural walk of every entry ${x(l.walkMs)}; field scan ${x(l.scanMs)}; CLI start (--help) ${x(l.startMs)}`);
 }
 
 async function runOn(kind: DbKind, dir: string): Promise<void> {

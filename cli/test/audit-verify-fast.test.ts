@@ -19,6 +19,7 @@ import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/h
 import { EntryFields, scanEntry, UNSURE } from "../src/verify/entry-scan.ts";
 import { fastAttempt } from "../src/verify/fast-verify.ts";
 import { BundleSyntaxError, verifyStream, type VerifyReport } from "../src/verify/index.ts";
+import { fmt } from "../src/verify/fmt.ts";
 import { parseTime } from "../src/verify/time.ts";
 
 const CLI_DIR = join(import.meta.dirname, "..");
@@ -256,6 +257,13 @@ describe("kakunin audit verify, fast path: the same verdict as JSON.parse-based 
       expect(debug.stderr).toMatch(code === 0 ? /fast path: verified/ : /fast path: fell back/);
     }
   }, 120_000);
+});
+
+describe("fmt", () => {
+  it("equals toLocaleString(\"en-US\")", () => {
+    for (const x of [0, 1, 12, 123, 999, 1000, 1001, 99_999, 100_000, 1_234_567, 2 ** 53 - 1, -1, 1.5, -1234.5, NaN, Infinity]) expect(fmt(x)).toBe(x.toLocaleString("en-US"));
+    for (let x = 1; x < 1e15; x = x * 7 + 3) expect(fmt(x)).toBe(x.toLocaleString("en-US"));
+  });
 });
 
 describe("parseTime", () => {

@@ -17,8 +17,8 @@ import type { ParsedEntry } from "./entries.ts";
 import { FailureList } from "./failures.ts";
 import { parseTime } from "./time.ts";
 import type { Bundle, CheckResult } from "./types.ts";
+import { fmt } from "./fmt.ts";
 
-const fmt = (n: number) => n.toLocaleString("en-US");
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
 interface Link {

@@ -19,10 +19,10 @@ import type { ParsedEntry } from "./entries.ts";
 import { FailureList } from "./failures.ts";
 import { isRecord } from "./shape.ts";
 import type { Bundle, CheckResult } from "./types.ts";
+import { fmt } from "./fmt.ts";
 
 const HEX32 = /^[0-9a-f]{64}$/;
 const LEAF_PREFIX = Buffer.from([0]);
-const fmt = (n: number) => n.toLocaleString("en-US");
 
 /**
  * The entry's RFC 8785 text: `raw` (its text in the file) when streamed, which is hashed as is;
@@ -138,7 +138,11 @@ export class EntryCheckerV3 {
     if (leafHex) {
       if (last && index <= last.index) reasons.push(`index ${index} does not follow entry ${last.index}: entries must be in log order, each once`);
       else if (!this.#proof.broken) {
-        const r = this.#proof.gap(this.#pending, index, () => `before ${subject()}`) ?? this.#proof.leaf(index, leafHex);
+        // Consecutive leaves (no gap, no proof string) need no gap call, nor its closure.
+        const r =
+          this.#pending === null && index === this.#proof.next
+            ? this.#proof.leaf(index, leafHex)
+            : (this.#proof.gap(this.#pending, index, () => `before ${subject()}`) ?? this.#proof.leaf(index, leafHex));
         if (r) this.#proofFailure(subject(), r);
         this.#pending = null;
       }

@@ -145,7 +145,8 @@ async function* elements(src: ByteSource, i: number, end: { at: number }): Async
   for (;;) {
     // One element and the separator after it; when the bytes run out, read more and redo it whole.
     let keep = i;
-    ({ i, keep } = nextByte(src, i, keep));
+    // Blanks between elements are rare (none in an exported bundle): only then the general path.
+    if (i >= src.n || WS(src.buf[i]!)) ({ i, keep } = nextByte(src, i, keep));
     const b = src.buf;
     const n = src.n;
     const c = b[i]!;

@@ -20,11 +20,11 @@ import { entryShapeProblems, shapeProblems } from "./shape.ts";
 import { checkTreeHead } from "./tree-head.ts";
 import type { Bundle, CheckId, CheckResult, VerifyOptions, VerifyReport } from "./types.ts";
 import { ValidityTracker } from "./validity.ts";
+import { fmt } from "./fmt.ts";
 
 export type { VerifyOptions, VerifyReport } from "./types.ts";
 export { BundleSyntaxError } from "./json-stream.ts";
 
-const fmt = (n: number) => n.toLocaleString("en-US");
 
 const TITLES: Record<CheckId, string> = {
   format: "format", chain: "CA chain", tree_head: "signed tree head", entries: "no entry modified",

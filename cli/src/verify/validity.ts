@@ -18,8 +18,8 @@ import { FailureList } from "./failures.ts";
 import { isRecord } from "./shape.ts";
 import { parseTime } from "./time.ts";
 import type { Bundle, CheckResult } from "./types.ts";
+import { fmt } from "./fmt.ts";
 
-const fmt = (n: number) => n.toLocaleString("en-US");
 
 export class ValidityTracker {
   readonly #f = new FailureList();
