@@ -131,7 +131,7 @@ async function exportAndVerify(o: TestOrigin, tenant: string, agent: string, dir
   if (v.code !== 0) throw new Error(`kakunin audit verify exited ${v.code}: ${v.summary}`);
   console.log(`  SHA-256 of the file once (baseline)   ${f2(hashMs / 1000)} s`);
   console.log(`  kakunin audit verify, repo (tsx)      ${f2(v.ms / 1000)} s = ${f1(v.ms / hashMs)}x the hash pass, peak RSS ${int(v.peakRssMb)} MB`);
-  await compareVerify(file, root, 1);
+  await compareVerify(file, root, Number(args.rounds));
   if (args.keep) console.log(`  kept ${file} and ${root} (--keep)`);
   else rmSync(file, { force: true });
 }
