@@ -60,13 +60,13 @@ export const CLI_SOURCE = new URL("../../cli/bin/kakunin.mjs", import.meta.url).
 export const CLI_BUILT = new URL("../../cli/dist/kakunin.js", import.meta.url).pathname;
 
 /** `kakunin audit verify FILE --root ROOT` in a child process, timed, with its peak RSS. */
-export function cliVerify(file: string, rootPem: string, cli = CLI_SOURCE): Promise<VerifyRun> {
+export function cliVerify(file: string, rootPem: string, cli = CLI_SOURCE, env: Record<string, string> = {}): Promise<VerifyRun> {
   const t = performance.now();
   return new Promise((resolve) => {
     execFile(
       "/usr/bin/time",
       ["-f", "maxrss_kb=%M", process.execPath, cli, "audit", "verify", file, "--root", rootPem],
-      { timeout: 1_800_000, maxBuffer: 16 << 20 },
+      { timeout: 1_800_000, maxBuffer: 16 << 20, env: { ...process.env, ...env } },
       (err, stdout, stderr) => {
         const kb = Number(/maxrss_kb=(\d+)/.exec(stderr)?.[1] ?? NaN);
         const summary = stdout.trim().split("\n").pop() ?? "";

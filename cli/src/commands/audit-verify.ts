@@ -47,8 +47,8 @@ export const auditVerify: Command = {
     const oidArc = a.str("oid-arc");
     if (oidArc !== undefined && !isSmallArcOid(oidArc)) throw new UsageError(`--oid-arc ${oidArc} is not a dotted OID whose arcs are < 2^32`, help);
     // Loaded here, not at the top: X.509 parsing costs every other command ~0.3 s of start-up.
-    const [{ verifyParts, BundleSyntaxError }, { bundleParts }, { renderReport }] = await Promise.all([
-      import("../verify/index.ts"), import("../verify/json-stream.ts"), import("../verify/render.ts"),
+    const [{ verifyParts, BundleSyntaxError }, { bundleParts }, { renderReport }, { fastAttempt }] = await Promise.all([
+      import("../verify/index.ts"), import("../verify/json-stream.ts"), import("../verify/render.ts"), import("../verify/fast-verify.ts"),
     ]);
     const sincePath = a.str("since-tree-head");
     let sinceTreeHead: unknown;
@@ -60,10 +60,17 @@ export const auditVerify: Command = {
         throw new IoError(`${sincePath} is not JSON: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    // Streamed: the bundle may be gigabytes; the verifier holds one entry at a time.
-    let report: import("../verify/index.ts").VerifyReport;
+    // Streamed: the bundle may be gigabytes; the verifier holds one entry at a time. The fast path
+    // (v3, fields read without JSON.parse) only confirms a bundle that verifies; anything else is
+    // verified, and reported, by the reference path (docs/evidence-format.md, "Size and memory").
+    const opts = { rootPem, oidArc, rootSource, sinceTreeHead };
+    // KAKUNIN_VERIFY_PATH=reference skips the fast path; =debug prints why it gave up (stderr).
+    const how = process.env.KAKUNIN_VERIFY_PATH;
+    const fast = how === "reference" ? { fallback: "KAKUNIN_VERIFY_PATH=reference" } : await fastAttempt(file, opts);
+    if (how === "debug") io.err(`fast path: ${"report" in fast ? "verified" : `fell back (${fast.fallback})`}\n`);
+    let report = "report" in fast ? fast.report : null;
     try {
-      report = await verifyParts(bundleParts(chunks(file)), { rootPem, oidArc, rootSource, sinceTreeHead });
+      report ??= await verifyParts(bundleParts(chunks(file)), opts);
     } catch (e) {
       if (e instanceof BundleSyntaxError) throw new IoError(`${file} is not JSON: ${e.message}`);
       throw e;

@@ -11,6 +11,7 @@ import type { KakuninOids } from "@kakunin/shared";
 import { bindingProblems, hasAuditEku, isCa, sanUris, tenantNaming } from "./binding.ts";
 import { normalizeSerial, parseCertificate, signedBy, splitPem, type x509 } from "../x509.ts";
 import type { Bundle, CheckResult, Failure, TrustAnchor } from "./types.ts";
+import { fmt } from "./fmt.ts";
 
 export interface ChainOutcome {
   result: CheckResult;
@@ -20,7 +21,6 @@ export interface ChainOutcome {
   signer: x509.X509Certificate | null;
 }
 
-const fmt = (n: number) => n.toLocaleString("en-US");
 
 function fingerprint(cert: x509.X509Certificate): string {
   return createHash("sha256").update(new Uint8Array(cert.rawData)).digest("hex").toUpperCase().match(/../g)!.join(":");

@@ -15,9 +15,10 @@
 import { EXPORT_CHECKPOINT_KIND } from "@kakunin/shared";
 import type { ParsedEntry } from "./entries.ts";
 import { FailureList } from "./failures.ts";
+import { parseTime } from "./time.ts";
 import type { Bundle, CheckResult } from "./types.ts";
+import { fmt } from "./fmt.ts";
 
-const fmt = (n: number) => n.toLocaleString("en-US");
 const isCount = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0;
 
 interface Link {
@@ -66,7 +67,10 @@ export class CompletenessTracker {
       this.#fail(`entry ${p.index} (${p.kind})`, "a version 2 entry about the agent without agent_seq and lifecycle_count");
       return;
     }
-    const l: Link = { index: p.index, kind: p.kind, seq, at: Date.parse(String(p.entry.at)), lifecycle: "lifecycle_prev" in p.entry, count, leaf: p.leaf, entry: p.entry, predecessorChanged: p.predecessorChanged === true };
+    // A lifecycle entry is one that has lifecycle_prev. `!== undefined` rather than `in`: JSON
+    // never yields undefined, and the fast path's entries (entry-scan.ts) hold every member the
+    // checks read, undefined when absent.
+    const l: Link = { index: p.index, kind: p.kind, seq, at: parseTime(String(p.entry.at)), lifecycle: p.entry.lifecycle_prev !== undefined, count, leaf: p.leaf, entry: p.entry, predecessorChanged: p.predecessorChanged === true };
     const prev = this.#last;
     if (prev && l.seq <= prev.seq) {
       this.#ordered = false;

@@ -11,9 +11,9 @@ import { parseCertificate, signedBy, splitPem, type x509 } from "../x509.ts";
 import { bindingProblems, hasAuditEku } from "./binding.ts";
 import { isRecord } from "./shape.ts";
 import type { Bundle, CheckResult } from "./types.ts";
+import { fmt } from "./fmt.ts";
 
 const HEX32 = /^[0-9a-f]{64}$/;
-const fmt = (n: number) => n.toLocaleString("en-US");
 
 /** An earlier signed tree head as saved: `{data: head}`, a bare head, or a bundle (its tree_head). */
 export function earlierHead(doc: unknown): (TreeHeadBody & { signature: string; signer_certificate_pem: string }) | string {

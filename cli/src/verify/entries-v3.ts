@@ -13,17 +13,16 @@
  * A multiproof fails as a whole: a changed entry changes the root, not "its" proof. The hash
  * chain names it: an entry whose successor is in the bundle must hash to the successor's `prev`.
  */
-import { createHash } from "node:crypto";
-import { canonicalize, MultiproofVerifier } from "@kakunin/shared";
+import { createHash, hash } from "node:crypto";
+import { canonicalize, MultiproofVerifier, type HashCodec } from "@kakunin/shared";
 import type { ParsedEntry } from "./entries.ts";
 import { FailureList } from "./failures.ts";
 import { isRecord } from "./shape.ts";
 import type { Bundle, CheckResult } from "./types.ts";
+import { fmt } from "./fmt.ts";
 
 const HEX32 = /^[0-9a-f]{64}$/;
 const LEAF_PREFIX = Buffer.from([0]);
-const NODE_PREFIX = Buffer.from([1]);
-const fmt = (n: number) => n.toLocaleString("en-US");
 
 /**
  * The entry's RFC 8785 text: `raw` (its text in the file) when streamed, which is hashed as is;
@@ -38,7 +37,24 @@ function canonicalText(value: Record<string, unknown>, raw: string | undefined):
   }
 }
 
-const nodeHash = (l: Uint8Array, r: Uint8Array): Uint8Array => createHash("sha256").update(NODE_PREFIX).update(l).update(r).digest();
+/**
+ * Hashes are held as lowercase hex, as node:crypto's one-shot hash returns them: a Buffer result
+ * costs an allocation per call (~3x the hashing of 65 bytes), and the hash chain compares hex anyway.
+ */
+const HEX: HashCodec<string> = {
+  fromNodes: (nodes, at) => Buffer.from(nodes.buffer, nodes.byteOffset, nodes.byteLength).toString("hex", at, at + 32),
+  equal: (a, b) => a === b,
+};
+const scratch = Buffer.alloc(65);
+scratch[0] = 1;
+/** SHA-256(0x01 || left || right) over one reused buffer. */
+const nodeHash = (l: string, r: string): string => {
+  scratch.write(l, 1, "hex");
+  scratch.write(r, 33, "hex");
+  return hash("sha256", scratch, "hex");
+};
+/** SHA-256(0x00 || text) of a streamed or re-canonicalised entry (the fast path hashes the file's bytes itself: fast-verify.ts). */
+const leafOf = (text: string): string => createHash("sha256").update(LEAF_PREFIX).update(text, "utf8").digest("hex");
 
 export class EntryCheckerV3 {
   readonly failures = new FailureList();
@@ -48,16 +64,16 @@ export class EntryCheckerV3 {
   #last: { index: number; kind: string; leaf: string } | null = null;
   #pending: Buffer | null = null;
   #pendingAt = "";
-  readonly #proof: MultiproofVerifier;
-  readonly #root: Buffer | null;
+  readonly #proof: MultiproofVerifier<string>;
+  readonly #root: string | null;
 
   /** `formatFailures`: the format check's list, for elements that are neither an entry nor a proof string. */
   constructor(
     private readonly b: Pick<Bundle, "tree_head" | "agent">,
     private readonly formatFailures: FailureList,
   ) {
-    this.#root = HEX32.test(b.tree_head.root_hash) ? Buffer.from(b.tree_head.root_hash, "hex") : null;
-    this.#proof = new MultiproofVerifier(b.tree_head.tree_size, nodeHash);
+    this.#root = HEX32.test(b.tree_head.root_hash) ? b.tree_head.root_hash : null;
+    this.#proof = new MultiproofVerifier(b.tree_head.tree_size, nodeHash, HEX);
   }
 
   #proofFailure(subject: string, reason: string | null): void {
@@ -83,31 +99,50 @@ export class EntryCheckerV3 {
       this.formatFailures.add({ subject: where, reasons: ["neither an audit entry (an object with index and kind) nor a base64 string of proof nodes"] });
       return null;
     }
-    return this.#entry(value as Record<string, unknown> & { index: number; kind: string }, raw);
+    return this.#entry(value as Record<string, unknown> & { index: number; kind: string }, raw, undefined);
   }
 
-  #entry(entry: Record<string, unknown> & { index: number; kind: string }, raw: string | undefined): ParsedEntry {
+  /**
+   * An audit entry read by the field scanner (entry-scan.ts): `entry` holds the members the
+   * checks read, `leaf` the hash the fast path computed from the entry's bytes in the file.
+   */
+  scanned(position: number, entry: Record<string, unknown>, leaf: string): ParsedEntry | null {
+    if (!Number.isSafeInteger(entry.index) || (entry.index as number) < 0 || typeof entry.kind !== "string") {
+      this.formatFailures.add({ subject: `entries[${position}]`, reasons: ["neither an audit entry (an object with index and kind) nor a base64 string of proof nodes"] });
+      return null;
+    }
+    return this.#entry(entry as Record<string, unknown> & { index: number; kind: string }, undefined, leaf);
+  }
+
+  #entry(entry: Record<string, unknown> & { index: number; kind: string }, raw: string | undefined, scannedLeaf: string | undefined): ParsedEntry {
     this.count++;
     const { index, kind } = entry;
     const subject = (): string => `entry ${index} (${kind})`;
     const h = this.b.tree_head;
     const reasons: string[] = [];
-    const text = canonicalText(entry, raw);
-    let leafHex = "";
+    let leafHex = scannedLeaf ?? "";
     const last = this.#last;
-    if (typeof text !== "string") reasons.push(text.error);
-    else {
-      // Canonical text has no raw line break (RFC 8785 escapes them in strings): a cheap, certain
-      // sign of a reformatted file, worth naming since its hashes cannot match.
-      if (raw !== undefined && raw.includes("\n"))
-        reasons.push(
-          "the entry's text has line breaks, so it is not the canonical text that was hashed: the file was reformatted (keep bundles byte for byte)",
-        );
-      const leaf = createHash("sha256").update(LEAF_PREFIX).update(text, "utf8").digest();
-      leafHex = leaf.toString("hex");
+    if (scannedLeaf === undefined) {
+      const text = canonicalText(entry, raw);
+      if (typeof text !== "string") reasons.push(text.error);
+      else {
+        // Canonical text has no raw line break (RFC 8785 escapes them in strings): a cheap, certain
+        // sign of a reformatted file, worth naming since its hashes cannot match.
+        if (raw !== undefined && raw.includes("\n"))
+          reasons.push(
+            "the entry's text has line breaks, so it is not the canonical text that was hashed: the file was reformatted (keep bundles byte for byte)",
+          );
+        leafHex = leafOf(text);
+      }
+    }
+    if (leafHex) {
       if (last && index <= last.index) reasons.push(`index ${index} does not follow entry ${last.index}: entries must be in log order, each once`);
       else if (!this.#proof.broken) {
-        const r = this.#proof.gap(this.#pending, index, () => `before ${subject()}`) ?? this.#proof.leaf(index, leaf);
+        // Consecutive leaves (no gap, no proof string) need no gap call, nor its closure.
+        const r =
+          this.#pending === null && index === this.#proof.next
+            ? this.#proof.leaf(index, leafHex)
+            : (this.#proof.gap(this.#pending, index, () => `before ${subject()}`) ?? this.#proof.leaf(index, leafHex));
         if (r) this.#proofFailure(subject(), r);
         this.#pending = null;
       }

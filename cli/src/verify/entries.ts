@@ -9,10 +9,10 @@ import { bytesEqual, canonicalize, leafHash, nodeHash } from "@kakunin/shared";
 import { isRecord } from "./shape.ts";
 import { FailureList } from "./failures.ts";
 import type { Bundle, CheckResult } from "./types.ts";
+import { fmt } from "./fmt.ts";
 
 const HEX32 = /^[0-9a-f]{64}$/;
 const enc = new TextEncoder();
-const fmt = (n: number) => n.toLocaleString("en-US");
 
 /** A decoded entry, handed to the completeness and validity checks; `proven`: all of check d held. */
 export interface ParsedEntry {

@@ -1,3 +1,4 @@
+import { fmt } from "./fmt.ts";
 import type { Failure } from "./types.ts";
 
 /**
@@ -16,7 +17,7 @@ export class FailureList {
 
   notes(): string[] {
     return this.total > this.list.length
-      ? [`${(this.total - this.list.length).toLocaleString("en-US")} more failures not listed (the first ${this.list.length.toLocaleString("en-US")} are)`]
+      ? [`${fmt(this.total - this.list.length)} more failures not listed (the first ${fmt(this.list.length)} are)`]
       : [];
   }
 }

@@ -14,16 +14,17 @@ import { checkConsistency } from "./consistency.ts";
 import { EntryChecker, type ParsedEntry, type RawEntry } from "./entries.ts";
 import { EntryCheckerV3 } from "./entries-v3.ts";
 import { FailureList } from "./failures.ts";
+import { FastPathBail } from "./fast-bail.ts";
 import { bundleParts, BundleSyntaxError, partsOf, type BundlePart } from "./json-stream.ts";
 import { entryShapeProblems, shapeProblems } from "./shape.ts";
 import { checkTreeHead } from "./tree-head.ts";
 import type { Bundle, CheckId, CheckResult, VerifyOptions, VerifyReport } from "./types.ts";
 import { ValidityTracker } from "./validity.ts";
+import { fmt } from "./fmt.ts";
 
 export type { VerifyOptions, VerifyReport } from "./types.ts";
 export { BundleSyntaxError } from "./json-stream.ts";
 
-const fmt = (n: number) => n.toLocaleString("en-US");
 
 const TITLES: Record<CheckId, string> = {
   format: "format", chain: "CA chain", tree_head: "signed tree head", entries: "no entry modified",
@@ -59,7 +60,11 @@ export async function verifyStream(chunks: AsyncIterable<string>, opts: VerifyOp
   }
 }
 
-export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: VerifyOptions = {}): Promise<VerifyReport> {
+/**
+ * `mode.fast`: the parts come from the fast path (fast-verify.ts), which only confirms: give up
+ * (FastPathBail) as soon as any check fails, since the reference path will verify and report.
+ */
+export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: VerifyOptions = {}, mode: { fast?: boolean } = {}): Promise<VerifyReport> {
   const it = parts[Symbol.asyncIterator]();
   // The header: every member before `entries`.
   const header: Record<string, unknown> = {};
@@ -80,6 +85,7 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
   const chain = await checkChain(b, opts.rootPem, oids, opts.rootSource);
   const head = await checkTreeHead(b, chain.signer);
   const since = opts.sinceTreeHead === undefined ? [] : [await checkConsistency(b, opts.sinceTreeHead, oids)];
+  if (mode.fast && [chain.result, head, ...since].some((c) => c.status !== "pass")) throw new FastPathBail("a header check failed");
   const formatFailures = new FailureList();
   const entries = b.format === EVIDENCE_FORMAT_V2 ? new EntryChecker(b) : new EntryCheckerV3(b, formatFailures);
   const complete = new CompletenessTracker(b);
@@ -87,6 +93,19 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
   let position = 0;
   for (let r = await it.next(); !r.done; r = await it.next()) {
     if (r.value.type === "entries-end") break;
+    if (r.value.type === "scanned") {
+      if (!(entries instanceof EntryCheckerV3)) throw new FastPathBail("not a kakunin-evidence/3 bundle");
+      for (const item of r.value.items) {
+        const at = position++;
+        const parsed = "nodes" in item ? entries.item(`entries[${at}]`, item.nodes) : entries.scanned(at, item.entry, item.leaf);
+        if (parsed) {
+          complete.add(parsed);
+          validity.add(parsed);
+        }
+      }
+      if (formatFailures.total || entries.failures.total) throw new FastPathBail("an entry failed");
+      continue;
+    }
     if (r.value.type !== "entry") continue;
     const where = `entries[${position++}]`;
     let parsed: ParsedEntry | null;

@@ -12,7 +12,15 @@ export type BundlePart =
   /** `raw`: the element's text exactly as in the file (streamed input only), which v3 hashes. */
   | { type: "entry"; value: unknown; raw?: string }
   | { type: "entries-start" }
-  | { type: "entries-end" };
+  | { type: "entries-end" }
+  /** Elements of `entries` read by the fast path (fast-verify.ts), in file order. */
+  | { type: "scanned"; items: ScannedItem[] };
+
+/**
+ * A v3 element as the fast path hands it over: an audit entry's members the checks read and its
+ * leaf (hex, hashed from the file's bytes), or a proof string.
+ */
+export type ScannedItem = { entry: Record<string, unknown>; leaf: string } | { nodes: string };
 
 export class BundleSyntaxError extends Error {}
 

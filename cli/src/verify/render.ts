@@ -1,3 +1,4 @@
+import { fmt } from "./fmt.ts";
 import type { CheckResult, VerifyReport } from "./types.ts";
 
 /** Failures listed per check before eliding: a broken root fails every entry, and 100k lines help nobody. */
@@ -13,7 +14,7 @@ export function renderReport(r: VerifyReport, file: string): string {
     lines.push(`${MARK[c.status]} ${c.title}: ${c.summary}`);
     for (const n of c.notes) lines.push(`    ${n}`);
     for (const f of c.failures.slice(0, MAX_LISTED)) lines.push(`    ${f.subject}: ${f.reasons.join("; ")}`);
-    if (c.failures.length > MAX_LISTED) lines.push(`    … and ${(c.failures.length - MAX_LISTED).toLocaleString("en-US")} more (--json lists all)`);
+    if (c.failures.length > MAX_LISTED) lines.push(`    … and ${fmt(c.failures.length - MAX_LISTED)} more (--json lists all)`);
   }
   lines.push(r.summary);
   return `${lines.join("\n")}\n`;

@@ -8,10 +8,10 @@ import { webcrypto } from "node:crypto";
 import { treeHeadMessage } from "@kakunin/shared";
 import { normalizeSerial, type x509 } from "../x509.ts";
 import type { Bundle, CheckResult } from "./types.ts";
+import { fmt } from "./fmt.ts";
 
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const HEX32 = /^[0-9a-f]{64}$/;
-const fmt = (n: number) => n.toLocaleString("en-US");
 
 export async function checkTreeHead(b: Bundle, signer: x509.X509Certificate | null): Promise<CheckResult> {
   const h = b.tree_head;

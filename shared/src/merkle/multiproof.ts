@@ -53,14 +53,28 @@ export async function gapNodes(from: number, to: number, treeSize: number, reade
   return out;
 }
 
-interface Item extends Span {
-  hash: Uint8Array;
+interface Item<H> extends Span {
+  hash: H;
 }
 
-const isPow2 = (n: number): boolean => n > 0 && 2 ** Math.round(Math.log2(n)) === n;
+// Bit arithmetic below 2^31 (every realistic subtree), exact floating point above.
+const isPow2 = (n: number): boolean => n > 0 && (n < 0x80000000 ? (n & (n - 1)) === 0 : 2 ** Math.round(Math.log2(n)) === n);
 
 /** SHA-256(0x01 || left || right), synchronously (node:crypto's in the CLI; nodeHash is the async Web Crypto form). */
-export type SyncNodeHash = (left: Uint8Array, right: Uint8Array) => Uint8Array;
+export type SyncNodeHash<H = Uint8Array> = (left: H, right: H) => H;
+
+/**
+ * How the verifier holds hashes: bytes by default; the CLI holds them as hex strings, which
+ * node:crypto returns and compares without allocating a Buffer per hash (most of a hash call's
+ * cost for 32-byte outputs).
+ */
+export interface HashCodec<H> {
+  /** The hash at byte offset `at` of a gap's concatenated nodes. */
+  fromNodes(nodes: Uint8Array, at: number): H;
+  equal(a: H, b: H): boolean;
+}
+
+const bytesCodec: HashCodec<Uint8Array> = { fromNodes: (nodes, at) => nodes.subarray(at, at + HASH_SIZE), equal: bytesEqual };
 
 /**
  * Streaming verification of a multiproof against a signed root. Call `gap` (the concatenated
@@ -70,15 +84,16 @@ export type SyncNodeHash = (left: Uint8Array, right: Uint8Array) => Uint8Array;
  * (the caller reports it once) but calls stay safe. Never throws. Synchronous, with the node hash
  * given: a verifier of 100k entries must not pay a promise per merge.
  */
-export class MultiproofVerifier {
-  readonly #stack: Item[] = [];
+export class MultiproofVerifier<H = Uint8Array> {
+  readonly #stack: Item<H>[] = [];
   /** First leaf index not yet covered by the stack. */
   #next = 0;
   #broken: string | null = null;
 
   constructor(
     readonly treeSize: number,
-    private readonly hashNode: SyncNodeHash,
+    private readonly hashNode: SyncNodeHash<H>,
+    private readonly codec: HashCodec<H> = bytesCodec as unknown as HashCodec<H>,
   ) {
     if (!Number.isSafeInteger(treeSize) || treeSize < 1) this.#broken = `tree size ${treeSize} has no leaves to prove`;
   }
@@ -99,6 +114,8 @@ export class MultiproofVerifier {
    */
   gap(nodes: Uint8Array | null, to: number, where: string | (() => string)): string | null {
     if (this.#broken) return this.#broken;
+    // No gap and no nodes (consecutive leaves, most of a bundle): nothing to cover.
+    if (nodes === null && to === this.#next) return null;
     const spans = gapSpans(this.#next, to, this.treeSize);
     const have = nodes?.length ?? 0;
     if (have !== spans.length * HASH_SIZE) {
@@ -106,12 +123,12 @@ export class MultiproofVerifier {
       const got = nodes === null ? "none" : have % HASH_SIZE === 0 ? `${have / HASH_SIZE}` : `${have} bytes`;
       return this.#fail(`${typeof where === "function" ? where() : where}: the bundle gives ${got}, the tree of size ${this.treeSize} needs ${want}`);
     }
-    for (const [i, s] of spans.entries()) this.#push({ ...s, hash: nodes!.subarray(i * HASH_SIZE, (i + 1) * HASH_SIZE) });
+    for (const [i, s] of spans.entries()) this.#push({ ...s, hash: this.codec.fromNodes(nodes!, i * HASH_SIZE) });
     return null;
   }
 
   /** Adds leaf `index` (its gap must have been given first). */
-  leaf(index: number, hash: Uint8Array): string | null {
+  leaf(index: number, hash: H): string | null {
     if (this.#broken) return this.#broken;
     if (!Number.isSafeInteger(index) || index < this.#next || index >= this.treeSize) {
       return this.#fail(`leaf ${index} is not in the tree of size ${this.treeSize} after leaf ${this.#next - 1}`);
@@ -122,10 +139,10 @@ export class MultiproofVerifier {
   }
 
   /** After the last gap: the stack must have reduced to the root, and the root must be `root`. */
-  finish(root: Uint8Array): string | null {
+  finish(root: H): string | null {
     if (this.#broken) return this.#broken;
     if (this.#next !== this.treeSize || this.#stack.length !== 1) return this.#fail(`the proof stops at leaf ${this.#next} of ${this.treeSize}`);
-    if (!bytesEqual(this.#stack[0]!.hash, root))
+    if (!this.codec.equal(this.#stack[0]!.hash, root))
       return this.#fail(`the entries and proof nodes hash to a root other than the signed root of tree size ${this.treeSize}`);
     return null;
   }
@@ -135,7 +152,7 @@ export class MultiproofVerifier {
     return reason;
   }
 
-  #push(item: Item): void {
+  #push(item: Item<H>): void {
     const st = this.#stack;
     st.push(item);
     this.#next = item.start + item.size;
