@@ -108,7 +108,10 @@ export class EntryCheckerV3 {
    */
   scanned(position: number, entry: Record<string, unknown>, leaf: string): ParsedEntry | null {
     if (!Number.isSafeInteger(entry.index) || (entry.index as number) < 0 || typeof entry.kind !== "string") {
-      this.formatFailures.add({ subject: `entries[${position}]`, reasons: ["neither an audit entry (an object with index and kind) nor a base64 string of proof nodes"] });
+      this.formatFailures.add({
+        subject: `entries[${position}]`,
+        reasons: ["neither an audit entry (an object with index and kind) nor a base64 string of proof nodes"],
+      });
       return null;
     }
     return this.#entry(entry as Record<string, unknown> & { index: number; kind: string }, undefined, leaf);

@@ -149,7 +149,7 @@ class EventFields {
 let text = "";
 
 /** The value [s, e) as JSON.parse reads it (FAILED when it does not); plain cases without it. */
-function valueOf(b: Uint8Array, s: number, e: number, hasEscape: boolean): unknown {
+function jsonValueAt(b: Uint8Array, s: number, e: number, hasEscape: boolean): unknown {
   const c = b[s]!;
   if (c === QUOTE) {
     if (!hasEscape) {
@@ -203,26 +203,56 @@ function store(out: Record<string, unknown>, level: number, k: number, v: unknow
   if (level === 0) {
     const e = out as EntryFields;
     switch (k) {
-      case 0: e.v = v; break;
-      case 1: e.log = v; break;
-      case 2: e.index = v; break;
-      case 3: e.kind = v; break;
-      case 4: e.at = v; break;
-      case 5: e.agent_id = v; break;
-      case 6: e.prev = v; break;
-      case 7: e.agent_seq = v; break;
-      case 8: e.agent_prev = v; break;
-      case 9: e.lifecycle_count = v; break;
-      case 10: e.lifecycle_prev = v; break;
-      default: e.data = v;
+      case 0:
+        e.v = v;
+        break;
+      case 1:
+        e.log = v;
+        break;
+      case 2:
+        e.index = v;
+        break;
+      case 3:
+        e.kind = v;
+        break;
+      case 4:
+        e.at = v;
+        break;
+      case 5:
+        e.agent_id = v;
+        break;
+      case 6:
+        e.prev = v;
+        break;
+      case 7:
+        e.agent_seq = v;
+        break;
+      case 8:
+        e.agent_prev = v;
+        break;
+      case 9:
+        e.lifecycle_count = v;
+        break;
+      case 10:
+        e.lifecycle_prev = v;
+        break;
+      default:
+        e.data = v;
     }
   } else if (level === 1) {
     const d = out as DataFields;
     switch (k) {
-      case 0: d.event = v; break;
-      case 1: d.received_at = v; break;
-      case 2: d.serial_number = v; break;
-      default: d.revoked_at = v;
+      case 0:
+        d.event = v;
+        break;
+      case 1:
+        d.received_at = v;
+        break;
+      case 2:
+        d.serial_number = v;
+        break;
+      default:
+        d.revoked_at = v;
     }
   } else if (k === 0) (out as EventFields).event_id = v;
   else (out as EventFields).timestamp = v;
@@ -276,7 +306,7 @@ function readObject(b: Uint8Array, i: number, n: number, level: number, out: Rec
       } else {
         i = skipValue(b, vs, n);
         if (i < 0) return i;
-        const v = valueOf(b, vs, i, escaped);
+        const v = jsonValueAt(b, vs, i, escaped);
         if (v === FAILED) return UNSURE;
         store(out, level, k, v);
       }

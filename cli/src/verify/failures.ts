@@ -16,8 +16,6 @@ export class FailureList {
   }
 
   notes(): string[] {
-    return this.total > this.list.length
-      ? [`${fmt(this.total - this.list.length)} more failures not listed (the first ${fmt(this.list.length)} are)`]
-      : [];
+    return this.total > this.list.length ? [`${fmt(this.total - this.list.length)} more failures not listed (the first ${fmt(this.list.length)} are)`] : [];
   }
 }

@@ -22,7 +22,6 @@ import { EntryFields, INCOMPLETE, scanEntry, skipValue, UNSURE } from "./entry-s
 import { bundleParts, type BundlePart, type ScannedItem } from "./json-stream.ts";
 import type { VerifyOptions, VerifyReport } from "./types.ts";
 
-
 const CHUNK = 4 << 20;
 /** A header (everything before `entries`) larger than this is left to the reference path. */
 const MAX_HEADER = 64 << 20;
@@ -239,16 +238,6 @@ async function* fastParts(src: ByteSource, bracket: number): AsyncGenerator<Bund
     }
   }
   if (!injected) bail("no entries array");
-}
-
-/**
- * Verifies the kakunin-evidence/3 file at `path` on the fast path: its report when the bundle
- * verifies, null when the caller must verify it with the reference path (failure, or anything
- * the fast path does not read with certainty).
- */
-export async function verifyFileFast(path: string, opts: VerifyOptions): Promise<VerifyReport | null> {
-  const r = await fastAttempt(path, opts);
-  return "report" in r ? r.report : null;
 }
 
 /** The fast path's outcome with the reason it gave up (tests, and KAKUNIN_VERIFY_DEBUG). */

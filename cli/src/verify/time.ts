@@ -12,8 +12,16 @@ const digit = (s: string, i: number): number => {
 const two = (s: string, i: number): number => digit(s, i) * 10 + digit(s, i + 1);
 
 export function parseTime(s: string): number {
-  if (s.length === 24 && s.charCodeAt(4) === 0x2d && s.charCodeAt(7) === 0x2d && s.charCodeAt(10) === 0x54 && s.charCodeAt(13) === 0x3a &&
-    s.charCodeAt(16) === 0x3a && s.charCodeAt(19) === 0x2e && s.charCodeAt(23) === 0x5a) {
+  if (
+    s.length === 24 &&
+    s.charCodeAt(4) === 0x2d &&
+    s.charCodeAt(7) === 0x2d &&
+    s.charCodeAt(10) === 0x54 &&
+    s.charCodeAt(13) === 0x3a &&
+    s.charCodeAt(16) === 0x3a &&
+    s.charCodeAt(19) === 0x2e &&
+    s.charCodeAt(23) === 0x5a
+  ) {
     const year = two(s, 0) * 100 + two(s, 2);
     const month = two(s, 5);
     const day = two(s, 8);
@@ -21,8 +29,20 @@ export function parseTime(s: string): number {
     const minute = two(s, 14);
     const second = two(s, 17);
     const ms = digit(s, 20) * 100 + two(s, 21);
-    if (year >= 1000 && month >= 1 && month <= 12 && day >= 1 && day <= 28 && hour >= 0 && hour <= 23 && minute >= 0 && minute <= 59 &&
-      second >= 0 && second <= 59 && ms >= 0) {
+    if (
+      year >= 1000 &&
+      month >= 1 &&
+      month <= 12 &&
+      day >= 1 &&
+      day <= 28 &&
+      hour >= 0 &&
+      hour <= 23 &&
+      minute >= 0 &&
+      minute <= 59 &&
+      second >= 0 &&
+      second <= 59 &&
+      ms >= 0
+    ) {
       return Date.UTC(year, month - 1, day, hour, minute, second, ms);
     }
   }
