@@ -31,6 +31,13 @@ function weighted(r: Reason, cfg: ScoringConfig): Reason {
   return w === undefined || w === 1 ? r : { ...r, contribution: Math.min(1, Math.max(0, r.contribution * w)) };
 }
 
+/** Each feature's evidence on this event, in nats. */
+function evidenceOf(reasons: readonly Reason[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of reasons) out[r.feature] = -Math.log(1 - Math.min(r.contribution, 0.999));
+  return out;
+}
+
 /** A step between two known actions that this agent has never taken (whatever its surprisal). */
 function isNovelTransition(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): boolean {
   if (!s.prevAction || !s.actions[e.action]) return false;
@@ -86,7 +93,7 @@ export function scoreEvent(
   // Episode-level escalation: the scan over the last hour's events (features.sustainedAnomaly)
   // replaced the CUSUM of fresh evidence (`sustained`), which credited a window feature's
   // repetition and so escalated every catch-up backlog at a rare hour.
-  const scan = sustainedAnomaly((s.episode ??= newEpisodeState()), e.ts, novel, top, held, s.cusum.runs, cfg);
+  const scan = sustainedAnomaly((s.episode ??= newEpisodeState()), e.ts, novel, top, held, evidenceOf(reasons), s.cusum.runs, cfg);
   s.cusum = { s: 0, t: Math.max(s.cusum.t, e.ts), held, runs: s.cusum.runs };
   if (scan) {
     const r = weighted(scan, cfg);

@@ -506,13 +506,16 @@ const REMARK_MS = 5 * 60_000;
  * Is this event new medium evidence? Its per-event features' new evidence reaches the medium line
  * (freshEvidence's `novel`), or a window statistic has grown by a medium line's worth since it last
  * marked (a session at a dead hour growing event by event, however gradually), or a window
- * statistic has been held at a medium level for another REMARK_MS since its last mark: the state
+ * statistic is at a medium level on this event and has been for another REMARK_MS since its last
+ * mark (what it shows now, not the decaying memory of it: a pause is not a lasting state): the state
  * lasting is new evidence too (a 30-minute session at a dead hour is more than its first minute),
  * counted by time, not by events, so a fast backlog is not more evidence than a slow one. An agent
  * that has had medium runs of the feature before (a habit, or a run a review cleared) needs
  * proportionally longer: the same 1 / (1 + earlier runs) credit freshEvidence gives a repeat.
  */
-function markOf(ep: EpisodeState, ts: number, novel: number, top: string, held: Record<string, number>, runs: Record<string, { c: number; t: number }>, cfg: ScoringConfig): string | undefined {
+function markOf(
+  ep: EpisodeState, ts: number, novel: number, top: string, held: Record<string, number>, now: Record<string, number>, runs: Record<string, { c: number; t: number }>, cfg: ScoringConfig,
+): string | undefined {
   let mark = novel >= MEDIUM_EVIDENCE ? top : undefined;
   const decay = Math.pow(0.5, Math.max(0, ts - (ep.lvlT ?? ts)) / cfg.sustained.halfLifeMs);
   const lvl: Record<string, number> = {};
@@ -521,7 +524,7 @@ function markOf(ep: EpisodeState, ts: number, novel: number, top: string, held: 
   for (const k in held) {
     const grown = held[k]! - (lvl[k] ?? 0) >= MEDIUM_EVIDENCE;
     // `runs` already counts the current run.
-    const lasted = held[k]! >= MEDIUM_EVIDENCE && since[k] !== undefined && ts - since[k]! >= REMARK_MS * Math.max(1, decayedAt(runs[k], ts, cfg.halfLife.behaviour));
+    const lasted = (now[k] ?? 0) >= MEDIUM_EVIDENCE && since[k] !== undefined && ts - since[k]! >= REMARK_MS * Math.max(1, decayedAt(runs[k], ts, cfg.halfLife.behaviour));
     if (grown || lasted) {
       mark ??= k;
       lvl[k] = Math.max(lvl[k] ?? 0, held[k]!);
@@ -548,10 +551,10 @@ function markOf(ep: EpisodeState, ts: number, novel: number, top: string, held: 
  * marked event carries the reason, and the reason names the features the marks came from.
  */
 export function sustainedAnomaly(
-  ep: EpisodeState, ts: number, novel: number, top: string, held: Record<string, number>, runs: Record<string, { c: number; t: number }>, cfg: ScoringConfig,
+  ep: EpisodeState, ts: number, novel: number, top: string, held: Record<string, number>, now: Record<string, number>, runs: Record<string, { c: number; t: number }>, cfg: ScoringConfig,
 ): Reason | undefined {
   const hl = cfg.halfLife.behaviour;
-  const markedBy = markOf(ep, ts, novel, top, held, runs, cfg);
+  const markedBy = markOf(ep, ts, novel, top, held, now, runs, cfg);
   const mark = markedBy !== undefined;
   while (ep.w.length > 0 && (ts - ep.w[0]!.t >= cfg.episode.windowMs || ep.w.length >= EPISODE_WINDOW_CAP)) ep.w.shift();
   // The null share is the agent's history BEFORE this event (the window's own marks are in it too:
