@@ -5,12 +5,14 @@ import { scoreAgents } from "./inproc.ts";
 import { DRIFT_TYPES, type SimAgent } from "./types.ts";
 
 /**
- * The calibration knobs fitted per world: how much accumulated evidence makes an episode high
- * (the centre of the `sustained` curve, in nats of accumulated evidence). The grid is small on purpose: the
- * features are per-agent tail probabilities and need no per-world fitting; only the line
- * between "medium for a while" and "high" is a choice, and it is made on one world only.
+ * The calibration knob fitted per world: where the episode scan turns high (the centre of the
+ * `episode` curve, in nats of family-wise window surprise -ln((windows) · p); the default 5.25 was
+ * set by reading, not by fitting: high at about one history in a thousand). The grid is small on
+ * purpose: the features are per-agent tail probabilities and need no per-world fitting; only the
+ * line between "medium for a while" and "high" is a choice, and it is made on one world only.
+ * (Until 2026-12-03 the knob was the `sustained` CUSUM's curve centre; the scan replaced it.)
  */
-export const GRID: ScoringOverrides[] = [4, 4.5, 5, 5.5].map((center) => ({ sustained: { curve: { ...DEFAULT_SCORING.sustained.curve, center } } }));
+export const GRID: ScoringOverrides[] = [4.5, 5.25, 6, 7].map((center) => ({ episode: { curve: { ...DEFAULT_SCORING.episode.curve, center } } }));
 
 export interface FitRow {
   overrides: ScoringOverrides;

@@ -17,7 +17,11 @@ export const FITTED_OVERRIDES: Record<World, ScoringOverrides> = {
   // 74 % of episodes high at each, 3 / 3 / 3 / 2 clean agents high; no point met FPR ≤ 0.05 %, so the
   // lowest FPR was taken. Re-run after the fresh-evidence change (features.freshEvidence), same day:
   // 0.125 / 0.118 / 0.111 / 0.106 %, 68 % high at each, 2 clean agents high at each; centre 5.5 again.
-  b: { sustained: { curve: { ...DEFAULT_SCORING.sustained.curve, center: 5.5 } } },
+  // The episode scan replaced the sustained CUSUM (branch detect5): refit, same day, on the scan's
+  // curve centre (grid 4.5 / 5.25 / 6 / 7 → FPR(high) 0.096 / 0.093 / 0.091 / 0.091 %, 71 / 71 / 68 /
+  // 68 % of episodes high, 3 / 2 / 2 / 2 clean agents high); no point met the margin, so the lowest
+  // FPR was taken: 7.
+  b: { episode: { curve: { ...DEFAULT_SCORING.episode.curve, center: 7 } } },
 };
 
 export const FITTED_ON: Record<World, string> = {

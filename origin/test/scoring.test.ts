@@ -89,7 +89,36 @@ describe("anomaly scorer", () => {
     expect(run[0]!.reasons[0]!.feature).toBe("unusual_hour");
     const firstHigh = run.findIndex((x) => x.band === "high");
     expect(firstHigh).toBeGreaterThan(0);
-    expect(run[firstHigh]!.reasons.map((r) => r.feature)).toContain("sustained");
+    expect(run[firstHigh]!.reasons.map((r) => r.feature)).toContain("sustained_anomaly");
+  });
+
+  it("sustained medium evidence interleaved with normal work reaches high, naming the features that drove it", () => {
+    // Four different medium surprises within half an hour, three ordinary events between each: no
+    // single one is high, and the ordinary events between them must not wash the evidence out.
+    const s = newState();
+    const events = normalDay(2500);
+    for (const e of events) scoreEvent(s, e, ["orders.*"]);
+    const at = Date.UTC(2026, 2, 6, 10, 0, 0); // a working day at 10:00 UTC, inside the agent's hours
+    expect(at).toBeGreaterThan(events.at(-1)!.ts);
+    const base = { type: "tool_call" as const, action: "orders.quote", resource: "instrument/EURUSD", outcome: "success" as const };
+    const probes: ScoredInput[] = [
+      { ...base, id: "p0", ts: 0, resource: "ledger/accounts/a1" },
+      { ...base, id: "p1", ts: 0, action: "orders.place", amount: 2100, currency: "EUR" },
+      { ...base, id: "p2", ts: 0, latencyMs: 5000 },
+      { ...base, id: "p3", ts: 0, action: "orders.amend" },
+    ];
+    const ordinary = normalDay(12, 7, at - 30_000).map((e, i) => ({ ...e, id: `o${i}`, ts: at + i * 120_000 }));
+    const out = ordinary.flatMap((e, i) => {
+      const probe = i % 3 === 2 ? [scoreEvent(s, { ...probes[(i - 2) / 3]!, ts: e.ts + 40_000 }, ["orders.*"]).event] : [];
+      return [scoreEvent(s, e, ["orders.*"]).event, ...probe];
+    });
+    const firstHigh = out.findIndex((x) => x.band === "high");
+    expect(firstHigh).toBeGreaterThan(0);
+    const high = out[firstHigh]!;
+    expect(high.reasons.map((r) => r.feature)).toContain("sustained_anomaly");
+    // Without the accumulated window that event alone is not high.
+    expect(high.reasons.filter((r) => r.feature !== "sustained_anomaly").reduce((keep, r) => keep * (1 - r.contribution), 1)).toBeGreaterThan(0.15);
+    expect(high.reasons.find((r) => r.feature === "sustained_anomaly")!.detail).toMatch(/resource_novelty|amount_over_max|latency/);
   });
 
   it("a window feature repeating itself is one surprise: an agent's third session at an hour it has worked twice before does not escalate", () => {
@@ -116,10 +145,10 @@ describe("anomaly scorer", () => {
     for (const e of events) scoreEvent(s, e, ["orders.*"]);
     const night = Date.UTC(2026, 2, 20, 2, 0, 0);
     const ev = (i: number) => ({ id: `h${i}`, ts: night + i * 45_000, type: "tool_call" as const, action: "orders.quote", resource: "instrument/EURUSD", outcome: "success" as const });
-    const first = Array.from({ length: 20 }, (_, i) => scoreEvent(s, ev(i), ["orders.*"]).event);
+    const first = Array.from({ length: 40 }, (_, i) => scoreEvent(s, ev(i), ["orders.*"]).event);
     expect(first.some((x) => x.band === "high")).toBe(true);
-    acceptAsNormal(s, night + 20 * 45_000);
-    const after = Array.from({ length: 20 }, (_, i) => scoreEvent(s, ev(20 + i), ["orders.*"]));
+    acceptAsNormal(s, night + 40 * 45_000);
+    const after = Array.from({ length: 40 }, (_, i) => scoreEvent(s, ev(40 + i), ["orders.*"]));
     expect(after.every((r) => r.event.band !== "high")).toBe(true);
     expect(after.every((r) => r.risk.band !== "high")).toBe(true);
   });

@@ -53,10 +53,18 @@ export interface ScoringConfig {
   /** x = ln((read volume this clock hour + 1) / (98th-percentile active hour + 1)), per unit. */
   volumeHour: Curve;
   /**
-   * Episode-level escalation: a CUSUM of per-event evidence -ln(1 - score) above `slack` nats,
-   * halving every `halfLifeMs`; sustained medium evidence reaches high through `curve`.
+   * `halfLifeMs`: how long a window feature's evidence counts as already shown (freshEvidence) and
+   * its level at the last episode mark decays (features.sustainedAnomaly). `slack`, `cap` and
+   * `curve` belonged to the CUSUM the episode scan replaced (reason `sustained`): still accepted,
+   * so stored tenant overrides stay valid, and unused.
    */
   sustained: { slack: number; cap: number; halfLifeMs: number; curve: Curve };
+  /**
+   * Episode scan (features.sustainedAnomaly): events carrying new medium evidence within the last
+   * `windowMs` against the agent's own share of such events (binomial tail, family-wise over its
+   * history); `curve` maps -ln(windows · p) like amountMaxRatio.
+   */
+  episode: { windowMs: number; curve: Curve };
   /** z of the recent step surprise against the agent's own (features.sequenceSurprise). */
   sequenceSurprise: Curve;
   /** Per-feature multipliers of the contribution (absent = 1); tenants tune these. */
@@ -100,6 +108,8 @@ export const DEFAULT_SCORING: ScoringConfig = {
   /** slack ln 2: only events scoring above 0.5 add evidence. */
   sustained: { slack: Math.LN2, cap: 6, halfLifeMs: 30 * 60_000, curve: { center: 4, width: 0.7, cap: 0.93 } },
   sequenceSurprise: { center: 4, width: 0.6, cap: 0.8 },
+  /** Same reading as amountMaxRatio: high at (windows in the history) · p ≈ 10⁻³. */
+  episode: { windowMs: 60 * 60_000, curve: { center: 5.25, width: 0.7, cap: 0.93 } },
   weights: {},
   caps: { actions: 256, transitions: 1024, resources: 2048, resourceKinds: 256, amounts: 128, amountRef: 128, keys: 32 },
 };

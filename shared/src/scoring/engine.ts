@@ -3,10 +3,10 @@ import type { ScoredInput } from "../events.ts";
 import { DEFAULT_SCORING, type ScoringConfig } from "./config.ts";
 import {
   actionNovelty, amountFeatures, behaviourDrift, errorStorm, latencyOutlier, noveltyRun, outOfScope, rateBurst,
-  freshEvidence, resourceFanout, resourceKindNovelty, sequenceRun, sequenceSurprise, stepSurprise, sustained, transitionNovelty, unusualHour, volumeHour, type Reason,
+  freshEvidence, resourceFanout, resourceKindNovelty, sequenceRun, sequenceSurprise, stepSurprise, sustainedAnomaly, transitionNovelty, unusualHour, volumeHour, type Reason,
 } from "./features.ts";
 import { amountKey, countMinute, foldMinutes, learn, VOLUME_UNITS, volumeKey } from "./learn.ts";
-import { decayedAt, type MonitorState } from "./state.ts";
+import { decayedAt, newEpisodeState, type MonitorState } from "./state.ts";
 
 export interface EventScore {
   score: number;
@@ -29,6 +29,13 @@ const round = (x: number) => Math.round(x * 1000) / 1000;
 function weighted(r: Reason, cfg: ScoringConfig): Reason {
   const w = cfg.weights[r.feature];
   return w === undefined || w === 1 ? r : { ...r, contribution: Math.min(1, Math.max(0, r.contribution * w)) };
+}
+
+/** Each feature's evidence on this event, in nats. */
+function evidenceOf(reasons: readonly Reason[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of reasons) out[r.feature] = -Math.log(1 - Math.min(r.contribution, 0.999));
+  return out;
 }
 
 /** A step between two known actions that this agent has never taken (whatever its surprisal). */
@@ -82,13 +89,18 @@ export function scoreEvent(
   let keep = 1;
   for (const r of reasons) keep *= 1 - r.contribution;
   // Episode-level evidence: what this event adds that the recent ones have not already shown.
-  const { fresh, novel, held } = freshEvidence(s.cusum.held ?? {}, s.cusum.t, (s.cusum.runs ??= {}), reasons, e.ts, cfg);
-  const acc = sustained(s, fresh, e.ts, cfg);
-  s.cusum = { ...acc.next, held, runs: s.cusum.runs };
-  if (acc.r) acc.r = weighted(acc.r, cfg);
-  if (acc.r && acc.r.contribution >= 0.01) {
-    reasons.push(acc.r);
-    keep *= 1 - acc.r.contribution;
+  const { novel, held, top } = freshEvidence(s.cusum.held ?? {}, s.cusum.t, (s.cusum.runs ??= {}), reasons, e.ts, cfg);
+  // Episode-level escalation: the scan over the last hour's events (features.sustainedAnomaly)
+  // replaced the CUSUM of fresh evidence (`sustained`), which credited a window feature's
+  // repetition and so escalated every catch-up backlog at a rare hour.
+  const scan = sustainedAnomaly((s.episode ??= newEpisodeState()), e.ts, novel, top, held, evidenceOf(reasons), s.cusum.runs, cfg);
+  s.cusum = { s: 0, t: Math.max(s.cusum.t, e.ts), held, runs: s.cusum.runs };
+  if (scan) {
+    const r = weighted(scan, cfg);
+    if (r.contribution >= 0.01) {
+      reasons.push(r);
+      keep *= 1 - r.contribution;
+    }
   }
   const score = round(1 - keep);
   reasons.sort((a, b) => b.contribution - a.contribution);

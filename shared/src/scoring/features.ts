@@ -414,7 +414,7 @@ export const WINDOW_FEATURES: ReadonlySet<string> = new Set([
  */
 export function freshEvidence(
   held: Record<string, number>, heldT: number, runs: Record<string, { c: number; t: number }>, reasons: readonly Reason[], ts: number, cfg: ScoringConfig,
-): { fresh: number; novel: number; held: Record<string, number> } {
+): { fresh: number; novel: number; held: Record<string, number>; top: string } {
   const decay = Math.pow(0.5, Math.max(0, ts - heldT) / cfg.sustained.halfLifeMs);
   const next: Record<string, number> = {};
   for (const k in held) {
@@ -423,11 +423,14 @@ export function freshEvidence(
   }
   let fresh = 0;
   let novel = 0;
+  let top = "";
+  let topEv = 0;
   for (const r of reasons) {
     const ev = -Math.log(1 - Math.min(r.contribution, 0.999));
     if (!WINDOW_FEATURES.has(r.feature)) {
       fresh += ev;
       novel += ev;
+      if (ev > topEv) { top = r.feature; topEv = ev; }
       continue;
     }
     const before = next[r.feature] ?? 0;
@@ -437,24 +440,162 @@ export function freshEvidence(
     if (r.contribution >= MEDIUM_LINE && before < MEDIUM_EVIDENCE) runs[r.feature] = { c: runsBefore + 1, t: ts };
     // Growth of the window statistic is new evidence; its repetition counts in full only for an
     // agent that has never had a medium run of this feature (1 / (1 + earlier runs) otherwise).
-    fresh += Math.max(0, ev - before) + Math.min(ev, before) / (1 + runsBefore);
+    const add = Math.max(0, ev - before) + Math.min(ev, before) / (1 + runsBefore);
+    fresh += add;
     novel += Math.max(0, ev - before);
+    if (ev - before > topEv) { top = r.feature; topEv = ev - before; }
     next[r.feature] = Math.max(before, ev);
   }
-  return { fresh, novel, held: next };
+  return { fresh, novel, held: next, top };
+}
+
+/** ln C(n, k), summed exactly (n ≤ a few hundred). */
+function logChoose(n: number, k: number): number {
+  let s = 0;
+  for (let i = 1; i <= k; i++) s += Math.log((n - k + i) / i);
+  return s;
+}
+
+/** -ln P(X ≥ k) for X ~ Binomial(n, q), any n (terms summed in log space from k upward). */
+export function binomialTailSurprisalLog(k: number, n: number, q: number): number {
+  if (k <= 0) return 0;
+  if (k > n) return Infinity;
+  const lq = Math.log(q);
+  const l1q = Math.log1p(-q);
+  let lt = logChoose(n, k) + k * lq + (n - k) * l1q;
+  let sum = 1; // relative to the first term
+  let term = 1;
+  for (let i = k; i < n; i++) {
+    term *= ((n - i) / (i + 1)) * (q / (1 - q));
+    sum += term;
+    if (term < 1e-12 * sum) break;
+  }
+  lt += Math.log(sum);
+  return -Math.min(0, lt);
+}
+
+/** One event of the episode window: its time and the feature that carried its new medium evidence ("" = not marked). */
+export interface EpisodeMark {
+  t: number;
+  f: string;
+}
+
+/** The scan's state: the window's events (≤ EPISODE_WINDOW_CAP) and decayed counts of marked and all events. */
+export interface EpisodeState {
+  w: EpisodeMark[];
+  marked: { c: number; t: number };
+  total: { c: number; t: number };
+  /** The current clock hour's events and marks, and the decayed sum / weight of closed hours' squared Pearson residuals (dispersion). */
+  hour?: { h: number; n: number; m: number };
+  disp?: { s: number; w: number };
+  /** Per window feature, the held level (nats) at its last mark, decaying like `held` (≤ 11 entries). */
+  lvl?: Record<string, number>;
+  lvlT?: number;
+  /** Per window feature held at a medium level, when it last marked (≤ 11 entries). */
+  since?: Record<string, number>;
+}
+
+/** At most this many events in the window (a busy agent's window is the last 256 events). */
+export const EPISODE_WINDOW_CAP = 256;
+/** Weight (in clock hours) of the binomial's dispersion 1 before the agent's own hours speak. */
+const DISPERSION_PRIOR = 24;
+/** A window feature held at a medium level marks again after this long. */
+const REMARK_MS = 5 * 60_000;
+
+/**
+ * Is this event new medium evidence? Its per-event features' new evidence reaches the medium line
+ * (freshEvidence's `novel`), or a window statistic has grown by a medium line's worth since it last
+ * marked (a session at a dead hour growing event by event, however gradually), or a window
+ * statistic is at a medium level on this event and has been for another REMARK_MS since its last
+ * mark (what it shows now, not the decaying memory of it: a pause is not a lasting state): the state
+ * lasting is new evidence too (a 30-minute session at a dead hour is more than its first minute),
+ * counted by time, not by events, so a fast backlog is not more evidence than a slow one. An agent
+ * that has had medium runs of the feature before (a habit, or a run a review cleared) needs
+ * proportionally longer: the same 1 / (1 + earlier runs) credit freshEvidence gives a repeat.
+ */
+function markOf(
+  ep: EpisodeState, ts: number, novel: number, top: string, held: Record<string, number>, now: Record<string, number>, runs: Record<string, { c: number; t: number }>, cfg: ScoringConfig,
+): string | undefined {
+  let mark = novel >= MEDIUM_EVIDENCE ? top : undefined;
+  const decay = Math.pow(0.5, Math.max(0, ts - (ep.lvlT ?? ts)) / cfg.sustained.halfLifeMs);
+  const lvl: Record<string, number> = {};
+  for (const k in ep.lvl ?? {}) lvl[k] = ep.lvl![k]! * decay;
+  const since = (ep.since ??= {});
+  for (const k in held) {
+    const grown = held[k]! - (lvl[k] ?? 0) >= MEDIUM_EVIDENCE;
+    // `runs` already counts the current run.
+    const lasted = (now[k] ?? 0) >= MEDIUM_EVIDENCE && since[k] !== undefined && ts - since[k]! >= REMARK_MS * Math.max(1, decayedAt(runs[k], ts, cfg.halfLife.behaviour));
+    if (grown || lasted) {
+      mark ??= k;
+      lvl[k] = Math.max(lvl[k] ?? 0, held[k]!);
+      since[k] = ts;
+    } else if (held[k]! < MEDIUM_EVIDENCE) delete since[k];
+  }
+  ep.lvl = lvl;
+  ep.lvlT = Math.max(ep.lvlT ?? 0, ts);
+  return mark;
 }
 
 /**
- * Episode-level escalation (CUSUM): each event's fresh evidence (nats, freshEvidence), less a
- * slack at the medium line, accumulates and halves every `halfLifeMs`. One medium event adds
- * little; a run of events that each bring new evidence within minutes reaches high, which no
- * single feature's cap allows; a window feature repeating itself does not.
+ * Episode-level escalation (`sustained_anomaly`) as a scan statistic with a false-alarm bound.
+ * Under the agent's own normal behaviour a share q of its events is marked (markOf; decayed counts
+ * over its history, add-one smoothed), so if nothing is wrong the marks among the n events of the
+ * last `episode.windowMs` are Binomial(n, q), corrected for the agent's own over-dispersion
+ * (quasi-binomial: the surprisal is divided by φ, the mean squared Pearson residual of its hourly
+ * mark counts). The tail is exact and judged family-wise over the agent's history like
+ * amount_over_max: among N events there are about N / n disjoint windows, so x = -ln((N / n) · P)
+ * says how surprising it is that the agent EVER had such a window; high (x ≈ 6.9 on the default
+ * curve) is one history in a thousand. The tipping event's own evidence is already in its
+ * features (noisy-OR in the engine), so the window is judged without it. Normal events interleaved
+ * with an attack only add to n, they do not drain the statistic (a CUSUM's slack would). Only a
+ * marked event carries the reason, and the reason names the features the marks came from.
  */
-export function sustained(s: MonitorState, evidence: number, ts: number, cfg: ScoringConfig): { r?: Reason; next: { s: number; t: number } } {
-  const decay = Math.pow(0.5, Math.max(0, ts - s.cusum.t) / cfg.sustained.halfLifeMs);
-  // Capped: after an episode the accumulator falls below high within ~one half-life.
-  const acc = Math.min(cfg.sustained.cap, Math.max(0, s.cusum.s * decay + evidence - cfg.sustained.slack));
-  const next = { s: acc, t: Math.max(s.cusum.t, ts) };
-  if (acc === 0) return { next };
-  return { r: reason("sustained", curve(acc, cfg.sustained.curve), `${acc.toFixed(1)} nats of anomaly evidence accumulated over recent events`), next };
+export function sustainedAnomaly(
+  ep: EpisodeState, ts: number, novel: number, top: string, held: Record<string, number>, now: Record<string, number>, runs: Record<string, { c: number; t: number }>, cfg: ScoringConfig,
+): Reason | undefined {
+  const hl = cfg.halfLife.behaviour;
+  const markedBy = markOf(ep, ts, novel, top, held, now, runs, cfg);
+  const mark = markedBy !== undefined;
+  while (ep.w.length > 0 && (ts - ep.w[0]!.t >= cfg.episode.windowMs || ep.w.length >= EPISODE_WINDOW_CAP)) ep.w.shift();
+  // The null share is the agent's history BEFORE this event (the window's own marks are in it too:
+  // a long attack raises its own q and so weakens itself, never the reverse).
+  const total = decayedAt(ep.total, ts, hl);
+  const q = Math.min(0.5, (decayedAt(ep.marked, ts, hl) + 1) / (total + 2));
+  // Marks cluster in normal work too (a new resource family brings several novelties at once, an
+  // error blip several failures): the binomial is corrected by the agent's own dispersion, the
+  // mean squared Pearson residual of its closed clock hours' mark counts (quasi-binomial), with
+  // the binomial's 1 as a prior worth DISPERSION_PRIOR hours.
+  const hour = Math.floor(ts / 3_600_000);
+  const cur = (ep.hour ??= { h: hour, n: 0, m: 0 });
+  const disp = (ep.disp ??= { s: 0, w: 0 });
+  if (hour > cur.h) {
+    if (cur.n > 0) {
+      const r2 = (cur.m - cur.n * q) ** 2 / (cur.n * q * (1 - q));
+      const a = Math.pow(0.5, 3_600_000 / hl);
+      disp.s = disp.s * a + Math.min(r2, 1e4);
+      disp.w = disp.w * a + 1;
+    }
+    ep.hour = { h: hour, n: 0, m: 0 };
+  }
+  const phi = Math.max(1, (disp.s + DISPERSION_PRIOR) / (disp.w + DISPERSION_PRIOR));
+  if (hour >= ep.hour.h) {
+    ep.hour.n++;
+    if (mark) ep.hour.m++;
+  }
+  ep.w.push({ t: ts, f: markedBy ?? "" });
+  ep.total = { c: total + 1, t: Math.max(ep.total.t, ts) };
+  if (mark) ep.marked = { c: decayedAt(ep.marked, ts, hl) + 1, t: Math.max(ep.marked.t, ts) };
+  if (!mark) return undefined;
+  const n = ep.w.length;
+  let m = 0;
+  const by = new Map<string, number>();
+  for (const w of ep.w) {
+    if (!w.f) continue;
+    m++;
+    by.set(w.f, (by.get(w.f) ?? 0) + 1);
+  }
+  if (m - 1 < 2) return undefined;
+  const x = binomialTailSurprisalLog(m - 1, n - 1, q) / phi - Math.log(Math.max(1, total / n));
+  const names = [...by].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([f, k]) => `${f} ×${k}`).join(", ");
+  return reason("sustained_anomaly", curve(x, cfg.episode.curve) * conf(total, cfg.warmup.novelty), `${m} of the last ${n} events brought new medium evidence (usual share ${(q * 100).toFixed(2)}%, dispersion ${phi.toFixed(1)}): ${names}`);
 }

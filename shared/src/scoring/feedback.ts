@@ -7,7 +7,7 @@ import { MEDIUM_EVIDENCE } from "./features.ts";
  * A human reviewed the events that raised this agent's risk and cleared them: they are normal for
  * this agent. Every scored event was already learned into the baseline when it was scored, so what
  * remains is to stop them counting against the agent: the lingering risk, the escalation runs and
- * the episode (CUSUM) accumulator they built up are reset, and the agent's own exploration rate absorbs the novelty. The one hook
+ * the episode scan's window marks they built up are cleared, and the agent's own exploration rate absorbs the novelty. The one hook
  * the review queue needs from the scorer (AgentMonitor.acceptAsNormal calls it).
  */
 export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = DEFAULT_SCORING): void {
@@ -23,6 +23,14 @@ export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = 
     if (ev >= MEDIUM_EVIDENCE) runs[f] = { c: decayedAt(runs[f], t, cfg.halfLife.behaviour) + 1, t: Math.max(runs[f]?.t ?? 0, t) };
   }
   s.cusum = { s: 0, t: Math.max(s.cusum.t, t), held: { ...(s.cusum.held ?? {}) }, runs };
+  // The episode scan: the cleared events' marks leave the window (they stay in the agent's share of
+  // marked events, which is what a reviewed-normal history should teach), and each window feature's
+  // level is what it already showed, so the cleared session going on is not marked again.
+  if (s.episode) {
+    s.episode.w = s.episode.w.map((m) => ({ t: m.t, f: "" }));
+    s.episode.lvl = { ...(s.cusum.held ?? {}) };
+    s.episode.lvlT = Math.max(s.episode.lvlT ?? 0, s.cusum.t);
+  }
   // Values the reviewer accepted are the agent's new normal: each drift reference is frozen again
   // from the recent values (learn.ts freezes it once full and never moves it on its own).
   for (const series of Object.values(s.amounts)) series.ref = series.recent.slice(-cfg.caps.amountRef);

@@ -9,7 +9,7 @@ export const SCORING_FEATURES = [
   "out_of_scope", "action_novelty", "novelty_run", "transition_novelty", "sequence_run", "resource_novelty",
   "rate_burst", "resource_fanout", "amount_over_max", "amount_spike", "amount_drift",
   "volume_over_max", "volume_spike", "volume_drift", "volume_hour",
-  "error_ratio", "unusual_hour", "latency", "behaviour_drift", "sustained", "sequence_surprise",
+  "error_ratio", "unusual_hour", "latency", "behaviour_drift", "sustained", "sequence_surprise", "sustained_anomaly",
 ] as const;
 export type ScoringFeature = (typeof SCORING_FEATURES)[number];
 
@@ -35,6 +35,7 @@ export const scoringConfigSchema = z.strictObject({
   volumeHour: curve,
   sustained: z.strictObject({ slack: z.number().min(0), cap: positive, halfLifeMs: positive, curve }),
   sequenceSurprise: curve,
+  episode: z.strictObject({ windowMs: z.number().min(60_000).max(86_400_000), curve }),
   /** Per-feature multipliers of the contribution (1 = as measured, 0 = off); the result is clamped to [0, 1]. */
   weights: z.partialRecord(z.enum(SCORING_FEATURES), z.number().finite().min(0).max(10)),
   // Memory caps are not tenant-tunable beyond these bounds: they bound the Durable Object's state.

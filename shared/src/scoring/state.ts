@@ -1,3 +1,5 @@
+import type { EpisodeState } from "./features.ts";
+
 /**
  * Per-agent monitor state: plain JSON, so the Durable Object stores it as one row. Every map is
  * capped (evicting the weakest entry), every series is a fixed-size ring: memory is bounded by the
@@ -7,7 +9,8 @@
  * Upper bound of one agent's serialised state (JSON bytes) under the default caps, whatever the
  * events: 256 actions × 128 chars, 1,024 transitions, 2,048 resources × 512 chars, 256 resource
  * kinds, 32 numeric series × (128 + 128 + 16) values, 240-entry rings, 168 + 24 hour bins and ≤ 2 × 11 entries of
- * held evidence and run counts keyed by fixed feature names (< 1 KB). The bounded-memory test
+ * held evidence and run counts keyed by fixed feature names (< 1 KB), and the episode scan's window
+ * of at most 256 { t, feature } marks (≈ 12 KB) with ≤ 2 × 11 per-feature levels. The bounded-memory test
  * drives every map to its cap with maximum-length keys and checks it.
  */
 export const MAX_STATE_BYTES = 2_500_000;
@@ -88,6 +91,8 @@ export interface MonitorState {
    * (features.freshEvidence).
    */
   cusum: { s: number; t: number; held?: Record<string, number>; runs?: Record<string, Decayed> };
+  /** Episode scan window and the agent's decayed counts of marked / all events (features.sustainedAnomaly); absent in older states. */
+  episode?: EpisodeState;
   /** Recent rates at which never-seen actions / resource kinds appeared (EWMA), for calibrated novelty. */
   actionNewRate: number;
   kindNewRate: number;
@@ -108,6 +113,10 @@ export function dict<V>(from?: Record<string, V>): Record<string, V> {
 /** The fields of MonitorState keyed by user strings. */
 export const DICT_FIELDS = ["actions", "transitions", "outgoing", "successors", "resourceKinds", "resources", "minutes", "amounts", "mixShort", "mixLong", "hourPending", "volume"] as const;
 
+export function newEpisodeState(): EpisodeState {
+  return { w: [], marked: { c: 0, t: 0 }, total: { c: 0, t: 0 } };
+}
+
 export function newState(): MonitorState {
   return {
     version: 1, n: 0, lastTs: 0,
@@ -120,6 +129,7 @@ export function newState(): MonitorState {
     risk: { score: 0, t: 0, reasons: [] },
     hourSince: -1, week: new Array<number>(168).fill(0), hourPending: dict(), volume: dict(), cusum: { s: 0, t: 0, held: {}, runs: {} },
     actionNewRate: 0, kindNewRate: 0, seq: { short: 0, mean: 0, v: 0, n: 0 },
+    episode: newEpisodeState(),
   };
 }
 
