@@ -121,6 +121,50 @@ describe("anomaly scorer", () => {
     expect(high.reasons.find((r) => r.feature === "sustained_anomaly")!.detail).toMatch(/resource_novelty|amount_over_max|latency/);
   });
 
+  it("one odd case after a shift change is one piece of evidence: its unlikely steps and the step statistic they raise do not escalate after a pause", () => {
+    // A KYC agent: cases run open → fetch ×1–4 → sanctions → (pep) → decide → notify, some only look
+    // a customer up and screen them, a few re-screen or re-decide, and some cases are interleaved
+    // with a lookup. After a shift change one case runs in an order it never has, then the shift
+    // pauses for 24 minutes and goes on with ordinary work. The unlikely steps are transition
+    // novelty and raise sequence_surprise (a statistic over the last few steps, not over time):
+    // after the pause it still holds the same steps, so neither its level "lasting" nor the growth
+    // an earlier mark already took in may mark again.
+    const scopes = ["kyc.*"];
+    const step = (id: string, ts: number, action: string, k: number): ScoredInput => ({ id, ts, type: "tool_call", action: `kyc.${action}`, resource: `kyc/cases/c${k}`, outcome: "success" });
+    // A strict pipeline (no interleaving) and one where a tenth of the cases are interleaved with a lookup.
+    for (const interleaved of [0, 0.1]) {
+      const r = rng(11);
+      const task = (t: number, k: number): ScoredInput[] => {
+        const v = r();
+        const fetches = Array<string>(1 + Math.floor(r() * 4)).fill("fetch_document");
+        const steps =
+          v < 0.25 ? ["lookup_customer", "screen_sanctions", ...(r() < 0.5 ? ["screen_pep"] : [])]
+          : v < 0.28 ? ["open_case", "fetch_document", "screen_sanctions", "screen_pep", "fetch_document", "decide", "notify"]
+          : v < 0.3 ? ["open_case", "fetch_document", "screen_sanctions", "decide", "screen_sanctions", "decide", "notify"]
+          : v < 0.32 ? ["open_case", "fetch_document", "screen_sanctions", "decide", "notify", "decide", "notify"]
+          : ["open_case", ...fetches, "screen_sanctions", ...(r() < 0.6 ? ["screen_pep"] : []), "decide", "notify"];
+        if (r() < interleaved) steps.splice(1 + Math.floor(r() * (steps.length - 1)), 0, "lookup_customer", "screen_sanctions");
+        return steps.map((a, i) => step(`k${k}-${i}`, t + i * 40_000, a, k));
+      };
+      const s = newState();
+      let k = 0;
+      for (let day = 0; day < 28; day++) {
+        const start = T0 + day * 86_400_000;
+        for (let t = start; t < start + 8 * 3_600_000; t += 600_000 + Math.floor(r() * 600_000)) for (const e of task(t, k++)) scoreEvent(s, e, scopes);
+      }
+      const at = T0 + 28 * 86_400_000 + 2 * 3_600_000;
+      const odd = ["open_case", "fetch_document", "screen_pep", "fetch_document", "decide", "screen_sanctions", "screen_pep", "notify"];
+      const out = odd.map((a, i) => scoreEvent(s, step(`x${i}`, at + i * 20_000, a, 0), scopes));
+      const resume = at + odd.length * 20_000 + 24 * 60_000;
+      out.push(scoreEvent(s, step("x8", resume, "decide", 0), scopes), scoreEvent(s, step("x9", resume + 30_000, "notify", 0), scopes));
+      for (const e of [...task(resume + 5 * 60_000, k++), ...task(resume + 20 * 60_000, k++)]) out.push(scoreEvent(s, e, scopes));
+      const features = out.flatMap((x) => x.event.reasons.map((r) => r.feature));
+      expect(features).toContain("transition_novelty");
+      expect(features).toContain("sequence_surprise");
+      expect(out.every((x) => x.risk.band !== "high"), `interleaved ${interleaved}`).toBe(true);
+    }
+  });
+
   it("a window feature repeating itself is one surprise: an agent's third session at an hour it has worked twice before does not escalate", () => {
     const s = newState();
     const events = normalDay(2500);

@@ -493,6 +493,9 @@ export interface EpisodeState {
   lvlT?: number;
   /** Per window feature held at a medium level, when it last marked (≤ 11 entries). */
   since?: Record<string, number>;
+  /** Events the scan has seen, and per window feature the count when it last marked (≤ 11 entries). */
+  k?: number;
+  sinceK?: Record<string, number>;
 }
 
 /** At most this many events in the window (a busy agent's window is the last 256 events). */
@@ -501,6 +504,15 @@ export const EPISODE_WINDOW_CAP = 256;
 const DISPERSION_PRIOR = 24;
 /** A window feature held at a medium level marks again after this long. */
 const REMARK_MS = 5 * 60_000;
+/**
+ * Window features whose window is a number of the agent's own events, not a span of time (about
+ * how many events their statistic remembers): held at medium, such a statistic is made of the
+ * events it already marked on until that many new ones have replaced them. Time-windowed ones
+ * (rate_burst, resource_fanout: a minute; unusual_hour, volume_hour: the clock hour) are absent.
+ */
+const EVENT_WINDOWS: Readonly<Record<string, number>> = {
+  novelty_run: 5, sequence_run: 5, sequence_surprise: 4, error_ratio: 20, amount_drift: 24, volume_drift: 24, behaviour_drift: 50,
+};
 
 /**
  * Is this event new medium evidence? Its per-event features' new evidence reaches the medium line
@@ -512,6 +524,10 @@ const REMARK_MS = 5 * 60_000;
  * counted by time, not by events, so a fast backlog is not more evidence than a slow one. An agent
  * that has had medium runs of the feature before (a habit, or a run a review cleared) needs
  * proportionally longer: the same 1 / (1 + earlier runs) credit freshEvidence gives a repeat.
+ * A statistic over the agent's last few events (EVENT_WINDOWS) lasts only once that many new events
+ * have replaced the ones it marked on. One observation marks once: a mark, by whichever path,
+ * takes in every window statistic's level on the event, so growth that already helped one mark is
+ * not another when the decaying memory of it has faded and the statistic still holds it.
  */
 function markOf(
   ep: EpisodeState, ts: number, novel: number, top: string, held: Record<string, number>, now: Record<string, number>, runs: Record<string, { c: number; t: number }>, cfg: ScoringConfig,
@@ -521,16 +537,29 @@ function markOf(
   const lvl: Record<string, number> = {};
   for (const k in ep.lvl ?? {}) lvl[k] = ep.lvl![k]! * decay;
   const since = (ep.since ??= {});
+  const sinceK = (ep.sinceK ??= {});
+  const count = (ep.k = (ep.k ?? 0) + 1);
   for (const k in held) {
     const grown = held[k]! - (lvl[k] ?? 0) >= MEDIUM_EVIDENCE;
-    // `runs` already counts the current run.
-    const lasted = (now[k] ?? 0) >= MEDIUM_EVIDENCE && since[k] !== undefined && ts - since[k]! >= REMARK_MS * Math.max(1, decayedAt(runs[k], ts, cfg.halfLife.behaviour));
+    // `runs` already counts the current run. An event-count window must also have turned over: a
+    // statistic over the last few steps, still at medium after a pause, is the steps it already
+    // marked on, not a state that lasted.
+    const lasted = (now[k] ?? 0) >= MEDIUM_EVIDENCE && since[k] !== undefined && ts - since[k]! >= REMARK_MS * Math.max(1, decayedAt(runs[k], ts, cfg.halfLife.behaviour))
+      && count - (sinceK[k] ?? 0) > (EVENT_WINDOWS[k] ?? 0);
     if (grown || lasted) {
       mark ??= k;
       lvl[k] = Math.max(lvl[k] ?? 0, held[k]!);
       since[k] = ts;
-    } else if (held[k]! < MEDIUM_EVIDENCE) delete since[k];
+      sinceK[k] = count;
+    } else if (held[k]! < MEDIUM_EVIDENCE) {
+      delete since[k];
+      delete sinceK[k];
+    }
   }
+  // A marked event consumes every window statistic's growth on it, whichever path marked it: growth
+  // that helped the per-event evidence over the line (freshEvidence's `novel`) is not a second mark
+  // later, when the memory of the level it reached has decayed and the statistic still holds it.
+  if (mark !== undefined) for (const k in held) lvl[k] = Math.max(lvl[k] ?? 0, held[k]!);
   ep.lvl = lvl;
   ep.lvlT = Math.max(ep.lvlT ?? 0, ts);
   return mark;

@@ -10,7 +10,7 @@ import type { EpisodeState } from "./features.ts";
  * events: 256 actions × 128 chars, 1,024 transitions, 2,048 resources × 512 chars, 256 resource
  * kinds, 32 numeric series × (128 + 128 + 16) values, 240-entry rings, 168 + 24 hour bins and ≤ 2 × 11 entries of
  * held evidence and run counts keyed by fixed feature names (< 1 KB), and the episode scan's window
- * of at most 256 { t, feature } marks (≈ 12 KB) with ≤ 2 × 11 per-feature levels. The bounded-memory test
+ * of at most 256 { t, feature } marks (≈ 12 KB) with ≤ 3 × 11 per-feature levels. The bounded-memory test
  * drives every map to its cap with maximum-length keys and checks it.
  */
 export const MAX_STATE_BYTES = 2_500_000;
