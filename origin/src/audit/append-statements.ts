@@ -15,10 +15,10 @@ import { sql } from "drizzle-orm";
 import { rowsOfResult, type Queryable } from "../db/index.ts";
 import { auditAgentHeads, auditEntries, auditHeads, auditNodes } from "../db/schema.ts";
 import { storedNeeded, type StoredNode } from "./frontier.ts";
+import { hex } from "./hex.ts";
 import { TILE_LEVEL } from "./nodes.ts";
 
 const SEP = "\u001e";
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 const bytes = (h: string) => new Uint8Array(Buffer.from(h, "hex"));
 
 export interface AgentHead {

@@ -7,9 +7,8 @@ import { auditHeads } from "../db/schema.ts";
 import { readAppendState, writeAppend, type AgentHead, type EntryRow } from "./append-statements.ts";
 import { recall, remember } from "./append-memo.ts";
 import { Frontier, leafHashOfText, type StoredNode } from "./frontier.ts";
+import { hex } from "./hex.ts";
 import type { AuditEntry, AuditItem } from "./types.ts";
-
-const hex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 
 /**
  * Appends entries to the tenant's log inside the caller's transaction, so an operation and its

@@ -1,13 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { consistencyProof, inclusionProof, rootHash } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
+import { hex as toHex } from "../audit/hex.ts";
 import { withPrefetchedNodes } from "../audit/proof-reader.ts";
 import { requireReadRole } from "../auth/authenticate.ts";
 import { ApiError } from "../http/api-error.ts";
 import { bearer, dataResponse, errorResponses } from "./openapi.ts";
-
-/** Hex of a hash (Node's encoder: the proofs carry ~20–60 of them). */
-const toHex = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 
 const inclusionQuery = z.object({
   entry: z.coerce.number().int().min(0),
