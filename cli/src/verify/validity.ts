@@ -65,20 +65,28 @@ export class ValidityTracker {
     const cert = this.#certOf(data.serial_number);
     if (!cert) return false;
     const rev = this.#revoked.get(cert.key);
-    if (at < cert.notBefore || at > cert.notAfter || (rev !== undefined && at >= rev)) return false;
-    const latest = this.#latest.get(cert.key);
-    const id = typeof event.event_id === "string" ? event.event_id : null;
-    if (!latest) this.#latest.set(cert.key, { at, index: e.index, eventId: id });
+    const outside = (t: number) => t < cert.notBefore || t > cert.notAfter || (rev !== undefined && t >= rev);
+    if (outside(at)) return false;
+    this.#passed(cert.key, at, e.index, typeof event.event_id === "string" ? event.event_id : null, outside(claimed));
+    return true;
+  }
+
+  /**
+   * An event its certificate covered when received: the latest such receipt per certificate (a
+   * later revocation entry checks it), and a claimed time outside the validity noted as back-filled.
+   */
+  #passed(key: string, at: number, index: number, eventId: string | null, claimedOutside: boolean): void {
+    const latest = this.#latest.get(key);
+    if (!latest) this.#latest.set(key, { at, index, eventId });
     else if (at > latest.at) {
       latest.at = at;
-      latest.index = e.index;
-      latest.eventId = id;
+      latest.index = index;
+      latest.eventId = eventId;
     }
-    if (claimed < cert.notBefore || claimed > cert.notAfter || (rev !== undefined && claimed >= rev)) {
+    if (claimedOutside) {
       this.#backfilledCount++;
-      if (this.#backfilled.length < 5) this.#backfilled.push(`${e.index}${id === null ? "" : ` ${id}`}`);
+      if (this.#backfilled.length < 5) this.#backfilled.push(`${index}${eventId === null ? "" : ` ${eventId}`}`);
     }
-    return true;
   }
 
   /** The bundle's certificate a serial (as written) names, with its validity in ms; cached. */
@@ -119,14 +127,8 @@ export class ValidityTracker {
       ];
       reasons.push(...uncovered(at, when));
       if (!reasons.length) {
-        const latest = this.#latest.get(key);
         const eventId = typeof event.event_id === "string" ? event.event_id : null;
-        if (!latest) this.#latest.set(key, { at, index: e.index, eventId });
-        else if (at > latest.at) Object.assign(latest, { at, index: e.index, eventId });
-        if (!Number.isNaN(claimed) && uncovered(claimed, "").length) {
-          this.#backfilledCount++;
-          if (this.#backfilled.length < 5) this.#backfilled.push(`${e.index}${id}`);
-        }
+        this.#passed(key, at, e.index, eventId, !Number.isNaN(claimed) && uncovered(claimed, "").length > 0);
       }
     }
     if (reasons.length) this.#f.add({ subject: `entry ${e.index} (${e.kind})`, index: e.index, kind: e.kind, reasons });
