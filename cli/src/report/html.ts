@@ -3,13 +3,13 @@
  * external asset), written for a person: compliance officer, auditor, regulator.
  */
 import type { EvidenceBundle, EvidenceBundleV2 } from "@kakunin/shared";
+import { fmt } from "../verify/fmt.ts";
 import type { VerifyReport } from "../verify/index.ts";
 import { certificateTimeline, volumeChart } from "./charts.ts";
 import { CONTROLS } from "./controls.ts";
 import { esc } from "./escape.ts";
 import { buildModel, type Reason } from "./model.ts";
 
-const fmt = (n: number) => n.toLocaleString("en-US");
 const when = (iso: string | null | undefined) => (iso ? `${esc(iso.slice(0, 19).replace("T", " "))} UTC` : "—");
 const reasons = (rs: Reason[]) =>
   rs.length === 0
