@@ -10,10 +10,11 @@ import { reachedHigh } from "./compare.ts";
 import { DRIFT_TYPES } from "./types.ts";
 
 // Diagnostic dump (not part of the benchmark): missed episodes and false highs with their reasons.
-const { values } = parseArgs({ options: { world: { type: "string", default: "b" }, workers: { type: "string", default: "2" } } });
+const { values } = parseArgs({ options: { world: { type: "string", default: "b" }, workers: { type: "string", default: "2" }, config: { type: "string" } } });
 const w = values.world!;
 const suite = w === "b" ? buildWorldB(WORLD_B) : buildSuite(w === "dev" ? DEV : HOLDOUT);
-const cfg = fittedConfig(w === "b" ? "a" : "b");
+// The configuration fitted on the other world unless `--config a|b` asks for one (a: world A's own, for tuning on A).
+const cfg = fittedConfig(values.config === "a" || values.config === "b" ? values.config : w === "b" ? "a" : "b");
 const { runs } = await scoreAgents(suite.agents, Number(values.workers), "kakunin", cfg);
 const m = computeMetrics(runs);
 const top = (rs: { feature: string; contribution: number }[]) =>

@@ -67,10 +67,24 @@ export interface ScoringConfig {
   episode: { windowMs: number; curve: Curve };
   /** z of the recent step surprise against the agent's own (features.sequenceSurprise). */
   sequenceSurprise: Curve;
+  /** Lift (nats) of the step against the last action on the same resource (object-steps.ts): ≈ ln(uses of that context) for a step never taken in it. */
+  objectStep: Curve;
+  /** x = -ln((N / 8) · P(≥ k never-taken object steps in the last 8 events)), object-steps.objectRun. */
+  objectRun: Curve;
   /** Per-feature multipliers of the contribution (absent = 1); tenants tune these. */
   weights: Partial<Record<string, number>>;
   /** Caps that bound memory per agent whatever the event count. */
-  caps: { actions: number; transitions: number; resources: number; resourceKinds: number; amounts: number; amountRef: number; keys: number };
+  caps: {
+    actions: number;
+    transitions: number;
+    resources: number;
+    resourceKinds: number;
+    amounts: number;
+    amountRef: number;
+    keys: number;
+    objects: number;
+    objectSteps: number;
+  };
 }
 
 const DAY = 86_400_000;
@@ -108,10 +122,14 @@ export const DEFAULT_SCORING: ScoringConfig = {
   /** slack ln 2: only events scoring above 0.5 add evidence. */
   sustained: { slack: Math.LN2, cap: 6, halfLifeMs: 30 * 60_000, curve: { center: 4, width: 0.7, cap: 0.93 } },
   sequenceSurprise: { center: 4, width: 0.6, cap: 0.8 },
+  /** Same curve as transitionNovelty: the same add-½ surprisal, per object instead of per agent. */
+  objectStep: { center: 6.5, width: 0.8, cap: 0.6 },
+  /** Same reading as amountMaxRatio and the episode scan: high at (windows in the history) · p ≈ 10⁻³. */
+  objectRun: { center: 5.25, width: 0.7, cap: 0.93 },
   /** Same reading as amountMaxRatio: high at (windows in the history) · p ≈ 10⁻³. */
   episode: { windowMs: 60 * 60_000, curve: { center: 5.25, width: 0.7, cap: 0.93 } },
   weights: {},
-  caps: { actions: 256, transitions: 1024, resources: 2048, resourceKinds: 256, amounts: 128, amountRef: 128, keys: 32 },
+  caps: { actions: 256, transitions: 1024, resources: 2048, resourceKinds: 256, amounts: 128, amountRef: 128, keys: 32, objects: 128, objectSteps: 512 },
 };
 
 export function curve(x: number, c: Curve): number {

@@ -6,6 +6,7 @@ import {
   freshEvidence, resourceFanout, resourceKindNovelty, sequenceRun, sequenceSurprise, stepSurprise, sustainedAnomaly, transitionNovelty, unusualHour, volumeHour, type Reason,
 } from "./features.ts";
 import { amountKey, countMinute, foldMinutes, learn, VOLUME_UNITS, volumeKey } from "./learn.ts";
+import { learnObjectStep, objectRun, objectStep } from "./object-steps.ts";
 import { decayedAt, newEpisodeState, type MonitorState } from "./state.ts";
 
 export interface EventScore {
@@ -66,6 +67,7 @@ export function scoreEvent(
   // The run includes this event's own novelty, as it will after learning.
   const run = { ...s, noveltyRun: s.noveltyRun * 0.8 + (novelAny ? 1 : 0) };
   const transition = transitionNovelty(s, e, cfg);
+  const object = objectStep(s, e, cfg);
   const novelTransition = transition !== undefined || isNovelTransition(s, e, cfg);
   const step = stepSurprise(s, e, cfg);
   const reasons = [
@@ -76,6 +78,8 @@ export function scoreEvent(
     novelTransition ? sequenceRun(s, true, cfg) : undefined,
     s.prevAction && s.actions[e.action] ? sequenceSurprise(s, step, cfg) : undefined,
     kind.r,
+    object.r,
+    object.novel ? objectRun(s, e, cfg) : undefined,
     bucket ? rateBurst(s, e, cfg) : undefined,
     bucket && isNewResource ? resourceFanout(s, bucket.fresh, cfg) : undefined,
     ...amountFeatures(s, e, amountKey(e), cfg),
@@ -107,6 +111,7 @@ export function scoreEvent(
   const rounded = reasons.map((r) => ({ ...r, contribution: round(r.contribution) }));
 
   learn(s, e, cfg, novelAny, novelTransition, step);
+  learnObjectStep(s, e, cfg, object.novel);
 
   const before = s.risk.score;
   const dt = Math.max(0, e.ts - s.risk.t);

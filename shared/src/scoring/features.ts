@@ -402,7 +402,7 @@ export const MEDIUM_EVIDENCE = -Math.log(1 - MEDIUM_LINE);
 
 export const WINDOW_FEATURES: ReadonlySet<string> = new Set([
   "novelty_run", "sequence_run", "sequence_surprise", "rate_burst", "resource_fanout", "amount_drift", "volume_drift",
-  "volume_hour", "error_ratio", "unusual_hour", "behaviour_drift",
+  "volume_hour", "error_ratio", "unusual_hour", "behaviour_drift", "object_run",
 ]);
 
 /**
@@ -511,7 +511,7 @@ const REMARK_MS = 5 * 60_000;
  * (rate_burst, resource_fanout: a minute; unusual_hour, volume_hour: the clock hour) are absent.
  */
 const EVENT_WINDOWS: Readonly<Record<string, number>> = {
-  novelty_run: 5, sequence_run: 5, sequence_surprise: 4, error_ratio: 20, amount_drift: 24, volume_drift: 24, behaviour_drift: 50,
+  novelty_run: 5, sequence_run: 5, object_run: 5, sequence_surprise: 4, error_ratio: 20, amount_drift: 24, volume_drift: 24, behaviour_drift: 50,
 };
 
 /**

@@ -14,6 +14,7 @@ export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = 
   s.risk = { score: 0, t: Math.max(s.risk.t, t), reasons: [] };
   s.noveltyRun = 0;
   s.seqRun = 0;
+  s.objFlags = 0;
   // The episode accumulator too: sustained evidence from the cleared events must not escalate the
   // next one. What each window feature already showed stays held (the session that was cleared is
   // not new evidence when it goes on), and the cleared run joins the agent's history of benign

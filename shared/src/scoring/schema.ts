@@ -10,6 +10,7 @@ export const SCORING_FEATURES = [
   "rate_burst", "resource_fanout", "amount_over_max", "amount_spike", "amount_drift",
   "volume_over_max", "volume_spike", "volume_drift", "volume_hour",
   "error_ratio", "unusual_hour", "latency", "behaviour_drift", "sustained", "sequence_surprise", "sustained_anomaly",
+  "object_step", "object_run",
 ] as const;
 export type ScoringFeature = (typeof SCORING_FEATURES)[number];
 
@@ -35,13 +36,15 @@ export const scoringConfigSchema = z.strictObject({
   volumeHour: curve,
   sustained: z.strictObject({ slack: z.number().min(0), cap: positive, halfLifeMs: positive, curve }),
   sequenceSurprise: curve,
+  objectStep: curve,
+  objectRun: curve,
   episode: z.strictObject({ windowMs: z.number().min(60_000).max(86_400_000), curve }),
   /** Per-feature multipliers of the contribution (1 = as measured, 0 = off); the result is clamped to [0, 1]. */
   weights: z.partialRecord(z.enum(SCORING_FEATURES), z.number().finite().min(0).max(10)),
   // Memory caps are not tenant-tunable beyond these bounds: they bound the Durable Object's state.
   caps: z.strictObject({
     actions: capInt(256), transitions: capInt(1024), resources: capInt(2048), resourceKinds: capInt(256),
-    amounts: capInt(128), amountRef: capInt(128), keys: capInt(32),
+    amounts: capInt(128), amountRef: capInt(128), keys: capInt(32), objects: capInt(128), objectSteps: capInt(512),
   }),
 });
 

@@ -10,7 +10,8 @@ import type { EpisodeState } from "./features.ts";
  * events: 256 actions × 128 chars, 1,024 transitions, 2,048 resources × 512 chars, 256 resource
  * kinds, 32 numeric series × (128 + 128 + 16) values, 240-entry rings, 168 + 24 hour bins and ≤ 2 × 11 entries of
  * held evidence and run counts keyed by fixed feature names (< 1 KB), and the episode scan's window
- * of at most 256 { t, feature } marks (≈ 12 KB) with ≤ 3 × 11 per-feature levels. The bounded-memory test
+ * of at most 256 { t, feature } marks (≈ 12 KB) with ≤ 3 × 12 per-feature levels, and 128 recently touched
+ * objects with 512 object steps and contexts (≈ 0.17 MB at maximum key lengths). The bounded-memory test
  * drives every map to its cap with maximum-length keys and checks it.
  */
 export const MAX_STATE_BYTES = 2_500_000;
@@ -98,6 +99,21 @@ export interface MonitorState {
   kindNewRate: number;
   /** Step surprise (features.stepSurprise): short run (EWMA over ~4 steps), its long-run mean and variance, steps counted. */
   seq: { short: number; mean: number; v: number; n: number };
+  /**
+   * Object-level steps (object-steps.ts): recently touched resources → [last action, its time]
+   * (at most caps.objects, `objectCount` of them), decayed counts of steps per context (the last
+   * action on the resource, or U+0001 + kind for a first touch) and of each context's uses. Absent
+   * in states stored before them.
+   */
+  objects?: Record<string, [string, number]>;
+  objectCount?: number;
+  objSteps?: Record<string, Decayed>;
+  objOut?: Record<string, Decayed>;
+  /** Never-taken object steps among the last 8 events (bit i = i events ago) and their decayed count. */
+  objFlags?: number;
+  objNovel?: Decayed;
+  /** Distinct steps seen per context (maintained on insert and eviction). */
+  objSucc?: Record<string, number>;
 }
 
 /**
@@ -111,7 +127,7 @@ export function dict<V>(from?: Record<string, V>): Record<string, V> {
 }
 
 /** The fields of MonitorState keyed by user strings. */
-export const DICT_FIELDS = ["actions", "transitions", "outgoing", "successors", "resourceKinds", "resources", "minutes", "amounts", "mixShort", "mixLong", "hourPending", "volume"] as const;
+export const DICT_FIELDS = ["actions", "transitions", "outgoing", "successors", "resourceKinds", "resources", "minutes", "amounts", "mixShort", "mixLong", "hourPending", "volume", "objects", "objSteps", "objOut", "objSucc"] as const;
 
 export function newEpisodeState(): EpisodeState {
   return { w: [], marked: { c: 0, t: 0 }, total: { c: 0, t: 0 } };
@@ -130,6 +146,7 @@ export function newState(): MonitorState {
     hourSince: -1, week: new Array<number>(168).fill(0), hourPending: dict(), volume: dict(), cusum: { s: 0, t: 0, held: {}, runs: {} },
     actionNewRate: 0, kindNewRate: 0, seq: { short: 0, mean: 0, v: 0, n: 0 },
     episode: newEpisodeState(),
+    objects: dict(), objectCount: 0, objSteps: dict(), objOut: dict(), objSucc: dict(),
   };
 }
 

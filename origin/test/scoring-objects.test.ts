@@ -1,0 +1,164 @@
+import { describe, expect, it } from "vitest";
+import { acceptAsNormal, DEFAULT_SCORING, MAX_STATE_BYTES, newState, reviveState, scoreEvent, type MonitorState, type ScoredInput } from "@kakunin/shared";
+import { rng } from "./rng.ts";
+
+const T0 = Date.parse("2026-03-02T08:00:00Z");
+const SCOPES = ["invoices.*", "vendors.*", "payments.*", "ledger.*"];
+const LIFE_CYCLE = ["payments.create", "payments.approve", "payments.execute", "ledger.record"];
+
+/**
+ * An accounts-payable agent that works many payments at once: each payment goes create → approve
+ * → execute → record (a few are only created and checked, some are looked up again days later),
+ * but up to six are in flight together and their steps interleave at random, so the order of the
+ * agent's actions says little: every step follows every other somewhere. Only each payment's own
+ * life cycle is regular.
+ */
+function workDays(s: MonitorState, days: number, seed = 3): Score[] {
+  const r = rng(seed);
+  const out: Score[] = [];
+  const score = (e: ScoredInput) => out.push(scoreEvent(s, e, SCOPES));
+  let id = 0;
+  for (let day = 0; day < days; day++) {
+    let t = T0 + day * 86_400_000;
+    const inFlight: { id: string; steps: string[] }[] = [];
+    for (let n = 0; n < 60 || inFlight.length > 0; ) {
+      if (n < 60 && (inFlight.length === 0 || (inFlight.length < 6 && r() < 0.4))) {
+        n++;
+        const pay = `payment:pay_${id++}`;
+        const steps = r() < 0.1 ? ["payments.create", "payments.status"] : [...LIFE_CYCLE];
+        inFlight.push({ id: pay, steps });
+        // An older payment looked up again (its status, days later).
+        if (id > 100 && r() < 0.2) score(ev(`st${id}`, (t += 15_000), "payments.status", `payment:pay_${Math.floor(r() * (id - 50))}`));
+        continue;
+      }
+      const k = Math.floor(r() * inFlight.length);
+      const p = inFlight[k]!;
+      const action = p.steps.shift()!;
+      score(ev(`${p.id}-${action}`, (t += 10_000 + Math.floor(r() * 50_000)), action, action === "ledger.record" ? p.id.replace("payment:", "ledger:") : p.id));
+      if (p.steps.length === 0) inFlight.splice(k, 1);
+    }
+  }
+  return out;
+}
+
+type Score = ReturnType<typeof scoreEvent>;
+
+function ev(id: string, ts: number, action: string, resource: string): ScoredInput {
+  const amount = action.startsWith("payments.") && action !== "payments.status" ? 1200 : undefined;
+  return {
+    id,
+    ts,
+    type: action.startsWith("payments.") ? "transaction" : "api_request",
+    action,
+    resource,
+    amount,
+    currency: amount ? "EUR" : undefined,
+    outcome: "success",
+  };
+}
+
+describe("object-level sequences (object_step, object_run)", () => {
+  it("payments executed before they were approved reach high, though every step is ordinary in the agent's interleaved action order", () => {
+    const s = newState();
+    workDays(s, 21);
+    const at = T0 + 21 * 86_400_000 + 3_600_000;
+    // Three payments run backwards (execute, approve, create), interleaved with ordinary work.
+    const out = [];
+    let t = at;
+    for (const k of [0, 1, 2]) {
+      const pay = `payment:pay_x${k}`;
+      for (const action of ["payments.execute", "payments.approve", "payments.create"])
+        out.push(scoreEvent(s, ev(`x${k}-${action}`, (t += 40_000), action, pay), SCOPES));
+    }
+    // Each step on its own is an ordinary action after an ordinary action for this agent.
+    expect(out.every((x) => !x.event.reasons.some((r) => r.feature === "action_novelty"))).toBe(true);
+    expect(out.some((x) => x.risk.band === "high")).toBe(true);
+    const top = out.find((x) => x.event.band === "high")!;
+    expect(top.event.reasons.map((r) => r.feature)).toContain("object_run");
+    expect(top.event.reasons.find((r) => r.feature === "object_run")!.detail).toMatch(/of the last 8 events took a step never taken on such an object/);
+  });
+
+  it("one broken life cycle is medium evidence, not an auto-revocation", () => {
+    const s = newState();
+    workDays(s, 21);
+    const at = T0 + 21 * 86_400_000 + 3_600_000;
+    const one = scoreEvent(s, ev("one", at, "payments.execute", "payment:pay_y"), SCOPES);
+    const step = one.event.reasons.find((r) => r.feature === "object_step");
+    expect(step?.detail).toMatch(/'payments.execute' as the first step on a 'payment\/2': never in \d+ such steps/);
+    expect(one.event.band).not.toBe("high");
+    expect(one.risk.band).not.toBe("high");
+  });
+
+  it("a normal agent's ordinary weeks, its re-checks of old payments and a new kind of object stay below high", () => {
+    const s = newState();
+    const weeks = workDays(s, 21);
+    // After its first week (warm-up), ordinary interleaved work never goes high.
+    expect(weeks.slice(weeks.length / 3).every((x) => x.risk.band !== "high")).toBe(true);
+    // A new collection (refunds) adopted legitimately, run through the usual life cycle: its first
+    // touches have no context yet, and its later steps follow the usual ones.
+    let t = T0 + 21 * 86_400_000 + 3_600_000;
+    const refunds = [];
+    for (let i = 0; i < 20; i++)
+      for (const action of LIFE_CYCLE.slice(0, 3)) refunds.push(scoreEvent(s, ev(`rf${i}-${action}`, (t += 45_000), action, `refund:rf_${i}`), SCOPES));
+    expect(refunds.every((x) => !x.event.reasons.some((q) => q.feature === "object_run"))).toBe(true);
+    expect(refunds.every((x) => x.risk.band !== "high")).toBe(true);
+  });
+
+  it("a state stored before object steps existed keeps what it learned and starts them empty; a review clears their run", () => {
+    const s = newState();
+    workDays(s, 7);
+    const old = JSON.parse(JSON.stringify(s)) as Record<string, unknown>;
+    for (const k of ["objects", "objectCount", "objSteps", "objOut", "objSucc", "objFlags", "objNovel"]) delete old[k];
+    const back = reviveState(old);
+    expect(back.n).toBe(s.n);
+    const at = T0 + 7 * 86_400_000 + 3_600_000;
+    const next = scoreEvent(back, ev("after", at, "payments.create", "payment:pay_new"), SCOPES);
+    // No object history yet: nothing to judge the first touch by.
+    expect(next.event.reasons.some((r) => r.feature.startsWith("object_"))).toBe(false);
+    expect(Object.keys(back.objects!)).toEqual(["payment:pay_new"]);
+    // Two never-taken steps, then a review clears them: the third does not count them again.
+    const t = at + 60_000;
+    scoreEvent(s, ev("r1", t, "payments.execute", "payment:pay_r1"), SCOPES);
+    scoreEvent(s, ev("r2", t + 30_000, "payments.execute", "payment:pay_r2"), SCOPES);
+    acceptAsNormal(s, t + 60_000);
+    const third = scoreEvent(s, ev("r3", t + 90_000, "payments.execute", "payment:pay_r3"), SCOPES);
+    expect(third.event.reasons.some((r) => r.feature === "object_run")).toBe(false);
+  });
+
+  it("late events do not rewrite an object's last step", () => {
+    const s = newState();
+    workDays(s, 7);
+    const at = T0 + 7 * 86_400_000 + 3_600_000;
+    scoreEvent(s, ev("a", at, "payments.create", "payment:pay_late"), SCOPES);
+    scoreEvent(s, ev("b", at + 60_000, "payments.approve", "payment:pay_late"), SCOPES);
+    // A late create (retried delivery) arrives after the approve: the payment's last step stays approve.
+    scoreEvent(s, ev("c", at + 30_000, "payments.create", "payment:pay_late"), SCOPES);
+    expect(s.objects!["payment:pay_late"]![0]).toBe("payments.approve");
+  });
+
+  it("bounded memory: thousands of maximum-length actions over revisited maximum-length resources stay within the object caps", () => {
+    const s = newState();
+    const r = rng(5);
+    const pad = (x: string, n: number) => (x + "#".repeat(n)).slice(0, n);
+    for (let i = 0; i < 5_000; i++) {
+      scoreEvent(
+        s,
+        {
+          id: `m${i}`,
+          ts: T0 + i * 1000,
+          type: "tool_call",
+          action: pad(`tool.t${Math.floor(r() * 300)}.`, 128),
+          resource: pad(`c${Math.floor(r() * 20)}/k${Math.floor(r() * 600)}/`, 512),
+          outcome: "success",
+        },
+        ["*"],
+      );
+    }
+    const c = DEFAULT_SCORING.caps;
+    expect(Object.keys(s.objects!).length).toBeLessThanOrEqual(c.objects);
+    expect(Object.keys(s.objSteps!).length).toBeLessThanOrEqual(c.objectSteps);
+    expect(Object.keys(s.objSteps!).length).toBeGreaterThan(c.objectSteps / 2);
+    expect(Object.keys(s.objOut!).length).toBeLessThanOrEqual(c.objectSteps);
+    expect(JSON.stringify(s).length).toBeLessThanOrEqual(MAX_STATE_BYTES);
+  }, 240_000);
+});

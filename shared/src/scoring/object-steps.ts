@@ -1,0 +1,128 @@
+import type { ScoredInput } from "../events.ts";
+import { curve, type ScoringConfig } from "./config.ts";
+import { binomialTailSurprisalLog, surprisal, type Reason } from "./features.ts";
+import { bump, decayedAt, type MonitorState } from "./state.ts";
+
+/**
+ * Object-level sequence model (`object_step`): what was last done to THIS resource before this
+ * action. An agent that works many tasks at once interleaves their steps, so the order of its
+ * actions says little (every step follows every other somewhere), but each object it touches —
+ * a payment, a case, a claim, a ledger batch — goes through its own life cycle: created before it
+ * is approved, approved before it is executed, opened before it is decided. A task done backwards
+ * or a step skipped shows up as a step this agent has never taken on an object in that state,
+ * however busy it is.
+ *
+ * The context of an event is the last action on its resource among the agent's recently touched
+ * objects, or — for an object it has not touched recently — the resource's collection (a first
+ * touch of a `cases/…` object is normally the step that opens it). Counts are decayed like the other
+ * behaviour counts and learned after scoring; the evidence is the step's add-½ surprisal in its
+ * context (as for transition_novelty: about ln(2 × uses of the context) for a step never taken
+ * in it), for steps taken fewer than `rareAction` times there. Memory: at most `caps.objects`
+ * recent objects (resource → last action) and `caps.objectSteps` context steps and contexts.
+ */
+
+/** The context key of a first touch: no action name can start with U+0001. */
+const FIRST = "\u0001";
+
+/**
+ * The collection a resource belongs to and its depth (`claims/x-7f/evidence/3` → `claims/4`):
+ * coarser than resourceKind on purpose, since object ids are not always recognisable as ids
+ * (`claims/x-taifxl` is its own resource kind), and a first touch is judged per collection.
+ */
+function collectionOf(resource: string): string {
+  const parts = resource
+    .toLowerCase()
+    .split(/[?#]/, 1)[0]!
+    .split(/[/:@=]+/);
+  return `${parts[0]!.slice(0, 64)}/${Math.min(parts.length, 12)}`;
+}
+
+function contextOf(s: MonitorState, resource: string): string {
+  const last = s.objects?.[resource];
+  return last ? last[0] : FIRST + collectionOf(resource);
+}
+
+export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): { r?: Reason; novel: boolean } {
+  if (!e.resource || !s.objSteps || !s.objOut) return { novel: false };
+  const hl = cfg.halfLife.behaviour;
+  const cb = decayedAt(s.actions[e.action], e.ts, hl);
+  // A never-seen action is judged by action_novelty (a never-seen collection has no context yet).
+  if (cb < 0.5) return { novel: false };
+  const ctx = contextOf(s, e.resource);
+  const out = decayedAt(s.objOut[ctx], e.ts, hl);
+  if (out < 1) return { novel: false };
+  const c = decayedAt(s.objSteps[`${ctx}\u0000${e.action}`], e.ts, hl);
+  // A step taken a few times in this context is still rare (an attacker replaying the same
+  // impossible step is not normal after its first use): judged by surprisal like a never-seen one.
+  if (c >= cfg.rareAction) return { novel: false };
+  const x = surprisal(c, out, s.objSucc?.[ctx] ?? 0);
+  // Confidence in the context's own history: a handful of uses of it is not yet a life cycle.
+  const contribution = curve(x, cfg.objectStep) * (out / (out + cfg.warmup.novelty / 2));
+  const novel = c < 0.5;
+  if (contribution < 0.01) return { novel };
+  const where = ctx.startsWith(FIRST) ? `as the first step on a '${ctx.slice(1)}'` : `after '${ctx}' on the same resource`;
+  const seen = c < 0.5 ? "never" : `${Math.round(c)} times`;
+  return { r: { feature: "object_step", contribution, detail: `'${e.action}' ${where}: ${seen} in ${Math.round(out)} such steps` }, novel };
+}
+
+/** Events the run looks back over (the last few steps of a task or two). */
+const RUN_EVENTS = 8;
+
+/**
+ * Several never-taken object steps among the last RUN_EVENTS events (a task done backwards breaks
+ * its object's life cycle at nearly every step) against the agent's own share of such steps: the
+ * binomial tail of k in RUN_EVENTS at that share, judged family-wise over the agent's history
+ * like amount_over_max and the episode scan, x = -ln((N / RUN_EVENTS) · P). One never-taken step
+ * is nothing here (object_step judges it); 4 in 8 from an agent whose life cycles never break is
+ * one history in many thousands.
+ */
+export function objectRun(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
+  const hl = cfg.halfLife.behaviour;
+  const flags = (((s.objFlags ?? 0) << 1) | 1) & ((1 << RUN_EVENTS) - 1);
+  let k = 0;
+  for (let f = flags; f; f &= f - 1) k++;
+  if (k < 2) return undefined;
+  const total = decayedAt(s.actionTotal, e.ts, hl);
+  const q = Math.min(0.5, (decayedAt(s.objNovel, e.ts, hl) + 1) / (total + 2));
+  const x = binomialTailSurprisalLog(k, RUN_EVENTS, q) - Math.log(Math.max(1, total / RUN_EVENTS));
+  const contribution = curve(x, cfg.objectRun) * (s.n / (s.n + cfg.warmup.novelty));
+  if (contribution < 0.01) return undefined;
+  return {
+    feature: "object_run",
+    contribution,
+    detail: `${k} of the last ${RUN_EVENTS} events took a step never taken on such an object (usual share ${(q * 100).toFixed(2)}%)`,
+  };
+}
+
+/** Learns the event's step on its resource, after scoring. Late events do not rewrite an object's last action. */
+export function learnObjectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel: boolean): void {
+  s.objFlags = (((s.objFlags ?? 0) << 1) | (novel ? 1 : 0)) & ((1 << RUN_EVENTS) - 1);
+  if (novel) s.objNovel = { c: decayedAt(s.objNovel, e.ts, cfg.halfLife.behaviour) + 1, t: Math.max(s.objNovel?.t ?? 0, e.ts) };
+  if (!e.resource) return;
+  const hl = cfg.halfLife.behaviour;
+  const objects = (s.objects ??= Object.create(null) as Record<string, [string, number]>);
+  const steps = (s.objSteps ??= Object.create(null) as Record<string, { c: number; t: number }>);
+  const outs = (s.objOut ??= Object.create(null) as Record<string, { c: number; t: number }>);
+  const prev = objects[e.resource];
+  if (prev && e.ts < prev[1]) return;
+  const ctx = contextOf(s, e.resource);
+  const succ = (s.objSucc ??= Object.create(null) as Record<string, number>);
+  const key = `${ctx}\u0000${e.action}`;
+  if (!steps[key]) succ[ctx] = (succ[ctx] ?? 0) + 1;
+  const evicted = bump(steps, key, e.ts, hl, cfg.caps.objectSteps);
+  if (evicted) {
+    const from = evicted.slice(0, evicted.lastIndexOf("\u0000"));
+    if ((succ[from] ?? 0) <= 1) delete succ[from];
+    else succ[from]!--;
+  }
+  bump(outs, ctx, e.ts, hl, cfg.caps.objectSteps);
+  if (!prev) s.objectCount = (s.objectCount ?? 0) + 1;
+  objects[e.resource] = [e.action, e.ts];
+  if ((s.objectCount ?? 0) > cfg.caps.objects) {
+    // Forget the least recently touched quarter at once, so eviction cost is amortised.
+    const keys = Object.keys(objects).sort((a, b) => objects[a]![1] - objects[b]![1]);
+    const keep = Math.floor(cfg.caps.objects * 0.75);
+    for (const k of keys.slice(0, keys.length - keep)) delete objects[k];
+    s.objectCount = Math.min(keys.length, keep);
+  }
+}
