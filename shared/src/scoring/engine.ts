@@ -2,7 +2,7 @@ import { bandOf, type Band } from "../bands.ts";
 import type { ScoredInput } from "../events.ts";
 import { DEFAULT_SCORING, type ScoringConfig } from "./config.ts";
 import {
-  actionNovelty, amountFeatures, behaviourDrift, errorStorm, latencyOutlier, noveltyRun, outOfScope, rateBurst,
+  actionNovelty, amountFeatures, fanoutHour, behaviourDrift, errorStorm, latencyOutlier, noveltyRun, outOfScope, rateBurst,
   freshEvidence, resourceFanout, resourceKindNovelty, sequenceRun, sequenceSurprise, stepSurprise, sustainedAnomaly, transitionNovelty, unusualHour, volumeHour, type Reason,
 } from "./features.ts";
 import { amountKey, countMinute, foldMinutes, learn, VOLUME_UNITS, volumeKey } from "./learn.ts";
@@ -82,6 +82,7 @@ export function scoreEvent(
     object.novel ? objectRun(s, e, cfg) : undefined,
     bucket ? rateBurst(s, e, cfg) : undefined,
     bucket && isNewResource ? resourceFanout(s, bucket.fresh, cfg) : undefined,
+    isNewResource ? fanoutHour(s, e, cfg) : undefined,
     ...amountFeatures(s, e, amountKey(e), cfg),
     ...VOLUME_UNITS.flatMap((u) => (e[u] === undefined ? [] : [...amountFeatures(s, e, volumeKey(e, u), cfg, e[u], "volume"), volumeHour(s, e, u, cfg)])),
     errorStorm(s, e, cfg),

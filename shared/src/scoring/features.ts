@@ -389,6 +389,27 @@ export function volumeHour(s: MonitorState, e: ScoredInput, unit: "records" | "b
 }
 
 /**
+ * The key of `MonitorState.volume` that sums the distinct never-seen resources an agent touches
+ * per clock hour (fanoutHour), beside the read-volume units.
+ */
+export const FANOUT_HOUR = "new_resources";
+
+/**
+ * Distinct never-seen resources touched in the current clock hour (this event included) against
+ * the agent's own busiest hours (98th percentile of its recent hours with any): exfiltration by
+ * reading many objects at an ordinary pace, which no minute's fan-out and no single read shows,
+ * and which carries no records or bytes to add up. Same reading and curve as volume_hour.
+ */
+export function fanoutHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
+  const v = s.volume[FANOUT_HOUR];
+  if (!v || v.past.length < 8) return undefined;
+  const hour = Math.floor(e.ts / 3_600_000);
+  const sum = (hour === v.hour ? v.sum : 0) + 1;
+  const x = Math.log((sum + 1) / (v.peak + 1));
+  return reason("fanout_hour", curve(x, cfg.volumeHour) * conf(v.past.length, 24), `${sum} distinct new resources this hour vs at most ~${Math.round(v.peak)} in a busy hour`);
+}
+
+/**
  * Features whose value is already a statistic over a window of recent events (a session, a
  * minute, the last 20 outcomes, a run, a drift between samples): every event inside the window
  * repeats the same evidence. The episode accumulator and the agent's lingering risk count such a
@@ -402,7 +423,7 @@ export const MEDIUM_EVIDENCE = -Math.log(1 - MEDIUM_LINE);
 
 export const WINDOW_FEATURES: ReadonlySet<string> = new Set([
   "novelty_run", "sequence_run", "sequence_surprise", "rate_burst", "resource_fanout", "amount_drift", "volume_drift",
-  "volume_hour", "error_ratio", "unusual_hour", "behaviour_drift", "object_run",
+  "volume_hour", "error_ratio", "unusual_hour", "behaviour_drift", "object_run", "fanout_hour",
 ]);
 
 /**

@@ -1,6 +1,6 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
-import { hourOfWeek, resourceKind } from "./features.ts";
+import { FANOUT_HOUR, hourOfWeek, resourceKind } from "./features.ts";
 import { bump, bumpTotal, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
@@ -108,8 +108,8 @@ function learnHours(s: MonitorState, t: number, cfg: ScoringConfig): void {
   }
 }
 
-/** Sums read volume per clock hour; a closed hour's sum joins the ring of active hours (its 98th percentile is the peak). */
-function learnVolumeHour(s: MonitorState, unit: VolumeUnit, t: number, value: number): void {
+/** Sums read volume (or new resources) per clock hour; a closed hour's sum joins the ring of active hours (its 98th percentile is the peak). */
+function learnVolumeHour(s: MonitorState, unit: VolumeUnit | typeof FANOUT_HOUR, t: number, value: number): void {
   const hour = Math.floor(t / HOUR);
   const v = (s.volume[unit] ??= { hour, sum: 0, past: [], peak: 0 });
   if (hour > v.hour) {
@@ -156,6 +156,7 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   // Late events do not rewrite the sequence: the previous action is the latest one in time.
   if (t >= s.lastTs) s.prevAction = e.action;
   if (e.resource) {
+    learnVolumeHour(s, FANOUT_HOUR, t, s.resources[e.resource] === undefined ? 1 : 0);
     bump(s.resourceKinds, resourceKind(e.resource), t, hl, cfg.caps.resourceKinds);
     bumpTotal(s.resourceKindTotal, t, hl);
     if (s.resources[e.resource] === undefined) s.resourceCount++;
