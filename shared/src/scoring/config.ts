@@ -105,7 +105,8 @@ export const DEFAULT_SCORING: ScoringConfig = {
   amountSpike: { center: 6, width: 1, cap: 0.9 },
   /** x = -ln(n·p): high (0.85) at x ≈ 6.9, a value the agent's history would produce by chance once in 1,000 histories. */
   amountMaxRatio: { center: 5.25, width: 0.7, cap: 0.93 },
-  amountDrift: { center: 3.5, width: 0.6, cap: 0.85 },
+  /** x = family-wise surprisal of the rank CUSUM against the frozen reference (drift.ts); same reading as amountMaxRatio, capped below high: drift alone is a matter for review. */
+  amountDrift: { center: 5.25, width: 0.7, cap: 0.85 },
   /** Binomial tail surprisal (nats) of the failures among the last 20 events. */
   errorStorm: { center: 10, width: 1.4, cap: 0.9 },
   /** Surprisal (nats) of the 3-hour window around the event's UTC hour. */

@@ -1,6 +1,7 @@
 import { inScope } from "../scope.ts";
 import type { ScoredInput } from "../events.ts";
 import { curve, type ScoringConfig } from "./config.ts";
+import { driftAfter, driftEvidence } from "./drift.ts";
 import { decayedAt, mad, median, type MonitorState } from "./state.ts";
 
 /** One feature's verdict on one event; `contribution` in [0,1], `detail` for humans. */
@@ -238,12 +239,15 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   const r1 = spike > c0 ? reason(`${label}_spike`, spike, `${value}${unit} is ${Math.expm1(x - med) >= 0 ? (Math.exp(x - med)).toFixed(1) + "×" : "far below"} the usual ${Math.expm1(med).toFixed(2)} (robust z ${z.toFixed(1)})`) : undefined;
   if (r1) out.push(r1);
   if (series.ref.length >= 32) {
-    // Slow drift: the recent median has walked away from the frozen reference (the series' first values).
+    // Slow drift: a CUSUM of ranks against the frozen reference (the series' first values), drift.ts.
+    const cusum = driftAfter(series.drift, series.ref, x);
     const refMed = median(series.ref);
-    const refScale = 1.4826 * mad(series.ref, refMed) + 0.05;
     const recentMed = median(series.recent.slice(-24));
-    const dz = (recentMed - refMed) / refScale;
-    const r2 = reason(`${label}_drift`, curve(dz, cfg.amountDrift) * w, `recent median ${Math.expm1(recentMed).toFixed(2)} has drifted from the reference ${Math.expm1(refMed).toFixed(2)} (z ${dz.toFixed(1)})`);
+    const r2 = reason(
+      `${label}_drift`,
+      curve(driftEvidence(series.drift, cusum, n), cfg.amountDrift) * w,
+      `${label}s have run above the reference (the first ${series.ref.length}) more often than chance allows: CUSUM ${cusum.toFixed(1)}, recent median ${Math.expm1(recentMed).toFixed(2)} vs ${Math.expm1(refMed).toFixed(2)}`,
+    );
     if (r2) out.push(r2);
   }
   return out;

@@ -34,7 +34,11 @@ export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = 
   }
   // Values the reviewer accepted are the agent's new normal: each drift reference is frozen again
   // from the recent values (learn.ts freezes it once full and never moves it on its own).
-  for (const series of Object.values(s.amounts)) series.ref = series.recent.slice(-cfg.caps.amountRef);
+  for (const series of Object.values(s.amounts)) {
+    series.ref = series.recent.slice(-cfg.caps.amountRef);
+    // The drift CUSUM starts again from the new reference (its dispersion is the agent's own, kept).
+    if (series.drift) series.drift = { ...series.drift, s: 0 };
+  }
   // And the short run of step surprise (sequence_surprise): back to the agent's long-run mean.
   s.seq = { ...s.seq, short: s.seq.mean };
 }

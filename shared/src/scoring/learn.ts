@@ -1,6 +1,7 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
 import { FANOUT_HOUR, hourOfWeek, resourceKind } from "./features.ts";
+import { learnDrift } from "./drift.ts";
 import { bump, bumpTotal, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
@@ -70,6 +71,7 @@ function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringCo
   // The drift reference is frozen: the series' first values (up to the cap), then never updated,
   // so a slow drift cannot drag its own yardstick along (a sliding reference adapts to any drift
   // slower than its span). A review that accepts the agent re-freezes it (feedback.acceptAsNormal).
+  if (series.ref.length >= 32) series.drift = learnDrift(series.drift, series.ref, x);
   if (series.ref.length < cfg.caps.amountRef) series.ref.push(x);
   series.seen++;
   const keys = Object.keys(s.amounts);

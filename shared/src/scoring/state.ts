@@ -1,3 +1,4 @@
+import type { DriftState } from "./drift.ts";
 import type { EpisodeState } from "./features.ts";
 
 /**
@@ -51,7 +52,7 @@ export interface MonitorState {
   hoursT: number;
   hoursTotal: number;
   /** log(amount) rings per currency/action key: recent values, a frozen reference (the first values, for drift) and the largest values ever. */
-  amounts: Record<string, { recent: number[]; ref: number[]; seen: number; top?: number[] }>;
+  amounts: Record<string, { recent: number[]; ref: number[]; seen: number; top?: number[]; drift?: DriftState }>;
   /** log(latency) ring per action-less agent. */
   latency: number[];
   /** Recent novelty run: decays per event. */

@@ -1,0 +1,68 @@
+import { describe, expect, it } from "vitest";
+import { newState, scoreEvent } from "@kakunin/shared";
+import { rng } from "./rng.ts";
+
+const T0 = Date.parse("2026-03-02T08:00:00Z");
+const HOUR = 3_600_000;
+
+/**
+ * A payer with a wide spread of amounts (lognormal, σ 1 in log space: vendors of very different
+ * sizes), ~6 payments an hour from 08:00 to 18:00 every day. `factor(t)` scales the amounts.
+ */
+function payer(seed: number) {
+  const r = rng(seed);
+  const s = newState();
+  let t = T0;
+  let i = 0;
+  const pay = (factor: number) => {
+    t += 5 * 60_000 + Math.floor(r() * 10 * 60_000);
+    if (new Date(t).getUTCHours() >= 18) t += 14 * HOUR;
+    const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    return scoreEvent(
+      s,
+      {
+        id: `p${i++}`,
+        ts: t,
+        type: "transaction",
+        action: "payments.send",
+        resource: "payees/p1",
+        amount: Math.round(1000 * factor * Math.exp(z)),
+        currency: "EUR",
+        outcome: "success",
+      },
+      ["payments.*"],
+    );
+  };
+  return { pay, now: () => t };
+}
+
+const drift = (x: ReturnType<ReturnType<typeof payer>["pay"]>) => x.event.reasons.find((r) => r.feature === "amount_drift")?.contribution ?? 0;
+
+describe("slow drift against a frozen reference (amount_drift, CUSUM of ranks)", () => {
+  it("amounts creeping up 2 %/hour of work, never outside the usual spread, are flagged within the drift", () => {
+    const { pay, now } = payer(31);
+    for (let i = 0; i < 1_500; i++) pay(1);
+    const start = now();
+    const out = [];
+    // Two working weeks of creep: ×e^(0.02 · hours worked); by the end ×2.5, one spread (σ = 1) away.
+    for (let i = 0; i < 450; i++) out.push(pay(Math.exp((0.02 * (now() - start)) / HOUR / 2.4)));
+    const flagged = out.findIndex((x) => drift(x) >= 0.3);
+    expect(flagged, JSON.stringify(out.at(-1)!.event.reasons)).toBeGreaterThan(0);
+    expect(flagged).toBeLessThan(400);
+    const last = out.at(-1)!.event.reasons.find((r) => r.feature === "amount_drift")!;
+    expect(last.detail).toMatch(/amounts have run above the reference \(the first 128\) more often than chance allows: CUSUM \d/);
+    // Drift alone is for review: never high on its own.
+    expect(out.every((x) => drift(x) < 0.85)).toBe(true);
+  });
+
+  it("weeks of ordinary amounts, and one day of big tickets followed by ordinary ones, do not drift", () => {
+    const { pay } = payer(32);
+    const normal = Array.from({ length: 2_000 }, () => pay(1));
+    expect(normal.slice(300).every((x) => drift(x) < 0.3)).toBe(true);
+    // A month-end day: every payment ×3. It may raise drift for that day; afterwards it fades.
+    const busy = Array.from({ length: 60 }, () => pay(3));
+    expect(busy.every((x) => x.risk.band !== "high")).toBe(true);
+    const after = Array.from({ length: 300 }, () => pay(1));
+    expect(after.slice(150).every((x) => drift(x) < 0.3)).toBe(true);
+  });
+});
