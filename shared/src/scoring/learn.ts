@@ -133,9 +133,11 @@ export function foldHours(s: MonitorState, horizon: number, cfg: ScoringConfig):
     act.week[hourOfWeek(at)]! += 1;
     act.total += 1;
     act.blocks += popcount(mask);
-    // Working days: a UTC day counts once, when its first active hour is folded (hours fold in order).
+    // Working days: a UTC day counts once, when its first active hour is folded. Hours fold in time
+    // order except for late events; a late hour of an earlier day is not counted (it may well have
+    // been already), so a late event never counts a day twice.
     const day = Math.floor(at / (24 * HOUR));
-    if (day !== act.day) {
+    if (act.day === undefined || day > act.day) {
       act.days = (act.days ?? 0) + 1;
       act.day = day;
     }
