@@ -13,7 +13,11 @@ export interface Curve {
 export interface ScoringConfig {
   /** Half-lives (ms) of the decayed counts. */
   halfLife: { behaviour: number; hour: number };
-  /** Events before a feature counts fully: confidence = n / (n + warmup). */
+  /**
+   * Events before a feature counts fully: confidence = n / (n + warmup). `hour` is no longer used
+   * (unusual_hour counts active clock hours, whose smoothing already makes a young profile unsure;
+   * its own warm-up is three days of history): still accepted, so stored tenant overrides stay valid.
+   */
   warmup: { novelty: number; rate: number; amount: number; outcome: number; hour: number };
   /** An action no declared scope covers. Policy, not statistics: full weight from the first event. */
   outOfScope: number;
@@ -109,8 +113,13 @@ export const DEFAULT_SCORING: ScoringConfig = {
   amountDrift: { center: 5.25, width: 0.7, cap: 0.85 },
   /** Binomial tail surprisal (nats) of the failures among the last 20 events. */
   errorStorm: { center: 10, width: 1.4, cap: 0.9 },
-  /** Surprisal (nats) of the 3-hour window around the event's UTC hour. */
-  unusualHour: { center: 6.3, width: 0.55, cap: 0.9 },
+  /**
+   * x = −ln(7 · the window's share of the agent's active clock hours) for one event, or the
+   * family-wise geometric tail of the last hour's active 10-minute blocks (features.unusualHour).
+   * High (0.85) at x ≈ 6.9, the same reading as amountMaxRatio: one history in a thousand; a
+   * never-worked hour after ~100 active clock hours is x ≈ 5.3, medium.
+   */
+  unusualHour: { center: 5.3, width: 0.55, cap: 0.9 },
   latency: { center: 7, width: 1.2, cap: 0.35 },
   behaviourDrift: { center: 0.35, width: 0.05, cap: 0.5 },
   riskDecayMs: 15 * 60_000,

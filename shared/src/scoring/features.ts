@@ -2,7 +2,7 @@ import { inScope } from "../scope.ts";
 import type { ScoredInput } from "../events.ts";
 import { curve, type ScoringConfig } from "./config.ts";
 import { driftAfter, driftEvidence } from "./drift.ts";
-import { decayedAt, mad, median, type MonitorState } from "./state.ts";
+import { activeFromEvents, decayedAt, mad, median, type MonitorState } from "./state.ts";
 
 /** One feature's verdict on one event; `contribution` in [0,1], `detail` for humans. */
 export interface Reason {
@@ -288,70 +288,109 @@ export function hourOfWeek(ts: number): number {
 }
 
 /**
- * Surprisal of the 3-hour window around the event's hour of the week. The weekly profile is
- * shrunk toward the hour-of-day profile, so the daily rhythm decides and weekdays refine it;
- * minus ln 7, so an agent that works the same
- * hours every day scores as with a daily profile alone. Both profiles learn with a 2-hour lag
- * (learn.ts), so a run of work at a dead hour does not teach itself that the hour is normal.
+ * How rare the 3-hour window around the event's hour of the week is for this agent, and how long
+ * it has been active there, in units of independent observations: the profiles count the clock
+ * hours the agent was active in each hour (one per epoch hour, however many events), and a
+ * session's length is its active 10-minute blocks, so the evidence grows with the days the agent
+ * had to show the hour, not with how busy it was (counted in events, a never-seen hour after N
+ * events was ≈ ln N: a busy agent's one ordinary task at 22:54 read as high).
+ *
+ * One event: −ln(7 · p), p the window's share of the agent's active clock hours on this weekday
+ * (weekSlot), ≈ ln(2 · active hours) for a window never worked: a one-off task there after weeks
+ * of office hours is medium at most. A session: the active 10-minute blocks of the last hour (at
+ * most 6) against the number the profile expects in an hour at this slot (the chance the hour is
+ * active × the agent's blocks per active hour), gamma–Poisson with shape 1 (geometric), judged
+ * family-wise over the blocks of the agent's history; blocks of an earlier clock hour count
+ * against the least rare of the hours. Both profiles learn with a 2-hour lag (learn.ts), so a
+ * session at a dead hour does not teach itself that the hour is normal; a review that accepts the
+ * activity folds it in at once (feedback.acceptAsNormal).
  */
+/** The unit of a session's length at an hour: 10 minutes, six per clock hour. */
+export const HOUR_UNIT_MS = 600_000;
+const UPH = 3_600_000 / HOUR_UNIT_MS;
 export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
   const h = new Date(e.ts).getUTCHours();
   const decay = Math.pow(0.5, Math.max(0, e.ts - s.hoursT) / cfg.halfLife.hour);
-  const total = s.hoursTotal * decay;
-  if (total < 24) return undefined;
-  // The hour and its neighbours: working a little late is not working in the dead of night.
-  const near = (s.hours[(h + 23) % 24]! + s.hours[h]! + s.hours[(h + 1) % 24]!) * decay;
-  const pDay = (near + 0.5) / (total + 0.5 * 8);
-  const pSlot = cfg.weekWeight > 0 ? weekSlot(s, e.ts, h, pDay, decay, total, cfg.weekWeight) : pDay / 7;
-  // One event: how rare this slot is for the agent (−ln of its share against a uniform week).
-  const single = -Math.log(7 * pSlot);
-  // A session: the events in this clock hour against the number the profile expects in it. Hourly
-  // counts are overdispersed (busy days, catch-up after outages), so the tail is the most
-  // dispersed one that is still a count model: gamma–Poisson with shape 1 (geometric), P(X ≥ k)
-  // = (μ / (1 + μ))^k, with at most 12 counted. A busy hour at a usual time adds nothing; one event
-  // at an odd hour stays weak; a dozen in an hour where the agent expects well under one is a
-  // session it never works.
+  if (s.hoursTotal * decay < 24) return undefined;
+  const act = s.active ?? activeFromEvents(s);
+  const total = act.total * decay;
+  if (total <= 0) return undefined;
   const daysSeen = s.hourSince < 0 ? 1 : Math.max(1, (s.hoursT - s.hourSince) / 86_400_000);
-  const expected = (total / Math.min(daysSeen, cfg.halfLife.hour / 86_400_000 / Math.LN2)) * 7 * (pSlot / 3);
-  const k = Math.min(12, (s.hourPending[String(Math.floor(e.ts / 3_600_000))] ?? 0) + 1);
-  // Bonferroni over the 168 hour slots of a week: each hour gets this test, so a 1-in-168 tail is
-  // what an ordinary week produces somewhere.
-  const x = Math.max(single, -k * Math.log(expected / (1 + expected)) - Math.log(168));
+  // Days of history the decayed counts stand for (at most the half-life's mean age, ~43 days),
+  // active clock hours per day, and active blocks per active hour (how much of an hour it fills).
+  const horizon = Math.min(daysSeen, cfg.halfLife.hour / 86_400_000 / Math.LN2);
+  const perDay = total / horizon;
+  const fill = Math.min(UPH, Math.max(1, act.blocks / act.total));
+  const slotAt = (hour: number, ts: number) => {
+    // The hour and its neighbours: working a little late is not working in the dead of night.
+    const near = (act.hours[(hour + 23) % 24]! + act.hours[hour]! + act.hours[(hour + 1) % 24]!) * decay;
+    const pDay = (near + 0.5) / (total + 0.5 * 8);
+    return { near, p: cfg.weekWeight > 0 ? weekSlot(act.week, s, ts, hour, pDay, decay, total, cfg.weekWeight) : pDay / 7 };
+  };
+  const slot = (hour: number) => slotAt(hour, e.ts);
+  const here = slot(h);
+  const single = -Math.log(7 * here.p);
+  // The session: distinct active 10-minute blocks in the last hour, this event's included.
+  const block = Math.floor(e.ts / HOUR_UNIT_MS);
+  const hourStart = Math.floor(e.ts / 3_600_000) * UPH;
+  const seen = new Set<number>([block]);
+  for (let i = s.recentTs.length - 1; i >= 0; i--) {
+    if (s.recentTs[i]! <= (act.cleared ?? -1)) break; // a review accepted what came before
+    const b = Math.floor(s.recentTs[i]! / HOUR_UNIT_MS);
+    if (b > block) continue;
+    if (b <= block - UPH) break;
+    seen.add(b);
+  }
+  // Blocks of earlier clock hours count against the least rare of the hours they fall in.
+  let p = here.p;
+  const hours = new Set<number>();
+  for (const b of seen) if (b < hourStart) hours.add(Math.floor(b / UPH));
+  for (const eh of hours) p = Math.max(p, slot((h + 24 - (hourStart / UPH - eh)) % 24).p);
+  const k = seen.size;
+  // Expected active blocks in a clock hour at this slot: P(the hour is active) × blocks it fills.
+  const expected = perDay * 7 * (p / 3) * fill;
+  // Family-wise over the agent's history (like amount_over_max): the window slides block by block,
+  // so among the 6 · 24 · days blocks of its history a count with tail p turns up that many · p
+  // times by chance; high (x ≈ 6.9) is a session one history in a thousand would show.
+  const session = -k * Math.log(expected / (1 + expected)) - Math.log(UPH * 24 * horizon);
+  const x = Math.max(single, session);
   // A daily rhythm needs days to show: full weight after three days of hour history, not after N events.
   const days = s.hourSince < 0 ? 0 : Math.min(1, (s.hoursT - s.hourSince) / (3 * 86_400_000));
-  const contribution = curve(x, cfg.unusualHour) * conf(total, cfg.warmup.hour) * days;
+  // No event-count warm-up: the counts are active hours, whose add-½ smoothing already makes a
+  // young profile unsure (a warm-up in events capped a 1,000-event agent's hour evidence at 0.78).
+  const contribution = curve(x, cfg.unusualHour) * days;
   const day = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][new Date(e.ts).getUTCDay()];
-  return reason("unusual_hour", contribution, `activity on ${day} at ${String(h).padStart(2, "0")}:00 UTC is rare for this agent`);
+  return reason(
+    "unusual_hour",
+    contribution,
+    `activity on ${day} at ${String(h).padStart(2, "0")}:00 UTC is rare for this agent (active near this hour in ${here.near.toFixed(1)} of its ${Math.round(total)} active clock hours; ${k} active 10-min blocks in the last hour vs ${expected.toFixed(2)} expected)`,
+  );
 }
 
 /**
- * P(this 3-hour window on this weekday) from the hour-of-week profile, shrunk level by level:
- * day type (weekday / weekend) → weekday → hour, each level's prior the level above with the
- * strength of one observed day of events (÷ `strength`). A weekday-only agent's first Sunday is
- * rare after a week and very rare after four; an agent that works every day looks as it does with
- * the daily profile alone (uniform week: 7 × result = pDay).
+ * P(this 3-hour window on this weekday) from the hour-of-week profile `week` (active clock hours):
+ * the daily window's share pDay × the weekday's share of the agent's active hours (prior: one
+ * observed day ÷ `strength`, spread evenly over the week) × how much more or less often than that
+ * the agent worked this window on this weekday (observed / expected active hours, each plus one
+ * observation). Multiplicative, so a window the agent never works is not made rarer again at each
+ * level (a never-seen hour is as rare as the daily profile says, times how rare the weekday is);
+ * a weekday-only agent's first Sunday is rare after a week and rarer after four; an agent that
+ * works every day looks as it does with the daily profile alone (uniform week: 7 × result = pDay).
  */
-function weekSlot(s: MonitorState, ts: number, h: number, pDay: number, decay: number, total: number, strength: number): number {
+function weekSlot(week: readonly number[], s: MonitorState, ts: number, h: number, pDay: number, decay: number, total: number, strength: number): number {
   const dow = new Date(ts).getUTCDay();
-  const daysSeen = s.hourSince < 0 ? 1 : Math.max(1, (s.hoursT - s.hourSince) / 86_400_000);
-  const k = total / daysSeen / strength;
-  const dayTot = [0, 0, 0, 0, 0, 0, 0];
-  const nearW = [0, 0, 0, 0, 0, 0, 0];
-  for (let d = 0; d < 7; d++) {
-    for (let i = 0; i < 24; i++) dayTot[d]! += s.week[d * 24 + i]! * decay;
-    const w = d * 24 + h;
-    nearW[d] = (s.week[(w + 167) % 168]! + s.week[w]! + s.week[(w + 1) % 168]!) * decay;
-  }
-  const weekend = (d: number) => d === 0 || d === 6;
-  const type = [0, 1, 2, 3, 4, 5, 6].filter((d) => weekend(d) === weekend(dow));
-  let totalT = 0;
-  let nearT = 0;
-  for (const d of type) { totalT += dayTot[d]!; nearT += nearW[d]!; }
-  const pType = (totalT + (k * type.length) / 7) / (total + k);
-  const pHourType = (nearT + k * pDay) / (totalT + k);
-  const pDow = (dayTot[dow]! + k / type.length) / (totalT + k);
-  const pHourDow = (nearW[dow]! + k * pHourType) / (dayTot[dow]! + k);
-  return pType * pDow * pHourDow;
+  // One working day of the agent's own (active hours per day it worked; calendar days for a state
+  // stored before working days were counted): idle weeks do not make its prior weaker.
+  const act = s.active;
+  const workdays = act?.days !== undefined ? act.days * decay : s.hourSince < 0 ? 1 : (s.hoursT - s.hourSince) / 86_400_000;
+  const k = total / Math.max(1, workdays) / strength;
+  let dayTot = 0;
+  for (let i = 0; i < 24; i++) dayTot += week[dow * 24 + i]! * decay;
+  const w = dow * 24 + h;
+  const nearW = (week[(w + 167) % 168]! + week[w]! + week[(w + 1) % 168]!) * decay;
+  const share = (dayTot + k / 7) / (total + k);
+  const ratio = (nearW + 1) / (pDay * dayTot + 1);
+  return pDay * share * ratio;
 }
 
 export function latencyOutlier(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {

@@ -2,6 +2,7 @@ import { decayedAt, type MonitorState } from "./state.ts";
 import type { ScoringConfig } from "./config.ts";
 import { DEFAULT_SCORING } from "./config.ts";
 import { MEDIUM_EVIDENCE } from "./features.ts";
+import { foldHours } from "./learn.ts";
 
 /**
  * A human reviewed the events that raised this agent's risk and cleared them: they are normal for
@@ -41,4 +42,9 @@ export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = 
   }
   // And the short run of step surprise (sequence_surprise): back to the agent's long-run mean.
   s.seq = { ...s.seq, short: s.seq.mean };
+  // The hour profiles learn the reviewed activity now instead of after their lag (its clock hours
+  // become hours the agent works), and unusual_hour no longer counts the cleared 10-minute blocks
+  // as the length of a session at this hour: the session going on is judged from the review on.
+  foldHours(s, Math.floor(t / 3_600_000) + 1, cfg);
+  if (s.active) s.active.cleared = Math.max(s.active.cleared ?? 0, t);
 }

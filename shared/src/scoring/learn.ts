@@ -1,8 +1,8 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
-import { FANOUT_HOUR, hourOfWeek, resourceKind } from "./features.ts";
 import { learnDrift } from "./drift.ts";
-import { bump, bumpTotal, quantile, ring, type MonitorState } from "./state.ts";
+import { FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, resourceKind } from "./features.ts";
+import { activeFromEvents, bump, bumpTotal, dict, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
 /** Minutes of per-minute buckets kept for late (out-of-order) events. */
@@ -55,6 +55,12 @@ export function volumeKey(e: ScoredInput, unit: VolumeUnit): string {
 
 const HOUR = 3_600_000;
 
+function popcount(m: number): number {
+  let c = 0;
+  for (let x = m; x; x &= x - 1) c++;
+  return c;
+}
+
 /** One log-value into the key's recent ring and slow reference sample; the rarest key is evicted past the cap. */
 function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringConfig): void {
   const series = (s.amounts[key] ??= { recent: [], ref: [], seen: 0 });
@@ -89,22 +95,54 @@ function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringCo
 function learnHours(s: MonitorState, t: number, cfg: ScoringConfig): void {
   const hour = Math.floor(t / HOUR);
   s.hourPending[String(hour)] = (s.hourPending[String(hour)] ?? 0) + 1;
-  const horizon = Math.floor((Math.max(s.lastTs, t) - cfg.hourLagMs) / HOUR);
+  const blocks = (s.blockPending ??= dict());
+  blocks[String(hour)] = (blocks[String(hour)] ?? 0) | (1 << Math.floor((t % HOUR) / HOUR_UNIT_MS));
+  foldHours(s, Math.floor((Math.max(s.lastTs, t) - cfg.hourLagMs) / HOUR), cfg);
+}
+
+/**
+ * Folds the pending hour buckets before epoch hour `horizon` into the hour profiles (event counts
+ * and active clock hours). learnHours folds those older than the lag; a review that accepts the
+ * agent's recent activity folds them all at once (feedback.acceptAsNormal).
+ */
+export function foldHours(s: MonitorState, horizon: number, cfg: ScoringConfig): void {
+  const blocks = (s.blockPending ??= dict());
+  const act = (s.active ??= activeFromEvents(s));
   for (const k of Object.keys(s.hourPending)) {
     const h = Number(k);
     if (h >= horizon) continue;
     const count = s.hourPending[k]!;
+    const mask = blocks[k] ?? 1;
     delete s.hourPending[k];
+    delete blocks[k];
     const at = h * HOUR;
     const decay = Math.pow(0.5, Math.max(0, at - s.hoursT) / cfg.halfLife.hour);
     if (decay < 1) {
       for (let i = 0; i < 24; i++) s.hours[i]! *= decay;
       for (let i = 0; i < 168; i++) s.week[i]! *= decay;
       s.hoursTotal *= decay;
+      for (let i = 0; i < 24; i++) act.hours[i]! *= decay;
+      for (let i = 0; i < 168; i++) act.week[i]! *= decay;
+      act.total *= decay;
+      act.blocks *= decay;
+      if (act.days !== undefined) act.days *= decay;
     }
     s.hours[new Date(at).getUTCHours()]! += count;
     s.week[hourOfWeek(at)]! += count;
     s.hoursTotal += count;
+    // One clock hour is one observation of the agent at that hour, however busy it was.
+    act.hours[new Date(at).getUTCHours()]! += 1;
+    act.week[hourOfWeek(at)]! += 1;
+    act.total += 1;
+    act.blocks += popcount(mask);
+    // Working days: a UTC day counts once, when its first active hour is folded. Hours fold in time
+    // order except for late events; a late hour of an earlier day is not counted (it may well have
+    // been already), so a late event never counts a day twice.
+    const day = Math.floor(at / (24 * HOUR));
+    if (act.day === undefined || day > act.day) {
+      act.days = (act.days ?? 0) + 1;
+      act.day = day;
+    }
     s.hoursT = Math.max(s.hoursT, at);
     if (s.hourSince < 0) s.hourSince = at;
   }

@@ -9,7 +9,8 @@ import type { EpisodeState } from "./features.ts";
 /**
  * Upper bound of one agent's serialised state (JSON bytes) under the default caps, whatever the
  * events: 256 actions × 128 chars, 1,024 transitions, 2,048 resources × 512 chars, 256 resource
- * kinds, 32 numeric series × (128 + 128 + 16) values, 240-entry rings, 168 + 24 hour bins and ≤ 2 × 11 entries of
+ * kinds, 32 numeric series × (128 + 128 + 16) values, 240-entry rings, 2 × (168 + 24) hour bins
+ * (events and active clock hours) with ≤ lag + 2 pending hour counts and block masks, and ≤ 2 × 11 entries of
  * held evidence and run counts keyed by fixed feature names (< 1 KB), and the episode scan's window
  * of at most 256 { t, feature } marks (≈ 12 KB) with ≤ 3 × 12 per-feature levels, and 128 recently touched
  * objects with 512 object steps and contexts (≈ 0.17 MB at maximum key lengths). The bounded-memory test
@@ -83,6 +84,18 @@ export interface MonitorState {
   week: number[];
   /** Events not yet learned into the hour profiles: epoch hour → count (at most lag + 1 entries). */
   hourPending: Record<string, number>;
+  /**
+   * The hour profiles in units of independent observations (features.unusualHour): per UTC hour of
+   * day (24) and hour of week (168), the decayed number of clock hours the agent was active in it
+   * (one per epoch hour, however many events), their total, the decayed number of active 10-minute
+   * blocks in those hours and of days it worked (`days`; `day` the last one counted);
+   * `blockPending` is the 6-bit block mask of each pending epoch hour (keys ⊆ hourPending's);
+   * `cleared`, the time up to which a review accepted the agent's activity (its blocks no longer
+   * count as a session's length). Absent in states stored before them: derived from the event
+   * counts on load (activeFromEvents).
+   */
+  active?: { hours: number[]; week: number[]; total: number; blocks: number; days?: number; day?: number; cleared?: number };
+  blockPending?: Record<string, number>;
   /** Read volume per unit: the current clock hour's sum and a ring of past active hours' sums. */
   volume: Record<string, { hour: number; sum: number; past: number[]; peak: number }>;
   /**
@@ -128,7 +141,7 @@ export function dict<V>(from?: Record<string, V>): Record<string, V> {
 }
 
 /** The fields of MonitorState keyed by user strings. */
-export const DICT_FIELDS = ["actions", "transitions", "outgoing", "successors", "resourceKinds", "resources", "minutes", "amounts", "mixShort", "mixLong", "hourPending", "volume", "objects", "objSteps", "objOut", "objSucc"] as const;
+export const DICT_FIELDS = ["actions", "transitions", "outgoing", "successors", "resourceKinds", "resources", "minutes", "amounts", "mixShort", "mixLong", "hourPending", "volume", "blockPending", "objects", "objSteps", "objOut", "objSucc"] as const;
 
 export function newEpisodeState(): EpisodeState {
   return { w: [], marked: { c: 0, t: 0 }, total: { c: 0, t: 0 } };
@@ -144,7 +157,8 @@ export function newState(): MonitorState {
     hours: new Array<number>(24).fill(0), hoursT: 0, hoursTotal: 0,
     amounts: dict(), latency: [], noveltyRun: 0, novelRate: 0, outcomes: [], recentTs: [], resourceCount: 0, minuteCounts: [], minuteFresh: [], ratePeak: 0, fanoutPeak: 0, seqRun: 0, seqRate: 0, mixShort: dict(), mixLong: dict(),
     risk: { score: 0, t: 0, reasons: [] },
-    hourSince: -1, week: new Array<number>(168).fill(0), hourPending: dict(), volume: dict(), cusum: { s: 0, t: 0, held: {}, runs: {} },
+    hourSince: -1, week: new Array<number>(168).fill(0), hourPending: dict(), volume: dict(), blockPending: dict(),
+    active: { hours: new Array<number>(24).fill(0), week: new Array<number>(168).fill(0), total: 0, blocks: 0 }, cusum: { s: 0, t: 0, held: {}, runs: {} },
     actionNewRate: 0, kindNewRate: 0, seq: { short: 0, mean: 0, v: 0, n: 0 },
     episode: newEpisodeState(),
     objects: dict(), objectCount: 0, objSteps: dict(), objOut: dict(), objSucc: dict(),
@@ -166,8 +180,26 @@ export function reviveState(stored: unknown): MonitorState {
   if (!Array.isArray(live.week) || live.week.length !== 168) live.week = new Array<number>(168).fill(0);
   // A migrated state already has days of hour history: its daily profile is mature.
   if (typeof s.hourSince !== "number") live.hourSince = s.hoursTotal > 0 ? 0 : -1;
+  // Active-hour profiles: a state stored before them (or with a malformed one) derives them from its event counts.
+  const a = s.active;
+  if (!a || !Array.isArray(a.hours) || a.hours.length !== 24 || !Array.isArray(a.week) || a.week.length !== 168) live.active = activeFromEvents(live);
   for (const f of DICT_FIELDS) (live as unknown as Record<string, unknown>)[f] = dict((s as unknown as Record<string, Record<string, unknown>>)[f]);
   return live;
+}
+
+/**
+ * Active-hour profiles for a state stored before they existed, from its event counts: an hour of
+ * the day with c events was active on at most min(c, days) days (an hour of the week on at most
+ * min(c, weeks) weeks), and an active hour had at most 6 active 10-minute blocks and at most one
+ * per event. Upper bounds, so a migrated agent's odd hours look no rarer than they were.
+ */
+export function activeFromEvents(s: MonitorState): NonNullable<MonitorState["active"]> {
+  const days = s.hourSince < 0 ? 0 : Math.max(1, (s.hoursT - s.hourSince) / 86_400_000);
+  const hours = s.hours.map((c) => Math.min(c, days));
+  const week = (Array.isArray(s.week) && s.week.length === 168 ? s.week : new Array<number>(168).fill(0)).map((c) => Math.min(c, Math.max(1, days / 7)));
+  const total = hours.reduce((a, b) => a + b, 0);
+  // Working days: at most the calendar days (so weekdays look no more alike than they did).
+  return { hours, week, total, blocks: Math.min(6 * total, s.hoursTotal), days };
 }
 
 /** Value of a decayed count at time `t` (no decay backwards: late events see the current value). */

@@ -1,0 +1,91 @@
+import { describe, expect, it } from "vitest";
+import { newState, reviveState, scoreEvent, type MonitorState, type ScoredInput } from "@kakunin/shared";
+import { rng } from "./rng.ts";
+
+/**
+ * unusual_hour in units of independent observations (issue 14 §1): the hour evidence grows with
+ * the days and clock hours the agent had to show an hour, not with how many events it sent, and
+ * a session that lasts at a dead hour still reaches high.
+ */
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const DAY0 = Date.UTC(2026, 1, 2); // a Monday
+const SCOPES = ["claims.*"];
+const STEPS = ["claims.intake", "claims.assess", "claims.approve", "claims.pay"];
+
+/** One task: the four claim steps on a fresh case, 15–40 s apart, from `t`. */
+function task(t: number, id: string, r: () => number): ScoredInput[] {
+  let at = t;
+  return STEPS.map((action, i) => {
+    if (i > 0) at += 15_000 + Math.floor(r() * 25_000);
+    return { id: `${id}-${i}`, ts: Math.floor(at), type: "tool_call", action, resource: `claims/${id}`, outcome: "success" };
+  });
+}
+
+/** A busy claims agent: every day `from`–`to` UTC, a task every ~2 minutes (≈ 1,100 events a day). */
+function history(days: number, from: number, to: number, seed: number): { s: MonitorState; end: number } {
+  const r = rng(seed);
+  const s = newState();
+  let end = 0;
+  for (let d = 0; d < days; d++) {
+    for (let t = DAY0 + d * DAY + from * HOUR + r() * 60_000; t < DAY0 + d * DAY + to * HOUR - 3 * 60_000; t += 60_000 + r() * 120_000) {
+      for (const e of task(t, `c${d}-${Math.floor(t / 1000)}`, r)) {
+        scoreEvent(s, e, SCOPES);
+        end = Math.max(end, e.ts);
+      }
+    }
+  }
+  return { s, end };
+}
+
+describe("unusual_hour counts days and sessions, not events", () => {
+  it("one ordinary 3-event task at 22:54 after 20 days of 08–17 work is not high, and does not revoke", () => {
+    const { s, end } = history(20, 8, 17, 3);
+    const at = DAY0 + 21 * DAY + 22 * HOUR + 54 * 60_000; // Monday evening, the day after the history
+    expect(at).toBeGreaterThan(end);
+    const r = rng(11);
+    const out = task(at, "late", r)
+      .slice(0, 3)
+      .map((e) => scoreEvent(s, e, SCOPES));
+    for (const x of out) {
+      expect(x.event.band).not.toBe("high");
+      expect(x.risk.band).not.toBe("high");
+    }
+    // The hour is noticed (it was never worked), and said in units a reviewer can check.
+    const hour = out[0]!.event.reasons.find((f) => f.feature === "unusual_hour");
+    expect(hour).toBeDefined();
+    expect(hour!.detail).toMatch(/of its \d+ active clock hours/);
+  }, 60_000);
+
+  it("a session that lasts at a dead hour reaches high for an agent with a broad day (07–22), after two weeks", () => {
+    const { s, end } = history(14, 7, 22, 5);
+    const at = DAY0 + 14 * DAY + 3 * HOUR; // 03:00, never worked
+    expect(at).toBeGreaterThan(end);
+    const r = rng(12);
+    // Ordinary tasks, one every ~1.5 minutes, for 45 minutes.
+    const events: ScoredInput[] = [];
+    for (let t = at, i = 0; t < at + 45 * 60_000; t += 60_000 + r() * 60_000, i++) events.push(...task(t, `n${i}`, r));
+    const out = events.map((e) => scoreEvent(s, e, SCOPES));
+    expect(out[0]!.event.band).not.toBe("high");
+    const first = out.findIndex((x) => x.event.band === "high" || x.risk.band === "high");
+    expect(first).toBeGreaterThan(0);
+    expect(out[first]!.event.reasons.map((f) => f.feature)).toContain("unusual_hour");
+  }, 60_000);
+
+  it("a state stored before the active-hour profiles loads, keeps its history and scores the same odd hour as rare", () => {
+    const { s, end } = history(10, 8, 17, 7);
+    const old = JSON.parse(JSON.stringify(s)) as Record<string, unknown>;
+    delete old.active;
+    delete old.blockPending;
+    const back = reviveState(old);
+    expect(back.active!.hours).toHaveLength(24);
+    expect(back.active!.week).toHaveLength(168);
+    // Upper bounds from the event counts: at most one active day per day of history in any hour.
+    expect(Math.max(...back.active!.hours)).toBeLessThanOrEqual(11);
+    const night = { id: "n", ts: end + DAY - 14 * HOUR, type: "tool_call" as const, action: "claims.intake", outcome: "success" as const };
+    expect(new Date(night.ts).getUTCHours()).toBeLessThan(6);
+    const a = scoreEvent(back, night, SCOPES).event.reasons.find((f) => f.feature === "unusual_hour");
+    expect(a?.contribution ?? 0).toBeGreaterThan(0);
+    expect(JSON.stringify(back).length).toBeLessThan(JSON.stringify(s).length + 4_000);
+  }, 60_000);
+});
