@@ -423,12 +423,24 @@ export function behaviourDrift(s: MonitorState, cfg: ScoringConfig): Reason | un
  */
 export function volumeHour(s: MonitorState, e: ScoredInput, unit: "records" | "bytes", cfg: ScoringConfig): Reason | undefined {
   const value = e[unit];
-  const v = s.volume[unit];
-  if (value === undefined || !v || v.past.length < 8) return undefined;
-  const hour = Math.floor(e.ts / 3_600_000);
+  const h = value === undefined ? undefined : hourAgainstPeak(s, unit, e.ts, value, cfg);
+  if (!h) return undefined;
+  return reason("volume_hour", h.contribution, `${Math.round(h.sum)} ${unit} read this hour vs at most ~${Math.round(h.peak)} in a busy hour`);
+}
+
+/**
+ * The clock hour's sum of `s.volume[key]` with this event's `value` against the agent's busy hours
+ * (98th percentile of its recent active hours' sums): x = ln((sum + 1) / (peak + 1)) on the
+ * volumeHour curve, trusted after 8 closed hours and fully after ~24. Shared by volume_hour and
+ * fanout_hour, which differ only in what they sum.
+ */
+function hourAgainstPeak(s: MonitorState, key: string, ts: number, value: number, cfg: ScoringConfig): { sum: number; peak: number; contribution: number } | undefined {
+  const v = s.volume[key];
+  if (!v || v.past.length < 8) return undefined;
+  const hour = Math.floor(ts / 3_600_000);
   const sum = (hour === v.hour ? v.sum : 0) + value;
   const x = Math.log((sum + 1) / (v.peak + 1));
-  return reason("volume_hour", curve(x, cfg.volumeHour) * conf(v.past.length, 24), `${Math.round(sum)} ${unit} read this hour vs at most ~${Math.round(v.peak)} in a busy hour`);
+  return { sum, peak: v.peak, contribution: curve(x, cfg.volumeHour) * conf(v.past.length, 24) };
 }
 
 /**
@@ -444,12 +456,9 @@ export const FANOUT_HOUR = "new_resources";
  * and which carries no records or bytes to add up. Same reading and curve as volume_hour.
  */
 export function fanoutHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
-  const v = s.volume[FANOUT_HOUR];
-  if (!v || v.past.length < 8) return undefined;
-  const hour = Math.floor(e.ts / 3_600_000);
-  const sum = (hour === v.hour ? v.sum : 0) + 1;
-  const x = Math.log((sum + 1) / (v.peak + 1));
-  return reason("fanout_hour", curve(x, cfg.volumeHour) * conf(v.past.length, 24), `${sum} distinct new resources this hour vs at most ~${Math.round(v.peak)} in a busy hour`);
+  const h = hourAgainstPeak(s, FANOUT_HOUR, e.ts, 1, cfg);
+  if (!h) return undefined;
+  return reason("fanout_hour", h.contribution, `${h.sum} distinct new resources this hour vs at most ~${Math.round(h.peak)} in a busy hour`);
 }
 
 /**

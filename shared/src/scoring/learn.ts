@@ -2,7 +2,7 @@ import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
 import { learnDrift } from "./drift.ts";
 import { FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, resourceKind } from "./features.ts";
-import { activeFromEvents, bump, bumpTotal, dict, quantile, ring, type MonitorState } from "./state.ts";
+import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
 /** Minutes of per-minute buckets kept for late (out-of-order) events. */
@@ -54,12 +54,6 @@ export function volumeKey(e: ScoredInput, unit: VolumeUnit): string {
 }
 
 const HOUR = 3_600_000;
-
-function popcount(m: number): number {
-  let c = 0;
-  for (let x = m; x; x &= x - 1) c++;
-  return c;
-}
 
 /** One log-value into the key's recent ring and slow reference sample; the rarest key is evicted past the cap. */
 function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringConfig): void {
@@ -183,31 +177,18 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   bump(s.actions, e.action, t, hl, cfg.caps.actions);
   bumpTotal(s.actionTotal, t, hl);
   if (s.prevAction) {
-    const key = `${s.prevAction}\u0000${e.action}`;
-    if (!s.transitions[key]) s.successors[s.prevAction] = (s.successors[s.prevAction] ?? 0) + 1;
-    const evicted = bump(s.transitions, key, t, hl, cfg.caps.transitions);
-    if (evicted) {
-      const from = evicted.split("\u0000")[0]!;
-      if ((s.successors[from] ?? 0) <= 1) delete s.successors[from];
-      else s.successors[from]!--;
-    }
-    bump(s.outgoing, s.prevAction, t, hl, cfg.caps.actions);
+    bumpStep({ steps: s.transitions, outgoing: s.outgoing, successors: s.successors }, s.prevAction, e.action, t, hl, { steps: cfg.caps.transitions, outgoing: cfg.caps.actions });
   }
   // Late events do not rewrite the sequence: the previous action is the latest one in time.
   if (t >= s.lastTs) s.prevAction = e.action;
   if (e.resource) {
-    learnVolumeHour(s, FANOUT_HOUR, t, s.resources[e.resource] === undefined ? 1 : 0);
+    const fresh = s.resources[e.resource] === undefined;
+    learnVolumeHour(s, FANOUT_HOUR, t, fresh ? 1 : 0);
     bump(s.resourceKinds, resourceKind(e.resource), t, hl, cfg.caps.resourceKinds);
     bumpTotal(s.resourceKindTotal, t, hl);
-    if (s.resources[e.resource] === undefined) s.resourceCount++;
+    if (fresh) s.resourceCount++;
     s.resources[e.resource] = Math.max(t, s.resources[e.resource] ?? 0);
-    if (s.resourceCount > cfg.caps.resources) {
-      // Forget the least recently seen quarter at once, so eviction cost is amortised.
-      const keys = Object.keys(s.resources).sort((a, b) => s.resources[a]! - s.resources[b]!);
-      const keep = Math.floor(cfg.caps.resources * 0.75);
-      for (const k of keys.slice(0, keys.length - keep)) delete s.resources[k];
-      s.resourceCount = Math.min(keys.length, keep);
-    }
+    s.resourceCount = forgetLeastRecent(s.resources, s.resourceCount, cfg.caps.resources, (seen) => seen);
   }
   const failed = e.outcome === "success" ? 0 : 1;
   s.outcomes.push(failed);

@@ -1,7 +1,7 @@
 import type { ScoredInput } from "../events.ts";
 import { curve, type ScoringConfig } from "./config.ts";
 import { binomialTailSurprisalLog, surprisal, type Reason } from "./features.ts";
-import { bump, decayedAt, type MonitorState } from "./state.ts";
+import { bumpStep, decayedAt, forgetLeastRecent, popcount, type MonitorState } from "./state.ts";
 
 /**
  * Object-level sequence model (`object_step`): what was last done to THIS resource before this
@@ -79,8 +79,7 @@ const RUN_EVENTS = 8;
 export function objectRun(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
   const hl = cfg.halfLife.behaviour;
   const flags = (((s.objFlags ?? 0) << 1) | 1) & ((1 << RUN_EVENTS) - 1);
-  let k = 0;
-  for (let f = flags; f; f &= f - 1) k++;
+  const k = popcount(flags);
   if (k < 2) return undefined;
   const total = decayedAt(s.actionTotal, e.ts, hl);
   const q = Math.min(0.5, (decayedAt(s.objNovel, e.ts, hl) + 1) / (total + 2));
@@ -107,22 +106,8 @@ export function learnObjectStep(s: MonitorState, e: ScoredInput, cfg: ScoringCon
   if (prev && e.ts < prev[1]) return;
   const ctx = contextOf(s, e.resource);
   const succ = (s.objSucc ??= Object.create(null) as Record<string, number>);
-  const key = `${ctx}\u0000${e.action}`;
-  if (!steps[key]) succ[ctx] = (succ[ctx] ?? 0) + 1;
-  const evicted = bump(steps, key, e.ts, hl, cfg.caps.objectSteps);
-  if (evicted) {
-    const from = evicted.slice(0, evicted.lastIndexOf("\u0000"));
-    if ((succ[from] ?? 0) <= 1) delete succ[from];
-    else succ[from]!--;
-  }
-  bump(outs, ctx, e.ts, hl, cfg.caps.objectSteps);
+  bumpStep({ steps, outgoing: outs, successors: succ }, ctx, e.action, e.ts, hl, { steps: cfg.caps.objectSteps, outgoing: cfg.caps.objectSteps });
   if (!prev) s.objectCount = (s.objectCount ?? 0) + 1;
   objects[e.resource] = [e.action, e.ts];
-  if ((s.objectCount ?? 0) > cfg.caps.objects) {
-    // Forget the least recently touched quarter at once, so eviction cost is amortised.
-    const keys = Object.keys(objects).sort((a, b) => objects[a]![1] - objects[b]![1]);
-    const keep = Math.floor(cfg.caps.objects * 0.75);
-    for (const k of keys.slice(0, keys.length - keep)) delete objects[k];
-    s.objectCount = Math.min(keys.length, keep);
-  }
+  s.objectCount = forgetLeastRecent(objects, s.objectCount ?? 0, cfg.caps.objects, (o) => o[1]);
 }

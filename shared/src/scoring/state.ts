@@ -116,7 +116,8 @@ export interface MonitorState {
   /**
    * Object-level steps (object-steps.ts): recently touched resources → [last action, its time]
    * (at most caps.objects, `objectCount` of them), decayed counts of steps per context (the last
-   * action on the resource, or U+0001 + kind for a first touch) and of each context's uses. Absent
+   * action on the resource, or U+0001 + the resource's collection and depth for a first touch) and
+   * of each context's uses. Absent
    * in states stored before them.
    */
   objects?: Record<string, [string, number]>;
@@ -227,6 +228,47 @@ export function bump(map: Record<string, Decayed>, key: string, t: number, halfL
     return weakest;
   }
   return undefined;
+}
+
+/**
+ * One step `from → to` into a table of capped decayed step counts (keys `${from}\u0000${to}`), the
+ * decayed uses of each `from` and its number of distinct successors (kept on insert and eviction,
+ * so no scan per event). `to` is an action name, which never holds a control character
+ * (events.ts), so the last U+0000 of a key separates the two.
+ */
+export function bumpStep(
+  table: { steps: Record<string, Decayed>; outgoing: Record<string, Decayed>; successors: Record<string, number> },
+  from: string, to: string, t: number, halfLife: number, caps: { steps: number; outgoing: number },
+): void {
+  const { steps, outgoing, successors } = table;
+  const key = `${from}\u0000${to}`;
+  if (!steps[key]) successors[from] = (successors[from] ?? 0) + 1;
+  const evicted = bump(steps, key, t, halfLife, caps.steps);
+  if (evicted) {
+    const was = evicted.slice(0, evicted.lastIndexOf("\u0000"));
+    if ((successors[was] ?? 0) <= 1) delete successors[was];
+    else successors[was]!--;
+  }
+  bump(outgoing, from, t, halfLife, caps.outgoing);
+}
+
+/**
+ * Past `cap` entries, forgets the least recently seen quarter of a map at once (so eviction cost
+ * is amortised); returns how many entries remain (the caller keeps that count, not a scan).
+ */
+export function forgetLeastRecent<V>(map: Record<string, V>, count: number, cap: number, seenAt: (v: V) => number): number {
+  if (count <= cap) return count;
+  const keys = Object.keys(map).sort((a, b) => seenAt(map[a]!) - seenAt(map[b]!));
+  const keep = Math.floor(cap * 0.75);
+  for (const k of keys.slice(0, keys.length - keep)) delete map[k];
+  return Math.min(keys.length, keep);
+}
+
+/** Number of set bits (the flags of a short run of events). */
+export function popcount(m: number): number {
+  let c = 0;
+  for (let x = m; x; x &= x - 1) c++;
+  return c;
 }
 
 export function bumpTotal(d: Decayed, t: number, halfLife: number): void {
