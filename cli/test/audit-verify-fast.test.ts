@@ -21,6 +21,7 @@ import { fastAttempt } from "../src/verify/fast-verify.ts";
 import { BundleSyntaxError, verifyStream, type VerifyReport } from "../src/verify/index.ts";
 import { fmt } from "../src/verify/fmt.ts";
 import { parseTime } from "../src/verify/time.ts";
+import { fetchRoot } from "./support/run.ts";
 
 const CLI_DIR = join(import.meta.dirname, "..");
 
@@ -125,9 +126,7 @@ describe("kakunin audit verify, fast path: the same verdict as JSON.parse-based 
     expect(res.status).toBe(200);
     text = await res.text();
     n = (text.match(/\{"actor":/g) ?? []).length;
-    rootPem = (await o.json<{ data: { root: { certificate_pem: string } } }>("GET", "/v1/ca")).body.data.root.certificate_pem;
-    rootFile = join(dir, "root.pem");
-    writeFileSync(rootFile, rootPem);
+    ({ rootPem, rootFile } = await fetchRoot(o, dir));
   }, 300_000);
   afterAll(async () => {
     await o?.close();

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedAgentEvents } from "../../origin/test/audit-seed.ts";
 import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 import { BundleSyntaxError, verifyBundle, verifyStream, type VerifyReport } from "../src/verify/index.ts";
+import { fetchRoot } from "./support/run.ts";
 
 async function* chunked(text: string, size: number): AsyncGenerator<string> {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
@@ -54,9 +55,7 @@ describe.each(["kakunin-evidence/3", "kakunin-evidence/2"])("kakunin audit verif
     const res = await o.request("GET", `/v1/agents/${agent}/evidence?format=${format}`);
     expect(res.status).toBe(200);
     text = await res.text();
-    rootPem = (await o.json<{ data: { root: { certificate_pem: string } } }>("GET", "/v1/ca")).body.data.root.certificate_pem;
-    rootFile = join(dir, "root.pem");
-    writeFileSync(rootFile, rootPem);
+    ({ rootPem, rootFile } = await fetchRoot(o, dir));
   }, 300_000);
   afterAll(async () => {
     await o?.close();

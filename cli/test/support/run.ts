@@ -1,5 +1,7 @@
 import { execFile, spawn } from "node:child_process";
-import { resolve } from "node:path";
+import { writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { TestOrigin } from "../../../origin/test/harness.ts";
 import { freePort, type Proc } from "../../../test/support/system.ts";
 
 const CLI = resolve(import.meta.dirname, "../../bin/kakunin.mjs");
@@ -65,4 +67,12 @@ export async function originWithoutAdminKey(dataDir: string): Promise<Proc> {
   }
   await stop();
   throw new Error(`origin not healthy within 60 s:\n${out}`);
+}
+
+/** The origin's root CA certificate (GET /v1/ca), also written to `dir`/root.pem for `--root`. */
+export async function fetchRoot(o: TestOrigin, dir: string): Promise<{ rootPem: string; rootFile: string }> {
+  const rootPem = (await o.json<{ data: { root: { certificate_pem: string } } }>("GET", "/v1/ca")).body.data.root.certificate_pem;
+  const rootFile = join(dir, "root.pem");
+  writeFileSync(rootFile, rootPem);
+  return { rootPem, rootFile };
 }
