@@ -321,13 +321,12 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig)
   const horizon = Math.min(daysSeen, cfg.halfLife.hour / 86_400_000 / Math.LN2);
   const perDay = total / horizon;
   const fill = Math.min(UPH, Math.max(1, act.blocks / act.total));
-  const slotAt = (hour: number, ts: number) => {
+  const slot = (hour: number) => {
     // The hour and its neighbours: working a little late is not working in the dead of night.
     const near = (act.hours[(hour + 23) % 24]! + act.hours[hour]! + act.hours[(hour + 1) % 24]!) * decay;
     const pDay = (near + 0.5) / (total + 0.5 * 8);
-    return { near, p: cfg.weekWeight > 0 ? weekSlot(act.week, s, ts, hour, pDay, decay, total, cfg.weekWeight) : pDay / 7 };
+    return { near, p: cfg.weekWeight > 0 ? weekSlot(act.week, s, e.ts, hour, pDay, decay, total, cfg.weekWeight) : pDay / 7 };
   };
-  const slot = (hour: number) => slotAt(hour, e.ts);
   const here = slot(h);
   const single = -Math.log(7 * here.p);
   // The session: distinct active 10-minute blocks in the last hour, this event's included.
