@@ -103,11 +103,14 @@ async function main(): Promise<void> {
       const scorers = (["kakunin", "reference"] as const).filter((sc) => values.scorer === "both" || values.scorer === sc);
       for (const scorer of scorers) {
         const { runs } = await scoreAgents(all, workers, scorer, fittedConfig(tuned));
-        byScorer.set(scorer, report.map((b) => {
-          const mine = runs.filter((r) => b.suite.agents.includes(r.agent));
-          const scoringMs = mine.reduce((sum, r) => sum + (r.scoringMs ?? 0), 0);
-          return { suite: b.spec.name, mode: "in-process", runs: mine, events: b.events, scoringMs, generationMs: b.generationMs };
-        }));
+        byScorer.set(
+          scorer,
+          report.map((b) => {
+            const mine = runs.filter((r) => b.suite.agents.includes(r.agent));
+            const scoringMs = mine.reduce((sum, r) => sum + (r.scoringMs ?? 0), 0);
+            return { suite: b.spec.name, mode: "in-process", runs: mine, events: b.events, scoringMs, generationMs: b.generationMs };
+          }),
+        );
       }
       results.push(...(byScorer.get("kakunin") ?? []));
       console.log(`\n##### direction: tuned on world ${tuned.toUpperCase()} (${FITTED_ON[tuned]}) → reported on world ${tuned === "a" ? "B" : "A"}`);
@@ -115,7 +118,9 @@ async function main(): Promise<void> {
         const cols: Column[] = scorers.map((sc) => ({ label: sc, m: computeMetrics(byScorer.get(sc)![i]!.runs) }));
         const k = byScorer.get(scorers[0]!)![i]!;
         const us = (k.scoringMs * 1000) / b.events;
-        console.log(`\n${b.spec.name}: ${b.suite.agents.length} agents, ${b.events.toLocaleString("en-US")} events (generated in ${(b.generationMs / 1000).toFixed(1)} s; ${scorers[0]} scorer ${us.toFixed(0)} µs/event CPU = ${Math.round(1e6 / us).toLocaleString("en-US")} events/s per core)`);
+        console.log(
+          `\n${b.spec.name}: ${b.suite.agents.length} agents, ${b.events.toLocaleString("en-US")} events (generated in ${(b.generationMs / 1000).toFixed(1)} s; ${scorers[0]} scorer ${us.toFixed(0)} µs/event CPU = ${Math.round(1e6 / us).toLocaleString("en-US")} events/s per core)`,
+        );
         printComparison(b.spec.name, `scored with the configuration fitted on world ${tuned.toUpperCase()}; ${ROLE[b.spec.name] ?? ""}`, cols);
       }
     }

@@ -53,7 +53,7 @@ export function buildWorldB(spec: WorldBSpec = WORLD_B): Suite {
       const injected: { ep: Episode; inj: ReturnType<typeof inject> }[] = [];
       for (let k = 0; k < nEp; k++) {
         // The least-dealt applicable family next, so families stay balanced across the world.
-        const f = [...fams].sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0) || fams.indexOf(a) - fams.indexOf(b))[(deal++) % 2]!;
+        const f = [...fams].sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0) || fams.indexOf(a) - fams.indexOf(b))[deal++ % 2]!;
         counts.set(f, (counts.get(f) ?? 0) + 1);
         const lo = 12 * DAY + k * ((days - 12) / nEp) * DAY;
         const hi = 12 * DAY + (k + 1) * ((days - 12) / nEp) * DAY - 2 * DAY;
@@ -65,7 +65,10 @@ export function buildWorldB(spec: WorldBSpec = WORLD_B): Suite {
       }
       for (const n of normal) {
         const drift = injected.find(({ inj }) => inj.rewrite && n.ev.ts >= inj.start && n.ev.ts < inj.end);
-        if (!drift) { labelled.push(n); continue; }
+        if (!drift) {
+          labelled.push(n);
+          continue;
+        }
         const x = (n.ev.ts - drift.inj.start) / (drift.inj.end - drift.inj.start);
         const out = drift.inj.rewrite!(n, x);
         if (drift.inj.mode === "replace") {
@@ -77,8 +80,21 @@ export function buildWorldB(spec: WorldBSpec = WORLD_B): Suite {
       }
       for (const { ep, inj } of injected) for (const ev of inj.events) if (ev.ts < spec.end) labelled.push({ ev, episode: ep });
       labelled.sort((a, b) => a.ev.ts - b.ev.ts);
-      const events: LabelledEvent[] = labelled.map((l, j) => ({ event: toEvent(`${id}.${j}`, l.ev), ts: l.ev.ts, episode: l.episode, benign: l.episode ? undefined : l.benign }));
-      agents.push({ id, kind: arch.name, profile: `${arch.name} tz ${p.tz >= 0 ? "+" : ""}${p.tz} peak ${p.peak.toFixed(1)}/h err ${(p.errorRate * 100).toFixed(1)}%`, scopes: arch.scopes, events, episodes, benign });
+      const events: LabelledEvent[] = labelled.map((l, j) => ({
+        event: toEvent(`${id}.${j}`, l.ev),
+        ts: l.ev.ts,
+        episode: l.episode,
+        benign: l.episode ? undefined : l.benign,
+      }));
+      agents.push({
+        id,
+        kind: arch.name,
+        profile: `${arch.name} tz ${p.tz >= 0 ? "+" : ""}${p.tz} peak ${p.peak.toFixed(1)}/h err ${(p.errorRate * 100).toFixed(1)}%`,
+        scopes: arch.scopes,
+        events,
+        episodes,
+        benign,
+      });
     }
   }
   return { name: spec.name, seed: spec.seed, agents };

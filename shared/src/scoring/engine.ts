@@ -2,8 +2,26 @@ import { bandOf, type Band } from "../bands.ts";
 import type { ScoredInput } from "../events.ts";
 import { DEFAULT_SCORING, type ScoringConfig } from "./config.ts";
 import {
-  actionNovelty, amountFeatures, fanoutHour, behaviourDrift, errorStorm, latencyOutlier, noveltyRun, outOfScope, rateBurst,
-  freshEvidence, resourceFanout, resourceKindNovelty, sequenceRun, sequenceSurprise, stepSurprise, sustainedAnomaly, transitionNovelty, unusualHour, volumeHour, type Reason,
+  actionNovelty,
+  amountFeatures,
+  fanoutHour,
+  behaviourDrift,
+  errorStorm,
+  latencyOutlier,
+  noveltyRun,
+  outOfScope,
+  rateBurst,
+  freshEvidence,
+  resourceFanout,
+  resourceKindNovelty,
+  sequenceRun,
+  sequenceSurprise,
+  stepSurprise,
+  sustainedAnomaly,
+  transitionNovelty,
+  unusualHour,
+  volumeHour,
+  type Reason,
 } from "./features.ts";
 import { amountKey, countMinute, foldMinutes, learn, VOLUME_UNITS, volumeKey } from "./learn.ts";
 import { learnObjectStep, objectRun, objectStep } from "./object-steps.ts";
@@ -89,7 +107,10 @@ export function scoreEvent(
     unusualHour(s, e, cfg),
     latencyOutlier(s, e, cfg),
     behaviourDrift(s, cfg),
-  ].filter((r): r is Reason => r !== undefined).map((r) => weighted(r, cfg)).filter((r) => r.contribution >= 0.01);
+  ]
+    .filter((r): r is Reason => r !== undefined)
+    .map((r) => weighted(r, cfg))
+    .filter((r) => r.contribution >= 0.01);
 
   let keep = 1;
   for (const r of reasons) keep *= 1 - r.contribution;

@@ -48,15 +48,18 @@ export function novelSurprisal(counts: Record<string, { c: number; t: number }>,
  */
 export function resourceKind(resource: string): string {
   const path = resource.toLowerCase().split(/[?#]/, 1)[0]!;
-  const parts = path.split(/([/:@=]+)/).slice(0, 12).map((seg, i) => {
-    if (i % 2 === 1) return seg; // separators
-    if (seg === "") return seg;
-    return seg
-      .split(/([._-])/)
-      .map((tok, j) => (j % 2 === 1 ? tok : /\d/.test(tok) || tok.length >= 16 ? "#" : tok))
-      .join("")
-      .replace(/#([._-]#)+/g, "#");
-  });
+  const parts = path
+    .split(/([/:@=]+)/)
+    .slice(0, 12)
+    .map((seg, i) => {
+      if (i % 2 === 1) return seg; // separators
+      if (seg === "") return seg;
+      return seg
+        .split(/([._-])/)
+        .map((tok, j) => (j % 2 === 1 ? tok : /\d/.test(tok) || tok.length >= 16 ? "#" : tok))
+        .join("")
+        .replace(/#([._-]#)+/g, "#");
+    });
   return parts.join("").slice(0, 96);
 }
 
@@ -187,7 +190,11 @@ export function sequenceSurprise(s: MonitorState, d: number, cfg: ScoringConfig)
   // Spread floored at 0.5 nats: on a strict pipeline one odd step is not yet a run.
   const z = (run - s.seq.mean) / Math.sqrt(s.seq.v + 0.25);
   const contribution = curve(z, cfg.sequenceSurprise) * conf(s.seq.n, cfg.warmup.novelty * 5);
-  return reason("sequence_surprise", contribution, `recent steps are unusually unlikely in this order (${run.toFixed(1)} nats per step vs a usual ${s.seq.mean.toFixed(1)}, z ${z.toFixed(1)})`);
+  return reason(
+    "sequence_surprise",
+    contribution,
+    `recent steps are unusually unlikely in this order (${run.toFixed(1)} nats per step vs a usual ${s.seq.mean.toFixed(1)}, z ${z.toFixed(1)})`,
+  );
 }
 
 /** What a numeric series measures: money moved (`amount_*` reasons) or data read (`volume_*`). */
@@ -234,9 +241,23 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   // Large amounts are the risk; unusually small ones count a third.
   const spike = curve(z > 0 ? z : -z / 3, cfg.amountSpike) * w;
   // Both test "too large": the stronger speaks (noisy-OR of the two would count one value twice).
-  const r0 = c0 >= spike ? reason(`${label}_over_max`, c0, `${value}${unit} is ${Math.exp(overMax).toFixed(1)}× the largest of ${n} ${label}s (tail p ${Math.exp(-tail).toExponential(1)})`) : undefined;
+  const r0 =
+    c0 >= spike
+      ? reason(
+          `${label}_over_max`,
+          c0,
+          `${value}${unit} is ${Math.exp(overMax).toFixed(1)}× the largest of ${n} ${label}s (tail p ${Math.exp(-tail).toExponential(1)})`,
+        )
+      : undefined;
   if (r0) out.push(r0);
-  const r1 = spike > c0 ? reason(`${label}_spike`, spike, `${value}${unit} is ${Math.expm1(x - med) >= 0 ? (Math.exp(x - med)).toFixed(1) + "×" : "far below"} the usual ${Math.expm1(med).toFixed(2)} (robust z ${z.toFixed(1)})`) : undefined;
+  const r1 =
+    spike > c0
+      ? reason(
+          `${label}_spike`,
+          spike,
+          `${value}${unit} is ${Math.expm1(x - med) >= 0 ? Math.exp(x - med).toFixed(1) + "×" : "far below"} the usual ${Math.expm1(med).toFixed(2)} (robust z ${z.toFixed(1)})`,
+        )
+      : undefined;
   if (r1) out.push(r1);
   if (series.ref.length >= 32) {
     // Slow drift: a CUSUM of ranks against the frozen reference (the series' first values), drift.ts.
@@ -433,7 +454,13 @@ export function volumeHour(s: MonitorState, e: ScoredInput, unit: "records" | "b
  * volumeHour curve, trusted after 8 closed hours and fully after ~24. Shared by volume_hour and
  * fanout_hour, which differ only in what they sum.
  */
-function hourAgainstPeak(s: MonitorState, key: string, ts: number, value: number, cfg: ScoringConfig): { sum: number; peak: number; contribution: number } | undefined {
+function hourAgainstPeak(
+  s: MonitorState,
+  key: string,
+  ts: number,
+  value: number,
+  cfg: ScoringConfig,
+): { sum: number; peak: number; contribution: number } | undefined {
   const v = s.volume[key];
   if (!v || v.past.length < 8) return undefined;
   const hour = Math.floor(ts / 3_600_000);
@@ -473,8 +500,19 @@ const MEDIUM_LINE = 0.3;
 export const MEDIUM_EVIDENCE = -Math.log(1 - MEDIUM_LINE);
 
 export const WINDOW_FEATURES: ReadonlySet<string> = new Set([
-  "novelty_run", "sequence_run", "sequence_surprise", "rate_burst", "resource_fanout", "amount_drift", "volume_drift",
-  "volume_hour", "error_ratio", "unusual_hour", "behaviour_drift", "object_run", "fanout_hour",
+  "novelty_run",
+  "sequence_run",
+  "sequence_surprise",
+  "rate_burst",
+  "resource_fanout",
+  "amount_drift",
+  "volume_drift",
+  "volume_hour",
+  "error_ratio",
+  "unusual_hour",
+  "behaviour_drift",
+  "object_run",
+  "fanout_hour",
 ]);
 
 /**
@@ -485,7 +523,12 @@ export const WINDOW_FEATURES: ReadonlySet<string> = new Set([
  * rarely works is one surprise, however many events it has; ten first uses of ten tools are ten.
  */
 export function freshEvidence(
-  held: Record<string, number>, heldT: number, runs: Record<string, { c: number; t: number }>, reasons: readonly Reason[], ts: number, cfg: ScoringConfig,
+  held: Record<string, number>,
+  heldT: number,
+  runs: Record<string, { c: number; t: number }>,
+  reasons: readonly Reason[],
+  ts: number,
+  cfg: ScoringConfig,
 ): { fresh: number; novel: number; held: Record<string, number>; top: string } {
   const decay = Math.pow(0.5, Math.max(0, ts - heldT) / cfg.sustained.halfLifeMs);
   const next: Record<string, number> = {};
@@ -502,7 +545,10 @@ export function freshEvidence(
     if (!WINDOW_FEATURES.has(r.feature)) {
       fresh += ev;
       novel += ev;
-      if (ev > topEv) { top = r.feature; topEv = ev; }
+      if (ev > topEv) {
+        top = r.feature;
+        topEv = ev;
+      }
       continue;
     }
     const before = next[r.feature] ?? 0;
@@ -515,7 +561,10 @@ export function freshEvidence(
     const add = Math.max(0, ev - before) + Math.min(ev, before) / (1 + runsBefore);
     fresh += add;
     novel += Math.max(0, ev - before);
-    if (ev - before > topEv) { top = r.feature; topEv = ev - before; }
+    if (ev - before > topEv) {
+      top = r.feature;
+      topEv = ev - before;
+    }
     next[r.feature] = Math.max(before, ev);
   }
   return { fresh, novel, held: next, top };
@@ -583,7 +632,14 @@ const REMARK_MS = 5 * 60_000;
  * (rate_burst, resource_fanout: a minute; unusual_hour, volume_hour: the clock hour) are absent.
  */
 const EVENT_WINDOWS: Readonly<Record<string, number>> = {
-  novelty_run: 5, sequence_run: 5, object_run: 5, sequence_surprise: 4, error_ratio: 20, amount_drift: 24, volume_drift: 24, behaviour_drift: 50,
+  novelty_run: 5,
+  sequence_run: 5,
+  object_run: 5,
+  sequence_surprise: 4,
+  error_ratio: 20,
+  amount_drift: 24,
+  volume_drift: 24,
+  behaviour_drift: 50,
 };
 
 /**
@@ -602,7 +658,14 @@ const EVENT_WINDOWS: Readonly<Record<string, number>> = {
  * not another when the decaying memory of it has faded and the statistic still holds it.
  */
 function markOf(
-  ep: EpisodeState, ts: number, novel: number, top: string, held: Record<string, number>, now: Record<string, number>, runs: Record<string, { c: number; t: number }>, cfg: ScoringConfig,
+  ep: EpisodeState,
+  ts: number,
+  novel: number,
+  top: string,
+  held: Record<string, number>,
+  now: Record<string, number>,
+  runs: Record<string, { c: number; t: number }>,
+  cfg: ScoringConfig,
 ): string | undefined {
   let mark = novel >= MEDIUM_EVIDENCE ? top : undefined;
   const decay = Math.pow(0.5, Math.max(0, ts - (ep.lvlT ?? ts)) / cfg.sustained.halfLifeMs);
@@ -616,8 +679,11 @@ function markOf(
     // `runs` already counts the current run. An event-count window must also have turned over: a
     // statistic over the last few steps, still at medium after a pause, is the steps it already
     // marked on, not a state that lasted.
-    const lasted = (now[k] ?? 0) >= MEDIUM_EVIDENCE && since[k] !== undefined && ts - since[k]! >= REMARK_MS * Math.max(1, decayedAt(runs[k], ts, cfg.halfLife.behaviour))
-      && count - (sinceK[k] ?? 0) > (EVENT_WINDOWS[k] ?? 0);
+    const lasted =
+      (now[k] ?? 0) >= MEDIUM_EVIDENCE &&
+      since[k] !== undefined &&
+      ts - since[k]! >= REMARK_MS * Math.max(1, decayedAt(runs[k], ts, cfg.halfLife.behaviour)) &&
+      count - (sinceK[k] ?? 0) > (EVENT_WINDOWS[k] ?? 0);
     if (grown || lasted) {
       mark ??= k;
       lvl[k] = Math.max(lvl[k] ?? 0, held[k]!);
@@ -652,7 +718,14 @@ function markOf(
  * marked event carries the reason, and the reason names the features the marks came from.
  */
 export function sustainedAnomaly(
-  ep: EpisodeState, ts: number, novel: number, top: string, held: Record<string, number>, now: Record<string, number>, runs: Record<string, { c: number; t: number }>, cfg: ScoringConfig,
+  ep: EpisodeState,
+  ts: number,
+  novel: number,
+  top: string,
+  held: Record<string, number>,
+  now: Record<string, number>,
+  runs: Record<string, { c: number; t: number }>,
+  cfg: ScoringConfig,
 ): Reason | undefined {
   const hl = cfg.halfLife.behaviour;
   const markedBy = markOf(ep, ts, novel, top, held, now, runs, cfg);
@@ -697,6 +770,14 @@ export function sustainedAnomaly(
   }
   if (m - 1 < 2) return undefined;
   const x = binomialTailSurprisalLog(m - 1, n - 1, q) / phi - Math.log(Math.max(1, total / n));
-  const names = [...by].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([f, k]) => `${f} ×${k}`).join(", ");
-  return reason("sustained_anomaly", curve(x, cfg.episode.curve) * conf(total, cfg.warmup.novelty), `${m} of the last ${n} events brought new medium evidence (usual share ${(q * 100).toFixed(2)}%, dispersion ${phi.toFixed(1)}): ${names}`);
+  const names = [...by]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([f, k]) => `${f} ×${k}`)
+    .join(", ");
+  return reason(
+    "sustained_anomaly",
+    curve(x, cfg.episode.curve) * conf(total, cfg.warmup.novelty),
+    `${m} of the last ${n} events brought new medium evidence (usual share ${(q * 100).toFixed(2)}%, dispersion ${phi.toFixed(1)}): ${names}`,
+  );
 }
