@@ -10,7 +10,7 @@ import type { RunResult } from "./scored.ts";
 import { buildSuite, shiftSuite, type SuiteSpec } from "./suite.ts";
 import { DEV, HOLDOUT } from "./suites.ts";
 import type { Suite } from "./types.ts";
-import { buildWorldB, WORLD_B } from "./world-b/world.ts";
+import { buildWorldB, WORLD_B, type WorldBSpec } from "./world-b/world.ts";
 import { fit } from "./fit.ts";
 import { FITTED_ON, fittedConfig, type World } from "./fitted.ts";
 
@@ -40,8 +40,13 @@ const { values } = parseArgs({
     direction: { type: "string", default: "both" },
     /** Refit the calibration knobs on one world (a = dev suite, b = world B) and print the overrides for fitted.ts. */
     fit: { type: "string" },
+    /** World B with shorter histories (robustness: attacks after days, not weeks, of history): `10-14` days each, first episode after `--b-warm` days (default 5). */
+    "b-days": { type: "string" },
+    "b-warm": { type: "string" },
   },
 });
+const bDays = values["b-days"]?.split("-").map(Number);
+const bSpec: WorldBSpec = bDays?.length === 2 ? { ...WORLD_B, days: [bDays[0]!, bDays[1]!], warmDays: Number(values["b-warm"] ?? 5) } : WORLD_B;
 
 const specs: SuiteSpec[] = values.world === "b" ? [] : values.suite === "dev" ? [DEV] : values.suite === "holdout" ? [HOLDOUT] : [DEV, HOLDOUT];
 const withB = values.world !== "a";
@@ -67,7 +72,7 @@ async function main(): Promise<void> {
   };
   const built = [
     ...specs.map((spec) => build(spec.name, spec.end, () => buildSuite(spec))),
-    ...(withB ? [build(WORLD_B.name, WORLD_B.end, () => buildWorldB(WORLD_B))] : []),
+    ...(withB ? [build(WORLD_B.name, WORLD_B.end, () => buildWorldB(bSpec))] : []),
   ];
   const results: RunResult[] = [];
   if (edgeMode) {

@@ -14,6 +14,9 @@ export interface WorldBSpec {
   anomalousShare: number;
   /** Last event time (UTC ms); each agent's history is 21–35 days before it. */
   end: number;
+  /** History length range in days (default 21–35) and days of normal work before the first episode (default 12). */
+  days?: readonly [number, number];
+  warmDays?: number;
 }
 
 export const WORLD_B: WorldBSpec = { name: "world-b", seed: 0xb0b, agentsPerArchetype: 8, anomalousShare: 0.7, end: Date.UTC(2026, 2, 2) };
@@ -42,7 +45,8 @@ export function buildWorldB(spec: WorldBSpec = WORLD_B): Suite {
     for (let i = 0; i < spec.agentsPerArchetype; i++) {
       const id = `b-${arch.name}-${i}`;
       const r = root.fork(id);
-      const days = r.int(21, 35);
+      const days = r.int(spec.days?.[0] ?? 21, spec.days?.[1] ?? 35);
+      const warm = spec.warmDays ?? 12;
       const p = drawAgent(r, id, arch.name, spec.end - days * DAY, spec.end);
       const { events: normal, benign } = simulateNormal(p, r.fork("normal"));
       const episodes: Episode[] = [];
@@ -55,8 +59,8 @@ export function buildWorldB(spec: WorldBSpec = WORLD_B): Suite {
         // The least-dealt applicable family next, so families stay balanced across the world.
         const f = [...fams].sort((a, b) => (counts.get(a) ?? 0) - (counts.get(b) ?? 0) || fams.indexOf(a) - fams.indexOf(b))[deal++ % 2]!;
         counts.set(f, (counts.get(f) ?? 0) + 1);
-        const lo = 12 * DAY + k * ((days - 12) / nEp) * DAY;
-        const hi = 12 * DAY + (k + 1) * ((days - 12) / nEp) * DAY - 2 * DAY;
+        const lo = warm * DAY + k * ((days - warm) / nEp) * DAY;
+        const hi = warm * DAY + (k + 1) * ((days - warm) / nEp) * DAY - 2 * DAY;
         const t0 = p.start + r.uniform(lo, Math.max(lo + DAY / 2, hi));
         const inj = inject(f, p, r.fork(`ep${k}`), t0);
         const ep: Episode = { id: `${id}#${k}`, agentId: id, attack: f, variant: inj.variant, start: inj.start, end: inj.end };
