@@ -84,8 +84,8 @@ export function scoreEvent(
   const novelAny = action.novel || kind.novel;
   // The run includes this event's own novelty, as it will after learning.
   const run = { ...s, noveltyRun: s.noveltyRun * 0.8 + (novelAny ? 1 : 0) };
-  const transition = transitionNovelty(s, e, cfg);
-  const object = objectStep(s, e, cfg);
+  const transition = transitionNovelty(s, e, cfg, action.x);
+  const object = objectStep(s, e, cfg, action.x);
   const novelTransition = transition !== undefined || isNovelTransition(s, e, cfg);
   const step = stepSurprise(s, e, cfg);
   const reasons = [

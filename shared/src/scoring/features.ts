@@ -68,14 +68,20 @@ export function outOfScope(e: ScoredInput, scopes: readonly string[], cfg: Scori
   return reason("out_of_scope", cfg.outOfScope, `action '${e.action}' is not covered by the declared scopes`);
 }
 
-export function actionNovelty(s: MonitorState, e: ScoredInput, scopes: readonly string[], cfg: ScoringConfig): { r?: Reason; novel: boolean } {
+/**
+ * `x` (nats) is the action's own rarity when it is rare: a step into a rare action is rare after
+ * any predecessor and on any object, so transition_novelty and object_step judge such a step only
+ * by what its context adds to that rarity (their surprisal minus `x`), not as a second and third
+ * count of the same first uses of a tool.
+ */
+export function actionNovelty(s: MonitorState, e: ScoredInput, scopes: readonly string[], cfg: ScoringConfig): { r?: Reason; novel: boolean; x: number } {
   const hl = cfg.halfLife.behaviour;
   const c = decayedAt(s.actions[e.action], e.ts, hl);
   const total = decayedAt(s.actionTotal, e.ts, hl);
   const novel = c < 0.5;
   // A tool used once or twice is still rare: its next few uses keep (smaller, by surprisal) evidence,
   // so a dormant tool woken up and used repeatedly adds up instead of being normal after one use.
-  if (c >= cfg.rareAction) return { novel };
+  if (c >= cfg.rareAction) return { novel, x: 0 };
   // Declared scopes are a weak prior: naming a tool makes its first use a little less surprising,
   // never normal (a declared but never-used tool is exactly what a takeover reaches for).
   const explicit = scopes.includes(e.action);
@@ -84,7 +90,7 @@ export function actionNovelty(s: MonitorState, e: ScoredInput, scopes: readonly 
   const x = novel ? novelSurprisal(s.actions, total, e.ts, hl, s.actionNewRate, distinct) : surprisal(c, total, distinct);
   const contribution = curve(x, cfg.actionNovelty) * prior * conf(s.n, cfg.warmup.novelty);
   const what = novel ? `first use of '${e.action}'` : `use ${Math.round(c) + 1} of the rarely used '${e.action}'`;
-  return { r: reason("action_novelty", contribution, `${what} after ${Math.round(total)} events`), novel };
+  return { r: reason("action_novelty", contribution, `${what} after ${Math.round(total)} events`), novel, x };
 }
 
 export function noveltyRun(s: MonitorState, cfg: ScoringConfig): Reason | undefined {
@@ -97,7 +103,8 @@ export function noveltyRun(s: MonitorState, cfg: ScoringConfig): Reason | undefi
   return reason("novelty_run", contribution, `${s.noveltyRun.toFixed(1)} recent first-time actions or resource kinds (usual ${expected.toFixed(1)})`);
 }
 
-export function transitionNovelty(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
+/** `implied`: nats of the step's surprisal already explained by the action's own rarity (actionNovelty's `x`). */
+export function transitionNovelty(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, implied = 0): Reason | undefined {
   const prev = s.prevAction;
   if (!prev || !s.actions[e.action]) return undefined; // a new action is judged by action_novelty
   const hl = cfg.halfLife.behaviour;
@@ -106,7 +113,7 @@ export function transitionNovelty(s: MonitorState, e: ScoredInput, cfg: ScoringC
   if (c >= 0.5) return undefined;
   const out = decayedAt(s.outgoing[prev], e.ts, hl);
   const distinct = s.successors[prev] ?? 0;
-  const x = surprisal(c, out, distinct);
+  const x = surprisal(c, out, distinct) - implied;
   const contribution = curve(x, cfg.transitionNovelty) * conf(s.n, cfg.warmup.novelty);
   return reason("transition_novelty", contribution, `'${prev}' → '${e.action}' never seen after ${Math.round(out)} uses of '${prev}'`);
 }

@@ -42,7 +42,8 @@ function contextOf(s: MonitorState, resource: string): string {
   return last ? last[0] : FIRST + collectionOf(resource);
 }
 
-export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): { r?: Reason; novel: boolean } {
+/** `implied`: nats already explained by the action's own rarity (features.actionNovelty's `x`). */
+export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, implied = 0): { r?: Reason; novel: boolean } {
   if (!e.resource || !s.objSteps || !s.objOut) return { novel: false };
   const hl = cfg.halfLife.behaviour;
   const cb = decayedAt(s.actions[e.action], e.ts, hl);
@@ -55,7 +56,7 @@ export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig):
   // A step taken a few times in this context is still rare (an attacker replaying the same
   // impossible step is not normal after its first use): judged by surprisal like a never-seen one.
   if (c >= cfg.rareAction) return { novel: false };
-  const x = surprisal(c, out, s.objSucc?.[ctx] ?? 0);
+  const x = surprisal(c, out, s.objSucc?.[ctx] ?? 0) - implied;
   // Confidence in the context's own history: a handful of uses of it is not yet a life cycle.
   const contribution = curve(x, cfg.objectStep) * (out / (out + cfg.warmup.novelty / 2));
   const novel = c < 0.5;
