@@ -43,10 +43,16 @@ const { values } = parseArgs({
     /** World B with shorter histories (robustness: attacks after days, not weeks, of history): `10-14` days each, first episode after `--b-warm` days (default 5). */
     "b-days": { type: "string" },
     "b-warm": { type: "string" },
+    /** World B drawn with another seed (the same generator, other agents and attacks): the shipped world is seed 2827. */
+    "b-seed": { type: "string" },
   },
 });
 const bDays = values["b-days"]?.split("-").map(Number);
-const bSpec: WorldBSpec = bDays?.length === 2 ? { ...WORLD_B, days: [bDays[0]!, bDays[1]!], warmDays: Number(values["b-warm"] ?? 5) } : WORLD_B;
+const bSpec: WorldBSpec = {
+  ...WORLD_B,
+  ...(bDays?.length === 2 ? { days: [bDays[0]!, bDays[1]!] as const, warmDays: Number(values["b-warm"] ?? 5) } : {}),
+  ...(values["b-seed"] ? { seed: Number(values["b-seed"]) } : {}),
+};
 
 const specs: SuiteSpec[] = values.world === "b" ? [] : values.suite === "dev" ? [DEV] : values.suite === "holdout" ? [HOLDOUT] : [DEV, HOLDOUT];
 const withB = values.world !== "a";

@@ -16,6 +16,8 @@ export function applicable(p: AgentParams): AttackType[] {
   return FAMILIES.filter((f) => {
     if (f === "amount_spike" || f === "drift_amount") return hasAmounts(p);
     if (f === "odd_hours") return !p.arch.shifts;
+    // Exfiltration reads more through one of the agent's own read steps (an agent drawn without any has none to abuse).
+    if (f === "exfiltration") return readSteps(p).length > 0;
     return true;
   });
 }
