@@ -104,6 +104,22 @@ describe("object-level sequences (object_step, object_run)", () => {
     expect(refunds.every((x) => x.risk.band !== "high")).toBe(true);
   });
 
+  it("taking over payments another system opened in a new region is an adoption, not a run of broken life cycles", () => {
+    const s = newState();
+    workDays(s, 21);
+    let t = T0 + 21 * 86_400_000 + 3_600_000;
+    // The agent is handed a second region's queue: payments created elsewhere, each at whatever
+    // stage it was left, so its first touch of each is the status, an approval, an execution or
+    // the ledger entry. Every one is a first step in a collection (`region-2/3`) it has just met.
+    const out = [];
+    for (let k = 0; k < 3; k++)
+      for (const action of ["payments.status", "payments.approve", "payments.execute", "ledger.record"])
+        out.push(scoreEvent(s, ev(`r${k}-${action}`, (t += 30_000), action, `region-2/payment:pay_r${k}-${action}`), SCOPES));
+    const run = Math.max(...out.map((x) => x.event.reasons.find((r) => r.feature === "object_run")?.contribution ?? 0));
+    expect(run).toBeLessThan(0.3);
+    expect(out.every((x) => x.risk.band !== "high")).toBe(true);
+  });
+
   it("a state stored before object steps existed keeps what it learned and starts them empty; a review clears their run", () => {
     const s = newState();
     workDays(s, 7);

@@ -59,7 +59,13 @@ export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, 
   const x = surprisal(c, out, s.objSucc?.[ctx] ?? 0) - implied;
   // Confidence in the context's own history: a handful of uses of it is not yet a life cycle.
   const contribution = curve(x, cfg.objectStep) * (out / (out + cfg.warmup.novelty / 2));
-  const novel = c < 0.5;
+  // object_run counts a never-taken step only in a context with a life cycle to break. A first
+  // touch in a collection the agent has only just met (a resource family it is adopting) is a
+  // first step by chance, and several at once are the adoption, not tasks done backwards. An
+  // object's state is established by how many objects reached it (the uses of its last action),
+  // not by how many left it: nothing normally follows an executed payment, and that is the point.
+  const reached = ctx.startsWith(FIRST) ? out : decayedAt(s.actions[ctx], e.ts, hl);
+  const novel = c < 0.5 && reached >= cfg.warmup.novelty / 2;
   if (contribution < 0.01) return { novel };
   const where = ctx.startsWith(FIRST) ? `as the first step on a '${ctx.slice(1)}'` : `after '${ctx}' on the same resource`;
   const seen = c < 0.5 ? "never" : `${Math.round(c)} times`;
