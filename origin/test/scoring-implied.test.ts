@@ -17,13 +17,13 @@ function ev(id: string, ts: number, action: string, resource: string): ScoredInp
  * sometimes books the quote (never without one). Working hours only, weekdays, ~150 tasks a day for `days` days: about
  * as much history as the b-fx agent of world B whose adoption of a new tool auto-revoked it.
  */
-function workDays(s: MonitorState, days: number, seed = 7): number {
+function workDays(s: MonitorState, days: number, seed = 7, start = T0): number {
   const r = rng(seed);
-  let t = T0;
+  let t = start;
   let id = 0;
   for (let day = 0; day < days; day++) {
     if (day % 7 >= 5) continue;
-    t = T0 + day * 86_400_000;
+    t = start + day * 86_400_000;
     for (let k = 0; k < 150; k++) {
       const pair = PAIRS[Math.floor(r() * PAIRS.length)]!;
       scoreEvent(s, ev(`r${id++}`, (t += 60_000 + Math.floor(r() * 60_000)), "fx.get_rate", pair), SCOPES);
@@ -68,5 +68,25 @@ describe("a step into a rarely used tool is one surprise, not three (action rari
     const skip = scoreEvent(s, ev("x-b", (t += 20_000), "fx.book", "pairs/EURUSD"), SCOPES);
     expect(contribution(skip, "action_novelty")).toBe(0);
     expect(contribution(skip, "transition_novelty") + contribution(skip, "object_step")).toBeGreaterThan(0.3);
+  });
+});
+
+describe("one never-seen step is not a run of them (sequence_surprise after transition_novelty)", () => {
+  it("a tool the desk adopted last week, once after a step it never followed, is judged once", () => {
+    const s = newState();
+    let t = workDays(s, 24);
+    // Adopted a week ago: always right after a rate read, a dozen times.
+    for (let k = 0; k < 12; k++) {
+      scoreEvent(s, ev(`a-r${k}`, (t += 600_000), "fx.get_rate", PAIRS[k % 5]!), SCOPES);
+      scoreEvent(s, ev(`a-h${k}`, (t += 20_000), "fx.hedge_suggest", PAIRS[k % 5]!), SCOPES);
+    }
+    t = workDays(s, 3, 9, T0 + 28 * 86_400_000);
+    scoreEvent(s, ev("y-r", (t += 600_000), "fx.get_rate", "pairs/EURUSD"), SCOPES);
+    scoreEvent(s, ev("y-q", (t += 20_000), "fx.quote", "pairs/EURUSD"), SCOPES);
+    // Today it suggests a hedge on the quote it just made: a step never taken before.
+    const once = scoreEvent(s, ev("y-h", (t += 20_000), "fx.hedge_suggest", "pairs/EURUSD"), SCOPES);
+    expect(contribution(once, "transition_novelty")).toBeGreaterThan(0.2);
+    expect(contribution(once, "sequence_surprise")).toBeLessThan(0.1);
+    expect(once.risk.band).not.toBe("high");
   });
 });

@@ -185,6 +185,22 @@ export function stepSurprise(s: MonitorState, e: ScoredInput, cfg: ScoringConfig
   return Math.log(pb) - Math.log((cab + pb) / (out + 1));
 }
 
+/** Raw step surprises runStep remembers: a never-seen step counts in full once one of these was as surprising. */
+export const RUN_MEMORY = 3;
+
+/**
+ * The step's surprise as it enters the run (sequence_surprise). A never-seen step is about
+ * ln(uses of its predecessor) nats, a dozen spreads above a strict agent's usual, so on its own it
+ * would make a "run" of one, and transition_novelty already judges that step: it enters at most
+ * as surprising as the largest of the previous RUN_MEMORY steps. A second unlikely step close
+ * behind counts in full, and so does every one after it; a seen but unlikely step always does.
+ */
+export function runStep(s: MonitorState, d: number, novel: boolean): number {
+  const last = s.seq.last;
+  if (!novel || !last || last.length === 0) return d;
+  return Math.min(d, Math.max(...last));
+}
+
 /**
  * A run of unlikely steps (an impossible sequence: tasks done backwards, steps skipped) against
  * the agent's own usual run: the recent average step surprise (~4 events) as a z-score against

@@ -41,7 +41,7 @@ export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = 
     if (series.drift) series.drift = { ...series.drift, s: 0 };
   }
   // And the short run of step surprise (sequence_surprise): back to the agent's long-run mean.
-  s.seq = { ...s.seq, short: s.seq.mean };
+  s.seq = { ...s.seq, short: s.seq.mean, last: [] };
   // The hour profiles learn the reviewed activity now instead of after their lag (its clock hours
   // become hours the agent works), and unusual_hour no longer counts the cleared 10-minute blocks
   // as the length of a session at this hour: the session going on is judged from the review on.

@@ -1,7 +1,7 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
 import { learnDrift } from "./drift.ts";
-import { FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, resourceKind } from "./features.ts";
+import { FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, resourceKind, RUN_MEMORY, runStep } from "./features.ts";
 import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
@@ -167,7 +167,10 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   if (s.prevAction && s.actions[e.action]) {
     // The step-surprise baseline: a slow mean and variance of the short run, by the step.
     const q = s.seq;
-    q.short = q.short * 0.75 + 0.25 * step;
+    q.short = q.short * 0.75 + 0.25 * runStep(s, step, novelTransition);
+    const last = (q.last ??= []);
+    last.push(step);
+    if (last.length > RUN_MEMORY) last.shift();
     const a = q.n < 100 ? 1 / (q.n + 1) : 0.005;
     const dev = q.short - q.mean;
     q.mean += a * dev;

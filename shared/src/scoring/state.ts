@@ -112,7 +112,8 @@ export interface MonitorState {
   actionNewRate: number;
   kindNewRate: number;
   /** Step surprise (features.stepSurprise): short run (EWMA over ~4 steps), its long-run mean and variance, steps counted. */
-  seq: { short: number; mean: number; v: number; n: number };
+  /** `last`: the raw surprise of the last few steps (features.runStep); absent in older states. */
+  seq: { short: number; mean: number; v: number; n: number; last?: number[] };
   /**
    * Object-level steps (object-steps.ts): recently touched resources → [last action, its time]
    * (at most caps.objects, `objectCount` of them), decayed counts of steps per context (the last
