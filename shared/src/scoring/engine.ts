@@ -120,7 +120,7 @@ export function scoreEvent(
   // Episode-level escalation: the scan over the last hour's events (features.sustainedAnomaly)
   // replaced the CUSUM of fresh evidence (`sustained`), which credited a window feature's
   // repetition and so escalated every catch-up backlog at a rare hour.
-  const scan = sustainedAnomaly((s.episode ??= newEpisodeState()), e.ts, novel, top, held, evidenceOf(reasons), s.cusum.runs, cfg);
+  const scan = sustainedAnomaly((s.episode ??= newEpisodeState()), { ts: e.ts, novel, top, held, now: evidenceOf(reasons), runs: s.cusum.runs }, cfg);
   s.cusum = { s: 0, t: Math.max(s.cusum.t, e.ts), held, runs: s.cusum.runs };
   if (scan) {
     const r = weighted(scan, cfg);

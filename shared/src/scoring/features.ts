@@ -642,6 +642,21 @@ export interface EpisodeState {
   sinceK?: Record<string, number>;
 }
 
+/**
+ * What the episode scan reads from one event: its time, the per-event evidence it brings that the
+ * recent events had not shown (freshEvidence's `novel`, and `top`, the feature that carried most),
+ * each window statistic's held level (`held`) and its level on this event (`now`), in nats, and the
+ * agent's earlier medium runs of each (`runs`).
+ */
+export interface EpisodeEvent {
+  ts: number;
+  novel: number;
+  top: string;
+  held: Record<string, number>;
+  now: Record<string, number>;
+  runs: Record<string, { c: number; t: number }>;
+}
+
 /** At most this many events in the window (a busy agent's window is the last 256 events). */
 export const EPISODE_WINDOW_CAP = 256;
 /** Weight (in clock hours) of the binomial's dispersion 1 before the agent's own hours speak. */
@@ -680,16 +695,8 @@ const EVENT_WINDOWS: Readonly<Record<string, number>> = {
  * takes in every window statistic's level on the event, so growth that already helped one mark is
  * not another when the decaying memory of it has faded and the statistic still holds it.
  */
-function markOf(
-  ep: EpisodeState,
-  ts: number,
-  novel: number,
-  top: string,
-  held: Record<string, number>,
-  now: Record<string, number>,
-  runs: Record<string, { c: number; t: number }>,
-  cfg: ScoringConfig,
-): string | undefined {
+function markOf(ep: EpisodeState, ev: EpisodeEvent, cfg: ScoringConfig): string | undefined {
+  const { ts, novel, top, held, now, runs } = ev;
   let mark = novel >= MEDIUM_EVIDENCE ? top : undefined;
   const decay = Math.pow(0.5, Math.max(0, ts - (ep.lvlT ?? ts)) / cfg.sustained.halfLifeMs);
   const lvl: Record<string, number> = {};
@@ -740,18 +747,10 @@ function markOf(
  * with an attack only add to n, they do not drain the statistic (a CUSUM's slack would). Only a
  * marked event carries the reason, and the reason names the features the marks came from.
  */
-export function sustainedAnomaly(
-  ep: EpisodeState,
-  ts: number,
-  novel: number,
-  top: string,
-  held: Record<string, number>,
-  now: Record<string, number>,
-  runs: Record<string, { c: number; t: number }>,
-  cfg: ScoringConfig,
-): Reason | undefined {
+export function sustainedAnomaly(ep: EpisodeState, ev: EpisodeEvent, cfg: ScoringConfig): Reason | undefined {
+  const ts = ev.ts;
   const hl = cfg.halfLife.behaviour;
-  const markedBy = markOf(ep, ts, novel, top, held, now, runs, cfg);
+  const markedBy = markOf(ep, ev, cfg);
   const mark = markedBy !== undefined;
   while (ep.w.length > 0 && (ts - ep.w[0]!.t >= cfg.episode.windowMs || ep.w.length >= EPISODE_WINDOW_CAP)) ep.w.shift();
   // The null share is the agent's history BEFORE this event (the window's own marks are in it too:
