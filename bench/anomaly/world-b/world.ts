@@ -12,7 +12,7 @@ export interface WorldBSpec {
   agentsPerArchetype: number;
   /** Share of agents with 1–2 episodes; the rest stay clean. */
   anomalousShare: number;
-  /** Last event time (UTC ms); each agent's history is 21–35 days before it. */
+  /** Last event time (UTC ms); each agent's history is `days` (default 21–35) days before it. */
   end: number;
   /** History length range in days (default 21–35) and days of normal work before the first episode (default 12). */
   days?: readonly [number, number];
