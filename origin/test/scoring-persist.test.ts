@@ -8,7 +8,7 @@ const SCOPES = ["payments.*", "ledger.*", "reports.*"];
 /**
  * Three weeks of a payments agent that exercises every part of the state: interleaved payment
  * life cycles (object steps), amounts in two currencies, read volume, new resources, errors,
- * evening work, then a night session, a burst, a backwards payment and a big ticket.
+ * evening work, then a night session, a dormant tool woken, a burst, a backwards payment and a big ticket.
  */
 function stream(): ScoredInput[] {
   const r = rng(5);
@@ -38,6 +38,8 @@ function stream(): ScoredInput[] {
   }
   const end = T0 + 21 * 86_400_000;
   for (let i = 0; i < 20; i++) push(end + 2 * 3_600_000 + i * 90_000, "payments.approve", `payment:n${i}`, { amount: 900, currency: "EUR" });
+  // A declared tool it never used, woken and driven on its own (young-tools.ts).
+  for (let i = 0; i < 10; i++) push(end + 6 * 3_600_000 + i * 60_000, "payments.refund", `payment:r${i}`, { amount: 700, currency: "EUR" });
   for (let i = 0; i < 120; i++) push(end + 10 * 3_600_000 + i * 400, "reports.read", `reports/x${i}`, { records: 5_000 });
   for (const action of ["payments.execute", "payments.approve", "payments.create"])
     push(end + 11 * 3_600_000 + out.length, action, "payment:back", { amount: 1000, currency: "EUR" });
@@ -63,7 +65,7 @@ describe("scores do not depend on when the agent's state was stored and reloaded
     const stored = run(events, 7);
     // The stream must reach the features whose state is stored: not a test of an idle agent.
     const features = new Set(memory.flatMap((x) => x.event.reasons.map((r) => r.feature)));
-    for (const f of ["unusual_hour", "rate_burst", "object_step", "amount_over_max", "action_novelty"]) expect(features, f).toContain(f);
+    for (const f of ["unusual_hour", "rate_burst", "object_step", "amount_over_max", "action_novelty", "young_tool"]) expect(features, f).toContain(f);
     expect(memory.some((x) => x.risk.band === "high")).toBe(true);
     expect(stored).toEqual(memory);
   });

@@ -75,6 +75,8 @@ export interface ScoringConfig {
   objectStep: Curve;
   /** x = -ln((N / 8) · P(≥ k never-taken object steps in the last 8 events)), object-steps.objectRun. */
   objectRun: Curve;
+  /** x = -ln(n · wakes · P(≥ k of n events)) for a woken rare tool at the agent's ordinary tool share (young-tools.ts). */
+  youngTool: Curve;
   /** Per-feature multipliers of the contribution (absent = 1); tenants tune these. */
   weights: Partial<Record<string, number>>;
   /** Caps that bound memory per agent whatever the event count. */
@@ -138,6 +140,8 @@ export const DEFAULT_SCORING: ScoringConfig = {
   objectRun: { center: 5.25, width: 0.7, cap: 0.93 },
   /** Same reading as amountMaxRatio: high at (windows in the history) · p ≈ 10⁻³. */
   episode: { windowMs: 60 * 60_000, curve: { center: 5.25, width: 0.7, cap: 0.93 } },
+  /** Same reading as amountMaxRatio: high at n · wakes · p ≈ 10⁻³. */
+  youngTool: { center: 5.25, width: 0.7, cap: 0.93 },
   weights: {},
   caps: { actions: 256, transitions: 1024, resources: 2048, resourceKinds: 256, amounts: 128, amountRef: 128, keys: 32, objects: 128, objectSteps: 512 },
 };

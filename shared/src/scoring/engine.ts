@@ -26,6 +26,7 @@ import {
 } from "./features.ts";
 import { amountKey, countMinute, foldMinutes, learn, VOLUME_UNITS, volumeKey } from "./learn.ts";
 import { learnObjectStep, objectRun, objectStep } from "./object-steps.ts";
+import { learnYoungTool, youngTool } from "./young-tools.ts";
 import { decayedAt, newEpisodeState, type MonitorState } from "./state.ts";
 
 export interface EventScore {
@@ -92,6 +93,7 @@ export function scoreEvent(
   const reasons = [
     outOfScope(e, scopes, cfg),
     action.r,
+    youngTool(s, e, cfg),
     novelAny ? noveltyRun(run, cfg) : undefined,
     transition,
     novelTransition ? sequenceRun(s, true, cfg) : undefined,
@@ -135,6 +137,7 @@ export function scoreEvent(
 
   learn(s, e, cfg, novelAny, novelTransition, step);
   learnObjectStep(s, e, cfg, object.novel);
+  learnYoungTool(s, e, cfg, action.rare);
 
   const before = s.risk.score;
   const dt = Math.max(0, e.ts - s.risk.t);

@@ -74,14 +74,20 @@ export function outOfScope(e: ScoredInput, scopes: readonly string[], cfg: Scori
  * by what its context adds to that rarity (their surprisal minus `x`), not as a second and third
  * count of the same first uses of a tool.
  */
-export function actionNovelty(s: MonitorState, e: ScoredInput, scopes: readonly string[], cfg: ScoringConfig): { r?: Reason; novel: boolean; x: number } {
+export function actionNovelty(
+  s: MonitorState,
+  e: ScoredInput,
+  scopes: readonly string[],
+  cfg: ScoringConfig,
+): { r?: Reason; novel: boolean; rare: boolean; x: number } {
   const hl = cfg.halfLife.behaviour;
   const c = decayedAt(s.actions[e.action], e.ts, hl);
   const total = decayedAt(s.actionTotal, e.ts, hl);
   const novel = c < 0.5;
   // A tool used once or twice is still rare: its next few uses keep (smaller, by surprisal) evidence,
-  // so a dormant tool woken up and used repeatedly adds up instead of being normal after one use.
-  if (c >= cfg.rareAction) return { novel, x: 0 };
+  // so a dormant tool woken up and used repeatedly adds up instead of being normal after one use;
+  // after that, young_tool judges the share of the agent's events the woken tool takes (`rare` starts its watch).
+  if (c >= cfg.rareAction) return { novel, rare: false, x: 0 };
   // Declared scopes are a weak prior: naming a tool makes its first use a little less surprising,
   // never normal (a declared but never-used tool is exactly what a takeover reaches for).
   const explicit = scopes.includes(e.action);
@@ -90,7 +96,7 @@ export function actionNovelty(s: MonitorState, e: ScoredInput, scopes: readonly 
   const x = novel ? novelSurprisal(s.actions, total, e.ts, hl, s.actionNewRate, distinct) : surprisal(c, total, distinct);
   const contribution = curve(x, cfg.actionNovelty) * prior * conf(s.n, cfg.warmup.novelty);
   const what = novel ? `first use of '${e.action}'` : `use ${Math.round(c) + 1} of the rarely used '${e.action}'`;
-  return { r: reason("action_novelty", contribution, `${what} after ${Math.round(total)} events`), novel, x };
+  return { r: reason("action_novelty", contribution, `${what} after ${Math.round(total)} events`), novel, rare: true, x };
 }
 
 export function noveltyRun(s: MonitorState, cfg: ScoringConfig): Reason | undefined {
@@ -536,6 +542,7 @@ export const WINDOW_FEATURES: ReadonlySet<string> = new Set([
   "behaviour_drift",
   "object_run",
   "fanout_hour",
+  "young_tool",
 ]);
 
 /**

@@ -1,5 +1,6 @@
 import type { DriftState } from "./drift.ts";
 import type { EpisodeState } from "./features.ts";
+import type { YoungWatch } from "./young-tools.ts";
 
 /**
  * Per-agent monitor state: plain JSON, so the Durable Object stores it as one row. Every map is
@@ -13,7 +14,7 @@ import type { EpisodeState } from "./features.ts";
  * (events and active clock hours) with ≤ lag + 2 pending hour counts and block masks, and ≤ 2 × 11 entries of
  * held evidence and run counts keyed by fixed feature names (< 1 KB), and the episode scan's window
  * of at most 256 { t, feature } marks (≈ 12 KB) with ≤ 3 × 12 per-feature levels, and 128 recently touched
- * objects with 512 object steps and contexts (≈ 0.17 MB at maximum key lengths). The bounded-memory test
+ * objects with 512 object steps and contexts (≈ 0.17 MB at maximum key lengths), and ≤ 4 young-tool watches (< 1 KB). The bounded-memory test
  * drives every map to its cap with maximum-length keys and checks it.
  */
 export const MAX_STATE_BYTES = 2_500_000;
@@ -130,6 +131,11 @@ export interface MonitorState {
   objNovel?: Decayed;
   /** Distinct steps seen per context (maintained on insert and eviction). */
   objSucc?: Record<string, number>;
+  /** Rarely used tools woken recently and watched for their share of the next events (young-tools.ts, at most 4), and the decayed count of wakes. Absent in older states. */
+  young?: YoungWatch[];
+  youngWakes?: Decayed;
+  /** Uses and events of the ended watches, decayed: the share the agent's woken tools take. */
+  youngPool?: { k: Decayed; n: Decayed };
 }
 
 /**

@@ -1,0 +1,129 @@
+import { describe, expect, it } from "vitest";
+import { acceptAsNormal, newState, scoreEvent, type MonitorState, type ScoredInput } from "@kakunin/shared";
+import { rng } from "./rng.ts";
+
+const T0 = Date.parse("2026-02-02T07:00:00Z");
+/** share_external is declared (a scope the agent was given) and never used in its history. */
+const SCOPES = ["warehouse.*", "report.render", "report.publish", "report.publish_v2", "report.share_external"];
+
+/** The Monday after three weeks of history, at the start of the working day. */
+const MONDAY = T0 + 21 * 86_400_000;
+
+type Score = ReturnType<typeof scoreEvent>;
+
+function ev(id: string, ts: number, action: string, resource: string): ScoredInput {
+  return { id, ts, type: "tool_call", action, resource, outcome: "success" };
+}
+
+/**
+ * A reporting agent like world B's b-reporting ones: most of its events are warehouse queries,
+ * a report is rendered and published now and then, for `days` days (weekdays, from 07:00), and
+ * every third day a one-off admin tool.
+ */
+function workDays(s: MonitorState, days: number): void {
+  const r = rng(11);
+  let id = 0;
+  for (let day = 0; day < days; day++) {
+    if (day % 7 >= 5) continue;
+    let t = T0 + day * 86_400_000;
+    // Now and then a one-off tool, used once and not again: the tools this agent wakes take
+    // almost none of its following events (the pooled share young_tool starts from).
+    if (day % 3 === 0) scoreEvent(s, ev(`o${day}`, (t += 60_000), `warehouse.admin_${day}`, "partitions"), SCOPES);
+    for (let k = 0; k < 60; k++) {
+      const part = `partitions/p${Math.floor(r() * 40)}`;
+      for (let q = 0; q < 3; q++) scoreEvent(s, ev(`q${day}-${id++}`, (t += 30_000 + Math.floor(r() * 60_000)), "warehouse.query", part), SCOPES);
+      if (r() < 0.3) scoreEvent(s, ev(`l${day}-${id++}`, (t += 20_000), "warehouse.list_partitions", "partitions"), SCOPES);
+      if (r() < 0.4) {
+        const rep = `reports/${day}-${k}`;
+        scoreEvent(s, ev(`r${day}-${id++}`, (t += 40_000), "report.render", rep), SCOPES);
+        scoreEvent(s, ev(`p${day}-${id++}`, (t += 30_000), "report.publish", rep), SCOPES);
+      }
+    }
+  }
+}
+
+const contribution = (r: Score, feature: string) => r.event.reasons.find((x) => x.feature === feature)?.contribution ?? 0;
+
+describe("a dormant tool woken and driven is caught by its share of the agent's events (young_tool)", () => {
+  it("a declared tool never used, then used 12 times in 12 minutes and nothing else, reaches high", () => {
+    const s = newState();
+    workDays(s, 21);
+    let t = MONDAY;
+    const uses: Score[] = [];
+    for (let i = 0; i < 12; i++) uses.push(scoreEvent(s, ev(`x${i}`, (t += 60_000), "report.share_external", `reports/20-${i}`), SCOPES));
+    // Its first uses are rare (action_novelty); from the fourth on, the tool is no longer rare, and
+    // only its share of the events since it woke (12 of 12, where this agent's tools take far less) says so.
+    // On the scorer without it, the 4th to 12th uses scored 0.
+    for (const u of uses.slice(5)) expect(u.event.band).toBe("high");
+    // From the 8th use on (7 of the 7 events since it woke), that share alone is high.
+    for (const u of uses.slice(7)) expect(contribution(u, "young_tool")).toBeGreaterThan(0.85);
+    expect(uses.at(-1)!.risk.band).toBe("high");
+  });
+
+  it("the same tool adopted into the agent's tasks (once per report) is never high", () => {
+    const s = newState();
+    workDays(s, 21);
+    let t = MONDAY;
+    const r = rng(3);
+    const scores: Score[] = [];
+    // A working day in which reports are also shared once published: the tool takes the share a
+    // report step takes, however many times it is used.
+    for (let k = 0; k < 60; k++) {
+      for (let q = 0; q < 3; q++)
+        scores.push(
+          scoreEvent(s, ev(`aq${k}-${q}`, (t += 30_000 + Math.floor(r() * 60_000)), "warehouse.query", `partitions/p${Math.floor(r() * 40)}`), SCOPES),
+        );
+      if (r() < 0.4) {
+        const rep = `reports/21-${k}`;
+        scores.push(scoreEvent(s, ev(`ar${k}`, (t += 40_000), "report.render", rep), SCOPES));
+        scores.push(scoreEvent(s, ev(`ap${k}`, (t += 30_000), "report.publish", rep), SCOPES));
+        scores.push(scoreEvent(s, ev(`as${k}`, (t += 20_000), "report.share_external", rep), SCOPES));
+      }
+    }
+    expect(Math.max(...scores.map((u) => contribution(u, "young_tool")))).toBeLessThan(0.3);
+    expect(scores.some((u) => u.risk.band === "high")).toBe(false);
+  });
+
+  it("a tool replaced by its next version (same share of the work) is not a takeover", () => {
+    const s = newState();
+    workDays(s, 21);
+    let t = MONDAY;
+    const r = rng(4);
+    const scores: Score[] = [];
+    // From Monday on, the same tasks publish with report.publish_v2 (report.publish is retired).
+    for (let k = 0; k < 60; k++) {
+      for (let q = 0; q < 3; q++)
+        scores.push(
+          scoreEvent(s, ev(`vq${k}-${q}`, (t += 30_000 + Math.floor(r() * 60_000)), "warehouse.query", `partitions/p${Math.floor(r() * 40)}`), SCOPES),
+        );
+      if (r() < 0.4) {
+        const rep = `reports/21-${k}`;
+        scores.push(scoreEvent(s, ev(`vr${k}`, (t += 40_000), "report.render", rep), SCOPES));
+        scores.push(scoreEvent(s, ev(`vp${k}`, (t += 30_000), "report.publish_v2", rep), SCOPES));
+      }
+    }
+    expect(Math.max(...scores.map((u) => contribution(u, "young_tool")))).toBeLessThan(0.3);
+    expect(scores.some((u) => u.risk.band === "high")).toBe(false);
+  });
+
+  it("a review that clears the woken tool ends its watch: its next uses are the agent's own", () => {
+    const s = newState();
+    workDays(s, 21);
+    let t = MONDAY;
+    for (let i = 0; i < 5; i++) scoreEvent(s, ev(`c${i}`, (t += 60_000), "report.share_external", `reports/c-${i}`), SCOPES);
+    expect(s.young?.some((w) => w.a === "report.share_external")).toBe(true);
+    acceptAsNormal(s, t);
+    const after: Score[] = [];
+    for (let i = 0; i < 8; i++) after.push(scoreEvent(s, ev(`d${i}`, (t += 60_000), "report.share_external", `reports/d-${i}`), SCOPES));
+    expect(Math.max(...after.map((u) => contribution(u, "young_tool")))).toBe(0);
+  });
+
+  it("memory stays bounded: however many tools wake at once, at most 4 are watched", () => {
+    const s = newState();
+    workDays(s, 14);
+    let t = MONDAY;
+    for (let i = 0; i < 40; i++) scoreEvent(s, ev(`w${i}`, (t += 10_000), `warehouse.tool_${i}`, "partitions"), SCOPES);
+    expect(s.young!.length).toBeLessThanOrEqual(4);
+    expect(s.youngPool!.n.c).toBeGreaterThan(0);
+  });
+});
