@@ -42,6 +42,22 @@ function workDays(s: MonitorState, days: number): void {
   }
 }
 
+/** The Monday after: the same queries, and each report rendered and then taken through `steps`. */
+function monday(s: MonitorState, steps: readonly string[]): Score[] {
+  const r = rng(3);
+  const scores: Score[] = [];
+  let t = MONDAY;
+  for (let k = 0; k < 60; k++) {
+    for (let q = 0; q < 3; q++)
+      scores.push(scoreEvent(s, ev(`mq${k}-${q}`, (t += 30_000 + Math.floor(r() * 60_000)), "warehouse.query", `partitions/p${Math.floor(r() * 40)}`), SCOPES));
+    if (r() >= 0.4) continue;
+    const rep = `reports/21-${k}`;
+    scores.push(scoreEvent(s, ev(`mr${k}`, (t += 40_000), "report.render", rep), SCOPES));
+    for (const [i, step] of steps.entries()) scores.push(scoreEvent(s, ev(`m${i}-${k}`, (t += 25_000), step, rep), SCOPES));
+  }
+  return scores;
+}
+
 const contribution = (r: Score, feature: string) => r.event.reasons.find((x) => x.feature === feature)?.contribution ?? 0;
 
 describe("a dormant tool woken and driven is caught by its share of the agent's events (young_tool)", () => {
@@ -63,23 +79,9 @@ describe("a dormant tool woken and driven is caught by its share of the agent's 
   it("the same tool adopted into the agent's tasks (once per report) is never high", () => {
     const s = newState();
     workDays(s, 21);
-    let t = MONDAY;
-    const r = rng(3);
-    const scores: Score[] = [];
     // A working day in which reports are also shared once published: the tool takes the share a
     // report step takes, however many times it is used.
-    for (let k = 0; k < 60; k++) {
-      for (let q = 0; q < 3; q++)
-        scores.push(
-          scoreEvent(s, ev(`aq${k}-${q}`, (t += 30_000 + Math.floor(r() * 60_000)), "warehouse.query", `partitions/p${Math.floor(r() * 40)}`), SCOPES),
-        );
-      if (r() < 0.4) {
-        const rep = `reports/21-${k}`;
-        scores.push(scoreEvent(s, ev(`ar${k}`, (t += 40_000), "report.render", rep), SCOPES));
-        scores.push(scoreEvent(s, ev(`ap${k}`, (t += 30_000), "report.publish", rep), SCOPES));
-        scores.push(scoreEvent(s, ev(`as${k}`, (t += 20_000), "report.share_external", rep), SCOPES));
-      }
-    }
+    const scores = monday(s, ["report.publish", "report.share_external"]);
     expect(Math.max(...scores.map((u) => contribution(u, "young_tool")))).toBeLessThan(0.3);
     expect(scores.some((u) => u.risk.band === "high")).toBe(false);
   });
@@ -87,21 +89,8 @@ describe("a dormant tool woken and driven is caught by its share of the agent's 
   it("a tool replaced by its next version (same share of the work) is not a takeover", () => {
     const s = newState();
     workDays(s, 21);
-    let t = MONDAY;
-    const r = rng(4);
-    const scores: Score[] = [];
     // From Monday on, the same tasks publish with report.publish_v2 (report.publish is retired).
-    for (let k = 0; k < 60; k++) {
-      for (let q = 0; q < 3; q++)
-        scores.push(
-          scoreEvent(s, ev(`vq${k}-${q}`, (t += 30_000 + Math.floor(r() * 60_000)), "warehouse.query", `partitions/p${Math.floor(r() * 40)}`), SCOPES),
-        );
-      if (r() < 0.4) {
-        const rep = `reports/21-${k}`;
-        scores.push(scoreEvent(s, ev(`vr${k}`, (t += 40_000), "report.render", rep), SCOPES));
-        scores.push(scoreEvent(s, ev(`vp${k}`, (t += 30_000), "report.publish_v2", rep), SCOPES));
-      }
-    }
+    const scores = monday(s, ["report.publish_v2"]);
     expect(Math.max(...scores.map((u) => contribution(u, "young_tool")))).toBeLessThan(0.3);
     expect(scores.some((u) => u.risk.band === "high")).toBe(false);
   });
