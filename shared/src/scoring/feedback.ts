@@ -17,7 +17,7 @@ export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = 
   s.seqRun = 0;
   s.objFlags = 0;
   // The tools it woke are accepted as its own (a review is the adoption): no longer watched.
-  delete s.young;
+  s.young = undefined;
   // The episode accumulator too: sustained evidence from the cleared events must not escalate the
   // next one. What each window feature already showed stays held (the session that was cleared is
   // not new evidence when it goes on), and the cleared run joins the agent's history of benign

@@ -99,6 +99,7 @@ export function learnYoungTool(s: MonitorState, e: ScoredInput, cfg: ScoringConf
     if (watches.length > MAX_WATCHES) poolWatch(s, watches.shift()!, e.ts, hl);
     s.youngWakes = { c: decayedAt(s.youngWakes, e.ts, hl) + 1, t: Math.max(s.youngWakes?.t ?? 0, e.ts) } satisfies Decayed;
   }
-  if (watches.length > 0) s.young = watches;
-  else delete s.young;
+  // Assigned, never deleted: `delete` would turn the state object into a slow dictionary for the
+  // engine (every later field read on it pays; measured +30–40 % CPU per event on bench/anomaly). JSON drops undefined.
+  s.young = watches.length > 0 ? watches : undefined;
 }
