@@ -75,7 +75,7 @@ export interface ScoringConfig {
   objectStep: Curve;
   /** x = -ln((N / 8) · P(≥ k never-taken object steps in the last 8 events)), object-steps.objectRun. */
   objectRun: Curve;
-  /** x = -ln(n · wakes · P(≥ k of n events)) for a woken rare tool at the agent's ordinary tool share (young-tools.ts). */
+  /** x = -ln(n · wakes · P(≥ k of n events)) for a woken rare tool, at the share its woken tools are expected to take (young-tools.ts). */
   youngTool: Curve;
   /** Per-feature multipliers of the contribution (absent = 1); tenants tune these. */
   weights: Partial<Record<string, number>>;
