@@ -10,7 +10,7 @@ import type { RunResult } from "./scored.ts";
 import { buildSuite, shiftSuite, type SuiteSpec } from "./suite.ts";
 import { DEV, HOLDOUT } from "./suites.ts";
 import type { Suite } from "./types.ts";
-import { buildWorldB, WORLD_B, type WorldBSpec } from "./world-b/world.ts";
+import { buildWorldB, WORLD_B, worldBSpec } from "./world-b/world.ts";
 import { fit } from "./fit.ts";
 import { FITTED_ON, fittedConfig, type World } from "./fitted.ts";
 
@@ -47,12 +47,7 @@ const { values } = parseArgs({
     "b-seed": { type: "string" },
   },
 });
-const bDays = values["b-days"]?.split("-").map(Number);
-const bSpec: WorldBSpec = {
-  ...WORLD_B,
-  ...(bDays?.length === 2 ? { days: [bDays[0]!, bDays[1]!] as const, warmDays: Number(values["b-warm"] ?? 5) } : {}),
-  ...(values["b-seed"] ? { seed: Number(values["b-seed"]) } : {}),
-};
+const bSpec = worldBSpec({ seed: values["b-seed"] ? Number(values["b-seed"]) : undefined, days: values["b-days"], warm: values["b-warm"] });
 
 const specs: SuiteSpec[] = values.world === "b" ? [] : values.suite === "dev" ? [DEV] : values.suite === "holdout" ? [HOLDOUT] : [DEV, HOLDOUT];
 const withB = values.world !== "a";

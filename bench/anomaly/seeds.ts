@@ -5,7 +5,7 @@ import { fittedConfig } from "./fitted.ts";
 import { scoreAgents } from "./inproc.ts";
 import { computeMetrics } from "./metrics.ts";
 import { DRIFT_TYPES, type AttackType } from "./types.ts";
-import { buildWorldB, WORLD_B, type WorldBSpec } from "./world-b/world.ts";
+import { buildWorldB, worldBSpec } from "./world-b/world.ts";
 
 /**
  * Other draws of world B, scored with the configuration fitted on world A (the shipped
@@ -34,18 +34,13 @@ function seedList(spec: string): number[] {
   });
 }
 
-const days = values["b-days"]?.split("-").map(Number);
 const cfg = fittedConfig("a");
 const families = new Map<AttackType, { n: number; high: number; auc: number[] }>();
 let episodes = 0;
 let high = 0;
 let clean = 0;
 for (const seed of seedList(values.seeds!)) {
-  const spec: WorldBSpec = {
-    ...WORLD_B,
-    seed,
-    ...(days?.length === 2 ? { days: [days[0]!, days[1]!] as const, warmDays: Number(values["b-warm"] ?? 5) } : {}),
-  };
+  const spec = worldBSpec({ seed, days: values["b-days"], warm: values["b-warm"] });
   const { runs } = await scoreAgents(buildWorldB(spec).agents, Number(values.workers), "kakunin", cfg);
   const m = computeMetrics(runs);
   let seedHigh = 0;

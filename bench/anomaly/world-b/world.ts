@@ -21,6 +21,19 @@ export interface WorldBSpec {
 
 export const WORLD_B: WorldBSpec = { name: "world-b", seed: 0xb0b, agentsPerArchetype: 8, anomalousShare: 0.7, end: Date.UTC(2026, 2, 2) };
 
+/**
+ * World B as the bench commands' options ask for it: another seed (`--b-seed`), shorter histories
+ * (`--b-days 10-14`, first episode after `--b-warm` days, default 5); the shipped world otherwise.
+ */
+export function worldBSpec(opts: { seed?: number; days?: string; warm?: string }): WorldBSpec {
+  const days = opts.days?.split("-").map(Number);
+  return {
+    ...WORLD_B,
+    ...(days?.length === 2 ? { days: [days[0]!, days[1]!] as const, warmDays: Number(opts.warm ?? 5) } : {}),
+    ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
+  };
+}
+
 function toEvent(id: string, ev: Ev): AgentEvent {
   const e: AgentEvent = { event_id: id, timestamp: new Date(ev.ts).toISOString(), type: ev.type, action: ev.action, outcome: ev.outcome };
   if (ev.resource !== undefined) e.resource = ev.resource;
