@@ -1,10 +1,10 @@
 import { reset, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { mintIngestToken, signInternal } from "@kakunin/shared";
+import { signInternal } from "@kakunin/shared";
 import type { AgentMonitor } from "../src/monitor/agent-monitor.ts";
 import type { EdgeMetrics } from "../src/routes/v1_admin_metrics.ts";
-import { agentRec, certRec, env, publish, SECRET } from "./fixtures.ts";
+import { certRec, enrolledAgent, env, publish, SECRET } from "./fixtures.ts";
 
 // GET /v1/admin/metrics in workerd: signed like internal calls; ledger apply lag from the real
 // StatusLedger; forward backlog and dead letters from real AgentMonitors whose origin is down or
@@ -46,17 +46,7 @@ function origin(status: (path: string) => number) {
 }
 
 async function agentWithEvents(n: number) {
-  const cert = certRec();
-  await publish([cert, agentRec({ agent_id: cert.agent_id, tenant_id: cert.tenant_id, current_serial: cert.serial_number })]);
-  const now = Math.floor(Date.now() / 1000);
-  const token = await mintIngestToken(SECRET, {
-    agent_id: cert.agent_id,
-    tenant_id: cert.tenant_id,
-    serial: cert.serial_number,
-    iat: now,
-    exp: now + 3600,
-    jti: crypto.randomUUID(),
-  });
+  const { cert, token } = await enrolledAgent();
   const events = Array.from({ length: n }, (_, i) => ({
     event_id: `m-${i}`,
     timestamp: new Date(Date.now() - 1000 + i).toISOString(),

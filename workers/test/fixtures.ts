@@ -1,5 +1,5 @@
 import { env, exports } from "cloudflare:workers";
-import { signInternal, type AgentRecord, type CertStatusRecord, type EdgeRecord } from "@kakunin/shared";
+import { mintIngestToken, signInternal, type AgentRecord, type CertStatusRecord, type EdgeRecord } from "@kakunin/shared";
 
 export const SECRET = "test-edge-secret-0123456789abcdef0123456789abcdef";
 export const HASH = `sha256:${"ab".repeat(32)}`;
@@ -52,6 +52,15 @@ export async function publish(records: EdgeRecord[], opts: { secret?: string; he
 
 export async function verify(serial: string, query = ""): Promise<Response> {
   return exports.default.fetch(`http://edge/v1/verify/${serial}${query}`);
+}
+
+/** An agent with an active certificate and agent record at the edge, and an ingest token minted for that certificate. */
+export async function enrolledAgent(overrides: Partial<CertStatusRecord> = {}): Promise<{ cert: CertStatusRecord; token: string }> {
+  const cert = certRec(overrides);
+  await publish([cert, agentRec({ agent_id: cert.agent_id, tenant_id: cert.tenant_id, current_serial: cert.serial_number })]);
+  const now = Math.floor(Date.now() / 1000);
+  const token = await mintIngestToken(SECRET, { agent_id: cert.agent_id, tenant_id: cert.tenant_id, serial: cert.serial_number, iat: now, exp: now + 3600, jti: crypto.randomUUID() });
+  return { cert, token };
 }
 
 export { env };

@@ -1,9 +1,8 @@
 import { reset, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { mintIngestToken } from "@kakunin/shared";
 import type { AgentMonitor } from "../src/monitor/agent-monitor.ts";
-import { agentRec, certRec, env, publish, SECRET } from "./fixtures.ts";
+import { type certRec, enrolledAgent, env } from "./fixtures.ts";
 
 // The origin here is a stand-in answering as a real one would (or as a proxy in front of it
 // would: 408, 429); test/delivery.e2e.test.ts runs the same paths against the real origin.
@@ -14,11 +13,8 @@ afterEach(async () => {
 
 interface Problem { type: string; status: number; errors?: { path: string; message: string }[] }
 
-async function enrolledAgent() {
-  const cert = certRec();
-  await publish([cert, agentRec({ agent_id: cert.agent_id, tenant_id: cert.tenant_id, current_serial: cert.serial_number })]);
-  const now = Math.floor(Date.now() / 1000);
-  const token = await mintIngestToken(SECRET, { agent_id: cert.agent_id, tenant_id: cert.tenant_id, serial: cert.serial_number, iat: now, exp: now + 3600, jti: crypto.randomUUID() });
+async function monitoredAgent() {
+  const { cert, token } = await enrolledAgent();
   return { cert, token, stub: env.AGENT_MONITOR.getByName(cert.agent_id) };
 }
 
@@ -59,7 +55,7 @@ const fastForward = (stub: DurableObjectStub<AgentMonitor>) =>
 
 describe("malformed Unicode is refused at ingest, naming the field", () => {
   it("a lone surrogate in a value, a key or a nested attribute → 422 with its path; nothing accepted", async () => {
-    const { token, stub } = await enrolledAgent();
+    const { token, stub } = await monitoredAgent();
     fakeOrigin(() => 200);
     const one = await post(token, JSON.stringify(ev(1, { action: "payments.wire\ud800" })));
     expect(one.status).toBe(422);
@@ -74,7 +70,7 @@ describe("malformed Unicode is refused at ingest, naming the field", () => {
   });
 
   it("bytes that are not UTF-8 → 422 naming the field, not a silent U+FFFD", async () => {
-    const { token } = await enrolledAgent();
+    const { token } = await monitoredAgent();
     const text = JSON.stringify(ev(1, { resource: "orders/XX" }));
     const bytes = new TextEncoder().encode(text);
     const at = text.indexOf("XX");
@@ -88,7 +84,7 @@ describe("malformed Unicode is refused at ingest, naming the field", () => {
 
 describe("forwarding to the origin", () => {
   it("counts UTF-8 bytes: 182 events of CJK text with 8 KiB attributes never make a body over the origin's 1 MiB", async () => {
-    const { token, stub } = await enrolledAgent();
+    const { token, stub } = await monitoredAgent();
     const calls = fakeOrigin((path, _b, bytes) => (bytes > 1024 * 1024 ? 413 : 200));
     const cjk = "監査証跡".repeat(680); // 2720 chars, 8160 UTF-8 bytes
     for (let i = 0; i < 182; i += 60) {
@@ -103,7 +99,7 @@ describe("forwarding to the origin", () => {
   });
 
   it("one refused event never holds back the others: bisected out, retried alone with backoff, then dead-lettered and reported", async () => {
-    const { token, stub, cert } = await enrolledAgent();
+    const { token, stub, cert } = await monitoredAgent();
     // The origin refuses any body holding the poison event (as it did with a 500 for a lone surrogate).
     const calls = fakeOrigin((path, body) => (path === "/internal/v1/events" && body.includes('"e-poison"') ? 500 : 200));
     const events = [ev(1), ev(2), ev(3, { event_id: "e-poison" }), ev(4), ev(5)];
@@ -132,7 +128,7 @@ describe("forwarding to the origin", () => {
   });
 
   it("an unreachable or overloaded origin (0, 408, 429, 503) holds everything: nothing is split off or dead-lettered", async () => {
-    const { token, stub } = await enrolledAgent();
+    const { token, stub } = await monitoredAgent();
     let status = 429;
     const calls = fakeOrigin(() => status);
     expect((await post(token, JSON.stringify({ events: [ev(1), ev(2), ev(3)] }))).status).toBe(202);
@@ -165,7 +161,7 @@ describe("risk alerts", () => {
     runInDurableObject(stub, async (_m: AgentMonitor, state) => state.storage.sql.exec("SELECT alert_id FROM alerts").toArray().length);
 
   it("a proxy's 408 or 429 keeps the alert for a retry (it decides an auto-revocation)", async () => {
-    const { stub, cert } = await enrolledAgent();
+    const { stub, cert } = await monitoredAgent();
     let status = 408;
     fakeOrigin(() => status);
     await queueAlert(stub, cert);
@@ -182,7 +178,7 @@ describe("risk alerts", () => {
   });
 
   it("dropped only on 404 (agent gone), and then kept as a dead letter", async () => {
-    const { stub, cert } = await enrolledAgent();
+    const { stub, cert } = await monitoredAgent();
     fakeOrigin((path) => (path === "/internal/v1/risk-alerts" ? 404 : 200));
     await queueAlert(stub, cert);
     await runDurableObjectAlarm(stub);
@@ -193,7 +189,7 @@ describe("risk alerts", () => {
 
 describe("the forwarding alarm", () => {
   it("is armed before the KV risk write, so a failing write leaves nothing unforwarded (and no 500)", async () => {
-    const { stub, cert } = await enrolledAgent();
+    const { stub, cert } = await monitoredAgent();
     const alarm = await runInDurableObject(stub, async (m: AgentMonitor, state) => {
       (m as unknown as { publishRisk: () => Promise<void> }).publishRisk = async () => {
         throw new Error("KV write failed");

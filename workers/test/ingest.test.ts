@@ -3,20 +3,12 @@ import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { mintIngestToken } from "@kakunin/shared";
 import type { AgentMonitor } from "../src/monitor/agent-monitor.ts";
-import { agentRec, certRec, env, nextV, publish, SECRET } from "./fixtures.ts";
+import { agentRec, enrolledAgent, env, nextV, publish, SECRET } from "./fixtures.ts";
 
 afterEach(async () => { await reset(); });
 
 interface Outcome { data: { accepted: number; duplicates: number; results: { event_id: string; score: number; band: string; reasons: { feature: string }[]; duplicate?: boolean }[] } }
 interface Problem { type: string; status: number; detail: string; errors?: { path: string; message: string }[] }
-
-async function enrolledAgent(overrides: Parameters<typeof certRec>[0] = {}) {
-  const cert = certRec(overrides);
-  await publish([cert, agentRec({ agent_id: cert.agent_id, tenant_id: cert.tenant_id, current_serial: cert.serial_number })]);
-  const now = Math.floor(Date.now() / 1000);
-  const token = await mintIngestToken(SECRET, { agent_id: cert.agent_id, tenant_id: cert.tenant_id, serial: cert.serial_number, iat: now, exp: now + 3600, jti: crypto.randomUUID() });
-  return { cert, token };
-}
 
 const ev = (i: number, over: Record<string, unknown> = {}) => ({
   event_id: `e-${i}`, timestamp: new Date(Date.now() - 60_000 + i * 10).toISOString(), type: "tool_call", action: "orders.place",

@@ -22,6 +22,13 @@ const DEDUPE_MS = 31 * 86_400_000;
 const MAX_BACKOFF_MS = 60_000;
 /** KV allows about one write per second per key; risk is written on a band change or at most every 5 s. */
 const RISK_WRITE_INTERVAL_MS = 5_000;
+/**
+ * The risk is the agent's, and gateways read it under the serial they were shown: it is published
+ * under the agent's last few serials (the current certificate, and a renewal's predecessor, which
+ * stays valid through its overlap). Renewing again during an overlap ends the earlier one, so three
+ * covers every serial that can still verify.
+ */
+const RISK_SERIALS = 3;
 
 /**
  * One per agent. Scores each event in time order with the deterministic scorer, remembers event ids
@@ -82,8 +89,12 @@ export class AgentMonitor extends DurableObject<Env> {
     let duplicates = 0;
     const highEvents: string[] = [];
     let alert: { score: number; reasons: EventResult["reasons"] } | undefined;
+    let newSerial = false;
     const outcome = this.ctx.storage.transactionSync(() => {
       const state = this.load();
+      // A token minted for a renewed certificate speaks for its successor (ingest/authenticate.ts):
+      // both serials can be shown to gateways until the overlap ends.
+      newSerial = this.rememberSerials(agent.tokenSerial && agent.tokenSerial !== agent.serial ? [agent.tokenSerial, agent.serial] : [agent.serial]);
       for (const { e, i } of order) {
         const prior = seenInBatch.has(e.event_id)
           ? undefined
@@ -129,7 +140,7 @@ export class AgentMonitor extends DurableObject<Env> {
       // The alarm first: it is what delivers the events just committed, so nothing that can fail
       // afterwards (the KV risk write) may leave them waiting for the agent's next event.
       await this.scheduleForwarding(alert ? 0 : 250);
-      await this.publishRiskOrDefer(agent.serial, alert !== undefined);
+      await this.publishRiskOrDefer(alert !== undefined || newSerial);
     }
     return outcome;
   }
@@ -164,13 +175,44 @@ export class AgentMonitor extends DurableObject<Env> {
       sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
       sql.exec("INSERT INTO meta (k, v) VALUES (?, ?)", key, JSON.stringify({ at: now, events: eventIds.length }));
     });
-    const agent = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'agent'").toArray()[0];
-    if (agent) {
-      // As after ingest: a failed KV write is retried by the alarm, never lost.
-      await this.publishRiskOrDefer((JSON.parse(agent.v) as AgentContext).serial, true);
-      if (this.riskDirty()) await this.scheduleForwarding(5_000);
-    }
+    // As after ingest: a failed KV write is retried by the alarm, never lost.
+    await this.publishRiskOrDefer(true);
+    if (this.riskDirty()) await this.scheduleForwarding(5_000);
     return { applied: true };
+  }
+
+  /**
+   * The origin renewed the agent's certificate (a cert record naming its successor reached this
+   * edge): its current risk is published under the new serials at once, so a risky agent's
+   * successor is not read as low by ?max_band= before the agent posts again. An agent that never
+   * posted has no risk and gets no storage. Idempotent.
+   */
+  async adoptSerials(serials: string[]): Promise<void> {
+    if (this.ctx.storage.sql.exec("SELECT 1 FROM meta WHERE k = 'state'").toArray().length === 0) return;
+    if (!this.rememberSerials(serials)) return;
+    await this.publishRiskOrDefer(true);
+    if (this.riskDirty()) await this.scheduleForwarding(5_000);
+  }
+
+  /** The serials the risk is published under, oldest first (absent before the first ingest or adoption). */
+  private storedSerials(): string[] | undefined {
+    const row = this.ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'serials'").toArray()[0];
+    return row ? (JSON.parse(row.v) as string[]) : undefined;
+  }
+
+  private serials(): string[] {
+    // A monitor from before serials were kept published under the serial of its last ingest.
+    const agent = this.agent();
+    return this.storedSerials() ?? (agent ? [agent.serial] : []);
+  }
+
+  /** Adds serials (most recent last, at most RISK_SERIALS kept); true when any was new. */
+  private rememberSerials(add: string[]): boolean {
+    const stored = this.storedSerials();
+    if (stored && add.every((s) => stored.includes(s))) return false;
+    const next = [...this.serials().filter((s) => !add.includes(s)), ...add].slice(-RISK_SERIALS);
+    this.ctx.storage.sql.exec("INSERT INTO meta (k, v) VALUES ('serials', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(next));
+    return true;
   }
 
   /** Events not yet acknowledged by the origin (for tests and /risk diagnostics). */
@@ -188,8 +230,7 @@ export class AgentMonitor extends DurableObject<Env> {
     const now = Date.now();
     // A safety net first: if anything below throws, forwarding resumes at the latest then.
     await this.ctx.storage.setAlarm(now + MAX_BACKOFF_MS);
-    const dirty = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'risk_dirty'").toArray()[0];
-    if (dirty) await this.publishRiskOrDefer(dirty.v, true);
+    if (this.riskDirty()) await this.publishRiskOrDefer(true);
     const outcome = await this.forwarder.run(now);
     sql.exec("DELETE FROM events WHERE payload IS NULL AND received_at < ?", now - DEDUPE_MS);
     this.letters.prune(now);
@@ -230,29 +271,32 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   /**
-   * The agent's risk for /v1/verify, in KV under the certificate's serial (so verify reads it in
+   * The agent's risk for /v1/verify, in KV under each of its serials (so verify reads it in
    * parallel with the status record): on a band change at once, otherwise at most every 5 s.
    */
-  private async publishRiskOrDefer(serial: string, force: boolean): Promise<void> {
+  private async publishRiskOrDefer(force: boolean): Promise<void> {
     const sql = this.ctx.storage.sql;
+    const serials = this.serials();
+    if (serials.length === 0) return;
     try {
-      await this.publishRisk(serial, force);
+      await this.publishRisk(serials, force);
       sql.exec("DELETE FROM meta WHERE k = 'risk_dirty'");
     } catch (e) {
       // The events are committed and their forwarding is armed: a failed KV write must not fail
       // the 202. The alarm retries it.
-      sql.exec("INSERT INTO meta (k, v) VALUES ('risk_dirty', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", serial);
-      console.warn(JSON.stringify({ level: "warn", msg: "risk write deferred", component: "agent-monitor", serial, error: e instanceof Error ? e.message : String(e) }));
+      sql.exec("INSERT INTO meta (k, v) VALUES ('risk_dirty', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", serials.join(","));
+      console.warn(JSON.stringify({ level: "warn", msg: "risk write deferred", component: "agent-monitor", serials, error: e instanceof Error ? e.message : String(e) }));
     }
   }
 
-  private async publishRisk(serial: string, force: boolean): Promise<void> {
+  private async publishRisk(serials: string[], force: boolean): Promise<void> {
     const r = this.loadRisk();
     const band = bandOf(r.score, r.thresholds);
     const now = Date.now();
     if (!force && band === this.lastRiskWrite.band && now - this.lastRiskWrite.at < RISK_WRITE_INTERVAL_MS) return;
     this.lastRiskWrite = { at: now, band };
     // The thresholds travel with the score so verify (and ?max_band=) bands it as the tenant does.
-    await this.env.CERT_STATUS.put(`risk:${serial}`, JSON.stringify({ score: r.score, band, t: r.t, thresholds: r.thresholds }));
+    const value = JSON.stringify({ score: r.score, band, t: r.t, thresholds: r.thresholds });
+    await Promise.all(serials.map((s) => this.env.CERT_STATUS.put(`risk:${s}`, value)));
   }
 }

@@ -4,7 +4,10 @@ import type { Band, Reason, Sensitivity, TenantScoring } from "@kakunin/shared";
 export interface AgentContext {
   agentId: string;
   tenantId: string;
+  /** The certificate the events are posted under (a renewed token's successor, ingest/authenticate.ts). */
   serial: string;
+  /** The serial the ingest token was minted for, when a renewal moved it on to `serial`. */
+  tokenSerial?: string;
   scopes: string[];
   /** The agent's sensitivity and its tenant's scoring overrides, as last published to this edge. */
   sensitivity?: Sensitivity;

@@ -67,6 +67,7 @@ export function register(app: EdgeApp): void {
         agentId: caller.claims.agent_id,
         tenantId: caller.cert.tenant_id,
         serial: caller.cert.serial_number,
+        ...(caller.claims.serial !== caller.cert.serial_number && { tokenSerial: caller.claims.serial }),
         scopes: caller.cert.scopes,
         ...(caller.agent?.sensitivity && { sensitivity: caller.agent.sensitivity }),
         ...(scoring && { scoring }),
