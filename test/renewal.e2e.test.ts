@@ -27,9 +27,9 @@ describe("renewal keeps an agent verifiable across expiry, at the edge", () => {
     const r = await fetch(`${sys.edge.url}/v1/verify/${serial}`);
     return r.status === 200 ? ((await r.json()) as { data: Verdict }).data : undefined;
   };
-  const post = (token: string, id: string) => fetch(`${sys.edge.url}/v1/events`, {
+  const post = (token: string, id: string, action = "orders.place") => fetch(`${sys.edge.url}/v1/events`, {
     method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify({ event_id: id, timestamp: new Date().toISOString(), type: "tool_call", action: "orders.place", outcome: "success" }),
+    body: JSON.stringify({ event_id: id, timestamp: new Date().toISOString(), type: "tool_call", action, outcome: "success" }),
   });
 
   beforeAll(async () => { sys = await startSystem(fx, { KAKUNIN_CERT_VALIDITY_SECONDS: String(VALIDITY_S) }); }, 180_000);
@@ -80,4 +80,28 @@ describe("renewal keeps an agent verifiable across expiry, at the edge", () => {
     const vb = (await verify(b))!;
     expect(vb).toMatchObject({ status: "active", valid: true, expires_soon: Date.now() >= Date.parse(vb.renew_after!) });
   }, 120_000);
+
+  it("a high-risk agent renewed through the origin: gateways with max_band=medium refuse its successor too", async () => {
+    // Flagged for review rather than auto-revoked (a suspended agent cannot be renewed).
+    expect((await api("PATCH", "/v1/tenant/policy", { auto_revoke: false })).status).toBe(200);
+    const agent = (await api<{ data: { id: string } }>("POST", "/v1/agents", agentBody())).body.data.id;
+    const a = (await api<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
+    await pollUntil(async () => ((await verify(a.serial_number))?.valid ? true : undefined), 10_000);
+    const token = (await api<{ data: { token: string } }>("POST", `/v1/agents/${agent}/ingest-tokens`, {})).body.data.token;
+    // An action outside the agent's scopes is high on its own.
+    expect((await post(token, "in-scope")).status).toBe(202);
+    expect((await post(token, "out-of-scope", "payments.refund")).status).toBe(202);
+    const gate = async (serial: string) => {
+      const r = await fetch(`${sys.edge.url}/v1/verify/${serial}?max_band=medium`);
+      return r.status === 200 ? ((await r.json()) as { data: Verdict }).data : undefined;
+    };
+    await pollUntil(async () => ((await gate(a.serial_number))?.reasons.some((r) => r.code === "risk_too_high") ? true : undefined), 10_000);
+    const renewed = await api<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certificates/renew`, {});
+    expect(renewed.status).toBe(201);
+    const b = renewed.body.data.serial_number;
+    // Once the successor is at the edge it is refused for the agent's risk, not read as a clean new serial.
+    const { value: vb } = await pollUntil(async () => gate(b), 10_000);
+    expect(vb).toMatchObject({ status: "active", valid: false });
+    expect(vb.reasons.map((r) => r.code)).toEqual(["risk_too_high"]);
+  }, 60_000);
 });

@@ -30,18 +30,14 @@ export const route = createRoute({
   },
 });
 
-/**
- * The origin's signed delivery of status records. Unsigned, badly signed, stale or replayed calls
- * get 401 and change nothing; a valid batch is applied in version order by the ledger.
- */
 /** Monitor calls in flight at once while a batch of renewals is handed to the agents' monitors. */
 const ADOPT_CONCURRENCY = 32;
 
 /**
  * A renewal (a certificate record naming its successor) tells the agent's monitor, which publishes
- * the agent's risk under both serials: risk is the agent's, not one certificate's. After the batch
- * is applied, so a failure fails the call and the origin's retry (stale records, idempotent
- * adoption) completes it.
+ * the agent's risk under both serials: risk is the agent's, not one certificate's. Before the
+ * records are applied, so a successor's status is never readable at this edge without its risk; a
+ * failure fails the call, and the origin's retry (idempotent adoption) completes it.
  */
 async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["records"][number][]): Promise<void> {
   const renewals = records.flatMap((r) => (r.kind === "cert" && r.superseded_by && r.status !== "revoked" ? [{ agent: r.agent_id, serials: [r.serial_number, r.superseded_by] }] : []));
@@ -50,6 +46,10 @@ async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["rec
   }
 }
 
+/**
+ * The origin's signed delivery of status records. Unsigned, badly signed, stale or replayed calls
+ * get 401 and change nothing; a valid batch is applied in version order by the ledger.
+ */
 export function register(app: EdgeApp): void {
   serve(app, route, async (c) => {
     const secret = c.env.KAKUNIN_EDGE_SECRET;
@@ -82,9 +82,9 @@ export function register(app: EdgeApp): void {
     // fails the batch, so the origin's outbox retries it.
     const feedback = records.filter((r) => r.kind === "feedback");
     for (const f of feedback) await c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids);
+    await adoptRenewedSerials(c.env, records);
     const result = await coordinator(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, records.filter((r) => r.kind !== "feedback"), batch.data.epoch);
     if ("replayed" in result) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
-    await adoptRenewedSerials(c.env, records);
     return c.json({ data: { ...result, applied: result.applied + feedback.length } });
   });
 }
