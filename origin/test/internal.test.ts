@@ -77,6 +77,54 @@ describe.each(dbKinds())("internal calls from the edge on %s", (kind) => {
     }
   });
 
+  // The risk is the agent's: an alert names the serial the agent posted under, which after a
+  // renewal may be the predecessor, still valid through its overlap.
+  const renewed = async () => {
+    const { agent, cert } = await certified();
+    const next = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certificates/renew`)).body.data;
+    return { agent, old: cert, next };
+  };
+  const alertFor = (agent: string, serial: string, id: string) => ({
+    alert_id: id, agent_id: agent, tenant_id: tenantId, serial_number: serial, score: 0.93,
+    reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "x" }], event_ids: ["e1"], triggered_at: new Date().toISOString(),
+  });
+  const statusOf = async (id: string) => (await o.json<{ data: { status: string } }>("GET", `/v1/certificates/${id}`)).body.data.status;
+
+  it("risk alert naming a renewed predecessor inside its overlap (auto_revoke on): every valid certificate of the agent is revoked", async () => {
+    const { agent, old, next } = await renewed();
+    expect(await statusOf(old.id)).toBe("renewed");
+    const r = await signedPost("/internal/v1/risk-alerts", alertFor(agent, old.serial_number, `al-old-${old.id}`));
+    expect(r.body.data).toMatchObject({ decision: "revoked" });
+    expect(await statusOf(old.id)).toBe("revoked");
+    expect(await statusOf(next.id)).toBe("revoked");
+    expect((await o.json<{ data: { status: string } }>("GET", `/v1/agents/${agent}`)).body.data.status).toBe("suspended");
+  });
+
+  it("risk alert naming the successor revokes the predecessor still in its overlap too", async () => {
+    const { agent, old, next } = await renewed();
+    expect((await signedPost("/internal/v1/risk-alerts", alertFor(agent, next.serial_number, `al-next-${next.id}`))).body.data).toMatchObject({ decision: "revoked", certificate_id: next.id });
+    expect(await statusOf(next.id)).toBe("revoked");
+    expect(await statusOf(old.id)).toBe("revoked");
+  });
+
+  it("risk alert naming a renewed predecessor (auto_revoke off): the agent is flagged for review", async () => {
+    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
+    try {
+      const { agent, old, next } = await renewed();
+      expect((await signedPost("/internal/v1/risk-alerts", alertFor(agent, old.serial_number, `al-flag-${old.id}`))).body.data).toMatchObject({ decision: "flagged" });
+      expect((await o.json<{ data: { review_required: boolean } }>("GET", `/v1/agents/${agent}`)).body.data.review_required).toBe(true);
+      expect(await statusOf(next.id)).toBe("active");
+    } finally {
+      await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: true } });
+    }
+  });
+
+  it("risk alert for an agent whose certificates are all revoked already decides nothing new", async () => {
+    const { agent, cert } = await certified();
+    expect((await o.json("POST", `/v1/certificates/${cert.id}/revoke`, { body: { reason: "key compromise" } })).status).toBe(200);
+    expect((await signedPost("/internal/v1/risk-alerts", alertFor(agent, cert.serial_number, `al-gone-${cert.id}`))).body.data).toMatchObject({ decision: "already_revoked" });
+  });
+
   it("a call from an edge whose clock is 6 minutes off is refused with a 401 that names the skew", async () => {
     const { agent, cert } = await certified();
     const batch = { events: [forwarded(agent, cert.serial_number, "skewed")] };

@@ -2,7 +2,9 @@ import { and, eq } from "drizzle-orm";
 import { agents, certificates, riskDecisions, tenants } from "../db/schema.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
+import { isValidAt } from "../lifecycle/certificate-status.ts";
 import { revokeInTx } from "../lifecycle/revoke.ts";
+import { validCertificates } from "../lifecycle/valid-certificates.ts";
 import { enqueue } from "../publish/outbox.ts";
 import type { Services } from "../services.ts";
 import type { RiskAlert } from "@kakunin/shared";
@@ -11,9 +13,12 @@ import { emitWebhook } from "../webhooks/enqueue.ts";
 export type RiskDecision = "revoked" | "flagged" | "already_revoked" | "no_active_certificate";
 
 /**
- * The auto-revocation check. Tenant policy `auto_revoke` (default on) revokes the certificate the
- * alert names with reason `risk_threshold` and publishes it; off, the agent is flagged for human
- * review. Either way the decision, its score, reasons and events are recorded. Idempotent per alert.
+ * The auto-revocation check. The alert names the certificate the agent posted under, but the risk
+ * is the agent's: tenant policy `auto_revoke` (default on) revokes every certificate that still
+ * speaks for the agent (the active one and a renewed predecessor inside its overlap, which an
+ * alert may well name) with reason `risk_threshold`, suspends the agent and publishes it; off, the
+ * agent is flagged for human review while it has a valid certificate. Either way the decision,
+ * its score, reasons and events are recorded. Idempotent per alert.
  */
 export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decision: RiskDecision; certificate_id: string | null } | undefined> {
   const now = s.clock.now();
@@ -27,13 +32,22 @@ export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decis
     const autoRevoke = tenant!.policy.auto_revoke;
     const [cert] = await tx.select().from(certificates).where(and(eq(certificates.serialNumber, alert.serial_number), eq(certificates.agentId, agent.id)));
     let decision: RiskDecision;
+    let revokedId: string | null = null;
+    // The named certificate still speaks for the agent (an alert about a certificate revoked,
+    // superseded or expired since decides nothing new: someone acted, or the agent moved on), and
+    // the decision covers every certificate that does.
+    const valid = cert && isValidAt(cert, now) ? await validCertificates(tx, agent.id, now) : [];
     if (!cert) decision = "no_active_certificate";
-    else if (cert.status !== "active") decision = "already_revoked";
+    else if (valid.length === 0) decision = "already_revoked";
     else if (autoRevoke) {
-      const r = await revokeInTx(tx, {
-        tenantId: agent.tenantId, certificateId: cert.id, reason: "risk_threshold", code: "privilegeWithdrawn", now, suspendAgent: true, actor,
-      });
-      decision = r.ok ? "revoked" : "already_revoked";
+      for (const c of valid) {
+        const r = await revokeInTx(tx, {
+          tenantId: agent.tenantId, certificateId: c.id, reason: "risk_threshold", code: "privilegeWithdrawn", now, suspendAgent: true, actor,
+        });
+        // Under the agent row's lock a valid certificate cannot be revoked concurrently; if it was, it is revoked.
+        if (r.ok) revokedId ??= r.value.id;
+      }
+      decision = revokedId ? "revoked" : "already_revoked";
     } else {
       decision = "flagged";
       await tx.update(agents).set({ reviewRequestedAt: now, updatedAt: now }).where(eq(agents.id, agent.id));
@@ -49,12 +63,12 @@ export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decis
     // Alerts for people: the band change, then what the policy did about it.
     const about = { score: alert.score, serial_number: alert.serial_number, reasons: alert.reasons.slice(0, 5), event_ids: alert.event_ids.slice(0, 100), alert_id: alert.alert_id };
     await emitWebhook(tx, { tenantId: agent.tenantId, type: "io.kakunin.agent.risk.high", agentId: agent.id, at: now, data: { ...about, band: "high" } });
-    if (decision === "revoked") await emitWebhook(tx, { tenantId: agent.tenantId, type: "io.kakunin.agent.auto_revoked", agentId: agent.id, at: now, data: { ...about, certificate_id: cert!.id } });
+    if (decision === "revoked") await emitWebhook(tx, { tenantId: agent.tenantId, type: "io.kakunin.agent.auto_revoked", agentId: agent.id, at: now, data: { ...about, certificate_id: revokedId } });
     if (decision === "flagged") await emitWebhook(tx, { tenantId: agent.tenantId, type: "io.kakunin.agent.review_required", agentId: agent.id, at: now, data: about });
     await tx.insert(riskDecisions).values({
       alertId: alert.alert_id, tenantId: agent.tenantId, agentId: agent.id, serialNumber: alert.serial_number, score: alert.score,
       decision, autoRevoke, reasons: alert.reasons, eventIds: alert.event_ids, triggeredAt: new Date(alert.triggered_at),
     });
-    return { decision, certificate_id: cert?.id ?? null };
+    return { decision, certificate_id: revokedId ?? cert?.id ?? null };
   });
 }

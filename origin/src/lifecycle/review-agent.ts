@@ -2,14 +2,14 @@ import { and, eq, inArray, isNull } from "drizzle-orm";
 import { ok, type Result } from "@kakunin/shared";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
-import { agents, certificates, reviews, riskDecisions } from "../db/schema.ts";
-import { isValidAt } from "./certificate-status.ts";
+import { agents, reviews, riskDecisions } from "../db/schema.ts";
 import { enqueue } from "../publish/outbox.ts";
 import type { Services } from "../services.ts";
 import { emitWebhook } from "../webhooks/enqueue.ts";
 import { fail, type Failure } from "./failure.ts";
 import { revokeInTx } from "./revoke.ts";
 import { riskSuspension } from "./risk-suspension.ts";
+import { validCertificates } from "./valid-certificates.ts";
 
 export type ReviewDecision = "clear" | "revoke" | "reinstate";
 
@@ -59,16 +59,7 @@ export async function reviewAgent(
     let revokedId: string | null = null;
     let status = agent.status;
     if (input.decision === "revoke") {
-      // Every certificate that still speaks for the agent: the active one and a renewed predecessor
-      // inside its overlap (which is still valid until superseded_at).
-      const valid = (
-        await tx
-          .select()
-          .from(certificates)
-          .where(and(eq(certificates.agentId, agent.id), inArray(certificates.status, ["active", "renewed"])))
-      )
-        .filter((c) => isValidAt(c, now))
-        .sort((a, b) => (a.status === "active" ? -1 : b.status === "active" ? 1 : 0));
+      const valid = await validCertificates(tx, agent.id, now);
       for (const cert of valid) {
         const r = await revokeInTx(tx, {
           tenantId,
