@@ -13,7 +13,7 @@ interface Received {
 }
 
 /** A real HTTP receiver on a free loopback port whose behaviour per request is scripted. */
-async function receiver(script: ("fail" | "hang" | "ok")[], fallback: "fail" | "ok" = "ok") {
+async function receiver(script: ("fail" | "hang" | "ok" | "big" | "trickle")[], fallback: "fail" | "ok" = "ok") {
   const got: Received[] = [];
   let i = 0;
   const server: Server = createServer((req, res) => {
@@ -25,6 +25,15 @@ async function receiver(script: ("fail" | "hang" | "ok")[], fallback: "fail" | "
       got.push({ headers: req.headers, body });
       const step = script[i++] ?? fallback;
       if (step === "hang") return; // never answers: the sender must time out
+      // Answers 200 with a body far over what the sender reads (it stops reading at 64 KiB).
+      if (step === "big") return void res.writeHead(200, { "content-type": "text/plain" }).end("x".repeat(512 * 1024));
+      if (step === "trickle") {
+        // Answers 200 at once, then a body that never ends: the sender's deadline must end it.
+        res.writeHead(200, { "content-type": "text/plain" });
+        const t = setInterval(() => res.write("x"), 20);
+        res.on("close", () => clearInterval(t));
+        return;
+      }
       res.writeHead(step === "ok" ? 204 : 500).end();
     });
   });
@@ -237,6 +246,30 @@ describe.each(dbKinds())("webhook address guard on %s", (kind) => {
       const r = await o.json<{ type: string }>("POST", "/v1/tenant/webhooks", { body: { url } });
       expect(r.status, url).toBe(422);
       expect(r.body.type).toBe("urn:kakunin:problem:webhook-url-refused");
+    }
+  });
+
+  it("a receiver that answers with a huge body, or one that never ends, does not hold the sender past its deadline", async () => {
+    const rx = await receiver(["big", "trickle"]);
+    try {
+      const t0 = Date.now();
+      const big = await Promise.race([
+        sendWebhook(new URL(rx.url), {}, "{}", { timeoutMs: 2000, allowPrivate: true }),
+        new Promise<"stuck">((r) => setTimeout(() => r("stuck"), 5000)),
+      ]);
+      // The receiver said 200: delivered, whatever it sent after.
+      expect(big).toMatchObject({ status: 200, error: null });
+      const trickle = await Promise.race([
+        sendWebhook(new URL(rx.url), {}, "{}", { timeoutMs: 500, allowPrivate: true }),
+        new Promise<"stuck">((r) => setTimeout(() => r("stuck"), 5000)),
+      ]);
+      // Ended by the deadline: an exchange that did not complete in time is a failure, retried later
+      // (the receiver de-duplicates by webhook-id).
+      expect(trickle).toMatchObject({ status: null, error: expect.stringMatching(/timed out/) });
+      expect(trickle !== "stuck" && trickle.durationMs).toBeGreaterThanOrEqual(450);
+      expect(Date.now() - t0).toBeLessThan(5000);
+    } finally {
+      await rx.close();
     }
   });
 

@@ -35,9 +35,16 @@ export async function sendWebhook(
     timeout: o.timeoutMs,
   };
   return new Promise<SendOutcome>((resolve) => {
-    const done = (status: number | null, error: string | null) => resolve({ status, error, durationMs: now() - started });
+    // Settles once, whichever of the response, the request or the deadline ends the exchange first.
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    const done = (status: number | null, error: string | null) => {
+      clearTimeout(deadline);
+      resolve({ status, error, durationMs: now() - started });
+    };
     const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, options, (res) => {
-      // Drain (bounded) so the socket is released; the body is not needed.
+      // Drain (bounded) so the socket is released; the body is not needed. A body over 64 KiB is
+      // cut off and the receiver's status stands (`destroy()` without an error emits neither 'end'
+      // nor 'error', only 'close'); one still arriving at the deadline is a timeout like any other.
       let read = 0;
       res.on("data", (chunk: Buffer) => {
         read += chunk.length;
@@ -45,12 +52,12 @@ export async function sendWebhook(
       });
       res.on("end", () => done(res.statusCode ?? null, null));
       res.on("error", () => done(res.statusCode ?? null, null));
+      res.on("close", () => done(res.statusCode ?? null, null));
     });
-    // A hard deadline for the whole exchange, not only socket idleness.
-    const deadline = setTimeout(() => req.destroy(new Error(`timed out after ${o.timeoutMs} ms`)), o.timeoutMs);
+    // A hard deadline for the whole exchange, body included, not only socket idleness.
+    deadline = setTimeout(() => req.destroy(new Error(`timed out after ${o.timeoutMs} ms`)), o.timeoutMs);
     req.on("timeout", () => req.destroy(new Error(`timed out after ${o.timeoutMs} ms`)));
     req.on("error", (e) => done(null, e.message));
-    req.on("close", () => clearTimeout(deadline));
     req.end(body);
   });
 }
