@@ -425,6 +425,10 @@ describe("kakunin against a running system", () => {
       const log = await cli("webhooks", "deliveries", hook.id, "--json");
       expectExit(log, 0);
       expect(parsed<{ status: string }[]>(log).every((d) => d.status === "delivered")).toBe(true);
+      // Removed: no longer listed; removing it again is a not-found error.
+      expectExit(await cli("webhooks", "remove", hook.id), 0);
+      expect((await cli("webhooks", "list")).stdout).not.toContain(url);
+      expect((await cli("webhooks", "remove", hook.id)).code).not.toBe(0);
     } finally {
       server.closeAllConnections();
       server.close();

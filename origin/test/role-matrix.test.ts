@@ -84,6 +84,7 @@ const MATRIX: Record<string, Row> = {
   "POST /v1/tenant/webhooks": { allowed: ["admin"], path: () => "/v1/tenant/webhooks", body: { url: "https://93.184.216.34/hook" }, other: "own" },
   "GET /v1/tenant/webhooks/{id}/deliveries": { allowed: ["admin", "auditor"], path: (i) => `/v1/tenant/webhooks/${i.hook}/deliveries`, other: 404 },
   "POST /v1/tenant/webhooks/{id}/replay": { allowed: ["admin"], path: (i) => `/v1/tenant/webhooks/${i.hook}/replay`, body: {}, other: 404 },
+  "DELETE /v1/tenant/webhooks/{id}": { allowed: ["admin"], path: (i) => `/v1/tenant/webhooks/${i.hook}`, other: 404, destructive: true },
   "POST /v1/tenants": { allowed: ["admin"], path: () => "/v1/tenants", body: { name: `t-${crypto.randomUUID()}` }, other: 403, destructive: true },
   "POST /v1/api-keys": { allowed: ["admin"], path: () => "/v1/api-keys", body: { name: "k", role: "auditor" }, other: "own" },
   "GET /v1/api-keys": { allowed: ["admin"], path: () => "/v1/api-keys", other: "own" },

@@ -174,6 +174,38 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     expect(new Set(rx.got.map((r) => r.headers["webhook-id"])).size).toBe(1);
   }, 30_000);
 
+  it("a removed endpoint gets nothing more: DELETE (admin, audited) ends its pending deliveries, queues nothing new, replays nothing", async () => {
+    const rx = await receiver([]);
+    const { id: hook } = (
+      await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: rx.url, event_types: ["io.kakunin.certificate.revoked"] } })
+    ).body.data;
+    const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 300, baseBackoffMs: 10, maxBackoffMs: 20, log: () => {} });
+    await revokeOne();
+    const list = async () => (await o.json<{ data: { id: string; status: string }[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries`)).body.data;
+    expect((await list()).map((x) => x.status)).toEqual(["pending"]);
+    expect((await o.json("DELETE", `/v1/tenant/webhooks/${hook}`, { key: auditor })).status).toBe(403);
+    const removed = await o.json<{ data: { id: string } }>("DELETE", `/v1/tenant/webhooks/${hook}`);
+    expect(removed.status).toBe(200);
+    expect(removed.body.data.id).toBe(hook);
+    // The delivery log stays; the pending delivery ended dead and is never sent.
+    expect((await list()).map((x) => x.status)).toEqual(["dead"]);
+    await d.drainOnce();
+    await revokeOne();
+    await d.drainOnce();
+    expect(rx.got).toHaveLength(0);
+    expect(await list()).toHaveLength(1);
+    expect((await o.json("POST", `/v1/tenant/webhooks/${hook}/replay`, { body: {} })).status).toBe(404);
+    expect((await o.json("DELETE", `/v1/tenant/webhooks/${hook}`)).status).toBe(404);
+    const listed = await o.json<{ data: { id: string }[] }>("GET", "/v1/tenant/webhooks");
+    expect(listed.body.data.map((x) => x.id)).not.toContain(hook);
+    const audit = await o.json<{ data: { entry: { data: { webhook_id: string; cancelled_deliveries: number } } }[] }>(
+      "GET",
+      "/v1/audit/entries?kind=webhook.deleted&limit=1000",
+    );
+    expect(audit.body.data.find((e) => e.entry.data.webhook_id === hook)?.entry.data.cancelled_deliveries).toBe(1);
+    await rx.close();
+  }, 30_000);
+
   it("a renewal queues io.kakunin.certificate.renewed naming the agent, the successor and the predecessor", async () => {
     const rx = await receiver([]);
     const { id: hook } = (

@@ -24,13 +24,13 @@ import { tokensCreate } from "./tokens-create.ts";
 import { verify } from "./verify.ts";
 import { reviews } from "./reviews.ts";
 import { review } from "./review.ts";
-import { webhooksAdd, webhooksDeliveries, webhooksList } from "./webhooks.ts";
+import { webhooksAdd, webhooksDeliveries, webhooksList, webhooksRemove } from "./webhooks.ts";
 
 /** Every command, in the order `kakunin --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, renew, revoke, credentialsCreate, credentialsList, credentialsRevoke,
   tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, auditReport, caRollover, completion,
-  reviews, review, webhooksList, webhooksAdd, webhooksDeliveries,
+  reviews, review, webhooksList, webhooksAdd, webhooksDeliveries, webhooksRemove,
   caCsr, caImport, caRootCrl,
 ];
 

@@ -1,4 +1,4 @@
-/** `kakunin webhooks list|add|deliveries`: /v1/tenant/webhooks. */
+/** `kakunin webhooks list|add|deliveries|remove`: /v1/tenant/webhooks. */
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
 import { originEndpoint, resolveSettings } from "../config.ts";
@@ -23,6 +23,12 @@ interface Delivery {
   last_status: number | null;
   last_error: string | null;
   created_at: string;
+}
+
+/** One endpoint: the JSON with --json, else the given fields. */
+function showHook(io: Io, a: Parsed, h: Hook, fields: Parameters<typeof kv>[0]): number {
+  io.out(a.bool("json") ? json(h) : kv(fields));
+  return EXIT.ok;
 }
 
 const listHelp = helpText("webhooks list [--json]", "\nLists the tenant's webhook endpoints (GET /v1/tenant/webhooks).", [ORIGIN_HELP, JSON_HELP]);
@@ -77,17 +83,12 @@ export const webhooksAdd: Command = {
     const r = await call<{ data: Hook }>("POST", originEndpoint(resolveSettings(a, addHelp)), "/v1/tenant/webhooks", { body });
     if (!r.ok) return reportFailure(io, r.error);
     const h = r.value.body.data;
-    io.out(
-      a.bool("json")
-        ? json(h)
-        : kv([
-            ["webhook", h.id],
-            ["url", h.url],
-            ["key id", h.key_id],
-            ["secret", h.secret ?? ""],
-          ]),
-    );
-    return EXIT.ok;
+    return showHook(io, a, h, [
+      ["webhook", h.id],
+      ["url", h.url],
+      ["key id", h.key_id],
+      ["secret", h.secret ?? ""],
+    ]);
   },
 };
 
@@ -121,5 +122,33 @@ export const webhooksDeliveries: Command = {
           ),
     );
     return EXIT.ok;
+  },
+};
+
+const removeHelp = helpText(
+  "webhooks remove <webhook-id> [--json]",
+  `
+Removes an endpoint (DELETE /v1/tenant/webhooks/:id, admin): nothing more is sent to it, its pending
+deliveries end dead, its delivery log stays. Audited.`,
+  [ORIGIN_HELP, JSON_HELP],
+);
+export const webhooksRemove: Command = {
+  name: "webhooks remove",
+  synopsis: "webhooks remove <webhook-id> [--json]",
+  summary: "remove a webhook endpoint",
+  help: removeHelp,
+  spec: { strings: ["origin", "api-key"], booleans: ["json"], positionals: ["webhook-id"] },
+  async run(a: Parsed, io: Io): Promise<number> {
+    const r = await call<{ data: Hook }>(
+      "DELETE",
+      originEndpoint(resolveSettings(a, removeHelp)),
+      `/v1/tenant/webhooks/${encodeURIComponent(a.req("webhook-id"))}`,
+    );
+    if (!r.ok) return reportFailure(io, r.error);
+    const h = r.value.body.data;
+    return showHook(io, a, h, [
+      ["removed", h.id],
+      ["url", h.url],
+    ]);
   },
 };

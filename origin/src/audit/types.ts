@@ -15,7 +15,7 @@ export type AuditKind =
   | "bootstrap.token_issued" | "bootstrap.token_discarded"
   | "agent_credential.created" | "agent_credential.revoked" | "agent.suspension_lifted"
   | "certificate.renewed" | "certificate.superseded" | "key.deletion_scheduled" | "key.orphan_found"
-  | "scoring.updated" | "review.decided" | "webhook.created" | "webhook.replayed"
+  | "scoring.updated" | "review.decided" | "webhook.created" | "webhook.replayed" | "webhook.deleted"
   | "console.signed_in" | "console.signed_out";
 
 export interface AuditItem {

@@ -1,4 +1,4 @@
-import { and, eq, inArray } from "drizzle-orm";
+import { and, eq, inArray, isNull } from "drizzle-orm";
 import { ok, type Result } from "@kakunin/shared";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
@@ -23,7 +23,8 @@ export async function replayWebhook(
     const [ep] = await tx
       .select({ id: webhookEndpoints.id })
       .from(webhookEndpoints)
-      .where(and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.tenantId, tenantId)));
+      .where(and(eq(webhookEndpoints.id, endpointId), eq(webhookEndpoints.tenantId, tenantId), isNull(webhookEndpoints.disabledAt)));
+    // A removed endpoint is gone for sending: nothing is replayed to it.
     if (!ep) return fail("not-found", `webhook ${endpointId} not found`);
     const which = deliveryIds ? inArray(webhookDeliveries.id, deliveryIds) : eq(webhookDeliveries.status, "dead");
     const rows = await tx

@@ -34,6 +34,7 @@ import * as webhooksList from "./v1_tenant_webhooks_list.ts";
 import * as webhooksCreate from "./v1_tenant_webhooks_create.ts";
 import * as webhooksDeliveries from "./v1_tenant_webhooks_deliveries.ts";
 import * as webhooksReplay from "./v1_tenant_webhooks_replay.ts";
+import * as webhooksDelete from "./v1_tenant_webhooks_delete.ts";
 import * as reviewsList from "./v1_reviews_list.ts";
 import * as agentsReview from "./v1_agents_review.ts";
 import * as auditTreeHead from "./v1_audit_tree_head.ts";
@@ -56,7 +57,7 @@ export const ROUTES = [
   apiKeysCreate, apiKeysList, apiKeysRevoke, auditTreeHead, auditEntries, auditProofs, agentsEvidence, init, metrics,
   deadLettersList, deadLettersReplay, agentCredentialsCreate, agentCredentialsList, agentCredentialsRevoke, adminTidy,
   scoringGet, scoringPatch, scoringShadow,
-  webhooksList, webhooksCreate, webhooksDeliveries, webhooksReplay,
+  webhooksList, webhooksCreate, webhooksDeliveries, webhooksReplay, webhooksDelete,
   reviewsList, agentsReview,
   caCsr, caImport, caRootCrl,
 ] as const;

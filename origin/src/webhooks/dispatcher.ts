@@ -76,6 +76,9 @@ export class WebhookDispatcher {
         .where(
           and(
             eq(webhookDeliveries.status, "pending"),
+            // Removing an endpoint ends its pending deliveries in the same transaction; this covers one
+            // queued by a transaction that read the endpoint just before the removal committed.
+            isNull(webhookEndpoints.disabledAt),
             lte(webhookDeliveries.nextAttemptAt, now),
             or(isNull(webhookDeliveries.claimedUntil), lt(webhookDeliveries.claimedUntil, now)),
           ),
