@@ -160,4 +160,12 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     }
     expect((await queue()).find((i) => i.agent_id === a.agent)).toBeUndefined();
   });
+
+  it("retiring a flagged agent closes the question: it leaves the queue (a retired agent takes no review decision)", async () => {
+    const a = await alerted();
+    expect((await queue()).some((i) => i.agent_id === a.agent)).toBe(true);
+    expect((await o.json("POST", `/v1/agents/${a.agent}/retire`, { body: {} })).status).toBeLessThan(300);
+    expect((await o.json("POST", `/v1/agents/${a.agent}/review`, { body: { decision: "clear", reason: "gone" } })).status).toBe(422);
+    expect((await queue()).find((i) => i.agent_id === a.agent)).toBeUndefined();
+  });
 });

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull } from "drizzle-orm";
+import { and, desc, eq, inArray, isNull, ne } from "drizzle-orm";
 import type { Db } from "../db/index.ts";
 import { agents, riskDecisions } from "../db/schema.ts";
 
@@ -20,14 +20,23 @@ export interface OpenReview {
 
 /**
  * The open review queue (open = a `revoked` or `flagged` risk decision no review has closed), one
- * item per agent, oldest first. GET /v1/reviews and the console's review page both read it here.
+ * item per agent, oldest first. A retired agent is not in it: retirement (audited) closed the
+ * question, and a retired agent takes no review decision. GET /v1/reviews and the console's
+ * review page both read it here.
  */
 export async function openReviews(db: Db, tenantId: string, limit: number): Promise<OpenReview[]> {
   const open = await db
     .select({ d: riskDecisions, a: agents })
     .from(riskDecisions)
     .innerJoin(agents, eq(riskDecisions.agentId, agents.id))
-    .where(and(eq(riskDecisions.tenantId, tenantId), isNull(riskDecisions.reviewId), inArray(riskDecisions.decision, ["revoked", "flagged"])))
+    .where(
+      and(
+        eq(riskDecisions.tenantId, tenantId),
+        isNull(riskDecisions.reviewId),
+        inArray(riskDecisions.decision, ["revoked", "flagged"]),
+        ne(agents.status, "retired"),
+      ),
+    )
     .orderBy(desc(riskDecisions.triggeredAt))
     .limit(5000);
   const byAgent = new Map<string, typeof open>();
