@@ -44,7 +44,7 @@ export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decis
         const r = await revokeInTx(tx, {
           tenantId: agent.tenantId, certificateId: c.id, reason: "risk_threshold", code: "privilegeWithdrawn", now, suspendAgent: true, actor,
         });
-        // Under the agent row's lock a valid certificate cannot be revoked concurrently; if it was, it is revoked.
+        // Not ok only if it was revoked directly (POST /v1/certificates/:id/revoke) since it was read: revoked either way.
         if (r.ok) revokedId ??= r.value.id;
       }
       decision = revokedId ? "revoked" : "already_revoked";

@@ -94,7 +94,7 @@ export class AgentMonitor extends DurableObject<Env> {
       const state = this.load();
       // A token minted for a renewed certificate speaks for its successor (ingest/authenticate.ts):
       // both serials can be shown to gateways until the overlap ends.
-      newSerial = this.rememberSerials(agent.tokenSerial && agent.tokenSerial !== agent.serial ? [agent.tokenSerial, agent.serial] : [agent.serial]);
+      newSerial = this.rememberSerials(agent.tokenSerial ? [agent.tokenSerial, agent.serial] : [agent.serial]);
       for (const { e, i } of order) {
         const prior = seenInBatch.has(e.event_id)
           ? undefined
@@ -175,9 +175,7 @@ export class AgentMonitor extends DurableObject<Env> {
       sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
       sql.exec("INSERT INTO meta (k, v) VALUES (?, ?)", key, JSON.stringify({ at: now, events: eventIds.length }));
     });
-    // As after ingest: a failed KV write is retried by the alarm, never lost.
-    await this.publishRiskOrDefer(true);
-    if (this.riskDirty()) await this.scheduleForwarding(5_000);
+    await this.publishRiskNow();
     return { applied: true };
   }
 
@@ -189,7 +187,11 @@ export class AgentMonitor extends DurableObject<Env> {
    */
   async adoptSerials(serials: string[]): Promise<void> {
     if (this.ctx.storage.sql.exec("SELECT 1 FROM meta WHERE k = 'state'").toArray().length === 0) return;
-    if (!this.rememberSerials(serials)) return;
+    if (this.rememberSerials(serials)) await this.publishRiskNow();
+  }
+
+  /** Outside ingest (a review, a renewal): publish at once; as after ingest, a failed KV write is retried by the alarm, never lost. */
+  private async publishRiskNow(): Promise<void> {
     await this.publishRiskOrDefer(true);
     if (this.riskDirty()) await this.scheduleForwarding(5_000);
   }
@@ -201,16 +203,20 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   private serials(): string[] {
-    // A monitor from before serials were kept published under the serial of its last ingest.
+    return this.storedSerials() ?? this.lastIngestSerial();
+  }
+
+  /** A monitor from before serials were kept published under the serial of its last ingest. */
+  private lastIngestSerial(): string[] {
     const agent = this.agent();
-    return this.storedSerials() ?? (agent ? [agent.serial] : []);
+    return agent ? [agent.serial] : [];
   }
 
   /** Adds serials (most recent last, at most RISK_SERIALS kept); true when any was new. */
   private rememberSerials(add: string[]): boolean {
     const stored = this.storedSerials();
     if (stored && add.every((s) => stored.includes(s))) return false;
-    const next = [...this.serials().filter((s) => !add.includes(s)), ...add].slice(-RISK_SERIALS);
+    const next = [...(stored ?? this.lastIngestSerial()).filter((s) => !add.includes(s)), ...add].slice(-RISK_SERIALS);
     this.ctx.storage.sql.exec("INSERT INTO meta (k, v) VALUES ('serials', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(next));
     return true;
   }

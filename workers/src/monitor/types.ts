@@ -6,7 +6,7 @@ export interface AgentContext {
   tenantId: string;
   /** The certificate the events are posted under (a renewed token's successor, ingest/authenticate.ts). */
   serial: string;
-  /** The serial the ingest token was minted for, when a renewal moved it on to `serial`. */
+  /** The serial the ingest token was minted for, set only when a renewal moved it on to `serial` (v1_events.ts). */
   tokenSerial?: string;
   scopes: string[];
   /** The agent's sensitivity and its tenant's scoring overrides, as last published to this edge. */
