@@ -104,4 +104,30 @@ describe("behaviour ingest, end to end", () => {
     expect(stored.value.length).toBe(events.length);
     expect(new Set(stored.value).size).toBe(events.length);
   }, 150_000);
+  it("a review clears what it saw: an agent that went on after its flag is flagged again for what came after", async () => {
+    expect((await api("PATCH", "/v1/tenant/policy", { auto_revoke: false })).status).toBe(200);
+    try {
+      const { agent, token } = await enrolled(["orders.*"]);
+      const normal = normalTraffic(60, Date.now() - 3600_000, "rv");
+      expect((await postEvents(token, normal)).status).toBe(202);
+      const out = (id: string, action: string) => ({ event_id: id, timestamp: new Date().toISOString(), type: "transaction", action, amount: 250_000, currency: "EUR", outcome: "success" });
+      expect((await postEvents(token, [out("flagged-1", "payments.transfer")])).body.data.results[0]!.band).toBe("high");
+      type Item = { agent_id: string; event_ids: string[] };
+      const listed = async (id: string) => {
+        const q = await api<{ data: Item[] }>("GET", "/v1/reviews");
+        return q.body.data.find((i) => i.agent_id === agent && i.event_ids.includes(id));
+      };
+      await pollUntil(() => listed("flagged-1"), 15_000, 100);
+      // The agent goes on while it waits for a reviewer: high again, but no new alert (its risk already was).
+      expect((await postEvents(token, [out("after-1", "payments.refund")])).body.data.results[0]!.band).toBe("high");
+      const cleared = await api<{ data: { decision: string } }>("POST", `/v1/agents/${agent}/review`, { decision: "clear", reason: "the transfer was approved offline" });
+      expect(cleared.status).toBe(200);
+      // The reviewer saw "flagged-1" only. "after-1" flags the agent again, with its own event.
+      const again = await pollUntil(() => listed("after-1"), 15_000, 100);
+      expect(again.value.event_ids).not.toContain("flagged-1");
+      expect((await api<{ data: { review_required: boolean } }>("GET", `/v1/agents/${agent}`)).body.data.review_required).toBe(true);
+    } finally {
+      await api("PATCH", "/v1/tenant/policy", { auto_revoke: true });
+    }
+  }, 60_000);
 });

@@ -32,7 +32,7 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
   });
 
   /** An agent whose monitor reported high risk driven by two stored events. */
-  async function alerted(): Promise<{ agent: string; serial: string; cert: string }> {
+  async function alerted(): Promise<{ agent: string; serial: string; cert: string; at: string }> {
     const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
     const c = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
     const at = new Date().toISOString();
@@ -60,14 +60,14 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
       triggered_at: at,
     });
     expect(d).toBeDefined();
-    return { agent, serial: c.serial_number, cert: c.id };
+    return { agent, serial: c.serial_number, cert: c.id, at };
   }
 
   const queue = async (key?: string) => (await o.json<{ data: Item[] }>("GET", "/v1/reviews", { key })).body.data;
 
   it("flagged (auto_revoke off): listed with reasons and events; clear lifts the flag, is audited and tells the monitor", async () => {
     expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
-    const { agent } = await alerted();
+    const { agent, at } = await alerted();
     const item = (await queue(auditor)).find((i) => i.agent_id === agent)!;
     expect(item).toMatchObject({ kind: "review_required", event_ids: ["x1", "x2"] });
     expect(item.top_reasons[0]!.feature).toBe("out_of_scope");
@@ -118,7 +118,8 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
       if ("error" in d || !d.pending) break;
     }
     const fb = records.find((x): x is FeedbackRecord => x.kind === "feedback" && x.agent_id === agent);
-    expect(fb).toMatchObject({ review_id: r.body.data.id, event_ids: ["x1", "x2"] });
+    // The review covers what its alert showed: the monitor keeps the risk of anything after it.
+    expect(fb).toMatchObject({ review_id: r.body.data.id, event_ids: ["x1", "x2"], accepted_until: at });
   });
 
   it("auto-revoked: listed as auto_revoked; reinstate lifts the risk suspension (admin + reason); revoke confirms", async () => {

@@ -72,6 +72,8 @@ export interface FeedbackRecord {
   agent_id: string;
   review_id: string;
   event_ids: string[];
+  /** The newest alert the review closed (ISO, the edge's own alert time): later events were not reviewed. */
+  accepted_until?: string;
 }
 
 export interface CrlRecord {

@@ -1,11 +1,12 @@
 import { reset, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { mintIngestToken, type AgentRecord, type ScoringRecord, type TenantScoring } from "@kakunin/shared";
 import type { AgentMonitor } from "../src/monitor/agent-monitor.ts";
 import { agentRec, certRec, env, nextV, publish, SECRET, verify } from "./fixtures.ts";
 
 afterEach(async () => {
+  vi.restoreAllMocks();
   await reset();
 });
 
@@ -118,5 +119,56 @@ describe("tenant scoring at the edge", () => {
     const v = await (await verify(a.cert.serial_number)).json<{ data: { risk: { band: string } } }>();
     expect(v.data.risk.band).toBe("low");
     expect(await runInDurableObject(m, async (x: AgentMonitor) => x.acceptAsNormal(review, ["x"]))).toEqual({ applied: false });
+  });
+  it("review feedback covers what the review saw: events after its newest alert keep their risk and alert again", async () => {
+    // The origin is away: queued alerts stay where the test can read them.
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("{}", { status: 503 }));
+    const a = await enrolled();
+    await post(a.token, history());
+    await post(a.token, [outOfScope]);
+    const m = env.AGENT_MONITOR.getByName(a.cert.agent_id);
+    const alerts = () =>
+      runInDurableObject(m, async (_x: AgentMonitor, state) =>
+        state.storage.sql
+          .exec<{ payload: string }>("SELECT payload FROM alerts ORDER BY created_at")
+          .toArray()
+          .map((r) => JSON.parse(r.payload) as { event_ids: string[]; triggered_at: string; score: number }),
+      );
+    const [first] = await alerts();
+    expect(first!.event_ids).toEqual(["x"]);
+    await new Promise((r) => setTimeout(r, 20));
+    // The agent goes on after its flag: high again, but its risk already was, so no second alert.
+    const later = { ...outOfScope, event_id: "y", action: "payments.refund", timestamp: new Date().toISOString() };
+    expect((await post(a.token, [later])).data.results[0]!.band).toBe("high");
+    expect(await alerts()).toHaveLength(1);
+
+    // The reviewer cleared the alert about "x". "y" was never shown to anyone.
+    const fb = {
+      kind: "feedback" as const,
+      v: nextV(),
+      tenant_id: a.cert.tenant_id,
+      agent_id: a.cert.agent_id,
+      review_id: crypto.randomUUID(),
+      event_ids: ["x"],
+      accepted_until: first!.triggered_at,
+    };
+    expect((await publish([fb])).status).toBe(200);
+    const risk = await runInDurableObject(m, async (x: AgentMonitor) => x.risk(a.cert.agent_id));
+    expect(risk.band).toBe("high");
+    expect(risk.reasons[0]!.feature).toBe("out_of_scope");
+    const after = await alerts();
+    expect(after).toHaveLength(2);
+    expect(after[1]!.event_ids).toEqual(["y"]);
+    expect(after[1]!.score).toBeGreaterThanOrEqual(0.85);
+    const v = await (await verify(a.cert.serial_number)).json<{ data: { risk: { band: string } } }>();
+    expect(v.data.risk.band).toBe("high");
+
+    // A time the monitor cannot read accepts nothing after the epoch: the risk stays (fail closed).
+    const b = await enrolled();
+    await post(b.token, history());
+    await post(b.token, [outOfScope]);
+    const bad = { ...fb, v: nextV(), tenant_id: b.cert.tenant_id, agent_id: b.cert.agent_id, review_id: crypto.randomUUID(), accepted_until: "not a time" };
+    expect((await publish([bad])).status).toBe(200);
+    expect((await runInDurableObject(env.AGENT_MONITOR.getByName(b.cert.agent_id), async (x: AgentMonitor) => x.risk(b.cert.agent_id))).band).toBe("high");
   });
 });

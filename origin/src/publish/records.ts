@@ -1,7 +1,7 @@
-import { and, eq } from "drizzle-orm";
+import { and, eq, max } from "drizzle-orm";
 import type { AgentRecord, CertStatusRecord, CrlRecord, FeedbackRecord, ScoringRecord } from "@kakunin/shared";
 import { agentUrn, BACKDATE_MS } from "../ca/profiles.ts";
-import { agents, certificates, reviews, tenants } from "../db/schema.ts";
+import { agents, certificates, reviews, riskDecisions, tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { rfc3339 } from "../time.ts";
 import type { PublishSigners } from "./signers.ts";
@@ -62,11 +62,19 @@ export async function scoringRecord(s: Services, tenantId: string, v: number): P
   return t ? { kind: "scoring", v, tenant_id: tenantId, scoring: t.scoring } : undefined;
 }
 
-/** A review that cleared an agent, for its AgentMonitor (accept the reviewed events as normal). */
+/**
+ * A review that cleared an agent, for its AgentMonitor (accept the reviewed events as normal). The
+ * review covers what its alerts showed, up to the newest of them (`accepted_until`, the edge's own
+ * alert time): an agent that went on after its flag keeps the risk of what no one reviewed.
+ */
 export async function feedbackRecord(s: Services, reviewId: string, v: number): Promise<FeedbackRecord | undefined> {
   const [r] = await s.db.select().from(reviews).where(eq(reviews.id, reviewId));
   if (!r) return undefined;
-  return { kind: "feedback", v, tenant_id: r.tenantId, agent_id: r.agentId, review_id: r.id, event_ids: r.eventIds.slice(0, 1000) };
+  const [last] = await s.db.select({ at: max(riskDecisions.triggeredAt) }).from(riskDecisions).where(eq(riskDecisions.reviewId, r.id));
+  return {
+    kind: "feedback", v, tenant_id: r.tenantId, agent_id: r.agentId, review_id: r.id, event_ids: r.eventIds.slice(0, 1000),
+    ...(last?.at && { accepted_until: last.at.toISOString() }),
+  };
 }
 
 /**

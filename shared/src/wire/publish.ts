@@ -68,10 +68,15 @@ export const scoringRecordSchema = z.object({
   }),
 });
 
-/** A review cleared an agent: its AgentMonitor accepts these events as normal (idempotent per review). */
+/**
+ * A review cleared an agent: its AgentMonitor accepts these events as normal (idempotent per review).
+ * `accepted_until`: the newest alert the review closed; what the agent did after it was not reviewed
+ * and keeps counting (absent from origins before it: everything is accepted, as they meant).
+ */
 export const feedbackRecordSchema = z.object({
   kind: z.literal("feedback"), v, tenant_id: uuid, agent_id: uuid, review_id: uuid,
   event_ids: z.array(z.string().max(128)).max(1000),
+  accepted_until: iso.optional(),
 });
 
 export const crlRecordSchema = z.object({

@@ -123,14 +123,7 @@ export class AgentMonitor extends DurableObject<Env> {
         };
         sql.exec("INSERT INTO events (event_id, received_at, result, payload) VALUES (?, ?, ?, ?)", e.event_id, now, JSON.stringify(result), JSON.stringify(forwarded));
       }
-      if (alert) {
-        const alertId = `${agent.agentId}:${now}:${state.n}`;
-        const payload = {
-          alert_id: alertId, agent_id: agent.agentId, tenant_id: agent.tenantId, serial_number: agent.serial,
-          score: alert.score, reasons: alert.reasons, event_ids: highEvents.slice(0, 1000), triggered_at: new Date(now).toISOString(),
-        };
-        sql.exec("INSERT INTO alerts (alert_id, payload, created_at) VALUES (?, ?, ?)", alertId, JSON.stringify(payload), now);
-      }
+      if (alert) this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}`, alert, highEvents, now);
       sql.exec("INSERT INTO meta (k, v) VALUES ('state', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(state));
       sql.exec("INSERT INTO meta (k, v) VALUES ('agent', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(agent));
       if (this.riskState) sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
@@ -160,23 +153,71 @@ export class AgentMonitor extends DurableObject<Env> {
    * A human review cleared the agent (POST /v1/agents/:id/review, decision clear): the reviewed
    * events are accepted as normal history and the risk they raised is dropped. Idempotent per review.
    */
-  async acceptAsNormal(reviewId: string, eventIds: string[]): Promise<{ applied: boolean }> {
+  async acceptAsNormal(reviewId: string, eventIds: string[], acceptedUntil?: number): Promise<{ applied: boolean }> {
     const sql = this.ctx.storage.sql;
     const key = `review:${reviewId}`;
     if (sql.exec("SELECT 1 FROM meta WHERE k = ?", key).toArray().length > 0) return { applied: false };
     const now = Date.now();
+    let realerted = false;
     this.ctx.storage.transactionSync(() => {
       const state = this.load();
+      const thresholds = this.loadRisk().thresholds;
       // DEFAULT_SCORING, as in ingest: the state is learned with the defaults (a tenant's overrides
       // are thresholds and weights applied on top, tenantVerdict), so it is reset with them too.
       acceptAsNormal(state, now, DEFAULT_SCORING);
-      this.riskState = { score: 0, t: state.risk.t, reasons: [], thresholds: this.loadRisk().thresholds };
+      // The review accepted what its alerts showed, up to the newest of them. What the agent did
+      // after that no one has reviewed: its risk stays, and if it is high the origin hears of it
+      // again (the clear lifted the flag those events would otherwise hide behind). The scorer's
+      // lingering risk takes the tenant's view of it too: the raw scores were not kept.
+      const unreviewed = acceptedUntil === undefined ? undefined : this.riskSince(acceptedUntil, now);
+      const risk = unreviewed?.risk ?? { score: 0, reasons: [] };
+      state.risk = { ...state.risk, score: risk.score, reasons: risk.reasons };
+      this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds };
+      const agent = this.agent();
+      if (agent && unreviewed && bandOf(risk.score, thresholds) === "high") {
+        this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}:after-review`, risk, unreviewed.high, now);
+        realerted = true;
+      }
       sql.exec("INSERT INTO meta (k, v) VALUES ('state', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(state));
       sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
-      sql.exec("INSERT INTO meta (k, v) VALUES (?, ?)", key, JSON.stringify({ at: now, events: eventIds.length }));
+      sql.exec("INSERT INTO meta (k, v) VALUES (?, ?)", key, JSON.stringify({ at: now, events: eventIds.length, ...(acceptedUntil !== undefined && { until: acceptedUntil }) }));
     });
+    if (realerted) await this.scheduleForwarding(0);
     await this.publishRiskNow();
     return { applied: true };
+  }
+
+  /**
+   * The risk of the events received after `since` (the newest alert a review closed), as the tenant
+   * scored them: the strongest one, decayed to `now` like the lingering risk, and the high ones.
+   * The scorer's own state cannot be rewound, so their individual scores stand for it; events
+   * older than eight decay times (below 0.001 of their score) are not read.
+   */
+  private riskSince(since: number, now: number): { risk: { score: number; reasons: Reason[] }; high: string[] } {
+    const rows = this.ctx.storage.sql
+      .exec<{ event_id: string; received_at: number; result: string }>(
+        "SELECT event_id, received_at, result FROM events WHERE received_at > ? ORDER BY received_at",
+        Math.max(since, now - 8 * DEFAULT_SCORING.riskDecayMs),
+      )
+      .toArray();
+    let risk = { score: 0, reasons: [] as Reason[] };
+    const high: string[] = [];
+    for (const row of rows) {
+      const r = JSON.parse(row.result) as EventResult;
+      if (r.band === "high" && high.length < 1000) high.push(row.event_id);
+      const score = Math.round(r.score * Math.exp(-Math.max(0, now - row.received_at) / DEFAULT_SCORING.riskDecayMs) * 1000) / 1000;
+      if (score > risk.score) risk = { score, reasons: r.reasons };
+    }
+    return { risk, high };
+  }
+
+  /** Queues a risk alert for the origin (forwarded by the alarm, retried until acknowledged). */
+  private queueAlert(agent: AgentContext, alertId: string, alert: { score: number; reasons: EventResult["reasons"] }, eventIds: string[], now: number): void {
+    const payload = {
+      alert_id: alertId, agent_id: agent.agentId, tenant_id: agent.tenantId, serial_number: agent.serial,
+      score: alert.score, reasons: alert.reasons, event_ids: eventIds.slice(0, 1000), triggered_at: new Date(now).toISOString(),
+    };
+    this.ctx.storage.sql.exec("INSERT INTO alerts (alert_id, payload, created_at) VALUES (?, ?, ?)", alertId, JSON.stringify(payload), now);
   }
 
   /**

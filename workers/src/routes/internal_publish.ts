@@ -81,7 +81,11 @@ export function register(app: EdgeApp): void {
     // Review feedback goes to the agent's monitor (idempotent per review), not to KV. A failure
     // fails the batch, so the origin's outbox retries it.
     const feedback = records.filter((r) => r.kind === "feedback");
-    for (const f of feedback) await c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids);
+    for (const f of feedback) {
+      // An unreadable time accepts nothing after the epoch: the unreviewed risk stays (fail closed).
+      const until = f.accepted_until === undefined ? undefined : Date.parse(f.accepted_until) || 0;
+      await c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids, until);
+    }
     await adoptRenewedSerials(c.env, records);
     const result = await coordinator(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, records.filter((r) => r.kind !== "feedback"), batch.data.epoch);
     if ("replayed" in result) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
