@@ -174,6 +174,46 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     expect(new Set(rx.got.map((r) => r.headers["webhook-id"])).size).toBe(1);
   }, 30_000);
 
+  it("a replay made while an attempt is in flight is kept: the attempt's outcome is logged, not written over the requeue", async () => {
+    const rx = await receiver(["hang"], "ok");
+    const hook = (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: rx.url } })).body.data.id;
+    const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 1_000, maxAttempts: 1, log: () => {} });
+    await revokeOne();
+    const deliveries = async () =>
+      (await o.json<{ data: { id: string; status: string; attempts: number; log: { error: string | null }[] }[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries`)).body
+        .data;
+    // The only attempt allowed is in flight (the receiver holds it until the sender times out)…
+    const pass = d.drainOnce();
+    while (rx.got.length === 0) await sleep(10);
+    const [inFlight] = await deliveries();
+    // …when an admin replays the delivery: acknowledged as requeued.
+    const replay = await o.json<{ data: { requeued: number } }>("POST", `/v1/tenant/webhooks/${hook}/replay`, { body: { delivery_ids: [inFlight!.id] } });
+    expect(replay.body.data.requeued).toBe(1);
+    // Other endpoints of the tenant (earlier tests) have deliveries in the same pass.
+    expect(await pass).toBeGreaterThanOrEqual(1);
+    // The timed-out attempt would have dead-lettered it; the replay stands, and the attempt is in the log.
+    const [after] = await deliveries();
+    expect(after).toMatchObject({ status: "pending", attempts: 0 });
+    expect(after!.log.map((a) => a.error)).toEqual([expect.stringMatching(/timed out/)]);
+    await drainUntil(d, async () => (await deliveries())[0]!.status === "delivered");
+    expect(rx.got).toHaveLength(2);
+    await rx.close();
+
+    // The same for a removal: an attempt in flight when the endpoint is removed does not put its
+    // delivery back in the queue for a retry.
+    const rx2 = await receiver(["hang"], "ok");
+    const hook2 = (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: rx2.url } })).body.data.id;
+    await revokeOne();
+    const retrying = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 1_000, maxAttempts: 5, log: () => {} });
+    const pass2 = retrying.drainOnce();
+    while (rx2.got.length === 0) await sleep(10);
+    expect((await o.json("DELETE", `/v1/tenant/webhooks/${hook2}`)).status).toBe(200);
+    await pass2;
+    const [gone] = (await o.json<{ data: { status: string; last_error: string | null }[] }>("GET", `/v1/tenant/webhooks/${hook2}/deliveries`)).body.data;
+    expect(gone).toMatchObject({ status: "dead", last_error: "endpoint deleted" });
+    await rx2.close();
+  }, 30_000);
+
   it("a removed endpoint gets nothing more: DELETE (admin, audited) ends its pending deliveries, queues nothing new, replays nothing", async () => {
     const rx = await receiver([]);
     const { id: hook } = (

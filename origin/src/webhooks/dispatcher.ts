@@ -68,6 +68,7 @@ export class WebhookDispatcher {
   /** One pass: sends every due delivery (up to batchSize); returns how many were attempted. */
   async drainOnce(): Promise<number> {
     const now = this.s.clock.now();
+    const lease = new Date(now.getTime() + LEASE_MS);
     const due = await this.s.db.transaction(async (tx) => {
       const rows = await tx
         .select({ d: webhookDeliveries, url: webhookEndpoints.url, secret: webhookEndpoints.secret, keyId: webhookEndpoints.keyId })
@@ -87,18 +88,22 @@ export class WebhookDispatcher {
         .limit(this.opts.batchSize)
         .for("update", { skipLocked: true, of: webhookDeliveries });
       for (const r of rows) {
-        await tx
-          .update(webhookDeliveries)
-          .set({ claimedUntil: new Date(now.getTime() + LEASE_MS) })
-          .where(eq(webhookDeliveries.id, r.d.id));
+        await tx.update(webhookDeliveries).set({ claimedUntil: lease }).where(eq(webhookDeliveries.id, r.d.id));
       }
       return rows;
     });
-    await Promise.all(due.map((r) => this.deliver(r.d, r.url, r.secret, r.keyId)));
+    await Promise.all(due.map((r) => this.deliver(r.d, r.url, r.secret, r.keyId, lease)));
     return due.length;
   }
 
-  private async deliver(d: typeof webhookDeliveries.$inferSelect, url: string, secret: string, keyId: string): Promise<void> {
+  /**
+   * Sends one leased delivery and writes its outcome. The attempt is always logged; the delivery row
+   * takes the outcome only while it still holds this pass's lease: a replay or a removal of the
+   * endpoint made meanwhile (both clear the lease), or another origin that took the row over after
+   * the lease ran out, decided its state since, and an acknowledged replay must not be undone by
+   * the attempt it was made during.
+   */
+  private async deliver(d: typeof webhookDeliveries.$inferSelect, url: string, secret: string, keyId: string, lease: Date): Promise<void> {
     const body = JSON.stringify(d.payload);
     const ts = Math.floor(this.s.clock.now().getTime() / 1000);
     const headers = {
@@ -118,7 +123,7 @@ export class WebhookDispatcher {
     const attempt = d.attempts + 1;
     const at = this.s.clock.now();
     const dead = !ok && attempt >= this.opts.maxAttempts;
-    await this.s.db.transaction(async (tx) => {
+    const applied = await this.s.db.transaction(async (tx) => {
       await tx.insert(webhookAttempts).values({
         deliveryId: d.id,
         endpointId: d.endpointId,
@@ -128,7 +133,7 @@ export class WebhookDispatcher {
         error: out.error,
         durationMs: Math.round(out.durationMs),
       });
-      await tx
+      const rows = await tx
         .update(webhookDeliveries)
         .set({
           attempts: sql`${webhookDeliveries.attempts} + 1`,
@@ -139,8 +144,11 @@ export class WebhookDispatcher {
           lastStatus: out.status,
           lastError: out.error ?? (ok ? null : `HTTP ${out.status}`),
         })
-        .where(eq(webhookDeliveries.id, d.id));
+        .where(and(eq(webhookDeliveries.id, d.id), eq(webhookDeliveries.claimedUntil, lease)))
+        .returning({ id: webhookDeliveries.id });
+      return rows.length > 0;
     });
+    if (!applied) return this.opts.log(`delivery ${d.id}: changed while attempt ${attempt} was in flight (replayed, endpoint removed or lease taken over); the attempt is logged, its outcome not applied`);
     if (dead) this.opts.log(`delivery ${d.id} to ${url} dead-lettered after ${attempt} attempts: ${out.error ?? `HTTP ${out.status}`}`);
   }
 
