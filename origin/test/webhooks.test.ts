@@ -180,8 +180,12 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 1_000, maxAttempts: 1, log: () => {} });
     await revokeOne();
     const deliveries = async () =>
-      (await o.json<{ data: { id: string; status: string; attempts: number; log: { error: string | null }[] }[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries`)).body
-        .data;
+      (
+        await o.json<{ data: { id: string; status: string; attempts: number; log: { error: string | null }[] }[] }>(
+          "GET",
+          `/v1/tenant/webhooks/${hook}/deliveries`,
+        )
+      ).body.data;
     // The only attempt allowed is in flight (the receiver holds it until the sender times out)…
     const pass = d.drainOnce();
     while (rx.got.length === 0) await sleep(10);

@@ -148,7 +148,10 @@ export class WebhookDispatcher {
         .returning({ id: webhookDeliveries.id });
       return rows.length > 0;
     });
-    if (!applied) return this.opts.log(`delivery ${d.id}: changed while attempt ${attempt} was in flight (replayed, endpoint removed or lease taken over); the attempt is logged, its outcome not applied`);
+    if (!applied)
+      return this.opts.log(
+        `delivery ${d.id}: changed while attempt ${attempt} was in flight (replayed, endpoint removed or lease taken over); the attempt is logged, its outcome not applied`,
+      );
     if (dead) this.opts.log(`delivery ${d.id} to ${url} dead-lettered after ${attempt} attempts: ${out.error ?? `HTTP ${out.status}`}`);
   }
 
