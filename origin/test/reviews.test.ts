@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ok, type EdgeRecord, type FeedbackRecord } from "@kakunin/shared";
+import { riskDecisions } from "../src/db/schema.ts";
 import { decideRisk } from "../src/internal/decide-risk.ts";
 import { storeEvents } from "../src/internal/store-events.ts";
 import { Publisher } from "../src/publish/publisher.ts";
@@ -169,4 +170,37 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     expect((await o.json("POST", `/v1/agents/${a.agent}/review`, { body: { decision: "clear", reason: "gone" } })).status).toBe(422);
     expect((await queue()).find((i) => i.agent_id === a.agent)).toBeUndefined();
   });
+  it("an agent that flaps thousands of times does not push other agents out of the queue", async () => {
+    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
+    const quiet = await alerted();
+    // A compromised agent's risk can go high, decay and go high again as often as it likes: each
+    // time is one more open decision (all recorded, as the audit trail wants).
+    const noisy = await alerted();
+    const t0 = Date.now();
+    const rows = Array.from({ length: 6000 }, (_, i) => ({
+      alertId: `flap-${noisy.agent}-${i}`,
+      tenantId: tenant,
+      agentId: noisy.agent,
+      serialNumber: noisy.serial,
+      score: 0.9,
+      decision: "flagged" as const,
+      autoRevoke: false,
+      reasons: [{ feature: "rate_burst", contribution: 0.9, detail: "flap" }],
+      eventIds: [`flap-${i}`],
+      triggeredAt: new Date(t0 + 1000 + i),
+    }));
+    for (let i = 0; i < rows.length; i += 1000) await o.services.db.insert(riskDecisions).values(rows.slice(i, i + 1000));
+    const q = await o.json<{ data: (Item & { alerts: number })[] }>("GET", "/v1/reviews?limit=200");
+    expect(q.body.data.find((i) => i.agent_id === quiet.agent)).toMatchObject({ kind: "review_required", event_ids: ["x1", "x2"], alerts: 1 });
+    const n = q.body.data.find((i) => i.agent_id === noisy.agent)!;
+    expect(n.alerts).toBe(6001);
+    expect(n.event_ids).toHaveLength(1000);
+    expect(n.event_ids[0]).toBe("flap-5999");
+    expect(n.top_reasons[0]!.feature).toBe("rate_burst");
+    // Oldest first: the quiet agent was flagged before the noisy one.
+    expect(q.body.data.findIndex((i) => i.agent_id === quiet.agent)).toBeLessThan(q.body.data.findIndex((i) => i.agent_id === noisy.agent));
+    for (const a of [quiet, noisy]) {
+      expect((await o.json("POST", `/v1/agents/${a.agent}/review`, { body: { decision: "clear", reason: "test" } })).status).toBe(200);
+    }
+  }, 60_000);
 });

@@ -1,4 +1,4 @@
-import { and, desc, eq, inArray, isNull, ne } from "drizzle-orm";
+import { and, asc, count, desc, eq, inArray, isNull, max, min, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/index.ts";
 import { agents, riskDecisions } from "../db/schema.ts";
 
@@ -18,47 +18,65 @@ export interface OpenReview {
   eventIds: string[];
 }
 
+/** Decisions read per listed agent for its latest reasons and event ids (the view shows at most 1,000 ids). */
+const DECISIONS_READ = 1000;
+
 /**
  * The open review queue (open = a `revoked` or `flagged` risk decision no review has closed), one
  * item per agent, oldest first. A retired agent is not in it: retirement (audited) closed the
  * question, and a retired agent takes no review decision. GET /v1/reviews and the console's
  * review page both read it here.
+ *
+ * Grouped by agent in the database, so the queue's order and counts cover every open decision:
+ * an agent whose risk flaps (one more decision each time it goes high again) cannot push other
+ * agents out of a window of recent decisions. Only the listed agents' newest decisions are read.
  */
 export async function openReviews(db: Db, tenantId: string, limit: number): Promise<OpenReview[]> {
-  const open = await db
-    .select({ d: riskDecisions, a: agents })
+  const isOpen = and(
+    eq(riskDecisions.tenantId, tenantId),
+    isNull(riskDecisions.reviewId),
+    inArray(riskDecisions.decision, ["revoked", "flagged"]),
+    ne(agents.status, "retired"),
+  );
+  const openedAt = min(riskDecisions.triggeredAt);
+  const groups = await db
+    .select({
+      agentId: riskDecisions.agentId,
+      alerts: count(),
+      score: max(riskDecisions.score),
+      openedAt,
+      revoked: sql<number>`count(*) filter (where ${riskDecisions.decision} = 'revoked')`.mapWith(Number),
+    })
     .from(riskDecisions)
     .innerJoin(agents, eq(riskDecisions.agentId, agents.id))
-    .where(
-      and(
-        eq(riskDecisions.tenantId, tenantId),
-        isNull(riskDecisions.reviewId),
-        inArray(riskDecisions.decision, ["revoked", "flagged"]),
-        ne(agents.status, "retired"),
-      ),
-    )
-    .orderBy(desc(riskDecisions.triggeredAt))
-    .limit(5000);
-  const byAgent = new Map<string, typeof open>();
-  for (const row of open) byAgent.set(row.a.id, [...(byAgent.get(row.a.id) ?? []), row]);
-  return (
-    [...byAgent.values()]
-      .map((rows) => {
-        const latest = rows[0]!;
-        return {
-          agentId: latest.a.id,
-          name: latest.a.name,
-          status: latest.a.status,
-          kind: rows.some((r) => r.d.decision === "revoked") ? ("auto_revoked" as const) : ("review_required" as const),
-          score: Math.max(...rows.map((r) => r.d.score)),
-          openedAt: rows.at(-1)!.d.triggeredAt,
-          alerts: rows.length,
-          reasons: latest.d.reasons.slice(0, 5),
-          eventIds: [...new Set(rows.flatMap((r) => r.d.eventIds))],
-        };
-      })
-      // By instant, not by the RFC 3339 text (whole seconds print without a fraction, so text order is wrong within a second).
-      .sort((x, y) => x.openedAt.getTime() - y.openedAt.getTime())
-      .slice(0, limit)
+    .where(isOpen)
+    .groupBy(riskDecisions.agentId)
+    .orderBy(asc(openedAt), asc(riskDecisions.agentId))
+    .limit(limit);
+  const items = await Promise.all(
+    groups.map(async (g): Promise<OpenReview | undefined> => {
+      const rows = await db
+        .select({ d: riskDecisions, a: agents })
+        .from(riskDecisions)
+        .innerJoin(agents, eq(riskDecisions.agentId, agents.id))
+        .where(and(isOpen, eq(riskDecisions.agentId, g.agentId)))
+        .orderBy(desc(riskDecisions.triggeredAt), desc(riskDecisions.id))
+        .limit(DECISIONS_READ);
+      // Reviewed between the two reads: no longer open.
+      const latest = rows[0];
+      if (!latest) return undefined;
+      return {
+        agentId: g.agentId,
+        name: latest.a.name,
+        status: latest.a.status,
+        kind: g.revoked > 0 ? ("auto_revoked" as const) : ("review_required" as const),
+        score: g.score ?? latest.d.score,
+        openedAt: g.openedAt ?? latest.d.triggeredAt,
+        alerts: g.alerts,
+        reasons: latest.d.reasons.slice(0, 5),
+        eventIds: [...new Set(rows.flatMap((r) => r.d.eventIds))].slice(0, 1000),
+      };
+    }),
   );
+  return items.filter((i): i is OpenReview => i !== undefined);
 }
