@@ -113,6 +113,8 @@ export const configSchema = z.object({
   KAKUNIN_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   KAKUNIN_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).default(5000),
   KAKUNIN_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Endpoints per tenant: each event fans out to every one, on a dispatcher all tenants share. */
+  KAKUNIN_WEBHOOK_MAX_ENDPOINTS: z.coerce.number().int().min(1).max(1000).default(20),
 });
 
 export type Config = z.infer<typeof configSchema>;

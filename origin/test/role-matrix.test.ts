@@ -101,7 +101,8 @@ describe.each(dbKinds())("role matrix on %s", (kind) => {
   let shared: Ids & { credKey: string };
 
   beforeAll(async () => {
-    o = await startTestOrigin(kind);
+    // Every fixture registers a webhook endpoint; the per-tenant cap is tested in webhooks.test.ts.
+    o = await startTestOrigin(kind, { env: { KAKUNIN_WEBHOOK_MAX_ENDPOINTS: "1000" } });
     keys.admin = o.adminKey;
     for (const role of ["issuer", "auditor"] as const) {
       keys[role] = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: role, role } })).body.data.key;

@@ -279,6 +279,28 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     expect(list).toHaveLength(1);
   }, 30_000);
 
+  it("a tenant has at most 20 endpoints (409 webhook-limit, even when created at once); a removed one frees its place", async () => {
+    const admin = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `cap-${kind}` } })).body.data.admin_api_key;
+    const create = (i: number) =>
+      o.json<{ data: { id: string }; type: string }>("POST", "/v1/tenant/webhooks", { key: admin, body: { url: `http://127.0.0.1:9/h${i}` } });
+    const ids: string[] = [];
+    for (let i = 0; i < 19; i++) {
+      const r = await create(i);
+      expect(r.status).toBe(201);
+      ids.push(r.body.data.id);
+    }
+    // Five at once for the last place: one gets it.
+    const race = await Promise.all([19, 20, 21, 22, 23].map(create));
+    expect(race.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
+    const refused = race.find((r) => r.status === 409)!;
+    expect(refused.body.type).toBe("urn:kakunin:problem:webhook-limit");
+    expect(refused.res.headers.get("content-type")).toContain("application/problem+json");
+    expect((await o.json<{ data: unknown[] }>("GET", "/v1/tenant/webhooks", { key: admin })).body.data).toHaveLength(20);
+    expect((await o.json("DELETE", `/v1/tenant/webhooks/${ids[0]}`, { key: admin })).status).toBe(200);
+    expect((await create(30)).status).toBe(201);
+    expect((await create(31)).status).toBe(409);
+  });
+
   it("bad input: 422 problems for URLs that are not http(s), carry credentials, or unknown event types; another tenant gets 404", async () => {
     for (const body of [
       { url: "ftp://x.example/h" },

@@ -21,6 +21,7 @@ export const PROBLEM_TYPES = {
   "already-initialized": { status: 409, title: "Already initialized" },
   "ca-rollover-conflict": { status: 409, title: "The issuing CA changed during the rollover" },
   "nothing-to-review": { status: 409, title: "Nothing awaits review for this agent" },
+  "webhook-limit": { status: 409, title: "Webhook endpoint limit reached" },
   // Offline-root mode (docs/ca-lifecycle.md): an imported issuing-CA certificate or root CRL that
   // breaks a rule (chain, key, constraints, validity); the detail names the rule.
   "invalid-ca-certificate": { status: 422, title: "Issuing-CA certificate rejected" },

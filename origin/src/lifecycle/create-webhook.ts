@@ -1,7 +1,8 @@
 import { ok, err, type Result } from "@kakunin/shared";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
-import { webhookEndpoints } from "../db/schema.ts";
+import { and, count, eq, isNull } from "drizzle-orm";
+import { tenants, webhookEndpoints } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { checkWebhookUrl, resolvePublic, type Resolver } from "../webhooks/address-guard.ts";
 import { newSecret } from "../webhooks/sign.ts";
@@ -12,7 +13,9 @@ export type WebhookRow = typeof webhookEndpoints.$inferSelect;
 /**
  * Registers an endpoint. The URL must be http(s) without credentials, and its host must resolve
  * only to public addresses unless KAKUNIN_WEBHOOK_ALLOW_PRIVATE=1 (checked again at each delivery).
- * The signing secret is generated here and shown once, in the answer.
+ * The signing secret is generated here and shown once, in the answer. At most
+ * KAKUNIN_WEBHOOK_MAX_ENDPOINTS (20) active endpoints per tenant: every event fans out to each, on
+ * a dispatcher every tenant shares.
  */
 export async function createWebhook(
   s: Services,
@@ -28,7 +31,17 @@ export async function createWebhook(
   if (!addr.ok) return fail("webhook-url-refused", addr.error + (allowPrivate ? "" : " (set KAKUNIN_WEBHOOK_ALLOW_PRIVATE=1 for local receivers)"));
   const now = s.clock.now();
   const { secret, keyId } = newSecret();
-  const row = await s.db.transaction(async (tx) => {
+  const max = s.config.KAKUNIN_WEBHOOK_MAX_ENDPOINTS;
+  return s.db.transaction(async (tx): Promise<Result<WebhookRow, Failure>> => {
+    // The tenant row is the lock: concurrent registrations are counted one after another (NO KEY
+    // UPDATE, so rows that merely reference the tenant are not held up).
+    await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).for("no key update");
+    const [{ n } = { n: 0 }] = await tx
+      .select({ n: count() })
+      .from(webhookEndpoints)
+      .where(and(eq(webhookEndpoints.tenantId, tenantId), isNull(webhookEndpoints.disabledAt)));
+    if (n >= max)
+      return fail("webhook-limit", `the tenant already has ${n} webhook endpoints (at most ${max}); remove one first (DELETE /v1/tenant/webhooks/:id)`);
     const [created] = await tx
       .insert(webhookEndpoints)
       .values({
@@ -49,7 +62,6 @@ export async function createWebhook(
         data: { webhook_id: created!.id, url: created!.url, event_types: created!.eventTypes, key_id: keyId },
       },
     ]);
-    return created!;
+    return created ? ok(created) : err({ type: "internal-error", detail: "not created" });
   });
-  return row ? ok(row) : err({ type: "internal-error", detail: "not created" });
 }

@@ -27,7 +27,7 @@ export const route = createRoute({
   request: { body: jsonBody(webhookCreate) },
   responses: {
     201: dataResponse(webhookView.extend({ secret: z.string().openapi({ description: "whsec_<base64 key>; store it, it is not shown again" }) }), "Registered"),
-    ...errorResponses(422),
+    ...errorResponses(409, 422),
   },
 });
 
