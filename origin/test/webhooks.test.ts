@@ -2,6 +2,7 @@ import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { webhookDeliveries } from "../src/db/schema.ts";
 import { WebhookDispatcher } from "../src/webhooks/dispatcher.ts";
 import { isPrivateAddress, resolvePublic } from "../src/webhooks/address-guard.ts";
 import { sendWebhook } from "../src/webhooks/send.ts";
@@ -277,6 +278,45 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     // The endpoint filtered on renewals: the certification itself sent nothing else.
     const list = (await o.json<{ data: unknown[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries`)).body.data;
     expect(list).toHaveLength(1);
+  }, 30_000);
+
+  it("one tenant's backlog to receivers that hang does not hold up another tenant's delivery (round robin per tenant and endpoint)", async () => {
+    const slow = await receiver([], "ok");
+    const hangs = await receiver(Array.from({ length: 200 }, () => "hang" as const));
+    const fast = await receiver([], "ok");
+    const tenantOf = async (name: string) => {
+      const key = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `${name}-${kind}` } })).body.data.admin_api_key;
+      return { key, id: (await o.json<{ data: { id: string } }>("GET", "/v1/tenant", { key })).body.data.id };
+    };
+    const noisy = await tenantOf("noisy");
+    const quiet = await tenantOf("quiet");
+    const hook = async (t: { key: string }, url: string) =>
+      (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { key: t.key, body: { url } })).body.data.id;
+    const noisyHooks = [await hook(noisy, hangs.url), await hook(noisy, hangs.url), await hook(noisy, slow.url)];
+    const quietHook = await hook(quiet, fast.url);
+    // The noisy tenant's backlog: 60 deliveries queued well before the quiet tenant's one.
+    const t0 = new Date(Date.now() - 600_000);
+    const row = (tenantId: string, endpointId: string, at: Date) => ({
+      tenantId,
+      endpointId,
+      eventType: "io.kakunin.certificate.revoked",
+      payload: { specversion: "1.0" },
+      nextAttemptAt: at,
+      createdAt: at,
+    });
+    await o.services.db.insert(webhookDeliveries).values(Array.from({ length: 60 }, (_, i) => row(noisy.id, noisyHooks[i % 3]!, new Date(t0.getTime() + i))));
+    await o.services.db.insert(webhookDeliveries).values(row(quiet.id, quietHook, new Date()));
+    const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 300, batchSize: 20, log: () => {} });
+    // One pass: the quiet tenant's only delivery is in it.
+    await d.drainOnce();
+    expect(fast.got).toHaveLength(1);
+    const [q] = (await o.json<{ data: { status: string }[] }>("GET", `/v1/tenant/webhooks/${quietHook}/deliveries`, { key: quiet.key })).body.data;
+    expect(q!.status).toBe("delivered");
+    // And the noisy tenant's endpoints share its slots: the working receiver is not starved by the hanging ones.
+    expect(slow.got.length).toBeGreaterThan(0);
+    for (const h of noisyHooks) await o.json("DELETE", `/v1/tenant/webhooks/${h}`, { key: noisy.key });
+    await o.json("DELETE", `/v1/tenant/webhooks/${quietHook}`, { key: quiet.key });
+    await Promise.all([slow.close(), hangs.close(), fast.close()]);
   }, 30_000);
 
   it("a tenant has at most 20 endpoints (409 webhook-limit, even when created at once); a removed one frees its place", async () => {

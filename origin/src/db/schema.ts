@@ -444,6 +444,8 @@ export const webhookDeliveries = pgTable("webhook_deliveries", {
 }, (t) => [
   index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
   index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt),
+  /** Each endpoint's oldest due deliveries (the dispatcher's round robin reads them per endpoint). */
+  index("webhook_deliveries_endpoint_due_idx").on(t.endpointId, t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
 ]);
 
 /** Every delivery attempt: the per-endpoint delivery log. */

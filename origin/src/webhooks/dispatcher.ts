@@ -1,4 +1,5 @@
-import { and, asc, eq, isNull, lte, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lte, lt, or, sql } from "drizzle-orm";
+import { rowsOfResult, type Queryable } from "../db/index.ts";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
 import { RetryLoop } from "../retry-loop.ts";
 import type { Services } from "../services.ts";
@@ -21,6 +22,8 @@ export interface DispatcherOptions {
 }
 
 const LEASE_MS = 60_000;
+/** Due deliveries one endpoint may have in a pass: a receiver that hangs holds at most this many slots. */
+const PER_ENDPOINT = 4;
 
 /**
  * Delivers the durable webhook queue: due rows are leased (several origins never send the same
@@ -70,12 +73,16 @@ export class WebhookDispatcher {
     const now = this.s.clock.now();
     const lease = new Date(now.getTime() + LEASE_MS);
     const due = await this.s.db.transaction(async (tx) => {
+      const ids = await this.fairCandidates(tx, now);
+      if (ids.length === 0) return [];
       const rows = await tx
         .select({ d: webhookDeliveries, url: webhookEndpoints.url, secret: webhookEndpoints.secret, keyId: webhookEndpoints.keyId })
         .from(webhookDeliveries)
         .innerJoin(webhookEndpoints, eq(webhookDeliveries.endpointId, webhookEndpoints.id))
         .where(
           and(
+            inArray(webhookDeliveries.id, ids),
+            // Still due and unclaimed now that it is locked (another origin may have taken it since).
             eq(webhookDeliveries.status, "pending"),
             // Removing an endpoint ends its pending deliveries in the same transaction; this covers one
             // queued by a transaction that read the endpoint just before the removal committed.
@@ -84,8 +91,6 @@ export class WebhookDispatcher {
             or(isNull(webhookDeliveries.claimedUntil), lt(webhookDeliveries.claimedUntil, now)),
           ),
         )
-        .orderBy(asc(webhookDeliveries.nextAttemptAt))
-        .limit(this.opts.batchSize)
         .for("update", { skipLocked: true, of: webhookDeliveries });
       for (const r of rows) {
         await tx.update(webhookDeliveries).set({ claimedUntil: lease }).where(eq(webhookDeliveries.id, r.d.id));
@@ -94,6 +99,31 @@ export class WebhookDispatcher {
     });
     await Promise.all(due.map((r) => this.deliver(r.d, r.url, r.secret, r.keyId, lease)));
     return due.length;
+  }
+
+  /**
+   * The due deliveries this pass takes, fairly: at most PER_ENDPOINT from each endpoint (its oldest),
+   * then round robin over tenants (every tenant's first before any tenant's second). In due order
+   * alone, one tenant's backlog to receivers that hang would fill every pass, and every other
+   * tenant's alerts would wait behind it. Each endpoint's oldest are read from its own index.
+   */
+  private async fairCandidates(tx: Queryable, now: Date): Promise<string[]> {
+    const result = await tx.execute(sql`
+      select c.id from (
+        select x.id, x.next_attempt_at, row_number() over (partition by e.tenant_id order by x.next_attempt_at) as turn
+        from ${webhookEndpoints} e
+        cross join lateral (
+          select d.id, d.next_attempt_at from ${webhookDeliveries} d
+          where d.endpoint_id = e.id and d.status = 'pending' and d.next_attempt_at <= ${now}
+            and (d.claimed_until is null or d.claimed_until < ${now})
+          order by d.next_attempt_at
+          limit ${PER_ENDPOINT}
+        ) x
+        where e.disabled_at is null
+      ) c
+      order by c.turn, c.next_attempt_at
+      limit ${this.opts.batchSize}`);
+    return rowsOfResult<{ id: string }>(result).map((r) => r.id);
   }
 
   /**
