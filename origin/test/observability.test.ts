@@ -4,6 +4,7 @@ import type { EdgeClient } from "../src/publish/edge-client.ts";
 import { Publisher } from "../src/publish/publisher.ts";
 import { noSigners } from "../src/publish/signers.ts";
 import { createLogger } from "../src/observability/logger.ts";
+import { riskDecisions, webhookDeliveries, webhookEndpoints } from "../src/db/schema.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 // Structured request logs and Prometheus metrics, on the real app (PGlite and PostgreSQL). The
@@ -54,6 +55,17 @@ for (const kind of dbKinds()) {
       }] });
       const reported = await o.request("POST", DEAD_LETTERS_PATH, { key: null, rawBody: report, headers: { ...(await signInternal(o.services.edgeSecret, "POST", DEAD_LETTERS_PATH, report)), "content-type": "application/json" } });
       expect(reported.status).toBe(200);
+      // Webhooks behind: one delivery waiting for a minute, one dead-lettered; and an agent awaiting review.
+      const now = Date.now();
+      const [hook] = await o.services.db.insert(webhookEndpoints).values({ tenantId, url: "https://hooks.example/obs", secret: "whsec_AAAA", keyId: "whk_obs", createdAt: new Date(now - 120_000) }).returning();
+      const delivery = (status: "pending" | "dead", ageMs: number) => ({
+        tenantId, endpointId: hook!.id, eventType: "io.kakunin.certificate.revoked", payload: {}, status, nextAttemptAt: new Date(now + 60_000), createdAt: new Date(now - ageMs),
+      });
+      await o.services.db.insert(webhookDeliveries).values([delivery("pending", 90_000), delivery("dead", 600_000)]);
+      await o.services.db.insert(riskDecisions).values({
+        alertId: `obs-${agent.body.data.id}`, tenantId, agentId: agent.body.data.id, serialNumber: serial, score: 0.9, decision: "flagged", autoRevoke: false,
+        reasons: [], eventIds: [], triggeredAt: new Date(now - 300_000),
+      });
     }, 120_000);
     afterAll(async () => { await o?.close(); });
 
@@ -108,6 +120,12 @@ for (const kind of dbKinds()) {
       expect(text).toMatch(/^kakunin_dead_letters\{source="edge",kind="event"\} 1$/m);
       expect(text).toMatch(/^kakunin_dead_letters\{source="edge",kind="alert"\} 0$/m); // every series present from the start
       expect(text).toMatch(/^kakunin_dead_letters_oldest_age_seconds [\d.e+-]+$/m);
+      // Webhooks not delivered (pending, dead) and the oldest pending one's age; agents awaiting review.
+      expect(text).toMatch(/^kakunin_webhook_deliveries\{status="pending"\} 1$/m);
+      expect(text).toMatch(/^kakunin_webhook_deliveries\{status="dead"\} 1$/m);
+      expect(Number(/^kakunin_webhook_oldest_pending_age_seconds ([\d.e+-]+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(90);
+      expect(text).toMatch(/^kakunin_review_queue_agents 1$/m);
+      expect(Number(/^kakunin_review_queue_oldest_age_seconds ([\d.e+-]+)$/m.exec(text)?.[1])).toBeGreaterThanOrEqual(300);
       // The local KeyManager's pool (default target 32; this origin never warms it).
       expect(text).toMatch(/^kakunin_local_key_pool\{state="target"\} 32$/m);
       expect(text).toMatch(/^kakunin_local_key_pool\{state="ready"\} \d+$/m);

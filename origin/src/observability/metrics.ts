@@ -68,6 +68,16 @@ function registerBacklogGauges(registry: Registry, { db, pool }: MetricsSources)
   fromDb("kakunin_archive_pending_batches", "Sealed audit batches not yet accepted by the archive", sql`select count(*)::float8 as v from audit_batches where archived_at is null`);
   fromDb("kakunin_archive_lag_seconds", "Age of the oldest sealed batch the archive has not accepted (0 when none)", sql`select coalesce(extract(epoch from now() - min(sealed_at)), 0)::float8 as v from audit_batches where archived_at is null`);
   registerDeadLetterGauges(registry, db);
+  registerWebhookGauges(registry, db);
+  // Agents flagged or auto-revoked and waiting for a human (GET /v1/reviews), and how long the first has waited.
+  const openReview = sql`from risk_decisions d join agents a on a.id = d.agent_id
+    where d.review_id is null and d.decision in ('revoked', 'flagged') and a.status <> 'retired'`;
+  fromDb("kakunin_review_queue_agents", "Agents awaiting a review decision (flagged, or auto-revoked), all tenants", sql`select count(distinct d.agent_id)::float8 as v ${openReview}`);
+  fromDb(
+    "kakunin_review_queue_oldest_age_seconds",
+    "Age of the oldest open risk decision awaiting review (0 when none)",
+    sql`select coalesce(extract(epoch from now() - min(d.triggered_at)), 0)::float8 as v ${openReview}`,
+  );
   if (pool) {
     const g = new Gauge({ name: "kakunin_db_pool_connections", help: "PostgreSQL pool connections by state", labelNames: ["state"], registers: [registry],
       collect() {
@@ -108,6 +118,40 @@ function registerDeadLetterGauges(registry: Registry, db: Db): void {
     async collect() {
       try {
         const rows = rowsOf(await db.execute(sql`select coalesce(extract(epoch from now() - min(dead_at)), 0)::float8 as v from dead_letters where replayed_at is null`)) as Array<{ v: number | string | null }>;
+        this.set(Number(rows[0]?.v ?? 0));
+      } catch {
+        this.set(Number.NaN);
+      }
+    },
+  });
+}
+
+/**
+ * Webhook deliveries not delivered, by status (`pending`: queued or retrying; `dead`: gave up, waiting
+ * for a replay), of endpoints not removed, and the age of the oldest pending one. Both series are
+ * present from the first scrape (0 when empty).
+ */
+function registerWebhookGauges(registry: Registry, db: Db): void {
+  void new Gauge({
+    name: "kakunin_webhook_deliveries", help: "Webhook deliveries not delivered, by status (pending, dead), of active endpoints", labelNames: ["status"], registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        for (const status of ["pending", "dead"]) this.set({ status }, 0);
+        const rows = rowsOf(await db.execute(sql`select d.status, count(*)::float8 as v from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
+          where d.status in ('pending', 'dead') and e.disabled_at is null group by d.status`)) as Array<{ status: string; v: number | string }>;
+        for (const r of rows) this.set({ status: r.status }, Number(r.v));
+      } catch {
+        this.set({ status: "any" }, Number.NaN);
+      }
+    },
+  });
+  void new Gauge({
+    name: "kakunin_webhook_oldest_pending_age_seconds", help: "Age of the oldest webhook delivery still pending (0 when none)", registers: [registry],
+    async collect() {
+      try {
+        const rows = rowsOf(await db.execute(sql`select coalesce(extract(epoch from now() - min(d.created_at)), 0)::float8 as v from webhook_deliveries d
+          join webhook_endpoints e on e.id = d.endpoint_id where d.status = 'pending' and e.disabled_at is null`)) as Array<{ v: number | string | null }>;
         this.set(Number(rows[0]?.v ?? 0));
       } catch {
         this.set(Number.NaN);
