@@ -115,6 +115,8 @@ export const configSchema = z.object({
   KAKUNIN_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** Endpoints per tenant: each event fans out to every one, on a dispatcher all tenants share. */
   KAKUNIN_WEBHOOK_MAX_ENDPOINTS: z.coerce.number().int().min(1).max(1000).default(20),
+  /** Days the delivery log keeps delivered and dead deliveries (pending ones are kept until they end). */
+  KAKUNIN_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -62,6 +62,7 @@ async function main(): Promise<void> {
   const webhooks = new WebhookDispatcher(built.services, {
     allowPrivate: config.KAKUNIN_WEBHOOK_ALLOW_PRIVATE === "1", maxAttempts: config.KAKUNIN_WEBHOOK_MAX_ATTEMPTS,
     baseBackoffMs: config.KAKUNIN_WEBHOOK_BACKOFF_MS, timeoutMs: config.KAKUNIN_WEBHOOK_TIMEOUT_MS,
+    retentionDays: config.KAKUNIN_WEBHOOK_RETENTION_DAYS,
   });
   built.services.webhooks = webhooks;
   webhooks.start();

@@ -2,7 +2,8 @@ import { createHmac } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { webhookDeliveries } from "../src/db/schema.ts";
+import { eq, inArray } from "drizzle-orm";
+import { webhookAttempts, webhookDeliveries } from "../src/db/schema.ts";
 import { WebhookDispatcher } from "../src/webhooks/dispatcher.ts";
 import { isPrivateAddress, resolvePublic } from "../src/webhooks/address-guard.ts";
 import { sendWebhook } from "../src/webhooks/send.ts";
@@ -318,6 +319,46 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     await o.json("DELETE", `/v1/tenant/webhooks/${quietHook}`, { key: quiet.key });
     await Promise.all([slow.close(), hangs.close(), fast.close()]);
   }, 30_000);
+
+  it("the delivery log is kept for the retention period: older delivered and dead deliveries and their attempts are pruned, pending ones never", async () => {
+    const hookId = (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: "http://127.0.0.1:9/retention" } })).body.data.id;
+    const tenantId = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+    const day = 86_400_000;
+    const now = Date.now();
+    const rows = (["delivered", "dead", "pending", "delivered"] as const).map((status, i) => ({
+      tenantId,
+      endpointId: hookId,
+      eventType: "io.kakunin.certificate.revoked",
+      payload: {},
+      status,
+      // The last one is recent; the others are 40 days old.
+      createdAt: new Date(now - (i === 3 ? 1 : 40) * day),
+      nextAttemptAt: new Date(now + 3_600_000),
+    }));
+    const made = await o.services.db.insert(webhookDeliveries).values(rows).returning({ id: webhookDeliveries.id });
+    await o.services.db
+      .insert(webhookAttempts)
+      .values(made.map((m, i) => ({ deliveryId: m.id, endpointId: hookId, attempt: 1, at: rows[i]!.createdAt, status: 500, durationMs: 5 })));
+    const d = new WebhookDispatcher(o.services, { retentionDays: 30, log: () => {} });
+    expect(await d.prune(new Date(now))).toBe(2);
+    const left = await o.services.db
+      .select({ id: webhookDeliveries.id, status: webhookDeliveries.status })
+      .from(webhookDeliveries)
+      .where(eq(webhookDeliveries.endpointId, hookId));
+    expect(left.map((r) => r.status).sort()).toEqual(["delivered", "pending"]);
+    const attempts = await o.services.db
+      .select()
+      .from(webhookAttempts)
+      .where(
+        inArray(
+          webhookAttempts.deliveryId,
+          made.map((m) => m.id),
+        ),
+      );
+    expect(attempts.map((a) => a.deliveryId).sort()).toEqual(left.map((r) => r.id).sort());
+    expect(await d.prune(new Date(now))).toBe(0);
+    await o.json("DELETE", `/v1/tenant/webhooks/${hookId}`);
+  });
 
   it("a tenant has at most 20 endpoints (409 webhook-limit, even when created at once); a removed one frees its place", async () => {
     const admin = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `cap-${kind}` } })).body.data.admin_api_key;

@@ -15,6 +15,8 @@ export interface DispatcherOptions {
   maxBackoffMs?: number;
   timeoutMs?: number;
   batchSize?: number;
+  /** Delivered and dead deliveries (and their attempts) older than this are pruned; pending ones never. */
+  retentionDays?: number;
   pollMs?: number;
   allowPrivate?: boolean;
   resolve?: Resolver;
@@ -24,6 +26,8 @@ export interface DispatcherOptions {
 const LEASE_MS = 60_000;
 /** Due deliveries one endpoint may have in a pass: a receiver that hangs holds at most this many slots. */
 const PER_ENDPOINT = 4;
+const PRUNE_EVERY_MS = 3_600_000;
+const PRUNE_BATCH = 1_000;
 
 /**
  * Delivers the durable webhook queue: due rows are leased (several origins never send the same
@@ -44,18 +48,25 @@ export class WebhookDispatcher {
       maxBackoffMs: o.maxBackoffMs ?? 3_600_000,
       timeoutMs: o.timeoutMs ?? 10_000,
       batchSize: o.batchSize ?? 20,
+      retentionDays: o.retentionDays ?? 30,
       pollMs: o.pollMs ?? 1_000,
       allowPrivate: o.allowPrivate ?? false,
       log: o.log ?? ((m) => console.warn(`[origin] webhooks: ${m}`)),
       resolve: o.resolve,
     };
-    this.loop = new RetryLoop(async () => ({ outcome: (await this.drainOnce()) === this.opts.batchSize ? "more" : "idle" }), {
-      idleMs: this.opts.pollMs,
-      minBackoffMs: 500,
-      maxBackoffMs: 30_000,
-      name: "webhooks",
-      log: this.opts.log,
-    });
+    this.loop = new RetryLoop(
+      async () => {
+        await this.pruneHourly();
+        return { outcome: (await this.drainOnce()) === this.opts.batchSize ? "more" : "idle" };
+      },
+      {
+        idleMs: this.opts.pollMs,
+        minBackoffMs: 500,
+        maxBackoffMs: 30_000,
+        name: "webhooks",
+        log: this.opts.log,
+      },
+    );
   }
 
   start(): void {
@@ -66,6 +77,43 @@ export class WebhookDispatcher {
   }
   kick(): void {
     this.loop.kick();
+  }
+
+  private lastPrune = 0;
+
+  private async pruneHourly(): Promise<void> {
+    const now = this.s.clock.now();
+    if (now.getTime() - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = now.getTime();
+    const n = await this.prune(now);
+    if (n > 0) this.opts.log(`pruned ${n} deliveries older than ${this.opts.retentionDays} days`);
+  }
+
+  /**
+   * Deletes delivered and dead deliveries created more than `retentionDays` ago, with their
+   * attempt log, in batches; pending ones are never pruned. The delivery log is operational: what
+   * happened is in the audit trail. Returns how many deliveries were deleted.
+   */
+  async prune(now: Date): Promise<number> {
+    const before = new Date(now.getTime() - this.opts.retentionDays * 86_400_000);
+    let total = 0;
+    for (;;) {
+      const n = await this.s.db.transaction(async (tx) => {
+        const old = await tx
+          .select({ id: webhookDeliveries.id })
+          .from(webhookDeliveries)
+          .where(and(inArray(webhookDeliveries.status, ["delivered", "dead"]), lt(webhookDeliveries.createdAt, before)))
+          .limit(PRUNE_BATCH)
+          .for("update", { skipLocked: true });
+        if (old.length === 0) return 0;
+        const ids = old.map((r) => r.id);
+        await tx.delete(webhookAttempts).where(inArray(webhookAttempts.deliveryId, ids));
+        await tx.delete(webhookDeliveries).where(inArray(webhookDeliveries.id, ids));
+        return ids.length;
+      });
+      total += n;
+      if (n < PRUNE_BATCH) return total;
+    }
   }
 
   /** One pass: sends every due delivery (up to batchSize); returns how many were attempted. */
