@@ -447,6 +447,14 @@ describe.each(dbKinds())("webhook address guard on %s", (kind) => {
       expect(trickle).toMatchObject({ status: null, error: expect.stringMatching(/timed out/) });
       expect(trickle !== "stuck" && trickle.durationMs).toBeGreaterThanOrEqual(450);
       expect(Date.now() - t0).toBeLessThan(5000);
+      // A resolver that never answers is inside the deadline too: DNS is part of the exchange (a
+      // send that outlasted its lease would be sent again by another origin).
+      const silent = () => new Promise<never>(() => {});
+      const dns = await Promise.race([
+        sendWebhook(new URL("http://hooks.example/h"), {}, "{}", { timeoutMs: 500, allowPrivate: false, resolve: silent }),
+        new Promise<"stuck">((r) => setTimeout(() => r("stuck"), 5000)),
+      ]);
+      expect(dns).toMatchObject({ status: null, error: expect.stringMatching(/timed out/) });
     } finally {
       await rx.close();
     }

@@ -22,8 +22,18 @@ export async function sendWebhook(
 ): Promise<SendOutcome> {
   const now = o.now ?? Date.now;
   const started = now();
-  const approved = await resolvePublic(url.hostname, o.allowPrivate, o.resolve ?? systemResolver);
+  // The deadline covers the whole exchange, DNS included: a resolver that does not answer would
+  // otherwise hold the send past its lease, and another origin would send it again.
+  let dnsTimer: ReturnType<typeof setTimeout> | undefined;
+  const approved = await Promise.race([
+    resolvePublic(url.hostname, o.allowPrivate, o.resolve ?? systemResolver),
+    new Promise<"timeout">((r) => {
+      dnsTimer = setTimeout(() => r("timeout"), o.timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(dnsTimer));
+  if (approved === "timeout") return { status: null, error: `timed out after ${o.timeoutMs} ms resolving ${url.hostname}`, durationMs: now() - started };
   if (!approved.ok) return { status: null, error: `refused: ${approved.error}`, durationMs: now() - started };
+  const remaining = Math.max(1, o.timeoutMs - (now() - started));
   const pinned: LookupFunction = (_host, opts, cb) => {
     if (opts.all) cb(null, [{ address: approved.value.address, family: approved.value.family }]);
     else cb(null, approved.value.address, approved.value.family);
@@ -32,7 +42,7 @@ export async function sendWebhook(
     method: "POST",
     headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
     lookup: pinned,
-    timeout: o.timeoutMs,
+    timeout: remaining,
   };
   return new Promise<SendOutcome>((resolve) => {
     // Settles once, whichever of the response, the request or the deadline ends the exchange first.
@@ -55,7 +65,7 @@ export async function sendWebhook(
       res.on("close", () => done(res.statusCode ?? null, null));
     });
     // A hard deadline for the whole exchange, body included, not only socket idleness.
-    deadline = setTimeout(() => req.destroy(new Error(`timed out after ${o.timeoutMs} ms`)), o.timeoutMs);
+    deadline = setTimeout(() => req.destroy(new Error(`timed out after ${o.timeoutMs} ms`)), remaining);
     req.on("timeout", () => req.destroy(new Error(`timed out after ${o.timeoutMs} ms`)));
     req.on("error", (e) => done(null, e.message));
     req.end(body);
