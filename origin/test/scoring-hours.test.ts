@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { newState, reviveState, scoreEvent, type MonitorState, type ScoredInput } from "@kakunin/shared";
+import { acceptAsNormal, hourOfWeek, newState, reviveState, scoreEvent, type MonitorState, type ScoredInput } from "@kakunin/shared";
 import { rng } from "./rng.ts";
 
 /**
@@ -88,4 +88,24 @@ describe("unusual_hour counts days and sessions, not events", () => {
     expect(a?.contribution ?? 0).toBeGreaterThan(0);
     expect(JSON.stringify(back).length).toBeLessThan(JSON.stringify(s).length + 4_000);
   }, 60_000);
+  it("a review in the middle of an hour counts that hour once as an active hour, not once at the review and again when it closes", () => {
+    const slotOf = (withReview: boolean) => {
+      const { s } = history(6, 8, 17, 5);
+      const hour = DAY0 + 7 * DAY + 10 * HOUR; // the next morning, 10:00
+      const r = rng(7);
+      const before = structuredClone(s.active!);
+      for (const e of task(hour + 5 * 60_000, "a", r)) scoreEvent(s, e, SCOPES);
+      if (withReview) acceptAsNormal(s, hour + 20 * 60_000);
+      for (const e of task(hour + 30 * 60_000, "b", r)) scoreEvent(s, e, SCOPES);
+      // Hours later: every pending hour has been folded.
+      for (const e of task(hour + 8 * HOUR, "c", r)) scoreEvent(s, e, SCOPES);
+      const w = hourOfWeek(hour);
+      return { week: s.active!.week[w]! - before.week[w]!, total: s.active!.total - before.total };
+    };
+    const plain = slotOf(false);
+    expect(plain.week).toBeCloseTo(1, 1);
+    const reviewed = slotOf(true);
+    expect(reviewed.week).toBeCloseTo(plain.week, 6);
+    expect(reviewed.total).toBeCloseTo(plain.total, 6);
+  });
 });

@@ -124,10 +124,15 @@ export function foldHours(s: MonitorState, horizon: number, cfg: ScoringConfig):
     s.hours[new Date(at).getUTCHours()]! += count;
     s.week[hourOfWeek(at)]! += count;
     s.hoursTotal += count;
-    // One clock hour is one observation of the agent at that hour, however busy it was.
-    act.hours[new Date(at).getUTCHours()]! += 1;
-    act.week[hourOfWeek(at)]! += 1;
-    act.total += 1;
+    // One clock hour is one observation of the agent at that hour, however busy it was, and it is
+    // observed once: an hour folded early (a review folds the hour it is made in) or one that a late
+    // event reopens adds its events, not a second active hour.
+    if (act.hour === undefined || h > act.hour) {
+      act.hours[new Date(at).getUTCHours()]! += 1;
+      act.week[hourOfWeek(at)]! += 1;
+      act.total += 1;
+      act.hour = h;
+    }
     act.blocks += popcount(mask);
     // Working days: a UTC day counts once, when its first active hour is folded. Hours fold in time
     // order except for late events; a late hour of an earlier day is not counted (it may well have
