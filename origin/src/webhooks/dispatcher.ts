@@ -80,24 +80,30 @@ export class WebhookDispatcher {
   }
 
   private lastPrune = 0;
+  private pruneBehind = false;
 
+  /**
+   * Hourly, one batch per loop tick while there is more, so a large backlog (the first run after
+   * an upgrade) is worked off between delivery passes instead of holding them up.
+   */
   private async pruneHourly(): Promise<void> {
     const now = this.s.clock.now();
-    if (now.getTime() - this.lastPrune < PRUNE_EVERY_MS) return;
+    if (!this.pruneBehind && now.getTime() - this.lastPrune < PRUNE_EVERY_MS) return;
     this.lastPrune = now.getTime();
-    const n = await this.prune(now);
-    if (n > 0) this.opts.log(`pruned ${n} deliveries older than ${this.opts.retentionDays} days`);
+    const n = await this.prune(now, 1);
+    this.pruneBehind = n === PRUNE_BATCH;
+    if (n > 0 && !this.pruneBehind) this.opts.log(`pruned deliveries older than ${this.opts.retentionDays} days`);
   }
 
   /**
    * Deletes delivered and dead deliveries created more than `retentionDays` ago, with their
-   * attempt log, in batches; pending ones are never pruned. The delivery log is operational: what
-   * happened is in the audit trail. Returns how many deliveries were deleted.
+   * attempt log, in batches (at most `maxBatches`); pending ones are never pruned. The delivery log
+   * is operational: what happened is in the audit trail. Returns how many deliveries were deleted.
    */
-  async prune(now: Date): Promise<number> {
+  async prune(now: Date, maxBatches = Number.POSITIVE_INFINITY): Promise<number> {
     const before = new Date(now.getTime() - this.opts.retentionDays * 86_400_000);
     let total = 0;
-    for (;;) {
+    for (let b = 0; b < maxBatches; b++) {
       const n = await this.s.db.transaction(async (tx) => {
         const old = await tx
           .select({ id: webhookDeliveries.id })
@@ -112,8 +118,9 @@ export class WebhookDispatcher {
         return ids.length;
       });
       total += n;
-      if (n < PRUNE_BATCH) return total;
+      if (n < PRUNE_BATCH) break;
     }
+    return total;
   }
 
   /** One pass: sends every due delivery (up to batchSize); returns how many were attempted. */

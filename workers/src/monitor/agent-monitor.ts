@@ -151,7 +151,9 @@ export class AgentMonitor extends DurableObject<Env> {
 
   /**
    * A human review cleared the agent (POST /v1/agents/:id/review, decision clear): the reviewed
-   * events are accepted as normal history and the risk they raised is dropped. Idempotent per review.
+   * events are accepted as normal history and the risk they raised is dropped. Events received
+   * after `acceptedUntil` (the newest alert the review closed) were not reviewed and keep their
+   * risk (absent: everything is accepted, as origins before it meant). Idempotent per review.
    */
   async acceptAsNormal(reviewId: string, eventIds: string[], acceptedUntil?: number): Promise<{ applied: boolean }> {
     const sql = this.ctx.storage.sql;
