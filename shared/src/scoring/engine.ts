@@ -46,6 +46,14 @@ export interface AgentRisk {
 
 const round = (x: number) => Math.round(x * 1000) / 1000;
 
+/**
+ * An agent's lingering risk `dtMs` after it was set: it decays exponentially between events
+ * (time constant `riskDecayMs`). One formula for the scorer, the monitor's views and verify.
+ */
+export function decayRisk(score: number, dtMs: number, cfg: ScoringConfig = DEFAULT_SCORING): number {
+  return score * Math.exp(-Math.max(0, dtMs) / cfg.riskDecayMs);
+}
+
 /** A tenant's per-feature weight (default 1), the contribution clamped to [0, 1]. */
 function weighted(r: Reason, cfg: ScoringConfig): Reason {
   const w = cfg.weights[r.feature];
@@ -140,8 +148,7 @@ export function scoreEvent(
   learnYoungTool(s, e, cfg, action.rare);
 
   const before = s.risk.score;
-  const dt = Math.max(0, e.ts - s.risk.t);
-  const decayed = before * Math.exp(-dt / cfg.riskDecayMs);
+  const decayed = decayRisk(before, e.ts - s.risk.t, cfg);
   // Only clearly anomalous events (≥ 0.5) add to lingering risk, and only with the evidence they
   // bring that the recent events had not already shown (a window feature repeating itself over a
   // busy session adds nothing): mediums from ordinary novelty must not add up to an auto-revocation.

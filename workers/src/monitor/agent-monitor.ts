@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-  acceptAsNormal, bandOf, DEFAULT_SCORING, DEFAULT_THRESHOLDS, newState, reviveState, scoreEvent, toScoredInput, type AgentEvent,
+  acceptAsNormal, bandOf, decayRisk, DEFAULT_SCORING, DEFAULT_THRESHOLDS, newState, reviveState, scoreEvent, toScoredInput, type AgentEvent,
   type BandThresholds, type MonitorState, type Reason,
 } from "@kakunin/shared";
 import { DEAD_LETTER_DDL, DeadLetterStore, type DeadLetterRow } from "./dead-letters.ts";
@@ -107,7 +107,7 @@ export class AgentMonitor extends DurableObject<Env> {
         }
         seenInBatch.add(e.event_id);
         const input = toScoredInput(e);
-        const before = { score: state.risk.score * Math.exp(-Math.max(0, input.ts - state.risk.t) / DEFAULT_SCORING.riskDecayMs), reasons: state.risk.reasons };
+        const before = { score: decayRisk(state.risk.score, input.ts - state.risk.t), reasons: state.risk.reasons };
         const raw = scoreEvent(state, input, agent.scopes, DEFAULT_SCORING);
         const { event, risk, thresholds, shadow } = tenantVerdict(before, raw, agent.scoring, agent.sensitivity);
         this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds };
@@ -141,7 +141,7 @@ export class AgentMonitor extends DurableObject<Env> {
   risk(agentId: string): RiskView {
     const state = this.load();
     const r = this.loadRisk();
-    const decayed = r.score * Math.exp(-Math.max(0, Date.now() - r.t) / DEFAULT_SCORING.riskDecayMs);
+    const decayed = decayRisk(r.score, Date.now() - r.t);
     const score = Math.round(decayed * 1000) / 1000;
     return {
       agent_id: agentId, score, band: bandOf(score, r.thresholds), reasons: r.reasons,
@@ -207,7 +207,7 @@ export class AgentMonitor extends DurableObject<Env> {
     for (const row of rows) {
       const r = JSON.parse(row.result) as EventResult;
       if (r.band === "high" && high.length < 1000) high.push(row.event_id);
-      const score = Math.round(r.score * Math.exp(-Math.max(0, now - row.received_at) / DEFAULT_SCORING.riskDecayMs) * 1000) / 1000;
+      const score = Math.round(decayRisk(r.score, now - row.received_at) * 1000) / 1000;
       if (score > risk.score) risk = { score, reasons: r.reasons };
     }
     return { risk, high };
