@@ -48,27 +48,75 @@ export function createMetrics(sources: MetricsSources): Metrics {
   return m;
 }
 
-/** Scalar gauges computed by one SQL query each at scrape time; a failed query reports NaN, not a 500. */
+const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows);
+
+/** A scalar gauge computed by one SQL query (`v`) at scrape time; a failed query reports NaN, not a 500. */
+function scalarFromDb(registry: Registry, db: Db, name: string, help: string, query: ReturnType<typeof sql>): void {
+  void new Gauge({
+    name, help, registers: [registry],
+    async collect() {
+      try {
+        const list = rowsOf(await db.execute(query)) as Array<{ v: number | string | null }>;
+        this.set(Number(list[0]?.v ?? 0));
+      } catch {
+        this.set(Number.NaN);
+      }
+    },
+  });
+}
+
+/**
+ * A gauge of counts by label, computed by one grouped SQL query (one row per label set, `v` the
+ * count) at scrape time. Every series in `series` is present (0 when empty) so an alert on `> 0`
+ * has something to compare from the first scrape; a failed query reports NaN under "any".
+ */
+function countsFromDb<L extends string>(registry: Registry, db: Db, name: string, help: string, labelNames: readonly L[], series: Record<L, string>[], query: ReturnType<typeof sql>): void {
+  void new Gauge({
+    name, help, labelNames, registers: [registry],
+    async collect() {
+      this.reset();
+      try {
+        for (const labels of series) this.set(labels, 0);
+        const rows = rowsOf(await db.execute(query)) as Array<Record<L, string> & { v: number | string }>;
+        for (const r of rows) this.set(labelsOf(labelNames, (l) => r[l]), Number(r.v));
+      } catch {
+        this.set(labelsOf(labelNames, () => "any"), Number.NaN);
+      }
+    },
+  });
+}
+
+function labelsOf<L extends string>(names: readonly L[], value: (l: L) => string): Record<L, string> {
+  const out = {} as Record<L, string>;
+  for (const l of names) out[l] = String(value(l));
+  return out;
+}
+
+/** Backlog gauges read from the database at scrape time. */
 function registerBacklogGauges(registry: Registry, { db, pool }: MetricsSources): void {
-  const fromDb = (name: string, help: string, query: ReturnType<typeof sql>) =>
-    new Gauge({
-      name, help, registers: [registry],
-      async collect() {
-        try {
-          const rows = await db.execute(query);
-          const list = (Array.isArray(rows) ? rows : (rows as { rows: unknown[] }).rows) as Array<{ v: number | string | null }>;
-          this.set(Number(list[0]?.v ?? 0));
-        } catch {
-          this.set(Number.NaN);
-        }
-      },
-    });
+  const fromDb = (name: string, help: string, query: ReturnType<typeof sql>) => scalarFromDb(registry, db, name, help, query);
   fromDb("kakunin_outbox_pending", "Status records waiting to be published to the edge", sql`select count(*)::float8 as v from outbox where delivered_at is null`);
   fromDb("kakunin_outbox_oldest_age_seconds", "Age of the oldest unpublished status record (0 when none)", sql`select coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as v from outbox where delivered_at is null`);
   fromDb("kakunin_archive_pending_batches", "Sealed audit batches not yet accepted by the archive", sql`select count(*)::float8 as v from audit_batches where archived_at is null`);
   fromDb("kakunin_archive_lag_seconds", "Age of the oldest sealed batch the archive has not accepted (0 when none)", sql`select coalesce(extract(epoch from now() - min(sealed_at)), 0)::float8 as v from audit_batches where archived_at is null`);
-  registerDeadLetterGauges(registry, db);
-  registerWebhookGauges(registry, db);
+  // Dead letters not yet replayed, by source (edge = reported by an AgentMonitor, origin = refused
+  // here or by the edge's ledger) and kind, and the age of the oldest.
+  countsFromDb(
+    registry, db, "kakunin_dead_letters", "Dead letters not yet replayed, by source and kind", ["source", "kind"],
+    LETTER_SOURCES.flatMap((source) => LETTER_KINDS.map((kind) => ({ source, kind }))),
+    sql`select source, kind, count(*)::float8 as v from dead_letters where replayed_at is null group by source, kind`,
+  );
+  fromDb("kakunin_dead_letters_oldest_age_seconds", "Age of the oldest dead letter not yet replayed (0 when none)", sql`select coalesce(extract(epoch from now() - min(dead_at)), 0)::float8 as v from dead_letters where replayed_at is null`);
+  // Webhook deliveries to endpoints not removed that are not delivered (`pending`: queued or
+  // retrying; `dead`: gave up, waiting for a replay), and the oldest pending one's age.
+  countsFromDb(
+    registry, db, "kakunin_webhook_deliveries", "Webhook deliveries not delivered, by status (pending, dead), of active endpoints", ["status"],
+    [{ status: "pending" }, { status: "dead" }],
+    sql`select d.status, count(*)::float8 as v from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
+      where d.status in ('pending', 'dead') and e.disabled_at is null group by d.status`,
+  );
+  fromDb("kakunin_webhook_oldest_pending_age_seconds", "Age of the oldest webhook delivery still pending (0 when none)", sql`select coalesce(extract(epoch from now() - min(d.created_at)), 0)::float8 as v
+    from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id where d.status = 'pending' and e.disabled_at is null`);
   // Agents flagged or auto-revoked and waiting for a human (GET /v1/reviews), and how long the first has waited.
   const openReview = sql`from risk_decisions d join agents a on a.id = d.agent_id
     where d.review_id is null and d.decision in ('revoked', 'flagged') and a.status <> 'retired'`;
@@ -90,75 +138,8 @@ function registerBacklogGauges(registry: Registry, { db, pool }: MetricsSources)
   }
 }
 
-const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows);
 const LETTER_SOURCES = ["edge", "origin"] as const;
 const LETTER_KINDS = ["event", "alert", "publish"] as const;
-
-/**
- * Dead letters not yet replayed, by source (edge = reported by an AgentMonitor, origin = refused
- * here or by the edge's ledger) and kind, plus the age of the oldest. Every source × kind series is
- * present (0 when empty) so an alert on `> 0` has something to compare from the first scrape.
- */
-function registerDeadLetterGauges(registry: Registry, db: Db): void {
-  void new Gauge({
-    name: "kakunin_dead_letters", help: "Dead letters not yet replayed, by source and kind", labelNames: ["source", "kind"], registers: [registry],
-    async collect() {
-      this.reset();
-      try {
-        for (const source of LETTER_SOURCES) for (const kind of LETTER_KINDS) this.set({ source, kind }, 0);
-        const rows = rowsOf(await db.execute(sql`select source, kind, count(*)::float8 as v from dead_letters where replayed_at is null group by source, kind`)) as Array<{ source: string; kind: string; v: number | string }>;
-        for (const r of rows) this.set({ source: r.source, kind: r.kind }, Number(r.v));
-      } catch {
-        this.set({ source: "any", kind: "any" }, Number.NaN);
-      }
-    },
-  });
-  void new Gauge({
-    name: "kakunin_dead_letters_oldest_age_seconds", help: "Age of the oldest dead letter not yet replayed (0 when none)", registers: [registry],
-    async collect() {
-      try {
-        const rows = rowsOf(await db.execute(sql`select coalesce(extract(epoch from now() - min(dead_at)), 0)::float8 as v from dead_letters where replayed_at is null`)) as Array<{ v: number | string | null }>;
-        this.set(Number(rows[0]?.v ?? 0));
-      } catch {
-        this.set(Number.NaN);
-      }
-    },
-  });
-}
-
-/**
- * Webhook deliveries not delivered, by status (`pending`: queued or retrying; `dead`: gave up, waiting
- * for a replay), of endpoints not removed, and the age of the oldest pending one. Both series are
- * present from the first scrape (0 when empty).
- */
-function registerWebhookGauges(registry: Registry, db: Db): void {
-  void new Gauge({
-    name: "kakunin_webhook_deliveries", help: "Webhook deliveries not delivered, by status (pending, dead), of active endpoints", labelNames: ["status"], registers: [registry],
-    async collect() {
-      this.reset();
-      try {
-        for (const status of ["pending", "dead"]) this.set({ status }, 0);
-        const rows = rowsOf(await db.execute(sql`select d.status, count(*)::float8 as v from webhook_deliveries d join webhook_endpoints e on e.id = d.endpoint_id
-          where d.status in ('pending', 'dead') and e.disabled_at is null group by d.status`)) as Array<{ status: string; v: number | string }>;
-        for (const r of rows) this.set({ status: r.status }, Number(r.v));
-      } catch {
-        this.set({ status: "any" }, Number.NaN);
-      }
-    },
-  });
-  void new Gauge({
-    name: "kakunin_webhook_oldest_pending_age_seconds", help: "Age of the oldest webhook delivery still pending (0 when none)", registers: [registry],
-    async collect() {
-      try {
-        const rows = rowsOf(await db.execute(sql`select coalesce(extract(epoch from now() - min(d.created_at)), 0)::float8 as v from webhook_deliveries d
-          join webhook_endpoints e on e.id = d.endpoint_id where d.status = 'pending' and e.disabled_at is null`)) as Array<{ v: number | string | null }>;
-        this.set(Number(rows[0]?.v ?? 0));
-      } catch {
-        this.set(Number.NaN);
-      }
-    },
-  });
-}
 
 /**
  * The local KeyManager's pool as gauges (ready keys and target), read at scrape time; absent for
