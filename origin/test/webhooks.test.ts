@@ -9,6 +9,15 @@ import { isPrivateAddress, resolvePublic } from "../src/webhooks/address-guard.t
 import { sendWebhook } from "../src/webhooks/send.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
+/** A delivery as GET /v1/tenant/webhooks/:id/deliveries lists it (the fields these tests read). */
+interface Delivery {
+  id: string;
+  status: string;
+  attempts: number;
+  last_error: string | null;
+  log: { status: number | null; error: string | null }[];
+}
+
 interface Received {
   headers: IncomingMessage["headers"];
   body: string;
@@ -85,6 +94,10 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     return { agent, cert };
   }
 
+  /** An endpoint's delivery log, newest first (GET …/deliveries), as the admin (or `key`) reads it. */
+  const deliveriesOf = async (hook: string, q: { key?: string; status?: string } = {}) =>
+    (await o.json<{ data: Delivery[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries${q.status ? `?status=${q.status}` : ""}`, { key: q.key })).body.data;
+
   async function drainUntil(d: WebhookDispatcher, done: () => Promise<boolean>, ms = 15_000): Promise<void> {
     const end = Date.now() + ms;
     while (!(await done())) {
@@ -102,14 +115,7 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     expect(secret).toMatch(/^whsec_/);
     const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 300, baseBackoffMs: 20, maxBackoffMs: 100, maxAttempts: 6, log: () => {} });
     const { agent } = await revokeOne();
-    const deliveries = async () =>
-      (
-        await o.json<{ data: { id: string; status: string; attempts: number; log: { status: number | null; error: string | null }[] }[] }>(
-          "GET",
-          `/v1/tenant/webhooks/${hook}/deliveries`,
-          { key: auditor },
-        )
-      ).body.data;
+    const deliveries = () => deliveriesOf(hook, { key: auditor });
     await drainUntil(d, async () => (await deliveries()).every((x) => x.status === "delivered") && (await deliveries()).length > 0);
     await rx.close();
 
@@ -153,13 +159,7 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     ).body.data;
     const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 300, baseBackoffMs: 10, maxBackoffMs: 20, maxAttempts: 3, log: () => {} });
     await revokeOne();
-    const list = async (status?: string) =>
-      (
-        await o.json<{ data: { id: string; status: string; attempts: number }[] }>(
-          "GET",
-          `/v1/tenant/webhooks/${hook}/deliveries${status ? `?status=${status}` : ""}`,
-        )
-      ).body.data;
+    const list = (status?: string) => deliveriesOf(hook, { status });
     await drainUntil(d, async () => (await list("dead")).length === 1);
     expect((await list("dead"))[0]!.attempts).toBe(3);
     expect(rx.got).toHaveLength(3);
@@ -181,13 +181,7 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     const hook = (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: rx.url } })).body.data.id;
     const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 1_000, maxAttempts: 1, log: () => {} });
     await revokeOne();
-    const deliveries = async () =>
-      (
-        await o.json<{ data: { id: string; status: string; attempts: number; log: { error: string | null }[] }[] }>(
-          "GET",
-          `/v1/tenant/webhooks/${hook}/deliveries`,
-        )
-      ).body.data;
+    const deliveries = () => deliveriesOf(hook);
     // The only attempt allowed is in flight (the receiver holds it until the sender times out)…
     const pass = d.drainOnce();
     while (rx.got.length === 0) await sleep(10);
@@ -215,7 +209,7 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     while (rx2.got.length === 0) await sleep(10);
     expect((await o.json("DELETE", `/v1/tenant/webhooks/${hook2}`)).status).toBe(200);
     await pass2;
-    const [gone] = (await o.json<{ data: { status: string; last_error: string | null }[] }>("GET", `/v1/tenant/webhooks/${hook2}/deliveries`)).body.data;
+    const [gone] = await deliveriesOf(hook2);
     expect(gone).toMatchObject({ status: "dead", last_error: "endpoint deleted" });
     await rx2.close();
   }, 30_000);
@@ -227,7 +221,7 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     ).body.data;
     const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 300, baseBackoffMs: 10, maxBackoffMs: 20, log: () => {} });
     await revokeOne();
-    const list = async () => (await o.json<{ data: { id: string; status: string }[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries`)).body.data;
+    const list = () => deliveriesOf(hook);
     expect((await list()).map((x) => x.status)).toEqual(["pending"]);
     expect((await o.json("DELETE", `/v1/tenant/webhooks/${hook}`, { key: auditor })).status).toBe(403);
     const removed = await o.json<{ data: { id: string } }>("DELETE", `/v1/tenant/webhooks/${hook}`);
@@ -277,7 +271,7 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
       },
     });
     // The endpoint filtered on renewals: the certification itself sent nothing else.
-    const list = (await o.json<{ data: unknown[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries`)).body.data;
+    const list = await deliveriesOf(hook);
     expect(list).toHaveLength(1);
   }, 30_000);
 
@@ -311,7 +305,7 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     // One pass: the quiet tenant's only delivery is in it.
     await d.drainOnce();
     expect(fast.got).toHaveLength(1);
-    const [q] = (await o.json<{ data: { status: string }[] }>("GET", `/v1/tenant/webhooks/${quietHook}/deliveries`, { key: quiet.key })).body.data;
+    const [q] = await deliveriesOf(quietHook, { key: quiet.key });
     expect(q!.status).toBe("delivered");
     // And the noisy tenant's endpoints share its slots: the working receiver is not starved by the hanging ones.
     expect(slow.got.length).toBeGreaterThan(0);
