@@ -120,7 +120,8 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     }
     const fb = records.find((x): x is FeedbackRecord => x.kind === "feedback" && x.agent_id === agent);
     // The review covers what its alert showed: the monitor keeps the risk of anything after it.
-    expect(fb).toMatchObject({ review_id: r.body.data.id, event_ids: ["x1", "x2"], accepted_until: at });
+    // And what it was about: a drift or a woken tool it did not show is not the clear's to accept.
+    expect(fb).toMatchObject({ review_id: r.body.data.id, event_ids: ["x1", "x2"], accepted_until: at, accepted_features: ["out_of_scope"] });
   });
 
   it("auto-revoked: listed as auto_revoked; reinstate lifts the risk suspension (admin + reason); revoke confirms", async () => {

@@ -310,4 +310,61 @@ describe("each detector fires on its synthetic case", () => {
     const after = pay(7_000, 6);
     expect(drift(after), JSON.stringify(after.reasons)).toBe(0);
   });
+
+  it("a review accepts the drift it was shown, up to its alert: not a drift it was not shown, not the values after", () => {
+    // A payer around 1,000 EUR; its alert is about something else (or about the drift) at payment
+    // 1,000; the agent then pays 4× as much 60 times before the review.
+    const r = rng(6);
+    let t = T0;
+    const pay = (s: ReturnType<typeof newState>, i: number, factor: number) => {
+      t += 60_000 + Math.floor(r() * 60_000);
+      const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+      const e = {
+        id: `p${i}`,
+        ts: t,
+        type: "transaction" as const,
+        action: "payments.send",
+        resource: "payees/p1",
+        amount: Math.round(1000 * factor * Math.exp(0.3 * z)),
+        currency: "EUR",
+        outcome: "success" as const,
+      };
+      return scoreEvent(s, e, ["payments.*"]).event;
+    };
+    const drift = (e: { reasons: { feature: string; contribution: number }[] }) => e.reasons.find((x) => x.feature === "amount_drift")?.contribution ?? 0;
+    const agent = () => {
+      const s = newState();
+      for (let i = 0; i < 1_000; i++) pay(s, i, 1);
+      const seenAt = { "payments.send|EUR": s.amounts["payments.send|EUR"]!.seen };
+      for (let i = 0; i < 60; i++) pay(s, 1_000 + i, 4);
+      return { s, seenAt };
+    };
+    // Shown the drift, up to the alert: the reference is the reviewed values, and the 60 payments
+    // after the alert are judged against it at once (a step this size also widens the CUSUM's
+    // dispersion, so it is a drift to review, not yet high), where accepting everything forgets them.
+    const a = agent();
+    const series = a.s.amounts["payments.send|EUR"]!;
+    const reviewed = series.recent.slice(0, series.recent.length - 60);
+    acceptAsNormal(a.s, t, undefined, { features: ["amount_drift", "unusual_hour"], seenAt: a.seenAt });
+    expect(series.ref).toEqual(reviewed);
+    expect(series.drift!.s).toBeGreaterThan(50);
+    const next = pay(a.s, 2_000, 4);
+    expect(drift(next), JSON.stringify(next.reasons)).toBeGreaterThanOrEqual(0.1);
+    // Shown something else: the reference is not the review's to move.
+    const b = agent();
+    const before = [...b.s.amounts["payments.send|EUR"]!.ref];
+    acceptAsNormal(b.s, t, undefined, { features: ["unusual_hour"] });
+    expect(b.s.amounts["payments.send|EUR"]!.ref).toEqual(before);
+    expect(drift(pay(b.s, 2_000, 4))).toBeGreaterThanOrEqual(0.1);
+    // A snapshot that predates every value it still holds (or does not know the series): nothing
+    // reviewed is left to freeze, so nothing moves.
+    const c = agent();
+    const refC = [...c.s.amounts["payments.send|EUR"]!.ref];
+    acceptAsNormal(c.s, t, undefined, { features: ["amount_drift"], seenAt: {} });
+    expect(c.s.amounts["payments.send|EUR"]!.ref).toEqual(refC);
+    // An origin that names neither: everything up to the review is accepted, as before.
+    const d = agent();
+    acceptAsNormal(d.s, t);
+    expect(drift(pay(d.s, 2_000, 4))).toBe(0);
+  });
 });

@@ -107,6 +107,22 @@ describe("a dormant tool woken and driven is caught by its share of the agent's 
     expect(Math.max(...after.map((u) => contribution(u, "young_tool")))).toBe(0);
   });
 
+  it("a review shown something else does not adopt the woken tool: it stays watched", () => {
+    const s = newState();
+    workDays(s, 21);
+    let t = MONDAY;
+    for (let i = 0; i < 5; i++) scoreEvent(s, ev(`c${i}`, (t += 60_000), "report.share_external", `reports/c-${i}`), SCOPES);
+    // The alert the reviewer cleared was about the hour; the tool it woke was never in front of them.
+    acceptAsNormal(s, t, undefined, { features: ["unusual_hour"] });
+    expect(s.young?.some((w) => w.a === "report.share_external")).toBe(true);
+    const after: Score[] = [];
+    for (let i = 0; i < 8; i++) after.push(scoreEvent(s, ev(`d${i}`, (t += 60_000), "report.share_external", `reports/d-${i}`), SCOPES));
+    expect(Math.max(...after.map((u) => contribution(u, "young_tool")))).toBeGreaterThanOrEqual(0.3);
+    // Shown the tool: adopted, as an origin that names no features means.
+    acceptAsNormal(s, t, undefined, { features: ["young_tool"] });
+    expect(s.young?.some((w) => w.a === "report.share_external") ?? false).toBe(false);
+  });
+
   it("memory stays bounded: however many tools wake at once, at most 4 are watched", () => {
     const s = newState();
     workDays(s, 14);

@@ -74,6 +74,8 @@ export interface FeedbackRecord {
   event_ids: string[];
   /** The newest alert the review closed (ISO, the edge's own alert time): later events were not reviewed. */
   accepted_until?: string;
+  /** The reason features of the alerts the review closed (absent: everything is accepted). */
+  accepted_features?: string[];
 }
 
 export interface CrlRecord {

@@ -171,4 +171,70 @@ describe("tenant scoring at the edge", () => {
     expect((await publish([bad])).status).toBe(200);
     expect((await runInDurableObject(env.AGENT_MONITOR.getByName(b.cert.agent_id), async (x: AgentMonitor) => x.risk(b.cert.agent_id))).band).toBe("high");
   });
+
+  it("review feedback accepts the values it was shown: a drift reference is frozen from the values up to the alert, not the ones after", async () => {
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("{}", { status: 503 }));
+    // Fifty orders around 1,000 EUR, an alert (an out-of-scope action), then thirty orders at 5×.
+    const order = (id: string, t: number, amount: number) => ({
+      event_id: id,
+      timestamp: new Date(t).toISOString(),
+      type: "transaction",
+      action: "orders.place",
+      outcome: "success",
+      amount,
+      currency: "EUR",
+    });
+    const agent = async () => {
+      const a = await enrolled();
+      const t0 = Date.now() - 3 * 3_600_000;
+      await post(
+        a.token,
+        Array.from({ length: 50 }, (_, i) => order(`o-${i}`, t0 + i * 120_000, 900 + ((i * 37) % 200))),
+      );
+      await post(a.token, [outOfScope]);
+      const m = env.AGENT_MONITOR.getByName(a.cert.agent_id);
+      const [alert] = await runInDurableObject(m, async (_x: AgentMonitor, state) =>
+        state.storage.sql
+          .exec<{ payload: string }>("SELECT payload FROM alerts")
+          .toArray()
+          .map((r) => JSON.parse(r.payload) as { triggered_at: string }),
+      );
+      await new Promise((r) => setTimeout(r, 20));
+      await post(
+        a.token,
+        Array.from({ length: 30 }, (_, i) => order(`p-${i}`, Date.now() - 30_000 + i * 1000, 4_500 + ((i * 53) % 1000))),
+      );
+      const series = () =>
+        runInDurableObject(m, async (_x: AgentMonitor, state) => {
+          const row = state.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'state'").one();
+          return (JSON.parse(row.v) as { amounts: Record<string, { ref: number[]; recent: number[]; drift?: { s: number } }> }).amounts["orders.place|EUR"]!;
+        });
+      return { a, at: alert!.triggered_at, series };
+    };
+    const feedback = (a: Awaited<ReturnType<typeof enrolled>>, extra: object) => ({
+      kind: "feedback" as const,
+      v: nextV(),
+      tenant_id: a.cert.tenant_id,
+      agent_id: a.cert.agent_id,
+      review_id: crypto.randomUUID(),
+      event_ids: ["x"],
+      ...extra,
+    });
+
+    // The alert showed the drift: the reference is the fifty reviewed orders, and the thirty after
+    // the alert already count against it.
+    const shown = await agent();
+    expect((await shown.series()).ref).toHaveLength(80);
+    expect((await publish([feedback(shown.a, { accepted_until: shown.at, accepted_features: ["amount_drift", "out_of_scope"] })])).status).toBe(200);
+    const after = await shown.series();
+    expect(after.ref).toEqual(after.recent.slice(0, 50));
+    expect(after.drift!.s).toBeGreaterThan(20);
+
+    // An alert time before any the monitor marked: nothing of the values was reviewed, nothing moves.
+    const early = await agent();
+    const before = await early.series();
+    const old = new Date(Date.parse(early.at) - 60_000).toISOString();
+    expect((await publish([feedback(early.a, { accepted_until: old, accepted_features: ["amount_drift"] })])).status).toBe(200);
+    expect((await early.series()).ref).toEqual(before.ref);
+  });
 });

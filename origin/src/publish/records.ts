@@ -1,4 +1,4 @@
-import { and, eq, max } from "drizzle-orm";
+import { and, eq, max, sql } from "drizzle-orm";
 import type { AgentRecord, CertStatusRecord, CrlRecord, FeedbackRecord, ScoringRecord } from "@kakunin/shared";
 import { agentUrn, BACKDATE_MS } from "../ca/profiles.ts";
 import { agents, certificates, reviews, riskDecisions, tenants } from "../db/schema.ts";
@@ -65,15 +65,24 @@ export async function scoringRecord(s: Services, tenantId: string, v: number): P
 /**
  * A review that cleared an agent, for its AgentMonitor (accept the reviewed events as normal). The
  * review covers what its alerts showed, up to the newest of them (`accepted_until`, the edge's own
- * alert time): an agent that went on after its flag keeps the risk of what no one reviewed.
+ * alert time): an agent that went on after its flag keeps the risk of what no one reviewed. And it
+ * covers what they were about (`accepted_features`, the features of their reasons): a clear about
+ * unusual hours does not accept a drift of the agent's amounts that no alert showed.
  */
 export async function feedbackRecord(s: Services, reviewId: string, v: number): Promise<FeedbackRecord | undefined> {
   const [r] = await s.db.select().from(reviews).where(eq(reviews.id, reviewId));
   if (!r) return undefined;
   const [last] = await s.db.select({ at: max(riskDecisions.triggeredAt) }).from(riskDecisions).where(eq(riskDecisions.reviewId, r.id));
+  // Distinct in the database: a flapping agent's review can close thousands of decisions.
+  const features = await s.db
+    .selectDistinct({ f: sql<string | null>`jsonb_array_elements(${riskDecisions.reasons}) ->> 'feature'` })
+    .from(riskDecisions)
+    .where(eq(riskDecisions.reviewId, r.id))
+    .limit(64);
   return {
     kind: "feedback", v, tenant_id: r.tenantId, agent_id: r.agentId, review_id: r.id, event_ids: r.eventIds.slice(0, 1000),
     ...(last?.at && { accepted_until: last.at.toISOString() }),
+    accepted_features: features.flatMap((x) => (typeof x.f === "string" ? [x.f] : [])).sort(),
   };
 }
 

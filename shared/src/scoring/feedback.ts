@@ -1,8 +1,21 @@
 import { decayedAt, type MonitorState } from "./state.ts";
 import type { ScoringConfig } from "./config.ts";
 import { DEFAULT_SCORING } from "./config.ts";
+import { driftAfter } from "./drift.ts";
 import { MEDIUM_EVIDENCE } from "./features.ts";
 import { foldHours } from "./learn.ts";
+
+/**
+ * What a review was shown, when the edge knows it. A clear accepts that and nothing else: a
+ * reviewer who cleared an alert about unusual hours has not looked at the agent's amounts, and
+ * one who cleared an alert at 10:00 has not seen what the agent did at 10:05.
+ */
+export interface ReviewedScope {
+  /** Reason features of the alerts the review closed (absent: an origin that did not say; all of them). */
+  features?: readonly string[];
+  /** Each numeric series' count (`seen`) at the newest alert the review closed (absent: every value was reviewed). */
+  seenAt?: Readonly<Record<string, number>>;
+}
 
 /**
  * A human reviewed the events that raised this agent's risk and cleared them: they are normal for
@@ -11,13 +24,15 @@ import { foldHours } from "./learn.ts";
  * the episode scan's window marks they built up are cleared, and the agent's own exploration rate absorbs the novelty. The one hook
  * the review queue needs from the scorer (AgentMonitor.acceptAsNormal calls it).
  */
-export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = DEFAULT_SCORING): void {
+export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = DEFAULT_SCORING, scope: ReviewedScope = {}): void {
+  const shown = (feature: string) => scope.features === undefined || scope.features.includes(feature);
   s.risk = { score: 0, t: Math.max(s.risk.t, t), reasons: [] };
   s.noveltyRun = 0;
   s.seqRun = 0;
   s.objFlags = 0;
-  // The tools it woke are accepted as its own (a review is the adoption): no longer watched.
-  s.young = undefined;
+  // The tools it woke are accepted as its own (a review is the adoption): no longer watched. Only
+  // if the review was shown them: a tool woken beside an alert about something else stays watched.
+  if (shown("young_tool")) s.young = undefined;
   // The episode accumulator too: sustained evidence from the cleared events must not escalate the
   // next one. What each window feature already showed stays held (the session that was cleared is
   // not new evidence when it goes on), and the cleared run joins the agent's history of benign
@@ -35,12 +50,25 @@ export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = 
     s.episode.lvl = { ...(s.cusum.held ?? {}) };
     s.episode.lvlT = Math.max(s.episode.lvlT ?? 0, s.cusum.t);
   }
-  // Values the reviewer accepted are the agent's new normal: each drift reference is frozen again
-  // from the recent values (learn.ts freezes it once full and never moves it on its own).
-  for (const series of Object.values(s.amounts)) {
-    series.ref = series.recent.slice(-cfg.caps.amountRef);
+  // Values the reviewer accepted are the agent's new normal: a drift the review was shown has its
+  // reference frozen again from the values up to the reviewed alert (learn.ts freezes it once full
+  // and never moves it on its own). Values after the alert are not the reviewer's: they are judged
+  // against the new reference, as if they arrived after it.
+  for (const [key, series] of Object.entries(s.amounts)) {
+    if (!shown(key.includes("|#") ? "volume_drift" : "amount_drift")) continue;
+    const at = scope.seenAt === undefined ? series.seen : scope.seenAt[key];
+    // A series the snapshot does not know, or one evicted and begun again since, is all unreviewed.
+    const after = at === undefined || at > series.seen ? series.recent.length : Math.min(series.seen - at, series.recent.length);
+    const reviewed = series.recent.slice(0, series.recent.length - after);
+    // Nothing reviewed is left in the recent values: keep the reference and the CUSUM as they are.
+    if (reviewed.length === 0) continue;
+    series.ref = reviewed.slice(-cfg.caps.amountRef);
     // The drift CUSUM starts again from the new reference (its dispersion is the agent's own, kept).
     if (series.drift) series.drift = { ...series.drift, s: 0 };
+    if (series.ref.length >= 32) {
+      for (const x of series.recent.slice(series.recent.length - after))
+        series.drift = { ...(series.drift ?? { b: 0, k: 0, phi: 1 }), s: driftAfter(series.drift, series.ref, x) };
+    }
   }
   // And the short run of step surprise (sequence_surprise): back to the agent's long-run mean.
   s.seq = { ...s.seq, short: s.seq.mean, last: [] };

@@ -72,11 +72,15 @@ export const scoringRecordSchema = z.object({
  * A review cleared an agent: its AgentMonitor accepts these events as normal (idempotent per review).
  * `accepted_until`: the newest alert the review closed; what the agent did after it was not reviewed
  * and keeps counting (absent from origins before it: everything is accepted, as they meant).
+ * `accepted_features`: what those alerts were about; a drift reference or a woken tool the review
+ * was not shown is not the review's to accept.
  */
 export const feedbackRecordSchema = z.object({
   kind: z.literal("feedback"), v, tenant_id: uuid, agent_id: uuid, review_id: uuid,
   event_ids: z.array(z.string().max(128)).max(1000),
   accepted_until: iso.optional(),
+  /** The reason features of the alerts the review closed: a clear accepts what they showed (absent: everything). */
+  accepted_features: z.array(z.string().max(64)).max(64).optional(),
 });
 
 export const crlRecordSchema = z.object({

@@ -29,6 +29,8 @@ const RISK_WRITE_INTERVAL_MS = 5_000;
  * covers every serial that can still verify.
  */
 const RISK_SERIALS = 3;
+/** Series snapshots kept for reviews (one per alert, newest first): a clear closes the newest alerts. */
+const ALERT_MARKS = 16;
 
 /**
  * One per agent. Scores each event in time order with the deterministic scorer, remembers event ids
@@ -58,6 +60,7 @@ export class AgentMonitor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, result TEXT NOT NULL, payload TEXT);
       CREATE INDEX IF NOT EXISTS events_pending ON events (received_at) WHERE payload IS NOT NULL;
       CREATE TABLE IF NOT EXISTS alerts (alert_id TEXT PRIMARY KEY, payload TEXT NOT NULL, created_at INTEGER NOT NULL);
+      CREATE TABLE IF NOT EXISTS alert_marks (at INTEGER PRIMARY KEY, seen TEXT NOT NULL);
     ` + DEAD_LETTER_DDL);
   }
 
@@ -155,7 +158,7 @@ export class AgentMonitor extends DurableObject<Env> {
    * after `acceptedUntil` (the newest alert the review closed) were not reviewed and keep their
    * risk (absent: everything is accepted, as origins before it meant). Idempotent per review.
    */
-  async acceptAsNormal(reviewId: string, eventIds: string[], acceptedUntil?: number): Promise<{ applied: boolean }> {
+  async acceptAsNormal(reviewId: string, eventIds: string[], acceptedUntil?: number, acceptedFeatures?: string[]): Promise<{ applied: boolean }> {
     const sql = this.ctx.storage.sql;
     const key = `review:${reviewId}`;
     if (sql.exec("SELECT 1 FROM meta WHERE k = ?", key).toArray().length > 0) return { applied: false };
@@ -166,7 +169,10 @@ export class AgentMonitor extends DurableObject<Env> {
       const thresholds = this.loadRisk().thresholds;
       // DEFAULT_SCORING, as in ingest: the state is learned with the defaults (a tenant's overrides
       // are thresholds and weights applied on top, tenantVerdict), so it is reset with them too.
-      acceptAsNormal(state, now, DEFAULT_SCORING);
+      // What the review was shown: its alerts' features, and each numeric series as it stood at the
+      // newest of them (no mark at or before it, e.g. a time that did not parse: nothing of them).
+      const seenAt = acceptedUntil === undefined ? undefined : this.seriesAt(acceptedUntil);
+      acceptAsNormal(state, now, DEFAULT_SCORING, { ...(acceptedFeatures && { features: acceptedFeatures }), ...(seenAt && { seenAt }) });
       // The review accepted what its alerts showed, up to the newest of them. What the agent did
       // after that no one has reviewed: its risk stays, and if it is high the origin hears of it
       // again (the clear lifted the flag those events would otherwise hide behind). The scorer's
@@ -213,13 +219,28 @@ export class AgentMonitor extends DurableObject<Env> {
     return { risk, high };
   }
 
+  /**
+   * Each numeric series' count at the newest alert at or before `at` (alert_marks): a review of
+   * that alert accepts the series' values up to it. None: an empty record, so nothing is accepted.
+   */
+  private seriesAt(at: number): Record<string, number> {
+    const row = this.ctx.storage.sql.exec<{ seen: string }>("SELECT seen FROM alert_marks WHERE at <= ? ORDER BY at DESC LIMIT 1", at).toArray()[0];
+    return row ? (JSON.parse(row.seen) as Record<string, number>) : {};
+  }
+
   /** Queues a risk alert for the origin (forwarded by the alarm, retried until acknowledged). */
   private queueAlert(agent: AgentContext, alertId: string, alert: { score: number; reasons: EventResult["reasons"] }, eventIds: string[], now: number): void {
     const payload = {
       alert_id: alertId, agent_id: agent.agentId, tenant_id: agent.tenantId, serial_number: agent.serial,
       score: alert.score, reasons: alert.reasons, event_ids: eventIds.slice(0, 1000), triggered_at: new Date(now).toISOString(),
     };
-    this.ctx.storage.sql.exec("INSERT INTO alerts (alert_id, payload, created_at) VALUES (?, ?, ?)", alertId, JSON.stringify(payload), now);
+    const sql = this.ctx.storage.sql;
+    sql.exec("INSERT INTO alerts (alert_id, payload, created_at) VALUES (?, ?, ?)", alertId, JSON.stringify(payload), now);
+    // Where each numeric series stood at this alert, for the review that closes it (seriesAt). The
+    // newest ALERT_MARKS are kept (≤ 32 series each, ~1 KB): a review closes the newest alerts.
+    const seen = Object.fromEntries(Object.entries(this.load().amounts).map(([k, v]) => [k, v.seen]));
+    sql.exec("INSERT INTO alert_marks (at, seen) VALUES (?, ?) ON CONFLICT(at) DO UPDATE SET seen = excluded.seen", now, JSON.stringify(seen));
+    sql.exec("DELETE FROM alert_marks WHERE at NOT IN (SELECT at FROM alert_marks ORDER BY at DESC LIMIT ?)", ALERT_MARKS);
   }
 
   /**

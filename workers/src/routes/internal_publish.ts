@@ -84,7 +84,7 @@ export function register(app: EdgeApp): void {
     for (const f of feedback) {
       // An unreadable time accepts nothing after the epoch: the unreviewed risk stays (fail closed).
       const until = f.accepted_until === undefined ? undefined : Date.parse(f.accepted_until) || 0;
-      await c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids, until);
+      await c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids, until, f.accepted_features);
     }
     await adoptRenewedSerials(c.env, records);
     const result = await coordinator(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, records.filter((r) => r.kind !== "feedback"), batch.data.epoch);
