@@ -21,6 +21,8 @@ interface Delivery {
 interface Received {
   headers: IncomingMessage["headers"];
   body: string;
+  /** The request's path and query as the receiver got them. */
+  path: string;
 }
 
 /** A real HTTP receiver on a free loopback port whose behaviour per request is scripted. */
@@ -33,7 +35,7 @@ async function receiver(script: ("fail" | "hang" | "ok" | "big" | "trickle")[], 
       body += c.toString();
     });
     req.on("end", () => {
-      got.push({ headers: req.headers, body });
+      got.push({ headers: req.headers, body, path: req.url ?? "" });
       const step = script[i++] ?? fallback;
       if (step === "hang") return; // never answers: the sender must time out
       // Answers 200 with a body far over what the sender reads (it stops reading at 64 KiB).
@@ -243,6 +245,37 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
       "/v1/audit/entries?kind=webhook.deleted&limit=1000",
     );
     expect(audit.body.data.find((e) => e.entry.data.webhook_id === hook)?.entry.data.cancelled_deliveries).toBe(1);
+    await rx.close();
+  }, 30_000);
+
+  it("a token in the URL's query is the receiver's credential: admins see it and deliveries use it; auditors and the audit trail read REDACTED", async () => {
+    const rx = await receiver([]);
+    const url = `${rx.url}?token=s3cr3t-t0ken&team=ops`;
+    const created = await o.json<{ data: { id: string; url: string } }>("POST", "/v1/tenant/webhooks", {
+      body: { url, event_types: ["io.kakunin.certificate.revoked"] },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.data.url).toBe(url);
+    const hook = created.body.data.id;
+    const listed = async (key?: string) =>
+      (await o.json<{ data: { id: string; url: string }[] }>("GET", "/v1/tenant/webhooks", { key })).body.data.find((w) => w.id === hook)!.url;
+    expect(await listed()).toBe(url);
+    expect(await listed(auditor)).toBe(`${rx.url}?token=REDACTED&team=REDACTED`);
+
+    const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 2_000, baseBackoffMs: 10, maxBackoffMs: 20, log: () => {} });
+    await revokeOne();
+    await drainUntil(d, async () => rx.got.length > 0);
+    expect(rx.got[0]!.path).toBe("/hook?token=s3cr3t-t0ken&team=ops");
+
+    expect((await o.json("DELETE", `/v1/tenant/webhooks/${hook}`)).status).toBe(200);
+    for (const kind of ["webhook.created", "webhook.deleted"]) {
+      const audit = await o.json<{ data: { entry: { data: { webhook_id: string; url: string } } }[] }>("GET", `/v1/audit/entries?kind=${kind}&limit=1000`, {
+        key: auditor,
+      });
+      const entry = audit.body.data.find((e) => e.entry.data.webhook_id === hook);
+      expect(entry?.entry.data.url, kind).toBe(`${rx.url}?token=REDACTED&team=REDACTED`);
+      expect(JSON.stringify(audit.body), kind).not.toContain("s3cr3t");
+    }
     await rx.close();
   }, 30_000);
 

@@ -5,6 +5,7 @@ import { and, count, eq, isNull } from "drizzle-orm";
 import { tenants, webhookEndpoints } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { checkWebhookUrl, resolvePublic, type Resolver } from "../webhooks/address-guard.ts";
+import { redactedUrl } from "../webhooks/redact-url.ts";
 import { newSecret } from "../webhooks/sign.ts";
 import { fail, type Failure } from "./failure.ts";
 
@@ -59,7 +60,7 @@ export async function createWebhook(
         kind: "webhook.created",
         actor,
         at: now,
-        data: { webhook_id: created!.id, url: created!.url, event_types: created!.eventTypes, key_id: keyId },
+        data: { webhook_id: created!.id, url: redactedUrl(created!.url), event_types: created!.eventTypes, key_id: keyId },
       },
     ]);
     return created ? ok(created) : err({ type: "internal-error", detail: "not created" });

@@ -5,6 +5,7 @@ import type { AuditActor } from "../audit/types.ts";
 import { webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import type { WebhookRow } from "./create-webhook.ts";
+import { redactedUrl } from "../webhooks/redact-url.ts";
 import { fail, type Failure } from "./failure.ts";
 
 /**
@@ -29,7 +30,12 @@ export async function deleteWebhook(s: Services, tenantId: string, endpointId: s
       .where(and(eq(webhookDeliveries.endpointId, ep.id), eq(webhookDeliveries.status, "pending")))
       .returning({ id: webhookDeliveries.id });
     await appendAudit(tx, tenantId, [
-      { kind: "webhook.deleted", actor, at: now, data: { webhook_id: ep.id, url: ep.url, key_id: ep.keyId, cancelled_deliveries: cancelled.length } },
+      {
+        kind: "webhook.deleted",
+        actor,
+        at: now,
+        data: { webhook_id: ep.id, url: redactedUrl(ep.url), key_id: ep.keyId, cancelled_deliveries: cancelled.length },
+      },
     ]);
     return ok(ep);
   });

@@ -26,6 +26,8 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       .where(and(eq(webhookEndpoints.tenantId, c.var.caller.tenantId), isNull(webhookEndpoints.disabledAt)))
       .orderBy(asc(webhookEndpoints.createdAt))
       .limit(100);
-    return c.json({ data: rows.map(toWebhookView), next_cursor: null }, 200);
+    // Auditors read the configuration, not the receivers' credentials a query may carry.
+    const full = c.var.caller.role === "admin";
+    return c.json({ data: rows.map((w) => toWebhookView(w, full)), next_cursor: null }, 200);
   });
 }

@@ -2,21 +2,23 @@ import { z } from "@hono/zod-openapi";
 import type { webhookAttempts, webhookDeliveries } from "../db/schema.ts";
 import type { WebhookRow } from "../lifecycle/create-webhook.ts";
 import { WEBHOOK_EVENT_TYPES } from "../webhooks/enqueue.ts";
+import { redactedUrl } from "../webhooks/redact-url.ts";
 import { rfc3339 } from "../time.ts";
 
 export const webhookView = z.object({
   id: z.uuid(),
-  url: z.string(),
+  url: z.string().openapi({ description: "In full for admins; for auditors the query's values read REDACTED (they may be the receiver's credentials)" }),
   event_types: z.array(z.enum(WEBHOOK_EVENT_TYPES)).openapi({ description: "Empty: every event type" }),
   description: z.string().nullable(),
   key_id: z.string().openapi({ description: "Sent as webhook-signature-key-id with every delivery" }),
   created_at: z.string(),
 });
 
-export function toWebhookView(w: WebhookRow): z.infer<typeof webhookView> {
+/** `full`: the URL as registered (the tenant's admins, who manage it); otherwise redacted. */
+export function toWebhookView(w: WebhookRow, full = true): z.infer<typeof webhookView> {
   return {
     id: w.id,
-    url: w.url,
+    url: full ? w.url : redactedUrl(w.url),
     event_types: w.eventTypes as z.infer<typeof webhookView>["event_types"],
     description: w.description,
     key_id: w.keyId,

@@ -4,6 +4,7 @@ import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../db/sche
 import { RetryLoop } from "../retry-loop.ts";
 import type { Services } from "../services.ts";
 import type { Resolver } from "./address-guard.ts";
+import { redactedUrl } from "./redact-url.ts";
 import { sendWebhook } from "./send.ts";
 import { signWebhook } from "./sign.ts";
 
@@ -237,7 +238,7 @@ export class WebhookDispatcher {
       return this.opts.log(
         `delivery ${d.id}: changed while attempt ${attempt} was in flight (replayed, endpoint removed or lease taken over); the attempt is logged, its outcome not applied`,
       );
-    if (dead) this.opts.log(`delivery ${d.id} to ${url} dead-lettered after ${attempt} attempts: ${out.error ?? `HTTP ${out.status}`}`);
+    if (dead) this.opts.log(`delivery ${d.id} to ${redactedUrl(url)} dead-lettered after ${attempt} attempts: ${out.error ?? `HTTP ${out.status}`}`);
   }
 
   private backoff(attempt: number): number {
