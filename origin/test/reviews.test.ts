@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ok, type EdgeRecord, type FeedbackRecord } from "@kakunin/shared";
-import { riskDecisions } from "../src/db/schema.ts";
+import { eq } from "drizzle-orm";
+import { riskDecisions, webhookDeliveries } from "../src/db/schema.ts";
 import { decideRisk } from "../src/internal/decide-risk.ts";
 import { storeEvents } from "../src/internal/store-events.ts";
 import { Publisher } from "../src/publish/publisher.ts";
@@ -22,7 +23,8 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
   let tenant = "";
   let otherAdmin = "";
   beforeAll(async () => {
-    o = await startTestOrigin(kind);
+    // Webhook endpoints on loopback (one test counts what is queued for them).
+    o = await startTestOrigin(kind, { env: { KAKUNIN_WEBHOOK_ALLOW_PRIVATE: "1" } });
     auditor = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: "a", role: "auditor" } })).body.data.key;
     issuer = (await o.json<{ data: { key: string } }>("POST", "/v1/api-keys", { body: { name: "i", role: "issuer" } })).body.data.key;
     tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
@@ -62,6 +64,14 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     });
     expect(d).toBeDefined();
     return { agent, serial: c.serial_number, cert: c.id, at };
+  }
+
+  /** Queued webhook events about `agent`, by type. */
+  async function webhookTypes(agent: string): Promise<Record<string, number>> {
+    const rows = await o.services.db.select({ t: webhookDeliveries.eventType }).from(webhookDeliveries).where(eq(webhookDeliveries.agentId, agent));
+    const out: Record<string, number> = {};
+    for (const r of rows) out[r.t] = (out[r.t] ?? 0) + 1;
+    return out;
   }
 
   const queue = async (key?: string) => (await o.json<{ data: Item[] }>("GET", "/v1/reviews", { key })).body.data;
@@ -122,6 +132,40 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     // The review covers what its alert showed: the monitor keeps the risk of anything after it.
     // And what it was about: a drift or a woken tool it did not show is not the clear's to accept.
     expect(fb).toMatchObject({ review_id: r.body.data.id, event_ids: ["x1", "x2"], accepted_until: at, accepted_features: ["out_of_scope"] });
+  });
+
+  it("an agent already awaiting review that goes high again: its risk.high is sent each time, review_required once per review", async () => {
+    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
+    const hook = await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: "http://127.0.0.1:9/flaps" } });
+    expect(hook.status).toBe(201);
+    const a = await alerted();
+    const again = async (n: number) => {
+      const at = new Date().toISOString();
+      const reasons = [{ feature: "rate_burst", contribution: 0.9, detail: "again" }];
+      const alert = {
+        alert_id: `al-${a.agent}-${n}`,
+        agent_id: a.agent,
+        tenant_id: tenant,
+        serial_number: a.serial,
+        score: 0.9,
+        reasons,
+        event_ids: [`y${n}`],
+        triggered_at: at,
+      };
+      expect((await decideRisk(o.services, alert))?.decision).toBe("flagged");
+    };
+    await again(1);
+    await again(2);
+    // Three band changes to high; one review required (the same one, now with three alerts).
+    expect(await webhookTypes(a.agent)).toEqual({ "io.kakunin.agent.risk.high": 3, "io.kakunin.agent.review_required": 1 });
+    expect((await queue()).find((i) => i.agent_id === a.agent)).toMatchObject({ alerts: 3 });
+    expect((await o.json("POST", `/v1/agents/${a.agent}/review`, { body: { decision: "clear", reason: "batch" } })).status).toBe(200);
+    // Cleared, then high again: a new review is required, and said so.
+    await again(3);
+    const types = await webhookTypes(a.agent);
+    expect(types).toMatchObject({ "io.kakunin.agent.risk.high": 4, "io.kakunin.agent.review_required": 2 });
+    expect((await o.json("POST", `/v1/agents/${a.agent}/review`, { body: { decision: "clear", reason: "batch" } })).status).toBe(200);
+    expect((await o.json("DELETE", `/v1/tenant/webhooks/${hook.body.data.id}`)).status).toBe(200);
   });
 
   it("auto-revoked: listed as auto_revoked; reinstate lifts the risk suspension (admin + reason); revoke confirms", async () => {

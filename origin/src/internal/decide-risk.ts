@@ -50,8 +50,12 @@ export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decis
       decision = revokedId ? "revoked" : "already_revoked";
     } else {
       decision = "flagged";
-      await tx.update(agents).set({ reviewRequestedAt: now, updatedAt: now }).where(eq(agents.id, agent.id));
-      await enqueue(tx, [{ kind: "agent", subject: agent.id }]);
+      // Already awaiting review: this alert joins that review (the queue counts it), which stays
+      // requested since it first was. People are told of the band change, not of the same review again.
+      if (agent.reviewRequestedAt === null) {
+        await tx.update(agents).set({ reviewRequestedAt: now, updatedAt: now }).where(eq(agents.id, agent.id));
+        await enqueue(tx, [{ kind: "agent", subject: agent.id }]);
+      }
     }
     await appendAudit(tx, agent.tenantId, [{
       kind: "risk.decision", actor, agentId: agent.id, at: now,
@@ -64,7 +68,7 @@ export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decis
     const about = { score: alert.score, serial_number: alert.serial_number, reasons: alert.reasons.slice(0, 5), event_ids: alert.event_ids.slice(0, 100), alert_id: alert.alert_id };
     await emitWebhook(tx, { tenantId: agent.tenantId, type: "io.kakunin.agent.risk.high", agentId: agent.id, at: now, data: { ...about, band: "high" } });
     if (decision === "revoked") await emitWebhook(tx, { tenantId: agent.tenantId, type: "io.kakunin.agent.auto_revoked", agentId: agent.id, at: now, data: { ...about, certificate_id: revokedId } });
-    if (decision === "flagged") await emitWebhook(tx, { tenantId: agent.tenantId, type: "io.kakunin.agent.review_required", agentId: agent.id, at: now, data: about });
+    if (decision === "flagged" && agent.reviewRequestedAt === null) await emitWebhook(tx, { tenantId: agent.tenantId, type: "io.kakunin.agent.review_required", agentId: agent.id, at: now, data: about });
     await tx.insert(riskDecisions).values({
       alertId: alert.alert_id, tenantId: agent.tenantId, agentId: agent.id, serialNumber: alert.serial_number, score: alert.score,
       decision, autoRevoke, reasons: alert.reasons, eventIds: alert.event_ids, triggeredAt: new Date(alert.triggered_at),
