@@ -112,6 +112,27 @@ describe.each(dbKinds())("renewal with overlap on %s", (kind) => {
     expect((await renew(id)).status).toBe(422);
   });
 
+  it("retiring the agent, or a new model hash, ends every certificate that speaks for it: the renewed predecessor inside its overlap is revoked too", async () => {
+    // Retired: nothing may speak for the agent any more, and a predecessor would for up to its overlap (30 days here).
+    const a = await newCertified();
+    const ra = await renew(a.id, { overlap_seconds: 30 * 86_400 });
+    expect(ra.status).toBe(201);
+    expect((await o.json("POST", `/v1/agents/${a.id}/retire`)).status).toBe(200);
+    expect(await getCert(ra.body.data.id)).toMatchObject({ status: "revoked" });
+    expect(await getCert(a.cert.id)).toMatchObject({ status: "revoked" });
+    // The record every gateway reads (edge, CRL, OCSP) says so at once, not when the overlap ends.
+    const rec = await certRecord(o.services, keyManagerSigners(o.services), a.cert.serial_number, 1);
+    expect(rec).toMatchObject({ status: "revoked", revocation_reason: "agent retired" });
+    // A new model: the predecessor binds the old one as much as the active certificate does.
+    const b = await newCertified();
+    const rb = await renew(b.id);
+    expect(rb.status).toBe(201);
+    const p = await o.json("PATCH", `/v1/agents/${b.id}`, { body: { model: { hash: `sha256:${"cd".repeat(32)}` } } });
+    expect(p.status).toBe(200);
+    expect(await getCert(rb.body.data.id)).toMatchObject({ status: "revoked" });
+    expect(await getCert(b.cert.id)).toMatchObject({ status: "revoked" });
+  });
+
   it("after the overlap the CRL lists the predecessor with reason superseded(4), the edge record says superseded", async () => {
     const { id, cert } = await newCertified();
     await renew(id, { overlap_seconds: 60 });

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ok, type EdgeRecord, type FeedbackRecord } from "@kakunin/shared";
-import { eq } from "drizzle-orm";
-import { riskDecisions, webhookDeliveries } from "../src/db/schema.ts";
+import { eq, sql } from "drizzle-orm";
+import { rowsOfResult } from "../src/db/index.ts";
+import { certificates, riskDecisions, webhookDeliveries } from "../src/db/schema.ts";
 import { decideRisk } from "../src/internal/decide-risk.ts";
 import { storeEvents } from "../src/internal/store-events.ts";
 import { Publisher } from "../src/publish/publisher.ts";
@@ -167,6 +168,48 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     expect((await o.json("POST", `/v1/agents/${a.agent}/review`, { body: { decision: "clear", reason: "batch" } })).status).toBe(200);
     expect((await o.json("DELETE", `/v1/tenant/webhooks/${hook.body.data.id}`)).status).toBe(200);
   });
+
+  it.runIf(kind === "postgres")(
+    "a revoke decision racing a direct revocation of one of the agent's certificates applies whole: 200, every certificate revoked, the review recorded",
+    async () => {
+      expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
+      const a = await alerted();
+      // Renewed: the first certificate speaks for the agent through its overlap, beside its successor.
+      expect((await o.json("POST", `/v1/agents/${a.agent}/certificates/renew`, { body: {} })).status).toBe(201);
+      // Another transaction revokes the predecessor directly and holds its row until told to commit.
+      let commit!: () => void;
+      const held = new Promise<void>((r) => {
+        commit = r;
+      });
+      let locked!: () => void;
+      const isLocked = new Promise<void>((r) => {
+        locked = r;
+      });
+      const direct = o.services.db.transaction(async (tx) => {
+        await tx
+          .update(certificates)
+          .set({ status: "revoked", revokedAt: new Date(), revocationReason: "direct", revocationCode: "keyCompromise" })
+          .where(eq(certificates.id, a.cert));
+        locked();
+        await held;
+      });
+      await isLocked;
+      // The review reads both certificates as valid, revokes the successor, then waits on the predecessor's row.
+      const review = o.json<{ data: { decision: string } }>("POST", `/v1/agents/${a.agent}/review`, { body: { decision: "revoke", reason: "confirmed" } });
+      const waiting = async () =>
+        rowsOfResult<{ n: number }>(await o.services.db.execute(sql`select count(*)::int as n from pg_locks where not granted`))[0]!.n;
+      const until = Date.now() + 10_000;
+      while ((await waiting()) === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      commit();
+      await direct;
+      const r = await review;
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const rows = await o.services.db.select({ status: certificates.status }).from(certificates).where(eq(certificates.agentId, a.agent));
+      expect(rows.map((x) => x.status)).toEqual(["revoked", "revoked"]);
+      expect((await queue()).find((i) => i.agent_id === a.agent)).toBeUndefined();
+    },
+    30_000,
+  );
 
   it("auto-revoked: listed as auto_revoked; reinstate lifts the risk suspension (admin + reason); revoke confirms", async () => {
     expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: true } })).status).toBe(200);

@@ -3,7 +3,7 @@ import { agents, certificates, riskDecisions, tenants } from "../db/schema.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { isValidAt } from "../lifecycle/certificate-status.ts";
-import { revokeInTx } from "../lifecycle/revoke.ts";
+import { revokeValidCertificates } from "../lifecycle/revoke-valid.ts";
 import { validCertificates } from "../lifecycle/valid-certificates.ts";
 import { enqueue } from "../publish/outbox.ts";
 import type { Services } from "../services.ts";
@@ -40,13 +40,10 @@ export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decis
     if (!cert) decision = "no_active_certificate";
     else if (valid.length === 0) decision = "already_revoked";
     else if (autoRevoke) {
-      for (const c of valid) {
-        const r = await revokeInTx(tx, {
-          tenantId: agent.tenantId, certificateId: c.id, reason: "risk_threshold", code: "privilegeWithdrawn", now, suspendAgent: true, actor,
-        });
-        // Not ok only if it was revoked directly (POST /v1/certificates/:id/revoke) since it was read: revoked either way.
-        if (r.ok) revokedId ??= r.value.id;
-      }
+      const revoked = await revokeValidCertificates(tx, agent.id, {
+        tenantId: agent.tenantId, reason: "risk_threshold", code: "privilegeWithdrawn", now, suspendAgent: true, actor,
+      });
+      revokedId = revoked[0]?.id ?? null;
       decision = revokedId ? "revoked" : "already_revoked";
     } else {
       decision = "flagged";

@@ -8,17 +8,18 @@ import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { fail, type Failure } from "./failure.ts";
-import { activeCertificate, revokeInTx } from "./revoke.ts";
+import { activeCertificate } from "./revoke.ts";
+import { revokeValidCertificates } from "./revoke-valid.ts";
 
 export interface PatchOutcome {
   agent: AgentRow;
-  /** Set when a new model hash superseded the active certificate. */
+  /** Set when a new model hash superseded the active certificate (a renewed predecessor is revoked with it). */
   superseded?: CertificateRow;
 }
 
 /**
  * Applies a partial update. A different `model.hash` means the certificate no longer describes the
- * agent that runs, so its active certificate is revoked (`superseded`) in the same transaction. The
+ * agent that runs, so its active certificate (and a renewed predecessor inside its overlap) is revoked (`superseded`) in the same transaction. The
  * agent stays `active`: it is awaiting a new certificate, not under suspicion.
  */
 export async function patchAgent(
@@ -36,14 +37,9 @@ export async function patchAgent(
     const hashChanged = patch.model?.hash !== undefined && patch.model.hash !== agent.modelHash;
     let superseded: CertificateRow | undefined;
     if (hashChanged) {
-      const active = await activeCertificate(tx, agent.id, now);
-      if (active) {
-        const r = await revokeInTx(tx, {
-          tenantId, certificateId: active.id, reason: "superseded", code: "superseded", now, suspendAgent: false, actor,
-        });
-        if (!r.ok) return r;
-        superseded = r.value;
-      }
+      // The renewed predecessor inside its overlap binds the old model as much as the active certificate does.
+      const revoked = await revokeValidCertificates(tx, agent.id, { tenantId, reason: "superseded", code: "superseded", now, suspendAgent: false, actor });
+      superseded = revoked[0];
     }
     const [updated] = await tx
       .update(agents)

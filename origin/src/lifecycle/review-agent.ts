@@ -7,9 +7,8 @@ import { enqueue } from "../publish/outbox.ts";
 import type { Services } from "../services.ts";
 import { emitWebhook } from "../webhooks/enqueue.ts";
 import { fail, type Failure } from "./failure.ts";
-import { revokeInTx } from "./revoke.ts";
+import { revokeValidCertificates } from "./revoke-valid.ts";
 import { riskSuspension } from "./risk-suspension.ts";
-import { validCertificates } from "./valid-certificates.ts";
 
 export type ReviewDecision = "clear" | "revoke" | "reinstate";
 
@@ -59,20 +58,15 @@ export async function reviewAgent(
     let revokedId: string | null = null;
     let status = agent.status;
     if (input.decision === "revoke") {
-      const valid = await validCertificates(tx, agent.id, now);
-      for (const cert of valid) {
-        const r = await revokeInTx(tx, {
-          tenantId,
-          certificateId: cert.id,
-          reason: `review: ${input.reason}`,
-          code: "privilegeWithdrawn",
-          now,
-          suspendAgent: true,
-          actor,
-        });
-        if (!r.ok) return r;
-        revokedId ??= r.value.id;
-      }
+      const revoked = await revokeValidCertificates(tx, agent.id, {
+        tenantId,
+        reason: `review: ${input.reason}`,
+        code: "privilegeWithdrawn",
+        now,
+        suspendAgent: true,
+        actor,
+      });
+      revokedId = revoked[0]?.id ?? null;
       status = "suspended";
       await tx.update(agents).set({ status, reviewRequestedAt: null, updatedAt: now }).where(eq(agents.id, agent.id));
     } else {

@@ -12,7 +12,8 @@ import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./open
 export const route = createRoute({
   method: "patch",
   path: "/v1/agents/{id}",
-  summary: "Change an agent; a new model.hash revokes its active certificate (reason superseded); `sensitivity` (low|normal|high) needs admin",
+  summary:
+    "Change an agent; a new model.hash revokes its active certificate and a renewed predecessor inside its overlap (reason superseded); `sensitivity` (low|normal|high) needs admin",
   security: bearer,
   middleware: [requireRole("admin", "issuer")] as const,
   request: { params: idParams, body: jsonBody(agentPatchSchema) },

@@ -10,7 +10,7 @@ import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
 export const route = createRoute({
   method: "post",
   path: "/v1/agents/{id}/retire",
-  summary: "Retire an agent for good; its active certificate is revoked (cessationOfOperation)",
+  summary: "Retire an agent for good; its active certificate and a renewed predecessor inside its overlap are revoked (cessationOfOperation)",
   security: bearer,
   middleware: [requireRole("admin", "issuer")] as const,
   request: { params: idParams },
