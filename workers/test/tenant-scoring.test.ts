@@ -53,6 +53,16 @@ const history = (n = 20) =>
     action: "orders.place",
     outcome: "success",
   }));
+/** A review's feedback record for the agent (a clear of the alert about "x"), with `extra` fields. */
+const feedbackFor = (a: { cert: { tenant_id: string; agent_id: string } }, extra: object = {}) => ({
+  kind: "feedback" as const,
+  v: nextV(),
+  tenant_id: a.cert.tenant_id,
+  agent_id: a.cert.agent_id,
+  review_id: crypto.randomUUID(),
+  event_ids: ["x"],
+  ...extra,
+});
 const outOfScope = { event_id: "x", timestamp: new Date(Date.now() - 1000).toISOString(), type: "tool_call", action: "payments.send", outcome: "success" };
 
 describe("tenant scoring at the edge", () => {
@@ -113,7 +123,7 @@ describe("tenant scoring at the edge", () => {
     const m = env.AGENT_MONITOR.getByName(a.cert.agent_id);
     expect((await runInDurableObject(m, async (x: AgentMonitor) => x.risk(a.cert.agent_id))).band).toBe("high");
     const review = crypto.randomUUID();
-    const fb = { kind: "feedback" as const, v: nextV(), tenant_id: a.cert.tenant_id, agent_id: a.cert.agent_id, review_id: review, event_ids: ["x"] };
+    const fb = feedbackFor(a, { review_id: review });
     expect((await publish([fb])).status).toBe(200);
     expect((await runInDurableObject(m, async (x: AgentMonitor) => x.risk(a.cert.agent_id))).score).toBe(0);
     const v = await (await verify(a.cert.serial_number)).json<{ data: { risk: { band: string } } }>();
@@ -143,15 +153,7 @@ describe("tenant scoring at the edge", () => {
     expect(await alerts()).toHaveLength(1);
 
     // The reviewer cleared the alert about "x". "y" was never shown to anyone.
-    const fb = {
-      kind: "feedback" as const,
-      v: nextV(),
-      tenant_id: a.cert.tenant_id,
-      agent_id: a.cert.agent_id,
-      review_id: crypto.randomUUID(),
-      event_ids: ["x"],
-      accepted_until: first!.triggered_at,
-    };
+    const fb = feedbackFor(a, { accepted_until: first!.triggered_at });
     expect((await publish([fb])).status).toBe(200);
     const risk = await runInDurableObject(m, async (x: AgentMonitor) => x.risk(a.cert.agent_id));
     expect(risk.band).toBe("high");
@@ -167,7 +169,7 @@ describe("tenant scoring at the edge", () => {
     const b = await enrolled();
     await post(b.token, history());
     await post(b.token, [outOfScope]);
-    const bad = { ...fb, v: nextV(), tenant_id: b.cert.tenant_id, agent_id: b.cert.agent_id, review_id: crypto.randomUUID(), accepted_until: "not a time" };
+    const bad = feedbackFor(b, { accepted_until: "not a time" });
     expect((await publish([bad])).status).toBe(200);
     expect((await runInDurableObject(env.AGENT_MONITOR.getByName(b.cert.agent_id), async (x: AgentMonitor) => x.risk(b.cert.agent_id))).band).toBe("high");
   });
@@ -211,21 +213,12 @@ describe("tenant scoring at the edge", () => {
         });
       return { a, at: alert!.triggered_at, series };
     };
-    const feedback = (a: Awaited<ReturnType<typeof enrolled>>, extra: object) => ({
-      kind: "feedback" as const,
-      v: nextV(),
-      tenant_id: a.cert.tenant_id,
-      agent_id: a.cert.agent_id,
-      review_id: crypto.randomUUID(),
-      event_ids: ["x"],
-      ...extra,
-    });
 
     // The alert showed the drift: the reference is the fifty reviewed orders, and the thirty after
     // the alert already count against it.
     const shown = await agent();
     expect((await shown.series()).ref).toHaveLength(80);
-    expect((await publish([feedback(shown.a, { accepted_until: shown.at, accepted_features: ["amount_drift", "out_of_scope"] })])).status).toBe(200);
+    expect((await publish([feedbackFor(shown.a, { accepted_until: shown.at, accepted_features: ["amount_drift", "out_of_scope"] })])).status).toBe(200);
     const after = await shown.series();
     expect(after.ref).toEqual(after.recent.slice(0, 50));
     expect(after.drift!.s).toBeGreaterThan(20);
@@ -234,7 +227,7 @@ describe("tenant scoring at the edge", () => {
     const early = await agent();
     const before = await early.series();
     const old = new Date(Date.parse(early.at) - 60_000).toISOString();
-    expect((await publish([feedback(early.a, { accepted_until: old, accepted_features: ["amount_drift"] })])).status).toBe(200);
+    expect((await publish([feedbackFor(early.a, { accepted_until: old, accepted_features: ["amount_drift"] })])).status).toBe(200);
     expect((await early.series()).ref).toEqual(before.ref);
   });
 });
