@@ -19,8 +19,9 @@ export interface PatchOutcome {
 
 /**
  * Applies a partial update. A different `model.hash` means the certificate no longer describes the
- * agent that runs, so its active certificate (and a renewed predecessor inside its overlap) is revoked (`superseded`) in the same transaction. The
- * agent stays `active`: it is awaiting a new certificate, not under suspicion.
+ * agent that runs, so its active certificate (and a renewed predecessor inside its overlap) is
+ * revoked (`superseded`) in the same transaction. The agent stays `active`: it is awaiting a new
+ * certificate, not under suspicion.
  */
 export async function patchAgent(
   s: Services,
