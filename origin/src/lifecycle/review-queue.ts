@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, inArray, isNull, max, min, ne, sql } from "drizzle-orm";
-import type { Db } from "../db/index.ts";
+import { rowsOfResult, type Db } from "../db/index.ts";
 import { agents, riskDecisions } from "../db/schema.ts";
 
 /** One agent waiting for a human decision. */
@@ -18,8 +18,30 @@ export interface OpenReview {
   eventIds: string[];
 }
 
-/** Decisions read per listed agent for its latest reasons and event ids (the view shows at most 1,000 ids). */
+/** Decisions read per listed agent for its event ids, and the ids shown (the view shows at most 1,000). */
 const DECISIONS_READ = 1000;
+const EVENT_IDS_SHOWN = 1000;
+
+/**
+ * The event ids the agent's open decisions name, newest alert first, each once, at most
+ * EVENT_IDS_SHOWN. Unnested and cut in the database (a top-N sort, twice the ids shown, so the
+ * rare id named by two open alerts still leaves enough): an alert names up to 1,000 events (a full
+ * ingest batch), so an agent whose risk flaps with full batches would otherwise have the origin
+ * read up to a million ids (~128 MB) per listed agent, for every page view of the queue.
+ */
+async function openEventIds(db: Db, tenantId: string, agentId: string): Promise<string[]> {
+  const result = await db.execute(sql`
+    select e.id from (
+      select id, triggered_at, event_ids from risk_decisions
+      where tenant_id = ${tenantId} and agent_id = ${agentId} and review_id is null and decision in ('revoked', 'flagged')
+      order by triggered_at desc, id desc
+      limit ${DECISIONS_READ}
+    ) d
+    cross join lateral jsonb_array_elements_text(d.event_ids) with ordinality as e(id, n)
+    order by d.triggered_at desc, d.id desc, e.n
+    limit ${2 * EVENT_IDS_SHOWN}`);
+  return [...new Set(rowsOfResult<{ id: string }>(result).map((r) => r.id))].slice(0, EVENT_IDS_SHOWN);
+}
 
 /**
  * The open review queue (open = a `revoked` or `flagged` risk decision no review has closed), one
@@ -55,15 +77,14 @@ export async function openReviews(db: Db, tenantId: string, limit: number): Prom
     .limit(limit);
   const items = await Promise.all(
     groups.map(async (g): Promise<OpenReview | undefined> => {
-      const rows = await db
+      const [latest] = await db
         .select({ d: riskDecisions, a: agents })
         .from(riskDecisions)
         .innerJoin(agents, eq(riskDecisions.agentId, agents.id))
         .where(and(isOpen, eq(riskDecisions.agentId, g.agentId)))
         .orderBy(desc(riskDecisions.triggeredAt), desc(riskDecisions.id))
-        .limit(DECISIONS_READ);
+        .limit(1);
       // Reviewed between the two reads: no longer open.
-      const latest = rows[0];
       if (!latest) return undefined;
       return {
         agentId: g.agentId,
@@ -74,7 +95,7 @@ export async function openReviews(db: Db, tenantId: string, limit: number): Prom
         openedAt: g.openedAt ?? latest.d.triggeredAt,
         alerts: g.alerts,
         reasons: latest.d.reasons.slice(0, 5),
-        eventIds: [...new Set(rows.flatMap((r) => r.d.eventIds))].slice(0, 1000),
+        eventIds: await openEventIds(db, tenantId, g.agentId),
       };
     }),
   );
