@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { Db } from "../db/index.ts";
+import { rowsOfResult, type Db } from "../db/index.ts";
 
 /**
  * The origin's Prometheus metrics (GET /metrics). Counters and histograms are updated where things
@@ -48,15 +48,13 @@ export function createMetrics(sources: MetricsSources): Metrics {
   return m;
 }
 
-const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows);
-
 /** A scalar gauge computed by one SQL query (`v`) at scrape time; a failed query reports NaN, not a 500. */
 function scalarFromDb(registry: Registry, db: Db, name: string, help: string, query: ReturnType<typeof sql>): void {
   void new Gauge({
     name, help, registers: [registry],
     async collect() {
       try {
-        const list = rowsOf(await db.execute(query)) as Array<{ v: number | string | null }>;
+        const list = rowsOfResult<{ v: number | string | null }>(await db.execute(query));
         this.set(Number(list[0]?.v ?? 0));
       } catch {
         this.set(Number.NaN);
@@ -77,7 +75,7 @@ function countsFromDb<L extends string>(registry: Registry, db: Db, name: string
       this.reset();
       try {
         for (const labels of series) this.set(labels, 0);
-        const rows = rowsOf(await db.execute(query)) as Array<Record<L, string> & { v: number | string }>;
+        const rows = rowsOfResult<Record<L, string> & { v: number | string }>(await db.execute(query));
         for (const r of rows) this.set(labelsOf(labelNames, (l) => r[l]), Number(r.v));
       } catch {
         this.set(labelsOf(labelNames, () => "any"), Number.NaN);
