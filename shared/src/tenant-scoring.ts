@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { bandOf, DEFAULT_THRESHOLDS, type Band, type BandThresholds } from "./bands.ts";
+import { roundScore } from "./scoring/engine.ts";
 import { resolveScoringConfig, SCORING_FEATURES } from "./scoring/schema.ts";
 
 /**
@@ -60,9 +61,9 @@ export function applyOverrides(
     const c = Math.min(CAP, r.contribution);
     // Remove the reason's share at weight 1 and put it back at weight w.
     logKeep += Math.log(1 - c) * k * (w - 1);
-    return { ...r, contribution: round(1 - Math.pow(1 - c, w * k)) };
+    return { ...r, contribution: roundScore(1 - Math.pow(1 - c, w * k)) };
   });
-  const score = round(Math.min(1, Math.max(0, 1 - Math.exp(Math.min(0, logKeep)))));
+  const score = roundScore(Math.min(1, Math.max(0, 1 - Math.exp(Math.min(0, logKeep)))));
   reasons.sort((a, b) => b.contribution - a.contribution);
   return { score, band: bandOf(score, o?.thresholds ?? DEFAULT_THRESHOLDS), reasons: reasons.filter((r) => r.contribution > 0) };
 }
@@ -74,8 +75,4 @@ export function isIdentity(o: TenantScoringOverrides | undefined, sensitivity: S
   const t = o.thresholds;
   const sameBands = !t || (t.medium === DEFAULT_THRESHOLDS.medium && t.high === DEFAULT_THRESHOLDS.high);
   return sameBands && Object.values(o.weights ?? {}).every((w) => w === 1);
-}
-
-function round(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }

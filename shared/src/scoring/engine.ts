@@ -44,7 +44,8 @@ export interface AgentRisk {
   becameHigh: boolean;
 }
 
-const round = (x: number) => Math.round(x * 1000) / 1000;
+/** Scores and contributions as they are reported and stored: three decimals. */
+export const roundScore = (x: number): number => Math.round(x * 1000) / 1000;
 
 /**
  * An agent's lingering risk `dtMs` after it was set: it decays exponentially between events
@@ -139,9 +140,9 @@ export function scoreEvent(
       keep *= 1 - r.contribution;
     }
   }
-  const score = round(1 - keep);
+  const score = roundScore(1 - keep);
   reasons.sort((a, b) => b.contribution - a.contribution);
-  const rounded = reasons.map((r) => ({ ...r, contribution: round(r.contribution) }));
+  const rounded = reasons.map((r) => ({ ...r, contribution: roundScore(r.contribution) }));
 
   learn(s, e, cfg, novelAny, novelTransition, step);
   learnObjectStep(s, e, cfg, object.novel);
@@ -154,7 +155,7 @@ export function scoreEvent(
   // busy session adds nothing): mediums from ordinary novelty must not add up to an auto-revocation.
   const freshScore = Math.min(score, 1 - Math.exp(-novel));
   const accumulated = score >= 0.5 ? 1 - (1 - decayed) * (1 - cfg.riskAccumulation * freshScore) : decayed;
-  const risk = round(Math.max(score, accumulated));
+  const risk = roundScore(Math.max(score, accumulated));
   const riskReasons = score >= accumulated ? rounded.slice(0, 5) : s.risk.reasons;
   s.risk = { score: risk, t: Math.max(s.risk.t, e.ts), reasons: riskReasons };
   return {

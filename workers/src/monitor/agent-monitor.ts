@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-  acceptAsNormal, bandOf, decayRisk, DEFAULT_SCORING, DEFAULT_THRESHOLDS, newState, reviveState, scoreEvent, toScoredInput, type AgentEvent,
+  acceptAsNormal, bandOf, decayRisk, DEFAULT_SCORING, DEFAULT_THRESHOLDS, newState, reviveState, roundScore, scoreEvent, toScoredInput, type AgentEvent,
   type BandThresholds, type MonitorState, type Reason,
 } from "@kakunin/shared";
 import { DEAD_LETTER_DDL, DeadLetterStore, type DeadLetterRow } from "./dead-letters.ts";
@@ -144,8 +144,7 @@ export class AgentMonitor extends DurableObject<Env> {
   risk(agentId: string): RiskView {
     const state = this.load();
     const r = this.loadRisk();
-    const decayed = decayRisk(r.score, Date.now() - r.t);
-    const score = Math.round(decayed * 1000) / 1000;
+    const score = roundScore(decayRisk(r.score, Date.now() - r.t));
     return {
       agent_id: agentId, score, band: bandOf(score, r.thresholds), reasons: r.reasons,
       events_scored: state.n, updated_at: r.t ? new Date(r.t).toISOString() : null,
@@ -213,7 +212,7 @@ export class AgentMonitor extends DurableObject<Env> {
     for (const row of rows) {
       const r = JSON.parse(row.result) as EventResult;
       if (r.band === "high" && high.length < 1000) high.push(row.event_id);
-      const score = Math.round(decayRisk(r.score, now - row.received_at) * 1000) / 1000;
+      const score = roundScore(decayRisk(r.score, now - row.received_at));
       if (score > risk.score) risk = { score, reasons: r.reasons };
     }
     return { risk, high };

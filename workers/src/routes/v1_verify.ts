@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bandOf, decayRisk, type BandThresholds, MODEL_HASH_PATTERN, SCOPE_PATTERN, type Band, type CertStatusRecord, type FieldError } from "@kakunin/shared";
+import { bandOf, decayRisk, roundScore, type BandThresholds, MODEL_HASH_PATTERN, SCOPE_PATTERN, type Band, type CertStatusRecord, type FieldError } from "@kakunin/shared";
 import { cacheControl, dataResponse, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { ledger } from "../ledger/client.ts";
@@ -115,6 +115,6 @@ function riskOf(raw: string | null): { score: number; band: Band } {
   if (!raw) return { score: 0, band: "low" };
   const r = JSON.parse(raw) as { score: number; t?: number; thresholds?: BandThresholds };
   // Risk decays between events exactly as the monitor computes it; the bands are the tenant's.
-  const score = Math.round(decayRisk(r.score, Date.now() - (r.t ?? Date.now())) * 1000) / 1000;
+  const score = roundScore(decayRisk(r.score, Date.now() - (r.t ?? Date.now())));
   return { score, band: bandOf(score, r.thresholds) };
 }
