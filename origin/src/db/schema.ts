@@ -442,9 +442,11 @@ export const webhookDeliveries = pgTable("webhook_deliveries", {
   createdAt: ts("created_at").notNull(),
   deliveredAt: ts("delivered_at"),
 }, (t) => [
-  index("webhook_deliveries_due_idx").on(t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
   index("webhook_deliveries_endpoint_idx").on(t.endpointId, t.createdAt),
-  /** Each endpoint's oldest due deliveries (the dispatcher's round robin reads them per endpoint). */
+  /**
+   * Each endpoint's oldest due deliveries (the dispatcher's round robin reads them per endpoint). It
+   * replaced a global due-order index (dropped in 0020) that nothing read once the passes went fair.
+   */
   index("webhook_deliveries_endpoint_due_idx").on(t.endpointId, t.nextAttemptAt).where(sql`${t.status} = 'pending'`),
 ]);
 
