@@ -20,7 +20,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     },
   });
   app.onError(onError);
-  app.notFound(onNotFound);
+  app.notFound(onNotFound(app.router));
   app.use("*", observeRequests(services.logger, services.metrics));
   app.use("*", baseHeaders);
   app.use("*", async (c, next) => {

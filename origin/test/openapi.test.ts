@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OpenAPIHono } from "@hono/zod-openapi";
 import { checkOpenApiDocument, type Json, type JsonObject } from "../../shared/src/openapi-check.ts";
 import { probeOpenApiOperations } from "../../shared/src/openapi-probe.ts";
+import { probeWrongMethods } from "../../shared/src/method-probe.ts";
 import { createApp } from "../src/app.ts";
 import type { AppEnv } from "../src/app-env.ts";
 import { startTestOrigin, type TestOrigin } from "./harness.ts";
@@ -42,6 +43,23 @@ describe("origin OpenAPI document", () => {
 
   it("answers every documented operation, without credentials, as documented", async () => {
     expect(await probeOpenApiOperations(doc, send)).toEqual([]);
+  });
+
+  it("answers a served path under a method it does not serve with 405 and Allow, never 404", async () => {
+    // The console's pages send a browser without a session to sign in before any routing.
+    const api = routes().filter((r) => r.path !== "/console" && !r.path.startsWith("/console/"));
+    expect(api.length).toBeGreaterThan(40);
+    expect(await probeWrongMethods(api, send)).toEqual([]);
+    // HEAD is answered by a GET route: on a POST-only path it is a wrong method too.
+    const head = await app.request("/v1/init", { method: "HEAD" });
+    expect([head.status, head.headers.get("allow")]).toEqual([405, "POST"]);
+    // A path no route serves under any method is still a 404.
+    const missing = await app.request("/v1/agents/00000000-0000-4000-8000-000000000000/nope", { method: "DELETE" });
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ type: "urn:kakunin:problem:not-found", status: 404 });
+    // A route that ran under its own method and found nothing (an unknown console asset) is a 404 too.
+    const asset = await app.request("/console/assets/nope.js");
+    expect([asset.status, asset.headers.get("allow")]).toEqual([404, null]);
   });
 
   it("the check fails on an undocumented route, a public-looking route that needs a key, and a JSON error", async () => {

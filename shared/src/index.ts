@@ -17,3 +17,4 @@ export * from "./oids.ts";
 export * from "./publish-epoch.ts";
 export * from "./wire/index.ts";
 export * from "./tenant-scoring.ts";
+export * from "./allowed-methods.ts";

@@ -1,4 +1,5 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { wrongMethodAllow } from "@kakunin/shared";
 import type { EdgeEnv } from "./app-env.ts";
 import { cappedBodies } from "./http/capped-body.ts";
 import { edgeProblem } from "./http/problems.ts";
@@ -29,7 +30,13 @@ registerHealth(app);
 for (const r of [verify, events, risk, ca, did, ocsp, internalPublish, adminMetrics, benchNoop]) r.register(app);
 serveOpenApi(app);
 
-app.notFound((c) => edgeProblem(c, "not-found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+app.notFound((c) => {
+  const path = new URL(c.req.url).pathname;
+  // A path that has routes under other methods: 405 with Allow (RFC 9110), not a missing resource.
+  const allow = wrongMethodAllow(app.router, c.req.method, path);
+  if (allow) return edgeProblem(c, "method-not-allowed", `${c.req.method} is not allowed on ${path}; allowed: ${allow}.`, { headers: { allow } });
+  return edgeProblem(c, "not-found", `No route for ${c.req.method} ${path}`);
+});
 app.onError((e, c) => {
   console.error("[edge] unhandled error", e);
   return edgeProblem(c, "internal-error", "An unexpected error occurred.");

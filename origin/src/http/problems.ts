@@ -1,7 +1,7 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
-import { problem, problemResponse, type FieldError, type Problem } from "@kakunin/shared";
+import { problem, problemResponse, type FieldError, type Problem, type RouteMatcher, wrongMethodAllow } from "@kakunin/shared";
 import { ApiError } from "./api-error.ts";
 import { isDatabaseUnavailable } from "../db/index.ts";
 
@@ -53,5 +53,12 @@ export const onError: ErrorHandler = (e, c) => {
   return withInstance(c, problem("internal-error", "An unexpected error occurred; it has been logged."));
 };
 
-export const onNotFound: NotFoundHandler = (c) =>
-  withInstance(c, problem("not-found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+/** No route: 405 with `Allow` when the path has routes under other methods, else 404. */
+export function onNotFound(router: RouteMatcher): NotFoundHandler {
+  return (c) => {
+    const path = new URL(c.req.url).pathname;
+    const allow = wrongMethodAllow(router, c.req.method, path);
+    if (allow) return withInstance(c, problem("method-not-allowed", `${c.req.method} is not allowed on ${path}; allowed: ${allow}.`), { allow });
+    return withInstance(c, problem("not-found", `No route for ${c.req.method} ${path}`));
+  };
+}
