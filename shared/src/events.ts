@@ -14,10 +14,10 @@ export const OUTCOMES = ["success", "error", "denied"] as const;
 const utf8Bytes = (v: unknown) => utf8Length(JSON.stringify(v));
 
 export const eventSchema = z.strictObject({
-  event_id: z.string().min(1).max(128).regex(/^[\x21-\x7e]+$/, "printable ASCII without spaces"),
+  event_id: z.string().min(1).max(128).regex(/^[\x21-\x7e]*$/, "printable ASCII without spaces"),
   timestamp: z.iso.datetime({ offset: true }),
   type: z.enum(EVENT_TYPES),
-  action: z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f]+$/, "must not contain control characters"),
+  action: z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters"),
   resource: z.string().min(1).max(512).optional(),
   amount: z.number().finite().nonnegative().max(1e15).optional(),
   currency: z.string().regex(/^[A-Z]{3}$/, "ISO 4217 code, e.g. EUR").optional(),

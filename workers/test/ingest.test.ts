@@ -61,6 +61,15 @@ describe("POST /v1/events", () => {
     expect(n).toBe(0);
   });
 
+  it("an empty event_id or action is one error each, saying it is empty (not a charset complaint)", async () => {
+    const { token } = await enrolledAgent();
+    const r = await post(token, ev(1, { event_id: "", action: "" }));
+    expect(r.status).toBe(422);
+    const errors = (await r.json<Problem>()).errors!;
+    expect(errors.map((e) => e.path).sort()).toEqual(["action", "event_id"]);
+    for (const e of errors) expect(e.message).toMatch(/>=1 character/);
+  });
+
   it("limits: 1000 events per batch, 8 KiB of attributes, 1 MiB per request", async () => {
     const { token } = await enrolledAgent();
     const tooMany = await post(token, { events: Array.from({ length: 1001 }, (_, i) => ev(i)) });
