@@ -412,6 +412,11 @@ describe("kakunin against a running system", () => {
       }, 30_000, 250);
       expect(queued).toMatchObject({ kind: "review_required" });
       expect(queued.top_reasons.map((r) => r.feature)).toContain("out_of_scope");
+      // Paged like agents list: one agent per page, every page followed, the same queue.
+      const paged = await cli("reviews", "--limit", "1", "--all", "--json");
+      expectExit(paged, 0);
+      expect(parsed<{ agent_id: string }[]>(paged).map((i) => i.agent_id)).toContain(a.id);
+      expectExit(await cli("reviews", "--all", "--cursor", "x"), 2);
       expect((await cli("verify", c.serial_number, "--json")).code).toBe(0);
 
       expectExit(await cli("review", a.id, "--clear"), 2);

@@ -3,6 +3,7 @@ import { ok, type EdgeRecord, type FeedbackRecord } from "@kakunin/shared";
 import { eq, sql } from "drizzle-orm";
 import { rowsOfResult } from "../src/db/index.ts";
 import { certificates, riskDecisions, webhookDeliveries } from "../src/db/schema.ts";
+import { reviewQueue } from "../src/console/review-data.ts";
 import { decideRisk } from "../src/internal/decide-risk.ts";
 import { storeEvents } from "../src/internal/store-events.ts";
 import { Publisher } from "../src/publish/publisher.ts";
@@ -291,4 +292,41 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
       expect((await o.json("POST", `/v1/agents/${a.agent}/review`, { body: { decision: "clear", reason: "test" } })).status).toBe(200);
     }
   }, 60_000);
+
+  it("pages the whole queue: a queue longer than a page says so (next_cursor), every agent exactly once; a forged cursor is 422", async () => {
+    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
+    const flagged: string[] = [];
+    for (let i = 0; i < 5; i++) flagged.push((await alerted()).agent);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const q: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : "?limit=2";
+      const r = await o.json<{ data: Item[]; next_cursor: string | null }>("GET", `/v1/reviews${q}`, { key: auditor });
+      expect(r.status).toBe(200);
+      expect(r.body.data.length).toBeLessThanOrEqual(2);
+      seen.push(...r.body.data.map((i) => i.agent_id));
+      cursor = r.body.next_cursor;
+      pages++;
+    } while (cursor && pages < 20);
+    expect(new Set(seen).size).toBe(seen.length);
+    for (const a of flagged) expect(seen).toContain(a);
+    expect(pages).toBeGreaterThanOrEqual(3);
+    // The last page says there is no more; the whole queue in one page has no cursor.
+    const all = await o.json<{ data: Item[]; next_cursor: string | null }>("GET", "/v1/reviews?limit=200");
+    expect(all.body.next_cursor).toBeNull();
+    expect(all.body.data.map((i) => i.agent_id)).toEqual(seen);
+    // The console's page reads the same pages, and the queue's whole length beside them.
+    const first = await reviewQueue(o.services.db, tenant, 2);
+    expect(first.total).toBe(seen.length);
+    expect(first.items.map((i) => i.agentId)).toEqual(seen.slice(0, 2));
+    const second = await reviewQueue(o.services.db, tenant, 2, first.next);
+    expect(second.items.map((i) => i.agentId)).toEqual(seen.slice(2, 4));
+    for (const q of ["?cursor=not-a-cursor", "?limit=0", "?limit=201"]) {
+      const r = await o.json<{ errors?: unknown[] }>("GET", `/v1/reviews${q}`);
+      expect(r.status, q).toBe(422);
+      expect(r.body.errors?.length, q).toBeGreaterThan(0);
+    }
+    for (const a of flagged) expect((await o.json("POST", `/v1/agents/${a}/review`, { body: { decision: "clear", reason: "test" } })).status).toBe(200);
+  });
 });

@@ -4,7 +4,8 @@ import { renderAgentTable, type Agent } from "../agent-view.ts";
 import type { Command } from "../command.ts";
 import { originEndpoint, resolveSettings } from "../config.ts";
 import { helpText, JSON_HELP, ORIGIN_HELP } from "../help-text.ts";
-import { call, reportFailure } from "../http.ts";
+import { reportFailure } from "../http.ts";
+import { fetchPages, PAGE_HELP } from "../pages.ts";
 import { EXIT, UsageError, type Io } from "../io.ts";
 import { json, table } from "../render.ts";
 import { parseDurationSeconds } from "../duration.ts";
@@ -21,15 +22,11 @@ const synopsis = "agents list [--limit N] [--cursor C | --all] [--status S] [--e
 const help = helpText(synopsis, `
 Lists the tenant's agents, oldest first (GET /v1/agents): id, name, status, model, created.
 Without --all one page is shown, with the cursor of the next page when there is one.`, [
-  "  --limit N        agents per page, 1-200 (default 50)",
-  "  --cursor C       continue from a previous page's next cursor",
-  "  --all            follow every page",
+  ...PAGE_HELP("agents"),
   "  --status S       only active, suspended or retired agents",
   "  --expiring D     only agents whose active certificate expires within D (30d, 12h, ...): renew them",
   ORIGIN_HELP, JSON_HELP,
 ]);
-
-interface Page { data: Agent[]; next_cursor: string | null }
 
 export const agentsList: Command = {
   name: "agents list",
@@ -38,20 +35,12 @@ export const agentsList: Command = {
   help,
   spec: { strings: ["limit", "cursor", "status", "expiring", "origin", "api-key"], booleans: ["all", "json"], positionals: [] },
   async run(a: Parsed, io: Io): Promise<number> {
-    if (a.bool("all") && a.str("cursor") !== undefined) throw new UsageError("--all starts at the first page; drop --cursor", help);
     const expiring = a.str("expiring");
     if (expiring !== undefined && parseDurationSeconds(expiring) === undefined) throw new UsageError(`--expiring: "${expiring}" is not a duration like 30d, 12h or 90m`, help);
     const ep = originEndpoint(resolveSettings(a, help));
-    const agents: Agent[] = [];
-    let cursor = a.str("cursor");
-    let next: string | null = null;
-    do {
-      const r = await call<Page>("GET", ep, "/v1/agents", { query: { limit: a.str("limit"), cursor, status: a.str("status"), expiring_within: expiring?.trim() } });
-      if (!r.ok) return reportFailure(io, r.error);
-      agents.push(...r.value.body.data);
-      next = r.value.body.next_cursor;
-      cursor = next ?? undefined;
-    } while (a.bool("all") && next !== null);
+    const r = await fetchPages<Listed>(a, help, ep, "/v1/agents", { status: a.str("status"), expiring_within: expiring?.trim() });
+    if (!r.ok) return reportFailure(io, r.error);
+    const { rows: agents, next } = r.value;
     if (a.bool("json")) io.out(json({ data: agents, next_cursor: next }));
     else if (expiring !== undefined) io.out(renderExpiringTable(agents) + (next ? `\nmore: kakunin agents list --expiring ${expiring} --cursor ${next}\n` : ""));
     else io.out(renderAgentTable(agents) + (next ? `\nmore: kakunin agents list --cursor ${next}\n` : ""));

@@ -18,6 +18,28 @@ export interface OpenReview {
   eventIds: string[];
 }
 
+/** Where a page of the queue starts: after this agent at this opening time (the queue's order). */
+export interface QueueCursor {
+  openedAt: Date;
+  agentId: string;
+}
+
+/** One page of the queue, and where the next starts when there is more. */
+export interface QueuePage {
+  items: OpenReview[];
+  next?: QueueCursor;
+}
+
+/** An open decision (joined with its agent): not closed by a review, the agent not retired. */
+function openCondition(tenantId: string) {
+  return and(
+    eq(riskDecisions.tenantId, tenantId),
+    isNull(riskDecisions.reviewId),
+    inArray(riskDecisions.decision, ["revoked", "flagged"]),
+    ne(agents.status, "retired"),
+  );
+}
+
 /** Decisions read per listed agent for its event ids, and the ids shown (the view shows at most 1,000). */
 const DECISIONS_READ = 1000;
 const EVENT_IDS_SHOWN = 1000;
@@ -53,13 +75,8 @@ async function openEventIds(db: Db, tenantId: string, agentId: string): Promise<
  * an agent whose risk flaps (one more decision each time it goes high again) cannot push other
  * agents out of a window of recent decisions. Only the listed agents' newest decisions are read.
  */
-export async function openReviews(db: Db, tenantId: string, limit: number): Promise<OpenReview[]> {
-  const isOpen = and(
-    eq(riskDecisions.tenantId, tenantId),
-    isNull(riskDecisions.reviewId),
-    inArray(riskDecisions.decision, ["revoked", "flagged"]),
-    ne(agents.status, "retired"),
-  );
+export async function openReviews(db: Db, tenantId: string, limit: number, after?: QueueCursor): Promise<QueuePage> {
+  const isOpen = openCondition(tenantId);
   const openedAt = min(riskDecisions.triggeredAt);
   const groups = await db
     .select({
@@ -73,10 +90,17 @@ export async function openReviews(db: Db, tenantId: string, limit: number): Prom
     .innerJoin(agents, eq(riskDecisions.agentId, agents.id))
     .where(isOpen)
     .groupBy(riskDecisions.agentId)
+    // Keyset on the queue's own order, so a page after a decision neither repeats nor skips anyone.
+    .having(
+      after
+        ? sql`(min(${riskDecisions.triggeredAt}), ${riskDecisions.agentId}) > (${after.openedAt.toISOString()}::timestamptz, ${after.agentId}::uuid)`
+        : undefined,
+    )
     .orderBy(asc(openedAt), asc(riskDecisions.agentId))
-    .limit(limit);
+    .limit(limit + 1);
+  const last = groups.length > limit ? groups[limit - 1] : undefined;
   const items = await Promise.all(
-    groups.map(async (g): Promise<OpenReview | undefined> => {
+    groups.slice(0, limit).map(async (g): Promise<OpenReview | undefined> => {
       const [latest] = await db
         .select({ d: riskDecisions, a: agents })
         .from(riskDecisions)
@@ -99,5 +123,18 @@ export async function openReviews(db: Db, tenantId: string, limit: number): Prom
       };
     }),
   );
-  return items.filter((i): i is OpenReview => i !== undefined);
+  return {
+    items: items.filter((i): i is OpenReview => i !== undefined),
+    next: last?.openedAt ? { openedAt: last.openedAt, agentId: last.agentId } : undefined,
+  };
+}
+
+/** How many agents await a decision (the queue's length, whatever page is shown). */
+export async function countOpenReviews(db: Db, tenantId: string): Promise<number> {
+  const [row] = await db
+    .select({ n: sql<number>`count(distinct ${riskDecisions.agentId})`.mapWith(Number) })
+    .from(riskDecisions)
+    .innerJoin(agents, eq(riskDecisions.agentId, agents.id))
+    .where(openCondition(tenantId));
+  return row?.n ?? 0;
 }

@@ -3,8 +3,10 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agentEvents } from "../db/schema.ts";
+import { ApiError } from "../http/api-error.ts";
 import { openReviews } from "../lifecycle/review-queue.ts";
 import { rfc3339 } from "../time.ts";
+import { decodeCursor, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 
 const reason = z.object({ feature: z.string(), contribution: z.number(), detail: z.string() });
@@ -31,9 +33,12 @@ export const route = createRoute({
   summary: "The review queue: agents flagged for review or auto-revoked and awaiting a decision, with top reasons and the events that drove them",
   security: bearer,
   middleware: [requireRole("admin", "auditor")] as const,
-  request: { query: z.object({ limit: z.coerce.number().int().min(1).max(200).default(50) }) },
+  request: { query: pageQuery },
   responses: {
-    200: { description: "Oldest first", content: { "application/json": { schema: z.object({ data: z.array(reviewItem), next_cursor: z.null() }) } } },
+    200: {
+      description: "Oldest first, a page at a time: next_cursor is set while more agents wait",
+      content: { "application/json": { schema: z.object({ data: z.array(reviewItem), next_cursor: z.string().nullable() }) } },
+    },
     ...errorResponses(422),
   },
 });
@@ -43,7 +48,15 @@ const EVENTS_SHOWN = 20;
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const db = c.var.services.db;
-    const items = (await openReviews(db, c.var.caller.tenantId, c.req.valid("query").limit)).map((r) => ({
+    const q = c.req.valid("query");
+    const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    if (q.cursor !== undefined && !cursor) {
+      throw new ApiError("validation-failed", "1 invalid field(s) in the query string", {
+        errors: [{ path: "cursor", message: "not a cursor returned by this API" }],
+      });
+    }
+    const page = await openReviews(db, c.var.caller.tenantId, q.limit, cursor ? { openedAt: cursor.t, agentId: cursor.id } : undefined);
+    const items = page.items.map((r) => ({
       agent_id: r.agentId,
       name: r.name,
       agent_status: r.status,
@@ -77,6 +90,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
         };
       }),
     );
-    return c.json({ data, next_cursor: null }, 200);
+    const next = page.next ? encodeCursor({ createdAt: page.next.openedAt, id: page.next.agentId }) : null;
+    return c.json({ data, next_cursor: next }, 200);
   });
 }

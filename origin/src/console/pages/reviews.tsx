@@ -8,6 +8,10 @@ import { notFoundPage } from "./not-found.tsx";
 import { allow } from "../http.ts";
 import { Band, Csrf, Layout, When } from "../layout.tsx";
 import { reviewQueue, type QueueItem } from "../review-data.ts";
+import { decodeCursor, encodeCursor } from "../../routes/cursor.ts";
+
+/** Agents shown per page of the queue. */
+const PAGE = 50;
 
 const DECISIONS: { value: ReviewDecision; label: string; hint: string }[] = [
   { value: "clear", label: "Clear (false positive)", hint: "lift the flag; the events become normal history" },
@@ -47,15 +51,29 @@ function Item(props: { it: QueueItem; csrf: string; canDecide: boolean }) {
 /** GET /console/reviews (admin, auditor: read) and POST /console/agents/:id/review (admin only, as the API). */
 export function registerReviews(app: Hono<ConsoleEnv>): void {
   app.get("/reviews", allow("reviews"), async (c) => {
-    const items = await reviewQueue(c.var.services.db, c.var.caller.tenantId, 50);
+    // A page of the queue: `after` is the API's cursor (a forged one starts from the oldest).
+    const raw = c.req.query("after");
+    const after = raw === undefined ? undefined : decodeCursor(raw);
+    const { items, next, total } = await reviewQueue(c.var.services.db, c.var.caller.tenantId, PAGE, after && { openedAt: after.t, agentId: after.id });
     const done = c.req.query("done");
     const error = c.req.query("error");
     return c.html(
       <Layout title="Review queue" caller={c.var.caller} csrf={c.var.csrf} current="/console/reviews" scripts>
         {done ? <p class="ok" role="status" id="review-done">Decision recorded: {done}.</p> : null}
         {error ? <p class="error" role="alert">{error}</p> : null}
-        {items.length === 0 ? <p id="queue-empty">Nobody is waiting for review.</p> : <p>{items.length} agent(s) waiting, oldest first.</p>}
+        {total === 0 ? (
+          <p id="queue-empty">Nobody is waiting for review.</p>
+        ) : (
+          <p id="queue-count">
+            {total} agent(s) waiting, oldest first{items.length < total ? `; ${items.length} shown here` : ""}.
+          </p>
+        )}
         <div class="grid" id="queue">{items.map((it) => <Item it={it} csrf={c.var.csrf} canDecide={may(c.var.caller, "review")} />)}</div>
+        {next ? (
+          <p>
+            <a id="queue-next" href={`/console/reviews?${new URLSearchParams({ after: encodeCursor({ createdAt: next.openedAt, id: next.agentId }) })}`}>Next page</a>
+          </p>
+        ) : null}
       </Layout>,
     );
   });

@@ -1,0 +1,39 @@
+/** Cursor-paged lists (`{data, next_cursor}`): one page, or every page with --all. */
+import type { Parsed } from "./args.ts";
+import { call, type Endpoint, type Failure } from "./http.ts";
+import { UsageError } from "./io.ts";
+import { err, ok, type Result } from "@kakunin/shared";
+
+interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+/** The option lines a paged command's help shows. */
+export const PAGE_HELP = (what: string) => [
+  `  --limit N        ${what} per page, 1-200 (default 50)`,
+  "  --cursor C       continue from a previous page's next cursor",
+  "  --all            follow every page",
+];
+
+/** GET `path` from --cursor (or the start), following next_cursor while --all: the rows and the cursor left over. */
+export async function fetchPages<T>(
+  a: Parsed,
+  help: string,
+  ep: Endpoint,
+  path: string,
+  query: Record<string, string | undefined> = {},
+): Promise<Result<{ rows: T[]; next: string | null }, Failure>> {
+  if (a.bool("all") && a.str("cursor") !== undefined) throw new UsageError("--all starts at the first page; drop --cursor", help);
+  const rows: T[] = [];
+  let cursor = a.str("cursor");
+  let next: string | null = null;
+  do {
+    const r = await call<Page<T>>("GET", ep, path, { query: { ...query, limit: a.str("limit"), cursor } });
+    if (!r.ok) return err(r.error);
+    rows.push(...r.value.body.data);
+    next = r.value.body.next_cursor;
+    cursor = next ?? undefined;
+  } while (a.bool("all") && next !== null);
+  return ok({ rows, next });
+}
