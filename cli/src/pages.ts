@@ -16,15 +16,20 @@ export const PAGE_HELP = (what: string) => [
   "  --all            follow every page",
 ];
 
-/** GET `path` from --cursor (or the start), following next_cursor while --all: the rows and the cursor left over. */
+/**
+ * GET `path` from --cursor (or the start), following next_cursor while --all: the rows and the
+ * cursor left over. The endpoint is resolved after the options are checked, so a usage error is
+ * reported as one whatever the configuration.
+ */
 export async function fetchPages<T>(
   a: Parsed,
   help: string,
-  ep: Endpoint,
+  endpoint: () => Endpoint,
   path: string,
   query: Record<string, string | undefined> = {},
 ): Promise<Result<{ rows: T[]; next: string | null }, Failure>> {
   if (a.bool("all") && a.str("cursor") !== undefined) throw new UsageError("--all starts at the first page; drop --cursor", help);
+  const ep = endpoint();
   const rows: T[] = [];
   let cursor = a.str("cursor");
   let next: string | null = null;

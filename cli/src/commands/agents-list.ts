@@ -37,8 +37,7 @@ export const agentsList: Command = {
   async run(a: Parsed, io: Io): Promise<number> {
     const expiring = a.str("expiring");
     if (expiring !== undefined && parseDurationSeconds(expiring) === undefined) throw new UsageError(`--expiring: "${expiring}" is not a duration like 30d, 12h or 90m`, help);
-    const ep = originEndpoint(resolveSettings(a, help));
-    const r = await fetchPages<Listed>(a, help, ep, "/v1/agents", { status: a.str("status"), expiring_within: expiring?.trim() });
+    const r = await fetchPages<Listed>(a, help, () => originEndpoint(resolveSettings(a, help)), "/v1/agents", { status: a.str("status"), expiring_within: expiring?.trim() });
     if (!r.ok) return reportFailure(io, r.error);
     const { rows: agents, next } = r.value;
     if (a.bool("json")) io.out(json({ data: agents, next_cursor: next }));

@@ -37,7 +37,7 @@ export const reviews: Command = {
   help,
   spec: { strings: ["limit", "cursor", "origin", "api-key"], booleans: ["all", "json"], positionals: [] },
   async run(a: Parsed, io: Io): Promise<number> {
-    const r = await fetchPages<Item>(a, help, originEndpoint(resolveSettings(a, help)), "/v1/reviews");
+    const r = await fetchPages<Item>(a, help, () => originEndpoint(resolveSettings(a, help)), "/v1/reviews");
     if (!r.ok) return reportFailure(io, r.error);
     const { rows: items, next } = r.value;
     // --json stays the array it always was; the next page's cursor goes to stderr, like the table's hint.
