@@ -430,6 +430,13 @@ describe("kakunin against a running system", () => {
       const log = await cli("webhooks", "deliveries", hook.id, "--json");
       expectExit(log, 0);
       expect(parsed<{ status: string }[]>(log).every((d) => d.status === "delivered")).toBe(true);
+      // One delivery per page, every page followed: the same log, in the same order.
+      const pagedLog = await cli("webhooks", "deliveries", hook.id, "--limit", "1", "--all", "--json");
+      expectExit(pagedLog, 0);
+      expect(parsed<{ id: string }[]>(pagedLog).map((d) => d.id)).toEqual(parsed<{ id: string }[]>(log).map((d) => d.id));
+      const first = await cli("webhooks", "deliveries", hook.id, "--limit", "1");
+      expectExit(first, 0);
+      expect(first.stderr).toMatch(/^more: kakunin webhooks deliveries \S+ --cursor \S+/m);
       // Removed: no longer listed; removing it again is a not-found error.
       expectExit(await cli("webhooks", "remove", hook.id), 0);
       expect((await cli("webhooks", "list")).stdout).not.toContain(url);

@@ -15,6 +15,7 @@ interface Delivery {
   status: string;
   attempts: number;
   last_error: string | null;
+  created_at: string;
   log: { status: number | null; error: string | null }[];
 }
 
@@ -153,6 +154,57 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     expect(log!.log.map((a) => a.status)).toEqual([500, null, 204]);
     expect(log!.log[1]!.error).toMatch(/timed out/);
   }, 30_000);
+
+  it("pages the delivery log, newest first, every delivery exactly once (ties in time included), with or without a status; a forged cursor is 422", async () => {
+    const tenantId = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+    const hookId = (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: "http://127.0.0.1:9/never" } })).body.data.id;
+    const t0 = Date.now() - 3_600_000;
+    // Seven deliveries, three of them at the same millisecond (one alert fanned out): five dead.
+    const at = [0, 0, 0, 1, 2, 3, 4].map((i) => new Date(t0 + i));
+    const rows = at.map((createdAt, i) => ({
+      tenantId,
+      endpointId: hookId,
+      eventType: "io.kakunin.certificate.revoked",
+      payload: { specversion: "1.0", n: i },
+      status: (i < 5 ? "dead" : "delivered") as "dead" | "delivered",
+      nextAttemptAt: createdAt,
+      createdAt,
+    }));
+    const made = await o.services.db.insert(webhookDeliveries).values(rows).returning({ id: webhookDeliveries.id, status: webhookDeliveries.status });
+    const pageAll = async (status?: string) => {
+      const seen: Delivery[] = [];
+      let cursor: string | null = null;
+      let pages = 0;
+      do {
+        const q: URLSearchParams = new URLSearchParams({ limit: "2", ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
+        const r: { status: number; body: { data: Delivery[]; next_cursor: string | null } } = await o.json<{ data: Delivery[]; next_cursor: string | null }>(
+          "GET",
+          `/v1/tenant/webhooks/${hookId}/deliveries?${q}`,
+          { key: auditor },
+        );
+        expect(r.status).toBe(200);
+        expect(r.body.data.length).toBeLessThanOrEqual(2);
+        seen.push(...r.body.data);
+        cursor = r.body.next_cursor;
+        pages++;
+      } while (cursor && pages < 20);
+      return seen;
+    };
+    const all = await pageAll();
+    expect(all.map((x) => x.id).sort()).toEqual(made.map((m) => m.id).sort());
+    const times = all.map((x) => Date.parse(x.created_at));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    const dead = await pageAll("dead");
+    expect(dead.map((x) => x.id).sort()).toEqual(
+      made
+        .filter((m) => m.status === "dead")
+        .map((m) => m.id)
+        .sort(),
+    );
+    const forged = await o.json<{ errors?: unknown[] }>("GET", `/v1/tenant/webhooks/${hookId}/deliveries?cursor=forged`);
+    expect(forged.status).toBe(422);
+    expect((await o.json("DELETE", `/v1/tenant/webhooks/${hookId}`)).status).toBe(200);
+  });
 
   it("after N failed attempts a delivery is dead-lettered, listed, and replayed with the same id once the receiver recovers", async () => {
     const rx = await receiver([], "fail");

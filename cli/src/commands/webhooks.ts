@@ -6,6 +6,7 @@ import { helpText, JSON_HELP, ORIGIN_HELP } from "../help-text.ts";
 import { call, reportFailure } from "../http.ts";
 import { EXIT, type Io } from "../io.ts";
 import { json, kv, table } from "../render.ts";
+import { fetchPages, PAGE_HELP } from "../pages.ts";
 
 interface Hook {
   id: string;
@@ -93,26 +94,29 @@ export const webhooksAdd: Command = {
 };
 
 const delHelp = helpText(
-  "webhooks deliveries <webhook-id> [--status pending|delivered|dead] [--json]",
+  "webhooks deliveries <webhook-id> [--status pending|delivered|dead] [--limit N] [--cursor C | --all] [--json]",
   `
-The endpoint's delivery log (GET /v1/tenant/webhooks/:id/deliveries): each event, its status and attempts.`,
-  [ORIGIN_HELP, JSON_HELP],
+The endpoint's delivery log (GET /v1/tenant/webhooks/:id/deliveries), newest first: each event, its
+status and attempts. Without --all one page is shown, with the cursor of the next when there is more.`,
+  [...PAGE_HELP("deliveries"), ORIGIN_HELP, JSON_HELP],
 );
 export const webhooksDeliveries: Command = {
   name: "webhooks deliveries",
-  synopsis: "webhooks deliveries <webhook-id> [--status S] [--json]",
+  synopsis: "webhooks deliveries <webhook-id> [--status S] [--limit N] [--cursor C | --all] [--json]",
   summary: "show a webhook's delivery log",
   help: delHelp,
-  spec: { strings: ["status", "origin", "api-key"], booleans: ["json"], positionals: ["webhook-id"] },
+  spec: { strings: ["status", "limit", "cursor", "origin", "api-key"], booleans: ["all", "json"], positionals: ["webhook-id"] },
   async run(a: Parsed, io: Io): Promise<number> {
-    const r = await call<{ data: Delivery[] }>(
-      "GET",
-      originEndpoint(resolveSettings(a, delHelp)),
+    const r = await fetchPages<Delivery>(
+      a,
+      delHelp,
+      () => originEndpoint(resolveSettings(a, delHelp)),
       `/v1/tenant/webhooks/${encodeURIComponent(a.req("webhook-id"))}/deliveries`,
-      { query: { status: a.str("status") } },
+      { status: a.str("status") },
     );
     if (!r.ok) return reportFailure(io, r.error);
-    const ds = r.value.body.data;
+    const { rows: ds, next } = r.value;
+    // --json stays the array it always was; the next page's cursor goes to stderr.
     io.out(
       a.bool("json")
         ? json(ds)
@@ -121,6 +125,7 @@ export const webhooksDeliveries: Command = {
             ds.map((d) => [d.id, d.event_type, d.status, d.attempts, d.last_error ?? d.last_status ?? "", d.created_at]),
           ),
     );
+    if (next) io.err(`more: kakunin webhooks deliveries ${a.req("webhook-id")} --cursor ${next}`);
     return EXIT.ok;
   },
 };

@@ -1,10 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, inArray } from "drizzle-orm";
+import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
 import { deliveryView, toDeliveryView } from "../views/webhook.ts";
+import { decodeCursor, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 
 export const route = createRoute({
@@ -15,13 +16,13 @@ export const route = createRoute({
   middleware: [requireRole("admin", "auditor")] as const,
   request: {
     params: idParams,
-    query: z.object({
-      status: z.enum(["pending", "delivered", "dead"]).optional(),
-      limit: z.coerce.number().int().min(1).max(200).default(50),
-    }),
+    query: pageQuery.extend({ status: z.enum(["pending", "delivered", "dead"]).optional() }),
   },
   responses: {
-    200: { description: "Newest first", content: { "application/json": { schema: z.object({ data: z.array(deliveryView), next_cursor: z.null() }) } } },
+    200: {
+      description: "Newest first, a page at a time: next_cursor is set while older deliveries remain",
+      content: { "application/json": { schema: z.object({ data: z.array(deliveryView), next_cursor: z.string().nullable() }) } },
+    },
     ...errorResponses(404, 422),
   },
 });
@@ -31,17 +32,29 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const db = c.var.services.db;
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
+    const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
+    if (q.cursor !== undefined && !cursor) {
+      throw new ApiError("validation-failed", "1 invalid field(s) in the query string", {
+        errors: [{ path: "cursor", message: "not a cursor returned by this API" }],
+      });
+    }
     const [ep] = await db
       .select({ id: webhookEndpoints.id })
       .from(webhookEndpoints)
       .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.tenantId, c.var.caller.tenantId)));
     if (!ep) throw new ApiError("not-found", `webhook ${id} not found`);
-    const rows = await db
+    // Keyset on (created_at, id), newest first: one alert fans out to deliveries at the same instant.
+    const older = cursor
+      ? or(lt(webhookDeliveries.createdAt, cursor.t), and(eq(webhookDeliveries.createdAt, cursor.t), lt(webhookDeliveries.id, cursor.id)))
+      : undefined;
+    const fetched = await db
       .select()
       .from(webhookDeliveries)
-      .where(and(eq(webhookDeliveries.endpointId, id), q.status ? eq(webhookDeliveries.status, q.status) : undefined))
-      .orderBy(desc(webhookDeliveries.createdAt))
-      .limit(q.limit);
+      .where(and(eq(webhookDeliveries.endpointId, id), q.status ? eq(webhookDeliveries.status, q.status) : undefined, older))
+      .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
+      .limit(q.limit + 1);
+    const rows = fetched.slice(0, q.limit);
+    const next = fetched.length > q.limit ? encodeCursor(rows[rows.length - 1]!) : null;
     const log = rows.length
       ? await db
           .select()
@@ -62,7 +75,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
             log.filter((a) => a.deliveryId === r.id),
           ),
         ),
-        next_cursor: null,
+        next_cursor: next,
       },
       200,
     );
