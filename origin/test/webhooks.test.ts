@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eq, inArray } from "drizzle-orm";
-import { webhookAttempts, webhookDeliveries } from "../src/db/schema.ts";
+import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../src/db/schema.ts";
 import { WebhookDispatcher } from "../src/webhooks/dispatcher.ts";
 import { isPrivateAddress, resolvePublic } from "../src/webhooks/address-guard.ts";
 import { sendWebhook } from "../src/webhooks/send.ts";
@@ -204,6 +204,20 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     const forged = await o.json<{ errors?: unknown[] }>("GET", `/v1/tenant/webhooks/${hookId}/deliveries?cursor=forged`);
     expect(forged.status).toBe(422);
     expect((await o.json("DELETE", `/v1/tenant/webhooks/${hookId}`)).status).toBe(200);
+  });
+
+  it("lists every active endpoint: a tenant over a lowered KAKUNIN_WEBHOOK_MAX_ENDPOINTS still sees all it has (no silent cut at 100)", async () => {
+    const t = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `many-hooks-${kind}` } })).body.data.admin_api_key;
+    const tenantId = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant", { key: t })).body.data.id;
+    // Made while the cap was higher (the cap allows up to 1,000); rows written directly.
+    const at = Date.now() - 60_000;
+    await o.services.db.insert(webhookEndpoints).values(
+      Array.from({ length: 130 }, (_, i) => ({ tenantId, url: `https://hooks.example/${i}`, secret: "c2VjcmV0", keyId: `k${i}`, createdAt: new Date(at + i) })),
+    );
+    const list = await o.json<{ data: { url: string }[]; next_cursor: string | null }>("GET", "/v1/tenant/webhooks", { key: t });
+    expect(list.status).toBe(200);
+    expect(list.body.data).toHaveLength(130);
+    expect(list.body.next_cursor).toBeNull();
   });
 
   it("after N failed attempts a delivery is dead-lettered, listed, and replayed with the same id once the receiver recovers", async () => {

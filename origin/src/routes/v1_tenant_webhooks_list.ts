@@ -24,8 +24,9 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       .select()
       .from(webhookEndpoints)
       .where(and(eq(webhookEndpoints.tenantId, c.var.caller.tenantId), isNull(webhookEndpoints.disabledAt)))
-      .orderBy(asc(webhookEndpoints.createdAt))
-      .limit(100);
+      // Every active endpoint, unpaged: creation caps them at KAKUNIN_WEBHOOK_MAX_ENDPOINTS (≤ 1,000),
+      // and a cap lowered later must not hide the ones already there (a cut here was silent).
+      .orderBy(asc(webhookEndpoints.createdAt), asc(webhookEndpoints.id));
     // Auditors read the configuration, not the receivers' credentials a query may carry.
     const full = c.var.caller.role === "admin";
     return c.json({ data: rows.map((w) => toWebhookView(w, full)), next_cursor: null }, 200);
