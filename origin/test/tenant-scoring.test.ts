@@ -5,6 +5,8 @@ import { Publisher } from "../src/publish/publisher.ts";
 import { keyManagerSigners } from "../src/publish/signers.ts";
 import { storeEvents } from "../src/internal/store-events.ts";
 import type { ForwardedEvents } from "@kakunin/shared";
+import { agents } from "../src/db/schema.ts";
+import { AGENTS_LISTED } from "../src/routes/v1_tenant_scoring_shadow.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 interface Problem {
@@ -158,4 +160,64 @@ describe.each(dbKinds())("tenant scoring on %s", (kind) => {
     );
     expect(r.body.data.would_go_high).toEqual([expect.objectContaining({ agent_id: agent, events: 2 })]);
   });
+
+  it("shadow: a candidate that would move more agents than the report lists says how many in all", async () => {
+    // A fresh tenant, so earlier tests' events do not count.
+    const key = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `shadow-many-${kind}` } })).body.data.admin_api_key;
+    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant", { key })).body.data.id;
+    expect((await o.json("PATCH", "/v1/tenant/scoring", { key, body: { shadow: { thresholds: { medium: 0.2, high: 0.5 } } } })).status).toBe(200);
+    const n = AGENTS_LISTED + 3;
+    const made = await o.services.db
+      .insert(agents)
+      .values(
+        Array.from({ length: n }, (_, i) => ({
+          tenantId: tenant,
+          name: `shadow-${i}`,
+          modelName: "m",
+          modelVersion: "1",
+          modelHash: `sha256:${"ab".repeat(32)}`,
+          ownerName: "o",
+          ownerEmail: "o@example.com",
+          scopes: ["orders.*"],
+        })),
+      )
+      .returning({ id: agents.id });
+    const now = new Date(Date.now() + 1000).toISOString();
+    const up = {
+      score: 0.6,
+      band: "high" as const,
+      risk_band: "high" as const,
+      active_band: "medium" as const,
+      active_risk_band: "medium" as const,
+      would_become_high: true,
+    };
+    const down = {
+      score: 0.6,
+      band: "medium" as const,
+      risk_band: "medium" as const,
+      active_band: "high" as const,
+      active_risk_band: "high" as const,
+      would_become_high: false,
+    };
+    const events = made.map((a, i) => ({
+      agent_id: a.id,
+      tenant_id: tenant,
+      serial_number: "4d2f",
+      score: 0.6,
+      band: "medium" as const,
+      reasons: [],
+      received_at: now,
+      event: { event_id: `s-${i}`, timestamp: now, type: "tool_call" as const, action: "orders.place", outcome: "success" as const },
+      shadow: i < 2 ? down : up,
+    }));
+    for (let i = 0; i < events.length; i += 200) await storeEvents(o.services, { events: events.slice(i, i + 200) });
+    const r = await o.json<{
+      data: { would_go_high: unknown[]; would_go_high_agents: number; would_not_go_high: unknown[]; would_not_go_high_agents: number };
+    }>("GET", "/v1/tenant/scoring/shadow", { key });
+    expect(r.status).toBe(200);
+    expect(r.body.data.would_go_high).toHaveLength(AGENTS_LISTED);
+    expect(r.body.data.would_go_high_agents).toBe(n - 2);
+    expect(r.body.data.would_not_go_high).toHaveLength(2);
+    expect(r.body.data.would_not_go_high_agents).toBe(2);
+  }, 60_000);
 });

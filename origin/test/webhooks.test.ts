@@ -212,7 +212,13 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     // Made while the cap was higher (the cap allows up to 1,000); rows written directly.
     const at = Date.now() - 60_000;
     await o.services.db.insert(webhookEndpoints).values(
-      Array.from({ length: 130 }, (_, i) => ({ tenantId, url: `https://hooks.example/${i}`, secret: "c2VjcmV0", keyId: `k${i}`, createdAt: new Date(at + i) })),
+      Array.from({ length: 130 }, (_, i) => ({
+        tenantId,
+        url: `https://hooks.example/${i}`,
+        secret: "c2VjcmV0",
+        keyId: `k${i}`,
+        createdAt: new Date(at + i),
+      })),
     );
     const list = await o.json<{ data: { url: string }[]; next_cursor: string | null }>("GET", "/v1/tenant/webhooks", { key: t });
     expect(list.status).toBe(200);

@@ -19,11 +19,17 @@ export const shadowReport = z.object({
   /** Events whose band the candidate would have changed, by transition. */
   rebanded: z.array(z.object({ from: band, to: band, events: z.number().int() })),
   events_rebanded: z.number().int(),
-  /** Agents the candidate would have moved into high (where the active configuration did not). */
+  /** Agents the candidate would have moved into high (where the active configuration did not): the AGENTS_LISTED with the most such events. */
   would_go_high: z.array(z.object({ agent_id: z.uuid(), events: z.number().int(), first_at: z.string(), last_at: z.string() })),
-  /** Agents the active configuration has in high that the candidate would not. */
+  /** How many agents that is in all (more than listed when the candidate would move more than AGENTS_LISTED). */
+  would_go_high_agents: z.number().int(),
+  /** Agents the active configuration has in high that the candidate would not (the AGENTS_LISTED with the most events). */
   would_not_go_high: z.array(z.object({ agent_id: z.uuid(), events: z.number().int() })),
+  would_not_go_high_agents: z.number().int(),
 });
+
+/** Agents listed per direction; the totals beside the lists count them all. */
+export const AGENTS_LISTED = 500;
 
 export const route = createRoute({
   method: "get",
@@ -40,7 +46,22 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const tenantId = c.var.caller.tenantId;
     const [t] = await db.select({ scoring: tenants.scoring }).from(tenants).where(eq(tenants.id, tenantId));
     const shadow = t!.scoring.shadow;
-    if (!shadow) return c.json({ data: { candidate: null, rebanded: [], events_rebanded: 0, would_go_high: [], would_not_go_high: [] } }, 200);
+    if (!shadow) {
+      return c.json(
+        {
+          data: {
+            candidate: null,
+            rebanded: [],
+            events_rebanded: 0,
+            would_go_high: [],
+            would_go_high_agents: 0,
+            would_not_go_high: [],
+            would_not_go_high_agents: 0,
+          },
+        },
+        200,
+      );
+    }
     // Monitors forward a shadow verdict only when it differs from the active one.
     const where = and(eq(agentEvents.tenantId, tenantId), isNotNull(agentEvents.shadow), gte(agentEvents.receivedAt, new Date(shadow.since)));
     const to = sql<string>`${agentEvents.shadow}->>'band'`;
@@ -51,6 +72,8 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       .groupBy(agentEvents.band, to);
     const riskTo = sql<string>`${agentEvents.shadow}->>'risk_band'`;
     const riskFrom = sql<string>`${agentEvents.shadow}->>'active_risk_band'`;
+    const toHigh = sql`${riskTo} = 'high' and ${riskFrom} <> 'high'`;
+    const fromHigh = sql`${riskFrom} = 'high' and ${riskTo} <> 'high'`;
     const high = await db
       .select({
         agent: agentEvents.agentId,
@@ -59,17 +82,25 @@ export function register(app: OpenAPIHono<AppEnv>): void {
         last: sql<string>`max(${agentEvents.occurredAt})`,
       })
       .from(agentEvents)
-      .where(and(where, sql`${riskTo} = 'high' and ${riskFrom} <> 'high'`))
+      .where(and(where, toHigh))
       .groupBy(agentEvents.agentId)
-      .orderBy(desc(sql`count(*)`))
-      .limit(500);
+      .orderBy(desc(sql`count(*)`), agentEvents.agentId)
+      .limit(AGENTS_LISTED);
     const notHigh = await db
       .select({ agent: agentEvents.agentId, n: sql<number>`count(*)::int` })
       .from(agentEvents)
-      .where(and(where, sql`${riskFrom} = 'high' and ${riskTo} <> 'high'`))
+      .where(and(where, fromHigh))
       .groupBy(agentEvents.agentId)
-      .orderBy(desc(sql`count(*)`))
-      .limit(500);
+      .orderBy(desc(sql`count(*)`), agentEvents.agentId)
+      .limit(AGENTS_LISTED);
+    // The lists are cut at AGENTS_LISTED; a tuner must still see how many agents a candidate moves.
+    const [totals] = await db
+      .select({
+        up: sql<number>`count(distinct ${agentEvents.agentId}) filter (where ${toHigh})`.mapWith(Number),
+        down: sql<number>`count(distinct ${agentEvents.agentId}) filter (where ${fromHigh})`.mapWith(Number),
+      })
+      .from(agentEvents)
+      .where(where);
     const rebanded = rows.map((r) => ({ from: r.from, to: r.to as z.infer<typeof band>, events: Number(r.n) }));
     return c.json(
       {
@@ -78,7 +109,9 @@ export function register(app: OpenAPIHono<AppEnv>): void {
           rebanded,
           events_rebanded: rebanded.reduce((a, r) => a + r.events, 0),
           would_go_high: high.map((h) => ({ agent_id: h.agent, events: Number(h.n), first_at: iso(h.first), last_at: iso(h.last) })),
+          would_go_high_agents: totals?.up ?? 0,
           would_not_go_high: notHigh.map((h) => ({ agent_id: h.agent, events: Number(h.n) })),
+          would_not_go_high_agents: totals?.down ?? 0,
         },
       },
       200,
