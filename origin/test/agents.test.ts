@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agentBody, dbKinds, SAMPLE_HASH, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { agentBody, allPages, dbKinds, SAMPLE_HASH, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 interface Agent { id: string; urn: string; tenant_id: string; name: string; status: string; scopes: string[]; model: { hash: string }; created_at: string }
 interface Problem { type: string; title: string; status: number; detail: string; errors?: { path: string; message: string }[] }
@@ -33,18 +33,7 @@ describe.each(dbKinds())("agents on %s", (kind) => {
       const r = await o.json<{ data: Agent }>("POST", "/v1/agents", { body: agentBody({ name: `page-${i}` }) });
       created.push(r.body.data.id);
     }
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const q: string = cursor ? `?limit=3&cursor=${encodeURIComponent(cursor)}` : "?limit=3";
-      const r = await o.json<{ data: Agent[]; next_cursor: string | null }>("GET", `/v1/agents${q}`);
-      expect(r.status).toBe(200);
-      expect(r.body.data.length).toBeLessThanOrEqual(3);
-      seen.push(...r.body.data.map((a) => a.id));
-      cursor = r.body.next_cursor;
-      pages++;
-    } while (cursor && pages < 20);
+    const seen = (await allPages<Agent>(o, "/v1/agents", 3)).rows.map((a) => a.id);
     expect(new Set(seen).size).toBe(seen.length);
     for (const id of created) expect(seen).toContain(id);
   });

@@ -142,3 +142,28 @@ export function rowsOf<T>(result: unknown): T[] {
   if (result && typeof result === "object" && "rows" in result && Array.isArray(result.rows)) return result.rows as T[];
   return Array.isArray(result) ? (result as T[]) : [];
 }
+
+/**
+ * Follows a cursor-paged list (`{data, next_cursor}`) from its first page, `limit` rows a page,
+ * asserting each page is a 200 of at most `limit` rows: every row and the number of pages (at
+ * most 50, so a cursor that never ends fails the test instead of hanging it).
+ */
+export async function allPages<T>(o: TestOrigin, path: string, limit: number, key?: string): Promise<{ rows: T[]; pages: number }> {
+  const rows: T[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const sep = path.includes("?") ? "&" : "?";
+    const r: { status: number; body: { data: T[]; next_cursor: string | null } } = await o.json<{ data: T[]; next_cursor: string | null }>(
+      "GET",
+      `${path}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
+      { key },
+    );
+    if (r.status !== 200 || r.body.data.length > limit) throw new Error(`page ${pages + 1} of ${path}: ${r.status}, ${r.body.data?.length} rows`);
+    rows.push(...r.body.data);
+    cursor = r.body.next_cursor;
+    pages++;
+  } while (cursor && pages < 50);
+  if (cursor) throw new Error(`${path}: still a next_cursor after 50 pages`);
+  return { rows, pages };
+}

@@ -8,7 +8,7 @@ import { decideRisk } from "../src/internal/decide-risk.ts";
 import { storeEvents } from "../src/internal/store-events.ts";
 import { Publisher } from "../src/publish/publisher.ts";
 import { keyManagerSigners } from "../src/publish/signers.ts";
-import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { agentBody, allPages, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 interface Item {
   agent_id: string;
@@ -297,18 +297,8 @@ describe.each(dbKinds())("review queue on %s", (kind) => {
     expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
     const flagged: string[] = [];
     for (let i = 0; i < 5; i++) flagged.push((await alerted()).agent);
-    const seen: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const q: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : "?limit=2";
-      const r = await o.json<{ data: Item[]; next_cursor: string | null }>("GET", `/v1/reviews${q}`, { key: auditor });
-      expect(r.status).toBe(200);
-      expect(r.body.data.length).toBeLessThanOrEqual(2);
-      seen.push(...r.body.data.map((i) => i.agent_id));
-      cursor = r.body.next_cursor;
-      pages++;
-    } while (cursor && pages < 20);
+    const { rows, pages } = await allPages<Item>(o, "/v1/reviews", 2, auditor);
+    const seen = rows.map((i) => i.agent_id);
     expect(new Set(seen).size).toBe(seen.length);
     for (const a of flagged) expect(seen).toContain(a);
     expect(pages).toBeGreaterThanOrEqual(3);

@@ -7,7 +7,7 @@ import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../src/db/
 import { WebhookDispatcher } from "../src/webhooks/dispatcher.ts";
 import { isPrivateAddress, resolvePublic } from "../src/webhooks/address-guard.ts";
 import { sendWebhook } from "../src/webhooks/send.ts";
-import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { agentBody, allPages, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 /** A delivery as GET /v1/tenant/webhooks/:id/deliveries lists it (the fields these tests read). */
 interface Delivery {
@@ -171,25 +171,8 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
       createdAt,
     }));
     const made = await o.services.db.insert(webhookDeliveries).values(rows).returning({ id: webhookDeliveries.id, status: webhookDeliveries.status });
-    const pageAll = async (status?: string) => {
-      const seen: Delivery[] = [];
-      let cursor: string | null = null;
-      let pages = 0;
-      do {
-        const q: URLSearchParams = new URLSearchParams({ limit: "2", ...(status ? { status } : {}), ...(cursor ? { cursor } : {}) });
-        const r: { status: number; body: { data: Delivery[]; next_cursor: string | null } } = await o.json<{ data: Delivery[]; next_cursor: string | null }>(
-          "GET",
-          `/v1/tenant/webhooks/${hookId}/deliveries?${q}`,
-          { key: auditor },
-        );
-        expect(r.status).toBe(200);
-        expect(r.body.data.length).toBeLessThanOrEqual(2);
-        seen.push(...r.body.data);
-        cursor = r.body.next_cursor;
-        pages++;
-      } while (cursor && pages < 20);
-      return seen;
-    };
+    const pageAll = async (status?: string) =>
+      (await allPages<Delivery>(o, `/v1/tenant/webhooks/${hookId}/deliveries${status ? `?status=${status}` : ""}`, 2, auditor)).rows;
     const all = await pageAll();
     expect(all.map((x) => x.id).sort()).toEqual(made.map((m) => m.id).sort());
     const times = all.map((x) => Date.parse(x.created_at));
