@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSOLE_ROLES } from "../src/console/env.ts";
+import { agentCredentials } from "../src/db/schema.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 /**
@@ -113,6 +114,30 @@ for (const kind of dbKinds()) {
       expect((await get("/console/agents/00000000-0000-4000-8000-000000000000", cookie!)).status).toBe(404);
       expect((await get("/console/agents/not-a-uuid", cookie!)).status).toBe(404);
       expect((await get("/console/agents/not-a-uuid/timeline.json", cookie!)).status).toBe(404);
+    });
+
+    it("the keys page says when it shows only the newest 200 credentials of more (a reviewer looking for live ones must know)", async () => {
+      const { cookie } = await signIn(keys.admin);
+      const before = await (await get("/console/keys", cookie!)).text();
+      expect(before).not.toContain('id="agent-credentials-more"');
+      expect(before).not.toContain('id="api-keys-more"');
+      const tenantId = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+      const createdBy = (await o.json<{ data: { id: string }[] }>("GET", "/v1/api-keys")).body.data[0]!.id;
+      const at = Date.now() - 3_600_000;
+      await o.services.db.insert(agentCredentials).values(
+        Array.from({ length: 205 }, (_, i) => ({
+          tenantId,
+          agentId: agent,
+          name: `bulk-${i}`,
+          keyHash: `bulk-${kind}-${i}`,
+          prefix: `kac_${i}`,
+          createdBy,
+          createdAt: new Date(at + i),
+        })),
+      );
+      const page = await (await get("/console/keys", cookie!)).text();
+      expect(page).toMatch(/id="agent-credentials-more">The 200 newest of 20\d are shown/);
+      expect(page).not.toContain('id="api-keys-more"');
     });
   });
 }
