@@ -45,6 +45,11 @@ describe.each(dbKinds())("agents on %s", (kind) => {
       expect(r.res.headers.get("content-type")).toBe("application/problem+json");
       expect(r.body.errors?.length, q).toBeGreaterThan(0);
     }
+    // The agent's event list reads its cursor the same way.
+    const agent = (await o.json<{ data: Agent }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const events = await o.json<Problem>("GET", `/v1/agents/${agent}/events?cursor=not-a-cursor`);
+    expect(events.status).toBe(422);
+    expect(events.body.errors).toEqual([{ path: "cursor", message: "not a cursor returned by this API" }]);
   });
 
   it("patches fields and keeps the rest", async () => {

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ApiError } from "../http/api-error.ts";
 
 /**
  * Keyset pagination: the cursor is the (created_at, id) of the last row returned, opaque to
@@ -18,6 +19,18 @@ export function decodeCursor(raw: string): Cursor | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The query's `cursor`: undefined without one; one this API did not return is a 422 naming the field. */
+export function cursorParam(raw: string | undefined): Cursor | undefined {
+  if (raw === undefined) return undefined;
+  const cursor = decodeCursor(raw);
+  if (!cursor) {
+    throw new ApiError("validation-failed", "1 invalid field(s) in the query string", {
+      errors: [{ path: "cursor", message: "not a cursor returned by this API" }],
+    });
+  }
+  return cursor;
 }
 
 export const pageQuery = z.object({

@@ -3,9 +3,9 @@ import { and, asc, eq, gt, or } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agentEvents, agents } from "../db/schema.ts";
-import { ApiError, notFound } from "../http/api-error.ts";
+import { notFound } from "../http/api-error.ts";
 import { rfc3339 } from "../time.ts";
-import { decodeCursor, encodeCursor, pageQuery } from "./cursor.ts";
+import { cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 
 const eventView = z.object({
@@ -41,10 +41,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const q = c.req.valid("query");
     const [agent] = await s.db.select({ id: agents.id }).from(agents).where(and(eq(agents.id, id), eq(agents.tenantId, c.var.caller.tenantId)));
     if (!agent) throw notFound("agent", id);
-    const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-    if (q.cursor !== undefined && !cursor) {
-      throw new ApiError("validation-failed", "1 invalid field(s) in the query string", { errors: [{ path: "cursor", message: "not a cursor returned by this API" }] });
-    }
+    const cursor = cursorParam(q.cursor);
     const conds = [eq(agentEvents.agentId, id)];
     if (cursor) conds.push(or(gt(agentEvents.occurredAt, cursor.t), and(eq(agentEvents.occurredAt, cursor.t), gt(agentEvents.id, cursor.id)))!);
     const rows = await s.db.select().from(agentEvents).where(and(...conds)).orderBy(asc(agentEvents.occurredAt), asc(agentEvents.id)).limit(q.limit + 1);

@@ -3,9 +3,8 @@ import { and, asc, eq, gt, lte, or } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agents, certificates } from "../db/schema.ts";
-import { ApiError } from "../http/api-error.ts";
 import { agentView, toAgentView } from "../views/agent.ts";
-import { decodeCursor, encodeCursor, pageQuery } from "./cursor.ts";
+import { cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 import { rfc3339 } from "../time.ts";
 
@@ -48,12 +47,7 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-    if (q.cursor !== undefined && !cursor) {
-      throw new ApiError("validation-failed", "1 invalid field(s) in the query string", {
-        errors: [{ path: "cursor", message: "not a cursor returned by this API" }],
-      });
-    }
+    const cursor = cursorParam(q.cursor);
     const conds = [eq(agents.tenantId, c.var.caller.tenantId)];
     if (q.status) conds.push(eq(agents.status, q.status));
     if (cursor) conds.push(or(gt(agents.createdAt, cursor.t), and(eq(agents.createdAt, cursor.t), gt(agents.id, cursor.id)))!);

@@ -3,10 +3,9 @@ import { and, eq, inArray } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agentEvents } from "../db/schema.ts";
-import { ApiError } from "../http/api-error.ts";
 import { openReviews } from "../lifecycle/review-queue.ts";
 import { rfc3339 } from "../time.ts";
-import { decodeCursor, encodeCursor, pageQuery } from "./cursor.ts";
+import { cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 
 const reason = z.object({ feature: z.string(), contribution: z.number(), detail: z.string() });
@@ -49,12 +48,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const db = c.var.services.db;
     const q = c.req.valid("query");
-    const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-    if (q.cursor !== undefined && !cursor) {
-      throw new ApiError("validation-failed", "1 invalid field(s) in the query string", {
-        errors: [{ path: "cursor", message: "not a cursor returned by this API" }],
-      });
-    }
+    const cursor = cursorParam(q.cursor);
     const page = await openReviews(db, c.var.caller.tenantId, q.limit, cursor ? { openedAt: cursor.t, agentId: cursor.id } : undefined);
     const items = page.items.map((r) => ({
       agent_id: r.agentId,

@@ -5,7 +5,7 @@ import { requireRole } from "../auth/authenticate.ts";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
 import { deliveryView, toDeliveryView } from "../views/webhook.ts";
-import { decodeCursor, encodeCursor, pageQuery } from "./cursor.ts";
+import { cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 
 export const route = createRoute({
@@ -32,12 +32,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const db = c.var.services.db;
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
-    const cursor = q.cursor === undefined ? undefined : decodeCursor(q.cursor);
-    if (q.cursor !== undefined && !cursor) {
-      throw new ApiError("validation-failed", "1 invalid field(s) in the query string", {
-        errors: [{ path: "cursor", message: "not a cursor returned by this API" }],
-      });
-    }
+    const cursor = cursorParam(q.cursor);
     const [ep] = await db
       .select({ id: webhookEndpoints.id })
       .from(webhookEndpoints)
