@@ -44,6 +44,30 @@ describe.each(dbKinds())("poison isolation and dead letters at the origin on %s"
     // (Bytes that are not UTF-8 go through the same shared parser: workers/test/forwarding.test.ts.)
   });
 
+  it("a body nested deeper than MAX_JSON_DEPTH → 422 naming the path on any route, before authentication; nothing changes", async () => {
+    const deep = (levels: number) => '{"k":'.repeat(levels) + "1" + "}".repeat(levels);
+    const before = (await o.json<{ data: unknown[] }>("GET", "/v1/agents?limit=200")).body.data.length;
+    for (const levels of [65, 1_800, 100_000]) {
+      // /v1/init reads its body before any key (it is how the first key is made): no 500 there either.
+      const init = await o.json<Problem & { detail: string }>("POST", "/v1/init", { key: null, rawBody: `{"bootstrap_token":${deep(levels)}}`, headers: { "content-type": "application/json" } });
+      expect(init.status, `init, depth ${levels}`).toBe(422);
+      expect(init.body.errors!.map((e) => e.path)).toEqual([["bootstrap_token", ...Array<string>(63).fill("k")].join(".")]);
+      const agent = await o.json<Problem>("POST", "/v1/agents", { rawBody: JSON.stringify(agentBody()).replace('"scopes":', `"extra":${deep(levels)},"scopes":`), headers: { "content-type": "application/json" } });
+      expect(agent.status, `agents, depth ${levels}`).toBe(422);
+      expect(agent.body.errors![0]!.message).toMatch(/nested more than 64 levels deep/);
+    }
+    expect((await o.json<{ data: unknown[] }>("GET", "/v1/agents?limit=200")).body.data).toHaveLength(before);
+  });
+
+  it("an event nested as deep as the edge accepts is stored (the edge's limit is one the origin can keep)", async () => {
+    const { agent, cert } = await certified();
+    let attributes: unknown = 1;
+    for (let i = 0; i < 63; i++) attributes = { k: attributes };
+    const r = await signedPost("/internal/v1/events", { events: [forwarded(agent, cert.serial_number, "deepest", { attributes })] });
+    expect(r.status).toBe(200);
+    expect(await storedIds(agent)).toEqual(["deepest"]);
+  });
+
   it("a forwarded event with a lone surrogate → 422 naming it (not a 500), so the edge can split it off", async () => {
     const { agent, cert } = await certified();
     const r = await signedPost("/internal/v1/events", { events: [forwarded(agent, cert.serial_number, "ok-1"), forwarded(agent, cert.serial_number, "bad", { action: "payments.wire\ud800" })] });

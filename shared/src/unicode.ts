@@ -20,27 +20,67 @@ export function isWellFormedText(s: string): boolean {
 }
 
 /**
+ * Deepest nesting of objects and arrays a JSON request body may have (the body itself is level 1;
+ * an event's `attributes` sit at level 3 or 4). JSON.parse copes with any depth, but every walk
+ * after it (these checks, zod, canonical JSON, JSON.stringify on the way to the origin) recurses,
+ * and a body nested a few thousand levels deep overflowed the stack: a 500 at the origin before
+ * authentication, and an event the edge had acknowledged that the origin could never store. One
+ * limit, checked first and without recursion, wherever a JSON body enters.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+type JsonPath = (string | number)[];
+
+/** Children of a JSON container in document order, or none for a scalar. */
+function children(v: unknown): [string | number, unknown][] {
+  if (Array.isArray(v)) return v.map((x, i) => [i, x]);
+  if (typeof v === "object" && v !== null) return Object.entries(v);
+  return [];
+}
+
+/**
+ * Visits every value of a JSON document in document order (depth first, pre-order) without
+ * recursion, so no document can overflow the stack that walks it. `visit` returns false to stop.
+ */
+function walkJson(value: unknown, visit: (v: unknown, path: JsonPath, key: string | number | undefined) => boolean): void {
+  const stack: { v: unknown; path: JsonPath; key: string | number | undefined }[] = [{ v: value, path: [], key: undefined }];
+  while (stack.length) {
+    const { v, path, key } = stack.pop()!;
+    if (!visit(v, path, key)) return;
+    const kids = children(v);
+    for (let i = kids.length - 1; i >= 0; i--) stack.push({ v: kids[i]![1], path: [...path, kids[i]![0]], key: kids[i]![0] });
+  }
+}
+
+/** The path of the first object or array nested deeper than `max` levels, if any. */
+export function tooDeepPath(value: unknown, max = MAX_JSON_DEPTH): JsonPath | undefined {
+  let found: JsonPath | undefined;
+  walkJson(value, (v, path) => {
+    if (typeof v !== "object" || v === null || path.length < max) return true;
+    found = path;
+    return false;
+  });
+  return found;
+}
+
+/**
  * Paths of every string in a JSON value that is not well formed: values and object keys, at any
  * depth. A key is reported by its own path (the key is part of the path, as a user reads it).
  * Stops after `limit` findings: the caller reports, it does not need them all.
  */
-export function malformedUnicodePaths(value: unknown, limit = 50): (string | number)[][] {
-  const found: (string | number)[][] = [];
-  const walk = (v: unknown, path: (string | number)[]): void => {
-    if (found.length >= limit) return;
-    if (typeof v === "string") {
-      if (!isWellFormedText(v)) found.push(path);
-    } else if (Array.isArray(v)) {
-      v.forEach((x, i) => walk(x, [...path, i]));
-    } else if (typeof v === "object" && v !== null) {
-      for (const [k, x] of Object.entries(v)) {
-        if (!isWellFormedText(k)) found.push([...path, k]);
-        walk(x, [...path, k]);
-      }
-    }
-  };
-  walk(value, []);
-  return found;
+export function malformedUnicodePaths(value: unknown, limit = 50): JsonPath[] {
+  return stringPaths(value, (s) => !isWellFormedText(s), limit);
+}
+
+/** Paths of the strings (values and keys) for which `bad` holds, in document order, at most `limit`. */
+function stringPaths(value: unknown, bad: (s: string) => boolean, limit: number): JsonPath[] {
+  const found: JsonPath[] = [];
+  walkJson(value, (v, path, key) => {
+    if (typeof key === "string" && bad(key)) found.push(path);
+    if (typeof v === "string" && bad(v) && found.at(-1) !== path) found.push(path);
+    return found.length < limit;
+  });
+  return found.slice(0, limit);
 }
 
 /** A zod `superRefine` body: one issue per malformed string, at its path. Reused by every schema. */
@@ -58,12 +98,15 @@ export function utf8Length(s: string): number {
 export type JsonBodyResult =
   | { ok: true; value: unknown }
   | { ok: false; reason: "malformed-json"; detail: string }
-  | { ok: false; reason: "malformed-unicode"; paths: string[] };
+  | { ok: false; reason: "refused-fields"; detail: string; errors: { path: string; message: string }[] };
+
+const dotted = (p: JsonPath) => p.map(String).join(".") || "(body)";
 
 /**
  * Decodes and parses a JSON request body, refusing what cannot be stored as sent: bytes that are
- * not UTF-8 (a lenient decoder would replace them with U+FFFD, changing the data silently) and
- * escaped lone surrogates. For bad bytes the paths are the strings that came out holding U+FFFD.
+ * not UTF-8 (a lenient decoder would replace them with U+FFFD, changing the data silently),
+ * escaped lone surrogates, and nesting deeper than MAX_JSON_DEPTH. For bad bytes the paths are the
+ * strings that came out holding U+FFFD. Refused fields are a 422 naming them.
  */
 export function parseJsonBody(bytes: Uint8Array): JsonBodyResult {
   let text: string;
@@ -80,24 +123,26 @@ export function parseJsonBody(bytes: Uint8Array): JsonBodyResult {
   } catch {
     return { ok: false, reason: "malformed-json", detail: badBytes ? "The body is not valid UTF-8 JSON." : "The body is not valid JSON." };
   }
-  const dotted = (p: (string | number)[]) => p.map(String).join(".") || "(body)";
-  if (badBytes) {
-    const paths: string[] = [];
-    const walk = (v: unknown, path: (string | number)[]): void => {
-      if (typeof v === "string") {
-        if (v.includes("\uFFFD")) paths.push(dotted(path));
-      } else if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...path, i]));
-      else if (typeof v === "object" && v !== null) {
-        for (const [k, x] of Object.entries(v)) {
-          if (k.includes("\uFFFD")) paths.push(dotted([...path, k]));
-          walk(x, [...path, k]);
-        }
-      }
+  // Depth first: the other checks walk the value, and so does everything after them.
+  const deep = tooDeepPath(value);
+  if (deep) {
+    const message = `objects and arrays nested more than ${MAX_JSON_DEPTH} levels deep`;
+    return {
+      ok: false,
+      reason: "refused-fields",
+      detail: `The request body is nested more than ${MAX_JSON_DEPTH} levels deep; nothing was accepted`,
+      errors: [{ path: dotted(deep), message }],
     };
-    walk(value, []);
-    return { ok: false, reason: "malformed-unicode", paths: paths.length ? paths.slice(0, 50) : ["(body)"] };
+  }
+  const unicode = (paths: JsonPath[]) => {
+    const errors = paths.map((p) => ({ path: dotted(p), message: MALFORMED_UNICODE_MESSAGE }));
+    return { ok: false as const, reason: "refused-fields" as const, detail: `${errors.length} field(s) with malformed Unicode; nothing was accepted`, errors };
+  };
+  if (badBytes) {
+    const paths = stringPaths(value, (s) => s.includes("\uFFFD"), 50);
+    return unicode(paths.length ? paths : [[]]);
   }
   const lone = malformedUnicodePaths(value);
-  if (lone.length) return { ok: false, reason: "malformed-unicode", paths: lone.map(dotted) };
+  if (lone.length) return unicode(lone);
   return { ok: true, value };
 }

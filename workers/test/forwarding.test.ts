@@ -82,6 +82,32 @@ describe("malformed Unicode is refused at ingest, naming the field", () => {
   });
 });
 
+describe("nesting deeper than MAX_JSON_DEPTH is refused at ingest, naming the field", () => {
+  /** `levels` objects nested in one another: {k:{k:…{k:1}}}. */
+  const nest = (levels: number): unknown => { let v: unknown = 1; for (let i = 0; i < levels; i++) v = { k: v }; return v; };
+
+  it("attributes nested thousands deep → 422 with the path, never a 500 or a 202 the origin cannot store", async () => {
+    const { token, stub } = await monitoredAgent();
+    fakeOrigin(() => 200);
+    for (const levels of [2_000, 3_000, 100_000]) {
+      // Built as text: JSON.stringify itself recurses, as the old checks did.
+      const text = JSON.stringify(ev(levels, { attributes: "@" })).replace('"@"', '{"k":'.repeat(levels) + "1" + "}".repeat(levels));
+      const r = await post(token, text);
+      expect(r.status, `depth ${levels}`).toBe(422);
+    }
+    const deep = await post(token, JSON.stringify({ events: [ev(1), ev(2, { attributes: { a: [nest(1_000)] } })] }));
+    expect(deep.status).toBe(422);
+    const body = await deep.json<Problem & { detail: string }>();
+    expect(body.detail).toMatch(/nested more than 64 levels deep; nothing was accepted/);
+    expect(body.errors!).toHaveLength(1);
+    expect(body.errors![0]!.path).toBe(["events", 1, "attributes", "a", 0, ...Array<string>(59).fill("k")].join("."));
+    // As deep as allowed (the body is level 1, attributes level 2, the deepest object level 64): accepted.
+    expect((await post(token, JSON.stringify(ev(3, { attributes: nest(63) })))).status).toBe(202);
+    expect((await post(token, JSON.stringify(ev(4, { attributes: nest(64) })))).status).toBe(422);
+    expect(await runInDurableObject(stub, async (m: AgentMonitor) => m.risk("x").events_scored)).toBe(1);
+  });
+});
+
 describe("forwarding to the origin", () => {
   it("counts UTF-8 bytes: 182 events of CJK text with 8 KiB attributes never make a body over the origin's 1 MiB", async () => {
     const { token, stub } = await monitoredAgent();

@@ -70,13 +70,21 @@ describe("POST /v1/events", () => {
     for (const e of errors) expect(e.message).toMatch(/>=1 character/);
   });
 
-  it("limits: 1000 events per batch, 8 KiB of attributes, 1 MiB per request", async () => {
+  it("limits: 1000 events per batch, 8 KiB of attributes, 1 MiB per request, each a 413 (design: bodies over the limit → 413) naming where", async () => {
     const { token } = await enrolledAgent();
     const tooMany = await post(token, { events: Array.from({ length: 1001 }, (_, i) => ev(i)) });
-    expect(tooMany.status).toBe(422);
+    expect(tooMany.status).toBe(413);
+    expect(tooMany.headers.get("content-type")).toMatch(/^application\/problem\+json/);
+    expect((await tooMany.json<Problem>()).errors).toEqual([{ path: "events", message: "at most 1000 events per batch" }]);
     const fat = await post(token, ev(1, { attributes: { blob: "x".repeat(9000) } }));
-    expect(fat.status).toBe(422);
+    expect(fat.status).toBe(413);
     expect((await fat.json<Problem>()).errors![0]!.path).toBe("attributes");
+    // In a batch, the event is named; the limit counts UTF-8 bytes, and a schema error elsewhere does not hide it.
+    const fatInBatch = await post(token, { events: [ev(2, { action: "" }), ev(3, { attributes: { note: "監".repeat(2800) } })] });
+    expect(fatInBatch.status).toBe(413);
+    expect((await fatInBatch.json<Problem>()).errors!.map((e) => e.path)).toEqual(["events.1.attributes"]);
+    // Exactly at the limits is accepted.
+    expect((await post(token, ev(4, { attributes: { blob: "x".repeat(8192 - '{"blob":""}'.length) } }))).status).toBe(202);
     const huge = await post(token, { events: Array.from({ length: 900 }, (_, i) => ev(i, { attributes: { blob: "y".repeat(1500) } })) });
     expect(huge.status).toBe(413);
   });

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { MALFORMED_UNICODE_MESSAGE, parseJsonBody } from "@kakunin/shared";
+import { parseJsonBody } from "@kakunin/shared";
 import { ApiError } from "./api-error.ts";
 
 const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
@@ -22,7 +22,8 @@ export const requireJsonBody: MiddlewareHandler = async (c, next) => {
 
 /**
  * 422 naming the field for user text that cannot be stored as sent: bytes that are not UTF-8 and
- * escaped lone surrogates (or U+0000), in any JSON body of any route. One check for every schema,
+ * escaped lone surrogates (or U+0000), in any JSON body of any route, and for nesting deeper than
+ * MAX_JSON_DEPTH (it would overflow the stack of whatever walks the body next). One check for every schema,
  * so no route can forget it. Internal routes are skipped: their signature is verified over the raw
  * body first, and the shared wire schemas apply the same refinement.
  */
@@ -32,10 +33,7 @@ export const refuseMalformedUnicode: MiddlewareHandler = async (c, next) => {
   if ((m === "POST" || m === "PUT" || m === "PATCH") && JSON_TYPE.test(type) && !c.req.path.startsWith("/internal/")) {
     // Read through HonoRequest so the body is cached for the route's validator.
     const r = parseJsonBody(new Uint8Array(await c.req.arrayBuffer()));
-    if (!r.ok && r.reason === "malformed-unicode") {
-      const errors = r.paths.map((path) => ({ path, message: MALFORMED_UNICODE_MESSAGE }));
-      throw new ApiError("validation-failed", `${errors.length} field(s) with malformed Unicode in the request body`, { errors });
-    }
+    if (!r.ok && r.reason === "refused-fields") throw new ApiError("validation-failed", r.detail, { errors: r.errors });
   }
   await next();
 };

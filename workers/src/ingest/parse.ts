@@ -1,11 +1,23 @@
-import { eventSchema, MAX_EVENT_AGE_MS, MAX_EVENT_FUTURE_MS, MAX_EVENTS_PER_BATCH, type AgentEvent, type FieldError } from "@kakunin/shared";
+import {
+  eventSchema,
+  MAX_ATTRIBUTES_BYTES,
+  MAX_EVENT_AGE_MS,
+  MAX_EVENT_FUTURE_MS,
+  MAX_EVENTS_PER_BATCH,
+  utf8Length,
+  type AgentEvent,
+  type FieldError,
+} from "@kakunin/shared";
 
 /**
  * Validates a whole batch: one event or `{events:[...]}`. Every invalid event is reported with its
  * index and field (`events.3.amount`); a batch with any invalid event is refused whole, so nothing
- * is half-accepted.
+ * is half-accepted. Over a size limit of the contract (more than 1000 events, more than 8 KiB of
+ * `attributes` in an event) is 413, as a body over 1 MiB is (design "Conventions": bodies over the
+ * limit → 413), with the same `errors` naming where; it is checked before the schema, as the byte
+ * limit is, so an oversize batch is told that first.
  */
-export function parseEvents(body: unknown, now: number): { ok: true; events: AgentEvent[] } | { ok: false; errors: FieldError[]; status: 422 } {
+export function parseEvents(body: unknown, now: number): { ok: true; events: AgentEvent[] } | { ok: false; errors: FieldError[]; status: 413 | 422 } {
   const isBatch = typeof body === "object" && body !== null && !Array.isArray(body) && "events" in body;
   if (!isBatch && (typeof body !== "object" || body === null || Array.isArray(body))) {
     return { ok: false, status: 422, errors: [{ path: "(body)", message: "expected one event object or {events: [...]}" }] };
@@ -18,13 +30,20 @@ export function parseEvents(body: unknown, now: number): { ok: true; events: Age
     if (!Array.isArray(raw)) return { ok: false, status: 422, errors: [{ path: "events", message: "must be an array" }] };
     if (extra.length) return { ok: false, status: 422, errors: extra.map((k) => ({ path: k, message: "unknown field" })) };
     if (raw.length === 0) return { ok: false, status: 422, errors: [{ path: "events", message: "must contain at least one event" }] };
-    if (raw.length > MAX_EVENTS_PER_BATCH) return { ok: false, status: 422, errors: [{ path: "events", message: `at most ${MAX_EVENTS_PER_BATCH} events per batch` }] };
+    if (raw.length > MAX_EVENTS_PER_BATCH)
+      return { ok: false, status: 413, errors: [{ path: "events", message: `at most ${MAX_EVENTS_PER_BATCH} events per batch` }] };
     items = raw;
     prefix = (i) => `events.${i}`;
   } else {
     items = [body];
     prefix = () => "";
   }
+  const oversize = items.flatMap((item, i) =>
+    attributesBytes(item) > MAX_ATTRIBUTES_BYTES
+      ? [{ path: [prefix(i), "attributes"].filter(Boolean).join("."), message: `attributes exceed ${MAX_ATTRIBUTES_BYTES} bytes` }]
+      : [],
+  );
+  if (oversize.length) return { ok: false, status: 413, errors: oversize.slice(0, 200) };
   const errors: FieldError[] = [];
   const events: AgentEvent[] = [];
   items.forEach((item, i) => {
@@ -41,4 +60,11 @@ export function parseEvents(body: unknown, now: number): { ok: true; events: Age
   });
   if (errors.length) return { ok: false, status: 422, errors: errors.slice(0, 200) };
   return { ok: true, events };
+}
+
+/** UTF-8 bytes of an event's `attributes` as JSON (0 when there are none or the item is not an object). */
+function attributesBytes(item: unknown): number {
+  if (typeof item !== "object" || item === null || !("attributes" in item)) return 0;
+  const a = (item as { attributes: unknown }).attributes;
+  return a === undefined ? 0 : utf8Length(JSON.stringify(a));
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { MALFORMED_UNICODE_MESSAGE, parseJsonBody, type ScoringRecord } from "@kakunin/shared";
+import { parseJsonBody, type ScoringRecord } from "@kakunin/shared";
 import { dataResponse, INGEST_TOKEN, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { authenticateIngest } from "../ingest/authenticate.ts";
@@ -24,7 +24,7 @@ export const route = createRoute({
       400: "Body is not valid JSON",
       401: { description: "Missing, malformed, invalid or expired ingest token", headers: challenge },
       403: "The token's certificate is revoked, expired or replaced, or the agent is not active",
-      413: "Body over 1 MiB",
+      413: "Body over 1 MiB, more than 1000 events, or an event's attributes over 8 KiB; `errors` names where",
       415: "Body is not application/json",
       422: "An invalid event (`errors` paths like `events.3.amount`); nothing was accepted",
       500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
@@ -48,15 +48,22 @@ export function register(app: EdgeApp): void {
     if (declared > MAX_BODY) return edgeProblem(c, "payload-too-large", `Request body exceeds ${MAX_BODY} bytes.`);
     const raw = await c.req.arrayBuffer();
     if (raw.byteLength > MAX_BODY) return edgeProblem(c, "payload-too-large", `Request body exceeds ${MAX_BODY} bytes.`);
-    // Bytes that are not UTF-8 and escaped lone surrogates are refused here, naming the field:
-    // the origin cannot store them, and accepting them with a 202 would jam forwarding.
+    // Bytes that are not UTF-8, escaped lone surrogates and nesting deeper than MAX_JSON_DEPTH are
+    // refused here, naming the field: the origin cannot store them, and accepting them with a 202
+    // would jam forwarding.
     const body = parseJsonBody(new Uint8Array(raw));
     if (!body.ok && body.reason === "malformed-json") return edgeProblem(c, "malformed-json", "The request body is not valid JSON.");
-    if (!body.ok) {
-      const errors = body.paths.map((path) => ({ path, message: MALFORMED_UNICODE_MESSAGE }));
-      return edgeProblem(c, "validation-failed", `${errors.length} field(s) with malformed Unicode; nothing was accepted`, { errors });
-    }
+    if (!body.ok) return edgeProblem(c, "validation-failed", body.detail, { errors: body.errors });
     const parsed = parseEvents(body.value, Date.now());
+    if (!parsed.ok && parsed.status === 413) {
+      const [first, ...rest] = parsed.errors;
+      return edgeProblem(
+        c,
+        "payload-too-large",
+        `Over an ingest limit: ${first!.path} (${first!.message})${rest.length ? ` and ${rest.length} more` : ""}; nothing was accepted`,
+        { errors: parsed.errors },
+      );
+    }
     if (!parsed.ok) return edgeProblem(c, "validation-failed", `${parsed.errors.length} invalid field(s); nothing was accepted`, { errors: parsed.errors });
     const monitor = c.env.AGENT_MONITOR.getByName(caller.claims.agent_id);
     // The tenant's scoring overrides (published by the origin; eventually consistent like all KV).
