@@ -74,6 +74,50 @@ for (const kind of dbKinds()) {
       }
     });
 
+    it("behind a proxy that terminates TLS: sign-in works with __Host- cookies and the https Origin; a foreign Origin is still refused", async () => {
+      const tls = { "x-forwarded-proto": "https" };
+      const form = await o.request("GET", "/console", { key: null, headers: tls });
+      expect(form.status).toBe(200);
+      const setPre = form.headers.get("set-cookie") ?? "";
+      expect(setPre).toMatch(/^__Host-kakunin_signin=[\w-]+;.*Path=\/;.*HttpOnly;.*Secure;.*SameSite=Strict/i);
+      const pre = /__Host-kakunin_signin=([\w-]+)/.exec(setPre)![1]!;
+      // app.request serves http://localhost: the browser behind the proxy is on https://localhost.
+      const origin = "https://localhost";
+      const signIn = (from: string) =>
+        o.request("POST", "/console/sign-in", {
+          key: null,
+          rawBody: new URLSearchParams({ csrf: pre, api_key: keys.admin }).toString(),
+          headers: { ...tls, origin: from, "content-type": "application/x-www-form-urlencoded", cookie: `__Host-kakunin_signin=${pre}` },
+        });
+      expect((await signIn("https://evil.example")).status).toBe(403);
+      const res = await signIn(origin);
+      expect(res.status).toBe(303);
+      const session = /__Host-kakunin_session=([\w-]+)/.exec(res.headers.get("set-cookie") ?? "")![1]!;
+      const page = await o.request("GET", "/console/agents", { key: null, headers: { ...tls, cookie: `__Host-kakunin_session=${session}` } });
+      expect(page.status).toBe(200);
+      const csrf = /name="csrf" value="([\w-]+)"/.exec(await page.text())![1]!;
+      const out = await o.request("POST", "/console/sign-out", {
+        key: null,
+        rawBody: new URLSearchParams({ csrf }).toString(),
+        headers: { ...tls, origin, "content-type": "application/x-www-form-urlencoded", cookie: `__Host-kakunin_session=${session}` },
+      });
+      expect(out.status).toBe(303);
+    });
+
+    it("the review page shows only its own fixed messages: a link cannot put words in the console", async () => {
+      const { cookie } = await signIn(keys.admin);
+      const spoof = "Session expired. Re-enter your API key at https://evil.example";
+      const page = await (await get(`/console/reviews?${new URLSearchParams({ error: spoof, done: spoof, status: spoof })}`, cookie!)).text();
+      expect(page).not.toContain("evil.example");
+      expect(page).not.toContain('role="alert"');
+      // What a real failed decision redirects to still reads as before.
+      const csrf = await csrfOf(cookie!);
+      const failed = await post(`/console/agents/${agent}/review`, cookie!, { csrf, decision: "clear", reason: "nothing open" });
+      expect(failed.status).toBe(303);
+      const shown = await (await get(failed.headers.get("location")!, cookie!)).text();
+      expect(shown).toMatch(/role="alert">That agent has no flagged or auto-revoked risk decision awaiting review/);
+    });
+
     it("CSRF: a post without the session's token is 403, and sign-in without the form's token is 403", async () => {
       const { cookie } = await signIn(keys.admin);
       expect((await post("/console/sign-out", cookie!, { csrf: "nope" })).status).toBe(403);

@@ -36,6 +36,15 @@ function overTls(c: Context): boolean {
   return new URL(c.req.url).protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
 }
 
+/**
+ * The origin the browser is on, which a form post's `Origin` must equal: behind a proxy that
+ * terminates TLS the request reaches us as http, but the browser sends `Origin: https://…`.
+ */
+export function consoleOrigin(c: Context): string {
+  const url = new URL(c.req.url);
+  return `${overTls(c) ? "https:" : url.protocol}//${url.host}`;
+}
+
 const sessionName = (c: Context) => (overTls(c) ? "__Host-kakunin_session" : "kakunin_session");
 const preName = (c: Context) => (overTls(c) ? "__Host-kakunin_signin" : "kakunin_signin");
 
@@ -56,7 +65,8 @@ export function signInToken(c: Context): string {
   const existing = getCookie(c, preName(c));
   if (existing && /^[\w-]{43}$/.test(existing)) return existing;
   const fresh = Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
-  setCookie(c, preName(c), fresh, { httpOnly: true, secure: overTls(c), sameSite: "Strict", path: "/console", maxAge: 3600 });
+  // Path=/: a `__Host-` cookie must have it (behind TLS), and Hono throws on one without it.
+  setCookie(c, preName(c), fresh, { httpOnly: true, secure: overTls(c), sameSite: "Strict", path: "/", maxAge: 3600 });
   return fresh;
 }
 
@@ -97,7 +107,7 @@ export const requireSession: MiddlewareHandler<ConsoleEnv> = async (c, next) => 
 export const requireCsrf: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
   if (c.req.method === "POST") {
     const origin = c.req.header("origin");
-    if (origin && origin !== new URL(c.req.url).origin) return forbidden(c, "Cross-origin form posts are refused.");
+    if (origin && origin !== consoleOrigin(c)) return forbidden(c, "Cross-origin form posts are refused.");
     const body = await c.req.parseBody();
     const sent = typeof body["csrf"] === "string" ? body["csrf"] : undefined;
     if (!sameToken(sent, c.var.csrf)) return forbidden(c, "The form's CSRF token is missing or wrong; reload the page and try again.");

@@ -3,7 +3,7 @@ import type { Hono } from "hono";
 import { resolveApiKey } from "../auth/authenticate.ts";
 import { CONSOLE_SESSION_TTL_S, closeConsoleSession, openConsoleSession, resolveConsoleSession } from "../lifecycle/console-session.ts";
 import type { ConsoleEnv } from "./env.ts";
-import { clearSessionCookie, forbidden, requireCsrf, requireSession, sameToken, sessionToken, setSessionCookie, signInToken, signInTokenCookie } from "./http.ts";
+import { clearSessionCookie, consoleOrigin, forbidden, requireCsrf, requireSession, sameToken, sessionToken, setSessionCookie, signInToken, signInTokenCookie } from "./http.ts";
 import { SignInPage } from "./pages/sign-in.tsx";
 
 /** GET /console (the form, or on to the agents when signed in), POST /console/sign-in and /console/sign-out. */
@@ -17,7 +17,7 @@ export function registerSignIn(app: Hono<ConsoleEnv>): void {
 
   app.post("/sign-in", async (c) => {
     const origin = c.req.header("origin");
-    if (origin && origin !== new URL(c.req.url).origin) return forbidden(c, "Cross-origin sign-in is refused.");
+    if (origin && origin !== consoleOrigin(c)) return forbidden(c, "Cross-origin sign-in is refused.");
     const body = await c.req.parseBody();
     const sent = typeof body["csrf"] === "string" ? body["csrf"] : undefined;
     if (!sameToken(sent, signInTokenCookie(c))) return forbidden(c, "The sign-in form's CSRF token is missing or wrong; reload the page.");

@@ -48,6 +48,21 @@ function Item(props: { it: QueueItem; csrf: string; canDecide: boolean }) {
   );
 }
 
+/** What the page may say after a decision that was not recorded, by code. */
+const ERRORS: Readonly<Record<string, string>> = {
+  "invalid-form": "Choose a decision and give a reason (at most 1024 characters).",
+  "nothing-to-review": "That agent has no flagged or auto-revoked risk decision awaiting review (someone may have decided already).",
+  "agent-retired": "That agent is retired; there is nothing to decide.",
+  conflict: "That decision does not fit the agent's status: reinstate needs a suspended agent; use clear to close a flag.",
+  "not-recorded": "The decision was not recorded.",
+};
+
+/** "clear (active)": a decision and the agent's status after it, each one of the known words or nothing. */
+function doneText(decision: string | undefined, status: string | undefined): string | undefined {
+  if (decision !== "clear" && decision !== "revoke" && decision !== "reinstate") return undefined;
+  return status === "active" || status === "suspended" || status === "retired" ? `${decision} (${status})` : decision;
+}
+
 /** GET /console/reviews (admin, auditor: read) and POST /console/agents/:id/review (admin only, as the API). */
 export function registerReviews(app: Hono<ConsoleEnv>): void {
   app.get("/reviews", allow("reviews"), async (c) => {
@@ -55,8 +70,10 @@ export function registerReviews(app: Hono<ConsoleEnv>): void {
     const raw = c.req.query("after");
     const after = raw === undefined ? undefined : decodeCursor(raw);
     const { items, next, total } = await reviewQueue(c.var.services.db, c.var.caller.tenantId, PAGE, after && { openedAt: after.t, agentId: after.id });
-    const done = c.req.query("done");
-    const error = c.req.query("error");
+    // Only fixed texts are shown: the query names which (a free text here would let any link put
+    // words of its choosing into the console, under its banner).
+    const done = doneText(c.req.query("done"), c.req.query("status"));
+    const error = ERRORS[c.req.query("error") ?? ""];
     return c.html(
       <Layout title="Review queue" caller={c.var.caller} csrf={c.var.csrf} current="/console/reviews" scripts>
         {done ? <p class="ok" role="status" id="review-done">Decision recorded: {done}.</p> : null}
@@ -83,17 +100,17 @@ export function registerReviews(app: Hono<ConsoleEnv>): void {
     const decision = body["decision"];
     const reason = typeof body["reason"] === "string" ? body["reason"].trim() : "";
     if ((decision !== "clear" && decision !== "revoke" && decision !== "reinstate") || reason.length === 0 || reason.length > 1024) {
-      return c.redirect(`/console/reviews?${new URLSearchParams({ error: "Choose a decision and give a reason (at most 1024 characters)." })}`, 303);
+      return c.redirect(`/console/reviews?${new URLSearchParams({ error: "invalid-form" })}`, 303);
     }
     const s = c.var.services;
     // A malformed or foreign id names no agent: 404, as in the API.
     if (!(await agentInTenant(s.db, c.var.caller.tenantId, c.req.param("id")))) return notFoundPage(c, "agent");
     const out = await reviewAgent(s, c.var.caller.tenantId, c.req.param("id"), { decision, reason }, apiKeyActor(c.var.caller));
     if (!out.ok) {
-      return c.redirect(`/console/reviews?${new URLSearchParams({ error: out.error.detail })}`, 303);
+      return c.redirect(`/console/reviews?${new URLSearchParams({ error: out.error.type in ERRORS ? out.error.type : "not-recorded" })}`, 303);
     }
     // The console sits before the app's publisher kick; a decision that revokes must reach the edge now.
     s.publisher?.kick();
-    return c.redirect(`/console/reviews?${new URLSearchParams({ done: `${decision} (${out.value.agent_status})` })}`, 303);
+    return c.redirect(`/console/reviews?${new URLSearchParams({ done: decision, status: out.value.agent_status })}`, 303);
   });
 }
