@@ -503,6 +503,20 @@ describe.each(dbKinds())("webhook address guard on %s", (kind) => {
       "http://169.254.169.254/latest",
       "http://[::ffff:192.168.1.1]/",
       "http://0.0.0.0/",
+      // IPv6 forms that embed or translate a private IPv4, and IPv6 ranges that are not global.
+      "http://[::127.0.0.1]/",
+      "http://[::a9fe:a9fe]/",
+      "http://[2002:7f00:1::]/",
+      "http://[2002:a9fe:a9fe::]/",
+      "http://[64:ff9b:1::7f00:1]/",
+      "http://[::ffff:0:7f00:1]/",
+      "http://[2001::1]/",
+      "http://[fec0::1]/",
+      "http://[2001:10::1]/",
+      "http://[5f00::1]/",
+      "http://[3fff::1]/",
+      // Port 0 is no service's port.
+      "http://example.com:0/",
     ]) {
       const r = await o.json<{ type: string }>("POST", "/v1/tenant/webhooks", { body: { url } });
       expect(r.status, url).toBe(422);

@@ -1,52 +1,22 @@
 import { lookup } from "node:dns/promises";
-import { BlockList, isIP } from "node:net";
 import { err, ok, type Result } from "@kakunin/shared";
+import { parseIp } from "./ip-parse.ts";
+import { whyNotPublic } from "./ip-ranges.ts";
 
 /**
  * Addresses a webhook may never reach (SSRF): loopback, private, link-local (cloud metadata at
- * 169.254.169.254), CGNAT, multicast, unspecified and reserved ranges, in IPv4 and IPv6, including
- * IPv4-mapped IPv6. Checked when an endpoint is registered AND on every delivery against the
- * address actually connected to, so a name that later resolves to 127.0.0.1 (DNS rebinding) is refused.
+ * 169.254.169.254), CGNAT, multicast, documentation, unspecified and reserved ranges, in IPv4 and
+ * IPv6, including IPv6 forms that embed or translate a private IPv4 address (ip-ranges.ts). Checked
+ * when an endpoint is registered AND on every delivery against the address actually connected to,
+ * so a name that later resolves to 127.0.0.1 (DNS rebinding) is refused.
  */
-const blocked = new BlockList();
-for (const [net, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.0.0.0", 24],
-  ["192.0.2.0", 24],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["198.51.100.0", 24],
-  ["203.0.113.0", 24],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4],
-] as const)
-  blocked.addSubnet(net, prefix, "ipv4");
-for (const [net, prefix] of [
-  ["::", 128],
-  ["::1", 128],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-  ["2001:db8::", 32],
-  ["64:ff9b::", 96],
-  ["100::", 64],
-] as const)
-  blocked.addSubnet(net, prefix, "ipv6");
+function whyPrivate(address: string): string | null {
+  const bytes = parseIp(address);
+  return bytes ? whyNotPublic(bytes) : "not an IP address";
+}
 
 export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address);
-  if (family === 4) return blocked.check(address, "ipv4");
-  if (family === 6) {
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-    if (mapped) return blocked.check(mapped[1]!, "ipv4");
-    return blocked.check(address, "ipv6");
-  }
-  return true;
+  return whyPrivate(address) !== null;
 }
 
 export interface ResolvedAddress {
@@ -66,8 +36,9 @@ export const systemResolver: Resolver = async (host) =>
  */
 export async function resolvePublic(host: string, allowPrivate: boolean, resolve: Resolver = systemResolver): Promise<Result<ResolvedAddress, string>> {
   const bare = host.replace(/^\[|\]$/g, "");
+  const literal = parseIp(bare);
   let addresses: ResolvedAddress[];
-  if (isIP(bare)) addresses = [{ address: bare, family: isIP(bare) === 6 ? 6 : 4 }];
+  if (literal) addresses = [{ address: bare, family: literal.length === 16 ? 6 : 4 }];
   else {
     try {
       addresses = await resolve(bare);
@@ -77,8 +48,10 @@ export async function resolvePublic(host: string, allowPrivate: boolean, resolve
   }
   if (addresses.length === 0) return err(`${bare} has no address`);
   if (!allowPrivate) {
-    const bad = addresses.find((a) => isPrivateAddress(a.address));
-    if (bad) return err(`${bare} resolves to ${bad.address}, a loopback, private or reserved address`);
+    for (const a of addresses) {
+      const why = whyPrivate(a.address);
+      if (why) return err(`${bare} resolves to ${a.address} (${why}), not a public address`);
+    }
   }
   return ok(addresses[0]!);
 }
@@ -94,5 +67,7 @@ export function checkWebhookUrl(raw: string): Result<URL, string> {
   if (u.protocol !== "https:" && u.protocol !== "http:") return err("must be http or https");
   if (u.username || u.password) return err("must not carry credentials");
   if (u.hash) return err("must not have a fragment");
+  // No service listens on port 0, and some socket APIs read it as "any port".
+  if (u.port === "0") return err("must not use port 0");
   return ok(u);
 }
