@@ -74,6 +74,23 @@ describe("origin → edge publishing, end to end", () => {
     };
     const good = await pollUntil(async () => { const out = ocsp(); return /leaf\.pem: good/.test(out) ? out : undefined; }, 10_000, 100);
     expect(good.value).toContain("leaf.pem: good");
+    // The same certificate asked by its SHA-256 CertID (the pre-signed response carries both).
+    const sha256 = execFileSync("openssl", ["ocsp", "-issuer", join(dir, "issuing.pem"), "-sha256", "-cert", join(dir, "leaf.pem"), "-url", `${sys.edge.url}/v1/ocsp`, "-CAfile", join(dir, "root.pem")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    expect(sha256).toContain("leaf.pem: good");
+    // Asked under another tenant's issuing CA, the serial is not this responder's to answer:
+    // unauthorized (RFC 5019 §2.2.3), not this CA's signed response for another CertID.
+    const otherKey = ((await (await api("POST", "/v1/tenants", { name: `other-${serial}` })).json()) as { data: { admin_api_key: string } }).data.admin_api_key;
+    const otherChain = ((await (await fetch(`${sys.origin.url}/v1/ca`, { headers: { authorization: `Bearer ${otherKey}` } })).json()) as { data: { chain_pem: string } }).data.chain_pem;
+    writeFileSync(join(dir, "other-issuing.pem"), splitPem(otherChain)[0]!);
+    for (const digest of ["-sha1", "-sha256"]) {
+      let foreign = "";
+      try {
+        foreign = execFileSync("openssl", ["ocsp", "-issuer", join(dir, "other-issuing.pem"), digest, "-cert", join(dir, "leaf.pem"), "-url", `${sys.edge.url}/v1/ocsp`, "-CAfile", join(dir, "root.pem")], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+      } catch (e) {
+        foreign = String((e as { stdout?: string }).stdout ?? "") + String((e as { stderr?: string }).stderr ?? "");
+      }
+      expect(foreign, digest).toContain("Responder Error: unauthorized (6)");
+    }
     await api("POST", `/v1/certificates/${cert}/revoke`, { reason: "key compromise suspected", reason_code: "keyCompromise" });
     const revoked = await pollUntil(async () => { const out = ocsp(); return /leaf\.pem: revoked/.test(out) ? out : undefined; }, 10_000, 100);
     expect(revoked.value).toMatch(/Reason: keyCompromise/);

@@ -3,6 +3,7 @@ import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { OCSP_MALFORMED_REQUEST, OCSP_TRY_LATER, OCSP_UNAUTHORIZED } from "@kakunin/shared";
 import { agentRec, certRec, publish } from "./fixtures.ts";
+import { B_REQUEST_SHA1_B64, B_RESPONSE_B64, B_SERIAL } from "./ocsp-fixtures.ts";
 
 afterEach(async () => { await reset(); });
 
@@ -23,22 +24,24 @@ const post = (body: Uint8Array, type = "application/ocsp-request") =>
 const bytes = async (r: Response) => new Uint8Array(await r.arrayBuffer());
 
 describe("OCSP responder", () => {
+  // A real pre-signed response and a request with its issuer's CertID: the responder answers a
+  // CertID the response carries, not any request naming the serial (ocsp-issuer.test.ts).
+  const presigned = Uint8Array.from(atob(B_RESPONSE_B64), (c) => c.charCodeAt(0));
+  const request = Uint8Array.from(atob(B_REQUEST_SHA1_B64), (c) => c.charCodeAt(0));
+
   it("serves the pre-signed response for a known serial", async () => {
-    const rec = certRec({ ocsp_b64: btoa("PRESIGNED") });
-    await publish([rec]);
-    const r = await post(ocspRequest(rec.serial_number));
+    await publish([certRec({ serial_number: B_SERIAL, ocsp_b64: B_RESPONSE_B64 })]);
+    const r = await post(request);
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toBe("application/ocsp-response");
-    expect(new TextDecoder().decode(await bytes(r))).toBe("PRESIGNED");
+    expect(await bytes(r)).toEqual(presigned);
   });
 
   it("GET form (base64 path segment, with '/' and '+' left unencoded) finds the same response", async () => {
-    const rec = certRec({ ocsp_b64: btoa("PRESIGNED-GET") });
-    await publish([rec]);
-    let b = "";
-    for (const x of ocspRequest(rec.serial_number)) b += String.fromCharCode(x);
-    const r = await exports.default.fetch(`http://edge/v1/ocsp/${btoa(b)}`);
-    expect(new TextDecoder().decode(await bytes(r))).toBe("PRESIGNED-GET");
+    await publish([certRec({ serial_number: B_SERIAL, ocsp_b64: B_RESPONSE_B64 })]);
+    expect(B_REQUEST_SHA1_B64).toMatch(/\/.*\+|\+.*\//);
+    const r = await exports.default.fetch(`http://edge/v1/ocsp/${B_REQUEST_SHA1_B64}`);
+    expect(await bytes(r)).toEqual(presigned);
   });
 
   it("unknown serial → unauthorized; unsigned yet → tryLater; garbage or wrong type → malformedRequest", async () => {

@@ -1,5 +1,6 @@
-import { parseOcspRequest, type CertStatusRecord } from "@kakunin/shared";
+import { parseOcspRequest, type CertStatusRecord, type OcspCertId } from "@kakunin/shared";
 import { cacheTtlMs, StatusCache } from "../verify/status-cache.ts";
+import { certIdKey, responseCertIds } from "./response-cert-ids.ts";
 import { ocspResponseTimes } from "./response-times.ts";
 
 /**
@@ -9,13 +10,22 @@ import { ocspResponseTimes } from "./response-times.ts";
  * within that bound after it reached KV.
  */
 export type Prepared =
-  | { kind: "response"; der: Uint8Array; etag: string; revoked: boolean; thisUpdate?: Date; nextUpdate?: Date }
+  | {
+      kind: "response";
+      der: Uint8Array;
+      etag: string;
+      revoked: boolean;
+      /** The CertIDs it answers for (response-cert-ids.ts): empty when the bytes did not parse. */
+      certIds: ReadonlySet<string>;
+      thisUpdate?: Date;
+      nextUpdate?: Date;
+    }
   | { kind: "unknown" }
   | { kind: "unsigned" };
 
 const responses = new StatusCache<Prepared>();
-/** Request bytes → the serial asked about (or null: malformed). Parsing is pure, so only size bounds this. */
-const requests = new StatusCache<string | null>();
+/** Request bytes → the CertID asked about (or null: malformed). Parsing is pure, so only size bounds this. */
+const requests = new StatusCache<OcspCertId | null>();
 const REQUEST_TTL_MS = 3_600_000;
 
 function decodeB64(b64: string): Uint8Array {
@@ -25,16 +35,26 @@ function decodeB64(b64: string): Uint8Array {
   return out;
 }
 
-/** The serial of the request's first CertID (pre-signed responses cover one certificate), or null. */
-export function requestedSerial(request: Uint8Array, now: number): string | null {
+/** The request's first CertID (pre-signed responses cover one certificate, RFC 5019 §2.1.1), or null. */
+export function requestedCertId(request: Uint8Array, now: number): OcspCertId | null {
   let key = "";
   for (let i = 0; i < request.length; i++) key += String.fromCharCode(request[i]!);
   const hit = requests.get(key, now);
   if (hit !== undefined) return hit;
   const parsed = parseOcspRequest(request);
-  const serial = parsed.ok ? (parsed.value.certIds[0]?.serial ?? null) : null;
-  requests.set(key, serial, now, REQUEST_TTL_MS);
-  return serial;
+  const certId = parsed.ok ? (parsed.value.certIds[0] ?? null) : null;
+  requests.set(key, certId, now, REQUEST_TTL_MS);
+  return certId;
+}
+
+/**
+ * Whether a prepared response answers this CertID: serial AND issuer (name and key hashes, in the
+ * hash the request used). The KV record is found by serial alone, and the same serial asked under
+ * another CA is another certificate: answering it would tell that CA's clients the serial exists
+ * here. A response whose CertIDs cannot be read answers nothing (fail closed).
+ */
+export function answers(p: Extract<Prepared, { kind: "response" }>, certId: OcspCertId): boolean {
+  return p.certIds.has(certIdKey(certId));
 }
 
 /**
@@ -64,7 +84,14 @@ export async function preparedResponse(env: Env, serial: string, now: number): P
     if (!rec.ocsp_b64) p = { kind: "unsigned" };
     else {
       const der = decodeB64(rec.ocsp_b64);
-      p = { kind: "response", der, etag: etagOf(rec.ocsp_b64), revoked: rec.status === "revoked", ...ocspResponseTimes(der) };
+      p = {
+        kind: "response",
+        der,
+        etag: etagOf(rec.ocsp_b64),
+        revoked: rec.status === "revoked",
+        certIds: responseCertIds(der) ?? new Set(),
+        ...ocspResponseTimes(der),
+      };
     }
   }
   responses.set(serial, p, now, cacheTtlMs(env.KAKUNIN_VERIFY_CACHE_MS));

@@ -3,7 +3,7 @@ import type { Context } from "hono";
 import { decodeOcspGetPath, OCSP_MALFORMED_REQUEST, OCSP_TRY_LATER, OCSP_UNAUTHORIZED } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
 import { cacheControl, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
-import { cacheHeaders, preparedResponse, requestedSerial } from "../ocsp/prepared.ts";
+import { answers, cacheHeaders, preparedResponse, requestedCertId } from "../ocsp/prepared.ts";
 
 export const MAX_REQUEST = 8 * 1024;
 const OCSP_RESPONSE = "application/ocsp-response";
@@ -20,17 +20,19 @@ export const malformedRequest = (): Response => der(OCSP_MALFORMED_REQUEST, "no-
  * RFC 6960 responder over pre-signed responses (the origin signs; the edge never holds a key).
  * OCSP-level errors are OCSP responses with HTTP 200, as RFC 5019 clients expect: a malformed
  * request gets malformedRequest, an unknown serial unauthorized, a certificate whose response is
- * not signed yet tryLater. A signed response carries the RFC 5019 §6.2 caching headers, and a
+ * not signed yet tryLater, and a CertID the signed response does not carry (the serial under
+ * another issuer's name or key, or hashed with another algorithm) unauthorized (RFC 5019 §2.2.3). A signed response carries the RFC 5019 §6.2 caching headers, and a
  * GET whose If-None-Match names its ETag gets 304.
  */
 async function answer(c: Context<EdgeEnv>, request: Uint8Array | undefined): Promise<Response> {
   if (!request || request.byteLength > MAX_REQUEST) return der(OCSP_MALFORMED_REQUEST, "no-store");
   const now = Date.now();
-  const serial = requestedSerial(request, now);
-  if (serial === null) return der(OCSP_MALFORMED_REQUEST, "no-store");
-  const p = await preparedResponse(c.env, serial, now);
+  const certId = requestedCertId(request, now);
+  if (certId === null) return der(OCSP_MALFORMED_REQUEST, "no-store");
+  const p = await preparedResponse(c.env, certId.serial, now);
   if (p.kind === "unknown") return der(OCSP_UNAUTHORIZED, "no-store");
   if (p.kind === "unsigned") return der(OCSP_TRY_LATER, "no-store");
+  if (!answers(p, certId)) return der(OCSP_UNAUTHORIZED, "no-store");
   const headers = cacheHeaders(p, now);
   if (c.req.method === "GET" && (c.req.header("if-none-match") ?? "").split(/\s*,\s*/).includes(p.etag)) {
     return new Response(null, { status: 304, headers });
@@ -41,7 +43,7 @@ async function answer(c: Context<EdgeEnv>, request: Uint8Array | undefined): Pro
 // OCSP has no HTTP error statuses: every answer, including errors, is a DER OCSPResponse.
 const ocspResponses = {
   200: {
-    description: "DER OCSPResponse: the pre-signed one for the certificate (with RFC 5019 §6.2 caching headers), or malformedRequest / unauthorized (unknown serial) / tryLater (not signed yet)",
+    description: "DER OCSPResponse: the pre-signed one for the certificate (with RFC 5019 §6.2 caching headers), or malformedRequest / unauthorized (unknown serial, or a CertID of another issuer) / tryLater (not signed yet)",
     headers: z.object({
       "cache-control": cacheControl,
       etag: z.string().optional().openapi({ description: "Signed responses: a digest of the response (If-None-Match → 304 on GET)" }),
