@@ -58,6 +58,7 @@ describe("kakunin without a server", () => {
       [["revoke", "cert-id"], "kakunin: missing --reason"],
       [["revoke", "cert-id", "--reason"], "kakunin: --reason needs a value"],
       [["revoke", "cert-id", "--reason", "x", "--reason-code", "oops"], "kakunin: --reason-code must be one of unspecified, keyCompromise"],
+      [["revoke", "cert-id", "--reason", "x", "--reason-code", "certificateHold"], "kakunin: --reason-code certificateHold is not offered: revocation is final"],
       [["verify", "abc", "--strong=yes"], "kakunin: --strong takes no value"],
       [["tokens", "create", "id", "--ttl", "soon"], "kakunin: --ttl soon is not a duration"],
       [["events", "send", "f.jsonl", "--batch", "1001"], "kakunin: --batch must be 1-1000, got 1001"],

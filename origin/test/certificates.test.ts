@@ -188,6 +188,27 @@ describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
     }
   });
 
+  it("certificateHold is refused (422 naming reason_code: revocation here is final); every other RFC 5280 reason is kept", async () => {
+    const c = (await certify(await newAgent())).body.data;
+    const hold = await o.json<Problem & { errors: { path: string; message: string }[] }>("POST", `/v1/certificates/${c.id}/revoke`, { body: { reason: "pause it", reason_code: "certificateHold" } });
+    expect(hold.status).toBe(422);
+    expect(hold.body.type).toBe("urn:kakunin:problem:validation-failed");
+    expect(hold.body.errors).toEqual([{ path: "reason_code", message: expect.stringMatching(/final/) }]);
+    // Nothing happened: the certificate is still active and can be revoked for a real reason.
+    expect((await o.json<{ data: { status: string } }>("GET", `/v1/certificates/${c.id}`)).body.data.status).toBe("active");
+    for (const code of ["unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded", "cessationOfOperation", "privilegeWithdrawn", "aACompromise"]) {
+      const cert = code === "unspecified" ? c : (await certify(await newAgent())).body.data;
+      const r = await o.json<{ data: { status: string } }>("POST", `/v1/certificates/${cert.id}/revoke`, { body: { reason: `test ${code}`, reason_code: code } });
+      expect(r.status, code).toBe(200);
+      expect(r.body.data.status).toBe("revoked");
+    }
+    // The API description says so too.
+    const doc = await (await o.request("GET", "/openapi.json")).json() as { paths: Record<string, { post: { requestBody: { content: { "application/json": { schema: { properties: { reason_code: { enum: string[]; description: string } } } } } } } }> };
+    const codeSchema = doc.paths["/v1/certificates/{id}/revoke"]!.post.requestBody.content["application/json"].schema.properties.reason_code;
+    expect(codeSchema.enum).not.toContain("certificateHold");
+    expect(codeSchema.description).toMatch(/certificateHold/);
+  });
+
   it("a new model hash on PATCH revokes the active certificate with reason superseded", async () => {
     const id = await newAgent();
     const c = (await certify(id)).body.data;

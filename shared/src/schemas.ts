@@ -61,11 +61,34 @@ export const CRL_REASONS = [
 ] as const;
 export type CrlReason = (typeof CRL_REASONS)[number];
 
+/**
+ * The reasons a revocation may give: every CRLReason but certificateHold. RFC 5280 makes a hold
+ * temporary (released by removeFromCRL) and the CA/Browser Forum Baseline Requirements forbid it;
+ * here nothing un-revokes a certificate, so a "hold" would be a final revocation that relying
+ * parties are told may end. CRL_REASONS keeps the name: certificates revoked with it before it
+ * was refused keep their code.
+ */
+export const REVOCATION_REASONS = [
+  "unspecified", "keyCompromise", "cACompromise", "affiliationChanged", "superseded",
+  "cessationOfOperation", "privilegeWithdrawn", "aACompromise",
+] as const satisfies readonly Exclude<CrlReason, "certificateHold">[];
+
+export const CERTIFICATE_HOLD_REFUSED =
+  "certificateHold is not offered: revocation is final here (RFC 5280 holds are temporary, and the CA/Browser Forum " +
+  "Baseline Requirements forbid them). To stop an agent for now, revoke with another reason (e.g. privilegeWithdrawn) " +
+  "and certify it again when it may act.";
+
 export const revokeSchema = z.strictObject({
   /** Free text for humans and the audit log (the certificates spec shows a sentence). */
   reason: z.string().trim().min(1).max(512),
   /** Machine-readable reason for CRL/OCSP; `unspecified` when omitted. */
-  reason_code: z.enum(CRL_REASONS).optional(),
+  reason_code: z
+    .enum(REVOCATION_REASONS, { error: (issue) => (issue.input === "certificateHold" ? CERTIFICATE_HOLD_REFUSED : undefined) })
+    .describe(
+      "RFC 5280 CRLReason carried by the CRL entry and OCSP response (unspecified when omitted). " +
+        "certificateHold is refused (422): revocation is final; revoke with another reason and certify the agent again.",
+    )
+    .optional(),
 });
 
 export type AgentCreate = z.infer<typeof agentCreateSchema>;

@@ -1,5 +1,5 @@
 /** `kakunin revoke <certificate-id> --reason R`: POST /v1/certificates/:id/revoke. */
-import { CRL_REASONS } from "@kakunin/shared";
+import { CERTIFICATE_HOLD_REFUSED, REVOCATION_REASONS } from "@kakunin/shared";
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
 import { originEndpoint, resolveSettings } from "../config.ts";
@@ -15,8 +15,9 @@ Revokes a certificate (POST /v1/certificates/:id/revoke); the agent becomes susp
 edge answers \`valid: false\` within seconds. Revoking twice is refused (409, exit 3).`, [
   "  --reason R         why, in words (kept in the audit log)",
   "  --reason-code CODE  RFC 5280 reason for CRL and OCSP (default unspecified): one of",
-  `      ${CRL_REASONS.slice(0, 5).join(", ")},`,
-  `      ${CRL_REASONS.slice(5).join(", ")}`,
+  `      ${REVOCATION_REASONS.slice(0, 5).join(", ")},`,
+  `      ${REVOCATION_REASONS.slice(5).join(", ")}`,
+  "      (no certificateHold: revocation is final; certify the agent again to resume)",
   ORIGIN_HELP, JSON_HELP,
 ]);
 
@@ -32,8 +33,10 @@ export const revoke: Command = {
     const id = a.req("certificate-id");
     const reason = a.req("reason");
     const code = a.str("reason-code");
-    if (code !== undefined && !(CRL_REASONS as readonly string[]).includes(code)) {
-      throw new UsageError(`--reason-code must be one of ${CRL_REASONS.join(", ")}`, help);
+    // The API refuses certificateHold too (422); saying why here spares a round trip.
+    if (code === "certificateHold") throw new UsageError(`--reason-code ${CERTIFICATE_HOLD_REFUSED}`, help);
+    if (code !== undefined && !(REVOCATION_REASONS as readonly string[]).includes(code)) {
+      throw new UsageError(`--reason-code must be one of ${REVOCATION_REASONS.join(", ")}`, help);
     }
     const body = { reason, ...(code === undefined ? {} : { reason_code: code }) };
     const r = await call<{ data: Revoked }>("POST", originEndpoint(resolveSettings(a, help)), `/v1/certificates/${encodeURIComponent(id)}/revoke`, { body });

@@ -8,7 +8,8 @@ import { x509 } from "./x509.ts";
 
 /**
  * RFC 5280 §5.3.1 CRLReason codes. 7 is unassigned, so the code is not the index in CRL_REASONS:
- * map by name.
+ * map by name. certificateHold stays mapped only for certificates revoked with it before the API
+ * refused it (REVOCATION_REASONS): their stored code must still encode.
  */
 export const CRL_REASON_CODE: Readonly<Record<CrlReason, number>> = {
   unspecified: 0, keyCompromise: 1, cACompromise: 2, affiliationChanged: 3, superseded: 4,
