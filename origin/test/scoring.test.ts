@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import {
-  acceptAsNormal, bandOf, DEFAULT_SCORING, MAX_STATE_BYTES, newState, resolveScoringConfig, resourceKind, reviveState, SCORING_FEATURES, scoreEvent, type ScoredInput,
+  MIX_ACTIONS, acceptAsNormal, bandOf, DEFAULT_SCORING, MAX_STATE_BYTES, newState, resolveScoringConfig, resourceKind, reviveState, SCORING_FEATURES, scoreEvent, type ScoredInput,
 } from "@kakunin/shared";
 import { rng } from "./rng.ts";
 
@@ -242,6 +242,7 @@ describe("anomaly scorer", () => {
     expect(Object.keys(s.transitions).length).toBeLessThanOrEqual(c.transitions);
     expect(Object.keys(s.resources).length).toBeLessThanOrEqual(c.resources);
     expect(Object.keys(s.amounts).length).toBeLessThanOrEqual(c.keys);
+    expect(Object.keys(s.mix?.a ?? {}).length).toBeLessThanOrEqual(MIX_ACTIONS);
     expect(Object.keys(s.hourPending).length).toBeLessThanOrEqual(DEFAULT_SCORING.hourLagMs / 3_600_000 + 2);
     // Two read-volume units and the hourly count of new resources (fanout_hour).
     expect(Object.keys(s.volume).sort()).toEqual(["bytes", "new_resources", "records"]);

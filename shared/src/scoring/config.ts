@@ -35,6 +35,8 @@ export interface ScoringConfig {
   /** -ln(n·p): the amount's exceedance p-value over the agent's own largest values (Pareto tail beyond the largest), times its n values. */
   amountMaxRatio: Curve;
   amountDrift: Curve;
+  /** x = family-wise surprisal of an action's share CUSUM against the frozen reference mix (mix-drift.ts); capped below high like amountDrift. */
+  mixDrift: Curve;
   errorStorm: Curve;
   unusualHour: Curve;
   latency: Curve;
@@ -113,6 +115,12 @@ export const DEFAULT_SCORING: ScoringConfig = {
   amountMaxRatio: { center: 5.25, width: 0.7, cap: 0.93 },
   /** x = family-wise surprisal of the rank CUSUM against the frozen reference (drift.ts); same reading as amountMaxRatio, capped below high: drift alone is a matter for review. */
   amountDrift: { center: 5.25, width: 0.7, cap: 0.85 },
+  /**
+   * Same reading as amountDrift, capped in the medium band: a share creeping up is also what a
+   * legitimately grown workload looks like, so drift of the mix alone is for review (cap 0.85 let
+   * any other small reason tip it into high on normal uses of the drifting tool).
+   */
+  mixDrift: { center: 5.25, width: 0.7, cap: 0.5 },
   /** Binomial tail surprisal (nats) of the failures among the last 20 events. */
   errorStorm: { center: 10, width: 1.4, cap: 0.9 },
   /**

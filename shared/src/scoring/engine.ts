@@ -27,6 +27,7 @@ import {
 import { amountKey, countMinute, foldMinutes, learn, VOLUME_UNITS, volumeKey } from "./learn.ts";
 import { learnObjectStep, objectRun, objectStep } from "./object-steps.ts";
 import { learnYoungTool, youngTool } from "./young-tools.ts";
+import { learnMix, mixDrift } from "./mix-drift.ts";
 import { decayedAt, newEpisodeState, type MonitorState } from "./state.ts";
 
 export interface EventScore {
@@ -119,6 +120,7 @@ export function scoreEvent(
     unusualHour(s, e, cfg),
     latencyOutlier(s, e, cfg),
     behaviourDrift(s, cfg),
+    mixDrift(s, e.action, cfg),
   ]
     .filter((r): r is Reason => r !== undefined)
     .map((r) => weighted(r, cfg))
@@ -147,6 +149,7 @@ export function scoreEvent(
   learn(s, e, cfg, novelAny, novelTransition, step);
   learnObjectStep(s, e, cfg, object.novel);
   learnYoungTool(s, e, cfg, action.rare);
+  learnMix(s, e.action, e.ts);
 
   const before = s.risk.score;
   const decayed = decayRisk(before, e.ts - s.risk.t, cfg);

@@ -540,6 +540,7 @@ export const WINDOW_FEATURES: ReadonlySet<string> = new Set([
   "error_ratio",
   "unusual_hour",
   "behaviour_drift",
+  "mix_drift",
   "object_run",
   "fanout_hour",
   "young_tool",
@@ -685,6 +686,7 @@ const EVENT_WINDOWS: Readonly<Record<string, number>> = {
   amount_drift: 24,
   volume_drift: 24,
   behaviour_drift: 50,
+  mix_drift: 50,
 };
 
 /**

@@ -4,6 +4,7 @@ import { DEFAULT_SCORING } from "./config.ts";
 import { driftAfter } from "./drift.ts";
 import { MEDIUM_EVIDENCE } from "./features.ts";
 import { foldHours } from "./learn.ts";
+import { acceptMix } from "./mix-drift.ts";
 
 /**
  * What a review was shown, when the edge knows it. A clear accepts that and nothing else: a
@@ -70,6 +71,8 @@ export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = 
         series.drift = { ...(series.drift ?? { b: 0, k: 0, phi: 1 }), s: driftAfter(series.drift, series.ref, x) };
     }
   }
+  // The action mix the reviewer was shown is the agent's new normal (mix-drift.ts).
+  if (shown("mix_drift")) acceptMix(s);
   // And the short run of step surprise (sequence_surprise): back to the agent's long-run mean.
   s.seq = { ...s.seq, short: s.seq.mean, last: [] };
   // The hour profiles learn the reviewed activity now instead of after their lag (its clock hours

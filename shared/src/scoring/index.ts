@@ -4,3 +4,4 @@ export * from "./features.ts";
 export * from "./engine.ts";
 export * from "./schema.ts";
 export * from "./feedback.ts";
+export { MIX_ACTIONS } from "./mix-drift.ts";

@@ -9,7 +9,7 @@ export const SCORING_FEATURES = [
   "out_of_scope", "action_novelty", "novelty_run", "transition_novelty", "sequence_run", "resource_novelty",
   "rate_burst", "resource_fanout", "amount_over_max", "amount_spike", "amount_drift",
   "volume_over_max", "volume_spike", "volume_drift", "volume_hour",
-  "error_ratio", "unusual_hour", "latency", "behaviour_drift", "sustained", "sequence_surprise", "sustained_anomaly",
+  "error_ratio", "unusual_hour", "latency", "behaviour_drift", "mix_drift", "sustained", "sequence_surprise", "sustained_anomaly",
   "object_step", "object_run", "fanout_hour", "young_tool",
 ] as const;
 export type ScoringFeature = (typeof SCORING_FEATURES)[number];
@@ -25,7 +25,7 @@ export const scoringConfigSchema = z.strictObject({
   warmup: z.strictObject({ novelty: z.number().min(0), rate: z.number().min(0), amount: z.number().min(0), outcome: z.number().min(0), hour: z.number().min(0) }),
   outOfScope: unit,
   actionNovelty: curve, noveltyRun: curve, transitionNovelty: curve, sequenceRun: curve, resourceKindNovelty: curve,
-  resourceFanout: curve, rateBurst: curve, amountSpike: curve, amountMaxRatio: curve, amountDrift: curve,
+  resourceFanout: curve, rateBurst: curve, amountSpike: curve, amountMaxRatio: curve, amountDrift: curve, mixDrift: curve,
   errorStorm: curve, unusualHour: curve, latency: curve, behaviourDrift: curve,
   riskDecayMs: positive,
   riskAccumulation: unit,

@@ -1,5 +1,6 @@
 import type { DriftState } from "./drift.ts";
 import type { EpisodeState } from "./features.ts";
+import type { MixDriftState } from "./mix-drift.ts";
 import type { YoungWatch } from "./young-tools.ts";
 
 /**
@@ -14,7 +15,7 @@ import type { YoungWatch } from "./young-tools.ts";
  * (events and active clock hours) with ≤ lag + 2 pending hour counts and block masks, and ≤ 2 × 11 entries of
  * held evidence and run counts keyed by fixed feature names (< 1 KB), and the episode scan's window
  * of at most 256 { t, feature } marks (≈ 12 KB) with ≤ 3 × 12 per-feature levels, and 128 recently touched
- * objects with 512 object steps and contexts (≈ 0.17 MB at maximum key lengths), and ≤ 4 young-tool watches (< 1 KB). The bounded-memory test
+ * objects with 512 object steps and contexts (≈ 0.17 MB at maximum key lengths), and ≤ 4 young-tool watches (< 1 KB), and ≤ 32 actions' reference shares and CUSUMs (mix-drift.ts, ≈ 8 KB at maximum key lengths). The bounded-memory test
  * drives every map to its cap with maximum-length keys and checks it.
  */
 export const MAX_STATE_BYTES = 2_500_000;
@@ -136,6 +137,8 @@ export interface MonitorState {
   youngWakes?: Decayed;
   /** Uses and events of the ended watches, decayed: the share the agent's woken tools take. */
   youngPool?: { k: Decayed; n: Decayed };
+  /** Per-action share CUSUMs against the frozen reference mix (mix-drift.ts, at most 32 actions). Absent in older states. */
+  mix?: MixDriftState;
 }
 
 /**
@@ -192,6 +195,7 @@ export function reviveState(stored: unknown): MonitorState {
   const a = s.active;
   if (!a || !Array.isArray(a.hours) || a.hours.length !== 24 || !Array.isArray(a.week) || a.week.length !== 168) live.active = activeFromEvents(live);
   for (const f of DICT_FIELDS) (live as unknown as Record<string, unknown>)[f] = dict((s as unknown as Record<string, Record<string, unknown>>)[f]);
+  if (live.mix) live.mix = { ...live.mix, a: dict(live.mix.a) };
   return live;
 }
 
