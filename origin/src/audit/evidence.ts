@@ -94,9 +94,10 @@ export async function prepareEvidence(
     })),
     tree_head: sth.value,
     ...(window.sinceSize === undefined ? {} : {
+      // The route refused a since_size beyond the log, and the log only grows: never clamp here.
       consistency: {
-        from_size: Math.min(window.sinceSize, sth.value.tree_size),
-        proof: (await withPrefetchedNodes(s.db, tenant.id, (reader) => consistencyProof(Math.min(window.sinceSize!, sth.value.tree_size), sth.value.tree_size, reader), s.auditNodes)).map(toHex),
+        from_size: window.sinceSize,
+        proof: (await withPrefetchedNodes(s.db, tenant.id, (reader) => consistencyProof(window.sinceSize!, sth.value.tree_size, reader), s.auditNodes)).map(toHex),
       },
     }),
   };

@@ -5,7 +5,7 @@ import { evidenceJson, prepareEvidence } from "../audit/evidence.ts";
 import { toAgentView } from "../views/agent.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { requireRole } from "../auth/authenticate.ts";
-import { notFound } from "../http/api-error.ts";
+import { ApiError, notFound } from "../http/api-error.ts";
 import { kmOrThrow } from "./fail.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 
@@ -39,6 +39,14 @@ export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
     const q = c.req.valid("query");
+    if (q.since_size !== undefined) {
+      // No earlier tree head can be larger than the log: refuse before the export appends its
+      // checkpoint, rather than prove consistency with a tree the caller never held.
+      const size = await c.var.services.auditSizes.atLeast(c.var.caller.tenantId, q.since_size);
+      if (q.since_size > size) {
+        throw new ApiError("validation-failed", "since_size is beyond the log", { errors: [{ path: "since_size", message: `the log has ${size} entries` }] });
+      }
+    }
     const prepared = kmOrThrow(await prepareEvidence(
       c.var.services, { id: c.var.caller.tenantId, name: c.var.caller.tenantName }, id,
       { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, sinceSize: q.since_size, format: q.format }, apiKeyActor(c.var.caller), toAgentView,
