@@ -384,7 +384,7 @@ describe("kakunin audit verify, kakunin-evidence/3: every tamper, trim, reorder 
     expect(ok.stdout).toMatch(/^✓ consistent with the earlier tree head: the tree of size \d+ extends the earlier tree/m);
     expect(ok.stdout).toMatch(/^✓ no entry modified/m);
     // (The bundle's one failure is the event received after the revocation, tested above.)
-    expect(ok.stdout).toMatch(/^FAILED: 1 of 7 checks failed \(certificate valid at the time of each event\)$/m);
+    expect(ok.stdout).toMatch(/^FAILED: 1 of 8 checks failed \(certificate valid at the time of each event\)$/m);
     const noProof = await verify("no-proof.json", full, "--since-tree-head", head);
     expect(noProof.code).toBe(1);
     expect(noProof.stdout).toContain("the bundle holds no consistency proof");

@@ -128,7 +128,7 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     const report = JSON.parse(j.stdout) as JsonReport;
     expect(report.ok).toBe(true);
     expect(report.counts).toMatchObject({ entries: 8, events: 3, events_valid: 3 });
-    expect(report.checks.map((c) => [c.id, c.status])).toEqual([["format", "pass"], ["chain", "pass"], ["tree_head", "pass"], ["entries", "pass"], ["completeness", "pass"], ["validity", "pass"]]);
+    expect(report.checks.map((c) => [c.id, c.status])).toEqual([["format", "pass"], ["chain", "pass"], ["tree_head", "pass"], ["entries", "pass"], ["completeness", "pass"], ["header", "pass"], ["validity", "pass"]]);
     expect(report.trust_anchor.pinned).toBe(true);
   });
 

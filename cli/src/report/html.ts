@@ -27,8 +27,11 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}code,.mono{font
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:6px 0}dt{color:#57606a}dd{margin:0;overflow-wrap:anywhere}
 ul{margin:0;padding-left:18px}.bar{fill:#0b5cad}.bar-high{fill:#b3261e}.axis{stroke:#57606a}.tick{font-size:10px;fill:#57606a}
 .cert-valid{fill:#1a7f37}.cert-revoked{fill:#9a6700}.revocation{stroke:#b3261e;stroke-width:2}.decision{stroke:#6f42c1;stroke-dasharray:3 2}
-.disclaimer{border-left:4px solid #9a6700;padding:6px 10px;background:#fff8c5}tr{break-inside:avoid}
+.unverified{color:#9a6700;font-style:italic}.disclaimer{border-left:4px solid #9a6700;padding:6px 10px;background:#fff8c5}tr{break-inside:avoid}
 @media print{body{margin:0;max-width:none}a{color:inherit}}`;
+
+/** A fact nothing in the bundle signs, shown but labelled so no reader takes it as verified. */
+const UNVERIFIED = (why: string) => `<span class="unverified">(not verified: ${esc(why)})</span>`;
 
 export interface ReportInput {
   bundle: EvidenceBundle | EvidenceBundleV2;
@@ -43,7 +46,7 @@ export interface ReportInput {
 export function renderReportHtml(input: ReportInput): string {
   const { bundle: b, verification: v } = input;
   if (!v.ok) throw new Error("refusing to render a report for a bundle that did not verify");
-  const m = buildModel(b);
+  const m = buildModel(b, v.tenant ?? b.tenant);
   const th = b.tree_head;
   const events = m.events;
   const highEvents = events.filter((e) => e.band === "high");
@@ -57,7 +60,7 @@ export function renderReportHtml(input: ReportInput): string {
 <ul>${v.checks.map((c) => `<li>${c.status === "pass" ? "✓" : "✗"} ${esc(c.title)}: ${esc(c.summary)}</li>`).join("")}</ul>
 <p>Trust anchor: ${esc(v.trust_anchor?.subject ?? "?")}, SHA-256 fingerprint <code>${esc(v.trust_anchor?.sha256 ?? "?")}</code> (${v.trust_anchor?.pinned ? "pinned by the verifier" : "NOT pinned"}).</p></div>
 <dl><dt>Bundle</dt><dd><code>${esc(input.bundleName)}</code>, SHA-256 <code>${esc(input.bundleSha256)}</code></dd>
-<dt>Exported</dt><dd>${when(b.generated_at)}</dd><dt>Window</dt><dd>${b.window.from ? when(b.window.from) : "from the first entry"} to ${b.window.to ? when(b.window.to) : "the export"}</dd>
+<dt>Exported</dt><dd>${when(th.timestamp)} (the signed tree head's time)</dd><dt>Window</dt><dd>${b.window.from ? when(b.window.from) : "from the first entry"} to ${b.window.to ? when(b.window.to) : "the export"}</dd>
 <dt>Report written</dt><dd>${when(input.generatedAt.toISOString())}</dd><dt>Entries</dt><dd id="count-entries">${fmt(m.entries)}</dd></dl></header>`);
 
   parts.push(`<section id="agent"><h2>1. The agent</h2><dl>
@@ -65,7 +68,8 @@ export function renderReportHtml(input: ReportInput): string {
 <dt>Owner</dt><dd>${esc(m.agent.ownerName)} &lt;${esc(m.agent.ownerEmail)}&gt;</dd>
 <dt>Certified model</dt><dd>${esc(m.agent.modelName)} ${esc(m.agent.modelVersion)}, <code>${esc(m.agent.modelHash)}</code></dd>
 <dt>Declared scopes</dt><dd>${m.agent.scopes.map((s) => `<code>${esc(s)}</code>`).join(", ") || "none"}</dd>
-<dt>Status at export</dt><dd>${esc(m.agent.status)}</dd></dl></section>`);
+<dt>Status at export</dt><dd>${esc(m.agent.statusUnsigned)} ${UNVERIFIED("the origin's word at export; no signed entry in the bundle states it")}</dd></dl>
+${m.agent.verified ? "" : `<p>${UNVERIFIED("the bundle holds no agent.created entry: name, owner, model and scopes above are the export's unsigned header")}</p>`}</section>`);
 
   parts.push(`<section id="certificates"><h2>2. Certificates: validity and revocation</h2>
 <p>Each certificate binds the agent's key (held in a key manager, never exported) to its identity and model. Bars show validity; a red line marks a revocation, dashed purple lines mark risk decisions and reviews.</p>

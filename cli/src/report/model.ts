@@ -3,6 +3,7 @@
  * number printed comes from here, so the tests can recompute it from the bundle independently.
  */
 import { bundleAuditEntries, type EvidenceBundle, type EvidenceBundleV2, type EvidenceCertificate } from "@kakunin/shared";
+import { agentView, certificateViews, signedFactsOf, type AgentView } from "./signed-view.ts";
 
 export type Reason = { feature: string; contribution: number; detail: string };
 
@@ -47,18 +48,7 @@ export interface Bucket {
 }
 
 export interface ReportModel {
-  agent: {
-    id: string;
-    name: string;
-    urn: string;
-    ownerName: string;
-    ownerEmail: string;
-    modelName: string;
-    modelVersion: string;
-    modelHash: string;
-    scopes: string[];
-    status: string;
-  };
+  agent: AgentView;
   tenant: { id: string; name: string };
   window: { from: string | null; to: string | null; first: string | null; last: string | null };
   certificates: EvidenceCertificate[];
@@ -150,11 +140,10 @@ function bucketsOf(events: EventFact[]): ReportModel["buckets"] {
   return { size, rows };
 }
 
-export function buildModel(b: EvidenceBundle | EvidenceBundleV2): ReportModel {
+/** `tenant`: the verifier's, whose name is the issuing CA's O= (the header's is not signed). */
+export function buildModel(b: EvidenceBundle | EvidenceBundleV2, tenant: { id: string; name: string }): ReportModel {
   const entries = parseEntries(b);
-  const a = b.agent;
-  const model = obj(a.model);
-  const owner = obj(a.owner);
+  const facts = signedFactsOf(b);
   const events = entries.filter((e) => e.kind === "event.ingested").map(eventOf);
   const actions = new Map<string, { action: string; count: number; high: number }>();
   const byBand = { low: 0, medium: 0, high: 0 };
@@ -169,21 +158,10 @@ export function buildModel(b: EvidenceBundle | EvidenceBundleV2): ReportModel {
   }
   const sortedTimes = events.map((e) => e.at).sort();
   return {
-    agent: {
-      id: a.id,
-      name: str(a.name),
-      urn: str(a.urn, `urn:kakunin:agent:${a.id}`),
-      ownerName: str(owner.name),
-      ownerEmail: str(owner.email),
-      modelName: str(model.name),
-      modelVersion: str(model.version),
-      modelHash: str(model.hash),
-      scopes: Array.isArray(a.scopes) ? a.scopes.filter((s): s is string => typeof s === "string") : [],
-      status: str(a.status),
-    },
-    tenant: b.tenant,
+    agent: agentView(b, facts),
+    tenant,
     window: { from: b.window.from, to: b.window.to, first: sortedTimes[0] ?? null, last: sortedTimes[sortedTimes.length - 1] ?? null },
-    certificates: b.certificates,
+    certificates: certificateViews(b, facts),
     entries: entries.length,
     lifecycle: entries.filter((e) => e.kind !== "event.ingested"),
     events,

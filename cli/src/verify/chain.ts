@@ -19,6 +19,8 @@ export interface ChainOutcome {
   /** Agent certificates by normalised serial; only those that parsed. */
   agentCerts: Map<string, x509.X509Certificate>;
   signer: x509.X509Certificate | null;
+  /** The issuing CA, when it parsed: its subject O= names the tenant (check "header"). */
+  issuing: x509.X509Certificate | null;
 }
 
 
@@ -35,8 +37,9 @@ export async function checkChain(b: Bundle, rootPem: string | undefined, oids: K
   const notes: string[] = [];
   const agentCerts = new Map<string, x509.X509Certificate>();
   const fail = (subject: string, ...reasons: string[]) => failures.push({ subject, reasons });
+  let issuingCa: x509.X509Certificate | null = null;
   const result = (summary: string, anchor: TrustAnchor | null, signer: x509.X509Certificate | null): ChainOutcome => ({
-    result: { id: "chain", title: "CA chain", status: failures.length ? "fail" : "pass", summary, failures, notes }, anchor, agentCerts, signer,
+    result: { id: "chain", title: "CA chain", status: failures.length ? "fail" : "pass", summary, failures, notes }, anchor, agentCerts, signer, issuing: issuingCa,
   });
 
   // ca_chain_pem is issuing CA then root.
@@ -50,6 +53,7 @@ export async function checkChain(b: Bundle, rootPem: string | undefined, oids: K
   if (typeof issuing === "string") fail("issuing CA", `cannot parse: ${issuing}`);
   if (typeof root === "string") fail("root CA", `cannot parse: ${root}`);
   if (typeof issuing === "string" || typeof root === "string") return result("ca_chain_pem does not parse", null, null);
+  issuingCa = issuing;
 
   if (!(await signedBy(root))) fail("root CA", `${root.subject} is not self-signed`);
   const anchor: TrustAnchor = { subject: root.subject, sha256: fingerprint(root), pinned: false };

@@ -18,8 +18,9 @@
 import { hash } from "node:crypto";
 import { closeSync, openSync, readSync } from "node:fs";
 import { FastPathBail } from "./fast-bail.ts";
-import { EntryFields, INCOMPLETE, scanEntry, skipValue, UNSURE } from "./entry-scan.ts";
+import { decodeJson, EntryFields, INCOMPLETE, scanEntry, skipValue, UNSURE } from "./entry-scan.ts";
 import { bundleParts, type BundlePart, type ScannedItem } from "./json-stream.ts";
+import { FACT_KINDS } from "./signed-facts.ts";
 import type { VerifyOptions, VerifyReport } from "./types.ts";
 
 const CHUNK = 4 << 20;
@@ -165,7 +166,7 @@ async function* elements(src: ByteSource, i: number, end: { at: number }): Async
         b[i - 1] = 0;
         const leaf = hash("sha256", b.subarray(i - 1, stop), "hex");
         b[i - 1] = before;
-        item = { entry, leaf };
+        item = { entry: typeof entry.kind === "string" && FACT_KINDS.has(entry.kind) ? wholeEntry(b, i, stop) : entry, leaf };
       } else item = { nodes: "" };
     } else if (c === 0x22) {
       stop = skipValue(b, i, n);
@@ -194,6 +195,16 @@ async function* elements(src: ByteSource, i: number, end: { at: number }): Async
     if (s !== 0x2c) bail("',' or ']' expected between elements");
   }
   if (items.length) yield { type: "scanned", items };
+}
+
+/**
+ * The few entries whose `data` the header check reads (agent and certificate lifecycle), parsed
+ * whole: the scanner reads only the members the other checks use.
+ */
+function wholeEntry(b: Uint8Array, start: number, end: number): Record<string, unknown> {
+  const v = decodeJson(b, start, end);
+  if (!v || typeof v !== "object" || Array.isArray(v)) bail("a lifecycle entry that does not parse");
+  return v as Record<string, unknown>;
 }
 
 /** What follows the entries array, as text, for bundleParts (archive pointers, the envelope's end). */

@@ -15,8 +15,10 @@ import { EntryChecker, type ParsedEntry, type RawEntry } from "./entries.ts";
 import { EntryCheckerV3 } from "./entries-v3.ts";
 import { FailureList } from "./failures.ts";
 import { FastPathBail } from "./fast-bail.ts";
+import { checkHeader, HEADER_TITLE, organizationOf } from "./header.ts";
 import { bundleParts, BundleSyntaxError, partsOf, type BundlePart } from "./json-stream.ts";
 import { entryShapeProblems, shapeProblems } from "./shape.ts";
+import { SignedFacts } from "./signed-facts.ts";
 import { checkTreeHead } from "./tree-head.ts";
 import type { Bundle, CheckId, CheckResult, VerifyOptions, VerifyReport } from "./types.ts";
 import { ValidityTracker } from "./validity.ts";
@@ -28,7 +30,7 @@ export { BundleSyntaxError } from "./json-stream.ts";
 
 const TITLES: Record<CheckId, string> = {
   format: "format", chain: "CA chain", tree_head: "signed tree head", entries: "no entry modified",
-  completeness: "no entry removed", consistency: "consistent with the earlier tree head", validity: "certificate valid at the time of each event",
+  completeness: "no entry removed", header: HEADER_TITLE, consistency: "consistent with the earlier tree head", validity: "certificate valid at the time of each event",
 };
 
 function skipped(id: CheckId): CheckResult {
@@ -37,7 +39,7 @@ function skipped(id: CheckId): CheckResult {
 
 function malformed(header: Record<string, unknown>, problems: string[]): VerifyReport {
   const format: CheckResult = { id: "format", title: TITLES.format, status: "fail", summary: `not a well-formed ${header.format === EVIDENCE_FORMAT_V2 ? EVIDENCE_FORMAT_V2 : EVIDENCE_FORMAT} bundle`, failures: [{ subject: "bundle", reasons: problems }], notes: [] };
-  const rest = (["chain", "tree_head", "entries", "completeness", "validity"] as const).map(skipped);
+  const rest = (["chain", "tree_head", "entries", "completeness", "header", "validity"] as const).map(skipped);
   return {
     ok: false, format: typeof header.format === "string" ? header.format : null, tenant: null, agent_id: null, tree_head: null, trust_anchor: null,
     counts: { entries: 0, events: 0, events_valid: 0, chain_links: 0 }, checks: [format, ...rest],
@@ -90,6 +92,7 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
   const entries = b.format === EVIDENCE_FORMAT_V2 ? new EntryChecker(b) : new EntryCheckerV3(b, formatFailures);
   const complete = new CompletenessTracker(b);
   const validity = new ValidityTracker(b, chain.agentCerts);
+  const facts = new SignedFacts();
   let position = 0;
   for (let r = await it.next(); !r.done; r = await it.next()) {
     if (r.value.type === "entries-end") break;
@@ -101,6 +104,7 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
         if (parsed) {
           complete.add(parsed);
           validity.add(parsed);
+          facts.add(parsed.kind, parsed.entry);
         }
       }
       if (formatFailures.total || entries.failures.total) throw new FastPathBail("an entry failed");
@@ -121,6 +125,7 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
     if (!parsed) continue;
     complete.add(parsed);
     validity.add(parsed);
+    facts.add(parsed.kind, parsed.entry);
   }
   if (entries instanceof EntryCheckerV3) entries.finish();
   // Members after the entries (archive pointers) are informational; read to the end for syntax.
@@ -133,7 +138,9 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
     summary: formatFailures.total ? `${fmt(formatFailures.total)} malformed entr${formatFailures.total === 1 ? "y" : "ies"} (not checked further)` : b.format,
     failures: formatFailures.list, notes: formatFailures.notes(),
   };
-  const checks = [format, chain.result, head, entries.result(), complete.result(), ...since, validity.result()];
+  const headerCheck = checkHeader(b, facts, chain.issuing, chain.agentCerts);
+  if (mode.fast && headerCheck.status !== "pass") throw new FastPathBail("the header disagrees with the signed entries");
+  const checks = [format, chain.result, head, entries.result(), complete.result(), headerCheck, ...since, validity.result()];
   const failed = checks.filter((c) => c.status !== "pass");
   const h = b.tree_head;
   const summary = failed.length === 0
@@ -142,7 +149,8 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
   return {
     ok: failed.length === 0,
     format: b.format,
-    tenant: { id: b.tenant.id, name: b.tenant.name },
+    // The name the issuing CA certifies (O=), never the header's unsigned claim.
+    tenant: { id: b.tenant.id, name: organizationOf(chain.issuing) ?? `${b.tenant.name} (name not verified)` },
     agent_id: b.agent.id,
     tree_head: { tree_size: h.tree_size, root_hash: h.root_hash, timestamp: h.timestamp },
     trust_anchor: chain.anchor,

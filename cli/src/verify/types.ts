@@ -1,6 +1,6 @@
 import type { EvidenceBundleHeader } from "@kakunin/shared";
 
-export type CheckId = "format" | "chain" | "tree_head" | "entries" | "completeness" | "consistency" | "validity";
+export type CheckId = "format" | "chain" | "tree_head" | "entries" | "completeness" | "header" | "consistency" | "validity";
 
 /** One thing found wrong, named precisely enough to look it up in the bundle. */
 export interface Failure {
