@@ -6,9 +6,12 @@
  * one unbroken stretch of that chain that
  * - opens at agent_seq 0, or (a window with `from`) at an entry logged before `from`;
  * - closes at the export's checkpoint entry at the very end of the signed tree (so there is no
- *   later entry), or (a window with `to`) at an entry logged at or after `to`;
- * and every lifecycle entry up to the close (issuance, revocation, risk decision…), linked. Taking
- * any entry out breaks a link, a count or a boundary, and the check names where.
+ *   later entry), or (a window with `to`) at an entry logged at or after `to`, after which come
+ *   only lifecycle entries and that checkpoint;
+ * and every lifecycle entry up to the checkpoint (issuance, revocation, risk decision…), linked.
+ * The bundle always ends with the checkpoint, whose signed data.window must be the bundle's
+ * window: without it, dropping the end and moving the unsigned window.to back would pass.
+ * Taking any entry out breaks a link, a count or a boundary, and the check names where.
  * Streaming: the last run of consecutive agent_seq is the candidate stretch; when a run breaks,
  * the finished run can only be context before the stretch, where only lifecycle entries may appear.
  */
@@ -49,6 +52,12 @@ export class CompletenessTracker {
   /** The agent's entry just before the current run, if any. */
   #beforeRun: Link | null = null;
   #lastLifecycle: Link | null = null;
+  /** With `to`: the stretch's last entry, logged at or after `to`; after it only lifecycle entries and the checkpoint. */
+  #stretchEnd: Link | null = null;
+  #stretchStart: Link | null = null;
+  #stretchBefore: Link | null = null;
+  /** An activity entry after the stretch: allowed once, as the bundle's last entry (the checkpoint). */
+  #trailingActivity: Link | null = null;
   #missingLifecycle: number[] = [];
   #missingCount = 0;
   #ordered = true;
@@ -80,8 +89,14 @@ export class CompletenessTracker {
       if (l.entry.agent_prev !== prev.leaf && !changedNotRemoved(l, prev, l.entry.agent_prev)) this.#fail(`entry ${l.index} (${l.kind})`, `agent_prev is not the leaf hash of entry ${prev.index}, the agent's previous entry`);
       if (l.count !== prev.count + (l.lifecycle ? 1 : 0)) this.#fail(`entry ${l.index} (${l.kind})`, `lifecycle_count ${l.count} does not follow entry ${prev.index}'s ${prev.count}`);
     } else {
-      // A new run: the one that ended is context before the stretch.
-      if (this.#runActivity && this.#runStart) {
+      // A new run: the one that ended is context before the stretch, or (with `to`) the stretch
+      // itself when it ends at or after the window's end.
+      const to = this.b.window.to === null ? NaN : Date.parse(this.b.window.to);
+      if (prev && !this.#stretchEnd && this.#runStart && prev.at >= to) {
+        this.#stretchEnd = prev;
+        this.#stretchStart = this.#runStart;
+        this.#stretchBefore = this.#beforeRun;
+      } else if (this.#runActivity && this.#runStart) {
         const a = this.#runActivity;
         this.#fail(`entry ${a.index} (${a.kind})`, `an activity entry outside the unbroken stretch: the agent's entries between agent_seq ${prev!.seq} and ${l.seq} are missing`);
       }
@@ -89,9 +104,16 @@ export class CompletenessTracker {
       this.#beforeRun = prev;
       this.#runActivity = null;
     }
-    if (!l.lifecycle && !this.#runActivity) this.#runActivity = l;
+    if (!l.lifecycle && this.#stretchEnd) this.#trailing(l);
+    else if (!l.lifecycle && !this.#runActivity) this.#runActivity = l;
     if (l.lifecycle) this.#lifecycle(l);
     this.#last = l;
+  }
+
+  #trailing(l: Link): void {
+    const t = this.#trailingActivity;
+    if (t) this.#fail(`entry ${t.index} (${t.kind})`, `an activity entry after the window's closing boundary (entry ${this.#stretchEnd!.index}) that is not the export checkpoint ending the bundle`);
+    this.#trailingActivity = l;
   }
 
   #lifecycle(l: Link): void {
@@ -118,25 +140,21 @@ export class CompletenessTracker {
     const legacy = this.#legacy;
     if (legacy) notes.push(`${fmt(legacy)} entr${legacy === 1 ? "y predates" : "ies predate"} the per-agent chain (audit entry v1): each is proven included, but nothing proves that none of that era is missing`);
     const close = this.#last;
-    const first = this.#runStart;
+    const first = this.#stretchStart ?? this.#runStart;
     if (!close || !first) {
       this.#fail("bundle", "the bundle holds no entry of the agent's chain (audit entry v2), so nothing proves it complete");
       return result("nothing to prove complete");
     }
     if (!this.#ordered) return result("the agent's chain is out of order");
     const b = this.b;
-    const to = b.window.to === null ? NaN : Date.parse(b.window.to);
-    const closedByCheckpoint = close.kind === EXPORT_CHECKPOINT_KIND && close.index === b.tree_head.tree_size - 1;
-    const closedByWindow = !Number.isNaN(to) && close.at >= to;
-    if (!closedByCheckpoint && !closedByWindow) {
-      this.#fail(`entry ${close.index} (${close.kind})`, `the bundle's last entry of the agent (agent_seq ${close.seq}) is neither the export checkpoint at the end of the signed tree (index ${fmt(b.tree_head.tree_size - 1)}) ` +
-        `nor an entry logged at or after the window's end: the entries after it were removed`);
-    }
+    this.#checkpoint(close);
+    const t = this.#trailingActivity;
+    if (t && t !== close) this.#fail(`entry ${t.index} (${t.kind})`, `an activity entry after the window's closing boundary that is not the export checkpoint ending the bundle`);
     const from = b.window.from === null ? NaN : Date.parse(b.window.from);
     if (first.seq === 0) {
       if (first.entry.agent_prev !== null) this.#fail(`entry ${first.index} (${first.kind})`, "agent_seq 0 but agent_prev is not null");
     } else if (Number.isNaN(from) || !(first.at < from)) {
-      const b4 = this.#beforeRun;
+      const b4 = this.#stretchStart ? this.#stretchBefore : this.#beforeRun;
       const before = b4 ? `after entry ${b4.index} (agent_seq ${b4.seq}) ` : "";
       this.#fail(`entry ${first.index} (${first.kind})`, `the agent's entries with agent_seq ${b4 ? b4.seq + 1 : 0}–${first.seq - 1} ${before}are missing` +
         (Number.isNaN(from) ? "" : `, and this entry was logged at or after the window's start ${b.window.from}, so it cannot open the window`));
@@ -148,11 +166,37 @@ export class CompletenessTracker {
       this.#fail("lifecycle entries", `the agent had ${fmt(close.count)} lifecycle entries by entry ${close.index}; #${shown.join(", #")}${this.#missingCount > shown.length ? ", …" : ""} of them (issuance, revocation, risk decision…) are missing`);
     }
     if (lastLc > close.count) this.#fail("lifecycle entries", `a lifecycle entry counts past the close's lifecycle_count ${close.count}`);
-    const span = `agent_seq ${first.seq}–${close.seq}`;
-    const how = closedByCheckpoint ? "ending with the export checkpoint at the end of the signed tree" : `ending with the first entry logged at or after ${b.window.to}`;
+    const end = this.#stretchEnd ?? close;
+    const span = `agent_seq ${first.seq}–${end.seq}`;
+    const how = this.#stretchEnd
+      ? `ending with an entry logged at or after ${b.window.to}, then only lifecycle entries and the export checkpoint at the end of the signed tree`
+      : "ending with the export checkpoint at the end of the signed tree";
     const opening = first.seq === 0 ? "from the agent's first entry" : `opening with the last entry logged before ${b.window.from}`;
     return result(this.#f.total
       ? `${fmt(this.#f.total)} problem${this.#f.total === 1 ? "" : "s"}: entries were removed or the chain is broken`
       : `${span} unbroken ${opening}, ${how}; all ${fmt(close.count)} lifecycle entries present`);
+  }
+
+  /**
+   * The bundle's last entry must be its export's checkpoint: the last leaf of the signed tree,
+   * recording (signed) the window asked for. Every format written since checkpoints were always
+   * included carries it; a v2/v3 bundle exported with `to` before that ends at its closing
+   * boundary instead and is refused here (export it again): nothing else tells a trimmed end
+   * from the requested one.
+   */
+  #checkpoint(close: Link): void {
+    const b = this.b;
+    const last = b.tree_head.tree_size - 1;
+    if (close.kind !== EXPORT_CHECKPOINT_KIND || close.index !== last) {
+      this.#fail(`entry ${close.index} (${close.kind})`, `the bundle does not end with its export checkpoint (the ${EXPORT_CHECKPOINT_KIND} entry at the end of the signed tree, index ${fmt(last)}): ` +
+        `the agent's entries after agent_seq ${close.seq} were removed (a bundle exported with \`to\` by an origin that left the checkpoint out must be exported again)`);
+      return;
+    }
+    const data = close.entry.data;
+    const signed = data && typeof data === "object" && !Array.isArray(data) ? (data as Record<string, unknown>).window : undefined;
+    const w = signed && typeof signed === "object" && !Array.isArray(signed) ? (signed as Record<string, unknown>) : {};
+    if (w.from !== b.window.from || w.to !== b.window.to) {
+      this.#fail("window", `the bundle's window ${JSON.stringify(b.window)} is not the window its export checkpoint (entry ${close.index}) records, ${JSON.stringify(signed ?? null)}`);
+    }
   }
 }

@@ -21,6 +21,7 @@ import { FastPathBail } from "./fast-bail.ts";
 import { decodeJson, EntryFields, INCOMPLETE, scanEntry, skipValue, UNSURE } from "./entry-scan.ts";
 import { bundleParts, type BundlePart, type ScannedItem } from "./json-stream.ts";
 import { FACT_KINDS } from "./signed-facts.ts";
+import { EXPORT_CHECKPOINT_KIND } from "@kakunin/shared";
 import type { VerifyOptions, VerifyReport } from "./types.ts";
 
 const CHUNK = 4 << 20;
@@ -166,7 +167,7 @@ async function* elements(src: ByteSource, i: number, end: { at: number }): Async
         b[i - 1] = 0;
         const leaf = hash("sha256", b.subarray(i - 1, stop), "hex");
         b[i - 1] = before;
-        item = { entry: typeof entry.kind === "string" && FACT_KINDS.has(entry.kind) ? wholeEntry(b, i, stop) : entry, leaf };
+        item = { entry: typeof entry.kind === "string" && WHOLE_KINDS.has(entry.kind) ? wholeEntry(b, i, stop) : entry, leaf };
       } else item = { nodes: "" };
     } else if (c === 0x22) {
       stop = skipValue(b, i, n);
@@ -196,6 +197,9 @@ async function* elements(src: ByteSource, i: number, end: { at: number }): Async
   }
   if (items.length) yield { type: "scanned", items };
 }
+
+/** Entries read whole: the header check's, and export checkpoints (completeness reads their data.window). */
+const WHOLE_KINDS: ReadonlySet<string> = new Set([...FACT_KINDS, EXPORT_CHECKPOINT_KIND]);
 
 /**
  * The few entries whose `data` the header check reads (agent and certificate lifecycle), parsed

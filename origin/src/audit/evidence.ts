@@ -46,7 +46,8 @@ const ACTIVITY = [...AGENT_ACTIVITY_KINDS];
  * ending there, so the signed tree proves the agent had no later entry. The bundle then holds one
  * contiguous stretch of the agent's chain: from its first entry (or, with `from`, the last entry
  * logged before `from` as the opening boundary) to the checkpoint (or, with `to`, the first entry
- * logged at or after `to` as the closing boundary), plus every lifecycle entry before that stretch.
+ * logged at or after `to` as the closing boundary), plus every lifecycle entry before that stretch,
+ * and, after a `to` boundary, the lifecycle entries up to the checkpoint and the checkpoint itself.
  * Everything that can fail (unknown agent, KeyManager down) fails here, before a byte is sent.
  */
 export async function prepareEvidence(
@@ -76,8 +77,12 @@ export async function prepareEvidence(
     ? await s.db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, gt(auditEntries.idx, open?.idx ?? -1), lt(auditEntries.idx, checkpoint), gte(auditEntries.createdAt, window.to)))
     : [];
   const end = close?.idx ?? checkpoint;
-  // The stretch [start, end] whole, and lifecycle entries before it.
-  const chosen: SQL = and(mine, lte(auditEntries.idx, end), or(gte(auditEntries.idx, start), notInArray(auditEntries.kind, ACTIVITY)))!;
+  // The stretch [start, end] whole, every lifecycle entry up to the checkpoint, and the checkpoint
+  // itself even when `to` closes the stretch earlier: it is the last leaf of the signed tree and
+  // records the window, so a verifier can tell a trimmed end from the requested one.
+  const chosen: SQL = and(mine, lte(auditEntries.idx, checkpoint), or(
+    and(gte(auditEntries.idx, start), lte(auditEntries.idx, end)), notInArray(auditEntries.kind, ACTIVITY), eq(auditEntries.idx, checkpoint),
+  ))!;
 
   const certs = await s.db.select().from(certificates).where(eq(certificates.agentId, agentId)).orderBy(asc(certificates.issuedAt));
   const now = s.clock.now();
