@@ -1,6 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./app-env.ts";
-import { baseHeaders, limitBody, refuseMalformedUnicode, requireJsonBody } from "./http/middleware.ts";
+import { baseHeaders, limitBody, refuseMalformedQuery, refuseMalformedUnicode, requireJsonBody } from "./http/middleware.ts";
 import { onError, onNotFound, validationProblem } from "./http/problems.ts";
 import { ApiError } from "./http/api-error.ts";
 import type { Services } from "./services.ts";
@@ -28,6 +28,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
     await next();
   });
   app.use("*", limitBody(services.config.KAKUNIN_MAX_BODY_BYTES));
+  app.use("*", refuseMalformedQuery);
   // Before the JSON-only middleware: the console's forms post application/x-www-form-urlencoded.
   registerConsole(app);
   app.use("*", requireJsonBody);

@@ -127,6 +127,43 @@ describe.each(dbKinds())("audit trail on %s", (kind) => {
     expect((await o.json("GET", `/v1/audit/proofs/consistency?from=5&to=2`)).status).toBe(422);
   });
 
+  it("numbers in the query are plain decimals: an empty, hex, signed, exponent or padded value is a 422 naming it, never a guess", async () => {
+    const cases: [string, string][] = [
+      ["/v1/audit/proofs/inclusion?entry=", "entry"],
+      ["/v1/audit/proofs/inclusion?entry=0x1", "entry"],
+      ["/v1/audit/proofs/inclusion?entry=%2B5", "entry"],
+      ["/v1/audit/proofs/inclusion?entry=%200", "entry"],
+      ["/v1/audit/proofs/inclusion?entry=01", "entry"],
+      ["/v1/audit/proofs/inclusion?entry=0&tree_size=1.0", "tree_size"],
+      ["/v1/audit/proofs/consistency?from=1e1&to=20", "from"],
+      ["/v1/audit/entries?from=0b1", "from"],
+      ["/v1/audit/entries?limit=1.5", "limit"],
+      ["/v1/agents?limit=-1", "limit"],
+      ["/v1/agents?limit=Infinity", "limit"],
+      ["/v1/agents/00000000-0000-4000-8000-000000000000/evidence?since_size=1e3", "since_size"],
+    ];
+    for (const [path, field] of cases) {
+      const r = await o.json<{ errors?: { path: string }[] }>("GET", path);
+      expect({ path, status: r.status }).toEqual({ path, status: 422 });
+      expect(r.body.errors!.map((e) => e.path), path).toContain(field);
+    }
+    // Plain decimals still work, and the defaults still apply.
+    expect((await o.json("GET", "/v1/audit/proofs/inclusion?entry=0")).status).toBe(200);
+    expect((await o.json<{ data: unknown[] }>("GET", "/v1/audit/entries?from=0&limit=2")).body.data).toHaveLength(2);
+    expect((await o.json("GET", "/v1/agents")).status).toBe(200);
+  });
+
+  it("a query value that is not text (NUL, bytes that are not UTF-8) is a 422 naming it, not a 500 from the database", async () => {
+    for (const q of ["kind=%00", "kind=a%00", "kind=%ED%A0%80", "agent_id=%FF"]) {
+      const r = await o.json<{ type: string; errors?: { path: string }[] }>("GET", `/v1/audit/entries?${q}`);
+      expect({ q, status: r.status }).toEqual({ q, status: 422 });
+      expect(r.body.errors!.map((e) => e.path)).toEqual([q.split("=")[0]]);
+    }
+    expect((await o.json("GET", "/v1/agents?cursor=%00")).status).toBe(422);
+    // Ordinary non-ASCII text is fine.
+    expect((await o.json("GET", `/v1/audit/entries?kind=${encodeURIComponent("監査")}`)).status).toBe(200);
+  });
+
   it("evidence bundle (v3): agent, certificates, chain, entries verbatim with one multiproof against a signed head", async () => {
     const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
     await o.json("POST", `/v1/agents/${agent}/certify`);

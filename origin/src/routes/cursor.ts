@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ApiError } from "../http/api-error.ts";
+import { queryInt } from "./query-int.ts";
 
 /**
  * Keyset pagination: the cursor is the (created_at, id) of the last row returned, opaque to
@@ -35,5 +36,5 @@ export function cursorParam(raw: string | undefined): Cursor | undefined {
 
 export const pageQuery = z.object({
   cursor: z.string().max(512).optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  limit: queryInt(1, 200).default(50),
 });

@@ -8,12 +8,13 @@ import { requireRole } from "../auth/authenticate.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { kmOrThrow } from "./fail.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
+import { queryInt } from "./query-int.ts";
 
 const windowQuery = z.object({
   from: z.iso.datetime({ offset: true }).optional(),
   to: z.iso.datetime({ offset: true }).optional(),
   /** The size of an earlier tree head the caller holds: the bundle then proves consistency with it. */
-  since_size: z.coerce.number().int().min(0).max(Number.MAX_SAFE_INTEGER).optional(),
+  since_size: queryInt(0).optional(),
   /** kakunin-evidence/3 (default: one shared multiproof) or kakunin-evidence/2 (an audit path per entry, for older tooling). */
   format: z.enum(EVIDENCE_FORMATS).optional(),
 })

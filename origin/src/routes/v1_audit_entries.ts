@@ -5,6 +5,7 @@ import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { auditEntries } from "../db/schema.ts";
 import { bearer, errorResponses } from "./openapi.ts";
+import { queryInt } from "./query-int.ts";
 
 export const auditEntryView = z.object({
   index: z.number().int(),
@@ -18,11 +19,11 @@ export const auditEntryView = z.object({
 
 const query = z.object({
   /** First index (inclusive); doubles as the cursor. */
-  from: z.coerce.number().int().min(0).default(0),
-  to: z.coerce.number().int().min(0).optional(),
+  from: queryInt(0).default(0),
+  to: queryInt(0).optional(),
   agent_id: z.uuid().optional(),
   kind: z.string().max(64).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  limit: queryInt(1, 1000).default(100),
 });
 
 export const route = createRoute({

@@ -6,11 +6,12 @@ import { withPrefetchedNodes } from "../audit/proof-reader.ts";
 import { requireReadRole } from "../auth/authenticate.ts";
 import { ApiError } from "../http/api-error.ts";
 import { bearer, dataResponse, errorResponses } from "./openapi.ts";
+import { queryInt } from "./query-int.ts";
 
 const inclusionQuery = z.object({
-  entry: z.coerce.number().int().min(0),
+  entry: queryInt(0),
   /** Tree size the proof is for; default: the current size (match it to a signed tree head). */
-  tree_size: z.coerce.number().int().min(1).optional(),
+  tree_size: queryInt(1).optional(),
 });
 
 export const inclusionRoute = createRoute({
@@ -26,7 +27,7 @@ export const inclusionRoute = createRoute({
   },
 });
 
-const consistencyQuery = z.object({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) });
+const consistencyQuery = z.object({ from: queryInt(1), to: queryInt(1) });
 
 export const consistencyRoute = createRoute({
   method: "get",
