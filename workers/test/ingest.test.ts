@@ -132,8 +132,13 @@ describe("GET /v1/agents/:id/risk", () => {
     const own = await exports.default.fetch(`http://edge/v1/agents/${a.cert.agent_id}/risk`, { headers: { authorization: `Bearer ${a.token}` } });
     expect(own.status).toBe(200);
     expect(await own.json()).toMatchObject({ data: { agent_id: a.cert.agent_id, events_scored: 2, band: expect.any(String) } });
-    const cross = await exports.default.fetch(`http://edge/v1/agents/${b.cert.agent_id}/risk`, { headers: { authorization: `Bearer ${a.token}` } });
-    expect(cross.status).toBe(403);
+    // Any other agent, the same tenant's or none at all, is 404 alike (design: outside the caller's reach is 404, like a missing record).
+    const other = async (id: string) => {
+      const r = await exports.default.fetch(`http://edge/v1/agents/${id}/risk`, { headers: { authorization: `Bearer ${a.token}` } });
+      return { status: r.status, type: (await r.json<Problem>()).type };
+    };
+    expect(await other(b.cert.agent_id)).toEqual({ status: 404, type: "urn:kakunin:problem:not-found" });
+    expect(await other(crypto.randomUUID())).toEqual(await other(b.cert.agent_id));
     // Events posted with A's token land in A's monitor, whatever the body says.
     await post(a.token, ev(9, { attributes: { agent_id: b.cert.agent_id } }));
     const bScored = await runInDurableObject(env.AGENT_MONITOR.getByName(b.cert.agent_id), async (m: AgentMonitor) => m.risk(b.cert.agent_id).events_scored);

@@ -8,8 +8,8 @@ import { riskViewSchema } from "../openapi/schemas.ts";
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
- * GET /v1/agents/:id/risk — the agent's current risk, for the agent itself (its ingest token; a
- * token for another agent gets 403) or for the origin (a signed internal call).
+ * GET /v1/agents/:id/risk — the agent's current risk, for the agent itself (its ingest token; any
+ * other agent's id is 404, exactly like a missing agent) or for the origin (a signed internal call).
  */
 export const route = createRoute({
   method: "get",
@@ -23,8 +23,8 @@ export const route = createRoute({
     200: dataResponse(riskViewSchema, "Current risk (decayed to now); not cached", { "cache-control": z.literal("no-store") }),
     ...problemResponses({
       401: "Missing or invalid ingest token (and no valid signature)",
-      403: "A token for another agent, or the token's certificate is no longer valid",
-      404: "Not an agent id",
+      403: "The token's certificate is no longer valid",
+      404: "Not an agent id, or another agent than the token's (the same answer)",
       500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
       503: { description: "This edge has not received the token's certificate yet", headers: { "retry-after": z.string() } },
     }),
@@ -36,13 +36,15 @@ export function register(app: EdgeApp): void {
     const id = c.req.param("id");
     if (!UUID.test(id)) return edgeProblem(c, "not-found", `No agent ${id}.`);
     const path = new URL(c.req.url).pathname;
-    const signed = c.req.header("kakunin-signature") && c.env.KAKUNIN_EDGE_SECRET
-      ? await verifyInternal(c.env.KAKUNIN_EDGE_SECRET, "GET", path, "", c.req.raw.headers)
-      : undefined;
+    const signed =
+      c.req.header("kakunin-signature") && c.env.KAKUNIN_EDGE_SECRET
+        ? await verifyInternal(c.env.KAKUNIN_EDGE_SECRET, "GET", path, "", c.req.raw.headers)
+        : undefined;
     if (!signed?.ok) {
       const caller = await authenticateIngest(c);
       if (caller instanceof Response) return caller;
-      if (caller.claims.agent_id !== id) return edgeProblem(c, "forbidden", "An ingest token can only read its own agent's risk.");
+      // Another agent, of this tenant or none, is 404 like a missing one: a token speaks for one agent only.
+      if (caller.claims.agent_id !== id) return edgeProblem(c, "not-found", `No agent ${id}.`);
     }
     const view = await c.env.AGENT_MONITOR.getByName(id).risk(id);
     return c.json({ data: view }, 200, { "cache-control": "no-store" });
