@@ -21,6 +21,17 @@ describe("shared verdict rules", () => {
     expect(canonicalSerial(" 4a")).toBeUndefined();
     expect(normaliseSerial(" 4A:0b \n")).toBe("4a0b");
     expect(canonicalSerial("ab".repeat(21))).toBeUndefined(); // > 20 octets
+    // One number, one key: DER's sign-padding octet and a dropped leading zero digit (big.Int, int) are the same serial.
+    expect(canonicalSerial("00:8F:01")).toBe("8f01");
+    expect(canonicalSerial("006b7d")).toBe("6b7d");
+    expect(canonicalSerial("a0b")).toBe("0a0b");
+    expect(canonicalSerial("0a0b")).toBe("0a0b");
+    expect(canonicalSerial("00")).toBeUndefined(); // zero is not a positive serial
+    expect(canonicalSerial("0".repeat(41))).toBeUndefined();
+    expect(canonicalSerial(`00${"8f".repeat(20)}`)).toBe("8f".repeat(20)); // 20 octets once the padding is off
+    expect(canonicalSerial(`0000${"8f".repeat(20)}`)).toBe("8f".repeat(20));
+    const kakunin = "4d2f0c9a1b3e5f7081928374a5b6c7d8"; // 16 octets, first 0x40–0x7f: unchanged
+    expect(canonicalSerial(kakunin)).toBe(kakunin);
   });
 
   it("caller checks: model hash and every wanted scope", () => {

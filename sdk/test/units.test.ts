@@ -151,15 +151,15 @@ describe("certificate_pem is asked for only when needed", () => {
 
   it("by default the verifier sends ?include=certificate_pem and requires the field back", async () => {
     const e = edge(false);
-    const r = await createVerifier({ edgeUrl: "http://edge.test", fetch: e.fetch }).verify("4d2");
-    expect(e.urls).toEqual(["http://edge.test/v1/verify/4d2?include=certificate_pem"]);
+    const r = await createVerifier({ edgeUrl: "http://edge.test", fetch: e.fetch }).verify("4d2f");
+    expect(e.urls).toEqual(["http://edge.test/v1/verify/4d2f?include=certificate_pem"]);
     expect(r).toMatchObject({ kind: "edge_unavailable" });
   });
 
   it("includeCertificate: false asks without it and accepts answers without certificate_pem", async () => {
     const e = edge(false);
-    const r = await createVerifier({ edgeUrl: "http://edge.test", fetch: e.fetch, includeCertificate: false }).verify("4d2");
-    expect(e.urls).toEqual(["http://edge.test/v1/verify/4d2"]);
+    const r = await createVerifier({ edgeUrl: "http://edge.test", fetch: e.fetch, includeCertificate: false }).verify("4d2f");
+    expect(e.urls).toEqual(["http://edge.test/v1/verify/4d2f"]);
     expect(r).toMatchObject({ kind: "checked", valid: true });
   });
 });

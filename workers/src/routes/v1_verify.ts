@@ -51,7 +51,7 @@ export function register(app: EdgeApp): void {
   serve(app, route, async (c) => {
     const serial = normaliseSerial(c.req.param("serial"));
     if (!serial) {
-      return edgeProblem(c, "invalid-serial", "A serial number is 1 to 40 hex digits (lowercase, no colons).", { headers: { "cache-control": CACHE.none } });
+      return edgeProblem(c, "invalid-serial", "A serial number is hex digits, at most 20 octets (upper case, colons and a sign-padding 00 octet are accepted).", { headers: { "cache-control": CACHE.none } });
     }
     const q = new URL(c.req.url).searchParams;
     const errors: FieldError[] = [];
