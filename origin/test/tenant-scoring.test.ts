@@ -92,6 +92,19 @@ describe.each(dbKinds())("tenant scoring on %s", (kind) => {
       expect(r.status, JSON.stringify(body)).toBe(422);
       expect(r.res.headers.get("content-type")).toContain("application/problem+json");
     }
+    // A key named __proto__ is dropped by every object copy: accepted, it was an audited change of nothing.
+    const audited = async () => (await o.json<{ data: unknown[] }>("GET", "/v1/audit/entries?kind=scoring.updated&limit=1000")).body.data.length;
+    const entries = await audited();
+    for (const [raw, path] of [
+      ['{"weights":{"__proto__":1}}', "weights.__proto__"],
+      ['{"shadow":{"weights":{"__proto__":2}}}', "shadow.weights.__proto__"],
+      ['{"__proto__":{"thresholds":{"medium":0.1,"high":0.2}}}', "__proto__"],
+    ]) {
+      const r = await o.json<Problem>("PATCH", "/v1/tenant/scoring", { rawBody: raw!, headers: { "content-type": "application/json" } });
+      expect({ raw, status: r.status }).toEqual({ raw, status: 422 });
+      expect(r.body.errors?.map((e) => e.path)).toEqual([path]);
+    }
+    expect(await audited()).toBe(entries);
     const bad = await o.json<Problem>("PATCH", "/v1/tenant/scoring", { body: { weights: { no_such_feature: 1 } } });
     expect(bad.body.errors?.[0]?.path).toContain("no_such_feature");
     expect((await o.json<{ data: View }>("GET", "/v1/tenant/scoring")).body.data).toEqual(before);

@@ -63,6 +63,16 @@ export function tooDeepPath(value: unknown, max = MAX_JSON_DEPTH): JsonPath | un
   return found;
 }
 
+/** Paths of the object keys named `__proto__`, in document order (at most 50). */
+function protoKeyPaths(value: unknown): JsonPath[] {
+  const found: JsonPath[] = [];
+  walkJson(value, (_v, path, key) => {
+    if (key === "__proto__") found.push(path);
+    return found.length < 50;
+  });
+  return found;
+}
+
 /**
  * Paths of every string in a JSON value that is not well formed: values and object keys, at any
  * depth. A key is reported by its own path (the key is part of the path, as a user reads it).
@@ -132,6 +142,18 @@ export function parseJsonBody(bytes: Uint8Array): JsonBodyResult {
       reason: "refused-fields",
       detail: `The request body is nested more than ${MAX_JSON_DEPTH} levels deep; nothing was accepted`,
       errors: [{ path: dotted(deep), message }],
+    };
+  }
+  // A key named __proto__ is an own property after JSON.parse but vanishes (or worse, becomes the
+  // prototype) once code copies the object: zod's record drops it, so `{"weights":{"__proto__":1}}`
+  // was accepted and audited as a change that changed nothing. Refused, as Fastify's parser does.
+  const proto = protoKeyPaths(value);
+  if (proto.length) {
+    return {
+      ok: false,
+      reason: "refused-fields",
+      detail: `${proto.length} key(s) named __proto__; nothing was accepted`,
+      errors: proto.map((p) => ({ path: dotted(p), message: "a key named __proto__ is refused" })),
     };
   }
   const unicode = (paths: JsonPath[]) => {

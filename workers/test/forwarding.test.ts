@@ -104,6 +104,10 @@ describe("nesting deeper than MAX_JSON_DEPTH is refused at ingest, naming the fi
     // As deep as allowed (the body is level 1, attributes level 2, the deepest object level 64): accepted.
     expect((await post(token, JSON.stringify(ev(3, { attributes: nest(63) })))).status).toBe(202);
     expect((await post(token, JSON.stringify(ev(4, { attributes: nest(64) })))).status).toBe(422);
+    // A key named __proto__ (dropped or turned into a prototype by any copy of the object): refused, named.
+    const proto = await post(token, JSON.stringify(ev(5)).replace('"event_id"', '"attributes":{"a":{"__proto__":{"x":1}}},"event_id"'));
+    expect(proto.status).toBe(422);
+    expect((await proto.json<Problem>()).errors!.map((e) => e.path)).toEqual(["attributes.a.__proto__"]);
     expect(await runInDurableObject(stub, async (m: AgentMonitor) => m.risk("x").events_scored)).toBe(1);
   });
 });
