@@ -61,6 +61,14 @@ describe("POST /v1/events", () => {
     expect(n).toBe(0);
   });
 
+  it("RFC 3339 allows lower-case t and z: accepted, as the same instant", async () => {
+    const { token } = await enrolledAgent();
+    const at = new Date(Date.now() - 60_000).toISOString();
+    const r = await post(token, ev(1, { timestamp: at.replace("T", "t").replace("Z", "z") }));
+    expect(r.status).toBe(202);
+    expect((await post(token, ev(2, { timestamp: at.replace("T", " ") }))).status).toBe(422); // outside the grammar (its NOTE allows a space only by agreement)
+  });
+
   it("an empty event_id or action is one error each, saying it is empty (not a charset complaint)", async () => {
     const { token } = await enrolledAgent();
     const r = await post(token, ev(1, { event_id: "", action: "" }));

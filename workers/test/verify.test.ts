@@ -192,7 +192,17 @@ describe("GET /v1/verify/:serial?max_band= and ?max_risk=", () => {
   it("422 problem for a bad max_band or max_risk", async () => {
     const rec = certRec();
     await publish([rec]);
-    for (const q of ["?max_band=high", "?max_band=x", "?max_risk=2", "?max_risk=abc", "?max_risk="]) {
+    for (const q of [
+      "?max_band=high",
+      "?max_band=x",
+      "?max_risk=2",
+      "?max_risk=abc",
+      "?max_risk=",
+      "?max_risk=0x1",
+      "?max_risk=1e0",
+      "?max_risk=%201",
+      "?max_risk=Infinity",
+    ]) {
       const r = await verify(rec.serial_number, q);
       expect(r.status, q).toBe(422);
       expect(r.headers.get("content-type")).toContain("application/problem+json");

@@ -47,7 +47,7 @@ export function parseEvents(body: unknown, now: number): { ok: true; events: Age
   const errors: FieldError[] = [];
   const events: AgentEvent[] = [];
   items.forEach((item, i) => {
-    const r = eventSchema.safeParse(item);
+    const r = eventSchema.safeParse(upperTimestamp(item));
     const at = (p: string) => [prefix(i), p].filter(Boolean).join(".");
     if (!r.success) {
       for (const issue of r.error.issues) errors.push({ path: at(issue.path.map(String).join(".")) || prefix(i) || "(body)", message: issue.message });
@@ -67,4 +67,14 @@ function attributesBytes(item: unknown): number {
   if (typeof item !== "object" || item === null || !("attributes" in item)) return 0;
   const a = (item as { attributes: unknown }).attributes;
   return a === undefined ? 0 : utf8Length(JSON.stringify(a));
+}
+
+/**
+ * RFC 3339 §5.6 allows `t` and `z` in lower case; zod's datetime does not. The only letters a
+ * timestamp can hold are those two, so upper-casing it is the same instant written canonically.
+ */
+function upperTimestamp(item: unknown): unknown {
+  if (typeof item !== "object" || item === null || !("timestamp" in item)) return item;
+  const t = (item as { timestamp: unknown }).timestamp;
+  return typeof t === "string" ? { ...item, timestamp: t.toUpperCase() } : item;
 }

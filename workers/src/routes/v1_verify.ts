@@ -15,6 +15,9 @@ const CACHE = { active: "public, max-age=2", final: "public, max-age=300", none:
 
 const noStore = { "cache-control": cacheControl };
 
+/** A score in [0,1] written as a plain decimal: 0, 0.6, 1, 1.0. */
+const MAX_RISK_PATTERN = /^(0(\.\d+)?|1(\.0+)?)$/;
+
 /** Optional fields a caller can ask for with `?include=` (repeatable or comma-separated). */
 const INCLUDABLE = ["certificate_pem"] as const;
 
@@ -31,7 +34,7 @@ export const route = createRoute({
       model_hash: z.string().regex(MODEL_HASH_PATTERN).optional().openapi({ description: "`valid` is false (reason model_hash_mismatch) unless the certificate binds this model hash" }),
       scope: z.array(z.string().max(128).regex(SCOPE_PATTERN)).optional().openapi({ description: "Repeatable; `valid` is false (scope_not_granted) for each action the agent's scopes do not cover" }),
       max_band: z.enum(["low", "medium"]).optional().openapi({ description: "`valid` is false (reason risk_too_high) when the agent's risk band is above this one" }),
-      max_risk: z.string().regex(/^(0(\.\d+)?|1(\.0+)?)$/).optional().openapi({ description: "A score in [0,1]; `valid` is false (risk_too_high) when the agent's risk score is above it" }),
+      max_risk: z.string().regex(MAX_RISK_PATTERN).optional().openapi({ description: "A score in [0,1]; `valid` is false (risk_too_high) when the agent's risk score is above it" }),
       consistency: z.enum(["eventual", "strong"]).default("eventual").openapi({ description: "`strong` reads the status ledger itself and always reflects every delivered revocation (not cached)" }),
       include: z.enum(INCLUDABLE).optional().openapi({ description: "`certificate_pem` adds the certificate's PEM to the answer (proof-of-possession gateways); left out otherwise" }),
     }),
@@ -65,7 +68,8 @@ export function register(app: EdgeApp): void {
     if (maxBand !== undefined && maxBand !== "low" && maxBand !== "medium") errors.push({ path: "max_band", message: "must be 'low' or 'medium'" });
     const maxRiskRaw = q.get("max_risk") ?? undefined;
     const maxRisk = maxRiskRaw === undefined ? undefined : Number(maxRiskRaw);
-    if (maxRiskRaw !== undefined && (maxRiskRaw.trim() === "" || !Number.isFinite(maxRisk) || maxRisk! < 0 || maxRisk! > 1)) {
+    // The documented pattern, not Number(): `0x1`, `1e0` and ` 1` are not how a score is written.
+    if (maxRiskRaw !== undefined && (!MAX_RISK_PATTERN.test(maxRiskRaw) || !Number.isFinite(maxRisk) || maxRisk! < 0 || maxRisk! > 1)) {
       errors.push({ path: "max_risk", message: "must be a number in [0,1]" });
     }
     const consistency = q.get("consistency") ?? "eventual";
