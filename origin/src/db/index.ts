@@ -9,6 +9,7 @@ import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
+import { lockDataDir } from "./dir-lock.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -94,6 +95,8 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   }
   // PGlite creates only the last path segment of its data dir itself.
   if (opts.dir) mkdirSync(opts.dir, { recursive: true });
+  // Before PGlite opens it: a second origin on this dir would run on its own copy (dir-lock.ts).
+  const unlock = opts.dir ? lockDataDir(opts.dir) : () => {};
   const client = new PGlite(opts.dir);
   const db = drizzlePglite(client, { schema });
   let applied: string[] = [];
@@ -105,9 +108,14 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     }
   } catch (e) {
     await client.close();
+    unlock();
     throw e;
   }
-  return { db: db as unknown as Db, driver: "pglite", close: () => client.close(), migrationsApplied: applied };
+  const close = async () => {
+    await client.close();
+    unlock();
+  };
+  return { db: db as unknown as Db, driver: "pglite", close, migrationsApplied: applied };
 }
 
 /** The migrations this build ships (drizzle's journal), oldest first. */
@@ -178,12 +186,15 @@ export const UNIQUE_VIOLATION = "23505";
 /**
  * Whether an error means the database is unreachable or overloaded rather than that the query is
  * wrong: connection refused/reset/timed out, the server shutting down or not accepting
- * connections (SQLSTATE class 08, 57P01–57P03), or a statement cancelled by its timeout (57014).
+ * connections (SQLSTATE class 08, 57P01–57P03), a statement cancelled by its timeout (57014), or
+ * a database that only reads (25006: a standby after failover).
  * Such requests answer 503 with Retry-After; nothing was committed.
  */
 export function isDatabaseUnavailable(e: unknown): boolean {
   const state = sqlState(e);
-  if (state && (state.startsWith("08") || state === "57P01" || state === "57P02" || state === "57P03" || state === "57014" || state === "53300")) return true;
+  // 25006 read_only_sql_transaction: a standby after failover, or the primary set read-only; the
+  // write is refused whole and a retry against the new primary succeeds, so it is 503 like the rest.
+  if (state && (state.startsWith("08") || state === "57P01" || state === "57P02" || state === "57P03" || state === "57014" || state === "53300" || state === "25006")) return true;
   for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
     if (typeof cur === "object" && "code" in cur && typeof cur.code === "string" && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(cur.code)) return true;
     const msg = cur instanceof Error ? cur.message : "";
