@@ -1,4 +1,5 @@
 import { asc, eq, isNull, sql } from "drizzle-orm";
+import { rowsOfResult } from "./db/index.ts";
 import { authorities, outbox } from "./db/schema.ts";
 import type { Services } from "./services.ts";
 
@@ -40,7 +41,13 @@ export async function readiness(s: Services): Promise<ReadinessChecks> {
   const perf = () => performance.now();
   const [database, keyManager, publishLag] = await Promise.all([
     timed(async () => {
-      await s.db.execute(sql`select 1`);
+      // Answering is not enough: after a failover to a standby, or with default_transaction_read_only
+      // on, every read works and every write fails. Ready means this origin can commit.
+      const [row] = rowsOfResult<{ ro: string; recovery: boolean }>(
+        await s.db.execute(sql`select current_setting('transaction_read_only') as ro, pg_is_in_recovery() as recovery`),
+      );
+      if (row?.ro === "on" || row?.recovery === true)
+        throw new Error("the database is read-only (a standby, or transactions read-only by default): writes would fail");
       return undefined;
     }, perf),
     timed(async () => {

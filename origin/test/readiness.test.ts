@@ -3,7 +3,8 @@ import { ManualClock } from "../src/clock.ts";
 import { openDatabase } from "../src/db/index.ts";
 import { outbox } from "../src/db/schema.ts";
 import { startTcpProxy, type TcpProxy } from "../../test/support/tcp-proxy.ts";
-import { dbKinds, freshPostgresDatabase, postgresUrl, startTestOrigin, type TestOrigin } from "./harness.ts";
+import pg from "pg";
+import { agentBody, dbKinds, freshPostgresDatabase, postgresUrl, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 type Ready = { status: string; checks: Record<string, { ok: boolean; detail?: string; ms: number }> };
 
@@ -44,9 +45,11 @@ describe.skipIf(!postgresUrl())("a database that is down or slow (postgres)", ()
   let o: TestOrigin;
   let proxy: TcpProxy;
   let drop: () => Promise<void>;
+  let dbUrl = "";
   beforeAll(async () => {
     const db = await freshPostgresDatabase();
     drop = db.drop;
+    dbUrl = db.url;
     const url = new URL(db.url);
     proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port) });
     url.port = String(proxy.port);
@@ -81,6 +84,34 @@ describe.skipIf(!postgresUrl())("a database that is down or slow (postgres)", ()
     expect((await o.json("GET", "/v1/agents")).status).toBe(200);
     const again = await o.json("GET", "/readyz", { key: null });
     expect(again.status, JSON.stringify(again.body)).toBe(200);
+  });
+
+  it("a database that only reads (failover to a standby, default_transaction_read_only): /readyz is 503 naming it, writes 503 with Retry-After, not 500", async () => {
+    proxy.setDown(false);
+    const name = new URL(dbUrl).pathname.slice(1);
+    const admin = new pg.Client({ connectionString: postgresUrl()! });
+    await admin.connect();
+    // New sessions read only, and the origin's sessions cut, as a failover does.
+    const flip = async (on: boolean) => {
+      await admin.query(`alter database ${name} set default_transaction_read_only = ${on ? "on" : "off"}`);
+      await admin.query("select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()", [name]);
+    };
+    try {
+      await flip(true);
+      await expect.poll(async () => (await o.json("GET", "/v1/agents")).status, { timeout: 10_000 }).toBe(200); // reads still work
+      const ready = await o.json<Ready>("GET", "/readyz", { key: null });
+      expect(ready.status).toBe(503);
+      expect(ready.body.checks.database!.detail).toMatch(/read-only/);
+      const write = await o.json<{ type: string }>("POST", "/v1/agents", { body: agentBody() });
+      expect(write.status).toBe(503);
+      expect(write.body.type).toMatch(/database-unavailable/);
+      expect(Number(write.res.headers.get("retry-after"))).toBeGreaterThan(0);
+    } finally {
+      await flip(false);
+      await admin.end();
+    }
+    await expect.poll(async () => (await o.json("GET", "/readyz", { key: null })).status, { timeout: 10_000 }).toBe(200);
+    expect((await o.json("POST", "/v1/agents", { body: agentBody() })).status).toBe(201);
   });
 
   it("a statement over the statement timeout is cancelled by the server, not waited on forever", async () => {
