@@ -9,8 +9,11 @@ const port = z.coerce.number().int().min(0).max(65535);
  * process.env; services receive the parsed config.
  */
 export const configSchema = z.object({
-  /** `production` refuses the development defaults (origin/src/production-mode.ts). */
-  KAKUNIN_ENV: z.string().min(1).default("dev"),
+  /**
+   * `production` refuses the development defaults (origin/src/production-mode.ts). A closed list:
+   * a typo (`prod`, `Production`) silently switched every guardrail off.
+   */
+  KAKUNIN_ENV: z.enum(["dev", "test", "staging", "production"], { error: "must be one of dev, test, staging, production" }).default("dev"),
   KAKUNIN_DATA_DIR: z.string().min(1).default(".kakunin"),
   /** JSON log lines on stdout at this level and above (`silent` for none). */
   KAKUNIN_LOG_LEVEL: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),

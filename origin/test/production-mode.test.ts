@@ -16,6 +16,15 @@ describe("KAKUNIN_ENV=production", () => {
     expect(loadConfig(safe).KAKUNIN_ENV).toBe("production");
   });
 
+  it("a mistyped KAKUNIN_ENV is refused, not read as 'not production' with every guardrail off", () => {
+    for (const typo of ["prod", "Production", "PRODUCTION", "production "]) {
+      expect(() => loadConfig({ ...safe, KAKUNIN_ENV: typo, DATABASE_URL: undefined }), typo).toThrow(
+        /KAKUNIN_ENV.*must be one of dev, test, staging, production/,
+      );
+    }
+    for (const ok of ["dev", "test", "staging"]) expect(loadConfig({ ...safe, KAKUNIN_ENV: ok }).KAKUNIN_ENV).toBe(ok);
+  });
+
   const unsafe: Array<[string, Record<string, string | undefined>, RegExp]> = [
     ["the local key manager", { KAKUNIN_KEY_MANAGER: "local" }, /KAKUNIN_KEY_MANAGER=local/],
     ["the local key manager by default", { KAKUNIN_KEY_MANAGER: undefined }, /KAKUNIN_KEY_MANAGER=local/],
