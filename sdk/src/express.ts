@@ -1,8 +1,8 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { createGate, type GateRequest, type KakuninAgent } from "./gate.ts";
-import { resolveChecks, type MiddlewareOptions } from "./middleware-options.ts";
+import { assertStaticOptions, dotSegmentProblem, resolveChecksOrProblem, type MiddlewareOptions } from "./middleware-options.ts";
 import type { BodyRead } from "./possession.ts";
-import { PROBLEM_CONTENT_TYPE } from "./problems.ts";
+import { PROBLEM_CONTENT_TYPE, type GatewayProblem } from "./problems.ts";
 
 export type { KakuninAgent } from "./gate.ts";
 export type KakuninExpressOptions = MiddlewareOptions<Request>;
@@ -33,9 +33,16 @@ export function keepRawBody(req: Request, _res: Response, buf: Uint8Array): void
  * `res.locals.kakuninAgent` and calls `next()`.
  */
 export function kakunin(options: KakuninExpressOptions): RequestHandler {
+  assertStaticOptions(options);
   const gate = createGate(options);
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const send = (res: Response, problem: GatewayProblem): void => {
+    res.status(problem.status).set({ "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" }).send(JSON.stringify(problem));
+  };
   return (req: Request, res: Response, next: NextFunction) => {
+    // The raw target, before `new URL` below collapses dot segments that Express routes as sent.
+    const dotted = dotSegmentProblem(req.originalUrl);
+    if (dotted) return send(res, dotted);
     const view: GateRequest = {
       method: req.method,
       url: requestUrl(req),
@@ -45,13 +52,10 @@ export function kakunin(options: KakuninExpressOptions): RequestHandler {
       },
       body: () => readBody(req, maxBody),
     };
-    resolveChecks(req, options)
-      .then((checks) => gate(view, checks))
+    resolveChecksOrProblem(req, options)
+      .then((resolved) => (resolved.ok ? gate(view, resolved.checks) : resolved))
       .then((result) => {
-        if (!result.ok) {
-          res.status(result.problem.status).set({ "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" }).send(JSON.stringify(result.problem));
-          return;
-        }
+        if (!result.ok) return send(res, result.problem);
         req.kakuninAgent = result.agent;
         res.locals.kakuninAgent = result.agent;
         next();

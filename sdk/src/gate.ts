@@ -4,7 +4,7 @@ import { gatewayProblem, type GatewayProblem, type GatewayProblemName } from "./
 import { PublicKeys } from "./public-keys.ts";
 import { normaliseSerial } from "./serial.ts";
 import { AGENT_SERIAL_HEADER, type MessageView } from "./signature-base.ts";
-import type { EdgeReasonCode, EdgeVerifyData, VerifyChecks, WebCryptoKey } from "./types.ts";
+import type { CheckedVerifyData, EdgeReasonCode, VerifyChecks, WebCryptoKey } from "./types.ts";
 import { createVerifier, type Verifier, type VerifierOptions } from "./verifier.ts";
 
 export interface GateOptions {
@@ -37,7 +37,7 @@ export type KakuninAgent = {
   signature: { label: string; created: number; nonce: string | undefined } | undefined;
 } & (
   /** The edge answered: possession was proven by signature, or not asked for. */
-  | { degraded: false; possession: "verified" | "not_required"; data: EdgeVerifyData }
+  | { degraded: false; possession: "verified" | "not_required"; data: CheckedVerifyData }
   /**
    * Failing open (`failClosed: false`) without the edge: no status, no scopes were checked, and
    * `possession: "unchecked"` means a signature was present but NOT verified (no public key known
@@ -55,7 +55,7 @@ export interface GateRequest extends MessageView {
 export type GateResult = { ok: true; agent: KakuninAgent } | { ok: false; problem: GatewayProblem };
 
 /** The first reason decides the problem type; all reasons are listed in the problem. */
-const FORBIDDEN: Record<EdgeReasonCode, GatewayProblemName> = {
+const FORBIDDEN: Record<EdgeReasonCode | "tenant_not_allowed", GatewayProblemName> = {
   revoked: "certificate-revoked",
   superseded: "certificate-not-valid",
   expired: "certificate-not-valid",
@@ -65,7 +65,16 @@ const FORBIDDEN: Record<EdgeReasonCode, GatewayProblemName> = {
   model_hash_mismatch: "model-hash-mismatch",
   scope_not_granted: "scope-not-granted",
   risk_too_high: "risk-too-high",
+  tenant_not_allowed: "tenant-not-allowed",
 };
+
+/**
+ * The edge may send codes this SDK version does not know (a newer edge): they refuse as a generic
+ * 403 rather than crash. `hasOwn`, so a code like "toString" is unknown too, not a prototype member.
+ */
+function problemFor(code: string): GatewayProblemName {
+  return Object.hasOwn(FORBIDDEN, code) ? FORBIDDEN[code as keyof typeof FORBIDDEN] : "certificate-not-valid";
+}
 
 /**
  * The framework-neutral check behind both middlewares. Order: who is calling (serial header, then
@@ -134,8 +143,10 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
           if (refused) return refused;
         }
         const first = result.data.reasons[0];
-        if (first) {
-          return refuse(FORBIDDEN[first.code], result.data.reasons.map((r) => r.detail).join("; "), { serial_number: serial, reasons: result.data.reasons });
+        // `valid` too: evaluate() gives every refusal a reason, but a pass must never rest on the list alone.
+        if (first || !result.valid) {
+          const detail = result.data.reasons.map((r) => r.detail).join("; ") || `certificate status ${result.data.status}`;
+          return refuse(first ? problemFor(first.code) : "certificate-not-valid", detail, { serial_number: serial, reasons: result.data.reasons });
         }
         return { ok: true, agent: { serial, possession: sig ? "verified" : "not_required", signature, degraded: false, data: result.data } };
       }

@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { createGate, type GateRequest, type KakuninAgent } from "./gate.ts";
-import { resolveChecks, type MiddlewareOptions } from "./middleware-options.ts";
+import { assertStaticOptions, dotSegmentProblem, resolveChecksOrProblem, type MiddlewareOptions } from "./middleware-options.ts";
 import { readCapped } from "./capped-body.ts";
 import type { BodyRead } from "./possession.ts";
 import { problemResponse } from "./problems.ts";
@@ -16,9 +16,14 @@ export type KakuninEnv = { Variables: { kakuninAgent: KakuninAgent } };
  * Works wherever Hono runs (Workers, Node, Deno, Bun): Web APIs only.
  */
 export function kakunin(options: KakuninHonoOptions): MiddlewareHandler<KakuninEnv> {
+  assertStaticOptions(options);
   const gate = createGate(options);
   const maxBody = options.maxBodyBytes ?? 1024 * 1024;
   return async (c, next) => {
+    // Fetch-style servers normally hand over a normalised URL; one that does not is refused, since
+    // `new URL` below would sign-check another path than the one routed.
+    const dotted = dotSegmentProblem(c.req.url);
+    if (dotted) return problemResponse(dotted);
     const url = new URL(c.req.url);
     const req: GateRequest = {
       method: c.req.method,
@@ -26,7 +31,8 @@ export function kakunin(options: KakuninHonoOptions): MiddlewareHandler<KakuninE
       header: (name) => c.req.raw.headers.get(name) ?? undefined,
       body: () => readBody(c, maxBody),
     };
-    const result = await gate(req, await resolveChecks(c, options));
+    const resolved = await resolveChecksOrProblem(c, options);
+    const result = resolved.ok ? await gate(req, resolved.checks) : resolved;
     if (!result.ok) return problemResponse(result.problem);
     c.set("kakuninAgent", result.agent);
     await next();

@@ -1,6 +1,7 @@
 export { createVerifier, type Verifier, type VerifierOptions } from "./verifier.ts";
 export type {
   CertificateStatus,
+  CheckedVerifyData,
   EdgeReason,
   EdgeReasonCode,
   EdgeVerifyData,

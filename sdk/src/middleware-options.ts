@@ -1,4 +1,6 @@
+import { riskLimitError } from "./evaluate.ts";
 import type { GateOptions } from "./gate.ts";
+import { gatewayProblem, type GatewayProblem } from "./problems.ts";
 import type { VerifyChecks } from "./types.ts";
 
 /** A requirement fixed for the route, or computed per request (from the path, the body...). */
@@ -13,6 +15,34 @@ export interface MiddlewareOptions<Req> extends GateOptions {
   maxBand?: PerRequest<Req, "low" | "medium">;
   /** Refuse (403 risk-too-high) agents whose risk score (0–1) is above this. */
   maxRisk?: PerRequest<Req, number>;
+  /**
+   * Tenant id(s) whose agents this gateway accepts; any other agent is refused (403
+   * tenant-not-allowed). Optional only for compatibility: without it, an agent certified by any
+   * tenant on the edge passes.
+   */
+  tenant?: string | readonly string[];
+}
+
+/** Thrown by resolveChecks for a per-request value that would silently weaken a check. */
+export class InvalidCheckError extends Error {
+  override name = "InvalidCheckError";
+}
+
+/**
+ * Static values checked when the middleware is built: a misconfigured gateway should fail at
+ * startup, not let traffic through with a ceiling that never refuses.
+ */
+export function assertStaticOptions<Req>(options: MiddlewareOptions<Req>): void {
+  const band = typeof options.maxBand === "function" ? undefined : options.maxBand;
+  const risk = typeof options.maxRisk === "function" ? undefined : options.maxRisk;
+  const error = riskLimitError(band, risk);
+  if (error !== undefined) throw new TypeError(`kakunin(): ${error}`);
+  if (options.tenant !== undefined) {
+    const list: readonly unknown[] = typeof options.tenant === "string" ? [options.tenant] : options.tenant;
+    if (list.length === 0 || !list.every((t) => typeof t === "string" && t !== "")) {
+      throw new TypeError("kakunin(): `tenant` must be a tenant id or a non-empty list of them");
+    }
+  }
 }
 
 export async function resolveChecks<Req>(req: Req, options: MiddlewareOptions<Req>): Promise<VerifyChecks> {
@@ -20,10 +50,43 @@ export async function resolveChecks<Req>(req: Req, options: MiddlewareOptions<Re
   const modelHash = typeof options.modelHash === "function" ? await options.modelHash(req) : options.modelHash;
   const maxBand = typeof options.maxBand === "function" ? await options.maxBand(req) : options.maxBand;
   const maxRisk = typeof options.maxRisk === "function" ? await options.maxRisk(req) : options.maxRisk;
+  const error = riskLimitError(maxBand, maxRisk);
+  if (error !== undefined) throw new InvalidCheckError(error);
   return {
     ...(scope !== undefined && { scope }),
     ...(modelHash !== undefined && { modelHash }),
     ...(maxBand !== undefined && { maxBand }),
     ...(maxRisk !== undefined && { maxRisk }),
+    ...(options.tenant !== undefined && { tenant: options.tenant }),
   };
+}
+
+/** resolveChecks for the middlewares: a bad per-request value is a 500 problem, not a pass or a crash. */
+export async function resolveChecksOrProblem<Req>(
+  req: Req,
+  options: MiddlewareOptions<Req>,
+): Promise<{ ok: true; checks: VerifyChecks } | { ok: false; problem: GatewayProblem }> {
+  try {
+    return { ok: true, checks: await resolveChecks(req, options) };
+  } catch (e) {
+    if (e instanceof InvalidCheckError)
+      return { ok: false, problem: gatewayProblem("internal-error", `the gateway computed an invalid check for this request: ${e.message}`) };
+    throw e;
+  }
+}
+
+/**
+ * A 400 problem when the request target's path has `.` or `..` segments (plain or `%2e`, any
+ * case, `/` or `\` separated). The signature's `@path` is computed from a normalised URL while a
+ * framework may route the raw path, so such a request could be signed for one route and reach
+ * another; no legitimate client sends one.
+ */
+export function dotSegmentProblem(target: string): GatewayProblem | undefined {
+  // Absolute form (a fetch Request's url) or origin form (Express's originalUrl): only the path counts.
+  const path = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#\\]*/i, "").split(/[?#]/, 1)[0] ?? "";
+  const dotted = path.split(/[/\\]/).some((segment) => {
+    const s = segment.toLowerCase().replaceAll("%2e", ".");
+    return s === "." || s === "..";
+  });
+  return dotted ? gatewayProblem("path-not-canonical", "the request path contains '.' or '..' segments; send the normalised path that was signed") : undefined;
 }

@@ -11,7 +11,7 @@ export type EdgeReasonCode =
   | "risk_too_high";
 
 /** Edge codes plus the ones only a client can observe. */
-export type VerifyReasonCode = EdgeReasonCode | "invalid_serial" | "unknown_serial" | "edge_unavailable";
+export type VerifyReasonCode = EdgeReasonCode | "tenant_not_allowed" | "invalid_serial" | "unknown_serial" | "edge_unavailable";
 
 export interface EdgeReason {
   code: EdgeReasonCode;
@@ -43,6 +43,7 @@ export interface EdgeVerifyData {
   not_after: string;
   revoked_at: string | null;
   revocation_reason: string | null;
+  /** Not checked by the edge client: an answer without a usable one fails a risk ceiling closed (evaluate.ts). */
   risk: { score: number; band: RiskBand };
   checked_at: string;
   /**
@@ -61,6 +62,12 @@ export interface EdgeVerifyData {
   superseded_by?: string | null;
 }
 
+/**
+ * The edge's answer evaluated for one caller: its reasons may include the SDK's own
+ * (`tenant_not_allowed`), which the edge never sends, so they are not EdgeReasons.
+ */
+export type CheckedVerifyData = Omit<EdgeVerifyData, "reasons"> & { reasons: VerifyReason[] };
+
 /** What a caller may require on top of the certificate being active. */
 export interface VerifyChecks {
   /** `sha256:<hex>`: the model hash the certificate must bind. */
@@ -71,6 +78,11 @@ export interface VerifyChecks {
   maxBand?: "low" | "medium";
   /** Refuse (reason `risk_too_high`) an agent whose risk score (0–1) is above this. */
   maxRisk?: number;
+  /**
+   * Tenant id(s) the agent must belong to (`data.tenant_id`); otherwise reason `tenant_not_allowed`.
+   * The edge certifies agents of every tenant, so a gateway serving one tenant should set it.
+   */
+  tenant?: string | readonly string[];
 }
 
 /**
@@ -85,7 +97,7 @@ export type VerifyResult =
       serial: string;
       reasons: VerifyReason[];
       /** The edge's answer, with `status`, `valid` and `reasons` evaluated for these checks at this moment. */
-      data: EdgeVerifyData;
+      data: CheckedVerifyData;
       /** True when answered from the in-memory cache (no request). */
       cached: boolean;
     }
