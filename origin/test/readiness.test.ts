@@ -80,6 +80,11 @@ describe.skipIf(!postgresUrl())("a database that is down or slow (postgres)", ()
     const ready = await o.json<Ready>("GET", "/readyz", { key: null });
     expect(ready.status).toBe(503);
     expect(ready.body.checks.database!.ok).toBe(false);
+    // Counts the database could not give are unknown (NaN), not 0: an alert on dead letters > 0 must not resolve in an outage.
+    const metrics = await (await o.request("GET", "/metrics", { key: null })).text();
+    expect(metrics).toMatch(/^kakunin_dead_letters\{source="edge",kind="event"\} NaN$/im); // prom-client writes Nan; Go's ParseFloat reads either
+    expect(metrics).toMatch(/^kakunin_webhook_deliveries\{status="dead"\} NaN$/im);
+    expect(metrics).not.toMatch(/^kakunin_dead_letters\{[^}]*\} 0$/m);
     proxy.setDown(false);
     expect((await o.json("GET", "/v1/agents")).status).toBe(200);
     const again = await o.json("GET", "/readyz", { key: null });

@@ -66,20 +66,24 @@ function scalarFromDb(registry: Registry, db: Db, name: string, help: string, qu
 /**
  * A gauge of counts by label, computed by one grouped SQL query (one row per label set, `v` the
  * count) at scrape time. Every series in `series` is present (0 when empty) so an alert on `> 0`
- * has something to compare from the first scrape; a failed query reports NaN under "any".
+ * has something to compare from the first scrape. A failed query reports NaN on every series (and
+ * under "any"): zeros there read as "no dead letters" and resolved the alert during an outage.
  */
 function countsFromDb<L extends string>(registry: Registry, db: Db, name: string, help: string, labelNames: readonly L[], series: Record<L, string>[], query: ReturnType<typeof sql>): void {
   void new Gauge({
     name, help, labelNames, registers: [registry],
     async collect() {
       this.reset();
+      let rows: (Record<L, string> & { v: number | string })[];
       try {
-        for (const labels of series) this.set(labels, 0);
-        const rows = rowsOfResult<Record<L, string> & { v: number | string }>(await db.execute(query));
-        for (const r of rows) this.set(labelsOf(labelNames, (l) => r[l]), Number(r.v));
+        rows = rowsOfResult<Record<L, string> & { v: number | string }>(await db.execute(query));
       } catch {
+        for (const labels of series) this.set(labels, Number.NaN);
         this.set(labelsOf(labelNames, () => "any"), Number.NaN);
+        return;
       }
+      for (const labels of series) this.set(labels, 0);
+      for (const r of rows) this.set(labelsOf(labelNames, (l) => r[l]), Number(r.v));
     },
   });
 }
