@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
 import { problem, problemResponse, type FieldError, type Problem, type RouteMatcher, wrongMethodAllow } from "@kakunin/shared";
 import { ApiError } from "./api-error.ts";
-import { isDatabaseUnavailable } from "../db/index.ts";
+import { isDatabaseUnavailable, sqlState } from "../db/index.ts";
 
 /** Seconds a client is told to wait when the database is unavailable. */
 export const DB_RETRY_AFTER_S = 5;
@@ -49,7 +49,20 @@ export const onError: ErrorHandler = (e, c) => {
     console.warn(`[origin] database unavailable on ${c.req.method} ${new URL(c.req.url).pathname}: ${rootMessage(e)}`);
     return withInstance(c, problem("database-unavailable", "The database is unavailable; retry shortly."), { "retry-after": String(DB_RETRY_AFTER_S) });
   }
-  console.error(`[origin] unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}:`, e);
+  // One structured line: the request id (from the answer's header) ties it to the 500 and its
+  // request log line. No stack and no outer message: a failed query's message carries its SQL and
+  // parameters, that is the request body (an owner's email), and headers and bodies are never logged.
+  const fields = {
+    request_id: c.res.headers.get("x-request-id") ?? undefined,
+    method: c.req.method,
+    path: new URL(c.req.url).pathname,
+    error: e instanceof Error ? e.name : typeof e,
+    sqlstate: sqlState(e),
+    cause: rootMessage(e).slice(0, 300),
+  };
+  const logger = c.get("services")?.logger;
+  if (logger) logger.error("unhandled error", fields);
+  else console.error(JSON.stringify({ level: "error", msg: "unhandled error", ...fields }));
   return withInstance(c, problem("internal-error", "An unexpected error occurred; it has been logged."));
 };
 
