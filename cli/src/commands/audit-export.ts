@@ -1,5 +1,5 @@
 /** `kakunin audit export <agent-id>`: saves the agent's evidence bundle exactly as received, streamed. */
-import { createWriteStream } from "node:fs";
+import { createWriteStream, type WriteStream } from "node:fs";
 import { readFile, rename, rm } from "node:fs/promises";
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
@@ -84,6 +84,49 @@ class EntryCounter {
   }
 }
 
+/**
+ * Opens the temporary file and waits until it is open (or failed): createWriteStream reports a bad
+ * path only as an 'error' event later, which without a listener crashes the process.
+ */
+async function openOutput(tmp: string, out: string): Promise<WriteStream> {
+  const file = createWriteStream(tmp);
+  try {
+    await new Promise<void>((done, fail) => {
+      file.once("open", () => done());
+      file.once("error", fail);
+    });
+  } catch (e) {
+    throw new IoError(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  // A write error later (disk full) surfaces through write/end callbacks; this keeps it from
+  // also being an unhandled 'error' event.
+  file.on("error", () => {});
+  return file;
+}
+
+/** Waits for room in the file's buffer, or its write error (which would never be followed by 'drain'). */
+function drained(file: WriteStream): Promise<void> {
+  return new Promise<void>((done, fail) => {
+    const onDrain = () => {
+      file.off("error", onError);
+      done();
+    };
+    const onError = (e: Error) => {
+      file.off("drain", onDrain);
+      fail(e);
+    };
+    file.once("drain", onDrain);
+    file.once("error", onError);
+  });
+}
+
+/** Closes and deletes the temporary file of an export that will not complete. */
+async function discard(file: WriteStream | undefined, tmp: string | undefined): Promise<void> {
+  // A stream that failed is already closed and would never emit 'close' again.
+  if (file && !file.closed) await new Promise<void>((done) => file.destroy().once("close", () => done()));
+  if (tmp) await rm(tmp, { force: true });
+}
+
 export const auditExport: Command = {
   name: "audit export",
   synopsis,
@@ -94,27 +137,31 @@ export const auditExport: Command = {
     const id = a.req("agent-id");
     const since = a.str("since-tree-head");
     const sinceSize = since === undefined ? undefined : await treeSizeOf(since);
+    const out = a.str("out");
+    const tmp = out === undefined || out === "-" ? undefined : `${out}.${process.pid}.part`;
+    // Opened before the request: the origin logs every export (evidence.exported), so a path we
+    // cannot write must fail here rather than leave a checkpoint for a bundle nobody received.
+    const file = tmp === undefined || out === undefined ? undefined : await openOutput(tmp, out);
     const r = await openStream(originEndpoint(resolveSettings(a, help)), `/v1/agents/${encodeURIComponent(id)}/evidence`, {
       query: { from: a.str("from"), to: a.str("to"), since_size: sinceSize === undefined ? undefined : String(sinceSize), format: a.str("format") }, timeoutMs: 3_600_000,
     });
-    if (!r.ok) return reportFailure(io, r.error);
-    const out = a.str("out");
+    if (!r.ok) {
+      await discard(file, tmp);
+      return reportFailure(io, r.error);
+    }
     const decoder = new TextDecoder();
     const counter = new EntryCounter();
     let bytes = 0;
-    const tmp = out === undefined || out === "-" ? undefined : `${out}.${process.pid}.part`;
-    const file = tmp === undefined ? undefined : createWriteStream(tmp);
     try {
       for await (const chunk of r.value.body as unknown as AsyncIterable<Uint8Array>) {
         bytes += chunk.length;
         const text = decoder.decode(chunk, { stream: true });
         counter.feed(text);
         if (!file) io.out(text);
-        else if (!file.write(chunk)) await new Promise<void>((done) => file.once("drain", () => done()));
+        else if (!file.write(chunk)) await drained(file);
       }
     } catch (e) {
-      file?.destroy();
-      if (tmp) await rm(tmp, { force: true });
+      await discard(file, tmp);
       throw new IoError(`the evidence download broke off after ${bytes} bytes: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (!file || !tmp || out === undefined) return EXIT.ok;

@@ -89,8 +89,14 @@ export const auditReport: Command = {
       generatedAt: new Date(),
     });
     // Written under a temporary name and renamed: a reader never sees half a report.
-    await writeFile(`${out}.partial`, html);
-    await rename(`${out}.partial`, out);
+    try {
+      await writeFile(`${out}.partial`, html);
+      await rename(`${out}.partial`, out);
+    } catch (e) {
+      // A bad --out is the user's to fix (exit 2), not a bug of the CLI (70).
+      await rm(`${out}.partial`, { force: true });
+      throw new IoError(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`);
+    }
     if (pdf) {
       const { printPdf } = await import("../report/pdf.ts");
       const printed = await printPdf(out, pdf);
