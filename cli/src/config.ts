@@ -93,7 +93,23 @@ function baseUrl(raw: string, what: string, help: string): string {
     throw new UsageError(`${what} is not a URL: ${raw}`, help);
   }
   if (u.protocol !== "http:" && u.protocol !== "https:") throw new UsageError(`${what} must be http(s): ${raw}`, help);
+  if (u.username || u.password) {
+    // fetch refuses such a URL anyway; say why without printing the password.
+    u.username = "";
+    u.password = "";
+    throw new UsageError(`${what} must not hold a user name or password (the API key goes in --api-key): ${u.toString()}`, help);
+  }
   return u.toString().replace(/\/+$/, "");
+}
+
+/**
+ * A credential goes into an Authorization header, so it must be printable ASCII without spaces.
+ * Anything else is refused here (exit 2) without quoting it: fetch's own error would quote the
+ * whole header value, secret included, and a pasted line break would smuggle in a header.
+ */
+export function checkCredential(value: string | undefined, what: string): string | undefined {
+  if (value === undefined || /^[\x21-\x7e]+$/.test(value)) return value;
+  throw new IoError(`${what} holds a character a credential cannot have (a control character, a space or non-ASCII); it is not shown here`);
 }
 
 /** Resolves the connection settings for a command from its flags, the environment and the file. */
@@ -102,11 +118,16 @@ export function resolveSettings(args: Parsed, help: string, env: Env = process.e
   const file = readConfigFile(path);
   const pick = (flag: string, envName: string, fromFile: string | undefined): string | undefined =>
     args.str(flag) ?? (env[envName] || undefined) ?? fromFile;
+  /** The value and where it came from, for a message about it that must not quote it. */
+  const pickSecret = (what: string, flag: string, envName: string, fromFile: string | undefined): string | undefined => {
+    const [value, source] = args.str(flag) !== undefined ? [args.str(flag), `--${flag}`] : env[envName] ? [env[envName], envName] : [fromFile, `config file ${path}`];
+    return checkCredential(value, `${what} (${source})`);
+  };
   return {
     originUrl: baseUrl(pick("origin", "KAKUNIN_ORIGIN_URL", file.origin_url) ?? DEFAULT_ORIGIN, "the origin URL", help),
     edgeUrl: baseUrl(pick("edge", "KAKUNIN_EDGE_URL", file.edge_url) ?? DEFAULT_EDGE, "the edge URL", help),
-    apiKey: pick("api-key", "KAKUNIN_API_KEY", file.api_key),
-    agentCredential: pick("credential", "KAKUNIN_AGENT_CREDENTIAL", undefined),
+    apiKey: pickSecret("the API key", "api-key", "KAKUNIN_API_KEY", file.api_key),
+    agentCredential: pickSecret("the agent credential", "credential", "KAKUNIN_AGENT_CREDENTIAL", undefined),
     configPath: path,
   };
 }

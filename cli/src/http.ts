@@ -54,13 +54,44 @@ function asProblem(status: number, statusText: string, text: string): Problem {
   return { type: "about:blank", title: statusText || `HTTP ${status}`, status, detail: text.slice(0, 300) };
 }
 
+/** The URL as it may be printed: without a user name or password. */
+export function shownUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.username && !u.password) return url;
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/+$/, "");
+  } catch {
+    return "(the configured URL)";
+  }
+}
+
 function networkDetail(ep: Endpoint, e: unknown): string {
   const hint = ep.name === "origin" ? "--origin / KAKUNIN_ORIGIN_URL" : "--edge / KAKUNIN_EDGE_URL";
-  if (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) return `the ${ep.name} at ${ep.url} did not answer in time`;
+  const url = shownUrl(ep.url);
+  if (e instanceof Error && (e.name === "TimeoutError" || e.name === "AbortError")) return `the ${ep.name} at ${url} did not answer in time`;
   const cause = e instanceof Error && e.cause instanceof Error ? e.cause : undefined;
   const code = cause && "code" in cause && typeof cause.code === "string" ? cause.code : undefined;
-  const why = code ?? cause?.message ?? (e instanceof Error ? e.message : String(e));
-  return `cannot reach the ${ep.name} at ${ep.url} (${why}); is it running? (${hint})`;
+  // fetch's own messages quote the request (a header value, a URL with its password): only a
+  // system error code or the message of the underlying socket error is shown, never the TypeError
+  // fetch throws while building the request.
+  const why = code ?? cause?.message ?? "the request could not be sent";
+  return `cannot reach the ${ep.name} at ${url} (${redact(why, ep)}); is it running? (${hint})`;
+}
+
+/** Removes the endpoint's bearer and URL credentials from a text, whatever produced it. */
+function redact(text: string, ep: Endpoint): string {
+  let out = text;
+  const secrets = [ep.bearer];
+  try {
+    const u = new URL(ep.url);
+    secrets.push(u.password ? decodeURIComponent(u.password) : undefined, u.password || undefined);
+  } catch {
+    /* not a URL: nothing more to remove */
+  }
+  for (const s of secrets) if (s) out = out.split(s).join("[redacted]");
+  return out;
 }
 
 export async function call<T>(method: string, ep: Endpoint, path: string, o: CallOptions = {}): Promise<Result<Reply<T>, Failure>> {
@@ -90,7 +121,7 @@ export async function call<T>(method: string, ep: Endpoint, path: string, o: Cal
   try {
     return ok({ status: res.status, body: (text === "" ? undefined : JSON.parse(text)) as T, text, headers: res.headers });
   } catch {
-    return err({ kind: "unavailable", status: res.status, detail: `the ${ep.name} at ${ep.url} answered ${res.status} with a body that is not JSON; is that URL a Kakunin ${ep.name}?` });
+    return err({ kind: "unavailable", status: res.status, detail: `the ${ep.name} at ${shownUrl(ep.url)} answered ${res.status} with a body that is not JSON; is that URL a Kakunin ${ep.name}?` });
   }
 }
 

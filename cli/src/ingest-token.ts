@@ -1,7 +1,7 @@
 /** Ingest tokens: the agent's bearer token for the edge (events, risk), given or minted. */
 import { err, ok, type Result } from "@kakunin/shared";
 import type { Parsed } from "./args.ts";
-import { agentEndpoint, type Settings } from "./config.ts";
+import { agentEndpoint, checkCredential, type Settings } from "./config.ts";
 import { call, type Failure } from "./http.ts";
 import { UsageError } from "./io.ts";
 
@@ -41,9 +41,10 @@ export async function resolveIngestToken(a: Parsed, s: Settings, help: string, m
   checkTokenFlags(a, help);
   const given = a.str("token");
   const agent = a.str("agent");
-  if (given !== undefined) return ok(given);
+  if (given !== undefined) return ok(checkCredential(given, "the ingest token (--token)")!);
   if (agent !== undefined) return mapToken(await mintIngestToken(s, agent));
-  if (process.env.KAKUNIN_INGEST_TOKEN) return ok(process.env.KAKUNIN_INGEST_TOKEN);
+  const fromEnv = process.env.KAKUNIN_INGEST_TOKEN;
+  if (fromEnv) return ok(checkCredential(fromEnv, "the ingest token (KAKUNIN_INGEST_TOKEN)")!);
   if (mintFor !== undefined) return mapToken(await mintIngestToken(s, mintFor));
   throw new UsageError("no ingest token: pass --token T, set KAKUNIN_INGEST_TOKEN, or --agent ID to mint one with the API key", help);
 }
