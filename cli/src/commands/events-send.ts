@@ -26,8 +26,9 @@ with its top reasons. Progress goes to stderr.
 Every line is checked first (JSON, and the event schema and time window the edge applies); if any
 line is bad, the errors are listed with line numbers and nothing is sent (exit 2). A batch the
 edge still refuses (422) is reported and skipped, the rest is sent, and the exit code is 1.
-A 503 (the agent's certificate has not reached this edge yet) is retried after Retry-After, for
-up to 30 s per batch. A refused token (401/403) or an unreachable edge stops the run (exit 3 / 4);
+A 503 (the agent's certificate has not reached this edge yet) is retried after Retry-After, and a
+network error or other 5xx a few times; a batch is given up after 30 s in all, waiting on a silent
+edge included. A refused token (401/403) or an unreachable edge stops the run (exit 3 / 4);
 the summary says how many events were not sent.`, [
   "  --batch N        events per request, 1-1000 (default 500)",
   "  --token T        the agent's ingest token (else env KAKUNIN_INGEST_TOKEN)",
@@ -44,14 +45,44 @@ function batchSize(a: Parsed): number {
   return n;
 }
 
+/**
+ * Lines (1-based, split at LF as parseJsonl does) that are not valid UTF-8. readFile(…, "utf8")
+ * would turn such bytes into U+FFFD and the edge would accept an event the file never held; the
+ * contract makes malformed Unicode a 422, so it is a bad line here, found before anything is sent.
+ */
+function invalidUtf8Lines(bytes: Uint8Array): number[] {
+  const bad: number[] = [];
+  const strict = new TextDecoder("utf-8", { fatal: true });
+  let start = 0;
+  for (let line = 1; start <= bytes.length; line++) {
+    const end = bytes.indexOf(0x0a, start);
+    const stop = end === -1 ? bytes.length : end;
+    try {
+      strict.decode(bytes.subarray(start, stop));
+    } catch {
+      bad.push(line);
+    }
+    start = stop + 1;
+  }
+  return bad;
+}
+
 async function readEvents(file: string, validate: boolean) {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (e) {
     throw new IoError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  const parsed = parseJsonl(text, { validate, now: Date.now() });
+  const badUtf8 = invalidUtf8Lines(bytes);
+  const parsed = parseJsonl(new TextDecoder().decode(bytes), { validate, now: Date.now() });
+  if (badUtf8.length) {
+    // Whatever else parseJsonl said about these lines concerns the U+FFFD stand-ins, not the file.
+    parsed.errors = [
+      ...parsed.errors.filter((e) => !badUtf8.includes(e.line)),
+      ...badUtf8.map((line) => ({ line, message: "not valid UTF-8 (malformed Unicode; the edge refuses it with 422)" })),
+    ].sort((x, y) => x.line - y.line);
+  }
   if (parsed.errors.length) {
     const shown = parsed.errors.slice(0, 20).map((e) => `  line ${e.line}: ${e.message}`);
     const more = parsed.errors.length > shown.length ? `\n  ... and ${parsed.errors.length - shown.length} more` : "";

@@ -25,8 +25,13 @@ export interface IngestOutcome {
 }
 
 export interface RetryPolicy {
-  /** Longest total time spent waiting on one batch. */
+  /**
+   * Longest total time spent on one batch, wall clock: attempts (however long the edge takes to
+   * answer, or not answer) and the waits between them.
+   */
   maxWaitMs: number;
+  /** Shortest time an attempt is given, even when little of the budget is left. */
+  minAttemptMs: number;
   /** Longest single wait, whatever Retry-After says. */
   maxDelayMs: number;
   sleep(ms: number): Promise<void>;
@@ -36,6 +41,7 @@ export interface RetryPolicy {
 
 export const DEFAULT_RETRY: Omit<RetryPolicy, "onRetry"> = {
   maxWaitMs: 30_000,
+  minAttemptMs: 5_000,
   maxDelayMs: 5_000,
   sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
 };
@@ -49,14 +55,24 @@ function delayFor(f: Failure, attempt: number, policy: RetryPolicy): number | un
 
 export async function postBatch(edge: Endpoint, batch: readonly { json: string }[], policy: RetryPolicy): Promise<Result<IngestOutcome, Failure>> {
   const body = batchBody(batch);
-  let waited = 0;
+  // Wall clock, not the sum of sleeps: an edge that accepts the connection and never answers
+  // would otherwise hold each attempt for the whole request timeout, minutes per batch.
+  const started = Date.now();
   for (let attempt = 0; ; attempt++) {
-    const r = await call<{ data: IngestOutcome }>("POST", edge, "/v1/events", { body, timeoutMs: 120_000 });
+    const remaining = policy.maxWaitMs - (Date.now() - started);
+    const r = await call<{ data: IngestOutcome }>("POST", edge, "/v1/events", { body, timeoutMs: Math.max(remaining, policy.minAttemptMs) });
     if (r.ok) return { ok: true, value: r.value.body.data };
     const delay = delayFor(r.error, attempt, policy);
-    if (delay === undefined || waited + delay > policy.maxWaitMs) return r;
+    const elapsed = Date.now() - started;
+    if (delay === undefined || elapsed + delay > policy.maxWaitMs) return gaveUp(r.error, elapsed, attempt);
     policy.onRetry(r.error.kind === "unavailable" ? r.error.detail : "refused", delay);
     await policy.sleep(delay);
-    waited += delay;
   }
+}
+
+/** The last failure, saying how long the batch was tried when that is not obvious from it. */
+function gaveUp(f: Failure, elapsedMs: number, attempt: number): Result<IngestOutcome, Failure> {
+  if (f.kind !== "unavailable" || (attempt === 0 && elapsedMs < 1_000)) return { ok: false, error: f };
+  const tries = attempt + 1;
+  return { ok: false, error: { ...f, detail: `${f.detail}; gave up on this batch after ${Math.round(elapsedMs / 1000)} s (${tries} attempt${tries === 1 ? "" : "s"})` } };
 }
