@@ -9,9 +9,12 @@ interface Page<T> {
   next_cursor: string | null;
 }
 
+/** The API's largest page. */
+const MAX_LIMIT = 200;
+
 /** The option lines a paged command's help shows. */
 export const PAGE_HELP = (what: string) => [
-  `  --limit N        ${what} per page, 1-200 (default 50)`,
+  `  --limit N        ${what} per page, 1-${MAX_LIMIT} (default 50)`,
   "  --cursor C       continue from a previous page's next cursor",
   "  --all            follow every page",
 ];
@@ -29,6 +32,11 @@ export async function fetchPages<T>(
   query: Record<string, string | undefined> = {},
 ): Promise<Result<{ rows: T[]; next: string | null }, Failure>> {
   if (a.bool("all") && a.str("cursor") !== undefined) throw new UsageError("--all starts at the first page; drop --cursor", help);
+  // Checked here, not left to the API: a typo is a usage error (exit 2), not a refusal (exit 3).
+  const limit = a.str("limit");
+  if (limit !== undefined && (!/^\d+$/.test(limit) || Number(limit) < 1 || Number(limit) > MAX_LIMIT)) {
+    throw new UsageError(`--limit must be 1-${MAX_LIMIT}, got ${limit}`, help);
+  }
   const ep = endpoint();
   const rows: T[] = [];
   let cursor = a.str("cursor");

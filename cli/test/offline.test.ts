@@ -64,6 +64,9 @@ describe("kakunin without a server", () => {
       [["events", "send", "f.jsonl", "--batch", "1001"], "kakunin: --batch must be 1-1000, got 1001"],
       [["events", "send", "f.jsonl", "--token", "t", "--agent", "a"], "kakunin: give --token or --agent, not both"],
       [["agents", "list", "--all", "--cursor", "c"], "kakunin: --all starts at the first page; drop --cursor"],
+      [["agents", "list", "--limit", "abc"], "kakunin: --limit must be 1-200, got abc"],
+      [["agents", "list", "--limit", "0", "--origin", "http://127.0.0.1:9", "--api-key", "k"], "kakunin: --limit must be 1-200, got 0"],
+      [["reviews", "--limit", "201"], "kakunin: --limit must be 1-200, got 201"],
       [["agents", "list", "--origin", "not a url", "--api-key", "k"], "kakunin: the origin URL is not a URL: not a url"],
     ];
     const results = await Promise.all(cases.map(([args]) => kakunin(env, ...args)));
