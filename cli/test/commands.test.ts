@@ -230,7 +230,8 @@ describe("kakunin against a running system", () => {
     expect(human.stdout).toMatch(/^agent\s+\S+\nscore\s+\d\.\d{3}\nband\s+(low|medium|high)\nevents scored\s+1200\n/);
     const wrongAgent = await cli("risk", other.id, "--token", token);
     expectExit(wrongAgent, 3);
-    expect(wrongAgent.stderr).toContain("Forbidden (403)");
+    // Another agent is 404 to a token, as a missing one is (the edge's answer since 8105510).
+    expect(wrongAgent.stderr).toContain(`Not found (404): No agent ${other.id}`);
   });
 
   it("credentials create/list/revoke; a runtime holding only its credential mints tokens and reads its risk, nothing else", async () => {
