@@ -29,7 +29,8 @@ function sample(schema: JsonObject): string {
   if (schema.format === "uuid") return PLACEHOLDER_UUID;
   if (schema.type === "integer" || schema.type === "number") return "1";
   if (Array.isArray(schema.enum) && typeof schema.enum[0] === "string") return schema.enum[0];
-  return "0";
+  // "1", not "0": a serial is a positive integer (RFC 5280), and zero is refused as no serial (400).
+  return "1";
 }
 
 /** The request the probe sends for one operation. */
