@@ -226,6 +226,25 @@ describe("anomaly scorer", () => {
     expect(Math.max(...storm)).toBeGreaterThanOrEqual(0.85);
   });
 
+  it("separate strong anomalies minutes apart add up: the agent's risk rises above any one of them, and the same events hours apart do not", () => {
+    // A tenant's policy weight makes each out-of-scope use strong but not high on its own (0.6),
+    // so what the agent's risk does with three of them is the accumulation alone.
+    const cfg = resolveScoringConfig({ outOfScope: 0.6 }, DEFAULT_SCORING);
+    if (!cfg.ok) throw new Error("config");
+    const run = (gapMs: number) => {
+      const s = newState();
+      const days = normalDay(2000);
+      for (const e of days) scoreEvent(s, e, ["orders.*"], cfg.value);
+      const at = days.at(-1)!.ts;
+      return Array.from({ length: 3 }, (_, k) => scoreEvent(s, { id: `r${k}`, ts: at + gapMs * (k + 1), type: "tool_call", action: "payments.refund", resource: "instrument/EURUSD", outcome: "success", latencyMs: 100 }, ["orders.*"], cfg.value));
+    };
+    const close = run(120_000);
+    for (const r of close) expect(r.event.score).toBeLessThan(0.85);
+    expect(close[2]!.risk.score).toBeGreaterThan(Math.max(...close.map((r) => r.event.score)));
+    const apart = run(3 * 3_600_000);
+    expect(apart[2]!.risk.score).toBe(apart[2]!.event.score);
+  });
+
   it("bounded memory: 5k events over thousands of distinct maximum-length actions, resources, currencies and units stay under MAX_STATE_BYTES", () => {
     const s = newState();
     const r = rng(7);

@@ -133,7 +133,12 @@ export const DEFAULT_SCORING: ScoringConfig = {
   latency: { center: 7, width: 1.2, cap: 0.35 },
   behaviourDrift: { center: 0.35, width: 0.05, cap: 0.5 },
   riskDecayMs: 15 * 60_000,
-  riskAccumulation: 0.3,
+  /**
+   * 0.5 (0.3 before 2026-12-05): three separate strong events (≈ 0.7 each, per-event evidence)
+   * within minutes now take the agent to high, as they would if they were independent evidence
+   * discounted by half; 0.8 auto-revoked a clean agent on world A's holdout (bench/README.md).
+   */
+  riskAccumulation: 0.5,
   rareAction: 3,
   scopePrior: { explicit: 0.7, wildcard: 0.85 },
   weekWeight: 1,
