@@ -55,17 +55,38 @@ export function applyOverrides(
   sensitivity: Sensitivity = "normal",
 ): { score: number; band: Band; reasons: { feature: string; contribution: number; detail: string }[] } {
   const k = SENSITIVITY_FACTOR[sensitivity];
-  let logKeep = Math.log(1 - Math.min(CAP, v.score)) * k;
+  const scoreLog = Math.log(1 - Math.min(CAP, v.score));
+  let logKeep = scoreLog * k;
+  const share = evidenceShare(scoreLog, v.reasons);
   const reasons = v.reasons.map((r) => {
     const w = o?.weights?.[r.feature] ?? 1;
     const c = Math.min(CAP, r.contribution);
-    // Remove the reason's share at weight 1 and put it back at weight w.
-    logKeep += Math.log(1 - c) * k * (w - 1);
+    // Remove the reason's share at weight 1 and put it back at weight w (only the share of it the
+    // score still carries: an agent's decayed risk keeps the reasons of the event that set it).
+    logKeep += Math.log(1 - c) * share * k * (w - 1);
     return { ...r, contribution: roundScore(1 - Math.pow(1 - c, w * k)) };
   });
   const score = roundScore(Math.min(1, Math.max(0, 1 - Math.exp(Math.min(0, logKeep)))));
   reasons.sort((a, b) => b.contribution - a.contribution);
   return { score, band: bandOf(score, o?.thresholds ?? DEFAULT_THRESHOLDS), reasons: reasons.filter((r) => r.contribution > 0) };
+}
+
+/**
+ * How much of its reasons' evidence a score still carries, in [0, 1]. An event's score is the
+ * noisy-OR of its reasons (1, up to the rounding of three decimals). The agent's risk decays
+ * between events but keeps the reasons of the event that set it at their original contributions:
+ * there the reasons hold more evidence than the score, and the share is the ratio of their log
+ * survivals. Without it a weight above 1 put a risk decayed to nothing back at the reason's full
+ * strength (under `out_of_scope: 2` one out-of-scope call kept an agent high for about two hours).
+ */
+function evidenceShare(scoreLog: number, reasons: readonly { contribution: number }[]): number {
+  let reasonsLog = 0;
+  for (const r of reasons) reasonsLog += Math.log(1 - Math.min(CAP, r.contribution));
+  if (reasonsLog >= 0) return 1;
+  const explained = 1 - Math.exp(reasonsLog);
+  // Each rounded value is off by at most 0.0005: a score within that of its reasons is theirs.
+  if (1 - Math.exp(scoreLog) >= explained - 0.0005 * (reasons.length + 1)) return 1;
+  return Math.min(1, scoreLog / reasonsLog);
 }
 
 /** True when the overrides change nothing (the scorer's verdict is used as it is). */
