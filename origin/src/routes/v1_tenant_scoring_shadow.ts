@@ -62,8 +62,12 @@ export function register(app: OpenAPIHono<AppEnv>): void {
         200,
       );
     }
-    // Monitors forward a shadow verdict only when it differs from the active one.
-    const where = and(eq(agentEvents.tenantId, tenantId), isNotNull(agentEvents.shadow), gte(agentEvents.receivedAt, new Date(shadow.since)));
+    // Monitors forward a shadow verdict only when it differs from the active one. A verdict names
+    // the candidate that gave it: a monitor that has not yet read this candidate from KV still
+    // forwards the previous one's after `since`, and those are not this candidate's (edges from
+    // before `shadow.since` name none and are counted by time alone).
+    const sameCandidate = sql`coalesce(${agentEvents.shadow}->>'since', ${shadow.since}) = ${shadow.since}`;
+    const where = and(eq(agentEvents.tenantId, tenantId), isNotNull(agentEvents.shadow), gte(agentEvents.receivedAt, new Date(shadow.since)), sameCandidate);
     const to = sql<string>`${agentEvents.shadow}->>'band'`;
     const rows = await db
       .select({ from: agentEvents.band, to, n: sql<number>`count(*)::int` })

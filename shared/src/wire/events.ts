@@ -17,6 +17,11 @@ export const shadowVerdictSchema = z.object({
   score: z.number().min(0).max(1), band, risk_band: band, active_band: band, active_risk_band: band,
   /** The candidate would have moved the agent into high with this event (and the active configuration did not). */
   would_become_high: z.boolean(),
+  /**
+   * Which candidate gave the verdict (its `since`): for a while after a new candidate is set the
+   * edge still applies the previous one, and the report must not count those. Absent from older edges.
+   */
+  since: z.string().max(64).optional(),
 });
 
 export const forwardedEventSchema = z.object({

@@ -38,8 +38,9 @@ export function tenantVerdict(
   sensitivity: Sensitivity = "normal",
 ): TenantVerdict {
   const active = view(prior, raw, scoring, sensitivity) ?? { ...raw, thresholds: DEFAULT_THRESHOLDS };
-  const candidate = scoring?.shadow ? view(prior, raw, scoring.shadow, sensitivity, true) : undefined;
-  if (!candidate) return active;
+  const shadow = scoring?.shadow;
+  const candidate = shadow ? view(prior, raw, shadow, sensitivity, true) : undefined;
+  if (!shadow || !candidate) return active;
   const differs = candidate.event.band !== active.event.band || candidate.risk.band !== active.risk.band;
   if (!differs && !candidate.risk.becameHigh) return active;
   return {
@@ -51,6 +52,8 @@ export function tenantVerdict(
       active_band: active.event.band,
       active_risk_band: active.risk.band,
       would_become_high: candidate.risk.becameHigh && !active.risk.becameHigh,
+      // The origin counts a verdict only in the report of the candidate that gave it.
+      since: shadow.since,
     },
   };
 }

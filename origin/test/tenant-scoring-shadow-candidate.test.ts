@@ -1,0 +1,68 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ForwardedEvents } from "@kakunin/shared";
+import { storeEvents } from "../src/internal/store-events.ts";
+import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+interface Report {
+  candidate: { since: string } | null;
+  events_rebanded: number;
+  would_go_high_agents: number;
+}
+
+/**
+ * GET /v1/tenant/scoring/shadow reports one candidate. The edge applies a new candidate only once
+ * its KV record arrives (seconds, up to a minute), so for a while after a PATCH it still forwards
+ * verdicts of the previous candidate, received after the new one's `since`. Those must not be
+ * counted as the new candidate's: the verdict names the candidate (its `since`) that gave it.
+ */
+describe.each(dbKinds())("shadow report of one candidate on %s", (kind) => {
+  let o: TestOrigin;
+  beforeAll(async () => {
+    o = await startTestOrigin(kind);
+  });
+  afterAll(async () => {
+    await o.close();
+  });
+
+  it("verdicts of a replaced candidate are not counted in the new one's report; edges that name none still are", async () => {
+    const setA = await o.json<{ data: { shadow: { since: string } } }>("PATCH", "/v1/tenant/scoring", {
+      body: { shadow: { thresholds: { medium: 0.2, high: 0.5 } } },
+    });
+    const sinceA = setA.body.data.shadow.since;
+    await new Promise((r) => setTimeout(r, 5));
+    const setB = await o.json<{ data: { shadow: { since: string } } }>("PATCH", "/v1/tenant/scoring", {
+      body: { shadow: { thresholds: { medium: 0.1, high: 0.9 } } },
+    });
+    const sinceB = setB.body.data.shadow.since;
+    expect(sinceB > sinceA).toBe(true);
+    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const at = new Date(Date.now() + 1000).toISOString();
+    const up = {
+      score: 0.6,
+      band: "high" as const,
+      risk_band: "high" as const,
+      active_band: "medium" as const,
+      active_risk_band: "medium" as const,
+      would_become_high: true,
+    };
+    const ev = (id: string, since?: string): ForwardedEvents["events"][number] => ({
+      agent_id: agent,
+      tenant_id: tenant,
+      serial_number: "4d2f",
+      score: 0.6,
+      band: "medium",
+      reasons: [],
+      received_at: at,
+      event: { event_id: id, timestamp: at, type: "tool_call", action: "orders.place", outcome: "success" },
+      shadow: { ...up, ...(since && { since }) },
+    });
+    // Received after B was set, but scored by an edge that still had A.
+    await storeEvents(o.services, { events: [ev("stale-a", sinceA), ev("by-b", sinceB), ev("old-edge")] });
+    const r = await o.json<{ data: Report }>("GET", "/v1/tenant/scoring/shadow");
+    expect(r.status).toBe(200);
+    expect(r.body.data.candidate?.since).toBe(sinceB);
+    // B's own verdict and the one from an edge that does not name its candidate: 2, not 3.
+    expect(r.body.data.events_rebanded).toBe(2);
+  });
+});
