@@ -111,8 +111,11 @@ export class AgentMonitor extends DurableObject<Env> {
         seenInBatch.add(e.event_id);
         const input = toScoredInput(e);
         const before = { score: decayRisk(state.risk.score, input.ts - state.risk.t), reasons: state.risk.reasons };
+        // The band the tenant was shown before this event (its thresholds then), for "became high".
+        const shown = this.loadRisk();
+        const shownBand = bandOf(decayRisk(shown.score, input.ts - shown.t), shown.thresholds);
         const raw = scoreEvent(state, input, agent.scopes, DEFAULT_SCORING);
-        const { event, risk, thresholds, shadow } = tenantVerdict(before, raw, agent.scoring, agent.sensitivity);
+        const { event, risk, thresholds, shadow } = tenantVerdict(before, raw, agent.scoring, agent.sensitivity, shownBand);
         this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds };
         const result: EventResult = { event_id: e.event_id, score: event.score, band: event.band, reasons: event.reasons };
         results.set(i, result);

@@ -4,6 +4,7 @@ import {
   DEFAULT_THRESHOLDS,
   isIdentity,
   type AgentRisk,
+  type Band,
   type BandThresholds,
   type EventScore,
   type Reason,
@@ -29,15 +30,24 @@ interface Verdict {
  * The scorer's verdict as this tenant sees it: overrides (thresholds, feature weights) and the
  * agent's sensitivity applied on top, and the shadow candidate's verdict beside it. `prior` is the
  * agent's risk just before the event (decayed to the event's time), so "became high" is judged
- * with the tenant's own thresholds. With no overrides the scorer's verdict is returned unchanged.
+ * with the tenant's own thresholds. `shownBand` is the band the tenant was last shown (the
+ * monitor's risk view, decayed to the event's time): the active verdict's "became high" is judged
+ * against it. With no overrides the scorer's verdict is returned unchanged.
  */
 export function tenantVerdict(
   prior: Verdict,
   raw: { event: EventScore; risk: AgentRisk },
   scoring: TenantScoring | undefined,
   sensitivity: Sensitivity = "normal",
+  shownBand?: Band,
 ): TenantVerdict {
-  const active = view(prior, raw, scoring, sensitivity) ?? { ...raw, thresholds: DEFAULT_THRESHOLDS };
+  const computed = view(prior, raw, scoring, sensitivity) ?? { ...raw, thresholds: DEFAULT_THRESHOLDS };
+  // "Became high" is a change of what the tenant was shown: after the tenant lowers its high
+  // threshold, an agent already between the old and the new one is high from its next event, and
+  // that must open a review (judged under the new configuration alone it was "already high", so
+  // it sat high at verify with no review ever opened).
+  const active =
+    shownBand === undefined ? computed : { ...computed, risk: { ...computed.risk, becameHigh: computed.risk.band === "high" && shownBand !== "high" } };
   const shadow = scoring?.shadow;
   const candidate = shadow ? view(prior, raw, shadow, sensitivity, true) : undefined;
   if (!shadow || !candidate) return active;
