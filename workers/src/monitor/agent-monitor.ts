@@ -302,7 +302,9 @@ export class AgentMonitor extends DurableObject<Env> {
     const now = Date.now();
     // A safety net first: if anything below throws, forwarding resumes at the latest then.
     await this.ctx.storage.setAlarm(now + MAX_BACKOFF_MS);
-    if (this.riskDirty()) await this.publishRiskOrDefer(true);
+    // Not forced: ingest arms this alarm 250 ms after each batch, and KV takes about one write per
+    // second per key. A write held back stays dirty and is due again below.
+    if (this.riskDirty()) await this.publishRiskOrDefer(false);
     const outcome = await this.forwarder.run(now);
     sql.exec("DELETE FROM events WHERE payload IS NULL AND received_at < ?", now - DEDUPE_MS);
     this.letters.prune(now);
@@ -325,7 +327,7 @@ export class AgentMonitor extends DurableObject<Env> {
     const next = [
       fresh ? Date.now() : undefined,
       this.letters.nextDue(),
-      this.riskDirty() ? Date.now() + 5_000 : undefined,
+      this.riskDirty() ? this.lastRiskWrite.at + RISK_WRITE_INTERVAL_MS : undefined,
       this.letters.unreported(1).length ? Date.now() + 300_000 : undefined,
     ].filter((t): t is number => t !== undefined);
     if (next.length) await this.ctx.storage.setAlarm(Math.max(Date.now(), Math.min(...next)));
@@ -351,8 +353,13 @@ export class AgentMonitor extends DurableObject<Env> {
     const serials = this.serials();
     if (serials.length === 0) return;
     try {
-      await this.publishRisk(serials, force);
-      sql.exec("DELETE FROM meta WHERE k = 'risk_dirty'");
+      if (await this.publishRisk(serials, force)) sql.exec("DELETE FROM meta WHERE k = 'risk_dirty'");
+      else {
+        // Held back by the write interval: the alarm writes it when the interval is over, or a
+        // score that moved within its band stays unpublished for as long as the agent is quiet.
+        sql.exec("INSERT INTO meta (k, v) VALUES ('risk_dirty', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", serials.join(","));
+        await this.scheduleForwarding(Math.max(0, this.lastRiskWrite.at + RISK_WRITE_INTERVAL_MS - Date.now()));
+      }
     } catch (e) {
       // The events are committed and their forwarding is armed: a failed KV write must not fail
       // the 202. The alarm retries it.
@@ -361,14 +368,16 @@ export class AgentMonitor extends DurableObject<Env> {
     }
   }
 
-  private async publishRisk(serials: string[], force: boolean): Promise<void> {
+  /** False when the write interval held it back (nothing written). */
+  private async publishRisk(serials: string[], force: boolean): Promise<boolean> {
     const r = this.loadRisk();
     const band = bandOf(r.score, r.thresholds);
     const now = Date.now();
-    if (!force && band === this.lastRiskWrite.band && now - this.lastRiskWrite.at < RISK_WRITE_INTERVAL_MS) return;
+    if (!force && band === this.lastRiskWrite.band && now - this.lastRiskWrite.at < RISK_WRITE_INTERVAL_MS) return false;
     this.lastRiskWrite = { at: now, band };
     // The thresholds travel with the score so verify (and ?max_band=) bands it as the tenant does.
     const value = JSON.stringify({ score: r.score, band, t: r.t, thresholds: r.thresholds });
     await Promise.all(serials.map((s) => this.env.CERT_STATUS.put(`risk:${s}`, value)));
+    return true;
   }
 }
