@@ -50,6 +50,9 @@ export const route = createRoute({
   },
 });
 
+/** Query parameters that take one value (`scope` and `include` may repeat). */
+const SINGLE_VALUED = ["model_hash", "max_band", "max_risk", "consistency"] as const;
+
 export function register(app: EdgeApp): void {
   serve(app, route, async (c) => {
     const serial = normaliseSerial(c.req.param("serial"));
@@ -58,6 +61,9 @@ export function register(app: EdgeApp): void {
     }
     const q = new URL(c.req.url).searchParams;
     const errors: FieldError[] = [];
+    // A check asked for twice is ambiguous: reading only the first would silently drop a stricter
+    // ceiling or a second model hash that a gateway appended, and answer valid.
+    for (const p of SINGLE_VALUED) if (q.getAll(p).length > 1) errors.push({ path: p, message: "given more than once" });
     const modelHash = q.get("model_hash") ?? undefined;
     if (modelHash !== undefined && !MODEL_HASH_PATTERN.test(modelHash)) errors.push({ path: "model_hash", message: "must be sha256:<64 lowercase hex>" });
     const scopes = q.getAll("scope");
