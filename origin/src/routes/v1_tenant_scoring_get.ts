@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { tenants } from "../db/schema.ts";
+import { scoringPublished } from "../publish/scoring-published.ts";
 import { scoringView, toScoringView } from "../views/scoring.ts";
 import { bearer, dataResponse, errorResponses } from "./openapi.ts";
 
@@ -17,7 +18,8 @@ export const route = createRoute({
 
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
-    const [t] = await c.var.services.db.select({ scoring: tenants.scoring }).from(tenants).where(eq(tenants.id, c.var.caller.tenantId));
-    return c.json({ data: toScoringView(t!.scoring) }, 200);
+    const db = c.var.services.db;
+    const [t] = await db.select({ scoring: tenants.scoring }).from(tenants).where(eq(tenants.id, c.var.caller.tenantId));
+    return c.json({ data: toScoringView(t!.scoring, await scoringPublished(db, c.var.caller.tenantId)) }, 200);
   });
 }

@@ -4,6 +4,7 @@ import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { updateScoring } from "../lifecycle/update-scoring.ts";
+import { scoringPublished } from "../publish/scoring-published.ts";
 import { scoringView, toScoringView } from "../views/scoring.ts";
 import { orThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
@@ -32,6 +33,7 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const next = orThrow(await updateScoring(c.var.services, c.var.caller.tenantId, c.req.valid("json"), apiKeyActor(c.var.caller)));
-    return c.json({ data: toScoringView(next) }, 200);
+    // Just queued for the edge: false unless the publisher was quicker than this read.
+    return c.json({ data: toScoringView(next, await scoringPublished(c.var.services.db, c.var.caller.tenantId)) }, 200);
   });
 }

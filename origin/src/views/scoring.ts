@@ -13,10 +13,15 @@ export const scoringView = z.object({
   defaults: z.object({ thresholds }),
   features: z.array(z.string()),
   sensitivities: z.object({ low: z.number(), normal: z.number(), high: z.number() }),
+  /**
+   * Every change so far has been acknowledged by the edge (monitors apply it from their next
+   * event). False while the edge is unreachable: the publisher retries until it answers.
+   */
+  published: z.boolean(),
 });
 export type ScoringView = z.infer<typeof scoringView>;
 
-export function toScoringView(s: TenantScoring): ScoringView {
+export function toScoringView(s: TenantScoring, published: boolean): ScoringView {
   return {
     thresholds: s.thresholds ?? DEFAULT_THRESHOLDS,
     weights: Object.fromEntries(Object.entries(s.weights ?? {}).filter((e): e is [string, number] => e[1] !== undefined)),
@@ -26,5 +31,6 @@ export function toScoringView(s: TenantScoring): ScoringView {
     defaults: { thresholds: DEFAULT_THRESHOLDS },
     features: [...SCORING_FEATURES],
     sensitivities: { low: 0.5, normal: 1, high: 2 },
+    published,
   };
 }
