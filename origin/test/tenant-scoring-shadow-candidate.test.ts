@@ -65,4 +65,40 @@ describe.each(dbKinds())("shadow report of one candidate on %s", (kind) => {
     // B's own verdict and the one from an edge that does not name its candidate: 2, not 3.
     expect(r.body.data.events_rebanded).toBe(2);
   });
+
+  it("a verdict that names the candidate counts even when the edge's clock put it a little before since", async () => {
+    const key = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `skew-${kind}` } })).body.data.admin_api_key;
+    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant", { key })).body.data.id;
+    const set = await o.json<{ data: { shadow: { since: string } } }>("PATCH", "/v1/tenant/scoring", {
+      key,
+      body: { shadow: { thresholds: { medium: 0.2, high: 0.5 } } },
+    });
+    const since = set.body.data.shadow.since;
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { key, body: agentBody() })).body.data.id;
+    // The edge's clock runs 2 s behind the origin's.
+    const at = new Date(Date.parse(since) - 2_000).toISOString();
+    const shadow = {
+      score: 0.6,
+      band: "high" as const,
+      risk_band: "high" as const,
+      active_band: "medium" as const,
+      active_risk_band: "medium" as const,
+      would_become_high: true,
+    };
+    const ev = (id: string, named: boolean): ForwardedEvents["events"][number] => ({
+      agent_id: agent,
+      tenant_id: tenant,
+      serial_number: "4d2f",
+      score: 0.6,
+      band: "medium",
+      reasons: [],
+      received_at: at,
+      event: { event_id: id, timestamp: at, type: "tool_call", action: "orders.place", outcome: "success" },
+      shadow: { ...shadow, ...(named && { since }) },
+    });
+    await storeEvents(o.services, { events: [ev("named", true), ev("unnamed", false)] });
+    const r = await o.json<{ data: Report }>("GET", "/v1/tenant/scoring/shadow", { key });
+    // The named one is this candidate's; an unnamed one before since cannot be told from the previous candidate's.
+    expect(r.body.data.events_rebanded).toBe(1);
+  });
 });

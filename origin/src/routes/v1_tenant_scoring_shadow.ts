@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, gte, isNotNull, sql } from "drizzle-orm";
+import { and, desc, eq, gte, isNotNull, or, sql } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agentEvents, tenants } from "../db/schema.ts";
@@ -27,6 +27,9 @@ export const shadowReport = z.object({
   would_not_go_high: z.array(z.object({ agent_id: z.uuid(), events: z.number().int() })),
   would_not_go_high_agents: z.number().int(),
 });
+
+/** How far behind the origin's an edge's clock may put a verdict of the current candidate. */
+const SKEW_MS = 5 * 60_000;
 
 /** Agents listed per direction; the totals beside the lists count them all. */
 export const AGENTS_LISTED = 500;
@@ -64,10 +67,13 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     }
     // Monitors forward a shadow verdict only when it differs from the active one. A verdict names
     // the candidate that gave it: a monitor that has not yet read this candidate from KV still
-    // forwards the previous one's after `since`, and those are not this candidate's (edges from
-    // before `shadow.since` name none and are counted by time alone).
-    const sameCandidate = sql`coalesce(${agentEvents.shadow}->>'since', ${shadow.since}) = ${shadow.since}`;
-    const where = and(eq(agentEvents.tenantId, tenantId), isNotNull(agentEvents.shadow), gte(agentEvents.receivedAt, new Date(shadow.since)), sameCandidate);
+    // forwards the previous one's after `since`, and those are not this candidate's. A named verdict
+    // counts whatever the edge's clock said (within SKEW_MS of `since`, which keeps the read on the
+    // index); one from an edge that names none (older than `shadow.since`) is counted by time alone.
+    const sinceMs = Date.parse(shadow.since);
+    const tag = sql`${agentEvents.shadow}->>'since'`;
+    const ours = or(sql`${tag} = ${shadow.since}`, and(sql`${tag} is null`, gte(agentEvents.receivedAt, new Date(sinceMs))));
+    const where = and(eq(agentEvents.tenantId, tenantId), isNotNull(agentEvents.shadow), gte(agentEvents.receivedAt, new Date(sinceMs - SKEW_MS)), ours);
     const to = sql<string>`${agentEvents.shadow}->>'band'`;
     const rows = await db
       .select({ from: agentEvents.band, to, n: sql<number>`count(*)::int` })
