@@ -55,6 +55,11 @@ export async function reviewAgent(
     if (input.decision === "reinstate" && agent.status !== "suspended") {
       return fail("conflict", `agent ${agentId} is ${agent.status}, not suspended: use clear to close a flag`);
     }
+    // A clear would close the decisions and leave the agent suspended, out of the queue, where the
+    // reinstate that lifts the suspension finds nothing to review: refuse it and name the choices.
+    if (input.decision === "clear" && agent.status === "suspended" && (await riskSuspension(tx, agent.id))) {
+      return fail("conflict", `agent ${agentId} is suspended by the risk monitor: reinstate it (a false positive) or revoke (confirmed)`);
+    }
     let revokedId: string | null = null;
     let status = agent.status;
     if (input.decision === "revoke") {
