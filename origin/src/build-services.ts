@@ -9,6 +9,7 @@ import { auditAuthorityCreated } from "./lifecycle/ca-created-audit.ts";
 import { systemClock, type Clock } from "./clock.ts";
 import { publicEdgeUrl, type Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/index.ts";
+import { StorageFaults } from "./db/storage-faults.ts";
 import { createKeyManager } from "./kms/index.ts";
 import { instrumentKeyManager } from "./observability/instrument-keys.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
@@ -17,6 +18,9 @@ import type { KeyManager } from "./kms/types.ts";
 import { secretFromFile } from "./secret-file.ts";
 import type { Services } from "./services.ts";
 import { join } from "node:path";
+
+/** PostgreSQL: how long a storage fault a request met keeps /readyz not ready. */
+const STORAGE_FAULT_WINDOW_MS = 60_000;
 
 export interface Built {
   services: Services;
@@ -32,11 +36,12 @@ export async function buildServices(
   config: Config,
   overrides: { keys?: (db: Database) => KeyManager; clock?: Clock; inMemoryDb?: boolean; logger?: Logger } = {},
 ): Promise<Built> {
+  const pgliteDir = overrides.inMemoryDb || config.DATABASE_URL ? undefined : join(config.KAKUNIN_DATA_DIR, "pglite");
   const database = await openDatabase({
     url: config.DATABASE_URL,
     connectTimeoutMs: config.KAKUNIN_DB_CONNECT_TIMEOUT_MS,
     statementTimeoutMs: config.KAKUNIN_DB_STATEMENT_TIMEOUT_MS,
-    dir: overrides.inMemoryDb ? undefined : join(config.KAKUNIN_DATA_DIR, "pglite"),
+    dir: pgliteDir,
     migrate: config.KAKUNIN_MIGRATE !== "off",
   });
   const metrics = createMetrics({ db: database.db, ...(database.poolStats ? { pool: database.poolStats } : {}) });
@@ -62,6 +67,8 @@ export async function buildServices(
     auditNodes: new AuditNodeCache(config.KAKUNIN_AUDIT_CACHE_MB * 1024 * 1024),
     auditSizes: new LogSizes(database.db, clock),
     callers: new CallerCache(config.KAKUNIN_AUTH_CACHE_MS, clock),
+    ...(pgliteDir ? { storageDir: pgliteDir } : {}),
+    storageFaults: new StorageFaults({ sticky: database.driver === "pglite", windowMs: STORAGE_FAULT_WINDOW_MS, now: () => clock.now().getTime() }),
   };
   return {
     services,

@@ -1,3 +1,5 @@
+import { open, rm } from "node:fs/promises";
+import { join } from "node:path";
 import { asc, eq, isNull, sql } from "drizzle-orm";
 import { rowsOfResult } from "./db/index.ts";
 import { authorities, outbox } from "./db/schema.ts";
@@ -31,8 +33,37 @@ async function timed(run: () => Promise<string | undefined>, now: () => number):
   }
 }
 
+const PROBE_FILE = ".kakunin-ready-probe";
+
+/** Creates, syncs and removes a small file in `dir`: fails on a read-only, full or unwritable directory. */
+async function probeWritable(dir: string): Promise<void> {
+  const file = join(dir, PROBE_FILE);
+  try {
+    const fh = await open(file, "w", 0o600);
+    try {
+      await fh.writeFile("ready\n");
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rm(file, { force: true });
+  } catch (e) {
+    const code = typeof e === "object" && e && "code" in e ? String(e.code) : "";
+    const why =
+      code === "EROFS"
+        ? "the filesystem is read-only"
+        : code === "ENOSPC"
+          ? "the disk is full"
+          : code === "EACCES" || code === "EPERM"
+            ? "permission denied"
+            : code || String(e);
+    throw new Error(`the embedded database's directory is not writable (${why}): writes would fail`);
+  }
+}
+
 /**
- * What `/readyz` checks, concurrently, each under CHECK_TIMEOUT_MS: the database answers; the key
+ * What `/readyz` checks, concurrently, each under CHECK_TIMEOUT_MS: the database answers and can
+ * take writes (not a standby, not read-only; an embedded PGlite's directory writable); the key
  * manager answers for the root CA key (a real round trip to the KMS or HSM); and the oldest
  * unpublished outbox row is younger than KAKUNIN_READY_MAX_PUBLISH_LAG_S (the edge is learning
  * of revocations). With publishing off the lag check reports so and passes.
@@ -48,6 +79,11 @@ export async function readiness(s: Services): Promise<ReadinessChecks> {
       );
       if (row?.ro === "on" || row?.recovery === true)
         throw new Error("the database is read-only (a standby, or transactions read-only by default): writes would fail");
+      // PGlite answers reads from files it already has open and says nothing about its directory
+      // until a write needs a file: ask the filesystem itself.
+      if (s.storageDir) await probeWritable(s.storageDir);
+      const fault = s.storageFaults.current();
+      if (fault) throw new Error(fault);
       return undefined;
     }, perf),
     timed(async () => {

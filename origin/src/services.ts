@@ -5,6 +5,7 @@ import type { CertificateAuthority } from "./ca/authority.ts";
 import type { Clock } from "./clock.ts";
 import type { Config } from "./config.ts";
 import type { Db } from "./db/index.ts";
+import type { StorageFaults } from "./db/storage-faults.ts";
 import type { KeyManager } from "./kms/types.ts";
 import type { Logger } from "./observability/logger.ts";
 import type { Metrics } from "./observability/metrics.ts";
@@ -28,6 +29,13 @@ export interface Services {
   auditSizes: LogSizes;
   /** API-key lookups for read-only routes, each used for at most KAKUNIN_AUTH_CACHE_MS. */
   callers: CallerCache;
+  /**
+   * PGlite's data directory when the database is embedded on disk (absent for PostgreSQL and in
+   * memory): /readyz checks that it still takes writes, which PGlite itself does not report.
+   */
+  storageDir?: string;
+  /** Writes the database's storage refused (a read-only or full disk): /readyz is not ready meanwhile. */
+  storageFaults: StorageFaults;
   /** Told after every committed change so the edge learns of it at once; absent when publishing is off. */
   publisher?: { kick(): void };
   /** Told after every committed change so queued webhooks go out at once; absent when not running. */

@@ -187,7 +187,8 @@ export const UNIQUE_VIOLATION = "23505";
  * Whether an error means the database is unreachable or overloaded rather than that the query is
  * wrong: connection refused/reset/timed out, the server shutting down or not accepting
  * connections (SQLSTATE class 08, 57P01–57P03), a statement cancelled by its timeout (57014), or
- * a database that only reads (25006: a standby after failover).
+ * a database that only reads (25006: a standby after failover), or storage that refuses writes
+ * (isStorageFault: an embedded database on a read-only or full filesystem).
  * Such requests answer 503 with Retry-After; nothing was committed.
  */
 export function isDatabaseUnavailable(e: unknown): boolean {
@@ -195,10 +196,33 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   // 25006 read_only_sql_transaction: a standby after failover, or the primary set read-only; the
   // write is refused whole and a retry against the new primary succeeds, so it is 503 like the rest.
   if (state && (state.startsWith("08") || state === "57P01" || state === "57P02" || state === "57P03" || state === "57014" || state === "53300" || state === "25006")) return true;
+  if (isStorageFault(e)) return true;
   for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
     if (typeof cur === "object" && "code" in cur && typeof cur.code === "string" && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(cur.code)) return true;
     const msg = cur instanceof Error ? cur.message : "";
     if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection timeout|Client has encountered a connection error|write ECONNRESET|read ECONNRESET|ECONNREFUSED/i.test(msg)) return true;
+    cur = typeof cur === "object" && "cause" in cur ? cur.cause : undefined;
+  }
+  return false;
+}
+
+/**
+ * The database's own files cannot be written: the filesystem under PGlite's data dir was remounted
+ * read-only (what ext4 does after an I/O error), a volume is mounted read-only, the disk is full,
+ * or the files lost their write permission. PostgreSQL (and PGlite, which is PostgreSQL) reports
+ * these as 53100 disk_full, class 58 (io_error, and PGlite's file layer answers a retried create
+ * on a read-only mount with 58P02 "could not create file …: File exists"), or 42501 with a "could
+ * not open/create/write file" message (errcode_for_file_access maps EACCES, EPERM and EROFS to
+ * 42501). The last is told
+ * apart from a missing GRANT ("permission denied for table …", also 42501) by its message: a
+ * missing grant is a configuration bug, a file that cannot be written is an outage to retry.
+ */
+export function isStorageFault(e: unknown): boolean {
+  const state = sqlState(e);
+  if (state === "53100" || state?.startsWith("58")) return true;
+  if (state !== "42501") return false;
+  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
+    if (cur instanceof Error && /could not (open|create|write|extend|fsync|truncate|rename|unlink|remove)[^:]*(file|directory)/i.test(cur.message)) return true;
     cur = typeof cur === "object" && "cause" in cur ? cur.cause : undefined;
   }
   return false;

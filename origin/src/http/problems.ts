@@ -3,7 +3,7 @@ import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
 import { problem, problemResponse, type FieldError, type Problem, type RouteMatcher, wrongMethodAllow } from "@kakunin/shared";
 import { ApiError } from "./api-error.ts";
-import { isDatabaseUnavailable, sqlState } from "../db/index.ts";
+import { isDatabaseUnavailable, isStorageFault, sqlState } from "../db/index.ts";
 
 /** Seconds a client is told to wait when the database is unavailable. */
 export const DB_RETRY_AFTER_S = 5;
@@ -44,6 +44,7 @@ export const onError: ErrorHandler = (e, c) => {
     if (e.status === 401) return withInstance(c, problem("unauthorized", e.message || "Authentication required."));
     if (e.status >= 400 && e.status < 500) return withInstance(c, problem("bad-request", e.message || "Bad request."));
   }
+  if (isStorageFault(e)) c.get("services")?.storageFaults.record(`SQLSTATE ${sqlState(e)}: ${rootMessage(e)}`);
   if (isDatabaseUnavailable(e)) {
     // Expected during a database restart or failover: one line, no stack, and a hint to retry.
     console.warn(`[origin] database unavailable on ${c.req.method} ${new URL(c.req.url).pathname}: ${rootMessage(e)}`);
