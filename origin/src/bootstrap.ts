@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, ne } from "drizzle-orm";
 import { hashApiKey } from "./auth/api-keys.ts";
 import { createApiKey } from "./auth/create-key.ts";
 import type { Db, Queryable } from "./db/index.ts";
@@ -31,6 +31,8 @@ export interface BootstrapResult {
   initToken?: string;
   /** KAKUNIN_ADMIN_KEY names a key that was revoked: it stays revoked (main.ts warns). */
   adminKeyRevoked?: boolean;
+  /** Ids of earlier KAKUNIN_ADMIN_KEY keys this start revoked because the variable changed (main.ts warns). */
+  replacedAdminKeys?: string[];
 }
 
 type Tenant = typeof tenants.$inferSelect;
@@ -79,18 +81,36 @@ export async function deleteBootstrapTokens(tx: Queryable, tenantId: string, rea
  * KAKUNIN_ADMIN_KEY becomes an admin key of the operator tenant, once, audited. A key already
  * present is left exactly as it is: a revoked one stays revoked (an env variable must never undo
  * a revocation an admin made through the API, audited, perhaps because the key leaked).
+ *
+ * The variable names *the* bootstrap key, like a Vault dev root token: changing it is a rotation,
+ * so earlier values still active (rows flagged `env_admin_key`) are revoked, audited with why.
+ * Without that an operator who rotates a leaked key by changing the variable would leave the
+ * leaked one working, with nothing saying so. Not when the new value is itself revoked: that start
+ * keeps the current key, so a stale value on one origin of several cannot lock every admin out.
  */
-async function ensureEnvAdminKey(tx: Queryable, tenantId: string, adminKey: string): Promise<{ revoked: boolean }> {
+async function ensureEnvAdminKey(tx: Queryable, tenantId: string, adminKey: string): Promise<{ revoked: boolean; replaced: string[] }> {
+  const hash = hashApiKey(adminKey);
   const [existing] = await tx.select({ id: apiKeys.id, tenantId: apiKeys.tenantId, revokedAt: apiKeys.revokedAt }).from(apiKeys)
-    .where(eq(apiKeys.keyHash, hashApiKey(adminKey)));
+    .where(eq(apiKeys.keyHash, hash));
   if (existing && existing.tenantId !== tenantId) throw new Error("KAKUNIN_ADMIN_KEY is already a key of another tenant");
-  if (existing) return { revoked: existing.revokedAt !== null };
-  const { row } = await createApiKey(tx, { tenantId, name: ENV_KEY_NAME, role: "admin", key: adminKey, bootstrap: "env_admin_key" });
-  await appendAudit(tx, tenantId, [{
-    kind: "api_key.created", actor: BOOT_ACTOR, at: row.createdAt,
-    data: { api_key_id: row.id, name: row.name, role: row.role, prefix: row.prefix, via: "KAKUNIN_ADMIN_KEY" },
-  }]);
-  return { revoked: false };
+  if (existing?.revokedAt) return { revoked: true, replaced: [] };
+  if (!existing) {
+    const { row } = await createApiKey(tx, { tenantId, name: ENV_KEY_NAME, role: "admin", key: adminKey, bootstrap: "env_admin_key" });
+    await appendAudit(tx, tenantId, [{
+      kind: "api_key.created", actor: BOOT_ACTOR, at: row.createdAt,
+      data: { api_key_id: row.id, name: row.name, role: row.role, prefix: row.prefix, via: "KAKUNIN_ADMIN_KEY" },
+    }]);
+  }
+  const at = new Date();
+  const old = await tx.update(apiKeys).set({ revokedAt: at })
+    .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.bootstrap, "env_admin_key"), isNull(apiKeys.revokedAt), ne(apiKeys.keyHash, hash)))
+    .returning({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role });
+  if (old.length > 0) {
+    await appendAudit(tx, tenantId, old.map((k) => ({
+      kind: "api_key.revoked" as const, actor: BOOT_ACTOR, at, data: { api_key_id: k.id, name: k.name, role: k.role, reason: "KAKUNIN_ADMIN_KEY changed" },
+    })));
+  }
+  return { revoked: false, replaced: old.map((k) => k.id) };
 }
 
 function readTokenFile(file: string): string | undefined {
@@ -121,14 +141,14 @@ function writeTokenFile(file: string, token: string): void {
 export async function bootstrap(db: Db, adminKey: string | undefined, opts: { dataDir?: string } = {}): Promise<BootstrapResult> {
   const file = opts.dataDir === undefined ? undefined : resolve(opts.dataDir, INIT_TOKEN_FILE);
   const onDisk = file === undefined ? undefined : readTokenFile(file);
-  const out = await db.transaction(async (tx): Promise<{ tenantId: string; initToken?: string; fresh?: boolean; adminKeyRevoked?: boolean }> => {
+  const out = await db.transaction(async (tx): Promise<{ tenantId: string; initToken?: string; fresh?: boolean; adminKeyRevoked?: boolean; replacedAdminKeys?: string[] }> => {
     const tenantId = (await ensureDefaultTenant(tx)).id;
     await lockDefaultTenant(tx);
     if (adminKey) {
       // Before the key lookup: a leftover bootstrap token must never be revived as the admin key.
       await deleteBootstrapTokens(tx, tenantId, "KAKUNIN_ADMIN_KEY");
-      const { revoked } = await ensureEnvAdminKey(tx, tenantId, adminKey);
-      return { tenantId, adminKeyRevoked: revoked };
+      const { revoked, replaced } = await ensureEnvAdminKey(tx, tenantId, adminKey);
+      return { tenantId, ...(revoked ? { adminKeyRevoked: true } : {}), ...(replaced.length ? { replacedAdminKeys: replaced } : {}) };
     }
     if (await hasActiveAdminKey(tx, tenantId)) {
       await deleteBootstrapTokens(tx, tenantId, "tenant has an admin key");
@@ -148,7 +168,11 @@ export async function bootstrap(db: Db, adminKey: string | undefined, opts: { da
     // A spent token stays on disk until the next start, so a repeated `kakunin init` hears
     // "already initialized" (409) instead of "no token file".
     if (file !== undefined && onDisk !== undefined) rmSync(file, { force: true });
-    return out.adminKeyRevoked ? { tenantId: out.tenantId, adminKeyRevoked: true } : { tenantId: out.tenantId };
+    return {
+      tenantId: out.tenantId,
+      ...(out.adminKeyRevoked ? { adminKeyRevoked: true } : {}),
+      ...(out.replacedAdminKeys ? { replacedAdminKeys: out.replacedAdminKeys } : {}),
+    };
   }
   // Written after the commit: a token on disk always has its hash in the database (or is stale,
   // and the next start replaces it).

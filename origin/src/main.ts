@@ -26,6 +26,12 @@ async function main(): Promise<void> {
   if (boot.initTokenFile) {
     console.log(`[origin] tenant 'default' has no admin key yet: run \`kakunin init\` to create the first admin key (one-time bootstrap token in ${boot.initTokenFile}; from another directory: kakunin init --data-dir ${resolve(config.KAKUNIN_DATA_DIR)})`);
   }
+  if (boot.replacedAdminKeys) {
+    // Loud on purpose: a rotation by config is expected, a change nobody planned is worth a look.
+    built.services.logger.warn("KAKUNIN_ADMIN_KEY changed: the previous bootstrap admin key is revoked (audited api_key.revoked)", {
+      component: "bootstrap", event: "bootstrap_admin_key_replaced", api_key_ids: boot.replacedAdminKeys.join(","),
+    });
+  }
   if (boot.adminKeyRevoked) {
     console.warn("[origin] KAKUNIN_ADMIN_KEY names a revoked API key; it stays revoked. Use another admin key, or set a new KAKUNIN_ADMIN_KEY.");
   }

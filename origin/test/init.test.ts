@@ -192,6 +192,32 @@ describe.each(dbKinds())("POST /v1/init (%s)", (kind) => {
     expect(await auditKinds(second, "api_key.created")).toHaveLength(2);
   });
 
+  it("a changed KAKUNIN_ADMIN_KEY replaces the previous bootstrap key: revoked at start, audited, reported", async () => {
+    o = await uninitialised(kind);
+    const first = `env-admin-${randomBytes(8).toString("hex")}`;
+    const second = `env-admin-${randomBytes(8).toString("hex")}`;
+    await o.restart(first);
+    expect((await o.restart(first)).replacedAdminKeys ?? []).toEqual([]); // same value: nothing changes
+    expect((await o.tenantAs(first)).status).toBe(200);
+    const boot = await o.restart(second);
+    expect((await o.tenantAs(second)).status).toBe(200);
+    expect((await o.tenantAs(first)).status, "the old bootstrap key after the change").toBe(401);
+    expect(boot.replacedAdminKeys).toHaveLength(1);
+    const revoked = await auditKinds(second, "api_key.revoked");
+    expect(revoked).toHaveLength(1);
+    expect(revoked[0]).toMatchObject({ actor: { type: "system", id: "bootstrap" }, data: { api_key_id: boot.replacedAdminKeys![0], reason: "KAKUNIN_ADMIN_KEY changed" } });
+    // Back to the old value: it stays revoked (never revived by an env variable), and the current
+    // bootstrap key is not revoked for it, so a stale config on one origin cannot lock admins out.
+    const back = await o.restart(first);
+    expect(back.adminKeyRevoked).toBe(true);
+    expect(back.replacedAdminKeys ?? []).toEqual([]);
+    expect((await o.tenantAs(first)).status).toBe(401);
+    expect((await o.tenantAs(second)).status).toBe(200);
+    // Unset: the last bootstrap key stays valid (removing the variable from a unit file is not a revocation).
+    await o.restart();
+    expect((await o.tenantAs(second)).status).toBe(200);
+  });
+
   it("issuing and discarding a bootstrap token are audited", async () => {
     o = await uninitialised(kind);
     const adminKey = `env-admin-${randomBytes(8).toString("hex")}`;
