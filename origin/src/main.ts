@@ -14,6 +14,7 @@ import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 import { keyManagerSigners } from "./publish/signers.ts";
 import { TidyJob } from "./lifecycle/tidy-job.ts";
 import { migrateCommand } from "./migrate-command.ts";
+import { errorFields, processLogger } from "./observability/logger.ts";
 
 const USAGE = `usage: kakunin-origin [serve]   start the origin (KAKUNIN_MIGRATE=auto|off decides whether it migrates first)
        kakunin-origin migrate   apply pending database migrations and exit`;
@@ -22,23 +23,27 @@ const USAGE = `usage: kakunin-origin [serve]   start the origin (KAKUNIN_MIGRATE
 async function main(): Promise<void> {
   const config = loadConfig();
   const built = await buildServices(config);
+  const log = built.services.logger.child({ component: "origin" });
+  const bootLog = built.services.logger.child({ component: "bootstrap" });
   const boot = await bootstrap(built.services.db, config.KAKUNIN_ADMIN_KEY, { dataDir: config.KAKUNIN_DATA_DIR });
   if (boot.initTokenFile) {
-    console.log(`[origin] tenant 'default' has no admin key yet: run \`kakunin init\` to create the first admin key (one-time bootstrap token in ${boot.initTokenFile}; from another directory: kakunin init --data-dir ${resolve(config.KAKUNIN_DATA_DIR)})`);
+    bootLog.info(`tenant 'default' has no admin key yet: run \`kakunin init\` to create the first admin key (one-time bootstrap token in ${boot.initTokenFile}; from another directory: kakunin init --data-dir ${resolve(config.KAKUNIN_DATA_DIR)})`, {
+      event: "awaiting_init", init_token_file: boot.initTokenFile,
+    });
   }
   if (boot.replacedAdminKeys) {
     // Loud on purpose: a rotation by config is expected, a change nobody planned is worth a look.
-    built.services.logger.warn("KAKUNIN_ADMIN_KEY changed: the previous bootstrap admin key is revoked (audited api_key.revoked)", {
-      component: "bootstrap", event: "bootstrap_admin_key_replaced", api_key_ids: boot.replacedAdminKeys.join(","),
+    bootLog.warn("KAKUNIN_ADMIN_KEY changed: the previous bootstrap admin key is revoked (audited api_key.revoked)", {
+      event: "bootstrap_admin_key_replaced", api_key_ids: boot.replacedAdminKeys.join(","),
     });
   }
   if (boot.adminKeyRevoked) {
-    console.warn("[origin] KAKUNIN_ADMIN_KEY names a revoked API key; it stays revoked. Use another admin key, or set a new KAKUNIN_ADMIN_KEY.");
+    bootLog.warn("KAKUNIN_ADMIN_KEY names a revoked API key; it stays revoked. Use another admin key, or set a new KAKUNIN_ADMIN_KEY.", { event: "bootstrap_admin_key_revoked" });
   }
   // Create the root and the default tenant's issuing CA now, so the first certify is not slow.
   // A KeyManager that is not configured only logs: the origin still serves what needs no key.
   const ca = await built.services.ca.issuingFor({ id: boot.tenantId, name: "default" });
-  if (!ca.ok) console.warn(`[origin] CA not ready (${ca.error.code}): ${ca.error.message}`);
+  if (!ca.ok) log.warn("CA not ready", { event: "ca_not_ready", code: ca.error.code, error: ca.error.message.slice(0, 300) });
   built.services.keys.warm?.();
   let publisher: Publisher | undefined;
   if (config.KAKUNIN_PUBLISH === "on") {
@@ -52,7 +57,7 @@ async function main(): Promise<void> {
   const archive = archiveFromConfig(config);
   {
     const b = await archive.prepare();
-    if (!b.ok) console.warn(`[origin] archive not ready (${b.error.code}): ${b.error.message}; the archiver retries`);
+    if (!b.ok) log.warn("archive not ready; the archiver retries", { component: "archiver", event: "archive_not_ready", code: b.error.code, error: b.error.message.slice(0, 300) });
   }
   const archiver = new Archiver(built.services, archive.store, {
     instanceId: `${hostname()}:${resolve(config.KAKUNIN_DATA_DIR)}`,
@@ -74,14 +79,14 @@ async function main(): Promise<void> {
   webhooks.start();
   const app = createApp(built.services);
   const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT }, (info) => {
-    console.log(`[origin] listening on http://${info.address}:${info.port} (db ${built.database.driver}, keys ${built.services.keys.kind})`);
+    log.info("listening", { event: "listening", url: `http://${info.address}:${info.port}`, db: built.database.driver, keys: built.services.keys.kind });
   });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     tidyJob.stop();
-    console.log(`[origin] ${signal}: shutting down`);
+    log.info("shutting down", { event: "shutting_down", signal });
     server.close(() => void Promise.all([publisher?.stop(), archiver.stop(), webhooks.stop()]).then(() => built.close()).then(() => process.exit(0)));
     setTimeout(() => process.exit(0), 5000).unref();
   };
@@ -94,15 +99,24 @@ if (command === "--help" || command === "-h" || command === "help") {
   console.log(USAGE);
 } else if (command === "migrate") {
   Promise.resolve().then(() => migrateCommand(loadConfig())).then((code) => process.exit(code), (e: unknown) => {
-    console.error("[origin] migrate failed:", e instanceof Error ? e.message : e);
+    processLogger("migrate").error("migrate failed", { event: "migrate_failed", ...errorFields(e) });
     process.exit(1);
   });
 } else if (command === "serve") {
+  // A crash is logged like everything else (one JSON line, no stack) before the process exits, so
+  // the last line of a crash-looping origin's log says why.
+  const crash = (event: string) => (e: unknown) => {
+    processLogger("origin").error("crashed", { event, ...errorFields(e) });
+    process.exit(1);
+  };
+  process.on("uncaughtException", crash("uncaught_exception"));
+  process.on("unhandledRejection", crash("unhandled_rejection"));
   main().catch((e: unknown) => {
-    console.error("[origin] failed to start:", e instanceof Error ? e.message : e);
+    processLogger("origin").error("failed to start", { event: "start_failed", ...errorFields(e) });
     process.exit(1);
   });
 } else {
-  console.error(`[origin] unknown command ${JSON.stringify(command)}\n${USAGE}`);
+  // Usage is for a human at a terminal; the error line is for the log like every other.
+  processLogger("origin").error(`unknown command ${JSON.stringify(command)}; see kakunin-origin --help`, { event: "usage_error" });
   process.exit(2);
 }

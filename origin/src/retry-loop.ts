@@ -1,3 +1,5 @@
+import { errorFields, type LogFn } from "./observability/logger.ts";
+
 /** What one pass of a background job reports. */
 export type PassResult = { outcome: "idle" } | { outcome: "more" } | { outcome: "failed"; error: string };
 
@@ -8,7 +10,8 @@ export interface RetryLoopOptions {
   maxBackoffMs: number;
   /** What the job is, for log lines ("edge", "archive"). */
   name: string;
-  log: (msg: string) => void;
+  /** Structured: `event` says which of the three lines it is, `error` why. */
+  log: LogFn;
 }
 
 /**
@@ -68,16 +71,22 @@ export class RetryLoop {
       if (r.outcome === "failed") {
         this.failures++;
         next = this.backoff();
-        if (this.failures === 1 || this.failures % 10 === 0) this.o.log(`${r.error} (attempt ${this.failures}, retrying in ${Math.round(next)} ms)`);
+        if (this.failures === 1 || this.failures % 10 === 0) {
+          this.o.log(`${r.error} (attempt ${this.failures}, retrying in ${Math.round(next)} ms)`, {
+            event: "pass_failed", error: r.error.slice(0, 300), attempt: this.failures, retry_in_ms: Math.round(next),
+          });
+        }
       } else {
-        if (this.failures > 0) this.o.log(`${this.o.name} reachable again after ${this.failures} failed attempt(s)`);
+        if (this.failures > 0) this.o.log(`${this.o.name} reachable again after ${this.failures} failed attempt(s)`, { event: "recovered", failed_attempts: this.failures });
         this.failures = 0;
         if (r.outcome === "more" || this.kicked) next = 0;
       }
     } catch (e) {
       this.failures++;
       next = this.backoff();
-      this.o.log(`unexpected error: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+      // No stack: a log line is one line, and a failed query's message carries its parameters.
+      const f = errorFields(e);
+      this.o.log(`unexpected error: ${f.error_kind}: ${f.error}`, { event: "pass_threw", attempt: this.failures, retry_in_ms: Math.round(next), ...f });
     } finally {
       this.running = false;
     }

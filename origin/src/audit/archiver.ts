@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { LogFn } from "../observability/logger.ts";
 import { and, asc, eq, gte, isNull, lt, lte, max, or, sql } from "drizzle-orm";
 import type { ArchiveStore } from "../archive/types.ts";
 import { auditBatches, auditEntries, auditHeads, auditTreeHeadArchive, auditTreeHeads, authorities } from "../db/schema.ts";
@@ -21,7 +22,7 @@ export interface ArchiverOptions {
   maxAgeMs?: number;
   retentionDays?: number;
   intervalMs?: number;
-  log?: (msg: string) => void;
+  log?: LogFn;
 }
 
 const DAY = 86_400_000;
@@ -58,7 +59,7 @@ export class Archiver {
   constructor(private readonly s: Services, private readonly store: ArchiveStore, opts: ArchiverOptions = {}) {
     this.o = {
       batchSize: opts.batchSize ?? 1000, maxAgeMs: opts.maxAgeMs ?? 60_000, retentionDays: opts.retentionDays ?? 2557,
-      intervalMs: opts.intervalMs ?? 2000, log: opts.log ?? ((m) => console.warn(`[origin] archiver: ${m}`)),
+      intervalMs: opts.intervalMs ?? 2000, log: opts.log ?? ((m, f) => s.logger.warn(m, { component: "archiver", ...f })),
       prepare: opts.prepare ?? (async () => ({ ok: true })), leaseMs: opts.leaseMs ?? ARCHIVE_LEASE_MS,
       instanceId: opts.instanceId ?? crypto.randomUUID(),
     };

@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { errorFields, processLogger } from "../observability/logger.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
@@ -75,7 +76,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     // An idle connection the server closes (restart, failover, admin kill) is reported on the pool;
     // without a listener node-postgres turns it into an uncaught error that would end the process.
     // The pool replaces the connection on next use, so logging is all there is to do.
-    pool.on("error", (e) => console.warn(`[origin] idle database connection lost: ${e.message}`));
+    pool.on("error", (e) => processLogger("db").warn("idle database connection lost", { event: "idle_connection_lost", ...errorFields(e) }));
     const db = drizzlePg(pool, { schema });
     let applied: string[] = [];
     try {

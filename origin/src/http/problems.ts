@@ -1,4 +1,5 @@
 import type { Context, ErrorHandler, NotFoundHandler } from "hono";
+import { processLogger } from "../observability/logger.ts";
 import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
 import { problem, problemResponse, type FieldError, type Problem, type RouteMatcher, wrongMethodAllow } from "@kakunin/shared";
@@ -47,13 +48,23 @@ export const onError: ErrorHandler = (e, c) => {
   if (isStorageFault(e)) c.get("services")?.storageFaults.record(`SQLSTATE ${sqlState(e)}: ${rootMessage(e)}`);
   if (isDatabaseUnavailable(e)) {
     // Expected during a database restart or failover: one line, no stack, and a hint to retry.
-    console.warn(`[origin] database unavailable on ${c.req.method} ${new URL(c.req.url).pathname}: ${rootMessage(e)}`);
+    const f = {
+      component: "http",
+      event: "database_unavailable",
+      request_id: c.res.headers.get("x-request-id") ?? undefined,
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      sqlstate: sqlState(e),
+      error: rootMessage(e).slice(0, 300),
+    };
+    (c.get("services")?.logger ?? processLogger("http")).warn("database unavailable", f);
     return withInstance(c, problem("database-unavailable", "The database is unavailable; retry shortly."), { "retry-after": String(DB_RETRY_AFTER_S) });
   }
   // One structured line: the request id (from the answer's header) ties it to the 500 and its
   // request log line. No stack and no outer message: a failed query's message carries its SQL and
   // parameters, that is the request body (an owner's email), and headers and bodies are never logged.
   const fields = {
+    component: "http",
     request_id: c.res.headers.get("x-request-id") ?? undefined,
     method: c.req.method,
     path: new URL(c.req.url).pathname,
@@ -61,9 +72,7 @@ export const onError: ErrorHandler = (e, c) => {
     sqlstate: sqlState(e),
     cause: rootMessage(e).slice(0, 300),
   };
-  const logger = c.get("services")?.logger;
-  if (logger) logger.error("unhandled error", fields);
-  else console.error(JSON.stringify({ level: "error", msg: "unhandled error", ...fields }));
+  (c.get("services")?.logger ?? processLogger("http")).error("unhandled error", fields);
   return withInstance(c, problem("internal-error", "An unexpected error occurred; it has been logged."));
 };
 

@@ -15,7 +15,14 @@ export async function verifyEdgeCall(s: Services, req: Request, path: string): P
   if (!auth.ok) {
     const message = internalAuthMessage(auth);
     // Logged here too: the edge is the caller, so without this line only the edge's logs would say why.
-    if (auth.error === "stale") console.warn(`[origin] ${req.method} ${path}: ${message}`);
+    if (auth.error === "stale")
+      s.logger.warn("edge call refused: timestamp outside the window (clock skew?)", {
+        component: "internal",
+        event: "stale_signature",
+        method: req.method,
+        path,
+        error: message,
+      });
     throw new ApiError("unauthorized", message);
   }
   const now = s.clock.now();

@@ -1,4 +1,5 @@
 import { count, eq, sql } from "drizzle-orm";
+import { errorFields, processLogger } from "../observability/logger.ts";
 import { rowsOfResult, type Db } from "../db/index.ts";
 import { localKeys } from "../db/schema.ts";
 import type { KeyGenerator, SealedKey } from "./keygen-workers.ts";
@@ -37,6 +38,7 @@ interface Pending {
  */
 export function createKeySupply(opts: { db: Db; generator: KeyGenerator; poolSize: number }) {
   const { db, generator, poolSize } = opts;
+  const log = processLogger("local_keys");
   const waiters: Waiter[] = [];
   const pending: Pending[] = [];
   let inFlight = 0;
@@ -64,7 +66,7 @@ export function createKeySupply(opts: { db: Db; generator: KeyGenerator; poolSiz
           },
           (e: unknown) => {
             counting = false;
-            console.warn(`[origin] local key pool: ${e instanceof Error ? e.message : String(e)}`);
+            log.warn("local key pool: counting pooled keys failed", { event: "pool_count_failed", ...errorFields(e) });
           },
         );
       }
@@ -102,7 +104,7 @@ export function createKeySupply(opts: { db: Db; generator: KeyGenerator; poolSiz
     if (stopped) return;
     // Fail the oldest request rather than leave it waiting on a generator that keeps failing.
     const error = e instanceof Error ? e : new Error(String(e));
-    console.warn(`[origin] local key generation failed: ${error.message}`);
+    log.warn("local key generation failed", { event: "keygen_failed", ...errorFields(error) });
     waiters.shift()?.reject(error);
     setTimeout(pump, 1000).unref();
   }
@@ -126,7 +128,8 @@ export function createKeySupply(opts: { db: Db; generator: KeyGenerator; poolSiz
             );
           } catch (e) {
             const error = e instanceof Error ? e : new Error(String(e));
-            if (!stopped) console.warn(`[origin] local key pool: ${error.message}`);
+            // errorFields, not error.message: a failed INSERT's message carries the sealed keys.
+            if (!stopped) log.warn("local key pool: storing generated keys failed", { event: "pool_store_failed", ...errorFields(e) });
             for (const p of batch) p.waiter?.reject(error);
             continue;
           } finally {

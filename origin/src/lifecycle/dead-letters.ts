@@ -1,4 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
+import { processLogger } from "../observability/logger.ts";
 import { err, forwardedEventSchema, ok, riskAlertSchema, type DeadLetterReport, type Result } from "@kakunin/shared";
 import type { Queryable } from "../db/index.ts";
 import { deadLetters } from "../db/schema.ts";
@@ -34,7 +35,7 @@ export async function buryDeadLetter(db: Queryable, l: NewDeadLetter, now: Date)
     target: deadLetters.key,
     set: { status: row.status, error: row.error, attempts: row.attempts, payload: row.payload, deadAt: now, replayedAt: null, replayResult: null },
   });
-  console.warn(JSON.stringify({ level: "warn", msg: "dead-lettered", component: "origin", key: l.key, kind: l.kind, source: l.source, tenant_id: l.tenantId, status: l.status, error: row.error.slice(0, 300) }));
+  processLogger("dead_letters").warn("dead-lettered", { event: "dead_lettered", key: l.key, kind: l.kind, source: l.source, tenant_id: l.tenantId, status: l.status, error: row.error.slice(0, 300) });
 }
 
 /** The edge's report of what it gave up on. */

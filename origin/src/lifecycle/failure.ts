@@ -1,4 +1,5 @@
 import type { ProblemType } from "@kakunin/shared";
+import { processLogger } from "../observability/logger.ts";
 import type { KeyManagerError } from "../kms/types.ts";
 import type { CaNotReady } from "../ca/offline-root.ts";
 
@@ -17,6 +18,6 @@ export const fail = (type: ProblemType, detail: string): { ok: false; error: Fai
 export function keyManagerFailure(e: KeyManagerError | CaNotReady): { ok: false; error: Failure } {
   if (e.code === "ca_not_ready") return fail("ca-not-ready", e.message);
   if (e.code === "not_configured") return fail("kms-not-configured", `Key management is not configured: ${e.message}`);
-  console.error(`[origin] key manager ${e.code}: ${e.message}`);
+  processLogger("key_manager").error("key manager unavailable", { event: "kms_unavailable", code: e.code, error: e.message.split("\n")[0]!.slice(0, 300) });
   return fail("kms-unavailable", "Key management is unavailable; try again later.");
 }

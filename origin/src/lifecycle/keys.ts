@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { errorFields, processLogger } from "../observability/logger.ts";
 import { and, eq, inArray } from "drizzle-orm";
 import { ok, type Result } from "@kakunin/shared";
 import type { Db } from "../db/index.ts";
@@ -56,7 +57,7 @@ export async function discardKey(deps: KeyDeps, key: TrackedKey, reason: string,
       .where(and(eq(managedKeys.id, key.intentId), inArray(managedKeys.state, ["creating", "created"])));
     const res = await deps.keys.scheduleDeletion(key.ref, { pendingWindowDays: deps.pendingWindowDays });
     if (!res.ok) {
-      console.warn(`[origin] key ${key.ref} not deleted yet (${res.error.code}); tidy will retry`);
+      processLogger("key_manager").warn("key not deleted yet; tidy will retry", { event: "key_delete_deferred", key_ref: key.ref, code: res.error.code });
       return;
     }
     await deps.db
@@ -64,7 +65,7 @@ export async function discardKey(deps: KeyDeps, key: TrackedKey, reason: string,
       .set({ state: "deleted", deletedAt: now, deletionDate: res.value.deletionDate })
       .where(eq(managedKeys.id, key.intentId));
   } catch (e) {
-    console.warn(`[origin] key ${key.ref} not deleted yet: ${e instanceof Error ? e.message : String(e)}; tidy will retry`);
+    processLogger("key_manager").warn("key not deleted yet; tidy will retry", { event: "key_delete_deferred", key_ref: key.ref, ...errorFields(e) });
   }
 }
 

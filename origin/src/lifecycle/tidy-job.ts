@@ -1,4 +1,5 @@
 import { SYSTEM } from "../audit/types.ts";
+import { errorFields } from "../observability/logger.ts";
 import type { Services } from "../services.ts";
 import { supersedeDue } from "./supersede.ts";
 import { tidy } from "./tidy.ts";
@@ -40,7 +41,7 @@ export class TidyJob {
       actor: SYSTEM("tidy"),
     });
     if (report.superseded || report.certificate_keys) this.s.publisher?.kick();
-    if (report.failed.length) console.warn(`[origin] tidy: ${report.failed.length} key(s) not deleted yet; the next run retries`);
+    if (report.failed.length) this.s.logger.warn("keys not deleted yet; the next run retries", { component: "tidy", event: "keys_not_deleted", count: report.failed.length });
     return report;
   }
 
@@ -51,7 +52,7 @@ export class TidyJob {
     try {
       await fn();
     } catch (e) {
-      console.warn(`[origin] tidy job: ${e instanceof Error ? e.message : String(e)}`);
+      this.s.logger.warn("tidy run failed", { component: "tidy", event: "run_failed", ...errorFields(e) });
     } finally {
       this.running = false;
     }

@@ -37,6 +37,7 @@ export function observeRequests(logger: Logger, metrics: Metrics): MiddlewareHan
     if (route !== "/metrics") {
       const caller: Caller | undefined = c.get("caller");
       logger.log(status >= 500 ? "error" : "info", "request", {
+        component: "http",
         request_id: requestId, trace_id: traceId, method: c.req.method, route, status,
         latency_ms: Math.round(seconds * 1e4) / 10, tenant: caller?.tenantId,
       });

@@ -6,6 +6,8 @@
  */
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFields = Record<string, string | number | boolean | null | undefined>;
+/** How background jobs take a logger in their options: tests pass a function that collects lines. */
+export type LogFn = (msg: string, fields?: LogFields) => void;
 
 export interface Logger {
   log(level: LogLevel, msg: string, fields?: LogFields): void;
@@ -17,6 +19,37 @@ export interface Logger {
 }
 
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+function isLevel(v: string | undefined): v is LogLevel | "silent" {
+  return v === "silent" || (v !== undefined && v in ORDER);
+}
+
+/**
+ * A logger for the few places that run without Services (startup before the config is read, the
+ * PostgreSQL pool, the local key pool, key-manager failures): the same line shape, the level from
+ * KAKUNIN_LOG_LEVEL. Everything that has Services uses `services.logger`.
+ */
+export function processLogger(component: string): Logger {
+  const env = process.env.KAKUNIN_LOG_LEVEL;
+  return createLogger({ level: isLevel(env) ? env : "info", base: { component } });
+}
+
+/**
+ * The fields that describe a failure: `error` (the innermost cause's first line, at most 300
+ * characters), `error_kind` and `sqlstate`. Never a stack, and never the outer message of a failed
+ * query: drizzle puts the SQL and its parameters there (request bodies, sealed key material).
+ */
+export function errorFields(e: unknown): LogFields {
+  let cur: unknown = e;
+  let sqlstate: string | undefined;
+  for (let depth = 0; depth < 5; depth++) {
+    if (typeof cur === "object" && cur && "code" in cur && typeof cur.code === "string" && /^[0-9A-Z]{5}$/.test(cur.code)) sqlstate ??= cur.code;
+    if (!(typeof cur === "object" && cur && "cause" in cur && cur.cause)) break;
+    cur = cur.cause;
+  }
+  const message = cur instanceof Error ? cur.message : String(cur);
+  return { error: (message.split("\n")[0] ?? "").slice(0, 300), error_kind: e instanceof Error ? e.name : typeof e, sqlstate };
+}
 
 export function createLogger(opts: { level?: LogLevel | "silent"; write?: (line: string) => void; base?: LogFields; now?: () => Date } = {}): Logger {
   const min = opts.level === "silent" ? Number.POSITIVE_INFINITY : ORDER[opts.level ?? "info"];

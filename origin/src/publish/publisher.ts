@@ -11,6 +11,7 @@ import { describePublishError, type EdgeClient, type EdgeRefusal } from "./edge-
 import { agentRecord, certRecord, crlRecords, feedbackRecord, scoringRecord } from "./records.ts";
 import type { PublishSigners } from "./signers.ts";
 import { RetryLoop } from "../retry-loop.ts";
+import type { LogFn } from "../observability/logger.ts";
 import { beginNextEpoch, currentEpoch } from "./epoch.ts";
 import { sequenceHighWater, type OutboxKind } from "./outbox.ts";
 import { SigningGuard } from "./signing-guard.ts";
@@ -29,7 +30,7 @@ export interface PublisherOptions {
   instanceId?: string;
   /** How long a claimed row is reserved for this origin: longer than one signed edge call. */
   leaseMs?: number;
-  log?: (msg: string) => void;
+  log?: LogFn;
 }
 
 export type DrainResult = { delivered: number; pending: boolean } | { error: string };
@@ -60,7 +61,7 @@ export class Publisher {
       maxBackoffMs: opts.maxBackoffMs ?? 30_000,
       instanceId: opts.instanceId ?? randomUUID(),
       leaseMs: opts.leaseMs ?? 30_000,
-      log: opts.log ?? ((m) => console.warn(`[origin] publisher: ${m}`)),
+      log: opts.log ?? ((m, f) => s.logger.warn(m, { component: "publisher", ...f })),
     };
     this.signers = new SigningGuard(s, signers, () => this.kick(), { log: this.opts.log });
     this.loop = new RetryLoop(async () => {

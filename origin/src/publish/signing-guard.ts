@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import type { LogFn } from "../observability/logger.ts";
 import { certificates, tenants } from "../db/schema.ts";
 import { RetryLoop, type PassResult } from "../retry-loop.ts";
 import type { Services } from "../services.ts";
@@ -27,7 +28,7 @@ export class SigningGuard implements PublishSigners {
     private readonly s: Services,
     private readonly inner: PublishSigners,
     private readonly onRecovered: () => void,
-    opts: { minBackoffMs?: number; maxBackoffMs?: number; log: (m: string) => void },
+    opts: { minBackoffMs?: number; maxBackoffMs?: number; log: LogFn },
   ) {
     this.signs = inner.signs === true;
     this.log = opts.log;
@@ -36,7 +37,7 @@ export class SigningGuard implements PublishSigners {
     });
   }
 
-  private readonly log: (m: string) => void;
+  private readonly log: LogFn;
 
   start(): void {
     this.loop.start();

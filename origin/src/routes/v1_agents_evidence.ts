@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { errorFields } from "../observability/logger.ts";
 import { EVIDENCE_FORMATS } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { evidenceJson, prepareEvidence } from "../audit/evidence.ts";
@@ -65,7 +66,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
           if (next.done) ctrl.close();
           else ctrl.enqueue(enc.encode(next.value));
         } catch (e) {
-          console.error(`[origin] evidence export for agent ${id} failed mid-stream: ${e instanceof Error ? e.message : String(e)}`);
+          c.var.services.logger.error("evidence export failed mid-stream", { component: "http", event: "evidence_stream_failed", agent_id: id, ...errorFields(e) });
           ctrl.error(e);
         }
       },

@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNull, lte, lt, or, sql } from "drizzle-orm";
+import type { LogFn } from "../observability/logger.ts";
 import { rowsOfResult, type Queryable } from "../db/index.ts";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
 import { RetryLoop } from "../retry-loop.ts";
@@ -21,7 +22,7 @@ export interface DispatcherOptions {
   pollMs?: number;
   allowPrivate?: boolean;
   resolve?: Resolver;
-  log?: (msg: string) => void;
+  log?: LogFn;
 }
 
 const LEASE_MS = 60_000;
@@ -52,7 +53,7 @@ export class WebhookDispatcher {
       retentionDays: o.retentionDays ?? 30,
       pollMs: o.pollMs ?? 1_000,
       allowPrivate: o.allowPrivate ?? false,
-      log: o.log ?? ((m) => console.warn(`[origin] webhooks: ${m}`)),
+      log: o.log ?? ((m, f) => s.logger.warn(m, { component: "webhooks", ...f })),
       resolve: o.resolve,
     };
     this.loop = new RetryLoop(
@@ -238,7 +239,15 @@ export class WebhookDispatcher {
       return this.opts.log(
         `delivery ${d.id}: changed while attempt ${attempt} was in flight (replayed, endpoint removed or lease taken over); the attempt is logged, its outcome not applied`,
       );
-    if (dead) this.opts.log(`delivery ${d.id} to ${redactedUrl(url)} dead-lettered after ${attempt} attempts: ${out.error ?? `HTTP ${out.status}`}`);
+    if (dead) {
+      this.opts.log(`delivery ${d.id} to ${redactedUrl(url)} dead-lettered after ${attempt} attempts: ${out.error ?? `HTTP ${out.status}`}`, {
+        event: "delivery_dead",
+        delivery_id: d.id,
+        attempt,
+        status: out.status,
+        error: out.error ?? `HTTP ${out.status}`,
+      });
+    }
   }
 
   private backoff(attempt: number): number {
