@@ -22,6 +22,10 @@ export const PROBLEM_TYPES = {
   "ca-rollover-conflict": { status: 409, title: "The issuing CA changed during the rollover" },
   "nothing-to-review": { status: 409, title: "Nothing awaits review for this agent" },
   "webhook-limit": { status: 409, title: "Webhook endpoint limit reached" },
+  // Caps on live bearer credentials (docs/security.md): a leaked admin or issuer key cannot mint
+  // them without bound; revoking one frees its place, so 409 (state), not 429 (rate).
+  "api-key-limit": { status: 409, title: "API key limit reached" },
+  "credential-limit": { status: 409, title: "Agent credential limit reached" },
   // Offline-root mode (docs/ca-lifecycle.md): an imported issuing-CA certificate or root CRL that
   // breaks a rule (chain, key, constraints, validity); the detail names the rule.
   "invalid-ca-certificate": { status: 422, title: "Issuing-CA certificate rejected" },

@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, count, eq, isNull } from "drizzle-orm";
 import { ok, type Result } from "@kakunin/shared";
 import type { Queryable } from "../db/index.ts";
 import { agentCredentials, agents } from "../db/schema.ts";
@@ -11,7 +11,8 @@ import { fail, type Failure } from "./failure.ts";
 export type AgentCredentialRow = typeof agentCredentials.$inferSelect;
 
 /**
- * Mints a credential for one agent; the plaintext is returned once and never stored. Bound to the
+ * Mints a credential for one agent; the plaintext is returned once and never stored. At most
+ * KAKUNIN_MAX_AGENT_CREDENTIALS live ones per agent (409 `credential-limit`). Bound to the
  * agent, not to a certificate: it keeps working across renewals and stops with the agent's
  * certificate (sign and ingest tokens need an active one) or its own revocation.
  */
@@ -25,6 +26,13 @@ export async function createAgentCredential(
       .where(and(eq(agents.id, input.agentId), eq(agents.tenantId, input.tenantId))).for("update");
     if (!agent) return fail("not-found", `agent ${input.agentId} not found`);
     if (agent.status === "retired") return fail("agent-retired", `agent ${input.agentId} is retired; it gets no credentials`);
+    // Counted under the agent's row lock, so concurrent mints cannot both take the last place.
+    const max = s.config.KAKUNIN_MAX_AGENT_CREDENTIALS;
+    const [{ n } = { n: 0 }] = await tx.select({ n: count() }).from(agentCredentials)
+      .where(and(eq(agentCredentials.agentId, input.agentId), isNull(agentCredentials.revokedAt)));
+    if (n >= max) {
+      return fail("credential-limit", `agent ${input.agentId} already has ${n} live credentials (at most ${max}); revoke one first (POST /v1/agents/${input.agentId}/credentials/:cid/revoke)`);
+    }
     const key = generateAgentCredential();
     const [row] = await tx.insert(agentCredentials).values({
       tenantId: input.tenantId, agentId: input.agentId, name: input.name, keyHash: hashApiKey(key), prefix: keyPrefix(key),

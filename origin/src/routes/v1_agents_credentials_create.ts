@@ -23,7 +23,7 @@ export const route = createRoute({
   security: bearer,
   middleware: [requireRole("admin", "issuer")] as const,
   request: { params: idParams, body: jsonBody(z.strictObject({ name: displayName })) },
-  responses: { 201: dataResponse(agentCredentialView.extend({ key: z.string() }), "The new credential"), ...errorResponses(404, 422) },
+  responses: { 201: dataResponse(agentCredentialView.extend({ key: z.string() }), "The new credential"), ...errorResponses(404, 409, 422) },
 });
 
 export function register(app: OpenAPIHono<AppEnv>): void {

@@ -6,6 +6,9 @@ import { appendAudit } from "../audit/append.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { createApiKey, type ApiKeyRow } from "../auth/create-key.ts";
 import { rfc3339 } from "../time.ts";
+import { and, count, eq, isNull } from "drizzle-orm";
+import { apiKeys, tenants } from "../db/schema.ts";
+import { ApiError } from "../http/api-error.ts";
 import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
 
 export const apiKeyView = z.object({
@@ -24,13 +27,23 @@ export const route = createRoute({
   security: bearer,
   middleware: [requireRole("admin")] as const,
   request: { body: jsonBody(z.strictObject({ name: displayName, role: z.enum(["admin", "issuer", "auditor"]) })) },
-  responses: { 201: dataResponse(apiKeyView.extend({ key: z.string() }), "The new key"), ...errorResponses(422) },
+  responses: { 201: dataResponse(apiKeyView.extend({ key: z.string() }), "The new key"), ...errorResponses(409, 422) },
 });
 
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const body = c.req.valid("json");
+    const tenantId = c.var.caller.tenantId;
+    const max = c.var.services.config.KAKUNIN_MAX_API_KEYS;
     const { row, key } = await c.var.services.db.transaction(async (tx) => {
+      // The tenant row is the lock: concurrent creations are counted one after another (NO KEY
+      // UPDATE, so rows that merely reference the tenant are not held up). Revoked keys and the
+      // stored-revoked `kakunin init` token do not count: only keys that open the API.
+      await tx.select({ id: tenants.id }).from(tenants).where(eq(tenants.id, tenantId)).for("no key update");
+      const [{ n } = { n: 0 }] = await tx.select({ n: count() }).from(apiKeys).where(and(eq(apiKeys.tenantId, tenantId), isNull(apiKeys.revokedAt)));
+      if (n >= max) {
+        throw new ApiError("api-key-limit", `the tenant already has ${n} live API keys (at most ${max}, KAKUNIN_MAX_API_KEYS); revoke one first (DELETE /v1/api-keys/:id)`);
+      }
       const created = await createApiKey(tx, { tenantId: c.var.caller.tenantId, ...body });
       await appendAudit(tx, c.var.caller.tenantId, [{
         kind: "api_key.created", actor: apiKeyActor(c.var.caller), at: created.row.createdAt,
