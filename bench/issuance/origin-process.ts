@@ -19,7 +19,8 @@ export interface OriginOptions {
 }
 
 const STARTUP_MS = 90_000;
-const LISTENING = /listening on (http:\/\/127\.0\.0\.1:\d+)/;
+/** main.ts's JSON start-up line: `{"msg":"listening",...,"url":"http://127.0.0.1:<port>",...}`. */
+const LISTENING = /"msg":"listening".*?"url":"(http:\/\/127\.0\.0\.1:\d+)"/;
 
 /**
  * Starts the origin exactly as `pnpm --filter @kakunin/origin start` does (its main.ts under tsx),
