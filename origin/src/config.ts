@@ -122,8 +122,8 @@ export const configSchema = z.object({
    * Live (unrevoked) API keys per tenant and credentials per agent. A key that can mint keys could
    * otherwise mint them without bound, each one more secret to find and revoke after a leak.
    */
-  KAKUNIN_MAX_API_KEYS: z.coerce.number().int().min(1).max(10_000).default(100),
-  KAKUNIN_MAX_AGENT_CREDENTIALS: z.coerce.number().int().min(1).max(1000).default(10),
+  KAKUNIN_MAX_API_KEYS: z.coerce.number().int().min(1).max(100_000).default(1000),
+  KAKUNIN_MAX_AGENT_CREDENTIALS: z.coerce.number().int().min(1).max(1000).default(25),
   /** Days the delivery log keeps delivered and dead deliveries (pending ones are kept until they end). */
   KAKUNIN_WEBHOOK_RETENTION_DAYS: z.coerce.number().int().min(1).default(30),
 });
