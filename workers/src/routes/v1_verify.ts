@@ -18,6 +18,9 @@ const noStore = { "cache-control": cacheControl };
 /** A score in [0,1] written as a plain decimal: 0, 0.6, 1, 1.0. */
 const MAX_RISK_PATTERN = /^(0(\.\d+)?|1(\.0+)?)$/;
 
+/** Query parameters that take one value; `scope` and `include` are repeatable. */
+const SINGLE_VALUED = ["model_hash", "max_band", "max_risk", "consistency"] as const;
+
 /** Optional fields a caller can ask for with `?include=` (repeatable or comma-separated). */
 const INCLUDABLE = ["certificate_pem"] as const;
 
@@ -50,8 +53,6 @@ export const route = createRoute({
   },
 });
 
-/** Query parameters that take one value (`scope` and `include` may repeat). */
-const SINGLE_VALUED = ["model_hash", "max_band", "max_risk", "consistency"] as const;
 
 export function register(app: EdgeApp): void {
   serve(app, route, async (c) => {
@@ -63,7 +64,7 @@ export function register(app: EdgeApp): void {
     const errors: FieldError[] = [];
     // A check asked for twice is ambiguous: reading only the first would silently drop a stricter
     // ceiling or a second model hash that a gateway appended, and answer valid.
-    for (const p of SINGLE_VALUED) if (q.getAll(p).length > 1) errors.push({ path: p, message: "given more than once" });
+    for (const p of SINGLE_VALUED) if (q.getAll(p).length > 1) errors.push({ path: p, message: "given more than once; send it once" });
     const modelHash = q.get("model_hash") ?? undefined;
     if (modelHash !== undefined && !MODEL_HASH_PATTERN.test(modelHash)) errors.push({ path: "model_hash", message: "must be sha256:<64 lowercase hex>" });
     const scopes = q.getAll("scope");
