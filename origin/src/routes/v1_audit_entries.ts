@@ -4,6 +4,7 @@ import { toHex } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { auditEntries } from "../db/schema.ts";
+import { ApiError } from "../http/api-error.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 import { queryInt } from "./query-int.ts";
 
@@ -18,8 +19,13 @@ export const auditEntryView = z.object({
 });
 
 const query = z.object({
-  /** First index (inclusive); doubles as the cursor. */
-  from: queryInt(0).default(0),
+  /** First index (inclusive), 0 when absent. */
+  from: queryInt(0).optional(),
+  /**
+   * The previous page's `next_cursor` (the next index), as every list takes it: a client paging by
+   * the `{data, next_cursor}` convention sent `cursor` and, when only `from` was read, got page one again forever.
+   */
+  cursor: queryInt(0).optional(),
   to: queryInt(0).optional(),
   agent_id: z.uuid().optional(),
   kind: z.string().max(64).optional(),
@@ -42,7 +48,13 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    const conds = [eq(auditEntries.tenantId, c.var.caller.tenantId), gte(auditEntries.idx, q.from)];
+    if (q.cursor !== undefined && q.from !== undefined && q.cursor !== q.from) {
+      throw new ApiError("validation-failed", "1 invalid field(s) in the query string", {
+        errors: [{ path: "cursor", message: "differs from `from`; both name the first index, send one" }],
+      });
+    }
+    const from = q.cursor ?? q.from ?? 0;
+    const conds = [eq(auditEntries.tenantId, c.var.caller.tenantId), gte(auditEntries.idx, from)];
     if (q.to !== undefined) conds.push(lt(auditEntries.idx, q.to));
     if (q.agent_id) conds.push(eq(auditEntries.agentId, q.agent_id));
     if (q.kind) conds.push(eq(auditEntries.kind, q.kind));
@@ -54,7 +66,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
         index: r.idx, kind: r.kind, agent_id: r.agentId, leaf_hash: toHex(r.leafHash), canonical: r.canonical,
         entry: JSON.parse(r.canonical) as Record<string, unknown>,
       })),
-      // The cursor is the next `from`.
+      // The cursor is the next `from` (pass it back as `cursor` or `from`).
       next_cursor: next,
     }, 200);
   });
