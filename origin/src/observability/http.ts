@@ -24,6 +24,9 @@ export function observeRequests(logger: Logger, metrics: Metrics): MiddlewareHan
     } catch (e) {
       thrown = e;
     }
+    // Problem answers (onError, notFound) are fresh Responses that never saw the header set above:
+    // set it again, so the answers a caller most needs to quote carry their id too.
+    if (thrown === undefined && !c.res.headers.has("x-request-id")) c.header("x-request-id", requestId);
     const status = thrown === undefined ? c.res.status : 500;
     const route = c.req.routePath && c.req.routePath !== "/*" && c.req.routePath !== "*" ? c.req.routePath : "unmatched";
     const seconds = (performance.now() - start) / 1000;
