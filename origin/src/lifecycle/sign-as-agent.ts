@@ -28,10 +28,12 @@ export async function signAsAgent(
   actor: AuditActor,
 ): Promise<Result<AgentSignature, Failure>> {
   const [agent] = await s.db
-    .select({ id: agents.id })
+    .select({ id: agents.id, status: agents.status })
     .from(agents)
     .where(and(eq(agents.id, agentId), eq(agents.tenantId, tenantId)));
   if (!agent) return fail("not-found", `agent ${agentId} not found`);
+  // Final, as certify, renew and credentials answer (422), not the 409 that certifying would cure.
+  if (agent.status === "retired") return fail("agent-retired", `agent ${agentId} is retired; it signs nothing`);
   const cert = await activeCertificate(s.db, agentId, s.clock.now());
   if (!cert) return fail("no-active-certificate", `agent ${agentId} has no active certificate to sign with`);
   const signed = await s.keys.sign(cert.keyRef, payload);

@@ -58,6 +58,8 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     }
     const [agent] = await s.db.select().from(agents).where(and(eq(agents.id, id), eq(agents.tenantId, c.var.caller.tenantId)));
     if (!agent) throw notFound("agent", id);
+    // Final, as certify, renew and credentials answer: "certify it first" would lead to another refusal.
+    if (agent.status === "retired") throw new ApiError("agent-retired", `agent ${id} is retired; it gets no ingest tokens`);
     const now = s.clock.now();
     const cert = await activeCertificate(s.db, id, now);
     if (!cert) throw new ApiError("no-active-certificate", `agent ${id} has no active certificate; certify it first`);
