@@ -55,7 +55,8 @@ export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Pr
 export interface RequestOptions {
   key?: string | null;
   body?: unknown;
-  rawBody?: string;
+  /** Sent as is: text, or bytes (a compressed body). */
+  rawBody?: string | Uint8Array<ArrayBuffer>;
   headers?: Record<string, string>;
 }
 
@@ -97,7 +98,7 @@ export async function startTestOrigin(
     const headers: Record<string, string> = { ...o.headers };
     const key = o.key === undefined ? adminKey : o.key;
     if (key !== null) headers.authorization = `Bearer ${key}`;
-    let body: string | undefined = o.rawBody;
+    let body: string | Uint8Array<ArrayBuffer> | undefined = o.rawBody;
     if (o.body !== undefined) {
       body = JSON.stringify(o.body);
       headers["content-type"] ??= "application/json";

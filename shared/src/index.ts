@@ -18,3 +18,4 @@ export * from "./publish-epoch.ts";
 export * from "./wire/index.ts";
 export * from "./tenant-scoring.ts";
 export * from "./allowed-methods.ts";
+export * from "./json-request.ts";

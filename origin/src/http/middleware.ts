@@ -1,11 +1,19 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { isWellFormedText, MALFORMED_UNICODE_MESSAGE, parseJsonBody } from "@kakunin/shared";
+import {
+  IDENTITY_ONLY,
+  isWellFormedText,
+  JSON_MEDIA_TYPE as JSON_TYPE,
+  MALFORMED_UNICODE_MESSAGE,
+  parseJsonBody,
+  unreadableJsonRepresentation,
+} from "@kakunin/shared";
 import { ApiError } from "./api-error.ts";
 
-const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
-
-/** 415 for a body that is not JSON. A bodiless POST (certify, retire) needs no content type. */
+/**
+ * 415 for a body that is not JSON, or JSON in a coding or charset it is not read in. A bodiless POST
+ * (certify, retire) needs no content type.
+ */
 export const requireJsonBody: MiddlewareHandler = async (c, next) => {
   const m = c.req.method;
   if (m === "POST" || m === "PUT" || m === "PATCH") {
@@ -16,6 +24,9 @@ export const requireJsonBody: MiddlewareHandler = async (c, next) => {
     if (hasBody && !JSON_TYPE.test(type)) {
       throw new ApiError("unsupported-media-type", `Expected application/json, got ${type || "no content type"}.`);
     }
+    // Compressed or non-UTF-8 JSON would fail later as "not valid JSON" (400), or pass unread.
+    const unreadable = hasBody ? unreadableJsonRepresentation(c.req.header("content-type"), c.req.header("content-encoding")) : undefined;
+    if (unreadable) throw new ApiError("unsupported-media-type", unreadable).withHeader("accept-encoding", IDENTITY_ONLY["accept-encoding"]);
   }
   await next();
 };

@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { parseJsonBody, type ScoringRecord } from "@kakunin/shared";
+import { IDENTITY_ONLY, JSON_MEDIA_TYPE as JSON_TYPE, parseJsonBody, type ScoringRecord, unreadableJsonRepresentation } from "@kakunin/shared";
 import { dataResponse, INGEST_TOKEN, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { authenticateIngest } from "../ingest/authenticate.ts";
@@ -7,7 +7,6 @@ import { parseEvents } from "../ingest/parse.ts";
 import { eventsBodySchema, ingestOutcomeSchema } from "../openapi/schemas.ts";
 
 export const MAX_BODY = 1024 * 1024;
-const JSON_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 const challenge = { "www-authenticate": z.string().openapi({ example: 'Bearer realm="kakunin-ingest", error="invalid_token"' }) };
 
@@ -25,7 +24,7 @@ export const route = createRoute({
       401: { description: "Missing, malformed, invalid or expired ingest token", headers: challenge },
       403: "The token's certificate is revoked, expired or replaced, or the agent is not active",
       413: "Body over 1 MiB, more than 1000 events, or an event's attributes over 8 KiB; `errors` names where",
-      415: "Body is not application/json",
+      415: { description: "Body is not application/json, or is compressed (Content-Encoding) or not UTF-8", headers: { "accept-encoding": z.string() } },
       422: "An invalid event (`errors` paths like `events.3.amount`); nothing was accepted",
       500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
       503: { description: "This edge has not received the token's certificate yet", headers: { "retry-after": z.string() } },
@@ -44,6 +43,9 @@ export function register(app: EdgeApp): void {
     scoringRead.catch(() => undefined);
     const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim();
     if (!JSON_TYPE.test(type)) return edgeProblem(c, "unsupported-media-type", `Expected application/json, got ${type || "no content type"}.`);
+    // A gzip batch was "not valid JSON" (400) and a coding label on a plain body passed unread.
+    const unreadable = unreadableJsonRepresentation(c.req.header("content-type"), c.req.header("content-encoding"));
+    if (unreadable) return edgeProblem(c, "unsupported-media-type", unreadable, { headers: { ...IDENTITY_ONLY } });
     const declared = Number(c.req.header("content-length") ?? "0");
     if (declared > MAX_BODY) return edgeProblem(c, "payload-too-large", `Request body exceeds ${MAX_BODY} bytes.`);
     const raw = await c.req.arrayBuffer();
