@@ -1,8 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq, gt, or } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeys } from "../db/schema.ts";
+import { cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 import { apiKeyView, toApiKeyView } from "./v1_api_keys_create.ts";
 
@@ -12,15 +13,31 @@ export const route = createRoute({
   summary: "List the tenant's API keys (never the keys themselves)",
   security: bearer,
   middleware: [requireRole("admin")] as const,
+  // Paged like every list: nothing caps how many keys a tenant creates, and `?limit=` was ignored.
+  request: { query: pageQuery },
   responses: {
-    200: { description: "Keys", content: { "application/json": { schema: z.object({ data: z.array(apiKeyView), next_cursor: z.null() }) } } },
-    ...errorResponses(),
+    200: {
+      description: "Oldest first, a page at a time: next_cursor is set while more keys remain",
+      content: { "application/json": { schema: z.object({ data: z.array(apiKeyView), next_cursor: z.string().nullable() }) } },
+    },
+    ...errorResponses(422),
   },
 });
 
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
-    const rows = await c.var.services.db.select().from(apiKeys).where(eq(apiKeys.tenantId, c.var.caller.tenantId)).orderBy(asc(apiKeys.createdAt));
-    return c.json({ data: rows.map(toApiKeyView), next_cursor: null }, 200);
+    const q = c.req.valid("query");
+    const cursor = cursorParam(q.cursor);
+    const conds = [eq(apiKeys.tenantId, c.var.caller.tenantId)];
+    if (cursor) conds.push(or(gt(apiKeys.createdAt, cursor.t), and(eq(apiKeys.createdAt, cursor.t), gt(apiKeys.id, cursor.id)))!);
+    const rows = await c.var.services.db
+      .select()
+      .from(apiKeys)
+      .where(and(...conds))
+      .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
+      .limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const next = rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null;
+    return c.json({ data: page.map(toApiKeyView), next_cursor: next }, 200);
   });
 }
