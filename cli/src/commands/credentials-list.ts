@@ -23,9 +23,16 @@ export const credentialsList: Command = {
   spec: { strings: ["origin", "api-key"], booleans: ["json"], positionals: ["agent-id"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const id = a.req("agent-id");
-    const r = await call<{ data: Listed[] }>("GET", originEndpoint(resolveSettings(a, help)), `/v1/agents/${encodeURIComponent(id)}/credentials`);
-    if (!r.ok) return reportFailure(io, r.error);
-    const rows = r.value.body.data;
+    const ep = originEndpoint(resolveSettings(a, help));
+    // The API pages this list; the command lists every credential, as it always has (--json stays one array).
+    const rows: Listed[] = [];
+    let cursor: string | undefined;
+    do {
+      const r = await call<{ data: Listed[]; next_cursor: string | null }>("GET", ep, `/v1/agents/${encodeURIComponent(id)}/credentials`, { query: { limit: "200", cursor } });
+      if (!r.ok) return reportFailure(io, r.error);
+      rows.push(...r.value.body.data);
+      cursor = r.value.body.next_cursor ?? undefined;
+    } while (cursor !== undefined);
     io.out(a.bool("json") ? json(rows) : table(["ID", "NAME", "PREFIX", "CREATED", "REVOKED"], rows.map((c) => [c.id, c.name, c.prefix, c.created_at, c.revoked_at ?? "-"])));
     return EXIT.ok;
   },

@@ -1,9 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, gt, or } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agentCredentials, agents } from "../db/schema.ts";
 import { notFound } from "../http/api-error.ts";
+import { cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 import { agentCredentialView, toAgentCredentialView } from "./v1_agents_credentials_create.ts";
 
@@ -13,10 +14,14 @@ export const route = createRoute({
   summary: "List an agent's credentials, revoked ones included (never the keys themselves)",
   security: bearer,
   middleware: [requireRole("admin", "issuer", "auditor")] as const,
-  request: { params: idParams },
+  // Paged like every list: nothing caps how many credentials an agent gets, and `?limit=` was ignored.
+  request: { params: idParams, query: pageQuery },
   responses: {
-    200: { description: "Credentials", content: { "application/json": { schema: z.object({ data: z.array(agentCredentialView), next_cursor: z.null() }) } } },
-    ...errorResponses(404),
+    200: {
+      description: "Oldest first, a page at a time: next_cursor is set while more credentials remain",
+      content: { "application/json": { schema: z.object({ data: z.array(agentCredentialView), next_cursor: z.string().nullable() }) } },
+    },
+    ...errorResponses(404, 422),
   },
 });
 
@@ -26,7 +31,13 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const { id } = c.req.valid("param");
     const [agent] = await db.select({ id: agents.id }).from(agents).where(and(eq(agents.id, id), eq(agents.tenantId, c.var.caller.tenantId)));
     if (!agent) throw notFound("agent", id);
-    const rows = await db.select().from(agentCredentials).where(eq(agentCredentials.agentId, id)).orderBy(asc(agentCredentials.createdAt));
-    return c.json({ data: rows.map(toAgentCredentialView), next_cursor: null }, 200);
+    const q = c.req.valid("query");
+    const cursor = cursorParam(q.cursor);
+    const conds = [eq(agentCredentials.agentId, id)];
+    if (cursor) conds.push(or(gt(agentCredentials.createdAt, cursor.t), and(eq(agentCredentials.createdAt, cursor.t), gt(agentCredentials.id, cursor.id)))!);
+    const rows = await db.select().from(agentCredentials).where(and(...conds)).orderBy(asc(agentCredentials.createdAt), asc(agentCredentials.id)).limit(q.limit + 1);
+    const page = rows.slice(0, q.limit);
+    const next = rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null;
+    return c.json({ data: page.map(toAgentCredentialView), next_cursor: next }, 200);
   });
 }
