@@ -46,11 +46,13 @@ describe("POST /v1/api-keys with a content coding or charset the API does not ta
     expect(((await res.json()) as Problem).detail).toMatch(/utf-16le/i);
   });
 
-  it("identity, charset=utf-8 (any case, quoted) and no charset are accepted", async () => {
+  it("identity, charset=utf-8 (any case, quoted, or its utf8 / us-ascii aliases, whose bytes read the same) and no charset are accepted", async () => {
     const accepted: Record<string, string>[] = [
       { "content-type": "application/json", "content-encoding": "identity" },
       { "content-type": 'application/json; charset="UTF-8"' },
       { "content-type": "application/json;charset=utf-8" },
+      { "content-type": "application/json; charset=utf8" },
+      { "content-type": "application/json; charset=US-ASCII" },
       { "content-type": "application/json" },
     ];
     for (const headers of accepted) {

@@ -1,6 +1,12 @@
 /** `application/json` and the `+json` structured-syntax types (merge-patch, problem, ...). */
 export const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
+/**
+ * Charset labels whose bytes read the same as UTF-8: the label, its common misspelling `utf8`
+ * (some HTTP clients send it), and ASCII, a subset. Anything else would need transcoding.
+ */
+const UTF8_READABLE: ReadonlySet<string> = new Set(["utf-8", "utf8", "us-ascii", "ascii"]);
+
 /** What a 415 for an undecodable representation carries: the codings this API takes (RFC 9110 §12.5.3). */
 export const IDENTITY_ONLY = { "accept-encoding": "identity" } as const;
 
@@ -24,7 +30,7 @@ export function unreadableJsonRepresentation(contentType: string | undefined, co
       .slice(eq + 1)
       .trim()
       .replace(/^"(.*)"$/, "$1");
-    if (charset.toLowerCase() !== "utf-8") return `charset ${charset} is not supported; JSON is read as UTF-8.`;
+    if (!UTF8_READABLE.has(charset.toLowerCase())) return `charset ${charset} is not supported; JSON is read as UTF-8.`;
   }
   return undefined;
 }
