@@ -47,7 +47,11 @@ describe("kakunin-origin migrate (compiled)", () => {
       const first = spawnSync(process.execPath, ["dist/main.js", "migrate"], { cwd: join(ROOT, "origin"), encoding: "utf8", timeout: 90_000, env });
       expect(first.stderr).toBe("");
       expect(first.status).toBe(0);
-      expect(first.stdout).toMatch(/migrate: applied \d+ migration\(s\) to the pglite database/);
+      // One JSON log line, like everything the origin writes (component migrate, event migrated).
+      const line = JSON.parse(first.stdout.trim().split("\n").at(-1) ?? "{}") as { component?: string; event?: string; driver?: string; applied?: number; msg?: string };
+      expect(line).toMatchObject({ component: "migrate", event: "migrated", driver: "pglite" });
+      expect(line.applied).toBeGreaterThan(0);
+      expect(line.msg).toMatch(/^applied \d+ migration\(s\) to the pglite database/);
       const again = spawnSync(process.execPath, ["dist/main.js", "migrate"], { cwd: join(ROOT, "origin"), encoding: "utf8", timeout: 90_000, env });
       expect(again.status).toBe(0);
       expect(again.stdout).toContain("current; nothing to do");

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { productionProblems } from "./production-mode.ts";
+import { OperatorError } from "./observability/logger.ts";
 import { DEFAULT_OID_ARC, isSmallArcOid } from "@kakunin/shared";
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -139,11 +140,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".")}: ${i.message}`);
-    throw new Error(`invalid configuration:\n${lines.join("\n")}`);
+    throw new OperatorError(`invalid configuration:\n${lines.join("\n")}`);
   }
   const refused = productionProblems(parsed.data);
   if (refused.length > 0) {
-    throw new Error(`KAKUNIN_ENV=production refuses to start:\n${refused.map((p) => `  ${p}`).join("\n")}`);
+    throw new OperatorError(`KAKUNIN_ENV=production refuses to start:\n${refused.map((p) => `  ${p}`).join("\n")}`);
   }
   return parsed.data;
 }

@@ -14,7 +14,7 @@ import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
 import { keyManagerSigners } from "./publish/signers.ts";
 import { TidyJob } from "./lifecycle/tidy-job.ts";
 import { migrateCommand } from "./migrate-command.ts";
-import { errorFields, processLogger } from "./observability/logger.ts";
+import { errorFields, exitLogger } from "./observability/logger.ts";
 
 const USAGE = `usage: kakunin-origin [serve]   start the origin (KAKUNIN_MIGRATE=auto|off decides whether it migrates first)
        kakunin-origin migrate   apply pending database migrations and exit`;
@@ -99,24 +99,24 @@ if (command === "--help" || command === "-h" || command === "help") {
   console.log(USAGE);
 } else if (command === "migrate") {
   Promise.resolve().then(() => migrateCommand(loadConfig())).then((code) => process.exit(code), (e: unknown) => {
-    processLogger("migrate").error("migrate failed", { event: "migrate_failed", ...errorFields(e) });
+    exitLogger("migrate").error("migrate failed", { event: "migrate_failed", ...errorFields(e) });
     process.exit(1);
   });
 } else if (command === "serve") {
   // A crash is logged like everything else (one JSON line, no stack) before the process exits, so
   // the last line of a crash-looping origin's log says why.
   const crash = (event: string) => (e: unknown) => {
-    processLogger("origin").error("crashed", { event, ...errorFields(e) });
+    exitLogger("origin").error("crashed", { event, ...errorFields(e) });
     process.exit(1);
   };
   process.on("uncaughtException", crash("uncaught_exception"));
   process.on("unhandledRejection", crash("unhandled_rejection"));
   main().catch((e: unknown) => {
-    processLogger("origin").error("failed to start", { event: "start_failed", ...errorFields(e) });
+    exitLogger("origin").error("failed to start", { event: "start_failed", ...errorFields(e) });
     process.exit(1);
   });
 } else {
-  // Usage is for a human at a terminal; the error line is for the log like every other.
-  processLogger("origin").error(`unknown command ${JSON.stringify(command)}; see kakunin-origin --help`, { event: "usage_error" });
+  // A mistyped command is a person at a terminal: the usage, as --help prints it, after one line.
+  process.stderr.write(`kakunin-origin: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
   process.exit(2);
 }

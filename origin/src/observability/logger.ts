@@ -35,6 +35,23 @@ export function processLogger(component: string): Logger {
 }
 
 /**
+ * The logger for the line a process exits on (failed to start, crashed, migrate failed): the same
+ * JSON shape on stderr, where a supervisor, `docker logs` and a person at a terminal look for why a
+ * process died, whatever is collecting stdout.
+ */
+export function exitLogger(component: string): Logger {
+  return createLogger({ level: "info", base: { component }, write: (line) => void process.stderr.write(line) });
+}
+
+/**
+ * An error whose whole message is for the operator (it names settings, never values): the
+ * configuration refusals. errorFields keeps all its lines, where any other error keeps its first.
+ */
+export class OperatorError extends Error {
+  override name = "OperatorError";
+}
+
+/**
  * The fields that describe a failure: `error` (the innermost cause's first line, at most 300
  * characters), `error_kind` and `sqlstate`. Never a stack, and never the outer message of a failed
  * query: drizzle puts the SQL and its parameters there (request bodies, sealed key material).
@@ -48,7 +65,10 @@ export function errorFields(e: unknown): LogFields {
     cur = cur.cause;
   }
   const message = cur instanceof Error ? cur.message : String(cur);
-  return { error: (message.split("\n")[0] ?? "").slice(0, 300), error_kind: e instanceof Error ? e.name : typeof e, sqlstate };
+  // A configuration refusal lists every setting on its own line: the first line alone ("invalid
+  // configuration:") would leave the operator guessing which.
+  const text = cur instanceof OperatorError ? message.replace(/\n\s*/g, " | ").slice(0, 2000) : (message.split("\n")[0] ?? "").slice(0, 300);
+  return { error: text, error_kind: e instanceof Error ? e.name : typeof e, sqlstate };
 }
 
 export function createLogger(opts: { level?: LogLevel | "silent"; write?: (line: string) => void; base?: LogFields; now?: () => Date } = {}): Logger {
