@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, gt, ilike, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, ilike, sql, type SQL } from "drizzle-orm";
 import type { Db } from "../db/index.ts";
 import { agentEvents, agents, certificates } from "../db/schema.ts";
-import type { Cursor } from "../routes/cursor.ts";
+import { afterCursor, type Cursor } from "../routes/cursor.ts";
 
 export interface AgentFilter {
   status?: "active" | "suspended" | "retired";
@@ -42,7 +42,7 @@ export async function agentsPage(db: Db, tenantId: string, f: AgentFilter): Prom
   if (f.status) conds.push(eq(agents.status, f.status));
   if (f.band) conds.push(sql`${latestBand} = ${f.band}`);
   if (f.name) conds.push(ilike(agents.name, `%${f.name.replace(/[\\%_]/g, (m) => `\\${m}`)}%`));
-  if (f.cursor) conds.push(or(gt(agents.createdAt, f.cursor.t), and(eq(agents.createdAt, f.cursor.t), gt(agents.id, f.cursor.id)))!);
+  if (f.cursor) conds.push(afterCursor(agents.createdAt, agents.id, f.cursor));
   const found = await db
     .select({ agent: agents, band: latestBand, score: latestScore, certExpiresAt: certificates.expiresAt, serial: certificates.serialNumber })
     .from(agents)

@@ -1,3 +1,4 @@
+import { and, eq, gt, or, type Column, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { ApiError } from "../http/api-error.ts";
 import { queryInt } from "./query-int.ts";
@@ -32,6 +33,14 @@ export function cursorParam(raw: string | undefined): Cursor | undefined {
     });
   }
   return cursor;
+}
+
+/**
+ * Rows after `cursor` in (time, id) order, the order every keyset-paged list sorts by: a later
+ * time, or the same time and a greater id (ties on time are common: rows created in one batch).
+ */
+export function afterCursor(time: Column, id: Column, cursor: Cursor): SQL {
+  return or(gt(time, cursor.t), and(eq(time, cursor.t), gt(id, cursor.id)))!;
 }
 
 export const pageQuery = z.object({

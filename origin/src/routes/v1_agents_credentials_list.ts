@@ -1,10 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, asc, eq, gt, or } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agentCredentials, agents } from "../db/schema.ts";
 import { notFound } from "../http/api-error.ts";
-import { cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
+import { afterCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 import { agentCredentialView, toAgentCredentialView } from "./v1_agents_credentials_create.ts";
 
@@ -34,7 +34,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const q = c.req.valid("query");
     const cursor = cursorParam(q.cursor);
     const conds = [eq(agentCredentials.agentId, id)];
-    if (cursor) conds.push(or(gt(agentCredentials.createdAt, cursor.t), and(eq(agentCredentials.createdAt, cursor.t), gt(agentCredentials.id, cursor.id)))!);
+    if (cursor) conds.push(afterCursor(agentCredentials.createdAt, agentCredentials.id, cursor));
     const rows = await db.select().from(agentCredentials).where(and(...conds)).orderBy(asc(agentCredentials.createdAt), asc(agentCredentials.id)).limit(q.limit + 1);
     const page = rows.slice(0, q.limit);
     const next = rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null;

@@ -1,11 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, asc, eq, gt, or } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agentEvents, agents } from "../db/schema.ts";
 import { notFound } from "../http/api-error.ts";
 import { rfc3339 } from "../time.ts";
-import { cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
+import { afterCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 
 const eventView = z.object({
@@ -43,7 +43,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     if (!agent) throw notFound("agent", id);
     const cursor = cursorParam(q.cursor);
     const conds = [eq(agentEvents.agentId, id)];
-    if (cursor) conds.push(or(gt(agentEvents.occurredAt, cursor.t), and(eq(agentEvents.occurredAt, cursor.t), gt(agentEvents.id, cursor.id)))!);
+    if (cursor) conds.push(afterCursor(agentEvents.occurredAt, agentEvents.id, cursor));
     const rows = await s.db.select().from(agentEvents).where(and(...conds)).orderBy(asc(agentEvents.occurredAt), asc(agentEvents.id)).limit(q.limit + 1);
     const page = rows.slice(0, q.limit);
     const last = page[page.length - 1];

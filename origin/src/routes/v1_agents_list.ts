@@ -1,10 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, asc, eq, gt, lte, or } from "drizzle-orm";
+import { and, asc, eq, gt, lte } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agents, certificates } from "../db/schema.ts";
 import { agentView, toAgentView } from "../views/agent.ts";
-import { cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
+import { afterCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 import { rfc3339 } from "../time.ts";
 
@@ -50,7 +50,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const cursor = cursorParam(q.cursor);
     const conds = [eq(agents.tenantId, c.var.caller.tenantId)];
     if (q.status) conds.push(eq(agents.status, q.status));
-    if (cursor) conds.push(or(gt(agents.createdAt, cursor.t), and(eq(agents.createdAt, cursor.t), gt(agents.id, cursor.id)))!);
+    if (cursor) conds.push(afterCursor(agents.createdAt, agents.id, cursor));
     const db = c.var.services.db;
     const page = <T extends { createdAt: Date; id: string }>(rows: T[]) => ({
       rows: rows.slice(0, q.limit),

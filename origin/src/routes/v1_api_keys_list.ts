@@ -1,9 +1,9 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, asc, eq, gt, or } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeys } from "../db/schema.ts";
-import { cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
+import { afterCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 import { apiKeyView, toApiKeyView } from "./v1_api_keys_create.ts";
 
@@ -29,7 +29,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const q = c.req.valid("query");
     const cursor = cursorParam(q.cursor);
     const conds = [eq(apiKeys.tenantId, c.var.caller.tenantId)];
-    if (cursor) conds.push(or(gt(apiKeys.createdAt, cursor.t), and(eq(apiKeys.createdAt, cursor.t), gt(apiKeys.id, cursor.id)))!);
+    if (cursor) conds.push(afterCursor(apiKeys.createdAt, apiKeys.id, cursor));
     const rows = await c.var.services.db
       .select()
       .from(apiKeys)
