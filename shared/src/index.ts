@@ -19,3 +19,4 @@ export * from "./wire/index.ts";
 export * from "./tenant-scoring.ts";
 export * from "./allowed-methods.ts";
 export * from "./json-request.ts";
+export * from "./request-id.ts";

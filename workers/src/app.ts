@@ -1,6 +1,7 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { wrongMethodAllow } from "@kakunin/shared";
 import type { EdgeEnv } from "./app-env.ts";
+import { edgeBaseHeaders } from "./http/base-headers.ts";
 import { cappedBodies } from "./http/capped-body.ts";
 import { edgeProblem } from "./http/problems.ts";
 import { registerHealth, serveOpenApi } from "./openapi/document.ts";
@@ -20,6 +21,8 @@ import * as adminMetrics from "./routes/v1_admin_metrics.ts";
  */
 export const app = new OpenAPIHono<EdgeEnv>();
 
+// Outermost, so every answer gets them, the 413s of the body caps and the problem answers included.
+app.use("*", edgeBaseHeaders);
 // Body caps in front of the routes (and of authentication): chunked bodies are capped too.
 app.use("*", cappedBodies([
   { path: "/v1/events", max: events.MAX_BODY },
@@ -38,6 +41,7 @@ app.notFound((c) => {
   return edgeProblem(c, "not-found", `No route for ${c.req.method} ${path}`);
 });
 app.onError((e, c) => {
-  console.error("[edge] unhandled error", e);
+  // With the request id the answer carries, the one thing a caller can quote to find this line.
+  console.error("[edge] unhandled error", { request_id: c.res.headers.get("x-request-id") }, e);
   return edgeProblem(c, "internal-error", "An unexpected error occurred.");
 });

@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from "hono";
+import { requestIdFrom } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import type { Caller } from "../auth/authenticate.ts";
 import type { Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
-import { requestIdFrom } from "./request-id.ts";
 
 const CERTIFY = /^\/v1\/agents\/:id\/(certify|certificates\/renew)$/;
 const REVOKE = "/v1/certificates/:id/revoke";

@@ -4,7 +4,8 @@ const REQUEST_ID = /^[\w.:@/+=-]{1,128}$/;
 /**
  * The id a request is logged under: the caller's `x-request-id` when it is a sane token, else the
  * trace id of a W3C `traceparent`, else a fresh UUID. Anything else a client sends is ignored, so
- * a header cannot inject text into the logs.
+ * a header cannot inject text into the logs. Shared so the edge and the origin accept, echo and
+ * invent ids by the same rules.
  */
 export function requestIdFrom(headers: { get(name: string): string | null | undefined }): { requestId: string; traceId?: string } {
   const trace = TRACEPARENT.exec(headers.get("traceparent")?.trim().toLowerCase() ?? "");
