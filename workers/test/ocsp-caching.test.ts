@@ -61,6 +61,13 @@ describe("OCSP caching headers (RFC 5019 §6.2) and the GET form", () => {
     expect((await get({ "if-none-match": '"nope"' })).status).toBe(200);
   });
 
+  it("If-None-Match compares weakly and takes `*` (RFC 9110 §13.1.2), as the CRL does", async () => {
+    await publish([certRec({ serial_number: FIXTURE_SERIAL, ocsp_b64: LONG_B64 })]);
+    const etag = (await get()).headers.get("etag")!;
+    // A cache that compressed the body forwards the tag as weak; the response is still the same.
+    for (const inm of [`W/${etag}`, `"other",${etag}`, "*"]) expect((await get({ "if-none-match": inm })).status, inm).toBe(304);
+  });
+
   it("max-age never reaches past nextUpdate (0 once it passed); revoked answers may be cached for 300 s", async () => {
     await publish([certRec({ serial_number: FIXTURE_SERIAL, ocsp_b64: SHORT_B64 })]);
     const stale = await get();

@@ -3,6 +3,7 @@ import type { Context } from "hono";
 import type { CrlRecord } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
 import { cacheControl, problemResponses, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
+import { notModified, strongEtag } from "../http/conditional.ts";
 import { edgeProblem } from "../http/problems.ts";
 
 /** A tenant id, `default` (the operator tenant) or, for CRLs, `root` (the root's CRL of issuing CAs). */
@@ -25,11 +26,20 @@ function decodeB64(b64: string): Uint8Array {
 
 const tenantParams = z.object({ tenant: z.string().openapi({ description: "Tenant id (UUID), or `default` for the operator tenant" }) });
 
+const crlEtag = z.string().openapi({ description: "Strong validator: a digest of the DER (If-None-Match → 304)" });
 const crlResponses = {
   200: {
     description: "The tenant's current CRL (re-signed on every revocation and every 12 h)",
-    headers: z.object({ "cache-control": cacheControl, "last-modified": z.string().openapi({ description: "thisUpdate of the CRL" }) }),
+    headers: z.object({
+      "cache-control": cacheControl,
+      etag: crlEtag,
+      "last-modified": z.string().openapi({ description: "thisUpdate of the CRL (If-Modified-Since → 304)" }),
+    }),
     content: rawContent("application/pkix-crl", "DER-encoded X.509 CRL (RFC 5280)"),
+  },
+  304: {
+    description: "If-None-Match named the CRL's ETag, or (without If-None-Match) If-Modified-Since is not before its thisUpdate: not modified, no body",
+    headers: z.object({ "cache-control": cacheControl, etag: crlEtag }),
   },
   ...problemResponses({ 404: "Not a tenant, or no CRL published for it yet" }),
 };
@@ -91,9 +101,12 @@ export function register(app: EdgeApp): void {
     if (!CRL_ISSUER.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
     const rec = await crlRecord(c.env, tenant);
     if (!rec) return edgeProblem(c, "not-found", `No CRL published for tenant ${tenant}.`);
-    return new Response(decodeB64(rec.crl_b64), {
-      headers: { "content-type": "application/pkix-crl", "cache-control": "public, max-age=60", "last-modified": new Date(rec.this_update).toUTCString() },
-    });
+    const der = decodeB64(rec.crl_b64);
+    const thisUpdate = new Date(rec.this_update);
+    const validators = { "cache-control": "public, max-age=60", etag: await strongEtag(der) };
+    // Relying parties and caches poll the distribution point: an unchanged CRL costs them no body.
+    if (notModified(c.req.raw.headers, validators.etag, thisUpdate)) return new Response(null, { status: 304, headers: validators });
+    return new Response(der, { headers: { "content-type": "application/pkix-crl", ...validators, "last-modified": thisUpdate.toUTCString() } });
   };
   serve(app, crlDefaultRoute, (c) => crl(c, "default"));
   serve(app, crlRoute, (c) => crl(c, c.req.param("tenant")));

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { decodeOcspGetPath, OCSP_MALFORMED_REQUEST, OCSP_TRY_LATER, OCSP_UNAUTHORIZED } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
+import { notModified } from "../http/conditional.ts";
 import { cacheControl, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
 import { answers, cacheHeaders, preparedResponse, requestedCertId } from "../ocsp/prepared.ts";
 
@@ -34,7 +35,9 @@ async function answer(c: Context<EdgeEnv>, request: Uint8Array | undefined): Pro
   if (p.kind === "unsigned") return der(OCSP_TRY_LATER, "no-store");
   if (!answers(p, certId)) return der(OCSP_UNAUTHORIZED, "no-store");
   const headers = cacheHeaders(p, now);
-  if (c.req.method === "GET" && (c.req.header("if-none-match") ?? "").split(/\s*,\s*/).includes(p.etag)) {
+  // If-None-Match only: Last-Modified has whole seconds, and a response re-signed as revoked within
+  // the second of the last one would hide behind an If-Modified-Since date comparison.
+  if (c.req.method === "GET" && notModified(c.req.raw.headers, p.etag)) {
     return new Response(null, { status: 304, headers });
   }
   return der(p.der, headers);
