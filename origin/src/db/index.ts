@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { errorFields, processLogger } from "../observability/logger.ts";
+import { causes } from "../causes.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
@@ -173,11 +174,10 @@ async function migrateLocked(pool: pg.Pool, migrate: () => Promise<void>): Promi
 
 /** Postgres SQLSTATE of a failed query, looking through drizzle's wrapper error. */
 export function sqlState(e: unknown): string | undefined {
-  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
-    if (typeof cur === "object" && "code" in cur && typeof cur.code === "string" && /^[0-9A-Z]{5}$/.test(cur.code)) {
+  for (const cur of causes(e, 4)) {
+    if (typeof cur === "object" && cur && "code" in cur && typeof cur.code === "string" && /^[0-9A-Z]{5}$/.test(cur.code)) {
       return cur.code;
     }
-    cur = typeof cur === "object" && "cause" in cur ? cur.cause : undefined;
   }
   return undefined;
 }
@@ -198,11 +198,10 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   // write is refused whole and a retry against the new primary succeeds, so it is 503 like the rest.
   if (state && (state.startsWith("08") || state === "57P01" || state === "57P02" || state === "57P03" || state === "57014" || state === "53300" || state === "25006")) return true;
   if (isStorageFault(e)) return true;
-  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
-    if (typeof cur === "object" && "code" in cur && typeof cur.code === "string" && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(cur.code)) return true;
+  for (const cur of causes(e, 4)) {
+    if (typeof cur === "object" && cur && "code" in cur && typeof cur.code === "string" && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(cur.code)) return true;
     const msg = cur instanceof Error ? cur.message : "";
     if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection timeout|Client has encountered a connection error|write ECONNRESET|read ECONNRESET|ECONNREFUSED/i.test(msg)) return true;
-    cur = typeof cur === "object" && "cause" in cur ? cur.cause : undefined;
   }
   return false;
 }
@@ -222,9 +221,8 @@ export function isStorageFault(e: unknown): boolean {
   const state = sqlState(e);
   if (state === "53100" || state?.startsWith("58")) return true;
   if (state !== "42501") return false;
-  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
+  for (const cur of causes(e, 4)) {
     if (cur instanceof Error && /could not (open|create|write|extend|fsync|truncate|rename|unlink|remove)[^:]*(file|directory)/i.test(cur.message)) return true;
-    cur = typeof cur === "object" && "cause" in cur ? cur.cause : undefined;
   }
   return false;
 }

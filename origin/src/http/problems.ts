@@ -5,15 +5,13 @@ import type { z } from "zod";
 import { problem, problemResponse, type FieldError, type Problem, type RouteMatcher, wrongMethodAllow } from "@kakunin/shared";
 import { ApiError } from "./api-error.ts";
 import { isDatabaseUnavailable, isStorageFault, sqlState } from "../db/index.ts";
+import { innermostMessage } from "../causes.ts";
 
 /** Seconds a client is told to wait when the database is unavailable. */
 export const DB_RETRY_AFTER_S = 5;
 
-function rootMessage(e: unknown): string {
-  let cur: unknown = e;
-  for (let depth = 0; depth < 4 && typeof cur === "object" && cur && "cause" in cur && cur.cause; depth++) cur = cur.cause;
-  return cur instanceof Error ? cur.message : String(cur);
-}
+/** The innermost cause's message (drizzle's outer one carries the SQL and its parameters). */
+const rootMessage = (e: unknown): string => innermostMessage(e, 5);
 
 function withInstance(c: Context, p: Problem, headers: Record<string, string> = {}): Response {
   return problemResponse({ ...p, instance: new URL(c.req.url).pathname }, headers);

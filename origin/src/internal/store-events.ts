@@ -2,6 +2,7 @@ import { inArray } from "drizzle-orm";
 import type { ForwardedEvent, ForwardedEvents } from "@kakunin/shared";
 import { agentEvents, agents } from "../db/schema.ts";
 import { sqlState } from "../db/index.ts";
+import { innermostMessage } from "../causes.ts";
 import { appendAudit } from "../audit/append.ts";
 import { buryDeadLetter } from "../lifecycle/dead-letters.ts";
 import type { Services } from "../services.ts";
@@ -57,13 +58,8 @@ function isDataError(e: unknown): boolean {
   return state !== undefined && (state.startsWith("22") || state.startsWith("23"));
 }
 
-function errorText(e: unknown): string {
-  for (let cur: unknown = e, depth = 0; cur && depth < 4; depth++) {
-    if (typeof cur === "object" && "cause" in cur && cur.cause) cur = cur.cause;
-    else return cur instanceof Error ? cur.message : String(cur);
-  }
-  return String(e);
-}
+/** The innermost cause's message: drizzle's outer one carries the SQL and the event's values. */
+const errorText = (e: unknown): string => innermostMessage(e, 5);
 
 async function insertAll(s: Services, valid: ForwardedEvent[]): Promise<number> {
   return s.db.transaction(async (tx) => {

@@ -1,3 +1,5 @@
+import { causes } from "../causes.ts";
+
 /**
  * Structured logs: one JSON object per line on stdout (what Loki, CloudWatch, Datadog and
  * `jq` read). Fields are passed explicitly, never whole objects, so a request's Authorization
@@ -59,10 +61,9 @@ export class OperatorError extends Error {
 export function errorFields(e: unknown): LogFields {
   let cur: unknown = e;
   let sqlstate: string | undefined;
-  for (let depth = 0; depth < 5; depth++) {
-    if (typeof cur === "object" && cur && "code" in cur && typeof cur.code === "string" && /^[0-9A-Z]{5}$/.test(cur.code)) sqlstate ??= cur.code;
-    if (!(typeof cur === "object" && cur && "cause" in cur && cur.cause)) break;
-    cur = cur.cause;
+  for (const c of causes(e, 6)) {
+    if (typeof c === "object" && c && "code" in c && typeof c.code === "string" && /^[0-9A-Z]{5}$/.test(c.code)) sqlstate ??= c.code;
+    cur = c;
   }
   const message = cur instanceof Error ? cur.message : String(cur);
   // A configuration refusal lists every setting on its own line: the first line alone ("invalid
