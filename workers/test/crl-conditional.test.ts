@@ -11,7 +11,9 @@ afterEach(async () => {
 /**
  * A CRL distribution point is polled by relying parties and sits behind HTTP caches: it answers
  * conditional requests (RFC 9110 §13) with 304 and no body while the CRL is unchanged. The edge
- * ignored If-None-Match and If-Modified-Since and had no ETag, so every poll fetched the whole CRL.
+ * ignored If-None-Match and had no ETag, so every poll fetched the whole CRL. Only If-None-Match:
+ * Last-Modified has whole seconds, and a CRL re-signed for a revocation within the same second
+ * would hide behind a date (as OCSP, v1_ocsp.ts).
  */
 describe("CRL conditional requests", () => {
   const THIS_UPDATE = "2026-03-01T10:20:30.456Z";
@@ -58,13 +60,17 @@ describe("CRL conditional requests", () => {
     expect(await res.text()).toBe("CRL-TWO");
   });
 
-  it("If-Modified-Since: 304 at or after thisUpdate, 200 before it or when not a date", async () => {
+  it("If-Modified-Since never hides a CRL re-signed within the same second (a revocation): only the ETag revalidates", async () => {
     await publish([crl("CRL-ONE")]);
-    const lastModified = new Date(THIS_UPDATE).toUTCString();
-    expect((await get("/v1/crl", { "if-modified-since": lastModified })).status).toBe(304);
-    expect((await get("/v1/crl", { "if-modified-since": new Date(Date.parse(THIS_UPDATE) + 3600_000).toUTCString() })).status).toBe(304);
-    expect((await get("/v1/crl", { "if-modified-since": new Date(Date.parse(THIS_UPDATE) - 1000).toUTCString() })).status).toBe(200);
-    expect((await get("/v1/crl", { "if-modified-since": "yesterday" })).status).toBe(200);
+    const first = await get("/v1/crl");
+    const lastModified = first.headers.get("last-modified")!;
+    // A revocation 300 ms later: the new CRL's thisUpdate has the same whole-second Last-Modified.
+    await publish([crl("CRL-TWO", { this_update: new Date(Date.parse(THIS_UPDATE) + 300).toISOString() })]);
+    const byDate = await get("/v1/crl", { "if-modified-since": lastModified });
+    expect([byDate.status, await byDate.text()]).toEqual([200, "CRL-TWO"]);
+    expect((await get("/v1/crl", { "if-modified-since": new Date(Date.parse(THIS_UPDATE) + 3600_000).toUTCString() })).status).toBe(200);
+    const byTag = await get("/v1/crl", { "if-none-match": first.headers.get("etag")! });
+    expect([byTag.status, await byTag.text()]).toEqual([200, "CRL-TWO"]);
   });
 
   it("If-None-Match takes precedence over If-Modified-Since", async () => {

@@ -5,21 +5,16 @@ const ENTITY_TAG = /(?:W\/)?"[^"]*"/g;
 const opaque = (tag: string) => (tag.startsWith("W/") ? tag.slice(2) : tag);
 
 /**
- * Whether a GET or HEAD may be answered 304 (RFC 9110 §13.1.2, §13.1.3, §13.2.2): If-None-Match,
- * when present, decides alone (`*` or a tag matching `etag`); only without it does If-Modified-Since
- * count, and only when it is a valid date. Weak comparison, because an intermediary that compresses
- * the body (Cloudflare does) turns the strong tag it forwards into a weak one.
+ * Whether a GET or HEAD may be answered 304 (RFC 9110 §13.1.2): `*` or a tag in If-None-Match
+ * matching `etag`. Weak comparison, because an intermediary that compresses the body (Cloudflare
+ * does) turns the strong tag it forwards into a weak one. If-Modified-Since is deliberately not
+ * honoured: Last-Modified has whole seconds, and a CRL or OCSP response re-signed for a revocation
+ * within the same second as the one a client holds would hide behind the date (RFC 9110 §8.8.2.2);
+ * a 200 costs a body, a 304 there costs a missed revocation.
  */
-export function notModified(headers: Headers, etag: string, lastModified?: Date): boolean {
+export function notModified(headers: Headers, etag: string): boolean {
   const inm = headers.get("if-none-match");
-  if (inm !== null) return inm.trim() === "*" || (inm.match(ENTITY_TAG) ?? []).some((t) => opaque(t) === opaque(etag));
-  const ims = headers.get("if-modified-since");
-  if (ims === null || lastModified === undefined) return false;
-  const since = Date.parse(ims);
-  // Last-Modified is sent in whole seconds: compare what the client could have seen. Two versions
-  // made within one second share it (RFC 9110 §8.8.2.2), so a client that revalidates by date alone
-  // may keep the first; If-None-Match, which every 200 enables (ETag), has no such blind spot.
-  return !Number.isNaN(since) && Math.floor(lastModified.getTime() / 1000) * 1000 <= since;
+  return inm !== null && (inm.trim() === "*" || (inm.match(ENTITY_TAG) ?? []).some((t) => opaque(t) === opaque(etag)));
 }
 
 /** A strong ETag for a representation's bytes: the first 128 bits of their SHA-256, hex. */

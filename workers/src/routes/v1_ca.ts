@@ -33,12 +33,12 @@ const crlResponses = {
     headers: z.object({
       "cache-control": cacheControl,
       etag: crlEtag,
-      "last-modified": z.string().openapi({ description: "thisUpdate of the CRL (If-Modified-Since → 304)" }),
+      "last-modified": z.string().openapi({ description: "thisUpdate of the CRL (informational: revalidate with If-None-Match; a date would hide a CRL re-signed within the same second)" }),
     }),
     content: rawContent("application/pkix-crl", "DER-encoded X.509 CRL (RFC 5280)"),
   },
   304: {
-    description: "If-None-Match named the CRL's ETag, or (without If-None-Match) If-Modified-Since is not before its thisUpdate: not modified, no body",
+    description: "If-None-Match named the CRL's ETag: not modified, no body",
     headers: z.object({ "cache-control": cacheControl, etag: crlEtag }),
   },
   ...problemResponses({ 404: "Not a tenant, or no CRL published for it yet" }),
@@ -105,7 +105,7 @@ export function register(app: EdgeApp): void {
     const thisUpdate = new Date(rec.this_update);
     const validators = { "cache-control": "public, max-age=60", etag: await strongEtag(der) };
     // Relying parties and caches poll the distribution point: an unchanged CRL costs them no body.
-    if (notModified(c.req.raw.headers, validators.etag, thisUpdate)) return new Response(null, { status: 304, headers: validators });
+    if (notModified(c.req.raw.headers, validators.etag)) return new Response(null, { status: 304, headers: validators });
     return new Response(der, { headers: { "content-type": "application/pkix-crl", ...validators, "last-modified": thisUpdate.toUTCString() } });
   };
   serve(app, crlDefaultRoute, (c) => crl(c, "default"));
