@@ -133,6 +133,24 @@ describe.each(dbKinds())("renewal with overlap on %s", (kind) => {
     expect(await getCert(b.cert.id)).toMatchObject({ status: "revoked" });
   });
 
+  it("revoking the active certificate suspends the agent and ends its renewed predecessor too: no certificate of a suspended agent verifies anywhere", async () => {
+    const a = await newCertified();
+    const r = await renew(a.id, { overlap_seconds: 30 * 86_400 });
+    expect(r.status).toBe(201);
+    const rv = await o.json<{ data: { id: string; status: string; revocation_reason: string } }>("POST", `/v1/certificates/${r.body.data.id}/revoke`, { body: { reason: "agent misbehaved", reason_code: "keyCompromise" } });
+    expect(rv.status).toBe(200);
+    // The answer is about the certificate named, with the caller's reason.
+    expect(rv.body.data).toMatchObject({ id: r.body.data.id, status: "revoked", revocation_reason: "agent misbehaved" });
+    expect((await o.json<{ data: { status: string } }>("GET", `/v1/agents/${a.id}`)).body.data.status).toBe("suspended");
+    // The predecessor would otherwise answer "good" to OCSP and stay off the CRL for up to 30 days.
+    expect(await getCert(a.cert.id)).toMatchObject({ status: "revoked" });
+    const rec = await certRecord(o.services, keyManagerSigners(o.services), a.cert.serial_number, 1);
+    expect(rec).toMatchObject({ status: "revoked", revocation_reason: expect.stringContaining("suspended") });
+    // Its key was not the one reported: the predecessor is withdrawn with the agent, not called compromised.
+    const [row] = await o.services.db.select().from(certificates).where(sql`${certificates.id} = ${a.cert.id}`);
+    expect(row!.revocationCode).toBe("privilegeWithdrawn");
+  });
+
   it("after the overlap the CRL lists the predecessor with reason superseded(4), the edge record says superseded", async () => {
     const { id, cert } = await newCertified();
     await renew(id, { overlap_seconds: 60 });

@@ -3,7 +3,7 @@ import { revokeSchema } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
-import { revokeInTx } from "../lifecycle/revoke.ts";
+import { revokeAndSuspend } from "../lifecycle/revoke-suspend.ts";
 import { revokedView, toRevokedView } from "../views/certificate.ts";
 import { orThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
@@ -11,7 +11,7 @@ import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./open
 export const route = createRoute({
   method: "post",
   path: "/v1/certificates/{id}/revoke",
-  summary: "Revoke a certificate; the agent becomes suspended",
+  summary: "Revoke a certificate; the agent becomes suspended and any other certificate still valid for it is revoked too",
   security: bearer,
   middleware: [requireRole("admin", "issuer")] as const,
   request: { params: idParams, body: jsonBody(revokeSchema) },
@@ -22,13 +22,12 @@ export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const s = c.var.services;
     const body = c.req.valid("json");
-    const revoked = orThrow(await s.db.transaction((tx) => revokeInTx(tx, {
+    const revoked = orThrow(await s.db.transaction((tx) => revokeAndSuspend(tx, {
       tenantId: c.var.caller.tenantId,
       certificateId: c.req.valid("param").id,
       reason: body.reason,
       code: body.reason_code ?? "unspecified",
       now: s.clock.now(),
-      suspendAgent: true,
       actor: apiKeyActor(c.var.caller),
     })));
     return c.json({ data: toRevokedView(revoked) }, 200);
