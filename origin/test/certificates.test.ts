@@ -167,6 +167,35 @@ describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
     expect(list.body.data.map((x) => x.status).sort()).toEqual(["active", "revoked"]);
   });
 
+  it("the agent's certificates list is paged newest first (an agent re-certified for years has thousands)", async () => {
+    const id = await newAgent();
+    const issued: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const c = (await certify(id)).body.data;
+      issued.unshift(c.id);
+      // Two in the same millisecond tie on issued_at: the page order must still be total.
+      if (i % 2 === 0) clock.advance(1000);
+      if (i < 4) expect((await o.json("POST", `/v1/certificates/${c.id}/revoke`, { body: { reason: "rotate" } })).status).toBe(200);
+    }
+    type Page = { data: { id: string; issued_at: string }[]; next_cursor: string | null };
+    const seen: string[] = [];
+    const times: number[] = [];
+    let url = `/v1/agents/${id}/certificates?limit=2`;
+    for (let pages = 0; pages < 5; pages++) {
+      const p = await o.json<Page>("GET", url);
+      expect(p.status).toBe(200);
+      expect(p.body.data.length).toBeLessThanOrEqual(2);
+      seen.push(...p.body.data.map((c) => c.id));
+      times.push(...p.body.data.map((c) => Date.parse(c.issued_at)));
+      if (!p.body.next_cursor) break;
+      url = `/v1/agents/${id}/certificates?limit=2&cursor=${p.body.next_cursor}`;
+    }
+    expect(seen).toHaveLength(5);
+    expect(new Set(seen)).toEqual(new Set(issued));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    for (const bad of ["limit=0", "limit=201", "cursor=nope"]) expect((await o.json("GET", `/v1/agents/${id}/certificates?${bad}`)).status, bad).toBe(422);
+  });
+
   it("revoke validates its body (422) and refuses an expired certificate (422)", async () => {
     const id = await newAgent();
     const c = (await certify(id)).body.data;

@@ -1,4 +1,4 @@
-import { and, eq, gt, or, type Column, type SQL } from "drizzle-orm";
+import { and, eq, gt, lt, or, type Column, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { ApiError } from "../http/api-error.ts";
 import { queryInt } from "./query-int.ts";
@@ -41,6 +41,11 @@ export function cursorParam(raw: string | undefined): Cursor | undefined {
  */
 export function afterCursor(time: Column, id: Column, cursor: Cursor): SQL {
   return or(gt(time, cursor.t), and(eq(time, cursor.t), gt(id, cursor.id)))!;
+}
+
+/** The same for lists sorted newest first: an earlier time, or the same time and a smaller id. */
+export function beforeCursor(time: Column, id: Column, cursor: Cursor): SQL {
+  return or(lt(time, cursor.t), and(eq(time, cursor.t), lt(id, cursor.id)))!;
 }
 
 export const pageQuery = z.object({

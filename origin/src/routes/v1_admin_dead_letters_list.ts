@@ -1,11 +1,10 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, isNull, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, isNull, type SQL } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { deadLetters } from "../db/schema.ts";
-import { ApiError } from "../http/api-error.ts";
 import type { DeadLetterRow } from "../lifecycle/dead-letters.ts";
-import { decodeCursor, encodeCursor, pageQuery } from "./cursor.ts";
+import { beforeCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 
 export const deadLetterView = z.object({
@@ -51,11 +50,8 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const q = c.req.valid("query");
     const where: SQL[] = [eq(deadLetters.tenantId, c.var.caller.tenantId)];
     if (q.pending === "true") where.push(isNull(deadLetters.replayedAt));
-    if (q.cursor) {
-      const cur = decodeCursor(q.cursor);
-      if (!cur) throw new ApiError("validation-failed", "Invalid cursor.", { errors: [{ path: "cursor", message: "not a cursor from this API" }] });
-      where.push(or(lt(deadLetters.deadAt, cur.t), and(eq(deadLetters.deadAt, cur.t), lt(deadLetters.id, cur.id)))!);
-    }
+    const cursor = cursorParam(q.cursor);
+    if (cursor) where.push(beforeCursor(deadLetters.deadAt, deadLetters.id, cursor));
     const rows = await c.var.services.db.select().from(deadLetters).where(and(...where))
       .orderBy(desc(deadLetters.deadAt), desc(deadLetters.id)).limit(q.limit + 1);
     const page = rows.slice(0, q.limit);

@@ -1,11 +1,11 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { and, desc, eq, inArray, lt, or } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
 import { deliveryView, toDeliveryView } from "../views/webhook.ts";
-import { cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
+import { beforeCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 
 export const route = createRoute({
@@ -39,9 +39,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.tenantId, c.var.caller.tenantId)));
     if (!ep) throw new ApiError("not-found", `webhook ${id} not found`);
     // Keyset on (created_at, id), newest first: one alert fans out to deliveries at the same instant.
-    const older = cursor
-      ? or(lt(webhookDeliveries.createdAt, cursor.t), and(eq(webhookDeliveries.createdAt, cursor.t), lt(webhookDeliveries.id, cursor.id)))
-      : undefined;
+    const older = cursor ? beforeCursor(webhookDeliveries.createdAt, webhookDeliveries.id, cursor) : undefined;
     const fetched = await db
       .select()
       .from(webhookDeliveries)
