@@ -11,9 +11,10 @@ import { publicEdgeUrl, type Config } from "./config.ts";
 import { openDatabase, type Database } from "./db/index.ts";
 import { StorageFaults } from "./db/storage-faults.ts";
 import { createKeyManager } from "./kms/index.ts";
+import { BackgroundHealth } from "./observability/background-health.ts";
 import { instrumentKeyManager } from "./observability/instrument-keys.ts";
 import { createLogger, type Logger } from "./observability/logger.ts";
-import { createMetrics, registerKeyPoolGauges } from "./observability/metrics.ts";
+import { createMetrics, registerBackgroundGauges, registerKeyPoolGauges } from "./observability/metrics.ts";
 import type { KeyManager } from "./kms/types.ts";
 import { secretFromFile } from "./secret-file.ts";
 import type { Services } from "./services.ts";
@@ -54,6 +55,10 @@ export async function buildServices(
     onCreated: auditAuthorityCreated,
     ...(config.KAKUNIN_ROOT_CERT_FILE ? { offlineRootPem: readFileSync(config.KAKUNIN_ROOT_CERT_FILE, "utf8") } : {}),
   });
+  const now = () => clock.now().getTime();
+  const storageFaults = new StorageFaults({ sticky: database.driver === "pglite", windowMs: STORAGE_FAULT_WINDOW_MS, now });
+  const background = new BackgroundHealth({ now, storageFaults });
+  registerBackgroundGauges(metrics.registry, background);
   const edgeSecret = config.KAKUNIN_EDGE_SECRET ?? secretFromFile(config.KAKUNIN_DATA_DIR, "edge.secret");
   const services: Services = {
     config,
@@ -68,7 +73,8 @@ export async function buildServices(
     auditSizes: new LogSizes(database.db, clock),
     callers: new CallerCache(config.KAKUNIN_AUTH_CACHE_MS, clock),
     ...(pgliteDir ? { storageDir: pgliteDir } : {}),
-    storageFaults: new StorageFaults({ sticky: database.driver === "pglite", windowMs: STORAGE_FAULT_WINDOW_MS, now: () => clock.now().getTime() }),
+    storageFaults,
+    background,
   };
   return {
     services,

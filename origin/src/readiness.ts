@@ -12,7 +12,7 @@ export interface CheckResult {
   ms: number;
 }
 
-export type ReadinessChecks = Record<"database" | "key_manager" | "publish_lag", CheckResult>;
+export type ReadinessChecks = Record<"database" | "key_manager" | "publish_lag" | "background", CheckResult>;
 
 /** Each check gets this long; a hung dependency fails its check instead of hanging /readyz. */
 export const CHECK_TIMEOUT_MS = 2000;
@@ -66,7 +66,10 @@ async function probeWritable(dir: string): Promise<void> {
  * take writes (not a standby, not read-only; an embedded PGlite's directory writable); the key
  * manager answers for the root CA key (a real round trip to the KMS or HSM); and the oldest
  * unpublished outbox row is younger than KAKUNIN_READY_MAX_PUBLISH_LAG_S (the edge is learning
- * of revocations). With publishing off the lag check reports so and passes.
+ * of revocations). With publishing off the lag check reports so and passes. `background` names the
+ * background jobs that keep failing (archive, webhooks, …) but never fails readiness: their work
+ * waits in the database and another origin would fail the same way, so taking this one out of
+ * rotation helps nobody. What would (the database refusing writes) fails `database` instead.
  */
 export async function readiness(s: Services): Promise<ReadinessChecks> {
   const perf = () => performance.now();
@@ -102,5 +105,19 @@ export async function readiness(s: Services): Promise<ReadinessChecks> {
       return `${Math.round(lagS)} s`;
     }, perf),
   ]);
-  return { database, key_manager: keyManager, publish_lag: publishLag };
+  return { database, key_manager: keyManager, publish_lag: publishLag, background: backgroundCheck(s) };
+}
+
+/** Ready with a detail: which background jobs keep failing, since when, and why. */
+function backgroundCheck(s: Services): CheckResult {
+  const failing = s.background.failing();
+  if (failing.length === 0) return { ok: true, ms: 0 };
+  const detail = failing
+    .map(([name, st]) => {
+      const since = st.failingSince === undefined ? "" : ` since ${new Date(st.failingSince).toISOString()}`;
+      const last = st.lastSuccessAt === undefined ? "never succeeded" : `last success ${new Date(st.lastSuccessAt).toISOString()}`;
+      return `${name}: ${st.consecutiveFailures} failures in a row${since}, ${last} (${st.lastError ?? "no message"})`;
+    })
+    .join("; ");
+  return { ok: true, detail, ms: 0 };
 }

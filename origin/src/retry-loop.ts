@@ -1,3 +1,4 @@
+import type { LoopReporter } from "./observability/background-health.ts";
 import { errorFields, type LogFn } from "./observability/logger.ts";
 
 /** What one pass of a background job reports. */
@@ -12,6 +13,8 @@ export interface RetryLoopOptions {
   name: string;
   /** Structured: `event` says which of the three lines it is, `error` why. */
   log: LogFn;
+  /** Told the outcome of every pass, so /readyz and /metrics see a job that keeps failing. */
+  health?: LoopReporter;
 }
 
 /**
@@ -69,6 +72,7 @@ export class RetryLoop {
     try {
       const r = await this.pass();
       if (r.outcome === "failed") {
+        this.o.health?.failed(r.error);
         this.failures++;
         next = this.backoff();
         if (this.failures === 1 || this.failures % 10 === 0) {
@@ -77,11 +81,14 @@ export class RetryLoop {
           });
         }
       } else {
+        this.o.health?.succeeded();
         if (this.failures > 0) this.o.log(`${this.o.name} reachable again after ${this.failures} failed attempt(s)`, { event: "recovered", failed_attempts: this.failures });
         this.failures = 0;
         if (r.outcome === "more" || this.kicked) next = 0;
       }
     } catch (e) {
+      // The error itself, not its message: a storage fault is told by its SQLSTATE.
+      this.o.health?.failed(e);
       this.failures++;
       next = this.backoff();
       // No stack: a log line is one line, and a failed query's message carries its parameters.

@@ -7,6 +7,7 @@ import type { Config } from "./config.ts";
 import type { Db } from "./db/index.ts";
 import type { StorageFaults } from "./db/storage-faults.ts";
 import type { KeyManager } from "./kms/types.ts";
+import type { BackgroundHealth } from "./observability/background-health.ts";
 import type { Logger } from "./observability/logger.ts";
 import type { Metrics } from "./observability/metrics.ts";
 
@@ -36,6 +37,8 @@ export interface Services {
   storageDir?: string;
   /** Writes the database's storage refused (a read-only or full disk): /readyz is not ready meanwhile. */
   storageFaults: StorageFaults;
+  /** Each background job's last success and failures in a row: /readyz and /metrics show a stuck one. */
+  background: BackgroundHealth;
   /** Told after every committed change so the edge learns of it at once; absent when publishing is off. */
   publisher?: { kick(): void };
   /** Told after every committed change so queued webhooks go out at once; absent when not running. */

@@ -21,7 +21,7 @@ describe.each(dbKinds())("liveness and readiness on %s", (kind) => {
     const ok = await o.json<Ready>("GET", "/readyz", { key: null });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     expect(ok.body.status).toBe("ready");
-    expect(Object.keys(ok.body.checks).sort()).toEqual(["database", "key_manager", "publish_lag"]);
+    expect(Object.keys(ok.body.checks).sort()).toEqual(["background", "database", "key_manager", "publish_lag"]);
     for (const c of Object.values(ok.body.checks)) expect(c.ok).toBe(true);
 
     await o.services.db.insert(outbox).values({ kind: "agent", subject: "00000000-0000-0000-0000-000000000000", createdAt: new Date(clock.now().getTime() - 120_000) });

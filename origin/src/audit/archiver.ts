@@ -67,7 +67,7 @@ export class Archiver {
     this.loop = new RetryLoop(async () => {
       const r = await this.runOnce();
       return r.failed > 0 ? { outcome: "failed", error: `${r.failed} batch(es) not archived yet: ${this.lastError}` } : { outcome: "idle" };
-    }, { idleMs: this.o.intervalMs, minBackoffMs: this.o.intervalMs, maxBackoffMs: 60_000, name: "archive", log: this.o.log });
+    }, { idleMs: this.o.intervalMs, minBackoffMs: this.o.intervalMs, maxBackoffMs: 60_000, name: "archive", log: this.o.log, health: s.background.loop("archive") });
   }
 
   start(): void {

@@ -1,4 +1,5 @@
 import { SYSTEM } from "../audit/types.ts";
+import type { LoopReporter } from "../observability/background-health.ts";
 import { errorFields } from "../observability/logger.ts";
 import type { Services } from "../services.ts";
 import { supersedeDue } from "./supersede.ts";
@@ -16,16 +17,17 @@ export class TidyJob {
   constructor(private readonly s: Services, private readonly opts: { supersedeMs?: number } = {}) {}
 
   start(): void {
-    const every = (ms: number, fn: () => Promise<unknown>) => {
-      const t = setInterval(() => void this.guard(fn), ms);
+    const every = (ms: number, name: "supersede" | "tidy", fn: () => Promise<unknown>) => {
+      const health = this.s.background.loop(name);
+      const t = setInterval(() => void this.guard(health, fn), ms);
       t.unref?.();
       this.timers.push(t);
     };
-    every(this.opts.supersedeMs ?? 30_000, async () => {
+    every(this.opts.supersedeMs ?? 30_000, "supersede", async () => {
       if (await supersedeDue(this.s.db, this.s.clock.now())) this.s.publisher?.kick();
     });
     const interval = this.s.config.KAKUNIN_TIDY_INTERVAL_S;
-    if (interval > 0) every(interval * 1000, () => this.runTidy());
+    if (interval > 0) every(interval * 1000, "tidy", () => this.runTidy());
   }
 
   stop(): void {
@@ -46,12 +48,14 @@ export class TidyJob {
   }
 
   /** One run at a time per process; errors are logged, never thrown out of a timer. */
-  private async guard(fn: () => Promise<unknown>): Promise<void> {
+  private async guard(health: LoopReporter, fn: () => Promise<unknown>): Promise<void> {
     if (this.running) return;
     this.running = true;
     try {
       await fn();
+      health.succeeded();
     } catch (e) {
+      health.failed(e);
       this.s.logger.warn("tidy run failed", { component: "tidy", event: "run_failed", ...errorFields(e) });
     } finally {
       this.running = false;

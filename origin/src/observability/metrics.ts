@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { rowsOfResult, type Db } from "../db/index.ts";
+import type { BackgroundHealth } from "./background-health.ts";
 
 /**
  * The origin's Prometheus metrics (GET /metrics). Counters and histograms are updated where things
@@ -159,6 +160,26 @@ export function registerKeyPoolGauges(registry: Registry, poolStatus: () => Prom
       } catch {
         this.set({ state: "ready" }, Number.NaN);
       }
+    },
+  });
+}
+
+/**
+ * Each background job's health, read at scrape time: the time of its last successful pass (0 while
+ * it has had none, so `time() - last_success > N` fires on a job that never worked) and its failures
+ * in a row (0 when the last pass succeeded). A per-process view: each origin runs its own jobs.
+ */
+export function registerBackgroundGauges(registry: Registry, health: BackgroundHealth): void {
+  void new Gauge({
+    name: "kakunin_background_last_success_timestamp_seconds", help: "Unix time of the last successful pass of each background job (0: none yet)", labelNames: ["loop"], registers: [registry],
+    collect() {
+      for (const [loop, s] of health.all()) this.set({ loop }, s.lastSuccessAt === undefined ? 0 : s.lastSuccessAt / 1000);
+    },
+  });
+  void new Gauge({
+    name: "kakunin_background_consecutive_failures", help: "Failed passes in a row of each background job (0 after a success)", labelNames: ["loop"], registers: [registry],
+    collect() {
+      for (const [loop, s] of health.all()) this.set({ loop }, s.consecutiveFailures);
     },
   });
 }

@@ -68,7 +68,7 @@ export class Publisher {
       const r = await this.drainOnce();
       if ("error" in r) return { outcome: "failed", error: r.error };
       return { outcome: r.pending ? "more" : "idle" };
-    }, { idleMs: this.opts.pollMs, minBackoffMs: this.opts.minBackoffMs, maxBackoffMs: this.opts.maxBackoffMs, name: "edge", log: this.opts.log });
+    }, { idleMs: this.opts.pollMs, minBackoffMs: this.opts.minBackoffMs, maxBackoffMs: this.opts.maxBackoffMs, name: "edge", log: this.opts.log, health: s.background.loop("publish") });
   }
 
   start(): void {

@@ -1,6 +1,7 @@
 import { and, gt, isNull, lt, or, sql } from "drizzle-orm";
 import { rowsOfResult } from "../db/index.ts";
 import { authorities, certificates } from "../db/schema.ts";
+import { errorFields } from "../observability/logger.ts";
 import type { Services } from "../services.ts";
 import { enqueue } from "./outbox.ts";
 import { CRL_VALIDITY_MS, OCSP_VALIDITY_MS } from "./signers.ts";
@@ -24,8 +25,16 @@ export class Refresher {
   constructor(private readonly s: Services, private readonly opts: RefresherOptions = {}) {}
 
   start(): void {
-    void this.runOnce();
-    this.timer = setInterval(() => void this.runOnce(), this.opts.intervalMs ?? 10 * 60_000);
+    const health = this.s.background.loop("refresh");
+    // A failed run (the database down or its disk full) is counted, logged and retried at the next
+    // interval; left to `void`, its rejection went unhandled, and main.ts exits on that.
+    const tick = () =>
+      void this.runOnce().then(health.succeeded, (e: unknown) => {
+        health.failed(e);
+        this.s.logger.warn("refresh run failed; the next run retries", { component: "refresher", event: "run_failed", ...errorFields(e) });
+      });
+    tick();
+    this.timer = setInterval(tick, this.opts.intervalMs ?? 10 * 60_000);
     this.timer.unref?.();
   }
 

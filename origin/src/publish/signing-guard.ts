@@ -33,7 +33,7 @@ export class SigningGuard implements PublishSigners {
     this.signs = inner.signs === true;
     this.log = opts.log;
     this.loop = new RetryLoop(() => this.resignOnce(), {
-      idleMs: 60_000, minBackoffMs: opts.minBackoffMs ?? 1000, maxBackoffMs: opts.maxBackoffMs ?? 30_000, name: "key manager", log: opts.log,
+      idleMs: 60_000, minBackoffMs: opts.minBackoffMs ?? 1000, maxBackoffMs: opts.maxBackoffMs ?? 30_000, name: "key manager", log: opts.log, health: s.background.loop("signing"),
     });
   }
 

@@ -4,12 +4,13 @@ import type { AppEnv } from "../app-env.ts";
 import { readiness } from "../readiness.ts";
 
 const check = z.object({ ok: z.boolean(), detail: z.string().optional(), ms: z.number() });
-const checks = z.object({ database: check, key_manager: check, publish_lag: check });
+// `background` is always ok: its detail names background jobs that keep failing (degraded, still ready).
+const checks = z.object({ database: check, key_manager: check, publish_lag: check, background: check });
 
 export const route = createRoute({
   method: "get",
   path: "/readyz",
-  summary: "Readiness: database, key manager and publish lag, each under a 2 s timeout",
+  summary: "Readiness: database, key manager and publish lag, each under a 2 s timeout; failing background jobs named, without failing it",
   responses: {
     200: { description: "Ready", content: { "application/json": { schema: z.object({ status: z.literal("ready"), checks }) } } },
     503: { description: "Not ready: problem+json naming the failed checks, with every check's result", content: { "application/problem+json": { schema: z.object({ type: z.string(), detail: z.string(), checks }) } } },

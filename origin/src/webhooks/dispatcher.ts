@@ -67,6 +67,7 @@ export class WebhookDispatcher {
         maxBackoffMs: 30_000,
         name: "webhooks",
         log: this.opts.log,
+        health: s.background.loop("webhooks"),
       },
     );
   }
