@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { requestIdFrom } from "@kakunin/shared";
+import type { EdgeEnv } from "../app-env.ts";
 
 /**
  * The headers every edge answer carries, as every origin answer does (origin observeRequests and
@@ -7,8 +8,10 @@ import { requestIdFrom } from "@kakunin/shared";
  * traceparent's trace id, else a fresh UUID) so a caller has one thing to quote, `nosniff`, and
  * `no-store` unless the route chose its own caching (verify, CRL, OCSP, DID keep theirs).
  */
-export const edgeBaseHeaders: MiddlewareHandler = async (c, next) => {
+export const edgeBaseHeaders: MiddlewareHandler<EdgeEnv> = async (c, next) => {
   const { requestId } = requestIdFrom(c.req.raw.headers);
+  // For the routes whose work reaches the origin later (ingest → forwarding): the same id goes along.
+  c.set("requestId", requestId);
   // Set before the route as well, so onError can log the id it finds on the answer.
   c.header("x-request-id", requestId);
   await next();

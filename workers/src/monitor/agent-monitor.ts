@@ -62,6 +62,11 @@ export class AgentMonitor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS alerts (alert_id TEXT PRIMARY KEY, payload TEXT NOT NULL, created_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS alert_marks (at INTEGER PRIMARY KEY, seen TEXT NOT NULL);
     ` + DEAD_LETTER_DDL);
+    // The ingest's x-request-id, forwarded with the row; null on rows stored before the column existed.
+    for (const table of ["events", "alerts"]) {
+      const cols = ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
+      if (!cols.some((c) => c.name === "request_id")) ctx.storage.sql.exec(`ALTER TABLE ${table} ADD COLUMN request_id TEXT`);
+    }
   }
 
   private load(): MonitorState {
@@ -81,7 +86,8 @@ export class AgentMonitor extends DurableObject<Env> {
     return this.riskState;
   }
 
-  async ingest(agent: AgentContext, events: AgentEvent[]): Promise<IngestOutcome> {
+  /** `requestId`: the ingest's x-request-id, sent along when these events (and an alert they raise) reach the origin. */
+  async ingest(agent: AgentContext, events: AgentEvent[], requestId?: string): Promise<IngestOutcome> {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
     const results = new Map<number, EventResult>();
@@ -127,9 +133,12 @@ export class AgentMonitor extends DurableObject<Env> {
           score: event.score, band: event.band, reasons: event.reasons, received_at: new Date(now).toISOString(),
           ...(shadow && { shadow }),
         };
-        sql.exec("INSERT INTO events (event_id, received_at, result, payload) VALUES (?, ?, ?, ?)", e.event_id, now, JSON.stringify(result), JSON.stringify(forwarded));
+        sql.exec(
+          "INSERT INTO events (event_id, received_at, result, payload, request_id) VALUES (?, ?, ?, ?, ?)",
+          e.event_id, now, JSON.stringify(result), JSON.stringify(forwarded), requestId ?? null,
+        );
       }
-      if (alert) this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}`, alert, highEvents, now);
+      if (alert) this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}`, alert, highEvents, now, requestId);
       sql.exec("INSERT INTO meta (k, v) VALUES ('state', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(state));
       sql.exec("INSERT INTO meta (k, v) VALUES ('agent', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(agent));
       if (this.riskState) sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
@@ -185,7 +194,7 @@ export class AgentMonitor extends DurableObject<Env> {
       this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds };
       const agent = this.agent();
       if (agent && unreviewed && bandOf(risk.score, thresholds) === "high") {
-        this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}:after-review`, risk, unreviewed.high, now);
+        this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}:after-review`, risk, unreviewed.high, now, undefined);
         realerted = true;
       }
       sql.exec("INSERT INTO meta (k, v) VALUES ('state', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(state));
@@ -231,13 +240,15 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   /** Queues a risk alert for the origin (forwarded by the alarm, retried until acknowledged). */
-  private queueAlert(agent: AgentContext, alertId: string, alert: { score: number; reasons: EventResult["reasons"] }, eventIds: string[], now: number): void {
+  private queueAlert(
+    agent: AgentContext, alertId: string, alert: { score: number; reasons: EventResult["reasons"] }, eventIds: string[], now: number, requestId: string | undefined,
+  ): void {
     const payload = {
       alert_id: alertId, agent_id: agent.agentId, tenant_id: agent.tenantId, serial_number: agent.serial,
       score: alert.score, reasons: alert.reasons, event_ids: eventIds.slice(0, 1000), triggered_at: new Date(now).toISOString(),
     };
     const sql = this.ctx.storage.sql;
-    sql.exec("INSERT INTO alerts (alert_id, payload, created_at) VALUES (?, ?, ?)", alertId, JSON.stringify(payload), now);
+    sql.exec("INSERT INTO alerts (alert_id, payload, created_at, request_id) VALUES (?, ?, ?, ?)", alertId, JSON.stringify(payload), now, requestId ?? null);
     // Where each numeric series stood at this alert, for the review that closes it (seriesAt). The
     // newest ALERT_MARKS are kept (≤ 32 series each, ~1 KB): a review closes the newest alerts.
     const seen = Object.fromEntries(Object.entries(this.load().amounts).map(([k, v]) => [k, v.seen]));

@@ -6,15 +6,19 @@ export interface OriginAnswer {
   body: string;
 }
 
-/** Signed POST of a JSON text to the origin; every failure is a value (status 0 = unreachable). */
-export async function postTextToOrigin(env: Env, path: string, body: string): Promise<OriginAnswer> {
+/**
+ * Signed POST of a JSON text to the origin; every failure is a value (status 0 = unreachable).
+ * `requestId` goes as x-request-id, which the origin logs its answer under: the id of the edge
+ * request whose work this is (an ingest), so one grep finds both sides.
+ */
+export async function postTextToOrigin(env: Env, path: string, body: string, requestId: string): Promise<OriginAnswer> {
   const secret = env.KAKUNIN_EDGE_SECRET;
   if (!secret) return { ok: false, status: 0, body: "KAKUNIN_EDGE_SECRET not configured" };
   try {
     const headers = await signInternal(secret, "POST", path, body);
     const res = await fetch(new URL(path, env.ORIGIN_URL).toString(), {
       method: "POST",
-      headers: { ...headers, "content-type": "application/json" },
+      headers: { ...headers, "content-type": "application/json", "x-request-id": requestId },
       body,
       signal: AbortSignal.timeout(10_000),
     });

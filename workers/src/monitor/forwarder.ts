@@ -16,6 +16,8 @@ interface Row {
   event_id: string;
   payload: string;
   bytes: number;
+  /** The x-request-id of the ingest that accepted it; null for rows stored before it was kept. */
+  request_id: string | null;
 }
 
 /** How a run ended: `hold` means the origin is unavailable (back off); `done` means keep going normally. */
@@ -39,7 +41,9 @@ export class Forwarder {
   async run(now: number): Promise<RunOutcome> {
     if ((await this.sendAlerts(now)) === "hold") return "hold";
     for (const id of this.letters.due("event", now, RETRIES_PER_RUN)) {
-      const row = this.sql.exec<{ event_id: string; payload: string }>("SELECT event_id, payload FROM events WHERE event_id = ? AND payload IS NOT NULL", id).toArray()[0];
+      const row = this.sql
+        .exec<{ event_id: string; payload: string; request_id: string | null }>("SELECT event_id, payload, request_id FROM events WHERE event_id = ? AND payload IS NOT NULL", id)
+        .toArray()[0];
       if (!row) {
         this.letters.clear("event", id);
         continue;
@@ -62,8 +66,8 @@ export class Forwarder {
   private nextBatch(skip: Set<string>): Row[] {
     const batch: Row[] = [];
     let bytes = WRAPPER_BYTES;
-    const cursor = this.sql.exec<{ event_id: string; payload: string }>(
-      "SELECT event_id, payload FROM events WHERE payload IS NOT NULL ORDER BY received_at",
+    const cursor = this.sql.exec<{ event_id: string; payload: string; request_id: string | null }>(
+      "SELECT event_id, payload, request_id FROM events WHERE payload IS NOT NULL ORDER BY received_at",
     );
     for (const r of cursor) {
       if (skip.has(r.event_id)) continue;
@@ -75,9 +79,14 @@ export class Forwarder {
     return batch;
   }
 
-  /** Sends a batch; on refusal splits it in halves until the refused record is alone. */
+  /**
+   * Sends a batch; on refusal splits it in halves until the refused record is alone. It goes under
+   * its oldest event's ingest request id: one ingest's events (up to 1000) share a forward unless
+   * several ingests queued within the alarm's delay were merged, when the later ones' ids are not
+   * on the call; a split or retried record goes under its own.
+   */
   private async deliver(rows: Row[], now: number): Promise<RunOutcome> {
-    const answer = await postTextToOrigin(this.env, EVENTS_PATH, `${BODY_PREFIX}${rows.map((r) => r.payload).join(",")}]}`);
+    const answer = await postTextToOrigin(this.env, EVENTS_PATH, `${BODY_PREFIX}${rows.map((r) => r.payload).join(",")}]}`, idOf(rows[0]?.request_id));
     const verdict = classify(answer);
     if (verdict === "ok") {
       // Acknowledged: keep the id and result for de-duplication, drop the payload.
@@ -112,11 +121,11 @@ export class Forwarder {
   private async sendAlerts(now: number): Promise<RunOutcome> {
     const waiting = this.letters.quarantined("alert");
     const due = new Set(this.letters.due("alert", now, RETRIES_PER_RUN));
-    const alerts = this.sql.exec<{ alert_id: string; payload: string }>("SELECT alert_id, payload FROM alerts ORDER BY created_at").toArray();
+    const alerts = this.sql.exec<{ alert_id: string; payload: string; request_id: string | null }>("SELECT alert_id, payload, request_id FROM alerts ORDER BY created_at").toArray();
     for (const a of alerts) {
       if (waiting.has(a.alert_id) && !due.has(a.alert_id)) continue;
       const body = JSON.stringify({ wire_version: WIRE_VERSION, ...(JSON.parse(a.payload) as object) });
-      const answer = await postTextToOrigin(this.env, RISK_ALERTS_PATH, body);
+      const answer = await postTextToOrigin(this.env, RISK_ALERTS_PATH, body, idOf(a.request_id));
       const verdict = classify(answer);
       if (verdict === "ok") {
         this.sql.exec("DELETE FROM alerts WHERE alert_id = ?", a.alert_id);
@@ -147,7 +156,13 @@ export class Forwarder {
         first_failed_at: new Date(r.first_failed_at).toISOString(),
       })),
     };
-    const answer = await postTextToOrigin(this.env, DEAD_LETTERS_PATH, JSON.stringify(report));
+    // Letters of many requests, sent by no request: an id of its own, so the origin's line has one.
+    const answer = await postTextToOrigin(this.env, DEAD_LETTERS_PATH, JSON.stringify(report), crypto.randomUUID());
     if (answer.ok) this.letters.markReported(rows.map((r) => r.key));
   }
+}
+
+/** The stored ingest id, or a fresh one for rows kept before ids were (the origin logs a line either way). */
+function idOf(requestId: string | null | undefined): string {
+  return requestId ?? crypto.randomUUID();
 }

@@ -82,6 +82,7 @@ export function register(app: EdgeApp): void {
         ...(scoring && { scoring }),
       },
       parsed.events,
+      c.var.requestId,
     );
     return c.json({ data: outcome }, 202);
   });
