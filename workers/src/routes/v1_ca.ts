@@ -44,12 +44,19 @@ const crlResponses = {
   ...problemResponses({ 404: "Not a tenant, or no CRL published for it yet" }),
 };
 
+const caEtag = z.string().openapi({ description: "Strong validator: a digest of the body (If-None-Match → 304)" });
+const caNotModified = {
+  description: "If-None-Match named the current ETag: not modified, no body",
+  headers: z.object({ "cache-control": cacheControl, etag: caEtag }),
+};
+
 const chainResponses = {
   200: {
     description: "The tenant's CA chain: issuing CA, then root",
-    headers: z.object({ "cache-control": cacheControl }),
+    headers: z.object({ "cache-control": cacheControl, etag: caEtag }),
     content: rawContent("application/pem-certificate-chain", "PEM certificates (RFC 8555 §9.1)"),
   },
+  304: caNotModified,
   ...problemResponses({ 404: "Not a tenant, or no CA published for it yet" }),
 };
 
@@ -82,9 +89,10 @@ export const certRoute = createRoute({
   responses: {
     200: {
       description: "The certificate",
-      headers: z.object({ "cache-control": cacheControl }),
+      headers: z.object({ "cache-control": cacheControl, etag: caEtag }),
       content: rawContent("application/pkix-cert", "One DER-encoded certificate (RFC 2585), as AIA caIssuers requires (RFC 5280 §4.2.2.1)"),
     },
+    304: caNotModified,
     ...problemResponses({ 404: "Not a tenant or issuer, or nothing published for it yet" }),
   },
 });
@@ -93,6 +101,16 @@ export const certRoute = createRoute({
 function pemToDer(pem: string): Uint8Array[] {
   const blocks = pem.match(/-----BEGIN CERTIFICATE-----([\s\S]+?)-----END CERTIFICATE-----/g) ?? [];
   return blocks.map((b) => decodeB64(b.replace(/-----(BEGIN|END) CERTIFICATE-----|\s/g, "")));
+}
+
+/**
+ * A CA chain or certificate, cached an hour and revalidated by If-None-Match: every relying party
+ * that builds a path fetches them, and they change only at a rollover, so a revalidation costs no body.
+ */
+async function caAnswer(c: Context<EdgeEnv>, body: Uint8Array, contentType: string): Promise<Response> {
+  const validators = { "cache-control": "public, max-age=3600", etag: await strongEtag(body) };
+  if (notModified(c.req.raw.headers, validators.etag)) return new Response(null, { status: 304, headers: validators });
+  return new Response(body, { headers: { "content-type": contentType, ...validators } });
 }
 
 /** CA chain (PEM) and CRL (DER) for standard tooling; `default` is the operator tenant. */
@@ -115,7 +133,7 @@ export function register(app: EdgeApp): void {
     if (!TENANT.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
     const rec = await crlRecord(c.env, tenant);
     if (!rec) return edgeProblem(c, "not-found", `No CA published for tenant ${tenant}.`);
-    return new Response(rec.chain_pem, { headers: { "content-type": "application/pem-certificate-chain", "cache-control": "public, max-age=3600" } });
+    return caAnswer(c, new TextEncoder().encode(rec.chain_pem), "application/pem-certificate-chain");
   };
   serve(app, chainDefaultRoute, (c) => chain(c, "default"));
   serve(app, chainRoute, (c) => chain(c, c.req.param("tenant")));
@@ -140,6 +158,6 @@ export function register(app: EdgeApp): void {
     const ders = rec ? pemToDer(rec.chain_pem) : [];
     const der = issuer === "root" ? ders[ders.length - 1] : ders[0];
     if (!der || ders.length < 2) return edgeProblem(c, "not-found", `No CA ${issuer} published for tenant ${tenant}.`);
-    return new Response(der, { headers: { "content-type": "application/pkix-cert", "cache-control": "public, max-age=3600" } });
+    return caAnswer(c, der, "application/pkix-cert");
   });
 }
