@@ -67,10 +67,10 @@ export function originSigner(options: OriginSignerOptions): Signer {
       }
       const d = isRecord(body) && isRecord(body.data) ? body.data : undefined;
       const signature = typeof d?.signature_b64 === "string" ? fromBase64(d.signature_b64) : undefined;
-      if (!d || !signature) throw new SigningError("origin answered without a signature", res.status, body);
-      if (d.serial_number !== serial) {
-        throw new SigningError(`the agent's active certificate is ${String(d.serial_number)}, not ${serial}`, res.status, body);
-      }
+      if (!d || !signature) throw new SigningError("origin answered without a signature");
+      // Not a refusal: the origin signed, with another certificate's key. `status` and `problem`
+      // describe refusals only (sdk/README.md), never a 200 body.
+      if (d.serial_number !== serial) throw new SigningError(`the agent's active certificate is ${String(d.serial_number)}, not ${serial}`);
       return signature;
     },
   };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { TtlCache } from "../src/cache.ts";
-import { createVerifier, inScope, memoryReplayStore, normaliseSerial, scopeCovers } from "../src/index.ts";
+import { createVerifier, inScope, memoryReplayStore, normaliseSerial, originSigner, scopeCovers, signRequest, SigningError } from "../src/index.ts";
 import { evaluate } from "../src/evaluate.ts";
 import { resolveChecks } from "../src/middleware-options.ts";
 import type { EdgeVerifyData } from "../src/types.ts";
@@ -161,5 +161,58 @@ describe("certificate_pem is asked for only when needed", () => {
     const r = await createVerifier({ edgeUrl: "http://edge.test", fetch: e.fetch, includeCertificate: false }).verify("4d2f");
     expect(e.urls).toEqual(["http://edge.test/v1/verify/4d2f"]);
     expect(r).toMatchObject({ kind: "checked", valid: true });
+  });
+});
+
+describe("originSigner", () => {
+  // sdk/README: a SigningError carries the status and problem+json body of the origin's refusal. A
+  // signature from another certificate is not a refusal: the origin answered 200 with a signature.
+  it("reports a signature from another certificate without a status or problem", async () => {
+    const signer = originSigner({
+      originUrl: "http://origin.test",
+      credential: "kka_test",
+      agentId: "6f1c0000-0000-4000-8000-000000000000",
+      fetch: async () => Response.json({ data: { serial_number: "aaaa", signature_b64: "AAAA", certificate_id: "c", algorithm: "RSASSA_PKCS1_V1_5_SHA_256" } }),
+    });
+    const e = await signRequest(new Request("https://api.example.com/api/orders", { method: "POST", body: "{}" }), { serial: "bbbb", signer }).catch(
+      (x: unknown) => x,
+    );
+    expect(e).toBeInstanceOf(SigningError);
+    expect((e as SigningError).message).toContain("the agent's active certificate is aaaa, not bbbb");
+    expect((e as SigningError).status).toBeUndefined();
+    expect((e as SigningError).problem).toBeUndefined();
+  });
+
+  it("reports a 200 without a signature without a status or problem", async () => {
+    const signer = originSigner({
+      originUrl: "http://origin.test",
+      credential: "kka_test",
+      agentId: "6f1c0000-0000-4000-8000-000000000000",
+      fetch: async () => Response.json({ data: { serial_number: "bbbb" } }),
+    });
+    const e = await signRequest(new Request("https://api.example.com/api/orders"), { serial: "bbbb", signer }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SigningError);
+    expect((e as SigningError).message).toBe("origin answered without a signature");
+    expect((e as SigningError).status).toBeUndefined();
+    expect((e as SigningError).problem).toBeUndefined();
+  });
+
+  it("keeps the status and problem of a refusal", async () => {
+    const problem = {
+      type: "urn:kakunin:problem:no-active-certificate",
+      title: "Agent has no active certificate",
+      status: 409,
+      detail: "no active certificate",
+    };
+    const signer = originSigner({
+      originUrl: "http://origin.test",
+      credential: "kka_test",
+      agentId: "6f1c0000-0000-4000-8000-000000000000",
+      fetch: async () => Response.json(problem, { status: 409, headers: { "content-type": "application/problem+json" } }),
+    });
+    const e = await signRequest(new Request("https://api.example.com/api/orders"), { serial: "bbbb", signer }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(SigningError);
+    expect((e as SigningError).status).toBe(409);
+    expect((e as SigningError).problem).toEqual(problem);
   });
 });
