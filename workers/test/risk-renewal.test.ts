@@ -95,6 +95,27 @@ describe("an agent's risk across a certificate renewal", () => {
     expect(rows).toBe(0);
   });
 
+  it("a risky agent revoked and certified again (no renewal): its new certificate is refused by max_band=medium at once", async () => {
+    const { cert, token } = await enrolledAgent();
+    await post(token, [ev("orders.place"), ev("payments.refund")]);
+    expect((await gate(cert.serial_number)).risk.band).toBe("high");
+    // What the origin publishes for a revocation (agent suspended), then for a new certificate
+    // (certify with a reason by an admin, no review): the new serial names no predecessor.
+    const at = new Date().toISOString();
+    await publish([
+      { ...cert, v: nextV(), status: "revoked", revoked_at: at, revocation_reason: "compliance review", agent_status: "suspended" },
+      agentRec({ agent_id: cert.agent_id, tenant_id: cert.tenant_id, status: "suspended", current_serial: null }),
+    ]);
+    const next = certRec({ agent_id: cert.agent_id, tenant_id: cert.tenant_id, agent_urn: cert.agent_urn });
+    const res = await publish([next, agentRec({ agent_id: cert.agent_id, tenant_id: cert.tenant_id, current_serial: next.serial_number })]);
+    expect(res.status).toBe(200);
+    const fresh = await gate(next.serial_number);
+    expect(fresh.status).toBe("active");
+    expect(fresh.risk.band).toBe("high");
+    expect(fresh.valid).toBe(false);
+    expect(fresh.reasons.map((r) => r.code)).toEqual(["risk_too_high"]);
+  });
+
   it("the risk follows at most the last 3 serials of an agent renewed again and again", async () => {
     const { cert, token } = await enrolledAgent();
     await post(token, [ev("payments.refund")]);

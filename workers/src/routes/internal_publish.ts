@@ -35,12 +35,20 @@ const ADOPT_CONCURRENCY = 32;
 
 /**
  * A renewal (a certificate record naming its successor) tells the agent's monitor, which publishes
- * the agent's risk under both serials: risk is the agent's, not one certificate's. Before the
- * records are applied, so a successor's status is never readable at this edge without its risk; a
- * failure fails the call, and the origin's retry (idempotent adoption) completes it.
+ * the agent's risk under both serials: risk is the agent's, not one certificate's. So does an agent
+ * record naming its current serial, which is how a certificate issued without a renewal (certify
+ * again after a revocation or a new model hash) reaches the edge: otherwise a risky agent's new
+ * serial would read as low to ?max_band= until the agent posts again. Before the records are
+ * applied, so a new serial's status is never readable at this edge without its risk; a failure
+ * fails the call, and the origin's retry (idempotent adoption; a monitor that never scored an
+ * event keeps no state) completes it.
  */
 async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["records"][number][]): Promise<void> {
-  const renewals = records.flatMap((r) => (r.kind === "cert" && r.superseded_by && r.status !== "revoked" ? [{ agent: r.agent_id, serials: [r.serial_number, r.superseded_by] }] : []));
+  const renewals = records.flatMap((r) => {
+    if (r.kind === "cert" && r.superseded_by && r.status !== "revoked") return [{ agent: r.agent_id, serials: [r.serial_number, r.superseded_by] }];
+    if (r.kind === "agent" && r.current_serial) return [{ agent: r.agent_id, serials: [r.current_serial] }];
+    return [];
+  });
   for (let i = 0; i < renewals.length; i += ADOPT_CONCURRENCY) {
     await Promise.all(renewals.slice(i, i + ADOPT_CONCURRENCY).map((r) => env.AGENT_MONITOR.getByName(r.agent).adoptSerials(r.serials)));
   }
