@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -102,6 +104,31 @@ describe("kakunin without a server", () => {
     const edge = await kakunin(env, "verify", "0a1b", "--edge", closed);
     expect(edge.code).toBe(4);
     expect(edge.stderr).toContain(`cannot reach the edge at ${closed} (ECONNREFUSED)`);
+  });
+
+  it("audit export names --root in its hint only when no root is pinned (README: root pinned by init, or --root)", async () => {
+    // A stand-in origin: the evidence route answers a (minimal) bundle, as the real one streams it.
+    const server = createServer((req, res) => {
+      res.writeHead(req.url?.startsWith("/v1/agents/a1/evidence") ? 200 : 404, { "content-type": "application/json" });
+      res.end(JSON.stringify({ data: { format: "kakunin-evidence/3", entries: [] } }));
+    });
+    await new Promise<void>((up) => server.listen(0, "127.0.0.1", up));
+    try {
+      const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const hint = async (cfg: object) => {
+        const file = join(dir, `hint-${Object.keys(cfg).length}.json`);
+        writeFileSync(file, JSON.stringify({ origin_url: origin, api_key: "k", ...cfg }));
+        const r = await kakunin({ KAKUNIN_CONFIG: file }, "audit", "export", "a1", "--out", join(dir, "hint-bundle.json"));
+        expect(r.code, r.stderr).toBe(0);
+        return /check it offline: (.*)$/m.exec(r.stdout)?.[1];
+      };
+      const out = join(dir, "hint-bundle.json");
+      expect(await hint({})).toBe(`kakunin audit verify ${out} --root root.pem`);
+      // After `kakunin init` the root is in the config file: the hint is the command that works as is.
+      expect(await hint({ root_ca_pem: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n" })).toBe(`kakunin audit verify ${out}`);
+    } finally {
+      server.close();
+    }
   });
 
   it("configuration precedence: flag over environment over config file over default", async () => {

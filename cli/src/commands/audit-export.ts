@@ -3,7 +3,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { readFile, rename, rm } from "node:fs/promises";
 import type { Parsed } from "../args.ts";
 import type { Command } from "../command.ts";
-import { originEndpoint, resolveSettings } from "../config.ts";
+import { configPath, originEndpoint, readConfigFile, resolveSettings } from "../config.ts";
 import { helpText, JSON_HELP, ORIGIN_HELP } from "../help-text.ts";
 import { openStream, reportFailure } from "../http.ts";
 import { EXIT, IoError, type Io } from "../io.ts";
@@ -173,7 +173,11 @@ export const auditExport: Command = {
       throw new IoError(`cannot write ${out}: ${e instanceof Error ? e.message : String(e)}`);
     }
     if (a.bool("json")) io.out(json({ file: out, bytes, entries: counter.count }));
-    else io.out(`wrote ${out} (${bytes} bytes, ${counter.count} audit entries); check it offline: kakunin audit verify ${out} --root root.pem\n`);
+    else {
+      // audit verify uses the root `kakunin init` saved; only without one must the user name a root.
+      const root = readConfigFile(configPath()).root_ca_pem === undefined ? " --root root.pem" : "";
+      io.out(`wrote ${out} (${bytes} bytes, ${counter.count} audit entries); check it offline: kakunin audit verify ${out}${root}\n`);
+    }
     return EXIT.ok;
   },
 };
