@@ -160,8 +160,17 @@ describe.each(dbKinds())("audit trail on %s", (kind) => {
       expect(r.body.errors!.map((e) => e.path)).toEqual([q.split("=")[0]]);
     }
     expect((await o.json("GET", "/v1/agents?cursor=%00")).status).toBe(422);
-    // Ordinary non-ASCII text is fine.
-    expect((await o.json("GET", `/v1/audit/entries?kind=${encodeURIComponent("監査")}`)).status).toBe(200);
+    // Ordinary non-ASCII text is an unknown kind like any other: 422 naming it, never a 500.
+    const jp = await o.json<{ errors?: { path: string }[] }>("GET", `/v1/audit/entries?kind=${encodeURIComponent("監査")}`);
+    expect([jp.status, jp.body.errors?.[0]?.path]).toEqual([422, "kind"]);
+  });
+
+  it("a kind filter naming no kind the origin writes is a 422 listing the kinds, not an empty list an auditor reads as 'never happened'", async () => {
+    const typo = await o.json<{ type: string; errors?: { path: string; message: string }[] }>("GET", "/v1/audit/entries?kind=certificate.revoke");
+    expect(typo.status).toBe(422);
+    expect(typo.body.errors![0]!.path).toBe("kind");
+    expect(typo.body.errors![0]!.message).toContain("certificate.revoked");
+    expect((await o.json("GET", "/v1/audit/entries?kind=certificate.revoked")).status).toBe(200);
   });
 
   it("evidence bundle (v3): agent, certificates, chain, entries verbatim with one multiproof against a signed head", async () => {

@@ -7,16 +7,19 @@ export interface AuditActor {
   agent_id?: string;
 }
 
-export type AuditKind =
-  | "tenant.created" | "ca.created" | "ca.rolled_over" | "ca.requested" | "ca.imported" | "ca.root_crl_uploaded" | "api_key.created" | "api_key.revoked" | "policy.updated"
-  | "agent.created" | "agent.updated" | "agent.retired"
-  | "certificate.issued" | "certificate.revoked" | "key.created" | "key.signed" | "ingest_token.issued"
-  | "risk.decision" | "risk.alert_dropped" | "event.ingested" | "evidence.exported"
-  | "bootstrap.token_issued" | "bootstrap.token_discarded"
-  | "agent_credential.created" | "agent_credential.revoked" | "agent.suspension_lifted"
-  | "certificate.renewed" | "certificate.superseded" | "key.deletion_scheduled" | "key.orphan_found"
-  | "scoring.updated" | "review.decided" | "webhook.created" | "webhook.replayed" | "webhook.deleted"
-  | "console.signed_in" | "console.signed_out";
+/** Every kind of audit entry the origin writes (the audit entries list refuses a filter naming another). */
+export const AUDIT_KINDS = [
+  "tenant.created", "ca.created", "ca.rolled_over", "ca.requested", "ca.imported", "ca.root_crl_uploaded",
+  "api_key.created", "api_key.revoked", "policy.updated", "agent.created", "agent.updated", "agent.retired",
+  "certificate.issued", "certificate.revoked", "key.created", "key.signed", "ingest_token.issued",
+  "risk.decision", "risk.alert_dropped", "event.ingested", "evidence.exported", "bootstrap.token_issued",
+  "bootstrap.token_discarded", "agent_credential.created", "agent_credential.revoked",
+  "agent.suspension_lifted", "certificate.renewed", "certificate.superseded", "key.deletion_scheduled",
+  "key.orphan_found", "scoring.updated", "review.decided", "webhook.created", "webhook.replayed",
+  "webhook.deleted", "console.signed_in", "console.signed_out",
+] as const;
+
+export type AuditKind = (typeof AUDIT_KINDS)[number];
 
 export interface AuditItem {
   kind: AuditKind;

@@ -3,6 +3,7 @@ import { and, asc, eq, gte, lt } from "drizzle-orm";
 import { toHex } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
+import { AUDIT_KINDS } from "../audit/types.ts";
 import { auditEntries } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
 import { bearer, errorResponses } from "./openapi.ts";
@@ -28,7 +29,8 @@ const query = z.object({
   cursor: queryInt(0).optional(),
   to: queryInt(0).optional(),
   agent_id: z.uuid().optional(),
-  kind: z.string().max(64).optional(),
+  /** A kind the origin writes: a mistyped one answered an empty list, read as "never happened". */
+  kind: z.enum(AUDIT_KINDS).optional(),
   limit: queryInt(1, 1000).default(100),
 });
 
