@@ -52,6 +52,9 @@ describe("background jobs that keep failing", () => {
   afterAll(async () => {
     await o.close();
   });
+  // Absent until the archive loop first reports.
+  const archiveFailures = async () =>
+    metricValue(await (await o.request("GET", "/metrics", { key: null })).text(), 'kakunin_background_consecutive_failures{loop="archive"}');
 
   it("a failing archive loop leaves the origin ready but names it in /readyz, and /metrics counts its failures and its last success", async () => {
     const store: ArchiveStore = {
@@ -65,15 +68,7 @@ describe("background jobs that keep failing", () => {
     });
     archiver.start();
     try {
-      await expect
-        .poll(
-          async () => {
-            const m = await (await o.request("GET", "/metrics", { key: null })).text();
-            return metricValue(m, 'kakunin_background_consecutive_failures{loop="archive"}') ?? 0;
-          },
-          { timeout: 5000 },
-        )
-        .toBeGreaterThanOrEqual(3);
+      await expect.poll(async () => (await archiveFailures()) ?? 0, { timeout: 5000 }).toBeGreaterThanOrEqual(3);
     } finally {
       await archiver.stop();
     }
@@ -92,15 +87,7 @@ describe("background jobs that keep failing", () => {
     const archiver = new Archiver(o.services, createLocalArchive(mkdtempSync(join(tmpdir(), "kakunin-archive-"))), { intervalMs: 5, log: () => undefined });
     archiver.start();
     try {
-      await expect
-        .poll(
-          async () => {
-            const m = await (await o.request("GET", "/metrics", { key: null })).text();
-            return metricValue(m, 'kakunin_background_consecutive_failures{loop="archive"}');
-          },
-          { timeout: 5000 },
-        )
-        .toBe(0);
+      await expect.poll(archiveFailures, { timeout: 5000 }).toBe(0);
     } finally {
       await archiver.stop();
     }
