@@ -67,7 +67,9 @@ export const chainDefaultRoute = createRoute({ ...pki, method: "get", path: "/v1
 export const chainRoute = createRoute({ ...pki, method: "get", path: "/v1/ca/{tenant}", summary: "CA chain of a tenant", request: { params: tenantParams }, responses: chainResponses });
 
 const issuerParams = z.object({
-  tenant: z.string().openapi({ description: "Tenant id (UUID), or `default`" }),
+  tenant: z.string().openapi({
+    description: "Tenant id (UUID), as in the certificates' AIA and CRL Distribution Point URLs; `default` (the operator tenant) only in /v1/ca/default/root (issuing CAs are published under the tenant's id)",
+  }),
   issuer: z.string().openapi({ description: "Serial (hex) of one of the tenant's issuing CAs, or `root` (on /v1/ca only)" }),
 });
 export const crlIssuerRoute = createRoute({
