@@ -48,6 +48,16 @@ export function beforeCursor(time: Column, id: Column, cursor: Cursor): SQL {
   return or(lt(time, cursor.t), and(eq(time, cursor.t), lt(id, cursor.id)))!;
 }
 
+/**
+ * One page of a keyset list queried with `limit + 1` rows (the extra row only says there is more):
+ * the first `limit` rows, and the cursor after the last of them while more remain. `key` names the
+ * row's (time, id), the pair the list sorts and pages by.
+ */
+export function keysetPage<R>(rows: R[], limit: number, key: (r: R) => { createdAt: Date; id: string }): { page: R[]; next: string | null } {
+  const page = rows.slice(0, limit);
+  return { page, next: rows.length > limit ? encodeCursor(key(page[page.length - 1]!)) : null };
+}
+
 export const pageQuery = z.object({
   cursor: z.string().max(512).optional(),
   limit: queryInt(1, 200).default(50),

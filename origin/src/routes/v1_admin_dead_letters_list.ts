@@ -4,7 +4,7 @@ import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { deadLetters } from "../db/schema.ts";
 import type { DeadLetterRow } from "../lifecycle/dead-letters.ts";
-import { beforeCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
+import { beforeCursor, cursorParam, keysetPage, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 
 export const deadLetterView = z.object({
@@ -54,9 +54,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     if (cursor) where.push(beforeCursor(deadLetters.deadAt, deadLetters.id, cursor));
     const rows = await c.var.services.db.select().from(deadLetters).where(and(...where))
       .orderBy(desc(deadLetters.deadAt), desc(deadLetters.id)).limit(q.limit + 1);
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    const next = rows.length > q.limit && last ? encodeCursor({ createdAt: last.deadAt, id: last.id }) : null;
+    const { page, next } = keysetPage(rows, q.limit, (r) => ({ createdAt: r.deadAt, id: r.id }));
     return c.json({ data: page.map(toDeadLetterView), next_cursor: next }, 200);
   });
 }

@@ -5,7 +5,7 @@ import { requireRole } from "../auth/authenticate.ts";
 import { agents, certificates } from "../db/schema.ts";
 import { notFound } from "../http/api-error.ts";
 import { certificateView, toCertificateView } from "../views/certificate.ts";
-import { beforeCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
+import { beforeCursor, cursorParam, keysetPage, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 
 export const route = createRoute({
@@ -33,9 +33,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     if (cursor) where.push(beforeCursor(certificates.issuedAt, certificates.id, cursor));
     // Renewal and re-certification add a certificate each time: unbounded over an agent's life.
     const rows = await s.db.select().from(certificates).where(and(...where)).orderBy(desc(certificates.issuedAt), desc(certificates.id)).limit(q.limit + 1);
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    const next = rows.length > q.limit && last ? encodeCursor({ createdAt: last.issuedAt, id: last.id }) : null;
+    const { page, next } = keysetPage(rows, q.limit, (r) => ({ createdAt: r.issuedAt, id: r.id }));
     const now = s.clock.now();
     return c.json({ data: page.map((r) => toCertificateView(r, now)), next_cursor: next }, 200);
   });

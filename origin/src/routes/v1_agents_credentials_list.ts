@@ -4,7 +4,7 @@ import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agentCredentials, agents } from "../db/schema.ts";
 import { notFound } from "../http/api-error.ts";
-import { afterCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
+import { afterCursor, cursorParam, keysetPage, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 import { agentCredentialView, toAgentCredentialView } from "./v1_agents_credentials_create.ts";
 
@@ -36,8 +36,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const conds = [eq(agentCredentials.agentId, id)];
     if (cursor) conds.push(afterCursor(agentCredentials.createdAt, agentCredentials.id, cursor));
     const rows = await db.select().from(agentCredentials).where(and(...conds)).orderBy(asc(agentCredentials.createdAt), asc(agentCredentials.id)).limit(q.limit + 1);
-    const page = rows.slice(0, q.limit);
-    const next = rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null;
+    const { page, next } = keysetPage(rows, q.limit, (r) => r);
     return c.json({ data: page.map(toAgentCredentialView), next_cursor: next }, 200);
   });
 }

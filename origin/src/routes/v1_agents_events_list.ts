@@ -5,7 +5,7 @@ import { requireRole } from "../auth/authenticate.ts";
 import { agentEvents, agents } from "../db/schema.ts";
 import { notFound } from "../http/api-error.ts";
 import { rfc3339 } from "../time.ts";
-import { afterCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
+import { afterCursor, cursorParam, keysetPage, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 
 const eventView = z.object({
@@ -45,9 +45,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const conds = [eq(agentEvents.agentId, id)];
     if (cursor) conds.push(afterCursor(agentEvents.occurredAt, agentEvents.id, cursor));
     const rows = await s.db.select().from(agentEvents).where(and(...conds)).orderBy(asc(agentEvents.occurredAt), asc(agentEvents.id)).limit(q.limit + 1);
-    const page = rows.slice(0, q.limit);
-    const last = page[page.length - 1];
-    const next = rows.length > q.limit && last ? encodeCursor({ createdAt: last.occurredAt, id: last.id }) : null;
+    const { page, next } = keysetPage(rows, q.limit, (r) => ({ createdAt: r.occurredAt, id: r.id }));
     return c.json({
       data: page.map((e) => ({
         event_id: e.eventId, timestamp: rfc3339(e.occurredAt), type: e.type, action: e.action, score: e.score, band: e.band,

@@ -4,7 +4,7 @@ import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agents, certificates } from "../db/schema.ts";
 import { agentView, toAgentView } from "../views/agent.ts";
-import { afterCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
+import { afterCursor, cursorParam, keysetPage, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 import { rfc3339 } from "../time.ts";
 
@@ -52,14 +52,10 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     if (q.status) conds.push(eq(agents.status, q.status));
     if (cursor) conds.push(afterCursor(agents.createdAt, agents.id, cursor));
     const db = c.var.services.db;
-    const page = <T extends { createdAt: Date; id: string }>(rows: T[]) => ({
-      rows: rows.slice(0, q.limit),
-      next: rows.length > q.limit ? encodeCursor(rows[q.limit - 1]!) : null,
-    });
     if (q.expiring_within === undefined) {
       const rows = await db.select().from(agents).where(and(...conds)).orderBy(asc(agents.createdAt), asc(agents.id)).limit(q.limit + 1);
-      const p = page(rows);
-      return c.json({ data: p.rows.map(toAgentView), next_cursor: p.next }, 200);
+      const p = keysetPage(rows, q.limit, (r) => r);
+      return c.json({ data: p.page.map(toAgentView), next_cursor: p.next }, 200);
     }
     const now = c.var.services.clock.now();
     const until = new Date(now.getTime() + parseDuration(q.expiring_within)! * 1000);
@@ -70,9 +66,9 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       .where(and(...conds, gt(certificates.expiresAt, now), lte(certificates.expiresAt, until)))
       .orderBy(asc(agents.createdAt), asc(agents.id))
       .limit(q.limit + 1);
-    const p = page(rows.map((r) => ({ ...r, createdAt: r.a.createdAt, id: r.a.id })));
+    const p = keysetPage(rows, q.limit, (r) => r.a);
     return c.json({
-      data: p.rows.map((r) => ({ ...toAgentView(r.a), certificate: { id: r.c.id, serial_number: r.c.serial, expires_at: rfc3339(r.c.expiresAt) } })),
+      data: p.page.map((r) => ({ ...toAgentView(r.a), certificate: { id: r.c.id, serial_number: r.c.serial, expires_at: rfc3339(r.c.expiresAt) } })),
       next_cursor: p.next,
     }, 200);
   });

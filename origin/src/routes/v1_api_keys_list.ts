@@ -3,7 +3,7 @@ import { and, asc, eq } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeys } from "../db/schema.ts";
-import { afterCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
+import { afterCursor, cursorParam, keysetPage, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 import { apiKeyView, toApiKeyView } from "./v1_api_keys_create.ts";
 
@@ -36,8 +36,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       .where(and(...conds))
       .orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
       .limit(q.limit + 1);
-    const page = rows.slice(0, q.limit);
-    const next = rows.length > q.limit ? encodeCursor(page[page.length - 1]!) : null;
+    const { page, next } = keysetPage(rows, q.limit, (r) => r);
     return c.json({ data: page.map(toApiKeyView), next_cursor: next }, 200);
   });
 }

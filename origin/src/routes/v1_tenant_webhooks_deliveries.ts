@@ -5,7 +5,7 @@ import { requireRole } from "../auth/authenticate.ts";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
 import { ApiError } from "../http/api-error.ts";
 import { deliveryView, toDeliveryView } from "../views/webhook.ts";
-import { beforeCursor, cursorParam, encodeCursor, pageQuery } from "./cursor.ts";
+import { beforeCursor, cursorParam, keysetPage, pageQuery } from "./cursor.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 
 export const route = createRoute({
@@ -46,8 +46,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       .where(and(eq(webhookDeliveries.endpointId, id), q.status ? eq(webhookDeliveries.status, q.status) : undefined, older))
       .orderBy(desc(webhookDeliveries.createdAt), desc(webhookDeliveries.id))
       .limit(q.limit + 1);
-    const rows = fetched.slice(0, q.limit);
-    const next = fetched.length > q.limit ? encodeCursor(rows[rows.length - 1]!) : null;
+    const { page: rows, next } = keysetPage(fetched, q.limit, (r) => r);
     const log = rows.length
       ? await db
           .select()
