@@ -24,3 +24,11 @@ export function innermostMessage(e: unknown, levels: number): string {
   const cur = innermost(e, levels);
   return cur instanceof Error ? cur.message : String(cur);
 }
+
+/** The first Postgres SQLSTATE (five digits or capitals in `code`) among `causes(e, levels)`: drizzle wraps the driver's error. */
+export function sqlStateIn(e: unknown, levels: number): string | undefined {
+  for (const cur of causes(e, levels)) {
+    if (typeof cur === "object" && cur && "code" in cur && typeof cur.code === "string" && /^[0-9A-Z]{5}$/.test(cur.code)) return cur.code;
+  }
+  return undefined;
+}

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { errorFields, processLogger } from "../observability/logger.ts";
-import { causes } from "../causes.ts";
+import { causes, sqlStateIn } from "../causes.ts";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
@@ -174,12 +174,7 @@ async function migrateLocked(pool: pg.Pool, migrate: () => Promise<void>): Promi
 
 /** Postgres SQLSTATE of a failed query, looking through drizzle's wrapper error. */
 export function sqlState(e: unknown): string | undefined {
-  for (const cur of causes(e, 4)) {
-    if (typeof cur === "object" && cur && "code" in cur && typeof cur.code === "string" && /^[0-9A-Z]{5}$/.test(cur.code)) {
-      return cur.code;
-    }
-  }
-  return undefined;
+  return sqlStateIn(e, 4);
 }
 
 export const UNIQUE_VIOLATION = "23505";

@@ -1,4 +1,4 @@
-import { causes } from "../causes.ts";
+import { innermost, sqlStateIn } from "../causes.ts";
 
 /**
  * Structured logs: one JSON object per line on stdout (what Loki, CloudWatch, Datadog and
@@ -59,12 +59,8 @@ export class OperatorError extends Error {
  * query: drizzle puts the SQL and its parameters there (request bodies, sealed key material).
  */
 export function errorFields(e: unknown): LogFields {
-  let cur: unknown = e;
-  let sqlstate: string | undefined;
-  for (const c of causes(e, 6)) {
-    if (typeof c === "object" && c && "code" in c && typeof c.code === "string" && /^[0-9A-Z]{5}$/.test(c.code)) sqlstate ??= c.code;
-    cur = c;
-  }
+  const cur = innermost(e, 6);
+  const sqlstate = sqlStateIn(e, 6);
   const message = cur instanceof Error ? cur.message : String(cur);
   // A configuration refusal lists every setting on its own line: the first line alone ("invalid
   // configuration:") would leave the operator guessing which.
