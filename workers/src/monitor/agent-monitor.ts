@@ -194,7 +194,7 @@ export class AgentMonitor extends DurableObject<Env> {
       this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds };
       const agent = this.agent();
       if (agent && unreviewed && bandOf(risk.score, thresholds) === "high") {
-        this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}:after-review`, risk, unreviewed.high, now, undefined);
+        this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}:after-review`, risk, unreviewed.high, now);
         realerted = true;
       }
       sql.exec("INSERT INTO meta (k, v) VALUES ('state', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(state));
@@ -241,7 +241,7 @@ export class AgentMonitor extends DurableObject<Env> {
 
   /** Queues a risk alert for the origin (forwarded by the alarm, retried until acknowledged). */
   private queueAlert(
-    agent: AgentContext, alertId: string, alert: { score: number; reasons: EventResult["reasons"] }, eventIds: string[], now: number, requestId: string | undefined,
+    agent: AgentContext, alertId: string, alert: { score: number; reasons: EventResult["reasons"] }, eventIds: string[], now: number, requestId?: string,
   ): void {
     const payload = {
       alert_id: alertId, agent_id: agent.agentId, tenant_id: agent.tenantId, serial_number: agent.serial,

@@ -106,13 +106,14 @@ function pemToDer(pem: string): Uint8Array[] {
 }
 
 /**
- * A CA chain or certificate, cached an hour and revalidated by If-None-Match: every relying party
- * that builds a path fetches them, and they change only at a rollover, so a revalidation costs no body.
+ * A CA chain, CA certificate or CRL, revalidated by If-None-Match: every relying party that builds
+ * a path fetches them and every cache polls the CRL, and they change only at a rollover or a
+ * re-signing, so a revalidation costs no body. `maxAgeS` and `headers` are the 200's own.
  */
-async function caAnswer(c: Context<EdgeEnv>, body: Uint8Array, contentType: string): Promise<Response> {
-  const validators = { "cache-control": "public, max-age=3600", etag: await strongEtag(body) };
+async function pkiAnswer(c: Context<EdgeEnv>, body: Uint8Array, contentType: string, maxAgeS: number, headers: Record<string, string> = {}): Promise<Response> {
+  const validators = { "cache-control": `public, max-age=${maxAgeS}`, etag: await strongEtag(body) };
   if (notModified(c.req.raw.headers, validators.etag)) return new Response(null, { status: 304, headers: validators });
-  return new Response(body, { headers: { "content-type": contentType, ...validators } });
+  return new Response(body, { headers: { "content-type": contentType, ...validators, ...headers } });
 }
 
 /** CA chain (PEM) and CRL (DER) for standard tooling; `default` is the operator tenant. */
@@ -121,12 +122,7 @@ export function register(app: EdgeApp): void {
     if (!CRL_ISSUER.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
     const rec = await crlRecord(c.env, tenant);
     if (!rec) return edgeProblem(c, "not-found", `No CRL published for tenant ${tenant}.`);
-    const der = decodeB64(rec.crl_b64);
-    const thisUpdate = new Date(rec.this_update);
-    const validators = { "cache-control": "public, max-age=60", etag: await strongEtag(der) };
-    // Relying parties and caches poll the distribution point: an unchanged CRL costs them no body.
-    if (notModified(c.req.raw.headers, validators.etag)) return new Response(null, { status: 304, headers: validators });
-    return new Response(der, { headers: { "content-type": "application/pkix-crl", ...validators, "last-modified": thisUpdate.toUTCString() } });
+    return pkiAnswer(c, decodeB64(rec.crl_b64), "application/pkix-crl", 60, { "last-modified": new Date(rec.this_update).toUTCString() });
   };
   serve(app, crlDefaultRoute, (c) => crl(c, "default"));
   serve(app, crlRoute, (c) => crl(c, c.req.param("tenant")));
@@ -135,7 +131,7 @@ export function register(app: EdgeApp): void {
     if (!TENANT.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
     const rec = await crlRecord(c.env, tenant);
     if (!rec) return edgeProblem(c, "not-found", `No CA published for tenant ${tenant}.`);
-    return caAnswer(c, new TextEncoder().encode(rec.chain_pem), "application/pem-certificate-chain");
+    return pkiAnswer(c, new TextEncoder().encode(rec.chain_pem), "application/pem-certificate-chain", 3600);
   };
   serve(app, chainDefaultRoute, (c) => chain(c, "default"));
   serve(app, chainRoute, (c) => chain(c, c.req.param("tenant")));
@@ -160,6 +156,6 @@ export function register(app: EdgeApp): void {
     const ders = rec ? pemToDer(rec.chain_pem) : [];
     const der = issuer === "root" ? ders[ders.length - 1] : ders[0];
     if (!der || ders.length < 2) return edgeProblem(c, "not-found", `No CA ${issuer} published for tenant ${tenant}.`);
-    return caAnswer(c, der, "application/pkix-cert");
+    return pkiAnswer(c, der, "application/pkix-cert", 3600);
   });
 }
