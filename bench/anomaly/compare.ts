@@ -51,6 +51,11 @@ export function printComparison(world: string, tuned: string, cols: Column[]): v
   console.log(table([
     ["", ...cols.map((c) => c.label)],
     ["FPR(high): normal events ≥ 0.85", ...cols.map((c) => `${pct(c.m.fprHigh, 3)} (${Math.round(c.m.fprHigh * c.m.normals)}/${c.m.normals})`)],
+    ["non-drift episodes with an event ≥ 0.85 (per-event band only)", ...cols.map((c) => {
+      const eps = all(c, false).filter((e) => !e.unscored);
+      const n = eps.filter((e) => e.detectEvents !== undefined).length;
+      return `${n}/${eps.length} ${pct(n / Math.max(1, eps.length), 0)}`;
+    })],
     ["normal events in medium", ...cols.map((c) => pct(c.m.mediumShare))],
     ["clean agents whose risk reached high (auto-revoked)", ...cols.map((c) => String(c.m.revokedClean.length))],
     ["agents flagged before their first episode", ...cols.map((c) => String(c.m.revokedEarly.length))],

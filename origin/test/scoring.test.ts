@@ -245,6 +245,40 @@ describe("anomaly scorer", () => {
     expect(apart[2]!.risk.score).toBe(apart[2]!.event.score);
   });
 
+  it("the event that takes the agent's risk into high reads high itself, naming the earlier evidence it was added to", () => {
+    // Each out-of-scope use is strong but not high on its own (≈ 0.7 with its novelty): the third within three
+    // minutes lifts the agent to high, which is what triggers the revocation check, so a gateway
+    // or SIEM reading that event's band must not see medium.
+    const cfg = resolveScoringConfig({ outOfScope: 0.45 }, DEFAULT_SCORING);
+    if (!cfg.ok) throw new Error("config");
+    const s = newState();
+    const days = normalDay(2000);
+    for (const e of days) scoreEvent(s, e, ["orders.*"], cfg.value);
+    const at = days.at(-1)!.ts;
+    const run = Array.from({ length: 6 }, (_, k) => scoreEvent(s, { id: `x${k}`, ts: at + 60_000 * (k + 1), type: "tool_call", action: "payments.refund", resource: "instrument/EURUSD", outcome: "success", latencyMs: 100 }, ["orders.*"], cfg.value));
+    const lift = run.findIndex((r) => r.risk.becameHigh);
+    expect(lift).toBeGreaterThan(0);
+    for (const r of run.slice(0, lift)) expect(r.event.band).not.toBe("high");
+    const r = run[lift]!;
+    expect(r.event.band).toBe("high");
+    expect(r.event.score).toBe(r.risk.score);
+    const acc = r.event.reasons.find((x) => x.feature === "accumulated_risk");
+    expect(acc?.detail).toMatch(/recent anomalies \(risk 0\.\d\d before this event\), this event takes its risk to 0\.8\d|0\.9\d/);
+    expect(r.event.reasons.map((x) => x.feature)).toContain("out_of_scope");
+    // The agent's risk keeps the evidence of the events before beside this one's.
+    expect(r.risk.reasons.map((x) => x.feature)).toEqual(expect.arrayContaining(["accumulated_risk", "out_of_scope", "action_novelty"]));
+    // Once the agent is high, a further anomaly is scored on its own evidence again.
+    expect(run[lift + 1]!.event.reasons.map((x) => x.feature)).not.toContain("accumulated_risk");
+    // A tenant can switch the lift off by weight, as any other reason.
+    const off = resolveScoringConfig({ outOfScope: 0.45, weights: { accumulated_risk: 0 } }, DEFAULT_SCORING);
+    if (!off.ok) throw new Error("config");
+    const s2 = newState();
+    for (const e of days) scoreEvent(s2, e, ["orders.*"], off.value);
+    const run2 = Array.from({ length: 6 }, (_, k) => scoreEvent(s2, { id: `x${k}`, ts: at + 60_000 * (k + 1), type: "tool_call", action: "payments.refund", resource: "instrument/EURUSD", outcome: "success", latencyMs: 100 }, ["orders.*"], off.value));
+    expect(run2[lift]!.risk.becameHigh).toBe(true);
+    expect(run2[lift]!.event.band).not.toBe("high");
+  });
+
   it("bounded memory: 5k events over thousands of distinct maximum-length actions, resources, currencies and units stay under MAX_STATE_BYTES", () => {
     const s = newState();
     const r = rng(7);

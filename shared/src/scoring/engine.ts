@@ -62,6 +62,13 @@ function weighted(r: Reason, cfg: ScoringConfig): Reason {
   return w === undefined || w === 1 ? r : { ...r, contribution: Math.min(1, Math.max(0, r.contribution * w)) };
 }
 
+/** The five strongest reasons of two lists, one per feature (the stronger of a feature's two). */
+function mergeReasons(a: readonly Reason[], b: readonly Reason[]): Reason[] {
+  const best = new Map<string, Reason>();
+  for (const r of [...a, ...b]) if ((best.get(r.feature)?.contribution ?? -1) < r.contribution) best.set(r.feature, r);
+  return [...best.values()].sort((x, y) => y.contribution - x.contribution).slice(0, 5);
+}
+
 /** Each feature's evidence on this event, in nats. */
 function evidenceOf(reasons: readonly Reason[]): Record<string, number> {
   const out: Record<string, number> = {};
@@ -142,6 +149,32 @@ export function scoreEvent(
       keep *= 1 - r.contribution;
     }
   }
+  // Agent risk: the decayed earlier risk, plus this event's evidence if it is clearly anomalous.
+  const decayed = decayRisk(s.risk.score, e.ts - s.risk.t, cfg);
+  // Only clearly anomalous events (≥ 0.5) add to lingering risk, and only with the evidence they
+  // bring that the recent events had not already shown (a window feature repeating itself over a
+  // busy session adds nothing): mediums from ordinary novelty must not add up to an auto-revocation.
+  const own = 1 - keep;
+  const freshScore = Math.min(own, 1 - Math.exp(-novel));
+  const accumulated = own >= 0.5 ? 1 - (1 - decayed) * (1 - cfg.riskAccumulation * freshScore) : decayed;
+  // An anomalous event that takes the agent to high is what triggers the revocation check, so it
+  // is reported high too, naming the earlier evidence it was added to: otherwise the event a
+  // gateway or SIEM sees as medium is the one the agent was revoked over.
+  const lifted = own >= 0.5 && accumulated > own && bandOf(accumulated) === "high" && bandOf(decayed) !== "high";
+  if (lifted) {
+    const r = weighted(
+      {
+        feature: "accumulated_risk",
+        contribution: 1 - (1 - accumulated) / (1 - own),
+        detail: `added to the agent's recent anomalies (risk ${decayed.toFixed(2)} before this event), this event takes its risk to ${accumulated.toFixed(2)}`,
+      },
+      cfg,
+    );
+    if (r.contribution >= 0.01) {
+      reasons.push(r);
+      keep *= 1 - r.contribution;
+    }
+  }
   const score = roundScore(1 - keep);
   reasons.sort((a, b) => b.contribution - a.contribution);
   const rounded = reasons.map((r) => ({ ...r, contribution: roundScore(r.contribution) }));
@@ -151,15 +184,9 @@ export function scoreEvent(
   learnYoungTool(s, e, cfg, action.rare);
   learnMix(s, e.action, e.ts);
 
-  const before = s.risk.score;
-  const decayed = decayRisk(before, e.ts - s.risk.t, cfg);
-  // Only clearly anomalous events (≥ 0.5) add to lingering risk, and only with the evidence they
-  // bring that the recent events had not already shown (a window feature repeating itself over a
-  // busy session adds nothing): mediums from ordinary novelty must not add up to an auto-revocation.
-  const freshScore = Math.min(score, 1 - Math.exp(-novel));
-  const accumulated = score >= 0.5 ? 1 - (1 - decayed) * (1 - cfg.riskAccumulation * freshScore) : decayed;
   const risk = roundScore(Math.max(score, accumulated));
-  const riskReasons = score >= accumulated ? rounded.slice(0, 5) : s.risk.reasons;
+  // A lifted event's reasons name only its own share: the risk keeps the earlier evidence beside it.
+  const riskReasons = lifted ? mergeReasons(rounded, s.risk.reasons) : score >= accumulated ? rounded.slice(0, 5) : s.risk.reasons;
   s.risk = { score: risk, t: Math.max(s.risk.t, e.ts), reasons: riskReasons };
   return {
     event: { score, band: bandOf(score), reasons: rounded },

@@ -10,7 +10,7 @@ export const SCORING_FEATURES = [
   "rate_burst", "resource_fanout", "amount_over_max", "amount_spike", "amount_drift",
   "volume_over_max", "volume_spike", "volume_drift", "volume_hour",
   "error_ratio", "unusual_hour", "latency", "behaviour_drift", "mix_drift", "sustained", "sequence_surprise", "sustained_anomaly",
-  "object_step", "object_run", "fanout_hour", "young_tool",
+  "object_step", "object_run", "fanout_hour", "young_tool", "accumulated_risk",
 ] as const;
 export type ScoringFeature = (typeof SCORING_FEATURES)[number];
 
