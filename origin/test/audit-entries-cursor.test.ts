@@ -51,4 +51,22 @@ describe("GET /v1/audit/entries?cursor=", () => {
     expect(clash.body.errors.map((e) => e.path)).toEqual(["cursor"]);
     expect((await o.json("GET", "/v1/audit/entries?cursor=2&from=2")).status).toBe(200);
   });
+
+  it('a reversed range (to below from or the cursor) is 422 naming `to`, not an empty list read as "nothing happened"; to = from is the empty half-open range', async () => {
+    for (const q of ["from=3&to=1", "cursor=3&to=2", "from=1&to=0"]) {
+      const r = await o.json<{ type: string; errors: { path: string; message: string }[] }>("GET", `/v1/audit/entries?${q}`);
+      expect(r.status, q).toBe(422);
+      expect(
+        r.body.errors.map((e) => e.path),
+        q,
+      ).toEqual(["to"]);
+    }
+    const empty = await o.json<{ data: Entry[]; next_cursor: string | null }>("GET", "/v1/audit/entries?from=2&to=2");
+    expect(empty.status).toBe(200);
+    expect(empty.body).toEqual({ data: [], next_cursor: null });
+    // Paging inside a range ends on the range: the last cursor is at most `to`.
+    const page = await o.json<{ data: Entry[]; next_cursor: string | null }>("GET", "/v1/audit/entries?from=0&to=2&limit=2");
+    expect(page.body.data.map((e) => e.index)).toEqual([0, 1]);
+    expect(page.body.next_cursor).toBeNull();
+  });
 });

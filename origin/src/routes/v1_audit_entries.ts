@@ -56,6 +56,14 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       });
     }
     const from = q.cursor ?? q.from ?? 0;
+    // A reversed range is a client's mistake, and its empty answer would read as "nothing happened"
+    // (as the evidence route's from ≥ to is); to = from is the empty half-open range, and the end of
+    // paging inside one.
+    if (q.to !== undefined && q.to < from) {
+      throw new ApiError("validation-failed", "1 invalid field(s) in the query string", {
+        errors: [{ path: "to", message: `is below the first index (${from}); \`to\` is exclusive and must be ≥ \`from\`` }],
+      });
+    }
     const conds = [eq(auditEntries.tenantId, c.var.caller.tenantId), gte(auditEntries.idx, from)];
     if (q.to !== undefined) conds.push(lt(auditEntries.idx, q.to));
     if (q.agent_id) conds.push(eq(auditEntries.agentId, q.agent_id));
