@@ -34,4 +34,9 @@ export class EdgeModel {
   get(key: string): EdgeRecord | undefined {
     return this.held.get(key)?.record;
   }
+
+  /** Every record held (the latest of each key), e.g. all the CRLs the origin published. */
+  all(): EdgeRecord[] {
+    return [...this.held.values()].map((h) => h.record);
+  }
 }

@@ -78,9 +78,11 @@ export async function startTestOrigin(
     clock?: Clock; keys?: (db: Database) => KeyManager; env?: Record<string, string>; logger?: Logger;
     /** An existing PostgreSQL database (e.g. one restored from a dump); not dropped on close. */
     databaseUrl?: string; adminKey?: string;
+    /** An existing KAKUNIN_DATA_DIR (e.g. one restored from a backup): on PGlite its `pglite/` database is used, not an in-memory one; not removed on close. */
+    dataDir?: string;
   } = {},
 ): Promise<TestOrigin> {
-  const dataDir = mkdtempSync(join(tmpdir(), "kakunin-test-"));
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "kakunin-test-"));
   const pgdb = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => {} } : kind === "postgres" ? await freshPostgresDatabase() : undefined;
   const adminKey = opts.adminKey ?? `test-admin-${randomBytes(12).toString("hex")}`;
   const config = loadConfig({
@@ -91,7 +93,7 @@ export async function startTestOrigin(
     ...(pgdb ? { DATABASE_URL: pgdb.url } : {}),
     ...opts.env,
   });
-  const built = await buildServices(config, { inMemoryDb: true, clock: opts.clock, keys: opts.keys, logger: opts.logger });
+  const built = await buildServices(config, { inMemoryDb: !opts.dataDir, clock: opts.clock, keys: opts.keys, logger: opts.logger });
   await bootstrap(built.services.db, adminKey);
   const app = createApp(built.services);
   const request = (method: string, path: string, o: RequestOptions = {}) => {
@@ -121,7 +123,7 @@ export async function startTestOrigin(
     async close() {
       await built.close();
       await pgdb?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
