@@ -55,10 +55,16 @@ const secrets = JSON.parse(readFileSync(join(FIXTURE, "env.json"), "utf8")) as R
 >;
 const dump = gunzipSync(readFileSync(join(FIXTURE, "dump.sql.gz"))).toString("utf8");
 
-/** The migrations this build ships after the fixture's release: what the upgrade must apply. */
+/**
+ * What migrating the fixture applies: the journal entries newer than the release's last one (the
+ * rule drizzle's migrator follows). 0016 is older than 0015 in the journal and is skipped: 0021
+ * repairs what that left out, and the schema comparison below holds the result to a fresh install's.
+ */
 const newer = () => {
-  const tags = shippedMigrations().map((m) => m.tag);
-  return tags.slice(tags.indexOf(LAST_OLD_MIGRATION) + 1);
+  const last = shippedMigrations().find((m) => m.tag === LAST_OLD_MIGRATION)!.when;
+  return shippedMigrations()
+    .filter((m) => m.when > last)
+    .map((m) => m.tag);
 };
 
 describe.each(dbKinds())("upgrading an installation of release 9f2709c, with its data, to this build on %s", (kind: DbKind) => {

@@ -23,6 +23,20 @@ const tempDir = () => {
 const configFor = (dataDir: string, url?: string) =>
   loadConfig({ KAKUNIN_DATA_DIR: dataDir, KAKUNIN_MASTER_KEY: randomBytes(32).toString("base64"), ...(url ? { DATABASE_URL: url } : {}) });
 
+describe("the migrations journal", () => {
+  it("orders migrations by their 'when': an upgraded database skips an entry older than the last one it recorded", () => {
+    // Drizzle applies only the journal entries whose `when` is newer than the last migration the
+    // database recorded. An entry renumbered after a merge that keeps an older `when` is silently
+    // skipped on every database already past it (test/upgrade.e2e.test.ts). 0016 is the one such
+    // entry ever shipped; 0021 repairs the databases that skipped it. Any other fails here:
+    // give the new migration a `when` after the last entry's instead.
+    const repaired = new Set(["0016_console_sessions"]);
+    const out = shippedMigrations().filter((m, i, all) => i > 0 && m.when <= Math.max(...all.slice(0, i).map((p) => p.when)) && !repaired.has(m.tag));
+    expect(out).toEqual([]);
+    expect(shippedMigrations().map((m) => m.tag)).toContain("0021_console_sessions_repair");
+  });
+});
+
 describe("kakunin-origin migrate on PGlite", () => {
   it("applies every shipped migration once, then reports the database current; KAKUNIN_MIGRATE=off refuses a database that is behind", async () => {
     const dir = tempDir();
