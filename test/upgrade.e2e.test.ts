@@ -126,6 +126,16 @@ describe.each(dbKinds())("upgrading an installation of release 9f2709c, with its
     expect(ca.body.data.issuing.serial_number).toBe(expected.ca.issuing.serial_number);
     const webhooks = await o.json<{ data: Array<{ id: string; url: string }> }>("GET", "/v1/tenant/webhooks");
     expect(webhooks.body.data.map((w) => ({ id: w.id, url: w.url }))).toEqual([expected.webhook]);
+    // Its receiver was down: the deliveries the old release queued are still pending, none lost.
+    const pending = await o.json<{ data: Array<{ event_type: string; status: string }> }>(
+      "GET",
+      `/v1/tenant/webhooks/${expected.webhook.id}/deliveries?status=pending`,
+    );
+    expect(pending.body.data.map((d) => d.event_type).sort()).toEqual([
+      "io.kakunin.certificate.renewed",
+      "io.kakunin.certificate.revoked",
+      "io.kakunin.certificate.revoked",
+    ]);
     // The console signs in with any API key: a session row in a table the old release never had.
     const form = await o.request("GET", "/console", { key: null });
     const pre = /kakunin_signin=([\w-]+)/.exec(form.headers.get("set-cookie") ?? "")![1]!;
