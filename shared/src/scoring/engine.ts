@@ -29,6 +29,7 @@ import { learnObjectStep, objectRun, objectStep } from "./object-steps.ts";
 import { learnYoungTool, youngTool } from "./young-tools.ts";
 import { learnMix, mixDrift } from "./mix-drift.ts";
 import { decayedAt, newEpisodeState, type MonitorState } from "./state.ts";
+import { inLateLane, LATE_MS } from "./late-lane.ts";
 
 export interface EventScore {
   score: number;
@@ -94,6 +95,12 @@ export function scoreEvent(
   scopes: readonly string[],
   cfg: ScoringConfig = DEFAULT_SCORING,
 ): { event: EventScore; risk: AgentRisk } {
+  // An event older than the agent's latest is scored in the late lane, on recency windows of its own (late-lane.ts).
+  if (e.ts < s.lastTs - LATE_MS) return inLateLane(s, e, cfg.episode.windowMs, () => scoreInPlace(s, e, scopes, cfg, true));
+  return scoreInPlace(s, e, scopes, cfg);
+}
+
+function scoreInPlace(s: MonitorState, e: ScoredInput, scopes: readonly string[], cfg: ScoringConfig, late = false): { event: EventScore; risk: AgentRisk } {
   foldMinutes(s, Math.floor(Math.max(e.ts, s.lastTs) / 60_000));
   const isNewResource = e.resource !== undefined && s.resources[e.resource] === undefined;
   const bucket = countMinute(s, e, isNewResource);
@@ -182,7 +189,9 @@ export function scoreEvent(
   learn(s, e, cfg, novelAny, novelTransition, step);
   learnObjectStep(s, e, cfg, object.novel);
   learnYoungTool(s, e, cfg, action.rare);
-  learnMix(s, e.action, e.ts);
+  // The action mix is a share of the agent's events in blocks of 16, and late events are not in its
+  // current blocks: back-dated ordinary events would dilute a creeping share at no cost.
+  if (!late) learnMix(s, e.action, e.ts);
 
   const risk = roundScore(Math.max(score, accumulated));
   // A lifted event's reasons name only its own share: the risk keeps the earlier evidence beside it.

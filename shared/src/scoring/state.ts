@@ -2,6 +2,7 @@ import type { DriftState } from "./drift.ts";
 import type { EpisodeState } from "./features.ts";
 import type { MixDriftState } from "./mix-drift.ts";
 import type { YoungWatch } from "./young-tools.ts";
+import type { Windows } from "./late-lane.ts";
 
 /**
  * Per-agent monitor state: plain JSON, so the Durable Object stores it as one row. Every map is
@@ -139,6 +140,8 @@ export interface MonitorState {
   youngPool?: { k: Decayed; n: Decayed };
   /** Per-action share CUSUMs against the frozen reference mix (mix-drift.ts, at most 32 actions). Absent in older states. */
   mix?: MixDriftState;
+  /** Recency windows of events that arrived late (late-lane.ts); absent until one does. */
+  late?: Windows;
 }
 
 /**
@@ -196,6 +199,7 @@ export function reviveState(stored: unknown): MonitorState {
   if (!a || !Array.isArray(a.hours) || a.hours.length !== 24 || !Array.isArray(a.week) || a.week.length !== 168) live.active = activeFromEvents(live);
   for (const f of DICT_FIELDS) (live as unknown as Record<string, unknown>)[f] = dict((s as unknown as Record<string, Record<string, unknown>>)[f]);
   if (live.mix) live.mix = { ...live.mix, a: dict(live.mix.a) };
+  if (live.late) live.late = { ...live.late, mixShort: dict(live.late.mixShort) };
   return live;
 }
 
