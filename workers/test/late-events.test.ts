@@ -91,4 +91,21 @@ describe("late (back-dated) events", () => {
     const risk = await runInDurableObject(env.AGENT_MONITOR.getByName(agentId), async (m: AgentMonitor) => m.risk(agentId));
     expect(risk.band).toBe("high");
   });
+
+  it("a back-dated storm with far-off fillers between its events is judged as a stream too", async () => {
+    const { token, now } = await agentWithHistory();
+    // One event stamped 4 minutes ahead makes the storm (up to now) late: it goes to a late lane, and
+    // each filler, days older, to another; the fillers must not reset the storm's lane.
+    const ahead = {
+      event_id: "ahead",
+      timestamp: new Date(now + 4 * MIN).toISOString(),
+      type: "tool_call",
+      action: "crm.lookup_customer",
+      resource: "customer/1",
+      outcome: "success",
+    };
+    expect((await post(token, [ahead])).status).toBe(202);
+    const storm = await deniedStorm(token, now, 1);
+    expect(storm.some((r) => r.band === "high")).toBe(true);
+  });
 });

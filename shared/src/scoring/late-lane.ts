@@ -1,5 +1,5 @@
 import type { EpisodeMark } from "./features.ts";
-import { dict, type MonitorState } from "./state.ts";
+import type { MonitorState } from "./state.ts";
 import type { YoungWatch } from "./young-tools.ts";
 
 /**
@@ -13,9 +13,10 @@ export const LATE_MS = 60_000;
 /**
  * The scorer's recency windows, the statistics over the agent's last few events rather than its
  * history: the last 20 outcomes, the novelty and never-seen-step runs, the step-surprise run, the
- * previous action, the object-step flags of the last 8 events, the short action mix, the young-tool
- * watches (counted in events), the evidence already shown in the current episode and the episode
- * scan's one-hour window. `t`: the newest event time in this lane.
+ * previous action, the object-step flags of the last 8 events, the young-tool watches (counted in
+ * events), the evidence already shown in the current episode and the episode scan's one-hour
+ * window. `t`: the newest event time in this lane. (The action mixes, short and long, do not learn
+ * late events at all: learn.ts.)
  */
 export interface Windows {
   t: number;
@@ -26,7 +27,6 @@ export interface Windows {
   seqLast?: number[];
   prevAction: string | null;
   objFlags?: number;
-  mixShort: Record<string, number>;
   young?: YoungWatch[];
   held?: Record<string, number>;
   heldT: number;
@@ -49,7 +49,6 @@ function take(s: MonitorState, t: number): Windows {
     seqLast: s.seq.last,
     prevAction: s.prevAction,
     objFlags: s.objFlags,
-    mixShort: s.mixShort,
     young: s.young,
     held: s.cusum.held,
     heldT: s.cusum.t,
@@ -69,7 +68,6 @@ function put(s: MonitorState, w: Windows): void {
   s.seq.last = w.seqLast;
   s.prevAction = w.prevAction;
   s.objFlags = w.objFlags;
-  s.mixShort = w.mixShort;
   s.young = w.young;
   s.cusum = { ...s.cusum, held: w.held, t: w.heldT };
   if (s.episode) Object.assign(s.episode, { w: w.w, lvl: w.lvl, lvlT: w.lvlT, since: w.since, sinceK: w.sinceK });
@@ -83,7 +81,6 @@ function copy(w: Windows, t: number): Windows {
     prevAction: null,
     outcomes: [...w.outcomes],
     seqLast: w.seqLast && [...w.seqLast],
-    mixShort: dict(w.mixShort),
     young: w.young?.map((y) => ({ ...y })),
     held: w.held && { ...w.held },
     w: w.w.map((m) => ({ ...m })),
@@ -93,24 +90,57 @@ function copy(w: Windows, t: number): Windows {
   };
 }
 
+/** Late lanes kept at once: back-filled streams at different times, and an attack among them. */
+export const LATE_LANES = 4;
+
+/** What a lane holds against the agent: failures among its last outcomes and marks in its episode window. */
+function evidence(w: Windows): number {
+  let n = 0;
+  for (const o of w.outcomes) n += o;
+  for (const m of w.w) if (m.f) n++;
+  return n;
+}
+
 /**
- * Scores a late event in its own lane. Before, it went through the live windows: an agent could
- * interleave back-dated ordinary events with an attack (three per attack event took an error storm
- * from 0.99 to 0.24), diluting every "last N events" statistic at no cost, since a back-dated event
- * is in no live minute's rate. Now late events have windows of their own, kept while they arrive
- * in time order (within the episode window of each other): a back-filled stream is judged as a
- * stream, a back-dated attack is as visible as a live one, and neither touches the live windows.
- * The history (counts, profiles, series, rates) learns from every event as before.
+ * Scores a late event in a lane of its own. Before, it went through the live windows: an agent
+ * could interleave back-dated ordinary events with an attack (three per attack event took an error
+ * storm from 0.99 to 0.24), diluting every "last N events" statistic at no cost, since a back-dated
+ * event is in no live minute's rate. Now late events have windows of their own: a lane takes the
+ * late events that are in time order for it (a back-filled stream is judged as a stream, a
+ * back-dated attack as a live one would be), up to LATE_LANES lanes at different times.
+ * A late event near none opens a lane from a copy of the live windows, in place of the one holding
+ * the least evidence (the least recently used among equals): far-off fillers alternated with a
+ * back-dated attack open and close lanes of their own and cannot reset the attack's. The history
+ * (counts, profiles, series, rates) learns from every event as before.
  */
 export function inLateLane<R>(s: MonitorState, e: { ts: number; action: string }, windowMs: number, score: () => R): R {
   const ts = e.ts;
   const live = take(s, s.lastTs);
-  const lane = s.late && Math.abs(ts - s.late.t) <= windowMs ? s.late : copy(live, ts);
+  const lanes = (s.late ??= []);
+  // A lane takes an event in its own time order, as the live windows do: up to LATE_MS behind its
+  // latest event and up to the episode window ahead of it. Fillers stamped a little before a
+  // back-dated attack are late for its lane too, and go to another.
+  const fits = (w: Windows) => ts >= w.t - LATE_MS && ts - w.t <= windowMs;
+  let at = -1;
+  for (let i = 0; i < lanes.length; i++) {
+    if (fits(lanes[i]!) && (at < 0 || Math.abs(ts - lanes[i]!.t) < Math.abs(ts - lanes[at]!.t))) at = i;
+  }
+  if (at < 0) {
+    if (lanes.length >= LATE_LANES) {
+      // Lanes are kept in order of use, least recent first: the first with the least evidence goes.
+      let out = 0;
+      for (let i = 1; i < lanes.length; i++) if (evidence(lanes[i]!) < evidence(lanes[out]!)) out = i;
+      lanes.splice(out, 1);
+    }
+    lanes.push(copy(live, ts));
+    at = lanes.length - 1;
+  }
+  const lane = lanes.splice(at, 1)[0]!;
   put(s, lane);
   const r = score();
   // learn() moves the previous action only for events at the agent's latest time; in this lane the event is the latest.
   if (ts >= lane.t) s.prevAction = e.action;
-  s.late = take(s, Math.max(lane.t, ts));
+  lanes.push(take(s, Math.max(lane.t, ts)));
   put(s, live);
   return r;
 }

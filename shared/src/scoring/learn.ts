@@ -163,7 +163,7 @@ function learnVolumeHour(s: MonitorState, unit: VolumeUnit | typeof FANOUT_HOUR,
 }
 
 /** Updates every baseline with the event, after it was scored against them. */
-export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novelAny: boolean, novelTransition: boolean, step = 0): void {
+export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novelAny: boolean, novelTransition: boolean, step = 0, late = false): void {
   const hl = cfg.halfLife.behaviour;
   const t = e.ts;
   const ewma = (n: number) => (n < 50 ? 1 / (n + 1) : 0.01);
@@ -220,7 +220,9 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   s.novelRate += (s.n < 50 ? 1 / (s.n + 1) : 0.01) * ((novelAny ? 1 : 0) - s.novelRate);
   s.seqRun = s.seqRun * 0.8 + (novelTransition ? 1 : 0);
   s.seqRate += (s.n < 50 ? 1 / (s.n + 1) : 0.01) * ((novelTransition ? 1 : 0) - s.seqRate);
-  for (const [mix, alpha] of [[s.mixShort, 0.02], [s.mixLong, 0.002]] as const) {
+  // The action mixes are EWMAs over the agent's current events: a late event is not one of them,
+  // and back-dated ordinary events would pull the short mix back to normal for free (late-lane.ts).
+  for (const [mix, alpha] of late ? [] : ([[s.mixShort, 0.02], [s.mixLong, 0.002]] as const)) {
     let size = 0;
     for (const k in mix) {
       mix[k]! *= 1 - alpha;

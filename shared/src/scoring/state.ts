@@ -140,8 +140,8 @@ export interface MonitorState {
   youngPool?: { k: Decayed; n: Decayed };
   /** Per-action share CUSUMs against the frozen reference mix (mix-drift.ts, at most 32 actions). Absent in older states. */
   mix?: MixDriftState;
-  /** Recency windows of events that arrived late (late-lane.ts); absent until one does. */
-  late?: Windows;
+  /** Recency windows of events that arrived late, one per stream, least recently used first (late-lane.ts); absent until one does. */
+  late?: Windows[];
 }
 
 /**
@@ -199,7 +199,7 @@ export function reviveState(stored: unknown): MonitorState {
   if (!a || !Array.isArray(a.hours) || a.hours.length !== 24 || !Array.isArray(a.week) || a.week.length !== 168) live.active = activeFromEvents(live);
   for (const f of DICT_FIELDS) (live as unknown as Record<string, unknown>)[f] = dict((s as unknown as Record<string, Record<string, unknown>>)[f]);
   if (live.mix) live.mix = { ...live.mix, a: dict(live.mix.a) };
-  if (live.late) live.late = { ...live.late, mixShort: dict(live.late.mixShort) };
+  if (!Array.isArray(s.late)) live.late = undefined;
   return live;
 }
 
