@@ -36,6 +36,19 @@ describe.each(dbKinds())("internal calls from the edge on %s", (kind) => {
     expect(list.body.data.map((e) => e.event_id).sort()).toEqual(["a", "b"]);
   });
 
+  it("an event_id used again after the edge forgot it (another event, received 32 days later) is dead-lettered, not dropped as a duplicate", async () => {
+    const { agent, cert } = await certified();
+    const first = { ...forwarded(agent, cert.serial_number, "reused"), received_at: new Date(Date.now() - 32 * 86_400_000).toISOString() };
+    expect((await signedPost("/internal/v1/events", { events: [first] })).body.data).toEqual({ stored: 1, duplicates: 0, rejected: 0 });
+    // The edge re-forwarding the first one is a duplicate, as before.
+    expect((await signedPost("/internal/v1/events", { events: [first] })).body.data).toEqual({ stored: 0, duplicates: 1, rejected: 0 });
+    const again = forwarded(agent, cert.serial_number, "reused");
+    const later = { ...again, event: { ...again.event, action: "orders.refund" }, score: 0.9, band: "high" };
+    expect((await signedPost("/internal/v1/events", { events: [later] })).body.data).toEqual({ stored: 0, duplicates: 0, rejected: 0, dead_lettered: 1 });
+    const letters = await o.json<{ data: { ref: string; kind: string; error: string }[] }>("GET", "/v1/admin/dead-letters");
+    expect(letters.body.data.find((l) => l.ref === "reused")).toMatchObject({ kind: "event", error: expect.stringContaining("already used") });
+  });
+
   it("refuses unsigned, wrongly signed and replayed calls (401), and events claiming another tenant", async () => {
     const { agent, cert } = await certified();
     const batch = { events: [forwarded(agent, cert.serial_number, "x")] };

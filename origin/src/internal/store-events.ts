@@ -1,4 +1,4 @@
-import { inArray } from "drizzle-orm";
+import { and, inArray } from "drizzle-orm";
 import type { ForwardedEvent, ForwardedEvents } from "@kakunin/shared";
 import { agentEvents, agents } from "../db/schema.ts";
 import { sqlState } from "../db/index.ts";
@@ -16,7 +16,7 @@ export interface StoreOutcome {
 
 /**
  * Stores forwarded events exactly once: the unique (agent_id, event_id) index turns a re-forwarded
- * batch into a no-op. Events for agents outside their claimed tenant are dropped and counted.
+ * batch into a no-op; an event_id used again for another event is dead-lettered (buryReused). Events for agents outside their claimed tenant are dropped and counted.
  * An event the database refuses for its data (SQLSTATE class 22/23: a value out of range, say)
  * must not fail the others: the batch is then stored event by event and each refused one goes to
  * the dead letters (acknowledged, so the edge never re-sends it forever).
@@ -29,8 +29,9 @@ export async function storeEvents(s: Services, batch: ForwardedEvents): Promise<
   const rejected = batch.events.length - valid.length;
   if (valid.length === 0) return { stored: 0, duplicates: 0, rejected, dead_lettered: 0 };
   try {
-    const stored = await insertAll(s, valid);
-    return { stored, duplicates: valid.length - stored, rejected, dead_lettered: 0 };
+    const { stored, reused } = await insertAll(s, valid);
+    await buryReused(s, reused);
+    return { stored, duplicates: valid.length - stored - reused.length, rejected, dead_lettered: reused.length };
   } catch (e) {
     if (!isDataError(e)) throw e;
   }
@@ -38,7 +39,10 @@ export async function storeEvents(s: Services, batch: ForwardedEvents): Promise<
   let dead = 0;
   for (const ev of valid) {
     try {
-      stored += await insertAll(s, [ev]);
+      const one = await insertAll(s, [ev]);
+      stored += one.stored;
+      await buryReused(s, one.reused);
+      dead += one.reused.length;
     } catch (e) {
       if (!isDataError(e)) throw e;
       dead++;
@@ -61,7 +65,26 @@ function isDataError(e: unknown): boolean {
 /** The innermost cause's message: drizzle's outer one carries the SQL and the event's values. */
 const errorText = (e: unknown): string => innermostMessage(e, 5);
 
-async function insertAll(s: Services, valid: ForwardedEvent[]): Promise<number> {
+/**
+ * Events whose event_id this agent had already used for an event the edge received at another time.
+ * The edge remembers an event_id for 31 days after receipt (events older than 30 days are refused,
+ * so no retry comes later); an agent that uses it again afterwards gets a 202 and a score, and the
+ * unique index made the new event a silent "duplicate" here: acknowledged, scored, never stored or
+ * audited. A re-forward of the same event carries the same received_at. They are dead-lettered
+ * (kept with their payload, counted, logged) rather than dropped.
+ */
+async function buryReused(s: Services, reused: { ev: ForwardedEvent; firstReceivedAt: Date }[]): Promise<void> {
+  for (const { ev, firstReceivedAt } of reused) {
+    await buryDeadLetter(s.db, {
+      key: `origin:event:${ev.agent_id}:${ev.event.event_id}:${ev.received_at}`, source: "origin", kind: "event", tenantId: ev.tenant_id,
+      agentId: ev.agent_id, ref: ev.event.event_id, status: 409,
+      error: `event_id already used by this agent's event received at ${firstReceivedAt.toISOString()}; this one, received at ${ev.received_at}, is another event`,
+      attempts: 1, payload: JSON.stringify(ev), firstFailedAt: s.clock.now(),
+    }, s.clock.now());
+  }
+}
+
+async function insertAll(s: Services, valid: ForwardedEvent[]): Promise<{ stored: number; reused: { ev: ForwardedEvent; firstReceivedAt: Date }[] }> {
   return s.db.transaction(async (tx) => {
     const inserted = await tx
       .insert(agentEvents)
@@ -86,6 +109,20 @@ async function insertAll(s: Services, valid: ForwardedEvent[]): Promise<number> 
         data: { event: e.event, score: e.score, band: e.band, reasons: e.reasons, serial_number: e.serial_number, received_at: e.received_at },
       })));
     }
-    return inserted.length;
+    // Not stored: a re-forward (same received_at) or an event_id used again for another event.
+    const held = valid.filter((e) => !fresh.has(`${e.agent_id}\u0000${e.event.event_id}`));
+    const reused: { ev: ForwardedEvent; firstReceivedAt: Date }[] = [];
+    if (held.length > 0) {
+      const rows = await tx
+        .select({ agentId: agentEvents.agentId, eventId: agentEvents.eventId, receivedAt: agentEvents.receivedAt })
+        .from(agentEvents)
+        .where(and(inArray(agentEvents.agentId, [...new Set(held.map((e) => e.agent_id))]), inArray(agentEvents.eventId, held.map((e) => e.event.event_id))));
+      const first = new Map(rows.map((r) => [`${r.agentId}\u0000${r.eventId}`, r.receivedAt]));
+      for (const ev of held) {
+        const at = first.get(`${ev.agent_id}\u0000${ev.event.event_id}`);
+        if (at && at.getTime() !== Date.parse(ev.received_at)) reused.push({ ev, firstReceivedAt: at });
+      }
+    }
+    return { stored: inserted.length, reused };
   });
 }
