@@ -108,4 +108,27 @@ describe("late (back-dated) events", () => {
     const storm = await deniedStorm(token, now, 1);
     expect(storm.some((r) => r.band === "high")).toBe(true);
   });
+
+  it("a six-hour-old anomaly that arrives late raises its alert but does not make the agent high now", async () => {
+    const { agentId, token, now } = await agentWithHistory();
+    // Out of scope (["orders.*", "crm.lookup_customer"]): high on its own, at its own time six hours ago.
+    const old = {
+      event_id: "wire",
+      timestamp: new Date(now - 6 * 60 * MIN).toISOString(),
+      type: "transaction",
+      action: "payments.wire",
+      resource: "customer/3",
+      outcome: "success",
+    };
+    const r = await post(token, [old]);
+    expect((await r.json<Outcome>()).data.results[0]).toMatchObject({ event_id: "wire", band: "high" });
+    const { risk, alerts } = await runInDurableObject(env.AGENT_MONITOR.getByName(agentId), async (m: AgentMonitor, state) => ({
+      risk: m.risk(agentId),
+      alerts: state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM alerts").toArray()[0]!.n,
+    }));
+    // Scored in time order with the rest it would have decayed for six hours (15-minute decay): so it does now.
+    expect(risk.band).toBe("low");
+    // The review it calls for is opened all the same, as it would have been at its own time.
+    expect(alerts).toBe(1);
+  });
 });

@@ -42,8 +42,13 @@ export interface AgentRisk {
   score: number;
   band: Band;
   reasons: Reason[];
-  /** Set when this event moved the agent's risk into the high band. */
+  /** Set when this event moved the agent's risk into the high band, or is high itself while the agent was not. */
   becameHigh: boolean;
+  /**
+   * A late event (older than the agent's risk): what is left of its own score now, as a factor
+   * (decayRisk of 1 over the time since it happened). Absent for an event on time.
+   */
+  late?: number;
 }
 
 /** Scores and contributions as they are reported and stored: three decimals. */
@@ -158,12 +163,16 @@ function scoreInPlace(s: MonitorState, e: ScoredInput, scopes: readonly string[]
   }
   // Agent risk: the decayed earlier risk, plus this event's evidence if it is clearly anomalous.
   const decayed = decayRisk(s.risk.score, e.ts - s.risk.t, cfg);
+  // A late event (older than the risk) adds to the risk as it stands now only what is left of it:
+  // scored at its own time, its risk has decayed since like any other. Before, an anomaly six hours
+  // old that arrived late set the agent's current risk (verify, ?max_band=) to its full score.
+  const since = decayRisk(1, s.risk.t - e.ts, cfg);
   // Only clearly anomalous events (≥ 0.5) add to lingering risk, and only with the evidence they
   // bring that the recent events had not already shown (a window feature repeating itself over a
   // busy session adds nothing): mediums from ordinary novelty must not add up to an auto-revocation.
   const own = 1 - keep;
   const freshScore = Math.min(own, 1 - Math.exp(-novel));
-  const accumulated = own >= 0.5 ? 1 - (1 - decayed) * (1 - cfg.riskAccumulation * freshScore) : decayed;
+  const accumulated = own >= 0.5 ? 1 - (1 - decayed) * (1 - cfg.riskAccumulation * freshScore * since) : decayed;
   // An anomalous event that takes the agent to high is what triggers the revocation check, so it
   // is reported high too, naming the earlier evidence it was added to: otherwise the event a
   // gateway or SIEM sees as medium is the one the agent was revoked over.
@@ -193,12 +202,19 @@ function scoreInPlace(s: MonitorState, e: ScoredInput, scopes: readonly string[]
   // current blocks: back-dated ordinary events would dilute a creeping share at no cost.
   if (!late) learnMix(s, e.action, e.ts);
 
-  const risk = roundScore(Math.max(score, accumulated));
+  const risk = roundScore(Math.max(score * since, accumulated));
   // A lifted event's reasons name only its own share: the risk keeps the earlier evidence beside it.
-  const riskReasons = lifted ? mergeReasons(rounded, s.risk.reasons) : score >= accumulated ? rounded.slice(0, 5) : s.risk.reasons;
+  const riskReasons = lifted ? mergeReasons(rounded, s.risk.reasons) : score * since >= accumulated ? rounded.slice(0, 5) : s.risk.reasons;
   s.risk = { score: risk, t: Math.max(s.risk.t, e.ts), reasons: riskReasons };
   return {
     event: { score, band: bandOf(score), reasons: rounded },
-    risk: { score: risk, band: bandOf(risk), reasons: riskReasons, becameHigh: bandOf(decayed) !== "high" && bandOf(risk) === "high" },
+    // A late event high on its own made the agent high at its time: the alert it raised then is raised now (on time, risk ≥ score).
+    risk: {
+      score: risk,
+      band: bandOf(risk),
+      reasons: riskReasons,
+      becameHigh: bandOf(decayed) !== "high" && (bandOf(risk) === "high" || bandOf(score) === "high"),
+      ...(since < 1 && { late: since }),
+    },
   };
 }

@@ -3,6 +3,7 @@ import {
   bandOf,
   DEFAULT_THRESHOLDS,
   isIdentity,
+  roundScore,
   type AgentRisk,
   type Band,
   type BandThresholds,
@@ -46,8 +47,9 @@ export function tenantVerdict(
   // threshold, an agent already between the old and the new one is high from its next event, and
   // that must open a review (judged under the new configuration alone it was "already high", so
   // it sat high at verify with no review ever opened).
-  const active =
-    shownBand === undefined ? computed : { ...computed, risk: { ...computed.risk, becameHigh: computed.risk.band === "high" && shownBand !== "high" } };
+  // A late event high on its own counts too (it made the agent high at its own time; its risk has decayed since: the scorer's `late`).
+  const high = computed.risk.band === "high" || computed.event.band === "high";
+  const active = shownBand === undefined ? computed : { ...computed, risk: { ...computed.risk, becameHigh: high && shownBand !== "high" } };
   const shadow = scoring?.shadow;
   const candidate = shadow ? view(prior, raw, shadow, sensitivity, true) : undefined;
   if (!shadow || !candidate) return active;
@@ -80,8 +82,8 @@ function view(
   const event = applyOverrides(raw.event, o, sensitivity);
   const risk = applyOverrides(raw.risk, o, sensitivity);
   const before = applyOverrides(prior, o, sensitivity);
-  // Risk is never below this event's own score (as in the scorer).
-  const score = Math.max(risk.score, event.score);
+  // Risk is never below this event's own score (as in the scorer), or what is left of it for a late event.
+  const score = Math.max(risk.score, roundScore(event.score * (raw.risk.late ?? 1)));
   const band = bandOf(score, thresholds);
   return {
     event,
@@ -89,7 +91,7 @@ function view(
       score,
       band,
       reasons: risk.score >= event.score ? risk.reasons : event.reasons.slice(0, 5),
-      becameHigh: band === "high" && bandOf(before.score, thresholds) !== "high",
+      becameHigh: (band === "high" || event.band === "high") && bandOf(before.score, thresholds) !== "high",
     },
     thresholds,
   };
