@@ -54,14 +54,17 @@ async function agentWithHistory(): Promise<{ agentId: string; token: string; now
   return { agentId: cert.agent_id, token, now };
 }
 
-/** A live storm of 40 denied orders, 20 s apart, each in its own request, with `fillers` back-dated ordinary events beside each. */
-async function deniedStorm(token: string, now: number, fillers: number): Promise<Outcome["data"]["results"]> {
+/**
+ * A storm of 40 denied orders, 20 s apart, ending `endAgo` before now (live by default), each in its
+ * own request, with `fillers` back-dated ordinary events beside each.
+ */
+async function deniedStorm(token: string, now: number, fillers: number, endAgo = 0): Promise<Outcome["data"]["results"]> {
   const old = history(now - 5 * DAY, now - 4 * DAY, "old", lcg(11)).map((e) => ({ ...e, outcome: "success" }));
   const storm: Outcome["data"]["results"] = [];
   for (let k = 0; k < 40; k++) {
     const attack = {
       event_id: `a-${k}`,
-      timestamp: new Date(now - 13 * MIN + k * 20_000).toISOString(),
+      timestamp: new Date(now - endAgo - 13 * MIN + k * 20_000).toISOString(),
       type: "tool_call",
       action: "orders.place",
       resource: `customer/${k}`,
@@ -94,19 +97,35 @@ describe("late (back-dated) events", () => {
 
   it("a back-dated storm with far-off fillers between its events is judged as a stream too", async () => {
     const { token, now } = await agentWithHistory();
-    // One event stamped 4 minutes ahead makes the storm (up to now) late: it goes to a late lane, and
-    // each filler, days older, to another; the fillers must not reset the storm's lane.
+    // A storm stamped three hours ago goes to a late lane, and each filler, days older, to another:
+    // the fillers must not reset the storm's lane.
+    const storm = await deniedStorm(token, now, 1, 3 * 60 * MIN);
+    expect(storm.some((r) => r.band === "high")).toBe(true);
+  });
+
+  it("an event stamped minutes ahead (clock-skew tolerance) does not make the agent's next events late", async () => {
+    const { agentId, token, now } = await agentWithHistory();
     const ahead = {
       event_id: "ahead",
-      timestamp: new Date(now + 4 * MIN).toISOString(),
+      timestamp: new Date(now + 4.5 * MIN).toISOString(),
       type: "tool_call",
       action: "crm.lookup_customer",
       resource: "customer/1",
       outcome: "success",
     };
     expect((await post(token, [ahead])).status).toBe(202);
-    const storm = await deniedStorm(token, now, 1);
-    expect(storm.some((r) => r.band === "high")).toBe(true);
+    const wire = {
+      event_id: "wire",
+      timestamp: new Date(now).toISOString(),
+      type: "transaction",
+      action: "payments.wire",
+      resource: "customer/3",
+      outcome: "success",
+    };
+    expect((await (await post(token, [wire])).json<Outcome>()).data.results[0]).toMatchObject({ band: "high" });
+    // Judged late against the stamp ahead, its risk would count for 0.74 of it: medium at verify.
+    const risk = await runInDurableObject(env.AGENT_MONITOR.getByName(agentId), async (m: AgentMonitor) => m.risk(agentId));
+    expect(risk.band).toBe("high");
   });
 
   it("a six-hour-old anomaly that arrives late raises its alert but does not make the agent high now", async () => {

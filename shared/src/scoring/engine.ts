@@ -99,13 +99,24 @@ export function scoreEvent(
   e: ScoredInput,
   scopes: readonly string[],
   cfg: ScoringConfig = DEFAULT_SCORING,
+  now = Infinity,
 ): { event: EventScore; risk: AgentRisk } {
-  // An event older than the agent's latest is scored in the late lane, on recency windows of its own (late-lane.ts).
-  if (e.ts < s.lastTs - LATE_MS) return inLateLane(s, e, cfg.episode.windowMs, () => scoreInPlace(s, e, scopes, cfg, true));
-  return scoreInPlace(s, e, scopes, cfg);
+  // An event older than the agent's latest is scored in the late lane, on recency windows of its own
+  // (late-lane.ts). `now`, the receipt time where there is one (the monitor): an event stamped in
+  // the future (within the edge's clock-skew tolerance) must not make the agent's next real events late.
+  const present = Math.min(now, s.lastTs);
+  if (e.ts < present - LATE_MS) return inLateLane(s, e, cfg.episode.windowMs, () => scoreInPlace(s, e, scopes, cfg, now, true));
+  return scoreInPlace(s, e, scopes, cfg, now);
 }
 
-function scoreInPlace(s: MonitorState, e: ScoredInput, scopes: readonly string[], cfg: ScoringConfig, late = false): { event: EventScore; risk: AgentRisk } {
+function scoreInPlace(
+  s: MonitorState,
+  e: ScoredInput,
+  scopes: readonly string[],
+  cfg: ScoringConfig,
+  now: number,
+  late = false,
+): { event: EventScore; risk: AgentRisk } {
   foldMinutes(s, Math.floor(Math.max(e.ts, s.lastTs) / 60_000));
   const isNewResource = e.resource !== undefined && s.resources[e.resource] === undefined;
   const bucket = countMinute(s, e, isNewResource);
@@ -166,7 +177,7 @@ function scoreInPlace(s: MonitorState, e: ScoredInput, scopes: readonly string[]
   // A late event (older than the risk) adds to the risk as it stands now only what is left of it:
   // scored at its own time, its risk has decayed since like any other. Before, an anomaly six hours
   // old that arrived late set the agent's current risk (verify, ?max_band=) to its full score.
-  const since = decayRisk(1, s.risk.t - e.ts, cfg);
+  const since = decayRisk(1, Math.min(now, s.risk.t) - e.ts, cfg);
   // Only clearly anomalous events (≥ 0.5) add to lingering risk, and only with the evidence they
   // bring that the recent events had not already shown (a window feature repeating itself over a
   // busy session adds nothing): mediums from ordinary novelty must not add up to an auto-revocation.

@@ -120,7 +120,8 @@ export class AgentMonitor extends DurableObject<Env> {
         // The band the tenant was shown before this event (its thresholds then), for "became high".
         const shown = this.loadRisk();
         const shownBand = bandOf(decayRisk(shown.score, input.ts - shown.t), shown.thresholds);
-        const raw = scoreEvent(state, input, agent.scopes, DEFAULT_SCORING);
+        // Receipt time: a future-stamped event (≤ 5 min, clock skew) does not make the next ones late.
+        const raw = scoreEvent(state, input, agent.scopes, DEFAULT_SCORING, now);
         const { event, risk, thresholds, shadow } = tenantVerdict(before, raw, agent.scoring, agent.sensitivity, shownBand);
         this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds };
         const result: EventResult = { event_id: e.event_id, score: event.score, band: event.band, reasons: event.reasons };
