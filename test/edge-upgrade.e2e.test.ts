@@ -14,7 +14,7 @@ import { mkdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { mintIngestToken } from "@kakunin/shared";
+import { mintIngestToken, signInternal } from "@kakunin/shared";
 import { freePort, pollUntil, startEdge, systemFixture, type Proc } from "./support/system.ts";
 
 const FIXTURE = join(import.meta.dirname, "fixtures", "edge-upgrade-9f2709c");
@@ -185,5 +185,50 @@ describe("upgrading an edge with release 9f2709c's durable state to this build",
     expect(origin.got.alerts[0]).toMatchObject({ agent_id: expected.agents.risky.id });
     expect(expected.alerts_delivered).toEqual([]);
     for (const id of origin.got.alerts[0]!.event_ids) expect(expected.pending.risky).toContain(id);
+  });
+
+  it("moves the pre-sharding ledger's records on the first publish: a stale re-publish cannot roll a revocation back, a newer one applies", async () => {
+    const a = expected.agents;
+    const cert = (k: AgentKey, v: number, over: Record<string, unknown>) => ({
+      kind: "cert",
+      v,
+      serial_number: a[k].serial,
+      certificate_id: crypto.randomUUID(),
+      status: "active",
+      agent_id: a[k].id,
+      agent_urn: `urn:kakunin:agent:${a[k].id}`,
+      tenant_id: expected.tenant,
+      agent_status: "active",
+      model: { name: "gpt-4o", version: "2024-08-06", hash: `sha256:${"ab".repeat(32)}` },
+      scopes: ["orders.*", "crm.lookup_customer"],
+      not_before: "2026-12-01T00:00:00.000Z",
+      not_after: "2036-12-01T00:00:00.000Z",
+      revoked_at: null,
+      revocation_reason: null,
+      revocation_code: null,
+      certificate_pem: "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+      ocsp_b64: null,
+      ...over,
+    });
+    // As the old origin sent it (wire v1: no wire_version, no epoch). The revoked certificate was
+    // published at v 70 (drive.mjs): an older active copy of it is stale. Last in this file: it revokes quiet.
+    const revoke = { status: "revoked", revoked_at: new Date().toISOString(), revocation_reason: "superseded", revocation_code: "superseded" };
+    const body = JSON.stringify({ records: [cert("revoked", 20, {}), cert("quiet", 1000, revoke)] });
+    const r = await fetch(`${edge.url}/internal/v1/publish`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...(await signInternal(secret, "POST", "/internal/v1/publish", body)) },
+      body,
+    });
+    expect(r.status, await r.clone().text()).toBe(200);
+    expect(((await r.json()) as { data: { applied: number; stale: number } }).data).toMatchObject({ applied: 1, stale: 1 });
+    // Strong reads ask the ledger shard; eventual ones read KV through the in-isolate cache, whose
+    // entries live 200 ms (verify/status-cache.ts): within a second either way.
+    for (const query of ["?consistency=strong", ""]) {
+      const status = async (k: AgentKey) =>
+        ((await (await fetch(`${edge.url}/v1/verify/${a[k].serial}${query}`)).json()) as { data: { status: string } }).data.status;
+      await pollUntil(async () => ((await status("quiet")) === "revoked" ? true : undefined), 1_000, 50);
+      expect(await status("revoked"), query).toBe("revoked");
+      expect(await status("steady"), query).toBe("active");
+    }
   });
 });
