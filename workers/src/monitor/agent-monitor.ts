@@ -55,6 +55,7 @@ export class AgentMonitor extends DurableObject<Env> {
     });
     this.letters = new DeadLetterStore(ctx.storage.sql, () => agent()?.agentId ?? ctx.id.toString());
     this.forwarder = new Forwarder(env, ctx.storage.sql, this.letters, agent);
+    const hadMarks = ctx.storage.sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alert_marks'").toArray().length > 0;
     ctx.storage.sql.exec(`
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, result TEXT NOT NULL, payload TEXT);
@@ -67,6 +68,20 @@ export class AgentMonitor extends DurableObject<Env> {
       const cols = ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
       if (!cols.some((c) => c.name === "request_id")) ctx.storage.sql.exec(`ALTER TABLE ${table} ADD COLUMN request_id TEXT`);
     }
+    if (!hadMarks) this.markUpgrade();
+  }
+
+  /**
+   * A monitor created by a build before alert_marks has alerts with no mark, and a review of one of
+   * them would accept none of the numeric series' values it showed (seriesAt finds nothing). Each
+   * series' count now stands in for them: everything the old alerts can have shown is at or before
+   * it (and the build that raised them accepted every value). Kept once; a new monitor has no state.
+   */
+  private markUpgrade(): void {
+    const sql = this.ctx.storage.sql;
+    if (sql.exec("SELECT 1 FROM meta WHERE k = 'state'").toArray().length === 0) return;
+    const seen = Object.fromEntries(Object.entries(this.load().amounts).map(([k, v]) => [k, v.seen]));
+    sql.exec("INSERT INTO meta (k, v) VALUES ('marks_since', ?) ON CONFLICT(k) DO NOTHING", JSON.stringify({ at: Date.now(), seen }));
   }
 
   private load(): MonitorState {
@@ -236,8 +251,14 @@ export class AgentMonitor extends DurableObject<Env> {
    * that alert accepts the series' values up to it. None: an empty record, so nothing is accepted.
    */
   private seriesAt(at: number): Record<string, number> {
-    const row = this.ctx.storage.sql.exec<{ seen: string }>("SELECT seen FROM alert_marks WHERE at <= ? ORDER BY at DESC LIMIT 1", at).toArray()[0];
-    return row ? (JSON.parse(row.seen) as Record<string, number>) : {};
+    const sql = this.ctx.storage.sql;
+    const row = sql.exec<{ seen: string }>("SELECT seen FROM alert_marks WHERE at <= ? ORDER BY at DESC LIMIT 1", at).toArray()[0];
+    if (row) return JSON.parse(row.seen) as Record<string, number>;
+    // An alert raised before this monitor kept marks (an older build's, markUpgrade): the series as
+    // they stood at the upgrade. Not for a time before the epoch (an unreadable one: fail closed).
+    const since = sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'marks_since'").toArray()[0];
+    const upgrade = since ? (JSON.parse(since.v) as { at: number; seen: Record<string, number> }) : undefined;
+    return upgrade && at > 0 && at < upgrade.at ? upgrade.seen : {};
   }
 
   /** Queues a risk alert for the origin (forwarded by the alarm, retried until acknowledged). */
