@@ -57,6 +57,44 @@ describe("unusual_hour counts days and sessions, not events", () => {
     expect(hour!.detail).toMatch(/of its \d+ active clock hours/);
   }, 60_000);
 
+  it("a session at a dead hour after a silence through the agent's working day is deferred work: far weaker than the same session after a normal day", () => {
+    // 20 days of 08–17 work. Day 21: in one run the agent works 08–17 as ever; in the other it stops
+    // at 10:00 (an outage), and both then work 20:00–21:00, an hour it never works. After the outage
+    // the session is the backlog coming through; after a normal day it is the odd-hours session it
+    // always was. And after days away (a dormant credential), it is not excused either.
+    const session = (outage: boolean) => {
+      const { s } = history(20, 8, 17, 5);
+      const r = rng(21);
+      const day = DAY0 + 20 * DAY;
+      for (let t = day + 8 * HOUR; t < day + (outage ? 10 : 17) * HOUR - 3 * 60_000; t += 60_000 + r() * 120_000)
+        for (const e of task(t, `d-${t}`, r)) scoreEvent(s, e, SCOPES);
+      const out: ReturnType<typeof scoreEvent>[] = [];
+      for (let t = day + 20 * HOUR; t < day + 21 * HOUR; t += 90_000) for (const e of task(t, `n-${t}`, r)) out.push(scoreEvent(s, e, SCOPES));
+      const hour = (x: ReturnType<typeof scoreEvent>) => x.event.reasons.find((f) => f.feature === "unusual_hour");
+      return {
+        out,
+        max: Math.max(...out.map((x) => hour(x)?.contribution ?? 0)),
+        detail: out.map((x) => hour(x)?.detail ?? "").find((d) => d.includes("deferred")),
+      };
+    };
+    const normal = session(false);
+    const backlog = session(true);
+    expect(normal.max).toBeGreaterThanOrEqual(0.85);
+    expect(normal.detail).toBeUndefined();
+    expect(backlog.max).toBeLessThan(0.3);
+    expect(backlog.out.every((x) => x.risk.band !== "high")).toBe(true);
+    expect(backlog.detail).toMatch(/after a silence through \d+\.\d of its usual active hours, read as work it deferred/);
+    // Back after three days away, at the same dead hour: a session after a long absence is no backlog.
+    const { s } = history(20, 8, 17, 5);
+    const r = rng(22);
+    const away = DAY0 + 22 * DAY + 20 * HOUR;
+    const back = Array.from({ length: 40 }, (_, i) => task(away + i * 90_000, `a-${i}`, r))
+      .flat()
+      .map((e) => scoreEvent(s, e, SCOPES));
+    expect(Math.max(...back.map((x) => x.event.score))).toBeGreaterThanOrEqual(0.85);
+    expect(back.every((x) => !x.event.reasons.some((f) => f.detail.includes("deferred")))).toBe(true);
+  }, 60_000);
+
   it("a session that lasts at a dead hour reaches high for an agent with a broad day (07–22), after two weeks", () => {
     const { s, end } = history(14, 7, 22, 5);
     const at = DAY0 + 14 * DAY + 3 * HOUR; // 03:00, never worked

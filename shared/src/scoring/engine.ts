@@ -20,6 +20,7 @@ import {
   stepSurprise,
   sustainedAnomaly,
   transitionNovelty,
+  owedWork,
   unusualHour,
   volumeHour,
   type Reason,
@@ -130,6 +131,8 @@ function scoreInPlace(
   const object = objectStep(s, e, cfg, action.x);
   const novelTransition = transition !== undefined || isNovelTransition(s, e, cfg);
   const step = stepSurprise(s, e, cfg);
+  // A late event (back-filled history) neither starts a session nor uses the live one's credit.
+  const owed = late ? { t: e.ts, hours: 0, fresh: false } : owedWork(s, e, cfg);
   const reasons = [
     outOfScope(e, scopes, cfg),
     action.r,
@@ -147,7 +150,7 @@ function scoreInPlace(
     ...amountFeatures(s, e, amountKey(e), cfg),
     ...VOLUME_UNITS.flatMap((u) => (e[u] === undefined ? [] : [...amountFeatures(s, e, volumeKey(e, u), cfg, e[u], "volume"), volumeHour(s, e, u, cfg)])),
     errorStorm(s, e, cfg),
-    unusualHour(s, e, cfg),
+    unusualHour(s, e, cfg, owed.hours),
     latencyOutlier(s, e, cfg),
     behaviourDrift(s, cfg),
     mixDrift(s, e.action, cfg),
@@ -212,6 +215,7 @@ function scoreInPlace(
   // The action mix is a share of the agent's events in blocks of 16, and late events are not in its
   // current blocks: back-dated ordinary events would dilute a creeping share at no cost.
   if (!late) learnMix(s, e.action, e.ts);
+  if (owed.fresh) s.owed = owed.hours > 0 ? { t: owed.t, hours: owed.hours } : undefined;
 
   const risk = roundScore(Math.max(score * since, accumulated));
   // A lifted event's reasons name only its own share: the risk keeps the earlier evidence beside it.

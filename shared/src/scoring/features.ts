@@ -358,7 +358,56 @@ export function hourOfWeek(ts: number): number {
 /** The unit of a session's length at an hour: 10 minutes, six per clock hour. */
 export const HOUR_UNIT_MS = 600_000;
 const UPH = 3_600_000 / HOUR_UNIT_MS;
-export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
+/**
+ * How improbable (nats) the silence before a session must be for the session to count as deferred
+ * work: −Σ ln(1 − P(active)) over the silent hours ≥ 2, a silence the agent's own hour-of-week
+ * profile gives less than a one-in-seven chance. Chosen on bench/anomaly's worlds A and B, where
+ * every odd-hours attack but three followed a silence under 1.6 nats (its usual nights and
+ * weekends) and the three above it were missed anyway (bench/README.md, fourteenth stop).
+ */
+export const DEFERRED_WORK_NATS = 2;
+/** The longest silence read as an outage (a day): longer, the agent was away, not held up. */
+export const DEFERRED_WORK_MAX_MS = 86_400_000;
+
+/**
+ * Work the agent owed when `e` starts a session (an hour or more after its previous event): the
+ * active clock hours the hour-of-week model (unusualHour's own) expected in the silence, at most a
+ * week of it, if the silence was improbable (DEFERRED_WORK_NATS), else 0. A session after an agent
+ * skipped hours it normally works is deferred work: a queue drained after an outage, at whatever
+ * hour the agent came back. The credit lasts as many hours as it owed (at least one).
+ */
+export function owedWork(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): { t: number; hours: number; fresh: boolean } {
+  if (e.ts - s.lastTs < 3_600_000 || s.n === 0) {
+    const o = s.owed;
+    return o && e.ts < o.t + Math.max(1, o.hours) * 3_600_000 ? { ...o, fresh: false } : { t: e.ts, hours: 0, fresh: false };
+  }
+  // An outage's backlog follows hours of silence; an agent back after days away is a dormant
+  // credential in use again, which must not be excused as deferred work.
+  if (e.ts - s.lastTs > DEFERRED_WORK_MAX_MS) return { t: e.ts, hours: 0, fresh: true };
+  const decay = Math.pow(0.5, Math.max(0, e.ts - s.hoursT) / cfg.halfLife.hour);
+  const act = s.active ?? activeFromEvents(s);
+  const total = act.total * decay;
+  if (s.hoursTotal * decay < 24 || total <= 0) return { t: e.ts, hours: 0, fresh: true };
+  const daysSeen = s.hourSince < 0 ? 1 : Math.max(1, (s.hoursT - s.hourSince) / 86_400_000);
+  const perDay = total / Math.min(daysSeen, cfg.halfLife.hour / 86_400_000 / Math.LN2);
+  let hours = 0;
+  let nats = 0;
+  const last = Math.floor(e.ts / 3_600_000) - 1;
+  for (let hh = Math.ceil(s.lastTs / 3_600_000); hh <= last; hh++) {
+    const at = hh * 3_600_000;
+    const hour = new Date(at).getUTCHours();
+    const near = (act.hours[(hour + 23) % 24]! + act.hours[hour]! + act.hours[(hour + 1) % 24]!) * decay;
+    const pDay = (near + 0.5) / (total + 0.5 * 8);
+    const p = cfg.weekWeight > 0 ? weekSlot(act.week, s, at, hour, pDay, decay, total, cfg.weekWeight) : pDay / 7;
+    // P(active in this clock hour): its share of the agent's active hours per week (p covers 3 hours).
+    const q = Math.min(0.95, (perDay * 7 * p) / 3);
+    hours += q;
+    nats -= Math.log(1 - q);
+  }
+  return { t: e.ts, hours: nats >= DEFERRED_WORK_NATS ? hours : 0, fresh: true };
+}
+
+export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, owed = 0): Reason | undefined {
   const h = new Date(e.ts).getUTCHours();
   const decay = Math.pow(0.5, Math.max(0, e.ts - s.hoursT) / cfg.halfLife.hour);
   if (s.hoursTotal * decay < 24) return undefined;
@@ -378,7 +427,8 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig)
     return { near, p: cfg.weekWeight > 0 ? weekSlot(act.week, s, e.ts, hour, pDay, decay, total, cfg.weekWeight) : pDay / 7 };
   };
   const here = slot(h);
-  const single = -Math.log(7 * here.p);
+  // Deferred work (owedWork): owing H active hours makes activity at an odd hour (1 + H) times likelier.
+  const single = -Math.log(7 * here.p) - Math.log1p(owed);
   // The session: distinct active 10-minute blocks in the last hour, this event's included.
   const block = Math.floor(e.ts / HOUR_UNIT_MS);
   const hourStart = Math.floor(e.ts / 3_600_000) * UPH;
@@ -397,7 +447,8 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig)
   for (const eh of hours) p = Math.max(p, slot((h + 24 - (hourStart / UPH - eh)) % 24).p);
   const k = seen.size;
   // Expected active blocks in a clock hour at this slot: P(the hour is active) × blocks it fills.
-  const expected = perDay * 7 * (p / 3) * fill;
+  // Owed hours come through as the agent's own blocks: the backlog is expected in this hour too.
+  const expected = perDay * 7 * (p / 3) * fill + Math.min(owed, 1) * fill;
   // Family-wise over the agent's history (like amount_over_max): the window slides block by block,
   // so among the 6 · 24 · days blocks of its history a count with tail p turns up that many · p
   // times by chance; high (x ≈ 6.9) is a session one history in a thousand would show.
@@ -412,7 +463,7 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig)
   return reason(
     "unusual_hour",
     contribution,
-    `activity on ${day} at ${String(h).padStart(2, "0")}:00 UTC is rare for this agent (active near this hour in ${here.near.toFixed(1)} of its ${Math.round(total)} active clock hours; ${k} active 10-min blocks in the last hour vs ${expected.toFixed(2)} expected)`,
+    `activity on ${day} at ${String(h).padStart(2, "0")}:00 UTC is rare for this agent (active near this hour in ${here.near.toFixed(1)} of its ${Math.round(total)} active clock hours; ${k} active 10-min blocks in the last hour vs ${expected.toFixed(2)} expected${owed > 0 ? `; after a silence through ${owed.toFixed(1)} of its usual active hours, read as work it deferred` : ""})`,
   );
 }
 

@@ -142,6 +142,8 @@ export interface MonitorState {
   mix?: MixDriftState;
   /** Recency windows of events that arrived late, one per stream, least recently used first (late-lane.ts); absent until one does. */
   late?: Windows[];
+  /** The current session's start and the active hours the silence before it skipped, while that credit lasts (features.owedWork). */
+  owed?: { t: number; hours: number };
 }
 
 /**
@@ -200,6 +202,7 @@ export function reviveState(stored: unknown): MonitorState {
   for (const f of DICT_FIELDS) (live as unknown as Record<string, unknown>)[f] = dict((s as unknown as Record<string, Record<string, unknown>>)[f]);
   if (live.mix) live.mix = { ...live.mix, a: dict(live.mix.a) };
   if (!Array.isArray(s.late)) live.late = undefined;
+  if (!s.owed || typeof s.owed.t !== "number" || typeof s.owed.hours !== "number") live.owed = undefined;
   return live;
 }
 
