@@ -359,6 +359,31 @@ export function hourOfWeek(ts: number): number {
 export const HOUR_UNIT_MS = 600_000;
 const UPH = 3_600_000 / HOUR_UNIT_MS;
 /**
+ * The agent's hour profile as it stands at `ts`, in active clock hours: the decay since it was last
+ * folded, the decayed total, the days of history it stands for (at most the half-life's mean age,
+ * ~43 days), active clock hours per day, and `slot(hour, at)`: the share of the agent's active
+ * hours that falls in the 3-hour window around `hour` on `at`'s weekday (with the hour's count of
+ * its own and its neighbours, `near`). Undefined while the profile is too young to judge an hour
+ * (fewer than 24 decayed events or no active hour). unusualHour and owedWork read the same model.
+ */
+function hourModel(s: MonitorState, ts: number, cfg: ScoringConfig) {
+  const decay = Math.pow(0.5, Math.max(0, ts - s.hoursT) / cfg.halfLife.hour);
+  if (s.hoursTotal * decay < 24) return undefined;
+  const act = s.active ?? activeFromEvents(s);
+  const total = act.total * decay;
+  if (total <= 0) return undefined;
+  const daysSeen = s.hourSince < 0 ? 1 : Math.max(1, (s.hoursT - s.hourSince) / 86_400_000);
+  const horizon = Math.min(daysSeen, cfg.halfLife.hour / 86_400_000 / Math.LN2);
+  const slot = (hour: number, at: number) => {
+    // The hour and its neighbours: working a little late is not working in the dead of night.
+    const near = (act.hours[(hour + 23) % 24]! + act.hours[hour]! + act.hours[(hour + 1) % 24]!) * decay;
+    const pDay = (near + 0.5) / (total + 0.5 * 8);
+    return { near, p: cfg.weekWeight > 0 ? weekSlot(act.week, s, at, hour, pDay, decay, total, cfg.weekWeight) : pDay / 7 };
+  };
+  return { act, total, horizon, perDay: total / horizon, slot };
+}
+
+/**
  * How improbable (nats) the silence before a session must be for the session to count as deferred
  * work: −Σ ln(1 − P(active)) over the silent hours ≥ 2, a silence the agent's own hour-of-week
  * profile gives less than a one-in-seven chance. Chosen on bench/anomaly's worlds A and B, where
@@ -371,8 +396,8 @@ export const DEFERRED_WORK_MAX_MS = 86_400_000;
 
 /**
  * Work the agent owed when `e` starts a session (an hour or more after its previous event): the
- * active clock hours the hour-of-week model (unusualHour's own) expected in the silence, at most a
- * week of it, if the silence was improbable (DEFERRED_WORK_NATS), else 0. A session after an agent
+ * active clock hours the hour-of-week model (hourModel, unusualHour's own) expected in the silence
+ * (at most DEFERRED_WORK_MAX_MS of it), if the silence was improbable (DEFERRED_WORK_NATS), else 0. A session after an agent
  * skipped hours it normally works is deferred work: a queue drained after an outage, at whatever
  * hour the agent came back. The credit lasts as many hours as it owed (at least one).
  */
@@ -384,23 +409,15 @@ export function owedWork(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): {
   // An outage's backlog follows hours of silence; an agent back after days away is a dormant
   // credential in use again, which must not be excused as deferred work.
   if (e.ts - s.lastTs > DEFERRED_WORK_MAX_MS) return { t: e.ts, hours: 0, fresh: true };
-  const decay = Math.pow(0.5, Math.max(0, e.ts - s.hoursT) / cfg.halfLife.hour);
-  const act = s.active ?? activeFromEvents(s);
-  const total = act.total * decay;
-  if (s.hoursTotal * decay < 24 || total <= 0) return { t: e.ts, hours: 0, fresh: true };
-  const daysSeen = s.hourSince < 0 ? 1 : Math.max(1, (s.hoursT - s.hourSince) / 86_400_000);
-  const perDay = total / Math.min(daysSeen, cfg.halfLife.hour / 86_400_000 / Math.LN2);
+  const model = hourModel(s, e.ts, cfg);
+  if (!model) return { t: e.ts, hours: 0, fresh: true };
   let hours = 0;
   let nats = 0;
   const last = Math.floor(e.ts / 3_600_000) - 1;
   for (let hh = Math.ceil(s.lastTs / 3_600_000); hh <= last; hh++) {
     const at = hh * 3_600_000;
-    const hour = new Date(at).getUTCHours();
-    const near = (act.hours[(hour + 23) % 24]! + act.hours[hour]! + act.hours[(hour + 1) % 24]!) * decay;
-    const pDay = (near + 0.5) / (total + 0.5 * 8);
-    const p = cfg.weekWeight > 0 ? weekSlot(act.week, s, at, hour, pDay, decay, total, cfg.weekWeight) : pDay / 7;
     // P(active in this clock hour): its share of the agent's active hours per week (p covers 3 hours).
-    const q = Math.min(0.95, (perDay * 7 * p) / 3);
+    const q = Math.min(0.95, (model.perDay * 7 * model.slot(new Date(at).getUTCHours(), at).p) / 3);
     hours += q;
     nats -= Math.log(1 - q);
   }
@@ -409,23 +426,13 @@ export function owedWork(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): {
 
 export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, owed = 0): Reason | undefined {
   const h = new Date(e.ts).getUTCHours();
-  const decay = Math.pow(0.5, Math.max(0, e.ts - s.hoursT) / cfg.halfLife.hour);
-  if (s.hoursTotal * decay < 24) return undefined;
-  const act = s.active ?? activeFromEvents(s);
-  const total = act.total * decay;
-  if (total <= 0) return undefined;
-  const daysSeen = s.hourSince < 0 ? 1 : Math.max(1, (s.hoursT - s.hourSince) / 86_400_000);
-  // Days of history the decayed counts stand for (at most the half-life's mean age, ~43 days),
-  // active clock hours per day, and active blocks per active hour (how much of an hour it fills).
-  const horizon = Math.min(daysSeen, cfg.halfLife.hour / 86_400_000 / Math.LN2);
-  const perDay = total / horizon;
+  const model = hourModel(s, e.ts, cfg);
+  if (!model) return undefined;
+  const { act, total, horizon, perDay } = model;
+  // Active blocks per active hour (how much of an hour it fills).
   const fill = Math.min(UPH, Math.max(1, act.blocks / act.total));
-  const slot = (hour: number) => {
-    // The hour and its neighbours: working a little late is not working in the dead of night.
-    const near = (act.hours[(hour + 23) % 24]! + act.hours[hour]! + act.hours[(hour + 1) % 24]!) * decay;
-    const pDay = (near + 0.5) / (total + 0.5 * 8);
-    return { near, p: cfg.weekWeight > 0 ? weekSlot(act.week, s, e.ts, hour, pDay, decay, total, cfg.weekWeight) : pDay / 7 };
-  };
+  // Every window is read on this event's weekday, the earlier clock hours of the session included.
+  const slot = (hour: number) => model.slot(hour, e.ts);
   const here = slot(h);
   // Deferred work (owedWork): owing H active hours makes activity at an odd hour (1 + H) times likelier.
   const single = -Math.log(7 * here.p) - Math.log1p(owed);
