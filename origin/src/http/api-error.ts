@@ -20,3 +20,7 @@ export class ApiError extends Error {
 }
 
 export const notFound = (what: string, id: string) => new ApiError("not-found", `${what} ${id} not found`);
+
+/** A query-string field the schema accepted but the request cannot be answered with (a 422 naming it, as zod's own failures are). */
+export const invalidQueryField = (path: string, message: string) =>
+  new ApiError("validation-failed", "1 invalid field(s) in the query string", { errors: [{ path, message }] });

@@ -1,6 +1,6 @@
 import { and, eq, gt, lt, or, type Column, type SQL } from "drizzle-orm";
 import { z } from "zod";
-import { ApiError } from "../http/api-error.ts";
+import { invalidQueryField } from "../http/api-error.ts";
 import { queryInt } from "./query-int.ts";
 
 /**
@@ -28,9 +28,7 @@ export function cursorParam(raw: string | undefined): Cursor | undefined {
   if (raw === undefined) return undefined;
   const cursor = decodeCursor(raw);
   if (!cursor) {
-    throw new ApiError("validation-failed", "1 invalid field(s) in the query string", {
-      errors: [{ path: "cursor", message: "not a cursor returned by this API" }],
-    });
+    throw invalidQueryField("cursor", "not a cursor returned by this API");
   }
   return cursor;
 }

@@ -5,7 +5,7 @@ import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { AUDIT_KINDS } from "../audit/types.ts";
 import { auditEntries } from "../db/schema.ts";
-import { ApiError } from "../http/api-error.ts";
+import { invalidQueryField } from "../http/api-error.ts";
 import { bearer, errorResponses } from "./openapi.ts";
 import { queryInt } from "./query-int.ts";
 
@@ -51,18 +51,14 @@ export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
     if (q.cursor !== undefined && q.from !== undefined && q.cursor !== q.from) {
-      throw new ApiError("validation-failed", "1 invalid field(s) in the query string", {
-        errors: [{ path: "cursor", message: "differs from `from`; both name the first index, send one" }],
-      });
+      throw invalidQueryField("cursor", "differs from `from`; both name the first index, send one");
     }
     const from = q.cursor ?? q.from ?? 0;
     // A reversed range is a client's mistake, and its empty answer would read as "nothing happened"
     // (as the evidence route's from ≥ to is); to = from is the empty half-open range, and the end of
     // paging inside one.
     if (q.to !== undefined && q.to < from) {
-      throw new ApiError("validation-failed", "1 invalid field(s) in the query string", {
-        errors: [{ path: "to", message: `is below the first index (${from}); \`to\` is exclusive and must be ≥ \`from\`` }],
-      });
+      throw invalidQueryField("to", `is below the first index (${from}); \`to\` is exclusive and must be ≥ \`from\``);
     }
     const conds = [eq(auditEntries.tenantId, c.var.caller.tenantId), gte(auditEntries.idx, from)];
     if (q.to !== undefined) conds.push(lt(auditEntries.idx, q.to));
