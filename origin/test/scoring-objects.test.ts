@@ -78,6 +78,23 @@ describe("object-level sequences (object_step, object_run)", () => {
     expect(top.event.reasons.find((r) => r.feature === "object_run")!.detail).toMatch(/of the last 8 events took a step never taken on such an object/);
   });
 
+  it("a step on a payment after its usual last step is judged against every payment that reached that step, not only those touched again", () => {
+    const s = newState();
+    workDays(s, 21);
+    let t = T0 + 21 * 86_400_000 + 3_600_000;
+    // An executed payment is normally never touched again on its own resource (its ledger entry is
+    // another resource): approving it afterwards is a task done backwards on an object in a
+    // terminal state, one step in hundreds of executed payments.
+    for (const action of ["payments.create", "payments.approve", "payments.execute"])
+      scoreEvent(s, ev(`z-${action}`, (t += 40_000), action, "payment:pay_z"), SCOPES);
+    const again = scoreEvent(s, ev("z-again", (t += 40_000), "payments.approve", "payment:pay_z"), SCOPES);
+    const step = again.event.reasons.find((r) => r.feature === "object_step");
+    expect(step?.detail).toMatch(/'payments.approve' after 'payments.execute' on the same resource: never in \d{3,} objects that reached 'payments.execute'/);
+    expect(step!.contribution).toBeGreaterThan(0.3);
+    // One such step is medium evidence, not an auto-revocation.
+    expect(again.risk.band).not.toBe("high");
+  });
+
   it("one broken life cycle is medium evidence, not an auto-revocation", () => {
     const s = newState();
     workDays(s, 21);

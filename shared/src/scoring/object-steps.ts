@@ -51,25 +51,29 @@ export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, 
   if (cb < 0.5) return { novel: false };
   const ctx = contextOf(s, e.resource);
   const out = decayedAt(s.objOut[ctx], e.ts, hl);
-  if (out < 1) return { novel: false };
+  // An object's state is established by how many objects reached it (the uses of its last
+  // action), not by how many left it: nothing normally follows an executed payment or a decided
+  // case, and a step on one after that (a task done backwards: decided, then opened) is the point.
+  // The step's probability is judged against every object that reached the state, including those
+  // the agent never touched again (a terminal state's steps are as rare as `reached` makes them).
+  const reached = ctx.startsWith(FIRST) ? out : Math.max(out, decayedAt(s.actions[ctx], e.ts, hl));
+  if (reached < 1) return { novel: false };
   const c = decayedAt(s.objSteps[`${ctx}\u0000${e.action}`], e.ts, hl);
   // A step taken a few times in this context is still rare (an attacker replaying the same
   // impossible step is not normal after its first use): judged by surprisal like a never-seen one.
   if (c >= cfg.rareAction) return { novel: false };
-  const x = surprisal(c, out, s.objSucc?.[ctx] ?? 0) - implied;
+  const x = surprisal(c, reached, s.objSucc?.[ctx] ?? 0) - implied;
   // Confidence in the context's own history: a handful of uses of it is not yet a life cycle.
-  const contribution = curve(x, cfg.objectStep) * (out / (out + cfg.warmup.novelty / 2));
+  const contribution = curve(x, cfg.objectStep) * (reached / (reached + cfg.warmup.novelty / 2));
   // object_run counts a never-taken step only in a context with a life cycle to break. A first
   // touch in a collection the agent has only just met (a resource family it is adopting) is a
-  // first step by chance, and several at once are the adoption, not tasks done backwards. An
-  // object's state is established by how many objects reached it (the uses of its last action),
-  // not by how many left it: nothing normally follows an executed payment, and that is the point.
-  const reached = ctx.startsWith(FIRST) ? out : decayedAt(s.actions[ctx], e.ts, hl);
+  // first step by chance, and several at once are the adoption, not tasks done backwards.
   const novel = c < 0.5 && reached >= cfg.warmup.novelty / 2;
   if (contribution < 0.01) return { novel };
   const where = ctx.startsWith(FIRST) ? `as the first step on a '${ctx.slice(1)}'` : `after '${ctx}' on the same resource`;
   const seen = c < 0.5 ? "never" : `${Math.round(c)} times`;
-  return { r: { feature: "object_step", contribution, detail: `'${e.action}' ${where}: ${seen} in ${Math.round(out)} such steps` }, novel };
+  const among = ctx.startsWith(FIRST) ? `${Math.round(reached)} such steps` : `${Math.round(reached)} objects that reached '${ctx}'`;
+  return { r: { feature: "object_step", contribution, detail: `'${e.action}' ${where}: ${seen} in ${among}` }, novel };
 }
 
 /** Events the run looks back over (the last few steps of a task or two). */
