@@ -11,6 +11,7 @@ import { buildSuite, shiftSuite, type SuiteSpec } from "./suite.ts";
 import { DEV, HOLDOUT } from "./suites.ts";
 import type { Suite } from "./types.ts";
 import { buildWorldB, WORLD_B, worldBSpec } from "./world-b/world.ts";
+import { buildWorldC, WORLD_C } from "./world-c/world.ts";
 import { fit } from "./fit.ts";
 import { FITTED_ON, fittedConfig, type World } from "./fitted.ts";
 
@@ -27,7 +28,7 @@ const { values } = parseArgs({
     origin: { type: "string" },
     "admin-key": { type: "string" },
     suite: { type: "string", default: "both" },
-    /** a (world A: dev + holdout), b (world B), or both. */
+    /** a (world A: dev + holdout), b (world B), both (A and B), c (world C only: the blind third world) or all (A, B and C). */
     world: { type: "string", default: "both" },
     /** Full per-suite report of the Kakunin scorer (misses, top false positives, reasons). */
     detail: { type: "boolean", default: false },
@@ -49,13 +50,16 @@ const { values } = parseArgs({
 });
 const bSpec = worldBSpec({ seed: values["b-seed"] ? Number(values["b-seed"]) : undefined, days: values["b-days"], warm: values["b-warm"] });
 
-const specs: SuiteSpec[] = values.world === "b" ? [] : values.suite === "dev" ? [DEV] : values.suite === "holdout" ? [HOLDOUT] : [DEV, HOLDOUT];
-const withB = values.world !== "a";
+const specs: SuiteSpec[] =
+  values.world === "b" || values.world === "c" ? [] : values.suite === "dev" ? [DEV] : values.suite === "holdout" ? [HOLDOUT] : [DEV, HOLDOUT];
+const withB = values.world !== "a" && values.world !== "c";
+const withC = values.world === "c" || values.world === "all";
 /** Which world each suite belongs to, and how it relates to tuning (the defaults were tuned on world A's dev suite only). */
 const ROLE: Record<string, string> = {
   dev: "world A (bench/anomaly generator), dev suite",
   holdout: "world A, holdout suite (same generator, other seed and variants)",
   "world-b": "world B (bench/anomaly/world-b, written independently)",
+  "world-c": "world C (blind: written after the scorer, never tuned on; bench/anomaly/world-c)",
 };
 const edgeMode = values.edge !== undefined || values.origin !== undefined || values["admin-key"] !== undefined;
 if (edgeMode && !(values.edge && values.origin && values["admin-key"])) {
@@ -74,6 +78,7 @@ async function main(): Promise<void> {
   const built = [
     ...specs.map((spec) => build(spec.name, spec.end, () => buildSuite(spec))),
     ...(withB ? [build(WORLD_B.name, WORLD_B.end, () => buildWorldB(bSpec))] : []),
+    ...(withC ? [build(WORLD_C.name, WORLD_C.end, () => buildWorldC(WORLD_C))] : []),
   ];
   const results: RunResult[] = [];
   if (edgeMode) {
@@ -97,9 +102,10 @@ async function main(): Promise<void> {
     return;
   } else {
     // Each world is scored with the configuration fitted on the OTHER world (the honest,
-    // cross-generator direction), and by the untuned reference scorer beside it.
+    // cross-generator direction), and by the untuned reference scorer beside it. World C was fitted
+    // on by neither, so it is reported under both configurations.
     const workers = values.workers ? Number(values.workers) : undefined;
-    const worldOf = (suite: string): World => (suite === WORLD_B.name ? "b" : "a");
+    const worldOf = (suite: string): World | "c" => (suite === WORLD_B.name ? "b" : suite === WORLD_C.name ? "c" : "a");
     const directions = (["a", "b"] as const).filter((w) => values.direction === "both" || values.direction === w);
     for (const tuned of directions) {
       const report = built.filter((b) => worldOf(b.spec.name) !== tuned);
@@ -119,7 +125,9 @@ async function main(): Promise<void> {
         );
       }
       results.push(...(byScorer.get("kakunin") ?? []));
-      console.log(`\n##### direction: tuned on world ${tuned.toUpperCase()} (${FITTED_ON[tuned]}) → reported on world ${tuned === "a" ? "B" : "A"}`);
+      console.log(
+        `\n##### direction: tuned on world ${tuned.toUpperCase()} (${FITTED_ON[tuned]}) → reported on world ${[...new Set(report.map((b) => worldOf(b.spec.name).toUpperCase()))].join(" + ")}`,
+      );
       for (const [i, b] of report.entries()) {
         const cols: Column[] = scorers.map((sc) => ({ label: sc, m: computeMetrics(byScorer.get(sc)![i]!.runs) }));
         const k = byScorer.get(scorers[0]!)![i]!;

@@ -1,5 +1,5 @@
 import type { EventType } from "../types.ts";
-import { DAY, HOUR, MIN, localClock, type Ev, type Profile } from "./model.ts";
+import { HOUR, MIN, localClock, type Ev, type Profile } from "./model.ts";
 import type { Rand } from "./random.ts";
 
 /** What the attacks need to know about an archetype besides its rhythm and its tasks. */
@@ -53,5 +53,3 @@ export function snap(a: Arch, p: Profile, t: number, r: Rand): number {
   }
   return t;
 }
-
-export const days = (n: number): number => n * DAY;
