@@ -72,7 +72,7 @@ function injectEpisodes(
       a,
       episodes.map((e) => e.attack),
     );
-    const id = `${p.id}.ep${k}`;
+    const id = `${p.id}#${k}`;
     const out = ATTACKS[attack]({ r, p, a, lo: from!, hi: to!, normal, types, episode: id });
     const evs = out.evs.filter((e) => e.ts >= p.start && e.ts < p.end);
     if (evs.length === 0) continue;
