@@ -76,6 +76,21 @@ describe("a dormant tool woken and driven is caught by its share of the agent's 
     expect(uses.at(-1)!.risk.band).toBe("high");
   });
 
+  it("in an agent's first week a tool taking a large share is part of learning its repertoire: medium at most (a later life-cycle step first reached by many objects at once)", () => {
+    const s = newState();
+    // Four working days of history (Monday to Thursday), about a thousand events.
+    workDays(s, 4);
+    expect(s.n).toBeGreaterThan(800);
+    // Friday morning: the same 12 uses in 12 minutes that reach high after three weeks (above).
+    let t = T0 + 4 * 86_400_000;
+    const uses: Score[] = [];
+    for (let i = 0; i < 12; i++) uses.push(scoreEvent(s, ev(`y${i}`, (t += 60_000), "report.share_external", `reports/3-${i}`), SCOPES));
+    const young = Math.max(...uses.map((u) => contribution(u, "young_tool")));
+    expect(young).toBeGreaterThan(0.3);
+    expect(young).toBeLessThan(0.85);
+    expect(uses.some((u) => u.risk.band === "high")).toBe(false);
+  });
+
   it("the same tool adopted into the agent's tasks (once per report) is never high", () => {
     const s = newState();
     workDays(s, 21);

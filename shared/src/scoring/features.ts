@@ -226,6 +226,9 @@ export function sequenceSurprise(s: MonitorState, d: number, cfg: ScoringConfig)
   );
 }
 
+/** Reference values at least as large as a value that make it ordinary for amount_spike / volume_spike (4 of up to 128: ≥ 3 %). */
+export const REF_ORDINARY = 4;
+
 /** What a numeric series measures: money moved (`amount_*` reasons) or data read (`volume_*`). */
 export type SeriesLabel = "amount" | "volume";
 
@@ -268,7 +271,19 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   // A 1-in-67,000 read after 2,500 reads is not extreme; the same after 250 is.
   const c0 = curve(tail - Math.log(n + 1), cfg.amountMaxRatio) * w;
   // Large amounts are the risk; unusually small ones count a third.
-  const spike = curve(z > 0 ? z : -z / 3, cfg.amountSpike) * w;
+  // A value typical of the agent's early history is not a spike because its recent values run
+  // lower (a nightly batch's big reads after a day of single-record lookups): the upward z is the
+  // smaller of the z against the recent values and against the frozen reference, and none at all
+  // for a value at most as large as REF_ORDINARY of the reference's (a share the agent moved from
+  // the start, however bimodal: a robust z of a two-mode series has the minor mode beyond its MAD).
+  let zUp = z;
+  if (z > 0 && series.ref.length >= 32) {
+    const refMed = median(series.ref);
+    let atLeast = 0;
+    for (const v of series.ref) if (v >= x) atLeast++;
+    zUp = atLeast >= REF_ORDINARY ? 0 : Math.min(z, (x - refMed) / (1.4826 * mad(series.ref, refMed) + 0.05));
+  }
+  const spike = curve(z > 0 ? Math.max(0, zUp) : -z / 3, cfg.amountSpike) * w;
   // Both test "too large": the stronger speaks (noisy-OR of the two would count one value twice).
   const r0 =
     c0 >= spike

@@ -32,6 +32,8 @@ export interface YoungWatch {
 /** A watch lasts this many of the agent's events or this long after the tool woke, whichever is first. */
 const WATCH_EVENTS = 64;
 const WATCH_MS = 2 * 3_600_000;
+/** How long an agent's tool repertoire takes to show: a week (its weekly cycle); young_tool weighs in full after it. */
+export const REPERTOIRE_MS = 7 * 86_400_000;
 /** Tools watched at once (the oldest watch gives way). */
 const MAX_WATCHES = 4;
 
@@ -62,7 +64,11 @@ export function youngTool(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): 
   const p = wokenShare(s, w, e.ts, hl);
   const wakes = decayedAt(s.youngWakes, e.ts, hl);
   const x = binomialTailSurprisalLog(k, n, p) - Math.log(n) - Math.log(Math.max(1, wakes));
-  const contribution = curve(x, cfg.youngTool) * (s.n / (s.n + cfg.warmup.novelty));
+  // A repertoire takes time to show, not only events: in an agent's first week its weekly jobs and
+  // the later steps of its life cycles (goods received days after the order) wake for the first
+  // time, and a busy young agent has hundreds of events before they do.
+  const age = s.hourSince < 0 ? 0 : Math.min(1, (e.ts - s.hourSince) / REPERTOIRE_MS);
+  const contribution = curve(x, cfg.youngTool) * (s.n / (s.n + cfg.warmup.novelty)) * age;
   if (contribution < 0.01) return undefined;
   return {
     feature: "young_tool",

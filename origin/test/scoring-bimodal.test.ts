@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { newState, scoreEvent, type MonitorState, type ScoredInput } from "@kakunin/shared";
+import { rng } from "./rng.ts";
+
+const T0 = Date.parse("2026-03-02T00:00:00Z");
+const DAY = 86_400_000;
+const SCOPES = ["screening.*", "alerts.*"];
+
+type Score = ReturnType<typeof scoreEvent>;
+
+function screen(id: string, ts: number, records: number): ScoredInput {
+  return { id, ts, type: "data_access", action: "screening.screen_party", resource: `parties/${id}`, outcome: "success", records };
+}
+
+/**
+ * An AML screening agent with two kinds of the same read: a nightly batch at 01:00 UTC that
+ * screens parties in chunks of 10–50 records, and a daytime trickle of single-party screens, so
+ * its reads are bimodal, and the day's single screens outnumber the night's chunks about 2 to 1.
+ * After a day of single screens the recent reads are nearly all 1: the night's first chunk is
+ * far above them, and it is what the agent has done every night since it started.
+ */
+function night(s: MonitorState, day: number, r: () => number, out: Score[]): void {
+  let t = T0 + day * DAY + 3_600_000;
+  for (let i = 0; i < 30; i++) out.push(scoreEvent(s, screen(`n${day}-${i}`, (t += 40_000 + Math.floor(r() * 30_000)), 10 + Math.floor(r() * 41)), SCOPES));
+}
+
+function daytime(s: MonitorState, day: number, r: () => number): void {
+  let t = T0 + day * DAY + 8 * 3_600_000;
+  for (let i = 0; i < 60; i++) scoreEvent(s, screen(`d${day}-${i}`, (t += 300_000 + Math.floor(r() * 300_000)), 1), SCOPES);
+}
+
+const spike = (x: Score) => x.event.reasons.find((q) => q.feature === "volume_spike")?.contribution ?? 0;
+
+describe("a bimodal read volume (nightly batch chunks, daytime single screens)", () => {
+  it("the night's chunks are not volume spikes after a day of single screens; a read far beyond any chunk still is", () => {
+    const s = newState();
+    const r = rng(7);
+    const nights: Score[] = [];
+    // The agent starts in the daytime: its frozen reference is mostly single screens.
+    for (let day = 0; day < 21; day++) {
+      daytime(s, day, r);
+      night(s, day + 1, r, day >= 14 ? nights : []);
+    }
+    // A week of nights after three weeks of the same: every chunk is ordinary for this agent.
+    expect(Math.max(...nights.map(spike))).toBeLessThan(0.3);
+    expect(nights.every((x) => x.event.band !== "high" && x.risk.band !== "high")).toBe(true);
+    // A bulk pull 100 times the largest chunk is still far beyond anything the agent read.
+    daytime(s, 22, r);
+    const bulk = scoreEvent(s, screen("bulk", T0 + 22 * DAY + 20 * 3_600_000, 5_000), SCOPES);
+    expect(bulk.event.score).toBeGreaterThanOrEqual(0.5);
+    expect(bulk.event.reasons.map((q) => q.feature)).toEqual(expect.arrayContaining([expect.stringMatching(/^volume_(spike|over_max)$/)]));
+  });
+});
