@@ -34,11 +34,34 @@ export function surprisal(count: number, total: number, distinct: number): numbe
  * finds a new tool very surprising. With no singletons and no recent novelty this is the add-½
  * surprisal above.
  */
-export function novelSurprisal(counts: Record<string, { c: number; t: number }>, total: number, t: number, hl: number, rate: number, distinct: number): number {
+export function novelSurprisal(counts: Record<string, { c: number; t: number }>, total: number, t: number, hl: number, rate: number, distinct: number, alpha = 0): number {
   let singletons = 0;
-  for (const k in counts) if (decayedAt(counts[k], t, hl) < 1.5) singletons++;
+  let fresh = 0;
+  for (const k in counts) {
+    const c = counts[k]!;
+    if (decayedAt(c, t, hl) >= 1.5) continue;
+    if (alpha > 0 && t - c.t < NOVELTY_LAG_MS) fresh++;
+    else singletons++;
+  }
   const gt = (singletons + 0.5) / (total + 0.5 * (distinct + 1));
-  return -Math.log(Math.min(1, Math.max(gt, rate)));
+  // With `alpha` (the rate's learning step; tools, not resource kinds): the singletons and the rate
+  // as they stood before this hour's own new categories (each added about `alpha` to the rate):
+  // nine never-used tools in fifteen minutes must not teach themselves, one by one, that a new tool
+  // is ordinary (the fifth read as 1 in 30 where the first was 1 in 500).
+  const before = Math.max(0, rate - alpha * fresh);
+  return -Math.log(Math.min(1, Math.max(gt, before)));
+}
+
+/**
+ * How long a new category counts as the present's, not the agent's history (novelSurprisal): its
+ * first uses within the last hour are left out of the null they are judged against, as the hour
+ * profiles learn with a lag so that a session at a dead hour does not teach itself the hour.
+ */
+export const NOVELTY_LAG_MS = 3_600_000;
+
+/** The learning step of the agent's new-category rates (learn.ts): 1 / (n + 1) while it is young, then 1 %. */
+export function newRateStep(n: number): number {
+  return n < 50 ? 1 / (n + 1) : 0.01;
 }
 
 /**
@@ -93,7 +116,7 @@ export function actionNovelty(
   const explicit = scopes.includes(e.action);
   const prior = explicit ? cfg.scopePrior.explicit : inScope(scopes, e.action) ? cfg.scopePrior.wildcard : 1;
   const distinct = Math.min(Object.keys(s.actions).length, cfg.caps.actions);
-  const x = novel ? novelSurprisal(s.actions, total, e.ts, hl, s.actionNewRate, distinct) : surprisal(c, total, distinct);
+  const x = novel ? novelSurprisal(s.actions, total, e.ts, hl, s.actionNewRate, distinct, newRateStep(s.n)) : surprisal(c, total, distinct);
   const contribution = curve(x, cfg.actionNovelty) * prior * conf(s.n, cfg.warmup.novelty);
   const what = novel ? `first use of '${e.action}'` : `use ${Math.round(c) + 1} of the rarely used '${e.action}'`;
   return { r: reason("action_novelty", contribution, `${what} after ${Math.round(total)} events`), novel, rare: true, x };
@@ -131,6 +154,8 @@ export function resourceKindNovelty(s: MonitorState, e: ScoredInput, cfg: Scorin
   const c = decayedAt(s.resourceKinds[kind], e.ts, hl);
   if (c >= 0.5) return { novel: false };
   const total = decayedAt(s.resourceKindTotal, e.ts, hl);
+  // Not lagged like a tool's (actionNovelty): a new resource family arrives as several new kinds at
+  // once (its collection, items, sub-paths), so a burst of them is one adoption, judged as before.
   const x = novelSurprisal(s.resourceKinds, total, e.ts, hl, s.kindNewRate, Object.keys(s.resourceKinds).length);
   const contribution = curve(x, cfg.resourceKindNovelty) * conf(s.n, cfg.warmup.novelty);
   return { r: reason("resource_novelty", contribution, `first access to a resource like '${kind}'`), novel: true };

@@ -1,7 +1,7 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
 import { learnDrift } from "./drift.ts";
-import { FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, resourceKind, RUN_MEMORY, runStep } from "./features.ts";
+import { FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, newRateStep, resourceKind, RUN_MEMORY, runStep } from "./features.ts";
 import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
@@ -166,9 +166,9 @@ function learnVolumeHour(s: MonitorState, unit: VolumeUnit | typeof FANOUT_HOUR,
 export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novelAny: boolean, novelTransition: boolean, step = 0, late = false): void {
   const hl = cfg.halfLife.behaviour;
   const t = e.ts;
-  const ewma = (n: number) => (n < 50 ? 1 / (n + 1) : 0.01);
-  s.actionNewRate += ewma(s.n) * ((s.actions[e.action] ? 0 : 1) - s.actionNewRate);
-  if (e.resource) s.kindNewRate += ewma(s.n) * ((s.resourceKinds[resourceKind(e.resource)] ? 0 : 1) - s.kindNewRate);
+  const rateStep = newRateStep(s.n);
+  s.actionNewRate += rateStep * ((s.actions[e.action] ? 0 : 1) - s.actionNewRate);
+  if (e.resource) s.kindNewRate += rateStep * ((s.resourceKinds[resourceKind(e.resource)] ? 0 : 1) - s.kindNewRate);
   if (s.prevAction && s.actions[e.action]) {
     // The step-surprise baseline: a slow mean and variance of the short run, by the step.
     const q = s.seq;
