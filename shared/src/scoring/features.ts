@@ -34,7 +34,15 @@ export function surprisal(count: number, total: number, distinct: number): numbe
  * finds a new tool very surprising. With no singletons and no recent novelty this is the add-½
  * surprisal above.
  */
-export function novelSurprisal(counts: Record<string, { c: number; t: number }>, total: number, t: number, hl: number, rate: number, distinct: number, alpha = 0): number {
+export function novelSurprisal(
+  counts: Record<string, { c: number; t: number }>,
+  total: number,
+  t: number,
+  hl: number,
+  rate: number,
+  distinct: number,
+  alpha = 0,
+): number {
   let singletons = 0;
   let fresh = 0;
   for (const k in counts) {
