@@ -51,3 +51,25 @@ describe("a bimodal read volume (nightly batch chunks, daytime single screens)",
     expect(bulk.event.reasons.map((q) => q.feature)).toEqual(expect.arrayContaining([expect.stringMatching(/^volume_(spike|over_max)$/)]));
   });
 });
+
+describe("a read tool too new to have a history of its own (agent-wide series)", () => {
+  it("a bulk pull through a tool adopted yesterday is judged against everything the agent reads", () => {
+    const s = newState();
+    const r = rng(9);
+    for (let day = 0; day < 21; day++) {
+      daytime(s, day, r);
+      night(s, day + 1, r, []);
+    }
+    // A renamed lookup (v2) first used today: four reads of 5,000 records each, a hundred times the
+    // largest chunk the agent ever read, through a tool with no series of its own.
+    let t = T0 + 22 * DAY + 9 * 3_600_000;
+    const pulls: Score[] = [];
+    for (let i = 0; i < 4; i++) pulls.push(scoreEvent(s, { ...screen(`v${i}`, (t += 60_000), 5_000), action: "screening.lookup_v2" }, SCOPES));
+    const over = pulls.flatMap((p) => p.event.reasons).find((q) => q.feature === "volume_over_max");
+    expect(over?.detail).toMatch(/against all its actions' volumes \('screening.lookup_v2' has too few of its own\)/);
+    expect(pulls.some((p) => p.event.band === "high")).toBe(true);
+    // An ordinary single screen through the same new tool is no spike (the hour's total still counts).
+    const one = scoreEvent(s, { ...screen("v-one", (t += 60_000), 1), action: "screening.lookup_v2" }, SCOPES);
+    expect(one.event.reasons.some((q) => q.feature === "volume_spike" || q.feature === "volume_over_max")).toBe(false);
+  });
+});

@@ -25,7 +25,7 @@ import {
   volumeHour,
   type Reason,
 } from "./features.ts";
-import { amountKey, countMinute, foldMinutes, learn, VOLUME_UNITS, volumeKey } from "./learn.ts";
+import { amountKey, countMinute, foldMinutes, judgedKey, learn, VOLUME_UNITS, volumeKey } from "./learn.ts";
 import { learnObjectStep, objectRun, objectStep } from "./object-steps.ts";
 import { learnYoungTool, youngTool } from "./young-tools.ts";
 import { learnMix, mixDrift } from "./mix-drift.ts";
@@ -147,8 +147,10 @@ function scoreInPlace(
     bucket ? rateBurst(s, e, cfg) : undefined,
     bucket && isNewResource ? resourceFanout(s, bucket.fresh, cfg) : undefined,
     isNewResource ? fanoutHour(s, e, cfg) : undefined,
-    ...amountFeatures(s, e, amountKey(e), cfg),
-    ...VOLUME_UNITS.flatMap((u) => (e[u] === undefined ? [] : [...amountFeatures(s, e, volumeKey(e, u), cfg, e[u], "volume"), volumeHour(s, e, u, cfg)])),
+    ...amountFeatures(s, e, judgedKey(s, amountKey(e)), cfg),
+    ...VOLUME_UNITS.flatMap((u) =>
+      e[u] === undefined ? [] : [...amountFeatures(s, e, judgedKey(s, volumeKey(e, u)), cfg, e[u], "volume"), volumeHour(s, e, u, cfg)],
+    ),
     errorStorm(s, e, cfg),
     unusualHour(s, e, cfg, owed.hours),
     latencyOutlier(s, e, cfg),

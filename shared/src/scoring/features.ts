@@ -348,6 +348,8 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
     );
     if (r2) out.push(r2);
   }
+  // The agent-wide series (learn.judgedKey): say so, the action's own history is too short to judge.
+  if (key.startsWith("\u0001")) for (const r of out) r.detail += `, against all its actions' ${label}s ('${e.action}' has too few of its own)`;
   return out;
 }
 

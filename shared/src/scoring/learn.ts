@@ -45,6 +45,22 @@ export function amountKey(e: ScoredInput): string {
   return `${e.action}|${e.currency ?? ""}`;
 }
 
+/**
+ * The action of the agent-wide series (every action's amounts in a currency, every action's read
+ * volume in a unit): no action name can start with U+0001. A tool too new to have a series of its
+ * own (fewer than SERIES_MIN values) is judged against it: before, a read tool adopted or renamed
+ * yesterday (`lookup_v2`) could pull 100× the agent's usual records against no yardstick at all.
+ */
+export const AGENT_WIDE = "\u0001";
+/** Values a series needs before its own tails are judged (features.amountFeatures). */
+export const SERIES_MIN = 8;
+
+/** The series an event's value is judged on: its action's, or the agent-wide one while the action's is young. */
+export function judgedKey(s: MonitorState, key: string): string {
+  if ((s.amounts[key]?.recent.length ?? 0) >= SERIES_MIN) return key;
+  return AGENT_WIDE + key.slice(key.indexOf("|"));
+}
+
 /** Read volume is judged per action and unit, like amounts per action and currency. */
 export const VOLUME_UNITS = ["records", "bytes"] as const;
 export type VolumeUnit = (typeof VOLUME_UNITS)[number];
@@ -208,11 +224,15 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   s.errLong = s.outcomeN === 0 ? failed : s.errLong + 0.005 * (failed - s.errLong);
   s.outcomeN++;
   learnHours(s, t, cfg);
-  if (e.amount !== undefined) learnSeries(s, amountKey(e), e.amount, cfg);
+  if (e.amount !== undefined) {
+    learnSeries(s, amountKey(e), e.amount, cfg);
+    learnSeries(s, AGENT_WIDE + amountKey(e).slice(amountKey(e).indexOf("|")), e.amount, cfg);
+  }
   for (const unit of VOLUME_UNITS) {
     const v = e[unit];
     if (v === undefined) continue;
     learnSeries(s, volumeKey(e, unit), v, cfg);
+    learnSeries(s, AGENT_WIDE + `|#${unit}`, v, cfg);
     learnVolumeHour(s, unit, t, v);
   }
   if (e.latencyMs !== undefined) ring(s.latency, Math.log1p(e.latencyMs), cfg.caps.amounts);
