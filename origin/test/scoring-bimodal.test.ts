@@ -73,3 +73,18 @@ describe("a read tool too new to have a history of its own (agent-wide series)",
     expect(one.event.reasons.some((q) => q.feature === "volume_spike" || q.feature === "volume_over_max")).toBe(false);
   });
 });
+
+describe("an action name with a '|' in it", () => {
+  it("is judged against the same agent-wide series as any other new tool (the key's unit is after the last '|')", () => {
+    const s = newState();
+    const r = rng(9);
+    for (let day = 0; day < 21; day++) {
+      daytime(s, day, r);
+      night(s, day + 1, r, []);
+    }
+    let t = T0 + 22 * DAY + 9 * 3_600_000;
+    const pulls: Score[] = [];
+    for (let i = 0; i < 4; i++) pulls.push(scoreEvent(s, { ...screen(`w${i}`, (t += 60_000), 5_000), action: "screening|lookup" }, SCOPES));
+    expect(pulls.flatMap((p) => p.event.reasons).some((q) => q.feature === "volume_over_max")).toBe(true);
+  });
+});

@@ -51,14 +51,18 @@ export function amountKey(e: ScoredInput): string {
  * own (fewer than SERIES_MIN values) is judged against it: before, a read tool adopted or renamed
  * yesterday (`lookup_v2`) could pull 100× the agent's usual records against no yardstick at all.
  */
-export const AGENT_WIDE = "\u0001";
+const AGENT_WIDE = "\u0001";
 /** Values a series needs before its own tails are judged (features.amountFeatures). */
-export const SERIES_MIN = 8;
+const SERIES_MIN = 8;
+
+/** The agent-wide key of a series key: its currency or unit after the LAST `|` (an action name may contain one). */
+function wideKey(key: string): string {
+  return AGENT_WIDE + key.slice(key.lastIndexOf("|"));
+}
 
 /** The series an event's value is judged on: its action's, or the agent-wide one while the action's is young. */
 export function judgedKey(s: MonitorState, key: string): string {
-  if ((s.amounts[key]?.recent.length ?? 0) >= SERIES_MIN) return key;
-  return AGENT_WIDE + key.slice(key.indexOf("|"));
+  return (s.amounts[key]?.recent.length ?? 0) >= SERIES_MIN ? key : wideKey(key);
 }
 
 /** Read volume is judged per action and unit, like amounts per action and currency. */
@@ -226,13 +230,13 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   learnHours(s, t, cfg);
   if (e.amount !== undefined) {
     learnSeries(s, amountKey(e), e.amount, cfg);
-    learnSeries(s, AGENT_WIDE + amountKey(e).slice(amountKey(e).indexOf("|")), e.amount, cfg);
+    learnSeries(s, wideKey(amountKey(e)), e.amount, cfg);
   }
   for (const unit of VOLUME_UNITS) {
     const v = e[unit];
     if (v === undefined) continue;
     learnSeries(s, volumeKey(e, unit), v, cfg);
-    learnSeries(s, AGENT_WIDE + `|#${unit}`, v, cfg);
+    learnSeries(s, wideKey(volumeKey(e, unit)), v, cfg);
     learnVolumeHour(s, unit, t, v);
   }
   if (e.latencyMs !== undefined) ring(s.latency, Math.log1p(e.latencyMs), cfg.caps.amounts);
