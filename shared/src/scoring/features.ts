@@ -262,6 +262,14 @@ export function sequenceSurprise(s: MonitorState, d: number, cfg: ScoringConfig)
 /** Reference values at least as large as a value that make it ordinary for amount_spike / volume_spike (4 of up to 128: ≥ 3 %). */
 export const REF_ORDINARY = 4;
 
+/** Values a series needs before its own tails are judged (amountFeatures; learn.judgedKey falls back below it). */
+export const SERIES_MIN = 8;
+/**
+ * The action of the agent-wide series (every action's amounts in a currency, every action's read
+ * volume in a unit): no action name can start with U+0001 (learn.judgedKey, learn.wideKey).
+ */
+export const AGENT_WIDE = "\u0001";
+
 /** What a numeric series measures: money moved (`amount_*` reasons) or data read (`volume_*`). */
 export type SeriesLabel = "amount" | "volume";
 
@@ -273,7 +281,7 @@ export type SeriesLabel = "amount" | "volume";
 export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg: ScoringConfig, value = e.amount, label: SeriesLabel = "amount"): Reason[] {
   if (value === undefined) return [];
   const series = s.amounts[key];
-  if (!series || series.recent.length < 8) return [];
+  if (!series || series.recent.length < SERIES_MIN) return [];
   const x = Math.log1p(value);
   const unit = label === "amount" ? (e.currency ? " " + e.currency : "") : ` ${key.split("|#")[1] ?? ""}`;
   const med = median(series.recent);
@@ -309,9 +317,10 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   // smaller of the z against the recent values and against the frozen reference, and none at all
   // for a value at most as large as REF_ORDINARY of the reference's (a share the agent moved from
   // the start, however bimodal: a robust z of a two-mode series has the minor mode beyond its MAD).
+  // The frozen reference's median, once (the spike and the drift below both read it).
+  const refMed = series.ref.length >= 32 ? median(series.ref) : undefined;
   let zUp = z;
-  if (z > 0 && series.ref.length >= 32) {
-    const refMed = median(series.ref);
+  if (z > 0 && refMed !== undefined) {
     let atLeast = 0;
     for (const v of series.ref) if (v >= x) atLeast++;
     zUp = atLeast >= REF_ORDINARY ? 0 : Math.min(z, (x - refMed) / (1.4826 * mad(series.ref, refMed) + 0.05));
@@ -336,10 +345,9 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
         )
       : undefined;
   if (r1) out.push(r1);
-  if (series.ref.length >= 32) {
+  if (refMed !== undefined) {
     // Slow drift: a CUSUM of ranks against the frozen reference (the series' first values), drift.ts.
     const cusum = driftAfter(series.drift, series.ref, x);
-    const refMed = median(series.ref);
     const recentMed = median(series.recent.slice(-24));
     const r2 = reason(
       `${label}_drift`,
@@ -349,7 +357,7 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
     if (r2) out.push(r2);
   }
   // The agent-wide series (learn.judgedKey): say so, the action's own history is too short to judge.
-  if (key.startsWith("\u0001")) for (const r of out) r.detail += `, against all its actions' ${label}s ('${e.action}' has too few of its own)`;
+  if (key.startsWith(AGENT_WIDE)) for (const r of out) r.detail += `, against all its actions' ${label}s ('${e.action}' has too few of its own)`;
   return out;
 }
 

@@ -1,7 +1,7 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
 import { learnDrift } from "./drift.ts";
-import { FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, newRateStep, resourceKind, RUN_MEMORY, runStep } from "./features.ts";
+import { AGENT_WIDE, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
 import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
@@ -45,22 +45,16 @@ export function amountKey(e: ScoredInput): string {
   return `${e.action}|${e.currency ?? ""}`;
 }
 
-/**
- * The action of the agent-wide series (every action's amounts in a currency, every action's read
- * volume in a unit): no action name can start with U+0001. A tool too new to have a series of its
- * own (fewer than SERIES_MIN values) is judged against it: before, a read tool adopted or renamed
- * yesterday (`lookup_v2`) could pull 100× the agent's usual records against no yardstick at all.
- */
-const AGENT_WIDE = "\u0001";
-/** Values a series needs before its own tails are judged (features.amountFeatures). */
-const SERIES_MIN = 8;
-
 /** The agent-wide key of a series key: its currency or unit after the LAST `|` (an action name may contain one). */
 function wideKey(key: string): string {
   return AGENT_WIDE + key.slice(key.lastIndexOf("|"));
 }
 
-/** The series an event's value is judged on: its action's, or the agent-wide one while the action's is young. */
+/**
+ * The series an event's value is judged on: its action's, or the agent-wide one (features.AGENT_WIDE)
+ * while the action has fewer than SERIES_MIN values of its own: before, a read tool adopted or
+ * renamed yesterday (`lookup_v2`) could pull 100× the agent's usual records against no yardstick.
+ */
 export function judgedKey(s: MonitorState, key: string): string {
   return (s.amounts[key]?.recent.length ?? 0) >= SERIES_MIN ? key : wideKey(key);
 }
