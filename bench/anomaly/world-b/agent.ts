@@ -1,4 +1,4 @@
-import type { EventType, Outcome } from "../types.ts";
+import type { SimEvent } from "../sim-event.ts";
 import { ARCHETYPES, type Archetype, type Step } from "./archetypes.ts";
 import type { Rand } from "./random.ts";
 
@@ -87,18 +87,8 @@ export function baseIntensity(p: AgentParams, t: number): number {
   return p.arch.shape(dow, hour, t >= p.shiftFrom);
 }
 
-/** A concrete event before ids and labels. */
-export interface Ev {
-  ts: number;
-  type: EventType;
-  action: string;
-  resource?: string;
-  amount?: number;
-  currency?: string;
-  outcome: Outcome;
-  latencyMs?: number;
-  attributes?: Record<string, number>;
-}
+/** A concrete event before ids and labels (the harness's shape, sim-event.ts). */
+export type Ev = SimEvent;
 
 /** Customer ids: mostly a Zipf-like reuse of known customers, sometimes a new one. */
 export class Pool {

@@ -1,4 +1,4 @@
-import type { AgentEvent } from "@kakunin/shared";
+import { toAgentEvent } from "../sim-event.ts";
 import type { AttackType, Episode, LabelledEvent, SimAgent, Suite } from "../types.ts";
 import { DAY, drawAgent, type Ev } from "./agent.ts";
 import { ARCHETYPES } from "./archetypes.ts";
@@ -32,16 +32,6 @@ export function worldBSpec(opts: { seed?: number; days?: string; warm?: string }
     ...(days?.length === 2 ? { days: [days[0]!, days[1]!] as const, warmDays: Number(opts.warm ?? 5) } : {}),
     ...(opts.seed !== undefined ? { seed: opts.seed } : {}),
   };
-}
-
-function toEvent(id: string, ev: Ev): AgentEvent {
-  const e: AgentEvent = { event_id: id, timestamp: new Date(ev.ts).toISOString(), type: ev.type, action: ev.action, outcome: ev.outcome };
-  if (ev.resource !== undefined) e.resource = ev.resource;
-  if (ev.amount !== undefined) e.amount = ev.amount;
-  if (ev.currency !== undefined) e.currency = ev.currency;
-  if (ev.latencyMs !== undefined) e.latency_ms = ev.latencyMs;
-  if (ev.attributes !== undefined) e.attributes = ev.attributes;
-  return e;
 }
 
 /**
@@ -98,7 +88,7 @@ export function buildWorldB(spec: WorldBSpec = WORLD_B): Suite {
       for (const { ep, inj } of injected) for (const ev of inj.events) if (ev.ts < spec.end) labelled.push({ ev, episode: ep });
       labelled.sort((a, b) => a.ev.ts - b.ev.ts);
       const events: LabelledEvent[] = labelled.map((l, j) => ({
-        event: toEvent(`${id}.${j}`, l.ev),
+        event: toAgentEvent(`${id}.${j}`, l.ev),
         ts: l.ev.ts,
         episode: l.episode,
         benign: l.episode ? undefined : l.benign,

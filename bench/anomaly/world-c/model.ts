@@ -1,22 +1,13 @@
 import type { BenignType, EventType, Outcome } from "../types.ts";
+import type { SimEvent } from "../sim-event.ts";
 import type { Rand } from "./random.ts";
 
 export const MIN = 60_000;
 export const HOUR = 3_600_000;
 export const DAY = 86_400_000;
 
-/** One simulated event before it becomes an AgentEvent (time as epoch ms). */
-export interface Ev {
-  ts: number;
-  type: EventType;
-  action: string;
-  resource?: string;
-  amount?: number;
-  currency?: string;
-  outcome: Outcome;
-  latencyMs?: number;
-  attributes?: Record<string, number | string>;
-}
+/** One simulated event before it becomes an AgentEvent (the harness's shape, sim-event.ts). */
+export type Ev = SimEvent;
 
 /** A stable resource an agent keeps coming back to (service, vendor, document, list), usable from `since`. */
 export interface PoolEntry {

@@ -1,4 +1,9 @@
-/** mulberry32: a small seeded PRNG, so world C is deterministic and independent of Math.random. */
+/**
+ * mulberry32: a small seeded PRNG, so world C is deterministic and independent of Math.random.
+ * Kept apart from bench/common/rng.ts and world B's on purpose (like world B's from world A's): the
+ * blind world shares no generator code with the others, only the harness (types.ts, sim-event.ts),
+ * and its distributions differ in detail (Box–Muller guard, array weights, Pareto).
+ */
 export class Rand {
   private s: number;
   constructor(seed: number) {

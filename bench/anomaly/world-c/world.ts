@@ -1,10 +1,10 @@
-import type { AgentEvent } from "@kakunin/shared";
+import { toAgentEvent } from "../sim-event.ts";
 import { ATTACK_TYPES, type AttackType, type BenignWindow, type Episode, type EventType, type LabelledEvent, type SimAgent, type Suite } from "../types.ts";
 import type { Arch } from "./arch.ts";
 import { ARCHETYPES, DEVOPS, resetIds } from "./archetypes.ts";
 import { ATTACKS, applicable } from "./attacks.ts";
 import { drawAgent, type Drawn } from "./agent.ts";
-import { DAY, type Ev, type Labelled } from "./model.ts";
+import { DAY, type Labelled } from "./model.ts";
 import { Rand } from "./random.ts";
 
 export interface WorldCSpec {
@@ -18,16 +18,6 @@ export interface WorldCSpec {
 }
 
 export const WORLD_C: WorldCSpec = { name: "world-c", seed: 0xc0c, agentsPerArchetype: 7, anomalousShare: 0.7, end: Date.UTC(2026, 3, 1) };
-
-function toEvent(id: string, ev: Ev): AgentEvent {
-  const e: AgentEvent = { event_id: id, timestamp: new Date(ev.ts).toISOString(), type: ev.type, action: ev.action, outcome: ev.outcome };
-  if (ev.resource !== undefined) e.resource = ev.resource;
-  if (ev.amount !== undefined) e.amount = ev.amount;
-  if (ev.currency !== undefined) e.currency = ev.currency;
-  if (ev.latencyMs !== undefined) e.latency_ms = ev.latencyMs;
-  if (ev.attributes !== undefined) e.attributes = ev.attributes;
-  return e;
-}
 
 /**
  * Deals attack families over the whole world: each episode gets the applicable family with the
@@ -111,7 +101,7 @@ export function buildWorldC(spec: WorldCSpec = WORLD_C): Suite {
       all.sort((x, y) => x.ev.ts - y.ev.ts);
       const events: LabelledEvent[] = all.map((l, j) => {
         const episode = l.episode ? byId.get(l.episode) : undefined;
-        return { event: toEvent(`${d.p.id}.${j}`, l.ev), ts: l.ev.ts, episode, benign: episode ? undefined : l.benign };
+        return { event: toAgentEvent(`${d.p.id}.${j}`, l.ev), ts: l.ev.ts, episode, benign: episode ? undefined : l.benign };
       });
       agents.push({
         id: d.p.id,
