@@ -29,18 +29,24 @@ function daytime(s: MonitorState, day: number, r: () => number): void {
   for (let i = 0; i < 60; i++) scoreEvent(s, screen(`d${day}-${i}`, (t += 300_000 + Math.floor(r() * 300_000)), 1), SCOPES);
 }
 
+/** Three weeks of days and nights from `seed`; the last week's night scores go to `lastNights` when given. */
+function threeWeeks(s: MonitorState, seed: number, lastNights: Score[] = []): () => number {
+  const r = rng(seed);
+  for (let day = 0; day < 21; day++) {
+    daytime(s, day, r);
+    night(s, day + 1, r, day >= 14 ? lastNights : []);
+  }
+  return r;
+}
+
 const spike = (x: Score) => x.event.reasons.find((q) => q.feature === "volume_spike")?.contribution ?? 0;
 
 describe("a bimodal read volume (nightly batch chunks, daytime single screens)", () => {
   it("the night's chunks are not volume spikes after a day of single screens; a read far beyond any chunk still is", () => {
     const s = newState();
-    const r = rng(7);
     const nights: Score[] = [];
     // The agent starts in the daytime: its frozen reference is mostly single screens.
-    for (let day = 0; day < 21; day++) {
-      daytime(s, day, r);
-      night(s, day + 1, r, day >= 14 ? nights : []);
-    }
+    const r = threeWeeks(s, 7, nights);
     // A week of nights after three weeks of the same: every chunk is ordinary for this agent.
     expect(Math.max(...nights.map(spike))).toBeLessThan(0.3);
     expect(nights.every((x) => x.event.band !== "high" && x.risk.band !== "high")).toBe(true);
@@ -55,11 +61,7 @@ describe("a bimodal read volume (nightly batch chunks, daytime single screens)",
 describe("a read tool too new to have a history of its own (agent-wide series)", () => {
   it("a bulk pull through a tool adopted yesterday is judged against everything the agent reads", () => {
     const s = newState();
-    const r = rng(9);
-    for (let day = 0; day < 21; day++) {
-      daytime(s, day, r);
-      night(s, day + 1, r, []);
-    }
+    threeWeeks(s, 9);
     // A renamed lookup (v2) first used today: four reads of 5,000 records each, a hundred times the
     // largest chunk the agent ever read, through a tool with no series of its own.
     let t = T0 + 22 * DAY + 9 * 3_600_000;
@@ -77,11 +79,7 @@ describe("a read tool too new to have a history of its own (agent-wide series)",
 describe("an action name with a '|' in it", () => {
   it("is judged against the same agent-wide series as any other new tool (the key's unit is after the last '|')", () => {
     const s = newState();
-    const r = rng(9);
-    for (let day = 0; day < 21; day++) {
-      daytime(s, day, r);
-      night(s, day + 1, r, []);
-    }
+    threeWeeks(s, 9);
     let t = T0 + 22 * DAY + 9 * 3_600_000;
     const pulls: Score[] = [];
     for (let i = 0; i < 4; i++) pulls.push(scoreEvent(s, { ...screen(`w${i}`, (t += 60_000), 5_000), action: "screening|lookup" }, SCOPES));
