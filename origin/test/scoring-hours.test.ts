@@ -79,7 +79,10 @@ describe("unusual_hour counts days and sessions, not events", () => {
     };
     const normal = session(false);
     const backlog = session(true);
-    expect(normal.max).toBeGreaterThanOrEqual(0.85);
+    // After a normal day the hour on its own is medium (one start at a dead hour: its blocks follow
+    // that start, the hurdle in features.unusualHour) and the hour-long session is high as an episode.
+    expect(normal.max).toBeGreaterThanOrEqual(0.5);
+    expect(Math.max(...normal.out.map((x) => x.risk.score))).toBeGreaterThanOrEqual(0.85);
     expect(normal.detail).toBeUndefined();
     expect(backlog.max).toBeLessThan(0.3);
     expect(backlog.out.every((x) => x.risk.band !== "high")).toBe(true);
@@ -110,6 +113,33 @@ describe("unusual_hour counts days and sessions, not events", () => {
     expect(out[first]!.event.reasons.map((f) => f.feature)).toContain("unusual_hour");
   }, 60_000);
 
+  it("a sporadic agent's busy session at its usual hour, on a weekday it happened to skip, is not high: an active hour's blocks follow one start", () => {
+    // A research assistant that works 08–12 UTC on about half of its days, a task every 30–50
+    // minutes while it works. Two weeks in, it works 10:00–11:00 on a Wednesday, a weekday it
+    // skipped both times before, at a busier pace (a task every 4–7 minutes). The hour is its most
+    // usual one; only the weekday is unusual, and it skips days at random anyway. Until 2026-12-06
+    // each of the session's active 10-minute blocks was read as rare again (a geometric tail on the
+    // expected blocks), and the session was high within the hour: world C's clean research
+    // assistants were auto-revoked for this.
+    for (const seed of [31, 32]) {
+      const r = rng(seed);
+      const s = newState();
+      const worked = [0, 1, 3, 4, 5, 7, 10, 11, 13]; // days from Monday 2 Feb; Wednesdays (2, 9) skipped
+      for (const d of worked)
+        for (let t = DAY0 + d * DAY + 8 * HOUR + r() * 600_000; t < DAY0 + d * DAY + 12 * HOUR; t += 1_800_000 + r() * 1_200_000)
+          for (const e of task(t, `w${d}-${Math.floor(t / 1000)}`, r)) scoreEvent(s, e, SCOPES);
+      const wednesday = DAY0 + 16 * DAY + 10 * HOUR;
+      expect(new Date(wednesday).getUTCDay()).toBe(3);
+      const out: ReturnType<typeof scoreEvent>[] = [];
+      for (let t = wednesday; t < wednesday + 55 * 60_000; t += 240_000 + r() * 160_000)
+        for (const e of task(t, `x-${t}`, r)) out.push(scoreEvent(s, e, SCOPES));
+      expect(out.length).toBeGreaterThan(30);
+      for (const x of out) {
+        expect(x.event.band).not.toBe("high");
+        expect(x.risk.band).not.toBe("high");
+      }
+    }
+  }, 60_000);
   it("a state stored before the active-hour profiles loads, keeps its history and scores the same odd hour as rare", () => {
     const { s, end } = history(10, 8, 17, 7);
     const old = JSON.parse(JSON.stringify(s)) as Record<string, unknown>;

@@ -125,7 +125,7 @@ export const DEFAULT_SCORING: ScoringConfig = {
   errorStorm: { center: 10, width: 1.4, cap: 0.9 },
   /**
    * x = −ln(7 · the window's share of the agent's active clock hours) for one event, or the
-   * family-wise geometric tail of the last hour's active 10-minute blocks (features.unusualHour).
+   * family-wise tail of the last hour's session, one start and its blocks (features.unusualHour).
    * High (0.85) at x ≈ 6.9, the same reading as amountMaxRatio: one history in a thousand; a
    * never-worked hour after ~100 active clock hours is x ≈ 5.3, medium.
    */

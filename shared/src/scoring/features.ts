@@ -406,10 +406,9 @@ export function hourOfWeek(ts: number): number {
  * One event: −ln(7 · p), p the window's share of the agent's active clock hours on this weekday
  * (weekSlot), ≈ ln(2 · active hours) for a window never worked: a one-off task there after weeks
  * of office hours is medium at most. A session: the active 10-minute blocks of the last hour (at
- * most 6) against the number the profile expects in an hour at this slot (the chance the hour is
- * active × the agent's blocks per active hour), gamma–Poisson with shape 1 (geometric), judged
- * family-wise over the blocks of the agent's history; blocks of an earlier clock hour count
- * against the least rare of the hours. Both profiles learn with a 2-hour lag (learn.ts), so a
+ * most 6) as a hurdle, the chance the hour at this slot is active at all times the chance an
+ * active hour of the agent's fills that many blocks, judged family-wise over the clock hours of
+ * the agent's history; blocks of an earlier clock hour count against the least rare of the hours. Both profiles learn with a 2-hour lag (learn.ts), so a
  * session at a dead hour does not teach itself that the hour is normal; a review that accepts the
  * activity folds it in at once (feedback.acceptAsNormal).
  */
@@ -511,13 +510,20 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig,
   for (const b of seen) if (b < hourStart) hours.add(Math.floor(b / UPH));
   for (const eh of hours) p = Math.max(p, slot((h + 24 - (hourStart / UPH - eh)) % 24).p);
   const k = seen.size;
-  // Expected active blocks in a clock hour at this slot: P(the hour is active) × blocks it fills.
-  // Owed hours come through as the agent's own blocks: the backlog is expected in this hour too.
-  const expected = perDay * 7 * (p / 3) * fill + Math.min(owed, 1) * fill;
-  // Family-wise over the agent's history (like amount_over_max): the window slides block by block,
-  // so among the 6 · 24 · days blocks of its history a count with tail p turns up that many · p
-  // times by chance; high (x ≈ 6.9) is a session one history in a thousand would show.
-  const session = -k * Math.log(expected / (1 + expected)) - Math.log(UPH * 24 * horizon);
+  // A hurdle: the hour at this slot is active at all (q, its share of the agent's active hours per
+  // week; owed hours make it expected), and an active hour fills k blocks as the agent's own active
+  // hours do (geometric from one block with their mean fill, add-½). Only starting is rare: once
+  // an agent is at work its blocks follow one another, so counting each block as rare again
+  // (a geometric tail on q × fill, until 2026-12-06) read a sporadic agent's ordinary 10:00 session
+  // on an unusual weekday as 6 independent surprises, high (world C's clean research assistants).
+  // A session is still more than one event when the agent's active hours are short.
+  const q = Math.min(0.95, perDay * 7 * (p / 3) + Math.min(owed, 1));
+  const stay = (Math.max(0, act.blocks - act.total) + 0.5) / (Math.max(act.blocks, act.total) + 1);
+  const expected = q * fill;
+  // Family-wise over the agent's history (like amount_over_max): among the 24 · days clock hours
+  // of its history a start with tail q turns up that many · q times by chance; high (x ≈ 6.9) is a
+  // session one history in a thousand would show.
+  const session = -Math.log(q) - (k - 1) * Math.log(stay) - Math.log(24 * horizon);
   const x = Math.max(single, session);
   // A daily rhythm needs days to show: full weight after three days of hour history, not after N events.
   const days = s.hourSince < 0 ? 0 : Math.min(1, (s.hoursT - s.hourSince) / (3 * 86_400_000));
