@@ -564,11 +564,26 @@ function weekSlot(week: readonly number[], s: MonitorState, ts: number, h: numbe
   return pDay * share * ratio;
 }
 
+/** Latencies the agent must have shown before one is judged. */
+export const LATENCY_MIN = 30;
+/** Half-life, in events, of the agent's long-run latency spread (state.latencySpread). */
+export const LATENCY_SPREAD_EVENTS = 1_000;
+
+/**
+ * How far this latency is from the agent's recent ones (median of the last 128), in units of the
+ * larger of their spread (1.4826 · MAD) and the agent's long-run spread (mean absolute deviation
+ * × √(π/2), the normal's σ, over ~1,000 events): a run of identical latencies (a caching proxy, a
+ * stub, a retry loop answered from memory) fills the recent window with one value, and with its
+ * MAD of 0 every ordinary latency after it read as an outlier, medium evidence event after event,
+ * enough to escalate a clean agent (origin/test/scoring-latency.test.ts).
+ */
 export function latencyOutlier(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
-  if (e.latencyMs === undefined || s.latency.length < 30) return undefined;
+  if (e.latencyMs === undefined || s.latency.length < LATENCY_MIN) return undefined;
   const x = Math.log1p(e.latencyMs);
   const med = median(s.latency);
-  const z = Math.abs(x - med) / (1.4826 * mad(s.latency, med) + 0.05);
+  const d = s.latencySpread;
+  const longRun = d && d.w >= LATENCY_MIN ? (1.2533 * d.s) / d.w : 0;
+  const z = Math.abs(x - med) / (Math.max(1.4826 * mad(s.latency, med), longRun) + 0.05);
   return reason("latency", curve(z, cfg.latency), `latency ${Math.round(e.latencyMs)} ms vs a usual ${Math.round(Math.expm1(med))} ms`);
 }
 

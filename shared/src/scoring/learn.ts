@@ -1,8 +1,8 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
 import { learnDrift } from "./drift.ts";
-import { AGENT_WIDE, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
-import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type MonitorState } from "./state.ts";
+import { AGENT_WIDE, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_MIN, LATENCY_SPREAD_EVENTS, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
+import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, median, popcount, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
 /** Minutes of per-minute buckets kept for late (out-of-order) events. */
@@ -233,7 +233,15 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
     learnSeries(s, wideKey(volumeKey(e, unit)), v, cfg);
     learnVolumeHour(s, unit, t, v);
   }
-  if (e.latencyMs !== undefined) ring(s.latency, Math.log1p(e.latencyMs), cfg.caps.amounts);
+  if (e.latencyMs !== undefined) {
+    const x = Math.log1p(e.latencyMs);
+    if (s.latency.length >= LATENCY_MIN) {
+      const a = Math.pow(0.5, 1 / LATENCY_SPREAD_EVENTS);
+      const d = s.latencySpread ?? { s: 0, w: 0 };
+      s.latencySpread = { s: d.s * a + Math.abs(x - median(s.latency)), w: d.w * a + 1 };
+    }
+    ring(s.latency, x, cfg.caps.amounts);
+  }
   s.noveltyRun = s.noveltyRun * 0.8 + (novelAny ? 1 : 0);
   s.novelRate += (s.n < 50 ? 1 / (s.n + 1) : 0.01) * ((novelAny ? 1 : 0) - s.novelRate);
   s.seqRun = s.seqRun * 0.8 + (novelTransition ? 1 : 0);
