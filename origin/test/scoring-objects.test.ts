@@ -137,6 +137,29 @@ describe("object-level sequences (object_step, object_run)", () => {
     expect(out.every((x) => x.risk.band !== "high")).toBe(true);
   });
 
+  it("steps into tools the agent has used a handful of times are the tools' adoption, not a run of broken life cycles", () => {
+    const s = newState();
+    workDays(s, 21);
+    let t = T0 + 21 * 86_400_000 + 3_600_000;
+    // A sanctions screen, a hold and a payee notification, each run by hand a few times one
+    // morning, become steps of a payment the next day: create → screen → approve → hold → execute
+    // → notify → record. Each step into one of them was never taken on a payment in that state,
+    // but that is the tools' own rarity, not a task done backwards: three such steps in seven
+    // events were object_run 0.92 (high) before. (Three tools taken in at once are still a change
+    // the transition features judge; this test is about object_run only.)
+    for (const tool of ["payments.screen", "payments.hold", "payments.notify"])
+      for (let i = 0; i < 4; i++) scoreEvent(s, ev(`${tool}-${i}`, (t += 900_000), tool, `vendor:v_${i}`), SCOPES);
+    t += 86_400_000;
+    const flow = ["payments.create", "payments.screen", "payments.approve", "payments.hold", "payments.execute", "payments.notify", "ledger.record"];
+    const out = flow.map((action) =>
+      scoreEvent(s, ev(`s-${action}`, (t += 20_000), action, action === "ledger.record" ? "ledger:pay_s" : "payment:pay_s"), SCOPES),
+    );
+    // The steps into the tools are still noticed, one by one.
+    expect(out.filter((x) => x.event.reasons.some((q) => q.feature === "object_step")).length).toBeGreaterThanOrEqual(3);
+    const run = Math.max(...out.map((x) => x.event.reasons.find((q) => q.feature === "object_run")?.contribution ?? 0));
+    expect(run).toBeLessThan(0.3);
+  });
+
   it("a state stored before object steps existed keeps what it learned and starts them empty; a review clears their run", () => {
     const s = newState();
     workDays(s, 7);

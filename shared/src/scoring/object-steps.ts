@@ -65,10 +65,14 @@ export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, 
   const x = surprisal(c, reached, s.objSucc?.[ctx] ?? 0) - implied;
   // Confidence in the context's own history: a handful of uses of it is not yet a life cycle.
   const contribution = curve(x, cfg.objectStep) * (reached / (reached + cfg.warmup.novelty / 2));
-  // object_run counts a never-taken step only in a context with a life cycle to break. A first
-  // touch in a collection the agent has only just met (a resource family it is adopting) is a
-  // first step by chance, and several at once are the adoption, not tasks done backwards.
-  const novel = c < 0.5 && reached >= cfg.warmup.novelty / 2;
+  // object_run counts a never-taken step only between an established state and an established
+  // action: a context with a life cycle to break, and an action the agent has used as often. A
+  // first touch in a collection the agent has only just met (a resource family it is adopting) is
+  // a first step by chance, and several at once are the adoption, not tasks done backwards; so are
+  // the steps of a tool it has used a handful of times (a workflow taking in its first pull
+  // requests breaks every deploy's life cycle at every step), which action_novelty and young_tool
+  // judge as the tool's.
+  const novel = c < 0.5 && reached >= cfg.warmup.novelty / 2 && cb >= cfg.warmup.novelty / 2;
   if (contribution < 0.01) return { novel };
   const where = ctx.startsWith(FIRST) ? `as the first step on a '${ctx.slice(1)}'` : `after '${ctx}' on the same resource`;
   const seen = c < 0.5 ? "never" : `${Math.round(c)} times`;
