@@ -565,14 +565,14 @@ function weekSlot(week: readonly number[], s: MonitorState, ts: number, h: numbe
 }
 
 /** Latencies the agent must have shown before one is judged. */
-export const LATENCY_MIN = 30;
+const LATENCY_MIN = 30;
 /** Half-life, in events, of the agent's long-run latency spread (state.latencySpread). */
 export const LATENCY_SPREAD_EVENTS = 1_000;
 
 /**
  * How far this latency is from the agent's recent ones (median of the last 128), in units of the
  * larger of their spread (1.4826 · MAD) and the agent's long-run spread (mean absolute deviation
- * × √(π/2), the normal's σ, over ~1,000 events): a run of identical latencies (a caching proxy, a
+ * about its long-run mean × √(π/2), the normal's σ, over ~1,000 events): a run of identical latencies (a caching proxy, a
  * stub, a retry loop answered from memory) fills the recent window with one value, and with its
  * MAD of 0 every ordinary latency after it read as an outlier, medium evidence event after event,
  * enough to escalate a clean agent (origin/test/scoring-latency.test.ts).

@@ -1,8 +1,8 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
 import { learnDrift } from "./drift.ts";
-import { AGENT_WIDE, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_MIN, LATENCY_SPREAD_EVENTS, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
-import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, median, popcount, quantile, ring, type MonitorState } from "./state.ts";
+import { AGENT_WIDE, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_SPREAD_EVENTS, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
+import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
 /** Minutes of per-minute buckets kept for late (out-of-order) events. */
@@ -235,11 +235,12 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   }
   if (e.latencyMs !== undefined) {
     const x = Math.log1p(e.latencyMs);
-    if (s.latency.length >= LATENCY_MIN) {
-      const a = Math.pow(0.5, 1 / LATENCY_SPREAD_EVENTS);
-      const d = s.latencySpread ?? { s: 0, w: 0 };
-      s.latencySpread = { s: d.s * a + Math.abs(x - median(s.latency)), w: d.w * a + 1 };
-    }
+    // The long-run spread about a long-run mean (decayed, O(1) per event: a median of the ring
+    // here would sort it a second time on every event).
+    const a = Math.pow(0.5, 1 / LATENCY_SPREAD_EVENTS);
+    const d = s.latencySpread ?? { m: x, s: 0, w: 0 };
+    const w = d.w * a + 1;
+    s.latencySpread = { m: d.m + (x - d.m) / w, s: d.s * a + Math.abs(x - d.m), w };
     ring(s.latency, x, cfg.caps.amounts);
   }
   s.noveltyRun = s.noveltyRun * 0.8 + (novelAny ? 1 : 0);

@@ -60,10 +60,11 @@ export interface MonitorState {
   /** log(latency) ring per action-less agent. */
   latency: number[];
   /**
-   * The agent's long-run spread of log latency: decayed sum of |log latency − the recent median|
-   * and its weight, per event (half-life LATENCY_SPREAD_EVENTS). Absent in states stored before it.
+   * The agent's long-run spread of log latency: its decayed mean `m`, the decayed sum of
+   * |log latency − m| and their weight, per event (half-life LATENCY_SPREAD_EVENTS). Absent in
+   * states stored before it.
    */
-  latencySpread?: { s: number; w: number };
+  latencySpread?: { m: number; s: number; w: number };
   /** Recent novelty run: decays per event. */
   noveltyRun: number;
   /** Long-run share of events that were novel (the agent's own exploration rate). */
@@ -208,7 +209,8 @@ export function reviveState(stored: unknown): MonitorState {
   if (live.mix) live.mix = { ...live.mix, a: dict(live.mix.a) };
   if (!Array.isArray(s.late)) live.late = undefined;
   if (!s.owed || typeof s.owed.t !== "number" || typeof s.owed.hours !== "number") live.owed = undefined;
-  if (!s.latencySpread || typeof s.latencySpread.s !== "number" || typeof s.latencySpread.w !== "number") live.latencySpread = undefined;
+  const ls = s.latencySpread;
+  if (!ls || typeof ls.m !== "number" || typeof ls.s !== "number" || typeof ls.w !== "number") live.latencySpread = undefined;
   return live;
 }
 
