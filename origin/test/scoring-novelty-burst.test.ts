@@ -43,6 +43,43 @@ describe("a burst of never-used tools (tool discovery)", () => {
     expect(burst.some((b) => b.risk.band === "high")).toBe(true);
   });
 
+  it("an agent that adopts tools all the time still goes high on nine never-used tools in a quarter of an hour, and not on a first incident's three", () => {
+    // Three weeks of a broad agent: 24 tools in use, and a new one every other working day, so a
+    // first use is an ordinary thing for it (action_novelty about 0.2 each, medium at most). Until
+    // 2026-12-06 nine in a row read no higher than three: novelty_run's run of novel events
+    // saturates at five, and no single first use was medium enough to mark the episode.
+    const broad = () => {
+      const s = newState();
+      const r = rng(8);
+      const tools = Array.from({ length: 24 }, (_, k) => `ops.tool_${k}`);
+      let n = 0;
+      for (let day = 0; day < 21; day++) {
+        if (day % 7 >= 5) continue;
+        if (day % 2 === 0) tools.push(`ops.added_${day}`);
+        let t = T0 + day * DAY;
+        for (let i = 0; i < 40; i++)
+          scoreEvent(s, ev(`h${n++}`, (t += 600_000 + Math.floor(r() * 300_000)), tools[Math.floor(r() * tools.length)]!), ["ops.*", "registry.*"]);
+      }
+      return s;
+    };
+    const s = broad();
+    let t = T0 + 21 * DAY + 2 * 3_600_000;
+    const burst: Score[] = [];
+    for (let k = 0; k < 9; k++) burst.push(scoreEvent(s, ev(`x${k}`, (t += 100_000), `registry.tool_${k}`), ["ops.*", "registry.*"]));
+    expect(novelty(burst[0]!)).toBeLessThan(0.5);
+    expect(burst.some((b) => b.risk.band === "high")).toBe(true);
+    const top = burst.find((b) => b.risk.band === "high")!;
+    expect(top.event.reasons.find((q) => q.feature === "novelty_run")?.detail).toMatch(/first-time tools in the last hour among its \d+ events/);
+    // The same agent's first incident: three tools it never used, within a minute, among its
+    // ordinary work. A task it has never done brings its tools together; it is not three tasks.
+    const s2 = broad();
+    let u = T0 + 21 * DAY + 2 * 3_600_000;
+    const incident: Score[] = [];
+    for (const [k, a] of ["ops.tool_1", "ops.tool_2", "incident.ack", "incident.rollback", "incident.note", "ops.tool_3"].entries())
+      incident.push(scoreEvent(s2, ev(`i${k}`, (u += 20_000), a), ["ops.*", "registry.*", "incident.*"]));
+    expect(incident.every((x) => x.risk.band !== "high")).toBe(true);
+  });
+
   it("new tools an hour and more apart still become the agent's ordinary rate of novelty", () => {
     const s = newState();
     history(s);

@@ -24,6 +24,8 @@ export interface ScoringConfig {
   actionNovelty: Curve;
   /** Several novel actions in a short run escalate (tool discovery, probing). */
   noveltyRun: Curve;
+  /** x = -ln((N / n) · P(≥ k first-time tools among the hour's n events)), features.noveltyBurst (reported as novelty_run). */
+  noveltyBurst: Curve;
   transitionNovelty: Curve;
   /** Several never-seen transitions in a short run (an unusual sequence, not one odd step). */
   sequenceRun: Curve;
@@ -103,6 +105,8 @@ export const DEFAULT_SCORING: ScoringConfig = {
   outOfScope: 0.9,
   actionNovelty: { center: 5.5, width: 0.8, cap: 0.55 },
   noveltyRun: { center: 4, width: 0.8, cap: 0.7 },
+  /** Same reading as objectRun and the episode scan: high at about one history in a thousand. */
+  noveltyBurst: { center: 5.25, width: 0.7, cap: 0.93 },
   transitionNovelty: { center: 6.5, width: 0.8, cap: 0.6 },
   sequenceRun: { center: 3.5, width: 0.7, cap: 0.8 },
   resourceKindNovelty: { center: 5.5, width: 0.8, cap: 0.45 },

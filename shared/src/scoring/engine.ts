@@ -8,6 +8,7 @@ import {
   behaviourDrift,
   errorStorm,
   latencyOutlier,
+  noveltyBurst,
   noveltyRun,
   outOfScope,
   rateBurst,
@@ -61,6 +62,11 @@ export const roundScore = (x: number): number => Math.round(x * 1000) / 1000;
  */
 export function decayRisk(score: number, dtMs: number, cfg: ScoringConfig = DEFAULT_SCORING): number {
   return score * Math.exp(-Math.max(0, dtMs) / cfg.riskDecayMs);
+}
+
+/** The stronger of two readings of one feature (novelty_run's run and its hour's count). */
+function stronger(a: Reason | undefined, b: Reason | undefined): Reason | undefined {
+  return !b || (a && a.contribution >= b.contribution) ? a : b;
 }
 
 /** A tenant's per-feature weight (default 1), the contribution clamped to [0, 1]. */
@@ -137,7 +143,7 @@ function scoreInPlace(
     outOfScope(e, scopes, cfg),
     action.r,
     youngTool(s, e, cfg),
-    novelAny ? noveltyRun(run, cfg) : undefined,
+    stronger(novelAny ? noveltyRun(run, cfg) : undefined, action.novel && !late ? noveltyBurst(s, e, action.x, cfg) : undefined),
     transition,
     novelTransition ? sequenceRun(s, true, cfg) : undefined,
     s.prevAction && s.actions[e.action] ? sequenceSurprise(s, runStep(s, step, novelTransition), cfg) : undefined,

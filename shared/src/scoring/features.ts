@@ -140,6 +140,46 @@ export function noveltyRun(s: MonitorState, cfg: ScoringConfig): Reason | undefi
   return reason("novelty_run", contribution, `${s.noveltyRun.toFixed(1)} recent first-time actions or resource kinds (usual ${expected.toFixed(1)})`);
 }
 
+/** First uses of tools remembered for noveltyBurst (a ring of their times). */
+export const NEW_TOOL_RING = 16;
+/**
+ * First uses are not independent: a task the agent has never done brings its tools together (a
+ * devops agent's first incident: acknowledge, roll back, annotate, within a minute). The binomial
+ * is read as a quasi-binomial with this dispersion (its surprisal divided by it), so about three
+ * new tools count as one new task.
+ */
+const NEW_TOOLS_PER_TASK = 2;
+
+/**
+ * Several first-time tools within the hour (tool discovery, probing) as a binomial tail against
+ * the agent's own calibrated chance that an event is a first use (P(new) = e^−x, actionNovelty's
+ * `x` for this first use, which leaves the hour's own new tools out): k first uses among the
+ * hour's n events, judged family-wise over the agent's history (about N / n such windows),
+ * x = −ln(P(≥ k)) / NEW_TOOLS_PER_TASK − ln(N / n), reported as `novelty_run`. novelty_run's own statistic, a run of
+ * novel events decaying ×0.8 per event, saturates at five (every event novel), so nine never-used
+ * tools in thirteen minutes read the same medium as three (world C's tool discovery, 0.61); the
+ * count over the hour keeps growing with each. Two new tools in an hour (an adoption, a
+ * replacement) are not judged here.
+ */
+export function noveltyBurst(s: MonitorState, e: ScoredInput, x: number, cfg: ScoringConfig): Reason | undefined {
+  const since = e.ts - NOVELTY_LAG_MS;
+  let k = 1;
+  for (const t of s.newTools ?? []) if (t > since && t <= e.ts) k++;
+  if (k < 3) return undefined;
+  let n = 1;
+  for (let i = s.recentTs.length - 1; i >= 0 && s.recentTs[i]! > since; i--) if (s.recentTs[i]! <= e.ts) n++;
+  n = Math.max(n, k);
+  const p = Math.min(0.5, Math.exp(-x));
+  const total = decayedAt(s.actionTotal, e.ts, cfg.halfLife.behaviour);
+  const fw = binomialTailSurprisalLog(k, n, p) / NEW_TOOLS_PER_TASK - Math.log(Math.max(1, total / n));
+  const contribution = curve(fw, cfg.noveltyBurst) * conf(s.n, cfg.warmup.novelty);
+  return reason(
+    "novelty_run",
+    contribution,
+    `${k} first-time tools in the last hour among its ${n} events (a first use is 1 in ${Math.round(1 / p)} of this agent's events)`,
+  );
+}
+
 /** `implied`: nats of the step's surprisal already explained by the action's own rarity (actionNovelty's `x`). */
 export function transitionNovelty(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, implied = 0): Reason | undefined {
   const prev = s.prevAction;

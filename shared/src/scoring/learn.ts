@@ -1,8 +1,8 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
 import { learnDrift } from "./drift.ts";
-import { AGENT_WIDE, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_SPREAD_EVENTS, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
-import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type MonitorState } from "./state.ts";
+import { AGENT_WIDE, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_SPREAD_EVENTS, NEW_TOOL_RING, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
+import { activeFromEvents, bump, bumpStep, bumpTotal, decayedAt, dict, forgetLeastRecent, popcount, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
 /** Minutes of per-minute buckets kept for late (out-of-order) events. */
@@ -195,6 +195,11 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
     q.mean += a * dev;
     q.v = (1 - a) * (q.v + a * dev * dev);
     q.n++;
+  }
+  if (!late && decayedAt(s.actions[e.action], t, hl) < 0.5) {
+    const tools = (s.newTools ??= []);
+    tools.push(t);
+    if (tools.length > NEW_TOOL_RING) tools.shift();
   }
   bump(s.actions, e.action, t, hl, cfg.caps.actions);
   bumpTotal(s.actionTotal, t, hl);

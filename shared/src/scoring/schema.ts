@@ -38,6 +38,7 @@ export const scoringConfigSchema = z.strictObject({
   sequenceSurprise: curve,
   objectStep: curve,
   objectRun: curve,
+  noveltyBurst: curve,
   youngTool: curve,
   episode: z.strictObject({ windowMs: z.number().min(60_000).max(86_400_000), curve }),
   /** Per-feature multipliers of the contribution (1 = as measured, 0 = off); the result is clamped to [0, 1]. */

@@ -67,6 +67,8 @@ export interface MonitorState {
   latencySpread?: { m: number; s: number; w: number };
   /** Recent novelty run: decays per event. */
   noveltyRun: number;
+  /** Times of the latest first uses of tools (≤ NEW_TOOL_RING, ascending; features.noveltyBurst). Absent in states stored before it. */
+  newTools?: number[];
   /** Long-run share of events that were novel (the agent's own exploration rate). */
   novelRate: number;
   /** Last 20 outcomes, 1 = failed or denied (oldest first). */
@@ -209,6 +211,7 @@ export function reviveState(stored: unknown): MonitorState {
   if (live.mix) live.mix = { ...live.mix, a: dict(live.mix.a) };
   if (!Array.isArray(s.late)) live.late = undefined;
   if (!s.owed || typeof s.owed.t !== "number" || typeof s.owed.hours !== "number") live.owed = undefined;
+  if (!Array.isArray(s.newTools) || !s.newTools.every((t) => typeof t === "number")) live.newTools = undefined;
   const ls = s.latencySpread;
   if (!ls || typeof ls.m !== "number" || typeof ls.s !== "number" || typeof ls.w !== "number") live.latencySpread = undefined;
   return live;
