@@ -140,6 +140,23 @@ describe("unusual_hour counts days and sessions, not events", () => {
       }
     }
   }, 60_000);
+  it("an hourly job's one busier hour, at its usual time, is not an unusual hour: the blocks an hour fills say how busy it is, not when", () => {
+    // A batch agent that runs once an hour, around the clock, for 20 days (every active hour holds
+    // one 10-minute block). One hour it runs three times, at 10:05, 10:25 and 10:45 on a Sunday,
+    // an hour it has worked every day. Counted as a hurdle's continuation (an active hour of this
+    // agent never held a second block), the third run read as unusual_hour 0.87, high.
+    const s = newState();
+    const ev = (id: string, ts: number): ScoredInput => ({ id, ts, type: "tool_call", action: "claims.intake", resource: `claims/${id}`, outcome: "success" });
+    for (let d = 0; d < 20; d++)
+      for (let h = 0; h < 24; h++) scoreEvent(s, ev(`c${d}-${h}`, DAY0 + d * DAY + h * HOUR + 5 * 60_000 + ((d * 7 + h) % 3) * 60_000), SCOPES);
+    const at = DAY0 + 20 * DAY + 10 * HOUR;
+    expect(new Date(at).getUTCDay()).toBe(0);
+    for (const m of [5, 25, 45]) {
+      const out = scoreEvent(s, ev(`x${m}`, at + m * 60_000), SCOPES);
+      expect(out.event.reasons.find((f) => f.feature === "unusual_hour")?.contribution ?? 0).toBeLessThan(0.3);
+      expect(out.risk.band).not.toBe("high");
+    }
+  }, 60_000);
   it("a state stored before the active-hour profiles loads, keeps its history and scores the same odd hour as rare", () => {
     const { s, end } = history(10, 8, 17, 7);
     const old = JSON.parse(JSON.stringify(s)) as Record<string, unknown>;

@@ -445,10 +445,9 @@ export function hourOfWeek(ts: number): number {
  *
  * One event: −ln(7 · p), p the window's share of the agent's active clock hours on this weekday
  * (weekSlot), ≈ ln(2 · active hours) for a window never worked: a one-off task there after weeks
- * of office hours is medium at most. A session: the active 10-minute blocks of the last hour (at
- * most 6) as a hurdle, the chance the hour at this slot is active at all times the chance an
- * active hour of the agent's fills that many blocks, judged family-wise over the clock hours of
- * the agent's history; blocks of an earlier clock hour count against the least rare of the hours. Both profiles learn with a 2-hour lag (learn.ts), so a
+ * of office hours is medium at most. The session's active 10-minute blocks are reported, not
+ * counted as evidence: once the hour is active, how many blocks it fills says how busy the agent
+ * is, not when (a session that lasts at a dead hour is high as an episode, sustained_anomaly). Both profiles learn with a 2-hour lag (learn.ts), so a
  * session at a dead hour does not teach itself that the hour is normal; a review that accepts the
  * activity folds it in at once (feedback.acceptAsNormal).
  */
@@ -525,7 +524,7 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig,
   const h = new Date(e.ts).getUTCHours();
   const model = hourModel(s, e.ts, cfg);
   if (!model) return undefined;
-  const { act, total, horizon, perDay } = model;
+  const { act, total, perDay } = model;
   // Active blocks per active hour (how much of an hour it fills).
   const fill = Math.min(UPH, Math.max(1, act.blocks / act.total));
   // Every window is read on this event's weekday, the earlier clock hours of the session included.
@@ -550,21 +549,20 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig,
   for (const b of seen) if (b < hourStart) hours.add(Math.floor(b / UPH));
   for (const eh of hours) p = Math.max(p, slot((h + 24 - (hourStart / UPH - eh)) % 24).p);
   const k = seen.size;
-  // A hurdle: the hour at this slot is active at all (q, its share of the agent's active hours per
-  // week; owed hours make it expected), and an active hour fills k blocks as the agent's own active
-  // hours do (geometric from one block with their mean fill, add-½). Only starting is rare: once
-  // an agent is at work its blocks follow one another, so counting each block as rare again
-  // (a geometric tail on q × fill, until 2026-12-06) read a sporadic agent's ordinary 10:00 session
-  // on an unusual weekday as 6 independent surprises, high (world C's clean research assistants).
-  // A session is still more than one event when the agent's active hours are short.
+  // The session, for the reason: its active blocks against those an hour at this slot is expected
+  // to hold (P(the hour is active) × the agent's blocks per active hour; owed hours expected too).
+  // It is not evidence of its own. Under a hurdle (the hour at this slot is active at all, then
+  // fills its blocks as the agent's active hours do), the blocks' likelihood is the same at this
+  // slot as at the agent's most usual one, so they say how busy the hour is, not when it is: only
+  // its start at this slot is about time, and that is `single`. Until 2026-12-06 each block was
+  // read as rare again (a geometric tail on the expected blocks, family-wise over blocks), which
+  // made a sporadic agent's busy hour at its usual 10:00, on a weekday its short history had not
+  // shown, six independent surprises, high (world C's clean research assistants); counting the
+  // blocks as a hurdle's continuation made an hourly job's one busier hour, at its usual time,
+  // high instead. A session that lasts at a dead hour is high as an episode (sustained_anomaly).
   const q = Math.min(0.95, perDay * 7 * (p / 3) + Math.min(owed, 1));
-  const stay = (Math.max(0, act.blocks - act.total) + 0.5) / (Math.max(act.blocks, act.total) + 1);
   const expected = q * fill;
-  // Family-wise over the agent's history (like amount_over_max): among the 24 · days clock hours
-  // of its history a start with tail q turns up that many · q times by chance; high (x ≈ 6.9) is a
-  // session one history in a thousand would show.
-  const session = -Math.log(q) - (k - 1) * Math.log(stay) - Math.log(24 * horizon);
-  const x = Math.max(single, session);
+  const x = single;
   // A daily rhythm needs days to show: full weight after three days of hour history, not after N events.
   const days = s.hourSince < 0 ? 0 : Math.min(1, (s.hoursT - s.hourSince) / (3 * 86_400_000));
   // No event-count warm-up: the counts are active hours, whose add-½ smoothing already makes a
