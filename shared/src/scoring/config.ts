@@ -128,8 +128,8 @@ export const DEFAULT_SCORING: ScoringConfig = {
   /** Binomial tail surprisal (nats) of the failures among the last 20 events. */
   errorStorm: { center: 10, width: 1.4, cap: 0.9 },
   /**
-   * x = −ln(7 · the window's share of the agent's active clock hours) for one event, or the
-   * family-wise tail of the last hour's session, one start and its blocks (features.unusualHour).
+   * x = −ln(7 · the window's share of the agent's active clock hours), lowered by deferred work
+   * (features.unusualHour; the session's blocks are reported, not counted).
    * High (0.85) at x ≈ 6.9, the same reading as amountMaxRatio: one history in a thousand; a
    * never-worked hour after ~100 active clock hours is x ≈ 5.3, medium.
    */

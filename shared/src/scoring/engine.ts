@@ -217,7 +217,7 @@ function scoreInPlace(
   reasons.sort((a, b) => b.contribution - a.contribution);
   const rounded = reasons.map((r) => ({ ...r, contribution: roundScore(r.contribution) }));
 
-  learn(s, e, cfg, novelAny, novelTransition, step, late);
+  learn(s, e, cfg, novelAny, novelTransition, step, late, action.novel);
   learnObjectStep(s, e, cfg, object.novel);
   learnYoungTool(s, e, cfg, action.rare);
   // The action mix is a share of the agent's events in blocks of 16, and late events are not in its

@@ -145,7 +145,7 @@ export const NEW_TOOL_RING = 16;
 /**
  * First uses are not independent: a task the agent has never done brings its tools together (a
  * devops agent's first incident: acknowledge, roll back, annotate, within a minute). The binomial
- * is read as a quasi-binomial with this dispersion (its surprisal divided by it), so about three
+ * is read as a quasi-binomial with this dispersion (its surprisal divided by it), so about two
  * new tools count as one new task.
  */
 const NEW_TOOLS_PER_TASK = 2;
@@ -155,8 +155,8 @@ const NEW_TOOLS_PER_TASK = 2;
  * the agent's own calibrated chance that an event is a first use (P(new) = e^−x, actionNovelty's
  * `x` for this first use, which leaves the hour's own new tools out): k first uses among the
  * hour's n events, judged family-wise over the agent's history (about N / n such windows),
- * x = −ln(P(≥ k)) / NEW_TOOLS_PER_TASK − ln(N / n), reported as `novelty_run`. novelty_run's own statistic, a run of
- * novel events decaying ×0.8 per event, saturates at five (every event novel), so nine never-used
+ * x = −ln(P(≥ k)) / NEW_TOOLS_PER_TASK − ln(N / n), reported as `novelty_run`. novelty_run's own
+ * statistic, a run of novel events decaying ×0.8 per event, saturates at five (every event novel), so nine never-used
  * tools in thirteen minutes read the same medium as three (world C's tool discovery, 0.61); the
  * count over the hour keeps growing with each. Two new tools in an hour (an adoption, a
  * replacement) are not judged here.
@@ -447,9 +447,10 @@ export function hourOfWeek(ts: number): number {
  * (weekSlot), ≈ ln(2 · active hours) for a window never worked: a one-off task there after weeks
  * of office hours is medium at most. The session's active 10-minute blocks are reported, not
  * counted as evidence: once the hour is active, how many blocks it fills says how busy the agent
- * is, not when (a session that lasts at a dead hour is high as an episode, sustained_anomaly). Both profiles learn with a 2-hour lag (learn.ts), so a
- * session at a dead hour does not teach itself that the hour is normal; a review that accepts the
- * activity folds it in at once (feedback.acceptAsNormal).
+ * is, not when (a session that lasts at a dead hour is high as an episode, sustained_anomaly).
+ * Both profiles learn with a 2-hour lag (learn.ts), so a session at a dead hour does not teach
+ * itself that the hour is normal; a review that accepts the activity folds it in at once
+ * (feedback.acceptAsNormal).
  */
 /** The unit of a session's length at an hour: 10 minutes, six per clock hour. */
 export const HOUR_UNIT_MS = 600_000;
@@ -562,12 +563,11 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig,
   // high instead. A session that lasts at a dead hour is high as an episode (sustained_anomaly).
   const q = Math.min(0.95, perDay * 7 * (p / 3) + Math.min(owed, 1));
   const expected = q * fill;
-  const x = single;
   // A daily rhythm needs days to show: full weight after three days of hour history, not after N events.
   const days = s.hourSince < 0 ? 0 : Math.min(1, (s.hoursT - s.hourSince) / (3 * 86_400_000));
   // No event-count warm-up: the counts are active hours, whose add-½ smoothing already makes a
   // young profile unsure (a warm-up in events capped a 1,000-event agent's hour evidence at 0.78).
-  const contribution = curve(x, cfg.unusualHour) * days;
+  const contribution = curve(single, cfg.unusualHour) * days;
   const day = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][new Date(e.ts).getUTCDay()];
   return reason(
     "unusual_hour",
@@ -604,14 +604,15 @@ function weekSlot(week: readonly number[], s: MonitorState, ts: number, h: numbe
 
 /** Latencies the agent must have shown before one is judged. */
 const LATENCY_MIN = 30;
-/** Half-life, in events, of the agent's long-run latency spread (state.latencySpread). */
-export const LATENCY_SPREAD_EVENTS = 1_000;
+/** Per-event decay of the agent's long-run latency spread (state.latencySpread): a half-life of 1,000 events. */
+export const LATENCY_SPREAD_DECAY = Math.pow(0.5, 1 / 1_000);
 
 /**
  * How far this latency is from the agent's recent ones (median of the last 128), in units of the
  * larger of their spread (1.4826 · MAD) and the agent's long-run spread (mean absolute deviation
- * about its long-run mean × √(π/2), the normal's σ, over ~1,000 events): a run of identical latencies (a caching proxy, a
- * stub, a retry loop answered from memory) fills the recent window with one value, and with its
+ * about its long-run mean × √(π/2), the normal's σ, over ~1,000 events): a run of identical
+ * latencies (a caching proxy, a stub, a retry loop answered from memory) fills the recent window
+ * with one value, and with its
  * MAD of 0 every ordinary latency after it read as an outlier, medium evidence event after event,
  * enough to escalate a clean agent (origin/test/scoring-latency.test.ts).
  */

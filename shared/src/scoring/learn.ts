@@ -1,8 +1,8 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
 import { learnDrift } from "./drift.ts";
-import { AGENT_WIDE, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_SPREAD_EVENTS, NEW_TOOL_RING, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
-import { activeFromEvents, bump, bumpStep, bumpTotal, decayedAt, dict, forgetLeastRecent, popcount, quantile, ring, type MonitorState } from "./state.ts";
+import { AGENT_WIDE, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_SPREAD_DECAY, NEW_TOOL_RING, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
+import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
 /** Minutes of per-minute buckets kept for late (out-of-order) events. */
@@ -176,8 +176,11 @@ function learnVolumeHour(s: MonitorState, unit: VolumeUnit | typeof FANOUT_HOUR,
   if (hour === v.hour) v.sum += value;
 }
 
-/** Updates every baseline with the event, after it was scored against them. */
-export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novelAny: boolean, novelTransition: boolean, step = 0, late = false): void {
+/**
+ * Updates every baseline with the event, after it was scored against them. `newTool`: the event is
+ * its action's first use (actionNovelty's `novel`), remembered for noveltyBurst.
+ */
+export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novelAny: boolean, novelTransition: boolean, step = 0, late = false, newTool = false): void {
   const hl = cfg.halfLife.behaviour;
   const t = e.ts;
   const rateStep = newRateStep(s.n);
@@ -196,7 +199,7 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
     q.v = (1 - a) * (q.v + a * dev * dev);
     q.n++;
   }
-  if (!late && decayedAt(s.actions[e.action], t, hl) < 0.5) {
+  if (newTool && !late) {
     const tools = (s.newTools ??= []);
     tools.push(t);
     if (tools.length > NEW_TOOL_RING) tools.shift();
@@ -242,10 +245,9 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
     const x = Math.log1p(e.latencyMs);
     // The long-run spread about a long-run mean (decayed, O(1) per event: a median of the ring
     // here would sort it a second time on every event).
-    const a = Math.pow(0.5, 1 / LATENCY_SPREAD_EVENTS);
     const d = s.latencySpread ?? { m: x, s: 0, w: 0 };
-    const w = d.w * a + 1;
-    s.latencySpread = { m: d.m + (x - d.m) / w, s: d.s * a + Math.abs(x - d.m), w };
+    const w = d.w * LATENCY_SPREAD_DECAY + 1;
+    s.latencySpread = { m: d.m + (x - d.m) / w, s: d.s * LATENCY_SPREAD_DECAY + Math.abs(x - d.m), w };
     ring(s.latency, x, cfg.caps.amounts);
   }
   s.noveltyRun = s.noveltyRun * 0.8 + (novelAny ? 1 : 0);

@@ -61,7 +61,7 @@ export interface MonitorState {
   latency: number[];
   /**
    * The agent's long-run spread of log latency: its decayed mean `m`, the decayed sum of
-   * |log latency − m| and their weight, per event (half-life LATENCY_SPREAD_EVENTS). Absent in
+   * |log latency − m| and their weight, per event (LATENCY_SPREAD_DECAY: a half-life of 1,000 events). Absent in
    * states stored before it.
    */
   latencySpread?: { m: number; s: number; w: number };
