@@ -3,8 +3,8 @@ import type { EventType, Outcome } from "./types.ts";
 
 /**
  * One simulated event before its id is assigned (time as epoch ms): what world B's and world C's
- * generators emit. Harness, not generator: the worlds share this shape and its conversion to the
- * wire event, and nothing about how their events are drawn.
+ * generators emit, and world A's drafts (types.Draft) are. Harness, not generator: the worlds share
+ * this shape and its conversion to the wire event, and nothing about how their events are drawn.
  */
 export interface SimEvent {
   ts: number;

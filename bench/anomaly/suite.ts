@@ -6,6 +6,7 @@ import type { KindVariant } from "./model.ts";
 import { DAY } from "./rhythm.ts";
 import { Rng } from "../common/rng.ts";
 import { simulateNormal } from "./simulate.ts";
+import { toAgentEvent } from "./sim-event.ts";
 import { ATTACK_TYPES, type AttackType, type Draft, type Episode, type LabelledEvent, type SimAgent, type Suite } from "./types.ts";
 
 export interface SuiteSpec {
@@ -67,14 +68,9 @@ export function buildSuite(spec: SuiteSpec): Suite {
   return { name: spec.name, seed: spec.seed, agents };
 }
 
+/** The wire event for a draft (sim-event.ts's conversion): its session id is its only attribute. */
 function toEvent(d: Draft, id: string): AgentEvent {
-  const e: AgentEvent = { event_id: id, timestamp: new Date(d.ts).toISOString(), type: d.type, action: d.action, outcome: d.outcome };
-  if (d.resource !== undefined) e.resource = d.resource;
-  if (d.amount !== undefined) e.amount = d.amount;
-  if (d.currency !== undefined) e.currency = d.currency;
-  if (d.latencyMs !== undefined) e.latency_ms = d.latencyMs;
-  if (d.session !== undefined) e.attributes = { session_id: d.session };
-  return e;
+  return toAgentEvent(id, d.session === undefined ? d : { ...d, attributes: { session_id: d.session } });
 }
 
 /** Moves a whole suite in time by `ms` (whole weeks keep weekdays and hours): the edge refuses old events. */

@@ -1,4 +1,5 @@
 import type { AgentEvent } from "@kakunin/shared";
+import type { SimEvent } from "./sim-event.ts";
 
 export type EventType = AgentEvent["type"];
 export type Outcome = AgentEvent["outcome"];
@@ -15,16 +16,11 @@ export const DRIFT_TYPES: ReadonlySet<AttackType> = new Set(["drift_amount", "dr
 export const BENIGN_TYPES = ["busy_day", "new_tool", "new_resource", "deploy_latency", "holiday_lull", "outage_catchup", "big_ticket", "shift_change"] as const;
 export type BenignType = (typeof BENIGN_TYPES)[number];
 
-/** What the simulator produces before ids and RFC 3339 timestamps are assigned. */
-export interface Draft {
-  ts: number;
-  type: EventType;
-  action: string;
-  resource?: string;
-  amount?: number;
-  currency?: string;
-  outcome: Outcome;
-  latencyMs?: number;
+/**
+ * What world A's simulator produces before ids and RFC 3339 timestamps are assigned: the harness's
+ * simulated event (sim-event.ts), with its session id in place of free attributes, and its labels.
+ */
+export interface Draft extends Omit<SimEvent, "attributes"> {
   session?: string;
   /** Anomaly episode id; absent means the event is NORMAL. */
   episode?: string;
