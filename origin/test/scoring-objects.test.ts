@@ -218,3 +218,66 @@ describe("object-level sequences (object_step, object_run)", () => {
     expect(JSON.stringify(s).length).toBeLessThanOrEqual(MAX_STATE_BYTES);
   }, 240_000);
 });
+
+describe("a never-taken step repeated task after task (repeated_step)", () => {
+  /** An ordinary payment's whole life cycle, starting at `t`; returns the time after its last step. */
+  function ordinary(s: MonitorState, id: string, t: number): number {
+    for (const action of LIFE_CYCLE)
+      scoreEvent(s, ev(`${id}-${action}`, (t += 30_000), action, action === "ledger.record" ? `ledger:${id}` : `payment:${id}`), SCOPES);
+    return t;
+  }
+
+  /** Payments created, then executed without their approval, one per task, `gapMs` apart, with an ordinary payment between (`between`). */
+  function unapproved(s: MonitorState, tasks: number, gapMs: number, between = true): Score[] {
+    let t = T0 + 21 * 86_400_000 + 3_600_000;
+    const out: Score[] = [];
+    for (let k = 0; k < tasks; k++, t += gapMs) {
+      scoreEvent(s, ev(`u${k}-create`, t, "payments.create", `payment:pay_u${k}`), SCOPES);
+      out.push(scoreEvent(s, ev(`u${k}-execute`, t + 40_000, "payments.execute", `payment:pay_u${k}`), SCOPES));
+      if (between) ordinary(s, `pay_o${k}`, t + 60_000);
+    }
+    return out;
+  }
+
+  it("payments executed unapproved in four tasks over two hours reach high, though each one alone is only an odd step", () => {
+    const s = newState();
+    workDays(s, 21);
+    const out = unapproved(s, 4, 35 * 60_000);
+    // The first is one broken life cycle: object_step's, medium at most.
+    expect(out[0]!.risk.band).not.toBe("high");
+    expect(out[0]!.event.reasons.some((r) => r.feature === "repeated_step")).toBe(false);
+    // Each later one is a single odd step in its own task (nothing else in it is unusual)...
+    expect(out[1]!.risk.band).not.toBe("high");
+    // ...but the same never-taken step in task after task is the rarity.
+    const last = out[3]!;
+    expect(last.risk.band).toBe("high");
+    const r = last.event.reasons.find((x) => x.feature === "repeated_step");
+    expect(r?.contribution).toBeGreaterThanOrEqual(0.85);
+    expect(r!.detail).toMatch(/'payments.execute', a step never taken there before .+, was taken in 4 of the last \d tasks that reached 'payments.create'/);
+  });
+
+  it("one task that handles several objects the same new way is one observation, not several", () => {
+    const s = newState();
+    workDays(s, 21);
+    // Six payments executed unapproved within nine minutes: one task (object_step and object_run
+    // judge it as that), not six independent tasks done backwards.
+    const out = unapproved(s, 6, 90_000, false);
+    expect(out.every((x) => !x.event.reasons.some((r) => r.feature === "repeated_step"))).toBe(true);
+  });
+
+  it("a review shown the repeated step ends its watch; a state remembered only as a first touch wakes none", () => {
+    const s = newState();
+    workDays(s, 21);
+    const out = unapproved(s, 3, 35 * 60_000);
+    expect(out[2]!.event.reasons.some((r) => r.feature === "repeated_step")).toBe(true);
+    acceptAsNormal(s, T0 + 21 * 86_400_000 + 3 * 3_600_000, DEFAULT_SCORING, { features: ["repeated_step"] });
+    let t = T0 + 21 * 86_400_000 + 4 * 3_600_000;
+    scoreEvent(s, ev("after-create", t, "payments.create", "payment:pay_after"), SCOPES);
+    const after = scoreEvent(s, ev("after-execute", (t += 40_000), "payments.execute", "payment:pay_after"), SCOPES);
+    expect(after.event.reasons.some((r) => r.feature === "repeated_step")).toBe(false);
+    // Executed as a first touch (the payment's earlier steps unknown: created before the agent's
+    // memory of objects) is no state the agent remembers: no watch, however often it recurs.
+    const firsts = [0, 1, 2, 3].map((k) => scoreEvent(s, ev(`f${k}`, (t += 35 * 60_000), "payments.execute", `payment:pay_f${k}`), SCOPES));
+    expect(firsts.every((x) => !x.event.reasons.some((r) => r.feature === "repeated_step"))).toBe(true);
+  });
+});

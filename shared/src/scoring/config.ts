@@ -81,6 +81,8 @@ export interface ScoringConfig {
   objectRun: Curve;
   /** x = -ln(n · wakes · P(≥ k of n events)) for a woken rare tool, at the share its woken tools are expected to take (young-tools.ts). */
   youngTool: Curve;
+  /** x = -ln(n · wakes · P(≥ k of n objects)) for a woken never-taken object step, at the share its woken steps are expected to take (repeated-steps.ts). */
+  repeatedStep: Curve;
   /** Per-feature multipliers of the contribution (absent = 1); tenants tune these. */
   weights: Partial<Record<string, number>>;
   /** Caps that bound memory per agent whatever the event count. */
@@ -159,6 +161,8 @@ export const DEFAULT_SCORING: ScoringConfig = {
   episode: { windowMs: 60 * 60_000, curve: { center: 5.25, width: 0.7, cap: 0.93 } },
   /** Same reading as amountMaxRatio: high at n · wakes · p ≈ 10⁻³. */
   youngTool: { center: 5.25, width: 0.7, cap: 0.93 },
+  /** Same reading as youngTool: high at n · wakes · p ≈ 10⁻³. */
+  repeatedStep: { center: 5.25, width: 0.7, cap: 0.93 },
   weights: {},
   caps: { actions: 256, transitions: 1024, resources: 2048, resourceKinds: 256, amounts: 128, amountRef: 128, keys: 32, objects: 128, objectSteps: 512 },
 };

@@ -27,7 +27,8 @@ import {
   type Reason,
 } from "./features.ts";
 import { amountKey, countMinute, foldMinutes, judgedKey, learn, VOLUME_UNITS, volumeKey } from "./learn.ts";
-import { learnObjectStep, objectRun, objectStep } from "./object-steps.ts";
+import { contextOf, learnObjectStep, objectRun, objectStep } from "./object-steps.ts";
+import { learnRepeatedStep, repeatedStep } from "./repeated-steps.ts";
 import { learnYoungTool, youngTool } from "./young-tools.ts";
 import { learnMix, mixDrift } from "./mix-drift.ts";
 import { decayedAt, newEpisodeState, type MonitorState } from "./state.ts";
@@ -135,6 +136,8 @@ function scoreInPlace(
   const run = { ...s, noveltyRun: s.noveltyRun * 0.8 + (novelAny ? 1 : 0) };
   const transition = transitionNovelty(s, e, cfg, action.x);
   const object = objectStep(s, e, cfg, action.x);
+  // The state of the event's object (its last step, or a first touch), as it was before this event.
+  const ctx = e.resource === undefined ? undefined : contextOf(s, e.resource);
   const novelTransition = transition !== undefined || isNovelTransition(s, e, cfg);
   const step = stepSurprise(s, e, cfg);
   // A late event (back-filled history) neither starts a session nor uses the live one's credit.
@@ -150,6 +153,7 @@ function scoreInPlace(
     kind.r,
     object.r,
     object.novel ? objectRun(s, e, cfg) : undefined,
+    late ? undefined : repeatedStep(s, e, ctx, cfg),
     bucket ? rateBurst(s, e, cfg) : undefined,
     bucket && isNewResource ? resourceFanout(s, bucket.fresh, cfg) : undefined,
     isNewResource ? fanoutHour(s, e, cfg) : undefined,
@@ -223,6 +227,8 @@ function scoreInPlace(
   // The action mix is a share of the agent's events in blocks of 16, and late events are not in its
   // current blocks: back-dated ordinary events would dilute a creeping share at no cost.
   if (!late) learnMix(s, e.action, e.ts);
+  // Watches count the objects that reach a state from now on; a late event's object is history.
+  if (!late) learnRepeatedStep(s, e, ctx, cfg, object.novel && object.p !== undefined ? { p: object.p } : undefined);
   if (owed.fresh) s.owed = owed.hours > 0 ? { t: owed.t, hours: owed.hours } : undefined;
 
   const risk = roundScore(Math.max(score * since, accumulated));

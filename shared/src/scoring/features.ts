@@ -720,6 +720,7 @@ export const WINDOW_FEATURES: ReadonlySet<string> = new Set([
   "object_run",
   "fanout_hour",
   "young_tool",
+  "repeated_step",
 ]);
 
 /**

@@ -34,6 +34,8 @@ export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = 
   // The tools it woke are accepted as its own (a review is the adoption): no longer watched. Only
   // if the review was shown them: a tool woken beside an alert about something else stays watched.
   if (shown("young_tool")) s.young = undefined;
+  // So are the object steps it woke, if the review was shown them (the life cycle's new path).
+  if (shown("repeated_step")) s.stepWatch = undefined;
   // The late lane's windows hold the reviewed events' runs as the live ones do: they start again from the cleared live windows.
   s.late = undefined;
   // The episode accumulator too: sustained evidence from the cleared events must not escalate the

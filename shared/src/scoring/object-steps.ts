@@ -37,13 +37,21 @@ function collectionOf(resource: string): string {
   return `${parts[0]!.slice(0, 64)}/${Math.min(parts.length, 12)}`;
 }
 
-function contextOf(s: MonitorState, resource: string): string {
+/** A first touch's context (the resource's collection): the object's earlier steps, if any, are not in memory. */
+export function isFirstTouch(ctx: string | undefined): boolean {
+  return ctx?.startsWith(FIRST) ?? false;
+}
+
+export function contextOf(s: MonitorState, resource: string): string {
   const last = s.objects?.[resource];
   return last ? last[0] : FIRST + collectionOf(resource);
 }
 
-/** `implied`: nats already explained by the action's own rarity (features.actionNovelty's `x`). */
-export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, implied = 0): { r?: Reason; novel: boolean } {
+/**
+ * `implied`: nats already explained by the action's own rarity (features.actionNovelty's `x`).
+ * `p`, for a never-taken step (`novel`): its add-½ share of the objects that reached the state.
+ */
+export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, implied = 0): { r?: Reason; novel: boolean; p?: number } {
   if (!e.resource || !s.objSteps || !s.objOut) return { novel: false };
   const hl = cfg.halfLife.behaviour;
   const cb = decayedAt(s.actions[e.action], e.ts, hl);
@@ -62,7 +70,8 @@ export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, 
   // A step taken a few times in this context is still rare (an attacker replaying the same
   // impossible step is not normal after its first use): judged by surprisal like a never-seen one.
   if (c >= cfg.rareAction) return { novel: false };
-  const x = surprisal(c, reached, s.objSucc?.[ctx] ?? 0) - implied;
+  const rarity = surprisal(c, reached, s.objSucc?.[ctx] ?? 0);
+  const x = rarity - implied;
   // Confidence in the context's own history: a handful of uses of it is not yet a life cycle.
   const contribution = curve(x, cfg.objectStep) * (reached / (reached + cfg.warmup.novelty / 2));
   // object_run counts a never-taken step only between an established state and an established
@@ -73,11 +82,12 @@ export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, 
   // requests breaks every deploy's life cycle at every step), which action_novelty and young_tool
   // judge as the tool's.
   const novel = c < 0.5 && reached >= cfg.warmup.novelty / 2 && cb >= cfg.warmup.novelty / 2;
-  if (contribution < 0.01) return { novel };
+  const p = novel ? Math.exp(-rarity) : undefined;
+  if (contribution < 0.01) return { novel, p };
   const where = ctx.startsWith(FIRST) ? `as the first step on a '${ctx.slice(1)}'` : `after '${ctx}' on the same resource`;
   const seen = c < 0.5 ? "never" : `${Math.round(c)} times`;
   const among = ctx.startsWith(FIRST) ? `${Math.round(reached)} such steps` : `${Math.round(reached)} objects that reached '${ctx}'`;
-  return { r: { feature: "object_step", contribution, detail: `'${e.action}' ${where}: ${seen} in ${among}` }, novel };
+  return { r: { feature: "object_step", contribution, detail: `'${e.action}' ${where}: ${seen} in ${among}` }, novel, p };
 }
 
 /** Events the run looks back over (the last few steps of a task or two). */

@@ -10,7 +10,7 @@ export const SCORING_FEATURES = [
   "rate_burst", "resource_fanout", "amount_over_max", "amount_spike", "amount_drift",
   "volume_over_max", "volume_spike", "volume_drift", "volume_hour",
   "error_ratio", "unusual_hour", "latency", "behaviour_drift", "mix_drift", "sustained", "sequence_surprise", "sustained_anomaly",
-  "object_step", "object_run", "fanout_hour", "young_tool", "accumulated_risk",
+  "object_step", "object_run", "fanout_hour", "young_tool", "repeated_step", "accumulated_risk",
 ] as const;
 export type ScoringFeature = (typeof SCORING_FEATURES)[number];
 
@@ -40,6 +40,7 @@ export const scoringConfigSchema = z.strictObject({
   objectRun: curve,
   noveltyBurst: curve,
   youngTool: curve,
+  repeatedStep: curve,
   episode: z.strictObject({ windowMs: z.number().min(60_000).max(86_400_000), curve }),
   /** Per-feature multipliers of the contribution (1 = as measured, 0 = off); the result is clamped to [0, 1]. */
   weights: z.partialRecord(z.enum(SCORING_FEATURES), z.number().finite().min(0).max(10)),

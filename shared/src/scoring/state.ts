@@ -2,6 +2,7 @@ import type { DriftState } from "./drift.ts";
 import type { EpisodeState } from "./features.ts";
 import type { MixDriftState } from "./mix-drift.ts";
 import type { YoungWatch } from "./young-tools.ts";
+import type { StepWatch } from "./repeated-steps.ts";
 import type { Windows } from "./late-lane.ts";
 
 /**
@@ -16,7 +17,7 @@ import type { Windows } from "./late-lane.ts";
  * (events and active clock hours) with ≤ lag + 2 pending hour counts and block masks, and ≤ 2 × 11 entries of
  * held evidence and run counts keyed by fixed feature names (< 1 KB), and the episode scan's window
  * of at most 256 { t, feature } marks (≈ 12 KB) with ≤ 3 × 12 per-feature levels, and 128 recently touched
- * objects with 512 object steps and contexts (≈ 0.17 MB at maximum key lengths), and ≤ 4 young-tool watches (< 1 KB), and ≤ 32 actions' reference shares and CUSUMs (mix-drift.ts, ≈ 8 KB at maximum key lengths). The bounded-memory test
+ * objects with 512 object steps and contexts (≈ 0.17 MB at maximum key lengths), and ≤ 4 young-tool watches (< 1 KB), and ≤ 4 repeated-step watches (< 2 KB), and ≤ 32 actions' reference shares and CUSUMs (mix-drift.ts, ≈ 8 KB at maximum key lengths). The bounded-memory test
  * drives every map to its cap with maximum-length keys and checks it.
  */
 export const MAX_STATE_BYTES = 2_500_000;
@@ -146,6 +147,9 @@ export interface MonitorState {
   youngWakes?: Decayed;
   /** Uses and events of the ended watches, decayed: the share the agent's woken tools take. */
   youngPool?: { k: Decayed; n: Decayed };
+  /** Never-taken object steps woken recently and watched for their share of the next objects in their state (repeated-steps.ts, at most 4); the ended watches' takes and objects, decayed. Absent in older states. */
+  stepWatch?: StepWatch[];
+  stepPool?: { k: Decayed; n: Decayed };
   /** Per-action share CUSUMs against the frozen reference mix (mix-drift.ts, at most 32 actions). Absent in older states. */
   mix?: MixDriftState;
   /** Recency windows of events that arrived late, one per stream, least recently used first (late-lane.ts); absent until one does. */

@@ -53,6 +53,16 @@ function wokenShare(s: MonitorState, w: YoungWatch, t: number, hl: number): numb
   return Math.min(0.9, Math.max(w.p, (k + PRIOR_EVENTS * w.p) / (n + PRIOR_EVENTS)));
 }
 
+/**
+ * How far the agent's repertoire has shown, 0 to 1 over its first week. A repertoire takes time to
+ * show, not only events: in an agent's first week its weekly jobs and the later steps of its life
+ * cycles (goods received days after the order) wake for the first time, and a busy young agent has
+ * hundreds of events before they do.
+ */
+export function repertoireAge(s: MonitorState, ts: number): number {
+  return s.hourSince < 0 ? 0 : Math.min(1, (ts - s.hourSince) / REPERTOIRE_MS);
+}
+
 export function youngTool(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
   const w = s.young?.find((x) => x.a === e.action);
   if (!w) return undefined;
@@ -64,11 +74,7 @@ export function youngTool(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): 
   const p = wokenShare(s, w, e.ts, hl);
   const wakes = decayedAt(s.youngWakes, e.ts, hl);
   const x = binomialTailSurprisalLog(k, n, p) - Math.log(n) - Math.log(Math.max(1, wakes));
-  // A repertoire takes time to show, not only events: in an agent's first week its weekly jobs and
-  // the later steps of its life cycles (goods received days after the order) wake for the first
-  // time, and a busy young agent has hundreds of events before they do.
-  const age = s.hourSince < 0 ? 0 : Math.min(1, (e.ts - s.hourSince) / REPERTOIRE_MS);
-  const contribution = curve(x, cfg.youngTool) * (s.n / (s.n + cfg.warmup.novelty)) * age;
+  const contribution = curve(x, cfg.youngTool) * (s.n / (s.n + cfg.warmup.novelty)) * repertoireAge(s, e.ts);
   if (contribution < 0.01) return undefined;
   return {
     feature: "young_tool",
