@@ -120,8 +120,11 @@ export function learnRepeatedStep(s: MonitorState, e: ScoredInput, ctx: string |
     }
   }
   // Only a step from a state the agent remembers: a "first touch" may be an object it touched before
-  // and has since forgotten (the last caps.objects only), and a batch of old orders received at once
-  // is then a run of first touches by a step that never starts one, which is not a life cycle broken.
+  // and has since forgotten (object-steps remembers the last caps.objects), and a batch of old
+  // orders received at once is then a run of first touches by a step that never starts one, not a
+  // life cycle broken. First touches of new objects wake none either: tried, they caught nothing
+  // more on worlds A, B or C and cost one episode on world B's seed 3 (a reversed KYC task whose
+  // wrong first step woke a watch beside the one on its reopened case, which then read 0.79, not 0.92).
   if (ctx !== undefined && !isFirstTouch(ctx) && woke && !watches.some((w) => w.c === ctx && w.a === e.action)) {
     watches.push({ c: ctx, a: e.action, n: 0, k: 0, t: e.ts, p: woke.p, l: e.ts, lk: 1 });
     if (watches.length > MAX_WATCHES) poolWatch(s, watches.shift()!, e.ts, hl);
