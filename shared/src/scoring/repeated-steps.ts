@@ -1,9 +1,9 @@
 import type { ScoredInput } from "../events.ts";
-import { curve, type ScoringConfig } from "./config.ts";
-import { binomialTailSurprisalLog, type Reason } from "./features.ts";
+import type { ScoringConfig } from "./config.ts";
+import type { Reason } from "./features.ts";
 import { isFirstTouch } from "./object-steps.ts";
 import { decayedAt, type MonitorState } from "./state.ts";
-import { repertoireAge } from "./young-tools.ts";
+import { poolWatch, wokenEvidence, wokenShare } from "./woken.ts";
 
 /**
  * Repeated steps (`repeated_step`): an object step this agent had never taken (a refund before the
@@ -11,20 +11,22 @@ import { repertoireAge } from "./young-tools.ts";
  * next objects that reach the same state. object_step judges each such step on its own, and one is
  * rare but not alarming: a life cycle breaks now and then. After its first use the step is no
  * longer never-taken, and four alerts closed unread over two hours, each a few events apart,
- * were four mild surprises that never reached high. What is rare is the share: the woken step has
- * k of the n objects that reached its state since it woke, which is a binomial tail at the share
- * a woken step of this agent is expected to take (wokenShare: the step's own share of the state's
- * objects before it woke, add-½, unless the agent's earlier woken steps took more). A step the
+ * were four mild surprises that never reached high. What is rare is the share: the woken step was
+ * taken in k of the n tasks that reached its state since it woke (TASK_MS), which is a binomial
+ * tail at the share a woken step of this agent is expected to take (woken.wokenShare: the step's
+ * own share of the state's objects before it woke, add-½, unless the agent's earlier woken steps
+ * took more). A step the
  * agent's life cycle has really changed to take (a new approval path) takes that share too, and
  * its first days read as repeated steps like an attack; the review that clears them ends the watch.
  *
- * Judged family-wise like young_tool: the tail is read at each of the n objects and over every
- * step the agent has woken in its history (object-steps' decayed count of never-taken steps), so
- * x = −ln(n · wakes · P). Memory: at most MAX_WATCHES watches of { context, action, n, k, time,
- * share }, for WATCH_REACHES objects or WATCH_MS each, and two decayed counts.
+ * Judged family-wise like young_tool (woken.wokenEvidence): the tail is read at each of the n tasks
+ * and over every step the agent has woken in its history (object-steps' decayed count of
+ * never-taken steps), so x = −ln(n · wakes · P). Memory: at most MAX_WATCHES watches of { context,
+ * action, n, k, time, share, task start, task taken }, for WATCH_REACHES tasks or WATCH_MS each,
+ * and two decayed counts.
  */
 export interface StepWatch {
-  /** The state (object-steps' context key), the woken step, objects that reached the state since it woke and took the step among them (the waking one excluded), when it woke, the step's share of the state's objects then. */
+  /** The state (object-steps' context key), the woken step, tasks that reached the state since it woke and took the step among them (the waking one excluded), when it woke, the step's share of the state's objects then. */
   c: string;
   a: string;
   n: number;
@@ -37,7 +39,7 @@ export interface StepWatch {
 }
 
 /**
- * A watch lasts this many objects reaching its state, or this long after the step woke, whichever
+ * A watch lasts this many tasks reaching its state, or this long after the step woke, whichever
  * is first: a working morning, long enough for a task done backwards every half hour or so to
  * repeat, short enough that the agent's ordinary rare steps weeks apart are never one run.
  */
@@ -52,15 +54,8 @@ const WATCH_MS = 4 * 3_600_000;
 const TASK_MS = 10 * 60_000;
 /** Steps watched at once (the oldest watch gives way). */
 const MAX_WATCHES = 4;
-/** Weight (objects) of the step's own share as a prior before the agent's woken steps speak: one watch. */
+/** Weight (tasks) of the step's own share as a prior before the agent's woken steps speak: one watch. */
 const PRIOR_REACHES = WATCH_REACHES;
-
-/** The share of its state's next objects a woken step is expected to take: its own before it woke, or what the agent's woken steps took (prior: its own share, worth one watch), the larger. */
-function wokenShare(s: MonitorState, w: StepWatch, t: number, hl: number): number {
-  const k = decayedAt(s.stepPool?.k, t, hl);
-  const n = decayedAt(s.stepPool?.n, t, hl);
-  return Math.min(0.9, Math.max(w.p, (k + PRIOR_REACHES * w.p) / (n + PRIOR_REACHES)));
-}
 
 /** `ctx`: the event's object context (object-steps' contextOf), before it is learned. */
 export function repeatedStep(s: MonitorState, e: ScoredInput, ctx: string | undefined, cfg: ScoringConfig): Reason | undefined {
@@ -74,23 +69,15 @@ export function repeatedStep(s: MonitorState, e: ScoredInput, ctx: string | unde
   // Two repeats after the waking one: a single repeat is object_step's (still rare in its context).
   if (k < 2) return undefined;
   const hl = cfg.halfLife.behaviour;
-  const p = wokenShare(s, w, e.ts, hl);
-  const wakes = decayedAt(s.objNovel, e.ts, hl);
-  const x = binomialTailSurprisalLog(k, n, p) - Math.log(n) - Math.log(Math.max(1, wakes));
-  const contribution = curve(x, cfg.repeatedStep) * (s.n / (s.n + cfg.warmup.novelty)) * repertoireAge(s, e.ts);
+  // Its own share of the state's objects before it woke, unless the agent's woken steps took more.
+  const p = wokenShare(s.stepPool, w.p, PRIOR_REACHES, e.ts, hl);
+  const contribution = wokenEvidence(s, e.ts, k, n, p, decayedAt(s.objNovel, e.ts, hl), cfg.repeatedStep, cfg);
   if (contribution < 0.01) return undefined;
   return {
     feature: "repeated_step",
     contribution,
     detail: `'${e.action}', a step never taken there before ${new Date(w.t).toISOString()}, was taken in ${k + 1} of the last ${n + 1} tasks that reached '${w.c}' (expected share ${(p * 100).toFixed(1)}%)`,
   };
-}
-
-/** An ended watch joins the agent's history of what its woken steps did. */
-function poolWatch(s: MonitorState, w: StepWatch, t: number, hl: number): void {
-  if (w.n === 0) return;
-  const at = Math.max(s.stepPool?.k.t ?? 0, t);
-  s.stepPool = { k: { c: decayedAt(s.stepPool?.k, t, hl) + w.k, t: at }, n: { c: decayedAt(s.stepPool?.n, t, hl) + w.n, t: at } };
 }
 
 /**
@@ -104,7 +91,7 @@ export function learnRepeatedStep(s: MonitorState, e: ScoredInput, ctx: string |
   const watches: StepWatch[] = [];
   for (const w of s.stepWatch ?? []) {
     if (w.n < WATCH_REACHES && e.ts - w.t < WATCH_MS) watches.push(w);
-    else poolWatch(s, w, e.ts, hl);
+    else s.stepPool = poolWatch(s.stepPool, w.k, w.n, e.ts, hl);
   }
   for (const w of watches) {
     if (w.c !== ctx) continue;
@@ -127,7 +114,10 @@ export function learnRepeatedStep(s: MonitorState, e: ScoredInput, ctx: string |
   // wrong first step woke a watch beside the one on its reopened case, which then read 0.79, not 0.92).
   if (ctx !== undefined && !isFirstTouch(ctx) && woke && !watches.some((w) => w.c === ctx && w.a === e.action)) {
     watches.push({ c: ctx, a: e.action, n: 0, k: 0, t: e.ts, p: woke.p, l: e.ts, lk: 1 });
-    if (watches.length > MAX_WATCHES) poolWatch(s, watches.shift()!, e.ts, hl);
+    if (watches.length > MAX_WATCHES) {
+      const gone = watches.shift()!;
+      s.stepPool = poolWatch(s.stepPool, gone.k, gone.n, e.ts, hl);
+    }
   }
   // Assigned, never deleted (young-tools.ts: `delete` slows every later field read on the state).
   s.stepWatch = watches.length > 0 ? watches : undefined;

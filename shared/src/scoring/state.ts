@@ -3,6 +3,7 @@ import type { EpisodeState } from "./features.ts";
 import type { MixDriftState } from "./mix-drift.ts";
 import type { YoungWatch } from "./young-tools.ts";
 import type { StepWatch } from "./repeated-steps.ts";
+import type { WokenPool } from "./woken.ts";
 import type { Windows } from "./late-lane.ts";
 
 /**
@@ -146,10 +147,10 @@ export interface MonitorState {
   young?: YoungWatch[];
   youngWakes?: Decayed;
   /** Uses and events of the ended watches, decayed: the share the agent's woken tools take. */
-  youngPool?: { k: Decayed; n: Decayed };
+  youngPool?: WokenPool;
   /** Never-taken object steps woken recently and watched for their share of the next objects in their state (repeated-steps.ts, at most 4); the ended watches' takes and objects, decayed. Absent in older states. */
   stepWatch?: StepWatch[];
-  stepPool?: { k: Decayed; n: Decayed };
+  stepPool?: WokenPool;
   /** Per-action share CUSUMs against the frozen reference mix (mix-drift.ts, at most 32 actions). Absent in older states. */
   mix?: MixDriftState;
   /** Recency windows of events that arrived late, one per stream, least recently used first (late-lane.ts); absent until one does. */

@@ -1,7 +1,8 @@
 import type { ScoredInput } from "../events.ts";
-import { curve, type ScoringConfig } from "./config.ts";
-import { binomialTailSurprisalLog, type Reason } from "./features.ts";
+import type { ScoringConfig } from "./config.ts";
+import type { Reason } from "./features.ts";
 import { bumpTotal, decayedAt, type MonitorState } from "./state.ts";
+import { poolWatch, wokenEvidence, wokenShare } from "./woken.ts";
 
 /**
  * Young tools (`young_tool`): a tool the agent had never used, or had used only a few times (a
@@ -32,36 +33,11 @@ export interface YoungWatch {
 /** A watch lasts this many of the agent's events or this long after the tool woke, whichever is first. */
 const WATCH_EVENTS = 64;
 const WATCH_MS = 2 * 3_600_000;
-/** How long an agent's tool repertoire takes to show: a week (its weekly cycle); young_tool weighs in full after it. */
-export const REPERTOIRE_MS = 7 * 86_400_000;
 /** Tools watched at once (the oldest watch gives way). */
 const MAX_WATCHES = 4;
 
 /** Weight (events) of the prior share before the agent's own woken tools speak: one watch. */
 const PRIOR_EVENTS = WATCH_EVENTS;
-
-/**
- * The share of its next events a woken tool is expected to take: what the agent's woken tools took
- * before (its ended watches' uses over their events, decayed like the behaviour counts, with an
- * average tool's share as a prior worth one watch), and never less than an average tool's share
- * (1 / distinct tools when it woke). An agent whose woken tools are one-offs has not shown that a
- * new tool can never take a real share of its work: a tool replacing one of its ordinary tools does.
- */
-function wokenShare(s: MonitorState, w: YoungWatch, t: number, hl: number): number {
-  const k = decayedAt(s.youngPool?.k, t, hl);
-  const n = decayedAt(s.youngPool?.n, t, hl);
-  return Math.min(0.9, Math.max(w.p, (k + PRIOR_EVENTS * w.p) / (n + PRIOR_EVENTS)));
-}
-
-/**
- * How far the agent's repertoire has shown, 0 to 1 over its first week. A repertoire takes time to
- * show, not only events: in an agent's first week its weekly jobs and the later steps of its life
- * cycles (goods received days after the order) wake for the first time, and a busy young agent has
- * hundreds of events before they do.
- */
-export function repertoireAge(s: MonitorState, ts: number): number {
-  return s.hourSince < 0 ? 0 : Math.min(1, (ts - s.hourSince) / REPERTOIRE_MS);
-}
 
 export function youngTool(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
   const w = s.young?.find((x) => x.a === e.action);
@@ -71,23 +47,15 @@ export function youngTool(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): 
   // Two uses after the waking one: a single repeat is action_novelty's.
   if (k < 2) return undefined;
   const hl = cfg.halfLife.behaviour;
-  const p = wokenShare(s, w, e.ts, hl);
-  const wakes = decayedAt(s.youngWakes, e.ts, hl);
-  const x = binomialTailSurprisalLog(k, n, p) - Math.log(n) - Math.log(Math.max(1, wakes));
-  const contribution = curve(x, cfg.youngTool) * (s.n / (s.n + cfg.warmup.novelty)) * repertoireAge(s, e.ts);
+  // The share a woken tool is expected to take: never less than an average tool's (w.p).
+  const p = wokenShare(s.youngPool, w.p, PRIOR_EVENTS, e.ts, hl);
+  const contribution = wokenEvidence(s, e.ts, k, n, p, decayedAt(s.youngWakes, e.ts, hl), cfg.youngTool, cfg);
   if (contribution < 0.01) return undefined;
   return {
     feature: "young_tool",
     contribution,
     detail: `'${e.action}', rarely or never used before, has ${k + 1} of the last ${n + 1} events (the tools it woke before took ${(p * 100).toFixed(1)}%)`,
   };
-}
-
-/** An ended watch joins the agent's history of what its woken tools did. */
-function poolWatch(s: MonitorState, w: YoungWatch, t: number, hl: number): void {
-  if (w.n === 0) return;
-  const at = Math.max(s.youngPool?.k.t ?? 0, t);
-  s.youngPool = { k: { c: decayedAt(s.youngPool?.k, t, hl) + w.k, t: at }, n: { c: decayedAt(s.youngPool?.n, t, hl) + w.n, t: at } };
 }
 
 /**
@@ -100,7 +68,7 @@ export function learnYoungTool(s: MonitorState, e: ScoredInput, cfg: ScoringConf
   const watches: YoungWatch[] = [];
   for (const w of s.young ?? []) {
     if (w.n < WATCH_EVENTS && e.ts - w.t < WATCH_MS) watches.push(w);
-    else poolWatch(s, w, e.ts, hl);
+    else s.youngPool = poolWatch(s.youngPool, w.k, w.n, e.ts, hl);
   }
   for (const w of watches) {
     w.n++;
@@ -108,7 +76,10 @@ export function learnYoungTool(s: MonitorState, e: ScoredInput, cfg: ScoringConf
   }
   if (rare && !watches.some((w) => w.a === e.action)) {
     watches.push({ a: e.action, n: 0, k: 0, t: e.ts, p: 1 / Math.max(1, Object.keys(s.actions).length) });
-    if (watches.length > MAX_WATCHES) poolWatch(s, watches.shift()!, e.ts, hl);
+    if (watches.length > MAX_WATCHES) {
+      const gone = watches.shift()!;
+      s.youngPool = poolWatch(s.youngPool, gone.k, gone.n, e.ts, hl);
+    }
     bumpTotal((s.youngWakes ??= { c: 0, t: 0 }), e.ts, hl);
   }
   // Assigned, never deleted: `delete` would turn the state object into a slow dictionary for the
