@@ -265,6 +265,15 @@ describe("a never-taken step repeated task after task (repeated_step)", () => {
     expect(out.every((x) => !x.event.reasons.some((r) => r.feature === "repeated_step"))).toBe(true);
   });
 
+  it("a step every task now takes raises its alert and then stops being watched: one new path is not an alert per object for hours", () => {
+    const s = newState();
+    workDays(s, 21);
+    // Twelve tasks twenty minutes apart, each executing its payment unapproved (within the watch's 4 h).
+    const out = unapproved(s, 12, 20 * 60_000);
+    expect(out[3]!.event.reasons.some((r) => r.feature === "repeated_step")).toBe(true);
+    expect(out.slice(10).every((x) => !x.event.reasons.some((r) => r.feature === "repeated_step"))).toBe(true);
+  });
+
   it("a review shown the repeated step ends its watch", () => {
     const s = newState();
     workDays(s, 21);

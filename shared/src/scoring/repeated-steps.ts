@@ -52,6 +52,12 @@ const WATCH_MS = 4 * 3_600_000;
  * tasks are. Ten minutes: longer than one task's steps, shorter than the gap between tasks.
  */
 const TASK_MS = 10 * 60_000;
+/**
+ * A watch also ends once the step has been taken in this many tasks: by then it has raised its
+ * alert (an attack is high from its third or fourth), or it is the state's new path, and the pool
+ * learns that this agent's woken steps can take their state's whole share.
+ */
+const WATCH_TAKES = 8;
 /** Steps watched at once (the oldest watch gives way). */
 const MAX_WATCHES = 4;
 /** Weight (tasks) of the step's own share as a prior before the agent's woken steps speak: one watch. */
@@ -90,7 +96,7 @@ export function learnRepeatedStep(s: MonitorState, e: ScoredInput, ctx: string |
   const hl = cfg.halfLife.behaviour;
   const watches: StepWatch[] = [];
   for (const w of s.stepWatch ?? []) {
-    if (w.n < WATCH_REACHES && e.ts - w.t < WATCH_MS) watches.push(w);
+    if (w.n < WATCH_REACHES && w.k < WATCH_TAKES && e.ts - w.t < WATCH_MS) watches.push(w);
     else s.stepPool = poolWatch(s.stepPool, w.k, w.n, e.ts, hl);
   }
   for (const w of watches) {
