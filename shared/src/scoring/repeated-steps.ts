@@ -22,8 +22,8 @@ import { poolWatch, wokenEvidence, wokenShare } from "./woken.ts";
  * Judged family-wise like young_tool (woken.wokenEvidence): the tail is read at each of the n tasks
  * and over every step the agent has woken in its history (object-steps' decayed count of
  * never-taken steps), so x = −ln(n · wakes · P). Memory: at most MAX_WATCHES watches of { context,
- * action, n, k, time, share, task start, task taken }, for WATCH_REACHES tasks or WATCH_MS each,
- * and two decayed counts.
+ * action, n, k, time, share, task start, task taken }, each for WATCH_REACHES tasks, WATCH_TAKES
+ * takes or WATCH_MS, whichever comes first, and two decayed counts.
  */
 export interface StepWatch {
   /** The state (object-steps' context key), the woken step, tasks that reached the state since it woke and took the step among them (the waking one excluded), when it woke, the step's share of the state's objects then. */
