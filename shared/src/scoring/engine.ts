@@ -135,9 +135,9 @@ function scoreInPlace(
   // The run includes this event's own novelty, as it will after learning.
   const run = { ...s, noveltyRun: s.noveltyRun * 0.8 + (novelAny ? 1 : 0) };
   const transition = transitionNovelty(s, e, cfg, action.x);
-  const object = objectStep(s, e, cfg, action.x);
   // The state of the event's object (its last step, or a first touch), as it was before this event.
   const ctx = e.resource === undefined ? undefined : contextOf(s, e.resource);
+  const object = objectStep(s, e, ctx, cfg, action.x);
   const novelTransition = transition !== undefined || isNovelTransition(s, e, cfg);
   const step = stepSurprise(s, e, cfg);
   // A late event (back-filled history) neither starts a session nor uses the live one's credit.
@@ -222,7 +222,7 @@ function scoreInPlace(
   const rounded = reasons.map((r) => ({ ...r, contribution: roundScore(r.contribution) }));
 
   learn(s, e, cfg, novelAny, novelTransition, step, late, action.novel);
-  learnObjectStep(s, e, cfg, object.novel);
+  learnObjectStep(s, e, ctx, cfg, object.novel);
   learnYoungTool(s, e, cfg, action.rare);
   // The action mix is a share of the agent's events in blocks of 16, and late events are not in its
   // current blocks: back-dated ordinary events would dilute a creeping share at no cost.

@@ -38,33 +38,34 @@ function collectionOf(resource: string): string {
 }
 
 /** A first touch's context (the resource's collection): the object's earlier steps, if any, are not in memory. */
-export function isFirstTouch(ctx: string | undefined): boolean {
-  return ctx?.startsWith(FIRST) ?? false;
+export function isFirstTouch(ctx: string): boolean {
+  return ctx.startsWith(FIRST);
 }
 
+/** The event's object context, read once per event before it is learned (objectStep, learnObjectStep and repeated_step take it). */
 export function contextOf(s: MonitorState, resource: string): string {
   const last = s.objects?.[resource];
   return last ? last[0] : FIRST + collectionOf(resource);
 }
 
 /**
+ * `ctx`: contextOf the event's resource (undefined: the event has none).
  * `implied`: nats already explained by the action's own rarity (features.actionNovelty's `x`).
  * `p`, for a never-taken step (`novel`): its add-½ share of the objects that reached the state.
  */
-export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, implied = 0): { r?: Reason; novel: boolean; p?: number } {
-  if (!e.resource || !s.objSteps || !s.objOut) return { novel: false };
+export function objectStep(s: MonitorState, e: ScoredInput, ctx: string | undefined, cfg: ScoringConfig, implied = 0): { r?: Reason; novel: boolean; p?: number } {
+  if (ctx === undefined || !s.objSteps || !s.objOut) return { novel: false };
   const hl = cfg.halfLife.behaviour;
   const cb = decayedAt(s.actions[e.action], e.ts, hl);
   // A never-seen action is judged by action_novelty (a never-seen collection has no context yet).
   if (cb < 0.5) return { novel: false };
-  const ctx = contextOf(s, e.resource);
   const out = decayedAt(s.objOut[ctx], e.ts, hl);
   // An object's state is established by how many objects reached it (the uses of its last
   // action), not by how many left it: nothing normally follows an executed payment or a decided
   // case, and a step on one after that (a task done backwards: decided, then opened) is the point.
   // The step's probability is judged against every object that reached the state, including those
   // the agent never touched again (a terminal state's steps are as rare as `reached` makes them).
-  const reached = ctx.startsWith(FIRST) ? out : Math.max(out, decayedAt(s.actions[ctx], e.ts, hl));
+  const reached = isFirstTouch(ctx) ? out : Math.max(out, decayedAt(s.actions[ctx], e.ts, hl));
   if (reached < 1) return { novel: false };
   const c = decayedAt(s.objSteps[`${ctx}\u0000${e.action}`], e.ts, hl);
   // A step taken a few times in this context is still rare (an attacker replaying the same
@@ -84,9 +85,9 @@ export function objectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, 
   const novel = c < 0.5 && reached >= cfg.warmup.novelty / 2 && cb >= cfg.warmup.novelty / 2;
   const p = novel ? Math.exp(-rarity) : undefined;
   if (contribution < 0.01) return { novel, p };
-  const where = ctx.startsWith(FIRST) ? `as the first step on a '${ctx.slice(1)}'` : `after '${ctx}' on the same resource`;
+  const where = isFirstTouch(ctx) ? `as the first step on a '${ctx.slice(1)}'` : `after '${ctx}' on the same resource`;
   const seen = c < 0.5 ? "never" : `${Math.round(c)} times`;
-  const among = ctx.startsWith(FIRST) ? `${Math.round(reached)} such steps` : `${Math.round(reached)} objects that reached '${ctx}'`;
+  const among = isFirstTouch(ctx) ? `${Math.round(reached)} such steps` : `${Math.round(reached)} objects that reached '${ctx}'`;
   return { r: { feature: "object_step", contribution, detail: `'${e.action}' ${where}: ${seen} in ${among}` }, novel, p };
 }
 
@@ -118,18 +119,17 @@ export function objectRun(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): 
   };
 }
 
-/** Learns the event's step on its resource, after scoring. Late events do not rewrite an object's last action. */
-export function learnObjectStep(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel: boolean): void {
+/** Learns the event's step on its resource (`ctx`: its contextOf, as scored), after scoring. Late events do not rewrite an object's last action. */
+export function learnObjectStep(s: MonitorState, e: ScoredInput, ctx: string | undefined, cfg: ScoringConfig, novel: boolean): void {
   s.objFlags = (((s.objFlags ?? 0) << 1) | (novel ? 1 : 0)) & ((1 << RUN_EVENTS) - 1);
   if (novel) s.objNovel = { c: decayedAt(s.objNovel, e.ts, cfg.halfLife.behaviour) + 1, t: Math.max(s.objNovel?.t ?? 0, e.ts) };
-  if (!e.resource) return;
+  if (!e.resource || ctx === undefined) return;
   const hl = cfg.halfLife.behaviour;
   const objects = (s.objects ??= Object.create(null) as Record<string, [string, number]>);
   const steps = (s.objSteps ??= Object.create(null) as Record<string, { c: number; t: number }>);
   const outs = (s.objOut ??= Object.create(null) as Record<string, { c: number; t: number }>);
   const prev = objects[e.resource];
   if (prev && e.ts < prev[1]) return;
-  const ctx = contextOf(s, e.resource);
   const succ = (s.objSucc ??= Object.create(null) as Record<string, number>);
   bumpStep({ steps, outgoing: outs, successors: succ }, ctx, e.action, e.ts, hl, { steps: cfg.caps.objectSteps, outgoing: cfg.caps.objectSteps });
   if (!prev) s.objectCount = (s.objectCount ?? 0) + 1;
