@@ -53,7 +53,13 @@ export function contextOf(s: MonitorState, resource: string): string {
  * `implied`: nats already explained by the action's own rarity (features.actionNovelty's `x`).
  * `p`, for a never-taken step (`novel`): its add-½ share of the objects that reached the state.
  */
-export function objectStep(s: MonitorState, e: ScoredInput, ctx: string | undefined, cfg: ScoringConfig, implied = 0): { r?: Reason; novel: boolean; p?: number } {
+export function objectStep(
+  s: MonitorState,
+  e: ScoredInput,
+  ctx: string | undefined,
+  cfg: ScoringConfig,
+  implied = 0,
+): { r?: Reason; novel: boolean; p?: number } {
   if (ctx === undefined || !s.objSteps || !s.objOut) return { novel: false };
   const hl = cfg.halfLife.behaviour;
   const cb = decayedAt(s.actions[e.action], e.ts, hl);
