@@ -63,15 +63,22 @@ const MAX_WATCHES = 4;
 /** Weight (tasks) of the step's own share as a prior before the agent's woken steps speak: one watch. */
 const PRIOR_REACHES = WATCH_REACHES;
 
+/**
+ * A watch's counts once an event reaches its state (`take`: the event takes the step): a new task
+ * adds a reach, and a take if it takes the step; within the current task, only its first take counts.
+ */
+function withTask(w: StepWatch, ts: number, take: boolean): Pick<StepWatch, "n" | "k" | "l" | "lk"> {
+  if (ts - w.l >= TASK_MS) return { n: w.n + 1, k: w.k + (take ? 1 : 0), l: ts, lk: take ? 1 : 0 };
+  return take && w.lk === 0 ? { n: w.n, k: w.k + 1, l: w.l, lk: 1 } : { n: w.n, k: w.k, l: w.l, lk: w.lk };
+}
+
 /** `ctx`: the event's object context (object-steps' contextOf), before it is learned. */
 export function repeatedStep(s: MonitorState, e: ScoredInput, ctx: string | undefined, cfg: ScoringConfig): Reason | undefined {
   if (ctx === undefined) return undefined;
   const w = s.stepWatch?.find((x) => x.c === ctx && x.a === e.action);
   if (!w) return undefined;
-  // This event's task: a new one adds an object and a take; the current one, a take if it had none.
-  const fresh = e.ts - w.l >= TASK_MS;
-  const n = w.n + (fresh ? 1 : 0);
-  const k = w.k + (fresh || w.lk === 0 ? 1 : 0);
+  // The watch as this event (a take) will leave it.
+  const { n, k } = withTask(w, e.ts, true);
   // Two repeats after the waking one: a single repeat is object_step's (still rare in its context).
   if (k < 2) return undefined;
   const hl = cfg.halfLife.behaviour;
@@ -99,19 +106,7 @@ export function learnRepeatedStep(s: MonitorState, e: ScoredInput, ctx: string |
     if (w.n < WATCH_REACHES && w.k < WATCH_TAKES && e.ts - w.t < WATCH_MS) watches.push(w);
     else s.stepPool = poolWatch(s.stepPool, w.k, w.n, e.ts, hl);
   }
-  for (const w of watches) {
-    if (w.c !== ctx) continue;
-    const take = w.a === e.action;
-    if (e.ts - w.l >= TASK_MS) {
-      w.n++;
-      w.l = e.ts;
-      w.lk = take ? 1 : 0;
-      if (take) w.k++;
-    } else if (take && w.lk === 0) {
-      w.k++;
-      w.lk = 1;
-    }
-  }
+  for (const w of watches) if (w.c === ctx) Object.assign(w, withTask(w, e.ts, w.a === e.action));
   // Only a step from a state the agent remembers: a "first touch" may be an object it touched before
   // and has since forgotten (object-steps remembers the last caps.objects), and a batch of old
   // orders received at once is then a run of first touches by a step that never starts one, not a
