@@ -1,8 +1,10 @@
 import { defineProject } from "vitest/config";
+import { TEST_WORKERS } from "../vitest.workers.ts";
 
 export default defineProject({
   test: {
     name: "sdk",
+    maxWorkers: TEST_WORKERS,
     environment: "node",
     include: ["test/**/*.test.ts"],
     testTimeout: 60_000,

@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-plugin";
 import { defineProject } from "vitest/config";
+import { TEST_WORKERS } from "../vitest.workers.ts";
 
 /** The secret the tests sign internal calls with (a real deployment sets it with `wrangler secret put`). */
 export const TEST_EDGE_SECRET = "test-edge-secret-0123456789abcdef0123456789abcdef";
@@ -12,5 +13,5 @@ export default defineProject({
       miniflare: { bindings: { KAKUNIN_EDGE_SECRET: TEST_EDGE_SECRET } },
     }),
   ],
-  test: { name: "workers", include: ["test/**/*.test.ts"] },
+  test: { name: "workers", include: ["test/**/*.test.ts"], maxWorkers: TEST_WORKERS },
 });
