@@ -210,10 +210,14 @@ export function resourceKindNovelty(s: MonitorState, e: ScoredInput, cfg: Scorin
 }
 
 /**
- * Events in the last 60 s and the last 10 s (sliding, by event time, this event included) against
- * the agent's own busy minutes (98th percentile of its recent active minutes): a burst is
- * measured against what the agent does at its busiest, not on average, and the 10 s window
- * sees it from its first seconds.
+ * Events in the last 60 s (sliding, by event time, this event included) against the agent's own
+ * busy minutes (98th percentile of its recent active minutes): a burst is measured against what
+ * the agent does at its busiest, not on average. The last 10 s are counted for the reason only.
+ * Until 2026-12-06 the statistic read max(60 s, 10 s) counts, which is always the 60 s count (the
+ * 10 s window lies inside it) while the comment promised the 10 s window would see a burst from its
+ * first seconds. Read as a rate (× 6) it would, and it makes every multi-step task's few-second
+ * flurry a burst: FPR(high) 0.010 → 0.055 % on world B, 0.047 → 0.160 % on A dev, 3–5 clean
+ * agents auto-revoked per world, no episode gained (bench/README.md, eighteenth stop).
  */
 export function rateBurst(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
   if (s.minuteCounts.length < 5) return undefined;
@@ -226,7 +230,7 @@ export function rateBurst(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): 
     k60++;
     if (dt < 10_000) k10++;
   }
-  const x = Math.log((Math.max(k60, k10) + 1) / (s.ratePeak + 2));
+  const x = Math.log((k60 + 1) / (s.ratePeak + 2));
   const contribution = curve(x, cfg.rateBurst) * conf(s.minuteCounts.length, cfg.warmup.rate);
   return reason("rate_burst", contribution, `${k60} events in the last minute (${k10} in 10 s) vs at most ~${Math.round(s.ratePeak)}/min usually`);
 }
