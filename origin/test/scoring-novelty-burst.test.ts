@@ -43,6 +43,34 @@ describe("a burst of never-used tools (tool discovery)", () => {
     expect(burst.some((b) => b.risk.band === "high")).toBe(true);
   });
 
+  it("calling each never-used tool twice does not teach the burst that a new tool is ordinary", () => {
+    // The lag that keeps the hour's own first uses out of the null counted only tools used about
+    // once (decayed count < 1.5): a tool called twice left its step in the new-tool rate, so an
+    // agent driven through the same nine tools, each called twice, read the ninth first use as
+    // ordinary (0.997 → 0.235 in review, 2026-12-06). The hour's first uses are counted by when
+    // they were first used, however often they were used since.
+    const once = newState();
+    const twice = newState();
+    history(once);
+    history(twice);
+    let t = T0 + 21 * DAY + 2 * 3_600_000;
+    const single: Score[] = [];
+    const double: Score[] = [];
+    for (let k = 0; k < 9; k++) {
+      t += 90_000;
+      single.push(scoreEvent(once, ev(`x${k}`, t, `registry.tool_${k}`), SCOPES));
+      double.push(scoreEvent(twice, ev(`y${k}`, t, `registry.tool_${k}`), SCOPES));
+      scoreEvent(twice, ev(`z${k}`, t + 20_000, `registry.tool_${k}`), SCOPES);
+    }
+    const first = novelty(double[0]!);
+    expect(first).toBeGreaterThan(0.3);
+    for (const [k, d] of double.entries()) {
+      expect(novelty(d)).toBeGreaterThan(0.8 * first);
+      expect(novelty(d)).toBeGreaterThan(0.8 * novelty(single[k]!));
+    }
+    expect(double.some((b) => b.risk.band === "high")).toBe(true);
+  });
+
   it("an agent that adopts tools all the time still goes high on nine never-used tools in a quarter of an hour, and not on a first incident's three", () => {
     // Three weeks of a broad agent: 24 tools in use, and a new one every other working day, so a
     // first use is an ordinary thing for it (action_novelty about 0.2 each, medium at most). Until

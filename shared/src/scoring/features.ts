@@ -41,22 +41,25 @@ export function novelSurprisal(
   hl: number,
   rate: number,
   distinct: number,
-  alpha = 0,
+  lag?: { alpha: number; fresh: number },
 ): number {
   let singletons = 0;
-  let fresh = 0;
   for (const k in counts) {
     const c = counts[k]!;
     if (decayedAt(c, t, hl) >= 1.5) continue;
-    if (alpha > 0 && t - c.t < NOVELTY_LAG_MS) fresh++;
-    else singletons++;
+    // Used about once, and that within the hour: one of this hour's own new categories.
+    if (lag && t - c.t < NOVELTY_LAG_MS) continue;
+    singletons++;
   }
   const gt = (singletons + 0.5) / (total + 0.5 * (distinct + 1));
-  // With `alpha` (the rate's learning step; tools, not resource kinds): the singletons and the rate
-  // as they stood before this hour's own new categories (each added about `alpha` to the rate):
-  // nine never-used tools in fifteen minutes must not teach themselves, one by one, that a new tool
-  // is ordinary (the fifth read as 1 in 30 where the first was 1 in 500).
-  const before = Math.max(0, rate - alpha * fresh);
+  // With `lag` (tools, not resource kinds): the singletons and the rate as they stood before this
+  // hour's own new categories. `fresh` is how many were first used within the hour, each of which
+  // added about `alpha` (the rate's learning step) to the rate: nine never-used tools in fifteen
+  // minutes must not teach themselves, one by one, that a new tool is ordinary (the fifth read as
+  // 1 in 30 where the first was 1 in 500). They are counted by their first use, however often they
+  // were used since: counted among the tools used about once, as until 2026-12-06, a burst that
+  // called each new tool twice kept every step it added to the rate (the ninth read ordinary).
+  const before = Math.max(0, rate - (lag ? lag.alpha * lag.fresh : 0));
   return -Math.log(Math.min(1, Math.max(gt, before)));
 }
 
@@ -66,6 +69,13 @@ export function novelSurprisal(
  * profiles learn with a lag so that a session at a dead hour does not teach itself the hour.
  */
 export const NOVELTY_LAG_MS = 3_600_000;
+
+/** First uses of tools (state.newTools) within NOVELTY_LAG_MS before `ts` (up to NEW_TOOL_RING of them). */
+function newToolsSince(s: MonitorState, ts: number): number {
+  let k = 0;
+  for (const t of s.newTools ?? []) if (t > ts - NOVELTY_LAG_MS && t <= ts) k++;
+  return k;
+}
 
 /** The learning step of the agent's new-category rates (learn.ts): 1 / (n + 1) while it is young, then 1 %. */
 export function newRateStep(n: number): number {
@@ -124,7 +134,9 @@ export function actionNovelty(
   const explicit = scopes.includes(e.action);
   const prior = explicit ? cfg.scopePrior.explicit : inScope(scopes, e.action) ? cfg.scopePrior.wildcard : 1;
   const distinct = Math.min(Object.keys(s.actions).length, cfg.caps.actions);
-  const x = novel ? novelSurprisal(s.actions, total, e.ts, hl, s.actionNewRate, distinct, newRateStep(s.n)) : surprisal(c, total, distinct);
+  const x = novel
+    ? novelSurprisal(s.actions, total, e.ts, hl, s.actionNewRate, distinct, { alpha: newRateStep(s.n), fresh: newToolsSince(s, e.ts) })
+    : surprisal(c, total, distinct);
   const contribution = curve(x, cfg.actionNovelty) * prior * conf(s.n, cfg.warmup.novelty);
   const what = novel ? `first use of '${e.action}'` : `use ${Math.round(c) + 1} of the rarely used '${e.action}'`;
   return { r: reason("action_novelty", contribution, `${what} after ${Math.round(total)} events`), novel, rare: true, x };
@@ -163,8 +175,7 @@ const NEW_TOOLS_PER_TASK = 2;
  */
 export function noveltyBurst(s: MonitorState, e: ScoredInput, x: number, cfg: ScoringConfig): Reason | undefined {
   const since = e.ts - NOVELTY_LAG_MS;
-  let k = 1;
-  for (const t of s.newTools ?? []) if (t > since && t <= e.ts) k++;
+  const k = 1 + newToolsSince(s, e.ts);
   if (k < 3) return undefined;
   let n = 1;
   for (let i = s.recentTs.length - 1; i >= 0 && s.recentTs[i]! > since; i--) if (s.recentTs[i]! <= e.ts) n++;
