@@ -274,6 +274,30 @@ describe("a never-taken step repeated task after task (repeated_step)", () => {
     expect(out.slice(10).every((x) => !x.event.reasons.some((r) => r.feature === "repeated_step"))).toBe(true);
   });
 
+  it("a watch that has ended by time reads nothing on the first event after its end", () => {
+    // The watch lasts 4 h from the wake; its end was applied only when the next event was learned,
+    // after it was scored, so a take that was the first event after the end was still read
+    // (until 2026-12-06). Two unapproved tasks wake and feed the watch; the third payment is
+    // created just before the 4 h and executed just after, with nothing in between.
+    const run = (executeAt: number) => {
+      const s = newState();
+      workDays(s, 21);
+      const t = T0 + 21 * 86_400_000 + 3_600_000;
+      for (const [k, at] of [t, t + 35 * 60_000].entries()) {
+        scoreEvent(s, ev(`v${k}-create`, at, "payments.create", `payment:pay_v${k}`), SCOPES);
+        scoreEvent(s, ev(`v${k}-execute`, at + 40_000, "payments.execute", `payment:pay_v${k}`), SCOPES);
+        ordinary(s, `pay_p${k}`, at + 60_000);
+      }
+      const woke = t + 40_000;
+      scoreEvent(s, ev("v2-create", woke + 4 * 3_600_000 - 60_000, "payments.create", "payment:pay_v2"), SCOPES);
+      return scoreEvent(s, ev("v2-execute", woke + executeAt, "payments.execute", "payment:pay_v2"), SCOPES);
+    };
+    // Just inside the watch, the third task is read (the test fails for a reason, not by setup)...
+    expect(run(4 * 3_600_000 - 30_000).event.reasons.some((r) => r.feature === "repeated_step")).toBe(true);
+    // ...and just after its end, nothing.
+    expect(run(4 * 3_600_000 + 60_000).event.reasons.some((r) => r.feature === "repeated_step")).toBe(false);
+  });
+
   it("a review shown the repeated step ends its watch", () => {
     const s = newState();
     workDays(s, 21);

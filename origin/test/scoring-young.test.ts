@@ -110,6 +110,25 @@ describe("a dormant tool woken and driven is caught by its share of the agent's 
     expect(scores.some((u) => u.risk.band === "high")).toBe(false);
   });
 
+  it("a watch that has ended by time reads nothing, whether or not another event came first", () => {
+    // The watch lasts 2 h from the wake. Its end was applied only when the next event was learned,
+    // after it was scored: until 2026-12-06 the woken tool's first use after a 3 h pause was still
+    // read against the ended watch (young_tool 0.53 in review), and read nothing if any other
+    // event had come first.
+    const wokenThenPause = (ordinaryFirst: boolean) => {
+      const s = newState();
+      workDays(s, 21);
+      let t = MONDAY;
+      for (let i = 0; i < 4; i++) scoreEvent(s, ev(`w${i}`, (t += 60_000), "report.share_external", `reports/w-${i}`), SCOPES);
+      expect(s.young?.some((w) => w.a === "report.share_external")).toBe(true);
+      t += 3 * 3_600_000;
+      if (ordinaryFirst) scoreEvent(s, ev("q", (t += 1_000), "warehouse.query", "partitions/p1"), SCOPES);
+      return scoreEvent(s, ev("after", (t += 1_000), "report.share_external", "reports/w-after"), SCOPES);
+    };
+    expect(contribution(wokenThenPause(true), "young_tool")).toBe(0);
+    expect(contribution(wokenThenPause(false), "young_tool")).toBe(0);
+  });
+
   it("a review that clears the woken tool ends its watch: its next uses are the agent's own", () => {
     const s = newState();
     workDays(s, 21);

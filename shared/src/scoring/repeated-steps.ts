@@ -72,10 +72,19 @@ function withTask(w: StepWatch, ts: number, take: boolean): Pick<StepWatch, "n" 
   return take && w.lk === 0 ? { n: w.n, k: w.k + 1, l: w.l, lk: 1 } : { n: w.n, k: w.k, l: w.l, lk: w.lk };
 }
 
+/**
+ * A watch still running at `ts`. Scoring reads only these: a watch ends when the next event is
+ * learned, after that event was scored, so until 2026-12-06 a take that was the first event after
+ * the watch's time ran out was still read against it.
+ */
+function live(w: StepWatch, ts: number): boolean {
+  return w.n < WATCH_REACHES && w.k < WATCH_TAKES && ts - w.t < WATCH_MS;
+}
+
 /** `ctx`: the event's object context (object-steps' contextOf), before it is learned. */
 export function repeatedStep(s: MonitorState, e: ScoredInput, ctx: string | undefined, cfg: ScoringConfig): Reason | undefined {
   if (ctx === undefined) return undefined;
-  const w = s.stepWatch?.find((x) => x.c === ctx && x.a === e.action);
+  const w = s.stepWatch?.find((x) => x.c === ctx && x.a === e.action && live(x, e.ts));
   if (!w) return undefined;
   // The watch as this event (a take) will leave it.
   const { n, k } = withTask(w, e.ts, true);
@@ -103,7 +112,7 @@ export function learnRepeatedStep(s: MonitorState, e: ScoredInput, ctx: string |
   const hl = cfg.halfLife.behaviour;
   const watches: StepWatch[] = [];
   for (const w of s.stepWatch ?? []) {
-    if (w.n < WATCH_REACHES && w.k < WATCH_TAKES && e.ts - w.t < WATCH_MS) watches.push(w);
+    if (live(w, e.ts)) watches.push(w);
     else s.stepPool = poolWatch(s.stepPool, w.k, w.n, e.ts, hl);
   }
   for (const w of watches) if (w.c === ctx) Object.assign(w, withTask(w, e.ts, w.a === e.action));

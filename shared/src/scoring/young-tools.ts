@@ -39,8 +39,17 @@ const MAX_WATCHES = 4;
 /** Weight (events) of the prior share before the agent's own woken tools speak: one watch. */
 const PRIOR_EVENTS = WATCH_EVENTS;
 
+/**
+ * A watch still running at `ts`. Scoring reads only these: a watch ends when the next event is
+ * learned, after that event was scored, so until 2026-12-06 a woken tool's first use after the
+ * watch's time ran out was still read against it (and read nothing if any other event came first).
+ */
+function live(w: YoungWatch, ts: number): boolean {
+  return w.n < WATCH_EVENTS && ts - w.t < WATCH_MS;
+}
+
 export function youngTool(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): Reason | undefined {
-  const w = s.young?.find((x) => x.a === e.action);
+  const w = s.young?.find((x) => x.a === e.action && live(x, e.ts));
   if (!w) return undefined;
   const n = w.n + 1;
   const k = w.k + 1;
@@ -67,7 +76,7 @@ export function learnYoungTool(s: MonitorState, e: ScoredInput, cfg: ScoringConf
   const hl = cfg.halfLife.behaviour;
   const watches: YoungWatch[] = [];
   for (const w of s.young ?? []) {
-    if (w.n < WATCH_EVENTS && e.ts - w.t < WATCH_MS) watches.push(w);
+    if (live(w, e.ts)) watches.push(w);
     else s.youngPool = poolWatch(s.youngPool, w.k, w.n, e.ts, hl);
   }
   for (const w of watches) {
