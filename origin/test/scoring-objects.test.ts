@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { acceptAsNormal, DEFAULT_SCORING, MAX_STATE_BYTES, newState, reviveState, scoreEvent, type MonitorState, type ScoredInput } from "@kakunin/shared";
+import {
+  acceptAsNormal,
+  DEFAULT_SCORING,
+  MAX_STATE_BYTES,
+  newEpisodeState,
+  newState,
+  reviveState,
+  scoreEvent,
+  sustainedAnomaly,
+  type MonitorState,
+  type ScoredInput,
+} from "@kakunin/shared";
 import { rng } from "./rng.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
@@ -326,5 +337,32 @@ describe("a never-taken step repeated task after task (repeated_step)", () => {
       expect(x.event.reasons.some((r) => r.feature === "repeated_step")).toBe(false);
       ordinary(known, `pay_g${k}`, t + 60_000);
     }
+  });
+});
+
+describe("the episode scan and object_run's window", () => {
+  it("a lasting object_run marks again only once its 8-event window holds none of the events it marked on", () => {
+    // object_run counts never-taken steps among the last 8 events. The scan let it mark again as a
+    // lasting state after 5 new events (its EVENT_WINDOWS entry, until 2026-12-06), while 3 of
+    // the 8 events it was reading were the ones it had already marked on.
+    const ep = newEpisodeState();
+    const t0 = T0 + 21 * 86_400_000;
+    const level = 1;
+    const halfLife = DEFAULT_SCORING.sustained.halfLifeMs;
+    const marks = () => ep.w.filter((w) => w.f === "object_run").length;
+    const at = (ts: number) => {
+      // The held level decays as freshEvidence decays it: the statistic is not growing, only lasting.
+      const held = { object_run: level * 0.5 ** ((ts - t0) / halfLife) };
+      sustainedAnomaly(ep, { ts, novel: 0, top: "", held, now: { object_run: level }, runs: {} }, DEFAULT_SCORING);
+    };
+    at(t0);
+    expect(marks()).toBe(1);
+    // Six minutes on (past the 5 min a lasting state waits), eight more events still at medium:
+    // until the eighth, the window still holds the event it marked on.
+    for (let i = 1; i <= 8; i++) at(t0 + 6 * 60_000 + i * 1_000);
+    expect(marks()).toBe(1);
+    // The next one (the scan waits for more new events than the window holds) marks again.
+    at(t0 + 6 * 60_000 + 9 * 1_000);
+    expect(marks()).toBe(2);
   });
 });

@@ -857,6 +857,9 @@ export interface EpisodeEvent {
   runs: Record<string, { c: number; t: number }>;
 }
 
+/** Events object_run counts never-taken steps among (object-steps.ts; a bit mask of the last ones). */
+export const OBJECT_RUN_EVENTS = 8;
+
 /** At most this many events in the window (a busy agent's window is the last 256 events). */
 export const EPISODE_WINDOW_CAP = 256;
 /** Weight (in clock hours) of the binomial's dispersion 1 before the agent's own hours speak. */
@@ -872,7 +875,9 @@ const REMARK_MS = 5 * 60_000;
 const EVENT_WINDOWS: Readonly<Record<string, number>> = {
   novelty_run: 5,
   sequence_run: 5,
-  object_run: 5,
+  // Its own window (object-steps' popcount); 5 until 2026-12-06, so it re-marked while 3 of its 8
+  // slots still held events it had already marked on.
+  object_run: OBJECT_RUN_EVENTS,
   sequence_surprise: 4,
   error_ratio: 20,
   amount_drift: 24,

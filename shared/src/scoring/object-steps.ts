@@ -1,6 +1,6 @@
 import type { ScoredInput } from "../events.ts";
 import { curve, type ScoringConfig } from "./config.ts";
-import { binomialTailSurprisalLog, surprisal, type Reason } from "./features.ts";
+import { binomialTailSurprisalLog, OBJECT_RUN_EVENTS, surprisal, type Reason } from "./features.ts";
 import { bumpStep, decayedAt, forgetLeastRecent, popcount, type MonitorState } from "./state.ts";
 
 /**
@@ -98,7 +98,7 @@ export function objectStep(
 }
 
 /** Events the run looks back over (the last few steps of a task or two). */
-const RUN_EVENTS = 8;
+const RUN_EVENTS = OBJECT_RUN_EVENTS;
 
 /**
  * Several never-taken object steps among the last RUN_EVENTS events (a task done backwards breaks
