@@ -24,7 +24,7 @@ export interface ScoringConfig {
   actionNovelty: Curve;
   /** Several novel actions in a short run escalate (tool discovery, probing). */
   noveltyRun: Curve;
-  /** x = -ln((N / n) · P(≥ k first-time tools among the hour's n events)), features.noveltyBurst (reported as novelty_run). */
+  /** x = −ln P(≥ k first-time tools among the hour's n events) / NEW_TOOLS_PER_TASK (2) − ln(N / n), features.noveltyBurst (reported as novelty_run). */
   noveltyBurst: Curve;
   transitionNovelty: Curve;
   /** Several never-seen transitions in a short run (an unusual sequence, not one odd step). */
@@ -45,7 +45,7 @@ export interface ScoringConfig {
   behaviourDrift: Curve;
   /** Agent risk decays toward the latest scores with this time constant (ms). */
   riskDecayMs: number;
-  /** How much a medium event adds to lingering agent risk (0 = risk is just the max). */
+  /** How much an event of 0.5 or more adds to lingering agent risk (0 = risk is just the max). */
   riskAccumulation: number;
   /** Uses below this decayed count still count as a rare action (its first uses after waking up). */
   rareAction: number;
@@ -114,7 +114,7 @@ export const DEFAULT_SCORING: ScoringConfig = {
   resourceKindNovelty: { center: 5.5, width: 0.8, cap: 0.45 },
   /** x = ln((new resources this minute + 1) / (98th-percentile minute + 2)). */
   resourceFanout: { center: 0.9, width: 0.25, cap: 0.85 },
-  /** x = ln((events in the last 60 s or 10 s + 1) / (98th-percentile minute + 2)). */
+  /** x = ln((events in the last 60 s + 1) / (98th-percentile minute + 2)). */
   rateBurst: { center: 0.9, width: 0.22, cap: 0.93 },
   amountSpike: { center: 6, width: 1, cap: 0.9 },
   /** x = -ln(n·p): high (0.85) at x ≈ 6.9, a value the agent's history would produce by chance once in 1,000 histories. */
@@ -140,8 +140,8 @@ export const DEFAULT_SCORING: ScoringConfig = {
   behaviourDrift: { center: 0.35, width: 0.05, cap: 0.5 },
   riskDecayMs: 15 * 60_000,
   /**
-   * 0.5 (0.3 before 2026-12-05): three separate strong events (≈ 0.7 each, per-event evidence)
-   * within minutes now take the agent to high, as they would if they were independent evidence
+   * 0.5 (0.3 before 2026-12-05): three separate strong events (0.7 each, per-event evidence)
+   * within about 25 s now take the agent to high (0.75 each: within about a minute; riskDecayMs), as they would if they were independent evidence
    * discounted by half; 0.8 auto-revoked a clean agent on world A's holdout (bench/README.md).
    */
   riskAccumulation: 0.5,

@@ -100,7 +100,7 @@ function isNovelTransition(s: MonitorState, e: ScoredInput, cfg: ScoringConfig):
  * Scores one event against what the agent has done so far, then learns from it. Deterministic:
  * the same state and event always give the same score. The event score is the noisy-OR of the
  * feature contributions; the agent's risk is the max of that and its decayed previous risk, to
- * which medium and high events add (several moderate anomalies in a row escalate).
+ * which events of 0.5 or more add (several strong anomalies in quick succession escalate).
  */
 export function scoreEvent(
   s: MonitorState,

@@ -832,12 +832,12 @@ export interface EpisodeState {
   /** The current clock hour's events and marks, and the decayed sum / weight of closed hours' squared Pearson residuals (dispersion). */
   hour?: { h: number; n: number; m: number };
   disp?: { s: number; w: number };
-  /** Per window feature, the held level (nats) at its last mark, decaying like `held` (≤ 11 entries). */
+  /** Per window feature, the held level (nats) at its last mark, decaying like `held` (≤ 16 entries, one per WINDOW_FEATURES name). */
   lvl?: Record<string, number>;
   lvlT?: number;
-  /** Per window feature held at a medium level, when it last marked (≤ 11 entries). */
+  /** Per window feature held at a medium level, when it last marked (≤ 16 entries). */
   since?: Record<string, number>;
-  /** Events the scan has seen, and per window feature the count when it last marked (≤ 11 entries). */
+  /** Events the scan has seen, and per window feature the count when it last marked (≤ 16 entries). */
   k?: number;
   sinceK?: Record<string, number>;
 }

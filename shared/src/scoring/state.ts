@@ -15,9 +15,9 @@ import type { Windows } from "./late-lane.ts";
  * Upper bound of one agent's serialised state (JSON bytes) under the default caps, whatever the
  * events: 256 actions × 128 chars, 1,024 transitions, 2,048 resources × 512 chars, 256 resource
  * kinds, 32 numeric series × (128 + 128 + 16) values, 240-entry rings, 2 × (168 + 24) hour bins
- * (events and active clock hours) with ≤ lag + 2 pending hour counts and block masks, and ≤ 2 × 11 entries of
- * held evidence and run counts keyed by fixed feature names (< 1 KB), and the episode scan's window
- * of at most 256 { t, feature } marks (≈ 12 KB) with ≤ 3 × 12 per-feature levels, and 128 recently touched
+ * (events and active clock hours) with ≤ lag + 2 pending hour counts and block masks, and ≤ 2 × 16 entries (one per
+ * WINDOW_FEATURES name) of held evidence and run counts keyed by fixed feature names (< 1 KB), and the episode scan's window
+ * of at most 256 { t, feature } marks (≈ 12 KB) with ≤ 3 × 16 per-feature levels, and 128 recently touched
  * objects with 512 object steps and contexts (≈ 0.17 MB at maximum key lengths), and ≤ 4 young-tool watches (< 1 KB), and ≤ 4 repeated-step watches (< 2 KB), and ≤ 32 actions' reference shares and CUSUMs (mix-drift.ts, ≈ 8 KB at maximum key lengths). The bounded-memory test
  * drives every map to its cap with maximum-length keys and checks it.
  */
@@ -115,7 +115,7 @@ export interface MonitorState {
    * Page–Hinkley/CUSUM accumulator of per-event fresh evidence (nats above the medium line), its
    * time, the evidence each window feature already showed in the current episode (`held`) and the
    * agent's decayed count of earlier medium runs of each (`runs`); both are keyed by the fixed
-   * WINDOW_FEATURES names only (≤ 11 entries each) and absent in states stored before them
+   * WINDOW_FEATURES names only (≤ 16 entries each) and absent in states stored before them
    * (features.freshEvidence).
    */
   cusum: { s: number; t: number; held?: Record<string, number>; runs?: Record<string, Decayed> };
