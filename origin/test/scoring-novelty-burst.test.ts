@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { newState, scoreEvent, type MonitorState, type ScoredInput } from "@kakunin/shared";
+import { DEFAULT_SCORING, newState, noveltyBurst, scoreEvent, type MonitorState, type ScoredInput } from "@kakunin/shared";
 import { rng } from "./rng.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
@@ -117,5 +117,24 @@ describe("a burst of never-used tools (tool discovery)", () => {
     for (let k = 0; k < 20; k++) out.push(scoreEvent(s, ev(`y${k}`, (t += 2 * 3_600_000), `registry.new_${k}`), SCOPES));
     expect(novelty(out.at(-1)!)).toBeLessThan(novelty(out[0]!));
     expect(out.every((x) => x.risk.band !== "high")).toBe(true);
+  });
+});
+
+describe("the hour's events that first uses are counted among", () => {
+  it("an agent busier than the 256-event ring is judged on all of its hour's events", () => {
+    // 1,200 events in the last hour (20 a minute), the last 256 of them in the ring, and two new
+    // tools already this hour; a third now. The tail of 3 first uses was read among at most 257
+    // events (the ring) until 2026-12-06, which made them rarer than they are on a busy agent.
+    const ts = T0 + 21 * DAY + 10 * 3_600_000;
+    const s = newState();
+    s.n = 50_000;
+    s.actionTotal = { c: 50_000, t: ts };
+    for (let m = 0; m < 60; m++) s.minutes[String(Math.floor(ts / 60_000) - m)] = [m === 0 ? 21 : 20, 0];
+    s.recentTs = Array.from({ length: 256 }, (_, i) => ts - (256 - i) * 3_000);
+    s.newTools = [ts - 40 * 60_000, ts - 20 * 60_000];
+    const r = noveltyBurst(s, ev("now", ts, "registry.tool_new"), 12, DEFAULT_SCORING);
+    const n = Number(/among its (\d+) events/.exec(r?.detail ?? "")?.[1]);
+    expect(n).toBeGreaterThanOrEqual(1_200);
+    expect(n).toBeLessThanOrEqual(1_221);
   });
 });

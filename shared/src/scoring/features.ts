@@ -179,6 +179,21 @@ export function noveltyBurst(s: MonitorState, e: ScoredInput, x: number, cfg: Sc
   if (k < 3) return undefined;
   let n = 1;
   for (let i = s.recentTs.length - 1; i >= 0 && s.recentTs[i]! > since; i--) if (s.recentTs[i]! <= e.ts) n++;
+  // The ring holds the last 256 events: when the hour holds more, its events are counted from the
+  // per-minute buckets instead (learn.countMinute, this event's minute included; whole minutes, so
+  // up to one minute's worth more). Until 2026-12-06 n stopped at 257, and on an agent busier
+  // than that k first uses read rarer than they are: the tail grows faster than the family-wise
+  // count shrinks as n falls ((k/2 − 1) · ln(true n / 257) nats too many).
+  if (s.recentTs.length >= 256 && s.recentTs[0]! > since) {
+    const first = Math.floor(since / 60_000);
+    const last = Math.floor(e.ts / 60_000);
+    let counted = 0;
+    for (const key in s.minutes) {
+      const m = Number(key);
+      if (m >= first && m <= last) counted += s.minutes[key]![0];
+    }
+    n = Math.max(n, counted);
+  }
   n = Math.max(n, k);
   const p = Math.min(0.5, Math.exp(-x));
   const total = decayedAt(s.actionTotal, e.ts, cfg.halfLife.behaviour);
