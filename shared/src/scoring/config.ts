@@ -141,8 +141,9 @@ export const DEFAULT_SCORING: ScoringConfig = {
   riskDecayMs: 15 * 60_000,
   /**
    * 0.5 (0.3 before 2026-12-05): three separate strong events (0.7 each, per-event evidence)
-   * within about 25 s now take the agent to high (0.75 each: within about a minute; riskDecayMs), as they would if they were independent evidence
-   * discounted by half; 0.8 auto-revoked a clean agent on world A's holdout (bench/README.md).
+   * within about 25 s now take the agent to high (0.75 each: within about a minute; riskDecayMs),
+   * as they would if they were independent evidence discounted by half; 0.8 auto-revoked a clean
+   * agent on world A's holdout (bench/README.md).
    */
   riskAccumulation: 0.5,
   rareAction: 3,
