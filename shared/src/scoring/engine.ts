@@ -138,7 +138,7 @@ function scoreInPlace(
   // The state of the event's object (its last step, or a first touch), as it was before this event.
   const ctx = e.resource === undefined ? undefined : contextOf(s, e.resource);
   const object = objectStep(s, e, ctx, cfg, action.x);
-  const novelTransition = transition !== undefined || isNovelTransition(s, e, cfg);
+  const novelTransition = isNovelTransition(s, e, cfg);
   const step = stepSurprise(s, e, cfg);
   // A late event (back-filled history) neither starts a session nor uses the live one's credit.
   const owed = late ? { t: e.ts, hours: 0, fresh: false } : owedWork(s, e, cfg);

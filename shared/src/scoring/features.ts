@@ -362,12 +362,13 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   // Beyond the agent's own largest values: an exceedance p-value from its top values ever, with a
   // Pareto tail (Hill estimate of the mean excess in log space) beyond the largest. An agent that
   // regularly moves big tickets has a heavy tail and a high top, so another big ticket is not rare.
+  // At least 4 values either way (the recent ring holds SERIES_MIN or more), so the tail below always has a Hill estimate.
   const top = series.top && series.top.length >= 4 ? series.top : [...series.recent].sort((a, b) => b - a).slice(0, 16);
   const n = Math.max(series.seen, series.recent.length);
   const out: Reason[] = [];
   let tail = 0;
   let overMax = x - top[0]!;
-  if (top.length >= 4 && x >= top[top.length - 1]!) {
+  if (x >= top[top.length - 1]!) {
     let excess = 0;
     for (const v of top) excess += v - top[top.length - 1]!;
     const beta = Math.max(0.1, excess / (top.length - 1));

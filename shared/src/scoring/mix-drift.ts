@@ -136,7 +136,7 @@ export function learnMix(s: MonitorState, action: string, t: number): void {
       m.blocks++;
       m.k = 0;
     }
-    if (m.n >= REF_EVENTS && t - m.t0 >= REF_SPAN_MS && m.blocks >= 8) freeze(m);
+    if (m.n >= REF_EVENTS && t - m.t0 >= REF_SPAN_MS) freeze(m);
     return;
   }
   m.n++;
