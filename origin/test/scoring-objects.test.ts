@@ -357,12 +357,13 @@ describe("the episode scan and object_run's window", () => {
     };
     at(t0);
     expect(marks()).toBe(1);
-    // Six minutes on (past the 5 min a lasting state waits), eight more events still at medium:
-    // until the eighth, the window still holds the event it marked on.
-    for (let i = 1; i <= 8; i++) at(t0 + 6 * 60_000 + i * 1_000);
+    // Six minutes on (past the 5 min a lasting state waits), seven more events still at medium:
+    // the window of the last eight still holds the event it marked on.
+    for (let i = 1; i <= 7; i++) at(t0 + 6 * 60_000 + i * 1_000);
     expect(marks()).toBe(1);
-    // The next one (the scan waits for more new events than the window holds) marks again.
-    at(t0 + 6 * 60_000 + 9 * 1_000);
+    // The eighth has replaced it: the window is all new events, and the lasting state marks again
+    // (until 2026-12-06 the scan waited one event more than the window holds).
+    at(t0 + 6 * 60_000 + 8 * 1_000);
     expect(marks()).toBe(2);
   });
 });

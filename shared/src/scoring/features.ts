@@ -930,12 +930,13 @@ function markOf(ep: EpisodeState, ev: EpisodeEvent, cfg: ScoringConfig): string 
     const grown = held[k]! - (lvl[k] ?? 0) >= MEDIUM_EVIDENCE;
     // `runs` already counts the current run. An event-count window must also have turned over: a
     // statistic over the last few steps, still at medium after a pause, is the steps it already
-    // marked on, not a state that lasted.
+    // marked on, not a state that lasted. A window of k events holds none of them after k new ones
+    // (it waited for k + 1 until 2026-12-06).
     const lasted =
       (now[k] ?? 0) >= MEDIUM_EVIDENCE &&
       since[k] !== undefined &&
       ts - since[k]! >= REMARK_MS * Math.max(1, decayedAt(runs[k], ts, cfg.halfLife.behaviour)) &&
-      count - (sinceK[k] ?? 0) > (EVENT_WINDOWS[k] ?? 0);
+      count - (sinceK[k] ?? 0) >= (EVENT_WINDOWS[k] ?? 0);
     if (grown || lasted) {
       mark ??= k;
       lvl[k] = Math.max(lvl[k] ?? 0, held[k]!);
