@@ -3,7 +3,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
-interface Problem { type: string; status: number; detail: string }
+interface Problem { type: string; status: number; detail: string; errors?: { path: string; message: string }[] }
 interface Cred { id: string; key: string; agent_id: string; name: string; prefix: string; revoked_at: string | null }
 
 describe.each(dbKinds())("agent credentials on %s", (kind) => {
@@ -137,6 +137,8 @@ describe.each(dbKinds())("agent credentials on %s", (kind) => {
     const noReason = await o.json<Problem>("POST", `/v1/agents/${agent}/certify`);
     expect(noReason.status).toBe(422);
     expect(noReason.body.detail).toContain("reason");
+    // A 422 names the field it refuses, as every validation failure does (it once came without `errors`).
+    expect(noReason.body.errors).toEqual([{ path: "reason", message: "required to lift a suspension made by the risk monitor" }]);
     expect((await o.json<{ data: { status: string } }>("GET", `/v1/agents/${agent}`)).body.data.status).toBe("suspended");
 
     const lifted = await o.json<{ data: { id: string } }>("POST", `/v1/agents/${agent}/certify`, { body: { reason: "false positive, ticket RISK-42" } });

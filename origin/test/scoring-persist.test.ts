@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { acceptAsNormal, newState, reviveState, scoreEvent, type MonitorState, type ScoredInput } from "@kakunin/shared";
+import { acceptAsNormal, newState, reviveState, scoreEvent, toScoredInput, type AgentEvent, type MonitorState, type ScoredInput } from "@kakunin/shared";
 import { rng } from "./rng.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
@@ -68,5 +68,29 @@ describe("scores do not depend on when the agent's state was stored and reloaded
     for (const f of ["unusual_hour", "rate_burst", "object_step", "amount_over_max", "action_novelty", "young_tool"]) expect(features, f).toContain(f);
     expect(memory.some((x) => x.risk.band === "high")).toBe(true);
     expect(stored).toEqual(memory);
+  });
+});
+
+describe("read volumes near the largest double", () => {
+  it("an attribute of 1.79e308 records is read as at most 1e15: no Infinity in the state, so storing it as JSON (null) changes no score", () => {
+    // attributes are free-form, so the schema does not bound `records` / `bytes`; two of these summed
+    // to Infinity in the hour's volume, JSON wrote it as null, and the events after it scored 0.77
+    // in memory but 0 after a reload.
+    const events: ScoredInput[] = [];
+    const read = (i: number, ts: number, records: number) => {
+      const e: AgentEvent = {
+        event_id: `r${i}`, timestamp: new Date(ts).toISOString(), type: "data_access", action: "reports.read",
+        resource: `reports/${i % 40}`, outcome: "success", attributes: { records },
+      };
+      events.push(toScoredInput(e));
+    };
+    let i = 0;
+    for (let day = 0; day < 10; day++) for (let k = 0; k < 30; k++) read(i++, T0 + day * 86_400_000 + k * 120_000, 50 + (k % 7) * 10);
+    const end = T0 + 10 * 86_400_000;
+    read(i++, end, 1.79e308);
+    read(i++, end + 60_000, 1.79e308);
+    for (let k = 0; k < 20; k++) read(i++, end + 3_600_000 + k * 60_000, 60);
+    expect(events.at(-21)?.records).toBe(1e15);
+    expect(run(events, 1)).toEqual(run(events, Number.MAX_SAFE_INTEGER));
   });
 });

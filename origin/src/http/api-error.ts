@@ -8,6 +8,9 @@ export class ApiError extends Error {
   readonly problem: Problem;
   /** Response headers the problem needs (WWW-Authenticate on a 401, Retry-After on a 503). */
   headers: Record<string, string> = {};
+  // A 422 validation failure always names its fields (README: 422s list each failing field).
+  constructor(type: "validation-failed", detail: string, extra: { errors: FieldError[]; [k: string]: unknown });
+  constructor(type: Exclude<ProblemType, "validation-failed">, detail: string, extra?: { [k: string]: unknown });
   constructor(type: ProblemType, detail: string, extra: { errors?: FieldError[]; [k: string]: unknown } = {}) {
     super(detail);
     this.problem = problem(type, detail, extra);

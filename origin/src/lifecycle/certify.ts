@@ -8,7 +8,7 @@ import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { partitionCrlItems } from "./crl-partition.ts";
-import { fail, type Failure } from "./failure.ts";
+import { fail, failField, type Failure } from "./failure.ts";
 import { discardPrepared, issuedAuditData, prepareCertificate, preparedRow } from "./issue.ts";
 import { activeCertificate } from "./revoke.ts";
 import { RISK_REASON, riskSuspension } from "./risk-suspension.ts";
@@ -34,7 +34,7 @@ export async function certifyAgent(
   if (suspension) {
     const why = `agent ${agentId} was suspended by the risk monitor (certificate ${suspension.serialNumber} revoked '${RISK_REASON}' at ${suspension.revokedAt.toISOString()})`;
     if (actor.type !== "api_key" || actor.role !== "admin") return fail("risk-suspension", `${why}; only an admin may lift it, with a reason`);
-    if (!opts.reason) return fail("validation-failed", `${why}; lifting it needs a reason: POST {"reason": "..."}`);
+    if (!opts.reason) return failField("reason", "required to lift a suspension made by the risk monitor", `${why}; lifting it needs a reason: POST {"reason": "..."}`);
   }
   const now = s.clock.now();
   // Cheap pre-check so the common 409 costs no key generation; the index is the real guard.

@@ -1,17 +1,24 @@
-import type { ProblemType } from "@kakunin/shared";
+import type { FieldError, ProblemType } from "@kakunin/shared";
 import { processLogger } from "../observability/logger.ts";
 import type { KeyManagerError } from "../kms/types.ts";
 import type { CaNotReady } from "../ca/offline-root.ts";
 
-/** Why a lifecycle operation was refused; the HTTP layer maps `type` to its problem and status. */
-export interface Failure {
-  type: ProblemType;
-  detail: string;
-}
+/**
+ * Why a lifecycle operation was refused; the HTTP layer maps `type` to its problem and status. A
+ * validation failure names its fields (the API's 422s list them in `errors`), so it is its own
+ * variant: a bare `fail("validation-failed", …)` once answered a 422 without the list.
+ */
+export type Failure = { type: Exclude<ProblemType, "validation-failed">; detail: string } | { type: "validation-failed"; detail: string; errors: FieldError[] };
 
-export const fail = (type: ProblemType, detail: string): { ok: false; error: Failure } => ({
+export const fail = (type: Exclude<ProblemType, "validation-failed">, detail: string): { ok: false; error: Failure } => ({
   ok: false,
   error: { type, detail },
+});
+
+/** A request field the operation cannot accept, named as zod's own 422s name theirs. */
+export const failField = (path: string, message: string, detail: string): { ok: false; error: Failure } => ({
+  ok: false,
+  error: { type: "validation-failed", detail, errors: [{ path, message }] },
 });
 
 /** A KeyManager that is not configured or not reachable is the server's 503, never the caller's fault. */

@@ -2,12 +2,14 @@ import { and, eq, gt, lt, or, type Column, type SQL } from "drizzle-orm";
 import { z } from "zod";
 import { invalidQueryField } from "../http/api-error.ts";
 import { queryInt } from "./query-int.ts";
+import { inInstantRange } from "./query-time.ts";
 
 /**
  * Keyset pagination: the cursor is the (created_at, id) of the last row returned, opaque to
  * clients (base64url JSON). Stable under concurrent inserts, unlike offsets.
  */
-const cursorShape = z.object({ t: z.iso.datetime(), id: z.uuid() });
+// A cursor names a row's created_at, so its time is one the database holds (a forged year 0000 was a 500).
+const cursorShape = z.object({ t: z.iso.datetime().refine((t) => inInstantRange(Date.parse(t))), id: z.uuid() });
 export type Cursor = { t: Date; id: string };
 
 export function encodeCursor(c: { createdAt: Date; id: string }): string {

@@ -7,7 +7,10 @@ import type { CaNotReady } from "../ca/offline-root.ts";
 
 /** Unwraps a lifecycle result inside a handler; a failure becomes its problem response. */
 export function orThrow<T>(r: Result<T, Failure>): T {
-  if (!r.ok) throw new ApiError(r.error.type, r.error.detail);
+  if (!r.ok) {
+    const f = r.error;
+    throw f.type === "validation-failed" ? new ApiError(f.type, f.detail, { errors: f.errors }) : new ApiError(f.type, f.detail);
+  }
   return r.value;
 }
 

@@ -1,4 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { and, eq } from "drizzle-orm";
+import { agents } from "../db/schema.ts";
 import { errorFields } from "../observability/logger.ts";
 import { EVIDENCE_FORMATS } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
@@ -10,10 +12,11 @@ import { ApiError, notFound } from "../http/api-error.ts";
 import { kmOrThrow } from "./fail.ts";
 import { bearer, errorResponses, idParams } from "./openapi.ts";
 import { queryInt } from "./query-int.ts";
+import { apiInstant } from "./query-time.ts";
 
 const windowQuery = z.object({
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }).optional(),
+  from: apiInstant.optional(),
+  to: apiInstant.optional(),
   /** The size of an earlier tree head the caller holds: the bundle then proves consistency with it. */
   since_size: queryInt(0).optional(),
   /** kakunin-evidence/3 (default: one shared multiproof) or kakunin-evidence/2 (an audit path per entry, for older tooling). */
@@ -48,6 +51,13 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       if (q.since_size > size) {
         throw new ApiError("validation-failed", "since_size is beyond the log", { errors: [{ path: "since_size", message: `the log has ${size} entries` }] });
       }
+    }
+    // HEAD is safe (RFC 9110 §9.2.1): it answers as the export would, without appending the
+    // export's checkpoint to the write-once log or signing a tree head for a bundle nobody gets.
+    if (c.req.method === "HEAD") {
+      const [agent] = await c.var.services.db.select({ id: agents.id }).from(agents).where(and(eq(agents.id, id), eq(agents.tenantId, c.var.caller.tenantId)));
+      if (!agent) throw notFound("agent", id);
+      return c.body(null, 200, { "content-type": "application/json" }) as never;
     }
     const prepared = kmOrThrow(await prepareEvidence(
       c.var.services, { id: c.var.caller.tenantId, name: c.var.caller.tenantName }, id,

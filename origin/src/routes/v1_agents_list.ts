@@ -11,7 +11,10 @@ import { rfc3339 } from "../time.ts";
 const DURATION = /^([1-9][0-9]{0,6})(s|m|h|d)$/;
 const UNIT_S = { s: 1, m: 60, h: 3600, d: 86_400 } as const;
 
-/** `30d`, `12h`, `90m`, `3600s` → seconds (at most ~27 years); undefined when malformed. */
+/** The longest `expiring_within` (100 years): 7 digits of days would reach past the year 9999, which the database cannot hold (a 500). */
+const MAX_WINDOW_S = 36_500 * 86_400;
+
+/** `30d`, `12h`, `90m`, `3600s` → seconds; undefined when malformed. */
 export function parseDuration(v: string): number | undefined {
   const m = DURATION.exec(v);
   return m ? Number(m[1]) * UNIT_S[m[2] as keyof typeof UNIT_S] : undefined;
@@ -31,7 +34,8 @@ export const route = createRoute({
   request: {
     query: pageQuery.extend({
       status: z.enum(["active", "suspended", "retired"]).optional(),
-      expiring_within: z.string().regex(DURATION, "a duration like 30d, 12h, 90m or 3600s").optional()
+      expiring_within: z.string().regex(DURATION, "a duration like 30d, 12h, 90m or 3600s")
+        .refine((v) => (parseDuration(v) ?? 0) <= MAX_WINDOW_S, "at most 36500d (100 years)").optional()
         .openapi({ description: "Only agents whose active certificate expires within this window (and has not expired yet)", example: "30d" }),
     }),
   },
