@@ -48,11 +48,18 @@ export interface ScoredInput {
   bytes?: number;
 }
 
-/** A finite non-negative number from an attribute, or undefined. */
+/** The largest read volume the scorer takes from an attribute (amount's bound): sums of at most 1e15 stay finite. */
+export const MAX_VOLUME = 1e15;
+
+/**
+ * A finite non-negative number from an attribute, at most MAX_VOLUME, or undefined. Attributes are
+ * free-form, so the schema does not bound them: two reads of 1.79e308 records summed to Infinity
+ * in the hour's volume, which JSON stores as null, so scores depended on when the state was reloaded.
+ */
 function volume(attrs: Record<string, unknown> | undefined, ...keys: string[]): number | undefined {
   for (const k of keys) {
     const v = attrs && Object.hasOwn(attrs, k) ? attrs[k] : undefined;
-    if (typeof v === "number" && Number.isFinite(v) && v >= 0) return v;
+    if (typeof v === "number" && Number.isFinite(v) && v >= 0) return Math.min(v, MAX_VOLUME);
   }
   return undefined;
 }

@@ -27,7 +27,7 @@ app.use("*", edgeBaseHeaders);
 app.use("*", cappedBodies([
   { path: "/v1/events", max: events.MAX_BODY },
   { path: "/internal/", max: internalPublish.MAX_BYTES },
-  { path: "/v1/ocsp", max: ocsp.MAX_REQUEST, tooLarge: ocsp.malformedRequest },
+  { path: "/v1/ocsp", max: ocsp.MAX_REQUEST, tooLarge: ocsp.tooLarge },
 ]));
 registerHealth(app);
 for (const r of [verify, events, risk, ca, did, ocsp, internalPublish, adminMetrics, benchNoop]) r.register(app);

@@ -38,6 +38,20 @@ describe("bodies without Content-Length are capped at the edge", () => {
     expect(body.pulled()).toBeLessThanOrEqual(8 * 1024 + 3 * 64 * 1024);
   });
 
+  it("POST /v1/ocsp: a declared Content-Length over the API's 1 MiB limit → the 413 problem every route answers; within it, past 8 KiB → malformedRequest", async () => {
+    const big = await exports.default.fetch("http://edge/v1/ocsp", {
+      method: "POST", headers: { "content-type": "application/ocsp-request", "content-length": String(2 * 1024 * 1024) }, body: new Uint8Array(2 * 1024 * 1024),
+    });
+    expect(big.status).toBe(413);
+    expect(big.headers.get("content-type")).toBe("application/problem+json");
+    expect(await big.json()).toMatchObject({ type: "urn:kakunin:problem:payload-too-large", status: 413 });
+    const mid = await exports.default.fetch("http://edge/v1/ocsp", {
+      method: "POST", headers: { "content-type": "application/ocsp-request", "content-length": String(64 * 1024) }, body: new Uint8Array(64 * 1024),
+    });
+    expect(mid.status).toBe(200);
+    expect(new Uint8Array(await mid.arrayBuffer())).toEqual(new Uint8Array([0x30, 0x03, 0x0a, 0x01, 0x01]));
+  });
+
   it("a declared Content-Length over the cap is refused without reading; a chunked body under it still works", async () => {
     const big = await exports.default.fetch("http://edge/v1/events", {
       method: "POST", headers: { "content-type": "application/json", "content-length": String(2 * 1024 * 1024) }, body: "x".repeat(2 * 1024 * 1024),

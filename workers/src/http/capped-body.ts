@@ -13,11 +13,14 @@ import { edgeProblem } from "./problems.ts";
  * unauthenticated or unsigned sender is stopped at the cap too (for /internal/* that means before
  * the HMAC check, which needs the whole body).
  */
+/** The API's request body limit (design "Conventions": 1 MiB per request; bodies over it → 413). */
+export const MAX_REQUEST_BODY = 1024 * 1024;
+
 export interface BodyCap {
   /** An exact path, or a prefix ending in `/`. */
   path: string;
   max: number;
-  /** The refusal; default a 413 problem. (OCSP clients expect an OCSP malformedRequest instead.) */
+  /** The refusal; default a 413 problem. (OCSP clients expect an OCSP malformedRequest instead, within the API's 1 MiB limit.) */
   tooLarge?: (c: Context) => Response;
 }
 

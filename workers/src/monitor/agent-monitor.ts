@@ -6,6 +6,7 @@ import {
 import { DEAD_LETTER_DDL, DeadLetterStore, type DeadLetterRow } from "./dead-letters.ts";
 import { Forwarder } from "./forwarder.ts";
 import { reportHealth, snapshot } from "./health.ts";
+import { loadStateJson, saveState } from "./state-store.ts";
 import { tenantVerdict } from "./tenant-verdict.ts";
 import type { AgentContext, EventResult, IngestOutcome, RiskView } from "./types.ts";
 
@@ -60,6 +61,9 @@ export class AgentMonitor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v TEXT NOT NULL);
       CREATE TABLE IF NOT EXISTS events (event_id TEXT PRIMARY KEY, received_at INTEGER NOT NULL, result TEXT NOT NULL, payload TEXT);
       CREATE INDEX IF NOT EXISTS events_pending ON events (received_at) WHERE payload IS NOT NULL;
+      -- The alarm's prune of forwarded ids past the dedupe window (payload IS NULL), which the
+      -- partial index above cannot serve: without it every alarm scanned the whole table.
+      CREATE INDEX IF NOT EXISTS events_forwarded ON events (received_at) WHERE payload IS NULL;
       CREATE TABLE IF NOT EXISTS alerts (alert_id TEXT PRIMARY KEY, payload TEXT NOT NULL, created_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS alert_marks (at INTEGER PRIMARY KEY, seen TEXT NOT NULL);
     ` + DEAD_LETTER_DDL);
@@ -86,8 +90,8 @@ export class AgentMonitor extends DurableObject<Env> {
 
   private load(): MonitorState {
     if (!this.state) {
-      const row = this.ctx.storage.sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'state'").toArray()[0];
-      this.state = row ? reviveState(JSON.parse(row.v)) : newState();
+      const json = loadStateJson(this.ctx.storage.sql);
+      this.state = json !== undefined ? reviveState(JSON.parse(json)) : newState();
     }
     return this.state;
   }
@@ -114,7 +118,7 @@ export class AgentMonitor extends DurableObject<Env> {
     const highEvents: string[] = [];
     let alert: { score: number; reasons: EventResult["reasons"] } | undefined;
     let newSerial = false;
-    const outcome = this.ctx.storage.transactionSync(() => {
+    const outcome = this.rollingBack(() => this.ctx.storage.transactionSync(() => {
       const state = this.load();
       // A token minted for a renewed certificate speaks for its successor (ingest/authenticate.ts):
       // both serials can be shown to gateways until the overlap ends.
@@ -155,11 +159,11 @@ export class AgentMonitor extends DurableObject<Env> {
         );
       }
       if (alert) this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}`, alert, highEvents, now, requestId);
-      sql.exec("INSERT INTO meta (k, v) VALUES ('state', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(state));
+      saveState(sql, JSON.stringify(state));
       sql.exec("INSERT INTO meta (k, v) VALUES ('agent', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(agent));
       if (this.riskState) sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
       return { accepted, duplicates, results: events.map((_, i) => results.get(i)!) };
-    });
+    }));
     if (outcome.accepted > 0) {
       // The alarm first: it is what delivers the events just committed, so nothing that can fail
       // afterwards (the KV risk write) may leave them waiting for the agent's next event.
@@ -167,6 +171,23 @@ export class AgentMonitor extends DurableObject<Env> {
       await this.publishRiskOrDefer(alert !== undefined || newSerial);
     }
     return outcome;
+  }
+
+  /**
+   * Runs a storage transaction that also changes the in-memory state. The scorer learns in place,
+   * so when the transaction fails (a storage limit, a full disk) storage rolls back but the object
+   * would keep the refused batch learned: the client's retry was then learned twice, and the
+   * refused events' risk was what /risk and the next KV write showed. The cached state is dropped
+   * instead and read again from storage, as after an eviction.
+   */
+  private rollingBack<T>(run: () => T): T {
+    try {
+      return run();
+    } catch (e) {
+      this.state = undefined;
+      this.riskState = undefined;
+      throw e;
+    }
   }
 
   risk(agentId: string): RiskView {
@@ -191,7 +212,7 @@ export class AgentMonitor extends DurableObject<Env> {
     if (sql.exec("SELECT 1 FROM meta WHERE k = ?", key).toArray().length > 0) return { applied: false };
     const now = Date.now();
     let realerted = false;
-    this.ctx.storage.transactionSync(() => {
+    this.rollingBack(() => this.ctx.storage.transactionSync(() => {
       const state = this.load();
       const thresholds = this.loadRisk().thresholds;
       // DEFAULT_SCORING, as in ingest: the state is learned with the defaults (a tenant's overrides
@@ -213,10 +234,10 @@ export class AgentMonitor extends DurableObject<Env> {
         this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}:after-review`, risk, unreviewed.high, now);
         realerted = true;
       }
-      sql.exec("INSERT INTO meta (k, v) VALUES ('state', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(state));
+      saveState(sql, JSON.stringify(state));
       sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
       sql.exec("INSERT INTO meta (k, v) VALUES (?, ?)", key, JSON.stringify({ at: now, events: eventIds.length, ...(acceptedUntil !== undefined && { until: acceptedUntil }) }));
-    });
+    }));
     if (realerted) await this.scheduleForwarding(0);
     await this.publishRiskNow();
     return { applied: true };

@@ -1,12 +1,13 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { IDENTITY_ONLY, JSON_MEDIA_TYPE as JSON_TYPE, parseJsonBody, type ScoringRecord, unreadableJsonRepresentation } from "@kakunin/shared";
 import { dataResponse, INGEST_TOKEN, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
+import { MAX_REQUEST_BODY } from "../http/capped-body.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { authenticateIngest } from "../ingest/authenticate.ts";
 import { parseEvents } from "../ingest/parse.ts";
 import { eventsBodySchema, ingestOutcomeSchema } from "../openapi/schemas.ts";
 
-export const MAX_BODY = 1024 * 1024;
+export const MAX_BODY = MAX_REQUEST_BODY;
 
 const challenge = { "www-authenticate": z.string().openapi({ example: 'Bearer realm="kakunin-ingest", error="invalid_token"' }) };
 

@@ -3,7 +3,9 @@ import type { Context } from "hono";
 import { decodeOcspGetPath, OCSP_MALFORMED_REQUEST, OCSP_TRY_LATER, OCSP_UNAUTHORIZED } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
 import { notModified } from "../http/conditional.ts";
-import { cacheControl, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
+import { edgeProblem } from "../http/problems.ts";
+import { MAX_REQUEST_BODY } from "../http/capped-body.ts";
+import { cacheControl, problemResponses, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
 import { answers, cacheHeaders, preparedResponse, requestedCertId } from "../ocsp/prepared.ts";
 
 export const MAX_REQUEST = 8 * 1024;
@@ -16,6 +18,18 @@ function der(body: Uint8Array, cache: string | Record<string, string>): Response
 
 /** What an OCSP client gets for a request it should never have sent (RFC 6960 §2.3). */
 export const malformedRequest = (): Response => der(OCSP_MALFORMED_REQUEST, "no-store");
+
+/**
+ * The cap's refusal (app.ts reads at most MAX_REQUEST): a body that declares more than the API's
+ * request limit (1 MiB, design "Conventions") is the 413 problem every other route answers for
+ * it; one within that limit, or an undeclared one past 8 KiB (reading on to learn its size is
+ * what the cap is there to prevent), is an OCSP malformedRequest, which OCSP clients understand.
+ */
+export function tooLarge(c: Context): Response {
+  const declared = Number(c.req.header("content-length") ?? "0");
+  if (declared > MAX_REQUEST_BODY) return edgeProblem(c, "payload-too-large", `Request body exceeds ${MAX_REQUEST_BODY} bytes.`);
+  return malformedRequest();
+}
 
 /**
  * RFC 6960 responder over pre-signed responses (the origin signs; the edge never holds a key).
@@ -63,7 +77,7 @@ export const postRoute = createRoute({
   summary: "OCSP (RFC 6960), POST form",
   tags: ["pki"],
   request: { body: { required: true, description: "≤ 8 KiB", content: rawContent("application/ocsp-request", "DER-encoded OCSPRequest") } },
-  responses: ocspResponses,
+  responses: { ...ocspResponses, ...problemResponses({ 413: "A declared Content-Length over 1 MiB (the API's request limit); a body over 8 KiB within it is an OCSP malformedRequest" }) },
 });
 
 export const getRoute = createRoute({

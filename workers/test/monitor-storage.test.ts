@@ -1,0 +1,137 @@
+import { reset, runInDurableObject } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { afterEach, describe, expect, it } from "vitest";
+import type { AgentMonitor } from "../src/monitor/agent-monitor.ts";
+import { chunkBounds, loadStateJson, saveState, STATE_CHUNK_UNITS } from "../src/monitor/state-store.ts";
+import { enrolledAgent, env } from "./fixtures.ts";
+
+afterEach(async () => {
+  await reset();
+});
+
+/** Cloudflare's cap on one string, BLOB or row in a SQLite-backed Durable Object (local workerd does not enforce it). */
+const ROW_CAP_BYTES = 2_000_000;
+const utf8 = (s: string) => new TextEncoder().encode(s).byteLength;
+
+const post = (token: string, events: object[]) =>
+  exports.default.fetch("http://edge/v1/events", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ events }),
+  });
+
+/** An event naming a 512-character resource of three-byte characters (the longest the schema allows). */
+const cjk = (i: number) => ({
+  event_id: `cjk-${i}`,
+  timestamp: new Date(Date.now() - 3_600_000 + i).toISOString(),
+  type: "data_access",
+  action: "docs.read",
+  resource: `文書${String(i).padStart(6, "0")}${"資料".repeat(252)}`,
+  outcome: "success",
+});
+
+describe("the scorer's state is stored in rows under the platform's 2 MB cap", () => {
+  it("an agent whose state passes 2 MB of UTF-8 keeps ingesting, and no stored row comes near the cap", async () => {
+    const { cert, token } = await enrolledAgent();
+    const stub = env.AGENT_MONITOR.getByName(cert.agent_id);
+    // About 2,200 distinct 1.5 KB resource names: the state's resource map alone is over 3 MB of UTF-8.
+    for (let b = 0; b < 4; b++) {
+      const res = await post(
+        token,
+        Array.from({ length: 550 }, (_, k) => cjk(b * 550 + k)),
+      );
+      expect(res.status).toBe(202);
+    }
+    const rows = await runInDurableObject(stub, async (_m: AgentMonitor, state) =>
+      state.storage.sql.exec<{ k: string; v: string }>("SELECT k, v FROM meta WHERE k = 'state' OR k LIKE 'state#%'").toArray(),
+    );
+    const total = rows.reduce((n, r) => n + utf8(r.v), 0);
+    expect(total).toBeGreaterThan(ROW_CAP_BYTES);
+    for (const r of rows) expect(utf8(r.v), r.k).toBeLessThanOrEqual(1_200_000);
+    // The stored chunks are the state: it parses whole, and the agent goes on being scored.
+    const json = await runInDurableObject(stub, async (_m: AgentMonitor, state) => loadStateJson(state.storage.sql));
+    expect((JSON.parse(json!) as { n: number }).n).toBe(2200);
+    expect((await post(token, [cjk(9999)])).status).toBe(202);
+  });
+
+  it("chunks never split a surrogate pair, read back exactly, and a state that shrinks leaves no stale chunk", async () => {
+    const { cert } = await enrolledAgent();
+    const stub = env.AGENT_MONITOR.getByName(cert.agent_id);
+    // Four-byte characters (surrogate pairs) placed so a cut at a whole number of units would halve one.
+    const big = `{"x":"${"a".repeat(9)}${"😀".repeat(40)}${"資".repeat(25)}"}`;
+    for (const end of chunkBounds(big, 10)) expect(big.charCodeAt(end - 1) >= 0xd800 && big.charCodeAt(end - 1) <= 0xdbff).toBe(false);
+    await runInDurableObject(stub, async (_m: AgentMonitor, state) => {
+      const sql = state.storage.sql;
+      saveState(sql, big, 10);
+      expect(loadStateJson(sql)).toBe(big);
+      expect(sql.exec("SELECT count(*) AS n FROM meta WHERE k LIKE 'state#%'").one().n).toBeGreaterThan(5);
+      saveState(sql, '{"n":1}', 10);
+      expect(loadStateJson(sql)).toBe('{"n":1}');
+      expect(sql.exec("SELECT count(*) AS n FROM meta WHERE k LIKE 'state#%'").one().n).toBe(0);
+    });
+    expect(STATE_CHUNK_UNITS * 3).toBeLessThanOrEqual(1_200_000);
+  });
+});
+
+describe("a failed ingest transaction leaves nothing learned", () => {
+  it("a batch whose storage write fails is not in the scorer's memory: its retry is learned once, and /risk never showed it", async () => {
+    const { cert, token } = await enrolledAgent();
+    const stub = env.AGENT_MONITOR.getByName(cert.agent_id);
+    const ev = (i: number) => ({
+      event_id: `f-${i}`,
+      timestamp: new Date(Date.now() - 60_000 + i).toISOString(),
+      type: "tool_call",
+      action: "orders.place",
+      resource: `orders/${i}`,
+      outcome: "success",
+    });
+    expect((await post(token, [ev(1), ev(2)])).status).toBe(202);
+    const scored = () => runInDurableObject(stub, async (m: AgentMonitor) => m.risk(cert.agent_id).events_scored);
+    expect(await scored()).toBe(2);
+    // The next state write fails inside the transaction (what a storage limit or a full disk does).
+    const restore = await runInDurableObject(stub, async (_m: AgentMonitor, state) => {
+      const sql = state.storage.sql;
+      const exec = sql.exec;
+      let failed = false;
+      sql.exec = function (this: SqlStorage, query: string, ...args: unknown[]) {
+        if (!failed && query.includes("INSERT INTO meta") && args[0] === "state") {
+          failed = true;
+          throw new Error("SQLITE_TOOBIG: string or blob too big");
+        }
+        return exec.call(this, query, ...(args as []));
+      } as typeof sql.exec;
+      return () => {
+        sql.exec = exec;
+      };
+    });
+    const refused = await post(token, [ev(3), ev(4), ev(5)]);
+    expect(refused.status).toBe(500);
+    // Nothing of the refused batch in memory: not learned, not in the risk /risk reads.
+    expect(await scored()).toBe(2);
+    await runInDurableObject(stub, async () => restore());
+    // The client retries the refused batch: each event is learned once.
+    const retry = await post(token, [ev(3), ev(4), ev(5)]);
+    expect(retry.status).toBe(202);
+    expect(((await retry.json()) as { data: { accepted: number } }).data.accepted).toBe(3);
+    expect(await scored()).toBe(5);
+  });
+});
+
+describe("the alarm's prune of old event ids", () => {
+  it("reads an index, not the whole table", async () => {
+    const { cert, token } = await enrolledAgent();
+    const stub = env.AGENT_MONITOR.getByName(cert.agent_id);
+    expect(
+      (await post(token, [{ event_id: "p-1", timestamp: new Date().toISOString(), type: "tool_call", action: "orders.place", outcome: "success" }])).status,
+    ).toBe(202);
+    const plan = await runInDurableObject(stub, async (_m: AgentMonitor, state) =>
+      state.storage.sql
+        .exec<{ detail: string }>("EXPLAIN QUERY PLAN DELETE FROM events WHERE payload IS NULL AND received_at < ?", Date.now())
+        .toArray()
+        .map((r) => r.detail)
+        .join("; "),
+    );
+    expect(plan).toMatch(/USING INDEX events_forwarded/);
+    expect(plan).not.toMatch(/^SCAN events$/);
+  });
+});
