@@ -79,8 +79,13 @@ describe("read volumes near the largest double", () => {
     const events: ScoredInput[] = [];
     const read = (i: number, ts: number, records: number) => {
       const e: AgentEvent = {
-        event_id: `r${i}`, timestamp: new Date(ts).toISOString(), type: "data_access", action: "reports.read",
-        resource: `reports/${i % 40}`, outcome: "success", attributes: { records },
+        event_id: `r${i}`,
+        timestamp: new Date(ts).toISOString(),
+        type: "data_access",
+        action: "reports.read",
+        resource: `reports/${i % 40}`,
+        outcome: "success",
+        attributes: { records },
       };
       events.push(toScoredInput(e));
     };
