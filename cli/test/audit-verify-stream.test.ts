@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { seedAgentEvents } from "../../origin/test/audit-seed.ts";
 import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 import { BundleSyntaxError, verifyBundle, verifyStream, type VerifyReport } from "../src/verify/index.ts";
+import { unwrap } from "../src/verify/shape.ts";
 import { fetchRoot } from "./support/run.ts";
 
 async function* chunked(text: string, size: number): AsyncGenerator<string> {
@@ -135,6 +136,19 @@ describe.each(["kakunin-evidence/3", "kakunin-evidence/2"])("kakunin audit verif
     const dup = text.replace('"entries":[', '"window":{"from":null,"to":null},"entries":[');
     expect((await verdict(dup, 100, rootPem)).ok).toBe(false);
     expect((await verdict(`${text} {}`, 100, rootPem)).ok).toBe(false);
+    // A second bundle after the genuine one, as a second "data" or as the envelope's own members:
+    // JSON.parse (and `audit report`) would read that one, so the document is refused whole.
+    const inner = text.slice(text.indexOf("{", 1), text.lastIndexOf("}"));
+    expect(text.startsWith('{"data":')).toBe(true);
+    const forged = inner.replace(/"kind":"[a-z_.]+"/, '"kind":"forged"');
+    for (const twice of [`{"data":${inner},"data":${forged}}`, `{"data":${inner},${forged.slice(1, -1)}}`, `{"data":${inner},"note":1}`]) {
+      const r = await verdict(twice, 100, rootPem);
+      expect(r.ok).toBe(false);
+    }
+    // The parsed-document readers agree: an object with more than `data` is not an envelope.
+    const extra = JSON.parse(`{"data":${inner},"note":1}`) as unknown;
+    expect(unwrap(extra)).toBe(extra);
+    expect(unwrap(JSON.parse(text))).toEqual(JSON.parse(inner));
     const noEntries = text.slice(0, text.indexOf(',"entries":[')) + "}}";
     const r = await verdict(noEntries, 100, rootPem);
     expect(r.ok).toBe(false);

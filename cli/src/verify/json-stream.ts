@@ -190,15 +190,13 @@ export async function* bundleParts(chunks: AsyncIterable<string>): AsyncGenerato
     key = await readKey(sc);
   }
   if (enveloped) {
-    // Whatever follows the bundle inside the envelope is not part of the bundle; only syntax matters.
-    for (;;) {
-      const c = await sc.peek();
-      sc.pos++;
-      if (c === 0x7d) break;
-      if (c !== 0x2c) throw new BundleSyntaxError(`expected ',' or '}' after the bundle, found '${String.fromCharCode(c)}'`);
-      await readKey(sc);
-      await sc.rawValue();
-    }
+    // The envelope is {"data": bundle} and nothing else. Anything after the bundle was once skipped
+    // as syntax only, while JSON.parse (`audit report`, any reader of `.data`) takes a second
+    // "data" member, or the outer object itself when its members look like a bundle: a genuine
+    // bundle followed by a forged one verified, and the forged one was what got reported.
+    const c = await sc.peek();
+    sc.pos++;
+    if (c !== 0x7d) throw new BundleSyntaxError(`the envelope holds only "data": found '${String.fromCharCode(c)}' after the bundle`);
   }
   // Nothing but blanks may follow the document.
   for (;;) {
@@ -211,7 +209,7 @@ export async function* bundleParts(chunks: AsyncIterable<string>): AsyncGenerato
 /** The parts of an already parsed document, for callers that hold it (tests, the benchmark). */
 export async function* partsOf(doc: unknown): AsyncGenerator<BundlePart> {
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
-  const b = isObj(doc) && !("format" in doc) && isObj(doc.data) ? doc.data : doc;
+  const b = isObj(doc) && Object.keys(doc).length === 1 && isObj(doc.data) ? doc.data : doc;
   if (!isObj(b)) {
     yield { type: "member", key: "", value: b };
     return;

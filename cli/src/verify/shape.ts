@@ -11,9 +11,12 @@ export function isRecord(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
 
-/** The saved HTTP response `{"data": bundle}` or the bare bundle. */
+/**
+ * The saved HTTP response `{"data": bundle}` or the bare bundle: an object whose only member is
+ * `data` is the envelope, as the streaming reader (json-stream.bundleParts) decides it.
+ */
 export function unwrap(doc: unknown): unknown {
-  return isRecord(doc) && !("format" in doc) && isRecord(doc.data) ? doc.data : doc;
+  return isRecord(doc) && Object.keys(doc).length === 1 && isRecord(doc.data) ? doc.data : doc;
 }
 
 const isStr = (v: unknown): v is string => typeof v === "string";
