@@ -206,6 +206,34 @@ describe("kakunin audit verify against a real origin's evidence bundle", () => {
     expect(validity.failures[0]!.reasons[0]).toMatch(new RegExp(`event received-early at .*, received .*, is before certificate ${s2} became valid`));
   });
 
+  it("an event under a certificate its renewal superseded → the validity check names it; during the overlap it passes", async () => {
+    // Until 2026-12-06 only revocations ended a certificate's validity here, while the CRL lists a
+    // superseded certificate and the edge refuses it: an out-of-date edge's event under the old
+    // serial verified as "received while valid".
+    const a3 = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const old = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${a3}/certify`)).body.data.serial_number;
+    let current = old;
+    const who = { agent: () => a3, serial: () => current };
+    await postEvents([event("before-renewal", new Date(), 20)], who);
+    const renewed = await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${a3}/certificates/renew`, { body: { overlap_seconds: 3600 } });
+    expect(renewed.status).toBe(201);
+    await postEvents([event("in-overlap", new Date(), 21)], who);
+    // A second renewal ends the first one's overlap at once: the old serial is superseded from then on.
+    expect((await o.json("POST", `/v1/agents/${a3}/certificates/renew`, { body: { overlap_seconds: 0 } })).status).toBe(201);
+    await new Promise((r) => setTimeout(r, 20));
+    await postEvents([event("after-supersession", new Date(), 22)], who);
+    current = renewed.body.data.serial_number;
+    const bundle = (await o.json<{ data: unknown }>("GET", `/v1/agents/${a3}/evidence`)).body;
+    const r = await kakunin("audit", "verify", write("superseded.json", bundle), "--json");
+    expect(r.code).toBe(1);
+    const validity = (JSON.parse(r.stdout) as JsonReport).checks.find((c) => c.id === "validity")!;
+    expect(validity.status).toBe("fail");
+    expect(validity.failures).toHaveLength(1);
+    expect(validity.failures[0]!.reasons[0]).toMatch(new RegExp(`event after-supersession at .* is after certificate ${old} was superseded by its renewal`));
+    // Before the renewal and in its overlap the old serial was valid: those two events pass.
+    expect((JSON.parse(r.stdout) as JsonReport).counts).toMatchObject({ events: 3, events_valid: 2 });
+  });
+
   it("an event after the certificate's revocation → the validity check names it", async () => {
     const r = await kakunin("audit", "verify", write("late.json", late), "--json");
     expect(r.code).toBe(1);

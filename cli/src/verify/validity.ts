@@ -11,6 +11,11 @@
  * Streaming: an event is checked against the revocations logged before it; for a revocation logged
  * after events (an edge clock ahead of the origin's), the latest receipt time seen per serial
  * tells whether any earlier event falls after it, so the verdict matches a whole-bundle check.
+ * A supersession ends a certificate's validity like a revocation (the CRL lists it with reason
+ * superseded and the edge refuses it): the `superseded_at` of its certificate.renewed entry (the
+ * end of the renewal's overlap), the time of a later renewal that cuts that overlap short, or a
+ * certificate.superseded entry. Until 2026-12-06 only revocations counted, so events an
+ * out-of-date edge took under a superseded serial passed as "received while valid".
  */
 import { normalizeSerial, type x509 } from "../x509.ts";
 import type { ParsedEntry } from "./entries.ts";
@@ -24,6 +29,10 @@ import { fmt } from "./fmt.ts";
 export class ValidityTracker {
   readonly #f = new FailureList();
   readonly #revoked = new Map<string, number>();
+  /** Earliest proven end of each renewed certificate's overlap (its supersession). */
+  readonly #superseded = new Map<string, number>();
+  /** Renewed certificates not (yet) superseded by an entry of their own: a later renewal ends their overlap. */
+  readonly #inOverlap = new Map<string, string>();
   /** Per serial: the latest receipt time of a passing event so far, and which event. */
   readonly #latest = new Map<string, { at: number; index: number; eventId: string | null }>();
   /** Serial as written → its certificate's key and validity (null: not in the bundle). */
@@ -42,6 +51,7 @@ export class ValidityTracker {
 
   add(e: ParsedEntry): void {
     if (e.kind === "certificate.revoked") this.#revocation(e);
+    if (e.kind === "certificate.renewed" || e.kind === "certificate.superseded") this.#supersession(e);
     if (e.kind !== "event.ingested") return;
     this.events++;
     if (!this.#covered(e)) this.#check(e);
@@ -65,7 +75,8 @@ export class ValidityTracker {
     const cert = this.#certOf(data.serial_number);
     if (!cert) return false;
     const rev = this.#revoked.get(cert.key);
-    const outside = (t: number) => t < cert.notBefore || t > cert.notAfter || (rev !== undefined && t >= rev);
+    const sup = this.#superseded.get(cert.key);
+    const outside = (t: number) => t < cert.notBefore || t > cert.notAfter || (rev !== undefined && t >= rev) || (sup !== undefined && t >= sup);
     if (outside(at)) return false;
     this.#passed(cert.key, at, e.index, typeof event.event_id === "string" ? event.event_id : null, outside(claimed));
     return true;
@@ -119,11 +130,15 @@ export class ValidityTracker {
     else if (!cert) reasons.push(`certificate ${serial} is not in the bundle`);
     if (cert && key !== null && !Number.isNaN(at)) {
       const rev = this.#revoked.get(key);
+      const sup = this.#superseded.get(key);
       /** Why the certificate did not cover time `t` (empty when it did); `when` names the time. */
       const uncovered = (t: number, when: string): string[] => [
         ...(t < cert.notBefore.getTime() ? [`event${id} ${when} is before certificate ${serial} became valid (${cert.notBefore.toISOString()})`] : []),
         ...(t > cert.notAfter.getTime() ? [`event${id} ${when} is after certificate ${serial} expired (${cert.notAfter.toISOString()})`] : []),
         ...(rev !== undefined && t >= rev ? [`event${id} ${when} is after certificate ${serial} was revoked (${new Date(rev).toISOString()})`] : []),
+        ...(sup !== undefined && t >= sup && (rev === undefined || sup < rev)
+          ? [`event${id} ${when} is after certificate ${serial} was superseded by its renewal (${new Date(sup).toISOString()})`]
+          : []),
       ];
       reasons.push(...uncovered(at, when));
       if (!reasons.length) {
@@ -155,6 +170,39 @@ export class ValidityTracker {
     if (latest && latest.at >= at) {
       this.#f.add({ subject: `entry ${latest.index} (event.ingested)`, index: latest.index, kind: "event.ingested",
         reasons: [`event${latest.eventId === null ? "" : ` ${latest.eventId}`} was received after certificate ${serial} was revoked (${new Date(at).toISOString()}, entry ${e.index}); earlier entries of that certificate may be too`] });
+      this.#latest.delete(key);
+    }
+  }
+
+  /**
+   * A renewal (certificate.renewed names the renewed certificate and when its overlap ends) or the
+   * supersession itself (certificate.superseded). A renewal also ends the overlap of any earlier
+   * renewed certificate still in one, at the renewal's own time (renew.ts).
+   */
+  #supersession(e: ParsedEntry): void {
+    const serial = e.data.serial_number;
+    if (typeof serial !== "string") return;
+    const key = normalizeSerial(serial);
+    const entryAt = typeof e.entry.at === "string" ? Date.parse(e.entry.at) : NaN;
+    const stated = typeof e.data.superseded_at === "string" ? Date.parse(e.data.superseded_at) : NaN;
+    if (e.kind === "certificate.renewed") {
+      if (!Number.isNaN(entryAt)) for (const [other, otherSerial] of this.#inOverlap) if (other !== key) this.#ends(other, entryAt, otherSerial, e.index);
+      this.#inOverlap.set(key, serial);
+      if (!Number.isNaN(stated)) this.#ends(key, stated, serial, e.index);
+      return;
+    }
+    this.#inOverlap.delete(key);
+    const at = Number.isNaN(stated) ? entryAt : stated;
+    if (!Number.isNaN(at)) this.#ends(key, at, serial, e.index);
+  }
+
+  /** Certificate `key` stops speaking for the agent at `at` (the earliest such time counts); events already passed after it fail. */
+  #ends(key: string, at: number, serial: string, index: number): void {
+    this.#superseded.set(key, Math.min(at, this.#superseded.get(key) ?? Infinity));
+    const latest = this.#latest.get(key);
+    if (latest && latest.at >= at) {
+      this.#f.add({ subject: `entry ${latest.index} (event.ingested)`, index: latest.index, kind: "event.ingested",
+        reasons: [`event${latest.eventId === null ? "" : ` ${latest.eventId}`} was received after certificate ${serial} was superseded by its renewal (${new Date(at).toISOString()}, entry ${index}); earlier entries of that certificate may be too`] });
       this.#latest.delete(key);
     }
   }
