@@ -69,14 +69,27 @@ export async function prepareEvidence(
   if (!sth.ok) return sth;
 
   const mine = and(eq(auditEntries.tenantId, tenant.id), eq(auditEntries.agentId, agentId));
-  const [open] = window.from
-    ? await s.db.select({ idx: max(auditEntries.idx) }).from(auditEntries).where(and(mine, lt(auditEntries.idx, checkpoint), lt(auditEntries.createdAt, window.from)))
-    : [];
-  const start = open?.idx ?? 0;
-  const [close] = window.to
-    ? await s.db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, gt(auditEntries.idx, open?.idx ?? -1), lt(auditEntries.idx, checkpoint), gte(auditEntries.createdAt, window.to)))
-    : [];
-  const end = close?.idx ?? checkpoint;
+  const before = lt(auditEntries.idx, checkpoint);
+  // The window is cut in log order. Entry times are not monotonic in the log: an operation stamps
+  // its time before slow work (a renewal's key generation in a KMS or an HSM takes seconds) and
+  // concurrent appends wait for the head lock, so "the last entry logged before `from`" could sit
+  // after entries of the window, which were then left out of an honest export. The stretch opens
+  // at the agent's entry just before its first one logged at or after `from` (every entry before
+  // that one is before `from`), and closes at the agent's entry just after its last one logged
+  // before `to` (every entry after it is at or after `to`): the boundaries the verifier checks.
+  let start = 0;
+  if (window.from) {
+    const [firstIn] = await s.db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, before, gte(auditEntries.createdAt, window.from)));
+    const [open] = await s.db.select({ idx: max(auditEntries.idx) }).from(auditEntries).where(and(mine, lt(auditEntries.idx, firstIn?.idx ?? checkpoint)));
+    start = open?.idx ?? 0;
+  }
+  let end = checkpoint;
+  if (window.to) {
+    const floor = window.from ? start : -1;
+    const [lastIn] = await s.db.select({ idx: max(auditEntries.idx) }).from(auditEntries).where(and(mine, before, gt(auditEntries.idx, floor), lt(auditEntries.createdAt, window.to)));
+    const [close] = await s.db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, before, gt(auditEntries.idx, lastIn?.idx ?? floor)));
+    end = close?.idx ?? checkpoint;
+  }
   // The stretch [start, end] whole, every lifecycle entry up to the checkpoint, and the checkpoint
   // itself even when `to` closes the stretch earlier: it is the last leaf of the signed tree and
   // records the window, so a verifier can tell a trimmed end from the requested one.

@@ -1,0 +1,168 @@
+/**
+ * Entry times are not monotonic in the audit log: a renewal stamps its entries with the time it
+ * started, before a key generation that takes seconds in a KMS or an HSM, and events logged
+ * meanwhile come before them in the log with later times. An export with `from` inside that
+ * interval opened at the renewal's entries (the last ones "logged before `from`" by index), so
+ * the window's first events were left out of an honest export, and the verifier called the
+ * stretch unbroken. The same for `to` with an activity entry logged late with an earlier time.
+ * The export now cuts the window in log order: every in-window entry is in the bundle, and the
+ * bundle still verifies.
+ */
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signInternal } from "@kakunin/shared";
+import { appendAudit } from "../../origin/src/audit/append.ts";
+import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
+
+const CLI_DIR = join(import.meta.dirname, "..");
+interface Run {
+  code: number;
+  stdout: string;
+}
+function kakunin(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    const env = { ...process.env, KAKUNIN_CONFIG: join(tmpdir(), "kakunin-window-order-no-config.json") };
+    execFile(process.execPath, ["bin/kakunin.mjs", ...args], { cwd: CLI_DIR, env, maxBuffer: 64 << 20 }, (err, stdout) => {
+      resolve({ code: err && typeof err.code === "number" ? err.code : err ? -1 : 0, stdout });
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+interface Entry {
+  kind: string;
+  data: { event?: { event_id: string } };
+}
+
+describe("an evidence window is cut in log order, not by entry times", () => {
+  let o: TestOrigin;
+  let dir = "";
+  let tenantId = "";
+  let agent = "";
+  let serial = "";
+
+  const post = async (path: string, doc: unknown) => {
+    const body = JSON.stringify(doc);
+    const headers = await signInternal(o.services.edgeSecret, "POST", path, body);
+    const r = await o.request("POST", path, { key: null, rawBody: body, headers: { ...headers, "content-type": "application/json" } });
+    expect(r.status).toBe(200);
+  };
+  const event = (id: string) =>
+    post("/internal/v1/events", {
+      events: [
+        {
+          agent_id: agent,
+          tenant_id: tenantId,
+          serial_number: serial,
+          score: 0.1,
+          band: "low",
+          reasons: [],
+          received_at: new Date().toISOString(),
+          event: {
+            event_id: id,
+            timestamp: new Date().toISOString(),
+            type: "transaction",
+            action: "orders.place",
+            amount: 100,
+            currency: "EUR",
+            outcome: "success",
+          },
+        },
+      ],
+    });
+  /** The bundle (v2: entries as objects) and what `kakunin audit verify` says of it. */
+  const exported = async (query: string) => {
+    const r = await o.json<{ data: { entries: { canonical: string }[] } }>("GET", `/v1/agents/${agent}/evidence?format=kakunin-evidence/2&${query}`);
+    expect(r.status).toBe(200);
+    const path = join(dir, `b-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(path, JSON.stringify(r.body));
+    const events = r.body.data.entries
+      .map((e) => JSON.parse(e.canonical) as Entry)
+      .flatMap((e) => (e.kind === "event.ingested" ? [e.data.event!.event_id] : []));
+    return { events, verify: await kakunin("audit", "verify", path, "--root", join(dir, "root.pem")) };
+  };
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "kakunin-window-order-"));
+    o = await startTestOrigin("pglite");
+    tenantId = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+    agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    serial = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.serial_number;
+    const chain = (await o.json<{ data: { chain_pem: string } }>("GET", "/v1/ca")).body.data.chain_pem;
+    writeFileSync(join(dir, "root.pem"), chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!.at(-1)!);
+  });
+  afterAll(async () => {
+    await o.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("from: events logged while a renewal generated its key are in the bundle, which verifies", async () => {
+    await event("before-1");
+    await sleep(30);
+    // A key manager that takes 600 ms per key (AWS KMS or an HSM generating RSA-2048 is in that range).
+    const keys = o.services.keys as { createKey: (...a: unknown[]) => Promise<unknown> };
+    const createKey = keys.createKey.bind(keys);
+    keys.createKey = async (...a: unknown[]) => {
+      await sleep(600);
+      return createKey(...a);
+    };
+    const renewing = o.json("POST", `/v1/agents/${agent}/certificates/renew`, { body: {} });
+    await sleep(150);
+    const from = new Date().toISOString();
+    await sleep(30);
+    await event("in-window-1");
+    await event("in-window-2");
+    expect((await renewing).status).toBe(201);
+    keys.createKey = createKey;
+    await event("in-window-3");
+    const { events, verify } = await exported(`from=${encodeURIComponent(from)}`);
+    // before-1 opens the stretch: the agent's last entry, in log order, before its first one at or after `from`.
+    expect(events).toEqual(["before-1", "in-window-1", "in-window-2", "in-window-3"]);
+    expect(verify.stdout).toMatch(/^VERIFIED/m);
+    expect(verify.code).toBe(0);
+  });
+
+  it("to: an event logged late with an earlier time than entries before it is in the bundle, which verifies", async () => {
+    await event("early-1");
+    await sleep(30);
+    const to = new Date();
+    await sleep(30);
+    await event("after-to");
+    // Logged after "after-to" with a time before `to` (what a transaction that waited for the log's lock writes).
+    await o.services.db.transaction((tx) =>
+      appendAudit(tx, tenantId, [
+        {
+          kind: "event.ingested",
+          actor: { type: "edge", id: "agent-monitor" },
+          agentId: agent,
+          at: new Date(to.getTime() - 10),
+          data: {
+            event: {
+              event_id: "late-in-window",
+              timestamp: new Date(to.getTime() - 10).toISOString(),
+              type: "transaction",
+              action: "orders.place",
+              amount: 1,
+              currency: "EUR",
+              outcome: "success",
+            },
+            score: 0.1,
+            band: "low",
+            reasons: [],
+            serial_number: serial,
+            received_at: new Date(to.getTime() - 10).toISOString(),
+          },
+        },
+      ]),
+    );
+    await event("after-to-2");
+    const { events, verify } = await exported(`to=${encodeURIComponent(to.toISOString())}`);
+    expect(events).toEqual(expect.arrayContaining(["early-1", "late-in-window"]));
+    expect(verify.stdout).toMatch(/^VERIFIED/m);
+    expect(verify.code).toBe(0);
+  });
+});
