@@ -42,6 +42,7 @@ export const PROBLEM_TYPES = {
   "certificate-expired": { status: 422, title: "Certificate has expired" },
   "webhook-url-refused": { status: 422, title: "Webhook URL refused" },
   "status-not-propagated": { status: 503, title: "Certificate status not yet available at this edge" },
+  "edge-backlog-full": { status: 503, title: "This agent's events are waiting for the origin; the edge takes no more until they are delivered" },
   "kms-not-configured": { status: 503, title: "Key management not configured" },
   "kms-unavailable": { status: 503, title: "Key management unavailable" },
   // Offline-root mode: no root certificate configured, or no issuing CA imported yet.

@@ -1,11 +1,12 @@
-import { reset, runInDurableObject } from "cloudflare:test";
+import { reset, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AgentMonitor } from "../src/monitor/agent-monitor.ts";
 import { chunkBounds, loadStateJson, saveState, STATE_CHUNK_UNITS } from "../src/monitor/state-store.ts";
 import { enrolledAgent, env } from "./fixtures.ts";
 
 afterEach(async () => {
+  vi.restoreAllMocks();
   await reset();
 });
 
@@ -133,5 +134,47 @@ describe("the alarm's prune of old event ids", () => {
     );
     expect(plan).toMatch(/USING INDEX events_forwarded/);
     expect(plan).not.toMatch(/^SCAN events$/);
+  });
+});
+
+describe("the edge's backlog per agent is bounded", () => {
+  it("past the cap of events waiting for the origin a batch is refused whole (503 edge-backlog-full, Retry-After); once forwarded, batches are taken again", async () => {
+    const { cert, token } = await enrolledAgent();
+    const stub = env.AGENT_MONITOR.getByName(cert.agent_id);
+    const ev = (i: number) => ({
+      event_id: `b-${i}`,
+      timestamp: new Date(Date.now() - 60_000 + i).toISOString(),
+      type: "tool_call",
+      action: "orders.place",
+      resource: `orders/${i}`,
+      outcome: "success",
+    });
+    await runInDurableObject(stub, async (m: AgentMonitor) => {
+      m.maxPending = 5;
+    });
+    // The origin is down: nothing is forwarded, everything accepted waits.
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("down", { status: 503 }));
+    expect((await post(token, [ev(1), ev(2), ev(3)])).status).toBe(202);
+    const full = await post(token, [ev(4), ev(5), ev(6)]);
+    expect(full.status).toBe(503);
+    expect(full.headers.get("retry-after")).toBe("30");
+    expect(await full.json()).toMatchObject({ type: "urn:kakunin:problem:edge-backlog-full", status: 503 });
+    const stored = () =>
+      runInDurableObject(stub, async (m: AgentMonitor, state) => ({
+        rows: Number(state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM events").one().n),
+        scored: m.risk(cert.agent_id).events_scored,
+      }));
+    // Nothing of the refused batch was stored or scored; a batch that fits is still taken.
+    expect(await stored()).toEqual({ rows: 3, scored: 3 });
+    expect((await post(token, [ev(4), ev(5)])).status).toBe(202);
+    expect((await post(token, [ev(6)])).status).toBe(503);
+    // The origin is back: the alarm delivers the backlog, and the edge takes batches again.
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () =>
+      Response.json({ data: { stored: 5, duplicates: 0, rejected: 0, dead_lettered: 0 } }, { status: 200 }),
+    );
+    await runDurableObjectAlarm(stub);
+    const again = await post(token, [ev(6), ev(7)]);
+    expect(again.status).toBe(202);
+    expect(((await again.json()) as { data: { accepted: number } }).data.accepted).toBe(2);
   });
 });

@@ -8,7 +8,7 @@ import { Forwarder } from "./forwarder.ts";
 import { reportHealth, snapshot } from "./health.ts";
 import { loadStateJson, saveState } from "./state-store.ts";
 import { tenantVerdict } from "./tenant-verdict.ts";
-import type { AgentContext, EventResult, IngestOutcome, RiskView } from "./types.ts";
+import type { AgentContext, EventResult, IngestBackpressure, IngestOutcome, RiskView } from "./types.ts";
 
 /** The agent's risk as its tenant sees it (overrides and sensitivity applied): what verify and /risk show. */
 interface RiskState {
@@ -30,6 +30,14 @@ const RISK_WRITE_INTERVAL_MS = 5_000;
  * covers every serial that can still verify.
  */
 const RISK_SERIALS = 3;
+/**
+ * Events waiting for the origin, per agent, beyond which the edge refuses new batches (503 with
+ * Retry-After) instead of acknowledging them. An event's stored payload is at most about 10 KB (8 KiB
+ * of attributes), so this bounds the backlog near 2 GB, inside a Durable Object's 10 GB beside the
+ * de-duplication ids: without it an origin outage of hours filled the object, and from then on every
+ * ingest failed (SQLITE_FULL) after events had been acknowledged for as long as there was room.
+ */
+export const MAX_PENDING_EVENTS = 200_000;
 /** Series snapshots kept for reviews (one per alert, newest first): a clear closes the newest alerts. */
 const ALERT_MARKS = 16;
 
@@ -44,6 +52,13 @@ export class AgentMonitor extends DurableObject<Env> {
   private state?: MonitorState;
   private riskState?: RiskState;
   private lastRiskWrite = { at: 0, band: "low" as string };
+  /** The backlog cap (MAX_PENDING_EVENTS; tests lower it). */
+  maxPending = MAX_PENDING_EVENTS;
+  /**
+   * Events waiting for the origin: counted from storage when unknown, then kept by ingest (which
+   * only adds) and recounted by the alarm (the only place forwarding removes any).
+   */
+  private pending?: number;
   private readonly letters: DeadLetterStore;
   private readonly forwarder: Forwarder;
   private readonly agent: () => AgentContext | undefined;
@@ -106,9 +121,16 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   /** `requestId`: the ingest's x-request-id, sent along when these events (and an alert they raise) reach the origin. */
-  async ingest(agent: AgentContext, events: AgentEvent[], requestId?: string): Promise<IngestOutcome> {
+  async ingest(agent: AgentContext, events: AgentEvent[], requestId?: string): Promise<IngestOutcome | IngestBackpressure> {
     const sql = this.ctx.storage.sql;
     const now = Date.now();
+    // Backpressure before acknowledging anything: the batch is refused whole (its events are not
+    // stored, not scored), and the agent sends it again once forwarding has caught up.
+    this.pending ??= Number(sql.exec<{ n: number }>("SELECT count(*) AS n FROM events WHERE payload IS NOT NULL").one().n);
+    if (this.pending + events.length > this.maxPending) {
+      await this.scheduleForwarding(0);
+      return { backlogFull: true, pending: this.pending, retryAfterS: 30 };
+    }
     const results = new Map<number, EventResult>();
     // Score in event-time order (stable for equal timestamps); answer in request order.
     const order = events.map((e, i) => ({ e, i, ts: Date.parse(e.timestamp) })).sort((a, b) => a.ts - b.ts || a.i - b.i);
@@ -164,6 +186,7 @@ export class AgentMonitor extends DurableObject<Env> {
       if (this.riskState) sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
       return { accepted, duplicates, results: events.map((_, i) => results.get(i)!) };
     }));
+    this.pending += outcome.accepted;
     if (outcome.accepted > 0) {
       // The alarm first: it is what delivers the events just committed, so nothing that can fail
       // afterwards (the KV risk write) may leave them waiting for the agent's next event.
@@ -364,7 +387,9 @@ export class AgentMonitor extends DurableObject<Env> {
     this.letters.prune(now);
     // Behind (held, quarantined, dead letters, old backlog)? Tell GET /v1/admin/metrics through KV.
     const agentId = this.agent()?.agentId;
-    if (agentId) await reportHealth(sql, this.env.CERT_STATUS, agentId, snapshot(sql, outcome === "hold", Date.now()));
+    const health = snapshot(sql, outcome === "hold", Date.now());
+    this.pending = health.events_pending;
+    if (agentId) await reportHealth(sql, this.env.CERT_STATUS, agentId, health);
     if (outcome === "hold") {
       const attempts = Number(sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'attempts'").toArray()[0]?.v ?? "0") + 1;
       sql.exec("INSERT INTO meta (k, v) VALUES ('attempts', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", String(attempts));

@@ -22,6 +22,13 @@ export interface EventResult {
   duplicate?: true;
 }
 
+/** An ingest refused whole because the agent's events waiting for the origin are at the cap (AgentMonitor.maxPending). */
+export interface IngestBackpressure {
+  backlogFull: true;
+  pending: number;
+  retryAfterS: number;
+}
+
 export interface IngestOutcome {
   accepted: number;
   duplicates: number;

@@ -28,7 +28,11 @@ export const route = createRoute({
       415: { description: "Body is not application/json, or is compressed (Content-Encoding) or not UTF-8", headers: { "accept-encoding": z.string() } },
       422: "An invalid event (`errors` paths like `events.3.amount`); nothing was accepted",
       500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
-      503: { description: "This edge has not received the token's certificate yet", headers: { "retry-after": z.string() } },
+      503: {
+        description:
+          "This edge has not received the token's certificate yet (status-not-propagated), or the agent's events waiting for the origin are at the edge's cap (edge-backlog-full; nothing of the batch was accepted)",
+        headers: { "retry-after": z.string() },
+      },
     }),
   },
 });
@@ -85,6 +89,14 @@ export function register(app: EdgeApp): void {
       parsed.events,
       c.var.requestId,
     );
+    if ("backlogFull" in outcome) {
+      return edgeProblem(
+        c,
+        "edge-backlog-full",
+        `${outcome.pending} of this agent's events are waiting for the origin, as many as this edge holds for one agent; nothing of this batch was accepted: send it again after Retry-After.`,
+        { headers: { "retry-after": String(outcome.retryAfterS) } },
+      );
+    }
     return c.json({ data: outcome }, 202);
   });
 }
