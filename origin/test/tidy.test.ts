@@ -3,10 +3,11 @@ import { count, eq, sql } from "drizzle-orm";
 import { ManualClock } from "../src/clock.ts";
 import { auditEntries, authorities, certificates, localKeys, managedKeys, outbox } from "../src/db/schema.ts";
 import { createTrackedKey, keyDeps } from "../src/lifecycle/keys.ts";
+import type { KeyManager } from "../src/kms/types.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 import { expectedKeyCount } from "./key-counts.ts";
 
-interface Report { certificate_keys: number; retired_ca_keys: number; orphan_keys: number; resumed: number; abandoned: number; untracked_registered: number; failed: unknown[] }
+interface Report { certificate_keys: number; retired_ca_keys: number; orphan_keys: number; resumed: number; abandoned: number; untracked_seen: number; untracked_registered: number; failed: unknown[] }
 const H = 3_600_000;
 
 /**
@@ -89,8 +90,13 @@ describe.each(dbKinds())("key deletion and tidy on %s", (kind) => {
     const legacy = await o.services.keys.createKey("kakunin-agent-legacy");
     expect(legacy.ok).toBe(true);
     const r = await tidy();
-    expect(r).toMatchObject({ resumed: 1, untracked_registered: 1 });
+    // Left alone by default: the backend may be shared with another deployment (see below).
+    expect(r).toMatchObject({ resumed: 1, untracked_seen: 1, untracked_registered: 0 });
+    clock.advance(72 * H + 1000);
+    expect((await tidy()).orphan_keys).toBe(0);
     expect(await liveKeys()).toBe(base + 1);
+    // The operator says the backend is this deployment's alone: registered, deleted after the buffer.
+    expect(await tidy({ adopt_untracked: true })).toMatchObject({ untracked_seen: 1, untracked_registered: 1 });
     clock.advance(72 * H + 1000);
     expect((await tidy()).orphan_keys).toBe(1);
     expect(await liveKeys()).toBe(base);
@@ -157,5 +163,48 @@ describe.each(dbKinds())("key deletion and tidy on %s", (kind) => {
     const t = await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `tidy-other-${kind}` } });
     expect((await o.json("POST", "/v1/admin/tidy", { key: t.body.data.admin_api_key })).status).toBe(403);
     expect((await o.json("POST", "/v1/admin/tidy", { body: { safety_buffer_seconds: -1 } })).status).toBe(422);
+  });
+});
+
+describe("two deployments on one key backend", () => {
+  it("the second one's tidy never deletes the first one's keys (root, issuing CA, agents)", async () => {
+    // Staging and production in one AWS account and region, or on one HSM token: until 2026-12-06
+    // the other deployment's tidy registered every key it had no record of and deleted them after
+    // the buffer, this one's root and issuing CA keys included.
+    const clock = new ManualClock(new Date("2026-07-01T00:00:00Z"));
+    const a = await startTestOrigin("pglite", { clock, env: { KAKUNIN_LOCAL_KEY_POOL: "0" } });
+    const shared = a.services.keys;
+    // B borrows A's backend; closing B must not close it.
+    const borrowed: KeyManager = {
+      kind: shared.kind,
+      createKey: (label, opts) => shared.createKey(label, opts),
+      getPublicKey: (ref) => shared.getPublicKey(ref),
+      sign: (ref, data) => shared.sign(ref, data),
+      scheduleDeletion: (ref, opts) => shared.scheduleDeletion(ref, opts),
+      listKeys: () => shared.listKeys(),
+      close: async () => {},
+    };
+    const b = await startTestOrigin("pglite", { clock, keys: () => borrowed, env: { KAKUNIN_LOCAL_KEY_POOL: "0" } });
+    try {
+      const keysOfA = async () => (await a.services.db.select({ n: count() }).from(localKeys).where(eq(localKeys.pooled, false)))[0]!.n;
+      const agent = (await a.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name: "shared-backend" }) })).body.data.id;
+      expect((await a.json("POST", `/v1/agents/${agent}/certify`)).status).toBe(201);
+      expect((await b.json("GET", "/v1/ca")).status).toBe(200);
+      const before = await keysOfA();
+      for (let run = 0; run < 2; run++) {
+        const r = await b.json<{ data: Report }>("POST", "/v1/admin/tidy", { body: { safety_buffer_seconds: 0 } });
+        expect(r.status).toBe(200);
+        expect(r.body.data.untracked_seen).toBeGreaterThan(0);
+        expect(r.body.data.untracked_registered).toBe(0);
+        clock.advance(73 * 3_600_000);
+      }
+      expect(await keysOfA()).toBe(before);
+      expect((await a.json("POST", `/v1/agents/${agent}/sign`, { body: { payload_b64: "aGVsbG8=" } })).status).toBe(200);
+      const second = (await a.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name: "shared-backend-2" }) })).body.data.id;
+      expect((await a.json("POST", `/v1/agents/${second}/certify`)).status).toBe(201);
+    } finally {
+      await b.close();
+      await a.close();
+    }
   });
 });

@@ -15,6 +15,13 @@ export interface TidyOptions {
   actor: AuditActor;
   /** Rows handled per phase and run (bounded: a KMS has request quotas); the next run continues. */
   batch?: number;
+  /**
+   * Register the backend's Kakunin keys this database has no record of, so a later run deletes
+   * them (step 4). Off unless asked for: a key backend shared with another deployment (staging and
+   * production in one AWS account and region, one HSM token) lists that deployment's keys too, its
+   * root and issuing CA keys included, and tidy deleted them after the buffer.
+   */
+  adoptUntracked?: boolean;
 }
 
 export interface TidyReport {
@@ -29,7 +36,9 @@ export interface TidyReport {
   resumed: number;
   /** Intents whose CreateKey never produced a key. */
   abandoned: number;
-  /** Keys on the backend Kakunin had no record of: registered now, deleted after the buffer. */
+  /** Keys on the backend this database has no record of (another deployment's, or older than intents), up to the batch. */
+  untracked_seen: number;
+  /** Of those, registered now to be deleted after the buffer (only with adoptUntracked). */
   untracked_registered: number;
   failed: { key_ref: string; error: string }[];
 }
@@ -44,7 +53,7 @@ type KeyRow = typeof managedKeys.$inferSelect;
  * sign for; the root, active issuing CAs and tree-head signers are never deleted here.
  */
 export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<TidyReport> {
-  const report: TidyReport = { superseded: 0, certificate_keys: 0, retired_ca_keys: 0, orphan_keys: 0, resumed: 0, abandoned: 0, untracked_registered: 0, failed: [] };
+  const report: TidyReport = { superseded: 0, certificate_keys: 0, retired_ca_keys: 0, orphan_keys: 0, resumed: 0, abandoned: 0, untracked_seen: 0, untracked_registered: 0, failed: [] };
   const cutoff = new Date(o.now.getTime() - o.safetyBufferSeconds * 1000);
   const batch = o.batch ?? 500;
   report.superseded = await supersedeDue(db, o.now);
@@ -123,8 +132,10 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
     if (claimed && (await destroy(db, keys, o, claimed, report))) report.orphan_keys++;
   }
 
-  // 4. Keys on the backend with no row at all (made before intents existed): register them now, so
-  //    a later run deletes them once they are older than the buffer and still unreferenced.
+  // 4. Keys on the backend with no row at all: made before intents existed, or another
+  //    deployment's on a shared backend, which this database cannot tell apart. Counted always;
+  //    registered (so a later run deletes them once older than the buffer and still unreferenced)
+  //    only when the operator says the backend is this deployment's alone (adoptUntracked).
   const all = await listing();
   if (all) {
     const known = new Set((await db.select({ ref: managedKeys.keyRef, id: managedKeys.id }).from(managedKeys)).flatMap((r) => [r.ref, r.id]));
@@ -134,7 +145,8 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
       ...(await db.select({ ref: caRequests.keyRef }).from(caRequests)).map((r) => r.ref),
     ]);
     const fresh = all.filter((k) => !known.has(k.ref) && !(k.intent && known.has(k.intent)) && !used.has(k.ref)).slice(0, batch);
-    if (fresh.length) {
+    report.untracked_seen = fresh.length;
+    if (fresh.length && o.adoptUntracked === true) {
       await db.insert(managedKeys)
         .values(fresh.map((k) => ({ purpose: "unknown" as const, backend: keys.kind, label: k.label, keyRef: k.ref, state: "created" as const, createdAt: o.now })))
         .onConflictDoNothing();

@@ -10,6 +10,12 @@ import { bearer, dataResponse, errorResponses } from "./openapi.ts";
 export const tidyRequest = z.strictObject({
   /** Overrides KAKUNIN_TIDY_SAFETY_BUFFER_S for this run (Vault PKI's `safety_buffer`). */
   safety_buffer_seconds: z.number().int().min(0).max(10 * 365 * 86_400).optional(),
+  /**
+   * Also schedule for deletion the backend's Kakunin keys this database has no record of. Only
+   * when no other deployment uses the same key backend (AWS account and region, HSM token): it
+   * cannot tell their keys, root and issuing CA keys included, from its own forgotten ones.
+   */
+  adopt_untracked: z.boolean().optional(),
 });
 
 const tidyReport = z.object({
@@ -19,6 +25,7 @@ const tidyReport = z.object({
   orphan_keys: z.number().int(),
   resumed: z.number().int(),
   abandoned: z.number().int(),
+  untracked_seen: z.number().int().openapi({ description: "Keys on the backend this database has no record of (left alone unless adopt_untracked)" }),
   untracked_registered: z.number().int(),
   failed: z.array(z.object({ key_ref: z.string(), error: z.string() })),
 });
@@ -44,6 +51,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       safetyBufferSeconds: body?.safety_buffer_seconds ?? s.config.KAKUNIN_TIDY_SAFETY_BUFFER_S,
       pendingWindowDays: s.config.KAKUNIN_KEY_DELETION_WINDOW_DAYS,
       actor: apiKeyActor(c.var.caller),
+      adoptUntracked: body?.adopt_untracked === true,
     });
     if (report.superseded || report.certificate_keys) s.publisher?.kick();
     return c.json({ data: report }, 200);
