@@ -9,7 +9,7 @@ import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { partitionCrlItems } from "./crl-partition.ts";
 import { fail, failField, type Failure } from "./failure.ts";
-import { discardPrepared, issuedAuditData, prepareCertificate, preparedRow } from "./issue.ts";
+import { discardPrepared, issuedAuditData, modelChanged, modelColumns, prepareCertificate, preparedRow } from "./issue.ts";
 import { activeCertificate } from "./revoke.ts";
 import { RISK_REASON, riskSuspension } from "./risk-suspension.ts";
 
@@ -45,12 +45,14 @@ export async function certifyAgent(
   if (!prepared.ok) return prepared;
   const p = prepared.value;
 
-  let row: CertificateRow | "retired";
+  let row: CertificateRow | "retired" | "model-changed";
   try {
     row = await s.db.transaction(async (tx) => {
-      // Lock the agent: a retirement racing this issuance must not leave a retired agent certified.
-      const [locked] = await tx.select({ status: agents.status }).from(agents).where(eq(agents.id, agent.id)).for("update");
+      // Lock the agent: a retirement racing this issuance must not leave a retired agent certified,
+      // nor a model change an active certificate stating the old model.
+      const [locked] = await tx.select({ status: agents.status, ...modelColumns }).from(agents).where(eq(agents.id, agent.id)).for("update");
       if (locked?.status === "retired") return "retired" as const;
+      if (locked && modelChanged(locked, agent)) return "model-changed" as const;
       // An active certificate past its notAfter no longer blocks a new one.
       await tx
         .update(certificates)
@@ -84,6 +86,10 @@ export async function certifyAgent(
   if (row === "retired") {
     await discardPrepared(s, p, "agent retired during issuance");
     return fail("agent-retired", `agent ${agentId} was retired during issuance`);
+  }
+  if (row === "model-changed") {
+    await discardPrepared(s, p, "agent's model changed during issuance");
+    return fail("conflict", `agent ${agentId}'s model changed during issuance; nothing was issued: certify it again`);
   }
   return ok(row);
 }

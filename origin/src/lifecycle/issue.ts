@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { kakuninOids, ok, type Result } from "@kakunin/shared";
 import { agentPkiUrls } from "../ca/urls.ts";
 import { publicEdgeUrl } from "../config.ts";
-import type { agents } from "../db/schema.ts";
+import { agents } from "../db/schema.ts";
 import { agentExtensions, agentName, BACKDATE_MS, DAY_MS } from "../ca/profiles.ts";
 import type { LoadedAuthority } from "../ca/authority.ts";
 import { newSerial } from "../ca/serial.ts";
@@ -99,4 +99,17 @@ export function issuedAuditData(p: PreparedCertificate, certificateId: string): 
     not_before: p.cert.notBefore.toISOString(), not_after: p.expiresAt.toISOString(), model: p.model, key_ref: p.key.ref,
     certificate_sha256: createHash("sha256").update(new Uint8Array(p.cert.rawData)).digest("hex"),
   };
+}
+
+/** The agent's model as a certificate states it (name, version, hash in the model extension and SAN). */
+export const modelColumns = { modelName: agents.modelName, modelVersion: agents.modelVersion, modelHash: agents.modelHash };
+
+/**
+ * Whether the agent's model changed since `prepared` was read. A certificate is prepared (a key
+ * generated in the KMS, signed) before the transaction that stores it; a PATCH with a new model
+ * committed in between must not leave an active certificate stating the old model (design: a new
+ * `model.hash` revokes the active certificate). Checked on the row the transaction locked.
+ */
+export function modelChanged(locked: { modelName: string; modelVersion: string; modelHash: string }, prepared: AgentRow): boolean {
+  return locked.modelName !== prepared.modelName || locked.modelVersion !== prepared.modelVersion || locked.modelHash !== prepared.modelHash;
 }

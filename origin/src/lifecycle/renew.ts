@@ -10,7 +10,7 @@ import { enqueue } from "../publish/outbox.ts";
 import { emitWebhook } from "../webhooks/enqueue.ts";
 import { partitionCrlItems } from "./crl-partition.ts";
 import { fail, type Failure } from "./failure.ts";
-import { discardPrepared, issuedAuditData, prepareCertificate, preparedRow } from "./issue.ts";
+import { discardPrepared, issuedAuditData, modelChanged, modelColumns, prepareCertificate, preparedRow } from "./issue.ts";
 import { activeCertificate } from "./revoke.ts";
 
 export interface RenewOutcome {
@@ -49,8 +49,10 @@ export async function renewCertificate(
   let outcome: RenewOutcome | Failure;
   try {
     outcome = await s.db.transaction(async (tx): Promise<RenewOutcome | Failure> => {
-      const [locked] = await tx.select({ status: agents.status }).from(agents).where(eq(agents.id, agent.id)).for("update");
+      const [locked] = await tx.select({ status: agents.status, ...modelColumns }).from(agents).where(eq(agents.id, agent.id)).for("update");
       if (locked?.status !== "active") return { type: "agent-retired", detail: `agent ${agentId} is ${locked?.status ?? "gone"}` };
+      // The successor states the model read before its key was made; a model changed since must not be renewed into it.
+      if (modelChanged(locked, agent)) return { type: "renewal-in-progress", detail: `agent ${agentId}'s model changed while renewing; nothing was issued: retry` };
       const [cur] = await tx.select().from(certificates).where(eq(certificates.id, current.id)).for("update");
       if (!cur || cur.status !== "active" || effectiveStatus(cur, now) !== "active") {
         return { type: "renewal-in-progress", detail: `certificate ${current.id} changed while renewing (renewed, revoked or expired concurrently); retry` };
