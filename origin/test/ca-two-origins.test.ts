@@ -62,3 +62,24 @@ it.skipIf(!postgresUrl())("after a rollover on origin A, origin B certifies from
   expect(again.body.data.current.subject).toMatch(/ G3$/);
   expect((await activeOn(a)).serial_number).toBe(again.body.data.current.serial_number);
 });
+
+it.skipIf(!postgresUrl())("after a rollover on origin A, tree heads from both origins are signed under the new CA and each accepts the other's", async () => {
+  // Both origins have signed a tree head (and memoised their signer) under the current CA.
+  const head = async (o: TestOrigin) => {
+    const r = await o.json<{ data: { signer_certificate_pem: string } }>("GET", "/v1/audit/tree-head");
+    expect(r.status).toBe(200);
+    return new x509.X509Certificate(r.body.data.signer_certificate_pem).issuer;
+  };
+  await certifyOn(a);
+  await head(a);
+  await head(b);
+  const r = await a.json<{ data: { current: Authority } }>("POST", "/v1/tenant/ca/rollover");
+  expect(r.status).toBe(201);
+  // Until 2026-12-06 the origin that rolled over kept its remembered signer under the retired CA
+  // (a restarted or second origin made one under the new CA), and each then refused the other's
+  // heads with 503. New entries between the heads make each one a new signature.
+  for (const o of [a, b, a, b]) {
+    await certifyOn(o);
+    expect(await head(o)).toBe(r.body.data.current.subject);
+  }
+});

@@ -133,7 +133,17 @@ export class CertificateAuthority {
    * earlier `audit` certificate (no EKU, no binding) gets a new signer here; the old one signs
    * nothing more (docs/evidence-format.md, "Upgrading").
    */
-  auditSignerFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, CaError>> {
+  async auditSignerFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, CaError>> {
+    // As issuingFor: the memo must still be under the active issuing CA. After a rollover (here or
+    // on another origin) a remembered signer kept signing under the retired CA, even one retired
+    // for compromise, while origins that loaded afresh signed under the new one, and each then
+    // refused the other's tree heads (503 "signed by an earlier tree-head signer").
+    const memo = this.audit.get(tenant.id);
+    if (memo) {
+      const r = await memo;
+      if (r.ok && (await this.activeIssuingId(tenant.id)) === r.value.record.issuerAuthorityId) return r;
+      if (this.audit.get(tenant.id) === memo) this.audit.delete(tenant.id);
+    }
     let p = this.audit.get(tenant.id);
     if (!p) {
       p = this.loadOrCreateAudit(tenant).then((r) => {
@@ -223,6 +233,7 @@ export class CertificateAuthority {
   /** Drops the memoised issuing CA of a tenant (after a rollover), so the next certify loads the new one. */
   forgetIssuing(tenantId: string): void {
     this.issuing.delete(tenantId);
+    this.audit.delete(tenantId);
   }
 
   /** PEM chain a relying party needs: issuing CA then root (RFC 5246 order, leaf not included). */
