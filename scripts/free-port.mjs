@@ -39,4 +39,10 @@ export async function freePort() {
   throw new Error(`no free port in ${base}–${base + span - 1}`);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) process.stdout.write(String(await freePort()));
+// As a script: `node scripts/free-port.mjs [N]` prints N distinct free ports (default 1), space-separated.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const n = Number(process.argv[2] ?? 1);
+  const ports = [];
+  for (let i = 0; i < n; i++) ports.push(await freePort());
+  process.stdout.write(ports.join(" "));
+}

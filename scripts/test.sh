@@ -24,7 +24,9 @@ fi
 
 # A real S3 server with Object Lock (Ceph RGW) on loopback, on free ports, for the archive tests.
 if [ -z "${S3_ENDPOINT:-}" ]; then
-  export WORM_S3_PORT=$(node scripts/free-port.mjs) WORM_S3_MON_V2_PORT=$(node scripts/free-port.mjs) WORM_S3_MON_V1_PORT=$(node scripts/free-port.mjs)
+  # Three distinct ports from one call (separate calls could draw the same one).
+  read -r WORM_S3_PORT WORM_S3_MON_V2_PORT WORM_S3_MON_V1_PORT <<< "$(node scripts/free-port.mjs 3)"
+  export WORM_S3_PORT WORM_S3_MON_V2_PORT WORM_S3_MON_V1_PORT
   s3env=$(bash scripts/worm-s3/ceph-up.sh "$work/s3")
   set -a; eval "$s3env"; set +a
 fi
@@ -39,8 +41,8 @@ if [ "$#" -eq 0 ] || [ "${KAKUNIN_LINT:-}" = 1 ]; then
 fi
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$work/vitest.json" "$@" || rc=$?
 if [ -f "$work/vitest.json" ]; then
-  # A failed lint counts as one failed test in the closing line.
-  node -e 'const r=require(process.argv[1]);const f=r.numFailedTests+Number(process.argv[2]);console.log(r.numPassedTests+" passed, "+f+" failed"+(r.numPendingTests?", "+r.numPendingTests+" skipped":""))' "$work/vitest.json" "$lint_failed"
+  # A failed lint, and a test file that failed outside its tests, each count as one failed test.
+  node scripts/test-summary.mjs "$work/vitest.json" "$lint_failed"
 else
   echo "0 passed, 1 failed"
   [ "$rc" = 0 ] && rc=1
