@@ -116,7 +116,9 @@ export const configSchema = z.object({
   /** Attempts before a webhook delivery is dead-lettered, and the first retry delay (doubling, jittered). */
   KAKUNIN_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(8),
   KAKUNIN_WEBHOOK_BACKOFF_MS: z.coerce.number().int().min(1).default(5000),
-  KAKUNIN_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  // At most half the dispatcher's 60 s claim on a delivery: a send still running when the claim
+  // lapses is taken over by another origin and goes out twice.
+  KAKUNIN_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(10_000),
   /** Endpoints per tenant: each event fans out to every one, on a dispatcher all tenants share. */
   KAKUNIN_WEBHOOK_MAX_ENDPOINTS: z.coerce.number().int().min(1).max(1000).default(20),
   /**

@@ -50,7 +50,9 @@ export async function resolvePublic(host: string, allowPrivate: boolean, resolve
   if (!allowPrivate) {
     for (const a of addresses) {
       const why = whyPrivate(a.address);
-      if (why) return err(`${bare} resolves to ${a.address} (${why}), not a public address`);
+      // For a name, the answer is not repeated: the refusal (the 422, the delivery log) would
+      // otherwise map the deployment's internal DNS names to addresses for any tenant admin.
+      if (why) return err(literal ? `${bare} is ${why}, not a public address` : `${bare} resolves to a non-public address (${why})`);
     }
   }
   return ok(addresses[0]!);

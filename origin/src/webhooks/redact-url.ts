@@ -14,6 +14,21 @@ export function redactedUrl(raw: string): string {
     return "(unreadable url)";
   }
   if (!u.search) return u.toString();
-  const names = [...u.searchParams.keys()].map((k) => `${encodeURIComponent(k)}=REDACTED`);
+  // A part without `=` (`?s3cr3tT0ken`, `?sk_live_abc&x=1`) parses as a name with an empty value:
+  // the name is then the secret, so it is redacted whole.
+  const parts = u.search
+    .slice(1)
+    .split("&")
+    .filter((p) => p !== "");
+  const names = parts.map((p) => (p.includes("=") ? `${encodeURIComponent(decodeName(p.slice(0, p.indexOf("="))))}=REDACTED` : "REDACTED"));
   return `${u.origin}${u.pathname}?${names.join("&")}`;
+}
+
+/** A query name as URLSearchParams reads it (`+` is a space, percent-escapes decoded; a bad escape kept as written). */
+function decodeName(raw: string): string {
+  try {
+    return decodeURIComponent(raw.replace(/\+/g, " "));
+  } catch {
+    return raw;
+  }
 }
