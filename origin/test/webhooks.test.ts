@@ -402,6 +402,51 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     await Promise.all([slow.close(), hangs.close(), fast.close()]);
   }, 30_000);
 
+  it("a running dispatcher keeps delivering while receivers hang: a slot that frees is filled at once, not after the pass's slowest send", async () => {
+    // Until 2026-12-06 each pass waited for all its sends: with one receiver that never answers,
+    // every tenant's deliveries went out one batch per receiver timeout (20 per 10 s origin-wide).
+    const hangs = await receiver(Array.from({ length: 200 }, () => "hang" as const));
+    const fast = await receiver([], "ok");
+    const tenantOf = async (name: string) => {
+      const key = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `${name}-${kind}` } })).body.data.admin_api_key;
+      return { key, id: (await o.json<{ data: { id: string } }>("GET", "/v1/tenant", { key })).body.data.id };
+    };
+    const noisy = await tenantOf("hanging");
+    const quiet = await tenantOf("waiting");
+    const hook = async (t: { key: string }, url: string) =>
+      (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { key: t.key, body: { url } })).body.data.id;
+    const noisyHook = await hook(noisy, hangs.url);
+    const quietHook = await hook(quiet, fast.url);
+    const row = (tenantId: string, endpointId: string) => ({
+      tenantId,
+      endpointId,
+      eventType: "io.kakunin.certificate.revoked",
+      payload: { specversion: "1.0" },
+      nextAttemptAt: new Date(),
+      createdAt: new Date(),
+    });
+    await o.services.db.insert(webhookDeliveries).values(Array.from({ length: 8 }, () => row(noisy.id, noisyHook)));
+    const d = new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 4_000, batchSize: 20, pollMs: 50, log: () => {} });
+    d.start();
+    try {
+      // The hanging sends are under way (the receiver has them), then the other tenant's alert is queued.
+      const until = Date.now() + 3_000;
+      while (hangs.got.length === 0 && Date.now() < until) await sleep(20);
+      expect(hangs.got.length).toBeGreaterThan(0);
+      const queued = Date.now();
+      await o.services.db.insert(webhookDeliveries).values(row(quiet.id, quietHook));
+      while (fast.got.length === 0 && Date.now() - queued < 6_000) await sleep(20);
+      expect(fast.got).toHaveLength(1);
+      // Well inside the hanging sends' 4 s timeout.
+      expect(Date.now() - queued).toBeLessThan(2_000);
+    } finally {
+      await o.json("DELETE", `/v1/tenant/webhooks/${noisyHook}`, { key: noisy.key });
+      await d.stop();
+      await o.json("DELETE", `/v1/tenant/webhooks/${quietHook}`, { key: quiet.key });
+      await Promise.all([hangs.close(), fast.close()]);
+    }
+  }, 30_000);
+
   it("the delivery log is kept for the retention period: older delivered and dead deliveries and their attempts are pruned, pending ones never", async () => {
     const hookId = (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { body: { url: "http://127.0.0.1:9/retention" } })).body.data.id;
     const tenantId = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;

@@ -59,7 +59,7 @@ export class WebhookDispatcher {
     this.loop = new RetryLoop(
       async () => {
         await this.pruneHourly();
-        return { outcome: (await this.drainOnce()) === this.opts.batchSize ? "more" : "idle" };
+        return { outcome: (await this.fill()) ? "more" : "idle" };
       },
       {
         idleMs: this.opts.pollMs,
@@ -75,8 +75,10 @@ export class WebhookDispatcher {
   start(): void {
     this.loop.start();
   }
-  stop(): Promise<void> {
-    return this.loop.stop();
+  async stop(): Promise<void> {
+    await this.loop.stop();
+    // Sends under way finish (each within timeoutMs) and record their outcome before shutdown.
+    await Promise.allSettled([...this.inFlight]);
   }
   kick(): void {
     this.loop.kick();
@@ -126,12 +128,46 @@ export class WebhookDispatcher {
     return total;
   }
 
-  /** One pass: sends every due delivery (up to batchSize); returns how many were attempted. */
+  /** One pass: sends every due delivery (up to batchSize) and waits for them; returns how many were attempted. */
   async drainOnce(): Promise<number> {
+    const { due, lease } = await this.claim(this.opts.batchSize);
+    await Promise.all(due.map((r) => this.deliver(r.d, r.url, r.secret, r.keyId, lease)));
+    return due.length;
+  }
+
+  /** Sends under way from the running loop (at most batchSize). */
+  private readonly inFlight = new Set<Promise<void>>();
+
+  /**
+   * The running loop's pass: claims as many due deliveries as there are free slots (batchSize in
+   * flight at most) and starts them without waiting; each slot, when its send settles, wakes the
+   * loop to be filled again. A pass that waited for its slowest send (drainOnce) held every tenant's
+   * deliveries to one batch per receiver timeout whenever one receiver hung: one tenant feeding an
+   * endpoint that never answers slowed the whole origin to about 2 deliveries a second. Returns
+   * whether every free slot was filled (more may be due).
+   */
+  private async fill(): Promise<boolean> {
+    const free = this.opts.batchSize - this.inFlight.size;
+    if (free <= 0) return false;
+    const { due, lease } = await this.claim(free);
+    for (const r of due) {
+      const sending: Promise<void> = this.deliver(r.d, r.url, r.secret, r.keyId, lease)
+        .catch((e: unknown) => this.opts.log("webhook delivery failed unexpectedly", { delivery_id: r.d.id, error: e instanceof Error ? e.message : String(e) }))
+        .finally(() => {
+          this.inFlight.delete(sending);
+          this.loop.kick();
+        });
+      this.inFlight.add(sending);
+    }
+    return due.length === free;
+  }
+
+  /** Leases up to `limit` due deliveries, fairly (fairCandidates), for this origin's sends. */
+  private async claim(limit: number): Promise<{ due: { d: typeof webhookDeliveries.$inferSelect; url: string; secret: string; keyId: string }[]; lease: Date }> {
     const now = this.s.clock.now();
     const lease = new Date(now.getTime() + LEASE_MS);
     const due = await this.s.db.transaction(async (tx) => {
-      const ids = await this.fairCandidates(tx, now);
+      const ids = await this.fairCandidates(tx, now, limit);
       if (ids.length === 0) return [];
       const rows = await tx
         .select({ d: webhookDeliveries, url: webhookEndpoints.url, secret: webhookEndpoints.secret, keyId: webhookEndpoints.keyId })
@@ -155,8 +191,7 @@ export class WebhookDispatcher {
       }
       return rows;
     });
-    await Promise.all(due.map((r) => this.deliver(r.d, r.url, r.secret, r.keyId, lease)));
-    return due.length;
+    return { due, lease };
   }
 
   /**
@@ -165,7 +200,7 @@ export class WebhookDispatcher {
    * alone, one tenant's backlog to receivers that hang would fill every pass, and every other
    * tenant's alerts would wait behind it. Each endpoint's oldest are read from its own index.
    */
-  private async fairCandidates(tx: Queryable, now: Date): Promise<string[]> {
+  private async fairCandidates(tx: Queryable, now: Date, limit: number): Promise<string[]> {
     const result = await tx.execute(sql`
       select c.id from (
         select x.id, x.next_attempt_at, row_number() over (partition by e.tenant_id order by x.next_attempt_at) as turn
@@ -180,7 +215,7 @@ export class WebhookDispatcher {
         where e.disabled_at is null
       ) c
       order by c.turn, c.next_attempt_at
-      limit ${this.opts.batchSize}`);
+      limit ${limit}`);
     return rowsOfResult<{ id: string }>(result).map((r) => r.id);
   }
 
