@@ -152,7 +152,9 @@ export class WebhookDispatcher {
     const { due, lease } = await this.claim(free);
     for (const r of due) {
       const sending: Promise<void> = this.deliver(r.d, r.url, r.secret, r.keyId, lease)
-        .catch((e: unknown) => this.opts.log("webhook delivery failed unexpectedly", { delivery_id: r.d.id, error: e instanceof Error ? e.message : String(e) }))
+        .catch((e: unknown) =>
+          this.opts.log("webhook delivery failed unexpectedly", { delivery_id: r.d.id, error: e instanceof Error ? e.message : String(e) }),
+        )
         .finally(() => {
           this.inFlight.delete(sending);
           this.loop.kick();
@@ -163,7 +165,9 @@ export class WebhookDispatcher {
   }
 
   /** Leases up to `limit` due deliveries, fairly (fairCandidates), for this origin's sends. */
-  private async claim(limit: number): Promise<{ due: { d: typeof webhookDeliveries.$inferSelect; url: string; secret: string; keyId: string }[]; lease: Date }> {
+  private async claim(
+    limit: number,
+  ): Promise<{ due: { d: typeof webhookDeliveries.$inferSelect; url: string; secret: string; keyId: string }[]; lease: Date }> {
     const now = this.s.clock.now();
     const lease = new Date(now.getTime() + LEASE_MS);
     const due = await this.s.db.transaction(async (tx) => {
