@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signInternal } from "@kakunin/shared";
 import { appendAudit } from "../../origin/src/audit/append.ts";
+import { agents } from "../../origin/src/db/schema.ts";
 import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 
 const CLI_DIR = join(import.meta.dirname, "..");
@@ -164,5 +165,54 @@ describe("an evidence window is cut in log order, not by entry times", () => {
     expect(events).toEqual(expect.arrayContaining(["early-1", "late-in-window"]));
     expect(verify.stdout).toMatch(/^VERIFIED/m);
     expect(verify.code).toBe(0);
+  });
+  it("an agent whose chain does not start at its creation (it began under audit entry v1) is said to be unproven before it, even with no v1 entry in the bundle", async () => {
+    // An agent of the v1 era: its row exists, its v1 entries are not in this log, its first v2 entry is an event.
+    const [legacy] = await o.services.db
+      .insert(agents)
+      .values({
+        tenantId,
+        name: "v1-era",
+        modelName: "m",
+        modelVersion: "1",
+        modelHash: `sha256:${"ab".repeat(32)}`,
+        ownerName: "o",
+        ownerEmail: "o@example.com",
+        scopes: ["orders.*"],
+      })
+      .returning();
+    const at = new Date();
+    await o.services.db.transaction((tx) =>
+      appendAudit(tx, tenantId, [
+        {
+          kind: "event.ingested",
+          actor: { type: "edge", id: "agent-monitor" },
+          agentId: legacy!.id,
+          at,
+          data: {
+            event: {
+              event_id: "v1-era-1",
+              timestamp: at.toISOString(),
+              type: "transaction",
+              action: "orders.place",
+              amount: 1,
+              currency: "EUR",
+              outcome: "success",
+            },
+            score: 0.1,
+            band: "low",
+            reasons: [],
+            serial_number: serial,
+            received_at: at.toISOString(),
+          },
+        },
+      ]),
+    );
+    const r = await o.json<unknown>("GET", `/v1/agents/${legacy!.id}/evidence`);
+    const path = join(dir, "legacy.json");
+    writeFileSync(path, JSON.stringify(r.body));
+    const verify = await kakunin("audit", "verify", path, "--root", join(dir, "root.pem"), "--json");
+    const checks = (JSON.parse(verify.stdout) as { checks: { id: string; notes: string[] }[] }).checks;
+    expect(checks.find((c) => c.id === "completeness")!.notes.join("\n")).toMatch(/starts at entry \d+ \(event\.ingested\), not at its creation/);
   });
 });

@@ -145,6 +145,12 @@ export class CompletenessTracker {
       this.#fail("bundle", "the bundle holds no entry of the agent's chain (audit entry v2), so nothing proves it complete");
       return result("nothing to prove complete");
     }
+    // A chain whose agent_seq 0 is not the agent's creation began under audit entry v1: the agent
+    // had v1 entries before it, which nothing links. Said even when the bundle holds none of them,
+    // or dropping every v1 entry would leave a bundle that looks complete from the start.
+    if (first.seq === 0 && first.kind !== "agent.created" && !legacy) {
+      notes.push(`the agent's chain starts at entry ${first.index} (${first.kind}), not at its creation: it began under audit entry v1, and nothing proves that none of that era's entries is missing`);
+    }
     if (!this.#ordered) return result("the agent's chain is out of order");
     const b = this.b;
     this.#checkpoint(close);
