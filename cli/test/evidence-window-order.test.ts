@@ -75,6 +75,34 @@ describe("an evidence window is cut in log order, not by entry times", () => {
         },
       ],
     });
+  /** An event.ingested entry appended straight to the log with the time given (what a late or legacy writer leaves). */
+  const logEvent = (agentId: string, eventId: string, at: Date) =>
+    o.services.db.transaction((tx) =>
+      appendAudit(tx, tenantId, [
+        {
+          kind: "event.ingested",
+          actor: { type: "edge", id: "agent-monitor" },
+          agentId,
+          at,
+          data: {
+            event: {
+              event_id: eventId,
+              timestamp: at.toISOString(),
+              type: "transaction",
+              action: "orders.place",
+              amount: 1,
+              currency: "EUR",
+              outcome: "success",
+            },
+            score: 0.1,
+            band: "low",
+            reasons: [],
+            serial_number: serial,
+            received_at: at.toISOString(),
+          },
+        },
+      ]),
+    );
   /** The bundle (v2: entries as objects) and what `kakunin audit verify` says of it. */
   const exported = async (query: string) => {
     const r = await o.json<{ data: { entries: { canonical: string }[] } }>("GET", `/v1/agents/${agent}/evidence?format=kakunin-evidence/2&${query}`);
@@ -134,38 +162,14 @@ describe("an evidence window is cut in log order, not by entry times", () => {
     await sleep(30);
     await event("after-to");
     // Logged after "after-to" with a time before `to` (what a transaction that waited for the log's lock writes).
-    await o.services.db.transaction((tx) =>
-      appendAudit(tx, tenantId, [
-        {
-          kind: "event.ingested",
-          actor: { type: "edge", id: "agent-monitor" },
-          agentId: agent,
-          at: new Date(to.getTime() - 10),
-          data: {
-            event: {
-              event_id: "late-in-window",
-              timestamp: new Date(to.getTime() - 10).toISOString(),
-              type: "transaction",
-              action: "orders.place",
-              amount: 1,
-              currency: "EUR",
-              outcome: "success",
-            },
-            score: 0.1,
-            band: "low",
-            reasons: [],
-            serial_number: serial,
-            received_at: new Date(to.getTime() - 10).toISOString(),
-          },
-        },
-      ]),
-    );
+    await logEvent(agent, "late-in-window", new Date(to.getTime() - 10));
     await event("after-to-2");
     const { events, verify } = await exported(`to=${encodeURIComponent(to.toISOString())}`);
     expect(events).toEqual(expect.arrayContaining(["early-1", "late-in-window"]));
     expect(verify.stdout).toMatch(/^VERIFIED/m);
     expect(verify.code).toBe(0);
   });
+
   it("an agent whose chain does not start at its creation (it began under audit entry v1) is said to be unproven before it, even with no v1 entry in the bundle", async () => {
     // An agent of the v1 era: its row exists, its v1 entries are not in this log, its first v2 entry is an event.
     const [legacy] = await o.services.db
@@ -181,33 +185,7 @@ describe("an evidence window is cut in log order, not by entry times", () => {
         scopes: ["orders.*"],
       })
       .returning();
-    const at = new Date();
-    await o.services.db.transaction((tx) =>
-      appendAudit(tx, tenantId, [
-        {
-          kind: "event.ingested",
-          actor: { type: "edge", id: "agent-monitor" },
-          agentId: legacy!.id,
-          at,
-          data: {
-            event: {
-              event_id: "v1-era-1",
-              timestamp: at.toISOString(),
-              type: "transaction",
-              action: "orders.place",
-              amount: 1,
-              currency: "EUR",
-              outcome: "success",
-            },
-            score: 0.1,
-            band: "low",
-            reasons: [],
-            serial_number: serial,
-            received_at: at.toISOString(),
-          },
-        },
-      ]),
-    );
+    await logEvent(legacy!.id, "v1-era-1", new Date());
     const r = await o.json<unknown>("GET", `/v1/agents/${legacy!.id}/evidence`);
     const path = join(dir, "legacy.json");
     writeFileSync(path, JSON.stringify(r.body));

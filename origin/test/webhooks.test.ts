@@ -101,6 +101,15 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
   const deliveriesOf = async (hook: string, q: { key?: string; status?: string } = {}) =>
     (await o.json<{ data: Delivery[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries${q.status ? `?status=${q.status}` : ""}`, { key: q.key })).body.data;
 
+  /** A new tenant (its admin key and id), named for this database kind. */
+  const tenantOf = async (name: string) => {
+    const key = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `${name}-${kind}` } })).body.data.admin_api_key;
+    return { key, id: (await o.json<{ data: { id: string } }>("GET", "/v1/tenant", { key })).body.data.id };
+  };
+  /** Registers `url` as one of tenant `t`'s endpoints; returns its id. */
+  const hook = async (t: { key: string }, url: string) =>
+    (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { key: t.key, body: { url } })).body.data.id;
+
   async function drainUntil(d: WebhookDispatcher, done: () => Promise<boolean>, ms = 15_000): Promise<void> {
     const end = Date.now() + ms;
     while (!(await done())) {
@@ -367,14 +376,8 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     const slow = await receiver([], "ok");
     const hangs = await receiver(Array.from({ length: 200 }, () => "hang" as const));
     const fast = await receiver([], "ok");
-    const tenantOf = async (name: string) => {
-      const key = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `${name}-${kind}` } })).body.data.admin_api_key;
-      return { key, id: (await o.json<{ data: { id: string } }>("GET", "/v1/tenant", { key })).body.data.id };
-    };
     const noisy = await tenantOf("noisy");
     const quiet = await tenantOf("quiet");
-    const hook = async (t: { key: string }, url: string) =>
-      (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { key: t.key, body: { url } })).body.data.id;
     const noisyHooks = [await hook(noisy, hangs.url), await hook(noisy, hangs.url), await hook(noisy, slow.url)];
     const quietHook = await hook(quiet, fast.url);
     // The noisy tenant's backlog: 60 deliveries queued well before the quiet tenant's one.
@@ -407,14 +410,8 @@ describe.each(dbKinds())("webhooks on %s", (kind) => {
     // every tenant's deliveries went out one batch per receiver timeout (20 per 10 s origin-wide).
     const hangs = await receiver(Array.from({ length: 200 }, () => "hang" as const));
     const fast = await receiver([], "ok");
-    const tenantOf = async (name: string) => {
-      const key = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `${name}-${kind}` } })).body.data.admin_api_key;
-      return { key, id: (await o.json<{ data: { id: string } }>("GET", "/v1/tenant", { key })).body.data.id };
-    };
     const noisy = await tenantOf("hanging");
     const quiet = await tenantOf("waiting");
-    const hook = async (t: { key: string }, url: string) =>
-      (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { key: t.key, body: { url } })).body.data.id;
     const noisyHook = await hook(noisy, hangs.url);
     const quietHook = await hook(quiet, fast.url);
     const row = (tenantId: string, endpointId: string) => ({
