@@ -95,10 +95,14 @@ describe.each(dbKinds())("key deletion and tidy on %s", (kind) => {
     clock.advance(72 * H + 1000);
     expect((await tidy()).orphan_keys).toBe(0);
     expect(await liveKeys()).toBe(base + 1);
-    // The operator says the backend is this deployment's alone: registered, deleted after the buffer.
+    // The operator says the backend is this deployment's alone: registered, deleted after the buffer
+    // by a run that says so too (one that does not leaves it, as it leaves keys an older build
+    // registered without asking).
     expect(await tidy({ adopt_untracked: true })).toMatchObject({ untracked_seen: 1, untracked_registered: 1 });
     clock.advance(72 * H + 1000);
-    expect((await tidy()).orphan_keys).toBe(1);
+    expect((await tidy()).orphan_keys).toBe(0);
+    expect(await liveKeys()).toBe(base + 1);
+    expect((await tidy({ adopt_untracked: true })).orphan_keys).toBe(1);
     expect(await liveKeys()).toBe(base);
   });
 
@@ -191,6 +195,16 @@ describe("two deployments on one key backend", () => {
       expect((await a.json("POST", `/v1/agents/${agent}/certify`)).status).toBe(201);
       expect((await b.json("GET", "/v1/ca")).status).toBe(200);
       const before = await keysOfA();
+      // What a run of an older build left in B's database: A's keys registered as B's unknown ones.
+      const listed = await shared.listKeys();
+      if (!listed.ok) throw new Error("listKeys failed");
+      const ownRefs = new Set((await b.services.db.select({ ref: managedKeys.keyRef }).from(managedKeys)).map((r) => r.ref));
+      const foreign = listed.value.filter((k) => !ownRefs.has(k.ref)).slice(0, 2);
+      expect(foreign.length).toBeGreaterThan(0);
+      await b.services.db.insert(managedKeys).values(
+        foreign.map((k) => ({ purpose: "unknown" as const, backend: shared.kind, label: k.label, keyRef: k.ref, state: "created" as const, createdAt: clock.now() })),
+      );
+      clock.advance(73 * 3_600_000);
       for (let run = 0; run < 2; run++) {
         const r = await b.json<{ data: Report }>("POST", "/v1/admin/tidy", { body: { safety_buffer_seconds: 0 } });
         expect(r.status).toBe(200);

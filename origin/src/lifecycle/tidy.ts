@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import type { Db, Queryable } from "../db/index.ts";
 import { authorities, caRequests, certificates, managedKeys, tenants } from "../db/schema.ts";
 import type { KeyManager, ListedKey } from "../kms/types.ts";
@@ -104,6 +104,10 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
       sql`not exists (select 1 from ${authorities} where ${authorities.keyRef} = ${managedKeys.keyRef})`,
       // A pending offline-root CSR's key waits (maybe for weeks) for its signed certificate.
       sql`not exists (select 1 from ${caRequests} where ${caRequests.keyRef} = ${managedKeys.keyRef})`,
+      // Keys registered by step 4 (purpose `unknown`), by this run or by runs before it adopted
+      // without asking, may be another deployment's: deleted only when the operator says the
+      // backend is this deployment's alone.
+      ...(o.adoptUntracked === true ? [] : [ne(managedKeys.purpose, "unknown")]),
     ))
     .limit(batch);
   let listed: ListedKey[] | undefined;
