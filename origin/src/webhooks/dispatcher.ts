@@ -26,7 +26,10 @@ export interface DispatcherOptions {
 }
 
 const LEASE_MS = 60_000;
-/** Due deliveries one endpoint may have in a pass: a receiver that hangs holds at most this many slots. */
+/**
+ * Deliveries one endpoint may have in flight (claimed by any origin and not yet settled): a
+ * receiver that hangs holds at most this many slots.
+ */
 const PER_ENDPOINT = 4;
 const PRUNE_EVERY_MS = 3_600_000;
 const PRUNE_BATCH = 1_000;
@@ -199,24 +202,36 @@ export class WebhookDispatcher {
   }
 
   /**
-   * The due deliveries this pass takes, fairly: at most PER_ENDPOINT from each endpoint (its oldest),
+   * The due deliveries this pass takes, fairly: from each endpoint its oldest, up to PER_ENDPOINT in
+   * flight counting the ones already claimed (by this origin's earlier passes or another origin),
    * then round robin over tenants (every tenant's first before any tenant's second). In due order
    * alone, one tenant's backlog to receivers that hang would fill every pass, and every other
-   * tenant's alerts would wait behind it. Each endpoint's oldest are read from its own index.
+   * tenant's alerts would wait behind it; with slots refilled as sends settle (fill), a per-pass
+   * cap alone let a hanging endpoint take every slot, four at a time. Each endpoint's oldest are
+   * read from its own index.
    */
   private async fairCandidates(tx: Queryable, now: Date, limit: number): Promise<string[]> {
     const result = await tx.execute(sql`
       select c.id from (
-        select x.id, x.next_attempt_at, row_number() over (partition by e.tenant_id order by x.next_attempt_at) as turn
-        from ${webhookEndpoints} e
-        cross join lateral (
-          select d.id, d.next_attempt_at from ${webhookDeliveries} d
-          where d.endpoint_id = e.id and d.status = 'pending' and d.next_attempt_at <= ${now}
-            and (d.claimed_until is null or d.claimed_until < ${now})
-          order by d.next_attempt_at
-          limit ${PER_ENDPOINT}
-        ) x
-        where e.disabled_at is null
+        select y.id, y.next_attempt_at, row_number() over (partition by y.tenant_id order by y.next_attempt_at) as turn
+        from (
+          select e.tenant_id, x.id, x.next_attempt_at, busy.n,
+            row_number() over (partition by e.id order by x.next_attempt_at) as k
+          from ${webhookEndpoints} e
+          cross join lateral (
+            select count(*) as n from ${webhookDeliveries} f
+            where f.endpoint_id = e.id and f.status = 'pending' and f.claimed_until >= ${now}
+          ) busy
+          cross join lateral (
+            select d.id, d.next_attempt_at from ${webhookDeliveries} d
+            where d.endpoint_id = e.id and d.status = 'pending' and d.next_attempt_at <= ${now}
+              and (d.claimed_until is null or d.claimed_until < ${now})
+            order by d.next_attempt_at
+            limit ${PER_ENDPOINT}
+          ) x
+          where e.disabled_at is null
+        ) y
+        where y.k <= ${PER_ENDPOINT} - y.n
       ) c
       order by c.turn, c.next_attempt_at
       limit ${limit}`);
