@@ -42,7 +42,7 @@ fi
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json="$work/vitest.json" "$@" || rc=$?
 if [ -f "$work/vitest.json" ]; then
   # A failed lint, and a test file that failed outside its tests, each count as one failed test.
-  node scripts/test-summary.mjs "$work/vitest.json" "$lint_failed"
+  node scripts/test-summary.mjs "$work/vitest.json" "$lint_failed" "$rc"
 else
   echo "0 passed, 1 failed"
   [ "$rc" = 0 ] && rc=1

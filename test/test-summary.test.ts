@@ -23,10 +23,11 @@ async function closingLine(files: Record<string, string>, lintFailed = 0): Promi
   dirs.push(dir);
   for (const [name, text] of Object.entries(files)) writeFileSync(join(dir, name), text);
   const report = join(dir, "report.json");
-  await run(join(ROOT, "node_modules/.bin/vitest"), ["run", "--root", dir, "--reporter=json", `--outputFile.json=${report}`], { cwd: dir }).catch(
-    () => undefined,
+  const code = await run(join(ROOT, "node_modules/.bin/vitest"), ["run", "--root", dir, "--reporter=json", `--outputFile.json=${report}`], { cwd: dir }).then(
+    () => 0,
+    (e: { code?: number }) => e.code ?? 1,
   );
-  const { stdout } = await run(process.execPath, [join(ROOT, "scripts/test-summary.mjs"), report, String(lintFailed)]);
+  const { stdout } = await run(process.execPath, [join(ROOT, "scripts/test-summary.mjs"), report, String(lintFailed), String(code)]);
   return stdout.trim();
 }
 
@@ -37,6 +38,12 @@ describe("the closing line", () => {
     const broken =
       'import { beforeAll, it } from "vitest";\nbeforeAll(() => { throw new Error("service did not start"); });\nit("a", () => {});\nit("b", () => {});\n';
     expect(await closingLine({ "broken.test.ts": broken, "ok.test.ts": passing })).toBe("1 passed, 1 failed, 2 skipped");
+  }, 60_000);
+
+  it("counts a run vitest failed for an unhandled error (a timer that throws after its test), which its report does not", async () => {
+    const stray =
+      'import { it } from "vitest";\nit("leaves a timer", () => { setTimeout(() => { throw new Error("stray"); }, 0); });\nit("waits", async () => { await new Promise((r) => setTimeout(r, 50)); });\n';
+    expect(await closingLine({ "stray.test.ts": stray })).toBe("2 passed, 1 failed");
   }, 60_000);
 
   it("counts failed tests and a failed lint; a clean run is 0 failed", async () => {
