@@ -6,6 +6,7 @@ import { normaliseSerial } from "./serial.ts";
 import { AGENT_SERIAL_HEADER, type MessageView } from "./signature-base.ts";
 import type { CheckedVerifyData, EdgeReasonCode, VerifyChecks, WebCryptoKey } from "./types.ts";
 import { createVerifier, type Verifier, type VerifierOptions } from "./verifier.ts";
+import { numberOption } from "./options.ts";
 
 export interface GateOptions {
   /** A verifier to share (its cache and coalescing), or the options to create one. */
@@ -89,7 +90,8 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
   if (pop && authorities.size === 0) {
     throw new TypeError("kakunin(): `authority` is required with proof of possession: the host[:port] this gateway answers for, e.g. \"api.example.com\"");
   }
-  const policy = { label: options.signatureLabel ?? "sig1", maxSkewMs: options.maxSkewMs ?? 60_000, now, authorities };
+  const policy = { label: options.signatureLabel ?? "sig1", maxSkewMs: numberOption("maxSkewMs", options.maxSkewMs, 60_000, { min: 1 }), now, authorities };
+  numberOption("maxBodyBytes", options.maxBodyBytes, 0, { min: 1, integer: true });
   const replays = options.replayStore ?? memoryReplayStore({ now });
   const keys = new PublicKeys();
   const refuse = (name: GatewayProblemName, detail: string, ext: Record<string, unknown> = {}): GateResult => ({ ok: false, problem: gatewayProblem(name, detail, ext) });

@@ -3,6 +3,7 @@ import { fetchVerification, type EdgeAnswer } from "./edge-client.ts";
 import { evaluate } from "./evaluate.ts";
 import { normaliseSerial } from "./serial.ts";
 import type { FetchLike, VerifyChecks, VerifyResult } from "./types.ts";
+import { numberOption } from "./options.ts";
 
 export interface VerifierOptions {
   /** Base URL of the Kakunin edge, e.g. `https://verify.example.com`. */
@@ -44,12 +45,19 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const edgeUrl = options.edgeUrl.replace(/\/+$/, "");
   if (!/^https?:\/\/[^/]/.test(edgeUrl)) throw new TypeError(`edgeUrl must be an http(s) URL, got '${options.edgeUrl}'`);
   const now = options.now ?? Date.now;
-  const ttl = { active: options.cacheTtlMs ?? 2000, final: options.finalCacheTtlMs ?? 300_000, unknown: options.unknownCacheTtlMs ?? 1000 };
-  const timeoutMs = options.timeoutMs ?? 2000;
+  const ttl = {
+    active: numberOption("cacheTtlMs", options.cacheTtlMs, 2000),
+    final: numberOption("finalCacheTtlMs", options.finalCacheTtlMs, 300_000),
+    unknown: numberOption("unknownCacheTtlMs", options.unknownCacheTtlMs, 1000),
+  };
+  const timeoutMs = numberOption("timeoutMs", options.timeoutMs, 2000, { min: 1 });
   const failClosed = options.failClosed ?? true;
   const includeCertificate = options.includeCertificate ?? true;
   const fetcher: FetchLike = options.fetch ?? ((r) => fetch(r));
-  const cache = new TtlCache<Cached>(options.maxEntries ?? 10_000, now);
+  const cache = new TtlCache<Cached>(numberOption("maxEntries", options.maxEntries, 10_000, { min: 1, integer: true }), now);
+  // Bumped by invalidate(): an answer to a request sent before it is not cached (it may predate the
+  // revocation the caller was told of), and later calls do not join that request.
+  let generation = 0;
   // Request coalescing: concurrent lookups of one serial share the promise of the request in flight.
   const inFlight = new Map<string, Promise<EdgeAnswer>>();
 
@@ -58,10 +66,14 @@ export function createVerifier(options: VerifierOptions): Verifier {
     if (hit) return { answer: hit, cached: true };
     let pending = inFlight.get(serial);
     if (!pending) {
-      pending = fetchVerification(fetcher, edgeUrl, serial, timeoutMs, includeCertificate).then((answer) => {
-        remember(serial, answer);
+      const sent = generation;
+      const request: Promise<EdgeAnswer> = fetchVerification(fetcher, edgeUrl, serial, timeoutMs, includeCertificate).then((answer) => {
+        if (sent === generation) remember(serial, answer);
         return answer;
-      }).finally(() => inFlight.delete(serial));
+      }).finally(() => {
+        if (inFlight.get(serial) === request) inFlight.delete(serial);
+      });
+      pending = request;
       inFlight.set(serial, pending);
     }
     return { answer: await pending, cached: false };
@@ -100,9 +112,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
   return {
     verify,
     invalidate: (serial) => {
-      if (serial === undefined) return cache.clear();
+      generation++;
+      if (serial === undefined) {
+        inFlight.clear();
+        return cache.clear();
+      }
       const s = normaliseSerial(serial);
-      if (s) cache.delete(s);
+      if (s) {
+        cache.delete(s);
+        inFlight.delete(s);
+      }
     },
     failClosed,
   };
