@@ -103,20 +103,34 @@ export class CertificateAuthority {
    * (`authorities_one_issuing_per_tenant`): another origin on the same database may have rolled
    * it over, and certificates must come from the CA the database names, not from a stale copy.
    */
-  async issuingFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, CaError>> {
-    const memo = this.issuing.get(tenant.id);
-    if (memo) {
-      const r = await memo;
-      if (r.ok && (await this.activeIssuingId(tenant.id)) === r.value.record.id) return r;
-      if (this.issuing.get(tenant.id) === memo) this.issuing.delete(tenant.id);
+  issuingFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, CaError>> {
+    return this.memoised(this.issuing, tenant.id, (a) => a.record.id, () => this.loadOrCreateIssuing(tenant));
+  }
+
+  /**
+   * A tenant's memoised authority while it still belongs to the active issuing CA (`issuedBy` names
+   * the issuing CA it is or hangs under; one indexed lookup per call), else loaded afresh. A load
+   * that fails is not remembered, and concurrent callers share one load.
+   */
+  private async memoised(
+    memo: Map<string, Promise<Result<LoadedAuthority, CaError>>>,
+    tenantId: string,
+    issuedBy: (a: LoadedAuthority) => string | null,
+    load: () => Promise<Result<LoadedAuthority, CaError>>,
+  ): Promise<Result<LoadedAuthority, CaError>> {
+    const held = memo.get(tenantId);
+    if (held) {
+      const r = await held;
+      if (r.ok && (await this.activeIssuingId(tenantId)) === issuedBy(r.value)) return r;
+      if (memo.get(tenantId) === held) memo.delete(tenantId);
     }
-    let p = this.issuing.get(tenant.id);
+    let p = memo.get(tenantId);
     if (!p) {
-      p = this.loadOrCreateIssuing(tenant).then((r) => {
-        if (!r.ok) this.issuing.delete(tenant.id);
+      p = load().then((r) => {
+        if (!r.ok) memo.delete(tenantId);
         return r;
       });
-      this.issuing.set(tenant.id, p);
+      memo.set(tenantId, p);
     }
     return p;
   }
@@ -133,26 +147,12 @@ export class CertificateAuthority {
    * earlier `audit` certificate (no EKU, no binding) gets a new signer here; the old one signs
    * nothing more (docs/evidence-format.md, "Upgrading").
    */
-  async auditSignerFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, CaError>> {
+  auditSignerFor(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, CaError>> {
     // As issuingFor: the memo must still be under the active issuing CA. After a rollover (here or
     // on another origin) a remembered signer kept signing under the retired CA, even one retired
     // for compromise, while origins that loaded afresh signed under the new one, and each then
     // refused the other's tree heads (503 "signed by an earlier tree-head signer").
-    const memo = this.audit.get(tenant.id);
-    if (memo) {
-      const r = await memo;
-      if (r.ok && (await this.activeIssuingId(tenant.id)) === r.value.record.issuerAuthorityId) return r;
-      if (this.audit.get(tenant.id) === memo) this.audit.delete(tenant.id);
-    }
-    let p = this.audit.get(tenant.id);
-    if (!p) {
-      p = this.loadOrCreateAudit(tenant).then((r) => {
-        if (!r.ok) this.audit.delete(tenant.id);
-        return r;
-      });
-      this.audit.set(tenant.id, p);
-    }
-    return p;
+    return this.memoised(this.audit, tenant.id, (a) => a.record.issuerAuthorityId, () => this.loadOrCreateAudit(tenant));
   }
 
   private async loadOrCreateAudit(tenant: { id: string; name: string }): Promise<Result<LoadedAuthority, CaError>> {
