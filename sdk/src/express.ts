@@ -1,5 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
-import { createGate, type GateRequest, type KakuninAgent } from "./gate.ts";
+import { createGate, maxBodyBytesOf, type GateRequest, type KakuninAgent } from "./gate.ts";
 import { assertStaticOptions, dotSegmentProblem, resolveChecksOrProblem, type MiddlewareOptions } from "./middleware-options.ts";
 import type { BodyRead } from "./possession.ts";
 import { PROBLEM_CONTENT_TYPE, type GatewayProblem } from "./problems.ts";
@@ -35,7 +35,7 @@ export function keepRawBody(req: Request, _res: Response, buf: Uint8Array): void
 export function kakunin(options: KakuninExpressOptions): RequestHandler {
   assertStaticOptions(options);
   const gate = createGate(options);
-  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const maxBody = maxBodyBytesOf(options);
   const send = (res: Response, problem: GatewayProblem): void => {
     res.status(problem.status).set({ "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" }).send(JSON.stringify(problem));
   };

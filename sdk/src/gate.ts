@@ -77,6 +77,11 @@ function problemFor(code: string): GatewayProblemName {
   return Object.hasOwn(FORBIDDEN, code) ? FORBIDDEN[code as keyof typeof FORBIDDEN] : "certificate-not-valid";
 }
 
+/** The body cap a middleware reads a signed request's body through (`maxBodyBytes`, default 1 MiB), checked. */
+export function maxBodyBytesOf(options: Pick<GateOptions, "maxBodyBytes">): number {
+  return numberOption("maxBodyBytes", options.maxBodyBytes, 1024 * 1024, { min: 1, integer: true });
+}
+
 /**
  * The framework-neutral check behind both middlewares. Order: who is calling (serial header, then
  * the signature: 401s), whether the edge can answer (503), then what the agent may do (403).
@@ -91,7 +96,8 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
     throw new TypeError("kakunin(): `authority` is required with proof of possession: the host[:port] this gateway answers for, e.g. \"api.example.com\"");
   }
   const policy = { label: options.signatureLabel ?? "sig1", maxSkewMs: numberOption("maxSkewMs", options.maxSkewMs, 60_000, { min: 1 }), now, authorities };
-  numberOption("maxBodyBytes", options.maxBodyBytes, 0, { min: 1, integer: true });
+  // Read by the middlewares, checked here too so a gateway built on createGate fails at startup.
+  maxBodyBytesOf(options);
   const replays = options.replayStore ?? memoryReplayStore({ now });
   const keys = new PublicKeys();
   const refuse = (name: GatewayProblemName, detail: string, ext: Record<string, unknown> = {}): GateResult => ({ ok: false, problem: gatewayProblem(name, detail, ext) });

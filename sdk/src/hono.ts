@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { createGate, type GateRequest, type KakuninAgent } from "./gate.ts";
+import { createGate, maxBodyBytesOf, type GateRequest, type KakuninAgent } from "./gate.ts";
 import { assertStaticOptions, dotSegmentProblem, resolveChecksOrProblem, type MiddlewareOptions } from "./middleware-options.ts";
 import { readCapped } from "./capped-body.ts";
 import type { BodyRead } from "./possession.ts";
@@ -18,7 +18,7 @@ export type KakuninEnv = { Variables: { kakuninAgent: KakuninAgent } };
 export function kakunin(options: KakuninHonoOptions): MiddlewareHandler<KakuninEnv> {
   assertStaticOptions(options);
   const gate = createGate(options);
-  const maxBody = options.maxBodyBytes ?? 1024 * 1024;
+  const maxBody = maxBodyBytesOf(options);
   return async (c, next) => {
     // Fetch-style servers normally hand over a normalised URL; one that does not is refused, since
     // `new URL` below would sign-check another path than the one routed.
