@@ -2,6 +2,12 @@ import type { Context, MiddlewareHandler } from "hono";
 import { readCapped } from "@kakunin/verify/rules";
 import { edgeProblem } from "./problems.ts";
 
+/** The API's request body limit (design "Conventions": 1 MiB per request; bodies over it → 413). */
+export const MAX_REQUEST_BODY = 1024 * 1024;
+
+/** The 413 problem for a body over `max` bytes, the one answer every capped route gives. */
+export const payloadTooLarge = (c: Context, max: number): Response => edgeProblem(c, "payload-too-large", `Request body exceeds ${max} bytes.`);
+
 /**
  * Caps a request body whether or not it declares its length. A chunked body (no Content-Length)
  * is read through the cap and the read stops — the stream is cancelled — as soon as it passes
@@ -13,9 +19,6 @@ import { edgeProblem } from "./problems.ts";
  * unauthenticated or unsigned sender is stopped at the cap too (for /internal/* that means before
  * the HMAC check, which needs the whole body).
  */
-/** The API's request body limit (design "Conventions": 1 MiB per request; bodies over it → 413). */
-export const MAX_REQUEST_BODY = 1024 * 1024;
-
 export interface BodyCap {
   /** An exact path, or a prefix ending in `/`. */
   path: string;
@@ -40,7 +43,7 @@ export function cappedBodies(caps: readonly BodyCap[]): MiddlewareHandler {
 export function cappedBody(max: number, refuse?: (c: Context) => Response): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD" || c.req.raw.body === null) return next();
-    const tooLarge = () => (refuse ? refuse(c) : edgeProblem(c, "payload-too-large", `Request body exceeds ${max} bytes.`));
+    const tooLarge = () => (refuse ? refuse(c) : payloadTooLarge(c, max));
     // One capped reader with the SDK's middleware (@kakunin/verify/rules): a declared length over
     // the cap is refused before a byte is read; an undeclared one is cut off at the cap.
     const read = await readCapped(c.req.raw.body, max, c.req.header("content-length"));

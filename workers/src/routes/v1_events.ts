@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { IDENTITY_ONLY, JSON_MEDIA_TYPE as JSON_TYPE, parseJsonBody, type ScoringRecord, unreadableJsonRepresentation } from "@kakunin/shared";
 import { dataResponse, INGEST_TOKEN, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
-import { MAX_REQUEST_BODY } from "../http/capped-body.ts";
+import { MAX_REQUEST_BODY, payloadTooLarge } from "../http/capped-body.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { authenticateIngest } from "../ingest/authenticate.ts";
 import { parseEvents } from "../ingest/parse.ts";
@@ -52,9 +52,9 @@ export function register(app: EdgeApp): void {
     const unreadable = unreadableJsonRepresentation(c.req.header("content-type"), c.req.header("content-encoding"));
     if (unreadable) return edgeProblem(c, "unsupported-media-type", unreadable, { headers: { ...IDENTITY_ONLY } });
     const declared = Number(c.req.header("content-length") ?? "0");
-    if (declared > MAX_BODY) return edgeProblem(c, "payload-too-large", `Request body exceeds ${MAX_BODY} bytes.`);
+    if (declared > MAX_BODY) return payloadTooLarge(c, MAX_BODY);
     const raw = await c.req.arrayBuffer();
-    if (raw.byteLength > MAX_BODY) return edgeProblem(c, "payload-too-large", `Request body exceeds ${MAX_BODY} bytes.`);
+    if (raw.byteLength > MAX_BODY) return payloadTooLarge(c, MAX_BODY);
     // Bytes that are not UTF-8, escaped lone surrogates and nesting deeper than MAX_JSON_DEPTH are
     // refused here, naming the field: the origin cannot store them, and accepting them with a 202
     // would jam forwarding.

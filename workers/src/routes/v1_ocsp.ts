@@ -3,8 +3,7 @@ import type { Context } from "hono";
 import { decodeOcspGetPath, OCSP_MALFORMED_REQUEST, OCSP_TRY_LATER, OCSP_UNAUTHORIZED } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
 import { notModified } from "../http/conditional.ts";
-import { edgeProblem } from "../http/problems.ts";
-import { MAX_REQUEST_BODY } from "../http/capped-body.ts";
+import { MAX_REQUEST_BODY, payloadTooLarge } from "../http/capped-body.ts";
 import { cacheControl, problemResponses, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
 import { answers, cacheHeaders, preparedResponse, requestedCertId } from "../ocsp/prepared.ts";
 
@@ -27,7 +26,7 @@ export const malformedRequest = (): Response => der(OCSP_MALFORMED_REQUEST, "no-
  */
 export function tooLarge(c: Context): Response {
   const declared = Number(c.req.header("content-length") ?? "0");
-  if (declared > MAX_REQUEST_BODY) return edgeProblem(c, "payload-too-large", `Request body exceeds ${MAX_REQUEST_BODY} bytes.`);
+  if (declared > MAX_REQUEST_BODY) return payloadTooLarge(c, MAX_REQUEST_BODY);
   return malformedRequest();
 }
 
