@@ -30,7 +30,7 @@ export class ValidityTracker {
   readonly #f = new FailureList();
   readonly #revoked = new Map<string, number>();
   /** Earliest proven end of each renewed certificate's overlap (its supersession). */
-  readonly #superseded = new Map<string, number>();
+  readonly #supersededAt = new Map<string, number>();
   /** Renewed certificates not (yet) superseded by an entry of their own: a later renewal ends their overlap. */
   readonly #inOverlap = new Map<string, string>();
   /** Per serial: the latest receipt time of a passing event so far, and which event. */
@@ -75,7 +75,7 @@ export class ValidityTracker {
     const cert = this.#certOf(data.serial_number);
     if (!cert) return false;
     const rev = this.#revoked.get(cert.key);
-    const sup = this.#superseded.get(cert.key);
+    const sup = this.#supersededAt.get(cert.key);
     const outside = (t: number) => t < cert.notBefore || t > cert.notAfter || (rev !== undefined && t >= rev) || (sup !== undefined && t >= sup);
     if (outside(at)) return false;
     this.#passed(cert.key, at, e.index, typeof event.event_id === "string" ? event.event_id : null, outside(claimed));
@@ -130,7 +130,7 @@ export class ValidityTracker {
     else if (!cert) reasons.push(`certificate ${serial} is not in the bundle`);
     if (cert && key !== null && !Number.isNaN(at)) {
       const rev = this.#revoked.get(key);
-      const sup = this.#superseded.get(key);
+      const sup = this.#supersededAt.get(key);
       /** Why the certificate did not cover time `t` (empty when it did); `when` names the time. */
       const uncovered = (t: number, when: string): string[] => [
         ...(t < cert.notBefore.getTime() ? [`event${id} ${when} is before certificate ${serial} became valid (${cert.notBefore.toISOString()})`] : []),
@@ -163,15 +163,7 @@ export class ValidityTracker {
     const serial = e.data.serial_number;
     const at = typeof e.data.revoked_at === "string" ? Date.parse(e.data.revoked_at) : NaN;
     if (typeof serial !== "string" || Number.isNaN(at)) return;
-    const key = normalizeSerial(serial);
-    this.#revoked.set(key, Math.min(at, this.#revoked.get(key) ?? Infinity));
-    // Events logged before this revocation but received after its time.
-    const latest = this.#latest.get(key);
-    if (latest && latest.at >= at) {
-      this.#f.add({ subject: `entry ${latest.index} (event.ingested)`, index: latest.index, kind: "event.ingested",
-        reasons: [`event${latest.eventId === null ? "" : ` ${latest.eventId}`} was received after certificate ${serial} was revoked (${new Date(at).toISOString()}, entry ${e.index}); earlier entries of that certificate may be too`] });
-      this.#latest.delete(key);
-    }
+    this.#ends(this.#revoked, normalizeSerial(serial), at, `certificate ${serial} was revoked`, e.index);
   }
 
   /**
@@ -186,23 +178,31 @@ export class ValidityTracker {
     const entryAt = typeof e.entry.at === "string" ? Date.parse(e.entry.at) : NaN;
     const stated = typeof e.data.superseded_at === "string" ? Date.parse(e.data.superseded_at) : NaN;
     if (e.kind === "certificate.renewed") {
-      if (!Number.isNaN(entryAt)) for (const [other, otherSerial] of this.#inOverlap) if (other !== key) this.#ends(other, entryAt, otherSerial, e.index);
+      if (!Number.isNaN(entryAt)) for (const [other, otherSerial] of this.#inOverlap) if (other !== key) this.#superseded(other, entryAt, otherSerial, e.index);
       this.#inOverlap.set(key, serial);
-      if (!Number.isNaN(stated)) this.#ends(key, stated, serial, e.index);
+      if (!Number.isNaN(stated)) this.#superseded(key, stated, serial, e.index);
       return;
     }
     this.#inOverlap.delete(key);
     const at = Number.isNaN(stated) ? entryAt : stated;
-    if (!Number.isNaN(at)) this.#ends(key, at, serial, e.index);
+    if (!Number.isNaN(at)) this.#superseded(key, at, serial, e.index);
   }
 
-  /** Certificate `key` stops speaking for the agent at `at` (the earliest such time counts); events already passed after it fail. */
-  #ends(key: string, at: number, serial: string, index: number): void {
-    this.#superseded.set(key, Math.min(at, this.#superseded.get(key) ?? Infinity));
+  #superseded(key: string, at: number, serial: string, index: number): void {
+    this.#ends(this.#supersededAt, key, at, `certificate ${serial} was superseded by its renewal`, index);
+  }
+
+  /**
+   * Certificate `key` stops speaking for the agent at `at` (revoked or superseded: `ends` is which;
+   * the earliest such time counts). Events logged before the entry saying so but received after
+   * that time fail now.
+   */
+  #ends(ends: Map<string, number>, key: string, at: number, what: string, index: number): void {
+    ends.set(key, Math.min(at, ends.get(key) ?? Infinity));
     const latest = this.#latest.get(key);
     if (latest && latest.at >= at) {
       this.#f.add({ subject: `entry ${latest.index} (event.ingested)`, index: latest.index, kind: "event.ingested",
-        reasons: [`event${latest.eventId === null ? "" : ` ${latest.eventId}`} was received after certificate ${serial} was superseded by its renewal (${new Date(at).toISOString()}, entry ${index}); earlier entries of that certificate may be too`] });
+        reasons: [`event${latest.eventId === null ? "" : ` ${latest.eventId}`} was received after ${what} (${new Date(at).toISOString()}, entry ${index}); earlier entries of that certificate may be too`] });
       this.#latest.delete(key);
     }
   }
