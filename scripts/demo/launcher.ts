@@ -39,7 +39,6 @@ export interface Launcher {
 
 const LOG_LINES = 200;
 
-
 interface Child {
   service: Service;
   proc: ChildProcess;
