@@ -12,7 +12,9 @@ import type { Windows } from "./late-lane.ts";
  * config's caps whatever the number of events.
  */
 /**
- * Upper bound of one agent's serialised state (JSON bytes) under the default caps, whatever the
+ * Upper bound of one agent's serialised state (its JSON's length in UTF-16 code units, as the
+ * tests measure it; up to three UTF-8 bytes each, so the edge stores it in rows of at most 1.2 MB,
+ * workers/src/monitor/state-store.ts) under the default caps, whatever the
  * events: 256 actions × 128 chars, 1,024 transitions, 2,048 resources × 512 chars, 256 resource
  * kinds, 32 numeric series × (128 + 128 + 16) values, 240-entry rings, 2 × (168 + 24) hour bins
  * (events and active clock hours) with ≤ lag + 2 pending hour counts and block masks, and ≤ 2 × 16 entries (one per
