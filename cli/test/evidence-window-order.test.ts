@@ -8,7 +8,6 @@
  * The export now cuts the window in log order: every in-window entry is in the bundle, and the
  * bundle still verifies.
  */
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,20 +16,7 @@ import { signInternal } from "@kakunin/shared";
 import { appendAudit } from "../../origin/src/audit/append.ts";
 import { agents } from "../../origin/src/db/schema.ts";
 import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
-
-const CLI_DIR = join(import.meta.dirname, "..");
-interface Run {
-  code: number;
-  stdout: string;
-}
-function kakunin(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const env = { ...process.env, KAKUNIN_CONFIG: join(tmpdir(), "kakunin-window-order-no-config.json") };
-    execFile(process.execPath, ["bin/kakunin.mjs", ...args], { cwd: CLI_DIR, env, maxBuffer: 64 << 20 }, (err, stdout) => {
-      resolve({ code: err && typeof err.code === "number" ? err.code : err ? -1 : 0, stdout });
-    });
-  });
-}
+import { fetchRoot, kakunin, parsed } from "./support/run.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -45,6 +31,10 @@ describe("an evidence window is cut in log order, not by entry times", () => {
   let tenantId = "";
   let agent = "";
   let serial = "";
+  let rootFile = "";
+  /** `kakunin audit verify` of `path` against the origin's root, with no CLI config. */
+  const verifyFile = (path: string, ...extra: string[]) =>
+    kakunin({ KAKUNIN_CONFIG: join(dir, "no-config.json") }, "audit", "verify", path, "--root", rootFile, ...extra);
 
   const post = async (path: string, doc: unknown) => {
     const body = JSON.stringify(doc);
@@ -112,7 +102,7 @@ describe("an evidence window is cut in log order, not by entry times", () => {
     const events = r.body.data.entries
       .map((e) => JSON.parse(e.canonical) as Entry)
       .flatMap((e) => (e.kind === "event.ingested" ? [e.data.event!.event_id] : []));
-    return { events, verify: await kakunin("audit", "verify", path, "--root", join(dir, "root.pem")) };
+    return { events, verify: await verifyFile(path) };
   };
 
   beforeAll(async () => {
@@ -121,8 +111,7 @@ describe("an evidence window is cut in log order, not by entry times", () => {
     tenantId = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
     agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
     serial = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.serial_number;
-    const chain = (await o.json<{ data: { chain_pem: string } }>("GET", "/v1/ca")).body.data.chain_pem;
-    writeFileSync(join(dir, "root.pem"), chain.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g)!.at(-1)!);
+    ({ rootFile } = await fetchRoot(o, dir));
   });
   afterAll(async () => {
     await o.close();
@@ -189,8 +178,7 @@ describe("an evidence window is cut in log order, not by entry times", () => {
     const r = await o.json<unknown>("GET", `/v1/agents/${legacy!.id}/evidence`);
     const path = join(dir, "legacy.json");
     writeFileSync(path, JSON.stringify(r.body));
-    const verify = await kakunin("audit", "verify", path, "--root", join(dir, "root.pem"), "--json");
-    const checks = (JSON.parse(verify.stdout) as { checks: { id: string; notes: string[] }[] }).checks;
+    const { checks } = parsed<{ checks: { id: string; notes: string[] }[] }>(await verifyFile(path, "--json"));
     expect(checks.find((c) => c.id === "completeness")!.notes.join("\n")).toMatch(/starts at entry \d+ \(event\.ingested\), not at its creation/);
   });
 });
