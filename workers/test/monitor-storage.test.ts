@@ -21,6 +21,16 @@ const post = (token: string, events: object[]) =>
     body: JSON.stringify({ events }),
   });
 
+/** An ordinary event a minute old (`i` orders the batch and names its order). */
+const order = (eventId: string, i: number) => ({
+  event_id: eventId,
+  timestamp: new Date(Date.now() - 60_000 + i).toISOString(),
+  type: "tool_call",
+  action: "orders.place",
+  resource: `orders/${i}`,
+  outcome: "success",
+});
+
 /** An event naming a 512-character resource of three-byte characters (the longest the schema allows). */
 const cjk = (i: number) => ({
   event_id: `cjk-${i}`,
@@ -78,14 +88,7 @@ describe("a failed ingest transaction leaves nothing learned", () => {
   it("a batch whose storage write fails is not in the scorer's memory: its retry is learned once, and /risk never showed it", async () => {
     const { cert, token } = await enrolledAgent();
     const stub = env.AGENT_MONITOR.getByName(cert.agent_id);
-    const ev = (i: number) => ({
-      event_id: `f-${i}`,
-      timestamp: new Date(Date.now() - 60_000 + i).toISOString(),
-      type: "tool_call",
-      action: "orders.place",
-      resource: `orders/${i}`,
-      outcome: "success",
-    });
+    const ev = (i: number) => order(`f-${i}`, i);
     expect((await post(token, [ev(1), ev(2)])).status).toBe(202);
     const scored = () => runInDurableObject(stub, async (m: AgentMonitor) => m.risk(cert.agent_id).events_scored);
     expect(await scored()).toBe(2);
@@ -141,14 +144,7 @@ describe("the edge's backlog per agent is bounded", () => {
   it("past the cap of events waiting for the origin a batch is refused whole (503 edge-backlog-full, Retry-After); once forwarded, batches are taken again", async () => {
     const { cert, token } = await enrolledAgent();
     const stub = env.AGENT_MONITOR.getByName(cert.agent_id);
-    const ev = (i: number) => ({
-      event_id: `b-${i}`,
-      timestamp: new Date(Date.now() - 60_000 + i).toISOString(),
-      type: "tool_call",
-      action: "orders.place",
-      resource: `orders/${i}`,
-      outcome: "success",
-    });
+    const ev = (i: number) => order(`b-${i}`, i);
     await runInDurableObject(stub, async (m: AgentMonitor) => {
       m.maxPending = 5;
     });
