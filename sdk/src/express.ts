@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { createGate, maxBodyBytesOf, type GateRequest, type KakuninAgent } from "./gate.ts";
 import { assertStaticOptions, dotSegmentProblem, resolveChecksOrProblem, type MiddlewareOptions } from "./middleware-options.ts";
 import type { BodyRead } from "./possession.ts";
-import { PROBLEM_CONTENT_TYPE, type GatewayProblem } from "./problems.ts";
+import { problemHeaders, type GatewayProblem } from "./problems.ts";
 
 export type { KakuninAgent } from "./gate.ts";
 export type KakuninExpressOptions = MiddlewareOptions<Request>;
@@ -37,7 +37,7 @@ export function kakunin(options: KakuninExpressOptions): RequestHandler {
   const gate = createGate(options);
   const maxBody = maxBodyBytesOf(options);
   const send = (res: Response, problem: GatewayProblem): void => {
-    res.status(problem.status).set({ "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" }).send(JSON.stringify(problem));
+    res.status(problem.status).set(problemHeaders(problem)).send(JSON.stringify(problem));
   };
   return (req: Request, res: Response, next: NextFunction) => {
     // The raw target, before `new URL` below collapses dot segments that Express routes as sent.

@@ -102,11 +102,23 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
   const keys = new PublicKeys();
   const refuse = (name: GatewayProblemName, detail: string, ext: Record<string, unknown> = {}): GateResult => ({ ok: false, problem: gatewayProblem(name, detail, ext) });
 
-  /** Cryptography, then the replay store: only a genuine signature may claim a nonce. */
-  async function prove(key: WebCryptoKey, sig: InspectedSignature): Promise<GateResult | undefined> {
-    if (!(await signatureMatches(key, sig))) return refuse("signature-invalid", "the signature does not verify with the certificate's public key");
-    if (!(await replays.checkAndAdd(sig.replayKey, sig.rememberUntil))) return refuse("signature-replayed", "this signed request was already accepted once");
-    return undefined;
+  // A signature is remembered for the skew window after it was made: the oldest in a full store is
+  // forgotten within about that long.
+  const retryAfter = Math.ceil(policy.maxSkewMs / 1000);
+
+  async function genuine(key: WebCryptoKey, sig: InspectedSignature): Promise<GateResult | undefined> {
+    return (await signatureMatches(key, sig)) ? undefined : refuse("signature-invalid", "the signature does not verify with the certificate's public key");
+  }
+
+  /**
+   * The last step before a request is let through, so only a request the gateway accepts claims
+   * its signature: a refused one (revoked, out of scope...) must not fill the store.
+   */
+  async function claim(sig: InspectedSignature | undefined, serial: string): Promise<GateResult | undefined> {
+    if (!sig) return undefined;
+    const claimed = await replays.checkAndAdd(sig.replayKey, sig.rememberUntil);
+    if (claimed === "full") return refuse("replay-store-full", "the gateway cannot remember another signature right now; try again later", { serial_number: serial, retry_after: retryAfter });
+    return claimed ? undefined : refuse("signature-replayed", "this signed request was already accepted once");
   }
 
   return async (req, checks) => {
@@ -134,7 +146,8 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
         // Failing open: without the certificate only a key imported earlier can still check the signature.
         const known = keys.known(serial);
         if (sig && known) {
-          const refused = await prove(known, sig);
+          // Only a signature that verified is remembered: an unchecked one could be anyone's.
+          const refused = (await genuine(known, sig)) ?? (await claim(sig, serial));
           if (refused) return refused;
         }
         const possession = !sig ? ("not_required" as const) : known ? ("verified" as const) : ("unchecked" as const);
@@ -147,7 +160,7 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
           if (pem === undefined) return refuse("signature-invalid", "cannot check the signature: the verifier did not ask the edge for the certificate (includeCertificate: false)", { serial_number: serial });
           const key = await keys.get(serial, pem);
           if (!key.ok) return refuse("signature-invalid", `cannot check the signature: ${key.error}`, { serial_number: serial });
-          const refused = await prove(key.key, sig);
+          const refused = await genuine(key.key, sig);
           if (refused) return refused;
         }
         const first = result.data.reasons[0];
@@ -156,6 +169,8 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
           const detail = result.data.reasons.map((r) => r.detail).join("; ") || `certificate status ${result.data.status}`;
           return refuse(first ? problemFor(first.code) : "certificate-not-valid", detail, { serial_number: serial, reasons: result.data.reasons });
         }
+        const replayed = await claim(sig, serial);
+        if (replayed) return replayed;
         return { ok: true, agent: { serial, possession: sig ? "verified" : "not_required", signature, degraded: false, data: result.data } };
       }
     }

@@ -23,6 +23,7 @@ export const GATEWAY_PROBLEMS = {
   "payload-too-large": { status: 413, title: "Payload too large" },
   "internal-error": { status: 500, title: "Internal server error" },
   "edge-unavailable": { status: 503, title: "Agent verification unavailable" },
+  "replay-store-full": { status: 503, title: "Replay store full" },
 } as const;
 
 export type GatewayProblemName = keyof typeof GATEWAY_PROBLEMS;
@@ -42,7 +43,14 @@ export function gatewayProblem(name: GatewayProblemName, detail: string, extensi
   return { ...extensions, type: `urn:kakunin:problem:${name}`, title, status, detail };
 }
 
+/** The headers every refusal carries; `Retry-After` when the problem says when to come back (`retry_after`, seconds). */
+export function problemHeaders(p: GatewayProblem): Record<string, string> {
+  const headers: Record<string, string> = { "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" };
+  if (typeof p.retry_after === "number") headers["retry-after"] = String(p.retry_after);
+  return headers;
+}
+
 /** The problem as a fetch Response (Hono, Workers, any fetch-style server). */
 export function problemResponse(p: GatewayProblem): Response {
-  return new Response(JSON.stringify(p), { status: p.status, headers: { "content-type": PROBLEM_CONTENT_TYPE, "cache-control": "no-store" } });
+  return new Response(JSON.stringify(p), { status: p.status, headers: problemHeaders(p) });
 }

@@ -7,33 +7,46 @@
 export interface ReplayStore {
   /**
    * Atomically records `key` until `expiresAt` (ms since the epoch). Returns true when the key was
-   * new (accept the request), false when it was already recorded (a replay).
+   * new (accept the request), false when it was already recorded (a replay), and "full" when it
+   * cannot be recorded without forgetting a key that is still live (the gateway answers 503).
    */
-  checkAndAdd(key: string, expiresAt: number): boolean | Promise<boolean>;
+  checkAndAdd(key: string, expiresAt: number): ReplayCheck | Promise<ReplayCheck>;
 }
+
+export type ReplayCheck = boolean | "full";
 
 /**
  * A bounded in-memory store. Keys are only needed until their signature would be refused as stale
- * anyway (created + skew window), so expired keys are dropped first; at capacity the oldest are
- * dropped, which at the default 100 000 keys and 60 s window means more than 1 600 signed requests
- * per second sustained before a replay could slip through.
+ * anyway (created + skew window), so expired keys are dropped to make room. A live key is never
+ * dropped: forgetting one would let its request be replayed, and anyone holding a certificate
+ * could then push the requests they want to replay out of the store. A store full of live keys
+ * answers "full" instead (the default 100 000 keys over a 60 s window is about 1 600 signed
+ * requests per second sustained).
  */
 export function memoryReplayStore(options: { maxEntries?: number; now?: () => number } = {}): ReplayStore {
   const max = options.maxEntries ?? 100_000;
   const now = options.now ?? Date.now;
   const seen = new Map<string, number>();
+  let lastFullSweep = -Infinity;
   return {
     checkAndAdd(key, expiresAt) {
       const t = now();
       const prev = seen.get(key);
       if (prev !== undefined && prev > t) return false;
       seen.delete(key);
-      // Insertion order is roughly expiry order, so expired keys sit at the front: sweep those, then
-      // (only if still full) the oldest live ones.
+      // Insertion order is roughly expiry order, so expired keys sit at the front: sweep those up to
+      // the first live one.
       for (const [k, exp] of seen) {
-        if (exp > t && seen.size < max) break;
+        if (exp > t) break;
         seen.delete(k);
       }
+      if (seen.size >= max && t - lastFullSweep >= 1000) {
+        // Signatures made at different times expire out of insertion order: look at every key
+        // before saying full, at most once a second (a full store under a flood stays cheap).
+        lastFullSweep = t;
+        for (const [k, exp] of seen) if (exp <= t) seen.delete(k);
+      }
+      if (seen.size >= max) return "full";
       seen.set(key, expiresAt);
       return true;
     },

@@ -2,7 +2,7 @@ import { createHash, webcrypto } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Hono } from "hono";
 import { kakunin, type KakuninEnv } from "../src/hono.ts";
-import { createVerifier, cryptoKeySigner, originSigner, signRequest, type FetchLike, type Signer } from "../src/index.ts";
+import { createVerifier, cryptoKeySigner, memoryReplayStore, originSigner, signRequest, type FetchLike, type Signer } from "../src/index.ts";
 import { expressGateway, honoGateway, type GatewayUnderTest } from "./gateway-apps.ts";
 import { closedPort, TestSystem, type Agent } from "./support.ts";
 
@@ -219,5 +219,42 @@ describe("express body handling", () => {
   it("after a parser that dropped the raw bytes it refuses (500) rather than guess", async () => {
     const body = await expectProblem(await gw().send(await signed(gw(), "/misparsed/orders", { body: "{}" })), 500, "internal-error");
     expect(body.detail).toMatch(/keepRawBody/);
+  });
+});
+
+describe("the replay store cannot be flushed", () => {
+  /**
+   * A gateway whose store holds 3 signatures. Before, every signature that verified was recorded
+   * before the certificate's status and scopes were checked, and a full store evicted its oldest
+   * live entry: any certificate holder (bob below, here refused for scope on every request) could
+   * push an accepted request out of the store and replay it within its skew window.
+   */
+  function smallStoreGateway(): { send(req: Request): Promise<Response>; base: string } {
+    const app = new Hono<KakuninEnv>();
+    const verifier = createVerifier({ edgeUrl: t.edgeUrl });
+    app.use("*", kakunin({ authority: "small.test", verifier, replayStore: memoryReplayStore({ maxEntries: 3 }), scope: (c) => (c.req.path === "/pay" ? "payments.send" : "orders.place") }));
+    app.all("*", (c) => c.text("ok"));
+    return { base: "http://small.test", send: async (req) => app.request(req) };
+  }
+  const sign = (base: string, path: string, agent: Agent) =>
+    signRequest(new Request(`${base}${path}`, { method: "POST", body: "{}" }), { serial: agent.serial, signer: signerFor(agent) });
+
+  it("refused requests are not recorded: a flood of them does not evict an accepted signature", async () => {
+    const gw = smallStoreGateway();
+    const accepted = await sign(gw.base, "/orders", alice);
+    expect((await gw.send(accepted.clone())).status).toBe(200);
+    for (let i = 0; i < 5; i++) await expectProblem(await gw.send(await sign(gw.base, "/pay", bob)), 403, "scope-not-granted");
+    await expectProblem(await gw.send(accepted), 401, "signature-replayed");
+  });
+
+  it("a store full of live signatures refuses new ones (503) rather than forget one", async () => {
+    const gw = smallStoreGateway();
+    const accepted = await sign(gw.base, "/orders", alice);
+    expect((await gw.send(accepted.clone())).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await gw.send(await sign(gw.base, "/orders", bob))).status).toBe(200);
+    const full = await gw.send(await sign(gw.base, "/orders", bob));
+    expect(full.headers.get("retry-after")).toBe("60");
+    await expectProblem(full, 503, "replay-store-full");
+    await expectProblem(await gw.send(accepted), 401, "signature-replayed");
   });
 });

@@ -16,16 +16,27 @@ describe("memoryReplayStore", () => {
     expect(await store.checkAndAdd("a", 3_000)).toBe(true);
   });
 
-  it("stays bounded: expired keys go first, then the oldest live ones", async () => {
+  it("stays bounded without forgetting a live key: expired keys make room, otherwise it is full", async () => {
     let now = 0;
     const store = memoryReplayStore({ maxEntries: 3, now: () => now });
     for (const k of ["a", "b", "c"]) expect(await store.checkAndAdd(k, 100)).toBe(true);
-    expect(await store.checkAndAdd("d", 100)).toBe(true); // evicts a, the oldest
-    expect(await store.checkAndAdd("b", 100)).toBe(false);
-    expect(await store.checkAndAdd("a", 100)).toBe(true); // a was evicted: capacity is the documented limit
+    expect(await store.checkAndAdd("d", 100)).toBe("full");
+    for (const k of ["a", "b", "c"]) expect(await store.checkAndAdd(k, 100)).toBe(false); // all still remembered
     now = 101;
     for (const k of ["x", "y", "z"]) expect(await store.checkAndAdd(k, 200)).toBe(true);
     expect(await store.checkAndAdd("x", 200)).toBe(false);
+  });
+
+  it("finds expired keys behind a live one before saying full", async () => {
+    let now = 0;
+    const store = memoryReplayStore({ maxEntries: 3, now: () => now });
+    // Signatures made at different times: insertion order is not expiry order.
+    expect(await store.checkAndAdd("long", 500)).toBe(true);
+    expect(await store.checkAndAdd("short1", 100)).toBe(true);
+    expect(await store.checkAndAdd("short2", 100)).toBe(true);
+    now = 150;
+    expect(await store.checkAndAdd("new", 600)).toBe(true);
+    expect(await store.checkAndAdd("long", 500)).toBe(false);
   });
 });
 
