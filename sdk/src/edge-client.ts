@@ -1,9 +1,13 @@
 import type { EdgeVerifyData, FetchLike } from "./types.ts";
 
-/** What one `GET /v1/verify/:serial` told us (or failed to). */
+/**
+ * What one `GET /v1/verify/:serial` told us (or failed to). `ageMs`: how long the answer had
+ * already waited in an HTTP cache on the way (its `Age` header), Infinity when that header is
+ * not delta-seconds (the answer's age is unknown).
+ */
 export type EdgeAnswer =
-  | { kind: "found"; data: EdgeVerifyData }
-  | { kind: "unknown" }
+  | { kind: "found"; data: EdgeVerifyData; ageMs: number }
+  | { kind: "unknown"; ageMs: number }
   | { kind: "invalid" }
   | { kind: "unavailable"; cause: string };
 
@@ -33,18 +37,25 @@ export async function fetchVerification(fetcher: FetchLike, edgeUrl: string, ser
     pending.catch(() => undefined);
     const res = await Promise.race([pending, deadline]);
     if (res === "timeout") return unavailable(timedOut(timeoutMs));
-    if (res.status === 404) return discard(res, { kind: "unknown" });
+    if (res.status === 404) return discard(res, { kind: "unknown", ageMs: ageOf(res) });
     if (res.status === 400) return discard(res, { kind: "invalid" });
     if (res.status !== 200) return discard(res, unavailable(`edge answered HTTP ${res.status}`));
     const body = await Promise.race([res.json().catch((): unknown => undefined), deadline]);
     if (body === "timeout") return unavailable(timedOut(timeoutMs));
     const data = asVerifyData(body, serial, includeCertificate);
-    return data ? { kind: "found", data } : unavailable("edge answer does not match the verify contract");
+    return data ? { kind: "found", data, ageMs: ageOf(res) } : unavailable("edge answer does not match the verify contract");
   } catch (e) {
     return unavailable(controller.signal.aborted ? timedOut(timeoutMs) : `edge unreachable: ${e instanceof Error ? e.message : String(e)}`);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
+}
+
+/** RFC 9111 §5.1: `Age` is delta-seconds; absent means the answer came straight from the edge. */
+function ageOf(res: Response): number {
+  const age = res.headers.get("age");
+  if (age === null) return 0;
+  return /^\d{1,10}$/.test(age.trim()) ? Number(age.trim()) * 1000 : Number.POSITIVE_INFINITY;
 }
 
 function timedOut(ms: number): string {

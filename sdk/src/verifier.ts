@@ -67,8 +67,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     let pending = inFlight.get(serial);
     if (!pending) {
       const sent = generation;
+      const sentAt = now();
       const request: Promise<EdgeAnswer> = fetchVerification(fetcher, edgeUrl, serial, timeoutMs, includeCertificate).then((answer) => {
-        if (sent === generation) remember(serial, answer);
+        if (sent === generation) remember(serial, answer, sentAt);
         return answer;
       }).finally(() => {
         if (inFlight.get(serial) === request) inFlight.delete(serial);
@@ -79,10 +80,15 @@ export function createVerifier(options: VerifierOptions): Verifier {
     return { answer: await pending, cached: false };
   }
 
-  /** Transport failures are never cached: the next call asks again. */
-  function remember(serial: string, answer: EdgeAnswer): void {
-    if (answer.kind === "found") cache.set(serial, answer, answer.data.status === "active" ? ttl.active : ttl.final);
-    else if (answer.kind === "unknown") cache.set(serial, answer, ttl.unknown);
+  /**
+   * Transport failures are never cached: the next call asks again. The TTL runs from when the
+   * question was sent, less the time the answer spent in an HTTP cache (`Age`): an answer that
+   * took 1.5 s to arrive, or sat a second in a shared cache, is that much closer to stale.
+   */
+  function remember(serial: string, answer: EdgeAnswer, sentAt: number): void {
+    if (answer.kind !== "found" && answer.kind !== "unknown") return;
+    const lifetime = answer.kind === "unknown" ? ttl.unknown : answer.data.status === "active" ? ttl.active : ttl.final;
+    cache.set(serial, answer, lifetime - (now() - sentAt) - answer.ageMs);
   }
 
   async function verify(raw: string, checks: VerifyChecks = {}): Promise<VerifyResult> {

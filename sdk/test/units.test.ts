@@ -175,6 +175,55 @@ describe("certificate_pem is asked for only when needed", () => {
   });
 });
 
+describe("a cached answer is only as fresh as the edge's answer was", () => {
+  const active = (serial: string) => ({
+    serial_number: serial,
+    status: "active",
+    valid: true,
+    reasons: [],
+    scopes: ["*"],
+    model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` },
+    not_before: "2026-01-01T00:00:00Z",
+    not_after: "2099-01-01T00:00:00Z",
+    agent_id: "a",
+  });
+  /** An edge that takes `latencyMs` of the test clock to answer, with the given headers. */
+  function slowEdge(latencyMs: number, headers: Record<string, string> = {}) {
+    const clock = { now: 1_000_000 };
+    let requests = 0;
+    const fetch = async (r: Request) => {
+      requests++;
+      clock.now += latencyMs;
+      return Response.json({ data: active(new URL(r.url).pathname.split("/").pop()!) }, { headers });
+    };
+    const verifier = createVerifier({ edgeUrl: "http://edge.test", fetch, includeCertificate: false, now: () => clock.now });
+    return { verifier, clock, requests: () => requests };
+  }
+
+  it("the TTL runs from when the request was sent, not from when a slow answer arrived", async () => {
+    const e = slowEdge(1_500);
+    await e.verifier.verify("4d2f");
+    e.clock.now += 600; // 2.1 s after the edge was asked: past the 2 s the answer may be reused
+    expect(await e.verifier.verify("4d2f")).toMatchObject({ kind: "checked", cached: false });
+    expect(e.requests()).toBe(2);
+  });
+
+  it("an answer that waited in an HTTP cache (Age) is reused only for what is left of the TTL", async () => {
+    const aged = slowEdge(0, { age: "1" });
+    await aged.verifier.verify("4d2f");
+    aged.clock.now += 1_200;
+    expect(await aged.verifier.verify("4d2f")).toMatchObject({ kind: "checked", cached: false });
+    const fresh = slowEdge(0, { age: "0" });
+    await fresh.verifier.verify("4d2f");
+    fresh.clock.now += 1_200;
+    expect(await fresh.verifier.verify("4d2f")).toMatchObject({ kind: "checked", cached: true });
+    // An Age that is not delta-seconds says nothing about how old the answer is: it is not reused.
+    const garbled = slowEdge(0, { age: "soon" });
+    await garbled.verifier.verify("4d2f");
+    expect(await garbled.verifier.verify("4d2f")).toMatchObject({ kind: "checked", cached: false });
+  });
+});
+
 describe("originSigner", () => {
   // sdk/README: a SigningError carries the status and problem+json body of the origin's refusal. A
   // signature from another certificate is not a refusal: the origin answered 200 with a signature.
