@@ -174,3 +174,44 @@ describe("the edge's backlog per agent is bounded", () => {
     expect(((await again.json()) as { data: { accepted: number } }).data.accepted).toBe(2);
   });
 });
+
+describe("the de-duplication ids per agent are bounded by count, not only by age", () => {
+  it("past the cap the alarm forgets the oldest forwarded ids; pending events are never dropped, and the count stays right across batches", async () => {
+    const { cert, token } = await enrolledAgent();
+    const stub = env.AGENT_MONITOR.getByName(cert.agent_id);
+    await runInDurableObject(stub, async (m: AgentMonitor) => {
+      m.maxIds = 4;
+    });
+    const rows = () =>
+      runInDurableObject(stub, async (_m: AgentMonitor, state) =>
+        state.storage.sql
+          .exec<{ event_id: string; pending: number }>("SELECT event_id, payload IS NOT NULL AS pending FROM events ORDER BY received_at, rowid")
+          .toArray()
+          .map((r) => `${r.event_id}${r.pending ? "*" : ""}`),
+      );
+    // The origin is down: six events wait, over the cap, and none of them may be dropped.
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () => new Response("down", { status: 503 }));
+    for (let i = 1; i <= 6; i++) expect((await post(token, [order(`d-${i}`, i)])).status).toBe(202);
+    await runDurableObjectAlarm(stub);
+    expect(await rows()).toEqual(["d-1*", "d-2*", "d-3*", "d-4*", "d-5*", "d-6*"]);
+    // The origin is back: once forwarded, only the 4 newest ids are kept.
+    vi.spyOn(globalThis, "fetch").mockImplementation(async () =>
+      Response.json({ data: { stored: 6, duplicates: 0, rejected: 0, dead_lettered: 0 } }, { status: 200 }),
+    );
+    await runDurableObjectAlarm(stub);
+    expect(await rows()).toEqual(["d-3", "d-4", "d-5", "d-6"]);
+    // A recent id is still a duplicate; the forgotten one is taken as new (the origin's unique index refuses it there).
+    const again = (await (await post(token, [order("d-6", 6), order("d-1", 1)])).json()) as { data: { accepted: number; duplicates: number } };
+    expect(again.data).toMatchObject({ accepted: 1, duplicates: 1 });
+    for (let i = 7; i <= 8; i++) expect((await post(token, [order(`d-${i}`, i)])).status).toBe(202);
+    await runDurableObjectAlarm(stub);
+    expect(await rows()).toEqual(["d-6", "d-1", "d-7", "d-8"]);
+    // A monitor from a build before the stored count counts its rows once, then keeps the cap.
+    await runInDurableObject(stub, async (_m: AgentMonitor, state) => {
+      state.storage.sql.exec("DELETE FROM meta WHERE k = 'ids'");
+    });
+    for (let i = 9; i <= 10; i++) expect((await post(token, [order(`d-${i}`, i)])).status).toBe(202);
+    await runDurableObjectAlarm(stub);
+    expect(await rows()).toEqual(["d-7", "d-8", "d-9", "d-10"]);
+  });
+});

@@ -4,6 +4,7 @@ import {
   type BandThresholds, type MonitorState, type Reason,
 } from "@kakunin/shared";
 import { DEAD_LETTER_DDL, DeadLetterStore, type DeadLetterRow } from "./dead-letters.ts";
+import { addIds, MAX_DEDUPE_IDS, pruneIds } from "./dedupe-ids.ts";
 import { Forwarder } from "./forwarder.ts";
 import { reportHealth, snapshot } from "./health.ts";
 import { loadStateJson, saveState } from "./state-store.ts";
@@ -18,8 +19,6 @@ interface RiskState {
   thresholds: BandThresholds;
 }
 
-/** Event ids are remembered this long for de-duplication (events older than 30 days are refused). */
-const DEDUPE_MS = 31 * 86_400_000;
 const MAX_BACKOFF_MS = 60_000;
 /** KV allows about one write per second per key; risk is written on a band change or at most every 5 s. */
 const RISK_WRITE_INTERVAL_MS = 5_000;
@@ -54,6 +53,8 @@ export class AgentMonitor extends DurableObject<Env> {
   private lastRiskWrite = { at: 0, band: "low" as string };
   /** The backlog cap (MAX_PENDING_EVENTS; tests lower it). */
   maxPending = MAX_PENDING_EVENTS;
+  /** The cap on de-duplication ids (MAX_DEDUPE_IDS; tests lower it). */
+  maxIds = MAX_DEDUPE_IDS;
   /**
    * Events waiting for the origin: counted from storage when unknown, then kept by ingest (which
    * only adds) and recounted by the alarm (the only place forwarding removes any).
@@ -181,6 +182,7 @@ export class AgentMonitor extends DurableObject<Env> {
         );
       }
       if (alert) this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}`, alert, highEvents, now, requestId);
+      addIds(sql, accepted);
       saveState(sql, JSON.stringify(state));
       sql.exec("INSERT INTO meta (k, v) VALUES ('agent', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(agent));
       if (this.riskState) sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
@@ -383,7 +385,7 @@ export class AgentMonitor extends DurableObject<Env> {
     // second per key. A write held back stays dirty and is due again below.
     if (this.riskDirty()) await this.publishRiskOrDefer(false);
     const outcome = await this.forwarder.run(now);
-    sql.exec("DELETE FROM events WHERE payload IS NULL AND received_at < ?", now - DEDUPE_MS);
+    this.ctx.storage.transactionSync(() => pruneIds(sql, now, this.maxIds));
     this.letters.prune(now);
     // Behind (held, quarantined, dead letters, old backlog)? Tell GET /v1/admin/metrics through KV.
     const agentId = this.agent()?.agentId;
