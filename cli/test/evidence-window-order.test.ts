@@ -102,8 +102,10 @@ describe("an evidence window is cut in log order, not by entry times", () => {
     const events = r.body.data.entries
       .map((e) => JSON.parse(e.canonical) as Entry)
       .flatMap((e) => (e.kind === "event.ingested" ? [e.data.event!.event_id] : []));
-    return { events, verify: await verifyFile(path) };
+    return { events, verify: await verifyFile(path), bundle: r.body };
   };
+  /** The bundle of the `from` test below, as exported. */
+  let fromBundle: { data: { entries: { canonical: string }[] } } | undefined;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "kakunin-window-order-"));
@@ -137,14 +139,34 @@ describe("an evidence window is cut in log order, not by entry times", () => {
     expect((await renewing).status).toBe(201);
     keys.createKey = createKey;
     await event("in-window-3");
-    const { events, verify } = await exported(`from=${encodeURIComponent(from)}`);
+    const { events, verify, bundle } = await exported(`from=${encodeURIComponent(from)}`);
     // before-1 opens the stretch: the agent's last entry, in log order, before its first one at or after `from`.
     expect(events).toEqual(["before-1", "in-window-1", "in-window-2", "in-window-3"]);
     expect(verify.stdout).toMatch(/^VERIFIED/m);
     expect(verify.code).toBe(0);
+    fromBundle = bundle;
   });
 
-  it("to: an event logged late with an earlier time than entries before it is in the bundle, which verifies", async () => {
+  it("from: a holder who cuts the bundle down to the renewal's entries (also logged before `from`) is caught: the checkpoint signs where the stretch opens", async () => {
+    if (!fromBundle) throw new Error("the from test did not run");
+    // What a holder of that bundle could hand on: the window's first events removed, so the stretch
+    // opens at the renewal's first entry, whose time is before `from` too (v2: every entry carries
+    // its own inclusion proof, so the others still prove included).
+    const gone = new Set(["before-1", "in-window-1", "in-window-2"]);
+    const entries = fromBundle.data.entries.filter((e) => {
+      const entry = JSON.parse(e.canonical) as Entry;
+      return !(entry.kind === "event.ingested" && gone.has(entry.data.event!.event_id));
+    });
+    expect(entries.length).toBe(fromBundle.data.entries.length - 3);
+    const path = join(dir, "trimmed-opening.json");
+    writeFileSync(path, JSON.stringify({ data: { ...fromBundle.data, entries } }));
+    const r = await verifyFile(path);
+    expect(r.stdout).toMatch(/^FAILED/m);
+    expect(r.stdout).toMatch(/no entry removed[\s\S]*opens at agent_seq \d+, after agent_seq \d+ where its export checkpoint says the stretch opens/);
+    expect(r.code).toBe(1);
+  });
+
+  it("to: an event logged late with an earlier time than entries before it is in the bundle, which verifies; cut back to an earlier closing entry, it fails", async () => {
     await event("early-1");
     await sleep(30);
     const to = new Date();
@@ -153,10 +175,23 @@ describe("an evidence window is cut in log order, not by entry times", () => {
     // Logged after "after-to" with a time before `to` (what a transaction that waited for the log's lock writes).
     await logEvent(agent, "late-in-window", new Date(to.getTime() - 10));
     await event("after-to-2");
-    const { events, verify } = await exported(`to=${encodeURIComponent(to.toISOString())}`);
+    const { events, verify, bundle } = await exported(`to=${encodeURIComponent(to.toISOString())}`);
     expect(events).toEqual(expect.arrayContaining(["early-1", "late-in-window"]));
     expect(verify.stdout).toMatch(/^VERIFIED/m);
     expect(verify.code).toBe(0);
+    // A holder who cuts it back to "after-to" (also logged at or after `to`), dropping the late
+    // in-window event and what closed the stretch after it, is caught by the signed stretch.
+    const gone = new Set(["late-in-window", "after-to-2"]);
+    const entries = bundle.data.entries.filter((e) => {
+      const entry = JSON.parse(e.canonical) as Entry;
+      return !(entry.kind === "event.ingested" && gone.has(entry.data.event!.event_id));
+    });
+    expect(entries.length).toBe(bundle.data.entries.length - 2);
+    const path = join(dir, "trimmed-closing.json");
+    writeFileSync(path, JSON.stringify({ data: { ...bundle.data, entries } }));
+    const r = await verifyFile(path);
+    expect(r.stdout).toMatch(/no entry removed[\s\S]*closes at agent_seq \d+, before agent_seq \d+ where its export checkpoint says the stretch closes/);
+    expect(r.code).toBe(1);
   });
 
   it("an agent whose chain does not start at its creation (it began under audit entry v1) is said to be unproven before it, even with no v1 entry in the bundle", async () => {

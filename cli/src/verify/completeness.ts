@@ -10,7 +10,8 @@
  *   only lifecycle entries and that checkpoint;
  * and every lifecycle entry up to the checkpoint (issuance, revocation, risk decision…), linked.
  * The bundle always ends with the checkpoint, whose signed data.window must be the bundle's
- * window: without it, dropping the end and moving the unsigned window.to back would pass.
+ * window: without it, dropping the end and moving the unsigned window.to back would pass. Its
+ * signed data.stretch names the agent_seq the stretch opens and closes at.
  * Taking any entry out breaks a link, a count or a boundary, and the check names where.
  * Streaming: the last run of consecutive agent_seq is the candidate stretch; when a run breaks,
  * the finished run can only be context before the stretch, where only lifecycle entries may appear.
@@ -173,6 +174,7 @@ export class CompletenessTracker {
     }
     if (lastLc > close.count) this.#fail("lifecycle entries", `a lifecycle entry counts past the close's lifecycle_count ${close.count}`);
     const end = this.#stretchEnd ?? close;
+    this.#signedStretch(close, first, end, notes);
     const span = `agent_seq ${first.seq}–${end.seq}`;
     const how = this.#stretchEnd
       ? `ending with an entry logged at or after ${b.window.to}, then only lifecycle entries and the export checkpoint at the end of the signed tree`
@@ -181,6 +183,39 @@ export class CompletenessTracker {
     return result(this.#f.total
       ? `${fmt(this.#f.total)} problem${this.#f.total === 1 ? "" : "s"}: entries were removed or the chain is broken`
       : `${span} unbroken ${opening}, ${how}; all ${fmt(close.count)} lifecycle entries present`);
+  }
+
+  /**
+   * The checkpoint signs where the stretch opens and closes (`data.stretch`, agent_seq). Without
+   * it, a holder could cut a windowed bundle down to a later opening entry also logged before
+   * `from` (or an earlier closing one at or after `to`): where entry times go backwards, around a
+   * certificate operation, the times alone cannot tell. Checkpoints from before 2026-12-06 do not
+   * carry it; a windowed bundle of theirs gets a note.
+   */
+  #signedStretch(close: Link, first: Link, end: Link, notes: string[]): void {
+    if (close.kind !== EXPORT_CHECKPOINT_KIND) return; // #checkpoint has failed it already
+    const data = close.entry.data;
+    const raw = data && typeof data === "object" && !Array.isArray(data) ? (data as Record<string, unknown>).stretch : undefined;
+    if (raw === undefined) {
+      if (this.b.window.from !== null || this.b.window.to !== null) {
+        notes.push(`the export checkpoint (entry ${close.index}) does not sign where the window's stretch opens and closes (an origin from before 2026-12-06): where entry times go backwards around a certificate operation, entries at the window's edges could have been cut unseen; export again for a bundle that proves them`);
+      }
+      return;
+    }
+    const st = raw && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>) : {};
+    const lastSeq = st.last_seq === null ? close.seq : st.last_seq;
+    if (!isCount(st.first_seq) || !isCount(lastSeq)) {
+      this.#fail(`entry ${close.index} (${close.kind})`, `the export checkpoint's stretch ${JSON.stringify(raw)} is not {first_seq, last_seq}`);
+      return;
+    }
+    // The unbroken run may reach past the signed stretch (lifecycle entries next to it are in the
+    // bundle anyway); it must cover it.
+    if (first.seq > st.first_seq) {
+      this.#fail(`entry ${first.index} (${first.kind})`, `the bundle's unbroken stretch opens at agent_seq ${first.seq}, after agent_seq ${st.first_seq} where its export checkpoint says the stretch opens: the agent's entries between them were removed`);
+    }
+    if (end.seq < lastSeq) {
+      this.#fail(`entry ${end.index} (${end.kind})`, `the bundle's unbroken stretch closes at agent_seq ${end.seq}, before agent_seq ${lastSeq} where its export checkpoint says the stretch closes: the agent's entries between them were removed`);
+    }
   }
 
   /**

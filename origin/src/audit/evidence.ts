@@ -62,34 +62,20 @@ export async function prepareEvidence(
   const signer = await s.ca.auditSignerFor(tenant);
   if (!signer.ok) return signer;
   const w = { from: window.from?.toISOString() ?? null, to: window.to?.toISOString() ?? null };
+  const mine = and(eq(auditEntries.tenantId, tenant.id), eq(auditEntries.agentId, agentId));
+  // The stretch is found before the checkpoint is appended, so the checkpoint can sign it: an
+  // entry appended meanwhile lands after the opening (which is already logged) and before the
+  // checkpoint, inside a stretch that closes there or at a `to` boundary already logged.
+  const bounds = await stretchBounds(s, mine, window);
+  const stretch = await signedStretch(s, mine, bounds);
   const { first: checkpoint } = await s.db.transaction((tx) => appendAudit(tx, tenant.id, [{
-    kind: EXPORT_CHECKPOINT_KIND, actor, agentId, at: s.clock.now(), data: { window: w },
+    kind: EXPORT_CHECKPOINT_KIND, actor, agentId, at: s.clock.now(), data: { window: w, ...(stretch && { stretch }) },
   }]));
   const sth = await treeHeadAt(s, tenant, checkpoint + 1);
   if (!sth.ok) return sth;
+  const start = bounds.start;
+  const end = bounds.end ?? checkpoint;
 
-  const mine = and(eq(auditEntries.tenantId, tenant.id), eq(auditEntries.agentId, agentId));
-  const before = lt(auditEntries.idx, checkpoint);
-  // The window is cut in log order. Entry times are not monotonic in the log: an operation stamps
-  // its time before slow work (a renewal's key generation in a KMS or an HSM takes seconds) and
-  // concurrent appends wait for the head lock, so "the last entry logged before `from`" could sit
-  // after entries of the window, which were then left out of an honest export. The stretch opens
-  // at the agent's entry just before its first one logged at or after `from` (every entry before
-  // that one is before `from`), and closes at the agent's entry just after its last one logged
-  // before `to` (every entry after it is at or after `to`): the boundaries the verifier checks.
-  let start = 0;
-  if (window.from) {
-    const [firstIn] = await s.db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, before, gte(auditEntries.createdAt, window.from)));
-    const [open] = await s.db.select({ idx: max(auditEntries.idx) }).from(auditEntries).where(and(mine, lt(auditEntries.idx, firstIn?.idx ?? checkpoint)));
-    start = open?.idx ?? 0;
-  }
-  let end = checkpoint;
-  if (window.to) {
-    const floor = window.from ? start : -1;
-    const [lastIn] = await s.db.select({ idx: max(auditEntries.idx) }).from(auditEntries).where(and(mine, before, gt(auditEntries.idx, floor), lt(auditEntries.createdAt, window.to)));
-    const [close] = await s.db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, before, gt(auditEntries.idx, lastIn?.idx ?? floor)));
-    end = close?.idx ?? checkpoint;
-  }
   // The stretch [start, end] whole, every lifecycle entry up to the checkpoint, and the checkpoint
   // itself even when `to` closes the stretch earlier: it is the last leaf of the signed tree and
   // records the window, so a verifier can tell a trimmed end from the requested one.
@@ -178,4 +164,62 @@ export async function* evidenceJson(e: EvidenceExport): AsyncGenerator<string> {
 
 async function* mapAsync<T, U>(xs: AsyncIterable<T>, f: (x: T) => U): AsyncGenerator<U> {
   for await (const x of xs) yield f(x);
+}
+
+/**
+ * The window cut in log order. Entry times are not monotonic in the log: an operation stamps its
+ * time before slow work (a renewal's key generation in a KMS or an HSM takes seconds) and
+ * concurrent appends wait for the head lock, so "the last entry logged before `from`" could sit
+ * after entries of the window, which were then left out of an honest export. The stretch opens at
+ * the agent's entry just before its first one logged at or after `from` (every entry before that
+ * one is before `from`), and closes at the agent's entry just after its last one logged before
+ * `to` (every entry after it is at or after `to`): the boundaries the verifier checks. `end`
+ * undefined: the stretch runs to the export's checkpoint.
+ */
+async function stretchBounds(s: Services, mine: SQL | undefined, window: EvidenceWindow): Promise<{ start: number; end: number | undefined }> {
+  let start = 0;
+  if (window.from) {
+    const [firstIn] = await s.db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, gte(auditEntries.createdAt, window.from)));
+    const [open] = await s.db.select({ idx: max(auditEntries.idx) }).from(auditEntries).where(firstIn?.idx == null ? mine : and(mine, lt(auditEntries.idx, firstIn.idx)));
+    start = open?.idx ?? 0;
+  }
+  let end: number | undefined;
+  if (window.to) {
+    const floor = window.from ? start : -1;
+    const [lastIn] = await s.db.select({ idx: max(auditEntries.idx) }).from(auditEntries).where(and(mine, gt(auditEntries.idx, floor), lt(auditEntries.createdAt, window.to)));
+    const [close] = await s.db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, gt(auditEntries.idx, lastIn?.idx ?? floor)));
+    end = close?.idx ?? undefined;
+  }
+  return { start, end };
+}
+
+/**
+ * Where the stretch opens and closes, as the agent_seq the verifier sees: signed in the checkpoint,
+ * so a holder of the bundle cannot cut it down to a later opening (or an earlier closing) entry
+ * whose time also lies outside the window, which the times alone cannot rule out where they go
+ * backwards. `last_seq` null: the stretch closes at the checkpoint. Undefined for an agent whose
+ * boundary entry predates audit entry v2 (no agent_seq): the verifier notes it is not signed.
+ */
+async function signedStretch(s: Services, mine: SQL | undefined, b: { start: number; end: number | undefined }): Promise<{ first_seq: number; last_seq: number | null } | undefined> {
+  // The first chain entry at or after the opening (v1 entries, of the era before the chain, have none).
+  let first: number | undefined;
+  for (let after = b.start - 1; first === undefined; ) {
+    const rows = await s.db.select({ idx: auditEntries.idx, canonical: auditEntries.canonical }).from(auditEntries)
+      .where(and(mine, gt(auditEntries.idx, after))).orderBy(asc(auditEntries.idx)).limit(100);
+    if (rows.length === 0) break;
+    first = rows.map((r) => agentSeqOf(r.canonical)).find((seq) => seq !== undefined);
+    after = rows[rows.length - 1]!.idx;
+  }
+  // No chain entry yet: the checkpoint will be the agent's first, agent_seq 0.
+  if (first === undefined) first = b.end === undefined ? 0 : undefined;
+  if (first === undefined) return undefined;
+  if (b.end === undefined) return { first_seq: first, last_seq: null };
+  const [close] = await s.db.select({ canonical: auditEntries.canonical }).from(auditEntries).where(and(mine, eq(auditEntries.idx, b.end)));
+  const last = close ? agentSeqOf(close.canonical) : undefined;
+  return last === undefined ? undefined : { first_seq: first, last_seq: last };
+}
+
+function agentSeqOf(canonical: string): number | undefined {
+  const seq = (JSON.parse(canonical) as { agent_seq?: unknown }).agent_seq;
+  return typeof seq === "number" ? seq : undefined;
 }
