@@ -130,4 +130,26 @@ describe("behaviour ingest, end to end", () => {
       await api("PATCH", "/v1/tenant/policy", { auto_revoke: true });
     }
   }, 60_000);
+
+  it("revoking an agent credential voids the ingest tokens it minted at the edge within seconds; tokens minted otherwise keep working", async () => {
+    const { agent } = await enrolled(["orders.*"]);
+    const mint = async (bearer: string) => {
+      const r = await fetch(`${sys.origin.url}/v1/agents/${agent}/ingest-tokens`, { method: "POST", headers: { authorization: `Bearer ${bearer}` } });
+      expect(r.status).toBe(201);
+      return ((await r.json()) as { data: { token: string } }).data.token;
+    };
+    const credential = async (name: string) => (await api<{ data: { id: string; key: string } }>("POST", `/v1/agents/${agent}/credentials`, { name })).body.data;
+    const [stolen, other] = [await credential("stolen"), await credential("other")];
+    const [fromStolen, fromOther, fromAdmin] = [await mint(stolen.key), await mint(other.key), await mint(fx.adminKey)];
+    const batch = (p: string) => normalTraffic(1, Date.now() - 1000, `${p}-${Math.random().toString(36).slice(2)}`);
+    for (const t of [fromStolen, fromOther, fromAdmin]) expect((await postEvents(t, batch("before"))).status).toBe(202);
+    expect((await api("POST", `/v1/agents/${agent}/credentials/${stolen.id}/revoke`)).status).toBe(200);
+    // Before, the stolen credential's token kept posting until it expired (up to 24 h).
+    const refused = await pollUntil(async () => {
+      const r = await fetch(`${sys.edge.url}/v1/events`, { method: "POST", headers: { authorization: `Bearer ${fromStolen}`, "content-type": "application/json" }, body: JSON.stringify({ events: batch("after") }) });
+      return r.status === 202 ? undefined : { status: r.status, type: ((await r.json()) as { type: string }).type, auth: r.headers.get("www-authenticate") };
+    }, 10_000, 100);
+    expect(refused.value).toEqual({ status: 401, type: "urn:kakunin:problem:unauthorized", auth: expect.stringContaining('error="invalid_token"') });
+    for (const t of [fromOther, fromAdmin]) expect((await postEvents(t, batch("after"))).status).toBe(202);
+  }, 60_000);
 });

@@ -51,6 +51,16 @@ export interface AgentRecord {
   current_serial: string | null;
   /** How strongly the tenant's scoring treats this agent's evidence (absent = normal). */
   sensitivity?: Sensitivity;
+  /**
+   * The agent's credentials revoked within the last day (an ingest token lives at most 24 h): the
+   * edge refuses tokens they minted. Absent on records from before 2026-12-06.
+   */
+  revoked_credentials?: string[];
+  /**
+   * Set when more credentials were revoked in a day than the record lists: every token issued at
+   * or before this time (epoch seconds) is refused, whoever minted it.
+   */
+  tokens_issued_after?: number;
 }
 
 /** A tenant's scoring overrides and shadow candidate, read by the AgentMonitor on every ingest. */

@@ -3,7 +3,8 @@
  * the edge verifies them without calling the origin: `kit1.<payload b64url>.<HMAC-SHA256 b64url>`,
  * keyed with the origin ⇄ edge secret under a distinct label so a token can never pass for an
  * internal-call signature. The payload names the agent and the certificate it was minted under:
- * once that certificate is revoked or replaced, the edge refuses the token.
+ * once that certificate is revoked or replaced, the edge refuses the token; and the agent
+ * credential that minted it, if one did: once that is revoked, too.
  */
 export interface IngestTokenClaims {
   agent_id: string;
@@ -15,6 +16,11 @@ export interface IngestTokenClaims {
   exp: number;
   /** Unique id, for audit. */
   jti: string;
+  /**
+   * The agent credential that minted the token (absent when an API key did): once it is revoked,
+   * the agent's record at the edge lists it and the edge refuses its tokens.
+   */
+  cred?: string;
 }
 
 const PREFIX = "kit1";
@@ -69,7 +75,12 @@ export async function verifyIngestToken(
   } catch {
     return { ok: false, error: "malformed" };
   }
-  if (typeof claims.exp !== "number" || typeof claims.agent_id !== "string" || typeof claims.serial !== "string") {
+  if (
+    typeof claims.exp !== "number" ||
+    typeof claims.agent_id !== "string" ||
+    typeof claims.serial !== "string" ||
+    (claims.cred !== undefined && typeof claims.cred !== "string")
+  ) {
     return { ok: false, error: "malformed" };
   }
   if (now.getTime() / 1000 >= claims.exp) return { ok: false, error: "expired" };

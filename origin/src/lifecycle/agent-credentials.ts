@@ -4,6 +4,7 @@ import type { Queryable } from "../db/index.ts";
 import { agentCredentials, agents } from "../db/schema.ts";
 import { generateAgentCredential, hashApiKey, keyPrefix } from "../auth/api-keys.ts";
 import { appendAudit } from "../audit/append.ts";
+import { enqueue } from "../publish/outbox.ts";
 import type { AuditActor } from "../audit/types.ts";
 import type { Services } from "../services.ts";
 import { fail, type Failure } from "./failure.ts";
@@ -59,6 +60,8 @@ export async function revokeAgentCredential(
       await appendAudit(tx, input.tenantId, [{
         kind: "agent_credential.revoked", actor: input.actor, agentId: input.agentId, at: now, data: { credential_id: revoked.id, name: revoked.name },
       }]);
+      // The agent's record at the edge lists it, and the edge refuses the ingest tokens it minted.
+      await enqueue(tx, [{ kind: "agent", subject: input.agentId }]);
       return ok(revoked);
     }
     const [existing] = await tx.select({ id: agentCredentials.id }).from(agentCredentials).where(mine);

@@ -1,7 +1,7 @@
-import { and, eq, max, sql } from "drizzle-orm";
+import { and, desc, eq, gt, max, sql } from "drizzle-orm";
 import type { AgentRecord, CertStatusRecord, CrlRecord, FeedbackRecord, ScoringRecord } from "@kakunin/shared";
 import { agentUrn, BACKDATE_MS } from "../ca/profiles.ts";
-import { agents, certificates, reviews, riskDecisions, tenants } from "../db/schema.ts";
+import { agentCredentials, agents, certificates, reviews, riskDecisions, tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { rfc3339 } from "../time.ts";
 import type { PublishSigners } from "./signers.ts";
@@ -52,8 +52,32 @@ export async function agentRecord(s: Services, agentId: string, v: number): Prom
     .select({ serial: certificates.serialNumber, expiresAt: certificates.expiresAt })
     .from(certificates)
     .where(and(eq(certificates.agentId, agentId), eq(certificates.status, "active")));
-  const current = active && active.expiresAt.getTime() > s.clock.now().getTime() ? active.serial : null;
-  return { kind: "agent", v, agent_id: a.id, tenant_id: a.tenantId, status: a.status, current_serial: current, sensitivity: a.sensitivity };
+  const now = s.clock.now();
+  const current = active && active.expiresAt.getTime() > now.getTime() ? active.serial : null;
+  return { kind: "agent", v, agent_id: a.id, tenant_id: a.tenantId, status: a.status, current_serial: current, sensitivity: a.sensitivity, ...(await revokedMinters(s, agentId, now)) };
+}
+
+/** Listed per agent record at most; past it the record voids every token issued up to the newest revocation. */
+const MAX_LISTED_CREDENTIALS = 1000;
+
+/**
+ * The agent's credentials revoked within a day (the longest an ingest token lives, plus an hour
+ * for clocks): the edge refuses the tokens they minted. Only tokens still alive matter, so the
+ * list stays short; an agent with more revocations than that in a day has every token issued up
+ * to the newest one refused instead (its runtime mints a new one with a live credential).
+ */
+async function revokedMinters(s: Services, agentId: string, now: Date): Promise<Pick<AgentRecord, "revoked_credentials" | "tokens_issued_after">> {
+  const since = new Date(now.getTime() - 25 * 3_600_000);
+  const rows = await s.db
+    .select({ id: agentCredentials.id, revokedAt: agentCredentials.revokedAt })
+    .from(agentCredentials)
+    .where(and(eq(agentCredentials.agentId, agentId), gt(agentCredentials.revokedAt, since)))
+    .orderBy(desc(agentCredentials.revokedAt))
+    .limit(MAX_LISTED_CREDENTIALS + 1);
+  if (rows.length === 0) return {};
+  const listed = rows.slice(0, MAX_LISTED_CREDENTIALS).map((r) => r.id);
+  if (rows.length <= MAX_LISTED_CREDENTIALS) return { revoked_credentials: listed };
+  return { revoked_credentials: listed, tokens_issued_after: Math.floor(rows[0]!.revokedAt!.getTime() / 1000) };
 }
 
 /** The tenant's scoring overrides (and shadow candidate), as every AgentMonitor of the tenant applies them. */

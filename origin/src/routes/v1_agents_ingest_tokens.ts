@@ -67,7 +67,9 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     // Never outlive the certificate the token speaks for.
     const exp = Math.min(iat + ttl, Math.floor(cert.expiresAt.getTime() / 1000));
     const jti = randomUUID();
-    const token = await mintIngestToken(s.edgeSecret, { agent_id: id, tenant_id: agent.tenantId, serial: cert.serialNumber, iat, exp, jti });
+    // A token minted with an agent credential names it, so revoking the credential voids the token too.
+    const cred = c.var.caller.role === "agent" ? { cred: c.var.caller.keyId } : {};
+    const token = await mintIngestToken(s.edgeSecret, { agent_id: id, tenant_id: agent.tenantId, serial: cert.serialNumber, iat, exp, jti, ...cred });
     await s.db.transaction((tx) => appendAudit(tx, agent.tenantId, [{
       kind: "ingest_token.issued", actor: apiKeyActor(c.var.caller), agentId: id, at: now,
       data: { jti, serial_number: cert.serialNumber, expires_at: new Date(exp * 1000).toISOString() },

@@ -58,6 +58,10 @@ export const agentRecordSchema = z.object({
   current_serial: z.string().regex(SERIAL_PATTERN).nullable(),
   /** How strongly the tenant's scoring treats this agent's evidence (absent = normal). */
   sensitivity: z.enum(SENSITIVITIES).optional(),
+  /** Its credentials revoked within a day: the edge refuses the ingest tokens they minted. */
+  revoked_credentials: z.array(uuid).max(1000).optional(),
+  /** Every ingest token issued at or before this (epoch seconds) is refused (more revocations in a day than listed). */
+  tokens_issued_after: z.number().int().min(0).optional(),
 });
 
 /** A tenant's scoring overrides and shadow candidate (GET/PATCH /v1/tenant/scoring), at `scoring:<tenant>`. */

@@ -57,6 +57,9 @@ export async function authenticateIngest(c: Context<EdgeEnv>): Promise<IngestCal
   let cert = JSON.parse(certRaw) as CertStatusRecord;
   const agent = agentRaw ? (JSON.parse(agentRaw) as AgentRecord) : undefined;
   if (cert.agent_id !== claims.agent_id) return edgeProblem(c, "forbidden", "The token does not match its certificate.");
+  // Whatever the record's version: the list of revoked credentials only grows while their tokens live.
+  const voided = voidedBy(claims, agent);
+  if (voided) return edgeProblem(c, "unauthorized", voided, { headers: { "www-authenticate": 'Bearer realm="kakunin-ingest", error="invalid_token"' } });
   const now = Date.now();
   // The agent record only overrides the certificate record when it is newer (KV reads of the two
   // keys may be at different versions for a moment).
@@ -81,4 +84,12 @@ export async function authenticateIngest(c: Context<EdgeEnv>): Promise<IngestCal
     if (agent.current_serial !== cert.serial_number && !inOverlap) return edgeProblem(c, "forbidden", "The token was minted for a certificate the agent no longer uses.");
   }
   return { claims, cert, agent };
+}
+
+/** Why the agent's record voids this token (its minting credential was revoked), if it does. */
+function voidedBy(claims: IngestTokenClaims, agent: AgentRecord | undefined): string | undefined {
+  if (!agent) return undefined;
+  if (claims.cred !== undefined && agent.revoked_credentials?.includes(claims.cred)) return "The agent credential that minted this ingest token was revoked.";
+  if (agent.tokens_issued_after !== undefined && claims.iat <= agent.tokens_issued_after) return "Ingest tokens issued before the agent's latest credential revocation are void; mint a new one.";
+  return undefined;
 }
