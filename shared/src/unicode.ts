@@ -98,6 +98,17 @@ export function refineWellFormed(value: unknown, ctx: { addIssue(issue: { code: 
   for (const path of malformedUnicodePaths(value)) ctx.addIssue({ code: "custom", message: MALFORMED_UNICODE_MESSAGE, path });
 }
 
+/**
+ * `s` cut to at most `max` characters (code points, as zod's string limits count them), ending in
+ * "…" when cut; never splits a surrogate pair. For text the origin composes or stored under an
+ * older limit that must still pass a schema downstream (a revocation must never be refused for
+ * its reason).
+ */
+export function clampText(s: string, max: number): string {
+  const chars = Array.from(s);
+  return chars.length <= max ? s : `${chars.slice(0, max - 1).join("")}…`;
+}
+
 const encoder = new TextEncoder();
 
 /** UTF-8 size of a string: what a byte limit on the wire or in storage counts (not `.length`). */

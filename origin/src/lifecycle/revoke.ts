@@ -1,5 +1,5 @@
 import { and, eq, inArray } from "drizzle-orm";
-import { ok, type Result } from "@kakunin/shared";
+import { clampText, ok, REVOCATION_REASON_MAX, type Result } from "@kakunin/shared";
 import type { Queryable } from "../db/index.ts";
 import { agents, certificates } from "../db/schema.ts";
 import { effectiveStatus, type CertificateRow } from "./certificate-status.ts";
@@ -38,7 +38,9 @@ export async function revokeInTx(tx: Queryable, input: RevokeInput): Promise<Res
   if (status === "expired") return fail("certificate-expired", `certificate ${cert.id} expired at ${cert.expiresAt.toISOString()}; there is nothing to revoke`);
   const [revoked] = await tx
     .update(certificates)
-    .set({ status: "revoked", revokedAt: input.now, revocationReason: input.reason, revocationCode: input.code })
+    // Composed reasons ("review: …", "agent suspended: … (…)") can pass what the edge takes: cut, so
+    // the revocation is never refused there for its text (the audit entry keeps the caller's words).
+    .set({ status: "revoked", revokedAt: input.now, revocationReason: clampText(input.reason, REVOCATION_REASON_MAX), revocationCode: input.code })
     // A renewed certificate inside its overlap is still valid, so it can still be revoked for cause.
     .where(and(eq(certificates.id, cert.id), inArray(certificates.status, ["active", "renewed"])))
     .returning();

@@ -1,5 +1,5 @@
 import { and, desc, eq, gt, max, sql } from "drizzle-orm";
-import type { AgentRecord, CertStatusRecord, CrlRecord, FeedbackRecord, ScoringRecord } from "@kakunin/shared";
+import { clampText, REVOCATION_REASON_MAX, type AgentRecord, type CertStatusRecord, type CrlRecord, type FeedbackRecord, type ScoringRecord } from "@kakunin/shared";
 import { agentUrn, BACKDATE_MS } from "../ca/profiles.ts";
 import { agentCredentials, agents, certificates, reviews, riskDecisions, tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
@@ -36,7 +36,8 @@ export async function certRecord(s: Services, signers: PublishSigners, serial: s
     not_before: rfc3339(new Date(c.issuedAt.getTime() - BACKDATE_MS)),
     not_after: rfc3339(c.expiresAt),
     revoked_at: rfc3339(c.revokedAt),
-    revocation_reason: c.revocationReason,
+    // Rows revoked by an earlier build may hold a longer reason: the record must still be taken.
+    revocation_reason: c.revocationReason === null ? null : clampText(c.revocationReason, REVOCATION_REASON_MAX),
     revocation_code: c.revocationCode,
     certificate_pem: c.certificatePem,
     superseded_at: rfc3339(c.supersededAt),

@@ -13,6 +13,8 @@ export const PUBLISH_MAX_BYTES = 8 * 1024 * 1024;
 /** One CRL's base64 in a record. A bigger CRL is published in partitions (docs/crl-ocsp.md). */
 export const CRL_FIELD_MAX_BYTES = 4 * 1024 * 1024;
 export const PUBLISH_MAX_RECORDS = 5000;
+/** A certificate record's revocation reason, in characters; the origin stores and publishes at most this (clampText). */
+export const REVOCATION_REASON_MAX = 512;
 
 /**
  * The publish contract moved to version 3 on its own (the other contracts stay at WIRE_VERSION):
@@ -46,7 +48,7 @@ export const certRecordSchema = z.object({
   model: z.object({ name: z.string().max(128), version: z.string().max(64), hash: z.string().regex(MODEL_HASH_PATTERN) }),
   scopes: z.array(z.string().max(128)).max(256),
   not_before: iso, not_after: iso,
-  revoked_at: iso.nullable(), revocation_reason: z.string().max(512).nullable(), revocation_code: z.string().max(40).nullable(),
+  revoked_at: iso.nullable(), revocation_reason: z.string().max(REVOCATION_REASON_MAX).nullable(), revocation_code: z.string().max(40).nullable(),
   certificate_pem: z.string().max(16_384),
   /** A renewed certificate: valid until superseded_at, then superseded by superseded_by. */
   superseded_at: iso.nullable().optional(), superseded_by: z.string().regex(SERIAL_PATTERN).nullable().optional(),
