@@ -18,7 +18,15 @@ export type OutboxKind = "cert" | "agent" | "crl" | "scoring" | "feedback";
 export async function enqueue(tx: Queryable, items: { kind: OutboxKind; subject: string }[]): Promise<void> {
   const unique = [...new Map(items.map((i) => [`${i.kind}\u0000${i.subject}`, i])).values()]
     .sort((a, b) => (a.kind === b.kind ? (a.subject < b.subject ? -1 : a.subject > b.subject ? 1 : 0) : a.kind < b.kind ? -1 : 1));
-  if (unique.length === 0) return;
+  // In chunks, in the same sorted order (locks are still taken in one order): a statement binds at
+  // most 65,535 parameters, and a resync queues every subject of the deployment at once.
+  for (let i = 0; i < unique.length; i += ENQUEUE_CHUNK) await enqueueChunk(tx, unique.slice(i, i + ENQUEUE_CHUNK));
+}
+
+/** Subjects per statement: 2 parameters each in the upsert, 3 each in the outbox insert. */
+const ENQUEUE_CHUNK = 5000;
+
+async function enqueueChunk(tx: Queryable, unique: { kind: OutboxKind; subject: string }[]): Promise<void> {
   // DO UPDATE runs after the row lock is granted, so its nextval is drawn under the lock; a new
   // subject's VALUES nextval has no earlier state to race with.
   const seq = sql.raw(`nextval(pg_get_serial_sequence('outbox', 'seq'))`);

@@ -80,10 +80,11 @@ export class SigningGuard implements PublishSigners {
     if (!first) return { outcome: "idle" };
     if (!(await this.signOne(first))) return { outcome: "failed", error: "key manager still cannot sign OCSP/CRL; status records publish unsigned" };
     this.down = false;
-    const items = [...this.owed.values()];
-    this.owed.clear();
-    await enqueue(this.s.db, items);
-    this.log(`key manager signs again: ${items.length} OCSP response(s)/CRL(s) queued for re-signing`);
+    const owed = [...this.owed];
+    // Forgotten only once queued: a failed enqueue leaves them owed for the next try.
+    await enqueue(this.s.db, owed.map(([, item]) => item));
+    for (const [key, item] of owed) if (this.owed.get(key) === item) this.owed.delete(key);
+    this.log(`key manager signs again: ${owed.length} OCSP response(s)/CRL(s) queued for re-signing`);
     this.onRecovered();
     return { outcome: "idle" };
   }
