@@ -8,7 +8,7 @@ import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { fail, type Failure } from "./failure.ts";
-import { activeCertificate } from "./revoke.ts";
+import { validCertificates } from "./valid-certificates.ts";
 import { revokeValidCertificates } from "./revoke-valid.ts";
 
 export interface PatchOutcome {
@@ -61,9 +61,11 @@ export async function patchAgent(
       kind: "agent.updated", actor, agentId: agent.id, at: now,
       data: { changes: patch, model_hash_changed: hashChanged, superseded_certificate_id: superseded?.id ?? null },
     }]);
-    // Scopes and model travel in the edge's status record of the active certificate.
-    const active = await activeCertificate(tx, agent.id, now);
-    await enqueue(tx, [{ kind: "agent", subject: agent.id }, ...(active ? [{ kind: "cert" as const, subject: active.serialNumber }] : [])]);
+    // Scopes and the agent's status travel in the edge's status record of every certificate that
+    // still verifies: the active one and a renewed predecessor inside its overlap, which otherwise
+    // kept the old scopes until its overlap ended.
+    const valid = await validCertificates(tx, agent.id, now);
+    await enqueue(tx, [{ kind: "agent", subject: agent.id }, ...valid.map((c) => ({ kind: "cert" as const, subject: c.serialNumber }))]);
     return ok({ agent: updated!, superseded });
   });
 }
