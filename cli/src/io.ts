@@ -1,7 +1,12 @@
 /** Where a command writes; the process streams in main.ts, buffers in tests. */
 export interface Io {
+  /** Text for a person or a script: characters that steer a terminal are shown escaped (terminal-safe.ts). */
   out(text: string): void;
   err(text: string): void;
+  /** Bytes exactly as given, on stdout: a bundle streamed to `--out -`, whose text is hashed. */
+  raw(text: string): void;
+  /** Exactly as given, on stderr: the progress bar's own redraw sequences. */
+  rawErr(text: string): void;
   /** Whether stderr is a terminal: progress bars redraw in place only there. */
   errIsTty: boolean;
 }

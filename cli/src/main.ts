@@ -7,6 +7,7 @@ import { parse } from "./args.ts";
 import type { Command } from "./command.ts";
 import { COMMANDS, GROUPS } from "./commands/index.ts";
 import { EXIT, IoError, UsageError, type Io } from "./io.ts";
+import { terminalSafe } from "./terminal-safe.ts";
 import { groupHelp, USAGE } from "./usage.ts";
 import { cliVersion } from "./version.ts";
 
@@ -19,11 +20,17 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   if (e.code !== "EPIPE") throw e;
   stdoutClosed = true;
 });
+const raw = (t: string) => {
+  if (!stdoutClosed) process.stdout.write(t);
+};
+const rawErr = (t: string) => {
+  process.stderr.write(t);
+};
 const io: Io = {
-  out: (t) => {
-    if (!stdoutClosed) process.stdout.write(t);
-  },
-  err: (t) => process.stderr.write(t),
+  out: (t) => raw(terminalSafe(t)),
+  err: (t) => rawErr(terminalSafe(t)),
+  raw,
+  rawErr,
   errIsTty: process.stderr.isTTY === true,
 };
 

@@ -181,6 +181,27 @@ describe("an evidence bundle's unsigned header cannot pass as verified", () => {
     });
   }
 
+  it("terminal control characters in a tampered bundle are shown escaped, never sent to the terminal", async () => {
+    // An unsigned field that verify repeats in its failure (a certificate's serial), made to clear
+    // the screen, print a genuine VERIFIED run, and hide what follows (the real FAILED line).
+    const b = structuredClone(v3);
+    const genuine = await verify("screen-genuine.json", v3);
+    b.certificates[0]!.serial_number = `\u001b[0m\u001b[H\u001b[2J${genuine.stdout}\u001b[8m\u009b8m\u202e\r`;
+    const controls = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+    const r = await verify("screen.json", b);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAILED/m);
+    expect(r.stdout).not.toMatch(controls);
+    expect(r.stdout).toContain("\\u001b[8m");
+    const rep = await report("screen", b);
+    expect(rep.code).toBe(1);
+    expect(rep.stderr).not.toMatch(controls);
+    // --json is JSON still, with the same values: the characters are escaped, not dropped.
+    const j = await kakunin(NO_CONFIG, "audit", "verify", join(dir, "screen.json"), "--root", rootFile, "--json");
+    expect(j.stdout).not.toMatch(controls);
+    expect(JSON.stringify(JSON.parse(j.stdout))).toContain("\\u001b[8m");
+  });
+
   it("the verify header line names the tenant the issuing CA certifies, not the bundle's claim", async () => {
     const b = structuredClone(v3);
     b.tenant.name = "ACME Bank";

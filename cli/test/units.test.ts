@@ -81,7 +81,7 @@ describe("progress", () => {
     expect(progressBar(600, 1200)).toBe(`[${"#".repeat(15)}${".".repeat(15)}]  600/1200 events  50%`);
     expect(progressBar(1200, 1200)).toBe(`[${"#".repeat(30)}] 1200/1200 events 100%`);
     let err = "";
-    const io: Io = { out: () => undefined, err: (t) => { err += t; }, errIsTty: true };
+    const io: Io = { out: () => undefined, err: (t) => { err += t; }, raw: () => undefined, rawErr: (t) => { err += t; }, errIsTty: true };
     const p = progress(io, 10, "tty");
     p.update(5);
     p.update(10);
@@ -92,7 +92,7 @@ describe("progress", () => {
   it("prints a plain line at most once a second when stderr is not a terminal, and nothing when off", () => {
     let t = 0;
     let err = "";
-    const io: Io = { out: () => undefined, err: (x) => { err += x; }, errIsTty: false };
+    const io: Io = { out: () => undefined, err: (x) => { err += x; }, raw: () => undefined, rawErr: (x) => { err += x; }, errIsTty: false };
     const p = progress(io, 100, "lines", () => t);
     t = 1000; p.update(10);
     t = 1500; p.update(20);

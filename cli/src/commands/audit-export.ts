@@ -157,7 +157,7 @@ export const auditExport: Command = {
         bytes += chunk.length;
         const text = decoder.decode(chunk, { stream: true });
         counter.feed(text);
-        if (!file) io.out(text);
+        if (!file) io.raw(text);
         else if (!file.write(chunk)) await drained(file);
       }
     } catch (e) {

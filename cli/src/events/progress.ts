@@ -24,13 +24,13 @@ export function progress(io: Io, total: number, mode: "tty" | "lines" | "off", n
   let last = 0;
   let drawn = false;
   const clear = () => {
-    if (drawn) io.err("\r\x1b[K");
+    if (drawn) io.rawErr("\r\x1b[K");
     drawn = false;
   };
   return {
     update(done) {
       if (mode === "tty") {
-        io.err(`\r${progressBar(done, total)}`);
+        io.rawErr(`\r${progressBar(done, total)}`);
         drawn = true;
       } else if (mode === "lines" && now() - last >= 1000 && done < total) {
         last = now();
