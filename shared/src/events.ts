@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { PLAIN_LINE_PATTERN } from "./schemas.ts";
 import { refineWellFormed, utf8Length } from "./unicode.ts";
 
 /** Limits of the ingest contract (design "Conventions"). */
@@ -17,8 +18,8 @@ export const eventSchema = z.strictObject({
   event_id: z.string().min(1).max(128).regex(/^[\x21-\x7e]*$/, "printable ASCII without spaces"),
   timestamp: z.iso.datetime({ offset: true }),
   type: z.enum(EVENT_TYPES),
-  action: z.string().min(1).max(128).regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters"),
-  resource: z.string().min(1).max(512).optional(),
+  action: z.string().min(1).max(128).regex(PLAIN_LINE_PATTERN, "must not contain control characters or bidirectional overrides"),
+  resource: z.string().min(1).max(512).regex(PLAIN_LINE_PATTERN, "must not contain control characters or bidirectional overrides").optional(),
   amount: z.number().finite().nonnegative().max(1e15).optional(),
   currency: z.string().regex(/^[A-Z]{3}$/, "ISO 4217 code, e.g. EUR").optional(),
   outcome: z.enum(OUTCOMES),

@@ -15,26 +15,38 @@ export const scopeSchema = z
   .max(128)
   .regex(SCOPE_PATTERN, "a scope is dotted segments of [A-Za-z0-9_-], optionally ending in .* (or just *)");
 
+/**
+ * No character that steers a terminal or reorders text instead of printing: C0 controls, DEL, C1
+ * controls, bidirectional embeddings, overrides and isolates. Names, models and reasons are shown
+ * to people (CLI, console, reports, relying parties' `kakunin verify`); a U+202E in an agent's
+ * action reversed the amount shown beside it, an ESC sequence in a model name could hide a
+ * revocation on a relying party's terminal. Bidi *marks* (LRM, RLM, ALM) stay allowed: right-to-left
+ * names need them. PLAIN_TEXT_PATTERN also allows tab and line breaks, for free-text reasons.
+ */
+export const PLAIN_LINE_PATTERN = /^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/;
+export const PLAIN_TEXT_PATTERN = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/;
+const PLAIN_MESSAGE = "must not contain control characters or bidirectional overrides";
+
+/** A one-line name shown to people, trimmed, 1 to `max` characters. */
+export const plainLine = (max: number) => z.string().trim().min(1).max(max).regex(PLAIN_LINE_PATTERN, PLAIN_MESSAGE);
+/** Free text for people and the audit log (line breaks allowed), trimmed, 1 to `max` characters. */
+export const plainText = (max: number) => z.string().trim().min(1).max(max).regex(PLAIN_TEXT_PATTERN, PLAIN_MESSAGE);
+
 export const modelSchema = z.strictObject({
-  name: z.string().trim().min(1).max(128),
-  version: z.string().trim().min(1).max(64),
+  name: plainLine(128),
+  version: plainLine(64),
   hash: z
     .string()
     .regex(MODEL_HASH_PATTERN, "must be sha256:<64 lowercase hex digits> of the weights, prompt and config"),
 });
 
 export const ownerSchema = z.strictObject({
-  name: z.string().trim().min(1).max(128),
+  name: plainLine(128),
   email: z.email().max(254),
 });
 
 /** Printable text without control characters: names end up in certificate subjects and logs. */
-export const displayName = z
-  .string()
-  .trim()
-  .min(1)
-  .max(64)
-  .regex(/^[^\u0000-\u001f\u007f]*$/, "must not contain control characters");
+export const displayName = plainLine(64);
 
 export const agentCreateSchema = z.strictObject({
   name: displayName,
@@ -80,7 +92,7 @@ export const CERTIFICATE_HOLD_REFUSED =
 
 export const revokeSchema = z.strictObject({
   /** Free text for humans and the audit log (the certificates spec shows a sentence). */
-  reason: z.string().trim().min(1).max(512),
+  reason: plainText(512),
   /** Machine-readable reason for CRL/OCSP; `unspecified` when omitted. */
   reason_code: z
     .enum(REVOCATION_REASONS, { error: (issue) => (issue.input === "certificateHold" ? CERTIFICATE_HOLD_REFUSED : undefined) })

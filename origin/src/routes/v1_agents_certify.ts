@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { plainText } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
@@ -10,7 +11,7 @@ import { emptyJsonIsNoBody } from "./optional-body.ts";
 
 export const certifyRequest = z.strictObject({
   /** Why a suspension is being lifted (audited). Required to lift a risk suspension. */
-  reason: z.string().trim().min(1).max(500).optional(),
+  reason: plainText(500).optional(),
 });
 
 export const route = createRoute({

@@ -1,4 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { plainText } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
@@ -8,7 +9,7 @@ import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./open
 
 export const reviewBody = z.strictObject({
   decision: z.enum(["clear", "revoke", "reinstate"]),
-  reason: z.string().trim().min(1).max(1024),
+  reason: plainText(1024),
 });
 
 export const reviewView = z.object({
