@@ -880,6 +880,13 @@ export const OBJECT_RUN_EVENTS = 8;
 export const EPISODE_WINDOW_CAP = 256;
 /** Weight (in clock hours) of the binomial's dispersion 1 before the agent's own hours speak. */
 const DISPERSION_PRIOR = 24;
+/**
+ * An hour's squared Pearson residual counts towards the dispersion up to this (χ²₁'s 0.999
+ * quantile): until 2026-12-06 the cap was 10⁴, so on a quiet agent the one hour of an earlier
+ * attack (5 marks among 20 events at q = 2 %: r² ≈ 54) held φ above 3 for weeks and muted the
+ * scan on its next episode.
+ */
+const DISPERSION_CAP = 10.83;
 /** A window feature held at a medium level marks again after this long. */
 const REMARK_MS = 5 * 60_000;
 /**
@@ -956,6 +963,40 @@ function markOf(ep: EpisodeState, ev: EpisodeEvent, cfg: ScoringConfig): string 
   return mark;
 }
 
+/** Standard normal density and distribution function (Abramowitz–Stegun 7.1.26 for erf, |error| < 1.5e-7). */
+function normalPdf(z: number): number {
+  return Math.exp(-0.5 * z * z) / Math.sqrt(2 * Math.PI);
+}
+function normalCdf(z: number): number {
+  const x = Math.abs(z) / Math.SQRT2;
+  const t = 1 / (1 + 0.3275911 * x);
+  const erf = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return z >= 0 ? 0.5 * (1 + erf) : 0.5 * (1 - erf);
+}
+
+/**
+ * E[min(r², c)] for the squared Pearson residual r² = (K − nq)² / (nq(1 − q)) of K ~ Binomial(n, q):
+ * what a capped residual averages when the hour is ordinary. Exact for small variance, the normal
+ * limit (r² ~ χ²₁) beyond.
+ */
+export function cappedPearsonMean(n: number, q: number, c: number): number {
+  const v = n * q * (1 - q);
+  if (v > 25) {
+    const a = Math.sqrt(c);
+    return 2 * normalCdf(a) - 1 - 2 * a * normalPdf(a) + 2 * c * (1 - normalCdf(a));
+  }
+  let p = Math.exp(n * Math.log1p(-q));
+  let cdf = 0;
+  let e = 0;
+  for (let k = 0; k <= n; k++) {
+    e += p * Math.min((k - n * q) ** 2 / v, c);
+    cdf += p;
+    if (k > n * q && (k - n * q) ** 2 / v >= c) return e + c * Math.max(0, 1 - cdf);
+    p *= ((n - k) / (k + 1)) * (q / (1 - q));
+  }
+  return e;
+}
+
 /**
  * Episode-level escalation (`sustained_anomaly`) as a scan statistic with a false-alarm bound.
  * Under the agent's own normal behaviour a share q of its events is marked (markOf; decayed counts
@@ -982,8 +1023,9 @@ export function sustainedAnomaly(ep: EpisodeState, ev: EpisodeEvent, cfg: Scorin
   const q = Math.min(0.5, (decayedAt(ep.marked, ts, hl) + 1) / (total + 2));
   // Marks cluster in normal work too (a new resource family brings several novelties at once, an
   // error blip several failures): the binomial is corrected by the agent's own dispersion, the
-  // mean squared Pearson residual of its closed clock hours' mark counts (quasi-binomial), with
-  // the binomial's 1 as a prior worth DISPERSION_PRIOR hours.
+  // squared Pearson residuals of its closed clock hours' mark counts, each capped at DISPERSION_CAP,
+  // over what capped residuals average in ordinary hours (quasi-binomial), with the binomial's 1 as
+  // a prior worth DISPERSION_PRIOR hours.
   const hour = Math.floor(ts / 3_600_000);
   const cur = (ep.hour ??= { h: hour, n: 0, m: 0 });
   const disp = (ep.disp ??= { s: 0, w: 0 });
@@ -991,8 +1033,12 @@ export function sustainedAnomaly(ep: EpisodeState, ev: EpisodeEvent, cfg: Scorin
     if (cur.n > 0) {
       const r2 = (cur.m - cur.n * q) ** 2 / (cur.n * q * (1 - q));
       const a = Math.pow(0.5, 3_600_000 / hl);
-      disp.s = disp.s * a + Math.min(r2, 1e4);
-      disp.w = disp.w * a + 1;
+      // Winsorised: one extraordinary hour (an earlier attack, a review's burst) is at most
+      // DISPERSION_CAP of evidence for clustering, not a lasting mute on every later episode, and
+      // the ordinary hour's capped mean is the denominator, so the estimate stays 1 when marks do
+      // not cluster (however short the hours).
+      disp.s = disp.s * a + Math.min(r2, DISPERSION_CAP);
+      disp.w = disp.w * a + cappedPearsonMean(cur.n, q, DISPERSION_CAP);
     }
     ep.hour = { h: hour, n: 0, m: 0 };
   }
