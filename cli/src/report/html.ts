@@ -16,19 +16,32 @@ const reasons = (rs: Reason[]) =>
     ? `<span class="muted">—</span>`
     : `<ul>${rs.map((r) => `<li><code>${esc(r.feature)}</code> +${r.contribution.toFixed(2)}: ${esc(r.detail)}</li>`).join("")}</ul>`;
 
+/** A file name as one shell word: a name like `x$(cmd).json` copied from the report must not run anything. */
+const shellQuoted = (name: string) => (/^[\w@%+=:,./-]+$/.test(name) ? name : `'${name.replace(/'/g, "'\\''")}'`);
+
+/** The verifier's warnings under a check (back-dated events, unproven eras…): never left out of the report. */
+const notes = (ns: readonly string[]) => (ns.length === 0 ? "" : `<ul class="notes">${ns.map((n) => `<li>warning: ${esc(n)}</li>`).join("")}</ul>`);
+
 const CSS = `
 body{font:11pt/1.45 "DejaVu Sans",system-ui,sans-serif;color:#1b1f24;max-width:900px;margin:24px auto;padding:0 16px}
 h1{font-size:20pt;margin:0 0 4px}h2{font-size:14pt;border-bottom:2px solid #0b5cad;padding-bottom:2px;margin-top:28px;break-after:avoid}
 h3{font-size:12pt;margin:16px 0 6px}table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:10pt}
 th,td{border:1px solid #d0d7de;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f6f8fa}
-td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}code,.mono{font-family:"DejaVu Sans Mono",monospace;font-size:9pt;overflow-wrap:anywhere}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}code,.mono{font-family:"DejaVu Sans Mono",monospace;font-size:9pt;overflow-wrap:anywhere;unicode-bidi:isolate}
 .muted{color:#57606a}.verdict{border:2px solid #1a7f37;background:#f0fff4;padding:10px 14px;border-radius:6px}
 .verdict strong{color:#1a7f37}.cover{border-bottom:1px solid #d0d7de;padding-bottom:12px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:6px 0}dt{color:#57606a}dd{margin:0;overflow-wrap:anywhere}
 ul{margin:0;padding-left:18px}.bar{fill:#0b5cad}.bar-high{fill:#b3261e}.axis{stroke:#57606a}.tick{font-size:10px;fill:#57606a}
 .cert-valid{fill:#1a7f37}.cert-revoked{fill:#9a6700}.revocation{stroke:#b3261e;stroke-width:2}.decision{stroke:#6f42c1;stroke-dasharray:3 2}
-.unverified{color:#9a6700;font-style:italic}.disclaimer{border-left:4px solid #9a6700;padding:6px 10px;background:#fff8c5}tr{break-inside:avoid}
+.unverified{color:#9a6700;font-style:italic}.notes li{color:#9a6700}.disclaimer{border-left:4px solid #9a6700;padding:6px 10px;background:#fff8c5}tr{break-inside:avoid}
 @media print{body{margin:0;max-width:none}a{color:inherit}}`;
+
+/**
+ * The report runs nothing and loads nothing: inline CSS and SVG only. Escaping already keeps the
+ * bundle's text out of the markup; the policy is the second lock, for the browser and the PDF
+ * renderer alike.
+ */
+const CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 /** A fact nothing in the bundle signs, shown but labelled so no reader takes it as verified. */
 const UNVERIFIED = (why: string) => `<span class="unverified">(not verified: ${esc(why)})</span>`;
@@ -52,12 +65,12 @@ export function renderReportHtml(input: ReportInput): string {
   const highEvents = events.filter((e) => e.band === "high");
   const parts: string[] = [];
   parts.push(
-    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Evidence report: ${esc(m.agent.name)}</title><style>${CSS}</style></head><body>`,
+    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="${CSP}"><title>Evidence report: ${esc(m.agent.name)}</title><style>${CSS}</style></head><body>`,
   );
   parts.push(`<header class="cover"><p class="muted">Kakunin evidence report</p><h1>${esc(m.agent.name)}</h1>
 <p>AI agent <code>${esc(m.agent.urn)}</code> of tenant <strong>${esc(m.tenant.name)}</strong>, owned by ${esc(m.agent.ownerName)} &lt;${esc(m.agent.ownerEmail)}&gt;.</p>
 <div class="verdict" id="verification"><strong>✓ ${esc(v.summary)}</strong>
-<ul>${v.checks.map((c) => `<li>${c.status === "pass" ? "✓" : "✗"} ${esc(c.title)}: ${esc(c.summary)}</li>`).join("")}</ul>
+<ul>${v.checks.map((c) => `<li>${c.status === "pass" ? "✓" : "✗"} ${esc(c.title)}: ${esc(c.summary)}${notes(c.notes)}</li>`).join("")}</ul>
 <p>Trust anchor: ${esc(v.trust_anchor?.subject ?? "?")}, SHA-256 fingerprint <code>${esc(v.trust_anchor?.sha256 ?? "?")}</code> (${v.trust_anchor?.pinned ? "pinned by the verifier" : "NOT pinned"}).</p></div>
 <dl><dt>Bundle</dt><dd><code>${esc(input.bundleName)}</code>, SHA-256 <code>${esc(input.bundleSha256)}</code></dd>
 <dt>Exported</dt><dd>${when(th.timestamp)} (the signed tree head's time)</dd><dt>Window</dt><dd>${b.window.from ? when(b.window.from) : "from the first entry"} to ${b.window.to ? when(b.window.to) : "the export"}</dd>
@@ -82,7 +95,7 @@ ${m.lifecycle.map((e) => `<tr><td class="num">${e.index}</td><td>${when(e.at)}</
 </tbody></table></section>`);
 
   parts.push(`<section id="activity"><h2>3. What the agent did</h2>
-<p><span id="count-events">${fmt(events.length)}</span> actions from ${when(m.window.first)} to ${when(m.window.last)}: <span id="count-low">${fmt(m.byBand.low)}</span> low, <span id="count-medium">${fmt(m.byBand.medium)}</span> medium and <span id="count-high">${fmt(m.byBand.high)}</span> high risk. Outcomes: ${
+<p><span id="count-events">${fmt(events.length)}</span> actions from ${when(m.window.first)} to ${when(m.window.last)} (the times the agent gave them; the edge's receipt times, which the verifier checks against each certificate's validity, are in the table of high-risk actions): <span id="count-low">${fmt(m.byBand.low)}</span> low, <span id="count-medium">${fmt(m.byBand.medium)}</span> medium and <span id="count-high">${fmt(m.byBand.high)}</span> high risk. Outcomes: ${
     Object.entries(m.byOutcome)
       .sort()
       .map(([k, n]) => `${esc(k)} ${fmt(n)}`)
@@ -95,8 +108,8 @@ ${m.byAction.map((r) => `<tr><td><code>${esc(r.action)}</code></td><td class="nu
 <h3>High-risk actions</h3>${
     highEvents.length === 0
       ? `<p class="muted">None.</p>`
-      : `<table id="high-events"><thead><tr><th class="num">Entry</th><th>Time</th><th>Action</th><th class="num">Score</th><th>Why</th></tr></thead><tbody>
-${highEvents.map((e) => `<tr><td class="num">${e.index}</td><td>${when(e.at)}</td><td><code>${esc(e.action)}</code>${e.amount !== null ? ` ${fmt(e.amount)} ${esc(e.currency ?? "")}` : ""}</td><td class="num">${e.score.toFixed(2)}</td><td>${reasons(e.reasons)}</td></tr>`).join("")}
+      : `<table id="high-events"><thead><tr><th class="num">Entry</th><th>Time (claimed by the agent)</th><th>Received</th><th>Action</th><th class="num">Score</th><th>Why</th></tr></thead><tbody>
+${highEvents.map((e) => `<tr><td class="num">${e.index}</td><td>${when(e.at)}</td><td>${when(e.receivedAt)}</td><td><code>${esc(e.action)}</code>${e.amount !== null ? ` ${fmt(e.amount)} ${esc(e.currency ?? "")}` : ""}</td><td class="num">${e.score.toFixed(2)}</td><td>${reasons(e.reasons)}</td></tr>`).join("")}
 </tbody></table>`
   }</section>`);
 
@@ -112,10 +125,10 @@ ${m.decisions.map((d) => `<tr><td class="num">${d.index}</td><td>${when(d.at)}</
   parts.push(`<section id="proof"><h2>5. Proof</h2>
 <p>Every entry above is a leaf of the tenant's append-only audit log (RFC 9162 Merkle tree). This report was written only after the bundle passed every check listed on the cover.</p>
 <dl><dt>Tree size</dt><dd id="tree-size">${fmt(th.tree_size)}</dd><dt>Root hash</dt><dd><code id="root-hash">${esc(th.root_hash)}</code></dd>
-<dt>Signed at</dt><dd>${when(th.timestamp)}</dd><dt>Signature</dt><dd>${esc(th.signature_algorithm)} by the tenant's audit signer, serial <code>${esc(th.signer_serial)}</code></dd>
+<dt>Signed at</dt><dd>${when(th.timestamp)}</dd><dt>Signature</dt><dd>${esc(th.signature_algorithm)} by the tenant's audit signer, serial <code>${esc(th.signer_serial ?? "—")}</code></dd>
 <dt>Root CA</dt><dd>${esc(v.trust_anchor?.subject ?? "?")}, SHA-256 <code>${esc(v.trust_anchor?.sha256 ?? "?")}</code></dd></dl>
 <h3>How to re-verify</h3><ol>
-<li>With Kakunin's CLI, offline: <code>kakunin audit verify ${esc(input.bundleName)} --root root.pem</code>, where <code>root.pem</code> is the root certificate whose fingerprint is shown above, obtained independently of this report.</li>
+<li>With Kakunin's CLI, offline: <code>kakunin audit verify ${esc(shellQuoted(input.bundleName))} --root root.pem</code>, where <code>root.pem</code> is the root certificate whose fingerprint is shown above, obtained independently of this report.</li>
 <li>With any RFC 9162 implementation: ${
     input.bundle.format === "kakunin-evidence/2"
       ? `for each entry, the leaf hash is SHA-256 of the byte 0x00 followed by the entry's <code>canonical</code> text (UTF-8); its <code>audit_path</code> is the inclusion proof for leaf <code>index</code> in the tree of size ${fmt(th.tree_size)}, which must lead to the root hash above.`

@@ -17,7 +17,10 @@ export interface ParsedEntry {
 
 export interface EventFact {
   index: number;
+  /** The time the agent gave the event (its claim). */
   at: string;
+  /** When the edge received it (what check e, certificate validity, is judged on). */
+  receivedAt: string | null;
   eventId: string;
   type: string;
   action: string;
@@ -85,7 +88,9 @@ function eventOf(e: ParsedEntry): EventFact {
   const ev = obj(e.data.event);
   return {
     index: e.index,
+    // The agent's own claim (back-dating up to 30 days is allowed); receivedAt is the edge's.
     at: str(ev.timestamp, e.at),
+    receivedAt: typeof e.data.received_at === "string" ? e.data.received_at : null,
     eventId: str(ev.event_id),
     type: str(ev.type),
     action: str(ev.action),
