@@ -109,6 +109,18 @@ export function clampText(s: string, max: number): string {
   return chars.length <= max ? s : `${chars.slice(0, max - 1).join("")}…`;
 }
 
+/** The first `max` code points of `s` (a key cut to length; never half a surrogate pair). */
+export function cutCodePoints(s: string, max: number): string {
+  return s.length <= max ? s : Array.from(s).slice(0, max).join("");
+}
+
+const LONE_SURROGATES = new RegExp(LONE_SURROGATE.source, "g");
+
+/** `s` with every lone surrogate replaced by U+FFFD (String.prototype.toWellFormed, for any target). */
+export function wellFormed(s: string): string {
+  return s.replace(LONE_SURROGATES, "\uFFFD");
+}
+
 const encoder = new TextEncoder();
 
 /** UTF-8 size of a string: what a byte limit on the wire or in storage counts (not `.length`). */

@@ -1,6 +1,9 @@
 import { bandOf, type Band } from "../bands.ts";
+import { clampText, wellFormed } from "../unicode.ts";
 import type { ScoredInput } from "../events.ts";
 import { DEFAULT_SCORING, type ScoringConfig } from "./config.ts";
+/** The wire's limit on a reason's detail (shared/src/wire/events.ts reasonSchema), in characters. */
+const REASON_DETAIL_MAX = 512;
 import {
   actionNovelty,
   amountFeatures,
@@ -219,7 +222,11 @@ function scoreInPlace(
   }
   const score = roundScore(1 - keep);
   reasons.sort((a, b) => b.contribution - a.contribution);
-  const rounded = reasons.map((r) => ({ ...r, contribution: roundScore(r.contribution) }));
+  // A reason's detail quotes the agent's own text (actions, resource kinds): made well-formed and
+  // cut to the wire's 512 characters here, once, so no alert or forwarded event carrying it can be
+  // refused downstream (a lone surrogate from a cut emoji made the origin refuse the risk alert:
+  // no decision, no revocation).
+  const rounded = reasons.map((r) => ({ ...r, contribution: roundScore(r.contribution), detail: clampText(wellFormed(r.detail), REASON_DETAIL_MAX) }));
 
   learn(s, e, cfg, novelAny, novelTransition, step, late, action.novel);
   learnObjectStep(s, e, ctx, cfg, object.novel);

@@ -1,4 +1,5 @@
 import { inScope } from "../scope.ts";
+import { cutCodePoints } from "../unicode.ts";
 import type { ScoredInput } from "../events.ts";
 import { curve, type ScoringConfig } from "./config.ts";
 import { driftAfter, driftEvidence } from "./drift.ts";
@@ -101,7 +102,8 @@ export function resourceKind(resource: string): string {
         .join("")
         .replace(/#([._-]#)+/g, "#");
     });
-  return parts.join("").slice(0, 96);
+  // By code point: a cut through an emoji's surrogate pair left text no JSON store takes.
+  return cutCodePoints(parts.join(""), 96);
 }
 
 export function outOfScope(e: ScoredInput, scopes: readonly string[], cfg: ScoringConfig): Reason | undefined {

@@ -1,4 +1,5 @@
 import type { ScoredInput } from "../events.ts";
+import { cutCodePoints } from "../unicode.ts";
 import { curve, type ScoringConfig } from "./config.ts";
 import { binomialTailSurprisalLog, OBJECT_RUN_EVENTS, surprisal, type Reason } from "./features.ts";
 import { bumpStep, decayedAt, forgetLeastRecent, popcount, type MonitorState } from "./state.ts";
@@ -34,7 +35,8 @@ function collectionOf(resource: string): string {
     .toLowerCase()
     .split(/[?#]/, 1)[0]!
     .split(/[/:@=]+/);
-  return `${parts[0]!.slice(0, 64)}/${Math.min(parts.length, 12)}`;
+  // By code point, as resource kinds are: a cut emoji would leave a lone surrogate in the reasons.
+  return `${cutCodePoints(parts[0]!, 64)}/${Math.min(parts.length, 12)}`;
 }
 
 /** A first touch's context (the resource's collection): the object's earlier steps, if any, are not in memory. */
