@@ -7,12 +7,14 @@
  * in free-text reasons, and right-to-left names with their bidi marks stay allowed.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { eventSchema } from "@kakunin/shared";
+import { acceptedEventSchema, eventSchema, signInternal } from "@kakunin/shared";
 import { agentBody, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 let o: TestOrigin;
+let tenant = "";
 beforeAll(async () => {
   o = await startTestOrigin("pglite");
+  tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
 });
 afterAll(async () => {
   await o.close();
@@ -50,12 +52,53 @@ describe("text shown to people carries no terminal or bidi controls", () => {
     expect((await o.json("POST", `/v1/certificates/${cert.id}/revoke`, { body: { reason: "key leaked\r\nsee ticket 42" } })).status).toBe(200);
   });
 
-  it("an event's action and resource refuse them (the edge and the origin share this schema)", () => {
+  it("an event's action and resource refuse them at the ingest door; a resource keeps tabs and line breaks", () => {
     const event = { event_id: "e1", timestamp: new Date().toISOString(), type: "tool_call", action: "orders.place", resource: "orders/1", outcome: "success" };
     expect(eventSchema.safeParse(event).success).toBe(true);
     for (const c of STEERING) {
       expect(eventSchema.safeParse({ ...event, action: `payments.${c}feoh` }).success, JSON.stringify(c)).toBe(false);
-      expect(eventSchema.safeParse({ ...event, resource: `accounts/${c}1` }).success, JSON.stringify(c)).toBe(false);
+      if (c !== "\r") expect(eventSchema.safeParse({ ...event, resource: `accounts/${c}1` }).success, JSON.stringify(c)).toBe(false);
     }
+    expect(eventSchema.safeParse({ ...event, resource: "SELECT *\r\n\tFROM accounts" }).success).toBe(true);
+  });
+
+  it("events an older edge already accepted under its rules are stored, not refused at the origin (forwarding, dead-letter replay)", async () => {
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const serial = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.serial_number;
+    const body = JSON.stringify({
+      events: [
+        {
+          agent_id: agent,
+          tenant_id: tenant,
+          serial_number: serial,
+          score: 0.1,
+          band: "low",
+          reasons: [],
+          received_at: new Date().toISOString(),
+          event: {
+            event_id: "old-edge-1",
+            timestamp: new Date().toISOString(),
+            type: "tool_call",
+            action: "orders.\u202eplace",
+            resource: "orders/\u001b[1",
+            outcome: "success",
+          },
+        },
+      ],
+    });
+    const headers = await signInternal(o.services.edgeSecret, "POST", "/internal/v1/events", body);
+    const r = await o.request("POST", "/internal/v1/events", { key: null, rawBody: body, headers: { ...headers, "content-type": "application/json" } });
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { data: { stored: number } }).data.stored).toBe(1);
+    expect(
+      acceptedEventSchema.safeParse({
+        event_id: "x",
+        timestamp: new Date().toISOString(),
+        type: "tool_call",
+        action: "a\u009bb",
+        resource: "r\u202e",
+        outcome: "success",
+      }).success,
+    ).toBe(true);
   });
 });

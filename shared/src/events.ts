@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PLAIN_LINE_PATTERN } from "./schemas.ts";
+import { PLAIN_LINE_PATTERN, PLAIN_TEXT_PATTERN } from "./schemas.ts";
 import { refineWellFormed, utf8Length } from "./unicode.ts";
 
 /** Limits of the ingest contract (design "Conventions"). */
@@ -14,22 +14,38 @@ export const OUTCOMES = ["success", "error", "denied"] as const;
 
 const utf8Bytes = (v: unknown) => utf8Length(JSON.stringify(v));
 
-export const eventSchema = z.strictObject({
-  event_id: z.string().min(1).max(128).regex(/^[\x21-\x7e]*$/, "printable ASCII without spaces"),
-  timestamp: z.iso.datetime({ offset: true }),
-  type: z.enum(EVENT_TYPES),
-  action: z.string().min(1).max(128).regex(PLAIN_LINE_PATTERN, "must not contain control characters or bidirectional overrides"),
-  resource: z.string().min(1).max(512).regex(PLAIN_LINE_PATTERN, "must not contain control characters or bidirectional overrides").optional(),
-  amount: z.number().finite().nonnegative().max(1e15).optional(),
-  currency: z.string().regex(/^[A-Z]{3}$/, "ISO 4217 code, e.g. EUR").optional(),
-  outcome: z.enum(OUTCOMES),
-  latency_ms: z.number().finite().nonnegative().max(86_400_000).optional(),
-  attributes: z
-    .record(z.string().max(128), z.unknown())
-    .optional()
-    .refine((a) => a === undefined || utf8Bytes(a) <= MAX_ATTRIBUTES_BYTES, { message: `attributes exceed ${MAX_ATTRIBUTES_BYTES} bytes` }),
-  // Every string, keys and nested attributes included, must be storable as UTF-8 (design: 422).
-}).superRefine(refineWellFormed);
+const PLAIN = "must not contain control characters or bidirectional overrides";
+
+/**
+ * An event. `door`: the rules at the public ingest door, where an action or resource that steers a
+ * terminal or reorders text is refused (PLAIN_LINE_PATTERN; a resource may hold tabs and line
+ * breaks, e.g. a query). The edge's forwarding to the origin and dead-letter replay check events
+ * already accepted, possibly by an older edge, with the rules they were accepted under: refusing
+ * them there would lose acknowledged events. People only ever see them escaped (CLI, report).
+ */
+function eventShape(door: boolean) {
+  return z.strictObject({
+    event_id: z.string().min(1).max(128).regex(/^[\x21-\x7e]*$/, "printable ASCII without spaces"),
+    timestamp: z.iso.datetime({ offset: true }),
+    type: z.enum(EVENT_TYPES),
+    action: z.string().min(1).max(128).regex(door ? PLAIN_LINE_PATTERN : /^[^\u0000-\u001f\u007f]*$/, door ? PLAIN : "must not contain control characters"),
+    resource: (door ? z.string().min(1).max(512).regex(PLAIN_TEXT_PATTERN, PLAIN) : z.string().min(1).max(512)).optional(),
+    amount: z.number().finite().nonnegative().max(1e15).optional(),
+    currency: z.string().regex(/^[A-Z]{3}$/, "ISO 4217 code, e.g. EUR").optional(),
+    outcome: z.enum(OUTCOMES),
+    latency_ms: z.number().finite().nonnegative().max(86_400_000).optional(),
+    attributes: z
+      .record(z.string().max(128), z.unknown())
+      .optional()
+      .refine((a) => a === undefined || utf8Bytes(a) <= MAX_ATTRIBUTES_BYTES, { message: `attributes exceed ${MAX_ATTRIBUTES_BYTES} bytes` }),
+    // Every string, keys and nested attributes included, must be storable as UTF-8 (design: 422).
+  }).superRefine(refineWellFormed);
+}
+
+/** `POST /v1/events`: what an agent may send. */
+export const eventSchema = eventShape(true);
+/** An event the edge already accepted (forwarding, replay): the door's rules before 2026-12-06. */
+export const acceptedEventSchema = eventShape(false);
 
 export type AgentEvent = z.infer<typeof eventSchema>;
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { eventSchema } from "../events.ts";
+import { acceptedEventSchema } from "../events.ts";
 import { SERIAL_PATTERN } from "../schemas.ts";
 
 /** Edge → origin: each accepted event with its score, exactly as scored, stored once per event_id. */
@@ -28,7 +28,8 @@ export const forwardedEventSchema = z.object({
   agent_id: uuid,
   tenant_id: uuid,
   serial_number: z.string().regex(SERIAL_PATTERN),
-  event: eventSchema,
+  // Already accepted at the door, perhaps by an older edge under its rules: never refused here for them.
+  event: acceptedEventSchema,
   score: z.number().min(0).max(1),
   band: z.enum(["low", "medium", "high"]),
   reasons: z.array(reasonSchema).max(32),
@@ -39,7 +40,7 @@ export const forwardedEventSchema = z.object({
 
 export const forwardedEventsSchema = z.object({
   wire_version: z.number().int().optional(),
-  // The event itself carries the well-formedness refinement (eventSchema); the rest is the edge's own output.
+  // The event itself carries the well-formedness refinement (acceptedEventSchema); the rest is the edge's own output.
   events: z.array(forwardedEventSchema).min(1).max(EVENTS_MAX_PER_BATCH),
 });
 
