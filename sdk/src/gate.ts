@@ -102,9 +102,9 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
   const keys = new PublicKeys();
   const refuse = (name: GatewayProblemName, detail: string, ext: Record<string, unknown> = {}): GateResult => ({ ok: false, problem: gatewayProblem(name, detail, ext) });
 
-  // A signature is remembered for the skew window after it was made: the oldest in a full store is
-  // forgotten within about that long.
-  const retryAfter = Math.ceil(policy.maxSkewMs / 1000);
+  // A signature is remembered until created + skew, and created may be up to one skew ahead: the
+  // oldest in a full store is forgotten within twice the skew window.
+  const retryAfter = Math.ceil((2 * policy.maxSkewMs) / 1000);
 
   async function genuine(key: WebCryptoKey, sig: InspectedSignature): Promise<GateResult | undefined> {
     return (await signatureMatches(key, sig)) ? undefined : refuse("signature-invalid", "the signature does not verify with the certificate's public key");
@@ -117,7 +117,7 @@ export function createGate(options: GateOptions): (req: GateRequest, checks: Ver
   async function claim(sig: InspectedSignature | undefined, serial: string): Promise<GateResult | undefined> {
     if (!sig) return undefined;
     const claimed = await replays.checkAndAdd(sig.replayKey, sig.rememberUntil);
-    if (claimed === "full") return refuse("replay-store-full", "the gateway cannot remember another signature right now; try again later", { serial_number: serial, retry_after: retryAfter });
+    if (claimed === "full") return refuse("replay-store-full", "the gateway cannot remember another signature (for this agent) right now; try again later", { serial_number: serial, retry_after: retryAfter });
     return claimed ? undefined : refuse("signature-replayed", "this signed request was already accepted once");
   }
 

@@ -229,10 +229,10 @@ describe("the replay store cannot be flushed", () => {
    * live entry: any certificate holder (bob below, here refused for scope on every request) could
    * push an accepted request out of the store and replay it within its skew window.
    */
-  function smallStoreGateway(): { send(req: Request): Promise<Response>; base: string } {
+  function smallStoreGateway(store = { maxEntries: 3, maxPerSerial: 3 }): { send(req: Request): Promise<Response>; base: string } {
     const app = new Hono<KakuninEnv>();
     const verifier = createVerifier({ edgeUrl: t.edgeUrl });
-    app.use("*", kakunin({ authority: "small.test", verifier, replayStore: memoryReplayStore({ maxEntries: 3 }), scope: (c) => (c.req.path === "/pay" ? "payments.send" : "orders.place") }));
+    app.use("*", kakunin({ authority: "small.test", verifier, replayStore: memoryReplayStore(store), scope: (c) => (c.req.path === "/pay" ? "payments.send" : "orders.place") }));
     app.all("*", (c) => c.text("ok"));
     return { base: "http://small.test", send: async (req) => app.request(req) };
   }
@@ -253,8 +253,16 @@ describe("the replay store cannot be flushed", () => {
     expect((await gw.send(accepted.clone())).status).toBe(200);
     for (let i = 0; i < 2; i++) expect((await gw.send(await sign(gw.base, "/orders", bob))).status).toBe(200);
     const full = await gw.send(await sign(gw.base, "/orders", bob));
-    expect(full.headers.get("retry-after")).toBe("60");
+    // A key lives until created + skew, and created may lie one skew (60 s) ahead.
+    expect(full.headers.get("retry-after")).toBe("120");
     await expectProblem(full, 503, "replay-store-full");
     await expectProblem(await gw.send(accepted), 401, "signature-replayed");
+  });
+
+  it("one agent flooding the gateway fills only its own share: the others are still served", async () => {
+    const gw = smallStoreGateway({ maxEntries: 4, maxPerSerial: 2 });
+    for (let i = 0; i < 2; i++) expect((await gw.send(await sign(gw.base, "/orders", bob))).status).toBe(200);
+    await expectProblem(await gw.send(await sign(gw.base, "/orders", bob)), 503, "replay-store-full");
+    expect((await gw.send(await sign(gw.base, "/orders", alice))).status).toBe(200);
   });
 });
