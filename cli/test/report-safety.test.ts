@@ -97,5 +97,11 @@ describe("the evidence report says what the verifier says, and nothing a holder 
     expect(r.code, r.stderr).toBe(0);
     const html = readFileSync(out, "utf8");
     expect(html).toContain("<code>kakunin audit verify &#39;evidence-$(touch PWNED).json&#39; --root root.pem</code>");
+    // A name that starts like an option is made a path.
+    const dashed = join(dir, "--root=evil.pem");
+    writeFileSync(dashed, bundleText);
+    const r2 = await kakunin(NO_CONFIG, "audit", "report", "--root", rootFile, "--out", out, "--", dashed);
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(readFileSync(out, "utf8")).toContain("<code>kakunin audit verify ./--root=evil.pem --root root.pem</code>");
   });
 });

@@ -213,5 +213,14 @@ describe("the de-duplication ids per agent are bounded by count, not only by age
     for (let i = 9; i <= 10; i++) expect((await post(token, [order(`d-${i}`, i)])).status).toBe(202);
     await runDurableObjectAlarm(stub);
     expect(await rows()).toEqual(["d-7", "d-8", "d-9", "d-10"]);
+    // A count left too high (rows deleted by something that did not keep it) is recounted daily,
+    // instead of making the alarm forget ids before their time.
+    await runInDurableObject(stub, async (_m: AgentMonitor, state) => {
+      state.storage.sql.exec("UPDATE meta SET v = '100' WHERE k = 'ids'");
+      state.storage.sql.exec("UPDATE meta SET v = '0' WHERE k = 'ids_counted_at'");
+    });
+    expect((await post(token, [order("d-11", 11)])).status).toBe(202);
+    await runDurableObjectAlarm(stub);
+    expect(await rows()).toEqual(["d-8", "d-9", "d-10", "d-11"]);
   });
 });

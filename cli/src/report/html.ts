@@ -17,7 +17,11 @@ const reasons = (rs: Reason[]) =>
     : `<ul>${rs.map((r) => `<li><code>${esc(r.feature)}</code> +${r.contribution.toFixed(2)}: ${esc(r.detail)}</li>`).join("")}</ul>`;
 
 /** A file name as one shell word: a name like `x$(cmd).json` copied from the report must not run anything. */
-const shellQuoted = (name: string) => (/^[\w@%+=:,./-]+$/.test(name) ? name : `'${name.replace(/'/g, "'\\''")}'`);
+const shellQuoted = (name: string) => {
+  // A leading "-" would read as an option (`--root=evil.pem`): the name is made a path first.
+  const path = name.startsWith("-") ? `./${name}` : name;
+  return /^[\w@%+=:,./-]+$/.test(path) ? path : `'${path.replace(/'/g, "'\\''")}'`;
+};
 
 /** The verifier's warnings under a check (back-dated events, unproven eras…): never left out of the report. */
 const notes = (ns: readonly string[]) => (ns.length === 0 ? "" : `<ul class="notes">${ns.map((n) => `<li>warning: ${esc(n)}</li>`).join("")}</ul>`);

@@ -32,6 +32,22 @@ function setIdCount(sql: Sql, n: number): void {
   sql.exec("INSERT INTO meta (k, v) VALUES ('ids', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", String(n));
 }
 
+/** How often the stored count is checked against the table (one count(*) a day, ~1 s at 10 M rows). */
+const RECOUNT_MS = 86_400_000;
+
+/**
+ * The stored count, recounted once a day: anything that ever deletes rows without it (a rollback
+ * to a build before the count, whose alarm deleted aged ids itself) would otherwise leave it high
+ * for good, and the alarm would then forget ids before their time.
+ */
+function trustedCount(sql: Sql, now: number): number {
+  const counted = Number(sql.exec<{ v: string }>("SELECT v FROM meta WHERE k = 'ids_counted_at'").toArray()[0]?.v ?? Number.NaN);
+  const stored = storedCount(sql);
+  if (stored !== undefined && now - counted < RECOUNT_MS) return stored;
+  sql.exec("INSERT INTO meta (k, v) VALUES ('ids_counted_at', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", String(now));
+  return countRows(sql);
+}
+
 /** Called inside the ingest's transaction, after it stored `added` events. */
 export function addIds(sql: Sql, added: number): void {
   if (added === 0) return;
@@ -45,7 +61,7 @@ export function addIds(sql: Sql, added: number): void {
  * at most PRUNE_LIMIT a run (the next alarm goes on). Call inside a transaction. Returns how many went.
  */
 export function pruneIds(sql: Sql, now: number, max: number): number {
-  const total = storedCount(sql) ?? countRows(sql);
+  const total = trustedCount(sql, now);
   const aged = Number(
     sql
       .exec<{ n: number }>("SELECT count(*) AS n FROM (SELECT 1 FROM events WHERE payload IS NULL AND received_at < ? LIMIT ?)", now - DEDUPE_MS, PRUNE_LIMIT)
