@@ -20,6 +20,8 @@ import { fetchRoot, kakunin, parsed } from "./support/run.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+type V2Bundle = { data: { entries: { canonical: string }[] } };
+
 interface Entry {
   kind: string;
   data: { event?: { event_id: string } };
@@ -105,7 +107,19 @@ describe("an evidence window is cut in log order, not by entry times", () => {
     return { events, verify: await verifyFile(path), bundle: r.body };
   };
   /** The bundle of the `from` test below, as exported. */
-  let fromBundle: { data: { entries: { canonical: string }[] } } | undefined;
+  let fromBundle: V2Bundle | undefined;
+  /** `kakunin audit verify` of `bundle` with the events named removed, as a holder could hand it on (v2: each entry proves itself). */
+  const verifyTrimmed = async (bundle: V2Bundle, eventIds: string[], name: string) => {
+    const gone = new Set(eventIds);
+    const entries = bundle.data.entries.filter((e) => {
+      const entry = JSON.parse(e.canonical) as Entry;
+      return !(entry.kind === "event.ingested" && gone.has(entry.data.event!.event_id));
+    });
+    expect(entries.length).toBe(bundle.data.entries.length - eventIds.length);
+    const path = join(dir, name);
+    writeFileSync(path, JSON.stringify({ data: { ...bundle.data, entries } }));
+    return verifyFile(path);
+  };
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "kakunin-window-order-"));
@@ -152,15 +166,7 @@ describe("an evidence window is cut in log order, not by entry times", () => {
     // What a holder of that bundle could hand on: the window's first events removed, so the stretch
     // opens at the renewal's first entry, whose time is before `from` too (v2: every entry carries
     // its own inclusion proof, so the others still prove included).
-    const gone = new Set(["before-1", "in-window-1", "in-window-2"]);
-    const entries = fromBundle.data.entries.filter((e) => {
-      const entry = JSON.parse(e.canonical) as Entry;
-      return !(entry.kind === "event.ingested" && gone.has(entry.data.event!.event_id));
-    });
-    expect(entries.length).toBe(fromBundle.data.entries.length - 3);
-    const path = join(dir, "trimmed-opening.json");
-    writeFileSync(path, JSON.stringify({ data: { ...fromBundle.data, entries } }));
-    const r = await verifyFile(path);
+    const r = await verifyTrimmed(fromBundle, ["before-1", "in-window-1", "in-window-2"], "trimmed-opening.json");
     expect(r.stdout).toMatch(/^FAILED/m);
     expect(r.stdout).toMatch(/no entry removed[\s\S]*opens at agent_seq \d+, after agent_seq \d+ where its export checkpoint says the stretch opens/);
     expect(r.code).toBe(1);
@@ -181,15 +187,7 @@ describe("an evidence window is cut in log order, not by entry times", () => {
     expect(verify.code).toBe(0);
     // A holder who cuts it back to "after-to" (also logged at or after `to`), dropping the late
     // in-window event and what closed the stretch after it, is caught by the signed stretch.
-    const gone = new Set(["late-in-window", "after-to-2"]);
-    const entries = bundle.data.entries.filter((e) => {
-      const entry = JSON.parse(e.canonical) as Entry;
-      return !(entry.kind === "event.ingested" && gone.has(entry.data.event!.event_id));
-    });
-    expect(entries.length).toBe(bundle.data.entries.length - 2);
-    const path = join(dir, "trimmed-closing.json");
-    writeFileSync(path, JSON.stringify({ data: { ...bundle.data, entries } }));
-    const r = await verifyFile(path);
+    const r = await verifyTrimmed(bundle, ["late-in-window", "after-to-2"], "trimmed-closing.json");
     expect(r.stdout).toMatch(/no entry removed[\s\S]*closes at agent_seq \d+, before agent_seq \d+ where its export checkpoint says the stretch closes/);
     expect(r.code).toBe(1);
   });
