@@ -134,6 +134,23 @@ describe.skipIf(!S3)(`S3 archive against Ceph RGW${S3 ? "" : " (skipped: S3_ENDP
     expect([...versions.text.matchAll(/<VersionId>([^<]*)<\/VersionId>/g)].map((m) => m[1])).toEqual([v1]);
   });
 
+  it("the same bytes already there without a lock (planted by someone with the bucket's keys) are locked, not taken as archived", async () => {
+    const planted = `planted/${Date.now()}`;
+    const body = batch(40);
+    // What an insider could leave at a key the archiver will use: the right bytes and metadata, no retention.
+    const r = await s3("PUT", `/${bucket}/${planted}`, { body: new TextDecoder().decode(body), headers: { "x-amz-meta-sha256": sha256(body), "Content-MD5": md5b64(body) } });
+    expect(r.status).toBe(200);
+    const before = await store.head(planted);
+    expect(before.ok && before.value?.retainUntil).toBeNull();
+    const until = inAnHour();
+    const put = await store.put(planted, body, { retainUntil: until, sha256Hex: sha256(body) });
+    expect(put.ok).toBe(true);
+    const after = await store.head(planted);
+    expect(after.ok && after.value?.retainUntil?.getTime()).toBe(wholeSecondAfter(until));
+    const versionId = after.ok ? after.value?.versionId : null;
+    expect((await s3("DELETE", `/${bucket}/${planted}?versionId=${encodeURIComponent(versionId ?? "")}`)).status).toBe(403);
+  });
+
   it("put ALWAYS sends Content-MD5 and the lock headers, all signed (Ceph would accept a PUT without them)", async () => {
     const spy = vi.spyOn(globalThis, "fetch");
     const body = batch(3);

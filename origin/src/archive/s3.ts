@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { err, ok, type Result } from "@kakunin/shared";
 import { AwsClient } from "aws4fetch";
 import { classifyResponse, classifyThrown, xmlTag } from "./s3-errors.ts";
@@ -97,6 +98,13 @@ export function createS3Archive(opts: S3ArchiveOptions): S3ArchiveStore {
       if (existing.value.sha256Hex !== p.sha256Hex) {
         return err({ code: "rejected", message: `S3 PUT ${key}: key already holds different content (sha256 ${existing.value.sha256Hex ?? "unknown"})` });
       }
+      // The same bytes are only "archived" under a COMPLIANCE lock at least as long as asked: an
+      // object put there without one (by anyone holding the bucket's keys) could be deleted later.
+      const held = existing.value.retainUntil;
+      if (!held || held.getTime() < Date.parse(p.retainUntilIso)) {
+        const locked = await lockExisting(key, p.segments, existing.value.versionId, p.retainUntilIso);
+        if (!locked.ok) return locked;
+      }
       return ok({ versionId: existing.value.versionId, etag: p.md5Hex });
     }
     const r = await send(`PUT ${key}`, objectUrl(p.segments), {
@@ -120,6 +128,21 @@ export function createS3Archive(opts: S3ArchiveOptions): S3ArchiveStore {
       versionId: r.value.headers.get("x-amz-version-id"),
       etag: (r.value.headers.get("etag") ?? p.md5Hex).replace(/"/g, ""),
     });
+  }
+
+  /** Sets (or extends: COMPLIANCE never shortens) the retention of the version already stored. */
+  async function lockExisting(key: string, segments: string[], versionId: string | null, retainUntilIso: string): Promise<Result<true, ArchiveError>> {
+    const xml = `<Retention xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Mode>COMPLIANCE</Mode><RetainUntilDate>${retainUntilIso}</RetainUntilDate></Retention>`;
+    const bytes = new TextEncoder().encode(xml);
+    const version = versionId ? `&versionId=${encodeURIComponent(versionId)}` : "";
+    const r = await send(`PUT ${key}?retention`, `${objectUrl(segments)}?retention${version}`, {
+      method: "PUT",
+      body: bytes,
+      headers: { "Content-Type": "application/xml", "Content-MD5": createHash("md5").update(bytes).digest("base64") },
+    });
+    if (!r.ok) return r;
+    if (r.value.status !== 200) return err(failure(`PUT ${key}?retention`, r.value));
+    return ok(true);
   }
 
   async function get(key: string): Promise<Result<Uint8Array | null, ArchiveError>> {
