@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PLAIN_LINE_PATTERN, PLAIN_TEXT_PATTERN } from "./schemas.ts";
+import { PLAIN_LINE_PATTERN, PLAIN_MESSAGE, PLAIN_TEXT_PATTERN } from "./schemas.ts";
 import { refineWellFormed, utf8Length } from "./unicode.ts";
 
 /** Limits of the ingest contract (design "Conventions"). */
@@ -14,8 +14,6 @@ export const OUTCOMES = ["success", "error", "denied"] as const;
 
 const utf8Bytes = (v: unknown) => utf8Length(JSON.stringify(v));
 
-const PLAIN = "must not contain control characters or bidirectional overrides";
-
 /**
  * An event. `door`: the rules at the public ingest door, where an action or resource that steers a
  * terminal or reorders text is refused (PLAIN_LINE_PATTERN; a resource may hold tabs and line
@@ -28,8 +26,8 @@ function eventShape(door: boolean) {
     event_id: z.string().min(1).max(128).regex(/^[\x21-\x7e]*$/, "printable ASCII without spaces"),
     timestamp: z.iso.datetime({ offset: true }),
     type: z.enum(EVENT_TYPES),
-    action: z.string().min(1).max(128).regex(door ? PLAIN_LINE_PATTERN : /^[^\u0000-\u001f\u007f]*$/, door ? PLAIN : "must not contain control characters"),
-    resource: (door ? z.string().min(1).max(512).regex(PLAIN_TEXT_PATTERN, PLAIN) : z.string().min(1).max(512)).optional(),
+    action: z.string().min(1).max(128).regex(door ? PLAIN_LINE_PATTERN : /^[^\u0000-\u001f\u007f]*$/, door ? PLAIN_MESSAGE : "must not contain control characters"),
+    resource: (door ? z.string().min(1).max(512).regex(PLAIN_TEXT_PATTERN, PLAIN_MESSAGE) : z.string().min(1).max(512)).optional(),
     amount: z.number().finite().nonnegative().max(1e15).optional(),
     currency: z.string().regex(/^[A-Z]{3}$/, "ISO 4217 code, e.g. EUR").optional(),
     outcome: z.enum(OUTCOMES),

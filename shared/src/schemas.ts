@@ -25,7 +25,7 @@ export const scopeSchema = z
  */
 export const PLAIN_LINE_PATTERN = /^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/;
 export const PLAIN_TEXT_PATTERN = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/;
-const PLAIN_MESSAGE = "must not contain control characters or bidirectional overrides";
+export const PLAIN_MESSAGE = "must not contain control characters or bidirectional overrides";
 
 /** A one-line name shown to people, trimmed, 1 to `max` characters. */
 export const plainLine = (max: number) => z.string().trim().min(1).max(max).regex(PLAIN_LINE_PATTERN, PLAIN_MESSAGE);
