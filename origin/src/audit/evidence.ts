@@ -207,7 +207,8 @@ async function signedStretch(s: Services, mine: SQL | undefined, b: { start: num
     const rows = await s.db.select({ idx: auditEntries.idx, canonical: auditEntries.canonical }).from(auditEntries)
       .where(and(mine, gt(auditEntries.idx, after))).orderBy(asc(auditEntries.idx)).limit(100);
     if (rows.length === 0) break;
-    first = rows.map((r) => agentSeqOf(r.canonical)).find((seq) => seq !== undefined);
+    // Parsed only up to the first chain entry: usually the first row, and canonicals can be large.
+    for (const r of rows) if ((first = agentSeqOf(r.canonical)) !== undefined) break;
     after = rows[rows.length - 1]!.idx;
   }
   // No chain entry yet: the checkpoint will be the agent's first, agent_seq 0.
