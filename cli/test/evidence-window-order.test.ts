@@ -12,10 +12,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signInternal } from "@kakunin/shared";
 import { appendAudit } from "../../origin/src/audit/append.ts";
 import { agents } from "../../origin/src/db/schema.ts";
-import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
+import { agentBody, postInternal, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 import { fetchRoot, kakunin, parsed } from "./support/run.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -39,10 +38,7 @@ describe("an evidence window is cut in log order, not by entry times", () => {
     kakunin({ KAKUNIN_CONFIG: join(dir, "no-config.json") }, "audit", "verify", path, "--root", rootFile, ...extra);
 
   const post = async (path: string, doc: unknown) => {
-    const body = JSON.stringify(doc);
-    const headers = await signInternal(o.services.edgeSecret, "POST", path, body);
-    const r = await o.request("POST", path, { key: null, rawBody: body, headers: { ...headers, "content-type": "application/json" } });
-    expect(r.status).toBe(200);
+    expect((await postInternal(o, path, doc)).status).toBe(200);
   };
   const event = (id: string) =>
     post("/internal/v1/events", {

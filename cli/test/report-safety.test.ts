@@ -9,8 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { signInternal } from "@kakunin/shared";
-import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
+import { agentBody, postInternal, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 import { fetchRoot, kakunin } from "./support/run.ts";
 
 const NO_CONFIG = { KAKUNIN_CONFIG: join(tmpdir(), "kakunin-report-safety-no-config.json") };
@@ -29,31 +28,31 @@ describe("the evidence report says what the verifier says, and nothing a holder 
     const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name: "backdating-bot" }) })).body.data.id;
     const serial = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.serial_number;
     // A high-risk event the agent dates 25 days back (the edge allows up to 30), received now.
-    const body = JSON.stringify({
-      events: [
-        {
-          agent_id: agent,
-          tenant_id: tenant,
-          serial_number: serial,
-          score: 0.95,
-          band: "high",
-          reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "not granted" }],
-          received_at: new Date().toISOString(),
-          event: {
-            event_id: "back-1",
-            timestamp: new Date(Date.now() - 25 * 86_400_000).toISOString(),
-            type: "transaction",
-            action: "payments.send",
-            amount: 900,
-            currency: "EUR",
-            outcome: "success",
-          },
-        },
-      ],
-    });
-    const headers = await signInternal(o.services.edgeSecret, "POST", "/internal/v1/events", body);
     expect(
-      (await o.request("POST", "/internal/v1/events", { key: null, rawBody: body, headers: { ...headers, "content-type": "application/json" } })).status,
+      (
+        await postInternal(o, "/internal/v1/events", {
+          events: [
+            {
+              agent_id: agent,
+              tenant_id: tenant,
+              serial_number: serial,
+              score: 0.95,
+              band: "high",
+              reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "not granted" }],
+              received_at: new Date().toISOString(),
+              event: {
+                event_id: "back-1",
+                timestamp: new Date(Date.now() - 25 * 86_400_000).toISOString(),
+                type: "transaction",
+                action: "payments.send",
+                amount: 900,
+                currency: "EUR",
+                outcome: "success",
+              },
+            },
+          ],
+        })
+      ).status,
     ).toBe(200);
     const res = await o.request("GET", `/v1/agents/${agent}/evidence`);
     bundleText = await res.text();

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
+import { signInternal } from "@kakunin/shared";
 import { createApp } from "../src/app.ts";
 import { bootstrap } from "../src/bootstrap.ts";
 import { buildServices } from "../src/build-services.ts";
@@ -126,6 +127,13 @@ export async function startTestOrigin(
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A signed edge → origin call (what the edge's forwarding sends), e.g. `/internal/v1/events`. */
+export async function postInternal(o: TestOrigin, path: string, doc: unknown): Promise<Response> {
+  const body = JSON.stringify(doc);
+  const headers = await signInternal(o.services.edgeSecret, "POST", path, body);
+  return o.request("POST", path, { key: null, rawBody: body, headers: { ...headers, "content-type": "application/json" } });
 }
 
 export const SAMPLE_HASH = `sha256:${"ab".repeat(32)}`;
