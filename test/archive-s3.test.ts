@@ -151,6 +151,22 @@ describe.skipIf(!S3)(`S3 archive against Ceph RGW${S3 ? "" : " (skipped: S3_ENDP
     expect((await s3("DELETE", `/${bucket}/${planted}?versionId=${encodeURIComponent(versionId ?? "")}`)).status).toBe(403);
   });
 
+  it("other bytes planted under the right sha256 metadata are rejected, not locked and taken as archived", async () => {
+    const planted = `forged/${Date.now()}`;
+    const body = batch(50);
+    const forged = batch(51);
+    // The metadata is whatever the writer says: an insider plants a forged batch labelled with the
+    // real batch's hash at the key the archiver will use next.
+    const r = await s3("PUT", `/${bucket}/${planted}`, { body: new TextDecoder().decode(forged), headers: { "x-amz-meta-sha256": sha256(body), "Content-MD5": md5b64(forged) } });
+    expect(r.status).toBe(200);
+    const put = await store.put(planted, body, { retainUntil: inAnHour(), sha256Hex: sha256(body) });
+    expect(put).toMatchObject({ ok: false, error: { code: "rejected" } });
+    if (!put.ok) expect(put.error.message).toContain(sha256(forged));
+    // Not locked either: the forged object stays deletable, so an operator can clear the key.
+    const after = await store.head(planted);
+    expect(after.ok && after.value?.retainUntil).toBeNull();
+  });
+
   it("put ALWAYS sends Content-MD5 and the lock headers, all signed (Ceph would accept a PUT without them)", async () => {
     const spy = vi.spyOn(globalThis, "fetch");
     const body = batch(3);

@@ -1,7 +1,7 @@
 import { webcrypto } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { canonicalize, kakuninOids, TREE_HEAD_CONTEXT, treeHeadMessage, type EvidenceBundle, type EvidenceBundleV2 } from "@kakunin/shared";
@@ -254,6 +254,30 @@ describe.each(dbKinds())("audit trail on %s", (kind) => {
     const [row] = rowsOf<{ n: string }>(await o.services.db.execute(sql`select count(*)::text as n from audit_tree_heads`));
     expect(heads).toHaveLength(Number(row!.n));
     expect(head.signer_certificate_pem).toContain("BEGIN CERTIFICATE");
+  });
+
+  it("a batch planted at its key under the right sha256 metadata but with other bytes is not recorded as archived", async () => {
+    for (let i = 0; i < 4; i++) await o.json("POST", "/v1/agents", { body: agentBody({ name: `planted-${i}` }) });
+    const dir = mkdtempSync(join(tmpdir(), "kakunin-archive-planted-"));
+    const store = createLocalArchive(dir);
+    // Seal only (the store is "not ready"), so the keys and hashes the upload will use are known.
+    const sealer = new Archiver(o.services, store, { batchSize: 3, maxAgeMs: 0, log: () => undefined, prepare: async () => ({ ok: false, error: { message: "not yet" } }) });
+    await sealer.runOnce();
+    const due = rowsOf<{ object_key: string; sha256: string }>(await o.services.db.execute(sql`select object_key, sha256 from audit_batches where archived_at is null order by tenant_id, first_idx`));
+    expect(due.length).toBeGreaterThan(0);
+    // An insider with write access to the store plants forged bytes labelled with the real hash.
+    for (const b of due) {
+      const file = join(dir, ...b.object_key.split("/"));
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, `{"forged":${JSON.stringify(b.object_key)}}\n`);
+      writeFileSync(`${file}.meta.json`, JSON.stringify({ sha256: b.sha256, retainUntil: new Date(Date.now() + 86_400_000).toISOString() }));
+    }
+    const archiver = new Archiver(o.services, store, { batchSize: 3, maxAgeMs: 0, log: () => undefined });
+    const r = await archiver.runOnce();
+    expect(r.archived).toBe(0);
+    expect(r.failed).toBeGreaterThan(0);
+    const still = rowsOf<{ n: string }>(await o.services.db.execute(sql`select count(*)::text as n from audit_batches where archived_at is null`));
+    expect(Number(still[0]!.n)).toBe(due.length);
   });
 
   it("two archivers on one database never upload the same batch twice; a store that was not ready is prepared later", async () => {

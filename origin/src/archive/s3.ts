@@ -95,8 +95,16 @@ export function createS3Archive(opts: S3ArchiveOptions): S3ArchiveStore {
     const existing = await head(key);
     if (!existing.ok) return existing;
     if (existing.value) {
-      if (existing.value.sha256Hex !== p.sha256Hex) {
-        return err({ code: "rejected", message: `S3 PUT ${key}: key already holds different content (sha256 ${existing.value.sha256Hex ?? "unknown"})` });
+      // The bytes, not the `sha256` metadata: metadata is whatever its writer said, so a forged
+      // batch planted under the real batch's hash would otherwise be locked and reported archived.
+      // Read by version id: the version whose retention is checked and set below.
+      const version = existing.value.versionId ? `?versionId=${encodeURIComponent(existing.value.versionId)}` : "";
+      const stored = await send(`GET ${key}`, objectUrl(p.segments) + version, { method: "GET" });
+      if (!stored.ok) return stored;
+      if (stored.value.status !== 200) return err(failure(`GET ${key}`, stored.value));
+      const storedSha = createHash("sha256").update(stored.value.body).digest("hex");
+      if (storedSha !== p.sha256Hex) {
+        return err({ code: "rejected", message: `S3 PUT ${key}: key already holds different content (sha256 ${storedSha})` });
       }
       // The same bytes are only "archived" under a COMPLIANCE lock at least as long as asked: an
       // object put there without one (by anyone holding the bucket's keys) could be deleted later.

@@ -44,9 +44,10 @@ export function objectKey(tenantId: string, first: number, last: number): string
  * Moves the audit log into WORM storage. Two steps, each safe to repeat after a crash:
  * 1. seal: fix the next batch's range, object key and SHA-256 in the database (the primary key on
  *    (tenant, first index) makes a second seal of the same range impossible);
- * 2. upload, per tenant in log order: rebuild the object from the immutable entries, and if the
- *    key already holds exactly these bytes (an upload that succeeded before a crash) just record it;
- *    otherwise PUT it with Object Lock. A failure stops that tenant's queue (order is kept) and is
+ * 2. upload, per tenant in log order: rebuild the object from the immutable entries and put() it
+ *    with Object Lock; put() is write-once and idempotent, so a key already holding exactly these
+ *    bytes (an upload that succeeded before a crash) is just recorded, and other bytes there are
+ *    refused whatever their metadata says. A failure stops that tenant's queue (order is kept) and is
  *    retried with backoff; entries stay in the database until the archive accepted them.
  */
 export class Archiver {
@@ -109,7 +110,7 @@ export class Archiver {
   /**
    * Every signed tree head goes to the WORM store too, as the JSON a verifier reads (the head with
    * its signer certificate), under the same retention: the log's commitments survive the database.
-   * Idempotent like the batches: an object already holding these bytes is just recorded.
+   * Idempotent like the batches: an object already holding these bytes is just recorded (put() checks the bytes).
    */
   private async uploadTreeHeads(): Promise<number> {
     const pending = await this.s.db.select({ h: auditTreeHeads, serial: authorities.serialNumber, pem: authorities.certificatePem })
@@ -125,20 +126,16 @@ export class Archiver {
         signature: Buffer.from(h.signature).toString("base64"), signature_algorithm: "RSASSA_PKCS1_V1_5_SHA_256", signer_serial: serial, signer_certificate_pem: pem,
       })}\n`);
       const digest = sha256(body);
-      const existing = await this.store.head(key);
-      let versionId: string | null = null;
-      if (existing.ok && existing.value && existing.value.sha256Hex === digest) versionId = existing.value.versionId;
-      else {
-        const retainUntil = new Date(this.s.clock.now().getTime() + this.o.retentionDays * DAY);
-        const put = existing.ok ? await this.store.put(key, body, { retainUntil, sha256Hex: digest }) : existing;
-        if (!put.ok) {
-          this.lastError = `${key}: ${put.error.code}: ${put.error.message}`;
-          failed++;
-          continue;
-        }
-        versionId = put.value.versionId;
+      // Always put(), never "head says it is there": put is idempotent for the same bytes and judges
+      // an existing object by its bytes and its lock, not by metadata anyone with the keys can set.
+      const retainUntil = new Date(this.s.clock.now().getTime() + this.o.retentionDays * DAY);
+      const put = await this.store.put(key, body, { retainUntil, sha256Hex: digest });
+      if (!put.ok) {
+        this.lastError = `${key}: ${put.error.code}: ${put.error.message}`;
+        failed++;
+        continue;
       }
-      await this.s.db.insert(auditTreeHeadArchive).values({ tenantId: h.tenantId, treeSize: h.treeSize, objectKey: key, sha256: digest, versionId }).onConflictDoNothing();
+      await this.s.db.insert(auditTreeHeadArchive).values({ tenantId: h.tenantId, treeSize: h.treeSize, objectKey: key, sha256: digest, versionId: put.value.versionId }).onConflictDoNothing();
     }
     return failed;
   }
@@ -200,23 +197,18 @@ export class Archiver {
         failed++;
         continue;
       }
-      const existing = await this.store.head(b.objectKey);
-      let versionId: string | null = null;
-      if (existing.ok && existing.value && existing.value.sha256Hex === b.sha256) {
-        versionId = existing.value.versionId;
-      } else {
-        const put = existing.ok ? await this.store.put(b.objectKey, body, { retainUntil: b.retainUntil, sha256Hex: b.sha256 }) : existing;
-        if (!put.ok) {
-          this.lastError = `${b.objectKey}: ${put.error.code}: ${put.error.message}`;
-          await this.s.db.update(auditBatches).set({ attempts: sql`${auditBatches.attempts} + 1` })
-            .where(and(eq(auditBatches.tenantId, b.tenantId), eq(auditBatches.firstIdx, b.firstIdx)));
-          blocked.add(b.tenantId);
-          failed++;
-          continue;
-        }
-        versionId = put.value.versionId;
+      // put() even after a crash mid-upload: for the same bytes it answers with the stored version
+      // (locking it if it was not), and it reads the bytes, not the metadata, of what is there.
+      const put = await this.store.put(b.objectKey, body, { retainUntil: b.retainUntil, sha256Hex: b.sha256 });
+      if (!put.ok) {
+        this.lastError = `${b.objectKey}: ${put.error.code}: ${put.error.message}`;
+        await this.s.db.update(auditBatches).set({ attempts: sql`${auditBatches.attempts} + 1` })
+          .where(and(eq(auditBatches.tenantId, b.tenantId), eq(auditBatches.firstIdx, b.firstIdx)));
+        blocked.add(b.tenantId);
+        failed++;
+        continue;
       }
-      await this.s.db.update(auditBatches).set({ archivedAt: this.s.clock.now(), versionId })
+      await this.s.db.update(auditBatches).set({ archivedAt: this.s.clock.now(), versionId: put.value.versionId })
         .where(and(eq(auditBatches.tenantId, b.tenantId), eq(auditBatches.firstIdx, b.firstIdx)));
       archived++;
     }
