@@ -29,9 +29,10 @@ const DAY = 86_400_000;
 
 /**
  * Default upload lease. It must outlast the worst case of one batch's I/O, or a second origin
- * takes the batch over while the first is still uploading (harmless — the HEAD finds the object —
- * but wasted): reading the entries (statement timeout, 15 s by default) + HEAD + PUT (10 s S3
- * timeout each) = 35 s. 60 s leaves room; raise it with larger statement or S3 timeouts.
+ * takes the batch over while the first is still uploading (harmless — put() finds the object and
+ * compares its bytes — but wasted): reading the entries (statement timeout, 15 s by default) + the
+ * store's HEAD and then PUT, or GET (the bytes already there) and a retention PUT (10 s S3 timeout
+ * each) = 45 s. 60 s leaves room; raise it with larger statement or S3 timeouts.
  */
 export const ARCHIVE_LEASE_MS = 60_000;
 
