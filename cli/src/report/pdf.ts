@@ -31,7 +31,7 @@ export async function findChromium(): Promise<string | undefined> {
 
 /**
  * Prints `htmlPath` to `pdfPath`. A throwaway profile directory keeps runs independent; no
- * network is needed (the HTML is self-contained). Bounded: a hung browser is killed after 90 s.
+ * network is needed (the HTML is self-contained) and none is reachable (a dead proxy). Bounded: a hung browser is killed after 90 s.
  */
 export async function printPdf(htmlPath: string, pdfPath: string): Promise<Result<void, string>> {
   const browser = await findChromium();
@@ -45,6 +45,12 @@ export async function printPdf(htmlPath: string, pdfPath: string): Promise<Resul
       "--disable-dev-shm-usage",
       "--no-first-run",
       "--no-pdf-header-footer",
+      // Offline by construction, not only by the report's CSP: every request, loopback included
+      // (`<-loopback>` removes chromium's implicit bypass), goes to a proxy on a port nothing
+      // serves, so no URL in the HTML can tell anyone the report was opened. Script stays
+      // CSP-only: `--blink-settings=scriptEnabled=false` stops headless chromium printing at all.
+      "--proxy-server=http://127.0.0.1:1",
+      "--proxy-bypass-list=<-loopback>",
       `--user-data-dir=${profile}`,
       `--print-to-pdf=${resolve(pdfPath)}`,
       pathToFileURL(resolve(htmlPath)).href,
