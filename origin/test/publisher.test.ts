@@ -1,11 +1,12 @@
-import { isNull } from "drizzle-orm";
+import { isNotNull, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { err, ok, type CertStatusRecord, type EdgeRecord, type PublishBatch } from "@kakunin/shared";
 import { ManualClock } from "../src/clock.ts";
 import { outbox } from "../src/db/schema.ts";
 import type { EdgeClient } from "../src/publish/edge-client.ts";
 import { Publisher } from "../src/publish/publisher.ts";
-import { Refresher } from "../src/publish/refresher.ts";
+import { OUTBOX_RETENTION_MS, Refresher } from "../src/publish/refresher.ts";
+import { tenantHealth } from "../src/console/health-data.ts";
 import { keyManagerSigners } from "../src/publish/signers.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
@@ -110,5 +111,38 @@ describe.each(dbKinds())("publisher on %s", (kind) => {
     await drainAll(p);
     expect(edge.records().some((x) => x.kind === "cert" && x.serial_number === serial)).toBe(true);
     expect(edge.records().some((x) => x.kind === "crl")).toBe(true);
+  });
+
+  it("delivered outbox rows are pruned after OUTBOX_RETENTION_MS (the OCSP refresh alone adds a row per certificate every two days); pending ones never are", async () => {
+    const edge = recordingEdge();
+    const p = new Publisher(o.services, edge.client, keyManagerSigners(o.services));
+    const refresher = new Refresher(o.services);
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name: "pruned" }) })).body.data.id;
+    const cert = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
+    const serial = cert.serial_number;
+    expect((await o.json("POST", `/v1/certificates/${cert.id}/revoke`, { body: { reason: "key compromise" } })).status).toBe(200);
+    await drainAll(p);
+    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+    expect((await tenantHealth(o.services.db, tenant, clock.now())).propagation.map((x) => x.serial)).toContain(serial);
+    const delivered = await o.services.db.select({ seq: outbox.seq }).from(outbox).where(isNotNull(outbox.deliveredAt));
+    expect(delivered.length).toBeGreaterThan(0);
+    clock.advance(OUTBOX_RETENTION_MS + 60_000);
+    // Written while the edge is down: pending however old they get.
+    edge.setDown(true);
+    const late = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name: "pending-while-down" }) })).body.data.id;
+    expect((await o.json("POST", `/v1/agents/${late}/certify`)).status).toBe(201);
+    expect(await p.drainOnce()).toHaveProperty("error");
+    const pendingBefore = await pending();
+    expect(pendingBefore).toBeGreaterThan(0);
+    const r = await refresher.runOnce();
+    expect(r.pruned).toBeGreaterThanOrEqual(delivered.length);
+    expect(await o.services.db.select({ seq: outbox.seq }).from(outbox).where(isNotNull(outbox.deliveredAt))).toEqual([]);
+    expect(await pending()).toBeGreaterThanOrEqual(pendingBefore);
+    // The health page shows revocations inside the window only: an older one with its outbox row
+    // gone is not "never delivered".
+    expect((await tenantHealth(o.services.db, tenant, clock.now())).propagation.map((x) => x.serial)).not.toContain(serial);
+    edge.setDown(false);
+    expect(await drainAll(p)).not.toHaveProperty("error");
+    expect(await pending()).toBe(0);
   });
 });

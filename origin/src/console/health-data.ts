@@ -1,7 +1,8 @@
-import { and, count, desc, eq, isNotNull, isNull, min, sql } from "drizzle-orm";
+import { and, count, desc, eq, gte, isNotNull, isNull, min, sql } from "drizzle-orm";
 import type { Db } from "../db/index.ts";
 import { agentEvents, auditBatches, certificates, deadLetters, outbox, webhookDeliveries } from "../db/schema.ts";
 import { rowsOfResult } from "../db/index.ts";
+import { OUTBOX_RETENTION_MS } from "../publish/refresher.ts";
 
 export interface Propagation {
   serial: string;
@@ -25,7 +26,9 @@ export async function tenantHealth(db: Db, tenantId: string, now: Date) {
   const revoked = await db
     .select({ serial: certificates.serialNumber, revokedAt: certificates.revokedAt })
     .from(certificates)
-    .where(and(eq(certificates.tenantId, tenantId), isNotNull(certificates.revokedAt)))
+    // Inside the outbox's retention only: an older revocation's rows are pruned, and "not
+    // delivered" would be a false alarm.
+    .where(and(eq(certificates.tenantId, tenantId), gte(certificates.revokedAt, new Date(now.getTime() - OUTBOX_RETENTION_MS))))
     .orderBy(desc(certificates.revokedAt))
     .limit(20);
   const propagation: Propagation[] = [];

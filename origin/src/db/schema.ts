@@ -302,7 +302,12 @@ export const outbox = pgTable(
     claimedUntil: ts("claimed_until"),
     claimedBy: text("claimed_by"),
   },
-  (t) => [index("outbox_pending_idx").on(t.seq).where(sql`${t.deliveredAt} is null`)],
+  (t) => [
+    index("outbox_pending_idx").on(t.seq).where(sql`${t.deliveredAt} is null`),
+    // A subject's deliveries (the console's revocation propagation: first delivery after revoked_at),
+    // without a scan of the whole table per revoked certificate.
+    index("outbox_subject_idx").on(t.kind, t.subject, t.deliveredAt),
+  ],
 );
 
 /**
