@@ -1,6 +1,6 @@
 import { open, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { asc, eq, isNull, sql } from "drizzle-orm";
+import { and, asc, count, eq, isNull, sql } from "drizzle-orm";
 import { rowsOfResult } from "./db/index.ts";
 import { authorities, outbox } from "./db/schema.ts";
 import type { Services } from "./services.ts";
@@ -65,8 +65,8 @@ async function probeWritable(dir: string): Promise<void> {
  * What `/readyz` checks, concurrently, each under CHECK_TIMEOUT_MS: the database answers and can
  * take writes (not a standby, not read-only; an embedded PGlite's directory writable); the key
  * manager answers for the root CA key (a real round trip to the KMS or HSM); and the oldest
- * unpublished outbox row is younger than KAKUNIN_READY_MAX_PUBLISH_LAG_S (the edge is learning
- * of revocations). With publishing off the lag check reports so and passes. `background` names the
+ * unpublished change in the outbox is younger than KAKUNIN_READY_MAX_PUBLISH_LAG_S (the edge is
+ * learning of revocations; upkeep rows are reported in the detail, not judged). With publishing off the lag check reports so and passes. `background` names the
  * background jobs that keep failing (archive, webhooks, …) but never fails readiness: their work
  * waits in the database and another origin would fail the same way, so taking this one out of
  * rotation helps nobody. What would (the database refusing writes) fails `database` instead.
@@ -98,11 +98,28 @@ export async function readiness(s: Services): Promise<ReadinessChecks> {
     }, perf),
     timed(async () => {
       if (s.config.KAKUNIN_PUBLISH === "off") return "publishing is off";
-      const [oldest] = await s.db.select({ at: outbox.createdAt }).from(outbox).where(isNull(outbox.deliveredAt)).orderBy(asc(outbox.seq)).limit(1);
-      const lagS = oldest ? Math.max(0, (s.clock.now().getTime() - oldest.at.getTime()) / 1000) : 0;
+      // Changes only: upkeep (OCSP/CRL refresh, a resync) is published after them and may take a
+      // while behind a slow KMS; it is reported, and a change stuck behind nothing fails the check.
+      const oldestOf = async (background: boolean) =>
+        (
+          await s.db
+            .select({ at: outbox.createdAt })
+            .from(outbox)
+            .where(and(isNull(outbox.deliveredAt), eq(outbox.background, background)))
+            .orderBy(asc(outbox.seq))
+            .limit(1)
+        )[0];
+      const ageS = (row: { at: Date } | undefined) => (row ? Math.max(0, Math.round((s.clock.now().getTime() - row.at.getTime()) / 1000)) : 0);
+      const lagS = ageS(await oldestOf(false));
       const max = s.config.KAKUNIN_READY_MAX_PUBLISH_LAG_S;
-      if (lagS > max) throw new Error(`oldest unpublished change is ${Math.round(lagS)} s old (limit ${max} s): the edge is not receiving status updates`);
-      return `${Math.round(lagS)} s`;
+      if (lagS > max) throw new Error(`oldest unpublished change is ${lagS} s old (limit ${max} s): the edge is not receiving status updates`);
+      const upkeep = await oldestOf(true);
+      if (!upkeep) return `${lagS} s`;
+      const [n] = await s.db
+        .select({ n: count() })
+        .from(outbox)
+        .where(and(isNull(outbox.deliveredAt), eq(outbox.background, true)));
+      return `${lagS} s (upkeep: ${n?.n ?? 0} pending, oldest ${ageS(upkeep)} s)`;
     }, perf),
   ]);
   return { database, key_manager: keyManager, publish_lag: publishLag, background: backgroundCheck(s) };

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { isNotNull, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { err, ok, type CertStatusRecord, type EdgeRecord, type PublishBatch } from "@kakunin/shared";
@@ -6,6 +7,7 @@ import { outbox } from "../src/db/schema.ts";
 import type { EdgeClient } from "../src/publish/edge-client.ts";
 import { Publisher } from "../src/publish/publisher.ts";
 import { OUTBOX_RETENTION_MS, Refresher } from "../src/publish/refresher.ts";
+import { enqueue } from "../src/publish/outbox.ts";
 import { tenantHealth } from "../src/console/health-data.ts";
 import { keyManagerSigners } from "../src/publish/signers.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
@@ -111,6 +113,23 @@ describe.each(dbKinds())("publisher on %s", (kind) => {
     await drainAll(p);
     expect(edge.records().some((x) => x.kind === "cert" && x.serial_number === serial)).toBe(true);
     expect(edge.records().some((x) => x.kind === "crl")).toBe(true);
+  });
+
+  it("a revocation is published in the next batch, not behind thousands of queued OCSP/CRL refreshes or a resync", async () => {
+    const edge = recordingEdge();
+    const p = new Publisher(o.services, edge.client, keyManagerSigners(o.services));
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name: "lane" }) })).body.data.id;
+    const cert = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
+    await drainAll(p);
+    // Upkeep the refresher or a resync queued: 1,000 subjects, five batches' worth.
+    await enqueue(o.services.db, Array.from({ length: 1000 }, () => ({ kind: "crl" as const, subject: randomUUID() })), { background: true });
+    expect((await o.json("POST", `/v1/certificates/${cert.id}/revoke`, { body: { reason: "lane test" } })).status).toBe(200);
+    edge.batches.length = 0;
+    const first = await p.drainOnce();
+    expect(first).toMatchObject({ pending: true });
+    expect(edge.records()).toContainEqual(expect.objectContaining({ kind: "cert", serial_number: cert.serial_number, status: "revoked" }));
+    await drainAll(p);
+    expect(await pending()).toBe(0);
   });
 
   it("delivered outbox rows are pruned after OUTBOX_RETENTION_MS (the OCSP refresh alone adds a row per certificate every two days); pending ones never are", async () => {

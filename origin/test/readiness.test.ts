@@ -34,6 +34,20 @@ describe.each(dbKinds())("liveness and readiness on %s", (kind) => {
     await o.services.db.delete(outbox);
   });
 
+  it("a backlog of upkeep alone (OCSP/CRL refresh, a resync) keeps /readyz ready: it is published after changes, and taking the API out of rotation would not speed it", async () => {
+    const old = new Date(clock.now().getTime() - 3_600_000);
+    await o.services.db.insert(outbox).values({ kind: "crl", subject: "00000000-0000-0000-0000-000000000001", createdAt: old, background: true });
+    const ready = await o.json<Ready>("GET", "/readyz", { key: null });
+    expect(ready.status, JSON.stringify(ready.body)).toBe(200);
+    expect(ready.body.checks.publish_lag!.detail).toMatch(/upkeep: 1 pending, oldest 3600 s/);
+    const metrics = await o.request("GET", "/metrics", { key: null });
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/^kakunin_outbox_oldest_age_seconds 0$/m);
+    expect(text).toMatch(/^kakunin_outbox_upkeep_pending 1$/m);
+    await o.services.db.delete(outbox);
+  });
+
   it("GET /healthz is liveness only: it answers 200 without asking the database", async () => {
     const res = await o.json<{ status: string }>("GET", "/healthz", { key: null });
     expect(res.status).toBe(200);

@@ -301,9 +301,17 @@ export const outbox = pgTable(
     /** Publish lease: several origins share the outbox; a row is sent by one of them at a time. */
     claimedUntil: ts("claimed_until"),
     claimedBy: text("claimed_by"),
+    /**
+     * Queued by bulk upkeep (the OCSP/CRL refresher, a resync, re-signing owed after a KMS outage),
+     * not by a change someone made: published after every pending change, so a revocation never
+     * waits behind thousands of refreshed OCSP responses.
+     */
+    background: boolean("background").notNull().default(false),
   },
   (t) => [
     index("outbox_pending_idx").on(t.seq).where(sql`${t.deliveredAt} is null`),
+    // The publisher's claim order: changes first, then upkeep, each oldest first.
+    index("outbox_claim_idx").on(t.background, t.seq).where(sql`${t.deliveredAt} is null`),
     // A subject's deliveries (the console's revocation propagation: first delivery after revoked_at),
     // without a scan of the whole table per revoked certificate.
     index("outbox_subject_idx").on(t.kind, t.subject, t.deliveredAt),

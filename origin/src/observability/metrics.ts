@@ -99,7 +99,11 @@ function labelsOf<L extends string>(names: readonly L[], value: (l: L) => string
 function registerBacklogGauges(registry: Registry, { db, pool }: MetricsSources): void {
   const fromDb = (name: string, help: string, query: ReturnType<typeof sql>) => scalarFromDb(registry, db, name, help, query);
   fromDb("kakunin_outbox_pending", "Status records waiting to be published to the edge", sql`select count(*)::float8 as v from outbox where delivered_at is null`);
-  fromDb("kakunin_outbox_oldest_age_seconds", "Age of the oldest unpublished status record (0 when none)", sql`select coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as v from outbox where delivered_at is null`);
+  // Changes (a revocation, an issuance) and upkeep (OCSP/CRL refresh, a resync) apart: upkeep is
+  // published after every change, so only the first is the revocation-propagation lag.
+  fromDb("kakunin_outbox_oldest_age_seconds", "Age of the oldest unpublished change (0 when none); upkeep apart", sql`select coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as v from outbox where delivered_at is null and not background`);
+  fromDb("kakunin_outbox_upkeep_pending", "Upkeep records (OCSP/CRL refresh, resync) waiting to be published, after every change", sql`select count(*)::float8 as v from outbox where delivered_at is null and background`);
+  fromDb("kakunin_outbox_upkeep_oldest_age_seconds", "Age of the oldest unpublished upkeep record (0 when none)", sql`select coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as v from outbox where delivered_at is null and background`);
   fromDb("kakunin_archive_pending_batches", "Sealed audit batches not yet accepted by the archive", sql`select count(*)::float8 as v from audit_batches where archived_at is null`);
   fromDb("kakunin_archive_lag_seconds", "Age of the oldest sealed batch the archive has not accepted (0 when none)", sql`select coalesce(extract(epoch from now() - min(sealed_at)), 0)::float8 as v from audit_batches where archived_at is null`);
   // Dead letters not yet replayed, by source (edge = reported by an AgentMonitor, origin = refused

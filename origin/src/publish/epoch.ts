@@ -26,7 +26,7 @@ export async function beginNextEpoch(db: Db, seen: OriginEpoch, atLeast: number,
     const next = { n: Math.max(seen.n, atLeast) + 1, id: randomUUID() };
     await tx.insert(originEpoch).values({ id: 1, n: next.n, epochId: next.id, reason, startedAt: now })
       .onConflictDoUpdate({ target: originEpoch.id, set: { n: next.n, epochId: next.id, reason, startedAt: now } });
-    await enqueue(tx, await everySubject(tx, now));
+    await enqueue(tx, await everySubject(tx, now), { background: true });
     return { epoch: next, started: true };
   });
 }

@@ -125,8 +125,12 @@ export class Publisher {
   }
 
   /**
-   * Claims the oldest undelivered rows no other origin holds (SKIP LOCKED, then a lease), so
-   * several origins on one database publish disjoint rows; a crashed holder's lease runs out.
+   * Claims undelivered rows no other origin holds (SKIP LOCKED, then a lease), so several origins
+   * on one database publish disjoint rows; a crashed holder's lease runs out. Changes before bulk
+   * upkeep (`outbox.background`), each oldest first (`outbox_claim_idx`): a revocation made while
+   * the refresher's thousands of OCSP rows, or a resync's every subject, wait is published in the
+   * next batch, not after them. Out of version order across subjects is safe: each record carries
+   * its subject's current state, and the edge discards a version older than it holds.
    */
   private async claim(): Promise<{ seq: number; kind: OutboxKind; subject: string }[]> {
     const now = this.s.clock.now();
@@ -136,7 +140,7 @@ export class Publisher {
       where seq in (
         select seq from outbox
         where delivered_at is null and (claimed_until is null or claimed_until < ${now} or claimed_by = ${this.opts.instanceId})
-        order by seq limit ${this.opts.batchSize}
+        order by background, seq limit ${this.opts.batchSize}
         for update skip locked)
       returning seq, kind, subject`);
     return rowsOfResult<{ seq: string | number; kind: OutboxKind; subject: string }>(result)

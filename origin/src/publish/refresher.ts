@@ -80,7 +80,7 @@ export class Refresher {
         for (const t of tenantsWithCa) if (t.id) items.push({ kind: "crl", subject: t.id });
         crls = tenantsWithCa.length;
       }
-      await enqueue(tx, items);
+      await enqueue(tx, items, { background: true });
       return { certs: stale.length, crls, queued: items.length, pruned: await pruneDelivered(tx, new Date(now - OUTBOX_RETENTION_MS)) };
     });
     if (r.crls > 0) this.lastCrl = now;

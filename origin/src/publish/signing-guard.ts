@@ -82,7 +82,7 @@ export class SigningGuard implements PublishSigners {
     this.down = false;
     const owed = [...this.owed];
     // Forgotten only once queued: a failed enqueue leaves them owed for the next try.
-    await enqueue(this.s.db, owed.map(([, item]) => item));
+    await enqueue(this.s.db, owed.map(([, item]) => item), { background: true });
     for (const [key, item] of owed) if (this.owed.get(key) === item) this.owed.delete(key);
     this.log(`key manager signs again: ${owed.length} OCSP response(s)/CRL(s) queued for re-signing`);
     this.onRecovered();

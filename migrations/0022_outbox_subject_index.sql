@@ -1,1 +1,0 @@
-CREATE INDEX "outbox_subject_idx" ON "outbox" USING btree ("kind","subject","delivered_at");
