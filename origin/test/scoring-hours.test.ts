@@ -193,4 +193,35 @@ describe("unusual_hour counts days and sessions, not events", () => {
     expect(reviewed.week).toBeCloseTo(plain.week, 6);
     expect(reviewed.total).toBeCloseTo(plain.total, 6);
   });
+  it("a weekday is the agent's own day, not the UTC day: an office agent away from UTC reads its weekend as one at UTC does", () => {
+    // Mon–Fri 09–19 local for four weeks, at UTC, UTC−6 and UTC+9. Split at UTC midnight, UTC−6's
+    // Friday evenings fell on the UTC Saturday (its Saturday morning read half as rare) and its
+    // Sunday 23:00 on the UTC Monday, a workday (0.56 instead of 0.90); UTC+9's Saturday 02:00 fell
+    // on the UTC Friday (0.54).
+    const weekendReads = (tz: number) => {
+      const r = rng(7);
+      const s = newState();
+      for (let d = 0; d < 26; d++) {
+        if (d % 7 >= 5) continue; // DAY0 is a Monday
+        const local = DAY0 + d * DAY - tz * HOUR;
+        for (let t = local + 9 * HOUR + r() * 600_000; t < local + 19 * HOUR - 5 * 60_000; t += 400_000 + r() * 400_000)
+          for (const e of task(t, `w${d}-${Math.floor(t / 1000)}`, r)) scoreEvent(s, e, SCOPES);
+      }
+      const read = (day: number, hour: number) => {
+        const copy = reviveState(JSON.parse(JSON.stringify(s)));
+        const e = task(DAY0 + day * DAY - tz * HOUR + hour * HOUR, "x", r)[0]!;
+        return scoreEvent(copy, e, SCOPES).event.reasons.find((f) => f.feature === "unusual_hour")?.contribution ?? 0;
+      };
+      return { saturdayMorning: read(26, 10), saturdayNight: read(26, 2), sundayNight: read(27, 23) };
+    };
+    const utc = weekendReads(0);
+    expect(utc.sundayNight).toBeGreaterThan(0.85);
+    expect(utc.saturdayNight).toBeGreaterThan(0.85);
+    for (const tz of [-6, 9]) {
+      const away = weekendReads(tz);
+      expect(away.sundayNight).toBeGreaterThan(0.85);
+      expect(away.saturdayNight).toBeGreaterThan(0.85);
+      expect(Math.abs(away.saturdayMorning - utc.saturdayMorning)).toBeLessThan(0.025);
+    }
+  }, 60_000);
 });

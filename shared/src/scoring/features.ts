@@ -504,11 +504,12 @@ function hourModel(s: MonitorState, ts: number, cfg: ScoringConfig) {
   if (total <= 0) return undefined;
   const daysSeen = s.hourSince < 0 ? 1 : Math.max(1, (s.hoursT - s.hourSince) / 86_400_000);
   const horizon = Math.min(daysSeen, cfg.halfLife.hour / 86_400_000 / Math.LN2);
+  const dayStart = agentDayStart(act.hours);
   const slot = (hour: number, at: number) => {
     // The hour and its neighbours: working a little late is not working in the dead of night.
     const near = (act.hours[(hour + 23) % 24]! + act.hours[hour]! + act.hours[(hour + 1) % 24]!) * decay;
     const pDay = (near + 0.5) / (total + 0.5 * 8);
-    return { near, p: cfg.weekWeight > 0 ? weekSlot(act.week, s, at, hour, pDay, decay, total, cfg.weekWeight) : pDay / 7 };
+    return { near, p: cfg.weekWeight > 0 ? weekSlot(act.week, s, at, hour, pDay, decay, total, cfg.weekWeight, dayStart) : pDay / 7 };
   };
   return { act, total, horizon, perDay: total / horizon, slot };
 }
@@ -618,21 +619,61 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig,
  * level (a never-seen hour is as rare as the daily profile says, times how rare the weekday is);
  * a weekday-only agent's first Sunday is rare after a week and rarer after four; an agent that
  * works every day looks as it does with the daily profile alone (uniform week: 7 × result = pDay).
+ * A weekday is the agent's own day (`off`, agentDayStart), not the UTC day: split at UTC midnight, an
+ * office day in UTC−6 ends at 01:00 UTC the next day, so its Friday evenings read as Saturday work
+ * and its first real Saturday as no rarer than a late Friday.
  */
-function weekSlot(week: readonly number[], s: MonitorState, ts: number, h: number, pDay: number, decay: number, total: number, strength: number): number {
-  const dow = new Date(ts).getUTCDay();
+function weekSlot(
+  week: readonly number[],
+  s: MonitorState,
+  ts: number,
+  h: number,
+  pDay: number,
+  decay: number,
+  total: number,
+  strength: number,
+  off: number,
+): number {
+  const dow = new Date(ts - off * 3_600_000).getUTCDay();
   // One working day of the agent's own (active hours per day it worked; calendar days for a state
   // stored before working days were counted): idle weeks do not make its prior weaker.
   const act = s.active;
   const workdays = act?.days !== undefined ? act.days * decay : s.hourSince < 0 ? 1 : (s.hoursT - s.hourSince) / 86_400_000;
   const k = total / Math.max(1, workdays) / strength;
   let dayTot = 0;
-  for (let i = 0; i < 24; i++) dayTot += week[dow * 24 + i]! * decay;
-  const w = dow * 24 + h;
+  for (let i = 0; i < 24; i++) dayTot += week[(dow * 24 + off + i + 168) % 168]! * decay;
+  // The window itself is where the event is in the UTC week (the profile's bins), `h` on its UTC day.
+  const w = new Date(ts).getUTCDay() * 24 + h;
   const nearW = (week[(w + 167) % 168]! + week[w]! + week[(w + 1) % 168]!) * decay;
   const share = (dayTot + k / 7) / (total + k);
   const ratio = (nearW + 1) / (pDay * dayTot + 1);
   return pDay * share * ratio;
+}
+
+/** Half-width (hours) of the triangular kernel agentDayStart smooths the daily profile with. */
+const DAY_SPLIT_KERNEL = 12;
+
+/**
+ * The UTC hour at which the agent's own day starts, in (−12, 12]: the middle of its quietest stretch (the hour
+ * whose triangular-weighted neighbourhood of ±DAY_SPLIT_KERNEL hours holds the fewest active
+ * hours; ties to the earliest). An office agent's day then splits in the dead of its night, about
+ * its local midnight, whatever its time zone; an agent busy around the clock splits somewhere
+ * harmless, its weekdays alike. Derived from the daily profile: no state of its own.
+ */
+export function agentDayStart(hours: readonly number[]): number {
+  let best = 0;
+  let bestScore = Infinity;
+  for (let h = 0; h < 24; h++) {
+    let score = 0;
+    for (let d = 1 - DAY_SPLIT_KERNEL; d < DAY_SPLIT_KERNEL; d++) score += (DAY_SPLIT_KERNEL - Math.abs(d)) * (hours[(h + d + 24) % 24] ?? 0);
+    if (score < bestScore - 1e-9) {
+      best = h;
+      bestScore = score;
+    }
+  }
+  // Signed, within half a day of UTC midnight: a day that starts at 17:00 UTC is the next UTC
+  // day's (mostly), so it takes that day's name.
+  return best > 12 ? best - 24 : best;
 }
 
 /** Latencies the agent must have shown before one is judged. */
