@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ok, type CertStatusRecord, type EdgeRecord } from "@kakunin/shared";
 import { agentBody, startTestOrigin, type TestOrigin } from "../origin/test/harness.ts";
 import type { EdgeClient } from "../origin/src/publish/edge-client.ts";
+import { outbox } from "../origin/src/db/schema.ts";
 import { Publisher } from "../origin/src/publish/publisher.ts";
 import { keyManagerSigners } from "../origin/src/publish/signers.ts";
 import { startKmsTestServer, type KmsTestServer } from "./support/kms-server.ts";
@@ -59,6 +60,13 @@ describe("a hung KMS while publishing a revocation", () => {
     kms.setHang(false);
     expect((await p.signers.resignOnce()).outcome).toBe("idle");
     expect(p.signers.owedCount()).toBe(0);
+    // The owed CRL carries the outage's revocations: a change, published first. The owed OCSP
+    // responses are upkeep, behind any revocation made from now on.
+    const queued = (await o.services.db.select().from(outbox)).filter((q) => q.deliveredAt === null);
+    expect(queued.filter((q) => q.kind === "crl").length).toBeGreaterThan(0);
+    expect(queued.filter((q) => q.kind === "crl").every((q) => !q.background)).toBe(true);
+    expect(queued.filter((q) => q.kind === "cert").length).toBeGreaterThanOrEqual(certs.length);
+    expect(queued.filter((q) => q.kind === "cert").every((q) => q.background)).toBe(true);
     applied.length = 0;
     for (let i = 0; i < 5; i++) if (!("pending" in (await p.drainOnce())) ) break;
     const resigned = applied.filter((x): x is CertStatusRecord => x.kind === "cert" && x.status === "revoked");

@@ -81,8 +81,11 @@ export class SigningGuard implements PublishSigners {
     if (!(await this.signOne(first))) return { outcome: "failed", error: "key manager still cannot sign OCSP/CRL; status records publish unsigned" };
     this.down = false;
     const owed = [...this.owed];
-    // Forgotten only once queued: a failed enqueue leaves them owed for the next try.
-    await enqueue(this.s.db, owed.map(([, item]) => item), { background: true });
+    // Forgotten only once queued: a failed enqueue leaves them owed for the next try. CRLs carry
+    // the revocations made during the outage, so they go out as changes; the OCSP responses,
+    // possibly thousands, are upkeep and must not hold up revocations made after the recovery.
+    await enqueue(this.s.db, owed.flatMap(([, item]) => (item.kind === "crl" ? [item] : [])));
+    await enqueue(this.s.db, owed.flatMap(([, item]) => (item.kind === "cert" ? [item] : [])), { background: true });
     for (const [key, item] of owed) if (this.owed.get(key) === item) this.owed.delete(key);
     this.log(`key manager signs again: ${owed.length} OCSP response(s)/CRL(s) queued for re-signing`);
     this.onRecovered();
