@@ -66,10 +66,10 @@ async function probeWritable(dir: string): Promise<void> {
  * take writes (not a standby, not read-only; an embedded PGlite's directory writable); the key
  * manager answers for the root CA key (a real round trip to the KMS or HSM); and the oldest
  * unpublished change in the outbox is younger than KAKUNIN_READY_MAX_PUBLISH_LAG_S (the edge is
- * learning of revocations; upkeep rows are reported in the detail, not judged). With publishing off the lag check reports so and passes. `background` names the
- * background jobs that keep failing (archive, webhooks, …) but never fails readiness: their work
- * waits in the database and another origin would fail the same way, so taking this one out of
- * rotation helps nobody. What would (the database refusing writes) fails `database` instead.
+ * learning of revocations; upkeep rows are reported in the detail, not judged). With publishing
+ * off the lag check reports so and passes. `background` names the background jobs that keep
+ * failing (archive, webhooks, …) but never fails readiness: their work waits in the database and
+ * another origin would fail the same way, so taking this one out of rotation helps nobody. What would (the database refusing writes) fails `database` instead.
  */
 export async function readiness(s: Services): Promise<ReadinessChecks> {
   const perf = () => performance.now();
