@@ -98,11 +98,10 @@ export function createS3Archive(opts: S3ArchiveOptions): S3ArchiveStore {
       // The bytes, not the `sha256` metadata: metadata is whatever its writer said, so a forged
       // batch planted under the real batch's hash would otherwise be locked and reported archived.
       // Read by version id: the version whose retention is checked and set below.
-      const version = existing.value.versionId ? `?versionId=${encodeURIComponent(existing.value.versionId)}` : "";
-      const stored = await send(`GET ${key}`, objectUrl(p.segments) + version, { method: "GET" });
+      const stored = await read(key, p.segments, existing.value.versionId);
       if (!stored.ok) return stored;
-      if (stored.value.status !== 200) return err(failure(`GET ${key}`, stored.value));
-      const storedSha = createHash("sha256").update(stored.value.body).digest("hex");
+      if (!stored.value) return err({ code: "rejected", message: `S3 GET ${key}: the version HEAD found is gone` });
+      const storedSha = createHash("sha256").update(stored.value).digest("hex");
       if (storedSha !== p.sha256Hex) {
         return err({ code: "rejected", message: `S3 PUT ${key}: key already holds different content (sha256 ${storedSha})` });
       }
@@ -156,7 +155,13 @@ export function createS3Archive(opts: S3ArchiveOptions): S3ArchiveStore {
   async function get(key: string): Promise<Result<Uint8Array | null, ArchiveError>> {
     const segments = checkKey(key);
     if (!segments.ok) return segments;
-    const r = await send(`GET ${key}`, objectUrl(segments.value), { method: "GET" });
+    return read(key, segments.value, null);
+  }
+
+  /** The object's bytes (of one version when `versionId` is given), or null when there is none. */
+  async function read(key: string, segments: string[], versionId: string | null): Promise<Result<Uint8Array | null, ArchiveError>> {
+    const version = versionId ? `?versionId=${encodeURIComponent(versionId)}` : "";
+    const r = await send(`GET ${key}`, objectUrl(segments) + version, { method: "GET" });
     if (!r.ok) return r;
     if (r.value.status === 404 && xmlTag(Buffer.from(r.value.body).toString("utf8"), "Code") !== "NoSuchBucket") return ok(null);
     if (r.value.status !== 200) return err(failure(`GET ${key}`, r.value));
