@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendAudit } from "../../origin/src/audit/append.ts";
 import { agents } from "../../origin/src/db/schema.ts";
-import { agentBody, postInternal, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
+import { agentBody, forwardedEvent, postInternal, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 import { fetchRoot, kakunin, parsed } from "./support/run.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -43,15 +43,9 @@ describe("an evidence window is cut in log order, not by entry times", () => {
   const event = (id: string) =>
     post("/internal/v1/events", {
       events: [
-        {
-          agent_id: agent,
-          tenant_id: tenantId,
-          serial_number: serial,
-          score: 0.1,
-          band: "low",
-          reasons: [],
-          received_at: new Date().toISOString(),
-          event: {
+        forwardedEvent(
+          { agent, tenant: tenantId, serial },
+          {
             event_id: id,
             timestamp: new Date().toISOString(),
             type: "transaction",
@@ -60,7 +54,7 @@ describe("an evidence window is cut in log order, not by entry times", () => {
             currency: "EUR",
             outcome: "success",
           },
-        },
+        ),
       ],
     });
   /** An event.ingested entry appended straight to the log with the time given (what a late or legacy writer leaves). */

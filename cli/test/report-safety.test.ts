@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { agentBody, postInternal, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
+import { agentBody, forwardedEvent, postInternal, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 import { fetchRoot, kakunin } from "./support/run.ts";
 
 const NO_CONFIG = { KAKUNIN_CONFIG: join(tmpdir(), "kakunin-report-safety-no-config.json") };
@@ -32,15 +32,9 @@ describe("the evidence report says what the verifier says, and nothing a holder 
       (
         await postInternal(o, "/internal/v1/events", {
           events: [
-            {
-              agent_id: agent,
-              tenant_id: tenant,
-              serial_number: serial,
-              score: 0.95,
-              band: "high",
-              reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "not granted" }],
-              received_at: new Date().toISOString(),
-              event: {
+            forwardedEvent(
+              { agent, tenant, serial },
+              {
                 event_id: "back-1",
                 timestamp: new Date(Date.now() - 25 * 86_400_000).toISOString(),
                 type: "transaction",
@@ -49,7 +43,8 @@ describe("the evidence report says what the verifier says, and nothing a holder 
                 currency: "EUR",
                 outcome: "success",
               },
-            },
+              { score: 0.95, band: "high", reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "not granted" }] },
+            ),
           ],
         })
       ).status,

@@ -136,6 +136,25 @@ export async function postInternal(o: TestOrigin, path: string, doc: unknown): P
   return o.request("POST", path, { key: null, rawBody: body, headers: { ...headers, "content-type": "application/json" } });
 }
 
+/** The edge's verdict on a forwarded event: low with no reasons unless a test says otherwise. */
+export interface EdgeVerdict {
+  score: number;
+  band: "low" | "medium" | "high";
+  reasons: { feature: string; contribution: number; detail: string }[];
+}
+
+/**
+ * One event as the edge forwards it to `/internal/v1/events` (post `{ events: [...] }` with
+ * postInternal): whose it is, the edge's verdict, received now.
+ */
+export function forwardedEvent(
+  to: { agent: string; tenant: string; serial: string },
+  event: Record<string, unknown>,
+  verdict: EdgeVerdict = { score: 0.1, band: "low", reasons: [] },
+): Record<string, unknown> {
+  return { agent_id: to.agent, tenant_id: to.tenant, serial_number: to.serial, ...verdict, received_at: new Date().toISOString(), event };
+}
+
 export const SAMPLE_HASH = `sha256:${"ab".repeat(32)}`;
 
 export function agentBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {

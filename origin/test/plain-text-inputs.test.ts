@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { acceptedEventSchema, eventSchema } from "@kakunin/shared";
-import { agentBody, postInternal, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { agentBody, forwardedEvent, postInternal, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 let o: TestOrigin;
 let tenant = "";
@@ -67,15 +67,9 @@ describe("text shown to people carries no terminal or bidi controls", () => {
     const serial = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.serial_number;
     const r = await postInternal(o, "/internal/v1/events", {
       events: [
-        {
-          agent_id: agent,
-          tenant_id: tenant,
-          serial_number: serial,
-          score: 0.1,
-          band: "low",
-          reasons: [],
-          received_at: new Date().toISOString(),
-          event: {
+        forwardedEvent(
+          { agent, tenant, serial },
+          {
             event_id: "old-edge-1",
             timestamp: new Date().toISOString(),
             type: "tool_call",
@@ -83,7 +77,7 @@ describe("text shown to people carries no terminal or bidi controls", () => {
             resource: "orders/\u001b[1",
             outcome: "success",
           },
-        },
+        ),
       ],
     });
     expect(r.status).toBe(200);
