@@ -152,4 +152,29 @@ describe("behaviour ingest, end to end", () => {
     expect(refused.value).toEqual({ status: 401, type: "urn:kakunin:problem:unauthorized", auth: expect.stringContaining('error="invalid_token"') });
     for (const t of [fromOther, fromAdmin]) expect((await postEvents(t, batch("after"))).status).toBe(202);
   }, 60_000);
+
+  it("revoking an API key voids the ingest tokens it minted, for every agent, at the edge within seconds; other keys' tokens keep working", async () => {
+    const [first, second] = [await enrolled(["orders.*"]), await enrolled(["orders.*"])];
+    const issuer = async (name: string) => (await api<{ data: { id: string; key: string } }>("POST", "/v1/api-keys", { name, role: "issuer" })).body.data;
+    const [leaked, kept] = [await issuer("leaked"), await issuer("kept")];
+    const mint = async (agent: string, bearer: string) => {
+      const r = await fetch(`${sys.origin.url}/v1/agents/${agent}/ingest-tokens`, { method: "POST", headers: { authorization: `Bearer ${bearer}` } });
+      expect(r.status).toBe(201);
+      return ((await r.json()) as { data: { token: string } }).data.token;
+    };
+    const stolen = [await mint(first.agent, leaked.key), await mint(second.agent, leaked.key)];
+    const fromKept = await mint(first.agent, kept.key);
+    const batch = (p: string) => normalTraffic(1, Date.now() - 1000, `${p}-${Math.random().toString(36).slice(2)}`);
+    for (const t of [...stolen, fromKept]) expect((await postEvents(t, batch("before"))).status).toBe(202);
+    expect((await api("DELETE", `/v1/api-keys/${leaked.id}`)).status).toBe(200);
+    // Before, a revoked key's tokens kept posting for any agent it had minted for until they expired (up to 24 h).
+    for (const t of stolen) {
+      const refused = await pollUntil(async () => {
+        const r = await fetch(`${sys.edge.url}/v1/events`, { method: "POST", headers: { authorization: `Bearer ${t}`, "content-type": "application/json" }, body: JSON.stringify({ events: batch("after") }) });
+        return r.status === 202 ? undefined : { status: r.status, type: ((await r.json()) as { type: string }).type };
+      }, 10_000, 100);
+      expect(refused.value).toEqual({ status: 401, type: "urn:kakunin:problem:unauthorized" });
+    }
+    for (const t of [fromKept, first.token, second.token]) expect((await postEvents(t, batch("after"))).status).toBe(202);
+  }, 60_000);
 });

@@ -52,8 +52,10 @@ export interface AgentRecord {
   /** How strongly the tenant's scoring treats this agent's evidence (absent = normal). */
   sensitivity?: Sensitivity;
   /**
-   * The agent's credentials revoked within the last day (an ingest token lives at most 24 h): the
-   * edge refuses tokens they minted. Absent on records from before 2026-12-06.
+   * The agent's credentials revoked within the last day (an ingest token lives at most 24 h), and
+   * the API keys revoked within it that had minted tokens for the agent still alive then: the edge
+   * refuses tokens they minted (claim `cred` or `key`). Absent on records from before 2026-12-06;
+   * API keys listed since 2026-12-07.
    */
   revoked_credentials?: string[];
   /**

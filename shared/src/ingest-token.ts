@@ -4,7 +4,7 @@
  * keyed with the origin ⇄ edge secret under a distinct label so a token can never pass for an
  * internal-call signature. The payload names the agent and the certificate it was minted under:
  * once that certificate is revoked or replaced, the edge refuses the token; and the agent
- * credential that minted it, if one did: once that is revoked, too.
+ * credential or API key that minted it: once that is revoked, too.
  */
 export interface IngestTokenClaims {
   agent_id: string;
@@ -21,6 +21,11 @@ export interface IngestTokenClaims {
    * the agent's record at the edge lists it and the edge refuses its tokens.
    */
   cred?: string;
+  /**
+   * The API key that minted the token (absent when an agent credential did, and on tokens from
+   * before 2026-12-07): once it is revoked, the record of every agent it minted for lists it too.
+   */
+  key?: string;
 }
 
 const PREFIX = "kit1";
@@ -79,7 +84,8 @@ export async function verifyIngestToken(
     typeof claims.exp !== "number" ||
     typeof claims.agent_id !== "string" ||
     typeof claims.serial !== "string" ||
-    (claims.cred !== undefined && typeof claims.cred !== "string")
+    (claims.cred !== undefined && typeof claims.cred !== "string") ||
+    (claims.key !== undefined && typeof claims.key !== "string")
   ) {
     return { ok: false, error: "malformed" };
   }

@@ -80,6 +80,23 @@ export const agentCredentials = pgTable(
   (t) => [index("agent_credentials_agent_idx").on(t.agentId, t.createdAt)],
 );
 
+/**
+ * Which API key minted ingest tokens for which agent, and until when the newest of them lives. An
+ * ingest token is verified at the edge without the origin, so revoking an API key must tell the
+ * edge, through these agents' records, to refuse the tokens it minted (as revoking an agent
+ * credential does). One row per key and agent (upserted per mint); the refresher deletes rows whose
+ * tokens have all expired.
+ */
+export const ingestTokenMinters = pgTable(
+  "ingest_token_minters",
+  {
+    apiKeyId: uuid("api_key_id").notNull().references(() => apiKeys.id),
+    agentId: uuid("agent_id").notNull().references(() => agents.id),
+    expiresAt: ts("expires_at").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.apiKeyId, t.agentId] }), index("ingest_token_minters_agent_idx").on(t.agentId)],
+);
+
 /** Certificate authorities: one root (tenant_id null) and one issuing CA per tenant. */
 export const authorities = pgTable(
   "authorities",

@@ -4,6 +4,8 @@ import { ok } from "@kakunin/shared";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { apiKeys } from "../db/schema.ts";
+import { enqueue } from "../publish/outbox.ts";
+import { mintedFor } from "./ingest-token-minters.ts";
 import type { Services } from "../services.ts";
 import { fail, type Failure } from "./failure.ts";
 
@@ -22,6 +24,12 @@ export async function revokeApiKey(s: Services, tenantId: string, id: string, ac
       await appendAudit(tx, tenantId, [
         { kind: "api_key.revoked", actor, at: revoked.revokedAt!, data: { api_key_id: revoked.id, name: revoked.name, role: revoked.role } },
       ]);
+      // The edge verifies ingest tokens on its own: the records of the agents this key minted live
+      // tokens for now list it, and the edge refuses those tokens (records.ts, revokedMinters).
+      await enqueue(
+        tx,
+        (await mintedFor(tx, revoked.id, revoked.revokedAt!)).map((agentId) => ({ kind: "agent" as const, subject: agentId })),
+      );
     }
     return revoked;
   });

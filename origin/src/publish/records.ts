@@ -2,6 +2,7 @@ import { and, desc, eq, gt, max, sql } from "drizzle-orm";
 import { clampText, REVOCATION_REASON_MAX, type AgentRecord, type CertStatusRecord, type CrlRecord, type FeedbackRecord, type ScoringRecord } from "@kakunin/shared";
 import { agentUrn, BACKDATE_MS } from "../ca/profiles.ts";
 import { agentCredentials, agents, certificates, reviews, riskDecisions, tenants } from "../db/schema.ts";
+import { revokedMintingKeys } from "../lifecycle/ingest-token-minters.ts";
 import type { Services } from "../services.ts";
 import { rfc3339 } from "../time.ts";
 import type { PublishSigners } from "./signers.ts";
@@ -62,19 +63,22 @@ export async function agentRecord(s: Services, agentId: string, v: number): Prom
 const MAX_LISTED_CREDENTIALS = 1000;
 
 /**
- * The agent's credentials revoked within a day (the longest an ingest token lives, plus an hour
- * for clocks): the edge refuses the tokens they minted. Only tokens still alive matter, so the
+ * The agent's credentials, and the API keys that minted it tokens, revoked within a day (the
+ * longest an ingest token lives, plus an hour for clocks): the edge refuses the tokens they minted. Only tokens still alive matter, so the
  * list stays short; an agent with more revocations than that in a day has every token issued up
  * to the newest one refused instead (its runtime mints a new one with a live credential).
  */
 async function revokedMinters(s: Services, agentId: string, now: Date): Promise<Pick<AgentRecord, "revoked_credentials" | "tokens_issued_after">> {
   const since = new Date(now.getTime() - 25 * 3_600_000);
-  const rows = await s.db
+  const creds = await s.db
     .select({ id: agentCredentials.id, revokedAt: agentCredentials.revokedAt })
     .from(agentCredentials)
     .where(and(eq(agentCredentials.agentId, agentId), gt(agentCredentials.revokedAt, since)))
     .orderBy(desc(agentCredentials.revokedAt))
     .limit(MAX_LISTED_CREDENTIALS + 1);
+  // API keys are credentials too: the tenant's keys revoked that day which had minted this agent a live token.
+  const keys = await revokedMintingKeys(s.db, agentId, since, MAX_LISTED_CREDENTIALS + 1);
+  const rows = [...creds, ...keys].sort((a, b) => b.revokedAt!.getTime() - a.revokedAt!.getTime());
   if (rows.length === 0) return {};
   const listed = rows.slice(0, MAX_LISTED_CREDENTIALS).map((r) => r.id);
   if (rows.length <= MAX_LISTED_CREDENTIALS) return { revoked_credentials: listed };

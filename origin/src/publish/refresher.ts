@@ -1,5 +1,6 @@
 import { and, gt, isNull, lt, or, sql } from "drizzle-orm";
 import { rowsOfResult, type Queryable } from "../db/index.ts";
+import { pruneMinters } from "../lifecycle/ingest-token-minters.ts";
 import { authorities, certificates } from "../db/schema.ts";
 import { errorFields } from "../observability/logger.ts";
 import type { Services } from "../services.ts";
@@ -81,6 +82,8 @@ export class Refresher {
         crls = tenantsWithCa.length;
       }
       await enqueue(tx, items, { background: true });
+      // Minting records outlive their tokens by an hour (clock skew at the edge), then go.
+      await pruneMinters(tx, new Date(now - 3_600_000));
       return { certs: stale.length, crls, queued: items.length, pruned: await pruneDelivered(tx, new Date(now - OUTBOX_RETENTION_MS)) };
     });
     if (r.crls > 0) this.lastCrl = now;

@@ -9,6 +9,7 @@ import { ApiError, notFound } from "../http/api-error.ts";
 import { appendAudit } from "../audit/append.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { activeCertificate } from "../lifecycle/revoke.ts";
+import { recordMinter } from "../lifecycle/ingest-token-minters.ts";
 import { rfc3339 } from "../time.ts";
 import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
 import { emptyJsonIsNoBody } from "./optional-body.ts";
@@ -67,13 +68,19 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     // Never outlive the certificate the token speaks for.
     const exp = Math.min(iat + ttl, Math.floor(cert.expiresAt.getTime() / 1000));
     const jti = randomUUID();
-    // A token minted with an agent credential names it, so revoking the credential voids the token too.
-    const cred = c.var.caller.role === "agent" ? { cred: c.var.caller.keyId } : {};
-    const token = await mintIngestToken(s.edgeSecret, { agent_id: id, tenant_id: agent.tenantId, serial: cert.serialNumber, iat, exp, jti, ...cred });
-    await s.db.transaction((tx) => appendAudit(tx, agent.tenantId, [{
-      kind: "ingest_token.issued", actor: apiKeyActor(c.var.caller), agentId: id, at: now,
-      data: { jti, serial_number: cert.serialNumber, expires_at: new Date(exp * 1000).toISOString() },
-    }]));
+    const caller = c.var.caller;
+    // The token names what minted it, so revoking that credential or API key voids the token too.
+    const minter = caller.role === "agent" ? { cred: caller.keyId } : { key: caller.keyId };
+    const token = await mintIngestToken(s.edgeSecret, { agent_id: id, tenant_id: agent.tenantId, serial: cert.serialNumber, iat, exp, jti, ...minter });
+    await s.db.transaction(async (tx) => {
+      if (caller.role !== "agent" && !(await recordMinter(tx, caller.keyId, id, new Date(exp * 1000)))) {
+        throw new ApiError("unauthorized", "The API key was revoked.");
+      }
+      await appendAudit(tx, agent.tenantId, [{
+        kind: "ingest_token.issued", actor: apiKeyActor(caller), agentId: id, at: now,
+        data: { jti, serial_number: cert.serialNumber, expires_at: new Date(exp * 1000).toISOString() },
+      }]);
+    });
     return c.json({ data: { token, expires_at: rfc3339(new Date(exp * 1000)), agent_id: id, serial_number: cert.serialNumber } }, 201);
   });
 }

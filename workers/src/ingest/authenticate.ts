@@ -90,6 +90,7 @@ export async function authenticateIngest(c: Context<EdgeEnv>): Promise<IngestCal
 function voidedBy(claims: IngestTokenClaims, agent: AgentRecord | undefined): string | undefined {
   if (!agent) return undefined;
   if (claims.cred !== undefined && agent.revoked_credentials?.includes(claims.cred)) return "The agent credential that minted this ingest token was revoked.";
+  if (claims.key !== undefined && agent.revoked_credentials?.includes(claims.key)) return "The API key that minted this ingest token was revoked.";
   if (agent.tokens_issued_after !== undefined && claims.iat <= agent.tokens_issued_after) return "Ingest tokens issued before the agent's latest credential revocation are void; mint a new one.";
   return undefined;
 }
