@@ -26,7 +26,7 @@ const top = (rs: { feature: string; contribution: number }[]) =>
 console.log(`AUC ${m.auc.toFixed(3)} FPR ${(m.fprHigh * 100).toFixed(3)}% clean ${m.revokedClean.map((r) => r.agent.id + " " + top(r.reasons)).join("; ")}`);
 for (const t of m.types)
   for (const e of t.episodes) {
-    if (DRIFT_TYPES.has(t.type)) continue;
+    if (DRIFT_TYPES.has(t.type) && !process.env.DRIFT) continue;
     const r = runs.find((x) => x.agent.id === e.episode.agentId)!;
     const evs = r.scored.filter((s) => s?.le.episode?.id === e.episode.id);
     const feats = new Map<string, number>();
