@@ -140,6 +140,9 @@ describe("GET /v1/agents/:id/risk", () => {
     const own = await exports.default.fetch(`http://edge/v1/agents/${a.cert.agent_id}/risk`, { headers: { authorization: `Bearer ${a.token}` } });
     expect(own.status).toBe(200);
     expect(await own.json()).toMatchObject({ data: { agent_id: a.cert.agent_id, events_scored: 2, band: expect.any(String) } });
+    // A UUID in upper case is the same agent, and its one monitor.
+    const upper = await exports.default.fetch(`http://edge/v1/agents/${a.cert.agent_id.toUpperCase()}/risk`, { headers: { authorization: `Bearer ${a.token}` } });
+    expect(await upper.json()).toMatchObject({ data: { agent_id: a.cert.agent_id, events_scored: 2 } });
     // Any other agent, the same tenant's or none at all, is 404 alike (design: outside the caller's reach is 404, like a missing record).
     const other = async (id: string) => {
       const r = await exports.default.fetch(`http://edge/v1/agents/${id}/risk`, { headers: { authorization: `Bearer ${a.token}` } });

@@ -20,7 +20,12 @@ import type { AuditEntry, AuditItem } from "./types.ts";
  * append to the log and already knows the agents (append-memo.ts). In between, everything is
  * synchronous: canonical JSON, SHA-256 of each leaf and of each node it completes (frontier.ts).
  */
-export async function appendAudit(tx: Queryable, tenantId: string, items: AuditItem[]): Promise<{ first: number; size: number }> {
+export async function appendAudit(tx: Queryable, tenantId: string, given: AuditItem[]): Promise<{ first: number; size: number }> {
+  // An agent's chain is keyed by the id's text: one spelled in upper case (a UUID is the same id in
+  // any case, and the database agrees) would begin a second chain, and the agent's evidence would
+  // never verify again. Routes take ids lower-cased (routes/openapi.ts uuidInput); this holds for
+  // any other caller.
+  const items = given.some((i) => i.agentId && /[A-F]/.test(i.agentId)) ? given.map((i) => (i.agentId ? { ...i, agentId: i.agentId.toLowerCase() } : i)) : given;
   const head = await lockHead(tx, tenantId);
   const first = head.size;
   if (items.length === 0) return { first, size: first };

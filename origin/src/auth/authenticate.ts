@@ -88,7 +88,8 @@ function roleCheck(roles: readonly CallerRole[], cacheable: boolean): Middleware
         throw new ApiError("forbidden", "An agent credential may only sign as its agent and mint its ingest tokens; this needs an API key.");
       }
       const id = c.req.param("id");
-      if (id !== caller.agentId) throw notFound("agent", id ?? "(none)");
+      // Any case names the same agent (the route's own validation lower-cases it).
+      if (id?.toLowerCase() !== caller.agentId) throw notFound("agent", id ?? "(none)");
     } else if (!roles.includes(caller.role)) {
       throw new ApiError("forbidden", `Role '${caller.role}' may not do this; needs one of: ${roles.filter((r) => r !== "agent").join(", ")}.`);
     }

@@ -43,5 +43,13 @@ export function jsonBody<T extends ZodType>(schema: T) {
   return { required: true, content: { "application/json": { schema } } };
 }
 
-export const idParams = z.object({ id: z.uuid() });
+/**
+ * A UUID the caller sends: any case on input (RFC 9562 §4), lower case from here on. The database
+ * compares UUIDs case-blind, but audit entries and responses carry the id as a string: an id kept
+ * as typed began a second per-agent chain under another spelling, and the agent's evidence never
+ * verified again.
+ */
+export const uuidInput = () => z.uuid().toLowerCase();
+
+export const idParams = z.object({ id: uuidInput() });
 export const bearer = [{ bearerAuth: [] }];

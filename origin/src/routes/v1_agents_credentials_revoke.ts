@@ -4,7 +4,7 @@ import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { revokeAgentCredential } from "../lifecycle/agent-credentials.ts";
 import { orThrow } from "./fail.ts";
-import { bearer, dataResponse, errorResponses } from "./openapi.ts";
+import { bearer, dataResponse, errorResponses, uuidInput } from "./openapi.ts";
 import { agentCredentialView, toAgentCredentialView } from "./v1_agents_credentials_create.ts";
 
 /** POST …/revoke like certificates (a state change that keeps the record), not DELETE. */
@@ -14,7 +14,7 @@ export const route = createRoute({
   summary: "Revoke an agent credential; it stops working at once",
   security: bearer,
   middleware: [requireRole("admin", "issuer")] as const,
-  request: { params: z.object({ id: z.uuid(), cid: z.uuid() }) },
+  request: { params: z.object({ id: uuidInput(), cid: uuidInput() }) },
   responses: { 200: dataResponse(agentCredentialView, "The revoked credential"), ...errorResponses(404, 409) },
 });
 

@@ -6,7 +6,7 @@ import { requireRole } from "../auth/authenticate.ts";
 import { AUDIT_KINDS } from "../audit/types.ts";
 import { auditEntries } from "../db/schema.ts";
 import { invalidQueryField } from "../http/api-error.ts";
-import { bearer, errorResponses } from "./openapi.ts";
+import { bearer, errorResponses, uuidInput } from "./openapi.ts";
 import { queryInt } from "./query-int.ts";
 
 export const auditEntryView = z.object({
@@ -28,7 +28,7 @@ const query = z.object({
    */
   cursor: queryInt(0).optional(),
   to: queryInt(0).optional(),
-  agent_id: z.uuid().optional(),
+  agent_id: uuidInput().optional(),
   /** A kind the origin writes: a mistyped one answered an empty list, read as "never happened". */
   kind: z.enum(AUDIT_KINDS).optional(),
   limit: queryInt(1, 1000).default(100),

@@ -4,11 +4,11 @@ import { apiKeyActor } from "../audit/types.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { replayWebhook } from "../lifecycle/replay-webhook.ts";
 import { orThrow } from "./fail.ts";
-import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
+import { bearer, dataResponse, errorResponses, idParams, jsonBody, uuidInput } from "./openapi.ts";
 
 export const replayBody = z.strictObject({
   /** Deliveries to send again (any status); absent: every dead-lettered delivery of the endpoint. */
-  delivery_ids: z.array(z.uuid()).min(1).max(1000).optional(),
+  delivery_ids: z.array(uuidInput()).min(1).max(1000).optional(),
 });
 
 export const route = createRoute({

@@ -33,7 +33,8 @@ export const route = createRoute({
 
 export function register(app: EdgeApp): void {
   serve(app, route, async (c) => {
-    const id = c.req.param("id");
+    // Any case names the same agent, and its monitor is named by the canonical (lower-case) id.
+    const id = c.req.param("id").toLowerCase();
     if (!UUID.test(id)) return edgeProblem(c, "not-found", `No agent ${id}.`);
     const path = new URL(c.req.url).pathname;
     const signed =

@@ -104,8 +104,10 @@ export function registerReviews(app: Hono<ConsoleEnv>): void {
     }
     const s = c.var.services;
     // A malformed or foreign id names no agent: 404, as in the API.
-    if (!(await agentInTenant(s.db, c.var.caller.tenantId, c.req.param("id")))) return notFoundPage(c, "agent");
-    const out = await reviewAgent(s, c.var.caller.tenantId, c.req.param("id"), { decision, reason }, apiKeyActor(c.var.caller));
+    const agent = await agentInTenant(s.db, c.var.caller.tenantId, c.req.param("id"));
+    if (!agent) return notFoundPage(c, "agent");
+    // The stored id, not the path's spelling of it: the decision's audit entry joins the agent's chain.
+    const out = await reviewAgent(s, c.var.caller.tenantId, agent.id, { decision, reason }, apiKeyActor(c.var.caller));
     if (!out.ok) {
       return c.redirect(`/console/reviews?${new URLSearchParams({ error: out.error.type in ERRORS ? out.error.type : "not-recorded" })}`, 303);
     }
