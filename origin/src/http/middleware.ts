@@ -84,7 +84,9 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
     onError: () => {
-      throw new ApiError("payload-too-large", `Request body exceeds the limit of ${maxBytes} bytes.`);
+      // Answered before the body is read: the server drops the rest of it, and the connection with
+      // it. Saying so keeps a pooling client from sending its next request down a dead socket.
+      throw new ApiError("payload-too-large", `Request body exceeds the limit of ${maxBytes} bytes.`).withHeader("connection", "close");
     },
   });
 }
