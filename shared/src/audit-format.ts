@@ -104,6 +104,12 @@ export interface EvidenceBundleHeader {
   window: { from: string | null; to: string | null };
   /** Issuing CA then root (PEM). */
   ca_chain_pem: string;
+  /**
+   * The tenant's earlier (rolled-over) issuing CAs, PEM, newest first; absent when it never rolled
+   * over. Certificates issued before a rollover, and tree heads signed then, chain to one of them
+   * (each signed by the root in `ca_chain_pem`).
+   */
+  earlier_issuers_pem?: string;
   certificates: EvidenceCertificate[];
   tree_head: EvidenceTreeHead;
   /**

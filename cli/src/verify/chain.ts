@@ -21,8 +21,15 @@ export interface ChainOutcome {
   signer: x509.X509Certificate | null;
   /** The issuing CA, when it parsed: its subject O= names the tenant (check "header"). */
   issuing: x509.X509Certificate | null;
+  /** The issuing CA and every earlier one that checked out (root-signed CAs of this tenant). */
+  issuers: x509.X509Certificate[];
 }
 
+
+async function signedByOneOf(cert: x509.X509Certificate, cas: readonly x509.X509Certificate[]): Promise<boolean> {
+  for (const ca of cas) if (await signedBy(cert, ca)) return true;
+  return false;
+}
 
 function fingerprint(cert: x509.X509Certificate): string {
   return createHash("sha256").update(new Uint8Array(cert.rawData)).digest("hex").toUpperCase().match(/../g)!.join(":");
@@ -38,8 +45,9 @@ export async function checkChain(b: Bundle, rootPem: string | undefined, oids: K
   const agentCerts = new Map<string, x509.X509Certificate>();
   const fail = (subject: string, ...reasons: string[]) => failures.push({ subject, reasons });
   let issuingCa: x509.X509Certificate | null = null;
+  const issuers: x509.X509Certificate[] = [];
   const result = (summary: string, anchor: TrustAnchor | null, signer: x509.X509Certificate | null): ChainOutcome => ({
-    result: { id: "chain", title: "CA chain", status: failures.length ? "fail" : "pass", summary, failures, notes }, anchor, agentCerts, signer, issuing: issuingCa,
+    result: { id: "chain", title: "CA chain", status: failures.length ? "fail" : "pass", summary, failures, notes }, anchor, agentCerts, signer, issuing: issuingCa, issuers,
   });
 
   // ca_chain_pem is issuing CA then root.
@@ -75,6 +83,26 @@ export async function checkChain(b: Bundle, rootPem: string | undefined, oids: K
     notes.push(`the issuing CA predates the tenant binding (no ${oids.tenantExtension} extension): the tenant is proven by the audit certificate alone until the issuing CA is rolled over`);
   }
 
+  // Rolled-over issuing CAs: each must be a CA the root signed, bound to this tenant. A certificate
+  // issued before a rollover chains to one of them (and the current issuing CA signs nothing older).
+  issuers.push(issuing);
+  for (const [i, pem] of splitPem(b.earlier_issuers_pem ?? "").entries()) {
+    const subject = `earlier issuing CA ${i + 1}`;
+    const ca = parseCertificate(pem);
+    if (typeof ca === "string") {
+      fail(subject, `cannot parse: ${ca}`);
+      continue;
+    }
+    const reasons: string[] = [];
+    if (!isCa(ca)) reasons.push("it is not a CA certificate");
+    if (sameDer(ca, root) || (await signedBy(ca))) reasons.push("it is a root (self-signed), not an issuing CA");
+    else if (!(await signedBy(ca, root))) reasons.push(`${ca.subject} is not signed by the root CA`);
+    reasons.push(...bindingProblems(ca, oids, b.tenant.id, false));
+    if (reasons.length) failures.push({ subject, reasons });
+    else issuers.push(ca);
+  }
+  if (issuers.length > 1) notes.push(`${fmt(issuers.length - 1)} earlier issuing CA${issuers.length === 2 ? "" : "s"} of the tenant (rolled over), signed by the root`);
+
   let agentOk = 0;
   for (const c of b.certificates) {
     const cert = parseCertificate(c.certificate_pem);
@@ -85,7 +113,7 @@ export async function checkChain(b: Bundle, rootPem: string | undefined, oids: K
     }
     const reasons: string[] = [];
     if (normalizeSerial(cert.serialNumber) !== normalizeSerial(c.serial_number)) reasons.push(`the X.509 serial is ${cert.serialNumber}, not ${c.serial_number}`);
-    if (!(await signedBy(cert, issuing))) reasons.push("not signed by the issuing CA");
+    if (!(await signedByOneOf(cert, issuers))) reasons.push(issuers.length > 1 ? "not signed by the issuing CA or an earlier one" : "not signed by the issuing CA");
     if (reasons.length) failures.push({ subject, reasons });
     else agentOk++;
     // Kept even when broken: the validity check then names the events that depended on it.

@@ -7,7 +7,7 @@
  */
 import { webcrypto } from "node:crypto";
 import { treeHeadMessage, verifyConsistency, type KakuninOids, type TreeHeadBody } from "@kakunin/shared";
-import { parseCertificate, signedBy, splitPem, type x509 } from "../x509.ts";
+import { parseCertificate, signedBy, type x509 } from "../x509.ts";
 import { bindingProblems, hasAuditEku } from "./binding.ts";
 import { isRecord } from "./shape.ts";
 import type { Bundle, CheckResult } from "./types.ts";
@@ -35,7 +35,8 @@ async function signatureOk(cert: x509.X509Certificate, b64: string, message: str
   }
 }
 
-export async function checkConsistency(b: Bundle, earlier: unknown, oids: KakuninOids): Promise<CheckResult> {
+/** `issuers`: the bundle's issuing CA and its earlier ones that the chain check accepted (an earlier tree head may predate a rollover). */
+export async function checkConsistency(b: Bundle, earlier: unknown, oids: KakuninOids, issuers: readonly x509.X509Certificate[]): Promise<CheckResult> {
   const reasons: string[] = [];
   const done = (summary: string): CheckResult => ({
     id: "consistency", title: "consistent with the earlier tree head", status: reasons.length ? "fail" : "pass", summary,
@@ -48,10 +49,11 @@ export async function checkConsistency(b: Bundle, earlier: unknown, oids: Kakuni
   }
   if (old.tenant_id !== b.tenant.id) reasons.push(`it is tenant ${old.tenant_id}'s, the bundle is tenant ${b.tenant.id}'s`);
   const signer = parseCertificate(old.signer_certificate_pem);
-  const issuing = parseCertificate(splitPem(b.ca_chain_pem)[0] ?? "");
-  if (typeof signer === "string" || typeof issuing === "string") reasons.push("its signer or the bundle's issuing CA does not parse");
+  if (typeof signer === "string" || issuers.length === 0) reasons.push("its signer or the bundle's issuing CA does not parse");
   else {
-    if (!(await signedBy(signer, issuing))) reasons.push("its signer is not certified by the bundle's issuing CA");
+    let certified = false;
+    for (const ca of issuers) if (!certified && (await signedBy(signer, ca))) certified = true;
+    if (!certified) reasons.push(issuers.length > 1 ? "its signer is not certified by the bundle's issuing CA or an earlier one" : "its signer is not certified by the bundle's issuing CA");
     if (!hasAuditEku(signer, oids)) reasons.push(`its signer is not an audit certificate (no EKU ${oids.ekuAuditTreeHeadSigning})`);
     reasons.push(...bindingProblems(signer, oids, b.tenant.id, true).map((r) => `its signer: ${r}`));
     if (!(await signatureOk(signer, old.signature, treeHeadMessage(old)))) reasons.push("its signature does not verify");

@@ -86,7 +86,7 @@ export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: Verify
   const oids = kakuninOids(opts.oidArc);
   const chain = await checkChain(b, opts.rootPem, oids, opts.rootSource);
   const head = await checkTreeHead(b, chain.signer);
-  const since = opts.sinceTreeHead === undefined ? [] : [await checkConsistency(b, opts.sinceTreeHead, oids)];
+  const since = opts.sinceTreeHead === undefined ? [] : [await checkConsistency(b, opts.sinceTreeHead, oids, chain.issuers)];
   if (mode.fast && [chain.result, head, ...since].some((c) => c.status !== "pass")) throw new FastPathBail("a header check failed");
   const formatFailures = new FailureList();
   const entries = b.format === EVIDENCE_FORMAT_V2 ? new EntryChecker(b) : new EntryCheckerV3(b, formatFailures);

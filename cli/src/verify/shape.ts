@@ -43,6 +43,7 @@ export function shapeProblems(b: unknown): string[] {
     return out;
   }
   fields("bundle", b, { ca_chain_pem: isStr, certificates: Array.isArray, entries: Array.isArray }, out);
+  if (b.earlier_issuers_pem !== undefined && !isStr(b.earlier_issuers_pem)) out.push("bundle.earlier_issuers_pem has the wrong type");
   fields("tenant", b.tenant, { id: isStr, name: isStr }, out);
   fields("agent", b.agent, { id: isStr }, out);
   fields("window", b.window, { from: strOrNull, to: strOrNull }, out);

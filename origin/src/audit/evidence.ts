@@ -61,6 +61,8 @@ export async function prepareEvidence(
   if (!chain.ok) return chain;
   const signer = await s.ca.auditSignerFor(tenant);
   if (!signer.ok) return signer;
+  // Retired issuing CAs: the agent's certificates from before a rollover chain to them, not to the current one.
+  const earlier = (await s.ca.issuersOf(tenant.id)).filter((a) => a.record.status !== "active");
   const w = { from: window.from?.toISOString() ?? null, to: window.to?.toISOString() ?? null };
   const mine = and(eq(auditEntries.tenantId, tenant.id), eq(auditEntries.agentId, agentId));
   // The stretch is found before the checkpoint is appended, so the checkpoint can sign it: an
@@ -92,6 +94,7 @@ export async function prepareEvidence(
     agent: renderAgent(agent),
     window: w,
     ca_chain_pem: chain.value,
+    ...(earlier.length ? { earlier_issuers_pem: earlier.map((a) => a.record.certificatePem).join("") } : {}),
     certificates: certs.map((c) => ({
       id: c.id, serial_number: c.serialNumber, certificate_pem: c.certificatePem, status: effectiveStatus(c, now),
       issued_at: rfc3339(c.issuedAt), expires_at: rfc3339(c.expiresAt), revoked_at: rfc3339(c.revokedAt), revocation_reason: c.revocationReason,
