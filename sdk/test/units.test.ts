@@ -3,6 +3,7 @@ import { TtlCache } from "../src/cache.ts";
 import { createVerifier, inScope, memoryReplayStore, normaliseSerial, originSigner, scopeCovers, signRequest, SigningError } from "../src/index.ts";
 import { evaluate } from "../src/evaluate.ts";
 import { resolveChecks } from "../src/middleware-options.ts";
+import { readCapped } from "../src/capped-body.ts";
 import type { EdgeVerifyData } from "../src/types.ts";
 
 describe("memoryReplayStore", () => {
@@ -274,5 +275,46 @@ describe("originSigner", () => {
     expect(e).toBeInstanceOf(SigningError);
     expect((e as SigningError).status).toBe(409);
     expect((e as SigningError).problem).toEqual(problem);
+  });
+});
+
+describe("readCapped", () => {
+  /** A body of `chunks` × 64 KiB that counts what was pulled from it and whether it was cancelled. */
+  function body(chunks: number) {
+    const seen = { pulled: 0, cancelled: false };
+    let left = chunks;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (left-- <= 0) return c.close();
+        seen.pulled += 65_536;
+        c.enqueue(new Uint8Array(65_536));
+      },
+      cancel() {
+        seen.cancelled = true;
+      },
+    });
+    return { stream, seen };
+  }
+
+  it("reads a body declared over the cap to its end when the drain bound allows it, and keeps none of it", async () => {
+    const { stream, seen } = body(32);
+    expect(await readCapped(stream, 1_024, String(32 * 65_536), 4 * 1024 * 1024)).toEqual({ ok: false, tooLarge: true });
+    expect(seen).toEqual({ pulled: 32 * 65_536, cancelled: false });
+  });
+
+  it("cancels at once a body declared over the drain bound, or with no drain bound", async () => {
+    for (const drain of [65_536, 0]) {
+      const { stream, seen } = body(32);
+      expect(await readCapped(stream, 1_024, String(32 * 65_536), drain)).toEqual({ ok: false, tooLarge: true });
+      expect(seen.cancelled).toBe(true);
+      expect(seen.pulled).toBeLessThanOrEqual(65_536);
+    }
+  });
+
+  it("cuts off a body that declares no length at the cap, whatever the drain bound (it may never end)", async () => {
+    const { stream, seen } = body(1_000);
+    expect(await readCapped(stream, 100_000, null, 16 * 1024 * 1024)).toEqual({ ok: false, tooLarge: true });
+    expect(seen.cancelled).toBe(true);
+    expect(seen.pulled).toBeLessThanOrEqual(4 * 65_536);
   });
 });
