@@ -1,6 +1,7 @@
 import { lookup } from "node:dns/promises";
 import { err, ok, type Result } from "@kakunin/shared";
 import { parseIp } from "./ip-parse.ts";
+import { concurrencyLimit } from "./lookup-limit.ts";
 import { whyNotPublic } from "./ip-ranges.ts";
 
 /**
@@ -26,8 +27,18 @@ export interface ResolvedAddress {
 
 export type Resolver = (host: string) => Promise<ResolvedAddress[]>;
 
-export const systemResolver: Resolver = async (host) =>
-  (await lookup(host, { all: true, verbatim: true })).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+/** System lookups in flight at once, of libuv's 4 pool threads (lookup-limit.ts says why). */
+export const MAX_SYSTEM_LOOKUPS = 2;
+/** How long a lookup waits for a slot: the delivery's own default deadline. */
+const LOOKUP_WAIT_MS = 10_000;
+
+/** A resolver over `lookup` (getaddrinfo: /etc/hosts, then DNS) that runs at most `max` lookups at once. */
+export function limitedResolver(lookupAll: (host: string) => Promise<{ address: string; family: number }[]>, max: number, waitMs: number): Resolver {
+  const limit = concurrencyLimit(max, waitMs);
+  return async (host) => (await limit(() => lookupAll(host))).map((a) => ({ address: a.address, family: a.family === 6 ? 6 : 4 }));
+}
+
+export const systemResolver: Resolver = limitedResolver((host) => lookup(host, { all: true, verbatim: true }), MAX_SYSTEM_LOOKUPS, LOOKUP_WAIT_MS);
 
 /**
  * Resolves a webhook host and returns the address to connect to, refusing private ones unless
