@@ -49,6 +49,8 @@ export const PROBLEM_TYPES = {
   "ca-not-ready": { status: 503, title: "No issuing CA yet (offline root)" },
   "database-unavailable": { status: 503, title: "Database unavailable" },
   "not-ready": { status: 503, title: "Not ready" },
+  // The audit log no longer extends the tree head the origin signed before: its database was changed behind it.
+  "audit-log-inconsistent": { status: 500, title: "Audit log does not match its signed tree head" },
   "internal-error": { status: 500, title: "Internal server error" },
 } as const;
 

@@ -38,6 +38,10 @@ export class ValidityTracker {
   /** Serial as written → its certificate's key and validity (null: not in the bundle). */
   readonly #bySerial = new Map<string, { key: string; notBefore: number; notAfter: number } | null>();
   readonly #backfilled: string[] = [];
+  /** Events logged after their certificate's revocation entry but received before the revocation. */
+  readonly #lateLogged: string[] = [];
+  #lateLoggedCount = 0;
+  #lateLoggedMaxMs = 0;
   /** Serial as written → normalized: every event names one, and 100k regex replaces add up. */
   readonly #serials = new Map<string, string>();
   #backfilledCount = 0;
@@ -79,6 +83,7 @@ export class ValidityTracker {
     const outside = (t: number) => t < cert.notBefore || t > cert.notAfter || (rev !== undefined && t >= rev) || (sup !== undefined && t >= sup);
     if (outside(at)) return false;
     this.#passed(cert.key, at, e.index, typeof event.event_id === "string" ? event.event_id : null, outside(claimed));
+    if (rev !== undefined) this.#loggedLate(e, rev);
     return true;
   }
 
@@ -144,9 +149,23 @@ export class ValidityTracker {
       if (!reasons.length) {
         const eventId = typeof event.event_id === "string" ? event.event_id : null;
         this.#passed(key, at, e.index, eventId, !Number.isNaN(claimed) && uncovered(claimed, "").length > 0);
+        if (rev !== undefined) this.#loggedLate(e, rev);
       }
     }
     if (reasons.length) this.#f.add({ subject: `entry ${e.index} (${e.kind})`, index: e.index, kind: e.kind, reasons });
+  }
+
+  /**
+   * An event received before its certificate's revocation but logged after the revocation entry.
+   * An edge that forwarded it late (the origin was down, a backlog) does this; so would an entry
+   * someone with write access to the log's database appended afterwards with an earlier receipt
+   * time. The log cannot tell the two apart, so the verdict stands and the report says how late.
+   */
+  #loggedLate(e: ParsedEntry, revokedAt: number): void {
+    this.#lateLoggedCount++;
+    const loggedAt = typeof e.entry.at === "string" ? Date.parse(e.entry.at) : NaN;
+    if (!Number.isNaN(loggedAt)) this.#lateLoggedMaxMs = Math.max(this.#lateLoggedMaxMs, loggedAt - revokedAt);
+    if (this.#lateLogged.length < 5) this.#lateLogged.push(`entry ${e.index}`);
   }
 
   #normalize(serial: string): string {
@@ -214,6 +233,15 @@ export class ValidityTracker {
       const shown = this.#backfilled.map((x) => `entry ${x}`).join(", ");
       notes.push(`warning: ${fmt(n)} event${n === 1 ? " claims" : "s claim"} a timestamp outside their certificate's validity but ${n === 1 ? "was" : "were"} received while it was valid (back-filled history or clock skew): ${shown}${n > 5 ? ", …" : ""}`);
     }
+    if (this.#lateLoggedCount) {
+      const n = this.#lateLoggedCount;
+      const late = this.#lateLoggedMaxMs > 0 ? `, logged up to ${duration(this.#lateLoggedMaxMs)} after the revocation` : "";
+      notes.push(
+        `warning: ${fmt(n)} event${n === 1 ? " was" : "s were"} logged after ${n === 1 ? "its" : "their"} certificate's revocation entry but received before the revocation${late}: ` +
+          `${this.#lateLogged.join(", ")}${n > 5 ? ", …" : ""}. An edge that forwarded them late does this; so would entries appended afterwards by someone able to write the log's database. ` +
+          "Check them against a tree head you kept from before (--since-tree-head) or the tree heads in the WORM archive",
+      );
+    }
     for (const c of this.b.certificates) {
       if (c.revoked_at !== null && !this.#revoked.has(normalizeSerial(c.serial_number))) {
         notes.push(`warning: certificate ${c.serial_number} is listed as revoked at ${c.revoked_at}, but the bundle has no certificate.revoked entry proving it; it was treated as not revoked`);
@@ -226,4 +254,11 @@ export class ValidityTracker {
       : `${fmt(this.events)} of ${fmt(this.events)} events received while their certificate was valid and before any revocation (${fmt(revocations)} revocation${revocations === 1 ? "" : "s"} proven in the log)`;
     return { id: "validity", title: "certificate valid at the time of each event", status: bad ? "fail" : "pass", summary, failures: this.#f.list, notes: [...notes, ...this.#f.notes()] };
   }
+}
+
+/** A human duration: seconds under two minutes, minutes under two hours, else hours. */
+function duration(ms: number): string {
+  if (ms < 120_000) return `${Math.round(ms / 1000)} s`;
+  if (ms < 7_200_000) return `${Math.round(ms / 60_000)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
 }

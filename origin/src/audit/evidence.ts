@@ -12,7 +12,7 @@ import { rfc3339 } from "../time.ts";
 import { appendAudit } from "./append.ts";
 import { multiproofItems } from "./evidence-v3.ts";
 import { BatchProofReader, withPrefetchedNodes } from "./proof-reader.ts";
-import { treeHeadAt } from "./tree-head.ts";
+import { treeHeadAt, type AuditLogRewritten } from "./tree-head.ts";
 import type { AuditActor } from "./types.ts";
 
 export interface EvidenceWindow {
@@ -54,7 +54,7 @@ export async function prepareEvidence(
   s: Services, tenant: { id: string; name: string }, agentId: string, window: EvidenceWindow, actor: AuditActor,
   // The bundle's agent object is the API's agent view; the caller renders it (audit/ never imports views/).
   renderAgent: (a: AgentRow) => EvidenceBundleHeader["agent"],
-): Promise<Result<EvidenceExport | undefined, CaError>> {
+): Promise<Result<EvidenceExport | undefined, CaError | AuditLogRewritten>> {
   const [agent] = await s.db.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenant.id)));
   if (!agent) return ok(undefined);
   const chain = await s.ca.chainPem(tenant);

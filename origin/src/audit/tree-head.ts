@@ -1,4 +1,4 @@
-import { and, desc, eq } from "drizzle-orm";
+import { and, desc, eq, lt } from "drizzle-orm";
 import { err, ok, rootHash, toHex, treeHeadMessage, type Result, type TreeHeadBody } from "@kakunin/shared";
 import type { LoadedAuthority } from "../ca/authority.ts";
 import { auditTreeHeads } from "../db/schema.ts";
@@ -27,13 +27,19 @@ export interface SignedTreeHead {
 
 type Tenant = { id: string; name: string };
 
+/** The log no longer extends a head the origin signed: nothing is signed over it (rewritten()). */
+export interface AuditLogRewritten {
+  code: "audit_log_rewritten";
+  message: string;
+}
+
 /**
  * The newest signed tree head of the tenant's log, signing a new one (one KeyManager call) only
  * when the log has grown since the last one its current signer signed. Heads signed by an earlier
  * signer (the pre-EKU audit certificate, or one under a rolled-over issuing CA) are never served
  * with the current signer's certificate.
  */
-export async function treeHead(s: Services, tenant: Tenant): Promise<Result<SignedTreeHead, CaError>> {
+export async function treeHead(s: Services, tenant: Tenant): Promise<Result<SignedTreeHead, CaError | AuditLogRewritten>> {
   const signer = await s.ca.auditSignerFor(tenant);
   if (!signer.ok) return signer;
   const size = await s.auditSizes.read(tenant.id);
@@ -47,17 +53,29 @@ export async function treeHead(s: Services, tenant: Tenant): Promise<Result<Sign
  * export commits to the log ending with its own checkpoint entry. Roots of past sizes come from
  * the stored perfect subtrees, O(log n) reads.
  */
-export async function treeHeadAt(s: Services, tenant: Tenant, size: number): Promise<Result<SignedTreeHead, CaError>> {
+export async function treeHeadAt(s: Services, tenant: Tenant, size: number): Promise<Result<SignedTreeHead, CaError | AuditLogRewritten>> {
   const signer = await s.ca.auditSignerFor(tenant);
   if (!signer.ok) return signer;
   return signAt(s, tenant, signer.value, size);
 }
 
-async function signAt(s: Services, tenant: Tenant, signer: LoadedAuthority, size: number): Promise<Result<SignedTreeHead, KeyManagerError>> {
+async function signAt(s: Services, tenant: Tenant, signer: LoadedAuthority, size: number): Promise<Result<SignedTreeHead, KeyManagerError | AuditLogRewritten>> {
   const at = and(eq(auditTreeHeads.tenantId, tenant.id), eq(auditTreeHeads.treeSize, size));
   const [existing] = await s.db.select().from(auditTreeHeads).where(at);
   if (existing) return existing.signerId === signer.record.id ? ok(view(existing, signer)) : staleSigner(size);
-  const root = toHex(await withPrefetchedNodes(s.db, tenant.id, (reader) => rootHash(size, reader), s.auditNodes));
+  // The newest head signed below this size: the tree must still have the root it signed there.
+  const [prior] = await s.db.select().from(auditTreeHeads)
+    .where(and(eq(auditTreeHeads.tenantId, tenant.id), lt(auditTreeHeads.treeSize, size))).orderBy(desc(auditTreeHeads.treeSize)).limit(1);
+  const [root, priorRoot] = await withPrefetchedNodes(s.db, tenant.id, async (reader) => [
+    toHex(await rootHash(size, reader)), prior ? toHex(await rootHash(prior.treeSize, reader)) : null,
+  ], s.auditNodes);
+  if (prior) {
+    const broken = await rewritten(s, prior, priorRoot!);
+    if (broken) {
+      s.logger.error("audit log does not extend its signed tree head; refusing to sign", { tenant_id: tenant.id, tree_size: prior.treeSize, problem: broken });
+      return err({ code: "audit_log_rewritten", message: `The audit log no longer extends the tree head signed at size ${prior.treeSize} (${broken}): its database was changed behind the origin, which signs nothing over it. Compare with the tree heads in the WORM archive.` });
+    }
+  }
   const timestamp = s.clock.now().toISOString();
   const body = { tenant_id: tenant.id, tree_size: size, root_hash: root, timestamp };
   const sig = await s.keys.sign(signer.record.keyRef, treeHeadSigningInput(body));
@@ -67,6 +85,32 @@ async function signAt(s: Services, tenant: Tenant, signer: LoadedAuthority, size
   }).onConflictDoNothing();
   const [stored] = await s.db.select().from(auditTreeHeads).where(at);
   return stored!.signerId === signer.record.id ? ok(view(stored!, signer)) : staleSigner(size);
+}
+
+/**
+ * Why the log no longer matches a head signed before (undefined when it does): its root at that
+ * size is not the signed one, or the stored head's signature does not verify under its signer.
+ * Someone who can write the database but not sign (the audit key is in the KeyManager) could
+ * rewrite entries and rebuild the tree's nodes, and the origin signed whatever root they gave:
+ * an export then verified without complaint unless the auditor kept an earlier head (found by a
+ * red-team run, 2026-12-07). Checking the newest stored head before every signature means such a
+ * rewrite gets no new signed head; rewriting the stored heads as well would need the key. One
+ * root computation (O(log n) nodes, read with the new root's) and one RSA verification per new head.
+ */
+async function rewritten(s: Services, prior: typeof auditTreeHeads.$inferSelect, rootNow: string): Promise<string | undefined> {
+  const signed = toHex(prior.rootHash);
+  if (rootNow !== signed) return `its root there is ${rootNow}, the signed one ${signed}`;
+  const signer = await s.ca.byId(prior.signerId);
+  if (!signer) return `the head's signer ${prior.signerId} is unknown`;
+  const body = { tenant_id: prior.tenantId, tree_size: prior.treeSize, root_hash: signed, timestamp: prior.timestamp.toISOString() };
+  const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+  try {
+    const key = await crypto.subtle.importKey("spki", signer.spki, alg, false, ["verify"]);
+    if (!(await crypto.subtle.verify(alg, key, prior.signature, treeHeadSigningInput(body)))) return "the stored head's signature does not verify";
+  } catch (e) {
+    return `the stored head's signature cannot be checked: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  return undefined;
 }
 
 /**

@@ -34,7 +34,10 @@ export function registerAgentJson(app: Hono<ConsoleEnv>): void {
       .where(and(eq(auditEntries.tenantId, caller.tenantId), eq(auditEntries.agentId, a.id), eq(auditEntries.idx, idx)));
     if (!e) return notFound("audit entry");
     const sth = await treeHead(s, { id: caller.tenantId, name: caller.tenantName });
-    if (!sth.ok) return problemResponse(problem("kms-unavailable", "The tree head could not be signed now; try again."));
+    if (!sth.ok) {
+      if (sth.error.code === "audit_log_rewritten") return problemResponse(problem("audit-log-inconsistent", sth.error.message));
+      return problemResponse(problem("kms-unavailable", "The tree head could not be signed now; try again."));
+    }
     const path = await inclusionProof(idx, sth.value.tree_size, committedReader(s.db, caller.tenantId));
     return c.json({ canonical: e.canonical, leaf_index: idx, tree_head: sth.value, audit_path: path.map(toHex) });
   });

@@ -2,6 +2,7 @@ import type { FieldError, ProblemType } from "@kakunin/shared";
 import { processLogger } from "../observability/logger.ts";
 import type { KeyManagerError } from "../kms/types.ts";
 import type { CaNotReady } from "../ca/offline-root.ts";
+import type { AuditLogRewritten } from "../audit/tree-head.ts";
 
 /**
  * Why a lifecycle operation was refused; the HTTP layer maps `type` to its problem and status. A
@@ -22,8 +23,9 @@ export const failField = (path: string, message: string, detail: string): { ok: 
 });
 
 /** A KeyManager that is not configured or not reachable is the server's 503, never the caller's fault. */
-export function keyManagerFailure(e: KeyManagerError | CaNotReady): { ok: false; error: Failure } {
+export function keyManagerFailure(e: KeyManagerError | CaNotReady | AuditLogRewritten): { ok: false; error: Failure } {
   if (e.code === "ca_not_ready") return fail("ca-not-ready", e.message);
+  if (e.code === "audit_log_rewritten") return fail("audit-log-inconsistent", e.message);
   if (e.code === "not_configured") return fail("kms-not-configured", `Key management is not configured: ${e.message}`);
   processLogger("key_manager").error("key manager unavailable", { event: "kms_unavailable", code: e.code, error: e.message.split("\n")[0]!.slice(0, 300) });
   return fail("kms-unavailable", "Key management is unavailable; try again later.");

@@ -4,6 +4,7 @@ import { ApiError } from "../http/api-error.ts";
 import { keyManagerFailure, type Failure } from "../lifecycle/failure.ts";
 import type { KeyManagerError } from "../kms/types.ts";
 import type { CaNotReady } from "../ca/offline-root.ts";
+import type { AuditLogRewritten } from "../audit/tree-head.ts";
 
 /** Unwraps a lifecycle result inside a handler; a failure becomes its problem response. */
 export function orThrow<T>(r: Result<T, Failure>): T {
@@ -15,7 +16,7 @@ export function orThrow<T>(r: Result<T, Failure>): T {
 }
 
 /** Unwraps a KeyManager result inside a handler; a failure becomes a 503 problem. */
-export function kmOrThrow<T>(r: Result<T, KeyManagerError | CaNotReady>): T {
+export function kmOrThrow<T>(r: Result<T, KeyManagerError | CaNotReady | AuditLogRewritten>): T {
   if (!r.ok) return orThrow(keyManagerFailure(r.error));
   return r.value;
 }
