@@ -50,7 +50,8 @@ describe("the origin's log output", () => {
     // First start with one admin key, then with another: the rotation is logged too.
     const first = await startOrigin({ dataDir: fx.dir, edgeUrl: env.KAKUNIN_EDGE_URL, secret: fx.secret, adminKey: `${fx.adminKey}-old`, env });
     await first.stop();
-    execFileSync("sh", ["-c", `printf x > '${join(fx.dir, "archive-is-a-file")}'`]);
+    // A file where the directory should be (the first start may already have made the directory).
+    execFileSync("sh", ["-c", `rm -rf '${join(fx.dir, "archive-is-a-file")}' && printf x > '${join(fx.dir, "archive-is-a-file")}'`]);
     origin = await startOrigin({ dataDir: fx.dir, edgeUrl: env.KAKUNIN_EDGE_URL, secret: fx.secret, adminKey: fx.adminKey, env });
     const res = await fetch(`${origin.url}/v1/agents`, {
       method: "POST",

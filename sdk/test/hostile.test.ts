@@ -73,12 +73,17 @@ describe("hostile headers cost the gateway nothing", () => {
     const app = gateway("gateway-x.test");
     await app.request(await padded(16, "covered")); // warm-up: JIT and module loading are not the bound
     for (const where of ["covered", "signature-input"] as const) {
-      const req = await padded(1 << 20, where);
-      const t0 = performance.now();
-      const res = await app.request(req);
-      const ms = performance.now() - t0;
-      expect(res.status, where).toBe(401);
-      expect((await res.json()).detail as string).toContain(String(MAX_FIELD_CHARS));
+      // The fastest of five: a loaded machine only ever adds time (a CI run beside other work
+      // measured 12 ms once), and a quadratic rewrite would be slow on every one of them.
+      let ms = Infinity;
+      for (let i = 0; i < 5; i++) {
+        const req = await padded(1 << 20, where);
+        const t0 = performance.now();
+        const res = await app.request(req);
+        ms = Math.min(ms, performance.now() - t0);
+        expect(res.status, where).toBe(401);
+        expect((await res.json()).detail as string).toContain(String(MAX_FIELD_CHARS));
+      }
       // The issue's bound, measured here on purpose (a test, not a benchmark): the quadratic
       // rewrite took ~150 ms for 16 Ki spaces, and would take minutes for 1 MiB.
       expect(ms, `${where}: ${ms.toFixed(2)} ms`).toBeLessThan(10);
