@@ -296,6 +296,7 @@ describe("anomaly scorer", () => {
     expect(Object.keys(s.resources).length).toBeLessThanOrEqual(c.resources);
     expect(Object.keys(s.amounts).length).toBeLessThanOrEqual(c.keys);
     expect(Object.keys(s.mix?.a ?? {}).length).toBeLessThanOrEqual(MIX_ACTIONS);
+    expect(Object.keys(s.actionMinutes ?? {}).length).toBeLessThanOrEqual(c.actions);
     expect(Object.keys(s.hourPending).length).toBeLessThanOrEqual(DEFAULT_SCORING.hourLagMs / 3_600_000 + 2);
     // Two read-volume units and the hourly count of new resources (fanout_hour).
     expect(Object.keys(s.volume).sort()).toEqual(["bytes", "new_resources", "records"]);

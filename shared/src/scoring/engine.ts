@@ -36,6 +36,7 @@ import { learnYoungTool, youngTool } from "./young-tools.ts";
 import { learnMix, mixDrift } from "./mix-drift.ts";
 import { decayedAt, newEpisodeState, type MonitorState } from "./state.ts";
 import { inLateLane, LATE_MS } from "./late-lane.ts";
+import { actionRate, countActionMinute } from "./action-rate.ts";
 
 export interface EventScore {
   score: number;
@@ -131,6 +132,7 @@ function scoreInPlace(
   foldMinutes(s, Math.floor(Math.max(e.ts, s.lastTs) / 60_000));
   const isNewResource = e.resource !== undefined && s.resources[e.resource] === undefined;
   const bucket = countMinute(s, e, isNewResource);
+  const perAction = bucket ? countActionMinute(s, e, cfg) : undefined;
 
   const action = actionNovelty(s, e, scopes, cfg);
   const kind = resourceKindNovelty(s, e, cfg);
@@ -157,7 +159,8 @@ function scoreInPlace(
     object.r,
     object.novel ? objectRun(s, e, cfg) : undefined,
     late ? undefined : repeatedStep(s, e, ctx, cfg),
-    bucket ? rateBurst(s, e, cfg) : undefined,
+    // Two readings of one rate (the agent's total, this action's): the stronger counts, not both.
+    stronger(bucket ? rateBurst(s, e, cfg) : undefined, perAction ? actionRate(s, e, perAction, cfg) : undefined),
     bucket && isNewResource ? resourceFanout(s, bucket.fresh, cfg) : undefined,
     isNewResource ? fanoutHour(s, e, cfg) : undefined,
     ...amountFeatures(s, e, judgedKey(s, amountKey(e)), cfg),

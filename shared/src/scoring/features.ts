@@ -12,7 +12,8 @@ export interface Reason {
   detail: string;
 }
 
-const conf = (n: number, warmup: number) => n / (n + warmup);
+/** Confidence of a statistic over n observations, against a warm-up of `warmup` (n / (n + warmup)). */
+export const conf = (n: number, warmup: number) => n / (n + warmup);
 const MIN_REPORTED = 0.01;
 
 function reason(feature: string, contribution: number, detail: string): Reason | undefined {
@@ -783,6 +784,7 @@ export const WINDOW_FEATURES: ReadonlySet<string> = new Set([
   "sequence_run",
   "sequence_surprise",
   "rate_burst",
+  "action_rate",
   "resource_fanout",
   "amount_drift",
   "volume_drift",
@@ -936,7 +938,7 @@ const REMARK_MS = 5 * 60_000;
  * Window features whose window is a number of the agent's own events, not a span of time (about
  * how many events their statistic remembers): held at medium, such a statistic is made of the
  * events it already marked on until that many new ones have replaced them. Time-windowed ones
- * (rate_burst, resource_fanout: a minute; unusual_hour, volume_hour: the clock hour) are absent.
+ * (rate_burst, action_rate, resource_fanout: a minute; unusual_hour, volume_hour: the clock hour) are absent.
  */
 const EVENT_WINDOWS: Readonly<Record<string, number>> = {
   novelty_run: 5,

@@ -7,7 +7,7 @@ import { DEFAULT_SCORING, type ScoringConfig } from "./config.ts";
  */
 export const SCORING_FEATURES = [
   "out_of_scope", "action_novelty", "novelty_run", "transition_novelty", "sequence_run", "resource_novelty",
-  "rate_burst", "resource_fanout", "amount_over_max", "amount_spike", "amount_drift",
+  "rate_burst", "action_rate", "resource_fanout", "amount_over_max", "amount_spike", "amount_drift",
   "volume_over_max", "volume_spike", "volume_drift", "volume_hour",
   "error_ratio", "unusual_hour", "latency", "behaviour_drift", "mix_drift", "sustained", "sequence_surprise", "sustained_anomaly",
   "object_step", "object_run", "fanout_hour", "young_tool", "repeated_step", "accumulated_risk",

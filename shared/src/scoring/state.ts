@@ -5,6 +5,7 @@ import type { YoungWatch } from "./young-tools.ts";
 import type { StepWatch } from "./repeated-steps.ts";
 import type { WokenPool } from "./woken.ts";
 import type { Windows } from "./late-lane.ts";
+import type { ActionMinutes } from "./action-rate.ts";
 
 /**
  * Per-agent monitor state: plain JSON, so the Durable Object stores it as one row. Every map is
@@ -20,7 +21,7 @@ import type { Windows } from "./late-lane.ts";
  * (events and active clock hours) with ≤ lag + 2 pending hour counts and block masks, and ≤ 2 × 16 entries (one per
  * WINDOW_FEATURES name) of held evidence and run counts keyed by fixed feature names (< 1 KB), and the episode scan's window
  * of at most 256 { t, feature } marks (≈ 12 KB) with ≤ 3 × 16 per-feature levels, and 128 recently touched
- * objects with 512 object steps and contexts (≈ 0.17 MB at maximum key lengths), and ≤ 4 young-tool watches (< 1 KB), and ≤ 4 repeated-step watches (< 2 KB), and ≤ 32 actions' reference shares and CUSUMs (mix-drift.ts, ≈ 8 KB at maximum key lengths). The bounded-memory test
+ * objects with 512 object steps and contexts (≈ 0.17 MB at maximum key lengths), and ≤ 4 young-tool watches (< 1 KB), and ≤ 4 repeated-step watches (< 2 KB), and ≤ 32 actions' reference shares and CUSUMs (mix-drift.ts, ≈ 8 KB at maximum key lengths), and ≤ 256 actions' minute counts (action-rate.ts: 9 numbers each, ≈ 70 KB at maximum key lengths). The bounded-memory test
  * drives every map to its cap with maximum-length keys and checks it.
  */
 export const MAX_STATE_BYTES = 2_500_000;
@@ -159,6 +160,8 @@ export interface MonitorState {
   late?: Windows[];
   /** The current session's start and the active hours the silence before it skipped, while that credit lasts (features.owedWork). */
   owed?: { t: number; hours: number };
+  /** Per action, its minute counts and busiest minutes (action-rate.ts, at most caps.actions actions × 9 numbers). Absent in older states. */
+  actionMinutes?: Record<string, ActionMinutes>;
 }
 
 /**
@@ -172,7 +175,7 @@ export function dict<V>(from?: Record<string, V>): Record<string, V> {
 }
 
 /** The fields of MonitorState keyed by user strings. */
-export const DICT_FIELDS = ["actions", "transitions", "outgoing", "successors", "resourceKinds", "resources", "minutes", "amounts", "mixShort", "mixLong", "hourPending", "volume", "blockPending", "objects", "objSteps", "objOut", "objSucc"] as const;
+export const DICT_FIELDS = ["actions", "transitions", "outgoing", "successors", "resourceKinds", "resources", "minutes", "amounts", "mixShort", "mixLong", "hourPending", "volume", "blockPending", "objects", "objSteps", "objOut", "objSucc", "actionMinutes"] as const;
 
 export function newEpisodeState(): EpisodeState {
   return { w: [], marked: { c: 0, t: 0 }, total: { c: 0, t: 0 } };
