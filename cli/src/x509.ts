@@ -35,6 +35,12 @@ export async function signedBy(cert: x509.X509Certificate, issuer?: x509.X509Cer
   }
 }
 
+/** `signedBy` one of `cas` (the bundle's issuing CA and its rolled-over predecessors). */
+export async function signedByOneOf(cert: x509.X509Certificate, cas: readonly x509.X509Certificate[]): Promise<boolean> {
+  for (const ca of cas) if (await signedBy(cert, ca)) return true;
+  return false;
+}
+
 /** Serial numbers compare as integers: hex case and leading zeros are presentation. */
 export function normalizeSerial(s: string): string {
   return s.toLowerCase().replace(/^0+(?=.)/, "");

@@ -58,6 +58,23 @@ export function treeHeadMessage(h: TreeHeadBody): string {
   return `${TREE_HEAD_CONTEXT}{"root_hash":${JSON.stringify(h.root_hash)},"tenant_id":${JSON.stringify(h.tenant_id)},"timestamp":${JSON.stringify(h.timestamp)},"tree_size":${h.tree_size}}`;
 }
 
+/**
+ * Whether `signature` is the tenant audit key's RSASSA-PKCS1-v1_5 / SHA-256 signature over
+ * `treeHeadMessage(h)` under `spki` (DER SubjectPublicKeyInfo): what the origin checks of a head it
+ * signed before signing the next, and `kakunin audit verify` of the heads a bundle brings. False
+ * for a key or signature that is not one (not RSA, malformed): the head is then not verified.
+ */
+export async function treeHeadSignatureValid(spki: ArrayBuffer | Uint8Array, signature: ArrayBuffer | Uint8Array, h: TreeHeadBody): Promise<boolean> {
+  try {
+    const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
+    // Copies over a plain ArrayBuffer, whatever backed the caller's bytes (a Node Buffer, a bytea column).
+    const key = await crypto.subtle.importKey("spki", new Uint8Array(spki), alg, false, ["verify"]);
+    return await crypto.subtle.verify(alg, key, new Uint8Array(signature), new TextEncoder().encode(treeHeadMessage(h)));
+  } catch {
+    return false;
+  }
+}
+
 export interface EvidenceTreeHead extends TreeHeadBody {
   signature: string;
   signature_algorithm: "RSASSA_PKCS1_V1_5_SHA_256";

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import type { KakuninOids } from "@kakunin/shared";
 import { bindingProblems, hasAuditEku, isCa, sanUris, tenantNaming } from "./binding.ts";
-import { normalizeSerial, parseCertificate, signedBy, splitPem, type x509 } from "../x509.ts";
+import { normalizeSerial, parseCertificate, signedBy, signedByOneOf, splitPem, type x509 } from "../x509.ts";
 import type { Bundle, CheckResult, Failure, TrustAnchor } from "./types.ts";
 import { fmt } from "./fmt.ts";
 
@@ -25,11 +25,6 @@ export interface ChainOutcome {
   issuers: x509.X509Certificate[];
 }
 
-
-async function signedByOneOf(cert: x509.X509Certificate, cas: readonly x509.X509Certificate[]): Promise<boolean> {
-  for (const ca of cas) if (await signedBy(cert, ca)) return true;
-  return false;
-}
 
 function fingerprint(cert: x509.X509Certificate): string {
   return createHash("sha256").update(new Uint8Array(cert.rawData)).digest("hex").toUpperCase().match(/../g)!.join(":");

@@ -5,9 +5,8 @@
  * CA, bound to the same tenant), and the bundle's RFC 9162 consistency proof must show the bundle's
  * tree is an append-only extension of it: nothing the earlier head committed to was rewritten.
  */
-import { webcrypto } from "node:crypto";
-import { treeHeadMessage, verifyConsistency, type KakuninOids, type TreeHeadBody } from "@kakunin/shared";
-import { parseCertificate, signedBy, type x509 } from "../x509.ts";
+import { treeHeadSignatureValid, verifyConsistency, type KakuninOids, type TreeHeadBody } from "@kakunin/shared";
+import { parseCertificate, signedByOneOf, type x509 } from "../x509.ts";
 import { bindingProblems, hasAuditEku } from "./binding.ts";
 import { isRecord } from "./shape.ts";
 import type { Bundle, CheckResult } from "./types.ts";
@@ -23,16 +22,6 @@ export function earlierHead(doc: unknown): (TreeHeadBody & { signature: string; 
   const ok = typeof h.tenant_id === "string" && Number.isSafeInteger(h.tree_size) && typeof h.root_hash === "string" && HEX32.test(h.root_hash) &&
     typeof h.timestamp === "string" && typeof h.signature === "string" && typeof h.signer_certificate_pem === "string";
   return ok ? (h as unknown as TreeHeadBody & { signature: string; signer_certificate_pem: string }) : "not a signed tree head (tenant_id, tree_size, root_hash, timestamp, signature, signer_certificate_pem)";
-}
-
-async function signatureOk(cert: x509.X509Certificate, b64: string, message: string): Promise<boolean> {
-  try {
-    const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-    const key = await webcrypto.subtle.importKey("spki", cert.publicKey.rawData, alg, false, ["verify"]);
-    return await webcrypto.subtle.verify(alg, key, Buffer.from(b64, "base64"), new TextEncoder().encode(message));
-  } catch {
-    return false;
-  }
 }
 
 /** `issuers`: the bundle's issuing CA and its earlier ones that the chain check accepted (an earlier tree head may predate a rollover). */
@@ -51,12 +40,10 @@ export async function checkConsistency(b: Bundle, earlier: unknown, oids: Kakuni
   const signer = parseCertificate(old.signer_certificate_pem);
   if (typeof signer === "string" || issuers.length === 0) reasons.push("its signer or the bundle's issuing CA does not parse");
   else {
-    let certified = false;
-    for (const ca of issuers) if (!certified && (await signedBy(signer, ca))) certified = true;
-    if (!certified) reasons.push(issuers.length > 1 ? "its signer is not certified by the bundle's issuing CA or an earlier one" : "its signer is not certified by the bundle's issuing CA");
+    if (!(await signedByOneOf(signer, issuers))) reasons.push(issuers.length > 1 ? "its signer is not certified by the bundle's issuing CA or an earlier one" : "its signer is not certified by the bundle's issuing CA");
     if (!hasAuditEku(signer, oids)) reasons.push(`its signer is not an audit certificate (no EKU ${oids.ekuAuditTreeHeadSigning})`);
     reasons.push(...bindingProblems(signer, oids, b.tenant.id, true).map((r) => `its signer: ${r}`));
-    if (!(await signatureOk(signer, old.signature, treeHeadMessage(old)))) reasons.push("its signature does not verify");
+    if (!(await treeHeadSignatureValid(signer.publicKey.rawData, Buffer.from(old.signature, "base64"), old))) reasons.push("its signature does not verify");
   }
   const c = b.consistency;
   if (!c) reasons.push(`the bundle holds no consistency proof: export it with --since-tree-head (since_size=${old.tree_size})`);

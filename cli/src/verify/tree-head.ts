@@ -4,8 +4,7 @@
  * tied that certificate to the issuing CA. Everything the entries check proves is relative to
  * this head, so a head that does not verify makes every inclusion proof meaningless.
  */
-import { webcrypto } from "node:crypto";
-import { treeHeadMessage } from "@kakunin/shared";
+import { treeHeadSignatureValid } from "@kakunin/shared";
 import { normalizeSerial, type x509 } from "../x509.ts";
 import type { Bundle, CheckResult } from "./types.ts";
 import { fmt } from "./fmt.ts";
@@ -32,7 +31,7 @@ export async function checkTreeHead(b: Bundle, signer: x509.X509Certificate | nu
     if (!Number.isNaN(t) && (t < signer.notBefore.getTime() || t > signer.notAfter.getTime())) {
       reasons.push(`signed at ${h.timestamp}, outside the audit certificate's validity (${signer.notBefore.toISOString()} to ${signer.notAfter.toISOString()})`);
     }
-    if (BASE64.test(h.signature) && !(await verifySignature(signer, h.signature, treeHeadMessage(h)))) {
+    if (BASE64.test(h.signature) && !(await treeHeadSignatureValid(signer.publicKey.rawData, Buffer.from(h.signature, "base64"), h))) {
       reasons.push("the signature does not verify with the signer certificate's key over the tree size, root hash, timestamp and tenant");
     }
   }
@@ -45,13 +44,3 @@ export async function checkTreeHead(b: Bundle, signer: x509.X509Certificate | nu
   };
 }
 
-async function verifySignature(signer: x509.X509Certificate, signatureB64: string, message: string): Promise<boolean> {
-  try {
-    const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-    const key = await webcrypto.subtle.importKey("spki", signer.publicKey.rawData, alg, false, ["verify"]);
-    return await webcrypto.subtle.verify(alg, key, Buffer.from(signatureB64, "base64"), new TextEncoder().encode(message));
-  } catch {
-    // Not an RSA key, or a malformed one: the head is not verified, which is the answer.
-    return false;
-  }
-}

@@ -1,5 +1,5 @@
 import { and, desc, eq, lt } from "drizzle-orm";
-import { err, ok, rootHash, toHex, treeHeadMessage, type Result, type TreeHeadBody } from "@kakunin/shared";
+import { err, ok, rootHash, toHex, treeHeadMessage, treeHeadSignatureValid, type Result, type TreeHeadBody } from "@kakunin/shared";
 import type { LoadedAuthority } from "../ca/authority.ts";
 import { auditTreeHeads } from "../db/schema.ts";
 import type { KeyManagerError } from "../kms/types.ts";
@@ -103,13 +103,7 @@ async function rewritten(s: Services, prior: typeof auditTreeHeads.$inferSelect,
   const signer = await s.ca.byId(prior.signerId);
   if (!signer) return `the head's signer ${prior.signerId} is unknown`;
   const body = { tenant_id: prior.tenantId, tree_size: prior.treeSize, root_hash: signed, timestamp: prior.timestamp.toISOString() };
-  const alg = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" };
-  try {
-    const key = await crypto.subtle.importKey("spki", signer.spki, alg, false, ["verify"]);
-    if (!(await crypto.subtle.verify(alg, key, prior.signature, treeHeadSigningInput(body)))) return "the stored head's signature does not verify";
-  } catch (e) {
-    return `the stored head's signature cannot be checked: ${e instanceof Error ? e.message : String(e)}`;
-  }
+  if (!(await treeHeadSignatureValid(signer.spki, prior.signature, body))) return "the stored head's signature does not verify";
   return undefined;
 }
 
