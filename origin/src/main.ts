@@ -1,6 +1,7 @@
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
+import { answerClientErrors } from "./http/client-error.ts";
 import { createApp } from "./app.ts";
 import { bootstrap } from "./bootstrap.ts";
 import { buildServices } from "./build-services.ts";
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
   const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT }, (info) => {
     log.info("listening", { event: "listening", url: `http://${info.address}:${info.port}`, db: built.database.driver, keys: built.services.keys.kind });
   });
+  answerClientErrors(server);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -11,6 +11,8 @@ export const PROBLEM_TYPES = {
   "risk-suspension": { status: 403, title: "Suspended for risk: only an admin, with a reason, may lift it" },
   "not-found": { status: 404, title: "Not found" },
   "method-not-allowed": { status: 405, title: "Method not allowed" },
+  // Refused by the origin's HTTP parser before any route (origin/src/http/client-error.ts).
+  "request-timeout": { status: 408, title: "Request timeout" },
   conflict: { status: 409, title: "Conflict" },
   "already-active": { status: 409, title: "Agent already has an active certificate" },
   "already-revoked": { status: 409, title: "Certificate already revoked" },
@@ -36,6 +38,7 @@ export const PROBLEM_TYPES = {
   // sender holds the data and retries; it is never treated as a bad record (shared/src/wire).
   "unsupported-wire-version": { status: 426, title: "Unsupported wire contract version" },
   "too-many-requests": { status: 429, title: "Too many requests" },
+  "headers-too-large": { status: 431, title: "Request header fields too large" },
   "validation-failed": { status: 422, title: "Validation failed" },
   "agent-retired": { status: 422, title: "Agent is retired" },
   "replay-failed": { status: 422, title: "Dead letter replay failed" },
