@@ -75,12 +75,35 @@ describe.each(dbKinds())("tenant scoring on %s", (kind) => {
     expect(cleared.body.data.thresholds.high).toBe(0.7);
   });
 
+  it("a PATCH may set one threshold: the other keeps its stored value (the default for a shadow candidate)", async () => {
+    const base = (await o.json<{ data: View }>("GET", "/v1/tenant/scoring")).body.data.thresholds;
+    const high = await o.json<{ data: View }>("PATCH", "/v1/tenant/scoring", { body: { thresholds: { high: 0.9 } } });
+    expect(high.status).toBe(200);
+    expect(high.body.data.thresholds).toEqual({ medium: base.medium, high: 0.9 });
+    const medium = await o.json<{ data: View }>("PATCH", "/v1/tenant/scoring", { body: { thresholds: { medium: 0.4 } } });
+    expect(medium.body.data.thresholds).toEqual({ medium: 0.4, high: 0.9 });
+    // The candidate is a whole configuration: what it leaves out is the scorer's default.
+    const shadow = await o.json<{ data: View & { shadow: { thresholds?: { medium: number; high: number } } } }>("PATCH", "/v1/tenant/scoring", {
+      body: { shadow: { thresholds: { high: 0.6 } } },
+    });
+    expect(shadow.status).toBe(200);
+    expect(shadow.body.data.shadow.thresholds).toEqual({ medium: 0.3, high: 0.6 });
+    const refused = await o.json<Problem>("PATCH", "/v1/tenant/scoring", { body: { thresholds: { high: 0.35 } } });
+    expect(refused.status).toBe(422);
+    expect(refused.body.errors?.[0]).toMatchObject({ path: "thresholds.high" });
+    const restore = await o.json<{ data: View }>("PATCH", "/v1/tenant/scoring", { body: { thresholds: base, shadow: null } });
+    expect(restore.body.data.thresholds).toEqual(base);
+  });
+
   it("bad input is a 422 problem and changes nothing; non-admins get 403", async () => {
     const before = (await o.json<{ data: View }>("GET", "/v1/tenant/scoring")).body.data;
     for (const body of [
       {},
       { thresholds: { medium: 0.9, high: 0.5 } },
-      { thresholds: { medium: 0.3 } },
+      { thresholds: { medium: 0.95 } },
+      { thresholds: {} },
+      { thresholds: { high: 0.1 } },
+      { shadow: { thresholds: { medium: 0.9 } } },
       { weights: { no_such_feature: 1 } },
       { weights: { latency: -1 } },
       { weights: { latency: 11 } },

@@ -36,6 +36,29 @@ const weights = z.record(z.string(), z.number()).superRefine((w, ctx) => {
 
 export const scoringOverridesSchema = z.strictObject({ thresholds: thresholds.optional(), weights: weights.optional() });
 
+/**
+ * Thresholds as a PATCH gives them: either or both (JSON Merge Patch, RFC 7396, as a user of any
+ * PATCH API expects: `{"thresholds":{"high":0.9}}` moves the high line and keeps the medium one).
+ * Ranges are checked here; medium < high once merged (mergeThresholds).
+ */
+export const thresholdsPatchSchema = z
+  .strictObject({ medium: z.number().gt(0).lt(1).optional(), high: z.number().gt(0).lte(1).optional() })
+  .refine((t) => t.medium !== undefined || t.high !== undefined, { message: "give medium, high or both" });
+/** A shadow candidate in a PATCH: like the overrides, but its thresholds may be partial (merged onto the defaults). */
+export const scoringCandidatePatchSchema = z.strictObject({ thresholds: thresholdsPatchSchema.optional(), weights: weights.optional() });
+
+/** `patch` merged onto `base`, or the field and message of the rule the result breaks. */
+export function mergeThresholds(
+  base: BandThresholds,
+  patch: { medium?: number | undefined; high?: number | undefined },
+): { ok: true; value: BandThresholds } | { ok: false; path: "medium" | "high"; message: string } {
+  const value = { medium: patch.medium ?? base.medium, high: patch.high ?? base.high };
+  if (value.medium < value.high) return { ok: true, value };
+  return patch.medium !== undefined
+    ? { ok: false, path: "medium", message: `medium must be below high (${value.high})` }
+    : { ok: false, path: "high", message: `high must be above medium (${value.medium})` };
+}
+
 /** What a tenant stores and the edge receives: the active overrides and an optional shadow candidate. */
 export interface TenantScoring extends TenantScoringOverrides {
   /** A candidate scored beside the active configuration without acting on it. */

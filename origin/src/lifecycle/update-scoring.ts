@@ -1,17 +1,29 @@
 import { eq } from "drizzle-orm";
-import { ok, type Result, type TenantScoringOverrides, type TenantScoring } from "@kakunin/shared";
+import { DEFAULT_THRESHOLDS, mergeThresholds, ok, type BandThresholds, type Result, type TenantScoringOverrides, type TenantScoring } from "@kakunin/shared";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { tenants } from "../db/schema.ts";
 import { enqueue } from "../publish/outbox.ts";
 import type { Services } from "../services.ts";
-import type { Failure } from "./failure.ts";
+import { failField, type Failure } from "./failure.ts";
 
-/** A PATCH: each present field replaces the stored one; `null` removes it. */
+/** Either band line or both (the route checks their ranges). */
+type ThresholdsPatch = { medium?: number | undefined; high?: number | undefined };
+
+/**
+ * A PATCH: each present field replaces the stored one; `null` removes it. Thresholds merge: a line
+ * left out keeps the stored value, or the default for a shadow candidate (a whole configuration).
+ */
 export interface ScoringPatch {
-  thresholds?: TenantScoringOverrides["thresholds"] | null;
+  thresholds?: ThresholdsPatch | null;
   weights?: TenantScoringOverrides["weights"] | null;
-  shadow?: TenantScoringOverrides | null;
+  shadow?: { thresholds?: ThresholdsPatch | undefined; weights?: TenantScoringOverrides["weights"] } | null;
+}
+
+/** The merged lines, or the 422 naming the line the caller gave that breaks medium < high. */
+function merged(base: BandThresholds, patch: ThresholdsPatch, at: string): Result<BandThresholds, Failure> {
+  const m = mergeThresholds(base, patch);
+  return m.ok ? ok(m.value) : failField(`${at}.${m.path}`, m.message, "1 invalid field(s) in the request body");
 }
 
 /**
@@ -25,10 +37,20 @@ export async function updateScoring(s: Services, tenantId: string, patch: Scorin
     const [t] = await tx.select({ scoring: tenants.scoring }).from(tenants).where(eq(tenants.id, tenantId)).for("update");
     const before = t!.scoring;
     const next: TenantScoring = { ...before };
-    if (patch.thresholds !== undefined) setOrDrop(next, "thresholds", patch.thresholds);
+    if (patch.thresholds !== undefined) {
+      const t = patch.thresholds === null ? null : merged(before.thresholds ?? DEFAULT_THRESHOLDS, patch.thresholds, "thresholds");
+      if (t && !t.ok) return t;
+      setOrDrop(next, "thresholds", t ? t.value : null);
+    }
     if (patch.weights !== undefined) setOrDrop(next, "weights", patch.weights);
     if (patch.shadow !== undefined) {
-      next.shadow = patch.shadow === null ? null : { ...patch.shadow, since: now.toISOString() };
+      if (patch.shadow === null) next.shadow = null;
+      else {
+        const { thresholds, weights } = patch.shadow;
+        const t = thresholds ? merged(DEFAULT_THRESHOLDS, thresholds, "shadow.thresholds") : undefined;
+        if (t && !t.ok) return t;
+        next.shadow = { ...(t ? { thresholds: t.value } : {}), ...(weights ? { weights } : {}), since: now.toISOString() };
+      }
     }
     await tx.update(tenants).set({ scoring: next }).where(eq(tenants.id, tenantId));
     await appendAudit(tx, tenantId, [{ kind: "scoring.updated", actor, at: now, data: { before, after: next } }]);

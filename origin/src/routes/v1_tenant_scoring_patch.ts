@@ -1,5 +1,5 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
-import { scoringOverridesSchema } from "@kakunin/shared";
+import { scoringCandidatePatchSchema, scoringOverridesSchema, thresholdsPatchSchema } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
@@ -11,9 +11,9 @@ import { bearer, dataResponse, errorResponses, jsonBody } from "./openapi.ts";
 
 export const scoringPatch = z
   .strictObject({
-    thresholds: scoringOverridesSchema.shape.thresholds.unwrap().nullable().optional(),
+    thresholds: thresholdsPatchSchema.nullable().optional(),
     weights: scoringOverridesSchema.shape.weights.unwrap().nullable().optional(),
-    shadow: scoringOverridesSchema.nullable().optional(),
+    shadow: scoringCandidatePatchSchema.nullable().optional(),
   })
   .refine((v) => Object.keys(v).length > 0, { message: "at least one of thresholds, weights, shadow is required" });
 
@@ -22,7 +22,8 @@ export const route = createRoute({
   path: "/v1/tenant/scoring",
   summary: "Override band thresholds and feature weights, or set a shadow candidate (admin; audited, published to the edge)",
   description:
-    "Each field present replaces the stored one; null removes it. Weights (0–10) scale a feature's evidence: 0 mutes it, 2 " +
+    "Each field present replaces the stored one; null removes it. `thresholds` may give one line: the other keeps its " +
+    "stored value (a shadow candidate's, the default). Weights (0–10) scale a feature's evidence: 0 mutes it, 2 " +
     "counts it twice. `shadow` is scored beside the active configuration without acting; see GET /v1/tenant/scoring/shadow.",
   security: bearer,
   middleware: [requireRole("admin")] as const,
