@@ -46,7 +46,13 @@ function find(argv: readonly string[]): { cmd: Command; rest: string[] } | "help
   if (single) return { cmd: single, rest: argv.slice(1) };
   if (!GROUPS.includes(first)) throw new UsageError(`unknown command: ${first}`, USAGE);
   if (isHelp(second)) return { help: groupHelp(first) };
-  if (second === undefined) throw new UsageError(`${first}: which command?`, groupHelp(first));
+  // A group alone (or followed by options) that lists something lists it, as `git branch` does:
+  // `kakunin webhooks` is the tenant's webhooks. Groups without a list still ask which command.
+  if (second === undefined || second.startsWith("-")) {
+    const list = COMMANDS.find((c) => c.name === `${first} list`);
+    if (list) return { cmd: list, rest: argv.slice(1) };
+    if (second === undefined) throw new UsageError(`${first}: which command?`, groupHelp(first));
+  }
   const cmd = COMMANDS.find((c) => c.name === `${first} ${second}`);
   if (!cmd) throw new UsageError(`unknown command: ${first} ${second}`, groupHelp(first));
   return { cmd, rest: argv.slice(2) };

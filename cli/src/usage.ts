@@ -32,5 +32,6 @@ Exit codes:
 
 export function groupHelp(group: string): string {
   const cmds = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
-  return `Usage: kakunin ${group} <command> [options]\n\nCommands:\n${listing(cmds)}\n\nRun \`kakunin ${group} <command> --help\` for a command's options.\n`;
+  const bare = cmds.some((c) => c.name === `${group} list`) ? `\n\`kakunin ${group}\` alone is \`kakunin ${group} list\`.` : "";
+  return `Usage: kakunin ${group} <command> [options]\n\nCommands:\n${listing(cmds)}\n\nRun \`kakunin ${group} <command> --help\` for a command's options.${bare}\n`;
 }

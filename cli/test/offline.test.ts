@@ -49,7 +49,8 @@ describe("kakunin without a server", () => {
     const cases: [string[], string][] = [
       [[], "kakunin: no command given"],
       [["frob"], "kakunin: unknown command: frob"],
-      [["agents"], "kakunin: agents: which command?"],
+      [["audit"], "kakunin: audit: which command?"],
+      [["ca", "--json"], "kakunin: unknown command: ca --json"],
       [["agents", "delete", "x"], "kakunin: unknown command: agents delete"],
       [["agents", "list", "--frob"], "kakunin: unknown option --frob"],
       [["agents", "list", "-x"], "kakunin: unknown option -x"],
@@ -101,6 +102,11 @@ describe("kakunin without a server", () => {
     const origin = await kakunin(env, "agents", "list", "--origin", closed, "--api-key", "k");
     expect(origin.code).toBe(4);
     expect(origin.stderr).toBe(`kakunin: cannot reach the origin at ${closed} (ECONNREFUSED); is it running? (--origin / KAKUNIN_ORIGIN_URL)\n`);
+    // A group with a list command, alone or with options, is that list (`kakunin webhooks`, as the issue names it).
+    for (const args of [["webhooks"], ["agents", "--origin", closed]]) {
+      const r = await kakunin({ ...env, KAKUNIN_ORIGIN_URL: closed, KAKUNIN_API_KEY: "k" }, ...args);
+      expect({ args, code: r.code, stderr: r.stderr }).toEqual({ args, code: 4, stderr: origin.stderr });
+    }
     const edge = await kakunin(env, "verify", "0a1b", "--edge", closed);
     expect(edge.code).toBe(4);
     expect(edge.stderr).toContain(`cannot reach the edge at ${closed} (ECONNREFUSED)`);
