@@ -1,6 +1,8 @@
 import { webcrypto } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kakuninOids } from "@kakunin/shared";
+import { eq } from "drizzle-orm";
+import { certificates } from "../src/db/schema.ts";
 import * as asn1js from "asn1js";
 import { encodeAgentModel, LEGACY_AGENT_MODEL_OID, readAgentModel } from "../src/ca/model-extension.ts";
 import { agentName } from "../src/ca/profiles.ts";
@@ -236,6 +238,27 @@ describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
     const codeSchema = doc.paths["/v1/certificates/{id}/revoke"]!.post.requestBody.content["application/json"].schema.properties.reason_code;
     expect(codeSchema.enum).not.toContain("certificateHold");
     expect(codeSchema.description).toMatch(/certificateHold/);
+  });
+
+  it("a free-text reason that names an RFC 5280 reason is that reason's code, unless reason_code says otherwise", async () => {
+    const codeOf = async (id: string) => (await o.services.db.select({ code: certificates.revocationCode }).from(certificates).where(eq(certificates.id, id)))[0]?.code;
+    const cases: [Record<string, string>, string][] = [
+      [{ reason: "keyCompromise" }, "keyCompromise"],
+      [{ reason: "Key compromise" }, "keyCompromise"],
+      [{ reason: "CESSATION_OF_OPERATION" }, "cessationOfOperation"],
+      [{ reason: "superseded" }, "superseded"],
+      // A hold is never given (revocation is final), and a sentence is only text.
+      [{ reason: "certificateHold" }, "unspecified"],
+      [{ reason: "the key was compromised" }, "unspecified"],
+      [{ reason: "keyCompromise", reason_code: "affiliationChanged" }, "affiliationChanged"],
+    ];
+    for (const [body, code] of cases) {
+      const c = (await certify(await newAgent())).body.data;
+      const r = await o.json<{ data: { revocation_reason: string } }>("POST", `/v1/certificates/${c.id}/revoke`, { body });
+      expect(r.status).toBe(200);
+      expect(r.body.data.revocation_reason).toBe(body.reason);
+      expect({ body, code: await codeOf(c.id) }).toEqual({ body, code });
+    }
   });
 
   it("a new model hash on PATCH revokes the active certificate with reason superseded", async () => {

@@ -90,14 +90,28 @@ export const CERTIFICATE_HOLD_REFUSED =
   "Baseline Requirements forbid them). To stop an agent for now, revoke with another reason (e.g. privilegeWithdrawn) " +
   "and certify it again when it may act.";
 
+const REASON_BY_NAME = new Map<string, (typeof REVOCATION_REASONS)[number]>(REVOCATION_REASONS.map((r) => [r.toLowerCase(), r]));
+
+/**
+ * The RFC 5280 reason a free-text revocation `reason` names, if it is one of them (case, spaces,
+ * `_` and `-` aside: "keyCompromise", "Key compromise", "KEY_COMPROMISE"), else `unspecified`. A
+ * caller who writes `{"reason": "keyCompromise"}` means the code, and relying parties reading the
+ * CRL or OCSP must see it (a compromised key is distrusted back to its compromise, not only from
+ * now). A sentence is only text; certificateHold is never given (REVOCATION_REASONS).
+ */
+export function reasonCodeOf(reason: string): (typeof REVOCATION_REASONS)[number] {
+  return REASON_BY_NAME.get(reason.trim().replace(/[\s_-]+/g, "").toLowerCase()) ?? "unspecified";
+}
+
 export const revokeSchema = z.strictObject({
   /** Free text for humans and the audit log (the certificates spec shows a sentence). */
   reason: plainText(512),
-  /** Machine-readable reason for CRL/OCSP; `unspecified` when omitted. */
+  /** Machine-readable reason for CRL/OCSP; when omitted, the one `reason` names (reasonCodeOf), else `unspecified`. */
   reason_code: z
     .enum(REVOCATION_REASONS, { error: (issue) => (issue.input === "certificateHold" ? CERTIFICATE_HOLD_REFUSED : undefined) })
     .describe(
-      "RFC 5280 CRLReason carried by the CRL entry and OCSP response (unspecified when omitted). " +
+      "RFC 5280 CRLReason carried by the CRL entry and OCSP response. When omitted: the reason `reason` names if it is " +
+        "one (e.g. keyCompromise), else unspecified. " +
         "certificateHold is refused (422): revocation is final; revoke with another reason and certify the agent again.",
     )
     .optional(),

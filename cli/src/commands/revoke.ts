@@ -14,7 +14,7 @@ const help = helpText(synopsis, `
 Revokes a certificate (POST /v1/certificates/:id/revoke); the agent becomes suspended, and the
 edge answers \`valid: false\` within seconds. Revoking twice is refused (409, exit 3).`, [
   "  --reason R         why, in words (kept in the audit log)",
-  "  --reason-code CODE  RFC 5280 reason for CRL and OCSP (default unspecified): one of",
+  "  --reason-code CODE  RFC 5280 reason for CRL and OCSP (default: the one --reason names, else unspecified):",
   `      ${REVOCATION_REASONS.slice(0, 5).join(", ")},`,
   `      ${REVOCATION_REASONS.slice(5).join(", ")}`,
   "      (no certificateHold: revocation is final; certify the agent again to resume)",

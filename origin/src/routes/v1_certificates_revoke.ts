@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
-import { revokeSchema } from "@kakunin/shared";
+import { reasonCodeOf, revokeSchema } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
@@ -26,7 +26,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       tenantId: c.var.caller.tenantId,
       certificateId: c.req.valid("param").id,
       reason: body.reason,
-      code: body.reason_code ?? "unspecified",
+      code: body.reason_code ?? reasonCodeOf(body.reason),
       now: s.clock.now(),
       actor: apiKeyActor(c.var.caller),
     })));
