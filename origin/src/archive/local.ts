@@ -86,17 +86,21 @@ export function createLocalArchive(dir: string): ArchiveStore {
   return { kind: "local", put, head, get };
 }
 
-/** Complete file at `path` or nothing: written to a hidden temp file, fsynced, then linked. */
+/**
+ * Complete file at `path` or nothing: written to a hidden temp file, fsynced, then linked. The temp
+ * file is removed whatever happens: a write that fails (a full disk) is retried later, and each
+ * attempt's partly written file, left behind, took the room the next one needed.
+ */
 async function writeOnce(path: string, bytes: Uint8Array): Promise<"written" | "exists"> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomUUID()}.tmp`);
   const fh = await open(tmp, "wx", READ_ONLY);
   try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
+    try {
+      await fh.writeFile(bytes);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
     await chmod(tmp, READ_ONLY); // the mode given to open() is narrowed by the umask
     await link(tmp, path);
     return "written";
