@@ -49,6 +49,24 @@ describe.each(dbKinds())("internal calls from the edge on %s", (kind) => {
     expect(letters.body.data.find((l) => l.ref === "reused")).toMatchObject({ kind: "event", error: expect.stringContaining("already used") });
   });
 
+  // The edge acknowledged these events (202) and drops them once the origin answers 200. An agent
+  // the database does not know is what a restore from a dump leaves behind (its certificate is
+  // still at the edge): before, the events were counted as `rejected` and vanished without a row,
+  // a log line or a metric.
+  it("events of an agent the origin does not know are dead-lettered, not dropped without a trace", async () => {
+    const { cert } = await certified();
+    const unknown = crypto.randomUUID();
+    const ev = forwarded(unknown, cert.serial_number, "from-a-lost-agent");
+    expect((await signedPost("/internal/v1/events", { events: [ev] })).body.data).toEqual({ stored: 0, duplicates: 0, rejected: 1 });
+    const letters = await o.json<{ data: { ref: string; kind: string; source: string; status: number; agent_id: string; error: string; payload: string }[] }>("GET", "/v1/admin/dead-letters?limit=200");
+    expect(letters.body.data.find((l) => l.ref === "from-a-lost-agent")).toMatchObject({
+      kind: "event", source: "origin", status: 404, agent_id: unknown, error: expect.stringContaining("not found"),
+    });
+    // Re-forwarded (the edge retrying a batch it had no answer to): still one letter.
+    await signedPost("/internal/v1/events", { events: [ev] });
+    expect((await o.json<{ data: { ref: string }[] }>("GET", "/v1/admin/dead-letters?limit=200")).body.data.filter((l) => l.ref === "from-a-lost-agent")).toHaveLength(1);
+  });
+
   it("refuses unsigned, wrongly signed and replayed calls (401), and events claiming another tenant", async () => {
     const { agent, cert } = await certified();
     const batch = { events: [forwarded(agent, cert.serial_number, "x")] };

@@ -27,6 +27,7 @@ export async function storeEvents(s: Services, batch: ForwardedEvents): Promise<
   const tenantOf = new Map(known.map((a) => [a.id, a.tenantId]));
   const valid = batch.events.filter((e) => tenantOf.get(e.agent_id) === e.tenant_id);
   const rejected = batch.events.length - valid.length;
+  await buryUnknownAgents(s, batch.events.filter((e) => !tenantOf.has(e.agent_id)));
   if (valid.length === 0) return { stored: 0, duplicates: 0, rejected, dead_lettered: 0 };
   try {
     const { stored, reused } = await insertAll(s, valid);
@@ -54,6 +55,23 @@ export async function storeEvents(s: Services, batch: ForwardedEvents): Promise<
     }
   }
   return { stored, duplicates: valid.length - stored - dead, rejected, dead_lettered: dead };
+}
+
+/**
+ * Events of an agent this database has no row for: the edge acknowledged them (202) and drops them
+ * on our answer, so they are kept as dead letters (404, like a risk alert for an unknown agent),
+ * not only counted as `rejected`. What leaves them is a database restored from a dump older than
+ * the agent, whose certificate the edge still holds. Events claiming a tenant their agent is not
+ * in stay refused without a letter: the letter would show one tenant's events to another.
+ */
+async function buryUnknownAgents(s: Services, events: ForwardedEvent[]): Promise<void> {
+  for (const ev of events) {
+    await buryDeadLetter(s.db, {
+      key: `origin:event:${ev.agent_id}:${ev.event.event_id}`, source: "origin", kind: "event", tenantId: ev.tenant_id, agentId: ev.agent_id,
+      ref: ev.event.event_id, status: 404, error: `agent ${ev.agent_id} not found at the origin (a database restored from a dump older than the agent?); the edge acknowledged the event`,
+      attempts: 1, payload: JSON.stringify(ev), firstFailedAt: s.clock.now(),
+    }, s.clock.now());
+  }
 }
 
 /** SQLSTATE classes 22 (data exception) and 23 (integrity): the row, not the database, is the problem. */
