@@ -52,6 +52,16 @@ export class RetryLoop {
     if (this.failures === 0) this.schedule(0);
   }
 
+  /** A pass now, even while backing off (the failure count stays): the caller knows the cause is gone. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.kicked = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
   private schedule(ms: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);

@@ -11,6 +11,15 @@ export interface EdgeRefusal {
 /** How the origin reaches the edge. A seam so tests can point it at a workerd or a stub. */
 export interface EdgeClient {
   publish(batch: PublishBatch): Promise<Result<PublishAck, string | EdgeRefusal>>;
+  /** Whether the edge answers at all (its `/healthz`): asked while it was unreachable, to publish as soon as it is back. */
+  reachable?(): Promise<boolean>;
+}
+
+const UNREACHABLE = "edge unreachable";
+
+/** A publish that failed because the edge could not be reached (no answer), as httpEdgeClient reports it. */
+export function isUnreachable(e: string | EdgeRefusal): boolean {
+  return typeof e === "string" && e.startsWith(UNREACHABLE);
 }
 
 /** Human-readable form of a publish failure, for logs and the retry loop. */
@@ -44,7 +53,14 @@ export function httpEdgeClient(edgeUrl: string, secret: string, timeoutMs = 5000
         const parsed = JSON.parse(text) as { data?: PublishAck };
         return parsed.data ? ok(parsed.data) : err("edge answered without data");
       } catch (e) {
-        return err(`edge unreachable: ${e instanceof Error ? e.message : String(e)}`);
+        return err(`${UNREACHABLE}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    },
+    async reachable() {
+      try {
+        return (await fetch(new URL("/healthz", edgeUrl), { signal: AbortSignal.timeout(2000) })).ok;
+      } catch {
+        return false;
       }
     },
   };

@@ -7,7 +7,7 @@ import { rowsOfResult } from "../db/index.ts";
 import { buryDeadLetter } from "../lifecycle/dead-letters.ts";
 import { outbox } from "../db/schema.ts";
 import type { Services } from "../services.ts";
-import { describePublishError, type EdgeClient, type EdgeRefusal } from "./edge-client.ts";
+import { describePublishError, isUnreachable, type EdgeClient, type EdgeRefusal } from "./edge-client.ts";
 import { agentRecord, certRecord, crlRecords, feedbackRecord, scoringRecord } from "./records.ts";
 import type { PublishSigners } from "./signers.ts";
 import { RetryLoop } from "../retry-loop.ts";
@@ -21,6 +21,8 @@ export interface PublisherOptions {
   batchSize?: number;
   /** Poll interval when idle: picks up rows another origin wrote, or ones left by a crash. */
   pollMs?: number;
+  /** While the edge is unreachable, how often its `/healthz` is asked, to publish as soon as it answers. */
+  probeMs?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
   /**
@@ -47,6 +49,15 @@ export class Publisher {
   staleAlerts = 0;
   /** The signers behind a guard: a failing or hung key manager never stops status records. */
   readonly signers: SigningGuard;
+  /**
+   * The last publish found the edge unreachable. The loop backs off up to maxBackoffMs (each pass
+   * claims rows and signs OCSP responses, so it must not retry fast), and a revocation made while
+   * the edge was away reached it up to that long after it was back: a cheap probe wakes the loop.
+   */
+  private unreachable = false;
+  /** Woken since the last delivery: once only, so an edge whose /healthz answers while publishes time out keeps the backoff. */
+  private woken = false;
+  private probe?: ReturnType<typeof setInterval>;
 
   constructor(
     private readonly s: Services,
@@ -57,6 +68,7 @@ export class Publisher {
     this.opts = {
       batchSize: opts.batchSize ?? 200,
       pollMs: opts.pollMs ?? 1000,
+      probeMs: opts.probeMs ?? 1000,
       minBackoffMs: opts.minBackoffMs ?? 200,
       maxBackoffMs: opts.maxBackoffMs ?? 30_000,
       instanceId: opts.instanceId ?? randomUUID(),
@@ -74,9 +86,24 @@ export class Publisher {
   start(): void {
     this.loop.start();
     this.signers.start();
+    if (this.edge.reachable) {
+      let probing = false;
+      this.probe = setInterval(() => {
+        if (!this.unreachable || this.woken || probing) return;
+        probing = true;
+        void this.edge.reachable!().then((up) => {
+          if (up && this.unreachable && !this.woken) {
+            this.woken = true;
+            this.loop.wake();
+          }
+        }).finally(() => { probing = false; });
+      }, this.opts.probeMs);
+      this.probe.unref?.();
+    }
   }
 
   async stop(): Promise<void> {
+    if (this.probe) clearInterval(this.probe);
     await this.signers.stop();
     await this.loop.stop();
   }
@@ -192,6 +219,8 @@ export class Publisher {
     const records = units.map((u) => u.record);
     const version = publishWireVersion(records);
     const ack = await this.edge.publish({ wire_version: version, records, epoch });
+    this.unreachable = !ack.ok && isUnreachable(ack.error);
+    if (ack.ok) this.woken = false;
     if (ack.ok) {
       if (await this.edgeAhead(ack.value, epoch, records)) return "resend";
       return "delivered";
