@@ -51,6 +51,8 @@ export const PROBLEM_TYPES = {
   // Offline-root mode: no root certificate configured, or no issuing CA imported yet.
   "ca-not-ready": { status: 503, title: "No issuing CA yet (offline root)" },
   "database-unavailable": { status: 503, title: "Database unavailable" },
+  // PostgreSQL aborted the transaction for a concurrent one (deadlock, serialization, lock timeout): retry.
+  "database-conflict": { status: 503, title: "Concurrent change; retry" },
   "not-ready": { status: 503, title: "Not ready" },
   // The audit log no longer extends the tree head the origin signed before: its database was changed behind it.
   "audit-log-inconsistent": { status: 500, title: "Audit log does not match its signed tree head" },

@@ -180,6 +180,17 @@ export function sqlState(e: unknown): string | undefined {
 export const UNIQUE_VIOLATION = "23505";
 
 /**
+ * PostgreSQL aborted the transaction because of a concurrent one: 40001 serialization_failure,
+ * 40P01 deadlock_detected (it broke a deadlock by aborting this side), 55P03 lock_not_available (a
+ * lock wait over lock_timeout). Nothing was committed and a retry succeeds (PostgreSQL's manual
+ * says to retry these), so the request is the server's 503 with Retry-After, not a 500.
+ */
+export function isTransientConflict(e: unknown): boolean {
+  const state = sqlState(e);
+  return state === "40001" || state === "40P01" || state === "55P03";
+}
+
+/**
  * Whether an error means the database is unreachable or overloaded rather than that the query is
  * wrong: connection refused/reset/timed out, the server shutting down or not accepting
  * connections (SQLSTATE class 08, 57P01–57P03), a statement cancelled by its timeout (57014), or

@@ -4,7 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
 import { problem, problemResponse, type FieldError, type Problem, type RouteMatcher, wrongMethodAllow } from "@kakunin/shared";
 import { ApiError } from "./api-error.ts";
-import { isDatabaseUnavailable, isStorageFault, sqlState } from "../db/index.ts";
+import { isDatabaseUnavailable, isStorageFault, isTransientConflict, sqlState } from "../db/index.ts";
 import { innermostMessage } from "../causes.ts";
 
 /** Seconds a client is told to wait when the database is unavailable. */
@@ -44,6 +44,20 @@ export const onError: ErrorHandler = (e, c) => {
     if (e.status >= 400 && e.status < 500) return withInstance(c, problem("bad-request", e.message || "Bad request."));
   }
   if (isStorageFault(e)) c.get("services")?.storageFaults.record(`SQLSTATE ${sqlState(e)}: ${rootMessage(e)}`);
+  if (isTransientConflict(e)) {
+    // A concurrent transaction won (deadlock, serialization, lock timeout): nothing was committed.
+    (c.get("services")?.logger ?? processLogger("http")).warn("transaction aborted by a concurrent one", {
+      component: "http",
+      event: "database_conflict",
+      request_id: c.res.headers.get("x-request-id") ?? undefined,
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      sqlstate: sqlState(e),
+    });
+    return withInstance(c, problem("database-conflict", "A concurrent change conflicted with this request; nothing was changed. Retry it."), {
+      "retry-after": "1",
+    });
+  }
   if (isDatabaseUnavailable(e)) {
     // Expected during a database restart or failover: one line, no stack, and a hint to retry.
     const f = {
