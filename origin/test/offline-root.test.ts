@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { keyManagerSigners } from "../src/publish/signers.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 import { OfflineRoot, openssl } from "./offline-root-ops.ts";
-import { opensslVerify, splitPem } from "./openssl.ts";
+import { opensslText, opensslVerify, splitPem } from "./openssl.ts";
 
 interface CaRequest {
   id: string;
@@ -198,5 +198,25 @@ describe.each(dbKinds())("offline root on %s", (kind) => {
     expect(bad.body.type).toBe("urn:kakunin:problem:invalid-crl");
     expect((await o.json("POST", "/v1/admin/ca/root/crl", { body: { crl: "bm90IGEgY3Js" } })).status).toBe(422);
     expect((await o.json("POST", "/v1/admin/ca/root/crl", { body: {} })).status).toBe(422);
+  });
+
+  it("an issuing CA whose SKI is not RFC 5280 method 1: agent and audit certificates name that SKI as AKI and chain in openssl", async () => {
+    const { csr_pem } = (await csr()).body.data;
+    // RFC 5280 §4.2.1.2 allows other key-identifier methods (RFC 7093 truncated SHA-256, HSM tools,
+    // a fixed value); relying parties match the leaf's AKI against the CA's SKI as written.
+    const ski = "0a".repeat(20);
+    const issuing = root.sign(csr_pem, { extfile: `subjectKeyIdentifier=${ski}\nauthorityKeyIdentifier=keyid` });
+    const r = await importCa(issuing);
+    expect(r.status).toBe(201);
+    const agent = await certify();
+    expect(agent.status).toBe(201);
+    const head = await o.json<{ data: { signer_certificate_pem: string } }>("GET", "/v1/audit/tree-head");
+    expect(head.status).toBe(200);
+    for (const pem of [agent.body.data.certificate_pem, head.body.data.signer_certificate_pem]) {
+      expect(opensslText(pem).replace(/\s+/g, "")).toContain(`AuthorityKeyIdentifier:${ski.match(/../g)!.join(":").toUpperCase()}`);
+      const v = opensslVerify(root.pem, pem, issuing, ["-x509_strict"]);
+      expect(v.output).toMatch(/OK/);
+      expect(v.ok).toBe(true);
+    }
   });
 });

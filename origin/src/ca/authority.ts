@@ -168,7 +168,7 @@ export class CertificateAuthority {
     const serial = newSerial();
     const cert = await signCertificate(this.keys, {
       serial, subject: auditName(tenant.name), issuer: issuing.value.cert.subjectName,
-      subjectSpki: key.value.publicKeySpki, issuerSpki: issuing.value.spki,
+      subjectSpki: key.value.publicKeySpki, issuerSpki: issuing.value.spki, issuerCert: issuing.value.cert,
       notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: issuing.value.cert.notAfter,
       extensions: auditExtensions(tenant.id, this.oids), signerRef: issuing.value.record.keyRef,
     });
@@ -206,7 +206,7 @@ export class CertificateAuthority {
     const notAfter = Math.min(now.getTime() + ISSUING_VALIDITY_DAYS * DAY_MS, root.value.cert.notAfter.getTime());
     const cert = await signCertificate(this.keys, {
       serial, subject: issuingName(tenant.name, generation), issuer: root.value.cert.subjectName,
-      subjectSpki: key.value.publicKeySpki, issuerSpki: root.value.spki,
+      subjectSpki: key.value.publicKeySpki, issuerSpki: root.value.spki, issuerCert: root.value.cert,
       notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(notAfter),
       extensions: issuingExtensions({ tenant: { id: tenant.id, oids: this.oids }, urls: this.publicEdgeUrl ? issuingPkiUrls(this.publicEdgeUrl, tenant.id) : undefined }), signerRef: root.value.record.keyRef,
     });
@@ -283,7 +283,7 @@ export class CertificateAuthority {
     const notAfter = Math.min(now.getTime() + ISSUING_VALIDITY_DAYS * DAY_MS, root.value.cert.notAfter.getTime());
     const cert = await signCertificate(this.keys, {
       serial, subject: issuingName(tenant.name), issuer: root.value.cert.subjectName,
-      subjectSpki: key.value.publicKeySpki, issuerSpki: root.value.spki,
+      subjectSpki: key.value.publicKeySpki, issuerSpki: root.value.spki, issuerCert: root.value.cert,
       notBefore: new Date(now.getTime() - BACKDATE_MS), notAfter: new Date(notAfter),
       extensions: issuingExtensions({ tenant: { id: tenant.id, oids: this.oids }, urls: this.publicEdgeUrl ? issuingPkiUrls(this.publicEdgeUrl, tenant.id) : undefined }), signerRef: root.value.record.keyRef,
     });

@@ -14,6 +14,13 @@ export interface CertificateRequest {
   subjectSpki: Uint8Array;
   /** DER SPKI of the issuer's key, for the Authority Key Identifier (equal to subjectSpki for a root). */
   issuerSpki: Uint8Array;
+  /**
+   * The issuer certificate itself, when there is one (not for a self-signed root): its Subject Key
+   * Identifier, as written, becomes the AKI. An issuing CA signed offline may use another key-id
+   * method than ours (RFC 7093, a fixed value); openssl refuses a leaf whose AKI differs from its
+   * issuer's SKI ("unable to get local issuer certificate"). Method 1 over issuerSpki otherwise.
+   */
+  issuerCert?: x509.X509Certificate;
   notBefore: Date;
   notAfter: Date;
   /** Profile extensions; SKI and AKI are added here for every certificate. */
@@ -38,7 +45,7 @@ export async function signCertificate(
   const extensions = [
     ...req.extensions,
     new x509.SubjectKeyIdentifierExtension(await keyIdentifier(req.subjectSpki)),
-    new x509.AuthorityKeyIdentifierExtension(await keyIdentifier(req.issuerSpki)),
+    new x509.AuthorityKeyIdentifierExtension(req.issuerCert?.getExtension(x509.SubjectKeyIdentifierExtension)?.keyId ?? await keyIdentifier(req.issuerSpki)),
   ];
   const tbs = encodeTbs({
     serialHex: req.serial,

@@ -63,6 +63,7 @@ export async function prepareCertificate(
     issuer: issuing.value.cert.subjectName,
     subjectSpki: key.value.publicKeySpki,
     issuerSpki: issuing.value.spki,
+    issuerCert: issuing.value.cert,
     notBefore: new Date(issuedAt.getTime() - BACKDATE_MS),
     notAfter: expiresAt,
     extensions: agentExtensions(agent.id, model, {
