@@ -1,4 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sql } from "drizzle-orm";
 import { ManualClock } from "../src/clock.ts";
@@ -167,6 +170,21 @@ describe.each(dbKinds())("renewal with overlap on %s", (kind) => {
     const entry = text.split("Serial Number: ").find((e) => e.toLowerCase().startsWith(cert.serial_number.toUpperCase().toLowerCase()));
     expect(entry, text).toBeDefined();
     expect(entry).toMatch(/X509v3 CRL Reason Code:\s*\n\s*Superseded/);
+  });
+
+  it("a renewed predecessor's OCSP response is never valid past its superseded_at: a client caching it to nextUpdate does not keep 'good'", async () => {
+    const { id, cert } = await newCertified();
+    const r = await renew(id, { overlap_seconds: 3600 });
+    const supersededAt = new Date(r.body.data.predecessor.superseded_at);
+    const [row] = await o.services.db.select().from(certificates).where(sql`${certificates.id} = ${cert.id}`);
+    const der = await keyManagerSigners(o.services).ocsp(row!);
+    const file = join(mkdtempSync(join(tmpdir(), "kakunin-renewal-")), "resp.der");
+    writeFileSync(file, der!);
+    const text = execFileSync("openssl", ["ocsp", "-respin", file, "-resp_text", "-noverify"]).toString();
+    expect(text).toMatch(/Cert Status: good/);
+    const next = [...text.matchAll(/Next Update: (.+)/g)].map((m) => new Date(`${m[1]!.trim()}`));
+    expect(next).toHaveLength(2);
+    for (const n of next) expect(n.getTime(), text).toBeLessThanOrEqual(supersededAt.getTime());
   });
 
   it("GET /v1/agents?expiring_within lists agents whose active certificate expires inside the window", async () => {

@@ -55,13 +55,17 @@ export function keyManagerSigners(s: Services): PublishSigners {
       const now = s.clock.now();
       // A renewed certificate past its overlap answers revoked/superseded(4), as on the CRL.
       const superseded = cert.status !== "revoked" && effectiveStatus(cert, now) === "superseded";
+      // A predecessor inside its overlap is "good" only until superseded_at, known now: a client
+      // that caches the response until nextUpdate (RFC 5019 §6) must not keep "good" for up to
+      // 4 days after it. The supersede job re-signs it (revoked/superseded) when the overlap ends.
+      const goodUntil = cert.status === "renewed" && !superseded && cert.supersededAt ? cert.supersededAt.getTime() : Number.POSITIVE_INFINITY;
       const res = await buildOcspResponse(s.keys, issuer, {
         serial: cert.serialNumber,
         status: cert.status === "revoked" || superseded ? "revoked" : "good",
         revokedAt: superseded ? cert.supersededAt! : cert.revokedAt ?? undefined,
         reasonCode: superseded ? "superseded" : cert.revocationCode ?? "unspecified",
         thisUpdate: now,
-        nextUpdate: new Date(now.getTime() + OCSP_VALIDITY_MS),
+        nextUpdate: new Date(Math.min(now.getTime() + OCSP_VALIDITY_MS, goodUntil)),
         producedAt: now,
       });
       if (!res.ok) return null;
