@@ -5,6 +5,15 @@ import { DEFAULT_OID_ARC, isSmallArcOid } from "@kakunin/shared";
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+const PKI_BASE_URL_MESSAGE = "must be an http(s) base URL without credentials, query or fragment (it is the base of the AIA and CRL URLs in certificates)";
+
+/** An edge base URL that the OCSP, CA-issuer and CRL paths can be appended to. */
+function isPkiBaseUrl(u: string): boolean {
+  if (!URL.canParse(u)) return true; // .url() reports it
+  const url = new URL(u);
+  return (url.protocol === "http:" || url.protocol === "https:") && !url.username && !url.password && !url.search && !url.hash && !u.includes("#") && !u.includes("?");
+}
+
 /**
  * Every environment variable the origin reads, parsed once at start. Nothing else reads
  * process.env; services receive the parsed config.
@@ -76,13 +85,13 @@ export const configSchema = z.object({
   KAKUNIN_AUDIT_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(96),
   KAKUNIN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   /** Where the origin publishes status records (the edge's base URL). */
-  KAKUNIN_EDGE_URL: z.string().url().default("http://127.0.0.1:8787"),
+  KAKUNIN_EDGE_URL: z.string().url().refine(isPkiBaseUrl, PKI_BASE_URL_MESSAGE).default("http://127.0.0.1:8787"),
   /**
    * The edge URL relying parties reach (written into AIA and CRL Distribution Points of agent and
    * issuing-CA certificates); default KAKUNIN_EDGE_URL. Set it when the origin publishes to the edge
    * by an internal address.
    */
-  KAKUNIN_PUBLIC_EDGE_URL: z.string().url().optional(),
+  KAKUNIN_PUBLIC_EDGE_URL: z.string().url().refine(isPkiBaseUrl, PKI_BASE_URL_MESSAGE).optional(),
   /**
    * Arc under which Kakunin's OIDs live (model extension, tenant binding, audit EKU): arcs < 2^32
    * only. Default: RFC 5612's documentation PEN; request your own IANA PEN before production.
@@ -133,10 +142,16 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
-/** The edge URL written into certificates (AIA, CDP): the public one if set, else the publish target. */
+/**
+ * The edge URL written into certificates (AIA, CDP): the public one if set, else the publish target.
+ * In WHATWG serialisation (an IDN host in punycode, spaces and non-ASCII path characters
+ * percent-encoded), without a trailing slash: a GeneralName URI is an IA5String, and a non-ASCII
+ * octet in it made Python `cryptography` refuse every certificate (and the CRLs' IDP) outright.
+ */
 export function publicEdgeUrl(c: Pick<Config, "KAKUNIN_PUBLIC_EDGE_URL" | "KAKUNIN_EDGE_URL">): string {
-  return c.KAKUNIN_PUBLIC_EDGE_URL ?? c.KAKUNIN_EDGE_URL;
+  return new URL(c.KAKUNIN_PUBLIC_EDGE_URL ?? c.KAKUNIN_EDGE_URL).href.replace(/\/+$/, "");
 }
+
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = configSchema.safeParse(env);

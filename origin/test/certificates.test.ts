@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { webcrypto } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { kakuninOids } from "@kakunin/shared";
@@ -10,7 +11,7 @@ import { newSerial } from "../src/ca/serial.ts";
 import { signCertificate } from "../src/ca/sign-certificate.ts";
 import { x509 } from "../src/ca/x509.ts";
 import { ManualClock } from "../src/clock.ts";
-import { loadConfig } from "../src/config.ts";
+import { loadConfig, publicEdgeUrl } from "../src/config.ts";
 import { agentBody, dbKinds, SAMPLE_HASH, startTestOrigin, type TestOrigin } from "./harness.ts";
 import { opensslSerial, opensslText, opensslVerify, splitPem } from "./openssl.ts";
 
@@ -323,6 +324,30 @@ describe("KAKUNIN_OID_ARC", () => {
     }
     for (const bad of [LEGACY_AGENT_MODEL_OID, "1.3.6.1.4.1.4294967296", "1.3.6.1.4.1.", "example"]) {
       expect(() => loadConfig({ KAKUNIN_OID_ARC: bad }), bad).toThrow(/KAKUNIN_OID_ARC/);
+    }
+  });
+});
+
+describe("the public edge URL written into AIA and CDP", () => {
+  it("is an ASCII http(s) URI (IA5String): an IDN host or a space is encoded, credentials, query, fragment or another scheme refused at start", async () => {
+    const url = publicEdgeUrl(loadConfig({ KAKUNIN_PUBLIC_EDGE_URL: "https://bücher.example/pki base/" }));
+    expect(url).toBe("https://xn--bcher-kva.example/pki%20base");
+    const o = await startTestOrigin("pglite", { env: { KAKUNIN_PUBLIC_EDGE_URL: "https://bücher.example/pki base" } });
+    try {
+      const id = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+      const pem = (await o.json<{ data: Issued }>("POST", `/v1/agents/${id}/certify`)).body.data.certificate_pem;
+      const uris = [...opensslText(pem).matchAll(/URI:(http\S*)/g)].map((m) => m[1]);
+      expect(uris).toHaveLength(3); // OCSP, CA issuers, CRL distribution point
+      for (const u of uris) expect(u).toMatch(/^https:\/\/xn--bcher-kva\.example\/pki%20base\/v1\/[\x21-\x7e]+$/);
+      // Python cryptography refuses a certificate whose IA5String carries a non-ASCII octet.
+      const py = spawnSync("/usr/bin/python3", ["-c", "import sys; from cryptography import x509; c = x509.load_pem_x509_certificate(sys.stdin.buffer.read()); [e.value for e in c.extensions]"], { input: pem });
+      expect(py.stderr.toString()).toBe("");
+      expect(py.status).toBe(0);
+    } finally {
+      await o.close();
+    }
+    for (const bad of ["ftp://edge.example", "https://u:p@edge.example", "https://edge.example/?q=1", "https://edge.example/#f", "javascript:alert(1)"]) {
+      expect(() => loadConfig({ KAKUNIN_PUBLIC_EDGE_URL: bad }), bad).toThrow(/KAKUNIN_PUBLIC_EDGE_URL/);
     }
   });
 });
