@@ -48,6 +48,20 @@ describe.each(dbKinds())("certificate lifecycle on %s", (kind) => {
     expect(got.body.data).toMatchObject({ ...c, revoked_at: null, model: { hash: SAMPLE_HASH } });
   });
 
+  it("tenant names that X.500 compares as equal are one name: issuing-CA subjects stay distinct under the root (RFC 5280 §4.1.2.6, §7.1)", async () => {
+    // O=<tenant>, CN=Kakunin Issuing CA <tenant>: RFC 4518 caseIgnoreMatch folds case and
+    // insignificant spaces, and openssl's X509_NAME_cmp does the same, so "Fold Co" and "fold  co "
+    // would be two CAs with one distinguished name under the same root.
+    const first = await o.json<Problem>("POST", "/v1/tenants", { body: { name: "Fold Co" } });
+    expect(first.status).toBe(201);
+    for (const name of ["fold co", "FOLD CO", "Fold  Co", "Fold Co "]) {
+      const r = await o.json<Problem>("POST", "/v1/tenants", { body: { name } });
+      expect(r.status, name).toBe(409);
+      expect(r.body.detail, name).toMatch(/Fold Co/);
+    }
+    expect((await o.json("POST", "/v1/tenants", { body: { name: "Fold Co 2" } })).status).toBe(201);
+  });
+
   it("every certificate issued passes openssl verify -x509_strict against the published chain", async () => {
     const id = await newAgent();
     const c = (await certify(id)).body.data;

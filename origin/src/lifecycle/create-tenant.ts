@@ -1,4 +1,5 @@
 import { ok, type Result } from "@kakunin/shared";
+import { sql, type SQL } from "drizzle-orm";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
 import { createApiKey } from "../auth/create-key.ts";
@@ -6,6 +7,16 @@ import { sqlState, UNIQUE_VIOLATION } from "../db/index.ts";
 import { tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { fail, type Failure } from "./failure.ts";
+
+/** Thrown inside the transaction to roll it back when an equal name (as X.500 compares it) exists. */
+class NameTaken extends Error {
+  constructor(readonly existing: string) {
+    super(`tenant name taken: ${existing}`);
+  }
+}
+
+/** RFC 4518 string preparation as far as tenant names (ASCII letters, digits, space, '.', '_', '-') need it. */
+const foldedName = (v: SQL): SQL => sql`lower(btrim(regexp_replace(${v}, ' +', ' ', 'g')))`;
 
 /**
  * A new tenant and its first admin key (the key's secret is returned once), both audited in the new
@@ -20,6 +31,17 @@ export async function createTenant(
   try {
     return ok(
       await s.db.transaction(async (tx) => {
+        // The name is the O= and CN= of the tenant's issuing CA. RFC 5280 §7.1 compares names with
+        // RFC 4518 caseIgnoreMatch (case and insignificant spaces folded; openssl's X509_NAME_cmp
+        // too), so "Acme" beside "acme" or "Acme " would be two CAs with one DN under the root,
+        // which §4.1.2.6 forbids. Only operator admins create tenants; the unique index still
+        // catches two identical names created at once.
+        const [taken] = await tx
+          .select({ name: tenants.name })
+          .from(tenants)
+          .where(sql`${foldedName(sql`${tenants.name}`)} = ${foldedName(sql`${name}`)}`)
+          .limit(1);
+        if (taken) throw new NameTaken(taken.name);
         const [t] = await tx.insert(tenants).values({ name }).returning();
         const { key, row } = await createApiKey(tx, { tenantId: t!.id, name: "initial admin", role: "admin" });
         await appendAudit(tx, t!.id, [
@@ -30,6 +52,11 @@ export async function createTenant(
       }),
     );
   } catch (e) {
+    if (e instanceof NameTaken)
+      return fail(
+        "conflict",
+        `a tenant named '${e.existing}' already exists (names are compared as certificate names: case and repeated or trailing spaces do not count)`,
+      );
     if (sqlState(e) === UNIQUE_VIOLATION) return fail("conflict", `a tenant named '${name}' already exists`);
     throw e;
   }
