@@ -8,6 +8,13 @@ export const MAX_ATTRIBUTES_BYTES = 8 * 1024;
 export const MAX_EVENT_AGE_MS = 30 * 86_400_000;
 /** Clock skew tolerated for events stamped slightly in the future. */
 export const MAX_EVENT_FUTURE_MS = 5 * 60_000;
+/**
+ * The oldest timestamp accepted, before the time of receipt: 30 days plus the same skew. An event
+ * a client stamps exactly 30 days back arrives a moment later (or its clock runs a little ahead);
+ * the contract accepts events "up to 30 days old", so that boundary must not be a race. Still well
+ * inside the edge's 31-day memory of event_ids, so a retry can never be scored twice.
+ */
+export const MAX_EVENT_LATE_MS = MAX_EVENT_AGE_MS + MAX_EVENT_FUTURE_MS;
 
 export const EVENT_TYPES = ["tool_call", "api_request", "data_access", "transaction", "message"] as const;
 export const OUTCOMES = ["success", "error", "denied"] as const;

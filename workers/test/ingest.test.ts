@@ -61,6 +61,17 @@ describe("POST /v1/events", () => {
     expect(n).toBe(0);
   });
 
+  it("an event stamped 30 days before it was sent is accepted although it arrives a moment later; 31 days is refused", async () => {
+    const { token } = await enrolledAgent();
+    // A client stamps "30 days ago" and the request takes time to arrive (or its clock runs a little
+    // ahead): the contract accepts events up to 30 days old, so that boundary must not be a race.
+    const thirty = await post(token, ev(1, { timestamp: new Date(Date.now() - 30 * 86_400_000 - 2_000).toISOString() }));
+    expect(thirty.status).toBe(202);
+    const older = await post(token, ev(2, { timestamp: new Date(Date.now() - 31 * 86_400_000).toISOString() }));
+    expect(older.status).toBe(422);
+    expect((await older.json<Problem>()).errors).toEqual([{ path: "timestamp", message: "older than 30 days" }]);
+  });
+
   it("RFC 3339 allows lower-case t and z: accepted, as the same instant", async () => {
     const { token } = await enrolledAgent();
     const at = new Date(Date.now() - 60_000).toISOString();

@@ -4,7 +4,7 @@
  * edge's own schema and time window (@kakunin/shared), so a file that passes here is accepted
  * there unless the two disagree (version or clock skew), which a 422 per batch then reports.
  */
-import { eventSchema, MAX_EVENT_AGE_MS, MAX_EVENT_FUTURE_MS } from "@kakunin/shared";
+import { eventSchema, MAX_EVENT_FUTURE_MS, MAX_EVENT_LATE_MS } from "@kakunin/shared";
 import { MAX_BODY_BYTES, WRAPPER_BYTES } from "./batches.ts";
 
 export interface EventLine {
@@ -30,7 +30,7 @@ function schemaErrors(value: unknown, now: number): string[] {
   const r = eventSchema.safeParse(value);
   if (!r.success) return r.error.issues.map((i) => `${i.path.map(String).join(".") || "(event)"}: ${i.message}`);
   const ts = Date.parse(r.data.timestamp);
-  if (ts < now - MAX_EVENT_AGE_MS) return ["timestamp: older than 30 days (the edge refuses it)"];
+  if (ts < now - MAX_EVENT_LATE_MS) return ["timestamp: older than 30 days (the edge refuses it)"];
   if (ts > now + MAX_EVENT_FUTURE_MS) return ["timestamp: more than 5 minutes in the future (the edge refuses it)"];
   return [];
 }

@@ -1,8 +1,8 @@
 import {
   eventSchema,
   MAX_ATTRIBUTES_BYTES,
-  MAX_EVENT_AGE_MS,
   MAX_EVENT_FUTURE_MS,
+  MAX_EVENT_LATE_MS,
   MAX_EVENTS_PER_BATCH,
   utf8Length,
   type AgentEvent,
@@ -54,7 +54,7 @@ export function parseEvents(body: unknown, now: number): { ok: true; events: Age
       return;
     }
     const ts = Date.parse(r.data.timestamp);
-    if (ts < now - MAX_EVENT_AGE_MS) errors.push({ path: at("timestamp"), message: "older than 30 days" });
+    if (ts < now - MAX_EVENT_LATE_MS) errors.push({ path: at("timestamp"), message: "older than 30 days" });
     else if (ts > now + MAX_EVENT_FUTURE_MS) errors.push({ path: at("timestamp"), message: "more than 5 minutes in the future" });
     else events.push(r.data);
   });
