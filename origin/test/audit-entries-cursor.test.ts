@@ -41,7 +41,8 @@ describe("GET /v1/audit/entries?cursor=", () => {
   });
 
   it("a cursor this API did not return is 422 naming it; cursor and a different from is 422", async () => {
-    for (const bad of ["abc", "-1", "1e2", ""]) {
+    // An empty `cursor=` is the first page, as on every list (empty-cursor.test.ts).
+    for (const bad of ["abc", "-1", "1e2"]) {
       const r = await o.json<{ errors: { path: string }[] }>("GET", `/v1/audit/entries?cursor=${bad}`);
       expect(r.status, bad).toBe(422);
       expect(r.body.errors.map((e) => e.path)).toContain("cursor");

@@ -25,9 +25,13 @@ export function decodeCursor(raw: string): Cursor | undefined {
   }
 }
 
-/** The query's `cursor`: undefined without one; one this API did not return is a 422 naming the field. */
+/**
+ * The query's `cursor`: undefined without one; one this API did not return is a 422 naming the field.
+ * An empty `?cursor=` is the first page: the contract writes the list as `?cursor=&limit=`, and a
+ * client that fills in the previous `next_cursor` sends it empty before it has one.
+ */
 export function cursorParam(raw: string | undefined): Cursor | undefined {
-  if (raw === undefined) return undefined;
+  if (raw === undefined || raw === "") return undefined;
   const cursor = decodeCursor(raw);
   if (!cursor) {
     throw invalidQueryField("cursor", "not a cursor returned by this API");

@@ -26,7 +26,7 @@ const query = z.object({
    * The previous page's `next_cursor` (the next index), as every list takes it: a client paging by
    * the `{data, next_cursor}` convention sent `cursor` and, when only `from` was read, got page one again forever.
    */
-  cursor: queryInt(0).optional(),
+  cursor: z.union([z.literal(""), queryInt(0)]).optional(), // empty: the first page, as on every list (cursor.ts)
   to: queryInt(0).optional(),
   agent_id: uuidInput().optional(),
   /** A kind the origin writes: a mistyped one answered an empty list, read as "never happened". */
@@ -50,10 +50,11 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const q = c.req.valid("query");
-    if (q.cursor !== undefined && q.from !== undefined && q.cursor !== q.from) {
+    const cursor = q.cursor === "" ? undefined : q.cursor;
+    if (cursor !== undefined && q.from !== undefined && cursor !== q.from) {
       throw invalidQueryField("cursor", "differs from `from`; both name the first index, send one");
     }
-    const from = q.cursor ?? q.from ?? 0;
+    const from = cursor ?? q.from ?? 0;
     // A reversed range is a client's mistake, and its empty answer would read as "nothing happened"
     // (as the evidence route's from ≥ to is); to = from is the empty half-open range, and the end of
     // paging inside one.
