@@ -47,6 +47,19 @@ describe("behaviour ingest, end to end", () => {
     fx.cleanup();
   });
 
+  it("certify, mint a token and post at once: the events are accepted (the token is handed out once the edge holds the certificate)", async () => {
+    for (let i = 0; i < 3; i++) {
+      const agent = (await api<{ data: { id: string } }>("POST", "/v1/agents", agentBody({ scopes: ["orders.*"] }))).body.data.id;
+      expect((await api("POST", `/v1/agents/${agent}/certify`)).status).toBe(201);
+      const minted = await api<{ data: { token: string } }>("POST", `/v1/agents/${agent}/ingest-tokens`);
+      expect(minted.status).toBe(201);
+      // No polling in between: a client following the contract posts right away, and gets 202, not 503.
+      const r = await postEvents(minted.body.data.token, [{ event_id: `at-once-${i}`, timestamp: new Date().toISOString(), type: "tool_call", action: "orders.place", outcome: "success" }]);
+      expect(r.status).toBe(202);
+      expect(r.body.data.accepted).toBe(1);
+    }
+  });
+
   it("normal traffic stays low; an anomalous burst goes high; the certificate is auto-revoked and verify shows it", async () => {
     const { agent, cert, token } = await enrolled(["orders.*"]);
     const start = Date.now() - 3 * 3600_000;

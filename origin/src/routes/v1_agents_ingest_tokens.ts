@@ -10,6 +10,7 @@ import { appendAudit } from "../audit/append.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { activeCertificate } from "../lifecycle/revoke.ts";
 import { recordMinter } from "../lifecycle/ingest-token-minters.ts";
+import { awaitPublished } from "../publish/await-published.ts";
 import { rfc3339 } from "../time.ts";
 import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
 import { emptyJsonIsNoBody } from "./optional-body.ts";
@@ -81,6 +82,11 @@ export function register(app: OpenAPIHono<AppEnv>): void {
         data: { jti, serial_number: cert.serialNumber, expires_at: new Date(exp * 1000).toISOString() },
       }]);
     });
+    // The edge refuses events for a certificate it has not received yet (503, Retry-After), and
+    // certify answers before the publisher delivered it: an agent that certifies, mints a token and
+    // posts at once was refused. Wait (bounded) for the edge to hold the certificate, so the token
+    // works when it is handed out; with the edge unreachable it is handed out anyway.
+    await awaitPublished(s, "cert", cert.serialNumber);
     return c.json({ data: { token, expires_at: rfc3339(new Date(exp * 1000)), agent_id: id, serial_number: cert.serialNumber } }, 201);
   });
 }

@@ -1,0 +1,30 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { outbox } from "../db/schema.ts";
+import type { Services } from "../services.ts";
+import type { OutboxKind } from "./outbox.ts";
+
+/** How long a caller waits for the edge to acknowledge a subject before answering anyway. */
+export const AWAIT_PUBLISHED_MS = 2000;
+const POLL_MS = 20;
+
+/**
+ * Waits, at most `timeoutMs`, until the edge has acknowledged every committed change of one
+ * subject (no undelivered outbox row left for it), waking the publisher first. True when it has,
+ * false on timeout or when this origin publishes nothing (no publisher: tests, KAKUNIN_PUBLISH=off).
+ * Never an error: the publisher keeps retrying whatever is still pending after the caller answered.
+ */
+export async function awaitPublished(s: Services, kind: OutboxKind, subject: string, timeoutMs = AWAIT_PUBLISHED_MS): Promise<boolean> {
+  if (!s.publisher) return false;
+  s.publisher.kick();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const [pending] = await s.db
+      .select({ seq: outbox.seq })
+      .from(outbox)
+      .where(and(eq(outbox.kind, kind), eq(outbox.subject, subject), isNull(outbox.deliveredAt)))
+      .limit(1);
+    if (!pending) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
