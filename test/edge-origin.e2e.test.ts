@@ -56,6 +56,19 @@ describe("origin → edge publishing, end to end", () => {
     expect(seen.ms).toBeLessThan(1000);
   });
 
+  it("a revocation is visible at the edge as soon as the revoke call answered, without polling", async () => {
+    for (let i = 0; i < 3; i++) {
+      const { cert, serial } = await certifiedAgent();
+      await pollUntil(async () => ((await verify(serial)).body?.data.status === "active" ? true : undefined), 5000);
+      const revoke = await api("POST", `/v1/certificates/${cert}/revoke`, { reason: "compliance hold" });
+      expect(revoke.status).toBe(200);
+      // Both read paths: the ledger (strong) and the default one (KV and the isolate's short cache).
+      const strong = (await (await fetch(`${sys.edge.url}/v1/verify/${serial}?consistency=strong`)).json()) as Verify;
+      expect(strong.data).toMatchObject({ status: "revoked", valid: false });
+      expect((await verify(serial)).body?.data).toMatchObject({ status: "revoked", valid: false });
+    }
+  });
+
   it("standard tooling at the edge: openssl ocsp says good, then revoked; the edge's CRL lists it", async () => {
     const { cert, serial } = await certifiedAgent();
     const certPem = ((await (await api("GET", `/v1/certificates/${cert}`)).json()) as { data: { certificate_pem: string } }).data.certificate_pem;

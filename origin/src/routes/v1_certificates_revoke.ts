@@ -4,6 +4,7 @@ import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { revokeAndSuspend } from "../lifecycle/revoke-suspend.ts";
+import { awaitPublished } from "../publish/await-published.ts";
 import { revokedView, toRevokedView } from "../views/certificate.ts";
 import { orThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
@@ -30,6 +31,9 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       now: s.clock.now(),
       actor: apiKeyActor(c.var.caller),
     })));
+    // Answer once the edge holds the revocation (bounded; the publisher retries after a timeout):
+    // a gateway checking right after a 200 must not still be told "active".
+    await awaitPublished(s, "cert", revoked.serialNumber);
     return c.json({ data: toRevokedView(revoked) }, 200);
   });
 }
