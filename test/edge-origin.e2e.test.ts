@@ -69,6 +69,14 @@ describe("origin → edge publishing, end to end", () => {
     }
   });
 
+  it("a new model hash (PATCH) supersedes the certificate, visible at the edge as soon as the PATCH answered", async () => {
+    const { agent, serial } = await certifiedAgent();
+    await pollUntil(async () => ((await verify(serial)).body?.data.status === "active" ? true : undefined), 5000);
+    const patched = await api("PATCH", `/v1/agents/${agent}`, { model: { hash: `sha256:${"e".repeat(64)}` } });
+    expect(patched.status).toBe(200);
+    expect((await verify(serial)).body?.data).toMatchObject({ status: "revoked", valid: false, revocation_reason: "superseded" });
+  });
+
   it("standard tooling at the edge: openssl ocsp says good, then revoked; the edge's CRL lists it", async () => {
     const { cert, serial } = await certifiedAgent();
     const certPem = ((await (await api("GET", `/v1/certificates/${cert}`)).json()) as { data: { certificate_pem: string } }).data.certificate_pem;

@@ -8,6 +8,7 @@ import { agentView, toAgentView } from "../views/agent.ts";
 import { ApiError } from "../http/api-error.ts";
 import { orThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
+import { awaitPublished } from "../publish/await-published.ts";
 
 export const route = createRoute({
   method: "patch",
@@ -27,7 +28,11 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       throw new ApiError("forbidden", "changing an agent's sensitivity requires the admin role");
     }
     const out = orThrow(await patchAgent(c.var.services, c.var.caller.tenantId, c.req.valid("param").id, c.req.valid("json"), apiKeyActor(c.var.caller)));
-    if (out.superseded) c.header("kakunin-superseded-certificate", out.superseded.id);
+    if (out.superseded) {
+      c.header("kakunin-superseded-certificate", out.superseded.id);
+      // A revocation, as POST …/revoke is: answered once the edge holds it (bounded wait).
+      await awaitPublished(c.var.services, "cert", out.superseded.serialNumber);
+    }
     return c.json({ data: toAgentView(out.agent) }, 200);
   });
 }
