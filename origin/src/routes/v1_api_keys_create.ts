@@ -26,7 +26,8 @@ export const route = createRoute({
   summary: "Create an API key in the caller's tenant; the key is shown once",
   security: bearer,
   middleware: [requireRole("admin")] as const,
-  request: { body: jsonBody(z.strictObject({ name: displayName, role: z.enum(["admin", "issuer", "auditor"]) })) },
+  // `name` only labels the key in lists: a client that sends just the role gets "<role> key".
+  request: { body: jsonBody(z.strictObject({ name: displayName.optional(), role: z.enum(["admin", "issuer", "auditor"]) })) },
   responses: { 201: dataResponse(apiKeyView.extend({ key: z.string() }), "The new key"), ...errorResponses(409, 422) },
 });
 
@@ -44,7 +45,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       if (n >= max) {
         throw new ApiError("api-key-limit", `the tenant already has ${n} live API keys (at most ${max}, KAKUNIN_MAX_API_KEYS); revoke one first (DELETE /v1/api-keys/:id)`);
       }
-      const created = await createApiKey(tx, { tenantId: c.var.caller.tenantId, ...body });
+      const created = await createApiKey(tx, { tenantId: c.var.caller.tenantId, role: body.role, name: body.name ?? `${body.role} key` });
       await appendAudit(tx, c.var.caller.tenantId, [{
         kind: "api_key.created", actor: apiKeyActor(c.var.caller), at: created.row.createdAt,
         data: { api_key_id: created.row.id, name: created.row.name, role: created.row.role, prefix: created.row.prefix },
