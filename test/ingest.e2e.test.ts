@@ -60,6 +60,19 @@ describe("behaviour ingest, end to end", () => {
     }
   });
 
+  it("an agent credential reads its own agent's risk with its key (GET /v1/agents/:id/risk at the origin); another agent's is 404", async () => {
+    const { agent, token } = await enrolled(["orders.*"]);
+    const other = (await enrolled(["orders.*"])).agent;
+    expect((await postEvents(token, [{ event_id: "r-1", timestamp: new Date().toISOString(), type: "tool_call", action: "orders.place", outcome: "success" }])).status).toBe(202);
+    const cred = (await api<{ data: { key: string } }>("POST", `/v1/agents/${agent}/credentials`, { name: "runtime" })).body.data.key;
+    const read = (path: string, key: string) => fetch(`${sys.origin.url}${path}`, { headers: { authorization: `Bearer ${key}` } });
+    const mine = await read(`/v1/agents/${agent}/risk`, cred);
+    expect(mine.status).toBe(200);
+    expect(((await mine.json()) as { data: unknown }).data).toMatchObject({ agent_id: agent, band: expect.stringMatching(/low|medium|high/), reasons: expect.any(Array) });
+    expect((await read(`/v1/agents/${other}/risk`, cred)).status).toBe(404);
+    expect((await read(`/v1/agents/${agent}/risk`, fx.adminKey)).status).toBe(200);
+  });
+
   it("normal traffic stays low; an anomalous burst goes high; the certificate is auto-revoked and verify shows it", async () => {
     const { agent, cert, token } = await enrolled(["orders.*"]);
     const start = Date.now() - 3 * 3600_000;

@@ -59,6 +59,8 @@ const MATRIX: Record<string, Row> = {
   "POST /v1/agents/{id}/certify": { allowed: ["admin", "issuer"], path: (i) => `/v1/agents/${i.bare}/certify`, other: 404, destructive: true },
   "GET /v1/agents/{id}/certificates": { allowed: ["admin", "issuer", "auditor"], path: (i) => `/v1/agents/${i.agent}/certificates`, other: 404 },
   "POST /v1/agents/{id}/sign": { allowed: ["admin", "issuer", "agent"], path: (i) => `/v1/agents/${i.agent}/sign`, body: { payload_b64: "aGk=" }, other: 404 },
+  // Read from the edge with a signed call: this origin has no edge, so an allowed caller gets 503.
+  "GET /v1/agents/{id}/risk": { allowed: ["admin", "issuer", "auditor", "agent"], path: (i) => `/v1/agents/${i.agent}/risk`, other: 404, allowedStatus: 503 },
   "POST /v1/agents/{id}/ingest-tokens": { allowed: ["admin", "issuer", "agent"], path: (i) => `/v1/agents/${i.agent}/ingest-tokens`, body: { ttl_seconds: 600 }, other: 404 },
   "GET /v1/agents/{id}/events": { allowed: ["admin", "auditor"], path: (i) => `/v1/agents/${i.agent}/events`, other: 404 },
   "GET /v1/agents/{id}/evidence": { allowed: ["admin", "auditor"], path: (i) => `/v1/agents/${i.agent}/evidence`, other: 404 },

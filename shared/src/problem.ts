@@ -54,6 +54,7 @@ export const PROBLEM_TYPES = {
   // PostgreSQL aborted the transaction for a concurrent one (deadlock, serialization, lock timeout): retry.
   "database-conflict": { status: 503, title: "Concurrent change; retry" },
   "not-ready": { status: 503, title: "Not ready" },
+  "edge-unavailable": { status: 503, title: "The edge did not answer" },
   // The audit log no longer extends the tree head the origin signed before: its database was changed behind it.
   "audit-log-inconsistent": { status: 500, title: "Audit log does not match its signed tree head" },
   "internal-error": { status: 500, title: "Internal server error" },

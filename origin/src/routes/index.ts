@@ -14,6 +14,7 @@ import * as agentsList from "./v1_agents_list.ts";
 import * as agentsPatch from "./v1_agents_patch.ts";
 import * as agentsRetire from "./v1_agents_retire.ts";
 import * as agentsSign from "./v1_agents_sign.ts";
+import * as agentsRisk from "./v1_agents_risk.ts";
 import * as agentsIngestTokens from "./v1_agents_ingest_tokens.ts";
 import * as agentsEvents from "./v1_agents_events_list.ts";
 import * as caGet from "./v1_ca_get.ts";
@@ -53,7 +54,7 @@ import * as agentCredentialsRevoke from "./v1_agents_credentials_revoke.ts";
 /** Every route module of the origin; the OpenAPI document is built from exactly this list. */
 export const ROUTES = [
   healthz, readyz, agentsCreate, agentsList, agentsGet, agentsPatch, agentsRetire, agentsCertify, agentsRenew, agentsCertificates,
-  agentsSign, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, caRollover, tenantGet, policyGet, policyPatch, tenantsCreate,
+  agentsSign, agentsRisk, agentsIngestTokens, agentsEvents, certificatesGet, certificatesRevoke, caGet, caRollover, tenantGet, policyGet, policyPatch, tenantsCreate,
   apiKeysCreate, apiKeysList, apiKeysRevoke, auditTreeHead, auditEntries, auditProofs, agentsEvidence, init, metrics,
   deadLettersList, deadLettersReplay, agentCredentialsCreate, agentCredentialsList, agentCredentialsRevoke, adminTidy,
   scoringGet, scoringPatch, scoringShadow,
