@@ -56,6 +56,17 @@ describe("origin → edge publishing, end to end", () => {
     expect(seen.ms).toBeLessThan(1000);
   });
 
+  it("a new certificate is active at the edge as soon as certify (or renew) answered, without polling", async () => {
+    for (let i = 0; i < 3; i++) {
+      const { agent, serial } = await certifiedAgent();
+      expect((await verify(serial)).body?.data).toMatchObject({ status: "active", valid: true, agent_id: agent });
+      const renewed = await api("POST", `/v1/agents/${agent}/certificates/renew`);
+      expect(renewed.status).toBe(201);
+      const next = ((await renewed.json()) as { data: { serial_number: string } }).data.serial_number;
+      expect((await verify(next)).body?.data).toMatchObject({ status: "active", valid: true, agent_id: agent });
+    }
+  });
+
   it("a revocation is visible at the edge as soon as the revoke call answered, without polling", async () => {
     for (let i = 0; i < 3; i++) {
       const { cert, serial } = await certifiedAgent();

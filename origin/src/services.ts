@@ -40,7 +40,7 @@ export interface Services {
   /** Each background job's last success and failures in a row: /readyz and /metrics show a stuck one. */
   background: BackgroundHealth;
   /** Told after every committed change so the edge learns of it at once; absent when publishing is off. */
-  publisher?: { kick(): void };
+  publisher?: { kick(): void; readonly edgeUnreachable?: boolean };
   /** Told after every committed change so queued webhooks go out at once; absent when not running. */
   webhooks?: { kick(): void };
 }

@@ -10,7 +10,8 @@ const POLL_MS = 20;
 /**
  * Waits, at most `timeoutMs`, until the edge has acknowledged every committed change of one
  * subject (no undelivered outbox row left for it), waking the publisher first. True when it has,
- * false on timeout or when this origin publishes nothing (no publisher: tests, KAKUNIN_PUBLISH=off).
+ * false on timeout, when the last publish found the edge unreachable, or when this origin
+ * publishes nothing (no publisher: tests, KAKUNIN_PUBLISH=off).
  * Never an error: the publisher keeps retrying whatever is still pending after the caller answered.
  */
 export async function awaitPublished(s: Services, kind: OutboxKind, subject: string, timeoutMs = AWAIT_PUBLISHED_MS): Promise<boolean> {
@@ -24,7 +25,9 @@ export async function awaitPublished(s: Services, kind: OutboxKind, subject: str
       .where(and(eq(outbox.kind, kind), eq(outbox.subject, subject), isNull(outbox.deliveredAt)))
       .limit(1);
     if (!pending) return true;
-    if (Date.now() >= deadline) return false;
+    // An edge that cannot be reached will not acknowledge within the bound: answer now (the
+    // publisher delivers when it is back), rather than add the whole wait to every call meanwhile.
+    if (Date.now() >= deadline || s.publisher.edgeUnreachable) return false;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }

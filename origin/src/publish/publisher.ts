@@ -109,6 +109,11 @@ export class Publisher {
   }
 
   /** A change was committed: publish now, unless the edge is failing and we are backing off. */
+  /** The last publish could not reach the edge: callers waiting for a delivery (awaitPublished) need not. */
+  get edgeUnreachable(): boolean {
+    return this.unreachable;
+  }
+
   kick(): void {
     this.loop.kick();
   }

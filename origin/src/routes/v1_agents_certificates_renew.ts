@@ -1,5 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
+import { awaitPublished } from "../publish/await-published.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { renewCertificate } from "../lifecycle/renew.ts";
@@ -45,6 +46,8 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const r = orThrow(await renewCertificate(
       s, { id: caller.tenantId, name: caller.tenantName }, c.req.valid("param").id, { overlapSeconds: body?.overlap_seconds }, apiKeyActor(caller),
     ));
+    // Answer once the edge holds the successor (bounded): it is what the agent presents next.
+    await awaitPublished(s, "cert", r.certificate.serialNumber);
     c.header("location", `/v1/certificates/${r.certificate.id}`);
     return c.json({
       data: {

@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { plainText } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
+import { awaitPublished } from "../publish/await-published.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { certifyAgent } from "../lifecycle/certify.ts";
@@ -34,6 +35,9 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     const caller = c.var.caller;
     const body = parseOptionalJson(await c.req.text(), certifyRequest);
     const cert = orThrow(await certifyAgent(s, { id: caller.tenantId, name: caller.tenantName }, c.req.valid("param").id, apiKeyActor(caller), { reason: body?.reason }));
+    // Answer once the edge holds the certificate (bounded, as revoke and ingest tokens do): a gateway
+    // verifying right after the 201 must find it, not a 404 for a few hundred milliseconds.
+    await awaitPublished(s, "cert", cert.serialNumber);
     c.header("location", `/v1/certificates/${cert.id}`);
     return c.json({ data: toIssuedView(cert, s.clock.now()) }, 201);
   });

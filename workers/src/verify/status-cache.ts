@@ -56,6 +56,11 @@ export class StatusCache<T = StatusEntry> {
     this.entries.set(key, { value, until: now + ttlMs });
   }
 
+  /** Drops an entry: this isolate applied a newer record for it (internal_publish). */
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
   get size(): number {
     return this.entries.size;
   }
