@@ -77,6 +77,35 @@ describe.each(dbKinds())("publisher on %s", (kind) => {
     }
   });
 
+  // Calls that wait for the edge's acknowledgement (awaitPublished: certify, revoke, tokens) do not
+  // wait while the last delivery found the edge unreachable, and wait again once its /healthz
+  // answers, even with nothing left to deliver (which is what would otherwise clear the verdict:
+  // at `pnpm start` the origin's first deliveries fail while wrangler boots).
+  it("the unreachable verdict is set by a failed delivery and cleared by the edge answering again", async () => {
+    let down = true;
+    const client: EdgeClient = {
+      async publish() {
+        return down ? err("edge unreachable: fetch failed") : ok({ applied: 0, stale: 0 });
+      },
+      async reachable() { return !down; },
+    };
+    const p = new Publisher(o.services, client, keyManagerSigners(o.services), { minBackoffMs: 30_000, maxBackoffMs: 30_000, probeMs: 50 });
+    try {
+      const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+      await o.json("POST", `/v1/agents/${agent}/certify`);
+      p.start();
+      for (let i = 0; i < 100 && !p.edgeUnreachable; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(p.edgeUnreachable).toBe(true);
+      // Nothing left to deliver (as at a fresh start): only the edge's answer can clear the verdict.
+      await o.services.db.delete(outbox).where(isNull(outbox.deliveredAt));
+      down = false;
+      for (let i = 0; i < 100 && p.edgeUnreachable; i++) await new Promise((r) => setTimeout(r, 20));
+      expect(p.edgeUnreachable).toBe(false);
+    } finally {
+      await p.stop();
+    }
+  });
+
   it("issuance and revocation reach the edge with increasing versions; a failure delivers nothing and loses nothing", async () => {
     const edge = recordingEdge();
     const p = new Publisher(o.services, edge.client, keyManagerSigners(o.services));

@@ -94,6 +94,9 @@ export class Publisher {
         void this.edge.reachable!().then((up) => {
           if (up && this.unreachable && !this.woken) {
             this.woken = true;
+            // The edge answers again: callers waiting for a delivery (awaitPublished) may wait once
+            // more, even when nothing is pending to publish (which is what would clear it otherwise).
+            this.unreachable = false;
             this.loop.wake();
           }
         }).finally(() => { probing = false; });
