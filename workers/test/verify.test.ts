@@ -189,11 +189,22 @@ describe("GET /v1/verify/:serial?max_band= and ?max_risk=", () => {
     expect(body.data.valid).toBe(false);
   });
 
+  it("max_band=high refuses no band, as the SDK's maxBand does", async () => {
+    const rec = certRec();
+    await publish([rec]);
+    await env.CERT_STATUS.put(`risk:${rec.serial_number}`, JSON.stringify({ score: 0.97, t: Date.now() }));
+    const r = await verify(rec.serial_number, "?max_band=high");
+    expect(r.status).toBe(200);
+    const body = await r.json<V>();
+    expect(body.data.risk.band).toBe("high");
+    expect(body.data.valid).toBe(true);
+  });
+
   it("422 problem for a bad max_band or max_risk", async () => {
     const rec = certRec();
     await publish([rec]);
     for (const q of [
-      "?max_band=high",
+      "?max_band=HIGH",
       "?max_band=x",
       "?max_risk=2",
       "?max_risk=abc",

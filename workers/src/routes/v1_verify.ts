@@ -36,7 +36,7 @@ export const route = createRoute({
     query: z.object({
       model_hash: z.string().regex(MODEL_HASH_PATTERN).optional().openapi({ description: "`valid` is false (reason model_hash_mismatch) unless the certificate binds this model hash" }),
       scope: z.array(z.string().max(128).regex(SCOPE_PATTERN)).optional().openapi({ description: "Repeatable; `valid` is false (scope_not_granted) for each action the agent's scopes do not cover" }),
-      max_band: z.enum(["low", "medium"]).optional().openapi({ description: "`valid` is false (reason risk_too_high) when the agent's risk band is above this one" }),
+      max_band: z.enum(["low", "medium", "high"]).optional().openapi({ description: "`valid` is false (reason risk_too_high) when the agent's risk band is above this one (`high` refuses none, as the SDK's maxBand does)" }),
       max_risk: z.string().regex(MAX_RISK_PATTERN).optional().openapi({ description: "A score in [0,1]; `valid` is false (risk_too_high) when the agent's risk score is above it" }),
       consistency: z.enum(["eventual", "strong"]).default("eventual").openapi({ description: "`strong` reads the status ledger itself and always reflects every delivered revocation (not cached)" }),
       include: z.enum(INCLUDABLE).optional().openapi({ description: "`certificate_pem` adds the certificate's PEM to the answer (proof-of-possession gateways); left out otherwise" }),
@@ -72,7 +72,9 @@ export function register(app: EdgeApp): void {
       if (!SCOPE_PATTERN.test(s) || s.length > 128) errors.push({ path: `scope.${i}`, message: "not a scope (dotted segments, optional .*)" });
     });
     const maxBand = q.get("max_band") ?? undefined;
-    if (maxBand !== undefined && maxBand !== "low" && maxBand !== "medium") errors.push({ path: "max_band", message: "must be 'low' or 'medium'" });
+    // `high` is accepted and refuses no band, as the SDK's maxBand: "high" does (a gateway's setting
+    // written out in full, not an error).
+    if (maxBand !== undefined && maxBand !== "low" && maxBand !== "medium" && maxBand !== "high") errors.push({ path: "max_band", message: "must be 'low', 'medium' or 'high'" });
     const maxRiskRaw = q.get("max_risk") ?? undefined;
     const maxRisk = maxRiskRaw === undefined ? undefined : Number(maxRiskRaw);
     // The documented pattern, not Number(): `0x1`, `1e0` and ` 1` are not how a score is written.
