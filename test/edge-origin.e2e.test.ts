@@ -67,6 +67,15 @@ describe("origin → edge publishing, end to end", () => {
     }
   });
 
+  it("retiring an agent revokes its certificate at the edge as soon as the call answered, without polling", async () => {
+    for (let i = 0; i < 3; i++) {
+      const { agent, serial } = await certifiedAgent();
+      expect((await verify(serial)).body?.data.status).toBe("active");
+      expect((await api("POST", `/v1/agents/${agent}/retire`)).status).toBe(200);
+      expect((await verify(serial)).body?.data).toMatchObject({ status: "revoked", valid: false });
+    }
+  });
+
   it("a revocation is visible at the edge as soon as the revoke call answered, without polling", async () => {
     for (let i = 0; i < 3; i++) {
       const { cert, serial } = await certifiedAgent();

@@ -6,6 +6,7 @@ import { retireAgent } from "../lifecycle/retire-agent.ts";
 import { agentView, toAgentView } from "../views/agent.ts";
 import { orThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
+import { awaitPublished } from "../publish/await-published.ts";
 
 export const route = createRoute({
   method: "post",
@@ -20,6 +21,9 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const agent = orThrow(await retireAgent(c.var.services, c.var.caller.tenantId, c.req.valid("param").id, apiKeyActor(c.var.caller)));
+    // Answer once the edge holds the revocations (bounded, as revoke does). The agent's record is
+    // queued after its certificates' and the publisher delivers in order, so its delivery covers them.
+    await awaitPublished(c.var.services, "agent", agent.id);
     return c.json({ data: toAgentView(agent) }, 200);
   });
 }

@@ -6,6 +6,7 @@ import { apiKeyActor } from "../audit/types.ts";
 import { reviewAgent } from "../lifecycle/review-agent.ts";
 import { orThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
+import { awaitPublished } from "../publish/await-published.ts";
 
 export const reviewBody = z.strictObject({
   decision: z.enum(["clear", "revoke", "reinstate"]),
@@ -36,6 +37,9 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const out = orThrow(await reviewAgent(c.var.services, c.var.caller.tenantId, c.req.valid("param").id, c.req.valid("json"), apiKeyActor(c.var.caller)));
+    // A decision that revokes or reinstates changes what verify answers: answer once the edge has it
+    // (bounded, as revoke does; the agent's record is queued after its certificates').
+    await awaitPublished(c.var.services, "agent", c.req.valid("param").id);
     return c.json({ data: out }, 200);
   });
 }
