@@ -44,49 +44,36 @@ export const onError: ErrorHandler = (e, c) => {
     if (e.status >= 400 && e.status < 500) return withInstance(c, problem("bad-request", e.message || "Bad request."));
   }
   if (isStorageFault(e)) c.get("services")?.storageFaults.record(`SQLSTATE ${sqlState(e)}: ${rootMessage(e)}`);
+  const log = c.get("services")?.logger ?? processLogger("http");
   if (isTransientConflict(e)) {
     // A concurrent transaction won (deadlock, serialization, lock timeout): nothing was committed.
-    (c.get("services")?.logger ?? processLogger("http")).warn("transaction aborted by a concurrent one", {
-      component: "http",
-      event: "database_conflict",
-      request_id: c.res.headers.get("x-request-id") ?? undefined,
-      method: c.req.method,
-      path: new URL(c.req.url).pathname,
-      sqlstate: sqlState(e),
-    });
+    log.warn("transaction aborted by a concurrent one", { ...requestFields(c, e), event: "database_conflict" });
     return withInstance(c, problem("database-conflict", "A concurrent change conflicted with this request; nothing was changed. Retry it."), {
       "retry-after": "1",
     });
   }
   if (isDatabaseUnavailable(e)) {
     // Expected during a database restart or failover: one line, no stack, and a hint to retry.
-    const f = {
-      component: "http",
-      event: "database_unavailable",
-      request_id: c.res.headers.get("x-request-id") ?? undefined,
-      method: c.req.method,
-      path: new URL(c.req.url).pathname,
-      sqlstate: sqlState(e),
-      error: rootMessage(e).slice(0, 300),
-    };
-    (c.get("services")?.logger ?? processLogger("http")).warn("database unavailable", f);
+    log.warn("database unavailable", { ...requestFields(c, e), event: "database_unavailable", error: rootMessage(e).slice(0, 300) });
     return withInstance(c, problem("database-unavailable", "The database is unavailable; retry shortly."), { "retry-after": String(DB_RETRY_AFTER_S) });
   }
   // One structured line: the request id (from the answer's header) ties it to the 500 and its
   // request log line. No stack and no outer message: a failed query's message carries its SQL and
   // parameters, that is the request body (an owner's email), and headers and bodies are never logged.
-  const fields = {
+  log.error("unhandled error", { ...requestFields(c, e), error: e instanceof Error ? e.name : typeof e, cause: rootMessage(e).slice(0, 300) });
+  return withInstance(c, problem("internal-error", "An unexpected error occurred; it has been logged."));
+};
+
+/** What every error line says of its request: the id (from the answer's header), method, path and SQLSTATE. */
+function requestFields(c: Context, e: unknown) {
+  return {
     component: "http",
     request_id: c.res.headers.get("x-request-id") ?? undefined,
     method: c.req.method,
     path: new URL(c.req.url).pathname,
-    error: e instanceof Error ? e.name : typeof e,
     sqlstate: sqlState(e),
-    cause: rootMessage(e).slice(0, 300),
   };
-  (c.get("services")?.logger ?? processLogger("http")).error("unhandled error", fields);
-  return withInstance(c, problem("internal-error", "An unexpected error occurred; it has been logged."));
-};
+}
 
 /** No route: 405 with `Allow` when the path has routes under other methods, else 404. */
 export function onNotFound(router: RouteMatcher): NotFoundHandler {
