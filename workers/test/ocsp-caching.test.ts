@@ -68,6 +68,14 @@ describe("OCSP caching headers (RFC 5019 §6.2) and the GET form", () => {
     for (const inm of [`W/${etag}`, `"other",${etag}`, "*"]) expect((await get({ "if-none-match": inm })).status, inm).toBe(304);
   });
 
+  it("a delivery drops the isolate's prepared response for that serial, as it drops its verify entry", async () => {
+    await publish([certRec({ serial_number: FIXTURE_SERIAL, ocsp_b64: LONG_B64 })]);
+    expect(new Uint8Array(await (await get()).arrayBuffer())).toEqual(der(LONG_B64)); // now cached here
+    await publish([certRec({ serial_number: FIXTURE_SERIAL, v: nextV(), ocsp_b64: SHORT_B64 })]);
+    // No sleep past the cache bound: the origin's revoke answers once this delivery is acknowledged.
+    expect(new Uint8Array(await (await get()).arrayBuffer())).toEqual(der(SHORT_B64));
+  });
+
   it("max-age never reaches past nextUpdate (0 once it passed); revoked answers may be cached for 300 s", async () => {
     await publish([certRec({ serial_number: FIXTURE_SERIAL, ocsp_b64: SHORT_B64 })]);
     const stale = await get();

@@ -28,6 +28,11 @@ const responses = new StatusCache<Prepared>();
 const requests = new StatusCache<OcspCertId | null>();
 const REQUEST_TTL_MS = 3_600_000;
 
+/** Drops the prepared response for `serial`: this isolate took a newer record for it (internal_publish). */
+export function forgetPrepared(serial: string): void {
+  responses.delete(serial);
+}
+
 function decodeB64(b64: string): Uint8Array {
   const bin = atob(b64);
   const out = new Uint8Array(bin.length);

@@ -6,6 +6,7 @@ import { dataResponse, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } 
 import { edgeProblem } from "../http/problems.ts";
 import { coordinator } from "../ledger/client.ts";
 import { publishAckSchema } from "../openapi/schemas.ts";
+import { forgetPrepared } from "../ocsp/prepared.ts";
 import { statusCache } from "../verify/status-cache.ts";
 
 export { PUBLISH_PATH };
@@ -98,10 +99,15 @@ export function register(app: EdgeApp): void {
     await adoptRenewedSerials(c.env, records);
     const result = await coordinator(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, records.filter((r) => r.kind !== "feedback"), batch.data.epoch);
     if ("replayed" in result) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
-    // The isolate that took the delivery forgets what it cached of those certificates, so a verify
-    // it serves after the origin's acknowledgement (what revoke and certify wait for) reads the new
-    // record, not its cached copy for up to the cache TTL. Other isolates keep the TTL bound.
-    for (const r of records) if (r.kind === "cert") statusCache.delete(r.serial_number);
+    // The isolate that took the delivery forgets what it cached of those certificates (verify and
+    // OCSP alike), so what it serves after the origin's acknowledgement (what revoke and certify
+    // wait for) is the new record, not its cached copy for up to the cache TTL. Other isolates
+    // keep the TTL bound.
+    for (const r of records) {
+      if (r.kind !== "cert") continue;
+      statusCache.delete(r.serial_number);
+      forgetPrepared(r.serial_number);
+    }
     return c.json({ data: { ...result, applied: result.applied + feedback.length } });
   });
 }
