@@ -152,7 +152,6 @@ export function publicEdgeUrl(c: Pick<Config, "KAKUNIN_PUBLIC_EDGE_URL" | "KAKUN
   return new URL(c.KAKUNIN_PUBLIC_EDGE_URL ?? c.KAKUNIN_EDGE_URL).href.replace(/\/+$/, "");
 }
 
-
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {

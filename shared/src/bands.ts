@@ -3,6 +3,8 @@ export const BAND_MEDIUM = 0.3;
 export const BAND_HIGH = 0.85;
 
 export type Band = "low" | "medium" | "high";
+/** The bands, lowest first (for schemas and checks of a caller's `max_band`). */
+export const BANDS = ["low", "medium", "high"] as const satisfies readonly Band[];
 
 /** Where the bands start; a tenant may override them (GET/PATCH /v1/tenant/scoring). */
 export interface BandThresholds {

@@ -111,12 +111,12 @@ export class Publisher {
     await this.loop.stop();
   }
 
-  /** A change was committed: publish now, unless the edge is failing and we are backing off. */
   /** The last publish could not reach the edge: callers waiting for a delivery (awaitPublished) need not. */
   get edgeUnreachable(): boolean {
     return this.unreachable;
   }
 
+  /** A change was committed: publish now, unless the edge is failing and we are backing off. */
   kick(): void {
     this.loop.kick();
   }

@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import { and, eq } from "drizzle-orm";
-import { signInternal } from "@kakunin/shared";
+import { BANDS, signInternal } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
 import { agents } from "../db/schema.ts";
@@ -13,7 +13,7 @@ const EDGE_TIMEOUT_MS = 5000;
 const riskView = z.looseObject({
   agent_id: z.uuid(),
   score: z.number(),
-  band: z.enum(["low", "medium", "high"]),
+  band: z.enum(BANDS),
   reasons: z.array(z.object({ feature: z.string(), contribution: z.number(), detail: z.string() })),
 });
 

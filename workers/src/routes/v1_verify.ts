@@ -1,5 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
-import { bandOf, decayRisk, roundScore, type BandThresholds, MODEL_HASH_PATTERN, SCOPE_PATTERN, type Band, type CertStatusRecord, type FieldError } from "@kakunin/shared";
+import { BANDS, bandOf, decayRisk, roundScore, type BandThresholds, MODEL_HASH_PATTERN, SCOPE_PATTERN, type Band, type CertStatusRecord, type FieldError } from "@kakunin/shared";
 import { cacheControl, dataResponse, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { ledger } from "../ledger/client.ts";
@@ -36,7 +36,7 @@ export const route = createRoute({
     query: z.object({
       model_hash: z.string().regex(MODEL_HASH_PATTERN).optional().openapi({ description: "`valid` is false (reason model_hash_mismatch) unless the certificate binds this model hash" }),
       scope: z.array(z.string().max(128).regex(SCOPE_PATTERN)).optional().openapi({ description: "Repeatable; `valid` is false (scope_not_granted) for each action the agent's scopes do not cover" }),
-      max_band: z.enum(["low", "medium", "high"]).optional().openapi({ description: "`valid` is false (reason risk_too_high) when the agent's risk band is above this one (`high` refuses none, as the SDK's maxBand does)" }),
+      max_band: z.enum(BANDS).optional().openapi({ description: "`valid` is false (reason risk_too_high) when the agent's risk band is above this one (`high` refuses none, as the SDK's maxBand does)" }),
       max_risk: z.string().regex(MAX_RISK_PATTERN).optional().openapi({ description: "A score in [0,1]; `valid` is false (risk_too_high) when the agent's risk score is above it" }),
       consistency: z.enum(["eventual", "strong"]).default("eventual").openapi({ description: "`strong` reads the status ledger itself and always reflects every delivered revocation (not cached)" }),
       include: z.enum(INCLUDABLE).optional().openapi({ description: "`certificate_pem` adds the certificate's PEM to the answer (proof-of-possession gateways); left out otherwise" }),
@@ -74,7 +74,7 @@ export function register(app: EdgeApp): void {
     const maxBand = q.get("max_band") ?? undefined;
     // `high` is accepted and refuses no band, as the SDK's maxBand: "high" does (a gateway's setting
     // written out in full, not an error).
-    if (maxBand !== undefined && maxBand !== "low" && maxBand !== "medium" && maxBand !== "high") errors.push({ path: "max_band", message: "must be 'low', 'medium' or 'high'" });
+    if (maxBand !== undefined && !(BANDS as readonly string[]).includes(maxBand)) errors.push({ path: "max_band", message: "must be 'low', 'medium' or 'high'" });
     const maxRiskRaw = q.get("max_risk") ?? undefined;
     const maxRisk = maxRiskRaw === undefined ? undefined : Number(maxRiskRaw);
     // The documented pattern, not Number(): `0x1`, `1e0` and ` 1` are not how a score is written.
