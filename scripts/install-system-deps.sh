@@ -2,7 +2,8 @@
 # System packages the tests use: PostgreSQL 15 server, SoftHSM2 (PKCS#11), openssl, and Ceph's
 # mon/osd/radosgw for a real S3 server with Object Lock (scripts/worm-s3), libfaketime for the
 # clock-skew fault, and the X.509 parser matrix (test/support/parser-matrix.ts): GnuTLS certtool,
-# Go, a JDK (javac: `java File.java` compiles) and Python `cryptography` for Debian's /usr/bin/python3;
+# Go (with golang.org/x/crypto for OCSP), a JDK (javac: `java File.java` compiles) and Python
+# `cryptography` for Debian's /usr/bin/python3;
 # chromium, poppler-utils and a font for the console's browser tests and the evidence report.
 # zsh and fish for the CLI's shell-completion tests.
 # Installs only what is missing; needs root (or passwordless sudo) for apt-get.
@@ -17,6 +18,8 @@ command -v fish >/dev/null 2>&1 || need+=(fish)           # cli/test/completion.
 command -v radosgw >/dev/null 2>&1 || need+=(ceph-mon ceph-osd radosgw)
 command -v certtool >/dev/null 2>&1 || need+=(gnutls-bin)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
+# golang.org/x/crypto/ocsp for the Go OCSP client (test/parsers/ocsp.go), as Go gateways check OCSP.
+[ -d /usr/share/gocode/src/golang.org/x/crypto/ocsp ] || need+=(golang-golang-x-crypto-dev)
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)
 /usr/bin/python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3-cryptography)
 # The console's browser tests (Playwright drives Debian's chromium) and the evidence report's PDF

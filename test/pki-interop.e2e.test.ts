@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentBody, SAMPLE_HASH } from "../origin/test/harness.ts";
 import { splitPem } from "../origin/test/openssl.ts";
-import { runParserMatrix, type ParserResult } from "./support/parser-matrix.ts";
+import { runOcspClients, runParserMatrix, type OcspClientResult, type ParserResult } from "./support/parser-matrix.ts";
 import { createVerifier } from "@kakunin/verify";
 import { kakunin } from "../cli/test/support/run.ts";
 import { pollUntil, startSystem, systemFixture, type RunningSystem } from "./support/system.ts";
@@ -116,6 +116,28 @@ describe("PKI interoperability against a running origin and edge", () => {
     const refused = await pollUntil(async () => { const r = crlVerify(); return !r.ok && /certificate revoked/.test(r.out) ? r.out : undefined; }, 10_000, 100);
     expect(refused.value).toContain("certificate revoked");
     expect(readFileSync(f("leaf.pem"), "utf8")).toBe(cert.certificate_pem);
+  });
+
+  it("the edge's OCSP answers parse in Go's x/crypto/ocsp and Python cryptography, for SHA-1 and SHA-256 CertIDs: one SingleResponse, in the hash asked, signed by the issuer", async () => {
+    const agent = await api<{ id: string }>("POST", "/v1/agents", agentBody({ name: "ocsp-clients-bot" }));
+    const cert = await api<{ id: string; certificate_pem: string }>("POST", `/v1/agents/${agent.id}/certify`);
+    const [issuing] = splitPem((await api<{ chain_pem: string }>("GET", "/v1/ca")).chain_pem);
+    const dir = join(fx.dir, "ocsp-clients");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "issuing.pem"), issuing!);
+    writeFileSync(join(dir, "leaf.pem"), cert.certificate_pem);
+    const ask = () => runOcspClients(`${sys.edge.url}/v1/ocsp`, join(dir, "issuing.pem"), join(dir, "leaf.pem"));
+    const lines = (rs: OcspClientResult[]) => rs.map((r) => `${r.client} ${r.hash}: ${r.output.trim()}`).sort();
+    const expectAll = (rs: OcspClientResult[], status: string) => {
+      expect(rs).toHaveLength(4);
+      expect(lines(rs)).toEqual(rs.map((r) => `${r.client} ${r.hash}: OK status=${status} reason=${status === "good" ? (r.client === "go-x-crypto-ocsp" ? "0" : "none") : (r.client === "go-x-crypto-ocsp" ? "1" : "key_compromise")} hash=${r.hash}`).sort());
+    };
+    expectAll(await ask(), "good");
+    await api("POST", `/v1/certificates/${cert.id}/revoke`, { reason: "key compromise suspected", reason_code: "keyCompromise" });
+    // The revoke answers after the edge has the record; the edge's prepared response lives ≤ 200 ms.
+    const revoked = await pollUntil(async () => { const rs = await ask(); return rs.every((r) => r.output.includes("status=revoked")) ? rs : undefined; }, 10_000, 200)
+      .catch(async () => ({ value: await ask() }));
+    expectAll(revoked.value, "revoked");
   });
 
   it("issuing-CA rollover mid-run (kakunin ca rollover): agents before and after verify at the edge, in the SDK and in openssl; revocations land in each CA's own CRL", async () => {

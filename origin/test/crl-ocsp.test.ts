@@ -10,7 +10,7 @@ import {
 } from "@kakunin/shared";
 import type { LoadedAuthority } from "../src/ca/authority.ts";
 import { buildCrl } from "../src/ca/crl.ts";
-import { buildOcspResponse, issuerHashes } from "../src/ca/ocsp.ts";
+import { buildOcspResponses, issuerHashes, type OcspResponses } from "../src/ca/ocsp.ts";
 import { x509 } from "../src/ca/x509.ts";
 import type { KeyManager } from "../src/kms/types.ts";
 import { agentBody, startTestOrigin, type TestOrigin } from "./harness.ts";
@@ -138,7 +138,7 @@ describe("CRL and pre-signed OCSP, checked by the system openssl", () => {
   });
 
   describe("OCSP", () => {
-    const responses = new Map<string, Uint8Array>();
+    const responses = new Map<string, OcspResponses>();
     let server: Server;
     let url: string;
     let lastRequest: ReturnType<typeof parseOcspRequest> | undefined;
@@ -153,7 +153,7 @@ describe("CRL and pre-signed OCSP, checked by the system openssl", () => {
       for (const id of req.value.certIds) {
         if (id.hashAlgorithm === "other") continue;
         const h = hashes[id.hashAlgorithm];
-        const resp = responses.get(id.serial);
+        const resp = responses.get(id.serial)?.[id.hashAlgorithm];
         if (resp && h.nameHash === id.issuerNameHash && h.keyHash === id.issuerKeyHash) return resp;
       }
       return OCSP_UNAUTHORIZED;
@@ -167,9 +167,10 @@ describe("CRL and pre-signed OCSP, checked by the system openssl", () => {
         [revoked, { status: "revoked", revokedAt: new Date(revoked.revoked_at), reasonCode: "keyCompromise" }],
       ] as const) {
         const before = counter.signs();
-        const r = await buildOcspResponse(counter.keys, issuing, { serial: cert.serial_number, ...window, ...extra });
+        const r = await buildOcspResponses(counter.keys, issuing, { serial: cert.serial_number, ...window, ...extra });
         if (!r.ok) throw new Error(r.error.message);
-        expect(counter.signs() - before).toBe(1);
+        // One signature per CertID hash: each response carries one SingleResponse.
+        expect(counter.signs() - before).toBe(2);
         responses.set(cert.serial_number, r.value);
       }
       server = createServer((req, res) => {
@@ -197,9 +198,9 @@ describe("CRL and pre-signed OCSP, checked by the system openssl", () => {
       // openssl sends a nonce by default; a pre-signed response cannot echo it.
       expect(lastRequest?.ok && lastRequest.value.nonce?.length).toBeGreaterThan(0);
       expect(r.out).toContain("WARNING: no nonce in response");
-      // Both CertIDs are in the one signed response; the responder is identified by key.
-      expect(r.out).toContain("Hash Algorithm: sha1");
-      expect(r.out).toContain("Hash Algorithm: sha256");
+      // One SingleResponse, in the hash the request used; the responder is identified by key.
+      expect(r.out.match(/Hash Algorithm: /g)).toHaveLength(1);
+      expect(r.out).not.toContain("Hash Algorithm: sha256");
       expect(r.out).toContain(`Responder Id: ${issuerHashes(issuing).sha1.keyHash.toUpperCase()}`);
     });
 
@@ -219,7 +220,8 @@ describe("CRL and pre-signed OCSP, checked by the system openssl", () => {
         const res = await fetch(`${url}/${encodeURIComponent(b64)}`);
         expect(res.headers.get("content-type")).toBe("application/ocsp-response");
         writeFileSync(file("resp.der"), new Uint8Array(await res.arrayBuffer()));
-        const r = await openssl(["ocsp", "-respin", "resp.der", "-issuer", "issuing.pem", "-cert", leaf, "-CAfile", "root.pem", "-no_nonce"], dir);
+        // The response carries the CertID in the hash asked: openssl looks it up in that hash.
+        const r = await openssl(["ocsp", "-respin", "resp.der", "-issuer", "issuing.pem", alg, "-cert", leaf, "-CAfile", "root.pem", "-no_nonce"], dir);
         expect(r.out).toContain("Response verify OK");
         expect(r.out).toContain(`${leaf}: ${status}`);
         // A client that does not percent-encode: raw "+" and "/" in the path decode the same.
@@ -227,17 +229,20 @@ describe("CRL and pre-signed OCSP, checked by the system openssl", () => {
       }
     });
 
-    it("the response verifies on its own up to the root, and not against another root", async () => {
+    it("the response carries no certs (Go's x/crypto/ocsp would read the issuer as a delegated responder) and chains to the root from the issuer the client holds, not to another root", async () => {
       // No -issuer here: with -issuer, openssl retries a failed verification trusting that
-      // certificate outright (OCSP_TRUSTOTHER), so even a wrong -CAfile passes. Without it the
-      // signer must come from the response's certs and chain to -CAfile.
+      // certificate outright (OCSP_TRUSTOTHER), so even a wrong -CAfile passes. -verify_other only
+      // offers the issuer as a candidate signer, which must then chain to -CAfile.
       expect((await openssl(["ocsp", "-issuer", "issuing.pem", "-cert", "good.pem", "-no_nonce", "-reqout", "req.der"], dir)).code).toBe(0);
       const res = await fetch(url, { method: "POST", headers: { "content-type": "application/ocsp-request" }, body: readFileSync(file("req.der")) });
       writeFileSync(file("resp.der"), new Uint8Array(await res.arrayBuffer()));
-      const okRoot = await openssl(["ocsp", "-respin", "resp.der", "-CAfile", "root.pem", "-resp_text"], dir);
+      const text = await openssl(["ocsp", "-respin", "resp.der", "-resp_text", "-noverify"], dir);
+      expect(text.out).toContain("Cert Status: good");
+      expect(text.out).not.toContain("Certificate:");
+      const okRoot = await openssl(["ocsp", "-respin", "resp.der", "-verify_other", "issuing.pem", "-CAfile", "root.pem"], dir);
       expect(okRoot.out).toContain("Response verify OK");
       await openssl(["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=Other Root", "-keyout", "other.key", "-out", "other.pem", "-days", "1"], dir);
-      const other = await openssl(["ocsp", "-respin", "resp.der", "-CAfile", "other.pem"], dir);
+      const other = await openssl(["ocsp", "-respin", "resp.der", "-verify_other", "issuing.pem", "-CAfile", "other.pem"], dir);
       expect(other.out).toContain("Response Verify Failure");
       expect(other.code).not.toBe(0);
     });

@@ -179,12 +179,14 @@ describe.each(dbKinds())("renewal with overlap on %s", (kind) => {
     const [row] = await o.services.db.select().from(certificates).where(sql`${certificates.id} = ${cert.id}`);
     const der = await keyManagerSigners(o.services).ocsp(row!);
     const file = join(mkdtempSync(join(tmpdir(), "kakunin-renewal-")), "resp.der");
-    writeFileSync(file, der!);
-    const text = execFileSync("openssl", ["ocsp", "-respin", file, "-resp_text", "-noverify"]).toString();
-    expect(text).toMatch(/Cert Status: good/);
-    const next = [...text.matchAll(/Next Update: (.+)/g)].map((m) => new Date(`${m[1]!.trim()}`));
-    expect(next).toHaveLength(2);
-    for (const n of next) expect(n.getTime(), text).toBeLessThanOrEqual(supersededAt.getTime());
+    for (const bytes of [der!.sha1, der!.sha256]) {
+      writeFileSync(file, bytes);
+      const text = execFileSync("openssl", ["ocsp", "-respin", file, "-resp_text", "-noverify"]).toString();
+      expect(text).toMatch(/Cert Status: good/);
+      const next = [...text.matchAll(/Next Update: (.+)/g)].map((m) => new Date(`${m[1]!.trim()}`));
+      expect(next).toHaveLength(1);
+      for (const n of next) expect(n.getTime(), text).toBeLessThanOrEqual(supersededAt.getTime());
+    }
   });
 
   it("GET /v1/agents?expiring_within lists agents whose active certificate expires inside the window", async () => {

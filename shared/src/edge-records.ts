@@ -37,8 +37,14 @@ export interface CertStatusRecord {
   superseded_at?: string | null;
   /** Serial of the successor issued by the renewal; ingest tokens of this certificate follow it. */
   superseded_by?: string | null;
-  /** Pre-signed OCSP response (DER, base64) for this certificate's current status. */
+  /** Pre-signed OCSP response (DER, base64) for this certificate's current status, SHA-1 CertID. */
   ocsp_b64: string | null;
+  /**
+   * The same status with a SHA-256 CertID: each response carries one SingleResponse, as Go's and
+   * Python's OCSP clients require. Absent from origins before 2026-12-07, whose ocsp_b64 carried
+   * both CertIDs in one response.
+   */
+  ocsp_sha256_b64?: string | null;
 }
 
 export interface AgentRecord {

@@ -87,6 +87,36 @@ async function findIssuer(cert: x509.X509Certificate, cas: x509.X509Certificate[
   return undefined;
 }
 
+// A build cache that exists even where HOME does not (CI containers); kept across runs for speed.
+// GOPATH is Debian's: golang-golang-x-crypto-dev puts golang.org/x/crypto/ocsp there.
+const goEnv = { ...process.env, GO111MODULE: "off", GOFLAGS: "", GOTOOLCHAIN: "local", GOPATH: "/usr/share/gocode", GOCACHE: process.env.GOCACHE ?? join(tmpdir(), "kakunin-go-build-cache") };
+
+/** The OCSP clients of gateways that refuse a response unless it carries exactly one SingleResponse. */
+export const OCSP_CLIENTS = ["go-x-crypto-ocsp", "python-cryptography"] as const;
+export type OcspClient = (typeof OCSP_CLIENTS)[number];
+export type OcspHash = "sha1" | "sha256";
+
+export interface OcspClientResult {
+  client: OcspClient;
+  hash: OcspHash;
+  ok: boolean;
+  /** "OK status=good|revoked|unknown reason=… hash=…" or "FAIL …" (test/parsers/ocsp.go, ocsp.py). */
+  output: string;
+}
+
+/**
+ * Asks the responder at `url` about `leafFile` (issued by `issuerFile`) with each client and each
+ * CertID hash, in parallel: each client builds its own request, POSTs it, parses the answer and
+ * verifies its signature with the issuer's key.
+ */
+export function runOcspClients(url: string, issuerFile: string, leafFile: string): Promise<OcspClientResult[]> {
+  const hashes: OcspHash[] = ["sha1", "sha256"];
+  return Promise.all(hashes.flatMap((hash) => [
+    run("go", ["run", join(HERE, "ocsp.go"), url, issuerFile, leafFile, hash], goEnv).then((r) => ({ client: "go-x-crypto-ocsp" as const, hash, ...r })),
+    run("/usr/bin/python3", [join(HERE, "ocsp.py"), url, issuerFile, leafFile, hash]).then((r) => ({ client: "python-cryptography" as const, hash, ...r })),
+  ]));
+}
+
 /** Writes the certificates into `dir` and runs all six parsers over them. */
 export async function runParserMatrix(dir: string, input: MatrixInput): Promise<ParserResult[]> {
   const root = join(dir, "root.pem");
@@ -113,8 +143,6 @@ export async function runParserMatrix(dir: string, input: MatrixInput): Promise<
     writeFileSync(chain, i < intFiles.length ? leaf : leaf + input.intermediates.join(""));
     return chain;
   });
-  // A build cache that exists even where HOME does not (CI containers); kept across runs for speed.
-  const goEnv = { ...process.env, GO111MODULE: "off", GOFLAGS: "", GOTOOLCHAIN: "local", GOCACHE: process.env.GOCACHE ?? join(tmpdir(), "kakunin-go-build-cache") };
   return Promise.all([
     timed("openssl", () => run("openssl", ["verify", "-x509_strict", "-show_chain", "-CAfile", root, "-untrusted", ints, root, ...intFiles, ...leafFiles])),
     timed("gnutls", () => allOk([

@@ -21,7 +21,8 @@ export const NO_NEXT_B64 =
 
 /**
  * A second throwaway P-256 CA ("Fixture-OCSP-CA-B", OpenSSL 3.0, 2026-12-05) whose response carries
- * a SHA-1 and a SHA-256 CertID for leaf serial 5b2c…f901, as Kakunin's pre-signed responses do:
+ * a SHA-1 and a SHA-256 CertID for leaf serial 5b2c…f901, as Kakunin's pre-signed responses did
+ * before 2026-12-07 (records from those origins still carry them):
  *   openssl ocsp -issuer ca.pem -sha1 -serial 0x5b2c… -sha256 -serial 0x5b2c… -no_nonce -reqout both.der
  *   openssl ocsp -index index.txt -rsigner ca.pem -rkey ca.key -CA ca.pem -reqin both.der -respout resp.der -ndays 36500
  * and requests for that serial with CA-B's CertID (SHA-1, SHA-256) and with another CA's
@@ -36,3 +37,19 @@ export const B_REQUEST_SHA256_B64 =
 export const OTHER_CA_REQUEST_SHA1_B64 = "MFEwTzBNMEswSTAJBgUrDgMCGgUABBSXQVmlBFsWp8BjfQU7tq/iDw4FQQQUP/MpNg1sOSYRv2YeCcQ0CA9Bpj8CEFssPU5fYHGCk6S1xtfo+QE=";
 export const OTHER_CA_REQUEST_SHA256_B64 =
   "MG0wazBpMGcwZTANBglghkgBZQMEAgEFAAQgPuAtKce481xde74ao6735cRlDotbL6I4Qk9df4aQQgYEIHNYcZBxz39ZgW/Q4lBFYyabiE2KGv5Td/o8wMkAI/NJAhBbLD1OX2BxgpOktcbX6PkB";
+
+/**
+ * One response per CertID hash, as origins since 2026-12-07 publish them (ocsp_b64 and
+ * ocsp_sha256_b64): OpenSSL 3.0 (2026-12-07), throwaway P-256 CA "Fixture-OCSP-CA-C", serial
+ * 6c3d4e5f60718293a4b5c6d7e8f90112, good, one SingleResponse each:
+ *   openssl ocsp -issuer ca.pem -sha1|-sha256 -serial 0x6c3d… -no_nonce -reqout req.der
+ *   openssl ocsp -index index.txt -rsigner ca.pem -rkey ca.key -CA ca.pem -reqin req.der -respout resp.der -ndays 36500
+ */
+export const C_SERIAL = "6c3d4e5f60718293a4b5c6d7e8f90112";
+export const C_REQUEST_SHA1_B64 = "MFEwTzBNMEswSTAJBgUrDgMCGgUABBS5Olj0sjOyIsSeaxy3tqGUG96sHQQU7LS1Pt2XGXegG1K63cqwtlbbhX0CEGw9Tl9gcYKTpLXG1+j5ARI=";
+export const C_REQUEST_SHA256_B64 =
+  "MG0wazBpMGcwZTANBglghkgBZQMEAgEFAAQg/GWHgGqNHspFmk/vfnsrmwgY7xIP9gEVTohyEH/tiJwEILeoUcmEm3mnEvP1nrEfPoDobIVZWwkGqmfKN9/XcJa6AhBsPU5fYHGCk6S1xtfo+QES";
+export const C_RESPONSE_SHA1_B64 =
+  "MIICyAoBAKCCAsEwggK9BgkrBgEFBQcwAQEEggKuMIICqjCBpqEeMBwxGjAYBgNVBAMMEUZpeHR1cmUtT0NTUC1DQS1DGA8yMDI2MTIwNzA1MzEwOFowczBxMEkwCQYFKw4DAhoFAAQUuTpY9LIzsiLEnmsct7ahlBverB0EFOy0tT7dlxl3oBtSut3KsLZW24V9AhBsPU5fYHGCk6S1xtfo+QESgAAYDzIwMjYxMjA3MDUzMTA4WqARGA8yMTI2MTExMzA1MzEwOFowCgYIKoZIzj0EAwIDSAAwRQIgKeZKNuu/roQHnRbBiQqC3Nx+uVp8kRGt+sfdJ+4JomACIQDehwuO6c2CpC71nD2VihY7/SvGilbbjHTZ2Wq4X44xQqCCAacwggGjMIIBnzCCAUWgAwIBAgIUIXVwoSiMRJccPBc9Jnzt8HMvzLUwCgYIKoZIzj0EAwIwHDEaMBgGA1UEAwwRRml4dHVyZS1PQ1NQLUNBLUMwIBcNMjYxMjA3MDUzMTA4WhgPMjEyNjExMTMwNTMxMDhaMBwxGjAYBgNVBAMMEUZpeHR1cmUtT0NTUC1DQS1DMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEnJCdb40RqOQMX53brW5vcQSMPBbICNjQ0nU2gmJFUtus2xXwX5OcuQvR9FGaFij3lA0kMMLQZAQL1/6sd/v0eqNjMGEwHQYDVR0OBBYEFOy0tT7dlxl3oBtSut3KsLZW24V9MB8GA1UdIwQYMBaAFOy0tT7dlxl3oBtSut3KsLZW24V9MA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgGGMAoGCCqGSM49BAMCA0gAMEUCIDxUj/N5fL3q3RwabNNWaDDcSXm3f9xxqzHrclqfgwvKAiEA3n+jFXGG24JpRYiyUVCbxw4C8R6dLNvnVjxqGq529iE=";
+export const C_RESPONSE_SHA256_B64 =
+  "MIIC5goBAKCCAt8wggLbBgkrBgEFBQcwAQEEggLMMIICyDCBxKEeMBwxGjAYBgNVBAMMEUZpeHR1cmUtT0NTUC1DQS1DGA8yMDI2MTIwNzA1MzEwOFowgZAwgY0wZTANBglghkgBZQMEAgEFAAQg/GWHgGqNHspFmk/vfnsrmwgY7xIP9gEVTohyEH/tiJwEILeoUcmEm3mnEvP1nrEfPoDobIVZWwkGqmfKN9/XcJa6AhBsPU5fYHGCk6S1xtfo+QESgAAYDzIwMjYxMjA3MDUzMTA4WqARGA8yMTI2MTExMzA1MzEwOFowCgYIKoZIzj0EAwIDSAAwRQIgGWWITb1OueIzGQmoLItChju6lMEcDNMKk+LZV5XfW3ACIQC7HGr9SKufx/h8w+j01KpA2kVQdKG57BtysU+RuWOboaCCAacwggGjMIIBnzCCAUWgAwIBAgIUIXVwoSiMRJccPBc9Jnzt8HMvzLUwCgYIKoZIzj0EAwIwHDEaMBgGA1UEAwwRRml4dHVyZS1PQ1NQLUNBLUMwIBcNMjYxMjA3MDUzMTA4WhgPMjEyNjExMTMwNTMxMDhaMBwxGjAYBgNVBAMMEUZpeHR1cmUtT0NTUC1DQS1DMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAEnJCdb40RqOQMX53brW5vcQSMPBbICNjQ0nU2gmJFUtus2xXwX5OcuQvR9FGaFij3lA0kMMLQZAQL1/6sd/v0eqNjMGEwHQYDVR0OBBYEFOy0tT7dlxl3oBtSut3KsLZW24V9MB8GA1UdIwQYMBaAFOy0tT7dlxl3oBtSut3KsLZW24V9MA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgGGMAoGCCqGSM49BAMCA0gAMEUCIDxUj/N5fL3q3RwabNNWaDDcSXm3f9xxqzHrclqfgwvKAiEA3n+jFXGG24JpRYiyUVCbxw4C8R6dLNvnVjxqGq529iE=";

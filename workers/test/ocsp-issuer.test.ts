@@ -1,13 +1,18 @@
 import { reset } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
-import { OCSP_UNAUTHORIZED, parseOcspRequest } from "@kakunin/shared";
-import { certRec, publish } from "./fixtures.ts";
+import { OCSP_TRY_LATER, OCSP_UNAUTHORIZED, parseOcspRequest } from "@kakunin/shared";
+import { certRec, nextV, publish } from "./fixtures.ts";
 import {
   B_REQUEST_SHA1_B64,
   B_REQUEST_SHA256_B64,
   B_RESPONSE_B64,
   B_SERIAL,
+  C_REQUEST_SHA1_B64,
+  C_REQUEST_SHA256_B64,
+  C_RESPONSE_SHA1_B64,
+  C_RESPONSE_SHA256_B64,
+  C_SERIAL,
   FIXTURE_SERIAL,
   LONG_B64,
   OTHER_CA_REQUEST_SHA1_B64,
@@ -57,6 +62,26 @@ describe("OCSP answers only a CertID of the pre-signed response (issuer name has
     }
   });
 
+  it("one response per CertID hash (ocsp_b64 SHA-1, ocsp_sha256_b64 SHA-256): each request gets the one in its own hash, which is all Go's and Python's clients accept", async () => {
+    await publish([certRec({ serial_number: C_SERIAL, ocsp_b64: C_RESPONSE_SHA1_B64, ocsp_sha256_b64: C_RESPONSE_SHA256_B64 })]);
+    for (const [req, res] of [
+      [C_REQUEST_SHA1_B64, C_RESPONSE_SHA1_B64],
+      [C_REQUEST_SHA256_B64, C_RESPONSE_SHA256_B64],
+    ] as const) {
+      expect(await post(der(req))).toEqual(der(res));
+      expect(await get(der(req))).toEqual(der(res));
+    }
+    // A newer record replaces both prepared responses in this isolate at once (no cache bound to wait out).
+    await publish([certRec({ serial_number: C_SERIAL, v: nextV(), ocsp_b64: null, ocsp_sha256_b64: null })]);
+    for (const req of [C_REQUEST_SHA1_B64, C_REQUEST_SHA256_B64]) expect(await post(der(req))).toEqual(OCSP_TRY_LATER);
+  });
+
+  it("a SHA-256 request is not answered with the SHA-1 response (its CertID would not be in it)", async () => {
+    await publish([certRec({ serial_number: C_SERIAL, ocsp_b64: C_RESPONSE_SHA1_B64, ocsp_sha256_b64: null })]);
+    expect(await post(der(C_REQUEST_SHA1_B64))).toEqual(der(C_RESPONSE_SHA1_B64));
+    expect(await post(der(C_REQUEST_SHA256_B64))).toEqual(OCSP_UNAUTHORIZED);
+  });
+
   it("the same serial asked under another CA (openssl ocsp -issuer <other CA>) is unauthorized, not another CA's response", async () => {
     await publish([certRec({ serial_number: B_SERIAL, ocsp_b64: B_RESPONSE_B64 })]);
     for (const req of [OTHER_CA_REQUEST_SHA1_B64, OTHER_CA_REQUEST_SHA256_B64]) {
@@ -79,7 +104,7 @@ describe("OCSP answers only a CertID of the pre-signed response (issuer name has
   });
 
   it("a CertID hashed with an algorithm the response does not carry is unauthorized (no response matches it)", async () => {
-    // This OpenSSL response has only a SHA-1 CertID; Kakunin's carry SHA-1 and SHA-256, never SHA-384.
+    // This OpenSSL response has only a SHA-1 CertID; Kakunin publishes SHA-1 and SHA-256 ones, never SHA-384.
     await publish([certRec({ serial_number: FIXTURE_SERIAL, ocsp_b64: LONG_B64 })]);
     const { issuerNameHash, issuerKeyHash } = certIdOf(B_REQUEST_SHA256_B64);
     expect(await post(request("sha256", issuerNameHash, issuerKeyHash, FIXTURE_SERIAL))).toEqual(OCSP_UNAUTHORIZED);

@@ -55,30 +55,49 @@ function certStatus(input: OcspResponseInput): Uint8Array {
   return tlv(0xa1, generalizedTime(input.revokedAt), ...reason);
 }
 
+/** The CertID hash a response answers for: RFC 5019 clients send SHA-1, newer ones SHA-256. */
+export type OcspHash = "sha1" | "sha256";
+
+/** A certificate's status signed twice, once per CertID hash (see buildOcspResponse). */
+export interface OcspResponses {
+  sha1: Uint8Array;
+  sha256: Uint8Array;
+}
+
+const CERT_ID_HASH: Record<OcspHash, { oid: string; digest: (b: Uint8Array) => Uint8Array }> = {
+  sha1: { oid: OID_SHA1, digest: sha1 },
+  sha256: { oid: OID_SHA256, digest: sha256 },
+};
+
 /**
  * A complete, pre-signed OCSPResponse (RFC 6960 §4.2.1) for one certificate, signed directly by the
  * issuing CA (it has digitalSignature, so no delegated responder certificate) with exactly one
  * KeyManager call.
  *
- * It carries two SingleResponses for the same certificate, one whose CertID is hashed with SHA-1
- * (what most clients send) and one with SHA-256, so a request in either form finds its CertID in
- * the same signed bytes. No nonce: the bytes are signed ahead of any request (RFC 5019 §2.2.1).
+ * It carries exactly one SingleResponse, whose CertID is hashed with `hash`. Go's
+ * golang.org/x/crypto/ocsp ParseResponse and Python cryptography's certificate_status refuse a
+ * response with more than one (RFC 5019 §2.2.1 also asks for one per response), so a certificate
+ * gets one response per hash and the edge serves the one whose CertID the request used (an earlier
+ * build carried both CertIDs in one response: only openssl-style clients could read it).
+ * No nonce: the bytes are signed ahead of any request (RFC 5019 §2.2.1).
  *
- * The issuing CA certificate rides in `certs` (~1 KB): a relying party holding only the root can
- * then find the signer in the response and chain it (`openssl ocsp -respin r.der -CAfile root.pem`
- * verifies; without certs it fails "signer certificate not found"). Clients that pass the issuer
- * themselves (`-issuer`) work either way: openssl then trusts that certificate directly.
+ * `certs` is absent (RFC 6960 §4.2.1: "If no certificates are included, then certs SHOULD be
+ * absent"). The signer is the issuer, which every client already holds: it needs the issuer's name
+ * and key to build the CertID it asks about. Go's x/crypto/ocsp reads any embedded certificate as
+ * a delegated responder that the issuer must have signed, so an issuing CA embedding itself is
+ * refused there ("bad OCSP signature", golang/go#59641); an earlier build embedded it.
  */
 export async function buildOcspResponse(
   keys: KeyManager,
   issuer: LoadedAuthority,
   input: OcspResponseInput,
+  hash: OcspHash,
 ): Promise<Result<Uint8Array, KeyManagerError>> {
   const { subjectDer, publicKeyBits } = issuerParts(issuer);
-  const status = certStatus(input);
-  const single = (alg: string, hash: (b: Uint8Array) => Uint8Array) => seq(
-    seq(hashAlgorithm(alg), octetString(hash(subjectDer)), octetString(hash(publicKeyBits)), hexInteger(input.serial)),
-    status,
+  const { oid: alg, digest } = CERT_ID_HASH[hash];
+  const single = seq(
+    seq(hashAlgorithm(alg), octetString(digest(subjectDer)), octetString(digest(publicKeyBits)), hexInteger(input.serial)),
+    certStatus(input),
     generalizedTime(input.thisUpdate),
     tlv(0xa0, generalizedTime(input.nextUpdate)), // nextUpdate [0] EXPLICIT
   );
@@ -86,18 +105,25 @@ export async function buildOcspResponse(
     // version [0] DEFAULT v1: omitted in DER.
     tlv(0xa2, octetString(sha1(publicKeyBits))), // responderID byKey [2] EXPLICIT KeyHash (SHA-1, §4.2.1)
     generalizedTime(input.producedAt),
-    seq(single(OID_SHA1, sha1), single(OID_SHA256, sha256)),
+    seq(single),
   );
   const signature = await keys.sign(issuer.record.keyRef, tbsResponseData);
   if (!signature.ok) return err(signature.error);
-  const basic = seq(
-    tbsResponseData,
-    sha256WithRsa(),
-    bitString(signature.value),
-    tlv(0xa0, seq(new Uint8Array(issuer.cert.rawData))), // certs [0] EXPLICIT SEQUENCE OF Certificate
-  );
+  const basic = seq(tbsResponseData, sha256WithRsa(), bitString(signature.value));
   return ok(seq(
     der(new asn1js.Enumerated({ value: 0 })), // successful
     tlv(0xa0, seq(oid(OID_OCSP_BASIC), octetString(basic))), // responseBytes [0] EXPLICIT
   ));
+}
+
+/** Both responses of one status, signed concurrently (two KeyManager calls, one round trip's wait). */
+export async function buildOcspResponses(
+  keys: KeyManager,
+  issuer: LoadedAuthority,
+  input: OcspResponseInput,
+): Promise<Result<OcspResponses, KeyManagerError>> {
+  const [a, b] = await Promise.all([buildOcspResponse(keys, issuer, input, "sha1"), buildOcspResponse(keys, issuer, input, "sha256")]);
+  if (!a.ok) return a;
+  if (!b.ok) return b;
+  return ok({ sha1: a.value, sha256: b.value });
 }

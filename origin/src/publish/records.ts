@@ -43,7 +43,8 @@ export async function certRecord(s: Services, signers: PublishSigners, serial: s
     certificate_pem: c.certificatePem,
     superseded_at: rfc3339(c.supersededAt),
     superseded_by: c.supersededBy,
-    ocsp_b64: ocsp ? Buffer.from(ocsp).toString("base64") : null,
+    ocsp_b64: ocsp ? Buffer.from(ocsp.sha1).toString("base64") : null,
+    ocsp_sha256_b64: ocsp ? Buffer.from(ocsp.sha256).toString("base64") : null,
   };
 }
 

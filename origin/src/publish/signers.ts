@@ -1,6 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { buildCrl } from "../ca/crl.ts";
-import { buildOcspResponse } from "../ca/ocsp.ts";
+import { buildOcspResponses, type OcspResponses } from "../ca/ocsp.ts";
 import { certificates, tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { latestRootCrl } from "../lifecycle/upload-root-crl.ts";
@@ -35,7 +35,8 @@ export interface IssuerCrl extends SignedCrl {
 export interface PublishSigners {
   /** True when null means "the key manager failed" (not "this deployment does not sign"). */
   readonly signs?: boolean;
-  ocsp(cert: CertificateRow): Promise<Uint8Array | null>;
+  /** The certificate's status signed once per CertID hash (ocsp.ts: one SingleResponse each). */
+  ocsp(cert: CertificateRow): Promise<OcspResponses | null>;
   /**
    * A CRL per issuing CA of the tenant that still has unexpired certificates, plus the active one
    * (after a rollover the old CA's certificates live on): null when the active one cannot be signed.
@@ -59,7 +60,7 @@ export function keyManagerSigners(s: Services): PublishSigners {
       // that caches the response until nextUpdate (RFC 5019 §6) must not keep "good" for up to
       // 4 days after it. The supersede job re-signs it (revoked/superseded) when the overlap ends.
       const goodUntil = cert.status === "renewed" && !superseded && cert.supersededAt ? cert.supersededAt.getTime() : Number.POSITIVE_INFINITY;
-      const res = await buildOcspResponse(s.keys, issuer, {
+      const res = await buildOcspResponses(s.keys, issuer, {
         serial: cert.serialNumber,
         status: cert.status === "revoked" || superseded ? "revoked" : "good",
         revokedAt: superseded ? cert.supersededAt! : cert.revokedAt ?? undefined,

@@ -52,7 +52,7 @@ export class SigningGuard implements PublishSigners {
     return this.owed.size;
   }
 
-  async ocsp(cert: Parameters<PublishSigners["ocsp"]>[0]): Promise<Uint8Array | null> {
+  async ocsp(cert: Parameters<PublishSigners["ocsp"]>[0]): ReturnType<PublishSigners["ocsp"]> {
     if (this.down) return this.owe({ kind: "cert", subject: cert.serialNumber });
     const r = await this.inner.ocsp(cert);
     if (r === null && this.signs) return this.trip({ kind: "cert", subject: cert.serialNumber });

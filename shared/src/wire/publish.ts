@@ -53,6 +53,8 @@ export const certRecordSchema = z.object({
   /** A renewed certificate: valid until superseded_at, then superseded by superseded_by. */
   superseded_at: iso.nullable().optional(), superseded_by: z.string().regex(SERIAL_PATTERN).nullable().optional(),
   ocsp_b64: z.string().max(16_384).nullable(),
+  /** The same status answering a SHA-256 CertID (absent from origins before 2026-12-07: ocsp_b64 then carries both CertIDs). */
+  ocsp_sha256_b64: z.string().max(16_384).nullable().optional(),
 });
 
 export const agentRecordSchema = z.object({

@@ -28,9 +28,22 @@ const responses = new StatusCache<Prepared>();
 const requests = new StatusCache<OcspCertId | null>();
 const REQUEST_TTL_MS = 3_600_000;
 
-/** Drops the prepared response for `serial`: this isolate took a newer record for it (internal_publish). */
+type CertIdHash = Exclude<OcspCertId["hashAlgorithm"], "other">;
+const HASHES: readonly CertIdHash[] = ["sha1", "sha256"];
+const cacheKey = (serial: string, hash: CertIdHash): string => `${serial}/${hash}`;
+
+/** Drops the prepared responses for `serial`: this isolate took a newer record for it (internal_publish). */
 export function forgetPrepared(serial: string): void {
-  responses.delete(serial);
+  for (const hash of HASHES) responses.delete(cacheKey(serial, hash));
+}
+
+/**
+ * The response for a CertID hashed with `hash`. The origin signs one response per hash, each with
+ * one SingleResponse (Go's and Python's OCSP clients refuse more); a record from an origin before
+ * that has only ocsp_b64, whose one response carries both CertIDs.
+ */
+function responseB64(rec: CertStatusRecord, hash: CertIdHash): string | null {
+  return hash === "sha256" ? (rec.ocsp_sha256_b64 ?? rec.ocsp_b64) : rec.ocsp_b64;
 }
 
 function decodeB64(b64: string): Uint8Array {
@@ -78,28 +91,32 @@ function etagOf(b64: string): string {
   return `"${h1.toString(16).padStart(8, "0")}${h2.toString(16).padStart(8, "0")}-${b64.length.toString(16)}"`;
 }
 
-export async function preparedResponse(env: Env, serial: string, now: number): Promise<Prepared> {
-  const hit = responses.get(serial, now);
+/** What answers `serial` asked with a CertID hashed by `hash` (an "other" hash can match no response: read as SHA-1's). */
+export async function preparedResponse(env: Env, serial: string, hash: OcspCertId["hashAlgorithm"], now: number): Promise<Prepared> {
+  const h: CertIdHash = hash === "sha256" ? "sha256" : "sha1";
+  const key = cacheKey(serial, h);
+  const hit = responses.get(key, now);
   if (hit) return hit;
   const raw = await env.CERT_STATUS.get(`cert:${serial}`);
   let p: Prepared;
   if (!raw) p = { kind: "unknown" };
   else {
     const rec = JSON.parse(raw) as CertStatusRecord;
-    if (!rec.ocsp_b64) p = { kind: "unsigned" };
+    const b64 = responseB64(rec, h);
+    if (!b64) p = { kind: "unsigned" };
     else {
-      const der = decodeB64(rec.ocsp_b64);
+      const der = decodeB64(b64);
       p = {
         kind: "response",
         der,
-        etag: etagOf(rec.ocsp_b64),
+        etag: etagOf(b64),
         revoked: rec.status === "revoked",
         certIds: responseCertIds(der) ?? new Set(),
         ...ocspResponseTimes(der),
       };
     }
   }
-  responses.set(serial, p, now, cacheTtlMs(env.KAKUNIN_VERIFY_CACHE_MS));
+  responses.set(key, p, now, cacheTtlMs(env.KAKUNIN_VERIFY_CACHE_MS));
   return p;
 }
 

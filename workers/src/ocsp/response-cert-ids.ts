@@ -5,8 +5,9 @@ import { Bad, kids, singleResponses, type Tlv } from "./response-reader.ts";
  * The CertIDs a pre-signed OCSP response answers for (RFC 6960 §4.1.1: hash algorithm, issuer
  * name hash, issuer key hash, serial), as `certIdKey` strings. A request is answered with the
  * response only when its CertID is one of these: the same serial asked under another CA's name
- * or key is another certificate (RFC 5019 §2.2.3: unauthorized). Kakunin's responses carry a
- * SHA-1 and a SHA-256 CertID of the same certificate. Undefined when the bytes do not parse.
+ * or key is another certificate (RFC 5019 §2.2.3: unauthorized). Kakunin's responses carry one
+ * CertID each (SHA-1 in ocsp_b64, SHA-256 in ocsp_sha256_b64; origins before 2026-12-07 put both
+ * in the one ocsp_b64 response). Undefined when the bytes do not parse.
  */
 export function responseCertIds(der: Uint8Array): ReadonlySet<string> | undefined {
   try {

@@ -43,7 +43,7 @@ async function answer(c: Context<EdgeEnv>, request: Uint8Array | undefined): Pro
   const now = Date.now();
   const certId = requestedCertId(request, now);
   if (certId === null) return der(OCSP_MALFORMED_REQUEST, "no-store");
-  const p = await preparedResponse(c.env, certId.serial, now);
+  const p = await preparedResponse(c.env, certId.serial, certId.hashAlgorithm, now);
   if (p.kind === "unknown") return der(OCSP_UNAUTHORIZED, "no-store");
   if (p.kind === "unsigned") return der(OCSP_TRY_LATER, "no-store");
   if (!answers(p, certId)) return der(OCSP_UNAUTHORIZED, "no-store");
