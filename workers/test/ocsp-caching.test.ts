@@ -3,6 +3,7 @@ import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it } from "vitest";
 import { ocspResponseTimes } from "../src/ocsp/response-times.ts";
 import { DEFAULT_TTL_MS } from "../src/verify/status-cache.ts";
+import { OCSP_TRY_LATER } from "@kakunin/shared";
 import { certRec, nextV, publish } from "./fixtures.ts";
 import { FIXTURE_SERIAL, LONG_B64, LONG_THIS_UPDATE, NO_NEXT_B64, REQUEST_B64, SHORT_B64 } from "./ocsp-fixtures.ts";
 
@@ -99,6 +100,25 @@ describe("OCSP caching headers (RFC 5019 §6.2) and the GET form", () => {
     const noNext = await get();
     expect(maxAge(noNext)).toBe(2);
     expect(noNext.headers.get("last-modified")).toBe(LONG_THIS_UPDATE);
+  });
+
+  it("a renewed predecessor's 'good' response is not served once its overlap ended: tryLater until the origin re-signs it revoked/superseded", async () => {
+    // The origin signs a predecessor "good" until superseded_at (its nextUpdate) and re-signs it
+    // revoked/superseded(4) when its supersede job runs (every 30 s), or later if the origin is down.
+    // Served in between, the expired "good" was read as good by Java's PKIXRevocationChecker
+    // (which accepts a nextUpdate up to 15 minutes past, jdk.security.certpath.ocspClockSkew),
+    // while /v1/verify already said superseded. tryLater is unsigned and fails closed everywhere.
+    const ended = "2026-12-03T00:52:55Z"; // SHORT_B64's nextUpdate
+    await publish([certRec({ serial_number: FIXTURE_SERIAL, ocsp_b64: SHORT_B64, superseded_at: ended, superseded_by: "5".repeat(32) })]);
+    for (const r of [await get(), await post()]) {
+      expect(new Uint8Array(await r.arrayBuffer())).toEqual(OCSP_TRY_LATER);
+      expect(r.headers.get("cache-control")).toBe("no-store");
+    }
+    // Inside the overlap the signed "good" is served as before.
+    await sleep(250);
+    await publish([certRec({ serial_number: FIXTURE_SERIAL, v: nextV(), ocsp_b64: LONG_B64, superseded_at: new Date(Date.now() + 60_000).toISOString() })]);
+    await sleep(250);
+    expect(new Uint8Array(await (await post()).arrayBuffer())).toEqual(der(LONG_B64));
   });
 
   it("a re-signed response (revocation) is served within the cache bound", async () => {

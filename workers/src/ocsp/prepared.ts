@@ -19,6 +19,8 @@ export type Prepared =
       certIds: ReadonlySet<string>;
       thisUpdate?: Date;
       nextUpdate?: Date;
+      /** The record's end of renewal overlap (ms), when the certificate was renewed. */
+      supersededAt?: number;
     }
   | { kind: "unknown" }
   | { kind: "unsigned" };
@@ -113,11 +115,26 @@ export async function preparedResponse(env: Env, serial: string, hash: OcspCertI
         revoked: rec.status === "revoked",
         certIds: responseCertIds(der) ?? new Set(),
         ...ocspResponseTimes(der),
+        ...(rec.superseded_at ? { supersededAt: Date.parse(rec.superseded_at) } : {}),
       };
     }
   }
   responses.set(key, p, now, cacheTtlMs(env.KAKUNIN_VERIFY_CACHE_MS));
   return p;
+}
+
+/**
+ * Whether the response is a renewed predecessor's "good" that ran out with its overlap: the origin
+ * signs it good until superseded_at (its nextUpdate) and re-signs it revoked/superseded(4) only when
+ * its supersede job runs (every 30 s; later while the origin is down). Served in between, Java's
+ * PKIXRevocationChecker read it as good (it accepts a nextUpdate up to 15 minutes past,
+ * jdk.security.certpath.ocspClockSkew), and Go's and Python's clients do not look at nextUpdate at
+ * all, while /v1/verify already said superseded. The edge cannot sign, so it answers tryLater
+ * (fails closed) until the re-signed response arrives. A response signed after the overlap ended
+ * (revoked/superseded, nextUpdate days ahead) is served.
+ */
+export function outlivedOverlap(p: Extract<Prepared, { kind: "response" }>, now: number): boolean {
+  return p.supersededAt !== undefined && p.supersededAt <= now && p.nextUpdate !== undefined && p.nextUpdate.getTime() <= now;
 }
 
 /** How long a response may be cached: Kakunin's policy (2 s active, 300 s revoked), never past nextUpdate. */
