@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { agentBody, SAMPLE_HASH } from "../origin/test/harness.ts";
 import { splitPem } from "../origin/test/openssl.ts";
-import { runOcspClients, runParserMatrix, type OcspClientResult, type ParserResult } from "./support/parser-matrix.ts";
+import { askOcspEverywhere, runOcspClients, runParserMatrix, runRevocationClients, type OcspClientResult, type ParserResult } from "./support/parser-matrix.ts";
 import { createVerifier } from "@kakunin/verify";
 import { kakunin } from "../cli/test/support/run.ts";
 import { pollUntil, startSystem, systemFixture, type RunningSystem } from "./support/system.ts";
@@ -138,6 +138,66 @@ describe("PKI interoperability against a running origin and edge", () => {
     const revoked = await pollUntil(async () => { const rs = await ask(); return rs.every((r) => r.output.includes("status=revoked")) ? rs : undefined; }, 10_000, 200)
       .catch(async () => ({ value: await ask() }));
     expectAll(revoked.value, "revoked");
+  });
+
+  it("Java PKIXRevocationChecker (OCSP by GET and POST, CRLs), GnuTLS ocsptool and certtool, Go crypto/x509 and Python cryptography CRLs: good, revoked/keyCompromise, superseded; a predecessor's 'good' is not served past its overlap", async () => {
+    const dir = join(fx.dir, "revocation-clients");
+    mkdirSync(dir);
+    const f = (n: string) => join(dir, n);
+    type Issued = { id: string; serial_number: string; certificate_pem: string };
+    const certifyOne = async (name: string) => {
+      const agent = await api<{ id: string }>("POST", "/v1/agents", agentBody({ name }));
+      return { agent: agent.id, cert: await api<Issued>("POST", `/v1/agents/${agent.id}/certify`) };
+    };
+    const [good, revoked, renewed, overlapping] = await Promise.all(["rev-good", "rev-revoked", "rev-renewed", "rev-overlap"].map(certifyOne));
+    const renew = (agent: string, overlap: number) => api<Issued & { predecessor: { superseded_at: string } }>("POST", `/v1/agents/${agent}/certificates/renew`, { overlap_seconds: overlap });
+    // overlap 0: the predecessor is superseded at once (CRL and OCSP reason superseded); overlap 2 s:
+    // its "good" response runs out with the overlap, long before the origin's 30 s supersede job.
+    const [successor, overlapped] = await Promise.all([renew(renewed!.agent, 0), renew(overlapping!.agent, 2)]);
+    await api("POST", `/v1/certificates/${revoked!.cert.id}/revoke`, { reason: "key compromise suspected", reason_code: "keyCompromise" });
+    const [issuing, root] = splitPem((await api<{ chain_pem: string }>("GET", "/v1/ca")).chain_pem);
+    writeFileSync(f("root.pem"), root!);
+    writeFileSync(f("issuing.pem"), issuing!);
+    const leaves = { good: good!.cert, revoked: revoked!.cert, superseded: renewed!.cert, successor: successor };
+    for (const [n, c] of Object.entries(leaves)) writeFileSync(f(`${n}.pem`), c.certificate_pem);
+    writeFileSync(f("overlapped.pem"), overlapping!.cert.certificate_pem);
+    // The CRL and ARL as a relying party finds them: through the leaf's and the issuing CA's CDP.
+    const cdp = (pem: string) => /CRL Distribution Points:[\s\S]*?URI:(\S+)/.exec(sh("openssl", ["x509", "-in", pem, "-noout", "-text"]).out)![1]!;
+    const crl = await pollUntil(async () => {
+      const der = Buffer.from(await (await fetch(cdp(f("good.pem")))).arrayBuffer());
+      writeFileSync(f("crl.der"), der);
+      const text = sh("openssl", ["crl", "-inform", "DER", "-in", f("crl.der"), "-noout", "-text"]).out.toUpperCase();
+      return [revoked!.cert, renewed!.cert].every((c) => text.includes(c.serial_number.toUpperCase())) ? true : undefined;
+    }, 10_000, 100);
+    expect(crl.value).toBe(true);
+    writeFileSync(f("arl.der"), Buffer.from(await (await fetch(cdp(f("issuing.pem")))).arrayBuffer()));
+    const endsAt = Date.parse(overlapped.predecessor.superseded_at);
+    await new Promise((r) => setTimeout(r, Math.max(0, endsAt + 1000 - Date.now())));
+    const [results, pastOverlap] = await Promise.all([
+      runRevocationClients(dir, {
+        root: f("root.pem"), issuing: f("issuing.pem"), crl: f("crl.der"), arl: f("arl.der"),
+        leaves: Object.fromEntries(Object.keys(leaves).map((n) => [n, f(`${n}.pem`)])),
+        serials: Object.fromEntries(Object.entries(leaves).map(([n, c]) => [n, c.serial_number])),
+      }),
+      askOcspEverywhere(`${sys.edge.url}/v1/ocsp`, f("root.pem"), f("issuing.pem"), f("overlapped.pem")),
+    ]);
+    const crlOk = { crl: "OK", arl: "OK" };
+    const java = { good: "good", revoked: "revoked KEY_COMPROMISE", superseded: "revoked SUPERSEDED", successor: "good" };
+    const plain = { good: "good", revoked: "revoked", superseded: "revoked", successor: "good" };
+    expect(Object.fromEntries(results.map((r) => [r.client, r.verdicts]))).toEqual({
+      "java-ocsp-get": java,
+      "java-ocsp-post": java,
+      "java-crl": java,
+      "gnutls-ocsptool": plain,
+      "gnutls-certtool-crl": { ...plain, ...crlOk },
+      // Go 1.19's RevokedCertificate carries no reason field.
+      "go-x509-crl": { ...plain, ...crlOk },
+      "python-cryptography-crl": { good: "good", revoked: "revoked key_compromise", superseded: "revoked superseded", successor: "good", ...crlOk },
+    });
+    // Past the overlap, before the origin re-signs: no client may read the predecessor as good.
+    // (Java accepted the expired "good" within its 15-minute clock skew; Go and Python ignore nextUpdate.)
+    expect(pastOverlap).toHaveLength(6);
+    expect(pastOverlap.filter((line) => !/revoked|try[ _]?later/i.test(line))).toEqual([]);
   });
 
   it("issuing-CA rollover mid-run (kakunin ca rollover): agents before and after verify at the edge, in the SDK and in openssl; revocations land in each CA's own CRL", async () => {

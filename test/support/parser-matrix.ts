@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { x509 } from "../../origin/src/ca/x509.ts";
@@ -154,4 +154,121 @@ export async function runParserMatrix(dir: string, input: MatrixInput): Promise<
     timed("python-cryptography", () => run("/usr/bin/python3", [join(HERE, "verify.py"), ...files])),
     timed("peculiar-x509", () => peculiar(input)),
   ]);
+}
+
+/** The revocation checkers of gateways: OCSP by the AIA URL and CRLs by the CDP URL the certificates name. */
+export const REVOCATION_CLIENTS = ["java-ocsp-get", "java-ocsp-post", "java-crl", "gnutls-ocsptool", "gnutls-certtool-crl", "go-x509-crl", "python-cryptography-crl"] as const;
+export type RevocationClient = (typeof REVOCATION_CLIENTS)[number];
+
+export interface RevocationInput {
+  root: string;
+  issuing: string;
+  /** Agent certificates (PEM files) by a file-safe name; their AIA and CDP lead to the edge. */
+  leaves: Record<string, string>;
+  /** The partition CRL (DER) the leaves' CDP names and the root's ARL (DER), as fetched from the edge. */
+  crl: string;
+  arl: string;
+  /** Each leaf's serial (lowercase hex), looked up in the CRL. */
+  serials: Record<string, string>;
+}
+
+export interface RevocationResult {
+  client: RevocationClient;
+  /** Leaf name → "good", "revoked <reason as the client names it>" or "FAIL <error>"; "crl"/"arl" for the CRL checks. */
+  verdicts: Record<string, string>;
+  output: string;
+}
+
+function derToPem(der: Buffer, label: string): string {
+  return `-----BEGIN ${label}-----\n${der.toString("base64").replace(/.{64}/g, "$&\n").replace(/\n?$/, "\n")}-----END ${label}-----\n`;
+}
+
+/**
+ * Runs every revocation client over the leaves, in parallel: Java's PKIXRevocationChecker (OCSP by
+ * GET and by POST, and CRLs), GnuTLS (ocsptool --ask, certtool with the CRLs), Go crypto/x509 and
+ * Python cryptography CRL parsing with the signature checked (the tenant CRL by the issuing CA, the
+ * ARL by the root). Each client finds the responder and CRLs itself where it can (AIA, CDP).
+ */
+export async function runRevocationClients(dir: string, input: RevocationInput): Promise<RevocationResult[]> {
+  const names = Object.keys(input.leaves);
+  const files = names.map((n) => input.leaves[n]!);
+  // GnuTLS reads CRLs as PEM: the tenant CRL and the ARL apart (--verify-crl) and together (--load-crl).
+  const [crlOnly, arlOnly, crlPem] = [join(dir, "crl.pem"), join(dir, "arl.pem"), join(dir, "crls.pem")];
+  writeFileSync(crlOnly, derToPem(readFileSync(input.crl), "X509 CRL"));
+  writeFileSync(arlOnly, derToPem(readFileSync(input.arl), "X509 CRL"));
+  writeFileSync(crlPem, readFileSync(crlOnly, "utf8") + readFileSync(arlOnly, "utf8"));
+  // Java prints one line per leaf file, in order.
+  const java = async (client: RevocationClient, args: string[]): Promise<RevocationResult> => {
+    const r = await run("java", [...args, input.root, input.issuing, ...files]);
+    const verdicts: Record<string, string> = {};
+    names.forEach((n, i) => {
+      const line = r.output.split("\n").find((l) => l.includes(` ${files[i]}`)) ?? `FAIL no line for ${n}`;
+      verdicts[n] = line.startsWith("OK ") ? line.slice(`OK ${files[i]} `.length).replace("reason=", "") : line;
+    });
+    return { client, verdicts, output: r.output };
+  };
+  const perLeaf = async (client: RevocationClient, ask: (file: string) => Promise<string>): Promise<RevocationResult> => {
+    const outs = await Promise.all(files.map(ask));
+    return { client, verdicts: Object.fromEntries(names.map((n, i) => [n, outs[i]!])), output: outs.join("\n") };
+  };
+  const chains = names.map((n, i) => {
+    const f = join(dir, `chain-${n}.pem`);
+    writeFileSync(f, readFileSync(files[i]!, "utf8") + readFileSync(input.issuing, "utf8"));
+    return f;
+  });
+  const crlLookup = async (client: RevocationClient, cmd: (issuer: string, crl: string, serials: string[]) => Promise<{ ok: boolean; output: string }>): Promise<RevocationResult> => {
+    const [crl, arl] = await Promise.all([cmd(input.issuing, input.crl, names.map((n) => input.serials[n]!)), cmd(input.root, input.arl, [])]);
+    const verdicts: Record<string, string> = { crl: crl.ok ? "OK" : crl.output.trim(), arl: arl.ok ? "OK" : arl.output.trim() };
+    for (const n of names) {
+      const line = crl.output.split("\n").find((l) => l.startsWith(`${input.serials[n]} `));
+      verdicts[n] = line ? line.slice(input.serials[n]!.length + 1).replace("reason=", "") : `FAIL ${crl.output.trim()}`;
+    }
+    return { client, verdicts, output: `${crl.output}${arl.output}` };
+  };
+  return Promise.all([
+    java("java-ocsp-get", [join(HERE, "Revocation.java"), "ocsp"]),
+    java("java-ocsp-post", ["-Dcom.sun.security.ocsp.useget=false", join(HERE, "Revocation.java"), "ocsp"]),
+    java("java-crl", [join(HERE, "Revocation.java"), "crl"]),
+    perLeaf("gnutls-ocsptool", async (leaf) => {
+      // No URL given: ocsptool asks the responder the leaf's AIA names (POST, SHA-1 CertID).
+      const r = await run("ocsptool", ["--ask", "--load-issuer", input.issuing, "--load-cert", leaf]);
+      const status = /Certificate Status: (\w+)/.exec(r.output)?.[1];
+      return r.ok && status && r.output.includes("Verifying OCSP Response: Success.") ? status : `FAIL ${r.output.trim().split("\n").slice(-3).join(" / ")}`;
+    }),
+    perLeaf("gnutls-certtool-crl", async (leaf) => {
+      const r = await run("certtool", ["--verify", "--load-ca-certificate", input.root, "--load-crl", crlPem, "--infile", chains[files.indexOf(leaf)]!]);
+      const out = /Chain verification output: (.*)/.exec(r.output)?.[1] ?? r.output.trim();
+      return /Verified\. The certificate is trusted\./.test(out) ? "good" : /The certificate chain is revoked\./.test(out) ? "revoked" : `FAIL ${out}`;
+    }).then(async (res) => {
+      // Each CRL's own signature (certtool --verify-crl), the tenant CRL by the issuing CA, the ARL by the root.
+      const verify = async (ca: string, crl: string) => {
+        const r = await run("certtool", ["--verify-crl", "--load-ca-certificate", ca, "--infile", crl]);
+        return /Verification output: Verified\./.test(r.output) ? "OK" : `FAIL ${r.output.trim().split("\n").slice(-2).join(" / ")}`;
+      };
+      const [crl, arl] = await Promise.all([verify(input.issuing, crlOnly), verify(input.root, arlOnly)]);
+      return { ...res, verdicts: { ...res.verdicts, crl, arl } };
+    }),
+    crlLookup("go-x509-crl", (issuer, crl, serials) => run("go", ["run", join(HERE, "crl.go"), issuer, crl, ...serials], goEnv)),
+    crlLookup("python-cryptography-crl", (issuer, crl, serials) => run("/usr/bin/python3", [join(HERE, "crl.py"), issuer, crl, ...serials])),
+  ]);
+}
+
+/**
+ * One leaf asked by every OCSP client (Java by GET, GnuTLS ocsptool, Go and Python with SHA-1 and
+ * SHA-256 CertIDs), in parallel: one line each, "<client>: <what it concluded>".
+ */
+export async function askOcspEverywhere(url: string, root: string, issuing: string, leaf: string): Promise<string[]> {
+  const [java, gnutls, others] = await Promise.all([
+    run("java", [join(HERE, "Revocation.java"), "ocsp", root, issuing, leaf]),
+    run("ocsptool", ["--ask", "--load-issuer", issuing, "--load-cert", leaf]),
+    runOcspClients(url, issuing, leaf),
+  ]);
+  const gnutlsStatus = /Certificate Status: (\w+)/.exec(gnutls.output)?.[1];
+  // A status-only answer (tryLater) has no certificate status: ocsptool names the response status.
+  const gnutlsResponse = /Response Status: (\w+)/.exec(gnutls.output)?.[1] ?? "none";
+  return [
+    `java-ocsp-get: ${java.output.trim()}`,
+    `gnutls-ocsptool: ${gnutls.ok && gnutlsStatus ? `status=${gnutlsStatus}` : `FAIL response=${gnutlsResponse} ${gnutls.output.trim().split("\n").slice(-1)[0]}`}`,
+    ...others.map((r) => `${r.client} ${r.hash}: ${r.output.trim()}`),
+  ];
 }
