@@ -194,6 +194,18 @@ describe("PKI interoperability against a running origin and edge", () => {
       "go-x509-crl": { ...plain, ...crlOk },
       "python-cryptography-crl": { good: "good", revoked: "revoked key_compromise", superseded: "revoked superseded", successor: "good", ...crlOk },
     });
+    // A gateway whose clock is 30 s behind the origin's: the CRL and ARL, just re-signed by the
+    // revoke above, must already be valid there (openssl: "CRL is not yet valid"; GnuTLS: "issued
+    // with a future date"), as certificates are (notBefore is back-dated for the same reason).
+    // runRevocationClients left the CRLs in PEM in `dir`.
+    const slow = ["faketime", "-f", "-30s"];
+    const slowClock = [
+      sh(slow[0]!, [...slow.slice(1), "openssl", "verify", "-x509_strict", "-crl_check", "-CAfile", f("root.pem"), "-untrusted", f("issuing.pem"), "-CRLfile", f("crls.pem"), f("good.pem")]),
+      sh(slow[0]!, [...slow.slice(1), "openssl", "verify", "-x509_strict", "-crl_check", "-CAfile", f("root.pem"), "-CRLfile", f("crls.pem"), f("issuing.pem")]),
+      sh(slow[0]!, [...slow.slice(1), "certtool", "--verify-crl", "--load-ca-certificate", f("issuing.pem"), "--infile", f("crl.pem")]),
+      sh(slow[0]!, [...slow.slice(1), "certtool", "--verify-crl", "--load-ca-certificate", f("root.pem"), "--infile", f("arl.pem")]),
+    ].map((r) => r.out.trim().split("\n").slice(-2).join(" / "));
+    expect(slowClock.filter((out) => !/: OK$|Verification output: Verified\./.test(out))).toEqual([]);
     // Past the overlap, before the origin re-signs: no client may read the predecessor as good.
     // (Java accepted the expired "good" within its 15-minute clock skew; Go and Python ignore nextUpdate.)
     expect(pastOverlap).toHaveLength(6);

@@ -12,6 +12,7 @@ import type { LoadedAuthority } from "../src/ca/authority.ts";
 import { buildCrl } from "../src/ca/crl.ts";
 import { buildOcspResponses, issuerHashes, type OcspResponses } from "../src/ca/ocsp.ts";
 import { x509 } from "../src/ca/x509.ts";
+import { keyManagerSigners } from "../src/publish/signers.ts";
 import type { KeyManager } from "../src/kms/types.ts";
 import { agentBody, startTestOrigin, type TestOrigin } from "./harness.ts";
 
@@ -52,6 +53,7 @@ describe("CRL and pre-signed OCSP, checked by the system openssl", () => {
   let revoked: Issued & { revoked_at: string };
   let unknown: Issued;
   let counter: ReturnType<typeof countingKeys>;
+  let tenantRef: { id: string; name: string };
   const file = (name: string) => join(dir, name);
 
   beforeAll(async () => {
@@ -68,6 +70,7 @@ describe("CRL and pre-signed OCSP, checked by the system openssl", () => {
     const r = await o.json<{ data: { revoked_at: string } }>("POST", `/v1/certificates/${bad.id}/revoke`, { body: { reason: "key leaked", reason_code: "keyCompromise" } });
     expect(r.status).toBe(200);
     revoked = { ...bad, revoked_at: r.body.data.revoked_at };
+    tenantRef = tenant;
     const ca = await o.services.ca.issuingFor(tenant);
     const root = await o.services.ca.root();
     if (!ca.ok || !root.ok) throw new Error("no CA");
@@ -127,6 +130,21 @@ describe("CRL and pre-signed OCSP, checked by the system openssl", () => {
       const ok = await verify("good.pem");
       expect(ok.out).toContain("good.pem: OK");
       expect(ok.code).toBe(0);
+    });
+
+    it("the published CRLs and the ARL are valid for a relying party whose clock is behind: thisUpdate back-dated as certificates' notBefore are", async () => {
+      // A revocation re-signs them, and openssl refused a CRL whose thisUpdate was ahead of its own
+      // clock ("CRL is not yet valid"), GnuTLS too ("issued with a future date"): before this, a
+      // gateway a second behind the origin could not use a fresh CRL.
+      const signers = keyManagerSigners(o.services);
+      const t0 = Date.now();
+      const [crls, arl] = await Promise.all([signers.crl(tenantRef), signers.arl()]);
+      expect(crls?.length).toBeGreaterThan(0);
+      for (const c of [...crls!, arl!]) {
+        expect(c.thisUpdate.getTime()).toBeLessThanOrEqual(t0 - 60_000 + 1000);
+        expect(c.nextUpdate.getTime()).toBeGreaterThanOrEqual(t0 + 24 * HOUR);
+        expect(new x509.X509Crl(c.der).thisUpdate.getTime()).toBe(Math.floor(c.thisUpdate.getTime() / 1000) * 1000);
+      }
     });
 
     it("an empty CRL omits revokedCertificates and still verifies", async () => {

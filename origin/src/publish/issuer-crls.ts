@@ -38,9 +38,10 @@ export async function signIssuerCrls(
   s: Services,
   tenantId: string,
   issuer: LoadedAuthority,
-  crl: { crlNumber: bigint; thisUpdate: Date; nextUpdate: Date },
+  /** `asOf`: the signing time, what the entries reflect; `thisUpdate` is back-dated from it (signers.ts). */
+  crl: { crlNumber: bigint; thisUpdate: Date; nextUpdate: Date; asOf: Date },
 ): Promise<SignedIssuerCrl[] | null> {
-  const now = crl.thisUpdate;
+  const now = crl.asOf;
   const scope = and(eq(certificates.tenantId, tenantId), eq(certificates.issuerId, issuer.record.id), sql`${certificates.expiresAt} > ${now}`);
   const rows = await s.db
     .select({

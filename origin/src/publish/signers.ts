@@ -1,5 +1,6 @@
 import { and, eq, sql } from "drizzle-orm";
 import { buildCrl } from "../ca/crl.ts";
+import { BACKDATE_MS } from "../ca/profiles.ts";
 import { buildOcspResponses, type OcspResponses } from "../ca/ocsp.ts";
 import { certificates, tenants } from "../db/schema.ts";
 import type { Services } from "../services.ts";
@@ -11,6 +12,19 @@ import { signIssuerCrls } from "./issuer-crls.ts";
 export const OCSP_VALIDITY_MS = 4 * 86_400_000;
 /** CRLs are valid 24 h, re-issued on every revocation and at least every 12 h. */
 export const CRL_VALIDITY_MS = 86_400_000;
+
+/**
+ * A CRL's thisUpdate, back-dated like a certificate's notBefore (BACKDATE_MS): a relying party
+ * whose clock is a few seconds behind the origin's refuses a CRL issued "in the future" (openssl
+ * verify -crl_check: "CRL is not yet valid"; GnuTLS: "issued with a future date"), and every
+ * revocation re-signs the CRLs, so each one was unusable there for its first seconds. The entries
+ * are still those as of now (a revocation of the last minute has a revocationDate after
+ * thisUpdate, as in AD CS CRLs, back-dated by its ClockSkewMinutes), and nextUpdate is counted
+ * from now. OCSP responses keep thisUpdate = now: openssl, Java and GnuTLS accept minutes of skew there.
+ */
+function crlThisUpdate(now: Date): Date {
+  return new Date(now.getTime() - BACKDATE_MS);
+}
 
 export interface SignedCrl {
   der: Uint8Array;
@@ -87,9 +101,10 @@ export function keyManagerSigners(s: Services): PublishSigners {
       const issuers = (await s.ca.issuersOf(tenant.id)).filter((i) => i.record.id === active.value.record.id || liveIds.has(i.record.id));
       const [n] = await s.db.update(tenants).set({ crlNumber: sql`${tenants.crlNumber} + 1` }).where(eq(tenants.id, tenant.id)).returning({ n: tenants.crlNumber });
       const nextUpdate = new Date(now.getTime() + CRL_VALIDITY_MS);
+      const thisUpdate = crlThisUpdate(now);
       const out: IssuerCrl[] = [];
       for (const issuer of issuers) {
-        const crls = await signIssuerCrls(s, tenant.id, issuer, { crlNumber: n!.n, thisUpdate: now, nextUpdate });
+        const crls = await signIssuerCrls(s, tenant.id, issuer, { crlNumber: n!.n, thisUpdate, nextUpdate, asOf: now });
         const isActive = issuer.record.id === active.value.record.id;
         if (!crls) {
           if (isActive) return null;
@@ -97,7 +112,7 @@ export function keyManagerSigners(s: Services): PublishSigners {
         }
         const chainPem = issuer.record.certificatePem + root.value.record.certificatePem;
         for (const c of crls) {
-          out.push({ der: c.der, thisUpdate: now, nextUpdate, chainPem, issuerSerial: issuer.record.serialNumber, active: isActive, partition: c.partition });
+          out.push({ der: c.der, thisUpdate, nextUpdate, chainPem, issuerSerial: issuer.record.serialNumber, active: isActive, partition: c.partition });
         }
       }
       return out;
@@ -114,9 +129,10 @@ export function keyManagerSigners(s: Services): PublishSigners {
       const nextUpdate = new Date(now.getTime() + CRL_VALIDITY_MS);
       // Issuing CAs are never revoked (a rollover retires one, see docs/ca-lifecycle.md), so the list
       // is empty. The CRL number is the signing time in ms: increasing without a counter row.
-      const der = await buildCrl(s.keys, root.value, { crlNumber: BigInt(now.getTime()), thisUpdate: now, nextUpdate, revoked: [] });
+      const thisUpdate = crlThisUpdate(now);
+      const der = await buildCrl(s.keys, root.value, { crlNumber: BigInt(now.getTime()), thisUpdate, nextUpdate, revoked: [] });
       if (!der.ok) return null;
-      return { der: der.value, thisUpdate: now, nextUpdate, chainPem: root.value.record.certificatePem };
+      return { der: der.value, thisUpdate, nextUpdate, chainPem: root.value.record.certificatePem };
     },
   };
 }
