@@ -114,6 +114,12 @@ describe("OCSP caching headers (RFC 5019 §6.2) and the GET form", () => {
       expect(new Uint8Array(await r.arrayBuffer())).toEqual(OCSP_TRY_LATER);
       expect(r.headers.get("cache-control")).toBe("no-store");
     }
+    // The same for a "good" whose nextUpdate is still ahead (an origin before nextUpdate was capped
+    // at superseded_at signed 4 days): the record says superseded, so "good" is not served.
+    await sleep(250);
+    await publish([certRec({ serial_number: FIXTURE_SERIAL, v: nextV(), ocsp_b64: LONG_B64, superseded_at: new Date(Date.now() - 1000).toISOString() })]);
+    await sleep(250);
+    expect(new Uint8Array(await (await post()).arrayBuffer())).toEqual(OCSP_TRY_LATER);
     // Inside the overlap the signed "good" is served as before.
     await sleep(250);
     await publish([certRec({ serial_number: FIXTURE_SERIAL, v: nextV(), ocsp_b64: LONG_B64, superseded_at: new Date(Date.now() + 60_000).toISOString() })]);

@@ -1,6 +1,7 @@
 import { parseOcspRequest, type CertStatusRecord, type OcspCertId } from "@kakunin/shared";
 import { cacheTtlMs, StatusCache } from "../verify/status-cache.ts";
 import { certIdKey, responseCertIds } from "./response-cert-ids.ts";
+import { singleResponses } from "./response-reader.ts";
 import { ocspResponseTimes } from "./response-times.ts";
 
 /**
@@ -19,6 +20,8 @@ export type Prepared =
       certIds: ReadonlySet<string>;
       thisUpdate?: Date;
       nextUpdate?: Date;
+      /** Whether the response says "good" (its certStatus is good [0]). */
+      good: boolean;
       /** The record's end of renewal overlap (ms), when the certificate was renewed. */
       supersededAt?: number;
     }
@@ -114,6 +117,7 @@ export async function preparedResponse(env: Env, serial: string, hash: OcspCertI
         etag: etagOf(b64),
         revoked: rec.status === "revoked",
         certIds: responseCertIds(der) ?? new Set(),
+        good: saysGood(der),
         ...ocspResponseTimes(der),
         ...(rec.superseded_at ? { supersededAt: Date.parse(rec.superseded_at) } : {}),
       };
@@ -123,18 +127,27 @@ export async function preparedResponse(env: Env, serial: string, hash: OcspCertI
   return p;
 }
 
+/** certStatus of the first SingleResponse is good ([0] IMPLICIT NULL); false when unreadable. */
+function saysGood(der: Uint8Array): boolean {
+  try {
+    return singleResponses(der)[0]?.[1]?.tag === 0x80;
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Whether the response is a renewed predecessor's "good" that ran out with its overlap: the origin
+ * Whether the response is a renewed predecessor's "good" and its overlap has ended: the origin
  * signs it good until superseded_at (its nextUpdate) and re-signs it revoked/superseded(4) only when
  * its supersede job runs (every 30 s; later while the origin is down). Served in between, Java's
  * PKIXRevocationChecker read it as good (it accepts a nextUpdate up to 15 minutes past,
  * jdk.security.certpath.ocspClockSkew), and Go's and Python's clients do not look at nextUpdate at
  * all, while /v1/verify already said superseded. The edge cannot sign, so it answers tryLater
  * (fails closed) until the re-signed response arrives. A response signed after the overlap ended
- * (revoked/superseded, nextUpdate days ahead) is served.
+ * (revoked/superseded) is served.
  */
-export function outlivedOverlap(p: Extract<Prepared, { kind: "response" }>, now: number): boolean {
-  return p.supersededAt !== undefined && p.supersededAt <= now && p.nextUpdate !== undefined && p.nextUpdate.getTime() <= now;
+export function goodPastOverlap(p: Extract<Prepared, { kind: "response" }>, now: number): boolean {
+  return p.good && p.supersededAt !== undefined && p.supersededAt <= now;
 }
 
 /** How long a response may be cached: Kakunin's policy (2 s active, 300 s revoked), never past nextUpdate. */

@@ -5,7 +5,7 @@ import type { EdgeEnv } from "../app-env.ts";
 import { notModified } from "../http/conditional.ts";
 import { MAX_REQUEST_BODY, payloadTooLarge } from "../http/capped-body.ts";
 import { cacheControl, problemResponses, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
-import { answers, cacheHeaders, outlivedOverlap, preparedResponse, requestedCertId } from "../ocsp/prepared.ts";
+import { answers, cacheHeaders, goodPastOverlap, preparedResponse, requestedCertId } from "../ocsp/prepared.ts";
 
 export const MAX_REQUEST = 8 * 1024;
 const OCSP_RESPONSE = "application/ocsp-response";
@@ -36,7 +36,7 @@ export function tooLarge(c: Context): Response {
  * request gets malformedRequest, an unknown serial unauthorized, a certificate whose response is
  * not signed yet tryLater, and a CertID the signed response does not carry (the serial under
  * another issuer's name or key, or hashed with another algorithm) unauthorized (RFC 5019 §2.2.3), and a renewed
- * predecessor's "good" once its overlap ended tryLater (prepared.ts, outlivedOverlap). A signed response carries the RFC 5019 §6.2 caching headers, and a
+ * predecessor's "good" once its overlap ended tryLater (prepared.ts, goodPastOverlap). A signed response carries the RFC 5019 §6.2 caching headers, and a
  * GET whose If-None-Match names its ETag gets 304.
  */
 async function answer(c: Context<EdgeEnv>, request: Uint8Array | undefined): Promise<Response> {
@@ -49,7 +49,7 @@ async function answer(c: Context<EdgeEnv>, request: Uint8Array | undefined): Pro
   if (p.kind === "unsigned") return der(OCSP_TRY_LATER, "no-store");
   if (!answers(p, certId)) return der(OCSP_UNAUTHORIZED, "no-store");
   // A renewed predecessor's "good" past its overlap: not good any more, not re-signed yet.
-  if (outlivedOverlap(p, now)) return der(OCSP_TRY_LATER, "no-store");
+  if (goodPastOverlap(p, now)) return der(OCSP_TRY_LATER, "no-store");
   const headers = cacheHeaders(p, now);
   // If-None-Match only: Last-Modified has whole seconds, and a response re-signed as revoked within
   // the second of the last one would hide behind an If-Modified-Since date comparison.
