@@ -65,8 +65,25 @@ export async function verifyStream(chunks: AsyncIterable<string>, opts: VerifyOp
 /**
  * `mode.fast`: the parts come from the fast path (fast-verify.ts), which only confirms: give up
  * (FastPathBail) as soon as any check fails, since the reference path will verify and report.
+ *
+ * Every file gets a verdict. A value of a type no check expected (a `consistency` proof that is not
+ * a list), nested too deep to quote in a failure, or a time that is not one makes JavaScript throw
+ * a TypeError or RangeError somewhere in the checks; that is the bundle's fault, so it fails the
+ * format check with the reason instead of escaping as the CLI's "internal error" (exit 70), which
+ * tells a script the tool is broken rather than that the evidence is bad. Syntax and I/O errors
+ * still propagate: their callers word them.
  */
 export async function verifyParts(parts: AsyncIterable<BundlePart>, opts: VerifyOptions = {}, mode: { fast?: boolean } = {}): Promise<VerifyReport> {
+  try {
+    return await checkParts(parts, opts, mode);
+  } catch (e) {
+    if (!(e instanceof TypeError || e instanceof RangeError)) throw e;
+    if (mode.fast) throw new FastPathBail(`a check could not read the bundle: ${e.message}`);
+    return malformed({}, [`the bundle cannot be checked: ${e.message} (a value has a type the format does not allow, or is nested too deeply)`]);
+  }
+}
+
+async function checkParts(parts: AsyncIterable<BundlePart>, opts: VerifyOptions, mode: { fast?: boolean }): Promise<VerifyReport> {
   const it = parts[Symbol.asyncIterator]();
   // The header: every member before `entries`.
   const header: Record<string, unknown> = {};

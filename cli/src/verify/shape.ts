@@ -51,6 +51,10 @@ export function shapeProblems(b: unknown): string[] {
     tenant_id: isStr, tree_size: isSize, root_hash: isStr, timestamp: isStr, signature: isStr,
     signature_algorithm: (v) => v === "RSASSA_PKCS1_V1_5_SHA_256", signer_certificate_pem: isStr,
   }, out);
+  // Read only with --since-tree-head, but never trusted to be what the consistency check expects.
+  if (b.consistency !== undefined) {
+    fields("consistency", b.consistency, { from_size: isSize, proof: (v) => Array.isArray(v) && v.every(isStr) }, out);
+  }
   if (Array.isArray(b.certificates)) {
     b.certificates.forEach((c, i) => fields(`certificates[${i}]`, c, { serial_number: isStr, certificate_pem: isStr, revoked_at: strOrNull }, out));
   }
