@@ -90,6 +90,15 @@ async function lockHead(tx: Queryable, tenantId: string): Promise<{ size: number
   return created!;
 }
 
+/**
+ * Takes the tenant's log lock for the rest of the transaction without appending: a caller that
+ * must read the log and then append on what it read (an evidence export's stretch, then its
+ * checkpoint) sees no other writer commit in between.
+ */
+export async function lockAuditLog(tx: Queryable, tenantId: string): Promise<void> {
+  await lockHead(tx, tenantId);
+}
+
 /** A NodeReader over committed nodes, for proofs and roots (one read per miss; see proof-reader.ts for batches). */
 export function committedReader(tx: Queryable, tenantId: string): NodeReader {
   return onDemandReader(tx, tenantId);

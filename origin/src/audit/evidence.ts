@@ -6,10 +6,11 @@ import {
 import { agents, auditBatches, auditEntries, certificates } from "../db/schema.ts";
 import type { CaError } from "../ca/authority.ts";
 import type { Services } from "../services.ts";
+import type { Queryable } from "../db/index.ts";
 import type { AgentRow } from "../db/rows.ts";
 import { effectiveStatus } from "../lifecycle/certificate-status.ts";
 import { rfc3339 } from "../time.ts";
-import { appendAudit } from "./append.ts";
+import { appendAudit, lockAuditLog } from "./append.ts";
 import { multiproofItems } from "./evidence-v3.ts";
 import { BatchProofReader, withPrefetchedNodes } from "./proof-reader.ts";
 import { treeHeadAt, type AuditLogRewritten } from "./tree-head.ts";
@@ -65,14 +66,20 @@ export async function prepareEvidence(
   const earlier = (await s.ca.issuersOf(tenant.id)).filter((a) => a.record.status !== "active");
   const w = { from: window.from?.toISOString() ?? null, to: window.to?.toISOString() ?? null };
   const mine = and(eq(auditEntries.tenantId, tenant.id), eq(auditEntries.agentId, agentId));
-  // The stretch is found before the checkpoint is appended, so the checkpoint can sign it: an
-  // entry appended meanwhile lands after the opening (which is already logged) and before the
-  // checkpoint, inside a stretch that closes there or at a `to` boundary already logged.
-  const bounds = await stretchBounds(s, mine, window);
-  const stretch = await signedStretch(s, mine, bounds);
-  const { first: checkpoint } = await s.db.transaction((tx) => appendAudit(tx, tenant.id, [{
-    kind: EXPORT_CHECKPOINT_KIND, actor, agentId, at: s.clock.now(), data: { window: w, ...(stretch && { stretch }) },
-  }]));
+  // The stretch is found before the checkpoint is appended, so the checkpoint can sign it, and
+  // under the log's lock, in the checkpoint's transaction: found outside it, an entry another
+  // writer committed in between, stamped before `to` (an append stamps its time before it waits
+  // for the lock), landed after a `to` boundary already found and was left out of the bundle,
+  // unseen by any verifier. With the lock held the log cannot change until the checkpoint is in.
+  const { bounds, checkpoint } = await s.db.transaction(async (tx) => {
+    await lockAuditLog(tx, tenant.id);
+    const found = await stretchBounds(tx, mine, window);
+    const stretch = await signedStretch(tx, mine, found);
+    const { first } = await appendAudit(tx, tenant.id, [{
+      kind: EXPORT_CHECKPOINT_KIND, actor, agentId, at: s.clock.now(), data: { window: w, ...(stretch && { stretch }) },
+    }]);
+    return { bounds: found, checkpoint: first };
+  });
   const sth = await treeHeadAt(s, tenant, checkpoint + 1);
   if (!sth.ok) return sth;
   const start = bounds.start;
@@ -179,18 +186,18 @@ async function* mapAsync<T, U>(xs: AsyncIterable<T>, f: (x: T) => U): AsyncGener
  * `to` (every entry after it is at or after `to`): the boundaries the verifier checks. `end`
  * undefined: the stretch runs to the export's checkpoint.
  */
-async function stretchBounds(s: Services, mine: SQL | undefined, window: EvidenceWindow): Promise<{ start: number; end: number | undefined }> {
+async function stretchBounds(db: Queryable, mine: SQL | undefined, window: EvidenceWindow): Promise<{ start: number; end: number | undefined }> {
   let start = 0;
   if (window.from) {
-    const [firstIn] = await s.db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, gte(auditEntries.createdAt, window.from)));
-    const [open] = await s.db.select({ idx: max(auditEntries.idx) }).from(auditEntries).where(firstIn?.idx == null ? mine : and(mine, lt(auditEntries.idx, firstIn.idx)));
+    const [firstIn] = await db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, gte(auditEntries.createdAt, window.from)));
+    const [open] = await db.select({ idx: max(auditEntries.idx) }).from(auditEntries).where(firstIn?.idx == null ? mine : and(mine, lt(auditEntries.idx, firstIn.idx)));
     start = open?.idx ?? 0;
   }
   let end: number | undefined;
   if (window.to) {
     const floor = window.from ? start : -1;
-    const [lastIn] = await s.db.select({ idx: max(auditEntries.idx) }).from(auditEntries).where(and(mine, gt(auditEntries.idx, floor), lt(auditEntries.createdAt, window.to)));
-    const [close] = await s.db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, gt(auditEntries.idx, lastIn?.idx ?? floor)));
+    const [lastIn] = await db.select({ idx: max(auditEntries.idx) }).from(auditEntries).where(and(mine, gt(auditEntries.idx, floor), lt(auditEntries.createdAt, window.to)));
+    const [close] = await db.select({ idx: min(auditEntries.idx) }).from(auditEntries).where(and(mine, gt(auditEntries.idx, lastIn?.idx ?? floor)));
     end = close?.idx ?? undefined;
   }
   return { start, end };
@@ -203,11 +210,11 @@ async function stretchBounds(s: Services, mine: SQL | undefined, window: Evidenc
  * backwards. `last_seq` null: the stretch closes at the checkpoint. Undefined for an agent whose
  * boundary entry predates audit entry v2 (no agent_seq): the verifier notes it is not signed.
  */
-async function signedStretch(s: Services, mine: SQL | undefined, b: { start: number; end: number | undefined }): Promise<{ first_seq: number; last_seq: number | null } | undefined> {
+async function signedStretch(db: Queryable, mine: SQL | undefined, b: { start: number; end: number | undefined }): Promise<{ first_seq: number; last_seq: number | null } | undefined> {
   // The first chain entry at or after the opening (v1 entries, of the era before the chain, have none).
   let first: number | undefined;
   for (let after = b.start - 1; first === undefined; ) {
-    const rows = await s.db.select({ idx: auditEntries.idx, canonical: auditEntries.canonical }).from(auditEntries)
+    const rows = await db.select({ idx: auditEntries.idx, canonical: auditEntries.canonical }).from(auditEntries)
       .where(and(mine, gt(auditEntries.idx, after))).orderBy(asc(auditEntries.idx)).limit(100);
     if (rows.length === 0) break;
     // Parsed only up to the first chain entry: usually the first row, and canonicals can be large.
@@ -218,7 +225,7 @@ async function signedStretch(s: Services, mine: SQL | undefined, b: { start: num
   if (first === undefined) first = b.end === undefined ? 0 : undefined;
   if (first === undefined) return undefined;
   if (b.end === undefined) return { first_seq: first, last_seq: null };
-  const [close] = await s.db.select({ canonical: auditEntries.canonical }).from(auditEntries).where(and(mine, eq(auditEntries.idx, b.end)));
+  const [close] = await db.select({ canonical: auditEntries.canonical }).from(auditEntries).where(and(mine, eq(auditEntries.idx, b.end)));
   const last = close ? agentSeqOf(close.canonical) : undefined;
   return last === undefined ? undefined : { first_seq: first, last_seq: last };
 }
