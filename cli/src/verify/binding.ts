@@ -62,3 +62,32 @@ export function hasAuditEku(cert: x509.X509Certificate, oids: KakuninOids): bool
 export function isCa(cert: x509.X509Certificate): boolean {
   return cert.getExtension(x509.BasicConstraintsExtension)?.ca === true;
 }
+
+/**
+ * The subject of every issuing CA Kakunin makes: O=<tenant name>, CN="Kakunin Issuing CA <tenant
+ * name>" cut to 64 characters, with " G<n>" after a rollover (origin/src/ca/profiles.ts issuingName).
+ */
+function hasKakuninIssuingName(cert: x509.X509Certificate): boolean {
+  const o = cert.subjectName.getField("O");
+  const cn = cert.subjectName.getField("CN");
+  if (o.length !== 1 || cn.length !== 1) return false;
+  const suffix = / G[0-9]+$/.exec(cn[0]!)?.[0] ?? "";
+  return cn[0] === `${`Kakunin Issuing CA ${o[0]}`.slice(0, 64 - suffix.length)}${suffix}`;
+}
+
+/**
+ * Why a CA without the tenant binding cannot be the bundle's issuing CA, or an earlier one (null
+ * when it can, or when it carries the binding, which bindingProblems judges). Unbound issuing CAs
+ * are accepted for those made before the binding existed; but the pinned root may sign more than
+ * Kakunin's issuing CAs (an offline root is often an enterprise root: other intermediates,
+ * servers), and whoever holds the key of any of those could otherwise certify a tree-head signer
+ * bound to any tenant. An unbound one must be a Kakunin issuing CA by its subject, which nothing
+ * the root signed for anything else carries.
+ */
+export function unboundIssuerProblem(cert: x509.X509Certificate, oids: KakuninOids): string | null {
+  if (tenantNaming(cert, oids).extension !== null || hasKakuninIssuingName(cert)) return null;
+  return (
+    `it carries no tenant binding (${oids.tenantExtension}) and is not a Kakunin issuing CA (subject O=<tenant>, CN=Kakunin Issuing CA <tenant>): ` +
+    "a certificate the root signed for anything else cannot stand in for one"
+  );
+}

@@ -1,14 +1,14 @@
 /**
  * Check b: the certificates in the bundle form one chain to a PINNED root. Root self-signed and
  * equal to the root the verifier trusts (`--root`, or the one `kakunin init` saved): without one
- * the check fails, since anyone can make a self-signed root. Issuing CA signed by the root and, when
- * it names a tenant, naming the bundle's; every agent certificate signed by the issuing CA; the
- * tree-head signer an audit certificate (audit EKU, not a CA, not an agent) of the issuing CA,
- * bound to the bundle's tenant id.
+ * the check fails, since anyone can make a self-signed root. Issuing CA signed by the root, a CA,
+ * and naming the bundle's tenant or, without the binding, a Kakunin issuing CA by its subject;
+ * every agent certificate signed by the issuing CA; the tree-head signer an audit certificate
+ * (audit EKU, not a CA, not an agent) of the issuing CA, bound to the bundle's tenant id.
  */
 import { createHash } from "node:crypto";
 import type { KakuninOids } from "@kakunin/shared";
-import { bindingProblems, hasAuditEku, isCa, sanUris, tenantNaming } from "./binding.ts";
+import { bindingProblems, hasAuditEku, isCa, sanUris, tenantNaming, unboundIssuerProblem } from "./binding.ts";
 import { normalizeSerial, parseCertificate, signedBy, signedByOneOf, splitPem, type x509 } from "../x509.ts";
 import type { Bundle, CheckResult, Failure, TrustAnchor } from "./types.ts";
 import { fmt } from "./fmt.ts";
@@ -72,8 +72,13 @@ export async function checkChain(b: Bundle, rootPem: string | undefined, oids: K
       "Compare that fingerprint with your Kakunin root CA (GET /v1/ca) and pass --root root.pem, or run `kakunin init`, which saves the origin's root");
   }
   if (!(await signedBy(issuing, root))) fail("issuing CA", `${issuing.subject} is not signed by the root CA`);
+  // Any certificate the root signed verifies as "signed by the root": the issuing CA must also be a
+  // CA of this tenant (bound to it, or by its subject one Kakunin made before the binding existed).
+  if (!isCa(issuing)) fail("issuing CA", "it is not a CA certificate");
   const issuingBinding = bindingProblems(issuing, oids, b.tenant.id, false);
+  const unbound = unboundIssuerProblem(issuing, oids);
   if (issuingBinding.length) fail("issuing CA", ...issuingBinding);
+  else if (unbound) fail("issuing CA", unbound);
   else if (tenantNaming(issuing, oids).extension === null) {
     notes.push(`the issuing CA predates the tenant binding (no ${oids.tenantExtension} extension): the tenant is proven by the audit certificate alone until the issuing CA is rolled over`);
   }
@@ -90,9 +95,12 @@ export async function checkChain(b: Bundle, rootPem: string | undefined, oids: K
     }
     const reasons: string[] = [];
     if (!isCa(ca)) reasons.push("it is not a CA certificate");
-    if (sameDer(ca, root) || (await signedBy(ca))) reasons.push("it is a root (self-signed), not an issuing CA");
+    const isRoot = sameDer(ca, root) || (await signedBy(ca));
+    if (isRoot) reasons.push("it is a root (self-signed), not an issuing CA");
     else if (!(await signedBy(ca, root))) reasons.push(`${ca.subject} is not signed by the root CA`);
     reasons.push(...bindingProblems(ca, oids, b.tenant.id, false));
+    const unboundCa = isRoot ? null : unboundIssuerProblem(ca, oids);
+    if (unboundCa) reasons.push(unboundCa);
     if (reasons.length) failures.push({ subject, reasons });
     else issuers.push(ca);
   }
