@@ -47,7 +47,13 @@ function malformed(header: Record<string, unknown>, problems: string[]): VerifyR
   };
 }
 
-/** Verifies a parsed document: the saved HTTP response `{"data": bundle}` or the bare bundle. */
+/**
+ * Verifies a parsed document: the saved HTTP response `{"data": bundle}` or the bare bundle. It
+ * judges the value the caller's parser made, not a file: a member given twice has already been
+ * resolved (JSON.parse keeps the last copy), and v3 entries, whose text is gone, are hashed as
+ * their RFC 8785 re-canonicalisation, so a reformatted file passes here and fails verifyStream.
+ * To verify a file as `kakunin audit verify` does, give its text to verifyStream.
+ */
 export function verifyBundle(doc: unknown, opts: VerifyOptions = {}): Promise<VerifyReport> {
   return verifyParts(partsOf(doc), opts);
 }
