@@ -7,6 +7,7 @@
  * time); the tenant's name from the issuing CA's subject O=. What nothing signs (the agent's
  * status, created_at…) is not checked here; the report labels it.
  */
+import { createHash } from "node:crypto";
 import { normalizeSerial, type x509 } from "../x509.ts";
 import { FailureList } from "./failures.ts";
 import { fmt } from "./fmt.ts";
@@ -56,6 +57,16 @@ export function checkHeader(b: Bundle, facts: SignedFacts, issuing: x509.X509Cer
     const src = `entry ${signed.issuedEntry} and the certificate entries after it`;
     const cert = agentCerts.get(normalizeSerial(c.serial_number));
     const notAfter = cert ? cert.notAfter.getTime() : NaN;
+    // The serial alone does not name a certificate: the issuance signs its SHA-256, so another
+    // certificate under the same serial (other dates, another key) cannot stand in for it.
+    const digest = cert ? createHash("sha256").update(new Uint8Array(cert.rawData)).digest("hex") : null;
+    if (digest !== null && signed.sha256 !== null && digest !== signed.sha256.toLowerCase())
+      differs(
+        `${at}.certificate_pem`,
+        `a certificate with SHA-256 ${digest}`,
+        `the certificate with SHA-256 ${signed.sha256}`,
+        `entry ${signed.issuedEntry} (certificate.issued)`,
+      );
     if (cert && !sameTime(c.expires_at, notAfter)) differs(`${at}.expires_at`, c.expires_at, cert.notAfter.toISOString(), "the X.509 notAfter");
     const issued = issuedAtOf(signed);
     if (!sameTime(c.issued_at, issued))

@@ -36,6 +36,8 @@ export interface CertificateFacts {
   /** Index and log time of its certificate.issued entry. */
   issuedEntry: number;
   issuedAt: string;
+  /** SHA-256 (hex) of the certificate's DER, as its certificate.issued entry signs it. */
+  sha256: string | null;
   notAfter: string | null;
   revokedAt: string | null;
   revocationReason: string | null;
@@ -89,6 +91,7 @@ export class SignedFacts {
         serial,
         issuedEntry: index,
         issuedAt: at,
+        sha256: str(data.certificate_sha256),
         notAfter: str(data.not_after),
         revokedAt: null,
         revocationReason: null,
