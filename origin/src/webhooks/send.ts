@@ -46,12 +46,19 @@ export async function sendWebhook(
   };
   return new Promise<SendOutcome>((resolve) => {
     // Settles once, whichever of the response, the request or the deadline ends the exchange first.
+    // The deadline settles it by itself: some endings emit nothing listened for below, and a send
+    // that never settles holds a dispatcher slot for good (and stop() waits for it).
+    let settled = false;
+    let responded = false;
     let deadline: ReturnType<typeof setTimeout> | undefined;
     const done = (status: number | null, error: string | null) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(deadline);
       resolve({ status, error, durationMs: now() - started });
     };
     const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, options, (res) => {
+      responded = true;
       // Drain (bounded) so the socket is released; the body is not needed. A body over 64 KiB is
       // cut off and the receiver's status stands (`destroy()` without an error emits neither 'end'
       // nor 'error', only 'close'); one still arriving at the deadline is a timeout like any other.
@@ -64,10 +71,25 @@ export async function sendWebhook(
       res.on("error", () => done(res.statusCode ?? null, null));
       res.on("close", () => done(res.statusCode ?? null, null));
     });
+    // A 101 (Switching Protocols) never reaches the response callback: Node hands it to 'upgrade'
+    // listeners or, with none, destroys the socket without a word. It is no answer to a webhook.
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      done(res.statusCode ?? 101, "receiver switched protocols (HTTP 101) instead of answering");
+    });
+    const timedOut = () => {
+      const e = new Error(`timed out after ${o.timeoutMs} ms`);
+      done(null, e.message);
+      req.destroy(e);
+    };
     // A hard deadline for the whole exchange, body included, not only socket idleness.
-    deadline = setTimeout(() => req.destroy(new Error(`timed out after ${o.timeoutMs} ms`)), remaining);
-    req.on("timeout", () => req.destroy(new Error(`timed out after ${o.timeoutMs} ms`)));
+    deadline = setTimeout(timedOut, remaining);
+    req.on("timeout", timedOut);
     req.on("error", (e) => done(null, e.message));
+    // Closed with neither a response nor an error: a failure now, not a wait for the deadline.
+    req.on("close", () => {
+      if (!responded) done(null, "connection closed without a response");
+    });
     req.end(body);
   });
 }
