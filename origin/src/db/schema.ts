@@ -452,7 +452,8 @@ export const webhookEndpoints = pgTable("webhook_endpoints", {
 
 /**
  * Durable webhook queue, one row per (event, endpoint), written in the same transaction as the
- * state change it reports. `id` is the CloudEvents id (receivers dedupe on it).
+ * state change it reports. `payload.id` is the CloudEvents id, one per event and shared by the
+ * endpoints it went to (receivers dedupe on it); `id` is this delivery's, named by replay.
  */
 export const webhookDeliveries = pgTable("webhook_deliveries", {
   id: uuid("id").primaryKey().defaultRandom(),

@@ -1,7 +1,7 @@
 import { z } from "@hono/zod-openapi";
 import type { webhookAttempts, webhookDeliveries } from "../db/schema.ts";
 import type { WebhookRow } from "../lifecycle/create-webhook.ts";
-import { WEBHOOK_EVENT_TYPES } from "../webhooks/enqueue.ts";
+import { cloudEventId, WEBHOOK_EVENT_TYPES } from "../webhooks/enqueue.ts";
 import { redactedUrl } from "../webhooks/redact-url.ts";
 import { rfc3339 } from "../time.ts";
 
@@ -27,7 +27,10 @@ export function toWebhookView(w: WebhookRow, full = true): z.infer<typeof webhoo
 }
 
 export const deliveryView = z.object({
-  id: z.uuid().openapi({ description: "The CloudEvents id (and webhook-id header): receivers dedupe on it" }),
+  id: z.uuid().openapi({ description: "The delivery (one event to this endpoint): what replay's delivery_ids name" }),
+  event_id: z.string().openapi({
+    description: "The CloudEvents id (and webhook-id header), the same for every endpoint the event went to: receivers dedupe on it",
+  }),
   event_type: z.string(),
   agent_id: z.uuid().nullable(),
   status: z.enum(["pending", "delivered", "dead"]),
@@ -45,6 +48,7 @@ export const deliveryView = z.object({
 export function toDeliveryView(d: typeof webhookDeliveries.$inferSelect, log: (typeof webhookAttempts.$inferSelect)[]): z.infer<typeof deliveryView> {
   return {
     id: d.id,
+    event_id: cloudEventId(d),
     event_type: d.eventType,
     agent_id: d.agentId,
     status: d.status,

@@ -7,6 +7,7 @@ import type { Services } from "../services.ts";
 import type { Resolver } from "./address-guard.ts";
 import { redactedUrl } from "./redact-url.ts";
 import { sendWebhook } from "./send.ts";
+import { cloudEventId } from "./enqueue.ts";
 import { signWebhook } from "./sign.ts";
 
 export interface DispatcherOptions {
@@ -248,12 +249,13 @@ export class WebhookDispatcher {
   private async deliver(d: typeof webhookDeliveries.$inferSelect, url: string, secret: string, keyId: string, lease: Date): Promise<void> {
     const body = JSON.stringify(d.payload);
     const ts = Math.floor(this.s.clock.now().getTime() / 1000);
+    const eventId = cloudEventId(d);
     const headers = {
       "content-type": "application/cloudevents+json; charset=utf-8",
       "user-agent": "Kakunin-Webhooks/1",
-      "webhook-id": d.id,
+      "webhook-id": eventId,
       "webhook-timestamp": String(ts),
-      "webhook-signature": signWebhook(secret, d.id, ts, body),
+      "webhook-signature": signWebhook(secret, eventId, ts, body),
       "webhook-signature-key-id": keyId,
     };
     const out = await sendWebhook(new URL(url), headers, body, {
