@@ -38,21 +38,23 @@ export const scoringOverridesSchema = z.strictObject({ thresholds: thresholds.op
 
 /**
  * Thresholds as a PATCH gives them: either or both (JSON Merge Patch, RFC 7396, as a user of any
- * PATCH API expects: `{"thresholds":{"high":0.9}}` moves the high line and keeps the medium one).
+ * PATCH API expects: `{"thresholds":{"high":0.9}}` moves the high line and keeps the medium one;
+ * `{"thresholds":{"high":null}}` removes the override of that line, so it is the default again).
  * Ranges are checked here; medium < high once merged (mergeThresholds).
  */
 export const thresholdsPatchSchema = z
-  .strictObject({ medium: z.number().gt(0).lt(1).optional(), high: z.number().gt(0).lte(1).optional() })
+  .strictObject({ medium: z.number().gt(0).lt(1).nullable().optional(), high: z.number().gt(0).lte(1).nullable().optional() })
   .refine((t) => t.medium !== undefined || t.high !== undefined, { message: "give medium, high or both" });
 /** A shadow candidate in a PATCH: like the overrides, but its thresholds may be partial (merged onto the defaults). */
 export const scoringCandidatePatchSchema = z.strictObject({ thresholds: thresholdsPatchSchema.optional(), weights: weights.optional() });
 
-/** `patch` merged onto `base`, or the field and message of the rule the result breaks. */
+/** `patch` merged onto `base` (a null line is the default), or the field and message of the rule the result breaks. */
 export function mergeThresholds(
   base: BandThresholds,
-  patch: { medium?: number | undefined; high?: number | undefined },
+  patch: { medium?: number | null | undefined; high?: number | null | undefined },
 ): { ok: true; value: BandThresholds } | { ok: false; path: "medium" | "high"; message: string } {
-  const value = { medium: patch.medium ?? base.medium, high: patch.high ?? base.high };
+  const line = (k: "medium" | "high") => (patch[k] === null ? DEFAULT_THRESHOLDS[k] : (patch[k] ?? base[k]));
+  const value = { medium: line("medium"), high: line("high") };
   if (value.medium < value.high) return { ok: true, value };
   return patch.medium !== undefined
     ? { ok: false, path: "medium", message: `medium must be below high (${value.high})` }

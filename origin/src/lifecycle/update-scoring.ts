@@ -7,8 +7,8 @@ import { enqueue } from "../publish/outbox.ts";
 import type { Services } from "../services.ts";
 import { failField, type Failure } from "./failure.ts";
 
-/** Either band line or both (the route checks their ranges). */
-type ThresholdsPatch = { medium?: number | undefined; high?: number | undefined };
+/** Either band line or both (the route checks their ranges); a null line is the default again. */
+type ThresholdsPatch = { medium?: number | null | undefined; high?: number | null | undefined };
 
 /**
  * A PATCH: each present field replaces the stored one; `null` removes it. Thresholds merge: a line
