@@ -24,10 +24,16 @@ export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decis
   const now = s.clock.now();
   const actor: AuditActor = { type: "system", id: "risk-policy" };
   return s.db.transaction(async (tx) => {
-    const [done] = await tx.select().from(riskDecisions).where(eq(riskDecisions.alertId, alert.alert_id));
+    const decided = async () => (await tx.select().from(riskDecisions).where(eq(riskDecisions.alertId, alert.alert_id)))[0];
+    const done = await decided();
     if (done) return { decision: done.decision, certificate_id: null };
     const [agent] = await tx.select().from(agents).where(and(eq(agents.id, alert.agent_id), eq(agents.tenantId, alert.tenant_id))).for("update");
     if (!agent) return undefined;
+    // Read again under the agent's lock: a copy of this alert (the edge re-sends one it got no
+    // answer for) decided while this one waited for the lock is committed now, and deciding again
+    // would fail on the alert id's unique index.
+    const raced = await decided();
+    if (raced) return { decision: raced.decision, certificate_id: null };
     const [tenant] = await tx.select({ policy: tenants.policy }).from(tenants).where(eq(tenants.id, agent.tenantId));
     const autoRevoke = tenant!.policy.auto_revoke;
     const [cert] = await tx.select().from(certificates).where(and(eq(certificates.serialNumber, alert.serial_number), eq(certificates.agentId, agent.id)));
