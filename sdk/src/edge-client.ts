@@ -1,3 +1,4 @@
+import { fetchErrorCause, readJsonCapped } from "./edge-body.ts";
 import type { EdgeVerifyData, FetchLike } from "./types.ts";
 
 /**
@@ -33,19 +34,23 @@ export async function fetchVerification(fetcher: FetchLike, edgeUrl: string, ser
   try {
     // The edge leaves the certificate's PEM out unless asked; only proof of possession needs it.
     const url = `${edgeUrl}/v1/verify/${serial}${includeCertificate ? "?include=certificate_pem" : ""}`;
-    const pending = fetcher(new Request(url, { headers: { accept: "application/json" }, signal: controller.signal }));
+    // Redirects are not followed: an answer from a host the gateway was not configured with (or a
+    // downgrade to plain http) is not the edge's, and the edge never redirects a verify.
+    const pending = fetcher(new Request(url, { headers: { accept: "application/json" }, signal: controller.signal, redirect: "manual" }));
     pending.catch(() => undefined);
     const res = await Promise.race([pending, deadline]);
     if (res === "timeout") return unavailable(timedOut(timeoutMs));
     if (res.status === 404) return discard(res, { kind: "unknown", ageMs: ageOf(res) });
     if (res.status === 400) return discard(res, { kind: "invalid" });
+    if (res.status >= 300 && res.status < 400) return discard(res, unavailable(`edge answered HTTP ${res.status} (a redirect, not followed; to ${res.headers.get("location") ?? "nowhere"}): set edgeUrl to the edge itself`));
     if (res.status !== 200) return discard(res, unavailable(`edge answered HTTP ${res.status}`));
-    const body = await Promise.race([res.json().catch((): unknown => undefined), deadline]);
+    const body = await Promise.race([readJsonCapped(res).catch((): undefined => undefined), deadline]);
     if (body === "timeout") return unavailable(timedOut(timeoutMs));
-    const data = asVerifyData(body, serial, includeCertificate);
+    if (body?.ok === false) return unavailable(body.cause);
+    const data = asVerifyData(body?.value, serial, includeCertificate);
     return data ? { kind: "found", data, ageMs: ageOf(res) } : unavailable("edge answer does not match the verify contract");
   } catch (e) {
-    return unavailable(controller.signal.aborted ? timedOut(timeoutMs) : `edge unreachable: ${e instanceof Error ? e.message : String(e)}`);
+    return unavailable(controller.signal.aborted ? timedOut(timeoutMs) : `edge unreachable: ${fetchErrorCause(e)}`);
   } finally {
     if (timer !== undefined) clearTimeout(timer);
   }
