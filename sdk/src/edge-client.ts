@@ -40,8 +40,17 @@ export async function fetchVerification(fetcher: FetchLike, edgeUrl: string, ser
     pending.catch(() => undefined);
     const res = await Promise.race([pending, deadline]);
     if (res === "timeout") return unavailable(timedOut(timeoutMs));
-    if (res.status === 404) return discard(res, { kind: "unknown", ageMs: ageOf(res) });
-    if (res.status === 400) return discard(res, { kind: "invalid" });
+    if (res.status === 404 || res.status === 400) {
+      // A verdict only when the edge said it (its problem type): a CDN's or a proxy's 404 page, or
+      // a wrong edgeUrl path, is an outage, not "no such agent" (which failing open would refuse).
+      const expected = res.status === 404 ? "not-found" : "invalid-serial";
+      const problem = await Promise.race([readJsonCapped(res).catch((): undefined => undefined), deadline]);
+      if (problem === "timeout") return unavailable(timedOut(timeoutMs));
+      if (!(problem?.ok && isObject(problem.value) && problem.value.type === `urn:kakunin:problem:${expected}`)) {
+        return unavailable(`edge answered HTTP ${res.status} without the ${expected} problem: not the Kakunin edge (check edgeUrl and what sits in front of it)`);
+      }
+      return res.status === 404 ? { kind: "unknown", ageMs: ageOf(res) } : { kind: "invalid" };
+    }
     if (res.status >= 300 && res.status < 400) return discard(res, unavailable(`edge answered HTTP ${res.status} (a redirect, not followed; to ${res.headers.get("location") ?? "nowhere"}): set edgeUrl to the edge itself`));
     if (res.status !== 200) return discard(res, unavailable(`edge answered HTTP ${res.status}`));
     const body = await Promise.race([readJsonCapped(res).catch((): undefined => undefined), deadline]);
@@ -88,10 +97,20 @@ function asVerifyData(body: unknown, serial: string, includeCertificate: boolean
     Array.isArray(d.reasons) && d.reasons.every((r) => isObject(r) && typeof r.code === "string" && typeof r.detail === "string") &&
     Array.isArray(d.scopes) && d.scopes.every((s) => typeof s === "string") &&
     isObject(d.model) && typeof d.model.hash === "string" &&
-    typeof d.not_before === "string" && typeof d.not_after === "string" &&
+    isInstant(d.not_before) && isInstant(d.not_after) &&
+    // The SDK re-derives the status from these instants; one it cannot read would never arrive.
+    (d.superseded_at == null || isInstant(d.superseded_at)) && (d.renew_after === undefined || isInstant(d.renew_after)) &&
+    // The SDK recomputes validity from the status and the reasons, so an active certificate
+    // refused without a reason (the edge gives every refusal one) would otherwise turn into a pass.
+    (d.valid || d.status !== "active" || d.reasons.length > 0) &&
     typeof d.agent_id === "string" && (!includeCertificate || typeof d.certificate_pem === "string");
   // The checks above cover every field the SDK reads; the rest is passed through as the edge sent it.
   return ok ? (d as unknown as EdgeVerifyData) : undefined;
+}
+
+/** An RFC 3339 instant as the edge writes it: one `Date.parse` reads, so no NaN comparison passes. */
+function isInstant(v: unknown): v is string {
+  return typeof v === "string" && /^\d{4}-\d{2}-\d{2}T/.test(v) && Number.isFinite(Date.parse(v));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
