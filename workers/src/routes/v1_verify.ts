@@ -9,9 +9,10 @@ import { evaluate } from "../verify/evaluate.ts";
 // Lowercase hex, ≤ 20 octets; colons and upper case (as `openssl x509 -serial` prints) are accepted: one rule with the SDK.
 import { canonicalSerial as normaliseSerial } from "@kakunin/verify/rules";
 import { cacheTtlMs, statusCache, type StatusEntry } from "../verify/status-cache.ts";
+import { activeCacheControl } from "../verify/freshness.ts";
 
-/** Active answers may be cached briefly; revoked and expired are final and may be cached longer. */
-const CACHE = { active: "public, max-age=2", final: "public, max-age=300", none: "no-store" };
+/** Active answers may be cached briefly (activeCacheControl); revoked and expired are final and may be cached longer. */
+const CACHE = { final: "public, max-age=300", none: "no-store" };
 
 const noStore = { "cache-control": cacheControl };
 
@@ -94,7 +95,7 @@ export function register(app: EdgeApp): void {
     if (!entry.cert) return edgeProblem(c, "not-found", `No certificate with serial ${serial}.`, { headers: { "cache-control": CACHE.none } });
     const rec = JSON.parse(entry.cert) as CertStatusRecord;
     const result = evaluate(rec, new Date(), { modelHash, scopes, maxBand: maxBand as Band | undefined, maxRisk }, riskOf(entry.risk));
-    const cache = consistency === "strong" ? CACHE.none : result.status === "active" ? CACHE.active : CACHE.final;
+    const cache = consistency === "strong" ? CACHE.none : result.status === "active" ? activeCacheControl(rec, Date.now()) : CACHE.final;
     // The PEM (~1.5 KB, most of the answer) only for callers that check signatures with it.
     const data = include.includes("certificate_pem") ? { ...result, certificate_pem: rec.certificate_pem } : result;
     return c.json({ data }, 200, { "cache-control": cache });
