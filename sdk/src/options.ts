@@ -17,3 +17,21 @@ export function numberOption(
   }
   return value;
 }
+
+/**
+ * The edge's base URL without trailing slashes, checked at startup: `/v1/verify/<serial>` is
+ * appended to it as text, so a query or fragment moved every lookup elsewhere, and credentials (or
+ * a space) made each request fail at fetch time, reported only as "edge unreachable".
+ */
+export function edgeBaseUrl(raw: string): string {
+  const trimmed = typeof raw === "string" ? raw.replace(/\/+$/, "") : "";
+  let url: URL | undefined;
+  try {
+    url = new URL(trimmed);
+  } catch {
+    url = undefined;
+  }
+  const fine = url !== undefined && /^https?:\/\/[^/]/.test(trimmed) && !/[\s?#]/.test(trimmed) && url.username === "" && url.password === "";
+  if (!fine) throw new TypeError(`edgeUrl must be an http(s) URL (a base URL: no credentials, query or fragment), got '${String(raw)}'`);
+  return trimmed;
+}

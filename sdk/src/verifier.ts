@@ -3,7 +3,7 @@ import { fetchVerification, type EdgeAnswer } from "./edge-client.ts";
 import { evaluate } from "./evaluate.ts";
 import { normaliseSerial } from "./serial.ts";
 import type { FetchLike, VerifyChecks, VerifyResult } from "./types.ts";
-import { numberOption } from "./options.ts";
+import { edgeBaseUrl, numberOption } from "./options.ts";
 
 export interface VerifierOptions {
   /** Base URL of the Kakunin edge, e.g. `https://verify.example.com`. */
@@ -42,8 +42,7 @@ export interface Verifier {
 type Cached = Extract<EdgeAnswer, { kind: "found" } | { kind: "unknown" }>;
 
 export function createVerifier(options: VerifierOptions): Verifier {
-  const edgeUrl = options.edgeUrl.replace(/\/+$/, "");
-  if (!/^https?:\/\/[^/]/.test(edgeUrl)) throw new TypeError(`edgeUrl must be an http(s) URL, got '${options.edgeUrl}'`);
+  const edgeUrl = edgeBaseUrl(options.edgeUrl);
   const now = options.now ?? Date.now;
   const ttl = {
     active: numberOption("cacheTtlMs", options.cacheTtlMs, 2000),
