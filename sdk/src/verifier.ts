@@ -91,14 +91,16 @@ export function createVerifier(options: VerifierOptions): Verifier {
   }
 
   async function verify(raw: string, checks: VerifyChecks = {}): Promise<VerifyResult> {
-    const serial = normaliseSerial(raw);
+    // JavaScript callers pass what their framework gives (a missing header is undefined, a repeated
+    // one a string[]) and null for "no checks": refusals and defaults, never an exception.
+    const serial = typeof raw === "string" ? normaliseSerial(raw) : undefined;
     if (!serial) {
-      return { kind: "invalid_serial", valid: false, degraded: false, serial: raw, reasons: [{ code: "invalid_serial", detail: "a serial number is 1 to 40 hex digits (colons allowed)" }] };
+      return { kind: "invalid_serial", valid: false, degraded: false, serial: String(raw), reasons: [{ code: "invalid_serial", detail: "a serial number is 1 to 40 hex digits (colons allowed)" }] };
     }
     const { answer, cached } = await lookup(serial);
     switch (answer.kind) {
       case "found": {
-        const data = evaluate(answer.data, checks, now());
+        const data = evaluate(answer.data, checks ?? {}, now());
         return { kind: "checked", valid: data.valid, degraded: false, serial, reasons: data.reasons, data, cached };
       }
       case "unknown":

@@ -1,0 +1,44 @@
+import { describe, expect, it } from "vitest";
+import { createVerifier, type VerifyChecks } from "../src/index.ts";
+
+// The documented promise is that verify() never throws. A JavaScript gateway hands it whatever
+// its framework gives: Node's `req.headers[name]` is undefined when the header is missing and may
+// be a string[]; an unset options object is often null. Each is a refusal, not an exception.
+describe("verify() never throws, whatever a JavaScript caller passes", () => {
+  const verifier = createVerifier({ edgeUrl: "http://edge.test", fetch: async () => new Response(null, { status: 503 }) });
+
+  it("a missing, array or numeric serial is invalid_serial, with no request", async () => {
+    for (const raw of [undefined, null, ["4d2f"], 0x4d2f, {}]) {
+      const r = await verifier.verify(raw as unknown as string);
+      expect(r, JSON.stringify(raw)).toMatchObject({ kind: "invalid_serial", valid: false, reasons: [{ code: "invalid_serial" }] });
+    }
+  });
+
+  it("null checks are no checks", async () => {
+    const answering = createVerifier({
+      edgeUrl: "http://edge.test",
+      includeCertificate: false,
+      fetch: async (r) =>
+        Response.json({
+          data: {
+            serial_number: new URL(r.url).pathname.split("/").pop(),
+            status: "active",
+            valid: true,
+            reasons: [],
+            scopes: ["*"],
+            model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` },
+            not_before: "2026-01-01T00:00:00Z",
+            not_after: "2099-01-01T00:00:00Z",
+            agent_id: "a",
+            agent_urn: "urn:kakunin:agent:a",
+            tenant_id: "t",
+            revoked_at: null,
+            revocation_reason: null,
+            risk: { score: 0, band: "low" },
+            checked_at: "2026-12-03T00:00:00Z",
+          },
+        }),
+    });
+    expect(await answering.verify("4d2f", null as unknown as VerifyChecks)).toMatchObject({ kind: "checked", valid: true });
+  });
+});
