@@ -194,6 +194,11 @@ export class AgentMonitor extends DurableObject<Env> {
       // afterwards (the KV risk write) may leave them waiting for the agent's next event.
       await this.scheduleForwarding(alert ? 0 : 250);
       await this.publishRiskOrDefer(alert !== undefined || newSerial);
+    } else if (this.pending > 0) {
+      // Only duplicates: they may be a retry of a batch that committed while the object failed
+      // before arming its alarm (a reset at the await after the commit). The retry is answered
+      // 202, so its waiting events must have a delivery due, not wait for the agent's next new event.
+      await this.armIfIdle();
     }
     return outcome;
   }
@@ -417,6 +422,11 @@ export class AgentMonitor extends DurableObject<Env> {
 
   private riskDirty(): boolean {
     return this.ctx.storage.sql.exec("SELECT 1 FROM meta WHERE k = 'risk_dirty'").toArray().length > 0;
+  }
+
+  /** Arms the alarm now when none is set; an armed one (a backoff while the origin is down) is kept. */
+  private async armIfIdle(): Promise<void> {
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
   private async scheduleForwarding(delayMs: number): Promise<void> {
