@@ -60,5 +60,9 @@ describe("events committed while the monitor failed before arming its alarm", ()
     vi.spyOn(globalThis, "fetch").mockImplementation(async () => Response.json({ data: { stored: 2, duplicates: 0, rejected: 0 } }));
     expect(await runDurableObjectAlarm(stub)).toBe(true);
     expect(await runInDurableObject(stub, async (m: AgentMonitor) => m.pendingForwards())).toBe(0);
+    // The risk those events gave the agent reaches verify too (its KV record), as after any ingest.
+    const risk = await runInDurableObject(stub, async (m: AgentMonitor) => m.risk(cert.agent_id));
+    const published = await env.CERT_STATUS.get<{ score: number; band: string }>(`risk:${cert.serial_number}`, "json");
+    expect(published).toMatchObject({ score: risk.score, band: risk.band });
   });
 });

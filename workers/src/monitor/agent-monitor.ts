@@ -186,6 +186,9 @@ export class AgentMonitor extends DurableObject<Env> {
       saveState(sql, JSON.stringify(state));
       sql.exec("INSERT INTO meta (k, v) VALUES ('agent', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(agent));
       if (this.riskState) sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
+      // Dirty with the events that moved it, until the KV write after the commit clears it: should
+      // the object fail in between, the alarm publishes it (a retry of the batch is all duplicates).
+      if (accepted > 0) sql.exec("INSERT INTO meta (k, v) VALUES ('risk_dirty', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", this.serials().join(","));
       return { accepted, duplicates, results: events.map((_, i) => results.get(i)!) };
     }));
     this.pending += outcome.accepted;
