@@ -46,6 +46,8 @@ export const PROBLEM_TYPES = {
   "webhook-url-refused": { status: 422, title: "Webhook URL refused" },
   "status-not-propagated": { status: 503, title: "Certificate status not yet available at this edge" },
   "edge-backlog-full": { status: 503, title: "This agent's events are waiting for the origin; the edge takes no more until they are delivered" },
+  // The agent's Durable Object threw (reset, overloaded, a storage error): send the batch again.
+  "monitor-unavailable": { status: 503, title: "This agent's monitor did not answer" },
   "kms-not-configured": { status: 503, title: "Key management not configured" },
   "kms-unavailable": { status: 503, title: "Key management unavailable" },
   // Offline-root mode: no root certificate configured, or no issuing CA imported yet.

@@ -1,5 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
+import type { Context } from "hono";
 import { IDENTITY_ONLY, JSON_MEDIA_TYPE as JSON_TYPE, parseJsonBody, type ScoringRecord, unreadableJsonRepresentation } from "@kakunin/shared";
+import type { EdgeEnv } from "../app-env.ts";
 import { dataResponse, INGEST_TOKEN, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { MAX_REQUEST_BODY, payloadTooLarge } from "../http/capped-body.ts";
 import { edgeProblem } from "../http/problems.ts";
@@ -30,12 +32,33 @@ export const route = createRoute({
       500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
       503: {
         description:
-          "This edge has not received the token's certificate yet (status-not-propagated), or the agent's events waiting for the origin are at the edge's cap (edge-backlog-full; nothing of the batch was accepted)",
+          "This edge has not received the token's certificate yet (status-not-propagated), the agent's events waiting for the origin are at the edge's cap (edge-backlog-full; nothing of the batch was accepted), or the agent's monitor did not answer (monitor-unavailable; send the batch again)",
         headers: { "retry-after": z.string() },
       },
     }),
   },
 });
+
+/**
+ * The agent's Durable Object threw: reset (a deploy, an eviction), overloaded, or its storage
+ * failed. That is this edge being unavailable for the agent, not a bug in the request: 503 with
+ * Retry-After, so the runtime sends the batch again. The batch may have been committed before the
+ * failure; event ids make the retry idempotent (its events come back as duplicates, and a retry
+ * of committed events arms their forwarding, AgentMonitor.ingest). Overloaded objects ask for a
+ * longer pause (Cloudflare sets `overloaded` on those errors).
+ */
+function monitorUnavailable(c: Context<EdgeEnv>, e: unknown): Response {
+  const overloaded = typeof e === "object" && e !== null && (e as { overloaded?: unknown }).overloaded === true;
+  console.error("[edge] agent monitor failed", { request_id: c.var.requestId, overloaded }, e);
+  return edgeProblem(
+    c,
+    "monitor-unavailable",
+    "This agent's monitor did not answer; nothing is lost by sending the batch again after Retry-After (event ids make it idempotent): send the batch again.",
+    {
+      headers: { "retry-after": overloaded ? "5" : "1" },
+    },
+  );
+}
 
 /** POST /v1/events: an agent's behaviour events, scored by its AgentMonitor. */
 export function register(app: EdgeApp): void {
@@ -76,19 +99,24 @@ export function register(app: EdgeApp): void {
     // The tenant's scoring overrides (published by the origin; eventually consistent like all KV).
     const scoringRaw = await scoringRead;
     const scoring = scoringRaw ? (JSON.parse(scoringRaw) as ScoringRecord).scoring : undefined;
-    const outcome = await monitor.ingest(
-      {
-        agentId: caller.claims.agent_id,
-        tenantId: caller.cert.tenant_id,
-        serial: caller.cert.serial_number,
-        ...(caller.claims.serial !== caller.cert.serial_number && { tokenSerial: caller.claims.serial }),
-        scopes: caller.cert.scopes,
-        ...(caller.agent?.sensitivity && { sensitivity: caller.agent.sensitivity }),
-        ...(scoring && { scoring }),
-      },
-      parsed.events,
-      c.var.requestId,
-    );
+    let outcome: Awaited<ReturnType<typeof monitor.ingest>>;
+    try {
+      outcome = await monitor.ingest(
+        {
+          agentId: caller.claims.agent_id,
+          tenantId: caller.cert.tenant_id,
+          serial: caller.cert.serial_number,
+          ...(caller.claims.serial !== caller.cert.serial_number && { tokenSerial: caller.claims.serial }),
+          scopes: caller.cert.scopes,
+          ...(caller.agent?.sensitivity && { sensitivity: caller.agent.sensitivity }),
+          ...(scoring && { scoring }),
+        },
+        parsed.events,
+        c.var.requestId,
+      );
+    } catch (e) {
+      return monitorUnavailable(c, e);
+    }
     if ("backlogFull" in outcome) {
       return edgeProblem(
         c,
