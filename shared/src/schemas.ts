@@ -23,12 +23,24 @@ export const scopeSchema = z
  * revocation on a relying party's terminal. Bidi *marks* (LRM, RLM, ALM) stay allowed: right-to-left
  * names need them. PLAIN_TEXT_PATTERN also allows tab and line breaks, for free-text reasons.
  */
-export const PLAIN_LINE_PATTERN = /^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/;
+// A one-line value also refuses U+2028 and U+2029 (line and paragraph separators): Unicode's line
+// breaking rules break there, so the console and the HTML report showed a forged second line.
+export const PLAIN_LINE_PATTERN = /^[^\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2028\u2029\u2066-\u2069]*$/;
 export const PLAIN_TEXT_PATTERN = /^[^\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]*$/;
 export const PLAIN_MESSAGE = "must not contain control characters or bidirectional overrides";
 
-/** A one-line name shown to people, trimmed, 1 to `max` characters. */
-export const plainLine = (max: number) => z.string().trim().min(1).max(max).regex(PLAIN_LINE_PATTERN, PLAIN_MESSAGE);
+/**
+ * A character a person sees: not white space, not a control, format, surrogate, private-use or
+ * unassigned code point, not default-ignorable (zero-width spaces and joiners, word joiner, BOM,
+ * tag characters, Hangul fillers), not a combining mark on its own, not the blank Braille pattern.
+ * trim() removes spaces but none of these, so a name of only U+200B passed as "not empty".
+ */
+const VISIBLE_CHARACTER = /[^\p{White_Space}\p{C}\p{M}\p{Default_Ignorable_Code_Point}\u2800]/u;
+export const INVISIBLE_MESSAGE = "must contain a visible character (not only spaces, zero-width or format characters)";
+
+/** A one-line name shown to people, trimmed, 1 to `max` characters, at least one of them visible. */
+export const plainLine = (max: number) =>
+  z.string().trim().min(1).max(max).regex(PLAIN_LINE_PATTERN, PLAIN_MESSAGE).refine((v) => VISIBLE_CHARACTER.test(v), INVISIBLE_MESSAGE);
 /** Free text for people and the audit log (line breaks allowed), trimmed, 1 to `max` characters. */
 export const plainText = (max: number) => z.string().trim().min(1).max(max).regex(PLAIN_TEXT_PATTERN, PLAIN_MESSAGE);
 
