@@ -1,3 +1,4 @@
+import { noBody } from "./optional-body.ts";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
@@ -12,9 +13,9 @@ export const route = createRoute({
   path: "/v1/api-keys/{id}",
   summary: "Revoke an API key",
   security: bearer,
-  middleware: [requireRole("admin")] as const,
+  middleware: [requireRole("admin"), noBody] as const,
   request: { params: idParams },
-  responses: { 200: dataResponse(apiKeyView, "The revoked key"), ...errorResponses(404, 409) },
+  responses: { 200: dataResponse(apiKeyView, "The revoked key"), ...errorResponses(404, 409, 422) },
 });
 
 export function register(app: OpenAPIHono<AppEnv>): void {
