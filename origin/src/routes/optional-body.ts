@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { z, type ZodType } from "zod";
+import type { ZodType, z } from "zod";
 import type { AppEnv } from "../app-env.ts";
 import { parseOptionalJson } from "./fail.ts";
 
@@ -25,21 +25,5 @@ export const emptyJsonIsNoBody: MiddlewareHandler<AppEnv> = async (c, next) => {
     headers.delete("content-length");
     c.req.raw = new Request(c.req.raw.url, { method: c.req.raw.method, headers, signal: c.req.raw.signal });
   }
-  await next();
-};
-
-const NO_FIELDS = z.strictObject(
-  {},
-  { error: (issue) => (issue.code === "unrecognized_keys" ? `this route takes no body; unknown field(s): ${issue.keys.join(", ")}` : undefined) },
-);
-
-/**
- * Route middleware for routes that take no body (retire, credential and API key revocation): no
- * body, an empty one or `{}` passes; any field is a 422 naming it, malformed JSON a 400. Ignoring
- * the body let `{"reason": ...}` retire an agent for good while the reason went nowhere.
- * Placed after requireRole, so a caller without the role still gets 401/403 first.
- */
-export const noBody: MiddlewareHandler<AppEnv> = async (c, next) => {
-  parseOptionalJson(await c.req.text(), NO_FIELDS);
   await next();
 };

@@ -1,4 +1,3 @@
-import { noBody } from "./optional-body.ts";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
@@ -14,9 +13,9 @@ export const route = createRoute({
   path: "/v1/agents/{id}/credentials/{cid}/revoke",
   summary: "Revoke an agent credential; it stops working at once",
   security: bearer,
-  middleware: [requireRole("admin", "issuer"), noBody] as const,
+  middleware: [requireRole("admin", "issuer")] as const,
   request: { params: z.object({ id: uuidInput(), cid: uuidInput() }) },
-  responses: { 200: dataResponse(agentCredentialView, "The revoked credential"), ...errorResponses(404, 409, 422) },
+  responses: { 200: dataResponse(agentCredentialView, "The revoked credential"), ...errorResponses(404, 409) },
 });
 
 export function register(app: OpenAPIHono<AppEnv>): void {

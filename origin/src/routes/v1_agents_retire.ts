@@ -1,4 +1,3 @@
-import { noBody } from "./optional-body.ts";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
@@ -14,9 +13,9 @@ export const route = createRoute({
   path: "/v1/agents/{id}/retire",
   summary: "Retire an agent for good; its active certificate and a renewed predecessor inside its overlap are revoked (cessationOfOperation)",
   security: bearer,
-  middleware: [requireRole("admin", "issuer"), noBody] as const,
+  middleware: [requireRole("admin", "issuer")] as const,
   request: { params: idParams },
-  responses: { 200: dataResponse(agentView, "The retired agent"), ...errorResponses(404, 409, 422) },
+  responses: { 200: dataResponse(agentView, "The retired agent"), ...errorResponses(404, 409) },
 });
 
 export function register(app: OpenAPIHono<AppEnv>): void {

@@ -1,4 +1,3 @@
-import { noBody } from "./optional-body.ts";
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
@@ -13,9 +12,9 @@ export const route = createRoute({
   path: "/v1/api-keys/{id}",
   summary: "Revoke an API key",
   security: bearer,
-  middleware: [requireRole("admin"), noBody] as const,
+  middleware: [requireRole("admin")] as const,
   request: { params: idParams },
-  responses: { 200: dataResponse(apiKeyView, "The revoked key"), ...errorResponses(404, 409, 422) },
+  responses: { 200: dataResponse(apiKeyView, "The revoked key"), ...errorResponses(404, 409) },
 });
 
 export function register(app: OpenAPIHono<AppEnv>): void {
