@@ -53,7 +53,7 @@ function monitorUnavailable(c: Context<EdgeEnv>, e: unknown): Response {
   return edgeProblem(
     c,
     "monitor-unavailable",
-    "This agent's monitor did not answer; nothing is lost by sending the batch again after Retry-After (event ids make it idempotent): send the batch again.",
+    "This agent's monitor did not answer; send the batch again after Retry-After (event ids make the retry idempotent).",
     {
       headers: { "retry-after": overloaded ? "5" : "1" },
     },
