@@ -48,7 +48,8 @@ export async function createWebhook(
       .values({
         tenantId,
         url: url.value.toString(),
-        eventTypes: input.event_types ?? [],
+        // A set: a type given twice is one subscription (kept in the order first given).
+        eventTypes: [...new Set(input.event_types ?? [])],
         secret,
         keyId,
         description: input.description ?? null,
