@@ -120,7 +120,9 @@ export function createVerifier(options: VerifierOptions): Verifier {
     verify,
     invalidate: (serial) => {
       generation++;
-      if (serial === undefined) {
+      // A JavaScript caller's null (or anything not a serial) means "forget all": forgetting too
+      // much costs a request, throwing from a cache call would take the gateway's handler down.
+      if (typeof serial !== "string") {
         inFlight.clear();
         return cache.clear();
       }

@@ -14,6 +14,10 @@ describe("verify() never throws, whatever a JavaScript caller passes", () => {
     }
   });
 
+  it("invalidate() with null or a non-string forgets everything instead of throwing", () => {
+    for (const raw of [null, 0x4d2f, ["4d2f"]]) expect(() => verifier.invalidate(raw as unknown as string), JSON.stringify(raw)).not.toThrow();
+  });
+
   it("null checks are no checks", async () => {
     const answering = createVerifier({
       edgeUrl: "http://edge.test",
