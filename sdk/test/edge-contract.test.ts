@@ -1,33 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { createVerifier, type FetchLike } from "../src/index.ts";
-
-/** A well-formed active answer for `serial`, as the edge sends it without `?include=`. */
-function active(serial: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    serial_number: serial,
-    status: "active",
-    valid: true,
-    reasons: [],
-    scopes: ["*"],
-    model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` },
-    not_before: "2026-01-01T00:00:00Z",
-    not_after: "2099-01-01T00:00:00Z",
-    agent_id: "a",
-    agent_urn: "urn:kakunin:agent:a",
-    tenant_id: "t",
-    revoked_at: null,
-    revocation_reason: null,
-    risk: { score: 0, band: "low" },
-    checked_at: "2026-12-03T00:00:00Z",
-    ...extra,
-  };
-}
+import { activeAnswer } from "./edge-answer.ts";
 
 const serialOf = (r: Request): string => new URL(r.url).pathname.split("/").pop() ?? "";
 const answering =
   (extra: Record<string, unknown>): FetchLike =>
   async (r) =>
-    Response.json({ data: active(serialOf(r), extra) });
+    Response.json({ data: activeAnswer(serialOf(r), extra) });
 const verify = (fetch: FetchLike, failClosed = true) =>
   createVerifier({ edgeUrl: "http://edge.test", fetch, includeCertificate: false, failClosed }).verify("4d2f");
 

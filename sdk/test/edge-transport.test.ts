@@ -2,27 +2,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
 import { createVerifier } from "../src/index.ts";
-
-/** A well-formed active answer for `serial`, as the edge sends it without `?include=`. */
-function active(serial: string): Record<string, unknown> {
-  return {
-    serial_number: serial,
-    status: "active",
-    valid: true,
-    reasons: [],
-    scopes: ["*"],
-    model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` },
-    not_before: "2026-01-01T00:00:00Z",
-    not_after: "2099-01-01T00:00:00Z",
-    agent_id: "a",
-    agent_urn: "urn:kakunin:agent:a",
-    tenant_id: "t",
-    revoked_at: null,
-    revocation_reason: null,
-    risk: { score: 0, band: "low" },
-    checked_at: "2026-12-03T00:00:00Z",
-  };
-}
+import { activeAnswer } from "./edge-answer.ts";
 
 const servers: Server[] = [];
 async function serve(handler: Parameters<typeof createServer>[1]): Promise<string> {
@@ -43,7 +23,7 @@ describe("a hostile or broken edge cannot make the gateway read without bound", 
     let pulled = 0;
     const chunk = new Uint8Array(64 * 1024).fill(0x20);
     const fetch = async (r: Request) => {
-      const head = new TextEncoder().encode(`{"data":${JSON.stringify(active(new URL(r.url).pathname.split("/").pop() ?? ""))},"pad":"`);
+      const head = new TextEncoder().encode(`{"data":${JSON.stringify(activeAnswer(new URL(r.url).pathname.split("/").pop() ?? ""))},"pad":"`);
       let first = true;
       const body = new ReadableStream<Uint8Array>({
         pull(c) {
@@ -69,7 +49,7 @@ describe("the gateway talks to the edge it was configured with, and says why it 
     const elsewhere = await serve((req, res) => {
       const serial = (req.url ?? "").split("?")[0]?.split("/").pop() ?? "";
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ data: active(serial) }));
+      res.end(JSON.stringify({ data: activeAnswer(serial) }));
     });
     const edgeUrl = await serve((req, res) => {
       res.statusCode = 302;

@@ -5,6 +5,7 @@ import { evaluate } from "../src/evaluate.ts";
 import { resolveChecks } from "../src/middleware-options.ts";
 import { readCapped } from "../src/capped-body.ts";
 import type { EdgeVerifyData } from "../src/types.ts";
+import { activeAnswer } from "./edge-answer.ts";
 
 describe("memoryReplayStore", () => {
   it("accepts a key once until it expires, then again", async () => {
@@ -133,24 +134,7 @@ describe("risk ceilings (maxBand / maxRisk)", () => {
 });
 
 describe("certificate_pem is asked for only when needed", () => {
-  const data = (serial: string, pem?: string) => ({
-    serial_number: serial,
-    status: "active",
-    valid: true,
-    reasons: [],
-    scopes: ["orders.*"],
-    model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` },
-    not_before: "2026-01-01T00:00:00Z",
-    not_after: "2099-01-01T00:00:00Z",
-    agent_id: "a",
-    agent_urn: "urn:kakunin:agent:a",
-    tenant_id: "t",
-    revoked_at: null,
-    revocation_reason: null,
-    risk: { score: 0, band: "low" },
-    checked_at: "2026-12-03T00:00:00Z",
-    ...(pem === undefined ? {} : { certificate_pem: pem }),
-  });
+  const data = (serial: string, pem?: string) => activeAnswer(serial, { scopes: ["orders.*"], ...(pem === undefined ? {} : { certificate_pem: pem }) });
   const edge = (withPem: boolean) => {
     const urls: string[] = [];
     const fetch = async (r: Request) => {
@@ -177,17 +161,6 @@ describe("certificate_pem is asked for only when needed", () => {
 });
 
 describe("a cached answer is only as fresh as the edge's answer was", () => {
-  const active = (serial: string) => ({
-    serial_number: serial,
-    status: "active",
-    valid: true,
-    reasons: [],
-    scopes: ["*"],
-    model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` },
-    not_before: "2026-01-01T00:00:00Z",
-    not_after: "2099-01-01T00:00:00Z",
-    agent_id: "a",
-  });
   /** An edge that takes `latencyMs` of the test clock to answer, with the given headers. */
   function slowEdge(latencyMs: number, headers: Record<string, string> = {}) {
     const clock = { now: 1_000_000 };
@@ -195,7 +168,7 @@ describe("a cached answer is only as fresh as the edge's answer was", () => {
     const fetch = async (r: Request) => {
       requests++;
       clock.now += latencyMs;
-      return Response.json({ data: active(new URL(r.url).pathname.split("/").pop()!) }, { headers });
+      return Response.json({ data: activeAnswer(new URL(r.url).pathname.split("/").pop()!) }, { headers });
     };
     const verifier = createVerifier({ edgeUrl: "http://edge.test", fetch, includeCertificate: false, now: () => clock.now });
     return { verifier, clock, requests: () => requests };

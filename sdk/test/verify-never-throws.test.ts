@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createVerifier, type VerifyChecks } from "../src/index.ts";
+import { activeAnswer } from "./edge-answer.ts";
 
 // The documented promise is that verify() never throws. A JavaScript gateway hands it whatever
 // its framework gives: Node's `req.headers[name]` is undefined when the header is missing and may
@@ -24,23 +25,7 @@ describe("verify() never throws, whatever a JavaScript caller passes", () => {
       includeCertificate: false,
       fetch: async (r) =>
         Response.json({
-          data: {
-            serial_number: new URL(r.url).pathname.split("/").pop(),
-            status: "active",
-            valid: true,
-            reasons: [],
-            scopes: ["*"],
-            model: { name: "m", version: "1", hash: `sha256:${"ab".repeat(32)}` },
-            not_before: "2026-01-01T00:00:00Z",
-            not_after: "2099-01-01T00:00:00Z",
-            agent_id: "a",
-            agent_urn: "urn:kakunin:agent:a",
-            tenant_id: "t",
-            revoked_at: null,
-            revocation_reason: null,
-            risk: { score: 0, band: "low" },
-            checked_at: "2026-12-03T00:00:00Z",
-          },
+          data: activeAnswer(new URL(r.url).pathname.split("/").pop()!),
         }),
     });
     expect(await answering.verify("4d2f", null as unknown as VerifyChecks)).toMatchObject({ kind: "checked", valid: true });
