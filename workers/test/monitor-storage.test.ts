@@ -109,7 +109,10 @@ describe("a failed ingest transaction leaves nothing learned", () => {
       };
     });
     const refused = await post(token, [ev(3), ev(4), ev(5)]);
-    expect(refused.status).toBe(500);
+    // The object's storage failed: this edge is unavailable for the agent (send again), not a 500.
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get("retry-after")).toBe("1");
+    expect(((await refused.json()) as { type: string }).type).toBe("urn:kakunin:problem:monitor-unavailable");
     // Nothing of the refused batch in memory: not learned, not in the risk /risk reads.
     expect(await scored()).toBe(2);
     await runInDurableObject(stub, async () => restore());
