@@ -40,7 +40,7 @@ export const INVISIBLE_MESSAGE = "must contain a visible character (not only spa
 
 /** A one-line name shown to people, trimmed, 1 to `max` characters, at least one of them visible. */
 export const plainLine = (max: number) =>
-  z.string().trim().min(1).max(max).regex(PLAIN_LINE_PATTERN, PLAIN_MESSAGE).refine((v) => VISIBLE_CHARACTER.test(v), INVISIBLE_MESSAGE);
+  z.string().trim().min(1).max(max).regex(PLAIN_LINE_PATTERN, PLAIN_MESSAGE).refine((v) => v === "" || VISIBLE_CHARACTER.test(v), INVISIBLE_MESSAGE); // empty: min(1) says so, once
 /** Free text for people and the audit log (line breaks allowed), trimmed, 1 to `max` characters. */
 export const plainText = (max: number) => z.string().trim().min(1).max(max).regex(PLAIN_TEXT_PATTERN, PLAIN_MESSAGE);
 
