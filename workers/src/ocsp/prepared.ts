@@ -1,4 +1,5 @@
 import { parseOcspRequest, type CertStatusRecord, type OcspCertId } from "@kakunin/shared";
+import { ACTIVE_MAX_AGE_S, FINAL_MAX_AGE_S } from "../verify/freshness.ts";
 import { cacheTtlMs, StatusCache } from "../verify/status-cache.ts";
 import { certIdKey, responseCertIds } from "./response-cert-ids.ts";
 import { singleResponses } from "./response-reader.ts";
@@ -151,7 +152,8 @@ export function goodPastOverlap(p: Extract<Prepared, { kind: "response" }>, now:
 }
 
 /** How long a response may be cached: Kakunin's policy (2 s active, 300 s revoked), never past nextUpdate. */
-const POLICY_S = { active: 2, revoked: 300 };
+// The verify answer's own bounds (verify/freshness.ts): OCSP never caches a status longer than /v1/verify would.
+const POLICY_S = { active: ACTIVE_MAX_AGE_S, revoked: FINAL_MAX_AGE_S };
 
 /**
  * RFC 5019 §6.2 headers: max-age below nextUpdate − now (and no longer than the verify answer

@@ -9,10 +9,10 @@ import { evaluate } from "../verify/evaluate.ts";
 // Lowercase hex, ≤ 20 octets; colons and upper case (as `openssl x509 -serial` prints) are accepted: one rule with the SDK.
 import { canonicalSerial as normaliseSerial } from "@kakunin/verify/rules";
 import { cacheTtlMs, statusCache, type StatusEntry } from "../verify/status-cache.ts";
-import { activeCacheControl } from "../verify/freshness.ts";
+import { activeCacheControl, FINAL_MAX_AGE_S } from "../verify/freshness.ts";
 
 /** Active answers may be cached briefly (activeCacheControl); revoked and expired are final and may be cached longer. */
-const CACHE = { final: "public, max-age=300", none: "no-store" };
+const CACHE = { final: `public, max-age=${FINAL_MAX_AGE_S}`, none: "no-store" };
 
 const noStore = { "cache-control": cacheControl };
 

@@ -1,5 +1,7 @@
 /** How long (s) an HTTP cache may reuse an `active` verify answer when nothing is about to change. */
 export const ACTIVE_MAX_AGE_S = 2;
+/** How long (s) a final answer (revoked, expired) may be reused: it will not change back. */
+export const FINAL_MAX_AGE_S = 300;
 
 /**
  * `Cache-Control` for an `active` answer. A cache in front of the edge cannot recompute a status,
