@@ -200,7 +200,8 @@ export class Archiver {
       }
       // put() even after a crash mid-upload: for the same bytes it answers with the stored version
       // (locking it if it was not), and it reads the bytes, not the metadata, of what is there.
-      const put = await this.store.put(b.objectKey, body, { retainUntil: b.retainUntil, sha256Hex: b.sha256 });
+      const retainUntil = uploadRetention(b.retainUntil, now, this.o.retentionDays);
+      const put = await this.store.put(b.objectKey, body, { retainUntil, sha256Hex: b.sha256 });
       if (!put.ok) {
         this.lastError = `${b.objectKey}: ${put.error.code}: ${put.error.message}`;
         await this.s.db.update(auditBatches).set({ attempts: sql`${auditBatches.attempts} + 1` })
@@ -209,7 +210,7 @@ export class Archiver {
         failed++;
         continue;
       }
-      await this.s.db.update(auditBatches).set({ archivedAt: this.s.clock.now(), versionId: put.value.versionId })
+      await this.s.db.update(auditBatches).set({ archivedAt: this.s.clock.now(), versionId: put.value.versionId, retainUntil })
         .where(and(eq(auditBatches.tenantId, b.tenantId), eq(auditBatches.firstIdx, b.firstIdx)));
       archived++;
     }
@@ -224,6 +225,20 @@ export class Archiver {
     return new TextEncoder().encode(rows.map((r) => r.canonical).join("\n") + "\n");
   }
 }
+
+/**
+ * The retain-until a batch is uploaded with: the one fixed when it was sealed, unless the batch
+ * waited for the store until that date is (nearly) past (a long outage, a short retention). A WORM
+ * store refuses a retain-until in the past, and asking for the same date on every retry would keep
+ * the batch, and the tenant's queue behind it, from ever being archived; such a batch is locked for
+ * the full retention from now instead.
+ */
+export function uploadRetention(sealed: Date, now: Date, retentionDays: number): Date {
+  return sealed.getTime() - now.getTime() >= LATE_MARGIN_MS ? sealed : new Date(now.getTime() + retentionDays * DAY);
+}
+
+/** Less retention than this left at upload counts as run out (the request must still arrive in time). */
+const LATE_MARGIN_MS = 3_600_000;
 
 function sha256(b: Uint8Array): string {
   return createHash("sha256").update(b).digest("hex");
