@@ -37,7 +37,7 @@ export interface VersionListing {
 
 export interface S3Admin {
   /** A signed request outside the origin's ArchiveStore: what an operator (or attacker) with the keys sees. */
-  request(method: string, path: string, headers?: Record<string, string>): Promise<S3Reply>;
+  request(method: string, path: string, headers?: Record<string, string>, body?: string): Promise<S3Reply>;
   /** Every version and delete marker under `prefix` (all pages), in S3's order: by key, newest first. */
   listVersions(bucket: string, prefix: string): Promise<VersionListing>;
   /** The latest version's bytes as text; throws unless 200. */
@@ -58,9 +58,9 @@ export function createS3Admin(env: S3Env): S3Admin {
   const client = new AwsClient({ accessKeyId: env.accessKeyId, secretAccessKey: env.secretAccessKey, service: "s3", region: env.region, retries: 0 });
   const base = env.endpoint.replace(/\/+$/, "");
 
-  async function request(method: string, path: string, headers: Record<string, string> = {}): Promise<S3Reply> {
+  async function request(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<S3Reply> {
     // aws4fetch has no timeout; a wedged RGW must fail the test, not hang it.
-    const res = await client.fetch(`${base}${path}`, { method, headers, signal: AbortSignal.timeout(15_000) });
+    const res = await client.fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(15_000) });
     return { status: res.status, headers: res.headers, text: await res.text() };
   }
 

@@ -3,6 +3,7 @@ import { agentsCreate } from "./agents-create.ts";
 import { agentsGet } from "./agents-get.ts";
 import { agentsList } from "./agents-list.ts";
 import { agentsRetire } from "./agents-retire.ts";
+import { auditCheckArchive } from "./audit-check-archive.ts";
 import { auditExport } from "./audit-export.ts";
 import { auditReport } from "./audit-report.ts";
 import { auditVerify } from "./audit-verify.ts";
@@ -29,7 +30,7 @@ import { webhooksAdd, webhooksDeliveries, webhooksList, webhooksRemove } from ".
 /** Every command, in the order `kakunin --help` lists them. */
 export const COMMANDS: readonly Command[] = [
   init, agentsCreate, agentsList, agentsGet, agentsRetire, certify, renew, revoke, credentialsCreate, credentialsList, credentialsRevoke,
-  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, auditReport, caRollover, completion,
+  tokensCreate, eventsSend, risk, verify, auditExport, auditVerify, auditReport, auditCheckArchive, caRollover, completion,
   reviews, review, webhooksList, webhooksAdd, webhooksDeliveries, webhooksRemove,
   caCsr, caImport, caRootCrl,
 ];
