@@ -61,18 +61,39 @@ export function createS3Archive(opts: S3ArchiveOptions): S3ArchiveStore {
     }
   }
 
-  const failure = (what: string, a: S3Answer): ArchiveError =>
-    classifyResponse(what, a.status, Buffer.from(a.body).toString("utf8"));
+  const failure = (what: string, a: S3Answer): ArchiveError => {
+    const e = classifyResponse(what, a.status, Buffer.from(a.body).toString("utf8"));
+    // On-call must see which clock is wrong, not only that the request was refused.
+    const serverTime = a.headers.get("date");
+    if (e.message.includes("RequestTimeTooSkewed") && serverTime) {
+      e.message += `; the S3 server's time is ${serverTime}, this origin's ${new Date().toUTCString()}: synchronise the clocks (NTP)`;
+    }
+    return e;
+  };
+
+  /**
+   * A HEAD error carries no body, so "HTTP 403" would be all on-call sees for expired or wrong
+   * credentials, clock skew or a missing permission alike (every put starts with a HEAD). The
+   * same request as a one-byte GET returns the error document that names the cause.
+   */
+  async function headFailure(key: string, url: string, a: S3Answer): Promise<ArchiveError> {
+    // A 5xx or 429 says enough (retry); no second request to a server already struggling.
+    if (a.status >= 500 || a.status === 429) return failure(`HEAD ${key}`, a);
+    const g = await send(`GET ${key}`, url, { method: "GET", headers: { Range: "bytes=0-0" } });
+    if (g.ok && g.value.status >= 300 && xmlTag(Buffer.from(g.value.body).toString("utf8"), "Code")) return failure(`HEAD ${key}`, g.value);
+    return failure(`HEAD ${key}`, a);
+  }
 
   async function head(key: string): Promise<Result<ArchiveHead | null, ArchiveError>> {
     const segments = checkKey(key);
     if (!segments.ok) return segments;
-    const r = await send(`HEAD ${key}`, objectUrl(segments.value), { method: "HEAD" });
+    const url = objectUrl(segments.value);
+    const r = await send(`HEAD ${key}`, url, { method: "HEAD" });
     if (!r.ok) return r;
     // 404 also covers a missing bucket (HEAD has no error body to tell them apart); put() would
     // then fail with NoSuchBucket, which is reported as misconfigured.
     if (r.value.status === 404) return ok(null);
-    if (r.value.status !== 200) return err(failure(`HEAD ${key}`, r.value));
+    if (r.value.status !== 200) return err(await headFailure(key, url, r.value));
     const h = r.value.headers;
     const sha = h.get("x-amz-meta-sha256");
     // Ceph returns retain-until with nanoseconds, AWS with milliseconds: parse, never compare strings.
