@@ -24,7 +24,7 @@ if (!S3 && process.env.CI === "true") {
 }
 
 const BATCH = ARCHIVE_BATCH;
-const KEY = /^audit\/[0-9a-f-]{36}\/(\d{12})-(\d{12})\.jsonl$/;
+const KEY = /^audit\/[0-9a-f-]{36}\/(\d{12})-(\d{12})-[0-9a-f]{16}\.jsonl$/;
 const YEAR = 365 * 86_400_000;
 
 interface Entry { index: number; kind: string; agent_id: string | null; canonical: string }

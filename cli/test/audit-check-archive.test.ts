@@ -89,7 +89,22 @@ describe("kakunin audit check-archive on a real origin's archive", () => {
     writeFileSync(last, `${lines.join("\n")}\n`);
     const { code, report } = await check(dir);
     expect(code).toBe(1);
-    expect(failing(report).join("\n")).toMatch(/tree_heads: tree head \d{12}\.json: the archived entries 0\.\.\d+ do not reproduce its signed root/);
+    expect(failing(report).join("\n")).toMatch(
+      /tree_heads: tree head \d{12}-[0-9a-f]{16}\.json: the archived entries 0\.\.\d+ do not reproduce its signed root/,
+    );
+  });
+
+  it("an object whose bytes are not the ones its key names, and a second object for the same entries, are named", async () => {
+    const dir = copy("two-histories");
+    const [, second] = batches(dir) as [string, string];
+    const text = readFileSync(join(dir, second), "utf8");
+    // Another history of the same entries beside the original, as after a database restore.
+    writeFileSync(join(dir, second.replace(/-[0-9a-f]{16}\.jsonl$/, "-0000000000000000.jsonl")), text.replace(/"name":"[^"]*"/, '"name":"regrown"'));
+    const { code, report } = await check(dir);
+    expect(code).toBe(1);
+    const all = failing(report).join("\n");
+    expect(all).toContain("two histories of the log (a database restored from a backup) or a planted object");
+    expect(all).toContain("its content's SHA-256 is not the 0000000000000000… its key names");
   });
 
   it("an object removed from the middle (a delete marker hides it) is a gap", async () => {

@@ -248,7 +248,7 @@ describe.each(dbKinds())("audit trail on %s", (kind) => {
     const log = await entries();
     expect(lines).toEqual(log.map((e) => e.canonical));
     // Signed tree heads are archived too, each as the JSON `audit verify --since-tree-head` reads.
-    const heads = readdirSync(join(dir, "audit"), { recursive: true }).map(String).filter((f) => /tree-heads\/\d{12}\.json$/.test(f));
+    const heads = readdirSync(join(dir, "audit"), { recursive: true }).map(String).filter((f) => /tree-heads\/\d{12}-[0-9a-f]{16}\.json$/.test(f));
     expect(heads.length).toBeGreaterThan(0);
     const head = JSON.parse(readFileSync(join(dir, "audit", heads.sort().at(-1)!), "utf8")) as { tree_size: number; signature: string; signer_certificate_pem: string };
     const [row] = rowsOf<{ n: string }>(await o.services.db.execute(sql`select count(*)::text as n from audit_tree_heads`));

@@ -11,7 +11,7 @@ import { freePort, pollUntil, startOrigin, systemFixture, type Proc } from "../s
  * origin's signed tree head.
  */
 export const ARCHIVE_BATCH = 5;
-const KEY = /^audit\/[0-9a-f-]{36}\/(\d{12})-(\d{12})\.jsonl$/;
+const KEY = /^audit\/[0-9a-f-]{36}\/(\d{12})-(\d{12})-[0-9a-f]{16}\.jsonl$/;
 
 export interface ArchivingOrigin {
   bucket: string;

@@ -16,13 +16,14 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EVIDENCE_FORMAT, type EvidenceTreeHead, type KakuninOids } from "@kakunin/shared";
 import { checkChain } from "./chain.ts";
-import { Frontier, leafHash } from "./frontier.ts";
+import { Frontier, leafHash, sha256Hex } from "./frontier.ts";
 import { fmt } from "./fmt.ts";
 import { checkTreeHead } from "./tree-head.ts";
 import type { Bundle, CheckResult, Failure, TrustAnchor } from "./types.ts";
 
-const BATCH = /^(\d{12})-(\d{12})\.jsonl$/;
-const HEAD = /^(\d{12})\.json$/;
+// `<first>-<last>-<sha256 prefix>.jsonl` (and `<first>-<last>.jsonl` from before the hash was in the key).
+const BATCH = /^(\d{12})-(\d{12})(?:-([0-9a-f]{16}))?\.jsonl$/;
+const HEAD = /^(\d{12})(?:-([0-9a-f]{16}))?\.json$/;
 /** The local store's sidecars; S3 has none. */
 const SIDECAR = ".meta.json";
 const HEX32 = /^[0-9a-f]{64}$/;
@@ -70,6 +71,8 @@ interface Batch {
   name: string;
   first: number;
   last: number;
+  /** The SHA-256 prefix the key names (absent in keys from before it was added). */
+  hash?: string;
 }
 
 interface Head {
@@ -144,7 +147,7 @@ export async function verifyArchive(dir: string, opts: ArchiveOptions): Promise<
   const ignored: string[] = [];
   for (const name of names) {
     const m = BATCH.exec(name);
-    if (m) batches.push({ name, first: Number(m[1]), last: Number(m[2]) });
+    if (m) batches.push({ name, first: Number(m[1]), last: Number(m[2]), hash: m[3] });
     else if (name !== "tree-heads" && !name.endsWith(SIDECAR)) ignored.push(name);
   }
   batches.sort((a, b) => a.first - b.first || a.last - b.last);
@@ -160,11 +163,22 @@ export async function verifyArchive(dir: string, opts: ArchiveOptions): Promise<
     }
     const parsed = parseHead(await readFile(join(dir, "tree-heads", name), "utf8"), name, Number(m[1]));
     if (typeof parsed === "string") headFailures.push({ subject: `tree head ${name}`, reasons: [parsed] });
+    else if (m[2] && !parsed.root_hash.startsWith(m[2]))
+      headFailures.push({ subject: `tree head ${name}`, reasons: [`its key names root ${m[2]}…, its content ${parsed.root_hash}`] });
     else heads.push({ name, head: parsed });
   }
   heads.sort((a, b) => a.head.tree_size - b.head.tree_size);
   const tenantId = heads[0]?.head.tenant_id ?? null;
-  for (const h of heads) {
+  for (const [i, h] of heads.entries()) {
+    const before = heads[i - 1]?.head;
+    if (before && before.tree_size === h.head.tree_size && before.root_hash !== h.head.root_hash) {
+      headFailures.push({
+        subject: `tree head ${h.name}`,
+        reasons: [
+          `a second signed root for size ${fmt(h.head.tree_size)}: the log was rewound (a database restored from a backup) or forked; the archive holds both histories`,
+        ],
+      });
+    }
     if (h.head.tenant_id !== tenantId)
       headFailures.push({ subject: `tree head ${h.name}`, reasons: [`signed for tenant ${h.head.tenant_id}, the other heads for ${tenantId}`] });
   }
@@ -224,12 +238,18 @@ export async function verifyArchive(dir: string, opts: ArchiveOptions): Promise<
       });
       contiguous = false;
     } else if (b.first < next) {
-      objectFailures.push({ subject, reasons: [`overlaps the object before it (entries from ${fmt(b.first)} were already archived up to ${fmt(next - 1)})`] });
+      objectFailures.push({
+        subject,
+        reasons: [
+          `overlaps the object before it (entries from ${fmt(b.first)} were already archived up to ${fmt(next - 1)}): two histories of the log (a database restored from a backup) or a planted object`,
+        ],
+      });
       continue;
     }
     const text = await readFile(join(dir, b.name), "utf8");
     const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : null;
     const reasons: string[] = [];
+    if (b.hash && !sha256Hex(text).startsWith(b.hash)) reasons.push(`its content's SHA-256 is not the ${b.hash}… its key names: replaced by other bytes`);
     if (!lines) reasons.push("does not end with a newline (truncated?)");
     else if (lines.length !== b.last - b.first + 1) reasons.push(`holds ${fmt(lines.length)} lines for entries ${fmt(b.first)}..${fmt(b.last)}`);
     for (const [k, line] of (lines ?? []).entries()) {

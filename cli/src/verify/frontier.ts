@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 
 const sha256 = (b: Uint8Array): Buffer => createHash("sha256").update(b).digest();
 export const leafHash = (line: string): Buffer => sha256(Buffer.concat([Buffer.of(0), Buffer.from(line, "utf8")]));
+export const sha256Hex = (text: string): string => createHash("sha256").update(text, "utf8").digest("hex");
 const nodeHash = (l: Buffer, r: Buffer): Buffer => sha256(Buffer.concat([Buffer.of(1), l, r]));
 
 /**

@@ -36,9 +36,21 @@ const DAY = 86_400_000;
  */
 export const ARCHIVE_LEASE_MS = 60_000;
 
-/** `audit/<tenant>/<first>-<last>.jsonl`, zero-padded so keys sort in log order. */
-export function objectKey(tenantId: string, first: number, last: number): string {
-  return `audit/${tenantId}/${String(first).padStart(12, "0")}-${String(last).padStart(12, "0")}.jsonl`;
+/**
+ * `audit/<tenant>/<first>-<last>-<sha256 of the object, first 16 hex>.jsonl`, zero-padded so keys
+ * sort in log order. The content's hash is part of the key because a range's content is not fixed
+ * forever: after a database restore the log grows again from the restore point with other
+ * entries, and a key of the range alone would already hold the lost history's bytes, locked for
+ * years, refusing the new batch on every attempt (docs/archive.md). Batches sealed before keep
+ * the key recorded for them (`<first>-<last>.jsonl`).
+ */
+export function objectKey(tenantId: string, first: number, last: number, sha256Hex: string): string {
+  return `audit/${tenantId}/${String(first).padStart(12, "0")}-${String(last).padStart(12, "0")}-${sha256Hex.slice(0, 16)}.jsonl`;
+}
+
+/** `audit/<tenant>/tree-heads/<size>-<root hash, first 16 hex>.json`: after a restore a size is signed again with another root. */
+export function treeHeadKey(tenantId: string, treeSize: number, rootHashHex: string): string {
+  return `audit/${tenantId}/tree-heads/${String(treeSize).padStart(12, "0")}-${rootHashHex.slice(0, 16)}.json`;
 }
 
 /**
@@ -121,7 +133,7 @@ export class Archiver {
       .where(isNull(auditTreeHeadArchive.treeSize)).orderBy(asc(auditTreeHeads.tenantId), asc(auditTreeHeads.treeSize)).limit(200);
     let failed = 0;
     for (const { h, serial, pem } of pending) {
-      const key = `audit/${h.tenantId}/tree-heads/${String(h.treeSize).padStart(12, "0")}.json`;
+      const key = treeHeadKey(h.tenantId, h.treeSize, Buffer.from(h.rootHash).toString("hex"));
       const body = new TextEncoder().encode(`${JSON.stringify({
         tenant_id: h.tenantId, tree_size: h.treeSize, root_hash: Buffer.from(h.rootHash).toString("hex"), timestamp: h.timestamp.toISOString(),
         signature: Buffer.from(h.signature).toString("base64"), signature_algorithm: "RSASSA_PKCS1_V1_5_SHA_256", signer_serial: serial, signer_certificate_pem: pem,
@@ -159,9 +171,10 @@ export class Archiver {
         }
         const last = next + Math.min(pending, this.o.batchSize) - 1;
         const body = await this.body(h.tenantId, next, last);
+        const digest = sha256(body);
         const inserted = await this.s.db.insert(auditBatches).values({
-          tenantId: h.tenantId, firstIdx: next, lastIdx: last, objectKey: objectKey(h.tenantId, next, last),
-          sha256: sha256(body), retainUntil: new Date(now + this.o.retentionDays * DAY), store: this.store.kind,
+          tenantId: h.tenantId, firstIdx: next, lastIdx: last, objectKey: objectKey(h.tenantId, next, last, digest),
+          sha256: digest, retainUntil: new Date(now + this.o.retentionDays * DAY), store: this.store.kind,
         }).onConflictDoNothing().returning();
         if (inserted.length === 0) break; // another origin sealed it first
         sealed++;

@@ -608,7 +608,7 @@ export const auditTreeHeads = pgTable(
 );
 
 /**
- * Signed tree heads written to the WORM store (`audit/<tenant>/tree-heads/<size>.json`), so an
+ * Signed tree heads written to the WORM store (`audit/<tenant>/tree-heads/<size>-<root prefix>.json`), so an
  * auditor holds the log's commitments, not only its entries, out of the database's reach.
  * A separate table because tree heads themselves are append-only.
  */
