@@ -110,6 +110,14 @@ export interface EvidenceArchiveObject {
   sha256: string;
   store: "local" | "s3";
   archived_at: string | null;
+  /**
+   * The S3 version that holds the batch (null: local store, or not archived yet). Object Lock does
+   * not stop another version being put on top of the key, and a plain GET returns the newest:
+   * fetch this one (`aws s3api get-object --version-id`).
+   */
+  version_id: string | null;
+  /** Until when the archived object is locked (COMPLIANCE); null while not archived. */
+  retain_until: string | null;
 }
 
 /** Everything of a bundle except its entries and archive pointers (the same in v2 and v3). */

@@ -145,6 +145,7 @@ export async function prepareEvidence(
       const batches = await s.db.select().from(auditBatches).where(and(eq(auditBatches.tenantId, tenant.id), holds)).orderBy(asc(auditBatches.firstIdx));
       return batches.map((b) => ({
         object_key: b.objectKey, first_index: b.firstIdx, last_index: b.lastIdx, sha256: b.sha256, store: b.store, archived_at: b.archivedAt?.toISOString() ?? null,
+        version_id: b.versionId, retain_until: b.archivedAt ? b.retainUntil.toISOString() : null,
       }));
     },
   });
