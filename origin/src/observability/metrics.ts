@@ -106,6 +106,11 @@ function registerBacklogGauges(registry: Registry, { db, pool }: MetricsSources)
   fromDb("kakunin_outbox_upkeep_oldest_age_seconds", "Age of the oldest unpublished upkeep record (0 when none)", sql`select coalesce(extract(epoch from now() - min(created_at)), 0)::float8 as v from outbox where delivered_at is null and background`);
   fromDb("kakunin_archive_pending_batches", "Sealed audit batches not yet accepted by the archive", sql`select count(*)::float8 as v from audit_batches where archived_at is null`);
   fromDb("kakunin_archive_lag_seconds", "Age of the oldest sealed batch the archive has not accepted (0 when none)", sql`select coalesce(extract(epoch from now() - min(sealed_at)), 0)::float8 as v from audit_batches where archived_at is null`);
+  // Signed tree heads go to the archive too (what `kakunin audit check-archive` proves the entries
+  // against); their uploads can fail while the batches' succeed, so they are a backlog of their own.
+  const headsPending = sql`from audit_tree_heads h where not exists (select 1 from audit_tree_head_archive a where a.tenant_id = h.tenant_id and a.tree_size = h.tree_size)`;
+  fromDb("kakunin_archive_pending_tree_heads", "Signed tree heads not yet accepted by the archive", sql`select count(*)::float8 as v ${headsPending}`);
+  fromDb("kakunin_archive_tree_head_lag_seconds", "Age of the oldest signed tree head the archive has not accepted (0 when none)", sql`select coalesce(extract(epoch from now() - min(h.timestamp)), 0)::float8 as v ${headsPending}`);
   // Dead letters not yet replayed, by source (edge = reported by an AgentMonitor, origin = refused
   // here or by the edge's ledger) and kind, and the age of the oldest.
   countsFromDb(
