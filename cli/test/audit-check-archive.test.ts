@@ -117,6 +117,21 @@ describe("kakunin audit check-archive on a real origin's archive", () => {
     expect(failing(report).join("\n")).toContain(`entries ${first}..${last} are in no object: removed`);
   });
 
+  it("a truncated object stops the proof there; the object after a gap is not blamed for the gap's missing link", async () => {
+    const dir = copy("truncated");
+    const [first, second] = batches(dir) as [string, string];
+    const text = readFileSync(join(dir, first), "utf8");
+    writeFileSync(join(dir, first), text.slice(0, text.indexOf("\n") + 1)); // one line of several
+    rmSync(join(dir, batches(dir).at(-2)!)); // and a gap further on
+    const { code, report } = await check(dir);
+    expect(code).toBe(1);
+    const all = failing(report);
+    expect(all.join("\n")).toContain(`object ${first}: holds 1 lines`);
+    expect(all.filter((f) => f.includes(second))).toEqual([]);
+    expect(all.filter((f) => f.includes("prev does not chain"))).toEqual([]);
+    expect(report.entries).toBe(0); // nothing proven past a broken object
+  });
+
   it("the newest object removed: a note while the head is recent, a failure once it is older than --max-lag", async () => {
     const dir = copy("tail");
     rmSync(join(dir, batches(dir).at(-1)!));

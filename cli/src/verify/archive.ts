@@ -237,6 +237,7 @@ export async function verifyArchive(dir: string, opts: ArchiveOptions): Promise<
         reasons: [`entries ${fmt(next)}..${fmt(b.first - 1)} are in no object: removed (a delete marker hides them) or never archived`],
       });
       contiguous = false;
+      prevLeaf = null; // the line before this object is missing: its first `prev` cannot be checked
     } else if (b.first < next) {
       objectFailures.push({
         subject,
@@ -250,8 +251,16 @@ export async function verifyArchive(dir: string, opts: ArchiveOptions): Promise<
     const lines = text.endsWith("\n") ? text.slice(0, -1).split("\n") : null;
     const reasons: string[] = [];
     if (b.hash && !sha256Hex(text).startsWith(b.hash)) reasons.push(`its content's SHA-256 is not the ${b.hash}… its key names: replaced by other bytes`);
-    if (!lines) reasons.push("does not end with a newline (truncated?)");
-    else if (lines.length !== b.last - b.first + 1) reasons.push(`holds ${fmt(lines.length)} lines for entries ${fmt(b.first)}..${fmt(b.last)}`);
+    const shape = !lines
+      ? "does not end with a newline (truncated?)"
+      : lines.length !== b.last - b.first + 1
+        ? `holds ${fmt(lines.length)} lines for entries ${fmt(b.first)}..${fmt(b.last)}`
+        : null;
+    if (shape) {
+      reasons.push(shape);
+      // From an object of the wrong shape on, leaf positions are unknown: no root after it is computed.
+      contiguous = false;
+    }
     for (const [k, line] of (lines ?? []).entries()) {
       const index = b.first + k;
       let e: { index?: unknown; prev?: unknown } | null = null;
@@ -275,6 +284,7 @@ export async function verifyArchive(dir: string, opts: ArchiveOptions): Promise<
         compareHeads();
       }
     }
+    if (shape) prevLeaf = null; // its last line is not the entry before the next object's first
     if (reasons.length)
       objectFailures.push({ subject, reasons: reasons.slice(0, 5).concat(reasons.length > 5 ? [`and ${fmt(reasons.length - 5)} more`] : []) });
     next = b.last + 1;
