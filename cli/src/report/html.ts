@@ -10,7 +10,16 @@ import { CONTROLS } from "./controls.ts";
 import { esc } from "./escape.ts";
 import { buildModel, type Reason } from "./model.ts";
 
-const when = (iso: string | null | undefined) => (iso ? `${esc(iso.slice(0, 19).replace("T", " "))} UTC` : "—");
+/**
+ * A time as its instant in UTC. An agent's claimed event time may carry an offset (RFC 3339 and the
+ * ingest contract allow `10:00:00+09:00`): its first 19 characters are the agent's local clock, and
+ * printing them with "UTC" put the event hours away from when it happened (and from the chart).
+ */
+const when = (iso: string | null | undefined) => {
+  if (!iso) return "—";
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? esc(iso) : `${new Date(t).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+};
 const reasons = (rs: Reason[]) =>
   rs.length === 0
     ? `<span class="muted">—</span>`

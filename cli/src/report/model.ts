@@ -161,7 +161,8 @@ export function buildModel(b: EvidenceBundle | EvidenceBundleV2, tenant: { id: s
     if (e.band === "low" || e.band === "medium" || e.band === "high") byBand[e.band]++;
     byOutcome[e.outcome] = (byOutcome[e.outcome] ?? 0) + 1;
   }
-  const sortedTimes = events.map((e) => e.at).sort();
+  // By instant, not as text: claimed times may carry different UTC offsets.
+  const sortedTimes = events.map((e) => e.at).sort((x, y) => Date.parse(x) - Date.parse(y));
   return {
     agent: agentView(b, facts),
     tenant,

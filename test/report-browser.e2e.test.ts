@@ -1,0 +1,85 @@
+/**
+ * The evidence report as a compliance officer reads it: opened in Debian's chromium (playwright-core)
+ * and printed, from a bundle a real origin exported. What is checked is what a person sees: the
+ * times the table prints, and whether anything is cut off the page.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentBody, forwardedEvent, postInternal, startTestOrigin, type TestOrigin } from "../origin/test/harness.ts";
+import { fetchRoot, kakunin } from "../cli/test/support/run.ts";
+import { launchChromium } from "./support/browser.ts";
+
+const NO_CONFIG = { KAKUNIN_CONFIG: join(tmpdir(), "kakunin-report-browser-no-config.json") };
+
+/** `t` written as a local time with a UTC offset, as RFC 3339 and the ingest contract allow (`+09:00`). */
+function withOffset(t: number, minutes: number): string {
+  const sign = minutes < 0 ? "-" : "+";
+  const abs = Math.abs(minutes);
+  const hhmm = `${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+  return `${new Date(t + minutes * 60_000).toISOString().slice(0, 19)}${sign}${hhmm}`;
+}
+
+/** "2026-12-07 01:00:00 UTC": how the report writes a time. */
+const utc = (t: number) => `${new Date(t).toISOString().slice(0, 19).replace("T", " ")} UTC`;
+
+describe("the evidence report in a browser", () => {
+  let o: TestOrigin;
+  let browser: Browser;
+  let dir = "";
+  let rootFile = "";
+  let tenant = "";
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "kakunin-report-browser-"));
+    [o, browser] = await Promise.all([startTestOrigin("pglite"), launchChromium()]);
+    ({ rootFile } = await fetchRoot(o, dir));
+    tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await o?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** An agent, certified, with `events` forwarded as the edge does; its verified report written. */
+  async function reportOf(name: string, events: { event: Record<string, unknown>; detail?: string }[]): Promise<string> {
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name }) })).body.data.id;
+    const serial = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.serial_number;
+    const forwarded = events.map((e) =>
+      forwardedEvent({ agent, tenant, serial }, e.event, {
+        score: 0.95,
+        band: "high",
+        reasons: [{ feature: "new_tool", contribution: 0.9, detail: e.detail ?? "first use" }],
+      }),
+    );
+    expect((await postInternal(o, "/internal/v1/events", { events: forwarded })).status).toBe(200);
+    const bundle = join(dir, `${name}.json`);
+    writeFileSync(bundle, await (await o.request("GET", `/v1/agents/${agent}/evidence`)).text());
+    const out = join(dir, `${name}.html`);
+    const r = await kakunin(NO_CONFIG, "audit", "report", bundle, "--root", rootFile, "--out", out);
+    expect(r.code, r.stderr).toBe(0);
+    return out;
+  }
+
+  it("an event the agent stamped with a UTC offset is printed at its UTC time, and the window runs from the earliest instant to the latest", async () => {
+    // Two events an agent in Tokyo and one in New York stamped in local time (both allowed by the
+    // contract): 01:00 UTC written as 10:00+09:00, and 06:30 UTC written as 01:30-05:00.
+    const base = Date.now() - 6 * 3600_000;
+    const tokyo = Math.floor(base / 60_000) * 60_000;
+    const newYork = tokyo + 5.5 * 3600_000;
+    const event = (id: string, timestamp: string) => ({ event: { event_id: id, timestamp, type: "transaction", action: "payments.send", outcome: "success" } });
+    const html = await reportOf("offset-bot", [event("tokyo", withOffset(tokyo, 540)), event("new-york", withOffset(newYork, -300))]);
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(html).href);
+    const claimed = await page.locator("#high-events tbody tr").evaluateAll((rows) => rows.map((r) => r.children[1]?.textContent));
+    // Before: "<local clock> UTC", 9 hours after the real instant for Tokyo and 5 before for New York.
+    expect(claimed).toEqual([utc(tokyo), utc(newYork)]);
+    const summary = await page.locator("#activity > p").first().textContent();
+    expect(summary).toContain(`actions from ${utc(tokyo)} to ${utc(newYork)}`);
+    await page.close();
+  });
+});
