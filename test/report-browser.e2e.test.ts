@@ -45,9 +45,17 @@ describe("the evidence report in a browser", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  /** An agent, certified, with `events` forwarded as the edge does; its verified report written. */
-  async function reportOf(name: string, events: { event: Record<string, unknown>; detail?: string }[]): Promise<string> {
-    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name }) })).body.data.id;
+  /**
+   * An agent, certified, with `events` forwarded as the edge does and `revoke` (a revocation
+   * reason) applied after them; its verified report written.
+   */
+  async function reportOf(
+    name: string,
+    events: { event: Record<string, unknown>; detail?: string }[],
+    opts: { revoke?: string; owner?: string } = {},
+  ): Promise<string> {
+    const owner = opts.owner === undefined ? {} : { owner: { name: opts.owner, email: "risk@bank.example" } };
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name, ...owner }) })).body.data.id;
     const serial = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.serial_number;
     const forwarded = events.map((e) =>
       forwardedEvent({ agent, tenant, serial }, e.event, {
@@ -57,6 +65,10 @@ describe("the evidence report in a browser", () => {
       }),
     );
     expect((await postInternal(o, "/internal/v1/events", { events: forwarded })).status).toBe(200);
+    if (opts.revoke !== undefined) {
+      const cert = (await o.json<{ data: { id: string }[] }>("GET", `/v1/agents/${agent}/certificates`)).body.data[0]!.id;
+      expect((await o.json("POST", `/v1/certificates/${cert}/revoke`, { body: { reason: opts.revoke } })).status).toBe(200);
+    }
     const bundle = join(dir, `${name}.json`);
     writeFileSync(bundle, await (await o.request("GET", `/v1/agents/${agent}/evidence`)).text());
     const out = join(dir, `${name}.html`);
@@ -80,6 +92,38 @@ describe("the evidence report in a browser", () => {
     expect(claimed).toEqual([utc(tokyo), utc(newYork)]);
     const summary = await page.locator("#activity > p").first().textContent();
     expect(summary).toContain(`actions from ${utc(tokyo)} to ${utc(newYork)}`);
+    await page.close();
+  });
+
+  it("printed, nothing is cut off the page: a long unbroken name, action, reason or revocation reason wraps inside its column", async () => {
+    // What an agent and an issuer control: a 64-character name and a 128-character owner without a
+    // space, a 128-character action (in the risk reason's detail too) and a revocation reason of
+    // one 512-character word (a pasted hash, a ticket URL, a log line).
+    const action = `payments.${"x".repeat(119)}`;
+    const revocation = `INC-${"7".repeat(508)}`;
+    const now = new Date().toISOString();
+    const html = await reportOf(
+      "W".repeat(64),
+      [{ event: { event_id: "long", timestamp: now, type: "tool_call", action, outcome: "success" }, detail: `'${action}', rarely or never used before` }],
+      { revoke: revocation, owner: "O".repeat(128) },
+    );
+    // A Letter page less chromium's default print margins is about 740 CSS px wide; what is wider
+    // than that is cut off the printed page (--pdf prints exactly this).
+    const page = await browser.newPage({ viewport: { width: 740, height: 1000 } });
+    await page.emulateMedia({ media: "print" });
+    await page.goto(pathToFileURL(html).href);
+    const overflowing = await page
+      .locator("h1, p, li, td, th, dd")
+      .evaluateAll((els) =>
+        els.filter((e) => e.scrollWidth > e.clientWidth + 1).map((e) => `${e.tagName} ${e.textContent?.slice(0, 40)}… (${e.scrollWidth} > ${e.clientWidth})`),
+      );
+    expect(overflowing).toEqual([]);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(740);
+    // Wrapped, not dropped: the whole text is still there.
+    const text = (await page.locator("body").innerText()).replace(/\s+/g, "");
+    expect(text).toContain(revocation);
+    expect(text).toContain("O".repeat(128));
+    expect(text).toContain(`'${action}',rarelyorneverusedbefore`);
     await page.close();
   });
 });

@@ -35,11 +35,15 @@ const shellQuoted = (name: string) => {
 /** The verifier's warnings under a check (back-dated events, unproven eras…): never left out of the report. */
 const notes = (ns: readonly string[]) => (ns.length === 0 ? "" : `<ul class="notes">${ns.map((n) => `<li>warning: ${esc(n)}</li>`).join("")}</ul>`);
 
+// A word longer than its line (an agent name, an owner, an action, a reason, a fingerprint) wraps
+// instead of running past the page, where the printed PDF cuts it off: overflow-wrap:anywhere on
+// the body, and on table cells of free text (td.text) and code, where `anywhere` also lowers the
+// column's minimum width so the table fits the page. Other cells (times, statuses) keep whole words.
 const CSS = `
-body{font:11pt/1.45 "DejaVu Sans",system-ui,sans-serif;color:#1b1f24;max-width:900px;margin:24px auto;padding:0 16px}
+body{font:11pt/1.45 "DejaVu Sans",system-ui,sans-serif;color:#1b1f24;max-width:900px;margin:24px auto;padding:0 16px;overflow-wrap:anywhere}
 h1{font-size:20pt;margin:0 0 4px}h2{font-size:14pt;border-bottom:2px solid #0b5cad;padding-bottom:2px;margin-top:28px;break-after:avoid}
 h3{font-size:12pt;margin:16px 0 6px}table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:10pt}
-th,td{border:1px solid #d0d7de;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f6f8fa}
+th,td{border:1px solid #d0d7de;padding:4px 6px;text-align:left;vertical-align:top;overflow-wrap:normal}td.text{overflow-wrap:anywhere}th{background:#f6f8fa}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}code,.mono{font-family:"DejaVu Sans Mono",monospace;font-size:9pt;overflow-wrap:anywhere;unicode-bidi:isolate}
 .muted{color:#57606a}.verdict{border:2px solid #1a7f37;background:#f0fff4;padding:10px 14px;border-radius:6px}
 .verdict strong{color:#1a7f37}.cover{border-bottom:1px solid #d0d7de;padding-bottom:12px}
@@ -101,7 +105,7 @@ ${m.agent.verified ? "" : `<p>${UNVERIFIED("the bundle holds no agent.created en
 <p>Each certificate binds the agent's key (held in a key manager, never exported) to its identity and model. Bars show validity; a red line marks a revocation, dashed purple lines mark risk decisions and reviews.</p>
 ${certificateTimeline(m.certificates, m.decisions)}
 <table><thead><tr><th>Serial</th><th>Status</th><th>Issued</th><th>Expires</th><th>Revoked</th><th>Reason</th></tr></thead><tbody>
-${m.certificates.map((c) => `<tr><td><code>${esc(c.serial_number)}</code></td><td>${esc(c.status)}</td><td>${when(c.issued_at)}</td><td>${when(c.expires_at)}</td><td>${when(c.revoked_at)}</td><td>${esc(c.revocation_reason ?? "—")}</td></tr>`).join("")}
+${m.certificates.map((c) => `<tr><td><code>${esc(c.serial_number)}</code></td><td>${esc(c.status)}</td><td>${when(c.issued_at)}</td><td>${when(c.expires_at)}</td><td>${when(c.revoked_at)}</td><td class="text">${esc(c.revocation_reason ?? "—")}</td></tr>`).join("")}
 </tbody></table>
 <h3>Lifecycle</h3><table><thead><tr><th class="num">Entry</th><th>Time</th><th>What</th><th>By</th></tr></thead><tbody>
 ${m.lifecycle.map((e) => `<tr><td class="num">${e.index}</td><td>${when(e.at)}</td><td><code>${esc(e.kind)}</code></td><td>${esc(e.actor.type)}${e.actor.role ? ` (${esc(e.actor.role)})` : ""}</td></tr>`).join("")}
@@ -122,7 +126,7 @@ ${m.byAction.map((r) => `<tr><td><code>${esc(r.action)}</code></td><td class="nu
     highEvents.length === 0
       ? `<p class="muted">None.</p>`
       : `<table id="high-events"><thead><tr><th class="num">Entry</th><th>Time (claimed by the agent)</th><th>Received</th><th>Action</th><th class="num">Score</th><th>Why</th></tr></thead><tbody>
-${highEvents.map((e) => `<tr><td class="num">${e.index}</td><td>${when(e.at)}</td><td>${when(e.receivedAt)}</td><td><code>${esc(e.action)}</code>${e.amount !== null ? ` ${fmt(e.amount)} ${esc(e.currency ?? "")}` : ""}</td><td class="num">${e.score.toFixed(2)}</td><td>${reasons(e.reasons)}</td></tr>`).join("")}
+${highEvents.map((e) => `<tr><td class="num">${e.index}</td><td>${when(e.at)}</td><td>${when(e.receivedAt)}</td><td><code>${esc(e.action)}</code>${e.amount !== null ? ` ${fmt(e.amount)} ${esc(e.currency ?? "")}` : ""}</td><td class="num">${e.score.toFixed(2)}</td><td class="text">${reasons(e.reasons)}</td></tr>`).join("")}
 </tbody></table>`
   }</section>`);
 
@@ -131,7 +135,7 @@ ${
   m.decisions.length === 0
     ? `<p class="muted">No risk decision, review or revocation in this window.</p>`
     : `<table id="decision-table"><thead><tr><th class="num">Entry</th><th>Time</th><th>Decision</th><th>By</th><th class="num">Score</th><th>Reason</th></tr></thead><tbody>
-${m.decisions.map((d) => `<tr><td class="num">${d.index}</td><td>${when(d.at)}</td><td><code>${esc(d.kind)}</code>: ${esc(d.decision)}</td><td>${esc(d.by)}</td><td class="num">${d.score === null ? "—" : d.score.toFixed(2)}</td><td>${d.reason ? esc(d.reason) : ""}${reasons(d.reasons)}</td></tr>`).join("")}
+${m.decisions.map((d) => `<tr><td class="num">${d.index}</td><td>${when(d.at)}</td><td><code>${esc(d.kind)}</code>: ${esc(d.decision)}</td><td>${esc(d.by)}</td><td class="num">${d.score === null ? "—" : d.score.toFixed(2)}</td><td class="text">${d.reason ? esc(d.reason) : ""}${reasons(d.reasons)}</td></tr>`).join("")}
 </tbody></table>`
 }</section>`);
 
