@@ -71,7 +71,7 @@ export function registerAgent(app: Hono<ConsoleEnv>): void {
                 {events.length === 0 ? <tr><td colspan={6} class="muted">No events yet.</td></tr> : null}
                 {events.map((e) => (
                   <tr>
-                    <td><When at={e.occurredAt} /></td><td>{e.type}</td><td class="mono">{e.action}</td>
+                    <td><When at={e.occurredAt} /></td><td class="nowrap">{e.type}</td><td class="mono">{e.action}</td>
                     <td class="num">{e.score.toFixed(2)}</td><td><Band band={e.band} /></td>
                     <td>{e.reasons.length === 0 ? <span class="muted">—</span> : (
                       <ul class="reasons">{e.reasons.map((r) => <li><span class="mono">{r.feature}</span> +{r.contribution.toFixed(2)}: {r.detail}</li>)}</ul>

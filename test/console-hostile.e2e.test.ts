@@ -1,0 +1,120 @@
+/**
+ * The console against what its users' counterparts control, in Debian's chromium (playwright-core):
+ * an issuer names agents, models and owners; an agent names its actions, which the risk reasons
+ * quote. None of it may hide what the page is for. The console is the origin's, so a real origin
+ * (PGlite) behind a loopback socket is enough; events arrive as the edge forwards them.
+ */
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { agentBody, forwardedEvent, postInternal } from "../origin/test/harness.ts";
+import { launchChromium, watchCsp, watchErrors } from "./support/browser.ts";
+import { servedOrigin, type ServedOrigin } from "./support/served-origin.ts";
+
+const VIEWPORT = { width: 1280, height: 900 };
+/** Screenshots (git-ignored), beside the console test's. */
+const ARTIFACTS = resolve(import.meta.dirname, "../test-artifacts/console");
+
+describe("the console with hostile strings", () => {
+  let s: ServedOrigin;
+  let browser: Browser;
+  let tenant = "";
+  let calm = "";
+  let long = "";
+  const longAction = `payments.${"x".repeat(119)}`;
+
+  async function json<T>(method: string, path: string, body?: unknown, key?: string): Promise<T> {
+    const r = await s.origin.json<T>(method, path, { body, key });
+    expect(r.status, JSON.stringify(r.body)).toBeLessThan(300);
+    return r.body;
+  }
+
+  /** An agent created by `key` and certified; returns its id and serial. */
+  async function certified(overrides: Record<string, unknown>, key?: string): Promise<{ agent: string; serial: string }> {
+    const agent = (await json<{ data: { id: string } }>("POST", "/v1/agents", agentBody(overrides), key)).data.id;
+    const serial = (await json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`, undefined, key)).data.serial_number;
+    return { agent, serial };
+  }
+
+  async function signedIn(key: string): Promise<Page> {
+    const page = await (await browser.newContext({ viewport: VIEWPORT })).newPage();
+    await page.goto(`${s.url}/console`);
+    await page.getByLabel("API key").fill(key);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.waitForURL(/\/console\/agents$/);
+    return page;
+  }
+
+  beforeAll(async () => {
+    [s, browser] = await Promise.all([servedOrigin(), launchChromium()]);
+    tenant = (await json<{ data: { id: string } }>("GET", "/v1/tenant")).data.id;
+    const issuer = (await json<{ data: { key: string } }>("POST", "/v1/api-keys", { name: "onboarding", role: "issuer" })).data.key;
+    calm = (await certified({ name: "calm-bot" })).agent;
+    // An issuer's agent: every name as long as the API takes, without a space.
+    const l = await certified(
+      {
+        name: "W".repeat(64),
+        model: { name: "M".repeat(128), version: "V".repeat(64), hash: `sha256:${"cd".repeat(32)}` },
+        owner: { name: "O".repeat(128), email: "owner@bank.example" },
+      },
+      issuer,
+    );
+    long = l.agent;
+    // Its agent's 128-character action, quoted by the risk reason as the scorer words it.
+    const event = forwardedEvent(
+      { agent: long, tenant, serial: l.serial },
+      { event_id: "long-1", timestamp: new Date().toISOString(), type: "tool_call", action: longAction, outcome: "success" },
+      {
+        score: 0.6,
+        band: "medium",
+        reasons: [{ feature: "young_tools", contribution: 0.5, detail: `'${longAction}', rarely or never used before, has 1 of the last 1 events` }],
+      },
+    );
+    expect((await postInternal(s.origin, "/internal/v1/events", { events: [event] })).status).toBe(200);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await s?.close();
+  });
+
+  /** Elements whose right edge is past the viewport: what a person at this width cannot see. */
+  async function offScreen(page: Page, selector: string): Promise<string[]> {
+    return page
+      .locator(selector)
+      .evaluateAll(
+        (els, width) => els.filter((e) => e.getBoundingClientRect().right > width).map((e) => `${e.tagName} ${(e.textContent ?? "").slice(0, 30)}`),
+        VIEWPORT.width,
+      );
+  }
+
+  it("one agent's long unbroken name, model and owner push no column of the agents table, nor of its own page, off the screen", async () => {
+    const page = await signedIn(s.origin.adminKey);
+    const csp = await watchCsp(page);
+    const errors = watchErrors(page);
+    await page.reload();
+    // Every agent's status and band, the calm one's included, is on screen; the page does not scroll sideways.
+    expect(await offScreen(page, `#agents thead th, tr[data-agent-id="${calm}"] > *`)).toEqual([]);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(VIEWPORT.width);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "agents-long-names.png") });
+    // Its page: certificate status, expiry and revocation, the events' scores and bands, all on screen.
+    await page.goto(`${s.url}/console/agents/${long}`);
+    await page.locator("#timeline[data-ready=true]").waitFor();
+    expect(await offScreen(page, "h1, #certificates th, #certificates td, #events th, #events td")).toEqual([]);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(VIEWPORT.width);
+    await page.screenshot({ path: join(ARTIFACTS, "agent-long-names.png"), fullPage: true });
+    // Wrapped, not cut: the whole name and action are still on the page.
+    const text = (await page.locator("main").innerText()).replace(/\s+/g, "");
+    expect(text).toContain("W".repeat(64));
+    expect(text).toContain(longAction);
+    // Times and statuses keep whole words.
+    const expires = await page.locator("#certificates tbody td").nth(4).locator("time").boundingBox();
+    expect(expires!.height).toBeLessThan(40);
+    await page.goto(`${s.url}/console/keys`);
+    expect(await page.evaluate("document.documentElement.scrollWidth")).toBeLessThanOrEqual(VIEWPORT.width);
+    expect(csp).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+});
