@@ -117,4 +117,52 @@ describe("the console with hostile strings", () => {
     expect(csp).toEqual([]);
     expect(errors).toEqual([]);
   });
+
+  /** An agent the risk policy auto-revoked (the default): suspended, waiting in the review queue. */
+  async function autoRevoked(name: string): Promise<string> {
+    const { agent, serial } = await certified({ name });
+    const at = new Date().toISOString();
+    const reasons = [{ feature: "out_of_scope", contribution: 0.9, detail: "action 'payments.send' is not covered" }];
+    const event = forwardedEvent(
+      { agent, tenant, serial },
+      { event_id: `${name}-1`, timestamp: at, type: "transaction", action: "payments.send", outcome: "success" },
+      { score: 0.95, band: "high", reasons },
+    );
+    expect((await postInternal(s.origin, "/internal/v1/events", { events: [event] })).status).toBe(200);
+    const alert = {
+      alert_id: `al-${name}`,
+      agent_id: agent,
+      tenant_id: tenant,
+      serial_number: serial,
+      score: 0.95,
+      reasons,
+      event_ids: [`${name}-1`],
+      triggered_at: at,
+    };
+    expect((await postInternal(s.origin, "/internal/v1/risk-alerts", alert)).status).toBe(200);
+    return agent;
+  }
+
+  it("a review reason the API refuses (a bidi override that reorders what the audit log and the report show) is refused by the console's form too", async () => {
+    const agent = await autoRevoked("queued-bot");
+    const page = await signedIn(s.origin.adminKey);
+    await page.goto(`${s.url}/console/reviews`);
+    const item = page.locator(`#queue [data-agent-id="${agent}"]`);
+    // U+202E makes the rest of the line read right to left: "approved by CISO" shows as "OSIC yb devorppa".
+    const reason = "false positive, \u202Eapproved by CISO";
+    const api = await s.origin.json("POST", `/v1/agents/${agent}/review`, { body: { decision: "reinstate", reason } });
+    expect(api.status).toBe(422);
+    page.once("dialog", (d) => void d.accept());
+    await item.getByLabel("Reinstate").check();
+    await item.getByLabel(/^Reason/).fill(reason);
+    await item.getByRole("button", { name: "Record decision" }).click();
+    await page.waitForURL(/[?&](done|error)=/);
+    expect(new URL(page.url()).searchParams.get("error")).toBe("invalid-reason");
+    await expect(page.getByRole("alert").textContent()).resolves.toMatch(/control characters or bidirectional overrides/);
+    // Nothing decided, nothing logged: the agent is still suspended and waiting.
+    expect((await s.origin.json<{ data: { status: string } }>("GET", `/v1/agents/${agent}`)).body.data.status).toBe("suspended");
+    const logged = await s.origin.json<{ data: unknown[] }>("GET", `/v1/audit/entries?kind=review.decided&agent_id=${agent}`);
+    expect(logged.body.data).toEqual([]);
+    expect(await page.locator(`#queue [data-agent-id="${agent}"]`).count()).toBe(1);
+  });
 });

@@ -9,6 +9,8 @@ import { allow } from "../http.ts";
 import { Band, Csrf, Layout, When } from "../layout.tsx";
 import { reviewQueue, type QueueItem } from "../review-data.ts";
 import { decodeCursor, encodeCursor } from "../../routes/cursor.ts";
+import { reviewBody } from "../../routes/v1_agents_review.ts";
+import { PLAIN_MESSAGE } from "@kakunin/shared";
 
 /** Agents shown per page of the queue. */
 const PAGE = 50;
@@ -51,6 +53,7 @@ function Item(props: { it: QueueItem; csrf: string; canDecide: boolean }) {
 /** What the page may say after a decision that was not recorded, by code. */
 const ERRORS: Readonly<Record<string, string>> = {
   "invalid-form": "Choose a decision and give a reason (at most 1024 characters).",
+  "invalid-reason": "The reason must not contain control characters or bidirectional overrides (they reorder or hide what the audit log and reports show).",
   "nothing-to-review": "That agent has no flagged or auto-revoked risk decision awaiting review (someone may have decided already).",
   "agent-retired": "That agent is retired; there is nothing to decide.",
   conflict: "That decision does not fit the agent's status: reinstate needs a suspended agent; use clear to close a flag.",
@@ -97,11 +100,14 @@ export function registerReviews(app: Hono<ConsoleEnv>): void {
 
   app.post("/agents/:id/review", allow("review"), async (c) => {
     const body = await c.req.parseBody();
-    const decision = body["decision"];
-    const reason = typeof body["reason"] === "string" ? body["reason"].trim() : "";
-    if ((decision !== "clear" && decision !== "revoke" && decision !== "reinstate") || reason.length === 0 || reason.length > 1024) {
-      return c.redirect(`/console/reviews?${new URLSearchParams({ error: "invalid-form" })}`, 303);
+    // The API's own body schema: the form is another door to the same decision, and a reason the
+    // API refuses (a bidi override, a control character) must not reach the audit log through it.
+    const form = reviewBody.safeParse({ decision: body["decision"], reason: body["reason"] });
+    if (!form.success) {
+      const unsafe = form.error.issues.some((i) => i.path[0] === "reason" && i.message === PLAIN_MESSAGE);
+      return c.redirect(`/console/reviews?${new URLSearchParams({ error: unsafe ? "invalid-reason" : "invalid-form" })}`, 303);
     }
+    const { decision, reason } = form.data;
     const s = c.var.services;
     // A malformed or foreign id names no agent: 404, as in the API.
     const agent = await agentInTenant(s.db, c.var.caller.tenantId, c.req.param("id"));
