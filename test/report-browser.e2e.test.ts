@@ -126,4 +126,53 @@ describe("the evidence report in a browser", () => {
     expect(text).toContain(`'${action}',rarelyorneverusedbefore`);
     await page.close();
   });
+
+  it("a renewed certificate's validity ends where its overlap did: the table and the timeline say when it was superseded, not valid until it expires", async () => {
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name: "renewed-bot" }) })).body.data.id;
+    const old = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data.serial_number;
+    const at = new Date().toISOString();
+    const event = forwardedEvent(
+      { agent, tenant, serial: old },
+      { event_id: "before", timestamp: at, type: "tool_call", action: "crm.lookup_customer", outcome: "success" },
+    );
+    expect((await postInternal(o, "/internal/v1/events", { events: [event] })).status).toBe(200);
+    // Renewed with no overlap: the old certificate stops speaking for the agent at once.
+    const renewed = await o.json<{ data: { predecessor: { serial_number: string; superseded_at: string } } }>(
+      "POST",
+      `/v1/agents/${agent}/certificates/renew`,
+      {
+        body: { overlap_seconds: 0 },
+      },
+    );
+    expect(renewed.status, JSON.stringify(renewed.body)).toBe(201);
+    const supersededAt = Date.parse(renewed.body.data.predecessor.superseded_at);
+    const bundle = join(dir, "renewed.json");
+    writeFileSync(bundle, await (await o.request("GET", `/v1/agents/${agent}/evidence`)).text());
+    const out = join(dir, "renewed.html");
+    const r = await kakunin(NO_CONFIG, "audit", "report", bundle, "--root", rootFile, "--out", out);
+    expect(r.code, r.stderr).toBe(0);
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(out).href);
+    // The table: the old certificate's row says when it was superseded.
+    const heads = await page.locator("#certificates table thead th").allTextContents();
+    const cells = await page.locator("#certificates table tbody tr").filter({ hasText: old }).locator("td").allTextContents();
+    expect(cells[heads.indexOf("Status")]).toBe("superseded");
+    expect(cells[heads.indexOf("Superseded")]).toBe(utc(supersededAt));
+    // The timeline: its bar ends there, not at its expiry a year on, where the successor's runs.
+    const bars = await page
+      .locator("#certificates svg rect")
+      .evaluateAll((rs) =>
+        rs.map((r) => ({
+          title: r.querySelector("title")?.textContent ?? "",
+          right: Number(r.getAttribute("x")) + Number(r.getAttribute("width")),
+          cls: r.getAttribute("class"),
+        })),
+      );
+    const oldBar = bars.find((b) => b.title.startsWith(old))!;
+    const newBar = bars.find((b) => !b.title.startsWith(old))!;
+    expect(oldBar.title).toContain("superseded by its renewal");
+    expect(oldBar.cls).not.toBe("cert-valid");
+    expect(oldBar.right).toBeLessThan(newBar.right / 2);
+    await page.close();
+  });
 });

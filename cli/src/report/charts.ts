@@ -1,6 +1,6 @@
 /** Inline SVG charts for the report: no script, no external asset, print-friendly. */
-import type { EvidenceCertificate } from "@kakunin/shared";
 import type { Bucket, Decision } from "./model.ts";
+import type { CertificateView } from "./signed-view.ts";
 import { esc } from "./escape.ts";
 
 const day = (iso: string) => iso.slice(0, 10);
@@ -44,8 +44,21 @@ export function volumeChart(rows: Bucket[], size: "hour" | "day"): string {
 ${bars}${labels}<text x="${left}" y="${h - 4}" class="tick">per ${size} (UTC), from ${esc(minute(rows[0]!.start))}</text></svg>`;
 }
 
-/** Each certificate's validity as a bar on a shared time axis, revocations and decisions as ticks. */
-export function certificateTimeline(certs: EvidenceCertificate[], decisions: Decision[]): string {
+/**
+ * When a certificate stopped speaking for the agent: the earliest of its revocation, the end of its
+ * renewal overlap (supersession) and its expiry.
+ */
+export function validUntil(c: CertificateView): { at: string; why: "revoked" | "superseded" | "expires" } {
+  const ends = [
+    ...(c.revoked_at ? [{ at: c.revoked_at, why: "revoked" as const }] : []),
+    ...(c.superseded_at ? [{ at: c.superseded_at, why: "superseded" as const }] : []),
+    { at: c.expires_at, why: "expires" as const },
+  ];
+  return ends.reduce((a, b) => (Date.parse(b.at) < Date.parse(a.at) ? b : a));
+}
+
+/** Each certificate's validity as a bar on a shared time axis (ending at its revocation or supersession), revocations and decisions as ticks. */
+export function certificateTimeline(certs: CertificateView[], decisions: Decision[]): string {
   if (certs.length === 0) return `<p class="muted">The agent was never certified in this window.</p>`;
   const t0 = Math.min(...certs.map((c) => Date.parse(c.issued_at)));
   const t1 = Math.max(...certs.map((c) => Date.parse(c.expires_at)));
@@ -57,11 +70,20 @@ export function certificateTimeline(certs: EvidenceCertificate[], decisions: Dec
   const rows = certs
     .map((c, i) => {
       const y = 10 + i * row;
-      const end = c.revoked_at ? Date.parse(c.revoked_at) : Date.parse(c.expires_at);
+      // A renewed certificate stops at the end of its overlap, not at its notAfter: drawn to its
+      // expiry, it read as valid for a year beside its successor.
+      const until = validUntil(c);
+      const end = Date.parse(until.at);
+      const ended =
+        until.why === "revoked"
+          ? `, revoked ${minute(c.revoked_at!)} (${c.revocation_reason ?? "unspecified"})`
+          : until.why === "superseded"
+            ? `, superseded by its renewal ${minute(until.at)}`
+            : "";
       return (
         `<text x="4" y="${y + 14}" class="tick">${esc(c.serial_number.slice(0, 16))}…</text>` +
-        `<rect x="${x(Date.parse(c.issued_at)).toFixed(1)}" y="${y + 3}" width="${Math.max(2, x(end) - x(Date.parse(c.issued_at))).toFixed(1)}" height="14" class="${c.revoked_at ? "cert-revoked" : "cert-valid"}"><title>${esc(`${c.serial_number}: ${c.status}, ${day(c.issued_at)} → ${day(c.expires_at)}${c.revoked_at ? `, revoked ${minute(c.revoked_at)} (${c.revocation_reason ?? "unspecified"})` : ""}`)}</title></rect>` +
-        (c.revoked_at ? `<line x1="${x(end).toFixed(1)}" x2="${x(end).toFixed(1)}" y1="${y}" y2="${y + 20}" class="revocation"/>` : "")
+        `<rect x="${x(Date.parse(c.issued_at)).toFixed(1)}" y="${y + 3}" width="${Math.max(2, x(end) - x(Date.parse(c.issued_at))).toFixed(1)}" height="14" class="${until.why === "expires" ? "cert-valid" : `cert-${until.why}`}"><title>${esc(`${c.serial_number}: ${c.status}, ${day(c.issued_at)} → ${day(c.expires_at)}${ended}`)}</title></rect>` +
+        (until.why === "revoked" ? `<line x1="${x(end).toFixed(1)}" x2="${x(end).toFixed(1)}" y1="${y}" y2="${y + 20}" class="revocation"/>` : "")
       );
     })
     .join("");

@@ -49,7 +49,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}code,.mono{font
 .verdict strong{color:#1a7f37}.cover{border-bottom:1px solid #d0d7de;padding-bottom:12px}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:2px 14px;margin:6px 0}dt{color:#57606a}dd{margin:0;overflow-wrap:anywhere}
 ul{margin:0;padding-left:18px}.bar{fill:#0b5cad}.bar-high{fill:#b3261e}.axis{stroke:#57606a}.tick{font-size:10px;fill:#57606a}
-.cert-valid{fill:#1a7f37}.cert-revoked{fill:#9a6700}.revocation{stroke:#b3261e;stroke-width:2}.decision{stroke:#6f42c1;stroke-dasharray:3 2}
+.cert-valid{fill:#1a7f37}.cert-revoked{fill:#9a6700}.cert-superseded{fill:#57606a}.revocation{stroke:#b3261e;stroke-width:2}.decision{stroke:#6f42c1;stroke-dasharray:3 2}
 .unverified{color:#9a6700;font-style:italic}.notes li{color:#9a6700}.disclaimer{border-left:4px solid #9a6700;padding:6px 10px;background:#fff8c5}tr{break-inside:avoid}
 @media print{body{margin:0;max-width:none}a{color:inherit}}`;
 
@@ -102,10 +102,10 @@ export function renderReportHtml(input: ReportInput): string {
 ${m.agent.verified ? "" : `<p>${UNVERIFIED("the bundle holds no agent.created entry: name, owner, model and scopes above are the export's unsigned header")}</p>`}</section>`);
 
   parts.push(`<section id="certificates"><h2>2. Certificates: validity and revocation</h2>
-<p>Each certificate binds the agent's key (held in a key manager, never exported) to its identity and model. Bars show validity; a red line marks a revocation, dashed purple lines mark risk decisions and reviews.</p>
+<p>Each certificate binds the agent's key (held in a key manager, never exported) to its identity and model. Bars show validity, which ends at the certificate's expiry, its revocation or, for a renewed certificate, the end of its renewal overlap (superseded); a red line marks a revocation, dashed purple lines mark risk decisions and reviews.</p>
 ${certificateTimeline(m.certificates, m.decisions)}
-<table><thead><tr><th>Serial</th><th>Status</th><th>Issued</th><th>Expires</th><th>Revoked</th><th>Reason</th></tr></thead><tbody>
-${m.certificates.map((c) => `<tr><td><code>${esc(c.serial_number)}</code></td><td>${esc(c.status)}</td><td>${when(c.issued_at)}</td><td>${when(c.expires_at)}</td><td>${when(c.revoked_at)}</td><td class="text">${esc(c.revocation_reason ?? "—")}</td></tr>`).join("")}
+<table><thead><tr><th>Serial</th><th>Status</th><th>Issued</th><th>Expires</th><th>Superseded</th><th>Revoked</th><th>Reason</th></tr></thead><tbody>
+${m.certificates.map((c) => `<tr><td><code>${esc(c.serial_number)}</code></td><td>${esc(c.status)}</td><td>${when(c.issued_at)}</td><td>${when(c.expires_at)}</td><td>${when(c.superseded_at)}</td><td>${when(c.revoked_at)}</td><td class="text">${esc(c.revocation_reason ?? "—")}</td></tr>`).join("")}
 </tbody></table>
 <h3>Lifecycle</h3><table><thead><tr><th class="num">Entry</th><th>Time</th><th>What</th><th>By</th></tr></thead><tbody>
 ${m.lifecycle.map((e) => `<tr><td class="num">${e.index}</td><td>${when(e.at)}</td><td><code>${esc(e.kind)}</code></td><td>${esc(e.actor.type)}${e.actor.role ? ` (${esc(e.actor.role)})` : ""}</td></tr>`).join("")}

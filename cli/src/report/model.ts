@@ -2,8 +2,8 @@
  * What the evidence report says, computed from a bundle that has already verified. Pure: every
  * number printed comes from here, so the tests can recompute it from the bundle independently.
  */
-import { bundleAuditEntries, type EvidenceBundle, type EvidenceBundleV2, type EvidenceCertificate } from "@kakunin/shared";
-import { agentView, certificateViews, signedFactsOf, type AgentView } from "./signed-view.ts";
+import { bundleAuditEntries, type EvidenceBundle, type EvidenceBundleV2 } from "@kakunin/shared";
+import { agentView, certificateViews, signedFactsOf, type AgentView, type CertificateView } from "./signed-view.ts";
 
 export type Reason = { feature: string; contribution: number; detail: string };
 
@@ -54,7 +54,7 @@ export interface ReportModel {
   agent: AgentView;
   tenant: { id: string; name: string };
   window: { from: string | null; to: string | null; first: string | null; last: string | null };
-  certificates: EvidenceCertificate[];
+  certificates: CertificateView[];
   entries: number;
   lifecycle: ParsedEntry[];
   events: EventFact[];

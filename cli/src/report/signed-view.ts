@@ -58,8 +58,15 @@ export function agentView(b: EvidenceBundle | EvidenceBundleV2, facts: SignedFac
   };
 }
 
+/**
+ * A certificate as the report shows it. `superseded_at`: when a renewal ended (or will end) its
+ * overlap, from the signed certificate.renewed/.superseded entries; from then on it no longer
+ * speaks for the agent (the verifier's validity check judges events by it, as by a revocation).
+ */
+export type CertificateView = EvidenceCertificate & { superseded_at: string | null };
+
 /** The agent's certificates as the signed entries and the X.509 state them (those with a signed issuance only). */
-export function certificateViews(b: EvidenceBundle | EvidenceBundleV2, facts: SignedFacts): EvidenceCertificate[] {
+export function certificateViews(b: EvidenceBundle | EvidenceBundleV2, facts: SignedFacts): CertificateView[] {
   const asOf = Date.parse(b.tree_head.timestamp);
   return b.certificates.flatMap((c) => {
     const signed = facts.certificate(c.serial_number);
@@ -76,6 +83,7 @@ export function certificateViews(b: EvidenceBundle | EvidenceBundleV2, facts: Si
         expires_at: cert.notAfter.toISOString(),
         revoked_at: signed.revokedAt,
         revocation_reason: signed.revocationReason,
+        superseded_at: signed.supersededAt,
       },
     ];
   });
