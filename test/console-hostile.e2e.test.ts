@@ -165,4 +165,52 @@ describe("the console with hostile strings", () => {
     expect(logged.body.data).toEqual([]);
     expect(await page.locator(`#queue [data-agent-id="${agent}"]`).count()).toBe(1);
   });
+
+  /**
+   * x positions of the characters of `needle` in the first text node under `root` that holds it, as
+   * laid out: increasing when they read left to right.
+   */
+  function layoutOf(root: string, needle: string): string {
+    return `(() => {
+      const w = document.createTreeWalker(document.querySelector(${JSON.stringify(root)}), NodeFilter.SHOW_TEXT);
+      for (let n = w.nextNode(); n; n = w.nextNode()) {
+        const i = n.data.indexOf(${JSON.stringify(needle)});
+        if (i < 0) continue;
+        return Array.from(${JSON.stringify(needle)}, (_, k) => { const r = document.createRange(); r.setStart(n, i + k); r.setEnd(n, i + k + 1); return r.getBoundingClientRect().left; });
+      }
+      return null;
+    })()`;
+  }
+  const ascending = (xs: number[] | null) => xs !== null && xs.every((x, i) => i === 0 || x > xs[i - 1]!);
+
+  it("a bidi override in an action an older edge accepted is shown, never obeyed: the score and the reason beside it read as written", async () => {
+    // Before 2026-12-06 the ingest door let U+202E through; the edge still forwards, and the origin
+    // stores, events it accepted then (acceptedEventSchema). Such an action reversed what followed it.
+    const { agent, serial } = await certified({ name: "legacy-bot" });
+    const action = "refund\u202E";
+    const t = Date.now() - 60_000;
+    const events = [
+      forwardedEvent(
+        { agent, tenant, serial },
+        { event_id: "old-0", timestamp: new Date(t - 60_000).toISOString(), type: "tool_call", action: "crm.lookup", outcome: "success" },
+      ),
+      forwardedEvent(
+        { agent, tenant, serial },
+        { event_id: "old-1", timestamp: new Date(t).toISOString(), type: "transaction", action, outcome: "success" },
+        { score: 0.95, band: "high", reasons: [{ feature: "young_tools", contribution: 0.9, detail: `'${action}', rarely or never used before` }] },
+      ),
+    ];
+    expect((await postInternal(s.origin, "/internal/v1/events", { events })).status).toBe(200);
+    const page = await signedIn(s.origin.adminKey);
+    await page.goto(`${s.url}/console/agents/${agent}`);
+    await page.locator("#timeline[data-ready=true]").waitFor();
+    // The events table: the reason after the action reads left to right, and the control is shown as text.
+    expect(ascending((await page.evaluate(layoutOf("#events ul.reasons", "rarely"))) as number[] | null)).toBe(true);
+    await expect(page.locator("#events").textContent()).resolves.toContain("refund\\u202e");
+    // The timeline's tooltip: "refund: score 0.95" showed the score as "59.0".
+    const box = (await page.locator("#timeline .u-over").boundingBox())!;
+    await page.mouse.move(box.x + box.width - 2, box.y + box.height / 2);
+    await expect(page.locator("#timeline-tip").textContent()).resolves.toContain("score 0.95");
+    expect(ascending((await page.evaluate(layoutOf("#timeline-tip", "0.95"))) as number[] | null)).toBe(true);
+  });
 });

@@ -159,20 +159,43 @@ describe("the evidence report in a browser", () => {
     expect(cells[heads.indexOf("Status")]).toBe("superseded");
     expect(cells[heads.indexOf("Superseded")]).toBe(utc(supersededAt));
     // The timeline: its bar ends there, not at its expiry a year on, where the successor's runs.
-    const bars = await page
-      .locator("#certificates svg rect")
-      .evaluateAll((rs) =>
-        rs.map((r) => ({
-          title: r.querySelector("title")?.textContent ?? "",
-          right: Number(r.getAttribute("x")) + Number(r.getAttribute("width")),
-          cls: r.getAttribute("class"),
-        })),
-      );
+    const bars = await page.locator("#certificates svg rect").evaluateAll((rs) =>
+      rs.map((r) => ({
+        title: r.querySelector("title")?.textContent ?? "",
+        right: Number(r.getAttribute("x")) + Number(r.getAttribute("width")),
+        cls: r.getAttribute("class"),
+      })),
+    );
     const oldBar = bars.find((b) => b.title.startsWith(old))!;
     const newBar = bars.find((b) => !b.title.startsWith(old))!;
     expect(oldBar.title).toContain("superseded by its renewal");
     expect(oldBar.cls).not.toBe("cert-valid");
     expect(oldBar.right).toBeLessThan(newBar.right / 2);
+    await page.close();
+  });
+
+  it("a bidi override in an action an older edge accepted is shown as \\u202e, never obeyed: the reason after it reads as written", async () => {
+    // The ingest door refuses U+202E since 2026-12-06; events an older edge accepted are still forwarded and logged.
+    const action = "refund\u202E";
+    const html = await reportOf("legacy-bot", [
+      {
+        event: { event_id: "old-1", timestamp: new Date().toISOString(), type: "transaction", action, outcome: "success" },
+        detail: `'${action}', rarely or never used before`,
+      },
+    ]);
+    const page = await browser.newPage();
+    await page.goto(pathToFileURL(html).href);
+    const xs = (await page.evaluate(`(() => {
+      const w = document.createTreeWalker(document.querySelector("#high-events ul"), NodeFilter.SHOW_TEXT);
+      for (let n = w.nextNode(); n; n = w.nextNode()) {
+        const i = n.data.indexOf("rarely");
+        if (i < 0) continue;
+        return Array.from("rarely", (_, k) => { const r = document.createRange(); r.setStart(n, i + k); r.setEnd(n, i + k + 1); return r.getBoundingClientRect().left; });
+      }
+      return null;
+    })()`)) as number[] | null;
+    expect(xs !== null && xs.every((x, i) => i === 0 || x > xs[i - 1]!)).toBe(true);
+    await expect(page.locator("#by-action").textContent()).resolves.toContain("refund\\u202e");
     await page.close();
   });
 });

@@ -8,6 +8,7 @@ export * from "./edge-records.ts";
 export * from "./ocsp.ts";
 export * from "./events.ts";
 export * from "./unicode.ts";
+export * from "./visible-controls.ts";
 export * from "./scoring/index.ts";
 export * from "./ingest-token.ts";
 export * from "./audit-format.ts";

@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import { deleteCookie, getCookie, setCookie } from "hono/cookie";
-import { problemResponse, problem } from "@kakunin/shared";
+import { problemResponse, problem, showControls } from "@kakunin/shared";
 import { csrfTokenOf, resolveConsoleSession } from "../lifecycle/console-session.ts";
 import { may, type ConsoleAbility, type ConsoleEnv } from "./env.ts";
 
@@ -29,6 +29,19 @@ export const consoleHeaders: MiddlewareHandler<ConsoleEnv> = async (c, next) => 
   c.header("referrer-policy", "same-origin");
   c.header("cross-origin-opener-policy", "same-origin");
   if (!c.res.headers.get("cache-control")) c.header("cache-control", "no-store");
+};
+
+/**
+ * Every page shows steering characters as `\uXXXX` text, never obeys them: an action an older
+ * edge accepted with U+202E reversed the score after it. The rendered page is rewritten whole, so
+ * no string from the database can be missed; the page's own markup holds none of them.
+ */
+export const visibleControls: MiddlewareHandler<ConsoleEnv> = async (c, next) => {
+  await next();
+  if (!/^text\/html/i.test(c.res.headers.get("content-type") ?? "")) return;
+  const html = await c.res.clone().text();
+  const shown = showControls(html);
+  if (shown !== html) c.res = new Response(shown, { status: c.res.status, headers: c.res.headers });
 };
 
 /** Behind TLS (directly or via a proxy that says so) cookies are Secure and `__Host-` prefixed. */

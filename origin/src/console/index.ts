@@ -3,7 +3,7 @@ import type { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import { registerAssets } from "./assets.ts";
 import type { ConsoleEnv } from "./env.ts";
-import { consoleHeaders, requireCsrf, requireSession } from "./http.ts";
+import { consoleHeaders, requireCsrf, requireSession, visibleControls } from "./http.ts";
 import { registerAgent } from "./pages/agent.tsx";
 import { registerAgents } from "./pages/agents.tsx";
 import { registerReviews } from "./pages/reviews.tsx";
@@ -20,6 +20,7 @@ import { registerSignIn } from "./sign-in.tsx";
 export function registerConsole(app: OpenAPIHono<AppEnv>): void {
   const ui = new Hono<ConsoleEnv>();
   ui.use("*", consoleHeaders);
+  ui.use("*", visibleControls);
   registerAssets(ui);
   registerSignIn(ui);
   ui.use("*", requireSession);

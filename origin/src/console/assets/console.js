@@ -101,9 +101,12 @@
     }
   }
 
+  // Steering characters shown as \uXXXX, never obeyed (shared/src/visible-controls.ts; the pages
+  // get the same from the origin): an old event's action with U+202E reversed "score 0.95".
+  const STEERING = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
   function escapeText(s) {
     const d = document.createElement("div");
-    d.textContent = s;
+    d.textContent = String(s).replace(STEERING, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
     return d.innerHTML;
   }
 
