@@ -213,4 +213,27 @@ describe("the console with hostile strings", () => {
     await expect(page.locator("#timeline-tip").textContent()).resolves.toContain("score 0.95");
     expect(ascending((await page.evaluate(layoutOf("#timeline-tip", "0.95"))) as number[] | null)).toBe(true);
   });
+
+  it("an event the agent back-dated shows as the agent's claim beside the time the edge received it", async () => {
+    // The contract accepts events up to 30 days old: a burst stamped 20 days back, received now.
+    const { agent, serial } = await certified({ name: "backdating-bot" });
+    const claimed = new Date(Date.now() - 20 * 86_400_000);
+    const event = forwardedEvent(
+      { agent, tenant, serial },
+      { event_id: "back-1", timestamp: claimed.toISOString(), type: "transaction", action: "payments.send", outcome: "success" },
+      { score: 0.95, band: "high", reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "not granted" }] },
+    );
+    const received = String(event.received_at);
+    expect((await postInternal(s.origin, "/internal/v1/events", { events: [event] })).status).toBe(200);
+    const page = await signedIn(s.origin.adminKey);
+    await page.goto(`${s.url}/console/agents/${agent}`);
+    const heads = await page.locator("#events thead th").allTextContents();
+    const cells = page.locator("#events tbody tr").first().locator("td");
+    const claimedAt = heads.findIndex((h) => /claim/i.test(h));
+    const receivedAt = heads.findIndex((h) => /received/i.test(h));
+    expect(claimedAt).toBeGreaterThanOrEqual(0);
+    expect(receivedAt).toBeGreaterThanOrEqual(0);
+    expect(await cells.nth(claimedAt).locator("time").getAttribute("datetime")).toBe(claimed.toISOString());
+    expect(await cells.nth(receivedAt).locator("time").getAttribute("datetime")).toBe(new Date(received).toISOString());
+  });
 });

@@ -157,7 +157,7 @@
             const p = tl.points[i];
             const near = tl.marks.filter((m) => Math.abs(m.t - p.t) < (xs[xs.length - 1] - xs[0]) / 100 + 1);
             tip.innerHTML =
-              `<strong>${escapeText(new Date(p.t * 1000).toISOString())}</strong><br>${escapeText(p.action)}: score ${p.score.toFixed(2)} (${escapeText(p.band)})` +
+              `<strong>${escapeText(new Date(p.t * 1000).toISOString())}</strong> (the agent's time)<br>${escapeText(p.action)}: score ${p.score.toFixed(2)} (${escapeText(p.band)})` +
               (p.reasons.length
                 ? `<ul class="reasons">${p.reasons.map((r) => `<li>${escapeText(r.feature)} +${r.contribution.toFixed(2)}: ${escapeText(r.detail)}</li>`).join("")}</ul>`
                 : "") +

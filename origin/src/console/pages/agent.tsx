@@ -61,17 +61,17 @@ export function registerAgent(app: Hono<ConsoleEnv>): void {
         {events ? (
           <>
             <h2 id="h-timeline">Risk timeline</h2>
-            <p class="muted small">Score of every event over time, with the medium and high band thresholds; revocations and review decisions are marked. Hover a point for the reasons. The events table below holds the same data without JavaScript.</p>
+            <p class="muted small">Score of every event over time (the time the agent gave it: it may back-date events up to 30 days), with the medium and high band thresholds; revocations and review decisions are marked. Hover a point for the reasons. The events table below holds the same data without JavaScript, with the time the edge received each event.</p>
             <div id="timeline" class="chart" data-src={`/console/agents/${a.id}/timeline.json`} role="img" aria-label={`Risk score per event over time for ${a.name}`}></div>
             <div id="timeline-tip" class="tooltip hidden" role="status"></div>
             <h2 id="h-events">Latest events</h2>
             <table class="data" aria-labelledby="h-events" id="events">
-              <thead><tr><th scope="col">Time</th><th scope="col">Type</th><th scope="col">Action</th><th scope="col">Score</th><th scope="col">Band</th><th scope="col">Reasons</th></tr></thead>
+              <thead><tr><th scope="col">Time (claimed by the agent)</th><th scope="col">Received</th><th scope="col">Type</th><th scope="col">Action</th><th scope="col">Score</th><th scope="col">Band</th><th scope="col">Reasons</th></tr></thead>
               <tbody>
-                {events.length === 0 ? <tr><td colspan={6} class="muted">No events yet.</td></tr> : null}
+                {events.length === 0 ? <tr><td colspan={7} class="muted">No events yet.</td></tr> : null}
                 {events.map((e) => (
                   <tr>
-                    <td><When at={e.occurredAt} /></td><td class="nowrap">{e.type}</td><td class="mono">{e.action}</td>
+                    <td><When at={e.occurredAt} /></td><td><When at={e.receivedAt} /></td><td class="nowrap">{e.type}</td><td class="mono">{e.action}</td>
                     <td class="num">{e.score.toFixed(2)}</td><td><Band band={e.band} /></td>
                     <td>{e.reasons.length === 0 ? <span class="muted">—</span> : (
                       <ul class="reasons">{e.reasons.map((r) => <li><span class="mono">{r.feature}</span> +{r.contribution.toFixed(2)}: {r.detail}</li>)}</ul>
