@@ -236,4 +236,23 @@ describe("the console with hostile strings", () => {
     expect(await cells.nth(claimedAt).locator("time").getAttribute("datetime")).toBe(claimed.toISOString());
     expect(await cells.nth(receivedAt).locator("time").getAttribute("datetime")).toBe(new Date(received).toISOString());
   });
+
+  it("an agent's first event: the risk timeline's time axis spans that event's hour, not years around it", async () => {
+    const { agent, serial } = await certified({ name: "first-event-bot" });
+    const t = Date.now() - 60_000;
+    const event = forwardedEvent(
+      { agent, tenant, serial },
+      { event_id: "first", timestamp: new Date(t).toISOString(), type: "tool_call", action: "crm.lookup", outcome: "success" },
+    );
+    expect((await postInternal(s.origin, "/internal/v1/events", { events: [event] })).status).toBe(200);
+    const page = await signedIn(s.origin.adminKey);
+    await page.goto(`${s.url}/console/agents/${agent}`);
+    const chart = page.locator("#timeline[data-ready=true]");
+    await chart.waitFor();
+    const from = Date.parse((await chart.getAttribute("data-from"))!);
+    const to = Date.parse((await chart.getAttribute("data-to"))!);
+    expect(from).toBeLessThan(t);
+    expect(to).toBeGreaterThan(t);
+    expect(to - from).toBeLessThanOrEqual(2 * 3600_000);
+  });
 });

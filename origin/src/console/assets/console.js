@@ -147,6 +147,14 @@
             ctx.restore();
           },
         ],
+        // Once drawn: the time span on the axis (for people and tests reading it), then ready.
+        ready: [
+          (u) => {
+            el.dataset.from = new Date(u.scales.x.min * 1000).toISOString();
+            el.dataset.to = new Date(u.scales.x.max * 1000).toISOString();
+            el.dataset.ready = "true";
+          },
+        ],
         setCursor: [
           (u) => {
             const i = u.cursor.idx;
@@ -175,7 +183,10 @@
       width,
       height: 300,
       plugins: [marksPlugin],
-      scales: { x: { time: true }, y: { range: [0, 1] } },
+      // One event (an agent's first): uPlot 1.6 spans a lone time value by 86400 / ms, i.e. 1000
+      // days with seconds, and drew the point at the left edge of an axis running years ahead.
+      // Half an hour either side instead.
+      scales: { x: { time: true, range: (_u, min, max) => (xs.length === 1 ? [xs[0] - 1800, xs[0] + 1800] : [min, max]) }, y: { range: [0, 1] } },
       axes: [{}, { label: "risk score" }],
       series: [
         {},
@@ -189,7 +200,6 @@
     el.dataset.points = String(tl.points.length);
     el.dataset.marks = String(tl.marks.length);
     new uPlot(opts, [xs, scores, xs.map(() => tl.thresholds.medium), xs.map(() => tl.thresholds.high)], el);
-    el.dataset.ready = "true";
   }
 
   function start() {
