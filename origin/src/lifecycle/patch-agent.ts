@@ -59,7 +59,7 @@ export async function patchAgent(
       .returning();
     await appendAudit(tx, tenantId, [{
       kind: "agent.updated", actor, agentId: agent.id, at: now,
-      data: { changes: patch, model_hash_changed: hashChanged, superseded_certificate_id: superseded?.id ?? null },
+      data: { changes: patch, before: previousValues(agent, patch), model_hash_changed: hashChanged, superseded_certificate_id: superseded?.id ?? null },
     }]);
     // Scopes and the agent's status travel in the edge's status record of every certificate that
     // still verifies: the active one and a renewed predecessor inside its overlap, which otherwise
@@ -68,4 +68,23 @@ export async function patchAgent(
     await enqueue(tx, [{ kind: "agent", subject: agent.id }, ...valid.map((c) => ({ kind: "cert" as const, subject: c.serialNumber }))]);
     return ok({ agent: updated!, superseded });
   });
+}
+
+/**
+ * What each field the PATCH names was before it (nested members of `model` and `owner` one by
+ * one), so the entry says "scopes went from X to Y" on its own: without it an investigator had to
+ * replay every earlier entry of the agent from its creation, which an excerpt of the log does not hold.
+ */
+function previousValues(agent: AgentRow, patch: AgentPatch): Record<string, unknown> {
+  const model = { name: agent.modelName, version: agent.modelVersion, hash: agent.modelHash };
+  const owner = { name: agent.ownerName, email: agent.ownerEmail };
+  const pick = <T extends Record<string, string>>(from: T, keys: object): Partial<T> =>
+    Object.fromEntries(Object.keys(keys).filter((k) => k in from).map((k) => [k, from[k]])) as Partial<T>;
+  return {
+    ...(patch.name !== undefined && { name: agent.name }),
+    ...(patch.model !== undefined && { model: pick(model, patch.model) }),
+    ...(patch.owner !== undefined && { owner: pick(owner, patch.owner) }),
+    ...(patch.scopes !== undefined && { scopes: agent.scopes }),
+    ...(patch.sensitivity !== undefined && { sensitivity: agent.sensitivity }),
+  };
 }
