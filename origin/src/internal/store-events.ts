@@ -116,8 +116,14 @@ async function insertAll(s: Services, valid: ForwardedEvent[]): Promise<{ stored
     // Only events stored now are audited: a re-forwarded batch adds nothing to the log either.
     const fresh = new Set(inserted.map((r) => `${r.agentId}\u0000${r.eventId}`));
     const byTenant = new Map<string, ForwardedEvent[]>();
+    // Each stored event once, as stored: of two copies of one (agent, event_id) in a batch the
+    // insert kept the first, and auditing both said the event happened twice, the second time with
+    // content that was never stored.
+    const audited = new Set<string>();
     for (const e of valid) {
-      if (!fresh.has(`${e.agent_id}\u0000${e.event.event_id}`)) continue;
+      const key = `${e.agent_id}\u0000${e.event.event_id}`;
+      if (!fresh.has(key) || audited.has(key)) continue;
+      audited.add(key);
       byTenant.set(e.tenant_id, [...(byTenant.get(e.tenant_id) ?? []), e]);
     }
     const at = s.clock.now();
