@@ -3,6 +3,8 @@ import { processLogger } from "../observability/logger.ts";
 import { err, forwardedEventSchema, ok, riskAlertSchema, type DeadLetterReport, type Result } from "@kakunin/shared";
 import type { Queryable } from "../db/index.ts";
 import { deadLetters } from "../db/schema.ts";
+import { appendAudit } from "../audit/append.ts";
+import type { AuditActor } from "../audit/types.ts";
 import { decideRisk } from "../internal/decide-risk.ts";
 import { storeEvents } from "../internal/store-events.ts";
 import { enqueue, type OutboxKind } from "../publish/outbox.ts";
@@ -58,7 +60,7 @@ export type ReplayFailure = { code: "not-found" } | { code: "still-failing"; det
  * On success the row is marked replayed (kept for the record); on failure it stays dead and the
  * caller gets the reason.
  */
-export async function replayDeadLetter(s: Services, tenantId: string, id: string): Promise<Result<DeadLetterRow, ReplayFailure>> {
+export async function replayDeadLetter(s: Services, tenantId: string, id: string, actor: AuditActor): Promise<Result<DeadLetterRow, ReplayFailure>> {
   const [row] = await s.db.select().from(deadLetters).where(and(eq(deadLetters.id, id), eq(deadLetters.tenantId, tenantId)));
   if (!row) return err({ code: "not-found" });
   const outcome = await retry(s, row);
@@ -67,8 +69,19 @@ export async function replayDeadLetter(s: Services, tenantId: string, id: string
     await s.db.update(deadLetters).set({ attempts: sql`${deadLetters.attempts} + 1`, error: outcome.error.slice(0, 2000) }).where(eq(deadLetters.id, id));
     return err({ code: "still-failing", detail: outcome.error });
   }
-  const [done] = await s.db.update(deadLetters).set({ replayedAt: now, replayResult: outcome.value }).where(eq(deadLetters.id, id)).returning();
-  return ok(done!);
+  // What the replay did is audited under the actors that would have done it on time (the edge's
+  // event, the risk policy's decision); this entry, committed with the letter's "replayed" mark,
+  // says which admin made it happen now. Until 2026-12-07 nothing did: a replayed alert's
+  // revocation read as the policy's alone.
+  const done = await s.db.transaction(async (tx) => {
+    const [marked] = await tx.update(deadLetters).set({ replayedAt: now, replayResult: outcome.value }).where(eq(deadLetters.id, id)).returning();
+    await appendAudit(tx, tenantId, [{
+      kind: "dead_letter.replayed", actor, at: now,
+      data: { dead_letter_id: row.id, kind: row.kind, source: row.source, ref: row.ref, agent_id: row.agentId, result: outcome.value },
+    }]);
+    return marked!;
+  });
+  return ok(done);
 }
 
 async function retry(s: Services, row: DeadLetterRow): Promise<Result<string, string>> {

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import { requireRole } from "../auth/authenticate.ts";
+import { apiKeyActor } from "../audit/types.ts";
 import { ApiError, notFound } from "../http/api-error.ts";
 import { replayDeadLetter } from "../lifecycle/dead-letters.ts";
 import { bearer, dataResponse, errorResponses, idParams } from "./openapi.ts";
@@ -22,7 +23,7 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const { id } = c.req.valid("param");
-    const r = await replayDeadLetter(c.var.services, c.var.caller.tenantId, id);
+    const r = await replayDeadLetter(c.var.services, c.var.caller.tenantId, id, apiKeyActor(c.var.caller));
     if (!r.ok && r.error.code === "not-found") throw notFound("dead letter", id);
     if (!r.ok) throw new ApiError("replay-failed", `Replay failed; the dead letter is kept: ${r.error.code === "still-failing" ? r.error.detail : ""}`);
     return c.json({ data: toDeadLetterView(r.value) }, 200);
