@@ -89,12 +89,19 @@ export class CertificateAuthority {
   }
 
   root(): Promise<Result<LoadedAuthority, CaError>> {
-    // Memoise success only, so a KMS that comes back later is retried.
-    this.rootPromise ??= this.loadOrCreateRoot().then((r) => {
-      if (!r.ok) this.rootPromise = undefined;
-      return r;
-    });
-    return this.rootPromise;
+    // Memoise success only, so a KMS that comes back later is retried, and so is a database that
+    // threw (a load that rejects was kept, and every later call failed until a restart).
+    const p = (this.rootPromise ??= this.loadOrCreateRoot().then(
+      (r) => {
+        if (!r.ok && this.rootPromise === p) this.rootPromise = undefined;
+        return r;
+      },
+      (e: unknown) => {
+        if (this.rootPromise === p) this.rootPromise = undefined;
+        throw e;
+      },
+    ));
+    return p;
   }
 
   /**
@@ -126,10 +133,20 @@ export class CertificateAuthority {
     }
     let p = memo.get(tenantId);
     if (!p) {
-      p = load().then((r) => {
-        if (!r.ok) memo.delete(tenantId);
-        return r;
-      });
+      // Neither a failure returned nor one thrown (a database error, the ca.created entry refused
+      // with its authority) is remembered: a rejected promise kept here failed every later call
+      // for the tenant (tree heads, evidence, certify) until the origin restarted.
+      const loading: Promise<Result<LoadedAuthority, CaError>> = load().then(
+        (r) => {
+          if (!r.ok && memo.get(tenantId) === loading) memo.delete(tenantId);
+          return r;
+        },
+        (e: unknown) => {
+          if (memo.get(tenantId) === loading) memo.delete(tenantId);
+          throw e;
+        },
+      );
+      p = loading;
       memo.set(tenantId, p);
     }
     return p;
