@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { riskDecisions, webhookEndpoints } from "../src/db/schema.ts";
 import { buryDeadLetter } from "../src/lifecycle/dead-letters.ts";
-import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { sql } from "drizzle-orm";
+import { agentBody, dbKinds, rowsOf, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 /**
  * Every origin route × every kind of caller. The route list comes from /openapi.json (which is
@@ -118,6 +119,9 @@ describe.each(dbKinds())("role matrix on %s", (kind) => {
   });
   afterAll(async () => { await o.close(); });
 
+  /** Entries in every tenant's log together. */
+  const logSize = async () => Number(rowsOf<{ n: number | string }>(await o.services.db.execute(sql`select coalesce(sum(size), 0) as n from audit_heads`))[0]!.n);
+
   /** A certified agent A (with a credential for A), an uncertified agent, an API key, a spare credential of A. */
   async function fixture(): Promise<Ids & { credKey: string }> {
     const tenantId = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
@@ -157,6 +161,7 @@ describe.each(dbKinds())("role matrix on %s", (kind) => {
     for (const who of WHO) {
       const ids = row.destructive ? await fixture() : shared;
       const key = who === "agentA" ? ids.credKey : keys[who]!;
+      const logBefore = await logSize();
       const r = await o.json<{ type?: string }>(name.split(" ")[0]!, row.path(ids), { key, body: row.body });
       const label = `${who} → ${name}: ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`;
       let expected: number | "ok";
@@ -174,6 +179,8 @@ describe.each(dbKinds())("role matrix on %s", (kind) => {
         expect(r.status, label).toBe(expected);
         const type = { 401: "unauthorized", 403: "forbidden", 404: "not-found" }[expected];
         expect(r.body.type, label).toBe(`urn:kakunin:problem:${type}`);
+        // A refused call leaves nothing in any tenant's audit log (no entry that reads like a success).
+        expect(await logSize(), `${label}: audit entries appended by a refused call`).toBe(logBefore);
       }
     }
   });
