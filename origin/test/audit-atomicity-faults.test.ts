@@ -182,8 +182,8 @@ const OPS: Record<string, Op> = {
   "POST /v1/tenants": {
     setup: async () => ({ name: `fault-${crypto.randomUUID().slice(0, 8)}` }),
     call: (o, i) => o.request("POST", "/v1/tenants", { body: { name: i.name } }),
-    // In the new tenant's log, not this one's.
-    kinds: [],
+    // The operator's record of it (the new tenant's own entries are in its log).
+    kinds: ["tenant.created"],
   },
   "POST /v1/admin/dead-letters/{id}/replay": {
     setup: async (o) => {

@@ -44,6 +44,18 @@ export async function createTenant(
         if (taken) throw new NameTaken(taken.name);
         const [t] = await tx.insert(tenants).values({ name }).returning();
         const { key, row } = await createApiKey(tx, { tenantId: t!.id, name: "initial admin", role: "admin" });
+        // The operator's log first (its head is the one concurrent creations queue on; the new
+        // tenant's is invisible to everyone until this commits). The operator admin receives the
+        // new tenant's admin key: the operator's auditors, who cannot read the new tenant's log,
+        // must see that in their own.
+        await appendAudit(tx, createdByTenant, [
+          {
+            kind: "tenant.created",
+            actor,
+            at: t!.createdAt,
+            data: { tenant_id: t!.id, name: t!.name, admin_api_key_id: row.id, admin_api_key_prefix: row.prefix },
+          },
+        ]);
         await appendAudit(tx, t!.id, [
           { kind: "tenant.created", actor, at: t!.createdAt, data: { tenant_id: t!.id, name: t!.name, created_by_tenant: createdByTenant } },
           { kind: "api_key.created", actor, at: t!.createdAt, data: { api_key_id: row.id, name: row.name, role: row.role, prefix: row.prefix } },
