@@ -71,14 +71,19 @@ export async function prepareEvidence(
   // writer committed in between, stamped before `to` (an append stamps its time before it waits
   // for the lock), landed after a `to` boundary already found and was left out of the bundle,
   // unseen by any verifier. With the lock held the log cannot change until the checkpoint is in.
-  const { bounds, checkpoint } = await s.db.transaction(async (tx) => {
+  // The certificates too: read under the lock, every change to them committed before is in the
+  // log before the checkpoint (a change and its entry commit together) and none committed after
+  // is seen. Read after the commit, a revocation or certify committed while the tree head was
+  // being signed was in the header without its entry, and the honest bundle failed the header check.
+  const { bounds, checkpoint, certs } = await s.db.transaction(async (tx) => {
     await lockAuditLog(tx, tenant.id);
     const found = await stretchBounds(tx, mine, window);
     const stretch = await signedStretch(tx, mine, found);
     const { first } = await appendAudit(tx, tenant.id, [{
       kind: EXPORT_CHECKPOINT_KIND, actor, agentId, at: s.clock.now(), data: { window: w, ...(stretch && { stretch }) },
     }]);
-    return { bounds: found, checkpoint: first };
+    const rows = await tx.select().from(certificates).where(eq(certificates.agentId, agentId)).orderBy(asc(certificates.issuedAt));
+    return { bounds: found, checkpoint: first, certs: rows };
   });
   const sth = await treeHeadAt(s, tenant, checkpoint + 1);
   if (!sth.ok) return sth;
@@ -92,8 +97,10 @@ export async function prepareEvidence(
     and(gte(auditEntries.idx, start), lte(auditEntries.idx, end)), notInArray(auditEntries.kind, ACTIVITY), eq(auditEntries.idx, checkpoint),
   ))!;
 
-  const certs = await s.db.select().from(certificates).where(eq(certificates.agentId, agentId)).orderBy(asc(certificates.issuedAt));
   const now = s.clock.now();
+  // Status as of the signed tree head, the time the verifier judges it at (a renewal overlap or a
+  // notAfter ending while the head was signed made the export's own clock disagree with it).
+  const signedAt = new Date(sth.value.timestamp);
   const header: EvidenceHeader = {
     format: window.format ?? EVIDENCE_FORMAT,
     generated_at: now.toISOString(),
@@ -103,7 +110,7 @@ export async function prepareEvidence(
     ca_chain_pem: chain.value,
     ...(earlier.length ? { earlier_issuers_pem: earlier.map((a) => a.record.certificatePem).join("") } : {}),
     certificates: certs.map((c) => ({
-      id: c.id, serial_number: c.serialNumber, certificate_pem: c.certificatePem, status: effectiveStatus(c, now),
+      id: c.id, serial_number: c.serialNumber, certificate_pem: c.certificatePem, status: effectiveStatus(c, signedAt),
       issued_at: rfc3339(c.issuedAt), expires_at: rfc3339(c.expiresAt), revoked_at: rfc3339(c.revokedAt), revocation_reason: c.revocationReason,
     })),
     tree_head: sth.value,
