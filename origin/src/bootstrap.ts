@@ -96,9 +96,11 @@ async function ensureEnvAdminKey(tx: Queryable, tenantId: string, adminKey: stri
   if (existing?.revokedAt) return { revoked: true, replaced: [] };
   if (!existing) {
     const { row } = await createApiKey(tx, { tenantId, name: ENV_KEY_NAME, role: "admin", key: adminKey, bootstrap: "env_admin_key" });
+    // No `prefix`: this key is the operator's choice (16 characters at least), and its first 10
+    // would be most of it, in a WORM log every auditor reads. The id names the key.
     await appendAudit(tx, tenantId, [{
       kind: "api_key.created", actor: BOOT_ACTOR, at: row.createdAt,
-      data: { api_key_id: row.id, name: row.name, role: row.role, prefix: row.prefix, via: "KAKUNIN_ADMIN_KEY" },
+      data: { api_key_id: row.id, name: row.name, role: row.role, via: "KAKUNIN_ADMIN_KEY" },
     }]);
   }
   const at = new Date();
