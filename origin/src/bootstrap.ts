@@ -8,6 +8,7 @@ import type { Db, Queryable } from "./db/index.ts";
 import { apiKeys, tenants } from "./db/schema.ts";
 import { appendAudit } from "./audit/append.ts";
 import { SYSTEM } from "./audit/types.ts";
+import { republishMintedFor } from "./lifecycle/revoke-api-key.ts";
 
 /** Where the one-time bootstrap token waits for `kakunin init`, inside KAKUNIN_DATA_DIR. */
 export const INIT_TOKEN_FILE = "init.token";
@@ -111,6 +112,8 @@ async function ensureEnvAdminKey(tx: Queryable, tenantId: string, adminKey: stri
     await appendAudit(tx, tenantId, old.map((k) => ({
       kind: "api_key.revoked" as const, actor: BOOT_ACTOR, at, data: { api_key_id: k.id, name: k.name, role: k.role, reason: "KAKUNIN_ADMIN_KEY changed" },
     })));
+    // Like DELETE /v1/api-keys/:id: the ingest tokens the old key minted die with it at the edge.
+    for (const k of old) await republishMintedFor(tx, k.id, at);
   }
   return { revoked: false, replaced: old.map((k) => k.id) };
 }

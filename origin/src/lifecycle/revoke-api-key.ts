@@ -3,6 +3,7 @@ import type { Result } from "@kakunin/shared";
 import { ok } from "@kakunin/shared";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
+import type { Queryable } from "../db/index.ts";
 import { apiKeys } from "../db/schema.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { mintedFor } from "./ingest-token-minters.ts";
@@ -10,6 +11,19 @@ import type { Services } from "../services.ts";
 import { fail, type Failure } from "./failure.ts";
 
 type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/**
+ * In the transaction that revokes an API key, whatever revokes it (DELETE /v1/api-keys/:id, a
+ * changed KAKUNIN_ADMIN_KEY at start): the edge verifies ingest tokens on its own, so the records
+ * of the agents this key minted live tokens for are queued again; they now list the key, and the
+ * edge refuses those tokens (records.ts, revokedMinters).
+ */
+export async function republishMintedFor(tx: Queryable, apiKeyId: string, revokedAt: Date): Promise<void> {
+  await enqueue(
+    tx,
+    (await mintedFor(tx, apiKeyId, revokedAt)).map((agentId) => ({ kind: "agent" as const, subject: agentId })),
+  );
+}
 
 /** Revokes one of the tenant's API keys (audited `api_key.revoked`); 404 unknown, 409 already revoked. */
 export async function revokeApiKey(s: Services, tenantId: string, id: string, actor: AuditActor): Promise<Result<ApiKeyRow, Failure>> {
@@ -24,12 +38,7 @@ export async function revokeApiKey(s: Services, tenantId: string, id: string, ac
       await appendAudit(tx, tenantId, [
         { kind: "api_key.revoked", actor, at: revoked.revokedAt!, data: { api_key_id: revoked.id, name: revoked.name, role: revoked.role } },
       ]);
-      // The edge verifies ingest tokens on its own: the records of the agents this key minted live
-      // tokens for now list it, and the edge refuses those tokens (records.ts, revokedMinters).
-      await enqueue(
-        tx,
-        (await mintedFor(tx, revoked.id, revoked.revokedAt!)).map((agentId) => ({ kind: "agent" as const, subject: agentId })),
-      );
+      await republishMintedFor(tx, revoked.id, revoked.revokedAt!);
     }
     return revoked;
   });
