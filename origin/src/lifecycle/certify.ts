@@ -11,7 +11,7 @@ import { partitionCrlItems } from "./crl-partition.ts";
 import { fail, failField, type Failure } from "./failure.ts";
 import { discardPrepared, issuedAuditData, modelChanged, modelColumns, prepareCertificate, preparedRow } from "./issue.ts";
 import { activeCertificate } from "./revoke.ts";
-import { RISK_REASON, riskSuspension } from "./risk-suspension.ts";
+import { describeRiskSuspension, riskSuspension } from "./risk-suspension.ts";
 
 /**
  * Issues an agent's certificate: a fresh RSA-2048 key inside the KeyManager, signed by the tenant's
@@ -32,7 +32,7 @@ export async function certifyAgent(
   if (agent.status === "retired") return fail("agent-retired", `agent ${agentId} is retired and cannot be certified`);
   const suspension = agent.status === "suspended" ? await riskSuspension(s.db, agent.id) : undefined;
   if (suspension) {
-    const why = `agent ${agentId} was suspended by the risk monitor (certificate ${suspension.serialNumber} revoked '${RISK_REASON}' at ${suspension.revokedAt.toISOString()})`;
+    const why = describeRiskSuspension(agentId, suspension);
     if (actor.type !== "api_key" || actor.role !== "admin") return fail("risk-suspension", `${why}; only an admin may lift it, with a reason`);
     if (!opts.reason) return failField("reason", "required to lift a suspension made by the risk monitor", `${why}; lifting it needs a reason: POST {"reason": "..."}`);
   }

@@ -21,7 +21,7 @@ export const route = createRoute({
   summary: "Issue the agent's X.509 certificate (RSA-2048 key generated inside the KeyManager)",
   security: bearer,
   middleware: [requireRole("admin", "issuer"), emptyJsonIsNoBody] as const,
-  description: "Certifying a suspended agent lifts the suspension. A suspension the risk monitor caused (revocation reason `risk_threshold`) only an admin may lift, with `{\"reason\": ...}`: an issuer gets 403 `risk-suspension`.",
+  description: "Certifying a suspended agent lifts the suspension. A suspension the risk monitor caused (revocation reason `risk_threshold`, or a review's `revoke` confirming its flag) only an admin may lift, with `{\"reason\": ...}`: an issuer gets 403 `risk-suspension`.",
   request: { params: idParams, body: { required: false, content: { "application/json": { schema: certifyRequest } } } },
   responses: {
     201: dataResponse(issuedCertificateView, "The issued certificate"),
