@@ -25,7 +25,12 @@ export function hashApiKey(key: string): string {
   return createHash("sha256").update(key, "utf8").digest("hex");
 }
 
-/** What a listing shows of a key: enough to tell keys apart, useless to an attacker. */
+/**
+ * What a listing (and the `api_key.created` audit entry) shows of a key: enough to tell keys apart,
+ * useless to an attacker. Ten characters of a generated key are its scheme and 42 of its 256 random
+ * bits; a KAKUNIN_ADMIN_KEY is chosen by an operator and may be only 16 characters, so no key shows
+ * more than a quarter of itself.
+ */
 export function keyPrefix(key: string): string {
-  return key.slice(0, 10);
+  return key.slice(0, Math.min(10, Math.floor(key.length / 4)));
 }
