@@ -1,10 +1,13 @@
 import { timingSafeEqual } from "node:crypto";
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
+import { eq } from "drizzle-orm";
 import type { AppEnv } from "../app-env.ts";
 import { appendAudit } from "../audit/append.ts";
 import { SYSTEM } from "../audit/types.ts";
 import { hashApiKey } from "../auth/api-keys.ts";
 import { createApiKey } from "../auth/create-key.ts";
+import type { Db } from "../db/index.ts";
+import { tenants } from "../db/schema.ts";
 import { deleteBootstrapTokens, hasActiveAdminKey, lockDefaultTenant, pendingBootstrapHashes } from "../bootstrap.ts";
 import { ApiError } from "../http/api-error.ts";
 import { dataResponse, errorResponses, jsonBody } from "./openapi.ts";
@@ -32,10 +35,25 @@ function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** The answers a call without the right token gets (409 once initialised, else 401), read without a lock. */
+async function refuseWithoutLock(db: Db, given: string): Promise<void> {
+  const [tenant] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.name, "default"));
+  if (!tenant) throw new ApiError("unauthorized", "No bootstrap token has been issued.");
+  if (await hasActiveAdminKey(db, tenant.id)) {
+    throw new ApiError("already-initialized", "Tenant 'default' already has an admin API key; ask its holder for a key (POST /v1/api-keys).");
+  }
+  const matches = (await pendingBootstrapHashes(db, tenant.id)).map((h) => sameHash(h, given));
+  if (!matches.includes(true)) throw new ApiError("unauthorized", "Invalid bootstrap token.");
+}
+
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
     const s = c.var.services;
     const given = hashApiKey(c.req.valid("json").bootstrap_token);
+    // Anyone may call this route, so a caller without the token is answered without a lock: the
+    // row lock below conflicts with the key-share lock every insert of the operator tenant's rows
+    // takes, and each call waiting for it holds a pool connection. Only the right token goes on.
+    await refuseWithoutLock(s.db, given);
     // One transaction holding the operator tenant's row lock: of two concurrent calls with the
     // right token, the second waits, then finds the admin key the first created (409).
     const out = await s.db.transaction(async (tx) => {
