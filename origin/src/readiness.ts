@@ -61,10 +61,52 @@ async function probeWritable(dir: string): Promise<void> {
   }
 }
 
+/** How long one key manager probe answers every /readyz call that arrives (while it runs, and, when it succeeded, this long after it started). */
+export const KEY_MANAGER_PROBE_SHARED_MS = 1000;
+
+type Probe = { startedAt: number; state: "running" | "ok" | "failed"; result: Promise<string> };
+const probes = new WeakMap<Services, Probe>();
+
+/**
+ * The key manager answers for the root CA key: one real round trip, shared by the calls that
+ * arrive while it runs or, when it succeeded, within KEY_MANAGER_PROBE_SHARED_MS of its start.
+ * /readyz is public, and a probe per call let anyone set the rate of calls to the KMS or HSM: on
+ * PKCS#11 they queue on the sessions that certify, sign and revocations' OCSP and CRL signatures
+ * use; against a hung KMS each call left one more request outstanding (now one per CHECK_TIMEOUT_MS).
+ * A failure is not reused once settled: the next call asks again, so a recovery shows at once.
+ */
+function sharedKeyManagerProbe(s: Services): Promise<string> {
+  const now = performance.now();
+  const last = probes.get(s);
+  const age = last ? now - last.startedAt : Infinity;
+  // A probe that hangs past the check's own timeout is left to its deadline and a new one starts,
+  // so a recovered key manager shows within CHECK_TIMEOUT_MS: at most one new probe per timeout.
+  if (last && ((last.state === "running" && age < CHECK_TIMEOUT_MS) || (last.state === "ok" && age < KEY_MANAGER_PROBE_SHARED_MS))) return last.result;
+  const probe: Probe = {
+    startedAt: now,
+    state: "running",
+    result: (async () => {
+      const [root] = await s.db.select({ ref: authorities.keyRef }).from(authorities).where(eq(authorities.kind, "root"));
+      if (!root) throw new Error("no root CA yet (the key manager has never created one)");
+      const r = await s.keys.getPublicKey(root.ref);
+      if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
+      return s.keys.kind;
+    })(),
+  };
+  // Either way; the rejection is each caller's to report (timed), never unhandled.
+  probe.result.then(
+    () => (probe.state = "ok"),
+    () => (probe.state = "failed"),
+  );
+  probes.set(s, probe);
+  return probe.result;
+}
+
 /**
  * What `/readyz` checks, concurrently, each under CHECK_TIMEOUT_MS: the database answers and can
  * take writes (not a standby, not read-only; an embedded PGlite's directory writable); the key
- * manager answers for the root CA key (a real round trip to the KMS or HSM); and the oldest
+ * manager answers for the root CA key (a real round trip to the KMS or HSM, shared by the calls of
+ * about a second: sharedKeyManagerProbe); and the oldest
  * unpublished change in the outbox is younger than KAKUNIN_READY_MAX_PUBLISH_LAG_S (the edge is
  * learning of revocations; upkeep rows are reported in the detail, not judged). With publishing
  * off the lag check reports so and passes. `background` names the background jobs that keep
@@ -89,13 +131,7 @@ export async function readiness(s: Services): Promise<ReadinessChecks> {
       if (fault) throw new Error(fault);
       return undefined;
     }, perf),
-    timed(async () => {
-      const [root] = await s.db.select({ ref: authorities.keyRef }).from(authorities).where(eq(authorities.kind, "root"));
-      if (!root) throw new Error("no root CA yet (the key manager has never created one)");
-      const r = await s.keys.getPublicKey(root.ref);
-      if (!r.ok) throw new Error(`${r.error.code}: ${r.error.message}`);
-      return s.keys.kind;
-    }, perf),
+    timed(() => sharedKeyManagerProbe(s), perf),
     timed(async () => {
       if (s.config.KAKUNIN_PUBLISH === "off") return "publishing is off";
       // Changes only: upkeep (OCSP/CRL refresh, a resync) is published after them and may take a
