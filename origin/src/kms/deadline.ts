@@ -23,11 +23,13 @@ export function withDeadline(inner: KeyManager, ms: number): KeyManager {
     });
   return {
     kind: inner.kind,
-    createKey: (label) => timed("CreateKey", () => inner.createKey(label)),
-    getPublicKey: (ref) => timed("GetPublicKey", () => inner.getPublicKey(ref)),
-    sign: (ref, data) => timed("Sign", () => inner.sign(ref, data)),
-    scheduleDeletion: (ref, opts) => timed("ScheduleKeyDeletion", () => inner.scheduleDeletion(ref, opts)),
-    listKeys: () => timed("ListKeys", () => inner.listKeys()),
+    // Rest parameters, not named ones: a hand-written list once dropped createKey's intent, so
+    // AWS/PKCS#11 keys carried no intent id and a key whose answer was lost could never be found.
+    createKey: (...args) => timed("CreateKey", () => inner.createKey(...args)),
+    getPublicKey: (...args) => timed("GetPublicKey", () => inner.getPublicKey(...args)),
+    sign: (...args) => timed("Sign", () => inner.sign(...args)),
+    scheduleDeletion: (...args) => timed("ScheduleKeyDeletion", () => inner.scheduleDeletion(...args)),
+    listKeys: (...args) => timed("ListKeys", () => inner.listKeys(...args)),
     warm: inner.warm ? () => inner.warm!() : undefined,
     poolStatus: inner.poolStatus ? () => inner.poolStatus!() : undefined,
     close: () => inner.close(),
