@@ -61,8 +61,30 @@ export interface KmsTestServer {
   setOutage(down: boolean): void;
   /** Simulates a hung KMS: while true every request is accepted and never answered (until close). */
   setHang(hang: boolean): void;
+  /**
+   * Injects a fault into the next `times` requests for operation `op` (default: every one until
+   * cleared with `undefined`). See KmsFault for what each does.
+   */
+  setFault(op: KmsOperation, fault: KmsFault | undefined, times?: number): void;
   close(): Promise<void>;
 }
+
+/** Operations `setFault` can target (the JSON 1.1 target names). */
+export type KmsOperation = "CreateKey" | "GetPublicKey" | "Sign" | "DescribeKey" | "ScheduleKeyDeletion" | "ListKeys" | "ListResourceTags" | "CreateAlias";
+
+/**
+ * What a faulty KMS does to one request:
+ * - `error`: answers `status` with `{__type}` without performing the operation (throttling, 5xx);
+ * - `reset-after-perform`: performs the operation, then drops the connection before answering
+ *   (the answer lost on the way back: the key exists, the client never hears of it);
+ * - `corrupt-signature`: Sign answers 200 with a signature that does not verify (a faulty HSM);
+ * - `wrong-public-key`: GetPublicKey answers another, freshly made RSA-2048 key's SPKI.
+ */
+export type KmsFault =
+  | { kind: "error"; type: string; status: number }
+  | { kind: "reset-after-perform" }
+  | { kind: "corrupt-signature" }
+  | { kind: "wrong-public-key" };
 
 const ACCOUNT = "111122223333";
 const MAX_SKEW_MS = 5 * 60 * 1000;
@@ -88,6 +110,7 @@ class KmsError extends Error {
   constructor(
     readonly type: string,
     message: string,
+    readonly status = 400,
   ) {
     super(message);
   }
@@ -298,7 +321,32 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
     }
     if (typeof input !== "object" || input === null || Array.isArray(input))
       throw new KmsError("ValidationException", "Request body must be a JSON object");
-    send(res, 200, await op(input as Json));
+    const opName = target.slice("TrentService.".length);
+    const fault = takeFault(opName);
+    if (fault?.kind === "error") throw new KmsError(fault.type, "injected fault", fault.status);
+    const output = await op(input as Json);
+    if (fault?.kind === "reset-after-perform") {
+      res.socket?.destroy();
+      return;
+    }
+    if (fault?.kind === "corrupt-signature" && typeof output.Signature === "string") {
+      const sig = Buffer.from(output.Signature, "base64");
+      sig[sig.length - 1] = (sig[sig.length - 1] ?? 0) ^ 0x01;
+      output.Signature = sig.toString("base64");
+    }
+    if (fault?.kind === "wrong-public-key") {
+      const other = await generateRsa("rsa", { modulusLength: 2048, publicExponent: 0x10001 });
+      output.PublicKey = other.publicKey.export({ type: "spki", format: "der" }).toString("base64");
+    }
+    send(res, 200, output);
+  }
+
+  const faults = new Map<string, { fault: KmsFault; remaining: number }>();
+  function takeFault(op: string): KmsFault | undefined {
+    const f = faults.get(op);
+    if (!f) return undefined;
+    if (--f.remaining <= 0) faults.delete(op);
+    return f.fault;
   }
 
   let outage = false;
@@ -314,7 +362,7 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
       return;
     }
     handle(req, res).catch((e: unknown) => {
-      if (e instanceof KmsError) send(res, 400, { __type: e.type, message: e.message });
+      if (e instanceof KmsError) send(res, e.status, { __type: e.type, message: e.message });
       else send(res, 500, { __type: "KMSInternalException", message: e instanceof Error ? e.message : String(e) });
     });
   });
@@ -340,6 +388,10 @@ export async function startKmsTestServer(opts: KmsTestServerOptions = {}): Promi
     },
     setHang: (h: boolean) => {
       hang = h;
+    },
+    setFault: (op, fault, times = Number.POSITIVE_INFINITY) => {
+      if (fault) faults.set(op, { fault, remaining: times });
+      else faults.delete(op);
     },
     close: () =>
       new Promise<void>((resolve) => {

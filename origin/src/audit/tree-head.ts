@@ -3,6 +3,7 @@ import { err, ok, rootHash, toHex, treeHeadMessage, treeHeadSignatureValid, type
 import type { LoadedAuthority } from "../ca/authority.ts";
 import { auditTreeHeads } from "../db/schema.ts";
 import type { KeyManagerError } from "../kms/types.ts";
+import { signVerified } from "../kms/verified-sign.ts";
 import type { CaError } from "../ca/authority.ts";
 import type { Services } from "../services.ts";
 import { withPrefetchedNodes } from "./proof-reader.ts";
@@ -78,7 +79,7 @@ async function signAt(s: Services, tenant: Tenant, signer: LoadedAuthority, size
   }
   const timestamp = s.clock.now().toISOString();
   const body = { tenant_id: tenant.id, tree_size: size, root_hash: root, timestamp };
-  const sig = await s.keys.sign(signer.record.keyRef, treeHeadSigningInput(body));
+  const sig = await signVerified(s.keys, signer.record.keyRef, treeHeadSigningInput(body), signer.spki);
   if (!sig.ok) return sig;
   await s.db.insert(auditTreeHeads).values({
     tenantId: tenant.id, treeSize: size, rootHash: Buffer.from(root, "hex"), timestamp: new Date(timestamp), signature: sig.value, signerId: signer.record.id,

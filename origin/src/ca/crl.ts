@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import * as asn1js from "asn1js";
 import { err, ok, type Result } from "@kakunin/shared";
 import type { KeyManager, KeyManagerError } from "../kms/types.ts";
+import { signVerified } from "../kms/verified-sign.ts";
 import type { LoadedAuthority } from "./authority.ts";
 import type { CrlReason } from "@kakunin/shared";
 import { x509 } from "./x509.ts";
@@ -176,7 +177,7 @@ export async function buildCrl(
     ...(entries.length ? [tlv(0x30, concat(entries.map(revokedEntry)))] : []),
     tlv(0xa0, seq(...crlExtensions)),
   );
-  const signature = await keys.sign(issuer.record.keyRef, tbs);
+  const signature = await signVerified(keys, issuer.record.keyRef, tbs, issuer.spki);
   if (!signature.ok) return err(signature.error);
   return ok(seq(tbs, sha256WithRsa(), bitString(signature.value)));
 }

@@ -1,6 +1,7 @@
 import * as asn1js from "asn1js";
 import { err, ok, type Result } from "@kakunin/shared";
 import type { KeyManager, KeyManagerError } from "../kms/types.ts";
+import { signVerified } from "../kms/verified-sign.ts";
 import { x509 } from "./x509.ts";
 
 const SHA256_RSA = "1.2.840.113549.1.1.11";
@@ -48,7 +49,7 @@ export async function signCsr(keys: KeyManager, c: CsrInput): Promise<Result<str
     ],
   });
   const infoDer = new Uint8Array(info.toBER(false));
-  const signature = await keys.sign(c.keyRef, infoDer);
+  const signature = await signVerified(keys, c.keyRef, infoDer, c.spki);
   if (!signature.ok) return err(signature.error);
   const csr = new asn1js.Sequence({
     value: [

@@ -1,6 +1,7 @@
 import * as asn1js from "asn1js";
 import { err, ok, type Result } from "@kakunin/shared";
 import type { KeyManager, KeyManagerError } from "../kms/types.ts";
+import { signVerified } from "../kms/verified-sign.ts";
 import type { LoadedAuthority } from "./authority.ts";
 import type { CrlReason } from "@kakunin/shared";
 import {
@@ -107,7 +108,7 @@ export async function buildOcspResponse(
     generalizedTime(input.producedAt),
     seq(single),
   );
-  const signature = await keys.sign(issuer.record.keyRef, tbsResponseData);
+  const signature = await signVerified(keys, issuer.record.keyRef, tbsResponseData, issuer.spki);
   if (!signature.ok) return err(signature.error);
   const basic = seq(tbsResponseData, sha256WithRsa(), bitString(signature.value));
   return ok(seq(

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { err, ok, type Result } from "@kakunin/shared";
 import type { KeyManager, KeyManagerError } from "../kms/types.ts";
+import { signVerified } from "../kms/verified-sign.ts";
 import { subjectPublicKeyBits } from "./spki.ts";
 import { encodeCertificate, encodeTbs } from "./tbs.ts";
 import { x509 } from "./x509.ts";
@@ -56,7 +57,8 @@ export async function signCertificate(
     spkiDer: req.subjectSpki,
     extensionsDer: extensions.map((e) => e.rawData),
   });
-  const signature = await keys.sign(req.signerRef, tbs);
+  // Checked under issuerSpki: a certificate its issuer's key does not verify is never returned.
+  const signature = await signVerified(keys, req.signerRef, tbs, req.issuerSpki);
   if (!signature.ok) return err(signature.error);
   return ok(new x509.X509Certificate(encodeCertificate(tbs, signature.value)));
 }

@@ -8,6 +8,8 @@ import type { Services } from "../services.ts";
 import type { CertificateRow } from "./certificate-status.ts";
 import { fail, type Failure, keyManagerFailure } from "./failure.ts";
 import { activeCertificate } from "./revoke.ts";
+import { x509 } from "../ca/x509.ts";
+import { signVerified } from "../kms/verified-sign.ts";
 
 export interface AgentSignature {
   cert: CertificateRow;
@@ -36,7 +38,9 @@ export async function signAsAgent(
   if (agent.status === "retired") return fail("agent-retired", `agent ${agentId} is retired; it signs nothing`);
   const cert = await activeCertificate(s.db, agentId, s.clock.now());
   if (!cert) return fail("no-active-certificate", `agent ${agentId} has no active certificate to sign with`);
-  const signed = await s.keys.sign(cert.keyRef, payload);
+  // Checked under the certificate's key: what a relying party verifies this signature with.
+  const spki = new Uint8Array(new x509.X509Certificate(cert.certificatePem).publicKey.rawData);
+  const signed = await signVerified(s.keys, cert.keyRef, payload, spki);
   if (!signed.ok) return keyManagerFailure(signed.error);
   const payloadSha256 = createHash("sha256").update(payload).digest("hex");
   await s.db.transaction((tx) =>

@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { agentBody, startTestOrigin, type TestOrigin } from "../origin/test/harness.ts";
+import { opensslVerify, splitPem } from "../origin/test/openssl.ts";
+import { buildCrl } from "../origin/src/ca/crl.ts";
+import { buildOcspResponses } from "../origin/src/ca/ocsp.ts";
+import { startKmsTestServer, type KmsTestServer } from "./support/kms-server.ts";
+
+interface Issued {
+  id: string;
+  certificate_pem: string;
+}
+
+/**
+ * The origin on aws-kms against a faulty KMS (test/support/kms-server.ts `setFault`): whatever the
+ * KMS does, nothing is issued or published whose signature does not verify, a failed call leaves
+ * no certificate and no unaccounted key, and the same call succeeds once the KMS is healthy.
+ */
+describe("origin on a faulty AWS KMS", () => {
+  let kms: KmsTestServer;
+  let o: TestOrigin;
+  beforeAll(async () => {
+    kms = await startKmsTestServer({ pregenerate: 8 });
+    o = await startTestOrigin("pglite", {
+      env: {
+        KAKUNIN_KEY_MANAGER: "aws-kms",
+        KAKUNIN_KMS_ENDPOINT: kms.url,
+        AWS_REGION: kms.region,
+        AWS_ACCESS_KEY_ID: kms.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: kms.secretAccessKey,
+      },
+    });
+    expect((await o.json("GET", "/v1/ca")).status).toBe(200);
+  });
+  afterAll(async () => {
+    await o?.close();
+    await kms?.close();
+  });
+  beforeEach(() => {
+    kms.setFault("Sign", undefined);
+    kms.setFault("CreateKey", undefined);
+  });
+
+  const newAgent = async (): Promise<string> => (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+
+  it("a Sign answer that does not verify is never issued: 503, no certificate, the key is discarded; certify succeeds once KMS is healthy", async () => {
+    const agent = await newAgent();
+    const before = kms.keyCounts();
+    kms.setFault("Sign", { kind: "corrupt-signature" });
+    const r = await o.json<{ type: string; status: number }>("POST", `/v1/agents/${agent}/certify`);
+    expect(r.status).toBe(503);
+    expect(r.body.type).toBe("urn:kakunin:problem:kms-unavailable");
+    expect((await o.json<{ data: unknown[] }>("GET", `/v1/agents/${agent}/certificates`)).body.data).toEqual([]);
+    // The agent key made for the refused certificate is scheduled for deletion, not left enabled.
+    expect(kms.keyCounts()).toEqual({ enabled: before.enabled, pendingDeletion: before.pendingDeletion + 1 });
+
+    kms.setFault("Sign", undefined);
+    const again = await o.json<{ data: Issued }>("POST", `/v1/agents/${agent}/certify`);
+    expect(again.status).toBe(201);
+    const [issuing, root] = splitPem((await o.json<{ data: { chain_pem: string } }>("GET", "/v1/ca")).body.data.chain_pem);
+    expect(opensslVerify(root!, again.body.data.certificate_pem, issuing).output).toContain(": OK");
+    expect((await o.json<{ data: unknown[] }>("GET", `/v1/agents/${agent}/certificates`)).body.data).toHaveLength(1);
+  });
+
+  it("sign-as-agent refuses a signature that does not verify under the certificate's key", async () => {
+    const agent = await newAgent();
+    expect((await o.json("POST", `/v1/agents/${agent}/certify`)).status).toBe(201);
+    kms.setFault("Sign", { kind: "corrupt-signature" });
+    const r = await o.json<{ type: string }>("POST", `/v1/agents/${agent}/sign`, { body: { payload_b64: "aGVsbG8=" } });
+    expect(r.status).toBe(503);
+    expect(r.body.type).toBe("urn:kakunin:problem:kms-unavailable");
+  });
+
+  it("a tree head whose signature does not verify is neither returned nor stored", async () => {
+    const agent = await newAgent(); // appends an audit entry: a new tree size to sign
+    expect(agent).toBeTruthy();
+    kms.setFault("Sign", { kind: "corrupt-signature" });
+    const r = await o.json<{ type: string }>("GET", "/v1/audit/tree-head");
+    expect(r.status).toBe(503);
+    kms.setFault("Sign", undefined);
+    expect((await o.json("GET", "/v1/audit/tree-head")).status).toBe(200);
+    // A stored head that does not verify would make every later head refused as a rewritten log.
+    await newAgent();
+    const next = await o.json<{ type: string }>("GET", "/v1/audit/tree-head");
+    expect(next.body.type).toBeUndefined();
+    expect(next.status).toBe(200);
+  });
+
+  it("a CRL or OCSP response whose signature does not verify is never built", async () => {
+    const tenant = (await o.json<{ data: { id: string; name: string } }>("GET", "/v1/tenant")).body.data;
+    const issuing = await o.services.ca.issuingFor(tenant);
+    if (!issuing.ok) throw new Error("no issuing CA");
+    const now = new Date();
+    const later = new Date(now.getTime() + 3_600_000);
+    kms.setFault("Sign", { kind: "corrupt-signature" });
+    const crl = await buildCrl(o.services.keys, issuing.value, { crlNumber: 99n, thisUpdate: now, nextUpdate: later, revoked: [] });
+    expect(crl.ok).toBe(false);
+    const ocsp = await buildOcspResponses(o.services.keys, issuing.value, {
+      serial: "0a1b2c",
+      status: "good",
+      thisUpdate: now,
+      nextUpdate: later,
+      producedAt: now,
+    });
+    expect(ocsp.ok).toBe(false);
+    kms.setFault("Sign", undefined);
+    expect((await buildCrl(o.services.keys, issuing.value, { crlNumber: 99n, thisUpdate: now, nextUpdate: later, revoked: [] })).ok).toBe(true);
+  });
+});
