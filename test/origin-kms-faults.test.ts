@@ -105,4 +105,24 @@ describe("origin on a faulty AWS KMS", () => {
     kms.setFault("Sign", undefined);
     expect((await buildCrl(o.services.keys, issuing.value, { crlNumber: 99n, thisUpdate: now, nextUpdate: later, revoked: [] })).ok).toBe(true);
   });
+
+  it.each([
+    ["throttled", { kind: "error", type: "ThrottlingException", status: 400 }],
+    ["5xx", { kind: "error", type: "KMSInternalException", status: 500 }],
+  ] as const)("KMS %s on every attempt → 503 problem+json with Retry-After; the retried certify succeeds exactly once", async (_name, fault) => {
+    const agent = await newAgent();
+    kms.setFault("Sign", fault);
+    const r = await o.json<{ type: string; detail: string }>("POST", `/v1/agents/${agent}/certify`);
+    expect(r.status).toBe(503);
+    expect(r.res.headers.get("content-type")).toBe("application/problem+json");
+    expect(r.body.type).toBe("urn:kakunin:problem:kms-unavailable");
+    expect(Number(r.res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect((await o.json<{ data: unknown[] }>("GET", `/v1/agents/${agent}/certificates`)).body.data).toEqual([]);
+    const s = await o.json("POST", `/v1/agents/${agent}/sign`, { body: { payload_b64: "aGk=" } });
+    expect(s.status).toBe(409); // no certificate yet: nothing to sign with
+    kms.setFault("Sign", undefined);
+    expect((await o.json("POST", `/v1/agents/${agent}/certify`)).status).toBe(201);
+    expect((await o.json("POST", `/v1/agents/${agent}/certify`)).status).toBe(409);
+    expect((await o.json<{ data: unknown[] }>("GET", `/v1/agents/${agent}/certificates`)).body.data).toHaveLength(1);
+  });
 });

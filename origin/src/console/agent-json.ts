@@ -3,6 +3,7 @@ import { and, eq } from "drizzle-orm";
 import { BAND_HIGH, BAND_MEDIUM, inclusionProof, problem, problemResponse, toHex } from "@kakunin/shared";
 import { committedReader } from "../audit/append.ts";
 import { treeHead } from "../audit/tree-head.ts";
+import { KMS_RETRY_AFTER_S } from "../lifecycle/failure.ts";
 import { auditEntries } from "../db/schema.ts";
 import { agentInTenant, timelineOf } from "./agent-data.ts";
 import type { ConsoleEnv } from "./env.ts";
@@ -36,7 +37,7 @@ export function registerAgentJson(app: Hono<ConsoleEnv>): void {
     const sth = await treeHead(s, { id: caller.tenantId, name: caller.tenantName });
     if (!sth.ok) {
       if (sth.error.code === "audit_log_rewritten") return problemResponse(problem("audit-log-inconsistent", sth.error.message));
-      return problemResponse(problem("kms-unavailable", "The tree head could not be signed now; try again."));
+      return problemResponse(problem("kms-unavailable", "The tree head could not be signed now; try again."), { "retry-after": String(KMS_RETRY_AFTER_S) });
     }
     const path = await inclusionProof(idx, sth.value.tree_size, committedReader(s.db, caller.tenantId));
     return c.json({ canonical: e.canonical, leaf_index: idx, tree_head: sth.value, audit_path: path.map(toHex) });

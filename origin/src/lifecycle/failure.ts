@@ -22,6 +22,13 @@ export const failField = (path: string, message: string, detail: string): { ok: 
   error: { type: "validation-failed", detail, errors: [{ path, message }] },
 });
 
+/**
+ * Seconds a client is told to wait after a 503 kms-unavailable (the Retry-After header): KMS
+ * throttling and HSM session loss clear in seconds, and nothing was issued, so the same call may
+ * simply be sent again.
+ */
+export const KMS_RETRY_AFTER_S = 5;
+
 /** A KeyManager that is not configured or not reachable is the server's 503, never the caller's fault. */
 export function keyManagerFailure(e: KeyManagerError | CaNotReady | AuditLogRewritten): { ok: false; error: Failure } {
   if (e.code === "ca_not_ready") return fail("ca-not-ready", e.message);

@@ -1,7 +1,7 @@
 import type { Result } from "@kakunin/shared";
 import type { ZodType, z } from "zod";
 import { ApiError } from "../http/api-error.ts";
-import { keyManagerFailure, type Failure } from "../lifecycle/failure.ts";
+import { KMS_RETRY_AFTER_S, keyManagerFailure, type Failure } from "../lifecycle/failure.ts";
 import type { KeyManagerError } from "../kms/types.ts";
 import type { CaNotReady } from "../ca/offline-root.ts";
 import type { AuditLogRewritten } from "../audit/tree-head.ts";
@@ -10,7 +10,10 @@ import type { AuditLogRewritten } from "../audit/tree-head.ts";
 export function orThrow<T>(r: Result<T, Failure>): T {
   if (!r.ok) {
     const f = r.error;
-    throw f.type === "validation-failed" ? new ApiError(f.type, f.detail, { errors: f.errors }) : new ApiError(f.type, f.detail);
+    if (f.type === "validation-failed") throw new ApiError(f.type, f.detail, { errors: f.errors });
+    const e = new ApiError(f.type, f.detail);
+    // docs/operations.md (KmsErrors): "Certify answers 503 with Retry-After meanwhile".
+    throw f.type === "kms-unavailable" ? e.withHeader("retry-after", String(KMS_RETRY_AFTER_S)) : e;
   }
   return r.value;
 }
