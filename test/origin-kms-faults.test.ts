@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { agentBody, startTestOrigin, type TestOrigin } from "../origin/test/harness.ts";
+import { expectedKeyCount } from "../origin/test/key-counts.ts";
 import { opensslVerify, splitPem } from "../origin/test/openssl.ts";
 import { buildCrl } from "../origin/src/ca/crl.ts";
 import { buildOcspResponses } from "../origin/src/ca/ocsp.ts";
@@ -124,5 +125,22 @@ describe("origin on a faulty AWS KMS", () => {
     expect((await o.json("POST", `/v1/agents/${agent}/certify`)).status).toBe(201);
     expect((await o.json("POST", `/v1/agents/${agent}/certify`)).status).toBe(409);
     expect((await o.json<{ data: unknown[] }>("GET", `/v1/agents/${agent}/certificates`)).body.data).toHaveLength(1);
+  });
+
+  it("CreateKey performed but its answer lost (connection reset): no KMS key is left unaccounted for after tidy, and certify succeeds once", async () => {
+    const agent = await newAgent();
+    kms.setFault("CreateKey", { kind: "reset-after-perform" }, 1);
+    const r = await o.json("POST", `/v1/agents/${agent}/certify`);
+    kms.setFault("CreateKey", undefined);
+    // Either answer is acceptable to a client (503: send it again); what must not happen is a key
+    // in the KMS that Kakunin neither uses nor will ever delete.
+    expect([201, 503]).toContain(r.status);
+    if (r.status === 503) expect((await o.json("POST", `/v1/agents/${agent}/certify`)).status).toBe(201);
+    expect((await o.json("POST", `/v1/agents/${agent}/certify`)).status).toBe(409);
+    const tidy = await o.json<{ data: { failed: unknown[] } }>("POST", "/v1/admin/tidy", { body: { safety_buffer_seconds: 0 } });
+    expect(tidy.status).toBe(200);
+    expect(tidy.body.data.failed).toEqual([]);
+    const { live, ca } = await expectedKeyCount(o.services);
+    expect(kms.keyCounts().enabled).toBe(live + ca);
   });
 });

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import type { Db, Queryable } from "../db/index.ts";
 import { authorities, caRequests, certificates, managedKeys, tenants } from "../db/schema.ts";
 import type { KeyManager, ListedKey } from "../kms/types.ts";
@@ -136,6 +136,29 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
     if (claimed && (await destroy(db, keys, o, claimed, report))) report.orphan_keys++;
   }
 
+  // 3b. A second key for one intent. The SDK retries a CreateKey whose answer was lost (connection
+  //     reset, a 5xx after KMS acted), so the backend can hold two keys tagged with one intent while
+  //     the row names only the one whose answer arrived. The other is referenced by nothing and
+  //     never will be; step 4 skips keys with a known intent, so without this it stayed forever.
+  //     AWS only: no other backend retries a create, and on PKCS#11 the intent is the CKA_ID that
+  //     deletion goes by, so a ref spelled differently (an older URI form) would name the live key.
+  const listedNow = keys.kind === "aws-kms" ? await listing() : undefined;
+  if (listedNow) {
+    const withRef = new Map((await db.select().from(managedKeys).where(isNotNull(managedKeys.keyRef))).map((r) => [r.id, r]));
+    const seconds = listedNow.filter((k) => {
+      const row = k.intent ? withRef.get(k.intent) : undefined;
+      return row !== undefined && row.keyRef !== k.ref && row.createdAt < cutoff;
+    }).slice(0, batch);
+    for (const k of seconds) {
+      const row = withRef.get(k.intent!)!;
+      if (await isReferenced(db, k.ref)) continue;
+      const claimed = await claim(db, { ...o, backend: keys.kind }, {
+        ref: k.ref, tenantId: row.tenantId, purpose: row.purpose, reason: `orphan: second key created for intent ${row.id} (CreateKey retried after a lost answer)`,
+      });
+      if (claimed && (await destroy(db, keys, o, claimed, report))) report.orphan_keys++;
+    }
+  }
+
   // 4. Keys on the backend with no row at all: made before intents existed, or another
   //    deployment's on a shared backend, which this database cannot tell apart. Counted always;
   //    registered (so a later run deletes them once older than the buffer and still unreferenced)
@@ -166,7 +189,7 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
  */
 async function claim(
   db: Db, o: TidyOptions & { backend: KeyManager["kind"] },
-  k: { ref: string; tenantId: string | null; reason: string; certificateId?: string; intentId?: string; purpose?: "agent" | "issuing"; authoritySerial?: string },
+  k: { ref: string; tenantId: string | null; reason: string; certificateId?: string; intentId?: string; purpose?: KeyRow["purpose"]; authoritySerial?: string },
 ): Promise<KeyRow | undefined> {
   return db.transaction(async (tx) => {
     const values = { state: "deleting" as const, deleteReason: k.reason, deletionRequestedAt: o.now };
@@ -202,6 +225,14 @@ async function destroy(db: Db, keys: KeyManager, o: TidyOptions, row: KeyRow, re
   }
   await db.update(managedKeys).set({ state: "deleted", deletedAt: o.now, deletionDate: res.value.deletionDate }).where(eq(managedKeys.id, row.id));
   return true;
+}
+
+/** Whether a certificate, an authority or a pending CA request uses the key. */
+async function isReferenced(db: Db, ref: string): Promise<boolean> {
+  const [c] = await db.select({ id: certificates.id }).from(certificates).where(eq(certificates.keyRef, ref)).limit(1);
+  const [a] = await db.select({ id: authorities.id }).from(authorities).where(eq(authorities.keyRef, ref)).limit(1);
+  const [r] = await db.select({ id: caRequests.id }).from(caRequests).where(eq(caRequests.keyRef, ref)).limit(1);
+  return Boolean(c || a || r);
 }
 
 async function operatorTenant(tx: Queryable): Promise<string | undefined> {
