@@ -50,6 +50,22 @@ export interface OpenFailure {
 
 const pinDigest = (pin: string): Buffer => createHash("sha256").update(pin, "utf8").digest();
 
+// CK_STATE values of a session whose token is logged in as the normal user (PKCS#11 §5.6).
+const CKS_RO_USER_FUNCTIONS = 1;
+const CKS_RW_USER_FUNCTIONS = 3;
+
+/**
+ * Whether the token behind `session` is still logged in. Login is per token and application, so a
+ * C_Logout anywhere in the process (another PKCS#11 user of the module) or a token that dropped it
+ * leaves our sessions open but public: private keys vanish from C_FindObjects, and without this
+ * check sign answered `not_found`, listKeys an empty list (tidy then abandoned intents whose keys
+ * exist) and scheduleDeletion destroyed only the public half, until the process restarted.
+ */
+export function isLoggedIn(session: Session): boolean {
+  const { state } = session.lib.C_GetSessionInfo(session.handle);
+  return state === CKS_RW_USER_FUNCTIONS || state === CKS_RO_USER_FUNCTIONS;
+}
+
 function acquireLibrary(modulePath: string): Result<LibraryEntry, OpenFailure> {
   const existing = initialised.get(modulePath);
   if (existing) {
@@ -101,9 +117,21 @@ function login(entry: LibraryEntry, key: string, session: Session, pin: string):
     if (!timingSafeEqual(current.pinDigest, digest)) {
       return err({ error: keyManagerError("not_configured", "PKCS#11 PIN differs from the active login"), permanent: true });
     }
+    // The registry says logged in, but the token may have lost it (see isLoggedIn): log in again.
+    if (!isLoggedIn(session)) {
+      const again = loginSession(session, pin);
+      if (!again.ok) return again;
+    }
     current.users++;
     return ok(undefined);
   }
+  const loggedIn = loginSession(session, pin);
+  if (!loggedIn.ok) return loggedIn;
+  entry.logins.set(key, { users: 1, pinDigest: digest });
+  return ok(undefined);
+}
+
+function loginSession(session: Session, pin: string): Result<void, OpenFailure> {
   try {
     session.login(pin);
   } catch (e) {
@@ -113,7 +141,6 @@ function login(entry: LibraryEntry, key: string, session: Session, pin: string):
       return err({ error, permanent: isPinError(e) });
     }
   }
-  entry.logins.set(key, { users: 1, pinDigest: digest });
   return ok(undefined);
 }
 

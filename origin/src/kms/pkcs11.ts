@@ -15,7 +15,7 @@ import {
   signSha256RsaPkcs,
 } from "./pkcs11-objects.ts";
 import { createSessionPool, PoolClosedError, type SessionPool } from "./pkcs11-session-pool.ts";
-import { openToken, type OpenedToken } from "./pkcs11-token.ts";
+import { isLoggedIn, openToken, type OpenedToken } from "./pkcs11-token.ts";
 import { formatPkcs11Uri, parsePkcs11Uri, type Pkcs11KeyUri } from "./pkcs11-uri.ts";
 
 export type Pkcs11Options = { modulePath: string; tokenLabel: string; pin: string; poolSize?: number };
@@ -69,7 +69,12 @@ export function createPkcs11KeyManager(opts: Pkcs11Options): KeyManager {
     const open = ensureOpen();
     if (!open.ok) return open;
     try {
-      return await open.value.pool.use((session) => fn(session, open.value.handles));
+      return await open.value.pool.use((session) => {
+        // A lost login hides every private key: retire the sessions (the next call logs in again)
+        // rather than answer not_found or an empty list for keys that exist.
+        if (!isLoggedIn(session)) throw new Error("CKR_USER_NOT_LOGGED_IN: the token is no longer logged in");
+        return fn(session, open.value.handles);
+      });
     } catch (e) {
       if (e instanceof PoolClosedError) return err(keyManagerError("unavailable", `PKCS#11 ${action}: session pool closed`));
       if (isSessionLost(e)) retire(open.value);
