@@ -144,3 +144,38 @@ describe("origin on a faulty AWS KMS", () => {
     expect(kms.keyCounts().enabled).toBe(live + ca);
   });
 });
+
+describe("origin on an AWS KMS whose GetPublicKey names another key (faulty HSM, key-id confusion)", () => {
+  let kms: KmsTestServer;
+  let o: TestOrigin;
+  beforeAll(async () => {
+    kms = await startKmsTestServer({ pregenerate: 6 });
+    o = await startTestOrigin("pglite", {
+      env: {
+        KAKUNIN_KEY_MANAGER: "aws-kms",
+        KAKUNIN_KMS_ENDPOINT: kms.url,
+        AWS_REGION: kms.region,
+        AWS_ACCESS_KEY_ID: kms.accessKeyId,
+        AWS_SECRET_ACCESS_KEY: kms.secretAccessKey,
+      },
+    });
+  });
+  afterAll(async () => {
+    await o?.close();
+    await kms?.close();
+  });
+
+  it("an issuing CA whose certified key is not the key KMS signs with is never stored; the next attempt builds a working CA", async () => {
+    expect((await o.services.ca.root()).ok).toBe(true);
+    kms.setFault("GetPublicKey", { kind: "wrong-public-key" }, 1);
+    const r = await o.json<{ type: string }>("GET", "/v1/ca");
+    expect(r.status).toBe(503);
+    expect(r.body.type).toBe("urn:kakunin:problem:kms-unavailable");
+    expect((await o.json("GET", "/v1/ca")).status).toBe(200);
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const c = await o.json<{ data: Issued }>("POST", `/v1/agents/${agent}/certify`);
+    expect(c.status).toBe(201);
+    const [issuing, root] = splitPem((await o.json<{ data: { chain_pem: string } }>("GET", "/v1/ca")).body.data.chain_pem);
+    expect(opensslVerify(root!, c.body.data.certificate_pem, issuing).output).toContain(": OK");
+  });
+});

@@ -9,6 +9,7 @@ import {
   rootExtensions, rootName,
 } from "./profiles.ts";
 import { newSerial } from "./serial.ts";
+import { signVerified } from "../kms/verified-sign.ts";
 import { signCertificate } from "./sign-certificate.ts";
 import { issuingPkiUrls } from "./urls.ts";
 import { x509 } from "./x509.ts";
@@ -81,6 +82,21 @@ export class CertificateAuthority {
   /** CA keys are tracked like agent keys: intent first, so a crash leaves a findable row. */
   private createKey(purpose: KeyPurpose, tenantId: string | null, label: string) {
     return createTrackedKey(this.keyDeps, { purpose, tenantId, label });
+  }
+
+  /**
+   * A CA key whose certificate will carry the public key KMS returned, proven to be the key KMS
+   * signs with: one signature, verified under that public key. Without it, a backend that answered
+   * GetPublicKey with another key's SPKI (a faulty HSM, key-id confusion) got an issuing CA or
+   * tree-head signer stored whose every signature fails: the tenant could issue nothing until a
+   * rollover. (The root and an offline-root request prove this already: they sign themselves.)
+   */
+  private async createProvenKey(purpose: KeyPurpose, tenantId: string | null, label: string) {
+    const key = await this.createKey(purpose, tenantId, label);
+    if (!key.ok) return key;
+    const proof = await signVerified(this.keys, key.value.ref, new TextEncoder().encode(`kakunin key possession ${key.value.intentId}`), key.value.publicKeySpki);
+    if (!proof.ok) return this.abandon(key.value, proof);
+    return key;
   }
 
   private async abandon<E>(key: TrackedKey, failure: { ok: false; error: E }): Promise<{ ok: false; error: E }> {
@@ -179,7 +195,7 @@ export class CertificateAuthority {
       eq(authorities.kind, "tree_head_signer"), eq(authorities.tenantId, tenant.id), eq(authorities.issuerAuthorityId, issuing.value.record.id),
     ));
     if (existing[0]) return ok(loaded(existing[0]));
-    const key = await this.createKey("audit", tenant.id, `kakunin-audit-${tenant.id}`);
+    const key = await this.createProvenKey("audit", tenant.id, `kakunin-audit-${tenant.id}`);
     if (!key.ok) return key;
     const now = this.clock.now();
     const serial = newSerial();
@@ -216,7 +232,7 @@ export class CertificateAuthority {
     if (this.offlineRoot) return caNotReady("offline root: a new issuing CA is a CSR signed offline and imported, not an online rollover");
     const root = await this.root();
     if (!root.ok) return root;
-    const key = await this.createKey("issuing", tenant.id, `kakunin-issuing-ca-${tenant.id}-g${generation}`);
+    const key = await this.createProvenKey("issuing", tenant.id, `kakunin-issuing-ca-${tenant.id}-g${generation}`);
     if (!key.ok) return key;
     const now = this.clock.now();
     const serial = newSerial();
@@ -293,7 +309,7 @@ export class CertificateAuthority {
     }
     const root = await this.root();
     if (!root.ok) return root;
-    const key = await this.createKey("issuing", tenant.id, `kakunin-issuing-ca-${tenant.id}`);
+    const key = await this.createProvenKey("issuing", tenant.id, `kakunin-issuing-ca-${tenant.id}`);
     if (!key.ok) return key;
     const now = this.clock.now();
     const serial = newSerial();
