@@ -69,4 +69,27 @@ describe.each(dbKinds())("local key manager on %s", (kind) => {
     await km.close();
     await other.close();
   });
+
+  it("a database that fails under sign or getPublicKey is unavailable, not a wrong master key", async () => {
+    const km = createLocalKeyManager({ db: o.services.db, masterKey, poolSize: 0 });
+    const k = await km.createKey("db-down");
+    if (!k.ok) throw new Error("createKey failed");
+    await km.close();
+    // A fresh manager (nothing cached) over a database whose reads fail, as during an outage.
+    const down = new Proxy(o.services.db, {
+      get: (target, prop, receiver) =>
+        prop === "select"
+          ? () => {
+              throw new Error("connection terminated unexpectedly");
+            }
+          : Reflect.get(target, prop, receiver),
+    });
+    const cold = createLocalKeyManager({ db: down, masterKey, poolSize: 0 });
+    const s = await cold.sign(k.value.ref, new Uint8Array([1]));
+    expect(s.ok ? "ok" : s.error).toMatchObject({ code: "unavailable", message: expect.stringContaining("connection terminated") });
+    expect(s.ok ? "" : s.error.message).not.toContain("master key");
+    const p = await cold.getPublicKey(k.value.ref);
+    expect(p.ok ? "ok" : p.error.code).toBe("unavailable");
+    await cold.close();
+  });
 });

@@ -58,7 +58,14 @@ export function createLocalKeyManager(opts: LocalKeyManagerOptions): KeyManager 
   async function loadPrivate(id: string): Promise<webcrypto.CryptoKey | undefined> {
     const hit = cache.get(id);
     if (hit) return hit;
-    const [row] = await opts.db.select().from(localKeys).where(and(eq(localKeys.id, id), eq(localKeys.pooled, false)));
+    let row: typeof localKeys.$inferSelect | undefined;
+    try {
+      [row] = await opts.db.select().from(localKeys).where(and(eq(localKeys.id, id), eq(localKeys.pooled, false)));
+    } catch (e) {
+      // The store is the database: its outage is not a wrong master key (which sends on-call to
+      // the key's configuration instead of the database).
+      throw new KeyStoreUnavailable(e);
+    }
     if (!row) return undefined;
     const sealed = row.sealedPrivateKey;
     const pkcs8 = await subtle.decrypt({ name: "AES-GCM", iv: sealed.subarray(0, 12), additionalData: enc.encode(id) }, await master, sealed.subarray(12));
@@ -67,6 +74,10 @@ export function createLocalKeyManager(opts: LocalKeyManagerOptions): KeyManager 
     remember(id, key);
     return key;
   }
+
+  /** A read or write of the key store (the database) that failed: unavailable, as a KMS outage is. */
+  const storeDown = (ref: string, e: unknown): Result<never, KeyManagerError> =>
+    err({ code: "unavailable", message: `local key store unavailable for ${ref}: ${causeOf(e)}` });
 
   return {
     kind: "local",
@@ -106,8 +117,12 @@ export function createLocalKeyManager(opts: LocalKeyManagerOptions): KeyManager 
     async getPublicKey(ref: string): Promise<Result<Uint8Array, KeyManagerError>> {
       const id = parseRef(ref);
       if (!id) return err({ code: "not_found", message: `not a local key reference: ${ref}` });
-      const [row] = await opts.db.select({ spki: localKeys.publicKeySpki }).from(localKeys).where(and(eq(localKeys.id, id), eq(localKeys.pooled, false)));
-      return row ? ok(row.spki) : err({ code: "not_found", message: `no local key ${ref}` });
+      try {
+        const [row] = await opts.db.select({ spki: localKeys.publicKeySpki }).from(localKeys).where(and(eq(localKeys.id, id), eq(localKeys.pooled, false)));
+        return row ? ok(row.spki) : err({ code: "not_found", message: `no local key ${ref}` });
+      } catch (e) {
+        return storeDown(ref, e);
+      }
     },
     async sign(ref: string, data: Uint8Array): Promise<Result<Uint8Array, KeyManagerError>> {
       const id = parseRef(ref);
@@ -115,7 +130,8 @@ export function createLocalKeyManager(opts: LocalKeyManagerOptions): KeyManager 
       let key: webcrypto.CryptoKey | undefined;
       try {
         key = await loadPrivate(id);
-      } catch {
+      } catch (e) {
+        if (e instanceof KeyStoreUnavailable) return storeDown(ref, e.reason);
         // A wrong master key fails GCM authentication: the key exists but cannot be unsealed.
         return err({ code: "failed", message: `local key ${ref} cannot be unsealed with this master key` });
       }
@@ -133,4 +149,15 @@ function parseRef(ref: string): string | undefined {
   if (!ref.startsWith(REF_PREFIX)) return undefined;
   const id = ref.slice(REF_PREFIX.length);
   return /^[0-9a-f-]{36}$/.test(id) ? id : undefined;
+}
+
+/** Thrown by loadPrivate when the database read failed, so sign can tell it from a failed unseal. */
+class KeyStoreUnavailable extends Error {
+  constructor(readonly reason: unknown) {
+    super("local key store unavailable");
+  }
+}
+
+function causeOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
