@@ -1,6 +1,7 @@
 import { createRoute, z, type OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "../app-env.ts";
 import { ApiError } from "../http/api-error.ts";
+import { collectShared } from "../observability/shared-collection.ts";
 import { timingSafeEqualText } from "../observability/timing-safe.ts";
 
 export const route = createRoute({
@@ -20,7 +21,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       const given = /^Bearer (.+)$/.exec(c.req.header("authorization") ?? "")?.[1] ?? "";
       if (!timingSafeEqualText(given, config.KAKUNIN_METRICS_TOKEN)) throw new ApiError("unauthorized", "GET /metrics needs the metrics bearer token (KAKUNIN_METRICS_TOKEN).");
     }
-    const body = await metrics.registry.metrics();
+    const body = await collectShared(metrics.registry);
     return c.text(body, 200, { "content-type": metrics.registry.contentType });
   });
 }
