@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { createGate, maxBodyBytesOf, type GateRequest, type KakuninAgent } from "./gate.ts";
-import { assertStaticOptions, dotSegmentProblem, resolveChecksOrProblem, type MiddlewareOptions } from "./middleware-options.ts";
+import { assertStaticOptions, targetProblem, resolveChecksOrProblem, type MiddlewareOptions } from "./middleware-options.ts";
 import type { BodyRead } from "./possession.ts";
 import { problemHeaders, type GatewayProblem } from "./problems.ts";
 
@@ -40,12 +40,13 @@ export function kakunin(options: KakuninExpressOptions): RequestHandler {
     res.status(problem.status).set(problemHeaders(problem)).send(JSON.stringify(problem));
   };
   return (req: Request, res: Response, next: NextFunction) => {
-    // The raw target, before `new URL` below collapses dot segments that Express routes as sent.
-    const dotted = dotSegmentProblem(req.originalUrl);
-    if (dotted) return send(res, dotted);
+    // The raw target against the URL the signature is checked on: Express routes the target as sent.
+    const url = requestUrl(req);
+    const rewritten = targetProblem(req.originalUrl, url);
+    if (rewritten) return send(res, rewritten);
     const view: GateRequest = {
       method: req.method,
-      url: requestUrl(req),
+      url,
       header: (name) => {
         const v = req.headers[name];
         return Array.isArray(v) ? v.join(", ") : v;

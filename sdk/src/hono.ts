@@ -1,6 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { createGate, maxBodyBytesOf, type GateRequest, type KakuninAgent } from "./gate.ts";
-import { assertStaticOptions, dotSegmentProblem, resolveChecksOrProblem, type MiddlewareOptions } from "./middleware-options.ts";
+import { assertStaticOptions, targetProblem, resolveChecksOrProblem, type MiddlewareOptions } from "./middleware-options.ts";
 import { readCapped } from "./capped-body.ts";
 import type { BodyRead } from "./possession.ts";
 import { problemResponse } from "./problems.ts";
@@ -22,9 +22,9 @@ export function kakunin(options: KakuninHonoOptions): MiddlewareHandler<KakuninE
   return async (c, next) => {
     // Fetch-style servers normally hand over a normalised URL; one that does not is refused, since
     // `new URL` below would sign-check another path than the one routed.
-    const dotted = dotSegmentProblem(c.req.url);
-    if (dotted) return problemResponse(dotted);
     const url = new URL(c.req.url);
+    const rewritten = targetProblem(c.req.url, url);
+    if (rewritten) return problemResponse(rewritten);
     const req: GateRequest = {
       method: c.req.method,
       url,

@@ -76,17 +76,23 @@ export async function resolveChecksOrProblem<Req>(
 }
 
 /**
- * A 400 problem when the request target's path has `.` or `..` segments (plain or `%2e`, any
- * case, `/` or `\` separated). The signature's `@path` is computed from a normalised URL while a
- * framework may route the raw path, so such a request could be signed for one route and reach
- * another; no legitimate client sends one.
+ * A 400 problem when the path and query of the raw request `target` are not exactly those of `url`,
+ * the URL the middleware computes the signature's `@path` and `@query` from. The WHATWG parser
+ * removes `.` / `..` segments (also `%2e`), reads `\` as `/`, takes an origin-form target's leading
+ * `//` as an authority and percent-encodes what it must, while a framework routes the raw target: a
+ * request signed for one route could reach another (`/a/b` signed, `/a\b` routed as one segment).
+ * A client that sends the URL it signed (any fetch does) sends the canonical form, so nothing
+ * legitimate is refused. The fragment, never sent by fetch and never routed, is ignored.
  */
-export function dotSegmentProblem(target: string): GatewayProblem | undefined {
-  // Absolute form (a fetch Request's url) or origin form (Express's originalUrl): only the path counts.
-  const path = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#\\]*/i, "").split(/[?#]/, 1)[0] ?? "";
-  const dotted = path.split(/[/\\]/).some((segment) => {
-    const s = segment.toLowerCase().replaceAll("%2e", ".");
-    return s === "." || s === "..";
-  });
-  return dotted ? gatewayProblem("path-not-canonical", "the request path contains '.' or '..' segments; send the normalised path that was signed") : undefined;
+export function targetProblem(target: string, url: URL): GatewayProblem | undefined {
+  // Absolute form (a fetch Request's url) or origin form (Express's originalUrl): path and query count.
+  const rest = target.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#\\]*/i, "").split("#", 1)[0] ?? "";
+  const raw = rest.startsWith("/") ? rest : `/${rest}`;
+  const parsed = new URL(url.href);
+  parsed.hash = "";
+  if (parsed.href.slice(parsed.origin.length) === raw) return undefined;
+  return gatewayProblem(
+    "path-not-canonical",
+    "the request target is not in canonical form ('.' or '..' segments, '\\', a leading '//', unencoded characters); send the normalised path and query that were signed",
+  );
 }

@@ -19,7 +19,7 @@ export const GATEWAY_PROBLEMS = {
   "scope-not-granted": { status: 403, title: "Scope not granted" },
   "risk-too-high": { status: 403, title: "Agent risk above the allowed band" },
   "tenant-not-allowed": { status: 403, title: "Agent belongs to another tenant" },
-  "path-not-canonical": { status: 400, title: "Request path has dot segments" },
+  "path-not-canonical": { status: 400, title: "Request target is not in canonical form" },
   "payload-too-large": { status: 413, title: "Payload too large" },
   "internal-error": { status: 500, title: "Internal server error" },
   "edge-unavailable": { status: 503, title: "Agent verification unavailable" },

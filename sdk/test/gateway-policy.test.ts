@@ -8,6 +8,7 @@ import { kakunin as expressKakunin } from "../src/express.ts";
 import { kakunin as honoKakunin, type KakuninEnv } from "../src/hono.ts";
 import { createVerifier, cryptoKeySigner, signRequest, type FetchLike, type Verifier } from "../src/index.ts";
 import type { MiddlewareOptions } from "../src/middleware-options.ts";
+import { inspectSignature, signatureMatches } from "../src/possession.ts";
 import { closedPort } from "./support.ts";
 
 /**
@@ -237,6 +238,57 @@ describe("tenant: a gateway accepts its own tenant's agents only", () => {
   it("an empty tenant option is a configuration error, caught at startup", () => {
     expect(() => hono(stubEdge(answer()), { tenant: [] })).toThrow(/tenant/);
     expect(() => hono(stubEdge(answer()), { tenant: "" })).toThrow(/tenant/);
+  });
+});
+
+describe("a signature for one path is not accepted on another (any target the URL parser rewrites)", () => {
+  // Each variant parses (WHATWG URL, what @path is computed from) to the signed /api/orders/42, so the
+  // signature verifies over it; Express routes the raw target, so it would reach another route.
+  const variants = ["/api/orders\\42", "/api\\orders\\42", "//HOST/api/orders/42"];
+  const target = (variant: string, host: string) => variant.replace("HOST", host);
+
+  it.each(variants)("the signature covers the rewritten target %s (why it must be refused)", async (variant) => {
+    const signed = await signRequest(new Request("http://gw.test/api/orders/42", { method: "POST", body: "{}" }), { serial: SERIAL, signer });
+    const view = { method: "POST", url: new URL(target(variant, "gw.test"), "http://gw.test"), header: (n: string) => signed.headers.get(n) ?? undefined };
+    const policy = { label: "sig1", authorities: new Set(["gw.test"]), maxSkewMs: 60_000, now: Date.now };
+    const inspected = await inspectSignature(view, SERIAL, async () => ({ ok: true, bytes: new TextEncoder().encode("{}") }), policy);
+    expect(inspected.ok && (await signatureMatches(keys.publicKey, inspected.sig))).toBe(true);
+  });
+
+  it.each(variants)("Express: %s", async (variant) => {
+    let routed: string | undefined;
+    const host = await expressApp((app, authority) => {
+      app.use(expressKakunin({ authority, verifier: { edgeUrl, timeoutMs: 500 } }));
+      app.post("/api/orders/:id", (_req, res) => void res.send("orders"));
+    });
+    const seen = await expressApp((app) => app.post(/.*/, (req, res) => void res.send((routed = req.path))));
+    const signed = await signRequest(new Request(`http://${host}/api/orders/42`, { method: "POST", body: "{}" }), { serial: SERIAL, signer });
+    expect((await rawRequest(host, "POST", "/api/orders/42", headersOf(signed), "{}")).status).toBe(503);
+    // Express routes the raw target, not the path the signature covers.
+    await rawRequest(seen, "POST", target(variant, host), {}, "{}");
+    expect(routed).not.toBe("/api/orders/42");
+    const signedAgain = await signRequest(new Request(`http://${host}/api/orders/42`, { method: "POST", body: "{}" }), { serial: SERIAL, signer });
+    const r = await rawRequest(host, "POST", target(variant, host), headersOf(signedAgain), "{}");
+    expect(r).toMatchObject({ status: 400, type: expect.stringMatching(/^application\/problem\+json/) });
+    expect(JSON.parse(r.body)).toMatchObject({ type: "urn:kakunin:problem:path-not-canonical" });
+  });
+
+  it("Hono refuses a request URL its parser would rewrite (a server adapter that keeps it raw)", async () => {
+    const app = new Hono<KakuninEnv>();
+    app.use("*", honoKakunin({ authority: "gateway.test", verifier: { edgeUrl, timeoutMs: 500 } }));
+    app.all("*", (c) => c.text("ok"));
+    const signed = await signRequest(new Request("http://gateway.test/api/orders/42", { method: "POST", body: "{}" }), { serial: SERIAL, signer });
+    const raw = new Request(signed, { body: "{}" });
+    Object.defineProperty(raw, "url", { value: "http://gateway.test/api/orders\\42" });
+    expect(await problemOf(await app.fetch(raw))).toMatchObject({ status: 400, type: "urn:kakunin:problem:path-not-canonical" });
+  });
+
+  it("a normalised target passes, with or without a query", async () => {
+    const host = await expressApp((app, authority) => app.use(expressKakunin({ authority, verifier: { edgeUrl, timeoutMs: 500 } })));
+    for (const path of ["/api/orders/42", "/api/orders/42?x=1&y=%20z", "/api/%C3%A9"]) {
+      const signed = await signRequest(new Request(`http://${host}${path}`, { method: "POST", body: "{}" }), { serial: SERIAL, signer });
+      expect((await rawRequest(host, "POST", path, headersOf(signed), "{}")).status).toBe(503);
+    }
   });
 });
 
