@@ -77,11 +77,14 @@ export async function inspectSignature(msg: MessageView, serial: string, readBod
   if (typeof keyid !== "string" || normaliseSerial(keyid) !== serial) return fail("signature-invalid", "signature 'keyid' is not the serial in Kakunin-Agent-Serial");
   if (alg !== undefined && alg !== ALGORITHM) return fail("signature-invalid", `signature algorithm must be ${ALGORITHM}`);
   if (nonce !== undefined && typeof nonce !== "string") return fail("signature-invalid", "signature parameter 'nonce' must be a string");
+  // RFC 9421 §2.3: an Integer. One of another type is refused, not skipped: skipping it would accept
+  // a signature its signer meant to have expired.
+  if (expires !== undefined && (typeof expires !== "number" || !Number.isInteger(expires))) return fail("signature-invalid", "signature parameter 'expires' must be an integer");
 
   const now = policy.now();
   const skew = policy.maxSkewMs;
   if (Math.abs(now - created * 1000) > skew) return fail("signature-stale", `signature created ${new Date(created * 1000).toISOString()}, more than ${skew / 1000} s from now`);
-  if (typeof expires === "number" && expires * 1000 < now) return fail("signature-stale", "signature has expired");
+  if (expires !== undefined && expires * 1000 < now) return fail("signature-stale", "signature has expired");
   const date = Date.parse(msg.header("date") ?? "");
   if (Number.isNaN(date)) return fail("signature-invalid", "the Date header is missing or not an HTTP date");
   if (Math.abs(now - date) > skew) return fail("signature-stale", `Date ${new Date(date).toUTCString()} is more than ${skew / 1000} s from now`);

@@ -1,6 +1,8 @@
 import { createHash, createPublicKey, verify as nodeVerify, webcrypto } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { contentDigest, cryptoKeySigner, signRequest, type Signer } from "../src/index.ts";
+import { inspectSignature, signatureMatches } from "../src/possession.ts";
+import { REQUIRED_COMPONENTS, signatureBase, type MessageView } from "../src/signature-base.ts";
 import { parseDictionary, serializeInnerList, isInnerList } from "../src/structured-fields.ts";
 
 const SERIAL = "4d2f0c9a1b3e5f7081928374a5b6c7d8";
@@ -105,5 +107,45 @@ describe("structured fields (RFC 8941) as Signature-Input uses them", () => {
     for (const bad of [`sig1=(“@method”)`, `sig1=("@method"`, `Sig1=:AA==:`, `sig1=:AA==:,`, `sig1="unterminated`, `sig1=("a""b")`, `sig1=:A:`]) {
       expect(parseDictionary(bad), bad).toBeUndefined();
     }
+  });
+});
+
+describe("signature parameters have the types RFC 9421 §2.3 gives them", () => {
+  const policy = { label: "sig1", authorities: new Set(["gw.test"]), maxSkewMs: 60_000, now: Date.now };
+  const body = async () => ({ ok: true as const, bytes: new Uint8Array(0) });
+
+  /** A request signed by hand with `extra` parameters appended to the ones signRequest uses. */
+  async function signedWith(extra: string): Promise<{ view: MessageView; key: CryptoKey }> {
+    const keys = await rsaKeys();
+    const now = new Date();
+    const headers = new Headers({ date: now.toUTCString(), "content-digest": await contentDigest(new Uint8Array(0)), "kakunin-agent-serial": SERIAL });
+    const view: MessageView = { method: "GET", url: new URL("http://gw.test/api/orders"), header: (n) => headers.get(n) ?? undefined };
+    const list = `(${REQUIRED_COMPONENTS.map((c) => `"${c}"`).join(" ")})`;
+    const params = `${list};created=${Math.floor(now.getTime() / 1000)};keyid="${SERIAL}";alg="rsa-v1_5-sha256";nonce="n-${crypto.randomUUID()}"${extra}`;
+    const base = signatureBase(REQUIRED_COMPONENTS, params, view);
+    if (!base.ok) throw new Error(base.error);
+    const sig = await cryptoKeySigner(keys.privateKey).sign(new TextEncoder().encode(base.value), { serial: SERIAL });
+    headers.set("signature-input", `sig1=${params}`);
+    headers.set("signature", `sig1=:${Buffer.from(sig).toString("base64")}:`);
+    return { view, key: keys.publicKey };
+  }
+
+  it("an expiry the verifier cannot read is refused, not ignored (here: long past, as a string)", async () => {
+    // Control: the same expiry as an Integer is refused as expired.
+    const asInteger = await signedWith(";expires=1");
+    expect(await inspectSignature(asInteger.view, SERIAL, body, policy)).toMatchObject({ ok: false, problem: "signature-stale" });
+    for (const extra of [';expires="1"', ";expires=?1", ";expires=never", ";expires=:AQ==:", ";expires"]) {
+      const { view, key } = await signedWith(extra);
+      const inspected = await inspectSignature(view, SERIAL, body, policy);
+      // The signature itself is genuine: only the parameter's type is wrong.
+      if (inspected.ok) expect(await signatureMatches(key, inspected.sig)).toBe(true);
+      expect(inspected, extra).toMatchObject({ ok: false, problem: "signature-invalid" });
+    }
+  });
+
+  it("a signature with an Integer expiry still in the future passes inspection", async () => {
+    const { view, key } = await signedWith(`;expires=${Math.floor(Date.now() / 1000) + 30}`);
+    const inspected = await inspectSignature(view, SERIAL, body, policy);
+    expect(inspected.ok && (await signatureMatches(key, inspected.sig))).toBe(true);
   });
 });
