@@ -2,7 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from "express";
 import { createGate, maxBodyBytesOf, type GateRequest, type KakuninAgent } from "./gate.ts";
 import { assertStaticOptions, targetProblem, resolveChecksOrProblem, type MiddlewareOptions } from "./middleware-options.ts";
 import type { BodyRead } from "./possession.ts";
-import { problemHeaders, type GatewayProblem } from "./problems.ts";
+import { gatewayProblem, problemHeaders, type GatewayProblem } from "./problems.ts";
 
 export type { KakuninAgent } from "./gate.ts";
 export type KakuninExpressOptions = MiddlewareOptions<Request>;
@@ -42,6 +42,8 @@ export function kakunin(options: KakuninExpressOptions): RequestHandler {
   return (req: Request, res: Response, next: NextFunction) => {
     // The raw target against the URL the signature is checked on: Express routes the target as sent.
     const url = requestUrl(req);
+    // A target no URL parser accepts (`//[x/…`, a port over 65535) names no path that could be signed.
+    if (!url) return send(res, gatewayProblem("path-not-canonical", "the request target is not a valid URL"));
     const rewritten = targetProblem(req.originalUrl, url);
     if (rewritten) return send(res, rewritten);
     const view: GateRequest = {
@@ -65,11 +67,17 @@ export function kakunin(options: KakuninExpressOptions): RequestHandler {
 }
 
 /** Path and query exactly as sent (`originalUrl` survives sub-app mounting); the host only feeds `@authority`. */
-function requestUrl(req: Request): URL {
+function requestUrl(req: Request): URL | undefined {
   try {
     return new URL(req.originalUrl, `http://${req.headers.host ?? "localhost"}`);
   } catch {
-    return new URL(req.originalUrl, "http://localhost");
+    // A Host no URL accepts: the target alone (then refused at @authority). An absolute or
+    // scheme-relative target may itself be unparsable: undefined, never a throw (500 and a stack).
+    try {
+      return new URL(req.originalUrl, "http://localhost");
+    } catch {
+      return undefined;
+    }
   }
 }
 

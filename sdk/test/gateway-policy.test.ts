@@ -283,6 +283,13 @@ describe("a signature for one path is not accepted on another (any target the UR
     expect(await problemOf(await app.fetch(raw))).toMatchObject({ status: 400, type: "urn:kakunin:problem:path-not-canonical" });
   });
 
+  it.each(["//[x/api/orders", "http://gw.test:99999/api/orders"])("Express: an unparsable target %s is a 400 problem, not a 500 with a stack", async (path) => {
+    const host = await expressApp((app, authority) => app.use(expressKakunin({ authority, verifier: { edgeUrl, timeoutMs: 500 } })));
+    const r = await rawRequest(host, "GET", path, { "kakunin-agent-serial": SERIAL });
+    expect(r).toMatchObject({ status: 400, type: expect.stringMatching(/^application\/problem\+json/) });
+    expect(JSON.parse(r.body)).toMatchObject({ type: "urn:kakunin:problem:path-not-canonical" });
+  });
+
   it("a normalised target passes, with or without a query", async () => {
     const host = await expressApp((app, authority) => app.use(expressKakunin({ authority, verifier: { edgeUrl, timeoutMs: 500 } })));
     for (const path of ["/api/orders/42", "/api/orders/42?x=1&y=%20z", "/api/%C3%A9"]) {
