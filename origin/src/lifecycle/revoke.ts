@@ -24,8 +24,21 @@ export interface RevokeInput {
 /**
  * Revokes one certificate inside the caller's transaction. Row-locked, so two revocations of the
  * same certificate yield one success and one 409.
+ *
+ * Lock order: the agent's row, then its certificate, as every other decision about an agent takes
+ * them (certify, renew, retire, PATCH, review, the risk policy). The certificate was locked first
+ * and the agent only when suspending it: a revocation racing a renewal of the same certificate on
+ * another connection deadlocked (40P01 after deadlock_timeout, one side aborted with a 503)
+ * instead of one waiting for the other (origin/test/revoke-renew-lock-order.test.ts).
  */
 export async function revokeInTx(tx: Queryable, input: RevokeInput): Promise<Result<CertificateRow, Failure>> {
+  const [owner] = await tx
+    .select({ agentId: certificates.agentId })
+    .from(certificates)
+    .where(and(eq(certificates.id, input.certificateId), eq(certificates.tenantId, input.tenantId)));
+  if (!owner) return fail("not-found", `certificate ${input.certificateId} not found`);
+  // A lock this transaction already holds (the callers that locked the agent) is granted at once.
+  await tx.select({ id: agents.id }).from(agents).where(eq(agents.id, owner.agentId)).for("update");
   const [cert] = await tx
     .select()
     .from(certificates)
