@@ -50,6 +50,9 @@ export async function renewCertificate(
   try {
     outcome = await s.db.transaction(async (tx): Promise<RenewOutcome | Failure> => {
       const [locked] = await tx.select({ status: agents.status, ...modelColumns }).from(agents).where(eq(agents.id, agent.id)).for("update");
+      // Suspended meanwhile (a revocation committed while the key was made): the same answer as the
+      // check above, not agent-retired, which tells a client the agent is gone for good.
+      if (locked?.status === "suspended") return { type: "no-active-certificate", detail: `agent ${agentId} was suspended while renewing; nothing was issued: certify it again after the investigation` };
       if (locked?.status !== "active") return { type: "agent-retired", detail: `agent ${agentId} is ${locked?.status ?? "gone"}` };
       // The successor states the model read before its key was made; a model changed since must not be renewed into it.
       if (modelChanged(locked, agent)) return { type: "renewal-in-progress", detail: `agent ${agentId}'s model changed while renewing; nothing was issued: retry` };
