@@ -10,6 +10,7 @@ import { enqueue } from "../publish/outbox.ts";
 import { partitionCrlItems } from "./crl-partition.ts";
 import { fail, failField, type Failure } from "./failure.ts";
 import { discardPrepared, issuedAuditData, modelChanged, modelColumns, prepareCertificate, preparedRow } from "./issue.ts";
+import { lockKeyForUse } from "./keys.ts";
 import { activeCertificate } from "./revoke.ts";
 import { describeRiskSuspension, riskSuspension } from "./risk-suspension.ts";
 
@@ -45,7 +46,7 @@ export async function certifyAgent(
   if (!prepared.ok) return prepared;
   const p = prepared.value;
 
-  let row: CertificateRow | "retired" | "model-changed";
+  let row: CertificateRow | "retired" | "model-changed" | "key-claimed";
   try {
     row = await s.db.transaction(async (tx) => {
       // Lock the agent: a retirement racing this issuance must not leave a retired agent certified,
@@ -53,6 +54,8 @@ export async function certifyAgent(
       const [locked] = await tx.select({ status: agents.status, ...modelColumns }).from(agents).where(eq(agents.id, agent.id)).for("update");
       if (locked?.status === "retired") return "retired" as const;
       if (locked && modelChanged(locked, agent)) return "model-changed" as const;
+      // Tidy may have taken the new key for an orphan meanwhile (keys.ts): never store a certificate on it.
+      if (!(await lockKeyForUse(tx, p.key))) return "key-claimed" as const;
       // An active certificate past its notAfter no longer blocks a new one.
       await tx
         .update(certificates)
@@ -86,6 +89,10 @@ export async function certifyAgent(
   if (row === "retired") {
     await discardPrepared(s, p, "agent retired during issuance");
     return fail("agent-retired", `agent ${agentId} was retired during issuance`);
+  }
+  if (row === "key-claimed") {
+    // Tidy owns the key now and deletes it; nothing was issued and a retry makes a new one.
+    return fail("database-conflict", `agent ${agentId}'s new key was claimed by a concurrent tidy run before the certificate was stored; nothing was issued: retry`);
   }
   if (row === "model-changed") {
     await discardPrepared(s, p, "agent's model changed during issuance");

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { errorFields, processLogger } from "../observability/logger.ts";
 import { and, eq, inArray } from "drizzle-orm";
 import { ok, type Result } from "@kakunin/shared";
-import type { Db } from "../db/index.ts";
+import type { Db, Queryable } from "../db/index.ts";
 import { managedKeys } from "../db/schema.ts";
 import type { CreatedKey, KeyManager, KeyManagerError } from "../kms/types.ts";
 
@@ -39,8 +39,25 @@ export async function createTrackedKey(
   const key = await deps.keys.createKey(spec.label, { intent: intentId });
   // A failed call stays `creating`: the backend may have made the key and lost the answer.
   if (!key.ok) return key;
-  await deps.db.update(managedKeys).set({ keyRef: key.value.ref, state: "created" }).where(eq(managedKeys.id, intentId));
+  // Never over a deletion tidy claimed meanwhile (it found the key by its intent id): the caller's
+  // commit then sees the intent is not `created` (lockKeyForUse) and stores nothing on the key.
+  await deps.db.update(managedKeys).set({ keyRef: key.value.ref, state: "created" })
+    .where(and(eq(managedKeys.id, intentId), inArray(managedKeys.state, ["creating", "abandoned"])));
   return ok({ ...key.value, intentId });
+}
+
+/**
+ * Inside the transaction that commits the row referencing a new key (before its audit entries):
+ * locks the key's intent and says whether it is still `created`. Tidy's orphan step claims an
+ * intent nothing references yet; on another connection (or another origin) it could claim the
+ * key of a certify in flight, between the key's creation and that commit, and an active
+ * certificate was stored whose key the KMS was deleting. Tidy's claim locks the same row and
+ * re-checks the references after it (tidy.ts), so of the two exactly one proceeds. Lock order:
+ * the agent, this intent, the audit head, as tidy's claim takes intent, then audit head.
+ */
+export async function lockKeyForUse(tx: Queryable, key: TrackedKey): Promise<boolean> {
+  const [row] = await tx.select({ state: managedKeys.state }).from(managedKeys).where(eq(managedKeys.id, key.intentId)).for("update");
+  return row?.state === "created";
 }
 
 /**

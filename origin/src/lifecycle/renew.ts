@@ -12,6 +12,7 @@ import { partitionCrlItems } from "./crl-partition.ts";
 import { fail, type Failure } from "./failure.ts";
 import { discardPrepared, issuedAuditData, modelChanged, modelColumns, prepareCertificate, preparedRow } from "./issue.ts";
 import { activeCertificate } from "./revoke.ts";
+import { lockKeyForUse } from "./keys.ts";
 
 export interface RenewOutcome {
   certificate: CertificateRow;
@@ -60,6 +61,8 @@ export async function renewCertificate(
       if (!cur || cur.status !== "active" || effectiveStatus(cur, now) !== "active") {
         return { type: "renewal-in-progress", detail: `certificate ${current.id} changed while renewing (renewed, revoked or expired concurrently); retry` };
       }
+      // Tidy may have taken the successor's key for an orphan meanwhile (keys.ts): never store a certificate on it.
+      if (!(await lockKeyForUse(tx, p.key))) return { type: "database-conflict", detail: `the successor's key was claimed by a concurrent tidy run before it was stored; nothing was renewed: retry` };
       // An earlier overlap ends now: the database allows one predecessor per agent.
       const ended = await tx
         .update(certificates)
@@ -101,7 +104,8 @@ export async function renewCertificate(
     throw e;
   }
   if ("type" in outcome) {
-    await discardPrepared(s, p, "renewal refused");
+    // A key tidy claimed is tidy's to delete.
+    if (outcome.type !== "database-conflict") await discardPrepared(s, p, "renewal refused");
     return { ok: false, error: outcome };
   }
   return ok(outcome);

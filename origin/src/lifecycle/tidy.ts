@@ -193,6 +193,15 @@ async function claim(
 ): Promise<KeyRow | undefined> {
   return db.transaction(async (tx) => {
     const values = { state: "deleting" as const, deleteReason: k.reason, deletionRequestedAt: o.now };
+    if (k.intentId) {
+      // An orphan is "never referenced" as of the read that chose it. A certify on another
+      // connection may be storing its certificate right now: lock the intent (the certify locks it
+      // too before it commits, keys.ts lockKeyForUse), then look again in a new statement, which
+      // sees what the certify committed while this waited.
+      const [held] = await tx.select({ id: managedKeys.id }).from(managedKeys)
+        .where(and(eq(managedKeys.id, k.intentId), inArray(managedKeys.state, ["creating", "created"]))).for("update");
+      if (!held || (await isReferenced(tx, k.ref))) return undefined;
+    }
     const [row] = k.intentId
       ? await tx.update(managedKeys).set(values).where(and(eq(managedKeys.id, k.intentId), inArray(managedKeys.state, ["creating", "created"]))).returning()
       : await tx.insert(managedKeys)
@@ -228,7 +237,7 @@ async function destroy(db: Db, keys: KeyManager, o: TidyOptions, row: KeyRow, re
 }
 
 /** Whether a certificate, an authority or a pending CA request uses the key. */
-async function isReferenced(db: Db, ref: string): Promise<boolean> {
+async function isReferenced(db: Queryable, ref: string): Promise<boolean> {
   const [c] = await db.select({ id: certificates.id }).from(certificates).where(eq(certificates.keyRef, ref)).limit(1);
   const [a] = await db.select({ id: authorities.id }).from(authorities).where(eq(authorities.keyRef, ref)).limit(1);
   const [r] = await db.select({ id: caRequests.id }).from(caRequests).where(eq(caRequests.keyRef, ref)).limit(1);

@@ -13,7 +13,9 @@ export function orThrow<T>(r: Result<T, Failure>): T {
     if (f.type === "validation-failed") throw new ApiError(f.type, f.detail, { errors: f.errors });
     const e = new ApiError(f.type, f.detail);
     // docs/operations.md (KmsErrors): "Certify answers 503 with Retry-After meanwhile".
-    throw f.type === "kms-unavailable" ? e.withHeader("retry-after", String(KMS_RETRY_AFTER_S)) : e;
+    if (f.type === "kms-unavailable") throw e.withHeader("retry-after", String(KMS_RETRY_AFTER_S));
+    // The same answer as a transaction PostgreSQL aborted for a concurrent one (http/problems.ts).
+    throw f.type === "database-conflict" ? e.withHeader("retry-after", "1") : e;
   }
   return r.value;
 }
