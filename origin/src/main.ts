@@ -16,9 +16,13 @@ import { keyManagerSigners } from "./publish/signers.ts";
 import { TidyJob } from "./lifecycle/tidy-job.ts";
 import { migrateCommand } from "./migrate-command.ts";
 import { errorFields, exitLogger } from "./observability/logger.ts";
+import { shutdownOnSignal, type Stoppable } from "./shutdown.ts";
 
 const USAGE = `usage: kakunin-origin [serve]   start the origin (KAKUNIN_MIGRATE=auto|off decides whether it migrates first)
        kakunin-origin migrate   apply pending database migrations and exit`;
+
+/** The least a shutdown waits for work under way before it exits anyway (status 1). */
+const SHUTDOWN_GRACE_MS = 12_000;
 
 /** `pnpm start` for the origin: config → services → bootstrap → listen. */
 async function main(): Promise<void> {
@@ -47,13 +51,17 @@ async function main(): Promise<void> {
   if (!ca.ok) log.warn("CA not ready", { event: "ca_not_ready", code: ca.error.code, error: ca.error.message.slice(0, 300) });
   built.services.keys.warm?.();
   let publisher: Publisher | undefined;
+  const jobs: Stoppable[] = [];
   if (config.KAKUNIN_PUBLISH === "on") {
     publisher = new Publisher(built.services, httpEdgeClient(config.KAKUNIN_EDGE_URL, built.services.edgeSecret), keyManagerSigners(built.services), {
       instanceId: `${hostname()}:${resolve(config.KAKUNIN_DATA_DIR)}:${config.KAKUNIN_ORIGIN_PORT}`,
     });
     built.services.publisher = publisher;
     publisher.start();
-    new Refresher(built.services).start();
+    const refresher = new Refresher(built.services);
+    refresher.start();
+    const p = publisher;
+    jobs.push({ name: "publish", stop: () => p.stop() }, { name: "refresh", stop: () => refresher.stop() });
   }
   const archive = archiveFromConfig(config);
   {
@@ -83,15 +91,12 @@ async function main(): Promise<void> {
     log.info("listening", { event: "listening", url: `http://${info.address}:${info.port}`, db: built.database.driver, keys: built.services.keys.kind });
   });
   answerClientErrors(server);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    tidyJob.stop();
-    log.info("shutting down", { event: "shutting_down", signal });
-    server.close(() => void Promise.all([publisher?.stop(), archiver.stop(), webhooks.stop()]).then(() => built.close()).then(() => process.exit(0)));
-    setTimeout(() => process.exit(0), 5000).unref();
-  };
+  jobs.push({ name: "archive", stop: () => archiver.stop() }, { name: "tidy", stop: () => tidyJob.stop() }, { name: "webhooks", stop: () => webhooks.stop() });
+  // Long enough for the slowest bounded step under way to finish and be recorded (a webhook send
+  // waits up to KAKUNIN_WEBHOOK_TIMEOUT_MS; KMS, S3 and edge calls are shorter), and under
+  // TimeoutStopSec of the shipped systemd unit.
+  const graceMs = Math.max(SHUTDOWN_GRACE_MS, config.KAKUNIN_WEBHOOK_TIMEOUT_MS + 2000);
+  const stop = shutdownOnSignal({ server, jobs, close: () => built.close(), log, graceMs, exit: (code) => process.exit(code) });
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
 }

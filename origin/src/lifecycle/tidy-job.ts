@@ -13,13 +13,17 @@ import { tidy } from "./tidy.ts";
 export class TidyJob {
   private timers: ReturnType<typeof setInterval>[] = [];
   private running = false;
+  /** The run under way, so that stop() lets it finish before the database closes. */
+  private current?: Promise<void>;
 
   constructor(private readonly s: Services, private readonly opts: { supersedeMs?: number } = {}) {}
 
   start(): void {
     const every = (ms: number, name: "supersede" | "tidy", fn: () => Promise<unknown>) => {
       const health = this.s.background.loop(name);
-      const t = setInterval(() => void this.guard(health, fn), ms);
+      const t = setInterval(() => {
+        if (!this.running) this.current = this.guard(health, fn);
+      }, ms);
       t.unref?.();
       this.timers.push(t);
     };
@@ -30,9 +34,10 @@ export class TidyJob {
     if (interval > 0) every(interval * 1000, "tidy", () => this.runTidy());
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
+    await this.current;
   }
 
   async runTidy() {

@@ -33,6 +33,8 @@ export interface RefresherOptions {
 export class Refresher {
   private timer?: ReturnType<typeof setInterval>;
   private lastCrl = 0;
+  /** The run under way, so that stop() lets it commit or roll back before the database closes. */
+  private current?: Promise<unknown>;
 
   constructor(private readonly s: Services, private readonly opts: RefresherOptions = {}) {}
 
@@ -40,18 +42,25 @@ export class Refresher {
     const health = this.s.background.loop("refresh");
     // A failed run (the database down or its disk full) is counted, logged and retried at the next
     // interval; left to `void`, its rejection went unhandled, and main.ts exits on that.
-    const tick = () =>
-      void this.runOnce().then(health.succeeded, (e: unknown) => {
-        health.failed(e);
-        this.s.logger.warn("refresh run failed; the next run retries", { component: "refresher", event: "run_failed", ...errorFields(e) });
-      });
+    const tick = () => {
+      if (this.current) return;
+      this.current = this.runOnce()
+        .then(health.succeeded, (e: unknown) => {
+          health.failed(e);
+          this.s.logger.warn("refresh run failed; the next run retries", { component: "refresher", event: "run_failed", ...errorFields(e) });
+        })
+        .finally(() => {
+          this.current = undefined;
+        });
+    };
     tick();
     this.timer = setInterval(tick, this.opts.intervalMs ?? 10 * 60_000);
     this.timer.unref?.();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.current;
   }
 
   /**
