@@ -56,12 +56,16 @@ function stop(code) {
   for (const c of children) {
     try { process.kill(-c.pid, "SIGTERM"); } catch { /* already gone */ }
   }
+  // Longer than the origin's own shutdown grace (12 s, or KAKUNIN_WEBHOOK_TIMEOUT_MS + 2 s): it
+  // finishes the work under way (a webhook send, an upload) and records it, then exits by itself.
+  // A SIGKILL at 5 s cut a webhook the receiver had acknowledged before it was written down.
+  const graceMs = Math.max(12_000, Number(process.env.KAKUNIN_WEBHOOK_TIMEOUT_MS ?? 10_000) + 2000) + 3000;
   setTimeout(() => {
     for (const c of children) {
       try { process.kill(-c.pid, "SIGKILL"); } catch { /* already gone */ }
     }
     process.exit(code);
-  }, 5000).unref();
+  }, graceMs).unref();
   Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.on("exit", r))))).then(() => process.exit(code));
 }
 process.on("SIGINT", () => stop(0));
