@@ -1,5 +1,5 @@
 import type { LoopReporter } from "./observability/background-health.ts";
-import { errorFields, type LogFn } from "./observability/logger.ts";
+import { errorFields, outsideRequest, type LogFn } from "./observability/logger.ts";
 
 /** What one pass of a background job reports. */
 export type PassResult = { outcome: "idle" } | { outcome: "more" } | { outcome: "failed"; error: string };
@@ -65,7 +65,8 @@ export class RetryLoop {
   private schedule(ms: number): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), ms);
+    // A request's kick() schedules the pass: it is still the job's, not that request's.
+    this.timer = outsideRequest(() => setTimeout(() => void this.tick(), ms));
     this.timer.unref?.();
   }
 

@@ -1,5 +1,5 @@
 import { count, eq, sql } from "drizzle-orm";
-import { errorFields, processLogger } from "../observability/logger.ts";
+import { errorFields, outsideRequest, processLogger } from "../observability/logger.ts";
 import { rowsOfResult, type Db } from "../db/index.ts";
 import { localKeys } from "../db/schema.ts";
 import type { KeyGenerator, SealedKey } from "./keygen-workers.ts";
@@ -85,7 +85,8 @@ export function createKeySupply(opts: { db: Db; generator: KeyGenerator; poolSiz
     const wanted = waiters.length > 0 ? Math.min(generator.threads, waiters.length + poolDeficit()) : Math.min(refillThreads, poolDeficit());
     while (inFlight < wanted) {
       inFlight++;
-      generator.generate().then(arrived, failed);
+      // The refill is the pool's, not the request that asked for a key: its lines carry no request id.
+      outsideRequest(() => generator.generate().then(arrived, failed));
     }
   }
 

@@ -2,7 +2,7 @@ import type { MiddlewareHandler } from "hono";
 import { requestIdFrom } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import type { Caller } from "../auth/authenticate.ts";
-import type { Logger } from "./logger.ts";
+import { inRequest, type Logger } from "./logger.ts";
 import type { Metrics } from "./metrics.ts";
 
 const CERTIFY = /^\/v1\/agents\/:id\/(certify|certificates\/renew)$/;
@@ -20,7 +20,7 @@ export function observeRequests(logger: Logger, metrics: Metrics): MiddlewareHan
     c.header("x-request-id", requestId);
     let thrown: unknown;
     try {
-      await next();
+      await inRequest(requestId, next);
     } catch (e) {
       thrown = e;
     }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import { innermost, sqlStateIn } from "../causes.ts";
 
 /**
@@ -68,6 +69,26 @@ export function errorFields(e: unknown): LogFields {
   return { error: text, error_kind: e instanceof Error ? e.name : typeof e, sqlstate };
 }
 
+/**
+ * The request being handled, so that every line logged on its behalf carries its `request_id`,
+ * whichever logger writes it: a certify refused for the KMS logged its cause (`kms_unavailable`)
+ * through a process logger, on a line the operations recipe `select(.request_id==…)` never found.
+ */
+const requestScope = new AsyncLocalStorage<{ request_id: string }>();
+
+/** Runs `fn` (a request's handling) so that lines logged within it carry `requestId`. */
+export function inRequest<T>(requestId: string, fn: () => T): T {
+  return requestScope.run({ request_id: requestId }, fn);
+}
+
+/**
+ * Runs `fn` outside any request: timers and promise chains started in it (a background job a
+ * request woke up, the key pool's refill) log as what they are, nobody's request.
+ */
+export function outsideRequest<T>(fn: () => T): T {
+  return requestScope.exit(fn);
+}
+
 export function createLogger(opts: { level?: LogLevel | "silent"; write?: (line: string) => void; base?: LogFields; now?: () => Date } = {}): Logger {
   const min = opts.level === "silent" ? Number.POSITIVE_INFINITY : ORDER[opts.level ?? "info"];
   const write = opts.write ?? ((line: string) => void process.stdout.write(line));
@@ -75,7 +96,8 @@ export function createLogger(opts: { level?: LogLevel | "silent"; write?: (line:
   const base = opts.base ?? {};
   const log = (level: LogLevel, msg: string, fields: LogFields = {}) => {
     if (ORDER[level] < min) return;
-    const record: Record<string, unknown> = { level, time: now().toISOString(), msg, ...base };
+    const scope = requestScope.getStore();
+    const record: Record<string, unknown> = { level, time: now().toISOString(), msg, ...(scope ? { request_id: scope.request_id } : {}), ...base };
     for (const [k, v] of Object.entries(fields)) if (v !== undefined) record[k] = v;
     write(`${JSON.stringify(record)}\n`);
   };
