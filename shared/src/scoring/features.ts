@@ -342,6 +342,14 @@ export const SERIES_MIN = 8;
  * volume in a unit): no action name can start with U+0001 (learn.judgedKey, learn.wideKey).
  */
 export const AGENT_WIDE = "\u0001";
+/**
+ * The agent-wide series of its amounts in every currency (and none): the yardstick of an amount in
+ * a currency it has fewer than SERIES_MIN values in (learn.judgedKey). Currencies differ in scale,
+ * but by less than the orders of magnitude that make an amount an anomaly, and a currency the agent
+ * never used must not be a way around amount_over_max. It counts every amount, so no amount series
+ * has more values (`seen`) and none outlasts it under the cap (learn.learnSeries evicts the rarest).
+ */
+export const ANY_CURRENCY = `${AGENT_WIDE}|*`;
 
 /** What a numeric series measures: money moved (`amount_*` reasons) or data read (`volume_*`). */
 export type SeriesLabel = "amount" | "volume";
@@ -419,7 +427,8 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
         )
       : undefined;
   if (r1) out.push(r1);
-  if (refMed !== undefined) {
+  // The pooled series only measures size: its drift is every currency's, not this one's.
+  if (refMed !== undefined && key !== ANY_CURRENCY) {
     // Slow drift: a CUSUM of ranks against the frozen reference (the series' first values), drift.ts.
     const cusum = driftAfter(series.drift, series.ref, x);
     const recentMed = median(series.recent.slice(-24));
@@ -431,7 +440,9 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
     if (r2) out.push(r2);
   }
   // The agent-wide series (learn.judgedKey): say so, the action's own history is too short to judge.
-  if (key.startsWith(AGENT_WIDE)) for (const r of out) r.detail += `, against all its actions' ${label}s ('${e.action}' has too few of its own)`;
+  if (key === ANY_CURRENCY)
+    for (const r of out) r.detail += `, against all its amounts in any currency (${e.currency ? `'${e.currency}'` : "no currency"} has too few of its own)`;
+  else if (key.startsWith(AGENT_WIDE)) for (const r of out) r.detail += `, against all its actions' ${label}s ('${e.action}' has too few of its own)`;
   return out;
 }
 

@@ -1,7 +1,7 @@
 import type { ScoredInput } from "../events.ts";
 import type { ScoringConfig } from "./config.ts";
 import { learnDrift } from "./drift.ts";
-import { AGENT_WIDE, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_SPREAD_DECAY, NEW_TOOL_RING, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
+import { AGENT_WIDE, ANY_CURRENCY, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_SPREAD_DECAY, NEW_TOOL_RING, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
 import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
@@ -50,13 +50,24 @@ function wideKey(key: string): string {
   return AGENT_WIDE + key.slice(key.lastIndexOf("|"));
 }
 
+/** Enough values of its own to judge a value on (amountFeatures). */
+function judgeable(s: MonitorState, key: string): boolean {
+  return (s.amounts[key]?.recent.length ?? 0) >= SERIES_MIN;
+}
+
 /**
  * The series an event's value is judged on: its action's, or the agent-wide one (features.AGENT_WIDE)
  * while the action has fewer than SERIES_MIN values of its own: before, a read tool adopted or
  * renamed yesterday (`lookup_v2`) could pull 100× the agent's usual records against no yardstick.
+ * An amount in a currency the agent has (almost) never used, or with none, is judged on all its
+ * amounts in any currency (features.ANY_CURRENCY): before, 10⁹ USD from an agent that had only
+ * ever moved about 1,000 EUR, or 10⁹ with the currency left out, read no amount feature at all, and
+ * so did its own currency once a flood of other currencies had evicted that currency's series.
  */
 export function judgedKey(s: MonitorState, key: string): string {
-  return (s.amounts[key]?.recent.length ?? 0) >= SERIES_MIN ? key : wideKey(key);
+  if (judgeable(s, key)) return key;
+  const wide = wideKey(key);
+  return key.includes("|#") || judgeable(s, wide) || !judgeable(s, ANY_CURRENCY) ? wide : ANY_CURRENCY;
 }
 
 /** Read volume is judged per action and unit, like amounts per action and currency. */
@@ -233,6 +244,7 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   if (e.amount !== undefined) {
     learnSeries(s, amountKey(e), e.amount, cfg);
     learnSeries(s, wideKey(amountKey(e)), e.amount, cfg);
+    learnSeries(s, ANY_CURRENCY, e.amount, cfg);
   }
   for (const unit of VOLUME_UNITS) {
     const v = e[unit];
