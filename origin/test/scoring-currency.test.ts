@@ -86,4 +86,27 @@ describe("amounts in a currency the agent has (almost) never used", () => {
     const r = scoreEvent(s, transfer("big", at + 60_000, 1e9, "EUR"), SCOPES);
     expect(amountReason(r)?.feature).toBe("amount_over_max");
   });
+  it("at the series cap, a newly adopted currency still gets series of its own (its two new series do not evict each other)", () => {
+    // 30 payment tools in EUR: 30 series, the agent-wide EUR one and the any-currency one, the cap (32).
+    const s = newState();
+    let t = T0;
+    for (let i = 0; i < 3_000; i++) {
+      t += 60_000;
+      if (new Date(t).getUTCHours() >= 17) t += 16 * 3_600_000;
+      scoreEvent(s, { ...transfer(`w${i}`, t, 800 + ((i * 37) % 400), "EUR"), action: `payments.vendor_${i % 30}` }, SCOPES);
+    }
+    expect(Object.keys(s.amounts)).toHaveLength(32);
+    // A vendor billed in yen from now on, ~150× the euro amounts. Before, at the cap, the new
+    // (action, JPY) series was evicted by the new agent-wide JPY series learned right after it, and
+    // the other way round on the next payment, so neither ever held a value: every yen payment was
+    // judged against nothing, and with the any-currency series, against the euro amounts (high).
+    const late: number[] = [];
+    for (let i = 0; i < 24; i++) {
+      t += 60_000;
+      const r = scoreEvent(s, { ...transfer(`jpy${i}`, t, 150_000 + ((i * 7_919) % 40_000), "JPY"), action: "payments.vendor_0" }, SCOPES);
+      if (i >= 12) late.push(amountReason(r)?.contribution ?? 0);
+    }
+    expect(s.amounts["\u0001|JPY"]?.seen).toBe(24);
+    expect(Math.max(...late)).toBeLessThan(0.3);
+  });
 });

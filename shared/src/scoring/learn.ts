@@ -80,8 +80,11 @@ export function volumeKey(e: ScoredInput, unit: VolumeUnit): string {
 
 const HOUR = 3_600_000;
 
-/** One log-value into the key's recent ring and slow reference sample; the rarest key is evicted past the cap. */
-function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringConfig): void {
+/**
+ * One log-value into the key's recent ring and slow reference sample; the rarest key is evicted past
+ * the cap, never one of the event's own (`own`: the series it is learned into) while another can go.
+ */
+function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringConfig, own: readonly string[]): void {
   const series = (s.amounts[key] ??= { recent: [], ref: [], seen: 0 });
   const x = Math.log1p(value);
   ring(series.recent, x, cfg.caps.amounts);
@@ -101,7 +104,10 @@ function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringCo
   series.seen++;
   const keys = Object.keys(s.amounts);
   if (keys.length > cfg.caps.keys) {
-    const rarest = keys.filter((k) => k !== key).sort((a, b) => s.amounts[a]!.seen - s.amounts[b]!.seen)[0]!;
+    // Before, a new currency's or unit's two new series (the action's, then the agent-wide one) at
+    // the cap evicted each other on every event, so neither ever held more than one value.
+    const others = keys.filter((k) => !own.includes(k));
+    const rarest = (others.length > 0 ? others : keys.filter((k) => k !== key)).sort((a, b) => s.amounts[a]!.seen - s.amounts[b]!.seen)[0]!;
     delete s.amounts[rarest];
   }
 }
@@ -242,15 +248,14 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   s.outcomeN++;
   learnHours(s, t, cfg);
   if (e.amount !== undefined) {
-    learnSeries(s, amountKey(e), e.amount, cfg);
-    learnSeries(s, wideKey(amountKey(e)), e.amount, cfg);
-    learnSeries(s, ANY_CURRENCY, e.amount, cfg);
+    const own = [amountKey(e), wideKey(amountKey(e)), ANY_CURRENCY];
+    for (const key of own) learnSeries(s, key, e.amount, cfg, own);
   }
   for (const unit of VOLUME_UNITS) {
     const v = e[unit];
     if (v === undefined) continue;
-    learnSeries(s, volumeKey(e, unit), v, cfg);
-    learnSeries(s, wideKey(volumeKey(e, unit)), v, cfg);
+    const own = [volumeKey(e, unit), wideKey(volumeKey(e, unit))];
+    for (const key of own) learnSeries(s, key, v, cfg, own);
     learnVolumeHour(s, unit, t, v);
   }
   if (e.latencyMs !== undefined) {
