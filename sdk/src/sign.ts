@@ -49,6 +49,9 @@ export async function signRequest(request: Request, options: SignRequestOptions)
   const signature = await options.signer.sign(new TextEncoder().encode(base.value), { serial });
   headers.set("signature-input", `${label}=${signatureParams}`);
   headers.set("signature", `${label}=:${toBase64(signature)}:`);
-  const signed = new Request(request.url, { method: request.method, headers, body: bodyless ? undefined : body, redirect: request.redirect, signal: request.signal });
+  // Never followed: the signature covers @authority and @path, so it cannot verify at a redirect's
+  // target, and fetch would hand these headers (and the body) to that origin, which could replay
+  // them at the gateway within its skew window. The 3xx comes back to the caller, who can re-sign.
+  const signed = new Request(request.url, { method: request.method, headers, body: bodyless ? undefined : body, redirect: "manual", signal: request.signal });
   return signed;
 }
