@@ -8,12 +8,15 @@ import { EXIT, type Io } from "../io.ts";
 import { json, kv } from "../render.ts";
 import { savePem } from "../save-pem.ts";
 
-const synopsis = "certify <agent-id> [--out cert.pem] [--json]";
+const synopsis = "certify <agent-id> [--reason R] [--out cert.pem] [--json]";
 
 const help = helpText(synopsis, `
 Issues the agent's X.509 certificate (POST /v1/agents/:id/certify; the RSA key is generated in
 the key manager and never leaves it) and prints its id, serial number and expiry. Refused (exit 3)
-when the agent already has an active certificate (409), is retired (422) or unknown (404).`, [
+when the agent already has an active certificate (409), is retired (422) or unknown (404).
+An agent suspended over risk (auto-revoked, or revoked by a review) is certified again only by an
+admin with --reason, which the audit log keeps (an issuer is refused, 403 risk-suspension).`, [
+  "  --reason R       why the risk suspension is lifted (admin; required to certify such an agent)",
   "  --out cert.pem   also write the certificate (PEM) to this file",
   ORIGIN_HELP, JSON_HELP,
 ]);
@@ -34,10 +37,11 @@ export const certify: Command = {
   synopsis,
   summary: "issue an agent's certificate",
   help,
-  spec: { strings: ["out", "origin", "api-key"], booleans: ["json"], positionals: ["agent-id"] },
+  spec: { strings: ["reason", "out", "origin", "api-key"], booleans: ["json"], positionals: ["agent-id"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const id = a.req("agent-id");
-    const r = await call<{ data: Issued }>("POST", originEndpoint(resolveSettings(a, help)), `/v1/agents/${encodeURIComponent(id)}/certify`);
+    const reason = a.str("reason");
+    const r = await call<{ data: Issued }>("POST", originEndpoint(resolveSettings(a, help)), `/v1/agents/${encodeURIComponent(id)}/certify`, reason === undefined ? {} : { body: { reason } });
     if (!r.ok) return reportFailure(io, r.error);
     const c = r.value.body.data;
     const out = a.str("out");
