@@ -107,17 +107,10 @@ export class CertificateAuthority {
   root(): Promise<Result<LoadedAuthority, CaError>> {
     // Memoise success only, so a KMS that comes back later is retried, and so is a database that
     // threw (a load that rejects was kept, and every later call failed until a restart).
-    const p = (this.rootPromise ??= this.loadOrCreateRoot().then(
-      (r) => {
-        if (!r.ok && this.rootPromise === p) this.rootPromise = undefined;
-        return r;
-      },
-      (e: unknown) => {
-        if (this.rootPromise === p) this.rootPromise = undefined;
-        throw e;
-      },
-    ));
-    return p;
+    this.rootPromise ??= forgettingFailure(this.loadOrCreateRoot(), (p) => {
+      if (this.rootPromise === p) this.rootPromise = undefined;
+    });
+    return this.rootPromise;
   }
 
   /**
@@ -152,17 +145,9 @@ export class CertificateAuthority {
       // Neither a failure returned nor one thrown (a database error, the ca.created entry refused
       // with its authority) is remembered: a rejected promise kept here failed every later call
       // for the tenant (tree heads, evidence, certify) until the origin restarted.
-      const loading: Promise<Result<LoadedAuthority, CaError>> = load().then(
-        (r) => {
-          if (!r.ok && memo.get(tenantId) === loading) memo.delete(tenantId);
-          return r;
-        },
-        (e: unknown) => {
-          if (memo.get(tenantId) === loading) memo.delete(tenantId);
-          throw e;
-        },
-      );
-      p = loading;
+      p = forgettingFailure(load(), (loading) => {
+        if (memo.get(tenantId) === loading) memo.delete(tenantId);
+      });
       memo.set(tenantId, p);
     }
     return p;
@@ -385,4 +370,23 @@ export class CertificateAuthority {
 function loaded(record: AuthorityRecord): LoadedAuthority {
   const cert = new x509.X509Certificate(record.certificatePem);
   return { record, cert, spki: new Uint8Array(cert.publicKey.rawData) };
+}
+
+/**
+ * `load`, memoised by the caller, with `forget` called (given the promise the caller holds) when it
+ * fails, whether it returns a failure or throws: a memo must not keep a failed load, or every later
+ * call fails until a restart.
+ */
+function forgettingFailure<R extends { ok: boolean }>(load: Promise<R>, forget: (p: Promise<R>) => void): Promise<R> {
+  const p: Promise<R> = load.then(
+    (r) => {
+      if (!r.ok) forget(p);
+      return r;
+    },
+    (e: unknown) => {
+      forget(p);
+      throw e;
+    },
+  );
+  return p;
 }
