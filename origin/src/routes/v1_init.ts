@@ -6,7 +6,7 @@ import { appendAudit } from "../audit/append.ts";
 import { SYSTEM } from "../audit/types.ts";
 import { hashApiKey } from "../auth/api-keys.ts";
 import { createApiKey } from "../auth/create-key.ts";
-import type { Db } from "../db/index.ts";
+import type { Queryable } from "../db/index.ts";
 import { tenants } from "../db/schema.ts";
 import { deleteBootstrapTokens, hasActiveAdminKey, lockDefaultTenant, pendingBootstrapHashes } from "../bootstrap.ts";
 import { ApiError } from "../http/api-error.ts";
@@ -35,15 +35,19 @@ function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** The answers a call without the right token gets (409 once initialised, else 401), read without a lock. */
-async function refuseWithoutLock(db: Db, given: string): Promise<void> {
-  const [tenant] = await db.select({ id: tenants.id }).from(tenants).where(eq(tenants.name, "default"));
+/**
+ * The answers a call without the right token gets: 401 with no tenant or a wrong token, 409 once an
+ * admin key exists. Run twice: without a lock first, then again under the operator tenant's row lock.
+ */
+async function refuseUnlessToken(q: Queryable, tenant: { id: string } | undefined, given: string): Promise<string> {
   if (!tenant) throw new ApiError("unauthorized", "No bootstrap token has been issued.");
-  if (await hasActiveAdminKey(db, tenant.id)) {
+  if (await hasActiveAdminKey(q, tenant.id)) {
     throw new ApiError("already-initialized", "Tenant 'default' already has an admin API key; ask its holder for a key (POST /v1/api-keys).");
   }
-  const matches = (await pendingBootstrapHashes(db, tenant.id)).map((h) => sameHash(h, given));
+  // Every pending hash is compared (normally exactly one), so timing does not tell them apart.
+  const matches = (await pendingBootstrapHashes(q, tenant.id)).map((h) => sameHash(h, given));
   if (!matches.includes(true)) throw new ApiError("unauthorized", "Invalid bootstrap token.");
+  return tenant.id;
 }
 
 export function register(app: OpenAPIHono<AppEnv>): void {
@@ -53,25 +57,19 @@ export function register(app: OpenAPIHono<AppEnv>): void {
     // Anyone may call this route, so a caller without the token is answered without a lock: the
     // row lock below conflicts with the key-share lock every insert of the operator tenant's rows
     // takes, and each call waiting for it holds a pool connection. Only the right token goes on.
-    await refuseWithoutLock(s.db, given);
+    const [unlocked] = await s.db.select({ id: tenants.id }).from(tenants).where(eq(tenants.name, "default"));
+    await refuseUnlessToken(s.db, unlocked, given);
     // One transaction holding the operator tenant's row lock: of two concurrent calls with the
     // right token, the second waits, then finds the admin key the first created (409).
     const out = await s.db.transaction(async (tx) => {
-      const tenant = await lockDefaultTenant(tx);
-      if (!tenant) throw new ApiError("unauthorized", "No bootstrap token has been issued.");
-      if (await hasActiveAdminKey(tx, tenant.id)) {
-        throw new ApiError("already-initialized", "Tenant 'default' already has an admin API key; ask its holder for a key (POST /v1/api-keys).");
-      }
-      // Every pending hash is compared (normally exactly one), so timing does not tell them apart.
-      const matches = (await pendingBootstrapHashes(tx, tenant.id)).map((h) => sameHash(h, given));
-      if (!matches.includes(true)) throw new ApiError("unauthorized", "Invalid bootstrap token.");
-      await deleteBootstrapTokens(tx, tenant.id, "exchanged at POST /v1/init");
-      const { key, row } = await createApiKey(tx, { tenantId: tenant.id, name: "initial admin (kakunin init)", role: "admin" });
-      await appendAudit(tx, tenant.id, [{
+      const tenantId = await refuseUnlessToken(tx, await lockDefaultTenant(tx), given);
+      await deleteBootstrapTokens(tx, tenantId, "exchanged at POST /v1/init");
+      const { key, row } = await createApiKey(tx, { tenantId, name: "initial admin (kakunin init)", role: "admin" });
+      await appendAudit(tx, tenantId, [{
         kind: "api_key.created", actor: SYSTEM("kakunin-init"), at: row.createdAt,
         data: { api_key_id: row.id, name: row.name, role: row.role, prefix: row.prefix, via: "bootstrap token" },
       }]);
-      return { api_key: key, tenant_id: tenant.id, role: "admin" as const };
+      return { api_key: key, tenant_id: tenantId, role: "admin" as const };
     });
     return c.json({ data: out }, 201);
   });
