@@ -9,6 +9,8 @@ import { innermostMessage } from "../causes.ts";
 
 /** Seconds a client is told to wait when the database is unavailable. */
 export const DB_RETRY_AFTER_S = 5;
+/** Seconds a client is told to wait when a concurrent transaction won (database-conflict): nothing was changed. */
+export const DB_CONFLICT_RETRY_AFTER_S = 1;
 
 /** The innermost cause's message (drizzle's outer one carries the SQL and its parameters). */
 const rootMessage = (e: unknown): string => innermostMessage(e, 5);
@@ -49,7 +51,7 @@ export const onError: ErrorHandler = (e, c) => {
     // A concurrent transaction won (deadlock, serialization, lock timeout): nothing was committed.
     log.warn("transaction aborted by a concurrent one", { ...requestFields(c, e), event: "database_conflict" });
     return withInstance(c, problem("database-conflict", "A concurrent change conflicted with this request; nothing was changed. Retry it."), {
-      "retry-after": "1",
+      "retry-after": String(DB_CONFLICT_RETRY_AFTER_S),
     });
   }
   if (isDatabaseUnavailable(e)) {

@@ -1,6 +1,7 @@
 import type { Result } from "@kakunin/shared";
 import type { ZodType, z } from "zod";
 import { ApiError } from "../http/api-error.ts";
+import { DB_CONFLICT_RETRY_AFTER_S } from "../http/problems.ts";
 import { KMS_RETRY_AFTER_S, keyManagerFailure, type Failure } from "../lifecycle/failure.ts";
 import type { KeyManagerError } from "../kms/types.ts";
 import type { CaNotReady } from "../ca/offline-root.ts";
@@ -15,7 +16,7 @@ export function orThrow<T>(r: Result<T, Failure>): T {
     // docs/operations.md (KmsErrors): "Certify answers 503 with Retry-After meanwhile".
     if (f.type === "kms-unavailable") throw e.withHeader("retry-after", String(KMS_RETRY_AFTER_S));
     // The same answer as a transaction PostgreSQL aborted for a concurrent one (http/problems.ts).
-    throw f.type === "database-conflict" ? e.withHeader("retry-after", "1") : e;
+    throw f.type === "database-conflict" ? e.withHeader("retry-after", String(DB_CONFLICT_RETRY_AFTER_S)) : e;
   }
   return r.value;
 }
