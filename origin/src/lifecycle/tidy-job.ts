@@ -12,8 +12,7 @@ import { tidy } from "./tidy.ts";
  */
 export class TidyJob {
   private timers: ReturnType<typeof setInterval>[] = [];
-  private running = false;
-  /** The run under way, so that stop() lets it finish before the database closes. */
+  /** The run under way (one at a time), so that stop() lets it finish before the database closes. */
   private current?: Promise<void>;
 
   constructor(private readonly s: Services, private readonly opts: { supersedeMs?: number } = {}) {}
@@ -21,9 +20,7 @@ export class TidyJob {
   start(): void {
     const every = (ms: number, name: "supersede" | "tidy", fn: () => Promise<unknown>) => {
       const health = this.s.background.loop(name);
-      const t = setInterval(() => {
-        if (!this.running) this.current = this.guard(health, fn);
-      }, ms);
+      const t = setInterval(() => void this.guard(health, fn), ms);
       t.unref?.();
       this.timers.push(t);
     };
@@ -53,17 +50,18 @@ export class TidyJob {
   }
 
   /** One run at a time per process; errors are logged, never thrown out of a timer. */
-  private async guard(health: LoopReporter, fn: () => Promise<unknown>): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      await fn();
-      health.succeeded();
-    } catch (e) {
-      health.failed(e);
-      this.s.logger.warn("tidy run failed", { component: "tidy", event: "run_failed", ...errorFields(e) });
-    } finally {
-      this.running = false;
-    }
+  private guard(health: LoopReporter, fn: () => Promise<unknown>): Promise<void> {
+    this.current ??= (async () => {
+      try {
+        await fn();
+        health.succeeded();
+      } catch (e) {
+        health.failed(e);
+        this.s.logger.warn("tidy run failed", { component: "tidy", event: "run_failed", ...errorFields(e) });
+      }
+    })().finally(() => {
+      this.current = undefined;
+    });
+    return this.current;
   }
 }
