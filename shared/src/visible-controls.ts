@@ -6,8 +6,12 @@
  * reasons stored before those rules, still hold them: the console and the evidence report show them
  * as `\u202e` text rather than obey them (a U+202E in an action reversed the score printed after
  * it, 0.95 read 59.0). Bidi marks (LRM, RLM, ALM) are not here: right-to-left names need them.
+ * The console's tooltip (assets/console.js, a browser script that cannot import this) holds a copy;
+ * origin/test/visible-controls-copy.test.ts keeps the two the same.
  */
 const STEERING = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
+/** The pattern's source, for the copy check (a shared global RegExp would share its lastIndex). */
+export const STEERING_SOURCE = STEERING.source;
 
 /** `text` with each steering character written out as `\uXXXX`. */
 export function showControls(text: string): string {
