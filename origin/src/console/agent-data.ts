@@ -18,9 +18,20 @@ export async function certificatesOf(db: Db, agentId: string) {
   return db.select().from(certificates).where(eq(certificates.agentId, agentId)).orderBy(asc(certificates.issuedAt));
 }
 
-/** The newest events, newest first, for the events table. */
+/**
+ * Newest first by receipt (then claimed time, the order the edge scored a batch in): the claimed
+ * time is the agent's to choose, up to 30 days back, and must not decide what is current.
+ */
+const newestFirst = [desc(agentEvents.receivedAt), desc(agentEvents.occurredAt), desc(agentEvents.id)];
+
+/** The newest events (last received), newest first, for the events table. */
 export async function latestEvents(db: Db, agentId: string, limit: number) {
-  return db.select().from(agentEvents).where(eq(agentEvents.agentId, agentId)).orderBy(desc(agentEvents.occurredAt), desc(agentEvents.id)).limit(limit);
+  return db
+    .select()
+    .from(agentEvents)
+    .where(eq(agentEvents.agentId, agentId))
+    .orderBy(...newestFirst)
+    .limit(limit);
 }
 
 export async function decisionsOf(db: Db, agentId: string) {
@@ -37,7 +48,7 @@ export async function auditOf(db: Db, tenantId: string, agentId: string, limit: 
     .limit(limit);
 }
 
-/** How many points the timeline draws at most: the newest ones (a year of minutes would not fit a chart). */
+/** How many points the timeline draws at most: the last received (a year of minutes would not fit a chart). */
 export const TIMELINE_POINTS = 5000;
 
 export interface Timeline {
@@ -62,9 +73,10 @@ export async function timelineOf(db: Db, agentId: string, thresholds: { medium: 
     })
     .from(agentEvents)
     .where(eq(agentEvents.agentId, agentId))
-    .orderBy(desc(agentEvents.occurredAt), desc(agentEvents.id))
+    .orderBy(...newestFirst)
     .limit(TIMELINE_POINTS);
-  rows.reverse();
+  // Drawn at the times the agent claims (the events table shows both), in that order.
+  rows.sort((a, b) => a.t.getTime() - b.t.getTime());
   const marks: Timeline["marks"] = [];
   for (const c of await certificatesOf(db, agentId)) {
     if (c.revokedAt)

@@ -24,13 +24,17 @@ export interface AgentRow {
 
 export const SPARK_POINTS = 30;
 
-/** The latest event's band, as a correlated subquery (uses agent_events_agent_time_idx). */
+/**
+ * The latest event's band, as a correlated subquery (uses agent_events_agent_received_idx). Latest
+ * is the last received, and within a batch the last the edge scored (claimed-time order): the
+ * claimed time alone is the agent's to choose, and a burst stamped 29 days back was not "latest".
+ */
 const latestBand = sql<
   string | null
->`(select ${agentEvents.band} from ${agentEvents} where ${agentEvents.agentId} = ${agents.id} order by ${agentEvents.occurredAt} desc limit 1)`;
+>`(select ${agentEvents.band} from ${agentEvents} where ${agentEvents.agentId} = ${agents.id} order by ${agentEvents.receivedAt} desc, ${agentEvents.occurredAt} desc, ${agentEvents.id} desc limit 1)`;
 const latestScore = sql<
   number | null
->`(select ${agentEvents.score} from ${agentEvents} where ${agentEvents.agentId} = ${agents.id} order by ${agentEvents.occurredAt} desc limit 1)`;
+>`(select ${agentEvents.score} from ${agentEvents} where ${agentEvents.agentId} = ${agents.id} order by ${agentEvents.receivedAt} desc, ${agentEvents.occurredAt} desc, ${agentEvents.id} desc limit 1)`;
 
 /**
  * One page of the tenant's agents, oldest first, keyset-paged on (created_at, id) like
@@ -57,7 +61,7 @@ export async function agentsPage(db: Db, tenantId: string, f: AgentFilter): Prom
       .select({ score: agentEvents.score })
       .from(agentEvents)
       .where(eq(agentEvents.agentId, r.agent.id))
-      .orderBy(desc(agentEvents.occurredAt))
+      .orderBy(desc(agentEvents.receivedAt), desc(agentEvents.occurredAt), desc(agentEvents.id))
       .limit(SPARK_POINTS);
     rows.push({
       agent: r.agent,

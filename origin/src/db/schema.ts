@@ -398,6 +398,9 @@ export const agentEvents = pgTable(
     // Exactly once: a re-forwarded batch inserts nothing new.
     uniqueIndex("agent_events_once").on(t.agentId, t.eventId),
     index("agent_events_agent_time_idx").on(t.agentId, t.occurredAt),
+    // An agent's latest events are the last the edge received (the console's band, sparkline and
+    // latest events): the claimed time is the agent's to choose, up to 30 days back.
+    index("agent_events_agent_received_idx").on(t.agentId, t.receivedAt),
     // The shadow report reads only events the candidate re-banded, since it was set (a small share).
     index("agent_events_shadow_idx").on(t.tenantId, t.receivedAt).where(sql`${t.shadow} is not null`),
   ],

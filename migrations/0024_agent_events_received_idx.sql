@@ -1,0 +1,1 @@
+CREATE INDEX "agent_events_agent_received_idx" ON "agent_events" USING btree ("agent_id","received_at");
