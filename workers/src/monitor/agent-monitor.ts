@@ -14,9 +14,15 @@ import type { AgentContext, EventResult, IngestBackpressure, IngestOutcome, Risk
 /** The agent's risk as its tenant sees it (overrides and sensitivity applied): what verify and /risk show. */
 interface RiskState {
   score: number;
+  /** The scorer's risk time: the latest time the agent claimed for an event (its own clock). */
   t: number;
   reasons: Reason[];
   thresholds: BandThresholds;
+  /**
+   * When this edge set it (its own clock): "became high" decays what the tenant was told over the
+   * time that really passed since. Absent in a view stored before it: `t` stands in.
+   */
+  at?: number;
 }
 
 const MAX_BACKOFF_MS = 60_000;
@@ -159,13 +165,16 @@ export class AgentMonitor extends DurableObject<Env> {
         seenInBatch.add(e.event_id);
         const input = toScoredInput(e);
         const before = { score: decayRisk(state.risk.score, input.ts - state.risk.t), reasons: state.risk.reasons };
-        // The band the tenant was shown before this event (its thresholds then), for "became high".
+        // The band the tenant was shown before this event (its thresholds then), for "became high",
+        // decayed over the time this edge saw pass since it was set: the claimed times are the
+        // agent's to choose, and an agent stamping a new burst seconds after its last alert, hours
+        // later, was judged "already high" and raised no alert (frozen-clock-alert.test.ts).
         const shown = this.loadRisk();
-        const shownBand = bandOf(decayRisk(shown.score, input.ts - shown.t), shown.thresholds);
+        const shownBand = bandOf(decayRisk(shown.score, shown.at !== undefined ? now - shown.at : input.ts - shown.t), shown.thresholds);
         // Receipt time: a future-stamped event (≤ 5 min, clock skew) does not make the next ones late.
         const raw = scoreEvent(state, input, agent.scopes, DEFAULT_SCORING, now);
         const { event, risk, thresholds, shadow } = tenantVerdict(before, raw, agent.scoring, agent.sensitivity, shownBand);
-        this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds };
+        this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds, at: now };
         const result: EventResult = { event_id: e.event_id, score: event.score, band: event.band, reasons: event.reasons };
         results.set(i, result);
         accepted++;
@@ -261,7 +270,7 @@ export class AgentMonitor extends DurableObject<Env> {
       const unreviewed = acceptedUntil === undefined ? undefined : this.riskSince(acceptedUntil, now);
       const risk = unreviewed?.risk ?? { score: 0, reasons: [] };
       state.risk = { ...state.risk, score: risk.score, reasons: risk.reasons };
-      this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds };
+      this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds, at: now };
       const agent = this.agent();
       if (agent && unreviewed && bandOf(risk.score, thresholds) === "high") {
         this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}:after-review`, risk, unreviewed.high, now);
