@@ -236,9 +236,12 @@ export class AgentMonitor extends DurableObject<Env> {
     const state = this.load();
     const r = this.loadRisk();
     const score = roundScore(decayRisk(r.score, Date.now() - r.t));
+    // When this edge last updated it: the agent's claimed times are its own (up to 30 days back, 5
+    // minutes ahead), and an agent scored a second ago read as quiet for hours, or updated in the future.
+    const updated = r.at ?? r.t;
     return {
       agent_id: agentId, score, band: bandOf(score, r.thresholds), reasons: r.reasons,
-      events_scored: state.n, updated_at: r.t ? new Date(r.t).toISOString() : null,
+      events_scored: state.n, updated_at: updated ? new Date(updated).toISOString() : null,
     };
   }
 

@@ -73,7 +73,7 @@ export const riskViewSchema = z
     band,
     reasons: z.array(reasonSchema).openapi({ description: "Top reasons of the score" }),
     events_scored: z.number().int().min(0),
-    updated_at: rfc3339.nullable(),
+    updated_at: rfc3339.nullable().openapi({ description: "When this edge last updated the risk: scored an event of the agent or applied a review (its own clock, not the times the agent claims for its events)" }),
   })
   .openapi("Risk");
 
