@@ -33,10 +33,23 @@ const responses = new StatusCache<Prepared>();
 /** Request bytes → the CertID asked about (or null: malformed). Parsing is pure, so only size bounds this. */
 const requests = new StatusCache<OcspCertId | null>();
 const REQUEST_TTL_MS = 3_600_000;
+/**
+ * Only requests up to this size are cached. What a client sends is 80–160 bytes (one CertID,
+ * perhaps a nonce); the responder takes up to 8 KiB from anyone, and the key is the request itself:
+ * caching every size let 10,000 distinct 8 KiB requests (the entry cap) keep 80 MB of the
+ * isolate's 128 MB for an hour. Larger requests are parsed each time (≤ 8 KiB, cheap); the cache
+ * now holds at most 10,000 × 512 bytes.
+ */
+export const CACHED_REQUEST_MAX_BYTES = 512;
 
 type CertIdHash = Exclude<OcspCertId["hashAlgorithm"], "other">;
 const HASHES: readonly CertIdHash[] = ["sha1", "sha256"];
 const cacheKey = (serial: string, hash: CertIdHash): string => `${serial}/${hash}`;
+
+/** What the parsed-request cache holds: entries and the request bytes kept as their keys. */
+export function requestCacheFootprint(): { entries: number; keyBytes: number } {
+  return { entries: requests.size, keyBytes: requests.keyUnits() };
+}
 
 /** Drops the prepared responses for `serial`: this isolate took a newer record for it (internal_publish). */
 export function forgetPrepared(serial: string): void {
@@ -61,14 +74,19 @@ function decodeB64(b64: string): Uint8Array {
 
 /** The request's first CertID (pre-signed responses cover one certificate, RFC 5019 §2.1.1), or null. */
 export function requestedCertId(request: Uint8Array, now: number): OcspCertId | null {
+  if (request.length > CACHED_REQUEST_MAX_BYTES) return firstCertId(request);
   let key = "";
   for (let i = 0; i < request.length; i++) key += String.fromCharCode(request[i]!);
   const hit = requests.get(key, now);
   if (hit !== undefined) return hit;
-  const parsed = parseOcspRequest(request);
-  const certId = parsed.ok ? (parsed.value.certIds[0] ?? null) : null;
+  const certId = firstCertId(request);
   requests.set(key, certId, now, REQUEST_TTL_MS);
   return certId;
+}
+
+function firstCertId(request: Uint8Array): OcspCertId | null {
+  const parsed = parseOcspRequest(request);
+  return parsed.ok ? (parsed.value.certIds[0] ?? null) : null;
 }
 
 /**

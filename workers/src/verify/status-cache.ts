@@ -64,6 +64,13 @@ export class StatusCache<T = StatusEntry> {
   get size(): number {
     return this.entries.size;
   }
+
+  /** UTF-16 units of every key held (what the keys cost the isolate): for metrics and tests, O(entries). */
+  keyUnits(): number {
+    let n = 0;
+    for (const k of this.entries.keys()) n += k.length;
+    return n;
+  }
 }
 
 /** One per isolate: module scope lives as long as the isolate does. */
