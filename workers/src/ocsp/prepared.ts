@@ -1,4 +1,4 @@
-import { parseOcspRequest, type CertStatusRecord, type OcspCertId } from "@kakunin/shared";
+import { parseOcspRequest, SERIAL_PATTERN, type CertStatusRecord, type OcspCertId } from "@kakunin/shared";
 import { ACTIVE_MAX_AGE_S, FINAL_MAX_AGE_S } from "../verify/freshness.ts";
 import { cacheTtlMs, StatusCache } from "../verify/status-cache.ts";
 import { certIdKey, responseCertIds } from "./response-cert-ids.ts";
@@ -117,6 +117,10 @@ function etagOf(b64: string): string {
 
 /** What answers `serial` asked with a CertID hashed by `hash` (an "other" hash can match no response: read as SHA-1's). */
 export async function preparedResponse(env: Env, serial: string, hash: OcspCertId["hashAlgorithm"], now: number): Promise<Prepared> {
+  // A request may carry any INTEGER up to its 8 KiB; no certificate has a serial over 20 octets
+  // (RFC 5280 §4.1.2.2, and the form every status record is published under). Past ~250 octets
+  // `cert:<serial>` is over KV's 512-byte key limit and the read threw: a 500 for anyone who asked.
+  if (!SERIAL_PATTERN.test(serial)) return { kind: "unknown" };
   const h: CertIdHash = hash === "sha256" ? "sha256" : "sha1";
   const key = cacheKey(serial, h);
   const hit = responses.get(key, now);
