@@ -125,6 +125,7 @@ export async function preparedResponse(env: Env, serial: string, hash: OcspCertI
   const key = cacheKey(serial, h);
   const hit = responses.get(key, now);
   if (hit) return hit;
+  const since = responses.readStarted();
   const raw = await env.CERT_STATUS.get(`cert:${serial}`);
   let p: Prepared;
   if (!raw) p = { kind: "unknown" };
@@ -146,7 +147,8 @@ export async function preparedResponse(env: Env, serial: string, hash: OcspCertI
       };
     }
   }
-  responses.set(key, p, now, cacheTtlMs(env.KAKUNIN_VERIFY_CACHE_MS));
+  // Not kept when a delivery reached this isolate during the read (StatusCache.set).
+  responses.set(key, p, now, cacheTtlMs(env.KAKUNIN_VERIFY_CACHE_MS), since);
   return p;
 }
 

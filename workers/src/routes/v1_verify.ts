@@ -111,9 +111,11 @@ async function readEventual(env: Env, serial: string): Promise<StatusEntry> {
   const hit = statusCache.get(serial, now);
   if (hit) return hit;
   const [certKey, riskKey] = [`cert:${serial}`, `risk:${serial}`];
+  const since = statusCache.readStarted();
   const got = await env.CERT_STATUS.get([certKey, riskKey], "text");
   const entry = { cert: got.get(certKey) ?? null, risk: got.get(riskKey) ?? null };
-  statusCache.set(serial, entry, now, cacheTtlMs(env.KAKUNIN_VERIFY_CACHE_MS));
+  // Not kept when a delivery reached this isolate meanwhile: it may be what the delivery replaced.
+  statusCache.set(serial, entry, now, cacheTtlMs(env.KAKUNIN_VERIFY_CACHE_MS), since);
   return entry;
 }
 

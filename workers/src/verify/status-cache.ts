@@ -32,6 +32,8 @@ export function cacheTtlMs(raw: string | undefined): number {
 /** A bounded map whose entries expire; also used by the OCSP responder (ocsp/prepared.ts). */
 export class StatusCache<T = StatusEntry> {
   private readonly entries = new Map<string, { value: T; until: number }>();
+  /** Bumped by every delete(): a read that began before one may hold what the delivery replaced. */
+  private generation = 0;
 
   constructor(private readonly maxEntries = MAX_ENTRIES) {}
 
@@ -45,8 +47,21 @@ export class StatusCache<T = StatusEntry> {
     return e.value;
   }
 
-  set(key: string, value: T, now: number, ttlMs: number): void {
+  /** Taken before a read from KV and handed to set(): see there. */
+  readStarted(): number {
+    return this.generation;
+  }
+
+  /**
+   * `readSince` (readStarted() before the KV read): when this isolate took a delivery while the
+   * read was in flight, the value may be the record the delivery replaced, and caching it would
+   * serve it for a whole TTL after delete() ran, i.e. after the origin's revoke had its answer.
+   * It is then answered once and not kept. Any delivery counts, not only one of this key: exact
+   * enough, and nothing per key to bound.
+   */
+  set(key: string, value: T, now: number, ttlMs: number, readSince?: number): void {
     if (ttlMs <= 0) return;
+    if (readSince !== undefined && readSince !== this.generation) return;
     this.entries.delete(key);
     // Map iteration is insertion order, so the first key is the oldest entry.
     if (this.entries.size >= this.maxEntries) {
@@ -58,6 +73,7 @@ export class StatusCache<T = StatusEntry> {
 
   /** Drops an entry: this isolate applied a newer record for it (internal_publish). */
   delete(key: string): void {
+    this.generation++;
     this.entries.delete(key);
   }
 
