@@ -8,6 +8,7 @@ import { coordinator } from "../ledger/client.ts";
 import { publishAckSchema } from "../openapi/schemas.ts";
 import { forgetPrepared } from "../ocsp/prepared.ts";
 import { statusCache } from "../verify/status-cache.ts";
+import { statusAt } from "@kakunin/verify/rules";
 
 export { PUBLISH_PATH };
 export const MAX_BYTES = PUBLISH_MAX_BYTES;
@@ -46,8 +47,14 @@ const ADOPT_CONCURRENCY = 32;
  * event keeps no state) completes it.
  */
 async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["records"][number][]): Promise<void> {
+  const now = Date.now();
   const renewals = records.flatMap((r) => {
-    if (r.kind === "cert" && r.superseded_by && r.status !== "revoked") return [{ agent: r.agent_id, serials: [r.serial_number, r.superseded_by] }];
+    // Only a predecessor still inside its overlap: the origin re-publishes every unexpired
+    // certificate (each OCSP refresh, every two days), superseded ones included, each naming its
+    // successor. Adopting those pushed the agent's current serials out of the last RISK_SERIALS
+    // (the monitor keeps the most recently adopted), so a review's clear or a later risk change
+    // no longer reached the certificate gateways verify.
+    if (r.kind === "cert" && r.superseded_by && statusAt(r, now) === "active") return [{ agent: r.agent_id, serials: [r.serial_number, r.superseded_by] }];
     if (r.kind === "agent" && r.current_serial) return [{ agent: r.agent_id, serials: [r.current_serial] }];
     return [];
   });
