@@ -29,6 +29,7 @@ export const route = createRoute({
       422: "A record of the wrong shape; nothing was applied",
       426: "A `wire_version` this edge does not speak (rolling deploy): the origin holds the batch and retries",
       500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
+      503: "An agent's monitor did not answer (monitor-unavailable): everything but that agent's feedback and new active certificates was applied; send the batch again",
     }),
   },
 });
@@ -42,11 +43,11 @@ const ADOPT_CONCURRENCY = 32;
  * record naming its current serial, which is how a certificate issued without a renewal (certify
  * again after a revocation or a new model hash) reaches the edge: otherwise a risky agent's new
  * serial would read as low to ?max_band= until the agent posts again. Before the records are
- * applied, so a new serial's status is never readable at this edge without its risk; a failure
- * fails the call, and the origin's retry (idempotent adoption; a monitor that never scored an
- * event keeps no state) completes it.
+ * applied, so a new serial's status is never readable at this edge without its risk. Returns the
+ * agents whose monitor failed (heldRecords), for the origin's retry (idempotent adoption; a monitor
+ * that never scored an event keeps no state).
  */
-async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["records"][number][]): Promise<void> {
+async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["records"][number][], failed: Set<string>): Promise<void> {
   const now = Date.now();
   const renewals = records.flatMap((r) => {
     // Only a predecessor still inside its overlap: the origin re-publishes every unexpired
@@ -59,8 +60,29 @@ async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["rec
     return [];
   });
   for (let i = 0; i < renewals.length; i += ADOPT_CONCURRENCY) {
-    await Promise.all(renewals.slice(i, i + ADOPT_CONCURRENCY).map((r) => env.AGENT_MONITOR.getByName(r.agent).adoptSerials(r.serials)));
+    await Promise.all(renewals.slice(i, i + ADOPT_CONCURRENCY).map((r) => monitorCall(failed, r.agent, () => env.AGENT_MONITOR.getByName(r.agent).adoptSerials(r.serials))));
   }
+}
+
+/** Runs one call on an agent's monitor; a failure marks the agent instead of failing the batch. */
+async function monitorCall(failed: Set<string>, agentId: string, call: () => Promise<unknown>): Promise<void> {
+  try {
+    await call();
+  } catch (e) {
+    failed.add(agentId);
+    console.error(JSON.stringify({ level: "error", msg: "agent monitor failed during publish; its grants are held", component: "internal-publish", agent_id: agentId, error: e instanceof Error ? e.message : String(e) }));
+  }
+}
+
+/**
+ * The records held back because their agent's monitor failed: the certificates that grant (active,
+ * of an active agent), which must not be readable without the agent's risk. Everything else is
+ * applied, revocations first of all: one agent's broken monitor (its storage full or unreadable)
+ * failed the whole batch with 500, and the origin, retrying it, held every other agent's
+ * revocation behind it for as long as that monitor stayed broken.
+ */
+function heldRecords(records: readonly PublishBatch["records"][number][], failed: ReadonlySet<string>): Set<PublishBatch["records"][number]> {
+  return new Set(records.filter((r) => r.kind === "cert" && failed.has(r.agent_id) && r.status === "active" && r.agent_status === "active"));
 }
 
 /**
@@ -95,25 +117,37 @@ export function register(app: EdgeApp): void {
       return edgeProblem(c, "validation-failed", `${batch.error.issues.length} invalid field(s) in the batch`, { errors });
     }
     const records = (batch.data as PublishBatch).records;
-    // Review feedback goes to the agent's monitor (idempotent per review), not to KV. A failure
-    // fails the batch, so the origin's outbox retries it.
+    // Agents whose monitor failed below: their feedback and grants are retried by the origin (503).
+    const failed = new Set<string>();
+    // Review feedback goes to the agent's monitor (idempotent per review), not to KV.
     const feedback = records.filter((r) => r.kind === "feedback");
     for (const f of feedback) {
       // An unreadable time accepts nothing after the epoch: the unreviewed risk stays (fail closed).
       const until = f.accepted_until === undefined ? undefined : Date.parse(f.accepted_until) || 0;
-      await c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids, until, f.accepted_features);
+      await monitorCall(failed, f.agent_id, () => c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids, until, f.accepted_features));
     }
-    await adoptRenewedSerials(c.env, records);
-    const result = await coordinator(c.env).apply(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000, records.filter((r) => r.kind !== "feedback"), batch.data.epoch);
+    await adoptRenewedSerials(c.env, records, failed);
+    const held = heldRecords(records, failed);
+    const result = await coordinator(c.env).apply(
+      auth.nonce,
+      (auth.timestamp + MAX_SKEW_S + 60) * 1000,
+      records.filter((r) => r.kind !== "feedback" && !held.has(r)),
+      batch.data.epoch,
+    );
     if ("replayed" in result) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
     // The isolate that took the delivery forgets what it cached of those certificates (verify and
     // OCSP alike), so what it serves after the origin's acknowledgement (what revoke and certify
     // wait for) is the new record, not its cached copy for up to the cache TTL. Other isolates
     // keep the TTL bound.
     for (const r of records) {
-      if (r.kind !== "cert") continue;
+      if (r.kind !== "cert" || held.has(r)) continue;
       statusCache.delete(r.serial_number);
       forgetPrepared(r.serial_number);
+    }
+    // Not delivered as a whole: the origin holds the batch and sends it again (what was applied
+    // comes back stale, a no-op; feedback and adoption are idempotent).
+    if (failed.size > 0) {
+      return edgeProblem(c, "monitor-unavailable", `The monitor of ${failed.size} agent(s) did not answer; the rest of the batch was applied. Send it again.`, { headers: { "retry-after": "1" } });
     }
     return c.json({ data: { ...result, applied: result.applied + feedback.length } });
   });
