@@ -84,6 +84,18 @@ export const configSchema = z.object({
   /** Memory bound of the in-process cache of committed Merkle nodes and leaf hashes (MiB); 0 turns it off. */
   KAKUNIN_AUDIT_CACHE_MB: z.coerce.number().int().min(0).max(65_536).default(96),
   KAKUNIN_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /**
+   * How long clients may hold the origin's sockets (origin/src/http/server-limits.ts): Node's
+   * defaults (60 s for headers, 300 s for a request) let a client sending a byte a second hold one
+   * for minutes. 30 s carries the 1 MiB body limit at 35 KB/s.
+   */
+  KAKUNIN_HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(300_000).default(10_000),
+  KAKUNIN_HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(30_000),
+  KAKUNIN_HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
+  /** A socket silent this long (nothing sent or received, e.g. a client that stopped reading) is closed; above every handler's own deadlines. */
+  KAKUNIN_HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
+  /** Connections open at once (0: no limit): kept under the process's file descriptor limit, so a flood of sockets cannot starve the database's. */
+  KAKUNIN_HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   /** Where the origin publishes status records (the edge's base URL). */
   KAKUNIN_EDGE_URL: z.string().url().refine(isPkiBaseUrl, PKI_BASE_URL_MESSAGE).default("http://127.0.0.1:8787"),
   /**

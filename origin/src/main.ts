@@ -1,7 +1,9 @@
+import type { Server } from "node:http";
 import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { answerClientErrors } from "./http/client-error.ts";
+import { applyServerLimits, serverLimits, serverOptions } from "./http/server-limits.ts";
 import { createApp } from "./app.ts";
 import { bootstrap } from "./bootstrap.ts";
 import { buildServices } from "./build-services.ts";
@@ -87,9 +89,11 @@ async function main(): Promise<void> {
   built.services.webhooks = webhooks;
   webhooks.start();
   const app = createApp(built.services);
-  const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT }, (info) => {
+  const limits = serverLimits(config);
+  const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT, serverOptions: serverOptions(limits) }, (info) => {
     log.info("listening", { event: "listening", url: `http://${info.address}:${info.port}`, db: built.database.driver, keys: built.services.keys.kind });
   });
+  applyServerLimits(server as Server, limits);
   answerClientErrors(server);
   jobs.push({ name: "archive", stop: () => archiver.stop() }, { name: "tidy", stop: () => tidyJob.stop() }, { name: "webhooks", stop: () => webhooks.stop() });
   // Long enough for the slowest bounded step under way to finish and be recorded (a webhook send
