@@ -1,5 +1,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi";
 import type { AppEnv } from "./app-env.ts";
+import { closeConnectionsWhileDraining } from "./http/drain.ts";
 import { baseHeaders, limitBody, refuseMalformedQuery, refuseMalformedUnicode, requireJsonBody } from "./http/middleware.ts";
 import { onError, onNotFound, validationProblem } from "./http/problems.ts";
 import { ApiError } from "./http/api-error.ts";
@@ -23,6 +24,7 @@ export function createApp(services: Services): OpenAPIHono<AppEnv> {
   app.notFound(onNotFound(app.router));
   app.use("*", observeRequests(services.logger, services.metrics));
   app.use("*", baseHeaders);
+  app.use("*", closeConnectionsWhileDraining);
   app.use("*", async (c, next) => {
     c.set("services", services);
     await next();

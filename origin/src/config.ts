@@ -94,6 +94,11 @@ export const configSchema = z.object({
   KAKUNIN_HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   /** A socket silent this long (nothing sent or received, e.g. a client that stopped reading) is closed; above every handler's own deadlines. */
   KAKUNIN_HTTP_IDLE_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3_600_000).default(120_000),
+  /**
+   * On SIGTERM, how long the origin keeps serving with /readyz answering 503 before it closes its
+   * listener (0: at once): long enough for a load balancer's health checks to take it out.
+   */
+  KAKUNIN_SHUTDOWN_DRAIN_MS: z.coerce.number().int().min(0).max(120_000).default(0),
   /** Connections open at once (0: no limit): kept under the process's file descriptor limit, so a flood of sockets cannot starve the database's. */
   KAKUNIN_HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
   /** Where the origin publishes status records (the edge's base URL). */

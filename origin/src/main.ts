@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { serve } from "@hono/node-server";
 import { answerClientErrors } from "./http/client-error.ts";
+import { DrainState } from "./http/drain.ts";
 import { applyServerLimits, serverLimits, serverOptions } from "./http/server-limits.ts";
 import { createApp } from "./app.ts";
 import { bootstrap } from "./bootstrap.ts";
@@ -88,6 +89,8 @@ async function main(): Promise<void> {
   });
   built.services.webhooks = webhooks;
   webhooks.start();
+  const drain = new DrainState();
+  built.services.drain = drain;
   const app = createApp(built.services);
   const limits = serverLimits(config);
   const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT, serverOptions: serverOptions(limits) }, (info) => {
@@ -100,7 +103,7 @@ async function main(): Promise<void> {
   // waits up to KAKUNIN_WEBHOOK_TIMEOUT_MS; KMS, S3 and edge calls are shorter), and under
   // TimeoutStopSec of the shipped systemd unit.
   const graceMs = Math.max(SHUTDOWN_GRACE_MS, config.KAKUNIN_WEBHOOK_TIMEOUT_MS + 2000);
-  const stop = shutdownOnSignal({ server, jobs, close: () => built.close(), log, graceMs, exit: (code) => process.exit(code) });
+  const stop = shutdownOnSignal({ server, jobs, close: () => built.close(), log, graceMs, drainMs: config.KAKUNIN_SHUTDOWN_DRAIN_MS, drain: () => drain.start(), exit: (code) => process.exit(code) });
   process.on("SIGINT", () => stop("SIGINT"));
   process.on("SIGTERM", () => stop("SIGTERM"));
 }

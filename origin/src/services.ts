@@ -43,4 +43,6 @@ export interface Services {
   publisher?: { kick(): void; readonly edgeUnreachable?: boolean };
   /** Told after every committed change so queued webhooks go out at once; absent when not running. */
   webhooks?: { kick(): void };
+  /** Set once the process is told to stop: /readyz answers 503 at once and answers close their connections (shutdown.ts). */
+  drain?: { readonly active: boolean };
 }
