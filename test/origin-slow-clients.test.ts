@@ -95,6 +95,31 @@ describe("slow clients against a real origin", () => {
     expect(out.received).not.toMatch(/^HTTP\/1\.1 5/);
   }, 40_000);
 
+  it("a client that hangs up (or is cut off) mid-body is a 4xx, not a 503 'database unavailable' that pages the on-call", async () => {
+    // No key needed: the body is read before authentication (the JSON checks run for every route).
+    const head = 'POST /v1/agents HTTP/1.1\r\nHost: origin\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name":';
+    for (let i = 0; i < 3; i++) {
+      await new Promise<void>((resolve) => {
+        const s = connect(origin!.port, "127.0.0.1", () => {
+          s.write(head);
+          setTimeout(() => s.destroy(), 300);
+        });
+        s.on("error", () => {});
+        s.on("close", () => resolve());
+      });
+    }
+    // The slow-body case above was cut off by the request timeout: the same.
+    await new Promise((r) => setTimeout(r, 500));
+    const requests = origin!
+      .log()
+      .split("\n")
+      .filter((l) => l.includes('"path":"/v1/agents"') || l.includes('"route":"unmatched"') || l.includes('"database_unavailable"'));
+    expect(requests.filter((l) => l.includes("database_unavailable"))).toEqual([]);
+    expect(requests.filter((l) => /"status":5\d\d/.test(l))).toEqual([]);
+    const metrics = await (await fetch(`${origin!.url}/metrics`)).text();
+    expect(metrics).not.toMatch(/kakunin_http_requests_total\{[^}]*status="5\d\d"/);
+  }, 40_000);
+
   it("bounds the connections open at once: past the limit a connection is closed unanswered, and freed places are taken again", async () => {
     const held = await Promise.all(Array.from({ length: 9 }, () => keptAlive(origin!.port)));
     try {

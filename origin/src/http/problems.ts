@@ -4,6 +4,7 @@ import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
 import { problem, problemResponse, type FieldError, type Problem, type RouteMatcher, wrongMethodAllow } from "@kakunin/shared";
 import { ApiError } from "./api-error.ts";
+import { requestBodyCutOff } from "./body-cut-off.ts";
 import { isDatabaseUnavailable, isStorageFault, isTransientConflict, sqlState } from "../db/index.ts";
 import { innermostMessage } from "../causes.ts";
 
@@ -44,6 +45,10 @@ export const onError: ErrorHandler = (e, c) => {
     if (e.status === 413) return withInstance(c, problem("payload-too-large", e.message || "Request body too large."));
     if (e.status === 401) return withInstance(c, problem("unauthorized", e.message || "Authentication required."));
     if (e.status >= 400 && e.status < 500) return withInstance(c, problem("bad-request", e.message || "Bad request."));
+  }
+  if (requestBodyCutOff(c.env)) {
+    // Nobody reads this answer; its status keeps the request out of the 5xx the on-call is paged for.
+    return withInstance(c, problem("bad-request", "The request body was not received in full: the connection closed first."), { connection: "close" });
   }
   if (isStorageFault(e)) c.get("services")?.storageFaults.record(`SQLSTATE ${sqlState(e)}: ${rootMessage(e)}`);
   const log = c.get("services")?.logger ?? processLogger("http");
