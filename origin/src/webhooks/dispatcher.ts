@@ -263,7 +263,8 @@ export class WebhookDispatcher {
       allowPrivate: this.opts.allowPrivate,
       resolve: this.opts.resolve,
     });
-    const ok = out.status !== null && out.status >= 200 && out.status < 300;
+    // A 2xx that came with an error (its body cut short) is no acknowledgement (send.ts).
+    const ok = out.error === null && out.status !== null && out.status >= 200 && out.status < 300;
     const attempt = d.attempts + 1;
     const at = this.s.clock.now();
     const dead = !ok && attempt >= this.opts.maxAttempts;

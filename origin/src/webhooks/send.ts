@@ -12,7 +12,8 @@ export interface SendOutcome {
 /**
  * One POST of a webhook body. The connection goes to the address `resolvePublic` approved (a custom
  * `lookup`), so the check and the connection see the same DNS answer (no rebinding window).
- * Redirects are not followed; a 2xx is success; a timeout or socket error is a failure like a 5xx.
+ * Redirects are not followed; a complete 2xx is success; a timeout, a socket error or a 2xx whose body
+ * the connection cut short (error set) is a failure like a 5xx.
  */
 export async function sendWebhook(
   url: URL,
@@ -60,16 +61,26 @@ export async function sendWebhook(
     const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, options, (res) => {
       responded = true;
       // Drain (bounded) so the socket is released; the body is not needed. A body over 64 KiB is
-      // cut off and the receiver's status stands (`destroy()` without an error emits neither 'end'
-      // nor 'error', only 'close'); one still arriving at the deadline is a timeout like any other.
+      // cut off by us and the receiver's status stands (`destroy()` without an error emits neither
+      // 'end' nor 'error', only 'close'); one still arriving at the deadline is a timeout like any other.
       let read = 0;
+      let cut = false;
       res.on("data", (chunk: Buffer) => {
         read += chunk.length;
-        if (read > 64 * 1024) res.destroy();
+        if (read > 64 * 1024) {
+          cut = true;
+          res.destroy();
+        }
       });
       res.on("end", () => done(res.statusCode ?? null, null));
-      res.on("error", () => done(res.statusCode ?? null, null));
-      res.on("close", () => done(res.statusCode ?? null, null));
+      // The receiver's connection ending before its body did (fewer bytes than its content-length,
+      // no last chunk) is a receiver that failed while answering, not an acknowledgement: it may
+      // have crashed before processing the event. The attempt fails and is retried (receivers
+      // dedupe on webhook-id), as a reset before the status line already was.
+      const truncated = () =>
+        done(res.statusCode ?? null, cut ? null : `response truncated: the connection closed before the body ended (HTTP ${res.statusCode})`);
+      res.on("error", truncated);
+      res.on("close", truncated);
     });
     // A 101 (Switching Protocols) never reaches the response callback: Node hands it to 'upgrade'
     // listeners or, with none, destroys the socket without a word. It is no answer to a webhook.

@@ -1,0 +1,111 @@
+import { createServer, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebhookDispatcher } from "../src/webhooks/dispatcher.ts";
+import { sendWebhook } from "../src/webhooks/send.ts";
+import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+/**
+ * How the sender reads what a receiver answers, beyond the status line: a 200 whose body the
+ * connection cut short is no acknowledgement.
+ */
+type Answer = (res: ServerResponse) => void;
+
+/** A real HTTP receiver on a free loopback port answering each request with the next scripted answer. */
+async function receiver(script: Answer[], fallback: Answer): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
+  let i = 0;
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => (script[i++] ?? fallback)(res));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    hits: () => i,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** 200 with a declared length, part of the body, then the connection drops (the receiver crashed mid-answer). */
+const truncatedFixedLength: Answer = (res) => {
+  res.writeHead(200, { "content-length": "1000" });
+  res.write("x".repeat(10), () => res.socket?.destroy());
+};
+/** 200 chunked, one chunk, then the connection drops without the final chunk. */
+const truncatedChunked: Answer = (res) => {
+  res.writeHead(200, { "content-type": "text/plain" });
+  res.write("partial", () => res.socket?.destroy());
+};
+const ok: Answer = (res) => void res.writeHead(204).end();
+describe("a 200 whose body the connection cut short", () => {
+  it.each([
+    ["a declared content-length", truncatedFixedLength],
+    ["chunked encoding", truncatedChunked],
+  ])("is a failed attempt, not a delivery (%s)", async (_name, answer) => {
+    const rx = await receiver([answer], ok);
+    try {
+      const out = await sendWebhook(new URL(rx.url), {}, "{}", { timeoutMs: 5_000, allowPrivate: true });
+      expect(out.status).toBe(200);
+      expect(out.error).toMatch(/truncated/);
+      // A complete answer is still a delivery.
+      expect(await sendWebhook(new URL(rx.url), {}, "{}", { timeoutMs: 5_000, allowPrivate: true })).toMatchObject({ status: 204, error: null });
+    } finally {
+      await rx.close();
+    }
+  });
+
+  it("a body over 64 KiB that the sender stops reading is still the receiver's answer", async () => {
+    const rx = await receiver([(res) => void res.writeHead(200).end("x".repeat(512 * 1024))], ok);
+    try {
+      expect(await sendWebhook(new URL(rx.url), {}, "{}", { timeoutMs: 5_000, allowPrivate: true })).toMatchObject({ status: 200, error: null });
+    } finally {
+      await rx.close();
+    }
+  });
+});
+
+interface Delivery {
+  status: string;
+  attempts: number;
+  next_attempt_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+}
+
+describe.each(dbKinds())("the dispatcher and what a receiver answers, on %s", (kind) => {
+  let o: TestOrigin;
+  beforeAll(async () => {
+    o = await startTestOrigin(kind, { env: { KAKUNIN_WEBHOOK_ALLOW_PRIVATE: "1" } });
+  });
+  afterAll(async () => {
+    await o.close();
+  });
+
+  /** A new tenant with one endpoint at `url` and one revocation queued for it; returns its delivery log reader. */
+  async function oneDeliveryTo(url: string): Promise<() => Promise<Delivery>> {
+    const name = `rx-${crypto.randomUUID()}`;
+    const key = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name } })).body.data.admin_api_key;
+    const hook = (await o.json<{ data: { id: string } }>("POST", "/v1/tenant/webhooks", { key, body: { url } })).body.data.id;
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { key, body: agentBody() })).body.data.id;
+    const cert = (await o.json<{ data: { id: string } }>("POST", `/v1/agents/${agent}/certify`, { key })).body.data.id;
+    expect((await o.json("POST", `/v1/certificates/${cert}/revoke`, { key, body: { reason: "receiver test" } })).status).toBe(200);
+    return async () => (await o.json<{ data: Delivery[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries`, { key })).body.data[0]!;
+  }
+
+  const dispatcher = () => new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 5_000, baseBackoffMs: 10, log: () => {} });
+
+  it("a truncated 200 is retried, not marked delivered", async () => {
+    const rx = await receiver([truncatedFixedLength], ok);
+    try {
+      const delivery = await oneDeliveryTo(rx.url);
+      await dispatcher().drainOnce();
+      expect(await delivery()).toMatchObject({ status: "pending", attempts: 1, last_status: 200, last_error: expect.stringMatching(/truncated/) });
+    } finally {
+      await rx.close();
+    }
+  }, 30_000);
+});
