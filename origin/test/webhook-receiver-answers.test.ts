@@ -7,7 +7,7 @@ import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.
 
 /**
  * How the sender reads what a receiver answers, beyond the status line: a 200 whose body the
- * connection cut short is no acknowledgement.
+ * connection cut short is no acknowledgement, and a receiver's Retry-After on 429/503 is honoured.
  */
 type Answer = (res: ServerResponse) => void;
 
@@ -41,6 +41,11 @@ const truncatedChunked: Answer = (res) => {
   res.write("partial", () => res.socket?.destroy());
 };
 const ok: Answer = (res) => void res.writeHead(204).end();
+const status =
+  (code: number, headers: Record<string, string> = {}): Answer =>
+  (res) =>
+    void res.writeHead(code, headers).end();
+
 describe("a 200 whose body the connection cut short", () => {
   it.each([
     ["a declared content-length", truncatedFixedLength],
@@ -96,7 +101,8 @@ describe.each(dbKinds())("the dispatcher and what a receiver answers, on %s", (k
     return async () => (await o.json<{ data: Delivery[] }>("GET", `/v1/tenant/webhooks/${hook}/deliveries`, { key })).body.data[0]!;
   }
 
-  const dispatcher = () => new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 5_000, baseBackoffMs: 10, log: () => {} });
+  const dispatcher = (maxBackoffMs = 3_600_000) =>
+    new WebhookDispatcher(o.services, { allowPrivate: true, timeoutMs: 5_000, baseBackoffMs: 10, maxBackoffMs, log: () => {} });
 
   it("a truncated 200 is retried, not marked delivered", async () => {
     const rx = await receiver([truncatedFixedLength], ok);
@@ -106,6 +112,58 @@ describe.each(dbKinds())("the dispatcher and what a receiver answers, on %s", (k
       expect(await delivery()).toMatchObject({ status: "pending", attempts: 1, last_status: 200, last_error: expect.stringMatching(/truncated/) });
     } finally {
       await rx.close();
+    }
+  }, 30_000);
+
+  it.each([
+    [429, "120"],
+    [503, "120"],
+    [503, "date"],
+  ])(
+    "a %s with Retry-After (%s) holds the next attempt until then, not the 10 ms backoff",
+    async (code, after) => {
+      const value = after === "date" ? new Date(o.services.clock.now().getTime() + 120_000).toUTCString() : after;
+      const rx = await receiver([status(code, { "retry-after": value })], ok);
+      try {
+        const delivery = await oneDeliveryTo(rx.url);
+        const before = o.services.clock.now().getTime();
+        await dispatcher().drainOnce();
+        const d = await delivery();
+        expect(d).toMatchObject({ status: "pending", attempts: 1, last_status: code });
+        // At least 110 s away (an HTTP-date has whole seconds); the backoff alone would be under 20 ms.
+        expect(Date.parse(d.next_attempt_at!) - before).toBeGreaterThanOrEqual(110_000);
+      } finally {
+        await rx.close();
+      }
+    },
+    30_000,
+  );
+
+  it("a Retry-After is bounded by the longest backoff, so a receiver cannot park alerts for days", async () => {
+    const rx = await receiver([status(503, { "retry-after": String(30 * 86_400) })], ok);
+    try {
+      const delivery = await oneDeliveryTo(rx.url);
+      const before = o.services.clock.now().getTime();
+      await dispatcher(600_000).drainOnce();
+      const wait = Date.parse((await delivery()).next_attempt_at!) - before;
+      expect(wait).toBeGreaterThanOrEqual(590_000);
+      expect(wait).toBeLessThanOrEqual(600_000 + 60_000);
+    } finally {
+      await rx.close();
+    }
+  }, 30_000);
+
+  it("a Retry-After that cannot be read, or on another status, leaves the backoff as it is", async () => {
+    for (const answer of [status(503, { "retry-after": "soon" }), status(500, { "retry-after": "120" })]) {
+      const rx = await receiver([answer], ok);
+      try {
+        const delivery = await oneDeliveryTo(rx.url);
+        const before = o.services.clock.now().getTime();
+        await dispatcher().drainOnce();
+        expect(Date.parse((await delivery()).next_attempt_at!) - before).toBeLessThan(60_000);
+      } finally {
+        await rx.close();
+      }
     }
   }, 30_000);
 });

@@ -6,7 +6,8 @@ import { RetryLoop } from "../retry-loop.ts";
 import type { Services } from "../services.ts";
 import type { Resolver } from "./address-guard.ts";
 import { redactedUrl } from "./redact-url.ts";
-import { sendWebhook } from "./send.ts";
+import { retryAfterMs } from "./retry-after.ts";
+import { type SendOutcome, sendWebhook } from "./send.ts";
 import { cloudEventId } from "./enqueue.ts";
 import { signWebhook } from "./sign.ts";
 
@@ -284,7 +285,7 @@ export class WebhookDispatcher {
           attempts: sql`${webhookDeliveries.attempts} + 1`,
           status: ok ? "delivered" : dead ? "dead" : "pending",
           deliveredAt: ok ? at : null,
-          nextAttemptAt: ok || dead ? d.nextAttemptAt : new Date(at.getTime() + this.backoff(attempt)),
+          nextAttemptAt: ok || dead ? d.nextAttemptAt : new Date(at.getTime() + this.retryDelay(attempt, out, at)),
           claimedUntil: null,
           lastStatus: out.status,
           lastError: out.error ?? (ok ? null : `HTTP ${out.status}`),
@@ -306,6 +307,18 @@ export class WebhookDispatcher {
         error: out.error ?? `HTTP ${out.status}`,
       });
     }
+  }
+
+  /**
+   * How long until the next attempt: the backoff, or longer when the receiver asked for it with
+   * Retry-After on a 429 or 503 (as Stripe and GitHub clients expect of a sender: sending again
+   * sooner only meets the same 429 and burns an attempt). Never longer than maxBackoffMs, so a
+   * receiver (any tenant admin's) cannot park alerts for days; never shorter than the backoff.
+   */
+  private retryDelay(attempt: number, out: SendOutcome, at: Date): number {
+    const backoff = this.backoff(attempt);
+    const asked = retryAfterMs(out.status, out.retryAfter ?? null, at);
+    return asked === null ? backoff : Math.max(backoff, Math.min(asked, this.opts.maxBackoffMs));
   }
 
   private backoff(attempt: number): number {

@@ -7,6 +7,8 @@ export interface SendOutcome {
   status: number | null;
   error: string | null;
   durationMs: number;
+  /** The receiver's Retry-After header, as sent (the dispatcher reads it: retry-after.ts). */
+  retryAfter?: string | null;
 }
 
 /**
@@ -52,14 +54,17 @@ export async function sendWebhook(
     let settled = false;
     let responded = false;
     let deadline: ReturnType<typeof setTimeout> | undefined;
+    let retryAfter: string | null = null;
     const done = (status: number | null, error: string | null) => {
       if (settled) return;
       settled = true;
       clearTimeout(deadline);
-      resolve({ status, error, durationMs: now() - started });
+      resolve({ status, error, durationMs: now() - started, retryAfter });
     };
     const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, options, (res) => {
       responded = true;
+      const ra = res.headers["retry-after"];
+      retryAfter = typeof ra === "string" ? ra : null;
       // Drain (bounded) so the socket is released; the body is not needed. A body over 64 KiB is
       // cut off by us and the receiver's status stands (`destroy()` without an error emits neither
       // 'end' nor 'error', only 'close'); one still arriving at the deadline is a timeout like any other.
