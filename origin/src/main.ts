@@ -86,6 +86,7 @@ async function main(): Promise<void> {
     allowPrivate: config.KAKUNIN_WEBHOOK_ALLOW_PRIVATE === "1", maxAttempts: config.KAKUNIN_WEBHOOK_MAX_ATTEMPTS,
     baseBackoffMs: config.KAKUNIN_WEBHOOK_BACKOFF_MS, timeoutMs: config.KAKUNIN_WEBHOOK_TIMEOUT_MS,
     retentionDays: config.KAKUNIN_WEBHOOK_RETENTION_DAYS,
+    instanceId: `${hostname()}:${resolve(config.KAKUNIN_DATA_DIR)}:${config.KAKUNIN_ORIGIN_PORT}`,
   });
   built.services.webhooks = webhooks;
   webhooks.start();

@@ -471,6 +471,11 @@ export const webhookDeliveries = pgTable("webhook_deliveries", {
   nextAttemptAt: ts("next_attempt_at").notNull(),
   /** Lease so that one origin at a time sends a delivery. */
   claimedUntil: ts("claimed_until"),
+  /**
+   * The origin holding the lease (its instance id: host + data dir + port). The same origin
+   * restarted after a crash takes back what it held at once instead of waiting out the lease.
+   */
+  claimedBy: text("claimed_by"),
   lastStatus: integer("last_status"),
   lastError: text("last_error"),
   createdAt: ts("created_at").notNull(),

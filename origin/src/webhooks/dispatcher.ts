@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNull, lte, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNotNull, isNull, lte, lt, or, sql } from "drizzle-orm";
 import type { LogFn } from "../observability/logger.ts";
 import { rowsOfResult, type Queryable } from "../db/index.ts";
 import { webhookAttempts, webhookDeliveries, webhookEndpoints } from "../db/schema.ts";
@@ -25,6 +25,13 @@ export interface DispatcherOptions {
   allowPrivate?: boolean;
   resolve?: Resolver;
   log?: LogFn;
+  /**
+   * Who holds the leases this dispatcher takes (main.ts: host + data dir + port, as the
+   * publisher's). The same origin restarted takes back at once what its predecessor held when it
+   * was killed, instead of leaving those alerts for the 60 s lease; default: a random id (never
+   * matches an earlier run).
+   */
+  instanceId?: string;
 }
 
 const LEASE_MS = 60_000;
@@ -43,6 +50,8 @@ const PRUNE_BATCH = 1_000;
  */
 export class WebhookDispatcher {
   readonly opts: Required<Omit<DispatcherOptions, "resolve">> & { resolve?: Resolver };
+  /** Whether this dispatcher has released the leases an earlier run under its instance id left. */
+  private recovered = false;
   private readonly loop: RetryLoop;
 
   constructor(
@@ -60,6 +69,7 @@ export class WebhookDispatcher {
       allowPrivate: o.allowPrivate ?? false,
       log: o.log ?? ((m, f) => s.logger.warn(m, { component: "webhooks", ...f })),
       resolve: o.resolve,
+      instanceId: o.instanceId ?? crypto.randomUUID(),
     };
     this.loop = new RetryLoop(
       async () => {
@@ -173,6 +183,10 @@ export class WebhookDispatcher {
   private async claim(
     limit: number,
   ): Promise<{ due: { d: typeof webhookDeliveries.$inferSelect; url: string; secret: string; keyId: string }[]; lease: Date }> {
+    if (!this.recovered) {
+      await this.takeBackAbandoned();
+      this.recovered = true;
+    }
     const now = this.s.clock.now();
     const lease = new Date(now.getTime() + LEASE_MS);
     const due = await this.s.db.transaction(async (tx) => {
@@ -196,11 +210,31 @@ export class WebhookDispatcher {
         )
         .for("update", { skipLocked: true, of: webhookDeliveries });
       for (const r of rows) {
-        await tx.update(webhookDeliveries).set({ claimedUntil: lease }).where(eq(webhookDeliveries.id, r.d.id));
+        await tx.update(webhookDeliveries).set({ claimedUntil: lease, claimedBy: this.opts.instanceId }).where(eq(webhookDeliveries.id, r.d.id));
       }
       return rows;
     });
     return { due, lease };
+  }
+
+  /**
+   * Before this dispatcher's first claim, every pending delivery leased under its instance id was
+   * leased by an earlier run of this origin (one instance id is one origin at a time: its port and
+   * data dir), which was killed mid-send: nothing will settle those sends. Their leases end now, so
+   * they are sent again in this pass rather than after the lease (up to 60 s of silence for an
+   * alert, after every crash or OOM kill). At least once: the receiver may have had the request.
+   */
+  private async takeBackAbandoned(): Promise<void> {
+    const rows = await this.s.db
+      .update(webhookDeliveries)
+      .set({ claimedUntil: null, claimedBy: null })
+      .where(and(eq(webhookDeliveries.claimedBy, this.opts.instanceId), eq(webhookDeliveries.status, "pending"), isNotNull(webhookDeliveries.claimedUntil)))
+      .returning({ id: webhookDeliveries.id });
+    if (rows.length > 0)
+      this.opts.log(`took back ${rows.length} deliveries an earlier run of this origin was sending when it stopped; sending them again`, {
+        event: "deliveries_taken_back",
+        count: rows.length,
+      });
   }
 
   /**
@@ -287,6 +321,7 @@ export class WebhookDispatcher {
           deliveredAt: ok ? at : null,
           nextAttemptAt: ok || dead ? d.nextAttemptAt : new Date(at.getTime() + this.retryDelay(attempt, out, at)),
           claimedUntil: null,
+          claimedBy: null,
           lastStatus: out.status,
           lastError: out.error ?? (ok ? null : `HTTP ${out.status}`),
         })
