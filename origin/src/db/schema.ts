@@ -499,7 +499,14 @@ export const webhookAttempts = pgTable("webhook_attempts", {
   status: integer("status"),
   error: text("error"),
   durationMs: integer("duration_ms").notNull(),
-}, (t) => [index("webhook_attempts_endpoint_idx").on(t.endpointId, t.id)]);
+}, (t) => [
+  index("webhook_attempts_endpoint_idx").on(t.endpointId, t.id),
+  /**
+   * A delivery's attempts: the dispatcher numbers each attempt after the delivery's highest, and the
+   * delivery log and pruning read them by delivery (each was a scan of the whole table before 0026).
+   */
+  index("webhook_attempts_delivery_idx").on(t.deliveryId, t.attempt),
+]);
 
 /**
  * Records that could not be delivered after bounded retries (docs/reliability.md): events and

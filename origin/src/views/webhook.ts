@@ -34,14 +34,20 @@ export const deliveryView = z.object({
   event_type: z.string(),
   agent_id: z.uuid().nullable(),
   status: z.enum(["pending", "delivered", "dead"]),
-  attempts: z.number().int(),
+  attempts: z.number().int().openapi({ description: "Attempts since the delivery was queued or last replayed (a replay gives the full retry budget again)" }),
   next_attempt_at: z.string().nullable(),
   last_status: z.number().int().nullable(),
   last_error: z.string().nullable(),
   created_at: z.string(),
   delivered_at: z.string().nullable(),
   log: z.array(
-    z.object({ attempt: z.number().int(), at: z.string(), status: z.number().int().nullable(), error: z.string().nullable(), duration_ms: z.number().int() }),
+    z.object({
+      attempt: z.number().int().openapi({ description: "This attempt's number among all of the delivery's attempts, replays included" }),
+      at: z.string(),
+      status: z.number().int().nullable(),
+      error: z.string().nullable(),
+      duration_ms: z.number().int(),
+    }),
   ),
 });
 

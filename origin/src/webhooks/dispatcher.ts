@@ -304,10 +304,14 @@ export class WebhookDispatcher {
     const at = this.s.clock.now();
     const dead = !ok && attempt >= this.opts.maxAttempts;
     const applied = await this.s.db.transaction(async (tx) => {
+      // The log numbers every attempt of the delivery in order, across replays (which reset
+      // `attempts`, the retry budget, to 0): restarting at 1 made "attempt 1" name two requests.
+      // The row lock orders two attempts of one delivery (one in flight across a replay).
+      await tx.select({ id: webhookDeliveries.id }).from(webhookDeliveries).where(eq(webhookDeliveries.id, d.id)).for("update");
       await tx.insert(webhookAttempts).values({
         deliveryId: d.id,
         endpointId: d.endpointId,
-        attempt,
+        attempt: sql`(select coalesce(max(${webhookAttempts.attempt}), 0) + 1 from ${webhookAttempts} where ${webhookAttempts.deliveryId} = ${d.id})`,
         at,
         status: out.status,
         error: out.error,
