@@ -21,7 +21,6 @@ export type RiskDecision = "revoked" | "flagged" | "already_revoked" | "no_activ
  * its score, reasons and events are recorded. Idempotent per alert.
  */
 export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decision: RiskDecision; certificate_id: string | null } | undefined> {
-  const now = s.clock.now();
   const actor: AuditActor = { type: "system", id: "risk-policy" };
   return s.db.transaction(async (tx) => {
     const decided = async () => (await tx.select().from(riskDecisions).where(eq(riskDecisions.alertId, alert.alert_id)))[0];
@@ -29,6 +28,9 @@ export async function decideRisk(s: Services, alert: RiskAlert): Promise<{ decis
     if (done) return { decision: done.decision, certificate_id: null };
     const [agent] = await tx.select().from(agents).where(and(eq(agents.id, alert.agent_id), eq(agents.tenantId, alert.tenant_id))).for("update");
     if (!agent) return undefined;
+    // Taken once the agent's row is locked, not before the wait: the revocations below end the
+    // certificates' validity at this time, which must not precede what was logged while waiting.
+    const now = s.clock.now();
     // Read again under the agent's lock: a copy of this alert (the edge re-sends one it got no
     // answer for) decided while this one waited for the lock is committed now, and deciding again
     // would fail on the alert id's unique index.

@@ -30,11 +30,13 @@ export async function patchAgent(
   patch: AgentPatch,
   actor: AuditActor,
 ): Promise<Result<PatchOutcome, Failure>> {
-  const now = s.clock.now();
   return s.db.transaction(async (tx) => {
     const [agent] = await tx.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenantId))).for("update");
     if (!agent) return fail("not-found", `agent ${agentId} not found`);
     if (agent.status === "retired") return fail("agent-retired", `agent ${agentId} is retired and cannot be changed`);
+    // Taken once the agent's row is locked, not before the wait: the revocations below end the
+    // certificates' validity at this time, which must not precede what was logged while waiting.
+    const now = s.clock.now();
     const hashChanged = patch.model?.hash !== undefined && patch.model.hash !== agent.modelHash;
     let superseded: CertificateRow | undefined;
     if (hashChanged) {

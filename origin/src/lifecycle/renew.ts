@@ -58,7 +58,14 @@ export async function renewCertificate(
       // The successor states the model read before its key was made; a model changed since must not be renewed into it.
       if (modelChanged(locked, agent)) return { type: "renewal-in-progress", detail: `agent ${agentId}'s model changed while renewing; nothing was issued: retry` };
       const [cur] = await tx.select().from(certificates).where(eq(certificates.id, current.id)).for("update");
-      if (!cur || cur.status !== "active" || effectiveStatus(cur, now) !== "active") {
+      // The old certificates stop being valid from when this transaction holds their rows, not from
+      // when the request came in: `now` was read before the successor's key was made (seconds in a
+      // KMS or an HSM) and before these lock waits, while the edge went on accepting events under
+      // them, logged before this renewal. A supersession (an overlap of 0, or an earlier overlap
+      // this renewal ends) stamped at `now` made the evidence fail those honest events (check e).
+      // The successor keeps `now` as its issue time: its certificate states it (notBefore).
+      const at = new Date(Math.max(now.getTime(), s.clock.now().getTime()));
+      if (!cur || cur.status !== "active" || effectiveStatus(cur, at) !== "active") {
         return { type: "renewal-in-progress", detail: `certificate ${current.id} changed while renewing (renewed, revoked or expired concurrently); retry` };
       }
       // Tidy may have taken the successor's key for an orphan meanwhile (keys.ts): never store a certificate on it.
@@ -66,10 +73,10 @@ export async function renewCertificate(
       // An earlier overlap ends now: the database allows one predecessor per agent.
       const ended = await tx
         .update(certificates)
-        .set({ status: "superseded", supersededAt: sql`least(${certificates.supersededAt}, ${now})` })
+        .set({ status: "superseded", supersededAt: sql`least(${certificates.supersededAt}, ${at})` })
         .where(and(eq(certificates.agentId, agent.id), eq(certificates.status, "renewed")))
         .returning({ serial: certificates.serialNumber });
-      const supersededAt = new Date(Math.min(now.getTime() + overlapSeconds * 1000, cur.expiresAt.getTime()));
+      const supersededAt = new Date(Math.min(at.getTime() + overlapSeconds * 1000, cur.expiresAt.getTime()));
       const [predecessor] = await tx
         .update(certificates)
         .set({ status: "renewed", supersededAt, supersededBy: p.serial })
@@ -80,12 +87,12 @@ export async function renewCertificate(
         { kind: "key.created", actor, agentId: agent.id, at: now, data: { key_ref: p.key.ref, backend: s.keys.kind, algorithm: "RSA-2048" } },
         { kind: "certificate.issued", actor, agentId: agent.id, at: now, data: { ...issuedAuditData(p, inserted!.id), renewal_of: cur.serialNumber } },
         {
-          kind: "certificate.renewed", actor, agentId: agent.id, at: now,
+          kind: "certificate.renewed", actor, agentId: agent.id, at,
           data: { certificate_id: cur.id, serial_number: cur.serialNumber, successor_serial: p.serial, superseded_at: supersededAt.toISOString(), overlap_seconds: overlapSeconds },
         },
       ]);
       await emitWebhook(tx, {
-        tenantId: tenant.id, type: "io.kakunin.certificate.renewed", agentId: agent.id, at: now,
+        tenantId: tenant.id, type: "io.kakunin.certificate.renewed", agentId: agent.id, at,
         data: {
           certificate_id: inserted!.id, serial_number: p.serial, predecessor_id: cur.id, predecessor_serial: cur.serialNumber,
           superseded_at: supersededAt.toISOString(), overlap_seconds: overlapSeconds, expires_at: inserted!.expiresAt.toISOString(),

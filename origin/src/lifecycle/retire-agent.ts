@@ -16,11 +16,13 @@ import { revokeAllAgentCredentials } from "./agent-credentials.ts";
  * never be certified or changed again. Its records stay for the audit trail.
  */
 export async function retireAgent(s: Services, tenantId: string, agentId: string, actor: AuditActor): Promise<Result<AgentRow, Failure>> {
-  const now = s.clock.now();
   return s.db.transaction(async (tx) => {
     const [agent] = await tx.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenantId))).for("update");
     if (!agent) return fail("not-found", `agent ${agentId} not found`);
     if (agent.status === "retired") return fail("already-retired", `agent ${agentId} is already retired`);
+    // Taken once the agent's row is locked, not before the wait: the revocations below end the
+    // certificates' validity at this time, which must not precede what was logged while waiting.
+    const now = s.clock.now();
     // Every certificate that still speaks for it, a renewed predecessor inside its overlap included.
     const revoked = await revokeValidCertificates(tx, agent.id, { tenantId, reason: "agent retired", code: "cessationOfOperation", now, suspendAgent: false, actor });
     await revokeAllAgentCredentials(tx, tenantId, agent.id, now, actor);

@@ -38,7 +38,6 @@ export async function reviewAgent(
   input: { decision: ReviewDecision; reason: string },
   actor: AuditActor,
 ): Promise<Result<ReviewOutcome, Failure>> {
-  const now = s.clock.now();
   return s.db.transaction(async (tx) => {
     const [agent] = await tx
       .select()
@@ -46,6 +45,9 @@ export async function reviewAgent(
       .where(and(eq(agents.id, agentId), eq(agents.tenantId, tenantId)))
       .for("update");
     if (!agent) return fail("not-found", `agent ${agentId} not found`);
+    // Taken once the agent's row is locked, not before the wait: the revocations below end the
+    // certificates' validity at this time, which must not precede what was logged while waiting.
+    const now = s.clock.now();
     const open = await tx
       .select()
       .from(riskDecisions)

@@ -19,7 +19,10 @@ export async function revokeAndSuspend(tx: Queryable, input: Omit<RevokeInput, "
   const named = await revokeInTx(tx, { ...input, suspendAgent: true });
   if (!named.ok) return named;
   await revokeValidCertificates(tx, named.value.agentId, {
-    ...input,
+    tenantId: input.tenantId,
+    actor: input.actor,
+    // Taken under the agent's lock, which this transaction now holds: the others end at the same time.
+    now: named.value.revokedAt ?? input.now,
     reason: `agent suspended: certificate ${named.value.serialNumber} revoked (${input.reason})`,
     code: "privilegeWithdrawn",
     suspendAgent: true,

@@ -5,6 +5,7 @@ import { agents, certificates } from "../db/schema.ts";
 import { effectiveStatus, type CertificateRow } from "./certificate-status.ts";
 import { appendAudit } from "../audit/append.ts";
 import type { AuditActor } from "../audit/types.ts";
+import type { Clock } from "../clock.ts";
 import { enqueue } from "../publish/outbox.ts";
 import { emitWebhook } from "../webhooks/enqueue.ts";
 import { fail, type Failure } from "./failure.ts";
@@ -15,7 +16,13 @@ export interface RevokeInput {
   certificateId: string;
   reason: string;
   code: CrlReason;
+  /** The revocation's time, when the caller took it after locking the agent's row (see `clock`). */
   now: Date;
+  /**
+   * For a caller that has not locked the agent: the revocation's time is read from this clock once
+   * the agent's and the certificate's rows are locked (never earlier than `now`), not before the wait.
+   */
+  clock?: Clock;
   /** Whether the agent is suspended by this revocation (not when its model was merely superseded). */
   suspendAgent: boolean;
   actor: AuditActor;
@@ -45,7 +52,13 @@ export async function revokeInTx(tx: Queryable, input: RevokeInput): Promise<Res
     .where(and(eq(certificates.id, input.certificateId), eq(certificates.tenantId, input.tenantId)))
     .for("update");
   if (!cert) return fail("not-found", `certificate ${input.certificateId} not found`);
-  const status = effectiveStatus(cert, input.now);
+  // The certificate stops being valid now that nothing else can change it, not when the request
+  // came in: stamped before the wait for these locks (another decision about the agent, on any
+  // origin, can hold them for a while), revoked_at was earlier than events the edge accepted under
+  // the still valid certificate meanwhile, and the evidence failed them (check e) although they were
+  // honest. Events logged meanwhile are ordered before this entry; their receipt is before this time.
+  const now = input.clock ? new Date(Math.max(input.now.getTime(), input.clock.now().getTime())) : input.now;
+  const status = effectiveStatus(cert, now);
   if (status === "revoked") return fail("already-revoked", `certificate ${cert.id} was revoked at ${cert.revokedAt?.toISOString()}`);
   if (status === "superseded") return fail("already-superseded", `certificate ${cert.id} was superseded by ${cert.supersededBy} at ${cert.supersededAt?.toISOString()} (renewal); it is no longer valid`);
   if (status === "expired") return fail("certificate-expired", `certificate ${cert.id} expired at ${cert.expiresAt.toISOString()}; there is nothing to revoke`);
@@ -53,7 +66,7 @@ export async function revokeInTx(tx: Queryable, input: RevokeInput): Promise<Res
     .update(certificates)
     // Composed reasons ("review: …", "agent suspended: … (…)") can pass what the edge takes: cut, so
     // the revocation is never refused there for its text (the audit entry keeps the caller's words).
-    .set({ status: "revoked", revokedAt: input.now, revocationReason: clampText(input.reason, REVOCATION_REASON_MAX), revocationCode: input.code })
+    .set({ status: "revoked", revokedAt: now, revocationReason: clampText(input.reason, REVOCATION_REASON_MAX), revocationCode: input.code })
     // A renewed certificate inside its overlap is still valid, so it can still be revoked for cause.
     .where(and(eq(certificates.id, cert.id), inArray(certificates.status, ["active", "renewed"])))
     .returning();
@@ -61,18 +74,18 @@ export async function revokeInTx(tx: Queryable, input: RevokeInput): Promise<Res
   if (input.suspendAgent) {
     await tx
       .update(agents)
-      .set({ status: "suspended", updatedAt: input.now })
+      .set({ status: "suspended", updatedAt: now })
       .where(and(eq(agents.id, cert.agentId), eq(agents.status, "active")));
   }
   await appendAudit(tx, input.tenantId, [{
-    kind: "certificate.revoked", actor: input.actor, agentId: revoked.agentId, at: input.now,
+    kind: "certificate.revoked", actor: input.actor, agentId: revoked.agentId, at: now,
     data: {
       certificate_id: revoked.id, serial_number: revoked.serialNumber, reason: input.reason, reason_code: input.code,
-      revoked_at: input.now.toISOString(), agent_suspended: input.suspendAgent,
+      revoked_at: now.toISOString(), agent_suspended: input.suspendAgent,
     },
   }]);
   await emitWebhook(tx, {
-    tenantId: input.tenantId, type: "io.kakunin.certificate.revoked", agentId: revoked.agentId, at: input.now,
+    tenantId: input.tenantId, type: "io.kakunin.certificate.revoked", agentId: revoked.agentId, at: now,
     data: { certificate_id: revoked.id, serial_number: revoked.serialNumber, reason: input.reason, reason_code: input.code, agent_suspended: input.suspendAgent },
   });
   await enqueue(tx, [

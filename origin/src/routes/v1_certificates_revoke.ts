@@ -29,6 +29,8 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       reason: body.reason,
       code: body.reason_code ?? reasonCodeOf(body.reason),
       now: s.clock.now(),
+      // The revocation's time is taken once the agent's and the certificate's rows are locked.
+      clock: s.clock,
       actor: apiKeyActor(c.var.caller),
     })));
     // Answer once the edge holds the revocation (bounded; the publisher retries after a timeout):
