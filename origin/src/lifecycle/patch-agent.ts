@@ -37,6 +37,10 @@ export async function patchAgent(
     // Taken once the agent's row is locked, not before the wait: the revocations below end the
     // certificates' validity at this time, which must not precede what was logged while waiting.
     const now = s.clock.now();
+    // Every field named already has that value (a client re-applying its desired state): nothing
+    // happened, so nothing is written. An `agent.updated` entry would claim a change nobody made,
+    // in the lifecycle chain every evidence bundle of the agent carries.
+    if (!changesAnything(agent, patch)) return ok({ agent });
     const hashChanged = patch.model?.hash !== undefined && patch.model.hash !== agent.modelHash;
     let superseded: CertificateRow | undefined;
     if (hashChanged) {
@@ -70,6 +74,13 @@ export async function patchAgent(
     await enqueue(tx, [{ kind: "agent", subject: agent.id }, ...valid.map((c) => ({ kind: "cert" as const, subject: c.serialNumber }))]);
     return ok({ agent: updated!, superseded });
   });
+}
+
+/** Whether any field the PATCH names differs from the agent's value (scopes compared in order, as stored). */
+function changesAnything(agent: AgentRow, patch: AgentPatch): boolean {
+  const before = previousValues(agent, patch);
+  const after = patch as Record<string, unknown>;
+  return Object.keys(before).some((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k]));
 }
 
 /**
