@@ -75,7 +75,7 @@ export async function renewCertificate(
         .update(certificates)
         .set({ status: "superseded", supersededAt: sql`least(${certificates.supersededAt}, ${at})` })
         .where(and(eq(certificates.agentId, agent.id), eq(certificates.status, "renewed")))
-        .returning({ serial: certificates.serialNumber });
+        .returning();
       const supersededAt = new Date(Math.min(at.getTime() + overlapSeconds * 1000, cur.expiresAt.getTime()));
       const [predecessor] = await tx
         .update(certificates)
@@ -84,6 +84,13 @@ export async function renewCertificate(
         .returning();
       const [inserted] = await tx.insert(certificates).values(preparedRow(p, tenant.id, agent.id)).returning();
       await appendAudit(tx, tenant.id, [
+        // The overlap this renewal cuts short is a supersession like the job's (supersede.ts), made
+        // here and now by this caller: audited as one, or the log kept a superseded_at days away
+        // and never said it was ended early, by whom or when.
+        ...ended.map((e) => ({
+          kind: "certificate.superseded" as const, actor, agentId: agent.id, at,
+          data: { certificate_id: e.id, serial_number: e.serialNumber, superseded_by: e.supersededBy, superseded_at: e.supersededAt?.toISOString(), reason_code: "superseded" },
+        })),
         { kind: "key.created", actor, agentId: agent.id, at: now, data: { key_ref: p.key.ref, backend: s.keys.kind, algorithm: "RSA-2048" } },
         { kind: "certificate.issued", actor, agentId: agent.id, at: now, data: { ...issuedAuditData(p, inserted!.id), renewal_of: cur.serialNumber } },
         {
@@ -100,7 +107,7 @@ export async function renewCertificate(
       });
       await enqueue(tx, [
         { kind: "cert", subject: cur.serialNumber }, { kind: "cert", subject: p.serial }, { kind: "agent", subject: agent.id },
-        ...ended.flatMap((e) => [{ kind: "cert" as const, subject: e.serial }, { kind: "crl" as const, subject: tenant.id }]),
+        ...ended.flatMap((e) => [{ kind: "cert" as const, subject: e.serialNumber }, { kind: "crl" as const, subject: tenant.id }]),
         ...(await partitionCrlItems(tx, inserted!)),
       ]);
       return { certificate: inserted!, predecessor: predecessor!, overlapSeconds };
