@@ -11,6 +11,7 @@ import type { AgentRow } from "../db/rows.ts";
 import { effectiveStatus } from "../lifecycle/certificate-status.ts";
 import { rfc3339 } from "../time.ts";
 import { appendAudit, lockAuditLog } from "./append.ts";
+import { recordFailedExport } from "./export-failed.ts";
 import { multiproofItems } from "./evidence-v3.ts";
 import { BatchProofReader, withPrefetchedNodes } from "./proof-reader.ts";
 import { treeHeadAt, type AuditLogRewritten } from "./tree-head.ts";
@@ -86,7 +87,11 @@ export async function prepareEvidence(
     return { bounds: found, checkpoint: first, certs: rows };
   });
   const sth = await treeHeadAt(s, tenant, checkpoint + 1);
-  if (!sth.ok) return sth;
+  if (!sth.ok) {
+    // The checkpoint is committed and says an export happened; the caller gets a 503 and no bundle.
+    await recordFailedExport(s, tenant.id, { agentId, checkpoint, actor, stage: "sign", error: sth.error });
+    return sth;
+  }
   const start = bounds.start;
   const end = bounds.end ?? checkpoint;
 

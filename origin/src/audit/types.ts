@@ -16,7 +16,7 @@ export const AUDIT_KINDS = [
   "bootstrap.token_discarded", "agent_credential.created", "agent_credential.revoked",
   "agent.suspension_lifted", "certificate.renewed", "certificate.superseded", "key.deletion_scheduled",
   "key.orphan_found", "scoring.updated", "review.decided", "webhook.created", "webhook.replayed",
-  "webhook.deleted", "console.signed_in", "console.signed_out", "dead_letter.replayed",
+  "webhook.deleted", "console.signed_in", "console.signed_out", "dead_letter.replayed", "evidence.export_failed",
 ] as const;
 
 export type AuditKind = (typeof AUDIT_KINDS)[number];

@@ -5,6 +5,7 @@ import { errorFields } from "../observability/logger.ts";
 import { EVIDENCE_FORMATS } from "@kakunin/shared";
 import type { AppEnv } from "../app-env.ts";
 import { evidenceJson, prepareEvidence } from "../audit/evidence.ts";
+import { recordFailedExport } from "../audit/export-failed.ts";
 import { toAgentView } from "../views/agent.ts";
 import { apiKeyActor } from "../audit/types.ts";
 import { requireRole } from "../auth/authenticate.ts";
@@ -59,9 +60,10 @@ export function register(app: OpenAPIHono<AppEnv>): void {
       if (!agent) throw notFound("agent", id);
       return c.body(null, 200, { "content-type": "application/json" }) as never;
     }
+    const actor = apiKeyActor(c.var.caller);
     const prepared = kmOrThrow(await prepareEvidence(
       c.var.services, { id: c.var.caller.tenantId, name: c.var.caller.tenantName }, id,
-      { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, sinceSize: q.since_size, format: q.format }, apiKeyActor(c.var.caller), toAgentView,
+      { from: q.from ? new Date(q.from) : undefined, to: q.to ? new Date(q.to) : undefined, sinceSize: q.since_size, format: q.format }, actor, toAgentView,
     ));
     if (!prepared) throw notFound("agent", id);
     // Pull-based: the next page is read from the database only when the client has taken the last
@@ -77,6 +79,12 @@ export function register(app: OpenAPIHono<AppEnv>): void {
           else ctrl.enqueue(enc.encode(next.value));
         } catch (e) {
           c.var.services.logger.error("evidence export failed mid-stream", { component: "http", event: "evidence_stream_failed", agent_id: id, ...errorFields(e) });
+          // The caller holds a truncated document that no verifier accepts: the checkpoint (the
+          // last leaf of the signed tree) does not stand for an export anyone received.
+          await recordFailedExport(c.var.services, c.var.caller.tenantId, {
+            agentId: id, checkpoint: prepared.header.tree_head.tree_size - 1, actor, stage: "stream",
+            error: { message: e instanceof Error ? e.message : String(e) },
+          });
           ctrl.error(e);
         }
       },
