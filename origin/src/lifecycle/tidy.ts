@@ -3,7 +3,7 @@ import type { Db, Queryable } from "../db/index.ts";
 import { authorities, caRequests, certificates, managedKeys, tenants } from "../db/schema.ts";
 import type { KeyManager, ListedKey } from "../kms/types.ts";
 import { appendAudit } from "../audit/append.ts";
-import type { AuditActor } from "../audit/types.ts";
+import { SYSTEM, type AuditActor } from "../audit/types.ts";
 import { retiredIssuerKeysDue } from "./retired-issuers.ts";
 import { supersedeDue } from "./supersede.ts";
 
@@ -56,7 +56,9 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
   const report: TidyReport = { superseded: 0, certificate_keys: 0, retired_ca_keys: 0, orphan_keys: 0, resumed: 0, abandoned: 0, untracked_seen: 0, untracked_registered: 0, failed: [] };
   const cutoff = new Date(o.now.getTime() - o.safetyBufferSeconds * 1000);
   const batch = o.batch ?? 500;
-  report.superseded = await supersedeDue(db, o.now);
+  // Audited as the caller's act: an admin's tidy names the admin (until 2026-12-07 it said
+  // system/renewal); the periodic job's runs stay the renewal job's, as its own loop's are.
+  report.superseded = await supersedeDue(db, o.now, o.actor.type === "system" ? SYSTEM("renewal") : o.actor);
 
   // 1. Resume deletions recorded by an earlier run (or a failure path) that did not complete.
   const pending = await db.select().from(managedKeys).where(eq(managedKeys.state, "deleting")).limit(batch);
