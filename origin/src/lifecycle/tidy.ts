@@ -66,7 +66,7 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
 
   // 2. Keys of certificates that stopped being valid before the cutoff.
   const dead = await db
-    .select({ ref: certificates.keyRef, tenantId: certificates.tenantId, id: certificates.id, serial: certificates.serialNumber })
+    .select({ ref: certificates.keyRef, tenantId: certificates.tenantId, id: certificates.id, serial: certificates.serialNumber, agentId: certificates.agentId })
     .from(certificates)
     .leftJoin(managedKeys, eq(managedKeys.keyRef, certificates.keyRef))
     .where(and(
@@ -80,7 +80,7 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
     ))
     .limit(batch);
   for (const c of dead) {
-    const row = await claim(db, { ...o, backend: keys.kind }, { ref: c.ref, tenantId: c.tenantId, reason: `certificate ${c.serial} no longer valid`, certificateId: c.id });
+    const row = await claim(db, { ...o, backend: keys.kind }, { ref: c.ref, tenantId: c.tenantId, reason: `certificate ${c.serial} no longer valid`, certificateId: c.id, agentId: c.agentId });
     if (row && (await destroy(db, keys, o, row, report))) report.certificate_keys++;
   }
 
@@ -191,7 +191,7 @@ export async function tidy(db: Db, keys: KeyManager, o: TidyOptions): Promise<Ti
  */
 async function claim(
   db: Db, o: TidyOptions & { backend: KeyManager["kind"] },
-  k: { ref: string; tenantId: string | null; reason: string; certificateId?: string; intentId?: string; purpose?: KeyRow["purpose"]; authoritySerial?: string },
+  k: { ref: string; tenantId: string | null; reason: string; certificateId?: string; agentId?: string; intentId?: string; purpose?: KeyRow["purpose"]; authoritySerial?: string },
 ): Promise<KeyRow | undefined> {
   return db.transaction(async (tx) => {
     const values = { state: "deleting" as const, deleteReason: k.reason, deletionRequestedAt: o.now };
@@ -214,7 +214,9 @@ async function claim(
     const tenantId = k.tenantId ?? (await operatorTenant(tx));
     if (tenantId) {
       await appendAudit(tx, tenantId, [{
-        kind: "key.deletion_scheduled", actor: o.actor, at: o.now,
+        // The key of an agent's certificate is the agent's: its deletion is an entry of the agent's
+        // chain (found by agent_id, in its evidence). Until 2026-12-07 it was in no agent's chain.
+        kind: "key.deletion_scheduled", actor: o.actor, at: o.now, agentId: k.agentId ?? null,
         data: {
           key_ref: k.ref, reason: k.reason, certificate_id: k.certificateId ?? null,
           ...(k.authoritySerial ? { authority_serial_number: k.authoritySerial } : {}), pending_window_days: o.pendingWindowDays, safety_buffer_seconds: o.safetyBufferSeconds,
