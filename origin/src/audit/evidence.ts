@@ -1,10 +1,11 @@
 import { and, asc, eq, gt, gte, lt, lte, max, min, notInArray, or, sql, type SQL } from "drizzle-orm";
 import {
-  AGENT_ACTIVITY_KINDS, consistencyProof, EVIDENCE_FORMAT, EVIDENCE_FORMAT_V2, EXPORT_CHECKPOINT_KIND, ok, toHex, type EvidenceArchiveObject,
+  AGENT_ACTIVITY_KINDS, consistencyProof, err, EVIDENCE_FORMAT, EVIDENCE_FORMAT_V2, EXPORT_CHECKPOINT_KIND, ok, toHex, type EvidenceArchiveObject,
   type EvidenceBundleHeader, type EvidenceEntry, type EvidenceFormat, type Result,
 } from "@kakunin/shared";
 import { agents, auditBatches, auditEntries, certificates } from "../db/schema.ts";
 import type { CaError } from "../ca/authority.ts";
+import { x509 } from "../ca/x509.ts";
 import type { Services } from "../services.ts";
 import type { Queryable } from "../db/index.ts";
 import type { AgentRow } from "../db/rows.ts";
@@ -59,12 +60,11 @@ export async function prepareEvidence(
 ): Promise<Result<EvidenceExport | undefined, CaError | AuditLogRewritten>> {
   const [agent] = await s.db.select().from(agents).where(and(eq(agents.id, agentId), eq(agents.tenantId, tenant.id)));
   if (!agent) return ok(undefined);
+  // Fail before the checkpoint when the CA or the tree-head signer cannot be loaded.
   const chain = await s.ca.chainPem(tenant);
   if (!chain.ok) return chain;
   const signer = await s.ca.auditSignerFor(tenant);
   if (!signer.ok) return signer;
-  // Retired issuing CAs: the agent's certificates from before a rollover chain to them, not to the current one.
-  const earlier = (await s.ca.issuersOf(tenant.id)).filter((a) => a.record.status !== "active");
   const w = { from: window.from?.toISOString() ?? null, to: window.to?.toISOString() ?? null };
   const mine = and(eq(auditEntries.tenantId, tenant.id), eq(auditEntries.agentId, agentId));
   // The stretch is found before the checkpoint is appended, so the checkpoint can sign it, and
@@ -92,6 +92,8 @@ export async function prepareEvidence(
     await recordFailedExport(s, tenant.id, { agentId, checkpoint, actor, stage: "sign", error: sth.error });
     return sth;
   }
+  const cas = await chainOfSigner(s, tenant.id, sth.value.signer_certificate_pem);
+  if (!cas.ok) return cas;
   const start = bounds.start;
   const end = bounds.end ?? checkpoint;
 
@@ -112,8 +114,8 @@ export async function prepareEvidence(
     tenant,
     agent: renderAgent(agent),
     window: w,
-    ca_chain_pem: chain.value,
-    ...(earlier.length ? { earlier_issuers_pem: earlier.map((a) => a.record.certificatePem).join("") } : {}),
+    ca_chain_pem: cas.value.chain,
+    ...(cas.value.others.length ? { earlier_issuers_pem: cas.value.others.join("") } : {}),
     certificates: certs.map((c) => ({
       id: c.id, serial_number: c.serialNumber, certificate_pem: c.certificatePem, status: effectiveStatus(c, signedAt),
       issued_at: rfc3339(c.issuedAt), expires_at: rfc3339(c.expiresAt), revoked_at: rfc3339(c.revokedAt), revocation_reason: c.revocationReason,
@@ -246,4 +248,24 @@ async function signedStretch(db: Queryable, mine: SQL | undefined, b: { start: n
 function agentSeqOf(canonical: string): number | undefined {
   const seq = (JSON.parse(canonical) as { agent_seq?: unknown }).agent_seq;
   return typeof seq === "number" ? seq : undefined;
+}
+
+/**
+ * The bundle's CAs, read after the tree head is signed: `ca_chain_pem` is the chain of the issuing
+ * CA that certified the head's signer (the verifier requires exactly that), and `earlier_issuers_pem`
+ * every other issuing CA of the tenant (the agent's certificates may chain to any of them). Read
+ * before the checkpoint, as until 2026-12-07, a rollover committed while the export ran gave a head
+ * signed by the new CA's signer beside the old CA's chain, without the new CA: the honest bundle
+ * failed verification. The issuing CAs have distinct subjects (` G<n>`), so the signer's issuer
+ * name designates one; the current CA is the answer whenever no rollover raced the export.
+ */
+async function chainOfSigner(s: Services, tenantId: string, signerPem: string): Promise<Result<{ chain: string; others: string[] }, CaError>> {
+  const root = await s.ca.root();
+  if (!root.ok) return root;
+  const issuers = await s.ca.issuersOf(tenantId);
+  const issuer = new x509.X509Certificate(signerPem).issuer;
+  const signing = issuers.find((a) => a.cert.subject === issuer) ?? issuers.find((a) => a.record.status === "active") ?? issuers[0];
+  if (!signing) return err({ code: "not_configured", message: `tenant ${tenantId} has no issuing CA` });
+  const others = issuers.filter((a) => a !== signing).map((a) => a.record.certificatePem);
+  return ok({ chain: signing.record.certificatePem + root.value.record.certificatePem, others });
 }
