@@ -35,7 +35,7 @@ export interface Built {
  */
 export async function buildServices(
   config: Config,
-  overrides: { keys?: (db: Database) => KeyManager; clock?: Clock; inMemoryDb?: boolean; logger?: Logger } = {},
+  overrides: { keys?: (db: Database) => KeyManager; clock?: Clock; inMemoryDb?: boolean; pgliteTemplate?: Blob; logger?: Logger } = {},
 ): Promise<Built> {
   const pgliteDir = overrides.inMemoryDb || config.DATABASE_URL ? undefined : join(config.KAKUNIN_DATA_DIR, "pglite");
   const database = await openDatabase({
@@ -44,6 +44,7 @@ export async function buildServices(
     statementTimeoutMs: config.KAKUNIN_DB_STATEMENT_TIMEOUT_MS,
     dir: pgliteDir,
     migrate: config.KAKUNIN_MIGRATE !== "off",
+    ...(overrides.inMemoryDb && overrides.pgliteTemplate ? { pgliteTemplate: overrides.pgliteTemplate } : {}),
   });
   const metrics = createMetrics({ db: database.db, ...(database.poolStats ? { pool: database.poolStats } : {}) });
   const logger = overrides.logger ?? createLogger({ level: config.KAKUNIN_LOG_LEVEL });

@@ -13,6 +13,7 @@ import type { Database } from "../src/db/index.ts";
 import type { KeyManager } from "../src/kms/types.ts";
 import type { Logger } from "../src/observability/logger.ts";
 import type { Services } from "../src/services.ts";
+import { pgliteTemplate } from "./pglite-template.ts";
 
 export type DbKind = "pglite" | "postgres";
 
@@ -94,7 +95,10 @@ export async function startTestOrigin(
     ...(pgdb ? { DATABASE_URL: pgdb.url } : {}),
     ...opts.env,
   });
-  const built = await buildServices(config, { inMemoryDb: !opts.dataDir, clock: opts.clock, keys: opts.keys, logger: opts.logger });
+  // In memory: start from the migrated template rather than a fresh initdb (pglite-template.ts);
+  // not with migrations off, where a test would want the empty database it asked for.
+  const template = !opts.dataDir && !pgdb && config.KAKUNIN_MIGRATE !== "off" ? { pgliteTemplate: await pgliteTemplate() } : {};
+  const built = await buildServices(config, { inMemoryDb: !opts.dataDir, clock: opts.clock, keys: opts.keys, logger: opts.logger, ...template });
   await bootstrap(built.services.db, adminKey);
   const app = createApp(built.services);
   const request = (method: string, path: string, o: RequestOptions = {}) => {

@@ -54,6 +54,12 @@ export interface OpenOptions {
    * separate deploy step) but refuse to open a database that is behind, naming what is pending.
    */
   migrate?: boolean;
+  /**
+   * In-memory PGlite only (tests): start from this dump (`dumpDataDir`) of an already migrated
+   * database instead of running initdb, which costs seconds per test file. The migrator still runs
+   * and applies whatever the dump lacks.
+   */
+  pgliteTemplate?: Blob;
 }
 
 /**
@@ -99,7 +105,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.dir) mkdirSync(opts.dir, { recursive: true });
   // Before PGlite opens it: a second origin on this dir would run on its own copy (dir-lock.ts).
   const unlock = opts.dir ? lockDataDir(opts.dir) : () => {};
-  const client = new PGlite(opts.dir);
+  const client = opts.pgliteTemplate && !opts.dir ? new PGlite({ loadDataDir: opts.pgliteTemplate }) : new PGlite(opts.dir);
   const db = drizzlePglite(client, { schema });
   let applied: string[] = [];
   try {

@@ -1,0 +1,52 @@
+import { randomBytes } from "node:crypto";
+import { existsSync, openAsBlob, realpathSync, renameSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { drizzle } from "drizzle-orm/pglite";
+import { migrate } from "drizzle-orm/pglite/migrator";
+import { migrationsFolder } from "../src/db/index.ts";
+import { migrationsDigest } from "./migrations-digest.ts";
+
+/**
+ * An in-memory PGlite starts with initdb, 2–8 s of CPU on the 2-core CI box, and nearly every
+ * origin test file starts one or more (startTestOrigin on "pglite"). A dump of a freshly migrated
+ * database loads in about a third of that, so it is made once and every test database starts from
+ * it (openDatabase's `pgliteTemplate`); the migrator still runs on each and finds nothing to do.
+ *
+ * The dump lives in the OS temp dir under a name that hashes PGlite's install path (its version) and every migration
+ * file, so a changed migration or PGlite upgrade makes a new one. Test files run in separate
+ * processes: the first to miss it builds it and renames it into place (two racing builders write
+ * the same content; the rename is atomic), the rest read it.
+ */
+let cached: Promise<Blob> | undefined;
+
+export function pgliteTemplate(): Promise<Blob> {
+  cached ??= loadOrBuild();
+  return cached;
+}
+
+function templatePath(): string {
+  // The installed PGlite's real path names its version (node_modules/.pnpm/@electric-sql+pglite@x.y.z/…).
+  const pglite = realpathSync(createRequire(import.meta.url).resolve("@electric-sql/pglite"));
+  return join(tmpdir(), `kakunin-pglite-template-${migrationsDigest(pglite)}.tar.gz`);
+}
+
+async function loadOrBuild(): Promise<Blob> {
+  const path = templatePath();
+  if (!existsSync(path)) {
+    const client = new PGlite();
+    try {
+      await migrate(drizzle(client), { migrationsFolder });
+      const dump = await client.dumpDataDir("gzip");
+      const tmp = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
+      writeFileSync(tmp, new Uint8Array(await dump.arrayBuffer()));
+      renameSync(tmp, path);
+    } finally {
+      await client.close();
+    }
+  }
+  // PGlite decompresses a dump whose type says gzip.
+  return openAsBlob(path, { type: "application/x-gzip" });
+}
