@@ -14,6 +14,7 @@ import type { KeyManager } from "../src/kms/types.ts";
 import type { Logger } from "../src/observability/logger.ts";
 import type { Services } from "../src/services.ts";
 import { pgliteTemplate } from "./pglite-template.ts";
+import { migratedPostgresTemplate, whileInUse } from "./postgres-template.ts";
 
 export type DbKind = "pglite" | "postgres";
 
@@ -32,14 +33,20 @@ export function dbKinds(): DbKind[] {
   return ["pglite"];
 }
 
-/** A fresh, empty PostgreSQL database on the test server; dropped by the returned function. */
-export async function freshPostgresDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+/**
+ * A fresh PostgreSQL database on the test server; dropped by the returned function. Empty, or with
+ * `migrated` a copy of the migrated template database (postgres-template.ts), which the origin's
+ * migrator then finds current.
+ */
+export async function freshPostgresDatabase(opts: { migrated?: boolean } = {}): Promise<{ url: string; drop(): Promise<void> }> {
   const base = postgresUrl();
   if (!base) throw new Error("no PostgreSQL URL for tests");
+  const template = opts.migrated ? await migratedPostgresTemplate(base) : undefined;
   const name = `kakunin_t_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: base });
   await admin.connect();
-  await admin.query(`create database ${name}`);
+  // A copy fails while any session is on the template (its builder's closing one, briefly).
+  await whileInUse(() => admin.query(`create database ${name}${template ? ` template ${template}` : ""}`));
   await admin.end();
   const url = new URL(base);
   url.pathname = `/${name}`;
@@ -85,7 +92,7 @@ export async function startTestOrigin(
   } = {},
 ): Promise<TestOrigin> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "kakunin-test-"));
-  const pgdb = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => {} } : kind === "postgres" ? await freshPostgresDatabase() : undefined;
+  const pgdb = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => {} } : kind === "postgres" ? await freshPostgresDatabase({ migrated: opts.env?.KAKUNIN_MIGRATE !== "off" }) : undefined;
   const adminKey = opts.adminKey ?? `test-admin-${randomBytes(12).toString("hex")}`;
   const config = loadConfig({
     KAKUNIN_DATA_DIR: dataDir,
