@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, openAsBlob, realpathSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, openAsBlob, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -49,4 +49,30 @@ async function loadOrBuild(): Promise<Blob> {
   }
   // PGlite decompresses a dump whose type says gzip.
   return openAsBlob(path, { type: "application/x-gzip" });
+}
+
+/**
+ * The same migrated database as a PGlite data directory on disk, for origins the tests start as
+ * processes (test/support/system.ts copies it to `<KAKUNIN_DATA_DIR>/pglite` before the first
+ * start, where the origin would otherwise run initdb and every migration: about 4 s of CPU each).
+ * Built once per PGlite version and migration set under a temporary name and renamed into place.
+ */
+export async function pgliteTemplateDir(): Promise<string> {
+  const path = templatePath().replace(/\.tar\.gz$/, ".dir");
+  if (existsSync(path)) return path;
+  const building = `${path}.${process.pid}.${randomBytes(4).toString("hex")}`;
+  const client = new PGlite(building);
+  try {
+    await migrate(drizzle(client), { migrationsFolder });
+  } finally {
+    await client.close();
+  }
+  try {
+    renameSync(building, path);
+  } catch (e) {
+    // Another process renamed its own copy into place first: use that one.
+    rmSync(building, { recursive: true, force: true });
+    if (!existsSync(path)) throw e;
+  }
+  return path;
 }
