@@ -92,6 +92,11 @@ async function launchOrigin(opts: Parameters<typeof startOrigin>[0], port: numbe
     KAKUNIN_EDGE_URL: opts.edgeUrl,
     KAKUNIN_EDGE_SECRET: opts.secret,
     KAKUNIN_ADMIN_KEY: opts.adminKey,
+    // A small key pool (the default keeps 32 RSA-2048 keys ready): filling 32 costs 5-10 s of CPU
+    // per origin started, taken from the test file running beside it, for keys most tests never
+    // use. The pool still warms and serves; a test that certifies more waits for keys generated on
+    // demand, as an origin under load does. `env` may set another size.
+    KAKUNIN_LOCAL_KEY_POOL: "2",
     ...opts.env,
   });
   const url = `http://127.0.0.1:${port}`;
