@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -8,13 +8,17 @@ import { bootstrap, BOOTSTRAP_TOKEN_NAME, INIT_TOKEN_FILE } from "../src/bootstr
 import { buildServices, type Built } from "../src/build-services.ts";
 import { loadConfig } from "../src/config.ts";
 import { dbKinds, freshPostgresDatabase, type DbKind } from "./harness.ts";
+import { pgliteTemplateDir } from "./pglite-template.ts";
 
 interface Problem { type: string; status: number; detail: string; errors?: { path: string }[] }
 
 /** An origin started without KAKUNIN_ADMIN_KEY, as `pnpm start` on a fresh machine; restartable on the same database. */
 async function uninitialised(kind: DbKind) {
   const dataDir = mkdtempSync(join(tmpdir(), "kakunin-init-"));
-  const pgdb = kind === "postgres" ? await freshPostgresDatabase() : undefined;
+  // A migrated database (copied from the test templates): these tests are about the admin-key
+  // bootstrap, and initdb plus every migration per test cost most of this file's time.
+  const pgdb = kind === "postgres" ? await freshPostgresDatabase({ migrated: true }) : undefined;
+  if (!pgdb) cpSync(await pgliteTemplateDir(), join(dataDir, "pglite"), { recursive: true });
   const config = loadConfig({
     KAKUNIN_DATA_DIR: dataDir, KAKUNIN_MASTER_KEY: randomBytes(32).toString("base64"), KAKUNIN_PUBLISH: "off",
     ...(pgdb ? { DATABASE_URL: pgdb.url } : {}),
