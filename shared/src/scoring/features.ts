@@ -2,6 +2,7 @@ import { inScope } from "../scope.ts";
 import { cutCodePoints } from "../unicode.ts";
 import type { ScoredInput } from "../events.ts";
 import { curve, type ScoringConfig } from "./config.ts";
+import { recordRun } from "./amount-run.ts";
 import { driftAfter, driftEvidence } from "./drift.ts";
 import { activeFromEvents, decayedAt, mad, median, type MonitorState } from "./state.ts";
 
@@ -392,7 +393,12 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   // Judged family-wise over the agent's own history: among n values, one with per-event tail p
   // turns up n·p times by chance, so -ln(n·p) is how surprising it is that the agent EVER moved it.
   // A 1-in-67,000 read after 2,500 reads is not extreme; the same after 250 is.
-  const c0 = curve(tail - Math.log(n + 1), cfg.amountMaxRatio) * w;
+  // Several values of the run beyond everything before them are judged together (amount-run.ts):
+  // each alone is measured against a tail its own run has already raised.
+  const run = recordRun(series, x);
+  const single = tail - Math.log(n + 1);
+  const byRun = run !== undefined && run.x > single;
+  const c0 = curve(byRun ? run.x : single, cfg.amountMaxRatio) * w;
   // Large amounts are the risk; unusually small ones count a third.
   // A value typical of the agent's early history is not a spike because its recent values run
   // lower (a nightly batch's big reads after a day of single-record lookups): the upward z is the
@@ -414,7 +420,9 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
       ? reason(
           `${label}_over_max`,
           c0,
-          `${value}${unit} is ${Math.exp(overMax).toFixed(1)}× the largest of ${n} ${label}s (tail p ${Math.exp(-tail).toExponential(1)})`,
+          byRun
+            ? `${value}${unit}: ${run.k} of the last ${run.m} ${label}s are beyond the largest before them, by ${run.ratio.toFixed(1)}× at least (${n} ${label}s, family-wise p ${Math.exp(-run.x).toExponential(1)})`
+            : `${value}${unit} is ${Math.exp(overMax).toFixed(1)}× the largest of ${n} ${label}s (tail p ${Math.exp(-tail).toExponential(1)})`,
         )
       : undefined;
   if (r0) out.push(r0);
