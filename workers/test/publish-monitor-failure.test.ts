@@ -69,7 +69,12 @@ describe("one agent's broken monitor during a publish", () => {
       expect(res.status).toBe(503);
       expect(res.headers.get("content-type")).toMatch(/^application\/problem\+json/);
       expect(res.headers.get("retry-after")).toBe("1");
-      expect((await res.json<{ type: string }>()).type).toBe("urn:kakunin:problem:monitor-unavailable");
+      // It names the broken agents: the origin marks every other record delivered (publisher.ts),
+      // so the broken agent's held rows never keep later rows from being claimed.
+      expect(await res.json<{ type: string; agent_ids?: string[] }>()).toMatchObject({
+        type: "urn:kakunin:problem:monitor-unavailable",
+        agent_ids: [broken.agent_id],
+      });
       // Before: the whole batch failed with 500, and the victim stayed active for as long as the
       // other agent's monitor stayed broken (every retry failed the same way).
       expect(await strong(victim.serial_number)).toMatchObject({ status: "revoked", valid: false });

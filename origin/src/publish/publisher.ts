@@ -16,6 +16,7 @@ import { beginNextEpoch, currentEpoch } from "./epoch.ts";
 import { sequenceHighWater, type OutboxKind } from "./outbox.ts";
 import { SigningGuard } from "./signing-guard.ts";
 import { packBatches, type Unit } from "./pack.ts";
+import { appliedDespite, monitorUnavailableAgents } from "./monitor-unavailable.ts";
 
 export interface PublisherOptions {
   batchSize?: number;
@@ -202,17 +203,25 @@ export class Publisher {
     const units: Unit[] = items.flatMap((item) => item.records.map((record) => ({ item, record, bytes: Buffer.byteLength(JSON.stringify(record)) })));
     const done = new Set<Item>(items.filter((i) => i.records.length === 0));
     const remaining = new Map(items.map((i) => [i, i.records.length]));
-    for (const batch of packBatches(units)) {
-      const r = await this.publishUnits(batch, epoch);
-      if (r !== "delivered") {
-        await this.markDelivered([...done]);
-        return r;
-      }
-      for (const u of batch) {
+    const count = (applied: Unit[]) => {
+      for (const u of applied) {
         const left = remaining.get(u.item)! - 1;
         remaining.set(u.item, left);
         if (left === 0) done.add(u.item);
       }
+    };
+    for (const batch of packBatches(units)) {
+      const r = await this.publishUnits(batch, epoch);
+      if (r !== "delivered") {
+        // A hold the edge answered after applying part of the batch (monitor-unavailable): that
+        // part is delivered. Left undelivered, it was claimed again, oldest first, every round for
+        // as long as the one agent's monitor stayed broken, and once those rows filled a batch no
+        // later row (another agent's revocation) was ever claimed.
+        if (typeof r !== "string" && r.applied) count(r.applied);
+        await this.markDelivered([...done]);
+        return r === "resend" ? r : { hold: r.hold };
+      }
+      count(batch);
     }
     await this.markDelivered(items);
     return "delivered";
@@ -223,7 +232,7 @@ export class Publisher {
    * accept) is split in halves until the refused record stands alone; that record is dead-lettered
    * (visible, replayable) and counts as handled, so it never stops the others again.
    */
-  private async publishUnits(units: Unit[], epoch: OriginEpoch): Promise<"delivered" | "resend" | { hold: string }> {
+  private async publishUnits(units: Unit[], epoch: OriginEpoch): Promise<"delivered" | "resend" | { hold: string; applied?: Unit[] }> {
     const records = units.map((u) => u.record);
     const version = publishWireVersion(records);
     const ack = await this.edge.publish({ wire_version: version, records, epoch });
@@ -241,6 +250,9 @@ export class Publisher {
           // A rolling deploy: the edge speaks another contract version. Hold and alert, never dead-letter.
           this.opts.log(`edge refuses wire_version ${version} (${e.body.slice(0, 200)}); holding until the deploy completes`);
         }
+        // Some agents' monitors failed: the edge applied every other agent's records (monitor-unavailable.ts).
+        const failed = monitorUnavailableAgents(e);
+        if (failed) return { hold: describePublishError(e), applied: units.filter((u) => appliedDespite(u.record, failed)) };
       } else {
         this.s.metrics.publishFailures.inc({ status: "0" });
       }
@@ -261,7 +273,10 @@ export class Publisher {
     }
     const half = Math.ceil(units.length / 2);
     const first = await this.publishUnits(units.slice(0, half), epoch);
-    return first === "delivered" ? this.publishUnits(units.slice(half), epoch) : first;
+    if (first !== "delivered") return typeof first === "string" ? first : { hold: first.hold, applied: first.applied };
+    const second = await this.publishUnits(units.slice(half), epoch);
+    // The first half is delivered whatever the second's answer.
+    return typeof second === "string" ? second : { hold: second.hold, applied: [...units.slice(0, half), ...(second.applied ?? [])] };
   }
 
   private async markDelivered(items: Item[]): Promise<void> {

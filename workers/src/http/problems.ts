@@ -6,7 +6,7 @@ export function edgeProblem(
   c: Context,
   type: ProblemType,
   detail: string,
-  extra: { errors?: FieldError[]; headers?: Record<string, string> } = {},
+  extra: { errors?: FieldError[]; headers?: Record<string, string>; agent_ids?: string[] } = {},
 ): Response {
   const { headers, ...rest } = extra;
   return problemResponse({ ...problem(type, detail, rest), instance: new URL(c.req.url).pathname }, headers);

@@ -29,7 +29,7 @@ export const route = createRoute({
       422: "A record of the wrong shape; nothing was applied",
       426: "A `wire_version` this edge does not speak (rolling deploy): the origin holds the batch and retries",
       500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
-      503: "An agent's monitor did not answer (monitor-unavailable): everything but that agent's feedback and new active certificates was applied; send the batch again",
+      503: "An agent's monitor did not answer (monitor-unavailable, naming them in `agent_ids`): everything but those agents' feedback and new active certificates was applied; send the batch again",
     }),
   },
 });
@@ -147,7 +147,12 @@ export function register(app: EdgeApp): void {
     // Not delivered as a whole: the origin holds the batch and sends it again (what was applied
     // comes back stale, a no-op; feedback and adoption are idempotent).
     if (failed.size > 0) {
-      return edgeProblem(c, "monitor-unavailable", `The monitor of ${failed.size} agent(s) did not answer; the rest of the batch was applied. Send it again.`, { headers: { "retry-after": "1" } });
+      // `agent_ids` names them, so the origin marks the rest delivered: held back as a whole, the
+      // batch stayed at the head of the outbox and later rows were never sent (publisher.ts).
+      return edgeProblem(c, "monitor-unavailable", `The monitor of ${failed.size} agent(s) did not answer; the rest of the batch was applied. Send it again.`, {
+        headers: { "retry-after": "1" },
+        agent_ids: [...failed],
+      });
     }
     return c.json({ data: { ...result, applied: result.applied + feedback.length } });
   });

@@ -1,0 +1,77 @@
+import { isNull } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { err, ok, type EdgeRecord, type PublishBatch } from "@kakunin/shared";
+import { outbox } from "../src/db/schema.ts";
+import type { EdgeClient } from "../src/publish/edge-client.ts";
+import { Publisher } from "../src/publish/publisher.ts";
+import { noSigners } from "../src/publish/signers.ts";
+import { agentBody, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+const agentOf = (r: EdgeRecord): string | undefined => ("agent_id" in r ? r.agent_id : undefined);
+
+/**
+ * The edge's answer when one agent's monitor is broken (workers/src/routes/internal_publish.ts):
+ * every other record of the batch is applied, and the call is a 503 monitor-unavailable naming the
+ * broken agents.
+ */
+function brokenMonitorEdge(broken: string) {
+  const applied: EdgeRecord[] = [];
+  const client: EdgeClient = {
+    async publish(batch: PublishBatch) {
+      applied.push(...batch.records.filter((r) => agentOf(r) !== broken));
+      if (!batch.records.some((r) => agentOf(r) === broken)) return ok({ applied: batch.records.length, stale: 0 });
+      return err({
+        status: 503,
+        body: JSON.stringify({
+          type: "urn:kakunin:problem:monitor-unavailable",
+          title: "This agent's monitor did not answer",
+          status: 503,
+          detail: "The monitor of 1 agent(s) did not answer; the rest of the batch was applied. Send it again.",
+          agent_ids: [broken],
+        }),
+      });
+    },
+  };
+  return { client, applied };
+}
+
+describe("a publish batch the edge answers 503 monitor-unavailable (one agent's monitor broken)", () => {
+  let o: TestOrigin;
+  beforeAll(async () => {
+    o = await startTestOrigin("pglite");
+  });
+  afterAll(async () => {
+    await o.close();
+  });
+  const pendingSubjects = async () => (await o.services.db.select().from(outbox).where(isNull(outbox.deliveredAt))).map((r) => r.subject);
+
+  it("marks the other agents' records delivered, so the broken agent's held rows cannot keep later revocations from being claimed", async () => {
+    const create = async (name: string) => (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name }) })).body.data.id;
+    const broken = await create("monitor-broken");
+    const brokenCert = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${broken}/certify`)).body.data;
+    // A batch of 3 rows: the broken agent's changes come first and stay at the head of the outbox.
+    const edge = brokenMonitorEdge(broken);
+    const p = new Publisher(o.services, edge.client, noSigners, { log: () => {}, batchSize: 3 });
+    const victims: { id: string; serial: string }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const id = await create(`monitor-victim-${i}`);
+      const cert = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${id}/certify`)).body.data;
+      victims.push({ id: cert.id, serial: cert.serial_number });
+    }
+    // Revocations made while the monitor stays broken, queued behind its rows.
+    for (const v of victims) expect((await o.json("POST", `/v1/certificates/${v.id}/revoke`, { body: { reason: "key compromise" } })).status).toBe(200);
+    for (let round = 0; round < 30; round++) {
+      const r = await p.drainOnce();
+      if (!("error" in r) && !r.pending) break;
+    }
+    const revokedAtEdge = new Set(
+      edge.applied.filter((r) => r.kind === "cert" && r.status === "revoked").map((r) => (r as { serial_number: string }).serial_number),
+    );
+    // Before: each round claimed the same oldest rows (the broken agent's and the first ones
+    // after them), the 503 released them all undelivered, and no later row was ever claimed.
+    for (const v of victims) expect(revokedAtEdge.has(v.serial)).toBe(true);
+    const pending = await pendingSubjects();
+    expect(pending).toContain(brokenCert.serial_number);
+    for (const v of victims) expect(pending).not.toContain(v.serial);
+  });
+});
