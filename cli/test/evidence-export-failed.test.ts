@@ -67,6 +67,38 @@ describe("an export whose tree-head signature fails", () => {
     expect(report.ok, report.summary).toBe(true);
   }, 120_000);
 
+  it("a failure after the head is signed, before the bundle is sent (its CA chain, its consistency proof), is recorded too", async () => {
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const ca = o.services.ca;
+    // Read only once the tree head is signed (the bundle's chain is the head signer's: evidence.ts).
+    const issuersOf = ca.issuersOf.bind(ca);
+    ca.issuersOf = async () => {
+      throw new Error("connection lost (test)");
+    };
+    try {
+      const failed = await o.request("GET", `/v1/agents/${agent}/evidence`);
+      expect(failed.status).toBeGreaterThanOrEqual(500);
+    } finally {
+      ca.issuersOf = issuersOf;
+    }
+    const root = ca.root.bind(ca);
+    let calls = 0;
+    // The root read before the checkpoint (chainPem) succeeds; the one after it fails.
+    ca.root = async () => (++calls > 1 ? err({ code: "unavailable", message: "KMS unreachable (test)" }) : root());
+    try {
+      expect((await o.request("GET", `/v1/agents/${agent}/evidence`)).status).toBe(503);
+    } finally {
+      ca.root = root;
+    }
+    const all = (await o.json<{ data: Entry[] }>("GET", "/v1/audit/entries?limit=500")).body.data;
+    const checkpoints = all.filter((e) => e.kind === "evidence.exported" && e.entry.agent_id === agent);
+    expect(checkpoints).toHaveLength(2);
+    const notes = all.filter((e) => e.kind === "evidence.export_failed" && e.entry.data.agent_id === agent);
+    // Before: the checkpoints stayed with nothing saying their exports never reached the caller.
+    expect(notes.map((n) => n.entry.data.checkpoint_index)).toEqual(checkpoints.map((c) => c.index));
+    expect(notes[1]!.entry.data).toMatchObject({ stage: "sign", error: { code: "unavailable" } });
+  }, 120_000);
+
   it("a stream that fails part way is recorded the same way", async () => {
     const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
     const res = await o.request("GET", `/v1/agents/${agent}/evidence`);

@@ -86,14 +86,22 @@ export async function prepareEvidence(
     const rows = await tx.select().from(certificates).where(eq(certificates.agentId, agentId)).orderBy(asc(certificates.issuedAt));
     return { bounds: found, checkpoint: first, certs: rows };
   });
-  const sth = await treeHeadAt(s, tenant, checkpoint + 1);
-  if (!sth.ok) {
-    // The checkpoint is committed and says an export happened; the caller gets a 503 and no bundle.
-    await recordFailedExport(s, tenant.id, { agentId, checkpoint, actor, stage: "sign", error: sth.error });
-    return sth;
-  }
-  const cas = await chainOfSigner(s, tenant.id, sth.value.signer_certificate_pem);
-  if (!cas.ok) return cas;
+  // The checkpoint is committed and says an export happened: whatever fails from here until the
+  // header is ready (the head's signature, the CAs read after it, the consistency proof), as a
+  // refusal or a throw, leaves the caller a 503 and no bundle, and is recorded. Until 2026-12-07
+  // only a failed signature was, and the CA chain read after it failed unrecorded.
+  const signedPart = await recordingFailure(s, tenant.id, { agentId, checkpoint, actor }, async () => {
+    const head = await treeHeadAt(s, tenant, checkpoint + 1);
+    if (!head.ok) return head;
+    const chains = await chainOfSigner(s, tenant.id, head.value.signer_certificate_pem);
+    if (!chains.ok) return chains;
+    // The route refused a since_size beyond the log, and the log only grows: never clamp here.
+    const proof = window.sinceSize === undefined ? undefined
+      : (await withPrefetchedNodes(s.db, tenant.id, (reader) => consistencyProof(window.sinceSize!, head.value.tree_size, reader), s.auditNodes)).map(toHex);
+    return ok({ head, chains, proof });
+  });
+  if (!signedPart.ok) return signedPart;
+  const { head: sth, chains: cas, proof } = signedPart.value;
   const start = bounds.start;
   const end = bounds.end ?? checkpoint;
 
@@ -121,13 +129,7 @@ export async function prepareEvidence(
       issued_at: rfc3339(c.issuedAt), expires_at: rfc3339(c.expiresAt), revoked_at: rfc3339(c.revokedAt), revocation_reason: c.revocationReason,
     })),
     tree_head: sth.value,
-    ...(window.sinceSize === undefined ? {} : {
-      // The route refused a since_size beyond the log, and the log only grows: never clamp here.
-      consistency: {
-        from_size: window.sinceSize,
-        proof: (await withPrefetchedNodes(s.db, tenant.id, (reader) => consistencyProof(window.sinceSize!, sth.value.tree_size, reader), s.auditNodes)).map(toHex),
-      },
-    }),
+    ...(window.sinceSize === undefined || proof === undefined ? {} : { consistency: { from_size: window.sinceSize, proof } }),
   };
   const size = sth.value.tree_size;
   async function* pages() {
@@ -268,4 +270,19 @@ async function chainOfSigner(s: Services, tenantId: string, signerPem: string): 
   if (!signing) return err({ code: "not_configured", message: `tenant ${tenantId} has no issuing CA` });
   const others = issuers.filter((a) => a !== signing).map((a) => a.record.certificatePem);
   return ok({ chain: signing.record.certificatePem + root.value.record.certificatePem, others });
+}
+
+/** Runs what follows an export's committed checkpoint; a refusal or a throw is recorded (export-failed.ts) and passed on. */
+async function recordingFailure<T, E extends { code?: string; message: string }>(
+  s: Services, tenantId: string, f: { agentId: string; checkpoint: number; actor: AuditActor }, run: () => Promise<Result<T, E>>,
+): Promise<Result<T, E>> {
+  let r: Result<T, E>;
+  try {
+    r = await run();
+  } catch (e) {
+    await recordFailedExport(s, tenantId, { ...f, stage: "sign", error: { message: e instanceof Error ? e.message : String(e) } });
+    throw e;
+  }
+  if (!r.ok) await recordFailedExport(s, tenantId, { ...f, stage: "sign", error: r.error });
+  return r;
 }
