@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, openAsBlob, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +23,7 @@ import { migrationsDigest } from "./migrations-digest.ts";
 let cached: Promise<Blob> | undefined;
 
 export function pgliteTemplate(): Promise<Blob> {
-  cached ??= loadOrBuild();
+  cached ??= loadOrBuild(templatePath());
   return cached;
 }
 
@@ -33,8 +33,8 @@ function templatePath(): string {
   return join(tmpdir(), `kakunin-pglite-template-${migrationsDigest(pglite)}.tar.gz`);
 }
 
-async function loadOrBuild(): Promise<Blob> {
-  const path = templatePath();
+/** The dump at `path`, built there first when missing (exported for its test, with a path of its own). */
+export async function loadOrBuild(path: string): Promise<Blob> {
   if (!existsSync(path)) {
     const client = new PGlite();
     try {
@@ -47,8 +47,12 @@ async function loadOrBuild(): Promise<Blob> {
       await client.close();
     }
   }
+  // Read into memory (about 5 MB), not a Blob backed by the file (fs.openAsBlob): two test files
+  // that both found no template each build and rename one into place, and a file-backed Blob of
+  // the first cannot be read once the second replaced the file (NotReadableError), so every later
+  // database of that test file failed to open (origin/test/pglite-template.test.ts).
   // PGlite decompresses a dump whose type says gzip.
-  return openAsBlob(path, { type: "application/x-gzip" });
+  return new Blob([readFileSync(path)], { type: "application/x-gzip" });
 }
 
 /**
