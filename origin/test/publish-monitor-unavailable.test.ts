@@ -1,8 +1,9 @@
 import { isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { err, ok, type EdgeRecord, type PublishBatch } from "@kakunin/shared";
+import { err, ok, recordKey, type EdgeRecord, type PublishBatch } from "@kakunin/shared";
 import { outbox } from "../src/db/schema.ts";
 import type { EdgeClient } from "../src/publish/edge-client.ts";
+import { currentEpoch } from "../src/publish/epoch.ts";
 import { Publisher } from "../src/publish/publisher.ts";
 import { noSigners } from "../src/publish/signers.ts";
 import { agentBody, startTestOrigin, type TestOrigin } from "./harness.ts";
@@ -14,12 +15,19 @@ const agentOf = (r: EdgeRecord): string | undefined => ("agent_id" in r ? r.agen
  * every other record of the batch is applied, and the call is a 503 monitor-unavailable naming the
  * broken agents.
  */
-function brokenMonitorEdge(broken: string) {
-  const applied: EdgeRecord[] = [];
+function brokenMonitorEdge(broken: string, opts: { heldEpoch?: number } = {}) {
+  const applied: { record: EdgeRecord; epoch: number }[] = [];
   const client: EdgeClient = {
     async publish(batch: PublishBatch) {
-      applied.push(...batch.records.filter((r) => agentOf(r) !== broken));
-      if (!batch.records.some((r) => agentOf(r) === broken)) return ok({ applied: batch.records.length, stale: 0 });
+      const n = batch.epoch?.n ?? 0;
+      // An edge that holds a newer epoch (the database was restored from a dump) refuses the batch whole.
+      const ahead = opts.heldEpoch !== undefined && n <= opts.heldEpoch;
+      const head = { epoch: { n: Math.max(n, opts.heldEpoch ?? 0), id: ahead ? "edge-epoch" : (batch.epoch?.id ?? "") }, max_v: 1_000_000 };
+      const ack = ahead
+        ? { applied: 0, stale: batch.records.length, stale_keys: batch.records.map(recordKey), head }
+        : { applied: batch.records.filter((r) => agentOf(r) !== broken).length, stale: 0, ...(opts.heldEpoch !== undefined && { head }) };
+      if (!ahead) applied.push(...batch.records.filter((r) => agentOf(r) !== broken).map((record) => ({ record, epoch: n })));
+      if (!batch.records.some((r) => agentOf(r) === broken)) return ok(ack);
       return err({
         status: 503,
         body: JSON.stringify({
@@ -28,6 +36,7 @@ function brokenMonitorEdge(broken: string) {
           status: 503,
           detail: "The monitor of 1 agent(s) did not answer; the rest of the batch was applied. Send it again.",
           agent_ids: [broken],
+          ack,
         }),
       });
     },
@@ -65,7 +74,10 @@ describe("a publish batch the edge answers 503 monitor-unavailable (one agent's 
       if (!("error" in r) && !r.pending) break;
     }
     const revokedAtEdge = new Set(
-      edge.applied.filter((r) => r.kind === "cert" && r.status === "revoked").map((r) => (r as { serial_number: string }).serial_number),
+      edge.applied
+        .map((a) => a.record)
+        .filter((r) => r.kind === "cert" && r.status === "revoked")
+        .map((r) => (r as { serial_number: string }).serial_number),
     );
     // Before: each round claimed the same oldest rows (the broken agent's and the first ones
     // after them), the 503 released them all undelivered, and no later row was ever claimed.
@@ -73,5 +85,25 @@ describe("a publish batch the edge answers 503 monitor-unavailable (one agent's 
     const pending = await pendingSubjects();
     expect(pending).toContain(brokenCert.serial_number);
     for (const v of victims) expect(pending).not.toContain(v.serial);
+  });
+  it("an edge that holds a newer epoch (a restored database) applied nothing: the origin starts a new epoch and re-publishes, it does not mark the batch delivered", async () => {
+    const create = async (name: string) => (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name }) })).body.data.id;
+    const broken = await create("monitor-broken-restored");
+    await o.json("POST", `/v1/agents/${broken}/certify`);
+    const id = await create("restored-victim");
+    const cert = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${id}/certify`)).body.data;
+    expect((await o.json("POST", `/v1/certificates/${cert.id}/revoke`, { body: { reason: "key compromise" } })).status).toBe(200);
+    const held = (await currentEpoch(o.services.db)).n + 5;
+    const edge = brokenMonitorEdge(broken, { heldEpoch: held });
+    const p = new Publisher(o.services, edge.client, noSigners, { log: () => {}, batchSize: 200 });
+    for (let round = 0; round < 10; round++) {
+      const r = await p.drainOnce();
+      if (!("error" in r) && !r.pending) break;
+    }
+    // Before: the 503 was read as "the rest applied", the revocation was marked delivered while the
+    // edge had refused it as stale, and it never reached the edge.
+    const revocation = edge.applied.find((a) => a.record.kind === "cert" && a.record.status === "revoked" && a.record.serial_number === cert.serial_number);
+    expect(revocation?.epoch).toBeGreaterThan(held);
+    expect((await currentEpoch(o.services.db)).n).toBeGreaterThan(held);
   });
 });

@@ -71,9 +71,12 @@ describe("one agent's broken monitor during a publish", () => {
       expect(res.headers.get("retry-after")).toBe("1");
       // It names the broken agents: the origin marks every other record delivered (publisher.ts),
       // so the broken agent's held rows never keep later rows from being claimed.
-      expect(await res.json<{ type: string; agent_ids?: string[] }>()).toMatchObject({
+      // And what the ledger did with the rest (the ack a 200 carries), so an origin behind the
+      // edge's epoch (a restored database) does not take the refused rest for applied.
+      expect(await res.json<{ type: string; agent_ids?: string[]; ack?: { applied: number; stale: number } }>()).toMatchObject({
         type: "urn:kakunin:problem:monitor-unavailable",
         agent_ids: [broken.agent_id],
+        ack: { applied: 2, stale: 0 },
       });
       // Before: the whole batch failed with 500, and the victim stayed active for as long as the
       // other agent's monitor stayed broken (every retry failed the same way).

@@ -252,7 +252,12 @@ export class Publisher {
         }
         // Some agents' monitors failed: the edge applied every other agent's records (monitor-unavailable.ts).
         const failed = monitorUnavailableAgents(e);
-        if (failed) return { hold: describePublishError(e), applied: units.filter((u) => appliedDespite(u.record, failed)) };
+        if (failed) {
+          // Applied as far as the ledger is concerned: not when it holds a newer epoch (a restored
+          // database), which refuses the batch whole; then a new epoch re-publishes everything.
+          if (await this.edgeAhead(failed.ack, epoch, records)) return "resend";
+          return { hold: describePublishError(e), applied: units.filter((u) => appliedDespite(u.record, failed.agents)) };
+        }
       } else {
         this.s.metrics.publishFailures.inc({ status: "0" });
       }

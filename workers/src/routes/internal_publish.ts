@@ -152,6 +152,9 @@ export function register(app: EdgeApp): void {
       return edgeProblem(c, "monitor-unavailable", `The monitor of ${failed.size} agent(s) did not answer; the rest of the batch was applied. Send it again.`, {
         headers: { "retry-after": "1" },
         agent_ids: [...failed],
+        // What the ledger did with the rest, as a 200 would say: a batch refused as stale (the
+        // edge holds a newer epoch: a restored database) must not be taken for applied.
+        ack: { ...result, applied: result.applied + feedback.filter((f) => !failed.has(f.agent_id)).length },
       });
     }
     return c.json({ data: { ...result, applied: result.applied + feedback.length } });
