@@ -1,12 +1,13 @@
 import { createRoute } from "@hono/zod-openapi";
 import {
-  checkWireVersion, PUBLISH_ACCEPTED_WIRE_VERSIONS, internalAuthMessage, MAX_SKEW_S, PUBLISH_MAX_BYTES, PUBLISH_PATH, publishBatchSchema, verifyInternal, type PublishBatch,
+  checkWireVersion, PUBLISH_ACCEPTED_WIRE_VERSIONS, recordKey, internalAuthMessage, MAX_SKEW_S, PUBLISH_MAX_BYTES, PUBLISH_PATH, publishBatchSchema, verifyInternal, type PublishBatch,
 } from "@kakunin/shared";
 import { dataResponse, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { coordinator } from "../ledger/client.ts";
 import { publishAckSchema } from "../openapi/schemas.ts";
 import { forgetPrepared } from "../ocsp/prepared.ts";
+import { forgetPki } from "../http/pki-cache.ts";
 import { statusCache } from "../verify/status-cache.ts";
 import { statusAt } from "@kakunin/verify/rules";
 
@@ -140,6 +141,8 @@ export function register(app: EdgeApp): void {
     // wait for) is the new record, not its cached copy for up to the cache TTL. Other isolates
     // keep the TTL bound.
     for (const r of records) {
+      // A CRL record also carries the CA chain and certificates (v1_ca.ts): all served from one entry.
+      if (r.kind === "crl") forgetPki(recordKey(r));
       if (r.kind !== "cert" || held.has(r)) continue;
       statusCache.delete(r.serial_number);
       forgetPrepared(r.serial_number);

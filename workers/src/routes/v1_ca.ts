@@ -1,9 +1,9 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
-import type { CrlRecord } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
 import { cacheControl, problemResponses, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
-import { notModified, strongEtag } from "../http/conditional.ts";
+import { notModified } from "../http/conditional.ts";
+import { pkiRecord, type PkiBody } from "../http/pki-cache.ts";
 import { edgeProblem } from "../http/problems.ts";
 
 /** A tenant id, `default` (the operator tenant) or, for CRLs, `root` (the root's CRL of issuing CAs). */
@@ -12,10 +12,8 @@ const CRL_ISSUER = /^([0-9a-f-]{36}|default|root)(:[0-9a-f]{1,40}(:(0|[1-9][0-9]
 const ISSUER = /^[0-9a-f]{1,40}$/;
 const PARTITION = /^(0|[1-9][0-9]{0,8})$/;
 
-async function crlRecord(env: Env, tenant: string): Promise<CrlRecord | undefined> {
-  const raw = await env.CERT_STATUS.get(`crl:${tenant}`);
-  return raw ? (JSON.parse(raw) as CrlRecord) : undefined;
-}
+// Parsed, decoded and hashed once per isolate and cache period, not per request (pki-cache.ts).
+const crlRecord = (env: Env, tenant: string) => pkiRecord(env, `crl:${tenant}`);
 
 function decodeB64(b64: string): Uint8Array {
   const bin = atob(b64);
@@ -110,8 +108,9 @@ function pemToDer(pem: string): Uint8Array[] {
  * a path fetches them and every cache polls the CRL, and they change only at a rollover or a
  * re-signing, so a revalidation costs no body. `maxAgeS` and `headers` are the 200's own.
  */
-async function pkiAnswer(c: Context<EdgeEnv>, body: Uint8Array, contentType: string, maxAgeS: number, headers: Record<string, string> = {}): Promise<Response> {
-  const validators = { "cache-control": `public, max-age=${maxAgeS}`, etag: await strongEtag(body) };
+async function pkiAnswer(c: Context<EdgeEnv>, prepared: Promise<PkiBody>, contentType: string, maxAgeS: number, headers: Record<string, string> = {}): Promise<Response> {
+  const { body, etag } = await prepared;
+  const validators = { "cache-control": `public, max-age=${maxAgeS}`, etag };
   if (notModified(c.req.raw.headers, validators.etag)) return new Response(null, { status: 304, headers: validators });
   return new Response(body, { headers: { "content-type": contentType, ...validators, ...headers } });
 }
@@ -122,7 +121,7 @@ export function register(app: EdgeApp): void {
     if (!CRL_ISSUER.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
     const rec = await crlRecord(c.env, tenant);
     if (!rec) return edgeProblem(c, "not-found", `No CRL published for tenant ${tenant}.`);
-    return pkiAnswer(c, decodeB64(rec.crl_b64), "application/pkix-crl", 60, { "last-modified": new Date(rec.this_update).toUTCString() });
+    return pkiAnswer(c, rec.body("crl", (r) => decodeB64(r.crl_b64))!, "application/pkix-crl", 60, { "last-modified": new Date(rec.rec.this_update).toUTCString() });
   };
   serve(app, crlDefaultRoute, (c) => crl(c, "default"));
   serve(app, crlRoute, (c) => crl(c, c.req.param("tenant")));
@@ -131,7 +130,7 @@ export function register(app: EdgeApp): void {
     if (!TENANT.test(tenant)) return edgeProblem(c, "not-found", `No tenant ${tenant}.`);
     const rec = await crlRecord(c.env, tenant);
     if (!rec) return edgeProblem(c, "not-found", `No CA published for tenant ${tenant}.`);
-    return pkiAnswer(c, new TextEncoder().encode(rec.chain_pem), "application/pem-certificate-chain", 3600);
+    return pkiAnswer(c, rec.body("chain", (r) => new TextEncoder().encode(r.chain_pem))!, "application/pem-certificate-chain", 3600);
   };
   serve(app, chainDefaultRoute, (c) => chain(c, "default"));
   serve(app, chainRoute, (c) => chain(c, c.req.param("tenant")));
@@ -153,9 +152,11 @@ export function register(app: EdgeApp): void {
     const { tenant, issuer } = c.req.param();
     if (!TENANT.test(tenant) || !(issuer === "root" || ISSUER.test(issuer))) return edgeProblem(c, "not-found", `No issuer ${issuer} of tenant ${tenant}.`);
     const rec = await crlRecord(c.env, issuer === "root" ? tenant : `${tenant}:${issuer}`);
-    const ders = rec ? pemToDer(rec.chain_pem) : [];
-    const der = issuer === "root" ? ders[ders.length - 1] : ders[0];
-    if (!der || ders.length < 2) return edgeProblem(c, "not-found", `No CA ${issuer} published for tenant ${tenant}.`);
+    const der = rec?.body(issuer === "root" ? "cert:last" : "cert:first", (r) => {
+      const ders = pemToDer(r.chain_pem);
+      return ders.length < 2 ? undefined : issuer === "root" ? ders[ders.length - 1] : ders[0];
+    });
+    if (!der) return edgeProblem(c, "not-found", `No CA ${issuer} published for tenant ${tenant}.`);
     return pkiAnswer(c, der, "application/pkix-cert", 3600);
   });
 }

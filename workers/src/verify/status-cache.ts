@@ -31,17 +31,27 @@ export function cacheTtlMs(raw: string | undefined): number {
 
 /** A bounded map whose entries expire; also used by the OCSP responder (ocsp/prepared.ts). */
 export class StatusCache<T = StatusEntry> {
-  private readonly entries = new Map<string, { value: T; until: number }>();
+  private readonly entries = new Map<string, { value: T; until: number; units: number }>();
   /** Bumped by every delete(): a read that began before one may hold what the delivery replaced. */
   private generation = 0;
+  /** Sum of `units(value)` over the entries held. */
+  private heldUnits = 0;
 
-  constructor(private readonly maxEntries = MAX_ENTRIES) {}
+  /**
+   * `maxUnits` and `units` bound what the entries weigh (bytes, roughly) when the count alone does
+   * not: a CRL can be ~1.6 MB as held (pki-cache.ts), so 10,000 of them would not fit an isolate.
+   */
+  constructor(
+    private readonly maxEntries = MAX_ENTRIES,
+    private readonly maxUnits = Number.POSITIVE_INFINITY,
+    private readonly units: (value: T) => number = () => 0,
+  ) {}
 
   get(key: string, now: number): T | undefined {
     const e = this.entries.get(key);
     if (!e) return undefined;
     if (now >= e.until) {
-      this.entries.delete(key);
+      this.drop(key);
       return undefined;
     }
     return e.value;
@@ -62,19 +72,30 @@ export class StatusCache<T = StatusEntry> {
   set(key: string, value: T, now: number, ttlMs: number, readSince?: number): void {
     if (ttlMs <= 0) return;
     if (readSince !== undefined && readSince !== this.generation) return;
-    this.entries.delete(key);
+    this.drop(key);
+    const units = this.units(value);
+    if (units > this.maxUnits) return;
     // Map iteration is insertion order, so the first key is the oldest entry.
-    if (this.entries.size >= this.maxEntries) {
+    while (this.entries.size > 0 && (this.entries.size >= this.maxEntries || this.heldUnits + units > this.maxUnits)) {
       const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+      if (oldest === undefined) break;
+      this.drop(oldest);
     }
-    this.entries.set(key, { value, until: now + ttlMs });
+    this.entries.set(key, { value, until: now + ttlMs, units });
+    this.heldUnits += units;
+  }
+
+  private drop(key: string): void {
+    const e = this.entries.get(key);
+    if (!e) return;
+    this.heldUnits -= e.units;
+    this.entries.delete(key);
   }
 
   /** Drops an entry: this isolate applied a newer record for it (internal_publish). */
   delete(key: string): void {
     this.generation++;
-    this.entries.delete(key);
+    this.drop(key);
   }
 
   get size(): number {
