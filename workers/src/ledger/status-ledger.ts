@@ -92,6 +92,16 @@ export class StatusLedger extends DurableObject<Env> {
     return result;
   }
 
+  /** Shard: the (epoch, version) held for each of `keys` that it holds (a read; see ledger/would-apply.ts). */
+  heldVersions(keys: string[]): Record<string, { v: number; epoch: number }> {
+    const out: Record<string, { v: number; epoch: number }> = {};
+    for (const key of keys) {
+      const row = this.ctx.storage.sql.exec<{ v: number; epoch: number }>("SELECT v, epoch FROM records WHERE key = ?", key).toArray()[0];
+      if (row) out[key] = { v: row.v, epoch: row.epoch };
+    }
+    return out;
+  }
+
   /** Coordinator: a record of the pre-sharding single ledger that has not moved to its shard yet. */
   legacyGet(key: string): { value: string | null; done: boolean } {
     const sql = this.ctx.storage.sql;

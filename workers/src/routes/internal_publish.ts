@@ -1,10 +1,11 @@
 import { createRoute } from "@hono/zod-openapi";
 import {
-  checkWireVersion, PUBLISH_ACCEPTED_WIRE_VERSIONS, recordKey, internalAuthMessage, MAX_SKEW_S, PUBLISH_MAX_BYTES, PUBLISH_PATH, publishBatchSchema, verifyInternal, type PublishBatch,
+  checkWireVersion, LEGACY_EPOCH, type OriginEpoch, PUBLISH_ACCEPTED_WIRE_VERSIONS, recordKey, internalAuthMessage, MAX_SKEW_S, PUBLISH_MAX_BYTES, PUBLISH_PATH, publishBatchSchema, verifyInternal, type PublishBatch,
 } from "@kakunin/shared";
 import { dataResponse, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { coordinator } from "../ledger/client.ts";
+import { wouldApply } from "../ledger/would-apply.ts";
 import { publishAckSchema } from "../openapi/schemas.ts";
 import { forgetPrepared } from "../ocsp/prepared.ts";
 import { forgetPki } from "../http/pki-cache.ts";
@@ -48,15 +49,23 @@ const ADOPT_CONCURRENCY = 32;
  * agents whose monitor failed (heldRecords), for the origin's retry (idempotent adoption; a monitor
  * that never scored an event keeps no state).
  */
-async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["records"][number][], failed: Set<string>): Promise<void> {
+async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["records"][number][], epoch: OriginEpoch, failed: Set<string>): Promise<void> {
   const now = Date.now();
-  const renewals = records.flatMap((r) => {
+  const candidates = records.filter(
     // Only a predecessor still inside its overlap: the origin re-publishes every unexpired
     // certificate (each OCSP refresh, every two days), superseded ones included, each naming its
     // successor. Adopting those pushed the agent's current serials out of the last RISK_SERIALS
     // (the monitor keeps the most recently adopted), so a review's clear or a later risk change
     // no longer reached the certificate gateways verify.
-    if (r.kind === "cert" && r.superseded_by && statusAt(r, now) === "active") return [{ agent: r.agent_id, serials: [r.serial_number, r.superseded_by] }];
+    (r) => (r.kind === "cert" && r.superseded_by && statusAt(r, now) === "active") || (r.kind === "agent" && r.current_serial),
+  );
+  // Only records the ledger will apply: adoption runs before it, and a stale record's serial (an
+  // older agent record arriving late, from a second origin or an old batch retried) was adopted
+  // although the ledger then refused it, publishing risk under a serial that is not the agent's
+  // and pushing one the gateways verify out of the last RISK_SERIALS.
+  const applicable = await wouldApply(env, candidates, epoch);
+  const renewals = candidates.filter((r) => applicable.has(r)).flatMap((r) => {
+    if (r.kind === "cert" && r.superseded_by) return [{ agent: r.agent_id, serials: [r.serial_number, r.superseded_by] }];
     if (r.kind === "agent" && r.current_serial) return [{ agent: r.agent_id, serials: [r.current_serial] }];
     return [];
   });
@@ -127,7 +136,7 @@ export function register(app: EdgeApp): void {
       const until = f.accepted_until === undefined ? undefined : Date.parse(f.accepted_until) || 0;
       await monitorCall(failed, f.agent_id, () => c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids, until, f.accepted_features));
     }
-    await adoptRenewedSerials(c.env, records, failed);
+    await adoptRenewedSerials(c.env, records, batch.data.epoch ?? LEGACY_EPOCH, failed);
     const held = heldRecords(records, failed);
     const result = await coordinator(c.env).apply(
       auth.nonce,
