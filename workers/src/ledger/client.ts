@@ -1,3 +1,4 @@
+import { MAX_SKEW_S } from "@kakunin/shared";
 import type { StatusLedger } from "./status-ledger.ts";
 
 /**
@@ -44,4 +45,12 @@ export function ledger(env: Env, key: string): DurableObjectStub<StatusLedger> {
 /** The publish coordinator (nonces, epoch head); also holds a pre-sharding ledger's records until they move. */
 export function coordinator(env: Env): DurableObjectStub<StatusLedger> {
   return env.STATUS_LEDGER.getByName("global");
+}
+
+/**
+ * Spends a verified internal call's nonce in the coordinator's store (false: replayed). Kept until
+ * its timestamp can no longer pass the skew check, as internal_publish keeps a batch's.
+ */
+export function claimInternalNonce(env: Env, auth: { nonce: string; timestamp: number }): Promise<boolean> {
+  return coordinator(env).claimNonce(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000);
 }

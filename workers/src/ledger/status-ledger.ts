@@ -92,6 +92,19 @@ export class StatusLedger extends DurableObject<Env> {
     return result;
   }
 
+  /**
+   * Coordinator: records a signed read's nonce until `expiresAt` (epoch ms); false when it was
+   * seen before (a replay). The same store as publish nonces (applyNow), so a nonce is spent once
+   * whatever the call.
+   */
+  claimNonce(nonce: string, expiresAt: number): boolean {
+    const sql = this.ctx.storage.sql;
+    sql.exec("DELETE FROM nonces WHERE expires_at < ?", Date.now());
+    if (sql.exec("SELECT 1 FROM nonces WHERE nonce = ?", nonce).toArray().length > 0) return false;
+    sql.exec("INSERT INTO nonces (nonce, expires_at) VALUES (?, ?)", nonce, expiresAt);
+    return true;
+  }
+
   /** Shard: the (epoch, version) held for each of `keys` that it holds (a read; see ledger/would-apply.ts). */
   heldVersions(keys: string[]): Record<string, { v: number; epoch: number }> {
     const out: Record<string, { v: number; epoch: number }> = {};

@@ -2,7 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { verifyInternal } from "@kakunin/shared";
 import { dataResponse, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
-import { coordinator } from "../ledger/client.ts";
+import { claimInternalNonce, coordinator } from "../ledger/client.ts";
 import type { LedgerStats } from "../ledger/status-ledger.ts";
 import { summarise, type ForwardingSummary } from "../monitor/health.ts";
 
@@ -50,7 +50,7 @@ export const route = createRoute({
       ...dataResponse(metricsSchema, "Current numbers; never cached", { "cache-control": z.literal("no-store") }),
       content: { ...dataResponse(metricsSchema, "").content, "text/plain; version=0.0.4": { schema: z.string() } },
     },
-    ...problemResponses({ 401: "Unsigned, badly signed or stale request", 500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)" }),
+    ...problemResponses({ 401: "Unsigned, badly signed, stale or replayed request", 500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)" }),
   },
 });
 
@@ -60,6 +60,7 @@ export function register(app: EdgeApp): void {
     if (!secret) return edgeProblem(c, "internal-error", "KAKUNIN_EDGE_SECRET is not configured at the edge.");
     const auth = await verifyInternal(secret, "GET", PATH, "", c.req.raw.headers);
     if (!auth.ok) return edgeProblem(c, "unauthorized", "GET /v1/admin/metrics needs a signed request (kakunin-signature).");
+    if (!(await claimInternalNonce(c.env, auth))) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
     const now = Date.now();
     const [stats, forwarding] = await Promise.all([coordinator(c.env).stats(), summarise(c.env.CERT_STATUS, now)]);
     const m = build(c.env.KAKUNIN_ENV, now, stats, forwarding);

@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { verifyInternal } from "@kakunin/shared";
+import { claimInternalNonce } from "../ledger/client.ts";
 import { dataResponse, INGEST_TOKEN, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { authenticateIngest } from "../ingest/authenticate.ts";
@@ -22,7 +23,7 @@ export const route = createRoute({
   responses: {
     200: dataResponse(riskViewSchema, "Current risk (decayed to now); not cached", { "cache-control": z.literal("no-store") }),
     ...problemResponses({
-      401: "Missing or invalid ingest token (and no valid signature)",
+      401: "Missing or invalid ingest token (and no valid signature), or a replayed signed call",
       403: "The token's certificate is no longer valid",
       404: "Not an agent id, or another agent than the token's (the same answer)",
       500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
@@ -41,6 +42,8 @@ export function register(app: EdgeApp): void {
       c.req.header("kakunin-signature") && c.env.KAKUNIN_EDGE_SECRET
         ? await verifyInternal(c.env.KAKUNIN_EDGE_SECRET, "GET", path, "", c.req.raw.headers)
         : undefined;
+    // A signed call is spent once (as publishes are): a captured one is not replayable for ±300 s.
+    if (signed?.ok && !(await claimInternalNonce(c.env, signed))) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
     if (!signed?.ok) {
       const caller = await authenticateIngest(c);
       if (caller instanceof Response) return caller;
