@@ -135,6 +135,10 @@ export function createLauncher(opts: SystemOptions): Launcher {
       return failed ? { ok: false, error: failed } : { ok: true, ...s };
     },
     async stop() {
+      // Ctrl-C while the ports are being chosen: the children are spawned right after, so wait for
+      // that and stop them too. Read before it, `running` was empty and the edge's wrangler,
+      // spawned a moment later, outlived the demo (test/demo.e2e.test.ts, Ctrl-C case, flaky).
+      if (planned) await planned.catch(() => undefined);
       const running = children.filter((ch) => alive(ch.proc));
       const exited = running.map((ch) => new Promise<void>((r) => ch.proc.once("exit", () => r())));
       for (const ch of running) signalGroup(ch.proc, "SIGTERM");
