@@ -41,11 +41,16 @@ function sameHash(a: string, b: string): boolean {
  */
 async function refuseUnlessToken(q: Queryable, tenant: { id: string } | undefined, given: string): Promise<string> {
   if (!tenant) throw new ApiError("unauthorized", "No bootstrap token has been issued.");
+  // Every pending hash is compared (normally exactly one), so timing does not tell them apart.
+  // The tokens are read BEFORE the admin keys: the exchange deletes the token and creates the key
+  // in one commit, so a token read that misses the token is followed by a key read that sees the
+  // key (409). In the other order, without the lock, a call with the right token racing the
+  // exchange read "no admin key" before the commit and "no token" after it: 401 instead of 409
+  // (origin/test/init.test.ts, concurrent inits on PostgreSQL, seen once in CI).
+  const matches = (await pendingBootstrapHashes(q, tenant.id)).map((h) => sameHash(h, given));
   if (await hasActiveAdminKey(q, tenant.id)) {
     throw new ApiError("already-initialized", "Tenant 'default' already has an admin API key; ask its holder for a key (POST /v1/api-keys).");
   }
-  // Every pending hash is compared (normally exactly one), so timing does not tell them apart.
-  const matches = (await pendingBootstrapHashes(q, tenant.id)).map((h) => sameHash(h, given));
   if (!matches.includes(true)) throw new ApiError("unauthorized", "Invalid bootstrap token.");
   return tenant.id;
 }
