@@ -45,9 +45,9 @@ const ADOPT_CONCURRENCY = 32;
  * record naming its current serial, which is how a certificate issued without a renewal (certify
  * again after a revocation or a new model hash) reaches the edge: otherwise a risky agent's new
  * serial would read as low to ?max_band= until the agent posts again. Before the records are
- * applied, so a new serial's status is never readable at this edge without its risk. Returns the
- * agents whose monitor failed (heldRecords), for the origin's retry (idempotent adoption; a monitor
- * that never scored an event keeps no state).
+ * applied, so a new serial's status is never readable at this edge without its risk. An agent
+ * whose monitor fails is added to `failed` (heldRecords), for the origin's retry (idempotent
+ * adoption; a monitor that never scored an event keeps no state).
  */
 async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["records"][number][], epoch: OriginEpoch, failed: Set<string>): Promise<void> {
   const now = Date.now();
@@ -156,6 +156,8 @@ export function register(app: EdgeApp): void {
       statusCache.delete(r.serial_number);
       forgetPrepared(r.serial_number);
     }
+    // Feedback counts as applied once its monitor took it.
+    const ack = { ...result, applied: result.applied + feedback.filter((f) => !failed.has(f.agent_id)).length };
     // Not delivered as a whole: the origin holds the batch and sends it again (what was applied
     // comes back stale, a no-op; feedback and adoption are idempotent).
     if (failed.size > 0) {
@@ -166,9 +168,9 @@ export function register(app: EdgeApp): void {
         agent_ids: [...failed],
         // What the ledger did with the rest, as a 200 would say: a batch refused as stale (the
         // edge holds a newer epoch: a restored database) must not be taken for applied.
-        ack: { ...result, applied: result.applied + feedback.filter((f) => !failed.has(f.agent_id)).length },
+        ack,
       });
     }
-    return c.json({ data: { ...result, applied: result.applied + feedback.length } });
+    return c.json({ data: ack });
   });
 }
