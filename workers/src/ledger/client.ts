@@ -48,9 +48,24 @@ export function coordinator(env: Env): DurableObjectStub<StatusLedger> {
 }
 
 /**
- * Spends a verified internal call's nonce in the coordinator's store (false: replayed). Kept until
- * its timestamp can no longer pass the skew check, as internal_publish keeps a batch's.
+ * Objects that keep the nonces of signed reads (GET /v1/agents/:id/risk, GET /v1/admin/metrics),
+ * a nonce always in the same one (chosen by its hash), so a replay meets its first use.
+ *
+ * Not the coordinator: it admits every publish batch, revocations of every tenant included, one at
+ * a time, and the origin's risk route, which any agent credential may call for its own agent as
+ * often as it likes, made each of those reads a write there (bef5a5b). A signature covers the
+ * method and the path, so a read's nonce can never sign a publish: separate stores lose nothing.
+ */
+const READ_NONCE_STORES = 16;
+
+export function readNonceStore(env: Env, nonce: string): DurableObjectStub<StatusLedger> {
+  return env.STATUS_LEDGER.getByName(`read-nonces-${shardOf(nonce, READ_NONCE_STORES)}`);
+}
+
+/**
+ * Spends a verified signed read's nonce (false: replayed). Kept until its timestamp can no longer
+ * pass the skew check, as internal_publish keeps a batch's.
  */
 export function claimInternalNonce(env: Env, auth: { nonce: string; timestamp: number }): Promise<boolean> {
-  return coordinator(env).claimNonce(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000);
+  return readNonceStore(env, auth.nonce).claimNonce(auth.nonce, (auth.timestamp + MAX_SKEW_S + 60) * 1000);
 }

@@ -17,12 +17,14 @@ export interface LedgerStats {
 const MIGRATE_CHUNK = 500;
 
 /**
- * The edge's ordering point for what the origin publishes, in two roles of one class
+ * The edge's ordering point for what the origin publishes, in three roles of one class
  * (see client.ts for the layout):
  * - the coordinator ("global") remembers request nonces until their timestamp window closes,
  *   refusing replays, admits or refuses a batch's origin epoch as a whole, keeps the head the
  *   origin reads back, and hands each shard its records — batches one at a time, shards in
  *   parallel;
+ * - a read-nonce store (client.ts readNonceStore) only spends the nonces of signed reads, apart
+ *   from the coordinator every publish waits on;
  * - a shard applies a record only when its (epoch, version) is newer than the one held, so
  *   retries and reordering can never roll a revocation back, keeps the authoritative copy in
  *   SQLite (which `?consistency=strong` reads) and copies applied records to KV (the fast,
@@ -93,9 +95,9 @@ export class StatusLedger extends DurableObject<Env> {
   }
 
   /**
-   * Coordinator: records a signed read's nonce until `expiresAt` (epoch ms); false when it was
-   * seen before (a replay). The same store as publish nonces (applyNow), so a nonce is spent once
-   * whatever the call.
+   * Read-nonce store (client.ts readNonceStore): records a signed read's nonce until `expiresAt`
+   * (epoch ms); false when it was seen before (a replay). The sweep reads the expiry index
+   * (SCHEMA): a full scan per call cost each read the whole window's nonces.
    */
   claimNonce(nonce: string, expiresAt: number): boolean {
     const sql = this.ctx.storage.sql;
