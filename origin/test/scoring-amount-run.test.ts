@@ -86,3 +86,59 @@ describe("amount_over_max: a run of record amounts", () => {
     expect(recordRun({ ...series, recent: [...values, 1, 1, 1, 1, 1, 1, 1], top: values.slice(-16).reverse() }, 5.2)).toBeUndefined();
   });
 });
+
+/**
+ * A monitor from release 9f2709c keeps no top values (`top` came later): today's build began them
+ * empty at the first value after the upgrade, while `seen` still counted the whole history. The
+ * run statistic took the largest since the upgrade for the largest ever and the thousands of
+ * values before for values it had ranked against, so amounts the agent had exceeded many times
+ * before the upgrade read as records among all of them: medium, and high for seed 10 (an automatic
+ * suspension under the risk policy), where the same history kept whole read low.
+ */
+describe("amount_over_max: a monitor whose top values began after its history", () => {
+  /** 31 days of approvals (as history()); from day 28 on, as a monitor upgraded then: no top before (or an empty one). */
+  function upgraded(seed: number, how: "whole" | "from-9f2709c" | "begun-empty") {
+    const r = rng(seed);
+    const s = newState();
+    let largest = 0;
+    let end = T0;
+    let i = 0;
+    for (let d = 0; d < 31; d++) {
+      if (d === 28 && how !== "whole")
+        for (const series of Object.values(s.amounts)) {
+          delete series.top;
+          // A build between the top values and this fix began them empty, recording nothing.
+          if (how === "begun-empty") series.top = [];
+        }
+      for (let t = T0 + d * DAY + r() * HOUR; t < T0 + d * DAY + 9 * HOUR; t += HOUR / 2 + r() * HOUR) {
+        const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+        const amount = Math.round(200 * Math.exp(0.8 * z) * 100) / 100;
+        largest = Math.max(largest, amount);
+        const id = `u${i++}`;
+        scoreEvent(s, { id: `${id}-r`, ts: Math.floor(t), type: "tool_call", action: "expenses.read", resource: `expenses/${id}`, outcome: "success" }, SCOPES);
+        scoreEvent(s, approve(id, Math.floor(t + 20_000), amount), SCOPES);
+        end = t + 20_000;
+      }
+    }
+    return { s, end, largest };
+  }
+
+  for (const seed of [8, 9, 10])
+    for (const how of ["from-9f2709c", "begun-empty"] as const)
+      it(`seed ${seed}, ${how}: amounts at 0.7× its largest ever read as they do with the history whole`, () => {
+        const whole = upgraded(seed, "whole");
+        const late = upgraded(seed, how);
+        const amounts = [0.7, 0.735, 0.686].map((f) => whole.largest * f);
+        const expected = run(whole.s, whole.end + DAY, amounts).map((e) => e!.band);
+        expect(expected).toEqual(["low", "low", "low"]);
+        expect(run(late.s, late.end + DAY, amounts).map((e) => e!.band)).toEqual(expected);
+      });
+
+  it("a real run after the upgrade is still high", () => {
+    const late = upgraded(7, "from-9f2709c");
+    const third = run(late.s, late.end + DAY, [6_000, 6_900, 6_400])[2]!;
+    expect(late.largest).toBeLessThan(6_000 / 2);
+    expect(third.band).toBe("high");
+    expect(third.reasons[0]!.detail).toMatch(/3 of the last 8 amounts are beyond the largest before them/);
+  });
+});

@@ -40,10 +40,17 @@ export interface RecordRun {
  * none (fewer than two values of the window beyond the largest before it, or this value not one of
  * them: a run is judged on the event that extends it).
  */
-export function recordRun(series: { recent: readonly number[]; seen: number; top?: readonly number[] }, x: number): RecordRun | undefined {
+export function recordRun(
+  series: { recent: readonly number[]; seen: number; top?: readonly number[]; topFrom?: number; ref?: readonly number[] },
+  x: number,
+): RecordRun | undefined {
   const earlier = series.recent.slice(-(RUN_VALUES - 1));
   const m = earlier.length + 1;
-  const n0 = series.seen - earlier.length;
+  const covered = topCoverage(series);
+  if (covered === undefined) return undefined;
+  // Only the values the top values speak for: the rank part says the k largest of those n0 + m
+  // fall in the window, which is as rare as it reads only if the largest before it is known.
+  const n0 = covered - earlier.length;
   if (n0 < RUN_MIN_HISTORY || !series.top) return undefined;
   // The top values before the window: the top ever without the window's own values (it never holds
   // the current one, learned after scoring).
@@ -75,4 +82,28 @@ export function recordRun(series: { recent: readonly number[]; seen: number; top
   for (let i = 0; i < k; i++) lnP += Math.log((m - i) / (n0 + m - i));
   const n = Math.max(series.seen, series.recent.length);
   return { k, m, ratio: Math.exp(d), x: -lnP - Math.log(n + 1) };
+}
+
+/**
+ * How many of the series' values its top values were taken from (the largest of exactly those),
+ * or undefined when that is not known. A series from before `top` (release 9f2709c) began it late:
+ * `topFrom` says when (learn.ts), and a top begun late by a build that did not record it is
+ * recognised by what it lacks: fewer than 16 values while more were seen (every value since it
+ * began is in it), or a value of the reference (some of the series' own values) above its smallest
+ * and missing from it, which a top of every value would hold.
+ */
+function topCoverage(series: { seen: number; top?: readonly number[]; topFrom?: number; ref?: readonly number[] }): number | undefined {
+  const top = series.top;
+  if (!top) return undefined;
+  if (series.topFrom !== undefined) return series.seen - series.topFrom;
+  if (top.length < 16) return top.length;
+  const floor = top[top.length - 1]!;
+  const held = [...top];
+  for (const v of series.ref ?? []) {
+    if (v <= floor) continue;
+    const i = held.indexOf(v);
+    if (i < 0) return undefined;
+    held.splice(i, 1);
+  }
+  return series.seen;
 }

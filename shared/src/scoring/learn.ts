@@ -87,6 +87,14 @@ const HOUR = 3_600_000;
 function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringConfig, own: readonly string[]): void {
   const series = (s.amounts[key] ??= { recent: [], ref: [], seen: 0 });
   const x = Math.log1p(value);
+  if (!series.top && series.seen > 0) {
+    // A series from before `top` (release 9f2709c): its tail starts from the values it still holds,
+    // and `topFrom` counts the ones before them, which no top value speaks for. Started empty, the
+    // top held only values learned since the upgrade while `seen` counted the whole history, and
+    // the run of record values (amount-run.ts) read ordinary amounts as records among thousands.
+    series.top = [...series.recent].sort((a, b) => b - a).slice(0, 16);
+    series.topFrom = series.seen - series.recent.length;
+  }
   ring(series.recent, x, cfg.caps.amounts);
   // The 16 largest values ever (descending): the tail the exceedance p-value is measured on.
   const top = (series.top ??= []);

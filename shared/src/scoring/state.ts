@@ -61,7 +61,11 @@ export interface MonitorState {
   hoursT: number;
   hoursTotal: number;
   /** log(amount) rings per currency/action key: recent values, a frozen reference (the first values, for drift) and the largest values ever. */
-  amounts: Record<string, { recent: number[]; ref: number[]; seen: number; top?: number[]; drift?: DriftState }>;
+  /**
+   * `topFrom`: how many of `seen` came before `top` began (a series from before `top`, release
+   * 9f2709c, starts it from its recent values; absent: `top` began with the series).
+   */
+  amounts: Record<string, { recent: number[]; ref: number[]; seen: number; top?: number[]; topFrom?: number; drift?: DriftState }>;
   /** log(latency) ring per action-less agent. */
   latency: number[];
   /**
