@@ -280,9 +280,9 @@ async function recordingFailure<T, E extends { code?: string; message: string }>
   try {
     r = await run();
   } catch (e) {
-    await recordFailedExport(s, tenantId, { ...f, stage: "sign", error: { message: e instanceof Error ? e.message : String(e) } });
+    await recordFailedExport(s, tenantId, { ...f, stage: "sign", failure: { thrown: e } });
     throw e;
   }
-  if (!r.ok) await recordFailedExport(s, tenantId, { ...f, stage: "sign", error: r.error });
+  if (!r.ok) await recordFailedExport(s, tenantId, { ...f, stage: "sign", failure: { refused: { code: r.error.code ?? "failed", message: r.error.message } } });
   return r;
 }

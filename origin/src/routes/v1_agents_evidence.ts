@@ -83,7 +83,7 @@ export function register(app: OpenAPIHono<AppEnv>): void {
           // last leaf of the signed tree) does not stand for an export anyone received.
           await recordFailedExport(c.var.services, c.var.caller.tenantId, {
             agentId: id, checkpoint: prepared.header.tree_head.tree_size - 1, actor, stage: "stream",
-            error: { message: e instanceof Error ? e.message : String(e) },
+            failure: { thrown: e },
           });
           ctrl.error(e);
         }
