@@ -6,7 +6,7 @@ import type { EdgeClient } from "../src/publish/edge-client.ts";
 import { currentEpoch } from "../src/publish/epoch.ts";
 import { Publisher } from "../src/publish/publisher.ts";
 import { noSigners } from "../src/publish/signers.ts";
-import { agentBody, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 const agentOf = (r: EdgeRecord): string | undefined => ("agent_id" in r ? r.agent_id : undefined);
 
@@ -44,10 +44,10 @@ function brokenMonitorEdge(broken: string, opts: { heldEpoch?: number } = {}) {
   return { client, applied };
 }
 
-describe("a publish batch the edge answers 503 monitor-unavailable (one agent's monitor broken)", () => {
+describe.each(dbKinds())("a publish batch the edge answers 503 monitor-unavailable (one agent's monitor broken), %s", (kind) => {
   let o: TestOrigin;
   beforeAll(async () => {
-    o = await startTestOrigin("pglite");
+    o = await startTestOrigin(kind);
   });
   afterAll(async () => {
     await o.close();
@@ -85,6 +85,40 @@ describe("a publish batch the edge answers 503 monitor-unavailable (one agent's 
     const pending = await pendingSubjects();
     expect(pending).toContain(brokenCert.serial_number);
     for (const v of victims) expect(pending).not.toContain(v.serial);
+  });
+  it("the broken agent's rows filling a whole batch do not hold the outbox either: they wait for their own backoff, the rest goes on at once", async () => {
+    const create = async (name: string) => (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name }) })).body.data.id;
+    const broken = await create("monitor-broken-many");
+    // More rows of the broken agent than a batch holds (batch size 3): its certificates and agent record.
+    const brokenSerials: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${broken}/certify`)).body.data;
+      brokenSerials.push(c.serial_number);
+      expect((await o.json("POST", `/v1/certificates/${c.id}/revoke`, { body: { reason: "superseded" } })).status).toBe(200);
+    }
+    const id = await create("monitor-victim-behind");
+    const cert = (await o.json<{ data: { id: string; serial_number: string } }>("POST", `/v1/agents/${id}/certify`)).body.data;
+    expect((await o.json("POST", `/v1/certificates/${cert.id}/revoke`, { body: { reason: "key compromise" } })).status).toBe(200);
+    const edge = brokenMonitorEdge(broken);
+    const p = new Publisher(o.services, edge.client, noSigners, { log: () => {}, batchSize: 3 });
+    const outcomes: string[] = [];
+    for (let round = 0; round < 30; round++) {
+      const r = await p.drainOnce();
+      outcomes.push("error" in r ? "error" : r.pending ? "more" : "idle");
+      if (!("error" in r) && !r.pending) break;
+    }
+    // Before: every batch was the broken agent's oldest rows, the 503 released them, and the same
+    // rows were claimed again each round: the revocation behind them never reached the edge.
+    const revoked = edge.applied.some((a) => a.record.kind === "cert" && a.record.status === "revoked" && a.record.serial_number === cert.serial_number);
+    expect(revoked).toBe(true);
+    // A batch the edge took but for one agent is progress, not a failure the loop backs off from.
+    expect(outcomes).not.toContain("error");
+    const pending = await pendingSubjects();
+    expect(pending).toEqual(expect.arrayContaining(brokenSerials));
+    expect(pending).not.toContain(cert.serial_number);
+    // Not forgotten: each of its rows is claimable again within the publisher's longest backoff (30 s).
+    const held = (await o.services.db.select().from(outbox).where(isNull(outbox.deliveredAt))).filter((r) => brokenSerials.includes(r.subject));
+    for (const r of held) expect(r.claimedUntil === null || r.claimedUntil.getTime() <= Date.now() + 30_000).toBe(true);
   });
   it("an edge that holds a newer epoch (a restored database) applied nothing: the origin starts a new epoch and re-publishes, it does not mark the batch delivered", async () => {
     const create = async (name: string) => (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody({ name }) })).body.data.id;

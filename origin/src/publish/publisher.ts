@@ -152,6 +152,14 @@ export class Publisher {
       }
     }
     const outcome = await this.publishItems(items, epoch);
+    if (outcome !== "delivered" && outcome !== "resend" && "held" in outcome) {
+      // The edge took everything but some agents' records (their monitors failed): those rows wait
+      // for a backoff of their own, and the next pass goes on at once with the rest of the outbox.
+      const seqs = outcome.held.flatMap((i) => i.seqs);
+      await this.defer(seqs);
+      this.opts.log(`${outcome.hold}: ${seqs.length} outbox row(s) of those agents wait for their own retry; the rest was delivered`);
+      return { delivered: rows.length - seqs.length, pending: true };
+    }
     if (outcome !== "delivered") {
       // Release the claim (rows already delivered by a half of a split batch keep delivered_at).
       await this.release(rows.map((r) => r.seq));
@@ -189,6 +197,23 @@ export class Publisher {
   }
 
   /**
+   * Rows of agents whose monitor failed at the edge (monitor-unavailable): not claimable, by this
+   * origin or another, for a backoff of their own (doubling with the row's attempts, up to
+   * maxBackoffMs). Released instead, they were the oldest rows and claimed first every round: once
+   * they filled a batch, nothing behind them (other agents' revocations) was ever sent, and the
+   * whole publisher backed off for their sake.
+   */
+  private async defer(seqs: number[]): Promise<void> {
+    if (seqs.length === 0) return;
+    const now = this.s.clock.now().toISOString();
+    const wait = sql`least(${this.opts.maxBackoffMs}, ${this.opts.minBackoffMs} * power(2, least(${outbox.attempts}, 30)))`;
+    await this.s.db
+      .update(outbox)
+      .set({ attempts: sql`${outbox.attempts} + 1`, claimedBy: null, claimedUntil: sql`${now}::timestamptz + ${wait} * interval '1 millisecond'` })
+      .where(inArray(outbox.seq, seqs));
+  }
+
+  /**
    * Publishes items. "delivered": acknowledged (or dead-lettered). A hold: the edge cannot take
    * anything now (retry later). "resend": the edge is ahead of this database's epoch (see
    * edgeAhead) and a new epoch began.
@@ -199,7 +224,7 @@ export class Publisher {
    * one holds with 426 never holds the certificates and agents behind it. An item is marked
    * delivered once all its records are; on a hold, items already complete stay delivered.
    */
-  private async publishItems(items: Item[], epoch: OriginEpoch): Promise<"delivered" | "resend" | { hold: string }> {
+  private async publishItems(items: Item[], epoch: OriginEpoch): Promise<"delivered" | "resend" | { hold: string } | { hold: string; held: Item[] }> {
     const units: Unit[] = items.flatMap((item) => item.records.map((record) => ({ item, record, bytes: Buffer.byteLength(JSON.stringify(record)) })));
     const done = new Set<Item>(items.filter((i) => i.records.length === 0));
     const remaining = new Map(items.map((i) => [i, i.records.length]));
@@ -210,6 +235,8 @@ export class Publisher {
         if (left === 0) done.add(u.item);
       }
     };
+    /** Set when a batch was taken but for agents whose monitor failed: the rest of the batches still go. */
+    let monitorHold: string | undefined;
     for (const batch of packBatches(units)) {
       const r = await this.publishUnits(batch, epoch);
       if (r !== "delivered") {
@@ -218,10 +245,18 @@ export class Publisher {
         // as long as the one agent's monitor stayed broken, and once those rows filled a batch no
         // later row (another agent's revocation) was ever claimed.
         if (typeof r !== "string" && r.applied) count(r.applied);
+        if (typeof r !== "string" && r.monitorOnly) {
+          monitorHold = r.hold;
+          continue;
+        }
         await this.markDelivered([...done]);
         return r === "resend" ? r : { hold: r.hold };
       }
       count(batch);
+    }
+    if (monitorHold !== undefined) {
+      await this.markDelivered([...done]);
+      return { hold: monitorHold, held: items.filter((i) => !done.has(i)) };
     }
     await this.markDelivered(items);
     return "delivered";
@@ -232,7 +267,7 @@ export class Publisher {
    * accept) is split in halves until the refused record stands alone; that record is dead-lettered
    * (visible, replayable) and counts as handled, so it never stops the others again.
    */
-  private async publishUnits(units: Unit[], epoch: OriginEpoch): Promise<"delivered" | "resend" | { hold: string; applied?: Unit[] }> {
+  private async publishUnits(units: Unit[], epoch: OriginEpoch): Promise<"delivered" | "resend" | Hold> {
     const records = units.map((u) => u.record);
     const version = publishWireVersion(records);
     const ack = await this.edge.publish({ wire_version: version, records, epoch });
@@ -256,7 +291,7 @@ export class Publisher {
           // Applied as far as the ledger is concerned: not when it holds a newer epoch (a restored
           // database), which refuses the batch whole; then a new epoch re-publishes everything.
           if (await this.edgeAhead(failed.ack, epoch, records)) return "resend";
-          return { hold: describePublishError(e), applied: units.filter((u) => appliedDespite(u.record, failed.agents)) };
+          return { hold: describePublishError(e), applied: units.filter((u) => appliedDespite(u.record, failed.agents)), monitorOnly: true };
         }
       } else {
         this.s.metrics.publishFailures.inc({ status: "0" });
@@ -278,10 +313,15 @@ export class Publisher {
     }
     const half = Math.ceil(units.length / 2);
     const first = await this.publishUnits(units.slice(0, half), epoch);
-    if (first !== "delivered") return typeof first === "string" ? first : { hold: first.hold, applied: first.applied };
+    // A hold of the whole first half stops here; one that only some agents' monitors caused does not.
+    if (first === "resend" || (first !== "delivered" && !first.monitorOnly)) return first;
     const second = await this.publishUnits(units.slice(half), epoch);
-    // The first half is delivered whatever the second's answer.
-    return typeof second === "string" ? second : { hold: second.hold, applied: [...units.slice(0, half), ...(second.applied ?? [])] };
+    if (second === "resend") return second;
+    if (first === "delivered" && second === "delivered") return "delivered";
+    // What the first half had applied is delivered whatever the second's answer.
+    const applied = [...(first === "delivered" ? units.slice(0, half) : (first.applied ?? [])), ...(second === "delivered" ? units.slice(half) : (second.applied ?? []))];
+    const hold = first === "delivered" ? (second as Hold).hold : first.hold;
+    return { hold, applied, monitorOnly: (first === "delivered" || first.monitorOnly === true) && (second === "delivered" || second.monitorOnly === true) };
   }
 
   private async markDelivered(items: Item[]): Promise<void> {
@@ -321,6 +361,16 @@ export class Publisher {
 /** A record that takes trust away: the edge must never keep an older, more permissive one. */
 function isRevocation(r: EdgeRecord): boolean {
   return (r.kind === "cert" && r.status === "revoked") || (r.kind === "agent" && r.status !== "active");
+}
+
+/**
+ * The edge did not take (all of) a batch. `applied`: the units it did take. `monitorOnly`: it took
+ * every unit but those of agents whose monitor failed (monitor-unavailable), so nothing else waits.
+ */
+interface Hold {
+  hold: string;
+  applied?: Unit[];
+  monitorOnly?: boolean;
 }
 
 export interface Item {
