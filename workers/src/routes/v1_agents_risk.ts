@@ -36,7 +36,6 @@ export function register(app: EdgeApp): void {
   serve(app, route, async (c) => {
     // Any case names the same agent, and its monitor is named by the canonical (lower-case) id.
     const id = c.req.param("id").toLowerCase();
-    if (!UUID.test(id)) return edgeProblem(c, "not-found", `No agent ${id}.`);
     const path = new URL(c.req.url).pathname;
     const signed =
       c.req.header("kakunin-signature") && c.env.KAKUNIN_EDGE_SECRET
@@ -49,6 +48,9 @@ export function register(app: EdgeApp): void {
       if (caller instanceof Response) return caller;
       // Another agent, of this tenant or none, is 404 like a missing one: a token speaks for one agent only.
       if (caller.claims.agent_id !== id) return edgeProblem(c, "not-found", `No agent ${id}.`);
+    } else if (!UUID.test(id)) {
+      // Checked after the credential, as on every authenticated route: who the caller is comes first.
+      return edgeProblem(c, "not-found", `No agent ${id}.`);
     }
     const view = await c.env.AGENT_MONITOR.getByName(id).risk(id);
     return c.json({ data: view }, 200, { "cache-control": "no-store" });
