@@ -48,6 +48,8 @@ export const PROBLEM_TYPES = {
   "edge-backlog-full": { status: 503, title: "This agent's events are waiting for the origin; the edge takes no more until they are delivered" },
   // The agent's Durable Object threw (reset, overloaded, a storage error): send the batch again.
   "monitor-unavailable": { status: 503, title: "This agent's monitor did not answer" },
+  // The edge's status ledger (a Durable Object) or KV threw: retry after Retry-After.
+  "edge-store-unavailable": { status: 503, title: "This edge's status store did not answer" },
   "kms-not-configured": { status: 503, title: "Key management not configured" },
   "kms-unavailable": { status: 503, title: "Key management unavailable" },
   // Offline-root mode: no root certificate configured, or no issuing CA imported yet.

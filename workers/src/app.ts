@@ -4,6 +4,7 @@ import type { EdgeEnv } from "./app-env.ts";
 import { edgeBaseHeaders } from "./http/base-headers.ts";
 import { cappedBodies } from "./http/capped-body.ts";
 import { edgeProblem } from "./http/problems.ts";
+import { StoreUnavailable, storeUnavailable } from "./http/store-unavailable.ts";
 import { registerHealth, serveOpenApi } from "./openapi/document.ts";
 import * as internalPublish from "./routes/internal_publish.ts";
 import * as ca from "./routes/v1_ca.ts";
@@ -41,6 +42,8 @@ app.notFound((c) => {
   return edgeProblem(c, "not-found", `No route for ${c.req.method} ${path}`);
 });
 app.onError((e, c) => {
+  // A store that did not answer (a Durable Object reset or overloaded, KV failing) is 503, not a bug.
+  if (e instanceof StoreUnavailable) return storeUnavailable(c, e);
   // With the request id the answer carries, the one thing a caller can quote to find this line.
   console.error("[edge] unhandled error", { request_id: c.res.headers.get("x-request-id") }, e);
   return edgeProblem(c, "internal-error", "An unexpected error occurred.");

@@ -32,6 +32,12 @@ const ERROR_TEXT: Record<number, string> = {
 type Headers = Record<string, z.ZodType<string>>;
 type ProblemSpec = string | { description?: string; headers?: Headers };
 
+/** A 503 of a route that reads the edge's stores (http/store-unavailable.ts). */
+export const STORE_UNAVAILABLE: ProblemSpec = {
+  description: "This edge's status store (KV or the status ledger) did not answer, e.g. a Durable Object reset by a deploy (edge-store-unavailable): retry after Retry-After",
+  headers: { "retry-after": z.string() },
+};
+
 /** Problem responses for the given statuses; a string replaces the default description. */
 export function problemResponses(codes: Record<number, ProblemSpec>) {
   const out: Record<number, { description: string; headers?: z.ZodObject; content: Record<string, { schema: typeof problemSchema }> }> = {};

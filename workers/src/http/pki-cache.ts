@@ -1,6 +1,7 @@
 import type { CrlRecord } from "@kakunin/shared";
 import { cacheTtlMs, StatusCache } from "../verify/status-cache.ts";
 import { strongEtag } from "./conditional.ts";
+import { fromStore } from "./store-unavailable.ts";
 
 /** One representation served from a CRL record (the CRL's DER, the PEM chain, one CA's DER), with its ETag. */
 export interface PkiBody {
@@ -62,7 +63,7 @@ export async function pkiRecord(env: Env, key: string): Promise<PreparedPki | un
   const hit = records.get(key, now);
   if (hit) return hit;
   const since = records.readStarted();
-  const raw = await env.CERT_STATUS.get(key);
+  const raw = await fromStore("status store", () => env.CERT_STATUS.get(key));
   if (!raw) return undefined;
   const prepared = new PreparedPki(JSON.parse(raw) as CrlRecord);
   records.set(key, prepared, now, cacheTtlMs(env.KAKUNIN_VERIFY_CACHE_MS), since);

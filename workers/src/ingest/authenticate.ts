@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { verifyIngestToken, type AgentRecord, type CertStatusRecord, type IngestTokenClaims } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
 import { edgeProblem } from "../http/problems.ts";
+import { fromStore } from "../http/store-unavailable.ts";
 import { ledger } from "../ledger/client.ts";
 import { statusAt } from "@kakunin/verify/rules";
 
@@ -11,7 +12,7 @@ const MAX_RENEWAL_HOPS = 8;
 /** A certificate's status record: KV first, the ledger when KV has not seen it yet. */
 async function readCert(c: Context<EdgeEnv>, serial: string): Promise<CertStatusRecord | undefined> {
   const key = `cert:${serial}`;
-  const raw = (await c.env.CERT_STATUS.get(key)) ?? (await ledger(c.env, key).get(key));
+  const raw = (await fromStore("status store", () => c.env.CERT_STATUS.get(key))) ?? (await fromStore("status ledger", () => ledger(c.env, key).get(key)));
   return raw ? (JSON.parse(raw) as CertStatusRecord) : undefined;
 }
 
@@ -44,12 +45,15 @@ export async function authenticateIngest(c: Context<EdgeEnv>): Promise<IngestCal
   const claims = v.claims;
   const [certKey, agentKey] = [`cert:${claims.serial}`, `agent:${claims.agent_id}`];
   // One KV operation for both keys.
-  const both = await c.env.CERT_STATUS.get([certKey, agentKey], "text");
+  const both = await fromStore("status store", () => c.env.CERT_STATUS.get([certKey, agentKey], "text"));
   let [certRaw, agentRaw] = [both.get(certKey) ?? null, both.get(agentKey) ?? null];
   if (!certRaw) {
     // KV may not have it yet (and caches misses): the ledger is authoritative. A freshly certified
     // agent posting at once must not be refused for a propagation delay.
-    [certRaw, agentRaw] = await Promise.all([ledger(c.env, certKey).get(certKey), ledger(c.env, agentKey).get(agentKey)]);
+    [certRaw, agentRaw] = await Promise.all([
+      fromStore("status ledger", () => ledger(c.env, certKey).get(certKey)),
+      fromStore("status ledger", () => ledger(c.env, agentKey).get(agentKey)),
+    ]);
   }
   if (!certRaw) {
     return edgeProblem(c, "status-not-propagated", "This edge has not received the token's certificate yet; retry shortly.", { headers: { "retry-after": "1" } });

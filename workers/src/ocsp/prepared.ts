@@ -4,6 +4,7 @@ import { cacheTtlMs, StatusCache } from "../verify/status-cache.ts";
 import { certIdKey, responseCertIds } from "./response-cert-ids.ts";
 import { singleResponses } from "./response-reader.ts";
 import { ocspResponseTimes } from "./response-times.ts";
+import { fromStore } from "../http/store-unavailable.ts";
 
 /**
  * What the responder serves for one serial, prepared once per isolate and cache period: the DER
@@ -126,7 +127,7 @@ export async function preparedResponse(env: Env, serial: string, hash: OcspCertI
   const hit = responses.get(key, now);
   if (hit) return hit;
   const since = responses.readStarted();
-  const raw = await env.CERT_STATUS.get(`cert:${serial}`);
+  const raw = await fromStore("status store", () => env.CERT_STATUS.get(`cert:${serial}`));
   let p: Prepared;
   if (!raw) p = { kind: "unknown" };
   else {

@@ -2,6 +2,7 @@ import { createRoute, z } from "@hono/zod-openapi";
 import { verifyInternal } from "@kakunin/shared";
 import { dataResponse, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
+import { fromStore } from "../http/store-unavailable.ts";
 import { claimInternalNonce, coordinator } from "../ledger/client.ts";
 import type { LedgerStats } from "../ledger/status-ledger.ts";
 import { summarise, type ForwardingSummary } from "../monitor/health.ts";
@@ -60,9 +61,13 @@ export function register(app: EdgeApp): void {
     if (!secret) return edgeProblem(c, "internal-error", "KAKUNIN_EDGE_SECRET is not configured at the edge.");
     const auth = await verifyInternal(secret, "GET", PATH, "", c.req.raw.headers);
     if (!auth.ok) return edgeProblem(c, "unauthorized", "GET /v1/admin/metrics needs a signed request (kakunin-signature).");
-    if (!(await claimInternalNonce(c.env, auth))) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
+    if (!(await fromStore("status ledger", () => claimInternalNonce(c.env, auth))))
+      return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
     const now = Date.now();
-    const [stats, forwarding] = await Promise.all([coordinator(c.env).stats(), summarise(c.env.CERT_STATUS, now)]);
+    const [stats, forwarding] = await Promise.all([
+      fromStore("status ledger", () => coordinator(c.env).stats()),
+      fromStore("status store", () => summarise(c.env.CERT_STATUS, now)),
+    ]);
     const m = build(c.env.KAKUNIN_ENV, now, stats, forwarding);
     if (/text\/plain/.test(c.req.header("accept") ?? "")) {
       return c.text(prometheus(m), 200, { "content-type": "text/plain; version=0.0.4; charset=utf-8", "cache-control": "no-store" });

@@ -1,6 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { verifyInternal } from "@kakunin/shared";
 import { claimInternalNonce } from "../ledger/client.ts";
+import { fromStore } from "../http/store-unavailable.ts";
 import { dataResponse, INGEST_TOKEN, problemResponses, serve, SIGNED_INTERNAL, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { authenticateIngest } from "../ingest/authenticate.ts";
@@ -27,7 +28,11 @@ export const route = createRoute({
       403: "The token's certificate is no longer valid",
       404: "Not an agent id, or another agent than the token's (the same answer)",
       500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
-      503: { description: "This edge has not received the token's certificate yet", headers: { "retry-after": z.string() } },
+      503: {
+        description:
+          "This edge has not received the token's certificate yet (status-not-propagated), or the agent's monitor or the edge's status store did not answer (monitor-unavailable, edge-store-unavailable)",
+        headers: { "retry-after": z.string() },
+      },
     }),
   },
 });
@@ -42,7 +47,8 @@ export function register(app: EdgeApp): void {
         ? await verifyInternal(c.env.KAKUNIN_EDGE_SECRET, "GET", path, "", c.req.raw.headers)
         : undefined;
     // A signed call is spent once (as publishes are): a captured one is not replayable for ±300 s.
-    if (signed?.ok && !(await claimInternalNonce(c.env, signed))) return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
+    if (signed?.ok && !(await fromStore("status ledger", () => claimInternalNonce(c.env, signed))))
+      return edgeProblem(c, "unauthorized", "Internal call refused: replayed nonce.");
     if (!signed?.ok) {
       const caller = await authenticateIngest(c);
       if (caller instanceof Response) return caller;
@@ -52,7 +58,7 @@ export function register(app: EdgeApp): void {
       // Checked after the credential, as on every authenticated route: who the caller is comes first.
       return edgeProblem(c, "not-found", `No agent ${id}.`);
     }
-    const view = await c.env.AGENT_MONITOR.getByName(id).risk(id);
+    const view = await fromStore("agent monitor", () => c.env.AGENT_MONITOR.getByName(id).risk(id));
     return c.json({ data: view }, 200, { "cache-control": "no-store" });
   });
 }

@@ -1,7 +1,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { EdgeEnv } from "../app-env.ts";
-import { cacheControl, problemResponses, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
+import { cacheControl, problemResponses, rawContent, serve, STORE_UNAVAILABLE, type EdgeApp } from "../http/openapi.ts";
 import { notModified } from "../http/conditional.ts";
 import { pkiRecord, type PkiBody } from "../http/pki-cache.ts";
 import { edgeProblem } from "../http/problems.ts";
@@ -39,7 +39,7 @@ const crlResponses = {
     description: "If-None-Match named the CRL's ETag: not modified, no body",
     headers: z.object({ "cache-control": cacheControl, etag: crlEtag }),
   },
-  ...problemResponses({ 404: "Not a tenant, or no CRL published for it yet" }),
+  ...problemResponses({ 404: "Not a tenant, or no CRL published for it yet", 503: STORE_UNAVAILABLE }),
 };
 
 const caEtag = z.string().openapi({ description: "Strong validator: a digest of the body (If-None-Match → 304)" });
@@ -55,7 +55,7 @@ const chainResponses = {
     content: rawContent("application/pem-certificate-chain", "PEM certificates (RFC 8555 §9.1)"),
   },
   304: caNotModified,
-  ...problemResponses({ 404: "Not a tenant, or no CA published for it yet" }),
+  ...problemResponses({ 404: "Not a tenant, or no CA published for it yet", 503: STORE_UNAVAILABLE }),
 };
 
 const pki = { tags: ["pki"] };
@@ -93,7 +93,7 @@ export const certRoute = createRoute({
       content: rawContent("application/pkix-cert", "One DER-encoded certificate (RFC 2585), as AIA caIssuers requires (RFC 5280 §4.2.2.1)"),
     },
     304: caNotModified,
-    ...problemResponses({ 404: "Not a tenant or issuer, or nothing published for it yet" }),
+    ...problemResponses({ 404: "Not a tenant or issuer, or nothing published for it yet", 503: STORE_UNAVAILABLE }),
   },
 });
 

@@ -3,8 +3,9 @@ import type { Context } from "hono";
 import type { AgentRecord, CertStatusRecord } from "@kakunin/shared";
 import type { EdgeEnv } from "../app-env.ts";
 import { didDocument } from "../did/document.ts";
-import { cacheControl, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
+import { cacheControl, problemResponses, serve, STORE_UNAVAILABLE, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
+import { fromStore } from "../http/store-unavailable.ts";
 import { didDocumentSchema, didResolutionSchema } from "../openapi/schemas.ts";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -26,7 +27,7 @@ export const resolveRoute = createRoute({
       headers: z.object({ "cache-control": cacheControl }),
       content: { "application/did+ld+json": { schema: didResolutionSchema } },
     },
-    ...problemResponses({ 404: "Not a did:kakunin DID, or no such agent" }),
+    ...problemResponses({ 404: "Not a did:kakunin DID, or no such agent", 503: STORE_UNAVAILABLE }),
   },
 });
 
@@ -42,17 +43,18 @@ export const documentRoute = createRoute({
       headers: z.object({ "cache-control": cacheControl }),
       content: { "application/did+json": { schema: didDocumentSchema } },
     },
-    ...problemResponses({ 404: "No such agent, or its DID is deactivated (no active certificate)" }),
+    ...problemResponses({ 404: "No such agent, or its DID is deactivated (no active certificate)", 503: STORE_UNAVAILABLE }),
   },
 });
 
 export function register(app: EdgeApp): void {
   const resolve = async (c: Context<EdgeEnv>, agentId: string) => {
     if (!UUID.test(agentId)) return { error: edgeProblem(c, "not-found", `No agent ${agentId}.`) };
-    const agentRaw = await c.env.CERT_STATUS.get(`agent:${agentId}`);
+    const agentRaw = await fromStore("status store", () => c.env.CERT_STATUS.get(`agent:${agentId}`));
     if (!agentRaw) return { error: edgeProblem(c, "not-found", `No agent ${agentId}.`) };
     const agent = JSON.parse(agentRaw) as AgentRecord;
-    const certRaw = agent.current_serial ? await c.env.CERT_STATUS.get(`cert:${agent.current_serial}`) : null;
+    const serial = agent.current_serial;
+    const certRaw = serial ? await fromStore("status store", () => c.env.CERT_STATUS.get(`cert:${serial}`)) : null;
     const cert = certRaw ? (JSON.parse(certRaw) as CertStatusRecord) : undefined;
     const live = cert && cert.status === "active" && Date.now() < Date.parse(cert.not_after) && agent.status === "active";
     const doc = cert ? await didDocument(agentId, cert.serial_number, cert.certificate_pem) : undefined;

@@ -5,6 +5,7 @@ import type { EdgeEnv } from "../app-env.ts";
 import { dataResponse, INGEST_TOKEN, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { MAX_REQUEST_BODY, payloadTooLarge } from "../http/capped-body.ts";
 import { edgeProblem } from "../http/problems.ts";
+import { fromStore } from "../http/store-unavailable.ts";
 import { authenticateIngest } from "../ingest/authenticate.ts";
 import { parseEvents } from "../ingest/parse.ts";
 import { eventsBodySchema, ingestOutcomeSchema } from "../openapi/schemas.ts";
@@ -32,7 +33,7 @@ export const route = createRoute({
       500: "Misconfigured edge (no KAKUNIN_EDGE_SECRET)",
       503: {
         description:
-          "This edge has not received the token's certificate yet (status-not-propagated), the agent's events waiting for the origin are at the edge's cap (edge-backlog-full; nothing of the batch was accepted), or the agent's monitor did not answer (monitor-unavailable; send the batch again)",
+          "This edge has not received the token's certificate yet (status-not-propagated), the agent's events waiting for the origin are at the edge's cap (edge-backlog-full; nothing of the batch was accepted), or the agent's monitor or the edge's status store did not answer (monitor-unavailable, edge-store-unavailable; send the batch again)",
         headers: { "retry-after": z.string() },
       },
     }),
@@ -97,7 +98,7 @@ export function register(app: EdgeApp): void {
     if (!parsed.ok) return edgeProblem(c, "validation-failed", `${parsed.errors.length} invalid field(s); nothing was accepted`, { errors: parsed.errors });
     const monitor = c.env.AGENT_MONITOR.getByName(caller.claims.agent_id);
     // The tenant's scoring overrides (published by the origin; eventually consistent like all KV).
-    const scoringRaw = await scoringRead;
+    const scoringRaw = await fromStore("status store", () => scoringRead);
     const scoring = scoringRaw ? (JSON.parse(scoringRaw) as ScoringRecord).scoring : undefined;
     let outcome: Awaited<ReturnType<typeof monitor.ingest>>;
     try {

@@ -6,6 +6,7 @@ import { notModified } from "../http/conditional.ts";
 import { MAX_REQUEST_BODY, payloadTooLarge } from "../http/capped-body.ts";
 import { cacheControl, problemResponses, rawContent, serve, type EdgeApp } from "../http/openapi.ts";
 import { answers, cacheHeaders, goodPastOverlap, preparedResponse, requestedCertId } from "../ocsp/prepared.ts";
+import { StoreUnavailable } from "../http/store-unavailable.ts";
 
 export const MAX_REQUEST = 8 * 1024;
 const OCSP_RESPONSE = "application/ocsp-response";
@@ -44,7 +45,15 @@ async function answer(c: Context<EdgeEnv>, request: Uint8Array | undefined): Pro
   const now = Date.now();
   const certId = requestedCertId(request, now);
   if (certId === null) return der(OCSP_MALFORMED_REQUEST, "no-store");
-  const p = await preparedResponse(c.env, certId.serial, certId.hashAlgorithm, now);
+  let p: Awaited<ReturnType<typeof preparedResponse>>;
+  try {
+    p = await preparedResponse(c.env, certId.serial, certId.hashAlgorithm, now);
+  } catch (e) {
+    // OCSP has no HTTP error statuses: a store that did not answer is tryLater (RFC 6960 §2.3).
+    if (!(e instanceof StoreUnavailable)) throw e;
+    console.error("[edge] store did not answer", { request_id: c.var.requestId, store: e.store }, e.cause);
+    return der(OCSP_TRY_LATER, "no-store");
+  }
   if (p.kind === "unknown") return der(OCSP_UNAUTHORIZED, "no-store");
   if (p.kind === "unsigned") return der(OCSP_TRY_LATER, "no-store");
   if (!answers(p, certId)) return der(OCSP_UNAUTHORIZED, "no-store");

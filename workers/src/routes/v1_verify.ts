@@ -3,6 +3,7 @@ import { BANDS, bandOf, decayRisk, roundScore, type BandThresholds, MODEL_HASH_P
 import { cacheControl, dataResponse, problemResponses, serve, type EdgeApp } from "../http/openapi.ts";
 import { edgeProblem } from "../http/problems.ts";
 import { ledger } from "../ledger/client.ts";
+import { fromStore } from "../http/store-unavailable.ts";
 import { strongReadRefused } from "../http/strong-read-limit.ts";
 import { verifyResultSchema } from "../openapi/schemas.ts";
 import { evaluate } from "../verify/evaluate.ts";
@@ -50,6 +51,7 @@ export const route = createRoute({
       404: { description: "No certificate with this serial", headers: noStore },
       422: { description: "Invalid query parameter; `errors` lists each", headers: noStore },
       429: { description: "Too many `consistency=strong` reads from this client", headers: { ...noStore, "retry-after": z.string() } },
+      503: { description: "This edge's status store (KV or the status ledger) did not answer (edge-store-unavailable): retry after Retry-After", headers: { ...noStore, "retry-after": z.string() } },
     }),
   },
 });
@@ -112,7 +114,7 @@ async function readEventual(env: Env, serial: string): Promise<StatusEntry> {
   if (hit) return hit;
   const [certKey, riskKey] = [`cert:${serial}`, `risk:${serial}`];
   const since = statusCache.readStarted();
-  const got = await env.CERT_STATUS.get([certKey, riskKey], "text");
+  const got = await fromStore("status store", () => env.CERT_STATUS.get([certKey, riskKey], "text"));
   const entry = { cert: got.get(certKey) ?? null, risk: got.get(riskKey) ?? null };
   // Not kept when a delivery reached this isolate meanwhile: it may be what the delivery replaced.
   statusCache.set(serial, entry, now, cacheTtlMs(env.KAKUNIN_VERIFY_CACHE_MS), since);
@@ -122,7 +124,7 @@ async function readEventual(env: Env, serial: string): Promise<StatusEntry> {
 /** Strong reads go to the ledger (authoritative, one hop to its region), never to a cache. */
 async function readStrong(env: Env, serial: string): Promise<StatusEntry> {
   const key = `cert:${serial}`;
-  const [cert, risk] = await Promise.all([ledger(env, key).get(key), env.CERT_STATUS.get(`risk:${serial}`)]);
+  const [cert, risk] = await Promise.all([fromStore("status ledger", () => ledger(env, key).get(key)), fromStore("status store", () => env.CERT_STATUS.get(`risk:${serial}`))]);
   return { cert, risk };
 }
 
