@@ -3,6 +3,7 @@ import { wrongMethodAllow } from "@kakunin/shared";
 import type { EdgeEnv } from "./app-env.ts";
 import { edgeBaseHeaders } from "./http/base-headers.ts";
 import { cappedBodies } from "./http/capped-body.ts";
+import { publicCors } from "./http/public-cors.ts";
 import { edgeProblem } from "./http/problems.ts";
 import { StoreUnavailable, storeUnavailable } from "./http/store-unavailable.ts";
 import { registerHealth, serveOpenApi } from "./openapi/document.ts";
@@ -24,6 +25,8 @@ export const app = new OpenAPIHono<EdgeEnv>();
 
 // Outermost, so every answer gets them, the 413s of the body caps and the problem answers included.
 app.use("*", edgeBaseHeaders);
+// Public routes can be read by a page on any origin (their preflights answered with the path's methods).
+app.use("*", publicCors((path) => wrongMethodAllow(app.router, "OPTIONS", path)));
 // Body caps in front of the routes (and of authentication): chunked bodies are capped too.
 app.use("*", cappedBodies([
   { path: "/v1/events", max: events.MAX_BODY },
