@@ -75,9 +75,11 @@ export function register(app: EdgeApp): void {
   });
 
   serve(app, documentRoute, async (c) => {
-    const r = await resolve(c, c.req.param("id"));
+    // A UUID is the same id in any case (RFC 9562; README): the document is the lower-case agent's.
+    const id = c.req.param("id").toLowerCase();
+    const r = await resolve(c, id);
     if ("error" in r) return r.error;
-    if (!r.live || !r.doc) return edgeProblem(c, "not-found", `Agent ${c.req.param("id")} has no active certificate; its DID is deactivated.`);
+    if (!r.live || !r.doc) return edgeProblem(c, "not-found", `Agent ${id} has no active certificate; its DID is deactivated.`);
     return c.json(r.doc, 200, { "content-type": "application/did+json", "cache-control": "public, max-age=2" });
   });
 }
