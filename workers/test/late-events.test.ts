@@ -77,7 +77,9 @@ async function deniedStorm(token: string, now: number, fillers: number, endAgo =
   return storm;
 }
 
-describe("late (back-dated) events", () => {
+// Each test replays 14 days of history (2,000 events) and up to 40 requests through real workerd:
+// 2–5 s alone, past vitest's 5 s default on a 2-core box under load. The bound is wall time only.
+describe("late (back-dated) events", { timeout: 30_000 }, () => {
   it("an error storm reaches high on its own", async () => {
     const { agentId, token, now } = await agentWithHistory();
     const storm = await deniedStorm(token, now, 0);
