@@ -29,7 +29,8 @@ async function failNextCall<O extends AgentMonitor | StatusLedger>(stub: Durable
     const real = proto[method];
     proto[method] = async function failOnce() {
       proto[method] = real;
-      throw new Error("Durable Object reset because its code was updated.");
+      // What the platform throws for a reset: `retryable` (a throw of the object's own code is a 500, store-failure-is-a-bug.test.ts).
+      throw Object.assign(new Error("Durable Object reset because its code was updated."), { retryable: true });
     };
   });
 }

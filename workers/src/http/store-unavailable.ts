@@ -23,12 +23,29 @@ export class StoreUnavailable extends Error {
   }
 }
 
-/** Runs one call into an edge store; its failure becomes a StoreUnavailable (answered 503 by app.onError). */
+/**
+ * A throw that is the object's own code failing, not the platform: Cloudflare marks what a Durable
+ * Object's code throws `remote`, and what the platform throws (a reset by a deploy, a lost
+ * connection, an overload; storage the runtime gave up on) `retryable` or `overloaded`. A bug, or a
+ * stored state the code cannot read, throws the same on every call: answered "retry in a second" it
+ * was retried by every gateway and SDK forever and never showed as the 5xx bug it is.
+ */
+function isOwnCodeFailure(e: unknown): boolean {
+  if (typeof e !== "object" || e === null) return false;
+  const f = e as { remote?: unknown; retryable?: unknown; overloaded?: unknown };
+  return f.remote === true && f.retryable !== true && f.overloaded !== true;
+}
+
+/**
+ * Runs one call into an edge store; its failure becomes a StoreUnavailable (answered 503 by
+ * app.onError), unless the object's own code threw it (isOwnCodeFailure): that stays a 500.
+ */
 export async function fromStore<T>(store: EdgeStore, call: () => Promise<T>): Promise<T> {
   try {
     return await call();
   } catch (e) {
-    throw e instanceof StoreUnavailable ? e : new StoreUnavailable(store, e);
+    if (e instanceof StoreUnavailable || isOwnCodeFailure(e)) throw e;
+    throw new StoreUnavailable(store, e);
   }
 }
 
