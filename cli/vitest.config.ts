@@ -7,6 +7,8 @@ export default defineProject({
     maxWorkers: TEST_WORKERS,
     environment: "node",
     include: ["test/**/*.test.ts"],
+    // The CLI and the origin compiled once for the run; the tests run them as installed (test/support/test-build.ts).
+    globalSetup: ["../test/support/test-build.ts"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
   },

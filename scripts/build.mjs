@@ -25,8 +25,10 @@ const common = {
   banner: { js: 'import { createRequire as __kakuninRequire } from "node:module"; const require = __kakuninRequire(import.meta.url);' },
 };
 
-async function origin() {
-  const out = join(root, "origin/dist");
+// `out`: another directory for the bundle and its migrations and console assets (the test runs
+// build one there once per run: test/support/test-build.ts); it must be inside origin/ so the
+// external npm dependencies resolve from origin/node_modules. The default is origin/dist.
+async function origin(out = join(root, "origin/dist")) {
   rmSync(out, { recursive: true, force: true });
   const deps = Object.keys(pkg("origin").dependencies).filter((d) => !d.startsWith("@kakunin/"));
   // A shebang: package.json's bin `kakunin-origin` (serve | migrate) runs this file directly.
@@ -39,8 +41,8 @@ async function origin() {
   cpSync(join(root, "origin/src/console/assets"), join(out, "console-assets"), { recursive: true });
 }
 
-async function cli() {
-  const out = join(root, "cli/dist");
+// `out`: another directory for the bundle (test/support/test-build.ts); the default is cli/dist.
+async function cli(out = join(root, "cli/dist")) {
   rmSync(out, { recursive: true, force: true });
   await build({
     ...common, entryPoints: [join(root, "cli/src/main.ts")], outfile: join(out, "kakunin.js"),
@@ -56,7 +58,9 @@ function sdk() {
   writeFileSync(join(dir, "dist/cjs/package.json"), '{ "type": "commonjs" }\n');
 }
 
+// `node scripts/build.mjs [origin|cli|sdk] [outDir]`: everything, or one package (to outDir).
 const which = process.argv[2];
-if (!which || which === "origin") await origin();
-if (!which || which === "cli") await cli();
+const outDir = which && process.argv[3] ? resolve(process.argv[3]) : undefined;
+if (!which || which === "origin") await origin(outDir);
+if (!which || which === "cli") await cli(outDir);
 if (!which || which === "sdk") sdk();

@@ -7,6 +7,8 @@ export default defineProject({
     maxWorkers: TEST_WORKERS,
     environment: "node",
     include: ["test/**/*.test.ts"],
+    // The origin compiled once for the run (test/support/test-build.ts).
+    globalSetup: ["../test/support/test-build.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
   },

@@ -5,6 +5,7 @@ import { join, resolve } from "node:path";
 import { HtmlValidate } from "html-validate";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI } from "../cli/test/support/run.ts";
 import { launchChromium, seriousAxeViolations, watchCsp, watchErrors } from "./support/browser.ts";
 import { attackBurst, normalTrading } from "../scripts/demo/traffic.ts";
 import { apiClient, enrolledAgent, postEvents, storedEvents } from "./support/console-seed.ts";
@@ -270,8 +271,7 @@ describe("console in a browser", () => {
 
   /** `kakunin audit report` as a user runs it: its own process, the root pinned, no config file. */
   function report(bundle: string, out: string, extra: string[] = []) {
-    const cli = resolve(import.meta.dirname, "../cli/bin/kakunin.mjs");
-    return spawnSync(process.execPath, [cli, "audit", "report", bundle, "--root", join(fx.dir, "root.pem"), "--out", out, ...extra], {
+    return spawnSync(process.execPath, [CLI, "audit", "report", bundle, "--root", join(fx.dir, "root.pem"), "--out", out, ...extra], {
       encoding: "utf8",
       env: { ...process.env, KAKUNIN_CONFIG: join(fx.dir, "no-config.json") },
       timeout: 120_000,

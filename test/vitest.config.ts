@@ -10,7 +10,8 @@ export default defineProject({
     exclude: ["**/node_modules/**"],
     testTimeout: 60_000,
     // Fault drills (test/faults) report rows; the table is printed after the run.
-    globalSetup: ["./faults/table.ts"],
+    // The CLI and the origin compiled once for the run, as installed (support/test-build.ts).
+    globalSetup: ["./faults/table.ts", "./support/test-build.ts"],
     hookTimeout: 120_000,
   },
 });

@@ -21,7 +21,7 @@ import { fastAttempt } from "../src/verify/fast-verify.ts";
 import { BundleSyntaxError, verifyStream, type VerifyReport } from "../src/verify/index.ts";
 import { fmt } from "../src/verify/fmt.ts";
 import { parseTime } from "../src/verify/time.ts";
-import { fetchRoot } from "./support/run.ts";
+import { CLI, fetchRoot } from "./support/run.ts";
 
 const CLI_DIR = join(import.meta.dirname, "..");
 
@@ -275,7 +275,7 @@ describe("kakunin audit verify, fast path: the same verdict as JSON.parse-based 
         const env = { ...process.env, ...(path ? { KAKUNIN_VERIFY_PATH: path } : {}) };
         execFile(
           process.execPath,
-          ["bin/kakunin.mjs", "audit", "verify", file, "--root", rootFile, "--json"],
+          [CLI, "audit", "verify", file, "--root", rootFile, "--json"],
           { cwd: CLI_DIR, env, maxBuffer: 64 << 20 },
           (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout, stderr }),
         );

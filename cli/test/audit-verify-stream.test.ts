@@ -13,7 +13,7 @@ import { seedAgentEvents } from "../../origin/test/audit-seed.ts";
 import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
 import { BundleSyntaxError, verifyBundle, verifyStream, type VerifyReport } from "../src/verify/index.ts";
 import { unwrap } from "../src/verify/shape.ts";
-import { fetchRoot } from "./support/run.ts";
+import { CLI, fetchRoot } from "./support/run.ts";
 
 async function* chunked(text: string, size: number): AsyncGenerator<string> {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
@@ -74,7 +74,7 @@ describe.each(["kakunin-evidence/3", "kakunin-evidence/2"])("kakunin audit verif
     const file = join(dir, "bundle.json");
     writeFileSync(file, text);
     const run = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, ["bin/kakunin.mjs", "audit", "verify", file, "--root", rootFile], { cwd: join(import.meta.dirname, "..") }, (err, stdout) =>
+      execFile(process.execPath, [CLI, "audit", "verify", file, "--root", rootFile], { cwd: join(import.meta.dirname, "..") }, (err, stdout) =>
         resolve({ code: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout }),
       );
     });
@@ -85,7 +85,7 @@ describe.each(["kakunin-evidence/3", "kakunin-evidence/2"])("kakunin audit verif
   it("a reader that closes early (`| head`) does not crash the CLI: the verdict is still its exit code", async () => {
     const file = join(dir, "bundle-pipe.json");
     writeFileSync(file, text);
-    const child = spawn(process.execPath, ["bin/kakunin.mjs", "audit", "verify", file, "--root", rootFile], {
+    const child = spawn(process.execPath, [CLI, "audit", "verify", file, "--root", rootFile], {
       cwd: join(import.meta.dirname, ".."),
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { gapNodes, signInternal, type AuditEntryJson, type EvidenceBundle } from "@kakunin/shared";
 import { withPrefetchedNodes } from "../../origin/src/audit/proof-reader.ts";
 import { agentBody, rowsOf, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
+import { CLI } from "./support/run.ts";
 
 const CLI_DIR = join(import.meta.dirname, "..");
 interface Run {
@@ -25,7 +26,7 @@ interface Run {
 function kakunin(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     const env = { ...process.env, KAKUNIN_CONFIG: join(tmpdir(), "kakunin-v3-no-config.json") };
-    execFile(process.execPath, ["bin/kakunin.mjs", ...args], { cwd: CLI_DIR, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: CLI_DIR, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err && typeof err.code === "number" ? err.code : err ? -1 : 0, stdout, stderr });
     });
   });

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signInternal, type EvidenceBundleV2 as EvidenceBundle } from "@kakunin/shared";
 import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
+import { CLI } from "./support/run.ts";
 
 const CLI_DIR = join(import.meta.dirname, "..");
 
@@ -17,7 +18,7 @@ let configFile = join(tmpdir(), "kakunin-cli-no-config.json");
 function kakunin(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     const env = { ...process.env, KAKUNIN_CONFIG: configFile };
-    execFile(process.execPath, ["bin/kakunin.mjs", ...args], { cwd: CLI_DIR, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: CLI_DIR, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       const code = err && typeof err.code === "number" ? err.code : err ? -1 : 0;
       resolve({ code, stdout, stderr });
     });

@@ -17,6 +17,7 @@ import {
   type EvidenceBundle as EvidenceBundleV3, type EvidenceBundleV2 as EvidenceBundle,
 } from "@kakunin/shared";
 import { agentBody, startTestOrigin, type TestOrigin } from "../../origin/test/harness.ts";
+import { CLI } from "./support/run.ts";
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
@@ -26,7 +27,7 @@ function kakunin(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     // No config file: a root saved by `kakunin init` on the developer's machine must not pin anything here.
     const env = { ...process.env, KAKUNIN_CONFIG: join(tmpdir(), "kakunin-forge-no-config.json") };
-    execFile(process.execPath, ["bin/kakunin.mjs", ...args], { cwd: CLI_DIR, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { cwd: CLI_DIR, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
       resolve({ code: err && typeof err.code === "number" ? err.code : err ? -1 : 0, stdout, stderr });
     });
   });

@@ -8,6 +8,7 @@ const ROOT = resolve(import.meta.dirname, "../..");
 
 import { freePort } from "../../scripts/free-port.mjs";
 import { pgliteTemplateDir } from "../../origin/test/pglite-template.ts";
+import { TEST_ORIGIN_ENV } from "./test-build.ts";
 
 export { freePort };
 
@@ -54,8 +55,9 @@ function stopper(proc: ChildProcess) {
 }
 
 /**
- * The real origin as a child process: from source (`node --import tsx origin/src/main.ts`), or with
- * `compiled` the production build (`node origin/dist/main.js`, made by `pnpm build`).
+ * The real origin as a child process: this run's build of the sources (test-build.ts; else the
+ * sources through tsx, `node --import tsx origin/src/main.ts`), or with `compiled` the production
+ * build in origin/dist (`node origin/dist/main.js`, made by `pnpm build`).
  */
 export async function startOrigin(opts: {
   port?: number; dataDir: string; edgeUrl: string; secret: string; adminKey: string; env?: Record<string, string>;
@@ -83,7 +85,9 @@ async function launchOrigin(opts: Parameters<typeof startOrigin>[0], port: numbe
   const pgliteDir = join(opts.dataDir, "pglite");
   const embedded = !(opts.env?.DATABASE_URL ?? process.env.DATABASE_URL) && opts.env?.KAKUNIN_MIGRATE !== "off";
   if (embedded && !existsSync(pgliteDir)) cpSync(await pgliteTemplateDir(), pgliteDir, { recursive: true });
-  const entry = opts.compiled ? ["dist/main.js"] : ["--import", "tsx", "src/main.ts"];
+  // Not `compiled`: this run's build of the sources (test-build.ts), else the sources through tsx.
+  const built = process.env[TEST_ORIGIN_ENV];
+  const entry = opts.compiled ? ["dist/main.js"] : built ? [built] : ["--import", "tsx", "src/main.ts"];
   const [cmd, ...args] = [...(opts.wrap ?? []), process.execPath, ...entry];
   const { proc, log } = launch(cmd!, args, join(ROOT, "origin"), {
     ...process.env,

@@ -3,8 +3,13 @@ import { writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import type { TestOrigin } from "../../../origin/test/harness.ts";
 import { freePort, type Proc } from "../../../test/support/system.ts";
+import { TEST_CLI_ENV, TEST_ORIGIN_ENV } from "../../../test/support/test-build.ts";
 
-const CLI = resolve(import.meta.dirname, "../../bin/kakunin.mjs");
+/**
+ * The CLI's launcher: the build test/support/test-build.ts made for this run (the installed
+ * layout), else the repository's bin/kakunin.mjs, which runs the sources through tsx.
+ */
+export const CLI = process.env[TEST_CLI_ENV] ?? resolve(import.meta.dirname, "../../bin/kakunin.mjs");
 const ORIGIN_DIR = resolve(import.meta.dirname, "../../../origin");
 
 export interface Run {
@@ -40,11 +45,13 @@ export function parsed<T>(r: Run): T {
 
 /**
  * The real origin started WITHOUT KAKUNIN_ADMIN_KEY (test/support/system.ts always sets one), as
- * `pnpm start` on a fresh machine; no edge (publishing off).
+ * `pnpm start` on a fresh machine (this run's build of the sources, as startOrigin); no edge
+ * (publishing off).
  */
 export async function originWithoutAdminKey(dataDir: string): Promise<Proc> {
   const port = await freePort();
-  const proc = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+  const built = process.env[TEST_ORIGIN_ENV];
+  const proc = spawn(process.execPath, built ? [built] : ["--import", "tsx", "src/main.ts"], {
     cwd: ORIGIN_DIR, detached: true, stdio: ["ignore", "pipe", "pipe"],
     env: cleanEnv({ KAKUNIN_ORIGIN_PORT: String(port), KAKUNIN_DATA_DIR: dataDir, KAKUNIN_PUBLISH: "off" }),
   });

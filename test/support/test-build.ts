@@ -1,0 +1,52 @@
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+
+/** The environment variable that hands the built CLI's launcher to the test files. */
+export const TEST_CLI_ENV = "TEST_KAKUNIN_CLI";
+/** The environment variable that hands the built origin (its main.js) to test/support/system.ts. */
+export const TEST_ORIGIN_ENV = "TEST_KAKUNIN_ORIGIN";
+
+const build = (which: "cli" | "origin", out: string) =>
+  execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs"), which, out], { cwd: ROOT, stdio: "inherit" });
+
+/**
+ * Vitest global setup (the cli, e2e and sdk projects): the CLI and the origin compiled once per run
+ * by scripts/build.mjs from the current sources, exactly as `pnpm build` makes them, and run as
+ * compiled JavaScript, as they are installed and deployed. The tests start the CLI hundreds of times
+ * and origin processes dozens of times: through tsx each start cost about twice the CPU (esbuild
+ * transforms and loader hooks in every process) on a 2-core CI box where another test file runs
+ * beside. The CLI is laid out as `npm i -g` installs it (package.json, bin/kakunin.mjs,
+ * dist/kakunin.js; no src/), so its own launcher picks the bundle, with V8's compile cache. The
+ * origin's bundle sits inside origin/ (its npm dependencies stay external and resolve from
+ * origin/node_modules), with the migrations and console assets beside it, like origin/dist.
+ * Without this setup (a script outside vitest) the helpers run the sources through tsx.
+ */
+export default function setup(): () => void {
+  // Several projects list this setup: the first one's builds serve the whole run.
+  if (process.env[TEST_CLI_ENV] && process.env[TEST_ORIGIN_ENV]) return () => {};
+  const cli = mkdtempSync(join(tmpdir(), "kakunin-test-cli-"));
+  const origin = mkdtempSync(join(ROOT, "origin/node_modules/.kakunin-test-origin-"));
+  const cleanup = () => {
+    rmSync(cli, { recursive: true, force: true });
+    rmSync(origin, { recursive: true, force: true });
+  };
+  try {
+    mkdirSync(join(cli, "bin"));
+    copyFileSync(join(ROOT, "cli/bin/kakunin.mjs"), join(cli, "bin/kakunin.mjs"));
+    copyFileSync(join(ROOT, "cli/package.json"), join(cli, "package.json"));
+    build("cli", join(cli, "dist"));
+    build("origin", origin);
+    // Its package scope: origin/package.json is not looked up past node_modules/.
+    writeFileSync(join(origin, "package.json"), '{ "type": "module" }\n');
+  } catch (e) {
+    cleanup();
+    throw e;
+  }
+  process.env[TEST_CLI_ENV] = join(cli, "bin/kakunin.mjs");
+  process.env[TEST_ORIGIN_ENV] = join(origin, "main.js");
+  return cleanup;
+}
