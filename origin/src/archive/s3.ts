@@ -51,10 +51,13 @@ export function createS3Archive(opts: S3ArchiveOptions): S3ArchiveStore {
   async function send(what: string, url: string, init: { method: string; headers?: Record<string, string>; body?: Uint8Array }): Promise<Result<S3Answer, ArchiveError>> {
     if (problem) return err({ code: "misconfigured", message: problem });
     // aws4fetch has no timeout of its own; a hung server (e.g. a full Ceph OSD) would block forever.
-    // The same signal also bounds reading the body.
+    // The same signal also bounds reading the body. It is given to fetch() itself, not to the
+    // Request aws4fetch signs: fetch() copies that Request, whose signal follows ours only through a
+    // weak reference, so once the garbage collector ran the timeout fired into nothing and a hung
+    // store held each request for undici's 300 s headers timeout instead of timeoutMs.
     const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const res = await client.fetch(url, { ...init, signal });
+      const res = await fetch(await client.sign(url, init), { signal });
       return ok({ status: res.status, headers: res.headers, body: new Uint8Array(await res.arrayBuffer()) });
     } catch (e) {
       return err(classifyThrown(what, e, timeoutMs));
