@@ -11,16 +11,26 @@ export interface TcpProxy {
    * The server behind keeps its data either way.
    */
   setDown(down: boolean): void;
+  /**
+   * true: every open connection is reset and new ones are accepted and then left hanging, never
+   * forwarded nor answered (a blackholed network, a full Ceph OSD): clients see only their own
+   * timeouts; false: forward again.
+   */
+  setHung(hung: boolean): void;
   isDown(): boolean;
   /** Connections accepted while down (to check the client really tried during the outage). */
   refused(): number;
+  /** HTTP requests received, and left unanswered, on connections accepted while hung. */
+  hungRequests(): number;
   close(): Promise<void>;
 }
 
 /** A byte-level TCP forwarder on 127.0.0.1 in front of `target`, whose outage a test switches on and off. */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   let down = false;
+  let hung = false;
   let refused = 0;
+  let stalled = 0;
   const open = new Set<Socket>();
   // RST rather than FIN: a half-closed socket can look like a short reply to an HTTP client.
   const kill = (s: Socket): void => {
@@ -31,6 +41,16 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     if (down) {
       refused++;
       kill(client);
+      return;
+    }
+    if (hung) {
+      // Read and drop whatever the client sends; answer nothing until it gives up.
+      open.add(client);
+      client.on("error", () => kill(client)).on("close", () => open.delete(client));
+      // Count HTTP requests, not connections: undici opens spare connections of its own.
+      client.on("data", (chunk: Buffer) => {
+        stalled += chunk.toString("latin1").match(/^(?:GET|HEAD|PUT|POST|DELETE) \S+ HTTP\/1\.1\r$/gm)?.length ?? 0;
+      });
       return;
     }
     const upstream = connect(target.port, target.host);
@@ -62,8 +82,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       if (d) for (const s of open) kill(s);
       if (d) open.clear();
     },
+    setHung(h) {
+      hung = h;
+      if (h) for (const s of open) kill(s);
+      if (h) open.clear();
+    },
     isDown: () => down,
     refused: () => refused,
+    hungRequests: () => stalled,
     close: async () => {
       for (const s of open) kill(s);
       open.clear();

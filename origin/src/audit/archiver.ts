@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { LogFn } from "../observability/logger.ts";
 import { and, asc, eq, gte, isNull, lt, lte, max, or, sql } from "drizzle-orm";
-import type { ArchiveStore } from "../archive/types.ts";
+import type { ArchiveError, ArchiveStore } from "../archive/types.ts";
 import { auditBatches, auditEntries, auditHeads, auditTreeHeadArchive, auditTreeHeads, authorities } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import { RetryLoop } from "../retry-loop.ts";
@@ -68,6 +68,8 @@ export class Archiver {
   private readonly loop: RetryLoop;
   private prepared = false;
   private lastError = "";
+  /** The tenant whose upload found the store unavailable in the last pass: the next one starts after it. */
+  private unavailableTenant?: string;
   private readonly id: string;
 
   constructor(private readonly s: Services, private readonly store: ArchiveStore, opts: ArchiverOptions = {}) {
@@ -144,8 +146,11 @@ export class Archiver {
       const retainUntil = new Date(this.s.clock.now().getTime() + this.o.retentionDays * DAY);
       const put = await this.store.put(key, body, { retainUntil, sha256Hex: digest });
       if (!put.ok) {
-        this.lastError = `${key}: ${put.error.code}: ${put.error.message}`;
+        this.lastError = putError(key, put.error);
         failed++;
+        // The store is down (timed out, 5xx), not this head: one timeout per pass, not one per head
+        // queued (up to 200 of them, 10 s each against a hung store, before the pass could report).
+        if (put.error.code === "unavailable") break;
         continue;
       }
       await this.s.db.insert(auditTreeHeadArchive).values({ tenantId: h.tenantId, treeSize: h.treeSize, objectKey: key, sha256: digest, versionId: put.value.versionId }).onConflictDoNothing();
@@ -183,8 +188,18 @@ export class Archiver {
     return sealed;
   }
 
+  /**
+   * A put that failed as `unavailable` (timeout, connection error, 5xx, 429) ends the batches of this
+   * pass: against a hung store each attempt costs the whole request timeout, and a pass over every
+   * tenant's queue ran for (tenants × 10 s) before it reported anything or backed off. So that a
+   * tenant whose uploads keep failing cannot hold up the others, the next pass starts with the
+   * tenants after it and comes back to it last.
+   */
   private async uploadSealed(): Promise<{ archived: number; failed: number }> {
-    const pending = await this.s.db.select().from(auditBatches).where(isNull(auditBatches.archivedAt)).orderBy(asc(auditBatches.tenantId), asc(auditBatches.firstIdx));
+    const sorted = await this.s.db.select().from(auditBatches).where(isNull(auditBatches.archivedAt)).orderBy(asc(auditBatches.tenantId), asc(auditBatches.firstIdx));
+    const after = this.unavailableTenant;
+    const pending = after === undefined ? sorted : [...sorted.filter((b) => b.tenantId > after), ...sorted.filter((b) => b.tenantId <= after)];
+    this.unavailableTenant = undefined;
     let archived = 0;
     let failed = 0;
     const blocked = new Set<string>();
@@ -216,11 +231,15 @@ export class Archiver {
       const retainUntil = uploadRetention(b.retainUntil, now, this.o.retentionDays);
       const put = await this.store.put(b.objectKey, body, { retainUntil, sha256Hex: b.sha256 });
       if (!put.ok) {
-        this.lastError = `${b.objectKey}: ${put.error.code}: ${put.error.message}`;
+        this.lastError = putError(b.objectKey, put.error);
         await this.s.db.update(auditBatches).set({ attempts: sql`${auditBatches.attempts} + 1` })
           .where(and(eq(auditBatches.tenantId, b.tenantId), eq(auditBatches.firstIdx, b.firstIdx)));
         blocked.add(b.tenantId);
         failed++;
+        if (put.error.code === "unavailable") {
+          this.unavailableTenant = b.tenantId;
+          break;
+        }
         continue;
       }
       await this.s.db.update(auditBatches).set({ archivedAt: this.s.clock.now(), versionId: put.value.versionId, retainUntil })
@@ -252,6 +271,15 @@ export function uploadRetention(sealed: Date, now: Date, retentionDays: number):
 
 /** Less retention than this left at upload counts as run out (the request must still arrive in time). */
 const LATE_MARGIN_MS = 3_600_000;
+
+/**
+ * Why a put failed, for the pass's error (log line, /readyz, which keep 200 characters of it): the
+ * key once, then the cause. The store's message already names the key, and "<key>: code: S3 HEAD
+ * <key>: …" spent the 200 characters on two copies of it, so /readyz cut off the cause itself.
+ */
+function putError(key: string, e: ArchiveError): string {
+  return e.message.includes(key) ? `${e.code}: ${e.message}` : `${key}: ${e.code}: ${e.message}`;
+}
 
 function sha256(b: Uint8Array): string {
   return createHash("sha256").update(b).digest("hex");
