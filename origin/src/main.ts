@@ -67,14 +67,23 @@ async function main(): Promise<void> {
     jobs.push({ name: "publish", stop: () => p.stop() }, { name: "refresh", stop: () => refresher.stop() });
   }
   const archive = archiveFromConfig(config);
-  {
-    const b = await archive.prepare();
-    if (!b.ok) log.warn("archive not ready; the archiver retries", { component: "archiver", event: "archive_not_ready", code: b.error.code, error: b.error.message.slice(0, 300) });
+  // The store is readied (S3: the Object Lock bucket created or checked) before the port opens when
+  // it answers within ARCHIVE_PREPARE_WAIT_MS, and otherwise by the archiver, which takes over the
+  // same call: the archive is on no request's path, and an S3 that hung held every start for its
+  // request timeout (10 s) with the port closed, /healthz included.
+  let preparing: ReturnType<typeof archive.prepare> | undefined = archive.prepare();
+  preparing.catch(() => undefined); // a rejection is the archiver's to report when it takes the call over
+  const prepared = await settledWithin(preparing, ARCHIVE_PREPARE_WAIT_MS);
+  if (prepared) {
+    preparing = undefined;
+    if (!prepared.ok) log.warn("archive not ready; the archiver retries", { component: "archiver", event: "archive_not_ready", code: prepared.error.code, error: prepared.error.message.slice(0, 300) });
   }
   const archiver = new Archiver(built.services, archive.store, {
     instanceId: `${hostname()}:${resolve(config.KAKUNIN_DATA_DIR)}`,
     prepare: async () => {
-      const r = await archive.prepare();
+      const pending = preparing;
+      preparing = undefined;
+      const r = await (pending ?? archive.prepare());
       return r.ok ? { ok: true } : { ok: false, error: r.error };
     },
     batchSize: config.KAKUNIN_ARCHIVE_BATCH, maxAgeMs: config.KAKUNIN_ARCHIVE_MAX_AGE_S * 1000, retentionDays: config.KAKUNIN_ARCHIVE_RETENTION_DAYS,
@@ -134,4 +143,20 @@ if (command === "--help" || command === "-h" || command === "help") {
   // A mistyped command is a person at a terminal: the usage, as --help prints it, after one line.
   process.stderr.write(`kakunin-origin: unknown command ${JSON.stringify(command)}\n${USAGE}\n`);
   process.exit(2);
+}
+
+/** How long a start waits for the archive store's bucket check before it listens anyway. */
+const ARCHIVE_PREPARE_WAIT_MS = 2000;
+
+/** The promise's value if it settles within `ms`, else undefined (it goes on running). */
+async function settledWithin<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((r) => {
+    timer = setTimeout(() => r(undefined), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
