@@ -30,6 +30,8 @@ async function waitHealthy(url: string, proc: ChildProcess, log: () => string, t
 export interface Proc {
   url: string;
   port: number;
+  /** The process group's leader, for a signal the test sends itself (stop() escalates to SIGKILL after 8 s). */
+  pid?: number;
   stop(signal?: NodeJS.Signals): Promise<void>;
   log(): string;
 }
@@ -111,7 +113,7 @@ async function launchOrigin(opts: Parameters<typeof startOrigin>[0], port: numbe
     await stop("SIGKILL");
     throw e;
   }
-  return { url, port, stop, log };
+  return { url, port, pid: proc.pid!, stop, log };
 }
 
 /** The real edge: `wrangler dev` (workerd) with local KV/DO state persisted in `persistDir`. */
@@ -135,7 +137,7 @@ export async function startEdge(opts: {
     await stop("SIGKILL");
     throw e;
   }
-  return { url, port, stop, log };
+  return { url, port, pid: proc.pid!, stop, log };
 }
 
 /** A temp dir and secrets for one system under test. */

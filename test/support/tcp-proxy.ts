@@ -22,6 +22,8 @@ export interface TcpProxy {
   refused(): number;
   /** HTTP requests received, and left unanswered, on connections accepted while hung. */
   hungRequests(): number;
+  /** Their request lines ("HEAD /bucket/key HTTP/1.1"), in arrival order. */
+  hungRequestLines(): string[];
   close(): Promise<void>;
 }
 
@@ -31,6 +33,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let hung = false;
   let refused = 0;
   let stalled = 0;
+  const stalledLines: string[] = [];
   const open = new Set<Socket>();
   // RST rather than FIN: a half-closed socket can look like a short reply to an HTTP client.
   const kill = (s: Socket): void => {
@@ -49,7 +52,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       client.on("error", () => kill(client)).on("close", () => open.delete(client));
       // Count HTTP requests, not connections: undici opens spare connections of its own.
       client.on("data", (chunk: Buffer) => {
-        stalled += chunk.toString("latin1").match(/^(?:GET|HEAD|PUT|POST|DELETE) \S+ HTTP\/1\.1\r$/gm)?.length ?? 0;
+        const requests = chunk.toString("latin1").match(/^(?:GET|HEAD|PUT|POST|DELETE) \S+ HTTP\/1\.1\r$/gm) ?? [];
+        stalled += requests.length;
+        stalledLines.push(...requests.map((r) => r.trimEnd()));
       });
       return;
     }
@@ -90,6 +95,7 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     isDown: () => down,
     refused: () => refused,
     hungRequests: () => stalled,
+    hungRequestLines: () => [...stalledLines],
     close: async () => {
       for (const s of open) kill(s);
       open.clear();

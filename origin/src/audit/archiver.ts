@@ -67,6 +67,7 @@ export class Archiver {
   private readonly o: Required<ArchiverOptions>;
   private readonly loop: RetryLoop;
   private prepared = false;
+  private stopping = false;
   private lastError = "";
   /** The tenant whose upload found the store unavailable in the last pass: the next one starts after it. */
   private unavailableTenant?: string;
@@ -90,7 +91,14 @@ export class Archiver {
     this.loop.start();
   }
 
+  /**
+   * Stops the loop and waits for the pass under way. That pass starts no further upload (a batch, a
+   * tree head, the store check): against a hung store each one costs a 10 s timeout, and a pass
+   * finishing its batch and then its tree heads outlasted the shutdown's 12 s grace, so a SIGTERM
+   * during an S3 outage ended in shutdown_timed_out and exit 1.
+   */
   stop(): Promise<void> {
+    this.stopping = true;
     return this.loop.stop();
   }
 
@@ -107,6 +115,7 @@ export class Archiver {
 
   private async pass(): Promise<{ sealed: number; archived: number; failed: number }> {
     const sealed = await this.sealDue();
+    if (this.stopping) return { sealed, archived: 0, failed: 0 };
     if (!this.prepared) {
       // A store that was unreachable at start-up (e.g. the bucket could not be created yet) is
       // prepared again here, not only at start.
@@ -118,7 +127,7 @@ export class Archiver {
       this.prepared = true;
     }
     const { archived, failed } = await this.uploadSealed();
-    const headsFailed = await this.uploadTreeHeads();
+    const headsFailed = this.stopping ? 0 : await this.uploadTreeHeads();
     return { sealed, archived, failed: failed + headsFailed };
   }
 
@@ -135,6 +144,7 @@ export class Archiver {
       .where(isNull(auditTreeHeadArchive.treeSize)).orderBy(asc(auditTreeHeads.tenantId), asc(auditTreeHeads.treeSize)).limit(200);
     let failed = 0;
     for (const { h, serial, pem } of pending) {
+      if (this.stopping) break;
       const key = treeHeadKey(h.tenantId, h.treeSize, Buffer.from(h.rootHash).toString("hex"));
       const body = new TextEncoder().encode(`${JSON.stringify({
         tenant_id: h.tenantId, tree_size: h.treeSize, root_hash: Buffer.from(h.rootHash).toString("hex"), timestamp: h.timestamp.toISOString(),
@@ -204,6 +214,7 @@ export class Archiver {
     let failed = 0;
     const blocked = new Set<string>();
     for (const b of pending) {
+      if (this.stopping) break;
       if (blocked.has(b.tenantId)) continue;
       // Lease the batch: with several origins on one database only one uploads it at a time.
       const now = this.s.clock.now();
