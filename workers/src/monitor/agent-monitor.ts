@@ -45,6 +45,14 @@ const RISK_SERIALS = 3;
 export const MAX_PENDING_EVENTS = 200_000;
 /** Series snapshots kept for reviews (one per alert, newest first): a clear closes the newest alerts. */
 const ALERT_MARKS = 16;
+/**
+ * Alerts one batch can raise (one per time the risk became high). Each is a decision at the origin
+ * and a risk.high webhook to the tenant's receivers; late events high on their own each count as
+ * "became high" (the agent's current risk stays low), so without a bound one request of 1000 of
+ * them raised 1000. Honest history has a handful of episodes in a batch; past the cap the last
+ * alert takes the rest, as one alert per batch did.
+ */
+export const MAX_ALERTS_PER_BATCH = 16;
 
 /**
  * One per agent. Scores each event in time order with the deterministic scorer, remembers event ids
@@ -144,8 +152,13 @@ export class AgentMonitor extends DurableObject<Env> {
     const seenInBatch = new Set<string>();
     let accepted = 0;
     let duplicates = 0;
-    const highEvents: string[] = [];
-    let alert: { score: number; reasons: EventResult["reasons"] } | undefined;
+    // One alert per time the risk became high, as the scorer raised them: a batch of history (a
+    // backfill, an evaluator's replay; up to 1000 events, often days) can hold several episodes, and
+    // one alert for the batch merged them into one review alert and one risk.high webhook, so what
+    // the system reported depended on how the agent batched. Each alert names the batch's high
+    // events from its trigger to the next alert's (the first also those before it).
+    const alerts: { score: number; reasons: EventResult["reasons"]; n: number; events: string[] }[] = [];
+    const highBefore: string[] = [];
     let newSerial = false;
     const outcome = this.rollingBack(() => this.ctx.storage.transactionSync(() => {
       const state = this.load();
@@ -178,8 +191,14 @@ export class AgentMonitor extends DurableObject<Env> {
         const result: EventResult = { event_id: e.event_id, score: event.score, band: event.band, reasons: event.reasons };
         results.set(i, result);
         accepted++;
-        if (event.band === "high") highEvents.push(e.event_id);
-        if (risk.becameHigh) alert = { score: risk.score, reasons: risk.reasons };
+        if (risk.becameHigh && alerts.length < MAX_ALERTS_PER_BATCH) {
+          alerts.push({ score: risk.score, reasons: risk.reasons, n: state.n, events: [...highBefore.splice(0), ...(event.band === "high" ? [e.event_id] : [])] });
+        } else {
+          const last = alerts.at(-1);
+          // Past the cap the last alert takes the newest trigger's risk, as the batch's one alert did.
+          if (risk.becameHigh && last) Object.assign(last, { score: risk.score, reasons: risk.reasons });
+          if (event.band === "high") (last?.events ?? highBefore).push(e.event_id);
+        }
         const forwarded = {
           agent_id: agent.agentId, tenant_id: agent.tenantId, serial_number: agent.serial, event: e,
           score: event.score, band: event.band, reasons: event.reasons, received_at: new Date(now).toISOString(),
@@ -190,7 +209,12 @@ export class AgentMonitor extends DurableObject<Env> {
           e.event_id, now, JSON.stringify(result), JSON.stringify(forwarded), requestId ?? null,
         );
       }
-      if (alert) this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}`, alert, highEvents, now, requestId);
+      // The last keeps the id one alert per batch had (the batch's event count); earlier ones take
+      // their trigger's, which no other batch of this agent can have.
+      alerts.forEach((a, k) => {
+        const n = k === alerts.length - 1 ? state.n : a.n;
+        this.queueAlert(agent, `${agent.agentId}:${now}:${n}`, a, a.events, now, requestId);
+      });
       addIds(sql, accepted);
       saveState(sql, JSON.stringify(state));
       sql.exec("INSERT INTO meta (k, v) VALUES ('agent', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(agent));
@@ -204,8 +228,8 @@ export class AgentMonitor extends DurableObject<Env> {
     if (outcome.accepted > 0) {
       // The alarm first: it is what delivers the events just committed, so nothing that can fail
       // afterwards (the KV risk write) may leave them waiting for the agent's next event.
-      await this.scheduleForwarding(alert ? 0 : 250);
-      await this.publishRiskOrDefer(alert !== undefined || newSerial);
+      await this.scheduleForwarding(alerts.length > 0 ? 0 : 250);
+      await this.publishRiskOrDefer(alerts.length > 0 || newSerial);
     } else if (this.pending > 0) {
       // Only duplicates: they may be a retry of a batch that committed while the object failed
       // before arming its alarm (a reset at the await after the commit). The retry is answered
