@@ -80,6 +80,7 @@ export async function replayAgent(t: EdgeTarget, suite: string, agent: SimAgent,
       await new Promise((res) => setTimeout(res, 250));
       r = await call("POST", `${t.edge}/v1/events`, token, { events: batch });
     }
+    if (r.status !== 401 && r.status !== 403 && r.status !== 202) throw new Error(`POST /v1/events: HTTP ${r.status} ${r.text.slice(0, 300)}`);
     if (r.status !== 202) {
       // 401/403 after revocation is an outcome, not a failure: stop feeding this agent.
       refused = agent.events.length - i;

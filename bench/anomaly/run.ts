@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util";
+import { MAX_EVENT_AGE_MS } from "@kakunin/shared";
 import { cliArgs } from "../common/args.ts";
 import { printComparison, type Column } from "./compare.ts";
 import { computeMetrics } from "./metrics.ts";
@@ -86,7 +87,12 @@ async function main(): Promise<void> {
       // The edge refuses events older than 30 days: move the suite forward by whole weeks
       // (weekdays and local hours unchanged) so its last event lies within the past week.
       const weeks = Math.floor((Date.now() - 60_000 - b.spec.end) / (7 * DAY));
-      const suite = shiftSuite(b.suite, weeks * 7 * DAY);
+      const shifted = shiftSuite(b.suite, weeks * 7 * DAY);
+      // World B's agents have up to 35 days: what is still older than the window (less a margin for
+      // the replay's own duration) is left out, or the edge refuses the agent's first batch whole
+      // (422) and the agent was counted as revoked before its first event.
+      const floor = Date.now() - MAX_EVENT_AGE_MS + 6 * 3_600_000;
+      const suite = { ...shifted, agents: shifted.agents.map((a) => ({ ...a, events: a.events.filter((le) => le.ts >= floor) })) };
       console.log(`replaying suite ${b.spec.name} through edge ${values.edge} / origin ${values.origin} (shifted by ${weeks} weeks)`);
       const s0 = performance.now();
       const runs = await replaySuite({ edge: values.edge!, origin: values.origin!, adminKey: values["admin-key"]! }, b.spec.name, suite.agents);
