@@ -1,5 +1,6 @@
 import { fetchErrorCause, readJsonCapped } from "./edge-body.ts";
-import type { EdgeVerifyData, FetchLike } from "./types.ts";
+import type { BoundedFetch } from "./default-fetch.ts";
+import type { EdgeVerifyData } from "./types.ts";
 
 /**
  * What one `GET /v1/verify/:serial` told us (or failed to). `ageMs`: how long the answer had
@@ -19,7 +20,7 @@ const STATUSES: ReadonlySet<string> = new Set(["active", "revoked", "superseded"
  * (refused connection, timeout, 5xx, 429, a body that is not the contract) is `unavailable`: the
  * caller decides whether that fails closed or open.
  */
-export async function fetchVerification(fetcher: FetchLike, edgeUrl: string, serial: string, timeoutMs: number, includeCertificate = true): Promise<EdgeAnswer> {
+export async function fetchVerification(fetcher: BoundedFetch, edgeUrl: string, serial: string, timeoutMs: number, includeCertificate = true): Promise<EdgeAnswer> {
   const controller = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   // The deadline is raced, not only signalled: a custom fetch may ignore the signal, and a request
@@ -36,7 +37,7 @@ export async function fetchVerification(fetcher: FetchLike, edgeUrl: string, ser
     const url = `${edgeUrl}/v1/verify/${serial}${includeCertificate ? "?include=certificate_pem" : ""}`;
     // Redirects are not followed: an answer from a host the gateway was not configured with (or a
     // downgrade to plain http) is not the edge's, and the edge never redirects a verify.
-    const pending = fetcher(new Request(url, { headers: { accept: "application/json" }, signal: controller.signal, redirect: "manual" }));
+    const pending = fetcher(new Request(url, { headers: { accept: "application/json" }, signal: controller.signal, redirect: "manual" }), controller.signal);
     pending.catch(() => undefined);
     const res = await Promise.race([pending, deadline]);
     if (res === "timeout") return unavailable(timedOut(timeoutMs));

@@ -4,6 +4,7 @@ import { evaluate } from "./evaluate.ts";
 import { normaliseSerial } from "./serial.ts";
 import type { FetchLike, VerifyChecks, VerifyResult } from "./types.ts";
 import { edgeBaseUrl, numberOption } from "./options.ts";
+import { boundedFetch } from "./default-fetch.ts";
 
 export interface VerifierOptions {
   /** Base URL of the Kakunin edge, e.g. `https://verify.example.com`. */
@@ -52,7 +53,7 @@ export function createVerifier(options: VerifierOptions): Verifier {
   const timeoutMs = numberOption("timeoutMs", options.timeoutMs, 2000, { min: 1 });
   const failClosed = options.failClosed ?? true;
   const includeCertificate = options.includeCertificate ?? true;
-  const fetcher: FetchLike = options.fetch ?? ((r) => fetch(r));
+  const fetcher = boundedFetch(options.fetch);
   const cache = new TtlCache<Cached>(numberOption("maxEntries", options.maxEntries, 10_000, { min: 1, integer: true }), now);
   // Bumped by invalidate(): an answer to a request sent before it is not cached (it may predate the
   // revocation the caller was told of), and later calls do not join that request.
