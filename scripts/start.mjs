@@ -35,7 +35,9 @@ const procs = [
   },
 ];
 
-const children = procs.map((p) => {
+const children = [];
+let stopping = false;
+function launch(p) {
   const child = spawn(p.cmd, p.args, { cwd: p.cwd, env: { ...env, ...p.env }, stdio: ["ignore", "pipe", "pipe"], detached: true });
   const prefix = (chunk) => chunk.toString().split("\n").filter(Boolean).map((l) => `[${p.name}] ${l.replace(/^\[(origin|edge)\] /, "")}`).join("\n") + "\n";
   child.stdout.on("data", (c) => process.stdout.write(prefix(c)));
@@ -46,10 +48,30 @@ const children = procs.map((p) => {
       stop(code ?? 1);
     }
   });
-  return child;
+  children.push(child);
+}
+
+// The edge first, the origin once the edge answers /healthz: the origin then publishes the CA
+// chains and CRLs it queued at start before it listens (bounded), so once both /healthz answer, the
+// edge serves /v1/ca and /v1/crl. Started together, the origin's first publish found wrangler still
+// starting and backed off, and both said ready while the edge answered those with 404.
+const edge = procs.find((p) => p.name === "edge");
+if (edge) launch(edge);
+(edge ? edgeAnswers(`http://127.0.0.1:${edgePort}/healthz`) : Promise.resolve()).then(() => {
+  for (const p of procs) if (p !== edge && !stopping) launch(p);
 });
 
-let stopping = false;
+/** Resolves when `url` answers 200, or after 120 s (the origin then starts anyway and retries publishing). */
+async function edgeAnswers(url) {
+  const deadline = Date.now() + 120_000;
+  while (!stopping && Date.now() < deadline) {
+    const ok = await fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!stopping) console.error(`[edge] no answer on ${url} after 120 s; starting the origin anyway`);
+}
+
 function stop(code) {
   if (stopping) return;
   stopping = true;

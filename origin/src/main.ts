@@ -12,6 +12,7 @@ import { loadConfig } from "./config.ts";
 import { httpEdgeClient } from "./publish/edge-client.ts";
 import { Publisher } from "./publish/publisher.ts";
 import { Refresher } from "./publish/refresher.ts";
+import { publishBeforeListening } from "./publish/startup-publish.ts";
 import { archiveFromConfig } from "./archive/from-config.ts";
 import { Archiver } from "./audit/archiver.ts";
 import { WebhookDispatcher } from "./webhooks/dispatcher.ts";
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
   if (!ca.ok) log.warn("CA not ready", { event: "ca_not_ready", code: ca.error.code, error: ca.error.message.slice(0, 300) });
   built.services.keys.warm?.();
   let publisher: Publisher | undefined;
+  let refresher: Refresher | undefined;
   const jobs: Stoppable[] = [];
   if (config.KAKUNIN_PUBLISH === "on") {
     publisher = new Publisher(built.services, httpEdgeClient(config.KAKUNIN_EDGE_URL, built.services.edgeSecret), keyManagerSigners(built.services), {
@@ -61,10 +63,10 @@ async function main(): Promise<void> {
     });
     built.services.publisher = publisher;
     publisher.start();
-    const refresher = new Refresher(built.services);
-    refresher.start();
+    const r = (refresher = new Refresher(built.services));
+    r.start();
     const p = publisher;
-    jobs.push({ name: "publish", stop: () => p.stop() }, { name: "refresh", stop: () => refresher.stop() });
+    jobs.push({ name: "publish", stop: () => p.stop() }, { name: "refresh", stop: () => r.stop() });
   }
   const archive = archiveFromConfig(config);
   // The store is readied (S3: the Object Lock bucket created or checked) before the port opens when
@@ -102,6 +104,9 @@ async function main(): Promise<void> {
   const drain = new DrainState();
   built.services.drain = drain;
   const app = createApp(built.services);
+  // Listening (/healthz answering) once the edge serves the CA chains and CRLs queued at start, or
+  // after a short bound: whoever waits for "ready" can build a trust store from the edge at once.
+  if (refresher) await publishBeforeListening(built.services, refresher);
   const limits = serverLimits(config);
   const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT, serverOptions: serverOptions(limits) }, (info) => {
     log.info("listening", { event: "listening", url: `http://${info.address}:${info.port}`, db: built.database.driver, keys: built.services.keys.kind });

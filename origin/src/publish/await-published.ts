@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull, type SQL } from "drizzle-orm";
 import { outbox } from "../db/schema.ts";
 import type { Services } from "../services.ts";
 import type { OutboxKind } from "./outbox.ts";
@@ -15,19 +15,35 @@ const POLL_MS = 20;
  * Never an error: the publisher keeps retrying whatever is still pending after the caller answered.
  */
 export async function awaitPublished(s: Services, kind: OutboxKind, subject: string, timeoutMs = AWAIT_PUBLISHED_MS): Promise<boolean> {
-  if (!s.publisher) return false;
+  return (await awaitDelivered(s, [eq(outbox.kind, kind), eq(outbox.subject, subject)], timeoutMs)) === "published";
+}
+
+/** How a wait for the edge's acknowledgement ended. */
+export type PublishWait = "published" | "unreachable" | "timeout" | "off";
+
+/**
+ * Waits, at most `timeoutMs`, until the edge has acknowledged every pending change of one kind
+ * (every tenant's CRL, say), as awaitPublished does for one subject; says why it stopped waiting.
+ */
+export async function awaitKindPublished(s: Services, kind: OutboxKind, timeoutMs: number): Promise<PublishWait> {
+  return awaitDelivered(s, [eq(outbox.kind, kind)], timeoutMs);
+}
+
+async function awaitDelivered(s: Services, rows: SQL[], timeoutMs: number): Promise<PublishWait> {
+  if (!s.publisher) return "off";
   s.publisher.kick();
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const [pending] = await s.db
       .select({ seq: outbox.seq })
       .from(outbox)
-      .where(and(eq(outbox.kind, kind), eq(outbox.subject, subject), isNull(outbox.deliveredAt)))
+      .where(and(...rows, isNull(outbox.deliveredAt)))
       .limit(1);
-    if (!pending) return true;
+    if (!pending) return "published";
     // An edge that cannot be reached will not acknowledge within the bound: answer now (the
     // publisher delivers when it is back), rather than add the whole wait to every call meanwhile.
-    if (Date.now() >= deadline || s.publisher.edgeUnreachable) return false;
+    if (s.publisher.edgeUnreachable) return "unreachable";
+    if (Date.now() >= deadline) return "timeout";
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
 }

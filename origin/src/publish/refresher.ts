@@ -63,6 +63,11 @@ export class Refresher {
     await this.current;
   }
 
+  /** Resolves when the run under way (right after start(): the first, which queues every CRL) has ended; never rejects. */
+  async settled(): Promise<void> {
+    await this.current;
+  }
+
   /**
    * One run, in one transaction under a transaction-scoped advisory lock: when several origins
    * share the database, one refreshes at a time and the others skip the run. The enqueue is inside
