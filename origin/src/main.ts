@@ -8,7 +8,7 @@ import { applyServerLimits, serverLimits, serverOptions } from "./http/server-li
 import { createApp } from "./app.ts";
 import { bootstrap } from "./bootstrap.ts";
 import { buildServices } from "./build-services.ts";
-import { loadConfig } from "./config.ts";
+import { ADMIN_KEY_ADVISED_LENGTH, loadConfig } from "./config.ts";
 import { httpEdgeClient } from "./publish/edge-client.ts";
 import { Publisher } from "./publish/publisher.ts";
 import { Refresher } from "./publish/refresher.ts";
@@ -45,6 +45,9 @@ async function main(): Promise<void> {
     bootLog.warn("KAKUNIN_ADMIN_KEY changed: the previous bootstrap admin key is revoked (audited api_key.revoked)", {
       event: "bootstrap_admin_key_replaced", api_key_ids: boot.replacedAdminKeys.join(","),
     });
+  }
+  if (config.KAKUNIN_ADMIN_KEY !== undefined && config.KAKUNIN_ADMIN_KEY.length < ADMIN_KEY_ADVISED_LENGTH) {
+    bootLog.warn(`KAKUNIN_ADMIN_KEY is shorter than ${ADMIN_KEY_ADVISED_LENGTH} characters: fine for a local run, guessable anywhere else`, { event: "bootstrap_admin_key_short" });
   }
   if (boot.adminKeyRevoked) {
     bootLog.warn("KAKUNIN_ADMIN_KEY names a revoked API key; it stays revoked. Use another admin key, or set a new KAKUNIN_ADMIN_KEY.", { event: "bootstrap_admin_key_revoked" });
