@@ -14,6 +14,8 @@ import type { Suite } from "./types.ts";
 import { buildWorldB, WORLD_B, worldBSpec } from "./world-b/world.ts";
 import { buildWorldC, WORLD_C } from "./world-c/world.ts";
 import { fit } from "./fit.ts";
+import { transformSuite } from "./transforms.ts";
+import { printTransformSummary } from "./transform-summary.ts";
 import { FITTED_ON, fittedConfig, type World } from "./fitted.ts";
 
 /**
@@ -47,6 +49,8 @@ const { values } = parseArgs({
     "b-warm": { type: "string" },
     /** World B drawn with another seed (the same generator, other agents and attacks): the shipped world is seed 2827. */
     "b-seed": { type: "string" },
+    /** A metamorphic transformation of every world (transforms.ts: renamed volume keys, action styles, offsets…); `none` is the world as generated. */
+    transform: { type: "string", default: "none" },
   },
 });
 const bSpec = worldBSpec({ seed: values["b-seed"] ? Number(values["b-seed"]) : undefined, days: values["b-days"], warm: values["b-warm"] });
@@ -72,7 +76,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const build = (name: string, end: number, make: () => Suite) => {
     const g0 = performance.now();
-    const full = make();
+    const full = transformSuite(make(), values.transform);
     const suite = values.limit ? { ...full, agents: full.agents.slice(0, Number(values.limit)) } : full;
     return { spec: { name, end }, suite, generationMs: performance.now() - g0, events: suite.agents.reduce((s, a) => s + a.events.length, 0) };
   };
@@ -142,6 +146,7 @@ async function main(): Promise<void> {
           `\n${b.spec.name}: ${b.suite.agents.length} agents, ${b.events.toLocaleString("en-US")} events (generated in ${(b.generationMs / 1000).toFixed(1)} s; ${scorers[0]} scorer ${us.toFixed(0)} µs/event CPU = ${Math.round(1e6 / us).toLocaleString("en-US")} events/s per core)`,
         );
         printComparison(b.spec.name, `scored with the configuration fitted on world ${tuned.toUpperCase()}; ${ROLE[b.spec.name] ?? ""}`, cols);
+        printTransformSummary(values.transform, b.spec.name, tuned, cols[0]!.m);
       }
     }
     if (!values.detail) return;
