@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { PLAIN_LINE_PATTERN, PLAIN_MESSAGE, PLAIN_TEXT_PATTERN } from "./schemas.ts";
 import { refineWellFormed, utf8Length } from "./unicode.ts";
+import { volumeKeyOf, type VolumeUnitName } from "./volume-keys.ts";
 
 /** Limits of the ingest contract (design "Conventions"). */
 export const MAX_EVENTS_PER_BATCH = 1000;
@@ -65,7 +66,11 @@ export interface ScoredInput {
   currency?: string;
   outcome: AgentEvent["outcome"];
   latencyMs?: number;
-  /** Read volume, from `attributes.records` (or `rows`) and `attributes.bytes`: exfiltration is volume, not event count. */
+  /**
+   * Read volume, from `attributes.records` (or `rows`) and `attributes.bytes`, or any key named as
+   * a count of records/rows or of bytes (`rows_returned`, `bytes_read`, `size_kb`; volume-keys.ts),
+   * numbers or decimal strings: exfiltration is volume, not event count.
+   */
   records?: number;
   bytes?: number;
 }
@@ -73,23 +78,47 @@ export interface ScoredInput {
 /** The largest read volume the scorer takes from an attribute (amount's bound): sums of at most 1e15 stay finite. */
 export const MAX_VOLUME = 1e15;
 
+/** A plain decimal number written as a string ("1234", "12.5", "1e6"): some clients send every attribute as text. */
+const DECIMAL = /^(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 /**
- * A finite non-negative number from an attribute, at most MAX_VOLUME, or undefined. Attributes are
- * free-form, so the schema does not bound them: two reads of 1.79e308 records summed to Infinity
- * in the hour's volume, which JSON stores as null, so scores depended on when the state was reloaded.
+ * A finite non-negative number from an attribute value (a number or a decimal string), times
+ * `scale`, at most MAX_VOLUME, or undefined. Attributes are free-form, so the schema does not bound
+ * them: two reads of 1.79e308 records summed to Infinity in the hour's volume, which JSON stores as
+ * null, so scores depended on when the state was reloaded.
  */
-function volume(attrs: Record<string, unknown> | undefined, ...keys: string[]): number | undefined {
-  for (const k of keys) {
-    const v = attrs && Object.hasOwn(attrs, k) ? attrs[k] : undefined;
-    if (typeof v === "number" && Number.isFinite(v) && v >= 0) return Math.min(v, MAX_VOLUME);
+function volumeValue(v: unknown, scale = 1): number | undefined {
+  const n = typeof v === "number" ? v : typeof v === "string" && v.length <= 32 && DECIMAL.test(v) ? Number(v) : Number.NaN;
+  const x = n * scale;
+  return Number.isFinite(x) && x >= 0 ? Math.min(x, MAX_VOLUME) : undefined;
+}
+
+/**
+ * Read volume in one unit: the contract's own key (`records`, else `rows`; `bytes`) when it holds a
+ * number, else the largest value among the other keys that name that unit (volume-keys.ts:
+ * `rows_returned`, `recordCount`, `bytes_read`, `size_kb` in KiB…). The largest, not the first, so
+ * the result does not depend on the order a client wrote its keys in.
+ */
+function volume(attrs: Record<string, unknown> | undefined, unit: VolumeUnitName, own: readonly string[]): number | undefined {
+  if (!attrs) return undefined;
+  for (const k of own) {
+    const v = Object.hasOwn(attrs, k) ? volumeValue(attrs[k]) : undefined;
+    if (v !== undefined) return v;
   }
-  return undefined;
+  let best: number | undefined;
+  for (const [k, raw] of Object.entries(attrs)) {
+    const key = own.includes(k) ? undefined : volumeKeyOf(k);
+    if (key?.unit !== unit) continue;
+    const v = volumeValue(raw, key.scale);
+    if (v !== undefined && (best === undefined || v > best)) best = v;
+  }
+  return best;
 }
 
 export function toScoredInput(e: AgentEvent): ScoredInput {
   return {
     id: e.event_id, ts: Date.parse(e.timestamp), type: e.type, action: e.action, resource: e.resource,
     amount: e.amount, currency: e.currency, outcome: e.outcome, latencyMs: e.latency_ms,
-    records: volume(e.attributes, "records", "rows"), bytes: volume(e.attributes, "bytes"),
+    records: volume(e.attributes, "records", ["records", "rows"]), bytes: volume(e.attributes, "bytes", ["bytes"]),
   };
 }
