@@ -99,6 +99,9 @@ function volumeValue(v: unknown, scale = 1): number | undefined {
  * `rows_returned`, `recordCount`, `bytes_read`, `size_kb` in KiB…). The largest, not the first, so
  * the result does not depend on the order a client wrote its keys in.
  */
+/** Attribute keys of one event looked at for read volume under other names (the contract's own keys are always read). */
+export const VOLUME_KEYS_READ = 32;
+
 function volume(attrs: Record<string, unknown> | undefined, unit: VolumeUnitName, own: readonly string[]): number | undefined {
   if (!attrs) return undefined;
   for (const k of own) {
@@ -106,10 +109,15 @@ function volume(attrs: Record<string, unknown> | undefined, unit: VolumeUnitName
     if (v !== undefined) return v;
   }
   let best: number | undefined;
-  for (const [k, raw] of Object.entries(attrs)) {
+  let seen = 0;
+  for (const k in attrs) {
+    // The agent chooses the keys (8 KiB of attributes is hundreds of them): only the first few are
+    // read, so what it pays the edge per event does not grow with how many it writes.
+    if (++seen > VOLUME_KEYS_READ) break;
+    if (!Object.hasOwn(attrs, k)) continue;
     const key = own.includes(k) ? undefined : volumeKeyOf(k);
     if (key?.unit !== unit) continue;
-    const v = volumeValue(raw, key.scale);
+    const v = volumeValue(attrs[k], key.scale);
     if (v !== undefined && (best === undefined || v > best)) best = v;
   }
   return best;

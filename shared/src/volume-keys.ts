@@ -36,13 +36,16 @@ const UNITS: Record<string, VolumeKey> = {
   gigabytes: { unit: "bytes", scale: KIB ** 3 },
 };
 
-/** Words that say "how many were read/returned", for either unit. */
+/**
+ * Words that say "how many were read/returned", for either unit. Not "total": a `total_records` is
+ * most often the size of the whole collection a page came from, and a `bytes_sent_total` a client's
+ * running counter (Prometheus naming), which grows with every event like an id.
+ */
 const COUNTING = [
   "num",
   "number",
   "n",
   "count",
-  "total",
   "of",
   "read",
   "returned",
@@ -107,16 +110,23 @@ function classify(key: string): VolumeKey | undefined {
   return ok ? found : undefined;
 }
 
-/** Attribute keys are few per client: a bounded memo keeps the per-event cost at a lookup. */
+/**
+ * Attribute keys are few per client: a bounded memo keeps the per-event cost at a lookup. Full, it
+ * keeps what it has and stops learning: cleared instead, one agent writing fresh keys into every
+ * event would evict every other agent's keys in the isolate, and each would be split again.
+ */
 const memo = new Map<string, VolumeKey | null>();
 const MEMO_MAX = 1024;
 
+/** Every volume key has a unit word: a key without one of these letters in it is not split at all. */
+const UNIT_HINT = /rec|row|byte|[kmg]i?b/i;
+
 export function volumeKeyOf(key: string): VolumeKey | undefined {
+  if (!UNIT_HINT.test(key)) return undefined;
   let v = memo.get(key);
   if (v === undefined) {
     v = classify(key) ?? null;
-    if (memo.size >= MEMO_MAX) memo.clear();
-    memo.set(key, v);
+    if (memo.size < MEMO_MAX) memo.set(key, v);
   }
   return v ?? undefined;
 }
