@@ -60,6 +60,32 @@ async function main(): Promise<void> {
   let publisher: Publisher | undefined;
   let refresher: Refresher | undefined;
   const jobs: Stoppable[] = [];
+  const drain = new DrainState();
+  built.services.drain = drain;
+  let server: Server | undefined;
+  // Signals are handled from the first background job on, not from the listen: the waits before
+  // listening (the bucket check, the edge taking the CRLs) last seconds with every job running, and
+  // a SIGTERM then killed the process outright (a webhook the receiver acknowledged was never
+  // written down; test/origin-start-signal.test.ts). Before listening, a signal stops the jobs
+  // started so far and closes the database, and the origin never opens its port.
+  // Long enough for the slowest bounded step under way to finish and be recorded (a webhook send
+  // waits up to KAKUNIN_WEBHOOK_TIMEOUT_MS; KMS, S3 and edge calls are shorter), and under
+  // TimeoutStopSec of the shipped systemd unit.
+  const graceMs = Math.max(SHUTDOWN_GRACE_MS, config.KAKUNIN_WEBHOOK_TIMEOUT_MS + 2000);
+  const exit = (code: number) => process.exit(code);
+  let stopRequested: (() => void) | undefined;
+  const stopped = new Promise<"stopped">((r) => (stopRequested = () => r("stopped")));
+  const whileStarting = shutdownOnSignal({ server: { close: (done) => done() }, jobs, close: () => built.close(), log, graceMs, drainMs: 0, drain: () => drain.start(), exit });
+  let serving: ((signal: string) => void) | undefined;
+  const whileServing = (srv: Server) =>
+    (serving ??= shutdownOnSignal({ server: srv, jobs, close: () => built.close(), log, graceMs, drainMs: config.KAKUNIN_SHUTDOWN_DRAIN_MS, drain: () => drain.start(), exit }));
+  const onSignal = (signal: string) => {
+    if (server) return whileServing(server)(signal);
+    stopRequested?.();
+    whileStarting(signal);
+  };
+  process.on("SIGINT", () => onSignal("SIGINT"));
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
   if (config.KAKUNIN_PUBLISH === "on") {
     publisher = new Publisher(built.services, httpEdgeClient(config.KAKUNIN_EDGE_URL, built.services.edgeSecret), keyManagerSigners(built.services), {
       instanceId: `${hostname()}:${resolve(config.KAKUNIN_DATA_DIR)}:${config.KAKUNIN_ORIGIN_PORT}`,
@@ -78,7 +104,8 @@ async function main(): Promise<void> {
   // request timeout (10 s) with the port closed, /healthz included.
   let preparing: ReturnType<typeof archive.prepare> | undefined = archive.prepare();
   preparing.catch(() => undefined); // a rejection is the archiver's to report when it takes the call over
-  const prepared = await settledWithin(preparing, ARCHIVE_PREPARE_WAIT_MS);
+  const prepared = await Promise.race([settledWithin(preparing, ARCHIVE_PREPARE_WAIT_MS), stopped]);
+  if (prepared === "stopped") return;
   if (prepared) {
     preparing = undefined;
     if (!prepared.ok) log.warn("archive not ready; the archiver retries", { component: "archiver", event: "archive_not_ready", code: prepared.error.code, error: prepared.error.message.slice(0, 300) });
@@ -94,8 +121,10 @@ async function main(): Promise<void> {
     batchSize: config.KAKUNIN_ARCHIVE_BATCH, maxAgeMs: config.KAKUNIN_ARCHIVE_MAX_AGE_S * 1000, retentionDays: config.KAKUNIN_ARCHIVE_RETENTION_DAYS,
   });
   archiver.start();
+  jobs.push({ name: "archive", stop: () => archiver.stop() });
   const tidyJob = new TidyJob(built.services);
   tidyJob.start();
+  jobs.push({ name: "tidy", stop: () => tidyJob.stop() });
   const webhooks = new WebhookDispatcher(built.services, {
     allowPrivate: config.KAKUNIN_WEBHOOK_ALLOW_PRIVATE === "1", maxAttempts: config.KAKUNIN_WEBHOOK_MAX_ATTEMPTS,
     baseBackoffMs: config.KAKUNIN_WEBHOOK_BACKOFF_MS, timeoutMs: config.KAKUNIN_WEBHOOK_TIMEOUT_MS,
@@ -104,26 +133,18 @@ async function main(): Promise<void> {
   });
   built.services.webhooks = webhooks;
   webhooks.start();
-  const drain = new DrainState();
-  built.services.drain = drain;
+  jobs.push({ name: "webhooks", stop: () => webhooks.stop() });
   const app = createApp(built.services);
   // Listening (/healthz answering) once the edge serves the CA chains and CRLs queued at start, or
   // after a short bound: whoever waits for "ready" can build a trust store from the edge at once.
-  if (refresher) await publishBeforeListening(built.services, refresher);
+  // A loser's later rejection (the database closed by a stop meanwhile) is handled by the race.
+  if (refresher && (await Promise.race([publishBeforeListening(built.services, refresher), stopped])) === "stopped") return;
   const limits = serverLimits(config);
-  const server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT, serverOptions: serverOptions(limits) }, (info) => {
+  server = serve({ fetch: app.fetch, hostname: config.KAKUNIN_ORIGIN_HOST, port: config.KAKUNIN_ORIGIN_PORT, serverOptions: serverOptions(limits) }, (info) => {
     log.info("listening", { event: "listening", url: `http://${info.address}:${info.port}`, db: built.database.driver, keys: built.services.keys.kind });
-  });
-  applyServerLimits(server as Server, limits);
+  }) as Server;
+  applyServerLimits(server, limits);
   answerClientErrors(server);
-  jobs.push({ name: "archive", stop: () => archiver.stop() }, { name: "tidy", stop: () => tidyJob.stop() }, { name: "webhooks", stop: () => webhooks.stop() });
-  // Long enough for the slowest bounded step under way to finish and be recorded (a webhook send
-  // waits up to KAKUNIN_WEBHOOK_TIMEOUT_MS; KMS, S3 and edge calls are shorter), and under
-  // TimeoutStopSec of the shipped systemd unit.
-  const graceMs = Math.max(SHUTDOWN_GRACE_MS, config.KAKUNIN_WEBHOOK_TIMEOUT_MS + 2000);
-  const stop = shutdownOnSignal({ server, jobs, close: () => built.close(), log, graceMs, drainMs: config.KAKUNIN_SHUTDOWN_DRAIN_MS, drain: () => drain.start(), exit: (code) => process.exit(code) });
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
 const command = process.argv[2] ?? "serve";
