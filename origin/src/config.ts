@@ -37,7 +37,14 @@ export const configSchema = z.object({
   // Any non-empty key, like a dev root token (`vault server -dev -dev-root-token-id=root`): a
   // contract harness may bootstrap with a short one, and refusing it took the whole origin down.
   // A key under ADMIN_KEY_ADVISED_LENGTH is warned about at start; production refuses the variable.
-  KAKUNIN_ADMIN_KEY: z.string().min(1, "KAKUNIN_ADMIN_KEY must not be empty").optional(),
+  // And one a request can present: `Authorization: Bearer <key>` is read as 1 to 512 printable
+  // ASCII characters without spaces (auth/authenticate.ts), so any other key (`test admin`, a
+  // trailing newline from an env file) bootstrapped an admin key every request with it got 401 for.
+  KAKUNIN_ADMIN_KEY: z
+    .string()
+    .min(1, "KAKUNIN_ADMIN_KEY must not be empty")
+    .regex(/^[\x21-\x7e]{1,512}$/, "KAKUNIN_ADMIN_KEY must be 1 to 512 printable ASCII characters without spaces (it is sent as `Authorization: Bearer <key>`)")
+    .optional(),
   DATABASE_URL: z.string().url().optional(),
   /** PostgreSQL: how long to wait for a connection before answering 503 (ms). */
   /**
