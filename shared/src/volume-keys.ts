@@ -122,7 +122,8 @@ const MEMO_MAX = 1024;
 const UNIT_HINT = /rec|row|byte|[kmg]i?b/i;
 
 export function volumeKeyOf(key: string): VolumeKey | undefined {
-  if (!UNIT_HINT.test(key)) return undefined;
+  // classify() refuses a key over 64 characters: so does this, before the memo, which would hold it.
+  if (key.length > 64 || !UNIT_HINT.test(key)) return undefined;
   let v = memo.get(key);
   if (v === undefined) {
     v = classify(key) ?? null;
