@@ -23,6 +23,11 @@ async function call(method: string, url: string, bearer: string, body?: unknown)
     headers: { authorization: `Bearer ${bearer}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
+  return readResponse(res);
+}
+
+/** A response's status, text and JSON body (undefined when it is not JSON). */
+export async function readResponse(res: Response): Promise<{ status: number; json: unknown; text: string; headers: Headers }> {
   const text = await res.text();
   let json: unknown;
   try {
@@ -30,7 +35,7 @@ async function call(method: string, url: string, bearer: string, body?: unknown)
   } catch {
     json = undefined;
   }
-  return { status: res.status, json, text };
+  return { status: res.status, json, text, headers: res.headers };
 }
 
 function field(v: unknown, ...path: string[]): unknown {
@@ -57,12 +62,16 @@ async function expect(status: number, p: Promise<{ status: number; json: unknown
  * was auto-revoked) stay unscored.
  */
 export async function replayAgent(t: EdgeTarget, suite: string, agent: SimAgent, log: (s: string) => void): Promise<AgentRun> {
-  const created = await expect(201, call("POST", `${t.origin}/v1/agents`, t.adminKey, {
-    name: `anomaly-${agent.id}`.slice(0, 64),
-    model: { name: "bench-sim", version: suite, hash: `sha256:${"0".repeat(64)}` },
-    owner: { name: "Kakunin anomaly bench", email: "bench@example.test" },
-    scopes: agent.scopes,
-  }), "POST /v1/agents");
+  const created = await expect(
+    201,
+    call("POST", `${t.origin}/v1/agents`, t.adminKey, {
+      name: `anomaly-${agent.id}`.slice(0, 64),
+      model: { name: "bench-sim", version: suite, hash: `sha256:${"0".repeat(64)}` },
+      owner: { name: "Kakunin anomaly bench", email: "bench@example.test" },
+      scopes: agent.scopes,
+    }),
+    "POST /v1/agents",
+  );
   const agentId = str(field(created, "data", "id"), "agent id");
   const cert = await expect(201, call("POST", `${t.origin}/v1/agents/${agentId}/certify`, t.adminKey), "certify");
   const certId = str(field(cert, "data", "id"), "certificate id");
@@ -112,12 +121,14 @@ export async function replaySuite(t: EdgeTarget, suite: string, agents: SimAgent
   const out = new Array<AgentRun>(agents.length);
   let next = 0;
   const log = (s: string) => console.log(s);
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < agents.length) {
-      const i = next++;
-      out[i] = await replayAgent(t, suite, agents[i]!, log);
-      log(`  replayed ${agents[i]!.id} (${agents[i]!.events.length} events) → certificate ${out[i]!.certStatus}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < agents.length) {
+        const i = next++;
+        out[i] = await replayAgent(t, suite, agents[i]!, log);
+        log(`  replayed ${agents[i]!.id} (${agents[i]!.events.length} events) → certificate ${out[i]!.certStatus}`);
+      }
+    }),
+  );
   return out;
 }

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { DEFAULT_SCORING, MAX_EVENT_AGE_MS, type Reason } from "@kakunin/shared";
 import { cliArgs } from "../common/args.ts";
 import { printComparison } from "./compare.ts";
+import { readResponse } from "./edge.ts";
 import { scoreAgent } from "./inproc.ts";
 import { computeMetrics } from "./metrics.ts";
 import { DAY } from "./rhythm.ts";
@@ -75,18 +76,7 @@ async function call(method: string, url: string, bearer: string, body?: unknown)
     if (method !== "GET") throw e;
     return fetch(url, { method, headers: { authorization: `Bearer ${bearer}` } });
   });
-  return read(res);
-}
-
-async function read(res: Response): Promise<{ status: number; json: unknown; text: string; headers: Headers }> {
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = text ? JSON.parse(text) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, json, text, headers: res.headers };
+  return readResponse(res);
 }
 
 function field(v: unknown, ...path: string[]): unknown {
