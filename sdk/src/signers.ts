@@ -1,5 +1,7 @@
 import { bufferSource, fromBase64, toBase64 } from "./base64.ts";
 import type { FetchLike, WebCryptoKey } from "./types.ts";
+import { boundedFetch } from "./default-fetch.ts";
+import { numberOption } from "./options.ts";
 
 /** Produces RSASSA-PKCS1-v1_5 / SHA-256 signatures with the key certified under `serial`. */
 export interface Signer {
@@ -35,6 +37,12 @@ export interface OriginSignerOptions {
   apiKey?: string;
   agentId: string;
   fetch?: FetchLike;
+  /**
+   * How long one signing exchange with the origin may take, answer included (default 10,000 ms);
+   * past it `sign()` throws a SigningError. Without a bound, a hung origin (a blackholed network, a
+   * wedged proxy) held every signing caller and its socket forever.
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -44,23 +52,42 @@ export interface OriginSignerOptions {
  */
 export function originSigner(options: OriginSignerOptions): Signer {
   const base = options.originUrl.replace(/\/+$/, "");
-  const fetcher: FetchLike = options.fetch ?? ((r) => fetch(r));
+  const fetcher = boundedFetch(options.fetch);
+  const timeoutMs = numberOption("timeoutMs", options.timeoutMs, 10_000, { min: 1 });
   const url = `${base}/v1/agents/${encodeURIComponent(options.agentId)}/sign`;
   const bearer = options.credential ?? options.apiKey;
   if (!bearer) throw new TypeError("originSigner needs `credential` (the agent's kka_… credential)");
   return {
     async sign(data, { serial }) {
+      const controller = new AbortController();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      // Raced, not only signalled: a caller's fetch may ignore the signal.
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          controller.abort();
+          reject(new SigningError(`origin did not answer within ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
+      deadline.catch(() => undefined);
       let res: Response;
+      let body: unknown;
       try {
-        res = await fetcher(new Request(url, {
-          method: "POST",
-          headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json", accept: "application/json" },
-          body: JSON.stringify({ payload_b64: toBase64(data), algorithm: "RSASSA_PKCS1_V1_5_SHA_256" }),
-        }));
-      } catch (e) {
-        throw new SigningError(`origin unreachable: ${e instanceof Error ? e.message : String(e)}`);
+        try {
+          const request = new Request(url, {
+            method: "POST",
+            headers: { authorization: `Bearer ${bearer}`, "content-type": "application/json", accept: "application/json" },
+            body: JSON.stringify({ payload_b64: toBase64(data), algorithm: "RSASSA_PKCS1_V1_5_SHA_256" }),
+            signal: controller.signal,
+          });
+          res = await Promise.race([fetcher(request, controller.signal), deadline]);
+        } catch (e) {
+          if (e instanceof SigningError) throw e;
+          throw new SigningError(controller.signal.aborted ? `origin did not answer within ${timeoutMs} ms` : `origin unreachable: ${e instanceof Error ? e.message : String(e)}`);
+        }
+        body = await Promise.race([res.json().catch(() => undefined), deadline]);
+      } finally {
+        if (timer !== undefined) clearTimeout(timer);
       }
-      const body: unknown = await res.json().catch(() => undefined);
       if (res.status !== 200) {
         const detail = isRecord(body) && typeof body.detail === "string" ? body.detail : `HTTP ${res.status}`;
         throw new SigningError(`origin refused to sign: ${detail}`, res.status, body);
