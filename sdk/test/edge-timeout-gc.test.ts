@@ -1,8 +1,8 @@
-import { createServer, type Server, type Socket } from "node:net";
 import { setFlagsFromString } from "node:v8";
 import { runInNewContext } from "node:vm";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { createVerifier } from "../src/index.ts";
+import { type HungServer, startHungServer } from "./hung-server.ts";
 
 // The verifier races its deadline, so a caller gets `edge_unavailable` on time whatever fetch does;
 // what the deadline's abort must also do is close the request, or every verify against a hung edge
@@ -13,31 +13,14 @@ import { createVerifier } from "../src/index.ts";
 setFlagsFromString("--expose-gc");
 const gc = runInNewContext("gc") as () => void;
 
-const open = new Set<Socket>();
-let closed = 0;
-let hung: Server;
-let edgeUrl = "";
+let hung: HungServer;
 beforeAll(async () => {
-  // Accepts connections, reads the requests and never answers.
-  hung = createServer((s) => {
-    open.add(s);
-    s.resume();
-    s.on("close", () => {
-      open.delete(s);
-      closed++;
-    });
-  });
-  await new Promise<void>((resolve) => hung.listen(0, "127.0.0.1", resolve));
-  const a = hung.address();
-  edgeUrl = `http://127.0.0.1:${a && typeof a === "object" ? a.port : 0}`;
+  hung = await startHungServer();
 });
-afterAll(async () => {
-  for (const s of open) s.destroy();
-  await new Promise((resolve) => hung.close(resolve));
-});
+afterAll(() => hung.close());
 
 it("a verify that timed out against a hung edge closes its connection, also when the garbage collector ran meanwhile", async () => {
-  const verifier = createVerifier({ edgeUrl, timeoutMs: 300, cacheTtlMs: 0, unknownCacheTtlMs: 0 });
+  const verifier = createVerifier({ edgeUrl: hung.url, timeoutMs: 300, cacheTtlMs: 0, unknownCacheTtlMs: 0 });
   const collector = setInterval(gc, 50);
   try {
     for (let i = 0; i < 3; i++) {
@@ -46,8 +29,8 @@ it("a verify that timed out against a hung edge closes its connection, also when
     }
     // Each timed-out request's abort must reach its socket: the hung server sees all three close.
     const t0 = Date.now();
-    while (closed < 3 && Date.now() - t0 < 10_000) await new Promise((resolve) => setTimeout(resolve, 50));
-    expect(closed).toBe(3);
+    while (hung.closed() < 3 && Date.now() - t0 < 10_000) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(hung.closed()).toBe(3);
   } finally {
     clearInterval(collector);
   }
