@@ -13,6 +13,32 @@ export const TEST_ORIGIN_ENV = "TEST_KAKUNIN_ORIGIN";
 const build = (which: "cli" | "origin", out: string) =>
   execFileSync(process.execPath, [join(ROOT, "scripts/build.mjs"), which, out], { cwd: ROOT, stdio: "inherit" });
 
+/** What vitest's global setup is given: the project, whose watch-mode reruns it hooks. */
+interface RerunHook {
+  onTestsRerun(cb: () => unknown): void;
+}
+
+/** This process's builds: one per vitest process (several projects list the setup), never one named from outside. */
+interface Builds {
+  cli: string;
+  origin: string;
+}
+const BUILDS = Symbol.for("kakunin.test-build");
+const holder = globalThis as { [BUILDS]?: Builds };
+
+/** Builds both from the current sources into their directories (each emptied first by build.mjs). */
+function buildInto({ cli, origin }: Builds): void {
+  build("cli", join(cli, "dist"));
+  build("origin", origin);
+  // Its package scope: origin/package.json is not looked up past node_modules/.
+  writeFileSync(join(origin, "package.json"), '{ "type": "module" }\n');
+}
+
+function announce({ cli, origin }: Builds): void {
+  process.env[TEST_CLI_ENV] = join(cli, "bin/kakunin.mjs");
+  process.env[TEST_ORIGIN_ENV] = join(origin, "main.js");
+}
+
 /**
  * Vitest global setup (the cli, e2e and sdk projects): the CLI and the origin compiled once per run
  * by scripts/build.mjs from the current sources, exactly as `pnpm build` makes them, and run as
@@ -24,29 +50,41 @@ const build = (which: "cli" | "origin", out: string) =>
  * origin's bundle sits inside origin/ (its npm dependencies stay external and resolve from
  * origin/node_modules), with the migrations and console assets beside it, like origin/dist.
  * Without this setup (a script outside vitest) the helpers run the sources through tsx.
+ *
+ * Never a build this process did not make from the sources under test: TEST_KAKUNIN_CLI/ORIGIN set
+ * in the environment (an exported shell variable, an earlier run's paths) were taken as "already
+ * built" and every test ran that build, passing while the source was broken; and in watch mode
+ * (`vitest` without `run`) every rerun ran the session's first build. Now the environment is only
+ * this process's output, and a rerun rebuilds into the same paths (the test files read them once).
  */
-export default function setup(): () => void {
+export default function setup(project?: RerunHook): () => void {
   // Several projects list this setup: the first one's builds serve the whole run.
-  if (process.env[TEST_CLI_ENV] && process.env[TEST_ORIGIN_ENV]) return () => {};
-  const cli = mkdtempSync(join(tmpdir(), "kakunin-test-cli-"));
-  const origin = mkdtempSync(join(ROOT, "origin/node_modules/.kakunin-test-origin-"));
+  const made = holder[BUILDS];
+  if (made) {
+    announce(made);
+    return () => {};
+  }
+  const builds: Builds = {
+    cli: mkdtempSync(join(tmpdir(), "kakunin-test-cli-")),
+    origin: mkdtempSync(join(ROOT, "origin/node_modules/.kakunin-test-origin-")),
+  };
   const cleanup = () => {
-    rmSync(cli, { recursive: true, force: true });
-    rmSync(origin, { recursive: true, force: true });
+    if (holder[BUILDS] === builds) delete holder[BUILDS];
+    rmSync(builds.cli, { recursive: true, force: true });
+    rmSync(builds.origin, { recursive: true, force: true });
   };
   try {
-    mkdirSync(join(cli, "bin"));
-    copyFileSync(join(ROOT, "cli/bin/kakunin.mjs"), join(cli, "bin/kakunin.mjs"));
-    copyFileSync(join(ROOT, "cli/package.json"), join(cli, "package.json"));
-    build("cli", join(cli, "dist"));
-    build("origin", origin);
-    // Its package scope: origin/package.json is not looked up past node_modules/.
-    writeFileSync(join(origin, "package.json"), '{ "type": "module" }\n');
+    mkdirSync(join(builds.cli, "bin"));
+    copyFileSync(join(ROOT, "cli/bin/kakunin.mjs"), join(builds.cli, "bin/kakunin.mjs"));
+    copyFileSync(join(ROOT, "cli/package.json"), join(builds.cli, "package.json"));
+    buildInto(builds);
   } catch (e) {
     cleanup();
     throw e;
   }
-  process.env[TEST_CLI_ENV] = join(cli, "bin/kakunin.mjs");
-  process.env[TEST_ORIGIN_ENV] = join(origin, "main.js");
+  holder[BUILDS] = builds;
+  announce(builds);
+  // Watch mode: a rerun follows a source change, so it runs a build of the sources as they are now.
+  project?.onTestsRerun(() => buildInto(builds));
   return cleanup;
 }
