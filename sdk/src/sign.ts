@@ -46,7 +46,11 @@ export async function signRequest(request: Request, options: SignRequestOptions)
   const view = { method: request.method, url, header: (name: string) => headers.get(name) ?? undefined };
   const base = signatureBase(components, signatureParams, view);
   if (!base.ok) throw new SigningError(`cannot build the signature base: ${base.error}`);
-  const signature = await options.signer.sign(new TextEncoder().encode(base.value), { serial });
+  // The request's signal reaches the signer: a request its caller aborted is not signed, and an
+  // abort while the origin signs ends that exchange (it was waited for up to the signer's timeout).
+  const signal: AbortSignal | undefined = request.signal;
+  if (signal?.aborted) throw signal.reason;
+  const signature = await options.signer.sign(new TextEncoder().encode(base.value), { serial, signal });
   headers.set("signature-input", `${label}=${signatureParams}`);
   headers.set("signature", `${label}=:${toBase64(signature)}:`);
   // Never followed: the signature covers @authority and @path, so it cannot verify at a redirect's

@@ -5,7 +5,12 @@ import { numberOption } from "./options.ts";
 
 /** Produces RSASSA-PKCS1-v1_5 / SHA-256 signatures with the key certified under `serial`. */
 export interface Signer {
-  sign(data: Uint8Array, context: { serial: string }): Promise<Uint8Array>;
+  /**
+   * `signal`: the signed request's own (signRequest passes it). Once it aborts, a signer that waits
+   * on something (originSigner) stops waiting and throws its reason: nothing is signed for a request
+   * its caller gave up on.
+   */
+  sign(data: Uint8Array, context: { serial: string; signal?: AbortSignal }): Promise<Uint8Array>;
 }
 
 /** Thrown by `signRequest` when the signer cannot sign: nothing may be sent unsigned. */
@@ -58,15 +63,24 @@ export function originSigner(options: OriginSignerOptions): Signer {
   const bearer = options.credential ?? options.apiKey;
   if (!bearer) throw new TypeError("originSigner needs `credential` (the agent's kka_… credential)");
   return {
-    async sign(data, { serial }) {
+    async sign(data, { serial, signal }) {
+      // A request its caller already gave up on is not signed: no exchange, no signature at the origin.
+      if (signal?.aborted) throw signal.reason;
       const controller = new AbortController();
       let timer: ReturnType<typeof setTimeout> | undefined;
-      // Raced, not only signalled: a caller's fetch may ignore the signal.
+      let onAbort: (() => void) | undefined;
+      // Raced, not only signalled: a caller's fetch may ignore the signal. The caller's abort ends
+      // the exchange as the deadline does (its reason is what sign() throws, as fetch's would be).
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           controller.abort();
           reject(new SigningError(`origin did not answer within ${timeoutMs} ms`));
         }, timeoutMs);
+        onAbort = () => {
+          controller.abort(signal?.reason);
+          reject(signal?.reason);
+        };
+        signal?.addEventListener("abort", onAbort, { once: true });
       });
       deadline.catch(() => undefined);
       let res: Response;
@@ -82,11 +96,14 @@ export function originSigner(options: OriginSignerOptions): Signer {
           res = await Promise.race([fetcher(request, controller.signal), deadline]);
         } catch (e) {
           if (e instanceof SigningError) throw e;
+          if (signal?.aborted) throw signal.reason;
           throw new SigningError(controller.signal.aborted ? `origin did not answer within ${timeoutMs} ms` : `origin unreachable: ${e instanceof Error ? e.message : String(e)}`);
         }
         body = await Promise.race([res.json().catch(() => undefined), deadline]);
       } finally {
         if (timer !== undefined) clearTimeout(timer);
+        // A long-lived caller signal (one per agent, say) must not collect a listener per exchange.
+        if (onAbort) signal?.removeEventListener("abort", onAbort);
       }
       if (res.status !== 200) {
         const detail = isRecord(body) && typeof body.detail === "string" ? body.detail : `HTTP ${res.status}`;
