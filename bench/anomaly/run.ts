@@ -13,6 +13,7 @@ import { DEV, HOLDOUT } from "./suites.ts";
 import type { Suite } from "./types.ts";
 import { buildWorldB, WORLD_B, worldBSpec } from "./world-b/world.ts";
 import { buildWorldC, WORLD_C } from "./world-c/world.ts";
+import { buildWorldD, WORLD_D } from "./world-d/world.ts";
 import { fit } from "./fit.ts";
 import { transformSuite } from "./transforms.ts";
 import { printTransformSummary } from "./transform-summary.ts";
@@ -31,7 +32,7 @@ const { values } = parseArgs({
     origin: { type: "string" },
     "admin-key": { type: "string" },
     suite: { type: "string", default: "both" },
-    /** a (world A: dev + holdout), b (world B), both (A and B), c (world C only: the blind third world) or all (A, B and C). */
+    /** a (world A: dev + holdout), b (world B), both (A and B), c (world C only: the blind third world), d (world D only: the blind fourth) or all (A, B, C and D). */
     world: { type: "string", default: "both" },
     /** Full per-suite report of the Kakunin scorer (misses, top false positives, reasons). */
     detail: { type: "boolean", default: false },
@@ -55,16 +56,23 @@ const { values } = parseArgs({
 });
 const bSpec = worldBSpec({ seed: values["b-seed"] ? Number(values["b-seed"]) : undefined, days: values["b-days"], warm: values["b-warm"] });
 
-const specs: SuiteSpec[] =
-  values.world === "b" || values.world === "c" ? [] : values.suite === "dev" ? [DEV] : values.suite === "holdout" ? [HOLDOUT] : [DEV, HOLDOUT];
-const withB = values.world !== "a" && values.world !== "c";
+const specs: SuiteSpec[] = ["b", "c", "d"].includes(values.world!)
+  ? []
+  : values.suite === "dev"
+    ? [DEV]
+    : values.suite === "holdout"
+      ? [HOLDOUT]
+      : [DEV, HOLDOUT];
+const withB = values.world !== "a" && values.world !== "c" && values.world !== "d";
 const withC = values.world === "c" || values.world === "all";
+const withD = values.world === "d" || values.world === "all";
 /** Which world each suite belongs to, and how it relates to tuning (the defaults were tuned on world A's dev suite only). */
 const ROLE: Record<string, string> = {
   dev: "world A (bench/anomaly generator), dev suite",
   holdout: "world A, holdout suite (same generator, other seed and variants)",
   "world-b": "world B (bench/anomaly/world-b, written independently)",
   "world-c": "world C (blind: written after the scorer, never tuned on; bench/anomaly/world-c)",
+  "world-d": "world D (blind: written after the scorer, never tuned on; bench/anomaly/world-d)",
 };
 const edgeMode = values.edge !== undefined || values.origin !== undefined || values["admin-key"] !== undefined;
 if (edgeMode && !(values.edge && values.origin && values["admin-key"])) {
@@ -84,6 +92,7 @@ async function main(): Promise<void> {
     ...specs.map((spec) => build(spec.name, spec.end, () => buildSuite(spec))),
     ...(withB ? [build(WORLD_B.name, WORLD_B.end, () => buildWorldB(bSpec))] : []),
     ...(withC ? [build(WORLD_C.name, WORLD_C.end, () => buildWorldC(WORLD_C))] : []),
+    ...(withD ? [build(WORLD_D.name, WORLD_D.end, () => buildWorldD(WORLD_D))] : []),
   ];
   const results: RunResult[] = [];
   if (edgeMode) {
@@ -112,10 +121,10 @@ async function main(): Promise<void> {
     return;
   } else {
     // Each world is scored with the configuration fitted on the OTHER world (the honest,
-    // cross-generator direction), and by the untuned reference scorer beside it. World C was fitted
-    // on by neither, so it is reported under both configurations.
+    // cross-generator direction), and by the untuned reference scorer beside it. Worlds C and D were
+    // fitted on by neither, so they are reported under both configurations.
     const workers = values.workers ? Number(values.workers) : undefined;
-    const worldOf = (suite: string): World | "c" => (suite === WORLD_B.name ? "b" : suite === WORLD_C.name ? "c" : "a");
+    const worldOf = (suite: string): World | "c" | "d" => (suite === WORLD_B.name ? "b" : suite === WORLD_C.name ? "c" : suite === WORLD_D.name ? "d" : "a");
     const directions = (["a", "b"] as const).filter((w) => values.direction === "both" || values.direction === w);
     for (const tuned of directions) {
       const report = built.filter((b) => worldOf(b.spec.name) !== tuned);
