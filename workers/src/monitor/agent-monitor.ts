@@ -3,6 +3,7 @@ import {
   acceptAsNormal, bandOf, decayRisk, DEFAULT_SCORING, DEFAULT_THRESHOLDS, newState, reviveState, roundScore, scoreEvent, toScoredInput, type AgentEvent,
   type BandThresholds, type MonitorState, type Reason,
 } from "@kakunin/shared";
+import { alertBudget } from "./alert-budget.ts";
 import { DEAD_LETTER_DDL, DeadLetterStore, type DeadLetterRow } from "./dead-letters.ts";
 import { addIds, MAX_DEDUPE_IDS, pruneIds } from "./dedupe-ids.ts";
 import { Forwarder } from "./forwarder.ts";
@@ -162,6 +163,7 @@ export class AgentMonitor extends DurableObject<Env> {
     let newSerial = false;
     const outcome = this.rollingBack(() => this.ctx.storage.transactionSync(() => {
       const state = this.load();
+      const budget = alertBudget(sql, now);
       // A token minted for a renewed certificate speaks for its successor (ingest/authenticate.ts):
       // both serials can be shown to gateways until the overlap ends.
       newSerial = this.rememberSerials(agent.tokenSerial ? [agent.tokenSerial, agent.serial] : [agent.serial]);
@@ -191,7 +193,13 @@ export class AgentMonitor extends DurableObject<Env> {
         const result: EventResult = { event_id: e.event_id, score: event.score, band: event.band, reasons: event.reasons };
         results.set(i, result);
         accepted++;
-        if (risk.becameHigh && alerts.length < MAX_ALERTS_PER_BATCH) {
+        // "Became high" at a time the agent claimed: a late event high on its own, or history
+        // posted in time order days back. Unless the agent's risk, decayed to this edge's now, is
+        // high, the alert is about the past and is held to the agent's budget (alert-budget.ts).
+        const live = bandOf(decayRisk(risk.score, Math.max(0, now - state.risk.t)), thresholds) === "high";
+        const raise = risk.becameHigh && alerts.length < MAX_ALERTS_PER_BATCH && (live || budget.takeForHistory());
+        if (raise && live) budget.takeForLive();
+        if (raise) {
           alerts.push({ score: risk.score, reasons: risk.reasons, n: state.n, events: [...highBefore.splice(0), ...(event.band === "high" ? [e.event_id] : [])] });
         } else {
           const last = alerts.at(-1);
@@ -216,6 +224,7 @@ export class AgentMonitor extends DurableObject<Env> {
         this.queueAlert(agent, `${agent.agentId}:${now}:${n}`, a, a.events, now, requestId);
       });
       addIds(sql, accepted);
+      budget.save();
       saveState(sql, JSON.stringify(state));
       sql.exec("INSERT INTO meta (k, v) VALUES ('agent', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(agent));
       if (this.riskState) sql.exec("INSERT INTO meta (k, v) VALUES ('risk_view', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", JSON.stringify(this.riskState));
