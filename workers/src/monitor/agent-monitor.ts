@@ -237,7 +237,9 @@ export class AgentMonitor extends DurableObject<Env> {
     if (outcome.accepted > 0) {
       // The alarm first: it is what delivers the events just committed, so nothing that can fail
       // afterwards (the KV risk write) may leave them waiting for the agent's next event.
-      await this.scheduleForwarding(alerts.length > 0 ? 0 : 250);
+      // While the origin is unavailable the alarm's backoff stands (an alert still goes at once).
+      if (alerts.length > 0) await this.scheduleForwarding(0);
+      else await this.scheduleForwardingUnlessHeld(250);
       await this.publishRiskOrDefer(alerts.length > 0 || newSerial);
     } else if (this.pending > 0) {
       // Only duplicates: they may be a retry of a batch that committed while the object failed
@@ -477,6 +479,21 @@ export class AgentMonitor extends DurableObject<Env> {
     if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now());
   }
 
+  /**
+   * As scheduleForwarding, except while forwarding is held (the origin unavailable: meta
+   * `attempts`, the alarm's backoff, 0.5 s doubling to 60 s): then an armed alarm is kept. Each
+   * ingest armed an origin call 250 ms ahead, so an agent that kept posting had its monitor call
+   * the unavailable origin (up to ~750 KB a call) after every request, and every agent posting did
+   * so to the one origin they share: the backoff held only for quiet agents. The alarm publishes a
+   * held-back risk write too, so during an outage a score that moved within its band reaches KV at
+   * the latest with the backoff (≤ 60 s), or with the agent's next ingest after the write interval.
+   */
+  private async scheduleForwardingUnlessHeld(delayMs: number): Promise<void> {
+    const held = this.ctx.storage.sql.exec("SELECT 1 FROM meta WHERE k = 'attempts'").toArray().length > 0;
+    if (held) await this.armIfIdle();
+    else await this.scheduleForwarding(delayMs);
+  }
+
   private async scheduleForwarding(delayMs: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
     const at = Date.now() + delayMs;
@@ -497,7 +514,7 @@ export class AgentMonitor extends DurableObject<Env> {
         // Held back by the write interval: the alarm writes it when the interval is over, or a
         // score that moved within its band stays unpublished for as long as the agent is quiet.
         sql.exec("INSERT INTO meta (k, v) VALUES ('risk_dirty', ?) ON CONFLICT(k) DO UPDATE SET v = excluded.v", serials.join(","));
-        await this.scheduleForwarding(Math.max(0, this.lastRiskWrite.at + RISK_WRITE_INTERVAL_MS - Date.now()));
+        await this.scheduleForwardingUnlessHeld(Math.max(0, this.lastRiskWrite.at + RISK_WRITE_INTERVAL_MS - Date.now()));
       }
     } catch (e) {
       // The events are committed and their forwarding is armed: a failed KV write must not fail
