@@ -328,23 +328,38 @@ export class AgentMonitor extends DurableObject<Env> {
    * scored them: the strongest one, decayed to `now` like the lingering risk, and the high ones.
    * The scorer's own state cannot be rewound, so their individual scores stand for it; events
    * older than eight decay times (below 0.001 of their score) are not read.
+   *
+   * It runs inside the origin's publish delivery, before the batch's other records (every tenant's
+   * revocations) are applied, so its cost must follow the events it is about, not the table: each
+   * half of the table (waiting, forwarded) is read through its own received_at index (no index
+   * covers both, and the plain WHERE scanned every de-duplication id, up to 10 M of them), one row
+   * at a time, with score and band taken out by SQLite; only the strongest row's reasons are parsed.
    */
   private riskSince(since: number, now: number): { risk: { score: number; reasons: Reason[] }; high: string[] } {
-    const rows = this.ctx.storage.sql
-      .exec<{ event_id: string; received_at: number; result: string }>(
-        "SELECT event_id, received_at, result FROM events WHERE received_at > ? ORDER BY received_at",
-        Math.max(since, now - 8 * DEFAULT_SCORING.riskDecayMs),
-      )
-      .toArray();
-    let risk = { score: 0, reasons: [] as Reason[] };
-    const high: string[] = [];
+    const sql = this.ctx.storage.sql;
+    const from = Math.max(since, now - 8 * DEFAULT_SCORING.riskDecayMs);
+    const recent = (columns: string, where = "") =>
+      `SELECT ${columns} FROM events WHERE payload IS NOT NULL AND received_at > ?1 ${where}
+       UNION ALL SELECT ${columns} FROM events WHERE payload IS NULL AND received_at > ?1 ${where}`;
+    let best = { score: 0, rowid: -1 };
+    const rows = sql.exec<{ id: number; received_at: number; score: number }>(
+      `SELECT id, received_at, score FROM (${recent("rowid AS id, received_at, json_extract(result, '$.score') AS score")}) ORDER BY received_at, id`,
+      from,
+    );
     for (const row of rows) {
-      const r = JSON.parse(row.result) as EventResult;
-      if (r.band === "high" && high.length < 1000) high.push(row.event_id);
-      const score = roundScore(decayRisk(r.score, now - row.received_at));
-      if (score > risk.score) risk = { score, reasons: r.reasons };
+      const score = roundScore(decayRisk(Number(row.score), now - row.received_at));
+      if (score > best.score) best = { score, rowid: row.id };
     }
-    return { risk, high };
+    const strongest = best.rowid < 0 ? undefined : sql.exec<{ result: string }>("SELECT result FROM events WHERE rowid = ?", best.rowid).toArray()[0];
+    const reasons = strongest ? (JSON.parse(strongest.result) as EventResult).reasons : [];
+    const high = sql
+      .exec<{ event_id: string }>(
+        `SELECT event_id FROM (${recent("rowid AS id, event_id, received_at", "AND json_extract(result, '$.band') = 'high'")}) ORDER BY received_at, id LIMIT 1000`,
+        from,
+      )
+      .toArray()
+      .map((r) => r.event_id);
+    return { risk: { score: best.score, reasons }, high };
   }
 
   /**
