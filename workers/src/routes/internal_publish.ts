@@ -40,6 +40,31 @@ export const route = createRoute({
 const ADOPT_CONCURRENCY = 32;
 
 /**
+ * How long one publish waits for agents' monitors (feedback and adoption together). The batch's
+ * other records, every tenant's revocations among them, are applied after these calls, and the
+ * origin waits at most 5 s (then sends the batch again, which met the same busy monitor): a
+ * monitor that has not answered by then is treated as failed (its agent named for the retry,
+ * its grants held). Its call goes on and is idempotent: the retry finds it done.
+ */
+export const MONITOR_BUDGET_MS = 2_000;
+
+class MonitorTooSlow extends Error {}
+
+/** `call`, or a MonitorTooSlow rejection once `deadline` (epoch ms) has passed. */
+async function withinDeadline(call: Promise<unknown>, deadline: number): Promise<unknown> {
+  call.catch(() => undefined);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new MonitorTooSlow(`no answer within ${MONITOR_BUDGET_MS} ms of the publish`)), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([call, late]);
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+/**
  * A renewal (a certificate record naming its successor) tells the agent's monitor, which publishes
  * the agent's risk under both serials: risk is the agent's, not one certificate's. So does an agent
  * record naming its current serial, which is how a certificate issued without a renewal (certify
@@ -49,7 +74,7 @@ const ADOPT_CONCURRENCY = 32;
  * whose monitor fails is added to `failed` (heldRecords), for the origin's retry (idempotent
  * adoption; a monitor that never scored an event keeps no state).
  */
-async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["records"][number][], epoch: OriginEpoch, failed: Set<string>): Promise<void> {
+async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["records"][number][], epoch: OriginEpoch, failed: Set<string>, deadline: number): Promise<void> {
   const now = Date.now();
   const candidates = records.filter(
     // Only a predecessor still inside its overlap: the origin re-publishes every unexpired
@@ -70,14 +95,18 @@ async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["rec
     return [];
   });
   for (let i = 0; i < renewals.length; i += ADOPT_CONCURRENCY) {
-    await Promise.all(renewals.slice(i, i + ADOPT_CONCURRENCY).map((r) => monitorCall(failed, r.agent, () => env.AGENT_MONITOR.getByName(r.agent).adoptSerials(r.serials))));
+    await Promise.all(renewals.slice(i, i + ADOPT_CONCURRENCY).map((r) => monitorCall(failed, r.agent, () => env.AGENT_MONITOR.getByName(r.agent).adoptSerials(r.serials), deadline)));
   }
 }
 
-/** Runs one call on an agent's monitor; a failure marks the agent instead of failing the batch. */
-async function monitorCall(failed: Set<string>, agentId: string, call: () => Promise<unknown>): Promise<void> {
+/**
+ * Runs one call on an agent's monitor; a failure, or no answer by `deadline` (MONITOR_BUDGET_MS),
+ * marks the agent instead of failing or holding up the batch.
+ */
+async function monitorCall(failed: Set<string>, agentId: string, call: () => Promise<unknown>, deadline: number): Promise<void> {
   try {
-    await call();
+    if (Date.now() >= deadline) throw new MonitorTooSlow(`the publish's ${MONITOR_BUDGET_MS} ms for monitors had passed`);
+    await withinDeadline(call(), deadline);
   } catch (e) {
     failed.add(agentId);
     console.error(JSON.stringify({ level: "error", msg: "agent monitor failed during publish; its grants are held", component: "internal-publish", agent_id: agentId, error: e instanceof Error ? e.message : String(e) }));
@@ -129,14 +158,15 @@ export function register(app: EdgeApp): void {
     const records = (batch.data as PublishBatch).records;
     // Agents whose monitor failed below: their feedback and grants are retried by the origin (503).
     const failed = new Set<string>();
+    const deadline = Date.now() + MONITOR_BUDGET_MS;
     // Review feedback goes to the agent's monitor (idempotent per review), not to KV.
     const feedback = records.filter((r) => r.kind === "feedback");
     for (const f of feedback) {
       // An unreadable time accepts nothing after the epoch: the unreviewed risk stays (fail closed).
       const until = f.accepted_until === undefined ? undefined : Date.parse(f.accepted_until) || 0;
-      await monitorCall(failed, f.agent_id, () => c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids, until, f.accepted_features));
+      await monitorCall(failed, f.agent_id, () => c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids, until, f.accepted_features), deadline);
     }
-    await adoptRenewedSerials(c.env, records, batch.data.epoch ?? LEGACY_EPOCH, failed);
+    await adoptRenewedSerials(c.env, records, batch.data.epoch ?? LEGACY_EPOCH, failed, deadline);
     const held = heldRecords(records, failed);
     const result = await coordinator(c.env).apply(
       auth.nonce,
