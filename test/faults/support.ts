@@ -28,6 +28,8 @@ export function reportFault(row: FaultRow): void {
 /** A PostgreSQL cluster of a test's own (scripts/pg-up.sh), which the test may stop and start. */
 export interface OwnPostgres {
   url: string;
+  /** The cluster's directory (its data directory is `${dir}/data`). */
+  dir: string;
   stop(): void;
   start(): void;
   destroy(): void;
@@ -46,6 +48,7 @@ export async function ownPostgres(): Promise<OwnPostgres> {
   };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    dir,
     stop: () => ctl("-m", "fast", "-w", "stop"),
     start: () => void up(),
     destroy: () => void execFileSync("bash", [join(ROOT, "scripts/pg-down.sh"), dir], { stdio: "ignore" }),

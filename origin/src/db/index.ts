@@ -12,6 +12,7 @@ import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
 import { lockDataDir } from "./dir-lock.ts";
+import { guardPool, poolTransaction } from "./pg-pool.ts";
 import * as schema from "./schema.ts";
 
 export type Schema = typeof schema;
@@ -84,7 +85,10 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     // without a listener node-postgres turns it into an uncaught error that would end the process.
     // The pool replaces the connection on next use, so logging is all there is to do.
     pool.on("error", (e) => processLogger("db").warn("idle database connection lost", { event: "idle_connection_lost", ...errorFields(e) }));
+    // A hung server: close timed-out connections, never pool one left inside a transaction (pg-pool.ts).
+    guardPool(pool);
     const db = drizzlePg(pool, { schema });
+    db.transaction = poolTransaction(pool, schema);
     let applied: string[] = [];
     try {
       if (opts.migrate === false) await refuseIfBehind(db as unknown as Db);
@@ -213,7 +217,7 @@ export function isDatabaseUnavailable(e: unknown): boolean {
   for (const cur of causes(e, 4)) {
     if (typeof cur === "object" && cur && "code" in cur && typeof cur.code === "string" && /^(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|EHOSTUNREACH|ENOTFOUND)$/.test(cur.code)) return true;
     const msg = cur instanceof Error ? cur.message : "";
-    if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection timeout|Client has encountered a connection error|write ECONNRESET|read ECONNRESET|ECONNREFUSED/i.test(msg)) return true;
+    if (/timeout exceeded when trying to connect|Connection terminated|Query read timeout|connection timeout|Client has encountered a connection error|Client was closed and is not queryable|write ECONNRESET|read ECONNRESET|ECONNREFUSED/i.test(msg)) return true;
   }
   return false;
 }
