@@ -46,7 +46,26 @@ export async function checkConsistency(b: Bundle, earlier: unknown, oids: Kakuni
     if (!(await treeHeadSignatureValid(signer.publicKey.rawData, Buffer.from(old.signature, "base64"), old))) reasons.push("its signature does not verify");
   }
   const c = b.consistency;
-  if (!c) reasons.push(`the bundle holds no consistency proof: export it with --since-tree-head (since_size=${old.tree_size})`);
+  const size = b.tree_head.tree_size;
+  if (old.tree_size >= size) {
+    // No consistency proof can exist here (the origin refuses since_size beyond its log), so
+    // asking for one would send the auditor to an export that can only fail: say what the two
+    // signed heads show instead.
+    const older = Date.parse(old.timestamp) <= Date.parse(b.tree_head.timestamp);
+    if (old.tree_size === size) {
+      if (old.root_hash !== b.tree_head.root_hash) reasons.push(`it and the bundle's tree head are two different signed roots for tree size ${fmt(size)}: the log was rewritten or forked`);
+    } else if (older) {
+      reasons.push(
+        `the earlier tree head (signed ${old.timestamp}) commits to ${fmt(old.tree_size)} entries, but the bundle's tree, signed after it, has only ${fmt(size)}: ` +
+          `the log lost entries ${fmt(size)}..${fmt(old.tree_size - 1)} (rolled back, e.g. a database restored from a backup, or rewritten)`,
+      );
+    } else {
+      reasons.push(
+        `the given tree head (size ${fmt(old.tree_size)}, signed ${old.timestamp}) is newer than the bundle's tree head (size ${fmt(size)}, signed ${b.tree_head.timestamp}): ` +
+          "give a tree head signed before the bundle, or verify a bundle exported after that head",
+      );
+    }
+  } else if (!c) reasons.push(`the bundle holds no consistency proof: export it with --since-tree-head (since_size=${old.tree_size})`);
   else if (c.from_size !== old.tree_size) reasons.push(`the bundle's consistency proof starts at tree size ${fmt(c.from_size)}, not the earlier head's ${fmt(old.tree_size)}`);
   else if (!c.proof.every((p) => HEX32.test(p)) || !(await verifyConsistency(old.tree_size, b.tree_head.tree_size, Buffer.from(old.root_hash, "hex"), Buffer.from(b.tree_head.root_hash, "hex"), c.proof.map((p) => Buffer.from(p, "hex"))))) {
     reasons.push(`the tree of size ${fmt(b.tree_head.tree_size)} is not an append-only extension of the earlier tree of size ${fmt(old.tree_size)}: the log was rewritten`);
