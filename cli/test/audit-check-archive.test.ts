@@ -143,6 +143,48 @@ describe("kakunin audit check-archive on a real origin's archive", () => {
     expect(failing(strict.report).join("\n")).toContain("were removed from the archive");
   });
 
+  // Delete markers are allowed under COMPLIANCE, on tree heads as on batches: hiding the newest
+  // objects AND every head that reaches them leaves an archive that is whole up to an earlier
+  // size, and nothing in it says more existed. Only a head kept outside the archive can (a
+  // bundle's tree_head, GET /v1/audit/tree-head): `--tree-head FILE` makes the archive answer it.
+  it("the tail trimmed with the heads that reach it: undetectable from the archive alone, a failure against a head the auditor kept (--tree-head)", async () => {
+    const dir = copy("tail-and-heads");
+    const held = join(work, "held-head.json");
+    const newest = readdirSync(join(dir, "tree-heads"))
+      .filter((f) => /^\d{12}-[0-9a-f]{16}\.json$/.test(f))
+      .sort()
+      .at(-1)!;
+    writeFileSync(held, JSON.stringify({ data: JSON.parse(readFileSync(join(dir, "tree-heads", newest), "utf8")) as unknown }));
+    const victim = batches(dir).at(-1)!;
+    rmSync(join(dir, victim));
+    const kept = Number(victim.slice(0, 12));
+    for (const f of readdirSync(join(dir, "tree-heads"))) if (Number(f.slice(0, 12)) > kept) rmSync(join(dir, "tree-heads", f));
+    const alone = await check(dir, "--max-lag", "0");
+    expect(alone.code).toBe(0); // all the archive can say: entries 0..kept-1 are whole
+    const strict = await check(dir, "--max-lag", "0", "--tree-head", held);
+    expect(strict.code).toBe(1);
+    expect(failing(strict.report).join("\n")).toMatch(
+      new RegExp(
+        `tree_heads: tree head --tree-head ${held.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}: signed .*, but the archive holds ${kept} contiguous ones: entries ${kept}\\.\\.\\d+ were removed`,
+      ),
+    );
+    const recent = await check(dir, "--tree-head", held);
+    expect(recent.code).toBe(0);
+    expect(recent.report.checks.find((c) => c.id === "tree_heads")!.notes.join("\n")).toContain("are not archived yet");
+    // The untouched archive reproduces the held head; a held head it contradicts is a fork.
+    expect((await check(archived, "--max-lag", "0", "--tree-head", held)).code).toBe(0);
+    const forked = join(work, "forked-head.json");
+    writeFileSync(forked, JSON.stringify({ data: { ...(JSON.parse(readFileSync(held, "utf8")) as { data: object }).data, root_hash: "ab".repeat(32) } }));
+    const fork = await check(archived, "--tree-head", forked);
+    expect(fork.code).toBe(1);
+    expect(failing(fork.report).join("\n")).toContain("the signature does not verify");
+    const notAHead = join(work, "not-a-head.json");
+    writeFileSync(notAHead, JSON.stringify({ data: { tree_size: 3 } }));
+    const unreadable = await check(archived, "--tree-head", notAHead);
+    expect(unreadable.code).toBe(1);
+    expect(failing(unreadable.report).join("\n")).toContain("not a signed tree head");
+  });
+
   it("a tree head not signed by the tenant's audit key, or a root not pinned, fails", async () => {
     const dir = copy("forged-head");
     const headFile = join(

@@ -16,6 +16,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EVIDENCE_FORMAT, type EvidenceTreeHead, type KakuninOids } from "@kakunin/shared";
 import { checkChain } from "./chain.ts";
+import { earlierHead } from "./consistency.ts";
 import { Frontier, leafHash, sha256Hex } from "./frontier.ts";
 import { fmt } from "./fmt.ts";
 import { checkTreeHead } from "./tree-head.ts";
@@ -65,6 +66,12 @@ export interface ArchiveOptions {
    */
   maxLagMs: number;
   now?: Date;
+  /**
+   * Signed tree heads the auditor kept outside the archive (`--tree-head`: GET /v1/audit/tree-head,
+   * a bundle or its tree_head), checked like the archived ones. Delete markers can hide the newest
+   * objects together with every archived head that reaches them; a head kept elsewhere still does.
+   */
+  heldHeads?: readonly { name: string; doc: unknown }[];
 }
 
 interface Batch {
@@ -167,7 +174,23 @@ export async function verifyArchive(dir: string, opts: ArchiveOptions): Promise<
       headFailures.push({ subject: `tree head ${name}`, reasons: [`its key names root ${m[2]}…, its content ${parsed.root_hash}`] });
     else heads.push({ name, head: parsed });
   }
+  for (const held of opts.heldHeads ?? []) {
+    const name = `--tree-head ${held.name}`;
+    const h = earlierHead(held.doc);
+    if (typeof h === "string") headFailures.push({ subject: `tree head ${name}`, reasons: [h] });
+    else if (h.tree_size < 0) headFailures.push({ subject: `tree head ${name}`, reasons: ["tree_size is not a non-negative integer"] });
+    else
+      heads.push({
+        name,
+        head: {
+          ...h,
+          signature_algorithm: "RSASSA_PKCS1_V1_5_SHA_256",
+          signer_serial: "signer_serial" in h && typeof h.signer_serial === "string" ? h.signer_serial : "",
+        },
+      });
+  }
   heads.sort((a, b) => a.head.tree_size - b.head.tree_size);
+  const held = (h: Head): boolean => h.name.startsWith("--tree-head ");
   const tenantId = heads[0]?.head.tenant_id ?? null;
   for (const [i, h] of heads.entries()) {
     const before = heads[i - 1]?.head;
@@ -175,7 +198,8 @@ export async function verifyArchive(dir: string, opts: ArchiveOptions): Promise<
       headFailures.push({
         subject: `tree head ${h.name}`,
         reasons: [
-          `a second signed root for size ${fmt(h.head.tree_size)}: the log was rewound (a database restored from a backup) or forked; the archive holds both histories`,
+          `a second signed root for size ${fmt(h.head.tree_size)}: the log was rewound (a database restored from a backup) or forked` +
+            (held(h) || held(heads[i - 1]!) ? "" : "; the archive holds both histories"),
         ],
       });
     }
