@@ -7,7 +7,8 @@ import { configPath, readConfigFile } from "../config.ts";
 import { helpText, JSON_HELP } from "../help-text.ts";
 import { EXIT, IoError, UsageError, type Io } from "../io.ts";
 
-const synopsis = "audit check-archive <dir> --chain chain.pem [--root root.pem] [--max-lag SECONDS] [--tree-head FILE]... [--oid-arc OID] [--json]";
+const synopsis =
+  "audit check-archive <dir> --chain chain.pem [--root root.pem] [--max-lag SECONDS] [--tree-head FILE]... [--earlier-issuers FILE] [--oid-arc OID] [--json]";
 
 const help = helpText(
   synopsis,
@@ -28,6 +29,8 @@ root CA \`kakunin init\` saved.`,
     "  --tree-head FILE  a signed tree head kept outside the archive (GET /v1/audit/tree-head, or a",
     "                   bundle): checked like the archived ones, so objects hidden together with the",
     "                   archived heads that reach them still show (repeatable)",
+    "  --earlier-issuers FILE  after an issuing-CA rollover: the tenant's retired issuing CAs (PEM,",
+    "                   a bundle's earlier_issuers_pem); heads signed before the rollover chain to them",
     "  --oid-arc OID    the deployment's KAKUNIN_OID_ARC (default 1.3.6.1.4.1.32473.1)",
     JSON_HELP,
   ],
@@ -47,7 +50,7 @@ export const auditCheckArchive: Command = {
   synopsis,
   summary: "verify a tenant's downloaded WORM archive against its signed tree heads (exit 0 verified, 1 failed)",
   help,
-  spec: { strings: ["chain", "root", "max-lag", "oid-arc"], lists: ["tree-head"], booleans: ["json"], positionals: ["dir"] },
+  spec: { strings: ["chain", "root", "max-lag", "oid-arc", "earlier-issuers"], lists: ["tree-head"], booleans: ["json"], positionals: ["dir"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const dir = a.req("dir");
     const chainPath = a.str("chain");
@@ -61,6 +64,8 @@ export const auditCheckArchive: Command = {
     const rootPem = root === undefined ? readConfigFile(saved).root_ca_pem : await readText(root, "root certificate");
     const rootSource = root === undefined ? `the root kakunin init saved in ${saved}` : "--root";
     const chainPem = await readText(chainPath, "CA chain");
+    const earlierPath = a.str("earlier-issuers");
+    const earlierIssuersPem = earlierPath === undefined ? undefined : await readText(earlierPath, "earlier issuing CAs");
     const heldHeads: { name: string; doc: unknown }[] = [];
     for (const path of a.list("tree-head")) {
       const text = await readText(path, "tree head");
@@ -72,11 +77,17 @@ export const auditCheckArchive: Command = {
     }
     // Loaded here, not at the top: X.509 parsing costs every other command ~0.3 s of start-up.
     const { verifyArchive, renderArchiveReport } = await import("../verify/archive.ts");
-    const report = await verifyArchive(dir, { chainPem, rootPem, rootSource, oids: kakuninOids(oidArc), maxLagMs: Number(lag) * 1000, heldHeads }).catch(
-      (e: unknown) => {
-        throw new IoError(`cannot read the archive in ${dir}: ${e instanceof Error ? e.message : String(e)}`);
-      },
-    );
+    const report = await verifyArchive(dir, {
+      chainPem,
+      rootPem,
+      rootSource,
+      oids: kakuninOids(oidArc),
+      maxLagMs: Number(lag) * 1000,
+      heldHeads,
+      earlierIssuersPem,
+    }).catch((e: unknown) => {
+      throw new IoError(`cannot read the archive in ${dir}: ${e instanceof Error ? e.message : String(e)}`);
+    });
     io.out(a.bool("json") ? `${JSON.stringify({ dir, ...report }, null, 2)}\n` : renderArchiveReport(report, dir));
     return report.ok ? EXIT.ok : EXIT.failed;
   },

@@ -15,6 +15,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EVIDENCE_FORMAT, type EvidenceTreeHead, type KakuninOids } from "@kakunin/shared";
+import { parseCertificate, signedBy, splitPem } from "../x509.ts";
 import { checkChain } from "./chain.ts";
 import { earlierHead } from "./consistency.ts";
 import { Frontier, leafHash, sha256Hex } from "./frontier.ts";
@@ -72,6 +73,26 @@ export interface ArchiveOptions {
    * objects together with every archived head that reaches them; a head kept elsewhere still does.
    */
   heldHeads?: readonly { name: string; doc: unknown }[];
+  /**
+   * The tenant's retired issuing CAs (PEM; a bundle's `earlier_issuers_pem`). Each issuing CA has
+   * its own audit certificate, so heads signed before a rollover chain to a retired CA, not to
+   * `chainPem`'s: such a head is checked against the chain of the one that signed its signer,
+   * and every one given is checked as `audit verify` checks earlier issuers.
+   */
+  earlierIssuersPem?: string;
+}
+
+/** The chain (issuing CA then root) for a head's signer: `chainPem`, or a given earlier issuer's that signed it. */
+async function chainFor(signerPem: string, chainPem: string, earlier: readonly string[]): Promise<string> {
+  const signer = parseCertificate(signerPem);
+  const pems = splitPem(chainPem);
+  const current = parseCertificate(pems[0] ?? "");
+  if (typeof signer === "string" || earlier.length === 0 || (typeof current !== "string" && (await signedBy(signer, current)))) return chainPem;
+  for (const pem of earlier) {
+    const ca = parseCertificate(pem);
+    if (typeof ca !== "string" && (await signedBy(signer, ca))) return `${pem}\n${pems.slice(1).join("\n")}\n`;
+  }
+  return chainPem;
 }
 
 interface Batch {
@@ -134,8 +155,9 @@ function parseHead(text: string, name: string, size: number): EvidenceTreeHead |
 }
 
 /** The header the bundle checks read, for one archived head: only the chain and the head are filled in. */
-function headerFor(head: EvidenceTreeHead, chainPem: string): Bundle {
+function headerFor(head: EvidenceTreeHead, chainPem: string, earlierIssuersPem?: string): Bundle {
   return {
+    ...(earlierIssuersPem !== undefined && { earlier_issuers_pem: earlierIssuersPem }),
     format: EVIDENCE_FORMAT,
     generated_at: head.timestamp,
     tenant: { id: head.tenant_id, name: "" },
@@ -212,13 +234,22 @@ export async function verifyArchive(dir: string, opts: ArchiveOptions): Promise<
   const chainNotes: string[] = [];
   let anchor: TrustAnchor | null = null;
   const signers = new Map<string, Awaited<ReturnType<typeof checkChain>>>();
+  const earlier = splitPem(opts.earlierIssuersPem ?? "");
+  const seen = new Set<string>();
   for (const h of heads) {
     let c = signers.get(h.head.signer_certificate_pem);
     if (!c) {
-      c = await checkChain(headerFor(h.head, opts.chainPem), opts.rootPem, opts.oids, opts.rootSource);
+      const chainPem = await chainFor(h.head.signer_certificate_pem, opts.chainPem, earlier);
+      c = await checkChain(headerFor(h.head, chainPem, opts.earlierIssuersPem), opts.rootPem, opts.oids, opts.rootSource);
       signers.set(h.head.signer_certificate_pem, c);
       anchor ??= c.anchor;
-      for (const f of c.result.failures) chainFailures.push({ ...f, subject: `${f.subject} (signer of tree head ${h.name})` });
+      for (const f of c.result.failures) {
+        // The given earlier issuers are checked with every signer's chain: name each problem once.
+        const once = f.subject.startsWith("earlier issuing CA") ? `${f.subject}: ${f.reasons.join("; ")}` : null;
+        if (once !== null && seen.has(once)) continue;
+        if (once !== null) seen.add(once);
+        chainFailures.push({ ...f, subject: once !== null ? f.subject : `${f.subject} (signer of tree head ${h.name})` });
+      }
       for (const n of c.result.notes) if (!chainNotes.includes(n)) chainNotes.push(n);
     }
     const t = await checkTreeHead(headerFor(h.head, opts.chainPem), c.signer);
