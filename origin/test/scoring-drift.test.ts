@@ -14,7 +14,7 @@ function payer(seed: number) {
   const s = newState();
   let t = T0;
   let i = 0;
-  const pay = (factor: number) => {
+  const pay = (factor: number, resource = "payees/p1") => {
     t += 5 * 60_000 + Math.floor(r() * 10 * 60_000);
     if (new Date(t).getUTCHours() >= 18) t += 14 * HOUR;
     const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
@@ -25,7 +25,7 @@ function payer(seed: number) {
         ts: t,
         type: "transaction",
         action: "payments.send",
-        resource: "payees/p1",
+        resource,
         amount: Math.round(1000 * factor * Math.exp(z)),
         currency: "EUR",
         outcome: "success",
@@ -64,5 +64,34 @@ describe("slow drift against a frozen reference (amount_drift, CUSUM of ranks)",
     expect(busy.every((x) => x.risk.band !== "high")).toBe(true);
     const after = Array.from({ length: 300 }, () => pay(1));
     expect(after.slice(150).every((x) => drift(x) < 0.3)).toBe(true);
+  });
+
+  it("a surge long enough to saturate the drift (a catastrophe week) wears off within hundreds of values once amounts are back, not thousands", () => {
+    const { pay } = payer(33);
+    for (let i = 0; i < 1_500; i++) pay(1);
+    // Six hundred payments at ×3: the CUSUM climbed by about one per value, far past the curve's
+    // saturation, and then took that many ordinary values again to come down at K each: every
+    // ordinary payment for weeks read as drift at the top of the curve (world D's claims agent:
+    // a CUSUM of 1,241 after its catastrophe week). Held at the evidence cap, it comes down from there.
+    const surge = Array.from({ length: 600 }, () => pay(3));
+    expect(drift(surge.at(-1)!)).toBeGreaterThan(0.8);
+    const after = Array.from({ length: 1_500 }, () => pay(1));
+    // 457 values here; 1,112 before the cap, and more the longer the surge had lasted.
+    const back = after.findIndex((x) => drift(x) < 0.3);
+    expect(back).toBeGreaterThan(0);
+    expect(back).toBeLessThan(600);
+  });
+
+  it("drift alone, or beside only small reasons, never makes an event or the agent high", () => {
+    const { pay } = payer(34);
+    for (let i = 0; i < 1_500; i++) pay(1);
+    // Amounts settled at ×3 for good: the drift is saturated on every payment from here on.
+    const settled = Array.from({ length: 600 }, (_, i) => pay(3, i % 50 === 49 ? `invoices/i${i}` : "payees/p1"));
+    expect(settled.filter((x) => drift(x) > 0.8).length).toBeGreaterThan(400);
+    // Before: the saturated curve (cap 0.85) rounded to 0.850, and a first invoice resource beside it
+    // (a small novelty) made the noisy-OR high: an auto-revocation for an agent whose amounts grew.
+    const high = settled.filter((x) => x.event.band === "high" || x.risk.band === "high");
+    expect(high.map((x) => x.event.reasons.slice(0, 3))).toEqual([]);
+    expect(Math.max(...settled.map((x) => x.event.score))).toBeLessThan(0.85);
   });
 });

@@ -37,9 +37,24 @@ function rankZ(ref: readonly number[], x: number): number {
   return ((below + tie / 2) / ref.length - 0.5) * Math.sqrt(12);
 }
 
-/** The CUSUM after this value (not stored: scoring looks, learning keeps). */
-export function driftAfter(d: DriftState | undefined, ref: readonly number[], x: number): number {
-  return Math.max(0, (d?.s ?? 0) + rankZ(ref, x) - K);
+/**
+ * The evidence (nats) the CUSUM is held at: far past the curve's saturation (center 5.25, width
+ * 0.7), so no score changes, but a level the series comes back from in tens of values once it is
+ * back at its reference. Unbounded, a surge (a catastrophe week of claims, a payroll batch, a
+ * month-end of big reports) left a CUSUM of 1,000+ that ordinary values then took thousands of
+ * values to work off at K each: every later value of the agent read as drift at the top of
+ * amount_drift's curve for weeks (world D: 4 clean agents auto-revoked, bench/README.md).
+ */
+const DRIFT_EVIDENCE_CAP = 10;
+
+/** The CUSUM level whose evidence over n values is DRIFT_EVIDENCE_CAP (driftEvidence inverted). */
+function cusumCap(phi: number, n: number): number {
+  return ((DRIFT_EVIDENCE_CAP + Math.log(n + 1)) * phi) / (2 * K) - 1.166 * Math.sqrt(phi);
+}
+
+/** The CUSUM after this value of a series of n values (not stored: scoring looks, learning keeps). */
+export function driftAfter(d: DriftState | undefined, ref: readonly number[], x: number, n: number): number {
+  return Math.min(cusumCap(Math.max(1, d?.phi ?? 1), n), Math.max(0, (d?.s ?? 0) + rankZ(ref, x) - K));
 }
 
 /** Family-wise evidence (nats) of a CUSUM level over a series of n values. */
@@ -48,10 +63,10 @@ export function driftEvidence(d: DriftState | undefined, s: number, n: number): 
   return ((2 * K) / phi) * (s + 1.166 * Math.sqrt(phi)) - Math.log(n + 1);
 }
 
-/** Learns the value into the CUSUM and the dispersion of its blocks (before the value joins the reference). */
-export function learnDrift(d: DriftState | undefined, ref: readonly number[], x: number): DriftState {
+/** Learns the value into the CUSUM and the dispersion of its blocks (before the value joins the reference); n: the series' values before it. */
+export function learnDrift(d: DriftState | undefined, ref: readonly number[], x: number, n: number): DriftState {
   const z = rankZ(ref, x);
-  const next = { s: Math.max(0, (d?.s ?? 0) + z - K), b: (d?.b ?? 0) + z, k: (d?.k ?? 0) + 1, phi: d?.phi ?? 1 };
+  const next = { s: driftAfter(d, ref, x, n), b: (d?.b ?? 0) + z, k: (d?.k ?? 0) + 1, phi: d?.phi ?? 1 };
   if (next.k >= BLOCK) {
     next.phi += PHI_RATE * ((next.b * next.b) / BLOCK - next.phi);
     next.b = 0;

@@ -69,6 +69,28 @@ export function decayRisk(score: number, dtMs: number, cfg: ScoringConfig = DEFA
   return score * Math.exp(-Math.max(0, dtMs) / cfg.riskDecayMs);
 }
 
+/** Reasons that say the agent has moved away from its own reference: a matter for review (config.ts). */
+const DRIFT_FEATURES: ReadonlySet<string> = new Set(["amount_drift", "volume_drift", "mix_drift", "behaviour_drift"]);
+/** The most drift can make of an event that shows nothing else of medium weight: medium, also once rounded. */
+const DRIFT_CEILING = 0.849;
+
+/**
+ * Drift is for review, never a revocation: it raises an event's score at most to DRIFT_CEILING,
+ * and only the event's other reasons take it higher (`score` is the noisy-OR of all reasons,
+ * `other` of the rest). Drift is a standing condition of the agent's series, on every event while
+ * it lasts, so adding it to whatever else an event shows made any small reason beside it a
+ * revocation: amount_drift's cap of 0.85 was meant to keep it below high, but its saturated curve
+ * rounds to 0.850, and with a first use of a tool (0.43) or a small rate rise (0.08) beside it the
+ * noisy-OR was high: world D's clean payout, claims and analyst agents were auto-revoked on
+ * ordinary events that way, blind (bench/README.md).
+ */
+function driftCapped(score: number, reasons: readonly Reason[]): { score: number; other: number } {
+  let keepOther = 1;
+  for (const r of reasons) if (!DRIFT_FEATURES.has(r.feature)) keepOther *= 1 - r.contribution;
+  const other = 1 - keepOther;
+  return { score: Math.max(other, Math.min(score, DRIFT_CEILING)), other };
+}
+
 /** The stronger of two readings of one feature (novelty_run's run and its hour's count). */
 function stronger(a: Reason | undefined, b: Reason | undefined): Reason | undefined {
   return !b || (a && a.contribution >= b.contribution) ? a : b;
@@ -180,11 +202,14 @@ function scoreInPlace(
   let keep = 1;
   for (const r of reasons) keep *= 1 - r.contribution;
   // Episode-level evidence: what this event adds that the recent ones have not already shown.
-  const { novel, held, top } = freshEvidence(s.cusum.held ?? {}, s.cusum.t, (s.cusum.runs ??= {}), reasons, e.ts, cfg);
+  // Drift is not episode evidence: a standing condition of a series marked the scan again each time
+  // it lasted, and sustained_anomaly made the drift high by another name (driftCapped).
+  const episodic = reasons.filter((r) => !DRIFT_FEATURES.has(r.feature));
+  const { novel, held, top } = freshEvidence(s.cusum.held ?? {}, s.cusum.t, (s.cusum.runs ??= {}), episodic, e.ts, cfg);
   // Episode-level escalation: the scan over the last hour's events (features.sustainedAnomaly)
   // replaced the CUSUM of fresh evidence (`sustained`), which credited a window feature's
   // repetition and so escalated every catch-up backlog at a rare hour.
-  const scan = sustainedAnomaly((s.episode ??= newEpisodeState()), { ts: e.ts, novel, top, held, now: evidenceOf(reasons), runs: s.cusum.runs }, cfg);
+  const scan = sustainedAnomaly((s.episode ??= newEpisodeState()), { ts: e.ts, novel, top, held, now: evidenceOf(episodic), runs: s.cusum.runs }, cfg);
   s.cusum = { s: 0, t: Math.max(s.cusum.t, e.ts), held, runs: s.cusum.runs };
   if (scan) {
     const r = weighted(scan, cfg);
@@ -202,18 +227,21 @@ function scoreInPlace(
   // Only clearly anomalous events (≥ 0.5) add to lingering risk, and only with the evidence they
   // bring that the recent events had not already shown (a window feature repeating itself over a
   // busy session adds nothing): mediums from ordinary novelty must not add up to an auto-revocation.
-  const own = 1 - keep;
-  const freshScore = Math.min(own, 1 - Math.exp(-novel));
-  const accumulated = own >= 0.5 ? 1 - (1 - decayed) * (1 - cfg.riskAccumulation * freshScore * since) : decayed;
+  // What the event adds to lingering risk is its evidence other than drift: a drifting series
+  // repeats its drift on every event, and a decayed drift score plus a small reason was high.
+  const { score: own, other: ownOther } = driftCapped(1 - keep, reasons);
+  const freshScore = Math.min(ownOther, 1 - Math.exp(-novel));
+  const accumulated = ownOther >= 0.5 ? 1 - (1 - decayed) * (1 - cfg.riskAccumulation * freshScore * since) : decayed;
   // An anomalous event that takes the agent to high is what triggers the revocation check, so it
   // is reported high too, naming the earlier evidence it was added to: otherwise the event a
   // gateway or SIEM sees as medium is the one the agent was revoked over.
-  const lifted = own >= 0.5 && accumulated > own && bandOf(accumulated) === "high" && bandOf(decayed) !== "high";
+  const lifted = ownOther >= 0.5 && accumulated > own && bandOf(accumulated) === "high" && bandOf(decayed) !== "high";
   if (lifted) {
     const r = weighted(
       {
         feature: "accumulated_risk",
-        contribution: 1 - (1 - accumulated) / (1 - own),
+        // Against the evidence other than drift, which is what the event's score is made of above the drift ceiling.
+        contribution: 1 - (1 - accumulated) / (1 - ownOther),
         detail: `added to the agent's recent anomalies (risk ${decayed.toFixed(2)} before this event), this event takes its risk to ${accumulated.toFixed(2)}`,
       },
       cfg,
@@ -223,7 +251,7 @@ function scoreInPlace(
       keep *= 1 - r.contribution;
     }
   }
-  const score = roundScore(1 - keep);
+  const score = roundScore(driftCapped(1 - keep, reasons).score);
   reasons.sort((a, b) => b.contribution - a.contribution);
   // A reason's detail quotes the agent's own text (actions, resource kinds): made well-formed and
   // cut to the wire's 512 characters here, once, so no alert or forwarded event carrying it can be

@@ -438,7 +438,7 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   // The pooled series only measures size: its drift is every currency's, not this one's.
   if (refMed !== undefined && key !== ANY_CURRENCY) {
     // Slow drift: a CUSUM of ranks against the frozen reference (the series' first values), drift.ts.
-    const cusum = driftAfter(series.drift, series.ref, x);
+    const cusum = driftAfter(series.drift, series.ref, x, n);
     const recentMed = median(series.recent.slice(-24));
     const r2 = reason(
       `${label}_drift`,

@@ -72,7 +72,7 @@ export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = 
     if (series.drift) series.drift = { ...series.drift, s: 0 };
     if (series.ref.length >= 32) {
       for (const x of series.recent.slice(series.recent.length - after))
-        series.drift = { ...(series.drift ?? { b: 0, k: 0, phi: 1 }), s: driftAfter(series.drift, series.ref, x) };
+        series.drift = { ...(series.drift ?? { b: 0, k: 0, phi: 1 }), s: driftAfter(series.drift, series.ref, x, series.seen) };
     }
   }
   // The action mix the reviewer was shown is the agent's new normal (mix-drift.ts).

@@ -107,7 +107,7 @@ function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringCo
   // The drift reference is frozen: the series' first values (up to the cap), then never updated,
   // so a slow drift cannot drag its own yardstick along (a sliding reference adapts to any drift
   // slower than its span). A review that accepts the agent re-freezes it (feedback.acceptAsNormal).
-  if (series.ref.length >= 32) series.drift = learnDrift(series.drift, series.ref, x);
+  if (series.ref.length >= 32) series.drift = learnDrift(series.drift, series.ref, x, Math.max(series.seen, series.recent.length));
   if (series.ref.length < cfg.caps.amountRef) series.ref.push(x);
   series.seen++;
   const keys = Object.keys(s.amounts);
