@@ -36,8 +36,8 @@ export const route = createRoute({
   },
 });
 
-/** Monitor calls in flight at once while a batch of renewals is handed to the agents' monitors. */
-const ADOPT_CONCURRENCY = 32;
+/** Agents whose monitors are called at once while a batch's feedback and renewals are handed to them. */
+const MONITOR_CONCURRENCY = 32;
 
 /**
  * How long one publish waits for agents' monitors (feedback and adoption together). The batch's
@@ -70,11 +70,11 @@ async function withinDeadline(call: Promise<unknown>, deadline: number): Promise
  * record naming its current serial, which is how a certificate issued without a renewal (certify
  * again after a revocation or a new model hash) reaches the edge: otherwise a risky agent's new
  * serial would read as low to ?max_band= until the agent posts again. Before the records are
- * applied, so a new serial's status is never readable at this edge without its risk. An agent
- * whose monitor fails is added to `failed` (heldRecords), for the origin's retry (idempotent
- * adoption; a monitor that never scored an event keeps no state).
+ * applied, so a new serial's status is never readable at this edge without its risk. The calls
+ * to make (runMonitorCalls): an agent whose monitor fails is added to `failed` (heldRecords), for
+ * the origin's retry (idempotent adoption; a monitor that never scored an event keeps no state).
  */
-async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["records"][number][], epoch: OriginEpoch, failed: Set<string>, deadline: number): Promise<void> {
+async function renewalCalls(env: Env, records: readonly PublishBatch["records"][number][], epoch: OriginEpoch): Promise<MonitorTask[]> {
   const now = Date.now();
   const candidates = records.filter(
     // Only a predecessor still inside its overlap: the origin re-publishes every unexpired
@@ -94,9 +94,33 @@ async function adoptRenewedSerials(env: Env, records: readonly PublishBatch["rec
     if (r.kind === "agent" && r.current_serial) return [{ agent: r.agent_id, serials: [r.current_serial] }];
     return [];
   });
-  for (let i = 0; i < renewals.length; i += ADOPT_CONCURRENCY) {
-    await Promise.all(renewals.slice(i, i + ADOPT_CONCURRENCY).map((r) => monitorCall(failed, r.agent, () => env.AGENT_MONITOR.getByName(r.agent).adoptSerials(r.serials), deadline)));
-  }
+  return renewals.map((r) => ({ agent: r.agent, call: () => env.AGENT_MONITOR.getByName(r.agent).adoptSerials(r.serials) }));
+}
+
+/** One call on an agent's monitor (feedback or adoption). */
+interface MonitorTask {
+  agent: string;
+  call: () => Promise<unknown>;
+}
+
+/**
+ * Runs the batch's monitor calls: each agent's in the batch's order (its feedback before its
+ * adoption), different agents' side by side (MONITOR_CONCURRENCY), each call bounded by the
+ * publish's one `deadline`. The budget was spent one call after another (all feedback, then the
+ * renewals in chunks): one slow monitor used it up, and every call after it failed unmade, so
+ * every other agent's clear and new certificate in the batch, of any tenant, was held and named
+ * for the retry, and each retry met the slow monitor first again (publish-monitor-slow.test.ts).
+ */
+async function runMonitorCalls(tasks: readonly MonitorTask[], failed: Set<string>, deadline: number): Promise<void> {
+  const byAgent = new Map<string, MonitorTask[]>();
+  for (const t of tasks) byAgent.set(t.agent, [...(byAgent.get(t.agent) ?? []), t]);
+  const queue = [...byAgent.values()];
+  const lane = async (): Promise<void> => {
+    for (let chain = queue.shift(); chain; chain = queue.shift()) {
+      for (const t of chain) await monitorCall(failed, t.agent, t.call, deadline);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MONITOR_CONCURRENCY, queue.length) }, lane));
 }
 
 /**
@@ -161,12 +185,12 @@ export function register(app: EdgeApp): void {
     const deadline = Date.now() + MONITOR_BUDGET_MS;
     // Review feedback goes to the agent's monitor (idempotent per review), not to KV.
     const feedback = records.filter((r) => r.kind === "feedback");
-    for (const f of feedback) {
+    const feedbackCalls = feedback.map((f): MonitorTask => {
       // An unreadable time accepts nothing after the epoch: the unreviewed risk stays (fail closed).
       const until = f.accepted_until === undefined ? undefined : Date.parse(f.accepted_until) || 0;
-      await monitorCall(failed, f.agent_id, () => c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids, until, f.accepted_features), deadline);
-    }
-    await adoptRenewedSerials(c.env, records, batch.data.epoch ?? LEGACY_EPOCH, failed, deadline);
+      return { agent: f.agent_id, call: () => c.env.AGENT_MONITOR.getByName(f.agent_id).acceptAsNormal(f.review_id, f.event_ids, until, f.accepted_features) };
+    });
+    await runMonitorCalls([...feedbackCalls, ...(await renewalCalls(c.env, records, batch.data.epoch ?? LEGACY_EPOCH))], failed, deadline);
     const held = heldRecords(records, failed);
     const result = await coordinator(c.env).apply(
       auth.nonce,
