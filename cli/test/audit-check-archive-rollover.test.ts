@@ -91,3 +91,36 @@ it("a CA the pinned root did not sign, given as an earlier issuer, certifies not
   expect(r.ok).toBe(false);
   expect(failing(r)).toContain("is not signed by the root CA");
 });
+
+it("another tenant's archive does not verify against this tenant's --chain through an earlier issuer of that tenant", async () => {
+  // Tenant B of the same deployment (same root): its untouched archive, and its issuing CA handed
+  // over as a "retired issuing CA". Nothing in it was ever signed under this tenant's --chain.
+  const b = await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: "other-bank" } });
+  expect(b.status).toBe(201);
+  const key = b.body.data.admin_api_key;
+  const other = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant", { key })).body.data.id;
+  const archiver = new Archiver(o.services, createLocalArchive(path("store-b")), { batchSize: 3, maxAgeMs: 0, log: () => undefined });
+  for (let i = 0; i < 4; i++) expect((await o.json("POST", "/v1/agents", { key, body: agentBody({ name: `b-${i}` }) })).status).toBe(201);
+  expect((await o.json("GET", "/v1/audit/tree-head", { key })).status).toBe(200);
+  expect((await archiver.runOnce()).failed).toBe(0);
+  expect((await archiver.runOnce()).failed).toBe(0);
+  const issuing = (await o.json<{ data: { issuing: { certificate_pem: string } } }>("GET", "/v1/ca", { key })).body.data.issuing.certificate_pem;
+  writeFileSync(path("other-issuing.pem"), issuing);
+  const r = await kakunin(
+    env,
+    "audit",
+    "check-archive",
+    join(path("store-b"), "audit", other),
+    "--chain",
+    path("chain.pem"),
+    "--root",
+    path("root.pem"),
+    "--json",
+    "--earlier-issuers",
+    path("other-issuing.pem"),
+  );
+  expect([0, 1]).toContain(r.code);
+  const report = parsed<Report>(r);
+  expect(report.ok).toBe(false);
+  expect(failing(report)).toContain("not the tenant of --chain");
+});

@@ -16,6 +16,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { EVIDENCE_FORMAT, type EvidenceTreeHead, type KakuninOids } from "@kakunin/shared";
 import { parseCertificate, signedBy, splitPem } from "../x509.ts";
+import { tenantNaming } from "./binding.ts";
 import { checkChain } from "./chain.ts";
 import { earlierHead } from "./consistency.ts";
 import { Frontier, leafHash, sha256Hex } from "./frontier.ts";
@@ -93,6 +94,17 @@ async function chainFor(signerPem: string, chainPem: string, earlier: readonly s
     if (typeof ca !== "string" && (await signedBy(signer, ca))) return `${pem}\n${pems.slice(1).join("\n")}\n`;
   }
   return chainPem;
+}
+
+/** Why `chainPem`'s issuing CA does not prove the heads' tenant (null: bound to it). */
+function chainTenantProblem(chainPem: string, tenantId: string, oids: KakuninOids): string | null {
+  const current = parseCertificate(splitPem(chainPem)[0] ?? "");
+  if (typeof current === "string") return `cannot parse: ${current}`;
+  const bound = tenantNaming(current, oids).extension;
+  if (bound === null || bound === "malformed") {
+    return `it carries no tenant extension (${oids.tenantExtension}): nothing ties the heads signed under an earlier issuer to the tenant of --chain`;
+  }
+  return bound.toLowerCase() === tenantId.toLowerCase() ? null : `the heads are signed for tenant ${tenantId}, not the tenant of --chain (${bound})`;
 }
 
 interface Batch {
@@ -236,10 +248,12 @@ export async function verifyArchive(dir: string, opts: ArchiveOptions): Promise<
   const signers = new Map<string, Awaited<ReturnType<typeof checkChain>>>();
   const earlier = splitPem(opts.earlierIssuersPem ?? "");
   const seen = new Set<string>();
+  let viaEarlier = false;
   for (const h of heads) {
     let c = signers.get(h.head.signer_certificate_pem);
     if (!c) {
       const chainPem = await chainFor(h.head.signer_certificate_pem, opts.chainPem, earlier);
+      viaEarlier ||= chainPem !== opts.chainPem;
       c = await checkChain(headerFor(h.head, chainPem, opts.earlierIssuersPem), opts.rootPem, opts.oids, opts.rootSource);
       signers.set(h.head.signer_certificate_pem, c);
       anchor ??= c.anchor;
@@ -254,6 +268,15 @@ export async function verifyArchive(dir: string, opts: ArchiveOptions): Promise<
     }
     const t = await checkTreeHead(headerFor(h.head, opts.chainPem), c.signer);
     for (const f of t.failures) headFailures.push({ subject: `tree head ${h.name}`, reasons: f.reasons });
+  }
+
+  // A head checked under an earlier issuer never meets --chain's issuing CA, the one thing the
+  // officer took from the tenant (GET /v1/ca): an earlier issuer is bound to the heads' own tenant,
+  // so another tenant's archive, with its issuing CA given as "retired", verified against this
+  // tenant's --chain. --chain's issuing CA must then be bound to the heads' tenant itself.
+  if (viaEarlier && tenantId !== null) {
+    const problem = chainTenantProblem(opts.chainPem, tenantId, opts.oids);
+    if (problem) chainFailures.push({ subject: "issuing CA of --chain", reasons: [problem] });
   }
 
   // The objects, in key order: contiguous, hash-chained, and reproducing each head's root.
