@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { newState, scoreEvent } from "@kakunin/shared";
+import { applyOverrides, newState, roundScore, scoreEvent } from "@kakunin/shared";
 import { rng } from "./rng.ts";
 
 const T0 = Date.parse("2026-03-02T08:00:00Z");
@@ -14,7 +14,7 @@ function payer(seed: number) {
   const s = newState();
   let t = T0;
   let i = 0;
-  const pay = (factor: number, resource = "payees/p1") => {
+  const pay = (factor: number, resource = "payees/p1", action = "payments.send") => {
     t += 5 * 60_000 + Math.floor(r() * 10 * 60_000);
     if (new Date(t).getUTCHours() >= 18) t += 14 * HOUR;
     const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
@@ -24,7 +24,7 @@ function payer(seed: number) {
         id: `p${i++}`,
         ts: t,
         type: "transaction",
-        action: "payments.send",
+        action,
         resource,
         amount: Math.round(1000 * factor * Math.exp(z)),
         currency: "EUR",
@@ -93,5 +93,26 @@ describe("slow drift against a frozen reference (amount_drift, CUSUM of ranks)",
     const high = settled.filter((x) => x.event.band === "high" || x.risk.band === "high");
     expect(high.map((x) => x.event.reasons.slice(0, 3))).toEqual([]);
     expect(Math.max(...settled.map((x) => x.event.score))).toBeLessThan(0.85);
+  });
+
+  it("an event high on its other evidence stays high for a tenant that mutes the drift beside it (weights 0)", () => {
+    const { pay } = payer(35);
+    for (let i = 0; i < 1_500; i++) pay(1);
+    const settled = Array.from({ length: 500 }, () => pay(3));
+    expect(drift(settled.at(-1)!)).toBeGreaterThan(0.8);
+    // Out of scope while the amounts drift: high on its own evidence, drift or no drift.
+    const attack = pay(3, "payees/p1", "treasury.wire");
+    expect(attack.event.reasons.map((r) => r.feature)).toContain("amount_drift");
+    const other = 1 - attack.event.reasons.filter((r) => !r.feature.endsWith("_drift")).reduce((k, r) => k * (1 - r.contribution), 1);
+    expect(other).toBeGreaterThanOrEqual(0.85);
+    expect(attack.event.band).toBe("high");
+    // The tenant layer reads the score as the noisy-OR of the reasons it lists (shared/src/tenant-scoring.ts):
+    // a capped score with the drift listed at full strength read as decayed evidence, so muting the
+    // drift took the other reasons' share with it, and the out-of-scope event was medium for that tenant.
+    const muted = applyOverrides(attack.event, { weights: { amount_drift: 0 } });
+    expect(muted.score).toBeGreaterThanOrEqual(roundScore(other) - 0.002);
+    expect(muted.band).toBe("high");
+    const keep = attack.event.reasons.reduce((k, r) => k * (1 - r.contribution), 1);
+    expect(Math.abs(1 - keep - attack.event.score)).toBeLessThan(0.005);
   });
 });

@@ -91,6 +91,31 @@ function driftCapped(score: number, reasons: readonly Reason[]): { score: number
   return { score: Math.max(other, Math.min(score, DRIFT_CEILING)), other };
 }
 
+/**
+ * After driftCapped lowered an event's score: the drift reasons' contributions are scaled down
+ * (their log survivals by one factor) so that the noisy-OR of all the reasons is the score again.
+ * Everything downstream reads a score as the noisy-OR of the reasons it lists: the tenant layer
+ * (applyOverrides) took a capped score beside full-strength drift for evidence that had decayed,
+ * and scaled every reason's weight change down with it, so a tenant that muted the drift
+ * (weights 0, as docs/alerts-and-review.md suggests for mix_drift) also muted most of the other
+ * reasons: an out-of-scope event at 0.95 beside saturated amount_drift read 0.85 for it, and
+ * lower ones fell out of high (origin/test/scoring-drift.test.ts).
+ */
+function explainCap(reasons: Reason[], score: number): void {
+  let keepOther = 1;
+  let keepDrift = 1;
+  for (const r of reasons) {
+    if (DRIFT_FEATURES.has(r.feature)) keepDrift *= 1 - r.contribution;
+    else keepOther *= 1 - r.contribution;
+  }
+  // score >= other (driftCapped), so the drift's share left is in (0, 1]; none left when other is the score.
+  if (keepDrift <= 0 || keepDrift >= 1 || keepOther <= 0) return;
+  const factor = Math.log(Math.min(1, (1 - score) / keepOther)) / Math.log(keepDrift);
+  for (const [i, r] of reasons.entries()) {
+    if (DRIFT_FEATURES.has(r.feature)) reasons[i] = { ...r, contribution: 1 - Math.pow(1 - r.contribution, factor) };
+  }
+}
+
 /** The stronger of two readings of one feature (novelty_run's run and its hour's count). */
 function stronger(a: Reason | undefined, b: Reason | undefined): Reason | undefined {
   return !b || (a && a.contribution >= b.contribution) ? a : b;
@@ -251,7 +276,9 @@ function scoreInPlace(
       keep *= 1 - r.contribution;
     }
   }
-  const score = roundScore(driftCapped(1 - keep, reasons).score);
+  const capped = driftCapped(1 - keep, reasons).score;
+  const score = roundScore(capped);
+  if (capped < 1 - keep) explainCap(reasons, capped);
   reasons.sort((a, b) => b.contribution - a.contribution);
   // A reason's detail quotes the agent's own text (actions, resource kinds): made well-formed and
   // cut to the wire's 512 characters here, once, so no alert or forwarded event carrying it can be
