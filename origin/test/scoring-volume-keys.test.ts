@@ -44,6 +44,14 @@ describe("read volume under the attribute names other clients use", () => {
     ["rowcount", 50, 50],
     ["records_read", "50", 50],
     ["records", "1234.5", 1234.5],
+    // World E (blind): a compliance scan's `rowsScanned` (45× its median in an exfiltration) had no
+    // volume features at all, score 0.00. A query engine reports what it scanned or examined.
+    ["rowsScanned", 3_070_000, 3_070_000],
+    ["rows_scanned", 50, 50],
+    ["rows_examined", 50, 50],
+    ["records_queried", 50, 50],
+    ["rows_selected", 50, 50],
+    ["records_loaded", 50, 50],
   ])("records from %s = %j", (key, value, want) => {
     expect(toScoredInput(read(1, T0, { [key]: value })).records).toBe(want);
   });
@@ -57,6 +65,8 @@ describe("read volume under the attribute names other clients use", () => {
     ["size_kb", 2, 2048],
     ["payloadMB", 1.5, 1.5 * 1_048_576],
     ["gb_exported", 1, 1_073_741_824],
+    ["bytes_scanned", 2048, 2048],
+    ["bytesScanned", 2048, 2048],
   ])("bytes from %s = %j", (key, value, want) => {
     expect(toScoredInput(read(1, T0, { [key]: value })).bytes).toBe(want);
   });
@@ -79,6 +89,7 @@ describe("read volume under the attribute names other clients use", () => {
       "id",
       "customer_id",
       "record_bytes_ratio",
+      "rows_affected",
     ]) {
       const s = toScoredInput(read(1, T0, { [key]: 123_456 }));
       expect([s.records, s.bytes], key).toEqual([undefined, undefined]);

@@ -53,6 +53,12 @@ const COUNTING = [
   "retrieved",
   "exported",
   "downloaded",
+  // What a query engine reports it went through (world E, blind: a compliance scan's rowsScanned).
+  "scanned",
+  "examined",
+  "queried",
+  "selected",
+  "loaded",
   "sent",
   "response",
   "result",
