@@ -6,6 +6,7 @@ import { DEV, HOLDOUT } from "./suites.ts";
 import { buildWorldB, WORLD_B } from "./world-b/world.ts";
 import { buildWorldC, WORLD_C } from "./world-c/world.ts";
 import { buildWorldD, WORLD_D } from "./world-d/world.ts";
+import { buildWorldE, WORLD_E } from "./world-e/world.ts";
 import { fittedConfig } from "./fitted.ts";
 import { computeMetrics, OVERLAP_MS } from "./metrics.ts";
 import { reachedHigh } from "./compare.ts";
@@ -14,9 +15,18 @@ import { DRIFT_TYPES } from "./types.ts";
 // Diagnostic dump (not part of the benchmark): missed episodes and false highs with their reasons.
 const { values } = parseArgs({ options: { world: { type: "string", default: "b" }, workers: { type: "string", default: "2" }, config: { type: "string" } } });
 const w = values.world!;
-const suite = w === "b" ? buildWorldB(WORLD_B) : w === "c" ? buildWorldC(WORLD_C) : w === "d" ? buildWorldD(WORLD_D) : buildSuite(w === "dev" ? DEV : HOLDOUT);
-// The configuration fitted on the other world unless `--config a|b` asks for one (a: world A's own, for tuning on A); worlds C and D, blind, are read with A's.
-const cfg = fittedConfig(values.config === "a" || values.config === "b" ? values.config : w === "b" || w === "c" || w === "d" ? "a" : "b");
+const suite =
+  w === "b"
+    ? buildWorldB(WORLD_B)
+    : w === "c"
+      ? buildWorldC(WORLD_C)
+      : w === "d"
+        ? buildWorldD(WORLD_D)
+        : w === "e"
+          ? buildWorldE(WORLD_E)
+          : buildSuite(w === "dev" ? DEV : HOLDOUT);
+// The configuration fitted on the other world unless `--config a|b` asks for one (a: world A's own, for tuning on A); worlds C, D and E, blind, are read with A's.
+const cfg = fittedConfig(values.config === "a" || values.config === "b" ? values.config : w === "b" || w === "c" || w === "d" || w === "e" ? "a" : "b");
 const { runs } = await scoreAgents(suite.agents, Number(values.workers), "kakunin", cfg);
 const m = computeMetrics(runs);
 const top = (rs: { feature: string; contribution: number }[]) =>
