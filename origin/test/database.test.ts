@@ -80,6 +80,27 @@ describe.each(dbKinds())("migrations on %s", (kind) => {
   });
 });
 
+describe.runIf(dbKinds().includes("postgres"))("migrations on postgres, longer than the statement timeout", () => {
+  it("apply to an empty database whatever the pool's statement timeout (docs/reliability.md: migrations run without one)", async () => {
+    // Before: only the advisory-lock connection had statement_timeout = 0; drizzle's migrator ran
+    // on another pool connection under the 15 s statement timeout and the 20 s client-side one, so
+    // a migration step longer than that (an index build on a big table) failed the origin's start.
+    // A 1 ms timeout makes every ordinary step "long".
+    const pg = await freshPostgresDatabase();
+    try {
+      const database = await openDatabase({ url: pg.url, statementTimeoutMs: 1 });
+      await database.close();
+      const check = await openDatabase({ url: pg.url, migrate: false });
+      const applied = rowsOf<{ n: number }>(await check.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`));
+      const { readdirSync } = await import("node:fs");
+      expect(applied[0]!.n).toBe(readdirSync(migrationsFolder).filter((f) => f.endsWith(".sql")).length);
+      await check.close();
+    } finally {
+      await pg.drop();
+    }
+  });
+});
+
 describe.runIf(dbKinds().includes("postgres"))("PostgreSQL connection loss", () => {
   it("an idle pooled connection killed by the server does not crash the process; the next query reconnects", async () => {
     const pgdb = await freshPostgresDatabase();

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { PGlite } from "@electric-sql/pglite";
 import { sql, type ExtractTablesWithRelations } from "drizzle-orm";
-import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import { drizzle as drizzlePg, type NodePgDatabase } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
@@ -92,9 +92,9 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     let applied: string[] = [];
     try {
       if (opts.migrate === false) await refuseIfBehind(db as unknown as Db);
-      else await migrateLocked(pool, async () => {
-        applied = await pendingMigrations(db as unknown as Db);
-        await migratePg(db, { migrationsFolder });
+      else await migrateLocked(opts.url, opts.connectTimeoutMs ?? 5000, async (mdb) => {
+        applied = await pendingMigrations(mdb as unknown as Db);
+        await migratePg(mdb, { migrationsFolder });
       });
     } catch (e) {
       await pool.end();
@@ -162,23 +162,28 @@ async function refuseIfBehind(db: Db): Promise<void> {
 }
 
 /**
- * Runs the migrator while holding a session advisory lock on a connection of its own: several
- * origins starting against one database migrate one after another (the later ones find nothing
- * to do) instead of racing on CREATE TABLE and the migrations journal.
+ * Runs the migrations under a PostgreSQL advisory lock (two origins starting at once apply them
+ * once), on a connection of their own with no statement timeout and no client-side query timeout:
+ * a migration step may legitimately run longer than the pool's limits (an index build on a big
+ * table), and a wait for the lock as long as another origin's migrations. Before, only the lock's
+ * pool connection had `statement_timeout = 0`; drizzle's migrator ran on another pool connection
+ * under the 15 s statement timeout and the 20 s client-side one, so a long step failed the start
+ * (origin/test/database.test.ts).
  */
-async function migrateLocked(pool: pg.Pool, migrate: () => Promise<void>): Promise<void> {
-  const lock = await pool.connect();
+async function migrateLocked(url: string, connectTimeoutMs: number, migrate: (db: NodePgDatabase<Schema>) => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true, statement_timeout: 0 });
+  // A server that drops the connection mid-migration fails the start with its error, not an uncaught one.
+  client.on("error", (e) => processLogger("db").warn("migration connection lost", { event: "migration_connection_lost", ...errorFields(e) }));
+  await client.connect();
   try {
-    // Migrations may legitimately run longer than the statement timeout; waiting for the lock too.
-    await lock.query("set statement_timeout = 0");
-    await lock.query("select pg_advisory_lock($1)", [MIGRATION_LOCK]);
+    await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK]);
     try {
-      await migrate();
+      await migrate(drizzlePg(client, { schema }));
     } finally {
-      await lock.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK]);
+      await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK]);
     }
   } finally {
-    lock.release(true);
+    await client.end().catch(() => undefined);
   }
 }
 
