@@ -66,6 +66,9 @@ it("PostgreSQL hung (SIGSTOP) under concurrent writes: bounded 503s, unstuck aft
   await edgeHolds([...toRevoke.map((c) => c.serial), reporter.serial], "active", 30_000);
   const token = (await api("POST", `/v1/agents/${reporter.agent}/ingest-tokens`, {})).body.data.token;
   const ackRevoked: string[] = [];
+  /** Certificates whose revoke was answered 503 and retried; those the retry found revoked. */
+  const retried = new Set<string>();
+  const revokedBehind503: string[] = [];
   const ackEvents: string[] = [];
 
   const acked = new Set<string>();
@@ -130,8 +133,16 @@ it("PostgreSQL hung (SIGSTOP) under concurrent writes: bounded 503s, unstuck aft
       const r = await api("POST", `/v1/certificates/${c.cert}/revoke`, { reason: "pg hung drill" });
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
       if (r.status === 200) ackRevoked.push(c.serial);
-      else if (r.status === 503) toRevoke.push(c);
-      else bad.push(`revoke ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
+      else if (r.status === 503) {
+        retried.add(c.cert);
+        toRevoke.push(c);
+      } else if (r.status === 409 && retried.has(c.cert) && (r.body as { type?: string }).type === "urn:kakunin:problem:already-revoked") {
+        // The hang began with that revocation's COMMIT on the wire: the origin answered 503 (it
+        // cannot know the outcome) and the server committed when it woke. The retry's 409 says so;
+        // the certificate is revoked, and must reach the edge like any other.
+        revokedBehind503.push(c.serial);
+        ackRevoked.push(c.serial);
+      } else bad.push(`revoke ${r.status} ${JSON.stringify(r.body).slice(0, 200)}`);
       await new Promise((res) => setTimeout(res, 2000));
     }
   };
@@ -262,6 +273,6 @@ it("PostgreSQL hung (SIGSTOP) under concurrent writes: bounded 503s, unstuck aft
     stored: acked.size - lost.length + ackRevoked.length + ackEvents.length,
     duplicates: duplicates + eventDuplicates,
     recoveryMs,
-    note: `${acked.size} agents, ${ackRevoked.length} revocations, ${ackEvents.length} events; ${statuses.get(503) ?? 0} × 503, 0 × 500, /readyz 503 in ${(readyz.ms / 1000).toFixed(1)} s, slowest answer ${(slowest / 1000).toFixed(1)} s, writable ${(writableAfter / 1000).toFixed(1)} s after SIGCONT; ${committedAfter503.length} refused with the COMMIT in flight, stored`,
+    note: `${acked.size} agents, ${ackRevoked.length} revocations, ${ackEvents.length} events; ${statuses.get(503) ?? 0} × 503, 0 × 500, /readyz 503 in ${(readyz.ms / 1000).toFixed(1)} s, slowest answer ${(slowest / 1000).toFixed(1)} s, writable ${(writableAfter / 1000).toFixed(1)} s after SIGCONT; ${committedAfter503.length + revokedBehind503.length} refused with the COMMIT in flight, stored`,
   });
 }, 120_000);
