@@ -101,6 +101,31 @@ describe("read volume under the attribute names other clients use", () => {
     }
   });
 
+  it("one record named (the selected row, the record loaded) is an index or an id, not volume", () => {
+    // Until 2026-12-07 a singular record word with only a participle read as volume: a UI's
+    // `selectedRow` (the index of the row picked) or `loaded_record` (its id) of 123,456 read as
+    // 123,456 records, and an id that grows with every event is an endless run of new maxima.
+    // A count word makes a singular a count again: `record_count`, `rowcount`, `num_row`.
+    for (const key of [
+      "selectedRow",
+      "selected_record",
+      "selectedRecord",
+      "loaded_record",
+      "queried_row",
+      "scanned_row",
+      "result_row",
+      "fetched_record",
+      "record_read",
+      "returned_row",
+    ]) {
+      const s = toScoredInput(read(1, T0, { [key]: 123_456 }));
+      expect([s.records, s.bytes], key).toEqual([undefined, undefined]);
+    }
+    for (const key of ["record_count", "rowcount", "rowCount", "num_row", "selected_rows", "rows_selected", "loadedRecords"]) {
+      expect(toScoredInput(read(1, T0, { [key]: 50 })).records, key).toBe(50);
+    }
+  });
+
   it("the contract's own keys keep precedence over other spellings", () => {
     expect(toScoredInput(read(1, T0, { records: 7, rows_returned: 9_000 })).records).toBe(7);
     expect(toScoredInput(read(1, T0, { bytes: 7, bytes_read: 9_000 })).bytes).toBe(7);

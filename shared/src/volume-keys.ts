@@ -66,6 +66,12 @@ const COUNTING = [
 ];
 /** Words that only make sense of bytes: a `record_size` is the size of one record, not a count. */
 const SIZING = ["size", "payload", "body", "data", "content", "transferred", "received", "out"];
+/**
+ * A singular record word names one record (`selectedRow`, `loaded_record`: its index or its id,
+ * which grows with every event) unless a count word counts it (`record_count`, `rowcount`).
+ */
+const SINGULAR: ReadonlySet<string> = new Set(["record", "rec", "row"]);
+const COUNTS: ReadonlySet<string> = new Set(["num", "number", "n", "count"]);
 /** Count words that are an index when they follow the unit. */
 const ORDINAL: ReadonlySet<string> = new Set(["num", "number", "n"]);
 const QUALIFIERS: Record<VolumeUnitName, ReadonlySet<string>> = {
@@ -113,6 +119,7 @@ function classify(key: string): VolumeKey | undefined {
   // A count word before the unit counts it (`num_rows`, `number_of_records`); after it, it numbers
   // one (`row_number`, `record_num`: an index, which grows with every event).
   const ok = all.every((w, i) => i === at || (QUALIFIERS[found.unit].has(w) && !(ORDINAL.has(w) && i > at)));
+  if (SINGULAR.has(units[0]!) && !all.some((w) => COUNTS.has(w))) return undefined;
   return ok ? found : undefined;
 }
 
