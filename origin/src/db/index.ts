@@ -169,22 +169,86 @@ async function refuseIfBehind(db: Db): Promise<void> {
  * pool connection had `statement_timeout = 0`; drizzle's migrator ran on another pool connection
  * under the 15 s statement timeout and the 20 s client-side one, so a long step failed the start
  * (origin/test/database.test.ts).
+ *
+ * Without a query timeout, nothing but a liveness probe tells a long step from a server that hangs
+ * (sockets open, nothing answers: TCP keepalives are answered by the kernel of a frozen server):
+ * until 2026-12-07 such a server hung the origin's start forever (test/faults/pg-hung-migrate.test.ts).
  */
 async function migrateLocked(url: string, connectTimeoutMs: number, migrate: (db: NodePgDatabase<Schema>) => Promise<void>): Promise<void> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true, statement_timeout: 0 });
   // A server that drops the connection mid-migration fails the start with its error, not an uncaught one.
   client.on("error", (e) => processLogger("db").warn("migration connection lost", { event: "migration_connection_lost", ...errorFields(e) }));
-  await client.connect();
+  let hung = false;
+  const watch = watchServer(url, connectTimeoutMs, () => {
+    hung = true;
+    processLogger("db").error("database not answering during migrations", { event: "migration_server_hung" });
+    // With a query on the wire, end() destroys the socket at once: the query fails, and so the start.
+    void client.end().catch(() => undefined);
+  });
   try {
+    await client.connect();
     await client.query("select pg_advisory_lock($1)", [MIGRATION_LOCK]);
-    try {
-      await migrate(drizzlePg(client, { schema }));
-    } finally {
-      await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK]);
-    }
+    await migrate(drizzlePg(client, { schema }));
+    // Not in a finally: after a failure the session's end (below) releases the lock, and an unlock
+    // on a dead connection would replace the migration's own error with its own.
+    await client.query("select pg_advisory_unlock($1)", [MIGRATION_LOCK]);
+  } catch (e) {
+    if (hung) throw new Error(`the database stopped answering during the migrations (no answer to a new connection within ${connectTimeoutMs} ms, ${PROBE_FAILURES} times in a row)`, { cause: e });
+    throw e;
   } finally {
+    watch.stop();
     await client.end().catch(() => undefined);
   }
+}
+
+/** Probes in a row that must get no answer at all before the migrations are abandoned. */
+const PROBE_FAILURES = 3;
+
+/**
+ * Every `connectTimeoutMs` (at least 1 s), opens a fresh connection and runs `select 1`, each
+ * bounded by `connectTimeoutMs`; `onHung` once after PROBE_FAILURES probes in a row got no answer.
+ * A probe the server refuses with an error of its own (too many connections: a SQLSTATE) is an
+ * answer: the server is alive, and a long migration step is left alone.
+ */
+function watchServer(url: string, connectTimeoutMs: number, onHung: () => void): { stop(): void } {
+  const every = Math.max(1000, connectTimeoutMs);
+  let stopped = false;
+  let failures = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const probe = async (): Promise<boolean> => {
+    const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: every, query_timeout: every });
+    c.on("error", () => undefined);
+    try {
+      await c.connect();
+      await c.query("select 1");
+      return true;
+    } catch (e) {
+      return e instanceof pg.DatabaseError;
+    } finally {
+      // Not awaited: on a hung server a graceful end waits for an answer that never comes.
+      void c.end().catch(() => undefined);
+    }
+  };
+  const tick = async (): Promise<void> => {
+    const alive = await probe();
+    if (stopped) return;
+    failures = alive ? 0 : failures + 1;
+    if (failures >= PROBE_FAILURES) {
+      stopped = true;
+      onHung();
+      return;
+    }
+    timer = setTimeout(() => void tick(), every);
+    timer.unref();
+  };
+  timer = setTimeout(() => void tick(), every);
+  timer.unref();
+  return {
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
 }
 
 /** Postgres SQLSTATE of a failed query, looking through drizzle's wrapper error. */
