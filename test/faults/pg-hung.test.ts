@@ -66,8 +66,15 @@ it("PostgreSQL hung (SIGSTOP) under concurrent writes: bounded 503s, unstuck aft
   await edgeHolds([...toRevoke.map((c) => c.serial), reporter.serial], "active", 30_000);
   const token = (await api("POST", `/v1/agents/${reporter.agent}/ingest-tokens`, {})).body.data.token;
   const ackRevoked: string[] = [];
-  /** Certificates whose revoke was answered 503 and retried; those the retry found revoked. */
-  const retried = new Set<string>();
+  /**
+   * Certificates whose revoke was sent before the freeze and answered 503 after it: the only ones
+   * whose COMMIT can have been on the wire when the database froze. A request sent once the server
+   * was frozen never got its first statement answered, so never sent a COMMIT (the server, woken,
+   * reads end-of-file and rolls back); one answered 503 before the freeze had a server that
+   * answered. A 409 after those is a defect (a revocation that committed and was refused, or
+   * committed by another request's transaction), not the unknowable outcome.
+   */
+  const inFlightAtFreeze = new Set<string>();
   const revokedBehind503: string[] = [];
   const ackEvents: string[] = [];
 
@@ -130,13 +137,14 @@ it("PostgreSQL hung (SIGSTOP) under concurrent writes: bounded 503s, unstuck aft
     while (performance.now() - t0 < HANG_MS + 8000) {
       const c = toRevoke.shift();
       if (!c) break;
+      const sent = performance.now();
       const r = await api("POST", `/v1/certificates/${c.cert}/revoke`, { reason: "pg hung drill" });
       statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
       if (r.status === 200) ackRevoked.push(c.serial);
       else if (r.status === 503) {
-        retried.add(c.cert);
+        if (frozenAt > 0 && sent < frozenAt) inFlightAtFreeze.add(c.cert);
         toRevoke.push(c);
-      } else if (r.status === 409 && retried.has(c.cert) && (r.body as { type?: string }).type === "urn:kakunin:problem:already-revoked") {
+      } else if (r.status === 409 && inFlightAtFreeze.has(c.cert) && (r.body as { type?: string }).type === "urn:kakunin:problem:already-revoked") {
         // The hang began with that revocation's COMMIT on the wire: the origin answered 503 (it
         // cannot know the outcome) and the server committed when it woke. The retry's 409 says so;
         // the certificate is revoked, and must reach the edge like any other.
