@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { eq, sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { migrationsFolder, openDatabase, sqlState, UNIQUE_VIOLATION } from "../src/db/index.ts";
+import pg from "pg";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { MIGRATION_LOCK, migrationsFolder, openDatabase, sqlState, UNIQUE_VIOLATION } from "../src/db/index.ts";
 import { certificates } from "../src/db/schema.ts";
 import { agentBody, dbKinds, freshPostgresDatabase, rowsOf, startTestOrigin, type TestOrigin } from "./harness.ts";
 
@@ -99,6 +100,50 @@ describe.runIf(dbKinds().includes("postgres"))("migrations on postgres, longer t
       await pg.drop();
     }
   });
+});
+
+describe.runIf(dbKinds().includes("postgres"))("migrations on postgres, their origin frozen mid-transaction", () => {
+  it("the server ends a migration transaction left idle, so a frozen or vanished origin cannot hold its locks", async () => {
+    // Before: the migration connection (no statement timeout, rightly) had no idle-in-transaction
+    // timeout either, unlike every pool connection. An origin frozen or gone mid-migration (a lost
+    // host, a stopped VM) left its transaction open, holding the ACCESS EXCLUSIVE locks of the tables
+    // it altered (every other origin's requests on them waiting) and the migration lock, until the
+    // server's TCP keepalive gave up: two hours by default. Here the origin's event loop is blocked
+    // for longer than the limit (30 s, the pool's floor) right after the migrator's BEGIN.
+    const fresh = await freshPostgresDatabase();
+    const query = pg.Client.prototype.query;
+    let frozen = false;
+    const spy = vi.spyOn(pg.Client.prototype, "query").mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+      const result = (query as (...a: unknown[]) => unknown).apply(this, args);
+      const text = typeof args[0] === "string" ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+      if (frozen || text?.trim().toLowerCase() !== "begin" || !(result instanceof Promise)) return result;
+      frozen = true;
+      return result.then((r: unknown) => {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 33_000);
+        return r;
+      });
+    } as typeof query);
+    try {
+      const outcome = await openDatabase({ url: fresh.url, statementTimeoutMs: 1000 }).then(
+        async (d) => {
+          await d.close();
+          return "started";
+        },
+        () => "failed",
+      );
+      spy.mockRestore();
+      expect(frozen).toBe(true);
+      expect(outcome).toBe("failed");
+      // The session ended with its transaction: the migration lock is free and the next start migrates.
+      const database = await openDatabase({ url: fresh.url });
+      const held = rowsOf<{ n: number }>(await database.db.execute(sql`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = ${MIGRATION_LOCK % 2 ** 32}`));
+      expect(held[0]!.n).toBe(0);
+      await database.close();
+    } finally {
+      spy.mockRestore();
+      await fresh.drop();
+    }
+  }, 120_000);
 });
 
 describe.runIf(dbKinds().includes("postgres"))("PostgreSQL connection loss", () => {

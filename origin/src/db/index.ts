@@ -76,7 +76,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       // Server-side limits: a slow statement is cancelled (57014), and a transaction left idle by
       // a stuck caller cannot hold its row locks forever.
       statement_timeout: statementTimeout,
-      idle_in_transaction_session_timeout: Math.max(statementTimeout * 2, 30_000),
+      idle_in_transaction_session_timeout: idleInTransactionTimeout(statementTimeout),
       // Client-side backstop for a server that stops answering without closing the socket.
       query_timeout: statementTimeout + 5000,
       keepAlive: true,
@@ -92,7 +92,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     let applied: string[] = [];
     try {
       if (opts.migrate === false) await refuseIfBehind(db as unknown as Db);
-      else await migrateLocked(opts.url, opts.connectTimeoutMs ?? 5000, async (mdb) => {
+      else await migrateLocked(opts.url, opts.connectTimeoutMs ?? 5000, idleInTransactionTimeout(statementTimeout), async (mdb) => {
         applied = await pendingMigrations(mdb as unknown as Db);
         await migratePg(mdb, { migrationsFolder });
       });
@@ -174,8 +174,11 @@ async function refuseIfBehind(db: Db): Promise<void> {
  * (sockets open, nothing answers: TCP keepalives are answered by the kernel of a frozen server):
  * until 2026-12-07 such a server hung the origin's start forever (test/faults/pg-hung-migrate.test.ts).
  */
-async function migrateLocked(url: string, connectTimeoutMs: number, migrate: (db: NodePgDatabase<Schema>) => Promise<void>): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true, statement_timeout: 0 });
+async function migrateLocked(url: string, connectTimeoutMs: number, idleTimeoutMs: number, migrate: (db: NodePgDatabase<Schema>) => Promise<void>): Promise<void> {
+  // The migrator sends its statements back to back, so its transaction is idle only when this
+  // origin is frozen or gone: then the server ends it, and with it the ACCESS EXCLUSIVE locks of
+  // the tables it altered and the migration lock, instead of waiting for TCP keepalive (2 h).
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true, statement_timeout: 0, idle_in_transaction_session_timeout: idleTimeoutMs });
   // A server that drops the connection mid-migration fails the start with its error, not an uncaught one.
   client.on("error", (e) => processLogger("db").warn("migration connection lost", { event: "migration_connection_lost", ...errorFields(e) }));
   let hung = false;
@@ -199,6 +202,11 @@ async function migrateLocked(url: string, connectTimeoutMs: number, migrate: (db
     watch.stop();
     await client.end().catch(() => undefined);
   }
+}
+
+/** How long the server lets a transaction sit idle before it ends the session (pool and migrations). */
+function idleInTransactionTimeout(statementTimeoutMs: number): number {
+  return Math.max(statementTimeoutMs * 2, 30_000);
 }
 
 /** Probes in a row that must get no answer at all before the migrations are abandoned. */
