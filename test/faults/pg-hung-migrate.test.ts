@@ -1,5 +1,4 @@
 import { execFileSync, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { MIGRATION_LOCK, openDatabase } from "../../origin/src/db/index.ts";
 import { pollUntil } from "../support/system.ts";
@@ -15,7 +14,6 @@ import { ownPostgres, type OwnPostgres } from "./support.ts";
  */
 let pg0: OwnPostgres;
 let url: string;
-let frozen: number[] = [];
 const crashes: unknown[] = [];
 const onCrash = (e: unknown) => void crashes.push(e);
 
@@ -26,30 +24,10 @@ beforeAll(async () => {
   process.on("uncaughtException", onCrash);
 }, 60_000);
 afterAll(() => {
-  resume();
+  pg0?.resume();
   process.off("uncaughtException", onCrash);
   pg0?.destroy();
 });
-
-function freeze(): void {
-  const postmaster = Number(readFileSync(`${pg0.dir}/data/postmaster.pid`, "utf8").split("\n")[0]);
-  const children = execFileSync("bash", ["-c", `pgrep -P ${postmaster} || true`], { encoding: "utf8" })
-    .split("\n")
-    .filter(Boolean)
-    .map(Number);
-  frozen = [postmaster, ...children];
-  for (const pid of frozen) process.kill(pid, "SIGSTOP");
-}
-function resume(): void {
-  for (const pid of frozen) {
-    try {
-      process.kill(pid, "SIGCONT");
-    } catch {
-      /* gone */
-    }
-  }
-  frozen = [];
-}
 
 const psql = (q: string) => execFileSync("psql", ["-qAt", "-d", url, "-c", q], { encoding: "utf8" }).trim();
 
@@ -62,9 +40,9 @@ it("a database that hangs during the migrations fails the start instead of hangi
     (e: unknown) => ({ ok: false as const, e }),
   );
   await pollUntil(async () => (psql("select count(*) from pg_locks where locktype = 'advisory' and not granted") === "1" ? true : undefined), 20_000, 100);
-  freeze();
+  pg0.freeze();
   const outcome = await start;
-  resume();
+  pg0.resume();
   expect(outcome.ok).toBe(false);
   expect(crashes).toEqual([]);
   // The server back and the lock free: the next start migrates.

@@ -1,5 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { isDatabaseUnavailable, openDatabase, rowsOfResult, type Database } from "../../origin/src/db/index.ts";
 import { pollUntil } from "../support/system.ts";
@@ -22,7 +21,6 @@ import { ownPostgres, type OwnPostgres } from "./support.ts";
 let pg: OwnPostgres;
 let database: Database;
 let url: string;
-let frozen: number[] = [];
 const crashes: unknown[] = [];
 const onCrash = (e: unknown) => void crashes.push(e);
 
@@ -37,31 +35,12 @@ beforeAll(async () => {
   process.on("uncaughtException", onCrash);
 }, 60_000);
 afterAll(async () => {
-  resume();
+  pg?.resume();
   process.off("uncaughtException", onCrash);
   await database?.close().catch(() => undefined);
   pg?.destroy();
 });
 
-function freeze(): void {
-  const postmaster = Number(readFileSync(`${pg.dir}/data/postmaster.pid`, "utf8").split("\n")[0]);
-  const children = execFileSync("bash", ["-c", `pgrep -P ${postmaster} || true`], { encoding: "utf8" })
-    .split("\n")
-    .filter(Boolean)
-    .map(Number);
-  frozen = [postmaster, ...children];
-  for (const pid of frozen) process.kill(pid, "SIGSTOP");
-}
-function resume(): void {
-  for (const pid of frozen) {
-    try {
-      process.kill(pid, "SIGCONT");
-    } catch {
-      /* gone */
-    }
-  }
-  frozen = [];
-}
 const psql = (q: string) => execFileSync("psql", ["-qAt", "-d", url, "-c", q], { encoding: "utf8" }).trim();
 const notes = async () => rowsOfResult<{ note: string }>(await database.db.execute("select note from drill order by note")).map((r) => r.note);
 /** The pool settles: every connection back and idle (none checked out by a request that ended). */
@@ -77,7 +56,7 @@ const settled = () =>
 
 it("a BEGIN that times out gives its connection back, and the server closing it later ends nothing", async () => {
   await settled();
-  freeze();
+  pg.freeze();
   const failed = await database.db
     .transaction(async (tx) => {
       await tx.execute("insert into drill values ('begin-hung')");
@@ -86,7 +65,7 @@ it("a BEGIN that times out gives its connection back, and the server closing it 
       () => undefined,
       (e: unknown) => e,
     );
-  resume();
+  pg.resume();
   expect(isDatabaseUnavailable(failed), String(failed)).toBe(true);
   const pool = await settled().then(
     (r) => r.value,
@@ -116,14 +95,14 @@ it("a statement that times out inside a transaction: its writes are never commit
   const failed = await database.db
     .transaction(async (tx) => {
       await tx.execute("insert into drill values ('answered-503')");
-      freeze();
+      pg.freeze();
       await tx.execute("insert into drill values ('answered-503, second write')");
     })
     .then(
       () => undefined,
       (e: unknown) => e,
     );
-  resume();
+  pg.resume();
   expect(isDatabaseUnavailable(failed), String(failed)).toBe(true);
   // The next requests, on whatever connection the pool hands out.
   for (let i = 0; i < 3; i++) {

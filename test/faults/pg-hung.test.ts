@@ -1,5 +1,4 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { afterAll, expect, it } from "vitest";
 import { agentBody } from "../../origin/test/harness.ts";
 import { pollUntil, startSystem, systemFixture, type RunningSystem } from "../support/system.ts";
@@ -21,31 +20,12 @@ const HANG_MS = 20_000;
 const fx = systemFixture();
 let pg: OwnPostgres;
 let sys: RunningSystem | undefined;
-let frozen: number[] = [];
 afterAll(async () => {
-  for (const pid of frozen) signal(pid, "SIGCONT");
+  pg?.resume();
   await sys?.stop();
   pg?.destroy();
   fx.cleanup();
 });
-
-function signal(pid: number, sig: NodeJS.Signals): void {
-  try {
-    process.kill(pid, sig);
-  } catch {
-    /* gone */
-  }
-}
-
-/** The postmaster and every process it forked (backends, checkpointer, walwriter…). */
-function serverPids(dataDir: string): number[] {
-  const postmaster = Number(readFileSync(`${dataDir}/postmaster.pid`, "utf8").split("\n")[0]);
-  const children = execFileSync("bash", ["-c", `pgrep -P ${postmaster} || true`], { encoding: "utf8" })
-    .split("\n")
-    .filter(Boolean)
-    .map(Number);
-  return [postmaster, ...children];
-}
 
 it("PostgreSQL hung (SIGSTOP) under concurrent writes: bounded 503s, unstuck after SIGCONT, nothing lost or committed behind a 503", async () => {
   pg = await ownPostgres();
@@ -120,8 +100,7 @@ it("PostgreSQL hung (SIGSTOP) under concurrent writes: bounded 503s, unstuck aft
   };
   const hang = (async () => {
     await new Promise((res) => setTimeout(res, 2500));
-    frozen = serverPids(`${pg.dir}/data`);
-    for (const pid of frozen) signal(pid, "SIGSTOP");
+    pg.freeze();
     frozenAt = performance.now();
     await new Promise((res) => setTimeout(res, 3000));
     // What a load balancer and the on-call see while it hangs: not ready, naming the database, soon.
@@ -129,8 +108,7 @@ it("PostgreSQL hung (SIGSTOP) under concurrent writes: bounded 503s, unstuck aft
     const r = await fetch(`${sys!.origin.url}/readyz`, { signal: AbortSignal.timeout(10_000) }).catch(() => undefined);
     readyz = { status: r?.status ?? 0, detail: r ? (((await r.json()) as { detail?: string }).detail ?? "") : "", ms: performance.now() - asked };
     await new Promise((res) => setTimeout(res, HANG_MS - (performance.now() - frozenAt)));
-    for (const pid of frozen) signal(pid, "SIGCONT");
-    frozen = [];
+    pg.resume();
     resumedAt = performance.now();
   })();
   const revoker = async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { appendFileSync, mkdtempSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { agentBody } from "../../origin/test/harness.ts";
@@ -32,7 +32,19 @@ export interface OwnPostgres {
   dir: string;
   stop(): void;
   start(): void;
+  /** SIGSTOP the postmaster and every process it forked: a hung server (sockets open, nothing answers). */
+  freeze(): void;
+  /** SIGCONT whatever freeze() stopped (a no-op when nothing is frozen). */
+  resume(): void;
   destroy(): void;
+}
+
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    /* gone */
+  }
 }
 
 export async function ownPostgres(): Promise<OwnPostgres> {
@@ -46,11 +58,26 @@ export async function ownPostgres(): Promise<OwnPostgres> {
     if (process.getuid?.() === 0) execFileSync("su", ["postgres", "-s", "/bin/bash", "-c", cmd], { stdio: "ignore" });
     else execFileSync("bash", ["-c", cmd], { stdio: "ignore" });
   };
+  let frozen: number[] = [];
+  const resume = () => {
+    for (const pid of frozen) signal(pid, "SIGCONT");
+    frozen = [];
+  };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     dir,
     stop: () => ctl("-m", "fast", "-w", "stop"),
     start: () => void up(),
+    freeze: () => {
+      const postmaster = Number(readFileSync(`${dir}/data/postmaster.pid`, "utf8").split("\n")[0]);
+      const children = execFileSync("bash", ["-c", `pgrep -P ${postmaster} || true`], { encoding: "utf8" })
+        .split("\n")
+        .filter(Boolean)
+        .map(Number);
+      frozen = [postmaster, ...children];
+      for (const pid of frozen) signal(pid, "SIGSTOP");
+    },
+    resume,
     destroy: () => void execFileSync("bash", [join(ROOT, "scripts/pg-down.sh"), dir], { stdio: "ignore" }),
   };
 }
