@@ -85,10 +85,19 @@ const DRIFT_CEILING = 0.849;
  * ordinary events that way, blind (bench/README.md).
  */
 function driftCapped(score: number, reasons: readonly Reason[]): { score: number; other: number } {
-  let keepOther = 1;
-  for (const r of reasons) if (!DRIFT_FEATURES.has(r.feature)) keepOther *= 1 - r.contribution;
-  const other = 1 - keepOther;
+  const other = 1 - survivals(reasons).other;
   return { score: Math.max(other, Math.min(score, DRIFT_CEILING)), other };
+}
+
+/** The products of (1 − contribution) of the drift reasons and of the others (what each leaves). */
+function survivals(reasons: readonly Reason[]): { drift: number; other: number } {
+  let drift = 1;
+  let other = 1;
+  for (const r of reasons) {
+    if (DRIFT_FEATURES.has(r.feature)) drift *= 1 - r.contribution;
+    else other *= 1 - r.contribution;
+  }
+  return { drift, other };
 }
 
 /**
@@ -102,12 +111,7 @@ function driftCapped(score: number, reasons: readonly Reason[]): { score: number
  * lower ones fell out of high (origin/test/scoring-drift.test.ts).
  */
 function explainCap(reasons: Reason[], score: number): void {
-  let keepOther = 1;
-  let keepDrift = 1;
-  for (const r of reasons) {
-    if (DRIFT_FEATURES.has(r.feature)) keepDrift *= 1 - r.contribution;
-    else keepOther *= 1 - r.contribution;
-  }
+  const { drift: keepDrift, other: keepOther } = survivals(reasons);
   // score >= other (driftCapped), so the drift's share left is in (0, 1]; none left when other is the score.
   if (keepDrift <= 0 || keepDrift >= 1 || keepOther <= 0) return;
   const factor = Math.log(Math.min(1, (1 - score) / keepOther)) / Math.log(keepDrift);
