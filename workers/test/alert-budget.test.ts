@@ -1,51 +1,16 @@
-import { reset, runInDurableObject } from "cloudflare:test";
+import { reset } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import type { AgentEvent } from "@kakunin/shared";
 import { ALERT_BURST } from "../src/monitor/alert-budget.ts";
-import { MAX_ALERTS_PER_BATCH, type AgentMonitor } from "../src/monitor/agent-monitor.ts";
-import { enrolledAgent, env } from "./fixtures.ts";
+import { MAX_ALERTS_PER_BATCH } from "../src/monitor/agent-monitor.ts";
+import { enrolledAgent } from "./fixtures.ts";
+import { alertsQueued, DAY, HOUR, MIN, post, SCOPES, wire, work } from "./alert-fixtures.ts";
 
 afterEach(async () => {
   vi.restoreAllMocks();
   await reset();
 });
-
-const MIN = 60_000;
-const HOUR = 60 * MIN;
-const DAY = 24 * HOUR;
-const SCOPES = ["orders.*", "crm.lookup_customer"];
-
-const post = (token: string, events: AgentEvent[]) =>
-  exports.default.fetch("http://edge/v1/events", {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify({ events }),
-  });
-
-const work = (id: string, at: number): AgentEvent => ({
-  event_id: id,
-  timestamp: new Date(at).toISOString(),
-  type: "tool_call",
-  action: "orders.place",
-  resource: `customer/${id}`,
-  outcome: "success",
-});
-/** Out of scope: high on its own. */
-const wire = (id: string, at: number): AgentEvent => ({
-  event_id: id,
-  timestamp: new Date(at).toISOString(),
-  type: "transaction",
-  action: "payments.wire",
-  resource: "customer/3",
-  outcome: "success",
-});
-
-async function alertsQueued(agentId: string): Promise<number> {
-  return runInDurableObject(env.AGENT_MONITOR.getByName(agentId), async (_m: AgentMonitor, state) =>
-    Number(state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM alerts").one().n),
-  );
-}
 
 /**
  * Each alert is a decision and an audit entry at the origin and a risk.high webhook to every
