@@ -15,6 +15,7 @@ import { buildWorldB, WORLD_B, worldBSpec } from "./world-b/world.ts";
 import { buildWorldC, WORLD_C } from "./world-c/world.ts";
 import { buildWorldD, WORLD_D } from "./world-d/world.ts";
 import { buildWorldE, WORLD_E } from "./world-e/world.ts";
+import { buildWorldF, WORLD_F } from "./world-f/world.ts";
 import { fit } from "./fit.ts";
 import { transformSuite } from "./transforms.ts";
 import { printTransformSummary } from "./transform-summary.ts";
@@ -33,7 +34,7 @@ const { values } = parseArgs({
     origin: { type: "string" },
     "admin-key": { type: "string" },
     suite: { type: "string", default: "both" },
-    /** a (world A: dev + holdout), b (world B), both (A and B), c (world C only: the blind third world), d (world D only: the blind fourth), e (world E only: the blind fifth) or all (A, B, C and D). */
+    /** a (world A: dev + holdout), b (world B), both (A and B), c (world C only: the blind third world), d (world D only: the blind fourth), e (world E only: the blind fifth), f (world F only: the blind sixth) or all (A, B, C and D). */
     world: { type: "string", default: "both" },
     /** Full per-suite report of the Kakunin scorer (misses, top false positives, reasons). */
     detail: { type: "boolean", default: false },
@@ -57,18 +58,20 @@ const { values } = parseArgs({
 });
 const bSpec = worldBSpec({ seed: values["b-seed"] ? Number(values["b-seed"]) : undefined, days: values["b-days"], warm: values["b-warm"] });
 
-const specs: SuiteSpec[] = ["b", "c", "d", "e"].includes(values.world!)
+const specs: SuiteSpec[] = ["b", "c", "d", "e", "f"].includes(values.world!)
   ? []
   : values.suite === "dev"
     ? [DEV]
     : values.suite === "holdout"
       ? [HOLDOUT]
       : [DEV, HOLDOUT];
-const withB = values.world !== "a" && values.world !== "c" && values.world !== "d" && values.world !== "e";
+const withB = values.world !== "a" && values.world !== "c" && values.world !== "d" && values.world !== "e" && values.world !== "f";
 const withC = values.world === "c" || values.world === "all";
 const withD = values.world === "d" || values.world === "all";
 // World E is scored on its own only: `all` keeps printing what it printed before E existed.
 const withE = values.world === "e";
+// World F likewise.
+const withF = values.world === "f";
 /** Which world each suite belongs to, and how it relates to tuning (the defaults were tuned on world A's dev suite only). */
 const ROLE: Record<string, string> = {
   dev: "world A (bench/anomaly generator), dev suite",
@@ -77,6 +80,7 @@ const ROLE: Record<string, string> = {
   "world-c": "world C (blind: written after the scorer, never tuned on; bench/anomaly/world-c)",
   "world-d": "world D (blind: written after the scorer, never tuned on; bench/anomaly/world-d)",
   "world-e": "world E (blind: written after the scorer, never tuned on; bench/anomaly/world-e)",
+  "world-f": "world F (blind: written after the scorer, never tuned on; bench/anomaly/world-f)",
 };
 const edgeMode = values.edge !== undefined || values.origin !== undefined || values["admin-key"] !== undefined;
 if (edgeMode && !(values.edge && values.origin && values["admin-key"])) {
@@ -98,6 +102,7 @@ async function main(): Promise<void> {
     ...(withC ? [build(WORLD_C.name, WORLD_C.end, () => buildWorldC(WORLD_C))] : []),
     ...(withD ? [build(WORLD_D.name, WORLD_D.end, () => buildWorldD(WORLD_D))] : []),
     ...(withE ? [build(WORLD_E.name, WORLD_E.end, () => buildWorldE(WORLD_E))] : []),
+    ...(withF ? [build(WORLD_F.name, WORLD_F.end, () => buildWorldF(WORLD_F))] : []),
   ];
   const results: RunResult[] = [];
   if (edgeMode) {
@@ -126,11 +131,21 @@ async function main(): Promise<void> {
     return;
   } else {
     // Each world is scored with the configuration fitted on the OTHER world (the honest,
-    // cross-generator direction), and by the untuned reference scorer beside it. Worlds C, D and E were
+    // cross-generator direction), and by the untuned reference scorer beside it. Worlds C, D, E and F were
     // fitted on by neither, so they are reported under both configurations.
     const workers = values.workers ? Number(values.workers) : undefined;
-    const worldOf = (suite: string): World | "c" | "d" | "e" =>
-      suite === WORLD_B.name ? "b" : suite === WORLD_C.name ? "c" : suite === WORLD_D.name ? "d" : suite === WORLD_E.name ? "e" : "a";
+    const worldOf = (suite: string): World | "c" | "d" | "e" | "f" =>
+      suite === WORLD_B.name
+        ? "b"
+        : suite === WORLD_C.name
+          ? "c"
+          : suite === WORLD_D.name
+            ? "d"
+            : suite === WORLD_E.name
+              ? "e"
+              : suite === WORLD_F.name
+                ? "f"
+                : "a";
     const directions = (["a", "b"] as const).filter((w) => values.direction === "both" || values.direction === w);
     for (const tuned of directions) {
       const report = built.filter((b) => worldOf(b.spec.name) !== tuned);
