@@ -73,10 +73,12 @@ describe("slow drift against a frozen reference (amount_drift, CUSUM of ranks)",
     // saturation, and then took that many ordinary values again to come down at K each: every
     // ordinary payment for weeks read as drift at the top of the curve (world D's claims agent:
     // a CUSUM of 1,241 after its catastrophe week). Held at the evidence cap, it comes down from there.
-    const surge = Array.from({ length: 600 }, () => pay(3));
+    // Six days of it: a level that holds for a week is the new normal instead (drift.ts, ageDrift;
+    // scoring-drift-age.test.ts), and there is then nothing to wear off.
+    const surge = Array.from({ length: 360 }, () => pay(3));
     expect(drift(surge.at(-1)!)).toBeGreaterThan(0.8);
     const after = Array.from({ length: 1_500 }, () => pay(1));
-    // 457 values here; 1,112 before the cap, and more the longer the surge had lasted.
+    // 263 values here; over 600 before the cap (1,112 after 600 values of surge), and more the longer the surge had lasted.
     const back = after.findIndex((x) => drift(x) < 0.3);
     expect(back).toBeGreaterThan(0);
     expect(back).toBeLessThan(600);
@@ -87,7 +89,9 @@ describe("slow drift against a frozen reference (amount_drift, CUSUM of ranks)",
     for (let i = 0; i < 1_500; i++) pay(1);
     // Amounts settled at ×3 for good: the drift is saturated on every payment from here on.
     const settled = Array.from({ length: 600 }, (_, i) => pay(3, i % 50 === 49 ? `invoices/i${i}` : "payees/p1"));
-    expect(settled.filter((x) => drift(x) > 0.8).length).toBeGreaterThan(400);
+    // Saturated through its first week (the 360 values of six days); after a week the level is the
+    // new normal (drift.ts, ageDrift), and the rest is judged against it.
+    expect(settled.slice(0, 360).filter((x) => drift(x) > 0.8).length).toBeGreaterThan(200);
     // Before: the saturated curve (cap 0.85) rounded to 0.850, and a first invoice resource beside it
     // (a small novelty) made the noisy-OR high: an auto-revocation for an agent whose amounts grew.
     const high = settled.filter((x) => x.event.band === "high" || x.risk.band === "high");
@@ -98,7 +102,8 @@ describe("slow drift against a frozen reference (amount_drift, CUSUM of ranks)",
   it("an event high on its other evidence stays high for a tenant that mutes the drift beside it (weights 0)", () => {
     const { pay } = payer(35);
     for (let i = 0; i < 1_500; i++) pay(1);
-    const settled = Array.from({ length: 500 }, () => pay(3));
+    // Six days: the drift is in force (a week of it would be the new normal, drift.ts ageDrift).
+    const settled = Array.from({ length: 360 }, () => pay(3));
     expect(drift(settled.at(-1)!)).toBeGreaterThan(0.8);
     // Out of scope while the amounts drift: high on its own evidence, drift or no drift.
     const attack = pay(3, "payees/p1", "treasury.wire");

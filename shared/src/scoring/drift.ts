@@ -1,3 +1,5 @@
+import type { AmountSeries } from "./state.ts";
+
 /**
  * Slow drift of a numeric series (`amount_drift`, `volume_drift`) as a one-sided CUSUM of ranks
  * against the series' frozen reference (its first values, learn.ts): each value's mid-rank u in
@@ -57,6 +59,18 @@ export function driftAfter(d: DriftState | undefined, ref: readonly number[], x:
   return Math.min(cusumCap(Math.max(1, d?.phi ?? 1), n), Math.max(0, (d?.s ?? 0) + rankZ(ref, x) - K));
 }
 
+/**
+ * The values are above the reference now, at the rate the CUSUM is tuned to find: the mean of
+ * their standardised ranks exceeds K. The CUSUM alone remembers: it reads medium for a hundred
+ * values or more after a surge has ended, so "it reads medium" is not "the level has moved".
+ */
+export function aboveNow(ref: readonly number[], recent: readonly number[]): boolean {
+  if (recent.length === 0) return false;
+  let sum = 0;
+  for (const x of recent) sum += rankZ(ref, x);
+  return sum / recent.length > K;
+}
+
 /** Family-wise evidence (nats) of a CUSUM level over a series of n values. */
 export function driftEvidence(d: DriftState | undefined, s: number, n: number): number {
   const phi = Math.max(1, d?.phi ?? 1);
@@ -73,4 +87,74 @@ export function learnDrift(d: DriftState | undefined, ref: readonly number[], x:
     next.k = 0;
   }
   return next;
+}
+
+/**
+ * How long a drift has stood: when it first stood (`f`: the series' count then, `ft`: the time)
+ * and when it last did (`ln`, `lt`). Nothing opens a review below high and drift is never high on
+ * its own, so a drift that lasts is accepted on its own instead: one that has stood for a week and
+ * at least `minCount` values is the agent's new normal (the caller re-bases its reference, as a
+ * review would). Without it a lasting, legitimate change (payouts that grew, a feed whose weekday
+ * mix changed) kept the agent medium for good, and a gateway that verifies with `max_band=low`
+ * refused it for good (blind world D: a clean analyst medium on 65 % of its events for 34 days).
+ * A week, because it is the longest rhythm an agent's work has.
+ *
+ * A drift stops standing only after a gap (`gap`): a weekly rhythm's weekend takes a share back
+ * under its line (heartbeats only), and restarting the week then kept a feed whose weekday mix had
+ * changed medium on every weekday for weeks (blind world E); an amount series' recent median dips
+ * under its line now and then. A drift that stands only now and then must not keep the clock
+ * running either, or a surge is accepted as the new level within a day of its start.
+ */
+export interface DriftAge {
+  f?: number;
+  ft?: number;
+  ln?: number;
+  lt?: number;
+}
+
+export const DRIFT_AGE_MS = 7 * 86_400_000;
+
+/** How long a drift may stop standing and still be the same drift: a time, or a number of the series' values. */
+export type DriftGap = { ms: number } | { values: number };
+
+/**
+ * One value of the series into its age (in place): `above`, whether the drift stands after it;
+ * `n`, the series' count; `t`, the series' clock (never an event's time stamped back: the caller
+ * passes the latest time seen, so back-dated values cannot make a drift older than it is). True
+ * when the drift has stood long enough to be accepted.
+ */
+export function ageDrift(a: DriftAge, above: boolean, n: number, t: number, minCount: number, gap: DriftGap): boolean {
+  if (!above) {
+    if (a.ft === undefined) return false;
+    const gone = "ms" in gap ? t - (a.lt ?? a.ft) > gap.ms : n - (a.ln ?? a.f ?? n) > gap.values;
+    if (gone) a.f = a.ft = a.ln = a.lt = undefined;
+    return false;
+  }
+  if (a.f === undefined || a.ft === undefined) {
+    a.f = n;
+    a.ft = t;
+  }
+  a.ln = n;
+  a.lt = Math.max(a.lt ?? t, t);
+  return n - a.f >= minCount && t - a.ft >= DRIFT_AGE_MS;
+}
+
+/**
+ * The series' drift reference becomes its last `keep` recent values but the last `after` (a review
+ * accepted the values up to its alert; ageing accepts them all); past `keep` the reference fills up
+ * from the next values as a new series' does (learn.ts). Its CUSUM and age start again, and the
+ * values after are judged against the new reference as if they arrived after it. Nothing
+ * accepted is left in the recent values: the reference and the CUSUM stay as they are.
+ */
+export function rebaseDrift(series: AmountSeries, after: number, keep: number): void {
+  const accepted = series.recent.slice(0, series.recent.length - after);
+  if (accepted.length === 0) return;
+  series.ref = accepted.slice(-keep);
+  // The CUSUM starts again from the new reference (its dispersion is the agent's own, kept).
+  if (series.drift) series.drift = { ...series.drift, s: 0 };
+  series.age = undefined;
+  if (series.ref.length >= 32) {
+    for (const x of series.recent.slice(series.recent.length - after))
+      series.drift = { ...(series.drift ?? { b: 0, k: 0, phi: 1 }), s: driftAfter(series.drift, series.ref, x, series.seen) };
+  }
 }

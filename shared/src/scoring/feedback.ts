@@ -1,7 +1,7 @@
 import { decayedAt, type MonitorState } from "./state.ts";
 import type { ScoringConfig } from "./config.ts";
 import { DEFAULT_SCORING } from "./config.ts";
-import { driftAfter } from "./drift.ts";
+import { rebaseDrift } from "./drift.ts";
 import { MEDIUM_EVIDENCE } from "./features.ts";
 import { foldHours } from "./learn.ts";
 import { acceptMix } from "./mix-drift.ts";
@@ -64,16 +64,7 @@ export function acceptAsNormal(s: MonitorState, t: number, cfg: ScoringConfig = 
     const at = scope.seenAt === undefined ? series.seen : scope.seenAt[key];
     // A series the snapshot does not know, or one evicted and begun again since, is all unreviewed.
     const after = at === undefined || at > series.seen ? series.recent.length : Math.min(series.seen - at, series.recent.length);
-    const reviewed = series.recent.slice(0, series.recent.length - after);
-    // Nothing reviewed is left in the recent values: keep the reference and the CUSUM as they are.
-    if (reviewed.length === 0) continue;
-    series.ref = reviewed.slice(-cfg.caps.amountRef);
-    // The drift CUSUM starts again from the new reference (its dispersion is the agent's own, kept).
-    if (series.drift) series.drift = { ...series.drift, s: 0 };
-    if (series.ref.length >= 32) {
-      for (const x of series.recent.slice(series.recent.length - after))
-        series.drift = { ...(series.drift ?? { b: 0, k: 0, phi: 1 }), s: driftAfter(series.drift, series.ref, x, series.seen) };
-    }
+    rebaseDrift(series, after, cfg.caps.amountRef);
   }
   // The action mix the reviewer was shown is the agent's new normal (mix-drift.ts).
   if (shown("mix_drift")) acceptMix(s);

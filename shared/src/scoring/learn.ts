@@ -1,8 +1,9 @@
 import type { ScoredInput } from "../events.ts";
-import type { ScoringConfig } from "./config.ts";
-import { learnDrift } from "./drift.ts";
+import { BAND_MEDIUM } from "../bands.ts";
+import { curve, type ScoringConfig } from "./config.ts";
+import { aboveNow, ageDrift, driftEvidence, learnDrift, rebaseDrift } from "./drift.ts";
 import { AGENT_WIDE, ANY_CURRENCY, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_SPREAD_DECAY, NEW_TOOL_RING, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
-import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type MonitorState } from "./state.ts";
+import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type AmountSeries, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
 /** Minutes of per-minute buckets kept for late (out-of-order) events. */
@@ -80,11 +81,32 @@ export function volumeKey(e: ScoredInput, unit: VolumeUnit): string {
 
 const HOUR = 3_600_000;
 
+/** An amount drift stops standing after this many values off its line in a row (a mean of 24 dips now and then). */
+const AMOUNT_GAP = { values: 24 };
+
+/**
+ * The series' drift stands: it reads medium, and its last 24 values are above the reference now
+ * (drift.ts, aboveNow). Counting every medium reading toward the week accepted a surge as the new
+ * level within a day of its start (its clock had started on a reference whose first values were
+ * low, which reads medium now and then for good).
+ */
+function standing(series: AmountSeries, n: number, cfg: ScoringConfig): boolean {
+  if (curve(driftEvidence(series.drift, series.drift?.s ?? 0, n), cfg.amountDrift) < BAND_MEDIUM) return false;
+  return aboveNow(series.ref, series.recent.slice(-24));
+}
+
+/**
+ * An accepted drift's reference restarts from the series' last 32 values (the fewest drift is
+ * judged on) and fills up from the next ones, as the first reference did: whatever came before
+ * those (a surge's last values, the week's older ones) does not set the new level.
+ */
+const REBASE_KEEP = 32;
+
 /**
  * One log-value into the key's recent ring and slow reference sample; the rarest key is evicted past
  * the cap, never one of the event's own (`own`: the series it is learned into) while another can go.
  */
-function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringConfig, own: readonly string[]): void {
+function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringConfig, own: readonly string[], now: number): void {
   const series = (s.amounts[key] ??= { recent: [], ref: [], seen: 0 });
   const x = Math.log1p(value);
   if (!series.top && series.seen > 0) {
@@ -107,9 +129,17 @@ function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringCo
   // The drift reference is frozen: the series' first values (up to the cap), then never updated,
   // so a slow drift cannot drag its own yardstick along (a sliding reference adapts to any drift
   // slower than its span). A review that accepts the agent re-freezes it (feedback.acceptAsNormal).
-  if (series.ref.length >= 32) series.drift = learnDrift(series.drift, series.ref, x, Math.max(series.seen, series.recent.length));
+  const n = Math.max(series.seen, series.recent.length);
+  if (series.ref.length >= 32) series.drift = learnDrift(series.drift, series.ref, x, n);
   if (series.ref.length < cfg.caps.amountRef) series.ref.push(x);
   series.seen++;
+  // A drift that has stood for a week and as many values as the reference holds is the series'
+  // new level (drift.ts, ageDrift). Only where a drift is read (the pooled series has none).
+  if (series.drift && key !== ANY_CURRENCY) {
+    const age = series.age ?? {};
+    if (ageDrift(age, standing(series, n, cfg), series.seen, now, cfg.caps.amountRef, AMOUNT_GAP)) rebaseDrift(series, 0, REBASE_KEEP);
+    else series.age = age.ft === undefined ? undefined : age;
+  }
   const keys = Object.keys(s.amounts);
   if (keys.length > cfg.caps.keys) {
     // Before, a new currency's or unit's two new series (the action's, then the agent-wide one) at
@@ -257,13 +287,13 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   learnHours(s, t, cfg);
   if (e.amount !== undefined) {
     const own = [amountKey(e), wideKey(amountKey(e)), ANY_CURRENCY];
-    for (const key of own) learnSeries(s, key, e.amount, cfg, own);
+    for (const key of own) learnSeries(s, key, e.amount, cfg, own, Math.max(t, s.lastTs));
   }
   for (const unit of VOLUME_UNITS) {
     const v = e[unit];
     if (v === undefined) continue;
     const own = [volumeKey(e, unit), wideKey(volumeKey(e, unit))];
-    for (const key of own) learnSeries(s, key, v, cfg, own);
+    for (const key of own) learnSeries(s, key, v, cfg, own, Math.max(t, s.lastTs));
     learnVolumeHour(s, unit, t, v);
   }
   if (e.latencyMs !== undefined) {

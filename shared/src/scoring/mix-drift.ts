@@ -1,5 +1,6 @@
 import type { ScoringConfig } from "./config.ts";
 import { curve } from "./config.ts";
+import { ageDrift } from "./drift.ts";
 import type { Reason } from "./features.ts";
 import { dict, type MonitorState } from "./state.ts";
 
@@ -34,9 +35,14 @@ export interface MixAction {
   b: number;
   /** Most uses in one block that count (after the freeze): the reference's block count + 3 spreads. */
   w?: number;
-  /** When this action's evidence last crossed the family-wise line: events seen since the freeze, and time (absent: below it). */
+  /**
+   * How long this action's evidence has stood above the family-wise line (drift.ts, DriftAge):
+   * events seen since the freeze and time when it crossed, time it last was above (absent: not standing).
+   */
   f?: number;
   ft?: number;
+  ln?: number;
+  lt?: number;
 }
 
 export interface MixDriftState {
@@ -64,15 +70,15 @@ const MIN_USES = 3;
 /** Nats of evidence above the family-wise line at which the CUSUM stops growing. */
 const CEILING = 8;
 /**
- * A share that stays above the line for a week and at least as many events as the reference took
- * to learn is the agent's new normal: the reference takes the recent share (as a review would) and
- * the CUSUM starts again. A lasting, legitimate change of workload (a new job that uses a tool
- * more) is then medium for a bounded stretch, not for good, which matters because nothing opens a
- * review below high. A week, because it is the longest rhythm an agent's work has (weekly
- * seasonality): a mix that has held through a whole week is a new pattern, not an excursion.
+ * A share that has stood above the line for a week (weekends and holidays below it included:
+ * drift.ts, ageDrift) and at least as many events as the reference took to learn is the agent's
+ * new normal: the reference takes the recent share (as a review would) and the CUSUM starts again.
+ * A lasting, legitimate change of workload (a new job that uses a tool more) is then medium for a
+ * bounded stretch, not for good, which matters because nothing opens a review below high.
  */
-const AGE_MS = 7 * 86_400_000;
 const AGE_EVENTS = REF_EVENTS;
+/** Longer than a long weekend: a weekly rhythm's weekend below the line is the same drift going on. */
+const MIX_GAP = { ms: 4 * 86_400_000 };
 
 function llr(p0: number): { up: number; down: number } {
   const odds = (ODDS_RATIO * p0) / (1 - p0);
@@ -145,9 +151,7 @@ export function learnMix(s: MonitorState, action: string, t: number): void {
     const a = m.a[k]!;
     a.s = step(a, k === action, fw);
     if (k === action) a.b++;
-    if (a.s / Math.max(1, a.q) <= fw) a.f = a.ft = undefined;
-    else if (a.f === undefined || a.ft === undefined) (a.f = m.n), (a.ft = t);
-    else if (m.n - a.f >= AGE_EVENTS && t - a.ft >= AGE_MS) accept(a, s.mixLong[k] ?? 0);
+    if (ageDrift(a, a.s / Math.max(1, a.q) > fw, m.n, t, AGE_EVENTS, MIX_GAP)) accept(a, s.mixLong[k] ?? 0);
   }
   if (++m.k >= BLOCK) {
     for (const k in m.a) m.a[k]!.b = 0;
@@ -206,5 +210,5 @@ function accept(a: MixAction, recent: number): void {
   a.c = Math.min(0.99, Math.max(a.c, recent));
   a.w = BLOCK * a.c + 3 * Math.sqrt(BLOCK * a.c * (1 - a.c) * Math.max(1, a.q));
   a.s = 0;
-  a.f = a.ft = undefined;
+  a.f = a.ft = a.ln = a.lt = undefined;
 }

@@ -1,4 +1,4 @@
-import type { DriftState } from "./drift.ts";
+import type { DriftAge, DriftState } from "./drift.ts";
 import type { EpisodeState } from "./features.ts";
 import type { MixDriftState } from "./mix-drift.ts";
 import type { YoungWatch } from "./young-tools.ts";
@@ -25,6 +25,21 @@ import type { ActionMinutes } from "./action-rate.ts";
  * drives every map to its cap with maximum-length keys and checks it.
  */
 export const MAX_STATE_BYTES = 2_500_000;
+
+/**
+ * One numeric series (log values of an amount per action and currency, or a read volume per
+ * action and unit): recent values, a frozen reference (the first values, for drift), the largest
+ * values ever, and how long its drift has stood (`age`, drift.ts; absent in older states).
+ */
+export interface AmountSeries {
+  recent: number[];
+  ref: number[];
+  seen: number;
+  top?: number[];
+  topFrom?: number;
+  drift?: DriftState;
+  age?: DriftAge;
+}
 
 export interface Decayed {
   /** Count, decayed to time `t`. */
@@ -65,7 +80,7 @@ export interface MonitorState {
    * `topFrom`: how many of `seen` came before `top` began (a series from before `top`, release
    * 9f2709c, starts it from its recent values; absent: `top` began with the series).
    */
-  amounts: Record<string, { recent: number[]; ref: number[]; seen: number; top?: number[]; topFrom?: number; drift?: DriftState }>;
+  amounts: Record<string, AmountSeries>;
   /** log(latency) ring per action-less agent. */
   latency: number[];
   /**

@@ -1,0 +1,167 @@
+import { describe, expect, it } from "vitest";
+import { newState, scoreEvent, type MonitorState, type ScoredInput } from "@kakunin/shared";
+import { rng } from "./rng.ts";
+
+/**
+ * A drift that has read medium for a week is the agent's new normal (drift.ts, ageDrift): nothing
+ * opens a review below high, so without it a lasting, legitimate change (payouts that grew, an
+ * analyst whose reports got bigger, a feed whose weekday mix changed) kept the agent medium for
+ * good, and a gateway verifying with `max_band=low` refused it for good (blind world D: 12 % of
+ * ordinary events medium, a clean analyst medium on 65 % of its events for 34 days).
+ */
+const T0 = Date.parse("2026-03-02T08:00:00Z");
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+type Score = ReturnType<typeof scoreEvent>;
+
+/** ~6 events an hour from 08:00 to 18:00 every day; each carries `amount` or `records` (lognormal, σ 1) scaled by `factor`. */
+function worker(seed: number, unit: "amount" | "records") {
+  const r = rng(seed);
+  const s = newState();
+  let t = T0;
+  let i = 0;
+  const step = (factor: number): Score => {
+    t += 5 * 60_000 + Math.floor(r() * 10 * 60_000);
+    if (new Date(t).getUTCHours() >= 18) t += 14 * HOUR;
+    const z = Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+    const value = Math.round(1000 * factor * Math.exp(z));
+    const input: ScoredInput =
+      unit === "amount"
+        ? { id: `a${i++}`, ts: t, type: "transaction", action: "payouts.release", resource: "payees/p1", amount: value, currency: "EUR", outcome: "success" }
+        : { id: `r${i++}`, ts: t, type: "data_access", action: "warehouse.query", resource: "tables/t1", records: value, outcome: "success" };
+    return scoreEvent(s, input, ["payouts.*", "warehouse.*"]);
+  };
+  const until = (end: number, factor: number): Score[] => {
+    const out: Score[] = [];
+    while (t < end) out.push(step(factor));
+    return out;
+  };
+  return { step, until, now: () => t, state: s };
+}
+
+const reading = (feature: string) => (x: Score) => x.event.reasons.find((r) => r.feature === feature)?.contribution ?? 0;
+
+describe("a drift that has read medium for a week is accepted (amount_drift, volume_drift)", () => {
+  for (const [unit, feature] of [
+    ["amount", "amount_drift"],
+    ["records", "volume_drift"],
+  ] as const) {
+    it(`${feature}: a level that settled at ×3 for good is medium for about a week, then the reference; a further rise is judged against the new level`, () => {
+      const w = worker(unit === "amount" ? 41 : 42, unit);
+      const drift = reading(feature);
+      w.until(T0 + 25 * DAY, 1);
+      const settledAt = w.now();
+      const settled = w.until(settledAt + 21 * DAY, 3);
+      const firstMedium = settled.findIndex((x) => drift(x) >= 0.3);
+      expect(firstMedium).toBeGreaterThanOrEqual(0);
+      // Medium through the first week: visible to a gateway that asks max_band=low, for a person to look at.
+      const week = settled.filter((x) => drift(x) >= 0.3);
+      expect(week.length).toBeGreaterThan(300);
+      // Then the new level is the agent's reference: its last ten days read no drift at all.
+      const lastTen = settled.slice(-600);
+      expect(lastTen.filter((x) => drift(x) >= 0.3).map((x) => x.event.reasons.find((r) => r.feature === feature)?.detail)).toEqual([]);
+      // It never went high on drift, before or after.
+      expect(settled.filter((x) => x.event.band === "high")).toHaveLength(0);
+      // Accepted means re-based, not switched off: values that then climb to ×9 drift again.
+      const climbing = w.until(w.now() + 4 * DAY, 9);
+      expect(climbing.some((x) => drift(x) >= 0.3)).toBe(true);
+    });
+  }
+
+  it("a surge that ended is not accepted as the new level, though its drift reads medium for days after it", () => {
+    const w = worker(46, "amount");
+    const drift = reading("amount_drift");
+    const base = w.until(T0 + 25 * DAY, 1);
+    expect(base.slice(300).filter((x) => drift(x) >= 0.3)).toHaveLength(0);
+    // Six days of ×3 (a catastrophe week), then back to ×1: the drift reads medium into the seventh day while its CUSUM comes down.
+    const surge = w.until(w.now() + 6 * DAY, 3);
+    expect(surge.slice(-30).every((x) => drift(x) >= 0.3)).toBe(true);
+    const back = w.until(w.now() + 10 * DAY, 1);
+    expect(back.slice(0, 30).some((x) => drift(x) >= 0.3)).toBe(true);
+    // The reference is still the payer's real level (median 1,000), not the surge's (3,000): a
+    // drift counted from any medium reading had its week by now and re-based it on the surge's
+    // last values, which would hide a later rise to ×2–3 from the real level.
+    const ref = [...w.state.amounts["payouts.release|EUR"]!.ref].sort((a, b) => a - b);
+    expect(Math.expm1(ref[ref.length >> 1]!)).toBeLessThan(1600);
+  });
+
+  it("a drift not yet a week old is not accepted, and an event time stamped back does not age it", () => {
+    const w = worker(43, "amount");
+    const drift = reading("amount_drift");
+    w.until(T0 + 25 * DAY, 1);
+    const settled = w.until(w.now() + 6 * DAY, 3);
+    // Six days in: still medium on the last day.
+    expect(settled.slice(-30).every((x) => drift(x) >= 0.3)).toBe(true);
+    // Late (back-dated) values of the same level, stamped 20 days back, do not make the drift older than it is.
+    const s: MonitorState = w.state;
+    const r = rng(44);
+    for (let k = 0; k < 200; k++) {
+      const amount = Math.round(3000 * Math.exp(Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r())));
+      scoreEvent(
+        s,
+        {
+          id: `late${k}`,
+          ts: w.now() - 20 * DAY + k * 60_000,
+          type: "transaction",
+          action: "payouts.release",
+          resource: "payees/p1",
+          amount,
+          currency: "EUR",
+          outcome: "success",
+        },
+        ["payouts.*"],
+      );
+    }
+    // Still judged against the old reference (an accepted drift has no reason until the level moves again).
+    const next = w.until(w.now() + 6 * HOUR, 3);
+    expect(next.every((x) => x.event.reasons.some((r) => r.feature === "amount_drift"))).toBe(true);
+    expect(next.some((x) => drift(x) >= 0.3)).toBe(true);
+  });
+});
+
+/** Mix: weekdays of work (~200 steps, `report.export` at `share`), weekends of heartbeats only (`feed.heartbeat`, a step weekdays never take). */
+function weekly(s: MonitorState, seed: number, fromDay: number, days: number, share: number): Score[] {
+  const r = rng(seed);
+  const out: Score[] = [];
+  for (let d = 0; d < days; d++) {
+    const day = fromDay + d;
+    let t = Date.parse("2026-03-02T09:00:00Z") + day * DAY;
+    const weekend = day % 7 >= 5;
+    for (let k = 0; k < (weekend ? 48 : 200); k++) {
+      const u = r();
+      const action = weekend
+        ? "feed.heartbeat"
+        : u < share
+          ? "report.export"
+          : u < share + 0.3
+            ? "feed.poll"
+            : u < share + 0.6
+              ? "ledger.query"
+              : "report.render";
+      t += weekend ? 30 * 60_000 : 60_000 + Math.floor(r() * 120_000);
+      out.push(
+        scoreEvent(s, { id: `m${day}-${k}`, ts: t, type: "tool_call", action, resource: `books/b${Math.floor(r() * 30)}`, outcome: "success" }, [
+          "report.*",
+          "feed.*",
+          "ledger.*",
+        ]),
+      );
+    }
+  }
+  return out;
+}
+
+describe("mix_drift's week counts weekdays of a weekly rhythm", () => {
+  it("a share that rose for good on weekdays is accepted within about a week, though weekends bring it below the line", () => {
+    const s = newState();
+    weekly(s, 1, 0, 21, 0.05);
+    const after = weekly(s, 2, 21, 28, 0.2);
+    const drift = reading("mix_drift");
+    expect(after.slice(0, 1000).some((x) => drift(x) > 0)).toBe(true);
+    // Before: each weekend's heartbeats brought the share's CUSUM below the line and restarted the
+    // week, so a feed whose weekday mix changed was medium on every weekday for good (world E).
+    const lastTwoWeeks = after.slice(-(2 * (5 * 200 + 2 * 48)));
+    expect(lastTwoWeeks.filter((x) => drift(x) > 0)).toHaveLength(0);
+  });
+});
