@@ -15,7 +15,8 @@ export const scoringView = z.object({
   sensitivities: z.object({ low: z.number(), normal: z.number(), high: z.number() }),
   /**
    * Every change so far has been acknowledged by the edge (monitors apply it from their next
-   * event). False while the edge is unreachable: the publisher retries until it answers.
+   * event). False while the edge is unreachable (the publisher retries until it answers) and while
+   * the newest change is a dead letter the edge refused (replay it, or change the configuration again).
    */
   published: z.boolean(),
 });
