@@ -3,7 +3,7 @@ import { processLogger } from "../observability/logger.ts";
 import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
 import { problem, problemResponse, type FieldError, type Problem, type RouteMatcher, wrongMethodAllow } from "@kakunin/shared";
-import { ApiError } from "./api-error.ts";
+import { ApiError, FIELD_ERRORS_LISTED } from "./api-error.ts";
 import { requestBodyCutOff } from "./body-cut-off.ts";
 import { isDatabaseUnavailable, isStorageFault, isTransientConflict, sqlState } from "../db/index.ts";
 import { innermostMessage } from "../causes.ts";
@@ -26,9 +26,10 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldError[] {
 }
 
 export function validationProblem(c: Context, issues: readonly z.core.$ZodIssue[], target: string): Response {
-  const errors = fieldErrors(issues);
+  const errors = fieldErrors(issues.slice(0, FIELD_ERRORS_LISTED));
   const where = target === "json" ? "request body" : target === "query" ? "query string" : target;
-  return withInstance(c, problem("validation-failed", `${errors.length} invalid field(s) in the ${where}`, { errors }));
+  const listed = issues.length > FIELD_ERRORS_LISTED ? `; the first ${FIELD_ERRORS_LISTED} are listed` : "";
+  return withInstance(c, problem("validation-failed", `${issues.length} invalid field(s) in the ${where}${listed}`, { errors }));
 }
 
 /**
