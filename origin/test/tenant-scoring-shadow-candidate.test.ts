@@ -101,4 +101,50 @@ describe.each(dbKinds())("shadow report of one candidate on %s", (kind) => {
     // The named one is this candidate's; an unnamed one before since cannot be told from the previous candidate's.
     expect(r.body.data.events_rebanded).toBe(1);
   });
+
+  it("a change of the active configuration restarts the candidate's report: its verdicts were against the old one", async () => {
+    const key = (await o.json<{ data: { admin_api_key: string } }>("POST", "/v1/tenants", { body: { name: `active-change-${kind}` } })).body.data.admin_api_key;
+    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant", { key })).body.data.id;
+    const set = await o.json<{ data: { shadow: { since: string } } }>("PATCH", "/v1/tenant/scoring", {
+      key,
+      body: { shadow: { thresholds: { medium: 0.2, high: 0.5 } } },
+    });
+    const since = set.body.data.shadow.since;
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { key, body: agentBody() })).body.data.id;
+    const at = new Date(Date.parse(since) + 1).toISOString();
+    // Under the active defaults this event was medium; the candidate said high.
+    await storeEvents(o.services, {
+      events: [
+        {
+          agent_id: agent,
+          tenant_id: tenant,
+          serial_number: "4d2f",
+          score: 0.6,
+          band: "medium",
+          reasons: [],
+          received_at: at,
+          event: { event_id: "before-change", timestamp: at, type: "tool_call", action: "orders.place", outcome: "success" },
+          shadow: { score: 0.6, band: "high", risk_band: "high", active_band: "medium", active_risk_band: "medium", would_become_high: true, since },
+        },
+      ],
+    });
+    expect((await o.json<{ data: Report }>("GET", "/v1/tenant/scoring/shadow", { key })).body.data.events_rebanded).toBe(1);
+    // Setting the active line the same changes nothing, and keeps the report.
+    const same = await o.json<{ data: { shadow: { since: string } } }>("PATCH", "/v1/tenant/scoring", { key, body: { thresholds: { high: 0.85 } } });
+    expect(same.body.data.shadow.since).toBe(since);
+    await new Promise((r) => setTimeout(r, 5));
+    // The admin moves the active high line to 0.5 (what the candidate proposed): that event is
+    // high under the active configuration now, and the report must not say the candidate would
+    // still change it.
+    const moved = await o.json<{ data: { shadow: { since: string } } }>("PATCH", "/v1/tenant/scoring", { key, body: { thresholds: { high: 0.5 } } });
+    expect(moved.status).toBe(200);
+    expect(moved.body.data.shadow.since > since).toBe(true);
+    const r = await o.json<{ data: Report }>("GET", "/v1/tenant/scoring/shadow", { key });
+    expect(r.body.data.candidate?.since).toBe(moved.body.data.shadow.since);
+    expect(r.body.data.events_rebanded).toBe(0);
+    // Weights too.
+    await new Promise((r) => setTimeout(r, 5));
+    const weighted = await o.json<{ data: { shadow: { since: string } } }>("PATCH", "/v1/tenant/scoring", { key, body: { weights: { latency: 0 } } });
+    expect(weighted.body.data.shadow.since > moved.body.data.shadow.since).toBe(true);
+  });
 });

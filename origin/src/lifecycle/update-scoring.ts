@@ -29,7 +29,8 @@ function merged(base: BandThresholds, patch: ThresholdsPatch, at: string): Resul
 /**
  * Changes the tenant's scoring overrides in one transaction with its audit entry and the outbox
  * row that publishes them to every edge (the AgentMonitors read them on the next ingest). A new or
- * changed shadow candidate restarts its report (`since`).
+ * changed shadow candidate restarts its report (`since`), and so does a change of the active
+ * configuration it is compared with.
  */
 export async function updateScoring(s: Services, tenantId: string, patch: ScoringPatch, actor: AuditActor): Promise<Result<TenantScoring, Failure>> {
   const now = s.clock.now();
@@ -51,6 +52,12 @@ export async function updateScoring(s: Services, tenantId: string, patch: Scorin
         if (t && !t.ok) return t;
         next.shadow = { ...(t ? { thresholds: t.value } : {}), ...(weights ? { weights } : {}), since: now.toISOString() };
       }
+    } else if (next.shadow && !sameActive(before, next)) {
+      // The report compares the candidate with the active configuration: verdicts given against the
+      // one just replaced say what the candidate would have changed then, not now (promote the
+      // candidate's values without `shadow: null`, and the report still said it would move those
+      // agents). A new active configuration restarts the candidate's report, as setting it again does.
+      next.shadow = { ...next.shadow, since: now.toISOString() };
     }
     await tx.update(tenants).set({ scoring: next }).where(eq(tenants.id, tenantId));
     await appendAudit(tx, tenantId, [{ kind: "scoring.updated", actor, at: now, data: { before, after: next } }]);
@@ -62,4 +69,15 @@ export async function updateScoring(s: Services, tenantId: string, patch: Scorin
 function setOrDrop<K extends "thresholds" | "weights">(o: TenantScoring, k: K, v: TenantScoring[K] | null): void {
   if (v === null) delete o[k];
   else o[k] = v;
+}
+
+/** Whether the active thresholds and weights are the same (a PATCH may set a value it already has). */
+function sameActive(a: TenantScoring, b: TenantScoring): boolean {
+  const ta = a.thresholds ?? DEFAULT_THRESHOLDS;
+  const tb = b.thresholds ?? DEFAULT_THRESHOLDS;
+  if (ta.medium !== tb.medium || ta.high !== tb.high) return false;
+  const wa = a.weights ?? {};
+  const wb = b.weights ?? {};
+  const features = new Set([...Object.keys(wa), ...Object.keys(wb)]);
+  return [...features].every((f) => (wa[f] ?? 1) === (wb[f] ?? 1));
 }
