@@ -28,8 +28,9 @@ export interface ReviewOutcome {
  * - `clear`: a false positive. The flag is lifted and the reviewed events become normal history
  *   (the agent's monitor is told, via the outbox). An auto-revoked agent stays suspended: use reinstate.
  * - `revoke`: confirmed. The active certificate (if any) is revoked and the agent suspended.
- * - `reinstate`: a false positive that was auto-revoked: the suspension is lifted (the revoked
- *   certificate stays revoked, as revocation is final; certify the agent again) and the events become normal.
+ * - `reinstate`: a false positive that was auto-revoked: the risk suspension is lifted (the revoked
+ *   certificate stays revoked, as revocation is final; certify the agent again) and the events become
+ *   normal. Only a risk suspension: one by a manual revocation since is not the review's to lift (409).
  */
 export async function reviewAgent(
   s: Services,
@@ -54,12 +55,22 @@ export async function reviewAgent(
       .where(and(eq(riskDecisions.agentId, agent.id), isNull(riskDecisions.reviewId), inArray(riskDecisions.decision, ["revoked", "flagged"])));
     if (open.length === 0) return fail("nothing-to-review", `agent ${agentId} has no flagged or auto-revoked risk decision awaiting review`);
     if (agent.status === "retired") return fail("agent-retired", `agent ${agentId} is retired`);
+    const suspension = agent.status === "suspended" ? await riskSuspension(tx, agent.id) : undefined;
     if (input.decision === "reinstate" && agent.status !== "suspended") {
       return fail("conflict", `agent ${agentId} is ${agent.status}, not suspended: use clear to close a flag`);
     }
+    // Reinstate lifts what the risk monitor (or a review's revoke) did. A suspension by a manual
+    // revocation since (a key compromise found while the flag waited) is not the review's to lift:
+    // it was, and a decision about risk set the agent active, audited with "false positive" as why.
+    if (input.decision === "reinstate" && !suspension) {
+      return fail(
+        "conflict",
+        `agent ${agentId} is suspended by a manual revocation, not by the risk monitor: clear closes the flag (the agent stays suspended); certifying it lifts that suspension`,
+      );
+    }
     // A clear would close the decisions and leave the agent suspended, out of the queue, where the
     // reinstate that lifts the suspension finds nothing to review: refuse it and name the choices.
-    if (input.decision === "clear" && agent.status === "suspended" && (await riskSuspension(tx, agent.id))) {
+    if (input.decision === "clear" && suspension) {
       return fail("conflict", `agent ${agentId} is suspended by the risk monitor: reinstate it (a false positive) or revoke (confirmed)`);
     }
     let revokedId: string | null = null;
@@ -81,7 +92,6 @@ export async function reviewAgent(
       await tx.update(agents).set({ status, reviewRequestedAt: null, updatedAt: now }).where(eq(agents.id, agent.id));
       if (input.decision === "reinstate") {
         // The same audit entry as lifting a risk suspension by certifying (lifecycle/certify.ts): admin, with a reason.
-        const suspension = await riskSuspension(tx, agent.id);
         await appendAudit(tx, tenantId, [
           {
             kind: "agent.suspension_lifted",

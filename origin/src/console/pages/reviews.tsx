@@ -56,7 +56,8 @@ const ERRORS: Readonly<Record<string, string>> = {
   "invalid-reason": "The reason must not contain control characters or bidirectional overrides (they reorder or hide what the audit log and reports show).",
   "nothing-to-review": "That agent has no flagged or auto-revoked risk decision awaiting review (someone may have decided already).",
   "agent-retired": "That agent is retired; there is nothing to decide.",
-  conflict: "That decision does not fit the agent's status: reinstate needs a suspended agent; use clear to close a flag.",
+  conflict:
+    "That decision does not fit the agent's status: reinstate lifts only a suspension the risk monitor made (use clear to close a flag); an agent the risk monitor suspended takes reinstate or revoke, not clear.",
   "not-recorded": "The decision was not recorded.",
 };
 
