@@ -58,6 +58,28 @@ describe("a bimodal read volume (nightly batch chunks, daytime single screens)",
   });
 });
 
+describe("a count that is nearly always 1 (a lookup that returns one customer)", () => {
+  it("a lookup of 5 records is no spike for an agent whose largest reads have reached 5 and more again and again; one far beyond them still is", () => {
+    const s = newState();
+    const r = rng(11);
+    let t = T0 + 8 * 3_600_000;
+    // Four weeks of lookups, ~1 in 60 returning 4–9 records (a family account, a shared address).
+    for (let i = 0; i < 3_000; i++) {
+      const records = r() < 1 / 60 ? 4 + Math.floor(r() * 6) : 1;
+      scoreEvent(s, { ...screen(`l${i}`, (t += 8 * 60_000 + Math.floor(r() * 4 * 60_000)), records), action: "customer.lookup" }, ["customer.*"]);
+    }
+    // The last values are all 1: the median is 1 and the MAD 0, so the robust z of a 5 was 22 and
+    // the lookup high (blind world F: a clean support agent auto-revoked on one such lookup).
+    for (let i = 0; i < 40; i++) scoreEvent(s, { ...screen(`o${i}`, (t += 8 * 60_000), 1), action: "customer.lookup" }, ["customer.*"]);
+    const five = scoreEvent(s, { ...screen("x5", (t += 8 * 60_000), 5), action: "customer.lookup" }, ["customer.*"]);
+    expect(five.event.reasons.filter((q) => q.contribution >= 0.3)).toEqual([]);
+    expect(five.event.band).toBe("low");
+    // 500 records is far beyond anything it read: still high.
+    const bulk = scoreEvent(s, { ...screen("x500", (t += 8 * 60_000), 500), action: "customer.lookup" }, ["customer.*"]);
+    expect(bulk.event.band).toBe("high");
+  });
+});
+
 describe("a read tool too new to have a history of its own (agent-wide series)", () => {
   it("a bulk pull through a tool adopted yesterday is judged against everything the agent reads", () => {
     const s = newState();

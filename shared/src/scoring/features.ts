@@ -333,6 +333,18 @@ export function sequenceSurprise(s: MonitorState, d: number, cfg: ScoringConfig)
   );
 }
 
+/**
+ * The least spread a robust z of read volume is measured in: one record (or byte) more than the
+ * median, in log space. Counts are whole: a lookup that returns one customer nearly every time has
+ * a median of 1 and a MAD of 0, and the 5% floor made a family account of 5 records a robust z of
+ * 22, high (blind world F auto-revoked a clean support agent on one; 2 records read z 8). One
+ * record more is the finest change a count can show, so a z below it means nothing. Amounts are
+ * not counted in units a step of which is a large share of the median: none for them.
+ */
+function countStep(label: SeriesLabel, med: number): number {
+  return label === "volume" ? Math.log1p(Math.expm1(med) + 1) - med : 0;
+}
+
 /** Reference values at least as large as a value that make it ordinary for amount_spike / volume_spike (4 of up to 128: ≥ 3 %). */
 export const REF_ORDINARY = 4;
 
@@ -368,7 +380,7 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   const unit = label === "amount" ? (e.currency ? " " + e.currency : "") : ` ${key.split("|#")[1] ?? ""}`;
   const med = median(series.recent);
   // MAD floor (5% in log space) so an agent that always pays the same amount does not divide by zero.
-  const scale = 1.4826 * mad(series.recent, med) + 0.05;
+  const scale = Math.max(1.4826 * mad(series.recent, med) + 0.05, countStep(label, med));
   const z = (x - med) / scale;
   const w = conf(series.seen, cfg.warmup.amount);
   // Beyond the agent's own largest values: an exceedance p-value from its top values ever, with a
@@ -411,8 +423,9 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   if (z > 0 && refMed !== undefined) {
     let atLeast = 0;
     for (const v of series.ref) if (v >= x) atLeast++;
-    zUp = atLeast >= REF_ORDINARY ? 0 : Math.min(z, (x - refMed) / (1.4826 * mad(series.ref, refMed) + 0.05));
+    zUp = atLeast >= REF_ORDINARY ? 0 : Math.min(z, (x - refMed) / Math.max(1.4826 * mad(series.ref, refMed) + 0.05, countStep(label, refMed)));
   }
+
   const spike = curve(z > 0 ? Math.max(0, zUp) : -z / 3, cfg.amountSpike) * w;
   // Both test "too large": the stronger speaks (noisy-OR of the two would count one value twice).
   const r0 =
