@@ -96,13 +96,6 @@ function standing(series: AmountSeries, n: number, cfg: ScoringConfig): boolean 
 }
 
 /**
- * An accepted drift's reference restarts from the series' last 32 values (the fewest drift is
- * judged on) and fills up from the next ones, as the first reference did: whatever came before
- * those (a surge's last values, the week's older ones) does not set the new level.
- */
-const REBASE_KEEP = 32;
-
-/**
  * One log-value into the key's recent ring and slow reference sample; the rarest key is evicted past
  * the cap, never one of the event's own (`own`: the series it is learned into) while another can go.
  */
@@ -137,7 +130,12 @@ function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringCo
   // new level (drift.ts, ageDrift). Only where a drift is read (the pooled series has none).
   if (series.drift && key !== ANY_CURRENCY) {
     const age = series.age ?? {};
-    if (ageDrift(age, standing(series, n, cfg), series.seen, now, cfg.caps.amountRef, AMOUNT_GAP)) rebaseDrift(series, 0, REBASE_KEEP);
+    // Accepted, the reference is the whole recent ring, as a review's is (feedback.ts): all of it came
+    // after the drift first stood, `amountRef` values or more ago. Until 2026-12-07 it restarted
+    // from the last 32 values and took the next 96 unjudged, whatever they were: a jump made right
+    // after the acceptance (×3 accepted, then ×30) became its own yardstick and read no drift at
+    // all, skipping the week of visible medium (origin/test/scoring-drift-age.test.ts).
+    if (ageDrift(age, standing(series, n, cfg), series.seen, now, cfg.caps.amountRef, AMOUNT_GAP)) rebaseDrift(series, 0, cfg.caps.amountRef);
     else series.age = age.ft === undefined ? undefined : age;
   }
   const keys = Object.keys(s.amounts);
