@@ -112,12 +112,17 @@ const REFRESHER_LOCK = 0x6b616b726566;
 /**
  * Deletes up to PRUNE_BATCH rows delivered before `before`. In sequence order, which the primary
  * key serves: the oldest rows go first, so each run stops after the rows it deletes instead of
- * scanning the table for old delivery times. Pending rows are never touched, however old.
+ * scanning the table for old delivery times. Pending rows are never touched, however old, nor a
+ * tenant's newest scoring row: whether a refused (dead-lettered) scoring record was superseded by
+ * a later change is read from it (scoring-published.ts). Until 2026-12-07 it went too, and a month
+ * after a refused change that a later one superseded, `published` read false for good.
  */
 async function pruneDelivered(tx: Queryable, before: Date): Promise<number> {
   const gone = await tx.execute(sql`
     delete from outbox where seq in (
-      select seq from outbox where delivered_at is not null and delivered_at < ${before} order by seq limit ${PRUNE_BATCH})
+      select o.seq from outbox o where o.delivered_at is not null and o.delivered_at < ${before}
+        and (o.kind <> 'scoring' or exists (select 1 from outbox n where n.kind = 'scoring' and n.subject = o.subject and n.seq > o.seq))
+      order by o.seq limit ${PRUNE_BATCH})
     returning seq`);
   return rowsOfResult(gone).length;
 }

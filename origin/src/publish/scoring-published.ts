@@ -25,8 +25,8 @@ export async function scoringPublished(db: Queryable, tenantId: string): Promise
     .orderBy(desc(outbox.seq))
     .limit(1);
   // A letter is versioned by the newest row it stood for (publisher.ts); one at or past the newest
-  // row still kept (delivered rows are pruned after a while: then any unreplayed letter counts) is
-  // what the edge last refused.
+  // row is what the edge last refused. The newest row is never pruned (refresher.ts): until
+  // 2026-12-07 it was, and then any unreplayed letter counted, a superseded one too, for good.
   const [refused] = await db
     .select({ id: deadLetters.id })
     .from(deadLetters)
