@@ -69,11 +69,10 @@ describe("a drift that has read medium for a week is accepted (amount_drift, vol
     });
   }
 
-  it("a jump right after a drift was accepted is judged against the accepted level, not taken into a refilling reference", () => {
+  /** ×1 for 25 days, then ×3 until the drift is accepted: the action's series re-based (its age and CUSUM start again). */
+  const accepted = () => {
     const w = worker(41, "amount");
-    const drift = reading("amount_drift");
     w.until(T0 + 25 * DAY, 1);
-    // ×3 until the drift is accepted: the action's series re-based (its age and CUSUM start again).
     const series = () => w.state.amounts["payouts.release|EUR"]!;
     let aged = false;
     for (let k = 0; k < 5000; k++) {
@@ -82,12 +81,31 @@ describe("a drift that has read medium for a week is accepted (amount_drift, vol
       else if (aged && series().drift?.s === 0) break;
     }
     expect(w.now() - T0).toBeGreaterThan(32 * DAY);
+    return w;
+  };
+
+  it("a jump right after a drift was accepted is judged against the accepted level, not taken into a refilling reference", () => {
+    const w = accepted();
+    const drift = reading("amount_drift");
     // Then at once ×30, for twelve days. Before: the reference restarted from 32 values and took the
     // next 96 whatever they were, so the jump became the reference it is judged against and read
     // no drift at all (0 of ~720 values; 3 events not low, on amount_over_max), the week of visible
     // medium a drift must stand skipped by timing the jump. Now it is medium until its own week is up.
     const jump = w.until(w.now() + 12 * DAY, 30);
     expect(jump.filter((x) => drift(x) >= 0.3).length).toBeGreaterThan(200);
+  });
+
+  it("the next drift after an accepted one is not muted by the dispersion the accepted drift raised", () => {
+    const drift = reading("amount_drift");
+    // A doubling of the accepted level. Before: the CUSUM's dispersion σ² (an uncentred mean of
+    // block sums) was kept from the week at ×3, which had raised it ~8-fold, and the doubling first
+    // read medium 562 values (nine days) on; a fresh series reads it in about two.
+    const doubled = accepted().until(T0 + 60 * DAY, 6);
+    expect(doubled.slice(0, 240).some((x) => drift(x) >= 0.3)).toBe(true);
+    // The accepted level itself stays quiet: no drift from a σ² taken lower.
+    const same = accepted();
+    const from = same.now();
+    expect(same.until(from + 12 * DAY, 3).filter((x) => drift(x) >= 0.3)).toHaveLength(0);
   });
 
   it("a surge that ended is not accepted as the new level, though its drift reads medium for days after it", () => {

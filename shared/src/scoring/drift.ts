@@ -139,6 +139,19 @@ export function ageDrift(a: DriftAge, above: boolean, n: number, t: number, minC
   return n - a.f >= minCount && t - a.ft >= DRIFT_AGE_MS;
 }
 
+/** Mean of (block sum of z)² / BLOCK over the whole blocks of `xs` (in order) against `ref`; undefined under one block. */
+function blockDispersion(ref: readonly number[], xs: readonly number[]): number | undefined {
+  const blocks = Math.floor(xs.length / BLOCK);
+  if (blocks === 0) return undefined;
+  let sum = 0;
+  for (let i = 0; i < blocks; i++) {
+    let b = 0;
+    for (let j = i * BLOCK; j < (i + 1) * BLOCK; j++) b += rankZ(ref, xs[j]!);
+    sum += (b * b) / BLOCK;
+  }
+  return sum / blocks;
+}
+
 /**
  * The series' drift reference becomes its last `keep` recent values but the last `after` (a review
  * accepted the values up to its alert; ageing accepts them all); past `keep` the reference fills up
@@ -150,8 +163,15 @@ export function rebaseDrift(series: AmountSeries, after: number, keep: number): 
   const accepted = series.recent.slice(0, series.recent.length - after);
   if (accepted.length === 0) return;
   series.ref = accepted.slice(-keep);
-  // The CUSUM starts again from the new reference (its dispersion is the agent's own, kept).
-  if (series.drift) series.drift = { ...series.drift, s: 0 };
+  // The CUSUM starts again from the new reference, and so does its dispersion where the drift had
+  // raised it: σ² is an uncentred mean of block sums of z, so a drift of mean z μ adds 16μ² to it
+  // (~8-fold after a week at ×3). Kept until 2026-12-07, it muted the next drift as much: a
+  // doubling right after an accepted ×3 first read medium 562 values (nine days) on, a jump to ×30
+  // 366 values on (origin/test/scoring-drift-age.test.ts). The accepted values' own block
+  // dispersion in the new reference is centred (the agent's clustering is in it); a lower σ² from
+  // before stays.
+  if (series.drift)
+    series.drift = { s: 0, b: 0, k: 0, phi: Math.max(1, Math.min(series.drift.phi, blockDispersion(series.ref, series.ref) ?? series.drift.phi)) };
   series.age = undefined;
   if (series.ref.length >= 32) {
     for (const x of series.recent.slice(series.recent.length - after))
