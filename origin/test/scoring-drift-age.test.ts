@@ -37,7 +37,7 @@ function worker(seed: number, unit: "amount" | "records") {
     while (t < end) out.push(step(factor));
     return out;
   };
-  return { step, until, now: () => t, state: s };
+  return { step, until, now: () => t, state: s, resumeAt: (at: number) => void (t = at) };
 }
 
 const reading = (feature: string) => (x: Score) => x.event.reasons.find((r) => r.feature === feature)?.contribution ?? 0;
@@ -123,6 +123,24 @@ describe("a drift that has read medium for a week is accepted (amount_drift, vol
     // last values, which would hide a later rise to ×2–3 from the real level.
     const ref = [...w.state.amounts["payouts.release|EUR"]!.ref].sort((a, b) => a - b);
     expect(Math.expm1(ref[ref.length >> 1]!)).toBeLessThan(1600);
+  });
+
+  it("a week counted across silence is no week of medium: three days of drift, six quiet, and the next day is still judged against the old level", () => {
+    const w = worker(47, "amount");
+    const drift = reading("amount_drift");
+    w.until(T0 + 25 * DAY, 1);
+    // ×3 on days 25–27 (08:00–17:30): three days of standing drift, over 128 values.
+    const first = w.until(T0 + 27 * DAY + 9.5 * HOUR, 3);
+    expect(first.length).toBeGreaterThan(128);
+    expect(first.slice(-30).every((x) => drift(x) >= 0.3)).toBe(true);
+    // Quiet until day 34, then back at ×3 for the day: the week since the drift first stood is out,
+    // but it stood on four days of it. Before, the first value back accepted it.
+    w.resumeAt(T0 + 34 * DAY);
+    const back = w.until(T0 + 34 * DAY + 9 * HOUR, 3);
+    expect(back.every((x) => drift(x) >= 0.3)).toBe(true);
+    // On its fifth day of standing it is the new level.
+    const later = w.until(T0 + 35 * DAY + 9 * HOUR, 3);
+    expect(later.slice(-30).every((x) => drift(x) < 0.3)).toBe(true);
   });
 
   it("a drift not yet a week old is not accepted, and an event time stamped back does not age it", () => {

@@ -110,9 +110,18 @@ export interface DriftAge {
   ft?: number;
   ln?: number;
   lt?: number;
+  /** Distinct days (UTC) it stood on since `ft` (absent in states from before it: counted from the next day on). */
+  d?: number;
 }
 
-export const DRIFT_AGE_MS = 7 * 86_400_000;
+const DAY = 86_400_000;
+export const DRIFT_AGE_MS = 7 * DAY;
+/**
+ * Days (UTC) the drift must have stood on, within its week: a week counted across silence was
+ * no week of medium at all (an agent medium for three days, then quiet for six, had its drift
+ * accepted on its first value back). Five: a working week; a weekly batch takes five batches.
+ */
+const DRIFT_AGE_DAYS = 5;
 
 /** How long a drift may stop standing and still be the same drift: a time, or a number of the series' values. */
 export type DriftGap = { ms: number } | { values: number };
@@ -127,16 +136,17 @@ export function ageDrift(a: DriftAge, above: boolean, n: number, t: number, minC
   if (!above) {
     if (a.ft === undefined) return false;
     const gone = "ms" in gap ? t - (a.lt ?? a.ft) > gap.ms : n - (a.ln ?? a.f ?? n) > gap.values;
-    if (gone) a.f = a.ft = a.ln = a.lt = undefined;
+    if (gone) a.f = a.ft = a.ln = a.lt = a.d = undefined;
     return false;
   }
   if (a.f === undefined || a.ft === undefined) {
     a.f = n;
     a.ft = t;
-  }
+    a.d = 1;
+  } else if (Math.floor(t / DAY) > Math.floor((a.lt ?? a.ft) / DAY)) a.d = (a.d ?? 1) + 1;
   a.ln = n;
   a.lt = Math.max(a.lt ?? t, t);
-  return n - a.f >= minCount && t - a.ft >= DRIFT_AGE_MS;
+  return n - a.f >= minCount && t - a.ft >= DRIFT_AGE_MS && (a.d ?? 0) >= DRIFT_AGE_DAYS;
 }
 
 /** Mean of (block sum of z)² / BLOCK over the whole blocks of `xs` (in order) against `ref`; undefined under one block. */

@@ -43,6 +43,7 @@ export interface MixAction {
   ft?: number;
   ln?: number;
   lt?: number;
+  d?: number;
 }
 
 export interface MixDriftState {
@@ -210,5 +211,5 @@ function accept(a: MixAction, recent: number): void {
   a.c = Math.min(0.99, Math.max(a.c, recent));
   a.w = BLOCK * a.c + 3 * Math.sqrt(BLOCK * a.c * (1 - a.c) * Math.max(1, a.q));
   a.s = 0;
-  a.f = a.ft = a.ln = a.lt = undefined;
+  a.f = a.ft = a.ln = a.lt = a.d = undefined;
 }
