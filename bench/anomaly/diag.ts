@@ -8,6 +8,7 @@ import { buildWorldC, WORLD_C } from "./world-c/world.ts";
 import { buildWorldD, WORLD_D } from "./world-d/world.ts";
 import { buildWorldE, WORLD_E } from "./world-e/world.ts";
 import { buildWorldF, WORLD_F } from "./world-f/world.ts";
+import { buildWorldG, WORLD_G } from "./world-g/world.ts";
 import { fittedConfig } from "./fitted.ts";
 import { computeMetrics, OVERLAP_MS } from "./metrics.ts";
 import { reachedHigh } from "./compare.ts";
@@ -27,10 +28,12 @@ const suite =
           ? buildWorldE(WORLD_E)
           : w === "f"
             ? buildWorldF(WORLD_F)
-            : buildSuite(w === "dev" ? DEV : HOLDOUT);
+            : w === "g"
+              ? buildWorldG(WORLD_G)
+              : buildSuite(w === "dev" ? DEV : HOLDOUT);
 // The configuration fitted on the other world unless `--config a|b` asks for one (a: world A's own, for tuning on A); worlds C, D, E and F, blind, are read with A's.
 const cfg = fittedConfig(
-  values.config === "a" || values.config === "b" ? values.config : w === "b" || w === "c" || w === "d" || w === "e" || w === "f" ? "a" : "b",
+  values.config === "a" || values.config === "b" ? values.config : w === "b" || w === "c" || w === "d" || w === "e" || w === "f" || w === "g" ? "a" : "b",
 );
 const { runs } = await scoreAgents(suite.agents, Number(values.workers), "kakunin", cfg);
 const m = computeMetrics(runs);
