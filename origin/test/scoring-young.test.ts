@@ -76,6 +76,32 @@ describe("a dormant tool woken and driven is caught by its share of the agent's 
     expect(uses.at(-1)!.risk.band).toBe("high");
   });
 
+  it("two dormant tools called in turn are judged together: each taking half the events hid both (a quiet agent of four tools)", () => {
+    // A quiet FX agent like blind world G's: four tools from its first day, ~10 events a day, two
+    // execution tools declared and never used. Its four tools woke together at the start and each
+    // took a quarter of its events: what a woken tool of this agent is expected to take.
+    const fx = ["fx.quote", "fx.execute", "position.read", "limit.check", "fx.option.execute", "fx.ndf.execute"];
+    const s = newState();
+    const r = rng(21);
+    let t = T0;
+    for (let day = 0; day < 18; day++) {
+      t = T0 + day * 86_400_000;
+      for (let k = 0; k < 10; k++)
+        scoreEvent(s, ev(`d${day}-${k}`, (t += 20 * 60_000 + Math.floor(r() * 20 * 60_000)), fx[Math.floor(r() * 4)]!, `pair:P${Math.floor(r() * 5)}`), fx);
+    }
+    t = T0 + 18 * 86_400_000 + 3_600_000;
+    const calls: Score[] = [];
+    for (let i = 0; i < 16; i++)
+      calls.push(scoreEvent(s, ev(`x${i}`, (t += 30_000), i % 2 === 0 ? "fx.ndf.execute" : "fx.option.execute", `pair:P${i % 5}`), fx));
+    // Before, each tool had half of the events since it woke, under an average tool's quarter or near it,
+    // and the sixteen calls read 0.13 at most. Together they have all of them.
+    const top = Math.max(...calls.map((c) => contribution(c, "young_tool")));
+    expect(top).toBeGreaterThan(0.7);
+    expect(
+      calls.map((c) => c.event.reasons.find((q) => q.feature === "young_tool")?.detail).find((d) => d?.includes("other tool(s) woken with it")),
+    ).toBeDefined();
+  });
+
   it("in an agent's first week a tool taking a large share is part of learning its repertoire: medium at most (a later life-cycle step first reached by many objects at once)", () => {
     const s = newState();
     // Four working days of history (Monday to Thursday), about a thousand events.

@@ -58,13 +58,30 @@ export function youngTool(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): 
   const hl = cfg.halfLife.behaviour;
   // The share a woken tool is expected to take: never less than an average tool's (w.p).
   const p = wokenShare(s.youngPool, w.p, PRIOR_EVENTS, e.ts, hl);
-  const contribution = wokenEvidence(s, e.ts, k, n, p, decayedAt(s.youngWakes, e.ts, hl), cfg.youngTool, cfg);
+  const wakes = decayedAt(s.youngWakes, e.ts, hl);
+  const alone = wokenEvidence(s, e.ts, k, n, p, wakes, cfg.youngTool, cfg);
+  // The tools woken with it, judged together: since the first of the live watches woke, their uses
+  // (every waking use but that first one's, and this event) among its events, at m shares. Two
+  // dormant tools called in turn each took half of a quiet agent's events, under the share of an
+  // average tool of its four (blind world G: 17 calls of two never-used FX execution tools in 8
+  // minutes read 0.13 at most).
+  const woken = (s.young ?? []).filter((x) => live(x, e.ts));
+  let together = 0;
+  let kt = 0;
+  let nt = 0;
+  if (woken.length >= 2) {
+    const first = woken.reduce((a, b) => (b.t < a.t ? b : a));
+    nt = first.n + 1;
+    kt = woken.reduce((sum, x) => sum + x.k, 0) + woken.length - 1 + 1;
+    together = wokenEvidence(s, e.ts, Math.min(kt, nt), nt, Math.min(0.9, woken.length * p), wakes, cfg.youngTool, cfg);
+  }
+  const contribution = Math.max(alone, together);
   if (contribution < 0.01) return undefined;
-  return {
-    feature: "young_tool",
-    contribution,
-    detail: `'${e.action}', rarely or never used before, has ${k + 1} of the last ${n + 1} events (the tools it woke before took ${(p * 100).toFixed(1)}%)`,
-  };
+  const what =
+    together > alone
+      ? `'${e.action}' and ${woken.length - 1} other tool(s) woken with it, rarely or never used before, have ${kt} of the last ${nt} events`
+      : `'${e.action}', rarely or never used before, has ${k + 1} of the last ${n + 1} events`;
+  return { feature: "young_tool", contribution, detail: `${what} (the tools it woke before took ${(p * 100).toFixed(1)}%)` };
 }
 
 /**
