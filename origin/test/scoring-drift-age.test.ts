@@ -222,3 +222,40 @@ describe("mix_drift's week counts weekdays of a weekly rhythm", () => {
     expect(lastTwoWeeks.filter((x) => drift(x) > 0)).toHaveLength(0);
   });
 });
+
+describe("mix_drift is accepted only after a week of visible medium", () => {
+  it("a share steered to stand just above the family-wise line, never reading medium, is not accepted (no weekly ratchet)", () => {
+    // The attacker knows the code and its own events, so it can mirror the CUSUM: it takes
+    // `report.export` whenever the share's evidence is under 1.5 nats above the line and an ordinary
+    // step otherwise. The evidence then stands above the line (where mix-drift.ts counted the week)
+    // but reads no mix_drift reason at all, let alone medium. Before, after a week the reference
+    // share became the raised one, and the next week the attacker raised it again from there.
+    const s = newState();
+    weekly(s, 1, 0, 7, 0.05);
+    const r = rng(9);
+    const ref0 = s.mix!.a["report.export"]!.c;
+    const out: Score[] = [];
+    for (let day = 7; day < 7 + 35; day++) {
+      let t = Date.parse("2026-03-02T09:00:00Z") + day * DAY;
+      for (let k = 0; k < 200; k++) {
+        const m = s.mix!;
+        const a = m.a["report.export"]!;
+        const x = a.s / Math.max(1, a.q) - Math.log(Object.keys(m.a).length * (m.n + 2));
+        const u = r();
+        const action = x < 1.5 ? "report.export" : u < 0.33 ? "feed.poll" : u < 0.66 ? "ledger.query" : "report.render";
+        t += 60_000 + Math.floor(r() * 120_000);
+        out.push(
+          scoreEvent(s, { id: `x${day}-${k}`, ts: t, type: "tool_call", action, resource: `books/b${Math.floor(r() * 30)}`, outcome: "success" }, [
+            "report.*",
+            "feed.*",
+            "ledger.*",
+          ]),
+        );
+      }
+    }
+    // Never visible: no event read mix_drift medium.
+    expect(out.filter((x) => reading("mix_drift")(x) >= 0.3)).toHaveLength(0);
+    // So nothing was accepted: the reference share is still the agent's own.
+    expect(s.mix!.a["report.export"]!.c).toBe(ref0);
+  });
+});

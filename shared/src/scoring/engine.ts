@@ -295,7 +295,7 @@ function scoreInPlace(
   learnYoungTool(s, e, cfg, action.rare);
   // The action mix is a share of the agent's events in blocks of 16, and late events are not in its
   // current blocks: back-dated ordinary events would dilute a creeping share at no cost.
-  if (!late) learnMix(s, e.action, e.ts);
+  if (!late) learnMix(s, e.action, s.lastTs, cfg);
   // Watches count the objects that reach a state from now on; a late event's object is history.
   if (!late) learnRepeatedStep(s, e, ctx, cfg, object.novel && object.p !== undefined ? { p: object.p } : undefined);
   if (owed.fresh) s.owed = owed.hours > 0 ? { t: owed.t, hours: owed.hours } : undefined;

@@ -1,3 +1,4 @@
+import { BAND_MEDIUM } from "../bands.ts";
 import type { ScoringConfig } from "./config.ts";
 import { curve } from "./config.ts";
 import { ageDrift } from "./drift.ts";
@@ -71,7 +72,7 @@ const MIN_USES = 3;
 /** Nats of evidence above the family-wise line at which the CUSUM stops growing. */
 const CEILING = 8;
 /**
- * A share that has stood above the line for a week (weekends and holidays below it included:
+ * A share that has read medium for a week (weekends and holidays below it included:
  * drift.ts, ageDrift) and at least as many events as the reference took to learn is the agent's
  * new normal: the reference takes the recent share (as a review would) and the CUSUM starts again.
  * A lasting, legitimate change of workload (a new job that uses a tool more) is then medium for a
@@ -110,8 +111,11 @@ export function mixDrift(s: MonitorState, action: string, cfg: ScoringConfig): R
   };
 }
 
-/** Learns the event into the reference (until frozen) or every tracked action's CUSUM. */
-export function learnMix(s: MonitorState, action: string, t: number): void {
+/**
+ * Learns the event into the reference (until frozen) or every tracked action's CUSUM. `t`: the
+ * agent's clock (the latest time seen), so an event stamped back cannot make a share's week older.
+ */
+export function learnMix(s: MonitorState, action: string, t: number, cfg: ScoringConfig): void {
   const m = (s.mix ??= newMixDrift(t));
   if (!m.frozen) {
     m.n++;
@@ -152,7 +156,13 @@ export function learnMix(s: MonitorState, action: string, t: number): void {
     const a = m.a[k]!;
     a.s = step(a, k === action, fw);
     if (k === action) a.b++;
-    if (ageDrift(a, a.s / Math.max(1, a.q) > fw, m.n, t, AGE_EVENTS, MIX_GAP)) accept(a, s.mixLong[k] ?? 0);
+    // The week counts only while the share reads medium (as amount_drift's, learn.ts standing).
+    // Counted from the family-wise line (x > 0, a reading of 0.0003), an attacker that kept its
+    // share just above the line saw it accepted after a week without one visible mix_drift reason,
+    // and raised it again the next week from there: 4 % to 32 % in five weeks, never medium
+    // (origin/test/scoring-drift-age.test.ts 'a share steered to stand just above...').
+    const standing = curve(a.s / Math.max(1, a.q) - fw, cfg.mixDrift) >= BAND_MEDIUM;
+    if (ageDrift(a, standing, m.n, t, AGE_EVENTS, MIX_GAP)) accept(a, s.mixLong[k] ?? 0);
   }
   if (++m.k >= BLOCK) {
     for (const k in m.a) m.a[k]!.b = 0;
