@@ -25,6 +25,8 @@ export interface DriftState {
 
 /** Reference shift the CUSUM is tuned to (in z units): K = ¼ detects a drift of ~½ spread. */
 const K = 0.25;
+/** Reference values before a series' drift is judged (learn.ts): fewer make the ranks too coarse. */
+export const DRIFT_REF_MIN = 32;
 const BLOCK = 16;
 /** Weight of each closed block in the dispersion (about 50 blocks, 800 values, of memory). */
 const PHI_RATE = 0.02;
@@ -172,7 +174,16 @@ function blockDispersion(ref: readonly number[], xs: readonly number[]): number 
 export function rebaseDrift(series: AmountSeries, after: number, keep: number): void {
   const accepted = series.recent.slice(0, series.recent.length - after);
   if (accepted.length === 0) return;
-  series.ref = accepted.slice(-keep);
+  // A reference needs DRIFT_REF_MIN values before anything is judged on it. Fewer accepted (a
+  // review closed more than 96 values after its alert: hours, for a busy series) are topped up with
+  // the first values after the alert, which the agent sent before the review and which were judged
+  // against the old reference. Until 2026-12-07 the next values the agent sent after the review
+  // filled it unjudged, and every later one joined it (learn.ts fills a short reference): a
+  // doubling sent right after a clear read no drift at all (0 of ~700 values), while the same
+  // review with a recent alert read it on ~400 (origin/test/scoring-drift-review.test.ts).
+  const unreviewed = series.recent.slice(series.recent.length - after);
+  const topUp = Math.max(0, Math.min(DRIFT_REF_MIN - accepted.length, unreviewed.length));
+  series.ref = [...accepted.slice(-keep), ...unreviewed.slice(0, topUp)];
   // The CUSUM starts again from the new reference, and so does its dispersion where the drift had
   // raised it: σ² is an uncentred mean of block sums of z, so a drift of mean z μ adds 16μ² to it
   // (~8-fold after a week at ×3). Kept until 2026-12-07, it muted the next drift as much: a
@@ -183,8 +194,8 @@ export function rebaseDrift(series: AmountSeries, after: number, keep: number): 
   if (series.drift)
     series.drift = { s: 0, b: 0, k: 0, phi: Math.max(1, Math.min(series.drift.phi, blockDispersion(series.ref, series.ref) ?? series.drift.phi)) };
   series.age = undefined;
-  if (series.ref.length >= 32) {
-    for (const x of series.recent.slice(series.recent.length - after))
+  if (series.ref.length >= DRIFT_REF_MIN) {
+    for (const x of unreviewed.slice(topUp))
       series.drift = { ...(series.drift ?? { b: 0, k: 0, phi: 1 }), s: driftAfter(series.drift, series.ref, x, series.seen) };
   }
 }

@@ -1,7 +1,7 @@
 import type { ScoredInput } from "../events.ts";
 import { BAND_MEDIUM } from "../bands.ts";
 import { curve, type ScoringConfig } from "./config.ts";
-import { aboveNow, ageDrift, driftEvidence, learnDrift, rebaseDrift } from "./drift.ts";
+import { aboveNow, ageDrift, DRIFT_REF_MIN, driftEvidence, learnDrift, rebaseDrift } from "./drift.ts";
 import { AGENT_WIDE, ANY_CURRENCY, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_SPREAD_DECAY, NEW_TOOL_RING, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
 import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type AmountSeries, type MonitorState } from "./state.ts";
 
@@ -123,7 +123,7 @@ function learnSeries(s: MonitorState, key: string, value: number, cfg: ScoringCo
   // so a slow drift cannot drag its own yardstick along (a sliding reference adapts to any drift
   // slower than its span). A review that accepts the agent re-freezes it (feedback.acceptAsNormal).
   const n = Math.max(series.seen, series.recent.length);
-  if (series.ref.length >= 32) series.drift = learnDrift(series.drift, series.ref, x, n);
+  if (series.ref.length >= DRIFT_REF_MIN) series.drift = learnDrift(series.drift, series.ref, x, n);
   if (series.ref.length < cfg.caps.amountRef) series.ref.push(x);
   series.seen++;
   // A drift that has stood for a week and as many values as the reference holds is the series'
