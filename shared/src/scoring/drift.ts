@@ -138,7 +138,7 @@ export function ageDrift(a: DriftAge, above: boolean, n: number, t: number, minC
   if (!above) {
     if (a.ft === undefined) return false;
     const gone = "ms" in gap ? t - (a.lt ?? a.ft) > gap.ms : n - (a.ln ?? a.f ?? n) > gap.values;
-    if (gone) a.f = a.ft = a.ln = a.lt = a.d = undefined;
+    if (gone) clearAge(a);
     return false;
   }
   if (a.f === undefined || a.ft === undefined) {
@@ -149,6 +149,11 @@ export function ageDrift(a: DriftAge, above: boolean, n: number, t: number, minC
   a.ln = n;
   a.lt = Math.max(a.lt ?? t, t);
   return n - a.f >= minCount && t - a.ft >= DRIFT_AGE_MS && (a.d ?? 0) >= DRIFT_AGE_DAYS;
+}
+
+/** The drift no longer stands (it went away, or it was accepted): its age starts again. */
+export function clearAge(a: DriftAge): void {
+  a.f = a.ft = a.ln = a.lt = a.d = undefined;
 }
 
 /** Mean of (block sum of z)² / BLOCK over the whole blocks of `xs` (in order) against `ref`; undefined under one block. */

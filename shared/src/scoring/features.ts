@@ -345,6 +345,16 @@ function countStep(label: SeriesLabel, med: number): number {
   return label === "volume" ? Math.log1p(Math.expm1(med) + 1) - med : 0;
 }
 
+/**
+ * The spread a robust z of a series' log values is measured in: 1.4826 · MAD, floored at 5 % in
+ * log space (an agent that always pays the same amount does not divide by zero) and, for read
+ * volume, at one record more than the median (countStep). Shared by the z against the recent values
+ * and the one against the frozen reference.
+ */
+function robustSpread(xs: number[], med: number, label: SeriesLabel): number {
+  return Math.max(1.4826 * mad(xs, med) + 0.05, countStep(label, med));
+}
+
 /** Reference values at least as large as a value that make it ordinary for amount_spike / volume_spike (4 of up to 128: ≥ 3 %). */
 export const REF_ORDINARY = 4;
 
@@ -379,9 +389,7 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   const x = Math.log1p(value);
   const unit = label === "amount" ? (e.currency ? " " + e.currency : "") : ` ${key.split("|#")[1] ?? ""}`;
   const med = median(series.recent);
-  // MAD floor (5% in log space) so an agent that always pays the same amount does not divide by zero.
-  const scale = Math.max(1.4826 * mad(series.recent, med) + 0.05, countStep(label, med));
-  const z = (x - med) / scale;
+  const z = (x - med) / robustSpread(series.recent, med, label);
   const w = conf(series.seen, cfg.warmup.amount);
   // Beyond the agent's own largest values: an exceedance p-value from its top values ever, with a
   // Pareto tail (Hill estimate of the mean excess in log space) beyond the largest. An agent that
@@ -423,9 +431,8 @@ export function amountFeatures(s: MonitorState, e: ScoredInput, key: string, cfg
   if (z > 0 && refMed !== undefined) {
     let atLeast = 0;
     for (const v of series.ref) if (v >= x) atLeast++;
-    zUp = atLeast >= REF_ORDINARY ? 0 : Math.min(z, (x - refMed) / Math.max(1.4826 * mad(series.ref, refMed) + 0.05, countStep(label, refMed)));
+    zUp = atLeast >= REF_ORDINARY ? 0 : Math.min(z, (x - refMed) / robustSpread(series.ref, refMed, label));
   }
-
   const spike = curve(z > 0 ? Math.max(0, zUp) : -z / 3, cfg.amountSpike) * w;
   // Both test "too large": the stronger speaks (noisy-OR of the two would count one value twice).
   const r0 =

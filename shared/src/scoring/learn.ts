@@ -283,15 +283,17 @@ export function learn(s: MonitorState, e: ScoredInput, cfg: ScoringConfig, novel
   s.errLong = s.outcomeN === 0 ? failed : s.errLong + 0.005 * (failed - s.errLong);
   s.outcomeN++;
   learnHours(s, t, cfg);
+  // The series' clock for drift ageing: never an event's time stamped back (drift.ts, ageDrift).
+  const now = Math.max(t, s.lastTs);
   if (e.amount !== undefined) {
     const own = [amountKey(e), wideKey(amountKey(e)), ANY_CURRENCY];
-    for (const key of own) learnSeries(s, key, e.amount, cfg, own, Math.max(t, s.lastTs));
+    for (const key of own) learnSeries(s, key, e.amount, cfg, own, now);
   }
   for (const unit of VOLUME_UNITS) {
     const v = e[unit];
     if (v === undefined) continue;
     const own = [volumeKey(e, unit), wideKey(volumeKey(e, unit))];
-    for (const key of own) learnSeries(s, key, v, cfg, own, Math.max(t, s.lastTs));
+    for (const key of own) learnSeries(s, key, v, cfg, own, now);
     learnVolumeHour(s, unit, t, v);
   }
   if (e.latencyMs !== undefined) {

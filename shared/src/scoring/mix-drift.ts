@@ -1,7 +1,7 @@
 import { BAND_MEDIUM } from "../bands.ts";
 import type { ScoringConfig } from "./config.ts";
 import { curve } from "./config.ts";
-import { ageDrift } from "./drift.ts";
+import { ageDrift, clearAge, type DriftAge } from "./drift.ts";
 import type { Reason } from "./features.ts";
 import { dict, type MonitorState } from "./state.ts";
 
@@ -23,9 +23,11 @@ import { dict, type MonitorState } from "./state.ts";
  * The CUSUM stops CEILING nats above that line, so it comes down in bounded time once the share
  * does. One-sided: a share that falls (work moved to a newly adopted tool) never fires, and an
  * action absent from the reference (a new tool) is not tracked (action_novelty and young_tool
- * judge it). Memory: ≤ 32 actions × { c, s, q, b, w } plus 5 numbers.
+ * judge it). Each action's age (drift.ts, DriftAge: `f`, `ft`, `ln`, `lt`, `d`) is how long its
+ * share has read medium, in events seen since the freeze and in time (absent: not standing).
+ * Memory: ≤ 32 actions × { c, s, q, b, w } and its age (5 numbers), plus 5 numbers.
  */
-export interface MixAction {
+export interface MixAction extends DriftAge {
   /** Reference count; after the freeze, the reference share p0. */
   c: number;
   /** CUSUM (after the freeze). */
@@ -36,15 +38,6 @@ export interface MixAction {
   b: number;
   /** Most uses in one block that count (after the freeze): the reference's block count + 3 spreads. */
   w?: number;
-  /**
-   * How long this action's evidence has stood above the family-wise line (drift.ts, DriftAge):
-   * events seen since the freeze and time when it crossed, time it last was above (absent: not standing).
-   */
-  f?: number;
-  ft?: number;
-  ln?: number;
-  lt?: number;
-  d?: number;
 }
 
 export interface MixDriftState {
@@ -221,5 +214,5 @@ function accept(a: MixAction, recent: number): void {
   a.c = Math.min(0.99, Math.max(a.c, recent));
   a.w = BLOCK * a.c + 3 * Math.sqrt(BLOCK * a.c * (1 - a.c) * Math.max(1, a.q));
   a.s = 0;
-  a.f = a.ft = a.ln = a.lt = a.d = undefined;
+  clearAge(a);
 }

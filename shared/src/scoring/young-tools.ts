@@ -72,7 +72,7 @@ export function youngTool(s: MonitorState, e: ScoredInput, cfg: ScoringConfig): 
   if (woken.length >= 2) {
     const first = woken.reduce((a, b) => (b.t < a.t ? b : a));
     nt = first.n + 1;
-    kt = woken.reduce((sum, x) => sum + x.k, 0) + woken.length - 1 + 1;
+    kt = woken.reduce((sum, x) => sum + x.k, 0) + woken.length;
     together = wokenEvidence(s, e.ts, Math.min(kt, nt), nt, Math.min(0.9, woken.length * p), wakes, cfg.youngTool, cfg);
   }
   const contribution = Math.max(alone, together);
