@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import {
-  acceptAsNormal, bandOf, decayRisk, DEFAULT_SCORING, DEFAULT_THRESHOLDS, newState, reviveState, roundScore, scoreEvent, toScoredInput, type AgentEvent,
+  acceptAsNormal, applyOverrides, bandOf, decayRisk, DEFAULT_SCORING, DEFAULT_THRESHOLDS, isIdentity, newState, reviveState, roundScore, scoreEvent, toScoredInput, type AgentEvent,
   type BandThresholds, type MonitorState, type Reason,
 } from "@kakunin/shared";
 import { alertBudget } from "./alert-budget.ts";
@@ -103,6 +103,10 @@ export class AgentMonitor extends DurableObject<Env> {
       const cols = ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
       if (!cols.some((c) => c.name === "request_id")) ctx.storage.sql.exec(`ALTER TABLE ${table} ADD COLUMN request_id TEXT`);
     }
+    // The scorer's own verdict on an event ({score, reasons}) where the tenant's view of it differs
+    // (weights, sensitivity): what a review's clear restores the lingering risk from (riskSince).
+    // Null where the two are the same, and on rows stored before the column existed.
+    if (!ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(events)").toArray().some((c) => c.name === "raw")) ctx.storage.sql.exec("ALTER TABLE events ADD COLUMN raw TEXT");
     if (!hadMarks) this.markUpgrade();
   }
 
@@ -212,9 +216,10 @@ export class AgentMonitor extends DurableObject<Env> {
           score: event.score, band: event.band, reasons: event.reasons, received_at: new Date(now).toISOString(),
           ...(shadow && { shadow }),
         };
+        const own = isIdentity(agent.scoring, agent.sensitivity) ? null : JSON.stringify({ score: raw.event.score, reasons: raw.event.reasons });
         sql.exec(
-          "INSERT INTO events (event_id, received_at, result, payload, request_id) VALUES (?, ?, ?, ?, ?)",
-          e.event_id, now, JSON.stringify(result), JSON.stringify(forwarded), requestId ?? null,
+          "INSERT INTO events (event_id, received_at, result, payload, request_id, raw) VALUES (?, ?, ?, ?, ?, ?)",
+          e.event_id, now, JSON.stringify(result), JSON.stringify(forwarded), requestId ?? null, own,
         );
       }
       // The last keeps the id one alert per batch had (the batch's event count); earlier ones take
@@ -304,12 +309,15 @@ export class AgentMonitor extends DurableObject<Env> {
       // The review accepted what its alerts showed, up to the newest of them. What the agent did
       // after that no one has reviewed: its risk stays, and if it is high the origin hears of it
       // again (the clear lifted the flag those events would otherwise hide behind). The scorer's
-      // lingering risk takes the tenant's view of it too: the raw scores were not kept.
-      const unreviewed = acceptedUntil === undefined ? undefined : this.riskSince(acceptedUntil, now);
-      const risk = unreviewed?.risk ?? { score: 0, reasons: [] };
-      state.risk = { ...state.risk, score: risk.score, reasons: risk.reasons };
-      this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds, at: now };
+      // lingering risk is raw, the tenant's weights and sensitivity are applied on top of it at
+      // every event (tenantVerdict), so it is restored from the scorer's own scores: until
+      // 2026-12-07 it took the tenant's view, which the next event weighted a second time.
       const agent = this.agent();
+      const unreviewed = acceptedUntil === undefined ? undefined : this.riskSince(acceptedUntil, now);
+      const own = unreviewed?.risk ?? { score: 0, reasons: [] };
+      state.risk = { ...state.risk, score: own.score, reasons: own.reasons };
+      const risk = isIdentity(agent?.scoring, agent?.sensitivity) ? own : applyOverrides(own, agent?.scoring, agent?.sensitivity);
+      this.riskState = { score: risk.score, t: state.risk.t, reasons: risk.reasons, thresholds, at: now };
       if (agent && unreviewed && bandOf(risk.score, thresholds) === "high") {
         this.queueAlert(agent, `${agent.agentId}:${now}:${state.n}:after-review`, risk, unreviewed.high, now);
         realerted = true;
@@ -324,8 +332,9 @@ export class AgentMonitor extends DurableObject<Env> {
   }
 
   /**
-   * The risk of the events received after `since` (the newest alert a review closed), as the tenant
-   * scored them: the strongest one, decayed to `now` like the lingering risk, and the high ones.
+   * The risk of the events received after `since` (the newest alert a review closed), as the scorer
+   * scored them (`raw`, else the stored result, which is the same where the tenant changes nothing):
+   * the strongest one, decayed to `now` like the lingering risk; and the ones the tenant saw high.
    * The scorer's own state cannot be rewound, so their individual scores stand for it; events
    * older than eight decay times (below 0.001 of their score) are not read.
    *
@@ -343,15 +352,15 @@ export class AgentMonitor extends DurableObject<Env> {
        UNION ALL SELECT ${columns} FROM events WHERE payload IS NULL AND received_at > ?1 ${where}`;
     let best = { score: 0, rowid: -1 };
     const rows = sql.exec<{ id: number; received_at: number; score: number }>(
-      `SELECT id, received_at, score FROM (${recent("rowid AS id, received_at, json_extract(result, '$.score') AS score")}) ORDER BY received_at, id`,
+      `SELECT id, received_at, score FROM (${recent("rowid AS id, received_at, COALESCE(json_extract(raw, '$.score'), json_extract(result, '$.score')) AS score")}) ORDER BY received_at, id`,
       from,
     );
     for (const row of rows) {
       const score = roundScore(decayRisk(Number(row.score), now - row.received_at));
       if (score > best.score) best = { score, rowid: row.id };
     }
-    const strongest = best.rowid < 0 ? undefined : sql.exec<{ result: string }>("SELECT result FROM events WHERE rowid = ?", best.rowid).toArray()[0];
-    const reasons = strongest ? (JSON.parse(strongest.result) as EventResult).reasons : [];
+    const strongest = best.rowid < 0 ? undefined : sql.exec<{ result: string }>("SELECT COALESCE(raw, result) AS result FROM events WHERE rowid = ?", best.rowid).toArray()[0];
+    const reasons = strongest ? (JSON.parse(strongest.result) as Pick<EventResult, "reasons">).reasons : [];
     const high = sql
       .exec<{ event_id: string }>(
         `SELECT event_id FROM (${recent("rowid AS id, event_id, received_at", "AND json_extract(result, '$.band') = 'high'")}) ORDER BY received_at, id LIMIT 1000`,
