@@ -9,6 +9,7 @@ import { buildWorldD, WORLD_D } from "./world-d/world.ts";
 import { buildWorldE, WORLD_E } from "./world-e/world.ts";
 import { buildWorldF, WORLD_F } from "./world-f/world.ts";
 import { buildWorldG, WORLD_G } from "./world-g/world.ts";
+import { buildWorldH, WORLD_H } from "./world-h/world.ts";
 import { fittedConfig } from "./fitted.ts";
 import { computeMetrics, OVERLAP_MS } from "./metrics.ts";
 import { reachedHigh } from "./compare.ts";
@@ -30,10 +31,16 @@ const suite =
             ? buildWorldF(WORLD_F)
             : w === "g"
               ? buildWorldG(WORLD_G)
-              : buildSuite(w === "dev" ? DEV : HOLDOUT);
+              : w === "h"
+                ? buildWorldH(WORLD_H)
+                : buildSuite(w === "dev" ? DEV : HOLDOUT);
 // The configuration fitted on the other world unless `--config a|b` asks for one (a: world A's own, for tuning on A); worlds C, D, E and F, blind, are read with A's.
 const cfg = fittedConfig(
-  values.config === "a" || values.config === "b" ? values.config : w === "b" || w === "c" || w === "d" || w === "e" || w === "f" || w === "g" ? "a" : "b",
+  values.config === "a" || values.config === "b"
+    ? values.config
+    : w === "b" || w === "c" || w === "d" || w === "e" || w === "f" || w === "g" || w === "h"
+      ? "a"
+      : "b",
 );
 const { runs } = await scoreAgents(suite.agents, Number(values.workers), "kakunin", cfg);
 const m = computeMetrics(runs);

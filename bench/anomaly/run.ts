@@ -17,6 +17,7 @@ import { buildWorldD, WORLD_D } from "./world-d/world.ts";
 import { buildWorldE, WORLD_E } from "./world-e/world.ts";
 import { buildWorldF, WORLD_F } from "./world-f/world.ts";
 import { buildWorldG, WORLD_G } from "./world-g/world.ts";
+import { buildWorldH, WORLD_H } from "./world-h/world.ts";
 import { fit } from "./fit.ts";
 import { transformSuite } from "./transforms.ts";
 import { printTransformSummary } from "./transform-summary.ts";
@@ -35,7 +36,7 @@ const { values } = parseArgs({
     origin: { type: "string" },
     "admin-key": { type: "string" },
     suite: { type: "string", default: "both" },
-    /** a (world A: dev + holdout), b (world B), both (A and B), c (world C only: the blind third world), d (world D only: the blind fourth), e (world E only: the blind fifth), f (world F only: the blind sixth), g (world G only: the blind seventh) or all (A, B, C and D). */
+    /** a (world A: dev + holdout), b (world B), both (A and B), c (world C only: the blind third world), d (world D only: the blind fourth), e (world E only: the blind fifth), f (world F only: the blind sixth), g (world G only: the blind seventh), h (world H only: the blind eighth) or all (A, B, C and D). */
     world: { type: "string", default: "both" },
     /** Full per-suite report of the Kakunin scorer (misses, top false positives, reasons). */
     detail: { type: "boolean", default: false },
@@ -59,14 +60,21 @@ const { values } = parseArgs({
 });
 const bSpec = worldBSpec({ seed: values["b-seed"] ? Number(values["b-seed"]) : undefined, days: values["b-days"], warm: values["b-warm"] });
 
-const specs: SuiteSpec[] = ["b", "c", "d", "e", "f", "g"].includes(values.world!)
+const specs: SuiteSpec[] = ["b", "c", "d", "e", "f", "g", "h"].includes(values.world!)
   ? []
   : values.suite === "dev"
     ? [DEV]
     : values.suite === "holdout"
       ? [HOLDOUT]
       : [DEV, HOLDOUT];
-const withB = values.world !== "a" && values.world !== "c" && values.world !== "d" && values.world !== "e" && values.world !== "f" && values.world !== "g";
+const withB =
+  values.world !== "a" &&
+  values.world !== "c" &&
+  values.world !== "d" &&
+  values.world !== "e" &&
+  values.world !== "f" &&
+  values.world !== "g" &&
+  values.world !== "h";
 const withC = values.world === "c" || values.world === "all";
 const withD = values.world === "d" || values.world === "all";
 // World E is scored on its own only: `all` keeps printing what it printed before E existed.
@@ -75,6 +83,8 @@ const withE = values.world === "e";
 const withF = values.world === "f";
 // World G likewise.
 const withG = values.world === "g";
+// World H likewise.
+const withH = values.world === "h";
 /** Which world each suite belongs to, and how it relates to tuning (the defaults were tuned on world A's dev suite only). */
 const ROLE: Record<string, string> = {
   dev: "world A (bench/anomaly generator), dev suite",
@@ -85,6 +95,7 @@ const ROLE: Record<string, string> = {
   "world-e": "world E (blind: written after the scorer, never tuned on; bench/anomaly/world-e)",
   "world-f": "world F (blind: written after the scorer, never tuned on; bench/anomaly/world-f)",
   "world-g": "world G (blind: written after the scorer, never tuned on; bench/anomaly/world-g)",
+  "world-h": "world H (blind: written after the scorer, never tuned on; bench/anomaly/world-h)",
 };
 const edgeMode = values.edge !== undefined || values.origin !== undefined || values["admin-key"] !== undefined;
 if (edgeMode && !(values.edge && values.origin && values["admin-key"])) {
@@ -108,6 +119,7 @@ async function main(): Promise<void> {
     ...(withE ? [build(WORLD_E.name, WORLD_E.end, () => buildWorldE(WORLD_E))] : []),
     ...(withF ? [build(WORLD_F.name, WORLD_F.end, () => buildWorldF(WORLD_F))] : []),
     ...(withG ? [build(WORLD_G.name, WORLD_G.end, () => buildWorldG(WORLD_G))] : []),
+    ...(withH ? [build(WORLD_H.name, WORLD_H.end, () => buildWorldH(WORLD_H))] : []),
   ];
   const results: RunResult[] = [];
   if (edgeMode) {
@@ -139,7 +151,7 @@ async function main(): Promise<void> {
     // cross-generator direction), and by the untuned reference scorer beside it. Worlds C, D, E and F were
     // fitted on by neither, so they are reported under both configurations.
     const workers = values.workers ? Number(values.workers) : undefined;
-    const worldOf = (suite: string): World | "c" | "d" | "e" | "f" | "g" =>
+    const worldOf = (suite: string): World | "c" | "d" | "e" | "f" | "g" | "h" =>
       suite === WORLD_B.name
         ? "b"
         : suite === WORLD_C.name
@@ -152,7 +164,9 @@ async function main(): Promise<void> {
                 ? "f"
                 : suite === WORLD_G.name
                   ? "g"
-                  : "a";
+                  : suite === WORLD_H.name
+                    ? "h"
+                    : "a";
     const directions = (["a", "b"] as const).filter((w) => values.direction === "both" || values.direction === w);
     for (const tuned of directions) {
       const report = built.filter((b) => worldOf(b.spec.name) !== tuned);
