@@ -70,6 +70,8 @@ describe("kakunin without a server", () => {
       [["agents", "list", "--limit", "abc"], "kakunin: --limit must be 1-200, got abc"],
       [["agents", "list", "--limit", "0", "--origin", "http://127.0.0.1:9", "--api-key", "k"], "kakunin: --limit must be 1-200, got 0"],
       [["reviews", "--limit", "201"], "kakunin: --limit must be 1-200, got 201"],
+      [["review", "agent-id", "--clear", "--reason", "x", "--alerts", "two"], "kakunin: --alerts must be a whole number of at least 1, got two"],
+      [["review", "agent-id", "--clear", "--reason", "x", "--alerts", "0"], "kakunin: --alerts must be a whole number of at least 1, got 0"],
       [["agents", "list", "--origin", "not a url", "--api-key", "k"], "kakunin: the origin URL is not a URL: not a url"],
     ];
     const results = await Promise.all(cases.map(([args]) => kakunin(env, ...args)));

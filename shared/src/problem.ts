@@ -23,6 +23,8 @@ export const PROBLEM_TYPES = {
   "already-initialized": { status: 409, title: "Already initialized" },
   "ca-rollover-conflict": { status: 409, title: "The issuing CA changed during the rollover" },
   "nothing-to-review": { status: 409, title: "Nothing awaits review for this agent" },
+  // A decision made on the alerts the reviewer saw (`alerts` in the body) when more are open now.
+  "review-stale": { status: 409, title: "New alerts arrived since the review was loaded" },
   "webhook-limit": { status: 409, title: "Webhook endpoint limit reached" },
   // Caps on live bearer credentials (docs/security.md): a leaked admin or issuer key cannot mint
   // them without bound; revoking one frees its place, so 409 (state), not 429 (rate).

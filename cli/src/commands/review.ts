@@ -7,7 +7,7 @@ import { call, reportFailure } from "../http.ts";
 import { EXIT, UsageError, type Io } from "../io.ts";
 import { json, kv } from "../render.ts";
 
-const synopsis = "review <agent-id> --clear|--revoke|--reinstate --reason R [--json]";
+const synopsis = "review <agent-id> --clear|--revoke|--reinstate --reason R [--alerts N] [--json]";
 
 const help = helpText(
   synopsis,
@@ -16,7 +16,12 @@ Decides on an agent in the review queue (admin; audited):
   --clear      a false positive: the flag is lifted and the reviewed events become normal history
   --revoke     confirmed: the active certificate is revoked and the agent suspended
   --reinstate  a false positive that was auto-revoked: the risk suspension is lifted (certify again)`,
-  ["  --reason R   why, in words (required; kept in the audit log)", ORIGIN_HELP, JSON_HELP],
+  [
+    "  --reason R   why, in words (required; kept in the audit log)",
+    "  --alerts N   the alerts you decided on (the queue's ALERTS column): refused, nothing decided, if more are open now",
+    ORIGIN_HELP,
+    JSON_HELP,
+  ],
 );
 
 const DECISIONS = ["clear", "revoke", "reinstate"] as const;
@@ -26,17 +31,21 @@ export const review: Command = {
   synopsis,
   summary: "clear, revoke or reinstate a reviewed agent",
   help,
-  spec: { strings: ["reason", "origin", "api-key"], booleans: ["clear", "revoke", "reinstate", "json"], positionals: ["agent-id"] },
+  spec: { strings: ["reason", "alerts", "origin", "api-key"], booleans: ["clear", "revoke", "reinstate", "json"], positionals: ["agent-id"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const id = a.req("agent-id");
     const chosen = DECISIONS.filter((d) => a.bool(d));
     if (chosen.length !== 1) throw new UsageError("give exactly one of --clear, --revoke, --reinstate", help);
     const reason = a.req("reason");
+    // Checked here, not left to the API: a typo is a usage error (exit 2), not a refusal (exit 3).
+    const alerts = a.str("alerts");
+    if (alerts !== undefined && (!/^\d{1,7}$/.test(alerts) || Number(alerts) < 1))
+      throw new UsageError(`--alerts must be a whole number of at least 1, got ${alerts}`, help);
     const r = await call<{ data: { id: string; decision: string; agent_status: string; closed_alerts: number } }>(
       "POST",
       originEndpoint(resolveSettings(a, help)),
       `/v1/agents/${encodeURIComponent(id)}/review`,
-      { body: { decision: chosen[0], reason } },
+      { body: { decision: chosen[0], reason, ...(alerts !== undefined && { alerts: Number(alerts) }) } },
     );
     if (!r.ok) return reportFailure(io, r.error);
     const v = r.value.body.data;

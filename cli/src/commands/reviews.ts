@@ -26,6 +26,7 @@ interface Item {
   kind: string;
   score: number;
   opened_at: string;
+  alerts: number;
   top_reasons: { feature: string }[];
   event_ids: string[];
 }
@@ -46,8 +47,8 @@ export const reviews: Command = {
     else {
       io.out(
         table(
-          ["agent", "name", "kind", "score", "since", "reasons", "events"],
-          items.map((i) => [i.agent_id, i.name, i.kind, i.score, i.opened_at, i.top_reasons.map((x) => x.feature).join(","), i.event_ids.length]),
+          ["agent", "name", "kind", "score", "since", "alerts", "reasons", "events"],
+          items.map((i) => [i.agent_id, i.name, i.kind, i.score, i.opened_at, i.alerts, i.top_reasons.map((x) => x.feature).join(","), i.event_ids.length]),
         ),
       );
     }

@@ -24,7 +24,8 @@ export interface ReviewOutcome {
 
 /**
  * A human decision on an agent the risk policy flagged or auto-revoked, closing every open risk
- * decision of the agent in one transaction with its audit entry, webhook and edge notifications:
+ * decision of the agent in one transaction with its audit entry, webhook and edge notifications
+ * (given `alerts`, the number of them the reviewer saw, only if that many are open: review-stale):
  * - `clear`: a false positive. The flag is lifted and the reviewed events become normal history
  *   (the agent's monitor is told, via the outbox). An auto-revoked agent stays suspended: use reinstate.
  * - `revoke`: confirmed. The active certificate (if any) is revoked and the agent suspended.
@@ -36,7 +37,7 @@ export async function reviewAgent(
   s: Services,
   tenantId: string,
   agentId: string,
-  input: { decision: ReviewDecision; reason: string },
+  input: { decision: ReviewDecision; reason: string; alerts?: number | undefined },
   actor: AuditActor,
 ): Promise<Result<ReviewOutcome, Failure>> {
   return s.db.transaction(async (tx) => {
@@ -54,6 +55,11 @@ export async function reviewAgent(
       .from(riskDecisions)
       .where(and(eq(riskDecisions.agentId, agent.id), isNull(riskDecisions.reviewId), inArray(riskDecisions.decision, ["revoked", "flagged"])));
     if (open.length === 0) return fail("nothing-to-review", `agent ${agentId} has no flagged or auto-revoked risk decision awaiting review`);
+    // Open alerts only grow until a decision closes them all: another count than the reviewer's is
+    // alerts the reviewer has not seen (or a decision someone else made since).
+    if (input.alerts !== undefined && input.alerts !== open.length) {
+      return fail("review-stale", `agent ${agentId} has ${open.length} open alerts; the decision was made on ${input.alerts}: load the review queue again`);
+    }
     if (agent.status === "retired") return fail("agent-retired", `agent ${agentId} is retired`);
     const suspension = agent.status === "suspended" ? await riskSuspension(tx, agent.id) : undefined;
     if (input.decision === "reinstate" && agent.status !== "suspended") {

@@ -11,6 +11,16 @@ import { awaitPublished } from "../publish/await-published.ts";
 export const reviewBody = z.strictObject({
   decision: z.enum(["clear", "revoke", "reinstate"]),
   reason: plainText(1024),
+  // Optional precondition, as a merge API takes the head it was reviewed at: the number of open
+  // alerts the reviewer decided on (the queue item's `alerts`). A decision closes every open alert,
+  // so without it one that arrived after the queue was loaded is closed unseen.
+  alerts: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000_000)
+    .optional()
+    .openapi({ description: "The queue item's `alerts` the decision was made on: 409 review-stale (nothing decided) if a different number is open now" }),
 });
 
 export const reviewView = z.object({

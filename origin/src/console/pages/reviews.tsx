@@ -35,6 +35,8 @@ function Item(props: { it: QueueItem; csrf: string; canDecide: boolean }) {
       {props.canDecide ? (
         <form method="post" action={`/console/agents/${it.agentId}/review`} class="review-form" data-confirm={`Record this decision on ${it.name}? It is audited and cannot be undone.`}>
           <Csrf token={props.csrf} />
+          {/* The alerts this page showed: a decision on them is refused if more arrived since (review-stale). */}
+          <input type="hidden" name="alerts" value={String(it.alerts)} />
           <fieldset>
             <legend>Decision on {it.name}</legend>
             {DECISIONS.map((d) => (
@@ -55,6 +57,7 @@ const ERRORS: Readonly<Record<string, string>> = {
   "invalid-form": "Choose a decision and give a reason (at most 1024 characters).",
   "invalid-reason": "The reason must not contain control characters or bidirectional overrides (they reorder or hide what the audit log and reports show).",
   "nothing-to-review": "That agent has no flagged or auto-revoked risk decision awaiting review (someone may have decided already).",
+  "review-stale": "New alerts arrived for that agent since this page was loaded, so nothing was recorded: read them below and decide again.",
   "agent-retired": "That agent is retired; there is nothing to decide.",
   conflict:
     "That decision does not fit the agent's status: reinstate lifts only a suspension the risk monitor made (use clear to close a flag); an agent the risk monitor suspended takes reinstate or revoke, not clear.",
@@ -103,18 +106,19 @@ export function registerReviews(app: Hono<ConsoleEnv>): void {
     const body = await c.req.parseBody();
     // The API's own body schema: the form is another door to the same decision, and a reason the
     // API refuses (a bidi override, a control character) must not reach the audit log through it.
-    const form = reviewBody.safeParse({ decision: body["decision"], reason: body["reason"] });
+    const shown = typeof body["alerts"] === "string" && /^[0-9]{1,7}$/.test(body["alerts"]) ? Number(body["alerts"]) : undefined;
+    const form = reviewBody.safeParse({ decision: body["decision"], reason: body["reason"], alerts: shown });
     if (!form.success) {
       const unsafe = form.error.issues.some((i) => i.path[0] === "reason" && i.message === PLAIN_MESSAGE);
       return c.redirect(`/console/reviews?${new URLSearchParams({ error: unsafe ? "invalid-reason" : "invalid-form" })}`, 303);
     }
-    const { decision, reason } = form.data;
+    const { decision, reason, alerts } = form.data;
     const s = c.var.services;
     // A malformed or foreign id names no agent: 404, as in the API.
     const agent = await agentInTenant(s.db, c.var.caller.tenantId, c.req.param("id"));
     if (!agent) return notFoundPage(c, "agent");
     // The stored id, not the path's spelling of it: the decision's audit entry joins the agent's chain.
-    const out = await reviewAgent(s, c.var.caller.tenantId, agent.id, { decision, reason }, apiKeyActor(c.var.caller));
+    const out = await reviewAgent(s, c.var.caller.tenantId, agent.id, { decision, reason, alerts }, apiKeyActor(c.var.caller));
     if (!out.ok) {
       return c.redirect(`/console/reviews?${new URLSearchParams({ error: out.error.type in ERRORS ? out.error.type : "not-recorded" })}`, 303);
     }

@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { decideRisk } from "../src/internal/decide-risk.ts";
+import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+
+/**
+ * A decision closes every open alert of the agent. An alert that arrived after the reviewer loaded
+ * the queue was closed by a decision about the ones before it, unseen: a clear accepted its events
+ * as normal history. `alerts` (optional, the queue item's count the reviewer decided on) makes the
+ * decision conditional, as GitHub's merge takes the head `sha` it was reviewed at: a different
+ * count now is 409 `review-stale` and nothing is decided.
+ */
+describe.each(dbKinds())("POST /v1/agents/:id/review with the alerts the reviewer saw on %s", (kind) => {
+  let o: TestOrigin;
+  beforeAll(async () => {
+    o = await startTestOrigin(kind);
+  });
+  afterAll(async () => {
+    await o.close();
+  });
+
+  it("a new alert since the queue was loaded: 409 review-stale, nothing decided; the count now decides", async () => {
+    // Flagged, not revoked: the agent stays in the queue while it goes high again.
+    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
+    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const c = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
+    const alert = async (id: string) =>
+      decideRisk(o.services, {
+        alert_id: id,
+        agent_id: agent,
+        tenant_id: tenant,
+        serial_number: c.serial_number,
+        score: 0.93,
+        reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "action 'payments.send' is not covered" }],
+        event_ids: [id],
+        triggered_at: new Date().toISOString(),
+      });
+    expect((await alert(`a1-${agent}`))?.decision).toBe("flagged");
+    const item = async () =>
+      (await o.json<{ data: { agent_id: string; alerts: number }[] }>("GET", "/v1/reviews?limit=200")).body.data.find((i) => i.agent_id === agent);
+    const seen = (await item())!.alerts;
+    expect(seen).toBe(1);
+    // The agent goes high again while the reviewer reads the first alert.
+    await alert(`a2-${agent}`);
+    expect((await item())!.alerts).toBe(2);
+    const audits = async () =>
+      (await o.json<{ data: { kind: string }[] }>("GET", `/v1/audit/entries?agent_id=${agent}&kind=review.decided&limit=1000`)).body.data.filter(
+        (e) => e.kind === "review.decided",
+      ).length;
+
+    const stale = await o.json<{ type: string; status: number; detail: string }>("POST", `/v1/agents/${agent}/review`, {
+      body: { decision: "clear", reason: "false positive", alerts: seen },
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.type).toMatch(/review-stale$/);
+    expect(stale.body.detail).toMatch(/2 open alerts/);
+    expect((await item())!.alerts).toBe(2);
+    expect(await audits()).toBe(0);
+
+    // Bad counts are bad input, not a stale queue.
+    for (const alerts of [0, -1, 1.5, "2", null]) {
+      const bad = await o.json<{ errors: { path: string }[] }>("POST", `/v1/agents/${agent}/review`, { body: { decision: "clear", reason: "x", alerts } });
+      expect(bad.status).toBe(422);
+      expect(bad.body.errors[0]!.path).toBe("alerts");
+    }
+
+    const done = await o.json<{ data: { closed_alerts: number } }>("POST", `/v1/agents/${agent}/review`, {
+      body: { decision: "clear", reason: "false positive", alerts: 2 },
+    });
+    expect(done.status).toBe(200);
+    expect(done.body.data.closed_alerts).toBe(2);
+    expect(await item()).toBeUndefined();
+    expect(await audits()).toBe(1);
+  });
+
+  it("without `alerts` the decision closes every open alert, as before", async () => {
+    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
+    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const c = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
+    for (const id of ["b1", "b2"])
+      await decideRisk(o.services, {
+        alert_id: `${id}-${agent}`,
+        agent_id: agent,
+        tenant_id: tenant,
+        serial_number: c.serial_number,
+        score: 0.93,
+        reasons: [],
+        event_ids: [],
+        triggered_at: new Date().toISOString(),
+      });
+    const done = await o.json<{ data: { closed_alerts: number } }>("POST", `/v1/agents/${agent}/review`, {
+      body: { decision: "clear", reason: "false positive" },
+    });
+    expect(done.status).toBe(200);
+    expect(done.body.data.closed_alerts).toBe(2);
+  });
+});
