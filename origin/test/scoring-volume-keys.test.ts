@@ -52,6 +52,18 @@ describe("read volume under the attribute names other clients use", () => {
     ["records_queried", 50, 50],
     ["rows_selected", 50, 50],
     ["records_loaded", 50, 50],
+    // Blind worlds G and H: exfiltration as `pages` of filings, `documents` of KYC files,
+    // `positions` of a portfolio, 25-300x the median, read no volume feature at all (2026-12-07).
+    ["pages", 64, 64],
+    ["documents", 3, 3],
+    ["positions", 120, 120],
+    ["page_count", 12, 12],
+    ["numPages", 12, 12],
+    ["docs_returned", 9, 9],
+    ["files", 4, 4],
+    ["items_fetched", 25, 25],
+    ["entries", 12_000, 12_000],
+    ["messages_read", 30, 30],
   ])("records from %s = %j", (key, value, want) => {
     expect(toScoredInput(read(1, T0, { [key]: value })).records).toBe(want);
   });
@@ -90,6 +102,17 @@ describe("read volume under the attribute names other clients use", () => {
       "customer_id",
       "record_bytes_ratio",
       "rows_affected",
+      // One item named: its index or its id, as `page` above.
+      "position",
+      "document",
+      "doc_id",
+      "file_id",
+      "item_index",
+      "entry_number",
+      "message_id",
+      "page_size",
+      "file_size",
+      "max_pages",
     ]) {
       const s = toScoredInput(read(1, T0, { [key]: 123_456 }));
       expect([s.records, s.bytes], key).toEqual([undefined, undefined]);

@@ -23,6 +23,26 @@ const UNITS: Record<string, VolumeKey> = {
   recs: { unit: "records", scale: 1 },
   row: { unit: "records", scale: 1 },
   rows: { unit: "records", scale: 1 },
+  // Items a read returns, counted under their own names: a research tool's filed `pages`, a KYC
+  // fetch's `documents`, a portfolio read's `positions` (blind worlds G and H exfiltrated under
+  // these, 25-300x the agent's median, and read no volume feature at all). Plural only: the
+  // singular is an index or an id (`page`, `position`, `document`) unless a count word counts it.
+  page: { unit: "records", scale: 1 },
+  pages: { unit: "records", scale: 1 },
+  document: { unit: "records", scale: 1 },
+  documents: { unit: "records", scale: 1 },
+  doc: { unit: "records", scale: 1 },
+  docs: { unit: "records", scale: 1 },
+  file: { unit: "records", scale: 1 },
+  files: { unit: "records", scale: 1 },
+  item: { unit: "records", scale: 1 },
+  items: { unit: "records", scale: 1 },
+  entry: { unit: "records", scale: 1 },
+  entries: { unit: "records", scale: 1 },
+  position: { unit: "records", scale: 1 },
+  positions: { unit: "records", scale: 1 },
+  message: { unit: "records", scale: 1 },
+  messages: { unit: "records", scale: 1 },
   byte: { unit: "bytes", scale: 1 },
   bytes: { unit: "bytes", scale: 1 },
   kb: { unit: "bytes", scale: KIB },
@@ -70,7 +90,7 @@ const SIZING = ["size", "payload", "body", "data", "content", "transferred", "re
  * A singular record word names one record (`selectedRow`, `loaded_record`: its index or its id,
  * which grows with every event) unless a count word counts it (`record_count`, `rowcount`).
  */
-const SINGULAR: ReadonlySet<string> = new Set(["record", "rec", "row"]);
+const SINGULAR: ReadonlySet<string> = new Set(["record", "rec", "row", "page", "document", "doc", "file", "item", "entry", "position", "message"]);
 const COUNTS: ReadonlySet<string> = new Set(["num", "number", "n", "count"]);
 /** Count words that are an index when they follow the unit. */
 const ORDINAL: ReadonlySet<string> = new Set(["num", "number", "n"]);
@@ -132,7 +152,7 @@ const memo = new Map<string, VolumeKey | null>();
 const MEMO_MAX = 1024;
 
 /** Every volume key has a unit word: a key without one of these letters in it is not split at all. */
-const UNIT_HINT = /rec|row|byte|[kmg]i?b/i;
+const UNIT_HINT = /rec|row|byte|[kmg]i?b|page|doc|file|item|entr|position|message/i;
 
 export function volumeKeyOf(key: string): VolumeKey | undefined {
   // classify() refuses a key over 64 characters: so does this, before the memo, which would hold it.
