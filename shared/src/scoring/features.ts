@@ -551,7 +551,23 @@ function hourModel(s: MonitorState, ts: number, cfg: ScoringConfig) {
     const pDay = (near + 0.5) / (total + 0.5 * 8);
     return { near, p: cfg.weekWeight > 0 ? weekSlot(act.week, s, at, hour, pDay, decay, total, cfg.weekWeight, dayStart) : pDay / 7 };
   };
-  return { act, total, horizon, perDay: total / horizon, slot };
+  return { act, total, decay, horizon, perDay: total / horizon, slot };
+}
+
+/**
+ * The least probability a 3-hour window of the day has for an agent that turns up off its profile:
+ * its share of active hours at an hour of day its grown profile had never seen (learn.foldHours's
+ * `off`, add-½ over all its active hours), spread over the hours of day it does not work. A profile
+ * is a mixture of the agent's habits and its stray hours, and the hour profile alone (add-½ per
+ * window) read every stray hour of an agent that has had many as if it had never had one: a loan
+ * underwriter with six stray hours in 195 was auto-revoked at its seventh, an ordinary application
+ * at 07:00 UTC (blind world H). An agent that has never strayed keeps the floor below the profile's
+ * own (½ ÷ 8 of its hours over 8 windows), so its odd hours read as before.
+ */
+function offProfileFloor(act: { hours: number[]; off?: number }, total: number, decay: number): number {
+  let dead = 0;
+  for (const h of act.hours) if (h * decay < 0.5) dead++;
+  return (3 * ((act.off ?? 0) * decay + 0.5)) / (total + 1) / Math.max(3, dead);
 }
 
 /**
@@ -606,7 +622,7 @@ export function unusualHour(s: MonitorState, e: ScoredInput, cfg: ScoringConfig,
   const slot = (hour: number) => model.slot(hour, e.ts);
   const here = slot(h);
   // Deferred work (owedWork): owing H active hours makes activity at an odd hour (1 + H) times likelier.
-  const single = -Math.log(7 * here.p) - Math.log1p(owed);
+  const single = -Math.log(Math.max(7 * here.p, offProfileFloor(act, total, model.decay))) - Math.log1p(owed);
   // The session: distinct active 10-minute blocks in the last hour, this event's included.
   const block = Math.floor(e.ts / HOUR_UNIT_MS);
   const hourStart = Math.floor(e.ts / 3_600_000) * UPH;

@@ -161,6 +161,9 @@ function learnHours(s: MonitorState, t: number, cfg: ScoringConfig): void {
   foldHours(s, Math.floor((Math.max(s.lastTs, t) - cfg.hourLagMs) / HOUR), cfg);
 }
 
+/** Active hours a profile needs before a new hour of day counts as off it (an hour model's own minimum, hourModel). */
+const OFF_PROFILE_MIN_HOURS = 24;
+
 /**
  * Folds the pending hour buckets before epoch hour `horizon` into the hour profiles (event counts
  * and active clock hours). learnHours folds those older than the lag; a review that accepts the
@@ -187,6 +190,7 @@ export function foldHours(s: MonitorState, horizon: number, cfg: ScoringConfig):
       act.total *= decay;
       act.blocks *= decay;
       if (act.days !== undefined) act.days *= decay;
+      if (act.off !== undefined) act.off *= decay;
     }
     s.hours[new Date(at).getUTCHours()]! += count;
     s.week[hourOfWeek(at)]! += count;
@@ -195,6 +199,11 @@ export function foldHours(s: MonitorState, horizon: number, cfg: ScoringConfig):
     // observed once: an hour folded early (a review folds the hour it is made in) or one that a late
     // event reopens adds its events, not a second active hour.
     if (act.hour === undefined || h > act.hour) {
+      // An hour of day the agent's grown profile had (almost) never seen within an hour either side
+      // (unusualHour's `near`): how often it turns up off its profile is its own, and an agent that
+      // often does is not as surprising there as one that never has (features.offProfileFloor).
+      const hd = new Date(at).getUTCHours();
+      if (act.total >= OFF_PROFILE_MIN_HOURS && act.hours[(hd + 23) % 24]! + act.hours[hd]! + act.hours[(hd + 1) % 24]! < 0.5) act.off = (act.off ?? 0) + 1;
       act.hours[new Date(at).getUTCHours()]! += 1;
       act.week[hourOfWeek(at)]! += 1;
       act.total += 1;

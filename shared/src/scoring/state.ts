@@ -126,10 +126,12 @@ export interface MonitorState {
    * blocks in those hours and of days it worked (`days`; `day` the last one counted);
    * `blockPending` is the 6-bit block mask of each pending epoch hour (keys ⊆ hourPending's);
    * `cleared`, the time up to which a review accepted the agent's activity (its blocks no longer
-   * count as a session's length); `hour`, the last epoch hour counted as active (counted once). Absent in states stored before them: derived from the event
-   * counts on load (activeFromEvents).
+   * count as a session's length); `hour`, the last epoch hour counted as active (counted once);
+   * `off`, the decayed number of active hours at an hour of day its profile had (almost) never seen
+   * (foldHours; features.unusualHour's off-profile rate). Absent in states stored before them: derived from the event
+   * counts on load (activeFromEvents; `off` from 0).
    */
-  active?: { hours: number[]; week: number[]; total: number; blocks: number; days?: number; day?: number; cleared?: number; hour?: number };
+  active?: { hours: number[]; week: number[]; total: number; blocks: number; days?: number; day?: number; cleared?: number; hour?: number; off?: number };
   blockPending?: Record<string, number>;
   /** Read volume per unit: the current clock hour's sum and a ring of past active hours' sums. */
   volume: Record<string, { hour: number; sum: number; past: number[]; peak: number }>;
