@@ -1,5 +1,5 @@
 import { env, exports } from "cloudflare:workers";
-import { mintIngestToken, signInternal, type AgentRecord, type CertStatusRecord, type EdgeRecord } from "@kakunin/shared";
+import { mintIngestToken, signInternal, type AgentRecord, type CertStatusRecord, type EdgeRecord, type TenantScoring } from "@kakunin/shared";
 
 export const SECRET = "test-edge-secret-0123456789abcdef0123456789abcdef";
 export const HASH = `sha256:${"ab".repeat(32)}`;
@@ -54,13 +54,31 @@ export async function verify(serial: string, query = ""): Promise<Response> {
   return exports.default.fetch(`http://edge/v1/verify/${serial}${query}`);
 }
 
-/** An agent with an active certificate and agent record at the edge, and an ingest token minted for that certificate. */
-export async function enrolledAgent(overrides: Partial<CertStatusRecord> = {}): Promise<{ cert: CertStatusRecord; token: string }> {
+/**
+ * An agent with an active certificate and agent record at the edge, and an ingest token minted for
+ * that certificate; with `o`, its sensitivity and its tenant's scoring overrides published too.
+ */
+export async function enrolledAgent(
+  overrides: Partial<CertStatusRecord> = {},
+  o: { scoring?: TenantScoring; sensitivity?: AgentRecord["sensitivity"] } = {},
+): Promise<{ cert: CertStatusRecord; token: string }> {
   const cert = certRec(overrides);
-  await publish([cert, agentRec({ agent_id: cert.agent_id, tenant_id: cert.tenant_id, current_serial: cert.serial_number })]);
+  const agent = agentRec({ agent_id: cert.agent_id, tenant_id: cert.tenant_id, current_serial: cert.serial_number, ...(o.sensitivity && { sensitivity: o.sensitivity }) });
+  const scoring: EdgeRecord[] = o.scoring ? [{ kind: "scoring", v: nextV(), tenant_id: cert.tenant_id, scoring: o.scoring }] : [];
+  await publish([cert, agent, ...scoring]);
   const now = Math.floor(Date.now() / 1000);
   const token = await mintIngestToken(SECRET, { agent_id: cert.agent_id, tenant_id: cert.tenant_id, serial: cert.serial_number, iat: now, exp: now + 3600, jti: crypto.randomUUID() });
   return { cert, token };
+}
+
+/** POST /v1/events with the agent's ingest token: the response body. */
+export async function postEvents<T>(token: string, events: object[]): Promise<T> {
+  const res = await exports.default.fetch("http://edge/v1/events", {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body: JSON.stringify({ events }),
+  });
+  return res.json<T>();
 }
 
 export { env };

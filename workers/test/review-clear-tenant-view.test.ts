@@ -1,9 +1,8 @@
 import { reset, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { mintIngestToken, type AgentRecord, type ScoringRecord, type TenantScoring } from "@kakunin/shared";
+import type { AgentRecord, TenantScoring } from "@kakunin/shared";
 import type { AgentMonitor } from "../src/monitor/agent-monitor.ts";
-import { agentRec, certRec, env, nextV, publish, SECRET } from "./fixtures.ts";
+import { enrolledAgent, env, nextV, postEvents, publish } from "./fixtures.ts";
 
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -14,36 +13,28 @@ interface Outcome {
   data: { results: { score: number; band: string }[] };
 }
 
-async function enrolled(scoring: TenantScoring | undefined, sensitivity?: AgentRecord["sensitivity"]) {
-  const tenant = crypto.randomUUID();
-  const cert = certRec({ tenant_id: tenant });
-  const records = [
-    cert,
-    agentRec({ agent_id: cert.agent_id, tenant_id: tenant, current_serial: cert.serial_number, ...(sensitivity && { sensitivity }) }),
-    ...(scoring ? [{ kind: "scoring", v: nextV(), tenant_id: tenant, scoring } satisfies ScoringRecord] : []),
-  ];
-  expect((await publish(records)).status).toBe(200);
-  const now = Math.floor(Date.now() / 1000);
-  const token = await mintIngestToken(SECRET, {
-    agent_id: cert.agent_id,
-    tenant_id: tenant,
-    serial: cert.serial_number,
-    iat: now,
-    exp: now + 3600,
-    jti: crypto.randomUUID(),
-  });
-  return { cert, token };
-}
+const enrolled = (scoring: TenantScoring | undefined, sensitivity?: AgentRecord["sensitivity"]) =>
+  enrolledAgent({ tenant_id: crypto.randomUUID() }, { ...(scoring && { scoring }), ...(sensitivity && { sensitivity }) });
+const post = (token: string, events: object[]) => postEvents<Outcome>(token, events);
+/** The alerts the monitor queued for the origin (which is away in these tests), oldest first. */
+const alertsOf = (agentId: string) =>
+  runInDurableObject(env.AGENT_MONITOR.getByName(agentId), async (_x: AgentMonitor, state) =>
+    state.storage.sql
+      .exec<{ payload: string }>("SELECT payload FROM alerts ORDER BY created_at")
+      .toArray()
+      .map((r) => JSON.parse(r.payload) as { triggered_at: string }),
+  );
 
-const post = async (token: string, events: object[]) =>
-  (
-    await exports.default.fetch("http://edge/v1/events", {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ events }),
-    })
-  ).json<Outcome>();
-
+/** The origin's feedback for a review that cleared the alert about "x", raised at `until`. */
+const clearOf = (cert: { tenant_id: string; agent_id: string }, until: string) => ({
+  kind: "feedback" as const,
+  v: nextV(),
+  tenant_id: cert.tenant_id,
+  agent_id: cert.agent_id,
+  review_id: crypto.randomUUID(),
+  event_ids: ["x"],
+  accepted_until: until,
+});
 const at = (id: string, action: string, ms: number) => ({ event_id: id, timestamp: new Date(ms).toISOString(), type: "tool_call", action, outcome: "success" });
 
 /**
@@ -73,28 +64,12 @@ describe("a clear that leaves unreviewed events keeps their risk as the tenant s
       const x = (await post(a.token, [at("x", "payments.send", Date.now() - 60_000)])).data.results[0]!;
       expect(x.band).toBe("high");
       const m = env.AGENT_MONITOR.getByName(a.cert.agent_id);
-      const alerts = () =>
-        runInDurableObject(m, async (_x: AgentMonitor, state) =>
-          state.storage.sql
-            .exec<{ payload: string }>("SELECT payload FROM alerts ORDER BY created_at")
-            .toArray()
-            .map((r) => JSON.parse(r.payload) as { triggered_at: string }),
-        );
-      const [first] = await alerts();
+      const [first] = await alertsOf(a.cert.agent_id);
       await new Promise((r) => setTimeout(r, 20));
       // After the alert, unreviewed: another out-of-scope call.
       const y = (await post(a.token, [at("y", "payments.refund", Date.now())])).data.results[0]!;
       expect(y.band).toBe("high");
-      const fb = {
-        kind: "feedback" as const,
-        v: nextV(),
-        tenant_id: a.cert.tenant_id,
-        agent_id: a.cert.agent_id,
-        review_id: crypto.randomUUID(),
-        event_ids: ["x"],
-        accepted_until: first!.triggered_at,
-      };
-      expect((await publish([fb])).status).toBe(200);
+      expect((await publish([clearOf(a.cert, first!.triggered_at)])).status).toBe(200);
       const risk = () => runInDurableObject(m, async (mon: AgentMonitor) => mon.risk(a.cert.agent_id));
       const cleared = await risk();
       expect(cleared.band).toBe("high");
@@ -119,26 +94,12 @@ describe("a clear that leaves unreviewed events keeps their risk as the tenant s
     );
     expect((await post(a.token, [at("x", "payments.send", Date.now() - 60_000)])).data.results[0]!.band).toBe("high");
     const m = env.AGENT_MONITOR.getByName(a.cert.agent_id);
-    const [first] = await runInDurableObject(m, async (_x: AgentMonitor, state) =>
-      state.storage.sql
-        .exec<{ payload: string }>("SELECT payload FROM alerts ORDER BY created_at")
-        .toArray()
-        .map((r) => JSON.parse(r.payload) as { triggered_at: string }),
-    );
+    const [first] = await alertsOf(a.cert.agent_id);
     await new Promise((r) => setTimeout(r, 20));
     // A first use of a declared action after the alert: medium evidence, unreviewed.
     const y = (await post(a.token, [at("y", "orders.cancel", Date.now())])).data.results[0]!;
     expect(y.band).toBe("medium");
-    const fb = {
-      kind: "feedback" as const,
-      v: nextV(),
-      tenant_id: a.cert.tenant_id,
-      agent_id: a.cert.agent_id,
-      review_id: crypto.randomUUID(),
-      event_ids: ["x"],
-      accepted_until: first!.triggered_at,
-    };
-    expect((await publish([fb])).status).toBe(200);
+    expect((await publish([clearOf(a.cert, first!.triggered_at)])).status).toBe(200);
     await post(a.token, [at("z", "orders.place", Date.now())]);
     const next = await runInDurableObject(m, async (mon: AgentMonitor) => mon.risk(a.cert.agent_id));
     expect(next.band).toBe("medium");

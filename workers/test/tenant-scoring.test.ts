@@ -1,9 +1,8 @@
 import { reset, runInDurableObject } from "cloudflare:test";
-import { exports } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { mintIngestToken, type AgentRecord, type ScoringRecord, type TenantScoring } from "@kakunin/shared";
+import type { AgentRecord, TenantScoring } from "@kakunin/shared";
 import type { AgentMonitor } from "../src/monitor/agent-monitor.ts";
-import { agentRec, certRec, env, nextV, publish, SECRET, verify } from "./fixtures.ts";
+import { enrolledAgent, env, nextV, postEvents, publish, verify } from "./fixtures.ts";
 
 afterEach(async () => {
   vi.restoreAllMocks();
@@ -14,35 +13,13 @@ interface Outcome {
   data: { results: { score: number; band: string; reasons: { feature: string; contribution: number }[] }[] };
 }
 
-async function enrolled(o: { scoring?: TenantScoring; sensitivity?: AgentRecord["sensitivity"]; tenant?: string } = {}) {
-  const tenant = o.tenant ?? crypto.randomUUID();
-  const cert = certRec({ tenant_id: tenant });
-  const records = [
-    cert,
-    agentRec({ agent_id: cert.agent_id, tenant_id: tenant, current_serial: cert.serial_number, ...(o.sensitivity && { sensitivity: o.sensitivity }) }),
-  ];
-  const scoring: ScoringRecord[] = o.scoring ? [{ kind: "scoring", v: nextV(), tenant_id: tenant, scoring: o.scoring }] : [];
-  expect((await publish([...records, ...scoring])).status).toBe(200);
-  const now = Math.floor(Date.now() / 1000);
-  const token = await mintIngestToken(SECRET, {
-    agent_id: cert.agent_id,
-    tenant_id: tenant,
-    serial: cert.serial_number,
-    iat: now,
-    exp: now + 3600,
-    jti: crypto.randomUUID(),
-  });
-  return { cert, token };
-}
+const enrolled = (o: { scoring?: TenantScoring; sensitivity?: AgentRecord["sensitivity"]; tenant?: string } = {}) =>
+  enrolledAgent(
+    { tenant_id: o.tenant ?? crypto.randomUUID() },
+    { ...(o.scoring && { scoring: o.scoring }), ...(o.sensitivity && { sensitivity: o.sensitivity }) },
+  );
 
-const post = async (token: string, events: object[]) =>
-  (
-    await exports.default.fetch("http://edge/v1/events", {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-      body: JSON.stringify({ events }),
-    })
-  ).json<Outcome>();
+const post = (token: string, events: object[]) => postEvents<Outcome>(token, events);
 
 /** Twenty ordinary events, then one action outside the declared scopes (out_of_scope: high by default). */
 const history = (n = 20) =>
