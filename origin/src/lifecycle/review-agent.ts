@@ -25,7 +25,8 @@ export interface ReviewOutcome {
 /**
  * A human decision on an agent the risk policy flagged or auto-revoked, closing every open risk
  * decision of the agent in one transaction with its audit entry, webhook and edge notifications
- * (given `alerts`, the number of them the reviewer saw, only if that many are open: review-stale):
+ * (given `alerts`, the number of them the reviewer saw, only if that many are open; given `openedAt`,
+ * the oldest of them the reviewer saw, only if it is the oldest open: review-stale):
  * - `clear`: a false positive. The flag is lifted and the reviewed events become normal history
  *   (the agent's monitor is told, via the outbox). An auto-revoked agent stays suspended: use reinstate.
  * - `revoke`: confirmed. The active certificate (if any) is revoked and the agent suspended.
@@ -37,7 +38,7 @@ export async function reviewAgent(
   s: Services,
   tenantId: string,
   agentId: string,
-  input: { decision: ReviewDecision; reason: string; alerts?: number | undefined },
+  input: { decision: ReviewDecision; reason: string; alerts?: number | undefined; openedAt?: Date | undefined },
   actor: AuditActor,
 ): Promise<Result<ReviewOutcome, Failure>> {
   return s.db.transaction(async (tx) => {
@@ -59,6 +60,16 @@ export async function reviewAgent(
     // alerts the reviewer has not seen (or a decision someone else made since).
     if (input.alerts !== undefined && input.alerts !== open.length) {
       return fail("review-stale", `agent ${agentId} has ${open.length} open alerts; the decision was made on ${input.alerts}: load the review queue again`);
+    }
+    // A count does not say which alerts: after someone else's decision closed the ones the reviewer
+    // saw, the agent can be flagged again (the clear's after-review alert comes at once) with as many
+    // new ones. The oldest open alert's time (the queue's `opened_at`) changes with every decision.
+    const opened = Math.min(...open.map((d) => d.triggeredAt.getTime()));
+    if (input.openedAt !== undefined && input.openedAt.getTime() !== opened) {
+      return fail(
+        "review-stale",
+        `agent ${agentId}'s open alerts were opened at ${new Date(opened).toISOString()}; the decision was made on alerts opened at ${input.openedAt.toISOString()}: load the review queue again`,
+      );
     }
     if (agent.status === "retired") return fail("agent-retired", `agent ${agentId} is retired`);
     const suspension = agent.status === "suspended" ? await riskSuspension(tx, agent.id) : undefined;

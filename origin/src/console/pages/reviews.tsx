@@ -37,6 +37,8 @@ function Item(props: { it: QueueItem; csrf: string; canDecide: boolean }) {
           <Csrf token={props.csrf} />
           {/* The alerts this page showed: a decision on them is refused if more arrived since (review-stale). */}
           <input type="hidden" name="alerts" value={String(it.alerts)} />
+          {/* And when the oldest of them opened: a count alone matches a queue someone decided and the agent re-opened since. */}
+          <input type="hidden" name="opened_at" value={it.openedAt.toISOString()} />
           <fieldset>
             <legend>Decision on {it.name}</legend>
             {DECISIONS.map((d) => (
@@ -113,12 +115,19 @@ export function registerReviews(app: Hono<ConsoleEnv>): void {
       return c.redirect(`/console/reviews?${new URLSearchParams({ error: unsafe ? "invalid-reason" : "invalid-form" })}`, 303);
     }
     const { decision, reason, alerts } = form.data;
+    // The oldest shown alert's time (the page's own ISO rendering): absent from a page served before
+    // the field (no precondition, as the API without it); anything else that is not a time is a bad form.
+    const openedRaw = body["opened_at"];
+    const openedAt = typeof openedRaw === "string" && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/.test(openedRaw) ? new Date(openedRaw) : undefined;
+    if (openedRaw !== undefined && (openedAt === undefined || Number.isNaN(openedAt.getTime()))) {
+      return c.redirect(`/console/reviews?${new URLSearchParams({ error: "invalid-form" })}`, 303);
+    }
     const s = c.var.services;
     // A malformed or foreign id names no agent: 404, as in the API.
     const agent = await agentInTenant(s.db, c.var.caller.tenantId, c.req.param("id"));
     if (!agent) return notFoundPage(c, "agent");
     // The stored id, not the path's spelling of it: the decision's audit entry joins the agent's chain.
-    const out = await reviewAgent(s, c.var.caller.tenantId, agent.id, { decision, reason, alerts }, apiKeyActor(c.var.caller));
+    const out = await reviewAgent(s, c.var.caller.tenantId, agent.id, { decision, reason, alerts, openedAt }, apiKeyActor(c.var.caller));
     if (!out.ok) {
       return c.redirect(`/console/reviews?${new URLSearchParams({ error: out.error.type in ERRORS ? out.error.type : "not-recorded" })}`, 303);
     }
