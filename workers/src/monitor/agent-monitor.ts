@@ -6,6 +6,7 @@ import {
 import { alertBudget } from "./alert-budget.ts";
 import { DEAD_LETTER_DDL, DeadLetterStore, type DeadLetterRow } from "./dead-letters.ts";
 import { addIds, MAX_DEDUPE_IDS, pruneIds } from "./dedupe-ids.ts";
+import { clearOldRaw, RAW_READ_MS, rawToStore } from "./raw-scores.ts";
 import { Forwarder } from "./forwarder.ts";
 import { reportHealth, snapshot } from "./health.ts";
 import { loadStateJson, saveState } from "./state-store.ts";
@@ -105,7 +106,8 @@ export class AgentMonitor extends DurableObject<Env> {
     }
     // The scorer's own verdict on an event ({score, reasons}) where the tenant's view of it differs
     // (weights, sensitivity): what a review's clear restores the lingering risk from (riskSince).
-    // Null where the two are the same, and on rows stored before the column existed.
+    // Null where the two are the same, on rows stored before the column existed, and (the alarm,
+    // raw-scores.ts) on forwarded rows older than a clear reads back.
     if (!ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(events)").toArray().some((c) => c.name === "raw")) ctx.storage.sql.exec("ALTER TABLE events ADD COLUMN raw TEXT");
     if (!hadMarks) this.markUpgrade();
   }
@@ -216,7 +218,7 @@ export class AgentMonitor extends DurableObject<Env> {
           score: event.score, band: event.band, reasons: event.reasons, received_at: new Date(now).toISOString(),
           ...(shadow && { shadow }),
         };
-        const own = isIdentity(agent.scoring, agent.sensitivity) ? null : JSON.stringify({ score: raw.event.score, reasons: raw.event.reasons });
+        const own = isIdentity(agent.scoring, agent.sensitivity) ? null : rawToStore(raw.event, event);
         sql.exec(
           "INSERT INTO events (event_id, received_at, result, payload, request_id, raw) VALUES (?, ?, ?, ?, ?, ?)",
           e.event_id, now, JSON.stringify(result), JSON.stringify(forwarded), requestId ?? null, own,
@@ -346,7 +348,7 @@ export class AgentMonitor extends DurableObject<Env> {
    */
   private riskSince(since: number, now: number): { risk: { score: number; reasons: Reason[] }; high: string[] } {
     const sql = this.ctx.storage.sql;
-    const from = Math.max(since, now - 8 * DEFAULT_SCORING.riskDecayMs);
+    const from = Math.max(since, now - RAW_READ_MS);
     const recent = (columns: string, where = "") =>
       `SELECT ${columns} FROM events WHERE payload IS NOT NULL AND received_at > ?1 ${where}
        UNION ALL SELECT ${columns} FROM events WHERE payload IS NULL AND received_at > ?1 ${where}`;
@@ -464,7 +466,10 @@ export class AgentMonitor extends DurableObject<Env> {
     // second per key. A write held back stays dirty and is due again below.
     if (this.riskDirty()) await this.publishRiskOrDefer(false);
     const outcome = await this.forwarder.run(now);
-    this.ctx.storage.transactionSync(() => pruneIds(sql, now, this.maxIds));
+    this.ctx.storage.transactionSync(() => {
+      pruneIds(sql, now, this.maxIds);
+      clearOldRaw(sql, now);
+    });
     this.letters.prune(now);
     // Behind (held, quarantined, dead letters, old backlog)? Tell GET /v1/admin/metrics through KV.
     const agentId = this.agent()?.agentId;
