@@ -104,8 +104,9 @@ export class AgentMonitor extends DurableObject<Env> {
       const cols = ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
       if (!cols.some((c) => c.name === "request_id")) ctx.storage.sql.exec(`ALTER TABLE ${table} ADD COLUMN request_id TEXT`);
     }
-    // The scorer's own verdict on an event ({score, reasons}) where the tenant's view of it differs
-    // (weights, sensitivity): what a review's clear restores the lingering risk from (riskSince).
+    // The scorer's own verdict on an event ({score, reasons}; for a late event the score is what is
+    // left of it, as the scorer's lingering risk took it) where the tenant's view of it differs
+    // (weights, sensitivity, lateness): what a review's clear restores the lingering risk from (riskSince).
     // Null where the two are the same, on rows stored before the column existed, and (the alarm,
     // raw-scores.ts) on forwarded rows older than a clear reads back.
     if (!ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(events)").toArray().some((c) => c.name === "raw")) ctx.storage.sql.exec("ALTER TABLE events ADD COLUMN raw TEXT");
@@ -218,7 +219,9 @@ export class AgentMonitor extends DurableObject<Env> {
           score: event.score, band: event.band, reasons: event.reasons, received_at: new Date(now).toISOString(),
           ...(shadow && { shadow }),
         };
-        const own = isIdentity(agent.scoring, agent.sensitivity) ? null : rawToStore(raw.event, event);
+        // What the event left in the scorer's own lingering risk: its score, or for a late event
+        // what is left of it (the scorer's `late`), which a clear restores the risk from (riskSince).
+        const own = rawToStore({ score: roundScore(raw.event.score * (raw.risk.late ?? 1)), reasons: raw.event.reasons }, event);
         sql.exec(
           "INSERT INTO events (event_id, received_at, result, payload, request_id, raw) VALUES (?, ?, ?, ?, ?, ?)",
           e.event_id, now, JSON.stringify(result), JSON.stringify(forwarded), requestId ?? null, own,

@@ -13,8 +13,10 @@ export const RAW_READ_MS = 8 * DEFAULT_SCORING.riskDecayMs;
 const RAW_CLEAR_LIMIT = 100_000;
 
 /**
- * The scorer's own verdict to store beside the tenant's view of an event, or null where the two are
- * the same: a tenant's thresholds, or weights on features the event did not show, change neither
+ * The scorer's own verdict to store beside the tenant's view of an event (for a late event, its
+ * score times what is left of it: engine.ts adds only that to the agent's risk, and a clear that
+ * restored a history event of hours ago at its full score made the cleared agent high again), or
+ * null where the two are the same: a tenant's thresholds, or weights on features the event did not show, change neither
  * the score nor the reasons, and every stored `raw` sits in the row of a de-duplication id, kept
  * for 31 days and up to 10 M of them (dedupe-ids.ts sized them at about 300 bytes each).
  */
