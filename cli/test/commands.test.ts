@@ -409,7 +409,7 @@ describe("kakunin against a running system", () => {
 
       const { value: queued } = await pollUntil(async () => {
         const r = await cli("reviews", "--json");
-        return parsed<{ agent_id: string; kind: string; alerts: number; top_reasons: { feature: string }[] }[]>(r).find((i) => i.agent_id === a.id);
+        return parsed<{ agent_id: string; kind: string; alerts: number; opened_at: string; top_reasons: { feature: string }[] }[]>(r).find((i) => i.agent_id === a.id);
       }, 30_000, 250);
       expect(queued).toMatchObject({ kind: "review_required" });
       expect(queued.top_reasons.map((r) => r.feature)).toContain("out_of_scope");
@@ -425,7 +425,11 @@ describe("kakunin against a running system", () => {
       const stale = await cli("review", a.id, "--clear", "--reason", "payments pilot approved", "--alerts", String(queued.alerts + 1));
       expectExit(stale, 3);
       expect(stale.stderr).toMatch(/New alerts arrived since the review was loaded \(409\): .* has 1 open alerts; the decision was made on 2/);
-      const cleared = await cli("review", a.id, "--clear", "--reason", "payments pilot approved", "--alerts", String(queued.alerts), "--json");
+      // Decided on alerts opened at another time (the queue's SINCE): refused the same way.
+      const other = await cli("review", a.id, "--clear", "--reason", "payments pilot approved", "--opened-at", "2020-01-01T00:00:00.000Z");
+      expectExit(other, 3);
+      expect(other.stderr).toMatch(/New alerts arrived since the review was loaded \(409\): .* open alerts were opened at /);
+      const cleared = await cli("review", a.id, "--clear", "--reason", "payments pilot approved", "--alerts", String(queued.alerts), "--opened-at", queued.opened_at, "--json");
       expectExit(cleared, 0);
       expect(parsed<{ decision: string; agent_status: string }>(cleared)).toMatchObject({ decision: "clear", agent_status: "active" });
       // The monitor is told: the risk the reviewed events raised is dropped.

@@ -73,6 +73,49 @@ describe.each(dbKinds())("POST /v1/agents/:id/review with the alerts the reviewe
     expect(await audits()).toBe(1);
   });
 
+  it("`opened_at`: a decision made on alerts someone else closed since, with the agent flagged again as often, is 409 review-stale", async () => {
+    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
+    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
+    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
+    const c = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
+    const alert = (id: string, at: Date) =>
+      decideRisk(o.services, {
+        alert_id: id,
+        agent_id: agent,
+        tenant_id: tenant,
+        serial_number: c.serial_number,
+        score: 0.93,
+        reasons: [],
+        event_ids: [id],
+        triggered_at: at.toISOString(),
+      });
+    await alert(`c1-${agent}`, new Date(Date.now() - 60_000));
+    const item = async () =>
+      (await o.json<{ data: { agent_id: string; alerts: number; opened_at: string }[] }>("GET", "/v1/reviews?limit=200")).body.data.find(
+        (i) => i.agent_id === agent,
+      );
+    const seen = (await item())!;
+    // Another reviewer clears it; the agent is flagged again, once, as the first reviewer saw it.
+    expect((await o.json("POST", `/v1/agents/${agent}/review`, { body: { decision: "clear", reason: "first reviewer" } })).status).toBe(200);
+    await alert(`c2-${agent}`, new Date());
+    expect((await item())!.alerts).toBe(seen.alerts);
+    const stale = await o.json<{ type: string; detail: string }>("POST", `/v1/agents/${agent}/review`, {
+      body: { decision: "clear", reason: "second reviewer", alerts: seen.alerts, opened_at: seen.opened_at },
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body.type).toMatch(/review-stale$/);
+    for (const opened_at of ["yesterday", "2026-13-01T00:00:00Z", 5]) {
+      const bad = await o.json<{ errors: { path: string }[] }>("POST", `/v1/agents/${agent}/review`, { body: { decision: "clear", reason: "x", opened_at } });
+      expect(bad.status).toBe(422);
+      expect(bad.body.errors[0]!.path).toBe("opened_at");
+    }
+    const now = (await item())!;
+    const done = await o.json("POST", `/v1/agents/${agent}/review`, {
+      body: { decision: "clear", reason: "second reviewer", alerts: now.alerts, opened_at: now.opened_at },
+    });
+    expect(done.status).toBe(200);
+  });
+
   it("without `alerts` the decision closes every open alert, as before", async () => {
     expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
     const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;

@@ -7,7 +7,7 @@ import { call, reportFailure } from "../http.ts";
 import { EXIT, UsageError, type Io } from "../io.ts";
 import { json, kv } from "../render.ts";
 
-const synopsis = "review <agent-id> --clear|--revoke|--reinstate --reason R [--alerts N] [--json]";
+const synopsis = "review <agent-id> --clear|--revoke|--reinstate --reason R [--alerts N] [--opened-at T] [--json]";
 
 const help = helpText(
   synopsis,
@@ -19,6 +19,7 @@ Decides on an agent in the review queue (admin; audited):
   [
     "  --reason R   why, in words (required; kept in the audit log)",
     "  --alerts N   the alerts you decided on (the queue's ALERTS column): refused, nothing decided, if more are open now",
+    "  --opened-at T  the queue's SINCE for the agent you decided on: refused, nothing decided, if its oldest open alert is another",
     ORIGIN_HELP,
     JSON_HELP,
   ],
@@ -31,7 +32,7 @@ export const review: Command = {
   synopsis,
   summary: "clear, revoke or reinstate a reviewed agent",
   help,
-  spec: { strings: ["reason", "alerts", "origin", "api-key"], booleans: ["clear", "revoke", "reinstate", "json"], positionals: ["agent-id"] },
+  spec: { strings: ["reason", "alerts", "opened-at", "origin", "api-key"], booleans: ["clear", "revoke", "reinstate", "json"], positionals: ["agent-id"] },
   async run(a: Parsed, io: Io): Promise<number> {
     const id = a.req("agent-id");
     const chosen = DECISIONS.filter((d) => a.bool(d));
@@ -45,7 +46,15 @@ export const review: Command = {
       "POST",
       originEndpoint(resolveSettings(a, help)),
       `/v1/agents/${encodeURIComponent(id)}/review`,
-      { body: { decision: chosen[0], reason, ...(alerts !== undefined && { alerts: Number(alerts) }) } },
+      {
+        body: {
+          decision: chosen[0],
+          reason,
+          ...(alerts !== undefined && { alerts: Number(alerts) }),
+          // Passed as given: the API checks the time and names it in a 422.
+          ...(a.str("opened-at") !== undefined && { opened_at: a.str("opened-at") }),
+        },
+      },
     );
     if (!r.ok) return reportFailure(io, r.error);
     const v = r.value.body.data;

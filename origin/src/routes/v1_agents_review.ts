@@ -7,6 +7,7 @@ import { reviewAgent } from "../lifecycle/review-agent.ts";
 import { orThrow } from "./fail.ts";
 import { bearer, dataResponse, errorResponses, idParams, jsonBody } from "./openapi.ts";
 import { awaitPublished } from "../publish/await-published.ts";
+import { apiInstant } from "./query-time.ts";
 
 export const reviewBody = z.strictObject({
   decision: z.enum(["clear", "revoke", "reinstate"]),
@@ -21,6 +22,12 @@ export const reviewBody = z.strictObject({
     .max(1_000_000)
     .optional()
     .openapi({ description: "The queue item's `alerts` the decision was made on: 409 review-stale (nothing decided) if a different number is open now" }),
+  // A count does not say which alerts: after another reviewer's decision the agent can be flagged
+  // again with as many new ones. The oldest open alert's time changes with every decision.
+  opened_at: apiInstant.optional().openapi({
+    description:
+      "The queue item's `opened_at` the decision was made on: 409 review-stale (nothing decided) if the agent's oldest open alert is another (someone decided since and it was flagged again)",
+  }),
 });
 
 export const reviewView = z.object({
@@ -46,7 +53,9 @@ export const route = createRoute({
 
 export function register(app: OpenAPIHono<AppEnv>): void {
   app.openapi(route, async (c) => {
-    const out = orThrow(await reviewAgent(c.var.services, c.var.caller.tenantId, c.req.valid("param").id, c.req.valid("json"), apiKeyActor(c.var.caller)));
+    const { opened_at, ...body } = c.req.valid("json");
+    const input = { ...body, ...(opened_at !== undefined && { openedAt: new Date(opened_at) }) };
+    const out = orThrow(await reviewAgent(c.var.services, c.var.caller.tenantId, c.req.valid("param").id, input, apiKeyActor(c.var.caller)));
     // A decision that revokes or reinstates changes what verify answers: answer once the edge has it
     // (bounded, as revoke does; the agent's record is queued after its certificates').
     await awaitPublished(c.var.services, "agent", c.req.valid("param").id);
