@@ -10,6 +10,7 @@ import { buildWorldE, WORLD_E } from "./world-e/world.ts";
 import { buildWorldF, WORLD_F } from "./world-f/world.ts";
 import { buildWorldG, WORLD_G } from "./world-g/world.ts";
 import { buildWorldH, WORLD_H } from "./world-h/world.ts";
+import { buildWorldI, WORLD_I } from "./world-i/world.ts";
 import { fittedConfig } from "./fitted.ts";
 import { computeMetrics, OVERLAP_MS } from "./metrics.ts";
 import { reachedHigh } from "./compare.ts";
@@ -33,12 +34,14 @@ const suite =
               ? buildWorldG(WORLD_G)
               : w === "h"
                 ? buildWorldH(WORLD_H)
-                : buildSuite(w === "dev" ? DEV : HOLDOUT);
+                : w === "i"
+                  ? buildWorldI(WORLD_I)
+                  : buildSuite(w === "dev" ? DEV : HOLDOUT);
 // The configuration fitted on the other world unless `--config a|b` asks for one (a: world A's own, for tuning on A); worlds C, D, E and F, blind, are read with A's.
 const cfg = fittedConfig(
   values.config === "a" || values.config === "b"
     ? values.config
-    : w === "b" || w === "c" || w === "d" || w === "e" || w === "f" || w === "g" || w === "h"
+    : w === "b" || w === "c" || w === "d" || w === "e" || w === "f" || w === "g" || w === "h" || w === "i"
       ? "a"
       : "b",
 );

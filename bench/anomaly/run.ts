@@ -18,6 +18,7 @@ import { buildWorldE, WORLD_E } from "./world-e/world.ts";
 import { buildWorldF, WORLD_F } from "./world-f/world.ts";
 import { buildWorldG, WORLD_G } from "./world-g/world.ts";
 import { buildWorldH, WORLD_H } from "./world-h/world.ts";
+import { buildWorldI, WORLD_I } from "./world-i/world.ts";
 import { fit } from "./fit.ts";
 import { transformSuite } from "./transforms.ts";
 import { printTransformSummary } from "./transform-summary.ts";
@@ -36,7 +37,7 @@ const { values } = parseArgs({
     origin: { type: "string" },
     "admin-key": { type: "string" },
     suite: { type: "string", default: "both" },
-    /** a (world A: dev + holdout), b (world B), both (A and B), c (world C only: the blind third world), d (world D only: the blind fourth), e (world E only: the blind fifth), f (world F only: the blind sixth), g (world G only: the blind seventh), h (world H only: the blind eighth) or all (A, B, C and D). */
+    /** a (world A: dev + holdout), b (world B), both (A and B), c (world C only: the blind third world), d (world D only: the blind fourth), e (world E only: the blind fifth), f (world F only: the blind sixth), g (world G only: the blind seventh), h (world H only: the blind eighth), i (world I only: the blind ninth) or all (A, B, C and D). */
     world: { type: "string", default: "both" },
     /** Full per-suite report of the Kakunin scorer (misses, top false positives, reasons). */
     detail: { type: "boolean", default: false },
@@ -60,7 +61,7 @@ const { values } = parseArgs({
 });
 const bSpec = worldBSpec({ seed: values["b-seed"] ? Number(values["b-seed"]) : undefined, days: values["b-days"], warm: values["b-warm"] });
 
-const specs: SuiteSpec[] = ["b", "c", "d", "e", "f", "g", "h"].includes(values.world!)
+const specs: SuiteSpec[] = ["b", "c", "d", "e", "f", "g", "h", "i"].includes(values.world!)
   ? []
   : values.suite === "dev"
     ? [DEV]
@@ -74,7 +75,8 @@ const withB =
   values.world !== "e" &&
   values.world !== "f" &&
   values.world !== "g" &&
-  values.world !== "h";
+  values.world !== "h" &&
+  values.world !== "i";
 const withC = values.world === "c" || values.world === "all";
 const withD = values.world === "d" || values.world === "all";
 // World E is scored on its own only: `all` keeps printing what it printed before E existed.
@@ -85,6 +87,8 @@ const withF = values.world === "f";
 const withG = values.world === "g";
 // World H likewise.
 const withH = values.world === "h";
+// World I likewise.
+const withI = values.world === "i";
 /** Which world each suite belongs to, and how it relates to tuning (the defaults were tuned on world A's dev suite only). */
 const ROLE: Record<string, string> = {
   dev: "world A (bench/anomaly generator), dev suite",
@@ -96,6 +100,7 @@ const ROLE: Record<string, string> = {
   "world-f": "world F (blind: written after the scorer, never tuned on; bench/anomaly/world-f)",
   "world-g": "world G (blind: written after the scorer, never tuned on; bench/anomaly/world-g)",
   "world-h": "world H (blind: written after the scorer, never tuned on; bench/anomaly/world-h)",
+  "world-i": "world I (blind: written after the scorer, never tuned on; bench/anomaly/world-i)",
 };
 const edgeMode = values.edge !== undefined || values.origin !== undefined || values["admin-key"] !== undefined;
 if (edgeMode && !(values.edge && values.origin && values["admin-key"])) {
@@ -120,6 +125,7 @@ async function main(): Promise<void> {
     ...(withF ? [build(WORLD_F.name, WORLD_F.end, () => buildWorldF(WORLD_F))] : []),
     ...(withG ? [build(WORLD_G.name, WORLD_G.end, () => buildWorldG(WORLD_G))] : []),
     ...(withH ? [build(WORLD_H.name, WORLD_H.end, () => buildWorldH(WORLD_H))] : []),
+    ...(withI ? [build(WORLD_I.name, WORLD_I.end, () => buildWorldI(WORLD_I))] : []),
   ];
   const results: RunResult[] = [];
   if (edgeMode) {
@@ -151,7 +157,7 @@ async function main(): Promise<void> {
     // cross-generator direction), and by the untuned reference scorer beside it. Worlds C, D, E and F were
     // fitted on by neither, so they are reported under both configurations.
     const workers = values.workers ? Number(values.workers) : undefined;
-    const worldOf = (suite: string): World | "c" | "d" | "e" | "f" | "g" | "h" =>
+    const worldOf = (suite: string): World | "c" | "d" | "e" | "f" | "g" | "h" | "i" =>
       suite === WORLD_B.name
         ? "b"
         : suite === WORLD_C.name
@@ -166,7 +172,9 @@ async function main(): Promise<void> {
                   ? "g"
                   : suite === WORLD_H.name
                     ? "h"
-                    : "a";
+                    : suite === WORLD_I.name
+                      ? "i"
+                      : "a";
     const directions = (["a", "b"] as const).filter((w) => values.direction === "both" || values.direction === w);
     for (const tuned of directions) {
       const report = built.filter((b) => worldOf(b.spec.name) !== tuned);
