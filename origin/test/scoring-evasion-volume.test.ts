@@ -57,25 +57,28 @@ function attack(levels: readonly number[]) {
   };
 }
 
-describe("volume_hour: busy hours the agent made in the run-up do not vouch for its next", () => {
-  it("20× the usual daily volume in ten hours is high alone, and its run-up of decoy levels does not hide it", () => {
+/**
+ * Known limit (2026-12-08): decoy busy hours raise volume_hour's yardstick (the agent's busy hour)
+ * a level a day, and ten hours at 20× the usual daily volume then read below high. Helper R's fix
+ * (the hour also read against the busy hour without recent jumps) closed it, but blind world I,
+ * whose demand-driven traffic has legitimate jumps, read it as FPR(high) 0.229 → 0.277 % (and D
+ * lost an episode): reverted, kept here as the limit it is (docs/scoring.md).
+ */
+describe("volume_hour: busy hours the agent made in the run-up vouch for its next (known limit)", () => {
+  it("20× the usual daily volume in ten hours is high alone; decoy levels at 2×, 4×, 8× a day launder it below high", () => {
     const plain = attack([]);
     expect(plain.risk).toBeGreaterThanOrEqual(0.85);
-    // Decoys at 2×, 4×, 8×, one level a day. Before: every decoy hour 0.18 at most and the ten
-    // hours 0.31 (volume_hour 0.26). Now the levels beyond twice the busy hours before them are
-    // jumps: the 8× level reads high against the busy hours without the 4× one, and the ten hours'
-    // volume_hour reads as it does alone.
     const doubling = attack([2, 4, 8]);
-    expect(Math.max(doubling.risk, doubling.decoyRisk)).toBeGreaterThanOrEqual(0.85);
-    expect(doubling.volumeHour).toBeGreaterThanOrEqual(plain.volumeHour - 0.05);
-    // Levels kept under the jump line (1.9×, then 3.6×: the second is a jump against the hours
-    // before the first, which are still recent). Before: decoys 0.15 at most, the ten hours 0.79.
-    const under = attack([1.9, 3.6]);
-    expect(under.decoyRisk).toBeLessThan(0.5);
-    expect(under.risk).toBeGreaterThanOrEqual(0.85);
+    expect(doubling.decoyRisk).toBeLessThan(0.85);
+    expect(doubling.risk).toBeLessThan(0.85);
   });
 
-  it("a workload that grows by half each day goes on as it did (no jump: the busy hour follows it)", () => {
+  it.fails("expected to fail until the evasion is closed: the laundered hours, or their run-up, reach high", () => {
+    const doubling = attack([2, 4, 8]);
+    expect(Math.max(doubling.risk, doubling.decoyRisk)).toBeGreaterThanOrEqual(0.85);
+  });
+
+  it("a workload that grows by half each day goes on as it did", () => {
     const grown = attack([1.5, 2.2, 3.3]);
     expect(grown.decoyEvent).toBeLessThan(0.5);
   });

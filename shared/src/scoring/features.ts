@@ -4,7 +4,7 @@ import type { ScoredInput } from "../events.ts";
 import { curve, type ScoringConfig } from "./config.ts";
 import { recordRun } from "./amount-run.ts";
 import { driftAfter, driftEvidence } from "./drift.ts";
-import { activeFromEvents, decayedAt, mad, median, quantile, type MonitorState } from "./state.ts";
+import { activeFromEvents, decayedAt, mad, median, type MonitorState } from "./state.ts";
 
 /** One feature's verdict on one event; `contribution` in [0,1], `detail` for humans. */
 export interface Reason {
@@ -800,43 +800,8 @@ function hourAgainstPeak(
   if (!v || v.past.length < 8) return undefined;
   const hour = Math.floor(ts / 3_600_000);
   const sum = (hour === v.hour ? v.sum : 0) + value;
-  // Against the busy hours before the recent ones' jumps too (peakBeforeJumps): the stronger reading counts.
-  const peak = Math.min(v.peak, peakBeforeJumps(v));
-  const x = Math.log((sum + 1) / (peak + 1));
-  return { sum, peak, contribution: curve(x, cfg.volumeHour) * conf(v.past.length, 24) };
-}
-
-/** The agent's last active hours whose jumps are not yet its busy hours (peakBeforeJumps). */
-const JUMP_HOURS = 24;
-/** An hour more than this many times the busiest hour before it is a jump (peakBeforeJumps). */
-const JUMP_RATIO = 2;
-/** peakBeforeJumps by ring, for the hour it was computed in (the ring changes only when an hour closes). */
-const vettedPeaks = new WeakMap<object, { hour: number; n: number; peak: number }>();
-
-/**
- * The busy hour (98th percentile of the ring of active hours' sums) without the jumps among the last
- * JUMP_HOURS: hours more than JUMP_RATIO times the busiest of the hours before them. The peak rises
- * with every few busy hours in the ring, so a holder of the agent's credential could raise it level
- * by level, 6 hours at 2×, 4× and 8× the usual over three days, each hour low (0.18 at most), and
- * then read 20× its usual daily volume in ten hours at 0.31, where the same hours read 0.99 (high)
- * on their own (origin/test/scoring-evasion-volume.test.ts): its own decoys, not its history,
- * vouched for them. An hour within twice the busiest before it is no jump and counts at once (a
- * workload that grows by half each day goes on as it did); a jump vouches once JUMP_HOURS later
- * active hours have passed. Against the busiest hour, not the 98th percentile: a data analyst's
- * occasional big hours (blind world D) are its own, not jumps.
- */
-function peakBeforeJumps(v: { hour: number; past: number[]; peak: number }): number {
-  const cached = vettedPeaks.get(v);
-  if (cached && cached.hour === v.hour && cached.n === v.past.length) return cached.peak;
-  let peak = v.peak;
-  const older = v.past.slice(0, -JUMP_HOURS);
-  if (older.length >= 8) {
-    const line = JUMP_RATIO * Math.max(...older);
-    const recent = v.past.slice(-JUMP_HOURS);
-    if (recent.some((x) => x > line)) peak = quantile([...older, ...recent.filter((x) => x <= line)], 0.98);
-  }
-  vettedPeaks.set(v, { hour: v.hour, n: v.past.length, peak });
-  return peak;
+  const x = Math.log((sum + 1) / (v.peak + 1));
+  return { sum, peak: v.peak, contribution: curve(x, cfg.volumeHour) * conf(v.past.length, 24) };
 }
 
 /**
