@@ -64,6 +64,15 @@ describe("read volume under the attribute names other clients use", () => {
     ["items_fetched", 25, 25],
     ["entries", 12_000, 12_000],
     ["messages_read", 30, 30],
+    // Blind world I: a treasury read's `accounts` (80× its median) and a runbook bot's log `lines`
+    // (140×) read no volume feature either.
+    ["accounts", 12, 12],
+    ["lines", 4_000, 4_000],
+    ["lines_returned", 40, 40],
+    ["users", 500, 500],
+    ["customerCount", 7, 7],
+    ["contacts_exported", 250, 250],
+    ["num_transactions", 90, 90],
   ])("records from %s = %j", (key, value, want) => {
     expect(toScoredInput(read(1, T0, { [key]: value })).records).toBe(want);
   });
@@ -113,6 +122,15 @@ describe("read volume under the attribute names other clients use", () => {
       "page_size",
       "file_size",
       "max_pages",
+      "account",
+      "account_id",
+      "line_number",
+      "user_id",
+      "userId",
+      "customer",
+      "contact_id",
+      "transaction_id",
+      "line_length",
     ]) {
       const s = toScoredInput(read(1, T0, { [key]: 123_456 }));
       expect([s.records, s.bytes], key).toEqual([undefined, undefined]);

@@ -43,6 +43,20 @@ const UNITS: Record<string, VolumeKey> = {
   positions: { unit: "records", scale: 1 },
   message: { unit: "records", scale: 1 },
   messages: { unit: "records", scale: 1 },
+  // Blind world I: a treasury read's `accounts` (80× its median) and a runbook bot's log `lines`
+  // (140×) read as nothing.
+  account: { unit: "records", scale: 1 },
+  accounts: { unit: "records", scale: 1 },
+  line: { unit: "records", scale: 1 },
+  lines: { unit: "records", scale: 1 },
+  user: { unit: "records", scale: 1 },
+  users: { unit: "records", scale: 1 },
+  customer: { unit: "records", scale: 1 },
+  customers: { unit: "records", scale: 1 },
+  contact: { unit: "records", scale: 1 },
+  contacts: { unit: "records", scale: 1 },
+  transaction: { unit: "records", scale: 1 },
+  transactions: { unit: "records", scale: 1 },
   byte: { unit: "bytes", scale: 1 },
   bytes: { unit: "bytes", scale: 1 },
   kb: { unit: "bytes", scale: KIB },
@@ -90,7 +104,25 @@ const SIZING = ["size", "payload", "body", "data", "content", "transferred", "re
  * A singular record word names one record (`selectedRow`, `loaded_record`: its index or its id,
  * which grows with every event) unless a count word counts it (`record_count`, `rowcount`).
  */
-const SINGULAR: ReadonlySet<string> = new Set(["record", "rec", "row", "page", "document", "doc", "file", "item", "entry", "position", "message"]);
+const SINGULAR: ReadonlySet<string> = new Set([
+  "record",
+  "rec",
+  "row",
+  "page",
+  "document",
+  "doc",
+  "file",
+  "item",
+  "entry",
+  "position",
+  "message",
+  "account",
+  "line",
+  "user",
+  "customer",
+  "contact",
+  "transaction",
+]);
 const COUNTS: ReadonlySet<string> = new Set(["num", "number", "n", "count"]);
 /** Count words that are an index when they follow the unit. */
 const ORDINAL: ReadonlySet<string> = new Set(["num", "number", "n"]);
@@ -152,7 +184,7 @@ const memo = new Map<string, VolumeKey | null>();
 const MEMO_MAX = 1024;
 
 /** Every volume key has a unit word: a key without one of these letters in it is not split at all. */
-const UNIT_HINT = /rec|row|byte|[kmg]i?b|page|doc|file|item|entr|position|message/i;
+const UNIT_HINT = /rec|row|byte|[kmg]i?b|page|doc|file|item|entr|position|message|account|line|user|customer|contact|transaction/i;
 
 export function volumeKeyOf(key: string): VolumeKey | undefined {
   // classify() refuses a key over 64 characters: so does this, before the memo, which would hold it.
