@@ -70,8 +70,10 @@ describe("kakunin without a server", () => {
       [["agents", "list", "--limit", "abc"], "kakunin: --limit must be 1-200, got abc"],
       [["agents", "list", "--limit", "0", "--origin", "http://127.0.0.1:9", "--api-key", "k"], "kakunin: --limit must be 1-200, got 0"],
       [["reviews", "--limit", "201"], "kakunin: --limit must be 1-200, got 201"],
-      [["review", "agent-id", "--clear", "--reason", "x", "--alerts", "two"], "kakunin: --alerts must be a whole number of at least 1, got two"],
-      [["review", "agent-id", "--clear", "--reason", "x", "--alerts", "0"], "kakunin: --alerts must be a whole number of at least 1, got 0"],
+      [["review", "agent-id", "--clear", "--reason", "x", "--alerts", "two"], "kakunin: --alerts must be a whole number from 1 to 1000000, got two"],
+      [["review", "agent-id", "--clear", "--reason", "x", "--alerts", "0"], "kakunin: --alerts must be a whole number from 1 to 1000000, got 0"],
+      // Above the API's own cap: a usage error (exit 2), not the API's 422 (exit 3).
+      [["review", "agent-id", "--clear", "--reason", "x", "--alerts", "2000000"], "kakunin: --alerts must be a whole number from 1 to 1000000, got 2000000"],
       [["agents", "list", "--origin", "not a url", "--api-key", "k"], "kakunin: the origin URL is not a URL: not a url"],
     ];
     const results = await Promise.all(cases.map(([args]) => kakunin(env, ...args)));

@@ -26,6 +26,8 @@ Decides on an agent in the review queue (admin; audited):
 );
 
 const DECISIONS = ["clear", "revoke", "reinstate"] as const;
+/** The API's own cap on `alerts` (origin v1_agents_review.ts): above it the API answers 422, a refusal, not a usage error. */
+const MAX_ALERTS = 1_000_000;
 
 export const review: Command = {
   name: "review",
@@ -40,8 +42,8 @@ export const review: Command = {
     const reason = a.req("reason");
     // Checked here, not left to the API: a typo is a usage error (exit 2), not a refusal (exit 3).
     const alerts = a.str("alerts");
-    if (alerts !== undefined && (!/^\d{1,7}$/.test(alerts) || Number(alerts) < 1))
-      throw new UsageError(`--alerts must be a whole number of at least 1, got ${alerts}`, help);
+    if (alerts !== undefined && (!/^\d{1,7}$/.test(alerts) || Number(alerts) < 1 || Number(alerts) > MAX_ALERTS))
+      throw new UsageError(`--alerts must be a whole number from 1 to ${MAX_ALERTS}, got ${alerts}`, help);
     const r = await call<{ data: { id: string; decision: string; agent_status: string; closed_alerts: number } }>(
       "POST",
       originEndpoint(resolveSettings(a, help)),
