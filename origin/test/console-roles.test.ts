@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONSOLE_ROLES } from "../src/console/env.ts";
 import { agentCredentials } from "../src/db/schema.ts";
+import { consoleSignIn } from "./console-session.ts";
 import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
 
 /**
@@ -27,17 +28,7 @@ for (const kind of dbKinds()) {
     let entry = 0;
     const keys: Record<Role, string> = { admin: "", issuer: "", auditor: "" };
 
-    /** Signs in through the form as a browser would (double-submit token), returns the session cookie. */
-    async function signIn(key: string): Promise<{ status: number; cookie: string | null }> {
-      const form = await o.request("GET", "/console", { key: null });
-      const pre = /kakunin_signin=([\w-]+)/.exec(form.headers.get("set-cookie") ?? "")![1]!;
-      const res = await o.request("POST", "/console/sign-in", {
-        key: null,
-        rawBody: new URLSearchParams({ csrf: pre, api_key: key }).toString(),
-        headers: { "content-type": "application/x-www-form-urlencoded", cookie: `kakunin_signin=${pre}` },
-      });
-      return { status: res.status, cookie: /kakunin_session=([\w-]+)/.exec(res.headers.get("set-cookie") ?? "")?.[1] ?? null };
-    }
+    const signIn = (key: string) => consoleSignIn(o, key);
     const get = (path: string, cookie: string) => o.request("GET", path, { key: null, headers: { cookie: `kakunin_session=${cookie}` } });
     const csrfOf = async (cookie: string) => /name="csrf" value="([\w-]+)"/.exec(await (await get("/console/agents", cookie)).text())![1]!;
     const post = (path: string, cookie: string, fields: Record<string, string>) =>

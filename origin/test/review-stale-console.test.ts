@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decideRisk } from "../src/internal/decide-risk.ts";
-import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { consoleSignIn } from "./console-session.ts";
+import { dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { flaggableAgent } from "./review-fixtures.ts";
 
 /**
  * The console's review form carries what its page showed, so a decision on a queue that changed
@@ -19,41 +20,22 @@ describe.each(dbKinds())("the console's review form on a queue decided and re-op
     await o.close();
   });
 
-  async function signIn(): Promise<string> {
-    const form = await o.request("GET", "/console", { key: null });
-    const pre = /kakunin_signin=([\w-]+)/.exec(form.headers.get("set-cookie") ?? "")![1]!;
-    const res = await o.request("POST", "/console/sign-in", {
-      key: null,
-      rawBody: new URLSearchParams({ csrf: pre, api_key: o.adminKey }).toString(),
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie: `kakunin_signin=${pre}` },
-    });
-    return /kakunin_session=([\w-]+)/.exec(res.headers.get("set-cookie") ?? "")![1]!;
-  }
-
-  it("the second reviewer's stale form is refused, not applied to the new alert", async () => {
-    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
-    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
-    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
-    const c = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
-    const alert = async (id: string) =>
-      decideRisk(o.services, {
-        alert_id: id,
-        agent_id: agent,
-        tenant_id: tenant,
-        serial_number: c.serial_number,
-        score: 0.93,
-        reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "action 'payments.send' is not covered" }],
-        event_ids: [id],
-        triggered_at: new Date().toISOString(),
-      });
-    expect((await alert(`a1-${agent}`))?.decision).toBe("flagged");
-
-    // The second reviewer's page: the form's fields as the browser would send them.
-    const cookie = await signIn();
+  /** The review form's fields for `agent` on the queue page, as a browser would send them, with a decision. */
+  async function formFields(cookie: string, agent: string): Promise<Record<string, string>> {
     const page = await (await o.request("GET", "/console/reviews", { key: null, headers: { cookie: `kakunin_session=${cookie}` } })).text();
     const formHtml = new RegExp(`<form[^>]*action="/console/agents/${agent}/review"[\\s\\S]*?</form>`).exec(page)![0];
     const fields: Record<string, string> = { decision: "clear", reason: "looked fine" };
     for (const m of formHtml.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)"/g)) fields[m[1]!] = m[2]!.replaceAll("&amp;", "&");
+    return fields;
+  }
+
+  it("the second reviewer's stale form is refused, not applied to the new alert", async () => {
+    const { agent, alert } = await flaggableAgent(o);
+    expect((await alert(`a1-${agent}`))?.decision).toBe("flagged");
+
+    // The second reviewer's page: the form's fields as the browser would send them.
+    const cookie = (await consoleSignIn(o, o.adminKey)).cookie!;
+    const fields = await formFields(cookie, agent);
     expect(fields["alerts"]).toBe("1");
 
     // Meanwhile the first reviewer clears it, and the agent is flagged again (the after-review alert).
@@ -62,28 +44,21 @@ describe.each(dbKinds())("the console's review form on a queue decided and re-op
     await new Promise((r) => setTimeout(r, 5));
     expect((await alert(`a2-${agent}`))?.decision).toBe("flagged");
 
-    const res = await o.request("POST", `/console/agents/${agent}/review`, {
-      key: null,
-      rawBody: new URLSearchParams(fields).toString(),
-      headers: { "content-type": "application/x-www-form-urlencoded", cookie: `kakunin_session=${cookie}` },
-    });
-    expect(res.status).toBe(303);
-    expect(res.headers.get("location")).toContain("error=review-stale");
-    const queue = (await o.json<{ data: { agent_id: string; alerts: number }[] }>("GET", "/v1/reviews?limit=200")).body.data;
-    expect(queue.find((i) => i.agent_id === agent)?.alerts).toBe(1);
-
-    // A tampered time is a bad form; the page loaded again decides.
     const send = (f: Record<string, string>) =>
       o.request("POST", `/console/agents/${agent}/review`, {
         key: null,
         rawBody: new URLSearchParams(f).toString(),
         headers: { "content-type": "application/x-www-form-urlencoded", cookie: `kakunin_session=${cookie}` },
       });
+    const res = await send(fields);
+    expect(res.status).toBe(303);
+    expect(res.headers.get("location")).toContain("error=review-stale");
+    const queue = (await o.json<{ data: { agent_id: string; alerts: number }[] }>("GET", "/v1/reviews?limit=200")).body.data;
+    expect(queue.find((i) => i.agent_id === agent)?.alerts).toBe(1);
+
+    // A tampered time is a bad form; the page loaded again decides.
     expect((await send({ ...fields, opened_at: "yesterday" })).headers.get("location")).toContain("error=invalid-form");
-    const again = await (await o.request("GET", "/console/reviews", { key: null, headers: { cookie: `kakunin_session=${cookie}` } })).text();
-    const fresh = new RegExp(`<form[^>]*action="/console/agents/${agent}/review"[\\s\\S]*?</form>`).exec(again)![0];
-    const now: Record<string, string> = { decision: "clear", reason: "looked fine" };
-    for (const m of fresh.matchAll(/<input type="hidden" name="(\w+)" value="([^"]*)"/g)) now[m[1]!] = m[2]!.replaceAll("&amp;", "&");
+    const now = await formFields(cookie, agent);
     expect(now["opened_at"]).not.toBe(fields["opened_at"]);
     expect((await send(now)).headers.get("location")).toContain("done=clear");
   });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { decideRisk } from "../src/internal/decide-risk.ts";
-import { agentBody, dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { dbKinds, startTestOrigin, type TestOrigin } from "./harness.ts";
+import { flaggableAgent } from "./review-fixtures.ts";
 
 /**
  * A decision closes every open alert of the agent. An alert that arrived after the reviewer loaded
@@ -20,21 +20,7 @@ describe.each(dbKinds())("POST /v1/agents/:id/review with the alerts the reviewe
 
   it("a new alert since the queue was loaded: 409 review-stale, nothing decided; the count now decides", async () => {
     // Flagged, not revoked: the agent stays in the queue while it goes high again.
-    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
-    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
-    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
-    const c = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
-    const alert = async (id: string) =>
-      decideRisk(o.services, {
-        alert_id: id,
-        agent_id: agent,
-        tenant_id: tenant,
-        serial_number: c.serial_number,
-        score: 0.93,
-        reasons: [{ feature: "out_of_scope", contribution: 0.9, detail: "action 'payments.send' is not covered" }],
-        event_ids: [id],
-        triggered_at: new Date().toISOString(),
-      });
+    const { agent, alert } = await flaggableAgent(o);
     expect((await alert(`a1-${agent}`))?.decision).toBe("flagged");
     const item = async () =>
       (await o.json<{ data: { agent_id: string; alerts: number }[] }>("GET", "/v1/reviews?limit=200")).body.data.find((i) => i.agent_id === agent);
@@ -74,21 +60,7 @@ describe.each(dbKinds())("POST /v1/agents/:id/review with the alerts the reviewe
   });
 
   it("`opened_at`: a decision made on alerts someone else closed since, with the agent flagged again as often, is 409 review-stale", async () => {
-    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
-    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
-    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
-    const c = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
-    const alert = (id: string, at: Date) =>
-      decideRisk(o.services, {
-        alert_id: id,
-        agent_id: agent,
-        tenant_id: tenant,
-        serial_number: c.serial_number,
-        score: 0.93,
-        reasons: [],
-        event_ids: [id],
-        triggered_at: at.toISOString(),
-      });
+    const { agent, alert } = await flaggableAgent(o);
     await alert(`c1-${agent}`, new Date(Date.now() - 60_000));
     const item = async () =>
       (await o.json<{ data: { agent_id: string; alerts: number; opened_at: string }[] }>("GET", "/v1/reviews?limit=200")).body.data.find(
@@ -117,21 +89,8 @@ describe.each(dbKinds())("POST /v1/agents/:id/review with the alerts the reviewe
   });
 
   it("without `alerts` the decision closes every open alert, as before", async () => {
-    expect((await o.json("PATCH", "/v1/tenant/policy", { body: { auto_revoke: false } })).status).toBe(200);
-    const tenant = (await o.json<{ data: { id: string } }>("GET", "/v1/tenant")).body.data.id;
-    const agent = (await o.json<{ data: { id: string } }>("POST", "/v1/agents", { body: agentBody() })).body.data.id;
-    const c = (await o.json<{ data: { serial_number: string } }>("POST", `/v1/agents/${agent}/certify`)).body.data;
-    for (const id of ["b1", "b2"])
-      await decideRisk(o.services, {
-        alert_id: `${id}-${agent}`,
-        agent_id: agent,
-        tenant_id: tenant,
-        serial_number: c.serial_number,
-        score: 0.93,
-        reasons: [],
-        event_ids: [],
-        triggered_at: new Date().toISOString(),
-      });
+    const { agent, alert } = await flaggableAgent(o);
+    for (const id of ["b1", "b2"]) await alert(`${id}-${agent}`);
     const done = await o.json<{ data: { closed_alerts: number } }>("POST", `/v1/agents/${agent}/review`, {
       body: { decision: "clear", reason: "false positive" },
     });
