@@ -42,6 +42,7 @@ export const review: Command = {
     const reason = a.req("reason");
     // Checked here, not left to the API: a typo is a usage error (exit 2), not a refusal (exit 3).
     const alerts = a.str("alerts");
+    const openedAt = a.str("opened-at");
     if (alerts !== undefined && (!/^\d{1,7}$/.test(alerts) || Number(alerts) < 1 || Number(alerts) > MAX_ALERTS))
       throw new UsageError(`--alerts must be a whole number from 1 to ${MAX_ALERTS}, got ${alerts}`, help);
     const r = await call<{ data: { id: string; decision: string; agent_status: string; closed_alerts: number } }>(
@@ -54,7 +55,7 @@ export const review: Command = {
           reason,
           ...(alerts !== undefined && { alerts: Number(alerts) }),
           // Passed as given: the API checks the time and names it in a 422.
-          ...(a.str("opened-at") !== undefined && { opened_at: a.str("opened-at") }),
+          ...(openedAt !== undefined && { opened_at: openedAt }),
         },
       },
     );

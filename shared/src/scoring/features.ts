@@ -536,6 +536,11 @@ const UPH = 3_600_000 / HOUR_UNIT_MS;
  * its own and its neighbours, `near`). Undefined while the profile is too young to judge an hour
  * (fewer than 24 decayed events or no active hour). unusualHour and owedWork read the same model.
  */
+/** Active clock hours at an hour of day and its neighbours (undecayed): working a little late is not working in the dead of night. */
+export function activeNear(hours: readonly number[], hour: number): number {
+  return hours[(hour + 23) % 24]! + hours[hour]! + hours[(hour + 1) % 24]!;
+}
+
 function hourModel(s: MonitorState, ts: number, cfg: ScoringConfig) {
   const decay = Math.pow(0.5, Math.max(0, ts - s.hoursT) / cfg.halfLife.hour);
   if (s.hoursTotal * decay < 24) return undefined;
@@ -547,7 +552,7 @@ function hourModel(s: MonitorState, ts: number, cfg: ScoringConfig) {
   const dayStart = agentDayStart(act.hours);
   const slot = (hour: number, at: number) => {
     // The hour and its neighbours: working a little late is not working in the dead of night.
-    const near = (act.hours[(hour + 23) % 24]! + act.hours[hour]! + act.hours[(hour + 1) % 24]!) * decay;
+    const near = activeNear(act.hours, hour) * decay;
     const pDay = (near + 0.5) / (total + 0.5 * 8);
     return { near, p: cfg.weekWeight > 0 ? weekSlot(act.week, s, at, hour, pDay, decay, total, cfg.weekWeight, dayStart) : pDay / 7 };
   };

@@ -2,7 +2,7 @@ import type { ScoredInput } from "../events.ts";
 import { BAND_MEDIUM } from "../bands.ts";
 import { curve, type ScoringConfig } from "./config.ts";
 import { aboveNow, ageDrift, DRIFT_REF_MIN, driftEvidence, learnDrift, rebaseDrift } from "./drift.ts";
-import { AGENT_WIDE, ANY_CURRENCY, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_SPREAD_DECAY, NEW_TOOL_RING, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
+import { activeNear, AGENT_WIDE, ANY_CURRENCY, FANOUT_HOUR, HOUR_UNIT_MS, hourOfWeek, LATENCY_SPREAD_DECAY, NEW_TOOL_RING, newRateStep, resourceKind, RUN_MEMORY, runStep, SERIES_MIN } from "./features.ts";
 import { activeFromEvents, bump, bumpStep, bumpTotal, dict, forgetLeastRecent, popcount, quantile, ring, type AmountSeries, type MonitorState } from "./state.ts";
 
 const MINUTE = 60_000;
@@ -203,8 +203,8 @@ export function foldHours(s: MonitorState, horizon: number, cfg: ScoringConfig):
       // (unusualHour's `near`): how often it turns up off its profile is its own, and an agent that
       // often does is not as surprising there as one that never has (features.offProfileFloor).
       const hd = new Date(at).getUTCHours();
-      if (act.total >= OFF_PROFILE_MIN_HOURS && act.hours[(hd + 23) % 24]! + act.hours[hd]! + act.hours[(hd + 1) % 24]! < 0.5) act.off = (act.off ?? 0) + 1;
-      act.hours[new Date(at).getUTCHours()]! += 1;
+      if (act.total >= OFF_PROFILE_MIN_HOURS && activeNear(act.hours, hd) < 0.5) act.off = (act.off ?? 0) + 1;
+      act.hours[hd]! += 1;
       act.week[hourOfWeek(at)]! += 1;
       act.total += 1;
       act.hour = h;

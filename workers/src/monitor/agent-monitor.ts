@@ -99,17 +99,17 @@ export class AgentMonitor extends DurableObject<Env> {
       CREATE TABLE IF NOT EXISTS alerts (alert_id TEXT PRIMARY KEY, payload TEXT NOT NULL, created_at INTEGER NOT NULL);
       CREATE TABLE IF NOT EXISTS alert_marks (at INTEGER PRIMARY KEY, seen TEXT NOT NULL);
     ` + DEAD_LETTER_DDL);
-    // The ingest's x-request-id, forwarded with the row; null on rows stored before the column existed.
-    for (const table of ["events", "alerts"]) {
-      const cols = ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
-      if (!cols.some((c) => c.name === "request_id")) ctx.storage.sql.exec(`ALTER TABLE ${table} ADD COLUMN request_id TEXT`);
-    }
-    // The scorer's own verdict on an event ({score, reasons}; for a late event the score is what is
+    // Columns added since the tables were first created, on monitors that predate them.
+    // `request_id`: the ingest's x-request-id, forwarded with the row; null on rows stored before it.
+    // `raw` (events): the scorer's own verdict on an event ({score, reasons}; for a late event the score is what is
     // left of it, as the scorer's lingering risk took it) where the tenant's view of it differs
     // (weights, sensitivity, lateness): what a review's clear restores the lingering risk from (riskSince).
     // Null where the two are the same, on rows stored before the column existed, and (the alarm,
     // raw-scores.ts) on forwarded rows older than a clear reads back.
-    if (!ctx.storage.sql.exec<{ name: string }>("PRAGMA table_info(events)").toArray().some((c) => c.name === "raw")) ctx.storage.sql.exec("ALTER TABLE events ADD COLUMN raw TEXT");
+    for (const [table, added] of [["events", ["request_id", "raw"]], ["alerts", ["request_id"]]] as const) {
+      const cols = new Set(ctx.storage.sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray().map((c) => c.name));
+      for (const col of added) if (!cols.has(col)) ctx.storage.sql.exec(`ALTER TABLE ${table} ADD COLUMN ${col} TEXT`);
+    }
     if (!hadMarks) this.markUpgrade();
   }
 
